@@ -1,0 +1,3 @@
+module github.com/cocoon-vm/cocoon
+
+go 1.26

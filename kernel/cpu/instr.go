@@ -1,0 +1,62 @@
+package cpu
+
+// Privileged and special instructions, implemented in instr_amd64.s. All
+// are safe to call from trap context: assembly, no stack growth.
+
+// Inb reads a byte from an I/O port.
+func Inb(port uint16) uint8
+
+// Outb writes a byte to an I/O port.
+func Outb(port uint16, v uint8)
+
+// Inl reads a 32-bit word from an I/O port.
+func Inl(port uint16) uint32
+
+// Outl writes a 32-bit word to an I/O port.
+func Outl(port uint16, v uint32)
+
+// Rdmsr reads a model-specific register.
+func Rdmsr(msr uint32) uint64
+
+// Wrmsr writes a model-specific register.
+func Wrmsr(msr uint32, v uint64)
+
+// Cpuid executes CPUID with EAX=leaf, ECX=sub.
+func Cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+
+// Rdtsc reads the time-stamp counter.
+func Rdtsc() uint64
+
+// Rdrand returns a hardware random number; ok is false if the CPU had none
+// ready (CF=0) after a few tries.
+func Rdrand() (v uint64, ok bool)
+
+// Rdseed is Rdrand for the entropy-source instruction RDSEED.
+func Rdseed() (v uint64, ok bool)
+
+// Rcr2 returns CR2, the faulting address of the last page fault.
+func Rcr2() uintptr
+
+// Rcr3 returns CR3.
+func Rcr3() uintptr
+
+// Lcr3 loads CR3, flushing non-global TLB entries.
+func Lcr3(v uintptr)
+
+// Invlpg flushes the TLB entry of one virtual address.
+func Invlpg(va uintptr)
+
+// Lidt loads the IDT register from a 10-byte pseudo-descriptor.
+func Lidt(desc uintptr)
+
+// Lgdt loads the GDT register from a 10-byte pseudo-descriptor.
+func Lgdt(desc uintptr)
+
+// Ltr loads the task register.
+func Ltr(sel uint16)
+
+// Halt stops the CPU (interrupts disabled) forever.
+func Halt()
+
+// Pause hints a spin-wait loop.
+func Pause()

@@ -1,0 +1,136 @@
+#include "textflag.h"
+
+TEXT ·Inb(SB),NOSPLIT,$0-9
+	MOVW port+0(FP), DX
+	INB
+	MOVB AX, ret+8(FP)
+	RET
+
+TEXT ·Outb(SB),NOSPLIT,$0-3
+	MOVW port+0(FP), DX
+	MOVB v+2(FP), AX
+	OUTB
+	RET
+
+TEXT ·Inl(SB),NOSPLIT,$0-12
+	MOVW port+0(FP), DX
+	INL
+	MOVL AX, ret+8(FP)
+	RET
+
+TEXT ·Outl(SB),NOSPLIT,$0-8
+	MOVW port+0(FP), DX
+	MOVL v+4(FP), AX
+	OUTL
+	RET
+
+TEXT ·Rdmsr(SB),NOSPLIT,$0-16
+	MOVL msr+0(FP), CX
+	RDMSR
+	SHLQ $32, DX
+	ORQ DX, AX
+	MOVQ AX, ret+8(FP)
+	RET
+
+TEXT ·Wrmsr(SB),NOSPLIT,$0-16
+	MOVL msr+0(FP), CX
+	MOVQ v+8(FP), AX
+	MOVQ AX, DX
+	SHRQ $32, DX
+	WRMSR
+	RET
+
+TEXT ·Cpuid(SB),NOSPLIT,$0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+TEXT ·Rdtsc(SB),NOSPLIT,$0-8
+	RDTSC
+	SHLQ $32, DX
+	ORQ DX, AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// RDRAND/RDSEED may transiently fail (CF=0); Intel SDM vol. 1, 7.3.17
+// recommends retrying ten times.
+TEXT ·Rdrand(SB),NOSPLIT,$0-9
+	MOVL $10, CX
+again:
+	RDRANDQ AX
+	JCS ok
+	DECL CX
+	JNZ again
+	MOVQ $0, v+0(FP)
+	MOVB $0, ok+8(FP)
+	RET
+ok:
+	MOVQ AX, v+0(FP)
+	MOVB $1, ok+8(FP)
+	RET
+
+TEXT ·Rdseed(SB),NOSPLIT,$0-9
+	MOVL $100, CX
+again:
+	RDSEEDQ AX
+	JCS ok
+	PAUSE
+	DECL CX
+	JNZ again
+	MOVQ $0, v+0(FP)
+	MOVB $0, ok+8(FP)
+	RET
+ok:
+	MOVQ AX, v+0(FP)
+	MOVB $1, ok+8(FP)
+	RET
+
+TEXT ·Rcr2(SB),NOSPLIT,$0-8
+	MOVQ CR2, AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+TEXT ·Rcr3(SB),NOSPLIT,$0-8
+	MOVQ CR3, AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+TEXT ·Lcr3(SB),NOSPLIT,$0-8
+	MOVQ v+0(FP), AX
+	MOVQ AX, CR3
+	RET
+
+TEXT ·Invlpg(SB),NOSPLIT,$0-8
+	MOVQ va+0(FP), AX
+	INVLPG (AX)
+	RET
+
+TEXT ·Lidt(SB),NOSPLIT,$0-8
+	MOVQ desc+0(FP), AX
+	LIDT (AX)
+	RET
+
+TEXT ·Lgdt(SB),NOSPLIT,$0-8
+	MOVQ desc+0(FP), AX
+	LGDT (AX)
+	RET
+
+TEXT ·Ltr(SB),NOSPLIT,$0-2
+	MOVW sel+0(FP), AX
+	LTR AX
+	RET
+
+TEXT ·Halt(SB),NOSPLIT,$0-0
+	CLI
+loop:
+	HLT
+	JMP loop
+
+TEXT ·Pause(SB),NOSPLIT,$0-0
+	PAUSE
+	RET

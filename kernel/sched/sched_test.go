@@ -1,0 +1,128 @@
+package sched
+
+import "testing"
+
+func TestRunQueueRoundRobin(t *testing.T) {
+	var s Table
+	boot := s.Init()
+	a, b := s.Spawn(), s.Spawn()
+	if a < 0 || b < 0 || s.Runnable() != 2 {
+		t.Fatalf("Spawn = %d, %d; runnable %d", a, b, s.Runnable())
+	}
+	// Within the slice the current thread keeps running.
+	if prev, next := s.Pick(0); prev != boot || next != boot {
+		t.Fatalf("Pick(0) = %d,%d; want no switch", prev, next)
+	}
+	order := []int{}
+	now := int64(0)
+	for i := 0; i < 6; i++ {
+		now += Slice
+		_, next := s.Pick(now)
+		order = append(order, next)
+	}
+	want := []int{a, b, boot, a, b, boot}
+	for i := range want {
+		if order[i] != want[i] {
+			t.Fatalf("run order = %v, want %v", order, want)
+		}
+	}
+}
+
+func TestFutexWakeOrderAndCount(t *testing.T) {
+	var s Table
+	s.Init()
+	x, y := s.Spawn(), s.Spawn()
+	const key = 0x1000
+	// boot blocks first, then x, then y.
+	s.Block(key, 0)
+	s.Pick(0)
+	if s.Current() != x {
+		t.Fatalf("current = %d, want %d", s.Current(), x)
+	}
+	s.Block(key, 0)
+	s.Pick(0)
+	s.Block(key, 0)
+	if _, next := s.Pick(0); next != Idle {
+		t.Fatalf("all blocked: Pick = %d, want idle", next)
+	}
+	if n := s.Waiting(key); n != 3 {
+		t.Fatalf("Waiting = %d, want 3", n)
+	}
+	if n := s.Wake(key+4, 10); n != 0 {
+		t.Fatalf("Wake(other key) = %d, want 0", n)
+	}
+	if n := s.Wake(key, 2); n != 2 {
+		t.Fatalf("Wake(key, 2) = %d, want 2", n)
+	}
+	if _, next := s.Pick(0); next != 1 {
+		t.Fatalf("first woken = %d, want the oldest waiter 1", next)
+	}
+	if s.T[y].State != Blocked || s.T[x].State != Runnable {
+		t.Fatalf("states x=%d y=%d, want Runnable, Blocked", s.T[x].State, s.T[y].State)
+	}
+	if s.T[x].Frame.RAX != WokenOK {
+		t.Fatalf("woken RAX = %d, want 0", int64(s.T[x].Frame.RAX))
+	}
+}
+
+func TestDeadlines(t *testing.T) {
+	var s Table
+	s.Init()
+	a := s.Spawn()
+	s.Block(0x2000, 500) // futex wait with timeout
+	s.Pick(0)            // a runs
+	s.Block(0, 300)      // nanosleep
+	s.Pick(0)
+	if got := s.NextDeadline(); got != 300 {
+		t.Fatalf("NextDeadline = %d, want 300", got)
+	}
+	s.Expire(299)
+	if s.Runnable() != 0 {
+		t.Fatal("Expire before any deadline woke a thread")
+	}
+	s.Expire(300)
+	if s.T[a].State != Runnable || s.T[a].Frame.RAX != 0 {
+		t.Fatalf("sleeper after deadline: state %d rax %d", s.T[a].State, int64(s.T[a].Frame.RAX))
+	}
+	s.Expire(1000)
+	if s.T[1].State != Runnable || int64(s.T[1].Frame.RAX) != WokenTimedOut {
+		t.Fatalf("futex waiter after deadline: state %d rax %d, want ETIMEDOUT", s.T[1].State, int64(s.T[1].Frame.RAX))
+	}
+	if s.NextDeadline() != 0 {
+		t.Fatal("NextDeadline after all expired != 0")
+	}
+	// A woken waiter's deadline is gone: a later Expire must not wake it twice.
+	s.Pick(0)
+	s.Expire(1 << 40)
+	if s.Runnable() != 1 {
+		t.Fatalf("runnable = %d, want 1", s.Runnable())
+	}
+}
+
+func TestSpawnFullAndExit(t *testing.T) {
+	var s Table
+	s.Init()
+	n := 0
+	for s.Spawn() >= 0 {
+		n++
+	}
+	if n != MaxThreads-2 {
+		t.Fatalf("spawned %d, want %d", n, MaxThreads-2)
+	}
+	s.Exit()
+	if _, next := s.Pick(0); next == 1 {
+		t.Fatal("exited thread picked again")
+	}
+	if s.Live() != MaxThreads-2 {
+		t.Fatalf("Live = %d", s.Live())
+	}
+	tids := map[int32]bool{}
+	for i := 1; i < MaxThreads; i++ {
+		if s.T[i].State != Free {
+			if tids[s.T[i].Tid] {
+				t.Fatalf("duplicate tid %d", s.T[i].Tid)
+			}
+			tids[s.T[i].Tid] = true
+		}
+	}
+}

@@ -1,0 +1,23 @@
+// Package measure computes the SEV-SNP launch measurement of a guest on the
+// host, before the guest starts.
+//
+// The AMD secure processor (ASP) builds the MEASUREMENT field of an SNP
+// attestation report while the VMM loads the guest: every SNP_LAUNCH_UPDATE
+// command folds one 4 KiB page, described by a PAGE_INFO structure, into a
+// running SHA-384 digest (SEV Secure Nested Paging Firmware ABI
+// Specification, AMD publication 56860, section 8.17 "SNP_LAUNCH_UPDATE").
+// This package replays the same sequence of updates the VMM issues:
+//
+//  1. the OVMF firmware image, as NORMAL pages mapped so that it ends at 4 GiB
+//     (the result of this step alone is the "OVMF hash");
+//  2. the sections listed in OVMF's SEV metadata ("ASEV"): pre-validated
+//     memory (ZERO pages), the secrets page, the CPUID page, the SVSM calling
+//     area, and the kernel-hashes page (NORMAL when QEMU is given -kernel);
+//  3. one VMSA page per vCPU, holding the reset-vector register state.
+//
+// Three VMMs are modelled, because each one loads the guest slightly
+// differently: QEMU/KVM, Amazon EC2 and Google Compute Engine.
+//
+// Everything here is host-side, allocation-friendly Go; nothing in this
+// package runs inside a guest.
+package measure

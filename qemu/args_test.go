@@ -1,0 +1,175 @@
+package qemu
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// common is the tail every profile shares, for a 256 MiB, 1-CPU guest.
+func common(kernel string) []string {
+	return []string{
+		"-m", "256", "-smp", "1",
+		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+		"-serial", "stdio",
+		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		"-kernel", kernel,
+	}
+}
+
+func TestArgs(t *testing.T) {
+	const (
+		microvm = "microvm,pit=on,pic=on,rtc=on,isa-serial=on,acpi=on,ioapic2=off,pcie=off,x-option-roms=off,auto-kernel-cmdline=off"
+		q35     = "q35,smm=off,vmport=off,sata=off"
+	)
+	for _, tt := range []struct {
+		name  string
+		cfg   Config
+		accel Accel
+		vars  string
+		want  []string
+	}{
+		{
+			name:  "microvm",
+			cfg:   Config{Profile: Microvm, Kernel: "k.elf"},
+			accel: TCG,
+			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg"}, common("k.elf")),
+		},
+		{
+			name:  "default profile is microvm",
+			cfg:   Config{Kernel: "k.elf"},
+			accel: TCG,
+			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg"}, common("k.elf")),
+		},
+		{
+			name:  "q35",
+			cfg:   Config{Profile: Q35, Kernel: "k.elf"},
+			accel: TCG,
+			want:  slices.Concat([]string{"-machine", q35, "-accel", "tcg"}, common("k.elf")),
+		},
+		{
+			name:  "ovmf",
+			cfg:   Config{Profile: OVMF, Kernel: "app.efi"},
+			accel: TCG,
+			vars:  "/tmp/run/OVMF_VARS.fd",
+			want: slices.Concat([]string{
+				"-machine", q35,
+				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/run/OVMF_VARS.fd",
+				"-net", "none",
+				"-accel", "tcg",
+			}, common("app.efi")),
+		},
+		{
+			name:  "ovmf escapes commas in firmware paths",
+			cfg:   Config{Profile: OVMF, Kernel: "app.efi", OVMFCode: "/fw/a,b.fd"},
+			accel: TCG,
+			vars:  "/tmp/x,y/vars.fd",
+			want: slices.Concat([]string{
+				"-machine", q35,
+				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/fw/a,,b.fd",
+				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/x,,y/vars.fd",
+				"-net", "none",
+				"-accel", "tcg",
+			}, common("app.efi")),
+		},
+		{
+			name:  "kvm",
+			cfg:   Config{Profile: Q35, Kernel: "k.elf"},
+			accel: KVM,
+			want:  slices.Concat([]string{"-machine", q35, "-accel", "kvm"}, common("k.elf")),
+		},
+		{
+			name:  "memory and cpus",
+			cfg:   Config{Profile: Microvm, Kernel: "k.elf", MemoryMiB: 1024, CPUs: 4},
+			accel: TCG,
+			want: slices.Concat([]string{"-machine", microvm, "-accel", "tcg"},
+				[]string{"-m", "1024", "-smp", "4"}, common("k.elf")[4:]),
+		},
+		{
+			name: "initrd, append and extra",
+			cfg: Config{
+				Profile: Q35, Kernel: "k.elf", Initrd: "in it.rd",
+				Append: "console=ttyS0 msg='hi there'",
+				Extra:  []string{"-d", "int,cpu_reset", "-D", "qemu.log"},
+			},
+			accel: TCG,
+			want: slices.Concat([]string{"-machine", q35, "-accel", "tcg"}, common("k.elf"), []string{
+				"-initrd", "in it.rd",
+				"-append", "console=ttyS0 msg='hi there'",
+				"-d", "int,cpu_reset", "-D", "qemu.log",
+			}),
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := args(tt.cfg.withDefaults(), tt.accel, tt.vars)
+			if err != nil {
+				t.Fatalf("args(%+v) error: %v", tt.cfg, err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("args(%+v) =\n%q\nwant\n%q", tt.cfg, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestArgsErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		cfg   Config
+		accel Accel
+		want  string
+	}{
+		{"no kernel", Config{}, TCG, "Kernel is empty"},
+		{"unknown profile", Config{Profile: "pc", Kernel: "k"}, TCG, `unknown profile "pc"`},
+		{"unknown accel", Config{Kernel: "k"}, "hvf", `unknown accelerator "hvf"`},
+		{"unresolved auto", Config{Kernel: "k"}, Auto, `unknown accelerator "auto"`},
+		{"negative memory", Config{Kernel: "k", MemoryMiB: -1}, TCG, "must not be negative"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := args(tt.cfg.withDefaults(), tt.accel, "")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("args(%+v, %q) error = %v, want one containing %q", tt.cfg, tt.accel, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for _, tt := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"qemu", "-m", "256"}, "qemu -m 256"},
+		{[]string{"-machine", "microvm,pit=on", "-kernel", "/a/b-c_d.elf"}, "-machine microvm,pit=on -kernel /a/b-c_d.elf"},
+		{[]string{"-append", "console=ttyS0 quiet"}, "-append 'console=ttyS0 quiet'"},
+		{[]string{"-append", "msg='hi'"}, `-append 'msg='\''hi'\'''`},
+		{[]string{"-initrd", "my initrd"}, "-initrd 'my initrd'"},
+		{[]string{"-append", ""}, "-append ''"},
+		{[]string{"$HOME", "a;b", "*", "~x", "ü"}, `'$HOME' 'a;b' '*' '~x' 'ü'`},
+	} {
+		if got := shellQuote(tt.words); got != tt.want {
+			t.Errorf("shellQuote(%q) = %s, want %s", tt.words, got, tt.want)
+		}
+	}
+}
+
+// TestShellQuoteRoundTrip checks with a real shell that the quoted line
+// gives back the same words.
+func TestShellQuoteRoundTrip(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skipf("no POSIX shell: %v", err)
+	}
+	words := []string{"-append", "console=ttyS0 a='b c' \"d\" $HOME `x` \\ e", "", "tab\there", "new\nline", "it's"}
+	script := "for w in " + shellQuote(words) + `; do printf '%s\0' "$w"; done`
+	out, err := exec.Command(sh, "-c", script).Output()
+	if err != nil {
+		t.Fatalf("sh -c %q: %v", script, err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if !slices.Equal(got, words) {
+		t.Errorf("sh -c %q printed %q, want %q", script, got, words)
+	}
+}

@@ -1,0 +1,143 @@
+package qemu
+
+import (
+	"io"
+	"time"
+)
+
+// Profile names a machine configuration: a QEMU machine type and the
+// options that shape it for Cocoon.
+type Profile string
+
+// The guest kernel relies on these devices: COM1 at 0x3f8, the i8254 PIT
+// (ports 0x40-0x43, and port 0x61 for the channel 2 gate), a local APIC,
+// the CMOS RTC (0x70/0x71) and isa-debug-exit at 0xf4. Every profile adds
+// isa-debug-exit and COM1 itself; the rest comes from the machine type.
+const (
+	// Microvm is QEMU's minimal x86 machine booted by qboot. It gives
+	// COM1, the PIT on 0x40-0x43, a local APIC (listed in the ACPI MADT),
+	// the CMOS RTC and isa-debug-exit. It has no port 0x61: QEMU 7.2
+	// cannot add the PC speaker device that implements it to microvm, so
+	// reads return 0xff and the PIT channel 2 gate stays low. A kernel
+	// calibrating on microvm must count with channel 0 instead. It also
+	// has no HPET and no ACPI PM timer.
+	Microvm Profile = "microvm"
+
+	// Q35 is the ICH9 PC booted by SeaBIOS through its PVH option ROM. It
+	// gives everything the kernel needs, port 0x61 included, plus an HPET
+	// and the ACPI PM timer.
+	Q35 Profile = "q35"
+
+	// OVMF is Q35 booted by UEFI firmware (OVMF) from pflash: the
+	// read-only code image and a fresh copy of the variable store for
+	// every run. OVMF does not understand PVH ELF images, so Kernel must
+	// be a UEFI application (PE32+), which OVMF starts from -kernel. The
+	// devices are those of Q35.
+	OVMF Profile = "ovmf"
+)
+
+// Accel chooses how QEMU executes guest code.
+type Accel string
+
+const (
+	// TCG is QEMU's translator: slow but works everywhere, the default.
+	TCG Accel = "tcg"
+	// KVM uses hardware virtualization through /dev/kvm.
+	KVM Accel = "kvm"
+	// Auto uses KVM if KVMWorks says it does, TCG otherwise.
+	Auto Accel = "auto"
+)
+
+// Defaults for the zero values of Config fields.
+const (
+	DefaultProfile   = Microvm
+	DefaultMemoryMiB = 256
+	DefaultCPUs      = 1
+	DefaultAccel     = TCG
+	DefaultTimeout   = 60 * time.Second
+
+	// DefaultOVMFCode and DefaultOVMFVars are the 4 MiB flash images of
+	// Debian's ovmf package.
+	DefaultOVMFCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+	DefaultOVMFVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+)
+
+// BinaryEnv is the environment variable that overrides the QEMU binary
+// when Config.QEMU is empty.
+const BinaryEnv = "COCOON_QEMU"
+
+// Config describes one guest run. The zero value of every field except
+// Kernel has a useful default.
+type Config struct {
+	// Profile is the machine; default DefaultProfile.
+	Profile Profile
+
+	// Kernel is the guest image passed with -kernel: a PVH ELF for
+	// Microvm and Q35, a UEFI application for OVMF.
+	Kernel string
+	// Initrd, if set, is passed with -initrd.
+	Initrd string
+	// Append, if set, is the kernel command line (-append).
+	Append string
+
+	// MemoryMiB is guest RAM in MiB; default DefaultMemoryMiB.
+	MemoryMiB int
+	// CPUs is the number of virtual CPUs; default DefaultCPUs.
+	CPUs int
+	// Accel is the accelerator; default DefaultAccel.
+	Accel Accel
+
+	// Timeout bounds the whole run; QEMU is killed when it expires.
+	// Default DefaultTimeout.
+	Timeout time.Duration
+
+	// Console, if set, receives the bytes of the guest's COM1 as they
+	// arrive. Result.Console has them too.
+	Console io.Writer
+	// Log, if set, receives the command line, quoted for a POSIX shell,
+	// before QEMU starts.
+	Log io.Writer
+
+	// Extra arguments are appended to the command line. QEMU takes the
+	// last of repeated options such as -cpu or -m, so Extra can override
+	// a profile's choice. Further serial ports go here for now, as
+	// "-chardev BACKEND,id=ID -device isa-serial,chardev=ID,index=N",
+	// which works on every profile (microvm wires only the first -serial).
+	Extra []string
+
+	// QEMU is the qemu-system-x86_64 binary, a path or a name looked up in
+	// PATH. Default: $COCOON_QEMU, then qemu-system-x86_64.
+	QEMU string
+
+	// OVMFCode and OVMFVars are the firmware images of the OVMF profile;
+	// defaults DefaultOVMFCode and DefaultOVMFVars. OVMFVars is only read:
+	// each run boots a private copy of it.
+	OVMFCode string
+	OVMFVars string
+}
+
+// withDefaults returns c with its zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.Profile == "" {
+		c.Profile = DefaultProfile
+	}
+	if c.MemoryMiB == 0 {
+		c.MemoryMiB = DefaultMemoryMiB
+	}
+	if c.CPUs == 0 {
+		c.CPUs = DefaultCPUs
+	}
+	if c.Accel == "" {
+		c.Accel = DefaultAccel
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.OVMFCode == "" {
+		c.OVMFCode = DefaultOVMFCode
+	}
+	if c.OVMFVars == "" {
+		c.OVMFVars = DefaultOVMFVars
+	}
+	return c
+}

@@ -1,0 +1,161 @@
+package qemu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// defaultBinary is the QEMU looked up in PATH when neither Config.QEMU nor
+// $COCOON_QEMU names one.
+const defaultBinary = "qemu-system-x86_64"
+
+// ErrNotFound means the QEMU binary could not be found. Run's error wraps
+// it with what to install.
+var ErrNotFound = errors.New("qemu-system-x86_64 not found")
+
+// tailLines is how many console lines a timeout error quotes.
+const tailLines = 10
+
+// Result is what Run observed of one QEMU run.
+type Result struct {
+	// Console is everything the guest wrote to COM1.
+	Console string
+	// Wall is the time from starting QEMU until it exited.
+	Wall time.Duration
+	// ExitCode is QEMU's exit code, or -1 if it was killed by a signal.
+	ExitCode int
+	// Command is the binary and arguments QEMU ran with.
+	Command []string
+}
+
+// Run boots the guest cfg describes and waits for it to stop, for at most
+// cfg.Timeout or until ctx is done.
+//
+// The error is nil if the guest reported exit status 0, an *ExitError for
+// any other status, ErrNoExitStatus (wrapped) if it stopped without one,
+// and wraps context.DeadlineExceeded, quoting the last console lines, if
+// it timed out. The Result is non-nil whenever QEMU was started, whatever
+// the error.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg = cfg.withDefaults()
+	bin, err := cfg.binary()
+	if err != nil {
+		return nil, err
+	}
+
+	accel := cfg.Accel
+	if accel == Auto {
+		accel = TCG
+		if KVMWorks(ctx, bin) {
+			accel = KVM
+		}
+	}
+
+	var vars string
+	if cfg.Profile == OVMF {
+		dir, err := os.MkdirTemp("", "cocoon-ovmf-")
+		if err != nil {
+			return nil, fmt.Errorf("qemu: OVMF variable store: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		vars = filepath.Join(dir, "OVMF_VARS.fd")
+		if err := copyFile(vars, cfg.OVMFVars); err != nil {
+			return nil, fmt.Errorf("qemu: OVMF variable store: %w (install the ovmf package)", err)
+		}
+	}
+
+	a, err := args(cfg, accel, vars)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Command: append([]string{bin}, a...)}
+	if cfg.Log != nil {
+		fmt.Fprintln(cfg.Log, shellQuote(res.Command))
+	}
+
+	runCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	var console, stderr bytes.Buffer
+	cmd := exec.CommandContext(runCtx, bin, a...)
+	cmd.Stdout = &console
+	if cfg.Console != nil {
+		cmd.Stdout = io.MultiWriter(&console, cfg.Console)
+	}
+	cmd.Stderr = &stderr
+	// QEMU holds no pipe past its exit, but do not let a stray
+	// descendant keep Wait from returning.
+	cmd.WaitDelay = time.Second
+
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("qemu: start %s: %w", bin, err)
+	}
+	waitErr := cmd.Wait()
+	res.Wall = time.Since(start)
+	res.Console = console.String()
+	res.ExitCode = cmd.ProcessState.ExitCode()
+
+	if cmd.ProcessState.Exited() {
+		return res, guestResult(res.ExitCode, stderr.String(), filepath.Base(bin))
+	}
+	// Killed by a signal: ours when the context ended, else someone's.
+	switch {
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("qemu stopped: %w\n%s", ctx.Err(), consoleTail(res.Console))
+	case runCtx.Err() != nil:
+		return res, fmt.Errorf("guest timed out after %v (%w)\n%s", cfg.Timeout, runCtx.Err(), consoleTail(res.Console))
+	}
+	return res, fmt.Errorf("qemu-system-x86_64 %v: %s", waitErr, strings.TrimSpace(stderr.String()))
+}
+
+// binary returns the path of the QEMU to run.
+func (c Config) binary() (string, error) {
+	name, from := c.QEMU, "Config.QEMU"
+	if name == "" {
+		name, from = os.Getenv(BinaryEnv), "$"+BinaryEnv
+	}
+	if name == "" {
+		name, from = defaultBinary, ""
+	}
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path, nil
+	}
+	if from != "" {
+		return "", fmt.Errorf("%w: %s is %q (%v): fix it or unset it to use %s from the qemu-system-x86 package",
+			ErrNotFound, from, name, err, defaultBinary)
+	}
+	return "", fmt.Errorf("%w: install the qemu-system-x86 package (apt-get install qemu-system-x86)", ErrNotFound)
+}
+
+// consoleTail quotes the last tailLines lines of console for an error.
+func consoleTail(console string) string {
+	console = strings.TrimRight(console, "\r\n")
+	if console == "" {
+		return "the guest wrote nothing to the console"
+	}
+	lines := strings.Split(console, "\n")
+	if len(lines) > tailLines {
+		lines = lines[len(lines)-tailLines:]
+	}
+	for i, l := range lines {
+		lines[i] = "\t" + strings.TrimRight(l, "\r")
+	}
+	return fmt.Sprintf("last %d console lines:\n%s", len(lines), strings.Join(lines, "\n"))
+}
+
+func copyFile(dst, src string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o600)
+}

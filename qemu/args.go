@@ -3,6 +3,8 @@ package qemu
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -45,13 +47,13 @@ var (
 		"auto-kernel-cmdline=off",
 	}
 
-	// q35Machine: SeaBIOS loads the PVH image through its pvh.bin option
-	// ROM. Dropping the unused devices takes about 10 ms off a boot
+	// q35Machine: SeaBIOS runs QEMU's pvh.bin option ROM, which enters
+	// the PVH image. Dropping the unused devices takes about 10 ms off a boot
 	// under TCG.
 	q35Machine = []string{
 		"q35",
 		// No System Management Mode: neither SeaBIOS, OVMF_CODE_4M.fd
-		// (built without SMM_REQUIRE) nor the kernel needs it.
+		// (the build without Secure Boot) nor the kernel needs it.
 		"smm=off",
 		// No VMware backdoor port at 0x5658.
 		"vmport=off",
@@ -60,10 +62,24 @@ var (
 	}
 )
 
+// Files of an OVMF run, in its private directory.
+const (
+	// ovmfVarsFile is the run's copy of Config.OVMFVars.
+	ovmfVarsFile = "OVMF_VARS.fd"
+	// ovmfESPDir is the EFI system partition: a directory holding the
+	// UEFI application at the removable-media boot path, which QEMU
+	// serves as a read-only FAT disk.
+	ovmfESPDir = "esp"
+)
+
+// ovmfBootPath is where UEFI firmware looks for the boot loader of a
+// removable disk on x86-64 (UEFI specification 2.10, 3.5.1.1).
+var ovmfBootPath = filepath.Join("EFI", "BOOT", "BOOTX64.EFI")
+
 // args returns QEMU's arguments, without the binary, for c. c must have
-// its defaults applied; accel is c.Accel resolved (never Auto); vars is
-// the run's private OVMF variable store and is used only by OVMF.
-func args(c Config, accel Accel, vars string) ([]string, error) {
+// its defaults applied; accel is c.Accel resolved (never Auto); dir is the
+// run's private directory, which only OVMF uses (see prepareOVMF).
+func args(c Config, accel Accel, dir string) ([]string, error) {
 	if c.Kernel == "" {
 		return nil, errors.New("qemu: Config.Kernel is empty: set it to the guest image")
 	}
@@ -78,15 +94,14 @@ func args(c Config, accel Accel, vars string) ([]string, error) {
 	case Q35:
 		a = append(a, "-machine", strings.Join(q35Machine, ","))
 	case OVMF:
+		if c.Initrd != "" || c.Append != "" {
+			return nil, errors.New("qemu: the ovmf profile boots a UEFI application from a disk and has no Initrd or Append")
+		}
 		a = append(a, "-machine", strings.Join(q35Machine, ","),
-			// The firmware: code read-only, variables writable so
-			// OVMF can record boot options, hence the private copy.
+			// The firmware: code read-only, variables writable (OVMF
+			// records boot options there), hence the private copy.
 			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+optValue(c.OVMFCode),
-			"-drive", "if=pflash,format=raw,unit=1,file="+optValue(vars),
-			// No NIC, so OVMF does not try PXE boot before
-			// -kernel. -nodefaults already drops the default NIC;
-			// this states it on the command line.
-			"-net", "none")
+			"-drive", "if=pflash,format=raw,unit=1,file="+optValue(filepath.Join(dir, ovmfVarsFile)))
 	default:
 		return nil, fmt.Errorf("qemu: unknown profile %q: use %q, %q or %q", c.Profile, Microvm, Q35, OVMF)
 	}
@@ -121,8 +136,23 @@ func args(c Config, accel Accel, vars string) ([]string, error) {
 		// /dev/null, so the guest reads no input.
 		"-serial", "stdio",
 		"-device", isaDebugExit,
-		"-kernel", c.Kernel,
 	)
+
+	if c.Profile == OVMF {
+		// QEMU 7.2's x86 -kernel takes only bzImage, multiboot and
+		// PVH ELF files, so a UEFI application boots from a disk:
+		// the ESP directory as a read-only FAT image (vvfat) on
+		// virtio-blk, first in the boot order.
+		a = append(a,
+			"-drive", "if=none,id=esp,format=raw,readonly=on,file=fat:"+optValue(filepath.Join(dir, ovmfESPDir)),
+			"-device", "virtio-blk-pci,drive=esp,bootindex=0",
+			// No NIC, so OVMF never tries PXE. -nodefaults
+			// already drops the default one; this says so.
+			"-net", "none")
+		return append(a, c.Extra...), nil
+	}
+
+	a = append(a, "-kernel", c.Kernel)
 	if c.Initrd != "" {
 		a = append(a, "-initrd", c.Initrd)
 	}
@@ -130,6 +160,31 @@ func args(c Config, accel Accel, vars string) ([]string, error) {
 		a = append(a, "-append", c.Append)
 	}
 	return append(a, c.Extra...), nil
+}
+
+// prepareOVMF fills dir, the private directory of an OVMF run, with the
+// files args refers to: a copy of the variable store and the ESP holding
+// c.Kernel.
+func prepareOVMF(c Config, dir string) error {
+	if err := copyFile(filepath.Join(dir, ovmfVarsFile), c.OVMFVars); err != nil {
+		return fmt.Errorf("qemu: OVMF variable store: %w (install the ovmf package)", err)
+	}
+	boot := filepath.Join(dir, ovmfESPDir, ovmfBootPath)
+	if err := os.MkdirAll(filepath.Dir(boot), 0o755); err != nil {
+		return fmt.Errorf("qemu: EFI system partition: %w", err)
+	}
+	if err := copyFile(boot, c.Kernel); err != nil {
+		return fmt.Errorf("qemu: EFI system partition: %w", err)
+	}
+	return nil
+}
+
+func copyFile(dst, src string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o600)
 }
 
 // optValue escapes s for use as a value in a QEMU option list such as

@@ -7,14 +7,14 @@ import (
 	"testing"
 )
 
-// common is the tail every profile shares, for a 256 MiB, 1-CPU guest.
-func common(kernel string) []string {
+// shared is the part of the command line every profile has, for a guest
+// with mem MiB and cpus CPUs.
+func shared(mem, cpus string) []string {
 	return []string{
-		"-m", "256", "-smp", "1",
+		"-m", mem, "-smp", cpus,
 		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
 		"-serial", "stdio",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-		"-kernel", kernel,
 	}
 }
 
@@ -27,65 +27,72 @@ func TestArgs(t *testing.T) {
 		name  string
 		cfg   Config
 		accel Accel
-		vars  string
+		dir   string
 		want  []string
 	}{
 		{
 			name:  "microvm",
 			cfg:   Config{Profile: Microvm, Kernel: "k.elf"},
 			accel: TCG,
-			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg"}, common("k.elf")),
+			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
 		},
 		{
 			name:  "default profile is microvm",
 			cfg:   Config{Kernel: "k.elf"},
 			accel: TCG,
-			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg"}, common("k.elf")),
+			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
 		},
 		{
 			name:  "q35",
 			cfg:   Config{Profile: Q35, Kernel: "k.elf"},
 			accel: TCG,
-			want:  slices.Concat([]string{"-machine", q35, "-accel", "tcg"}, common("k.elf")),
+			want:  slices.Concat([]string{"-machine", q35, "-accel", "tcg"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
 		},
 		{
 			name:  "ovmf",
 			cfg:   Config{Profile: OVMF, Kernel: "app.efi"},
 			accel: TCG,
-			vars:  "/tmp/run/OVMF_VARS.fd",
+			dir:   "/tmp/run",
 			want: slices.Concat([]string{
 				"-machine", q35,
 				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
 				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/run/OVMF_VARS.fd",
-				"-net", "none",
 				"-accel", "tcg",
-			}, common("app.efi")),
+			}, shared("256", "1"), []string{
+				"-drive", "if=none,id=esp,format=raw,readonly=on,file=fat:/tmp/run/esp",
+				"-device", "virtio-blk-pci,drive=esp,bootindex=0",
+				"-net", "none",
+			}),
 		},
 		{
-			name:  "ovmf escapes commas in firmware paths",
-			cfg:   Config{Profile: OVMF, Kernel: "app.efi", OVMFCode: "/fw/a,b.fd"},
-			accel: TCG,
-			vars:  "/tmp/x,y/vars.fd",
+			name:  "ovmf escapes commas in paths",
+			cfg:   Config{Profile: OVMF, Kernel: "app.efi", OVMFCode: "/fw/a,b.fd", Extra: []string{"-s"}},
+			accel: KVM,
+			dir:   "/tmp/x,y",
 			want: slices.Concat([]string{
 				"-machine", q35,
 				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/fw/a,,b.fd",
-				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/x,,y/vars.fd",
+				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/x,,y/OVMF_VARS.fd",
+				"-accel", "kvm",
+			}, shared("256", "1"), []string{
+				"-drive", "if=none,id=esp,format=raw,readonly=on,file=fat:/tmp/x,,y/esp",
+				"-device", "virtio-blk-pci,drive=esp,bootindex=0",
 				"-net", "none",
-				"-accel", "tcg",
-			}, common("app.efi")),
+				"-s",
+			}),
 		},
 		{
 			name:  "kvm",
 			cfg:   Config{Profile: Q35, Kernel: "k.elf"},
 			accel: KVM,
-			want:  slices.Concat([]string{"-machine", q35, "-accel", "kvm"}, common("k.elf")),
+			want:  slices.Concat([]string{"-machine", q35, "-accel", "kvm"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
 		},
 		{
 			name:  "memory and cpus",
 			cfg:   Config{Profile: Microvm, Kernel: "k.elf", MemoryMiB: 1024, CPUs: 4},
 			accel: TCG,
 			want: slices.Concat([]string{"-machine", microvm, "-accel", "tcg"},
-				[]string{"-m", "1024", "-smp", "4"}, common("k.elf")[4:]),
+				shared("1024", "4"), []string{"-kernel", "k.elf"}),
 		},
 		{
 			name: "initrd, append and extra",
@@ -95,7 +102,7 @@ func TestArgs(t *testing.T) {
 				Extra:  []string{"-d", "int,cpu_reset", "-D", "qemu.log"},
 			},
 			accel: TCG,
-			want: slices.Concat([]string{"-machine", q35, "-accel", "tcg"}, common("k.elf"), []string{
+			want: slices.Concat([]string{"-machine", q35, "-accel", "tcg"}, shared("256", "1"), []string{"-kernel", "k.elf"}, []string{
 				"-initrd", "in it.rd",
 				"-append", "console=ttyS0 msg='hi there'",
 				"-d", "int,cpu_reset", "-D", "qemu.log",
@@ -103,7 +110,7 @@ func TestArgs(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := args(tt.cfg.withDefaults(), tt.accel, tt.vars)
+			got, err := args(tt.cfg.withDefaults(), tt.accel, tt.dir)
 			if err != nil {
 				t.Fatalf("args(%+v) error: %v", tt.cfg, err)
 			}
@@ -126,6 +133,7 @@ func TestArgsErrors(t *testing.T) {
 		{"unknown accel", Config{Kernel: "k"}, "hvf", `unknown accelerator "hvf"`},
 		{"unresolved auto", Config{Kernel: "k"}, Auto, `unknown accelerator "auto"`},
 		{"negative memory", Config{Kernel: "k", MemoryMiB: -1}, TCG, "must not be negative"},
+		{"ovmf with append", Config{Profile: OVMF, Kernel: "k", Append: "quiet"}, TCG, "no Initrd or Append"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := args(tt.cfg.withDefaults(), tt.accel, "")

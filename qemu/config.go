@@ -12,7 +12,8 @@ type Profile string
 // The guest kernel relies on these devices: COM1 at 0x3f8, the i8254 PIT
 // (ports 0x40-0x43, and port 0x61 for the channel 2 gate), a local APIC,
 // the CMOS RTC (0x70/0x71) and isa-debug-exit at 0xf4. Every profile adds
-// isa-debug-exit and COM1 itself; the rest comes from the machine type.
+// isa-debug-exit and wires COM1 to the console; the rest comes from the
+// machine type.
 const (
 	// Microvm is QEMU's minimal x86 machine booted by qboot. It gives
 	// COM1, the PIT on 0x40-0x43, a local APIC (listed in the ACPI MADT),
@@ -23,16 +24,18 @@ const (
 	// has no HPET and no ACPI PM timer.
 	Microvm Profile = "microvm"
 
-	// Q35 is the ICH9 PC booted by SeaBIOS through its PVH option ROM. It
-	// gives everything the kernel needs, port 0x61 included, plus an HPET
-	// and the ACPI PM timer.
+	// Q35 is the ICH9 PC; SeaBIOS runs QEMU's pvh.bin option ROM, which
+	// enters the PVH image. It gives everything the kernel needs, port
+	// 0x61 included, plus an HPET and the ACPI PM timer.
 	Q35 Profile = "q35"
 
 	// OVMF is Q35 booted by UEFI firmware (OVMF) from pflash: the
 	// read-only code image and a fresh copy of the variable store for
-	// every run. OVMF does not understand PVH ELF images, so Kernel must
-	// be a UEFI application (PE32+), which OVMF starts from -kernel. The
-	// devices are those of Q35.
+	// every run. Kernel must be a UEFI application (PE32+ x86-64); OVMF
+	// boots it as \EFI\BOOT\BOOTX64.EFI from a read-only FAT disk,
+	// since QEMU's x86 -kernel takes no PE files. The devices are those
+	// of Q35 plus that virtio-blk disk; under TCG, OVMF takes seconds to
+	// reach the application.
 	OVMF Profile = "ovmf"
 )
 
@@ -72,12 +75,13 @@ type Config struct {
 	// Profile is the machine; default DefaultProfile.
 	Profile Profile
 
-	// Kernel is the guest image passed with -kernel: a PVH ELF for
+	// Kernel is the guest image: a PVH ELF passed with -kernel for
 	// Microvm and Q35, a UEFI application for OVMF.
 	Kernel string
-	// Initrd, if set, is passed with -initrd.
+	// Initrd, if set, is passed with -initrd (not with OVMF).
 	Initrd string
-	// Append, if set, is the kernel command line (-append).
+	// Append, if set, is the kernel command line, -append (not with
+	// OVMF).
 	Append string
 
 	// MemoryMiB is guest RAM in MiB; default DefaultMemoryMiB.

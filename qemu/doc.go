@@ -9,7 +9,7 @@
 // way (triple fault, reset, power-off) yields ErrNoExitStatus, and one
 // that never stops is killed after Config.Timeout.
 //
-// Every profile boots a PVH ELF kernel (-kernel) except "ovmf", which boots
-// UEFI firmware; see the Profile constants for the devices each one gives
-// the guest.
+// The microvm and q35 profiles boot a PVH ELF kernel with -kernel; ovmf
+// boots UEFI firmware and a UEFI application. The Profile constants list
+// the devices each gives the guest.
 package qemu

@@ -59,22 +59,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
-	var vars string
+	var dir string
 	if cfg.Profile == OVMF {
-		dir, err := os.MkdirTemp("", "cocoon-ovmf-")
-		if err != nil {
-			return nil, fmt.Errorf("qemu: OVMF variable store: %w", err)
+		if dir, err = os.MkdirTemp("", "cocoon-ovmf-"); err != nil {
+			return nil, fmt.Errorf("qemu: %w", err)
 		}
 		defer os.RemoveAll(dir)
-		vars = filepath.Join(dir, "OVMF_VARS.fd")
-		if err := copyFile(vars, cfg.OVMFVars); err != nil {
-			return nil, fmt.Errorf("qemu: OVMF variable store: %w (install the ovmf package)", err)
-		}
 	}
-
-	a, err := args(cfg, accel, vars)
+	a, err := args(cfg, accel, dir)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Profile == OVMF {
+		if err := prepareOVMF(cfg, dir); err != nil {
+			return nil, err
+		}
 	}
 	res := &Result{Command: append([]string{bin}, a...)}
 	if cfg.Log != nil {
@@ -113,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	case runCtx.Err() != nil:
 		return res, fmt.Errorf("guest timed out after %v (%w)\n%s", cfg.Timeout, runCtx.Err(), consoleTail(res.Console))
 	}
-	return res, fmt.Errorf("qemu-system-x86_64 %v: %s", waitErr, strings.TrimSpace(stderr.String()))
+	return res, fmt.Errorf("qemu-system-x86_64 died (%v): %s", waitErr, strings.TrimSpace(stderr.String()))
 }
 
 // binary returns the path of the QEMU to run.
@@ -150,12 +149,4 @@ func consoleTail(console string) string {
 		lines[i] = "\t" + strings.TrimRight(l, "\r")
 	}
 	return fmt.Sprintf("last %d console lines:\n%s", len(lines), strings.Join(lines, "\n"))
-}
-
-func copyFile(dst, src string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, 0o600)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,23 @@ func TestRunQEMUFailure(t *testing.T) {
 	_, err := Run(context.Background(), Config{Kernel: "k.elf", QEMU: bin})
 	if err == nil || !strings.Contains(err.Error(), "-bogus: invalid option") {
 		t.Errorf("Run of a failing QEMU = %v, want its stderr in the error", err)
+	}
+}
+
+func TestRunAutoAccel(t *testing.T) {
+	// The fake QEMU "boots" anything to status 0, so the probe succeeds
+	// exactly when /dev/kvm opens.
+	bin := fakeQEMU(t, "exit 1")
+	res, err := Run(context.Background(), Config{Kernel: "k.elf", QEMU: bin, Accel: Auto})
+	if err != nil {
+		t.Fatalf("Run(Accel: Auto) = %v, want nil", err)
+	}
+	want := TCG
+	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
+		f.Close()
+		want = KVM
+	}
+	if i := slices.Index(res.Command, "-accel"); i < 0 || res.Command[i+1] != string(want) {
+		t.Errorf("Run(Accel: Auto).Command = %q, want -accel %s", res.Command, want)
 	}
 }

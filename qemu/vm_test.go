@@ -161,6 +161,23 @@ func TestVMQEMUFailure(t *testing.T) {
 	}
 }
 
+func TestVMOVMF(t *testing.T) {
+	needQEMU(t)
+	if _, err := os.Stat(DefaultOVMFCode); err != nil {
+		t.Skipf("skipping OVMF test: %v: install the ovmf package", err)
+	}
+	app := filepath.Join(t.TempDir(), "app.efi")
+	if err := os.WriteFile(app, efiApp(reportStatus(3)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The same instructions report status 3 in 64-bit mode.
+	_, err := Run(t.Context(), Config{Profile: OVMF, Kernel: app, Accel: TCG, Log: logWriter{t}})
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Status != 3 {
+		t.Errorf("Run(UEFI application reporting 3 on ovmf) = %v, want ExitError{3}", err)
+	}
+}
+
 func TestVMKVMWorks(t *testing.T) {
 	needQEMU(t)
 	// KVM is never required; this only exercises the probe.

@@ -1,0 +1,97 @@
+package qemu
+
+import (
+	"bytes"
+	"debug/pe"
+	"encoding/binary"
+	"testing"
+)
+
+// efiApp returns a minimal UEFI application, a PE32+ image with one
+// section holding code, for booting the OVMF profile. OVMF starts it in
+// 64-bit long mode; the entry is the first byte of code and it never
+// returns, so it ignores the ImageHandle and SystemTable arguments.
+//
+// Layout from the Microsoft PE/COFF specification: the MS-DOS stub's
+// e_lfanew at 0x3c points to the "PE\0\0" signature, followed by the COFF
+// file header, the PE32+ optional header (240 bytes with 16 data
+// directories) and the section table. The headers fill the first file
+// alignment unit; the section follows. It has no .reloc section and does
+// not set IMAGE_FILE_RELOCS_STRIPPED, so the loader may place it anywhere
+// without fixups, which the code does not need.
+func efiApp(code []byte) []byte {
+	const (
+		peOff        = 0x40
+		fileAlign    = 0x200
+		sectionAlign = 0x1000
+		textRVA      = sectionAlign
+		optSize      = 240
+
+		imageFileExecutableImage     = 0x0002
+		imageFileLargeAddressAware   = 0x0020
+		imageSubsystemEFIApplication = 10
+		imageScnCntCode              = 0x00000020
+		imageScnMemExecute           = 0x20000000
+		imageScnMemRead              = 0x40000000
+	)
+	rawSize := (uint32(len(code)) + fileAlign - 1) &^ (fileAlign - 1)
+
+	fh := pe.FileHeader{
+		Machine:              pe.IMAGE_FILE_MACHINE_AMD64,
+		NumberOfSections:     1,
+		SizeOfOptionalHeader: optSize,
+		Characteristics:      imageFileExecutableImage | imageFileLargeAddressAware,
+	}
+	oh := pe.OptionalHeader64{
+		Magic:               0x20b, // PE32+
+		SizeOfCode:          rawSize,
+		AddressOfEntryPoint: textRVA,
+		BaseOfCode:          textRVA,
+		ImageBase:           0x400000,
+		SectionAlignment:    sectionAlign,
+		FileAlignment:       fileAlign,
+		SizeOfImage:         textRVA + sectionAlign,
+		SizeOfHeaders:       fileAlign,
+		Subsystem:           imageSubsystemEFIApplication,
+		NumberOfRvaAndSizes: 16,
+	}
+	sh := pe.SectionHeader32{
+		Name:             [8]uint8{'.', 't', 'e', 'x', 't'},
+		VirtualSize:      uint32(len(code)),
+		VirtualAddress:   textRVA,
+		SizeOfRawData:    rawSize,
+		PointerToRawData: fileAlign,
+		Characteristics:  imageScnCntCode | imageScnMemExecute | imageScnMemRead,
+	}
+
+	img := make([]byte, fileAlign+rawSize)
+	copy(img, "MZ")
+	binary.LittleEndian.PutUint32(img[0x3c:], peOff)
+	var b bytes.Buffer
+	b.WriteString("PE\x00\x00")
+	for _, v := range []any{fh, oh, sh} {
+		if err := binary.Write(&b, binary.LittleEndian, v); err != nil {
+			panic(err)
+		}
+	}
+	copy(img[peOff:], b.Bytes())
+	copy(img[fileAlign:], code)
+	return img
+}
+
+func TestEFIApp(t *testing.T) {
+	code := reportStatus(3)
+	f, err := pe.NewFile(bytes.NewReader(efiApp(code)))
+	if err != nil {
+		t.Fatalf("pe.NewFile(efiApp): %v", err)
+	}
+	oh, ok := f.OptionalHeader.(*pe.OptionalHeader64)
+	if !ok || oh.Subsystem != 10 || f.Machine != pe.IMAGE_FILE_MACHINE_AMD64 {
+		t.Fatalf("efiApp headers = %+v %+v, want a PE32+ AMD64 EFI application", f.FileHeader, f.OptionalHeader)
+	}
+	data, err := f.Sections[0].Data()
+	if err != nil || !bytes.HasPrefix(data, code) || f.Sections[0].VirtualAddress != oh.AddressOfEntryPoint {
+		t.Errorf("efiApp section = % x (%v) at %#x, want the code at the entry %#x",
+			data, err, f.Sections[0].VirtualAddress, oh.AddressOfEntryPoint)
+	}
+}

@@ -120,10 +120,12 @@ func (h *KernelHashes) Table() []byte {
 	return t
 }
 
-// sectionContents returns the contents QEMU gives the SNP_KERNEL_HASHES
-// section: zeros, with the table at the hash table's offset within its page
-// (QEMU target/i386/sev.c, snp_launch_update_kernel_hashes).
-func (h *KernelHashes) sectionContents(fw *Firmware, section MetadataSection) ([]byte, error) {
+// sectionHead returns the leading pages QEMU gives the SNP_KERNEL_HASHES
+// section, up to the last one the table touches: zeros, with the table at
+// the hash table's offset within the section's first page (QEMU
+// target/i386/sev.c, snp_launch_update_kernel_hashes). The rest of the
+// section is zero-filled NORMAL pages.
+func (h *KernelHashes) sectionHead(fw *Firmware, section MetadataSection) ([]byte, error) {
 	if fw.HashTable == nil {
 		return nil, fmt.Errorf("firmware has an SNP_KERNEL_HASHES section but no SEV hash table entry (GUID %v) in its footer table",
 			SEVHashTableGUID)
@@ -133,11 +135,12 @@ func (h *KernelHashes) sectionContents(fw *Firmware, section MetadataSection) ([
 			fw.HashTable.GPA, fw.HashTable.Size, HashTableSize)
 	}
 	offset := fw.HashTable.GPA % PageSize
-	if uint64(offset)+HashTableSize > uint64(section.Size) {
+	end := uint64(offset) + HashTableSize
+	if end > uint64(section.Size) {
 		return nil, fmt.Errorf("kernel-hashes table at page offset %#x does not fit the %#x-byte SNP_KERNEL_HASHES section",
 			offset, section.Size)
 	}
-	contents := make([]byte, section.Size)
-	copy(contents[offset:], h.Table())
-	return contents, nil
+	head := make([]byte, (end+PageSize-1)/PageSize*PageSize)
+	copy(head[offset:], h.Table())
+	return head, nil
 }

@@ -137,11 +137,15 @@ func (opts *Options) check(fw *Firmware) error {
 func measureSections(l *LaunchDigest, fw *Firmware, opts Options) error {
 	for _, s := range fw.Sections {
 		if s.Type == SectionSNPKernelHashes && opts.KernelHashes != nil {
-			contents, err := opts.KernelHashes.sectionContents(fw, s)
+			head, err := opts.KernelHashes.sectionHead(fw, s)
 			if err != nil {
 				return err
 			}
-			if err := l.AddPages(PageNormal, uint64(s.GPA), contents); err != nil {
+			if err := l.AddPages(PageNormal, uint64(s.GPA), head); err != nil {
+				return err
+			}
+			tail := uint64(s.Size) - uint64(len(head))
+			if err := l.addZeroNormalPages(uint64(s.GPA)+uint64(len(head)), tail); err != nil {
 				return err
 			}
 			continue

@@ -221,3 +221,18 @@ func (l *LaunchDigest) AddEmptyPages(t PageType, gpa, length uint64) error {
 	}
 	return nil
 }
+
+// zeroPageDigest is SHA-384 of a 4 KiB page of zeros.
+var zeroPageDigest = Digest(sha512.Sum384(make([]byte, PageSize)))
+
+// addZeroNormalPages measures length bytes of zero-filled NORMAL pages at
+// gpa without materializing them, so a large section costs no memory.
+func (l *LaunchDigest) addZeroNormalPages(gpa, length uint64) error {
+	if err := checkRange(PageNormal, gpa, length); err != nil {
+		return err
+	}
+	for off := uint64(0); off < length; off += PageSize {
+		l.extend(PageNormal, gpa+off, &zeroPageDigest)
+	}
+	return nil
+}

@@ -6,8 +6,6 @@
 // Cocoon kernel: tools/mkimage links it with -E on pvhEntry.
 package boot
 
-import "unsafe"
-
 const bootStackSize = 64 << 10
 
 // Memory the entry assembly uses before any allocator exists. Zero-filled
@@ -35,6 +33,3 @@ func pvhEntry()
 
 // PVHEntrySymbol is the linker name of the entry, for -ldflags -E.
 const PVHEntrySymbol = "github.com/cocoon-vm/cocoon/boot.pvhEntry"
-
-// keep the entry stubs' Go declarations referenced for vet.
-var _ = unsafe.Pointer(nil)

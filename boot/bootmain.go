@@ -1,14 +1,71 @@
 package boot
 
-import "github.com/cocoon-vm/cocoon/kernel/cpu"
+import (
+	"encoding/binary"
+	"unsafe"
 
-// bootMain is the first Go code to run: long mode, the boot page tables,
-// the boot stack and a dummy TLS. It must not grow the stack or allocate.
+	"github.com/cocoon-vm/cocoon/hal/pc"
+	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+)
+
+// ImagePhys is where the kernel image's first byte (its ELF header) is
+// loaded; tools/mkimage links at cpu.KernBase + ImagePhys + 0x1000.
+const ImagePhys = 0x200000
+
+var (
+	info     kernel.BootInfo
+	platform pc.PC
+)
+
+// bootMain is the first Go code to run: long mode, the boot page tables
+// (physical memory at cpu.KernBase), the boot stack and a dummy TLS. Like
+// all boot code it must not grow the stack or allocate.
 //
 //go:nosplit
 func bootMain(startInfo uintptr) {
-	for _, c := range []byte("cocoon: hello\n") {
-		cpu.Outb(0x3f8, c)
+	platform.Init()
+	say("cocoon: boot\n")
+	if !parseStartInfo(cpu.Bytes(cpu.Virt(startInfo), startInfoSize), uint64(startInfo), readPhys, &info) {
+		say("cocoon: no PVH start_info: boot with a PVH loader (QEMU -kernel)\n")
+		platform.PowerOff(1)
 	}
-	cpu.Outb(0xf4, 0)
+	info.ImageStart, info.ImageEnd = imageBounds()
+	kernel.Boot(&platform, &info)
+}
+
+// say prints s without allocating (a []byte conversion would escape).
+//
+//go:nosplit
+func say(s string) { platform.ConsoleWrite(unsafe.Slice(unsafe.StringData(s), len(s))) }
+
+//go:nosplit
+func readPhys(addr, n uint64) []byte {
+	if addr+n < addr || addr+n > uint64(cpu.DirectMapSize) {
+		return nil
+	}
+	return cpu.Bytes(cpu.Virt(uintptr(addr)), uintptr(n))
+}
+
+// imageBounds reads the kernel's own ELF program headers, loaded with the
+// first segment at ImagePhys, for the extent of the image including bss.
+//
+//go:nosplit
+func imageBounds() (start, end uintptr) {
+	hdr := cpu.Virt(ImagePhys)
+	eh := cpu.Bytes(hdr, 64)
+	le := binary.LittleEndian
+	phoff := uintptr(le.Uint64(eh[0x20:]))
+	phnum := uintptr(le.Uint16(eh[0x38:]))
+	start, end = hdr, hdr
+	for i := uintptr(0); i < phnum; i++ {
+		ph := cpu.Bytes(hdr+phoff+i*56, 56)
+		if le.Uint32(ph[0:]) != 1 { // PT_LOAD
+			continue
+		}
+		if e := uintptr(le.Uint64(ph[0x10:]) + le.Uint64(ph[0x28:])); e > end {
+			end = e
+		}
+	}
+	return start, (end + 4095) &^ 4095
 }

@@ -94,7 +94,10 @@ func Patch(img []byte, virtBase uint64) (entry uint32, err error) {
 		if size < noteSize {
 			return 0, errors.New("PT_NOTE segment too small for the PVH note")
 		}
-		// Replace the existing notes (the Go build ID is not needed at boot).
+		// Replace the existing notes (the Go build ID is not needed at
+		// boot) and zero what is left of them: QEMU 7.2 reads the 4-byte
+		// descriptor as 8 bytes.
+		clear(img[off : off+size])
 		writeNote(img[off:], entry)
 		size = noteSize
 	}

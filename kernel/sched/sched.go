@@ -47,11 +47,15 @@ type Thread struct {
 	SigAltStack [3]uint64
 	// SigMask is the rt_sigprocmask bookkeeping.
 	SigMask uint64
+	// ClearTID is the CLONE_CHILD_CLEARTID address: zeroed and woken at exit.
+	ClearTID uintptr
 
-	waitAddr uintptr // futex key while Blocked; 0 for a plain sleep
-	waitSeq  uint64  // FIFO order among waiters
-	deadline int64   // monotonic ns; 0 = none
-	next     int16   // run-queue link, -1 = end
+	waitAddr  uintptr // futex key while Blocked; 0 for a plain sleep
+	waitSeq   uint64  // FIFO order among waiters
+	deadline  int64   // monotonic ns; 0 = none
+	onTimeout int64   // result at the deadline
+	restart   int64   // system call to re-execute when woken; -1 = none
+	next      int16   // run-queue link, -1 = end
 }
 
 // Table is the scheduler state.
@@ -139,15 +143,20 @@ func (t *Table) Yield() {
 	}
 }
 
-// Block makes the current thread wait on futex key addr (0: just sleep)
-// until woken or until deadline (monotonic ns; 0: forever).
+// Block makes the current thread wait on key addr (0: just sleep) until
+// Wake or until deadline (monotonic ns; 0: forever). Woken, it resumes
+// with result 0 or, if restart >= 0, re-executes system call number
+// restart: its RIP moves back over the 2-byte SYSCALL instruction. At the
+// deadline it resumes with result onTimeout.
 //
 //go:nosplit
-func (t *Table) Block(addr uintptr, deadline int64) {
+func (t *Table) Block(addr uintptr, deadline, onTimeout, restart int64) {
 	th := &t.T[t.cur]
 	th.State = Blocked
 	th.waitAddr = addr
 	th.deadline = deadline
+	th.onTimeout = onTimeout
+	th.restart = restart
 	t.seq++
 	th.waitSeq = t.seq
 }
@@ -177,18 +186,15 @@ func (t *Table) Wake(addr uintptr, n int) int {
 }
 
 // Expire wakes every blocked thread whose deadline is at or before now,
-// with result ETIMEDOUT for futex waits and 0 for sleeps.
+// with its timeout result.
 //
 //go:nosplit
 func (t *Table) Expire(now int64) {
 	for i := 1; i < MaxThreads; i++ {
 		th := &t.T[i]
 		if th.State == Blocked && th.deadline != 0 && th.deadline <= now {
-			if th.waitAddr != 0 {
-				t.wake(i, WokenTimedOut)
-			} else {
-				t.wake(i, WokenOK)
-			}
+			th.restart = -1
+			t.wake(i, th.onTimeout)
 		}
 	}
 }
@@ -212,11 +218,16 @@ func (t *Table) wake(i int, result int64) {
 	th := &t.T[i]
 	th.waitAddr = 0
 	th.deadline = 0
-	th.Frame.RAX = uint64(result)
+	if th.restart >= 0 {
+		th.Frame.RIP -= 2
+		th.Frame.RAX = uint64(th.restart)
+	} else {
+		th.Frame.RAX = uint64(result)
+	}
 	t.enqueue(i)
 }
 
-// Waiting reports whether any thread is blocked on addr.
+// Waiting returns how many threads are blocked on addr.
 //
 //go:nosplit
 func (t *Table) Waiting(addr uintptr) int {

@@ -34,14 +34,14 @@ func TestFutexWakeOrderAndCount(t *testing.T) {
 	x, y := s.Spawn(), s.Spawn()
 	const key = 0x1000
 	// boot blocks first, then x, then y.
-	s.Block(key, 0)
+	s.Block(key, 0, WokenTimedOut, -1)
 	s.Pick(0)
 	if s.Current() != x {
 		t.Fatalf("current = %d, want %d", s.Current(), x)
 	}
-	s.Block(key, 0)
+	s.Block(key, 0, WokenTimedOut, -1)
 	s.Pick(0)
-	s.Block(key, 0)
+	s.Block(key, 0, WokenTimedOut, -1)
 	if _, next := s.Pick(0); next != Idle {
 		t.Fatalf("all blocked: Pick = %d, want idle", next)
 	}
@@ -69,9 +69,9 @@ func TestDeadlines(t *testing.T) {
 	var s Table
 	s.Init()
 	a := s.Spawn()
-	s.Block(0x2000, 500) // futex wait with timeout
-	s.Pick(0)            // a runs
-	s.Block(0, 300)      // nanosleep
+	s.Block(0x2000, 500, WokenTimedOut, -1) // futex wait with timeout
+	s.Pick(0)                               // a runs
+	s.Block(0, 300, 0, -1)                  // nanosleep
 	s.Pick(0)
 	if got := s.NextDeadline(); got != 300 {
 		t.Fatalf("NextDeadline = %d, want 300", got)
@@ -96,6 +96,27 @@ func TestDeadlines(t *testing.T) {
 	s.Expire(1 << 40)
 	if s.Runnable() != 1 {
 		t.Fatalf("runnable = %d, want 1", s.Runnable())
+	}
+}
+
+func TestRestartOnWake(t *testing.T) {
+	var s Table
+	s.Init()
+	s.T[1].Frame.RIP = 0x1002
+	s.T[1].Frame.RAX = 281
+	s.Block(0x3000, 100, 0, 281)
+	s.Pick(0)
+	s.Wake(0x3000, 1)
+	if f := s.T[1].Frame; f.RIP != 0x1000 || f.RAX != 281 {
+		t.Fatalf("restarted frame RIP=%#x RAX=%d, want 0x1000, 281", f.RIP, f.RAX)
+	}
+	// A timeout does not restart: it returns the timeout result.
+	s.Pick(0)
+	s.Block(0x3000, 100, 0, 281)
+	s.Pick(0)
+	s.Expire(100)
+	if f := s.T[1].Frame; f.RIP != 0x1000 || f.RAX != 0 {
+		t.Fatalf("timed-out frame RIP=%#x RAX=%d, want 0x1000, 0", f.RIP, f.RAX)
 	}
 }
 

@@ -1,0 +1,271 @@
+// Package pc is the generic PC/KVM platform: what QEMU's microvm and q35
+// machines (and any KVM VMM with a 16550 UART) provide. Every host access
+// it makes is listed in Exits.
+//
+// Trap context: methods are //go:nosplit and allocate nothing.
+package pc
+
+import (
+	"github.com/cocoon-vm/cocoon/hal"
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+)
+
+// I/O ports (PC/AT conventions; QEMU hw/char/serial.c, hw/timer/i8254.c,
+// hw/rtc/mc146818rtc.c, hw/misc/debugexit.c).
+const (
+	com1      = 0x3f8 // 16550 UART
+	pitCh2    = 0x42  // 8254 channel 2 data
+	pitCmd    = 0x43  // 8254 mode/command
+	pitGate   = 0x61  // NMI status and control: bit 0 gate 2, bit 5 out 2
+	cmosIndex = 0x70
+	cmosData  = 0x71
+	pic1Data  = 0x21
+	pic2Data  = 0xa1
+	debugExit = 0xf4 // QEMU isa-debug-exit
+)
+
+// Local APIC (Intel SDM vol. 3A, 10.4.1 and table 10-1; AMD APM vol. 2,
+// 16.3 "Local APIC"): MMIO at the address in IA32_APIC_BASE.
+const (
+	msrAPICBase    = 0x1b
+	lapicEOI       = 0x0b0
+	lapicSVR       = 0x0f0
+	lapicLVTTimer  = 0x320
+	lapicInitCount = 0x380
+	lapicCurCount  = 0x390
+	lapicDivide    = 0x3e0
+)
+
+// Exits is the PC platform's host interface.
+var Exits = []hal.HostExit{
+	{Kind: "port", Where: "0x3f8-0x3ff", What: "COM1 16550 UART: console"},
+	{Kind: "port", Where: "0x40-0x43, 0x61", What: "8254 PIT channel 2: TSC and APIC timer calibration at boot"},
+	{Kind: "port", Where: "0x70-0x71", What: "CMOS RTC: wall clock at boot"},
+	{Kind: "port", Where: "0x21, 0xa1", What: "8259 PICs: masked at boot"},
+	{Kind: "port", Where: "0xf4", What: "QEMU isa-debug-exit: power off with status"},
+	{Kind: "mmio", Where: "0xfee00000-0xfee00fff", What: "local APIC: one-shot timer, EOI"},
+	{Kind: "msr", Where: "0x1b", What: "IA32_APIC_BASE: locate the local APIC"},
+	{Kind: "instruction", Where: "hlt", What: "idle"},
+}
+
+// PC is the platform. The zero value is ready after Init.
+type PC struct {
+	lapic     uintptr // virtual address of the local APIC registers
+	tscHz     uint64
+	apicHz    uint64 // APIC timer ticks per second at divide-by-1
+	apicReady bool
+}
+
+var _ hal.Platform = (*PC)(nil)
+
+// Init sets up the console and silences the legacy interrupt controllers.
+//
+//go:nosplit
+func (p *PC) Init() {
+	cpu.Outb(com1+1, 0x00) // IER: no interrupts
+	cpu.Outb(com1+3, 0x80) // LCR: DLAB
+	cpu.Outb(com1+0, 0x01) // DLL: 115200 baud
+	cpu.Outb(com1+1, 0x00) // DLM
+	cpu.Outb(com1+3, 0x03) // LCR: 8N1
+	cpu.Outb(com1+2, 0xc7) // FCR: enable and clear FIFOs
+	cpu.Outb(com1+4, 0x03) // MCR: DTR, RTS
+	cpu.Outb(pic1Data, 0xff)
+	cpu.Outb(pic2Data, 0xff)
+}
+
+//go:nosplit
+func (p *PC) Name() string { return "pc" }
+
+//go:nosplit
+func (p *PC) HostExits() []hal.HostExit { return Exits }
+
+// ConsoleWrite writes p to COM1, turning "\n" into "\r\n".
+//
+//go:nosplit
+func (p *PC) ConsoleWrite(b []byte) {
+	for _, c := range b {
+		if c == '\n' {
+			putc('\r')
+		}
+		putc(c)
+	}
+}
+
+//go:nosplit
+func putc(c byte) {
+	for i := 0; i < 1<<16 && cpu.Inb(com1+5)&0x20 == 0; i++ { // LSR.THRE
+		cpu.Pause()
+	}
+	cpu.Outb(com1, c)
+}
+
+// ConsoleRead reads what COM1 has received.
+//
+//go:nosplit
+func (p *PC) ConsoleRead(b []byte) int {
+	n := 0
+	for n < len(b) && cpu.Inb(com1+5)&0x01 != 0 { // LSR.DR
+		b[n] = cpu.Inb(com1)
+		n++
+	}
+	return n
+}
+
+// TSCFrequency measures the TSC and the APIC timer against 10 ms of PIT
+// channel 2 (1.193182 MHz, mode 0, gate on port 0x61).
+//
+//go:nosplit
+func (p *PC) TSCFrequency() uint64 {
+	if p.tscHz != 0 {
+		return p.tscHz
+	}
+	const pitHz = 1193182
+	const ticks = pitHz / 100 // 10 ms
+	p.lapic = cpu.Virt(uintptr(cpu.Rdmsr(msrAPICBase) &^ 0xfff))
+	p.apicWrite(lapicDivide, 0xb) // divide by 1
+	p.apicWrite(lapicLVTTimer, 1<<16)
+
+	gate := cpu.Inb(pitGate)
+	cpu.Outb(pitGate, gate&^0x02|0x01) // speaker off, gate on
+	cpu.Outb(pitCmd, 0xb0)             // channel 2, lobyte/hibyte, mode 0
+	cpu.Outb(pitCh2, ticks&0xff)
+	cpu.Outb(pitCh2, ticks>>8)
+	p.apicWrite(lapicInitCount, 0xffffffff)
+	t0 := cpu.Rdtsc()
+	for cpu.Inb(pitGate)&0x20 == 0 {
+	}
+	t1 := cpu.Rdtsc()
+	a1 := p.apicRead(lapicCurCount)
+	p.apicWrite(lapicInitCount, 0)
+	cpu.Outb(pitGate, gate)
+	p.tscHz = (t1 - t0) * 100
+	p.apicHz = uint64(0xffffffff-a1) * 100
+	return p.tscHz
+}
+
+// TimerInit enables the local APIC with the timer in one-shot mode.
+//
+//go:nosplit
+func (p *PC) TimerInit(vector uint8) {
+	p.apicWrite(lapicSVR, 0x100|0xff) // APIC enable, spurious vector 0xff
+	p.apicWrite(lapicDivide, 0xb)
+	p.apicWrite(lapicLVTTimer, uint32(vector)) // one-shot, unmasked
+	p.apicReady = p.apicHz != 0
+}
+
+// TimerArm programs the one-shot count for ns nanoseconds.
+//
+//go:nosplit
+func (p *PC) TimerArm(ns uint64) {
+	if !p.apicReady {
+		return
+	}
+	if ns == 0 {
+		p.apicWrite(lapicInitCount, 0)
+		return
+	}
+	count := ns * (p.apicHz / 1000) / 1_000_000
+	if ns > 1<<34 { // avoid overflow: more than ~17 s is capped
+		count = 0xffffffff
+	}
+	if count == 0 {
+		count = 1
+	}
+	if count > 0xffffffff {
+		count = 0xffffffff
+	}
+	p.apicWrite(lapicInitCount, uint32(count))
+}
+
+//go:nosplit
+func (p *PC) EOI() {
+	if p.lapic != 0 {
+		p.apicWrite(lapicEOI, 0)
+	}
+}
+
+//go:nosplit
+func (p *PC) apicWrite(reg uintptr, v uint32) { *cpu.Ptr32(p.lapic + reg) = v }
+
+//go:nosplit
+func (p *PC) apicRead(reg uintptr) uint32 { return *cpu.Ptr32(p.lapic + reg) }
+
+// Random prefers RDSEED (an entropy source) and falls back to RDRAND.
+//
+//go:nosplit
+func (p *PC) Random() (uint64, bool) {
+	if cpu.HasRDSEED() {
+		if v, ok := cpu.Rdseed(); ok {
+			return v, true
+		}
+	}
+	if cpu.HasRDRAND() {
+		return cpu.Rdrand()
+	}
+	return 0, false
+}
+
+// PowerOff writes status to isa-debug-exit: QEMU exits with
+// (status<<1)|1. If nothing is there, the CPU halts.
+//
+//go:nosplit
+func (p *PC) PowerOff(status int) {
+	cpu.Outl(debugExit, uint32(status))
+	cpu.Halt()
+}
+
+// WallClock reads the CMOS RTC (MC146818 registers 0x00-0x09, status B at
+// 0x0b for BCD and 12-hour mode, century at 0x32 per the ACPI FADT
+// convention QEMU follows).
+//
+//go:nosplit
+func (p *PC) WallClock() int64 {
+	for i := 0; i < 1<<20 && cmos(0x0a)&0x80 != 0; i++ { // update in progress
+	}
+	sec, min, hour := cmos(0x00), cmos(0x02), cmos(0x04)
+	day, mon, year, cent := cmos(0x07), cmos(0x08), cmos(0x09), cmos(0x32)
+	b := cmos(0x0b)
+	pm := hour & 0x80
+	hour &= 0x7f
+	if b&0x04 == 0 { // BCD
+		sec, min, hour = bcd(sec), bcd(min), bcd(hour)
+		day, mon, year, cent = bcd(day), bcd(mon), bcd(year), bcd(cent)
+	}
+	if b&0x02 == 0 && pm != 0 { // 12-hour clock
+		hour = (hour + 12) % 24
+	}
+	y := int64(cent)*100 + int64(year)
+	if cent == 0 {
+		y = 2000 + int64(year)
+	}
+	return UnixSeconds(y, int64(mon), int64(day), int64(hour), int64(min), int64(sec))
+}
+
+//go:nosplit
+func cmos(reg uint8) uint8 {
+	cpu.Outb(cmosIndex, reg)
+	return cpu.Inb(cmosData)
+}
+
+//go:nosplit
+func bcd(v uint8) uint8 { return v>>4*10 + v&0xf }
+
+// UnixSeconds converts a proleptic Gregorian UTC date to seconds since the
+// Unix epoch (days-from-civil, H. Hinnant's algorithm).
+//
+//go:nosplit
+func UnixSeconds(y, m, d, hh, mm, ss int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := era*146097 + doe - 719468
+	return days*86400 + hh*3600 + mm*60 + ss
+}

@@ -1,0 +1,205 @@
+package kernel
+
+// Boot: from an entry path's hand-off to the kernel's Go runtime. Runs
+// once, before the runtime exists: //go:nosplit, no allocation, no Go
+// pointers stored in the heap.
+
+import (
+	"github.com/cocoon-vm/cocoon/hal"
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/kernel/sched"
+)
+
+// MemRegion is one entry of the boot memory map (E820 types: 1 = RAM).
+type MemRegion struct {
+	Base, Size uint64
+	Type       uint32
+}
+
+// MemRAM is the memory-map type of usable RAM (ACPI 6.5, table 15.1).
+const MemRAM = 1
+
+// BootInfo is what an entry path tells the kernel.
+type BootInfo struct {
+	Mem  [64]MemRegion
+	NMem int
+	// Keep lists physical ranges the kernel must not reuse: boot data,
+	// modules, the command line.
+	Keep  [8]MemRegion
+	NKeep int
+	// Cmdline is the physical address of the NUL-terminated command line.
+	Cmdline uint64
+	// Initrd is the physical range of the first boot module, if any.
+	Initrd, InitrdSize uint64
+	// ImageStart and ImageEnd bound the kernel image in memory (virtual),
+	// bss included.
+	ImageStart, ImageEnd uintptr
+}
+
+// Boot takes over the machine from an entry path and starts the kernel's
+// Go runtime. It does not return.
+//
+//go:nosplit
+func Boot(p hal.Platform, info *BootInfo) {
+	platform = p
+	imageStart, imageEnd = info.ImageStart, info.ImageEnd
+
+	for i := 0; i < info.NMem; i++ {
+		if r := info.Mem[i]; r.Type == MemRAM {
+			phys.AddRAM(r.Base, r.Size)
+		}
+	}
+	phys.Reserve(0, 1<<20) // real-mode area, BIOS data, firmware tables
+	phys.Reserve(uint64(cpu.Phys(imageStart)), uint64(imageEnd-imageStart))
+	for i := 0; i < info.NKeep; i++ {
+		phys.Reserve(info.Keep[i].Base, info.Keep[i].Size)
+	}
+	if phys.FreeFrames() < 1024 {
+		kprint("cocoon: less than 4 MiB of free RAM; cannot boot\n")
+		powerOff(1)
+	}
+
+	setupDescriptors()
+	useXSAVE = cpu.HasXSAVE()
+
+	// The identity map (PML4 slot 0) only served the jump to the high
+	// half; slot 0 belongs to the application's address space.
+	*cpu.Ptr64(cpu.Virt(cpu.Rcr3() &^ 0xfff)) = 0
+	cpu.Lcr3(cpu.Rcr3())
+
+	kspace.Init(cpu.HeapBase, cpu.HeapEnd)
+	kpager = &thePager
+
+	if _, ok := platform.Random(); !ok {
+		kprint("cocoon: this CPU has no hardware random number generator (RDSEED or RDRAND);\n")
+		kprint("cocoon: refusing to boot without an unpredictable entropy source\n")
+		powerOff(1)
+	}
+
+	initClock()
+	platform.TimerInit(vecTimer)
+
+	b := threads.Init()
+	idle := &threads.T[sched.Idle].Frame
+	idle.RIP = uint64(funcAddr(0))
+	idle.CS = cpu.KCode
+	idle.SS = cpu.KData
+	idle.RSP = uint64(addrOf(&idleStack[0])+uintptr(len(idleStack))) &^ 15
+	idle.RFLAGS = cpu.FlagsKernel
+	fs := cpu.Rdmsr(0xc0000100) // IA32_FS_BASE: boot's dummy TLS
+	threads.T[b].FSBase = fs
+	fsWant, fsLoaded = fs, fs
+	fpArea = areaOf(b)
+
+	enterRuntime(initialStack(info.Cmdline))
+}
+
+// initialStack writes the Linux process stack the runtime's _rt0 expects
+// (System V AMD64 ABI, 3.4.1 "Initial Stack and Register State") at the
+// top of m0Stack: argc, argv, NULL, envp, NULL, auxv, AT_NULL. argv[0] is
+// "cocoon"; the command line's words follow, except that words containing
+// '=' go to the environment, as Linux does for init (a "--" word makes
+// every later word an argument).
+//
+//go:nosplit
+func initialStack(cmdline uint64) uintptr {
+	argv, envp := &bootArgv, &bootEnvp
+	const maxWords = len(bootArgv)
+	top := (addrOf(&m0Stack[0]) + uintptr(len(m0Stack))) &^ 15
+	str := top // strings grow down from the top
+
+	nargv, nenv := 0, 0
+	str = pushStr(str, "cocoon")
+	argv[nargv] = str
+	nargv++
+
+	if cmdline != 0 {
+		line := cpu.Bytes(cpu.Virt(uintptr(cmdline)), 4096)
+		end := 0
+		for end < len(line) && line[end] != 0 {
+			end++
+		}
+		line = line[:end]
+		allArgs := false
+		for i := 0; i < len(line); {
+			for i < len(line) && line[i] == ' ' {
+				i++
+			}
+			j := i
+			hasEq := false
+			for j < len(line) && line[j] != ' ' {
+				hasEq = hasEq || line[j] == '='
+				j++
+			}
+			if j == i {
+				break
+			}
+			w := line[i:j]
+			i = j
+			if !allArgs && len(w) == 2 && w[0] == '-' && w[1] == '-' {
+				allArgs = true
+				continue
+			}
+			str -= uintptr(len(w)) + 1
+			b := cpu.Bytes(str, uintptr(len(w))+1)
+			copy(b, w)
+			b[len(w)] = 0
+			if hasEq && !allArgs {
+				if nenv < maxWords {
+					envp[nenv] = str
+					nenv++
+				}
+			} else if nargv < maxWords {
+				argv[nargv] = str
+				nargv++
+			}
+		}
+	}
+
+	// 16 random bytes for AT_RANDOM.
+	str = (str - 16) &^ 15
+	random := str
+	for i := uintptr(0); i < 16; i += 8 {
+		v, _ := platform.Random()
+		*cpu.Ptr64(random + i) = v
+	}
+
+	words := 1 + nargv + 1 + nenv + 1 + 2*3
+	sp := (str - uintptr(words)*8) &^ 15
+	w := sp
+	*cpu.Ptr64(w) = uint64(nargv)
+	w += 8
+	for i := 0; i < nargv; i++ {
+		*cpu.Ptr64(w) = uint64(argv[i])
+		w += 8
+	}
+	*cpu.Ptr64(w) = 0
+	w += 8
+	for i := 0; i < nenv; i++ {
+		*cpu.Ptr64(w) = uint64(envp[i])
+		w += 8
+	}
+	*cpu.Ptr64(w) = 0
+	w += 8
+	auxv := [6]uint64{linux.AtPagesz, pageSize, linux.AtRandom, uint64(random), linux.AtNull, 0}
+	for _, v := range auxv {
+		*cpu.Ptr64(w) = v
+		w += 8
+	}
+	return sp
+}
+
+// Word tables of initialStack, kept off its nosplit stack frame.
+var bootArgv, bootEnvp [64]uintptr
+
+// pushStr copies s and a NUL below str and returns the new start.
+//
+//go:nosplit
+func pushStr(str uintptr, s string) uintptr {
+	str -= uintptr(len(s)) + 1
+	b := cpu.Bytes(str, uintptr(len(s))+1)
+	copy(b, s)
+	b[len(s)] = 0
+	return str
+}

@@ -1,0 +1,87 @@
+package kernel
+
+// Descriptor tables: GDT with a 64-bit TSS, the IDT, and the SYSCALL MSRs.
+// Boot time only, before the Go runtime starts: //go:nosplit, no
+// allocation.
+
+import (
+	"unsafe"
+
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+)
+
+var (
+	gdt [7]uint64
+	// tss is the 64-bit TSS (AMD APM vol. 2, 12.2.5, figure 12-8): 104
+	// bytes; RSP0 at 4, IST1..IST7 at 36..84, I/O map base at 102.
+	tss     [26]uint32
+	idt     [256][2]uint64
+	descBuf [10]byte // LGDT/LIDT pseudo-descriptor
+)
+
+// MSRs for SYSCALL (AMD APM vol. 2, 6.1.1 and appendix A).
+const (
+	msrSTAR   = 0xc0000081
+	msrLSTAR  = 0xc0000082
+	msrSFMASK = 0xc0000084
+)
+
+//go:nosplit
+func setupDescriptors() {
+	gdt[0] = 0
+	gdt[1] = 0x00af9a000000ffff // kernel code: L, P, DPL0, execute/read
+	gdt[2] = 0x00cf92000000ffff // kernel data
+	gdt[3] = 0x00cff2000000ffff // user data, DPL3
+	gdt[4] = 0x00affa000000ffff // user code, L, DPL3
+
+	trapStackTop = (addrOf(&trapStack[0]) + uintptr(len(trapStack))) &^ 15
+	faultTop := (addrOf(&faultStack[0]) + uintptr(len(faultStack))) &^ 15
+	setTSS64(4, uint64(trapStackTop))  // RSP0: traps from user mode
+	setTSS64(36, uint64(trapStackTop)) // IST1: interrupts, syscalls' stack
+	setTSS64(44, uint64(faultTop))     // IST2: faults that may strike a handler
+	tss[25] = 104 << 16                // I/O map base beyond the limit: no bitmap
+
+	// 64-bit TSS descriptor (AMD APM vol. 2, 4.8.3, figure 4-22): type 9.
+	base := uint64(addrOf((*byte)(unsafe.Pointer(&tss[0]))))
+	limit := uint64(104 - 1)
+	gdt[5] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
+	gdt[6] = base >> 32
+	loadDesc(cpu.Lgdt, uint16(len(gdt)*8-1), uint64(addrOf((*byte)(unsafe.Pointer(&gdt[0])))))
+	cpu.Ltr(cpu.TSSel)
+
+	// Interrupt gates (AMD APM vol. 2, 4.8.4, figure 4-24): type 0xE, P=1.
+	// Faults that can happen inside a handler use IST2 so they still get a
+	// clean stack to report on.
+	for v := 0; v < 256; v++ {
+		ist := uint64(1)
+		switch v {
+		case 2, 8, 13, 14, 18: // NMI, #DF, #GP, #PF, #MC
+			ist = 2
+		}
+		off := uint64(stubAddr(uintptr(v)))
+		idt[v][0] = off&0xffff | cpu.KCode<<16 | ist<<32 | 0x8e<<40 | (off>>16&0xffff)<<48
+		idt[v][1] = off >> 32
+	}
+	loadDesc(cpu.Lidt, uint16(len(idt)*16-1), uint64(addrOf((*byte)(unsafe.Pointer(&idt[0])))))
+
+	// SYSCALL: CS=KCode, SS=KCode+8; SYSRET to UCode/UData (base 0x10).
+	cpu.Wrmsr(msrSTAR, uint64(cpu.KData)<<48|uint64(cpu.KCode)<<32)
+	cpu.Wrmsr(msrLSTAR, uint64(funcAddr(1)))
+	// SFMASK: clear IF, TF, DF, AC on entry.
+	cpu.Wrmsr(msrSFMASK, 1<<9|1<<8|1<<10|1<<18)
+}
+
+//go:nosplit
+func setTSS64(off int, v uint64) {
+	tss[off/4] = uint32(v)
+	tss[off/4+1] = uint32(v >> 32)
+}
+
+//go:nosplit
+func loadDesc(load func(uintptr), limit uint16, base uint64) {
+	descBuf[0], descBuf[1] = byte(limit), byte(limit>>8)
+	for i := 0; i < 8; i++ {
+		descBuf[2+i] = byte(base >> (8 * i))
+	}
+	load(addrOf(&descBuf[0]))
+}

@@ -1,0 +1,237 @@
+package kernel
+
+// Memory for the kernel's own runtime: its mmap window (kspace) backed by
+// physical pages mapped on first touch, and checked access to memory the
+// runtime passes to system calls. Trap context.
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/kernel/vmspace"
+)
+
+const pageSize = 4096
+
+// Page-table entry bits (AMD APM vol. 2, 5.4.1, figure 5-21).
+const (
+	ptePresent = 1 << 0
+	pteWrite   = 1 << 1
+	pteUser    = 1 << 2
+	pteHuge    = 1 << 7
+	pteNX      = 1 << 63
+	pteAddr    = 0x000f_ffff_ffff_f000
+)
+
+// pager backs kspace with memory: it makes the page at va present, and
+// drops the pages of a range. On the machine it is the page-table pager
+// below; host tests substitute one over host memory. Implementations must
+// be //go:nosplit.
+type pager interface {
+	populate(va uintptr, write bool) bool
+	drop(start, end uintptr)
+}
+
+var kpager pager
+
+var thePager ptPager
+
+// Kernel image bounds (virtual), for system-call arguments that point into
+// the image's data and bss (m0's stack, runtime globals).
+var imageStart, imageEnd uintptr
+
+// ptPager maps kspace pages with 4 KiB page-table entries.
+type ptPager struct{}
+
+// walk returns the page-table entry of va in the current address space,
+// creating intermediate tables if create. It returns nil, and the size of
+// the missing span, if a level is absent and create is false (or no memory
+// is left).
+//
+//go:nosplit
+func walk(va uintptr, create bool) (*uint64, uintptr) {
+	table := cpu.Virt(cpu.Rcr3() &^ 0xfff)
+	for level := 3; level > 0; level-- {
+		shift := uint(12 + 9*level)
+		e := cpu.Ptr64(table + (va>>shift&511)*8)
+		if *e&ptePresent == 0 {
+			if !create {
+				return nil, 1 << shift
+			}
+			p, ok := phys.Alloc()
+			if !ok {
+				return nil, 1 << shift
+			}
+			clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+			*e = p | ptePresent | pteWrite
+		}
+		if *e&pteHuge != 0 {
+			return nil, 1 << shift // direct map: not managed here
+		}
+		table = cpu.Virt(uintptr(*e & pteAddr))
+	}
+	return cpu.Ptr64(table + (va>>12&511)*8), 0
+}
+
+//go:nosplit
+func (*ptPager) populate(va uintptr, write bool) bool {
+	r, ok := kspace.Lookup(va)
+	if !ok || r.Prot == 0 || write && r.Prot&vmspace.Write == 0 {
+		return false
+	}
+	pte, _ := walk(va, true)
+	if pte == nil {
+		return false
+	}
+	if *pte&ptePresent != 0 {
+		return true
+	}
+	p, ok := phys.Alloc()
+	if !ok {
+		return false
+	}
+	clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+	e := p | ptePresent
+	if r.Prot&vmspace.Write != 0 {
+		e |= pteWrite
+	}
+	if r.Prot&vmspace.Exec == 0 {
+		e |= pteNX
+	}
+	*pte = e
+	return true
+}
+
+//go:nosplit
+func (*ptPager) drop(start, end uintptr) {
+	for va := start &^ (pageSize - 1); va < end && va >= start&^(pageSize-1); {
+		pte, span := walk(va, false)
+		if pte == nil {
+			va = (va &^ (span - 1)) + span
+			continue
+		}
+		if *pte&ptePresent != 0 {
+			phys.Free(*pte & pteAddr)
+			*pte = 0
+			cpu.Invlpg(va)
+		}
+		va += pageSize
+	}
+}
+
+// demandFault handles a kernel-mode page fault at addr: first touch of a
+// mapped kspace page. It reports whether the fault was resolved.
+//
+//go:nosplit
+func demandFault(addr uintptr, errCode uint64) bool {
+	const pfPresent, pfWrite = 1 << 0, 1 << 1 // AMD APM vol. 2, 8.4.2
+	if errCode&pfPresent != 0 {
+		return false // protection violation, not a missing page
+	}
+	return kpager.populate(addr, errCode&pfWrite != 0)
+}
+
+// accessible reports whether [addr, addr+n) may be read (or written) by a
+// system call on the runtime's behalf, and makes its pages present.
+//
+//go:nosplit
+func accessible(addr, n uintptr, write bool) bool {
+	if n == 0 {
+		return true
+	}
+	if addr+n < addr {
+		return false
+	}
+	if addr >= imageStart && addr+n <= imageEnd {
+		return true
+	}
+	want := vmspace.Read
+	if write {
+		want = vmspace.Write
+	}
+	if !kspace.Covered(addr, n, want) {
+		return false
+	}
+	for p := addr &^ (pageSize - 1); p < addr+n; p += pageSize {
+		if !kpager.populate(p, write) {
+			return false
+		}
+	}
+	return true
+}
+
+// mmap for the kernel's runtime: anonymous memory in kspace only.
+//
+//go:nosplit
+func sysMmap(addr, length uintptr, prot, flags uint64) int64 {
+	if length == 0 || prot&^7 != 0 {
+		return -linux.EINVAL
+	}
+	if flags&linux.MapAnonymous == 0 {
+		return -linux.ENODEV
+	}
+	if length+pageSize-1 < length {
+		return -linux.ENOMEM
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	p := vmspace.Prot(prot)
+	if flags&linux.MapFixed != 0 {
+		if addr%pageSize != 0 {
+			return -linux.EINVAL
+		}
+		if addr < kspace.Lo || addr+length > kspace.Hi || addr+length < addr {
+			return -linux.ENOMEM
+		}
+		kpager.drop(addr, addr+length)
+		if !kspace.Set(addr, length, p) {
+			return -linux.ENOMEM
+		}
+		return int64(addr)
+	}
+	hint := addr &^ (pageSize - 1)
+	if flags&linux.MapFixedNoreplace != 0 {
+		if addr%pageSize != 0 {
+			return -linux.EINVAL
+		}
+		if !kspace.Free(addr, length) {
+			return -linux.EEXIST
+		}
+	}
+	a, ok := kspace.FindFree(hint, length, pageSize)
+	if !ok || !kspace.Set(a, length, p) {
+		return -linux.ENOMEM
+	}
+	return int64(a)
+}
+
+//go:nosplit
+func sysMunmap(addr, length uintptr) int64 {
+	if addr%pageSize != 0 || length == 0 || addr+length < addr {
+		return -linux.EINVAL
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	if addr < kspace.Lo || addr+length > kspace.Hi {
+		return -linux.EINVAL
+	}
+	kpager.drop(addr, addr+length)
+	kspace.Clear(addr, length)
+	return 0
+}
+
+// sysMadvise honours MADV_DONTNEED and MADV_FREE by releasing the pages
+// (the next touch maps a zero page, as Linux does for private anonymous
+// memory) and accepts every other advice as a no-op.
+//
+//go:nosplit
+func sysMadvise(addr, length uintptr, advice uint64) int64 {
+	if addr%pageSize != 0 || addr+length < addr {
+		return -linux.EINVAL
+	}
+	if advice == linux.MadvDontneed || advice == linux.MadvFree {
+		end := (addr + length + pageSize - 1) &^ (pageSize - 1)
+		if addr < kspace.Lo || end > kspace.Hi {
+			return -linux.EINVAL
+		}
+		kpager.drop(addr, end)
+	}
+	return 0
+}

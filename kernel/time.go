@@ -1,0 +1,77 @@
+package kernel
+
+// Time: monotonic nanoseconds from the TSC calibrated at boot, real time
+// from the platform's wall clock read at boot, and the one-shot timer the
+// scheduler arms. Trap context.
+
+import (
+	"math/bits"
+
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+)
+
+var (
+	tscBase  uint64 // TSC at boot
+	tscMult  uint64 // ns per tick as a 32.32 fixed-point number
+	wallBase int64  // real time at tscBase, ns since the Unix epoch
+	lastMono int64  // monotonic time never goes backwards
+	armedAt  int64  // the deadline the timer is armed for; 0 = none
+)
+
+// initClock calibrates the TSC. The TSC is assumed invariant (CPUID
+// 0x80000007 EDX[8]); QEMU and KVM provide that.
+//
+//go:nosplit
+func initClock() {
+	hz := platform.TSCFrequency()
+	if hz == 0 {
+		hz = 1_000_000_000
+	}
+	tscMult = (1_000_000_000 << 32) / hz
+	tscBase = cpu.Rdtsc()
+	wallBase = platform.WallClock() * 1_000_000_000
+}
+
+// nanotime returns monotonic nanoseconds since boot.
+//
+//go:nosplit
+func nanotime() int64 {
+	d := cpu.Rdtsc() - tscBase
+	hi, lo := bits.Mul64(d, tscMult)
+	ns := int64(hi<<32 | lo>>32)
+	if ns < lastMono {
+		return lastMono
+	}
+	lastMono = ns
+	return ns
+}
+
+// walltime returns real-time nanoseconds since the Unix epoch.
+//
+//go:nosplit
+func walltime() int64 { return wallBase + nanotime() }
+
+// armTimer makes sure a timer interrupt arrives by the earliest time the
+// scheduler needs one: a sleeper's deadline or the end of the current time
+// slice. It only reprograms the timer when the wanted time is earlier than
+// what is armed, so most traps do not touch the timer.
+//
+//go:nosplit
+func armTimer(now int64) {
+	want := threads.NextDeadline()
+	if s := threads.SliceEnd(); s != 0 && (want == 0 || s < want) {
+		want = s
+	}
+	if want == 0 {
+		return // nothing to wake for: an armed timer just fires spuriously
+	}
+	if armedAt != 0 && armedAt <= want && armedAt > now {
+		return
+	}
+	d := want - now
+	if d < 10_000 {
+		d = 10_000 // 10 µs: no point in a shorter interrupt storm
+	}
+	platform.TimerArm(uint64(d))
+	armedAt = now + d
+}

@@ -1,0 +1,146 @@
+package kernel
+
+// The trap dispatcher: every interrupt, exception and system call arrives
+// here from trap_amd64.s with a frame on the trap stack. Trap context.
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/sched"
+)
+
+var trapDepth int
+
+// trap handles one trap and then lets the scheduler pick the context the
+// frame returns to.
+//
+//go:nosplit
+func trap(f *cpu.Frame) {
+	trapDepth++
+	if trapDepth > 1 {
+		if trapDepth == 2 {
+			kprint("\ncocoon: fault inside a trap handler\n")
+			kernelFault(f)
+		}
+		platform.PowerOff(ExitKernelFault)
+		cpu.Halt()
+	}
+	switch {
+	case f.Vector == cpu.VectorSyscall:
+		syscall(f)
+	case f.Vector == vecTimer:
+		armedAt = 0
+		platform.EOI()
+	case f.Vector == vecSpurious:
+	case f.Vector == vecPageFault && !f.FromUser() && demandFault(cpu.Rcr2(), f.ErrCode):
+	case f.Vector >= 32:
+		platform.EOI() // a device interrupt nobody asked for
+	default:
+		kernelFault(f)
+	}
+	reschedule(f)
+	trapDepth--
+}
+
+// reschedule wakes sleepers whose time has come, lets the scheduler pick
+// the next thread and, if it changed, swaps the frame on the trap stack
+// for the new thread's registers.
+//
+//go:nosplit
+func reschedule(f *cpu.Frame) {
+	now := nanotime()
+	threads.Expire(now)
+	cur := threads.Current()
+	// A thread that blocked or exited in this trap already saved its frame
+	// (block) or needs none (exit).
+	stopped := cur != sched.Idle && threads.T[cur].State != sched.Running
+	prev, next := threads.Pick(now)
+	if prev == next {
+		if stopped {
+			*f = threads.T[cur].Frame // woken at once: resume with its result
+		}
+		armTimer(now)
+		return
+	}
+	p := &threads.T[prev]
+	if !stopped {
+		p.Frame = *f
+	}
+	p.FPValid = fpRestore
+	n := &threads.T[next]
+	*f = n.Frame
+	fpArea = areaOf(next)
+	fpRestore = n.FPValid
+	fsWant = n.FSBase
+	armTimer(now)
+}
+
+// block saves the current thread's registers and blocks it (see
+// sched.Table.Block). The system call's result is set when it wakes.
+//
+//go:nosplit
+func block(f *cpu.Frame, key uintptr, deadline, onTimeout, restart int64) {
+	threads.Cur().Frame = *f
+	threads.Block(key, deadline, onTimeout, restart)
+}
+
+var vectorNames = [32]string{
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound range", "#UD invalid opcode", "#NM device not available",
+	"#DF double fault", "coprocessor overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault", "#GP general protection",
+	"#PF page fault", "reserved", "#MF x87 error", "#AC alignment check",
+	"#MC machine check", "#XM SIMD error", "#VE virtualization", "#CP control protection",
+	"", "", "", "", "", "", "#HV hypervisor injection", "#VC VMM communication",
+	"#SX security", "",
+}
+
+// kernelFault reports an exception the kernel cannot handle and powers
+// off with ExitKernelFault.
+//
+//go:nosplit
+func kernelFault(f *cpu.Frame) {
+	kprint("\ncocoon: kernel fault: vector ")
+	kprintDec(int64(f.Vector))
+	if f.Vector < 32 {
+		kprint(" (")
+		kprint(vectorNames[f.Vector])
+		kprint(")")
+	}
+	kprint("\n  rip=")
+	kprintHex(f.RIP)
+	kprint(" rsp=")
+	kprintHex(f.RSP)
+	kprint(" err=")
+	kprintHex(f.ErrCode)
+	kprint(" cr2=")
+	kprintHex(uint64(cpu.Rcr2()))
+	kprint(" cs=")
+	kprintHex(f.CS)
+	kprint(" tid=")
+	kprintDec(int64(threads.Cur().Tid))
+	kprint("\n  rax=")
+	kprintHex(f.RAX)
+	kprint(" rbx=")
+	kprintHex(f.RBX)
+	kprint(" rcx=")
+	kprintHex(f.RCX)
+	kprint(" rdx=")
+	kprintHex(f.RDX)
+	kprint(" rsi=")
+	kprintHex(f.RSI)
+	kprint(" rdi=")
+	kprintHex(f.RDI)
+	kprint("\n")
+	powerOff(ExitKernelFault)
+}
+
+// powerOff prints the exit status on the console and stops the machine.
+//
+//go:nosplit
+func powerOff(status int) {
+	kprint("cocoon: exit status ")
+	kprintDec(int64(status))
+	kprint("\n")
+	platform.PowerOff(status)
+	cpu.Halt()
+}

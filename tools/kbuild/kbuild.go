@@ -1,0 +1,83 @@
+// Package kbuild builds Cocoon kernel images with the stock Go toolchain:
+// a Go main package that imports boot is linked at the kernel's virtual
+// address with the PVH entry as ELF entry, then post-processed by pvhelf
+// so that PVH loaders boot it.
+package kbuild
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/cocoon-vm/cocoon/boot"
+	"github.com/cocoon-vm/cocoon/boot/pvhelf"
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+)
+
+// GodebugDefaults are baked into every kernel: the kernel delivers no
+// signals to its own runtime, so asynchronous preemption is off, and it
+// names no mappings.
+const GodebugDefaults = "asyncpreemptoff=1,decoratemappings=0"
+
+// LinkFlags returns the -ldflags that link a kernel.
+func LinkFlags() string {
+	text := uint64(cpu.KernBase) + boot.ImagePhys + 0x1000
+	return fmt.Sprintf("-T %#x -R 0x1000 -E %s -X runtime.godebugDefault=%s -s=false",
+		text, boot.PVHEntrySymbol, GodebugDefaults)
+}
+
+// Options tune a build.
+type Options struct {
+	// Log receives the go command line and its output; nil discards.
+	Log io.Writer
+	// Dir is the directory to run go build in (the module); "" = current.
+	Dir string
+}
+
+// Kernel builds the Go main package pkg (an import path or ./relative
+// directory) as a kernel image at out.
+func Kernel(ctx context.Context, pkg, out string, o Options) error {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	tmp := out + ".link"
+	args := []string{"build", "-trimpath", "-ldflags", LinkFlags(), "-o", tmp, pkg}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = o.Dir
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stdout = o.Log
+	cmd.Stderr = io.MultiWriter(o.Log, &stderr)
+	fmt.Fprintf(o.Log, "GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go %s\n", quote(args))
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, stderr.String())
+	}
+	defer os.Remove(tmp)
+	img, err := os.ReadFile(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := pvhelf.Patch(img, uint64(cpu.KernBase)); err != nil {
+		return fmt.Errorf("%s: %v (does the package import github.com/cocoon-vm/cocoon/boot?)", pkg, err)
+	}
+	return os.WriteFile(out, img, 0o755)
+}
+
+func quote(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " \t\"'$") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		q[i] = a
+	}
+	return strings.Join(q, " ")
+}

@@ -106,18 +106,26 @@ func args(c Config, accel Accel, dir string) ([]string, error) {
 		return nil, fmt.Errorf("qemu: unknown profile %q: use %q, %q or %q", c.Profile, Microvm, Q35, OVMF)
 	}
 
-	// Both accelerators keep QEMU's default CPU model, qemu64, so the
-	// guest sees the same CPU under each. Under KVM QEMU warns that the
-	// host lacks CPUID.01H:ECX.pni, harmlessly; "-cpu host" (and "max")
-	// made QEMU 7.2 abort here instead, failing to set MSR 0x10a
-	// (IA32_ARCH_CAPABILITIES) under nested KVM. Extra can still pass
-	// "-cpu host,-arch-capabilities".
+	// The CPU model. Cocoon's kernel refuses to boot without RDRAND or
+	// RDSEED, which QEMU's default model (qemu64) lacks. Under TCG "max"
+	// is QEMU's full emulated feature set (RDRAND, RDSEED, XSAVE, AVX2).
+	// Under KVM "host" passes the real CPU through; plain "host" (and
+	// "max") made QEMU 7.2 abort under nested KVM, failing to set MSR
+	// 0x10a (IA32_ARCH_CAPABILITIES), hence "-arch-capabilities".
 	switch accel {
 	case TCG, KVM:
 		a = append(a, "-accel", string(accel))
 	default:
 		return nil, fmt.Errorf("qemu: unknown accelerator %q: use %q, %q or %q", accel, TCG, KVM, Auto)
 	}
+	cpuModel := c.CPU
+	if cpuModel == "" {
+		cpuModel = "max"
+		if accel == KVM {
+			cpuModel = "host,-arch-capabilities"
+		}
+	}
+	a = append(a, "-cpu", cpuModel)
 
 	a = append(a,
 		"-m", strconv.Itoa(c.MemoryMiB),

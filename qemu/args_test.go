@@ -34,19 +34,19 @@ func TestArgs(t *testing.T) {
 			name:  "microvm",
 			cfg:   Config{Profile: Microvm, Kernel: "k.elf"},
 			accel: TCG,
-			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
+			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg", "-cpu", "max"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
 		},
 		{
 			name:  "default profile is microvm",
 			cfg:   Config{Kernel: "k.elf"},
 			accel: TCG,
-			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
+			want:  slices.Concat([]string{"-machine", microvm, "-accel", "tcg", "-cpu", "max"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
 		},
 		{
 			name:  "q35",
 			cfg:   Config{Profile: Q35, Kernel: "k.elf"},
 			accel: TCG,
-			want:  slices.Concat([]string{"-machine", q35, "-accel", "tcg"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
+			want:  slices.Concat([]string{"-machine", q35, "-accel", "tcg", "-cpu", "max"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
 		},
 		{
 			name:  "ovmf",
@@ -57,7 +57,7 @@ func TestArgs(t *testing.T) {
 				"-machine", q35,
 				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
 				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/run/OVMF_VARS.fd",
-				"-accel", "tcg",
+				"-accel", "tcg", "-cpu", "max",
 			}, shared("256", "1"), []string{
 				"-drive", "if=none,id=esp,format=raw,readonly=on,file=fat:/tmp/run/esp",
 				"-device", "virtio-blk-pci,drive=esp,bootindex=0",
@@ -73,7 +73,7 @@ func TestArgs(t *testing.T) {
 				"-machine", q35,
 				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/fw/a,,b.fd",
 				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/x,,y/OVMF_VARS.fd",
-				"-accel", "kvm",
+				"-accel", "kvm", "-cpu", "host,-arch-capabilities",
 			}, shared("256", "1"), []string{
 				"-drive", "if=none,id=esp,format=raw,readonly=on,file=fat:/tmp/x,,y/esp",
 				"-device", "virtio-blk-pci,drive=esp,bootindex=0",
@@ -85,13 +85,13 @@ func TestArgs(t *testing.T) {
 			name:  "kvm",
 			cfg:   Config{Profile: Q35, Kernel: "k.elf"},
 			accel: KVM,
-			want:  slices.Concat([]string{"-machine", q35, "-accel", "kvm"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
+			want:  slices.Concat([]string{"-machine", q35, "-accel", "kvm", "-cpu", "host,-arch-capabilities"}, shared("256", "1"), []string{"-kernel", "k.elf"}),
 		},
 		{
 			name:  "memory and cpus",
 			cfg:   Config{Profile: Microvm, Kernel: "k.elf", MemoryMiB: 1024, CPUs: 4},
 			accel: TCG,
-			want: slices.Concat([]string{"-machine", microvm, "-accel", "tcg"},
+			want: slices.Concat([]string{"-machine", microvm, "-accel", "tcg", "-cpu", "max"},
 				shared("1024", "4"), []string{"-kernel", "k.elf"}),
 		},
 		{
@@ -102,7 +102,7 @@ func TestArgs(t *testing.T) {
 				Extra:  []string{"-d", "int,cpu_reset", "-D", "qemu.log"},
 			},
 			accel: TCG,
-			want: slices.Concat([]string{"-machine", q35, "-accel", "tcg"}, shared("256", "1"), []string{"-kernel", "k.elf"}, []string{
+			want: slices.Concat([]string{"-machine", q35, "-accel", "tcg", "-cpu", "max"}, shared("256", "1"), []string{"-kernel", "k.elf"}, []string{
 				"-initrd", "in it.rd",
 				"-append", "console=ttyS0 msg='hi there'",
 				"-d", "int,cpu_reset", "-D", "qemu.log",

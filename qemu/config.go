@@ -90,6 +90,9 @@ type Config struct {
 	CPUs int
 	// Accel is the accelerator; default DefaultAccel.
 	Accel Accel
+	// CPU is the -cpu model; default "max" under TCG and
+	// "host,-arch-capabilities" under KVM (see args.go).
+	CPU string
 
 	// Timeout bounds the whole run; QEMU is killed when it expires.
 	// Default DefaultTimeout.

@@ -14,9 +14,8 @@ import (
 // hw/rtc/mc146818rtc.c, hw/misc/debugexit.c).
 const (
 	com1      = 0x3f8 // 16550 UART
-	pitCh2    = 0x42  // 8254 channel 2 data
+	pitCh0    = 0x40  // 8254 channel 0 data
 	pitCmd    = 0x43  // 8254 mode/command
-	pitGate   = 0x61  // NMI status and control: bit 0 gate 2, bit 5 out 2
 	cmosIndex = 0x70
 	cmosData  = 0x71
 	pic1Data  = 0x21
@@ -39,7 +38,7 @@ const (
 // Exits is the PC platform's host interface.
 var Exits = []hal.HostExit{
 	{Kind: "port", Where: "0x3f8-0x3ff", What: "COM1 16550 UART: console"},
-	{Kind: "port", Where: "0x40-0x43, 0x61", What: "8254 PIT channel 2: TSC and APIC timer calibration at boot"},
+	{Kind: "port", Where: "0x40, 0x43", What: "8254 PIT channel 0: TSC and APIC timer calibration at boot"},
 	{Kind: "port", Where: "0x70-0x71", What: "CMOS RTC: wall clock at boot"},
 	{Kind: "port", Where: "0x21, 0xa1", What: "8259 PICs: masked at boot"},
 	{Kind: "port", Where: "0xf4", What: "QEMU isa-debug-exit: power off with status"},
@@ -112,7 +111,10 @@ func (p *PC) ConsoleRead(b []byte) int {
 }
 
 // TSCFrequency measures the TSC and the APIC timer against 10 ms of PIT
-// channel 2 (1.193182 MHz, mode 0, gate on port 0x61).
+// channel 0 (1.193182 MHz; Intel 8254 datasheet, mode 0 and the counter
+// latch command). Channel 0 works on every PC machine QEMU has; the
+// channel 2 gate at port 0x61 does not exist on microvm. The PIT's IRQ 0
+// stays masked at the PIC.
 //
 //go:nosplit
 func (p *PC) TSCFrequency() uint64 {
@@ -125,22 +127,36 @@ func (p *PC) TSCFrequency() uint64 {
 	p.apicWrite(lapicDivide, 0xb) // divide by 1
 	p.apicWrite(lapicLVTTimer, 1<<16)
 
-	gate := cpu.Inb(pitGate)
-	cpu.Outb(pitGate, gate&^0x02|0x01) // speaker off, gate on
-	cpu.Outb(pitCmd, 0xb0)             // channel 2, lobyte/hibyte, mode 0
-	cpu.Outb(pitCh2, ticks&0xff)
-	cpu.Outb(pitCh2, ticks>>8)
+	cpu.Outb(pitCmd, 0x30) // channel 0, lobyte/hibyte, mode 0
+	cpu.Outb(pitCh0, 0xff)
+	cpu.Outb(pitCh0, 0xff)
+	start := pitCount()
 	p.apicWrite(lapicInitCount, 0xffffffff)
 	t0 := cpu.Rdtsc()
-	for cpu.Inb(pitGate)&0x20 == 0 {
+	end := start
+	for i := 0; i < 1<<26 && end <= start && start-end < ticks; i++ {
+		end = pitCount()
 	}
 	t1 := cpu.Rdtsc()
 	a1 := p.apicRead(lapicCurCount)
 	p.apicWrite(lapicInitCount, 0)
-	cpu.Outb(pitGate, gate)
-	p.tscHz = (t1 - t0) * 100
-	p.apicHz = uint64(0xffffffff-a1) * 100
+	elapsed := uint64(start - end)
+	if end > start || elapsed == 0 {
+		elapsed = ticks // the PIT misbehaved: assume the nominal window
+	}
+	p.tscHz = (t1 - t0) * pitHz / elapsed
+	p.apicHz = uint64(0xffffffff-a1) * pitHz / elapsed
 	return p.tscHz
+}
+
+// pitCount latches and reads PIT channel 0's count.
+//
+//go:nosplit
+func pitCount() uint16 {
+	cpu.Outb(pitCmd, 0x00) // latch channel 0
+	lo := cpu.Inb(pitCh0)
+	hi := cpu.Inb(pitCh0)
+	return uint16(hi)<<8 | uint16(lo)
 }
 
 // TimerInit enables the local APIC with the timer in one-shot mode.

@@ -164,9 +164,6 @@ func (g *GHCB) Get(f Field) (uint64, error) {
 	return *g.field(f), nil
 }
 
-// Reset clears g for a new exit.
-func (g *GHCB) Reset() { *g = GHCB{} }
-
 // Marshal writes the full page image of g into p; bytes of fields this
 // package does not encode are zeroed.
 func (g *GHCB) Marshal(p *Page) {

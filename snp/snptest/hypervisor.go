@@ -1,0 +1,224 @@
+package snptest
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cocoon-vm/cocoon/snp/ghcb"
+	"github.com/cocoon-vm/cocoon/snp/ghcbmsr"
+	"github.com/cocoon-vm/cocoon/snp/guestmsg"
+	"github.com/cocoon-vm/cocoon/snp/psc"
+)
+
+// Hypervisor is a fake SNP hypervisor. Guest memory it can see is one
+// contiguous range starting at GPA 0. Its exported fields configure
+// answers; the zero value of each is honest.
+type Hypervisor struct {
+	mem        []byte
+	msr        uint64
+	registered map[uint64]bool // GHCB GFNs
+
+	// SEVInfo and Features answer the MSR-protocol information requests.
+	SEVInfo  ghcbmsr.SEVInfo
+	Features ghcbmsr.Features
+
+	// RegisterReply, if set, replaces the GFN echoed to a GHCB
+	// registration request.
+	RegisterReply func(gfn uint64) uint64
+
+	// PSCMaxPerExit, if nonzero, processes at most this many entries per
+	// page state change exit.
+	PSCMaxPerExit int
+	// PSCFailAt, if nonzero, fails the page state change exit that
+	// reaches entry index PSCFailAt-1 with SW_EXITINFO2 PSCError.
+	PSCFailAt int
+	PSCError  uint64
+	// PSCTamper, if set, rewrites the shared buffer after processing.
+	PSCTamper func(buf []byte)
+
+	// PSP answers guest requests.
+	PSP *PSP
+	// Busy answers this many guest requests with VMMBusy first.
+	Busy int
+	// CertTable is the certificate table returned by extended requests.
+	CertTable []byte
+	// CertPagesGrowth makes the host ask for this many more pages than
+	// it said last time after each too-small answer.
+	CertPagesGrowth uint64
+	// GuestRequestFirmwareError, if nonzero, fails guest requests with
+	// this firmware error after passing them to the PSP.
+	GuestRequestFirmwareError guestmsg.FirmwareStatus
+	// TamperResponse, if set, rewrites each sealed response.
+	TamperResponse func(msg []byte)
+
+	// Observations.
+	Terminated  *ghcbmsr.Reason // last termination request
+	RMP         map[uint64]psc.Operation
+	Exits       []ghcb.ExitCode
+	certsNeeded uint64
+}
+
+// New returns a honest Hypervisor with pages of guest memory, supporting
+// GHCB protocol versions 1 to 2 and SNP.
+func New(pages int) *Hypervisor {
+	return &Hypervisor{
+		mem:        make([]byte, pages*ghcb.PageSize),
+		registered: make(map[uint64]bool),
+		SEVInfo:    ghcbmsr.SEVInfo{MinVersion: 1, MaxVersion: 2, CBit: 51},
+		Features:   ghcbmsr.FeatureSNP,
+		RMP:        make(map[uint64]psc.Operation),
+	}
+}
+
+// Mem returns n bytes of guest memory at gpa, shared with the guest.
+func (h *Hypervisor) Mem(gpa uint64, n int) []byte { return h.mem[gpa : gpa+uint64(n) : gpa+uint64(n)] }
+
+// Page returns the page at gpa as a GHCB page.
+func (h *Hypervisor) Page(gpa uint64) *ghcb.Page { return (*ghcb.Page)(h.Mem(gpa, ghcb.PageSize)) }
+
+// Shared returns a guestmsg.SharedBuffer of pages pages at gpa.
+func (h *Hypervisor) Shared(gpa uint64, pages int) guestmsg.SharedBuffer {
+	return guestmsg.SharedBuffer{GPA: gpa, Mem: h.Mem(gpa, pages*ghcb.PageSize)}
+}
+
+// ReadGHCBMSR implements ghcbmsr.CPU.
+func (h *Hypervisor) ReadGHCBMSR() uint64 { return h.msr }
+
+// WriteGHCBMSR implements ghcbmsr.CPU.
+func (h *Hypervisor) WriteGHCBMSR(v uint64) { h.msr = v }
+
+// VMGEXIT implements ghcbmsr.CPU: it answers the request in the MSR.
+func (h *Hypervisor) VMGEXIT() {
+	w := ghcbmsr.Word(h.msr)
+	switch w.Info() {
+	case ghcbmsr.InfoGHCBGPA:
+		h.exitGHCB(uint64(w))
+	case ghcbmsr.InfoSEVInfoRequest:
+		h.msr = uint64(h.SEVInfo.Word())
+	case ghcbmsr.InfoHypervisorFeaturesRequest:
+		h.msr = uint64(h.Features.Word())
+	case ghcbmsr.InfoRegisterGHCBRequest:
+		gfn := w.Data()
+		h.registered[gfn] = true
+		if h.RegisterReply != nil {
+			gfn = h.RegisterReply(gfn)
+		}
+		h.msr = uint64(ghcbmsr.RegisterGHCBResponse(gfn))
+	case ghcbmsr.InfoPageStateChangeRequest:
+		gfn, op, err := ghcbmsr.DecodePageStateChangeRequest(w)
+		if err != nil {
+			h.msr = uint64(ghcbmsr.PageStateChangeResponse(1))
+			return
+		}
+		h.RMP[gfn] = psc.Operation(op)
+		h.msr = uint64(ghcbmsr.PageStateChangeResponse(0))
+	case ghcbmsr.InfoTerminateRequest:
+		r, err := ghcbmsr.DecodeTerminateRequest(w)
+		if err == nil {
+			h.Terminated = &r
+		}
+	default:
+		h.msr = 0
+	}
+}
+
+func (h *Hypervisor) exitGHCB(gpa uint64) {
+	if gpa%ghcb.PageSize != 0 || gpa+ghcb.PageSize > uint64(len(h.mem)) || !h.registered[gpa/ghcb.PageSize] {
+		panic(fmt.Sprintf("snptest: VMGEXIT with unregistered GHCB %#x", gpa))
+	}
+	page := h.Page(gpa)
+	var g ghcb.GHCB
+	g.Unmarshal(page)
+	exit := ghcb.ExitCode(g.SwExitCode)
+	h.Exits = append(h.Exits, exit)
+	switch {
+	case !g.Valid.IsSet(ghcb.FieldSwExitCode):
+		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrMissingInput)
+	case exit == ghcb.ExitSNPPageStateChange:
+		h.pageStateChange(&g, gpa)
+	case exit == ghcb.ExitSNPGuestRequest || exit == ghcb.ExitSNPExtGuestRequest:
+		h.guestRequest(&g, exit == ghcb.ExitSNPExtGuestRequest)
+	default:
+		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrInvalidEvent)
+	}
+	g.Marshal(page)
+}
+
+func (h *Hypervisor) pageStateChange(g *ghcb.GHCB, gpa uint64) {
+	g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultOK, 0
+	if g.SwScratch != gpa+ghcb.SharedBufferOffset {
+		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrInvalidScratchArea)
+		return
+	}
+	b, err := psc.Unmarshal(g.SharedBuffer[:])
+	if err != nil {
+		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrInvalidInput)
+		return
+	}
+	done := 0
+	for !b.Done() && (h.PSCMaxPerExit == 0 || done < h.PSCMaxPerExit) {
+		i := int(b.Header.CurEntry)
+		if h.PSCFailAt != 0 && i == h.PSCFailAt-1 {
+			g.SwExitInfo2 = h.PSCError
+			break
+		}
+		e := &b.Entries[i]
+		for p := uint64(e.CurPage); p < uint64(e.Size.Pages()); p++ {
+			h.RMP[e.GFN+p] = e.Op
+		}
+		e.CurPage = e.Size.Pages()
+		b.Header.CurEntry++
+		done++
+	}
+	if err := b.Marshal(g.SharedBuffer[:]); err != nil {
+		panic(err)
+	}
+	if h.PSCTamper != nil {
+		h.PSCTamper(g.SharedBuffer[:])
+	}
+}
+
+func (h *Hypervisor) guestRequest(g *ghcb.GHCB, ext bool) {
+	reqGPA, respGPA := g.SwExitInfo1, g.SwExitInfo2
+	g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultOK, 0
+	if ext && !(g.Valid.IsSet(ghcb.FieldRAX) && g.Valid.IsSet(ghcb.FieldRBX)) {
+		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrMissingInput)
+		return
+	}
+	if h.Busy > 0 {
+		h.Busy--
+		g.SwExitInfo2 = uint64(guestmsg.VMMBusy) << 32
+		return
+	}
+	if ext {
+		if h.certsNeeded == 0 {
+			h.certsNeeded = uint64((len(h.CertTable) + guestmsg.CertPageSize - 1) / guestmsg.CertPageSize)
+		}
+		if g.RBX < h.certsNeeded {
+			g.Set(ghcb.FieldRBX, h.certsNeeded)
+			g.SwExitInfo2 = uint64(guestmsg.VMMInvalidLength) << 32
+			h.certsNeeded += h.CertPagesGrowth
+			return
+		}
+	}
+	req := append([]byte(nil), h.Mem(reqGPA, guestmsg.MaxMessageSize)...)
+	resp, fw := h.PSP.Handle(req)
+	if h.GuestRequestFirmwareError != 0 {
+		fw = h.GuestRequestFirmwareError
+	}
+	if fw != guestmsg.StatusSuccess {
+		g.SwExitInfo2 = uint64(fw)
+		return
+	}
+	if h.TamperResponse != nil {
+		h.TamperResponse(resp)
+	}
+	copy(h.Mem(respGPA, guestmsg.MaxMessageSize), resp)
+	if ext {
+		copy(h.Mem(g.RAX, int(g.RBX)*guestmsg.CertPageSize), h.CertTable)
+	}
+}
+
+// PutSeqNo overwrites the sequence number of a sealed message in place,
+// for TamperResponse.
+func PutSeqNo(msg []byte, seqno uint64) { binary.LittleEndian.PutUint64(msg[0x20:], seqno) }

@@ -12,16 +12,15 @@ import (
 // ExtendedFamily when BaseFamily is 0xF; the displayed model is
 // ExtendedModel:BaseModel.
 const (
-	sigSteppingShift    = 0  // Stepping, bits 3:0
-	sigBaseModelShift   = 4  // BaseModel, bits 7:4
-	sigBaseFamilyShift  = 8  // BaseFamily, bits 11:8
-	sigExtModelShift    = 16 // ExtModel, bits 19:16
-	sigExtFamilyShift   = 20 // ExtFamily, bits 27:20
-	sigMaxBaseFamily    = 0xf
-	sigMaxFamily        = sigMaxBaseFamily + 0xff
-	sigMaxModel         = 0xff
-	sigMaxStepping      = 0xf
-	sigFamilyExtendedAt = 0xf
+	sigSteppingShift   = 0  // Stepping, bits 3:0
+	sigBaseModelShift  = 4  // BaseModel, bits 7:4
+	sigBaseFamilyShift = 8  // BaseFamily, bits 11:8
+	sigExtModelShift   = 16 // ExtModel, bits 19:16
+	sigExtFamilyShift  = 20 // ExtFamily, bits 27:20
+	sigMaxBaseFamily   = 0xf
+	sigMaxFamily       = sigMaxBaseFamily + 0xff
+	sigMaxModel        = 0xff
+	sigMaxStepping     = 0xf
 )
 
 // CPUSignature returns the CPUID Fn0000_0001_EAX value of a processor with
@@ -33,7 +32,7 @@ func CPUSignature(family, model, stepping uint32) (uint32, error) {
 			family, model, stepping, sigMaxFamily, sigMaxModel, sigMaxStepping)
 	}
 	baseFamily, extFamily := family, uint32(0)
-	if family > sigFamilyExtendedAt {
+	if family > sigMaxBaseFamily {
 		baseFamily, extFamily = sigMaxBaseFamily, family-sigMaxBaseFamily
 	}
 	return extFamily<<sigExtFamilyShift |

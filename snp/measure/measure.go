@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// Guest features (SEV_FEATURES in the VMSA, AMD APM Vol. 2, Table 15-34
-// "SEV_FEATURES Field of VMSA").
+// Guest features: SEV_FEATURES, VMSA offset 0x3B0 (AMD APM Vol. 2,
+// Table B-4), whose bits the SEV-SNP chapter of the APM defines.
 const (
 	// FeatureSNPActive is SEV_FEATURES bit 0; every SNP vCPU has it.
 	FeatureSNPActive = 1 << 0
@@ -15,7 +15,7 @@ const (
 	DefaultGuestFeatures = FeatureSNPActive
 )
 
-// maxVCPUs bounds Options.VCPUs (QEMU's q35 limit).
+// maxVCPUs bounds Options.VCPUs generously: no VMM launches more.
 const maxVCPUs = 4096
 
 // Options are the launch parameters besides the firmware.

@@ -50,8 +50,8 @@ func ParseDigest(s string) (Digest, error) {
 }
 
 // PageType is the PAGE_TYPE field of a PAGE_INFO: how SNP_LAUNCH_UPDATE
-// treats the page (SEV-SNP Firmware ABI, section 8.17.2, table "Encodings
-// for the PAGE_TYPE Field").
+// treats the page (SEV-SNP Firmware ABI, section 8.17 SNP_LAUNCH_UPDATE,
+// PAGE_TYPE encodings).
 type PageType uint8
 
 // Page types.

@@ -53,8 +53,8 @@ const (
 	ec2TRAttrib      = 0x83
 	// genericResetRDX is what EC2 and GCE load into RDX instead of the vCPU
 	// signature: 0x600 (family 6), the value KVM gives RDX at reset when no
-	// CPUID leaf 1 is configured. EC2 instances launched before its 2026
-	// VMSA update used 0 instead.
+	// CPUID leaf 1 is configured. EC2 launches from before EC2's VMSA update
+	// of April 2026 used 0 instead; this package models the current EC2.
 	genericResetRDX = 0x600
 	// gcePAT is the PAT MSR value GCE programs.
 	gcePAT = 0x0007_0106
@@ -90,7 +90,7 @@ func (v VMM) sectionPageType(t SectionType) (PageType, bool, error) {
 	switch t {
 	case SectionSNPSecMem:
 		if v == VMMGCE {
-			// GCE accepts pre-validated memory as unmeasured pages.
+			// GCE loads pre-validated memory as UNMEASURED pages.
 			return PageUnmeasured, true, nil
 		}
 		return PageZero, true, nil

@@ -98,11 +98,12 @@ func (s *SaveArea) Page() []byte {
 	return p
 }
 
-// Reset-state constants shared by the VMMs.
+// Reset-state constants shared by the VMMs: the x86 initial processor
+// state (APM Vol. 2, section 14.1.3, Table 14-1 "Initial Processor State"),
+// as KVM adjusts it for an SEV-ES/SNP VMSA.
 const (
-	// BSPResetAddress is where the bootstrap processor starts: the x86 reset
-	// vector, CS base 0xffff0000 and IP 0xfff0 (APM Vol. 2, section 14.1.3
-	// "Processor Initialization State").
+	// BSPResetAddress is where the bootstrap processor starts: the reset
+	// vector, CS base 0xffff0000 and IP 0xfff0.
 	BSPResetAddress = 0xffff_fff0
 
 	resetCSSelector = 0xf000
@@ -113,13 +114,12 @@ const (
 	resetTRAttrib   = 0x8b   // present, busy 32-bit TSS
 	resetEFER       = 0x1000 // EFER.SVME: KVM keeps it set in the VMSA
 	resetCR4        = 0x40   // CR4.MCE: KVM sets it at vCPU reset
-	resetCR0        = 0x10   // CR0.ET
+	resetCR0        = 0x10   // CR0.ET; KVM leaves CD and NW clear
 	resetDR7        = 0x400
 	resetDR6        = 0xffff_0ff0
 	resetRFLAGS     = 0x2
 	resetXCR0       = 0x1 // x87 state enabled
-	// resetPAT is the PAT MSR at reset (APM Vol. 2, section A.3 "System
-	// Registers").
+	// resetPAT is the PAT MSR at reset.
 	resetPAT = 0x0007_0406_0007_0406
 	// resetMXCSR and resetFCW are the SSE and x87 control words after
 	// FNINIT/reset, which KVM copies into the VMSA of SNP guests.
@@ -127,9 +127,9 @@ const (
 	resetFCW   = 0x37f
 )
 
-// resetSegments fills the real-mode segment state every VMM gives a vCPU at
-// reset, entering at address (CS base = address & 0xffff0000, IP = the low
-// 16 bits).
+// resetSaveArea returns the real-mode reset state every VMM gives a vCPU
+// entering at address (CS base = address & 0xffff0000, IP = the low 16
+// bits); saveArea adds what differs between VMMs.
 func resetSaveArea(address uint32) SaveArea {
 	data := Segment{Attrib: resetDataAttrib, Limit: resetLimit}
 	return SaveArea{

@@ -48,7 +48,8 @@ func (l *launchFlags) register(fs *flag.FlagSet) {
 	fs.UintVar(&l.family, "vcpu-family", 0, "vCPU `FAMILY` (e.g. 25), with --vcpu-model and --vcpu-stepping, instead of --vcpu-type")
 	fs.UintVar(&l.model, "vcpu-model", 0, "vCPU `MODEL` (with --vcpu-family)")
 	fs.UintVar(&l.stepping, "vcpu-stepping", 0, "vCPU `STEPPING` (with --vcpu-family)")
-	fs.StringVar(&l.guestFeatures, "guest-features", "0x1", "SEV_FEATURES of the VMSAs, `F` (bit 0 SNPActive; QEMU sev-snp-guest default 0x1)")
+	fs.StringVar(&l.guestFeatures, "guest-features", fmt.Sprintf("%#x", measure.DefaultGuestFeatures),
+		"SEV_FEATURES `F` of every VMSA: bit 0 is SNPActive; QEMU's default is 0x1")
 	fs.StringVar(&l.vmm, "vmm-type", "qemu", "`VMM` that launches the guest: qemu (QEMU/KVM), ec2 (Amazon EC2) or gce (Google Compute Engine)")
 }
 

@@ -8,6 +8,7 @@ package snptest
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
@@ -21,8 +22,8 @@ type PSP struct {
 
 	// Status is the STATUS the PSP puts in report and key responses.
 	Status guestmsg.FirmwareStatus
-	// Report builds the report for a request; by default a zero report
-	// carrying REPORT_DATA at offset 0x50 and VMPL at 0x30.
+	// Report builds the report for a request; by default an unsigned
+	// version 2 report carrying the request's REPORT_DATA and VMPL.
 	Report func(req *guestmsg.ReportRequest) []byte
 
 	// Handled counts requests the PSP authenticated and answered.
@@ -107,12 +108,18 @@ func (p *PSP) Handle(req []byte) ([]byte, guestmsg.FirmwareStatus) {
 	return sealed, guestmsg.StatusSuccess
 }
 
-// Attestation report offsets used by the default report (SNP Firmware ABI,
+// Attestation report fields of the default report (SNP Firmware ABI,
 // table "ATTESTATION_REPORT Structure").
 const (
-	reportOffVersion    = 0x00
-	reportOffVMPL       = 0x30
-	reportOffReportData = 0x50
+	reportOffVersion    = 0x00 // uint32 VERSION
+	reportOffPolicy     = 0x08 // uint64 POLICY
+	reportOffVMPL       = 0x30 // uint32 VMPL
+	reportOffReportData = 0x50 // 64 bytes REPORT_DATA
+
+	reportVersion = 2
+	// reportPolicy sets POLICY bit 17, reserved and must be one, and
+	// bit 16, SMT allowed (SNP Firmware ABI, table "Guest Policy").
+	reportPolicy = 1<<17 | 1<<16
 )
 
 func (p *PSP) report(r *guestmsg.ReportRequest) []byte {
@@ -120,8 +127,9 @@ func (p *PSP) report(r *guestmsg.ReportRequest) []byte {
 		return p.Report(r)
 	}
 	b := make([]byte, guestmsg.ReportSize)
-	b[reportOffVersion] = 2
-	b[reportOffVMPL] = byte(r.VMPL)
+	binary.LittleEndian.PutUint32(b[reportOffVersion:], reportVersion)
+	binary.LittleEndian.PutUint64(b[reportOffPolicy:], reportPolicy)
+	binary.LittleEndian.PutUint32(b[reportOffVMPL:], r.VMPL)
 	copy(b[reportOffReportData:], r.ReportData[:])
 	return b
 }

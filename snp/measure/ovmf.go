@@ -26,8 +26,9 @@ const (
 
 // GUIDs of the footer table entries this package reads.
 var (
-	// FooterGUID marks the end of the table
-	// (ResetVectorVtf0.asm, "guidedStructureEnd").
+	// FooterGUID marks the end of the table: with the image ending at
+	// 4 GiB it sits at 0xffffffd0, the table length at 0xffffffce
+	// (ResetVectorVtf0.asm, comment above "guidedStructureStart").
 	FooterGUID = mustGUID("96b582de-1fb2-45f7-baea-a366c55a082d")
 	// SEVESResetBlockGUID: UINT32 reset address of the SEV-ES application
 	// processors, CS base in bits 31:16 and IP in bits 15:0

@@ -261,6 +261,7 @@ func (c *Channel) open(resp []byte, req Request, seq uint64) (Header, []byte, er
 
 func (c *Channel) disable(err error) error {
 	c.disabled = err
+	c.key = nil
 	return &DisabledError{Index: c.index, Cause: err}
 }
 

@@ -10,16 +10,16 @@ type ExitCode uint64
 // Exit codes Cocoon issues. Keeping them in one list keeps the image's
 // host interface enumerable.
 const (
-	ExitCPUID                ExitCode = 0x72        // SVM_EXIT_CPUID
-	ExitIOIO                 ExitCode = 0x7B        // SVM_EXIT_IOIO
-	ExitMSR                  ExitCode = 0x7C        // SVM_EXIT_MSR
-	ExitMMIORead             ExitCode = 0x8000_0001 // GHCB spec section 4.1, NAE events
-	ExitMMIOWrite            ExitCode = 0x8000_0002
-	ExitSNPPageStateChange   ExitCode = 0x8000_0010 // GHCB spec 4.1.6
-	ExitSNPGuestRequest      ExitCode = 0x8000_0011 // GHCB spec 4.1.7
-	ExitSNPExtGuestRequest   ExitCode = 0x8000_0012 // GHCB spec 4.1.8
-	ExitHypervisorFeatures   ExitCode = 0x8000_FFFD
-	ExitUnsupportedNAEReport ExitCode = 0x8000_FFFF
+	ExitCPUID              ExitCode = 0x72        // SVM_EXIT_CPUID
+	ExitIOIO               ExitCode = 0x7B        // SVM_EXIT_IOIO
+	ExitMSR                ExitCode = 0x7C        // SVM_EXIT_MSR
+	ExitMMIORead           ExitCode = 0x8000_0001 // GHCB spec section 4.1, NAE events
+	ExitMMIOWrite          ExitCode = 0x8000_0002
+	ExitSNPPageStateChange ExitCode = 0x8000_0010 // GHCB spec 4.1.6
+	ExitSNPGuestRequest    ExitCode = 0x8000_0011 // GHCB spec 4.1.7
+	ExitSNPExtGuestRequest ExitCode = 0x8000_0012 // GHCB spec 4.1.8
+	ExitHypervisorFeatures ExitCode = 0x8000_FFFD
+	ExitUnsupportedEvent   ExitCode = 0x8000_FFFF
 )
 
 func (c ExitCode) String() string {
@@ -42,7 +42,7 @@ func (c ExitCode) String() string {
 		return "SNP extended guest request"
 	case ExitHypervisorFeatures:
 		return "hypervisor features"
-	case ExitUnsupportedNAEReport:
+	case ExitUnsupportedEvent:
 		return "unsupported NAE event"
 	}
 	return fmt.Sprintf("exit %#x", uint64(c))

@@ -27,16 +27,16 @@ type Info uint16
 
 // GHCBInfo codes (GHCB spec section 2.3.1, table "GHCB MSR Protocol").
 const (
-	InfoGHCBGPA                   Info = 0x000 // the MSR holds the GHCB GPA
-	InfoSEVInfoResponse           Info = 0x001
-	InfoSEVInfoRequest            Info = 0x002
-	InfoRegisterGHCBRequest       Info = 0x012
-	InfoRegisterGHCBResponse      Info = 0x013
-	InfoPageStateChangeRequest    Info = 0x014
-	InfoPageStateChangeResponse   Info = 0x015
-	InfoHypervisorFeaturesRequest Info = 0x080
-	InfoHypervisorFeaturesResp    Info = 0x081
-	InfoTerminateRequest          Info = 0x100
+	InfoGHCBGPA                    Info = 0x000 // the MSR holds the GHCB GPA
+	InfoSEVInfoResponse            Info = 0x001
+	InfoSEVInfoRequest             Info = 0x002
+	InfoRegisterGHCBRequest        Info = 0x012
+	InfoRegisterGHCBResponse       Info = 0x013
+	InfoPageStateChangeRequest     Info = 0x014
+	InfoPageStateChangeResponse    Info = 0x015
+	InfoHypervisorFeaturesRequest  Info = 0x080
+	InfoHypervisorFeaturesResponse Info = 0x081
+	InfoTerminateRequest           Info = 0x100
 )
 
 const (
@@ -68,7 +68,7 @@ func (i Info) String() string {
 		return "SNP page state change response"
 	case InfoHypervisorFeaturesRequest:
 		return "hypervisor feature support request"
-	case InfoHypervisorFeaturesResp:
+	case InfoHypervisorFeaturesResponse:
 		return "hypervisor feature support response"
 	case InfoTerminateRequest:
 		return "termination request"

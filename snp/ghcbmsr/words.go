@@ -82,12 +82,12 @@ const featuresMask = 1<<52 - 1 // GHCBData[63:12] is 52 bits wide
 
 // Word encodes f as a response word (as a hypervisor would).
 func (f Features) Word() Word {
-	return Word(uint64(f&featuresMask)<<dataShift) | Word(InfoHypervisorFeaturesResp)
+	return Word(uint64(f&featuresMask)<<dataShift) | Word(InfoHypervisorFeaturesResponse)
 }
 
 // DecodeHypervisorFeatures decodes a hypervisor feature response.
 func DecodeHypervisorFeatures(w Word) (Features, error) {
-	if err := expect(InfoHypervisorFeaturesRequest, InfoHypervisorFeaturesResp, w); err != nil {
+	if err := expect(InfoHypervisorFeaturesRequest, InfoHypervisorFeaturesResponse, w); err != nil {
 		return 0, err
 	}
 	return Features(w.Data()), nil

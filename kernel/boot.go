@@ -87,8 +87,12 @@ func Boot(p hal.Platform, info *BootInfo) {
 	idle.SS = cpu.KData
 	idle.RSP = uint64(addrOf(&idleStack[0])+uintptr(len(idleStack))) &^ 15
 	idle.RFLAGS = cpu.FlagsKernel
-	fs := cpu.Rdmsr(0xc0000100) // IA32_FS_BASE: boot's dummy TLS
+	// Boot's dummy TLS serves the boot thread until its runtime sets its
+	// own, and the idle thread for good: Go's ABI wrappers in the trap
+	// path read g from -8(FS), so no kernel context may have FS = 0.
+	fs := cpu.Rdmsr(0xc0000100) // IA32_FS_BASE
 	threads.T[b].FSBase = fs
+	threads.T[sched.Idle].FSBase = fs
 	fsWant, fsLoaded = fs, fs
 	fpArea = areaOf(b)
 

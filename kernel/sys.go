@@ -60,6 +60,8 @@ func dispatch(f *cpu.Frame) int64 {
 	case linux.SysSigaltstack:
 		return sysSigaltstack(uintptr(a0), uintptr(a1))
 	case linux.SysSchedYield:
+		f.RAX = 0
+		threads.Cur().Frame = *f // like block: reschedule expects it saved
 		threads.Yield()
 		return 0
 	case linux.SysNanosleep:

@@ -50,8 +50,8 @@ func reschedule(f *cpu.Frame) {
 	now := nanotime()
 	threads.Expire(now)
 	cur := threads.Current()
-	// A thread that blocked or exited in this trap already saved its frame
-	// (block) or needs none (exit).
+	// A thread that blocked or yielded in this trap already saved its
+	// frame (block, sched_yield); one that exited needs none.
 	stopped := cur != sched.Idle && threads.T[cur].State != sched.Running
 	prev, next := threads.Pick(now)
 	if prev == next {

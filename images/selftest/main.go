@@ -1,0 +1,183 @@
+// Command selftest is a Cocoon kernel whose main exercises the kernel's
+// own Go runtime: goroutines, channels, the garbage collector, timers,
+// panics and exit statuses. The QEMU integration tests (kernel/vm_test.go)
+// boot it and read the console. The first argument (kernel command line)
+// picks the test: hello, goroutines, gc, sleep, all, panic, exit N.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	_ "github.com/cocoon-vm/cocoon/boot"
+	"github.com/cocoon-vm/cocoon/kernel"
+)
+
+func main() {
+	fmt.Println("selftest: main reached")
+	if len(os.Args) < 2 {
+		fmt.Println("selftest: usage: selftest hello|goroutines|gc|sleep|all|panic|exit N")
+		os.Exit(64)
+	}
+	switch os.Args[1] {
+	case "hello":
+		hello()
+	case "goroutines":
+		goroutines()
+	case "gc":
+		gc()
+	case "sleep":
+		sleep()
+	case "all":
+		hello()
+		goroutines()
+		gc()
+		sleep()
+		threads()
+	case "panic":
+		panic("selftest: deliberate panic")
+	case "exit":
+		n, err := strconv.Atoi(os.Args[2])
+		if err != nil {
+			fmt.Println("selftest: exit needs a number:", err)
+			os.Exit(64)
+		}
+		os.Exit(n)
+	default:
+		fmt.Println("selftest: unknown test", os.Args[1])
+		os.Exit(64)
+	}
+	fmt.Println("selftest: PASS")
+}
+
+func hello() {
+	fmt.Printf("hello: args=%q env=%q platform=%s\n", os.Args, os.Environ(), kernel.Stats().Platform)
+}
+
+// goroutines passes messages around a ring of 10,000 goroutines.
+func goroutines() {
+	const n, rounds = 10000, 3
+	first := make(chan int)
+	in := first
+	for i := 0; i < n; i++ {
+		out := make(chan int)
+		go func(in <-chan int, out chan<- int) {
+			for v := range in {
+				out <- v + 1
+			}
+			close(out)
+		}(in, out)
+		in = out
+	}
+	total := 0
+	for r := 0; r < rounds; r++ {
+		first <- 0
+		total += <-in
+	}
+	close(first)
+	if total != n*rounds {
+		fail("goroutines: ring total %d, want %d", total, n*rounds)
+	}
+	fmt.Printf("goroutines: ok: %d goroutines passed %d messages\n", n, total)
+}
+
+// gc allocates more than 8 times the machine's RAM in short-lived blocks
+// and checks the collector ran at least 50 times.
+func gc() {
+	ram := kernel.Stats().RAM
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	target := 8*ram + ram/2
+	var keep [][]byte
+	var allocated uint64
+	for allocated < target {
+		b := make([]byte, 256<<10)
+		b[0], b[len(b)-1] = 1, 1
+		allocated += uint64(len(b))
+		keep = append(keep, b)
+		if len(keep) > 16 {
+			keep = keep[1:]
+		}
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	cycles := after.NumGC - before.NumGC
+	fmt.Printf("gc: allocated %d MiB with %d MiB of RAM, %d GC cycles, heap in use %d MiB\n",
+		allocated>>20, ram>>20, cycles, after.HeapInuse>>20)
+	if cycles < 50 {
+		fail("gc: only %d GC cycles", cycles)
+	}
+	fmt.Println("gc: ok")
+}
+
+// sleep checks that time.Sleep never returns early and that the monotonic
+// clock never goes backwards, from several goroutines at once.
+func sleep() {
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for _, d := range []time.Duration{time.Microsecond, 100 * time.Microsecond, time.Millisecond, 3 * time.Millisecond, 20 * time.Millisecond} {
+				start := time.Now()
+				time.Sleep(d)
+				if got := time.Since(start); got < d {
+					errs <- fmt.Sprintf("Sleep(%v) returned after %v", d, got)
+				}
+			}
+			last := time.Now()
+			for i := 0; i < 20000; i++ {
+				now := time.Now()
+				if now.Before(last) {
+					errs <- fmt.Sprintf("monotonic time went back from %v to %v", last, now)
+					return
+				}
+				last = now
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		fail("sleep: %s", e)
+	}
+	// Timers fire in order.
+	var order []int
+	var mu sync.Mutex
+	var tw sync.WaitGroup
+	for i := 5; i >= 1; i-- {
+		tw.Add(1)
+		time.AfterFunc(time.Duration(i)*2*time.Millisecond, func() {
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+			tw.Done()
+		})
+	}
+	tw.Wait()
+	for i, v := range order {
+		if v != i+1 {
+			fail("sleep: timers fired in order %v", order)
+		}
+	}
+	fmt.Printf("sleep: ok: wall clock %s\n", time.Now().UTC().Format(time.RFC3339))
+}
+
+func threads() {
+	s := kernel.Stats()
+	fmt.Printf("threads: %d kernel threads alive, %d created, %d system calls, uptime %v\n",
+		s.Threads, s.ThreadsCreated, s.Syscalls, time.Duration(s.Uptime))
+	if s.ThreadsCreated < 2 {
+		fail("threads: only %d runtime threads were created", s.ThreadsCreated)
+	}
+}
+
+func fail(format string, args ...any) {
+	fmt.Printf("selftest: FAIL: "+format+"\n", args...)
+	os.Exit(1)
+}

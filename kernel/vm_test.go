@@ -1,0 +1,145 @@
+package kernel_test
+
+// QEMU integration tests: boot images/selftest on each machine profile
+// (TCG) and check what it prints and the exit status the host sees.
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/qemu"
+	"github.com/cocoon-vm/cocoon/tools/kbuild"
+)
+
+var (
+	buildOnce sync.Once
+	image     string
+	buildErr  error
+)
+
+func selftest(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cocoon-vm-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		image = filepath.Join(dir, "selftest.elf")
+		buildErr = kbuild.Kernel(context.Background(), "./images/selftest", image, kbuild.Options{Dir: ".."})
+	})
+	if buildErr != nil {
+		t.Fatalf("building images/selftest: %v", buildErr)
+	}
+	return image
+}
+
+func boot(t *testing.T, profile qemu.Profile, args string) (string, error) {
+	t.Helper()
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Profile:   profile,
+		Kernel:    selftest(t),
+		Append:    args,
+		MemoryMiB: 128,
+		Timeout:   5 * time.Minute,
+	})
+	if res == nil {
+		t.Fatalf("qemu.Run: %v", err)
+	}
+	console := strings.ReplaceAll(res.Console, "\r", "")
+	t.Logf("%s %q: %v\n%s", profile, args, err, console)
+	return console, err
+}
+
+var profiles = []qemu.Profile{qemu.Microvm, qemu.Q35}
+
+func TestVMSelftest(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(string(p), func(t *testing.T) {
+			t.Parallel()
+			console, err := boot(t, p, "all GREETING=hi")
+			if err != nil {
+				t.Fatalf("selftest all: %v", err)
+			}
+			for _, want := range []string{
+				"selftest: main reached",
+				`hello: args=["cocoon" "all"] env=["GREETING=hi"]`,
+				"goroutines: ok: 10000 goroutines",
+				"gc: ok",
+				"sleep: ok",
+				"selftest: PASS",
+				"cocoon: exit status 0",
+			} {
+				if !strings.Contains(console, want) {
+					t.Errorf("console lacks %q", want)
+				}
+			}
+			// The GC line carries the figures the acceptance asks for.
+			m := regexp.MustCompile(`gc: allocated (\d+) MiB with (\d+) MiB of RAM, (\d+) GC cycles`).FindStringSubmatch(console)
+			if m == nil {
+				t.Fatal("no gc figures on the console")
+			}
+			alloc, _ := strconv.Atoi(m[1])
+			ram, _ := strconv.Atoi(m[2])
+			cycles, _ := strconv.Atoi(m[3])
+			if alloc <= 8*ram || cycles < 50 {
+				t.Errorf("gc allocated %d MiB with %d MiB RAM in %d cycles; want > 8x RAM and >= 50 cycles", alloc, ram, cycles)
+			}
+			if m := regexp.MustCompile(`threads: \d+ kernel threads alive, (\d+) created`).FindStringSubmatch(console); m == nil || m[1] < "2" {
+				t.Errorf("want at least 2 runtime threads created, console says %v", m)
+			}
+		})
+	}
+}
+
+func TestVMPanicExitsWithStatus2(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(string(p), func(t *testing.T) {
+			t.Parallel()
+			console, err := boot(t, p, "panic")
+			var ee *qemu.ExitError
+			if !errors.As(err, &ee) || ee.Status != 2 {
+				t.Fatalf("panic run: err = %v, want exit status 2", err)
+			}
+			for _, want := range []string{"panic: selftest: deliberate panic", "goroutine 1 [running]", "cocoon: exit status 2"} {
+				if !strings.Contains(console, want) {
+					t.Errorf("console lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+func TestVMExitStatus(t *testing.T) {
+	for _, n := range []int{0, 7, 100} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			t.Parallel()
+			console, err := boot(t, qemu.Microvm, "exit "+strconv.Itoa(n))
+			if n == 0 {
+				if err != nil {
+					t.Fatalf("exit 0: err = %v", err)
+				}
+			} else {
+				var ee *qemu.ExitError
+				if !errors.As(err, &ee) || ee.Status != n {
+					t.Fatalf("exit %d: err = %v, want ExitError{%d}", n, err, n)
+				}
+			}
+			if !strings.Contains(console, "cocoon: exit status "+strconv.Itoa(n)) {
+				t.Errorf("console lacks the exit status line")
+			}
+		})
+	}
+}

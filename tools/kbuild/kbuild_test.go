@@ -1,0 +1,79 @@
+package kbuild
+
+import (
+	"context"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/cocoon-vm/cocoon/boot/pvhelf"
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+)
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// selftestKernel builds images/selftest once per test run.
+func selftestKernel(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kbuild-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "selftest.elf")
+		buildErr = Kernel(context.Background(), "./images/selftest", built, Options{Dir: "../.."})
+	})
+	if buildErr != nil {
+		t.Fatalf("Kernel(images/selftest) = %v", buildErr)
+	}
+	return built
+}
+
+func TestKernelImageLayout(t *testing.T) {
+	path := selftestKernel(t)
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Paddr != p.Vaddr-uint64(cpu.KernBase) {
+			t.Errorf("segment at %#x has physical address %#x, want %#x", p.Vaddr, p.Paddr, p.Vaddr-uint64(cpu.KernBase))
+		}
+	}
+	img, _ := os.ReadFile(path)
+	entry, err := pvhelf.Entry(img)
+	if err != nil {
+		t.Fatalf("Entry = %v", err)
+	}
+	if uint64(entry) != f.Entry-uint64(cpu.KernBase) {
+		t.Errorf("PVH entry %#x, want physical ELF entry %#x", entry, f.Entry-uint64(cpu.KernBase))
+	}
+}
+
+// TestTrapCodeRules is the check that keeps trap-context code honest: no
+// stack growth, no allocation, no write barriers.
+func TestTrapCodeRules(t *testing.T) {
+	vs, err := CheckTrapCode(selftestKernel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Errorf("trap-context rule broken: %v", v)
+	}
+}
+
+func TestKernelRejectsPackageWithoutBoot(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "k.elf")
+	err := Kernel(context.Background(), "./tools/mkimage", out, Options{Dir: "../.."})
+	if err == nil {
+		t.Fatal("Kernel(tools/mkimage) = nil, want an error: it does not import boot")
+	}
+}

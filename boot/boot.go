@@ -30,6 +30,3 @@ var earlyGDT = [8]uint64{
 
 // pvhEntry is the ELF entry and the PVH entry point (physical).
 func pvhEntry()
-
-// PVHEntrySymbol is the linker name of the entry, for -ldflags -E.
-const PVHEntrySymbol = "github.com/cocoon-vm/cocoon/boot.pvhEntry"

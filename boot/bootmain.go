@@ -7,11 +7,12 @@ import (
 	"github.com/cocoon-vm/cocoon/hal/pc"
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/layout"
 )
 
 // ImagePhys is where the kernel image's first byte (its ELF header) is
-// loaded; tools/mkimage links at cpu.KernBase + ImagePhys + 0x1000.
-const ImagePhys = 0x200000
+// loaded.
+const ImagePhys = layout.ImagePhys
 
 var (
 	info     kernel.BootInfo

@@ -51,8 +51,10 @@ func setupHost(t testing.TB) (base uintptr, mem []byte) {
 	t.Helper()
 	const size = 1 << 20
 	buf := make([]byte, size+pageSize)
-	base = (uintptr(unsafe.Pointer(&buf[0])) + pageSize - 1) &^ (pageSize - 1)
-	mem = unsafe.Slice((*byte)(unsafe.Pointer(base)), size)
+	p0 := uintptr(unsafe.Pointer(&buf[0]))
+	off := (p0+pageSize-1)&^(pageSize-1) - p0
+	mem = buf[off : off+size]
+	base = p0 + off
 	t.Cleanup(func() { _ = buf[0] }) // keep buf alive
 	fp := &fakePlatform{}
 	platform = fp

@@ -3,22 +3,15 @@
 // stubs and privileged instructions wrapped as Go functions.
 package cpu
 
-// Virtual memory layout (one PML4 slot = 512 GiB). Everything the kernel
-// owns sits in PML4 slots 252..255, shared by every address space and
-// mapped supervisor-only; slots 0..251 belong to the application.
+import "github.com/cocoon-vm/cocoon/kernel/layout"
+
+// The memory layout (see package layout for what each range is).
 const (
-	// KernBase maps physical memory 1:1 (physical p at KernBase+p). The
-	// kernel image is linked inside it, at KernBase + load address.
-	KernBase uintptr = 0x7e00_0000_0000
-	// DirectMapSize is how much physical address space the boot page
-	// tables map at KernBase (2 MiB pages, see boot/entry_amd64.s).
-	DirectMapSize uintptr = 4 << 30
-	// HeapBase..HeapEnd is where the kernel's own Go runtime gets its
-	// mmap memory (PML4 slots 254 and 255).
-	HeapBase uintptr = 0x7f00_0000_0000
-	HeapEnd  uintptr = 0x7fff_ffff_0000
-	// UserEnd is the first address the application may not map.
-	UserEnd uintptr = 0x7e00_0000_0000
+	KernBase      = layout.KernBase
+	DirectMapSize = layout.DirectMapSize
+	HeapBase      = layout.HeapBase
+	HeapEnd       = layout.HeapEnd
+	UserEnd       = layout.UserEnd
 )
 
 // Segment selectors, in the order SYSCALL/SYSRET require (AMD APM vol. 2,

@@ -7,6 +7,8 @@ package kbuild
 import (
 	"bytes"
 	"context"
+	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,9 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/cocoon-vm/cocoon/boot"
 	"github.com/cocoon-vm/cocoon/boot/pvhelf"
-	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/layout"
 )
 
 // GodebugDefaults are baked into every kernel: the kernel delivers no
@@ -26,9 +27,9 @@ const GodebugDefaults = "asyncpreemptoff=1,decoratemappings=0"
 
 // LinkFlags returns the -ldflags that link a kernel.
 func LinkFlags() string {
-	text := uint64(cpu.KernBase) + boot.ImagePhys + 0x1000
+	text := uint64(layout.KernBase) + layout.ImagePhys + 0x1000
 	return fmt.Sprintf("-T %#x -R 0x1000 -E %s -X runtime.godebugDefault=%s -s=false",
-		text, boot.PVHEntrySymbol, GodebugDefaults)
+		text, layout.EntrySymbol, GodebugDefaults)
 }
 
 // Options tune a build.
@@ -65,10 +66,36 @@ func Kernel(ctx context.Context, pkg, out string, o Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := pvhelf.Patch(img, uint64(cpu.KernBase)); err != nil {
-		return fmt.Errorf("%s: %v (does the package import github.com/cocoon-vm/cocoon/boot?)", pkg, err)
+	if err := checkEntry(img); err != nil {
+		return fmt.Errorf("%s: %v", pkg, err)
+	}
+	if _, err := pvhelf.Patch(img, uint64(layout.KernBase)); err != nil {
+		return fmt.Errorf("%s: %v", pkg, err)
 	}
 	return os.WriteFile(out, img, 0o755)
+}
+
+// checkEntry makes sure the linker used boot's PVH entry: -E names a
+// symbol that only exists if the package imports boot, and the linker
+// silently keeps its default entry when it does not.
+func checkEntry(img []byte) error {
+	f, err := elf.NewFile(bytes.NewReader(img))
+	if err != nil {
+		return err
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return err
+	}
+	for _, s := range syms {
+		if s.Name == layout.EntrySymbol || s.Name == layout.EntrySymbol+".abi0" {
+			if s.Value != f.Entry {
+				return fmt.Errorf("ELF entry %#x is not the PVH entry %#x", f.Entry, s.Value)
+			}
+			return nil
+		}
+	}
+	return errors.New("no PVH entry: a kernel's main package must import github.com/cocoon-vm/cocoon/boot")
 }
 
 func quote(args []string) string {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/cocoon-vm/cocoon/boot/pvhelf"
-	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/layout"
 )
 
 var (
@@ -44,8 +44,8 @@ func TestKernelImageLayout(t *testing.T) {
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Paddr != p.Vaddr-uint64(cpu.KernBase) {
-			t.Errorf("segment at %#x has physical address %#x, want %#x", p.Vaddr, p.Paddr, p.Vaddr-uint64(cpu.KernBase))
+		if p.Type == elf.PT_LOAD && p.Paddr != p.Vaddr-uint64(layout.KernBase) {
+			t.Errorf("segment at %#x has physical address %#x, want %#x", p.Vaddr, p.Paddr, p.Vaddr-uint64(layout.KernBase))
 		}
 	}
 	img, _ := os.ReadFile(path)
@@ -53,8 +53,8 @@ func TestKernelImageLayout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Entry = %v", err)
 	}
-	if uint64(entry) != f.Entry-uint64(cpu.KernBase) {
-		t.Errorf("PVH entry %#x, want physical ELF entry %#x", entry, f.Entry-uint64(cpu.KernBase))
+	if uint64(entry) != f.Entry-uint64(layout.KernBase) {
+		t.Errorf("PVH entry %#x, want physical ELF entry %#x", entry, f.Entry-uint64(layout.KernBase))
 	}
 }
 
@@ -72,8 +72,8 @@ func TestTrapCodeRules(t *testing.T) {
 
 func TestKernelRejectsPackageWithoutBoot(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "k.elf")
-	err := Kernel(context.Background(), "./tools/mkimage", out, Options{Dir: "../.."})
+	err := Kernel(context.Background(), "./tools/kbuild/testdata/noboot", out, Options{Dir: "../.."})
 	if err == nil {
-		t.Fatal("Kernel(tools/mkimage) = nil, want an error: it does not import boot")
+		t.Fatal("Kernel(testdata/noboot) = nil, want an error: it does not import boot")
 	}
 }

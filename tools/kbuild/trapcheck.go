@@ -37,7 +37,7 @@ var goroutineContext = map[string]bool{
 // preRuntime lists functions that run before the Go runtime starts, when
 // write barriers are off and their calls are harmless.
 var preRuntime = map[string]bool{
-	"github.com/cocoon-vm/cocoon/kernel.Boot":    true,
+	"github.com/cocoon-vm/cocoon/kernel.Boot":   true,
 	"github.com/cocoon-vm/cocoon/boot.bootMain": true,
 }
 

@@ -41,6 +41,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err == errUsage {
 			return 2
 		}
+		if st, ok := err.(exitStatus); ok {
+			fmt.Fprintf(stderr, "mkimage %s: %v\n", args[0], err)
+			return int(st)
+		}
 		fmt.Fprintf(stderr, "mkimage %s: %v\n", args[0], err)
 		return 1
 	}

@@ -1,0 +1,57 @@
+# Cocoon: a Go library OS that boots one application as a (confidential) VM.
+#
+#   make run     build the demo image and boot it under QEMU
+#   make test    unit, fuzz-seed and QEMU integration tests
+#   make bench   performance figures (boot time, image size, measurement)
+#   make images  build the example images into out/
+#
+# Each target installs what a fresh Debian machine lacks (QEMU, OVMF) first.
+
+GO      ?= go
+OUT     ?= out
+DEBPKGS := qemu-system-x86 ovmf
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps test vet bench images run fuzz clean
+
+all: images
+
+# deps installs the Debian packages the tests and demos need, if missing,
+# and downloads Go modules.
+deps:
+	@missing=""; for p in $(DEBPKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make: installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@$(GO) mod download
+
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+test: deps vet
+	$(GO) test -count=1 ./...
+
+# fuzz runs every fuzz target for a short while (FUZZTIME each).
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzSyscall -fuzztime $(FUZZTIME) ./kernel
+	$(GO) test -run XXX -fuzz FuzzPatch -fuzztime $(FUZZTIME) ./boot/pvhelf
+
+images: deps
+	$(GO) run ./tools/mkimage build --kernel ./images/selftest -o $(OUT)/selftest.elf
+
+run: images
+	$(GO) run ./tools/mkimage run -m 256 $(OUT)/selftest.elf all
+
+bench: deps
+	$(GO) run ./tools/bench
+	@echo
+	@echo "SEV-SNP launch measurement (4 MiB firmware, 10 MiB kernel):"
+	@$(GO) test -run XXX -bench 'BenchmarkMeasure' -benchtime 20x ./snp/measure | grep -E '^Benchmark'
+
+clean:
+	rm -rf $(OUT)

@@ -1,0 +1,31 @@
+// Package layout holds the kernel's virtual and physical memory layout as
+// plain constants, so host tools (the image builder, tests) can use them
+// without importing guest code. Keep in sync with kernel/cpu/layout.h.
+package layout
+
+// Virtual memory layout (one PML4 slot = 512 GiB). Everything the kernel
+// owns sits in PML4 slots 252..255, shared by every address space and
+// mapped supervisor-only; slots 0..251 belong to the application.
+const (
+	// KernBase maps physical memory 1:1 (physical p at KernBase+p). The
+	// kernel image is linked inside it, at KernBase + load address.
+	KernBase uintptr = 0x7e00_0000_0000
+	// DirectMapSize is how much physical address space the boot page
+	// tables map at KernBase (2 MiB pages, see boot/entry_amd64.s).
+	DirectMapSize uintptr = 4 << 30
+	// HeapBase..HeapEnd is where the kernel's own Go runtime gets its
+	// mmap memory (PML4 slots 254 and 255).
+	HeapBase uintptr = 0x7f00_0000_0000
+	HeapEnd  uintptr = 0x7fff_ffff_0000
+	// UserEnd is the first address the application may not map.
+	UserEnd uintptr = 0x7e00_0000_0000
+)
+
+// ImagePhys is the physical address of the kernel image's first byte (its
+// ELF header); the text is linked at KernBase + ImagePhys + 0x1000. The
+// 32-bit PVH entry uses the 4 KiB below it as its first stack.
+const ImagePhys = 0x200000
+
+// EntrySymbol is the linker name of the PVH entry (boot.pvhEntry), the
+// kernel ELF's entry point.
+const EntrySymbol = "github.com/cocoon-vm/cocoon/boot.pvhEntry"

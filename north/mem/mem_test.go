@@ -36,3 +36,28 @@ func TestFakeBounds(t *testing.T) {
 		t.Errorf("ReadString without NUL = %v, want ErrNameTooLong", err)
 	}
 }
+
+func TestFakeSpace(t *testing.T) {
+	s := NewFakeSpace(0x10000, 0x100000)
+	a, err := s.Map(0x20000, 3*PageSize, Read, true)
+	if err != nil || a != 0x20000 {
+		t.Fatalf("Map fixed = %#x, %v", a, err)
+	}
+	if err := s.CopyOut(0x20000, []byte{1}); err != ErrFault {
+		t.Errorf("CopyOut to read-only = %v, want ErrFault", err)
+	}
+	if err := s.Load(0x20ffe, []byte{1, 2, 3, 4}); err != nil {
+		t.Errorf("Load across pages = %v", err)
+	}
+	b := make([]byte, 4)
+	if err := s.CopyIn(0x20ffe, b); err != nil || b[3] != 4 {
+		t.Errorf("CopyIn = %v %v", b, err)
+	}
+	if a, err := s.Map(0x20000, PageSize, Read|Write, false); err != nil || a == 0x20000 {
+		t.Errorf("Map with busy hint = %#x, %v; want another address", a, err)
+	}
+	s.Unmap(0x21000, PageSize)
+	if err := s.CopyIn(0x20ffe, b); err != ErrFault {
+		t.Errorf("CopyIn across a hole = %v, want ErrFault", err)
+	}
+}

@@ -12,3 +12,10 @@ func addrOf(p *byte) uintptr { return uintptr(unsafe.Pointer(p)) }
 //
 //go:nosplit
 func ptrOf(k *kfile) unsafe.Pointer { return unsafe.Pointer(k) }
+
+// ptrAt turns an address the trap layer received as a number (an object
+// the calling goroutine keeps alive) back into a pointer.
+// unsafe: the object is a live Go heap object pinned by its caller.
+//
+//go:nosplit
+func ptrAt(p uintptr) unsafe.Pointer { return unsafe.Add(nil, p) }

@@ -65,8 +65,24 @@ func Boot(p hal.Platform, info *BootInfo) {
 
 	// The identity map (PML4 slot 0) only served the jump to the high
 	// half; slot 0 belongs to the application's address space.
-	*cpu.Ptr64(cpu.Virt(cpu.Rcr3() &^ 0xfff)) = 0
-	cpu.Lcr3(cpu.Rcr3())
+	kernelPML4 = cpu.Rcr3() &^ 0xfff
+	*cpu.Ptr64(cpu.Virt(kernelPML4)) = 0
+	// Give every kernel PML4 slot (252..255) its PDPT now, so the slots
+	// copied into application address spaces never change later.
+	for slot := uintptr(252); slot < 256; slot++ {
+		e := cpu.Ptr64(cpu.Virt(kernelPML4) + slot*8)
+		if *e&ptePresent == 0 {
+			p, ok := phys.Alloc()
+			if !ok {
+				kprint("cocoon: out of memory for page tables\n")
+				powerOff(1)
+			}
+			clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+			*e = p | ptePresent | pteWrite
+		}
+	}
+	cpu.Lcr3(kernelPML4)
+	enableSMEPSMAP()
 
 	kspace.Init(cpu.HeapBase, cpu.HeapEnd)
 	kpager = &thePager
@@ -192,6 +208,25 @@ func initialStack(cmdline uint64) uintptr {
 		w += 8
 	}
 	return sp
+}
+
+// enableSMEPSMAP stops the kernel from executing (SMEP) or touching
+// (SMAP) application pages by accident; the kernel reaches application
+// memory only through the direct map (AMD APM vol. 2, 5.6.5 and 5.6.6).
+//
+//go:nosplit
+func enableSMEPSMAP() {
+	_, b, _, _ := cpu.Cpuid(7, 0)
+	var cr4 uintptr
+	if b&(1<<7) != 0 {
+		cr4 |= 1 << 20 // SMEP
+	}
+	if b&(1<<20) != 0 {
+		cr4 |= 1 << 21 // SMAP
+	}
+	if cr4 != 0 {
+		cpu.Lcr4(cpu.Rcr4() | cr4)
+	}
 }
 
 // Word tables of initialStack, kept off its nosplit stack frame.

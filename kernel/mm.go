@@ -42,14 +42,27 @@ var imageStart, imageEnd uintptr
 // ptPager maps kspace pages with 4 KiB page-table entries.
 type ptPager struct{}
 
-// walk returns the page-table entry of va in the current address space,
+// kernelPML4 is the physical address of the kernel's own PML4 (the boot
+// page tables). Its kernel half is copied into every address space, and
+// its slots never change after boot.
+var kernelPML4 uintptr
+
+// walk returns the page-table entry of va in the kernel's tables,
 // creating intermediate tables if create. It returns nil, and the size of
 // the missing span, if a level is absent and create is false (or no memory
 // is left).
 //
 //go:nosplit
 func walk(va uintptr, create bool) (*uint64, uintptr) {
-	table := cpu.Virt(cpu.Rcr3() &^ 0xfff)
+	return walkIn(kernelPML4, va, create, 0)
+}
+
+// walkIn is walk in the tables at pml4; new intermediate tables get the
+// extra entry bits (pteUser for application tables).
+//
+//go:nosplit
+func walkIn(pml4, va uintptr, create bool, extra uint64) (*uint64, uintptr) {
+	table := cpu.Virt(pml4)
 	for level := 3; level > 0; level-- {
 		shift := uint(12 + 9*level)
 		e := cpu.Ptr64(table + (va>>shift&511)*8)
@@ -62,7 +75,7 @@ func walk(va uintptr, create bool) (*uint64, uintptr) {
 				return nil, 1 << shift
 			}
 			clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
-			*e = p | ptePresent | pteWrite
+			*e = p | ptePresent | pteWrite | extra
 		}
 		if *e&pteHuge != 0 {
 			return nil, 1 << shift // direct map: not managed here

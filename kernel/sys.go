@@ -23,7 +23,7 @@ var (
 )
 
 //go:nosplit
-func syscall(f *cpu.Frame) {
+func handleSyscall(f *cpu.Frame) {
 	r := dispatch(f)
 	if r != blocked {
 		f.RAX = uint64(r)
@@ -36,6 +36,9 @@ func dispatch(f *cpu.Frame) int64 {
 	a0, a1, a2, a3, a4 := f.RDI, f.RSI, f.RDX, f.R10, f.R8
 	if nr < uint64(len(syscallCount)) {
 		syscallCount[nr]++
+	}
+	if nr >= sysPrivate {
+		return privateSyscall(f)
 	}
 	switch nr {
 	case linux.SysRead:

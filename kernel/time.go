@@ -7,6 +7,8 @@ package kernel
 import (
 	"math/bits"
 
+	"github.com/cocoon-vm/cocoon/kernel/sched"
+
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 )
 
@@ -71,6 +73,27 @@ func armTimer(now int64) {
 	d := want - now
 	if d < 10_000 {
 		d = 10_000 // 10 µs: no point in a shorter interrupt storm
+	}
+	platform.TimerArm(uint64(d))
+	armedAt = now + d
+}
+
+// armTimerUser is armTimer for a return to user mode: the application is
+// interrupted at least once a time slice, so its goroutine regularly gets
+// back to the Go scheduler (other application threads, signals, GC).
+//
+//go:nosplit
+func armTimerUser(now int64) {
+	want := now + sched.Slice
+	if d := threads.NextDeadline(); d != 0 && d < want {
+		want = d
+	}
+	if armedAt != 0 && armedAt <= want && armedAt > now {
+		return
+	}
+	d := want - now
+	if d < 10_000 {
+		d = 10_000
 	}
 	platform.TimerArm(uint64(d))
 	armedAt = now + d

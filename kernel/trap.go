@@ -24,9 +24,25 @@ func trap(f *cpu.Frame) {
 		platform.PowerOff(ExitKernelFault)
 		cpu.Halt()
 	}
+	if f.FromUser() {
+		userTrap(f)
+		if userMode { // a page fault served: straight back to the application
+			armTimerUser(nanotime())
+			trapDepth--
+			return
+		}
+		reschedule(f)
+		trapDepth--
+		return
+	}
 	switch {
 	case f.Vector == cpu.VectorSyscall:
-		syscall(f)
+		handleSyscall(f)
+		if userMode { // entered user mode
+			armTimerUser(nanotime())
+			trapDepth--
+			return
+		}
 	case f.Vector == vecTimer:
 		armedAt = 0
 		platform.EOI()

@@ -23,6 +23,16 @@
 
 TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 	PUSH_GPRS
+	TESTQ $3, F_CS(SP)
+	JZ save
+	// From user mode: FS holds the application's TLS base; Go's ABI
+	// wrappers need a kernel TLS block at -8(FS).
+	CALL ·loadTrapTLS(SB)
+save:
+	JMP ·trapSaveFP(SB)
+
+// trapSaveFP saves the interrupted context's extended state to ·fpArea.
+TEXT ·trapSaveFP(SB),NOSPLIT|NOFRAME,$0
 	MOVQ ·fpArea(SB), CX
 	MOVL $-1, AX
 	MOVL $-1, DX
@@ -36,12 +46,27 @@ saved:
 	MOVB $1, ·fpRestore(SB)
 	JMP ·trapDispatch(SB)
 
+// loadTrapTLS points FS at the trap TLS block (AX, CX, DX clobbered).
+TEXT ·loadTrapTLS(SB),NOSPLIT|NOFRAME,$0
+	LEAQ ·trapTLS+64(SB), AX
+	MOVQ AX, ·fsLoaded(SB)
+	MOVQ AX, DX
+	SHRQ $32, DX
+	MOVL $MSR_FS_BASE, CX
+	WRMSR
+	MOVB $0, ·userMode(SB)
+	RET
+
 // syscallEntry is the LSTAR target. SYSCALL (AMD APM vol. 2, 6.1.1) left
 // RCX = return RIP, R11 = RFLAGS, IF cleared by SFMASK, and did not switch
-// stacks: switch to the trap stack and build a frame by hand.
+// stacks: switch to the trap stack and build a frame by hand. SYSCALL does
+// not say which ring it came from; ·userMode does (set while the CPU runs
+// the application).
 TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ SP, ·syscallRSP(SB)
 	MOVQ ·trapStackTop(SB), SP
+	CMPB ·userMode(SB), $0
+	JNE user
 	PUSHQ $KDATA
 	PUSHQ ·syscallRSP(SB)
 	PUSHQ R11
@@ -52,13 +77,28 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSH_GPRS
 	MOVB $0, ·fpRestore(SB)
 	JMP ·trapDispatch(SB)
+user:
+	PUSHQ $UDATA
+	PUSHQ ·syscallRSP(SB)
+	PUSHQ R11
+	PUSHQ $UCODE
+	PUSHQ CX
+	PUSHQ $0
+	PUSHQ $256
+	PUSH_GPRS
+	CALL ·loadTrapTLS(SB)
+	JMP ·trapSaveFP(SB)
 
-// trapDispatch calls ·trap(frame) and returns through the frame.
+// trapDispatch calls ·trap(frame) and returns through the frame. The call
+// is indirect on purpose: the linker's nosplit analysis assumes a goroutine
+// stack's 800-byte margin below the entry stub's pushes, but this runs on
+// the 32 KiB trap stack; ·trap's own chain is still checked from its start.
 TEXT ·trapDispatch(SB),NOSPLIT|NOFRAME,$0
 	MOVQ SP, AX
 	SUBQ $16, SP
 	MOVQ AX, 0(SP)
-	CALL ·trap(SB)
+	LEAQ ·trap(SB), BX
+	CALL BX
 	ADDQ $16, SP
 
 	CMPB ·fpRestore(SB), $0
@@ -117,4 +157,33 @@ TEXT ·funcAddr(SB),NOSPLIT,$0-16
 	JMP 2(PC)
 	LEAQ ·syscallEntry(SB), AX
 	MOVQ AX, ret+8(FP)
+	RET
+
+// privcall makes a private system call (kernel/user.go). Errors come back
+// as -errno in RAX, the Linux convention.
+TEXT ·privcall(SB),NOSPLIT,$0-56
+	MOVQ nr+0(FP), AX
+	MOVQ a0+8(FP), DI
+	MOVQ a1+16(FP), SI
+	MOVQ a2+24(FP), DX
+	MOVQ a3+32(FP), R10
+	SYSCALL
+	CMPQ AX, $0xfffffffffffff001
+	JLS ok
+	MOVQ $-1, r1+40(FP)
+	NEGQ AX
+	MOVQ AX, err+48(FP)
+	RET
+ok:
+	MOVQ AX, r1+40(FP)
+	MOVQ $0, err+48(FP)
+	RET
+
+// runUser enters user mode through the private call sysEnterUser.
+TEXT ·runUser(SB),NOSPLIT,$0-24
+	MOVQ regs+0(FP), DI
+	MOVQ space+8(FP), SI
+	MOVQ $1000, AX
+	SYSCALL
+	MOVQ AX, ret+16(FP)
 	RET

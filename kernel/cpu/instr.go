@@ -60,3 +60,9 @@ func Halt()
 
 // Pause hints a spin-wait loop.
 func Pause()
+
+// Rcr4 returns CR4.
+func Rcr4() uintptr
+
+// Lcr4 loads CR4.
+func Lcr4(v uintptr)

@@ -1,0 +1,484 @@
+package kernel
+
+// Application address spaces and user mode, trap-context side. The Linux
+// personality (north/) reaches these through private system calls that
+// only kernel code can make (numbers from sysPrivate up, SYSCALL at CPL0);
+// see uspace.go for the goroutine-side API.
+//
+// Entering user mode is itself a private system call: the calling
+// goroutine's registers become the thread's kernel continuation, and the
+// frame returned to is the application's. Any trap from user mode turns
+// back into the kernel continuation, with the reason in RAX, so the
+// goroutine sees RunUser return. Trap context.
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/kernel/sched"
+	"github.com/cocoon-vm/cocoon/kernel/vmspace"
+)
+
+// Private system calls (kernel code only).
+const (
+	sysPrivate    = 1000
+	sysEnterUser  = 1000 // (regs *UserRegs, space) -> exit kind
+	sysSpaceNew   = 1001 // () -> space
+	sysSpaceFree  = 1002 // (space)
+	sysSpaceMap   = 1003 // (space, addr, len, prot | fixed<<8) -> addr
+	sysSpaceUnmap = 1004 // (space, addr, len)
+	sysSpaceProt  = 1005 // (space, addr, len, prot)
+	sysSpacePage  = 1006 // (space, addr, write) -> physical page
+)
+
+// Exit kinds RunUser returns (in RAX of the kernel continuation).
+const (
+	exitSyscall   = 1
+	exitFault     = 2
+	exitInterrupt = 3
+)
+
+// UserLo is the lowest address an application may map.
+const UserLo = 0x10000
+
+// maxSpaces bounds the application address spaces alive at once.
+const maxSpaces = 4
+
+// userSpace is one application address space: its PML4 and the VMA list
+// that decides which pages may be populated on demand.
+type userSpace struct {
+	used bool
+	pml4 uintptr // physical
+	vmas vmspace.Space
+}
+
+var spaces [maxSpaces]userSpace
+
+// userThread is the user-mode state of kernel thread i.
+type userThread struct {
+	regs   uintptr   // *UserRegs of the goroutine in RunUser
+	space  int       // its address space
+	kcont  cpu.Frame // where RunUser returns
+	inUser bool
+}
+
+var uthreads [sched.MaxThreads]userThread
+
+// userMode tells the SYSCALL stub that the CPU runs the application.
+var userMode bool
+
+// trapTLS is the TLS block FS points at while handling a trap from user
+// mode (Go's ABI wrappers read g from -8(FS)).
+var trapTLS [16]uint64
+
+// UserRegs layout offsets used from trap context: the frame registers,
+// then the FS base and the extended-state area. Mirrors uspace.go.
+type userRegsHead struct {
+	Frame  cpu.Frame
+	FSBase uint64
+	FPOff  uint64 // offset of the 64-byte aligned extended-state area
+	Vector uint64 // exit details: vector, error code, CR2
+	Err    uint64
+	Addr   uint64
+}
+
+// RFLAGS bits the application may set (AMD APM vol. 2, 3.1.6): CF, PF,
+// AF, ZF, SF, DF, OF, AC, ID. IF is always set; TF, IOPL, NT, VM are not
+// the application's.
+const userFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x40000 | 0x200000
+
+//go:nosplit
+func canonicalUser(a uint64) bool { return a < uint64(cpu.UserEnd) }
+
+//go:nosplit
+func regsAt(p uintptr) *userRegsHead { return (*userRegsHead)(ptrAt(p)) }
+
+// privateSyscall serves the kernel's private calls. It returns blocked
+// when it replaced the frame itself.
+//
+//go:nosplit
+func privateSyscall(f *cpu.Frame) int64 {
+	a0, a1, a2, a3 := f.RDI, f.RSI, f.RDX, f.R10
+	switch f.RAX {
+	case sysEnterUser:
+		return enterUser(f, uintptr(a0), int(a1))
+	case sysSpaceNew:
+		return spaceNew()
+	case sysSpaceFree:
+		return spaceFree(int(a0))
+	case sysSpaceMap:
+		return spaceMap(int(a0), uintptr(a1), uintptr(a2), a3)
+	case sysSpaceUnmap:
+		return spaceUnmap(int(a0), uintptr(a1), uintptr(a2))
+	case sysSpaceProt:
+		return spaceProtect(int(a0), uintptr(a1), uintptr(a2), vmspace.Prot(a3))
+	case sysSpacePage:
+		return spacePage(int(a0), uintptr(a1), a2 != 0)
+	}
+	reportUnknown(f.RAX)
+	return -linux.ENOSYS
+}
+
+//go:nosplit
+func getSpace(i int) *userSpace {
+	if i < 0 || i >= maxSpaces || !spaces[i].used {
+		return nil
+	}
+	return &spaces[i]
+}
+
+// spaceNew makes an address space whose kernel half (PML4 slots 252-255)
+// is shared with every other.
+//
+//go:nosplit
+func spaceNew() int64 {
+	for i := range spaces {
+		if spaces[i].used {
+			continue
+		}
+		p, ok := phys.Alloc()
+		if !ok {
+			return -linux.ENOMEM
+		}
+		page := cpu.Virt(uintptr(p))
+		clear(cpu.Bytes(page, pageSize))
+		kern := cpu.Virt(kernelPML4)
+		for slot := uintptr(252); slot < 512; slot++ {
+			*cpu.Ptr64(page + slot*8) = *cpu.Ptr64(kern + slot*8)
+		}
+		spaces[i] = userSpace{used: true, pml4: uintptr(p)}
+		spaces[i].vmas.Init(UserLo, cpu.UserEnd)
+		return int64(i)
+	}
+	return -linux.ENOMEM
+}
+
+//go:nosplit
+func spaceFree(i int) int64 {
+	s := getSpace(i)
+	if s == nil {
+		return -linux.EINVAL
+	}
+	for t := range uthreads {
+		if uthreads[t].inUser && uthreads[t].space == i {
+			return -linux.EBUSY
+		}
+	}
+	freeUserRange(s.pml4, UserLo, cpu.UserEnd, true)
+	phys.Free(uint64(s.pml4))
+	if cpu.Rcr3()&^0xfff == s.pml4 {
+		cpu.Lcr3(kernelPML4)
+	}
+	s.used = false
+	return 0
+}
+
+//go:nosplit
+func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
+	s := getSpace(i)
+	if s == nil {
+		return -linux.EINVAL
+	}
+	prot := vmspace.Prot(protFixed & 7)
+	fixed := protFixed&(1<<8) != 0
+	if length == 0 || length+pageSize-1 < length {
+		return -linux.EINVAL
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	if fixed {
+		if addr%pageSize != 0 {
+			return -linux.EINVAL
+		}
+		if addr < s.vmas.Lo || addr+length > s.vmas.Hi || addr+length < addr {
+			return -linux.ENOMEM
+		}
+		freeUserRange(s.pml4, addr, addr+length, false)
+		if !s.vmas.Set(addr, length, prot) {
+			return -linux.ENOMEM
+		}
+		return int64(addr)
+	}
+	a, ok := s.vmas.FindFree(addr&^(pageSize-1), length, pageSize)
+	if !ok || !s.vmas.Set(a, length, prot) {
+		return -linux.ENOMEM
+	}
+	return int64(a)
+}
+
+//go:nosplit
+func spaceUnmap(i int, addr, length uintptr) int64 {
+	s := getSpace(i)
+	if s == nil || addr%pageSize != 0 || length == 0 {
+		return -linux.EINVAL
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	if addr+length < addr || addr+length > s.vmas.Hi {
+		return -linux.EINVAL
+	}
+	lo := addr
+	if lo < s.vmas.Lo {
+		lo = s.vmas.Lo
+	}
+	if lo >= addr+length {
+		return 0
+	}
+	freeUserRange(s.pml4, lo, addr+length, false)
+	s.vmas.Clear(lo, addr+length-lo)
+	return 0
+}
+
+// spaceProtect changes a mapped range's protection and rewrites the
+// present pages' entries to match.
+//
+//go:nosplit
+func spaceProtect(i int, addr, length uintptr, prot vmspace.Prot) int64 {
+	s := getSpace(i)
+	if s == nil || addr%pageSize != 0 || prot&^7 != 0 {
+		return -linux.EINVAL
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	if length == 0 {
+		return 0
+	}
+	if !s.vmas.Protect(addr, length, prot) {
+		return -linux.ENOMEM
+	}
+	for va := addr; va < addr+length; va += pageSize {
+		pte, span := walkIn(s.pml4, va, false, 0)
+		if pte == nil {
+			va = (va&^(span-1) + span) - pageSize
+			continue
+		}
+		if *pte&ptePresent != 0 {
+			if prot == 0 {
+				// PROT_NONE keeps the page (its contents survive a later
+				// mprotect) but makes it inaccessible.
+				*pte = *pte&^ptePresent | pteProtNone
+			} else {
+				*pte = *pte&pteAddr | userPTE(prot)
+			}
+		} else if *pte&pteProtNone != 0 && prot != 0 {
+			*pte = *pte&pteAddr | userPTE(prot)
+		}
+		if cpu.Rcr3()&^0xfff == s.pml4 {
+			cpu.Invlpg(va)
+		}
+	}
+	return 0
+}
+
+// pteProtNone marks a kept page made inaccessible by PROT_NONE (an
+// available bit, AMD APM vol. 2, 5.4.1).
+const pteProtNone = 1 << 9
+
+//go:nosplit
+func userPTE(prot vmspace.Prot) uint64 {
+	e := uint64(ptePresent | pteUser)
+	if prot&vmspace.Write != 0 {
+		e |= pteWrite
+	}
+	if prot&vmspace.Exec == 0 {
+		e |= pteNX
+	}
+	return e
+}
+
+// spacePage makes the page at addr present (if the VMA list allows the
+// access) and returns its physical address.
+//
+//go:nosplit
+func spacePage(i int, addr uintptr, write bool) int64 {
+	s := getSpace(i)
+	if s == nil {
+		return -linux.EINVAL
+	}
+	p, ok := userPopulate(s, addr, write)
+	if !ok {
+		return -linux.EFAULT
+	}
+	return int64(p)
+}
+
+// userPopulate makes the user page at va present if a VMA allows the
+// access, and returns its physical address.
+//
+//go:nosplit
+func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, bool) {
+	r, ok := s.vmas.Lookup(va)
+	if !ok || r.Prot == 0 || write && r.Prot&vmspace.Write == 0 {
+		return 0, false
+	}
+	pte, _ := walkIn(s.pml4, va, true, pteUser)
+	if pte == nil {
+		return 0, false
+	}
+	if *pte&ptePresent != 0 {
+		return uintptr(*pte & pteAddr), true
+	}
+	p, ok := phys.Alloc()
+	if !ok {
+		return 0, false
+	}
+	clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+	*pte = p | userPTE(r.Prot)
+	return uintptr(p), true
+}
+
+// freeUserRange frees the pages of [start, end) in the tables at pml4,
+// and with tables also the page-table pages themselves.
+//
+//go:nosplit
+func freeUserRange(pml4, start, end uintptr, tables bool) {
+	current := cpu.Rcr3()&^0xfff == pml4
+	for va := start; va < end; {
+		pte, span := walkIn(pml4, va, false, 0)
+		if pte == nil {
+			va = va&^(span-1) + span
+			continue
+		}
+		if *pte&(ptePresent|pteProtNone) != 0 {
+			phys.Free(*pte & pteAddr)
+			*pte = 0
+			if current {
+				cpu.Invlpg(va)
+			}
+		}
+		va += pageSize
+	}
+	if tables {
+		freeTables(pml4)
+	}
+}
+
+// freeTables frees the user half's page-table pages (PML4 slots 0..251).
+//
+//go:nosplit
+func freeTables(pml4 uintptr) {
+	for i := uintptr(0); i < 252; i++ {
+		e4 := cpu.Ptr64(cpu.Virt(pml4) + i*8)
+		if *e4&ptePresent == 0 {
+			continue
+		}
+		pdpt := uintptr(*e4 & pteAddr)
+		for j := uintptr(0); j < 512; j++ {
+			e3 := cpu.Ptr64(cpu.Virt(pdpt) + j*8)
+			if *e3&ptePresent == 0 {
+				continue
+			}
+			pd := uintptr(*e3 & pteAddr)
+			for k := uintptr(0); k < 512; k++ {
+				e2 := cpu.Ptr64(cpu.Virt(pd) + k*8)
+				if *e2&ptePresent != 0 {
+					phys.Free(*e2 & pteAddr)
+				}
+			}
+			phys.Free(uint64(pd))
+		}
+		phys.Free(uint64(pdpt))
+		*e4 = 0
+	}
+}
+
+// enterUser saves the calling goroutine's frame as the thread's kernel
+// continuation and turns the frame into the application's registers.
+//
+//go:nosplit
+func enterUser(f *cpu.Frame, regs uintptr, space int) int64 {
+	s := getSpace(space)
+	if s == nil || regs == 0 {
+		return -linux.EINVAL
+	}
+	r := regsAt(regs)
+	if !canonicalUser(r.Frame.RIP) || !canonicalUser(r.FSBase) {
+		// IRETQ or WRMSR would fault in the kernel: report a #GP instead.
+		r.Vector, r.Err, r.Addr = 13, 0, 0
+		return exitFault
+	}
+	u := &uthreads[threads.Current()]
+	u.kcont = *f
+	u.regs = regs
+	u.space = space
+	u.inUser = true
+	if cpu.Rcr3()&^0xfff != s.pml4 {
+		cpu.Lcr3(s.pml4)
+	}
+	toUser(f, r)
+	fpArea = regs + uintptr(r.FPOff)
+	fpRestore = true
+	return blocked
+}
+
+// toUser loads the application's registers into frame f.
+//
+//go:nosplit
+func toUser(f *cpu.Frame, r *userRegsHead) {
+	*f = r.Frame
+	f.CS = cpu.UCode
+	f.SS = cpu.UData
+	f.RFLAGS = r.Frame.RFLAGS&userFlags | cpu.FlagsKernel
+	f.Vector, f.ErrCode = 0, 0
+	fsWant = r.FSBase
+	userMode = true
+}
+
+// userTrap handles a trap taken in user mode. A page fault the VMA list
+// allows is served here and the application resumes; everything else
+// saves the application's registers and resumes the kernel continuation
+// with the exit kind.
+//
+//go:nosplit
+func userTrap(f *cpu.Frame) {
+	cur := threads.Current()
+	u := &uthreads[cur]
+	if !u.inUser {
+		kprint("\ncocoon: user-mode trap without a user thread\n")
+		kernelFault(f)
+	}
+	r := regsAt(u.regs)
+	kind := int64(exitInterrupt)
+	switch {
+	case f.Vector == cpu.VectorSyscall:
+		kind = exitSyscall
+	case f.Vector == vecTimer:
+		armedAt = 0
+		platform.EOI()
+	case f.Vector == vecSpurious:
+	case f.Vector >= 32:
+		platform.EOI()
+	case f.Vector == vecPageFault:
+		addr := cpu.Rcr2()
+		const pfPresent, pfWrite = 1 << 0, 1 << 1
+		if f.ErrCode&pfPresent == 0 {
+			if _, ok := userPopulate(&spaces[u.space], addr, f.ErrCode&pfWrite != 0); ok {
+				toUserSame(f, r)
+				return
+			}
+		}
+		kind = exitFault
+		r.Addr = uint64(addr)
+	default:
+		kind = exitFault
+		r.Addr = 0
+	}
+	if kind == exitFault {
+		r.Vector, r.Err = f.Vector, f.ErrCode
+	}
+	// Save the application's registers; FS base stays in r.FSBase.
+	cs, ss := r.Frame.CS, r.Frame.SS
+	r.Frame = *f
+	r.Frame.CS, r.Frame.SS = cs, ss
+	u.inUser = false
+	*f = u.kcont
+	f.RAX = uint64(kind)
+	fsWant = threads.Cur().FSBase
+	fpArea = areaOf(cur)
+	fpRestore = false
+}
+
+// toUserSame resumes the application after a page fault served in trap
+// context: the frame is already the application's.
+//
+//go:nosplit
+func toUserSame(f *cpu.Frame, r *userRegsHead) {
+	fsWant = r.FSBase
+	userMode = true
+}

@@ -1,0 +1,208 @@
+package kernel
+
+// Application address spaces and user mode, goroutine side: the API the
+// Linux personality (north/) builds on. Goroutine context: ordinary Go.
+// Each call that changes trap-layer state is a private system call, so the
+// trap layer's structures are only ever touched with interrupts off.
+
+import (
+	"encoding/binary"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+)
+
+// UserRegs is an application thread's register state while it is not
+// running: general registers, RIP, RFLAGS and RSP in Frame (CS and SS are
+// always the user selectors), the FS base, the extended state, and the
+// details of the last exit from user mode. Create with NewUserRegs.
+type UserRegs struct {
+	Frame  cpu.Frame
+	FSBase uint64
+	fpOff  uint64
+	// Vector, ErrCode and Addr describe the last fault: the exception
+	// vector, its error code and, for page faults, the faulting address.
+	Vector, ErrCode, Addr uint64
+	fp                    [fpAreaSize + 64]byte
+}
+
+// The trap layer reads UserRegs through userRegsHead.
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpOff)-unsafe.Offsetof(userRegsHead{}.FPOff)]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.Addr)-unsafe.Offsetof(userRegsHead{}.Addr)]
+
+// NewUserRegs returns registers in their initial state: zero, with the x87
+// and SSE control words at their reset values (FCW 0x37f, MXCSR 0x1f80;
+// Intel SDM vol. 1, 8.1.5 and 10.2.3).
+func NewUserRegs() *UserRegs {
+	r := new(UserRegs)
+	base := uintptr(unsafe.Pointer(&r.fp[0]))
+	r.fpOff = uint64((base+63)&^63 - uintptr(unsafe.Pointer(r)))
+	fp := r.FPState()
+	binary.LittleEndian.PutUint16(fp[0:], 0x37f)
+	binary.LittleEndian.PutUint32(fp[24:], 0x1f80)
+	r.Frame.RFLAGS = cpu.FlagsKernel
+	return r
+}
+
+// FPState is the extended-state area in XSAVE (or, without XSAVE, FXSAVE)
+// format. Its first 512 bytes are always the FXSAVE layout.
+func (r *UserRegs) FPState() []byte {
+	start := r.fpOff - uint64(unsafe.Offsetof(r.fp))
+	return r.fp[start : start+fpAreaSize]
+}
+
+// CopyFrom makes r a copy of o (for clone), keeping r's own layout.
+func (r *UserRegs) CopyFrom(o *UserRegs) {
+	r.Frame, r.FSBase = o.Frame, o.FSBase
+	copy(r.FPState(), o.FPState())
+}
+
+// XSAVE reports whether FPState is in XSAVE format.
+func XSAVE() bool { return useXSAVE }
+
+// ExitKind says why RunUser returned.
+type ExitKind int
+
+const (
+	// ExitSyscall: the application made a system call (RAX and the
+	// argument registers are in Frame; RIP is past the SYSCALL).
+	ExitSyscall ExitKind = exitSyscall
+	// ExitFault: an exception (Vector, ErrCode, Addr say which).
+	ExitFault ExitKind = exitFault
+	// ExitInterrupt: an interrupt; nothing for the application to see.
+	ExitInterrupt ExitKind = exitInterrupt
+)
+
+// Space is an application address space.
+type Space struct {
+	id int
+	// mu serialises changes to the mappings and copies in and out.
+	mu sync.Mutex
+}
+
+// privcall makes a private system call into the trap layer.
+func privcall(nr, a0, a1, a2, a3 uintptr) (r1 uintptr, err syscall.Errno)
+
+func errnoOf(r uintptr, e syscall.Errno) error {
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// NewSpace creates an empty application address space.
+func NewSpace() (*Space, error) {
+	id, e := privcall(sysSpaceNew, 0, 0, 0, 0)
+	if e != 0 {
+		return nil, e
+	}
+	return &Space{id: int(id)}, nil
+}
+
+// Free releases the address space and all its memory.
+func (s *Space) Free() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errnoOf(privcall(sysSpaceFree, uintptr(s.id), 0, 0, 0))
+}
+
+// Map maps [addr, addr+length) to zero-filled memory with prot (Linux
+// PROT_* bits). With fixed, exactly there (replacing what was mapped);
+// otherwise addr is a hint. Pages are allocated on first touch.
+func (s *Space) Map(addr, length uint64, prot uint8, fixed bool) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pf := uintptr(prot)
+	if fixed {
+		pf |= 1 << 8
+	}
+	r, e := privcall(sysSpaceMap, uintptr(s.id), uintptr(addr), uintptr(length), pf)
+	return uint64(r), errnoOf(r, e)
+}
+
+// Unmap removes the mappings of [addr, addr+length) and frees their pages.
+func (s *Space) Unmap(addr, length uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errnoOf(privcall(sysSpaceUnmap, uintptr(s.id), uintptr(addr), uintptr(length), 0))
+}
+
+// Protect changes the protection of the mapped range [addr, addr+length).
+func (s *Space) Protect(addr, length uint64, prot uint8) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errnoOf(privcall(sysSpaceProt, uintptr(s.id), uintptr(addr), uintptr(length), uintptr(prot)))
+}
+
+// ErrFault is returned by the copy functions for a bad address.
+var ErrFault = syscall.EFAULT
+
+// page returns the direct-map address of the page holding addr, made
+// present if the mapping allows the access.
+func (s *Space) page(addr uint64, write bool) (uintptr, error) {
+	w := uintptr(0)
+	if write {
+		w = 1
+	}
+	p, e := privcall(sysSpacePage, uintptr(s.id), uintptr(addr), w, 0)
+	if e != 0 {
+		return 0, ErrFault
+	}
+	return cpu.Virt(p), nil
+}
+
+// copyPages runs fn over the pages of [addr, addr+n) through the direct
+// map.
+func (s *Space) copyPages(addr uint64, n int, write bool, fn func(page []byte)) error {
+	if addr+uint64(n) < addr || addr+uint64(n) > uint64(cpu.UserEnd) {
+		return ErrFault
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for n > 0 {
+		p, err := s.page(addr, write)
+		if err != nil {
+			return err
+		}
+		off := int(addr % pageSize)
+		k := pageSize - off
+		if k > n {
+			k = n
+		}
+		fn(cpu.Bytes(p+uintptr(off), uintptr(k)))
+		addr += uint64(k)
+		n -= k
+	}
+	return nil
+}
+
+// CopyIn reads len(dst) bytes of application memory at addr.
+func (s *Space) CopyIn(addr uint64, dst []byte) error {
+	done := 0
+	return s.copyPages(addr, len(dst), false, func(b []byte) { done += copy(dst[done:], b) })
+}
+
+// CopyOut writes src to application memory at addr, which must be
+// writable.
+func (s *Space) CopyOut(addr uint64, src []byte) error {
+	done := 0
+	return s.copyPages(addr, len(src), true, func(b []byte) { done += copy(b, src[done:]) })
+}
+
+// Load writes data at addr ignoring the protection (program loading).
+func (s *Space) Load(addr uint64, data []byte) error {
+	done := 0
+	return s.copyPages(addr, len(data), false, func(b []byte) { done += copy(b, data[done:]) })
+}
+
+// runUser enters user mode (trap_amd64.s).
+func runUser(regs *UserRegs, space uintptr) uintptr
+
+// Run runs the application thread with registers r in this address space
+// until it makes a system call, faults or is interrupted, and says which.
+// r is updated with the registers at that point.
+func (s *Space) Run(r *UserRegs) ExitKind {
+	return ExitKind(runUser(r, uintptr(s.id)))
+}

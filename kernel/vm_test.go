@@ -21,36 +21,43 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	image     string
-	buildErr  error
+	buildMu sync.Mutex
+	built   = map[string]string{}
 )
 
-func selftest(t *testing.T) string {
+// kernelImage builds the kernel main package ./images/<name> once.
+func kernelImage(t *testing.T, name string) string {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		t.Skip("qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cocoon-vm-test")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		image = filepath.Join(dir, "selftest.elf")
-		buildErr = kbuild.Kernel(context.Background(), "./images/selftest", image, kbuild.Options{Dir: ".."})
-	})
-	if buildErr != nil {
-		t.Fatalf("building images/selftest: %v", buildErr)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[name]; ok {
+		return p
 	}
-	return image
+	dir, err := os.MkdirTemp("", "cocoon-vm-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name+".elf")
+	if err := kbuild.Kernel(context.Background(), "./images/"+name, p, kbuild.Options{Dir: ".."}); err != nil {
+		t.Fatalf("building images/%s: %v", name, err)
+	}
+	built[name] = p
+	return p
 }
 
 func boot(t *testing.T, profile qemu.Profile, args string) (string, error) {
 	t.Helper()
+	return bootImage(t, "selftest", profile, args)
+}
+
+func bootImage(t *testing.T, name string, profile qemu.Profile, args string) (string, error) {
+	t.Helper()
 	res, err := qemu.Run(context.Background(), qemu.Config{
 		Profile:   profile,
-		Kernel:    selftest(t),
+		Kernel:    kernelImage(t, name),
 		Append:    args,
 		MemoryMiB: 128,
 		Timeout:   5 * time.Minute,
@@ -139,6 +146,33 @@ func TestVMExitStatus(t *testing.T) {
 			}
 			if !strings.Contains(console, "cocoon: exit status "+strconv.Itoa(n)) {
 				t.Errorf("console lacks the exit status line")
+			}
+		})
+	}
+}
+
+// TestVMUserMode runs hand-assembled code at CPL3: system calls come back
+// to the kernel with their arguments; reading kernel memory, HLT, WRMSR,
+// UD2 and division by zero fault; a spinning program is interrupted.
+func TestVMUserMode(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(string(p), func(t *testing.T) {
+			t.Parallel()
+			console, err := bootImage(t, "usermode", p, "")
+			if err != nil {
+				t.Fatalf("usermode: %v", err)
+			}
+			for _, want := range []string{
+				`usermode: application wrote "hello\n"`,
+				"usermode: reading kernel memory: page fault at 0x7e0000200000",
+				"usermode: hlt: fault vector 13",
+				"usermode: wrmsr: fault vector 13",
+				"usermode: spinning application interrupted 3 times",
+				"usermode: PASS",
+			} {
+				if !strings.Contains(console, want) {
+					t.Errorf("console lacks %q", want)
+				}
 			}
 		})
 	}

@@ -79,11 +79,20 @@ func run() error {
 		return fmt.Errorf("CopyOut into read-only code succeeded")
 	}
 
+	// run resumes the application until something other than an
+	// interrupt (a timer tick can land anywhere) brings it back.
+	run := func(r *kernel.UserRegs) kernel.ExitKind {
+		for {
+			if k := s.Run(r); k != kernel.ExitInterrupt {
+				return k
+			}
+		}
+	}
 	r := kernel.NewUserRegs()
 	r.Frame.RIP = codeAddr
 	r.Frame.RSP = stackAddr - 64
 	// 1: write(1, "hello\n", 6)
-	if k := s.Run(r); k != kernel.ExitSyscall || r.Frame.RAX != 1 || r.Frame.RDI != 1 || r.Frame.RSI != dataAddr || r.Frame.RDX != 6 {
+	if k := run(r); k != kernel.ExitSyscall || r.Frame.RAX != 1 || r.Frame.RDI != 1 || r.Frame.RSI != dataAddr || r.Frame.RDX != 6 {
 		return fmt.Errorf("first exit %d rax=%d rdi=%d rsi=%#x rdx=%d; want write(1, %#x, 6)", k, r.Frame.RAX, r.Frame.RDI, r.Frame.RSI, r.Frame.RDX, dataAddr)
 	}
 	buf := make([]byte, r.Frame.RDX)
@@ -93,7 +102,7 @@ func run() error {
 	fmt.Printf("usermode: application wrote %q\n", buf)
 	r.Frame.RAX = 6
 	// 2: getpid; the application stored write's result first.
-	if k := s.Run(r); k != kernel.ExitSyscall || r.Frame.RAX != 39 {
+	if k := run(r); k != kernel.ExitSyscall || r.Frame.RAX != 39 {
 		return fmt.Errorf("second exit %d rax=%d; want getpid", k, r.Frame.RAX)
 	}
 	var b [8]byte
@@ -103,7 +112,7 @@ func run() error {
 	}
 	r.Frame.RAX = 1
 	// 3: reading kernel memory faults; the stack page was faulted in on demand.
-	if k := s.Run(r); k != kernel.ExitFault || r.Vector != 14 || r.Addr != 0x7e0000200000 {
+	if k := run(r); k != kernel.ExitFault || r.Vector != 14 || r.Addr != 0x7e0000200000 {
 		return fmt.Errorf("kernel read: exit %d vector %d addr %#x; want #PF at 0x7e0000200000", k, r.Vector, r.Addr)
 	}
 	fmt.Printf("usermode: reading kernel memory: page fault at %#x (error code %#x)\n", r.Addr, r.ErrCode)
@@ -117,7 +126,7 @@ func run() error {
 			return err
 		}
 		r.Frame.RIP = codeAddr + 0x800
-		if k := s.Run(r); k != kernel.ExitFault || r.Vector != c.vector {
+		if k := run(r); k != kernel.ExitFault || r.Vector != c.vector {
 			return fmt.Errorf("%s: exit %d vector %d, want fault %d", c.name, k, r.Vector, c.vector)
 		}
 		fmt.Printf("usermode: %s: fault vector %d\n", c.name, r.Vector)

@@ -67,6 +67,7 @@ const (
 	EAGAIN    = 11
 	ENOMEM    = 12
 	EFAULT    = 14
+	EBUSY     = 16
 	EEXIST    = 17
 	ENODEV    = 19
 	EINVAL    = 22

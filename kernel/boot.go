@@ -44,6 +44,9 @@ type BootInfo struct {
 func Boot(p hal.Platform, info *BootInfo) {
 	platform = p
 	imageStart, imageEnd = info.ImageStart, info.ImageEnd
+	if info.Initrd+info.InitrdSize <= uint64(cpu.DirectMapSize) {
+		initrdPhys, initrdSize = info.Initrd, info.InitrdSize
+	}
 
 	for i := 0; i < info.NMem; i++ {
 		if r := info.Mem[i]; r.Type == MemRAM {
@@ -228,6 +231,9 @@ func enableSMEPSMAP() {
 		cpu.Lcr4(cpu.Rcr4() | cr4)
 	}
 }
+
+// The boot module (initrd), kept out of the page allocator.
+var initrdPhys, initrdSize uint64
 
 // Word tables of initialStack, kept off its nosplit stack frame.
 var bootArgv, bootEnvp [64]uintptr

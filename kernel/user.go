@@ -28,6 +28,7 @@ const (
 	sysSpaceUnmap = 1004 // (space, addr, len)
 	sysSpaceProt  = 1005 // (space, addr, len, prot)
 	sysSpacePage  = 1006 // (space, addr, write) -> physical page
+	sysSpaceZap   = 1007 // (space, addr, len): drop pages, keep mappings
 )
 
 // Exit kinds RunUser returns (in RAX of the kernel continuation).
@@ -113,6 +114,8 @@ func privateSyscall(f *cpu.Frame) int64 {
 		return spaceProtect(int(a0), uintptr(a1), uintptr(a2), vmspace.Prot(a3))
 	case sysSpacePage:
 		return spacePage(int(a0), uintptr(a1), a2 != 0)
+	case sysSpaceZap:
+		return spaceZap(int(a0), uintptr(a1), uintptr(a2))
 	}
 	reportUnknown(f.RAX)
 	return -linux.ENOSYS
@@ -223,6 +226,19 @@ func spaceUnmap(i int, addr, length uintptr) int64 {
 	}
 	freeUserRange(s.pml4, lo, addr+length, false)
 	s.vmas.Clear(lo, addr+length-lo)
+	return 0
+}
+
+// spaceZap frees the pages of [addr, addr+length) but keeps the
+// mappings: the next touch gets a zero page (MADV_DONTNEED).
+//
+//go:nosplit
+func spaceZap(i int, addr, length uintptr) int64 {
+	s := getSpace(i)
+	if s == nil || addr%pageSize != 0 || addr+length < addr || addr+length > s.vmas.Hi {
+		return -linux.EINVAL
+	}
+	freeUserRange(s.pml4, addr, addr+length, false)
 	return 0
 }
 

@@ -136,6 +136,23 @@ func (s *Space) Protect(addr, length uint64, prot uint8) error {
 	return errnoOf(privcall(sysSpaceProt, uintptr(s.id), uintptr(addr), uintptr(length), uintptr(prot)))
 }
 
+// Zap frees the pages of [addr, addr+length) but keeps the mappings, so
+// the next touch sees zeros (MADV_DONTNEED).
+func (s *Space) Zap(addr, length uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errnoOf(privcall(sysSpaceZap, uintptr(s.id), uintptr(addr), uintptr(length), 0))
+}
+
+// Initrd returns the boot module (the application archive) in place, or
+// nil if the machine was booted without one.
+func Initrd() []byte {
+	if initrdSize == 0 {
+		return nil
+	}
+	return cpu.Bytes(cpu.Virt(uintptr(initrdPhys)), uintptr(initrdSize))
+}
+
 // ErrFault is returned by the copy functions for a bad address.
 var ErrFault = syscall.EFAULT
 

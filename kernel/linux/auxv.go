@@ -1,0 +1,15 @@
+package linux
+
+// Auxiliary vector types beyond those in linux.go
+// (include/uapi/linux/auxvec.h, arch/x86/include/uapi/asm/auxvec.h).
+const (
+	AtFlags       = 8
+	AtPlatform    = 15
+	AtHwcap2      = 26
+	AtSysinfoEhdr = 33
+	AtMinsigstksz = 51
+)
+
+// AtClktckHz is the AT_CLKTCK value Linux reports: USER_HZ
+// (include/asm-generic/param.h).
+const AtClktckHz = 100

@@ -1,0 +1,267 @@
+package north
+
+import (
+	"sync"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+func init() { register(linux.SysFutex, sysFutex) }
+
+// futexTable holds the threads waiting on futex words, keyed by user
+// address (one process, so private and shared futexes are the same).
+type futexTable struct {
+	mu sync.Mutex
+	q  map[uint64][]*futexWaiter
+}
+
+type futexWaiter struct {
+	ch     chan struct{} // closed by a wake
+	bitset uint32
+	key    uint64
+}
+
+func (f *futexTable) init() { f.q = map[uint64][]*futexWaiter{} }
+
+// futex operations (include/uapi/linux/futex.h).
+const (
+	futexRequeue    = 3
+	futexCmpRequeue = 4
+	futexWakeOp     = 5
+)
+
+// wait blocks while *addr == val, until woken, the deadline (zero: none),
+// or an interrupt. It returns 0 or a negated errno.
+func (f *futexTable) wait(m mem.Memory, addr uint64, val uint32, deadline time.Time, bitset uint32, intr <-chan struct{}) int64 {
+	if addr%4 != 0 {
+		return -linux.EINVAL
+	}
+	f.mu.Lock()
+	cur, err := mem.ReadUint32(m, addr)
+	if err != nil {
+		f.mu.Unlock()
+		return -linux.EFAULT
+	}
+	if cur != val {
+		f.mu.Unlock()
+		return -linux.EAGAIN
+	}
+	w := &futexWaiter{ch: make(chan struct{}), bitset: bitset, key: addr}
+	f.q[addr] = append(f.q[addr], w)
+	f.mu.Unlock()
+
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		tm := time.NewTimer(time.Until(deadline))
+		defer tm.Stop()
+		timeout = tm.C
+	}
+	select {
+	case <-w.ch:
+		return 0
+	case <-timeout:
+		if f.remove(w) {
+			return -linux.ETIMEDOUT
+		}
+		return 0 // woken just as the time ran out
+	case <-intr:
+		if f.remove(w) {
+			return -linux.EINTR
+		}
+		return 0
+	}
+}
+
+// remove takes w off its queue; false if a wake already did.
+func (f *futexTable) remove(w *futexWaiter) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	q := f.q[w.key]
+	for i, x := range q {
+		if x == w {
+			f.q[w.key] = append(q[:i:i], q[i+1:]...)
+			if len(f.q[w.key]) == 0 {
+				delete(f.q, w.key)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// wake wakes up to n waiters on addr whose bitset intersects bitset.
+func (f *futexTable) wake(m mem.Memory, addr uint64, n int, bitset uint32) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return int64(f.wakeLocked(addr, n, bitset))
+}
+
+func (f *futexTable) wakeLocked(addr uint64, n int, bitset uint32) int {
+	q := f.q[addr]
+	woken := 0
+	kept := q[:0]
+	for _, w := range q {
+		if woken < n && w.bitset&bitset != 0 {
+			close(w.ch)
+			woken++
+			continue
+		}
+		kept = append(kept, w)
+	}
+	if len(kept) == 0 {
+		delete(f.q, addr)
+	} else {
+		f.q[addr] = kept
+	}
+	return woken
+}
+
+// requeue wakes n waiters on addr and moves up to n2 of the rest to addr2.
+func (f *futexTable) requeue(m mem.Memory, addr uint64, n, n2 int, addr2 uint64, cmp bool, val uint32) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if cmp {
+		cur, err := mem.ReadUint32(m, addr)
+		if err != nil {
+			return -linux.EFAULT
+		}
+		if cur != val {
+			return -linux.EAGAIN
+		}
+	}
+	woken := f.wakeLocked(addr, n, ^uint32(0))
+	moved := 0
+	q := f.q[addr]
+	for moved < n2 && len(q) > 0 {
+		w := q[0]
+		q = q[1:]
+		w.key = addr2
+		f.q[addr2] = append(f.q[addr2], w)
+		moved++
+	}
+	if len(q) == 0 {
+		delete(f.q, addr)
+	} else {
+		f.q[addr] = q
+	}
+	return int64(woken + moved)
+}
+
+// wakeOp implements FUTEX_WAKE_OP: *addr2 = op(*addr2, oparg); wake n on
+// addr, and n2 on addr2 if the old value passes the comparison.
+func (f *futexTable) wakeOp(m mem.Memory, addr uint64, n, n2 int, addr2 uint64, encoded uint32) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	op, cmp := (encoded>>28)&7, (encoded>>24)&15
+	oparg, cmparg := (encoded>>12)&0xfff, encoded&0xfff
+	if encoded&(8<<28) != 0 { // FUTEX_OP_OPARG_SHIFT
+		oparg = 1 << (oparg & 31)
+	}
+	old, err := mem.ReadUint32(m, addr2)
+	if err != nil {
+		return -linux.EFAULT
+	}
+	var nv uint32
+	switch op {
+	case 0:
+		nv = oparg // SET
+	case 1:
+		nv = old + oparg // ADD
+	case 2:
+		nv = old | oparg // OR
+	case 3:
+		nv = old &^ oparg // ANDN
+	case 4:
+		nv = old ^ oparg // XOR
+	default:
+		return -linux.ENOSYS
+	}
+	if err := mem.WriteUint32(m, addr2, nv); err != nil {
+		return -linux.EFAULT
+	}
+	woken := f.wakeLocked(addr, n, ^uint32(0))
+	var ok bool
+	switch cmp {
+	case 0:
+		ok = old == cmparg
+	case 1:
+		ok = old != cmparg
+	case 2:
+		ok = int32(old) < int32(cmparg)
+	case 3:
+		ok = int32(old) <= int32(cmparg)
+	case 4:
+		ok = int32(old) > int32(cmparg)
+	case 5:
+		ok = int32(old) >= int32(cmparg)
+	default:
+		return -linux.ENOSYS
+	}
+	if ok {
+		woken += f.wakeLocked(addr2, n2, ^uint32(0))
+	}
+	return int64(woken)
+}
+
+func sysFutex(t *Task, a [6]uint64) int64 {
+	addr, op, val, tsAddr, addr2, val3 := a[0], a[1], uint32(a[2]), a[3], a[4], uint32(a[5])
+	cmd := op &^ (linux.FutexPrivateFlag | linux.FutexClockRealtime)
+	m := t.p.m
+	count := func(v uint32) int {
+		if int32(v) < 0 {
+			return 1 << 30
+		}
+		return int(v)
+	}
+	switch cmd {
+	case linux.FutexWait, linux.FutexWaitBitset:
+		bitset := ^uint32(0)
+		if cmd == linux.FutexWaitBitset {
+			if val3 == 0 {
+				return -linux.EINVAL
+			}
+			bitset = val3
+		}
+		var deadline time.Time
+		if tsAddr != 0 {
+			ns, e := readTimespec(m, tsAddr)
+			if e != 0 {
+				return e
+			}
+			if cmd == linux.FutexWait {
+				deadline = time.Now().Add(time.Duration(ns))
+			} else if op&linux.FutexClockRealtime != 0 {
+				deadline = time.Unix(0, ns)
+			} else {
+				deadline = monoToTime(ns)
+			}
+		}
+		return t.p.futex.wait(m, addr, val, deadline, bitset, t.wake)
+	case linux.FutexWake, linux.FutexWakeBitset:
+		bitset := ^uint32(0)
+		if cmd == linux.FutexWakeBitset {
+			if val3 == 0 {
+				return -linux.EINVAL
+			}
+			bitset = val3
+		}
+		if addr%4 != 0 {
+			return -linux.EINVAL
+		}
+		return t.p.futex.wake(m, addr, count(val), bitset)
+	case futexRequeue, futexCmpRequeue:
+		return t.p.futex.requeue(m, addr, count(val), count(uint32(tsAddr)), addr2, cmd == futexCmpRequeue, val3)
+	case futexWakeOp:
+		return t.p.futex.wakeOp(m, addr, count(val), count(uint32(tsAddr)), addr2, val3)
+	}
+	return -linux.ENOSYS
+}
+
+// waiters counts the threads waiting on addr (tests, diagnostics).
+func (f *futexTable) waiters(addr uint64) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.q[addr])
+}

@@ -1,0 +1,53 @@
+// Package north is Cocoon's Linux personality: it runs one unmodified,
+// statically linked linux/amd64 program at CPL3 and serves every system
+// call it makes, in plain Go. This is the North interface.
+//
+// Model (gVisor's task model): each application thread is a goroutine of
+// the kernel that loops "run the thread in user mode until it traps; handle
+// the trap". So the kernel's own Go scheduler schedules application
+// threads, a blocking system call blocks just that goroutine, and the code
+// here is ordinary Go, testable on the host: it reaches the machine only
+// through the Machine interface (user mode) and mem.AddressSpace (memory).
+//
+// Memory is demand-paged: mmap records a mapping and the kernel allocates
+// a page on the first touch (kernel/user.go).
+package north
+
+import (
+	"errors"
+	"syscall"
+
+	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+// Machine runs application threads in user mode: the kernel's Space, or a
+// fake in tests.
+type Machine interface {
+	mem.AddressSpace
+	// Run runs the thread with registers r until it traps.
+	Run(r *kernel.UserRegs) kernel.ExitKind
+}
+
+// errno converts an error from the memory or file layers to the negated
+// Linux errno a system call returns.
+func errno(err error) int64 {
+	if err == nil {
+		return 0
+	}
+	var e syscall.Errno
+	switch {
+	case errors.As(err, &e):
+		return -int64(e)
+	case errors.Is(err, mem.ErrFault):
+		return -linux.EFAULT
+	case errors.Is(err, mem.ErrNoMemory):
+		return -linux.ENOMEM
+	case errors.Is(err, mem.ErrInvalid):
+		return -linux.EINVAL
+	case errors.Is(err, mem.ErrNameTooLong):
+		return -linux.ENAMETOOLONG
+	}
+	return -linux.EINVAL
+}

@@ -1,0 +1,373 @@
+package north
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+
+	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+// fakeMachine runs no code: a thread that enters user mode exits at once.
+type fakeMachine struct{ *mem.FakeSpace }
+
+func (fakeMachine) Run(r *kernel.UserRegs) kernel.ExitKind {
+	r.Frame.RAX = linux.SysExit
+	return kernel.ExitSyscall
+}
+
+const (
+	scratch = 0x100000 // a mapped read-write page for arguments
+	lo, hi  = 0x10000, 0x40000000
+)
+
+func newTest(t testing.TB) (*Process, *Task, *bytes.Buffer) {
+	t.Helper()
+	var log bytes.Buffer
+	m := fakeMachine{mem.NewFakeSpace(lo, hi)}
+	if _, err := m.Map(scratch, 4*mem.PageSize, mem.Read|mem.Write, true); err != nil {
+		t.Fatal(err)
+	}
+	n := byte(0)
+	p := NewProcess(Config{Machine: m, Log: &log, Random: func(b []byte) {
+		for i := range b {
+			n++
+			b[i] = n
+		}
+	}})
+	task := p.newTask(kernel.NewUserRegs())
+	return p, task, &log
+}
+
+func sc(task *Task, nr uint64, args ...uint64) int64 {
+	var a [6]uint64
+	copy(a[:], args)
+	return task.dispatch(nr, a)
+}
+
+func TestMmapMunmapMprotect(t *testing.T) {
+	p, task, _ := newTest(t)
+	fs := p.m.(fakeMachine).FakeSpace
+	anon := uint64(linux.MapPrivate | linux.MapAnonymous)
+	a := sc(task, linux.SysMmap, 0, 3*mem.PageSize, 3, anon, ^uint64(0), 0)
+	if a <= 0 || a%mem.PageSize != 0 {
+		t.Fatalf("mmap = %#x", a)
+	}
+	if got := sc(task, linux.SysMmap, uint64(a), mem.PageSize, 1, anon|linux.MapFixed, ^uint64(0), 0); got != a {
+		t.Fatalf("mmap MAP_FIXED = %#x, want %#x", got, a)
+	}
+	if prot, _ := fs.ProtAt(uint64(a)); prot != mem.Read {
+		t.Errorf("prot after MAP_FIXED remap = %v", prot)
+	}
+	if got := sc(task, linux.SysMmap, uint64(a), mem.PageSize, 3, anon|linux.MapFixedNoreplace, ^uint64(0), 0); got != -linux.EEXIST {
+		t.Errorf("MAP_FIXED_NOREPLACE over a mapping = %d, want EEXIST", got)
+	}
+	for _, c := range []struct {
+		name string
+		args []uint64
+		want int64
+	}{
+		{"zero length", []uint64{0, 0, 3, anon, ^uint64(0), 0}, -linux.EINVAL},
+		{"bad prot", []uint64{0, 4096, 8, anon, ^uint64(0), 0}, -linux.EINVAL},
+		{"neither shared nor private", []uint64{0, 4096, 3, linux.MapAnonymous, ^uint64(0), 0}, -linux.EINVAL},
+		{"misaligned fixed", []uint64{0x20001, 4096, 3, anon | linux.MapFixed, ^uint64(0), 0}, -linux.EINVAL},
+		{"huge", []uint64{0, 1 << 60, 3, anon, ^uint64(0), 0}, -linux.ENOMEM},
+		{"file without files", []uint64{0, 4096, 1, linux.MapPrivate, 3, 0}, -linux.EBADF},
+	} {
+		if got := sc(task, linux.SysMmap, c.args...); got != c.want {
+			t.Errorf("mmap %s = %d, want %d", c.name, got, c.want)
+		}
+	}
+	if got := sc(task, linux.SysMprotect, uint64(a)+mem.PageSize, mem.PageSize, 1); got != 0 {
+		t.Errorf("mprotect = %d", got)
+	}
+	if err := p.m.CopyOut(uint64(a)+mem.PageSize, []byte{1}); err != mem.ErrFault {
+		t.Errorf("write after mprotect(PROT_READ) = %v, want fault", err)
+	}
+	if got := sc(task, linux.SysMunmap, uint64(a), 3*mem.PageSize); got != 0 {
+		t.Errorf("munmap = %d", got)
+	}
+	if _, ok := fs.ProtAt(uint64(a)); ok {
+		t.Error("page still mapped after munmap")
+	}
+	if got := sc(task, linux.SysMunmap, uint64(a)+1, 10); got != -linux.EINVAL {
+		t.Errorf("munmap misaligned = %d, want EINVAL", got)
+	}
+}
+
+func TestBrk(t *testing.T) {
+	p, task, _ := newTest(t)
+	p.SetBrk(0x200123)
+	start := sc(task, 12, 0)
+	if start != 0x201000 {
+		t.Fatalf("brk(0) = %#x, want 0x201000", start)
+	}
+	if got := sc(task, 12, uint64(start)+10000); got != start+10000 {
+		t.Fatalf("brk(grow) = %#x", got)
+	}
+	if err := mem.WriteUint64(p.m, uint64(start)+9000, 7); err != nil {
+		t.Fatalf("write into grown break: %v", err)
+	}
+	if got := sc(task, 12, 0x1000); got != start+10000 {
+		t.Errorf("brk below start = %#x, want unchanged", got)
+	}
+	if got := sc(task, 12, uint64(start)); got != start {
+		t.Errorf("brk(shrink) = %#x", got)
+	}
+	if err := mem.WriteUint64(p.m, uint64(start)+9000, 7); err != mem.ErrFault {
+		t.Errorf("write above shrunk break = %v, want fault", err)
+	}
+}
+
+func TestFutex(t *testing.T) {
+	p, task, _ := newTest(t)
+	addr := uint64(scratch + 64)
+	mem.WriteUint32(p.m, addr, 5)
+	if got := sc(task, linux.SysFutex, addr, linux.FutexWait|linux.FutexPrivateFlag, 6, 0); got != -linux.EAGAIN {
+		t.Fatalf("WAIT with wrong value = %d, want EAGAIN", got)
+	}
+	if got := sc(task, linux.SysFutex, addr+1, linux.FutexWait, 5, 0); got != -linux.EINVAL {
+		t.Fatalf("WAIT misaligned = %d, want EINVAL", got)
+	}
+	if got := sc(task, linux.SysFutex, 0x8, linux.FutexWait, 5, 0); got != -linux.EFAULT {
+		t.Fatalf("WAIT on bad address = %d, want EFAULT", got)
+	}
+	// Relative timeout of 1 ns with nobody to wake: ETIMEDOUT.
+	ts := uint64(scratch + 128)
+	writeTimespec(p.m, ts, 1)
+	if got := sc(task, linux.SysFutex, addr, linux.FutexWait, 5, ts); got != -linux.ETIMEDOUT {
+		t.Fatalf("WAIT with timeout = %d, want ETIMEDOUT", got)
+	}
+	// Three waiters; WAKE 2 wakes two, then WAKE all the last.
+	const n = 3
+	var wg sync.WaitGroup
+	results := make(chan int64, n)
+	for i := 0; i < n; i++ {
+		w := p.newTask(kernel.NewUserRegs())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- sc(w, linux.SysFutex, addr, linux.FutexWait|linux.FutexPrivateFlag, 5, 0)
+		}()
+	}
+	waitFor(t, func() bool { return p.futex.waiters(addr) == n })
+	if got := sc(task, linux.SysFutex, addr, linux.FutexWake, 2); got != 2 {
+		t.Fatalf("WAKE 2 = %d", got)
+	}
+	waitFor(t, func() bool { return p.futex.waiters(addr) == 1 })
+	if got := sc(task, linux.SysFutex, addr, linux.FutexWake, 1<<31-1); got != 1 {
+		t.Fatalf("WAKE all = %d, want 1", got)
+	}
+	wg.Wait()
+	close(results)
+	for r := range results {
+		if r != 0 {
+			t.Errorf("woken waiter returned %d, want 0", r)
+		}
+	}
+	// A signal interrupts a waiter.
+	w := p.newTask(kernel.NewUserRegs())
+	done := make(chan int64)
+	go func() { done <- sc(w, linux.SysFutex, addr, linux.FutexWait, 5, 0) }()
+	waitFor(t, func() bool { return p.futex.waiters(addr) == 1 })
+	w.interrupt()
+	if got := <-done; got != -linux.EINTR {
+		t.Errorf("interrupted WAIT = %d, want EINTR", got)
+	}
+	// Bitsets: a WAKE_BITSET only wakes waiters whose bits intersect.
+	go func() { done <- sc(w, linux.SysFutex, addr, linux.FutexWaitBitset, 5, 0, 0, 0x1) }()
+	waitFor(t, func() bool { return p.futex.waiters(addr) == 1 })
+	if got := sc(task, linux.SysFutex, addr, linux.FutexWakeBitset, 1, 0, 0, 0x2); got != 0 {
+		t.Errorf("WAKE_BITSET with disjoint bits = %d, want 0", got)
+	}
+	if got := sc(task, linux.SysFutex, addr, linux.FutexWakeBitset, 1, 0, 0, 0x3); got != 1 {
+		t.Errorf("WAKE_BITSET = %d, want 1", got)
+	}
+	<-done
+}
+
+func TestFutexRequeueAndWakeOp(t *testing.T) {
+	p, task, _ := newTest(t)
+	a1, a2 := uint64(scratch+256), uint64(scratch+260)
+	mem.WriteUint32(p.m, a1, 1)
+	done := make(chan int64, 2)
+	for i := 0; i < 2; i++ {
+		w := p.newTask(kernel.NewUserRegs())
+		go func() { done <- sc(w, linux.SysFutex, a1, linux.FutexWait, 1, 0) }()
+	}
+	waitFor(t, func() bool { return p.futex.waiters(a1) == 2 })
+	if got := sc(task, linux.SysFutex, a1, futexCmpRequeue, 1, 5, a2, 2); got != -linux.EAGAIN {
+		t.Fatalf("CMP_REQUEUE with stale value = %d, want EAGAIN", got)
+	}
+	if got := sc(task, linux.SysFutex, a1, futexCmpRequeue, 1, 5, a2, 1); got != 2 {
+		t.Fatalf("CMP_REQUEUE = %d, want 2 (one woken, one moved)", got)
+	}
+	if p.futex.waiters(a2) != 1 {
+		t.Fatalf("waiters on target = %d, want 1", p.futex.waiters(a2))
+	}
+	// WAKE_OP: *a2 += 1 (old 0 == 0 passes), wake 1 on a1 and 1 on a2.
+	op := uint32(1<<28 | 0<<24 | 1<<12 | 0)
+	if got := sc(task, linux.SysFutex, a1, futexWakeOp, 1, 1, a2, uint64(op)); got != 1 {
+		t.Fatalf("WAKE_OP = %d, want 1", got)
+	}
+	if v, _ := mem.ReadUint32(p.m, a2); v != 1 {
+		t.Errorf("WAKE_OP left *a2 = %d, want 1", v)
+	}
+	<-done
+	<-done
+}
+
+func TestSignalsBookkeeping(t *testing.T) {
+	p, task, _ := newTest(t)
+	act := uint64(scratch)
+	var b [32]byte
+	putU64(b[0:], 0x401000)
+	putU64(b[8:], linux.SaSiginfo|linux.SaRestorer|linux.SaOnstack)
+	putU64(b[16:], 0x402000)
+	putU64(b[24:], ^uint64(0))
+	p.m.CopyOut(act, b[:])
+	if got := sc(task, linux.SysRtSigaction, linux.SigSegv, act, 0, 8); got != 0 {
+		t.Fatalf("rt_sigaction = %d", got)
+	}
+	if got := sc(task, linux.SysRtSigaction, linux.SigKill, act, 0, 8); got != -linux.EINVAL {
+		t.Errorf("rt_sigaction(SIGKILL) = %d, want EINVAL", got)
+	}
+	if got := sc(task, linux.SysRtSigaction, 65, 0, 0, 8); got != -linux.EINVAL {
+		t.Errorf("rt_sigaction(65) = %d, want EINVAL", got)
+	}
+	if got := sc(task, linux.SysRtSigaction, 11, act, 0, 4); got != -linux.EINVAL {
+		t.Errorf("rt_sigaction with bad sigsetsize = %d, want EINVAL", got)
+	}
+	old := uint64(scratch + 64)
+	sc(task, linux.SysRtSigaction, linux.SigSegv, 0, old, 8)
+	if h, _ := mem.ReadUint64(p.m, old); h != 0x401000 {
+		t.Errorf("old handler = %#x", h)
+	}
+	if m, _ := mem.ReadUint64(p.m, old+24); m&unblockable != 0 {
+		t.Error("SIGKILL/SIGSTOP kept in sa_mask")
+	}
+	mem.WriteUint64(p.m, scratch+128, ^uint64(0))
+	if got := sc(task, linux.SysRtSigprocmask, 0, scratch+128, scratch+136, 8); got != 0 {
+		t.Fatal(got)
+	}
+	if task.sigMask&unblockable != 0 || task.sigMask&bit(linux.SigUsr1) == 0 {
+		t.Errorf("mask = %#x", task.sigMask)
+	}
+	if got := sc(task, linux.SysRtSigprocmask, 7, scratch+128, 0, 8); got != -linux.EINVAL {
+		t.Errorf("rt_sigprocmask(bad how) = %d", got)
+	}
+	// sigaltstack: too small, then a real one, then read back.
+	var ss [24]byte
+	putU64(ss[0:], 0x300000)
+	putU64(ss[16:], 1000)
+	p.m.CopyOut(scratch+200, ss[:])
+	if got := sc(task, linux.SysSigaltstack, scratch+200, 0); got != -linux.ENOMEM {
+		t.Errorf("small sigaltstack = %d, want ENOMEM", got)
+	}
+	putU64(ss[16:], 65536)
+	p.m.CopyOut(scratch+200, ss[:])
+	if got := sc(task, linux.SysSigaltstack, scratch+200, scratch+300); got != 0 {
+		t.Fatalf("sigaltstack = %d", got)
+	}
+	if f, _ := mem.ReadUint64(p.m, scratch+308); f != linux.SSDisable {
+		t.Errorf("old ss_flags = %d, want SS_DISABLE", f)
+	}
+	if got := sc(task, linux.SysTgkill, 1, 99, 10); got != -linux.ESRCH {
+		t.Errorf("tgkill(unknown tid) = %d, want ESRCH", got)
+	}
+	if got := sc(task, linux.SysTgkill, 1, uint64(task.tid), 99); got != -linux.EINVAL {
+		t.Errorf("tgkill(bad signal) = %d, want EINVAL", got)
+	}
+}
+
+func TestFatalDefaultSignalKillsProcess(t *testing.T) {
+	p, task, log := newTest(t)
+	task.fault0(14, 0x4, 0xdead)
+	select {
+	case <-p.Done():
+	default:
+		t.Fatal("process alive after an unhandled SIGSEGV")
+	}
+	if p.exitStatus != 128+linux.SigSegv {
+		t.Errorf("exit status %d, want 139", p.exitStatus)
+	}
+	if !bytes.Contains(log.Bytes(), []byte("killed by SIGSEGV")) {
+		t.Errorf("log %q lacks the report", log.String())
+	}
+}
+
+func TestMisc(t *testing.T) {
+	p, task, log := newTest(t)
+	if got := sc(task, linux.SysUname, scratch); got != 0 {
+		t.Fatal(got)
+	}
+	b := make([]byte, 6)
+	p.m.CopyIn(scratch, b)
+	if string(b[:5]) != "Linux" {
+		t.Errorf("sysname = %q", b)
+	}
+	if got := sc(task, linux.SysGetrandom, scratch, 100, 0); got != 100 {
+		t.Errorf("getrandom = %d", got)
+	}
+	if got := sc(task, linux.SysGetrandom, scratch, 100, 0x80); got != -linux.EINVAL {
+		t.Errorf("getrandom(bad flags) = %d", got)
+	}
+	if got := sc(task, linux.SysClockGettime, 1, scratch); got != 0 {
+		t.Errorf("clock_gettime = %d", got)
+	}
+	if got := sc(task, linux.SysClockGettime, 1, 0x8); got != -linux.EFAULT {
+		t.Errorf("clock_gettime(bad ptr) = %d", got)
+	}
+	if got := sc(task, linux.SysPrlimit64, 0, linux.RlimitNofile, 0, scratch); got != 0 {
+		t.Errorf("prlimit64 = %d", got)
+	}
+	if v, _ := mem.ReadUint64(p.m, scratch); v != 1024 {
+		t.Errorf("RLIMIT_NOFILE soft = %d", v)
+	}
+	if got := sc(task, 999); got != -linux.ENOSYS {
+		t.Errorf("syscall 999 = %d", got)
+	}
+	sc(task, 999)
+	if p.Unimplemented()["syscall_999"] != 2 {
+		t.Errorf("unimplemented counts = %v", p.Unimplemented())
+	}
+	if bytes.Count(log.Bytes(), []byte("unimplemented system call 999")) != 1 {
+		t.Errorf("log = %q, want one report", log.String())
+	}
+}
+
+// FuzzDispatch feeds arbitrary system calls to the personality: each must
+// return a result or an errno, never panic.
+func FuzzDispatch(f *testing.F) {
+	f.Add(uint16(9), uint64(0), uint64(4096), uint64(3), uint64(0x22), uint64(0), uint64(0))
+	f.Add(uint16(202), uint64(scratch), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0))
+	f.Add(uint16(13), uint64(11), uint64(scratch), uint64(0), uint64(8), uint64(0), uint64(0))
+	f.Add(uint16(56), uint64(0x3d0f00), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0))
+	f.Fuzz(func(t *testing.T, nr uint16, a0, a1, a2, a3, a4, a5 uint64) {
+		_, task, _ := newTest(t)
+		switch nr {
+		case linux.SysNanosleep, linux.SysClockNanosleep:
+			return // may legitimately sleep for long
+		case linux.SysFutex:
+			if cmd := a1 &^ (linux.FutexPrivateFlag | linux.FutexClockRealtime); cmd == linux.FutexWait || cmd == linux.FutexWaitBitset {
+				return // would wait for a wake that never comes
+			}
+		}
+		r := sc(task, uint64(nr), a0, a1, a2, a3, a4, a5)
+		if r < -4095 && r != noReturn {
+			t.Fatalf("syscall %d returned %d", nr, r)
+		}
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 1e7 && !cond(); i++ {
+		runtimeGosched()
+	}
+	if !cond() {
+		t.Fatal("condition never became true")
+	}
+}

@@ -1,0 +1,86 @@
+// Package run starts the application of a Cocoon image: it mounts the
+// initrd, loads /init into a fresh address space, builds its stack and runs
+// it under the Linux personality until it exits.
+package run
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+
+	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/kernel/layout"
+	"github.com/cocoon-vm/cocoon/north"
+	"github.com/cocoon-vm/cocoon/north/loader"
+)
+
+// Options configure the application.
+type Options struct {
+	Argv0     string
+	Args, Env []string
+	Trace     bool
+	Stdout    io.Writer
+	Stdin     io.Reader
+}
+
+// stackTop is where the main thread's stack ends: near the top of the
+// application's range (kernel/layout.UserEnd), as on Linux.
+const stackTop = uint64(layout.UserEnd) - 1<<28
+
+// Init runs /init from the initrd and returns its exit status.
+func Init(o Options) (int, error) {
+	archive := kernel.Initrd()
+	if archive == nil {
+		return 0, fmt.Errorf("no application: boot with an initrd (QEMU -initrd app.cpio; 'mkimage build PACKAGE' makes one)")
+	}
+	files, err := newFiles(archive, o)
+	if err != nil {
+		return 0, err
+	}
+	prog, err := files.ReadFile("/init")
+	if err != nil {
+		return 0, fmt.Errorf("reading /init from the initrd: %v", err)
+	}
+	elf, err := loader.Parse(bytes.NewReader(prog), int64(len(prog)))
+	if err != nil {
+		return 0, fmt.Errorf("/init: %v", err)
+	}
+	m, err := north.NewKernelMachine()
+	if err != nil {
+		return 0, err
+	}
+	img, err := elf.Load(m, loader.Options{})
+	if err != nil {
+		return 0, fmt.Errorf("loading /init: %v", err)
+	}
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	st, err := img.BuildStack(m, loader.StackOptions{
+		Top:    stackTop,
+		Args:   append([]string{o.Argv0}, o.Args...),
+		Env:    o.Env,
+		ExecFn: "/init",
+		Random: rnd,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("building the stack of /init: %v", err)
+	}
+	cfg := north.Config{
+		Machine: m,
+		Random:  func(b []byte) { rand.Read(b) },
+		RAM:     kernel.Stats().RAM,
+	}
+	if o.Trace {
+		cfg.Trace = o.Stdout
+	}
+	p := north.NewProcess(cfg)
+	p.SetFiles(files)
+	p.SetBrk(img.Brk)
+	p.Start(img.Entry, st.SP)
+	status := p.Wait()
+	for name, n := range p.Unimplemented() {
+		fmt.Fprintf(o.Stdout, "cocoon: unimplemented system call %s was called %d times\n", name, n)
+	}
+	return status, nil
+}

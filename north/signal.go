@@ -1,0 +1,355 @@
+package north
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+func init() {
+	register(linux.SysRtSigaction, sysRtSigaction)
+	register(linux.SysRtSigprocmask, sysRtSigprocmask)
+	register(linux.SysSigaltstack, sysSigaltstack)
+	register(linux.SysRtSigreturn, sysRtSigreturn)
+	register(linux.SysTgkill, sysTgkill)
+	register(200, sysTkill) // tkill
+	register(62, sysKill)   // kill
+	register(127, sysRtSigpending)
+}
+
+// sigAction is struct kernel_sigaction (arch/x86/include/uapi/asm/signal.h
+// as the kernel reads it: handler, flags, restorer, mask).
+type sigAction struct {
+	handler, flags, restorer, mask uint64
+}
+
+const (
+	sigDfl = 0
+	sigIgn = 1
+)
+
+// sigInfo is what is known about one pending signal.
+type sigInfo struct {
+	signo   int
+	code    int32
+	addr    uint64 // fault address (SIGSEGV, SIGBUS, SIGILL, SIGFPE)
+	pid     int32  // sender (kill, tgkill)
+	trapno  uint64
+	errcode uint64
+}
+
+// stack is a sigaltstack (stack_t: ss_sp, ss_flags, ss_size).
+type stack struct {
+	sp    uint64
+	flags uint32
+	size  uint64
+}
+
+// sigState is the process's signal dispositions and process-directed
+// pending signals.
+type sigState struct {
+	mu      sync.Mutex
+	act     [linux.NSig + 1]sigAction
+	pending uint64
+	info    [linux.NSig + 1]sigInfo
+}
+
+func (s *sigState) init() {}
+
+func (s *sigState) action(sig int) sigAction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.act[sig]
+}
+
+func bit(sig int) uint64 { return 1 << (sig - 1) }
+
+// unblockable signals can be neither blocked nor caught.
+const unblockable = 1<<(linux.SigKill-1) | 1<<(linux.SigStop-1)
+
+func validSig(sig uint64) bool { return sig >= 1 && sig <= linux.NSig }
+
+func sysRtSigaction(t *Task, a [6]uint64) int64 {
+	sig, act, oact, size := a[0], a[1], a[2], a[3]
+	if size != linux.SigSetSize || !validSig(sig) {
+		return -linux.EINVAL
+	}
+	s := &t.p.sig
+	var na sigAction
+	if act != 0 {
+		if sig == linux.SigKill || sig == linux.SigStop {
+			return -linux.EINVAL
+		}
+		var b [32]byte
+		if err := t.p.m.CopyIn(act, b[:]); err != nil {
+			return -linux.EFAULT
+		}
+		na = sigAction{getU64(b[0:]), getU64(b[8:]), getU64(b[16:]), getU64(b[24:]) &^ unblockable}
+	}
+	s.mu.Lock()
+	old := s.act[sig]
+	if act != 0 {
+		s.act[sig] = na
+	}
+	s.mu.Unlock()
+	if oact != 0 {
+		var b [32]byte
+		putU64(b[0:], old.handler)
+		putU64(b[8:], old.flags)
+		putU64(b[16:], old.restorer)
+		putU64(b[24:], old.mask)
+		if err := t.p.m.CopyOut(oact, b[:]); err != nil {
+			return -linux.EFAULT
+		}
+	}
+	return 0
+}
+
+func sysRtSigprocmask(t *Task, a [6]uint64) int64 {
+	how, set, oset, size := a[0], a[1], a[2], a[3]
+	const sigBlock, sigUnblock, sigSetmask = 0, 1, 2
+	if size != linux.SigSetSize {
+		return -linux.EINVAL
+	}
+	var nm uint64
+	if set != 0 {
+		v, err := mem.ReadUint64(t.p.m, set)
+		if err != nil {
+			return -linux.EFAULT
+		}
+		nm = v
+		if how > sigSetmask {
+			return -linux.EINVAL
+		}
+	}
+	if oset != 0 {
+		if err := mem.WriteUint64(t.p.m, oset, t.sigMask); err != nil {
+			return -linux.EFAULT
+		}
+	}
+	if set != 0 {
+		switch how {
+		case sigBlock:
+			t.sigMask |= nm
+		case sigUnblock:
+			t.sigMask &^= nm
+		case sigSetmask:
+			t.sigMask = nm
+		}
+		t.sigMask &^= unblockable
+	}
+	return 0
+}
+
+func sysRtSigpending(t *Task, a [6]uint64) int64 {
+	t.p.sig.mu.Lock()
+	p := t.pending | t.p.sig.pending
+	t.p.sig.mu.Unlock()
+	return errno(mem.WriteUint64(t.p.m, a[0], p&t.sigMask))
+}
+
+// onAltStack reports whether sp is on the task's alternate stack.
+func (t *Task) onAltStack(sp uint64) bool {
+	s := t.altStack
+	return s.size != 0 && s.flags&linux.SSDisable == 0 && sp > s.sp && sp-s.sp <= s.size
+}
+
+func sysSigaltstack(t *Task, a [6]uint64) int64 {
+	ss, oss := a[0], a[1]
+	const minSigStkSz = 2048 // arch/x86/include/uapi/asm/signal.h MINSIGSTKSZ
+	on := t.onAltStack(t.regs.Frame.RSP)
+	if oss != 0 {
+		var b [24]byte
+		old := t.altStack
+		flags := old.flags
+		if old.size == 0 {
+			flags = linux.SSDisable
+		}
+		if on {
+			flags = linux.SSOnstack
+		}
+		putU64(b[0:], old.sp)
+		putU64(b[8:], uint64(flags))
+		putU64(b[16:], old.size)
+		if err := t.p.m.CopyOut(oss, b[:]); err != nil {
+			return -linux.EFAULT
+		}
+	}
+	if ss != 0 {
+		var b [24]byte
+		if err := t.p.m.CopyIn(ss, b[:]); err != nil {
+			return -linux.EFAULT
+		}
+		if on {
+			return -linux.EPERM
+		}
+		flags := uint32(getU64(b[8:]))
+		if flags&^(linux.SSDisable|linux.SSAutodisarm) != 0 {
+			return -linux.EINVAL
+		}
+		if flags&linux.SSDisable != 0 {
+			t.altStack = stack{flags: linux.SSDisable}
+			return 0
+		}
+		size := getU64(b[16:])
+		if size < minSigStkSz {
+			return -linux.ENOMEM
+		}
+		t.altStack = stack{sp: getU64(b[0:]), flags: flags, size: size}
+	}
+	return 0
+}
+
+// send queues sig for target (a thread) or, with target nil, the process.
+func (p *Process) send(target *Task, info sigInfo) {
+	s := &p.sig
+	s.mu.Lock()
+	if target != nil {
+		target.pending |= bit(info.signo)
+		target.pendingInfo[info.signo] = info
+	} else {
+		s.pending |= bit(info.signo)
+		s.info[info.signo] = info
+	}
+	s.mu.Unlock()
+	if target != nil {
+		target.interrupt()
+		return
+	}
+	p.mu.Lock()
+	for _, t := range p.tasks {
+		t.interrupt()
+	}
+	p.mu.Unlock()
+}
+
+func sysTgkill(t *Task, a [6]uint64) int64 {
+	if int32(a[0]) != 1 {
+		return -linux.ESRCH
+	}
+	return t.tkill(int32(a[1]), a[2])
+}
+
+func sysTkill(t *Task, a [6]uint64) int64 { return t.tkill(int32(a[0]), a[1]) }
+
+func (t *Task) tkill(tid int32, sig uint64) int64 {
+	if sig != 0 && !validSig(sig) {
+		return -linux.EINVAL
+	}
+	target := t.p.task(tid)
+	if target == nil {
+		return -linux.ESRCH
+	}
+	if sig != 0 {
+		t.p.send(target, sigInfo{signo: int(sig), code: linux.SiTkill, pid: 1})
+	}
+	return 0
+}
+
+func sysKill(t *Task, a [6]uint64) int64 {
+	pid, sig := int32(a[0]), a[1]
+	if sig != 0 && !validSig(sig) {
+		return -linux.EINVAL
+	}
+	if pid != 1 && pid != 0 && pid != -1 {
+		return -linux.ESRCH
+	}
+	if sig != 0 {
+		t.p.send(nil, sigInfo{signo: int(sig), code: linux.SiUser, pid: 1})
+	}
+	return 0
+}
+
+// ignoredByDefault are the signals whose default action is to do nothing
+// (signal(7): SIGCHLD, SIGURG, SIGWINCH, SIGCONT; stop signals, since
+// there is no job control).
+func ignoredByDefault(sig int) bool {
+	switch sig {
+	case linux.SigChld, linux.SigUrg, linux.SigWinch, linux.SigCont,
+		linux.SigStop, linux.SigTstp, linux.SigTtin, linux.SigTtou:
+		return true
+	}
+	return false
+}
+
+// forceSignal delivers a synchronous fault signal: if the application
+// cannot take it (blocked, ignored or default), the process dies, as with
+// Linux's force_sig.
+func (t *Task) forceSignal(info sigInfo) {
+	act := t.p.sig.action(info.signo)
+	if t.sigMask&bit(info.signo) != 0 || act.handler == sigIgn || act.handler == sigDfl {
+		t.kill(info)
+		return
+	}
+	t.p.sig.mu.Lock()
+	t.pending |= bit(info.signo)
+	t.pendingInfo[info.signo] = info
+	t.p.sig.mu.Unlock()
+}
+
+// deliverSignals takes the pending, unblocked signals before the thread
+// returns to user mode: default actions run here, handlers get a frame.
+func (t *Task) deliverSignals() {
+	for {
+		select { // the wake-up token has done its job
+		case <-t.wake:
+		default:
+		}
+		s := &t.p.sig
+		s.mu.Lock()
+		ready := (t.pending | s.pending) &^ t.sigMask
+		if ready == 0 {
+			s.mu.Unlock()
+			return
+		}
+		sig := 1
+		for ready&bit(sig) == 0 {
+			sig++
+		}
+		var info sigInfo
+		if t.pending&bit(sig) != 0 {
+			t.pending &^= bit(sig)
+			info = t.pendingInfo[sig]
+		} else {
+			s.pending &^= bit(sig)
+			info = s.info[sig]
+		}
+		act := s.act[sig]
+		if act.flags&linux.SaResethand != 0 && act.handler > sigIgn {
+			s.act[sig].handler = sigDfl
+		}
+		s.mu.Unlock()
+		switch {
+		case act.handler == sigIgn:
+		case act.handler == sigDfl:
+			if !ignoredByDefault(sig) {
+				t.kill(info)
+				return
+			}
+		default:
+			if err := t.setupFrame(info, act); err != nil {
+				// No room for the frame: Linux kills with SIGSEGV.
+				fmt.Fprintf(t.p.cfg.Log, "cocoon: cannot deliver %s: %v\n", signalName(sig), err)
+				t.kill(sigInfo{signo: linux.SigSegv, code: linux.SiKernel})
+				return
+			}
+		}
+	}
+}
+
+var signalNames = [...]string{
+	1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
+	8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
+	14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
+	20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ",
+	26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS",
+}
+
+func signalName(sig int) string {
+	if sig > 0 && sig < len(signalNames) {
+		return signalNames[sig]
+	}
+	return fmt.Sprintf("signal %d", sig)
+}

@@ -1,0 +1,115 @@
+package north
+
+import (
+	"time"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+func init() {
+	register(linux.SysUname, sysUname)
+	register(linux.SysGetrandom, sysGetrandom)
+	register(linux.SysPrlimit64, sysPrlimit)
+	register(97, func(t *Task, a [6]uint64) int64 { return sysPrlimit(t, [6]uint64{0, a[0], 0, a[1]}) })  // getrlimit
+	register(160, func(t *Task, a [6]uint64) int64 { return sysPrlimit(t, [6]uint64{0, a[0], a[1], 0}) }) // setrlimit
+	register(99, sysSysinfo)                                                                              // sysinfo
+	register(95, func(t *Task, a [6]uint64) int64 { return 0o022 })                                       // umask
+}
+
+// sysUname fills struct utsname: six 65-byte fields
+// (include/uapi/linux/utsname.h, struct new_utsname).
+func sysUname(t *Task, a [6]uint64) int64 {
+	var b [6 * 65]byte
+	for i, s := range []string{"Linux", "cocoon", "6.1.0-cocoon", "#1 SMP Cocoon", "x86_64", "(none)"} {
+		copy(b[i*65:], s)
+	}
+	return errno(t.p.m.CopyOut(a[0], b[:]))
+}
+
+func sysGetrandom(t *Task, a [6]uint64) int64 {
+	buf, n, flags := a[0], a[1], a[2]
+	const grndNonblock, grndRandom, grndInsecure = 1, 2, 4
+	if flags&^(grndNonblock|grndRandom|grndInsecure) != 0 {
+		return -linux.EINVAL
+	}
+	if n > 1<<25-1 {
+		n = 1<<25 - 1
+	}
+	chunk := make([]byte, 4096)
+	done := uint64(0)
+	for done < n {
+		k := n - done
+		if k > uint64(len(chunk)) {
+			k = uint64(len(chunk))
+		}
+		t.p.cfg.Random(chunk[:k])
+		if err := t.p.m.CopyOut(buf+done, chunk[:k]); err != nil {
+			if done > 0 {
+				return int64(done)
+			}
+			return -linux.EFAULT
+		}
+		done += k
+	}
+	return int64(n)
+}
+
+// Resource limits: open files 1024/4096, stack 8 MiB/unlimited, the rest
+// unlimited. Set limits are accepted and reported back.
+func sysPrlimit(t *Task, a [6]uint64) int64 {
+	pid, res, newp, oldp := a[0], a[1], a[2], a[3]
+	if pid != 0 && pid != 1 {
+		return -linux.ESRCH
+	}
+	if res >= 16 {
+		return -linux.EINVAL
+	}
+	p := t.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rlimits == nil {
+		p.rlimits = map[uint64][2]uint64{
+			linux.RlimitNofile: {1024, 4096},
+			3:                  {8 << 20, ^uint64(0)}, // RLIMIT_STACK
+		}
+	}
+	cur, ok := p.rlimits[res]
+	if !ok {
+		cur = [2]uint64{^uint64(0), ^uint64(0)}
+	}
+	if oldp != 0 {
+		var b [16]byte
+		putU64(b[0:], cur[0])
+		putU64(b[8:], cur[1])
+		if err := p.m.CopyOut(oldp, b[:]); err != nil {
+			return -linux.EFAULT
+		}
+	}
+	if newp != 0 {
+		var b [16]byte
+		if err := p.m.CopyIn(newp, b[:]); err != nil {
+			return -linux.EFAULT
+		}
+		soft, hard := getU64(b[0:]), getU64(b[8:])
+		if soft > hard || hard > cur[1] {
+			return -linux.EPERM
+		}
+		p.rlimits[res] = [2]uint64{soft, hard}
+	}
+	return 0
+}
+
+// sysSysinfo fills struct sysinfo (include/uapi/linux/sysinfo.h): uptime,
+// loads, total/free RAM, ..., procs, mem_unit.
+func sysSysinfo(t *Task, a [6]uint64) int64 {
+	var b [112]byte
+	putU64(b[0:], uint64(time.Since(bootTime)/time.Second))
+	putU64(b[32:], t.p.cfg.RAM)   // totalram
+	putU64(b[40:], t.p.cfg.RAM/2) // freeram (approximate)
+	b[80] = 1                     // procs (u16)
+	b[104] = 1                    // mem_unit (u32)
+	return errno(t.p.m.CopyOut(a[0], b[:]))
+}
+
+var _ = mem.PageSize

@@ -1,0 +1,97 @@
+package north
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+// handler serves one system call. It returns the result or a negated
+// errno, or noReturn when it set the registers itself (rt_sigreturn, a
+// thread that exited).
+type handler func(t *Task, a [6]uint64) int64
+
+const noReturn = int64(-1 << 62)
+
+// syscalls is the system call table, filled by the sys_*.go files.
+var syscalls = map[uint64]handler{}
+
+func register(nr uint64, h handler) {
+	if _, dup := syscalls[nr]; dup {
+		panic(fmt.Sprintf("north: system call %d registered twice", nr))
+	}
+	syscalls[nr] = h
+}
+
+// syscall serves the system call the thread just made.
+func (t *Task) syscall() {
+	f := &t.regs.Frame
+	nr := f.RAX
+	a := [6]uint64{f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9}
+	r := t.dispatch(nr, a)
+	if r == noReturn {
+		return
+	}
+	f.RAX = uint64(r)
+}
+
+// dispatch runs system call nr and returns its result; unimplemented
+// calls give ENOSYS, are counted and reported once.
+func (t *Task) dispatch(nr uint64, a [6]uint64) int64 {
+	p := t.p
+	p.syscalls.Add(1)
+	var r int64
+	if h, ok := syscalls[nr]; ok {
+		r = h(t, a)
+	} else if p.files != nil {
+		var handled bool
+		if r, handled = p.files.Syscall(t, nr, a); !handled {
+			r = p.unimplemented(nr)
+		}
+	} else {
+		r = p.unimplemented(nr)
+	}
+	if p.cfg.Trace != nil {
+		name := linux.SyscallName(nr)
+		if name == "" {
+			name = fmt.Sprintf("syscall_%d", nr)
+		}
+		res := fmt.Sprint(r)
+		if r < 0 && r > -4096 {
+			res = fmt.Sprintf("-1 %s", errnoName(-r))
+		} else if r == noReturn {
+			res = "(no return)"
+		}
+		fmt.Fprintf(p.cfg.Trace, "[%d] %s(%#x, %#x, %#x, %#x, %#x, %#x) = %s\n", t.tid, name, a[0], a[1], a[2], a[3], a[4], a[5], res)
+	}
+	return r
+}
+
+func (p *Process) unimplemented(nr uint64) int64 {
+	c, loaded := p.unknown.LoadOrStore(nr, new(atomic.Int64))
+	if c.(*atomic.Int64).Add(1) == 1 && !loaded {
+		name := linux.SyscallName(nr)
+		if name == "" {
+			name = "unknown"
+		}
+		fmt.Fprintf(p.cfg.Log, "cocoon: application called unimplemented system call %d (%s): ENOSYS\n", nr, name)
+	}
+	return -linux.ENOSYS
+}
+
+var errnoNames = map[int64]string{
+	linux.EPERM: "EPERM", linux.ENOENT: "ENOENT", linux.EINTR: "EINTR", linux.EBADF: "EBADF",
+	linux.EAGAIN: "EAGAIN", linux.ENOMEM: "ENOMEM", linux.EFAULT: "EFAULT", linux.EEXIST: "EEXIST",
+	linux.EINVAL: "EINVAL", linux.ENOTTY: "ENOTTY", linux.ENOSYS: "ENOSYS", linux.ETIMEDOUT: "ETIMEDOUT",
+	linux.ENODEV: "ENODEV", linux.EMFILE: "EMFILE", linux.ENOTDIR: "ENOTDIR", linux.EISDIR: "EISDIR",
+	linux.ESPIPE: "ESPIPE", linux.EROFS: "EROFS", linux.EPIPE: "EPIPE", linux.ESRCH: "ESRCH",
+	linux.EACCES: "EACCES", linux.ERANGE: "ERANGE",
+}
+
+func errnoName(e int64) string {
+	if n, ok := errnoNames[e]; ok {
+		return n
+	}
+	return fmt.Sprintf("errno %d", e)
+}

@@ -1,0 +1,133 @@
+package north
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+// Task is one application thread: a goroutine that runs the thread in
+// user mode and serves what brings it back.
+type Task struct {
+	p    *Process
+	tid  int32
+	regs *kernel.UserRegs
+
+	// Set by the thread's own goroutine only.
+	clearTID    uint64 // CLONE_CHILD_CLEARTID / set_tid_address
+	robustList  uint64
+	robustLen   uint64
+	exited      bool
+	sigMask     uint64
+	altStack    stack
+	pending     uint64 // thread-directed signals (bit n-1 = signal n)
+	pendingInfo [linux.NSig + 1]sigInfo
+	name        [16]byte
+
+	// wake gets a token when a signal arrives, to interrupt a blocking
+	// system call (buffered, size 1).
+	wake chan struct{}
+}
+
+// Tid returns the thread ID.
+func (t *Task) Tid() int32 { return t.tid }
+
+// Memory is the task's address space (FileContext).
+func (t *Task) Memory() Machine { return t.p.m }
+
+// Interrupted is signalled when a signal should interrupt a blocking call.
+func (t *Task) Interrupted() <-chan struct{} { return t.wake }
+
+func (t *Task) interrupt() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// loop is the thread's life: run in user mode, handle the trap, repeat.
+func (t *Task) loop() {
+	for !t.exited && !t.p.exiting() {
+		t.deliverSignals()
+		if t.exited || t.p.exiting() {
+			break
+		}
+		switch t.p.m.Run(t.regs) {
+		case kernel.ExitSyscall:
+			t.syscall()
+		case kernel.ExitFault:
+			t.fault()
+		case kernel.ExitInterrupt:
+			// A timer tick: let other goroutines (threads) run.
+			runtime.Gosched()
+		}
+	}
+	t.p.removeTask(t)
+}
+
+// fault turns a CPU exception into the signal Linux would send
+// (arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
+func (t *Task) fault() {
+	r := t.regs
+	var info sigInfo
+	switch r.Vector {
+	case 14: // #PF
+		info = sigInfo{signo: linux.SigSegv, code: linux.SegvMaperr, addr: r.Addr}
+		if r.ErrCode&1 != 0 {
+			info.code = linux.SegvAccerr
+		}
+	case 13: // #GP: privileged instruction, non-canonical address
+		info = sigInfo{signo: linux.SigSegv, code: linux.SiKernel}
+	case 6: // #UD
+		info = sigInfo{signo: linux.SigIll, code: linux.IllIllopn, addr: r.Frame.RIP}
+	case 0: // #DE
+		info = sigInfo{signo: linux.SigFpe, code: linux.FpeIntdiv, addr: r.Frame.RIP}
+	case 16, 19: // #MF, #XM
+		info = sigInfo{signo: linux.SigFpe, code: 0, addr: r.Frame.RIP}
+	case 1, 3: // #DB, #BP
+		info = sigInfo{signo: linux.SigTrap, code: linux.SiKernel}
+	case 12, 17: // #SS, #AC
+		info = sigInfo{signo: linux.SigBus, code: linux.SiKernel}
+	default:
+		info = sigInfo{signo: linux.SigSegv, code: linux.SiKernel}
+	}
+	info.trapno, info.errcode = r.Vector, r.ErrCode
+	t.forceSignal(info)
+}
+
+// kill ends the process for a fatal signal and reports it on the log.
+func (t *Task) kill(info sigInfo) {
+	r := t.regs
+	fmt.Fprintf(t.p.cfg.Log, "cocoon: application killed by %s", signalName(info.signo))
+	if info.trapno != 0 || info.signo == linux.SigSegv {
+		fmt.Fprintf(t.p.cfg.Log, " (%s, addr %#x, rip %#x, error code %#x, tid %d)",
+			vectorName(info.trapno), info.addr, r.Frame.RIP, info.errcode, t.tid)
+	}
+	fmt.Fprintln(t.p.cfg.Log)
+	t.p.exit(128 + info.signo)
+	t.exited = true
+}
+
+func vectorName(v uint64) string {
+	switch v {
+	case 0:
+		return "divide error"
+	case 6:
+		return "invalid opcode"
+	case 13:
+		return "general protection fault"
+	case 14:
+		return "page fault"
+	}
+	return fmt.Sprintf("exception %d", v)
+}
+
+// fault0 injects a fault as if the thread had taken it (tests).
+func (t *Task) fault0(vector, errCode, addr uint64) {
+	t.regs.Vector, t.regs.ErrCode, t.regs.Addr = vector, errCode, addr
+	t.fault()
+}
+
+var runtimeGosched = runtime.Gosched

@@ -1,0 +1,106 @@
+// Package vfs is the file system of Cocoon's Linux personality: the
+// application's files as Linux system calls see them.
+//
+// The root is the initrd, a cpio newc archive, mounted read-only with a
+// writable in-memory layer over it (an overlay: files are copied up a page
+// at a time when written, names deleted or renamed away from the archive
+// are hidden by whiteouts). /tmp and /dev are plain in-memory file systems;
+// /dev holds null, zero, full, random, urandom, tty and console. /proc
+// shows /proc/self/exe, /proc/self/cwd and /proc/self/fd. Pipes, eventfds
+// and epoll instances are files too.
+//
+// There is one user, root. Modes, owners and times are kept and reported
+// but permissions are not checked, except that nothing on a read-only mount
+// can be changed (EROFS) and access(2) reports execute permission only for
+// files with an execute bit, as Linux does for root.
+//
+// Nothing here blocks: an operation that would block returns EAGAIN and
+// the caller waits on the file's Queue (north/fdtable does both).
+package vfs
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+// Errno is a Linux error number as a Go error.
+type Errno uint32
+
+// The errors this package returns.
+const (
+	EPERM        = Errno(linux.EPERM)
+	ENOENT       = Errno(linux.ENOENT)
+	EINTR        = Errno(linux.EINTR)
+	EIO          = Errno(linux.EIO)
+	ENXIO        = Errno(linux.ENXIO)
+	EBADF        = Errno(linux.EBADF)
+	EAGAIN       = Errno(linux.EAGAIN)
+	ENOMEM       = Errno(linux.ENOMEM)
+	EACCES       = Errno(linux.EACCES)
+	EFAULT       = Errno(linux.EFAULT)
+	EBUSY        = Errno(linux.EBUSY)
+	EEXIST       = Errno(linux.EEXIST)
+	EXDEV        = Errno(linux.EXDEV)
+	ENOTDIR      = Errno(linux.ENOTDIR)
+	EISDIR       = Errno(linux.EISDIR)
+	EINVAL       = Errno(linux.EINVAL)
+	EMFILE       = Errno(linux.EMFILE)
+	ENOTTY       = Errno(linux.ENOTTY)
+	EFBIG        = Errno(linux.EFBIG)
+	ENOSPC       = Errno(linux.ENOSPC)
+	ESPIPE       = Errno(linux.ESPIPE)
+	EROFS        = Errno(linux.EROFS)
+	EMLINK       = Errno(linux.EMLINK)
+	EPIPE        = Errno(linux.EPIPE)
+	ERANGE       = Errno(linux.ERANGE)
+	ENAMETOOLONG = Errno(linux.ENAMETOOLONG)
+	ENOTEMPTY    = Errno(linux.ENOTEMPTY)
+	ELOOP        = Errno(linux.ELOOP)
+	EOVERFLOW    = Errno(linux.EOVERFLOW)
+	EOPNOTSUPP   = Errno(linux.EOPNOTSUPP)
+	ETIMEDOUT    = Errno(linux.ETIMEDOUT)
+)
+
+var errnoText = map[Errno]string{
+	EPERM: "operation not permitted", ENOENT: "no such file or directory",
+	EINTR: "interrupted system call", EIO: "input/output error",
+	ENXIO: "no such device or address", EBADF: "bad file descriptor",
+	EAGAIN: "resource temporarily unavailable", ENOMEM: "cannot allocate memory",
+	EACCES: "permission denied", EFAULT: "bad address", EBUSY: "device or resource busy",
+	EEXIST: "file exists", EXDEV: "invalid cross-device link", ENOTDIR: "not a directory",
+	EISDIR: "is a directory", EINVAL: "invalid argument", EMFILE: "too many open files",
+	ENOTTY: "inappropriate ioctl for device", EFBIG: "file too large",
+	ENOSPC: "no space left on device", ESPIPE: "illegal seek", EROFS: "read-only file system",
+	EMLINK: "too many links", EPIPE: "broken pipe", ERANGE: "numerical result out of range",
+	ENAMETOOLONG: "file name too long", ENOTEMPTY: "directory not empty",
+	ELOOP: "too many levels of symbolic links", EOVERFLOW: "value too large for defined data type",
+	EOPNOTSUPP: "operation not supported", ETIMEDOUT: "connection timed out",
+}
+
+func (e Errno) Error() string {
+	if s, ok := errnoText[e]; ok {
+		return s
+	}
+	return "errno " + strconv.Itoa(int(e))
+}
+
+// ErrnoOf returns the Linux errno for err: an Errno itself, EFAULT for
+// mem.ErrFault, ENAMETOOLONG for mem.ErrNameTooLong, and EIO for anything
+// else. It returns 0 for nil.
+func ErrnoOf(err error) Errno {
+	var e Errno
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, mem.ErrFault):
+		return EFAULT
+	case errors.Is(err, mem.ErrNameTooLong):
+		return ENAMETOOLONG
+	}
+	return EIO
+}

@@ -1,0 +1,117 @@
+package vfs
+
+import (
+	"sync"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+// Events is a set of readiness bits with the values poll(2) and epoll(7)
+// share.
+type Events uint32
+
+// Readiness bits (include/uapi/linux/eventpoll.h).
+const (
+	EventIn     Events = linux.EpollIn
+	EventPri    Events = linux.EpollPri
+	EventOut    Events = linux.EpollOut
+	EventErr    Events = linux.EpollErr
+	EventHup    Events = linux.EpollHup
+	EventRdNorm Events = linux.EpollRdnorm
+	EventWrNorm Events = linux.EpollWrnorm
+	EventRdHup  Events = linux.EpollRdhup
+
+	// EventsReadable and EventsWritable are what a reader and a writer
+	// wait for.
+	EventsReadable = EventIn | EventRdNorm | EventHup | EventErr | EventRdHup
+	EventsWritable = EventOut | EventWrNorm | EventHup | EventErr
+	// EventsAlways is what a file whose readiness never changes reports
+	// (DEFAULT_POLLMASK, include/linux/poll.h).
+	EventsAlways = EventIn | EventOut | EventRdNorm | EventWrNorm
+)
+
+// A Queue tells interested parties when a file's readiness may have
+// changed. The zero Queue is ready to use.
+type Queue struct {
+	mu   sync.Mutex
+	subs map[*Subscription]struct{}
+}
+
+// A Subscription is one party's interest in some of a Queue's events.
+type Subscription struct {
+	mask   Events
+	notify func(Events)
+}
+
+// Subscribe calls notify with the events of every later Notify that
+// overlaps mask, until Unsubscribe. notify runs on the notifying goroutine
+// with no locks of the Queue held; it must not block, and it may run once
+// more just after Unsubscribe returns.
+func (q *Queue) Subscribe(mask Events, notify func(Events)) *Subscription {
+	s := &Subscription{mask: mask, notify: notify}
+	q.mu.Lock()
+	if q.subs == nil {
+		q.subs = make(map[*Subscription]struct{})
+	}
+	q.subs[s] = struct{}{}
+	q.mu.Unlock()
+	return s
+}
+
+// Unsubscribe ends s.
+func (q *Queue) Unsubscribe(s *Subscription) {
+	q.mu.Lock()
+	delete(q.subs, s)
+	q.mu.Unlock()
+}
+
+// Notify tells the subscribers interested in ev that ev may have become
+// ready. Callers must not hold locks that a subscriber's notify takes; in
+// practice, call it after releasing the file's own lock.
+func (q *Queue) Notify(ev Events) {
+	q.mu.Lock()
+	var fns []func(Events)
+	for s := range q.subs {
+		if s.mask&ev != 0 {
+			fns = append(fns, s.notify)
+		}
+	}
+	q.mu.Unlock()
+	for _, fn := range fns {
+		fn(ev)
+	}
+}
+
+// A Waiter is a channel that receives a value when any of the Queues it
+// watches notifies it, for a goroutine that blocks until a file is ready.
+type Waiter struct {
+	C    chan struct{}
+	subs []waiterSub
+}
+
+type waiterSub struct {
+	q *Queue
+	s *Subscription
+}
+
+// NewWaiter returns a Waiter watching nothing yet.
+func NewWaiter() *Waiter { return &Waiter{C: make(chan struct{}, 1)} }
+
+// Watch makes w receive q's notifications of events in mask.
+func (w *Waiter) Watch(q *Queue, mask Events) {
+	s := q.Subscribe(mask, func(Events) {
+		select {
+		case w.C <- struct{}{}:
+		default:
+		}
+	})
+	w.subs = append(w.subs, waiterSub{q, s})
+}
+
+// Stop ends all of w's watches.
+func (w *Waiter) Stop() {
+	for _, s := range w.subs {
+		s.q.Unsubscribe(s.s)
+	}
+	w.subs = nil
+}

@@ -1,0 +1,610 @@
+package vfs
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+// memFS is an in-memory file system: tmpfs, or, with a lower tree, the
+// writable overlay over the initrd.
+//
+// The overlay is built lazily. A directory node shows the names it holds
+// (entries) over those of the archive directory it stands for (lower),
+// minus the archive names deleted or renamed away (whiteouts). A node for
+// an archive file is made the first time the name is looked up, shares
+// the archive's bytes, and copies a page up only when it is written; its
+// identity (inode number, open files) survives the copy-up.
+type memFS struct {
+	clock   func() int64
+	nextIno *atomic.Uint64
+	devices *devices
+	limit   int64         // bytes of written pages allowed; 0 for no limit
+	used    *atomic.Int64 // bytes of written pages, shared by all memFSs
+
+	mu      sync.Mutex // guards the tree: the fields of memNode marked so, and byLower
+	byLower map[*lowerNode]*memNode
+}
+
+// memNode is an inode of a memFS.
+type memNode struct {
+	fsys   *memFS
+	ino    uint64
+	ftype  uint32     // S_IF* bits; never change
+	lower  *lowerNode // what this node shows of the archive, or nil
+	rdev   uint64     // device files
+	target string     // symbolic links
+
+	// Guarded by fsys.mu.
+	nlink     uint32              // names, for non-directories
+	parent    *memNode            // directories: the one holding this one
+	entries   map[string]*memNode // directories: names looked up or made
+	whiteouts map[string]bool     // directories: archive names deleted
+	removed   bool                // directories: removed by rmdir
+
+	mu                  sync.Mutex // guards the fields below
+	perm                uint32     // permission bits of the mode
+	uid, gid            uint32
+	atime, mtime, ctime int64
+	data                fileData // regular files
+	opens               int      // open files; the data outlives the last name until they close
+}
+
+func newMemFS(clock func() int64, inos *atomic.Uint64, used *atomic.Int64, d *devices, limit int64) *memFS {
+	return &memFS{clock: clock, nextIno: inos, used: used, devices: d, limit: limit, byLower: map[*lowerNode]*memNode{}}
+}
+
+// newNode returns a node that has no name yet.
+func (fs *memFS) newNode(mode uint32) *memNode {
+	now := fs.clock()
+	n := &memNode{
+		fsys: fs, ino: fs.nextIno.Add(1), ftype: mode & linux.SIfmt, perm: mode &^ linux.SIfmt,
+		nlink: 1, atime: now, mtime: now, ctime: now,
+	}
+	if n.ftype == linux.SIfdir {
+		n.entries = map[string]*memNode{}
+	}
+	return n
+}
+
+// fromLower returns the node for archive file ln, making it the first
+// time. Called with fs.mu held.
+func (fs *memFS) fromLower(ln *lowerNode, parent *memNode) *memNode {
+	if n := fs.byLower[ln]; n != nil {
+		return n
+	}
+	n := &memNode{
+		fsys: fs, ino: ln.ino, ftype: ln.mode & linux.SIfmt, lower: ln, rdev: ln.rdev,
+		nlink: ln.nlink, perm: ln.mode &^ linux.SIfmt, uid: ln.uid, gid: ln.gid,
+		atime: ln.mtime, mtime: ln.mtime, ctime: ln.mtime,
+	}
+	switch n.ftype {
+	case linux.SIfdir:
+		n.entries = map[string]*memNode{}
+		n.parent = parent
+	case linux.SIfreg:
+		n.data = fileData{size: int64(len(ln.data)), lower: ln.data, lowerLen: int64(len(ln.data))}
+		if ln.nlink > 1 {
+			fs.byLower[ln] = n
+		}
+	case linux.SIflnk:
+		n.target = string(ln.data)
+	}
+	return n
+}
+
+func (n *memNode) isDir() bool { return n.ftype == linux.SIfdir }
+
+// child returns the node named name in directory n. Called with fs.mu
+// held.
+func (n *memNode) child(name string) (*memNode, error) {
+	if !n.isDir() {
+		return nil, ENOTDIR
+	}
+	if n.removed {
+		return nil, ENOENT
+	}
+	if e := n.entries[name]; e != nil {
+		return e, nil
+	}
+	if n.lower == nil || n.whiteouts[name] {
+		return nil, ENOENT
+	}
+	ln := n.lower.children[name]
+	if ln == nil {
+		return nil, ENOENT
+	}
+	e := n.fsys.fromLower(ln, n)
+	n.entries[name] = e
+	return e, nil
+}
+
+// visit calls fn for every name in directory n with the inode number and
+// S_IF* type behind it, without making nodes for archive files. Called
+// with fs.mu held.
+func (n *memNode) visit(fn func(name string, ino uint64, typ uint32)) {
+	for name, e := range n.entries {
+		fn(name, e.ino, e.ftype)
+	}
+	if n.lower == nil {
+		return
+	}
+	for name, ln := range n.lower.children {
+		if n.entries[name] == nil && !n.whiteouts[name] {
+			fn(name, ln.ino, ln.mode&linux.SIfmt)
+		}
+	}
+}
+
+func (n *memNode) empty() bool {
+	empty := true
+	n.visit(func(string, uint64, uint32) { empty = false })
+	return empty
+}
+
+// dropName removes name from directory n, leaving a whiteout if the
+// archive has the name. Called with fs.mu held.
+func (n *memNode) dropName(name string) {
+	delete(n.entries, name)
+	if n.lower != nil && n.lower.children[name] != nil {
+		if n.whiteouts == nil {
+			n.whiteouts = map[string]bool{}
+		}
+		n.whiteouts[name] = true
+	}
+}
+
+// unlinkName removes name, which holds e, from directory n, and drops e's
+// data with its last name. Called with fs.mu held.
+func (n *memNode) unlinkName(name string, e *memNode) {
+	n.dropName(name)
+	if e.isDir() {
+		e.removed = true
+		e.nlink = 0
+		return
+	}
+	e.nlink--
+	if e.nlink == 0 {
+		e.mu.Lock()
+		if e.opens == 0 {
+			e.fsys.used.Add(e.data.release())
+		}
+		e.mu.Unlock()
+	}
+}
+
+func (n *memNode) touch(mtime bool) {
+	now := n.fsys.clock()
+	n.mu.Lock()
+	n.ctime = now
+	if mtime {
+		n.mtime = now
+	}
+	n.mu.Unlock()
+}
+
+func (n *memNode) attr() Attr {
+	fs := n.fsys
+	fs.mu.Lock()
+	nlink := n.nlink
+	var size int64
+	if n.isDir() {
+		nlink = 2
+		entries := 2
+		n.visit(func(_ string, _ uint64, typ uint32) {
+			entries++
+			if typ == linux.SIfdir {
+				nlink++
+			}
+		})
+		if n.removed {
+			nlink = 0
+		}
+		// tmpfs counts BOGO_DIRENT_SIZE (20) bytes per entry.
+		size = int64(entries) * 20
+	}
+	fs.mu.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	a := Attr{
+		Ino: n.ino, Mode: n.ftype | n.perm, Nlink: nlink, UID: n.uid, GID: n.gid,
+		Rdev: n.rdev, Size: size, Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime,
+	}
+	switch n.ftype {
+	case linux.SIfreg:
+		a.Size = n.data.size
+		a.Blocks = (n.data.size + pageSize - 1) / pageSize * (pageSize / 512)
+	case linux.SIflnk:
+		a.Size = int64(len(n.target))
+	}
+	return a
+}
+
+func (n *memNode) setAttr(s SetAttr) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s.Mode != nil {
+		n.perm = *s.Mode &^ linux.SIfmt
+	}
+	if s.UID != nil {
+		n.uid = *s.UID
+	}
+	if s.GID != nil {
+		n.gid = *s.GID
+	}
+	if s.Atime != nil {
+		n.atime = *s.Atime
+	}
+	if s.Mtime != nil {
+		n.mtime = *s.Mtime
+	}
+	n.ctime = n.fsys.clock()
+	return nil
+}
+
+func (n *memNode) readlink(*ctx) (string, error) {
+	if n.ftype != linux.SIflnk {
+		return "", EINVAL
+	}
+	return n.target, nil
+}
+
+func (n *memNode) lookup(_ *ctx, name string) (node, error) {
+	n.fsys.mu.Lock()
+	defer n.fsys.mu.Unlock()
+	e, err := n.child(name)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (n *memNode) parentNode() node {
+	n.fsys.mu.Lock()
+	defer n.fsys.mu.Unlock()
+	if n.parent == nil {
+		return nil
+	}
+	return n.parent
+}
+
+func (n *memNode) list(*ctx) ([]Dirent, error) {
+	n.fsys.mu.Lock()
+	defer n.fsys.mu.Unlock()
+	if n.removed {
+		return nil, nil
+	}
+	var out []Dirent
+	n.visit(func(name string, ino uint64, typ uint32) {
+		out = append(out, Dirent{Name: name, Ino: ino, Type: uint8(typ >> 12)})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// add makes a new node named name in directory n.
+func (n *memNode) add(name string, mode uint32, fill func(*memNode)) (*memNode, error) {
+	fs := n.fsys
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if _, err := n.child(name); err == nil {
+		return nil, EEXIST
+	} else if err != ENOENT {
+		return nil, err
+	}
+	e := fs.newNode(mode)
+	if e.isDir() {
+		e.parent = n
+	}
+	if fill != nil {
+		fill(e)
+	}
+	n.entries[name] = e
+	n.touch(true)
+	return e, nil
+}
+
+func (n *memNode) create(_ *ctx, name string, mode uint32) (node, error) {
+	e, err := n.add(name, linux.SIfreg|mode&0o7777, nil)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (n *memNode) mkdir(_ *ctx, name string, mode uint32) error {
+	_, err := n.add(name, linux.SIfdir|mode&0o7777, nil)
+	return err
+}
+
+func (n *memNode) mknod(_ *ctx, name string, mode uint32, rdev uint64) error {
+	_, err := n.add(name, mode, func(e *memNode) { e.rdev = rdev })
+	return err
+}
+
+func (n *memNode) symlink(_ *ctx, name, target string) error {
+	_, err := n.add(name, linux.SIflnk|0o777, func(e *memNode) { e.target = target })
+	return err
+}
+
+func (n *memNode) link(_ *ctx, name string, target node) error {
+	t, ok := target.(*memNode)
+	if !ok || t.fsys != n.fsys {
+		return EXDEV
+	}
+	if t.isDir() {
+		return EPERM
+	}
+	fs := n.fsys
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if _, err := n.child(name); err == nil {
+		return EEXIST
+	} else if err != ENOENT {
+		return err
+	}
+	if t.nlink == 0 {
+		return ENOENT
+	}
+	t.nlink++
+	n.entries[name] = t
+	n.touch(true)
+	t.touch(false)
+	return nil
+}
+
+func (n *memNode) remove(_ *ctx, name string, dir bool) error {
+	fs := n.fsys
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	e, err := n.child(name)
+	if err != nil {
+		return err
+	}
+	switch {
+	case dir && !e.isDir():
+		return ENOTDIR
+	case !dir && e.isDir():
+		return EISDIR
+	case dir && !e.empty():
+		return ENOTEMPTY
+	}
+	n.unlinkName(name, e)
+	n.touch(true)
+	e.touch(false)
+	return nil
+}
+
+func (n *memNode) rename(_ *ctx, oldName string, newDir node, newName string, flags uint32) error {
+	nd, ok := newDir.(*memNode)
+	if !ok || nd.fsys != n.fsys {
+		return EXDEV
+	}
+	fs := n.fsys
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	src, err := n.child(oldName)
+	if err != nil {
+		return err
+	}
+	dst, err := nd.child(newName)
+	if err != nil && err != ENOENT {
+		return err
+	}
+	if flags&linux.RenameExchange != 0 {
+		if dst == nil {
+			return ENOENT
+		}
+		if src == dst {
+			return nil
+		}
+		if (src.isDir() && nd.within(src)) || (dst.isDir() && n.within(dst)) {
+			return EINVAL
+		}
+		n.entries[oldName], nd.entries[newName] = dst, src
+		if src.isDir() {
+			src.parent = nd
+		}
+		if dst.isDir() {
+			dst.parent = n
+		}
+		n.touch(true)
+		nd.touch(true)
+		return nil
+	}
+	if dst != nil {
+		if flags&linux.RenameNoreplace != 0 {
+			return EEXIST
+		}
+		if src == dst {
+			return nil
+		}
+		if src.isDir() && !dst.isDir() {
+			return ENOTDIR
+		}
+		if !src.isDir() && dst.isDir() {
+			return EISDIR
+		}
+		if dst.isDir() && !dst.empty() {
+			return ENOTEMPTY
+		}
+	}
+	if src.isDir() && nd.within(src) {
+		return EINVAL
+	}
+	if dst != nil {
+		nd.unlinkName(newName, dst)
+	}
+	n.dropName(oldName)
+	if src.isDir() {
+		src.parent = nd
+	}
+	nd.entries[newName] = src
+	n.touch(true)
+	nd.touch(true)
+	src.touch(false)
+	return nil
+}
+
+// within reports whether directory n is dir or lies below it. Called with
+// fs.mu held.
+func (n *memNode) within(dir *memNode) bool {
+	for d := n; d != nil; d = d.parent {
+		if d == dir {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *memNode) open(c *ctx, l Loc, flags uint32) (FileImpl, error) {
+	switch n.ftype {
+	case linux.SIfreg:
+		n.mu.Lock()
+		n.opens++
+		n.mu.Unlock()
+		return &regFile{n: n, loc: l}, nil
+	case linux.SIfdir:
+		return &dirFile{loc: l, c: c}, nil
+	case linux.SIfchr:
+		return n.fsys.devices.open(l, n.rdev, flags)
+	}
+	return nil, ENXIO
+}
+
+// nameOf returns the name under which directory n sits in its parent.
+func (n *memNode) nameOf() (string, bool) {
+	n.fsys.mu.Lock()
+	defer n.fsys.mu.Unlock()
+	if n.parent == nil || n.removed {
+		return "", false
+	}
+	for name, e := range n.parent.entries {
+		if e == n {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// read copies file data at off into dst.
+func (n *memNode) read(dst Buf, off int64) (int64, error) {
+	want := dst.Len()
+	var done int64
+	buf := make([]byte, min(want, ioChunk))
+	for done < want {
+		chunk := min(want-done, ioChunk)
+		n.mu.Lock()
+		k := n.data.readAt(buf[:chunk], off+done)
+		n.mu.Unlock()
+		if k == 0 {
+			break
+		}
+		c, err := dst.DropFirst(done).CopyOut(buf[:k])
+		done += int64(c)
+		if err != nil {
+			if done == 0 {
+				return 0, EFAULT
+			}
+			break
+		}
+		if int64(k) < chunk {
+			break
+		}
+	}
+	return done, nil
+}
+
+// write copies src into the file at off.
+func (n *memNode) write(src Buf, off int64) (int64, error) {
+	want := src.Len()
+	if off > maxFileSize-want {
+		if off >= maxFileSize {
+			return 0, EFBIG
+		}
+		want = maxFileSize - off
+	}
+	var done int64
+	buf := make([]byte, min(want, ioChunk))
+	for done < want {
+		c, ferr := src.DropFirst(done).CopyIn(buf[:min(want-done, ioChunk)])
+		if c > 0 {
+			n.mu.Lock()
+			grew, err := n.data.writeAt(buf[:c], off+done, n.fsys)
+			n.fsys.used.Add(grew)
+			if err == nil {
+				now := n.fsys.clock()
+				n.mtime, n.ctime = now, now
+			}
+			n.mu.Unlock()
+			if err != nil {
+				if done == 0 {
+					return 0, err
+				}
+				return done, nil
+			}
+			done += int64(c)
+		}
+		if ferr != nil {
+			if done == 0 {
+				return 0, EFAULT
+			}
+			break
+		}
+	}
+	return done, nil
+}
+
+func (n *memNode) truncate(size int64) error {
+	if size > maxFileSize {
+		return EFBIG
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.fsys.used.Add(n.data.truncate(size))
+	now := n.fsys.clock()
+	n.mtime, n.ctime = now, now
+	return nil
+}
+
+// ioChunk is how much of a file's data a read or write handles at a time.
+const ioChunk = 64 << 10
+
+// maxFileSize is the largest file size (MAX_LFS_FILESIZE on 64-bit Linux).
+const maxFileSize = 1<<63 - 1
+
+// regFile is an open regular file of a memFS.
+type regFile struct {
+	FileDefaults
+	n   *memNode
+	loc Loc
+}
+
+func (r *regFile) Read(_ *File, dst Buf, off int64) (int64, error) { return r.n.read(dst, off) }
+func (r *regFile) Write(_ *File, src Buf, off int64) (int64, error) {
+	return r.n.write(src, off)
+}
+func (r *regFile) Stream() bool    { return false }
+func (r *regFile) Stat(*File) Attr { return r.loc.Attr() }
+func (r *regFile) Truncate(_ *File, size int64) error {
+	return r.n.truncate(size)
+}
+func (r *regFile) Seek(_ *File, cur, off int64, whence int) (int64, error) {
+	return SeekIn(cur, off, whence, r.loc.Attr().Size)
+}
+
+func (r *regFile) Release(*File) {
+	n := r.n
+	n.fsys.mu.Lock()
+	defer n.fsys.mu.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.opens--
+	if n.opens == 0 && n.nlink == 0 {
+		n.fsys.used.Add(n.data.release())
+	}
+}
+
+func (n *memNode) fileType() uint32 { return n.ftype }

@@ -223,3 +223,26 @@ func runUser(regs *UserRegs, space uintptr) uintptr
 func (s *Space) Run(r *UserRegs) ExitKind {
 	return ExitKind(runUser(r, uintptr(s.id)))
 }
+
+// FPStateSize is the size of the application's extended state in its
+// save format: the XSAVE area for the enabled features (CPUID leaf 0xD,
+// sub-leaf 0, EBX; Intel SDM vol. 1, 13.2), or 512 bytes of FXSAVE.
+func FPStateSize() int {
+	if !useXSAVE {
+		return 512
+	}
+	_, b, _, _ := cpu.Cpuid(0xd, 0)
+	if b == 0 || b > fpAreaSize {
+		return fpAreaSize
+	}
+	return int(b)
+}
+
+// XCR0 returns the extended features the kernel enabled (0 without XSAVE).
+func XCR0() uint64 {
+	if !useXSAVE {
+		return 0
+	}
+	a, _, _, d := cpu.Cpuid(0xd, 0)
+	return (uint64(d)<<32 | uint64(a)) & 7
+}

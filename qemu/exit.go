@@ -8,7 +8,10 @@ import (
 
 // ExitError is a guest's non-zero exit status, reported through
 // isa-debug-exit. QEMU's exit code carries only 7 bits of it: a guest
-// that writes v exits with ((v<<1)|1) & 0xff, so Status is v & 0x7f.
+// that writes v exits with ((v<<1)|1) & 0xff. Cocoon's kernel also prints
+// "cocoon: exit status N" on the console before it powers off; when that
+// line agrees with the low 7 bits, Status is the full N (so a process
+// killed by SIGSEGV reads as 139, not 11).
 type ExitError struct {
 	Status int
 }
@@ -45,6 +48,31 @@ func guestResult(code int, stderr, prog string) error {
 	default:
 		return qemuError(code, stderr)
 	}
+}
+
+// consoleStatus refines a 7-bit status with the last "cocoon: exit
+// status N" line on the console, if N agrees with it.
+func consoleStatus(err error, console string) error {
+	var ee *ExitError
+	if !errors.As(err, &ee) && err != nil {
+		return err
+	}
+	low := 0
+	if ee != nil {
+		low = ee.Status
+	}
+	i := strings.LastIndex(console, "cocoon: exit status ")
+	if i < 0 {
+		return err
+	}
+	var n int
+	if _, e := fmt.Sscanf(console[i:], "cocoon: exit status %d", &n); e != nil || n&0x7f != low || n < 0 || n > 255 {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	return &ExitError{Status: n}
 }
 
 // qemuFailed reports whether stderr holds one of QEMU's error messages.

@@ -76,3 +76,31 @@ func TestConsoleTail(t *testing.T) {
 		t.Errorf("consoleTail(\"\") = %q, want it to say the guest wrote nothing", got)
 	}
 }
+
+func TestConsoleStatusRestoresHighBits(t *testing.T) {
+	for _, c := range []struct {
+		low     int
+		console string
+		want    int
+	}{
+		{11, "x\ncocoon: exit status 139\n", 139},
+		{11, "cocoon: exit status 11\n", 11},
+		{11, "cocoon: exit status 12\n", 11}, // disagrees: keep QEMU's
+		{11, "no line\n", 11},
+		{0, "cocoon: exit status 128\n", 128},
+		{0, "cocoon: exit status 0\n", 0},
+	} {
+		var in error
+		if c.low != 0 {
+			in = &ExitError{Status: c.low}
+		}
+		got := 0
+		var ee *ExitError
+		if err := consoleStatus(in, c.console); errors.As(err, &ee) {
+			got = ee.Status
+		}
+		if got != c.want {
+			t.Errorf("consoleStatus(%d, %q) = %d, want %d", c.low, c.console, got, c.want)
+		}
+	}
+}

@@ -103,7 +103,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.ExitCode = cmd.ProcessState.ExitCode()
 
 	if cmd.ProcessState.Exited() {
-		return res, guestResult(res.ExitCode, stderr.String(), filepath.Base(bin))
+		err := guestResult(res.ExitCode, stderr.String(), filepath.Base(bin))
+		if res.ExitCode&1 == 1 {
+			err = consoleStatus(err, res.Console)
+		}
+		return res, err
 	}
 	// Killed by a signal: ours when the context ended, else someone's.
 	switch {

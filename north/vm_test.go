@@ -1,0 +1,141 @@
+package north_test
+
+// QEMU integration tests of the Linux personality: unmodified static
+// programs packed as the initrd of the cocoon kernel.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/qemu"
+	"github.com/cocoon-vm/cocoon/tools/kbuild"
+	"github.com/u-root/u-root/pkg/cpio"
+)
+
+var (
+	kernelOnce sync.Once
+	kernelPath string
+	kernelErr  error
+	tmpDir     string
+)
+
+func cocoonKernel(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
+	}
+	kernelOnce.Do(func() {
+		tmpDir, kernelErr = os.MkdirTemp("", "north-vm")
+		if kernelErr != nil {
+			return
+		}
+		kernelPath = filepath.Join(tmpDir, "cocoon.elf")
+		kernelErr = kbuild.Kernel(context.Background(), "./north/cocoon", kernelPath, kbuild.Options{Dir: ".."})
+	})
+	if kernelErr != nil {
+		t.Fatalf("building the cocoon kernel: %v", kernelErr)
+	}
+	return kernelPath
+}
+
+// packELF writes a cpio archive with the static executable at /init.
+func packELF(t *testing.T, elf string) string {
+	t.Helper()
+	data, err := os.ReadFile(elf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "app.cpio")
+	var buf bytes.Buffer
+	w := cpio.Newc.Writer(&buf)
+	recs := []cpio.Record{cpio.Directory("tmp", 0o1777), cpio.StaticFile("init", string(data), 0o755)}
+	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := cpio.WriteTrailer(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// buildGo builds a Go main package as a static executable.
+func buildGo(t *testing.T, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+func runApp(t *testing.T, initrd, cmdline string) (string, error) {
+	t.Helper()
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Profile: qemu.Microvm, Kernel: cocoonKernel(t), Initrd: initrd, Append: cmdline,
+		MemoryMiB: 256, Timeout: 5 * time.Minute,
+	})
+	if res == nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	console := strings.ReplaceAll(res.Console, "\r", "")
+	t.Logf("%q: %v\n%s", cmdline, err, console)
+	return console, err
+}
+
+func status(err error) int {
+	var ee *qemu.ExitError
+	if errors.As(err, &ee) {
+		return ee.Status
+	}
+	if err == nil {
+		return 0
+	}
+	return -1
+}
+
+func TestVMHello(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, buildGo(t, "./images/hello"))
+	console, err := runApp(t, app, "one two GREETING=hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`hello from /init: args=["one" "two"]`, `hello: env=["GREETING=hi"]`} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+}
+
+func TestVMEscapeAttemptsAreKilled(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, buildGo(t, "./images/escape"))
+	for _, attempt := range []string{"read", "write", "hlt", "wrmsr", "cr3"} {
+		t.Run(attempt, func(t *testing.T) {
+			console, err := runApp(t, app, attempt)
+			if st := status(err); st != 139 {
+				t.Fatalf("exit status %d (%v), want 139 (SIGSEGV)", st, err)
+			}
+			if !strings.Contains(console, "cocoon: application killed by SIGSEGV") {
+				t.Error("the kernel did not report the kill")
+			}
+			if strings.Contains(console, "escape: read") && attempt == "read" && strings.Contains(console, "from the kernel!") {
+				t.Error("the application read kernel memory")
+			}
+		})
+	}
+}

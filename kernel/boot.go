@@ -123,7 +123,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 // top of m0Stack: argc, argv, NULL, envp, NULL, auxv, AT_NULL. argv[0] is
 // "cocoon"; the command line's words follow, except that words containing
 // '=' go to the environment, as Linux does for init (a "--" word makes
-// every later word an argument).
+// every later word an argument; double quotes group words).
 //
 //go:nosplit
 func initialStack(cmdline uint64) uintptr {
@@ -149,10 +149,17 @@ func initialStack(cmdline uint64) uintptr {
 			for i < len(line) && line[i] == ' ' {
 				i++
 			}
-			j := i
-			hasEq := false
-			for j < len(line) && line[j] != ' ' {
-				hasEq = hasEq || line[j] == '='
+			// A word runs to the next space outside double quotes; the
+			// quotes themselves are dropped (as Linux's next_arg does).
+			j, n := i, 0
+			hasEq, quoted := false, false
+			for j < len(line) && (quoted || line[j] != ' ') {
+				if line[j] == '"' {
+					quoted = !quoted
+				} else {
+					hasEq = hasEq || line[j] == '=' && !quoted
+					n++
+				}
 				j++
 			}
 			if j == i {
@@ -164,10 +171,16 @@ func initialStack(cmdline uint64) uintptr {
 				allArgs = true
 				continue
 			}
-			str -= uintptr(len(w)) + 1
-			b := cpu.Bytes(str, uintptr(len(w))+1)
-			copy(b, w)
-			b[len(w)] = 0
+			str -= uintptr(n) + 1
+			b := cpu.Bytes(str, uintptr(n)+1)
+			k := 0
+			for _, c := range w {
+				if c != '"' {
+					b[k] = c
+					k++
+				}
+			}
+			b[n] = 0
 			if hasEq && !allArgs {
 				if nenv < maxWords {
 					envp[nenv] = str

@@ -1,0 +1,142 @@
+package sigframe
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+// userAddrLimit is the end of the lower canonical half (48-bit virtual
+// addresses, AMD APM vol. 2, 5.3.1): a RIP at or above it is not a user
+// address and would make SYSRET fault in kernel mode.
+const userAddrLimit = 1 << 47
+
+// unblockable are SIGKILL and SIGSTOP, which no mask may block
+// (sigdelsetmask in rt_sigreturn, arch/x86/kernel/signal_64.c).
+const unblockable = 1<<(linux.SigKill-1) | 1<<(linux.SigStop-1)
+
+// defaultMXCSRMask is the MXCSR_MASK of processors that report zero
+// (Intel SDM vol. 1, 11.6.6): every bit but DAZ.
+const defaultMXCSRMask = 0xffbf
+
+// Context is the state rt_sigreturn resumes.
+type Context struct {
+	// Regs are the registers to resume with, RAX included: rt_sigreturn
+	// returns the restored RAX, so the caller must not overwrite it with
+	// a system-call result.
+	Regs Regs
+	// FPState is the extended state to load, FPU.Size bytes in the
+	// machine's format, already made safe for FXRSTOR/XRSTOR; nil when
+	// the frame has none (fpstate NULL), meaning reset the FPU to its
+	// initial state.
+	FPState []byte
+	// Mask is the blocked-signal set to install (never SIGKILL or
+	// SIGSTOP).
+	Mask uint64
+	// AltStack is uc_stack; Linux re-registers it as sigaltstack(2)
+	// would, ignoring any error but a fault (restore_altstack in
+	// kernel/signal.c).
+	AltStack AltStack
+}
+
+// Restore reads the signal frame a handler returns through: cur are the
+// registers at the rt_sigreturn system call, whose RSP points just past
+// the frame's pretcode (the handler's RET popped it), i.e. at the
+// ucontext. Everything in the frame is untrusted: RFLAGS takes only the
+// bits a program may change (UserFlags), CS and SS are forced to the
+// user selectors, a RIP outside the user half of the address space is
+// refused with ErrBadFrame, and the extended state is sanitised so it
+// cannot make FXRSTOR or XRSTOR fault. The FS and GS bases are kept from
+// cur (restore_sigcontext in arch/x86/kernel/signal_64.c).
+func Restore(m mem.Memory, cur Regs, fpu FPU) (Context, error) {
+	if err := fpu.check(); err != nil {
+		return Context{}, err
+	}
+	var uc [ucSize]byte
+	if err := m.CopyIn(cur.RSP, uc[:]); err != nil {
+		return Context{}, err
+	}
+	le := binary.LittleEndian
+	sc := uc[ucMcontext:]
+	r := Regs{
+		R8: le.Uint64(sc[scR8:]), R9: le.Uint64(sc[scR9:]),
+		R10: le.Uint64(sc[scR10:]), R11: le.Uint64(sc[scR11:]),
+		R12: le.Uint64(sc[scR12:]), R13: le.Uint64(sc[scR13:]),
+		R14: le.Uint64(sc[scR14:]), R15: le.Uint64(sc[scR15:]),
+		RDI: le.Uint64(sc[scRDI:]), RSI: le.Uint64(sc[scRSI:]),
+		RBP: le.Uint64(sc[scRBP:]), RBX: le.Uint64(sc[scRBX:]),
+		RDX: le.Uint64(sc[scRDX:]), RAX: le.Uint64(sc[scRAX:]),
+		RCX: le.Uint64(sc[scRCX:]), RSP: le.Uint64(sc[scRSP:]),
+		RIP:    le.Uint64(sc[scRIP:]),
+		RFLAGS: cur.RFLAGS&^UserFlags | le.Uint64(sc[scEflags:])&UserFlags | flagReserved | flagIF,
+		CS:     UserCS, SS: UserSS,
+		FSBase: cur.FSBase, GSBase: cur.GSBase,
+	}
+	if r.RIP >= userAddrLimit {
+		return Context{}, fmt.Errorf("%w: RIP %#x is not a user address", ErrBadFrame, r.RIP)
+	}
+	ctx := Context{
+		Regs: r,
+		Mask: le.Uint64(uc[ucSigmask:]) &^ unblockable,
+		AltStack: AltStack{
+			SP:    le.Uint64(uc[ucStack+ssSP:]),
+			Flags: le.Uint32(uc[ucStack+ssFlags:]),
+			Size:  le.Uint64(uc[ucStack+ssSize:]),
+		},
+	}
+	if fp := le.Uint64(sc[scFpstate:]); fp != 0 {
+		st, err := restoreFP(m, fp, fpu)
+		if err != nil {
+			return Context{}, err
+		}
+		ctx.FPState = st
+	}
+	return ctx, nil
+}
+
+// restoreFP reads the fpstate at addr as fpu__restore_sig
+// (arch/x86/kernel/fpu/signal.c) does: an XSAVE area if the
+// _fpx_sw_bytes and FP_XSTATE_MAGIC2 are intact and its size fits the
+// machine's, otherwise only the legacy FXSAVE region (the other
+// components return to their initial state). The result is sanitised:
+// MXCSR reserved bits cleared, and the XSAVE header limited to the
+// features in use, in standard (uncompacted) form with zero reserved
+// bytes, so XRSTOR cannot raise #GP on it.
+func restoreFP(m mem.Memory, addr uint64, fpu FPU) ([]byte, error) {
+	st := make([]byte, fpu.Size)
+	if err := m.CopyIn(addr, st[:FXSaveSize]); err != nil {
+		return nil, err
+	}
+	le := binary.LittleEndian
+	mask := fpu.MXCSRMask
+	if mask == 0 {
+		mask = defaultMXCSRMask
+	}
+	le.PutUint32(st[fxMXCSR:], le.Uint32(st[fxMXCSR:])&mask)
+	if !fpu.XSave {
+		return st, nil
+	}
+
+	features := uint64(xfeatureFPSSE)
+	sw := st[fxSWBytes:]
+	size := uint64(le.Uint32(sw[swXstateSize:]))
+	if le.Uint32(sw[swMagic1:]) == FPXstateMagic1 && size >= XSaveMinSize && size <= uint64(fpu.Size) &&
+		size <= uint64(le.Uint32(sw[swExtendedSize:])) {
+		var magic2 [FPXstateMagic2Size]byte
+		if err := m.CopyIn(addr+size, magic2[:]); err != nil {
+			return nil, err
+		}
+		if le.Uint32(magic2[:]) == FPXstateMagic2 {
+			if err := m.CopyIn(addr+FXSaveSize, st[FXSaveSize:size]); err != nil {
+				return nil, err
+			}
+			features = le.Uint64(st[xsaveHeader:]) & le.Uint64(sw[swXfeatures:])
+		}
+	}
+	header := st[xsaveHeader : xsaveHeader+xsaveHeaderSize]
+	clear(header)
+	le.PutUint64(header, features&fpu.Features)
+	return st, nil
+}

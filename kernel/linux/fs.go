@@ -200,6 +200,9 @@ const (
 	TCSETS     = 0x5402
 	TCSETSW    = 0x5403
 	TCSETSF    = 0x5404
+	TCSBRK     = 0x5409
+	TCXONC     = 0x540a
+	TCFLSH     = 0x540b
 	TIOCSCTTY  = 0x540e
 	TIOCGPGRP  = 0x540f
 	TIOCSPGRP  = 0x5410
@@ -445,6 +448,12 @@ var DefaultTermios = Termios{
 	Lflag: 0o105073,
 	CC:    [19]uint8{3, 0o34, 0o177, 0o25, 4, 0, 1, 0, 0o21, 0o23, 0o32, 0, 0o22, 0o17, 0o27, 0o26, 0},
 }
+
+// Termios flag bits the console's line discipline looks at
+// (include/uapi/asm-generic/termbits.h).
+const (
+	Icanon = 0o2 // c_lflag: canonical mode, reads return a line at a time
+)
 
 // SizeofWinsize is the size of struct winsize (include/uapi/asm-generic/
 // termios.h): ws_row, ws_col, ws_xpixel, ws_ypixel, u16 each.

@@ -10,6 +10,11 @@ import (
 type walker struct {
 	c     *ctx
 	links int // symbolic links followed so far
+
+	// The directory and name of the last component walk stepped to, or
+	// a zero dir after a magic link.
+	lastDir  Loc
+	lastName string
 }
 
 func splitPath(p string) []string {
@@ -79,6 +84,7 @@ func (w *walker) walk(dir Loc, comps []string, followLast, mustDir bool) (Loc, e
 		if err != nil {
 			return Loc{}, err
 		}
+		w.lastDir, w.lastName = cur, comps[i]
 		last := i == len(comps)-1
 		if next.n.fileType() == linux.SIflnk && (!last || followLast || mustDir) {
 			to, target, err := w.follow(next)
@@ -87,6 +93,7 @@ func (w *walker) walk(dir Loc, comps []string, followLast, mustDir bool) (Loc, e
 			}
 			if !to.IsZero() {
 				cur = to
+				w.lastDir = Loc{}
 				continue
 			}
 			rest := comps[i+1:]

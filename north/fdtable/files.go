@@ -1,0 +1,178 @@
+package fdtable
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// Files is a process's view of the file system: its descriptor table,
+// working directory, umask and executable path. Its methods are the
+// system calls; they are safe for concurrent use by the process's
+// threads. Methods that may block take the calling thread's interrupt
+// channel and return -EINTR when it is closed (the caller decides about
+// restarting).
+type Files struct {
+	fs    *vfs.FS
+	table *Table
+
+	mu    sync.Mutex // guards the fields below
+	cwd   vfs.Loc
+	umask uint32
+	exe   string
+}
+
+// New returns the files of a new process on fs, running the program at
+// path exe (what /proc/self/exe shows), with the console open as
+// descriptors 0, 1 and 2, the root as working directory, and umask 022.
+func New(fs *vfs.FS, exe string) *Files {
+	f := &Files{fs: fs, table: NewTable(), cwd: fs.Root(), umask: 0o022, exe: exe}
+	con := fs.Console()
+	for fd := int32(0); fd < 3; fd++ {
+		if fd > 0 {
+			con.IncRef()
+		}
+		f.table.InstallAt(fd, con, false)
+	}
+	return f
+}
+
+// FS returns the file system.
+func (fs *Files) FS() *vfs.FS { return fs.fs }
+
+// Table returns the descriptor table.
+func (fs *Files) Table() *Table { return fs.table }
+
+// Fork returns a copy for a child process (fork(2)): the same open files,
+// working directory and umask.
+func (fs *Files) Fork() *Files {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return &Files{fs: fs.fs, table: fs.table.Fork(), cwd: fs.cwd, umask: fs.umask, exe: fs.exe}
+}
+
+// Exec closes the close-on-exec descriptors and records the new program's
+// path (execve(2)).
+func (fs *Files) Exec(exe string) {
+	fs.table.CloseOnExec()
+	fs.mu.Lock()
+	fs.exe = exe
+	fs.mu.Unlock()
+}
+
+// CloseAll closes every descriptor, when the process exits.
+func (fs *Files) CloseAll() { fs.table.CloseAll() }
+
+// Exe implements vfs.Process.
+func (fs *Files) Exe() string {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.exe
+}
+
+// Cwd implements vfs.Process.
+func (fs *Files) Cwd() vfs.Loc {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.cwd
+}
+
+// FD implements vfs.Process.
+func (fs *Files) FD(fd int32) *vfs.File { return fs.table.peek(fd) }
+
+// FDs implements vfs.Process.
+func (fs *Files) FDs() []int32 { return fs.table.FDs() }
+
+// errno returns -e.
+func errno(e vfs.Errno) int64 { return -int64(e) }
+
+// ret returns n, or the negated errno of err.
+func ret(n int64, err error) int64 {
+	if err != nil {
+		return errno(vfs.ErrnoOf(err))
+	}
+	return n
+}
+
+// file returns the file open as fd, with a reference the caller drops.
+func (fs *Files) file(fd int32) (*vfs.File, error) {
+	f, ok := fs.table.Get(fd)
+	if !ok {
+		return nil, vfs.EBADF
+	}
+	return f, nil
+}
+
+// ioFile is file for calls that do I/O: O_PATH descriptors are EBADF.
+func (fs *Files) ioFile(fd int32) (*vfs.File, error) {
+	f, err := fs.file(fd)
+	if err == nil && f.IsPath() {
+		f.DecRef()
+		return nil, vfs.EBADF
+	}
+	return f, err
+}
+
+// readPath reads a path argument: EFAULT for a bad pointer, ENAMETOOLONG
+// without a NUL within PATH_MAX bytes.
+func readPath(m mem.Memory, addr uint64) (string, error) {
+	s, err := mem.ReadString(m, addr, linux.PathMax)
+	switch {
+	case errors.Is(err, mem.ErrNameTooLong):
+		return "", vfs.ENAMETOOLONG
+	case err != nil:
+		return "", vfs.EFAULT
+	}
+	return s, nil
+}
+
+// dirAt returns where a path relative to dirfd starts: the working
+// directory for AT_FDCWD, else the directory open as dirfd. An absolute
+// path ignores dirfd, as Linux does.
+func (fs *Files) dirAt(dirfd int32, path string) (vfs.Loc, error) {
+	if path == "" {
+		return vfs.Loc{}, vfs.ENOENT
+	}
+	if path[0] == '/' {
+		return fs.fs.Root(), nil
+	}
+	if dirfd == linux.AtFdcwd {
+		return fs.Cwd(), nil
+	}
+	f, err := fs.file(dirfd)
+	if err != nil {
+		return vfs.Loc{}, err
+	}
+	defer f.DecRef()
+	if !f.Loc().IsDir() {
+		return vfs.Loc{}, vfs.ENOTDIR
+	}
+	return f.Loc(), nil
+}
+
+// emptyPathTarget returns what AT_EMPTY_PATH names: the file open as
+// dirfd, or the working directory for AT_FDCWD.
+func (fs *Files) emptyPathTarget(dirfd int32) (vfs.Loc, *vfs.File, error) {
+	if dirfd == linux.AtFdcwd {
+		return fs.Cwd(), nil, nil
+	}
+	f, err := fs.file(dirfd)
+	if err != nil {
+		return vfs.Loc{}, nil, err
+	}
+	return f.Loc(), f, nil
+}
+
+// install puts a new file at the lowest free descriptor, dropping it if
+// there is none.
+func (fs *Files) install(f *vfs.File, cloexec bool) int64 {
+	fd, err := fs.table.Install(f, 0, cloexec)
+	if err != nil {
+		f.DecRef()
+		return ret(0, err)
+	}
+	return int64(fd)
+}

@@ -1,0 +1,112 @@
+package fdtable
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// Poll is poll(2); timeout is in milliseconds, negative for none.
+func (fs *Files) Poll(m mem.Memory, intr <-chan struct{}, fds, nfds uint64, timeout int32) int64 {
+	d := time.Duration(-1)
+	if timeout >= 0 {
+		d = time.Duration(timeout) * time.Millisecond
+	}
+	return fs.poll(m, intr, fds, nfds, d)
+}
+
+// Ppoll is ppoll(2): timeout points to a struct __kernel_timespec, or is
+// 0 for none. The signal mask argument is the caller's to apply around
+// the call.
+func (fs *Files) Ppoll(m mem.Memory, intr <-chan struct{}, fds, nfds, timeout uint64) int64 {
+	d := time.Duration(-1)
+	if timeout != 0 {
+		var err error
+		if d, err = readTimespec(m, timeout); err != nil {
+			return ret(0, err)
+		}
+	}
+	return fs.poll(m, intr, fds, nfds, d)
+}
+
+// pollFD is one struct pollfd (include/uapi/asm-generic/poll.h).
+type pollFD struct {
+	fd      int32
+	events  vfs.Events
+	revents vfs.Events
+}
+
+func (fs *Files) poll(m mem.Memory, intr <-chan struct{}, addr, nfds uint64, d time.Duration) int64 {
+	if nfds > uint64(fs.table.Limit()) {
+		return errno(vfs.EINVAL)
+	}
+	b := make([]byte, nfds*linux.SizeofPollFd)
+	if err := m.CopyIn(addr, b); err != nil {
+		return errno(vfs.EFAULT)
+	}
+	pfds := make([]pollFD, nfds)
+	for i := range pfds {
+		pfds[i].fd = int32(binary.LittleEndian.Uint32(b[8*i:]))
+		pfds[i].events = vfs.Events(binary.LittleEndian.Uint16(b[8*i+4:]))
+	}
+	files := make([]*vfs.File, nfds)
+	for i, p := range pfds {
+		if p.fd >= 0 {
+			if f, ok := fs.table.Get(p.fd); ok {
+				files[i] = f
+				defer f.DecRef()
+			}
+		}
+	}
+	scan := func() int64 {
+		var n int64
+		for i := range pfds {
+			p := &pfds[i]
+			p.revents = 0
+			switch {
+			case p.fd < 0:
+			case files[i] == nil || files[i].IsPath():
+				p.revents = linux.PollNval
+			default:
+				want := p.events | vfs.EventErr | vfs.EventHup
+				p.revents = files[i].Readiness(want) & want
+			}
+			if p.revents != 0 {
+				n++
+			}
+		}
+		return n
+	}
+	n := scan()
+	if n == 0 && d != 0 {
+		w := vfs.NewWaiter()
+		for i, f := range files {
+			if f != nil && f.Queue() != nil {
+				w.Watch(f.Queue(), pfds[i].events|vfs.EventErr|vfs.EventHup)
+			}
+		}
+		defer w.Stop()
+		dl := after(d)
+		defer dl.stop()
+	wait:
+		for n = scan(); n == 0; n = scan() {
+			select {
+			case <-w.C:
+			case <-dl.C():
+				break wait
+			case <-intr:
+				return errno(vfs.EINTR)
+			}
+		}
+	}
+	for i, p := range pfds {
+		binary.LittleEndian.PutUint16(b[8*i+6:], uint16(p.revents))
+	}
+	if err := m.CopyOut(addr, b); err != nil {
+		return errno(vfs.EFAULT)
+	}
+	return n
+}

@@ -1,0 +1,162 @@
+package fdtable
+
+import (
+	"encoding/binary"
+
+	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// uioMaxIov is the most iovecs one call takes (UIO_MAXIOV,
+// include/uapi/linux/uio.h).
+const uioMaxIov = 1024
+
+// Read is read(2).
+func (fs *Files) Read(m mem.Memory, intr <-chan struct{}, fd int32, buf, count uint64) int64 {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return fs.read(f, vfs.NewBuf(m, buf, count), intr)
+}
+
+func (fs *Files) read(f *vfs.File, dst vfs.Buf, intr <-chan struct{}) int64 {
+	if dst.Len() == 0 {
+		// Linux still checks the file can be read.
+		_, err := f.ReadAt(dst, 0)
+		if err == vfs.EBADF || err == vfs.EISDIR {
+			return ret(0, err)
+		}
+		return 0
+	}
+	return ret(blockingIO(f, vfs.EventsReadable, intr, func() (int64, error) { return f.Read(dst) }))
+}
+
+// Write is write(2). Writing to a pipe without readers returns -EPIPE;
+// sending SIGPIPE is the caller's business.
+func (fs *Files) Write(m mem.Memory, intr <-chan struct{}, fd int32, buf, count uint64) int64 {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return fs.write(f, vfs.NewBuf(m, buf, count), intr)
+}
+
+func (fs *Files) write(f *vfs.File, src vfs.Buf, intr <-chan struct{}) int64 {
+	if src.Len() == 0 {
+		_, err := f.WriteAt(src, 0)
+		if err == vfs.EBADF {
+			return ret(0, err)
+		}
+		return 0
+	}
+	return ret(writeAll(f, src, intr))
+}
+
+// Pread64 is pread64(2): ESPIPE for pipes and other streams.
+func (fs *Files) Pread64(m mem.Memory, fd int32, buf, count uint64, off int64) int64 {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return ret(f.ReadAt(vfs.NewBuf(m, buf, count), off))
+}
+
+// Pwrite64 is pwrite64(2).
+func (fs *Files) Pwrite64(m mem.Memory, fd int32, buf, count uint64, off int64) int64 {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return ret(f.WriteAt(vfs.NewBuf(m, buf, count), off))
+}
+
+// readIovec reads an array of struct iovec (include/uapi/linux/uio.h:
+// iov_base u64 at 0, iov_len u64 at 8).
+func readIovec(m mem.Memory, addr, n uint64) ([]vfs.Iovec, error) {
+	if n > uioMaxIov {
+		return nil, vfs.EINVAL
+	}
+	b := make([]byte, 16*n)
+	if err := m.CopyIn(addr, b); err != nil {
+		return nil, vfs.EFAULT
+	}
+	iov := make([]vfs.Iovec, n)
+	for i := range iov {
+		iov[i] = vfs.Iovec{Base: binary.LittleEndian.Uint64(b[16*i:]), Len: binary.LittleEndian.Uint64(b[16*i+8:])}
+		if int64(iov[i].Len) < 0 {
+			return nil, vfs.EINVAL
+		}
+	}
+	return iov, nil
+}
+
+// Readv is readv(2).
+func (fs *Files) Readv(m mem.Memory, intr <-chan struct{}, fd int32, iovAddr, iovcnt uint64) int64 {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	iov, err := readIovec(m, iovAddr, iovcnt)
+	if err != nil {
+		return ret(0, err)
+	}
+	return fs.read(f, vfs.NewBufIovec(m, iov), intr)
+}
+
+// Writev is writev(2).
+func (fs *Files) Writev(m mem.Memory, intr <-chan struct{}, fd int32, iovAddr, iovcnt uint64) int64 {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	iov, err := readIovec(m, iovAddr, iovcnt)
+	if err != nil {
+		return ret(0, err)
+	}
+	return fs.write(f, vfs.NewBufIovec(m, iov), intr)
+}
+
+// Preadv is preadv(2) (the offset already joined from its two halves).
+func (fs *Files) Preadv(m mem.Memory, fd int32, iovAddr, iovcnt uint64, off int64) int64 {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	iov, err := readIovec(m, iovAddr, iovcnt)
+	if err != nil {
+		return ret(0, err)
+	}
+	return ret(f.ReadAt(vfs.NewBufIovec(m, iov), off))
+}
+
+// Pwritev is pwritev(2).
+func (fs *Files) Pwritev(m mem.Memory, fd int32, iovAddr, iovcnt uint64, off int64) int64 {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	iov, err := readIovec(m, iovAddr, iovcnt)
+	if err != nil {
+		return ret(0, err)
+	}
+	return ret(f.WriteAt(vfs.NewBufIovec(m, iov), off))
+}
+
+// Lseek is lseek(2).
+func (fs *Files) Lseek(fd int32, off int64, whence uint32) int64 {
+	f, err := fs.file(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return ret(f.Seek(off, int(whence)))
+}

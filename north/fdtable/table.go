@@ -1,0 +1,210 @@
+// Package fdtable is the file half of Cocoon's Linux personality: a
+// process's descriptor table, and Files, whose methods are the system
+// calls on files, directories, pipes, eventfds, epoll and poll. Each takes
+// the raw system-call arguments, with the application's memory, and
+// returns what Linux returns: a result, or a negated errno.
+//
+// Arguments typed int32 or uint32 are C ints: pass the low half of the
+// register (int32(a0)), as Linux ignores the high half.
+package fdtable
+
+import (
+	"sync"
+
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// DefaultLimit is the default RLIMIT_NOFILE soft limit.
+const DefaultLimit = 1024
+
+// MaxLimit is the largest limit SetLimit accepts (fs.nr_open's default).
+const MaxLimit = 1 << 20
+
+// Table maps descriptors to open files. It is safe for concurrent use.
+type Table struct {
+	mu    sync.Mutex
+	ents  []entry // by descriptor; nil f when free
+	limit int     // descriptors must be below it
+}
+
+type entry struct {
+	f       *vfs.File
+	cloexec bool
+}
+
+// NewTable returns an empty table with the default limit.
+func NewTable() *Table { return &Table{limit: DefaultLimit} }
+
+// Get returns the file open as fd with a new reference, which the caller
+// must drop with DecRef; ok is false if fd is not open.
+func (t *Table) Get(fd int32) (f *vfs.File, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || int(fd) >= len(t.ents) || t.ents[fd].f == nil {
+		return nil, false
+	}
+	f = t.ents[fd].f
+	f.IncRef()
+	return f, true
+}
+
+// peek returns the file open as fd without a new reference.
+func (t *Table) peek(fd int32) *vfs.File {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || int(fd) >= len(t.ents) {
+		return nil
+	}
+	return t.ents[fd].f
+}
+
+// Install puts f, whose reference the table takes over, at the lowest
+// free descriptor not below min. It fails with EMFILE when there is none
+// below the limit.
+func (t *Table) Install(f *vfs.File, min int32, cloexec bool) (int32, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if min < 0 {
+		min = 0
+	}
+	fd := int(min)
+	for ; fd < len(t.ents) && t.ents[fd].f != nil; fd++ {
+	}
+	if fd >= t.limit {
+		return -1, vfs.EMFILE
+	}
+	for fd >= len(t.ents) {
+		t.ents = append(t.ents, entry{})
+	}
+	t.ents[fd] = entry{f, cloexec}
+	return int32(fd), nil
+}
+
+// InstallAt puts f, whose reference the table takes over, at fd, closing
+// what was there (dup2(2)). EBADF if fd is outside the limit.
+func (t *Table) InstallAt(fd int32, f *vfs.File, cloexec bool) error {
+	t.mu.Lock()
+	if fd < 0 || int(fd) >= t.limit {
+		t.mu.Unlock()
+		return vfs.EBADF
+	}
+	for int(fd) >= len(t.ents) {
+		t.ents = append(t.ents, entry{})
+	}
+	old := t.ents[fd].f
+	t.ents[fd] = entry{f, cloexec}
+	t.mu.Unlock()
+	if old != nil {
+		old.DecRef()
+	}
+	return nil
+}
+
+// Remove closes fd (close(2)); EBADF if it is not open.
+func (t *Table) Remove(fd int32) error {
+	t.mu.Lock()
+	if fd < 0 || int(fd) >= len(t.ents) || t.ents[fd].f == nil {
+		t.mu.Unlock()
+		return vfs.EBADF
+	}
+	f := t.ents[fd].f
+	t.ents[fd] = entry{}
+	t.mu.Unlock()
+	f.DecRef()
+	return nil
+}
+
+// Cloexec reports fd's close-on-exec flag.
+func (t *Table) Cloexec(fd int32) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || int(fd) >= len(t.ents) || t.ents[fd].f == nil {
+		return false, vfs.EBADF
+	}
+	return t.ents[fd].cloexec, nil
+}
+
+// SetCloexec sets fd's close-on-exec flag.
+func (t *Table) SetCloexec(fd int32, on bool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || int(fd) >= len(t.ents) || t.ents[fd].f == nil {
+		return vfs.EBADF
+	}
+	t.ents[fd].cloexec = on
+	return nil
+}
+
+// FDs lists the open descriptors in increasing order.
+func (t *Table) FDs() []int32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []int32
+	for fd, e := range t.ents {
+		if e.f != nil {
+			out = append(out, int32(fd))
+		}
+	}
+	return out
+}
+
+// Limit returns the descriptor limit (RLIMIT_NOFILE).
+func (t *Table) Limit() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.limit
+}
+
+// SetLimit sets the descriptor limit; descriptors already open above it
+// stay open, as on Linux. EPERM above MaxLimit, EINVAL below 0.
+func (t *Table) SetLimit(n int) error {
+	if n < 0 {
+		return vfs.EINVAL
+	}
+	if n > MaxLimit {
+		return vfs.EPERM
+	}
+	t.mu.Lock()
+	t.limit = n
+	t.mu.Unlock()
+	return nil
+}
+
+// Fork returns a copy of t sharing its open files (fork(2) without
+// CLONE_FILES).
+func (t *Table) Fork() *Table {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := &Table{limit: t.limit, ents: append([]entry(nil), t.ents...)}
+	for _, e := range c.ents {
+		if e.f != nil {
+			e.f.IncRef()
+		}
+	}
+	return c
+}
+
+// CloseOnExec closes the descriptors marked close-on-exec (execve(2)).
+func (t *Table) CloseOnExec() {
+	t.closeIf(func(e entry) bool { return e.cloexec })
+}
+
+// CloseAll closes every descriptor (exit).
+func (t *Table) CloseAll() {
+	t.closeIf(func(entry) bool { return true })
+}
+
+func (t *Table) closeIf(pred func(entry) bool) {
+	t.mu.Lock()
+	var drop []*vfs.File
+	for i, e := range t.ents {
+		if e.f != nil && pred(e) {
+			drop = append(drop, e.f)
+			t.ents[i] = entry{}
+		}
+	}
+	t.mu.Unlock()
+	for _, f := range drop {
+		f.DecRef()
+	}
+}

@@ -1,0 +1,82 @@
+package fdtable
+
+import (
+	"time"
+
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// blockingIO runs op, which moves bytes to or from f and returns EAGAIN
+// when it cannot, until it moves some or fails otherwise. It blocks the
+// calling goroutine between tries, waiting for f to announce mask, unless
+// f is non-blocking; a close of intr ends the wait with EINTR.
+func blockingIO(f *vfs.File, mask vfs.Events, intr <-chan struct{}, op func() (int64, error)) (int64, error) {
+	n, err := op()
+	if err != vfs.EAGAIN || f.NonBlocking() || f.Queue() == nil {
+		return n, err
+	}
+	w := vfs.NewWaiter()
+	w.Watch(f.Queue(), mask)
+	defer w.Stop()
+	for {
+		// Try again now that the waiter is in place, so that no
+		// announcement between the first try and Watch is lost.
+		if n, err = op(); err != vfs.EAGAIN {
+			return n, err
+		}
+		select {
+		case <-w.C:
+		case <-intr:
+			return 0, vfs.EINTR
+		}
+	}
+}
+
+// writeAll writes src to f, waiting for room as blockingIO does, until all
+// of it is written: a blocking write to a pipe returns only when done, or
+// with what it wrote so far when interrupted or failing.
+func writeAll(f *vfs.File, src vfs.Buf, intr <-chan struct{}) (int64, error) {
+	total := src.Len()
+	var done int64
+	for {
+		n, err := blockingIO(f, vfs.EventsWritable, intr, func() (int64, error) {
+			return f.Write(src.DropFirst(done))
+		})
+		done += n
+		switch {
+		case err != nil && done > 0:
+			return done, nil
+		case err != nil:
+			return 0, err
+		case done >= total || n == 0 || !f.Impl().Stream() || f.NonBlocking():
+			return done, nil
+		}
+	}
+}
+
+// deadline is a timeout: nil for none, or a channel that fires.
+type deadline struct {
+	t *time.Timer
+}
+
+// after returns a deadline d from now; negative d means never.
+func after(d time.Duration) deadline {
+	if d < 0 {
+		return deadline{}
+	}
+	return deadline{time.NewTimer(d)}
+}
+
+// C returns the channel that fires at the deadline, or nil.
+func (d deadline) C() <-chan time.Time {
+	if d.t == nil {
+		return nil
+	}
+	return d.t.C
+}
+
+func (d deadline) stop() {
+	if d.t != nil {
+		d.t.Stop()
+	}
+}

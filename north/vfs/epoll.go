@@ -1,0 +1,252 @@
+package vfs
+
+import (
+	"sync"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+// maxEpollNest is how deep epoll instances may watch one another
+// (EP_MAX_NESTS, fs/eventpoll.c).
+const maxEpollNest = 4
+
+// Epoll is an epoll instance (epoll(7)): a set of watched files and the
+// list of those that may be ready.
+//
+// A watched file's Queue puts its entry on the ready list when the file
+// announces events the entry wants. Harvest checks each listed entry's
+// actual readiness: level-triggered entries stay on the list while ready,
+// edge-triggered ones leave it until the file announces events again, and
+// one-shot ones are disabled until EPOLL_CTL_MOD.
+type Epoll struct {
+	FileDefaults
+	q Queue // announces that the ready list is not empty
+
+	mu       sync.Mutex // guards the fields below and those of the entries
+	interest map[epollKey]*epollEntry
+	ready    []*epollEntry
+}
+
+// epollKey identifies a watch: Linux keys them by file and descriptor.
+type epollKey struct {
+	f  *File
+	fd int32
+}
+
+// epollEntry is one watched file. Its fields are guarded by ep.mu.
+type epollEntry struct {
+	ep       *Epoll
+	key      epollKey
+	events   Events // wanted events and the EPOLLET, EPOLLONESHOT flags
+	data     uint64
+	sub      *Subscription
+	queued   bool // on ep.ready
+	disabled bool // a one-shot entry that fired
+	removed  bool
+}
+
+// epollAlways are the events every entry reports whether asked or not.
+const epollAlways = EventErr | EventHup
+
+// NewEpoll returns a new epoll instance (epoll_create1(2)).
+func NewEpoll() *File {
+	return NewFile(&Epoll{interest: map[epollKey]*epollEntry{}}, linux.ORdwr, "anon_inode:[eventpoll]")
+}
+
+// EpollOf returns the instance f is, or nil.
+func EpollOf(f *File) *Epoll {
+	ep, _ := f.impl.(*Epoll)
+	return ep
+}
+
+// Ctl adds, changes or removes the watch of descriptor fd, open as f
+// (epoll_ctl(2)).
+func (ep *Epoll) Ctl(op int, fd int32, f *File, ev linux.EpollEvent) error {
+	events := Events(ev.Events)
+	if op != linux.EpollCtlDel && events&linux.EpollExclusive != 0 {
+		const allowed = linux.EpollExclusive | linux.EpollEt | linux.EpollWakeup | linux.EpollIn | linux.EpollOut | linux.EpollErr | linux.EpollHup
+		if op == linux.EpollCtlMod || events&^allowed != 0 {
+			return EINVAL
+		}
+	}
+	if op == linux.EpollCtlAdd {
+		if f.Queue() == nil {
+			return EPERM
+		}
+		if inner := EpollOf(f); inner != nil {
+			if inner == ep || inner.reaches(ep, 1) {
+				return ELOOP
+			}
+		}
+	}
+	key := epollKey{f, fd}
+	ep.mu.Lock()
+	e := ep.interest[key]
+	switch op {
+	case linux.EpollCtlAdd:
+		if e != nil {
+			ep.mu.Unlock()
+			return EEXIST
+		}
+		e = &epollEntry{ep: ep, key: key, events: events, data: ev.Data}
+		ep.interest[key] = e
+		ep.mu.Unlock()
+		f.epMu.Lock()
+		if f.watches == nil {
+			f.watches = map[*epollEntry]struct{}{}
+		}
+		f.watches[e] = struct{}{}
+		f.epMu.Unlock()
+		e.sub = f.Queue().Subscribe(^Events(0), func(ev Events) { ep.announce(e, ev) })
+	case linux.EpollCtlMod:
+		if e == nil {
+			ep.mu.Unlock()
+			return ENOENT
+		}
+		e.events = events&^linux.EpollExclusive | e.events&linux.EpollExclusive
+		e.data = ev.Data
+		e.disabled = false
+		ep.mu.Unlock()
+	case linux.EpollCtlDel:
+		if e == nil {
+			ep.mu.Unlock()
+			return ENOENT
+		}
+		ep.mu.Unlock()
+		f.epMu.Lock()
+		delete(f.watches, e)
+		f.epMu.Unlock()
+		ep.forget(e)
+		return nil
+	default:
+		ep.mu.Unlock()
+		return EINVAL
+	}
+	// The file may be ready already.
+	if f.Readiness(events|epollAlways) != 0 {
+		ep.announce(e, ^Events(0))
+	}
+	return nil
+}
+
+// reaches reports whether ep watches target, directly or through other
+// epoll instances, or nests deeper than Linux allows.
+func (ep *Epoll) reaches(target *Epoll, depth int) bool {
+	if depth > maxEpollNest {
+		return true
+	}
+	ep.mu.Lock()
+	var inner []*Epoll
+	for k := range ep.interest {
+		if in := EpollOf(k.f); in != nil {
+			inner = append(inner, in)
+		}
+	}
+	ep.mu.Unlock()
+	for _, in := range inner {
+		if in == target || in.reaches(target, depth+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// announce queues e if ev holds events it wants.
+func (ep *Epoll) announce(e *epollEntry, ev Events) {
+	ep.mu.Lock()
+	if e.removed || e.disabled || e.queued || ev&(e.events|epollAlways) == 0 {
+		ep.mu.Unlock()
+		return
+	}
+	e.queued = true
+	ep.ready = append(ep.ready, e)
+	ep.mu.Unlock()
+	ep.q.Notify(EventIn | EventRdNorm)
+}
+
+// forget removes e: its file was closed or the watch deleted.
+func (ep *Epoll) forget(e *epollEntry) {
+	ep.mu.Lock()
+	if e.removed {
+		ep.mu.Unlock()
+		return
+	}
+	e.removed = true
+	delete(ep.interest, e.key)
+	ep.mu.Unlock()
+	if e.sub != nil {
+		e.key.f.Queue().Unsubscribe(e.sub)
+	}
+}
+
+// Harvest returns up to max ready events without blocking
+// (epoll_wait(2) with a zero timeout).
+func (ep *Epoll) Harvest(max int) []linux.EpollEvent {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	var out []linux.EpollEvent
+	n := len(ep.ready)
+	for i := 0; i < n && len(out) < max; i++ {
+		e := ep.ready[0]
+		ep.ready = ep.ready[1:]
+		e.queued = false
+		if e.removed || e.disabled {
+			continue
+		}
+		want := e.events&^(linux.EpollEt|linux.EpollOneshot|linux.EpollExclusive|linux.EpollWakeup) | epollAlways
+		got := e.key.f.Readiness(want) & want
+		if got == 0 {
+			continue
+		}
+		out = append(out, linux.EpollEvent{Events: uint32(got), Data: e.data})
+		switch {
+		case e.events&linux.EpollOneshot != 0:
+			e.disabled = true
+		case e.events&linux.EpollEt == 0:
+			e.queued = true
+			ep.ready = append(ep.ready, e)
+		}
+	}
+	if len(ep.ready) == 0 {
+		ep.ready = nil
+	}
+	return out
+}
+
+// Readiness reports EPOLLIN when some watched file is ready.
+func (ep *Epoll) Readiness(mask Events) Events {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	for _, e := range ep.ready {
+		if e.removed || e.disabled {
+			continue
+		}
+		want := e.events&^(linux.EpollEt|linux.EpollOneshot|linux.EpollExclusive|linux.EpollWakeup) | epollAlways
+		if e.key.f.Readiness(want)&want != 0 {
+			return mask & (EventIn | EventRdNorm)
+		}
+	}
+	return 0
+}
+
+func (ep *Epoll) Queue() *Queue { return &ep.q }
+
+func (ep *Epoll) Stat(*File) Attr {
+	return Attr{Dev: anonDev, Ino: anonIno, Mode: 0o600, Nlink: 1}
+}
+
+// Release drops every watch.
+func (ep *Epoll) Release(*File) {
+	ep.mu.Lock()
+	var all []*epollEntry
+	for _, e := range ep.interest {
+		all = append(all, e)
+	}
+	ep.mu.Unlock()
+	for _, e := range all {
+		e.key.f.epMu.Lock()
+		delete(e.key.f.watches, e)
+		e.key.f.epMu.Unlock()
+		ep.forget(e)
+	}
+}

@@ -1,0 +1,427 @@
+package vfs
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+// These are the path operations of the system calls. Each takes the
+// calling process (for /proc/self; may be nil), the directory a relative
+// path starts from, and the path, and returns Linux's errors
+// (path_resolution(7) and each call's manual page).
+
+// isSpecial reports the last components that name no entry of their own.
+func isSpecial(name string) bool { return name == "" || name == "." || name == ".." }
+
+func (fs *FS) walker(p Process) *walker { return &walker{c: &ctx{fs: fs, p: p}} }
+
+// entry returns the node named name in dir without crossing a mount, and
+// whether a file system is mounted on it.
+func (w *walker) entry(dir Loc, name string) (node, bool, error) {
+	n, err := dir.n.(dirNode).lookup(w.c, name)
+	if err != nil {
+		return nil, false, err
+	}
+	return n, w.c.fs.mounts[Loc{dir.mnt, n}] != nil, nil
+}
+
+// Open opens path (openat(2)). flags are open(2)'s; mode is the mode of a
+// created file, with the umask already applied.
+func (fs *FS) Open(p Process, at Loc, path string, flags, mode uint32) (*File, error) {
+	w := fs.walker(p)
+	if flags&linux.OTmpfile == linux.OTmpfile {
+		return nil, EOPNOTSUPP
+	}
+	isPath := flags&linux.OPath != 0
+	if isPath {
+		flags &= linux.OPath | linux.ODirectory | linux.ONofollow
+	}
+	create := flags&linux.OCreat != 0
+	if create && flags&linux.ODirectory != 0 {
+		return nil, EINVAL
+	}
+	acc := flags & linux.OAccmode
+	write := !isPath && (acc != linux.ORdonly || flags&linux.OTrunc != 0)
+	follow := flags&linux.ONofollow == 0
+
+	var l Loc
+	if !create {
+		var err error
+		if l, err = w.resolve(at, path, follow); err != nil {
+			return nil, err
+		}
+	} else {
+		dir, name, slash, err := w.resolveParent(at, path)
+		if err != nil {
+			return nil, err
+		}
+		if slash {
+			return nil, EISDIR
+		}
+		for {
+			if isSpecial(name) {
+				return nil, EISDIR
+			}
+			child, err := w.step(dir, name)
+			if err == ENOENT {
+				if dir.mnt.readOnly {
+					return nil, EROFS
+				}
+				n, err := dir.n.(dirNode).create(w.c, name, mode&0o7777)
+				if err == EEXIST {
+					continue // made by someone else meanwhile
+				}
+				if err != nil {
+					return nil, err
+				}
+				l = Loc{dir.mnt, n}
+				w.lastDir, w.lastName = dir, name
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			if flags&linux.OExcl != 0 {
+				return nil, EEXIST
+			}
+			if child.n.fileType() == linux.SIflnk {
+				if !follow {
+					return nil, ELOOP
+				}
+				to, target, err := w.follow(child)
+				if err != nil {
+					return nil, err
+				}
+				if !to.IsZero() {
+					l = to
+					w.lastDir = Loc{}
+					break
+				}
+				if dir, name, slash, err = w.resolveParent(dir, target); err != nil {
+					return nil, err
+				}
+				if slash {
+					return nil, EISDIR
+				}
+				continue
+			}
+			l = child
+			w.lastDir, w.lastName = dir, name
+			break
+		}
+	}
+
+	typ := l.n.fileType()
+	switch {
+	case typ == linux.SIflnk && !isPath:
+		return nil, ELOOP
+	case flags&linux.ODirectory != 0 && typ != linux.SIfdir:
+		return nil, ENOTDIR
+	case typ == linux.SIfdir && (write || create):
+		return nil, EISDIR
+	case write && l.mnt.readOnly && (typ == linux.SIfreg || typ == linux.SIfdir || typ == linux.SIflnk):
+		return nil, EROFS
+	}
+	var impl FileImpl
+	if isPath {
+		impl = &pathFile{loc: l}
+	} else {
+		var err error
+		if impl, err = l.n.open(w.c, l, flags); err != nil {
+			return nil, err
+		}
+		if flags&linux.OTrunc != 0 && typ == linux.SIfreg {
+			if err := impl.Truncate(nil, 0); err != nil {
+				impl.Release(nil)
+				return nil, err
+			}
+		}
+	}
+	f := NewFile(impl, flags|linux.OLargefile, fs.nameOf(w, l))
+	f.loc = l
+	return f, nil
+}
+
+// nameOf returns the path /proc/self/fd shows for l, reached last through
+// w.
+func (fs *FS) nameOf(w *walker, l Loc) string {
+	if l.IsDir() {
+		if s, err := fs.Path(l); err == nil {
+			return s
+		}
+	}
+	if !w.lastDir.IsZero() {
+		if s, err := fs.Path(w.lastDir); err == nil {
+			if s == "/" {
+				return "/" + w.lastName
+			}
+			return s + "/" + w.lastName
+		}
+	}
+	return "?"
+}
+
+// pathFile is a file opened with O_PATH: a place, good for fstat and as a
+// directory descriptor only.
+type pathFile struct {
+	FileDefaults
+	loc Loc
+}
+
+func (p *pathFile) Stat(*File) Attr { return p.loc.Attr() }
+
+// Mkdir makes directory path (mkdirat(2)).
+func (fs *FS) Mkdir(p Process, at Loc, path string, mode uint32) error {
+	return fs.make(p, at, path, func(w *walker, dir dirNode, name string) error {
+		return dir.mkdir(w.c, name, mode&0o7777)
+	})
+}
+
+// Mknod makes a regular file, device file, FIFO or socket at path
+// (mknodat(2)). FIFOs and sockets made this way cannot be opened (ENXIO).
+func (fs *FS) Mknod(p Process, at Loc, path string, mode uint32, rdev uint64) error {
+	switch mode & linux.SIfmt {
+	case 0:
+		mode |= linux.SIfreg
+	case linux.SIfreg, linux.SIfchr, linux.SIfblk, linux.SIfifo, linux.SIfsock:
+	case linux.SIfdir:
+		return EPERM
+	default:
+		return EINVAL
+	}
+	return fs.make(p, at, path, func(w *walker, dir dirNode, name string) error {
+		if mode&linux.SIfmt == linux.SIfreg {
+			_, err := dir.create(w.c, name, mode&0o7777)
+			return err
+		}
+		return dir.mknod(w.c, name, mode&(linux.SIfmt|0o7777), rdev)
+	})
+}
+
+// Symlink makes a symbolic link at path holding target (symlinkat(2)).
+func (fs *FS) Symlink(p Process, target string, at Loc, path string) error {
+	if target == "" {
+		return ENOENT
+	}
+	if len(target) >= linux.PathMax {
+		return ENAMETOOLONG
+	}
+	return fs.make(p, at, path, func(w *walker, dir dirNode, name string) error {
+		return dir.symlink(w.c, name, target)
+	})
+}
+
+// make makes a new name path with mk: EEXIST if it exists, then EROFS.
+func (fs *FS) make(p Process, at Loc, path string, mk func(*walker, dirNode, string) error) error {
+	w := fs.walker(p)
+	dir, name, _, err := w.resolveParent(at, path)
+	if err != nil {
+		return err
+	}
+	if isSpecial(name) {
+		return EEXIST
+	}
+	if _, _, err := w.entry(dir, name); err == nil {
+		return EEXIST
+	} else if err != ENOENT {
+		return err
+	}
+	if dir.mnt.readOnly {
+		return EROFS
+	}
+	return mk(w, dir.n.(dirNode), name)
+}
+
+// Link makes newPath another name for oldPath (linkat(2)); follow follows
+// a symbolic link at oldPath (AT_SYMLINK_FOLLOW).
+func (fs *FS) Link(p Process, oldAt Loc, oldPath string, newAt Loc, newPath string, follow bool) error {
+	w := fs.walker(p)
+	old, err := w.resolve(oldAt, oldPath, follow)
+	if err != nil {
+		return err
+	}
+	return fs.LinkLoc(p, old, newAt, newPath)
+}
+
+// LinkLoc makes newPath another name for the file at old (linkat(2) with
+// AT_EMPTY_PATH).
+func (fs *FS) LinkLoc(p Process, old Loc, newAt Loc, newPath string) error {
+	w := fs.walker(p)
+	dir, name, _, err := w.resolveParent(newAt, newPath)
+	if err != nil {
+		return err
+	}
+	if isSpecial(name) {
+		return EEXIST
+	}
+	if old.mnt != dir.mnt {
+		return EXDEV
+	}
+	if old.IsDir() {
+		return EPERM
+	}
+	if _, _, err := w.entry(dir, name); err == nil {
+		return EEXIST
+	} else if err != ENOENT {
+		return err
+	}
+	if dir.mnt.readOnly {
+		return EROFS
+	}
+	return dir.n.(dirNode).link(w.c, name, old.n)
+}
+
+// Unlink removes path (unlinkat(2)); dir removes a directory
+// (AT_REMOVEDIR, rmdir(2)).
+func (fs *FS) Unlink(p Process, at Loc, path string, dir bool) error {
+	w := fs.walker(p)
+	parent, name, slash, err := w.resolveParent(at, path)
+	if err != nil {
+		return err
+	}
+	if dir {
+		switch name {
+		case "":
+			return EBUSY
+		case ".":
+			return EINVAL
+		case "..":
+			return ENOTEMPTY
+		}
+	} else if isSpecial(name) {
+		return EISDIR
+	}
+	if parent.mnt.readOnly {
+		return EROFS
+	}
+	n, mounted, err := w.entry(parent, name)
+	if err != nil {
+		return err
+	}
+	isDir := n.fileType() == linux.SIfdir
+	switch {
+	case mounted:
+		return EBUSY
+	case !dir && isDir:
+		return EISDIR
+	case !isDir && (dir || slash):
+		return ENOTDIR
+	}
+	return parent.n.(dirNode).remove(w.c, name, dir)
+}
+
+// Rename renames oldPath to newPath (renameat2(2)) with flags
+// RENAME_NOREPLACE or RENAME_EXCHANGE; RENAME_WHITEOUT is not supported
+// (EINVAL).
+func (fs *FS) Rename(p Process, oldAt Loc, oldPath string, newAt Loc, newPath string, flags uint32) error {
+	if flags&^(linux.RenameNoreplace|linux.RenameExchange) != 0 ||
+		flags == linux.RenameNoreplace|linux.RenameExchange {
+		return EINVAL
+	}
+	w := fs.walker(p)
+	od, on, oslash, err := w.resolveParent(oldAt, oldPath)
+	if err != nil {
+		return err
+	}
+	nd, nn, nslash, err := w.resolveParent(newAt, newPath)
+	if err != nil {
+		return err
+	}
+	if od.mnt != nd.mnt {
+		return EXDEV
+	}
+	if isSpecial(on) || isSpecial(nn) {
+		return EBUSY
+	}
+	if od.mnt.readOnly {
+		return EROFS
+	}
+	src, mounted, err := w.entry(od, on)
+	if err != nil {
+		return err
+	}
+	if mounted {
+		return EBUSY
+	}
+	if dst, mounted, err := w.entry(nd, nn); err == nil {
+		if mounted {
+			return EBUSY
+		}
+		if flags&linux.RenameExchange != 0 && nslash && dst.fileType() != linux.SIfdir {
+			return ENOTDIR
+		}
+	} else if err != ENOENT {
+		return err
+	}
+	if (oslash || nslash && flags&linux.RenameExchange == 0) && src.fileType() != linux.SIfdir {
+		return ENOTDIR
+	}
+	return od.n.(dirNode).rename(w.c, on, nd.n, nn, flags)
+}
+
+// Readlink returns the target of symbolic link path (readlinkat(2)).
+func (fs *FS) Readlink(p Process, at Loc, path string) (string, error) {
+	w := fs.walker(p)
+	l, err := w.resolve(at, path, false)
+	if err != nil {
+		return "", err
+	}
+	return fs.ReadlinkLoc(p, l)
+}
+
+// ReadlinkLoc returns the target of the symbolic link at l.
+func (fs *FS) ReadlinkLoc(p Process, l Loc) (string, error) {
+	ln, ok := l.n.(linkNode)
+	if !ok || l.n.fileType() != linux.SIflnk {
+		return "", EINVAL
+	}
+	return ln.readlink(&ctx{fs: fs, p: p})
+}
+
+// Access checks access(2) mode (R_OK, W_OK, X_OK bits) for the file at l
+// as root: writing fails only on a read-only mount, executing needs an
+// execute bit on anything but a directory.
+func Access(l Loc, mode uint32) error {
+	if mode&^(linux.ROk|linux.WOk|linux.XOk) != 0 {
+		return EINVAL
+	}
+	a := l.Attr()
+	typ := a.Type()
+	if mode&linux.WOk != 0 && l.mnt.readOnly && (typ == linux.SIfreg || typ == linux.SIfdir || typ == linux.SIflnk) {
+		return EROFS
+	}
+	if mode&linux.XOk != 0 && typ != linux.SIfdir && a.Mode&0o111 == 0 {
+		return EACCES
+	}
+	return nil
+}
+
+// SetAttrAt changes the mode, owner or times of the file at l (chmod(2),
+// chown(2), utimensat(2)).
+func SetAttrAt(l Loc, s SetAttr) error {
+	if l.mnt.readOnly {
+		return EROFS
+	}
+	n, ok := l.n.(attrNode)
+	if !ok {
+		return EPERM
+	}
+	return n.setAttr(s)
+}
+
+// Truncate sets the size of the file at l (truncate(2)).
+func Truncate(l Loc, size int64) error {
+	switch l.n.fileType() {
+	case linux.SIfdir:
+		return EISDIR
+	case linux.SIfreg:
+	default:
+		return EINVAL
+	}
+	if size < 0 {
+		return EINVAL
+	}
+	if l.mnt.readOnly {
+		return EROFS
+	}
+	return l.n.(*memNode).truncate(size)
+}

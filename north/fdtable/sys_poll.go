@@ -44,7 +44,7 @@ func (fs *Files) poll(m mem.Memory, intr <-chan struct{}, addr, nfds uint64, d t
 		return errno(vfs.EINVAL)
 	}
 	b := make([]byte, nfds*linux.SizeofPollFd)
-	if err := m.CopyIn(addr, b); err != nil {
+	if nfds > 0 && m.CopyIn(addr, b) != nil {
 		return errno(vfs.EFAULT)
 	}
 	pfds := make([]pollFD, nfds)
@@ -105,7 +105,7 @@ func (fs *Files) poll(m mem.Memory, intr <-chan struct{}, addr, nfds uint64, d t
 	for i, p := range pfds {
 		binary.LittleEndian.PutUint16(b[8*i+6:], uint16(p.revents))
 	}
-	if err := m.CopyOut(addr, b); err != nil {
+	if nfds > 0 && m.CopyOut(addr, b) != nil {
 		return errno(vfs.EFAULT)
 	}
 	return n

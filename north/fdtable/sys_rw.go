@@ -81,6 +81,9 @@ func readIovec(m mem.Memory, addr, n uint64) ([]vfs.Iovec, error) {
 	if n > uioMaxIov {
 		return nil, vfs.EINVAL
 	}
+	if n == 0 {
+		return nil, nil
+	}
 	b := make([]byte, 16*n)
 	if err := m.CopyIn(addr, b); err != nil {
 		return nil, vfs.EFAULT

@@ -289,6 +289,9 @@ func (n *memNode) add(name string, mode uint32, fill func(*memNode)) (*memNode, 
 	fs := n.fsys
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	if n.removed {
+		return nil, ENOENT
+	}
 	if _, err := n.child(name); err == nil {
 		return nil, EEXIST
 	} else if err != ENOENT {
@@ -340,6 +343,9 @@ func (n *memNode) link(_ *ctx, name string, target node) error {
 	fs := n.fsys
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	if n.removed {
+		return ENOENT
+	}
 	if _, err := n.child(name); err == nil {
 		return EEXIST
 	} else if err != ENOENT {
@@ -388,6 +394,9 @@ func (n *memNode) rename(_ *ctx, oldName string, newDir node, newName string, fl
 	src, err := n.child(oldName)
 	if err != nil {
 		return err
+	}
+	if nd.removed {
+		return ENOENT
 	}
 	dst, err := nd.child(newName)
 	if err != nil && err != ENOENT {

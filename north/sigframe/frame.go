@@ -281,7 +281,13 @@ func fpImage(d *Delivery) []byte {
 	return img
 }
 
-// FrameSize is the stack a frame needs besides the red zone and
-// alignment: sizeof(struct rt_sigframe) plus the fpstate (the basis of
-// AT_MINSIGSTKSZ).
-func FrameSize(f FPU) uint64 { return frameSize + f.mathSize() + fpAlign + frameAlign }
+// MinSigStackSize is the most stack a frame can take, alignment padding
+// included, for AT_MINSIGSTKSZ: as init_sigframe_size in
+// arch/x86/kernel/signal.c, the rt_sigframe, the fpstate and their
+// worst-case padding, rounded up to 16 bytes. (Linux also counts the
+// 112-byte i386 fsave area of 32-bit frames and the largest state any
+// process could enable, so its value is a little larger.)
+func MinSigStackSize(f FPU) uint64 {
+	n := frameSize + (frameAlign - 1) + f.mathSize() + (fpAlign - 1)
+	return (n + frameAlign - 1) &^ (frameAlign - 1)
+}

@@ -105,15 +105,44 @@ func TestGoRuntimeView(t *testing.T) {
 		name      string
 		got, want uintptr
 	}{
+		{"uc_flags", unsafe.Offsetof(uc.ucFlags), ucFlags},
+		{"uc_link", unsafe.Offsetof(uc.ucLink), ucLink},
 		{"uc_mcontext", unsafe.Offsetof(uc.ucMcontext), ucMcontext},
 		{"uc_sigmask", unsafe.Offsetof(uc.ucSigmask), ucSigmask},
+		{"uc_stack.ss_sp", unsafe.Offsetof(uc.ucStack) + unsafe.Offsetof(uc.ucStack.ssSP), ucStack + ssSP},
+		{"uc_stack.ss_flags", unsafe.Offsetof(uc.ucStack) + unsafe.Offsetof(uc.ucStack.ssFlags), ucStack + ssFlags},
 		{"uc_stack.ss_size", unsafe.Offsetof(uc.ucStack) + unsafe.Offsetof(uc.ucStack.ssSize), ucStack + ssSize},
-		{"rip", unsafe.Offsetof(uc.ucMcontext.rip), scRIP},
+		{"r8", unsafe.Offsetof(uc.ucMcontext.r8), scR8},
+		{"r9", unsafe.Offsetof(uc.ucMcontext.r9), scR9},
+		{"r10", unsafe.Offsetof(uc.ucMcontext.r10), scR10},
+		{"r11", unsafe.Offsetof(uc.ucMcontext.r11), scR11},
+		{"r12", unsafe.Offsetof(uc.ucMcontext.r12), scR12},
+		{"r13", unsafe.Offsetof(uc.ucMcontext.r13), scR13},
+		{"r14", unsafe.Offsetof(uc.ucMcontext.r14), scR14},
+		{"r15", unsafe.Offsetof(uc.ucMcontext.r15), scR15},
+		{"rdi", unsafe.Offsetof(uc.ucMcontext.rdi), scRDI},
+		{"rsi", unsafe.Offsetof(uc.ucMcontext.rsi), scRSI},
+		{"rbp", unsafe.Offsetof(uc.ucMcontext.rbp), scRBP},
+		{"rbx", unsafe.Offsetof(uc.ucMcontext.rbx), scRBX},
+		{"rdx", unsafe.Offsetof(uc.ucMcontext.rdx), scRDX},
+		{"rax", unsafe.Offsetof(uc.ucMcontext.rax), scRAX},
+		{"rcx", unsafe.Offsetof(uc.ucMcontext.rcx), scRCX},
 		{"rsp", unsafe.Offsetof(uc.ucMcontext.rsp), scRSP},
+		{"rip", unsafe.Offsetof(uc.ucMcontext.rip), scRIP},
 		{"eflags", unsafe.Offsetof(uc.ucMcontext.eflags), scEflags},
 		{"cs", unsafe.Offsetof(uc.ucMcontext.cs), scCS},
+		{"gs", unsafe.Offsetof(uc.ucMcontext.gs), scGS},
+		{"fs", unsafe.Offsetof(uc.ucMcontext.fs), scFS},
+		{"__pad0 (ss)", unsafe.Offsetof(uc.ucMcontext.pad0), scSS},
+		{"err", unsafe.Offsetof(uc.ucMcontext.err), scErr},
+		{"trapno", unsafe.Offsetof(uc.ucMcontext.trapno), scTrapno},
+		{"oldmask", unsafe.Offsetof(uc.ucMcontext.oldmask), scOldmask},
+		{"cr2", unsafe.Offsetof(uc.ucMcontext.cr2), scCR2},
 		{"fpstate", unsafe.Offsetof(uc.ucMcontext.fpstate), scFpstate},
+		{"__reserved1", unsafe.Offsetof(uc.ucMcontext.reserved1), scSize - 64},
 		{"sizeof(sigcontext)", unsafe.Sizeof(uc.ucMcontext), scSize},
+		{"si_signo", unsafe.Offsetof(si.siSigno), siSigno},
+		{"si_errno", unsafe.Offsetof(si.siErrno), siErrno},
 		{"si_code", unsafe.Offsetof(si.siCode), siCode},
 		{"si_addr", unsafe.Offsetof(si.siAddr), siAddr},
 	} {
@@ -350,6 +379,9 @@ func TestPlacementAlignment(t *testing.T) {
 			// As tight as Linux: less than 64+16 bytes of slack.
 			if gap := sp - RedZone - fpu.mathSize() - frameSize - pl.Frame; gap >= 64+16 {
 				t.Errorf("sp %#x: %d bytes of slack", sp, gap)
+			}
+			if used := sp - RedZone - pl.Frame; used > MinSigStackSize(fpu) {
+				t.Errorf("sp %#x: frame uses %d bytes, more than MinSigStackSize %d", sp, used, MinSigStackSize(fpu))
 			}
 		}
 	}

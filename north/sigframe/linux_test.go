@@ -23,6 +23,7 @@ const probeSource = `#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <ucontext.h>
 
 static char alt[1 << 16] __attribute__((aligned(4096)));
@@ -44,7 +45,7 @@ static void handler(int sig, siginfo_t *si, void *ctx) {
 	if (sw)
 		printf(" magic1=%u ext=%u xfeat=%lu xsize=%u magic2=%u", sw[0], sw[1], *(unsigned long *)(sw + 2), sw[4],
 		       *(uint32_t *)(fp + sw[4]));
-	printf("\n");
+	printf(" minsigstksz=%lu\n", getauxval(51)); /* AT_MINSIGSTKSZ */
 	fflush(stdout);
 	if (sig == SIGSEGV)
 		siglongjmp(env, 1);
@@ -136,6 +137,11 @@ func checkHostFrame(t *testing.T, v map[string]uint64) {
 	if pl.Frame != v["frame"] || pl.FPState != v["fpstate"] || pl.OnAltStack != (sig == linux.SigSegv) {
 		t.Errorf("signal %d from RSP %#x: Place = frame %#x fpstate %#x (alt %v), host kernel frame %#x fpstate %#x",
 			sig, v["rsp"], pl.Frame, pl.FPState, pl.OnAltStack, v["frame"], v["fpstate"])
+	}
+	// Linux's AT_MINSIGSTKSZ adds room for 32-bit frames and larger
+	// states, so it is an upper bound for ours.
+	if got := MinSigStackSize(fpu); v["minsigstksz"] != 0 && got > v["minsigstksz"] {
+		t.Errorf("MinSigStackSize = %d, more than the host's AT_MINSIGSTKSZ %d", got, v["minsigstksz"])
 	}
 	if v["info"] != v["frame"]+frameInfo || v["pretcode"] == 0 {
 		t.Errorf("signal %d: host siginfo at frame+%d, pretcode %#x", sig, v["info"]-v["frame"], v["pretcode"])

@@ -56,6 +56,9 @@ func Pack(w io.Writer, init string, files []File) error {
 	if err != nil {
 		return err
 	}
+	if st.Size() > maxFileSize {
+		return fmt.Errorf("%s: %d bytes is more than a cpio newc archive can hold (4 GiB)", init, st.Size())
+	}
 	ents["init"] = &entry{mode: cpio.S_IFREG | 0o755, src: init, size: st.Size()}
 
 	for _, f := range files {

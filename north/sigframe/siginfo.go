@@ -82,8 +82,8 @@ func (s SigInfo) Layout() Layout {
 }
 
 // Marshal encodes s as the 128-byte struct siginfo.
-func (s SigInfo) Marshal() [siginfoSize]byte {
-	var b [siginfoSize]byte
+func (s SigInfo) Marshal() [SigInfoSize]byte {
+	var b [SigInfoSize]byte
 	le := binary.LittleEndian
 	le.PutUint32(b[siSigno:], uint32(s.Signo))
 	le.PutUint32(b[siErrno:], uint32(s.Errno))
@@ -121,7 +121,7 @@ func (s SigInfo) Marshal() [siginfoSize]byte {
 
 // UnmarshalSigInfo decodes a struct siginfo (for rt_sigqueueinfo and
 // tests), reading the union member its signal and code select.
-func UnmarshalSigInfo(b [siginfoSize]byte) SigInfo {
+func UnmarshalSigInfo(b [SigInfoSize]byte) SigInfo {
 	le := binary.LittleEndian
 	s := SigInfo{
 		Signo: int32(le.Uint32(b[siSigno:])),

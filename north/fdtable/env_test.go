@@ -44,6 +44,7 @@ type env struct {
 	fs      *vfs.FS
 	f       *Files
 	m       *mem.Fake
+	allocMu sync.Mutex // alloc runs on test goroutines too
 	next    uint64
 	out     *syncBuffer
 	archive []byte
@@ -107,6 +108,8 @@ func newEnvWith(t testing.TB, recs []cpio.Record, opts vfs.Options) *env {
 
 // alloc returns n zeroed bytes of application memory, 8-aligned.
 func (e *env) alloc(n int) uint64 {
+	e.allocMu.Lock()
+	defer e.allocMu.Unlock()
 	a := e.next
 	e.next += uint64(n+7) &^ 7
 	if e.next > memBase+memSize {

@@ -1,11 +1,14 @@
 package vfs
 
 import (
+	"encoding/binary"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
 // memFS is an in-memory file system: tmpfs, or, with a lower tree, the
@@ -617,3 +620,12 @@ func (r *regFile) Release(*File) {
 }
 
 func (n *memNode) fileType() uint32 { return n.ftype }
+
+// Ioctl answers FIONREAD: the bytes from the offset to the end.
+func (r *regFile) Ioctl(f *File, m mem.Memory, cmd uint32, arg uint64) (int64, error) {
+	if cmd != linux.FIONREAD {
+		return 0, ENOTTY
+	}
+	n := max(r.loc.Attr().Size-f.Offset(), 0)
+	return 0, copyOut(m, arg, binary.LittleEndian.AppendUint32(nil, uint32(min(n, math.MaxInt32))))
+}

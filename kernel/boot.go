@@ -112,8 +112,9 @@ func Boot(p hal.Platform, info *BootInfo) {
 	fs := cpu.Rdmsr(0xc0000100) // IA32_FS_BASE
 	threads.T[b].FSBase = fs
 	threads.T[sched.Idle].FSBase = fs
-	fsWant, fsLoaded = fs, fs
+	fsWant, fsLoaded, kernelFS = fs, fs, fs
 	fpArea = areaOf(b)
+	kernelFPArea = fpArea
 
 	enterRuntime(initialStack(info.Cmdline))
 }

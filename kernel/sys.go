@@ -246,6 +246,7 @@ func sysArchPrctl(code uint64, addr uintptr) int64 {
 		}
 		cur.FSBase = uint64(addr)
 		fsWant = uint64(addr)
+		kernelFS = uint64(addr)
 		return 0
 	case linux.ArchGetFS:
 		if !put64(addr, cur.FSBase) {

@@ -28,21 +28,15 @@ func trap(f *cpu.Frame) {
 		userTrap(f)
 		if userMode { // a page fault served: straight back to the application
 			armTimerUser(nanotime())
-			trapDepth--
-			return
+		} else {
+			reschedule(f)
 		}
-		reschedule(f)
 		trapDepth--
 		return
 	}
 	switch {
 	case f.Vector == cpu.VectorSyscall:
 		handleSyscall(f)
-		if userMode { // entered user mode
-			armTimerUser(nanotime())
-			trapDepth--
-			return
-		}
 	case f.Vector == vecTimer:
 		armedAt = 0
 		platform.EOI()
@@ -87,6 +81,8 @@ func reschedule(f *cpu.Frame) {
 	fpArea = areaOf(next)
 	fpRestore = n.FPValid
 	fsWant = n.FSBase
+	kernelFS = n.FSBase
+	kernelFPArea = fpArea
 	armTimer(now)
 }
 

@@ -46,9 +46,11 @@ saved:
 	MOVB $1, ·fpRestore(SB)
 	JMP ·trapDispatch(SB)
 
-// loadTrapTLS points FS at the trap TLS block (AX, CX, DX clobbered).
+// loadTrapTLS points FS at the current kernel thread's TLS (·kernelFS),
+// so that returning to that thread needs no second WRMSR (AX, CX, DX
+// clobbered).
 TEXT ·loadTrapTLS(SB),NOSPLIT|NOFRAME,$0
-	LEAQ ·trapTLS+64(SB), AX
+	MOVQ ·kernelFS(SB), AX
 	MOVQ AX, ·fsLoaded(SB)
 	MOVQ AX, DX
 	SHRQ $32, DX
@@ -78,16 +80,61 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVB $0, ·fpRestore(SB)
 	JMP ·trapDispatch(SB)
 user:
-	PUSHQ $UDATA
-	PUSHQ ·syscallRSP(SB)
-	PUSHQ R11
-	PUSHQ $UCODE
-	PUSHQ CX
-	PUSHQ $0
-	PUSHQ $256
-	PUSH_GPRS
+	// Fast path: the application's registers go straight into its
+	// UserRegs (whose Frame has the trap-frame layout, layout.h), its
+	// extended state into the UserRegs' area, and the thread's goroutine
+	// resumes in runUser with ExitSyscall. SP serves as the base register;
+	// interrupts stay off until runUser's STI.
+	MOVQ ·userRegs(SB), SP
+	MOVQ R15, 0(SP)
+	MOVQ R14, 8(SP)
+	MOVQ R13, 16(SP)
+	MOVQ R12, 24(SP)
+	MOVQ R11, 32(SP)
+	MOVQ R10, 40(SP)
+	MOVQ R9, 48(SP)
+	MOVQ R8, 56(SP)
+	MOVQ BP, 64(SP)
+	MOVQ DI, 72(SP)
+	MOVQ SI, 80(SP)
+	MOVQ DX, 88(SP)
+	MOVQ CX, 96(SP)
+	MOVQ BX, 104(SP)
+	MOVQ AX, 112(SP)
+	MOVQ $256, F_VECTOR(SP)
+	MOVQ $0, F_ERR(SP)
+	MOVQ CX, F_RIP(SP)
+	MOVQ $UCODE, F_CS(SP)
+	MOVQ R11, F_RFLAGS(SP)
+	MOVQ ·syscallRSP(SB), AX
+	MOVQ AX, F_RSP(SP)
+	MOVQ $UDATA, F_SS(SP)
+	MOVQ ·fpArea(SB), CX
+	MOVL $-1, AX
+	MOVL $-1, DX
+	CMPB ·useXSAVE(SB), $0
+	JEQ ufx
+	XSAVE_CX
+	JMP usaved
+ufx:
+	FXSAVE_CX
+usaved:
+	// Back on the goroutine's stack: userKRSP points at enterUserAsm's
+	// return address into runUser.
+	MOVQ ·userKRSP(SB), SP
+	MOVQ ·userKRBP(SB), BP
+	JMP ·syscallFastTail(SB)
+
+// syscallFastTail finishes the fast path on the goroutine's stack.
+TEXT ·syscallFastTail(SB),NOSPLIT|NOFRAME,$0
 	CALL ·loadTrapTLS(SB)
-	JMP ·trapSaveFP(SB)
+	MOVQ ·kernelFS(SB), AX
+	MOVQ AX, ·fsWant(SB)
+	MOVQ ·kernelFPArea(SB), AX
+	MOVQ AX, ·fpArea(SB)
+	MOVQ $0, ·userRegs(SB)
+	MOVQ $1, AX // exitSyscall
+	RET
 
 // trapDispatch calls ·trap(frame) and returns through the frame. The call
 // is indirect on purpose: the linker's nosplit analysis assumes a goroutine
@@ -148,14 +195,21 @@ TEXT ·stubAddr(SB),NOSPLIT,$0-16
 	MOVQ AX, ret+8(FP)
 	RET
 
-// funcAddr returns the entry address of idleLoop (0) or syscallEntry (1).
+// funcAddr returns the entry address of idleLoop (0), syscallEntry (1)
+// or userResume (2).
 TEXT ·funcAddr(SB),NOSPLIT,$0-16
 	MOVQ which+0(FP), AX
-	CMPQ AX, $0
-	JNE 3(PC)
+	CMPQ AX, $1
+	JEQ sys
+	JGT resume
 	LEAQ ·idleLoop(SB), AX
-	JMP 2(PC)
+	JMP out
+sys:
 	LEAQ ·syscallEntry(SB), AX
+	JMP out
+resume:
+	LEAQ ·userResume(SB), AX
+out:
 	MOVQ AX, ret+8(FP)
 	RET
 
@@ -179,11 +233,81 @@ ok:
 	MOVQ $0, err+48(FP)
 	RET
 
-// runUser enters user mode through the private call sysEnterUser.
-TEXT ·runUser(SB),NOSPLIT,$0-24
-	MOVQ regs+0(FP), DI
-	MOVQ space+8(FP), SI
-	MOVQ $1000, AX
-	SYSCALL
+// runUser runs the application thread with registers regs in address
+// space space until it traps, and returns the exit kind.
+TEXT ·runUser(SB),0,$24-24
+	MOVQ regs+0(FP), AX
+	MOVQ space+8(FP), BX
+	CLI
+	MOVQ AX, 0(SP)
+	MOVQ BX, 8(SP)
+	CALL ·userEnter(SB)
+	MOVQ 16(SP), AX
+	CMPQ AX, $0
+	JNE done
+	MOVQ regs+0(FP), AX
+	CALL ·enterUserAsm(SB)
+done:
+	STI
 	MOVQ AX, ret+16(FP)
+	RET
+
+// enterUserAsm enters user mode with the registers at AX (a *UserRegs).
+// Its return address is the way back: a trap from user mode resumes with
+// RSP = ·userKRSP and executes RET (userResume, or the SYSCALL fast path)
+// with the exit kind in AX.
+TEXT ·enterUserAsm(SB),NOSPLIT|NOFRAME,$0
+	MOVQ SP, ·userKRSP(SB)
+	MOVQ BP, ·userKRBP(SB)
+	MOVQ AX, BX
+	// Extended state.
+	MOVQ ·fpArea(SB), CX
+	MOVL $-1, AX
+	MOVL $-1, DX
+	CMPB ·useXSAVE(SB), $0
+	JEQ fxr
+	XRSTOR_CX
+	JMP fs
+fxr:
+	FXRSTOR_CX
+fs:
+	MOVQ ·fsWant(SB), AX
+	CMPQ AX, ·fsLoaded(SB)
+	JEQ frame
+	MOVQ AX, ·fsLoaded(SB)
+	MOVQ AX, DX
+	SHRQ $32, DX
+	MOVL $MSR_FS_BASE, CX
+	WRMSR
+frame:
+	// IRETQ frame (AMD APM vol. 2, 8.9.3): SS, RSP, RFLAGS, CS, RIP.
+	PUSHQ $UDATA
+	PUSHQ F_RSP(BX)
+	MOVQ F_RFLAGS(BX), AX
+	ANDQ $USER_FLAGS, AX
+	ORQ $0x202, AX
+	PUSHQ AX
+	PUSHQ $UCODE
+	PUSHQ F_RIP(BX)
+	MOVQ 0(BX), R15
+	MOVQ 8(BX), R14
+	MOVQ 16(BX), R13
+	MOVQ 24(BX), R12
+	MOVQ 32(BX), R11
+	MOVQ 40(BX), R10
+	MOVQ 48(BX), R9
+	MOVQ 56(BX), R8
+	MOVQ 64(BX), BP
+	MOVQ 72(BX), DI
+	MOVQ 80(BX), SI
+	MOVQ 88(BX), DX
+	MOVQ 96(BX), CX
+	MOVQ 112(BX), AX
+	MOVQ 104(BX), BX
+	IRETQ
+
+// userResume is where an interrupted application thread's goroutine
+// resumes (see userTrap): RSP = ·userKRSP, so RET returns from
+// enterUserAsm into runUser with the exit kind in AX.
+TEXT ·userResume(SB),NOSPLIT|NOFRAME,$0
 	RET

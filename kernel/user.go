@@ -5,23 +5,23 @@ package kernel
 // only kernel code can make (numbers from sysPrivate up, SYSCALL at CPL0);
 // see uspace.go for the goroutine-side API.
 //
-// Entering user mode is itself a private system call: the calling
-// goroutine's registers become the thread's kernel continuation, and the
-// frame returned to is the application's. Any trap from user mode turns
-// back into the kernel continuation, with the reason in RAX, so the
-// goroutine sees RunUser return. Trap context.
+// Entering user mode: runUser (trap_amd64.s), called by the thread's
+// goroutine, disables interrupts, records where to come back (its stack
+// pointer, just below a return address), and IRETQs into the application.
+// A system call from user mode saves the registers straight into the
+// thread's UserRegs and returns into runUser (the fast path, no Go code);
+// an interrupt or exception goes through userTrap, which turns the trap
+// frame into that same continuation. Trap context.
 
 import (
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
-	"github.com/cocoon-vm/cocoon/kernel/sched"
 	"github.com/cocoon-vm/cocoon/kernel/vmspace"
 )
 
 // Private system calls (kernel code only).
 const (
-	sysPrivate    = 1000
-	sysEnterUser  = 1000 // (regs *UserRegs, space) -> exit kind
+	sysPrivate    = 1001
 	sysSpaceNew   = 1001 // () -> space
 	sysSpaceFree  = 1002 // (space)
 	sysSpaceMap   = 1003 // (space, addr, len, prot | fixed<<8) -> addr
@@ -54,22 +54,13 @@ type userSpace struct {
 
 var spaces [maxSpaces]userSpace
 
-// userThread is the user-mode state of kernel thread i.
-type userThread struct {
-	regs   uintptr   // *UserRegs of the goroutine in RunUser
-	space  int       // its address space
-	kcont  cpu.Frame // where RunUser returns
-	inUser bool
-}
-
-var uthreads [sched.MaxThreads]userThread
-
 // userMode tells the SYSCALL stub that the CPU runs the application.
 var userMode bool
 
-// trapTLS is the TLS block FS points at while handling a trap from user
-// mode (Go's ABI wrappers read g from -8(FS)).
-var trapTLS [16]uint64
+// kernelFS is the FS base of the current kernel thread: the TLS block FS
+// points at while handling a trap from user mode (Go's ABI wrappers read
+// g from -8(FS)). It follows threads.Cur().FSBase.
+var kernelFS uint64
 
 // UserRegs layout offsets used from trap context: the frame registers,
 // then the FS base and the extended-state area. Mirrors uspace.go.
@@ -100,8 +91,6 @@ func regsAt(p uintptr) *userRegsHead { return (*userRegsHead)(ptrAt(p)) }
 func privateSyscall(f *cpu.Frame) int64 {
 	a0, a1, a2, a3 := f.RDI, f.RSI, f.RDX, f.R10
 	switch f.RAX {
-	case sysEnterUser:
-		return enterUser(f, uintptr(a0), int(a1))
 	case sysSpaceNew:
 		return spaceNew()
 	case sysSpaceFree:
@@ -161,10 +150,8 @@ func spaceFree(i int) int64 {
 	if s == nil {
 		return -linux.EINVAL
 	}
-	for t := range uthreads {
-		if uthreads[t].inUser && uthreads[t].space == i {
-			return -linux.EBUSY
-		}
+	if userRegs != 0 && userSpaceID == i {
+		return -linux.EBUSY
 	}
 	freeUserRange(s.pml4, UserLo, cpu.UserEnd, true)
 	phys.Free(uint64(s.pml4))
@@ -394,63 +381,58 @@ func freeTables(pml4 uintptr) {
 	}
 }
 
-// enterUser saves the calling goroutine's frame as the thread's kernel
-// continuation and turns the frame into the application's registers.
+// The application thread in user mode, if any (one CPU: one at a time).
+// userRegs is its *UserRegs; userKRSP/userKRBP are where its goroutine
+// resumes: RSP points at the return address into runUser, so "RET with
+// the exit kind in RAX" is the way back (trap_amd64.s, userResume).
+var (
+	userRegs    uintptr
+	userSpaceID int
+	userKRSP    uintptr
+	userKRBP    uintptr
+	// kernelFPArea is the current kernel thread's extended-state area,
+	// where interrupts save state while it runs in kernel mode.
+	kernelFPArea uintptr
+)
+
+// userEnter prepares user mode for the goroutine in runUser: interrupts
+// are off and the assembly that follows loads the registers and IRETQs.
+// It returns 0, or an exit kind if the registers cannot be entered.
 //
 //go:nosplit
-func enterUser(f *cpu.Frame, regs uintptr, space int) int64 {
+func userEnter(regs uintptr, space int) uint64 {
 	s := getSpace(space)
-	if s == nil || regs == 0 {
-		return -linux.EINVAL
-	}
 	r := regsAt(regs)
-	if !canonicalUser(r.Frame.RIP) || !canonicalUser(r.FSBase) {
+	if s == nil || !canonicalUser(r.Frame.RIP) || !canonicalUser(r.FSBase) {
 		// IRETQ or WRMSR would fault in the kernel: report a #GP instead.
 		r.Vector, r.Err, r.Addr = 13, 0, 0
 		return exitFault
 	}
-	u := &uthreads[threads.Current()]
-	u.kcont = *f
-	u.regs = regs
-	u.space = space
-	u.inUser = true
 	if cpu.Rcr3()&^0xfff != s.pml4 {
 		cpu.Lcr3(s.pml4)
 	}
-	toUser(f, r)
+	userRegs, userSpaceID = regs, space
 	fpArea = regs + uintptr(r.FPOff)
-	fpRestore = true
-	return blocked
-}
-
-// toUser loads the application's registers into frame f.
-//
-//go:nosplit
-func toUser(f *cpu.Frame, r *userRegsHead) {
-	*f = r.Frame
-	f.CS = cpu.UCode
-	f.SS = cpu.UData
-	f.RFLAGS = r.Frame.RFLAGS&userFlags | cpu.FlagsKernel
-	f.Vector, f.ErrCode = 0, 0
 	fsWant = r.FSBase
 	userMode = true
+	armTimerUser(nanotime())
+	return 0
 }
 
-// userTrap handles a trap taken in user mode. A page fault the VMA list
-// allows is served here and the application resumes; everything else
-// saves the application's registers and resumes the kernel continuation
-// with the exit kind.
+// userTrap handles an interrupt or exception taken in user mode (system
+// calls take the assembly fast path). A page fault the VMA list allows is
+// served here and the application resumes; everything else saves the
+// application's registers and turns the frame into the goroutine's
+// continuation, which returns from runUser with the exit kind.
 //
 //go:nosplit
 func userTrap(f *cpu.Frame) {
-	cur := threads.Current()
-	u := &uthreads[cur]
-	if !u.inUser {
+	if userRegs == 0 {
 		kprint("\ncocoon: user-mode trap without a user thread\n")
 		kernelFault(f)
 	}
-	r := regsAt(u.regs)
-	kind := int64(exitInterrupt)
+	r := regsAt(userRegs)
+	kind := uint64(exitInterrupt)
 	switch {
 	case f.Vector == cpu.VectorSyscall:
 		kind = exitSyscall
@@ -464,8 +446,9 @@ func userTrap(f *cpu.Frame) {
 		addr := cpu.Rcr2()
 		const pfPresent, pfWrite = 1 << 0, 1 << 1
 		if f.ErrCode&pfPresent == 0 {
-			if _, ok := userPopulate(&spaces[u.space], addr, f.ErrCode&pfWrite != 0); ok {
-				toUserSame(f, r)
+			if _, ok := userPopulate(&spaces[userSpaceID], addr, f.ErrCode&pfWrite != 0); ok {
+				fsWant = r.FSBase // straight back to the application
+				userMode = true
 				return
 			}
 		}
@@ -478,23 +461,18 @@ func userTrap(f *cpu.Frame) {
 	if kind == exitFault {
 		r.Vector, r.Err = f.Vector, f.ErrCode
 	}
-	// Save the application's registers; FS base stays in r.FSBase.
-	cs, ss := r.Frame.CS, r.Frame.SS
 	r.Frame = *f
-	r.Frame.CS, r.Frame.SS = cs, ss
-	u.inUser = false
-	*f = u.kcont
-	f.RAX = uint64(kind)
-	fsWant = threads.Cur().FSBase
-	fpArea = areaOf(cur)
+	userRegs = 0
+	*f = cpu.Frame{
+		RIP:    uint64(funcAddr(2)), // userResume: RET into runUser
+		RSP:    uint64(userKRSP),
+		RBP:    uint64(userKRBP),
+		RAX:    kind,
+		CS:     cpu.KCode,
+		SS:     cpu.KData,
+		RFLAGS: cpu.FlagsKernel,
+	}
+	fsWant = kernelFS
+	fpArea = kernelFPArea
 	fpRestore = false
-}
-
-// toUserSame resumes the application after a page fault served in trap
-// context: the frame is already the application's.
-//
-//go:nosplit
-func toUserSame(f *cpu.Frame, r *userRegsHead) {
-	fsWant = r.FSBase
-	userMode = true
 }

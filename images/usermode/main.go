@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"time"
 
 	_ "github.com/cocoon-vm/cocoon/boot"
 	"github.com/cocoon-vm/cocoon/kernel"
@@ -143,6 +144,20 @@ func run() error {
 		interrupts++
 	}
 	fmt.Printf("usermode: spinning application interrupted %d times\n", interrupts)
+
+	// The bare cost of a system call that bounces through the kernel's
+	// goroutine: the application loops on SYSCALL, the kernel returns at
+	// once.
+	s.Load(codeAddr+0x800, []byte{0x0f, 0x05, 0xeb, 0xfc}) // syscall; jmp -4
+	r.Frame.RIP = codeAddr + 0x800
+	const trips = 20000
+	start := time.Now()
+	for i := 0; i < trips; {
+		if s.Run(r) == kernel.ExitSyscall {
+			i++
+		}
+	}
+	fmt.Printf("usermode: system call round trip through the kernel: %d ns\n", time.Since(start).Nanoseconds()/trips)
 
 	// Unmapped memory is gone; the address space can be freed.
 	if err := s.Unmap(dataAddr, 4096); err != nil {

@@ -26,6 +26,9 @@
 #define F_SS 168
 #define FRAME_SIZE 176
 
+// RFLAGS bits the application may set (kernel/user.go userFlags).
+#define USER_FLAGS 0x240cd5
+
 #define PUSH_GPRS \
 	PUSHQ AX; PUSHQ BX; PUSHQ CX; PUSHQ DX; PUSHQ SI; PUSHQ DI; PUSHQ BP; \
 	PUSHQ R8; PUSHQ R9; PUSHQ R10; PUSHQ R11; PUSHQ R12; PUSHQ R13; PUSHQ R14; PUSHQ R15

@@ -68,6 +68,9 @@ type Table struct {
 	nextTid int32
 	// sliceEnd is when the current thread's time slice ends.
 	sliceEnd int64
+	// timed counts blocked threads with a deadline, so that the common
+	// case (none) needs no scan.
+	timed int
 }
 
 // Slice is the time slice of a thread when others are runnable.
@@ -157,6 +160,9 @@ func (t *Table) Block(addr uintptr, deadline, onTimeout, restart int64) {
 	th.deadline = deadline
 	th.onTimeout = onTimeout
 	th.restart = restart
+	if deadline != 0 {
+		t.timed++
+	}
 	t.seq++
 	th.waitSeq = t.seq
 }
@@ -190,6 +196,9 @@ func (t *Table) Wake(addr uintptr, n int) int {
 //
 //go:nosplit
 func (t *Table) Expire(now int64) {
+	if t.timed == 0 {
+		return
+	}
 	for i := 1; i < MaxThreads; i++ {
 		th := &t.T[i]
 		if th.State == Blocked && th.deadline != 0 && th.deadline <= now {
@@ -204,6 +213,9 @@ func (t *Table) Expire(now int64) {
 //go:nosplit
 func (t *Table) NextDeadline() int64 {
 	var d int64
+	if t.timed == 0 {
+		return 0
+	}
 	for i := 1; i < MaxThreads; i++ {
 		th := &t.T[i]
 		if th.State == Blocked && th.deadline != 0 && (d == 0 || th.deadline < d) {
@@ -217,6 +229,9 @@ func (t *Table) NextDeadline() int64 {
 func (t *Table) wake(i int, result int64) {
 	th := &t.T[i]
 	th.waitAddr = 0
+	if th.deadline != 0 {
+		t.timed--
+	}
 	th.deadline = 0
 	if th.restart >= 0 {
 		th.Frame.RIP -= 2

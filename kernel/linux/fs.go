@@ -86,6 +86,22 @@ const (
 	RenameWhiteout  = 4
 )
 
+// utimensat(2) special tv_nsec values (include/uapi/linux/stat.h).
+const (
+	UtimeNow  = 1<<30 - 1
+	UtimeOmit = 1<<30 - 2
+)
+
+// posix_fadvise(2) advice (include/uapi/linux/fadvise.h; x86-64 values).
+const (
+	FadvNormal     = 0
+	FadvRandom     = 1
+	FadvSequential = 2
+	FadvWillneed   = 3
+	FadvDontneed   = 4
+	FadvNoreuse    = 5
+)
+
 // lseek(2) whence values (include/uapi/linux/fs.h).
 const (
 	SeekSet  = 0

@@ -3,6 +3,7 @@ package fdtable
 import (
 	"encoding/binary"
 
+	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
@@ -162,4 +163,73 @@ func (fs *Files) Lseek(fd int32, off int64, whence uint32) int64 {
 	}
 	defer f.DecRef()
 	return ret(f.Seek(off, int(whence)))
+}
+
+// Sendfile is sendfile(2): it copies up to count bytes from inFd, at
+// *offAddr if offAddr is not 0 (then updating it), else at inFd's offset,
+// to outFd.
+func (fs *Files) Sendfile(m mem.Memory, intr <-chan struct{}, outFd, inFd int32, offAddr, count uint64) int64 {
+	in, err := fs.ioFile(inFd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer in.DecRef()
+	out, err := fs.ioFile(outFd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer out.DecRef()
+	if !in.Readable() || !out.Writable() {
+		return errno(vfs.EBADF)
+	}
+	if out.Flags()&linux.OAppend != 0 {
+		return errno(vfs.EINVAL)
+	}
+	off := int64(-1)
+	if offAddr != 0 {
+		v, err := mem.ReadUint64(m, offAddr)
+		if err != nil {
+			return errno(vfs.EFAULT)
+		}
+		if off = int64(v); off < 0 {
+			return errno(vfs.EINVAL)
+		}
+	}
+	count = min(count, vfs.MaxRW)
+	buf := make([]byte, min(count, 64<<10))
+	var done int64
+	var ferr error
+	for uint64(done) < count {
+		chunk := vfs.BytesBuf(buf[:min(count-uint64(done), uint64(len(buf)))])
+		var n int64
+		if off >= 0 {
+			n, ferr = in.ReadAt(chunk, off+done)
+		} else {
+			n, ferr = blockingIO(in, vfs.EventsReadable, intr, func() (int64, error) { return in.Read(chunk) })
+		}
+		if n <= 0 {
+			break
+		}
+		w, err := writeAll(out, chunk.TakeFirst(n), intr)
+		done += w
+		if err != nil || w < n {
+			if off < 0 && !in.Impl().Stream() {
+				in.Seek(w-n, linux.SeekCur) // give back what was not written
+			}
+			ferr = err
+			break
+		}
+		if done > 0 && in.Impl().Stream() {
+			break
+		}
+	}
+	if offAddr != 0 {
+		if err := mem.WriteUint64(m, offAddr, uint64(off+done)); err != nil {
+			return errno(vfs.EFAULT)
+		}
+	}
+	if done == 0 && ferr != nil {
+		return ret(0, ferr)
+	}
+	return done
 }

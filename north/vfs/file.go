@@ -181,12 +181,14 @@ func (f *File) DecRef() {
 	f.impl.Release(f)
 }
 
-func (f *File) readable() bool {
+// Readable reports a file opened for reading.
+func (f *File) Readable() bool {
 	fl := f.Flags()
 	return fl&linux.OPath == 0 && (fl&linux.OAccmode == linux.ORdonly || fl&linux.OAccmode == linux.ORdwr)
 }
 
-func (f *File) writable() bool {
+// Writable reports a file opened for writing.
+func (f *File) Writable() bool {
 	fl := f.Flags()
 	return fl&linux.OPath == 0 && (fl&linux.OAccmode == linux.OWronly || fl&linux.OAccmode == linux.ORdwr)
 }
@@ -197,7 +199,7 @@ func (f *File) IsPath() bool { return f.Flags()&linux.OPath != 0 }
 
 // Read reads into dst at f's offset (read(2), readv(2)).
 func (f *File) Read(dst Buf) (int64, error) {
-	if !f.readable() {
+	if !f.Readable() {
 		return 0, EBADF
 	}
 	if f.impl.Stream() {
@@ -213,7 +215,7 @@ func (f *File) Read(dst Buf) (int64, error) {
 // Write writes src at f's offset, or at the end for O_APPEND (write(2),
 // writev(2)).
 func (f *File) Write(src Buf) (int64, error) {
-	if !f.writable() {
+	if !f.Writable() {
 		return 0, EBADF
 	}
 	if f.impl.Stream() {
@@ -234,7 +236,7 @@ func (f *File) Write(src Buf) (int64, error) {
 
 // ReadAt reads into dst at off without moving f's offset (pread(2)).
 func (f *File) ReadAt(dst Buf, off int64) (int64, error) {
-	if !f.readable() {
+	if !f.Readable() {
 		return 0, EBADF
 	}
 	if f.impl.Stream() {
@@ -249,7 +251,7 @@ func (f *File) ReadAt(dst Buf, off int64) (int64, error) {
 // WriteAt writes src at off without moving f's offset (pwrite(2); Linux
 // appends even here when the file is O_APPEND).
 func (f *File) WriteAt(src Buf, off int64) (int64, error) {
-	if !f.writable() {
+	if !f.Writable() {
 		return 0, EBADF
 	}
 	if f.impl.Stream() {
@@ -291,7 +293,7 @@ func (f *File) Stat() Attr { return f.impl.Stat(f) }
 
 // Truncate sets f's size (ftruncate(2)).
 func (f *File) Truncate(size int64) error {
-	if !f.writable() {
+	if !f.Writable() {
 		if f.IsPath() {
 			return EBADF
 		}

@@ -218,6 +218,10 @@ func (fs *FS) mountAt(name string, root node, readOnly bool) {
 	fs.mounts[Loc{fs.root, point}] = m
 }
 
+// Now returns the current time in nanoseconds since the epoch, as file
+// times record it.
+func (fs *FS) Now() int64 { return fs.clock() }
+
 // Root returns the root directory.
 func (fs *FS) Root() Loc { return Loc{fs.root, fs.root.root} }
 

@@ -1,0 +1,87 @@
+package fdtable
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+func TestUtimensatAndChown(t *testing.T) {
+	e := newEnv(t)
+	ts := func(asec, ansec, msec, mnsec int64) uint64 {
+		b := make([]byte, 32)
+		for i, v := range []int64{asec, ansec, msec, mnsec} {
+			binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+		}
+		return e.put(b)
+	}
+	fd := e.open("/tmp/u", linux.OCreat|linux.OWronly, 0o644)
+	for _, c := range []struct {
+		name string
+		got  int64
+		want int64
+	}{
+		{"set", e.f.Utimensat(e.m, linux.AtFdcwd, e.str("/tmp/u"), ts(100, 0, 200, 5), 0), 0},
+		{"bad nsec", e.f.Utimensat(e.m, linux.AtFdcwd, e.str("/tmp/u"), ts(1, 1e9, 2, 0), 0), neg(linux.EINVAL)},
+		{"bad times pointer", e.f.Utimensat(e.m, linux.AtFdcwd, e.str("/tmp/u"), badAddr, 0), neg(linux.EFAULT)},
+		{"bad flags", e.f.Utimensat(e.m, linux.AtFdcwd, e.str("/tmp/u"), 0, 1), neg(linux.EINVAL)},
+		{"both omitted", e.f.Utimensat(e.m, linux.AtFdcwd, e.str("/nope"), ts(0, linux.UtimeOmit, 0, linux.UtimeOmit), 0), 0},
+		{"missing", e.f.Utimensat(e.m, linux.AtFdcwd, e.str("/nope"), 0, 0), neg(linux.ENOENT)},
+		{"futimens", e.f.Utimensat(e.m, fd, 0, ts(0, linux.UtimeOmit, 300, 0), 0), 0},
+		{"NULL path at cwd", e.f.Utimensat(e.m, linux.AtFdcwd, 0, 0, 0), neg(linux.EFAULT)},
+		{"read-only mount", e.f.Utimensat(e.m, linux.AtFdcwd, e.str("/proc/self"), 0, 0), neg(linux.EROFS)},
+		{"chown", e.f.Chown(e.m, e.str("/tmp/u"), 7, ^uint32(0)), 0},
+		{"fchown", e.f.Fchown(fd, ^uint32(0), 9), 0},
+		{"lchown", e.f.Lchown(e.m, e.str("/dangling"), 1, 1), 0},
+		{"chown missing", e.f.Chown(e.m, e.str("/nope"), 1, 1), neg(linux.ENOENT)},
+		{"fchownat bad flags", e.f.Fchownat(e.m, linux.AtFdcwd, e.str("/tmp/u"), 1, 1, 2), neg(linux.EINVAL)},
+		{"fadvise", e.f.Fadvise64(fd, 0, 0, linux.FadvSequential), 0},
+		{"fadvise bad advice", e.f.Fadvise64(fd, 0, 0, 9), neg(linux.EINVAL)},
+		{"fadvise console", e.f.Fadvise64(0, 0, 0, 0), neg(linux.ESPIPE)},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	st, _ := e.stat("/tmp/u", 0)
+	if st.Mtime != 300 || st.UID != 7 || st.GID != 9 {
+		t.Errorf("after utimensat and chown: mtime %d uid %d gid %d", st.Mtime, st.UID, st.GID)
+	}
+}
+
+func TestSendfile(t *testing.T) {
+	e := newEnv(t)
+	in := e.open("/etc/hosts", linux.ORdonly, 0)
+	out := e.open("/tmp/copy", linux.OCreat|linux.OWronly, 0o644)
+	if n := e.f.Sendfile(e.m, nil, out, in, 0, 1<<40); n != 20 {
+		t.Errorf("Sendfile = %d, want 20", n)
+	}
+	if got := e.cat("/tmp/copy"); got != "127.0.0.1 localhost\n" {
+		t.Errorf("copy = %q", got)
+	}
+	off := e.put(binary.LittleEndian.AppendUint64(nil, 10))
+	if n := e.f.Sendfile(e.m, nil, 1, in, off, 5); n != 5 || e.u64(off) != 15 || e.out.String() != "local" {
+		t.Errorf("Sendfile with offset = %d, offset %d, console %q", n, e.u64(off), e.out.String())
+	}
+	r, w := e.pipe(0)
+	e.write(w, "piped")
+	if n := e.f.Sendfile(e.m, nil, out, r, 0, 100); n != 5 {
+		t.Errorf("Sendfile from a pipe = %d", n)
+	}
+	for _, c := range []struct {
+		name string
+		got  int64
+		want int64
+	}{
+		{"bad in", e.f.Sendfile(e.m, nil, out, 99, 0, 1), neg(linux.EBADF)},
+		{"bad out", e.f.Sendfile(e.m, nil, 99, in, 0, 1), neg(linux.EBADF)},
+		{"bad offset pointer", e.f.Sendfile(e.m, nil, out, in, badAddr, 1), neg(linux.EFAULT)},
+		{"offset on a pipe", e.f.Sendfile(e.m, nil, out, r, off, 1), neg(linux.ESPIPE)},
+		{"out read-only", e.f.Sendfile(e.m, nil, in, in, 0, 1), neg(linux.EBADF)},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+}

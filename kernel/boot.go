@@ -202,7 +202,7 @@ func initialStack(cmdline uint64) uintptr {
 		*cpu.Ptr64(random + i) = v
 	}
 
-	words := 1 + nargv + 1 + nenv + 1 + 2*3
+	words := 1 + nargv + 1 + nenv + 1 + 2*4
 	sp := (str - uintptr(words)*8) &^ 15
 	w := sp
 	*cpu.Ptr64(w) = uint64(nargv)
@@ -219,7 +219,8 @@ func initialStack(cmdline uint64) uintptr {
 	}
 	*cpu.Ptr64(w) = 0
 	w += 8
-	auxv := [6]uint64{linux.AtPagesz, pageSize, linux.AtRandom, uint64(random), linux.AtNull, 0}
+	auxv := [8]uint64{linux.AtPagesz, pageSize, linux.AtRandom, uint64(random),
+		linux.AtSysinfoEhdr, uint64(vdsoBase()), linux.AtNull, 0}
 	for _, v := range auxv {
 		*cpu.Ptr64(w) = v
 		w += 8

@@ -8,6 +8,7 @@ import (
 	"math/bits"
 
 	"github.com/cocoon-vm/cocoon/kernel/sched"
+	"github.com/cocoon-vm/cocoon/kernel/vdso"
 
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 )
@@ -32,6 +33,31 @@ func initClock() {
 	tscMult = (1_000_000_000 << 32) / hz
 	tscBase = cpu.Rdtsc()
 	wallBase = platform.WallClock() * 1_000_000_000
+	initVDSO()
+}
+
+// vdsoBuf holds the vDSO (kernel/vdso): its ELF page and its data page,
+// page aligned inside the buffer.
+var vdsoBuf [vdso.Size + pageSize]byte
+
+// vdsoBase returns the vDSO's address.
+//
+//go:nosplit
+func vdsoBase() uintptr { return (addrOf(&vdsoBuf[0]) + pageSize - 1) &^ (pageSize - 1) }
+
+// initVDSO copies the vDSO image and writes the clock calibration into
+// its data page. The kernel's own runtime then reads the clock without
+// system calls (AT_SYSINFO_EHDR), and so does the application, which gets
+// a copy of both pages.
+//
+//go:nosplit
+func initVDSO() {
+	b := vdsoBase()
+	copy(cpu.Bytes(b, vdso.DataOff), vdso.Image[:])
+	*cpu.Ptr64(b + vdso.DataTSCBase) = tscBase
+	*cpu.Ptr64(b + vdso.DataMult) = tscMult
+	*cpu.Ptr64(b + vdso.DataWall) = uint64(wallBase)
+	*cpu.Ptr64(b + vdso.DataMono) = 0
 }
 
 // nanotime returns monotonic nanoseconds since boot.

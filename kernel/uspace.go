@@ -7,6 +7,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -245,4 +246,19 @@ func XCR0() uint64 {
 	}
 	a, _, _, d := cpu.Cpuid(0xd, 0)
 	return (uint64(d)<<32 | uint64(a)) & 7
+}
+
+// VDSO returns the vDSO's two pages (an ELF page with
+// __vdso_clock_gettime, then the clock data page) for mapping into the
+// application.
+func VDSO() []byte { return cpu.Bytes(vdsoBase(), 2*pageSize) }
+
+// Monotonic returns CLOCK_MONOTONIC as the vDSO computes it, or false
+// before the clock is calibrated (host tests).
+func Monotonic() (int64, bool) {
+	if tscMult == 0 {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(cpu.Rdtsc()-tscBase, tscMult)
+	return int64(hi<<32 | lo>>32), true
 }

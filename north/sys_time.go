@@ -3,6 +3,8 @@ package north
 import (
 	"time"
 
+	"github.com/cocoon-vm/cocoon/kernel"
+
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
@@ -16,14 +18,22 @@ func init() {
 	register(linux.SysClockNanosleep, sysClockNanosleep)
 }
 
-// bootTime anchors CLOCK_MONOTONIC: the application sees the kernel's
-// uptime.
+// bootTime anchors CLOCK_MONOTONIC where the kernel's clock is not
+// available (host tests).
 var bootTime = time.Now()
 
-func monotonic() int64 { return int64(time.Since(bootTime)) + int64(time.Second) }
+// monotonic is CLOCK_MONOTONIC: the kernel's clock, the one the vDSO
+// gives the application, so system calls and the vDSO agree.
+func monotonic() int64 {
+	if ns, ok := kernel.Monotonic(); ok {
+		return ns
+	}
+	return int64(time.Since(bootTime)) + int64(time.Second)
+}
 
+// monoToTime converts a CLOCK_MONOTONIC time to a time.Time.
 func monoToTime(ns int64) time.Time {
-	return bootTime.Add(time.Duration(ns - int64(time.Second)))
+	return time.Now().Add(time.Duration(ns - monotonic()))
 }
 
 func clockNow(clock uint64) (int64, bool) {

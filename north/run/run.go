@@ -13,6 +13,7 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel/layout"
 	"github.com/cocoon-vm/cocoon/north"
 	"github.com/cocoon-vm/cocoon/north/loader"
+	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
 // Options configure the application.
@@ -27,6 +28,23 @@ type Options struct {
 // stackTop is where the main thread's stack ends: near the top of the
 // application's range (kernel/layout.UserEnd), as on Linux.
 const stackTop = uint64(layout.UserEnd) - 1<<28
+
+// vdsoAddr is where the application's copy of the vDSO goes: above its
+// stack, below the end of its address range.
+const vdsoAddr = uint64(layout.UserEnd) - 1<<26
+
+// mapVDSO maps the kernel's vDSO (kernel/vdso) into the application: the
+// ELF page read-execute, the clock data page read-only.
+func mapVDSO(m north.Machine) (uint64, error) {
+	img := kernel.VDSO()
+	if _, err := m.Map(vdsoAddr, 4096, mem.Read|mem.Exec, true); err != nil {
+		return 0, err
+	}
+	if _, err := m.Map(vdsoAddr+4096, 4096, mem.Read, true); err != nil {
+		return 0, err
+	}
+	return vdsoAddr, m.Load(vdsoAddr, img)
+}
 
 // Init runs /init from the initrd and returns its exit status.
 func Init(o Options) (int, error) {
@@ -54,14 +72,19 @@ func Init(o Options) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("loading /init: %v", err)
 	}
+	vdsoAddr, err := mapVDSO(m)
+	if err != nil {
+		return 0, fmt.Errorf("mapping the vDSO: %v", err)
+	}
 	var rnd [16]byte
 	rand.Read(rnd[:])
 	st, err := img.BuildStack(m, loader.StackOptions{
-		Top:    stackTop,
-		Args:   append([]string{o.Argv0}, o.Args...),
-		Env:    o.Env,
-		ExecFn: "/init",
-		Random: rnd,
+		Top:         stackTop,
+		Args:        append([]string{o.Argv0}, o.Args...),
+		Env:         o.Env,
+		ExecFn:      "/init",
+		Random:      rnd,
+		SysinfoEhdr: vdsoAddr,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("building the stack of /init: %v", err)

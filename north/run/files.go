@@ -1,82 +1,57 @@
 package run
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"path"
+	"crypto/rand"
+	"fmt"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north"
-	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/cocoon-vm/cocoon/north/fdtable"
+	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
-// consoleFiles is the interim file layer: the initrd's files for loading,
-// and the console on descriptors 0-2.
-type consoleFiles struct {
-	files map[string][]byte
-	out   io.Writer
+// files joins the file system (north/vfs) and the descriptor table
+// (north/fdtable) to the personality's core.
+type files struct {
+	fs *vfs.FS
+	f  *fdtable.Files
 }
 
-func newFiles(archive []byte, o Options) (*consoleFiles, error) {
-	f := &consoleFiles{files: map[string][]byte{}, out: o.Stdout}
-	rr := cpio.Newc.Reader(bytes.NewReader(archive))
-	for {
-		rec, err := rr.ReadRecord()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if rec.Info.Name == "TRAILER!!!" {
-			break
-		}
-		var data []byte
-		if rec.ReaderAt != nil {
-			data, err = io.ReadAll(io.NewSectionReader(rec.ReaderAt, 0, int64(rec.FileSize)))
-		}
-		if err != nil {
-			return nil, err
-		}
-		f.files[path.Clean("/"+rec.Info.Name)] = data
+// newFiles mounts the initrd at / (read-only, with a writable overlay)
+// beside /tmp, /dev and /proc, with the console on descriptors 0-2.
+func newFiles(archive []byte, o Options) (*files, error) {
+	fs, err := vfs.New(archive, vfs.Options{
+		ConsoleIn:  o.Stdin,
+		ConsoleOut: o.Stdout,
+		Random:     func(b []byte) { rand.Read(b) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mounting the initrd: %v", err)
 	}
-	return f, nil
+	return &files{fs: fs, f: fdtable.New(fs, "/init")}, nil
 }
 
-func (f *consoleFiles) ReadFile(name string) ([]byte, error) {
-	d, ok := f.files[name]
-	if !ok {
-		return nil, errors.New("no such file")
+// ReadFile reads a whole file of the mounted tree.
+func (f *files) ReadFile(path string) ([]byte, error) {
+	file, err := f.fs.Open(f.f, f.fs.Root(), path, linux.ORdonly, 0)
+	if err != nil {
+		return nil, err
 	}
-	return d, nil
-}
-
-func (f *consoleFiles) Syscall(t north.FileContext, nr uint64, a [6]uint64) (int64, bool) {
-	switch nr {
-	case linux.SysWrite:
-		if a[0] != 1 && a[0] != 2 {
-			return -linux.EBADF, true
-		}
-		buf := make([]byte, a[2])
-		if err := t.Memory().CopyIn(a[1], buf); err != nil {
-			return -linux.EFAULT, true
-		}
-		f.out.Write(buf)
-		return int64(len(buf)), true
-	case linux.SysRead:
-		return 0, true
-	case linux.SysFcntl:
-		if a[0] > 2 {
-			return -linux.EBADF, true
-		}
-		return 0, true
-	case linux.SysOpenat:
-		return -linux.ENOENT, true
-	case linux.SysClose:
-		return -linux.EBADF, true
+	defer file.DecRef()
+	size := file.Stat().Size
+	if size < 0 || size > 1<<31 {
+		return nil, fmt.Errorf("%s: size %d", path, size)
 	}
-	return 0, false
+	data := make([]byte, size)
+	n, err := file.ReadAt(vfs.BytesBuf(data), 0)
+	if err != nil {
+		return nil, err
+	}
+	return data[:n], nil
 }
 
-func (f *consoleFiles) Pread(fd int32, buf []byte, off uint64) int64 { return -linux.EBADF }
+func (f *files) Syscall(t north.FileContext, nr uint64, a [6]uint64) (int64, bool) {
+	return f.f.Syscall(t.Memory(), t.Interrupted(), nr, a)
+}
+
+func (f *files) Pread(fd int32, buf []byte, off uint64) int64 { return f.f.Pread(fd, buf, off) }

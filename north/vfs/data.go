@@ -61,18 +61,26 @@ func (d *fileData) page(i int64) (*[pageSize]byte, int64) {
 }
 
 // writeAt copies p into the file at off, growing it as needed, and
-// returns the bytes of pages it allocated. It fails with ENOSPC, having
-// written nothing, if fs's limit does not allow the new pages.
-func (d *fileData) writeAt(p []byte, off int64, fs *memFS) (int64, error) {
+// returns how much it wrote and the bytes of pages it allocated. If fs's
+// limit does not allow all the new pages it writes up to the first page
+// that does not fit, and fails with ENOSPC if that is nothing.
+func (d *fileData) writeAt(p []byte, off int64, fs *memFS) (int, int64, error) {
 	if fs.limit > 0 {
-		var need int64
+		room := fs.limit - fs.used.Load()
 		for i := off / pageSize; i <= (off+int64(len(p))-1)/pageSize; i++ {
-			if d.pages[i] == nil {
-				need += pageSize
+			if d.pages[i] != nil {
+				continue
 			}
+			if room < pageSize {
+				if fit := i*pageSize - off; fit < int64(len(p)) {
+					p = p[:max(fit, 0)]
+				}
+				break
+			}
+			room -= pageSize
 		}
-		if fs.used.Load()+need > fs.limit {
-			return 0, ENOSPC
+		if len(p) == 0 {
+			return 0, 0, ENOSPC
 		}
 	}
 	var grew int64
@@ -85,7 +93,7 @@ func (d *fileData) writeAt(p []byte, off int64, fs *memFS) (int64, error) {
 	if end := off + int64(len(p)); end > d.size {
 		d.size = end
 	}
-	return grew, nil
+	return len(p), grew, nil
 }
 
 // truncate sets the size, dropping the pages past it, and returns the

@@ -544,20 +544,20 @@ func (n *memNode) write(src Buf, off int64) (int64, error) {
 		c, ferr := src.DropFirst(done).CopyIn(buf[:min(want-done, ioChunk)])
 		if c > 0 {
 			n.mu.Lock()
-			grew, err := n.data.writeAt(buf[:c], off+done, n.fsys)
+			w, grew, err := n.data.writeAt(buf[:c], off+done, n.fsys)
 			n.fsys.used.Add(grew)
-			if err == nil {
+			if w > 0 {
 				now := n.fsys.clock()
 				n.mtime, n.ctime = now, now
 			}
 			n.mu.Unlock()
-			if err != nil {
+			done += int64(w)
+			if err != nil || w < c {
 				if done == 0 {
 					return 0, err
 				}
 				return done, nil
 			}
-			done += int64(c)
 		}
 		if ferr != nil {
 			if done == 0 {

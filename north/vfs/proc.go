@@ -123,10 +123,12 @@ func (p *procNode) list(c *ctx) ([]Dirent, error) {
 		return []Dirent{{Name: "self", Ino: (procNodes[procSelf]).attr().Ino, Type: linux.DtDir}}, nil
 	case procSelf:
 		var out []Dirent
-		for _, k := range []procKind{procCwd, procExe, procFDDir} {
-			n := procNodes[k]
-			name := map[procKind]string{procCwd: "cwd", procExe: "exe", procFDDir: "fd"}[k]
-			out = append(out, Dirent{Name: name, Ino: n.attr().Ino, Type: uint8(n.fileType() >> 12)})
+		for _, e := range []struct {
+			name string
+			kind procKind
+		}{{"cwd", procCwd}, {"exe", procExe}, {"fd", procFDDir}} {
+			n := procNodes[e.kind]
+			out = append(out, Dirent{Name: e.name, Ino: n.attr().Ino, Type: uint8(n.fileType() >> 12)})
 		}
 		return out, nil
 	case procFDDir:

@@ -9,7 +9,7 @@
 
 GO      ?= go
 OUT     ?= out
-DEBPKGS := qemu-system-x86 ovmf
+DEBPKGS := qemu-system-x86 ovmf busybox-static
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps test vet bench images run fuzz clean
@@ -40,12 +40,19 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzSyscall -fuzztime $(FUZZTIME) ./kernel
 	$(GO) test -run XXX -fuzz FuzzPatch -fuzztime $(FUZZTIME) ./boot/pvhelf
+	$(GO) test -run XXX -fuzz FuzzDispatch -fuzztime $(FUZZTIME) ./north
+	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./north/loader
+	$(GO) test -run XXX -fuzz FuzzRestore -fuzztime $(FUZZTIME) ./north/sigframe
 
 images: deps
-	$(GO) run ./tools/mkimage build --kernel ./images/selftest -o $(OUT)/selftest.elf
+	$(GO) run ./tools/mkimage build --kernel ./images/selftest -o $(OUT)/selftest
+	$(GO) run ./tools/mkimage build ./images/hello -o $(OUT)/hello
+	$(GO) run ./tools/mkimage build ./images/stress -o $(OUT)/stress
 
+# run boots the demo: an unmodified Go program at CPL3 under Cocoon.
 run: images
-	$(GO) run ./tools/mkimage run -m 256 $(OUT)/selftest.elf all
+	$(GO) run ./tools/mkimage run $(OUT)/stress
+	$(GO) run ./tools/mkimage run $(OUT)/hello hello "from the kernel command line" GREETING=hi
 
 bench: deps
 	$(GO) run ./tools/bench

@@ -15,10 +15,10 @@ type handler func(t *Task, a [6]uint64) int64
 const noReturn = int64(-1 << 62)
 
 // syscalls is the system call table, filled by the sys_*.go files.
-var syscalls = map[uint64]handler{}
+var syscalls [512]handler
 
 func register(nr uint64, h handler) {
-	if _, dup := syscalls[nr]; dup {
+	if syscalls[nr] != nil {
 		panic(fmt.Sprintf("north: system call %d registered twice", nr))
 	}
 	syscalls[nr] = h
@@ -42,7 +42,11 @@ func (t *Task) dispatch(nr uint64, a [6]uint64) int64 {
 	p := t.p
 	p.syscalls.Add(1)
 	var r int64
-	if h, ok := syscalls[nr]; ok {
+	var h handler
+	if nr < uint64(len(syscalls)) {
+		h = syscalls[nr]
+	}
+	if h != nil {
 		r = h(t, a)
 	} else if p.files != nil {
 		var handled bool
@@ -58,6 +62,9 @@ func (t *Task) dispatch(nr uint64, a [6]uint64) int64 {
 			name = fmt.Sprintf("syscall_%d", nr)
 		}
 		res := fmt.Sprint(r)
+		if r > 0xffff {
+			res = fmt.Sprintf("%#x", r)
+		}
 		if r < 0 && r > -4096 {
 			res = fmt.Sprintf("-1 %s", errnoName(-r))
 		} else if r == noReturn {

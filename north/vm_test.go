@@ -139,3 +139,35 @@ func TestVMEscapeAttemptsAreKilled(t *testing.T) {
 		})
 	}
 }
+
+// TestVMStress runs a Go program that uses goroutines, the GC, timers,
+// files under /tmp and recovers from a nil dereference (a SIGSEGV turned
+// into a panic by the Go runtime through Cocoon's signal frames).
+func TestVMStress(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, buildGo(t, "./images/stress"))
+	console, err := runApp(t, app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"stress: nil dereference: ok", "stress: files: ok", "stress: PASS"} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+}
+
+// TestVMTraceSyscalls checks cocoon.trace=syscalls prints each call.
+func TestVMTraceSyscalls(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, buildGo(t, "./images/hello"))
+	console, err := runApp(t, app, "cocoon.trace=syscalls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"] arch_prctl(0x1002", "] write(0x1,", "] exit_group(0x0"} {
+		if !strings.Contains(console, want) {
+			t.Errorf("trace lacks %q", want)
+		}
+	}
+}

@@ -121,15 +121,21 @@ Flags:`)
 		*out = filepath.Join("out", name+".cpio")
 	}
 
+	return packArchive(init, files, *out, stdout)
+}
+
+// packArchive checks init and writes the application archive to out,
+// atomically, printing its size and SHA-256.
+func packArchive(init string, files []appimage.File, out string, stdout io.Writer) error {
 	if err := appimage.CheckStatic(init); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
 	// Write beside the output and rename, so a failure leaves no partial
 	// archive behind.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+"-*")
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+"-*")
 	if err != nil {
 		return err
 	}
@@ -146,10 +152,10 @@ Flags:`)
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
+	if err := os.Rename(tmp.Name(), out); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s (%d KiB, sha256 %x)\n", *out, (cw.n+1023)>>10, h.Sum(nil))
+	fmt.Fprintf(stdout, "%s (%d KiB, sha256 %x)\n", out, (cw.n+1023)>>10, h.Sum(nil))
 	return nil
 }
 

@@ -33,14 +33,19 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	mem := fs.Int("m", 256, "guest RAM in `MiB`")
 	accel := fs.String("accel", string(qemu.DefaultAccel), "accelerator: tcg, kvm, or auto (kvm if a quick probe shows it works)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "kill the guest after `DURATION`")
-	initrd := fs.String("initrd", "", "initrd `FILE` (the application archive)")
+	initrd := fs.String("initrd", "", "initrd `FILE` (the application archive; default IMAGE.cpio if it exists)")
+	trace := fs.Bool("trace-syscalls", false, "print every system call of the application with its result")
 	quiet := fs.Bool("q", false, "do not print the QEMU command line")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: mkimage run [flags] IMAGE [ARGS...]
 
-Boots IMAGE under QEMU with software emulation (TCG) unless --accel says
-otherwise, copies the guest's serial console to standard output, and exits
-with the guest's exit status. ARGS become the kernel command line.
+Boots IMAGE (NAME or NAME.elf, as 'mkimage build' wrote it, with NAME.cpio
+as the application) under QEMU with software emulation (TCG) unless
+--accel says otherwise, copies the guest's serial console to standard
+output, and exits with the guest's exit status (128+N if the application
+was killed by signal N). ARGS become the kernel command line: the
+application's arguments, and KEY=VALUE words its environment; a word
+cocoon.argv0=NAME sets its argv[0].
 
 Flags:`)
 		fs.PrintDefaults()
@@ -57,13 +62,32 @@ Flags:`)
 	}
 	image := fs.Arg(0)
 	if _, err := os.Stat(image); err != nil {
-		return fmt.Errorf("%v (build one with 'mkimage build')", err)
+		if _, err2 := os.Stat(image + ".elf"); err2 != nil {
+			return fmt.Errorf("%v (build one with 'mkimage build')", err)
+		}
+		image += ".elf"
+	}
+	if *initrd == "" {
+		if c := strings.TrimSuffix(image, ".elf") + ".cpio"; c != image {
+			if _, err := os.Stat(c); err == nil {
+				*initrd = c
+			}
+		}
+	}
+	words := fs.Args()[1:]
+	if *trace {
+		words = append([]string{"cocoon.trace=syscalls"}, words...)
+	}
+	for i, w := range words {
+		if strings.ContainsAny(w, " \t") {
+			words[i] = `"` + w + `"`
+		}
 	}
 	cfg := qemu.Config{
 		Profile:   qemu.Profile(*profile),
 		Kernel:    image,
 		Initrd:    *initrd,
-		Append:    strings.Join(fs.Args()[1:], " "),
+		Append:    strings.Join(words, " "),
 		MemoryMiB: *mem,
 		Accel:     qemu.Accel(*accel),
 		Timeout:   *timeout,

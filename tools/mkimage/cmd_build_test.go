@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBuildRefusesDynamicELF(t *testing.T) {
+	if _, err := os.Stat("/bin/ls"); err != nil {
+		t.Skip("no /bin/ls")
+	}
+	out := filepath.Join(t.TempDir(), "img")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"build", "--elf", "/bin/ls", "-o", out}, &stdout, &stderr)
+	if code == 0 {
+		t.Fatal("build --elf /bin/ls succeeded")
+	}
+	if !strings.Contains(stderr.String(), "dynamically linked") {
+		t.Errorf("stderr %q does not say why", stderr.String())
+	}
+	if _, err := os.Stat(out + ".elf"); err == nil {
+		t.Error("a kernel was built for a refused application")
+	}
+}
+
+func TestBuildUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"build"}, &stdout, &stderr); code != 2 {
+		t.Errorf("build with no arguments exit %d, want 2", code)
+	}
+	if !strings.Contains(stderr.String(), "nothing to build") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"build", "--help"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "--elf") {
+		t.Errorf("build --help exit %d, text %q", code, stderr.String())
+	}
+	if code := run([]string{"run", "/nonexistent/image"}, &stdout, &stderr); code != 1 {
+		t.Errorf("run of a missing image exit %d, want 1", code)
+	}
+}

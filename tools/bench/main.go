@@ -16,14 +16,21 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/qemu"
+	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
+	"github.com/cocoon-vm/cocoon/tools/linuxguest"
 )
 
 func main() {
 	runs := flag.Int("runs", 7, "boots per figure (medians are printed)")
 	profile := flag.String("profile", "microvm", "QEMU machine profile")
+	linux := flag.Bool("linux", true, "compare against a Linux guest (Debian's cloud kernel, fetched once)")
 	flag.Parse()
 	if err := run(*runs, qemu.Profile(*profile), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if err := runApp(*runs, qemu.Profile(*profile), *linux, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -110,4 +117,78 @@ func run(runs int, profile qemu.Profile, w io.Writer) error {
 	fmt.Fprintf(w, "  %-44s %.2f\n", "ratio powered off / floor", float64(median(toOff))/float64(median(floorOff)))
 	fmt.Fprintf(w, "  %-44s %d KiB\n", "kernel image size", st.Size()>>10)
 	return nil
+}
+
+// runApp boots images/sysbench as a Cocoon application and, for
+// comparison, as /init of a minimal Linux guest in the same QEMU.
+func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "cocoon-bench-app")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin, err := appimage.BuildGo(ctx, "./images/sysbench", "")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(bin)
+	cpio := filepath.Join(dir, "sysbench.cpio")
+	f, err := os.Create(cpio)
+	if err != nil {
+		return err
+	}
+	if err := appimage.Pack(f, bin, nil); err != nil {
+		return err
+	}
+	f.Close()
+	kernel := filepath.Join(dir, "cocoon.elf")
+	if err := kbuild.Kernel(ctx, "./north/cocoon", kernel, kbuild.Options{}); err != nil {
+		return err
+	}
+	var toMain []time.Duration
+	var getpid, getpidSys, clock []float64
+	for i := 0; i < runs; i++ {
+		mw := &markWriter{marker: []byte(linuxguest.MainReached)}
+		mw.start = time.Now()
+		res, err := qemu.Run(ctx, qemu.Config{Profile: profile, Kernel: kernel, Initrd: cpio, MemoryMiB: 256, Console: mw})
+		if err != nil {
+			return fmt.Errorf("sysbench under Cocoon: %v", err)
+		}
+		fig, err := linuxguest.ParseFigures(res.Console)
+		if err != nil {
+			return fmt.Errorf("sysbench under Cocoon: %v", err)
+		}
+		toMain = append(toMain, mw.at)
+		getpid, getpidSys, clock = append(getpid, fig.Getpid), append(getpidSys, fig.GetpidSyscall), append(clock, fig.ClockGettime)
+	}
+	fmt.Fprintf(w, "\nApplication images/sysbench (static Go), QEMU %s, TCG, medians of %d runs:\n", profile, runs)
+	fmt.Fprintf(w, "  %-44s %12s %12s\n", "", "Cocoon", "Linux guest")
+	var lx linuxguest.Boot
+	if withLinux {
+		r, err := linuxguest.Run(ctx, linuxguest.Options{Binary: bin, Profile: profile, Runs: runs, MemoryMiB: 256})
+		if err != nil {
+			fmt.Fprintf(w, "  (Linux guest unavailable: %v)\n", err)
+			withLinux = false
+		} else {
+			lx = r.Median()
+		}
+	}
+	row := func(name, cocoon, linux string) {
+		if !withLinux {
+			linux = "-"
+		}
+		fmt.Fprintf(w, "  %-44s %12s %12s\n", name, cocoon, linux)
+	}
+	row("QEMU start to application main", ms(median(toMain)), ms(lx.ToMain))
+	row("getpid round trip (RawSyscall)", fmt.Sprintf("%.0f ns", medianF(getpid)), fmt.Sprintf("%.0f ns", lx.Figures.Getpid))
+	row("getpid round trip (syscall.Syscall)", fmt.Sprintf("%.0f ns", medianF(getpidSys)), fmt.Sprintf("%.0f ns", lx.Figures.GetpidSyscall))
+	row("clock_gettime (time.Now, vDSO)", fmt.Sprintf("%.0f ns", medianF(clock)), fmt.Sprintf("%.0f ns", lx.Figures.ClockGettime))
+	return nil
+}
+
+func medianF(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }

@@ -30,7 +30,7 @@ type dirNode interface {
 	symlink(c *ctx, name, target string) error
 	link(c *ctx, name string, target node) error
 	remove(c *ctx, name string, dir bool) error
-	rename(c *ctx, oldName string, newDir node, newName string, flags uint32) error
+	rename(c *ctx, oldName string, newDir node, newName string, flags uint32, oldSlash, newSlash bool) error
 }
 
 // linkNode is a symbolic link.
@@ -284,3 +284,13 @@ func (fs *FS) parent(l Loc) Loc {
 	}
 	return l
 }
+
+// The node kinds, checked at compile time.
+var (
+	_ dirNode   = (*memNode)(nil)
+	_ linkNode  = (*memNode)(nil)
+	_ attrNode  = (*memNode)(nil)
+	_ dirNode   = (*procNode)(nil)
+	_ linkNode  = (*procNode)(nil)
+	_ magicLink = (*procNode)(nil)
+)

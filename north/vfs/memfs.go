@@ -386,7 +386,10 @@ func (n *memNode) remove(_ *ctx, name string, dir bool) error {
 	return nil
 }
 
-func (n *memNode) rename(_ *ctx, oldName string, newDir node, newName string, flags uint32) error {
+// rename checks in the order Linux's do_renameat2 and vfs_rename do, so
+// that the same error comes first; oldSlash and newSlash report trailing
+// slashes on the two paths.
+func (n *memNode) rename(_ *ctx, oldName string, newDir node, newName string, flags uint32, oldSlash, newSlash bool) error {
 	nd, ok := newDir.(*memNode)
 	if !ok || nd.fsys != n.fsys {
 		return EXDEV
@@ -405,16 +408,27 @@ func (n *memNode) rename(_ *ctx, oldName string, newDir node, newName string, fl
 	if err != nil && err != ENOENT {
 		return err
 	}
-	if flags&linux.RenameExchange != 0 {
-		if dst == nil {
-			return ENOENT
-		}
-		if src == dst {
-			return nil
-		}
-		if (src.isDir() && nd.within(src)) || (dst.isDir() && n.within(dst)) {
+	exchange := flags&linux.RenameExchange != 0
+	switch {
+	case flags&linux.RenameNoreplace != 0 && dst != nil:
+		return EEXIST
+	case exchange && dst == nil:
+		return ENOENT
+	case exchange && newSlash && !dst.isDir():
+		return ENOTDIR
+	case !src.isDir() && (oldSlash || newSlash && !exchange):
+		return ENOTDIR
+	case n != nd && src.isDir() && nd.within(src):
+		return EINVAL // the source holds the target
+	case n != nd && dst != nil && dst.isDir() && n.within(dst):
+		if exchange {
 			return EINVAL
 		}
+		return ENOTEMPTY // the target holds the source
+	case src == dst:
+		return nil
+	}
+	if exchange {
 		n.entries[oldName], nd.entries[newName] = dst, src
 		if src.isDir() {
 			src.parent = nd
@@ -427,26 +441,14 @@ func (n *memNode) rename(_ *ctx, oldName string, newDir node, newName string, fl
 		return nil
 	}
 	if dst != nil {
-		if flags&linux.RenameNoreplace != 0 {
-			return EEXIST
-		}
-		if src == dst {
-			return nil
-		}
-		if src.isDir() && !dst.isDir() {
+		switch {
+		case src.isDir() && !dst.isDir():
 			return ENOTDIR
-		}
-		if !src.isDir() && dst.isDir() {
+		case !src.isDir() && dst.isDir():
 			return EISDIR
-		}
-		if dst.isDir() && !dst.empty() {
+		case dst.isDir() && !dst.empty():
 			return ENOTEMPTY
 		}
-	}
-	if src.isDir() && nd.within(src) {
-		return EINVAL
-	}
-	if dst != nil {
 		nd.unlinkName(newName, dst)
 	}
 	n.dropName(oldName)

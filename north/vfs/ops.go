@@ -59,6 +59,9 @@ func (fs *FS) Open(p Process, at Loc, path string, flags, mode uint32) (*File, e
 		}
 		for {
 			if isSpecial(name) {
+				if flags&linux.OExcl != 0 {
+					return nil, EEXIST
+				}
 				return nil, EISDIR
 			}
 			child, err := w.step(dir, name)
@@ -171,7 +174,7 @@ func (p *pathFile) Stat(*File) Attr { return p.loc.Attr() }
 
 // Mkdir makes directory path (mkdirat(2)).
 func (fs *FS) Mkdir(p Process, at Loc, path string, mode uint32) error {
-	return fs.make(p, at, path, func(w *walker, dir dirNode, name string) error {
+	return fs.make(p, at, path, true, func(w *walker, dir dirNode, name string) error {
 		return dir.mkdir(w.c, name, mode&0o7777)
 	})
 }
@@ -188,7 +191,7 @@ func (fs *FS) Mknod(p Process, at Loc, path string, mode uint32, rdev uint64) er
 	default:
 		return EINVAL
 	}
-	return fs.make(p, at, path, func(w *walker, dir dirNode, name string) error {
+	return fs.make(p, at, path, false, func(w *walker, dir dirNode, name string) error {
 		if mode&linux.SIfmt == linux.SIfreg {
 			_, err := dir.create(w.c, name, mode&0o7777)
 			return err
@@ -205,15 +208,16 @@ func (fs *FS) Symlink(p Process, target string, at Loc, path string) error {
 	if len(target) >= linux.PathMax {
 		return ENAMETOOLONG
 	}
-	return fs.make(p, at, path, func(w *walker, dir dirNode, name string) error {
+	return fs.make(p, at, path, false, func(w *walker, dir dirNode, name string) error {
 		return dir.symlink(w.c, name, target)
 	})
 }
 
-// make makes a new name path with mk: EEXIST if it exists, then EROFS.
-func (fs *FS) make(p Process, at Loc, path string, mk func(*walker, dirNode, string) error) error {
+// make makes a new name path with mk: EEXIST if it exists, ENOENT for a
+// trailing slash unless isDir, then EROFS (fs/namei.c filename_create).
+func (fs *FS) make(p Process, at Loc, path string, isDir bool, mk func(*walker, dirNode, string) error) error {
 	w := fs.walker(p)
-	dir, name, _, err := w.resolveParent(at, path)
+	dir, name, slash, err := w.resolveParent(at, path)
 	if err != nil {
 		return err
 	}
@@ -224,6 +228,9 @@ func (fs *FS) make(p Process, at Loc, path string, mk func(*walker, dirNode, str
 		return EEXIST
 	} else if err != ENOENT {
 		return err
+	}
+	if slash && !isDir {
+		return ENOENT
 	}
 	if dir.mnt.readOnly {
 		return EROFS
@@ -246,23 +253,26 @@ func (fs *FS) Link(p Process, oldAt Loc, oldPath string, newAt Loc, newPath stri
 // AT_EMPTY_PATH).
 func (fs *FS) LinkLoc(p Process, old Loc, newAt Loc, newPath string) error {
 	w := fs.walker(p)
-	dir, name, _, err := w.resolveParent(newAt, newPath)
+	dir, name, slash, err := w.resolveParent(newAt, newPath)
 	if err != nil {
 		return err
 	}
 	if isSpecial(name) {
 		return EEXIST
 	}
+	if _, _, err := w.entry(dir, name); err == nil {
+		return EEXIST
+	} else if err != ENOENT {
+		return err
+	}
+	if slash {
+		return ENOENT
+	}
 	if old.mnt != dir.mnt {
 		return EXDEV
 	}
 	if old.IsDir() {
 		return EPERM
-	}
-	if _, _, err := w.entry(dir, name); err == nil {
-		return EEXIST
-	} else if err != ENOENT {
-		return err
 	}
 	if dir.mnt.readOnly {
 		return EROFS
@@ -335,27 +345,13 @@ func (fs *FS) Rename(p Process, oldAt Loc, oldPath string, newAt Loc, newPath st
 	if od.mnt.readOnly {
 		return EROFS
 	}
-	src, mounted, err := w.entry(od, on)
-	if err != nil {
-		return err
-	}
-	if mounted {
+	if _, mounted, err := w.entry(od, on); err == nil && mounted {
 		return EBUSY
 	}
-	if dst, mounted, err := w.entry(nd, nn); err == nil {
-		if mounted {
-			return EBUSY
-		}
-		if flags&linux.RenameExchange != 0 && nslash && dst.fileType() != linux.SIfdir {
-			return ENOTDIR
-		}
-	} else if err != ENOENT {
-		return err
+	if _, mounted, err := w.entry(nd, nn); err == nil && mounted {
+		return EBUSY
 	}
-	if (oslash || nslash && flags&linux.RenameExchange == 0) && src.fileType() != linux.SIfdir {
-		return ENOTDIR
-	}
-	return od.n.(dirNode).rename(w.c, on, nd.n, nn, flags)
+	return od.n.(dirNode).rename(w.c, on, nd.n, nn, flags, oslash, nslash)
 }
 
 // Readlink returns the target of symbolic link path (readlinkat(2)).

@@ -188,10 +188,10 @@ func (p *procNode) follow(c *ctx) (Loc, error) {
 
 // /proc cannot be changed; the mount is read-only, so these are not
 // reached from the system calls.
-func (p *procNode) create(*ctx, string, uint32) (node, error)       { return nil, EROFS }
-func (p *procNode) mkdir(*ctx, string, uint32) error                { return EROFS }
-func (p *procNode) mknod(*ctx, string, uint32, uint64) error        { return EROFS }
-func (p *procNode) symlink(*ctx, string, string) error              { return EROFS }
-func (p *procNode) link(*ctx, string, node) error                   { return EROFS }
-func (p *procNode) remove(*ctx, string, bool) error                 { return EROFS }
-func (p *procNode) rename(*ctx, string, node, string, uint32) error { return EROFS }
+func (p *procNode) create(*ctx, string, uint32) (node, error)                   { return nil, EROFS }
+func (p *procNode) mkdir(*ctx, string, uint32) error                            { return EROFS }
+func (p *procNode) mknod(*ctx, string, uint32, uint64) error                    { return EROFS }
+func (p *procNode) symlink(*ctx, string, string) error                          { return EROFS }
+func (p *procNode) link(*ctx, string, node) error                               { return EROFS }
+func (p *procNode) remove(*ctx, string, bool) error                             { return EROFS }
+func (p *procNode) rename(*ctx, string, node, string, uint32, bool, bool) error { return EROFS }

@@ -125,15 +125,17 @@ func (fs *Files) Lchown(m mem.Memory, pathAddr uint64, uid, gid uint32) int64 {
 	return fs.Fchownat(m, linux.AtFdcwd, pathAddr, uid, gid, linux.AtSymlinkNofollow)
 }
 
-// Fadvise64 is fadvise64(2): advice is checked and ignored.
+// Fadvise64 is fadvise64(2): advice is checked and ignored; pipes are
+// ESPIPE.
 func (fs *Files) Fadvise64(fd int32, off, length int64, advice int32) int64 {
 	f, err := fs.ioFile(fd)
 	if err != nil {
 		return ret(0, err)
 	}
 	defer f.DecRef()
+	a := f.Stat()
 	switch {
-	case f.Impl().Stream():
+	case a.Type() == linux.SIfifo:
 		return errno(vfs.ESPIPE)
 	case advice < linux.FadvNormal || advice > linux.FadvNoreuse || length < 0:
 		return errno(vfs.EINVAL)

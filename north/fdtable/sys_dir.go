@@ -317,15 +317,16 @@ func (fs *Files) Truncate(m mem.Memory, pathAddr uint64, length int64) int64 {
 }
 
 // Fsync is fsync(2): everything is in memory, so there is nothing to do
-// but check the descriptor (EINVAL for pipes, the console and the like,
-// as Linux answers for files that cannot be synced).
+// for regular files and directories; other files cannot be synced
+// (EINVAL), as on Linux.
 func (fs *Files) Fsync(fd int32) int64 {
 	f, err := fs.ioFile(fd)
 	if err != nil {
 		return ret(0, err)
 	}
 	defer f.DecRef()
-	if f.Impl().Stream() {
+	a := f.Stat()
+	if t := a.Type(); t != linux.SIfreg && t != linux.SIfdir {
 		return errno(vfs.EINVAL)
 	}
 	return 0

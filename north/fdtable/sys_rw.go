@@ -23,14 +23,6 @@ func (fs *Files) Read(m mem.Memory, intr <-chan struct{}, fd int32, buf, count u
 }
 
 func (fs *Files) read(f *vfs.File, dst vfs.Buf, intr <-chan struct{}) int64 {
-	if dst.Len() == 0 {
-		// Linux still checks the file can be read.
-		_, err := f.ReadAt(dst, 0)
-		if err == vfs.EBADF || err == vfs.EISDIR {
-			return ret(0, err)
-		}
-		return 0
-	}
 	return ret(blockingIO(f, vfs.EventsReadable, intr, func() (int64, error) { return f.Read(dst) }))
 }
 
@@ -46,18 +38,14 @@ func (fs *Files) Write(m mem.Memory, intr <-chan struct{}, fd int32, buf, count 
 }
 
 func (fs *Files) write(f *vfs.File, src vfs.Buf, intr <-chan struct{}) int64 {
-	if src.Len() == 0 {
-		_, err := f.WriteAt(src, 0)
-		if err == vfs.EBADF {
-			return ret(0, err)
-		}
-		return 0
-	}
 	return ret(writeAll(f, src, intr))
 }
 
 // Pread64 is pread64(2): ESPIPE for pipes and other streams.
 func (fs *Files) Pread64(m mem.Memory, fd int32, buf, count uint64, off int64) int64 {
+	if off < 0 {
+		return errno(vfs.EINVAL)
+	}
 	f, err := fs.ioFile(fd)
 	if err != nil {
 		return ret(0, err)
@@ -68,6 +56,9 @@ func (fs *Files) Pread64(m mem.Memory, fd int32, buf, count uint64, off int64) i
 
 // Pwrite64 is pwrite64(2).
 func (fs *Files) Pwrite64(m mem.Memory, fd int32, buf, count uint64, off int64) int64 {
+	if off < 0 {
+		return errno(vfs.EINVAL)
+	}
 	f, err := fs.ioFile(fd)
 	if err != nil {
 		return ret(0, err)
@@ -110,7 +101,14 @@ func (fs *Files) Readv(m mem.Memory, intr <-chan struct{}, fd int32, iovAddr, io
 	if err != nil {
 		return ret(0, err)
 	}
-	return fs.read(f, vfs.NewBufIovec(m, iov), intr)
+	dst := vfs.NewBufIovec(m, iov)
+	if dst.Len() == 0 {
+		if !f.Readable() {
+			return errno(vfs.EBADF)
+		}
+		return 0 // Linux does not call the file for nothing (do_iter_read)
+	}
+	return fs.read(f, dst, intr)
 }
 
 // Writev is writev(2).
@@ -124,7 +122,14 @@ func (fs *Files) Writev(m mem.Memory, intr <-chan struct{}, fd int32, iovAddr, i
 	if err != nil {
 		return ret(0, err)
 	}
-	return fs.write(f, vfs.NewBufIovec(m, iov), intr)
+	src := vfs.NewBufIovec(m, iov)
+	if src.Len() == 0 {
+		if !f.Writable() {
+			return errno(vfs.EBADF)
+		}
+		return 0
+	}
+	return fs.write(f, src, intr)
 }
 
 // Preadv is preadv(2) (the offset already joined from its two halves).

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
 // maxEpollNest is how deep epoll instances may watch one another
@@ -230,6 +231,13 @@ func (ep *Epoll) Readiness(mask Events) Events {
 }
 
 func (ep *Epoll) Queue() *Queue { return &ep.q }
+
+// Seek leaves the offset at 0, as Linux's noop_llseek does.
+func (ep *Epoll) Seek(_ *File, cur, _ int64, _ int) (int64, error) { return cur, nil }
+
+// Ioctl refuses every request with EINVAL, as Linux's epoll does since it
+// took busy-poll requests (6.9); older kernels said ENOTTY.
+func (ep *Epoll) Ioctl(*File, mem.Memory, uint32, uint64) (int64, error) { return 0, EINVAL }
 
 func (ep *Epoll) Stat(*File) Attr {
 	return Attr{Dev: anonDev, Ino: anonIno, Mode: 0o600, Nlink: 1}

@@ -91,6 +91,9 @@ func (e *eventFD) Readiness(mask Events) Events {
 
 func (e *eventFD) Queue() *Queue { return &e.q }
 
+// Seek leaves the offset at 0, as Linux's noop_llseek does.
+func (e *eventFD) Seek(_ *File, cur, _ int64, _ int) (int64, error) { return cur, nil }
+
 func (e *eventFD) Stat(*File) Attr {
 	return Attr{Dev: anonDev, Ino: anonIno, Mode: 0o600, Nlink: 1}
 }

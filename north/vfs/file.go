@@ -236,14 +236,14 @@ func (f *File) Write(src Buf) (int64, error) {
 
 // ReadAt reads into dst at off without moving f's offset (pread(2)).
 func (f *File) ReadAt(dst Buf, off int64) (int64, error) {
-	if !f.Readable() {
-		return 0, EBADF
+	if off < 0 {
+		return 0, EINVAL
 	}
 	if f.impl.Stream() {
 		return 0, ESPIPE
 	}
-	if off < 0 {
-		return 0, EINVAL
+	if !f.Readable() {
+		return 0, EBADF
 	}
 	return f.impl.Read(f, dst, off)
 }
@@ -251,14 +251,14 @@ func (f *File) ReadAt(dst Buf, off int64) (int64, error) {
 // WriteAt writes src at off without moving f's offset (pwrite(2); Linux
 // appends even here when the file is O_APPEND).
 func (f *File) WriteAt(src Buf, off int64) (int64, error) {
-	if !f.Writable() {
-		return 0, EBADF
+	if off < 0 {
+		return 0, EINVAL
 	}
 	if f.impl.Stream() {
 		return 0, ESPIPE
 	}
-	if off < 0 {
-		return 0, EINVAL
+	if !f.Writable() {
+		return 0, EBADF
 	}
 	if f.Flags()&linux.OAppend != 0 {
 		off = f.impl.Stat(f).Size
@@ -270,6 +270,9 @@ func (f *File) WriteAt(src Buf, off int64) (int64, error) {
 func (f *File) Seek(off int64, whence int) (int64, error) {
 	if f.IsPath() {
 		return 0, EBADF
+	}
+	if whence < linux.SeekSet || whence > linux.SeekHole {
+		return 0, EINVAL
 	}
 	f.posMu.Lock()
 	defer f.posMu.Unlock()

@@ -139,7 +139,10 @@ func (fs *FS) Open(p Process, at Loc, path string, flags, mode uint32) (*File, e
 			}
 		}
 	}
-	f := NewFile(impl, flags|linux.OLargefile, fs.nameOf(w, l))
+	if !isPath {
+		flags |= linux.OLargefile // as 64-bit Linux forces it
+	}
+	f := NewFile(impl, flags, fs.nameOf(w, l))
 	f.loc = l
 	return f, nil
 }

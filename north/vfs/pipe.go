@@ -67,6 +67,9 @@ func (p *pipe) segments(off, n int) ([]byte, []byte) {
 }
 
 func (p *pipe) read(dst Buf) (int64, error) {
+	if dst.Len() == 0 {
+		return 0, nil
+	}
 	p.mu.Lock()
 	if p.n == 0 {
 		defer p.mu.Unlock()
@@ -94,6 +97,9 @@ func (p *pipe) read(dst Buf) (int64, error) {
 }
 
 func (p *pipe) write(src Buf) (int64, error) {
+	if src.Len() == 0 {
+		return 0, nil
+	}
 	p.mu.Lock()
 	if p.readers == 0 {
 		p.mu.Unlock()

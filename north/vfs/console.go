@@ -14,7 +14,7 @@ import (
 // application.
 const consoleBufMax = 64 << 10
 
-// Console is the system console: /dev/console and /dev/tty, and the first
+// console is the system console: /dev/console and /dev/tty, and the first
 // three descriptors. Input comes from an io.Reader, read ahead by a
 // goroutine started on first use, so that reads and polls never block the
 // caller; output goes straight to an io.Writer.
@@ -22,7 +22,7 @@ const consoleBufMax = 64 << 10
 // It is a minimal terminal: termios settings are kept and reported but
 // only ICANON has an effect (a read returns at most one line); there is
 // no echo, no line editing and no signal generation.
-type Console struct {
+type console struct {
 	in  io.Reader
 	out io.Writer
 	q   Queue
@@ -38,8 +38,8 @@ type Console struct {
 	outMu sync.Mutex // serializes writes
 }
 
-func newConsole(in io.Reader, out io.Writer) *Console {
-	c := &Console{in: in, out: out, termios: linux.DefaultTermios, winsize: [4]uint16{24, 80}}
+func newConsole(in io.Reader, out io.Writer) *console {
+	c := &console{in: in, out: out, termios: linux.DefaultTermios, winsize: [4]uint16{24, 80}}
 	c.room.L = &c.mu
 	if in == nil {
 		c.eof = true
@@ -49,7 +49,7 @@ func newConsole(in io.Reader, out io.Writer) *Console {
 
 // start starts the read-ahead goroutine if it is not running. Called with
 // c.mu held.
-func (c *Console) start() {
+func (c *console) start() {
 	if c.pumping || c.eof {
 		return
 	}
@@ -57,7 +57,7 @@ func (c *Console) start() {
 	go c.pump()
 }
 
-func (c *Console) pump() {
+func (c *console) pump() {
 	p := make([]byte, 4096)
 	for {
 		c.mu.Lock()
@@ -81,7 +81,7 @@ func (c *Console) pump() {
 	}
 }
 
-func (c *Console) read(dst Buf) (int64, error) {
+func (c *console) read(dst Buf) (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.start()
@@ -109,7 +109,7 @@ func (c *Console) read(dst Buf) (int64, error) {
 	return int64(n), nil
 }
 
-func (c *Console) write(src Buf) (int64, error) {
+func (c *console) write(src Buf) (int64, error) {
 	want := src.Len()
 	buf := make([]byte, min(want, ioChunk))
 	var done int64
@@ -136,7 +136,7 @@ func (c *Console) write(src Buf) (int64, error) {
 	return done, nil
 }
 
-func (c *Console) readiness(mask Events) Events {
+func (c *console) readiness(mask Events) Events {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.start()
@@ -147,7 +147,7 @@ func (c *Console) readiness(mask Events) Events {
 	return ev & mask
 }
 
-func (c *Console) ioctl(m mem.Memory, cmd uint32, arg uint64) (int64, error) {
+func (c *console) ioctl(m mem.Memory, cmd uint32, arg uint64) (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch cmd {
@@ -204,7 +204,7 @@ func copyOut(m mem.Memory, addr uint64, b []byte) error {
 // consoleFile is an open console.
 type consoleFile struct {
 	devFile
-	c *Console
+	c *console
 }
 
 func (f *consoleFile) Read(_ *File, dst Buf, _ int64) (int64, error)  { return f.c.read(dst) }

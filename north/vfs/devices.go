@@ -5,7 +5,7 @@ import "github.com/cocoon-vm/cocoon/kernel/linux"
 // devices opens device files by number (Documentation/admin-guide/
 // devices.txt): the memory devices of major 1 and the terminals of major 5.
 type devices struct {
-	console *Console
+	console *console
 	random  func([]byte)
 }
 

@@ -3,6 +3,7 @@ package north
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -50,6 +51,9 @@ type stack struct {
 // sigState is the process's signal dispositions and process-directed
 // pending signals.
 type sigState struct {
+	// any counts signals sent or forced; zero means nothing can be pending,
+	// which keeps the lock off the path back to user mode.
+	any     atomic.Int64
 	mu      sync.Mutex
 	act     [linux.NSig + 1]sigAction
 	pending uint64
@@ -205,6 +209,7 @@ func sysSigaltstack(t *Task, a [6]uint64) int64 {
 // send queues sig for target (a thread) or, with target nil, the process.
 func (p *Process) send(target *Task, info sigInfo) {
 	s := &p.sig
+	s.any.Add(1)
 	s.mu.Lock()
 	if target != nil {
 		target.pending |= bit(info.signo)
@@ -283,6 +288,7 @@ func (t *Task) forceSignal(info sigInfo) {
 		t.kill(info)
 		return
 	}
+	t.p.sig.any.Add(1)
 	t.p.sig.mu.Lock()
 	t.pending |= bit(info.signo)
 	t.pendingInfo[info.signo] = info
@@ -292,6 +298,9 @@ func (t *Task) forceSignal(info sigInfo) {
 // deliverSignals takes the pending, unblocked signals before the thread
 // returns to user mode: default actions run here, handlers get a frame.
 func (t *Task) deliverSignals() {
+	if t.p.sig.any.Load() == 0 {
+		return
+	}
 	for {
 		select { // the wake-up token has done its job
 		case <-t.wake:

@@ -51,3 +51,16 @@ type HostExit struct {
 	Where string // port or address range, MSR number, instruction
 	What  string // the device or purpose
 }
+
+// HostChannel is an optional Platform capability: a byte stream to a
+// host-side helper, such as the simulated PSP that answers SEV-SNP guest
+// messages under plain QEMU. Goroutine context: methods may be called
+// from ordinary Go code, and never from trap context.
+type HostChannel interface {
+	// ChannelPresent reports whether the channel exists on this machine.
+	ChannelPresent() bool
+	// ChannelWrite writes all of p.
+	ChannelWrite(p []byte)
+	// ChannelRead reads what has arrived, up to len(p) bytes; 0 if none.
+	ChannelRead(p []byte) int
+}

@@ -58,6 +58,10 @@ func Boot(p hal.Platform, info *BootInfo) {
 	for i := 0; i < info.NKeep; i++ {
 		phys.Reserve(info.Keep[i].Base, info.Keep[i].Size)
 	}
+	if a := cmdlineHex(info.Cmdline, "cocoon.secrets="); a != 0 && a%pageSize == 0 && a < uint64(cpu.DirectMapSize) {
+		secretsPhys = a
+		phys.Reserve(a, pageSize)
+	}
 	if phys.FreeFrames() < 1024 {
 		kprint("cocoon: less than 4 MiB of free RAM; cannot boot\n")
 		powerOff(1)
@@ -249,6 +253,47 @@ func enableSMEPSMAP() {
 
 // The boot module (initrd), kept out of the page allocator.
 var initrdPhys, initrdSize uint64
+
+// cmdlineHex finds key (like "cocoon.secrets=") in the NUL-terminated
+// command line at physical address cmdline and parses the hexadecimal
+// number after it ("0x" prefix optional); 0 if absent or malformed.
+//
+//go:nosplit
+func cmdlineHex(cmdline uint64, key string) uint64 {
+	if cmdline == 0 {
+		return 0
+	}
+	line := cpu.Bytes(cpu.Virt(uintptr(cmdline)), 4096)
+	for i := 0; i+len(key) <= len(line) && line[i] != 0; i++ {
+		if (i > 0 && line[i-1] != ' ') || string(line[i:i+len(key)]) != key {
+			continue
+		}
+		j := i + len(key)
+		if j+1 < len(line) && line[j] == '0' && (line[j+1] == 'x' || line[j+1] == 'X') {
+			j += 2
+		}
+		var v uint64
+		n := 0
+		for ; j < len(line) && n < 16; j, n = j+1, n+1 {
+			c := line[j]
+			switch {
+			case c >= '0' && c <= '9':
+				v = v<<4 | uint64(c-'0')
+			case c >= 'a' && c <= 'f':
+				v = v<<4 | uint64(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				v = v<<4 | uint64(c-'A'+10)
+			default:
+				if n == 0 {
+					return 0
+				}
+				return v
+			}
+		}
+		return v
+	}
+	return 0
+}
 
 // Word tables of initialStack, kept off its nosplit stack frame.
 var bootArgv, bootEnvp [64]uintptr

@@ -14,6 +14,7 @@ import (
 // hw/rtc/mc146818rtc.c, hw/misc/debugexit.c).
 const (
 	com1      = 0x3f8 // 16550 UART
+	com2      = 0x2f8 // 16550 UART: the host channel
 	pitCh0    = 0x40  // 8254 channel 0 data
 	pitCmd    = 0x43  // 8254 mode/command
 	cmosIndex = 0x70
@@ -38,6 +39,7 @@ const (
 // Exits is the PC platform's host interface.
 var Exits = []hal.HostExit{
 	{Kind: "port", Where: "0x3f8-0x3ff", What: "COM1 16550 UART: console"},
+	{Kind: "port", Where: "0x2f8-0x2ff", What: "COM2 16550 UART: host channel (simulated PSP), when present"},
 	{Kind: "port", Where: "0x40, 0x43", What: "8254 PIT channel 0: TSC and APIC timer calibration at boot"},
 	{Kind: "port", Where: "0x70-0x71", What: "CMOS RTC: wall clock at boot"},
 	{Kind: "port", Where: "0x21, 0xa1", What: "8259 PICs: masked at boot"},
@@ -284,4 +286,43 @@ func UnixSeconds(y, m, d, hh, mm, ss int64) int64 {
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	days := era*146097 + doe - 719468
 	return days*86400 + hh*3600 + mm*60 + ss
+}
+
+var _ hal.HostChannel = (*PC)(nil)
+
+// ChannelPresent probes COM2 through its scratch register (16550
+// register 7): an absent port reads back 0xff.
+func (p *PC) ChannelPresent() bool {
+	cpu.Outb(com2+7, 0x5a)
+	if cpu.Inb(com2+7) != 0x5a {
+		return false
+	}
+	cpu.Outb(com2+1, 0x00) // IER: no interrupts
+	cpu.Outb(com2+3, 0x80) // LCR: DLAB
+	cpu.Outb(com2+0, 0x01) // 115200 baud
+	cpu.Outb(com2+1, 0x00)
+	cpu.Outb(com2+3, 0x03) // 8N1
+	cpu.Outb(com2+2, 0xc7) // FIFOs on and cleared
+	cpu.Outb(com2+4, 0x03) // DTR, RTS
+	return true
+}
+
+// ChannelWrite writes p to COM2, byte by byte (no translation).
+func (p *PC) ChannelWrite(b []byte) {
+	for _, c := range b {
+		for cpu.Inb(com2+5)&0x20 == 0 { // LSR.THRE
+			cpu.Pause()
+		}
+		cpu.Outb(com2, c)
+	}
+}
+
+// ChannelRead reads what COM2 has received.
+func (p *PC) ChannelRead(b []byte) int {
+	n := 0
+	for n < len(b) && cpu.Inb(com2+5)&0x01 != 0 { // LSR.DR
+		b[n] = cpu.Inb(com2)
+		n++
+	}
+	return n
 }

@@ -280,12 +280,39 @@ fs:
 	MOVL $MSR_FS_BASE, CX
 	WRMSR
 frame:
-	// IRETQ frame (AMD APM vol. 2, 8.9.3): SS, RSP, RFLAGS, CS, RIP.
-	PUSHQ $UDATA
-	PUSHQ F_RSP(BX)
+	// After a system call RCX and R11 hold the return RIP and RFLAGS (the
+	// SYSCALL convention); if they still do, SYSRETQ returns (cheaper than
+	// IRETQ); otherwise (a signal frame, rt_sigreturn, a fault) IRETQ
+	// restores every register. RIP was checked canonical by userEnter, so
+	// SYSRET cannot fault in ring 0 (AMD APM vol. 2, 6.1.1).
 	MOVQ F_RFLAGS(BX), AX
 	ANDQ $USER_FLAGS, AX
 	ORQ $0x202, AX
+	MOVQ F_RIP(BX), CX
+	CMPQ CX, 96(BX) // RCX
+	JNE iret
+	CMPQ AX, 32(BX) // R11
+	JNE iret
+	MOVQ 0(BX), R15
+	MOVQ 8(BX), R14
+	MOVQ 16(BX), R13
+	MOVQ 24(BX), R12
+	MOVQ AX, R11
+	MOVQ 40(BX), R10
+	MOVQ 48(BX), R9
+	MOVQ 56(BX), R8
+	MOVQ 64(BX), BP
+	MOVQ 72(BX), DI
+	MOVQ 80(BX), SI
+	MOVQ 88(BX), DX
+	MOVQ 112(BX), AX
+	MOVQ F_RSP(BX), SP
+	MOVQ 104(BX), BX
+	BYTE $0x48; BYTE $0x0f; BYTE $0x07 // SYSRETQ (REX.W: return to 64-bit mode)
+iret:
+	// IRETQ frame (AMD APM vol. 2, 8.9.3): SS, RSP, RFLAGS, CS, RIP.
+	PUSHQ $UDATA
+	PUSHQ F_RSP(BX)
 	PUSHQ AX
 	PUSHQ $UCODE
 	PUSHQ F_RIP(BX)

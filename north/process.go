@@ -49,6 +49,7 @@ type Process struct {
 	files Files
 
 	done       chan struct{}
+	dead       atomic.Bool // done is closed
 	exitOnce   sync.Once
 	exitStatus int
 
@@ -134,18 +135,12 @@ func (p *Process) exit(status int) {
 			t.interrupt()
 		}
 		p.mu.Unlock()
+		p.dead.Store(true)
 		close(p.done)
 	})
 }
 
-func (p *Process) exiting() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *Process) exiting() bool { return p.dead.Load() }
 
 func (p *Process) newTask(r *kernel.UserRegs) *Task {
 	p.mu.Lock()

@@ -141,6 +141,11 @@ func initialStack(cmdline uint64) uintptr {
 	str = pushStr(str, "cocoon")
 	argv[nargv] = str
 	nargv++
+	// First, so it wins over any GODEBUG on the command line (which is
+	// meant for the application).
+	str = pushStr(str, runtimeGodebug)
+	envp[nenv] = str
+	nenv++
 
 	if cmdline != 0 {
 		line := cpu.Bytes(cpu.Virt(uintptr(cmdline)), 4096)
@@ -294,6 +299,11 @@ func cmdlineHex(cmdline uint64, key string) uint64 {
 	}
 	return 0
 }
+
+// runtimeGodebug is RuntimeGodebug as a variable: copying the constant
+// into the stack trips an internal compiler error in go1.26's memmove
+// lowering (isInlinableMemmove on a pointer made from a uintptr).
+var runtimeGodebug = RuntimeGodebug
 
 // Word tables of initialStack, kept off its nosplit stack frame.
 var bootArgv, bootEnvp [64]uintptr

@@ -76,6 +76,10 @@ func reschedule(f *cpu.Frame) {
 		p.Frame = *f
 	}
 	p.FPValid = fpRestore
+	// The next thread's XRSTOR would overwrite live application state.
+	if fpOwner != 0 {
+		spillFP()
+	}
 	n := &threads.T[next]
 	*f = n.Frame
 	fpArea = areaOf(next)

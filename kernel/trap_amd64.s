@@ -109,15 +109,26 @@ user:
 	MOVQ ·syscallRSP(SB), AX
 	MOVQ AX, F_RSP(SP)
 	MOVQ $UDATA, F_SS(SP)
-	MOVQ ·fpArea(SB), CX
-	MOVL $-1, AX
-	MOVL $-1, DX
-	CMPB ·useXSAVE(SB), $0
-	JEQ ufx
-	XSAVE_CX
-	JMP usaved
-ufx:
-	FXSAVE_CX
+	// Only XMM0-15 and MXCSR: the rest stays live (fpOwner, user.go).
+	MOVUPS X0, (UR_XMM+0)(SP)
+	MOVUPS X1, (UR_XMM+16)(SP)
+	MOVUPS X2, (UR_XMM+32)(SP)
+	MOVUPS X3, (UR_XMM+48)(SP)
+	MOVUPS X4, (UR_XMM+64)(SP)
+	MOVUPS X5, (UR_XMM+80)(SP)
+	MOVUPS X6, (UR_XMM+96)(SP)
+	MOVUPS X7, (UR_XMM+112)(SP)
+	MOVUPS X8, (UR_XMM+128)(SP)
+	MOVUPS X9, (UR_XMM+144)(SP)
+	MOVUPS X10, (UR_XMM+160)(SP)
+	MOVUPS X11, (UR_XMM+176)(SP)
+	MOVUPS X12, (UR_XMM+192)(SP)
+	MOVUPS X13, (UR_XMM+208)(SP)
+	MOVUPS X14, (UR_XMM+224)(SP)
+	MOVUPS X15, (UR_XMM+240)(SP)
+	STMXCSR UR_MXCSR(SP)
+	MOVQ $1, UR_FPMODE(SP)
+	MOVQ SP, ·fpOwner(SB)
 usaved:
 	// Back on the goroutine's stack: userKRSP points at enterUserAsm's
 	// return address into runUser.
@@ -260,7 +271,35 @@ TEXT ·enterUserAsm(SB),NOSPLIT|NOFRAME,$0
 	MOVQ SP, ·userKRSP(SB)
 	MOVQ BP, ·userKRBP(SB)
 	MOVQ AX, BX
-	// Extended state.
+	// Extended state: if this thread's state is still live (it left on
+	// the system-call fast path and nothing else ran in user mode since),
+	// only XMM0-15 and MXCSR come back; otherwise spill the live owner and
+	// restore this thread's whole area.
+	CMPQ ·fpOwner(SB), BX
+	JNE fpslow
+	LDMXCSR UR_MXCSR(BX)
+	MOVUPS (UR_XMM+0)(BX), X0
+	MOVUPS (UR_XMM+16)(BX), X1
+	MOVUPS (UR_XMM+32)(BX), X2
+	MOVUPS (UR_XMM+48)(BX), X3
+	MOVUPS (UR_XMM+64)(BX), X4
+	MOVUPS (UR_XMM+80)(BX), X5
+	MOVUPS (UR_XMM+96)(BX), X6
+	MOVUPS (UR_XMM+112)(BX), X7
+	MOVUPS (UR_XMM+128)(BX), X8
+	MOVUPS (UR_XMM+144)(BX), X9
+	MOVUPS (UR_XMM+160)(BX), X10
+	MOVUPS (UR_XMM+176)(BX), X11
+	MOVUPS (UR_XMM+192)(BX), X12
+	MOVUPS (UR_XMM+208)(BX), X13
+	MOVUPS (UR_XMM+224)(BX), X14
+	MOVUPS (UR_XMM+240)(BX), X15
+	JMP fs
+fpslow:
+	CMPQ ·fpOwner(SB), $0
+	JEQ fprestore
+	CALL ·spillFP(SB)
+fprestore:
 	MOVQ ·fpArea(SB), CX
 	MOVL $-1, AX
 	MOVL $-1, DX
@@ -337,4 +376,64 @@ iret:
 // resumes (see userTrap): RSP = ·userKRSP, so RET returns from
 // enterUserAsm into runUser with the exit kind in AX.
 TEXT ·userResume(SB),NOSPLIT|NOFRAME,$0
+	RET
+
+// spillFP saves the live extended state of ·fpOwner (a *UserRegs) into
+// its area: a full XSAVE (FXSAVE) of the CPU, then XMM0-15 and MXCSR from
+// the UserRegs' partial save, marked present in the XSAVE header
+// (XSTATE_BV bits 0 and 1, Intel SDM vol. 1, 13.4.2) so XRSTOR loads
+// them. Clears ·fpOwner. Clobbers AX, CX, DX, SI, X0.
+TEXT ·spillFP(SB),NOSPLIT|NOFRAME,$0
+	MOVQ ·fpOwner(SB), SI
+	TESTQ SI, SI
+	JZ done
+	MOVQ UR_FPOFF(SI), CX
+	ADDQ SI, CX
+	MOVL $-1, AX
+	MOVL $-1, DX
+	CMPB ·useXSAVE(SB), $0
+	JEQ fx
+	XSAVE_CX
+	ORQ $3, 512(CX)
+	JMP patch
+fx:
+	FXSAVE_CX
+patch:
+	MOVL UR_MXCSR(SI), AX
+	MOVL AX, 24(CX)
+	MOVUPS (UR_XMM+0)(SI), X0
+	MOVUPS X0, 160(CX)
+	MOVUPS (UR_XMM+16)(SI), X0
+	MOVUPS X0, 176(CX)
+	MOVUPS (UR_XMM+32)(SI), X0
+	MOVUPS X0, 192(CX)
+	MOVUPS (UR_XMM+48)(SI), X0
+	MOVUPS X0, 208(CX)
+	MOVUPS (UR_XMM+64)(SI), X0
+	MOVUPS X0, 224(CX)
+	MOVUPS (UR_XMM+80)(SI), X0
+	MOVUPS X0, 240(CX)
+	MOVUPS (UR_XMM+96)(SI), X0
+	MOVUPS X0, 256(CX)
+	MOVUPS (UR_XMM+112)(SI), X0
+	MOVUPS X0, 272(CX)
+	MOVUPS (UR_XMM+128)(SI), X0
+	MOVUPS X0, 288(CX)
+	MOVUPS (UR_XMM+144)(SI), X0
+	MOVUPS X0, 304(CX)
+	MOVUPS (UR_XMM+160)(SI), X0
+	MOVUPS X0, 320(CX)
+	MOVUPS (UR_XMM+176)(SI), X0
+	MOVUPS X0, 336(CX)
+	MOVUPS (UR_XMM+192)(SI), X0
+	MOVUPS X0, 352(CX)
+	MOVUPS (UR_XMM+208)(SI), X0
+	MOVUPS X0, 368(CX)
+	MOVUPS (UR_XMM+224)(SI), X0
+	MOVUPS X0, 384(CX)
+	MOVUPS (UR_XMM+240)(SI), X0
+	MOVUPS X0, 400(CX)
+	MOVQ $0, UR_FPMODE(SI)
+	MOVQ $0, ·fpOwner(SB)
+done:
 	RET

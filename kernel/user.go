@@ -29,6 +29,8 @@ const (
 	sysSpaceProt  = 1005 // (space, addr, len, prot)
 	sysSpacePage  = 1006 // (space, addr, write) -> physical page
 	sysSpaceZap   = 1007 // (space, addr, len): drop pages, keep mappings
+	sysFPSync     = 1008 // (regs): save regs' live extended state to its area
+	sysFPRelease  = 1009 // (regs): forget regs as the owner of live state
 )
 
 // Exit kinds RunUser returns (in RAX of the kernel continuation).
@@ -71,6 +73,12 @@ type userRegsHead struct {
 	Vector uint64 // exit details: vector, error code, CR2
 	Err    uint64
 	Addr   uint64
+	// XMM and MXCSR are where the system-call fast path saves XMM0-15 and
+	// MXCSR (layout.h UR_XMM, UR_MXCSR); FPMode is 1 while the rest of
+	// the extended state is live in the CPU (see fpOwner).
+	XMM    [256]byte
+	MXCSR  uint64
+	FPMode uint64
 }
 
 // RFLAGS bits the application may set (AMD APM vol. 2, 3.1.6): CF, PF,
@@ -105,6 +113,16 @@ func privateSyscall(f *cpu.Frame) int64 {
 		return spacePage(int(a0), uintptr(a1), a2 != 0)
 	case sysSpaceZap:
 		return spaceZap(int(a0), uintptr(a1), uintptr(a2))
+	case sysFPSync:
+		if fpOwner != 0 && fpOwner == uintptr(a0) {
+			spillFP()
+		}
+		return 0
+	case sysFPRelease:
+		if fpOwner != 0 && fpOwner == uintptr(a0) {
+			fpOwner = 0
+		}
+		return 0
 	}
 	reportUnknown(f.RAX)
 	return -linux.ENOSYS
@@ -381,6 +399,30 @@ func freeTables(pml4 uintptr) {
 	}
 }
 
+// Lazy extended state. XSAVE and XRSTOR are by far the dearest part of a
+// system call under emulation, and the kernel's own Go code touches only
+// XMM0-15 and MXCSR: the kernel's runtime runs with AVX disabled
+// (RuntimeGodebug), and Go uses no x87. So the system-call fast path saves
+// just those (into UserRegs.XMM/MXCSR) and leaves the rest of the
+// application's extended state (x87, AVX upper halves) live in the CPU,
+// recording its owner here. Before anything else could clobber that state
+// (another thread entering user mode, a kernel thread switch, the Linux
+// personality reading or writing the state for a signal, the thread's end)
+// spillFP saves it with a full XSAVE, patched with the saved XMM and
+// MXCSR, into the owner's area.
+//
+// Invariant: if fpOwner != 0, the CPU holds fpOwner's extended state but
+// for XMM0-15 and MXCSR, which are in its UserRegs; fpOwner.FPMode is 1.
+var fpOwner uintptr
+
+// RuntimeGodebug is the GODEBUG the kernel gives its own runtime: no AVX,
+// so kernel code never changes AVX state (see fpOwner).
+const RuntimeGodebug = "GODEBUG=cpu.avx=off,cpu.avx2=off,cpu.avx512f=off"
+
+// spillFP saves fpOwner's state into its area and clears fpOwner
+// (trap_amd64.s). Clobbers X0.
+func spillFP()
+
 // The application thread in user mode, if any (one CPU: one at a time).
 // userRegs is its *UserRegs; userKRSP/userKRBP are where its goroutine
 // resumes: RSP points at the return address into runUser, so "RET with
@@ -463,6 +505,11 @@ func userTrap(f *cpu.Frame) {
 	}
 	r.Frame = *f
 	userRegs = 0
+	// trapCommon saved the application's full state into its area.
+	if fpOwner == uintptr(ptrOf2(r)) {
+		fpOwner = 0
+	}
+	r.FPMode = 0
 	*f = cpu.Frame{
 		RIP:    uint64(funcAddr(2)), // userResume: RET into runUser
 		RSP:    uint64(userKRSP),

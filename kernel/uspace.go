@@ -26,12 +26,23 @@ type UserRegs struct {
 	// Vector, ErrCode and Addr describe the last fault: the exception
 	// vector, its error code and, for page faults, the faulting address.
 	Vector, ErrCode, Addr uint64
-	fp                    [fpAreaSize + 64]byte
+	// The system-call fast path's partial save (see fpOwner in user.go).
+	xmm    [256]byte
+	mxcsr  uint64
+	fpMode uint64
+	fp     [fpAreaSize + 64]byte
 }
 
 // The trap layer reads UserRegs through userRegsHead.
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpOff)-unsafe.Offsetof(userRegsHead{}.FPOff)]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.Addr)-unsafe.Offsetof(userRegsHead{}.Addr)]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpMode)-unsafe.Offsetof(userRegsHead{}.FPMode)]
+
+// The assembly's offsets (layout.h UR_*).
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpOff)-184]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.xmm)-216]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.mxcsr)-472]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpMode)-480]
 
 // NewUserRegs returns registers in their initial state: zero, with the x87
 // and SSE control words at their reset values (FCW 0x37f, MXCSR 0x1f80;
@@ -40,7 +51,7 @@ func NewUserRegs() *UserRegs {
 	r := new(UserRegs)
 	base := uintptr(unsafe.Pointer(&r.fp[0]))
 	r.fpOff = uint64((base+63)&^63 - uintptr(unsafe.Pointer(r)))
-	fp := r.FPState()
+	fp := r.fpArea()
 	binary.LittleEndian.PutUint16(fp[0:], 0x37f)
 	binary.LittleEndian.PutUint32(fp[24:], 0x1f80)
 	r.Frame.RFLAGS = cpu.FlagsKernel
@@ -48,10 +59,26 @@ func NewUserRegs() *UserRegs {
 }
 
 // FPState is the extended-state area in XSAVE (or, without XSAVE, FXSAVE)
-// format. Its first 512 bytes are always the FXSAVE layout.
+// format. Its first 512 bytes are always the FXSAVE layout. Any state the
+// thread left live in the CPU is saved into it first, so it is current
+// and may be changed.
 func (r *UserRegs) FPState() []byte {
+	if r.fpMode != 0 {
+		privcall(sysFPSync, uintptr(unsafe.Pointer(r)), 0, 0, 0)
+	}
+	return r.fpArea()
+}
+
+func (r *UserRegs) fpArea() []byte {
 	start := r.fpOff - uint64(unsafe.Offsetof(r.fp))
 	return r.fp[start : start+fpAreaSize]
+}
+
+// Release must be called when the thread is gone, before r may be
+// reused or collected: the kernel may still record it as the owner of
+// live extended state.
+func (r *UserRegs) Release() {
+	privcall(sysFPRelease, uintptr(unsafe.Pointer(r)), 0, 0, 0)
 }
 
 // CopyFrom makes r a copy of o (for clone), keeping r's own layout.

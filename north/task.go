@@ -65,6 +65,7 @@ func (t *Task) loop() {
 		}
 	}
 	t.p.removeTask(t)
+	t.regs.Release()
 }
 
 // fault turns a CPU exception into the signal Linux would send

@@ -171,3 +171,19 @@ func TestVMTraceSyscalls(t *testing.T) {
 		}
 	}
 }
+
+// TestVMExtendedState runs images/fpcheck: threads keep their own values
+// in every XMM/YMM and two x87 registers across thousands of system
+// calls while the kernel switches between them (the lazy extended-state
+// scheme in kernel/user.go must never lose or leak any of it).
+func TestVMExtendedState(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, buildGo(t, "./images/fpcheck"))
+	console, err := runApp(t, app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(console, "fpcheck: PASS") {
+		t.Error("fpcheck did not pass")
+	}
+}

@@ -55,7 +55,13 @@ func main() {
 }
 
 func hello() {
-	fmt.Printf("hello: args=%q env=%q platform=%s\n", os.Args, os.Environ(), kernel.Stats().Platform)
+	var env []string
+	for _, e := range os.Environ() {
+		if e != kernel.RuntimeGodebug { // the kernel runtime's own
+			env = append(env, e)
+		}
+	}
+	fmt.Printf("hello: args=%q env=%q platform=%s\n", os.Args, env, kernel.Stats().Platform)
 }
 
 // goroutines passes messages around a ring of 10,000 goroutines.

@@ -36,3 +36,9 @@
 #define POP_GPRS \
 	POPQ R15; POPQ R14; POPQ R13; POPQ R12; POPQ R11; POPQ R10; POPQ R9; POPQ R8; \
 	POPQ BP; POPQ DI; POPQ SI; POPQ DX; POPQ CX; POPQ BX; POPQ AX
+
+// UserRegs offsets (kernel/uspace.go, checked there at compile time).
+#define UR_FPOFF 184
+#define UR_XMM 216
+#define UR_MXCSR 472
+#define UR_FPMODE 480

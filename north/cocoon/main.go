@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	_ "github.com/cocoon-vm/cocoon/boot"
+	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/north/run"
 )
 
@@ -27,6 +28,9 @@ func main() {
 		}
 	}
 	for _, e := range os.Environ() {
+		if e == kernel.RuntimeGodebug {
+			continue // the kernel's own, not the application's
+		}
 		k, v, _ := strings.Cut(e, "=")
 		switch k {
 		case "cocoon.trace":

@@ -36,18 +36,8 @@ const (
 	lapicDivide    = 0x3e0
 )
 
-// Exits is the PC platform's host interface.
-var Exits = []hal.HostExit{
-	{Kind: "port", Where: "0x3f8-0x3ff", What: "COM1 16550 UART: console"},
-	{Kind: "port", Where: "0x2f8-0x2ff", What: "COM2 16550 UART: host channel (simulated PSP), when present"},
-	{Kind: "port", Where: "0x40, 0x43", What: "8254 PIT channel 0: TSC and APIC timer calibration at boot"},
-	{Kind: "port", Where: "0x70-0x71", What: "CMOS RTC: wall clock at boot"},
-	{Kind: "port", Where: "0x21, 0xa1", What: "8259 PICs: masked at boot"},
-	{Kind: "port", Where: "0xf4", What: "QEMU isa-debug-exit: power off with status"},
-	{Kind: "mmio", Where: "0xfee00000-0xfee00fff", What: "local APIC: one-shot timer, EOI"},
-	{Kind: "msr", Where: "0x1b", What: "IA32_APIC_BASE: locate the local APIC"},
-	{Kind: "instruction", Where: "hlt", What: "idle"},
-}
+// Exits is the PC platform's host interface (hal.PCExits).
+var Exits = hal.PCExits
 
 // PC is the platform. The zero value is ready after Init.
 type PC struct {

@@ -42,3 +42,18 @@ func TestBuildUsage(t *testing.T) {
 		t.Errorf("run of a missing image exit %d, want 1", code)
 	}
 }
+
+func TestInspectListsHostInterface(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"inspect"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("inspect exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"0x3f8-0x3ff", "isa-debug-exit", "0xfee00000", "cpuid", "0xc0000082"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("inspect output lacks %q", want)
+		}
+	}
+	if code := run([]string{"inspect", filepath.Join(t.TempDir(), "missing")}, &stdout, &stderr); code != 1 {
+		t.Errorf("inspect of a missing image exit %d, want 1", code)
+	}
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/cocoon-vm/cocoon/boot/pvhelf"
+	"github.com/cocoon-vm/cocoon/hal"
+)
+
+func init() {
+	commands["inspect"] = command{
+		summary: "show what an image is made of and every way it can reach the host",
+		run:     runInspect,
+	}
+}
+
+func runInspect(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mkimage inspect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: mkimage inspect [IMAGE]
+
+Prints the kernel's ELF layout and PVH entry, the application archive's
+size and SHA-256 (IMAGE.cpio), and the image's host interface: every I/O
+port, MMIO range, MSR and intercepted instruction Cocoon uses on the
+generic PC platform. Without IMAGE, only the host interface.`)
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return errUsage
+	}
+	if fs.NArg() == 1 {
+		if err := inspectImage(fs.Arg(0), stdout); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(stdout, "Host interface (generic PC platform):")
+	for _, e := range append(append([]hal.HostExit(nil), hal.PCExits...), hal.KernelExits...) {
+		fmt.Fprintf(stdout, "  %-12s %-24s %s\n", e.Kind, e.Where, e.What)
+	}
+	return nil
+}
+
+func inspectImage(image string, w io.Writer) error {
+	name := strings.TrimSuffix(image, ".elf")
+	img, err := os.ReadFile(name + ".elf")
+	if err != nil {
+		return fmt.Errorf("%v (build one with 'mkimage build')", err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(img))
+	if err != nil {
+		return fmt.Errorf("%s.elf: %v", name, err)
+	}
+	entry, err := pvhelf.Entry(img)
+	if err != nil {
+		return fmt.Errorf("%s.elf: %v (not a Cocoon kernel?)", name, err)
+	}
+	fmt.Fprintf(w, "Kernel %s.elf: %d KiB, PVH entry %#x (physical), ELF entry %#x\n", name, len(img)>>10, entry, f.Entry)
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			fmt.Fprintf(w, "  load %#x-%#x (physical %#x) %v, %d KiB in the file\n", p.Vaddr, p.Vaddr+p.Memsz, p.Paddr, p.Flags, p.Filesz>>10)
+		}
+	}
+	if a, err := os.ReadFile(name + ".cpio"); err == nil {
+		fmt.Fprintf(w, "Application %s.cpio: %d KiB, sha256 %x\n", name, len(a)>>10, sha256.Sum256(a))
+	}
+	return nil
+}

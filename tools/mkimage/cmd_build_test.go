@@ -48,7 +48,7 @@ func TestInspectListsHostInterface(t *testing.T) {
 	if code := run([]string{"inspect"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("inspect exit %d: %s", code, stderr.String())
 	}
-	for _, want := range []string{"0x3f8-0x3ff", "isa-debug-exit", "0xfee00000", "cpuid", "0xc0000082"} {
+	for _, want := range []string{"0x3f8-0x3ff", "isa-debug-exit", "0xfee00000", "cpuid", "0xc0000081-0xc0000084"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("inspect output lacks %q", want)
 		}

@@ -62,3 +62,10 @@ bench: deps
 
 clean:
 	rm -rf $(OUT)
+
+# conformance runs Go standard-library packages' own tests inside Cocoon
+# and natively on the host, side by side (PKGS="regexp sort" runs a chosen
+# list). The full list also rewrites the table in docs/CONFORMANCE.md.
+.PHONY: conformance
+conformance: deps
+	$(GO) run ./tools/conformance -o $(OUT) $(if $(PKGS),,-doc docs/CONFORMANCE.md) $(PKGS)

@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/qemu"
+	"github.com/cocoon-vm/cocoon/tools/appimage"
+	"github.com/cocoon-vm/cocoon/tools/conformance/report"
+	"github.com/cocoon-vm/cocoon/tools/conformance/testlog"
+)
+
+// goPackage is what `go list` says about a package.
+type goPackage struct {
+	ImportPath   string
+	Name         string
+	Dir          string
+	TestGoFiles  []string
+	XTestGoFiles []string
+	Error        *struct{ Err string }
+}
+
+// listPackages resolves the import paths with `go list`.
+func listPackages(ctx context.Context, repo string, paths []string) ([]goPackage, error) {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"list", "-e", "-json=ImportPath,Name,Dir,TestGoFiles,XTestGoFiles,Error"}, paths...)...)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), buildEnv...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list: %v\n%s", err, stderr.String())
+	}
+	var pkgs []goPackage
+	for dec := json.NewDecoder(bytes.NewReader(out)); dec.More(); {
+		var p goPackage
+		if err := dec.Decode(&p); err != nil {
+			return nil, fmt.Errorf("go list: %v", err)
+		}
+		if p.Error != nil {
+			return nil, fmt.Errorf("package %s: %s", p.ImportPath, p.Error.Err)
+		}
+		if len(p.TestGoFiles)+len(p.XTestGoFiles) == 0 {
+			return nil, fmt.Errorf("package %s has no test files", p.ImportPath)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, nil
+}
+
+// buildEnv makes every build a static linux/amd64 one.
+var buildEnv = []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}
+
+func goEnv(ctx context.Context, name string) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", name).Output()
+	if err != nil {
+		return "", fmt.Errorf("go env %s: %v (is Go installed and on PATH?)", name, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// The files of /etc that os's tests stat (os_test.go's sysdir), with the
+// contents a minimal Linux system has.
+var etcFiles = map[string]string{
+	"group":  "root:x:0:\n",
+	"hosts":  "127.0.0.1\tlocalhost\n::1\tlocalhost\n",
+	"passwd": "root:x:0:0:root:/root:/bin/sh\n",
+}
+
+// baseFiles writes the files every image carries and returns them as
+// archive entries: /etc's basics and the toolchain's time zone database,
+// which package time's tests load through runtime.GOROOT() as on the
+// host.
+func baseFiles(work, goroot string) ([]appimage.File, error) {
+	var files []appimage.File
+	for name, text := range etcFiles {
+		src := filepath.Join(work, "etc", name)
+		if err := os.WriteFile(src, []byte(text), 0o644); err != nil {
+			return nil, err
+		}
+		files = append(files, appimage.File{Src: src, Dst: "/etc/" + name})
+	}
+	zi := filepath.Join(goroot, "lib", "time", "zoneinfo.zip")
+	if _, err := os.Stat(zi); err == nil {
+		files = append(files, appimage.File{Src: zi, Dst: zi})
+	}
+	return files, nil
+}
+
+// DirEnv names the directory the test binary moves to before its tests
+// run (see chdirSource).
+const DirEnv = "COCOON_CONFORMANCE_DIR"
+
+// chdirSource is a test file added to every package through `go test
+// -overlay`: go test runs a test binary in its package's directory, but
+// Cocoon starts /init in /, so the binary moves to the directory named
+// by DirEnv. Without DirEnv (on the host) it does nothing.
+const chdirSource = `package %s_test
+
+// Added by Cocoon's tools/conformance: move to the package's directory,
+// where go test would have started the binary.
+
+import "os"
+
+func init() {
+	if dir := os.Getenv(%q); dir != "" {
+		if err := os.Chdir(dir); err != nil {
+			panic(err)
+		}
+	}
+}
+`
+
+// fileName makes an import path a file name.
+func fileName(importPath string) string { return strings.ReplaceAll(importPath, "/", "_") }
+
+// build compiles p's test binary with the chdir file and returns its path.
+func (r *runner) build(ctx context.Context, p goPackage) (string, error) {
+	name := fileName(p.ImportPath)
+	src := filepath.Join(r.work, "overlay", name+".go")
+	if err := os.WriteFile(src, fmt.Appendf(nil, chdirSource, p.Name, DirEnv), 0o644); err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return "", err
+	}
+	ov, err := json.Marshal(map[string]map[string]string{
+		"Replace": {filepath.Join(p.Dir, "zz_cocoon_conformance_test.go"): abs},
+	})
+	if err != nil {
+		return "", err
+	}
+	ovPath := filepath.Join(r.work, "overlay", name+".json")
+	if err := os.WriteFile(ovPath, ov, 0o644); err != nil {
+		return "", err
+	}
+	bin, err := filepath.Abs(filepath.Join(r.work, "bin", name+".test"))
+	if err != nil {
+		return "", err
+	}
+	ovAbs, err := filepath.Abs(ovPath)
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "go", "test", "-c", "-overlay", ovAbs, "-o", bin, p.ImportPath)
+	cmd.Dir = r.repo
+	cmd.Env = append(os.Environ(), buildEnv...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go test -c %s: %v\n%s", p.ImportPath, err, out)
+	}
+	return bin, nil
+}
+
+// pack writes the image's application archive: the test binary as /init
+// and the package's directory at the same path as on the host.
+func (r *runner) pack(p goPackage, bin string) (string, error) {
+	files := append([]appimage.File{{Src: p.Dir, Dst: p.Dir}}, r.base...)
+	path := filepath.Join(r.work, "img", fileName(p.ImportPath)+".cpio")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := appimage.Pack(f, bin, files); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
+}
+
+// runPackage builds, packs and runs one package on both sides.
+func (r *runner) runPackage(ctx context.Context, p goPackage) report.Package {
+	res := report.Package{Path: p.ImportPath}
+	fail := func(err error) report.Package {
+		res.Cocoon = &report.Run{Status: report.Error, Exit: -1, Error: err.Error()}
+		return res
+	}
+	bin, err := r.build(ctx, p)
+	if err != nil {
+		return fail(err)
+	}
+	img, err := r.pack(p, bin)
+	if err != nil {
+		return fail(err)
+	}
+	res.Cocoon = r.runCocoon(ctx, p, img)
+	if r.host {
+		res.Host = r.runHost(ctx, p, bin)
+		res.Differences = report.Compare(res.Host.Tests, res.Cocoon.Tests, func(test string) string {
+			return knownReason(p.ImportPath, test)
+		})
+	}
+	return res
+}
+
+// logFile creates the log of one run.
+func (r *runner) logFile(p goPackage, side string) (*os.File, error) {
+	return os.Create(filepath.Join(r.work, "logs", fileName(p.ImportPath)+"."+side+".log"))
+}
+
+// commandLine quotes the words of a kernel command line that need it.
+func commandLine(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = w
+		if strings.ContainsAny(w, " \t") {
+			q[i] = `"` + w + `"`
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// guestEnv is the environment of the test binary inside Cocoon, besides
+// DirEnv: what Linux gives init (init/main.c, envp_init).
+var guestEnv = []string{"HOME=/", "TERM=linux"}
+
+// runCocoon boots the image and reads the test results from the console.
+func (r *runner) runCocoon(ctx context.Context, p goPackage, img string) *report.Run {
+	words := append([]string{}, guestEnv...)
+	if r.trace {
+		words = append(words, "cocoon.trace=syscalls")
+	}
+	// After "--" every word is an argument, even with '=' in it.
+	words = append(append(words, DirEnv+"="+p.Dir, "--"), r.flags...)
+	log, err := r.logFile(p, "cocoon")
+	if err != nil {
+		return &report.Run{Status: report.Error, Exit: -1, Error: err.Error()}
+	}
+	defer log.Close()
+	res, err := qemu.Run(ctx, qemu.Config{
+		Profile:   qemu.Microvm,
+		Kernel:    r.kernel,
+		Initrd:    img,
+		Append:    commandLine(words),
+		MemoryMiB: r.memory,
+		Timeout:   r.timeout,
+		Console:   log,
+	})
+	run := &report.Run{Exit: -1, Log: log.Name()}
+	var ee *qemu.ExitError
+	switch {
+	case err == nil:
+		run.Exit = 0
+	case errors.As(err, &ee):
+		run.Exit = ee.Status
+	case res == nil:
+		run.Status, run.Error = report.Error, err.Error()
+		return run
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		run.Status, run.Error = report.Timeout, fmt.Sprintf("killed after %v", r.timeout)
+	default:
+		run.Error = firstLine(err.Error())
+	}
+	run.WallSeconds = res.Wall.Seconds()
+	parse(run, res.Console)
+	run.Unimplemented = unimplemented(res.Console)
+	return run
+}
+
+// runHost runs the test binary natively, in the package's directory as
+// go test does.
+func (r *runner) runHost(ctx context.Context, p goPackage, bin string) *report.Run {
+	log, err := r.logFile(p, "host")
+	if err != nil {
+		return &report.Run{Status: report.Error, Exit: -1, Error: err.Error()}
+	}
+	defer log.Close()
+	tctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(tctx, bin, r.flags...)
+	cmd.Dir = p.Dir
+	cmd.Stdout = io.MultiWriter(&out, log)
+	cmd.Stderr = cmd.Stdout
+	cmd.WaitDelay = time.Second
+	start := time.Now()
+	err = cmd.Run()
+	run := &report.Run{Exit: -1, Log: log.Name(), WallSeconds: time.Since(start).Seconds()}
+	var xe *exec.ExitError
+	switch {
+	case err == nil:
+		run.Exit = 0
+	case tctx.Err() != nil && ctx.Err() == nil:
+		run.Status, run.Error = report.Timeout, fmt.Sprintf("killed after %v", r.timeout)
+	case errors.As(err, &xe):
+		run.Exit = xe.ExitCode()
+		if ws, ok := xe.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			run.Exit = 128 + int(ws.Signal())
+		}
+	default:
+		run.Status, run.Error = report.Error, err.Error()
+		return run
+	}
+	parse(run, out.String())
+	return run
+}
+
+// parse fills run's tests and status from the binary's output.
+func parse(run *report.Run, out string) {
+	l, _ := testlog.Parse(strings.NewReader(out)) // a strings.Reader cannot fail
+	run.Tests, run.Counts, run.Panic = l.Tests, l.Counts(), l.Panic
+	if run.Status != "" {
+		return
+	}
+	switch {
+	case run.Exit == 0 && l.Final == "PASS":
+		run.Status = report.OK
+	case run.Exit == 1 && l.Final == "FAIL":
+		run.Status = report.Failed
+	default:
+		run.Status = report.Crash
+		if run.Error == "" {
+			run.Error = fmt.Sprintf("exit status %d, final line %q", run.Exit, l.Final)
+		}
+	}
+}
+
+// unimplementedLine is how Cocoon's kernel reports the system calls it
+// answered with ENOSYS when the application exits (north/run).
+var unimplementedLine = regexp.MustCompile(`(?m)^cocoon: unimplemented system call (\S+) was called (\d+) times`)
+
+func unimplemented(console string) map[string]int {
+	m := map[string]int{}
+	for _, s := range unimplementedLine.FindAllStringSubmatch(console, -1) {
+		n, _ := strconv.Atoi(s[2])
+		m[s[1]] += n
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -3,11 +3,29 @@ package vfs
 import "github.com/cocoon-vm/cocoon/kernel/linux"
 
 // devices opens device files by number (Documentation/admin-guide/
-// devices.txt): the memory devices of major 1 and the terminals of major 5.
+// devices.txt): the memory devices of major 1, the terminals of major 5,
+// and the misc devices of major 10 that Options.Devices adds.
 type devices struct {
 	console *console
 	random  func([]byte)
+	misc    map[uint32]func() FileImpl // by minor
 }
+
+// Misc devices: major 10; minors given out from 127 down, as Linux once
+// gave dynamic misc minors.
+const (
+	miscMajor        = 10
+	miscDynamicMinor = 127
+)
+
+// miscFile is an open file of a device from Options.Devices: its own
+// operations, with the device node's attributes.
+type miscFile struct {
+	FileImpl
+	loc Loc
+}
+
+func (m *miscFile) Stat(*File) Attr { return m.loc.Attr() }
 
 func (d *devices) open(l Loc, rdev uint64, flags uint32) (FileImpl, error) {
 	base := devFile{loc: l}
@@ -22,6 +40,8 @@ func (d *devices) open(l Loc, rdev uint64, flags uint32) (FileImpl, error) {
 		return &randomDev{devFile: base, random: d.random}, nil
 	case major == 5 && (minor == 0 || minor == 1):
 		return &consoleFile{devFile: base, c: d.console}, nil
+	case major == miscMajor && d.misc[minor] != nil:
+		return &miscFile{FileImpl: d.misc[minor](), loc: l}, nil
 	}
 	return nil, ENXIO
 }

@@ -5,9 +5,10 @@
 // writable in-memory layer over it (an overlay: files are copied up a page
 // at a time when written, names deleted or renamed away from the archive
 // are hidden by whiteouts). /tmp and /dev are plain in-memory file systems;
-// /dev holds null, zero, full, random, urandom, tty and console. /proc
-// shows /proc/self/exe, /proc/self/cwd and /proc/self/fd. Pipes, eventfds
-// and epoll instances are files too.
+// /dev holds null, zero, full, random, urandom, tty and console, and the
+// devices Options.Devices adds, such as sev-guest. /proc shows
+// /proc/self/exe, /proc/self/cwd and /proc/self/fd. Pipes, eventfds and
+// epoll instances are files too.
 //
 // There is one user, root. Modes, owners and times are kept and reported
 // but permissions are not checked, except that nothing on a read-only mount

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"io"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -127,6 +128,11 @@ type Options struct {
 	// hold together; writes beyond it fail with ENOSPC. Zero means no
 	// limit.
 	MemoryLimit int64
+	// Devices adds character devices to /dev by name, such as
+	// "sev-guest": misc devices (major 10) with minors from 127 down, in
+	// name order. Each open calls the function for the file's
+	// operations; fstat reports the device node's attributes.
+	Devices map[string]func() FileImpl
 }
 
 // FS is the file system tree of one application: the initrd at / with a
@@ -160,7 +166,7 @@ func New(archive []byte, opts Options) (*FS, error) {
 	}
 	fs := &FS{mounts: map[Loc]*mount{}, clock: func() int64 { return now().UnixNano() }}
 	fs.inos.Store(lower.nextIno)
-	fs.devices = &devices{console: newConsole(opts.ConsoleIn, opts.ConsoleOut), random: opts.Random}
+	fs.devices = &devices{console: newConsole(opts.ConsoleIn, opts.ConsoleOut), random: opts.Random, misc: map[uint32]func() FileImpl{}}
 
 	mkfs := func() *memFS { return newMemFS(fs.clock, &fs.inos, &fs.used, fs.devices, opts.MemoryLimit) }
 	rootFS := mkfs()
@@ -178,6 +184,16 @@ func New(archive []byte, opts Options) (*FS, error) {
 		major, minor uint32
 	}{{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}, {"console", 5, 1}} {
 		dev.mknod(nil, d.name, linux.SIfchr|0o666, linux.Mkdev(d.major, d.minor))
+	}
+	names := make([]string, 0, len(opts.Devices))
+	for name := range opts.Devices {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		minor := uint32(miscDynamicMinor - i)
+		fs.devices.misc[minor] = opts.Devices[name]
+		dev.mknod(nil, name, linux.SIfchr|0o600, linux.Mkdev(miscMajor, minor))
 	}
 	for name, target := range map[string]string{
 		"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",

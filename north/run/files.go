@@ -7,6 +7,7 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north"
 	"github.com/cocoon-vm/cocoon/north/fdtable"
+	"github.com/cocoon-vm/cocoon/north/sevguest"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -20,11 +21,15 @@ type files struct {
 // newFiles mounts the initrd at / (read-only, with a writable overlay)
 // beside /tmp, /dev and /proc, with the console on descriptors 0-2.
 func newFiles(archive []byte, o Options) (*files, error) {
-	fs, err := vfs.New(archive, vfs.Options{
+	opts := vfs.Options{
 		ConsoleIn:  o.Stdin,
 		ConsoleOut: o.Stdout,
 		Random:     func(b []byte) { rand.Read(b) },
-	})
+	}
+	if dev := sevGuest(o.Stdout); dev != nil {
+		opts.Devices = map[string]func() vfs.FileImpl{sevguest.Name: dev.Open}
+	}
+	fs, err := vfs.New(archive, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mounting the initrd: %v", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/cocoon-vm/cocoon/north"
 	"github.com/cocoon-vm/cocoon/north/loader"
 	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/sevguest"
+	"github.com/cocoon-vm/cocoon/snp/simpsp/wire"
 )
 
 // Options configure the application.
@@ -44,6 +46,28 @@ func mapVDSO(m north.Machine) (uint64, error) {
 		return 0, err
 	}
 	return vdsoAddr, m.Load(vdsoAddr, img)
+}
+
+// sevGuest returns /dev/sev-guest when the launcher gave the guest a
+// secrets page (cocoon.secrets=ADDR) and a host channel to a simulated
+// PSP, as qemu.RunWithPSP does; nil otherwise, and applications then find
+// no device, as on Linux without SEV-SNP.
+func sevGuest(log io.Writer) *sevguest.Device {
+	page := kernel.SecretsPage()
+	if page == nil {
+		return nil
+	}
+	ch := kernel.HostChannel()
+	if ch == nil {
+		fmt.Fprintln(log, "cocoon: a secrets page but no host channel (COM2) to the PSP: no /dev/sev-guest")
+		return nil
+	}
+	dev, err := sevguest.New(&wire.Transport{RW: ch}, page)
+	if err != nil {
+		fmt.Fprintf(log, "cocoon: no /dev/sev-guest: %v\n", err)
+		return nil
+	}
+	return dev
 }
 
 // Init runs /init from the initrd and returns its exit status.

@@ -371,3 +371,36 @@ func waitFor(t *testing.T, cond func() bool) {
 		t.Fatal("condition never became true")
 	}
 }
+
+func TestSARestartRewindsInterruptedCall(t *testing.T) {
+	p, task, _ := newTest(t)
+	const stackTop = 0x3000000
+	p.m.Map(stackTop-0x10000, 0x10000, mem.Read|mem.Write, true)
+	r := task.regs
+	r.Frame.RSP = stackTop - 0x100
+	r.Frame.RIP = 0x401002 // just after a SYSCALL at 0x401000
+	// A read (nr 0) was interrupted; a SIGUSR1 handler with SA_RESTART runs.
+	task.lastNr, task.lastResult = 0, -linux.EINTR
+	r.Frame.RAX = uint64(task.lastResult)
+	p.sig.act[linux.SigUsr1] = sigAction{handler: 0x405000, flags: linux.SaRestorer | linux.SaRestart, restorer: 0x406000}
+	p.send(task, sigInfo{signo: linux.SigUsr1})
+	task.deliverSignals()
+	if r.Frame.RIP != 0x405000 {
+		t.Fatalf("handler not entered: rip %#x", r.Frame.RIP)
+	}
+	r.Frame.RSP += 8
+	sc(task, linux.SysRtSigreturn)
+	if r.Frame.RIP != 0x401000 || r.Frame.RAX != 0 {
+		t.Errorf("after the handler rip=%#x rax=%d, want the SYSCALL again (0x401000, 0)", r.Frame.RIP, r.Frame.RAX)
+	}
+	// nanosleep is never restarted.
+	r.Frame.RIP, r.Frame.RSP = 0x401002, stackTop-0x100
+	task.lastNr, task.lastResult = linux.SysNanosleep, -linux.EINTR
+	p.send(task, sigInfo{signo: linux.SigUsr1})
+	task.deliverSignals()
+	r.Frame.RSP += 8
+	sc(task, linux.SysRtSigreturn)
+	if r.Frame.RIP != 0x401002 {
+		t.Errorf("nanosleep restarted: rip %#x", r.Frame.RIP)
+	}
+}

@@ -338,6 +338,13 @@ func (t *Task) deliverSignals() {
 				return
 			}
 		default:
+			if t.lastResult == -linux.EINTR && act.flags&linux.SaRestart != 0 && restartable(t.lastNr) {
+				// Run the interrupted call again once the handler returns:
+				// back over the 2-byte SYSCALL, with its number in RAX.
+				t.regs.Frame.RAX = t.lastNr
+				t.regs.Frame.RIP -= 2
+			}
+			t.lastResult = 0
 			if err := t.setupFrame(info, act); err != nil {
 				// No room for the frame: Linux kills with SIGSEGV.
 				fmt.Fprintf(t.p.cfg.Log, "cocoon: cannot deliver %s: %v\n", signalName(sig), err)

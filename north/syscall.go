@@ -34,6 +34,35 @@ func (t *Task) syscall() {
 		return
 	}
 	f.RAX = uint64(r)
+	t.lastNr, t.lastResult = nr, r
+	if r == -linux.EPIPE && sendsSIGPIPE(nr) {
+		// Writing to a pipe with no reader (pipe(7)).
+		t.p.send(t, sigInfo{signo: linux.SigPipe, code: linux.SiUser, pid: 1})
+	}
+}
+
+// sendsSIGPIPE reports whether an EPIPE from system call nr comes with
+// SIGPIPE: the writes (write, pwrite64, writev, pwritev, sendfile).
+func sendsSIGPIPE(nr uint64) bool {
+	switch nr {
+	case linux.SysWrite, 18, 20, 40, 296:
+		return true
+	}
+	return false
+}
+
+// restartable reports whether system call nr, interrupted by a signal
+// whose handler has SA_RESTART, runs again after the handler (signal(7),
+// "Interruption of system calls and library functions by signal
+// handlers"): the sleeps and the I/O multiplexers never are.
+func restartable(nr uint64) bool {
+	switch nr {
+	case linux.SysNanosleep, linux.SysClockNanosleep, 7, 23, 232, linux.SysEpollPwait, 441, 270, 271, 34, 130, 72:
+		// nanosleep, clock_nanosleep, poll, select, epoll_wait, epoll_pwait,
+		// epoll_pwait2, pselect6, ppoll, pause, rt_sigsuspend, fcntl(F_SETLKW)
+		return false
+	}
+	return true
 }
 
 // dispatch runs system call nr and returns its result; unimplemented

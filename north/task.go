@@ -25,6 +25,9 @@ type Task struct {
 	pending     uint64 // thread-directed signals (bit n-1 = signal n)
 	pendingInfo [linux.NSig + 1]sigInfo
 	name        [16]byte
+	// The last system call and its result, for SA_RESTART.
+	lastNr     uint64
+	lastResult int64
 
 	// wake gets a token when a signal arrives, to interrupt a blocking
 	// system call (buffered, size 1).
@@ -54,6 +57,7 @@ func (t *Task) loop() {
 		if t.exited || t.p.exiting() {
 			break
 		}
+		t.lastResult = 0
 		switch t.p.m.Run(t.regs) {
 		case kernel.ExitSyscall:
 			t.syscall()

@@ -62,26 +62,28 @@ var (
 	}
 )
 
-// Files of an OVMF run, in its private directory.
-const (
-	// ovmfVarsFile is the run's copy of Config.OVMFVars.
-	ovmfVarsFile = "OVMF_VARS.fd"
-	// ovmfESPDir is the EFI system partition: a directory holding the
-	// UEFI application at the removable-media boot path, which QEMU
-	// serves as a read-only FAT disk.
-	ovmfESPDir = "esp"
-)
+// ovmfVarsFile is the OVMF run's copy of Config.OVMFVars, in its private
+// directory.
+const ovmfVarsFile = "OVMF_VARS.fd"
 
-// ovmfBootPath is where UEFI firmware looks for the boot loader of a
-// removable disk on x86-64 (UEFI specification 2.10, 3.5.1.1).
-var ovmfBootPath = filepath.Join("EFI", "BOOT", "BOOTX64.EFI")
+// ovmfMachine adds to q35Machine for OVMF. With S3 (suspend to RAM)
+// enabled, which QEMU 7.2's ICH9 does by default, OVMF keeps memory at
+// 8-9 MiB as ACPI NVS for the resume path (its "memmap" shell command
+// shows it), and that range lies inside the kernel's image at its fixed
+// physical address. Cocoon never suspends.
+var ovmfMachine = []string{"-global", "ICH9-LPC.disable_s3=1"}
 
 // args returns QEMU's arguments, without the binary, for c. c must have
 // its defaults applied; accel is c.Accel resolved (never Auto); dir is the
 // run's private directory, which only OVMF uses (see prepareOVMF).
 func args(c Config, accel Accel, dir string) ([]string, error) {
-	if c.Kernel == "" {
+	switch {
+	case c.Kernel == "" && c.Disk == "":
 		return nil, errors.New("qemu: Config.Kernel is empty: set it to the guest image")
+	case c.Disk != "" && c.Profile != OVMF:
+		return nil, fmt.Errorf("qemu: Config.Disk needs the %q profile: only UEFI firmware boots a disk", OVMF)
+	case c.Disk != "" && (c.Kernel != "" || c.Initrd != "" || c.Append != ""):
+		return nil, errors.New("qemu: give Config.Disk or Config.Kernel (with Initrd and Append), not both")
 	}
 	if c.MemoryMiB < 0 || c.CPUs < 0 {
 		return nil, fmt.Errorf("qemu: MemoryMiB %d and CPUs %d must not be negative", c.MemoryMiB, c.CPUs)
@@ -94,10 +96,9 @@ func args(c Config, accel Accel, dir string) ([]string, error) {
 	case Q35:
 		a = append(a, "-machine", strings.Join(q35Machine, ","))
 	case OVMF:
-		if c.Initrd != "" || c.Append != "" {
-			return nil, errors.New("qemu: the ovmf profile boots a UEFI application from a disk and has no Initrd or Append")
-		}
-		a = append(a, "-machine", strings.Join(q35Machine, ","),
+		a = append(a, "-machine", strings.Join(q35Machine, ","))
+		a = append(a, ovmfMachine...)
+		a = append(a,
 			// The firmware: code read-only, variables writable (OVMF
 			// records boot options there), hence the private copy.
 			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+optValue(c.OVMFCode),
@@ -147,17 +148,16 @@ func args(c Config, accel Accel, dir string) ([]string, error) {
 	)
 
 	if c.Profile == OVMF {
-		// QEMU 7.2's x86 -kernel takes only bzImage, multiboot and
-		// PVH ELF files, so a UEFI application boots from a disk:
-		// the ESP directory as a read-only FAT image (vvfat) on
-		// virtio-blk, first in the boot order.
-		a = append(a,
-			"-drive", "if=none,id=esp,format=raw,readonly=on,file=fat:"+optValue(filepath.Join(dir, ovmfESPDir)),
-			"-device", "virtio-blk-pci,drive=esp,bootindex=0",
-			// No NIC, so OVMF never tries PXE. -nodefaults
-			// already drops the default one; this says so.
-			"-net", "none")
-		return append(a, c.Extra...), nil
+		// No NIC, so OVMF never tries PXE; -nodefaults already drops
+		// the default one, this says so. With -kernel, OVMF starts the
+		// kernel before any boot option.
+		a = append(a, "-net", "none")
+		if c.Disk != "" {
+			a = append(a,
+				"-drive", "if=none,id=disk,format=raw,readonly=on,file="+optValue(c.Disk),
+				"-device", "virtio-blk-pci,drive=disk,bootindex=0")
+			return append(a, c.Extra...), nil
+		}
 	}
 
 	a = append(a, "-kernel", c.Kernel)
@@ -171,18 +171,13 @@ func args(c Config, accel Accel, dir string) ([]string, error) {
 }
 
 // prepareOVMF fills dir, the private directory of an OVMF run, with the
-// files args refers to: a copy of the variable store and the ESP holding
-// c.Kernel.
+// copy of the variable store args refers to.
 func prepareOVMF(c Config, dir string) error {
+	if _, err := os.Stat(c.OVMFCode); err != nil {
+		return fmt.Errorf("qemu: OVMF firmware: %w (install the ovmf package)", err)
+	}
 	if err := copyFile(filepath.Join(dir, ovmfVarsFile), c.OVMFVars); err != nil {
 		return fmt.Errorf("qemu: OVMF variable store: %w (install the ovmf package)", err)
-	}
-	boot := filepath.Join(dir, ovmfESPDir, ovmfBootPath)
-	if err := os.MkdirAll(filepath.Dir(boot), 0o755); err != nil {
-		return fmt.Errorf("qemu: EFI system partition: %w", err)
-	}
-	if err := copyFile(boot, c.Kernel); err != nil {
-		return fmt.Errorf("qemu: EFI system partition: %w", err)
 	}
 	return nil
 }

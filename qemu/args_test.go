@@ -54,14 +54,44 @@ func TestArgs(t *testing.T) {
 			accel: TCG,
 			dir:   "/tmp/run",
 			want: slices.Concat([]string{
-				"-machine", q35,
+				"-machine", q35, "-global", "ICH9-LPC.disable_s3=1",
 				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
 				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/run/OVMF_VARS.fd",
 				"-accel", "tcg", "-cpu", "max",
 			}, shared("256", "1"), []string{
-				"-drive", "if=none,id=esp,format=raw,readonly=on,file=fat:/tmp/run/esp",
-				"-device", "virtio-blk-pci,drive=esp,bootindex=0",
 				"-net", "none",
+				"-kernel", "app.efi",
+			}),
+		},
+		{
+			name:  "ovmf kernel, initrd and append",
+			cfg:   Config{Profile: OVMF, Kernel: "k.efi", Initrd: "app.cpio", Append: "a b=c"},
+			accel: TCG,
+			dir:   "/tmp/run",
+			want: slices.Concat([]string{
+				"-machine", q35, "-global", "ICH9-LPC.disable_s3=1",
+				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/run/OVMF_VARS.fd",
+				"-accel", "tcg", "-cpu", "max",
+			}, shared("256", "1"), []string{
+				"-net", "none",
+				"-kernel", "k.efi", "-initrd", "app.cpio", "-append", "a b=c",
+			}),
+		},
+		{
+			name:  "ovmf disk",
+			cfg:   Config{Profile: OVMF, Disk: "d,1.img"},
+			accel: TCG,
+			dir:   "/tmp/run",
+			want: slices.Concat([]string{
+				"-machine", q35, "-global", "ICH9-LPC.disable_s3=1",
+				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/run/OVMF_VARS.fd",
+				"-accel", "tcg", "-cpu", "max",
+			}, shared("256", "1"), []string{
+				"-net", "none",
+				"-drive", "if=none,id=disk,format=raw,readonly=on,file=d,,1.img",
+				"-device", "virtio-blk-pci,drive=disk,bootindex=0",
 			}),
 		},
 		{
@@ -70,14 +100,13 @@ func TestArgs(t *testing.T) {
 			accel: KVM,
 			dir:   "/tmp/x,y",
 			want: slices.Concat([]string{
-				"-machine", q35,
+				"-machine", q35, "-global", "ICH9-LPC.disable_s3=1",
 				"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/fw/a,,b.fd",
 				"-drive", "if=pflash,format=raw,unit=1,file=/tmp/x,,y/OVMF_VARS.fd",
 				"-accel", "kvm", "-cpu", "host,-arch-capabilities",
 			}, shared("256", "1"), []string{
-				"-drive", "if=none,id=esp,format=raw,readonly=on,file=fat:/tmp/x,,y/esp",
-				"-device", "virtio-blk-pci,drive=esp,bootindex=0",
 				"-net", "none",
+				"-kernel", "app.efi",
 				"-s",
 			}),
 		},
@@ -133,7 +162,9 @@ func TestArgsErrors(t *testing.T) {
 		{"unknown accel", Config{Kernel: "k"}, "hvf", `unknown accelerator "hvf"`},
 		{"unresolved auto", Config{Kernel: "k"}, Auto, `unknown accelerator "auto"`},
 		{"negative memory", Config{Kernel: "k", MemoryMiB: -1}, TCG, "must not be negative"},
-		{"ovmf with append", Config{Profile: OVMF, Kernel: "k", Append: "quiet"}, TCG, "no Initrd or Append"},
+		{"disk without ovmf", Config{Profile: Q35, Disk: "d.img"}, TCG, "needs the \"ovmf\" profile"},
+		{"disk and kernel", Config{Profile: OVMF, Disk: "d.img", Kernel: "k"}, TCG, "not both"},
+		{"disk and append", Config{Profile: OVMF, Disk: "d.img", Append: "quiet"}, TCG, "not both"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := args(tt.cfg.withDefaults(), tt.accel, "")

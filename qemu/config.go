@@ -31,11 +31,15 @@ const (
 
 	// OVMF is Q35 booted by UEFI firmware (OVMF) from pflash: the
 	// read-only code image and a fresh copy of the variable store for
-	// every run. Kernel must be a UEFI application (PE32+ x86-64); OVMF
-	// boots it as \EFI\BOOT\BOOTX64.EFI from a read-only FAT disk,
-	// since QEMU's x86 -kernel takes no PE files. The devices are those
-	// of Q35 plus that virtio-blk disk; under TCG, OVMF takes seconds to
-	// reach the application.
+	// every run, with S3 off (see args.go). It boots either Kernel, a
+	// UEFI application that also carries a Linux boot-protocol header
+	// (what 'mkimage build --format efi' writes; QEMU's x86 -kernel
+	// takes no other PE file), through QEMU's -kernel, -initrd and
+	// -append, which OVMF turns into LoadImage, a LoadFile2 initrd and
+	// the load options; or Disk, a raw disk image with an EFI system
+	// partition, on virtio-blk. The devices are those of Q35, plus that
+	// disk; no NIC, so the firmware never tries network boot. Under TCG,
+	// OVMF takes seconds to reach the application.
 	OVMF Profile = "ovmf"
 )
 
@@ -75,14 +79,18 @@ type Config struct {
 	// Profile is the machine; default DefaultProfile.
 	Profile Profile
 
-	// Kernel is the guest image: a PVH ELF passed with -kernel for
-	// Microvm and Q35, a UEFI application for OVMF.
+	// Kernel is the guest image, passed with -kernel: a PVH ELF for
+	// Microvm and Q35, a UEFI application with a Linux boot header for
+	// OVMF.
 	Kernel string
-	// Initrd, if set, is passed with -initrd (not with OVMF).
+	// Initrd, if set, is passed with -initrd.
 	Initrd string
-	// Append, if set, is the kernel command line, -append (not with
-	// OVMF).
+	// Append, if set, is the kernel command line, -append.
 	Append string
+	// Disk, for OVMF instead of Kernel, is a raw disk image the firmware
+	// boots from (its EFI system partition's \EFI\BOOT\BOOTX64.EFI).
+	// QEMU opens it read-only.
+	Disk string
 
 	// MemoryMiB is guest RAM in MiB; default DefaultMemoryMiB.
 	MemoryMiB int

@@ -10,6 +10,6 @@
 // that never stops is killed after Config.Timeout.
 //
 // The microvm and q35 profiles boot a PVH ELF kernel with -kernel; ovmf
-// boots UEFI firmware and a UEFI application. The Profile constants list
-// the devices each gives the guest.
+// boots UEFI firmware and a UEFI application, with -kernel or from a disk
+// image. The Profile constants list the devices each gives the guest.
 package qemu

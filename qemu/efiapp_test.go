@@ -12,6 +12,12 @@ import (
 // 64-bit long mode; the entry is the first byte of code and it never
 // returns, so it ignores the ImageHandle and SystemTable arguments.
 //
+// QEMU's x86 -kernel takes it because it also has the Linux boot
+// protocol's setup header (Documentation/arch/x86/boot.rst): "HdrS" at
+// 0x202 and setup_sects at 0x1f1, which splits the file into the part
+// QEMU calls setup (the headers, 0x400 bytes) and the rest; OVMF joins
+// the two again and loads the PE.
+//
 // Layout from the Microsoft PE/COFF specification: the MS-DOS stub's
 // e_lfanew at 0x3c points to the "PE\0\0" signature, followed by the COFF
 // file header, the PE32+ optional header (240 bytes with 16 data
@@ -26,6 +32,7 @@ func efiApp(code []byte) []byte {
 		sectionAlign = 0x1000
 		textRVA      = sectionAlign
 		optSize      = 240
+		headers      = 2 * fileAlign
 
 		imageFileExecutableImage     = 0x0002
 		imageFileLargeAddressAware   = 0x0020
@@ -51,7 +58,7 @@ func efiApp(code []byte) []byte {
 		SectionAlignment:    sectionAlign,
 		FileAlignment:       fileAlign,
 		SizeOfImage:         textRVA + sectionAlign,
-		SizeOfHeaders:       fileAlign,
+		SizeOfHeaders:       headers,
 		Subsystem:           imageSubsystemEFIApplication,
 		NumberOfRvaAndSizes: 16,
 	}
@@ -60,13 +67,18 @@ func efiApp(code []byte) []byte {
 		VirtualSize:      uint32(len(code)),
 		VirtualAddress:   textRVA,
 		SizeOfRawData:    rawSize,
-		PointerToRawData: fileAlign,
+		PointerToRawData: headers,
 		Characteristics:  imageScnCntCode | imageScnMemExecute | imageScnMemRead,
 	}
 
-	img := make([]byte, fileAlign+rawSize)
+	img := make([]byte, headers+rawSize)
 	copy(img, "MZ")
 	binary.LittleEndian.PutUint32(img[0x3c:], peOff)
+	img[0x1f1] = headers/512 - 1                       // setup_sects
+	binary.LittleEndian.PutUint16(img[0x1fe:], 0xaa55) // boot_flag
+	copy(img[0x202:], "HdrS")                          // header
+	binary.LittleEndian.PutUint16(img[0x206:], 0x0206) // version 2.06
+	img[0x211] = 0x01                                  // loadflags: LOADED_HIGH
 	var b bytes.Buffer
 	b.WriteString("PE\x00\x00")
 	for _, v := range []any{fh, oh, sh} {
@@ -75,7 +87,7 @@ func efiApp(code []byte) []byte {
 		}
 	}
 	copy(img[peOff:], b.Bytes())
-	copy(img[fileAlign:], code)
+	copy(img[headers:], code)
 	return img
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/tools/appimage"
+	"github.com/cocoon-vm/cocoon/tools/efiimage"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
 )
 
@@ -34,6 +36,8 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&files, "file", "add the host file or directory `SRC[:DST]` to the application's files (default DST /<base name>); repeatable")
 	out := fs.String("o", "", "output `NAME`: writes NAME.elf (kernel) and NAME.cpio (application); default out/<application name>")
 	verbose := fs.Bool("v", false, "print the go commands and their output")
+	format := fs.String("format", "elf", "image `FORMAT`: elf (PVH kernel NAME.elf), efi (UEFI application NAME.efi) or disk (raw GPT disk NAME.img booting a self-contained NAME.efi)")
+	embed := fs.Bool("embed", false, "with --format efi: put the application archive inside NAME.efi (no NAME.cpio, no initrd needed)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: mkimage build [flags] [PACKAGE | --elf FILE]
 
@@ -44,6 +48,13 @@ package built with the stock toolchain (static: CGO_ENABLED=0); --elf
 takes any static linux/amd64 program instead. Dynamically linked or
 non-x86-64 programs are refused here, before anything boots. With neither,
 only the kernel is built (give --kernel, e.g. ./images/selftest).
+
+--format efi also writes NAME.efi, the same kernel as a UEFI application
+(PE32+) that OVMF boots with QEMU -kernel NAME.efi -initrd NAME.cpio
+-append ARGS; with --embed the archive is inside it instead. --format
+disk writes NAME.img, a raw GPT disk whose EFI system partition holds the
+self-contained application as \EFI\BOOT\BOOTX64.EFI. The same inputs
+give byte-identical files.
 
 Run the image with 'mkimage run NAME [ARGS...]'.
 
@@ -69,6 +80,17 @@ Flags:`)
 		fs.Usage()
 		return errUsage
 	}
+	switch *format {
+	case "elf", "efi", "disk":
+	default:
+		fmt.Fprintf(stderr, "mkimage build: unknown --format %q: use elf, efi or disk\n", *format)
+		return errUsage
+	}
+	if *embed && *format != "efi" {
+		fmt.Fprintln(stderr, "mkimage build: --embed goes with --format efi (--format disk always embeds)")
+		return errUsage
+	}
+	selfContained := *embed || *format == "disk"
 	kernelSet := false
 	fs.Visit(func(f *flag.Flag) { kernelSet = kernelSet || f.Name == "kernel" })
 	app := ""
@@ -97,6 +119,7 @@ Flags:`)
 		o.Log = stderr
 	}
 	start := time.Now()
+	var payload []byte // the archive of a self-contained image
 
 	// The application first: a refused program should stop the build.
 	if app != "" || *elfPath != "" {
@@ -110,8 +133,24 @@ Flags:`)
 			defer os.Remove(built)
 			init = built
 		}
-		if err := packArchive(init, files, name+".cpio", stdout); err != nil {
+		archive := name + ".cpio"
+		if selfContained {
+			dir, err := os.MkdirTemp("", "mkimage-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			archive = filepath.Join(dir, "app.cpio")
+		}
+		if err := packArchive(init, files, archive, stdout); err != nil {
 			return err
+		}
+		if selfContained {
+			b, err := os.ReadFile(archive)
+			if err != nil {
+				return err
+			}
+			payload = b
 		}
 	}
 	fmt.Fprintf(stderr, "mkimage: building the kernel %s\n", *kernelPkg)
@@ -123,5 +162,37 @@ Flags:`)
 		return err
 	}
 	fmt.Fprintf(stdout, "%s.elf (%d KiB), built in %v\n", name, st.Size()>>10, time.Since(start).Round(time.Millisecond))
+	if *format == "elf" {
+		return nil
+	}
+	return writeEFI(name, *format, payload, stdout)
+}
+
+// writeEFI turns the kernel NAME.elf into NAME.efi and, for the disk
+// format, NAME.img, embedding payload (if any) as the application archive.
+func writeEFI(name, format string, payload []byte, stdout io.Writer) error {
+	kernel, err := os.ReadFile(name + ".elf")
+	if err != nil {
+		return err
+	}
+	efi, err := efiimage.Build(kernel, efiimage.Options{Initrd: payload})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(name+".efi", efi, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s.efi (%d KiB, sha256 %x)\n", name, (len(efi)+1023)>>10, sha256.Sum256(efi))
+	if format != "disk" {
+		return nil
+	}
+	if err := efiimage.WriteDisk(name+".img", efi); err != nil {
+		return err
+	}
+	img, err := os.ReadFile(name + ".img")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s.img (%d MiB, sha256 %x)\n", name, len(img)>>20, sha256.Sum256(img))
 	return nil
 }

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -45,11 +46,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "mkimage %s: %v\n", args[0], err)
 			return int(st)
 		}
+		var ec exitCoder
+		if errors.As(err, &ec) {
+			fmt.Fprintf(stderr, "mkimage %s: %v\n", args[0], err)
+			return ec.ExitCode()
+		}
 		fmt.Fprintf(stderr, "mkimage %s: %v\n", args[0], err)
 		return 1
 	}
 	return 0
 }
+
+// exitCoder is an error that chooses mkimage's exit status, such as
+// verify's distinct codes for bad signatures and mismatched claims.
+type exitCoder interface{ ExitCode() int }
 
 // errUsage reports a flag-parsing failure whose message was already printed.
 var errUsage = fmt.Errorf("usage")

@@ -349,7 +349,7 @@ func efiFail(msg string, status uintptr) uintptr {
 	}
 	efiUTF16[n] = 0
 	efiCall(out, conOut, efiPhys(unsafe.Pointer(&efiUTF16[0])), 0, 0, 0, 0)
-	var hexbuf [24]byte
+	var hexbuf [32]byte
 	s := hexStatus(status, hexbuf[:])
 	n = 0
 	for _, c := range s {
@@ -361,7 +361,7 @@ func efiFail(msg string, status uintptr) uintptr {
 	return status
 }
 
-// hexStatus formats "status 0x...\r\n" into b.
+// hexStatus formats "status 0x...\r\n" (27 bytes) into b.
 //
 //go:nosplit
 func hexStatus(v uintptr, b []byte) []byte {

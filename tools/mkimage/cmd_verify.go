@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -434,13 +435,18 @@ func attestationOf(rep, certs []byte) (*spb.Attestation, error) {
 	return &spb.Attestation{Report: r, CertificateChain: chain}, nil
 }
 
+// kernelExit is the kernel's last console message, which follows the
+// application's output on the same line when that does not end in a
+// newline.
+var kernelExit = regexp.MustCompile(`cocoon: exit status -?[0-9]+\s*$`)
+
 // parseTextAttestation parses an Attestation in protobuf text format,
 // skipping the kernel's "cocoon:" console lines around it.
 func parseTextAttestation(b []byte) (*spb.Attestation, error) {
 	var text strings.Builder
 	for _, line := range strings.Split(string(b), "\n") {
 		if !strings.HasPrefix(line, "cocoon:") {
-			text.WriteString(strings.TrimRight(line, "\r") + "\n")
+			text.WriteString(kernelExit.ReplaceAllString(strings.TrimRight(line, "\r"), "") + "\n")
 		}
 	}
 	att := &spb.Attestation{}

@@ -128,7 +128,7 @@ func TestVerifyForms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text = append(append([]byte("cocoon: boot\r\n"), text...), "\r\ncocoon: exit status 0\r\n"...)
+	text = append(append([]byte("cocoon: boot\r\n"), text...), "cocoon: exit status 0\r\n"...)
 
 	for name, path := range map[string]string{
 		"evidence lines": writeFile(t, "console.txt", ev.Bytes()),

@@ -43,16 +43,21 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzDispatch -fuzztime $(FUZZTIME) ./north
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./north/loader
 	$(GO) test -run XXX -fuzz FuzzRestore -fuzztime $(FUZZTIME) ./north/sigframe
+	$(GO) test -run XXX -fuzz FuzzReadRequest -fuzztime $(FUZZTIME) ./snp/simpsp/wire
 
 images: deps
 	$(GO) run ./tools/mkimage build --kernel ./images/selftest -o $(OUT)/selftest
 	$(GO) run ./tools/mkimage build ./images/hello -o $(OUT)/hello
 	$(GO) run ./tools/mkimage build ./images/stress -o $(OUT)/stress
+	$(GO) run ./tools/mkimage build ./images/attest -o $(OUT)/attest
 
-# run boots the demo: an unmodified Go program at CPL3 under Cocoon.
+# run boots the demo: unmodified Go programs at CPL3 under Cocoon; the last
+# fetches an SEV-SNP attestation report for a fresh nonce from a simulated
+# PSP through /dev/sev-guest, and the host verifies it.
 run: images
 	$(GO) run ./tools/mkimage run $(OUT)/stress
 	$(GO) run ./tools/mkimage run $(OUT)/hello hello "from the kernel command line" GREETING=hi
+	$(GO) run ./tools/mkimage attest $(OUT)/attest
 
 bench: deps
 	$(GO) run ./tools/bench

@@ -49,7 +49,7 @@ type PSPResult struct {
 func RunWithPSP(ctx context.Context, cfg Config, psp PSP) (*Result, *PSPResult, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Profile == OVMF {
-		return nil, nil, errors.New("qemu: the simulated PSP needs a PVH profile (microvm or q35): the ovmf profile has no kernel command line")
+		return nil, nil, errors.New("qemu: the simulated PSP needs a PVH profile (microvm or q35): under ovmf the firmware owns the memory where its secrets page goes")
 	}
 	m := psp.Measurement
 	if m == ([48]byte{}) {

@@ -279,7 +279,7 @@ func (c *claimFlags) register(fs *flag.FlagSet, withNonce bool) {
 		fs.StringVar(&c.nonce, "nonce", "", "expected REPORT_DATA: the nonce the guest was given, `HEX` (at most 64 bytes, zero-padded)")
 	}
 	fs.StringVar(&c.measurement, "measurement", "", "expected MEASUREMENT, `HEX` (48 bytes)")
-	fs.StringVar(&c.image, "image", "", "the image `NAME` the report should come from: expect the measurement 'mkimage build --measure' wrote beside it (NAME.elf.measurement.json) or, with --test-root, the simulated launch digest of NAME.elf and NAME.cpio")
+	fs.StringVar(&c.image, "image", "", "the image `NAME` the report should come from: expect the measurement recorded beside it (NAME.elf.measurement.json, as snp/measure writes it) or, with --test-root, the simulated launch digest of NAME.elf and NAME.cpio")
 	fs.StringVar(&c.hostData, "host-data", "", "expected HOST_DATA, `HEX` (32 bytes)")
 	fs.IntVar(&c.vmpl, "vmpl", 0, "expected VMPL, or -1 for any")
 	fs.BoolVar(&c.allowDebug, "allow-debug", false, "accept a guest policy that allows debugging")
@@ -353,7 +353,7 @@ func imageMeasurement(name string, testRoot bool) ([]byte, string, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, "", err
 	case !testRoot:
-		return nil, "", fmt.Errorf("--image %s: no %s; build with 'mkimage build --measure' or give --measurement", name, path)
+		return nil, "", fmt.Errorf("--image %s: no expected measurement %s; give --measurement (or --test-root for a simulated launch)", name, path)
 	}
 	initrd := base + ".cpio"
 	if _, err := os.Stat(initrd); err != nil {

@@ -64,6 +64,10 @@ bench: deps
 	@echo
 	@echo "SEV-SNP launch measurement (4 MiB firmware, 10 MiB kernel):"
 	@$(GO) test -run XXX -bench 'BenchmarkMeasure' -benchtime 20x ./snp/measure | grep -E '^Benchmark'
+	@echo
+	@echo "Attestation with the simulated PSP: report round trip inside the guest (TCG, median of 21), host-side verification:"
+	@$(GO) test -run XXX -bench 'BenchmarkAttestRoundTripVM' -benchtime 1x ./tools/mkimage | grep -E '^Benchmark'
+	@$(GO) test -run XXX -bench 'BenchmarkVerify' ./tools/mkimage | grep -E '^Benchmark'
 
 clean:
 	rm -rf $(OUT)

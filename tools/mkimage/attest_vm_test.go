@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ var (
 
 // attestImage builds the cocoon kernel (once) and an image of it with the
 // Go main package pkg as /init, and returns the image name.
-func attestImage(t *testing.T, pkg string) string {
+func attestImage(t testing.TB, pkg string) string {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		t.Skip("qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
@@ -69,7 +70,7 @@ func attestImage(t *testing.T, pkg string) string {
 
 // boot runs image with the simulated PSP and the application arguments
 // args, and returns its console.
-func boot(t *testing.T, image string, args ...string) string {
+func boot(t testing.TB, image string, args ...string) string {
 	t.Helper()
 	res, psp, err := qemu.RunWithPSP(context.Background(), qemu.Config{
 		Kernel:  image + ".elf",
@@ -141,4 +142,23 @@ func TestGoSevGuestToolVM(t *testing.T) {
 	if code != 0 {
 		t.Errorf("verify the go-sev-guest tool's attestation: exit %d\n%s%s\nconsole:\n%s", code, stdout, stderr, console)
 	}
+}
+
+// BenchmarkAttestRoundTripVM reports the median time of a report request
+// inside the guest under TCG: from images/attest's SNP_GET_REPORT ioctl to
+// the authenticated report in hand, through the simulated PSP.
+func BenchmarkAttestRoundTripVM(b *testing.B) {
+	image := attestImage(b, "./images/attest")
+	console := boot(b, image, "-rounds", "21", hex.EncodeToString([]byte("bench")))
+	for _, line := range strings.Split(console, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), attest.EvidencePrefix+"round-trip-median-ns "); ok {
+			ns, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(ns, "ns/op")
+			return
+		}
+	}
+	b.Fatalf("no round-trip time in the console:\n%s", console)
 }

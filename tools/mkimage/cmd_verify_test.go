@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-sev-guest/abi"
 	spb "github.com/google/go-sev-guest/proto/sevsnp"
 	"google.golang.org/protobuf/encoding/prototext"
 
@@ -22,7 +23,7 @@ import (
 
 // simulatedReport has the simulated PSP answer an extended report
 // request with nonce as REPORT_DATA, for a launch of measurement m.
-func simulatedReport(t *testing.T, nonce []byte, m [48]byte) (rep, certs []byte) {
+func simulatedReport(t testing.TB, nonce []byte, m [48]byte) (rep, certs []byte) {
 	t.Helper()
 	l, err := simpsp.NewLaunch(m, [32]byte{})
 	if err != nil {
@@ -194,5 +195,23 @@ func TestTextAttestationNeedsReport(t *testing.T) {
 	b, _ := prototext.Marshal(&spb.Attestation{})
 	if _, err := parseTextAttestation(b); err == nil {
 		t.Error("an Attestation without a report was accepted")
+	}
+}
+
+// BenchmarkVerify is the host's side: signature, certificate chain and
+// claims of one report from the simulated PSP.
+func BenchmarkVerify(b *testing.B) {
+	rep, certs := simulatedReport(b, testNonce, testMeasurement)
+	att, err := attestationOf(rep, certs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	want := &expectations{testRoot: true, reportData: make([]byte, 64), measurement: testMeasurement[:], policy: abi.SnpPolicy{SMT: true}}
+	copy(want.reportData, testNonce)
+	b.ResetTimer()
+	for range b.N {
+		if s := checkReport(att, want); s.Verdict != verdictVerified {
+			b.Fatalf("%s: %s", s.Verdict, s.Error)
+		}
 	}
 }

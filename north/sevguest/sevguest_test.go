@@ -349,8 +349,17 @@ func TestNewRefuses(t *testing.T) {
 	}
 }
 
+// Linux x86-64 system call numbers the file-layer test makes.
+const (
+	sysRead  = 0
+	sysOpen  = 2
+	sysFstat = 5
+	sysLseek = 8
+	sysIoctl = 16
+)
+
 // TestThroughFileLayer opens the device as an application does: through
-// vfs.Options.Devices and the descriptor table.
+// vfs.Options.Devices and the descriptor table's system calls.
 func TestThroughFileLayer(t *testing.T) {
 	r := newRig(t, nil)
 	fs, err := vfs.New(nil, vfs.Options{Devices: map[string]func() vfs.FileImpl{Name: r.dev.Open}})
@@ -358,13 +367,22 @@ func TestThroughFileLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := fdtable.New(fs, "/init")
+	call := func(nr uint64, a ...uint64) int64 {
+		var args [6]uint64
+		copy(args[:], a)
+		ret, ok := files.Syscall(r.m, nil, nr, args)
+		if !ok {
+			t.Fatalf("system call %d not served", nr)
+		}
+		return ret
+	}
 	const pathAddr, statAddr = base + 0x8000, base + 0x9000
 	r.m.CopyOut(pathAddr, []byte("/dev/sev-guest\x00"))
-	fd := files.Open(r.m, pathAddr, linux.ORdwr, 0)
+	fd := call(sysOpen, pathAddr, linux.ORdwr, 0)
 	if fd < 0 {
 		t.Fatalf("open /dev/sev-guest = %d", fd)
 	}
-	if ret := files.Fstat(r.m, int32(fd), statAddr); ret != 0 {
+	if ret := call(sysFstat, uint64(fd), statAddr); ret != 0 {
 		t.Fatalf("fstat = %d", ret)
 	}
 	st := r.read(statAddr, 48)
@@ -375,19 +393,19 @@ func TestThroughFileLayer(t *testing.T) {
 
 	r.m.CopyOut(reqAddr, reportReq(9, 0))
 	r.m.CopyOut(argAddr, (&uapi.Request{MsgVersion: 1, ReqData: reqAddr, RespData: respAddr}).Marshal())
-	if ret := files.Ioctl(r.m, int32(fd), uapi.SNPGetReport, argAddr); ret != 0 {
+	if ret := call(sysIoctl, uint64(fd), uapi.SNPGetReport, argAddr); ret != 0 {
 		t.Fatalf("ioctl(SNP_GET_REPORT) = %d", ret)
 	}
 	if rep := r.read(respAddr+0x20, guestmsg.ReportSize); rep[0x50] != 9 {
 		t.Errorf("REPORT_DATA[0] = %d, want 9", rep[0x50])
 	}
-	if ret := files.Read(r.m, nil, int32(fd), respAddr, 16); ret != -int64(linux.EINVAL) {
+	if ret := call(sysRead, uint64(fd), respAddr, 16); ret != -int64(linux.EINVAL) {
 		t.Errorf("read = %d, want -EINVAL", ret)
 	}
-	if ret := files.Lseek(int32(fd), 0, linux.SeekSet); ret != -int64(linux.ESPIPE) {
+	if ret := call(sysLseek, uint64(fd), 0, linux.SeekSet); ret != -int64(linux.ESPIPE) {
 		t.Errorf("lseek = %d, want -ESPIPE", ret)
 	}
-	if ret := files.Ioctl(r.m, int32(fd), 0x5401, argAddr); ret != -int64(linux.ENOTTY) { // TCGETS
+	if ret := call(sysIoctl, uint64(fd), 0x5401, argAddr); ret != -int64(linux.ENOTTY) { // TCGETS
 		t.Errorf("ioctl(TCGETS) = %d, want -ENOTTY", ret)
 	}
 }

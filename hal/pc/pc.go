@@ -36,8 +36,6 @@ const (
 	lapicDivide    = 0x3e0
 )
 
-// Exits is the PC platform's host interface (hal.PCExits).
-var Exits = hal.PCExits
 
 // PC is the platform. The zero value is ready after Init.
 type PC struct {
@@ -68,7 +66,7 @@ func (p *PC) Init() {
 func (p *PC) Name() string { return "pc" }
 
 //go:nosplit
-func (p *PC) HostExits() []hal.HostExit { return Exits }
+func (p *PC) HostExits() []hal.HostExit { return hal.PCExits }
 
 // ConsoleWrite writes p to COM1, turning "\n" into "\r\n".
 //

@@ -106,7 +106,7 @@ func CheckTrapCode(path string) ([]Violation, error) {
 	var out []Violation
 	for i, s := range funcs {
 		name := strings.TrimSuffix(s.Name, ".abi0")
-		if !inTrapPackage(name) || goroutineContext[name] {
+		if !inTrapPackage(name) || goroutineContext[name] || isInit(name) {
 			continue
 		}
 		end := text.Addr + text.Size
@@ -135,6 +135,15 @@ func CheckTrapCode(path string) ([]Violation, error) {
 		}
 	}
 	return out, nil
+}
+
+// isInit reports whether name is a package initializer, which runs as
+// ordinary Go code when the runtime starts.
+func isInit(name string) bool {
+	i := strings.LastIndex(name, "/")
+	rest := name[i+1:]
+	_, fn, _ := strings.Cut(rest, ".")
+	return fn == "init" || strings.HasPrefix(fn, "init.")
 }
 
 func inTrapPackage(name string) bool {

@@ -33,6 +33,14 @@ var (
 	kernelErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if kernelDir != "" {
+		os.RemoveAll(kernelDir)
+	}
+	os.Exit(code)
+}
+
 // attestImage builds the cocoon kernel (once) and an image of it with the
 // Go main package pkg as /init, and returns the image name.
 func attestImage(t testing.TB, pkg string) string {

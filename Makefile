@@ -40,6 +40,7 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzSyscall -fuzztime $(FUZZTIME) ./kernel
 	$(GO) test -run XXX -fuzz FuzzPatch -fuzztime $(FUZZTIME) ./boot/pvhelf
+	$(GO) test -run XXX -fuzz FuzzInspect -fuzztime $(FUZZTIME) ./tools/efiimage
 	$(GO) test -run XXX -fuzz FuzzDispatch -fuzztime $(FUZZTIME) ./north
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./north/loader
 	$(GO) test -run XXX -fuzz FuzzRestore -fuzztime $(FUZZTIME) ./north/sigframe

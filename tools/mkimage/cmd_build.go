@@ -133,16 +133,16 @@ Flags:`)
 			defer os.Remove(built)
 			init = built
 		}
-		archive := name + ".cpio"
+		archive, report := name+".cpio", stdout
 		if selfContained {
 			dir, err := os.MkdirTemp("", "mkimage-")
 			if err != nil {
 				return err
 			}
 			defer os.RemoveAll(dir)
-			archive = filepath.Join(dir, "app.cpio")
+			archive, report = filepath.Join(dir, "app.cpio"), io.Discard
 		}
-		if err := packArchive(init, files, archive, stdout); err != nil {
+		if err := packArchive(init, files, archive, report); err != nil {
 			return err
 		}
 		if selfContained {
@@ -151,6 +151,7 @@ Flags:`)
 				return err
 			}
 			payload = b
+			fmt.Fprintf(stdout, "application archive (inside the image: %d KiB, sha256 %x)\n", (len(b)+1023)>>10, sha256.Sum256(b))
 		}
 	}
 	fmt.Fprintf(stderr, "mkimage: building the kernel %s\n", *kernelPkg)

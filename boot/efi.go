@@ -18,12 +18,14 @@ package boot
 //     was loaded (P), builds page tables that keep the firmware's identity
 //     map and add the kernel's link address KernBase+ImagePhys -> P, and
 //     calls efiMain: ordinary //go:nosplit Go that calls UEFI services
-//     through efiCall on the firmware's stack. It reads the loaded-image
-//     options (the command line), the initrd (LoadFile2 on the Linux
-//     initrd media device path, as the Linux EFI stub does, or a .initrd
-//     section embedded in the PE), the SEV-SNP confidential-computing
-//     table, the memory map, and calls ExitBootServices (again with a
-//     fresh map key when the map changed in between).
+//     through efiCall on the firmware's stack. It reads the command line
+//     (the loaded image's options, which is QEMU's -append under OVMF;
+//     else a .cmdline section embedded in the PE), the initrd (a .initrd
+//     section embedded in the PE; else LoadFile2 on the Linux initrd
+//     media device path, as the Linux EFI stub does, which is QEMU's
+//     -initrd under OVMF), the SEV-SNP confidential-computing table, the
+//     memory map, and calls ExitBootServices (again with a fresh map key
+//     when the map changed in between).
 //  2. efiAfterExit, on the kernel's boot stack, converts the UEFI memory
 //     map into BootInfo, checks that the kernel's physical range is free
 //     RAM now and overlaps nothing still in use, and efiEnterKernel copies
@@ -175,7 +177,6 @@ var (
 
 	// The initrd: LoadFile2 buffer or embedded section, physical.
 	efiInitrd, efiInitrdSize uintptr
-	efiInitrdLoaded          bool // allocated by efiMain (else embedded)
 
 	// Stage-1 page tables (allocated from firmware memory).
 	efiTables, efiTablesSize uintptr
@@ -302,7 +303,7 @@ func efiLoadInitrd() uintptr {
 	if st := efiCall(loadFile, lf, efiOut[1], 0, efiPhys(unsafe.Pointer(&efiOut[3])), buf, 0); st != efiSuccess {
 		return st
 	}
-	efiInitrd, efiInitrdSize, efiInitrdLoaded = buf, efiOut[3], true
+	efiInitrd, efiInitrdSize = buf, efiOut[3]
 	return efiSuccess
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
+	"github.com/cocoon-vm/cocoon/tools/efiimage"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
 	"github.com/cocoon-vm/cocoon/tools/linuxguest"
 )
@@ -25,6 +26,7 @@ func main() {
 	runs := flag.Int("runs", 7, "boots per figure (medians are printed)")
 	profile := flag.String("profile", "microvm", "QEMU machine profile")
 	linux := flag.Bool("linux", true, "compare against a Linux guest (Debian's cloud kernel, fetched once)")
+	ovmf := flag.Bool("ovmf", true, "also boot through OVMF (UEFI firmware; seconds per boot under TCG)")
 	flag.Parse()
 	if err := run(*runs, qemu.Profile(*profile), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -33,6 +35,12 @@ func main() {
 	if err := runApp(*runs, qemu.Profile(*profile), *linux, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
+	}
+	if *ovmf {
+		if err := runOVMF(*runs, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -191,4 +199,66 @@ func medianF(v []float64) float64 {
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	return s[len(s)/2]
+}
+
+// runOVMF times an application booted through OVMF (cocoon.efi with the
+// application as -initrd) against a UEFI application that powers off at
+// its first instruction: the firmware's own floor.
+func runOVMF(runs int, w io.Writer) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "cocoon-bench-ovmf")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin, err := appimage.BuildGo(ctx, "./images/sysbench", "")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(bin)
+	cpio := filepath.Join(dir, "app.cpio")
+	f, err := os.Create(cpio)
+	if err != nil {
+		return err
+	}
+	if err := appimage.Pack(f, bin, nil); err != nil {
+		return err
+	}
+	f.Close()
+	kernel := filepath.Join(dir, "cocoon.elf")
+	if err := kbuild.Kernel(ctx, "./north/cocoon", kernel, kbuild.Options{}); err != nil {
+		return err
+	}
+	elfBytes, err := os.ReadFile(kernel)
+	if err != nil {
+		return err
+	}
+	efi, err := efiimage.Build(elfBytes, efiimage.Options{})
+	if err != nil {
+		return err
+	}
+	efiPath := filepath.Join(dir, "cocoon.efi")
+	floorPath := filepath.Join(dir, "floor.efi")
+	if err := os.WriteFile(efiPath, efi, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(floorPath, qemu.FloorEFIImage(), 0o644); err != nil {
+		return err
+	}
+	var toMain, floor []time.Duration
+	for i := 0; i < runs; i++ {
+		m, _, err := boot(qemu.Config{Profile: qemu.OVMF, Kernel: efiPath, Initrd: cpio, Append: "-n=1000", MemoryMiB: 256}, linuxguest.MainReached)
+		if err != nil {
+			return fmt.Errorf("sysbench under OVMF: %v", err)
+		}
+		_, t, err := boot(qemu.Config{Profile: qemu.OVMF, Kernel: floorPath, MemoryMiB: 256}, "")
+		if err != nil {
+			return fmt.Errorf("floor EFI application: %v", err)
+		}
+		toMain, floor = append(toMain, m), append(floor, t)
+	}
+	fmt.Fprintf(w, "\nBoot through OVMF (UEFI), TCG, 256 MiB, medians of %d runs:\n", runs)
+	fmt.Fprintf(w, "  %-44s %s\n", "QEMU start to application main (-kernel .efi)", ms(median(toMain)))
+	fmt.Fprintf(w, "  %-44s %s\n", "floor: EFI application powers off at once", ms(median(floor)))
+	return nil
 }

@@ -57,3 +57,12 @@ func TestInspectListsHostInterface(t *testing.T) {
 		t.Errorf("inspect of a missing image exit %d, want 1", code)
 	}
 }
+
+func TestInspectRejectsBadEFI(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "bad.efi")
+	os.WriteFile(p, []byte("not a PE file at all"), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"inspect", p}, &stdout, &stderr); code != 1 {
+		t.Errorf("inspect of a bad .efi exit %d, want 1 (stderr %q)", code, stderr.String())
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/boot/pvhelf"
 	"github.com/cocoon-vm/cocoon/hal"
+	"github.com/cocoon-vm/cocoon/tools/efiimage"
 )
 
 func init() {
@@ -27,10 +28,13 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: mkimage inspect [IMAGE]
 
-Prints the kernel's ELF layout and PVH entry, the application archive's
-size and SHA-256 (IMAGE.cpio), and the image's host interface: every I/O
-port, MMIO range, MSR and intercepted instruction Cocoon uses on the
-generic PC platform. Without IMAGE, only the host interface.`)
+Prints what IMAGE contains: for NAME or NAME.elf the kernel's ELF layout
+and PVH entry; for NAME.efi or NAME.img (UEFI application, GPT disk) the
+PE sections, entry, payload, embedded command line and SHA-256 of each
+part; and the application archive (NAME.cpio) if there is one. Then the
+image's host interface: every I/O port, MMIO range, MSR and intercepted
+instruction Cocoon uses on the generic PC platform. Without IMAGE, only
+the host interface.`)
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -55,6 +59,29 @@ generic PC platform. Without IMAGE, only the host interface.`)
 }
 
 func inspectImage(image string, w io.Writer) error {
+	// A UEFI application or a GPT disk image.
+	if strings.HasSuffix(image, ".efi") || strings.HasSuffix(image, ".img") {
+		b, err := os.ReadFile(image)
+		if err != nil {
+			return err
+		}
+		if efiimage.IsDisk(b) {
+			fmt.Fprintf(w, "Disk %s: GPT, %d MiB, sha256 %x, ESP file \\EFI\\BOOT\\BOOTX64.EFI:\n", image, len(b)>>20, sha256.Sum256(b))
+			if b, err = efiimage.ReadDisk(image); err != nil {
+				return err
+			}
+		}
+		info, err := efiimage.Inspect(b)
+		if err != nil {
+			return fmt.Errorf("%s: %v", image, err)
+		}
+		info.Write(w, image)
+		name := strings.TrimSuffix(strings.TrimSuffix(image, ".efi"), ".img")
+		if a, err := os.ReadFile(name + ".cpio"); err == nil {
+			fmt.Fprintf(w, "Application %s.cpio: %d KiB, sha256 %x\n", name, len(a)>>10, sha256.Sum256(a))
+		}
+		return nil
+	}
 	name := strings.TrimSuffix(image, ".elf")
 	img, err := os.ReadFile(name + ".elf")
 	if err != nil {

@@ -40,7 +40,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, `Usage: mkimage run [flags] IMAGE [ARGS...]
 
 Boots IMAGE (NAME or NAME.elf, as 'mkimage build' wrote it, with NAME.cpio
-as the application) under QEMU with software emulation (TCG) unless
+as the application; NAME.efi or a NAME.img disk boot through OVMF) under QEMU with software emulation (TCG) unless
 --accel says otherwise, copies the guest's serial console to standard
 output, and exits with the guest's exit status (128+N if the application
 was killed by signal N). ARGS become the kernel command line: the
@@ -67,8 +67,18 @@ Flags:`)
 		}
 		image += ".elf"
 	}
-	if *initrd == "" {
-		if c := strings.TrimSuffix(image, ".elf") + ".cpio"; c != image {
+	// A UEFI image (.efi) or disk (.img) boots through OVMF.
+	disk := ""
+	switch {
+	case strings.HasSuffix(image, ".img"):
+		disk, image = image, ""
+		*profile = string(qemu.OVMF)
+	case strings.HasSuffix(image, ".efi"):
+		*profile = string(qemu.OVMF)
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(image, ".elf"), ".efi"), ".img")
+	if *initrd == "" && disk == "" {
+		if c := base + ".cpio"; c != image {
 			if _, err := os.Stat(c); err == nil {
 				*initrd = c
 			}
@@ -86,6 +96,7 @@ Flags:`)
 	cfg := qemu.Config{
 		Profile:   qemu.Profile(*profile),
 		Kernel:    image,
+		Disk:      disk,
 		Initrd:    *initrd,
 		Append:    strings.Join(words, " "),
 		MemoryMiB: *mem,

@@ -46,19 +46,19 @@ func TestConcurrentFiles(t *testing.T) {
 				errs <- fmt.Sprintf("%s %s = %d", own, what, r)
 			}
 			for i := 0; i < rounds; i++ {
-				fd := e.f.Openat(e.m, linux.AtFdcwd, paths[own+"/f"], linux.OCreat|linux.ORdwr|linux.OTrunc, 0o644)
+				fd := e.f.Openat(e.m, nil, linux.AtFdcwd, paths[own+"/f"], linux.OCreat|linux.ORdwr|linux.OTrunc, 0o644)
 				check("create", fd)
 				check("write", e.f.Write(e.m, nil, int32(fd), buf, 1000))
 				check("pread", e.f.Pread64(e.m, int32(fd), buf, 4096, 0))
 				check("rename own", e.f.Rename(e.m, paths[own+"/f"], paths[own+"/g"]))
 				check("close", e.f.Close(int32(fd)))
-				d := e.f.Openat(e.m, linux.AtFdcwd, paths[own], linux.ORdonly|linux.ODirectory, 0)
+				d := e.f.Openat(e.m, nil, linux.AtFdcwd, paths[own], linux.ORdonly|linux.ODirectory, 0)
 				check("open dir", d)
 				check("getdents", e.f.Getdents64(e.m, int32(d), dents, 4096))
 				e.f.Close(int32(d))
 				check("unlink own", e.f.Unlink(e.m, paths[own+"/g"]))
 				// The shared directory: others may get there first.
-				sfd := e.f.Openat(e.m, linux.AtFdcwd, paths["/tmp/shared/x"], linux.OCreat|linux.OWronly, 0o644)
+				sfd := e.f.Openat(e.m, nil, linux.AtFdcwd, paths["/tmp/shared/x"], linux.OCreat|linux.OWronly, 0o644)
 				check("create shared", sfd, linux.ENOENT)
 				if sfd >= 0 {
 					e.f.Write(e.m, nil, int32(sfd), buf, 10)
@@ -66,11 +66,11 @@ func TestConcurrentFiles(t *testing.T) {
 				}
 				check("rename shared", e.f.Rename(e.m, paths["/tmp/shared/x"], paths["/tmp/shared/y"]), linux.ENOENT)
 				check("unlink shared", e.f.Unlink(e.m, paths["/tmp/shared/y"]), linux.ENOENT)
-				sd := e.f.Openat(e.m, linux.AtFdcwd, paths["/tmp/shared"], linux.ORdonly|linux.ODirectory, 0)
+				sd := e.f.Openat(e.m, nil, linux.AtFdcwd, paths["/tmp/shared"], linux.ORdonly|linux.ODirectory, 0)
 				check("getdents shared", e.f.Getdents64(e.m, int32(sd), dents, 4096))
 				e.f.Close(int32(sd))
 				// Copy-up of one archive file by everyone at once.
-				afd := e.f.Openat(e.m, linux.AtFdcwd, paths["/etc/hosts"], linux.ORdwr, 0)
+				afd := e.f.Openat(e.m, nil, linux.AtFdcwd, paths["/etc/hosts"], linux.ORdwr, 0)
 				check("open archive file", afd)
 				check("write archive file", e.f.Pwrite64(e.m, int32(afd), buf, 3, int64(i)))
 				e.f.Close(int32(afd))

@@ -299,7 +299,7 @@ func TestCwd(t *testing.T) {
 	if r := e.f.Getcwd(e.m, buf, 256); r != neg(linux.ENOENT) {
 		t.Errorf("Getcwd of removed dir = %d, want ENOENT", r)
 	}
-	if r := e.f.Openat(e.m, linux.AtFdcwd, e.str("x"), linux.OCreat|linux.OWronly, 0o644); r != neg(linux.ENOENT) {
+	if r := e.f.Openat(e.m, nil, linux.AtFdcwd, e.str("x"), linux.OCreat|linux.OWronly, 0o644); r != neg(linux.ENOENT) {
 		t.Errorf("create in removed dir = %d, want ENOENT", r)
 	}
 }

@@ -100,7 +100,7 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysWrite:
 		return fs.Write(m, intr, fd(0), a[1], a[2]), true
 	case sysOpen:
-		return fs.Open(m, a[0], u32(1), u32(2)), true
+		return fs.Open(m, intr, a[0], u32(1), u32(2)), true
 	case sysClose:
 		return fs.Close(fd(0)), true
 	case sysStat:
@@ -158,7 +158,7 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysRmdir:
 		return fs.Rmdir(m, a[0]), true
 	case sysCreat:
-		return fs.Creat(m, a[0], u32(1)), true
+		return fs.Creat(m, intr, a[0], u32(1)), true
 	case sysLink:
 		return fs.Link(m, a[0], a[1]), true
 	case sysUnlink:
@@ -192,7 +192,7 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysEpollCtl:
 		return fs.EpollCtl(m, fd(0), u32(1), fd(2), a[3]), true
 	case sysOpenat:
-		return fs.Openat(m, fd(0), a[1], u32(2), u32(3)), true
+		return fs.Openat(m, intr, fd(0), a[1], u32(2), u32(3)), true
 	case sysMkdirat:
 		return fs.Mkdirat(m, fd(0), a[1], u32(2)), true
 	case sysMknodat:

@@ -144,7 +144,7 @@ func (e *env) u64(a uint64) uint64 { return binary.LittleEndian.Uint64(e.get(a, 
 // open opens path and fails the test if it cannot.
 func (e *env) open(path string, flags, mode uint32) int32 {
 	e.t.Helper()
-	fd := e.f.Openat(e.m, linux.AtFdcwd, e.str(path), flags, mode)
+	fd := e.f.Openat(e.m, nil, linux.AtFdcwd, e.str(path), flags, mode)
 	if fd < 0 {
 		e.t.Fatalf("Openat(%q, %#x) = %d", path, flags, fd)
 	}

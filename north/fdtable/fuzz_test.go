@@ -91,7 +91,7 @@ func FuzzFileCalls(f *testing.F) {
 			var res int64
 			switch op := r.byte() % 30; op {
 			case 0:
-				res = e.f.Openat(e.m, fd(), path(), r.u32(), r.u32())
+				res = e.f.Openat(e.m, intr, fd(), path(), r.u32(), r.u32())
 			case 1:
 				res = e.f.Read(e.m, intr, fd(), addr(), length())
 			case 2:

@@ -59,7 +59,7 @@ func TestOpenatErrors(t *testing.T) {
 		if addr == 0 {
 			addr = e.str(c.path)
 		}
-		if got := e.f.Openat(e.m, c.dirfd, addr, c.flags, 0o644); got != c.want {
+		if got := e.f.Openat(e.m, nil, c.dirfd, addr, c.flags, 0o644); got != c.want {
 			t.Errorf("%s: Openat(%d, %.40q, %#x) = %d, want %d", c.name, c.dirfd, c.path, c.flags, got, c.want)
 			if got >= 0 {
 				e.f.Close(int32(got))
@@ -82,7 +82,7 @@ func itoa(fd int32) string {
 func TestOpenatRelative(t *testing.T) {
 	e := newEnv(t)
 	dir := e.open("/usr/lib", linux.ORdonly|linux.ODirectory, 0)
-	fd := e.f.Openat(e.m, dir, e.str("a"), linux.ORdonly, 0)
+	fd := e.f.Openat(e.m, nil, dir, e.str("a"), linux.ORdonly, 0)
 	if fd < 0 {
 		t.Fatalf("Openat(dirfd, a) = %d", fd)
 	}
@@ -90,12 +90,12 @@ func TestOpenatRelative(t *testing.T) {
 		t.Errorf("read = %q", got)
 	}
 	// An absolute path ignores the directory descriptor, even a bad one.
-	if fd := e.f.Openat(e.m, 99, e.str("/usr/lib/b"), linux.ORdonly, 0); fd < 0 {
+	if fd := e.f.Openat(e.m, nil, 99, e.str("/usr/lib/b"), linux.ORdonly, 0); fd < 0 {
 		t.Errorf("Openat(99, absolute) = %d", fd)
 	}
 	// An O_PATH directory works as a directory descriptor.
 	pdir := e.open("/usr", linux.OPath|linux.ODirectory, 0)
-	if fd := e.f.Openat(e.m, pdir, e.str("lib/../lib/b"), linux.ORdonly, 0); fd < 0 {
+	if fd := e.f.Openat(e.m, nil, pdir, e.str("lib/../lib/b"), linux.ORdonly, 0); fd < 0 {
 		t.Errorf("Openat(O_PATH dirfd) = %d", fd)
 	}
 	if r := e.f.Read(e.m, nil, pdir, e.alloc(4), 4); r != neg(linux.EBADF) {
@@ -140,7 +140,7 @@ func TestOpenCreateTruncAppend(t *testing.T) {
 		t.Errorf("target = %q", got)
 	}
 	// Creat.
-	if fd := e.f.Creat(e.m, e.str("/tmp/c"), 0o600); fd < 0 {
+	if fd := e.f.Creat(e.m, nil, e.str("/tmp/c"), 0o600); fd < 0 {
 		t.Errorf("Creat = %d", fd)
 	}
 }
@@ -183,7 +183,7 @@ func TestEMFILE(t *testing.T) {
 	for i := 3; i < 8; i++ {
 		e.open("/etc/hosts", linux.ORdonly, 0)
 	}
-	if r := e.f.Openat(e.m, linux.AtFdcwd, e.str("/etc/hosts"), linux.ORdonly, 0); r != neg(linux.EMFILE) {
+	if r := e.f.Openat(e.m, nil, linux.AtFdcwd, e.str("/etc/hosts"), linux.ORdonly, 0); r != neg(linux.EMFILE) {
 		t.Errorf("Openat past the limit = %d, want EMFILE", r)
 	}
 	if r := e.f.Dup(0); r != neg(linux.EMFILE) {

@@ -162,9 +162,9 @@ func TestReadOnlyRoot(t *testing.T) {
 		name string
 		got  int64
 	}{
-		{"open for write", e.f.Openat(e.m, linux.AtFdcwd, e.str("/etc/hosts"), linux.OWronly, 0)},
-		{"open O_TRUNC", e.f.Openat(e.m, linux.AtFdcwd, e.str("/etc/hosts"), linux.ORdonly|linux.OTrunc, 0)},
-		{"create", e.f.Openat(e.m, linux.AtFdcwd, e.str("/new"), linux.OCreat|linux.OWronly, 0o644)},
+		{"open for write", e.f.Openat(e.m, nil, linux.AtFdcwd, e.str("/etc/hosts"), linux.OWronly, 0)},
+		{"open O_TRUNC", e.f.Openat(e.m, nil, linux.AtFdcwd, e.str("/etc/hosts"), linux.ORdonly|linux.OTrunc, 0)},
+		{"create", e.f.Openat(e.m, nil, linux.AtFdcwd, e.str("/new"), linux.OCreat|linux.OWronly, 0o644)},
 		{"mkdir", e.f.Mkdir(e.m, e.str("/newdir"), 0o755)},
 		{"unlink", e.f.Unlink(e.m, e.str("/etc/hosts"))},
 		{"unlink missing", e.f.Unlink(e.m, e.str("/missing"))},

@@ -220,7 +220,7 @@ func oursFD(t *testing.T, o oursSide, path string, flags uint32) fdRef {
 		if path[0] == '/' {
 			dir = linux.AtFdcwd
 		}
-		r := e.f.Openat(e.m, dir, e.str(path), flags, 0)
+		r := e.f.Openat(e.m, nil, dir, e.str(path), flags, 0)
 		if r < 0 {
 			t.Fatalf("Openat(%q) = %d", path, r)
 		}

@@ -137,7 +137,7 @@ func errnoOf(r int64) int {
 }
 
 func (o oursSide) openat(path string, flags uint32) int {
-	r := o.e.f.Openat(o.e.m, o.dir, o.e.str(path), flags, 0o644)
+	r := o.e.f.Openat(o.e.m, nil, o.dir, o.e.str(path), flags, 0o644)
 	if r >= 0 {
 		o.e.f.Close(int32(r))
 	}
@@ -186,7 +186,7 @@ func newOursSide(t *testing.T) oursSide {
 		case "dir":
 			o.mkdirat(n.path)
 		case "file":
-			fd := e.f.Openat(e.m, dir, e.str(n.path), linux.OCreat|linux.OWronly, 0o644)
+			fd := e.f.Openat(e.m, nil, dir, e.str(n.path), linux.OCreat|linux.OWronly, 0o644)
 			e.write(int32(fd), n.arg)
 			e.f.Close(int32(fd))
 		case "link":

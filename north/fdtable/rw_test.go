@@ -228,8 +228,11 @@ func TestDevices(t *testing.T) {
 	if r := e.f.Mknodat(e.m, linux.AtFdcwd, e.str("/tmp/fifo"), linux.SIfifo|0o666, 0); r != 0 {
 		t.Fatalf("Mknodat(fifo) = %d", r)
 	}
-	if r := e.f.Open(e.m, e.str("/tmp/fifo"), linux.ORdonly, 0); r != neg(linux.ENXIO) {
-		t.Errorf("open FIFO = %d, want ENXIO", r)
+	if r := e.f.Mknodat(e.m, linux.AtFdcwd, e.str("/tmp/sock"), linux.SIfsock|0o666, 0); r != 0 {
+		t.Fatalf("Mknodat(socket) = %d", r)
+	}
+	if r := e.f.Open(e.m, nil, e.str("/tmp/sock"), linux.ORdonly, 0); r != neg(linux.ENXIO) {
+		t.Errorf("open socket = %d, want ENXIO", r)
 	}
 	st, _ := e.stat("/dev/null", 0)
 	if st.Mode != linux.SIfchr|0o666 || st.Rdev != linux.Mkdev(1, 3) {

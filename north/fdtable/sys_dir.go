@@ -58,8 +58,8 @@ func (fs *Files) Mkdir(m mem.Memory, pathAddr uint64, mode uint32) int64 {
 	return fs.Mkdirat(m, linux.AtFdcwd, pathAddr, mode)
 }
 
-// Mknodat is mknodat(2): regular files and device files work; FIFOs and
-// sockets can be made but not opened (ENXIO).
+// Mknodat is mknodat(2): regular files, device files and FIFOs work;
+// sockets can be made but not opened (ENXIO, as on Linux).
 func (fs *Files) Mknodat(m mem.Memory, dirfd int32, pathAddr uint64, mode uint32, dev uint32) int64 {
 	path, at, err := fs.pathAt(m, dirfd, pathAddr)
 	if err != nil {

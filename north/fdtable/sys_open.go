@@ -8,16 +8,18 @@ import (
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
-// Openat is openat(2). O_TMPFILE is not supported (EOPNOTSUPP).
-func (fs *Files) Openat(m mem.Memory, dirfd int32, pathAddr uint64, flags, mode uint32) int64 {
+// Openat is openat(2). O_TMPFILE is not supported (EOPNOTSUPP). Opening a
+// named FIFO for reading or writing only, without O_NONBLOCK, waits until
+// the other side is opened (fifo(7)), or returns EINTR when intr closes.
+func (fs *Files) Openat(m mem.Memory, intr <-chan struct{}, dirfd int32, pathAddr uint64, flags, mode uint32) int64 {
 	path, err := readPath(m, pathAddr)
 	if err != nil {
 		return ret(0, err)
 	}
-	return fs.openat(dirfd, path, flags, mode)
+	return fs.openat(intr, dirfd, path, flags, mode)
 }
 
-func (fs *Files) openat(dirfd int32, path string, flags, mode uint32) int64 {
+func (fs *Files) openat(intr <-chan struct{}, dirfd int32, path string, flags, mode uint32) int64 {
 	at, err := fs.dirAt(dirfd, path)
 	if err != nil {
 		return ret(0, err)
@@ -29,17 +31,41 @@ func (fs *Files) openat(dirfd int32, path string, flags, mode uint32) int64 {
 	if err != nil {
 		return ret(0, err)
 	}
+	if err := waitFIFO(f, intr); err != nil {
+		f.DecRef()
+		return ret(0, err)
+	}
 	return fs.install(f, flags&linux.OCloexec != 0)
 }
 
+// waitFIFO waits until f, if it is a named FIFO that waits for its other
+// side (vfs.FIFOWaiting), has it; a close of intr ends the wait with
+// EINTR.
+func waitFIFO(f *vfs.File, intr <-chan struct{}) error {
+	if !vfs.FIFOWaiting(f) {
+		return nil
+	}
+	w := vfs.NewWaiter()
+	w.Watch(f.Queue(), vfs.EventIn|vfs.EventOut)
+	defer w.Stop()
+	for vfs.FIFOWaiting(f) {
+		select {
+		case <-w.C:
+		case <-intr:
+			return vfs.EINTR
+		}
+	}
+	return nil
+}
+
 // Open is open(2).
-func (fs *Files) Open(m mem.Memory, pathAddr uint64, flags, mode uint32) int64 {
-	return fs.Openat(m, linux.AtFdcwd, pathAddr, flags, mode)
+func (fs *Files) Open(m mem.Memory, intr <-chan struct{}, pathAddr uint64, flags, mode uint32) int64 {
+	return fs.Openat(m, intr, linux.AtFdcwd, pathAddr, flags, mode)
 }
 
 // Creat is creat(2).
-func (fs *Files) Creat(m mem.Memory, pathAddr uint64, mode uint32) int64 {
-	return fs.Openat(m, linux.AtFdcwd, pathAddr, linux.OCreat|linux.OWronly|linux.OTrunc, mode)
+func (fs *Files) Creat(m mem.Memory, intr <-chan struct{}, pathAddr uint64, mode uint32) int64 {
+	return fs.Openat(m, intr, linux.AtFdcwd, pathAddr, linux.OCreat|linux.OWronly|linux.OTrunc, mode)
 }
 
 // Close is close(2).

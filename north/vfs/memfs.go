@@ -53,6 +53,7 @@ type memNode struct {
 	atime, mtime, ctime int64
 	data                fileData // regular files
 	opens               int      // open files; the data outlives the last name until they close
+	fifo                *pipe    // FIFOs: the pipe while some end is open (fifo.go)
 }
 
 func newMemFS(clock func() int64, inos *atomic.Uint64, used *atomic.Int64, d *devices, limit int64) *memFS {
@@ -484,6 +485,8 @@ func (n *memNode) open(c *ctx, l Loc, flags uint32) (FileImpl, error) {
 		return &dirFile{loc: l, c: c}, nil
 	case linux.SIfchr:
 		return n.fsys.devices.open(l, n.rdev, flags)
+	case linux.SIfifo:
+		return n.openFIFO(l, flags)
 	}
 	return nil, ENXIO
 }

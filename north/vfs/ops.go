@@ -183,7 +183,8 @@ func (fs *FS) Mkdir(p Process, at Loc, path string, mode uint32) error {
 }
 
 // Mknod makes a regular file, device file, FIFO or socket at path
-// (mknodat(2)). FIFOs and sockets made this way cannot be opened (ENXIO).
+// (mknodat(2)). FIFOs open as fifo(7) says (fifo.go); sockets made this
+// way cannot be opened (ENXIO), as on Linux.
 func (fs *FS) Mknod(p Process, at Loc, path string, mode uint32, rdev uint64) error {
 	switch mode & linux.SIfmt {
 	case 0:

@@ -43,6 +43,8 @@ type pipe struct {
 	n       int        // unread bytes
 	readers int        // open read ends
 	writers int        // open write ends
+	// Named FIFOs: how often each side was ever opened (fifo.go).
+	readerOpens, writerOpens uint64
 }
 
 // NewPipe returns the read and write ends of a new pipe (pipe2(2)); flags
@@ -199,12 +201,17 @@ func (e *pipeEnd) Stat(*File) Attr {
 }
 
 func (e *pipeEnd) Ioctl(_ *File, m mem.Memory, cmd uint32, arg uint64) (int64, error) {
+	return e.p.ioctl(m, cmd, arg)
+}
+
+// ioctl answers FIONREAD: the unread bytes.
+func (p *pipe) ioctl(m mem.Memory, cmd uint32, arg uint64) (int64, error) {
 	if cmd != linux.FIONREAD {
 		return 0, ENOTTY
 	}
-	e.p.mu.Lock()
-	n := e.p.n
-	e.p.mu.Unlock()
+	p.mu.Lock()
+	n := p.n
+	p.mu.Unlock()
 	return 0, copyOut(m, arg, binary.LittleEndian.AppendUint32(nil, uint32(n)))
 }
 
@@ -220,24 +227,36 @@ func (e *pipeEnd) Release(*File) {
 	p.q.Notify(EventIn | EventOut | EventHup | EventErr)
 }
 
-// PipeSizeOf returns the capacity of the pipe f is an end of (F_GETPIPE_SZ),
-// EBADF if f is not a pipe.
-func PipeSizeOf(f *File) (int64, error) {
-	e, ok := f.impl.(*pipeEnd)
-	if !ok {
-		return 0, EBADF
+// pipeOf returns the pipe f is an end of: an anonymous pipe or a named
+// FIFO; nil for other files.
+func pipeOf(f *File) *pipe {
+	switch e := f.impl.(type) {
+	case *pipeEnd:
+		return e.p
+	case *fifoEnd:
+		return e.p
 	}
-	e.p.mu.Lock()
-	defer e.p.mu.Unlock()
-	return int64(e.p.size), nil
+	return nil
 }
 
-// SetPipeSize sets the capacity of the pipe f is an end of (F_SETPIPE_SZ)
-// and returns the capacity set.
-func SetPipeSize(f *File, size int64) (int64, error) {
-	e, ok := f.impl.(*pipeEnd)
-	if !ok {
+// PipeSizeOf returns the capacity of the pipe or FIFO f is an end of
+// (F_GETPIPE_SZ), EBADF if f is neither.
+func PipeSizeOf(f *File) (int64, error) {
+	p := pipeOf(f)
+	if p == nil {
 		return 0, EBADF
 	}
-	return e.p.resize(size)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return int64(p.size), nil
+}
+
+// SetPipeSize sets the capacity of the pipe or FIFO f is an end of
+// (F_SETPIPE_SZ) and returns the capacity set.
+func SetPipeSize(f *File, size int64) (int64, error) {
+	p := pipeOf(f)
+	if p == nil {
+		return 0, EBADF
+	}
+	return p.resize(size)
 }

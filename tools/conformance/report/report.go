@@ -60,6 +60,9 @@ type Difference struct {
 	Test   string         `json:"test"`
 	Host   testlog.Result `json:"host"`
 	Cocoon testlog.Result `json:"cocoon"`
+	// Detail is the first line the test printed inside Cocoon, if it
+	// did not pass: its skip or failure message.
+	Detail string `json:"detail,omitempty"`
 	// Reason explains a known difference; empty if unexplained.
 	Reason string `json:"reason,omitempty"`
 }
@@ -112,13 +115,19 @@ func keys(tests []testlog.Test) []key {
 // an address are matched by their order among tests of the same name.
 // reason, if not nil, explains a test's difference ("" if it cannot).
 func Compare(host, cocoon []testlog.Test, reason func(test string) string) []Difference {
-	in := map[key]testlog.Result{}
+	in := map[key]*testlog.Test{}
 	for i, k := range keys(cocoon) {
-		in[k] = cocoon[i].Result
+		in[k] = &cocoon[i]
 	}
 	var diffs []Difference
-	add := func(name string, h, c testlog.Result) {
-		d := Difference{Test: name, Host: h, Cocoon: c}
+	add := func(name string, h testlog.Result, c *testlog.Test) {
+		d := Difference{Test: name, Host: h, Cocoon: Absent}
+		if c != nil {
+			d.Cocoon = c.Result
+			if len(c.Output) > 0 {
+				d.Detail = c.Output[0]
+			}
+		}
 		if reason != nil {
 			d.Reason = reason(name)
 		}
@@ -127,17 +136,13 @@ func Compare(host, cocoon []testlog.Test, reason func(test string) string) []Dif
 	seen := map[key]bool{}
 	for i, k := range keys(host) {
 		seen[k] = true
-		c, ok := in[k]
-		if !ok {
-			c = Absent
-		}
-		if t := host[i]; c != t.Result {
-			add(t.Name, t.Result, c)
+		if c := in[k]; c == nil || c.Result != host[i].Result {
+			add(host[i].Name, host[i].Result, c)
 		}
 	}
 	for i, k := range keys(cocoon) {
 		if !seen[k] {
-			add(cocoon[i].Name, Absent, cocoon[i].Result)
+			add(cocoon[i].Name, Absent, &cocoon[i])
 		}
 	}
 	return diffs
@@ -273,6 +278,14 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	return &r, nil
 }
 
+// mdCode quotes s as inline code.
+func mdCode(s string) string {
+	if len(s) > 160 {
+		s = s[:160] + "..."
+	}
+	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
+}
+
 // mdEscape makes s safe in a Markdown table cell.
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
@@ -306,16 +319,42 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	var lines []string
 	for i := range r.Packages {
 		p := &r.Packages[i]
+		// Subtests of a listed test are counted, not listed.
+		type entry struct {
+			d    Difference
+			subs int
+		}
+		var entries []*entry
+		listed := map[string]*entry{}
 		for _, d := range p.Differences {
 			if !d.Regression() {
 				continue
 			}
-			reason := d.Reason
-			if reason == "" {
-				reason = "**not yet explained**"
+			if j := strings.LastIndex(d.Test, "/"); j >= 0 {
+				if e := listed[d.Test[:j]]; e != nil {
+					listed[d.Test] = e
+					e.subs++
+					continue
+				}
 			}
-			lines = append(lines, fmt.Sprintf("- `%s` %s: host %s, Cocoon %s. %s",
-				p.Path, d.Test, d.Host, d.Cocoon, reason))
+			e := &entry{d: d}
+			listed[d.Test] = e
+			entries = append(entries, e)
+		}
+		for _, e := range entries {
+			line := fmt.Sprintf("- `%s` %s: host %s, Cocoon %s", p.Path, e.d.Test, e.d.Host, e.d.Cocoon)
+			if e.d.Detail != "" {
+				line += fmt.Sprintf(" (%s)", mdCode(strings.TrimSpace(e.d.Detail)))
+			}
+			if e.subs > 0 {
+				line += fmt.Sprintf(", and %d of its subtests", e.subs)
+			}
+			if e.d.Reason != "" {
+				line += ". " + e.d.Reason
+			} else {
+				line += ". **Not yet explained.**"
+			}
+			lines = append(lines, line)
 		}
 		if p.Cocoon != nil && p.Cocoon.Panic != "" && (p.Host == nil || p.Host.Panic == "") {
 			lines = append(lines, fmt.Sprintf("- `%s`: the test binary panicked inside Cocoon: %s", p.Path, p.Cocoon.Panic))

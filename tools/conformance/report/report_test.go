@@ -106,7 +106,9 @@ func sample() *Report {
 				Cocoon: &Run{Status: Failed, Exit: 1, WallSeconds: 10, Counts: testlog.Counts{Passed: 1, Failed: 1, Incomplete: 1}, Unimplemented: map[string]int{"fork": 2}},
 				Host:   &Run{Status: OK, WallSeconds: 2, Counts: testlog.Counts{Passed: 3}},
 				Differences: []Difference{
-					{Test: "TestPipe|x", Host: "pass", Cocoon: "fail"},
+					{Test: "TestPipe|x", Host: "pass", Cocoon: "fail", Detail: "pipe_test.go:1: `read` failed"},
+					{Test: "TestPipe|x/a", Host: "pass", Cocoon: "fail"},
+					{Test: "TestPipe|x/a/b", Host: "pass", Cocoon: Absent},
 					{Test: "TestExec", Host: "pass", Cocoon: "skip", Reason: "no processes"},
 					{Test: "TestGain", Host: "skip", Cocoon: "pass"},
 				},
@@ -124,7 +126,7 @@ func TestWriteTable(t *testing.T) {
 	want := [][]string{
 		{"package", "Cocoon", "pass/fail/skip", "host", "pass/fail/skip", "Cocoon", "time", "host", "time", "result"},
 		{"sort", "3/0/1", "3/0/1", "1.2s", "0.5s", "ok"},
-		{"os", "1/2/0", "3/0/0", "10.0s", "2.0s", "1", "differ,", "1", "known,", "fail"},
+		{"os", "1/2/0", "3/0/0", "10.0s", "2.0s", "3", "differ,", "1", "known,", "fail"},
 		{"total", "(2", "packages)", "4/2/1", "6/0/1", "11.2s", "2.5s", "1/2", "conform"},
 	}
 	if len(lines) != len(want) {
@@ -170,9 +172,9 @@ func TestWriteMarkdown(t *testing.T) {
 		"test flags `-test.v -test.short`",
 		"| package | Cocoon pass/fail/skip | host pass/fail/skip | Cocoon time | host time | result |\n|---|---|---|---|---|---|\n",
 		"| sort | 3/0/1 | 3/0/1 | 1.2s | 0.5s | ok |\n",
-		"| os | 1/2/0 | 3/0/0 | 10.0s | 2.0s | 1 differ, 1 known, fail |\n",
+		"| os | 1/2/0 | 3/0/0 | 10.0s | 2.0s | 3 differ, 1 known, fail |\n",
 		"| total (2 packages) | 4/2/1 | 6/0/1 | 11.2s | 2.5s | 1/2 conform |\n",
-		"- `os` TestPipe|x: host pass, Cocoon fail. **not yet explained**\n",
+		"- `os` TestPipe|x: host pass, Cocoon fail (`pipe_test.go:1: 'read' failed`), and 2 of its subtests. **Not yet explained.**\n",
 		"- `os` TestExec: host pass, Cocoon skip. no processes\n",
 		"- `os` called system calls Cocoon does not implement: fork (2)",
 	} {

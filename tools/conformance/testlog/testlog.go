@@ -39,7 +39,14 @@ type Test struct {
 	// Elapsed is the time the test reported for itself; zero if it
 	// never reported.
 	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
+	// Output is what the test printed (its t.Log and t.Skip messages,
+	// and anything else on the console while it ran), for tests that did
+	// not pass; at most MaxOutput lines.
+	Output []string `json:"output,omitempty"`
 }
+
+// MaxOutput is how many lines of a test's output Parse keeps.
+const MaxOutput = 20
 
 // Log is what one run of a test binary printed.
 type Log struct {
@@ -94,9 +101,14 @@ func (l *Log) Result(name string) (Result, bool) {
 // The markers, as src/testing/testing.go prints them.
 const (
 	runPrefix  = "=== RUN   "
-	passPrefix = "--- PASS: "
-	failPrefix = "--- FAIL: "
-	skipPrefix = "--- SKIP: "
+	contPrefix = "=== CONT  "
+	namePrefix = "=== NAME  "
+	// pausePrefix lines are skipped; the test's output resumes after
+	// its "=== CONT" line.
+	pausePrefix = "=== PAUSE "
+	passPrefix  = "--- PASS: "
+	failPrefix  = "--- FAIL: "
+	skipPrefix  = "--- SKIP: "
 )
 
 // Parse reads the output of a test binary run with -test.v.
@@ -112,6 +124,24 @@ func Parse(r io.Reader) (*Log, error) {
 		}
 		return &l.Tests[i]
 	}
+	// cur is the test whose output follows: the last one named by a
+	// marker. Output of a test that passes is dropped at the end.
+	cur := ""
+	output := func(line string) {
+		if cur == "" || line == "" {
+			return
+		}
+		if t := add(cur); len(t.Output) < MaxOutput {
+			t.Output = append(t.Output, line)
+		}
+	}
+	defer func() {
+		for i := range l.Tests {
+			if l.Tests[i].Result == Pass {
+				l.Tests[i].Output = nil
+			}
+		}
+	}()
 	br := bufio.NewReader(r)
 	for {
 		raw, err := br.ReadString('\n')
@@ -125,28 +155,32 @@ func Parse(r io.Reader) (*Log, error) {
 		// Subtests' results are indented by four spaces per level.
 		line := strings.TrimLeft(raw, " \t")
 		switch {
-		case strings.HasPrefix(line, runPrefix):
-			name := strings.TrimSpace(line[len(runPrefix):])
-			if name != "" {
+		case strings.HasPrefix(line, runPrefix), strings.HasPrefix(line, contPrefix), strings.HasPrefix(line, namePrefix):
+			if name := strings.TrimSpace(line[len(runPrefix):]); name != "" {
 				add(name)
+				cur = name
 			}
+		case strings.HasPrefix(line, pausePrefix):
+			cur = ""
 		case strings.HasPrefix(line, passPrefix):
-			result(add, line[len(passPrefix):], Pass)
+			cur = result(add, line[len(passPrefix):], Pass)
 		case strings.HasPrefix(line, failPrefix):
-			result(add, line[len(failPrefix):], Fail)
+			cur = result(add, line[len(failPrefix):], Fail)
 		case strings.HasPrefix(line, skipPrefix):
-			result(add, line[len(skipPrefix):], Skip)
+			cur = result(add, line[len(skipPrefix):], Skip)
 		case raw == "PASS" || raw == "FAIL":
-			l.Final = raw
+			l.Final, cur = raw, ""
 		case strings.HasPrefix(raw, "panic: ") && l.Panic == "":
 			l.Panic = strings.TrimPrefix(raw, "panic: ")
+		default:
+			output(strings.TrimSpace(raw))
 		}
 	}
 }
 
-// result records a "--- RESULT: " line; rest is what follows the marker:
-// "Name (1.23s)".
-func result(add func(string) *Test, rest string, r Result) {
+// result records a "--- RESULT: " line and returns the test's name; rest
+// is what follows the marker: "Name (1.23s)".
+func result(add func(string) *Test, rest string, r Result) string {
 	name, elapsed := rest, time.Duration(0)
 	if i := strings.LastIndex(rest, " ("); i >= 0 && strings.HasSuffix(rest, "s)") {
 		if sec, err := strconv.ParseFloat(rest[i+2:len(rest)-2], 64); err == nil {
@@ -155,8 +189,9 @@ func result(add func(string) *Test, rest string, r Result) {
 	}
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return
+		return ""
 	}
 	t := add(name)
 	t.Result, t.Elapsed = r, elapsed
+	return name
 }

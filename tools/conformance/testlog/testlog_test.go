@@ -1,6 +1,7 @@
 package testlog
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,15 +20,16 @@ func TestParse(t *testing.T) {
 			name: "pass skip and subtests",
 			out: `cocoon: boot
 === RUN   TestSearch
+    search_test.go:1: passing tests' output is dropped
 --- PASS: TestSearch (0.00s)
 === RUN   TestFind
 === RUN   TestFind/foo
 === RUN   TestFind/#00
 === PAUSE TestFind/#00
 === CONT  TestFind/#00
+    find_test.go:12: not today
     --- PASS: TestFind/foo (0.00s)
     --- SKIP: TestFind/#00 (1.50s)
-        find_test.go:12: not today
 --- PASS: TestFind (1.50s)
 === RUN   ExampleSearch
 --- PASS: ExampleSearch (0.00s)
@@ -35,25 +37,49 @@ PASS
 cocoon: exit status 0
 `,
 			tests: []Test{
-				{"TestSearch", Pass, 0},
-				{"TestFind", Pass, 1500 * time.Millisecond},
-				{"TestFind/foo", Pass, 0},
-				{"TestFind/#00", Skip, 1500 * time.Millisecond},
-				{"ExampleSearch", Pass, 0},
+				{Name: "TestSearch", Result: Pass},
+				{Name: "TestFind", Result: Pass, Elapsed: 1500 * time.Millisecond},
+				{Name: "TestFind/foo", Result: Pass},
+				{Name: "TestFind/#00", Result: Skip, Elapsed: 1500 * time.Millisecond, Output: []string{"find_test.go:12: not today"}},
+				{Name: "ExampleSearch", Result: Pass},
 			},
 			final: "PASS",
 		},
 		{
-			name: "failure with CRLF and a log line that mentions a marker",
+			name: "parallel tests' output goes to the test named last",
+			out: `=== RUN   TestP
+=== PAUSE TestP
+=== RUN   TestQ
+=== PAUSE TestQ
+=== CONT  TestP
+=== CONT  TestQ
+    q_test.go:1: from Q
+=== NAME  TestP
+    p_test.go:1: from P
+cocoon: application called unimplemented system call 41 (socket): ENOSYS
+--- FAIL: TestP (0.00s)
+--- FAIL: TestQ (0.00s)
+FAIL
+`,
+			tests: []Test{
+				{Name: "TestP", Result: Fail, Output: []string{"p_test.go:1: from P", "cocoon: application called unimplemented system call 41 (socket): ENOSYS"}},
+				{Name: "TestQ", Result: Fail, Output: []string{"q_test.go:1: from Q"}},
+			},
+			final: "FAIL",
+		},
+		{
+			name: "failure with CRLF, an example's output after its result, and a log line that mentions a marker",
 			out: "=== RUN   TestA\r\n" +
 				"    a_test.go:3: want --- PASS: TestB (0.00s)\r\n" +
 				"--- FAIL: TestA (0.25s)\r\n" +
-				"=== RUN   TestB\r\n" +
-				"--- PASS: TestB (0.01s)\r\n" +
+				"=== RUN   ExampleB\r\n" +
+				"--- FAIL: ExampleB (0.01s)\r\n" +
+				"got:\r\n" +
+				"x\r\n" +
 				"FAIL\r\n",
 			tests: []Test{
-				{"TestA", Fail, 250 * time.Millisecond},
-				{"TestB", Pass, 10 * time.Millisecond},
+				{Name: "TestA", Result: Fail, Elapsed: 250 * time.Millisecond, Output: []string{"a_test.go:3: want --- PASS: TestB (0.00s)"}},
+				{Name: "ExampleB", Result: Fail, Elapsed: 10 * time.Millisecond, Output: []string{"got:", "x"}},
 			},
 			final: "FAIL",
 		},
@@ -64,12 +90,10 @@ cocoon: exit status 0
 panic: test timed out after 5m0s
 	running tests:
 		TestSlow/inner (5m0s)
-
-goroutine 1 [running]:
 `,
 			tests: []Test{
-				{"TestSlow", Incomplete, 0},
-				{"TestSlow/inner", Incomplete, 0},
+				{Name: "TestSlow", Result: Incomplete},
+				{Name: "TestSlow/inner", Result: Incomplete, Output: []string{"running tests:", "TestSlow/inner (5m0s)"}},
 			},
 			panic: "test timed out after 5m0s",
 		},
@@ -80,15 +104,15 @@ goroutine 1 [running]:
 --- PASS: TestZ
 `,
 			tests: []Test{
-				{"TestX/a_(b)", Fail, 0},
-				{"TestY/odd name", Skip, 12500 * time.Millisecond},
-				{"TestZ", Pass, 0},
+				{Name: "TestX/a_(b)", Result: Fail},
+				{Name: "TestY/odd name", Result: Skip, Elapsed: 12500 * time.Millisecond},
+				{Name: "TestZ", Result: Pass},
 			},
 		},
 		{
 			name:  "no final newline",
 			out:   "=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS",
-			tests: []Test{{"TestA", Pass, 0}},
+			tests: []Test{{Name: "TestA", Result: Pass}},
 			final: "PASS",
 		},
 		{
@@ -111,6 +135,22 @@ goroutine 1 [running]:
 				t.Errorf("Parse: panic = %q, want %q", l.Panic, tt.panic)
 			}
 		})
+	}
+}
+
+func TestParseOutputLimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("=== RUN   TestChatty\n")
+	for i := range 2 * MaxOutput {
+		fmt.Fprintf(&b, "    line %d\n", i)
+	}
+	b.WriteString("--- FAIL: TestChatty (0.00s)\n")
+	l, err := Parse(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := l.Tests[0].Output; len(out) != MaxOutput || out[0] != "line 0" {
+		t.Errorf("Parse kept %d lines starting %q, want %d starting with line 0", len(out), out[0], MaxOutput)
 	}
 }
 

@@ -10,12 +10,15 @@ import (
 type procKind int
 
 const (
-	procRoot   procKind = iota // /proc
-	procSelf                   // /proc/self
-	procFDDir                  // /proc/self/fd
-	procExe                    // /proc/self/exe
-	procCwd                    // /proc/self/cwd
-	procFDLink                 // /proc/self/fd/N
+	procRoot        procKind = iota // /proc
+	procSelf                        // /proc/self
+	procFDDir                       // /proc/self/fd
+	procExe                         // /proc/self/exe
+	procCwd                         // /proc/self/cwd
+	procFDLink                      // /proc/self/fd/N
+	procSys                         // /proc/sys
+	procSysFS                       // /proc/sys/fs
+	procPipeMaxSize                 // /proc/sys/fs/pipe-max-size
 )
 
 // procInoBase numbers /proc's inodes apart from those of the other file
@@ -30,11 +33,24 @@ const (
 var procNodes = [...]*procNode{
 	procRoot: {kind: procRoot}, procSelf: {kind: procSelf}, procFDDir: {kind: procFDDir},
 	procExe: {kind: procExe}, procCwd: {kind: procCwd},
+	procSys: {kind: procSys}, procSysFS: {kind: procSysFS}, procPipeMaxSize: {kind: procPipeMaxSize},
+}
+
+// procDirs are the names in each fixed directory of /proc, sorted.
+var procDirs = map[procKind][]struct {
+	name string
+	kind procKind
+}{
+	procRoot:  {{"self", procSelf}, {"sys", procSys}},
+	procSelf:  {{"cwd", procCwd}, {"exe", procExe}, {"fd", procFDDir}},
+	procSys:   {{"fs", procSysFS}},
+	procSysFS: {{"pipe-max-size", procPipeMaxSize}},
 }
 
 // procNode is a file of /proc: a read-only view of the calling process
-// (the ctx's Process). Only /proc/self/{exe,cwd,fd} exist; the rest of
-// Linux's /proc does not (ENOENT).
+// (the ctx's Process) and of the system. Only /proc/self/{exe,cwd,fd}
+// and /proc/sys/fs/pipe-max-size exist; the rest of Linux's /proc does
+// not (ENOENT).
 type procNode struct {
 	kind procKind
 	fd   int32
@@ -42,8 +58,10 @@ type procNode struct {
 
 func (p *procNode) fileType() uint32 {
 	switch p.kind {
-	case procRoot, procSelf, procFDDir:
+	case procRoot, procSelf, procFDDir, procSys, procSysFS:
 		return linux.SIfdir
+	case procPipeMaxSize:
+		return linux.SIfreg
 	}
 	return linux.SIflnk
 }
@@ -59,31 +77,55 @@ func (p *procNode) attr() Attr {
 		a.Mode = linux.SIflnk | 0o700
 		a.Nlink = 1
 		a.Size = 64
+	case procPipeMaxSize:
+		// Linux's /proc files report size 0 whatever they hold.
+		a.Mode = linux.SIfreg | 0o644
+		a.Nlink = 1
 	}
 	return a
 }
 
 func (p *procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
-	if p.fileType() == linux.SIfdir {
+	switch p.fileType() {
+	case linux.SIfdir:
 		return &dirFile{loc: l, c: c}, nil
+	case linux.SIfreg:
+		return &procFile{loc: l, text: []byte(strconv.Itoa(PipeMaxSize) + "\n")}, nil
 	}
 	return nil, ELOOP
 }
 
+// procFile is an open /proc file: text made when it was opened.
+type procFile struct {
+	FileDefaults
+	loc  Loc
+	text []byte
+}
+
+func (f *procFile) Read(_ *File, dst Buf, off int64) (int64, error) {
+	if off >= int64(len(f.text)) {
+		return 0, nil
+	}
+	n, err := dst.CopyOut(f.text[off:])
+	if n == 0 && err != nil {
+		return 0, EFAULT
+	}
+	return int64(n), nil
+}
+
+func (f *procFile) Stream() bool    { return false }
+func (f *procFile) Stat(*File) Attr { return f.loc.Attr() }
+func (f *procFile) Seek(_ *File, cur, off int64, whence int) (int64, error) {
+	return SeekIn(cur, off, whence, int64(len(f.text)))
+}
+
 func (p *procNode) lookup(c *ctx, name string) (node, error) {
 	switch p.kind {
-	case procRoot:
-		if name == "self" {
-			return procNodes[procSelf], nil
-		}
-	case procSelf:
-		switch name {
-		case "exe":
-			return procNodes[procExe], nil
-		case "cwd":
-			return procNodes[procCwd], nil
-		case "fd":
-			return procNodes[procFDDir], nil
+	case procRoot, procSelf, procSys, procSysFS:
+		for _, e := range procDirs[p.kind] {
+			if e.name == name {
+				return procNodes[e.kind], nil
+			}
 		}
 	case procFDDir:
 		fd, err := strconv.ParseInt(name, 10, 32)
@@ -97,36 +139,41 @@ func (p *procNode) lookup(c *ctx, name string) (node, error) {
 	return nil, ENOENT
 }
 
+// procParent returns the fixed directory holding kind, and its name there.
+func procParent(kind procKind) (procKind, string, bool) {
+	for dir, ents := range procDirs {
+		for _, e := range ents {
+			if e.kind == kind {
+				return dir, e.name, true
+			}
+		}
+	}
+	return 0, "", false
+}
+
 func (p *procNode) parentNode() node {
-	switch p.kind {
-	case procSelf:
-		return procNodes[procRoot]
-	case procFDDir:
-		return procNodes[procSelf]
+	if p.fileType() != linux.SIfdir {
+		return nil
+	}
+	if dir, _, ok := procParent(p.kind); ok {
+		return procNodes[dir]
 	}
 	return nil
 }
 
 func (p *procNode) nameOf() (string, bool) {
-	switch p.kind {
-	case procSelf:
-		return "self", true
-	case procFDDir:
-		return "fd", true
+	if p.fileType() != linux.SIfdir {
+		return "", false
 	}
-	return "", false
+	_, name, ok := procParent(p.kind)
+	return name, ok
 }
 
 func (p *procNode) list(c *ctx) ([]Dirent, error) {
 	switch p.kind {
-	case procRoot:
-		return []Dirent{{Name: "self", Ino: (procNodes[procSelf]).attr().Ino, Type: linux.DtDir}}, nil
-	case procSelf:
+	case procRoot, procSelf, procSys, procSysFS:
 		var out []Dirent
-		for _, e := range []struct {
-			name string
-			kind procKind
-		}{{"cwd", procCwd}, {"exe", procExe}, {"fd", procFDDir}} {
+		for _, e := range procDirs[p.kind] {
 			n := procNodes[e.kind]
 			out = append(out, Dirent{Name: e.name, Ino: n.attr().Ino, Type: uint8(n.fileType() >> 12)})
 		}

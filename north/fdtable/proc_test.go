@@ -1,0 +1,59 @@
+package fdtable
+
+import (
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+func TestProcSys(t *testing.T) {
+	e := newEnv(t)
+	const path = "/proc/sys/fs/pipe-max-size"
+	want := "1048576\n"
+	if host, err := os.ReadFile(path); err == nil {
+		want = string(host) // the host's Linux, unless its administrator changed it
+	}
+	if got := e.cat(path); got != want {
+		t.Errorf("cat %s = %q, want %q", path, got, want)
+	}
+	// Linux's /proc files have size 0, so readers read until end of file.
+	st, r := e.stat(path, 0)
+	if r != 0 || st.Mode != linux.SIfreg|0o644 || st.Size != 0 {
+		t.Errorf("stat %s = %d, mode %#o size %d, want 0, mode %#o size 0", path, r, st.Mode, st.Size, linux.SIfreg|0o644)
+	}
+	fd := e.open(path, linux.ORdonly, 0)
+	buf := e.alloc(16)
+	for _, c := range []struct {
+		name      string
+		got, want int64
+	}{
+		{"read 1", e.f.Read(e.m, nil, fd, buf, 1), 1},
+		{"read the rest", e.f.Read(e.m, nil, fd, buf, 16), int64(len(want) - 1)},
+		{"read at end", e.f.Read(e.m, nil, fd, buf, 16), 0},
+		{"pread at 2", e.f.Pread64(e.m, fd, buf, 16, 2), int64(len(want) - 2)},
+		{"lseek to 0", e.f.Lseek(fd, 0, linux.SeekSet), 0},
+		{"readlink", e.f.Readlinkat(e.m, linux.AtFdcwd, e.str(path), buf, 16), neg(linux.EINVAL)},
+		{"lookup below", e.f.Openat(e.m, nil, linux.AtFdcwd, e.str(path+"/x"), linux.ORdonly, 0), neg(linux.ENOTDIR)},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	for dir, want := range map[string][]string{
+		"/proc":        {".", "..", "self", "sys"},
+		"/proc/sys":    {".", "..", "fs"},
+		"/proc/sys/fs": {".", "..", "pipe-max-size"},
+	} {
+		if got := e.names(dir, 4096); !slices.Equal(got, want) {
+			t.Errorf("ls %s = %q, want %q", dir, got, want)
+		}
+	}
+	if r := e.f.Chdir(e.m, e.str("/proc/sys/fs/../fs")); r != 0 {
+		t.Fatalf("Chdir /proc/sys/fs = %d", r)
+	}
+	if n := e.f.Getcwd(e.m, buf, 16); n < 0 || string(e.get(buf, int(n))) != "/proc/sys/fs\x00" {
+		t.Errorf("getcwd in /proc/sys/fs = %d %q", n, e.get(buf, int(max(n, 0))))
+	}
+}

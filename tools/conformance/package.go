@@ -79,11 +79,17 @@ var etcFiles = map[string]string{
 	"passwd": "root:x:0:0:root:/root:/bin/sh\n",
 }
 
+// busybox is Debian's static busybox (busybox-static, which make deps
+// installs).
+const busybox = "/bin/busybox"
+
 // baseFiles writes the files every image carries and returns them as
-// archive entries: /etc's basics and the toolchain's time zone database,
+// archive entries: /etc's basics; the toolchain's time zone database,
 // which package time's tests load through runtime.GOROOT() as on the
-// host.
-func baseFiles(work, goroot string) ([]appimage.File, error) {
+// host; and a /usr/bin as big as a Linux system's, which os's tests list
+// and enter: busybox's commands as links to it, or empty without it.
+// Nothing can run them (Cocoon runs one process), and PATH is not set.
+func baseFiles(ctx context.Context, work, goroot string) ([]appimage.File, error) {
 	var files []appimage.File
 	for name, text := range etcFiles {
 		src := filepath.Join(work, "etc", name)
@@ -96,7 +102,22 @@ func baseFiles(work, goroot string) ([]appimage.File, error) {
 	if _, err := os.Stat(zi); err == nil {
 		files = append(files, appimage.File{Src: zi, Dst: zi})
 	}
-	return files, nil
+	bin := filepath.Join(work, "usr", "bin")
+	if err := os.RemoveAll(bin); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return nil, err
+	}
+	if list, err := exec.CommandContext(ctx, busybox, "--list").Output(); err == nil && appimage.CheckStatic(busybox) == nil {
+		for _, name := range strings.Fields(string(list)) {
+			if err := os.Symlink(busybox, filepath.Join(bin, name)); err != nil {
+				return nil, err
+			}
+		}
+		files = append(files, appimage.File{Src: busybox, Dst: busybox})
+	}
+	return append(files, appimage.File{Src: bin, Dst: "/usr/bin"}), nil
 }
 
 // DirEnv names the directory the test binary moves to before its tests
@@ -164,10 +185,21 @@ func (r *runner) build(ctx context.Context, p goPackage) (string, error) {
 	return bin, nil
 }
 
-// pack writes the image's application archive: the test binary as /init
-// and the package's directory at the same path as on the host.
+// gorootFiles are the parts of GOROOT beyond its own directory that a
+// package's tests read, by import path.
+var gorootFiles = map[string][]string{
+	"path/filepath": {"src/unicode"}, // TestBug3486 walks it
+}
+
+// pack writes the image's application archive: the test binary as /init,
+// the package's directory at the same path as on the host, and the
+// GOROOT files it needs.
 func (r *runner) pack(p goPackage, bin string) (string, error) {
 	files := append([]appimage.File{{Src: p.Dir, Dst: p.Dir}}, r.base...)
+	for _, f := range gorootFiles[p.ImportPath] {
+		path := filepath.Join(r.goroot, f)
+		files = append(files, appimage.File{Src: path, Dst: path})
+	}
 	path := filepath.Join(r.work, "img", fileName(p.ImportPath)+".cpio")
 	f, err := os.Create(path)
 	if err != nil {
@@ -234,6 +266,9 @@ func (r *runner) runCocoon(ctx context.Context, p goPackage, img string) *report
 	}
 	// After "--" every word is an argument, even with '=' in it.
 	words = append(append(words, DirEnv+"="+p.Dir, "--"), r.flags...)
+	if skip := cocoonSkips(p.ImportPath); skip != "" {
+		words = append(words, "-test.skip", skip)
+	}
 	log, err := r.logFile(p, "cocoon")
 	if err != nil {
 		return &report.Run{Status: report.Error, Exit: -1, Error: err.Error()}

@@ -192,7 +192,7 @@ type runner struct {
 
 // prepare builds the kernel and the files all images share.
 func (r *runner) prepare(ctx context.Context) error {
-	for _, d := range []string{"bin", "img", "logs", "overlay", "etc"} {
+	for _, d := range []string{"bin", "img", "logs", "overlay", "etc", "usr"} {
 		if err := os.MkdirAll(filepath.Join(r.work, d), 0o755); err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (r *runner) prepare(ctx context.Context) error {
 	if r.goVer, err = goEnv(ctx, "GOVERSION"); err != nil {
 		return err
 	}
-	if r.base, err = baseFiles(r.work, r.goroot); err != nil {
+	if r.base, err = baseFiles(ctx, r.work, r.goroot); err != nil {
 		return err
 	}
 	r.flags = []string{"-test.v", "-test.paniconexit0", "-test.timeout", (r.timeout * 9 / 10).String()}

@@ -149,12 +149,31 @@ func Compare(host, cocoon []testlog.Test, reason func(test string) string) []Dif
 }
 
 // Verdict sums up a package in a few words: "ok" if every test that
-// passes on the host passes inside Cocoon and the binary ended as it did
-// on the host; "N known" if the only such tests are known differences;
-// "N differ" if some are unexplained; and the Cocoon run's status when it
-// did not end as the host's did.
+// passes on the host passes inside Cocoon; "N known" for tests that do
+// not, for a known reason; "N differ" for those without one; and the
+// Cocoon run's status when it ended otherwise than the host's and the
+// known differences do not explain it.
 func (p *Package) Verdict() string {
-	known, unknown := 0, 0
+	known, unknown := p.regressions()
+	var words []string
+	if unknown > 0 {
+		words = append(words, fmt.Sprintf("%d differ", unknown))
+	}
+	if known > 0 {
+		words = append(words, fmt.Sprintf("%d known", known))
+	}
+	if !p.statusExplained() {
+		words = append(words, string(p.Cocoon.Status))
+	}
+	if len(words) == 0 {
+		return "ok"
+	}
+	return strings.Join(words, ", ")
+}
+
+// regressions counts the tests that pass on the host but not inside
+// Cocoon, with and without a known reason.
+func (p *Package) regressions() (known, unknown int) {
 	for _, d := range p.Differences {
 		switch {
 		case !d.Regression():
@@ -164,32 +183,30 @@ func (p *Package) Verdict() string {
 			unknown++
 		}
 	}
-	var words []string
-	if unknown > 0 {
-		words = append(words, fmt.Sprintf("%d differ", unknown))
+	return known, unknown
+}
+
+// statusExplained reports whether the Cocoon run passed, ended as the
+// host's did, or failed where known differences account for it.
+func (p *Package) statusExplained() bool {
+	switch {
+	case p.Cocoon == nil || p.Cocoon.Status == OK:
+		return true
+	case p.Host == nil:
+		return false
+	case p.Cocoon.Status == p.Host.Status:
+		return true
 	}
-	if known > 0 {
-		words = append(words, fmt.Sprintf("%d known", known))
-	}
-	if p.Cocoon != nil && (p.Host == nil || p.Cocoon.Status != p.Host.Status) {
-		words = append(words, string(p.Cocoon.Status))
-	}
-	if len(words) == 0 {
-		return "ok"
-	}
-	return strings.Join(words, ", ")
+	known, unknown := p.regressions()
+	return p.Cocoon.Status == Failed && known > 0 && unknown == 0
 }
 
 // Conforms reports whether the package passes inside Cocoon wherever it
-// passes on the host, apart from known differences.
+// passes on the host, apart from known differences, and ended as it did
+// on the host or with only known failures.
 func (p *Package) Conforms() bool {
-	for _, d := range p.Differences {
-		if d.Regression() && d.Reason == "" {
-			return false
-		}
-	}
-	return p.Cocoon != nil && p.Host != nil &&
-		(p.Cocoon.Status == p.Host.Status || p.Host.Status != OK)
+	_, unknown := p.regressions()
+	return unknown == 0 && p.Cocoon != nil && p.Host != nil && p.statusExplained()
 }
 
 // counts formats a run's counts as pass/fail/skip; incomplete tests count
@@ -316,67 +333,123 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	mdRow(&b, r.totalRow())
 
-	var lines []string
+	r.writeDifferences(&b)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// writeDifferences writes the tests that pass on the host but not inside
+// Cocoon: the known ones grouped by reason, naming top-level tests only
+// ("TestX/…" when only subtests differ); the unexplained ones one by one
+// with what they printed; then what else the Cocoon runs reported.
+func (r *Report) writeDifferences(b *bytes.Buffer) {
+	var reasons []string                 // in order of first appearance
+	byReason := map[string][][2]string{} // reason -> (package, tests)
+	var unexplained, notes []string
 	for i := range r.Packages {
 		p := &r.Packages[i]
-		// Subtests of a listed test are counted, not listed.
-		type entry struct {
-			d    Difference
-			subs int
+		// Known: top-level tests per reason, "TestX/…" if only
+		// subtests differ. Unexplained: each test, but a listed test's
+		// subtests only counted.
+		type top struct {
+			name   string
+			itself bool
 		}
-		var entries []*entry
-		listed := map[string]*entry{}
+		perReason := map[string][]*top{}
+		tops := map[string]*top{}
+		subs := map[string]*int{}
+		var lines []string
+		var counts []*int
 		for _, d := range p.Differences {
 			if !d.Regression() {
 				continue
 			}
-			if j := strings.LastIndex(d.Test, "/"); j >= 0 {
-				if e := listed[d.Test[:j]]; e != nil {
-					listed[d.Test] = e
-					e.subs++
+			if d.Reason == "" {
+				if j := strings.LastIndex(d.Test, "/"); j >= 0 && subs[d.Test[:j]] != nil {
+					subs[d.Test] = subs[d.Test[:j]]
+					*subs[d.Test]++
 					continue
 				}
+				line := fmt.Sprintf("- `%s` %s: host %s, Cocoon %s", p.Path, d.Test, d.Host, d.Cocoon)
+				if d.Detail != "" {
+					line += fmt.Sprintf(" (%s)", mdCode(strings.TrimSpace(d.Detail)))
+				}
+				n := new(int)
+				subs[d.Test] = n
+				lines, counts = append(lines, line), append(counts, n)
+				continue
 			}
-			e := &entry{d: d}
-			listed[d.Test] = e
-			entries = append(entries, e)
+			name, _, isSub := strings.Cut(d.Test, "/")
+			t := tops[d.Reason+"\x00"+name]
+			if t == nil {
+				t = &top{name: name}
+				tops[d.Reason+"\x00"+name] = t
+				if _, ok := byReason[d.Reason]; !ok {
+					reasons = append(reasons, d.Reason)
+					byReason[d.Reason] = nil
+				}
+				perReason[d.Reason] = append(perReason[d.Reason], t)
+			}
+			t.itself = t.itself || !isSub
 		}
-		for _, e := range entries {
-			line := fmt.Sprintf("- `%s` %s: host %s, Cocoon %s", p.Path, e.d.Test, e.d.Host, e.d.Cocoon)
-			if e.d.Detail != "" {
-				line += fmt.Sprintf(" (%s)", mdCode(strings.TrimSpace(e.d.Detail)))
+		for i, line := range lines {
+			if n := *counts[i]; n > 0 {
+				line += fmt.Sprintf(", and %d of its subtests", n)
 			}
-			if e.subs > 0 {
-				line += fmt.Sprintf(", and %d of its subtests", e.subs)
-			}
-			if e.d.Reason != "" {
-				line += ". " + e.d.Reason
-			} else {
-				line += ". **Not yet explained.**"
-			}
-			lines = append(lines, line)
+			unexplained = append(unexplained, line+".")
 		}
-		if p.Cocoon != nil && p.Cocoon.Panic != "" && (p.Host == nil || p.Host.Panic == "") {
-			lines = append(lines, fmt.Sprintf("- `%s`: the test binary panicked inside Cocoon: %s", p.Path, p.Cocoon.Panic))
-		}
-		if p.Cocoon != nil && p.Cocoon.Error != "" {
-			lines = append(lines, fmt.Sprintf("- `%s`: %s", p.Path, p.Cocoon.Error))
-		}
-		if p.Cocoon != nil && len(p.Cocoon.Unimplemented) > 0 {
-			var calls []string
-			for name, n := range p.Cocoon.Unimplemented {
-				calls = append(calls, fmt.Sprintf("%s (%d)", name, n))
+		for _, reason := range reasons {
+			var names []string
+			for _, t := range perReason[reason] {
+				if t.itself {
+					names = append(names, t.name)
+				} else {
+					names = append(names, t.name+"/…")
+				}
 			}
-			sort.Strings(calls)
-			lines = append(lines, fmt.Sprintf("- `%s` called system calls Cocoon does not implement: %s",
-				p.Path, strings.Join(calls, ", ")))
+			if len(names) > 0 {
+				byReason[reason] = append(byReason[reason], [2]string{p.Path, strings.Join(names, ", ")})
+			}
+		}
+		if c := p.Cocoon; c != nil {
+			if c.Panic != "" && (p.Host == nil || p.Host.Panic == "") {
+				notes = append(notes, fmt.Sprintf("- `%s`: the test binary panicked inside Cocoon: %s", p.Path, mdCode(c.Panic)))
+			}
+			if c.Error != "" {
+				notes = append(notes, fmt.Sprintf("- `%s`: %s", p.Path, mdCode(firstLine(c.Error))))
+			}
+			if len(c.Unimplemented) > 0 {
+				var calls []string
+				for name, n := range c.Unimplemented {
+					calls = append(calls, fmt.Sprintf("%s (%d)", name, n))
+				}
+				sort.Strings(calls)
+				notes = append(notes, fmt.Sprintf("- `%s` called system calls Cocoon does not implement: %s",
+					p.Path, strings.Join(calls, ", ")))
+			}
 		}
 	}
-	if len(lines) > 0 {
-		fmt.Fprintf(&b, "\nTests that pass on the host but not inside Cocoon:\n\n%s\n", strings.Join(lines, "\n"))
+	if len(reasons) > 0 {
+		b.WriteString("\nKnown differences: tests that pass on the host but not inside Cocoon, by reason.\n\n")
+		for _, reason := range reasons {
+			var pkgs []string
+			for _, pt := range byReason[reason] {
+				pkgs = append(pkgs, fmt.Sprintf("`%s` %s", pt[0], pt[1]))
+			}
+			fmt.Fprintf(b, "- %s  \n  %s.\n", reason, strings.Join(pkgs, "; "))
+		}
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	if len(unexplained) > 0 {
+		fmt.Fprintf(b, "\nNot yet explained:\n\n%s\n", strings.Join(unexplained, "\n"))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(b, "\nAlso seen inside Cocoon:\n\n%s\n", strings.Join(notes, "\n"))
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // Markers delimit the part of a document UpdateDoc replaces.

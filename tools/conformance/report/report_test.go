@@ -74,6 +74,10 @@ func TestVerdict(t *testing.T) {
 			{Test: "T", Host: "fail", Cocoon: "pass"}}}, "ok", true},
 		{"known", Package{Cocoon: ok, Host: ok, Differences: []Difference{
 			{Test: "T", Host: "pass", Cocoon: "skip", Reason: "why"}}}, "1 known", true},
+		{"known failure", Package{Cocoon: &Run{Status: Failed}, Host: ok, Differences: []Difference{
+			{Test: "T", Host: "pass", Cocoon: "fail", Reason: "why"}}}, "1 known", true},
+		{"crash with known failures", Package{Cocoon: &Run{Status: Crash}, Host: ok, Differences: []Difference{
+			{Test: "T", Host: "pass", Cocoon: "fail", Reason: "why"}}}, "1 known, crash", false},
 		{"unexplained and crash", Package{Cocoon: &Run{Status: Crash}, Host: ok, Differences: []Difference{
 			{Test: "T", Host: "pass", Cocoon: "fail"},
 			{Test: "U", Host: "pass", Cocoon: Absent},
@@ -109,7 +113,10 @@ func sample() *Report {
 					{Test: "TestPipe|x", Host: "pass", Cocoon: "fail", Detail: "pipe_test.go:1: `read` failed"},
 					{Test: "TestPipe|x/a", Host: "pass", Cocoon: "fail"},
 					{Test: "TestPipe|x/a/b", Host: "pass", Cocoon: Absent},
-					{Test: "TestExec", Host: "pass", Cocoon: "skip", Reason: "no processes"},
+					{Test: "TestExec", Host: "pass", Cocoon: "skip", Reason: "No processes."},
+					{Test: "TestExec/a", Host: "pass", Cocoon: "skip", Reason: "No processes."},
+					{Test: "TestRoot/sock", Host: "pass", Cocoon: "skip", Reason: "No sockets."},
+					{Test: "TestFork/b", Host: "pass", Cocoon: "fail", Reason: "No processes."},
 					{Test: "TestGain", Host: "skip", Cocoon: "pass"},
 				},
 			},
@@ -126,7 +133,7 @@ func TestWriteTable(t *testing.T) {
 	want := [][]string{
 		{"package", "Cocoon", "pass/fail/skip", "host", "pass/fail/skip", "Cocoon", "time", "host", "time", "result"},
 		{"sort", "3/0/1", "3/0/1", "1.2s", "0.5s", "ok"},
-		{"os", "1/2/0", "3/0/0", "10.0s", "2.0s", "3", "differ,", "1", "known,", "fail"},
+		{"os", "1/2/0", "3/0/0", "10.0s", "2.0s", "3", "differ,", "4", "known,", "fail"},
 		{"total", "(2", "packages)", "4/2/1", "6/0/1", "11.2s", "2.5s", "1/2", "conform"},
 	}
 	if len(lines) != len(want) {
@@ -145,7 +152,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err := r.WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{`"package": "sort"`, `"passed": 3`, `"wall_seconds": 1.25`, `"fork": 2`, `"reason": "no processes"`} {
+	for _, field := range []string{`"package": "sort"`, `"passed": 3`, `"wall_seconds": 1.25`, `"fork": 2`, `"reason": "No processes."`} {
 		if !strings.Contains(b.String(), field) {
 			t.Errorf("WriteJSON output lacks %s:\n%s", field, b.String())
 		}
@@ -172,10 +179,12 @@ func TestWriteMarkdown(t *testing.T) {
 		"test flags `-test.v -test.short`",
 		"| package | Cocoon pass/fail/skip | host pass/fail/skip | Cocoon time | host time | result |\n|---|---|---|---|---|---|\n",
 		"| sort | 3/0/1 | 3/0/1 | 1.2s | 0.5s | ok |\n",
-		"| os | 1/2/0 | 3/0/0 | 10.0s | 2.0s | 3 differ, 1 known, fail |\n",
+		"| os | 1/2/0 | 3/0/0 | 10.0s | 2.0s | 3 differ, 4 known, fail |\n",
 		"| total (2 packages) | 4/2/1 | 6/0/1 | 11.2s | 2.5s | 1/2 conform |\n",
-		"- `os` TestPipe|x: host pass, Cocoon fail (`pipe_test.go:1: 'read' failed`), and 2 of its subtests. **Not yet explained.**\n",
-		"- `os` TestExec: host pass, Cocoon skip. no processes\n",
+		"Known differences: tests that pass on the host but not inside Cocoon, by reason.\n\n" +
+			"- No processes.  \n  `os` TestExec, TestFork/….\n" +
+			"- No sockets.  \n  `os` TestRoot/….\n",
+		"Not yet explained:\n\n- `os` TestPipe|x: host pass, Cocoon fail (`pipe_test.go:1: 'read' failed`), and 2 of its subtests.\n",
 		"- `os` called system calls Cocoon does not implement: fork (2)",
 	} {
 		if !strings.Contains(md, want) {

@@ -87,3 +87,35 @@ func TestSendfile(t *testing.T) {
 		}
 	}
 }
+
+func TestFchmodat2(t *testing.T) {
+	e := newEnv(t)
+	e.f.Close(e.open("/tmp/f", linux.OCreat|linux.OWronly, 0o644))
+	if r := e.f.Symlinkat(e.m, e.str("f"), linux.AtFdcwd, e.str("/tmp/l")); r != 0 {
+		t.Fatalf("Symlinkat = %d", r)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want int64
+	}{
+		{"through a link", e.f.Fchmodat2(e.m, linux.AtFdcwd, e.str("/tmp/l"), 0o600, 0), 0},
+		{"a link itself", e.f.Fchmodat2(e.m, linux.AtFdcwd, e.str("/tmp/l"), 0o600, linux.AtSymlinkNofollow), neg(linux.EOPNOTSUPP)},
+		{"null path", e.f.Fchmodat2(e.m, linux.AtFdcwd, 0, 0o600, linux.AtEmptyPath), neg(linux.EFAULT)},
+		{"an archive file", e.f.Fchmodat2(e.m, linux.AtFdcwd, e.str("/etc/hosts"), 0o600, linux.AtSymlinkNofollow), 0},
+		{"bad flags", e.f.Fchmodat2(e.m, linux.AtFdcwd, e.str("/tmp/f"), 0o600, linux.AtRemovedir), neg(linux.EINVAL)},
+	} {
+		if c.got != c.want {
+			t.Errorf("fchmodat2 %s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if st, _ := e.stat("/tmp/f", 0); st.Mode != linux.SIfreg|0o600 {
+		t.Errorf("mode after fchmodat2 = %#o, want %#o", st.Mode, linux.SIfreg|0o600)
+	}
+	fd := e.open("/tmp/f", linux.OPath, 0)
+	if r := e.f.Fchmodat2(e.m, fd, e.str(""), 0o4751, linux.AtEmptyPath); r != 0 {
+		t.Errorf("fchmodat2 of an O_PATH descriptor with AT_EMPTY_PATH = %d", r)
+	}
+	if st, _ := e.stat("/tmp/f", 0); st.Mode != linux.SIfreg|0o4751 {
+		t.Errorf("mode after fchmodat2 AT_EMPTY_PATH = %#o, want %#o", st.Mode, linux.SIfreg|0o4751)
+	}
+}

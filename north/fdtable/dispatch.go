@@ -81,6 +81,7 @@ const (
 	sysRenameat2    = 316
 	sysStatx        = 332
 	sysFaccessat2   = 439
+	sysFchmodat2    = 452
 	sysEpollPwait2  = 441
 )
 
@@ -213,6 +214,8 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 		return fs.Readlinkat(m, fd(0), a[1], a[2], int32(a[3])), true
 	case sysFchmodat:
 		return fs.Fchmodat(m, fd(0), a[1], u32(2)), true
+	case sysFchmodat2:
+		return fs.Fchmodat2(m, fd(0), a[1], u32(2), u32(3)), true
 	case sysFaccessat:
 		return fs.Faccessat(m, fd(0), a[1], u32(2)), true
 	case sysPpoll:

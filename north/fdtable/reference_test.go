@@ -25,6 +25,7 @@ type side interface {
 	symlinkat(target, path string) int
 	linkat(oldPath, newPath string, flags uint32) int
 	faccessat(path string, mode, flags uint32) int
+	fchmodat2(path string, flags uint32) int
 }
 
 // refTree is the tree every case starts from: relative links only, so
@@ -95,6 +96,10 @@ func (h hostSide) linkat(oldPath, newPath string, flags uint32) int {
 
 func (h hostSide) faccessat(path string, mode, flags uint32) int {
 	return hostCall(sysFaccessat2, uintptr(h.dir), cstr(path), uintptr(mode), uintptr(flags))
+}
+
+func (h hostSide) fchmodat2(path string, flags uint32) int {
+	return hostCall(sysFchmodat2, uintptr(h.dir), cstr(path), 0o640, uintptr(flags))
 }
 
 func newHostSide(t *testing.T, base string, i int) hostSide {
@@ -176,6 +181,10 @@ func (o oursSide) faccessat(path string, mode, flags uint32) int {
 	return errnoOf(o.e.f.Faccessat2(o.e.m, o.dir, o.e.str(path), mode, flags))
 }
 
+func (o oursSide) fchmodat2(path string, flags uint32) int {
+	return errnoOf(o.e.f.Fchmodat2(o.e.m, o.dir, o.e.str(path), 0o640, flags))
+}
+
 func newOursSide(t *testing.T) oursSide {
 	e := newEnv(t)
 	e.f.Mkdir(e.m, e.str("/tmp/ref"), 0o755)
@@ -236,6 +245,10 @@ func TestAgainstLinux(t *testing.T) {
 		add("linkat "+p+" new", func(s side) int { return s.linkat(p, "new", 0) })
 		add("faccessat W_OK "+p, func(s side) int { return s.faccessat(p, linux.WOk, 0) })
 		add("faccessat X_OK "+p, func(s side) int { return s.faccessat(p, linux.XOk, 0) })
+		for _, fl := range []uint32{0, nofollowAt, linux.AtEmptyPath, nofollowAt | linux.AtEmptyPath, linux.AtRemovedir} {
+			fl := fl
+			add("fchmodat2 "+p+" "+flagString(fl), func(s side) int { return s.fchmodat2(p, fl) })
+		}
 		for _, to := range []string{"new", "e", "d", "f2", "d/sub", "e/x", "missing/x", "l", "d/f/"} {
 			to := to
 			for _, fl := range []uint32{0, linux.RenameNoreplace, linux.RenameExchange} {

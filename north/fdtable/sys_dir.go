@@ -363,6 +363,28 @@ func (fs *Files) Fchmodat(m mem.Memory, dirfd int32, pathAddr uint64, mode uint3
 	return ret(0, vfs.SetAttrAt(l, vfs.SetAttr{Mode: &mode}))
 }
 
+// Fchmodat2 is fchmodat2(2) (Linux 6.6): fchmodat with the flags
+// AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH. A symbolic link's mode cannot
+// change (EOPNOTSUPP, as notify_change answers since Linux 6.6).
+func (fs *Files) Fchmodat2(m mem.Memory, dirfd int32, pathAddr uint64, mode, flags uint32) int64 {
+	if pathAddr == 0 {
+		return errno(vfs.EFAULT)
+	}
+	l, err := fs.attrTarget(m, dirfd, pathAddr, flags)
+	switch {
+	case err != nil:
+		return ret(0, err)
+	case l.IsZero():
+		return 0 // a pipe's mode is not kept
+	case l.ReadOnly():
+		return errno(vfs.EROFS)
+	case l.Attr().Mode&linux.SIfmt == linux.SIflnk:
+		return errno(vfs.EOPNOTSUPP)
+	}
+	mode &= 0o7777
+	return ret(0, vfs.SetAttrAt(l, vfs.SetAttr{Mode: &mode}))
+}
+
 // Chmod is chmod(2).
 func (fs *Files) Chmod(m mem.Memory, pathAddr uint64, mode uint32) int64 {
 	return fs.Fchmodat(m, linux.AtFdcwd, pathAddr, mode)

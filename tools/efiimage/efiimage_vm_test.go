@@ -135,6 +135,34 @@ func TestVMOVMFDisk(t *testing.T) {
 	wantConsole(t, console, "cocoon: boot (UEFI)", "stress: nil dereference: ok", "stress: files: ok", "stress: PASS")
 }
 
+// TestVMOVMFOtherWay boots each application the other way round too:
+// stress through -kernel/-initrd, hello from a disk (with its command
+// line embedded, since a disk boot gets no load options).
+func TestVMOVMFOtherWay(t *testing.T) {
+	needOVMF(t)
+	efi, cpio := buildEFI(t, "./north/cocoon", "./images/stress", false)
+	console, err := boot(t, qemu.Config{Kernel: efi, Initrd: cpio})
+	if err != nil {
+		t.Fatalf("stress under OVMF -kernel: %v", err)
+	}
+	wantConsole(t, console, "cocoon: boot (UEFI)", "stress: PASS")
+
+	efi, _ = buildEFI(t, "./north/cocoon", "./images/hello", true)
+	img, err := os.ReadFile(efi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk := filepath.Join(t.TempDir(), "hello.img")
+	if err := WriteDisk(disk, img); err != nil {
+		t.Fatal(err)
+	}
+	console, err = boot(t, qemu.Config{Disk: disk})
+	if err != nil {
+		t.Fatalf("hello from an OVMF disk: %v", err)
+	}
+	wantConsole(t, console, "cocoon: boot (UEFI)", "hello from /init")
+}
+
 // TestVMOVMFSelftestExit boots the selftest kernel alone (no initrd) and
 // checks that its exit status comes through.
 func TestVMOVMFSelftestExit(t *testing.T) {

@@ -238,3 +238,94 @@ func (fs *Files) Sendfile(m mem.Memory, intr <-chan struct{}, outFd, inFd int32,
 	}
 	return done
 }
+
+// CopyFileRange is copy_file_range(2): it copies up to count bytes from
+// the regular file inFd to the regular file outFd, at *offInAddr and
+// *offOutAddr when they are not 0 (then updating them), else at the files'
+// offsets (then moving them). It stops at the end of the input and
+// refuses overlapping ranges of one file (EINVAL). The checks and their
+// order are vfs_copy_file_range's and generic_copy_file_checks' in Linux's
+// fs/read_write.c.
+func (fs *Files) CopyFileRange(m mem.Memory, inFd int32, offInAddr uint64, outFd int32, offOutAddr, count uint64, flags uint32) int64 {
+	in, err := fs.ioFile(inFd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer in.DecRef()
+	out, err := fs.ioFile(outFd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer out.DecRef()
+	offIn, offOut := in.Offset(), out.Offset()
+	for _, p := range []struct {
+		addr uint64
+		off  *int64
+	}{{offInAddr, &offIn}, {offOutAddr, &offOut}} {
+		if p.addr != 0 {
+			v, err := mem.ReadUint64(m, p.addr)
+			if err != nil {
+				return errno(vfs.EFAULT)
+			}
+			*p.off = int64(v)
+		}
+	}
+	if flags != 0 {
+		return errno(vfs.EINVAL)
+	}
+	ai, ao := in.Stat(), out.Stat()
+	switch {
+	case ai.Mode&linux.SIfmt == linux.SIfdir || ao.Mode&linux.SIfmt == linux.SIfdir:
+		return errno(vfs.EISDIR)
+	case ai.Mode&linux.SIfmt != linux.SIfreg || ao.Mode&linux.SIfmt != linux.SIfreg:
+		return errno(vfs.EINVAL)
+	case !in.Readable() || !out.Writable() || out.Flags()&linux.OAppend != 0:
+		return errno(vfs.EBADF)
+	case uint64(offIn)+count < uint64(offIn) || uint64(offOut)+count < uint64(offOut):
+		return errno(vfs.EOVERFLOW)
+	}
+	if offIn >= ai.Size {
+		count = 0
+	} else {
+		count = min(count, uint64(ai.Size-offIn))
+	}
+	if ai.Dev == ao.Dev && ai.Ino == ao.Ino && offOut+int64(count) > offIn && offOut < offIn+int64(count) {
+		return errno(vfs.EINVAL)
+	}
+	if offIn < 0 || offOut < 0 {
+		return errno(vfs.EINVAL)
+	}
+	count = min(count, vfs.MaxRW)
+	buf := make([]byte, min(count, 64<<10))
+	var done int64
+	var ferr error
+	for uint64(done) < count {
+		chunk := vfs.BytesBuf(buf[:min(count-uint64(done), uint64(len(buf)))])
+		n, err := in.ReadAt(chunk, offIn+done)
+		if n <= 0 {
+			ferr = err
+			break
+		}
+		w, err := out.WriteAt(chunk.TakeFirst(n), offOut+done)
+		done += max(w, 0)
+		if err != nil || w < n {
+			ferr = err
+			break
+		}
+	}
+	if done == 0 {
+		return ret(0, ferr)
+	}
+	for _, p := range []struct {
+		f    *vfs.File
+		addr uint64
+		off  int64
+	}{{in, offInAddr, offIn + done}, {out, offOutAddr, offOut + done}} {
+		if p.addr == 0 {
+			p.f.Seek(p.off, linux.SeekSet)
+		} else if err := mem.WriteUint64(m, p.addr, uint64(p.off)); err != nil {
+			return errno(vfs.EFAULT)
+		}
+	}
+	return done
+}

@@ -217,7 +217,7 @@ func TestCopyFileRangeAgainstLinux(t *testing.T) {
 			e.f.Close(fd)
 		}
 		e.f.Symlink(e.m, e.str("/dev/null"), e.str("/tmp/c/null"))
-	if got := runCopy(t, oursCopy{e}, c); got != want {
+		if got := runCopy(t, oursCopy{e}, c); got != want {
 			t.Errorf("copy_file_range %+v:\ngot       %+v\nLinux has %+v", c, got, want)
 		}
 	}

@@ -74,9 +74,9 @@ func goEnv(ctx context.Context, name string) (string, error) {
 // The files of /etc that os's tests stat (os_test.go's sysdir), with the
 // contents a minimal Linux system has.
 var etcFiles = map[string]string{
-	"group":  "root:x:0:\n",
+	"group":  "root:x:0:\nnogroup:x:65534:\n",
 	"hosts":  "127.0.0.1\tlocalhost\n::1\tlocalhost\n",
-	"passwd": "root:x:0:0:root:/root:/bin/sh\n",
+	"passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
 }
 
 // busybox is Debian's static busybox (busybox-static, which make deps
@@ -189,16 +189,23 @@ func (r *runner) build(ctx context.Context, p goPackage) (string, error) {
 // package's tests read, by import path.
 var gorootFiles = map[string][]string{
 	"path/filepath": {"src/unicode"}, // TestBug3486 walks it
+	"io/ioutil":     {"src/io"},      // TestReadDir lists ..
 }
 
 // pack writes the image's application archive: the test binary as /init,
 // the package's directory at the same path as on the host, and the
 // GOROOT files it needs.
 func (r *runner) pack(p goPackage, bin string) (string, error) {
-	files := append([]appimage.File{{Src: p.Dir, Dst: p.Dir}}, r.base...)
+	// A copy: r.base is shared by the workers.
+	files := append([]appimage.File(nil), r.base...)
+	inside := false // p.Dir is within one of the GOROOT files
 	for _, f := range gorootFiles[p.ImportPath] {
 		path := filepath.Join(r.goroot, f)
 		files = append(files, appimage.File{Src: path, Dst: path})
+		inside = inside || p.Dir == path || strings.HasPrefix(p.Dir, path+string(filepath.Separator))
+	}
+	if !inside {
+		files = append(files, appimage.File{Src: p.Dir, Dst: p.Dir})
 	}
 	path := filepath.Join(r.work, "img", fileName(p.ImportPath)+".cpio")
 	f, err := os.Create(path)

@@ -84,6 +84,8 @@ func TestVerdict(t *testing.T) {
 			{Test: "V", Host: "pass", Cocoon: "skip", Reason: "why"}}}, "2 differ, 1 known, crash", false},
 		{"status only", Package{Cocoon: &Run{Status: Timeout}, Host: ok}, "timeout", false},
 		{"no host", Package{Cocoon: &Run{Status: Error}}, "error", false},
+		{"no host, passed", Package{Cocoon: ok}, "ok", true},
+		{"no host, failed", Package{Cocoon: &Run{Status: Failed}}, "fail", false},
 	}
 	for _, tt := range tests {
 		if got := tt.p.Verdict(); got != tt.verdict {

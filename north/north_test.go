@@ -404,3 +404,57 @@ func TestSARestartRewindsInterruptedCall(t *testing.T) {
 		t.Errorf("nanosleep restarted: rip %#x", r.Frame.RIP)
 	}
 }
+
+func TestCredentials(t *testing.T) {
+	p, task, _ := newTest(t)
+	if got := sc(task, 102); got != 0 {
+		t.Fatalf("getuid = %d, want 0 (root)", got)
+	}
+	if got := sc(task, 115, 0, 0); got != 0 {
+		t.Errorf("getgroups(0) = %d, want 0 groups", got)
+	}
+	if got := sc(task, 105, 1000); got != 0 || sc(task, 102) != 1000 || sc(task, 107) != 1000 {
+		t.Errorf("setuid(1000) = %d; getuid %d geteuid %d", got, sc(task, 102), sc(task, 107))
+	}
+	if got := sc(task, 119, 7, ^uint64(0), 9); got != 0 {
+		t.Fatalf("setresgid = %d", got)
+	}
+	sc(task, 120, scratch, scratch+4, scratch+8)
+	r, _ := mem.ReadUint32(p.m, scratch)
+	e, _ := mem.ReadUint32(p.m, scratch+4)
+	s, _ := mem.ReadUint32(p.m, scratch+8)
+	if r != 7 || e != 0 || s != 9 {
+		t.Errorf("getresgid = %d %d %d, want 7 0 9", r, e, s)
+	}
+	mem.WriteUint32(p.m, scratch+16, 5)
+	mem.WriteUint32(p.m, scratch+20, 6)
+	if got := sc(task, 116, 2, scratch+16); got != 0 {
+		t.Fatalf("setgroups = %d", got)
+	}
+	if got := sc(task, 115, 1, scratch+32); got != -linux.EINVAL {
+		t.Errorf("getgroups with a short buffer = %d, want EINVAL", got)
+	}
+	if got := sc(task, 115, 2, scratch+32); got != 2 {
+		t.Errorf("getgroups = %d, want 2", got)
+	}
+	// capget with an unknown version reports version 3 and EINVAL.
+	mem.WriteUint32(p.m, scratch+64, 1)
+	if got := sc(task, 125, scratch+64, scratch+72); got != -linux.EINVAL {
+		t.Errorf("capget(bad version) = %d, want EINVAL", got)
+	}
+	if v, _ := mem.ReadUint32(p.m, scratch+64); v != capVersion3 {
+		t.Errorf("capget wrote version %#x, want %#x", v, capVersion3)
+	}
+	if got := sc(task, 125, scratch+64, scratch+72); got != 0 {
+		t.Errorf("capget = %d", got)
+	}
+	if eff, _ := mem.ReadUint32(p.m, scratch+72); eff != 0xffffffff {
+		t.Errorf("effective capabilities %#x, want all", eff)
+	}
+	if got := sc(task, linux.SysPrctl, 8, 1); got != 0 || sc(task, linux.SysPrctl, 7) != 1 {
+		t.Errorf("PR_SET_KEEPCAPS/PR_GET_KEEPCAPS = %d/%d", got, sc(task, linux.SysPrctl, 7))
+	}
+	if got := sc(task, 121, 0); got != 1 {
+		t.Errorf("getpgid(0) = %d, want 1", got)
+	}
+}

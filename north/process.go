@@ -41,6 +41,10 @@ type Process struct {
 	brkStart, brk uint64
 	rlimits       map[uint64][2]uint64
 
+	// Credentials (guarded by mu): the application starts as root.
+	cred     creds
+	keepCaps atomic.Bool
+
 	sig sigState
 
 	futex futexTable

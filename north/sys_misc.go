@@ -92,8 +92,16 @@ func sysPrlimit(t *Task, a [6]uint64) int64 {
 			return -linux.EFAULT
 		}
 		soft, hard := getU64(b[0:]), getU64(b[8:])
-		if soft > hard || hard > cur[1] {
-			return -linux.EPERM
+		if soft > hard {
+			return -linux.EINVAL
+		}
+		if res == linux.RlimitNofile {
+			// The descriptor table enforces this one (fs.nr_open bounds it).
+			if l, ok := p.files.(interface{ SetFileLimit(uint64) error }); ok {
+				if err := l.SetFileLimit(soft); err != nil {
+					return -linux.EPERM
+				}
+			}
 		}
 		p.rlimits[res] = [2]uint64{soft, hard}
 	}

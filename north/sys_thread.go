@@ -18,9 +18,6 @@ func init() {
 	register(linux.SysGettid, func(t *Task, a [6]uint64) int64 { return int64(t.tid) })
 	register(linux.SysGetpid, func(t *Task, a [6]uint64) int64 { return 1 })
 	register(110, func(t *Task, a [6]uint64) int64 { return 0 }) // getppid
-	for _, nr := range []uint64{102, 104, 107, 108} {            // getuid, getgid, geteuid, getegid
-		register(nr, func(t *Task, a [6]uint64) int64 { return 0 })
-	}
 	register(linux.SysSchedYield, func(t *Task, a [6]uint64) int64 { runtime.Gosched(); return 0 })
 	register(linux.SysSchedGetaffinit, sysSchedGetaffinity)
 	register(203, func(t *Task, a [6]uint64) int64 { return 0 }) // sched_setaffinity
@@ -150,9 +147,10 @@ func sysArchPrctl(t *Task, a [6]uint64) int64 {
 	return -linux.EINVAL
 }
 
-// prctl: thread names only.
+// prctl: thread names and the keep-capabilities flag.
 func sysPrctl(t *Task, a [6]uint64) int64 {
 	const prSetName, prGetName = 15, 16 // include/uapi/linux/prctl.h
+	const prGetKeepcaps, prSetKeepcaps = 7, 8
 	switch a[0] {
 	case prSetName:
 		var b [16]byte
@@ -169,6 +167,17 @@ func sysPrctl(t *Task, a [6]uint64) int64 {
 		return 0
 	case prGetName:
 		return errno(t.p.m.CopyOut(a[1], t.name[:]))
+	case prGetKeepcaps:
+		if t.p.keepCaps.Load() {
+			return 1
+		}
+		return 0
+	case prSetKeepcaps:
+		if a[1] > 1 {
+			return -linux.EINVAL
+		}
+		t.p.keepCaps.Store(a[1] == 1)
+		return 0
 	}
 	return -linux.EINVAL
 }

@@ -60,3 +60,11 @@ func (f *files) Syscall(t north.FileContext, nr uint64, a [6]uint64) (int64, boo
 }
 
 func (f *files) Pread(fd int32, buf []byte, off uint64) int64 { return f.f.Pread(fd, buf, off) }
+
+// SetFileLimit applies RLIMIT_NOFILE's soft limit to the descriptor table.
+func (f *files) SetFileLimit(n uint64) error {
+	if n > 1<<31 {
+		n = 1 << 31
+	}
+	return f.f.Table().SetLimit(int(n))
+}

@@ -36,7 +36,6 @@ const (
 	lapicDivide    = 0x3e0
 )
 
-
 // PC is the platform. The zero value is ready after Init.
 type PC struct {
 	lapic     uintptr // virtual address of the local APIC registers

@@ -47,9 +47,15 @@ type options struct {
 	memory   int
 	trace    bool
 	host     bool
-	doc      string
+	docs     docFlags
 	packages []string
 }
+
+// docFlags are the -doc files.
+type docFlags []string
+
+func (d *docFlags) String() string     { return strings.Join(*d, ",") }
+func (d *docFlags) Set(v string) error { *d = append(*d, v); return nil }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
@@ -63,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.memory, "m", 1024, "guest RAM in `MiB`")
 	fs.BoolVar(&o.trace, "trace", false, "boot with cocoon.trace=syscalls (the trace goes to the package's log)")
 	fs.BoolVar(&o.host, "host", true, "also run the test binaries natively on the host, for the reference column")
-	fs.StringVar(&o.doc, "doc", "", "also replace the conformance section of the Markdown `FILE` with the table")
+	fs.Var(&o.docs, "doc", "also replace the conformance section (between the report package's markers) of the Markdown `FILE` with the table; repeatable")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: conformance [flags] [PACKAGE...]
 
@@ -126,11 +132,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nwrote %s and %s; logs in %s\n", jsonPath, mdPath, filepath.Join(r.work, "logs"))
-	if o.doc != "" {
-		if err := rep.UpdateDoc(o.doc); err != nil {
+	for _, doc := range o.docs {
+		if err := rep.UpdateDoc(doc); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "updated %s\n", o.doc)
+		fmt.Fprintf(stdout, "updated %s\n", doc)
 	}
 	var differ []string
 	for i := range rep.Packages {

@@ -12,19 +12,13 @@ const (
 		"and fork, execve, wait4 and pidfd_open return ENOSYS."
 	noGoCommand = "The test needs the `go` command (testenv.MustHaveGoBuild): the image has no toolchain, " +
 		"and Cocoon could not start it (one process)."
-	noSockets     = "Sockets are not implemented yet (socket returns ENOSYS); `net` follows once they are."
-	oneCPU        = "Cocoon runs the application on one CPU (sched_getaffinity reports one); the test needs two."
-	noSHANI       = "QEMU 7.2's TCG CPU has no SHA extensions, so the SHA-NI code is not run: the emulated CPU's matter, not Cocoon's."
-	getgroups     = "Bug in the North core, reported: getgroups returns ENOSYS instead of the supplementary groups (none)."
-	prctlKeepcaps = "Bug in the North core, reported: prctl answers PR_SET_NAME and PR_GET_NAME only; " +
-		"PR_SET_KEEPCAPS returns EINVAL where Linux returns 0."
-	credentials = "Bug in the North core, reported: setuid, setgid, setreuid, setregid, setresuid, setresgid, setgroups, " +
-		"capget and getpgid return ENOSYS; Linux lets root, which the application is, make them."
-	rlimitNofile = "Bug in the North core, reported: setrlimit(RLIMIT_NOFILE) is recorded but not applied to the " +
-		"descriptor table, so opens fail with EMFILE past 1024 although the Go runtime raised the limit to 4096."
-	noTun = "Cocoon's /dev has no /dev/net/tun (there are no network devices); " +
+	noSockets = "Sockets are not implemented yet (socket returns ENOSYS); `net` follows once they are."
+	oneCPU    = "Cocoon runs the application on one CPU (sched_getaffinity reports one); the test needs two."
+	noSHANI   = "QEMU 7.2's TCG CPU has no SHA extensions, so the SHA-NI code is not run: the emulated CPU's matter, not Cocoon's."
+	noTun     = "Cocoon's /dev has no /dev/net/tun (there are no network devices); " +
 		"the test wants it as a character device that cannot be polled."
-	noCmdline = "Cocoon's /proc has no /proc/self/cmdline (only self/exe, self/cwd, self/fd and sys/fs/pipe-max-size)."
+	procFiles = "Cocoon's /proc has only self/exe, self/cwd, self/fd and sys/fs/pipe-max-size: " +
+		"the test reads /proc/self/cmdline or the threads' /proc/<pid>/task/<tid>/status."
 )
 
 // knownDifference is a reason and the tests it explains, as path.Match
@@ -66,15 +60,10 @@ var known = map[string][]knownDifference{
 			// Subtests that make a socket file to open, stat, rename...
 			"TestRootConsistency*/unix_domain_socket_*", "TestRootConsistency*/*/unix_domain_socket_*",
 		}},
-		{reason: getgroups, tests: []string{
-			"TestChown", "TestFileChown", "TestLchown",
-			"TestRootChown", "TestRootLchown", "TestRootConsistencyChown", "TestRootConsistencyLchown",
-		}},
-		{reason: noCmdline, tests: []string{"TestProcCopy"}},
+		{reason: procFiles, tests: []string{"TestProcCopy"}},
 	},
 	"os/signal": {
 		{reason: noProcesses, tests: []string{"TestDetectNohup", "TestNohup", "TestAtomicStop", "TestNotifyContextNotifications"}},
-		{reason: prctlKeepcaps, tests: []string{"TestAllThreadsSyscallSignals"}},
 	},
 	"syscall": {
 		// TestPrlimitOtherProcess kills the child it failed to start:
@@ -85,12 +74,10 @@ var known = map[string][]knownDifference{
 			"TestGroupCleanupUserNamespace", "TestUnshareMountNameSpace", "TestUnshareMountNameSpaceChroot",
 			"TestCloneTimeNamespace", "TestPidFD", "TestPidFDWithUserNS", "TestPidFDClone3", "TestAmbientCaps",
 			"TestAmbientCapsUserns", "TestSetpgid", "TestPgid", "TestExec", "TestPrlimitFileLimit", "TestExecPtrace",
-			"TestFcntlFlock",
+			"TestFcntlFlock", "TestZeroSysProcAttr",
 		}},
 		{reason: noSockets, tests: []string{"TestSCMCredentials", "TestPassFD"}},
-		{reason: credentials, tests: []string{"TestSetuidEtc", "TestAllThreadsSyscallError", "TestZeroSysProcAttr"}},
-		{reason: prctlKeepcaps, tests: []string{"TestAllThreadsSyscall"}},
-		{reason: rlimitNofile, tests: []string{"TestOpenFileLimit"}},
+		{reason: procFiles, tests: []string{"TestSetuidEtc"}},
 	},
 	"sync":        {{reason: noProcesses, tests: []string{"TestMutexMisuse", "TestIssue76126"}}},
 	"sync/atomic": {{reason: oneCPU, tests: []string{"TestStoreLoadSeqCst32", "TestStoreLoadSeqCst64", "TestStoreLoadRelAcq32", "TestStoreLoadRelAcq64"}}},

@@ -78,10 +78,4 @@ clean:
 # list). The full list also rewrites the table in docs/CONFORMANCE.md.
 .PHONY: conformance
 conformance: deps
-	$(GO) run ./tools/conformance -o $(OUT) $(if $(PKGS),,-doc docs/CONFORMANCE.md) $(PKGS)
-	@# The full run's table goes into README.md too, between the same markers.
-	@if [ -z "$(PKGS)" ]; then \
-		awk 'FNR==NR { if (/BEGIN conformance table/) on=1; if (on) t = t $$0 "\n"; if (/END conformance table/) on=0; next } \
-			/BEGIN conformance table/ { printf "%s", t; skip=1 } !skip { print } /END conformance table/ { skip=0 }' \
-			docs/CONFORMANCE.md README.md > README.md.new && mv README.md.new README.md; \
-	fi
+	$(GO) run ./tools/conformance -o $(OUT) $(if $(PKGS),,-doc docs/CONFORMANCE.md -doc README.md) $(PKGS)

@@ -37,6 +37,7 @@ func main() {
 		318: "getrandom", 322: "execveat", 332: "statx", 334: "rseq", 424: "pidfd_send_signal",
 		435: "clone3", 437: "openat2", 439: "faccessat2", 441: "epoll_pwait2",
 		316: "renameat2", 319: "memfd_create", 302: "prlimit64", 293: "pipe2", 290: "eventfd2",
+		326: "copy_file_range", 434: "pidfd_open", 452: "fchmodat2", 425: "io_uring_setup", 436: "close_range",
 		291: "epoll_create1", 288: "accept4", 281: "epoll_pwait", 292: "dup3", 230: "clock_nanosleep",
 	} {
 		names[n] = name

@@ -150,7 +150,7 @@ func fileName(importPath string) string { return strings.ReplaceAll(importPath, 
 // build compiles p's test binary with the chdir file and returns its path.
 func (r *runner) build(ctx context.Context, p goPackage) (string, error) {
 	name := fileName(p.ImportPath)
-	src := filepath.Join(r.work, "overlay", name+".go")
+	src := filepath.Join(r.work, overlayDir, name+".go")
 	if err := os.WriteFile(src, fmt.Appendf(nil, chdirSource, p.Name, DirEnv), 0o644); err != nil {
 		return "", err
 	}
@@ -164,7 +164,7 @@ func (r *runner) build(ctx context.Context, p goPackage) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ovPath := filepath.Join(r.work, "overlay", name+".json")
+	ovPath := filepath.Join(r.work, overlayDir, name+".json")
 	if err := os.WriteFile(ovPath, ov, 0o644); err != nil {
 		return "", err
 	}
@@ -389,3 +389,9 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// overlayDir holds the Go files added to each package through go test
+// -overlay. The leading underscore keeps the go command (go vet ./...,
+// go test ./...) from treating it as a package of the module when the
+// output directory is inside the repository.
+const overlayDir = "_overlay"

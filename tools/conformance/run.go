@@ -203,7 +203,7 @@ type runner struct {
 
 // prepare builds the kernel and the files all images share.
 func (r *runner) prepare(ctx context.Context) error {
-	for _, d := range []string{"bin", "img", "logs", "overlay", "etc", "usr"} {
+	for _, d := range []string{"bin", "img", "logs", overlayDir, "etc", "usr"} {
 		if err := os.MkdirAll(filepath.Join(r.work, d), 0o755); err != nil {
 			return err
 		}

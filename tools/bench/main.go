@@ -136,22 +136,8 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := appimage.BuildGo(ctx, "./images/sysbench", "")
+	bin, cpio, kernel, err := buildSysbench(ctx, dir)
 	if err != nil {
-		return err
-	}
-	defer os.Remove(bin)
-	cpio := filepath.Join(dir, "sysbench.cpio")
-	f, err := os.Create(cpio)
-	if err != nil {
-		return err
-	}
-	if err := appimage.Pack(f, bin, nil); err != nil {
-		return err
-	}
-	f.Close()
-	kernel := filepath.Join(dir, "cocoon.elf")
-	if err := kbuild.Kernel(ctx, "./north/cocoon", kernel, kbuild.Options{}); err != nil {
 		return err
 	}
 	var toMain []time.Duration
@@ -211,22 +197,8 @@ func runOVMF(runs int, w io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := appimage.BuildGo(ctx, "./images/sysbench", "")
+	_, cpio, kernel, err := buildSysbench(ctx, dir)
 	if err != nil {
-		return err
-	}
-	defer os.Remove(bin)
-	cpio := filepath.Join(dir, "app.cpio")
-	f, err := os.Create(cpio)
-	if err != nil {
-		return err
-	}
-	if err := appimage.Pack(f, bin, nil); err != nil {
-		return err
-	}
-	f.Close()
-	kernel := filepath.Join(dir, "cocoon.elf")
-	if err := kbuild.Kernel(ctx, "./north/cocoon", kernel, kbuild.Options{}); err != nil {
 		return err
 	}
 	elfBytes, err := os.ReadFile(kernel)
@@ -261,4 +233,34 @@ func runOVMF(runs int, w io.Writer) error {
 	fmt.Fprintf(w, "  %-44s %s\n", "QEMU start to application main (-kernel .efi)", ms(median(toMain)))
 	fmt.Fprintf(w, "  %-44s %s\n", "floor: EFI application powers off at once", ms(median(floor)))
 	return nil
+}
+
+// buildSysbench builds images/sysbench (a static binary, kept in dir),
+// its application archive and the cocoon kernel, all in dir.
+func buildSysbench(ctx context.Context, dir string) (bin, cpio, kernel string, err error) {
+	built, err := appimage.BuildGo(ctx, "./images/sysbench", "")
+	if err != nil {
+		return "", "", "", err
+	}
+	bin = filepath.Join(dir, "sysbench")
+	if err := os.Rename(built, bin); err != nil {
+		return "", "", "", err
+	}
+	cpio = filepath.Join(dir, "app.cpio")
+	f, err := os.Create(cpio)
+	if err != nil {
+		return "", "", "", err
+	}
+	err = appimage.Pack(f, bin, nil)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", "", "", err
+	}
+	kernel = filepath.Join(dir, "cocoon.elf")
+	if err := kbuild.Kernel(ctx, "./north/cocoon", kernel, kbuild.Options{}); err != nil {
+		return "", "", "", err
+	}
+	return bin, cpio, kernel, nil
 }

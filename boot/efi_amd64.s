@@ -344,39 +344,8 @@ TEXT ·efiKernelHigh(SB),NOSPLIT|NOFRAME,$0
 	ORL $0x901, AX
 	WRMSR
 
-	// SSE for Go code: CR0.EM=0, CR0.MP=1; CR4.OSFXSR, OSXMMEXCPT.
-	MOVQ CR0, AX
-	ANDQ $~4, AX
-	ORQ $2, AX
-	MOVQ AX, CR0
-	MOVQ CR4, AX
-	ORQ $0x600, AX
-	MOVQ AX, CR4
-
-	// XSAVE as entryHigh: CR4.OSXSAVE, XCR0 = x87|SSE|AVX as supported.
-	MOVL $1, AX
-	MOVL $0, CX
-	CPUID
-	BTL $26, CX
-	JCC noxsave
-	MOVQ CR4, AX
-	ORQ $(1<<18), AX
-	MOVQ AX, CR4
-	MOVL $0xd, AX
-	MOVL $0, CX
-	CPUID
-	ANDL $7, AX
-	MOVL $0, DX
-	MOVL $0, CX
-	XSETBV
-noxsave:
-
-	LEAQ ·earlyTLS+64(SB), AX
-	MOVQ AX, DX
-	SHRQ $32, DX
-	MOVL $MSR_FS_BASE, CX
-	WRMSR
-
+	// SSE, XSAVE and the early TLS, as on the PVH path.
+	CALL ·cpuSetup(SB)
 	XORPS X15, X15
 	CALL ·efiBoot(SB)
 	CLI

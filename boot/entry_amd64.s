@@ -146,7 +146,22 @@ TEXT ·entryHigh(SB),NOSPLIT|NOFRAME,$0
 	MOVQ AX, 2(BX)
 	LGDT (BX)
 
-	// SSE for Go code: CR0.EM=0, CR0.MP=1; CR4.OSFXSR (9), OSXMMEXCPT (10).
+	CALL ·cpuSetup(SB)
+
+	XORPS X15, X15
+	MOVQ DI, AX              // start_info physical address
+	SUBQ $16, SP
+	MOVQ AX, 0(SP)
+	CALL ·bootMain(SB)
+	CLI
+	HLT
+
+// cpuSetup prepares the CPU for Go code, on both entry paths (PVH and
+// UEFI): SSE (CR0.EM=0, CR0.MP=1; CR4.OSFXSR (9), OSXMMEXCPT (10)); XSAVE
+// if CPUID.1:ECX.XSAVE (bit 26): CR4.OSXSAVE (18), then XCR0 = x87|SSE|AVX
+// as supported (CPUID.(EAX=0Dh,ECX=0):EAX); and a TLS block for Go's ABI
+// wrappers (they load g from -8(FS)). Clobbers AX, BX, CX, DX.
+TEXT ·cpuSetup(SB),NOSPLIT|NOFRAME,$0
 	MOVQ CR0, AX
 	ANDQ $~4, AX
 	ORQ $2, AX
@@ -155,8 +170,6 @@ TEXT ·entryHigh(SB),NOSPLIT|NOFRAME,$0
 	ORQ $0x600, AX
 	MOVQ AX, CR4
 
-	// XSAVE if CPUID.1:ECX.XSAVE (bit 26): CR4.OSXSAVE (18), then
-	// XCR0 = x87|SSE|AVX as supported (CPUID.(EAX=0Dh,ECX=0):EAX).
 	MOVL $1, AX
 	MOVL $0, CX
 	CPUID
@@ -173,18 +186,9 @@ TEXT ·entryHigh(SB),NOSPLIT|NOFRAME,$0
 	MOVL $0, CX
 	XSETBV
 noxsave:
-
-	// A TLS block for Go's ABI wrappers (they load g from -8(FS)).
 	LEAQ ·earlyTLS+64(SB), AX
 	MOVQ AX, DX
 	SHRQ $32, DX
 	MOVL $MSR_FS_BASE, CX
 	WRMSR
-
-	XORPS X15, X15
-	MOVQ DI, AX              // start_info physical address
-	SUBQ $16, SP
-	MOVQ AX, 0(SP)
-	CALL ·bootMain(SB)
-	CLI
-	HLT
+	RET

@@ -1,11 +1,13 @@
 package measure
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 )
 
 // Inputs name the files a VMM is given, so that the measurement is
@@ -72,9 +74,15 @@ func MeasureFiles(in Inputs, opts Options) (*Result, error) {
 	}, nil
 }
 
+// KindSNPLaunchDigest is the "kind" of every JSON Result: the
+// measurement is an SEV-SNP launch digest, what AMD hardware reports as
+// MEASUREMENT, unlike the simulated launch digest of snp/simpsp.
+const KindSNPLaunchDigest = "snp-launch-digest"
+
 // resultJSON is the JSON form of a Result: digests in hex, register
 // values as 0x-prefixed hex strings.
 type resultJSON struct {
+	Kind           string            `json:"kind"`
 	Measurement    Digest            `json:"measurement"`
 	FirmwareDigest Digest            `json:"ovmf_hash"`
 	VCPUs          int               `json:"vcpus"`
@@ -93,6 +101,7 @@ type kernelHashesJSON struct {
 // MarshalJSON implements json.Marshaler.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	j := resultJSON{
+		Kind:           KindSNPLaunchDigest,
 		Measurement:    r.Measurement,
 		FirmwareDigest: r.FirmwareDigest,
 		VCPUs:          r.VCPUs,
@@ -108,6 +117,48 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(j)
+}
+
+// UnmarshalJSON implements json.Unmarshaler for the form MarshalJSON
+// writes; it refuses any kind but KindSNPLaunchDigest.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	var j resultJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	if j.Kind != KindSNPLaunchDigest {
+		return fmt.Errorf("kind %q is not %q", j.Kind, KindSNPLaunchDigest)
+	}
+	out := Result{Measurement: j.Measurement, FirmwareDigest: j.FirmwareDigest, VCPUs: j.VCPUs, VMM: j.VMM}
+	sig, err := strconv.ParseUint(j.VCPUSignature, 0, 32)
+	if err != nil {
+		return fmt.Errorf("vcpu_signature %q: %v", j.VCPUSignature, err)
+	}
+	out.VCPUSignature = uint32(sig)
+	if out.GuestFeatures, err = strconv.ParseUint(j.GuestFeatures, 0, 64); err != nil {
+		return fmt.Errorf("guest_features %q: %v", j.GuestFeatures, err)
+	}
+	if h := j.KernelHashes; h != nil {
+		out.KernelHashes = new(KernelHashes)
+		for _, f := range []struct {
+			name, hex string
+			sum       *[sha256.Size]byte
+		}{
+			{"kernel_sha256", h.Kernel, &out.KernelHashes.Kernel},
+			{"initrd_sha256", h.Initrd, &out.KernelHashes.Initrd},
+			{"cmdline_sha256", h.Cmdline, &out.KernelHashes.Cmdline},
+		} {
+			// Check the length first: hex.Decode does not bound dst.
+			if len(f.hex) != 2*sha256.Size {
+				return fmt.Errorf("%s %q: want %d hex digits", f.name, f.hex, 2*sha256.Size)
+			}
+			if _, err := hex.Decode(f.sum[:], []byte(f.hex)); err != nil {
+				return fmt.Errorf("%s %q: want %d hex digits", f.name, f.hex, 2*sha256.Size)
+			}
+		}
+	}
+	*r = out
+	return nil
 }
 
 // ExpectedPath is where WriteExpected puts the measurement of image:
@@ -126,4 +177,17 @@ func WriteExpected(image string, r *Result) (string, error) {
 		return "", fmt.Errorf("writing expected measurement: %w", err)
 	}
 	return path, nil
+}
+
+// ReadExpected reads a Result that WriteExpected wrote.
+func ReadExpected(path string) (*Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := new(Result)
+	if err := json.Unmarshal(b, r); err != nil {
+		return nil, fmt.Errorf("%s: not an expected measurement: %w", path, err)
+	}
+	return r, nil
 }

@@ -34,6 +34,12 @@ func (v VMM) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (v VMM) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler with ParseVMM.
+func (v *VMM) UnmarshalText(text []byte) (err error) {
+	*v, err = ParseVMM(string(text))
+	return err
+}
+
 // ParseVMM parses "qemu", "ec2" or "gce" (in any case).
 func ParseVMM(s string) (VMM, error) {
 	for v, name := range vmmNames {

@@ -1,0 +1,37 @@
+// Package vc decodes, in trap context, the instruction behind an SEV-ES/SNP
+// #VC exception for the exits whose parameters the guest must supply
+// itself. Under SEV-ES and SEV-SNP the hypervisor cannot read guest
+// registers or instruction bytes, so for these "non-automatic exits" (GHCB
+// specification v2, section 4.1) the #VC handler decodes the faulting
+// instruction and fills in the GHCB:
+//
+//   - IOIO (DecodeIO): SW_EXITINFO1 in the format of the IOIO intercept's
+//     EXITINFO1 (AMD APM vol. 2, section 15.10.2, Figure 15-2), plus the
+//     data for an OUT and the register to complete for an IN;
+//   - MMIO read and write (DecodeMMIO): the guest-physical address of the
+//     access (from the linear address Access.Address computes), its size,
+//     and the data, read from registers (Access.Value) or written back to
+//     them with the instruction's widening rules (Access.Complete).
+//
+// Package snp/mmio decodes the same MMIO moves with
+// golang.org/x/arch/x86/x86asm. That decoder returns interface-typed
+// operands and errors built with fmt, so it allocates and may grow the
+// stack: it is fine host-side and in tests, but the #VC handler runs on an
+// interrupt stack with interrupts off, where neither is allowed. This
+// package is the decoder the handler calls: every function is
+// //go:nosplit, allocates nothing (no interfaces, maps, closures, defer or
+// run-time errors; results are small Status codes) and never panics, on
+// any input. It accepts exactly the instructions snp/mmio accepts, with the
+// same meaning, and its tests hold it to that by differential fuzzing
+// against snp/mmio (FuzzMMIOAgainstX86asm) and against x86asm for I/O
+// instructions (FuzzIOAgainstX86asm).
+//
+// One difference is deliberate: a 32-bit displacement under 64-bit
+// addressing is sign-extended, as the CPU does (AMD APM vol. 1, section
+// 2.2.3, "Displacements and Immediates"); snp/mmio adds x86asm's
+// zero-extended Mem.Disp, so its address for [rax-0x10] encoded with a
+// disp32 is 4 GiB too high.
+//
+// Trap context: every function in this package is //go:nosplit and
+// allocates nothing.
+package vc

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/snp/measure"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/efiimage"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
@@ -38,6 +39,9 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("v", false, "print the go commands and their output")
 	format := fs.String("format", "elf", "image `FORMAT`: elf (PVH kernel NAME.elf), efi (UEFI application NAME.efi) or disk (raw GPT disk NAME.img booting a self-contained NAME.efi)")
 	embed := fs.Bool("embed", false, "with --format efi: put the application archive inside NAME.efi (no NAME.cpio, no initrd needed)")
+	measureLaunch := fs.Bool("measure", false, "also write NAME.efi.measurement.json, the SEV-SNP launch measurement of NAME.efi booted by QEMU with the OVMF --ovmf (implies --format efi)")
+	var launch launchFlags
+	launch.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: mkimage build [flags] [PACKAGE | --elf FILE]
 
@@ -55,6 +59,20 @@ only the kernel is built (give --kernel, e.g. ./images/selftest).
 disk writes NAME.img, a raw GPT disk whose EFI system partition holds the
 self-contained application as \EFI\BOOT\BOOTX64.EFI. The same inputs
 give byte-identical files.
+
+--measure also computes the SEV-SNP launch measurement (MEASUREMENT of
+the guest's attestation reports) of NAME.efi launched as 'mkimage run
+NAME.efi' would launch it, under SEV-SNP with QEMU's measured direct boot
+(sev-snp-guest kernel-hashes=on): the firmware --ovmf FILE (an OVMF with
+an SNP_KERNEL_HASHES section, such as OvmfPkg/AmdSev/AmdSevX64.dsc
+builds), -kernel NAME.efi, -initrd NAME.cpio if that file exists, and no
+-append. It writes the result as JSON to NAME.efi.measurement.json, where
+'mkimage verify --image NAME' finds it. --measure implies --format efi:
+QEMU hashes no PVH ELF, and OVMF loads a disk after the launch is
+measured. The launch flags (--ovmf, --vcpus, --vcpu-type or --vcpu-sig,
+--guest-features, --vmm-type, ...) are those of 'mkimage measure'.
+Arguments given to 'mkimage run' become the command line, which is
+measured too: measure such a launch with 'mkimage measure --append'.
 
 Run the image with 'mkimage run NAME [ARGS...]'.
 
@@ -84,6 +102,32 @@ Flags:`)
 	case "elf", "efi", "disk":
 	default:
 		fmt.Fprintf(stderr, "mkimage build: unknown --format %q: use elf, efi or disk\n", *format)
+		return errUsage
+	}
+	var launchOpts measure.Options
+	if *measureLaunch {
+		formatSet := false
+		fs.Visit(func(f *flag.Flag) { formatSet = formatSet || f.Name == "format" })
+		switch {
+		case !formatSet:
+			*format = "efi"
+		case *format != "efi":
+			fmt.Fprintf(stderr, "mkimage build: --measure measures a QEMU -kernel boot of NAME.efi and needs --format efi, not %s: "+
+				"QEMU hashes no PVH ELF, and OVMF loads a disk after the launch is measured\n", *format)
+			return errUsage
+		}
+		var err error
+		if launchOpts, err = launch.options(); err != nil {
+			fmt.Fprintf(stderr, "mkimage build: --measure: %v\nRun 'mkimage build --help' for the flags.\n", err)
+			return errUsage
+		}
+		// Refuse a firmware or options that cannot measure a kernel
+		// before spending time on the build.
+		if err := checkLaunch(launch.ovmf, &launchOpts); err != nil {
+			return err
+		}
+	} else if given := launch.given(); len(given) > 0 {
+		fmt.Fprintf(stderr, "mkimage build: %s describe the launch --measure measures: give --measure too\n", strings.Join(given, ", "))
 		return errUsage
 	}
 	if *embed && *format != "efi" {
@@ -166,7 +210,64 @@ Flags:`)
 	if *format == "elf" {
 		return nil
 	}
-	return writeEFI(name, *format, payload, stdout)
+	if err := writeEFI(name, *format, payload, stdout); err != nil {
+		return err
+	}
+	if !*measureLaunch {
+		return nil
+	}
+	return writeMeasurement(name, launch.ovmf, launchOpts, stdout)
+}
+
+// checkLaunch checks that opts can measure a launch of the firmware ovmf
+// with a kernel, by measuring one with placeholder hashes, and sets
+// opts.FirmwareDigest so that the firmware pages are hashed only once.
+func checkLaunch(ovmf string, opts *measure.Options) error {
+	fw, err := measure.ReadOVMF(ovmf)
+	if err != nil {
+		return err
+	}
+	if opts.FirmwareDigest == nil {
+		d := measure.FirmwareDigest(fw)
+		opts.FirmwareDigest = &d
+	}
+	probe := *opts
+	probe.KernelHashes = &measure.KernelHashes{}
+	if _, err := measure.Measure(fw, probe); err != nil {
+		return fmt.Errorf("%s: %w", ovmf, err)
+	}
+	return nil
+}
+
+// writeMeasurement measures the launch 'mkimage run NAME.efi' makes, run
+// under SEV-SNP with QEMU's measured direct boot and the firmware ovmf,
+// and writes it beside NAME.efi. The inputs are those run hands QEMU:
+// -kernel NAME.efi, -initrd NAME.cpio if it exists, and, without
+// run-time arguments, no -append, which QEMU hashes as an empty command
+// line.
+func writeMeasurement(name, ovmf string, opts measure.Options, stdout io.Writer) error {
+	in := measure.Inputs{Firmware: ovmf, Kernel: name + ".efi"}
+	if _, err := os.Stat(name + ".cpio"); err == nil {
+		in.Initrd = name + ".cpio"
+	}
+	if err := measure.CheckQEMUKernel(in.Kernel); err != nil {
+		return err
+	}
+	r, err := measure.MeasureFiles(in, opts)
+	if err != nil {
+		return err
+	}
+	path, err := measure.WriteExpected(in.Kernel, r)
+	if err != nil {
+		return err
+	}
+	initrd := "no -initrd"
+	if in.Initrd != "" {
+		initrd = "-initrd " + in.Initrd
+	}
+	fmt.Fprintf(stdout, "%s: SEV-SNP launch measurement %s\n  of -kernel %s, %s, no -append, with OVMF %s on %v, %d vCPU(s), signature %#x, guest features %#x\n",
+		path, r.Measurement, in.Kernel, initrd, ovmf, r.VMM, r.VCPUs, r.VCPUSignature, r.GuestFeatures)
+	return nil
 }
 
 // writeEFI turns the kernel NAME.elf into NAME.efi and, for the disk

@@ -25,6 +25,7 @@ func init() {
 // the same ones so both commands read a launch the same way.
 type launchFlags struct {
 	fs            *flag.FlagSet
+	names         map[string]bool // the flags register added
 	ovmf          string
 	ovmfHash      string
 	vcpus         int
@@ -40,7 +41,9 @@ type launchFlags struct {
 // register adds the launch flags to fs.
 func (l *launchFlags) register(fs *flag.FlagSet) {
 	l.fs = fs
-	fs.StringVar(&l.ovmf, "ovmf", "", "OVMF firmware `FILE` the VMM loads (QEMU -bios); required")
+	before := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { before[f.Name] = true })
+	fs.StringVar(&l.ovmf, "ovmf", "", "OVMF firmware `FILE` the VMM loads (QEMU -bios)")
 	fs.StringVar(&l.ovmfHash, "ovmf-hash", "", "precomputed OVMF hash (`HEX`, 96 digits) to start from instead of hashing the firmware pages")
 	fs.IntVar(&l.vcpus, "vcpus", 1, "number `N` of vCPUs at launch (QEMU -smp)")
 	fs.StringVar(&l.vcpuType, "vcpu-type", "", "QEMU -cpu model `TYPE`, one of: "+strings.Join(measure.VCPUTypes(), ", "))
@@ -51,6 +54,19 @@ func (l *launchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.guestFeatures, "guest-features", fmt.Sprintf("%#x", measure.DefaultGuestFeatures),
 		"SEV_FEATURES `F` of every VMSA: bit 0 is SNPActive; QEMU's default is 0x1")
 	fs.StringVar(&l.vmm, "vmm-type", "qemu", "`VMM` that launches the guest: qemu (QEMU/KVM), ec2 (Amazon EC2) or gce (Google Compute Engine)")
+	l.names = map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { l.names[f.Name] = !before[f.Name] })
+}
+
+// given returns the launch flags set on the command line, as "--name".
+func (l *launchFlags) given() []string {
+	var set []string
+	l.fs.Visit(func(f *flag.Flag) {
+		if l.names[f.Name] {
+			set = append(set, "--"+f.Name)
+		}
+	})
+	return set
 }
 
 // options turns the parsed flags into measurement options.
@@ -170,6 +186,11 @@ Flags:
 	}, opts)
 	if err != nil {
 		return err
+	}
+	if *kernel != "" {
+		if err := measure.CheckQEMUKernel(*kernel); err != nil {
+			fmt.Fprintf(stderr, "mkimage measure: warning: %v\n", err)
+		}
 	}
 	if !*asJSON {
 		_, err = fmt.Fprintln(stdout, r.Measurement)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cocoon-vm/cocoon/snp/measure"
+	"github.com/cocoon-vm/cocoon/snp/simpsp"
 )
 
 func TestBuildRefusesDynamicELF(t *testing.T) {
@@ -240,6 +241,21 @@ func TestBuildMeasure(t *testing.T) {
 		}
 		if noArgs := sha256.Sum256([]byte{0}); got.KernelHashes.Cmdline != noArgs {
 			t.Errorf("%s: command line hash %x, want that of no -append (a lone NUL) %x", tt.name, got.KernelHashes.Cmdline, noArgs)
+		}
+
+		// A simulated launch of the same image (make run, mkimage
+		// attest) still verifies with --image: the simulated PSP reports
+		// the simulated launch digest, not the one recorded.
+		if tt.initrd {
+			sim, err := simpsp.LaunchDigestFiles(name+".elf", name+".cpio")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, certs := simulatedReport(t, testNonce, sim)
+			report := writeFile(t, "report.bin", append(rep, certs...))
+			if code, stdout, stderr := mkimage("verify", "--test-root", "--image", name, report); code != 0 || !strings.Contains(stdout, "warning: MEASUREMENT checked against the simulated launch digest") {
+				t.Errorf("%s: verify --test-root --image of a simulated launch: exit %d\n%s%s", tt.name, code, stdout, stderr)
+			}
 		}
 	}
 }

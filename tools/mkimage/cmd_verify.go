@@ -75,6 +75,10 @@ type expectations struct {
 	vmpl                                          int // -1: unchecked
 	policy                                        abi.SnpPolicy
 	minTCB                                        kds.TCBParts
+
+	// measurementNote, if set, is a warning for the verdict about where
+	// the expected MEASUREMENT came from.
+	measurementNote string
 }
 
 // check is one line of the verdict.
@@ -169,6 +173,9 @@ func checkReport(att *spb.Attestation, want *expectations) *summary {
 	}
 	claim("REPORT_DATA", r.GetReportData(), want.reportData, want.reportDataFrom)
 	claim("MEASUREMENT", r.GetMeasurement(), want.measurement, want.measurementFrom)
+	if want.measurementNote != "" {
+		s.Warnings = append(s.Warnings, want.measurementNote)
+	}
 	claim("HOST_DATA", r.GetHostData(), want.hostData, want.hostDataFrom)
 
 	vopts := &validate.Options{
@@ -279,7 +286,8 @@ func (c *claimFlags) register(fs *flag.FlagSet, withNonce bool) {
 		fs.StringVar(&c.nonce, "nonce", "", "expected REPORT_DATA: the nonce the guest was given, `HEX` (at most 64 bytes, zero-padded)")
 	}
 	fs.StringVar(&c.measurement, "measurement", "", "expected MEASUREMENT, `HEX` (48 bytes)")
-	fs.StringVar(&c.image, "image", "", "the image `NAME` the report should come from: expect the measurement recorded beside it (NAME.elf.measurement.json, as snp/measure writes it) or, with --test-root, the simulated launch digest of NAME.elf and NAME.cpio")
+	fs.StringVar(&c.image, "image", "", "the image `NAME` the report should come from: expect the SEV-SNP launch digest recorded beside it "+
+		"(NAME.efi.measurement.json, which 'mkimage build --measure' writes) or, with --test-root, the simulated launch digest of NAME.elf and NAME.cpio")
 	fs.StringVar(&c.hostData, "host-data", "", "expected HOST_DATA, `HEX` (32 bytes)")
 	fs.IntVar(&c.vmpl, "vmpl", 0, "expected VMPL, or -1 for any")
 	fs.BoolVar(&c.allowDebug, "allow-debug", false, "accept a guest policy that allows debugging")
@@ -326,7 +334,7 @@ func (c *claimFlags) expectations() (*expectations, error) {
 		}
 		want.measurementFrom = "--measurement"
 	case c.image != "":
-		if want.measurement, want.measurementFrom, err = imageMeasurement(c.image, c.testRoot); err != nil {
+		if want.measurement, want.measurementFrom, want.measurementNote, err = imageMeasurement(c.image, c.testRoot); err != nil {
 			return nil, err
 		}
 	default:
@@ -335,25 +343,33 @@ func (c *claimFlags) expectations() (*expectations, error) {
 	return want, nil
 }
 
-// imageMeasurement returns the measurement expected of the image name
-// and where it comes from.
-func imageMeasurement(name string, testRoot bool) ([]byte, string, error) {
-	base := strings.TrimSuffix(name, ".elf")
-	path := measure.ExpectedPath(base + ".elf")
-	b, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		var exp struct {
-			Measurement measure.Digest `json:"measurement"`
+// imageMeasurement returns the measurement expected of the image name,
+// where it comes from, and a note for the verdict.
+//
+// Which one depends on who signed the report. One that verifies against
+// AMD's roots comes from AMD hardware, whose MEASUREMENT is the SEV-SNP
+// launch digest 'mkimage build --measure' records beside the image. One
+// that verifies only against the simulated PSP's test roots (testRoot)
+// carries what qemu.RunWithPSP gave the simulator: the simulated launch
+// digest of NAME.elf and NAME.cpio (simpsp.LaunchDigest), never an SNP
+// launch digest, so that is expected then even where one is recorded.
+func imageMeasurement(name string, testRoot bool) (m []byte, from, note string, err error) {
+	base := strings.TrimSuffix(strings.TrimSuffix(name, ".elf"), ".efi")
+	path, exp, err := readImageExpected(base)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if !testRoot {
+		if exp == nil {
+			return nil, "", "", fmt.Errorf("--image %s: no expected measurement %s: build the image with "+
+				"'mkimage build --measure --ovmf FILE', or give --measurement (or --test-root for a simulated launch)", name, path)
 		}
-		if err := json.Unmarshal(b, &exp); err != nil {
-			return nil, "", fmt.Errorf("%s: %v", path, err)
-		}
-		return exp.Measurement[:], path, nil
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, "", err
-	case !testRoot:
-		return nil, "", fmt.Errorf("--image %s: no expected measurement %s; give --measurement (or --test-root for a simulated launch)", name, path)
+		return exp.Measurement[:], fmt.Sprintf("the SEV-SNP launch digest in %s (%v, %d vCPUs, signature %#x, guest features %#x)",
+			path, exp.VMM, exp.VCPUs, exp.VCPUSignature, exp.GuestFeatures), "", nil
+	}
+	if exp != nil {
+		note = fmt.Sprintf("MEASUREMENT checked against the simulated launch digest, not the SEV-SNP launch digest in %s: "+
+			"a simulated PSP reports the former, AMD hardware the latter", path)
 	}
 	initrd := base + ".cpio"
 	if _, err := os.Stat(initrd); err != nil {
@@ -361,9 +377,27 @@ func imageMeasurement(name string, testRoot bool) ([]byte, string, error) {
 	}
 	d, err := simpsp.LaunchDigestFiles(base+".elf", initrd)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	return d[:], "the simulated launch digest of " + base + ".elf", nil
+	return d[:], "the simulated launch digest of " + base + ".elf", note, nil
+}
+
+// readImageExpected reads the expected measurement recorded beside the
+// image base: BASE.efi.measurement.json, as 'mkimage build --measure'
+// writes it, or BASE.elf.measurement.json. It returns a nil Result, and
+// the first of the two paths, when there is none.
+func readImageExpected(base string) (string, *measure.Result, error) {
+	for _, image := range []string{base + ".efi", base + ".elf"} {
+		path := measure.ExpectedPath(image)
+		r, err := measure.ReadExpected(path)
+		switch {
+		case err == nil:
+			return path, r, nil
+		case !errors.Is(err, os.ErrNotExist):
+			return "", nil, err
+		}
+	}
+	return measure.ExpectedPath(base + ".efi"), nil, nil
 }
 
 // readEvidence reads a report and its certificates from path ("-" for
@@ -473,6 +507,15 @@ Verifies an SEV-SNP attestation report with go-sev-guest: the report's
 signature and its VCEK ← ASK ← ARK certificate chain (AMD's real roots
 unless --test-root), then its claims: REPORT_DATA (--nonce), MEASUREMENT
 (--measurement or --image), HOST_DATA, guest policy, minimum TCB, VMPL.
+
+With --image NAME the expected MEASUREMENT depends on who signed the
+report. AMD hardware reports the SEV-SNP launch digest, which 'mkimage
+build --measure' records in NAME.efi.measurement.json; without it,
+verify refuses --image. The simulated PSP ('mkimage attest', make run)
+reports a simulated launch digest of NAME.elf and NAME.cpio instead, so
+with --test-root that is expected, and a recorded SEV-SNP launch digest
+is named in a warning but not compared.
+
 REPORT is a file ("-" for standard input) holding the raw report, possibly
 followed by its certificate table, or console output with
 'cocoon-attest' lines (images/attest prints them).

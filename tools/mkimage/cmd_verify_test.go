@@ -167,27 +167,100 @@ func TestVerifyJSON(t *testing.T) {
 	}
 }
 
-func TestVerifyImageMeasurement(t *testing.T) {
-	dir := t.TempDir()
-	img := filepath.Join(dir, "app")
+// imageWithReport writes an image (NAME.elf and NAME.cpio) and a report
+// from the simulated PSP launched as qemu.RunWithPSP launches it, and
+// returns NAME and the report's path.
+func imageWithReport(t *testing.T) (img, report string) {
+	t.Helper()
+	img = filepath.Join(t.TempDir(), "app")
 	os.WriteFile(img+".elf", []byte("kernel"), 0o644)
 	os.WriteFile(img+".cpio", []byte("initrd"), 0o644)
 	rep, certs := simulatedReport(t, testNonce, simpsp.LaunchDigest([]byte("kernel"), []byte("initrd")))
-	path := writeFile(t, "report.bin", append(rep, certs...))
+	return img, writeFile(t, "report.bin", append(rep, certs...))
+}
 
-	if code, stdout, stderr := mkimage("verify", "--test-root", "--image", img, path); code != 0 || !strings.Contains(stdout, "simulated launch digest") {
-		t.Errorf("--image with the simulated digest: exit %d\n%s%s", code, stdout, stderr)
+// snpLaunch is an SNP launch digest recorded beside an image, as
+// 'mkimage build --measure' records one.
+var snpLaunch = &measure.Result{Measurement: measure.Digest{1, 2, 3}, VCPUs: 1, VCPUSignature: 0x800f12, GuestFeatures: 1}
+
+func TestVerifyImageMeasurement(t *testing.T) {
+	simulated := "simulated launch digest"
+	ignored := "warning: MEASUREMENT checked against the simulated launch digest, not the SEV-SNP launch digest in"
+	tests := []struct {
+		name     string
+		expected string // the image file the expected measurement is recorded beside, if any
+		content  string // its content instead of snpLaunch's
+		suffix   string // of the --image argument
+		args     []string
+		code     int
+		want     []string // in the output
+	}{
+		{"simulated, nothing recorded", "", "", "", []string{"--test-root"}, 0, []string{simulated}},
+		{"hardware, nothing recorded", "", "", "", nil, 2, []string{"no expected measurement", "--measure"}},
+		// A simulated PSP never reports an SNP launch digest: the
+		// recorded one is named, not compared.
+		{"simulated, SNP digest recorded", ".efi", "", "", []string{"--test-root"}, 0, []string{simulated, ignored, ".efi.measurement.json"}},
+		{"simulated, image named .efi", ".efi", "", ".efi", []string{"--test-root"}, 0, []string{simulated, ignored}},
+		{"simulated, recorded beside .elf", ".elf", "", "", []string{"--test-root"}, 0, []string{simulated, ".elf.measurement.json"}},
+		// Against AMD's roots the simulated report's signature fails
+		// first; the expected measurement was accepted.
+		{"hardware, SNP digest recorded", ".efi", "", "", nil, exitSignature, []string{"bad-signature"}},
+		{"--measurement still compared", ".efi", "", "", []string{"--test-root", "--measurement", hex.EncodeToString(snpLaunch.Measurement[:])}, exitClaims, []string{"FAIL  MEASUREMENT"}},
+		{"unlabelled file", ".efi", `{"measurement": "` + strings.Repeat("00", 48) + `"}`, "", []string{"--test-root"}, 2, []string{"not an expected measurement", "kind"}},
 	}
-	if code, _, stderr := mkimage("verify", "--image", img, path); code != 2 || !strings.Contains(stderr, "no expected measurement") {
-		t.Errorf("--image without an expected measurement or --test-root: exit %d, %s", code, stderr)
+	for _, tt := range tests {
+		img, report := imageWithReport(t)
+		if tt.expected != "" {
+			path, err := measure.WriteExpected(img+tt.expected, snpLaunch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.content != "" {
+				os.WriteFile(path, []byte(tt.content), 0o644)
+			}
+		}
+		args := append(append([]string{"verify", "--image", img + tt.suffix}, tt.args...), report)
+		code, stdout, stderr := mkimage(args...)
+		out := stdout + stderr
+		ok := code == tt.code
+		for _, w := range tt.want {
+			ok = ok && strings.Contains(out, w)
+		}
+		if !ok {
+			t.Errorf("%s: mkimage %q: exit %d, want %d with %q in\n%s", tt.name, args, code, tt.code, tt.want, out)
+		}
 	}
-	// An expected measurement beside the image wins: here it is another.
-	exp := &measure.Result{Measurement: measure.Digest{1}}
-	if _, err := measure.WriteExpected(img+".elf", exp); err != nil {
+}
+
+// TestImageMeasurementSource checks which measurement --image expects
+// of a report, by who signed it: hardware (AMD's roots) the SEV-SNP launch
+// digest recorded beside the image, the simulated PSP (--test-root) its
+// simulated launch digest.
+func TestImageMeasurementSource(t *testing.T) {
+	img, _ := imageWithReport(t)
+	path, err := measure.WriteExpected(img+".efi", snpLaunch)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if code, stdout, _ := mkimage("verify", "--test-root", "--image", img, path); code != exitClaims || !strings.Contains(stdout, "measurement.json") {
-		t.Errorf("--image with another expected measurement: exit %d\n%s", code, stdout)
+	sim := simpsp.LaunchDigest([]byte("kernel"), []byte("initrd"))
+	for _, tt := range []struct {
+		testRoot bool
+		want     []byte
+		from     string
+		note     bool
+	}{
+		{false, snpLaunch.Measurement[:], "the SEV-SNP launch digest in " + path + " (qemu, 1 vCPUs, signature 0x800f12", false},
+		{true, sim[:], "the simulated launch digest of " + img + ".elf", true},
+	} {
+		c := claimFlags{image: img, testRoot: tt.testRoot, minTCB: "0"}
+		want, err := c.expectations()
+		if err != nil {
+			t.Fatalf("expectations(test root %v): %v", tt.testRoot, err)
+		}
+		if !bytes.Equal(want.measurement, tt.want) || !strings.HasPrefix(want.measurementFrom, tt.from) || (want.measurementNote != "") != tt.note {
+			t.Errorf("expectations(test root %v) = measurement %x from %q, note %q; want %x from %q..., note %v",
+				tt.testRoot, want.measurement, want.measurementFrom, want.measurementNote, tt.want, tt.from, tt.note)
+		}
 	}
 }
 

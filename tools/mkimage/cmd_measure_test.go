@@ -158,3 +158,18 @@ func TestMeasureCommandHelp(t *testing.T) {
 		t.Error(`commands["measure"] is not registered`)
 	}
 }
+
+func TestMeasureCommandWarnsOfUnhashedKernel(t *testing.T) {
+	ref := snpReference(t)
+	elf := filepath.Join(t.TempDir(), "app.elf")
+	if err := os.WriteFile(elf, append([]byte("\x7fELF\x02\x01\x01"), make([]byte, 4096)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := runMeasureArgs("--ovmf", filepath.Join(ref, "ovmf_AmdSev_suffix.bin"), "--vcpu-type", "EPYC-v4", "--kernel", elf)
+	if err != nil || len(stdout) != 97 {
+		t.Fatalf("runMeasure(--kernel ELF) = %q, %v; want a measurement", stdout, err)
+	}
+	if !strings.Contains(stderr, "warning") || !strings.Contains(stderr, "without kernel hashes") {
+		t.Errorf("runMeasure(--kernel ELF) stderr %q does not warn that QEMU hashes no ELF kernel", stderr)
+	}
+}

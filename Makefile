@@ -45,6 +45,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./north/loader
 	$(GO) test -run XXX -fuzz FuzzRestore -fuzztime $(FUZZTIME) ./north/sigframe
 	$(GO) test -run XXX -fuzz FuzzReadRequest -fuzztime $(FUZZTIME) ./snp/simpsp/wire
+	$(GO) test -run XXX -fuzz FuzzMMIOAgainstX86asm -fuzztime $(FUZZTIME) ./snp/vc
+	$(GO) test -run XXX -fuzz FuzzIOAgainstX86asm -fuzztime $(FUZZTIME) ./snp/vc
 
 images: deps
 	$(GO) run ./tools/mkimage build --kernel ./images/selftest -o $(OUT)/selftest

@@ -3,15 +3,16 @@
 // itself. Under SEV-ES and SEV-SNP the hypervisor cannot read guest
 // registers or instruction bytes, so for these "non-automatic exits" (GHCB
 // specification v2, section 4.1) the #VC handler decodes the faulting
-// instruction and fills in the GHCB:
+// instruction itself to tell the hypervisor what it does:
 //
-//   - IOIO (DecodeIO): SW_EXITINFO1 in the format of the IOIO intercept's
-//     EXITINFO1 (AMD APM vol. 2, section 15.10.2, Figure 15-2), plus the
-//     data for an OUT and the register to complete for an IN;
-//   - MMIO read and write (DecodeMMIO): the guest-physical address of the
-//     access (from the linear address Access.Address computes), its size,
-//     and the data, read from registers (Access.Value) or written back to
-//     them with the instruction's widening rules (Access.Complete).
+//   - IOIO (DecodeIO): the port, size and direction, and SW_EXITINFO1 in
+//     the format of the IOIO intercept's EXITINFO1 (AMD APM vol. 2,
+//     section 15.10.2, Figure 15-2);
+//   - MMIO read and write (DecodeMMIO): the address of the access
+//     (Access.Address gives the linear address, which the handler
+//     translates), its size, and the data, read from registers
+//     (Access.Value) or written back to them with the instruction's
+//     widening rules (Access.Complete).
 //
 // Package snp/mmio decodes the same MMIO moves with
 // golang.org/x/arch/x86/x86asm. That decoder returns interface-typed
@@ -25,6 +26,13 @@
 // same meaning, and its tests hold it to that by differential fuzzing
 // against snp/mmio (FuzzMMIOAgainstX86asm) and against x86asm for I/O
 // instructions (FuzzIOAgainstX86asm).
+//
+// Both decoders read prefixes the way x86asm does in 64-bit mode: any
+// number of legacy prefixes in any order, the last of a group winning; ES,
+// CS, SS and DS overrides have no effect (AMD APM vol. 3, section 1.2.4),
+// so only FS and GS override a segment; a REX prefix counts only
+// immediately before the opcode, and a REX followed by another prefix
+// leaves the instruction refused; no instruction is longer than MaxLen.
 //
 // One difference is deliberate: a 32-bit displacement under 64-bit
 // addressing is sign-extended, as the CPU does (AMD APM vol. 1, section

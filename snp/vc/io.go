@@ -48,7 +48,7 @@ type IO struct {
 // start of code, given RDX, which holds the port of all but IN and OUT
 // with an immediate port (AMD APM vol. 3, "IN", "OUT", "INS", "OUTS").
 //
-// Prefixes are read as DecodeMMIO reads them: 66 selects a 16-bit operand, REX.W overrides it
+// Prefixes are read as the package documentation describes: 66 selects a 16-bit operand, REX.W overrides it
 // and a 64-bit operand is 32 bits for these instructions; 67 selects a
 // 32-bit address size; FS and GS override the source segment of OUTS;
 // REP and REPNE repeat INS and OUTS and are ignored on IN and OUT. A

@@ -82,8 +82,8 @@ type Access struct {
 //	63 /r            MOVSXD reg, r/m32 (not with 66 alone: a 4-byte read
 //	                 into a 2-byte register)
 //
-// with memory operands only, and prefixes as decodePrefixes reads them:
-// 66 and REX.W for the operand size, REX.R, REX.X and REX.B for the
+// with memory operands only, and prefixes read as the package
+// documentation describes: 66 and REX.W for the operand size, REX.R, REX.X and REX.B for the
 // registers, REX for SPL, BPL, SIL and DIL in place of AH, CH, DH and BH,
 // FS and GS overrides, and 67 for 32-bit addressing. LOCK, REP and REPNE
 // are refused: every accepted instruction is a single access.

@@ -85,16 +85,8 @@ const (
 	rexW = 1 << 3 // 64-bit operand size
 )
 
-// prefixes are the prefixes in front of an opcode, as 64-bit mode applies
-// them, the same way x86asm (and so snp/mmio) reads them:
-//
-//   - any number of legacy prefixes, in any order, the last of a group
-//     winning;
-//   - ES, CS, SS and DS overrides have no effect in 64-bit mode (AMD APM
-//     vol. 3, section 1.2.4), so the segment is DS unless FS or GS
-//     overrides it;
-//   - a REX prefix counts only immediately before the opcode: a REX
-//     followed by another prefix leaves the instruction refused.
+// prefixes are the prefixes in front of an opcode, read as the package
+// documentation describes.
 type prefixes struct {
 	len      int     // prefix bytes; the opcode is at code[len]
 	lock     bool    // F0

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -72,7 +73,9 @@ QEMU hashes no PVH ELF, and OVMF loads a disk after the launch is
 measured. The launch flags (--ovmf, --vcpus, --vcpu-type or --vcpu-sig,
 --guest-features, --vmm-type, ...) are those of 'mkimage measure'.
 Arguments given to 'mkimage run' become the command line, which is
-measured too: measure such a launch with 'mkimage measure --append'.
+measured too: measure such a launch with 'mkimage measure --append'. A
+build that writes NAME.efi without --measure removes the measurement an
+earlier one recorded.
 
 Run the image with 'mkimage run NAME [ARGS...]'.
 
@@ -214,9 +217,23 @@ Flags:`)
 		return err
 	}
 	if !*measureLaunch {
-		return nil
+		return removeStaleMeasurement(name+".efi", stdout)
 	}
 	return writeMeasurement(name, launch.ovmf, launchOpts, stdout)
+}
+
+// removeStaleMeasurement removes the measurement recorded beside an
+// earlier efi: it does not describe the one just written, and a verifier
+// would otherwise accept reports of the old image as this one's.
+func removeStaleMeasurement(efi string, stdout io.Writer) error {
+	path := measure.ExpectedPath(efi)
+	switch err := os.Remove(path); {
+	case err == nil:
+		fmt.Fprintf(stdout, "%s removed: it measured an earlier %s (build with --measure to record this one's)\n", path, efi)
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	return nil
 }
 
 // checkLaunch checks that opts can measure a launch of the firmware ovmf

@@ -188,8 +188,9 @@ func TestBuildMeasure(t *testing.T) {
 		{"kernel only, launch options", []string{"--format", "efi", "--kernel", "github.com/cocoon-vm/cocoon/images/selftest"},
 			[]string{"--vcpus", "4", "--vcpu-sig", "0xa00f11", "--guest-features", "0x21"}, false},
 	}
+	var name string
 	for _, tt := range tests {
-		name := filepath.Join(t.TempDir(), "img")
+		name = filepath.Join(t.TempDir(), "img")
 		args := append(append([]string{"build", "--measure", "--ovmf", amdSev, "-o", name}, tt.launch...), tt.build...)
 		code, stdout, stderr := mkimage(args...)
 		if code != 0 {
@@ -257,5 +258,13 @@ func TestBuildMeasure(t *testing.T) {
 				t.Errorf("%s: verify --test-root --image of a simulated launch: exit %d\n%s%s", tt.name, code, stdout, stderr)
 			}
 		}
+	}
+
+	// Rebuilt without --measure, the image loses the measurement of the
+	// one before.
+	args := []string{"build", "--format", "efi", "--kernel", "github.com/cocoon-vm/cocoon/images/selftest", "-o", name}
+	code, stdout, stderr := mkimage(args...)
+	if _, err := os.Stat(name + ".efi.measurement.json"); code != 0 || err == nil || !strings.Contains(stdout, "removed") {
+		t.Errorf("mkimage %q over a measured image: exit %d, measurement left: %v\n%s%s", args, code, err == nil, stdout, stderr)
 	}
 }

@@ -6,6 +6,8 @@
 // must be //go:nosplit, must not allocate and must not block.
 package hal
 
+import "github.com/cocoon-vm/cocoon/kernel/cpu"
+
 // Platform is one machine personality.
 type Platform interface {
 	// Name is a short name ("pc", "snp", ...).
@@ -50,6 +52,15 @@ type HostExit struct {
 	Kind  string // "port", "mmio", "msr", "instruction", ...
 	Where string // port or address range, MSR number, instruction
 	What  string // the device or purpose
+}
+
+// VCHandler is an optional Platform capability of encrypted-state guests
+// (SEV-ES, SEV-SNP): it serves the #VC exception (AMD APM vol. 2, 15.35.5)
+// by emulating the instruction that raised it, and advances f past it.
+// On false it has already asked the host to terminate the guest. Trap
+// context, on its own stack; it must not raise #VC itself.
+type VCHandler interface {
+	ServeVC(f *cpu.Frame) bool
 }
 
 // HostChannel is an optional Platform capability: a byte stream to a

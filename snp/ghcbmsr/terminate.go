@@ -55,6 +55,9 @@ const (
 	ReasonCPUID            ReasonCode = 0x4 // CPUID not answerable from the CPUID page
 	ReasonSecretsPage      ReasonCode = 0x5 // secrets page malformed
 	ReasonGHCBProtocol     ReasonCode = 0x6 // GHCB exit answered in violation of the protocol
+	ReasonVC               ReasonCode = 0x7 // #VC for an event or instruction Cocoon does not serve
+	ReasonMMIO             ReasonCode = 0x8 // MMIO to a private page, or not a plain move
+	ReasonPowerOff         ReasonCode = 0x9 // orderly power-off: the guest's work is done
 )
 
 func (r Reason) String() string {
@@ -78,6 +81,12 @@ func (r Reason) String() string {
 		name = "secrets page malformed"
 	case Reason{ReasonSetCocoon, ReasonGHCBProtocol}:
 		name = "GHCB protocol violation"
+	case Reason{ReasonSetCocoon, ReasonVC}:
+		name = "#VC not served"
+	case Reason{ReasonSetCocoon, ReasonMMIO}:
+		name = "MMIO refused"
+	case Reason{ReasonSetCocoon, ReasonPowerOff}:
+		name = "power-off"
 	default:
 		name = "unknown"
 	}

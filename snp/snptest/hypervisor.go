@@ -33,6 +33,9 @@ type Hypervisor struct {
 	// reaches entry index PSCFailAt-1 with SW_EXITINFO2 PSCError.
 	PSCFailAt int
 	PSCError  uint64
+	// MSRPSCError, if nonzero, fails every MSR-protocol page state
+	// change with this error code.
+	MSRPSCError uint32
 	// PSCTamper, if set, rewrites the shared buffer after processing.
 	PSCTamper func(buf []byte)
 
@@ -51,7 +54,22 @@ type Hypervisor struct {
 	// TamperResponse, if set, rewrites each sealed response.
 	TamperResponse func(msg []byte)
 
+	// Ports, MSRs and MMIO are the devices behind IOIO, MSR and MMIO
+	// events; TSC answers RDTSC events. An MSR that is absent answers
+	// with a #GP to inject.
+	Ports map[uint16]uint32
+	MSRs  map[uint32]uint64
+	MMIO  map[uint64]uint64
+	TSC   uint64
+	// DropOutputs answers IOIO, MSR and RDTSC events without marking
+	// their output registers valid.
+	DropOutputs bool
+	// ChangeExitCode, if nonzero, replaces SW_EXITCODE in every answer.
+	ChangeExitCode uint64
+
 	// Observations.
+	PortLog     []PortAccess
+	MMIOLog     []MMIOAccess
 	Terminated  *ghcbmsr.Reason // last termination request
 	RMP         map[uint64]psc.Operation
 	Exits       []ghcb.ExitCode
@@ -67,6 +85,9 @@ func New(pages int) *Hypervisor {
 		SEVInfo:    ghcbmsr.SEVInfo{MinVersion: 1, MaxVersion: 2, CBit: 51},
 		Features:   ghcbmsr.FeatureSNP,
 		RMP:        make(map[uint64]psc.Operation),
+		Ports:      make(map[uint16]uint32),
+		MSRs:       make(map[uint32]uint64),
+		MMIO:       make(map[uint64]uint64),
 	}
 }
 
@@ -110,6 +131,10 @@ func (h *Hypervisor) VMGEXIT() {
 			h.msr = uint64(ghcbmsr.PageStateChangeResponse(1))
 			return
 		}
+		if h.MSRPSCError != 0 {
+			h.msr = uint64(ghcbmsr.PageStateChangeResponse(h.MSRPSCError))
+			return
+		}
 		h.RMP[gfn] = psc.Operation(op)
 		h.msr = uint64(ghcbmsr.PageStateChangeResponse(0))
 	case ghcbmsr.InfoTerminateRequest:
@@ -138,8 +163,19 @@ func (h *Hypervisor) exitGHCB(gpa uint64) {
 		h.pageStateChange(&g, gpa)
 	case exit == ghcb.ExitSNPGuestRequest || exit == ghcb.ExitSNPExtGuestRequest:
 		h.guestRequest(&g, exit == ghcb.ExitSNPExtGuestRequest)
+	case exit == ghcb.ExitIOIO:
+		h.ioio(&g)
+	case exit == ghcb.ExitMSR:
+		h.msrExit(&g)
+	case exit == ghcb.ExitMMIORead || exit == ghcb.ExitMMIOWrite:
+		h.mmio(&g, gpa, exit == ghcb.ExitMMIOWrite)
+	case exit == 0x6E || exit == 0x87: // RDTSC, RDTSCP
+		h.rdtsc(&g, exit == 0x87)
 	default:
 		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrInvalidEvent)
+	}
+	if h.ChangeExitCode != 0 {
+		g.SwExitCode = h.ChangeExitCode
 	}
 	g.Marshal(page)
 }

@@ -27,6 +27,10 @@ var (
 func bootMain(startInfo uintptr) {
 	platform.Init()
 	say("cocoon: boot\n")
+	if why, ok := detect(); !ok {
+		say(why)
+		platform.PowerOff(1)
+	}
 	if !parseStartInfo(cpu.Bytes(cpu.Virt(startInfo), startInfoSize), uint64(startInfo), readPhys, &info) {
 		say("cocoon: no PVH start_info: boot with a PVH loader (QEMU -kernel)\n")
 		platform.PowerOff(1)

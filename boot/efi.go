@@ -111,6 +111,7 @@ const (
 	efiInvalidParameter = efiErr | 2
 	efiBufferTooSmall   = efiErr | 5
 	efiNotFound         = efiErr | 14
+	efiUnsupported      = efiErr | 3
 )
 
 // EFI_LOADED_IMAGE_PROTOCOL offsets (UEFI 2.10, 9.1).
@@ -214,6 +215,12 @@ func efiMain() uintptr {
 	// application (UEFI 2.10, 3.1.2); under TCG reading a large initrd
 	// should not race it.
 	efiCall(bsFn(bsSetWatchdogTimer), 0, 0, 0, 0, 0, 0)
+
+	// The platform is chosen here, while the firmware still serves
+	// CPUID for an encrypted guest (its #VC handler).
+	if why, ok := detect(); !ok {
+		return efiFail(why, efiUnsupported)
+	}
 
 	if st := efiCall(bsFn(bsHandleProtocol), efiImageHandle, efiPhys(unsafe.Pointer(&guidLoadedImage)),
 		efiPhys(unsafe.Pointer(&efiOut[0])), 0, 0, 0); st != efiSuccess {

@@ -35,6 +35,10 @@ type BootInfo struct {
 	// ImageStart and ImageEnd bound the kernel image in memory (virtual),
 	// bss included.
 	ImageStart, ImageEnd uintptr
+	// VC serves #VC on encrypted-state platforms (the platform itself,
+	// set by the entry path: a type assertion here, before the runtime
+	// runs, would take the runtime's itab lock); nil elsewhere.
+	VC hal.VCHandler
 }
 
 // Boot takes over the machine from an entry path and starts the kernel's
@@ -43,6 +47,7 @@ type BootInfo struct {
 //go:nosplit
 func Boot(p hal.Platform, info *BootInfo) {
 	platform = p
+	vcHandler = info.VC
 	imageStart, imageEnd = info.ImageStart, info.ImageEnd
 	if info.Initrd+info.InitrdSize <= uint64(cpu.DirectMapSize) {
 		initrdPhys, initrdSize = info.Initrd, info.InitrdSize

@@ -39,7 +39,10 @@ func setupDescriptors() {
 	setTSS64(4, uint64(trapStackTop))  // RSP0: traps from user mode
 	setTSS64(36, uint64(trapStackTop)) // IST1: interrupts, syscalls' stack
 	setTSS64(44, uint64(faultTop))     // IST2: faults that may strike a handler
-	tss[25] = 104 << 16                // I/O map base beyond the limit: no bitmap
+	vcTop := (addrOf(&vcStack[0]) + uintptr(len(vcStack))) &^ 15
+	setTSS64(52, uint64(vcTop)) // IST3: #VC, which may strike anywhere
+	vcFX = (addrOf(&vcFXArea[0]) + 15) &^ 15
+	tss[25] = 104 << 16 // I/O map base beyond the limit: no bitmap
 
 	// 64-bit TSS descriptor (AMD APM vol. 2, 4.8.3, figure 4-22): type 9.
 	base := uint64(addrOf((*byte)(unsafe.Pointer(&tss[0]))))
@@ -54,11 +57,13 @@ func setupDescriptors() {
 	// clean stack to report on.
 	for v := 0; v < 256; v++ {
 		ist := uint64(1)
+		off := uint64(stubAddr(uintptr(v)))
 		switch v {
 		case 2, 8, 13, 14, 18: // NMI, #DF, #GP, #PF, #MC
 			ist = 2
+		case vecVC:
+			ist, off = 3, uint64(vcEntryAddr())
 		}
-		off := uint64(stubAddr(uintptr(v)))
 		idt[v][0] = off&0xffff | cpu.KCode<<16 | ist<<32 | 0x8e<<40 | (off>>16&0xffff)<<48
 		idt[v][1] = off >> 32
 	}

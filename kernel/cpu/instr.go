@@ -66,3 +66,13 @@ func Rcr4() uintptr
 
 // Lcr4 loads CR4.
 func Lcr4(v uintptr)
+
+// Vmgexit exits to the hypervisor (SEV-ES/SNP guests only).
+func Vmgexit()
+
+// Pvalidate validates (or rescinds) the 4 KiB or 2 MiB page at va in the
+// RMP (SEV-SNP guests only) and returns RAX and CF.
+func Pvalidate(va uintptr, huge, validate bool) (ret uint32, unchanged bool)
+
+// Xgetbv0 returns XCR0. CR4.OSXSAVE must be set.
+func Xgetbv0() uint64

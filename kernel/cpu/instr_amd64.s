@@ -144,3 +144,34 @@ TEXT ·Lcr4(SB),NOSPLIT,$0-8
 	MOVQ v+0(FP), AX
 	MOVQ AX, CR4
 	RET
+
+// VMGEXIT is REP VMMCALL (GHCB spec section 2.3.1; AMD APM vol. 3,
+// "VMGEXIT"): F3 0F 01 D9.
+TEXT ·Vmgexit(SB),NOSPLIT,$0-0
+	BYTE $0xF3; BYTE $0x0F; BYTE $0x01; BYTE $0xD9
+	RET
+
+// PVALIDATE (AMD APM vol. 3, "PVALIDATE"): F2 0F 01 FF with RAX the
+// virtual address, ECX the page size (0 4 KiB, 1 2 MiB), EDX 1 to
+// validate or 0 to rescind; EAX returns the result, CF set means the RMP
+// entry did not change.
+TEXT ·Pvalidate(SB),NOSPLIT,$0-21
+	MOVQ va+0(FP), AX
+	XORL CX, CX
+	MOVB huge+8(FP), CX
+	XORL DX, DX
+	MOVB validate+9(FP), DX
+	BYTE $0xF2; BYTE $0x0F; BYTE $0x01; BYTE $0xFF
+	SETCS BX
+	MOVL AX, ret+16(FP)
+	MOVB BX, unchanged+20(FP)
+	RET
+
+// XGETBV with ECX = 0: XCR0 (AMD APM vol. 3, "XGETBV"): 0F 01 D0.
+TEXT ·Xgetbv0(SB),NOSPLIT,$0-8
+	XORL CX, CX
+	BYTE $0x0F; BYTE $0x01; BYTE $0xD0
+	SHLQ $32, DX
+	ORQ DX, AX
+	MOVQ AX, ret+0(FP)
+	RET

@@ -70,6 +70,38 @@ func TestTrapCodeRules(t *testing.T) {
 	}
 }
 
+// TestSNPTrapCodeRules checks the SEV-SNP platform's #VC handler and
+// boot-time code, linked into a kernel (testdata/snpcheck).
+func TestSNPTrapCodeRules(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "snp.elf")
+	if err := Kernel(context.Background(), "./tools/kbuild/testdata/snpcheck", out, Options{Dir: "../.."}); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := CheckTrapCode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, v := range vs {
+		t.Errorf("trap-context rule broken: %v", v)
+	}
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, _ := f.Symbols()
+	for _, s := range syms {
+		if s.Name == "github.com/cocoon-vm/cocoon/snp.(*Platform).HandleVC" ||
+			s.Name == "github.com/cocoon-vm/cocoon/snp/vc.DecodeMMIO" {
+			checked++
+		}
+	}
+	if checked != 2 {
+		t.Errorf("the #VC handler and its decoder are not in the kernel (%d of 2 found): the check checked nothing", checked)
+	}
+}
+
 func TestKernelRejectsPackageWithoutBoot(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "k.elf")
 	err := Kernel(context.Background(), "./tools/kbuild/testdata/noboot", out, Options{Dir: "../.."})

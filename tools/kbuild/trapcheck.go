@@ -26,6 +26,8 @@ var TrapPackages = []string{
 	"github.com/cocoon-vm/cocoon/kernel/sched.",
 	"github.com/cocoon-vm/cocoon/kernel/linux.",
 	"github.com/cocoon-vm/cocoon/hal/pc.",
+	"github.com/cocoon-vm/cocoon/snp.",
+	"github.com/cocoon-vm/cocoon/snp/vc.",
 }
 
 // goroutineContext lists functions of those packages that run as ordinary
@@ -37,8 +39,9 @@ var goroutineContext = map[string]bool{
 // preRuntime lists functions that run before the Go runtime starts, when
 // write barriers are off and their calls are harmless.
 var preRuntime = map[string]bool{
-	"github.com/cocoon-vm/cocoon/kernel.Boot":   true,
-	"github.com/cocoon-vm/cocoon/boot.bootMain": true,
+	"github.com/cocoon-vm/cocoon/kernel.Boot":          true,
+	"github.com/cocoon-vm/cocoon/boot.bootMain":        true,
+	"github.com/cocoon-vm/cocoon/snp.(*Platform).Init": true,
 }
 
 // forbidden reports why a call to runtime function name breaks the rule.

@@ -1,0 +1,52 @@
+package kernel
+
+// The #VC exception (AMD APM vol. 2, 15.35.5): raised in SEV-ES and
+// SEV-SNP guests by instructions the hypervisor would otherwise intercept
+// (CPUID, port and MSR access, MMIO). It has its own entry (vc_amd64.s)
+// and stack (IST3), bypasses trap and the scheduler, and returns to the
+// very instruction stream it interrupted: the platform emulates the
+// instruction and the frame resumes past it. Trap context.
+//
+// It can strike anywhere: inside trap handlers (an EOI is MMIO), on
+// goroutines, in the application (CPUID). It never nests: the platform's
+// handler executes none of the instructions that raise it.
+
+import (
+	"github.com/cocoon-vm/cocoon/hal"
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+)
+
+const vecVC = 29
+
+var (
+	vcHandler hal.VCHandler // the platform, when it handles #VC
+	vcDepth   int
+	vcStack   [16 << 10]byte
+	// vcFXArea holds the interrupted context's x87/SSE state while the
+	// Go handler runs (FXSAVE64 area: 512 bytes, 16-byte aligned).
+	vcFXArea [512 + 16]byte
+	vcFX     uintptr // 16-byte aligned address in vcFXArea
+	vcUserFS uint64  // the application's FS base while #VC runs
+)
+
+// vcTrap serves one #VC from vcEntry. A #VC the platform does not serve
+// (or any #VC on a platform that has no encrypted state) is fatal: the
+// platform has already asked the hypervisor to terminate the guest, and
+// printing would itself raise #VC.
+//
+//go:nosplit
+func vcTrap(f *cpu.Frame) {
+	vcDepth++
+	if vcDepth == 1 && vcHandler != nil && vcHandler.ServeVC(f) {
+		vcDepth--
+		return
+	}
+	if vcHandler == nil {
+		kernelFault(f) // not an encrypted guest: an ordinary fault report
+	}
+	cpu.Halt()
+}
+
+// Assembly (vc_amd64.s).
+func vcEntry()
+func vcEntryAddr() uintptr

@@ -55,7 +55,8 @@ func TestInspectListsHostInterface(t *testing.T) {
 	if code := run([]string{"inspect"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("inspect exit %d: %s", code, stderr.String())
 	}
-	for _, want := range []string{"0x3f8-0x3ff", "isa-debug-exit", "0xfee00000", "cpuid", "0xc0000081-0xc0000084"} {
+	for _, want := range []string{"0x3f8-0x3ff", "isa-debug-exit", "0xfee00000", "cpuid", "0xc0000081-0xc0000084",
+		"SEV-SNP platform", "0xc0010130", "SNP guest request"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("inspect output lacks %q", want)
 		}

@@ -33,8 +33,8 @@ and PVH entry; for NAME.efi or NAME.img (UEFI application, GPT disk) the
 PE sections, entry, payload, embedded command line and SHA-256 of each
 part; and the application archive (NAME.cpio) if there is one. Then the
 image's host interface: every I/O port, MMIO range, MSR and intercepted
-instruction Cocoon uses on the generic PC platform. Without IMAGE, only
-the host interface.`)
+instruction Cocoon uses on the generic PC platform, and every GHCB event
+and MSR on the SEV-SNP platform. Without IMAGE, only the host interface.`)
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -52,10 +52,16 @@ the host interface.`)
 		}
 	}
 	fmt.Fprintln(stdout, "Host interface (generic PC platform):")
-	for _, e := range append(append([]hal.HostExit(nil), hal.PCExits...), hal.KernelExits...) {
-		fmt.Fprintf(stdout, "  %-12s %-24s %s\n", e.Kind, e.Where, e.What)
-	}
+	printExits(stdout, append(append([]hal.HostExit(nil), hal.PCExits...), hal.KernelExits...))
+	fmt.Fprintln(stdout, "Host interface (SEV-SNP platform; every exit passes through the GHCB):")
+	printExits(stdout, hal.SNPExits)
 	return nil
+}
+
+func printExits(w io.Writer, exits []hal.HostExit) {
+	for _, e := range exits {
+		fmt.Fprintf(w, "  %-12s %-24s %s\n", e.Kind, e.Where, e.What)
+	}
 }
 
 func inspectImage(image string, w io.Writer) error {

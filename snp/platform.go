@@ -50,6 +50,10 @@ type Config struct {
 	CPUIDPage []byte
 	// SecretsPage is the SNP secrets page (private).
 	SecretsPage []byte
+
+	// Exclusive runs fn with nothing else using the GHCB: in the kernel,
+	// with interrupts off. Nil runs fn as is (tests).
+	Exclusive func(fn func())
 }
 
 // Platform is the SEV-SNP platform. Trap context: see the package comment.
@@ -67,6 +71,7 @@ type Platform struct {
 	secrets   []byte
 	insn      [16]byte   // the instruction a #VC is about (one vCPU)
 	regs      [16]uint64 // its general registers in ModRM order
+	excl      func(func())
 
 	// Exits counts VMGEXITs by kind: the host interface, measured.
 	Exits ExitCounts
@@ -117,6 +122,7 @@ func (p *Platform) Init(c *Config) (ghcbmsr.Reason, bool) {
 		return r, false
 	}
 	p.secrets = c.SecretsPage
+	p.excl = c.Exclusive
 
 	info, ok := ghcbmsr.ParseSEVInfo(p.msrCall(ghcbmsr.SEVInfoRequest()))
 	if !ok || info.MaxVersion < minVersion || info.MinVersion > maxVersion {

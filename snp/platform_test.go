@@ -1,12 +1,14 @@
 package snp
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 	"github.com/cocoon-vm/cocoon/snp/cpuidpage"
 	"github.com/cocoon-vm/cocoon/snp/ghcb"
 	"github.com/cocoon-vm/cocoon/snp/ghcbmsr"
+	"github.com/cocoon-vm/cocoon/snp/guestmsg"
 	"github.com/cocoon-vm/cocoon/snp/psc"
 	"github.com/cocoon-vm/cocoon/snp/secrets"
 	"github.com/cocoon-vm/cocoon/snp/snptest"
@@ -629,5 +631,41 @@ func TestVCMMIO(t *testing.T) {
 		if ok || r != cocoon(ghcbmsr.ReasonMMIO) || len(s.g.MMIOLog) != n || f.RIP != testCode {
 			t.Errorf("%s: HandleVC = %v, %v; want %v and no access", tc.name, r, ok, cocoon(ghcbmsr.ReasonMMIO))
 		}
+	}
+}
+
+// TestGuestTransportExclusive checks that every guest-request exit runs
+// inside Config.Exclusive (interrupt handlers share the GHCB) and that
+// the platform's secrets page is the one it was given.
+func TestGuestTransportExclusive(t *testing.T) {
+	s := newSetup(t)
+	inside, calls := false, 0
+	s.cfg.Exclusive = func(fn func()) {
+		calls++
+		inside = true
+		fn()
+		inside = false
+	}
+	p := s.platform(t)
+	vmpck := bytes.Repeat([]byte{7}, 32)
+	psp, err := snptest.NewPSP(vmpck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.g.PSP = psp
+	seen := false
+	s.g.TamperResponse = func([]byte) { seen = inside }
+	ch, err := guestmsg.NewChannel(p.GuestTransport(), vmpck, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.Report(&guestmsg.ReportRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || !seen || p.Exits.GuestReq != 1 {
+		t.Errorf("Exclusive called %d times, exit inside it: %v, %d guest-request exits", calls, seen, p.Exits.GuestReq)
+	}
+	if !bytes.Equal(p.SecretsPage(), s.cfg.SecretsPage) {
+		t.Error("SecretsPage is not the configured page")
 	}
 }

@@ -27,6 +27,12 @@ func Register(cpu ghcbmsr.CPU, page *Page, gpa uint64, version uint16) (*Block, 
 	return &Block{cpu: cpu, page: page, gpa: gpa, version: version}, nil
 }
 
+// Registered returns the Block of a page already registered as cpu's
+// GHCB (by the MSR protocol at boot) for exits from goroutine context.
+func Registered(cpu ghcbmsr.CPU, page *Page, gpa uint64, version uint16) *Block {
+	return &Block{cpu: cpu, page: page, gpa: gpa, version: version}
+}
+
 // GPA returns the guest physical address of the GHCB page.
 func (b *Block) GPA() uint64 { return b.gpa }
 

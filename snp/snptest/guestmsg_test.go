@@ -6,8 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/snp"
+	"github.com/cocoon-vm/cocoon/snp/cpuidpage"
 	"github.com/cocoon-vm/cocoon/snp/ghcb"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
+	"github.com/cocoon-vm/cocoon/snp/secrets"
 	"github.com/cocoon-vm/cocoon/snp/snptest"
 )
 
@@ -18,20 +21,39 @@ type rig struct {
 	ch *guestmsg.Channel
 }
 
+// newRig brings up the SNP platform (package snp) against a fake
+// hypervisor, as the kernel does, and opens a guest-message channel over
+// the platform's own transport: the tests below drive the platform's
+// real entry points.
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	h := snptest.New(memPages)
-	b := mustBoot(t, h)
+	g := snptest.NewGuest(memPages)
+	h := g.Hypervisor
+	cpuidPage, err := (&cpuidpage.Table{Functions: []cpuidpage.Function{
+		{EAXIn: 0, EAX: 0xD}, {EAXIn: 0x8000_0000, EAX: 0x8000_001F},
+	}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p snp.Platform
+	if r, ok := p.Init(&snp.Config{
+		Machine:     g,
+		Status:      snp.Decode(0x1b, 51, snp.StatusSEV|snp.StatusSEVES|snp.StatusSNP),
+		SharedGPA:   ghcbGPA,
+		Shared:      h.Mem(ghcbGPA, snp.SharedPages*ghcb.PageSize),
+		CPUIDPage:   cpuidPage,
+		SecretsPage: (&secrets.Page{Version: secrets.Version3}).Marshal(),
+	}); !ok {
+		t.Fatalf("platform Init: %v", r)
+	}
 	psp, err := snptest.NewPSP(vmpck0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.PSP = psp
-	tr := &guestmsg.GHCBTransport{
-		Exiter:   b,
-		Request:  h.Shared(reqGPA, 1),
-		Response: h.Shared(respGPA, 1),
-		Certs:    h.Shared(certsGPA, certPages),
+	tr := p.GuestTransport()
+	if tr.MaxCertPages() != certPages {
+		t.Fatalf("platform transport holds %d certificate pages, tests assume %d", tr.MaxCertPages(), certPages)
 	}
 	ch, err := guestmsg.NewChannel(tr, vmpck0, 0, 0)
 	if err != nil {

@@ -35,6 +35,9 @@ type BootInfo struct {
 	// ImageStart and ImageEnd bound the kernel image in memory (virtual),
 	// bss included.
 	ImageStart, ImageEnd uintptr
+	// CBit is the page-table encryption bit on SEV-SNP (every private
+	// mapping carries it), zero elsewhere.
+	CBit uint64
 	// VC serves #VC on encrypted-state platforms (the platform itself,
 	// set by the entry path: a type assertion here, before the runtime
 	// runs, would take the runtime's itab lock); nil elsewhere.
@@ -48,6 +51,7 @@ type BootInfo struct {
 func Boot(p hal.Platform, info *BootInfo) {
 	platform = p
 	vcHandler = info.VC
+	ptePrivate, pteFrame = info.CBit, pteAddr&^info.CBit
 	imageStart, imageEnd = info.ImageStart, info.ImageEnd
 	if info.Initrd+info.InitrdSize <= uint64(cpu.DirectMapSize) {
 		initrdPhys, initrdSize = info.Initrd, info.InitrdSize
@@ -77,7 +81,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 
 	// The identity map (PML4 slot 0) only served the jump to the high
 	// half; slot 0 belongs to the application's address space.
-	kernelPML4 = cpu.Rcr3() &^ 0xfff
+	kernelPML4 = currentTables()
 	*cpu.Ptr64(cpu.Virt(kernelPML4)) = 0
 	// Give every kernel PML4 slot (252..255) its PDPT now, so the slots
 	// copied into application address spaces never change later.
@@ -90,10 +94,10 @@ func Boot(p hal.Platform, info *BootInfo) {
 				powerOff(1)
 			}
 			clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
-			*e = p | ptePresent | pteWrite
+			*e = p | ptePresent | pteWrite | ptePrivate
 		}
 	}
-	cpu.Lcr3(kernelPML4)
+	loadTables(kernelPML4)
 	enableSMEPSMAP()
 
 	kspace.Init(cpu.HeapBase, cpu.HeapEnd)

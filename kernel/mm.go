@@ -22,6 +22,26 @@ const (
 	pteAddr    = 0x000f_ffff_ffff_f000
 )
 
+// Under SEV-SNP every entry that maps or points to private memory carries
+// the C-bit (AMD APM vol. 2, 15.34.5 "Page Table Support"; its position
+// comes from CPUID 0x8000_001F), and the physical frame of an entry is
+// its address bits without it. Set once at boot (BootInfo.CBit); zero
+// elsewhere.
+var (
+	ptePrivate uint64
+	pteFrame   uint64 = pteAddr
+)
+
+// loadTables switches to the page tables at physical pml4.
+//
+//go:nosplit
+func loadTables(pml4 uintptr) { cpu.Lcr3(pml4 | uintptr(ptePrivate)) }
+
+// currentTables returns the physical address of the tables in CR3.
+//
+//go:nosplit
+func currentTables() uintptr { return cpu.Rcr3() & uintptr(pteFrame) }
+
 // pager backs kspace with memory: it makes the page at va present, and
 // drops the pages of a range. On the machine it is the page-table pager
 // below; host tests substitute one over host memory. Implementations must
@@ -75,12 +95,12 @@ func walkIn(pml4, va uintptr, create bool, extra uint64) (*uint64, uintptr) {
 				return nil, 1 << shift
 			}
 			clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
-			*e = p | ptePresent | pteWrite | extra
+			*e = p | ptePresent | pteWrite | extra | ptePrivate
 		}
 		if *e&pteHuge != 0 {
 			return nil, 1 << shift // direct map: not managed here
 		}
-		table = cpu.Virt(uintptr(*e & pteAddr))
+		table = cpu.Virt(uintptr(*e & pteFrame))
 	}
 	return cpu.Ptr64(table + (va>>12&511)*8), 0
 }
@@ -103,7 +123,7 @@ func (*ptPager) populate(va uintptr, write bool) bool {
 		return false
 	}
 	clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
-	e := p | ptePresent
+	e := p | ptePresent | ptePrivate
 	if r.Prot&vmspace.Write != 0 {
 		e |= pteWrite
 	}
@@ -123,7 +143,7 @@ func (*ptPager) drop(start, end uintptr) {
 			continue
 		}
 		if *pte&ptePresent != 0 {
-			phys.Free(*pte & pteAddr)
+			phys.Free(*pte & pteFrame)
 			*pte = 0
 			cpu.Invlpg(va)
 		}

@@ -173,8 +173,8 @@ func spaceFree(i int) int64 {
 	}
 	freeUserRange(s.pml4, UserLo, cpu.UserEnd, true)
 	phys.Free(uint64(s.pml4))
-	if cpu.Rcr3()&^0xfff == s.pml4 {
-		cpu.Lcr3(kernelPML4)
+	if currentTables() == s.pml4 {
+		loadTables(kernelPML4)
 	}
 	s.used = false
 	return 0
@@ -275,12 +275,12 @@ func spaceProtect(i int, addr, length uintptr, prot vmspace.Prot) int64 {
 				// mprotect) but makes it inaccessible.
 				*pte = *pte&^ptePresent | pteProtNone
 			} else {
-				*pte = *pte&pteAddr | userPTE(prot)
+				*pte = *pte&pteFrame | userPTE(prot)
 			}
 		} else if *pte&pteProtNone != 0 && prot != 0 {
-			*pte = *pte&pteAddr | userPTE(prot)
+			*pte = *pte&pteFrame | userPTE(prot)
 		}
-		if cpu.Rcr3()&^0xfff == s.pml4 {
+		if currentTables() == s.pml4 {
 			cpu.Invlpg(va)
 		}
 	}
@@ -293,7 +293,7 @@ const pteProtNone = 1 << 9
 
 //go:nosplit
 func userPTE(prot vmspace.Prot) uint64 {
-	e := uint64(ptePresent | pteUser)
+	e := uint64(ptePresent|pteUser) | ptePrivate
 	if prot&vmspace.Write != 0 {
 		e |= pteWrite
 	}
@@ -333,7 +333,7 @@ func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, bool) {
 		return 0, false
 	}
 	if *pte&ptePresent != 0 {
-		return uintptr(*pte & pteAddr), true
+		return uintptr(*pte & pteFrame), true
 	}
 	p, ok := phys.Alloc()
 	if !ok {
@@ -349,7 +349,7 @@ func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, bool) {
 //
 //go:nosplit
 func freeUserRange(pml4, start, end uintptr, tables bool) {
-	current := cpu.Rcr3()&^0xfff == pml4
+	current := currentTables() == pml4
 	for va := start; va < end; {
 		pte, span := walkIn(pml4, va, false, 0)
 		if pte == nil {
@@ -357,7 +357,7 @@ func freeUserRange(pml4, start, end uintptr, tables bool) {
 			continue
 		}
 		if *pte&(ptePresent|pteProtNone) != 0 {
-			phys.Free(*pte & pteAddr)
+			phys.Free(*pte & pteFrame)
 			*pte = 0
 			if current {
 				cpu.Invlpg(va)
@@ -379,17 +379,17 @@ func freeTables(pml4 uintptr) {
 		if *e4&ptePresent == 0 {
 			continue
 		}
-		pdpt := uintptr(*e4 & pteAddr)
+		pdpt := uintptr(*e4 & pteFrame)
 		for j := uintptr(0); j < 512; j++ {
 			e3 := cpu.Ptr64(cpu.Virt(pdpt) + j*8)
 			if *e3&ptePresent == 0 {
 				continue
 			}
-			pd := uintptr(*e3 & pteAddr)
+			pd := uintptr(*e3 & pteFrame)
 			for k := uintptr(0); k < 512; k++ {
 				e2 := cpu.Ptr64(cpu.Virt(pd) + k*8)
 				if *e2&ptePresent != 0 {
-					phys.Free(*e2 & pteAddr)
+					phys.Free(*e2 & pteFrame)
 				}
 			}
 			phys.Free(uint64(pd))
@@ -450,8 +450,8 @@ func userEnter(regs uintptr, space int) uint64 {
 		r.Vector, r.Err, r.Addr = 13, 0, 0
 		return exitFault
 	}
-	if cpu.Rcr3()&^0xfff != s.pml4 {
-		cpu.Lcr3(s.pml4)
+	if currentTables() != s.pml4 {
+		loadTables(s.pml4)
 	}
 	userRegs, userSpaceID = regs, space
 	fpArea = regs + uintptr(r.FPOff)

@@ -92,15 +92,22 @@ func goroutines() {
 }
 
 // gc allocates more than 8 times the machine's RAM in short-lived blocks
-// and checks the collector ran at least 50 times.
+// and checks the collector ran at least 50 times. How many cycles 8x RAM
+// takes depends on timing (concurrent marking lets the heap grow while it
+// runs, so a loaded host sees fewer), so it keeps allocating, up to 32x
+// RAM, until 50 cycles have run.
 func gc() {
 	ram := kernel.Stats().RAM
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	target := 8*ram + ram/2
+	target, limit := 8*ram+ram/2, 32*ram
 	var keep [][]byte
 	var allocated uint64
-	for allocated < target {
+	var now runtime.MemStats
+	for allocated < target || allocated < limit && now.NumGC-before.NumGC < 50 {
+		if allocated >= target && allocated%(64<<20) == 0 {
+			runtime.ReadMemStats(&now)
+		}
 		b := make([]byte, 256<<10)
 		b[0], b[len(b)-1] = 1, 1
 		allocated += uint64(len(b))

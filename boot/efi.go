@@ -181,6 +181,10 @@ var (
 
 	// Stage-1 page tables (allocated from firmware memory).
 	efiTables, efiTablesSize uintptr
+	// efiCBit is the SEV-SNP page-table C-bit (efiEncryptionBit), 0 when
+	// not an SNP guest: the entry assembly sets it in every table entry
+	// that maps private memory.
+	efiCBit uint64
 
 	// The final UEFI memory map, in the image's bss.
 	efiMemMap                        [efiMemMapMax]byte
@@ -433,6 +437,7 @@ func efiAfterExit() {
 	}
 	info.ImageStart = imageLink
 	info.ImageEnd = imageLink + efiKernelSize
+	info.CBit = efiCBit
 	efiEnterKernel(efiLoadBase, efiKernelSize)
 }
 

@@ -82,6 +82,10 @@ TEXT ·efiEntry(SB),NOSPLIT|NOFRAME,$0
 	BTQ $12, AX
 	JCS unsupported
 
+	// The SEV-SNP C-bit, for every entry of the tables below.
+	CALL ·efiEncryptionBit(SB)
+	MOVQ AX, ·efiCBit(SB)
+
 	// R14 = pages for the stage-1 tables: PML4, PDPT, one page
 	// directory, one page table per 2 MiB of kernel. The kernel must
 	// fit in the page directory's 1 GiB.
@@ -126,9 +130,12 @@ TEXT ·efiEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ R15, DI
 	MOVQ $512, CX
 	REP; MOVSQ
+	MOVQ ·efiCBit(SB), BX
 	LEAQ (4096+PTE_P_RW)(R15), AX
+	ORQ BX, AX
 	MOVQ AX, (252*8)(R15)
 	LEAQ (8192+PTE_P_RW)(R15), AX
+	ORQ BX, AX
 	MOVQ AX, 4096(R15)
 
 	// Page directory entries from ImagePhys on -> the page tables.
@@ -136,6 +143,7 @@ TEXT ·efiEntry(SB),NOSPLIT|NOFRAME,$0
 	SUBQ $3, CX
 	LEAQ (8192+(const_ImagePhys>>21)*8)(R15), DX
 	LEAQ (12288+PTE_P_RW)(R15), AX
+	ORQ BX, AX
 pd:
 	MOVQ AX, (DX)
 	ADDQ $4096, AX
@@ -149,6 +157,7 @@ pd:
 	SHRQ $12, CX
 	MOVQ R12, AX
 	ORQ $PTE_P_RW, AX
+	ORQ BX, AX
 pt:
 	MOVQ AX, (DX)
 	ADDQ $4096, AX
@@ -156,7 +165,9 @@ pt:
 	DECQ CX
 	JNZ pt
 
-	MOVQ R15, CR3
+	MOVQ R15, AX
+	ORQ BX, AX
+	MOVQ AX, CR3
 
 	// Continue at the link address.
 	LEAQ ·efiHigh(SB), AX
@@ -282,11 +293,16 @@ copied:
 	XORQ AX, AX
 	MOVQ $1024, CX
 	REP; STOSQ
+	// R8 = the C-bit: on every entry but those of the 3-4 GiB MMIO
+	// hole, which must stay shared with the host.
+	MOVQ ·efiCBit(SB), R8
 	LEAQ (4096+PTE_P_RW)(SI), AX
+	ORQ R8, AX
 	MOVQ AX, (SI)
 	MOVQ AX, (252*8)(SI)
 	LEAQ 4096(SI), DX
 	LEAQ (8192+PTE_P_RW)(SI), AX
+	ORQ R8, AX
 	MOVQ $4, CX
 pdpt:
 	MOVQ AX, (DX)
@@ -296,18 +312,22 @@ pdpt:
 	JNZ pdpt
 	LEAQ 8192(SI), DX
 	MOVQ $PDE_2M_WB, AX
+	ORQ R8, AX
 	MOVQ $2048, CX
 pd2:
 	CMPQ CX, $512
 	JNE wb
 	ADDQ $(PDE_2M_UC-PDE_2M_WB), AX
+	XORQ R8, AX
 wb:
 	MOVQ AX, (DX)
 	ADDQ $0x200000, AX
 	ADDQ $8, DX
 	DECQ CX
 	JNZ pd2
-	MOVQ SI, CR3
+	MOVQ SI, AX
+	ORQ R8, AX
+	MOVQ AX, CR3
 
 	// The kernel's addresses now reach the copy at ImagePhys. The boot
 	// GDT (virtual base), then CS through a far return.
@@ -350,3 +370,34 @@ TEXT ·efiKernelHigh(SB),NOSPLIT|NOFRAME,$0
 	CALL ·efiBoot(SB)
 	CLI
 	HLT
+
+// efiEncryptionBit returns in AX the page-table C-bit of an SEV-SNP guest
+// and 0 elsewhere, deciding as snp.Detect does: CPUID Fn8000_001F (AMD
+// APM vol. 3, appendix E.4.17) must advertise SEV (EAX bit 1) before
+// SEV_STATUS (MSR 0xC0010131, APM vol. 2, 15.34.10) may be read, and
+// SEV_STATUS bit 2 says SNP is active; EBX[5:0] is the C-bit position.
+// Runs under the firmware, whose #VC handler serves CPUID in an
+// encrypted guest. Clobbers BX, CX, DX.
+TEXT ·efiEncryptionBit(SB),NOSPLIT|NOFRAME,$0
+	MOVL $0x80000000, AX
+	XORL CX, CX
+	CPUID
+	CMPL AX, $0x8000001F
+	JB none
+	MOVL $0x8000001F, AX
+	XORL CX, CX
+	CPUID
+	BTL $1, AX
+	JCC none
+	ANDL $0x3f, BX
+	MOVL $0xC0010131, CX
+	RDMSR
+	BTL $2, AX
+	JCC none
+	MOVL BX, CX
+	MOVL $1, AX
+	SHLQ CX, AX
+	RET
+none:
+	XORL AX, AX
+	RET

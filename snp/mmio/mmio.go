@@ -143,6 +143,13 @@ func Decode(code []byte) (Access, error) {
 	if !a.HasImm && (a.Extend == NoExtension && a.RegSize != a.Size || a.RegSize < a.Size) {
 		return Access{}, fmt.Errorf("%w: %d-byte register for a %d-byte access", ErrUnsupported, a.RegSize, a.Size)
 	}
+	// x86asm gives a ModRM disp32 zero-extended; the processor sign-
+	// extends it to the address size (AMD APM vol. 1, 2.2.3), which
+	// matters under 64-bit addressing. The moffs of A0-A3 is a full
+	// address-size offset and stays as it is.
+	if op := inst.Opcode >> 24; a.AddrSize == 64 && (op < 0xA0 || op > 0xA3) {
+		a.Mem.Disp = int64(int32(a.Mem.Disp))
+	}
 	return a, nil
 }
 

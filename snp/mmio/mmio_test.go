@@ -182,3 +182,28 @@ func FuzzDecode(f *testing.F) {
 		_, _ = a.Address(&regs, 0, 0, 0)
 	})
 }
+
+// TestNegativeDisp32 pins the sign extension of a 32-bit displacement
+// under 64-bit addressing (AMD APM vol. 1, 2.2.3), which x86asm reports
+// zero-extended: the differential fuzz target in snp/vc found it.
+func TestNegativeDisp32(t *testing.T) {
+	var regs Registers
+	regs[0] = 0x1000
+	for _, tc := range []struct {
+		code []byte
+		want uint64
+	}{
+		{[]byte{0x8b, 0x80, 0xf0, 0xff, 0xff, 0xff}, 0x0ff0},                      // mov eax, [rax-0x10]
+		{[]byte{0x8b, 0x04, 0x25, 0xf0, 0xff, 0xff, 0xff}, 0xffff_ffff_ffff_fff0}, // mov eax, [-0x10]
+		{[]byte{0x67, 0x8b, 0x80, 0xf0, 0xff, 0xff, 0xff}, 0x0ff0},                // mov eax, [eax-0x10]
+		{[]byte{0x48, 0xa1, 0xf0, 0xff, 0xff, 0xff, 0, 0, 0, 0}, 0xffff_fff0},     // mov rax, moffs64: no extension
+	} {
+		a, err := Decode(tc.code)
+		if err != nil {
+			t.Fatalf("% x: %v", tc.code, err)
+		}
+		if got, err := a.Address(&regs, 0, 0, 0); err != nil || got != tc.want {
+			t.Errorf("% x: address %#x (%v), want %#x", tc.code, got, err, tc.want)
+		}
+	}
+}

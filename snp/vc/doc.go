@@ -34,11 +34,11 @@
 // immediately before the opcode, and a REX followed by another prefix
 // leaves the instruction refused; no instruction is longer than MaxLen.
 //
-// One difference is deliberate: a 32-bit displacement under 64-bit
-// addressing is sign-extended, as the CPU does (AMD APM vol. 1, section
-// 2.2.3, "Displacements and Immediates"); snp/mmio adds x86asm's
-// zero-extended Mem.Disp, so its address for [rax-0x10] encoded with a
-// disp32 is 4 GiB too high.
+// A 32-bit displacement is sign-extended, as the CPU does (AMD APM vol.
+// 1, section 2.2.3, "Displacements and Immediates"); x86asm reports it
+// zero-extended, which snp/mmio corrects under 64-bit addressing (the
+// differential fuzz target found that snp/mmio did not), and which is
+// the same address under 32-bit addressing.
 //
 // Trap context: every function in this package is //go:nosplit and
 // allocates nothing.

@@ -2,6 +2,7 @@ package north
 
 import (
 	"fmt"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 
@@ -51,8 +52,10 @@ type stack struct {
 // sigState is the process's signal dispositions and process-directed
 // pending signals.
 type sigState struct {
-	// any counts signals sent or forced; zero means nothing can be pending,
-	// which keeps the lock off the path back to user mode.
+	// any is the number of pending signals, process- and thread-directed
+	// (bits set in pending and in every Task.pending). Changed under mu;
+	// read without it on the way back to user mode, where zero means
+	// there is nothing to deliver and the lock stays untouched.
 	any     atomic.Int64
 	mu      sync.Mutex
 	act     [linux.NSig + 1]sigAction
@@ -209,13 +212,12 @@ func sysSigaltstack(t *Task, a [6]uint64) int64 {
 // send queues sig for target (a thread) or, with target nil, the process.
 func (p *Process) send(target *Task, info sigInfo) {
 	s := &p.sig
-	s.any.Add(1)
 	s.mu.Lock()
 	if target != nil {
-		target.pending |= bit(info.signo)
+		s.setPending(&target.pending, info.signo)
 		target.pendingInfo[info.signo] = info
 	} else {
-		s.pending |= bit(info.signo)
+		s.setPending(&s.pending, info.signo)
 		s.info[info.signo] = info
 	}
 	s.mu.Unlock()
@@ -288,23 +290,53 @@ func (t *Task) forceSignal(info sigInfo) {
 		t.kill(info)
 		return
 	}
-	t.p.sig.any.Add(1)
-	t.p.sig.mu.Lock()
-	t.pending |= bit(info.signo)
+	s := &t.p.sig
+	s.mu.Lock()
+	s.setPending(&t.pending, info.signo)
 	t.pendingInfo[info.signo] = info
-	t.p.sig.mu.Unlock()
+	s.mu.Unlock()
 }
+
+// setPending marks sig pending in set (the process's or a thread's) and
+// counts it in any unless it already was. Called with mu held.
+func (s *sigState) setPending(set *uint64, sig int) {
+	if *set&bit(sig) == 0 {
+		*set |= bit(sig)
+		s.any.Add(1)
+	}
+}
+
+// takePending clears sig in set, which has it. Called with mu held.
+func (s *sigState) takePending(set *uint64, sig int) {
+	*set &^= bit(sig)
+	s.any.Add(-1)
+}
+
+// dropPending forgets the pending signals of t, a thread that is gone.
+func (s *sigState) dropPending(t *Task) {
+	s.mu.Lock()
+	s.any.Add(-int64(bits.OnesCount64(t.pending)))
+	t.pending = 0
+	s.mu.Unlock()
+}
+
+// signalWork reports, without locking, whether deliverSignals has
+// anything to do: a signal pending in the process, or a wake-up token
+// left by one another thread took, which must not interrupt this
+// thread's next blocking call.
+func (t *Task) signalWork() bool { return t.p.sig.any.Load() != 0 || t.woken.Load() }
 
 // deliverSignals takes the pending, unblocked signals before the thread
 // returns to user mode: default actions run here, handlers get a frame.
 func (t *Task) deliverSignals() {
-	if t.p.sig.any.Load() == 0 {
-		return
-	}
 	for {
+		t.woken.Store(false)
 		select { // the wake-up token has done its job
 		case <-t.wake:
 		default:
+		}
+		if t.p.sig.any.Load() == 0 {
+			return
 		}
 		s := &t.p.sig
 		s.mu.Lock()
@@ -319,10 +351,10 @@ func (t *Task) deliverSignals() {
 		}
 		var info sigInfo
 		if t.pending&bit(sig) != 0 {
-			t.pending &^= bit(sig)
+			s.takePending(&t.pending, sig)
 			info = t.pendingInfo[sig]
 		} else {
-			s.pending &^= bit(sig)
+			s.takePending(&s.pending, sig)
 			info = s.info[sig]
 		}
 		act := s.act[sig]

@@ -3,6 +3,7 @@ package north
 import (
 	"fmt"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -30,8 +31,11 @@ type Task struct {
 	lastResult int64
 
 	// wake gets a token when a signal arrives, to interrupt a blocking
-	// system call (buffered, size 1).
-	wake chan struct{}
+	// system call (buffered, size 1). woken is set before a token is sent
+	// and cleared before deliverSignals drains it, so a token can only be
+	// waiting while woken is set.
+	wake  chan struct{}
+	woken atomic.Bool
 }
 
 // Tid returns the thread ID.
@@ -44,6 +48,7 @@ func (t *Task) Memory() Machine { return t.p.m }
 func (t *Task) Interrupted() <-chan struct{} { return t.wake }
 
 func (t *Task) interrupt() {
+	t.woken.Store(true)
 	select {
 	case t.wake <- struct{}{}:
 	default:
@@ -53,9 +58,11 @@ func (t *Task) interrupt() {
 // loop is the thread's life: run in user mode, handle the trap, repeat.
 func (t *Task) loop() {
 	for !t.exited && !t.p.exiting() {
-		t.deliverSignals()
-		if t.exited || t.p.exiting() {
-			break
+		if t.signalWork() {
+			t.deliverSignals()
+			if t.exited || t.p.exiting() {
+				break
+			}
 		}
 		t.lastResult = 0
 		switch t.p.m.Run(t.regs) {
@@ -68,6 +75,7 @@ func (t *Task) loop() {
 			runtime.Gosched()
 		}
 	}
+	t.p.sig.dropPending(t)
 	t.p.removeTask(t)
 	t.regs.Release()
 }

@@ -205,7 +205,7 @@ func (f *futexTable) wakeOp(m mem.Memory, addr uint64, n, n2 int, addr2 uint64, 
 	return int64(woken)
 }
 
-func sysFutex(t *Task, a [6]uint64) int64 {
+func sysFutex(t *Task, a *[6]uint64) int64 {
 	addr, op, val, tsAddr, addr2, val3 := a[0], a[1], uint32(a[2]), a[3], a[4], uint32(a[5])
 	cmd := op &^ (linux.FutexPrivateFlag | linux.FutexClockRealtime)
 	m := t.p.m

@@ -44,7 +44,7 @@ func newTest(t testing.TB) (*Process, *Task, *bytes.Buffer) {
 func sc(task *Task, nr uint64, args ...uint64) int64 {
 	var a [6]uint64
 	copy(a[:], args)
-	return task.dispatch(nr, a)
+	return task.dispatch(nr, &a)
 }
 
 func TestMmapMunmapMprotect(t *testing.T) {

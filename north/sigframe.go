@@ -70,7 +70,7 @@ func (t *Task) setupFrame(info sigInfo, act sigAction) error {
 // sysRtSigreturn restores the registers, mask, alternate stack and FP
 // state saved in the frame the handler returns through; a bad frame kills
 // the process with SIGSEGV, as on Linux.
-func sysRtSigreturn(t *Task, a [6]uint64) int64 {
+func sysRtSigreturn(t *Task, a *[6]uint64) int64 {
 	r := t.regs
 	ctx, err := sigframe.Restore(t.p.m, toSigRegs(r), fpu())
 	if err != nil {

@@ -78,7 +78,7 @@ const unblockable = 1<<(linux.SigKill-1) | 1<<(linux.SigStop-1)
 
 func validSig(sig uint64) bool { return sig >= 1 && sig <= linux.NSig }
 
-func sysRtSigaction(t *Task, a [6]uint64) int64 {
+func sysRtSigaction(t *Task, a *[6]uint64) int64 {
 	sig, act, oact, size := a[0], a[1], a[2], a[3]
 	if size != linux.SigSetSize || !validSig(sig) {
 		return -linux.EINVAL
@@ -114,7 +114,7 @@ func sysRtSigaction(t *Task, a [6]uint64) int64 {
 	return 0
 }
 
-func sysRtSigprocmask(t *Task, a [6]uint64) int64 {
+func sysRtSigprocmask(t *Task, a *[6]uint64) int64 {
 	how, set, oset, size := a[0], a[1], a[2], a[3]
 	const sigBlock, sigUnblock, sigSetmask = 0, 1, 2
 	if size != linux.SigSetSize {
@@ -150,7 +150,7 @@ func sysRtSigprocmask(t *Task, a [6]uint64) int64 {
 	return 0
 }
 
-func sysRtSigpending(t *Task, a [6]uint64) int64 {
+func sysRtSigpending(t *Task, a *[6]uint64) int64 {
 	t.p.sig.mu.Lock()
 	p := t.pending | t.p.sig.pending
 	t.p.sig.mu.Unlock()
@@ -163,7 +163,7 @@ func (t *Task) onAltStack(sp uint64) bool {
 	return s.size != 0 && s.flags&linux.SSDisable == 0 && sp > s.sp && sp-s.sp <= s.size
 }
 
-func sysSigaltstack(t *Task, a [6]uint64) int64 {
+func sysSigaltstack(t *Task, a *[6]uint64) int64 {
 	ss, oss := a[0], a[1]
 	const minSigStkSz = 2048 // arch/x86/include/uapi/asm/signal.h MINSIGSTKSZ
 	on := t.onAltStack(t.regs.Frame.RSP)
@@ -232,14 +232,14 @@ func (p *Process) send(target *Task, info sigInfo) {
 	p.mu.Unlock()
 }
 
-func sysTgkill(t *Task, a [6]uint64) int64 {
+func sysTgkill(t *Task, a *[6]uint64) int64 {
 	if int32(a[0]) != 1 {
 		return -linux.ESRCH
 	}
 	return t.tkill(int32(a[1]), a[2])
 }
 
-func sysTkill(t *Task, a [6]uint64) int64 { return t.tkill(int32(a[0]), a[1]) }
+func sysTkill(t *Task, a *[6]uint64) int64 { return t.tkill(int32(a[0]), a[1]) }
 
 func (t *Task) tkill(tid int32, sig uint64) int64 {
 	if sig != 0 && !validSig(sig) {
@@ -255,7 +255,7 @@ func (t *Task) tkill(tid int32, sig uint64) int64 {
 	return 0
 }
 
-func sysKill(t *Task, a [6]uint64) int64 {
+func sysKill(t *Task, a *[6]uint64) int64 {
 	pid, sig := int32(a[0]), a[1]
 	if sig != 0 && !validSig(sig) {
 		return -linux.EINVAL

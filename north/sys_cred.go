@@ -14,27 +14,27 @@ import (
 // them: files keep modes and owners but do not enforce them.
 
 func init() {
-	register(102, func(t *Task, a [6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.ruid }) }) // getuid
-	register(104, func(t *Task, a [6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.rgid }) }) // getgid
-	register(107, func(t *Task, a [6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.euid }) }) // geteuid
-	register(108, func(t *Task, a [6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.egid }) }) // getegid
-	register(105, sysSetuid)                                                                                   // setuid
-	register(106, sysSetgid)                                                                                   // setgid
-	register(113, sysSetreuid)                                                                                 // setreuid
-	register(114, sysSetregid)                                                                                 // setregid
+	register(102, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.ruid }) }) // getuid
+	register(104, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.rgid }) }) // getgid
+	register(107, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.euid }) }) // geteuid
+	register(108, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.egid }) }) // getegid
+	register(105, sysSetuid)                                                                                    // setuid
+	register(106, sysSetgid)                                                                                    // setgid
+	register(113, sysSetreuid)                                                                                  // setreuid
+	register(114, sysSetregid)                                                                                  // setregid
 	register(117, sysSetresuid)
 	register(118, sysGetresuid)
 	register(119, sysSetresgid)
 	register(120, sysGetresgid)
 	register(115, sysGetgroups)
 	register(116, sysSetgroups)
-	register(122, func(t *Task, a [6]uint64) int64 { return 0 })            // setfsuid: previous fsuid 0
-	register(123, func(t *Task, a [6]uint64) int64 { return 0 })            // setfsgid
-	register(121, sysGetpgid)                                               // getpgid
-	register(111, func(t *Task, a [6]uint64) int64 { return 1 })            // getpgrp
-	register(124, sysGetpgid)                                               // getsid
-	register(109, sysSetpgid)                                               // setpgid
-	register(112, func(t *Task, a [6]uint64) int64 { return -linux.EPERM }) // setsid: already a group leader
+	register(122, func(t *Task, a *[6]uint64) int64 { return 0 })            // setfsuid: previous fsuid 0
+	register(123, func(t *Task, a *[6]uint64) int64 { return 0 })            // setfsgid
+	register(121, sysGetpgid)                                                // getpgid
+	register(111, func(t *Task, a *[6]uint64) int64 { return 1 })            // getpgrp
+	register(124, sysGetpgid)                                                // getsid
+	register(109, sysSetpgid)                                                // setpgid
+	register(112, func(t *Task, a *[6]uint64) int64 { return -linux.EPERM }) // setsid: already a group leader
 	register(125, sysCapget)
 	register(126, sysCapset)
 }
@@ -55,7 +55,7 @@ func (t *Task) cred(get func(*creds) uint32) int64 {
 // keep reports whether an ID argument means "leave unchanged" (-1).
 func keep(id uint64) bool { return uint32(id) == ^uint32(0) }
 
-func sysSetuid(t *Task, a [6]uint64) int64 {
+func sysSetuid(t *Task, a *[6]uint64) int64 {
 	if keep(a[0]) {
 		return -linux.EINVAL
 	}
@@ -66,7 +66,7 @@ func sysSetuid(t *Task, a [6]uint64) int64 {
 	return 0
 }
 
-func sysSetgid(t *Task, a [6]uint64) int64 {
+func sysSetgid(t *Task, a *[6]uint64) int64 {
 	if keep(a[0]) {
 		return -linux.EINVAL
 	}
@@ -88,22 +88,22 @@ func setIDs(p *Process, ids [3]uint64, dst [3]*uint32) int64 {
 	return 0
 }
 
-func sysSetreuid(t *Task, a [6]uint64) int64 {
+func sysSetreuid(t *Task, a *[6]uint64) int64 {
 	c := &t.p.cred
 	return setIDs(t.p, [3]uint64{a[0], a[1], ^uint64(0)}, [3]*uint32{&c.ruid, &c.euid, &c.suid})
 }
 
-func sysSetregid(t *Task, a [6]uint64) int64 {
+func sysSetregid(t *Task, a *[6]uint64) int64 {
 	c := &t.p.cred
 	return setIDs(t.p, [3]uint64{a[0], a[1], ^uint64(0)}, [3]*uint32{&c.rgid, &c.egid, &c.sgid})
 }
 
-func sysSetresuid(t *Task, a [6]uint64) int64 {
+func sysSetresuid(t *Task, a *[6]uint64) int64 {
 	c := &t.p.cred
 	return setIDs(t.p, [3]uint64{a[0], a[1], a[2]}, [3]*uint32{&c.ruid, &c.euid, &c.suid})
 }
 
-func sysSetresgid(t *Task, a [6]uint64) int64 {
+func sysSetresgid(t *Task, a *[6]uint64) int64 {
 	c := &t.p.cred
 	return setIDs(t.p, [3]uint64{a[0], a[1], a[2]}, [3]*uint32{&c.rgid, &c.egid, &c.sgid})
 }
@@ -117,14 +117,14 @@ func getIDs(t *Task, addrs [3]uint64, ids [3]uint32) int64 {
 	return 0
 }
 
-func sysGetresuid(t *Task, a [6]uint64) int64 {
+func sysGetresuid(t *Task, a *[6]uint64) int64 {
 	t.p.mu.Lock()
 	c := t.p.cred
 	t.p.mu.Unlock()
 	return getIDs(t, [3]uint64{a[0], a[1], a[2]}, [3]uint32{c.ruid, c.euid, c.suid})
 }
 
-func sysGetresgid(t *Task, a [6]uint64) int64 {
+func sysGetresgid(t *Task, a *[6]uint64) int64 {
 	t.p.mu.Lock()
 	c := t.p.cred
 	t.p.mu.Unlock()
@@ -134,7 +134,7 @@ func sysGetresgid(t *Task, a [6]uint64) int64 {
 // ngroupsMax is NGROUPS_MAX (include/uapi/linux/limits.h).
 const ngroupsMax = 65536
 
-func sysGetgroups(t *Task, a [6]uint64) int64 {
+func sysGetgroups(t *Task, a *[6]uint64) int64 {
 	size := int32(a[0])
 	t.p.mu.Lock()
 	groups := append([]uint32(nil), t.p.cred.groups...)
@@ -158,7 +158,7 @@ func sysGetgroups(t *Task, a [6]uint64) int64 {
 	return int64(len(groups))
 }
 
-func sysSetgroups(t *Task, a [6]uint64) int64 {
+func sysSetgroups(t *Task, a *[6]uint64) int64 {
 	size := int64(a[0])
 	if size < 0 || size > ngroupsMax {
 		return -linux.EINVAL
@@ -178,14 +178,14 @@ func sysSetgroups(t *Task, a [6]uint64) int64 {
 }
 
 // The application is process 1, the leader of its group and session.
-func sysGetpgid(t *Task, a [6]uint64) int64 {
+func sysGetpgid(t *Task, a *[6]uint64) int64 {
 	if pid := int32(a[0]); pid != 0 && pid != 1 {
 		return -linux.ESRCH
 	}
 	return 1
 }
 
-func sysSetpgid(t *Task, a [6]uint64) int64 {
+func sysSetpgid(t *Task, a *[6]uint64) int64 {
 	pid, pgid := int32(a[0]), int32(a[1])
 	if pid != 0 && pid != 1 || pgid != 0 && pgid != 1 {
 		return -linux.EPERM
@@ -218,7 +218,7 @@ func capHeader(t *Task, hdr uint64) int64 {
 	return 0
 }
 
-func sysCapget(t *Task, a [6]uint64) int64 {
+func sysCapget(t *Task, a *[6]uint64) int64 {
 	if r := capHeader(t, a[0]); r != 0 {
 		return r
 	}
@@ -236,7 +236,7 @@ func sysCapget(t *Task, a [6]uint64) int64 {
 
 // sysCapset accepts any request: root may drop capabilities, and nothing
 // in Cocoon checks them.
-func sysCapset(t *Task, a [6]uint64) int64 {
+func sysCapset(t *Task, a *[6]uint64) int64 {
 	if r := capHeader(t, a[0]); r != 0 {
 		return r
 	}

@@ -11,15 +11,15 @@ func init() {
 	register(linux.SysUname, sysUname)
 	register(linux.SysGetrandom, sysGetrandom)
 	register(linux.SysPrlimit64, sysPrlimit)
-	register(97, func(t *Task, a [6]uint64) int64 { return sysPrlimit(t, [6]uint64{0, a[0], 0, a[1]}) })  // getrlimit
-	register(160, func(t *Task, a [6]uint64) int64 { return sysPrlimit(t, [6]uint64{0, a[0], a[1], 0}) }) // setrlimit
-	register(99, sysSysinfo)                                                                              // sysinfo
-	register(95, func(t *Task, a [6]uint64) int64 { return 0o022 })                                       // umask
+	register(97, func(t *Task, a *[6]uint64) int64 { return sysPrlimit(t, &[6]uint64{0, a[0], 0, a[1]}) })  // getrlimit
+	register(160, func(t *Task, a *[6]uint64) int64 { return sysPrlimit(t, &[6]uint64{0, a[0], a[1], 0}) }) // setrlimit
+	register(99, sysSysinfo)                                                                                // sysinfo
+	register(95, func(t *Task, a *[6]uint64) int64 { return 0o022 })                                        // umask
 }
 
 // sysUname fills struct utsname: six 65-byte fields
 // (include/uapi/linux/utsname.h, struct new_utsname).
-func sysUname(t *Task, a [6]uint64) int64 {
+func sysUname(t *Task, a *[6]uint64) int64 {
 	var b [6 * 65]byte
 	for i, s := range []string{"Linux", "cocoon", "6.1.0-cocoon", "#1 SMP Cocoon", "x86_64", "(none)"} {
 		copy(b[i*65:], s)
@@ -27,7 +27,7 @@ func sysUname(t *Task, a [6]uint64) int64 {
 	return errno(t.p.m.CopyOut(a[0], b[:]))
 }
 
-func sysGetrandom(t *Task, a [6]uint64) int64 {
+func sysGetrandom(t *Task, a *[6]uint64) int64 {
 	buf, n, flags := a[0], a[1], a[2]
 	const grndNonblock, grndRandom, grndInsecure = 1, 2, 4
 	if flags&^(grndNonblock|grndRandom|grndInsecure) != 0 {
@@ -57,7 +57,7 @@ func sysGetrandom(t *Task, a [6]uint64) int64 {
 
 // Resource limits: open files 1024/4096, stack 8 MiB/unlimited, the rest
 // unlimited. Set limits are accepted and reported back.
-func sysPrlimit(t *Task, a [6]uint64) int64 {
+func sysPrlimit(t *Task, a *[6]uint64) int64 {
 	pid, res, newp, oldp := a[0], a[1], a[2], a[3]
 	if pid != 0 && pid != 1 {
 		return -linux.ESRCH
@@ -110,7 +110,7 @@ func sysPrlimit(t *Task, a [6]uint64) int64 {
 
 // sysSysinfo fills struct sysinfo (include/uapi/linux/sysinfo.h): uptime,
 // loads, total/free RAM, ..., procs, mem_unit.
-func sysSysinfo(t *Task, a [6]uint64) int64 {
+func sysSysinfo(t *Task, a *[6]uint64) int64 {
 	var b [112]byte
 	putU64(b[0:], uint64(time.Since(bootTime)/time.Second))
 	putU64(b[32:], t.p.cfg.RAM)   // totalram

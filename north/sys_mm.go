@@ -21,11 +21,11 @@ func init() {
 // brkLimit bounds the program break's growth.
 const brkLimit = 1 << 30
 
-func sysNop(t *Task, a [6]uint64) int64 { return 0 }
+func sysNop(t *Task, a *[6]uint64) int64 { return 0 }
 
 // mmap: anonymous memory, or a private copy of a file's contents (there
 // are no shared file mappings).
-func sysMmap(t *Task, a [6]uint64) int64 {
+func sysMmap(t *Task, a *[6]uint64) int64 {
 	addr, length, prot, flags, fd, off := a[0], a[1], a[2], a[3], int32(a[4]), a[5]
 	const protGrowsdown, protGrowsup = 0x01000000, 0x02000000
 	prot &^= protGrowsdown | protGrowsup
@@ -104,7 +104,7 @@ func (t *Task) fillFromFile(addr, length, prot, flags uint64, fd int32, off uint
 	return int64(addr)
 }
 
-func sysMunmap(t *Task, a [6]uint64) int64 {
+func sysMunmap(t *Task, a *[6]uint64) int64 {
 	addr, length := a[0], a[1]
 	if addr%mem.PageSize != 0 || length == 0 {
 		return -linux.EINVAL
@@ -112,7 +112,7 @@ func sysMunmap(t *Task, a [6]uint64) int64 {
 	return errno(t.p.m.Unmap(addr, length))
 }
 
-func sysMprotect(t *Task, a [6]uint64) int64 {
+func sysMprotect(t *Task, a *[6]uint64) int64 {
 	addr, length, prot := a[0], a[1], a[2]
 	prot &^= 0x01000000 | 0x02000000
 	if addr%mem.PageSize != 0 || prot&^7 != 0 {
@@ -129,7 +129,7 @@ type zapper interface {
 	Zap(addr, length uint64) error
 }
 
-func sysMadvise(t *Task, a [6]uint64) int64 {
+func sysMadvise(t *Task, a *[6]uint64) int64 {
 	addr, length, advice := a[0], a[1], a[2]
 	if addr%mem.PageSize != 0 {
 		return -linux.EINVAL
@@ -144,7 +144,7 @@ func sysMadvise(t *Task, a [6]uint64) int64 {
 
 // sysBrk moves the program break. It never fails: like Linux, it returns
 // the unchanged break when it cannot move it.
-func sysBrk(t *Task, a [6]uint64) int64 {
+func sysBrk(t *Task, a *[6]uint64) int64 {
 	p := t.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -167,7 +167,7 @@ func sysBrk(t *Task, a [6]uint64) int64 {
 
 // sysMremap is not supported; ENOMEM makes allocators fall back to
 // allocate-and-copy.
-func sysMremap(t *Task, a [6]uint64) int64 { return -linux.ENOMEM }
+func sysMremap(t *Task, a *[6]uint64) int64 { return -linux.ENOMEM }
 
 func (t *Task) preadKernel(fd int32, buf []byte, off uint64) int64 {
 	return t.p.files.Pread(fd, buf, off)

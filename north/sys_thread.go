@@ -15,15 +15,15 @@ func init() {
 	register(218, sysSetTidAddress) // set_tid_address
 	register(273, sysSetRobustList) // set_robust_list
 	register(274, sysGetRobustList) // get_robust_list
-	register(linux.SysGettid, func(t *Task, a [6]uint64) int64 { return int64(t.tid) })
-	register(linux.SysGetpid, func(t *Task, a [6]uint64) int64 { return 1 })
-	register(110, func(t *Task, a [6]uint64) int64 { return 0 }) // getppid
-	register(linux.SysSchedYield, func(t *Task, a [6]uint64) int64 { runtime.Gosched(); return 0 })
+	register(linux.SysGettid, func(t *Task, a *[6]uint64) int64 { return int64(t.tid) })
+	register(linux.SysGetpid, func(t *Task, a *[6]uint64) int64 { return 1 })
+	register(110, func(t *Task, a *[6]uint64) int64 { return 0 }) // getppid
+	register(linux.SysSchedYield, func(t *Task, a *[6]uint64) int64 { runtime.Gosched(); return 0 })
 	register(linux.SysSchedGetaffinit, sysSchedGetaffinity)
-	register(203, func(t *Task, a [6]uint64) int64 { return 0 }) // sched_setaffinity
+	register(203, func(t *Task, a *[6]uint64) int64 { return 0 }) // sched_setaffinity
 	register(linux.SysArchPrctl, sysArchPrctl)
 	register(linux.SysPrctl, sysPrctl)
-	register(334, func(t *Task, a [6]uint64) int64 { return -linux.ENOSYS }) // rseq: not offered
+	register(334, func(t *Task, a *[6]uint64) int64 { return -linux.ENOSYS }) // rseq: not offered
 }
 
 // Clone flags (include/uapi/linux/sched.h).
@@ -37,7 +37,7 @@ const (
 )
 
 // sysClone creates a thread; processes (fork) are not supported.
-func sysClone(t *Task, a [6]uint64) int64 {
+func sysClone(t *Task, a *[6]uint64) int64 {
 	flags, stack, ptid, ctid, tls := a[0], a[1], a[2], a[3], a[4]
 	const thread = linux.CloneVM | linux.CloneThread | linux.CloneSighand
 	if flags&thread != thread {
@@ -75,7 +75,7 @@ func sysClone(t *Task, a [6]uint64) int64 {
 }
 
 // sysExit ends the calling thread; the last one ends the process.
-func sysExit(t *Task, a [6]uint64) int64 {
+func sysExit(t *Task, a *[6]uint64) int64 {
 	if t.clearTID != 0 {
 		if mem.WriteUint32(t.p.m, t.clearTID, 0) == nil {
 			t.p.futex.wake(t.p.m, t.clearTID, 1, ^uint32(0))
@@ -91,19 +91,19 @@ func sysExit(t *Task, a [6]uint64) int64 {
 	return noReturn
 }
 
-func sysExitGroup(t *Task, a [6]uint64) int64 {
+func sysExitGroup(t *Task, a *[6]uint64) int64 {
 	t.p.exit(int(a[0] & 0xff))
 	t.exited = true
 	return noReturn
 }
 
-func sysSetTidAddress(t *Task, a [6]uint64) int64 {
+func sysSetTidAddress(t *Task, a *[6]uint64) int64 {
 	t.clearTID = a[0]
 	return int64(t.tid)
 }
 
 // Robust futex lists are recorded but not walked at thread exit.
-func sysSetRobustList(t *Task, a [6]uint64) int64 {
+func sysSetRobustList(t *Task, a *[6]uint64) int64 {
 	if a[1] != 24 { // sizeof(struct robust_list_head)
 		return -linux.EINVAL
 	}
@@ -111,7 +111,7 @@ func sysSetRobustList(t *Task, a [6]uint64) int64 {
 	return 0
 }
 
-func sysGetRobustList(t *Task, a [6]uint64) int64 {
+func sysGetRobustList(t *Task, a *[6]uint64) int64 {
 	if a[0] != 0 && int32(a[0]) != t.tid {
 		return -linux.ESRCH
 	}
@@ -122,7 +122,7 @@ func sysGetRobustList(t *Task, a [6]uint64) int64 {
 }
 
 // sysSchedGetaffinity reports one CPU; the result is the mask size.
-func sysSchedGetaffinity(t *Task, a [6]uint64) int64 {
+func sysSchedGetaffinity(t *Task, a *[6]uint64) int64 {
 	size := a[1]
 	if size < 8 || size%8 != 0 {
 		return -linux.EINVAL
@@ -133,7 +133,7 @@ func sysSchedGetaffinity(t *Task, a [6]uint64) int64 {
 	return 8
 }
 
-func sysArchPrctl(t *Task, a [6]uint64) int64 {
+func sysArchPrctl(t *Task, a *[6]uint64) int64 {
 	switch a[0] {
 	case linux.ArchSetFS:
 		if a[1] >= 1<<47 {
@@ -148,7 +148,7 @@ func sysArchPrctl(t *Task, a [6]uint64) int64 {
 }
 
 // prctl: thread names and the keep-capabilities flag.
-func sysPrctl(t *Task, a [6]uint64) int64 {
+func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prSetName, prGetName = 15, 16 // include/uapi/linux/prctl.h
 	const prGetKeepcaps, prSetKeepcaps = 7, 8
 	switch a[0] {

@@ -70,7 +70,7 @@ func readTimespec(m mem.Memory, addr uint64) (int64, int64) {
 	return sec*1e9 + nsec, 0
 }
 
-func sysClockGettime(t *Task, a [6]uint64) int64 {
+func sysClockGettime(t *Task, a *[6]uint64) int64 {
 	ns, ok := clockNow(a[0])
 	if !ok {
 		return -linux.EINVAL
@@ -78,7 +78,7 @@ func sysClockGettime(t *Task, a [6]uint64) int64 {
 	return errno(writeTimespec(t.p.m, a[1], ns))
 }
 
-func sysClockGetres(t *Task, a [6]uint64) int64 {
+func sysClockGetres(t *Task, a *[6]uint64) int64 {
 	if _, ok := clockNow(a[0]); !ok {
 		return -linux.EINVAL
 	}
@@ -88,7 +88,7 @@ func sysClockGetres(t *Task, a [6]uint64) int64 {
 	return errno(writeTimespec(t.p.m, a[1], 1))
 }
 
-func sysGettimeofday(t *Task, a [6]uint64) int64 {
+func sysGettimeofday(t *Task, a *[6]uint64) int64 {
 	if a[0] != 0 {
 		ns := time.Now().UnixNano()
 		var b [16]byte
@@ -104,7 +104,7 @@ func sysGettimeofday(t *Task, a [6]uint64) int64 {
 	return 0
 }
 
-func sysTime(t *Task, a [6]uint64) int64 {
+func sysTime(t *Task, a *[6]uint64) int64 {
 	now := time.Now().Unix()
 	if a[0] != 0 {
 		if err := mem.WriteUint64(t.p.m, a[0], uint64(now)); err != nil {
@@ -139,7 +139,7 @@ func (t *Task) sleep(deadline time.Time, rem uint64) int64 {
 	}
 }
 
-func sysNanosleep(t *Task, a [6]uint64) int64 {
+func sysNanosleep(t *Task, a *[6]uint64) int64 {
 	ns, e := readTimespec(t.p.m, a[0])
 	if e != 0 {
 		return e
@@ -147,7 +147,7 @@ func sysNanosleep(t *Task, a [6]uint64) int64 {
 	return t.sleep(time.Now().Add(time.Duration(ns)), a[1])
 }
 
-func sysClockNanosleep(t *Task, a [6]uint64) int64 {
+func sysClockNanosleep(t *Task, a *[6]uint64) int64 {
 	clock, flags := a[0], a[1]
 	const timerAbstime = 1
 	ns, e := readTimespec(t.p.m, a[2])

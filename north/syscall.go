@@ -7,10 +7,12 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 )
 
-// handler serves one system call. It returns the result or a negated
-// errno, or noReturn when it set the registers itself (rt_sigreturn, a
-// thread that exited).
-type handler func(t *Task, a [6]uint64) int64
+// handler serves one system call with arguments a. It returns the result
+// or a negated errno, or noReturn when it set the registers itself
+// (rt_sigreturn, a thread that exited). a is the task's own argument
+// array, valid until the next system call; handlers read it and do not
+// keep it.
+type handler func(t *Task, a *[6]uint64) int64
 
 const noReturn = int64(-1 << 62)
 
@@ -28,7 +30,8 @@ func register(nr uint64, h handler) {
 func (t *Task) syscall() {
 	f := &t.regs.Frame
 	nr := f.RAX
-	a := [6]uint64{f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9}
+	a := &t.args
+	a[0], a[1], a[2], a[3], a[4], a[5] = f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9
 	r := t.dispatch(nr, a)
 	if r == noReturn {
 		return
@@ -67,41 +70,48 @@ func restartable(nr uint64) bool {
 
 // dispatch runs system call nr and returns its result; unimplemented
 // calls give ENOSYS, are counted and reported once.
-func (t *Task) dispatch(nr uint64, a [6]uint64) int64 {
+func (t *Task) dispatch(nr uint64, a *[6]uint64) int64 {
 	p := t.p
 	p.syscalls.Add(1)
 	var r int64
-	var h handler
-	if nr < uint64(len(syscalls)) {
-		h = syscalls[nr]
-	}
-	if h != nil {
-		r = h(t, a)
-	} else if p.files != nil {
-		var handled bool
-		if r, handled = p.files.Syscall(t, nr, a); !handled {
-			r = p.unimplemented(nr)
-		}
+	if nr < uint64(len(syscalls)) && syscalls[nr] != nil {
+		r = syscalls[nr](t, a)
 	} else {
-		r = p.unimplemented(nr)
+		r = p.unhandled(t, nr, a)
 	}
 	if p.cfg.Trace != nil {
-		name := linux.SyscallName(nr)
-		if name == "" {
-			name = fmt.Sprintf("syscall_%d", nr)
-		}
-		res := fmt.Sprint(r)
-		if r > 0xffff {
-			res = fmt.Sprintf("%#x", r)
-		}
-		if r < 0 && r > -4096 {
-			res = fmt.Sprintf("-1 %s", errnoName(-r))
-		} else if r == noReturn {
-			res = "(no return)"
-		}
-		fmt.Fprintf(p.cfg.Trace, "[%d] %s(%#x, %#x, %#x, %#x, %#x, %#x) = %s\n", t.tid, name, a[0], a[1], a[2], a[3], a[4], a[5], res)
+		t.trace(nr, a, r)
 	}
 	return r
+}
+
+// unhandled serves a call the table does not have: the file layer's, or
+// ENOSYS.
+func (p *Process) unhandled(t *Task, nr uint64, a *[6]uint64) int64 {
+	if p.files != nil {
+		if r, handled := p.files.Syscall(t, nr, *a); handled {
+			return r
+		}
+	}
+	return p.unimplemented(nr)
+}
+
+// trace prints one system call and its result (strace's format).
+func (t *Task) trace(nr uint64, a *[6]uint64, r int64) {
+	name := linux.SyscallName(nr)
+	if name == "" {
+		name = fmt.Sprintf("syscall_%d", nr)
+	}
+	res := fmt.Sprint(r)
+	if r > 0xffff {
+		res = fmt.Sprintf("%#x", r)
+	}
+	if r < 0 && r > -4096 {
+		res = fmt.Sprintf("-1 %s", errnoName(-r))
+	} else if r == noReturn {
+		res = "(no return)"
+	}
+	fmt.Fprintf(t.p.cfg.Trace, "[%d] %s(%#x, %#x, %#x, %#x, %#x, %#x) = %s\n", t.tid, name, a[0], a[1], a[2], a[3], a[4], a[5], res)
 }
 
 func (p *Process) unimplemented(nr uint64) int64 {

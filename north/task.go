@@ -29,6 +29,8 @@ type Task struct {
 	// The last system call and its result, for SA_RESTART.
 	lastNr     uint64
 	lastResult int64
+	// args holds the current system call's arguments (see handler).
+	args [6]uint64
 
 	// wake gets a token when a signal arrives, to interrupt a blocking
 	// system call (buffered, size 1). woken is set before a token is sent

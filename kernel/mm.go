@@ -32,15 +32,28 @@ var (
 	pteFrame   uint64 = pteAddr
 )
 
+// loadedTables is the physical address of the tables loadTables last
+// loaded, 0 before the first. Only loadTables writes CR3 after boot, so
+// it is the tables in CR3, known without reading it.
+var loadedTables uintptr
+
 // loadTables switches to the page tables at physical pml4.
 //
 //go:nosplit
-func loadTables(pml4 uintptr) { cpu.Lcr3(pml4 | uintptr(ptePrivate)) }
+func loadTables(pml4 uintptr) {
+	cpu.Lcr3(pml4 | uintptr(ptePrivate))
+	loadedTables = pml4
+}
 
 // currentTables returns the physical address of the tables in CR3.
 //
 //go:nosplit
-func currentTables() uintptr { return cpu.Rcr3() & uintptr(pteFrame) }
+func currentTables() uintptr {
+	if loadedTables != 0 {
+		return loadedTables
+	}
+	return cpu.Rcr3() & uintptr(pteFrame)
+}
 
 // pager backs kspace with memory: it makes the page at va present, and
 // drops the pages of a range. On the machine it is the page-table pager

@@ -19,6 +19,9 @@ var (
 	wallBase int64  // real time at tscBase, ns since the Unix epoch
 	lastMono int64  // monotonic time never goes backwards
 	armedAt  int64  // the deadline the timer is armed for; 0 = none
+	// armedInSlice is set when the armed timer fires at most sched.Slice
+	// after it was armed, so at most a slice from any later moment.
+	armedInSlice bool
 )
 
 // initClock calibrates the TSC. The TSC is assumed invariant (CPUID
@@ -102,14 +105,28 @@ func armTimer(now int64) {
 	}
 	platform.TimerArm(uint64(d))
 	armedAt = now + d
+	armedInSlice = d <= sched.Slice
 }
 
 // armTimerUser is armTimer for a return to user mode: the application is
 // interrupted at least once a time slice, so its goroutine regularly gets
 // back to the Go scheduler (other application threads, signals, GC).
 //
+// A timer that is armed (armedAt != 0: its interrupt has not been taken)
+// and fires within a slice is kept without reading the clock: every trap
+// ends in armTimer, which arms it no later than the earliest sleeper's
+// deadline, and deadlines are only added in traps, so it is early enough.
+//
 //go:nosplit
-func armTimerUser(now int64) {
+func armTimerUser() {
+	if armedAt == 0 || !armedInSlice {
+		rearmTimerUser()
+	}
+}
+
+//go:nosplit
+func rearmTimerUser() {
+	now := nanotime()
 	want := now + sched.Slice
 	if d := threads.NextDeadline(); d != 0 && d < want {
 		want = d
@@ -123,4 +140,5 @@ func armTimerUser(now int64) {
 	}
 	platform.TimerArm(uint64(d))
 	armedAt = now + d
+	armedInSlice = true
 }

@@ -27,7 +27,7 @@ func trap(f *cpu.Frame) {
 	if f.FromUser() {
 		userTrap(f)
 		if userMode { // a page fault served: straight back to the application
-			armTimerUser(nanotime())
+			armTimerUser()
 		} else {
 			reschedule(f)
 		}

@@ -129,18 +129,24 @@ user:
 	STMXCSR UR_MXCSR(SP)
 	MOVQ $1, UR_FPMODE(SP)
 	MOVQ SP, ·fpOwner(SB)
-usaved:
 	// Back on the goroutine's stack: userKRSP points at enterUserAsm's
 	// return address into runUser.
 	MOVQ ·userKRSP(SB), SP
 	MOVQ ·userKRBP(SB), BP
 	JMP ·syscallFastTail(SB)
 
-// syscallFastTail finishes the fast path on the goroutine's stack.
+// syscallFastTail finishes the fast path on the goroutine's stack: FS
+// back to the kernel thread's TLS (loadTrapTLS, inline), which the trap
+// exit path is to keep, and RET into runUser with ExitSyscall.
 TEXT ·syscallFastTail(SB),NOSPLIT|NOFRAME,$0
-	CALL ·loadTrapTLS(SB)
 	MOVQ ·kernelFS(SB), AX
+	MOVQ AX, ·fsLoaded(SB)
 	MOVQ AX, ·fsWant(SB)
+	MOVQ AX, DX
+	SHRQ $32, DX
+	MOVL $MSR_FS_BASE, CX
+	WRMSR
+	MOVB $0, ·userMode(SB)
 	MOVQ ·kernelFPArea(SB), AX
 	MOVQ AX, ·fpArea(SB)
 	MOVQ $0, ·userRegs(SB)

@@ -457,7 +457,7 @@ func userEnter(regs uintptr, space int) uint64 {
 	fpArea = regs + uintptr(r.FPOff)
 	fsWant = r.FSBase
 	userMode = true
-	armTimerUser(nanotime())
+	armTimerUser()
 	return 0
 }
 

@@ -44,7 +44,9 @@ func newTest(t testing.TB) (*Process, *Task, *bytes.Buffer) {
 func sc(task *Task, nr uint64, args ...uint64) int64 {
 	var a [6]uint64
 	copy(a[:], args)
-	return task.dispatch(nr, &a)
+	f := &task.regs.Frame
+	f.RAX, f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9 = nr, a[0], a[1], a[2], a[3], a[4], a[5]
+	return task.syscall()
 }
 
 func TestMmapMunmapMprotect(t *testing.T) {

@@ -26,22 +26,37 @@ func register(nr uint64, h handler) {
 	syscalls[nr] = h
 }
 
-// syscall serves the system call the thread just made.
-func (t *Task) syscall() {
+// syscall serves the system call the thread just made: the number in
+// RAX, the arguments in RDI, RSI, RDX, R10, R8 and R9, the result back in
+// RAX. It returns the result, or noReturn when the handler set the
+// registers itself. Unimplemented calls give ENOSYS, are counted and
+// reported once.
+func (t *Task) syscall() int64 {
 	f := &t.regs.Frame
 	nr := f.RAX
 	a := &t.args
 	a[0], a[1], a[2], a[3], a[4], a[5] = f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9
-	r := t.dispatch(nr, a)
+	p := t.p
+	p.syscalls.Add(1)
+	var r int64
+	if nr < uint64(len(syscalls)) && syscalls[nr] != nil {
+		r = syscalls[nr](t, a)
+	} else {
+		r = p.unhandled(t, nr, a)
+	}
+	if p.cfg.Trace != nil {
+		t.trace(nr, a, r)
+	}
 	if r == noReturn {
-		return
+		return r
 	}
 	f.RAX = uint64(r)
 	t.lastNr, t.lastResult = nr, r
 	if r == -linux.EPIPE && sendsSIGPIPE(nr) {
 		// Writing to a pipe with no reader (pipe(7)).
-		t.p.send(t, sigInfo{signo: linux.SigPipe, code: linux.SiUser, pid: 1})
+		p.send(t, sigInfo{signo: linux.SigPipe, code: linux.SiUser, pid: 1})
 	}
+	return r
 }
 
 // sendsSIGPIPE reports whether an EPIPE from system call nr comes with
@@ -66,23 +81,6 @@ func restartable(nr uint64) bool {
 		return false
 	}
 	return true
-}
-
-// dispatch runs system call nr and returns its result; unimplemented
-// calls give ENOSYS, are counted and reported once.
-func (t *Task) dispatch(nr uint64, a *[6]uint64) int64 {
-	p := t.p
-	p.syscalls.Add(1)
-	var r int64
-	if nr < uint64(len(syscalls)) && syscalls[nr] != nil {
-		r = syscalls[nr](t, a)
-	} else {
-		r = p.unhandled(t, nr, a)
-	}
-	if p.cfg.Trace != nil {
-		t.trace(nr, a, r)
-	}
-	return r
 }
 
 // unhandled serves a call the table does not have: the file layer's, or

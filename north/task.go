@@ -67,7 +67,13 @@ func (t *Task) loop() {
 			}
 		}
 		t.lastResult = 0
-		switch t.p.m.Run(t.regs) {
+		var exit kernel.ExitKind
+		if k, ok := t.p.m.(kernelMachine); ok {
+			exit = k.s.Run(t.regs) // a direct call on the way to user mode
+		} else {
+			exit = t.p.m.Run(t.regs)
+		}
+		switch exit {
 		case kernel.ExitSyscall:
 			t.syscall()
 		case kernel.ExitFault:

@@ -37,12 +37,14 @@ var (
 // it is the tables in CR3, known without reading it.
 var loadedTables uintptr
 
-// loadTables switches to the page tables at physical pml4.
+// loadTables switches to the page tables at physical pml4. The address
+// space userEnter checked (enterSpace) is no longer the loaded one.
 //
 //go:nosplit
 func loadTables(pml4 uintptr) {
 	cpu.Lcr3(pml4 | uintptr(ptePrivate))
 	loadedTables = pml4
+	enterSpace = -1
 }
 
 // currentTables returns the physical address of the tables in CR3.

@@ -256,6 +256,31 @@ TEXT ·runUser(SB),0,$24-24
 	MOVQ regs+0(FP), AX
 	MOVQ space+8(FP), BX
 	CLI
+	// Fast path: userEnter's work without a Go call when its checks are
+	// known to pass: the space is the loaded one it last entered
+	// (·enterSpace), RIP and the FS base are user addresses, and the
+	// timer is armed to fire within a slice (armTimerUser does nothing).
+	CMPQ BX, ·enterSpace(SB)
+	JNE slow
+	MOVQ $USER_END, CX
+	CMPQ F_RIP(AX), CX
+	JAE slow
+	CMPQ UR_FSBASE(AX), CX
+	JAE slow
+	CMPQ ·armedAt(SB), $0
+	JEQ slow
+	CMPB ·armedInSlice(SB), $0
+	JEQ slow
+	MOVQ AX, ·userRegs(SB)
+	MOVQ BX, ·userSpaceID(SB)
+	MOVQ UR_FPOFF(AX), CX
+	ADDQ AX, CX
+	MOVQ CX, ·fpArea(SB)
+	MOVQ UR_FSBASE(AX), CX
+	MOVQ CX, ·fsWant(SB)
+	MOVB $1, ·userMode(SB)
+	JMP enter
+slow:
 	MOVQ AX, 0(SP)
 	MOVQ BX, 8(SP)
 	CALL ·userEnter(SB)
@@ -263,6 +288,7 @@ TEXT ·runUser(SB),0,$24-24
 	CMPQ AX, $0
 	JNE done
 	MOVQ regs+0(FP), AX
+enter:
 	CALL ·enterUserAsm(SB)
 done:
 	STI

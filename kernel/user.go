@@ -437,9 +437,18 @@ var (
 	kernelFPArea uintptr
 )
 
+// enterSpace is the address space userEnter last entered while its
+// tables are still the loaded ones (loadTables resets it), or -1. For it,
+// runUser does userEnter's work itself when the registers are enterable
+// and the timer needs no arming (trap_amd64.s): the common return after
+// a system call, with no Go call.
+var enterSpace = -1
+
 // userEnter prepares user mode for the goroutine in runUser: interrupts
 // are off and the assembly that follows loads the registers and IRETQs.
 // It returns 0, or an exit kind if the registers cannot be entered.
+// runUser's fast path repeats what it does in the common case; keep the
+// two in step.
 //
 //go:nosplit
 func userEnter(regs uintptr, space int) uint64 {
@@ -453,6 +462,7 @@ func userEnter(regs uintptr, space int) uint64 {
 	if currentTables() != s.pml4 {
 		loadTables(s.pml4)
 	}
+	enterSpace = space
 	userRegs, userSpaceID = regs, space
 	fpArea = regs + uintptr(r.FPOff)
 	fsWant = r.FSBase

@@ -38,7 +38,9 @@ var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpOff)-unsafe.Offsetof(userRegs
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.Addr)-unsafe.Offsetof(userRegsHead{}.Addr)]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpMode)-unsafe.Offsetof(userRegsHead{}.FPMode)]
 
-// The assembly's offsets (layout.h UR_*).
+// The assembly's offsets and limits (layout.h UR_*, USER_END).
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.FSBase)-176]
+var _ = [1]struct{}{}[cpu.UserEnd-0x7e0000000000]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpOff)-184]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.xmm)-216]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.mxcsr)-472]

@@ -26,6 +26,10 @@
 #define F_SS 168
 #define FRAME_SIZE 176
 
+// USER_END is where the application's addresses end (cpu.UserEnd,
+// checked in kernel/uspace.go).
+#define USER_END 0x7e0000000000
+
 // RFLAGS bits the application may set (kernel/user.go userFlags).
 #define USER_FLAGS 0x240cd5
 
@@ -38,6 +42,7 @@
 	POPQ BP; POPQ DI; POPQ SI; POPQ DX; POPQ CX; POPQ BX; POPQ AX
 
 // UserRegs offsets (kernel/uspace.go, checked there at compile time).
+#define UR_FSBASE 176
 #define UR_FPOFF 184
 #define UR_XMM 216
 #define UR_MXCSR 472

@@ -6,11 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cocoon-vm/cocoon/snp"
-	"github.com/cocoon-vm/cocoon/snp/cpuidpage"
 	"github.com/cocoon-vm/cocoon/snp/ghcb"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
-	"github.com/cocoon-vm/cocoon/snp/secrets"
 	"github.com/cocoon-vm/cocoon/snp/snptest"
 )
 
@@ -27,24 +24,10 @@ type rig struct {
 // real entry points.
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	g := snptest.NewGuest(memPages)
-	h := g.Hypervisor
-	cpuidPage, err := (&cpuidpage.Table{Functions: []cpuidpage.Function{
-		{EAXIn: 0, EAX: 0xD}, {EAXIn: 0x8000_0000, EAX: 0x8000_001F},
-	}}).Marshal()
+	h := snptest.New(memPages)
+	p, _, err := boot(h)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var p snp.Platform
-	if r, ok := p.Init(&snp.Config{
-		Machine:     g,
-		Status:      snp.Decode(0x1b, 51, snp.StatusSEV|snp.StatusSEVES|snp.StatusSNP),
-		SharedGPA:   ghcbGPA,
-		Shared:      h.Mem(ghcbGPA, snp.SharedPages*ghcb.PageSize),
-		CPUIDPage:   cpuidPage,
-		SecretsPage: (&secrets.Page{Version: secrets.Version3}).Marshal(),
-	}); !ok {
-		t.Fatalf("platform Init: %v", r)
 	}
 	psp, err := snptest.NewPSP(vmpck0)
 	if err != nil {

@@ -6,10 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/snp"
 	"github.com/cocoon-vm/cocoon/snp/cpuidpage"
 	"github.com/cocoon-vm/cocoon/snp/ghcb"
 	"github.com/cocoon-vm/cocoon/snp/ghcbmsr"
 	"github.com/cocoon-vm/cocoon/snp/psc"
+	"github.com/cocoon-vm/cocoon/snp/secrets"
 	"github.com/cocoon-vm/cocoon/snp/snptest"
 )
 
@@ -23,30 +25,37 @@ const (
 	certPages = 16
 )
 
-// boot brings a guest up against h the way the kernel will: negotiate the
-// protocol, check features, register the GHCB. A failure terminates the
-// guest with the error's reason, as the kernel must.
-func boot(h *snptest.Hypervisor) (*ghcb.Block, error) {
-	_, version, err := ghcbmsr.Negotiate(h, 2, 2)
-	if err == nil {
-		_, err = ghcbmsr.HypervisorFeatures(h, ghcbmsr.FeatureSNP)
-	}
-	var b *ghcb.Block
-	if err == nil {
-		b, err = ghcb.Register(h, h.Page(ghcbGPA), ghcbGPA, version)
-	}
+// boot brings the SNP platform up against h through its real entry point
+// (snp.Platform.Init: protocol version, features, GHCB registration), as
+// the kernel does; on failure it asks for termination with Init's reason,
+// as the kernel must. The returned Block issues exits through the
+// platform's registered GHCB, for the protocol tests below.
+func boot(h *snptest.Hypervisor) (*snp.Platform, *ghcb.Block, error) {
+	cpuidPage, err := (&cpuidpage.Table{Functions: []cpuidpage.Function{
+		{EAXIn: 0, EAX: 0xD}, {EAXIn: 0x8000_0000, EAX: 0x8000_001F},
+	}}).Marshal()
 	if err != nil {
-		if terr := ghcbmsr.Terminate(h, ghcbmsr.ReasonFor(err)); terr != ghcbmsr.ErrNotTerminated {
-			panic(terr)
-		}
-		return nil, err
+		return nil, nil, err
 	}
-	return b, nil
+	p := new(snp.Platform)
+	r, ok := p.Init(&snp.Config{
+		Machine:     &snptest.Guest{Hypervisor: h},
+		Status:      snp.Decode(0x1b, 51, snp.StatusSEV|snp.StatusSEVES|snp.StatusSNP),
+		SharedGPA:   ghcbGPA,
+		Shared:      h.Mem(ghcbGPA, snp.SharedPages*ghcb.PageSize),
+		CPUIDPage:   cpuidPage,
+		SecretsPage: (&secrets.Page{Version: secrets.Version3}).Marshal(),
+	})
+	if !ok {
+		p.Terminate(r)
+		return nil, nil, fmt.Errorf("platform Init: %v", r)
+	}
+	return p, ghcb.Registered(h, h.Page(ghcbGPA), ghcbGPA, 2), nil
 }
 
 func mustBoot(t *testing.T, h *snptest.Hypervisor) *ghcb.Block {
 	t.Helper()
-	b, err := boot(h)
+	_, b, err := boot(h)
 	if err != nil {
 		t.Fatalf("boot: %v", err)
 	}
@@ -83,7 +92,7 @@ func TestBootTerminates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := snptest.New(memPages)
 			tc.setup(h)
-			if _, err := boot(h); err == nil {
+			if _, _, err := boot(h); err == nil {
 				t.Fatal("boot succeeded")
 			}
 			if h.Terminated == nil || *h.Terminated != tc.reason {

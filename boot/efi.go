@@ -9,9 +9,9 @@ package boot
 // separate loader program: the entry code is part of the kernel, so one
 // build of boot serves PVH and UEFI, and the measured image is exactly
 // the kernel that runs. The kernel is linked for physical ImagePhys, but
-// firmware loads the PE wherever it has room: OVMF's own boot-time data
-// sits at 8-22 MiB, inside the kernel's bss, so the image can only reach
-// ImagePhys after ExitBootServices. The entry therefore runs in two
+// firmware loads the PE wherever it has room, and until ExitBootServices
+// ImagePhys may hold firmware data, so the image can only be sure to
+// reach ImagePhys after ExitBootServices. The entry therefore runs in two
 // stages:
 //
 //  1. efiEntry (efi_amd64.s, position-independent) finds where the image

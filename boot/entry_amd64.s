@@ -17,8 +17,8 @@
 #include "go_asm.h"
 #include "../kernel/cpu/layout.h"
 
-// EARLY_STACK: the kernel image starts at 2 MiB (tools/mkimage links it
-// there); the 4 KiB below it is RAM that nothing is loaded into.
+// EARLY_STACK: the 4 KiB below 2 MiB are RAM that nothing is loaded into
+// (the kernel image starts at ImagePhys, above).
 #define EARLY_STACK 0x200000
 
 #define PHYS32(sym) BYTE $0xE8; LONG $0; POPQ BX; LEAL sym(SB), AX; ADDL BX, AX; ADDL $7, AX

@@ -22,9 +22,13 @@ const (
 )
 
 // ImagePhys is the physical address of the kernel image's first byte (its
-// ELF header); the text is linked at KernBase + ImagePhys + 0x1000. The
-// 32-bit PVH entry uses the 4 KiB below it as its first stack.
-const ImagePhys = 0x200000
+// ELF header); the text is linked at KernBase + ImagePhys + 0x1000. It
+// lies above OVMF's MEMFD (8 MiB up to the DXE firmware volume's end at
+// 22 MiB, OvmfPkg/OvmfPkgX64.fdf and AmdSev/AmdSevX64.fdf), whose SEV
+// pages (secrets, CPUID, GHCB backups, the S3 lock box) stay reserved
+// after ExitBootServices: the UEFI entry copies the kernel here then.
+// The kernel is 2 MiB-aligned (the entry paths map it with 2 MiB pages).
+const ImagePhys = 0x2000000
 
 // EntrySymbol is the linker name of the PVH entry (boot.pvhEntry), the
 // kernel ELF's entry point.

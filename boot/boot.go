@@ -11,7 +11,7 @@ const bootStackSize = 64 << 10
 // Memory the entry assembly uses before any allocator exists. Zero-filled
 // by the ELF loader (bss).
 var (
-	bootTables [7 << 12]byte // PML4, PDPT, 4 PDs, + a page for alignment
+	bootTables [8 << 12]byte // PML4, PDPT, 4 PDs, SNP's split page (snp.go), + a page for alignment
 	bootStack  [bootStackSize]byte
 	earlyTLS   [16]uint64
 	earlyGDTR  [10]byte

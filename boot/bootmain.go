@@ -8,6 +8,7 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 	"github.com/cocoon-vm/cocoon/kernel/layout"
+	"github.com/cocoon-vm/cocoon/snp"
 )
 
 // ImagePhys is where the kernel image's first byte (its ELF header) is
@@ -29,6 +30,11 @@ func bootMain(startInfo uintptr) {
 	say("cocoon: boot\n")
 	if why, ok := detect(); !ok {
 		say(why)
+		platform.PowerOff(1)
+	}
+	if encryption.Kind == snp.SNP {
+		// Unreachable on hardware (see detect); SNP boots through UEFI.
+		say("cocoon: an SEV-SNP guest must boot through UEFI (an OVMF AmdSev build; docs/SNP.md)\n")
 		platform.PowerOff(1)
 	}
 	if !parseStartInfo(cpu.Bytes(cpu.Virt(startInfo), startInfoSize), uint64(startInfo), readPhys, &info) {

@@ -24,21 +24,16 @@ func (*prober) ReadMSR(msr uint32) uint64 { return cpu.Rdmsr(msr) }
 // encryption is what detection found: NotEncrypted selects hal/pc.
 var encryption snp.Status
 
-// detect runs snp.Detect and explains a guest Cocoon cannot run as yet.
-// On the PVH path an SEV-ES or SNP guest never gets here (its first CPUID
-// raises a #VC nobody handles); plain SEV does. Under UEFI the firmware's
-// #VC handler still serves CPUID, so efiMain decides there.
+// detect runs snp.Detect and explains a guest Cocoon cannot run. The
+// UEFI entry runs SNP guests (snp.go); on the PVH path an SEV-ES or SNP
+// guest never gets here (its first CPUID raises a #VC nobody handles),
+// plain SEV does. Under UEFI the firmware's #VC handler still serves
+// CPUID, so efiMain decides there.
 //
 //go:nosplit
 func detect() (why string, ok bool) {
 	encryption = snp.Detect(&theProber)
-	switch encryption.Kind {
-	case snp.SNP:
-		// The platform (package snp) is built and host-tested; the boot
-		// steps before the kernel's first #VC are not: C-bit page
-		// tables, the shared window and an early IDT (docs/SNP.md).
-		return "cocoon: this is an SEV-SNP guest; Cocoon's SNP boot path is not complete (docs/SNP.md)\r\n", false
-	case snp.Unsupported:
+	if encryption.Kind == snp.Unsupported {
 		return "cocoon: SEV or SEV-ES without SNP (or inconsistent SEV_STATUS): not supported\r\n", false
 	}
 	return "", true

@@ -45,6 +45,8 @@ import (
 
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/snp"
+	"github.com/cocoon-vm/cocoon/snp/ghcbmsr"
 )
 
 // efiEntry is the PE entry point (UEFI 2.10, 4.1 EFI_IMAGE_ENTRY_POINT):
@@ -250,6 +252,14 @@ func efiMain() uintptr {
 	}
 
 	efiFindSNPBlob()
+	if encryption.Kind == snp.SNP {
+		if efiSNPAddr == 0 {
+			return efiFail("cocoon: an SEV-SNP guest, but the firmware published no SNP secrets and CPUID pages\r\n", efiUnsupported)
+		}
+		if st := efiAllocShared(); st != efiSuccess {
+			return efiFail("cocoon: allocating the SEV-SNP shared window failed\r\n", st)
+		}
+	}
 
 	// ExitBootServices needs the key of the current memory map; a timer
 	// event between the two calls can change the map, and the firmware
@@ -389,37 +399,49 @@ func hexStatus(v uintptr, b []byte) []byte {
 
 // efiAfterExit is stage 2: boot services are gone, interrupts are off and
 // it runs on the kernel's boot stack, still in the image where the
-// firmware loaded it.
+// firmware loaded it. An SNP guest prints nothing here (port I/O raises
+// #VC, and no handler is safe to reach until efiSNPStart: snp.go).
 //
 //go:nosplit
 func efiAfterExit() {
-	platform.Init()
-	say("cocoon: boot (UEFI)\n")
+	quiet := efiCBit != 0
+	if !quiet {
+		platform.Init()
+		say("cocoon: boot (UEFI)\n")
+	}
 	mm := efiMemMap[:efiMapSize]
 	convertMemoryMap(mm, efiDescSz, &info)
 
 	target := memRange{ImagePhys, uint64(efiKernelSize)}
 	if bad, ok := rangeIsRAM(mm, efiDescSz, target); !ok {
-		sayRange("cocoon: the kernel's physical range ", target)
-		sayHex(" is not free RAM after ExitBootServices; firmware memory at ", bad)
-		say("\ncocoon: (OVMF keeps ACPI NVS there when S3 is enabled: QEMU -global ICH9-LPC.disable_s3=1)\n")
-		platform.PowerOff(1)
+		if !quiet {
+			sayRange("cocoon: the kernel's physical range ", target)
+			sayHex(" is not free RAM after ExitBootServices; firmware memory at ", bad)
+			say("\ncocoon: (OVMF keeps ACPI NVS there when S3 is enabled: QEMU -global ICH9-LPC.disable_s3=1)\n")
+		}
+		efiStop(ghcbmsr.ReasonBoot)
 	}
 	// What the copy to ImagePhys must not overwrite.
 	live := [...]memRange{
 		{uint64(efiLoadBase), uint64(efiKernelSize)},
 		{uint64(efiInitrd), uint64(efiInitrdSize)},
 		{uint64(efiTables), uint64(efiTablesSize)},
+		efiSharedAlloc,
+		{uint64(efiSNPAddr) &^ 4095, 4096},
+		{efiSNP.Secrets, efiSNP.SecretsLen},
+		{efiSNP.CPUID, efiSNP.CPUIDLen},
 	}
 	for i, r := range live {
 		if i == 0 && efiLoadBase == ImagePhys {
 			continue
 		}
 		if r.overlaps(target) {
-			sayRange("cocoon: the kernel's physical range ", target)
-			sayRange(" overlaps boot data at ", r)
-			say("; cannot move the kernel there\n")
-			platform.PowerOff(1)
+			if !quiet {
+				sayRange("cocoon: the kernel's physical range ", target)
+				sayRange(" overlaps boot data at ", r)
+				say("; cannot move the kernel there\n")
+			}
+			efiStop(ghcbmsr.ReasonBoot)
 		}
 	}
 
@@ -435,16 +457,24 @@ func efiAfterExit() {
 		keep(&info, efiSNP.Secrets, efiSNP.SecretsLen)
 		keep(&info, efiSNP.CPUID, efiSNP.CPUIDLen)
 	}
+	if efiSharedAlloc.size != 0 {
+		keep(&info, efiSharedAlloc.base, efiSharedAlloc.size)
+	}
 	info.ImageStart = imageLink
 	info.ImageEnd = imageLink + efiKernelSize
 	info.CBit = efiCBit
 	efiEnterKernel(efiLoadBase, efiKernelSize)
 }
 
-// efiBoot runs at ImagePhys on the PVH boot page tables.
+// efiBoot runs at ImagePhys on the PVH boot page tables (under SNP after
+// efiSNPStart, snp.go).
 //
 //go:nosplit
 func efiBoot() {
+	if efiCBit != 0 {
+		info.VC = &snpPlatform
+		kernel.Boot(&snpPlatform, &info)
+	}
 	kernel.Boot(&platform, &info)
 }
 

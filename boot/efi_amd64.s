@@ -358,6 +358,20 @@ TEXT ·efiKernelHigh(SB),NOSPLIT|NOFRAME,$0
 	LEAQ ·efiNullIDTR(SB), AX
 	LIDT (AX)
 
+	// An SEV-SNP guest brings its platform up and loads the kernel's
+	// IDT (#VC gate) before anything below raises #VC (snp.go). The Go
+	// code needs the early TLS (Go's ABI wrappers load g from -8(FS)).
+	MOVQ ·efiCBit(SB), AX
+	TESTQ AX, AX
+	JZ plain
+	LEAQ ·earlyTLS+64(SB), AX
+	MOVQ AX, DX
+	SHRQ $32, DX
+	MOVL $MSR_FS_BASE, CX
+	WRMSR
+	XORPS X15, X15
+	CALL ·efiSNPStart(SB)
+plain:
 	// EFER.NXE (11), EFER.SCE (0), as pvhEntry sets them.
 	MOVL $MSR_EFER, CX
 	RDMSR

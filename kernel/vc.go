@@ -50,3 +50,30 @@ func vcTrap(f *cpu.Frame) {
 // Assembly (vc_amd64.s).
 func vcEntry()
 func vcEntryAddr() uintptr
+
+// InstallVC loads the kernel's descriptor tables, whose vector 29 is the
+// #VC gate, with h serving #VC and p for fault reports, before Boot: an
+// encrypted-state guest must have them before its first CPUID or port
+// access (the UEFI entry calls it once the platform is initialized).
+// Boot loads the same tables again. Boot context.
+//
+//go:nosplit
+func InstallVC(p hal.Platform, h hal.VCHandler) {
+	platform, vcHandler = p, h
+	setupDescriptors()
+}
+
+// Exclusive runs fn with maskable interrupts off, so that nothing else on
+// this vCPU uses what fn uses (snp.Config.Exclusive: the GHCB, which
+// interrupt handlers reach through #VC). Goroutine context; fn must not
+// block or panic.
+//
+//go:nosplit
+func Exclusive(fn func()) {
+	flags := cpu.IntrOff()
+	fn()
+	cpu.IntrRestore(flags)
+}
+
+// Platform returns the South platform the kernel runs on.
+func Platform() hal.Platform { return platform }

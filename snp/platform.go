@@ -146,6 +146,43 @@ func (p *Platform) Init(c *Config) (ghcbmsr.Reason, bool) {
 	return ghcbmsr.Reason{}, true
 }
 
+// Start brings the platform up on a boot path, in the order SNP demands
+// (GHCB spec section 2.3.1; Linux and OVMF do the same): the shared
+// window's pages, mapped private at va (on hardware, c.Shared's own
+// address) are rescinded and converted to shared (Share); mapShared, the
+// boot path's, then maps those pages with the C-bit clear at va; the
+// window is zeroed through that mapping; and Init registers its first
+// page as the GHCB. Nothing may raise #VC before Start returns. On
+// failure it returns the reason to terminate with. Boot context.
+//
+//go:nosplit
+func (p *Platform) Start(c *Config, va uintptr, mapShared func(va uintptr, pages int)) (ghcbmsr.Reason, bool) {
+	p.m = c.Machine
+	if c.Status.Kind != SNP || len(c.Shared) < SharedPages*ghcb.PageSize {
+		return reason(ghcbmsr.ReasonGHCBRegistration), false
+	}
+	// Share checks nothing about va: the window must be the private
+	// mapping of SharedGPA, or the wrong pages would lose validation.
+	for i := 0; i < SharedPages; i++ {
+		off := uint64(i) * ghcb.PageSize
+		if pa, private, ok := p.m.Translate(uint64(va) + off); !ok || !private || pa != c.SharedGPA+off {
+			return reason(ghcbmsr.ReasonPageStateChange), false
+		}
+	}
+	if r, ok := p.Share(c.SharedGPA, va, SharedPages); !ok {
+		return r, false
+	}
+	mapShared(va, SharedPages)
+	for i := 0; i < SharedPages; i++ {
+		off := uint64(i) * ghcb.PageSize
+		if pa, private, ok := p.m.Translate(uint64(va) + off); !ok || private || pa != c.SharedGPA+off {
+			return reason(ghcbmsr.ReasonPageStateChange), false
+		}
+	}
+	clear(c.Shared[:SharedPages*ghcb.PageSize])
+	return p.Init(c)
+}
+
 // msrCall is one MSR-protocol exchange (GHCB spec section 2.3.1).
 //
 //go:nosplit

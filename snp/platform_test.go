@@ -669,3 +669,110 @@ func TestGuestTransportExclusive(t *testing.T) {
 		t.Error("SecretsPage is not the configured page")
 	}
 }
+
+// startSetup is newSetup before the boot path has shared the window: its
+// pages are validated private memory, mapped private in the direct map.
+func startSetup(t *testing.T) (*setup, uintptr) {
+	s := newSetup(t)
+	clear(s.g.Shared)
+	for i := uint64(0); i < SharedPages; i++ {
+		s.g.Validated[testSharedGPA>>12+i] = true
+	}
+	for i := range s.cfg.Shared {
+		s.cfg.Shared[i] = 0xa5 // whatever the firmware left there
+	}
+	return s, uintptr(s.g.DirectMap + testSharedGPA)
+}
+
+// mapWindow is the boot path's mapShared on the fake guest: C-bit clear.
+func (s *setup) mapWindow(va uintptr, pages int) {
+	for i := 0; i < pages; i++ {
+		off := uint64(i) * ghcb.PageSize
+		s.g.Shared[uint64(va)+off] = uint64(va) - s.g.DirectMap + off
+	}
+}
+
+func TestStart(t *testing.T) {
+	s, va := startSetup(t)
+	calls := 0
+	p := new(Platform)
+	r, ok := p.Start(&s.cfg, va, func(v uintptr, pages int) {
+		calls++
+		if v != va || pages != SharedPages {
+			t.Errorf("mapShared(%#x, %d), want (%#x, %d)", v, pages, va, SharedPages)
+		}
+		// The order SNP demands: rescinded and shared before the
+		// C-bit-clear mapping exists.
+		for i := uint64(0); i < SharedPages; i++ {
+			gfn := testSharedGPA>>12 + i
+			if s.g.Validated[gfn] || s.g.RMP[gfn] != psc.OpShared {
+				t.Errorf("page %d when mapped shared: validated %v, RMP %v", i, s.g.Validated[gfn], s.g.RMP[gfn])
+			}
+		}
+		if w := ghcbmsr.Word(s.g.ReadGHCBMSR()); w.Info() == ghcbmsr.InfoRegisterGHCBResponse {
+			t.Error("GHCB registered before the window was mapped shared")
+		}
+		s.mapWindow(v, pages)
+	})
+	if !ok {
+		t.Fatalf("Start: %v", r)
+	}
+	if calls != 1 {
+		t.Errorf("mapShared called %d times", calls)
+	}
+	if !bytes.Equal(s.cfg.Shared, make([]byte, len(s.cfg.Shared))) {
+		t.Error("the shared window still holds what was there before")
+	}
+	if w := ghcbmsr.Word(s.g.ReadGHCBMSR()); w.Info() != ghcbmsr.InfoRegisterGHCBResponse || w.Data() != testSharedGPA>>12 {
+		t.Errorf("GHCB MSR after Start = %#x, want the registration of GFN %#x", uint64(w), testSharedGPA>>12)
+	}
+	if p.Exits.PSC != SharedPages {
+		t.Errorf("%d page state changes, want %d", p.Exits.PSC, SharedPages)
+	}
+}
+
+// TestStartHostile: every way the sharing can go wrong stops the boot
+// with a reason, before the GHCB is registered.
+func TestStartHostile(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		break_ func(s *setup, va *uintptr, mapShared *func(*setup, uintptr, int))
+		want   ghcbmsr.Reason
+	}{
+		{"host fails the page state change", func(s *setup, _ *uintptr, _ *func(*setup, uintptr, int)) {
+			s.g.MSRPSCError = 2
+		}, cocoon(ghcbmsr.ReasonPageStateChange)},
+		{"window already validated away", func(s *setup, _ *uintptr, _ *func(*setup, uintptr, int)) {
+			s.g.Validated[testSharedGPA>>12+3] = false
+		}, cocoon(ghcbmsr.ReasonPValidate)},
+		{"va maps other memory", func(s *setup, va *uintptr, _ *func(*setup, uintptr, int)) {
+			*va += ghcb.PageSize
+		}, cocoon(ghcbmsr.ReasonPageStateChange)},
+		{"va already shared", func(s *setup, va *uintptr, _ *func(*setup, uintptr, int)) {
+			s.mapWindow(*va, 1)
+		}, cocoon(ghcbmsr.ReasonPageStateChange)},
+		{"mapping left private", func(s *setup, _ *uintptr, m *func(*setup, uintptr, int)) {
+			*m = func(*setup, uintptr, int) {}
+		}, cocoon(ghcbmsr.ReasonPageStateChange)},
+		{"mapping misses a page", func(s *setup, _ *uintptr, m *func(*setup, uintptr, int)) {
+			*m = func(s *setup, va uintptr, pages int) { s.mapWindow(va, pages-1) }
+		}, cocoon(ghcbmsr.ReasonPageStateChange)},
+		{"wrong GHCB GPA echo", func(s *setup, _ *uintptr, _ *func(*setup, uintptr, int)) {
+			s.g.RegisterReply = func(gfn uint64) uint64 { return gfn + 1 }
+		}, cocoon(ghcbmsr.ReasonGHCBRegistration)},
+		{"not an SNP guest", func(s *setup, _ *uintptr, _ *func(*setup, uintptr, int)) {
+			s.cfg.Status.Kind = Unsupported
+		}, cocoon(ghcbmsr.ReasonGHCBRegistration)},
+	} {
+		s, va := startSetup(t)
+		mapShared := (*setup).mapWindow
+		tc.break_(s, &va, &mapShared)
+		r, ok := new(Platform).Start(&s.cfg, va, func(v uintptr, n int) { mapShared(s, v, n) })
+		if ok || r != tc.want {
+			t.Errorf("%s: Start = %v, %v; want %v", tc.name, r, ok, tc.want)
+		}
+		if tc.name != "wrong GHCB GPA echo" && s.g.Hypervisor.Registered(testSharedGPA>>12) {
+			t.Errorf("%s: the GHCB was registered", tc.name)
+		}
+	}
+}

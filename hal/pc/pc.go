@@ -112,7 +112,7 @@ func (p *PC) TSCFrequency() uint64 {
 	}
 	const pitHz = 1193182
 	const ticks = pitHz / 100 // 10 ms
-	p.lapic = cpu.Virt(uintptr(cpu.Rdmsr(msrAPICBase) &^ 0xfff))
+	p.lapic = cpu.Virt(apicBase(cpu.Rdmsr(msrAPICBase)))
 	p.apicWrite(lapicDivide, 0xb) // divide by 1
 	p.apicWrite(lapicLVTTimer, 1<<16)
 
@@ -187,6 +187,23 @@ func (p *PC) EOI() {
 	if p.lapic != 0 {
 		p.apicWrite(lapicEOI, 0)
 	}
+}
+
+// apicBase returns the local APIC's physical address from IA32_APIC_BASE
+// (AMD APM vol. 2, 16.3.1: bits 51:12), or the architectural default
+// 0xFEE00000 when the value lies outside the 3-4 GiB MMIO hole. The
+// hypervisor answers this MSR (under SEV-SNP through #VC): an address in
+// RAM would turn the kernel's APIC writes into writes to its own private
+// memory, where no #VC catches them.
+//
+//go:nosplit
+func apicBase(msr uint64) uintptr {
+	const defaultBase = 0xfee00000
+	base := msr & 0x000f_ffff_ffff_f000
+	if base < 3<<30 || base+0x1000 > 4<<30 {
+		return defaultBase
+	}
+	return uintptr(base)
 }
 
 //go:nosplit

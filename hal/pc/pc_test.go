@@ -25,3 +25,21 @@ func TestBCD(t *testing.T) {
 		t.Fatal("bcd decoding wrong")
 	}
 }
+
+func TestAPICBase(t *testing.T) {
+	for _, tc := range []struct {
+		msr  uint64
+		want uintptr
+	}{
+		{0xfee00900, 0xfee00000},            // BSP, enabled: the default
+		{0xfec01900, 0xfec01000},            // moved within the MMIO hole
+		{0x00100900, 0xfee00000},            // RAM: refused
+		{0x1_0000_0900, 0xfee00000},         // above 4 GiB: refused
+		{0xffff_f900, 0xffff_f000},          // last page of the hole
+		{0xfff0_0000_fee0_0900, 0xfee00000}, // reserved high bits ignored
+	} {
+		if got := apicBase(tc.msr); got != tc.want {
+			t.Errorf("apicBase(%#x) = %#x, want %#x", tc.msr, got, tc.want)
+		}
+	}
+}

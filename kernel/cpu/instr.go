@@ -76,3 +76,10 @@ func Pvalidate(va uintptr, huge, validate bool) (ret uint32, unchanged bool)
 
 // Xgetbv0 returns XCR0. CR4.OSXSAVE must be set.
 func Xgetbv0() uint64
+
+// IntrOff disables maskable interrupts and returns RFLAGS as it was, for
+// IntrRestore.
+func IntrOff() (flags uint64)
+
+// IntrRestore sets RFLAGS.IF (bit 9) back as flags had it.
+func IntrRestore(flags uint64)

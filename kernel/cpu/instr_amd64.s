@@ -175,3 +175,18 @@ TEXT ·Xgetbv0(SB),NOSPLIT,$0-8
 	ORQ DX, AX
 	MOVQ AX, ret+0(FP)
 	RET
+
+TEXT ·IntrOff(SB),NOSPLIT,$0-8
+	PUSHFQ
+	POPQ AX
+	CLI
+	MOVQ AX, flags+0(FP)
+	RET
+
+TEXT ·IntrRestore(SB),NOSPLIT,$0-8
+	MOVQ flags+0(FP), AX
+	BTQ $9, AX
+	JCC off
+	STI
+off:
+	RET

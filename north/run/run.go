@@ -15,6 +15,7 @@ import (
 	"github.com/cocoon-vm/cocoon/north/loader"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/sevguest"
+	"github.com/cocoon-vm/cocoon/snp/guestmsg"
 	"github.com/cocoon-vm/cocoon/snp/simpsp/wire"
 )
 
@@ -48,11 +49,28 @@ func mapVDSO(m north.Machine) (uint64, error) {
 	return vdsoAddr, m.Load(vdsoAddr, img)
 }
 
-// sevGuest returns /dev/sev-guest when the launcher gave the guest a
-// secrets page (cocoon.secrets=ADDR) and a host channel to a simulated
-// PSP, as qemu.RunWithPSP does; nil otherwise, and applications then find
-// no device, as on Linux without SEV-SNP.
+// snpGuest is a platform with a PSP to talk to: snp.Platform on an
+// SEV-SNP guest.
+type snpGuest interface {
+	GuestTransport() guestmsg.Transport
+	SecretsPage() []byte
+}
+
+// sevGuest returns /dev/sev-guest: on an SEV-SNP guest over the
+// platform's guest requests (GHCB) with the firmware's secrets page; on
+// another platform when the launcher gave the guest a secrets page
+// (cocoon.secrets=ADDR) and a host channel to a simulated PSP, as
+// qemu.RunWithPSP does; nil otherwise, and applications then find no
+// device, as on Linux without SEV-SNP.
 func sevGuest(log io.Writer) *sevguest.Device {
+	if g, ok := kernel.Platform().(snpGuest); ok {
+		dev, err := sevguest.New(g.GuestTransport(), g.SecretsPage())
+		if err != nil {
+			fmt.Fprintf(log, "cocoon: no /dev/sev-guest: %v\n", err)
+			return nil
+		}
+		return dev
+	}
 	page := kernel.SecretsPage()
 	if page == nil {
 		return nil

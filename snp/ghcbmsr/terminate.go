@@ -58,6 +58,7 @@ const (
 	ReasonVC               ReasonCode = 0x7 // #VC for an event or instruction Cocoon does not serve
 	ReasonMMIO             ReasonCode = 0x8 // MMIO to a private page, or not a plain move
 	ReasonPowerOff         ReasonCode = 0x9 // orderly power-off: the guest's work is done
+	ReasonBoot             ReasonCode = 0xA // the entry path cannot place the kernel or lacks the SNP pages
 )
 
 func (r Reason) String() string {
@@ -87,6 +88,8 @@ func (r Reason) String() string {
 		name = "MMIO refused"
 	case Reason{ReasonSetCocoon, ReasonPowerOff}:
 		name = "power-off"
+	case Reason{ReasonSetCocoon, ReasonBoot}:
+		name = "boot layout refused"
 	default:
 		name = "unknown"
 	}

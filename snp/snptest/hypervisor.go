@@ -258,3 +258,6 @@ func (h *Hypervisor) guestRequest(g *ghcb.GHCB, ext bool) {
 // PutSeqNo overwrites the sequence number of a sealed message in place,
 // for TamperResponse.
 func PutSeqNo(msg []byte, seqno uint64) { binary.LittleEndian.PutUint64(msg[0x20:], seqno) }
+
+// Registered reports whether the guest asked to register gfn as its GHCB.
+func (h *Hypervisor) Registered(gfn uint64) bool { return h.registered[gfn] }

@@ -42,6 +42,10 @@ var preRuntime = map[string]bool{
 	"github.com/cocoon-vm/cocoon/kernel.Boot":          true,
 	"github.com/cocoon-vm/cocoon/boot.bootMain":        true,
 	"github.com/cocoon-vm/cocoon/snp.(*Platform).Init": true,
+	// The SNP boot steps (boot/snp.go), before kernel.Boot.
+	"github.com/cocoon-vm/cocoon/snp.(*Platform).Start": true,
+	"github.com/cocoon-vm/cocoon/boot.efiSNPStart":      true,
+	"github.com/cocoon-vm/cocoon/boot.efiBoot":          true,
 }
 
 // forbidden reports why a call to runtime function name breaks the rule.

@@ -1,0 +1,49 @@
+package boot
+
+import "testing"
+
+func TestWindowIn(t *testing.T) {
+	for _, base := range []uint64{
+		0x1000000,                           // 2 MiB-aligned
+		0x1200000 - sharedSize,              // ends exactly at a boundary
+		0x1200000 - sharedSize + pageSize,   // crosses by one page
+		0x1200000 - pageSize,                // crosses by all but one page
+		0x1200000 - 2*sharedSize + pageSize, // window fits, allocation crosses
+		0xbffc0000,
+	} {
+		w := windowIn(base)
+		if w < base || w+sharedSize > base+2*sharedSize {
+			t.Errorf("windowIn(%#x) = %#x: outside the allocation", base, w)
+		}
+		if w%pageSize != 0 || w/largePage != (w+sharedSize-1)/largePage {
+			t.Errorf("windowIn(%#x) = %#x: crosses a 2 MiB boundary or unaligned", base, w)
+		}
+	}
+}
+
+func TestSplitShared(t *testing.T) {
+	const (
+		cbit   = 1 << 51
+		region = 0x3e00000
+		lo     = region + 5*pageSize
+		hi     = lo + sharedSize
+	)
+	var pt [512]uint64
+	for i := range pt {
+		pt[i] = 0xdead // stale
+	}
+	splitShared(&pt, region, cbit, lo, hi)
+	for i, e := range pt {
+		pa := uint64(region + i*pageSize)
+		shared := pa >= lo && pa < hi
+		if got := e &^ cbit &^ 0xfff; got != pa {
+			t.Errorf("entry %d maps %#x, want %#x", i, got, pa)
+		}
+		if e&0xfff != ptePresentWrite {
+			t.Errorf("entry %d flags %#x, want present|write (4 KiB page: no PS bit)", i, e&0xfff)
+		}
+		if (e&cbit == 0) != shared {
+			t.Errorf("entry %d (%#x): C-bit %v, shared %v", i, pa, e&cbit != 0, shared)
+		}
+	}
+}

@@ -227,6 +227,11 @@ func efiMain() uintptr {
 	if why, ok := detect(); !ok {
 		return efiFail(why, efiUnsupported)
 	}
+	// The entry assembly decided the C-bit the same way before any Go
+	// code ran; its page tables are only right if both agree.
+	if encryption.Kind == snp.SNP && efiCBit != encryption.CBitMask() || encryption.Kind != snp.SNP && efiCBit != 0 {
+		return efiFail("cocoon: the entry's C-bit disagrees with SEV-SNP detection\r\n", efiUnsupported)
+	}
 
 	if st := efiCall(bsFn(bsHandleProtocol), efiImageHandle, efiPhys(unsafe.Pointer(&guidLoadedImage)),
 		efiPhys(unsafe.Pointer(&efiOut[0])), 0, 0, 0); st != efiSuccess {

@@ -35,13 +35,12 @@ var KernelExits = []HostExit{
 // MSR protocol and the SNP events come on top. CPUID never reaches the
 // host: the #VC handler answers it from the CPUID page.
 var SNPExits = []HostExit{
-	{Kind: "msr", Where: "0xc0010130", What: "GHCB MSR: MSR protocol (SEV information, hypervisor features, GHCB registration, termination) and the GHCB address on every exit"},
+	{Kind: "msr", Where: "0xc0010130", What: "GHCB MSR: MSR protocol (SEV information, hypervisor features, page state changes of the shared window at boot, GHCB registration, termination) and the GHCB address on every exit"},
 	{Kind: "instruction", Where: "vmgexit", What: "every exit to the hypervisor"},
 	{Kind: "ghcb", Where: "IOIO (0x7b)", What: "the ports of PCExits (COM1, COM2, PIT, RTC, PICs, isa-debug-exit), from #VC"},
 	{Kind: "ghcb", Where: "MMIO read/write (0x80000001/2)", What: "local APIC at 0xfee00000, shared (C-bit clear) mapping only, from #VC"},
-	{Kind: "ghcb", Where: "MSR (0x7c)", What: "IA32_APIC_BASE (0x1b), from #VC"},
+	{Kind: "ghcb", Where: "MSR (0x7c)", What: "IA32_APIC_BASE (0x1b), from #VC; EFER and the SYSCALL MSRs only if the hypervisor intercepts them (KVM does not for SEV-ES guests)"},
 	{Kind: "ghcb", Where: "RDTSC/RDTSCP (0x6e/0x87)", What: "only if the hypervisor intercepts them, from #VC"},
-	{Kind: "ghcb", Where: "SNP page state change (0x80000010)", What: "make the shared window shared at boot"},
 	{Kind: "ghcb", Where: "SNP guest request, extended (0x80000011/12)", What: "attestation reports and derived keys (/dev/sev-guest), sealed with VMPCK0"},
-	{Kind: "instruction", Where: "pvalidate", What: "validate unaccepted RAM at boot, rescind the shared window (no exit, RMP only)"},
+	{Kind: "instruction", Where: "pvalidate", What: "rescind the shared window's validation at boot (no exit, RMP only)"},
 }

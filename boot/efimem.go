@@ -55,7 +55,8 @@ const (
 // have exited: loader and boot-services memory become RAM (UEFI 2.10,
 // table 7-7; ACPI 6.5, table 15.6 "UEFI Memory Types and Mapping to ACPI
 // Address Range Types"). Unaccepted memory (SEV-SNP, TDX) is not RAM until
-// accepted, which this kernel does not do yet.
+// accepted: an SNP guest validates it (forUnaccepted, snp.go) and adds it
+// then.
 //
 //go:nosplit
 func e820Type(t uint32) uint32 {
@@ -101,6 +102,33 @@ func convertMemoryMap(mm []byte, descSize uintptr, info *kernel.BootInfo) {
 			addRegion(info, base, size, t)
 		}
 	}
+}
+
+// forUnaccepted calls fn for each range of unaccepted memory
+// (EfiUnacceptedMemoryType) in the memory map mm below limit, clipped to
+// it, and stops early when fn returns false, as it then does.
+//
+//go:nosplit
+func forUnaccepted(mm []byte, descSize uintptr, limit uint64, fn func(base, size uint64) bool) bool {
+	if descSize < mdMinSize {
+		return true
+	}
+	for off := uintptr(0); off+descSize <= uintptr(len(mm)); off += descSize {
+		d := mm[off : off+descSize]
+		if binary.LittleEndian.Uint32(d[mdType:]) != memUnaccepted {
+			continue
+		}
+		base := binary.LittleEndian.Uint64(d[mdPhysStart:])
+		size := binary.LittleEndian.Uint64(d[mdNumPages:]) << efiPageShift
+		if base >= limit || size == 0 {
+			continue
+		}
+		size = min(size, limit-base)
+		if !fn(base, size) {
+			return false
+		}
+	}
+	return true
 }
 
 // addRegion appends a region to info.Mem, or grows an existing region of

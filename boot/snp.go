@@ -19,6 +19,7 @@ package boot
 //     shared and remapped (snp.Platform.Start, efiMapShared), the GHCB
 //     registered, and kernel.InstallVC loads the IDT whose #VC gate
 //     reaches snp.Platform.ServeVC.
+//     Unaccepted memory, if the firmware left any, is validated then.
 //  4. efiBoot: kernel.Boot on the SNP platform.
 
 import (
@@ -153,6 +154,24 @@ func efiSNPStart() {
 	kernel.InstallVC(&snpPlatform, &snpPlatform)
 	snpPlatform.PC.Init()
 	say("cocoon: boot (UEFI, SEV-SNP)\n")
+	// Memory the firmware left unaccepted (it accepts everything at
+	// ExitBootServices unless the OS announces support, which Cocoon does
+	// not, so normally none): validated here, then RAM.
+	forUnaccepted(efiMemMap[:efiMapSize], efiDescSz, privateEnd, efiAccept)
+}
+
+// efiAccept validates unaccepted memory at physical base (PVALIDATE
+// through the direct map, 2 MiB pages where possible) and adds it to the
+// kernel's RAM; a failure terminates the guest.
+//
+//go:nosplit
+func efiAccept(base, size uint64) bool {
+	if r, ok := snpPlatform.Validate(base, size, cpu.Virt(uintptr(base))); !ok {
+		snpPlatform.Terminate(r)
+		cpu.Halt()
+	}
+	addRegion(&info, base, size, e820RAM)
+	return true
 }
 
 // privatePage reports whether the page at physical pa is mapped private

@@ -1,6 +1,10 @@
 package boot
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/cocoon-vm/cocoon/kernel"
+)
 
 func TestWindowIn(t *testing.T) {
 	for _, base := range []uint64{
@@ -44,6 +48,38 @@ func TestSplitShared(t *testing.T) {
 		}
 		if (e&cbit == 0) != shared {
 			t.Errorf("entry %d (%#x): C-bit %v, shared %v", i, pa, e&cbit != 0, shared)
+		}
+	}
+}
+
+func TestForUnaccepted(t *testing.T) {
+	mm := memoryMap(
+		[3]uint64{memConventional, 0, 0x100},
+		[3]uint64{memUnaccepted, 0x100000, 0x100},
+		[3]uint64{memLoaderData, 0x200000, 0x10},
+		[3]uint64{memUnaccepted, 0x40000000, 0},        // empty
+		[3]uint64{memUnaccepted, 0xbff00000, 0x200},    // crosses the limit
+		[3]uint64{memUnaccepted, 0x100000000, 0x40000}, // above it
+	)
+	var got [][2]uint64
+	all := forUnaccepted(mm, 48, privateEnd, func(base, size uint64) bool {
+		got = append(got, [2]uint64{base, size})
+		return true
+	})
+	want := [][2]uint64{{0x100000, 0x100000}, {0xbff00000, 0x100000}}
+	if !all || len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("forUnaccepted = %v, %#x; want true, %#x", all, got, want)
+	}
+	n := 0
+	if forUnaccepted(mm, 48, privateEnd, func(uint64, uint64) bool { n++; return false }) || n != 1 {
+		t.Errorf("forUnaccepted did not stop at the first false (%d calls)", n)
+	}
+	// What it finds is not RAM before it is accepted.
+	var info kernel.BootInfo
+	convertMemoryMap(mm, 48, &info)
+	for _, r := range info.Mem[:info.NMem] {
+		if r.Type == kernel.MemRAM && r.Base < 0x200000 && r.Base+r.Size > 0x100000 {
+			t.Errorf("unaccepted memory counted as RAM: %+v", r)
 		}
 	}
 }

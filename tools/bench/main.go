@@ -219,7 +219,7 @@ func runOVMF(runs int, w io.Writer) error {
 	}
 	var toMain, floor []time.Duration
 	for i := 0; i < runs; i++ {
-		m, _, err := boot(qemu.Config{Profile: qemu.OVMF, Kernel: efiPath, Initrd: cpio, Append: "-n=1000", MemoryMiB: 256}, linuxguest.MainReached)
+		m, _, err := boot(qemu.Config{Profile: qemu.OVMF, Kernel: efiPath, Initrd: cpio, Append: "-n 1000", MemoryMiB: 256}, linuxguest.MainReached)
 		if err != nil {
 			return fmt.Errorf("sysbench under OVMF: %v", err)
 		}

@@ -147,6 +147,10 @@ func efiSNPStart() {
 		SecretsPage: cpu.Bytes(cpu.Virt(uintptr(efiSNP.Secrets)), pageSize),
 		Exclusive:   kernel.Exclusive,
 	}
+	// Cache lines the private mapping may still hold must not be written
+	// back over the page once it is shared, as Linux flushes before it
+	// shares a page in early boot.
+	cpu.FlushCache(window, sharedSize)
 	if r, ok := snpPlatform.Start(&snpConfig, window, efiMapShared); !ok {
 		snpPlatform.Terminate(r)
 		cpu.Halt()

@@ -83,3 +83,7 @@ func IntrOff() (flags uint64)
 
 // IntrRestore sets RFLAGS.IF (bit 9) back as flags had it.
 func IntrRestore(flags uint64)
+
+// FlushCache writes back and invalidates the cache lines of n bytes at va
+// (CLFLUSH, 64-byte lines; AMD APM vol. 3, "CLFLUSH"), then fences.
+func FlushCache(va, n uintptr)

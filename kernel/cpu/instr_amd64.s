@@ -190,3 +190,18 @@ TEXT ·IntrRestore(SB),NOSPLIT,$0-8
 	STI
 off:
 	RET
+
+TEXT ·FlushCache(SB),NOSPLIT,$0-16
+	MOVQ va+0(FP), AX
+	MOVQ n+8(FP), CX
+	ADDQ AX, CX
+	ANDQ $~63, AX
+flush:
+	CMPQ AX, CX
+	JAE done
+	CLFLUSH (AX)
+	ADDQ $64, AX
+	JMP flush
+done:
+	MFENCE
+	RET

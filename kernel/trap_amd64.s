@@ -21,6 +21,32 @@
 #define FXSAVE_CX BYTE $0x48; BYTE $0x0F; BYTE $0xAE; BYTE $0x01
 #define FXRSTOR_CX BYTE $0x48; BYTE $0x0F; BYTE $0xAE; BYTE $0x09
 
+// RESTORE_FP_AREA restores the whole extended state from fpArea: XRSTOR
+// of every component (EDX:EAX = all ones) or FXRSTOR. The label done
+// must follow it; fx is a label local to the caller. Clobbers AX, CX, DX.
+#define RESTORE_FP_AREA(fx, done) \
+	MOVQ ·fpArea(SB), CX; \
+	MOVL $-1, AX; \
+	MOVL $-1, DX; \
+	CMPB ·useXSAVE(SB), $0; \
+	JEQ fx; \
+	XRSTOR_CX; \
+	JMP done; \
+fx: \
+	FXRSTOR_CX
+
+// LOAD_FS_WANT loads FS base fsWant unless it is already loaded. The
+// label done must follow it. Clobbers AX, CX, DX.
+#define LOAD_FS_WANT(done) \
+	MOVQ ·fsWant(SB), AX; \
+	CMPQ AX, ·fsLoaded(SB); \
+	JEQ done; \
+	MOVQ AX, ·fsLoaded(SB); \
+	MOVQ AX, DX; \
+	SHRQ $32, DX; \
+	MOVL $MSR_FS_BASE, CX; \
+	WRMSR
+
 TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 	PUSH_GPRS
 	TESTQ $3, F_CS(SP)
@@ -167,24 +193,9 @@ TEXT ·trapDispatch(SB),NOSPLIT|NOFRAME,$0
 
 	CMPB ·fpRestore(SB), $0
 	JEQ fsbase
-	MOVQ ·fpArea(SB), CX
-	MOVL $-1, AX
-	MOVL $-1, DX
-	CMPB ·useXSAVE(SB), $0
-	JEQ fxrstor
-	XRSTOR_CX
-	JMP fsbase
-fxrstor:
-	FXRSTOR_CX
+	RESTORE_FP_AREA(fxrstor, fsbase)
 fsbase:
-	MOVQ ·fsWant(SB), AX
-	CMPQ AX, ·fsLoaded(SB)
-	JEQ regs
-	MOVQ AX, ·fsLoaded(SB)
-	MOVQ AX, DX
-	SHRQ $32, DX
-	MOVL $MSR_FS_BASE, CX
-	WRMSR
+	LOAD_FS_WANT(regs)
 regs:
 	POP_GPRS
 	ADDQ $16, SP
@@ -332,24 +343,9 @@ fpslow:
 	JEQ fprestore
 	CALL ·spillFP(SB)
 fprestore:
-	MOVQ ·fpArea(SB), CX
-	MOVL $-1, AX
-	MOVL $-1, DX
-	CMPB ·useXSAVE(SB), $0
-	JEQ fxr
-	XRSTOR_CX
-	JMP fs
-fxr:
-	FXRSTOR_CX
+	RESTORE_FP_AREA(fxr, fs)
 fs:
-	MOVQ ·fsWant(SB), AX
-	CMPQ AX, ·fsLoaded(SB)
-	JEQ frame
-	MOVQ AX, ·fsLoaded(SB)
-	MOVQ AX, DX
-	SHRQ $32, DX
-	MOVL $MSR_FS_BASE, CX
-	WRMSR
+	LOAD_FS_WANT(frame)
 frame:
 	// After a system call RCX and R11 hold the return RIP and RFLAGS (the
 	// SYSCALL convention); if they still do, SYSRETQ returns (cheaper than

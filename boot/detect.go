@@ -34,7 +34,7 @@ var encryption snp.Status
 func detect() (why string, ok bool) {
 	encryption = snp.Detect(&theProber)
 	if encryption.Kind == snp.Unsupported {
-		return "cocoon: SEV or SEV-ES without SNP (or inconsistent SEV_STATUS): not supported\r\n", false
+		return "cocoon: SEV or SEV-ES without SNP, SNP with features Cocoon does not implement (vTOM, restricted injection, Secure TSC, ...), or inconsistent SEV_STATUS: not supported\r\n", false
 	}
 	return "", true
 }

@@ -255,6 +255,11 @@ func efiMain() uintptr {
 	} else if st := efiLoadInitrd(); st != efiSuccess && st != efiNotFound {
 		return efiFail("cocoon: reading the initrd through LoadFile2 failed\r\n", st)
 	}
+	// An SNP guest reads the initrd through its private mapping, which
+	// ends at 3 GiB (snp.go, privateEnd).
+	if encryption.Kind == snp.SNP && uint64(efiInitrd+efiInitrdSize) > privateEnd {
+		return efiFail("cocoon: the initrd lies above 3 GiB, outside an SEV-SNP guest's private memory\r\n", efiUnsupported)
+	}
 
 	efiFindSNPBlob()
 	if encryption.Kind == snp.SNP {
@@ -321,6 +326,9 @@ func efiLoadInitrd() uintptr {
 	}
 	size := efiOut[3]
 	efiOut[0] = 1<<32 - 1
+	if efiCBit != 0 {
+		efiOut[0] = privateEnd - 1 // snp.go
+	}
 	if st := efiCall(bsFn(bsAllocatePages), allocateMaxAddress, memLoaderData, (size+4095)>>12,
 		efiPhys(unsafe.Pointer(&efiOut[0])), 0, 0); st != efiSuccess {
 		return st
@@ -416,6 +424,9 @@ func efiAfterExit() {
 	}
 	mm := efiMemMap[:efiMapSize]
 	convertMemoryMap(mm, efiDescSz, &info)
+	if quiet {
+		clipRAM(&info, privateEnd)
+	}
 
 	target := memRange{ImagePhys, uint64(efiKernelSize)}
 	if bad, ok := rangeIsRAM(mm, efiDescSz, target); !ok {

@@ -104,6 +104,26 @@ func convertMemoryMap(mm []byte, descSize uintptr, info *kernel.BootInfo) {
 	}
 }
 
+// clipRAM drops RAM at and above limit from info.Mem (it becomes
+// reserved there): an SNP guest's boot tables map 3-4 GiB shared (the
+// MMIO hole), and memory the kernel used there would be the host's to
+// read and write.
+//
+//go:nosplit
+func clipRAM(info *kernel.BootInfo, limit uint64) {
+	for i := 0; i < info.NMem; i++ {
+		r := &info.Mem[i]
+		if r.Type != e820RAM || r.Base+r.Size <= limit {
+			continue
+		}
+		if r.Base >= limit {
+			r.Type = e820Reserved
+			continue
+		}
+		r.Size = limit - r.Base
+	}
+}
+
 // forUnaccepted calls fn for each range of unaccepted memory
 // (EfiUnacceptedMemoryType) in the memory map mm below limit, clipped to
 // it, and stops early when fn returns false, as it then does.

@@ -67,8 +67,11 @@ func parseStartInfo(si []byte, siAddr uint64, read func(addr, n uint64) []byte, 
 
 //go:nosplit
 func keep(info *kernel.BootInfo, base, size uint64) {
-	if size > 0 && info.NKeep < len(info.Keep) {
-		info.Keep[info.NKeep] = kernel.MemRegion{Base: base, Size: size}
-		info.NKeep++
+	if size == 0 {
+		return
 	}
+	if info.NKeep < len(info.Keep) {
+		info.Keep[info.NKeep] = kernel.MemRegion{Base: base, Size: size}
+	}
+	info.NKeep++ // past len(Keep): kernel.Boot refuses to boot
 }

@@ -65,3 +65,19 @@ func TestParseStartInfo(t *testing.T) {
 		t.Errorf("NMem = %d overruns", big.NMem)
 	}
 }
+
+// TestKeepOverflow: a range that does not fit is counted, so that
+// kernel.Boot refuses to boot rather than hand it out as free memory.
+func TestKeepOverflow(t *testing.T) {
+	var info kernel.BootInfo
+	for i := 0; i <= len(info.Keep); i++ {
+		keep(&info, uint64(i+1)<<20, 4096)
+	}
+	keep(&info, 0x1000, 0) // empty: not counted
+	if info.NKeep != len(info.Keep)+1 {
+		t.Errorf("NKeep = %d, want %d", info.NKeep, len(info.Keep)+1)
+	}
+	if info.Keep[len(info.Keep)-1].Base != uint64(len(info.Keep))<<20 {
+		t.Errorf("last kept range %+v", info.Keep[len(info.Keep)-1])
+	}
+}

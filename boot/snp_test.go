@@ -83,3 +83,29 @@ func TestForUnaccepted(t *testing.T) {
 		}
 	}
 }
+
+func TestClipRAM(t *testing.T) {
+	var info kernel.BootInfo
+	info.Mem[0] = kernel.MemRegion{Base: 0x100000, Size: 0x7ff00000, Type: e820RAM}   // below: kept
+	info.Mem[1] = kernel.MemRegion{Base: 0x80000000, Size: 0x60000000, Type: e820RAM} // crosses 3 GiB
+	info.Mem[2] = kernel.MemRegion{Base: 0xc0000000, Size: 0x10000000, Type: e820RAM} // above
+	info.Mem[3] = kernel.MemRegion{Base: 0xfec00000, Size: 0x1000, Type: e820Reserved}
+	info.NMem = 4
+	clipRAM(&info, privateEnd)
+	want := []kernel.MemRegion{
+		{Base: 0x100000, Size: 0x7ff00000, Type: e820RAM},
+		{Base: 0x80000000, Size: 0x40000000, Type: e820RAM},
+		{Base: 0xc0000000, Size: 0x10000000, Type: e820Reserved},
+		{Base: 0xfec00000, Size: 0x1000, Type: e820Reserved},
+	}
+	for i, w := range want {
+		if info.Mem[i] != w {
+			t.Errorf("region %d = %+v, want %+v", i, info.Mem[i], w)
+		}
+	}
+	for _, r := range info.Mem[:info.NMem] {
+		if r.Type == e820RAM && r.Base+r.Size > privateEnd {
+			t.Errorf("RAM above 3 GiB left: %+v", r)
+		}
+	}
+}

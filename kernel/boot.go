@@ -25,7 +25,8 @@ type BootInfo struct {
 	Mem  [64]MemRegion
 	NMem int
 	// Keep lists physical ranges the kernel must not reuse: boot data,
-	// modules, the command line.
+	// modules, the command line, SEV-SNP's shared window. NKeep beyond
+	// len(Keep) means some did not fit, and Boot refuses to go on.
 	Keep  [8]MemRegion
 	NKeep int
 	// Cmdline is the physical address of the NUL-terminated command line.
@@ -64,6 +65,12 @@ func Boot(p hal.Platform, info *BootInfo) {
 	}
 	phys.Reserve(0, 1<<20) // real-mode area, BIOS data, firmware tables
 	phys.Reserve(uint64(cpu.Phys(imageStart)), uint64(imageEnd-imageStart))
+	if info.NKeep > len(info.Keep) {
+		// A range lost here could be handed out as free memory: under
+		// SEV-SNP the shared window, visible to the host.
+		kprint("cocoon: more boot ranges to keep than BootInfo holds; cannot boot\n")
+		powerOff(1)
+	}
 	for i := 0; i < info.NKeep; i++ {
 		phys.Reserve(info.Keep[i].Base, info.Keep[i].Size)
 	}

@@ -34,7 +34,21 @@ const (
 	StatusDebugSwap           = 1 << 7
 	StatusPreventHostIBS      = 1 << 8
 	StatusBTBIsolation        = 1 << 9
+	StatusVMPLSSS             = 1 << 10
 	StatusSecureTSC           = 1 << 11
+	StatusVMSARegProt         = 1 << 16
+	StatusSMTProtection       = 1 << 17
+
+	// statusTransparent are the features that change nothing the guest
+	// must do (hypervisor-side debug register swap and IBS/BTB/SMT
+	// protections, VMSA register protection), as Linux's
+	// SNP_FEATURES_PRESENT and its not-required set. Every other bit
+	// (vTOM, which makes the C-bit meaningless; restricted or alternate
+	// injection, which deliver #HV instead of interrupts; reflect-#VC,
+	// Secure TSC, VMPL supervisor shadow stacks, and bits not yet
+	// defined) asks for guest support Cocoon does not have.
+	statusTransparent = StatusDebugSwap | StatusPreventHostIBS | StatusBTBIsolation |
+		StatusVMSARegProt | StatusSMTProtection
 )
 
 // Kind is what detection found.
@@ -45,8 +59,9 @@ const (
 	NotEncrypted Kind = iota // no SEV: the generic platform
 	SNP                      // an SEV-SNP guest: this platform
 	// Unsupported is an encrypted guest Cocoon cannot run as: SEV or
-	// SEV-ES without SNP (no RMP, no validated memory), or SEV_STATUS
-	// bits that contradict each other.
+	// SEV-ES without SNP (no RMP, no validated memory), SNP with a
+	// feature that needs guest support Cocoon lacks, or SEV_STATUS bits
+	// that contradict each other.
 	Unsupported
 )
 
@@ -104,6 +119,10 @@ func Decode(eax, ebx uint32, sevStatus uint64) Status {
 		s.Kind = NotEncrypted
 	case sevStatus&(StatusSEV|StatusSEVES|StatusSNP) != StatusSEV|StatusSEVES|StatusSNP:
 		// SEV or SEV-ES alone, or SNP without the bits it implies.
+		s.Kind = Unsupported
+	case sevStatus&^(StatusSEV|StatusSEVES|StatusSNP|statusTransparent) != 0:
+		// A feature the guest would have to implement (see
+		// statusTransparent).
 		s.Kind = Unsupported
 	case eax&(cpuidSEVES|cpuidSNP) != cpuidSEVES|cpuidSNP:
 		// The processor claims no SNP while the guest runs with it:

@@ -25,11 +25,14 @@ const (
 
 // Validate validates size bytes of guest memory at guest-physical pa,
 // which the kernel maps at va (the firmware left it unaccepted: UEFI
-// EfiUnacceptedMemoryType). It uses 2 MiB pages where pa and the
-// remaining size allow and falls back to 4 KiB pages when the RMP holds
-// the range as 4 KiB entries (FAIL_SIZEMISMATCH). Any other failure, and
-// a page that was already validated (CF set: validating twice is how a
-// hypervisor would alias guest memory), stops it.
+// EfiUnacceptedMemoryType). It first asks the hypervisor to assign the
+// pages to the guest (page state change to private, MSR protocol, one
+// exit per 4 KiB page, as OVMF and Linux do before they accept memory),
+// then uses 2 MiB PVALIDATEs where pa and the remaining size allow,
+// falling back to 4 KiB pages when the RMP holds the range as 4 KiB
+// entries (FAIL_SIZEMISMATCH). Any other failure, and a page that was
+// already validated (CF set: validating twice is how a hypervisor would
+// alias guest memory), stops it.
 //
 //go:nosplit
 func (p *Platform) Validate(pa, size uint64, va uintptr) (ghcbmsr.Reason, bool) {
@@ -40,6 +43,11 @@ func (p *Platform) Validate(pa, size uint64, va uintptr) (ghcbmsr.Reason, bool) 
 	// private mapping, or the wrong page would be validated.
 	if got, private, ok := p.m.Translate(uint64(va)); !ok || !private || got != pa {
 		return reason(ghcbmsr.ReasonPValidate), false
+	}
+	for gfn := pa / page4K; gfn < (pa+size)/page4K; gfn++ {
+		if !p.pageState(gfn, ghcbmsr.PagePrivate) {
+			return reason(ghcbmsr.ReasonPageStateChange), false
+		}
 	}
 	for size > 0 {
 		if pa%page2M == 0 && size >= page2M && uint64(va)%page2M == 0 {
@@ -90,14 +98,22 @@ func (p *Platform) Share(pa uint64, va uintptr, pages int) (ghcbmsr.Reason, bool
 		if !p.validate4K(va+uintptr(i)*page4K, false) {
 			return reason(ghcbmsr.ReasonPValidate), false
 		}
-		w, ok := ghcbmsr.PageStateWord(pa/page4K+uint64(i), ghcbmsr.PageShared)
-		if !ok {
-			return reason(ghcbmsr.ReasonPageStateChange), false
-		}
-		p.Exits.PSC++
-		if !ghcbmsr.PageStateDone(p.msrCall(w)) {
+		if !p.pageState(pa/page4K+uint64(i), ghcbmsr.PageShared) {
 			return reason(ghcbmsr.ReasonPageStateChange), false
 		}
 	}
 	return ghcbmsr.Reason{}, true
+}
+
+// pageState asks for one 4 KiB page's state change through the MSR
+// protocol (GHCB spec section 2.3.1, GHCBInfo 0x014/0x015).
+//
+//go:nosplit
+func (p *Platform) pageState(gfn uint64, op ghcbmsr.PageOp) bool {
+	w, ok := ghcbmsr.PageStateWord(gfn, op)
+	if !ok {
+		return false
+	}
+	p.Exits.PSC++
+	return ghcbmsr.PageStateDone(p.msrCall(w))
 }

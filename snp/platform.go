@@ -99,11 +99,24 @@ func reason(c ghcbmsr.ReasonCode) ghcbmsr.Reason {
 // Init takes over the GHCB protocol from the firmware: it checks the
 // hypervisor's protocol range and SNP support (MSR protocol), registers
 // the GHCB page at the start of the shared window and checks the echo,
-// and checks the CPUID and secrets pages' headers. On failure it returns
-// the reason to terminate with. Boot context.
+// and checks the CPUID and secrets pages' headers. The window must
+// already be shared (Start does that first). On failure it returns the
+// reason to terminate with. Boot context.
 //
 //go:nosplit
 func (p *Platform) Init(c *Config) (ghcbmsr.Reason, bool) {
+	if r, ok := p.prepare(c); !ok {
+		return r, false
+	}
+	return p.register()
+}
+
+// prepare takes c, checks the CPUID and secrets pages, and negotiates
+// the protocol through the MSR protocol alone (GHCB spec section 2.3.1:
+// SEV information, then hypervisor features), which needs no GHCB.
+//
+//go:nosplit
+func (p *Platform) prepare(c *Config) (ghcbmsr.Reason, bool) {
 	p.m, p.status = c.Machine, c.Status
 	if p.status.Kind != SNP {
 		return ghcbmsr.Reason{Set: ghcbmsr.ReasonSetGeneral, Code: ghcbmsr.ReasonSNPUnsupported}, false
@@ -138,6 +151,13 @@ func (p *Platform) Init(c *Config) (ghcbmsr.Reason, bool) {
 	if !ok || feat&ghcbmsr.FeatureSNP == 0 {
 		return ghcbmsr.Reason{Set: ghcbmsr.ReasonSetGeneral, Code: ghcbmsr.ReasonSNPUnsupported}, false
 	}
+	return ghcbmsr.Reason{}, true
+}
+
+// register registers the GHCB page and checks the echo.
+//
+//go:nosplit
+func (p *Platform) register() (ghcbmsr.Reason, bool) {
 	gfn := p.ghcbGPA / ghcb.PageSize
 	w, ok := ghcbmsr.RegisterWord(gfn)
 	if !ok || !ghcbmsr.RegisterEchoed(p.msrCall(w), gfn) {
@@ -147,19 +167,19 @@ func (p *Platform) Init(c *Config) (ghcbmsr.Reason, bool) {
 }
 
 // Start brings the platform up on a boot path, in the order SNP demands
-// (GHCB spec section 2.3.1; Linux and OVMF do the same): the shared
+// (GHCB spec section 2.3.1; Linux does the same): the CPUID and secrets
+// pages are checked and the protocol negotiated (prepare); the shared
 // window's pages, mapped private at va (on hardware, c.Shared's own
-// address) are rescinded and converted to shared (Share); mapShared, the
+// address), are rescinded and converted to shared (Share); mapShared, the
 // boot path's, then maps those pages with the C-bit clear at va; the
-// window is zeroed through that mapping; and Init registers its first
-// page as the GHCB. Nothing may raise #VC before Start returns. On
-// failure it returns the reason to terminate with. Boot context.
+// window is zeroed through that mapping; and its first page is
+// registered as the GHCB. Nothing may raise #VC before Start returns.
+// On failure it returns the reason to terminate with. Boot context.
 //
 //go:nosplit
 func (p *Platform) Start(c *Config, va uintptr, mapShared func(va uintptr, pages int)) (ghcbmsr.Reason, bool) {
-	p.m = c.Machine
-	if c.Status.Kind != SNP || len(c.Shared) < SharedPages*ghcb.PageSize {
-		return reason(ghcbmsr.ReasonGHCBRegistration), false
+	if r, ok := p.prepare(c); !ok {
+		return r, false
 	}
 	// Share checks nothing about va: the window must be the private
 	// mapping of SharedGPA, or the wrong pages would lose validation.
@@ -179,8 +199,8 @@ func (p *Platform) Start(c *Config, va uintptr, mapShared func(va uintptr, pages
 			return reason(ghcbmsr.ReasonPageStateChange), false
 		}
 	}
-	clear(c.Shared[:SharedPages*ghcb.PageSize])
-	return p.Init(c)
+	clear(p.shared)
+	return p.register()
 }
 
 // msrCall is one MSR-protocol exchange (GHCB spec section 2.3.1).

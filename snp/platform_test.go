@@ -98,6 +98,13 @@ func TestDecode(t *testing.T) {
 		{"CPUID denies SNP", cpuidSEV | cpuidSEVES, 51, snp, Unsupported},
 		{"C-bit in low memory", all, 12, snp, Unsupported},
 		{"C-bit past 51", all, 52, snp, Unsupported},
+		{"SNP with transparent features", all, 51, snp | StatusPreventHostIBS | StatusBTBIsolation | StatusSMTProtection | StatusVMSARegProt, SNP},
+		{"vTOM", all, 51, snp | StatusVTOM, Unsupported},
+		{"restricted injection", all, 51, snp | StatusRestrictedInjection, Unsupported},
+		{"alternate injection", all, 51, snp | StatusAlternateInjection, Unsupported},
+		{"reflect #VC", all, 51, snp | StatusReflectVC, Unsupported},
+		{"Secure TSC", all, 51, snp | StatusSecureTSC, Unsupported},
+		{"undefined bit 40", all, 51, snp | 1<<40, Unsupported},
 	} {
 		s := Decode(tc.eax, tc.ebx, tc.status)
 		if s.Kind != tc.want {
@@ -762,7 +769,16 @@ func TestStartHostile(t *testing.T) {
 		}, cocoon(ghcbmsr.ReasonGHCBRegistration)},
 		{"not an SNP guest", func(s *setup, _ *uintptr, _ *func(*setup, uintptr, int)) {
 			s.cfg.Status.Kind = Unsupported
-		}, cocoon(ghcbmsr.ReasonGHCBRegistration)},
+		}, general(ghcbmsr.ReasonSNPUnsupported)},
+		{"protocol version 1 only", func(s *setup, _ *uintptr, _ *func(*setup, uintptr, int)) {
+			s.g.SEVInfo = ghcbmsr.SEVInfo{MinVersion: 1, MaxVersion: 1, CBit: 51}
+		}, general(ghcbmsr.ReasonProtocolUnsupported)},
+		{"no SNP feature", func(s *setup, _ *uintptr, _ *func(*setup, uintptr, int)) {
+			s.g.Features = 0
+		}, general(ghcbmsr.ReasonSNPUnsupported)},
+		{"bad CPUID page", func(s *setup, _ *uintptr, _ *func(*setup, uintptr, int)) {
+			clear(s.cfg.CPUIDPage)
+		}, cocoon(ghcbmsr.ReasonCPUID)},
 	} {
 		s, va := startSetup(t)
 		mapShared := (*setup).mapWindow
@@ -774,5 +790,36 @@ func TestStartHostile(t *testing.T) {
 		if tc.name != "wrong GHCB GPA echo" && s.g.Hypervisor.Registered(testSharedGPA>>12) {
 			t.Errorf("%s: the GHCB was registered", tc.name)
 		}
+		// Negotiation comes first: a hypervisor refused there sees no
+		// page state change (GHCB spec section 2.3.1).
+		if r.Set == ghcbmsr.ReasonSetGeneral && len(s.g.RMP) != 0 {
+			t.Errorf("%s: page state changed before the protocol was negotiated: %v", tc.name, s.g.RMP)
+		}
+	}
+}
+
+// TestValidateAssignsFirst: memory is asked for as private before it is
+// validated, and a hypervisor that refuses leaves it unvalidated.
+func TestValidateAssignsFirst(t *testing.T) {
+	const pa = 0x200000
+	s := newSetup(t)
+	p := s.platform(t)
+	va := uintptr(s.g.DirectMap + pa)
+	if r, ok := p.Validate(pa, 0x203000-pa+0x1000, va); !ok {
+		t.Fatalf("Validate: %v", r)
+	}
+	for gfn := uint64(pa >> 12); gfn < 0x204; gfn++ {
+		if s.g.RMP[gfn] != psc.OpPrivate || !s.g.Validated[gfn] {
+			t.Errorf("GFN %#x: RMP %v, validated %v", gfn, s.g.RMP[gfn], s.g.Validated[gfn])
+		}
+	}
+	s = newSetup(t)
+	p = s.platform(t)
+	s.g.MSRPSCError = 1
+	if r, ok := p.Validate(pa, 0x1000, va); ok || r != cocoon(ghcbmsr.ReasonPageStateChange) {
+		t.Errorf("host refuses the assignment: Validate = %v, %v", r, ok)
+	}
+	if s.g.Validated[pa>>12] {
+		t.Error("a page the host did not assign was validated")
 	}
 }

@@ -39,9 +39,10 @@ var goroutineContext = map[string]bool{
 // preRuntime lists functions that run before the Go runtime starts, when
 // write barriers are off and their calls are harmless.
 var preRuntime = map[string]bool{
-	"github.com/cocoon-vm/cocoon/kernel.Boot":          true,
-	"github.com/cocoon-vm/cocoon/boot.bootMain":        true,
-	"github.com/cocoon-vm/cocoon/snp.(*Platform).Init": true,
+	"github.com/cocoon-vm/cocoon/kernel.Boot":             true,
+	"github.com/cocoon-vm/cocoon/boot.bootMain":           true,
+	"github.com/cocoon-vm/cocoon/snp.(*Platform).Init":    true,
+	"github.com/cocoon-vm/cocoon/snp.(*Platform).prepare": true,
 	// The SNP boot steps (boot/snp.go), before kernel.Boot.
 	"github.com/cocoon-vm/cocoon/snp.(*Platform).Start": true,
 	"github.com/cocoon-vm/cocoon/boot.efiSNPStart":      true,

@@ -198,6 +198,9 @@ Flags:`)
 				return err
 			}
 			payload = b
+			if err := removeStaleArchive(name, stdout); err != nil {
+				return err
+			}
 			fmt.Fprintf(stdout, "application archive (inside the image: %d KiB, sha256 %x)\n", (len(b)+1023)>>10, sha256.Sum256(b))
 		}
 	}
@@ -220,6 +223,20 @@ Flags:`)
 		return removeStaleMeasurement(name+".efi", stdout)
 	}
 	return writeMeasurement(name, launch.ovmf, launchOpts, stdout)
+}
+
+// removeStaleArchive removes the NAME.cpio an earlier build wrote beside
+// an image that now embeds its archive: 'mkimage run' and --measure would
+// otherwise hand it to QEMU as the initrd.
+func removeStaleArchive(name string, stdout io.Writer) error {
+	path := name + ".cpio"
+	switch err := os.Remove(path); {
+	case err == nil:
+		fmt.Fprintf(stdout, "%s removed: an earlier build's archive; the application is embedded now\n", path)
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	return nil
 }
 
 // removeStaleMeasurement removes the measurement recorded beside an

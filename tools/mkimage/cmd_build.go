@@ -229,24 +229,22 @@ Flags:`)
 // an image that now embeds its archive: 'mkimage run' and --measure would
 // otherwise hand it to QEMU as the initrd.
 func removeStaleArchive(name string, stdout io.Writer) error {
-	path := name + ".cpio"
-	switch err := os.Remove(path); {
-	case err == nil:
-		fmt.Fprintf(stdout, "%s removed: an earlier build's archive; the application is embedded now\n", path)
-	case !errors.Is(err, os.ErrNotExist):
-		return err
-	}
-	return nil
+	return removeStale(name+".cpio", "an earlier build's archive; the application is embedded now", stdout)
 }
 
 // removeStaleMeasurement removes the measurement recorded beside an
 // earlier efi: it does not describe the one just written, and a verifier
 // would otherwise accept reports of the old image as this one's.
 func removeStaleMeasurement(efi string, stdout io.Writer) error {
-	path := measure.ExpectedPath(efi)
+	return removeStale(measure.ExpectedPath(efi), "it measured an earlier "+efi+" (build with --measure to record this one's)", stdout)
+}
+
+// removeStale removes an earlier build's output at path, if any, and says
+// why.
+func removeStale(path, why string, stdout io.Writer) error {
 	switch err := os.Remove(path); {
 	case err == nil:
-		fmt.Fprintf(stdout, "%s removed: it measured an earlier %s (build with --measure to record this one's)\n", path, efi)
+		fmt.Fprintf(stdout, "%s removed: %s\n", path, why)
 	case !errors.Is(err, os.ErrNotExist):
 		return err
 	}

@@ -185,12 +185,7 @@ fail:
 // efiHigh runs stage 1 at the kernel's link address, on the firmware's
 // stack.
 TEXT ·efiHigh(SB),NOSPLIT|NOFRAME,$0
-	// A TLS block for Go's ABI wrappers (they load g from -8(FS)).
-	LEAQ ·earlyTLS+64(SB), AX
-	MOVQ AX, DX
-	SHRQ $32, DX
-	MOVL $MSR_FS_BASE, CX
-	WRMSR
+	CALL ·loadEarlyTLS(SB)
 	XORPS X15, X15
 
 	SUBQ $8, SP
@@ -359,16 +354,11 @@ TEXT ·efiKernelHigh(SB),NOSPLIT|NOFRAME,$0
 	LIDT (AX)
 
 	// An SEV-SNP guest brings its platform up and loads the kernel's
-	// IDT (#VC gate) before anything below raises #VC (snp.go). The Go
-	// code needs the early TLS (Go's ABI wrappers load g from -8(FS)).
+	// IDT (#VC gate) before anything below raises #VC (snp.go).
 	MOVQ ·efiCBit(SB), AX
 	TESTQ AX, AX
 	JZ plain
-	LEAQ ·earlyTLS+64(SB), AX
-	MOVQ AX, DX
-	SHRQ $32, DX
-	MOVL $MSR_FS_BASE, CX
-	WRMSR
+	CALL ·loadEarlyTLS(SB)
 	XORPS X15, X15
 	CALL ·efiSNPStart(SB)
 plain:

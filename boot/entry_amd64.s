@@ -186,6 +186,12 @@ TEXT ·cpuSetup(SB),NOSPLIT|NOFRAME,$0
 	MOVL $0, CX
 	XSETBV
 noxsave:
+	JMP ·loadEarlyTLS(SB)
+
+// loadEarlyTLS points FS at the boot TLS block, which Go's ABI wrappers
+// need before any Go code runs (they load g from -8(FS)). Clobbers AX,
+// CX, DX.
+TEXT ·loadEarlyTLS(SB),NOSPLIT|NOFRAME,$0
 	LEAQ ·earlyTLS+64(SB), AX
 	MOVQ AX, DX
 	SHRQ $32, DX

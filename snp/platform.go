@@ -183,24 +183,33 @@ func (p *Platform) Start(c *Config, va uintptr, mapShared func(va uintptr, pages
 	}
 	// Share checks nothing about va: the window must be the private
 	// mapping of SharedGPA, or the wrong pages would lose validation.
-	for i := 0; i < SharedPages; i++ {
-		off := uint64(i) * ghcb.PageSize
-		if pa, private, ok := p.m.Translate(uint64(va) + off); !ok || !private || pa != c.SharedGPA+off {
-			return reason(ghcbmsr.ReasonPageStateChange), false
-		}
+	if !p.windowMapped(va, true) {
+		return reason(ghcbmsr.ReasonPageStateChange), false
 	}
 	if r, ok := p.Share(c.SharedGPA, va, SharedPages); !ok {
 		return r, false
 	}
 	mapShared(va, SharedPages)
-	for i := 0; i < SharedPages; i++ {
-		off := uint64(i) * ghcb.PageSize
-		if pa, private, ok := p.m.Translate(uint64(va) + off); !ok || private || pa != c.SharedGPA+off {
-			return reason(ghcbmsr.ReasonPageStateChange), false
-		}
+	if !p.windowMapped(va, false) {
+		return reason(ghcbmsr.ReasonPageStateChange), false
 	}
 	clear(p.shared)
 	return p.register()
+}
+
+// windowMapped reports whether every page of the shared window is mapped
+// at va, private or shared as asked.
+//
+//go:nosplit
+func (p *Platform) windowMapped(va uintptr, private bool) bool {
+	for i := 0; i < SharedPages; i++ {
+		off := uint64(i) * ghcb.PageSize
+		pa, priv, ok := p.m.Translate(uint64(va) + off)
+		if !ok || priv != private || pa != p.sharedGPA+off {
+			return false
+		}
+	}
+	return true
 }
 
 // msrCall is one MSR-protocol exchange (GHCB spec section 2.3.1).

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
 )
@@ -29,7 +30,7 @@ var (
 func kernelImage(t *testing.T, name string) string {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
+		testenv.Missing(t, "qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
 	}
 	buildMu.Lock()
 	defer buildMu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/u-root/u-root/pkg/cpio"
 )
 
@@ -27,14 +28,14 @@ func busybox(t *testing.T) string {
 	dl := exec.Command("apt-get", "download", "busybox-static")
 	dl.Dir = dir
 	if b, err := dl.CombinedOutput(); err != nil {
-		t.Skipf("busybox-static is not installed and cannot be downloaded (%v: %s): apt-get install busybox-static", err, b)
+		testenv.Missing(t, "busybox-static is not installed and cannot be downloaded (%v: %s): apt-get install busybox-static", err, b)
 	}
 	debs, _ := filepath.Glob(filepath.Join(dir, "busybox-static_*.deb"))
 	if len(debs) == 0 {
-		t.Skip("apt-get download busybox-static produced no package")
+		testenv.Missing(t, "apt-get download busybox-static produced no package: apt-get install busybox-static")
 	}
 	if b, err := exec.Command("dpkg-deb", "-x", debs[0], filepath.Join(dir, "root")).CombinedOutput(); err != nil {
-		t.Skipf("dpkg-deb -x: %v: %s", err, b)
+		testenv.Missing(t, "dpkg-deb -x: %v: %s: apt-get install busybox-static", err, b)
 	}
 	return filepath.Join(dir, "root", "bin", "busybox")
 }

@@ -14,7 +14,6 @@ func init() {
 	register(97, func(t *Task, a *[6]uint64) int64 { return sysPrlimit(t, &[6]uint64{0, a[0], 0, a[1]}) })  // getrlimit
 	register(160, func(t *Task, a *[6]uint64) int64 { return sysPrlimit(t, &[6]uint64{0, a[0], a[1], 0}) }) // setrlimit
 	register(99, sysSysinfo)                                                                                // sysinfo
-	register(95, func(t *Task, a *[6]uint64) int64 { return 0o022 })                                        // umask
 }
 
 // sysUname fills struct utsname: six 65-byte fields

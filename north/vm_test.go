@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
 	"github.com/u-root/u-root/pkg/cpio"
@@ -30,7 +31,7 @@ var (
 func cocoonKernel(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
+		testenv.Missing(t, "qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
 	}
 	kernelOnce.Do(func() {
 		tmpDir, kernelErr = os.MkdirTemp("", "north-vm")

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 )
 
 // shared is the part of the command line every profile has, for a guest
@@ -199,7 +201,7 @@ func TestShellQuote(t *testing.T) {
 func TestShellQuoteRoundTrip(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skipf("no POSIX shell: %v", err)
+		testenv.Missing(t, "no POSIX shell (apt-get install dash): %v", err)
 	}
 	words := []string{"-append", "console=ttyS0 a='b c' \"d\" $HOME `x` \\ e", "", "tab\there", "new\nline", "it's"}
 	script := "for w in " + shellQuote(words) + `; do printf '%s\0' "$w"; done`

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 )
 
 // Tests that boot real guests under QEMU with TCG. They skip where QEMU is
@@ -21,7 +23,7 @@ var pvhProfiles = []Profile{Microvm, Q35}
 func needQEMU(t *testing.T) {
 	t.Helper()
 	if _, err := (Config{}).binary(); err != nil {
-		t.Skipf("skipping VM test: %v", err)
+		testenv.Missing(t, "skipping VM test: %v: install the qemu-system-x86 package", err)
 	}
 }
 
@@ -164,7 +166,7 @@ func TestVMQEMUFailure(t *testing.T) {
 func TestVMOVMF(t *testing.T) {
 	needQEMU(t)
 	if _, err := os.Stat(DefaultOVMFCode); err != nil {
-		t.Skipf("skipping OVMF test: %v: install the ovmf package", err)
+		testenv.Missing(t, "skipping OVMF test: %v: install the ovmf package", err)
 	}
 	app := filepath.Join(t.TempDir(), "app.efi")
 	if err := os.WriteFile(app, efiApp(reportStatus(3)), 0o644); err != nil {
@@ -178,8 +180,31 @@ func TestVMOVMF(t *testing.T) {
 	}
 }
 
+// TestVMKVMWorks checks the probe's verdict against the machine: never
+// true without a usable QEMU or a read-write /dev/kvm, and agreeing with a
+// direct boot of the floor image under KVM. KVM is never required: the
+// test passes whichever way the verdict goes, as long as it is right.
 func TestVMKVMWorks(t *testing.T) {
 	needQEMU(t)
-	// KVM is never required; this only exercises the probe.
-	t.Logf("KVMWorks = %t", KVMWorks(t.Context(), ""))
+	if KVMWorks(t.Context(), filepath.Join(t.TempDir(), "no-such-qemu")) {
+		t.Error("KVMWorks with a QEMU binary that does not exist = true")
+	}
+	works := KVMWorks(t.Context(), "")
+	t.Logf("KVMWorks = %t", works)
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		if works {
+			t.Errorf("KVMWorks = true, but /dev/kvm does not open read-write: %v", err)
+		}
+		return
+	}
+	f.Close()
+	kernel := filepath.Join(t.TempDir(), "floor.elf")
+	if err := os.WriteFile(kernel, FloorImage(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(t.Context(), Config{Profile: Microvm, Kernel: kernel, Accel: KVM, Timeout: kvmProbeTimeout})
+	if booted := err == nil; booted != works {
+		t.Errorf("KVMWorks = %t, but the floor image under -accel kvm gives %v", works, err)
+	}
 }

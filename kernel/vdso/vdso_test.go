@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 )
 
 func TestImageMatchesBuild(t *testing.T) {
@@ -130,7 +132,7 @@ func TestCodeDecodes(t *testing.T) {
 func TestRunOnHost(t *testing.T) {
 	mem, err := syscall.Mmap(-1, 0, Size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
-		t.Skip("mmap:", err)
+		testenv.Missing(t, "mmap of an executable page on the host: %v", err)
 	}
 	defer syscall.Munmap(mem)
 	copy(mem, Build())
@@ -140,7 +142,7 @@ func TestRunOnHost(t *testing.T) {
 	le.PutUint64(mem[DataWall:], uint64(1_700_000_000)*1e9)
 	le.PutUint64(mem[DataMono:], 0)
 	if err := syscall.Mprotect(mem[:DataOff], syscall.PROT_READ|syscall.PROT_EXEC); err != nil {
-		t.Skip("mprotect:", err)
+		testenv.Missing(t, "mprotect to PROT_EXEC on the host: %v", err)
 	}
 	fn := uintptr(unsafe.Pointer(&mem[codeOff]))
 	var ts [2]int64

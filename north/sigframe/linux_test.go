@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 )
 
@@ -70,11 +71,11 @@ int main(void) {
 // with a C compiler.
 func TestAgainstHostLinux(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
-		t.Skip("needs an x86-64 Linux host")
+		testenv.Missing(t, "needs an x86-64 Linux host")
 	}
 	cc, err := exec.LookPath("cc")
 	if err != nil {
-		t.Skip("no C compiler (cc): install gcc to compare frames with the host kernel's")
+		testenv.Missing(t, "no C compiler (cc): apt-get install gcc libc6-dev to compare frames with the host kernel's")
 	}
 	dir := t.TempDir()
 	src, bin := filepath.Join(dir, "probe.c"), filepath.Join(dir, "probe")
@@ -82,7 +83,7 @@ func TestAgainstHostLinux(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(cc, "-O1", "-o", bin, src).CombinedOutput(); err != nil {
-		t.Skipf("cc cannot build the probe: %v\n%s", err, out)
+		testenv.Missing(t, "cc cannot build the probe (apt-get install gcc libc6-dev): %v\n%s", err, out)
 	}
 	out, err := exec.Command(bin).Output()
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Known-answer vector from shared/reference/snp/VECTORS.md ("Guest message
+// Known-answer vector from snp/measure/testdata/reference/VECTORS.md ("Guest message
 // sealing"), published with TamaGo's SEV driver tests.
 const (
 	kaVMPCK  = "fe246add1ac33915ee4bf86e869b0ba572bd33f26e883404d7c70cca0b40b4b3"

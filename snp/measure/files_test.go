@@ -21,7 +21,7 @@ func TestMeasureFilesVector(t *testing.T) {
 		}
 	}
 	in := Inputs{
-		Firmware: filepath.Join(referenceDir(t), "ovmf_AmdSev_suffix.bin"),
+		Firmware: filepath.Join(referenceDir, "ovmf_AmdSev_suffix.bin"),
 		Kernel:   kernel,
 		Initrd:   initrd,
 		Cmdline:  "console=ttyS0 loglevel=7",

@@ -3,7 +3,6 @@ package measure
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
@@ -19,11 +18,12 @@ func FuzzParseOVMF(f *testing.F) {
 	f.Add(syntheticAmdSev(PageSize))
 	f.Add(buildOVMF(PageSize, amdSevEntries, nil))
 	f.Add(buildOVMF(PageSize, nil, []MetadataSection{{0x800000, 0x1000, SectionSNPKernelHashes}}))
-	_, file, _, _ := runtime.Caller(0)
 	for _, name := range []string{"ovmf_AmdSev_suffix.bin", "ovmf_OvmfX64_suffix.bin"} {
-		if b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "../../../shared/reference/snp", name)); err == nil {
-			f.Add(b)
+		b, err := os.ReadFile(filepath.Join(referenceDir, name))
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 64<<10 {

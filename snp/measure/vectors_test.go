@@ -2,32 +2,18 @@ package measure
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
-// referenceDir returns shared/reference/snp, which sits beside the
-// repository checkout; it skips the test when the folder is absent.
-func referenceDir(tb testing.TB) string {
-	tb.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		tb.Fatal("runtime.Caller failed")
-	}
-	// file is <repo>/snp/measure/vectors_test.go; the folder is
-	// <repo>/../shared/reference/snp.
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "reference", "snp")
-	if _, err := os.Stat(filepath.Join(dir, "VECTORS.md")); err != nil {
-		tb.Skipf("SNP reference vectors not found at %s (the shared/ folder beside the repository checkout): %v", dir, err)
-	}
-	return dir
-}
+// referenceDir is the copy, in this package's testdata, of the published
+// SNP reference vectors (shared/reference/snp: VECTORS.md and the OVMF
+// fixtures it was computed from).
+const referenceDir = "testdata/reference"
 
 func readFirmware(tb testing.TB, name string) *Firmware {
 	tb.Helper()
-	fw, err := ReadOVMF(filepath.Join(referenceDir(tb), name))
+	fw, err := ReadOVMF(filepath.Join(referenceDir, name))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -44,7 +30,7 @@ func mustDigest(tb testing.TB, s string) Digest {
 }
 
 // TestVectors reproduces the launch measurement table of
-// shared/reference/snp/VECTORS.md, computed there with sev-snp-measure.
+// testdata/reference/VECTORS.md, computed there with sev-snp-measure.
 func TestVectors(t *testing.T) {
 	epycV4, err := VCPUTypeSignature("EPYC-v4")
 	if err != nil {

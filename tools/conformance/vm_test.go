@@ -10,12 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/tools/conformance/report"
 )
 
 func TestConformanceVM(t *testing.T) {
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
+		testenv.Missing(t, "qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
 	}
 	pkgs := []string{"unicode/utf8", "sort", "errors", "container/list"}
 	out := t.TempDir()

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
@@ -27,10 +28,10 @@ const moduleRoot = "../.."
 func needOVMF(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
+		testenv.Missing(t, "qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
 	}
 	if _, err := os.Stat(qemu.DefaultOVMFCode); err != nil {
-		t.Skipf("%v: install the ovmf package to run UEFI VM tests", err)
+		testenv.Missing(t, "%v: install the ovmf package to run UEFI VM tests", err)
 	}
 }
 

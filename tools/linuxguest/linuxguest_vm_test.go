@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/qemu"
 )
 
@@ -27,11 +28,11 @@ func (w logWriter) Write(p []byte) (int, error) {
 func TestRunSysbench(t *testing.T) {
 	bin := cmp.Or(os.Getenv(qemu.BinaryEnv), "qemu-system-x86_64")
 	if _, err := exec.LookPath(bin); err != nil {
-		t.Skipf("skipping VM test: %s not found: install the qemu-system-x86 package", bin)
+		testenv.Missing(t, "skipping VM test: %s not found: install the qemu-system-x86 package", bin)
 	}
 	kernel, err := Kernel(t.Context(), "")
 	if err != nil {
-		t.Skipf("skipping VM test: no Linux kernel to boot: %v", err)
+		testenv.Missing(t, "skipping VM test: no Linux kernel to boot: %v", err)
 	}
 	sysbench := filepath.Join(t.TempDir(), "sysbench")
 	if err := BuildStatic(t.Context(), SysbenchPackage, sysbench); err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/north/attest"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
@@ -46,7 +47,7 @@ func TestMain(m *testing.M) {
 func attestImage(t testing.TB, pkg string) string {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
+		testenv.Missing(t, "qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
 	}
 	kernelOnce.Do(func() {
 		if kernelDir, kernelErr = os.MkdirTemp("", "cocoon-attest-vm"); kernelErr != nil {

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/snp/measure"
 	"github.com/cocoon-vm/cocoon/snp/simpsp"
 )
 
 func TestBuildRefusesDynamicELF(t *testing.T) {
 	if _, err := os.Stat("/bin/ls"); err != nil {
-		t.Skip("no /bin/ls")
+		testenv.Missing(t, "no /bin/ls to refuse as a dynamic executable: apt-get install coreutils")
 	}
 	out := filepath.Join(t.TempDir(), "img")
 	var stdout, stderr bytes.Buffer
@@ -76,7 +77,7 @@ func TestInspectRejectsBadEFI(t *testing.T) {
 }
 
 func TestBuildMeasureErrors(t *testing.T) {
-	ref := snpReference(t)
+	ref := snpReference
 	amdSev := filepath.Join(ref, "ovmf_AmdSev_suffix.bin")
 	dir := t.TempDir()
 	notOVMF := filepath.Join(dir, "bzImage")
@@ -176,7 +177,7 @@ func TestBuildMeasure(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Cocoon images (-short)")
 	}
-	ref := snpReference(t)
+	ref := snpReference
 	amdSev := filepath.Join(ref, "ovmf_AmdSev_suffix.bin")
 	tests := []struct {
 		name   string

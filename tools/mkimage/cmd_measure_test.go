@@ -5,22 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
 
-// snpReference returns shared/reference/snp beside the repository checkout,
-// skipping the test when it is absent.
-func snpReference(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "reference", "snp")
-	if _, err := os.Stat(filepath.Join(dir, "VECTORS.md")); err != nil {
-		t.Skipf("SNP reference vectors not found at %s (the shared/ folder beside the repository checkout): %v", dir, err)
-	}
-	return dir
-}
+// snpReference is the repository's copy of the published SNP reference
+// vectors (VECTORS.md and the OVMF fixtures), kept in snp/measure's
+// testdata.
+const snpReference = "../../snp/measure/testdata/reference"
 
 func runMeasureArgs(args ...string) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
@@ -29,7 +21,7 @@ func runMeasureArgs(args ...string) (stdout, stderr string, err error) {
 }
 
 func TestMeasureCommandVectors(t *testing.T) {
-	ref := snpReference(t)
+	ref := snpReference
 	amdSev := filepath.Join(ref, "ovmf_AmdSev_suffix.bin")
 	empty := filepath.Join(t.TempDir(), "empty")
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
@@ -64,7 +56,7 @@ func TestMeasureCommandVectors(t *testing.T) {
 }
 
 func TestMeasureCommandJSON(t *testing.T) {
-	ref := snpReference(t)
+	ref := snpReference
 	stdout, stderr, err := runMeasureArgs("--ovmf", filepath.Join(ref, "ovmf_AmdSev_suffix.bin"), "--vcpu-type", "EPYC-v4", "--json")
 	if err != nil {
 		t.Fatalf("runMeasure --json: %v (stderr %q)", err, stderr)
@@ -132,7 +124,7 @@ func TestMeasureCommandErrors(t *testing.T) {
 }
 
 func TestMeasureCommandKernelNeedsHashesSection(t *testing.T) {
-	ref := snpReference(t)
+	ref := snpReference
 	empty := filepath.Join(t.TempDir(), "empty")
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -160,7 +152,7 @@ func TestMeasureCommandHelp(t *testing.T) {
 }
 
 func TestMeasureCommandWarnsOfUnhashedKernel(t *testing.T) {
-	ref := snpReference(t)
+	ref := snpReference
 	elf := filepath.Join(t.TempDir(), "app.elf")
 	if err := os.WriteFile(elf, append([]byte("\x7fELF\x02\x01\x01"), make([]byte, 4096)...), 0o644); err != nil {
 		t.Fatal(err)

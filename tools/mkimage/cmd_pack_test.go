@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/u-root/u-root/pkg/cpio"
 )
@@ -151,7 +152,7 @@ func TestPackPackage(t *testing.T) {
 func TestPackRefusesDynamic(t *testing.T) {
 	ls, err := elf.Open("/bin/ls")
 	if err != nil {
-		t.Skipf("no /bin/ls ELF to refuse: %v", err)
+		testenv.Missing(t, "no /bin/ls ELF to refuse: %v: apt-get install coreutils", err)
 	}
 	dynamic := false
 	for _, p := range ls.Progs {
@@ -159,7 +160,7 @@ func TestPackRefusesDynamic(t *testing.T) {
 	}
 	ls.Close()
 	if !dynamic {
-		t.Skip("/bin/ls is static on this machine")
+		testenv.Missing(t, "/bin/ls is static on this machine: a dynamically linked coreutils is needed")
 	}
 	out := filepath.Join(t.TempDir(), "sub", "ls.cpio")
 	_, _, err = runPackArgs("--elf", "/bin/ls", "-o", out)

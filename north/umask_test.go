@@ -1,0 +1,35 @@
+package north
+
+import (
+	"testing"
+
+	"github.com/cocoon-vm/cocoon/north/fdtable"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// TestUmaskReachesFiles checks umask(2) is served by the file layer, which
+// keeps the mask and applies it when files are created, and not by a
+// constant answer shadowing it in the system call table.
+func TestUmaskReachesFiles(t *testing.T) {
+	p, task, _ := newTest(t)
+	fs, err := vfs.New(nil, vfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetFiles(fileTable{fdtable.New(fs, "/init")})
+	const sysUmask = 95
+	for _, step := range []struct{ set, wantOld int64 }{{0o077, 0o022}, {0o7777, 0o077}, {0o022, 0o777}} {
+		if got := sc(task, sysUmask, uint64(step.set)); got != step.wantOld {
+			t.Errorf("umask(%#o) = %#o, want the previous mask %#o", step.set, got, step.wantOld)
+		}
+	}
+}
+
+// fileTable adapts the descriptor table to Files, as north/run does.
+type fileTable struct{ f *fdtable.Files }
+
+func (f fileTable) Syscall(t FileContext, nr uint64, a [6]uint64) (int64, bool) {
+	return f.f.Syscall(t.Memory(), t.Interrupted(), nr, a)
+}
+
+func (f fileTable) Pread(fd int32, buf []byte, off uint64) int64 { return f.f.Pread(fd, buf, off) }

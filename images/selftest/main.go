@@ -103,7 +103,7 @@ func gc() {
 	target, limit := 8*ram+ram/2, 32*ram
 	var keep [][]byte
 	var allocated uint64
-	var now runtime.MemStats
+	now := before // NumGC-before.NumGC is unsigned: start from before, not zero
 	for allocated < target || allocated < limit && now.NumGC-before.NumGC < 50 {
 		if allocated >= target && allocated%(64<<20) == 0 {
 			runtime.ReadMemStats(&now)

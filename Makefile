@@ -59,7 +59,7 @@ images: deps
 # PSP through /dev/sev-guest, and the host verifies it.
 run: images
 	$(GO) run ./tools/mkimage run $(OUT)/stress
-	$(GO) run ./tools/mkimage run $(OUT)/hello hello "from the kernel command line" GREETING=hi
+	$(GO) run ./tools/mkimage run --env GREETING=hi $(OUT)/hello hello "from the kernel command line"
 	$(GO) run ./tools/mkimage attest $(OUT)/attest
 
 bench: deps

@@ -2,12 +2,20 @@
 // loads /init from the application archive (the initrd) and runs it at
 // CPL3 until it exits, then powers off with its exit status.
 //
-// The kernel command line gives the application's arguments and
-// environment (words with '=' are environment, as Linux does for init).
-// Words starting with "cocoon." configure the kernel instead:
+// The kernel command line gives the application's arguments, environment
+// and working directory, exactly, in the words of package north/cmdline
+// (cocoon.args=, cocoon.env=, cocoon.dir=, cocoon.argv0=), which 'mkimage
+// run' writes. Plain words, as a command line written by hand has them,
+// work as Linux gives them to init: words with '=' are environment, the
+// rest arguments ("--" makes every later word an argument). Other words
+// starting with "cocoon." configure the kernel:
 //
 //	cocoon.trace=syscalls   print every system call with its result
-//	cocoon.argv0=NAME       the application's argv[0] (default /init)
+//
+// The application's environment starts with Linux's defaults for init
+// (init/main.c): HOME=/ and, when its standard streams are the console
+// (a terminal), TERM=linux; and PATH=/sbin:/usr/sbin:/bin:/usr/bin, as
+// init systems set it. Entries on the command line override them.
 package main
 
 import (
@@ -17,36 +25,77 @@ import (
 
 	_ "github.com/cocoon-vm/cocoon/boot"
 	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/north/run"
 )
 
 func main() {
-	cfg := run.Options{Argv0: "/init", Stdout: os.Stdout, Stdin: os.Stdin}
-	for _, a := range os.Args[1:] {
-		if !strings.HasPrefix(a, "cocoon.") {
-			cfg.Args = append(cfg.Args, a)
-		}
+	cfg, err := options(os.Args[1:], os.Environ())
+	if err != nil {
+		fmt.Printf("cocoon: bad kernel command line: %v\n", err)
+		os.Exit(127)
 	}
-	for _, e := range os.Environ() {
-		if e == kernel.RuntimeGodebug {
-			continue // the kernel's own, not the application's
-		}
-		k, v, _ := strings.Cut(e, "=")
-		switch k {
-		case "cocoon.trace":
-			cfg.Trace = v == "syscalls" || v == "1"
-		case "cocoon.argv0":
-			cfg.Argv0 = v
-		default:
-			if !strings.HasPrefix(k, "cocoon.") {
-				cfg.Env = append(cfg.Env, e)
-			}
-		}
-	}
+	cfg.Stdout, cfg.Stdin = os.Stdout, os.Stdin
 	status, err := run.Init(cfg)
 	if err != nil {
 		fmt.Printf("cocoon: %v\n", err)
 		os.Exit(127)
 	}
 	os.Exit(status)
+}
+
+// defaultEnv is the application's environment before the command line's
+// entries: Linux's envp_init (init/main.c) and the PATH init systems set.
+var defaultEnv = []string{"PATH=/sbin:/usr/sbin:/bin:/usr/bin", "HOME=/", "TERM=linux"}
+
+// options turns the kernel's arguments and environment (the command line
+// as the kernel split it) into the application's.
+func options(args, environ []string) (run.Options, error) {
+	cfg := run.Options{Argv0: "/init"}
+	var app cmdline.App
+	var env []string
+	for _, a := range args {
+		if !strings.HasPrefix(a, "cocoon.") {
+			cfg.Args = append(cfg.Args, a)
+		}
+	}
+	for _, e := range environ {
+		if e == kernel.RuntimeGodebug {
+			continue // the kernel's own, not the application's
+		}
+		k, v, _ := strings.Cut(e, "=")
+		known, err := app.Parse(k, v)
+		switch {
+		case err != nil:
+			return cfg, err
+		case known:
+		case k == "cocoon.trace":
+			cfg.Trace = v == "syscalls" || v == "1"
+		case !strings.HasPrefix(k, "cocoon."):
+			env = append(env, e)
+		}
+	}
+	if app.Argv0 != "" {
+		cfg.Argv0 = app.Argv0
+	}
+	cfg.Args = append(cfg.Args, app.Args...)
+	cfg.Dir = app.Dir
+	cfg.Env = withDefaults(append(env, app.Env...))
+	return cfg, nil
+}
+
+// withDefaults prepends the defaultEnv entries whose keys env does not set.
+func withDefaults(env []string) []string {
+	set := map[string]bool{}
+	for _, e := range env {
+		k, _, _ := strings.Cut(e, "=")
+		set[k] = true
+	}
+	var out []string
+	for _, d := range defaultEnv {
+		if k, _, _ := strings.Cut(d, "="); !set[k] {
+			out = append(out, d)
+		}
+	}
+	return append(out, env...)
 }

@@ -273,6 +273,19 @@ func (fs *Files) Chdir(m mem.Memory, pathAddr uint64) int64 {
 	return fs.setCwd(l)
 }
 
+// ChdirPath makes path the working directory, as chdir(2) does, for the
+// kernel starting a process in a given directory.
+func (fs *Files) ChdirPath(path string) error {
+	l, err := fs.fs.Lookup(fs, fs.Cwd(), path, true)
+	if err != nil {
+		return err
+	}
+	if n := fs.setCwd(l); n < 0 {
+		return vfs.Errno(-n)
+	}
+	return nil
+}
+
 // Fchdir is fchdir(2).
 func (fs *Files) Fchdir(fd int32) int64 {
 	f, err := fs.file(fd)

@@ -23,9 +23,11 @@ import (
 type Options struct {
 	Argv0     string
 	Args, Env []string
-	Trace     bool
-	Stdout    io.Writer
-	Stdin     io.Reader
+	// Dir is the working directory; empty means /.
+	Dir    string
+	Trace  bool
+	Stdout io.Writer
+	Stdin  io.Reader
 }
 
 // stackTop is where the main thread's stack ends: near the top of the
@@ -97,6 +99,11 @@ func Init(o Options) (int, error) {
 	files, err := newFiles(archive, o)
 	if err != nil {
 		return 0, err
+	}
+	if o.Dir != "" {
+		if err := files.f.ChdirPath(o.Dir); err != nil {
+			return 0, fmt.Errorf("working directory %q: %v", o.Dir, err)
+		}
 	}
 	prog, err := files.ReadFile("/init")
 	if err != nil {

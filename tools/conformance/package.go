@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/conformance/report"
@@ -249,32 +250,25 @@ func (r *runner) logFile(p goPackage, side string) (*os.File, error) {
 	return os.Create(filepath.Join(r.work, "logs", fileName(p.ImportPath)+"."+side+".log"))
 }
 
-// commandLine quotes the words of a kernel command line that need it.
-func commandLine(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = w
-		if strings.ContainsAny(w, " \t") {
-			q[i] = `"` + w + `"`
-		}
+// guestApp is how the test binary of p starts inside Cocoon: the test
+// flags as arguments, exactly, and DirEnv naming its directory.
+func (r *runner) guestApp(p goPackage) cmdline.App {
+	args := append([]string(nil), r.flags...)
+	if skip := cocoonSkips(p.ImportPath); skip != "" {
+		args = append(args, "-test.skip", skip)
 	}
-	return strings.Join(q, " ")
+	return cmdline.App{Args: args, Env: []string{DirEnv + "=" + p.Dir}}
 }
-
-// guestEnv is the environment of the test binary inside Cocoon, besides
-// DirEnv: what Linux gives init (init/main.c, envp_init).
-var guestEnv = []string{"HOME=/", "TERM=linux"}
 
 // runCocoon boots the image and reads the test results from the console.
 func (r *runner) runCocoon(ctx context.Context, p goPackage, img string) *report.Run {
-	words := append([]string{}, guestEnv...)
+	var pre []string
 	if r.trace {
-		words = append(words, "cocoon.trace=syscalls")
+		pre = append(pre, "cocoon.trace=syscalls")
 	}
-	// After "--" every word is an argument, even with '=' in it.
-	words = append(append(words, DirEnv+"="+p.Dir, "--"), r.flags...)
-	if skip := cocoonSkips(p.ImportPath); skip != "" {
-		words = append(words, "-test.skip", skip)
+	line, err := cmdline.Line(r.guestApp(p), pre...)
+	if err != nil {
+		return &report.Run{Status: report.Error, Exit: -1, Error: err.Error()}
 	}
 	log, err := r.logFile(p, "cocoon")
 	if err != nil {
@@ -285,7 +279,7 @@ func (r *runner) runCocoon(ctx context.Context, p goPackage, img string) *report
 		Profile:   qemu.Microvm,
 		Kernel:    r.kernel,
 		Initrd:    img,
-		Append:    commandLine(words),
+		Append:    line,
 		MemoryMiB: r.memory,
 		Timeout:   r.timeout,
 		Console:   log,

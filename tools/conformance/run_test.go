@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/tools/conformance/report"
 )
 
@@ -33,10 +34,24 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-func TestCommandLine(t *testing.T) {
-	got := commandLine([]string{"HOME=/", "--", "-test.run", "Test A|B", "-test.v"})
-	if want := `HOME=/ -- -test.run "Test A|B" -test.v`; got != want {
-		t.Errorf("commandLine = %q, want %q", got, want)
+// TestGuestApp checks that the test flags reach the guest exactly, '='
+// and spaces included.
+func TestGuestApp(t *testing.T) {
+	r := &runner{flags: []string{"-test.run=Test A|B", "-test.v"}}
+	p := goPackage{ImportPath: "example.com/p", Dir: "/src/p q"}
+	line, err := cmdline.Line(r.guestApp(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got cmdline.App
+	for _, w := range strings.Fields(line) {
+		k, v, _ := strings.Cut(w, "=")
+		if known, err := got.Parse(k, v); !known || err != nil {
+			t.Fatalf("word %q of %q: %v %v", w, line, known, err)
+		}
+	}
+	if !reflect.DeepEqual(got.Args, r.flags) || !reflect.DeepEqual(got.Env, []string{DirEnv + "=/src/p q"}) {
+		t.Errorf("line %q gives args %q env %q", line, got.Args, got.Env)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/north/attest"
+	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
@@ -81,10 +82,14 @@ func attestImage(t testing.TB, pkg string) string {
 // args, and returns its console.
 func boot(t testing.TB, image string, args ...string) string {
 	t.Helper()
+	line, err := cmdline.Line(cmdline.App{Args: args})
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, psp, err := qemu.RunWithPSP(context.Background(), qemu.Config{
 		Kernel:  image + ".elf",
 		Initrd:  image + ".cpio",
-		Append:  strings.Join(args, " "),
+		Append:  line,
 		Timeout: 3 * time.Minute,
 	}, qemu.PSP{})
 	if err != nil {

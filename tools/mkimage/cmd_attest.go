@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/north/attest"
+	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/snp/simpsp"
 )
@@ -104,11 +105,15 @@ Flags:
 	}
 	copy(psp.HostData[:], want.hostData)
 
+	line, err := cmdline.Line(cmdline.App{Args: []string{hex.EncodeToString(nonce)}})
+	if err != nil {
+		return err
+	}
 	cfg := qemu.Config{
 		Profile:   qemu.Profile(*profile),
 		Kernel:    kernel,
 		Initrd:    initrd,
-		Append:    hex.EncodeToString(nonce),
+		Append:    line,
 		MemoryMiB: *mem,
 		Accel:     qemu.Accel(*accel),
 		Timeout:   *timeout,

@@ -11,12 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/qemu"
 )
 
 func init() {
 	commands["run"] = command{
-		summary: "boot an image under QEMU and show its console",
+		summary: "boot an image under QEMU and run its application",
 		run:     runRun,
 	}
 }
@@ -26,28 +27,81 @@ type exitStatus int
 
 func (e exitStatus) Error() string { return fmt.Sprintf("guest exited with status %d", int(e)) }
 
+// runFlags are the flags of 'mkimage run'. Each group registers its own
+// flags, so a new group (networking, say) is one more field and one more
+// register call.
+type runFlags struct {
+	profile, accel, initrd string
+	mem                    int
+	timeout                time.Duration
+	trace, quiet           bool
+	app                    appFlags
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.profile, "profile", string(qemu.DefaultProfile), "QEMU machine `PROFILE`: microvm, q35 or ovmf")
+	fs.IntVar(&f.mem, "m", 256, "guest RAM in `MiB`")
+	fs.StringVar(&f.accel, "accel", string(qemu.DefaultAccel), "accelerator: tcg, kvm, or auto (kvm if a quick probe shows it works)")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "kill the guest after `DURATION`")
+	fs.StringVar(&f.initrd, "initrd", "", "initrd `FILE` (the application archive; default IMAGE.cpio if it exists)")
+	fs.BoolVar(&f.trace, "trace-syscalls", false, "print every system call of the application with its result")
+	fs.BoolVar(&f.quiet, "q", false, "do not print the QEMU command line")
+	f.app.register(fs)
+}
+
+// appFlags are the application's environment and working directory.
+type appFlags struct {
+	env   []string
+	dir   string
+	argv0 string
+}
+
+func (f *appFlags) register(fs *flag.FlagSet) {
+	fs.Func("env", "set `KEY=VALUE` in the application's environment (KEY alone: the value it has here); repeatable", func(s string) error {
+		if s == "" || strings.HasPrefix(s, "=") {
+			return errors.New("want KEY=VALUE or KEY")
+		}
+		if !strings.Contains(s, "=") {
+			v, ok := os.LookupEnv(s)
+			if !ok {
+				return fmt.Errorf("%s is not set here: give --env %s=VALUE", s, s)
+			}
+			s += "=" + v
+		}
+		f.env = append(f.env, s)
+		return nil
+	})
+	fs.StringVar(&f.dir, "workdir", "", "start the application in `DIR` of its file tree (default /)")
+	fs.StringVar(&f.argv0, "argv0", "", "the application's argv[0] (default /init)")
+}
+
+// app returns the application's start as the command line carries it.
+func (f *appFlags) app(args []string) cmdline.App {
+	return cmdline.App{Argv0: f.argv0, Args: args, Env: f.env, Dir: f.dir}
+}
+
 func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mkimage run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	profile := fs.String("profile", string(qemu.DefaultProfile), "QEMU machine `PROFILE`: microvm, q35 or ovmf")
-	mem := fs.Int("m", 256, "guest RAM in `MiB`")
-	accel := fs.String("accel", string(qemu.DefaultAccel), "accelerator: tcg, kvm, or auto (kvm if a quick probe shows it works)")
-	timeout := fs.Duration("timeout", 10*time.Minute, "kill the guest after `DURATION`")
-	initrd := fs.String("initrd", "", "initrd `FILE` (the application archive; default IMAGE.cpio if it exists)")
-	trace := fs.Bool("trace-syscalls", false, "print every system call of the application with its result")
-	quiet := fs.Bool("q", false, "do not print the QEMU command line")
+	var f runFlags
+	f.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: mkimage run [flags] IMAGE [ARGS...]
 
 Boots IMAGE (NAME or NAME.elf, as 'mkimage build' wrote it, with NAME.cpio
-as the application; NAME.efi or a NAME.img disk boot through OVMF) under QEMU with software emulation (TCG) unless
---accel says otherwise, copies the guest's serial console to standard
-output, and exits with the guest's exit status (128+N if the application
-was killed by signal N). ARGS become the kernel command line: the
-application's arguments, and KEY=VALUE words its environment; a word
-cocoon.argv0=NAME sets its argv[0].
+as the application; NAME.efi or a NAME.img disk boot through OVMF) under
+QEMU with software emulation (TCG) unless --accel says otherwise, copies
+the guest's serial console to standard output, and exits with the guest's
+exit status (128+N if the application was killed by signal N).
 
-Flags:`)
+ARGS, everything after IMAGE, are the application's arguments exactly as
+given: spaces, quotes, '=', empty strings and non-ASCII bytes included.
+Its environment is PATH=/sbin:/usr/sbin:/bin:/usr/bin, HOME=/ and
+TERM=linux, then what --env gives. Arguments and environment travel on
+the kernel command line, which holds 4095 bytes; longer ones are refused
+(put long data in a file of the image: mkimage build --file).
+
+Flags (before IMAGE):`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -61,6 +115,14 @@ Flags:`)
 		return errUsage
 	}
 	image := fs.Arg(0)
+	var pre []string
+	if f.trace {
+		pre = append(pre, "cocoon.trace=syscalls")
+	}
+	line, err := cmdline.Line(f.app.app(fs.Args()[1:]), pre...)
+	if err != nil {
+		return err
+	}
 	if _, err := os.Stat(image); err != nil {
 		if _, err2 := os.Stat(image + ".elf"); err2 != nil {
 			return fmt.Errorf("%v (build one with 'mkimage build')", err)
@@ -72,44 +134,38 @@ Flags:`)
 	switch {
 	case strings.HasSuffix(image, ".img"):
 		disk, image = image, ""
-		*profile = string(qemu.OVMF)
+		f.profile = string(qemu.OVMF)
+		if line != "" {
+			return errors.New("a disk image boots with the command line it holds: no ARGS, --env, --workdir, --argv0 or --trace-syscalls")
+		}
 	case strings.HasSuffix(image, ".efi"):
-		*profile = string(qemu.OVMF)
+		f.profile = string(qemu.OVMF)
 	}
 	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(image, ".elf"), ".efi"), ".img")
-	if *initrd == "" && disk == "" {
+	if f.initrd == "" && disk == "" {
 		if c := base + ".cpio"; c != image {
 			if _, err := os.Stat(c); err == nil {
-				*initrd = c
+				f.initrd = c
 			}
 		}
 	}
-	words := fs.Args()[1:]
-	if *trace {
-		words = append([]string{"cocoon.trace=syscalls"}, words...)
-	}
-	for i, w := range words {
-		if strings.ContainsAny(w, " \t") {
-			words[i] = `"` + w + `"`
-		}
-	}
 	cfg := qemu.Config{
-		Profile:   qemu.Profile(*profile),
+		Profile:   qemu.Profile(f.profile),
 		Kernel:    image,
 		Disk:      disk,
-		Initrd:    *initrd,
-		Append:    strings.Join(words, " "),
-		MemoryMiB: *mem,
-		Accel:     qemu.Accel(*accel),
-		Timeout:   *timeout,
+		Initrd:    f.initrd,
+		Append:    line,
+		MemoryMiB: f.mem,
+		Accel:     qemu.Accel(f.accel),
+		Timeout:   f.timeout,
 		Console:   stdout,
 	}
-	if !*quiet {
+	if !f.quiet {
 		cfg.Log = stderr
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	_, err := qemu.Run(ctx, cfg)
+	_, err = qemu.Run(ctx, cfg)
 	var ee *qemu.ExitError
 	if errors.As(err, &ee) {
 		return exitStatus(ee.Status)

@@ -1,0 +1,131 @@
+package main
+
+// QEMU integration tests of 'mkimage run': what the application is given
+// and what comes back.
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cocoon-vm/cocoon/tools/appimage"
+)
+
+// guestApp is the application of these tests (testdata/guestapp).
+const guestApp = "./tools/mkimage/testdata/guestapp"
+
+// guestImage builds an image of guestApp with the host directory dir as
+// the image's directory dst, and returns its name.
+func guestImage(t *testing.T, dir, dst string) string {
+	t.Helper()
+	name := attestImage(t, guestApp)
+	app, err := appimage.BuildGo(context.Background(), guestApp, repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(app)
+	if err := packArchive(app, []appimage.File{{Src: dir, Dst: dst}}, name+".cpio", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// shown parses guestapp show's output: the hex strings of the lines with
+// each prefix.
+func shown(t *testing.T, out string) (args, env []string, dir string) {
+	t.Helper()
+	for line := range strings.Lines(out) {
+		kind, h, ok := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+		if !ok || kind != "ARG" && kind != "ENV" && kind != "DIR" {
+			continue
+		}
+		b, err := hex.DecodeString(h)
+		if err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		switch kind {
+		case "ARG":
+			args = append(args, string(b))
+		case "ENV":
+			env = append(env, string(b))
+		case "DIR":
+			dir = string(b)
+		}
+	}
+	return args, env, dir
+}
+
+// randWord returns a random string of the bytes that break naive
+// command lines, and any other non-NUL byte.
+func randWord(r *rand.Rand) string {
+	special := []byte(" \"'=,%\\\t\n-é\xff")
+	b := make([]byte, r.IntN(10))
+	for i := range b {
+		if r.IntN(2) == 0 {
+			b[i] = special[r.IntN(len(special))]
+		} else {
+			b[i] = byte(1 + r.IntN(255))
+		}
+	}
+	return string(b)
+}
+
+// TestRunArgvEnvWorkdirVM checks that random arguments and environment
+// entries, and a working directory with a space and non-ASCII in its
+// name, reach the application byte for byte, with Linux's defaults for
+// what is not given.
+func TestRunArgvEnvWorkdirVM(t *testing.T) {
+	host := t.TempDir()
+	if err := os.WriteFile(filepath.Join(host, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const dir = "/work dir é"
+	img := guestImage(t, host, dir)
+
+	r := rand.New(rand.NewPCG(7, uint64(os.Getpid())))
+	args := []string{"show", "-test.run=X", "", "a b", `"quoted"`, "--format=esm", "if=/dev/zero", "--", "ünï"}
+	var env []string
+	for i := 0; i < 15; i++ {
+		args = append(args, randWord(r))
+		env = append(env, "K"+hex.EncodeToString([]byte{byte(i)})+"="+randWord(r))
+	}
+	env = append(env, "HOME=/home/me", "EMPTY=")
+	flags := []string{"run", "-q", "--workdir", dir}
+	for _, e := range env {
+		flags = append(flags, "--env", e)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(append(append(flags, img), args...), &stdout, &stderr); code != 0 {
+		t.Fatalf("mkimage run: exit %d\nstderr: %s\nstdout: %s", code, stderr.String(), stdout.String())
+	}
+	gotArgs, gotEnv, gotDir := shown(t, stdout.String())
+	if want := append([]string{"/init"}, args...); !reflect.DeepEqual(gotArgs, want) {
+		t.Errorf("argv:\n got %q\nwant %q", gotArgs, want)
+	}
+	// HOME is overridden; PATH is Linux's default; TERM=linux because
+	// the application's streams are the console, a terminal.
+	wantEnv := append([]string{"PATH=/sbin:/usr/sbin:/bin:/usr/bin", "TERM=linux"}, env...)
+	if !reflect.DeepEqual(gotEnv, wantEnv) {
+		t.Errorf("environment:\n got %q\nwant %q", gotEnv, wantEnv)
+	}
+	if gotDir != dir {
+		t.Errorf("working directory %q, want %q", gotDir, dir)
+	}
+}
+
+// TestRunRefusesLongCommandLine checks that arguments longer than the
+// kernel command line are refused before anything boots.
+func TestRunRefusesLongCommandLine(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"run", "/nonexistent/image", strings.Repeat("é", 1500)}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "4095") {
+		t.Errorf("exit %d, stderr %q; want 1 and the limit named", code, stderr.String())
+	}
+}

@@ -115,7 +115,7 @@ func TestVMHello(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`hello from /init: args=["one" "two"]`, `hello: env=["GREETING=hi"]`} {
+	for _, want := range []string{`hello from /init: args=["one" "two"]`, `hello: env=["PATH=/sbin:/usr/sbin:/bin:/usr/bin" "HOME=/" "TERM=linux" "GREETING=hi"]`} {
 		if !strings.Contains(console, want) {
 			t.Errorf("console lacks %q", want)
 		}

@@ -113,7 +113,7 @@ func TestVMOVMFKernelInitrd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("hello under OVMF -kernel: %v", err)
 	}
-	wantConsole(t, console, "cocoon: boot (UEFI)", `hello from /init: args=["one" "two"]`, `hello: env=["GREETING=hi"]`)
+	wantConsole(t, console, "cocoon: boot (UEFI)", `hello from /init: args=["one" "two"]`, `hello: env=["PATH=/sbin:/usr/sbin:/bin:/usr/bin" "HOME=/" "TERM=linux" "GREETING=hi"]`)
 }
 
 // TestVMOVMFDisk boots stress from a GPT disk whose ESP holds the

@@ -266,11 +266,16 @@ func enableSMEPSMAP() {
 	}
 	if b&(1<<20) != 0 {
 		cr4 |= 1 << 21 // SMAP
+		haveSMAP = true
 	}
 	if cr4 != 0 {
 		cpu.Lcr4(cpu.Rcr4() | cr4)
 	}
 }
+
+// haveSMAP says CR4.SMAP is on, and with it CLAC and STAC exist (the
+// trap entry's CLAC, trap_amd64.s).
+var haveSMAP bool
 
 // The boot module (initrd), kept out of the page allocator.
 var initrdPhys, initrdSize uint64

@@ -19,11 +19,30 @@ var (
 	descBuf [10]byte // LGDT/LIDT pseudo-descriptor
 )
 
-// MSRs for SYSCALL (AMD APM vol. 2, 6.1.1 and appendix A).
+// MSRs for SYSCALL and SYSENTER (AMD APM vol. 2, 6.1.1 and appendix A).
 const (
-	msrSTAR   = 0xc0000081
-	msrLSTAR  = 0xc0000082
-	msrSFMASK = 0xc0000084
+	msrSTAR        = 0xc0000081
+	msrLSTAR       = 0xc0000082
+	msrSFMASK      = 0xc0000084
+	msrSysenterCS  = 0x174
+	msrSysenterESP = 0x175
+	msrSysenterEIP = 0x176
+)
+
+// syscallMask is SFMASK: every RFLAGS bit SYSCALL clears on entry, the
+// set Linux masks (arch/x86/kernel/cpu/common.c, syscall_init): CF, PF,
+// AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, AC, ID. The kernel then runs
+// with flags it chose: no single-step, no string ops backwards, no SMAP
+// override (AC), and no NT, which would make the kernel's next IRETQ #GP
+// (AMD APM vol. 2, 8.9.4). The application's own flags come back from R11.
+const syscallMask = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800 | 0x3000 | 0x4000 | 0x10000 | 0x40000 | 0x200000
+
+// Vectors whose gates are DPL3, so that INT3 and INT $4 from user mode
+// arrive as #BP and #OF (as on Linux, arch/x86/kernel/idt.c); every
+// other INT n from CPL3 is a #GP.
+const (
+	vecBreakpoint = 3
+	vecOverflow   = 4
 )
 
 //go:nosplit
@@ -64,7 +83,11 @@ func setupDescriptors() {
 		case vecVC:
 			ist, off = 3, uint64(vcEntryAddr())
 		}
-		idt[v][0] = off&0xffff | cpu.KCode<<16 | ist<<32 | 0x8e<<40 | (off>>16&0xffff)<<48
+		attr := uint64(0x8e) // P, DPL0, 64-bit interrupt gate
+		if v == vecBreakpoint || v == vecOverflow {
+			attr = 0xee // DPL3
+		}
+		idt[v][0] = off&0xffff | cpu.KCode<<16 | ist<<32 | attr<<40 | (off>>16&0xffff)<<48
 		idt[v][1] = off >> 32
 	}
 	loadDesc(cpu.Lidt, uint16(len(idt)*16-1), uint64(addrOf((*byte)(unsafe.Pointer(&idt[0])))))
@@ -72,8 +95,14 @@ func setupDescriptors() {
 	// SYSCALL: CS=KCode, SS=KCode+8; SYSRET to UCode/UData (base 0x10).
 	cpu.Wrmsr(msrSTAR, uint64(cpu.KData)<<48|uint64(cpu.KCode)<<32)
 	cpu.Wrmsr(msrLSTAR, uint64(funcAddr(1)))
-	// SFMASK: clear IF, TF, DF, AC on entry.
-	cpu.Wrmsr(msrSFMASK, 1<<9|1<<8|1<<10|1<<18)
+	cpu.Wrmsr(msrSFMASK, syscallMask)
+	// SYSENTER is not an entry into Cocoon: a null CS makes it #GP (Intel
+	// SDM vol. 2B, SYSENTER; AMD CPUs #UD it in long mode anyway), and
+	// no stack or entry point is left for it (as Linux without IA32
+	// emulation, syscall_init).
+	cpu.Wrmsr(msrSysenterCS, 0)
+	cpu.Wrmsr(msrSysenterESP, 0)
+	cpu.Wrmsr(msrSysenterEIP, 0)
 }
 
 //go:nosplit

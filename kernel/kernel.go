@@ -24,6 +24,8 @@ import (
 
 // Interrupt vectors the kernel uses.
 const (
+	vecDebug     = 1
+	vecNMI       = 2
 	vecPageFault = 14
 	vecTimer     = 0x20
 	vecSpurious  = 0xff

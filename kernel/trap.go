@@ -24,6 +24,11 @@ func trap(f *cpu.Frame) {
 		platform.PowerOff(ExitKernelFault)
 		cpu.Halt()
 	}
+	if inWindow {
+		windowTrap(f)
+		trapDepth--
+		return
+	}
 	if f.FromUser() {
 		userTrap(f)
 		if userMode { // a page fault served: straight back to the application
@@ -42,6 +47,7 @@ func trap(f *cpu.Frame) {
 		platform.EOI()
 	case f.Vector == vecSpurious:
 	case f.Vector == vecPageFault && !f.FromUser() && demandFault(cpu.Rcr2(), f.ErrCode):
+
 	case f.Vector >= 32:
 		platform.EOI() // a device interrupt nobody asked for
 	default:
@@ -49,6 +55,37 @@ func trap(f *cpu.Frame) {
 	}
 	reschedule(f)
 	trapDepth--
+}
+
+// Exit windows (trapCommon): a trap from kernel mode that found FS not
+// holding the kernel thread's TLS interrupted code between loading an
+// FS base for the context being entered and leaving CPL0, with
+// interrupts off. Only an NMI or #MC can do that; it is handled without
+// rescheduling, and the exit path puts windowFS and windowLoaded back.
+var (
+	inWindow     bool
+	windowFS     uint64
+	windowLoaded uint64
+)
+
+// windowTrap handles a trap taken in an exit window.
+//
+//go:nosplit
+func windowTrap(f *cpu.Frame) {
+	switch {
+	case f.Vector == vecNMI:
+		kprint("\ncocoon: NMI ignored\n")
+		return
+	case f.Vector == vecDebug && f.RIP == uint64(funcAddr(1)):
+		// A CPU that single-steps SYSCALL itself when the application
+		// set TF traps on the entry's first instruction: the step
+		// belongs to the application, whose TF comes back from R11.
+		cpu.Ldr6(dr6Reset)
+		f.RFLAGS &^= flagTF
+		return
+	}
+	kprint("\ncocoon: trap while leaving the kernel\n")
+	kernelFault(f)
 }
 
 // reschedule wakes sleepers whose time has come, lets the scheduler pick

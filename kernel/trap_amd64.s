@@ -47,13 +47,47 @@ fx: \
 	MOVL $MSR_FS_BASE, CX; \
 	WRMSR
 
+// trapCommon is where every vector stub goes. The interrupted context
+// chose RFLAGS.DF and RFLAGS.AC: the gate cleared IF, TF, NT and RF (AMD
+// APM vol. 2, 8.9.3) but not those, and Go code assumes DF clear (REP
+// MOVS forwards) while AC set would lift SMAP. So CLD, and CLAC where
+// SMAP exists (CLAC is #UD without it).
 TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 	PUSH_GPRS
+	CLD
+	CMPB ·haveSMAP(SB), $0
+	JEQ fs
+	CLAC
+fs:
 	TESTQ $3, F_CS(SP)
-	JZ save
+	JZ kernel
 	// From user mode: FS holds the application's TLS base; Go's ABI
 	// wrappers need a kernel TLS block at -8(FS).
 	CALL ·loadTrapTLS(SB)
+	JMP ·trapSaveFP(SB)
+kernel:
+	// From kernel mode, FS is decided from the MSR itself, not from CS
+	// (Linux's "paranoid entry"): an NMI or #MC can strike between the
+	// exit path's WRMSR of an application's FS base and its SYSRETQ or
+	// IRETQ, or before the SYSCALL fast path reloads the kernel's. Then
+	// run with the kernel thread's TLS and put back on the way out both
+	// the FS base found and what ·fsLoaded said (see ·windowTrap).
+	MOVL $MSR_FS_BASE, CX
+	RDMSR
+	SHLQ $32, DX
+	ORQ DX, AX
+	CMPQ AX, ·kernelFS(SB)
+	JEQ save
+	MOVQ AX, ·windowFS(SB)
+	MOVQ ·fsLoaded(SB), AX
+	MOVQ AX, ·windowLoaded(SB)
+	MOVB $1, ·inWindow(SB)
+	MOVQ ·kernelFS(SB), AX
+	MOVQ AX, ·fsLoaded(SB)
+	MOVQ AX, DX
+	SHRQ $32, DX
+	MOVL $MSR_FS_BASE, CX
+	WRMSR
 save:
 	JMP ·trapSaveFP(SB)
 
@@ -195,7 +229,21 @@ TEXT ·trapDispatch(SB),NOSPLIT|NOFRAME,$0
 	JEQ fsbase
 	RESTORE_FP_AREA(fxrstor, fsbase)
 fsbase:
+	CMPB ·inWindow(SB), $0
+	JNE window
 	LOAD_FS_WANT(regs)
+	JMP regs
+window:
+	// Back into an exit window (trapCommon): the FS base and ·fsLoaded
+	// it had.
+	MOVB $0, ·inWindow(SB)
+	MOVQ ·windowLoaded(SB), AX
+	MOVQ AX, ·fsLoaded(SB)
+	MOVQ ·windowFS(SB), AX
+	MOVQ AX, DX
+	SHRQ $32, DX
+	MOVL $MSR_FS_BASE, CX
+	WRMSR
 regs:
 	POP_GPRS
 	ADDQ $16, SP
@@ -352,9 +400,14 @@ frame:
 	// IRETQ); otherwise (a signal frame, rt_sigreturn, a fault) IRETQ
 	// restores every register. RIP was checked canonical by userEnter, so
 	// SYSRET cannot fault in ring 0 (AMD APM vol. 2, 6.1.1).
+	// RFLAGS keeps only the bits an application may set (USER_FLAGS):
+	// never IOPL, VM, VIF, VIP. With TF or RF set, IRETQ as Linux does:
+	// SYSRETQ cannot restore RF, and with TF it would trap at once.
 	MOVQ F_RFLAGS(BX), AX
 	ANDQ $USER_FLAGS, AX
 	ORQ $0x202, AX
+	TESTQ $0x10100, AX
+	JNZ iret
 	MOVQ F_RIP(BX), CX
 	CMPQ CX, 96(BX) // RCX
 	JNE iret

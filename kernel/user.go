@@ -81,10 +81,18 @@ type userRegsHead struct {
 	FPMode uint64
 }
 
-// RFLAGS bits the application may set (AMD APM vol. 2, 3.1.6): CF, PF,
-// AF, ZF, SF, DF, OF, AC, ID. IF is always set; TF, IOPL, NT, VM are not
-// the application's.
-const userFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x40000 | 0x200000
+// RFLAGS bits the application may set and keeps across a trap (AMD APM
+// vol. 2, 3.1.6): CF, PF, AF, ZF, SF, TF, DF, OF, NT, RF, AC, ID, the
+// bits a CPL3 POPFQ changes (and RF, which the CPU sets in fault frames),
+// as Linux keeps them. IF is always set; IOPL, VM, VIF and VIP are never
+// the application's. Mirrored by layout.h USER_FLAGS.
+const userFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x4000 | 0x10000 | 0x40000 | 0x200000
+
+const flagTF = 0x100
+
+// dr6Reset is DR6 with no status bit set: its reserved bits read as ones
+// (AMD APM vol. 2, 13.1.1.3).
+const dr6Reset = 0xffff0ff0
 
 //go:nosplit
 func canonicalUser(a uint64) bool { return a < uint64(cpu.UserEnd) }
@@ -506,6 +514,12 @@ func userTrap(f *cpu.Frame) {
 		}
 		kind = exitFault
 		r.Addr = uint64(addr)
+	case f.Vector == vecDebug:
+		// What the step or breakpoint was (DR6.BS, B0-B3) decides the
+		// signal's si_code; the status is sticky, so reset it.
+		kind = exitFault
+		r.Addr = cpu.Rdr6()
+		cpu.Ldr6(dr6Reset)
 	default:
 		kind = exitFault
 		r.Addr = 0

@@ -24,7 +24,8 @@ type UserRegs struct {
 	FSBase uint64
 	fpOff  uint64
 	// Vector, ErrCode and Addr describe the last fault: the exception
-	// vector, its error code and, for page faults, the faulting address.
+	// vector, its error code and, for page faults, the faulting address;
+	// for #DB, DR6 (what the step or breakpoint was).
 	Vector, ErrCode, Addr uint64
 	// The system-call fast path's partial save (see fpOwner in user.go).
 	xmm    [256]byte
@@ -41,6 +42,7 @@ var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpMode)-unsafe.Offsetof(userReg
 // The assembly's offsets and limits (layout.h UR_*, USER_END).
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.FSBase)-176]
 var _ = [1]struct{}{}[cpu.UserEnd-0x7e0000000000]
+var _ = [1]struct{}{}[userFlags-0x254dd5]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpOff)-184]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.xmm)-216]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.mxcsr)-472]

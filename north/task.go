@@ -107,7 +107,16 @@ func (t *Task) fault() {
 		info = sigInfo{signo: linux.SigFpe, code: linux.FpeIntdiv, addr: r.Frame.RIP}
 	case 16, 19: // #MF, #XM
 		info = sigInfo{signo: linux.SigFpe, code: 0, addr: r.Frame.RIP}
-	case 1, 3: // #DB, #BP
+	case 1: // #DB: Linux's exc_debug_user and get_si_code (arch/x86/kernel/traps.c)
+		const dr6Step, dr6Traps = 1 << 14, 0xf // DR6.BS, B0-B3
+		info = sigInfo{signo: linux.SigTrap, code: linux.TrapBrkpt, addr: r.Frame.RIP}
+		switch {
+		case r.Addr&dr6Step != 0:
+			info.code = linux.TrapTrace
+		case r.Addr&dr6Traps != 0:
+			info.code = linux.TrapHwbkpt
+		}
+	case 3: // #BP: int3, do_int3_user sends SIGTRAP as force_sig does
 		info = sigInfo{signo: linux.SigTrap, code: linux.SiKernel}
 	case 12, 17: // #SS, #AC
 		info = sigInfo{signo: linux.SigBus, code: linux.SiKernel}

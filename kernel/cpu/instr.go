@@ -67,6 +67,12 @@ func Rcr4() uintptr
 // Lcr4 loads CR4.
 func Lcr4(v uintptr)
 
+// Rdr6 returns DR6, the debug status (AMD APM vol. 2, 13.1.1.3).
+func Rdr6() uint64
+
+// Ldr6 loads DR6.
+func Ldr6(v uint64)
+
 // Vmgexit exits to the hypervisor (SEV-ES/SNP guests only).
 func Vmgexit()
 

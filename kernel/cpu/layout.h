@@ -31,7 +31,7 @@
 #define USER_END 0x7e0000000000
 
 // RFLAGS bits the application may set (kernel/user.go userFlags).
-#define USER_FLAGS 0x240cd5
+#define USER_FLAGS 0x254dd5
 
 #define PUSH_GPRS \
 	PUSHQ AX; PUSHQ BX; PUSHQ CX; PUSHQ DX; PUSHQ SI; PUSHQ DI; PUSHQ BP; \

@@ -97,8 +97,9 @@ const (
 	BusAdrerr = 2 // non-existent physical address
 	BusObjerr = 3 // object-specific hardware error
 
-	TrapBrkpt = 1 // SIGTRAP: process breakpoint
-	TrapTrace = 2 // process trace trap
+	TrapBrkpt  = 1 // SIGTRAP: process breakpoint
+	TrapTrace  = 2 // process trace trap
+	TrapHwbkpt = 4 // hardware breakpoint or watchpoint
 
 	CldExited    = 1 // SIGCHLD: child has exited
 	CldKilled    = 2 // child was killed

@@ -26,7 +26,10 @@ var (
 	// Go handler runs (FXSAVE64 area: 512 bytes, 16-byte aligned).
 	vcFXArea [512 + 16]byte
 	vcFX     uintptr // 16-byte aligned address in vcFXArea
-	vcUserFS uint64  // the application's FS base while #VC runs
+	// vcUserFS is the FS base found on entry while #VC runs with the
+	// kernel thread's (vcSwitchedFS set).
+	vcUserFS     uint64
+	vcSwitchedFS bool
 )
 
 // vcTrap serves one #VC from vcEntry. A #VC the platform does not serve

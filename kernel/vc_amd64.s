@@ -13,16 +13,22 @@ TEXT ·vcEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSH_GPRS
 	// The handler is Go: it may use XMM registers (and zeroes X15, its
 	// ABI's zero register), which belong to the interrupted context.
+	// Go code assumes DF clear; the application may have set it.
+	CLD
 	MOVQ ·vcFX(SB), CX
 	FXSAVE_CX
-	TESTQ $3, F_CS(SP)
-	JZ kernel
-	// From the application: FS is its TLS; Go's ABI wrapper reads g
-	// from -8(FS), so point FS at the kernel thread's TLS meanwhile.
+	// FS may be the application's (from user mode, or from an exit
+	// window in kernel mode: decided from the MSR, not CS); Go's ABI
+	// wrapper reads g from -8(FS), so point FS at the kernel thread's
+	// TLS meanwhile.
+	MOVB $0, ·vcSwitchedFS(SB)
 	MOVL $MSR_FS_BASE, CX
 	RDMSR
 	SHLQ $32, DX
 	ORQ DX, AX
+	CMPQ AX, ·kernelFS(SB)
+	JEQ kernel
+	MOVB $1, ·vcSwitchedFS(SB)
 	MOVQ AX, ·vcUserFS(SB)
 	MOVQ ·kernelFS(SB), AX
 	MOVQ AX, DX
@@ -36,8 +42,8 @@ kernel:
 	LEAQ ·vcTrap(SB), BX
 	CALL BX
 	ADDQ $16, SP
-	TESTQ $3, F_CS(SP)
-	JZ restore
+	CMPB ·vcSwitchedFS(SB), $0
+	JEQ restore
 	MOVQ ·vcUserFS(SB), AX
 	MOVQ AX, DX
 	SHRQ $32, DX

@@ -33,7 +33,7 @@ import (
 
 var (
 	snpPlatform snp.Platform
-	snpMachine  kernel.SNPMachine
+	snpMachine  snp.CPUMachine
 	snpConfig   snp.Config
 
 	// efiShared is the guest-physical address of the shared window

@@ -6,8 +6,6 @@
 // must be //go:nosplit, must not allocate and must not block.
 package hal
 
-import "github.com/cocoon-vm/cocoon/kernel/cpu"
-
 // Platform is one machine personality.
 type Platform interface {
 	// Name is a short name ("pc", "snp", ...).
@@ -60,18 +58,42 @@ type HostExit struct {
 // On false it has already asked the host to terminate the guest. Trap
 // context, on its own stack; it must not raise #VC itself.
 type VCHandler interface {
-	ServeVC(f *cpu.Frame) bool
+	ServeVC(f *Frame) bool
 }
 
-// HostChannel is an optional Platform capability: a byte stream to a
-// host-side helper, such as the simulated PSP that answers SEV-SNP guest
-// messages under plain QEMU. Goroutine context: methods may be called
-// from ordinary Go code, and never from trap context.
-type HostChannel interface {
-	// ChannelPresent reports whether the channel exists on this machine.
-	ChannelPresent() bool
-	// ChannelWrite writes all of p.
-	ChannelWrite(p []byte)
-	// ChannelRead reads what has arrived, up to len(p) bytes; 0 if none.
-	ChannelRead(p []byte) int
+// GuestRequester is an optional Platform capability of a machine with an
+// AMD Secure Processor to attest to: it carries sealed SEV-SNP guest
+// messages (SNP Firmware ABI, chapter 7 "Guest Messages") to the PSP.
+// The messages are sealed and opened above it (snp/guestmsg); the
+// platform only moves bytes: through the GHCB's guest request exits on
+// SNP hardware (package snp), over the host channel to a host-side PSP on
+// the PC platform (hal/pc, hal/pc/guestwire). Goroutine context.
+type GuestRequester interface {
+	// GuestRequests returns the transport, or nil when this machine has
+	// none (no SNP, no host channel).
+	GuestRequests() GuestTransport
+	// SecretsPage returns the SNP secrets page the firmware placed in
+	// the guest (SNP Firmware ABI, 8.17.2.5 "Secrets Page"), or nil when
+	// the platform has none of its own.
+	SecretsPage() []byte
+}
+
+// GuestTransport sends one guest request: the SNP Guest Request or, with
+// a non-nil certs, the SNP Extended Guest Request (GHCB spec, sections
+// 4.1.7 and 4.1.8) offering len(certs)/4096 pages for the certificate
+// table. It copies the sealed response into resp. A non-nil error means
+// the exchange failed without a result: whether the PSP saw the request
+// is then unknown.
+type GuestTransport interface {
+	MaxCertPages() int
+	Send(req, resp, certs []byte) (GuestResult, error)
+}
+
+// GuestResult is what a guest request exit returns (GHCB spec, 4.1.7 and
+// 4.1.8): SW_EXITINFO2 split into the VMM error (bits 63:32) and the
+// firmware status (bits 31:0), and, with VMM error 1 (invalid length),
+// the number of certificate pages the host needs (RBX).
+type GuestResult struct {
+	VMM, Firmware uint32
+	CertPages     uint64
 }

@@ -4,6 +4,7 @@ package snp
 // context: the guestmsg layer allocates and returns errors.
 
 import (
+	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/snp/ghcb"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
 )
@@ -28,6 +29,19 @@ func (p *Platform) GuestTransport() guestmsg.Transport {
 		Response: page(sharedResponse),
 		Certs:    certs,
 	}
+}
+
+// GuestRequests implements hal.GuestRequester with GuestTransport.
+func (p *Platform) GuestRequests() hal.GuestTransport { return guestRequests{p.GuestTransport()} }
+
+// guestRequests is a guestmsg.Transport as a hal.GuestTransport.
+type guestRequests struct{ t guestmsg.Transport }
+
+func (g guestRequests) MaxCertPages() int { return g.t.MaxCertPages() }
+
+func (g guestRequests) Send(req, resp, certs []byte) (hal.GuestResult, error) {
+	r, err := g.t.Send(req, resp, certs)
+	return hal.GuestResult{VMM: uint32(r.VMM), Firmware: uint32(r.Firmware), CertPages: r.CertPages}, err
 }
 
 // SecretsPage returns the SNP secrets page (VMPCKs and the message

@@ -7,6 +7,7 @@ package pc
 
 import (
 	"github.com/cocoon-vm/cocoon/hal"
+	"github.com/cocoon-vm/cocoon/hal/pc/guestwire"
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 )
 
@@ -42,6 +43,7 @@ type PC struct {
 	tscHz     uint64
 	apicHz    uint64 // APIC timer ticks per second at divide-by-1
 	apicReady bool
+	requests  guestwire.Requests
 }
 
 var _ hal.Platform = (*PC)(nil)
@@ -292,7 +294,18 @@ func UnixSeconds(y, m, d, hh, mm, ss int64) int64 {
 	return days*86400 + hh*3600 + mm*60 + ss
 }
 
-var _ hal.HostChannel = (*PC)(nil)
+var (
+	_ hal.GuestRequester = (*PC)(nil)
+	_ guestwire.Serial   = (*PC)(nil)
+)
+
+// GuestRequests implements hal.GuestRequester: guest requests framed by
+// guestwire over COM2 to a host-side PSP, when COM2 exists.
+func (p *PC) GuestRequests() hal.GuestTransport { return p.requests.Open(p) }
+
+// SecretsPage implements hal.GuestRequester: the PC platform has no
+// firmware secrets page (a launcher may provide one: kernel.SecretsPage).
+func (p *PC) SecretsPage() []byte { return nil }
 
 // ChannelPresent probes COM2 through its scratch register (16550
 // register 7): an absent port reads back 0xff.

@@ -9,14 +9,13 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/layout"
 	"github.com/cocoon-vm/cocoon/north"
 	"github.com/cocoon-vm/cocoon/north/loader"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/sevguest"
-	"github.com/cocoon-vm/cocoon/snp/guestmsg"
-	"github.com/cocoon-vm/cocoon/snp/simpsp/wire"
 )
 
 // Options configure the application.
@@ -51,38 +50,31 @@ func mapVDSO(m north.Machine) (uint64, error) {
 	return vdsoAddr, m.Load(vdsoAddr, img)
 }
 
-// snpGuest is a platform with a PSP to talk to: snp.Platform on an
-// SEV-SNP guest.
-type snpGuest interface {
-	GuestTransport() guestmsg.Transport
-	SecretsPage() []byte
-}
-
-// sevGuest returns /dev/sev-guest: on an SEV-SNP guest over the
-// platform's guest requests (GHCB) with the firmware's secrets page; on
-// another platform when the launcher gave the guest a secrets page
-// (cocoon.secrets=ADDR) and a host channel to a simulated PSP, as
-// qemu.RunWithPSP does; nil otherwise, and applications then find no
+// sevGuest returns /dev/sev-guest when the platform carries guest
+// requests to a PSP (hal.GuestRequester) and there is a secrets page: on
+// an SEV-SNP guest the GHCB guest requests with the firmware's secrets
+// page; on the PC platform the host channel to a host-side PSP, with the
+// secrets page the launcher gave the guest (cocoon.secrets=ADDR), as
+// qemu.RunWithPSP does. Otherwise nil, and applications then find no
 // device, as on Linux without SEV-SNP.
 func sevGuest(log io.Writer) *sevguest.Device {
-	if g, ok := kernel.Platform().(snpGuest); ok {
-		dev, err := sevguest.New(g.GuestTransport(), g.SecretsPage())
-		if err != nil {
-			fmt.Fprintf(log, "cocoon: no /dev/sev-guest: %v\n", err)
-			return nil
-		}
-		return dev
+	g, ok := kernel.Platform().(hal.GuestRequester)
+	if !ok {
+		return nil
 	}
-	page := kernel.SecretsPage()
+	page := g.SecretsPage()
+	if page == nil {
+		page = kernel.SecretsPage()
+	}
 	if page == nil {
 		return nil
 	}
-	ch := kernel.HostChannel()
-	if ch == nil {
+	t := g.GuestRequests()
+	if t == nil {
 		fmt.Fprintln(log, "cocoon: a secrets page but no host channel (COM2) to the PSP: no /dev/sev-guest")
 		return nil
 	}
-	dev, err := sevguest.New(&wire.Transport{RW: ch}, page)
+	dev, err := sevguest.New(sevguest.Transport(t), page)
 	if err != nil {
 		fmt.Fprintf(log, "cocoon: no /dev/sev-guest: %v\n", err)
 		return nil

@@ -9,7 +9,7 @@
 // Requests travel as guest messages sealed with VMPCK0 by snp/guestmsg's
 // Channel, which owns the sequence numbers; the Transport below it is the
 // GHCB guest request on SNP hardware, or the host channel to the
-// simulated PSP (snp/simpsp/wire) under plain QEMU.
+// simulated PSP (hal/pc/guestwire) under plain QEMU.
 //
 // As in Linux, an exchange whose outcome is unknown (a transport failure,
 // a host or firmware error, a response that is not authentic) disables
@@ -24,6 +24,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/kernel/layout"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -299,4 +300,17 @@ func (c *certLimit) Send(req, resp, certs []byte) (guestmsg.Result, error) {
 		c.need = res.CertPages
 	}
 	return res, err
+}
+
+// Transport is the platform's guest requests (hal.GuestTransport) as the
+// guestmsg.Transport a Device sends over.
+func Transport(t hal.GuestTransport) guestmsg.Transport { return platformTransport{t} }
+
+type platformTransport struct{ t hal.GuestTransport }
+
+func (p platformTransport) MaxCertPages() int { return p.t.MaxCertPages() }
+
+func (p platformTransport) Send(req, resp, certs []byte) (guestmsg.Result, error) {
+	r, err := p.t.Send(req, resp, certs)
+	return guestmsg.Result{VMM: guestmsg.VMMError(r.VMM), Firmware: guestmsg.FirmwareStatus(r.Firmware), CertPages: r.CertPages}, err
 }

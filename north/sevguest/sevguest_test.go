@@ -12,6 +12,7 @@ import (
 	spb "github.com/google/go-sev-guest/proto/sevsnp"
 	"github.com/google/go-sev-guest/verify"
 
+	"github.com/cocoon-vm/cocoon/hal/pc/guestwire"
 	"github.com/cocoon-vm/cocoon/kernel/layout"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/fdtable"
@@ -21,7 +22,6 @@ import (
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
 	"github.com/cocoon-vm/cocoon/snp/secrets"
 	"github.com/cocoon-vm/cocoon/snp/simpsp"
-	"github.com/cocoon-vm/cocoon/snp/simpsp/wire"
 )
 
 // Addresses in the fake application memory.
@@ -61,7 +61,7 @@ func newRig(t *testing.T, wrap func(guestmsg.Transport) guestmsg.Transport) *rig
 	guest, host := net.Pipe()
 	go p.Serve(host)
 	t.Cleanup(func() { guest.Close(); host.Close() })
-	var tr guestmsg.Transport = &wire.Transport{RW: guest}
+	var tr guestmsg.Transport = &guestwire.Transport{RW: guest}
 	if wrap != nil {
 		tr = wrap(tr)
 	}

@@ -1,7 +1,7 @@
 // Package simpsp is a simulated AMD Secure Processor (PSP) for SEV-SNP
 // attestation under plain QEMU, which cannot run SNP guests. It runs on
 // the host, reached by the guest over a host channel (a second serial
-// port) with snp/simpsp/wire framing, and answers guest messages as the
+// port) with hal/pc/guestwire framing, and answers guest messages as the
 // SNP firmware does: the same message header and AES-256-GCM sealing
 // under a VMPCK from the secrets page the launcher placed in the guest,
 // sequence numbers that must advance by exactly one (replays and bad tags
@@ -37,8 +37,8 @@ import (
 	"github.com/google/go-sev-guest/kds"
 	spb "github.com/google/go-sev-guest/proto/sevsnp"
 
+	"github.com/cocoon-vm/cocoon/hal/pc/guestwire"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
-	"github.com/cocoon-vm/cocoon/snp/simpsp/wire"
 )
 
 // PSP answers one guest's messages. It is safe for concurrent use;
@@ -101,18 +101,18 @@ func (p *PSP) CertPages() int { return p.certPages }
 // would. An extended request offering fewer pages than the certificate
 // table needs is turned back with VMM error 1 and the pages needed (GHCB
 // spec 4.1.8), without reaching the PSP: its sequence number is not used.
-func (p *PSP) Handle(r *wire.Request) *wire.Response {
+func (p *PSP) Handle(r *guestwire.Request) *guestwire.Response {
 	if r.Extended && r.CertPages < p.certPages {
 		p.mu.Lock()
 		p.stats.ShortBuffer++
 		p.mu.Unlock()
-		return &wire.Response{Result: guestmsg.Result{VMM: guestmsg.VMMInvalidLength, CertPages: uint64(p.certPages)}}
+		return &guestwire.Response{Result: guestmsg.Result{VMM: guestmsg.VMMInvalidLength, CertPages: uint64(p.certPages)}}
 	}
 	msg, status := p.guestRequest(r.Message)
 	if status != guestmsg.StatusSuccess {
-		return &wire.Response{Result: guestmsg.Result{Firmware: status}}
+		return &guestwire.Response{Result: guestmsg.Result{Firmware: status}}
 	}
-	rsp := &wire.Response{Message: msg}
+	rsp := &guestwire.Response{Message: msg}
 	if r.Extended {
 		rsp.Certs = p.certTable
 	}
@@ -121,20 +121,20 @@ func (p *PSP) Handle(r *wire.Request) *wire.Response {
 
 // Serve answers requests read from rw until the stream ends; it returns
 // nil at a clean end. A malformed frame is answered with
-// wire.VMMProtocolError and ends Serve with an error.
+// guestwire.VMMProtocolError and ends Serve with an error.
 func (p *PSP) Serve(rw io.ReadWriter) error {
 	for {
-		req, err := wire.ReadRequest(rw)
+		req, err := guestwire.ReadRequest(rw)
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			if errors.Is(err, wire.ErrFrame) {
-				wire.WriteResponse(rw, &wire.Response{Result: guestmsg.Result{VMM: wire.VMMProtocolError}})
+			if errors.Is(err, guestwire.ErrFrame) {
+				guestwire.WriteResponse(rw, &guestwire.Response{Result: guestmsg.Result{VMM: guestwire.VMMProtocolError}})
 			}
 			return err
 		}
-		if err := wire.WriteResponse(rw, p.Handle(req)); err != nil {
+		if err := guestwire.WriteResponse(rw, p.Handle(req)); err != nil {
 			return err
 		}
 	}

@@ -13,9 +13,9 @@ import (
 	"github.com/google/go-sev-guest/validate"
 	"github.com/google/go-sev-guest/verify"
 
+	"github.com/cocoon-vm/cocoon/hal/pc/guestwire"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
 	"github.com/cocoon-vm/cocoon/snp/report"
-	"github.com/cocoon-vm/cocoon/snp/simpsp/wire"
 )
 
 var (
@@ -47,7 +47,7 @@ func serve(t *testing.T, p *PSP) net.Conn {
 	go func() { done <- p.Serve(host) }()
 	t.Cleanup(func() {
 		guest.Close()
-		if err := <-done; err != nil && !errors.Is(err, wire.ErrFrame) {
+		if err := <-done; err != nil && !errors.Is(err, guestwire.ErrFrame) {
 			t.Errorf("Serve = %v", err)
 		}
 		host.Close()
@@ -63,7 +63,7 @@ func channel(t *testing.T, p *PSP, l *Launch) *guestmsg.Channel {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := guestmsg.NewChannel(&wire.Transport{RW: serve(t, p)}, vmpck, 0, l.Secrets.OSArea.MsgSeqNo[0])
+	ch, err := guestmsg.NewChannel(&guestwire.Transport{RW: serve(t, p)}, vmpck, 0, l.Secrets.OSArea.MsgSeqNo[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +158,8 @@ func TestReportStatus(t *testing.T) {
 }
 
 // rawExchange sends one sealed request straight to p.
-func rawExchange(p *PSP, msg []byte, pages int, ext bool) *wire.Response {
-	return p.Handle(&wire.Request{Extended: ext, CertPages: pages, Message: msg})
+func rawExchange(p *PSP, msg []byte, pages int, ext bool) *guestwire.Response {
+	return p.Handle(&guestwire.Request{Extended: ext, CertPages: pages, Message: msg})
 }
 
 func seal(t *testing.T, l *Launch, seq uint64, typ guestmsg.MsgType, payload []byte) []byte {
@@ -277,7 +277,7 @@ func TestCertificateBufferSizing(t *testing.T) {
 	// Through a Channel whose transport offers too little: the request
 	// still goes out (without certificates) so the sequence number is
 	// consumed, and the channel stays usable.
-	ch, err := guestmsg.NewChannel(&onePage{&wire.Transport{RW: serve(t, p)}}, l.Secrets.VMPCK[0][:], 0, 2)
+	ch, err := guestmsg.NewChannel(&onePage{&guestwire.Transport{RW: serve(t, p)}}, l.Secrets.VMPCK[0][:], 0, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestCertificateBufferSizing(t *testing.T) {
 	}
 }
 
-type onePage struct{ *wire.Transport }
+type onePage struct{ *guestwire.Transport }
 
 func (onePage) MaxCertPages() int { return 1 }
 
@@ -361,11 +361,11 @@ func TestServeMalformed(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- p.Serve(host) }()
 	go guest.Write([]byte("garbage!garbage!"))
-	rsp, err := wire.ReadResponse(guest)
-	if err != nil || rsp.Result.VMM != wire.VMMProtocolError {
+	rsp, err := guestwire.ReadResponse(guest)
+	if err != nil || rsp.Result.VMM != guestwire.VMMProtocolError {
 		t.Errorf("answer to garbage: %+v, %v; want the protocol error", rsp, err)
 	}
-	if err := <-done; !errors.Is(err, wire.ErrFrame) {
+	if err := <-done; !errors.Is(err, guestwire.ErrFrame) {
 		t.Errorf("Serve = %v, want ErrFrame", err)
 	}
 }

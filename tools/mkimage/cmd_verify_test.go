@@ -14,11 +14,11 @@ import (
 	spb "github.com/google/go-sev-guest/proto/sevsnp"
 	"google.golang.org/protobuf/encoding/prototext"
 
+	"github.com/cocoon-vm/cocoon/hal/pc/guestwire"
 	"github.com/cocoon-vm/cocoon/north/attest"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
 	"github.com/cocoon-vm/cocoon/snp/measure"
 	"github.com/cocoon-vm/cocoon/snp/simpsp"
-	"github.com/cocoon-vm/cocoon/snp/simpsp/wire"
 )
 
 // simulatedReport has the simulated PSP answer an extended report
@@ -40,7 +40,7 @@ func simulatedReport(t testing.TB, nonce []byte, m [48]byte) (rep, certs []byte)
 	guest, host := net.Pipe()
 	go p.Serve(host)
 	defer guest.Close()
-	ch, err := guestmsg.NewChannel(&wire.Transport{RW: guest}, l.Secrets.VMPCK[0][:], 0, 0)
+	ch, err := guestmsg.NewChannel(&guestwire.Transport{RW: guest}, l.Secrets.VMPCK[0][:], 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

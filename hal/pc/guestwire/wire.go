@@ -1,12 +1,15 @@
-// Package wire is the byte protocol between a guest and the simulated PSP
-// (snp/simpsp) over a host channel, a serial line under plain QEMU. A
+// Package guestwire is the PC platform's transport of SEV-SNP guest
+// requests: the byte protocol between the guest and a host-side PSP (the
+// simulated one, snp/simpsp, under plain QEMU) over the platform's host
+// channel, COM2. The guest sees only hal.GuestTransport; this format is
+// what stands between that transport and the host. A
 // frame carries exactly what the GHCB guest request exits carry on SEV-SNP
 // hardware ("SEV-ES Guest-Hypervisor Communication Block Standardization",
 // AMD publication 56421, sections 4.1.7 "SNP Guest Request" and 4.1.8 "SNP
 // Extended Guest Request"): the sealed request, the number of certificate
 // pages offered, the sealed response, SW_EXITINFO2 and the certificate
 // buffer. So the guest's message code (snp/guestmsg's Channel) is the same
-// on hardware and under the simulator; only Transport differs.
+// on hardware and under the simulator; only the transport differs.
 //
 // Every frame is
 //
@@ -33,7 +36,7 @@
 //
 // Nothing here is secret: the messages are sealed with the VMPCK, as the
 // pages they travel in are shared with the hypervisor on hardware.
-package wire
+package guestwire
 
 import (
 	"bytes"

@@ -1,8 +1,7 @@
-package kernel
+package snp
 
-// The privileged instructions the SEV-SNP platform (package snp) drives,
-// on the real processor. Trap and boot context: //go:nosplit, no
-// allocation.
+// Machine on the real processor: the privileged instructions the platform
+// drives. Trap and boot context: //go:nosplit, no allocation.
 
 import "github.com/cocoon-vm/cocoon/kernel/cpu"
 
@@ -10,23 +9,33 @@ import "github.com/cocoon-vm/cocoon/kernel/cpu"
 // it never exit to the hypervisor.
 const msrGHCB = 0xC001_0130
 
-// SNPMachine is snp.Machine on the processor. CBit is the page-table
-// encryption bit (snp.Status.CBitMask).
-type SNPMachine struct {
+// Page-table entry bits (AMD APM vol. 2, 5.3.3 "4-Kbyte Page
+// Translation" and 5.3.4 "2-Mbyte Page Translation"): present, page size,
+// and the physical-address field, bits 51:12.
+const (
+	ptePresent = 1 << 0
+	pteHuge    = 1 << 7
+	pteAddr    = 0x000f_ffff_ffff_f000
+	pageSize   = 4096
+)
+
+// CPUMachine is Machine on the processor. CBit is the page-table
+// encryption bit (Status.CBitMask).
+type CPUMachine struct {
 	CBit uint64
 }
 
 //go:nosplit
-func (m *SNPMachine) ReadGHCBMSR() uint64 { return cpu.Rdmsr(msrGHCB) }
+func (m *CPUMachine) ReadGHCBMSR() uint64 { return cpu.Rdmsr(msrGHCB) }
 
 //go:nosplit
-func (m *SNPMachine) WriteGHCBMSR(v uint64) { cpu.Wrmsr(msrGHCB, v) }
+func (m *CPUMachine) WriteGHCBMSR(v uint64) { cpu.Wrmsr(msrGHCB, v) }
 
 //go:nosplit
-func (m *SNPMachine) VMGEXIT() { cpu.Vmgexit() }
+func (m *CPUMachine) VMGEXIT() { cpu.Vmgexit() }
 
 //go:nosplit
-func (m *SNPMachine) PValidate(va uintptr, huge, validate bool) (uint32, bool) {
+func (m *CPUMachine) PValidate(va uintptr, huge, validate bool) (uint32, bool) {
 	return cpu.Pvalidate(va, huge, validate)
 }
 
@@ -36,7 +45,7 @@ func (m *SNPMachine) PValidate(va uintptr, huge, validate bool) (uint32, bool) {
 // tables there.
 //
 //go:nosplit
-func (m *SNPMachine) Translate(va uint64) (pa uint64, private, ok bool) {
+func (m *CPUMachine) Translate(va uint64) (pa uint64, private, ok bool) {
 	addr := pteAddr &^ m.CBit
 	table := uint64(cpu.Rcr3()) & addr
 	for level := 3; level >= 0; level-- {
@@ -60,7 +69,7 @@ func (m *SNPMachine) Translate(va uint64) (pa uint64, private, ok bool) {
 // Fetch reads instruction bytes through Translate and the direct map.
 //
 //go:nosplit
-func (m *SNPMachine) Fetch(va uint64, buf []byte) int {
+func (m *CPUMachine) Fetch(va uint64, buf []byte) int {
 	n := 0
 	for n < len(buf) {
 		pa, _, ok := m.Translate(va + uint64(n))
@@ -76,7 +85,7 @@ func (m *SNPMachine) Fetch(va uint64, buf []byte) int {
 // XState reports CR4.OSXSAVE (bit 18) and XCR0.
 //
 //go:nosplit
-func (m *SNPMachine) XState() (bool, uint64) {
+func (m *CPUMachine) XState() (bool, uint64) {
 	if cpu.Rcr4()&(1<<18) == 0 {
 		return false, 0
 	}

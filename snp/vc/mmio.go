@@ -68,8 +68,7 @@ type Access struct {
 }
 
 // DecodeMMIO decodes the 64-bit mode instruction at the start of code and
-// returns the MMIO access it performs. It accepts exactly what
-// snp/mmio.Decode accepts, with the same result (AMD APM vol. 3, "MOV",
+// returns the MMIO access it performs (AMD APM vol. 3, "MOV",
 // "MOVZX", "MOVSX", "MOVSXD"):
 //
 //	88 /r, 89 /r     MOV r/m, reg      (Write)

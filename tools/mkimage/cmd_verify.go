@@ -500,8 +500,10 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	claims.register(fs, true)
 	certsPath := fs.String("certs", "", "certificate table `FILE` (GHCB extended request format), instead of the one with the report")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	tlsAddr := fs.String("tls", "", "instead of a REPORT file, connect to the attested-TLS server at `HOST:PORT` and verify the report its certificate carries, bound to its key")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: mkimage verify [flags] REPORT
+       mkimage verify --tls HOST:PORT [flags]
 
 Verifies an SEV-SNP attestation report with go-sev-guest: the report's
 signature and its VCEK ← ASK ← ARK certificate chain (AMD's real roots
@@ -520,6 +522,10 @@ REPORT is a file ("-" for standard input) holding the raw report, possibly
 followed by its certificate table, or console output with
 'cocoon-attest' lines (images/attest prints them).
 
+With --tls, verify connects to a server using north/attest/atls: the
+report comes from its TLS certificate, and REPORT_DATA must bind the
+certificate's key (docs/ATLS.md); --nonce does not apply.
+
 Exit status: 0 verified, %d unusable input, %d bad signature or
 certificate chain, %d claims do not match, 2 usage.
 
@@ -533,8 +539,12 @@ Flags:
 		}
 		return errUsage
 	}
-	if fs.NArg() != 1 {
+	if (*tlsAddr == "") != (fs.NArg() == 1) || fs.NArg() > 1 {
 		fs.Usage()
+		return errUsage
+	}
+	if *tlsAddr != "" && (claims.nonce != "" || *certsPath != "") {
+		fmt.Fprintln(stderr, "mkimage verify: --tls takes neither --nonce nor --certs: the certificate carries both the binding and the chain")
 		return errUsage
 	}
 	want, err := claims.expectations()
@@ -542,17 +552,38 @@ Flags:
 		fmt.Fprintf(stderr, "mkimage verify: %v\n", err)
 		return errUsage
 	}
-	att, err := readEvidence(fs.Arg(0), *certsPath)
-	var s *summary
-	if err != nil {
-		s = (&summary{TestRoot: want.testRoot}).fail(verdictInput, exitInput, err)
+	var att *spb.Attestation
+	if *tlsAddr != "" {
+		att, want.reportData, err = tlsEvidence(*tlsAddr, 30*time.Second)
+		want.reportDataFrom = "the binding of the server's TLS key"
 	} else {
+		att, err = readEvidence(fs.Arg(0), *certsPath)
+	}
+	var s *summary
+	var ve *verifyError
+	switch {
+	case errors.As(err, &ve):
+		s = (&summary{TestRoot: want.testRoot}).fail(verdictOf(ve.code), ve.code, ve.err)
+	case err != nil:
+		s = (&summary{TestRoot: want.testRoot}).fail(verdictInput, exitInput, err)
+	default:
 		s = checkReport(att, want)
 	}
 	if err := s.output(stdout, *asJSON); err != nil {
 		return err
 	}
 	return s.err()
+}
+
+// verdictOf is the verdict for an exit code.
+func verdictOf(code int) string {
+	switch code {
+	case exitSignature:
+		return verdictSignature
+	case exitClaims:
+		return verdictClaims
+	}
+	return verdictInput
 }
 
 // output prints s as text or JSON.

@@ -5,8 +5,8 @@ import (
 
 	"github.com/google/go-sev-guest/abi"
 
+	"github.com/cocoon-vm/cocoon/hal/pc/guestwire"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
-	"github.com/cocoon-vm/cocoon/snp/simpsp/wire"
 )
 
 // Guest is a guest of a simulated PSP in the same process, for host-side
@@ -35,7 +35,7 @@ func NewGuest(measurement [abi.MeasurementSize]byte, hostData [abi.HostDataSize]
 	}
 	guest, host := net.Pipe()
 	go p.Serve(host)
-	ch, err := guestmsg.NewChannel(&wire.Transport{RW: guest}, l.Secrets.VMPCK[0][:], 0, 0)
+	ch, err := guestmsg.NewChannel(&guestwire.Transport{RW: guest}, l.Secrets.VMPCK[0][:], 0, 0)
 	if err != nil {
 		guest.Close()
 		return nil, err

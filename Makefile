@@ -47,6 +47,10 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzReadRequest -fuzztime $(FUZZTIME) ./snp/simpsp/wire
 	$(GO) test -run XXX -fuzz FuzzMMIOAgainstX86asm -fuzztime $(FUZZTIME) ./snp/vc
 	$(GO) test -run XXX -fuzz FuzzIOAgainstX86asm -fuzztime $(FUZZTIME) ./snp/vc
+	$(GO) test -run XXX -fuzz FuzzVPAssist -fuzztime $(FUZZTIME) ./lvbs/hv
+	$(GO) test -run XXX -fuzz FuzzSynICMessage -fuzztime $(FUZZTIME) ./lvbs/hv
+	$(GO) test -run XXX -fuzz FuzzVTLCall -fuzztime $(FUZZTIME) ./lvbs/vsm
+	$(GO) test -run XXX -fuzz FuzzIntercept -fuzztime $(FUZZTIME) ./lvbs/vsm
 
 images: deps
 	$(GO) run ./tools/mkimage build --kernel ./images/selftest -o $(OUT)/selftest

@@ -3,7 +3,6 @@ package lvbs
 import (
 	"fmt"
 
-	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/lvbs/hv"
 	"github.com/cocoon-vm/cocoon/lvbs/vsm"
 	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
@@ -126,7 +125,7 @@ func (p *Platform) Boot(cfg vsm.Config, regs *vtlcall.Regs) (*vsm.Secure, error)
 	s, err := vsm.Boot(cfg, vtlcall.Boot(vtlcall.FromRegs(regs)))
 	regs.R8 = vtlcall.Status(0)
 	if err != nil {
-		regs.R8 = vtlcall.Status(linux.EINVAL)
+		regs.R8 = vtlcall.Status(vtlcall.EINVAL)
 	}
 	return s, err
 }
@@ -153,7 +152,7 @@ func (p *Platform) Serve(sw Switcher, s *vsm.Secure, regs *vtlcall.Regs) {
 		case hv.EntryVtlCall:
 			a := vtlcall.FromRegs(regs)
 			if s == nil {
-				a.A3 = vtlcall.Status(linux.ENODEV)
+				a.A3 = vtlcall.Status(vtlcall.ENODEV)
 			} else {
 				a = s.Call(a)
 			}

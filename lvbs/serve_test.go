@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/lvbs/hv"
 	"github.com/cocoon-vm/cocoon/lvbs/hvtest"
 	"github.com/cocoon-vm/cocoon/lvbs/vsm"
@@ -101,7 +100,7 @@ func TestServe(t *testing.T) {
 	if v.seen[5] != interrupted {
 		t.Errorf("after a garbage entry VTL0 sees %+v", v.seen[5])
 	}
-	if vtlcall.StatusOf(v.seen[6].R8) != -linux.EINVAL {
+	if vtlcall.StatusOf(v.seen[6].R8) != -vtlcall.EINVAL {
 		t.Errorf("unknown function: status %d", vtlcall.StatusOf(v.seen[6].R8))
 	}
 	log := string(s.Log())
@@ -127,7 +126,7 @@ func TestServeAfterFailedBoot(t *testing.T) {
 		t.Fatal("boot with zero CPUs succeeded")
 	}
 	p.Serve(v, s, &regs)
-	if vtlcall.StatusOf(v.seen[0].R8) != -linux.EINVAL || vtlcall.StatusOf(v.seen[1].R8) != -linux.ENODEV {
+	if vtlcall.StatusOf(v.seen[0].R8) != -vtlcall.EINVAL || vtlcall.StatusOf(v.seen[1].R8) != -vtlcall.ENODEV {
 		t.Errorf("statuses %d, %d", vtlcall.StatusOf(v.seen[0].R8), vtlcall.StatusOf(v.seen[1].R8))
 	}
 	if len(h.Prot) != 0 {

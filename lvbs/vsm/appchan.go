@@ -4,10 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
 	"sync"
 	"time"
-
-	"github.com/cocoon-vm/cocoon/kernel/linux"
 )
 
 // The application channel carries VTL calls with function IDs
@@ -87,7 +86,7 @@ func (c *Channel) Call(fn uint32, data []byte) (status int32, reply []byte, errn
 	c.init()
 	if c.readers == 0 {
 		c.mu.Unlock()
-		return 0, nil, linux.ENODEV
+		return 0, nil, vtlcall.ENODEV
 	}
 	c.seq++
 	r := &appRequest{seq: c.seq, fn: fn, data: data, done: make(chan appReply, 1)}
@@ -115,7 +114,7 @@ func (c *Channel) Call(fn uint32, data []byte) (status int32, reply []byte, errn
 			c.taken = nil
 		}
 		c.mu.Unlock()
-		return 0, nil, linux.ETIMEDOUT
+		return 0, nil, vtlcall.ETIMEDOUT
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/lvbs/hv"
 	"github.com/cocoon-vm/cocoon/lvbs/vsm"
 	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
@@ -51,13 +50,13 @@ func app(t *testing.T, ch *vsm.Channel, serve func(vsm.AppRequest) (int32, []byt
 func TestAppChannel(t *testing.T) {
 	r := newRig(t, nil)
 	ch := rigChannel(r)
-	if _, errno := r.call(vtlcall.AppFirst+1, 0x30_0000, 5, 0x31_0000); errno != linux.ENODEV {
+	if _, errno := r.call(vtlcall.AppFirst+1, 0x30_0000, 5, 0x31_0000); errno != vtlcall.ENODEV {
 		t.Errorf("no application attached: errno %d", errno)
 	}
 	ch.Attach()
 	done := app(t, ch, func(req vsm.AppRequest) (int32, []byte) {
 		if req.Func == 2 {
-			return -int32(linux.EPERM), nil
+			return -int32(vtlcall.EPERM), nil
 		}
 		return 0, []byte(fmt.Sprintf("fn %d saw %q", req.Func, req.Data))
 	})
@@ -67,7 +66,7 @@ func TestAppChannel(t *testing.T) {
 	if errno != 0 || out.A1 != uint64(len(want)) || string(r.h.Mem(0x31_0000, len(want))) != want {
 		t.Errorf("errno %d, reply %d bytes %q", errno, out.A1, r.h.Mem(0x31_0000, len(want)))
 	}
-	if _, errno := r.call(vtlcall.AppFirst+2, 0x30_0000, 5, 0x31_0000); errno != linux.EPERM {
+	if _, errno := r.call(vtlcall.AppFirst+2, 0x30_0000, 5, 0x31_0000); errno != vtlcall.EPERM {
 		t.Errorf("application's own error: errno %d", errno)
 	}
 	// Untrusted buffers.
@@ -86,7 +85,7 @@ func TestAppChannel(t *testing.T) {
 	// No confused deputy: VTL1 does not write a reply into a page VTL0
 	// made read-only.
 	r.call(vtlcall.FuncProtectPages, 0x32_0000, 1, vsm.AttrRead)
-	if _, errno := r.call(vtlcall.AppFirst+1, 0x30_0000, 5, 0x32_0000); errno != linux.EFAULT {
+	if _, errno := r.call(vtlcall.AppFirst+1, 0x30_0000, 5, 0x32_0000); errno != vtlcall.EFAULT {
 		t.Errorf("reply into a read-only page: errno %d", errno)
 	}
 	if bytes.Contains(r.h.Mem(0x32_0000, 64), []byte("fn 1")) {
@@ -100,7 +99,7 @@ func TestAppChannelHostileApp(t *testing.T) {
 	ch := &vsm.Channel{Timeout: 50 * time.Millisecond}
 	ch.Attach()
 	// Nobody reads: the call times out instead of holding VTL0.
-	if _, _, errno := ch.Call(1, nil); errno != linux.ETIMEDOUT {
+	if _, _, errno := ch.Call(1, nil); errno != vtlcall.ETIMEDOUT {
 		t.Errorf("errno %d", errno)
 	}
 	// Replies that do not answer the request in flight are refused.

@@ -2,8 +2,8 @@ package vsm
 
 import (
 	"encoding/binary"
+	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
 
-	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/lvbs/hv"
 )
 
@@ -49,7 +49,7 @@ func mapFlags(attr uint64) (hv.MapFlags, bool) {
 func (s *Secure) protectPages(gpa, pages, attr uint64) int {
 	f, ok := mapFlags(attr)
 	if !ok || gpa%hv.PageSize != 0 || pages == 0 || pages > MaxProtectedPages {
-		return linux.EINVAL
+		return vtlcall.EINVAL
 	}
 	if errno := s.vtl0Range(gpa, pages*hv.PageSize); errno != 0 {
 		return errno
@@ -68,7 +68,7 @@ func (s *Secure) restrict(pfn, n uint64, f hv.MapFlags) int {
 		}
 	}
 	if uint64(len(s.prot))+added > MaxProtectedPages {
-		return linux.ENOSPC
+		return vtlcall.ENOSPC
 	}
 	want := func(p uint64) hv.MapFlags {
 		cur, ok := s.prot[p]
@@ -85,7 +85,7 @@ func (s *Secure) restrict(pfn, n uint64, f hv.MapFlags) int {
 		}
 		if err := s.cfg.HV.ModifyVtlProtectionMask(0, flags, first, int(j-i)); err != nil {
 			s.Logf("cocoon vtl1: HvCallModifyVtlProtectionMask(%#x, %d pages, %v): %v", first*hv.PageSize, j-i, flags, err)
-			return linux.EIO
+			return vtlcall.EIO
 		}
 		for p := first; p < pfn+j; p++ {
 			s.prot[p] = flags
@@ -116,20 +116,20 @@ type hekiRange struct{ pa, epa, attr uint64 }
 // any protection changes (as mshv_vsm_protect_memory does).
 func (s *Secure) protectHeki(pa, nranges uint64) int {
 	if nranges == 0 || nranges > MaxHekiRanges || pa%hv.PageSize != 0 {
-		return linux.EINVAL
+		return vtlcall.EINVAL
 	}
 	ranges := make([]hekiRange, 0, nranges)
 	page := make([]byte, hv.PageSize)
 	for uint64(len(ranges)) < nranges {
 		if pa%hv.PageSize != 0 {
-			return linux.EINVAL
+			return vtlcall.EINVAL
 		}
 		if errno := s.readVTL0(pa, page); errno != 0 {
 			return errno
 		}
 		cur := binary.LittleEndian.Uint64(page[16:])
 		if cur == 0 || cur > hekiPerPage || cur > nranges-uint64(len(ranges)) {
-			return linux.EINVAL
+			return vtlcall.EINVAL
 		}
 		for i := range cur {
 			r := page[hekiHeader+hekiRangeSize*i:]
@@ -140,14 +140,14 @@ func (s *Secure) protectHeki(pa, nranges uint64) int {
 	total := uint64(0)
 	for _, r := range ranges {
 		if _, ok := mapFlags(r.attr); !ok || r.attr == 0 || r.pa%hv.PageSize != 0 || r.epa%hv.PageSize != 0 || r.epa <= r.pa {
-			return linux.EINVAL
+			return vtlcall.EINVAL
 		}
 		if errno := s.vtl0Range(r.pa, r.epa-r.pa); errno != 0 {
 			return errno
 		}
 		total += (r.epa - r.pa) / hv.PageSize
 		if total > MaxProtectedPages {
-			return linux.ENOSPC
+			return vtlcall.ENOSPC
 		}
 	}
 	for _, r := range ranges {

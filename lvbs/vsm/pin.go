@@ -1,8 +1,8 @@
 package vsm
 
 import (
-	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/lvbs/hv"
+	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
 )
 
 // Control register bits (Intel SDM vol. 3, 2.5 "Control Registers").
@@ -44,7 +44,7 @@ type pinReq struct {
 // register can trap), a2 the bits to pin.
 func (s *Secure) pinRegister(reg, mask uint64) int {
 	if mask == 0 {
-		return linux.EINVAL
+		return vtlcall.EINVAL
 	}
 	var p pinReq
 	switch {
@@ -54,11 +54,11 @@ func (s *Secure) pinRegister(reg, mask uint64) int {
 		p = pinReq{hv.RegCR4, hv.InterceptCr4Write, mask}
 	default:
 		if reg > 0xFFFF_FFFF {
-			return linux.EINVAL
+			return vtlcall.EINVAL
 		}
 		name, bit, ok := hv.MSRRegister(uint32(reg))
 		if !ok {
-			return linux.EINVAL
+			return vtlcall.EINVAL
 		}
 		p = pinReq{name, bit, mask}
 	}
@@ -87,7 +87,7 @@ func (s *Secure) pin(reqs []pinReq, extra hv.CrInterceptControl) int {
 	values := make([]hv.RegisterValue, len(reqs))
 	if err := s.cfg.HV.GetVpRegisters(hv.TargetVTL(0), names, values); err != nil {
 		s.Logf("cocoon vtl1: reading VTL0 registers to pin: %v", err)
-		return linux.EIO
+		return vtlcall.EIO
 	}
 	pins := make(map[hv.RegisterName]pin, len(s.pins)+len(reqs))
 	for k, v := range s.pins {
@@ -112,7 +112,7 @@ func (s *Secure) pin(reqs []pinReq, extra hv.CrInterceptControl) int {
 	}
 	if err := s.cfg.HV.SetVpRegisters(hv.CurrentVTL, regs); err != nil {
 		s.Logf("cocoon vtl1: installing register intercepts: %v", err)
-		return linux.EIO
+		return vtlcall.EIO
 	}
 	s.pins, s.control = pins, control
 	for _, r := range reqs {

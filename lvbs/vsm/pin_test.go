@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/lvbs/hv"
 	"github.com/cocoon-vm/cocoon/lvbs/hvtest"
 	"github.com/cocoon-vm/cocoon/lvbs/vsm"
@@ -95,12 +94,12 @@ func TestPinMSRAndLockRegs(t *testing.T) {
 	}
 	// Bad requests.
 	for _, c := range [][2]uint64{{uint64(hv.RegCR4), 0}, {0x10, 1}, {uint64(hv.RegCR3), 1}, {1 << 40, 1}} {
-		if _, errno := r.call(vtlcall.FuncPinRegister, c[0], c[1], 0); errno != linux.EINVAL {
+		if _, errno := r.call(vtlcall.FuncPinRegister, c[0], c[1], 0); errno != vtlcall.EINVAL {
 			t.Errorf("PIN(%#x, %#x) errno %d", c[0], c[1], errno)
 		}
 	}
 	r.call(vtlcall.FuncEndOfBoot, 0, 0, 0)
-	if _, errno := r.call(vtlcall.FuncLockRegs, 0, 0, 0); errno != linux.EINVAL {
+	if _, errno := r.call(vtlcall.FuncLockRegs, 0, 0, 0); errno != vtlcall.EINVAL {
 		t.Errorf("LOCK_REGS after end of boot: errno %d", errno)
 	}
 }
@@ -108,7 +107,7 @@ func TestPinMSRAndLockRegs(t *testing.T) {
 func TestPinFailuresLeaveNoPin(t *testing.T) {
 	r := newRig(t, nil)
 	r.h.Fail[hv.CallSetVpRegisters] = hv.StatusAccessDenied
-	if _, errno := r.call(vtlcall.FuncPinRegister, uint64(hv.RegCR4), vsm.CR4SMEP, 0); errno != linux.EIO {
+	if _, errno := r.call(vtlcall.FuncPinRegister, uint64(hv.RegCR4), vsm.CR4SMEP, 0); errno != vtlcall.EIO {
 		t.Errorf("errno %d", errno)
 	}
 	if _, _, ok := r.s.Pinned(hv.RegCR4); ok {
@@ -158,22 +157,22 @@ func TestCPUMasks(t *testing.T) {
 		t.Errorf("boot CPU only: errno %d", errno)
 	}
 	mask[0] = 0b1011
-	if _, errno := r.call(vtlcall.FuncEnableAPsVtl, 0x200, 0, 0); errno != linux.EOPNOTSUPP {
+	if _, errno := r.call(vtlcall.FuncEnableAPsVtl, 0x200, 0, 0); errno != vtlcall.EOPNOTSUPP {
 		t.Errorf("secondary CPUs: errno %d", errno)
 	}
 	if !strings.Contains(string(r.s.Log()), "CPUs 0xa: they stay parked") {
 		t.Errorf("log %q", r.s.Log())
 	}
-	if _, errno := r.call(vtlcall.FuncBootAPs, skStart/hv.PageSize, 0, 0); errno != linux.EFAULT {
+	if _, errno := r.call(vtlcall.FuncBootAPs, skStart/hv.PageSize, 0, 0); errno != vtlcall.EFAULT {
 		t.Errorf("mask in the secure kernel: errno %d", errno)
 	}
-	if _, errno := r.call(vtlcall.FuncBootAPs, 1<<50, 0, 0); errno != linux.EINVAL {
+	if _, errno := r.call(vtlcall.FuncBootAPs, 1<<50, 0, 0); errno != vtlcall.EINVAL {
 		t.Errorf("huge PFN: errno %d", errno)
 	}
-	if _, errno := r.call(0x1FFFD, 0, 0, 0); errno != linux.EINVAL {
+	if _, errno := r.call(0x1FFFD, 0, 0, 0); errno != vtlcall.EINVAL {
 		t.Errorf("unknown function: errno %d", errno)
 	}
-	if _, errno := r.call(vtlcall.FuncLoadKData, 0, 0, 0); errno != linux.EOPNOTSUPP {
+	if _, errno := r.call(vtlcall.FuncLoadKData, 0, 0, 0); errno != vtlcall.EOPNOTSUPP {
 		t.Errorf("LOAD_KDATA: errno %d", errno)
 	}
 	out, errno := r.call(vtlcall.FuncLogInfo, 0, 0, 0)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/lvbs/hv"
 	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
 )
@@ -143,7 +142,7 @@ func (s *Secure) Call(a vtlcall.Args) vtlcall.Args {
 func (s *Secure) dispatch(a *vtlcall.Args) int {
 	boot := func(f func() int) int {
 		if s.endOfBoot {
-			return linux.EINVAL // as mshv_vsm_handle_entry after SIGNAL_END_OF_BOOT
+			return vtlcall.EINVAL // as mshv_vsm_handle_entry after SIGNAL_END_OF_BOOT
 		}
 		return f()
 	}
@@ -168,11 +167,11 @@ func (s *Secure) dispatch(a *vtlcall.Args) int {
 		a.A1, a.A2 = s.cfg.LogGPA, uint64(len(s.cfg.Log))
 		return 0
 	case id == vtlcall.FuncLoadKData || id == vtlcall.FuncValidateModule:
-		return linux.EOPNOTSUPP
+		return vtlcall.EOPNOTSUPP
 	case id >= vtlcall.AppFirst && id <= vtlcall.AppLast:
 		return s.appCall(a)
 	}
-	return linux.EINVAL
+	return vtlcall.EINVAL
 }
 
 // cpuMask answers ENABLE_APS_VTL and BOOT_APS: a1 is the page number of a
@@ -180,7 +179,7 @@ func (s *Secure) dispatch(a *vtlcall.Args) int {
 // runs on, is served; any other CPU stays parked and the call says so.
 func (s *Secure) cpuMask(pfn uint64, what string) int {
 	if pfn > (1<<52)/hv.PageSize {
-		return linux.EINVAL
+		return vtlcall.EINVAL
 	}
 	var b [8]byte
 	if errno := s.readVTL0(pfn*hv.PageSize, b[:]); errno != 0 {
@@ -188,11 +187,11 @@ func (s *Secure) cpuMask(pfn uint64, what string) int {
 	}
 	mask := le64(b[:])
 	if mask&1 == 0 {
-		return linux.EINVAL
+		return vtlcall.EINVAL
 	}
 	if rest := mask &^ 1; rest != 0 {
 		s.Logf("cocoon vtl1: VTL0 asks to %s VTL1 on CPUs %#x: they stay parked, VTL1 runs on CPU 0 only (no SMP yet)", what, rest)
-		return linux.EOPNOTSUPP
+		return vtlcall.EOPNOTSUPP
 	}
 	return 0
 }
@@ -208,9 +207,9 @@ func (s *Secure) vtl0Range(gpa, n uint64) int {
 	end := gpa + n
 	switch {
 	case n == 0 || end < gpa || end > s.boot.MaxPhys:
-		return linux.EFAULT
+		return vtlcall.EFAULT
 	case gpa < s.boot.End && end > s.boot.Start:
-		return linux.EFAULT
+		return vtlcall.EFAULT
 	}
 	return 0
 }
@@ -220,7 +219,7 @@ func (s *Secure) readVTL0(gpa uint64, p []byte) int {
 		return errno
 	}
 	if err := s.cfg.Mem.ReadPhys(gpa, p); err != nil {
-		return linux.EFAULT
+		return vtlcall.EFAULT
 	}
 	return 0
 }
@@ -233,11 +232,11 @@ func (s *Secure) writeVTL0(gpa uint64, p []byte) int {
 	}
 	for pfn := gpa / hv.PageSize; pfn <= (gpa+uint64(len(p))-1)/hv.PageSize; pfn++ {
 		if f, ok := s.prot[pfn]; ok && f&hv.MapWrite == 0 {
-			return linux.EFAULT
+			return vtlcall.EFAULT
 		}
 	}
 	if err := s.cfg.Mem.WritePhys(gpa, p); err != nil {
-		return linux.EFAULT
+		return vtlcall.EFAULT
 	}
 	return 0
 }
@@ -247,10 +246,10 @@ func (s *Secure) writeVTL0(gpa uint64, p []byte) int {
 // the status is the application's.
 func (s *Secure) appCall(a *vtlcall.Args) int {
 	if s.cfg.App == nil {
-		return linux.ENODEV
+		return vtlcall.ENODEV
 	}
 	if a.A2 > MaxAppData {
-		return linux.E2BIG
+		return vtlcall.E2BIG
 	}
 	req := make([]byte, a.A2)
 	if len(req) > 0 {

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/lvbs/hv"
 	"github.com/cocoon-vm/cocoon/lvbs/hvtest"
 	"github.com/cocoon-vm/cocoon/lvbs/vsm"
@@ -176,7 +175,7 @@ func TestProtectPagesThenWriteRefused(t *testing.T) {
 	}
 	// After end of boot nothing more can be protected.
 	r.call(vtlcall.FuncEndOfBoot, 0, 0, 0)
-	if _, errno := r.call(vtlcall.FuncProtectPages, page+2*hv.PageSize, 1, vsm.AttrRead); errno != linux.EINVAL {
+	if _, errno := r.call(vtlcall.FuncProtectPages, page+2*hv.PageSize, 1, vsm.AttrRead); errno != vtlcall.EINVAL {
 		t.Errorf("after end of boot: errno %d", errno)
 	}
 }
@@ -187,16 +186,16 @@ func TestProtectPagesRefusesBadRequests(t *testing.T) {
 		a1, a2, a3 uint64
 		errno      int
 	}{
-		{0x40_0001, 1, vsm.AttrRead, linux.EINVAL},                 // unaligned
-		{0x40_0000, 0, vsm.AttrRead, linux.EINVAL},                 // no pages
-		{0x40_0000, 1, vsm.AttrWrite, linux.EINVAL},                // write-only
-		{0x40_0000, 1, vsm.AttrExec, linux.EINVAL},                 // execute-only
-		{0x40_0000, 1, 1 << 4, linux.EINVAL},                       // unknown attribute
-		{skStart, 1, vsm.AttrRead | vsm.AttrWrite, linux.EFAULT},   // the secure kernel: cannot be given back
-		{skStart - hv.PageSize, 2, vsm.AttrRead, linux.EFAULT},     // overlapping it
-		{ram - hv.PageSize, 2, vsm.AttrRead, linux.EFAULT},         // beyond RAM
-		{^uint64(0) &^ 0xFFF, 1 << 19, vsm.AttrRead, linux.EFAULT}, // wrapping
-		{0, 1 << 21, vsm.AttrRead, linux.EINVAL},                   // more than MaxProtectedPages
+		{0x40_0001, 1, vsm.AttrRead, vtlcall.EINVAL},                 // unaligned
+		{0x40_0000, 0, vsm.AttrRead, vtlcall.EINVAL},                 // no pages
+		{0x40_0000, 1, vsm.AttrWrite, vtlcall.EINVAL},                // write-only
+		{0x40_0000, 1, vsm.AttrExec, vtlcall.EINVAL},                 // execute-only
+		{0x40_0000, 1, 1 << 4, vtlcall.EINVAL},                       // unknown attribute
+		{skStart, 1, vsm.AttrRead | vsm.AttrWrite, vtlcall.EFAULT},   // the secure kernel: cannot be given back
+		{skStart - hv.PageSize, 2, vsm.AttrRead, vtlcall.EFAULT},     // overlapping it
+		{ram - hv.PageSize, 2, vsm.AttrRead, vtlcall.EFAULT},         // beyond RAM
+		{^uint64(0) &^ 0xFFF, 1 << 19, vsm.AttrRead, vtlcall.EFAULT}, // wrapping
+		{0, 1 << 21, vsm.AttrRead, vtlcall.EINVAL},                   // more than MaxProtectedPages
 	} {
 		if _, errno := r.call(vtlcall.FuncProtectPages, c.a1, c.a2, c.a3); errno != c.errno {
 			t.Errorf("PROTECT_PAGES(%#x, %d, %#x) errno %d, want %d", c.a1, c.a2, c.a3, errno, c.errno)

@@ -151,3 +151,17 @@ func (b BootArgs) Validate() error {
 	}
 	return nil
 }
+
+// Linux errno values a status carries (include/uapi/asm-generic/errno-base.h
+// and errno.h): the VTL0 kernel reads them as Linux errors.
+const (
+	EPERM      = 1
+	EIO        = 5
+	E2BIG      = 7
+	EFAULT     = 14
+	ENODEV     = 19
+	EINVAL     = 22
+	ENOSPC     = 28
+	EOPNOTSUPP = 95
+	ETIMEDOUT  = 110
+)

@@ -80,7 +80,7 @@ func dispatch(f *cpu.Frame) int64 {
 	case linux.SysExit:
 		return sysExit()
 	case linux.SysExitGroup:
-		powerOff(int(int32(a0)) & 0xff)
+		powerOff(kernelExitStatus(int(int32(a0)) & 0xff))
 		return 0
 	case linux.SysFcntl:
 		return sysFcntl(int64(a0), a1)
@@ -207,7 +207,11 @@ func sysWrite(fd int64, buf, n uintptr) int64 {
 		if !accessible(buf, n, false) {
 			return -linux.EFAULT
 		}
-		platform.ConsoleWrite(cpu.Bytes(buf, n))
+		if fd == 2 {
+			kernelStderr(cpu.Bytes(buf, n))
+		} else {
+			platform.ConsoleWrite(cpu.Bytes(buf, n))
+		}
 		return int64(n)
 	}
 	return kfdWrite(fd, buf, n)

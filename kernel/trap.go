@@ -152,7 +152,8 @@ var vectorNames = [32]string{
 //
 //go:nosplit
 func kernelFault(f *cpu.Frame) {
-	kprint("\ncocoon: kernel fault: vector ")
+	kernelBugBanner()
+	kprint("cocoon: kernel fault: vector ")
 	kprintDec(int64(f.Vector))
 	if f.Vector < 32 {
 		kprint(" (")

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/internal/testenv"
+	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
 )
@@ -112,19 +113,27 @@ func TestVMSelftest(t *testing.T) {
 	}
 }
 
-func TestVMPanicExitsWithStatus2(t *testing.T) {
+// TestVMPanicIsAKernelBug: a panic in the kernel's Go program (here the
+// selftest kernel's deliberate one) is announced as a kernel bug, with
+// its stack, and ends with ExitKernelFault, which no application exit
+// status can be mistaken for.
+func TestVMPanicIsAKernelBug(t *testing.T) {
 	for _, p := range profiles {
 		t.Run(string(p), func(t *testing.T) {
 			t.Parallel()
 			console, err := boot(t, p, "panic")
 			var ee *qemu.ExitError
-			if !errors.As(err, &ee) || ee.Status != 2 {
-				t.Fatalf("panic run: err = %v, want exit status 2", err)
+			if !errors.As(err, &ee) || ee.Status != kernel.ExitKernelFault {
+				t.Fatalf("panic run: err = %v, want exit status %d", err, kernel.ExitKernelFault)
 			}
-			for _, want := range []string{"panic: selftest: deliberate panic", "goroutine 1 [running]", "cocoon: exit status 2"} {
+			for _, want := range []string{"Cocoon kernel bug", "panic: selftest: deliberate panic", "goroutine 1 [running]",
+				"cocoon: kernel bug (runtime exit status 2)", "cocoon: exit status 126"} {
 				if !strings.Contains(console, want) {
 					t.Errorf("console lacks %q", want)
 				}
+			}
+			if strings.Index(console, "Cocoon kernel bug") > strings.Index(console, "panic: selftest") {
+				t.Error("the banner comes after the panic message")
 			}
 		})
 	}

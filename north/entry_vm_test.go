@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/internal/testenv"
+	"github.com/cocoon-vm/cocoon/kernel"
 )
 
 var (
@@ -148,4 +149,30 @@ func tcgIntErr(lines []string) []string {
 		}
 	}
 	return out
+}
+
+// TestVMBlockedForever runs an application that blocks forever (a write
+// to a full pipe nobody reads): on Linux it never ends; Cocoon reports
+// which call each thread is blocked in and powers off with ExitDeadlock,
+// never the kernel runtime's own deadlock error.
+func TestVMBlockedForever(t *testing.T) {
+	cocoonKernel(t)
+	prog := entryProgram(t)
+	if _, st := runNative(t, prog, "blocked"); st != -1 {
+		t.Fatalf("natively the program ended with status %d; want it blocked until the timeout", st)
+	}
+	console, err := runApp(t, packELF(t, prog), "blocked")
+	if st := status(err); st != kernel.ExitDeadlock {
+		t.Errorf("exit status %d (%v), want ExitDeadlock %d", st, err, kernel.ExitDeadlock)
+	}
+	for _, want := range []string{"entry: filling a pipe nobody reads", "cocoon: application deadlock", "tid 1 blocked in write"} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"fatal error", "goroutine ", "Cocoon kernel bug"} {
+		if strings.Contains(console, bad) {
+			t.Errorf("console says %q", bad)
+		}
+	}
 }

@@ -150,6 +150,7 @@ func (p *Process) newTask(r *kernel.UserRegs) *Task {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	t := &Task{p: p, tid: p.nextTid, regs: r, wake: make(chan struct{}, 1)}
+	t.slot = kernel.AppThreadStart(t.tid)
 	p.nextTid++
 	p.tasks[t.tid] = t
 	return t
@@ -159,6 +160,9 @@ func (p *Process) newTask(r *kernel.UserRegs) *Task {
 func (p *Process) removeTask(t *Task) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if _, ok := p.tasks[t.tid]; ok {
+		kernel.AppThreadEnd(t.slot)
+	}
 	delete(p.tasks, t.tid)
 	return len(p.tasks) == 0
 }

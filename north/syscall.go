@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 )
 
@@ -39,11 +40,13 @@ func (t *Task) syscall() int64 {
 	p := t.p
 	p.syscalls.Add(1)
 	var r int64
+	kernel.AppThreadSyscall(t.slot, int64(nr))
 	if nr < uint64(len(syscalls)) && syscalls[nr] != nil {
 		r = syscalls[nr](t, a)
 	} else {
 		r = p.unhandled(t, nr, a)
 	}
+	kernel.AppThreadSyscall(t.slot, -1)
 	if p.cfg.Trace != nil {
 		t.trace(nr, a, r)
 	}

@@ -15,6 +15,10 @@ type Task struct {
 	p    *Process
 	tid  int32
 	regs *kernel.UserRegs
+	// slot is the thread's entry in the kernel's table of what each
+	// application thread is doing (kernel.AppThreadStart; 0: none),
+	// reported if they all block forever.
+	slot int
 
 	// Set by the thread's own goroutine only.
 	clearTID    uint64 // CLONE_CHILD_CLEARTID / set_tid_address

@@ -55,19 +55,27 @@ func (t *Task) syscall() int64 {
 	}
 	f.RAX = uint64(r)
 	t.lastNr, t.lastResult = nr, r
-	if r == -linux.EPIPE && sendsSIGPIPE(nr) {
-		// Writing to a pipe with no reader (pipe(7)).
+	if r == -linux.EPIPE && sendsSIGPIPE(nr, a) {
+		// Writing to a pipe with no reader (pipe(7)), or to a socket
+		// that cannot send any more (socket(7)).
 		p.send(t, sigInfo{signo: linux.SigPipe, code: linux.SiUser, pid: 1})
 	}
 	return r
 }
 
-// sendsSIGPIPE reports whether an EPIPE from system call nr comes with
-// SIGPIPE: the writes (write, pwrite64, writev, pwritev, sendfile).
-func sendsSIGPIPE(nr uint64) bool {
+// sendsSIGPIPE reports whether an EPIPE from system call nr with
+// arguments a comes with SIGPIPE: the writes (write, pwrite64, writev,
+// pwritev, sendfile), and the socket sends (sendto, sendmsg, sendmmsg)
+// without MSG_NOSIGNAL.
+func sendsSIGPIPE(nr uint64, a *[6]uint64) bool {
+	const msgNosignal = 0x4000 // include/linux/socket.h
 	switch nr {
 	case linux.SysWrite, 18, 20, 40, 296:
 		return true
+	case 44, 307: // sendto, sendmmsg: flags in the fourth argument
+		return a[3]&msgNosignal == 0
+	case 46: // sendmsg
+		return a[2]&msgNosignal == 0
 	}
 	return false
 }

@@ -248,7 +248,7 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysEpollPwait2:
 		return fs.EpollPwait2(m, intr, fd(0), a[1], int32(a[2]), a[3]), true
 	}
-	return 0, false
+	return fs.socketSyscall(m, intr, nr, a)
 }
 
 // Pread reads from descriptor fd at off into buf, which the kernel owns

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/socket"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -18,6 +19,7 @@ import (
 type Files struct {
 	fs    *vfs.FS
 	table *Table
+	sock  *sockets
 
 	mu    sync.Mutex // guards the fields below
 	cwd   vfs.Loc
@@ -29,7 +31,7 @@ type Files struct {
 // path exe (what /proc/self/exe shows), with the console open as
 // descriptors 0, 1 and 2, the root as working directory, and umask 022.
 func New(fs *vfs.FS, exe string) *Files {
-	f := &Files{fs: fs, table: NewTable(), cwd: fs.Root(), umask: 0o022, exe: exe}
+	f := &Files{fs: fs, table: NewTable(), sock: &sockets{unix: socket.NewNamespace()}, cwd: fs.Root(), umask: 0o022, exe: exe}
 	con := fs.Console()
 	for fd := int32(0); fd < 3; fd++ {
 		if fd > 0 {
@@ -51,7 +53,7 @@ func (fs *Files) Table() *Table { return fs.table }
 func (fs *Files) Fork() *Files {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	return &Files{fs: fs.fs, table: fs.table.Fork(), cwd: fs.cwd, umask: fs.umask, exe: fs.exe}
+	return &Files{fs: fs.fs, table: fs.table.Fork(), sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe}
 }
 
 // Exec closes the close-on-exec descriptors and records the new program's

@@ -8,6 +8,7 @@ import (
 	"github.com/cocoon-vm/cocoon/north"
 	"github.com/cocoon-vm/cocoon/north/fdtable"
 	"github.com/cocoon-vm/cocoon/north/sevguest"
+	"github.com/cocoon-vm/cocoon/north/socket/inet"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -19,7 +20,8 @@ type files struct {
 }
 
 // newFiles mounts the initrd at / (read-only, with a writable overlay)
-// beside /tmp, /dev and /proc, with the console on descriptors 0-2.
+// beside /tmp, /dev and /proc, with the console on descriptors 0-2, and
+// starts the TCP/IP stack for the process's sockets.
 func newFiles(archive []byte, o Options) (*files, error) {
 	opts := vfs.Options{
 		ConsoleIn:  o.Stdin,
@@ -33,7 +35,13 @@ func newFiles(archive []byte, o Options) (*files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mounting the initrd: %v", err)
 	}
-	return &files{fs: fs, f: fdtable.New(fs, "/init")}, nil
+	f := fdtable.New(fs, "/init")
+	st, err := inet.New()
+	if err != nil {
+		return nil, fmt.Errorf("starting the TCP/IP stack: %v", err)
+	}
+	f.SetNetwork(st)
+	return &files{fs: fs, f: f}, nil
 }
 
 // ReadFile reads a whole file of the mounted tree.

@@ -1,0 +1,246 @@
+// Command nettest exercises Cocoon's sockets from an unmodified Go
+// program: a net/http server and client over 127.0.0.1 and [::1], UDP
+// echo, and an AF_UNIX socket pair passing a file descriptor. Each check
+// prints "nettest: NAME: ok" or the error; the last line is "nettest:
+// PASS" when all passed, and the exit status is 1 otherwise.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout)) }
+
+func run(args []string, out io.Writer) int {
+	checks := []struct {
+		name string
+		fn   func() error
+	}{
+		{"http-ipv4", func() error { return httpRoundTrip("tcp4", "127.0.0.1:0") }},
+		{"http-ipv6", func() error { return httpRoundTrip("tcp6", "[::1]:0") }},
+		{"udp-echo", udpEcho},
+		{"tcp-refused", refused},
+		{"tcp-addrinuse", addrInUse},
+		{"unix-pass-fd", passFD},
+		{"unix-stream-listener", unixListener},
+	}
+	failed := 0
+	for _, c := range checks {
+		if len(args) > 0 && !contains(args, c.name) {
+			continue
+		}
+		if err := c.fn(); err != nil {
+			fmt.Fprintf(out, "nettest: %s: FAIL: %v\n", c.name, err)
+			failed++
+			continue
+		}
+		fmt.Fprintf(out, "nettest: %s: ok\n", c.name)
+	}
+	if failed > 0 {
+		fmt.Fprintf(out, "nettest: %d checks failed\n", failed)
+		return 1
+	}
+	fmt.Fprintln(out, "nettest: PASS")
+	return 0
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// httpRoundTrip serves one handler and fetches from it several times,
+// with keep-alive connections and a request body.
+func httpRoundTrip(network, addr string) error {
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "hello %s %d", r.URL.Path, len(body))
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String()
+	for i := 0; i < 5; i++ {
+		body := strings.Repeat("x", i*100000)
+		resp, err := http.Post(url+"/p"+fmt.Sprint(i), "text/plain", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if want := fmt.Sprintf("hello /p%d %d", i, len(body)); string(got) != want {
+			return fmt.Errorf("got %q, want %q", got, want)
+		}
+	}
+	return nil
+}
+
+func udpEcho() error {
+	srv, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := srv.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			srv.WriteTo(bytes.ToUpper(buf[:n]), from)
+		}
+	}()
+	c, err := net.Dial("udp", srv.LocalAddr().String())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	for _, msg := range []string{"ping", "second datagram"} {
+		if _, err := c.Write([]byte(msg)); err != nil {
+			return err
+		}
+		buf := make([]byte, 100)
+		n, err := c.Read(buf)
+		if err != nil {
+			return err
+		}
+		if string(buf[:n]) != strings.ToUpper(msg) {
+			return fmt.Errorf("echo %q, want %q", buf[:n], strings.ToUpper(msg))
+		}
+	}
+	return nil
+}
+
+func refused() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = net.Dial("tcp", addr)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("dial to a closed port: %v, want ECONNREFUSED", err)
+	}
+	return nil
+}
+
+func addrInUse() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	_, err = net.Listen("tcp", ln.Addr().String())
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("second listen: %v, want EADDRINUSE", err)
+	}
+	return nil
+}
+
+// passFD sends a pipe's read end over a socket pair and reads what was
+// written into the pipe through the received descriptor.
+func passFD() error {
+	sv, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(sv[0])
+	defer syscall.Close(sv[1])
+	var p [2]int
+	if err := syscall.Pipe(p[:]); err != nil {
+		return err
+	}
+	rights := syscall.UnixRights(p[0])
+	if err := syscall.Sendmsg(sv[0], []byte("fd"), rights, nil, 0); err != nil {
+		return err
+	}
+	syscall.Close(p[0])
+	if _, err := syscall.Write(p[1], []byte("through the passed fd")); err != nil {
+		return err
+	}
+	syscall.Close(p[1])
+	buf := make([]byte, 10)
+	oob := make([]byte, syscall.CmsgSpace(4))
+	n, oobn, _, _, err := syscall.Recvmsg(sv[1], buf, oob, 0)
+	if err != nil {
+		return err
+	}
+	if string(buf[:n]) != "fd" {
+		return fmt.Errorf("data %q", buf[:n])
+	}
+	msgs, err := syscall.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return fmt.Errorf("control messages %v: %v", msgs, err)
+	}
+	fds, err := syscall.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return fmt.Errorf("rights %v: %v", fds, err)
+	}
+	f := os.NewFile(uintptr(fds[0]), "passed")
+	defer f.Close()
+	got, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	if string(got) != "through the passed fd" {
+		return fmt.Errorf("read %q through the passed fd", got)
+	}
+	return nil
+}
+
+func unixListener() error {
+	path := "/tmp/nettest.sock"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		io.Copy(c, c)
+		c.Close()
+	}()
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("over a path")); err != nil {
+		return err
+	}
+	c.(*net.UnixConn).CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil {
+		return err
+	}
+	if string(got) != "over a path" {
+		return fmt.Errorf("echo %q", got)
+	}
+	return nil
+}

@@ -1,0 +1,899 @@
+package fdtable
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/socket"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// System call numbers of the socket calls
+// (arch/x86/entry/syscalls/syscall_64.tbl).
+const (
+	sysSocket      = 41
+	sysConnect     = 42
+	sysAccept      = 43
+	sysSendto      = 44
+	sysRecvfrom    = 45
+	sysSendmsg     = 46
+	sysRecvmsg     = 47
+	sysShutdown    = 48
+	sysBind        = 49
+	sysListen      = 50
+	sysGetsockname = 51
+	sysGetpeername = 52
+	sysSocketpair  = 53
+	sysSetsockopt  = 54
+	sysGetsockopt  = 55
+	sysAccept4     = 288
+	sysRecvmmsg    = 299
+	sysSendmmsg    = 307
+)
+
+// Network makes internet sockets (north/socket/inet).
+type Network interface {
+	NewSocket(family, typ, proto int) (socket.Socket, error)
+}
+
+// sockets is what a process's files know of sockets: the AF_UNIX name
+// space and the network, shared with forked children.
+type sockets struct {
+	unix *socket.Namespace
+	inet Network
+}
+
+// SetNetwork gives the process internet sockets; without one, AF_INET
+// and AF_INET6 sockets fail with EAFNOSUPPORT.
+func (fs *Files) SetNetwork(n Network) { fs.sock.inet = n }
+
+// socketSyscall serves the socket system calls.
+func (fs *Files) socketSyscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uint64) (int64, bool) {
+	fd := int32(a[0])
+	switch nr {
+	case sysSocket:
+		return fs.Socket(int32(a[0]), int32(a[1]), int32(a[2])), true
+	case sysSocketpair:
+		return fs.Socketpair(m, int32(a[0]), int32(a[1]), int32(a[2]), a[3]), true
+	case sysBind:
+		return fs.Bind(m, fd, a[1], uint32(a[2])), true
+	case sysConnect:
+		return fs.Connect(m, intr, fd, a[1], uint32(a[2])), true
+	case sysListen:
+		return fs.Listen(fd, int32(a[1])), true
+	case sysAccept:
+		return fs.Accept4(m, intr, fd, a[1], a[2], 0), true
+	case sysAccept4:
+		return fs.Accept4(m, intr, fd, a[1], a[2], uint32(a[3])), true
+	case sysGetsockname:
+		return fs.Getsockname(m, fd, a[1], a[2], false), true
+	case sysGetpeername:
+		return fs.Getsockname(m, fd, a[1], a[2], true), true
+	case sysSendto:
+		return fs.Sendto(m, intr, fd, a[1], a[2], uint32(a[3]), a[4], uint32(a[5])), true
+	case sysRecvfrom:
+		return fs.Recvfrom(m, intr, fd, a[1], a[2], uint32(a[3]), a[4], a[5]), true
+	case sysSendmsg:
+		return fs.Sendmsg(m, intr, fd, a[1], uint32(a[2])), true
+	case sysRecvmsg:
+		return fs.Recvmsg(m, intr, fd, a[1], uint32(a[2])), true
+	case sysSendmmsg:
+		return fs.Sendmmsg(m, intr, fd, a[1], uint32(a[2]), uint32(a[3])), true
+	case sysRecvmmsg:
+		return fs.Recvmmsg(m, intr, fd, a[1], uint32(a[2]), uint32(a[3]), a[4]), true
+	case sysShutdown:
+		return fs.Shutdown(fd, int32(a[1])), true
+	case sysSetsockopt:
+		return fs.Setsockopt(m, fd, int32(a[1]), int32(a[2]), a[3], uint32(a[4])), true
+	case sysGetsockopt:
+		return fs.Getsockopt(m, fd, int32(a[1]), int32(a[2]), a[3], a[4]), true
+	}
+	return 0, false
+}
+
+// sockFile returns the socket open as fd, with a reference on its file
+// the caller drops: EBADF if fd is not open, ENOTSOCK if not a socket.
+func (fs *Files) sockFile(fd int32) (*vfs.File, socket.Socket, error) {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := socket.Of(f)
+	if s == nil {
+		f.DecRef()
+		return nil, nil, socket.ENOTSOCK
+	}
+	return f, s, nil
+}
+
+// sockCtx is what sockets see of the calling process.
+type sockCtx struct{ fs *Files }
+
+// creds are the application's: Cocoon runs one process, pid 1, as root.
+var creds = socket.Ucred{Pid: 1, Uid: 0, Gid: 0}
+
+func (c sockCtx) Creds() socket.Ucred { return creds }
+
+func (c sockCtx) BindPath(path string) (socket.NodeID, error) {
+	fs := c.fs
+	at, err := fs.dirAt(linux.AtFdcwd, path)
+	if err != nil {
+		return socket.NodeID{}, err
+	}
+	err = fs.fs.Mknod(fs, at, path, linux.SIfsock|0o777&^fs.umaskNow(), 0)
+	if err == vfs.EEXIST {
+		return socket.NodeID{}, socket.EADDRINUSE
+	}
+	if err != nil {
+		return socket.NodeID{}, err
+	}
+	return c.LookupPath(path)
+}
+
+func (c sockCtx) LookupPath(path string) (socket.NodeID, error) {
+	fs := c.fs
+	at, err := fs.dirAt(linux.AtFdcwd, path)
+	if err != nil {
+		return socket.NodeID{}, err
+	}
+	l, err := fs.fs.Lookup(fs, at, path, true)
+	if err != nil {
+		return socket.NodeID{}, err
+	}
+	attr := l.Attr()
+	if attr.Mode&linux.SIfmt != linux.SIfsock {
+		return socket.NodeID{}, socket.ECONNREFUSED
+	}
+	return socket.NodeID{Dev: attr.Dev, Ino: attr.Ino}, nil
+}
+
+// Socket is socket(2).
+func (fs *Files) Socket(family, typ, proto int32) int64 {
+	flags := uint32(typ) &^ socket.SockTypeMask
+	if flags&^(socket.SockNonblock|socket.SockCloexec) != 0 {
+		return errno(vfs.EINVAL)
+	}
+	s, err := fs.newSocket(int(family), int(typ&socket.SockTypeMask), int(proto))
+	if err != nil {
+		return ret(0, err)
+	}
+	return fs.install(sockFileOf(s, flags), flags&socket.SockCloexec != 0)
+}
+
+func sockFileOf(s socket.Socket, flags uint32) *vfs.File {
+	return vfs.NewFile(s, linux.ORdwr|flags&linux.ONonblock, socket.Name(s.Stat(nil).Ino))
+}
+
+func (fs *Files) newSocket(family, typ, proto int) (socket.Socket, error) {
+	switch family {
+	case socket.AFUnix:
+		if proto != 0 && proto != socket.AFUnix {
+			return nil, socket.EPROTONOSUPPORT
+		}
+		return fs.sock.unix.NewUnix(typ, creds)
+	case socket.AFInet, socket.AFInet6:
+		if fs.sock.inet == nil {
+			return nil, socket.EAFNOSUPPORT
+		}
+		return fs.sock.inet.NewSocket(family, typ, proto)
+	}
+	return nil, socket.EAFNOSUPPORT
+}
+
+// Socketpair is socketpair(2): AF_UNIX only, as on Linux.
+func (fs *Files) Socketpair(m mem.Memory, family, typ, proto int32, sv uint64) int64 {
+	flags := uint32(typ) &^ socket.SockTypeMask
+	if flags&^(socket.SockNonblock|socket.SockCloexec) != 0 {
+		return errno(vfs.EINVAL)
+	}
+	switch family {
+	case socket.AFUnix:
+	case socket.AFInet, socket.AFInet6:
+		return errno(socket.EOPNOTSUPP)
+	default:
+		return errno(socket.EAFNOSUPPORT)
+	}
+	if proto != 0 && proto != socket.AFUnix {
+		return errno(socket.EPROTONOSUPPORT)
+	}
+	a, b, err := fs.sock.unix.Pair(int(typ&socket.SockTypeMask), creds)
+	if err != nil {
+		return ret(0, err)
+	}
+	fa, fb := sockFileOf(a, flags), sockFileOf(b, flags)
+	cloexec := flags&socket.SockCloexec != 0
+	afd, err := fs.table.Install(fa, 0, cloexec)
+	if err != nil {
+		fa.DecRef()
+		fb.DecRef()
+		return ret(0, err)
+	}
+	bfd, err := fs.table.Install(fb, 0, cloexec)
+	if err != nil {
+		fs.table.Remove(afd)
+		fb.DecRef()
+		return ret(0, err)
+	}
+	var buf [8]byte
+	binary.LittleEndian.PutUint32(buf[0:], uint32(afd))
+	binary.LittleEndian.PutUint32(buf[4:], uint32(bfd))
+	if err := m.CopyOut(sv, buf[:]); err != nil {
+		fs.table.Remove(afd)
+		fs.table.Remove(bfd)
+		return errno(vfs.EFAULT)
+	}
+	return 0
+}
+
+// readSockaddr reads an address argument: EINVAL if longer than a
+// sockaddr_storage, EFAULT if unreadable.
+func readSockaddr(m mem.Memory, addr uint64, n uint32) ([]byte, error) {
+	if int32(n) < 0 || n > socket.MaxAddrLen {
+		return nil, vfs.EINVAL
+	}
+	b := make([]byte, n)
+	if n > 0 && m.CopyIn(addr, b) != nil {
+		return nil, vfs.EFAULT
+	}
+	return b, nil
+}
+
+// writeSockaddr stores sa at addr for a caller whose *lenAddr says how
+// much room there is, and sets *lenAddr to the full length
+// (move_addr_to_user, net/socket.c).
+func writeSockaddr(m mem.Memory, addr, lenAddr uint64, sa []byte) error {
+	if lenAddr == 0 {
+		return nil
+	}
+	n, err := mem.ReadUint32(m, lenAddr)
+	if err != nil {
+		return vfs.EFAULT
+	}
+	if int32(n) < 0 {
+		return vfs.EINVAL
+	}
+	if k := min(int(n), len(sa)); k > 0 {
+		if m.CopyOut(addr, sa[:k]) != nil {
+			return vfs.EFAULT
+		}
+	}
+	if mem.WriteUint32(m, lenAddr, uint32(len(sa))) != nil {
+		return vfs.EFAULT
+	}
+	return nil
+}
+
+// Bind is bind(2).
+func (fs *Files) Bind(m mem.Memory, fd int32, addr uint64, n uint32) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	sa, err := readSockaddr(m, addr, n)
+	if err != nil {
+		return ret(0, err)
+	}
+	return ret(0, s.Bind(sockCtx{fs}, sa))
+}
+
+// Listen is listen(2).
+func (fs *Files) Listen(fd int32, backlog int32) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return ret(0, s.Listen(int(backlog)))
+}
+
+// sockWait runs op until it returns something other than EAGAIN: at once
+// for a non-blocking call, else waiting for f to announce mask between
+// tries, for at most timeout (zero: no limit). Interrupted, it returns
+// EINTR; out of time, EAGAIN.
+func sockWait(f *vfs.File, nonblock bool, mask vfs.Events, intr <-chan struct{}, timeout time.Duration, op func() (int64, error)) (int64, error) {
+	n, err := op()
+	if err != vfs.EAGAIN || nonblock {
+		return n, err
+	}
+	w := vfs.NewWaiter()
+	w.Watch(f.Queue(), mask)
+	defer w.Stop()
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		if n, err = op(); err != vfs.EAGAIN {
+			return n, err
+		}
+		select {
+		case <-w.C:
+		case <-intr:
+			return 0, vfs.EINTR
+		case <-expired:
+			return 0, vfs.EAGAIN
+		}
+	}
+}
+
+// Connect is connect(2). A blocking connect that cannot complete at once
+// waits for the outcome; interrupted, it returns EINTR and the
+// connection goes on, as on Linux.
+func (fs *Files) Connect(m mem.Memory, intr <-chan struct{}, fd int32, addr uint64, n uint32) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	sa, err := readSockaddr(m, addr, n)
+	if err != nil {
+		return ret(0, err)
+	}
+	err = s.Connect(sockCtx{fs}, sa)
+	if err != socket.EINPROGRESS || f.NonBlocking() {
+		return ret(0, err)
+	}
+	_, err = sockWait(f, false, vfs.EventOut|vfs.EventErr|vfs.EventHup, intr, s.Common().SndTimeo, func() (int64, error) {
+		if err := s.ConnectResult(); err != socket.EINPROGRESS {
+			return 0, err
+		}
+		return 0, vfs.EAGAIN
+	})
+	if err == vfs.EAGAIN {
+		err = socket.EINPROGRESS
+	}
+	return ret(0, err)
+}
+
+// Accept4 is accept4(2) and accept(2).
+func (fs *Files) Accept4(m mem.Memory, intr <-chan struct{}, fd int32, addr, lenAddr uint64, flags uint32) int64 {
+	if flags&^(socket.SockNonblock|socket.SockCloexec) != 0 {
+		return errno(vfs.EINVAL)
+	}
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	var nf *vfs.File
+	var peer []byte
+	_, err = sockWait(f, f.NonBlocking(), vfs.EventIn|vfs.EventErr|vfs.EventHup, intr, s.Common().RcvTimeo, func() (int64, error) {
+		var err error
+		nf, peer, err = s.Accept(flags)
+		return 0, err
+	})
+	if err != nil {
+		return ret(0, err)
+	}
+	if addr != 0 {
+		if err := writeSockaddr(m, addr, lenAddr, peer); err != nil {
+			nf.DecRef()
+			return ret(0, err)
+		}
+	}
+	return fs.install(nf, flags&socket.SockCloexec != 0)
+}
+
+// Getsockname is getsockname(2), or getpeername(2) if peer.
+func (fs *Files) Getsockname(m mem.Memory, fd int32, addr, lenAddr uint64, peer bool) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	var sa []byte
+	if peer {
+		sa, err = s.PeerName()
+	} else {
+		sa, err = s.SockName()
+	}
+	if err != nil {
+		return ret(0, err)
+	}
+	if lenAddr == 0 {
+		return errno(vfs.EFAULT)
+	}
+	return ret(0, writeSockaddr(m, addr, lenAddr, sa))
+}
+
+// Shutdown is shutdown(2).
+func (fs *Files) Shutdown(fd int32, how int32) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return ret(0, s.Shutdown(int(how)))
+}
+
+// maxOptLen bounds the option values setsockopt reads.
+const maxOptLen = 1 << 16
+
+// Setsockopt is setsockopt(2).
+func (fs *Files) Setsockopt(m mem.Memory, fd int32, level, name int32, val uint64, n uint32) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	if int32(n) < 0 {
+		return errno(vfs.EINVAL)
+	}
+	b := make([]byte, min(n, maxOptLen))
+	if len(b) > 0 && m.CopyIn(val, b) != nil {
+		return errno(vfs.EFAULT)
+	}
+	return ret(0, socket.SetOpt(s, int(level), int(name), b))
+}
+
+// Getsockopt is getsockopt(2).
+func (fs *Files) Getsockopt(m mem.Memory, fd int32, level, name int32, val, lenAddr uint64) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	n, err := mem.ReadUint32(m, lenAddr)
+	if err != nil {
+		return errno(vfs.EFAULT)
+	}
+	if int32(n) < 0 {
+		return errno(vfs.EINVAL)
+	}
+	b, err := socket.GetOpt(s, int(level), int(name), int(n))
+	if err != nil {
+		return ret(0, err)
+	}
+	k := min(int(n), len(b))
+	if k > 0 && m.CopyOut(val, b[:k]) != nil {
+		return errno(vfs.EFAULT)
+	}
+	if mem.WriteUint32(m, lenAddr, uint32(k)) != nil {
+		return errno(vfs.EFAULT)
+	}
+	return 0
+}
+
+// send sends src with msg's metadata, waiting as the socket and flags
+// say. A blocking send on a stream socket returns when all of src is
+// sent, or with what was sent when interrupted or failing.
+func (fs *Files) send(intr <-chan struct{}, f *vfs.File, s socket.Socket, src vfs.Buf, msg *socket.Msg) (int64, error) {
+	nonblock := f.NonBlocking() || msg.Flags&socket.MsgDontwait != 0
+	stream := s.Type() == socket.SockStream
+	total := src.Len()
+	var done int64
+	defer func() {
+		// Files the socket did not take stay the caller's to drop.
+		for _, r := range msg.Rights {
+			r.DecRef()
+		}
+	}()
+	for {
+		n, err := sockWait(f, nonblock, vfs.EventsWritable, intr, s.Common().SndTimeo, func() (int64, error) {
+			return s.Send(sockCtx{fs}, src.DropFirst(done), msg)
+		})
+		if err == nil {
+			msg.Rights = nil
+		}
+		done += n
+		switch {
+		case err != nil && done > 0:
+			return done, nil
+		case err != nil:
+			return 0, err
+		case !stream || nonblock || done >= total || n == 0:
+			return done, nil
+		}
+	}
+}
+
+// recv receives into dst, waiting as the socket and flags say;
+// MSG_WAITALL on a stream socket waits until dst is full, the stream
+// ends or a signal comes.
+func (fs *Files) recv(intr <-chan struct{}, f *vfs.File, s socket.Socket, dst vfs.Buf, msg *socket.Msg) (int64, error) {
+	nonblock := f.NonBlocking() || msg.Flags&socket.MsgDontwait != 0
+	waitAll := msg.Flags&socket.MsgWaitall != 0 && s.Type() == socket.SockStream && msg.Flags&socket.MsgPeek == 0
+	var done int64
+	for {
+		n, err := sockWait(f, nonblock, vfs.EventsReadable, intr, s.Common().RcvTimeo, func() (int64, error) {
+			if done > 0 {
+				// Later pieces of a MSG_WAITALL read carry no
+				// files or credentials of their own.
+				var more socket.Msg
+				more.Flags = msg.Flags
+				n, err := s.Recv(dst.DropFirst(done), &more)
+				for _, r := range more.Rights {
+					r.DecRef()
+				}
+				return n, err
+			}
+			return s.Recv(dst, msg)
+		})
+		done += n
+		switch {
+		case err != nil && done > 0:
+			return done, nil
+		case err != nil:
+			return 0, err
+		case !waitAll || nonblock || n == 0 || done >= dst.Len():
+			return done, nil
+		}
+	}
+}
+
+// Sendto is sendto(2) (and send(2)).
+func (fs *Files) Sendto(m mem.Memory, intr <-chan struct{}, fd int32, buf, n uint64, flags uint32, addr uint64, addrLen uint32) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	msg := socket.Msg{Flags: int(flags)}
+	if addr != 0 {
+		if msg.Addr, err = readSockaddr(m, addr, addrLen); err != nil {
+			return ret(0, err)
+		}
+	}
+	return ret(fs.send(intr, f, s, vfs.NewBuf(m, buf, min(n, vfs.MaxRW)), &msg))
+}
+
+// Recvfrom is recvfrom(2) (and recv(2)).
+func (fs *Files) Recvfrom(m mem.Memory, intr <-chan struct{}, fd int32, buf, n uint64, flags uint32, addr, lenAddr uint64) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	msg := socket.Msg{Flags: int(flags)}
+	got, err := fs.recv(intr, f, s, vfs.NewBuf(m, buf, min(n, vfs.MaxRW)), &msg)
+	for _, r := range msg.Rights {
+		r.DecRef()
+	}
+	if err != nil {
+		return ret(0, err)
+	}
+	if addr != 0 && lenAddr != 0 {
+		if msg.Addr == nil {
+			// A stream has no sender address: the length is 0.
+			if mem.WriteUint32(m, lenAddr, 0) != nil {
+				return errno(vfs.EFAULT)
+			}
+		} else if err := writeSockaddr(m, addr, lenAddr, msg.Addr); err != nil {
+			return ret(0, err)
+		}
+	}
+	return got
+}
+
+// msghdr is struct msghdr (include/linux/socket.h, x86-64 layout:
+// msg_name u64 at 0, msg_namelen u32 at 8, msg_iov u64 at 16,
+// msg_iovlen u64 at 24, msg_control u64 at 32, msg_controllen u64 at 40,
+// msg_flags u32 at 48; 56 bytes).
+type msghdr struct {
+	name, iov, iovLen, control, controlLen uint64
+	nameLen                                uint32
+}
+
+const msghdrSize = 56
+
+func readMsghdr(m mem.Memory, addr uint64) (msghdr, error) {
+	var b [msghdrSize]byte
+	if m.CopyIn(addr, b[:]) != nil {
+		return msghdr{}, vfs.EFAULT
+	}
+	le := binary.LittleEndian
+	return msghdr{
+		name: le.Uint64(b[0:]), nameLen: le.Uint32(b[8:]), iov: le.Uint64(b[16:]),
+		iovLen: le.Uint64(b[24:]), control: le.Uint64(b[32:]), controlLen: le.Uint64(b[40:]),
+	}, nil
+}
+
+// Control messages (include/linux/socket.h struct cmsghdr: cmsg_len u64,
+// cmsg_level i32, cmsg_type i32, then data; each aligned to 8 bytes).
+const (
+	cmsgHdr = 16
+	scmMaxFD = 253 // SCM_MAX_FD, include/net/scm.h
+)
+
+func cmsgAlign(n uint64) uint64 { return (n + 7) &^ 7 }
+
+// parseControl reads the control messages of a send: SCM_RIGHTS (files,
+// with references the caller must drop or hand over) and
+// SCM_CREDENTIALS.
+func (fs *Files) parseControl(m mem.Memory, s socket.Socket, addr, n uint64, msg *socket.Msg) error {
+	if n == 0 {
+		return nil
+	}
+	if n > 1<<20 {
+		return socket.ENOBUFS
+	}
+	b := make([]byte, n)
+	if m.CopyIn(addr, b) != nil {
+		return vfs.EFAULT
+	}
+	le := binary.LittleEndian
+	for off := uint64(0); off+cmsgHdr <= n; {
+		l := le.Uint64(b[off:])
+		if l < cmsgHdr || l > n-off {
+			return vfs.EINVAL
+		}
+		level, typ := int32(le.Uint32(b[off+8:])), int32(le.Uint32(b[off+12:]))
+		data := b[off+cmsgHdr : off+l]
+		if level != socket.SolSocket || s.Domain() != socket.AFUnix {
+			return vfs.EINVAL
+		}
+		switch typ {
+		case socket.SCMRights:
+			k := len(data) / 4
+			if k == 0 || len(msg.Rights)+k > scmMaxFD {
+				return vfs.EINVAL
+			}
+			for i := 0; i < k; i++ {
+				f, err := fs.file(int32(le.Uint32(data[4*i:])))
+				if err != nil {
+					return err
+				}
+				msg.Rights = append(msg.Rights, f)
+			}
+		case socket.SCMCredentials:
+			if len(data) < 12 {
+				return vfs.EINVAL
+			}
+			c := socket.Ucred{Pid: int32(le.Uint32(data)), Uid: int32(le.Uint32(data[4:])), Gid: int32(le.Uint32(data[8:]))}
+			if c.Pid != creds.Pid {
+				return socket.ESRCH
+			}
+			if c.Uid == -1 || c.Gid == -1 {
+				return vfs.EINVAL
+			}
+			msg.Creds = &c
+		default:
+			return vfs.EINVAL
+		}
+		off += cmsgAlign(l)
+	}
+	return nil
+}
+
+// Sendmsg is sendmsg(2).
+func (fs *Files) Sendmsg(m mem.Memory, intr <-chan struct{}, fd int32, msgAddr uint64, flags uint32) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return ret(fs.sendmsg(m, intr, f, s, msgAddr, flags))
+}
+
+func (fs *Files) sendmsg(m mem.Memory, intr <-chan struct{}, f *vfs.File, s socket.Socket, msgAddr uint64, flags uint32) (int64, error) {
+	h, err := readMsghdr(m, msgAddr)
+	if err != nil {
+		return 0, err
+	}
+	msg := socket.Msg{Flags: int(flags)}
+	if h.name != 0 && h.nameLen != 0 {
+		if msg.Addr, err = readSockaddr(m, h.name, h.nameLen); err != nil {
+			return 0, err
+		}
+	}
+	iov, err := readIovec(m, h.iov, h.iovLen)
+	if err != nil {
+		return 0, err
+	}
+	if err := fs.parseControl(m, s, h.control, h.controlLen, &msg); err != nil {
+		for _, r := range msg.Rights {
+			r.DecRef()
+		}
+		return 0, err
+	}
+	return fs.send(intr, f, s, vfs.NewBufIovec(m, iov), &msg)
+}
+
+// Recvmsg is recvmsg(2).
+func (fs *Files) Recvmsg(m mem.Memory, intr <-chan struct{}, fd int32, msgAddr uint64, flags uint32) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return ret(fs.recvmsg(m, intr, f, s, msgAddr, flags))
+}
+
+func (fs *Files) recvmsg(m mem.Memory, intr <-chan struct{}, f *vfs.File, s socket.Socket, msgAddr uint64, flags uint32) (int64, error) {
+	h, err := readMsghdr(m, msgAddr)
+	if err != nil {
+		return 0, err
+	}
+	if int32(h.nameLen) < 0 {
+		return 0, vfs.EINVAL
+	}
+	iov, err := readIovec(m, h.iov, h.iovLen)
+	if err != nil {
+		return 0, err
+	}
+	msg := socket.Msg{Flags: int(flags)}
+	n, err := fs.recv(intr, f, s, vfs.NewBufIovec(m, iov), &msg)
+	if err != nil {
+		return 0, err
+	}
+	le := binary.LittleEndian
+	var nameLen uint32
+	if h.name != 0 && msg.Addr != nil {
+		k := min(int(h.nameLen), len(msg.Addr))
+		if k > 0 && m.CopyOut(h.name, msg.Addr[:k]) != nil {
+			fs.dropRights(&msg)
+			return 0, vfs.EFAULT
+		}
+		nameLen = uint32(len(msg.Addr))
+	}
+	ctl, outFlags := fs.buildControl(s, &msg, h.controlLen, flags)
+	if len(ctl) > 0 && m.CopyOut(h.control, ctl) != nil {
+		return 0, vfs.EFAULT
+	}
+	var b [8]byte
+	le.PutUint32(b[:4], nameLen)
+	if m.CopyOut(msgAddr+8, b[:4]) != nil {
+		return 0, vfs.EFAULT
+	}
+	le.PutUint64(b[:], uint64(len(ctl)))
+	if m.CopyOut(msgAddr+40, b[:]) != nil {
+		return 0, vfs.EFAULT
+	}
+	le.PutUint32(b[:4], uint32(msg.OutFlags|outFlags))
+	if m.CopyOut(msgAddr+48, b[:4]) != nil {
+		return 0, vfs.EFAULT
+	}
+	return n, nil
+}
+
+func (fs *Files) dropRights(msg *socket.Msg) {
+	for _, r := range msg.Rights {
+		r.DecRef()
+	}
+	msg.Rights = nil
+}
+
+// buildControl makes the control messages a receive returns in room
+// bytes: the sender's credentials when SO_PASSCRED is on, then the files
+// installed as new descriptors, as many as fit (scm_recv, scm_detach_fds
+// in net/core/scm.c); it returns MSG_CTRUNC when something did not fit.
+func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, flags uint32) ([]byte, int) {
+	le := binary.LittleEndian
+	var out []byte
+	trunc := 0
+	if msg.Creds != nil && socket.PassCred(s) {
+		const l = cmsgHdr + 12
+		if room >= uint64(len(out))+l {
+			c := make([]byte, cmsgAlign(l))
+			le.PutUint64(c, l)
+			le.PutUint32(c[8:], socket.SolSocket)
+			le.PutUint32(c[12:], socket.SCMCredentials)
+			le.PutUint32(c[16:], uint32(msg.Creds.Pid))
+			le.PutUint32(c[20:], uint32(msg.Creds.Uid))
+			le.PutUint32(c[24:], uint32(msg.Creds.Gid))
+			out = append(out, c[:min(uint64(len(c)), room-uint64(len(out)))]...)
+		} else {
+			trunc = socket.MsgCtrunc
+		}
+	}
+	if len(msg.Rights) > 0 {
+		left := int64(room) - int64(len(out)) - cmsgHdr
+		fit := 0
+		if left > 0 {
+			fit = int(min(int64(len(msg.Rights)), left/4))
+		}
+		var fds []int32
+		for _, r := range msg.Rights[:fit] {
+			fd, err := fs.table.Install(r, 0, flags&socket.MsgCmsgCloexec != 0)
+			if err != nil {
+				r.DecRef()
+				trunc = socket.MsgCtrunc
+				continue
+			}
+			fds = append(fds, fd)
+		}
+		for _, r := range msg.Rights[fit:] {
+			r.DecRef()
+			trunc = socket.MsgCtrunc
+		}
+		msg.Rights = nil
+		if len(fds) > 0 {
+			l := uint64(cmsgHdr + 4*len(fds))
+			c := make([]byte, cmsgAlign(l))
+			le.PutUint64(c, l)
+			le.PutUint32(c[8:], socket.SolSocket)
+			le.PutUint32(c[12:], socket.SCMRights)
+			for i, fd := range fds {
+				le.PutUint32(c[cmsgHdr+4*i:], uint32(fd))
+			}
+			out = append(out, c[:min(uint64(len(c)), room-uint64(len(out)))]...)
+		}
+	}
+	return out, trunc
+}
+
+// mmsghdrSize is sizeof(struct mmsghdr): a msghdr, then msg_len u32 at
+// 56, padded to 64.
+const mmsghdrSize = 64
+
+// Sendmmsg is sendmmsg(2).
+func (fs *Files) Sendmmsg(m mem.Memory, intr <-chan struct{}, fd int32, vec uint64, vlen, flags uint32) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	vlen = min(vlen, uioMaxIov)
+	var i uint32
+	for ; i < vlen; i++ {
+		h := vec + uint64(i)*mmsghdrSize
+		n, err := fs.sendmsg(m, intr, f, s, h, flags)
+		if err != nil {
+			if i == 0 {
+				return ret(0, err)
+			}
+			break
+		}
+		if mem.WriteUint32(m, h+56, uint32(n)) != nil {
+			if i == 0 {
+				return errno(vfs.EFAULT)
+			}
+			break
+		}
+	}
+	return int64(i)
+}
+
+// Recvmmsg is recvmmsg(2). The timeout is checked after each message, as
+// Linux does (recvmmsg(2), BUGS).
+func (fs *Files) Recvmmsg(m mem.Memory, intr <-chan struct{}, fd int32, vec uint64, vlen, flags uint32, timeout uint64) int64 {
+	f, s, err := fs.sockFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	var deadline time.Time
+	if timeout != 0 {
+		var b [16]byte
+		if m.CopyIn(timeout, b[:]) != nil {
+			return errno(vfs.EFAULT)
+		}
+		sec, nsec := int64(binary.LittleEndian.Uint64(b[:])), int64(binary.LittleEndian.Uint64(b[8:]))
+		if sec < 0 || nsec < 0 || nsec >= 1e9 {
+			return errno(vfs.EINVAL)
+		}
+		deadline = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
+	}
+	vlen = min(vlen, uioMaxIov)
+	var i uint32
+	for ; i < vlen; i++ {
+		h := vec + uint64(i)*mmsghdrSize
+		fl := flags
+		if i > 0 && flags&socket.MsgWaitforone != 0 {
+			fl |= socket.MsgDontwait
+		}
+		n, err := fs.recvmsg(m, intr, f, s, h, fl&^socket.MsgWaitforone)
+		if err != nil {
+			if i == 0 {
+				return ret(0, err)
+			}
+			break
+		}
+		if mem.WriteUint32(m, h+56, uint32(n)) != nil {
+			if i == 0 {
+				return errno(vfs.EFAULT)
+			}
+			break
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			i++
+			break
+		}
+	}
+	return int64(i)
+}

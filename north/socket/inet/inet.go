@@ -1,0 +1,737 @@
+// Package inet gives Cocoon's Linux personality its internet sockets
+// (AF_INET and AF_INET6: TCP, UDP and ICMP echo) over gVisor's netstack,
+// a TCP/IP stack in Go that runs inside the kernel. The stack starts with
+// a loopback interface (127.0.0.1/8 and ::1); network devices join it
+// through AddNIC.
+package inet
+
+import (
+	"encoding/binary"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/socket"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+// LoopbackNIC is the loopback interface's id.
+const LoopbackNIC tcpip.NICID = 1
+
+// IP protocol numbers (include/uapi/linux/in.h).
+const (
+	ipprotoIP     = 0
+	ipprotoICMP   = 1
+	ipprotoTCP    = 6
+	ipprotoUDP    = 17
+	ipprotoICMPv6 = 58
+)
+
+// Stack is the kernel's TCP/IP stack.
+type Stack struct {
+	s *stack.Stack
+}
+
+// New returns a stack with the loopback interface up.
+func New() (*Stack, error) {
+	s := stack.New(stack.Options{
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
+		HandleLocal:        true,
+	})
+	sack := tcpip.TCPSACKEnabled(true)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	// Buffers as Linux sizes them by default (net.ipv4.tcp_rmem and
+	// tcp_wmem: min, default, max).
+	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 131072, Max: 6 << 20}
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
+	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 16384 * 4, Max: 4 << 20}
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
+	if err := s.CreateNIC(LoopbackNIC, loopback.New()); err != nil {
+		return nil, wrap("creating the loopback interface", err)
+	}
+	for _, a := range []tcpip.AddressWithPrefix{
+		{Address: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), PrefixLen: 8},
+		{Address: tcpip.AddrFrom16([16]byte{15: 1}), PrefixLen: 128},
+	} {
+		proto := ipv4.ProtocolNumber
+		if a.Address.Len() == 16 {
+			proto = ipv6.ProtocolNumber
+		}
+		if err := s.AddProtocolAddress(LoopbackNIC, tcpip.ProtocolAddress{Protocol: proto, AddressWithPrefix: a}, stack.AddressProperties{}); err != nil {
+			return nil, wrap("adding "+a.String()+" to the loopback interface", err)
+		}
+		s.AddRoute(tcpip.Route{Destination: a.Subnet(), NIC: LoopbackNIC})
+	}
+	return &Stack{s: s}, nil
+}
+
+// Netstack returns gVisor's stack, for configuring interfaces.
+func (st *Stack) Netstack() *stack.Stack { return st.s }
+
+type stackError struct {
+	what string
+	err  tcpip.Error
+}
+
+func (e *stackError) Error() string { return e.what + ": " + e.err.String() }
+
+func wrap(what string, err tcpip.Error) error { return &stackError{what, err} }
+
+// NewSocket returns a new socket (socket(2)) of family AF_INET or
+// AF_INET6, type SOCK_STREAM or SOCK_DGRAM, and protocol 0 or the
+// type's own; SOCK_DGRAM with IPPROTO_ICMP(V6) is a ping socket.
+func (st *Stack) NewSocket(family, typ, proto int) (socket.Socket, error) {
+	var np tcpip.NetworkProtocolNumber
+	switch family {
+	case socket.AFInet:
+		np = ipv4.ProtocolNumber
+	case socket.AFInet6:
+		np = ipv6.ProtocolNumber
+	default:
+		return nil, socket.EAFNOSUPPORT
+	}
+	var tp tcpip.TransportProtocolNumber
+	switch {
+	case typ == socket.SockStream && (proto == ipprotoIP || proto == ipprotoTCP):
+		tp, proto = tcp.ProtocolNumber, ipprotoTCP
+	case typ == socket.SockDgram && (proto == ipprotoIP || proto == ipprotoUDP):
+		tp, proto = udp.ProtocolNumber, ipprotoUDP
+	case typ == socket.SockDgram && family == socket.AFInet && proto == ipprotoICMP:
+		tp = icmp.ProtocolNumber4
+	case typ == socket.SockDgram && family == socket.AFInet6 && proto == ipprotoICMPv6:
+		tp = icmp.ProtocolNumber6
+	case typ == socket.SockStream || typ == socket.SockDgram:
+		return nil, socket.EPROTONOSUPPORT
+	case typ == socket.SockRaw:
+		// Raw sockets would let the application forge packets; Cocoon
+		// offers none.
+		return nil, socket.EPROTONOSUPPORT
+	default:
+		return nil, socket.ESOCKTNOSUPPORT
+	}
+	wq := &waiter.Queue{}
+	ep, err := st.s.NewEndpoint(tp, np, wq)
+	if err != nil {
+		return nil, errnoOf(err)
+	}
+	return newSock(st, family, typ, proto, ep, wq), nil
+}
+
+// sock is an internet socket: a netstack endpoint.
+type sock struct {
+	vfs.FileDefaults
+	st                 *Stack
+	family, typ, proto int
+	ep                 tcpip.Endpoint
+	wq                 *waiter.Queue
+	entry              waiter.Entry
+	q                  vfs.Queue
+	ino                uint64
+	common             socket.Common
+
+	mu         sync.Mutex // guards the fields below
+	connecting bool
+	connErr    error
+	ignored    map[int]int // guarded by ignoredMu
+}
+
+func newSock(st *Stack, family, typ, proto int, ep tcpip.Endpoint, wq *waiter.Queue) *sock {
+	s := &sock{st: st, family: family, typ: typ, proto: proto, ep: ep, wq: wq, ino: socket.NextIno()}
+	// netstack's event bits are poll(2)'s, as are vfs.Events.
+	s.entry = waiter.NewFunctionEntry(waiter.EventMask(^uint32(0)), func(m waiter.EventMask) {
+		s.q.Notify(vfs.Events(m))
+	})
+	wq.EventRegister(&s.entry)
+	if typ == socket.SockStream {
+		ep.SocketOptions().SetDelayOption(true) // Linux's default: Nagle on
+	}
+	return s
+}
+
+func (s *sock) Domain() int             { return s.family }
+func (s *sock) Type() int               { return s.typ }
+func (s *sock) Protocol() int           { return s.proto }
+func (s *sock) Common() *socket.Common  { return &s.common }
+func (s *sock) Queue() *vfs.Queue       { return &s.q }
+func (s *sock) Stat(*vfs.File) vfs.Attr { return socket.Attr(s.ino) }
+func (s *sock) Name() string            { return socket.Name(s.ino) }
+func (s *sock) Release(*vfs.File)       { s.wq.EventUnregister(&s.entry); s.ep.Close() }
+func (s *sock) Readiness(m vfs.Events) vfs.Events {
+	return vfs.Events(s.ep.Readiness(waiter.EventMask(m))) & m
+}
+
+// Address conversion (include/uapi/linux/in.h struct sockaddr_in: family
+// u16, port be16, addr [4]; in6.h struct sockaddr_in6: family, port,
+// flowinfo u32, addr [16], scope_id u32).
+
+// fullAddr decodes a sockaddr for this socket's family: EAFNOSUPPORT for
+// another family, EINVAL if too short.
+func (s *sock) fullAddr(b []byte) (tcpip.FullAddress, error) {
+	if len(b) < 2 {
+		return tcpip.FullAddress{}, vfs.EINVAL
+	}
+	fam := int(binary.LittleEndian.Uint16(b))
+	switch {
+	case fam == socket.AFInet && s.family == socket.AFInet:
+		if len(b) < 16 {
+			return tcpip.FullAddress{}, vfs.EINVAL
+		}
+		a := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[2:])}
+		if ip := [4]byte(b[4:8]); ip != [4]byte{} {
+			a.Addr = tcpip.AddrFrom4(ip)
+		}
+		return a, nil
+	case fam == socket.AFInet6 && s.family == socket.AFInet6:
+		if len(b) < 24 {
+			return tcpip.FullAddress{}, vfs.EINVAL
+		}
+		a := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[2:])}
+		ip := [16]byte(b[8:24])
+		if ip != [16]byte{} {
+			a.Addr = tcpip.AddrFrom16(ip)
+		}
+		if len(b) >= 28 {
+			a.NIC = tcpip.NICID(binary.LittleEndian.Uint32(b[24:]))
+		}
+		return a, nil
+	case fam == socket.AFInet && s.family == socket.AFInet6:
+		return tcpip.FullAddress{}, vfs.EINVAL
+	}
+	return tcpip.FullAddress{}, socket.EAFNOSUPPORT
+}
+
+// sockaddr encodes a for this socket's family; IPv4 addresses of an
+// AF_INET6 socket appear v4-mapped.
+func (s *sock) sockaddr(a tcpip.FullAddress) []byte {
+	if s.family == socket.AFInet {
+		b := make([]byte, 16)
+		binary.LittleEndian.PutUint16(b, socket.AFInet)
+		binary.BigEndian.PutUint16(b[2:], a.Port)
+		if a.Addr.Len() == 4 {
+			ip := a.Addr.As4()
+			copy(b[4:], ip[:])
+		}
+		return b
+	}
+	b := make([]byte, 28)
+	binary.LittleEndian.PutUint16(b, socket.AFInet6)
+	binary.BigEndian.PutUint16(b[2:], a.Port)
+	switch a.Addr.Len() {
+	case 16:
+		ip := a.Addr.As16()
+		copy(b[8:], ip[:])
+	case 4:
+		ip := a.Addr.As4()
+		b[18], b[19] = 0xff, 0xff
+		copy(b[20:], ip[:])
+	}
+	return b
+}
+
+func (s *sock) Bind(_ socket.Context, addr []byte) error {
+	a, err := s.fullAddr(addr)
+	if err != nil {
+		return err
+	}
+	return errnoOf(s.ep.Bind(a))
+}
+
+func (s *sock) Listen(backlog int) error {
+	if s.typ != socket.SockStream {
+		return socket.EOPNOTSUPP
+	}
+	backlog = min(max(backlog, 0), socket.SomaxConn)
+	return errnoOf(s.ep.Listen(backlog))
+}
+
+func (s *sock) Accept(flags uint32) (*vfs.File, []byte, error) {
+	var peer tcpip.FullAddress
+	ep, wq, err := s.ep.Accept(&peer)
+	if err != nil {
+		if _, ok := err.(*tcpip.ErrNotSupported); ok {
+			return nil, nil, socket.EOPNOTSUPP
+		}
+		return nil, nil, errnoOf(err)
+	}
+	n := newSock(s.st, s.family, s.typ, s.proto, ep, wq)
+	return vfs.NewFile(n, linux.ORdwr|flags&linux.ONonblock, n.Name()), s.sockaddr(peer), nil
+}
+
+func (s *sock) Connect(_ socket.Context, addr []byte) error {
+	if len(addr) >= 2 && binary.LittleEndian.Uint16(addr) == socket.AFUnspec {
+		if s.typ == socket.SockStream {
+			return errnoOf(s.ep.Disconnect())
+		}
+		err := s.ep.Disconnect()
+		if _, ok := err.(*tcpip.ErrNotSupported); ok {
+			return nil
+		}
+		return errnoOf(err)
+	}
+	a, err := s.fullAddr(addr)
+	if err != nil {
+		return err
+	}
+	terr := s.ep.Connect(a)
+	if _, ok := terr.(*tcpip.ErrConnectStarted); ok {
+		s.mu.Lock()
+		s.connecting = true
+		s.mu.Unlock()
+		return socket.EINPROGRESS
+	}
+	if _, ok := terr.(*tcpip.ErrAlreadyConnecting); ok {
+		return socket.EALREADY
+	}
+	return errnoOf(terr)
+}
+
+func (s *sock) ConnectResult() error {
+	if s.ep.Readiness(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp) == 0 {
+		return socket.EINPROGRESS
+	}
+	s.mu.Lock()
+	s.connecting = false
+	s.mu.Unlock()
+	return errnoOf(s.ep.LastError())
+}
+
+func (s *sock) SockName() ([]byte, error) {
+	a, err := s.ep.GetLocalAddress()
+	if err != nil {
+		return nil, errnoOf(err)
+	}
+	return s.sockaddr(a), nil
+}
+
+func (s *sock) PeerName() ([]byte, error) {
+	a, err := s.ep.GetRemoteAddress()
+	if err != nil {
+		return nil, errnoOf(err)
+	}
+	return s.sockaddr(a), nil
+}
+
+// payload reads a vfs.Buf for netstack's Write.
+type payload struct {
+	b    vfs.Buf
+	done int64
+	n    int64
+}
+
+func (p *payload) Read(dst []byte) (int, error) {
+	if p.done >= p.n {
+		return 0, io.EOF
+	}
+	dst = dst[:min(int64(len(dst)), p.n-p.done)]
+	c, err := p.b.DropFirst(p.done).CopyIn(dst)
+	p.done += int64(c)
+	if c == 0 && err != nil {
+		return 0, vfs.EFAULT
+	}
+	return c, nil
+}
+
+func (p *payload) Len() int { return int(p.n - p.done) }
+
+// sink writes netstack's Read into a vfs.Buf.
+type sink struct {
+	b    vfs.Buf
+	done int64
+}
+
+func (w *sink) Write(src []byte) (int, error) {
+	c, err := w.b.DropFirst(w.done).CopyOut(src)
+	w.done += int64(c)
+	if err != nil {
+		return c, vfs.EFAULT
+	}
+	return c, nil
+}
+
+func (s *sock) Send(_ socket.Context, src vfs.Buf, m *socket.Msg) (int64, error) {
+	if len(m.Rights) > 0 {
+		return 0, vfs.EINVAL
+	}
+	if m.Flags&socket.MsgOOB != 0 {
+		return 0, socket.EOPNOTSUPP
+	}
+	opts := tcpip.WriteOptions{More: m.Flags&socket.MsgMore != 0, EndOfRecord: m.Flags&socket.MsgEOR != 0}
+	if m.Addr != nil && s.typ != socket.SockStream {
+		a, err := s.fullAddr(m.Addr)
+		if err != nil {
+			return 0, err
+		}
+		opts.To = &a
+	}
+	n, err := s.ep.Write(&payload{b: src, n: src.Len()}, opts)
+	if err != nil {
+		if _, ok := err.(*tcpip.ErrWouldBlock); ok && n == 0 {
+			return 0, vfs.EAGAIN
+		}
+		if n == 0 {
+			return 0, errnoOf(err)
+		}
+	}
+	return n, nil
+}
+
+func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
+	if m.Flags&socket.MsgOOB != 0 {
+		return 0, vfs.EINVAL
+	}
+	w := &sink{b: dst}
+	lim := &tcpip.LimitedWriter{W: w, N: dst.Len()}
+	res, err := s.ep.Read(lim, tcpip.ReadOptions{Peek: m.Flags&socket.MsgPeek != 0, NeedRemoteAddr: s.typ != socket.SockStream})
+	if err != nil {
+		switch err.(type) {
+		case *tcpip.ErrClosedForReceive:
+			return 0, nil
+		case *tcpip.ErrBadBuffer:
+			return 0, vfs.EFAULT
+		}
+		return 0, errnoOf(err)
+	}
+	if s.typ != socket.SockStream {
+		m.Addr = s.sockaddr(res.RemoteAddr)
+		if res.Total > res.Count {
+			m.OutFlags |= socket.MsgTrunc
+		}
+		if m.Flags&socket.MsgTrunc != 0 {
+			return int64(res.Total), nil
+		}
+	}
+	return int64(res.Count), nil
+}
+
+func (s *sock) Read(_ *vfs.File, dst vfs.Buf, _ int64) (int64, error) {
+	return s.Recv(dst, &socket.Msg{})
+}
+
+func (s *sock) Write(_ *vfs.File, src vfs.Buf, _ int64) (int64, error) {
+	return s.Send(nil, src, &socket.Msg{})
+}
+
+func (s *sock) Shutdown(how int) error {
+	var f tcpip.ShutdownFlags
+	switch how {
+	case socket.ShutRd:
+		f = tcpip.ShutdownRead
+	case socket.ShutWr:
+		f = tcpip.ShutdownWrite
+	case socket.ShutRdwr:
+		f = tcpip.ShutdownRead | tcpip.ShutdownWrite
+	default:
+		return vfs.EINVAL
+	}
+	return errnoOf(s.ep.Shutdown(f))
+}
+
+func (s *sock) Ioctl(_ *vfs.File, m mem.Memory, cmd uint32, arg uint64) (int64, error) {
+	var opt tcpip.SockOptInt
+	switch cmd {
+	case linux.FIONREAD:
+		opt = tcpip.ReceiveQueueSizeOption
+	case tiocoutq:
+		opt = tcpip.SendQueueSizeOption
+	default:
+		return 0, vfs.ENOTTY
+	}
+	v, err := s.ep.GetSockOptInt(opt)
+	if err != nil {
+		return 0, errnoOf(err)
+	}
+	return 0, mem.WriteUint32(m, arg, uint32(v))
+}
+
+// tiocoutq is TIOCOUTQ (SIOCOUTQ): bytes not yet acknowledged.
+const tiocoutq = 0x5411
+
+func (s *sock) SetSockOpt(level, name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	if level == socket.SolSocket && name == socket.SoLinger {
+		on, secs, err := socket.LingerArg(val)
+		if err != nil {
+			return err
+		}
+		so.SetLinger(tcpip.LingerOption{Enabled: on, Timeout: time.Duration(secs) * time.Second})
+		return nil
+	}
+	v, err := socket.IntArg(val)
+	if err != nil {
+		return err
+	}
+	switch level {
+	case socket.SolSocket:
+		switch name {
+		case socket.SoReuseaddr:
+			so.SetReuseAddress(v != 0)
+		case socket.SoReuseport:
+			so.SetReusePort(v != 0)
+		case socket.SoKeepalive:
+			so.SetKeepAlive(v != 0)
+		case socket.SoBroadcast:
+			so.SetBroadcast(v != 0)
+		case socket.SoSndbuf, socket.SoSndbufforce:
+			so.SetSendBufferSize(int64(min(max(v, 0), 1<<30))*2, true)
+		case socket.SoRcvbuf, socket.SoRcvbufforce:
+			so.SetReceiveBufferSize(int64(min(max(v, 0), 1<<30))*2, true)
+		case socket.SoOobinline:
+			if v == 0 {
+				return socket.ENOPROTOOPT
+			}
+		case socket.SoPriority, socket.SoDontroute, socket.SoRcvlowat:
+			// Accepted and kept by Linux without effect on a stack
+			// with one route and no queueing disciplines.
+			return s.setIgnored(name, v)
+		default:
+			return socket.ENOPROTOOPT
+		}
+		return nil
+	case socket.SolTCP:
+		if s.typ != socket.SockStream {
+			return socket.EOPNOTSUPP
+		}
+		switch name {
+		case socket.TCPNodelay:
+			so.SetDelayOption(v == 0)
+		case socket.TCPCork:
+			so.SetCorkOption(v != 0)
+		case socket.TCPQuickack:
+			so.SetQuickAck(v != 0)
+		case socket.TCPKeepidle, socket.TCPKeepintvl:
+			if v < 1 || v > 32767 {
+				return vfs.EINVAL
+			}
+			d := time.Duration(v) * time.Second
+			if name == socket.TCPKeepidle {
+				o := tcpip.KeepaliveIdleOption(d)
+				return errnoOf(s.ep.SetSockOpt(&o))
+			}
+			o := tcpip.KeepaliveIntervalOption(d)
+			return errnoOf(s.ep.SetSockOpt(&o))
+		case socket.TCPKeepcnt:
+			if v < 1 || v > 127 {
+				return vfs.EINVAL
+			}
+			return errnoOf(s.ep.SetSockOptInt(tcpip.KeepaliveCountOption, v))
+		case socket.TCPUserTimeout:
+			if v < 0 {
+				return vfs.EINVAL
+			}
+			o := tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)
+			return errnoOf(s.ep.SetSockOpt(&o))
+		case socket.TCPMaxseg:
+			return errnoOf(s.ep.SetSockOptInt(tcpip.MaxSegOption, v))
+		case socket.TCPSyncnt:
+			return errnoOf(s.ep.SetSockOptInt(tcpip.TCPSynCountOption, v))
+		case socket.TCPWindowClamp:
+			return errnoOf(s.ep.SetSockOptInt(tcpip.TCPWindowClampOption, v))
+		case socket.TCPLinger2:
+			o := tcpip.TCPLingerTimeoutOption(time.Duration(v) * time.Second)
+			return errnoOf(s.ep.SetSockOpt(&o))
+		case socket.TCPDeferAccept:
+			o := tcpip.TCPDeferAcceptOption(time.Duration(v) * time.Second)
+			return errnoOf(s.ep.SetSockOpt(&o))
+		default:
+			return socket.ENOPROTOOPT
+		}
+		return nil
+	case socket.SolIPv6:
+		if s.family != socket.AFInet6 {
+			return socket.ENOPROTOOPT
+		}
+		switch name {
+		case socket.IPv6V6only:
+			if s.boundOrConnected() {
+				return vfs.EINVAL
+			}
+			so.SetV6Only(v != 0)
+			return nil
+		case socket.IPv6Tclass:
+			return errnoOf(s.ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, v))
+		case socket.IPv6Hop:
+			return errnoOf(s.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, v))
+		}
+		return socket.ENOPROTOOPT
+	case socket.SolIP:
+		if s.family != socket.AFInet {
+			return socket.ENOPROTOOPT
+		}
+		switch name {
+		case socket.IPTos:
+			return errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TOSOption, v))
+		case socket.IPTTL:
+			return errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TTLOption, v))
+		}
+		return socket.ENOPROTOOPT
+	}
+	return socket.ENOPROTOOPT
+}
+
+// ignoredMu guards each socket's ignored: options Linux accepts that
+// change nothing here, kept so that getsockopt reports them back.
+var ignoredMu sync.Mutex
+
+func (s *sock) setIgnored(name, v int) error {
+	ignoredMu.Lock()
+	defer ignoredMu.Unlock()
+	if s.ignored == nil {
+		s.ignored = map[int]int{}
+	}
+	s.ignored[name] = v
+	return nil
+}
+
+func (s *sock) boundOrConnected() bool {
+	a, err := s.ep.GetLocalAddress()
+	return err == nil && a.Port != 0
+}
+
+func (s *sock) GetSockOpt(level, name int, _ int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch level {
+	case socket.SolSocket:
+		switch name {
+		case socket.SoError:
+			s.mu.Lock()
+			connecting := s.connecting
+			s.mu.Unlock()
+			if connecting {
+				if err := s.ConnectResult(); err != socket.EINPROGRESS {
+					return errInt(err), nil
+				}
+				return socket.Int(0), nil
+			}
+			return errInt(errnoOf(s.ep.LastError())), nil
+		case socket.SoAcceptconn:
+			return socket.Bool(tcp.EndpointState(s.ep.State()) == tcp.StateListen && s.typ == socket.SockStream), nil
+		case socket.SoReuseaddr:
+			return socket.Bool(so.GetReuseAddress()), nil
+		case socket.SoReuseport:
+			return socket.Bool(so.GetReusePort()), nil
+		case socket.SoKeepalive:
+			return socket.Bool(so.GetKeepAlive()), nil
+		case socket.SoBroadcast:
+			return socket.Bool(so.GetBroadcast()), nil
+		case socket.SoSndbuf:
+			return socket.Int(int(so.GetSendBufferSize())), nil
+		case socket.SoRcvbuf:
+			return socket.Int(int(so.GetReceiveBufferSize())), nil
+		case socket.SoOobinline:
+			return socket.Bool(so.GetOutOfBandInline()), nil
+		case socket.SoLinger:
+			l := so.GetLinger()
+			return socket.Linger(l.Enabled, int(l.Timeout/time.Second)), nil
+		case socket.SoPriority, socket.SoDontroute, socket.SoRcvlowat:
+			ignoredMu.Lock()
+			v, ok := s.ignored[name]
+			ignoredMu.Unlock()
+			if !ok && name == socket.SoRcvlowat {
+				v = 1
+			}
+			return socket.Int(v), nil
+		}
+		return nil, socket.ENOPROTOOPT
+	case socket.SolTCP:
+		if s.typ != socket.SockStream {
+			return nil, socket.EOPNOTSUPP
+		}
+		switch name {
+		case socket.TCPNodelay:
+			return socket.Bool(!so.GetDelayOption()), nil
+		case socket.TCPCork:
+			return socket.Bool(so.GetCorkOption()), nil
+		case socket.TCPQuickack:
+			return socket.Bool(so.GetQuickAck()), nil
+		case socket.TCPKeepidle:
+			var o tcpip.KeepaliveIdleOption
+			if err := s.ep.GetSockOpt(&o); err != nil {
+				return nil, errnoOf(err)
+			}
+			return socket.Int(int(time.Duration(o) / time.Second)), nil
+		case socket.TCPKeepintvl:
+			var o tcpip.KeepaliveIntervalOption
+			if err := s.ep.GetSockOpt(&o); err != nil {
+				return nil, errnoOf(err)
+			}
+			return socket.Int(int(time.Duration(o) / time.Second)), nil
+		case socket.TCPUserTimeout:
+			var o tcpip.TCPUserTimeoutOption
+			if err := s.ep.GetSockOpt(&o); err != nil {
+				return nil, errnoOf(err)
+			}
+			return socket.Int(int(time.Duration(o) / time.Millisecond)), nil
+		case socket.TCPKeepcnt, socket.TCPMaxseg, socket.TCPSyncnt, socket.TCPWindowClamp:
+			opt := map[int]tcpip.SockOptInt{
+				socket.TCPKeepcnt: tcpip.KeepaliveCountOption, socket.TCPMaxseg: tcpip.MaxSegOption,
+				socket.TCPSyncnt: tcpip.TCPSynCountOption, socket.TCPWindowClamp: tcpip.TCPWindowClampOption,
+			}[name]
+			v, err := s.ep.GetSockOptInt(opt)
+			if err != nil {
+				return nil, errnoOf(err)
+			}
+			return socket.Int(v), nil
+		}
+		return nil, socket.ENOPROTOOPT
+	case socket.SolIPv6:
+		if s.family != socket.AFInet6 {
+			return nil, socket.ENOPROTOOPT
+		}
+		switch name {
+		case socket.IPv6V6only:
+			return socket.Bool(so.GetV6Only()), nil
+		case socket.IPv6Tclass, socket.IPv6Hop:
+			opt := tcpip.IPv6TrafficClassOption
+			if name == socket.IPv6Hop {
+				opt = tcpip.IPv6HopLimitOption
+			}
+			v, err := s.ep.GetSockOptInt(opt)
+			if err != nil {
+				return nil, errnoOf(err)
+			}
+			return socket.Int(v), nil
+		}
+		return nil, socket.ENOPROTOOPT
+	case socket.SolIP:
+		if s.family != socket.AFInet {
+			return nil, socket.ENOPROTOOPT
+		}
+		switch name {
+		case socket.IPTos, socket.IPTTL:
+			opt := tcpip.IPv4TOSOption
+			if name == socket.IPTTL {
+				opt = tcpip.IPv4TTLOption
+			}
+			v, err := s.ep.GetSockOptInt(opt)
+			if err != nil {
+				return nil, errnoOf(err)
+			}
+			if name == socket.IPTTL && v == 0 {
+				v = 64 // net.ipv4.ip_default_ttl
+			}
+			return socket.Int(v), nil
+		}
+	}
+	return nil, socket.ENOPROTOOPT
+}
+
+// errInt encodes an error as SO_ERROR reports it: its errno, 0 for none.
+func errInt(err error) []byte {
+	if err == nil {
+		return socket.Int(0)
+	}
+	return socket.Int(int(vfs.ErrnoOf(err)))
+}

@@ -1,0 +1,259 @@
+// Package socket is what Cocoon's Linux personality knows of sockets
+// (socket(7)): the Socket interface every kind of socket implements, the
+// constants and address formats of the socket system calls, and AF_UNIX
+// sockets (unix(7)), which live entirely in the kernel. Internet sockets
+// are in north/socket/inet, over gVisor's netstack.
+//
+// Like every vfs.FileImpl, a socket never blocks: an operation that would
+// returns EAGAIN (or EINPROGRESS for a connect) and the system-call layer
+// (north/fdtable) waits on the socket's Queue.
+package socket
+
+import (
+	"time"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// Address families, socket types and flags (include/linux/socket.h,
+// include/linux/net.h).
+const (
+	AFUnspec  = 0
+	AFUnix    = 1
+	AFInet    = 2
+	AFInet6   = 10
+	AFNetlink = 16
+	AFPacket  = 17
+
+	SockStream    = 1
+	SockDgram     = 2
+	SockRaw       = 3
+	SockSeqpacket = 5
+	SockTypeMask  = 0xf
+	SockNonblock  = linux.ONonblock
+	SockCloexec   = linux.OCloexec
+)
+
+// Message flags (include/linux/socket.h).
+const (
+	MsgOOB          = 0x1
+	MsgPeek         = 0x2
+	MsgDontroute    = 0x4
+	MsgCtrunc       = 0x8
+	MsgTrunc        = 0x20
+	MsgDontwait     = 0x40
+	MsgEOR          = 0x80
+	MsgWaitall      = 0x100
+	MsgNosignal     = 0x4000
+	MsgMore         = 0x8000
+	MsgWaitforone   = 0x10000
+	MsgCmsgCloexec  = 0x40000000
+	MsgConfirm      = 0x800
+	MsgErrqueue     = 0x2000
+	MsgFastopen     = 0x20000000
+	MsgBatch        = 0x40000
+	MsgZerocopy     = 0x4000000
+	msgSendKnown    = MsgOOB | MsgDontroute | MsgDontwait | MsgEOR | MsgNosignal | MsgMore | MsgConfirm | MsgBatch
+	msgRecvKnown    = MsgOOB | MsgPeek | MsgDontwait | MsgWaitall | MsgTrunc | MsgCmsgCloexec | MsgErrqueue | MsgWaitforone
+	ShutRd          = 0
+	ShutWr          = 1
+	ShutRdwr        = 2
+	SomaxConn       = 4096 // net.core.somaxconn's default since Linux 5.4
+	MaxAddrLen      = 128  // sizeof(struct sockaddr_storage)
+	unixPathMax     = 108  // sizeof(sockaddr_un.sun_path)
+	defaultBufBytes = 212992
+)
+
+// MsgSendKnown and MsgRecvKnown are the flags send and receive calls
+// understand; others are ignored as Linux ignores them.
+const (
+	MsgSendKnown = msgSendKnown
+	MsgRecvKnown = msgRecvKnown
+)
+
+// Socket option levels and names (include/uapi/asm-generic/socket.h,
+// include/uapi/linux/tcp.h, include/uapi/linux/in.h, in6.h).
+const (
+	SolSocket = 1
+	SolIP     = 0
+	SolTCP    = 6
+	SolUDP    = 17
+	SolIPv6   = 41
+
+	SoDebug       = 1
+	SoReuseaddr   = 2
+	SoType        = 3
+	SoError       = 4
+	SoDontroute   = 5
+	SoBroadcast   = 6
+	SoSndbuf      = 7
+	SoRcvbuf      = 8
+	SoKeepalive   = 9
+	SoOobinline   = 10
+	SoNoCheck     = 11
+	SoPriority    = 12
+	SoLinger      = 13
+	SoReuseport   = 15
+	SoPasscred    = 16
+	SoPeercred    = 17
+	SoRcvlowat    = 18
+	SoSndlowat    = 19
+	SoRcvtimeo    = 20
+	SoSndtimeo    = 21
+	SoAcceptconn  = 30
+	SoSndbufforce = 32
+	SoRcvbufforce = 33
+	SoProtocol    = 38
+	SoDomain      = 39
+
+	TCPNodelay     = 1
+	TCPMaxseg      = 2
+	TCPCork        = 3
+	TCPKeepidle    = 4
+	TCPKeepintvl   = 5
+	TCPKeepcnt     = 6
+	TCPSyncnt      = 7
+	TCPLinger2     = 8
+	TCPDeferAccept = 9
+	TCPWindowClamp = 10
+	TCPQuickack    = 12
+	TCPUserTimeout = 18
+
+	IPTos      = 1
+	IPTTL      = 2
+	IPv6Hop    = 16
+	IPv6V6only = 26
+	IPv6Tclass = 67
+
+	SCMRights      = 1
+	SCMCredentials = 2
+)
+
+// Ucred is struct ucred (include/linux/socket.h): who sent a message.
+type Ucred struct {
+	Pid, Uid, Gid int32
+}
+
+// Msg is one message's metadata for Send and Recv. On Send, Flags are the
+// caller's MSG_* flags, Addr the destination (nil for the connected
+// peer), Rights the files of an SCM_RIGHTS message (the socket takes the
+// references) and Creds an SCM_CREDENTIALS message. On Recv, Flags are the
+// caller's flags, and Recv sets Addr to the sender, Rights and Creds to
+// what came with the data, and OutFlags (MSG_TRUNC, MSG_EOR, ...).
+type Msg struct {
+	Flags    int
+	Addr     []byte
+	Rights   []*vfs.File
+	Creds    *Ucred
+	OutFlags int
+}
+
+// Socket is an open socket.
+type Socket interface {
+	vfs.FileImpl
+	// Domain, Type and Protocol are socket(2)'s arguments, as SO_DOMAIN,
+	// SO_TYPE and SO_PROTOCOL report them.
+	Domain() int
+	Type() int
+	Protocol() int
+	// Bind gives the socket the local address addr (a struct sockaddr).
+	Bind(c Context, addr []byte) error
+	// Listen makes a stream socket accept connections.
+	Listen(backlog int) error
+	// Accept takes a pending connection: a new socket file opened with
+	// flags (O_NONBLOCK) and the peer's address; EAGAIN if none is ready.
+	Accept(flags uint32) (*vfs.File, []byte, error)
+	// Connect connects to addr. A connection that cannot complete at once
+	// returns EINPROGRESS; the caller waits for EventOut and then asks
+	// ConnectResult.
+	Connect(c Context, addr []byte) error
+	// ConnectResult returns how an EINPROGRESS connect ended (as SO_ERROR
+	// does, clearing it), or EINPROGRESS if it has not ended.
+	ConnectResult() error
+	// SockName and PeerName are getsockname(2) and getpeername(2).
+	SockName() ([]byte, error)
+	PeerName() ([]byte, error)
+	// Send sends from src, Recv receives into dst; both return EAGAIN
+	// when they would block.
+	Send(c Context, src vfs.Buf, m *Msg) (int64, error)
+	Recv(dst vfs.Buf, m *Msg) (int64, error)
+	// Shutdown is shutdown(2).
+	Shutdown(how int) error
+	// SetSockOpt and GetSockOpt are setsockopt(2) and getsockopt(2) for
+	// options other than SOL_SOCKET's common ones, which Common serves.
+	SetSockOpt(level, name int, val []byte) error
+	GetSockOpt(level, name int, size int) ([]byte, error)
+	// Common returns the state every socket shares.
+	Common() *Common
+}
+
+// Context is what a socket may need of the calling process: the file
+// system for AF_UNIX path names, and who it is.
+type Context interface {
+	// BindPath makes a socket file at path, EADDRINUSE if the name
+	// exists, and returns its identity.
+	BindPath(path string) (NodeID, error)
+	// LookupPath returns the identity of the socket file at path.
+	LookupPath(path string) (NodeID, error)
+	// Creds returns the caller's credentials.
+	Creds() Ucred
+}
+
+// NodeID identifies a file of the file system.
+type NodeID struct {
+	Dev, Ino uint64
+}
+
+// Common holds the options every socket keeps the same way.
+type Common struct {
+	// RcvTimeo and SndTimeo bound how long a blocking receive or send
+	// waits (SO_RCVTIMEO, SO_SNDTIMEO); zero waits forever.
+	RcvTimeo, SndTimeo time.Duration
+}
+
+// Errors sockets return.
+var (
+	EADDRINUSE      = vfs.Errno(linux.EADDRINUSE)
+	EADDRNOTAVAIL   = vfs.Errno(linux.EADDRNOTAVAIL)
+	EAFNOSUPPORT    = vfs.Errno(linux.EAFNOSUPPORT)
+	EALREADY        = vfs.Errno(linux.EALREADY)
+	ECONNABORTED    = vfs.Errno(linux.ECONNABORTED)
+	ECONNREFUSED    = vfs.Errno(linux.ECONNREFUSED)
+	ECONNRESET      = vfs.Errno(linux.ECONNRESET)
+	EDESTADDRREQ    = vfs.Errno(linux.EDESTADDRREQ)
+	EHOSTDOWN       = vfs.Errno(linux.EHOSTDOWN)
+	EHOSTUNREACH    = vfs.Errno(linux.EHOSTUNREACH)
+	EINPROGRESS     = vfs.Errno(linux.EINPROGRESS)
+	EISCONN         = vfs.Errno(linux.EISCONN)
+	EMSGSIZE        = vfs.Errno(linux.EMSGSIZE)
+	ENETDOWN        = vfs.Errno(linux.ENETDOWN)
+	ENETUNREACH     = vfs.Errno(linux.ENETUNREACH)
+	ENOBUFS         = vfs.Errno(linux.ENOBUFS)
+	ENOPROTOOPT     = vfs.Errno(linux.ENOPROTOOPT)
+	ENOTCONN        = vfs.Errno(linux.ENOTCONN)
+	ENOTSOCK        = vfs.Errno(linux.ENOTSOCK)
+	EOPNOTSUPP      = vfs.Errno(linux.EOPNOTSUPP)
+	EPROTONOSUPPORT = vfs.Errno(linux.EPROTONOSUPPORT)
+	EPROTOTYPE      = vfs.Errno(linux.EPROTOTYPE)
+	ESOCKTNOSUPPORT = vfs.Errno(linux.ESOCKTNOSUPPORT)
+	ETIMEDOUT       = vfs.Errno(linux.ETIMEDOUT)
+	ESRCH           = vfs.Errno(linux.ESRCH)
+	EDOM            = vfs.Errno(linux.EDOM)
+	errInval        = vfs.EINVAL
+)
+
+// Of returns the socket f is, or nil.
+func Of(f *vfs.File) Socket {
+	s, _ := f.Impl().(Socket)
+	return s
+}
+
+// sockDev is the device number of sockfs, which every socket's stat
+// reports.
+var sockDev = linux.Mkdev(0, 8)
+
+// Attr returns what fstat reports for the socket numbered ino.
+func Attr(ino uint64) vfs.Attr {
+	return vfs.Attr{Dev: sockDev, Ino: ino, Mode: linux.SIfsock | 0o777, Nlink: 1}
+}

@@ -1,0 +1,869 @@
+package socket
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// inos numbers the sockets of every family, as sockfs's inodes.
+var inos atomic.Uint64
+
+// NextIno returns a new socket inode number.
+func NextIno() uint64 { return inos.Add(1) }
+
+// Name returns what /proc/self/fd shows for the socket numbered ino.
+func Name(ino uint64) string { return "socket:[" + strconv.FormatUint(ino, 10) + "]" }
+
+// maxDgramQlen is how many datagrams wait at one AF_UNIX socket before
+// senders block (net.unix.max_dgram_qlen's default).
+const maxDgramQlen = 10
+
+// Shutdown bits of one socket (include/net/sock.h RCV_SHUTDOWN,
+// SEND_SHUTDOWN).
+const (
+	rcvShutdown  = 1
+	sendShutdown = 2
+)
+
+// Namespace is the AF_UNIX name space: sockets bound to abstract names
+// and to socket files. One kernel has one.
+type Namespace struct {
+	// mu guards every AF_UNIX socket of the name space: their state,
+	// queues and links. One lock keeps the pairs of sockets that
+	// connect, send and close at once free of lock-order problems.
+	mu       sync.Mutex
+	abstract map[string]*unixSock
+	paths    map[NodeID]*unixSock
+	autobind uint32
+}
+
+// NewNamespace returns an empty name space.
+func NewNamespace() *Namespace {
+	return &Namespace{abstract: map[string]*unixSock{}, paths: map[NodeID]*unixSock{}}
+}
+
+// unixSock is an AF_UNIX socket (net/unix/af_unix.c).
+type unixSock struct {
+	vfs.FileDefaults
+	ns     *Namespace
+	typ    int
+	ino    uint64
+	cred   Ucred // the creator's, which SO_PEERCRED shows the peer
+	q      vfs.Queue
+	common Common
+
+	// Guarded by ns.mu.
+	name       []byte // bound address, a sockaddr_un; nil if unbound
+	node       NodeID // the socket file, for a path name
+	listening  bool
+	backlog    []*unixSock
+	maxBacklog int
+	peer       *unixSock // connected peer; for datagrams the default destination
+	peerCred   Ucred
+	connected  bool // a stream socket that was connected
+	closed     bool
+	shut       int // rcvShutdown | sendShutdown
+	recv       []*segment
+	recvBytes  int
+	sndbuf     int
+	rcvbuf     int
+	passcred   bool
+	reuseaddr  bool
+	keepalive  bool
+	linger     [2]int
+	blocked    map[*unixSock]struct{} // datagram senders waiting for room here
+}
+
+// segment is a run of bytes (a datagram or record, or part of a stream)
+// with what came with it.
+type segment struct {
+	data   []byte
+	off    int
+	from   []byte
+	rights []*vfs.File
+	creds  Ucred
+}
+
+// NewUnix returns a new AF_UNIX socket of type typ (SOCK_STREAM,
+// SOCK_DGRAM, SOCK_SEQPACKET) made by cred.
+func (ns *Namespace) NewUnix(typ int, cred Ucred) (Socket, error) {
+	switch typ {
+	case SockStream, SockDgram, SockSeqpacket:
+	default:
+		return nil, ESOCKTNOSUPPORT
+	}
+	return ns.newUnix(typ, cred), nil
+}
+
+func (ns *Namespace) newUnix(typ int, cred Ucred) *unixSock {
+	return &unixSock{ns: ns, typ: typ, ino: NextIno(), cred: cred, sndbuf: defaultBufBytes, rcvbuf: defaultBufBytes}
+}
+
+// Pair returns two connected AF_UNIX sockets (socketpair(2)).
+func (ns *Namespace) Pair(typ int, cred Ucred) (Socket, Socket, error) {
+	switch typ {
+	case SockStream, SockDgram, SockSeqpacket:
+	default:
+		return nil, nil, ESOCKTNOSUPPORT
+	}
+	a, b := ns.newUnix(typ, cred), ns.newUnix(typ, cred)
+	a.peer, b.peer = b, a
+	a.peerCred, b.peerCred = cred, cred
+	a.connected, b.connected = typ != SockDgram, typ != SockDgram
+	return a, b, nil
+}
+
+func (s *unixSock) Domain() int             { return AFUnix }
+func (s *unixSock) Type() int               { return s.typ }
+func (s *unixSock) Protocol() int           { return 0 }
+func (s *unixSock) Common() *Common         { return &s.common }
+func (s *unixSock) Queue() *vfs.Queue       { return &s.q }
+func (s *unixSock) Stat(*vfs.File) vfs.Attr { return Attr(s.ino) }
+
+// unixAddr is a parsed sockaddr_un (unix(7)).
+type unixAddr struct {
+	abstract string // the name after the leading NUL, or ""
+	path     string
+	autobind bool // only the family: bind picks an abstract name
+}
+
+// parseUnix checks a sockaddr_un as unix_validate_addr and
+// unix_mkname_bsd do.
+func parseUnix(addr []byte) (unixAddr, error) {
+	if len(addr) < 2 || binary.LittleEndian.Uint16(addr) != AFUnix || len(addr) > 2+unixPathMax {
+		return unixAddr{}, errInval
+	}
+	if len(addr) == 2 {
+		return unixAddr{autobind: true}, nil
+	}
+	p := addr[2:]
+	if p[0] == 0 {
+		return unixAddr{abstract: string(p[1:])}, nil
+	}
+	for i, c := range p {
+		if c == 0 {
+			p = p[:i]
+			break
+		}
+	}
+	return unixAddr{path: string(p)}, nil
+}
+
+// sockaddr encodes a name for getsockname: the family, then the
+// abstract name after a NUL or the path with its NUL.
+func (a unixAddr) sockaddr() []byte {
+	b := binary.LittleEndian.AppendUint16(nil, AFUnix)
+	if a.path != "" {
+		return append(append(b, a.path...), 0)
+	}
+	return append(append(b, 0), a.abstract...)
+}
+
+// lookup finds the socket bound to a. Called with ns.mu held except for
+// the file lookup, which c does.
+func (ns *Namespace) lookup(c Context, a unixAddr) (*unixSock, error) {
+	if a.path == "" {
+		if t := ns.abstract[a.abstract]; t != nil {
+			return t, nil
+		}
+		return nil, ECONNREFUSED
+	}
+	if c == nil {
+		return nil, ECONNREFUSED
+	}
+	ns.mu.Unlock()
+	id, err := c.LookupPath(a.path)
+	ns.mu.Lock()
+	if err != nil {
+		return nil, err
+	}
+	if t := ns.paths[id]; t != nil {
+		return t, nil
+	}
+	return nil, ECONNREFUSED
+}
+
+func (s *unixSock) Bind(c Context, addr []byte) error {
+	a, err := parseUnix(addr)
+	if err != nil {
+		return err
+	}
+	ns := s.ns
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if s.name != nil {
+		return errInval
+	}
+	switch {
+	case a.autobind:
+		for {
+			ns.autobind++
+			a.abstract = fmt.Sprintf("%05x", ns.autobind&0xfffff)
+			if ns.abstract[a.abstract] == nil {
+				break
+			}
+		}
+		ns.abstract[a.abstract] = s
+	case a.path == "":
+		if ns.abstract[a.abstract] != nil {
+			return EADDRINUSE
+		}
+		ns.abstract[a.abstract] = s
+	default:
+		if c == nil {
+			return errInval
+		}
+		ns.mu.Unlock()
+		id, err := c.BindPath(a.path)
+		ns.mu.Lock()
+		if err != nil {
+			return err
+		}
+		if s.name != nil {
+			return errInval
+		}
+		s.node = id
+		ns.paths[id] = s
+	}
+	s.name = a.sockaddr()
+	return nil
+}
+
+func (s *unixSock) Listen(backlog int) error {
+	if s.typ == SockDgram {
+		return EOPNOTSUPP
+	}
+	ns := s.ns
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if s.name == nil || s.connected {
+		return errInval
+	}
+	s.listening = true
+	s.maxBacklog = max(min(backlog, SomaxConn), 0) + 1
+	return nil
+}
+
+func (s *unixSock) Accept(flags uint32) (*vfs.File, []byte, error) {
+	ns := s.ns
+	ns.mu.Lock()
+	if !s.listening {
+		ns.mu.Unlock()
+		return nil, nil, errInval
+	}
+	if len(s.backlog) == 0 {
+		ns.mu.Unlock()
+		return nil, nil, vfs.EAGAIN
+	}
+	n := s.backlog[0]
+	s.backlog = s.backlog[1:]
+	peer := unnamed
+	if n.peer != nil && n.peer.name != nil {
+		peer = n.peer.name
+	}
+	ns.mu.Unlock()
+	return vfs.NewFile(n, linux.ORdwr|flags&linux.ONonblock, Name(n.ino)), append([]byte(nil), peer...), nil
+}
+
+// unnamed is the address of an unbound AF_UNIX socket.
+var unnamed = []byte{AFUnix, 0}
+
+func (s *unixSock) Connect(c Context, addr []byte) error {
+	ns := s.ns
+	if len(addr) >= 2 && binary.LittleEndian.Uint16(addr) == AFUnspec && s.typ == SockDgram {
+		ns.mu.Lock()
+		s.peer = nil
+		ns.mu.Unlock()
+		return nil
+	}
+	a, err := parseUnix(addr)
+	if err != nil {
+		return err
+	}
+	if a.autobind {
+		return errInval
+	}
+	ns.mu.Lock()
+	t, err := ns.lookup(c, a)
+	if err != nil {
+		ns.mu.Unlock()
+		return err
+	}
+	if t.typ != s.typ {
+		ns.mu.Unlock()
+		return EPROTOTYPE
+	}
+	if s.typ == SockDgram {
+		s.peer = t
+		ns.mu.Unlock()
+		return nil
+	}
+	switch {
+	case s.listening:
+		ns.mu.Unlock()
+		return errInval
+	case s.connected:
+		ns.mu.Unlock()
+		return EISCONN
+	case !t.listening || t.closed:
+		ns.mu.Unlock()
+		return ECONNREFUSED
+	case len(t.backlog) >= t.maxBacklog:
+		ns.mu.Unlock()
+		return vfs.EAGAIN
+	}
+	n := ns.newUnix(s.typ, t.cred)
+	n.name = t.name
+	n.peer, s.peer = s, n
+	n.peerCred, s.peerCred = s.cred, t.cred
+	n.connected, s.connected = true, true
+	n.sndbuf, n.rcvbuf, n.passcred = t.sndbuf, t.rcvbuf, t.passcred
+	t.backlog = append(t.backlog, n)
+	ns.mu.Unlock()
+	t.q.Notify(vfs.EventIn | vfs.EventRdNorm)
+	s.q.Notify(vfs.EventOut | vfs.EventWrNorm)
+	return nil
+}
+
+// ConnectResult: AF_UNIX connects complete at once.
+func (s *unixSock) ConnectResult() error { return nil }
+
+func (s *unixSock) SockName() ([]byte, error) {
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
+	if s.name == nil {
+		return unnamed, nil
+	}
+	return append([]byte(nil), s.name...), nil
+}
+
+func (s *unixSock) PeerName() ([]byte, error) {
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
+	if s.peer == nil {
+		return nil, ENOTCONN
+	}
+	if s.peer.name == nil {
+		return unnamed, nil
+	}
+	return append([]byte(nil), s.peer.name...), nil
+}
+
+// dropRights releases files that will never be received.
+func dropRights(fs []*vfs.File) {
+	for _, f := range fs {
+		f.DecRef()
+	}
+}
+
+func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
+	if m.Flags&MsgOOB != 0 {
+		return 0, EOPNOTSUPP
+	}
+	cred := s.cred
+	if m.Creds != nil {
+		cred = *m.Creds
+	}
+	if s.typ == SockDgram {
+		return s.sendDgram(c, src, m, cred)
+	}
+	ns := s.ns
+	ns.mu.Lock()
+	if m.Addr != nil {
+		defer ns.mu.Unlock()
+		if s.connected {
+			return 0, EISCONN
+		}
+		return 0, EOPNOTSUPP
+	}
+	if s.shut&sendShutdown != 0 {
+		ns.mu.Unlock()
+		return 0, vfs.EPIPE
+	}
+	p := s.peer
+	if p == nil {
+		ns.mu.Unlock()
+		if s.connected {
+			return 0, vfs.EPIPE
+		}
+		return 0, ENOTCONN
+	}
+	want := src.Len()
+	room := s.sndbuf - p.recvBytes
+	if s.typ == SockSeqpacket && want > int64(s.sndbuf) {
+		ns.mu.Unlock()
+		return 0, EMSGSIZE
+	}
+	if room <= 0 || (s.typ == SockSeqpacket && int64(room) < want) {
+		ns.mu.Unlock()
+		return 0, vfs.EAGAIN
+	}
+	k := min(want, int64(room))
+	data := make([]byte, k)
+	got, err := src.CopyIn(data)
+	if got == 0 && err != nil && k > 0 {
+		ns.mu.Unlock()
+		return 0, vfs.EFAULT
+	}
+	if s.typ == SockStream && got == 0 {
+		// Nothing to carry files in: unix_stream_sendmsg sends no
+		// segment, and the files are dropped.
+		ns.mu.Unlock()
+		dropRights(m.Rights)
+		m.Rights = nil
+		return 0, nil
+	}
+	p.recv = append(p.recv, &segment{data: data[:got], rights: m.Rights, creds: cred})
+	p.recvBytes += got
+	ns.mu.Unlock()
+	p.q.Notify(vfs.EventIn | vfs.EventRdNorm)
+	return int64(got), nil
+}
+
+func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg, cred Ucred) (int64, error) {
+	ns := s.ns
+	ns.mu.Lock()
+	if s.shut&sendShutdown != 0 {
+		ns.mu.Unlock()
+		return 0, vfs.EPIPE
+	}
+	var t *unixSock
+	if m.Addr != nil {
+		a, err := parseUnix(m.Addr)
+		if err == nil && a.autobind {
+			err = errInval
+		}
+		if err != nil {
+			ns.mu.Unlock()
+			return 0, err
+		}
+		if t, err = ns.lookup(c, a); err != nil {
+			ns.mu.Unlock()
+			return 0, err
+		}
+		if t.typ != SockDgram {
+			ns.mu.Unlock()
+			return 0, EPROTOTYPE
+		}
+	} else if t = s.peer; t == nil {
+		ns.mu.Unlock()
+		return 0, ENOTCONN
+	}
+	if t.closed {
+		ns.mu.Unlock()
+		return 0, ECONNREFUSED
+	}
+	if t.peer != nil && t.peer != s {
+		ns.mu.Unlock()
+		return 0, vfs.EPERM
+	}
+	want := src.Len()
+	if want > int64(s.sndbuf) {
+		ns.mu.Unlock()
+		return 0, EMSGSIZE
+	}
+	if len(t.recv) >= maxDgramQlen {
+		if t.blocked == nil {
+			t.blocked = map[*unixSock]struct{}{}
+		}
+		t.blocked[s] = struct{}{}
+		ns.mu.Unlock()
+		return 0, vfs.EAGAIN
+	}
+	data := make([]byte, want)
+	got, err := src.CopyIn(data)
+	if err != nil && int64(got) < want {
+		ns.mu.Unlock()
+		return 0, vfs.EFAULT
+	}
+	from := s.name
+	t.recv = append(t.recv, &segment{data: data, from: from, rights: m.Rights, creds: cred})
+	t.recvBytes += got
+	ns.mu.Unlock()
+	t.q.Notify(vfs.EventIn | vfs.EventRdNorm)
+	return int64(got), nil
+}
+
+func (s *unixSock) Recv(dst vfs.Buf, m *Msg) (int64, error) {
+	if m.Flags&MsgOOB != 0 {
+		return 0, EOPNOTSUPP
+	}
+	ns := s.ns
+	ns.mu.Lock()
+	if s.typ != SockDgram && !s.connected {
+		ns.mu.Unlock()
+		return 0, errInval
+	}
+	if len(s.recv) == 0 {
+		defer ns.mu.Unlock()
+		if s.shut&rcvShutdown != 0 {
+			return 0, nil
+		}
+		return 0, vfs.EAGAIN
+	}
+	peek := m.Flags&MsgPeek != 0
+	var n int64
+	var freed bool
+	if s.typ == SockStream {
+		n, freed = s.recvStream(dst, m, peek)
+	} else {
+		n, freed = s.recvRecord(dst, m, peek)
+	}
+	var wake []*unixSock
+	if freed {
+		if s.peer != nil {
+			wake = append(wake, s.peer)
+		}
+		for b := range s.blocked {
+			wake = append(wake, b)
+		}
+		s.blocked = nil
+	}
+	ns.mu.Unlock()
+	for _, w := range wake {
+		w.q.Notify(vfs.EventOut | vfs.EventWrNorm)
+	}
+	if n < 0 {
+		return 0, vfs.EFAULT
+	}
+	return n, nil
+}
+
+// recvStream copies queued bytes into dst: it stops before a segment
+// that carries files once it has some bytes, or whose sender differs, as
+// unix_stream_read_generic does. It returns -1 for a fault.
+func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
+	var done int64
+	first := s.recv[0]
+	m.Creds = &first.creds
+	for i := 0; i < len(s.recv) && done < dst.Len(); i++ {
+		g := s.recv[i]
+		if i > 0 && (len(g.rights) > 0 || g.creds != first.creds) {
+			break
+		}
+		avail := g.data[g.off:]
+		c, err := dst.DropFirst(done).CopyOut(avail)
+		if c == 0 && err != nil {
+			if done == 0 {
+				return -1, false
+			}
+			break
+		}
+		done += int64(c)
+		if i == 0 && len(g.rights) > 0 {
+			if peek {
+				for _, f := range g.rights {
+					f.IncRef()
+				}
+				m.Rights = append([]*vfs.File(nil), g.rights...)
+			} else {
+				m.Rights, g.rights = g.rights, nil
+			}
+		}
+		if !peek {
+			g.off += c
+			s.recvBytes -= c
+		}
+		if c < len(avail) {
+			break
+		}
+	}
+	if peek {
+		return done, false
+	}
+	for len(s.recv) > 0 && s.recv[0].off == len(s.recv[0].data) {
+		s.recv = s.recv[1:]
+	}
+	return done, true
+}
+
+// recvRecord takes one datagram or record into dst; what does not fit is
+// lost (MSG_TRUNC), as for every message-based socket.
+func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
+	g := s.recv[0]
+	c, err := dst.CopyOut(g.data)
+	if err != nil && int64(c) < min(dst.Len(), int64(len(g.data))) {
+		return -1, false
+	}
+	m.Creds = &g.creds
+	if g.from != nil {
+		m.Addr = append([]byte(nil), g.from...)
+	} else if s.typ == SockDgram {
+		m.Addr = unnamed
+	}
+	if len(g.data) > c {
+		m.OutFlags |= MsgTrunc
+	}
+	if peek {
+		for _, f := range g.rights {
+			f.IncRef()
+		}
+		m.Rights = append([]*vfs.File(nil), g.rights...)
+	} else {
+		m.Rights = g.rights
+		s.recv = s.recv[1:]
+		s.recvBytes -= len(g.data)
+	}
+	n := int64(c)
+	if m.Flags&MsgTrunc != 0 {
+		n = int64(len(g.data))
+	}
+	return n, !peek
+}
+
+func (s *unixSock) Shutdown(how int) error {
+	var mode int
+	switch how {
+	case ShutRd:
+		mode = rcvShutdown
+	case ShutWr:
+		mode = sendShutdown
+	case ShutRdwr:
+		mode = rcvShutdown | sendShutdown
+	default:
+		return errInval
+	}
+	ns := s.ns
+	ns.mu.Lock()
+	if s.typ != SockDgram && !s.connected {
+		ns.mu.Unlock()
+		return ENOTCONN
+	}
+	s.shut |= mode
+	p := s.peer
+	if p != nil && s.typ != SockDgram {
+		if mode&rcvShutdown != 0 {
+			p.shut |= sendShutdown
+		}
+		if mode&sendShutdown != 0 {
+			p.shut |= rcvShutdown
+		}
+	}
+	ns.mu.Unlock()
+	s.q.Notify(^vfs.Events(0))
+	if p != nil {
+		p.q.Notify(^vfs.Events(0))
+	}
+	return nil
+}
+
+func (s *unixSock) Readiness(mask vfs.Events) vfs.Events {
+	ns := s.ns
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	var ev vfs.Events
+	if s.shut == rcvShutdown|sendShutdown {
+		ev |= vfs.EventHup
+	}
+	if s.shut&rcvShutdown != 0 {
+		ev |= vfs.EventRdHup | vfs.EventIn | vfs.EventRdNorm
+	}
+	if len(s.recv) > 0 || len(s.backlog) > 0 {
+		ev |= vfs.EventIn | vfs.EventRdNorm
+	}
+	if s.typ != SockDgram && !s.connected && !s.listening {
+		ev |= vfs.EventHup
+	}
+	writable := false
+	switch {
+	case s.listening:
+	case s.typ == SockDgram:
+		writable = s.peer == nil || len(s.peer.recv) < maxDgramQlen
+	case s.peer != nil:
+		writable = s.peer.recvBytes < s.sndbuf
+	case !s.connected:
+		writable = true
+	}
+	if writable && s.shut&sendShutdown == 0 {
+		ev |= vfs.EventOut | vfs.EventWrNorm
+	}
+	return ev & mask
+}
+
+func (s *unixSock) Read(_ *vfs.File, dst vfs.Buf, _ int64) (int64, error) {
+	m := Msg{}
+	n, err := s.Recv(dst, &m)
+	dropRights(m.Rights)
+	return n, err
+}
+
+func (s *unixSock) Write(_ *vfs.File, src vfs.Buf, _ int64) (int64, error) {
+	return s.Send(nil, src, &Msg{})
+}
+
+func (s *unixSock) Ioctl(_ *vfs.File, m mem.Memory, cmd uint32, arg uint64) (int64, error) {
+	var n int
+	s.ns.mu.Lock()
+	switch cmd {
+	case linux.FIONREAD:
+		switch {
+		case s.listening:
+			s.ns.mu.Unlock()
+			return 0, errInval
+		case s.typ == SockStream:
+			n = s.recvBytes
+		case len(s.recv) > 0:
+			n = len(s.recv[0].data) - s.recv[0].off
+		}
+	case tiocoutq:
+		if s.peer != nil && s.typ != SockDgram {
+			n = s.peer.recvBytes
+		}
+	default:
+		s.ns.mu.Unlock()
+		return 0, vfs.ENOTTY
+	}
+	s.ns.mu.Unlock()
+	return 0, mem.WriteUint32(m, arg, uint32(n))
+}
+
+// tiocoutq is TIOCOUTQ (SIOCOUTQ), the bytes sent but not yet read.
+const tiocoutq = 0x5411
+
+func (s *unixSock) Release(*vfs.File) {
+	ns := s.ns
+	ns.mu.Lock()
+	s.closed = true
+	s.shut = rcvShutdown | sendShutdown
+	if s.name != nil {
+		if s.node != (NodeID{}) {
+			if ns.paths[s.node] == s {
+				delete(ns.paths, s.node)
+			}
+		} else if a, err := parseUnix(s.name); err == nil && ns.abstract[a.abstract] == s {
+			delete(ns.abstract, a.abstract)
+		}
+	}
+	var wake []*unixSock
+	var drop []*vfs.File
+	var pending []*unixSock
+	if p := s.peer; p != nil && s.typ != SockDgram {
+		p.shut = rcvShutdown | sendShutdown
+		p.peer = nil
+		wake = append(wake, p)
+	}
+	s.peer = nil
+	for b := range s.blocked {
+		wake = append(wake, b)
+	}
+	s.blocked = nil
+	for _, g := range s.recv {
+		drop = append(drop, g.rights...)
+	}
+	s.recv, s.recvBytes = nil, 0
+	pending, s.backlog = s.backlog, nil
+	ns.mu.Unlock()
+	for _, w := range wake {
+		w.q.Notify(^vfs.Events(0))
+	}
+	dropRights(drop)
+	for _, n := range pending {
+		n.Release(nil)
+	}
+}
+
+func (s *unixSock) SetSockOpt(level, name int, val []byte) error {
+	if level != SolSocket {
+		return EOPNOTSUPP
+	}
+	ns := s.ns
+	switch name {
+	case SoPasscred, SoReuseaddr, SoKeepalive, SoSndbuf, SoRcvbuf, SoSndbufforce, SoRcvbufforce:
+		v, err := IntArg(val)
+		if err != nil {
+			return err
+		}
+		ns.mu.Lock()
+		defer ns.mu.Unlock()
+		switch name {
+		case SoPasscred:
+			s.passcred = v != 0
+		case SoReuseaddr:
+			s.reuseaddr = v != 0
+		case SoKeepalive:
+			s.keepalive = v != 0
+		case SoSndbuf, SoSndbufforce:
+			s.sndbuf = bufSize(v)
+		case SoRcvbuf, SoRcvbufforce:
+			s.rcvbuf = bufSize(v)
+		}
+		return nil
+	case SoLinger:
+		on, secs, err := LingerArg(val)
+		if err != nil {
+			return err
+		}
+		ns.mu.Lock()
+		s.linger = [2]int{0, secs}
+		if on {
+			s.linger[0] = 1
+		}
+		ns.mu.Unlock()
+		return nil
+	}
+	return ENOPROTOOPT
+}
+
+// bufSize is what SO_SNDBUF and SO_RCVBUF store for v: twice it, at
+// least SOCK_MIN_SNDBUF, at most net.core.wmem_max doubled
+// (net/core/sock.c sk_setsockopt).
+func bufSize(v int) int {
+	const minBuf, maxBuf = 4608, 2 * defaultBufBytes
+	v = min(max(v, 0), maxBuf/2) * 2
+	return max(v, minBuf)
+}
+
+func (s *unixSock) GetSockOpt(level, name int, _ int) ([]byte, error) {
+	if level != SolSocket {
+		return nil, EOPNOTSUPP
+	}
+	ns := s.ns
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	switch name {
+	case SoError:
+		return Int(0), nil
+	case SoAcceptconn:
+		return Bool(s.listening), nil
+	case SoPasscred:
+		return Bool(s.passcred), nil
+	case SoReuseaddr:
+		return Bool(s.reuseaddr), nil
+	case SoKeepalive:
+		return Bool(s.keepalive), nil
+	case SoSndbuf:
+		return Int(s.sndbuf), nil
+	case SoRcvbuf:
+		return Int(s.rcvbuf), nil
+	case SoLinger:
+		return Linger(s.linger[0] != 0, s.linger[1]), nil
+	case SoPeercred:
+		c := Ucred{Pid: 0, Uid: -1, Gid: -1}
+		if s.peer != nil || s.connected {
+			c = s.peerCred
+		}
+		b := binary.LittleEndian.AppendUint32(nil, uint32(c.Pid))
+		b = binary.LittleEndian.AppendUint32(b, uint32(c.Uid))
+		return binary.LittleEndian.AppendUint32(b, uint32(c.Gid)), nil
+	}
+	return nil, ENOPROTOOPT
+}
+
+// PassCred reports SO_PASSCRED: received messages carry their sender's
+// credentials.
+func PassCred(s Socket) bool {
+	u, ok := s.(*unixSock)
+	if !ok {
+		return false
+	}
+	u.ns.mu.Lock()
+	defer u.ns.mu.Unlock()
+	return u.passcred
+}

@@ -596,7 +596,7 @@ func readMsghdr(m mem.Memory, addr uint64) (msghdr, error) {
 // Control messages (include/linux/socket.h struct cmsghdr: cmsg_len u64,
 // cmsg_level i32, cmsg_type i32, then data; each aligned to 8 bytes).
 const (
-	cmsgHdr = 16
+	cmsgHdr  = 16
 	scmMaxFD = 253 // SCM_MAX_FD, include/net/scm.h
 )
 

@@ -82,6 +82,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 		kprint("cocoon: less than 4 MiB of free RAM; cannot boot\n")
 		powerOff(1)
 	}
+	setReserve()
 
 	setupDescriptors()
 	useXSAVE = cpu.HasXSAVE()

@@ -105,7 +105,15 @@ func walkIn(pml4, va uintptr, create bool, extra uint64) (*uint64, uintptr) {
 			if !create {
 				return nil, 1 << shift
 			}
-			p, ok := phys.Alloc()
+			// An application's tables are its demand; the kernel's are
+			// the kernel's (pmem's reserve).
+			var p uint64
+			var ok bool
+			if extra&pteUser != 0 {
+				p, ok = phys.AllocUser()
+			} else {
+				p, ok = phys.Alloc()
+			}
 			if !ok {
 				return nil, 1 << shift
 			}

@@ -132,6 +132,9 @@ func privateSyscall(f *cpu.Frame) int64 {
 		}
 		return 0
 	}
+	if r, ok := memSyscall(f.RAX, a0, a1, a2, a3); ok {
+		return r
+	}
 	reportUnknown(f.RAX)
 	return -linux.ENOSYS
 }
@@ -196,6 +199,10 @@ func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
 	}
 	prot := vmspace.Prot(protFixed & 7)
 	fixed := protFixed&(1<<8) != 0
+	kind := vmspace.Anon
+	if protFixed&(1<<9) != 0 {
+		kind = vmspace.Filled
+	}
 	if length == 0 || length+pageSize-1 < length {
 		return -linux.EINVAL
 	}
@@ -208,13 +215,13 @@ func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
 			return -linux.ENOMEM
 		}
 		freeUserRange(s.pml4, addr, addr+length, false)
-		if !s.vmas.Set(addr, length, prot) {
+		if !s.vmas.SetKind(addr, length, prot, kind) {
 			return -linux.ENOMEM
 		}
 		return int64(addr)
 	}
 	a, ok := s.vmas.FindFree(addr&^(pageSize-1), length, pageSize)
-	if !ok || !s.vmas.Set(a, length, prot) {
+	if !ok || !s.vmas.SetKind(a, length, prot, kind) {
 		return -linux.ENOMEM
 	}
 	return int64(a)
@@ -283,10 +290,10 @@ func spaceProtect(i int, addr, length uintptr, prot vmspace.Prot) int64 {
 				// mprotect) but makes it inaccessible.
 				*pte = *pte&^ptePresent | pteProtNone
 			} else {
-				*pte = *pte&pteFrame | userPTE(prot)
+				*pte = *pte&(pteFrame|pteCOW) | userPTE(cowProt(prot, *pte))
 			}
 		} else if *pte&pteProtNone != 0 && prot != 0 {
-			*pte = *pte&pteFrame | userPTE(prot)
+			*pte = *pte&(pteFrame|pteCOW) | userPTE(cowProt(prot, *pte))
 		}
 		if currentTables() == s.pml4 {
 			cpu.Invlpg(va)
@@ -320,36 +327,50 @@ func spacePage(i int, addr uintptr, write bool) int64 {
 	if s == nil {
 		return -linux.EINVAL
 	}
-	p, ok := userPopulate(s, addr, write)
-	if !ok {
-		return -linux.EFAULT
+	p, st := userPopulate(s, addr, write)
+	switch st {
+	case popOK:
+		return int64(p)
+	case popFill:
+		return -linux.EAGAIN
+	case popNoMemory:
+		return -linux.ENOMEM
 	}
-	return int64(p)
+	return -linux.EFAULT
 }
 
 // userPopulate makes the user page at va present if a VMA allows the
-// access, and returns its physical address.
+// access, and returns its physical address. It says popFill for a page
+// of a Filled region the Linux personality has yet to provide (or a
+// copy-on-write page written), popNoMemory when memory for the
+// application is exhausted, popFault when no VMA allows the access.
 //
 //go:nosplit
-func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, bool) {
+func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, int) {
 	r, ok := s.vmas.Lookup(va)
 	if !ok || r.Prot == 0 || write && r.Prot&vmspace.Write == 0 {
-		return 0, false
+		return 0, popFault
 	}
 	pte, _ := walkIn(s.pml4, va, true, pteUser)
 	if pte == nil {
-		return 0, false
+		return 0, popNoMemory
 	}
 	if *pte&ptePresent != 0 {
-		return uintptr(*pte & pteFrame), true
+		if write && *pte&pteCOW != 0 {
+			return 0, popFill
+		}
+		return uintptr(*pte & pteFrame), popOK
 	}
-	p, ok := phys.Alloc()
+	if r.Kind == vmspace.Filled {
+		return 0, popFill
+	}
+	p, ok := phys.AllocUser()
 	if !ok {
-		return 0, false
+		return 0, popNoMemory
 	}
 	clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
 	*pte = p | userPTE(r.Prot)
-	return uintptr(p), true
+	return uintptr(p), popOK
 }
 
 // freeUserRange frees the pages of [start, end) in the tables at pml4,
@@ -505,15 +526,21 @@ func userTrap(f *cpu.Frame) {
 	case f.Vector == vecPageFault:
 		addr := cpu.Rcr2()
 		const pfPresent, pfWrite = 1 << 0, 1 << 1
+		var soft uint64
 		if f.ErrCode&pfPresent == 0 {
-			if _, ok := userPopulate(&spaces[userSpaceID], addr, f.ErrCode&pfWrite != 0); ok {
+			_, st := userPopulate(&spaces[userSpaceID], addr, f.ErrCode&pfWrite != 0)
+			if st == popOK {
 				fsWant = r.FSBase // straight back to the application
 				userMode = true
 				return
 			}
+			soft = popErrBits(st)
+		} else if f.ErrCode&pfWrite != 0 && cowPage(&spaces[userSpaceID], addr) {
+			soft = PFNeedFill
 		}
 		kind = exitFault
 		r.Addr = uint64(addr)
+		f.ErrCode |= soft
 	case f.Vector == vecDebug:
 		// What the step or breakpoint was (DR6.BS, B0-B3) decides the
 		// signal's si_code; the status is sticky, so reset it.

@@ -112,6 +112,9 @@ type Space struct {
 	id int
 	// mu serialises changes to the mappings and copies in and out.
 	mu sync.Mutex
+	// fill provides a page of a Filled region that a copy in or out
+	// touches (SetFiller); without it such a copy faults.
+	fill func(addr uint64, write bool) error
 }
 
 // privcall makes a private system call into the trap layer.
@@ -196,10 +199,13 @@ func (s *Space) page(addr uint64, write bool) (uintptr, error) {
 		w = 1
 	}
 	p, e := privcall(sysSpacePage, uintptr(s.id), uintptr(addr), w, 0)
-	if e != 0 {
-		return 0, ErrFault
+	switch e {
+	case 0:
+		return cpu.Virt(p), nil
+	case syscall.EAGAIN, syscall.ENOMEM:
+		return 0, e
 	}
-	return cpu.Virt(p), nil
+	return 0, ErrFault
 }
 
 // copyPages runs fn over the pages of [addr, addr+n) through the direct
@@ -212,7 +218,21 @@ func (s *Space) copyPages(addr uint64, n int, write bool, fn func(page []byte)) 
 	defer s.mu.Unlock()
 	for n > 0 {
 		p, err := s.page(addr, write)
+		if err == syscall.EAGAIN && s.fill != nil {
+			// The personality provides the page; it installs it through
+			// Fill, which takes mu.
+			s.mu.Unlock()
+			err = s.fill(addr, write)
+			s.mu.Lock()
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
+			if err == syscall.EAGAIN {
+				return ErrFault
+			}
 			return err
 		}
 		off := int(addr % pageSize)

@@ -51,3 +51,39 @@ func (k kernelMachine) Run(r *kernel.UserRegs) kernel.ExitKind { return k.s.Run(
 
 // Zap drops pages but keeps mappings (MADV_DONTNEED).
 func (k kernelMachine) Zap(addr, length uint64) error { return memErr(k.s.Zap(addr, length)) }
+
+// The kernel's side of file mappings and shared memory (see mm.go).
+func (k kernelMachine) MapFilled(addr, length uint64, prot mem.Prot, fixed bool) (uint64, error) {
+	a, err := k.s.MapFilled(addr, length, uint8(prot), fixed)
+	return a, memErr(err)
+}
+func (k kernelMachine) Fill(addr, frame uint64, cow bool) error {
+	return memErr(k.s.Fill(addr, frame, cow))
+}
+func (k kernelMachine) Move(from, to, length uint64) error {
+	return memErr(k.s.Move(from, to, length))
+}
+func (k kernelMachine) Covered(addr, length uint64) bool { return k.s.Covered(addr, length) }
+func (k kernelMachine) Usage() (total, data uint64)      { return k.s.Usage() }
+func (k kernelMachine) SetFiller(fill func(addr uint64, write bool) error) {
+	k.s.SetFiller(fill)
+}
+
+// KernelFrames is mem.Frames over the kernel's physical frames: file data
+// that mappings share.
+type KernelFrames struct{}
+
+func (KernelFrames) Alloc() (uint64, error) {
+	f, err := kernel.AllocFrame()
+	if err != nil {
+		return 0, mem.ErrNoMemory
+	}
+	return f, nil
+}
+func (KernelFrames) Ref(frame uint64) error                 { return memErr(kernel.RefFrame(frame)) }
+func (KernelFrames) Free(frame uint64)                      { kernel.FreeFrame(frame) }
+func (KernelFrames) Bytes(frame uint64) *[mem.PageSize]byte { return kernel.FrameBytes(frame) }
+
+// Lookup returns the protection at addr and whether its pages are
+// provided by the personality.
+func (k kernelMachine) Lookup(addr uint64) (uint8, bool, bool) { return k.s.Lookup(addr) }

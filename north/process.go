@@ -10,6 +10,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
 // Config describes the application to run.
@@ -36,6 +37,9 @@ type Process struct {
 	mu      sync.Mutex
 	tasks   map[int32]*Task
 	nextTid int32
+
+	// mm is the file-backed part of the address space (mm.go).
+	mm mmState
 
 	// Program break and resource limits (guarded by mu).
 	brkStart, brk uint64
@@ -70,8 +74,16 @@ type Files interface {
 	// handled is false for calls it does not know.
 	Syscall(t FileContext, nr uint64, args [6]uint64) (result int64, handled bool)
 	// Pread reads from descriptor fd at off into a kernel buffer (for
-	// file-backed mmap), in the same return convention.
+	// mmap of a file without pages to share), in the same return
+	// convention.
 	Pread(fd int32, buf []byte, off uint64) int64
+	// Map returns a mapping of the pages of the file open as fd whose
+	// pages leaving the file are reported to inv, and the file's access
+	// mode, or a negated errno (ENODEV: no pages to map).
+	Map(fd int32, inv func(from, to int64)) (mem.Pager, uint32, int64)
+	// MapAnon returns a mapping of a new unnamed file of size bytes
+	// (shared anonymous memory).
+	MapAnon(size int64, inv func(from, to int64)) (mem.Pager, error)
 }
 
 // FileContext is what a file system call may use of the calling task.
@@ -99,6 +111,9 @@ func NewProcess(cfg Config) *Process {
 	}
 	p.futex.init()
 	p.sig.init()
+	if ps, ok := p.m.(pagedSpace); ok {
+		ps.SetFiller(p.fillForCopy)
+	}
 	return p
 }
 

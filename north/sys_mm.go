@@ -12,19 +12,75 @@ func init() {
 	register(linux.SysMadvise, sysMadvise)
 	register(12, sysBrk)    // brk
 	register(25, sysMremap) // mremap
-	register(26, sysNop)    // msync
-	register(149, sysNop)   // mlock
-	register(150, sysNop)   // munlock
-	register(325, sysNop)   // mlock2
+	register(26, sysMsync)  // msync
+	register(149, sysMlock) // mlock
+	register(150, sysMunlock)
+	register(325, sysMlock2)
+	register(151, sysMlockall)
+	register(152, sysMunlockall)
 }
 
-// brkLimit bounds the program break's growth.
-const brkLimit = 1 << 30
+// mmap flags beyond kernel/linux's (include/uapi/asm-generic/mman-common.h,
+// mman.h, linux/mman.h).
+const (
+	mapSharedValidate = 0x03
+	mapTypeMask       = 0x0f
+	mapGrowsdown      = 0x0100
+	mapDenywrite      = 0x0800
+	mapExecutable     = 0x1000
+	mapLocked         = 0x2000
+	mapNoreserve      = 0x4000
+	mapPopulate       = 0x8000
+	mapNonblock       = 0x10000
+	mapStack          = 0x20000
+	mapHugetlb        = 0x40000
+	mapSync           = 0x80000
+	mapUninitialized  = 0x4000000
+	// The flags MAP_SHARED_VALIDATE checks (LEGACY_MAP_MASK and
+	// MAP_FIXED_NOREPLACE; MAP_SYNC needs DAX: EOPNOTSUPP).
+	mapKnown = linux.MapShared | linux.MapPrivate | linux.MapFixed | linux.MapAnonymous |
+		mapDenywrite | mapExecutable | mapGrowsdown | mapLocked | mapNoreserve | mapPopulate |
+		mapNonblock | mapStack | mapHugetlb | linux.MapFixedNoreplace | mapUninitialized | 0x40 // MAP_32BIT
+)
 
-func sysNop(t *Task, a *[6]uint64) int64 { return 0 }
+// Resource limits on memory (include/uapi/asm-generic/resource.h).
+const (
+	rlimitData = 2
+	rlimitAS   = 9
+)
 
-// mmap: anonymous memory, or a private copy of a file's contents (there
-// are no shared file mappings).
+// rlimit returns the soft limit of resource res (infinity if unset).
+func (p *Process) rlimit(res uint64) uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l, ok := p.rlimits[res]; ok {
+		return l[0]
+	}
+	return ^uint64(0)
+}
+
+// mayGrow says whether the address space may grow by length bytes, data
+// of them private writable ones: ENOMEM beyond RLIMIT_AS or RLIMIT_DATA
+// (mm/mmap.c may_expand_vm), or beyond all of RAM for memory that must be
+// backed (mm/util.c __vm_enough_memory, OVERCOMMIT_GUESS).
+func (p *Process) mayGrow(length, data uint64) bool {
+	if p.cfg.RAM > 0 && data > p.cfg.RAM {
+		return false
+	}
+	as, dl := p.rlimit(rlimitAS), p.rlimit(rlimitData)
+	if as == ^uint64(0) && dl == ^uint64(0) {
+		return true
+	}
+	ps, ok := p.m.(pagedSpace)
+	if !ok {
+		return true
+	}
+	total, d := ps.Usage()
+	return total+length <= as && d+data <= dl
+}
+
+// mmap: anonymous memory (the kernel's), or pages of a file, shared or
+// copy-on-write (mm.go).
 func sysMmap(t *Task, a *[6]uint64) int64 {
 	addr, length, prot, flags, fd, off := a[0], a[1], a[2], a[3], int32(a[4]), a[5]
 	const protGrowsdown, protGrowsup = 0x01000000, 0x02000000
@@ -32,61 +88,168 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 	if length == 0 || prot&^7 != 0 || off%mem.PageSize != 0 {
 		return -linux.EINVAL
 	}
-	if flags&(linux.MapShared|linux.MapPrivate) == 0 {
+	shared := false
+	switch flags & mapTypeMask {
+	case linux.MapShared:
+		shared = true
+	case mapSharedValidate:
+		if flags&^mapKnown&^mapSharedValidate != 0 {
+			return -linux.EOPNOTSUPP
+		}
+		shared = true
+	case linux.MapPrivate:
+	default:
 		return -linux.EINVAL
+	}
+	if flags&mapHugetlb != 0 {
+		return -linux.EINVAL // no huge page pool (hugetlbfs)
 	}
 	if length > 1<<46 {
 		return -linux.ENOMEM
 	}
-	fixed := flags&linux.MapFixed != 0
-	if fixed && addr%mem.PageSize != 0 {
+	length = pageUp(length)
+	if off+length < off {
+		return -linux.EOVERFLOW
+	}
+	if flags&(linux.MapFixed|linux.MapFixedNoreplace) != 0 && addr%mem.PageSize != 0 {
 		return -linux.EINVAL
 	}
+	anon := flags&linux.MapAnonymous != 0
+	var data uint64
+	if prot&uint64(mem.Write) != 0 && (!shared || anon) && flags&mapNoreserve == 0 {
+		data = length
+	}
+	p := t.p
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	if !p.mayGrow(length, data) {
+		return -linux.ENOMEM
+	}
+	fixed := flags&linux.MapFixed != 0
 	if flags&linux.MapFixedNoreplace != 0 {
-		if addr%mem.PageSize != 0 {
-			return -linux.EINVAL
+		fixed = false
+		if !p.rangeFree(addr, length) {
+			return -linux.EEXIST
 		}
-		fixed = true
-		// Without a query for "is this free", map elsewhere first: if the
-		// kernel honours the hint exactly, the range was free.
-		got, err := t.p.m.Map(addr, length, mem.Prot(prot), false)
+	}
+	if anon && !shared {
+		if fixed {
+			p.forget(addr, addr+length)
+		}
+		got, err := p.m.Map(addr, length, mem.Prot(prot), fixed)
 		if err != nil {
 			return errno(err)
 		}
-		if got != addr {
-			t.p.m.Unmap(got, length)
-			return -linux.EEXIST
-		}
-		return t.fillFromFile(got, length, prot, flags, fd, off)
+		return p.populate(got, length, flags)
 	}
-	got, err := t.p.m.Map(addr, length, mem.Prot(prot), fixed)
+	return t.mapPaged(addr, length, prot, flags, fd, off, shared, fixed)
+}
+
+// rangeFree reports whether nothing is mapped in [addr, addr+length).
+func (p *Process) rangeFree(addr, length uint64) bool {
+	got, err := p.m.Map(addr, length, 0, false)
+	if err != nil {
+		return false
+	}
+	p.m.Unmap(got, length)
+	return got == addr
+}
+
+// populate makes the pages of a new mapping present for MAP_POPULATE and
+// MAP_LOCKED.
+func (p *Process) populate(addr, length, flags uint64) int64 {
+	if flags&(mapPopulate|mapLocked) != 0 {
+		if err := p.touch(addr, length); err != nil {
+			if err == errOOM {
+				return -linux.ENOMEM
+			}
+		}
+	}
+	return int64(addr)
+}
+
+// touch makes every page of [addr, addr+length) present, as mlock and
+// MAP_POPULATE do: a read of each page (no write, so private file pages
+// stay shared with the file until written).
+func (p *Process) touch(addr, length uint64) error {
+	var b [1]byte
+	for a := addr &^ (mem.PageSize - 1); a < addr+length; a += mem.PageSize {
+		// Inaccessible pages (PROT_NONE, past the end of a file) are
+		// skipped, as mm_populate skips them.
+		if err := p.m.CopyIn(a, b[:]); err == mem.ErrNoMemory {
+			return errOOM
+		}
+	}
+	return nil
+}
+
+// mapPaged maps pages of a file (fd), or of a new shared-memory file for
+// MAP_SHARED|MAP_ANONYMOUS, with mm.mu held.
+func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, shared, fixed bool) int64 {
+	p := t.p
+	if p.files == nil {
+		return -linux.EBADF
+	}
+	ps, ok := p.m.(pagedSpace)
+	if !ok {
+		if !shared {
+			return t.mapCopy(addr, length, prot, flags, fd, off, fixed)
+		}
+		return -linux.ENODEV
+	}
+	v := &fileVMA{shared: shared, pgoff: int64(off / mem.PageSize)}
+	inv := p.invalidator(v)
+	if flags&linux.MapAnonymous != 0 {
+		pg, err := p.files.MapAnon(int64(length), inv)
+		if err != nil {
+			return errno(err)
+		}
+		v.pager, v.pgoff, v.mayWrite = pg, 0, true
+	} else {
+		pg, mode, e := p.files.Map(fd, inv)
+		if e != 0 {
+			if e == -linux.ENODEV && !shared {
+				return t.mapCopy(addr, length, prot, flags, fd, off, fixed)
+			}
+			return e
+		}
+		v.pager, v.mayWrite = pg, mode == linux.ORdwr
+		if shared && prot&uint64(mem.Write) != 0 && !v.mayWrite {
+			pg.Unmap()
+			return -linux.EACCES
+		}
+	}
+	if fixed {
+		p.forget(addr, addr+length)
+	}
+	got, err := ps.MapFilled(addr, length, mem.Prot(prot), fixed)
+	if err != nil {
+		v.pager.Unmap()
+		return errno(err)
+	}
+	v.start, v.end = got, got+length
+	p.addVMA(v)
+	return p.populate(got, length, flags)
+}
+
+// mapCopy maps a private copy of what a file that has no pages to share
+// (a device, a /proc file) reads at off.
+func (t *Task) mapCopy(addr, length, prot, flags uint64, fd int32, off uint64, fixed bool) int64 {
+	p := t.p
+	if fixed {
+		p.forget(addr, addr+length)
+	}
+	got, err := p.m.Map(addr, length, mem.Prot(prot), fixed)
 	if err != nil {
 		return errno(err)
 	}
-	return t.fillFromFile(got, length, prot, flags, fd, off)
-}
-
-// fillFromFile copies a file's contents into a fresh mapping.
-func (t *Task) fillFromFile(addr, length, prot, flags uint64, fd int32, off uint64) int64 {
-	if flags&linux.MapAnonymous != 0 {
-		return int64(addr)
-	}
-	if t.p.files == nil {
-		t.p.m.Unmap(addr, length)
-		return -linux.EBADF
-	}
-	// Read through pread64 into the mapping (Load ignores protection, so
-	// read-only and executable mappings work too).
 	buf := make([]byte, 1<<16)
 	done := uint64(0)
 	for done < length {
-		n := uint64(len(buf))
-		if length-done < n {
-			n = length - done
-		}
-		r := t.preadKernel(fd, buf[:n], off+done)
+		n := min(uint64(len(buf)), length-done)
+		r := p.files.Pread(fd, buf[:n], off+done)
 		if r < 0 {
-			t.p.m.Unmap(addr, length)
+			p.m.Unmap(got, length)
 			if r == -linux.ESPIPE {
 				return -linux.ENODEV
 			}
@@ -95,21 +258,25 @@ func (t *Task) fillFromFile(addr, length, prot, flags uint64, fd int32, off uint
 		if r == 0 {
 			break
 		}
-		if err := t.p.m.Load(addr+done, buf[:r]); err != nil {
-			t.p.m.Unmap(addr, length)
+		if err := p.m.Load(got+done, buf[:r]); err != nil {
+			p.m.Unmap(got, length)
 			return errno(err)
 		}
 		done += uint64(r)
 	}
-	return int64(addr)
+	return int64(got)
 }
 
 func sysMunmap(t *Task, a *[6]uint64) int64 {
 	addr, length := a[0], a[1]
-	if addr%mem.PageSize != 0 || length == 0 {
+	if addr%mem.PageSize != 0 || length == 0 || addr+length < addr {
 		return -linux.EINVAL
 	}
-	return errno(t.p.m.Unmap(addr, length))
+	p := t.p
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	p.forget(addr, addr+pageUp(length))
+	return errno(p.m.Unmap(addr, length))
 }
 
 func sysMprotect(t *Task, a *[6]uint64) int64 {
@@ -121,54 +288,445 @@ func sysMprotect(t *Task, a *[6]uint64) int64 {
 	if length == 0 {
 		return 0
 	}
-	return errno(t.p.m.Protect(addr, pageUp(length), mem.Prot(prot)))
+	p := t.p
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	end := addr + pageUp(length)
+	if prot&uint64(mem.Write) != 0 {
+		// A shared mapping of a file not open for writing cannot become
+		// writable (mm/mprotect.c: VM_MAYWRITE).
+		for _, v := range p.mm.vmas {
+			if v.start < end && addr < v.end && v.shared && !v.mayWrite {
+				return -linux.EACCES
+			}
+		}
+	}
+	return errno(p.m.Protect(addr, pageUp(length), mem.Prot(prot)))
 }
+
+// madvise advice (include/uapi/asm-generic/mman-common.h).
+const (
+	madvNormal     = 0
+	madvRandom     = 1
+	madvSequential = 2
+	madvWillneed   = 3
+	madvRemove     = 9
+	madvDontfork   = 10
+	madvDofork     = 11
+	madvMergeable  = 12
+	madvUnmergable = 13
+	madvHugepage   = 14
+	madvNohugepage = 15
+	madvDontdump   = 16
+	madvDodump     = 17
+	madvWipeonfork = 18
+	madvKeeponfork = 19
+	madvCold       = 20
+	madvPageout    = 21
+	madvPopulateRd = 22
+	madvPopulateWr = 23
+)
 
 // zapper drops a range's pages but keeps the mapping (MADV_DONTNEED).
 type zapper interface {
 	Zap(addr, length uint64) error
 }
 
+// madvise: MADV_DONTNEED drops pages (private ones read back as zeros or
+// the file's bytes, shared ones as the file's), MADV_FREE does that for
+// private anonymous memory only, MADV_REMOVE punches a hole in a shared
+// file mapping's file; the hints are accepted, as Linux may ignore them.
 func sysMadvise(t *Task, a *[6]uint64) int64 {
 	addr, length, advice := a[0], a[1], a[2]
-	if addr%mem.PageSize != 0 {
+	if addr%mem.PageSize != 0 || addr+length < addr {
 		return -linux.EINVAL
 	}
-	if advice == linux.MadvDontneed || advice == linux.MadvFree {
-		if z, ok := t.p.m.(zapper); ok && length > 0 {
-			return errno(z.Zap(addr, pageUp(length)))
+	length = pageUp(length)
+	p := t.p
+	switch advice {
+	case madvNormal, madvRandom, madvSequential, madvWillneed, madvDontfork, madvDofork,
+		madvMergeable, madvUnmergable, madvHugepage, madvNohugepage, madvDontdump, madvDodump,
+		madvWipeonfork, madvKeeponfork, madvCold, madvPageout:
+		if !p.covered(addr, length) {
+			return -linux.ENOMEM
 		}
+		return 0
+	case madvPopulateRd, madvPopulateWr:
+		if !p.covered(addr, length) {
+			return -linux.ENOMEM
+		}
+		if err := p.touch(addr, length); err != nil {
+			if err == errOOM {
+				return -linux.ENOMEM
+			}
+			return -linux.EFAULT
+		}
+		return 0
+	case linux.MadvDontneed, linux.MadvFree, madvRemove:
+	default:
+		return -linux.EINVAL
+	}
+	if length == 0 {
+		return 0
+	}
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	if !p.covered(addr, length) {
+		return -linux.ENOMEM
+	}
+	var files []*fileVMA
+	for _, v := range p.mm.vmas {
+		if v.start < addr+length && addr < v.end {
+			files = append(files, v)
+		}
+	}
+	switch advice {
+	case linux.MadvFree:
+		if len(files) > 0 {
+			return -linux.EINVAL // private anonymous memory only
+		}
+	case madvRemove:
+		// Shared writable file mappings only (mm/madvise.c
+		// madvise_remove).
+		if len(files) == 0 {
+			return -linux.EINVAL
+		}
+		for _, v := range files {
+			if !v.shared {
+				return -linux.EINVAL
+			}
+			if !v.mayWrite {
+				return -linux.EACCES
+			}
+		}
+		// Punching tells every mapping of the file, this one included,
+		// to drop the pages (invalidator), which takes mm.mu.
+		type hole struct {
+			pg       mem.Pager
+			from, to int64
+		}
+		var holes []hole
+		for _, v := range files {
+			lo, hi := max(addr, v.start), min(addr+length, v.end)
+			from := v.pgoff + int64((lo-v.start)/mem.PageSize)
+			holes = append(holes, hole{v.pager, from, from + int64((hi-lo)/mem.PageSize)})
+		}
+		p.mm.mu.Unlock()
+		defer p.mm.mu.Lock()
+		for _, h := range holes {
+			if err := h.pg.Punch(h.from, h.to); err != nil {
+				return errno(err)
+			}
+		}
+		return 0
+	}
+	z, ok := p.m.(zapper)
+	if !ok {
+		return -linux.EINVAL
+	}
+	return errno(z.Zap(addr, length))
+}
+
+// covered reports whether [addr, addr+length) is wholly mapped.
+func (p *Process) covered(addr, length uint64) bool {
+	if ps, ok := p.m.(pagedSpace); ok {
+		return ps.Covered(addr, length)
+	}
+	return true
+}
+
+// msync flags (include/uapi/asm-generic/mman-common.h).
+const (
+	msAsync      = 1
+	msInvalidate = 2
+	msSync       = 4
+)
+
+// msync: every mapping of a file maps its page cache and the cache is
+// the file (tmpfs), so there is nothing to write back: msync checks its
+// arguments as Linux does and succeeds.
+func sysMsync(t *Task, a *[6]uint64) int64 {
+	addr, length, flags := a[0], a[1], a[2]
+	if addr%mem.PageSize != 0 || flags&^(msAsync|msInvalidate|msSync) != 0 ||
+		flags&msAsync != 0 && flags&msSync != 0 {
+		return -linux.EINVAL
+	}
+	length = pageUp(length)
+	if addr+length < addr {
+		return -linux.ENOMEM
+	}
+	if length == 0 {
+		return 0
+	}
+	if !t.p.covered(addr, length) {
+		return -linux.ENOMEM
 	}
 	return 0
 }
+
+// mlock: all memory stays resident (there is no swap), so locking is
+// making the pages present, which mlock does.
+func sysMlock(t *Task, a *[6]uint64) int64 {
+	return t.p.mlock(a[0], a[1])
+}
+
+func (p *Process) mlock(addr, length uint64) int64 {
+	start := addr &^ (mem.PageSize - 1)
+	if addr+length < addr {
+		return -linux.EINVAL
+	}
+	length = pageUp(addr+length) - start
+	if length == 0 {
+		return 0
+	}
+	if !p.covered(start, length) {
+		return -linux.ENOMEM
+	}
+	switch p.touch(start, length) {
+	case nil:
+		return 0
+	case errOOM:
+		return -linux.EAGAIN // mlock(2): some pages could not be locked
+	}
+	return -linux.ENOMEM
+}
+
+// mlock2 flag (include/uapi/asm-generic/mman-common.h).
+const mlockOnfault = 1
+
+func sysMlock2(t *Task, a *[6]uint64) int64 {
+	if a[2]&^mlockOnfault != 0 {
+		return -linux.EINVAL
+	}
+	if a[2]&mlockOnfault != 0 {
+		// Lock pages as they are faulted in: present pages stay present.
+		if !t.p.covered(a[0]&^(mem.PageSize-1), pageUp(a[0]+a[1])-a[0]&^(mem.PageSize-1)) {
+			return -linux.ENOMEM
+		}
+		return 0
+	}
+	return t.p.mlock(a[0], a[1])
+}
+
+// munlock: pages never leave memory, locked or not.
+func sysMunlock(t *Task, a *[6]uint64) int64 {
+	start := a[0] &^ (mem.PageSize - 1)
+	if a[0]+a[1] < a[0] {
+		return -linux.EINVAL
+	}
+	if l := pageUp(a[0]+a[1]) - start; l > 0 && !t.p.covered(start, l) {
+		return -linux.ENOMEM
+	}
+	return 0
+}
+
+// mlockall flags (include/uapi/asm-generic/mman-common.h).
+const (
+	mclCurrent = 1
+	mclFuture  = 2
+	mclOnfault = 4
+)
+
+// mlockall: MCL_CURRENT would make every mapped page present, reserved
+// PROT_NONE ranges of gigabytes included; that is refused with ENOMEM,
+// as Linux does when it cannot lock them all. MCL_FUTURE alone (and
+// MCL_ONFAULT) holds since pages are never swapped out.
+func sysMlockall(t *Task, a *[6]uint64) int64 {
+	flags := a[0]
+	if flags == 0 || flags&^(mclCurrent|mclFuture|mclOnfault) != 0 || flags == mclOnfault {
+		return -linux.EINVAL
+	}
+	if flags&mclCurrent != 0 && flags&mclOnfault == 0 {
+		return -linux.ENOMEM
+	}
+	return 0
+}
+
+func sysMunlockall(t *Task, a *[6]uint64) int64 { return 0 }
 
 // sysBrk moves the program break. It never fails: like Linux, it returns
 // the unchanged break when it cannot move it.
 func sysBrk(t *Task, a *[6]uint64) int64 {
 	p := t.p
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	want := a[0]
-	if want < p.brkStart || want > p.brkStart+brkLimit {
-		return int64(p.brk)
+	want, start, cur := a[0], p.brkStart, p.brk
+	p.mu.Unlock()
+	if want < start || want > start+brkLimit {
+		return int64(cur)
 	}
-	oldTop, newTop := pageUp(p.brk), pageUp(want)
+	oldTop, newTop := pageUp(cur), pageUp(want)
 	switch {
 	case newTop > oldTop:
+		if !p.mayGrow(newTop-oldTop, newTop-oldTop) || !p.rangeFree(oldTop, newTop-oldTop) {
+			return int64(cur)
+		}
 		if _, err := p.m.Map(oldTop, newTop-oldTop, mem.Read|mem.Write, true); err != nil {
-			return int64(p.brk)
+			return int64(cur)
 		}
 	case newTop < oldTop:
 		p.m.Unmap(newTop, oldTop-newTop)
 	}
+	p.mu.Lock()
 	p.brk = want
-	return int64(p.brk)
+	p.mu.Unlock()
+	return int64(want)
 }
 
-// sysMremap is not supported; ENOMEM makes allocators fall back to
-// allocate-and-copy.
-func sysMremap(t *Task, a *[6]uint64) int64 { return -linux.ENOMEM }
+// brkLimit bounds the program break's growth.
+const brkLimit = 1 << 30
 
-func (t *Task) preadKernel(fd int32, buf []byte, off uint64) int64 {
-	return t.p.files.Pread(fd, buf, off)
+// mremap flags (include/uapi/linux/mman.h).
+const (
+	mremapMaymove   = 1
+	mremapFixed     = 2
+	mremapDontunmap = 4
+)
+
+// mremap grows or shrinks a mapping in place, or moves it with its pages
+// (MREMAP_MAYMOVE, to a given place with MREMAP_FIXED, leaving the old
+// range mapped but empty with MREMAP_DONTUNMAP).
+func sysMremap(t *Task, a *[6]uint64) int64 {
+	old, oldLen, newLen, flags, newAddr := a[0], a[1], a[2], a[3], a[4]
+	if old%mem.PageSize != 0 || flags&^(mremapMaymove|mremapFixed|mremapDontunmap) != 0 ||
+		flags&(mremapFixed|mremapDontunmap) != 0 && flags&mremapMaymove == 0 {
+		return -linux.EINVAL
+	}
+	oldLen, newLen = pageUp(oldLen), pageUp(newLen)
+	if newLen == 0 || oldLen == 0 {
+		// old_len 0 duplicates a shared mapping: not supported.
+		return -linux.EINVAL
+	}
+	if flags&mremapDontunmap != 0 && oldLen != newLen {
+		return -linux.EINVAL
+	}
+	if flags&mremapFixed != 0 && (newAddr%mem.PageSize != 0 || newAddr < old+oldLen && old < newAddr+newLen) {
+		return -linux.EINVAL
+	}
+	p := t.p
+	ps, ok := p.m.(pagedSpace)
+	if !ok {
+		return -linux.ENOMEM
+	}
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	if old+oldLen < old || !ps.Covered(old, oldLen) {
+		return -linux.EFAULT
+	}
+	prot, filled, _ := p.protAt(old)
+	vi := p.mm.find(old)
+	if filled && (vi < 0 || p.mm.vmas[vi].end < old+oldLen) {
+		return -linux.EFAULT // more than one mapping
+	}
+	if !filled {
+		for _, v := range p.mm.vmas {
+			if v.start < old+oldLen && old < v.end {
+				return -linux.EFAULT // more than one mapping
+			}
+		}
+	}
+	if flags&mremapDontunmap != 0 && filled {
+		return -linux.EINVAL // private anonymous mappings only here
+	}
+	var grow, data uint64
+	if newLen > oldLen {
+		grow = newLen - oldLen
+		if prot&mem.Write != 0 && (vi < 0 || !p.mm.vmas[vi].shared) {
+			data = grow
+		}
+	}
+	if flags&mremapDontunmap != 0 {
+		grow, data = newLen, newLen
+		if prot&mem.Write == 0 {
+			data = 0
+		}
+	}
+	if grow > 0 && !p.mayGrow(grow, data) {
+		return -linux.ENOMEM
+	}
+	if flags&mremapFixed == 0 && flags&mremapDontunmap == 0 {
+		if newLen <= oldLen {
+			if newLen < oldLen {
+				p.forget(old+newLen, old+oldLen)
+				p.m.Unmap(old+newLen, oldLen-newLen)
+			}
+			return int64(old)
+		}
+		if p.rangeFree(old+oldLen, grow) {
+			if err := p.extend(ps, old, oldLen, newLen, prot, filled, vi); err != nil {
+				return errno(err)
+			}
+			return int64(old)
+		}
+		if flags&mremapMaymove == 0 {
+			return -linux.ENOMEM
+		}
+	}
+	if flags&mremapFixed == 0 {
+		got, err := p.m.Map(0, newLen, 0, false)
+		if err != nil {
+			return errno(err)
+		}
+		p.m.Unmap(got, newLen)
+		newAddr = got
+	} else {
+		p.forget(newAddr, newAddr+newLen)
+		p.m.Unmap(newAddr, newLen)
+	}
+	// Move: the first min(old, new) bytes keep their pages.
+	keep := min(oldLen, newLen)
+	if oldLen > keep {
+		p.forget(old+keep, old+oldLen)
+		p.m.Unmap(old+keep, oldLen-keep)
+	}
+	if err := ps.Move(old, newAddr, keep); err != nil {
+		return errno(err)
+	}
+	vi = p.mm.find(old)
+	if vi >= 0 && filled {
+		v := p.mm.vmas[vi]
+		p.mm.vmas = append(p.mm.vmas[:vi], p.mm.vmas[vi+1:]...)
+		v.start, v.end = newAddr, newAddr+keep
+		p.addVMA(v)
+		vi = p.mm.find(newAddr)
+	}
+	if newLen > keep {
+		if err := p.extend(ps, newAddr, keep, newLen, prot, filled, vi); err != nil {
+			return errno(err)
+		}
+	}
+	if flags&mremapDontunmap != 0 {
+		if _, err := p.m.Map(old, oldLen, prot, true); err != nil {
+			return errno(err)
+		}
+	}
+	return int64(newAddr)
+}
+
+// extend grows the mapping at start from oldLen to newLen bytes in
+// place, with the same protection and backing.
+func (p *Process) extend(ps pagedSpace, start, oldLen, newLen uint64, prot mem.Prot, filled bool, vi int) error {
+	if !filled {
+		_, err := p.m.Map(start+oldLen, newLen-oldLen, prot, true)
+		return err
+	}
+	if _, err := ps.MapFilled(start+oldLen, newLen-oldLen, prot, true); err != nil {
+		return err
+	}
+	p.mm.vmas[vi].end = start + newLen
+	return nil
+}
+
+// protAt returns the protection at addr and whether the pages there are
+// provided here (a file or shared memory).
+func (p *Process) protAt(addr uint64) (mem.Prot, bool, bool) {
+	type looker interface {
+		Lookup(addr uint64) (uint8, bool, bool)
+	}
+	if l, ok := p.m.(looker); ok {
+		prot, filled, ok := l.Lookup(addr)
+		return mem.Prot(prot), filled, ok
+	}
+	return 0, false, false
 }

@@ -96,6 +96,9 @@ func (t *Task) loop() {
 // (arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
 func (t *Task) fault() {
 	r := t.regs
+	if r.Vector == 14 && t.pageFault() {
+		return
+	}
 	var info sigInfo
 	switch r.Vector {
 	case 14: // #PF

@@ -1,5 +1,14 @@
 // Package pmem is the kernel's physical page allocator: a bitmap over 4 KiB
-// frames, filled from the boot memory map.
+// frames, filled from the boot memory map, with a reference count per frame
+// (a page-cache frame is held by its file and by every page table mapping
+// it) and a reserve only the kernel may take.
+//
+// Two classes of caller: the kernel itself (its Go heap, its page tables)
+// allocates with Alloc and may use every free frame; the application's
+// demand (its pages, their page tables, file data) allocates with
+// AllocUser, which fails while no more than the reserve is left. So an
+// application that exhausts memory gets ENOMEM, ENOSPC or an
+// out-of-memory kill, and the kernel still has the reserve to report it.
 //
 // Trap context: every function here is //go:nosplit and allocates nothing;
 // the kernel's page-fault and mmap paths call it with interrupts off.
@@ -17,9 +26,66 @@ const MaxFrames = 1 << 20
 type Allocator struct {
 	used  [MaxFrames / 64]uint64 // bit set = frame not available
 	known [MaxFrames / 64]uint64 // bit set = frame is RAM we manage
+	refs  [MaxFrames]uint16      // references to each allocated frame
 	free  int
 	total int
 	next  int // search hint: word index
+	// reserve is how many free frames AllocUser leaves for Alloc.
+	reserve int
+}
+
+// MaxRefs is the most references one frame can have; Ref fails beyond.
+const MaxRefs = 1<<16 - 1
+
+// SetReserve keeps n free frames for Alloc: AllocUser fails once only
+// that many are left.
+//
+//go:nosplit
+func (a *Allocator) SetReserve(n int) { a.reserve = n }
+
+// Reserved is the number of frames kept for the kernel.
+//
+//go:nosplit
+func (a *Allocator) Reserved() int { return a.reserve }
+
+// AllocUser is Alloc for the application's demand: it fails while the
+// free frames are no more than the reserve.
+//
+//go:nosplit
+func (a *Allocator) AllocUser() (addr uint64, ok bool) {
+	if a.free <= a.reserve {
+		return 0, false
+	}
+	return a.Alloc()
+}
+
+// Ref adds a reference to an allocated frame. It fails for a frame that
+// is not allocated RAM or already has MaxRefs references.
+//
+//go:nosplit
+func (a *Allocator) Ref(addr uint64) bool {
+	f := addr / PageSize
+	if addr%PageSize != 0 || f >= MaxFrames {
+		return false
+	}
+	w, b := f/64, f%64
+	if a.known[w]&(1<<b) == 0 || a.used[w]&(1<<b) == 0 || a.refs[f] == MaxRefs {
+		return false
+	}
+	a.refs[f]++
+	return true
+}
+
+// Refs is the reference count of the frame at addr (0 if free or not
+// RAM).
+//
+//go:nosplit
+func (a *Allocator) Refs(addr uint64) int {
+	f := addr / PageSize
+	if addr%PageSize != 0 || f >= MaxFrames {
+		return 0
+	}
+	return int(a.refs[f])
 }
 
 // AddRAM marks [base, base+size) as RAM available for allocation. Partial
@@ -71,7 +137,8 @@ func (a *Allocator) Reserve(base, size uint64) {
 	}
 }
 
-// Alloc returns the physical address of a free frame, or ok=false.
+// Alloc returns the physical address of a free frame, with one
+// reference, or ok=false.
 //
 //go:nosplit
 func (a *Allocator) Alloc() (addr uint64, ok bool) {
@@ -86,12 +153,14 @@ func (a *Allocator) Alloc() (addr uint64, ok bool) {
 		a.used[w] |= 1 << b
 		a.free--
 		a.next = w
+		a.refs[uint64(w)*64+uint64(b)] = 1
 		return (uint64(w)*64 + uint64(b)) * PageSize, true
 	}
 	return 0, false
 }
 
-// Free returns a frame obtained from Alloc. Freeing a frame that is not
+// Free drops a reference to a frame obtained from Alloc, and returns the
+// frame to the allocator with its last. Freeing a frame that is not
 // allocated RAM reports false and changes nothing.
 //
 //go:nosplit
@@ -104,6 +173,11 @@ func (a *Allocator) Free(addr uint64) bool {
 	if a.known[w]&(1<<b) == 0 || a.used[w]&(1<<b) == 0 {
 		return false
 	}
+	if a.refs[f] > 1 {
+		a.refs[f]--
+		return true
+	}
+	a.refs[f] = 0
 	a.used[w] &^= 1 << b
 	a.free++
 	return true

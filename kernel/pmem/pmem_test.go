@@ -55,3 +55,40 @@ func TestAddRAMIgnoresPartialFramesAndOverlap(t *testing.T) {
 		t.Fatalf("frames = %d/%d, want 1/1", a.FreeFrames(), a.TotalFrames())
 	}
 }
+
+func TestRefsAndReserve(t *testing.T) {
+	a := new(Allocator)
+	a.AddRAM(0x100000, 16*PageSize)
+	a.SetReserve(4)
+	var user []uint64
+	for {
+		p, ok := a.AllocUser()
+		if !ok {
+			break
+		}
+		user = append(user, p)
+	}
+	if len(user) != 12 || a.FreeFrames() != 4 {
+		t.Fatalf("AllocUser gave %d frames leaving %d; want 12 leaving the reserve of 4", len(user), a.FreeFrames())
+	}
+	if _, ok := a.Alloc(); !ok {
+		t.Fatal("Alloc failed with the reserve free")
+	}
+	p := user[0]
+	if !a.Ref(p) || a.Refs(p) != 2 {
+		t.Fatalf("Ref: refs = %d, want 2", a.Refs(p))
+	}
+	free := a.FreeFrames()
+	if !a.Free(p) || a.FreeFrames() != free || a.Refs(p) != 1 {
+		t.Fatalf("first Free of a frame with two references freed it (free %d -> %d, refs %d)", free, a.FreeFrames(), a.Refs(p))
+	}
+	if !a.Free(p) || a.FreeFrames() != free+1 || a.Refs(p) != 0 {
+		t.Fatalf("last Free kept the frame (free %d -> %d)", free, a.FreeFrames())
+	}
+	if a.Ref(p) {
+		t.Fatal("Ref of a free frame succeeded")
+	}
+	if a.Free(p) {
+		t.Fatal("Free of a free frame succeeded")
+	}
+}

@@ -22,10 +22,22 @@ const (
 	Exec  Prot = 4
 )
 
+// Kind says where a region's pages come from.
+type Kind uint8
+
+const (
+	// Anon regions get a zero page on first touch, in trap context.
+	Anon Kind = iota
+	// Filled regions get their pages from the Linux personality (file
+	// pages, shared memory): a fault leaves trap context to be served.
+	Filled
+)
+
 // Region is one mapped range [Start, End).
 type Region struct {
 	Start, End uintptr
 	Prot       Prot
+	Kind       Kind
 }
 
 // Space is the set of regions of one address space, confined to the window
@@ -148,13 +160,20 @@ func (s *Space) FindFree(hint, length, align uintptr) (uintptr, bool) {
 //
 //go:nosplit
 func (s *Space) Set(start, length uintptr, prot Prot) bool {
+	return s.SetKind(start, length, prot, Anon)
+}
+
+// SetKind is Set for a region of kind k.
+//
+//go:nosplit
+func (s *Space) SetKind(start, length uintptr, prot Prot, k Kind) bool {
 	if !s.valid(start, length) {
 		return false
 	}
 	if !s.clear(start, start+length) {
 		return false
 	}
-	return s.insert(Region{start, start + length, prot})
+	return s.insert(Region{start, start + length, prot, k})
 }
 
 // Clear unmaps [start, start+length). Unmapping what is not mapped is not
@@ -169,21 +188,30 @@ func (s *Space) Clear(start, length uintptr) bool {
 }
 
 // Protect changes the protection of [start, start+length), which must be
-// fully mapped.
+// fully mapped, keeping each part's kind.
 //
 //go:nosplit
 func (s *Space) Protect(start, length uintptr, prot Prot) bool {
 	if !s.valid(start, length) {
 		return false
 	}
-	for a := start; a < start+length; {
+	end := start + length
+	for a := start; a < end; {
 		r, ok := s.Lookup(a)
 		if !ok {
 			return false
 		}
 		a = r.End
 	}
-	return s.Set(start, length, prot)
+	for a := start; a < end; {
+		r, _ := s.Lookup(a)
+		e := min(r.End, end)
+		if r.Prot != prot && !s.SetKind(a, e-a, prot, r.Kind) {
+			return false
+		}
+		a = e
+	}
+	return true
 }
 
 // clear removes [start, end) from every region, splitting at the edges.
@@ -205,7 +233,7 @@ func (s *Space) clear(start, end uintptr) bool {
 		switch {
 		case r.Start < start && r.End > end:
 			s.r[i].End = start
-			s.insertAt(i+1, Region{end, r.End, r.Prot})
+			s.insertAt(i+1, Region{end, r.End, r.Prot, r.Kind})
 			return true
 		case r.Start < start:
 			s.r[i].End = start
@@ -228,15 +256,15 @@ func (s *Space) insert(r Region) bool {
 	for i < s.n && s.r[i].Start < r.Start {
 		i++
 	}
-	if i > 0 && s.r[i-1].End == r.Start && s.r[i-1].Prot == r.Prot {
+	if i > 0 && s.r[i-1].End == r.Start && s.r[i-1].Prot == r.Prot && s.r[i-1].Kind == r.Kind {
 		s.r[i-1].End = r.End
-		if i < s.n && s.r[i].Start == r.End && s.r[i].Prot == r.Prot {
+		if i < s.n && s.r[i].Start == r.End && s.r[i].Prot == r.Prot && s.r[i].Kind == r.Kind {
 			s.r[i-1].End = s.r[i].End
 			s.removeAt(i)
 		}
 		return true
 	}
-	if i < s.n && s.r[i].Start == r.End && s.r[i].Prot == r.Prot {
+	if i < s.n && s.r[i].Start == r.End && s.r[i].Prot == r.Prot && s.r[i].Kind == r.Kind {
 		s.r[i].Start = r.Start
 		return true
 	}

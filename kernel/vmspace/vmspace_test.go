@@ -39,7 +39,7 @@ func TestReserveCommitUnmap(t *testing.T) {
 	if !s.Set(base+8*pg, 4*pg, Read|Write) {
 		t.Fatal("Set(commit) failed")
 	}
-	want := []Region{{base, base + 8*pg, 0}, {base + 8*pg, base + 12*pg, Read | Write}, {base + 12*pg, base + 64*pg, 0}}
+	want := []Region{{base, base + 8*pg, 0, Anon}, {base + 8*pg, base + 12*pg, Read | Write, Anon}, {base + 12*pg, base + 64*pg, 0, Anon}}
 	if got := regions(s); !equal(got, want) {
 		t.Fatalf("regions = %x, want %x", got, want)
 	}
@@ -164,4 +164,30 @@ func equal(a, b []Region) bool {
 		}
 	}
 	return true
+}
+
+func TestKindsDoNotMergeAndSurviveProtect(t *testing.T) {
+	const pg = PageSize
+	var s Space
+	s.Init(0x10000, 0x10000+64*pg)
+	base := uintptr(0x10000)
+	if !s.Set(base, 4*pg, Read|Write) || !s.SetKind(base+4*pg, 4*pg, Read|Write, Filled) {
+		t.Fatal("Set failed")
+	}
+	if s.Len() != 2 {
+		t.Fatalf("an anonymous and a filled region merged: %d regions, want 2", s.Len())
+	}
+	if !s.Protect(base+2*pg, 4*pg, Read) {
+		t.Fatal("Protect failed")
+	}
+	for _, c := range []struct {
+		addr uintptr
+		prot Prot
+		kind Kind
+	}{{base, Read | Write, Anon}, {base + 2*pg, Read, Anon}, {base + 4*pg, Read, Filled}, {base + 6*pg, Read | Write, Filled}} {
+		r, ok := s.Lookup(c.addr)
+		if !ok || r.Prot != c.prot || r.Kind != c.kind {
+			t.Errorf("at %#x: %+v, want prot %d kind %d", c.addr, r, c.prot, c.kind)
+		}
+	}
 }

@@ -81,6 +81,7 @@ const (
 	sysRenameat2     = 316
 	sysCopyFileRange = 326
 	sysStatx         = 332
+	sysMemfdCreate   = 319
 	sysFaccessat2    = 439
 	sysFchmodat2     = 452
 	sysEpollPwait2   = 441
@@ -241,6 +242,8 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 		return fs.Pwritev(m, fd(0), a[1], a[2], int64(a[3])), true
 	case sysRenameat2:
 		return fs.Renameat2(m, fd(0), a[1], fd(2), a[3], u32(4)), true
+	case sysMemfdCreate:
+		return fs.MemfdCreate(m, a[0], u32(1)), true
 	case sysStatx:
 		return fs.Statx(m, fd(0), a[1], u32(2), u32(3), a[4]), true
 	case sysFaccessat2:

@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"fmt"
 
+	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north"
 	"github.com/cocoon-vm/cocoon/north/fdtable"
+	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/sevguest"
 	"github.com/cocoon-vm/cocoon/north/socket/inet"
 	"github.com/cocoon-vm/cocoon/north/vfs"
@@ -27,6 +29,10 @@ func newFiles(archive []byte, o Options) (*files, error) {
 		ConsoleIn:  o.Stdin,
 		ConsoleOut: o.Stdout,
 		Random:     func(b []byte) { rand.Read(b) },
+		// File data lives in the kernel's frames, which mappings share;
+		// tmpfs may hold half of RAM, as Linux's default size= does.
+		Frames:      north.KernelFrames{},
+		MemoryLimit: int64(kernel.Stats().RAM / 2),
 	}
 	if dev := sevGuest(o.Stdout); dev != nil {
 		opts.Devices = map[string]func() vfs.FileImpl{sevguest.Name: dev.Open}
@@ -68,6 +74,14 @@ func (f *files) Syscall(t north.FileContext, nr uint64, a [6]uint64) (int64, boo
 }
 
 func (f *files) Pread(fd int32, buf []byte, off uint64) int64 { return f.f.Pread(fd, buf, off) }
+
+func (f *files) Map(fd int32, inv func(from, to int64)) (mem.Pager, uint32, int64) {
+	return f.f.Map(fd, inv)
+}
+
+func (f *files) MapAnon(size int64, inv func(from, to int64)) (mem.Pager, error) {
+	return f.f.MapAnon(size, inv)
+}
 
 // SetFileLimit applies RLIMIT_NOFILE's soft limit to the descriptor table.
 func (f *files) SetFileLimit(n uint64) error {

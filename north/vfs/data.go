@@ -1,23 +1,26 @@
 package vfs
 
+import "github.com/cocoon-vm/cocoon/north/mem"
+
 // pageSize is the unit in which file data is copied up and allocated.
 const pageSize = 4096
 
-// fileData is the contents of a regular file of a memFS: the pages
-// written so far over the archive's bytes for the file, if it came from
-// the archive. Holes read as zeros and take no memory.
+// fileData is the contents of a regular file of a memFS, its page cache:
+// the pages written (or mapped) so far, as frames (mem.Frames) that every
+// mapping of the file shares, over the archive's bytes for the file if it
+// came from the archive. Holes read as zeros and take no memory.
 type fileData struct {
 	size     int64
-	pages    map[int64]*[pageSize]byte // by page index
-	lower    []byte                    // the archive's bytes, read-only
-	lowerLen int64                     // how much of lower is still the file's
+	pages    map[int64]uint64 // frames by page index
+	lower    []byte           // the archive's bytes, read-only
+	lowerLen int64            // how much of lower is still the file's
 }
 
 var zeroPage [pageSize]byte
 
 // readAt copies the data at off into p and returns how much it copied:
 // less than len(p) only at the end of the file.
-func (d *fileData) readAt(p []byte, off int64) int {
+func (d *fileData) readAt(fr mem.Frames, p []byte, off int64) int {
 	if off >= d.size {
 		return 0
 	}
@@ -29,13 +32,12 @@ func (d *fileData) readAt(p []byte, off int64) int {
 		pos := off + int64(done)
 		po := pos % pageSize
 		n := min(int64(len(p)-done), pageSize-po)
-		switch pg := d.pages[pos/pageSize]; {
-		case pg != nil:
-			copy(p[done:], pg[po:po+n])
-		case pos < d.lowerLen:
+		if f, ok := d.pages[pos/pageSize]; ok {
+			copy(p[done:], fr.Bytes(f)[po:po+n])
+		} else if pos < d.lowerLen {
 			n = min(n, d.lowerLen-pos)
 			copy(p[done:], d.lower[pos:pos+n])
-		default:
+		} else {
 			copy(p[done:], zeroPage[:n])
 		}
 		done += int(n)
@@ -43,84 +45,98 @@ func (d *fileData) readAt(p []byte, off int64) int {
 	return done
 }
 
-// page returns the page with index i for writing, copying it up from the
-// archive or allocating it, and the bytes newly allocated.
-func (d *fileData) page(i int64) (*[pageSize]byte, int64) {
-	if pg := d.pages[i]; pg != nil {
-		return pg, 0
+// page returns the frame of page i, copying it up from the archive or
+// allocating it (within fs's limit), and the bytes newly allocated.
+func (d *fileData) page(fs *memFS, i int64) (uint64, int64, error) {
+	if f, ok := d.pages[i]; ok {
+		return f, 0, nil
+	}
+	if fs.limit > 0 && fs.used.Load()+pageSize > fs.limit {
+		return 0, 0, ENOSPC
+	}
+	f, err := fs.frames.Alloc()
+	if err != nil {
+		return 0, 0, ENOSPC
 	}
 	if d.pages == nil {
-		d.pages = map[int64]*[pageSize]byte{}
+		d.pages = map[int64]uint64{}
 	}
-	pg := new([pageSize]byte)
 	if start := i * pageSize; start < d.lowerLen {
-		copy(pg[:], d.lower[start:min(start+pageSize, d.lowerLen)])
+		copy(fs.frames.Bytes(f)[:], d.lower[start:min(start+pageSize, d.lowerLen)])
 	}
-	d.pages[i] = pg
-	return pg, pageSize
+	d.pages[i] = f
+	fs.used.Add(pageSize)
+	return f, pageSize, nil
 }
 
 // writeAt copies p into the file at off, growing it as needed, and
-// returns how much it wrote and the bytes of pages it allocated. If fs's
-// limit does not allow all the new pages it writes up to the first page
-// that does not fit, and fails with ENOSPC if that is nothing.
-func (d *fileData) writeAt(p []byte, off int64, fs *memFS) (int, int64, error) {
-	if fs.limit > 0 {
-		room := fs.limit - fs.used.Load()
-		for i := off / pageSize; i <= (off+int64(len(p))-1)/pageSize; i++ {
-			if d.pages[i] != nil {
-				continue
-			}
-			if room < pageSize {
-				if fit := i*pageSize - off; fit < int64(len(p)) {
-					p = p[:max(fit, 0)]
-				}
-				break
-			}
-			room -= pageSize
-		}
-		if len(p) == 0 {
-			return 0, 0, ENOSPC
-		}
-	}
-	var grew int64
-	for done := 0; done < len(p); {
+// returns how much it wrote. If memory (fs's limit, or the machine's)
+// does not allow all the new pages it writes up to the first page that
+// does not fit, and fails with ENOSPC if that is nothing.
+func (d *fileData) writeAt(p []byte, off int64, fs *memFS) (int, error) {
+	done := 0
+	for done < len(p) {
 		pos := off + int64(done)
-		pg, g := d.page(pos / pageSize)
-		grew += g
-		done += copy(pg[pos%pageSize:], p[done:])
+		f, _, err := d.page(fs, pos/pageSize)
+		if err != nil {
+			if done == 0 {
+				return 0, err
+			}
+			break
+		}
+		done += copy(fs.frames.Bytes(f)[pos%pageSize:], p[done:])
 	}
-	if end := off + int64(len(p)); end > d.size {
+	if end := off + int64(done); end > d.size {
 		d.size = end
 	}
-	return len(p), grew, nil
+	return done, nil
 }
 
-// truncate sets the size, dropping the pages past it, and returns the
-// change in allocated bytes (zero or negative).
-func (d *fileData) truncate(size int64) int64 {
-	var freed int64
+// truncate sets the size, dropping the pages past it and zeroing the
+// tail of the last page.
+func (d *fileData) truncate(fs *memFS, size int64) {
 	if size < d.size {
-		last := (size + pageSize - 1) / pageSize
-		for i := range d.pages {
-			if i >= last {
-				delete(d.pages, i)
-				freed += pageSize
-			}
-		}
-		if pg := d.pages[size/pageSize]; pg != nil && size%pageSize != 0 {
-			clear(pg[size%pageSize:])
+		d.drop(fs, (size+pageSize-1)/pageSize, -1)
+		if f, ok := d.pages[size/pageSize]; ok && size%pageSize != 0 {
+			clear(fs.frames.Bytes(f)[size%pageSize:])
 		}
 		d.lowerLen = min(d.lowerLen, size)
 	}
 	d.size = size
-	return -freed
 }
 
-// release drops all data and returns the (negative) change in allocated
-// bytes.
-func (d *fileData) release() int64 {
-	freed := int64(len(d.pages)) * pageSize
+// drop frees the pages with index in [from, to) (to < 0: no end); the
+// archive's bytes there stop being the file's.
+func (d *fileData) drop(fs *memFS, from, to int64) {
+	for i, f := range d.pages {
+		if i >= from && (to < 0 || i < to) {
+			delete(d.pages, i)
+			fs.frames.Free(f)
+			fs.used.Add(-pageSize)
+		}
+	}
+}
+
+// release drops all data.
+func (d *fileData) release(fs *memFS) {
+	d.drop(fs, 0, -1)
 	*d = fileData{}
-	return -freed
+}
+
+// punch makes the pages with index in [from, to) holes: dropped, or
+// zeroed where dropping would show the archive's bytes again.
+func (d *fileData) punch(fs *memFS, from, to int64) {
+	lowerPages := (d.lowerLen + pageSize - 1) / pageSize
+	if from >= lowerPages {
+		d.drop(fs, from, to)
+		return
+	}
+	d.drop(fs, max(from, lowerPages), to)
+	for i := from; i < min(to, lowerPages); i++ {
+		if f, ok := d.pages[i]; ok {
+			clear(fs.frames.Bytes(f)[:])
+		} else if _, _, err := d.page(fs, i); err == nil {
+			clear(fs.frames.Bytes(d.pages[i])[:])
+		}
+	}
 }

@@ -63,6 +63,7 @@ const (
 	EOVERFLOW    = Errno(linux.EOVERFLOW)
 	EOPNOTSUPP   = Errno(linux.EOPNOTSUPP)
 	ETIMEDOUT    = Errno(linux.ETIMEDOUT)
+	ENODEV       = Errno(linux.ENODEV)
 )
 
 var errnoText = map[Errno]string{
@@ -77,7 +78,7 @@ var errnoText = map[Errno]string{
 	ENOSPC: "no space left on device", ESPIPE: "illegal seek", EROFS: "read-only file system",
 	EMLINK: "too many links", EPIPE: "broken pipe", ERANGE: "numerical result out of range",
 	ENAMETOOLONG: "file name too long", ENOTEMPTY: "directory not empty",
-	ELOOP: "too many levels of symbolic links", EOVERFLOW: "value too large for defined data type",
+	ENODEV: "no such device", ELOOP: "too many levels of symbolic links", EOVERFLOW: "value too large for defined data type",
 	EOPNOTSUPP: "operation not supported", ETIMEDOUT: "connection timed out",
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
 // node is an inode of one of the file systems.
@@ -128,6 +129,10 @@ type Options struct {
 	// hold together; writes beyond it fail with ENOSPC. Zero means no
 	// limit.
 	MemoryLimit int64
+	// Frames is where file data lives: the kernel's page frames, so that
+	// mappings of a file share its pages. Nil means Go memory
+	// (mem.HeapFrames).
+	Frames mem.Frames
 	// Devices adds character devices to /dev by name, such as
 	// "sev-guest": misc devices (major 10) with minors from 127 down, in
 	// name order. Each open calls the function for the file's
@@ -146,6 +151,7 @@ type FS struct {
 	inos     atomic.Uint64
 	used     atomic.Int64 // bytes of file data in the memFSs
 	mountIDs uint64       // the last mount ID given; only New gives them
+	anon     *mount       // unnamed files: shared memory, memfd_create
 }
 
 // New mounts archive, a cpio newc archive, at / and the other file systems
@@ -168,13 +174,19 @@ func New(archive []byte, opts Options) (*FS, error) {
 	fs.inos.Store(lower.nextIno)
 	fs.devices = &devices{console: newConsole(opts.ConsoleIn, opts.ConsoleOut), random: opts.Random, misc: map[uint32]func() FileImpl{}}
 
-	mkfs := func() *memFS { return newMemFS(fs.clock, &fs.inos, &fs.used, fs.devices, opts.MemoryLimit) }
+	frames := opts.Frames
+	if frames == nil {
+		frames = &mem.HeapFrames{}
+	}
+	mkfs := func() *memFS { return newMemFS(fs.clock, &fs.inos, &fs.used, fs.devices, opts.MemoryLimit, frames) }
 	rootFS := mkfs()
 	rootFS.mu.Lock()
 	rootNode := rootFS.fromLower(lower.root, nil)
 	rootFS.mu.Unlock()
 	fs.root = fs.newMount(rootNode, nil, nil, opts.ReadOnly)
 
+	anonFS := mkfs()
+	fs.anon = fs.newMount(anonFS.newNode(linux.SIfdir|0o1777), nil, nil, false)
 	tmp := mkfs().newNode(linux.SIfdir | 0o1777)
 	fs.mountAt("tmp", tmp, false)
 

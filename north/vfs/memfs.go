@@ -26,6 +26,7 @@ type memFS struct {
 	devices *devices
 	limit   int64         // bytes of written pages allowed; 0 for no limit
 	used    *atomic.Int64 // bytes of written pages, shared by all memFSs
+	frames  mem.Frames    // where file pages live
 
 	mu      sync.Mutex // guards the tree: the fields of memNode marked so, and byLower
 	byLower map[*lowerNode]*memNode
@@ -54,10 +55,11 @@ type memNode struct {
 	data                fileData // regular files
 	opens               int      // open files; the data outlives the last name until they close
 	fifo                *pipe    // FIFOs: the pipe while some end is open (fifo.go)
+	mappings            map[*Mapping]struct{}
 }
 
-func newMemFS(clock func() int64, inos *atomic.Uint64, used *atomic.Int64, d *devices, limit int64) *memFS {
-	return &memFS{clock: clock, nextIno: inos, used: used, devices: d, limit: limit, byLower: map[*lowerNode]*memNode{}}
+func newMemFS(clock func() int64, inos *atomic.Uint64, used *atomic.Int64, d *devices, limit int64, fr mem.Frames) *memFS {
+	return &memFS{clock: clock, nextIno: inos, used: used, devices: d, limit: limit, frames: fr, byLower: map[*lowerNode]*memNode{}}
 }
 
 // newNode returns a node that has no name yet.
@@ -173,7 +175,7 @@ func (n *memNode) unlinkName(name string, e *memNode) {
 	if e.nlink == 0 {
 		e.mu.Lock()
 		if e.opens == 0 {
-			e.fsys.used.Add(e.data.release())
+			e.data.release(e.fsys)
 		}
 		e.mu.Unlock()
 	}
@@ -514,7 +516,7 @@ func (n *memNode) read(dst Buf, off int64) (int64, error) {
 	for done < want {
 		chunk := min(want-done, ioChunk)
 		n.mu.Lock()
-		k := n.data.readAt(buf[:chunk], off+done)
+		k := n.data.readAt(n.fsys.frames, buf[:chunk], off+done)
 		n.mu.Unlock()
 		if k == 0 {
 			break
@@ -549,8 +551,7 @@ func (n *memNode) write(src Buf, off int64) (int64, error) {
 		c, ferr := src.DropFirst(done).CopyIn(buf[:min(want-done, ioChunk)])
 		if c > 0 {
 			n.mu.Lock()
-			w, grew, err := n.data.writeAt(buf[:c], off+done, n.fsys)
-			n.fsys.used.Add(grew)
+			w, err := n.data.writeAt(buf[:c], off+done, n.fsys)
 			if w > 0 {
 				now := n.fsys.clock()
 				n.mtime, n.ctime = now, now
@@ -579,10 +580,14 @@ func (n *memNode) truncate(size int64) error {
 		return EFBIG
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.fsys.used.Add(n.data.truncate(size))
+	shrunk := size < n.data.size
+	n.data.truncate(n.fsys, size)
 	now := n.fsys.clock()
 	n.mtime, n.ctime = now, now
+	n.mu.Unlock()
+	if shrunk {
+		n.invalidate((size+pageSize-1)/pageSize, -1)
+	}
 	return nil
 }
 
@@ -620,7 +625,7 @@ func (r *regFile) Release(*File) {
 	defer n.mu.Unlock()
 	n.opens--
 	if n.opens == 0 && n.nlink == 0 {
-		n.fsys.used.Add(n.data.release())
+		n.data.release(n.fsys)
 	}
 }
 

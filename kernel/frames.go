@@ -1,0 +1,112 @@
+package kernel
+
+// Application memory the Linux personality provides, goroutine side:
+// physical frames for file data and shared memory, reached through the
+// direct map, and the pages of Filled regions (see usermem.go).
+// Goroutine context: ordinary Go.
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+)
+
+// AllocFrame returns a zeroed physical frame with one reference, taken
+// from the memory the application may use; ENOMEM when none is left.
+func AllocFrame() (uint64, error) {
+	p, e := privcall(sysFrameAlloc, 0, 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return uint64(p), nil
+}
+
+// FreeFrame drops a reference to a frame from AllocFrame; the last one
+// frees it.
+func FreeFrame(p uint64) {
+	privcall(sysFrameFree, uintptr(p), 0, 0, 0)
+}
+
+// FrameBytes is the frame at physical address p, through the direct map.
+func FrameBytes(p uint64) *[pageSize]byte {
+	return (*[pageSize]byte)(ptrAt(cpu.Virt(uintptr(p))))
+}
+
+// SetMemoryReserve keeps n bytes of free memory for the kernel alone:
+// the application's pages, page tables and file data cannot take them.
+func SetMemoryReserve(n uint64) {
+	privcall(sysMemReserve, uintptr(n/pageSize), 0, 0, 0)
+}
+
+// MapFilled is Map for a region whose pages the caller provides with Fill
+// (file pages and shared memory): a first touch comes back from Run as a
+// page fault with PFNeedFill in its error code.
+func (s *Space) MapFilled(addr, length uint64, prot uint8, fixed bool) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pf := uintptr(prot) | 1<<9
+	if fixed {
+		pf |= 1 << 8
+	}
+	r, e := privcall(sysSpaceMap, uintptr(s.id), uintptr(addr), uintptr(length), pf)
+	return uint64(r), errnoOf(r, e)
+}
+
+// Fill installs frame at the page addr of a Filled region, with the
+// region's protection or, with cow, read-only until written (a write then
+// comes back as a fault with PFNeedFill). The page table takes its own
+// reference to frame.
+func (s *Space) Fill(addr, frame uint64, cow bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var flags uintptr
+	if cow {
+		flags = fillCOW
+	}
+	return errnoOf(privcall(sysSpaceFill, uintptr(s.id), uintptr(addr), uintptr(frame), flags))
+}
+
+// Move moves the mappings of [from, from+length) and their pages to the
+// free range [to, to+length).
+func (s *Space) Move(from, to, length uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errnoOf(privcall(sysSpaceMove, uintptr(s.id), uintptr(from), uintptr(to), uintptr(length)))
+}
+
+// Lookup returns the protection of the mapping at addr and whether it is
+// Filled; ok is false where nothing is mapped.
+func (s *Space) Lookup(addr uint64) (prot uint8, filled, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, e := privcall(sysSpaceLookup, uintptr(s.id), uintptr(addr), 0, 0)
+	if e != 0 {
+		return 0, false, false
+	}
+	return uint8(r), r>>8 != 0, true
+}
+
+// SetFiller makes copies in and out that touch a page of a Filled region
+// not yet provided call fill, which provides it with Fill.
+func (s *Space) SetFiller(fill func(addr uint64, write bool) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fill = fill
+}
+
+// RefFrame adds a reference to a frame from AllocFrame.
+func RefFrame(p uint64) error {
+	return errnoOf(privcall(sysFrameRef, uintptr(p), 0, 0, 0))
+}
+
+// Covered reports whether every page of [addr, addr+length) is mapped.
+func (s *Space) Covered(addr, length uint64) bool {
+	r, e := privcall(sysSpaceCover, uintptr(s.id), uintptr(addr), uintptr(length), 0)
+	return e == 0 && r == 1
+}
+
+// Usage returns the bytes mapped and, of them, the anonymous writable
+// ones (RLIMIT_AS and RLIMIT_DATA).
+func (s *Space) Usage() (total, data uint64) {
+	t, _ := privcall(sysSpaceUsage, uintptr(s.id), 0, 0, 0)
+	d, _ := privcall(sysSpaceUsage, uintptr(s.id), 1, 0, 0)
+	return uint64(t), uint64(d)
+}

@@ -1,0 +1,254 @@
+package kernel
+
+// Application memory the Linux personality provides, trap-context side:
+// frames it allocates for file data and shared memory, and the pages it
+// installs in Filled regions (kernel/vmspace) when the application first
+// touches them or writes a copy-on-write page. Goroutine-side API in
+// frames.go. Trap context.
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/kernel/vmspace"
+)
+
+// Private system calls for application memory (after user.go's).
+const (
+	sysFrameAlloc  = 1020 // () -> physical frame, zeroed, one reference
+	sysFrameFree   = 1021 // (frame): drop a reference
+	sysSpaceFill   = 1022 // (space, addr, frame, flags): install frame at addr
+	sysSpaceMove   = 1023 // (space, from, to, len): move mappings and pages
+	sysMemReserve  = 1024 // (frames): set the kernel's reserve
+	sysSpaceLookup = 1025 // (space, addr) -> prot | kind<<8, or EFAULT
+	sysFrameRef    = 1026 // (frame): add a reference
+	sysSpaceCover  = 1027 // (space, addr, len) -> 1 if wholly mapped
+	sysSpaceUsage  = 1028 // (space, which) -> bytes mapped (0) or anonymous writable (1)
+)
+
+// Outcomes of userPopulate.
+const (
+	popOK       = iota
+	popFault    // no VMA allows the access
+	popFill     // the personality provides this page
+	popNoMemory // no memory left for the application
+)
+
+// Software bits a page fault's error code carries out of the trap layer
+// (above every bit the CPU defines; AMD APM vol. 2, 8.4.2, and bit 31,
+// RMP, for SEV-SNP). The personality strips them before a signal.
+const (
+	PFNeedFill = 1 << 28 // the page is the personality's to provide
+	PFNoMemory = 1 << 29 // no memory for the page: out of memory
+	PFSoft     = PFNeedFill | PFNoMemory
+)
+
+// pteCOW marks a page installed read-only whose VMA allows writing: a
+// write must go to the personality for a private copy (an available bit,
+// AMD APM vol. 2, 5.4.1; pteProtNone is bit 9).
+const pteCOW = 1 << 10
+
+//go:nosplit
+func popErrBits(st int) uint64 {
+	switch st {
+	case popFill:
+		return PFNeedFill
+	case popNoMemory:
+		return PFNoMemory
+	}
+	return 0
+}
+
+// cowProt is prot without Write for a copy-on-write entry.
+//
+//go:nosplit
+func cowProt(prot vmspace.Prot, pte uint64) vmspace.Prot {
+	if pte&pteCOW != 0 {
+		return prot &^ vmspace.Write
+	}
+	return prot
+}
+
+// cowPage reports whether a write to va hit a copy-on-write page its VMA
+// lets the application write.
+//
+//go:nosplit
+func cowPage(s *userSpace, va uintptr) bool {
+	r, ok := s.vmas.Lookup(va)
+	if !ok || r.Prot&vmspace.Write == 0 {
+		return false
+	}
+	pte, _ := walkIn(s.pml4, va, false, 0)
+	return pte != nil && *pte&ptePresent != 0 && *pte&pteCOW != 0
+}
+
+//go:nosplit
+func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
+	switch nr {
+	case sysFrameAlloc:
+		p, ok := phys.AllocUser()
+		if !ok {
+			return -linux.ENOMEM, true
+		}
+		clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+		return int64(p), true
+	case sysFrameFree:
+		if !phys.Free(a0) {
+			return -linux.EINVAL, true
+		}
+		return 0, true
+	case sysSpaceFill:
+		return spaceFill(int(a0), uintptr(a1), a2, a3), true
+	case sysSpaceMove:
+		return spaceMove(int(a0), uintptr(a1), uintptr(a2), uintptr(a3)), true
+	case sysMemReserve:
+		phys.SetReserve(int(a0))
+		return 0, true
+	case sysSpaceLookup:
+		s := getSpace(int(a0))
+		if s == nil {
+			return -linux.EINVAL, true
+		}
+		r, ok := s.vmas.Lookup(uintptr(a1))
+		if !ok {
+			return -linux.EFAULT, true
+		}
+		return int64(r.Prot) | int64(r.Kind)<<8, true
+	case sysFrameRef:
+		if !phys.Ref(a0) {
+			return -linux.EINVAL, true
+		}
+		return 0, true
+	case sysSpaceCover:
+		s := getSpace(int(a0))
+		if s == nil {
+			return -linux.EINVAL, true
+		}
+		if s.vmas.Covered(uintptr(a1), uintptr(a2), 0) {
+			return 1, true
+		}
+		return 0, true
+	case sysSpaceUsage:
+		s := getSpace(int(a0))
+		if s == nil {
+			return -linux.EINVAL, true
+		}
+		var n uintptr
+		for i := 0; i < s.vmas.Len(); i++ {
+			r := s.vmas.At(i)
+			if a1 == 0 || r.Kind == vmspace.Anon && r.Prot&vmspace.Write != 0 {
+				n += r.End - r.Start
+			}
+		}
+		return int64(n), true
+	}
+	return 0, false
+}
+
+// Flags of sysSpaceFill.
+const fillCOW = 1 // map read-only; a write comes back as PFNeedFill
+
+// spaceFill installs frame at va, in a Filled region, with the region's
+// protection (read-only and copy-on-write with fillCOW). The page table
+// takes its own reference to the frame; the one it replaces is dropped.
+//
+//go:nosplit
+func spaceFill(i int, va uintptr, frame, flags uint64) int64 {
+	s := getSpace(i)
+	if s == nil || va%pageSize != 0 || frame%pageSize != 0 {
+		return -linux.EINVAL
+	}
+	r, ok := s.vmas.Lookup(va)
+	if !ok || r.Kind != vmspace.Filled {
+		return -linux.EFAULT
+	}
+	pte, _ := walkIn(s.pml4, va, true, pteUser)
+	if pte == nil {
+		return -linux.ENOMEM
+	}
+	if !phys.Ref(frame) {
+		return -linux.EINVAL
+	}
+	old := *pte
+	e := frame | ptePrivate
+	if flags&fillCOW != 0 {
+		e |= pteCOW
+	}
+	if r.Prot == 0 {
+		e |= pteProtNone
+	} else {
+		e |= userPTE(cowProt(r.Prot, e))
+	}
+	*pte = e
+	if old&(ptePresent|pteProtNone) != 0 {
+		phys.Free(old & pteFrame)
+	}
+	if currentTables() == s.pml4 {
+		cpu.Invlpg(va)
+	}
+	return 0
+}
+
+// spaceMove moves the mappings of [from, from+length) and their pages to
+// [to, to+length), which must be free (mremap). Pages move by their
+// page-table entries: no copying, no new memory but page tables.
+//
+//go:nosplit
+func spaceMove(i int, from, to, length uintptr) int64 {
+	s := getSpace(i)
+	if s == nil || from%pageSize != 0 || to%pageSize != 0 || length == 0 || length%pageSize != 0 {
+		return -linux.EINVAL
+	}
+	if from+length < from || to+length < to || to < s.vmas.Lo || to+length > s.vmas.Hi ||
+		from < to+length && to < from+length || !s.vmas.Free(to, length) {
+		return -linux.EINVAL
+	}
+	// First the tables at the destination, so nothing fails halfway.
+	for off := uintptr(0); off < length; off += pageSize {
+		if pte, _ := walkIn(s.pml4, from+off, false, 0); pte != nil && *pte != 0 {
+			if dst, _ := walkIn(s.pml4, to+off, true, pteUser); dst == nil {
+				return -linux.ENOMEM
+			}
+		}
+	}
+	// The regions, piece by piece (a moved range may span several).
+	for a := from; a < from+length; {
+		r, ok := s.vmas.Lookup(a)
+		if !ok {
+			return -linux.EFAULT
+		}
+		e := min(r.End, from+length)
+		if !s.vmas.SetKind(to+(a-from), e-a, r.Prot, r.Kind) {
+			return -linux.ENOMEM
+		}
+		a = e
+	}
+	current := currentTables() == s.pml4
+	for off := uintptr(0); off < length; off += pageSize {
+		pte, span := walkIn(s.pml4, from+off, false, 0)
+		if pte == nil {
+			off = (from+off)&^(span-1) + span - from - pageSize
+			continue
+		}
+		if *pte == 0 {
+			continue
+		}
+		dst, _ := walkIn(s.pml4, to+off, false, 0)
+		*dst = *pte
+		*pte = 0
+		if current {
+			cpu.Invlpg(from + off)
+		}
+	}
+	s.vmas.Clear(from, length)
+	return 0
+}
+
+// setReserve keeps an eighth of RAM, between 8 and 64 MiB, for the
+// kernel's own allocations (its Go heap above all): the application's
+// demand can never take it (pmem.AllocUser).
+//
+//go:nosplit
+func setReserve() {
+	const lo, hi = 8 << 20 / pageSize, 64 << 20 / pageSize
+	phys.SetReserve(min(max(phys.TotalFrames()/8, lo), hi))
+}

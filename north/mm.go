@@ -1,0 +1,251 @@
+package north
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+// Memory the personality provides: file mappings, shared anonymous memory
+// and SysV shared memory. Their pages are a file's page cache (a
+// mem.Pager): a MAP_SHARED mapping maps the cache's frames themselves, so
+// read, write, every shared mapping and every thread see the same bytes;
+// a MAP_PRIVATE mapping maps them read-only and copies a page when it is
+// first written. The kernel records such ranges as Filled regions and
+// sends their first touch (and a write to a copy-on-write page) here as a
+// page fault with kernel.PFNeedFill; the kernel fills anonymous private
+// memory itself.
+
+// pagedSpace is what a Machine needs for pages provided here (the
+// kernel's Space; the host tests' fakes lack it and get ENODEV).
+type pagedSpace interface {
+	MapFilled(addr, length uint64, prot mem.Prot, fixed bool) (uint64, error)
+	Fill(addr, frame uint64, cow bool) error
+	Move(from, to, length uint64) error
+	Zap(addr, length uint64) error
+	Covered(addr, length uint64) bool
+	Usage() (total, data uint64)
+	SetFiller(fill func(addr uint64, write bool) error)
+}
+
+// fileVMA is a range of the address space whose pages come from a Pager.
+type fileVMA struct {
+	start, end uint64
+	pager      mem.Pager
+	pgoff      int64 // the file's page index at start
+	shared     bool
+	mayWrite   bool // shared: the file is open for writing
+}
+
+// mmState is the process's file-backed ranges. mu also serialises every
+// change to the address space's layout (mmap, munmap, mremap, mprotect,
+// brk), so that a range found free stays free while it is taken.
+type mmState struct {
+	mu   sync.Mutex
+	vmas []*fileVMA // sorted by start, disjoint
+}
+
+// find returns the index of the VMA holding addr, or -1.
+func (s *mmState) find(addr uint64) int {
+	i := sort.Search(len(s.vmas), func(i int) bool { return s.vmas[i].end > addr })
+	if i < len(s.vmas) && s.vmas[i].start <= addr {
+		return i
+	}
+	return -1
+}
+
+// invalidator returns the Invalidate function of v: pages that left the
+// file leave the address space too, so the next touch is a SIGBUS past
+// the end of the file or a fresh page in a punched hole.
+func (p *Process) invalidator(v *fileVMA) func(from, to int64) {
+	return func(from, to int64) {
+		ps, ok := p.m.(pagedSpace)
+		if !ok {
+			return
+		}
+		p.mm.mu.Lock()
+		defer p.mm.mu.Unlock()
+		if p.mm.find(v.start) < 0 || p.mm.vmas[p.mm.find(v.start)] != v {
+			return // unmapped meanwhile
+		}
+		lo := max(from, v.pgoff)
+		hi := v.pgoff + int64((v.end-v.start)/mem.PageSize)
+		if to >= 0 {
+			hi = min(hi, to)
+		}
+		if lo >= hi {
+			return
+		}
+		ps.Zap(v.start+uint64(lo-v.pgoff)*mem.PageSize, uint64(hi-lo)*mem.PageSize)
+	}
+}
+
+// addVMA records v (its range must hold no other).
+func (p *Process) addVMA(v *fileVMA) {
+	s := &p.mm
+	i := sort.Search(len(s.vmas), func(i int) bool { return s.vmas[i].start >= v.start })
+	s.vmas = append(s.vmas, nil)
+	copy(s.vmas[i+1:], s.vmas[i:])
+	s.vmas[i] = v
+}
+
+// forget drops the file-backed ranges in [start, end), ending, trimming
+// or splitting the VMAs there. The caller unmaps or replaces the pages.
+func (p *Process) forget(start, end uint64) {
+	s := &p.mm
+	var keep []*fileVMA
+	for _, v := range s.vmas {
+		if v.end <= start || v.start >= end {
+			keep = append(keep, v)
+			continue
+		}
+		if v.start < start {
+			left := *v
+			left.end = start
+			if v.end > end {
+				right := *v
+				right.start = end
+				right.pgoff = v.pgoff + int64((end-v.start)/mem.PageSize)
+				rp := &right
+				rp.pager = v.pager.Clone(p.invalidator(rp))
+				keep = append(keep, v, rp)
+				v.end = start
+				continue
+			}
+			v.end = start
+			keep = append(keep, v)
+			continue
+		}
+		if v.end > end {
+			v.pgoff += int64((end - v.start) / mem.PageSize)
+			v.start = end
+			keep = append(keep, v)
+			continue
+		}
+		v.pager.Unmap()
+	}
+	sort.Slice(keep, func(i, j int) bool { return keep[i].start < keep[j].start })
+	s.vmas = keep
+}
+
+// splitAt makes addr a VMA boundary if a VMA spans it.
+func (p *Process) splitAt(addr uint64) {
+	i := p.mm.find(addr)
+	if i < 0 || p.mm.vmas[i].start == addr {
+		return
+	}
+	v := p.mm.vmas[i]
+	right := *v
+	right.start = addr
+	right.pgoff = v.pgoff + int64((addr-v.start)/mem.PageSize)
+	rp := &right
+	rp.pager = v.pager.Clone(p.invalidator(rp))
+	v.end = addr
+	p.addVMA(rp)
+}
+
+// errSIGBUS and errOOM are fillPage's outcomes that end in a signal.
+var (
+	errSIGBUS = errors.New("access beyond the end of a mapped file")
+	errOOM    = errors.New("out of memory")
+)
+
+// fillPage provides the page at addr of a file-backed range: the file's
+// page itself (shared, or private read), or a private copy of it
+// (private write).
+func (p *Process) fillPage(addr uint64, write bool) error {
+	ps, ok := p.m.(pagedSpace)
+	if !ok {
+		return mem.ErrFault
+	}
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	i := p.mm.find(addr)
+	if i < 0 {
+		return mem.ErrFault
+	}
+	v := p.mm.vmas[i]
+	page := addr &^ (mem.PageSize - 1)
+	frame, err := v.pager.Page(v.pgoff + int64((page-v.start)/mem.PageSize))
+	switch {
+	case errors.Is(err, mem.ErrBeyondEOF):
+		return errSIGBUS
+	case errors.Is(err, mem.ErrNoMemory):
+		return errOOM
+	case err != nil:
+		return errSIGBUS // no room in tmpfs: SIGBUS, as shmem_fault gives
+	}
+	frames := v.pager.Frames()
+	defer frames.Free(frame)
+	if v.shared || !write {
+		return p.fillErr(ps.Fill(page, frame, !v.shared))
+	}
+	cp, err := frames.Alloc()
+	if err != nil {
+		return errOOM
+	}
+	defer frames.Free(cp)
+	*frames.Bytes(cp) = *frames.Bytes(frame)
+	return p.fillErr(ps.Fill(page, cp, false))
+}
+
+func (p *Process) fillErr(err error) error {
+	if errors.Is(err, mem.ErrNoMemory) {
+		return errOOM
+	}
+	return err
+}
+
+// pageFault serves a page fault the kernel sent here and reports whether
+// the thread may go on; if not, it has been signalled.
+func (t *Task) pageFault() bool {
+	r := t.regs
+	soft := r.ErrCode & kernel.PFSoft
+	r.ErrCode &^= kernel.PFSoft
+	var err error
+	switch {
+	case soft&kernel.PFNoMemory != 0:
+		err = errOOM
+	case soft&kernel.PFNeedFill != 0:
+		err = t.p.fillPage(r.Addr, r.ErrCode&2 != 0)
+	default:
+		return false
+	}
+	switch err {
+	case nil:
+		return true
+	case errOOM:
+		t.oomKill()
+	case errSIGBUS:
+		t.forceSignal(sigInfo{signo: linux.SigBus, code: linux.BusAdrerr, addr: r.Addr, trapno: 14, errcode: r.ErrCode})
+	default:
+		return false
+	}
+	return true
+}
+
+// oomKill ends the process as Linux's OOM killer does: SIGKILL, status
+// 137, with a line on the console saying why.
+func (t *Task) oomKill() {
+	total, free := kernel.Stats().RAM, kernel.Stats().FreeRAM
+	fmt.Fprintf(t.p.cfg.Log, "cocoon: out of memory: killed process 1 (%d MiB of RAM, %d MiB free, the rest kept for the kernel)\n", total>>20, free>>20)
+	t.kill(sigInfo{signo: linux.SigKill})
+}
+
+// fillForCopy provides a page a system call's copy in or out touches:
+// EFAULT where the application would get SIGBUS, ENOMEM out of memory.
+func (p *Process) fillForCopy(addr uint64, write bool) error {
+	switch err := p.fillPage(addr, write); err {
+	case nil:
+		return nil
+	case errOOM:
+		return mem.ErrNoMemory
+	default:
+		return mem.ErrFault
+	}
+}

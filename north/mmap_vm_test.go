@@ -1,0 +1,70 @@
+package north_test
+
+// Differential tests of memory mappings: the same static programs (C and
+// Go) run natively on the host and inside Cocoon and must print the same.
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildC compiles a C file with gcc -static.
+func buildC(t *testing.T, src string) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("gcc not found: install gcc and libc6-dev (.ci/run does)")
+		}
+		t.Skip("gcc not found: install gcc and libc6-dev to run the C differential tests")
+	}
+	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(src), ".c"))
+	if b, err := exec.Command("gcc", "-static", "-O1", "-o", out, src, "-lpthread").CombinedOutput(); err != nil {
+		t.Fatalf("gcc -static %s: %v\n%s", src, err, b)
+	}
+	return out
+}
+
+// native runs prog on the host with a scratch directory as its argument.
+func native(t *testing.T, prog string) string {
+	t.Helper()
+	out, err := exec.Command(prog, t.TempDir()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s natively: %v\n%s", prog, err, out)
+	}
+	return string(out)
+}
+
+// appOutput is the application's lines of a Cocoon console: without the
+// kernel's own (cocoon: ...).
+func appOutput(console string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(console, "\n") {
+		if !strings.HasPrefix(l, "cocoon: ") && l != "" {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+func differential(t *testing.T, prog, doneLine string) {
+	want := native(t, prog)
+	if !strings.Contains(want, doneLine) || strings.Contains(want, "FAIL") {
+		t.Fatalf("natively the program fails:\n%s", want)
+	}
+	console, err := runApp(t, packELF(t, prog), "/tmp")
+	if err != nil {
+		t.Fatalf("in Cocoon: %v", err)
+	}
+	got := appOutput(console)
+	if got != want {
+		t.Errorf("output differs from Linux's\n--- Cocoon:\n%s\n--- Linux:\n%s", got, want)
+	}
+}
+
+func TestVMMmapDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/mmapdiff/mmapdiff.c"), "mmapdiff: done")
+}

@@ -4,24 +4,22 @@ package north_test
 // Go) run natively on the host and inside Cocoon and must print the same.
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 )
 
 // buildC compiles a C file with gcc -static.
 func buildC(t *testing.T, src string) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("gcc not found: install gcc and libc6-dev (.ci/run does)")
-		}
-		t.Skip("gcc not found: install gcc and libc6-dev to run the C differential tests")
+		testenv.Missing(t, "gcc not found: install gcc and libc6-dev to run the C differential tests")
 	}
 	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(src), ".c"))
-	if b, err := exec.Command("gcc", "-static", "-O1", "-o", out, src, "-lpthread").CombinedOutput(); err != nil {
+	if b, err := exec.Command("gcc", "-static", "-O1", "-Wall", "-Werror", "-o", out, src, "-lpthread").CombinedOutput(); err != nil {
 		t.Fatalf("gcc -static %s: %v\n%s", src, err, b)
 	}
 	return out

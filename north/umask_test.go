@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/cocoon-vm/cocoon/north/fdtable"
+	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -33,3 +34,11 @@ func (f fileTable) Syscall(t FileContext, nr uint64, a [6]uint64) (int64, bool) 
 }
 
 func (f fileTable) Pread(fd int32, buf []byte, off uint64) int64 { return f.f.Pread(fd, buf, off) }
+
+func (f fileTable) Map(fd int32, inv func(from, to int64)) (mem.Pager, uint32, int64) {
+	return f.f.Map(fd, inv)
+}
+
+func (f fileTable) MapAnon(size int64, inv func(from, to int64)) (mem.Pager, error) {
+	return f.f.MapAnon(size, inv)
+}

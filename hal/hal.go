@@ -44,14 +44,6 @@ type Platform interface {
 	HostExits() []HostExit
 }
 
-// HostExit is one kind of access to the host: the image's host interface
-// is the list of these, which `mkimage inspect` shows.
-type HostExit struct {
-	Kind  string // "port", "mmio", "msr", "instruction", ...
-	Where string // port or address range, MSR number, instruction
-	What  string // the device or purpose
-}
-
 // VCHandler is an optional Platform capability of encrypted-state guests
 // (SEV-ES, SEV-SNP): it serves the #VC exception (AMD APM vol. 2, 15.35.5)
 // by emulating the instruction that raised it, and advances f past it.

@@ -1,32 +1,89 @@
 package hal
 
+import "fmt"
+
+// The host interface registry: every way an image can reach the host,
+// by platform, and the functions (accessors) that hold the instructions
+// that do it. `mkimage inspect` prints Inventory; tools/hostcheck
+// disassembles each kernel image and fails if an instruction that can
+// exit to the host (IN, OUT, INS, OUTS, RDMSR, WRMSR, CPUID, HLT,
+// VMMCALL, VMCALL, VMGEXIT) lies outside Accessors, or if a port or MSR
+// the code names is missing from the inventory (or one listed there is
+// touched nowhere). It lives here, in a package without privileged code,
+// so host tools can read it.
+//
+// Adding a device (a virtio-net driver, say): reach its ports through
+// cpu.Inb/Outb/Inl/Outl with constant port numbers and add the range to
+// the platform's list below (PCExits); reach MMIO through a mapping of
+// the device's range, listed as Kind MMIO. An accessor of a new kind
+// (a new instruction, or a function whose port is not a constant at its
+// call sites) goes into Accessors with what it touches.
+
+// Kinds of HostExit.
+const (
+	KindPort        = "port"
+	KindMSR         = "msr"
+	KindMMIO        = "mmio"
+	KindInstruction = "instruction"
+	KindGHCB        = "ghcb"
+)
+
+// HostExit is one kind of access to the host: the image's host interface
+// is the list of these.
+type HostExit struct {
+	Kind string
+	// Lo and Hi bound, inclusive, the ports, MSR numbers or physical
+	// addresses a port, msr or mmio exit touches.
+	Lo, Hi uint64
+	// Where names an instruction or GHCB event, for the other kinds.
+	Where string
+	What  string // the device or purpose
+}
+
+// Place is where the exit goes: its range, or Where.
+func (e HostExit) Place() string {
+	switch {
+	case e.Kind != KindPort && e.Kind != KindMSR && e.Kind != KindMMIO:
+		return e.Where
+	case e.Lo == e.Hi:
+		return fmt.Sprintf("%#x", e.Lo)
+	}
+	return fmt.Sprintf("%#x-%#x", e.Lo, e.Hi)
+}
+
+// Contains reports whether exit e of kind kind covers n.
+func (e HostExit) Contains(kind string, n uint64) bool {
+	return e.Kind == kind && e.Lo <= n && n <= e.Hi
+}
+
 // PCExits is the generic PC platform's host interface (hal/pc): every
-// port, MMIO range, MSR and instruction by which an image on it reaches the
-// host. It lives here, in a package without privileged code, so host tools
-// (mkimage inspect) can show it.
+// port, MMIO range and MSR by which an image on it reaches the host.
 var PCExits = []HostExit{
-	{Kind: "port", Where: "0x3f8-0x3ff", What: "COM1 16550 UART: console"},
-	{Kind: "port", Where: "0x2f8-0x2ff", What: "COM2 16550 UART: host channel (simulated PSP), when present"},
-	{Kind: "port", Where: "0x40, 0x43", What: "8254 PIT channel 0: TSC and APIC timer calibration at boot"},
-	{Kind: "port", Where: "0x70-0x71", What: "CMOS RTC: wall clock at boot"},
-	{Kind: "port", Where: "0x21, 0xa1", What: "8259 PICs: masked at boot"},
-	{Kind: "port", Where: "0xf4", What: "QEMU isa-debug-exit: power off with status"},
-	{Kind: "mmio", Where: "0xfee00000-0xfee00fff", What: "local APIC: one-shot timer, EOI"},
-	{Kind: "msr", Where: "0x1b", What: "IA32_APIC_BASE: locate the local APIC"},
-	{Kind: "instruction", Where: "hlt", What: "idle"},
+	{Kind: KindPort, Lo: 0x3f8, Hi: 0x3ff, What: "COM1 16550 UART: console"},
+	{Kind: KindPort, Lo: 0x2f8, Hi: 0x2ff, What: "COM2 16550 UART: host channel (guest requests to a host-side PSP), when present"},
+	{Kind: KindPort, Lo: 0x40, Hi: 0x40, What: "8254 PIT channel 0: TSC and APIC timer calibration at boot"},
+	{Kind: KindPort, Lo: 0x43, Hi: 0x43, What: "8254 PIT mode/command"},
+	{Kind: KindPort, Lo: 0x70, Hi: 0x71, What: "CMOS RTC: wall clock at boot"},
+	{Kind: KindPort, Lo: 0x21, Hi: 0x21, What: "8259 master PIC: masked at boot"},
+	{Kind: KindPort, Lo: 0xa1, Hi: 0xa1, What: "8259 slave PIC: masked at boot"},
+	{Kind: KindPort, Lo: 0xf4, Hi: 0xf4, What: "QEMU isa-debug-exit: power off with status"},
+	{Kind: KindMMIO, Lo: 0xfee00000, Hi: 0xfee00fff, What: "local APIC: one-shot timer, EOI"},
+	{Kind: KindMSR, Lo: 0x1b, Hi: 0x1b, What: "IA32_APIC_BASE: locate the local APIC"},
 }
 
 // KernelExits are the host-visible operations of the kernel itself, on
 // any platform: instructions a hypervisor may intercept (AMD APM vol. 2,
 // 15.9-15.12 "Instruction Intercepts"; under SEV-SNP they raise #VC).
 var KernelExits = []HostExit{
-	{Kind: "instruction", Where: "cpuid", What: "feature detection at boot and by the Go runtimes (kernel and application)"},
-	{Kind: "instruction", Where: "xsetbv", What: "enable x87/SSE/AVX state at boot"},
-	{Kind: "msr", Where: "0xc0000080", What: "EFER: long mode, NX, SYSCALL at boot"},
-	{Kind: "msr", Where: "0xc0000081-0xc0000084", What: "STAR, LSTAR, SFMASK: the SYSCALL entry at boot"},
-	{Kind: "msr", Where: "0xc0000100", What: "FS base: thread-local storage on every switch"},
-	{Kind: "instruction", Where: "rdtsc", What: "the clock (kernel and vDSO)"},
-	{Kind: "instruction", Where: "rdrand, rdseed", What: "entropy"},
+	{Kind: KindInstruction, Where: "hlt", What: "idle, and stop after a fatal error"},
+	{Kind: KindInstruction, Where: "cpuid", What: "feature detection at boot and by the Go runtimes (kernel and application)"},
+	{Kind: KindInstruction, Where: "xsetbv", What: "enable x87/SSE/AVX state at boot"},
+	{Kind: KindMSR, Lo: 0x174, Hi: 0x176, What: "SYSENTER_CS/ESP/EIP: cleared at boot"},
+	{Kind: KindMSR, Lo: 0xc0000080, Hi: 0xc0000080, What: "EFER: long mode, NX, SYSCALL at boot"},
+	{Kind: KindMSR, Lo: 0xc0000081, Hi: 0xc0000084, What: "STAR, LSTAR, CSTAR, SFMASK: the SYSCALL entry at boot"},
+	{Kind: KindMSR, Lo: 0xc0000100, Hi: 0xc0000100, What: "FS base: thread-local storage on every switch"},
+	{Kind: KindInstruction, Where: "rdtsc", What: "the clock (kernel and vDSO)"},
+	{Kind: KindInstruction, Where: "rdrand, rdseed", What: "entropy"},
 }
 
 // SNPExits is the SEV-SNP platform's host interface (package snp). The
@@ -35,12 +92,81 @@ var KernelExits = []HostExit{
 // MSR protocol and the SNP events come on top. CPUID never reaches the
 // host: the #VC handler answers it from the CPUID page.
 var SNPExits = []HostExit{
-	{Kind: "msr", Where: "0xc0010130", What: "GHCB MSR: MSR protocol (SEV information, hypervisor features, page state changes of the shared window at boot, GHCB registration, termination) and the GHCB address on every exit"},
-	{Kind: "instruction", Where: "vmgexit", What: "every exit to the hypervisor"},
-	{Kind: "ghcb", Where: "IOIO (0x7b)", What: "the ports of PCExits (COM1, COM2, PIT, RTC, PICs, isa-debug-exit), from #VC"},
-	{Kind: "ghcb", Where: "MMIO read/write (0x80000001/2)", What: "local APIC at 0xfee00000, shared (C-bit clear) mapping only, from #VC"},
-	{Kind: "ghcb", Where: "MSR (0x7c)", What: "IA32_APIC_BASE (0x1b), from #VC; EFER and the SYSCALL MSRs only if the hypervisor intercepts them (KVM does not for SEV-ES guests)"},
-	{Kind: "ghcb", Where: "RDTSC/RDTSCP (0x6e/0x87)", What: "only if the hypervisor intercepts them, from #VC"},
-	{Kind: "ghcb", Where: "SNP guest request, extended (0x80000011/12)", What: "attestation reports and derived keys (/dev/sev-guest), sealed with VMPCK0"},
-	{Kind: "instruction", Where: "pvalidate", What: "rescind the shared window's validation at boot (no exit, RMP only)"},
+	{Kind: KindMSR, Lo: 0xc0010130, Hi: 0xc0010130, What: "GHCB MSR: MSR protocol (SEV information, hypervisor features, page state changes of the shared window at boot, GHCB registration, termination) and the GHCB address on every exit"},
+	{Kind: KindMSR, Lo: 0xc0010131, Hi: 0xc0010131, What: "SEV_STATUS: detect SEV-SNP at boot (never exits: the processor answers)"},
+	{Kind: KindInstruction, Where: "vmgexit", What: "every exit to the hypervisor"},
+	{Kind: KindGHCB, Where: "IOIO (0x7b)", What: "the ports of the PC platform (COM1, COM2, PIT, RTC, PICs, isa-debug-exit), from #VC"},
+	{Kind: KindGHCB, Where: "MMIO read/write (0x80000001/2)", What: "local APIC at 0xfee00000, shared (C-bit clear) mapping only, from #VC"},
+	{Kind: KindGHCB, Where: "MSR (0x7c)", What: "IA32_APIC_BASE (0x1b), from #VC; EFER and the SYSCALL MSRs only if the hypervisor intercepts them (KVM does not for SEV-ES guests)"},
+	{Kind: KindGHCB, Where: "RDTSC/RDTSCP (0x6e/0x87)", What: "only if the hypervisor intercepts them, from #VC"},
+	{Kind: KindGHCB, Where: "SNP guest request, extended (0x80000011/12)", What: "attestation reports and derived keys (/dev/sev-guest), sealed with VMPCK0"},
+	{Kind: KindInstruction, Where: "pvalidate", What: "rescind the shared window's validation at boot (no exit, RMP only)"},
+}
+
+// Inventory returns the host interface of platform ("pc" or "snp"): its
+// own exits and the kernel's.
+func Inventory(platform string) []HostExit {
+	var own []HostExit
+	switch platform {
+	case "pc":
+		own = PCExits
+	case "snp":
+		own = SNPExits
+	default:
+		return nil
+	}
+	return append(append([]HostExit(nil), own...), KernelExits...)
+}
+
+// InventoryPlatforms are the platforms Inventory knows.
+var InventoryPlatforms = []string{"pc", "snp"}
+
+// Accessor is a function of the image that executes an instruction that
+// can exit to the host. Func is its symbol, relative to the module for
+// Cocoon's packages ("kernel/cpu.Outb"); Ops the exiting instructions it
+// holds (lower-case mnemonics). With Arg set, the port or MSR number is
+// its first argument, and every call site must pass a constant that lies
+// in a registered range of that kind; without it the function names what
+// it touches itself (an MSR number loaded into ECX before RDMSR or WRMSR,
+// checked the same way), or touches no numbered resource (CPUID, HLT,
+// VMGEXIT).
+type Accessor struct {
+	Func string
+	Ops  []string
+	Arg  string // KindPort, KindMSR or ""
+	// Passes lists, for a function that calls an Arg accessor with a
+	// number it does not name as a constant (it gets it from its own
+	// caller through an interface), the numbers it passes.
+	Passes []uint64
+	What   string
+}
+
+// Accessors are the functions that may hold exiting instructions.
+var Accessors = []Accessor{
+	{Func: "kernel/cpu.Inb", Ops: []string{"in"}, Arg: KindPort, What: "port read, byte"},
+	{Func: "kernel/cpu.Outb", Ops: []string{"out"}, Arg: KindPort, What: "port write, byte"},
+	{Func: "kernel/cpu.Inl", Ops: []string{"in"}, Arg: KindPort, What: "port read, 32 bits"},
+	{Func: "kernel/cpu.Outl", Ops: []string{"out"}, Arg: KindPort, What: "port write, 32 bits"},
+	{Func: "kernel/cpu.Rdmsr", Ops: []string{"rdmsr"}, Arg: KindMSR, What: "MSR read"},
+	{Func: "kernel/cpu.Wrmsr", Ops: []string{"wrmsr"}, Arg: KindMSR, What: "MSR write"},
+	{Func: "kernel/cpu.Cpuid", Ops: []string{"cpuid"}, What: "CPUID"},
+	{Func: "kernel/cpu.Halt", Ops: []string{"hlt"}, What: "halt until an interrupt"},
+	{Func: "kernel/cpu.Vmgexit", Ops: []string{"vmgexit"}, What: "exit to the hypervisor (SEV-SNP)"},
+	{Func: "boot.(*prober).ReadMSR", Passes: []uint64{0xc0010131}, What: "snp.Detect's MSR read: SEV_STATUS"},
+	{Func: "runtime.rt0_go", Ops: []string{"cpuid"}, What: "the Go runtime's processor check at start"},
+	{Func: "internal/cpu.cpuid", Ops: []string{"cpuid"}, What: "the Go runtime's feature detection"},
+	{Func: "boot.pvhEntry", Ops: []string{"rdmsr", "wrmsr"}, What: "PVH entry: EFER"},
+	{Func: "boot.entryHigh", Ops: []string{"hlt"}, What: "stop if the kernel returns"},
+	{Func: "boot.loadEarlyTLS", Ops: []string{"wrmsr"}, What: "FS base for the boot TLS"},
+	{Func: "boot.cpuSetup", Ops: []string{"cpuid"}, What: "feature checks at boot"},
+	{Func: "boot.efiEncryptionBit", Ops: []string{"cpuid", "rdmsr"}, What: "UEFI entry: SEV detection (CPUID 0x8000001f, SEV_STATUS)"},
+	{Func: "boot.efiKernelHigh", Ops: []string{"rdmsr", "wrmsr", "hlt"}, What: "UEFI entry: EFER; stop if the kernel returns"},
+	{Func: "boot.efiStage2", Ops: []string{"hlt"}, What: "UEFI entry: stop on a failed stage"},
+	{Func: "kernel.idleLoop", Ops: []string{"hlt"}, What: "idle"},
+	{Func: "kernel.loadTrapTLS", Ops: []string{"wrmsr"}, What: "FS base on trap entry"},
+	{Func: "kernel.syscallFastTail", Ops: []string{"wrmsr"}, What: "FS base on system call return"},
+	{Func: "kernel.trapCommon", Ops: []string{"rdmsr", "wrmsr"}, What: "FS base on trap entry and exit"},
+	{Func: "kernel.trapDispatch", Ops: []string{"wrmsr"}, What: "FS base on trap return"},
+	{Func: "kernel.enterUserAsm", Ops: []string{"wrmsr"}, What: "FS base on entry to user mode"},
+	{Func: "kernel.vcEntry", Ops: []string{"rdmsr", "wrmsr"}, What: "FS base around #VC"},
 }

@@ -51,16 +51,18 @@ and MSR on the SEV-SNP platform. Without IMAGE, only the host interface.`)
 			return err
 		}
 	}
-	fmt.Fprintln(stdout, "Host interface (generic PC platform):")
-	printExits(stdout, append(append([]hal.HostExit(nil), hal.PCExits...), hal.KernelExits...))
-	fmt.Fprintln(stdout, "Host interface (SEV-SNP platform; every exit passes through the GHCB):")
-	printExits(stdout, hal.SNPExits)
+	for _, p := range hal.InventoryPlatforms {
+		exits := hal.Inventory(p)
+		title := map[string]string{"pc": "generic PC", "snp": "SEV-SNP"}[p]
+		fmt.Fprintf(stdout, "Host interface (%s platform, %d entries, checked against the kernel's code):\n", title, len(exits))
+		printExits(stdout, exits)
+	}
 	return nil
 }
 
 func printExits(w io.Writer, exits []hal.HostExit) {
 	for _, e := range exits {
-		fmt.Fprintf(w, "  %-12s %-24s %s\n", e.Kind, e.Where, e.What)
+		fmt.Fprintf(w, "  %-12s %-24s %s\n", e.Kind, e.Place(), e.What)
 	}
 }
 

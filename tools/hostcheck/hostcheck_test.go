@@ -1,0 +1,152 @@
+package hostcheck
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cocoon-vm/cocoon/hal"
+	"github.com/cocoon-vm/cocoon/tools/efiimage"
+	"github.com/cocoon-vm/cocoon/tools/kbuild"
+)
+
+// kernels are the kernel images checked: the test kernel and the
+// application kernel. The UEFI image, which is also the SEV-SNP image
+// (boot/efi.go selects the platform at run time), is the application
+// kernel's ELF made a PE32+ application; checkImage makes sure it carries
+// exactly the code checked.
+var kernels = map[string]string{
+	"selftest":    "./images/selftest",
+	"application": "./north/cocoon",
+}
+
+func build(t *testing.T, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "kernel.elf")
+	if err := kbuild.Kernel(context.Background(), pkg, out, kbuild.Options{Dir: filepath.Join("..", "..")}); err != nil {
+		t.Fatalf("building %s: %v", pkg, err)
+	}
+	return out
+}
+
+// TestHostInterface checks each kernel image against the registry.
+func TestHostInterface(t *testing.T) {
+	inv := AllInventories()
+	var reports []Report
+	for name, pkg := range kernels {
+		t.Run(name, func(t *testing.T) {
+			path := build(t, pkg)
+			funcs, err := Funcs(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := Check(funcs, hal.Accessors, inv)
+			reports = append(reports, r)
+			for _, p := range r.Problems {
+				t.Error(p)
+			}
+			// The check saw the code it is about: the port accessors'
+			// callers and the FS-base switches.
+			for _, n := range []uint64{0x3f8, 0xf4} {
+				if len(r.Ports[n]) == 0 {
+					t.Errorf("no access to port %#x found: the disassembly missed hal/pc", n)
+				}
+			}
+			if len(r.MSRs[0xc0000100]) == 0 || len(r.MSRs[0xc0010130]) == 0 {
+				t.Errorf("FS base or GHCB MSR accesses not found: MSRs %v", r.MSRs)
+			}
+			if name == "application" {
+				checkEFI(t, path, funcs)
+			}
+		})
+	}
+	if len(reports) == len(kernels) {
+		for _, p := range Unused(inv, reports...) {
+			t.Error(p)
+		}
+	}
+}
+
+// checkEFI builds the UEFI (and SEV-SNP) image of the kernel at path and
+// makes sure its code is the ELF's .text, byte for byte.
+func checkEFI(t *testing.T, path string, funcs []Func) {
+	img, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe, err := efiimage.Build(img, efiimage.Options{})
+	if err != nil {
+		t.Fatalf("efiimage.Build: %v", err)
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	text, err := f.Section(".text").Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(pe, text) {
+		t.Fatalf("the UEFI image does not carry the checked kernel's .text (%d bytes)", len(text))
+	}
+}
+
+// TestStrayOutbFails shows the check failing: a function that is no
+// accessor executing OUT, a port accessor called with a port no platform
+// lists, and an inventory entry nothing touches.
+func TestStrayOutbFails(t *testing.T) {
+	// A registered accessor, and one caller that passes COM1's port.
+	outb := Func{Name: "kernel/cpu.Outb", Addr: 0x1000, Code: []byte{0xEE, 0xC3}} // OUT DX, AL; RET
+	call := func(port byte) []byte {
+		// MOVL $port, AX; CALL kernel/cpu.Outb (at 0x1000, from 0x2000)
+		code := []byte{0xB8, port, 0, 0, 0, 0xE8, 0, 0, 0, 0, 0xC3}
+		rel := int32(0x1000 - (0x2000 + 10))
+		code[6], code[7], code[8], code[9] = byte(rel), byte(rel>>8), byte(rel>>16), byte(rel>>24)
+		return code
+	}
+	acc := []hal.Accessor{{Func: "kernel/cpu.Outb", Ops: []string{"out"}, Arg: hal.KindPort}}
+	inv := []hal.HostExit{{Kind: hal.KindPort, Lo: 0xf8, Hi: 0xff, What: "a UART"}}
+
+	good := []Func{outb, {Name: "hal/pc.(*PC).Init", Addr: 0x2000, Code: call(0xf8)}}
+	if r := Check(good, acc, inv); len(r.Problems) != 0 || len(r.Ports[0xf8]) != 1 {
+		t.Fatalf("clean code: problems %v, ports %v", r.Problems, r.Ports)
+	}
+
+	stray := append(good, Func{Name: "north.stray", Addr: 0x3000, Code: []byte{0xB0, 0x01, 0xE6, 0x80, 0xC3}}) // MOVB $1, AL; OUTB AL, $0x80; RET
+	r := Check(stray, acc, inv)
+	if len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "north.stray+0x2: out outside a registered accessor") {
+		t.Errorf("stray outb: problems %v", r.Problems)
+	}
+
+	unlisted := []Func{outb, {Name: "hal/pc.(*PC).Init", Addr: 0x2000, Code: call(0x80)}}
+	r = Check(unlisted, acc, inv)
+	if len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "port 0x80 (hal/pc.(*PC).Init+0x5) is in no platform's inventory") {
+		t.Errorf("unlisted port: problems %v", r.Problems)
+	}
+	if u := Unused(inv, r); len(u) != 1 || !strings.Contains(u[0], "port 0xf8-0xff (a UART), which the code never touches") {
+		t.Errorf("unused inventory entry: %v", u)
+	}
+
+	for _, c := range []struct {
+		name string
+		code []byte
+		want string
+	}{
+		{"vmgexit", []byte{0xF3, 0x0F, 0x01, 0xD9}, "vmgexit outside"},
+		{"vmmcall", []byte{0x0F, 0x01, 0xD9}, "vmmcall outside"},
+		{"vmcall", []byte{0x0F, 0x01, 0xC1}, "vmcall outside"},
+		{"wrmsr", []byte{0x0F, 0x30}, "wrmsr outside"},
+		{"hlt", []byte{0xF4}, "hlt outside"},
+		{"insb", []byte{0x6C}, "in outside"},
+	} {
+		r := Check(append(good, Func{Name: "north.stray", Addr: 0x3000, Code: c.code}), acc, inv)
+		if len(r.Problems) != 1 || !strings.Contains(r.Problems[0], c.want) {
+			t.Errorf("stray %s: problems %v", c.name, r.Problems)
+		}
+	}
+}

@@ -44,7 +44,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzDispatch -fuzztime $(FUZZTIME) ./north
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./north/loader
 	$(GO) test -run XXX -fuzz FuzzRestore -fuzztime $(FUZZTIME) ./north/sigframe
-	$(GO) test -run XXX -fuzz FuzzReadRequest -fuzztime $(FUZZTIME) ./snp/simpsp/wire
+	$(GO) test -run XXX -fuzz FuzzReadRequest -fuzztime $(FUZZTIME) ./hal/pc/guestwire
 	$(GO) test -run XXX -fuzz FuzzMMIOAgainstX86asm -fuzztime $(FUZZTIME) ./snp/vc
 	$(GO) test -run XXX -fuzz FuzzIOAgainstX86asm -fuzztime $(FUZZTIME) ./snp/vc
 	$(GO) test -run XXX -fuzz FuzzVPAssist -fuzztime $(FUZZTIME) ./lvbs/hv

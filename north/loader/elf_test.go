@@ -413,14 +413,27 @@ func TestLoadLimits(t *testing.T) {
 
 // FuzzLoad feeds arbitrary files to Parse, Load and BuildStack: they must
 // fail cleanly, never panic, and never map more than the limits allow.
+//
+// The fuzzer mutates the headers only: an input shorter than the synthetic
+// executable replaces its first bytes (ELF header, program headers), and
+// the segment data after it comes from the executable. Whole 12 KiB files
+// made every input the fuzzer found interesting take its full minimization
+// time (a minute each), for about three executions a second overall.
 func FuzzLoad(f *testing.F) {
-	f.Add(exe().bytes())
+	body := exe().bytes()
+	const headers = ehdrSize + 4*phdrSize
+	f.Add(body[:headers])
 	pie := exe()
 	pie.typ = elf.ET_DYN
-	f.Add(pie.bytes())
+	f.Add(pie.bytes()[:headers])
 	f.Add([]byte("\x7fELF"))
+	f.Add(body)
 	const maxMem = 1 << 20
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b := in
+		if len(in) < len(body) {
+			b = append(append(make([]byte, 0, len(body)), in...), body[len(in):]...)
+		}
 		file, err := parseBytes(b)
 		if err != nil {
 			return

@@ -143,10 +143,16 @@ func TestStrayOutbFails(t *testing.T) {
 		{"wrmsr", []byte{0x0F, 0x30}, "wrmsr outside"},
 		{"hlt", []byte{0xF4}, "hlt outside"},
 		{"insb", []byte{0x6C}, "in outside"},
+		{"hlt after a jump", []byte{0xEB, 0x01, 0x90, 0xF4}, "north.stray+0x3: hlt outside"},
 	} {
 		r := Check(append(good, Func{Name: "north.stray", Addr: 0x3000, Code: c.code}), acc, inv)
 		if len(r.Problems) != 1 || !strings.Contains(r.Problems[0], c.want) {
 			t.Errorf("stray %s: problems %v", c.name, r.Problems)
 		}
+	}
+	// A marker function: JMP over data bytes that decode as HLT.
+	marker := Func{Name: "crypto/internal/boring/sig.StandardCrypto", Addr: 0x3000, Code: []byte{0xEB, 0x02, 0xF4, 0xF4, 0xC3}}
+	if r := Check(append(good, marker), acc, inv); len(r.Problems) != 0 {
+		t.Errorf("marker data read as code: %v", r.Problems)
 	}
 }

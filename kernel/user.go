@@ -214,10 +214,13 @@ func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
 		if addr < s.vmas.Lo || addr+length > s.vmas.Hi || addr+length < addr {
 			return -linux.ENOMEM
 		}
-		freeUserRange(s.pml4, addr, addr+length, false)
-		if !s.vmas.SetKind(addr, length, prot, kind) {
+		// Record the new mapping before freeing a page of the old: SetKind
+		// splits at most one region and adds one, so with two free slots
+		// it cannot fail, and a failure leaves the old mapping whole.
+		if s.vmas.Len()+2 > vmspace.MaxRegions || !s.vmas.SetKind(addr, length, prot, kind) {
 			return -linux.ENOMEM
 		}
+		freeUserRange(s.pml4, addr, addr+length, false)
 		return int64(addr)
 	}
 	a, ok := s.vmas.FindFree(addr&^(pageSize-1), length, pageSize)

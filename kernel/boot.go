@@ -106,7 +106,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 		}
 	}
 	loadTables(kernelPML4)
-	enableSMEPSMAP()
+	enableProtections()
 
 	kspace.Init(cpu.HeapBase, cpu.HeapEnd)
 	kpager = &thePager
@@ -254,25 +254,61 @@ func initialStack(cmdline uint64) uintptr {
 	return sp
 }
 
-// enableSMEPSMAP stops the kernel from executing (SMEP) or touching
-// (SMAP) application pages by accident; the kernel reaches application
-// memory only through the direct map (AMD APM vol. 2, 5.6.5 and 5.6.6).
+// enableProtections turns on what stops the kernel from executing (SMEP)
+// or touching (SMAP) application pages by accident, and the application
+// from reading descriptor-table addresses (UMIP: SGDT, SIDT, SLDT, SMSW
+// and STR #GP at CPL3), AMD APM vol. 2, 3.1.3, 5.6.5 and 5.6.6; CPUID
+// Fn0000_0007_EBX bits 7 and 20, ECX bit 2. The kernel reaches
+// application memory only through the direct map. It says on the console
+// which are on, and refuses to boot without SMEP and SMAP unless the
+// image was built with the opt-out (kbuild.Options.AllowNoSMEPSMAP).
 //
 //go:nosplit
-func enableSMEPSMAP() {
-	_, b, _, _ := cpu.Cpuid(7, 0)
+func enableProtections() {
+	_, b, c, _ := cpu.Cpuid(7, 0)
+	smep, smap, umip := b&(1<<7) != 0, b&(1<<20) != 0, c&(1<<2) != 0
 	var cr4 uintptr
-	if b&(1<<7) != 0 {
-		cr4 |= 1 << 20 // SMEP
+	if smep {
+		cr4 |= 1 << 20
 	}
-	if b&(1<<20) != 0 {
-		cr4 |= 1 << 21 // SMAP
+	if smap {
+		cr4 |= 1 << 21
 		haveSMAP = true
+	}
+	if umip {
+		cr4 |= 1 << 11
 	}
 	if cr4 != 0 {
 		cpu.Lcr4(cpu.Rcr4() | cr4)
 	}
+	kprint("cocoon: protections:")
+	kprintFeature(" SMEP", smep)
+	kprintFeature(" SMAP", smap)
+	kprintFeature(" UMIP", umip)
+	kprint("\n")
+	if !smep || !smap {
+		if noSMEPSMAPOptOut != "yes" {
+			kprint("cocoon: this CPU lacks SMEP or SMAP; refusing to boot (choose a CPU model that has\n")
+			kprint("cocoon: them, e.g. QEMU -cpu max, or build the image with the AllowNoSMEPSMAP opt-out)\n")
+			powerOff(1)
+		}
+		kprint("cocoon: running without SMEP or SMAP: the image was built with the opt-out\n")
+	}
 }
+
+//go:nosplit
+func kprintFeature(name string, on bool) {
+	kprint(name)
+	if on {
+		kprint(" on")
+	} else {
+		kprint(" OFF")
+	}
+}
+
+// noSMEPSMAPOptOut is "yes" in an image built to boot on CPUs without
+// SMEP or SMAP (set with the linker's -X by kbuild).
+var noSMEPSMAPOptOut string
 
 // haveSMAP says CR4.SMAP is on, and with it CLAC and STAC exist (the
 // trap entry's CLAC, trap_amd64.s).

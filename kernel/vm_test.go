@@ -187,3 +187,49 @@ func TestVMUserMode(t *testing.T) {
 		})
 	}
 }
+
+// TestVMProtections: the boot console says SMEP, SMAP and UMIP are on
+// (QEMU's "max" CPU has them); on a CPU without SMEP and SMAP the kernel
+// refuses to boot, unless built with the opt-out, which says so.
+func TestVMProtections(t *testing.T) {
+	console, err := boot(t, qemu.Microvm, "exit 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(console, "cocoon: protections: SMEP on SMAP on UMIP on") {
+		t.Error("the boot console does not say SMEP, SMAP and UMIP are on")
+	}
+	run := func(kernelPath string) (string, error) {
+		res, err := qemu.Run(context.Background(), qemu.Config{
+			Profile: qemu.Microvm, Kernel: kernelPath, Append: "exit 0", MemoryMiB: 128,
+			CPU: "max,-smep,-smap", Timeout: 5 * time.Minute,
+		})
+		if res == nil {
+			t.Fatalf("qemu.Run: %v", err)
+		}
+		c := strings.ReplaceAll(res.Console, "\r", "")
+		t.Logf("%v\n%s", err, c)
+		return c, err
+	}
+	console, err = run(kernelImage(t, "selftest"))
+	var ee *qemu.ExitError
+	if !errors.As(err, &ee) || ee.Status != 1 || !strings.Contains(console, "refusing to boot") {
+		t.Errorf("without SMEP and SMAP: err = %v, want exit status 1 and a refusal", err)
+	}
+	if strings.Contains(console, "selftest: main reached") {
+		t.Error("the kernel ran its program without SMEP and SMAP")
+	}
+	optOut := filepath.Join(t.TempDir(), "optout.elf")
+	if err := kbuild.Kernel(context.Background(), "./images/selftest", optOut, kbuild.Options{Dir: "..", AllowNoSMEPSMAP: true}); err != nil {
+		t.Fatal(err)
+	}
+	console, err = run(optOut)
+	if err != nil {
+		t.Fatalf("opt-out image without SMEP and SMAP: %v", err)
+	}
+	for _, want := range []string{"SMEP OFF SMAP OFF", "built with the opt-out", "cocoon: exit status 0"} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+}

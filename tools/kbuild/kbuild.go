@@ -38,6 +38,10 @@ type Options struct {
 	Log io.Writer
 	// Dir is the directory to run go build in (the module); "" = current.
 	Dir string
+	// AllowNoSMEPSMAP builds a kernel that boots on a CPU without SMEP
+	// or SMAP (and says so on the console); without it such a kernel
+	// refuses to boot.
+	AllowNoSMEPSMAP bool
 }
 
 // Kernel builds the Go main package pkg (an import path or ./relative
@@ -50,7 +54,11 @@ func Kernel(ctx context.Context, pkg, out string, o Options) error {
 		return err
 	}
 	tmp := out + ".link"
-	args := []string{"build", "-trimpath", "-ldflags", LinkFlags(), "-o", tmp, pkg}
+	ldflags := LinkFlags()
+	if o.AllowNoSMEPSMAP {
+		ldflags += " -X github.com/cocoon-vm/cocoon/kernel.noSMEPSMAPOptOut=yes"
+	}
+	args := []string{"build", "-trimpath", "-ldflags", ldflags, "-o", tmp, pkg}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = o.Dir
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")

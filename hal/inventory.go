@@ -170,3 +170,35 @@ var Accessors = []Accessor{
 	{Func: "kernel.enterUserAsm", Ops: []string{"wrmsr"}, What: "FS base on entry to user mode"},
 	{Func: "kernel.vcEntry", Ops: []string{"rdmsr", "wrmsr"}, What: "FS base around #VC"},
 }
+
+
+// Kinds of HostExit of the LVBS platform: Hyper-V hypercalls by call code
+// and the hypervisor-written pages Cocoon reads.
+const (
+	KindHypercall = "hypercall"
+	KindSynIC     = "synic"
+	KindVPAssist  = "vp-assist"
+)
+
+// LVBSExits is the LVBS platform's host interface (package lvbs): Cocoon as
+// a Hyper-V VTL1 secure kernel. Every way it reaches the hypervisor: the
+// synthetic MSRs, the hypercalls by call code, the VTL return, and what
+// the hypervisor writes into its pages (TLFS; docs/LVBS.md). It is not in
+// InventoryPlatforms: no kernel image links package lvbs yet, so
+// tools/hostcheck has no image to check it against.
+var LVBSExits = []HostExit{
+	{Kind: KindInstruction, Where: "cpuid 0x40000000-0x40000003", What: "Hyper-V detection: Hv#1 interface, AccessVsm/AccessVpRegisters/AccessSynicRegs privileges"},
+	{Kind: KindMSR, Lo: 0x40000000, Hi: 0x40000000, What: "HV_X64_MSR_GUEST_OS_ID: guest identity, at boot"},
+	{Kind: KindMSR, Lo: 0x40000001, Hi: 0x40000001, What: "HV_X64_MSR_HYPERCALL: hypercall page, at boot"},
+	{Kind: KindMSR, Lo: 0x40000073, Hi: 0x40000073, What: "HV_X64_MSR_VP_ASSIST_PAGE: VTL entry reason, VTL return RAX/RCX, at boot"},
+	{Kind: KindMSR, Lo: 0x40000080, Hi: 0x40000080, What: "SynIC SCONTROL: enable, at boot"},
+	{Kind: KindMSR, Lo: 0x40000083, Hi: 0x40000083, What: "SynIC SIMP: message page for intercepts, at boot"},
+	{Kind: KindMSR, Lo: 0x40000084, Hi: 0x40000084, What: "SynIC EOM: after an intercept message with more queued"},
+	{Kind: KindMSR, Lo: 0x40000090, Hi: 0x40000090, What: "SynIC SINT0: intercept interrupt unmasked, at boot"},
+	{Kind: KindHypercall, Where: "0x000c (rep)", What: "HvCallModifyVtlProtectionMask: secure kernel and log ring from VTL0 at boot; VTL0's protection requests"},
+	{Kind: KindHypercall, Where: "0x0050 (rep)", What: "HvCallGetVpRegisters: VSM code page offsets at boot; VTL0 registers being pinned"},
+	{Kind: KindHypercall, Where: "0x0051 (rep)", What: "HvCallSetVpRegisters: VSM partition config, VTL0 MBEC, intercept control and CR0/CR4 masks; VTL0 register writes it allows, #GP it injects"},
+	{Kind: KindHypercall, Where: "VTL return", What: "hypercall page at the VtlReturnOffset of HvRegisterVsmCodePageOffsets: back to VTL0 after every VTL call and intercept"},
+	{Kind: KindSynIC, Where: "SIMP SINT0 slot", What: "GPA, register and MSR intercept messages (read, validated)"},
+	{Kind: KindVPAssist, Where: "bytes 8-31", What: "entry reason (read, validated); VTL0 RAX/RCX for the return (written)"},
+}

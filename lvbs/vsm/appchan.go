@@ -2,8 +2,8 @@ package vsm
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
 	"sync"
 	"time"
@@ -23,11 +23,9 @@ const (
 	MaxAppData = 4096
 )
 
-// ErrNoRequest is Next's answer when no request is waiting.
-var ErrNoRequest = errors.New("vsm: no VTL0 request is waiting")
-
-// Channel connects VTL calls to the application. Call runs on the VTL call
-// path; Next and Answer run on the application's side. One call is in
+// Channel connects VTL calls to the application; it implements
+// hal.AppChannel, which North's /dev/vtl0 serves. Call runs on the VTL
+// call path; Read and Write run on the application's side. One call is in
 // flight at a time: VTL1 serves one VP.
 type Channel struct {
 	// Timeout bounds how long a VTL call waits for the application; the
@@ -40,6 +38,7 @@ type Channel struct {
 	queued  *appRequest // written by Call, taken by Next
 	taken   *appRequest // taken by Next, awaiting Answer
 	ready   chan struct{}
+	notify  func()
 }
 
 type appRequest struct {
@@ -54,23 +53,25 @@ type appReply struct {
 	data   []byte
 }
 
+var _ hal.AppChannel = (*Channel)(nil)
+
 func (c *Channel) init() {
 	if c.ready == nil {
 		c.ready = make(chan struct{}, 1)
 	}
 }
 
-// Attach records that the application opened the device; Detach that it
-// closed it. Calls fail with ENODEV while nobody is attached.
-func (c *Channel) Attach() {
+// Open records that the application opened the device; Close that it
+// closed it. Calls fail with ENODEV while nobody has it open.
+func (c *Channel) Open() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.init()
 	c.readers++
 }
 
-// Detach undoes Attach.
-func (c *Channel) Detach() {
+// Close undoes Open.
+func (c *Channel) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.readers > 0 {
@@ -91,10 +92,14 @@ func (c *Channel) Call(fn uint32, data []byte) (status int32, reply []byte, errn
 	c.seq++
 	r := &appRequest{seq: c.seq, fn: fn, data: data, done: make(chan appReply, 1)}
 	c.queued, c.taken = r, nil
+	notify := c.notify
 	c.mu.Unlock()
 	select {
 	case c.ready <- struct{}{}:
 	default:
+	}
+	if notify != nil {
+		notify()
 	}
 	timeout := c.Timeout
 	if timeout == 0 {
@@ -132,14 +137,29 @@ func (c *Channel) Wait(d time.Duration) {
 	}
 }
 
-// Next takes the waiting request and encodes it into p (the device's
-// read). p must hold the header and the data.
-func (c *Channel) Next(p []byte) (int, error) {
+// OnRequest sets a function called after each request is queued; it must
+// not block.
+func (c *Channel) OnRequest(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notify = f
+}
+
+// Waiting reports whether a request waits to be read.
+func (c *Channel) Waiting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queued != nil
+}
+
+// Read takes the waiting request and encodes it into p (the device's
+// read); 0 when none is waiting. p must hold the header and the data.
+func (c *Channel) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.queued
 	if r == nil {
-		return 0, ErrNoRequest
+		return 0, nil
 	}
 	n := AppHeaderSize + len(r.data)
 	if len(p) < n {
@@ -153,11 +173,11 @@ func (c *Channel) Next(p []byte) (int, error) {
 	return n, nil
 }
 
-// Answer decodes a reply written by the application (the device's write)
+// Write decodes a reply written by the application (the device's write)
 // and completes the call it answers. The application is not trusted more
 // than it must be: the sequence must be the taken request's, the length
 // consistent, the status 0 or a negative errno.
-func (c *Channel) Answer(p []byte) error {
+func (c *Channel) Write(p []byte) error {
 	if len(p) < AppHeaderSize {
 		return fmt.Errorf("vsm: reply of %d bytes is shorter than its header", len(p))
 	}

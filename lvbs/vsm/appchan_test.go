@@ -20,8 +20,8 @@ func app(t *testing.T, ch *vsm.Channel, serve func(vsm.AppRequest) (int32, []byt
 		defer close(done)
 		buf := make([]byte, vsm.AppHeaderSize+vsm.MaxAppData)
 		for {
-			n, err := ch.Next(buf)
-			if err == vsm.ErrNoRequest {
+			n, err := ch.Read(buf)
+			if err == nil && n == 0 {
 				ch.Wait(10 * time.Millisecond)
 				continue
 			}
@@ -35,11 +35,11 @@ func app(t *testing.T, ch *vsm.Channel, serve func(vsm.AppRequest) (int32, []byt
 				return
 			}
 			if req.Func == 0xFFFF {
-				ch.Answer(vsm.EncodeReply(req.Seq, 0, nil))
+				ch.Write(vsm.EncodeReply(req.Seq, 0, nil))
 				return
 			}
 			status, data := serve(req)
-			if err := ch.Answer(vsm.EncodeReply(req.Seq, status, data)); err != nil {
+			if err := ch.Write(vsm.EncodeReply(req.Seq, status, data)); err != nil {
 				t.Error(err)
 			}
 		}
@@ -53,7 +53,7 @@ func TestAppChannel(t *testing.T) {
 	if _, errno := r.call(vtlcall.AppFirst+1, 0x30_0000, 5, 0x31_0000); errno != vtlcall.ENODEV {
 		t.Errorf("no application attached: errno %d", errno)
 	}
-	ch.Attach()
+	ch.Open()
 	done := app(t, ch, func(req vsm.AppRequest) (int32, []byte) {
 		if req.Func == 2 {
 			return -int32(vtlcall.EPERM), nil
@@ -97,7 +97,7 @@ func TestAppChannel(t *testing.T) {
 
 func TestAppChannelHostileApp(t *testing.T) {
 	ch := &vsm.Channel{Timeout: 50 * time.Millisecond}
-	ch.Attach()
+	ch.Open()
 	// Nobody reads: the call times out instead of holding VTL0.
 	if _, _, errno := ch.Call(1, nil); errno != vtlcall.ETIMEDOUT {
 		t.Errorf("errno %d", errno)
@@ -108,29 +108,29 @@ func TestAppChannelHostileApp(t *testing.T) {
 		vsm.EncodeReply(99, 0, nil),
 		vsm.EncodeReply(1, 0, nil)[:15],
 	} {
-		if err := ch.Answer(p); err == nil {
+		if err := ch.Write(p); err == nil {
 			t.Errorf("reply % x accepted", p)
 		}
 	}
 	go func() {
 		buf := make([]byte, 64)
 		for {
-			n, err := ch.Next(buf)
-			if err != nil {
+			n, err := ch.Read(buf)
+			if err != nil || n == 0 {
 				ch.Wait(5 * time.Millisecond)
 				continue
 			}
 			req, _ := vsm.DecodeRequest(buf[:n])
 			bad := vsm.EncodeReply(req.Seq, 5, nil) // positive status
-			if ch.Answer(bad) == nil {
+			if ch.Write(bad) == nil {
 				t.Error("positive status accepted")
 			}
 			long := vsm.EncodeReply(req.Seq, 0, []byte("x"))
 			long[12] = 9 // claims 9 bytes, carries 1
-			if ch.Answer(long) == nil {
+			if ch.Write(long) == nil {
 				t.Error("inconsistent length accepted")
 			}
-			ch.Answer(vsm.EncodeReply(req.Seq, 0, []byte("ok")))
+			ch.Write(vsm.EncodeReply(req.Seq, 0, []byte("ok")))
 			return
 		}
 	}()

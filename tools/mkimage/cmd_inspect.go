@@ -34,7 +34,8 @@ PE sections, entry, payload, embedded command line and SHA-256 of each
 part; and the application archive (NAME.cpio) if there is one. Then the
 image's host interface: every I/O port, MMIO range, MSR and intercepted
 instruction Cocoon uses on the generic PC platform, and every GHCB event
-and MSR on the SEV-SNP platform. Without IMAGE, only the host interface.`)
+and MSR on the SEV-SNP platform, and every hypercall, MSR and SynIC use
+on the LVBS platform. Without IMAGE, only the host interface.`)
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -57,6 +58,8 @@ and MSR on the SEV-SNP platform. Without IMAGE, only the host interface.`)
 		fmt.Fprintf(stdout, "Host interface (%s platform, %d entries, checked against the kernel's code):\n", title, len(exits))
 		printExits(stdout, exits)
 	}
+	fmt.Fprintf(stdout, "Host interface (LVBS platform, Hyper-V VTL1, %d entries; host-tested against a fake hypervisor, not yet in a kernel image):\n", len(hal.LVBSExits))
+	printExits(stdout, hal.LVBSExits)
 	return nil
 }
 

@@ -171,7 +171,6 @@ var Accessors = []Accessor{
 	{Func: "kernel.vcEntry", Ops: []string{"rdmsr", "wrmsr"}, What: "FS base around #VC"},
 }
 
-
 // Kinds of HostExit of the LVBS platform: Hyper-V hypercalls by call code
 // and the hypervisor-written pages Cocoon reads.
 const (

@@ -1,0 +1,84 @@
+package virtio
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Device status bits (VIRTIO 1.2, 2.1 "Device Status Field").
+const (
+	StatusAcknowledge = 1
+	StatusDriver      = 2
+	StatusDriverOK    = 4
+	StatusFeaturesOK  = 8
+	StatusNeedsReset  = 64
+	StatusFailed      = 128
+)
+
+// FeatureVersion1 is VIRTIO_F_VERSION_1 (6 "Reserved Feature Bits"): a
+// modern device. Cocoon drives no legacy device.
+const FeatureVersion1 = 1 << 32
+
+// Device ids (5 "Device Types").
+const (
+	DeviceNet = 1
+)
+
+// Transport is how the driver reaches one device's registers: a
+// virtio-mmio register block or a virtio-pci device's capabilities. Every
+// value it returns comes from the host and is checked by its callers.
+type Transport interface {
+	// DeviceID is the virtio device type, 0 for an empty slot.
+	DeviceID() uint32
+	Status() uint8
+	SetStatus(s uint8)
+	DeviceFeatures() uint64
+	SetDriverFeatures(f uint64)
+	// QueueMax returns the largest size queue q may have, 0 if q does
+	// not exist.
+	QueueMax(q uint16) uint16
+	// EnableQueue gives the device queue q's size and ring addresses
+	// and marks it ready.
+	EnableQueue(q uint16, size uint16, desc, driver, device uint64)
+	// Notify tells the device queue q has new buffers.
+	Notify(q uint16)
+	// ConfigRead8 reads byte off of the device-specific configuration.
+	ConfigRead8(off uint32) uint8
+	// AckInterrupt reads and acknowledges the interrupt status.
+	AckInterrupt()
+}
+
+// Negotiate runs the initialization sequence up to FEATURES_OK (3.1.1
+// "Driver Requirements: Device Initialization"): reset, ACKNOWLEDGE,
+// DRIVER, the features both sides have out of want, FEATURES_OK and the
+// device's confirmation. It returns the negotiated features; on failure
+// the device is marked FAILED.
+func Negotiate(t Transport, want uint64) (uint64, error) {
+	t.SetStatus(0)
+	if t.Status() != 0 {
+		return 0, fail(t, errors.New("virtio: the device did not reset"))
+	}
+	t.SetStatus(StatusAcknowledge)
+	t.SetStatus(StatusAcknowledge | StatusDriver)
+	have := t.DeviceFeatures()
+	if have&FeatureVersion1 == 0 {
+		return 0, fail(t, errors.New("virtio: a legacy device (no VIRTIO_F_VERSION_1); with QEMU's virtio-mmio, add -global virtio-mmio.force-legacy=false"))
+	}
+	f := have & want
+	t.SetDriverFeatures(f)
+	t.SetStatus(StatusAcknowledge | StatusDriver | StatusFeaturesOK)
+	if t.Status()&StatusFeaturesOK == 0 {
+		return 0, fail(t, fmt.Errorf("virtio: the device refused features %#x", f))
+	}
+	return f, nil
+}
+
+// Start sets DRIVER_OK once the queues are set up.
+func Start(t Transport) {
+	t.SetStatus(StatusAcknowledge | StatusDriver | StatusFeaturesOK | StatusDriverOK)
+}
+
+func fail(t Transport, err error) error {
+	t.SetStatus(t.Status() | StatusFailed)
+	return err
+}

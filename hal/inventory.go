@@ -68,6 +68,7 @@ var PCExits = []HostExit{
 	{Kind: KindPort, Lo: 0xa1, Hi: 0xa1, What: "8259 slave PIC: masked at boot"},
 	{Kind: KindPort, Lo: 0xf4, Hi: 0xf4, What: "QEMU isa-debug-exit: power off with status"},
 	{Kind: KindMMIO, Lo: 0xfee00000, Hi: 0xfee00fff, What: "local APIC: one-shot timer, EOI"},
+	{Kind: KindMMIO, Lo: 0xfeb00000, Hi: 0xfeb02fff, What: "virtio-mmio transports (microvm), probed at boot: a virtio-net device's registers and configuration (MAC); its rings and packet buffers are pages of their own, the only kernel memory the device reads or writes"},
 	{Kind: KindMSR, Lo: 0x1b, Hi: 0x1b, What: "IA32_APIC_BASE: locate the local APIC"},
 }
 

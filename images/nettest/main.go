@@ -3,6 +3,13 @@
 // echo, and an AF_UNIX socket pair passing a file descriptor. Each check
 // prints "nettest: NAME: ok" or the error; the last line is "nettest:
 // PASS" when all passed, and the exit status is 1 otherwise.
+//
+// With a network device:
+//
+//	nettest serve              HTTP on :8080 and UDP echo on :8081 until
+//	                           a request for /quit
+//	nettest fetch URL UDPADDR  GET URL and print the body; send a
+//	                           datagram to UDPADDR and print the echo
 package main
 
 import (
@@ -21,6 +28,14 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdout)) }
 
 func run(args []string, out io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+			return serve(out)
+		case "fetch":
+			return fetch(args[1:], out)
+		}
+	}
 	checks := []struct {
 		name string
 		fn   func() error
@@ -243,4 +258,84 @@ func unixListener() error {
 		return fmt.Errorf("echo %q", got)
 	}
 	return nil
+}
+
+// serve answers HTTP on :8080 ("hello from cocoon PATH") and echoes UDP
+// on :8081 in upper case, until a request for /quit.
+func serve(out io.Writer) int {
+	quit := make(chan struct{})
+	pc, err := net.ListenPacket("udp", ":8081")
+	if err != nil {
+		fmt.Fprintf(out, "nettest: udp: %v\n", err)
+		return 1
+	}
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(bytes.ToUpper(buf[:n]), from)
+		}
+	}()
+	ln, err := net.Listen("tcp", ":8080")
+	if err != nil {
+		fmt.Fprintf(out, "nettest: listen: %v\n", err)
+		return 1
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from cocoon %s", r.URL.Path)
+	})
+	mux.HandleFunc("/quit", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "bye")
+		close(quit)
+	})
+	go http.Serve(ln, mux)
+	fmt.Fprintln(out, "nettest: serving")
+	<-quit
+	time.Sleep(100 * time.Millisecond) // let the answer to /quit go out
+	fmt.Fprintln(out, "nettest: PASS")
+	return 0
+}
+
+// fetch GETs args[0] and sends a datagram to args[1].
+func fetch(args []string, out io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprintln(out, "usage: nettest fetch URL UDPADDR")
+		return 2
+	}
+	resp, err := http.Get(args[0])
+	if err != nil {
+		fmt.Fprintf(out, "nettest: fetch: %v\n", err)
+		return 1
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		fmt.Fprintf(out, "nettest: fetch: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(out, "nettest: fetched %q\n", body)
+	c, err := net.Dial("udp", args[1])
+	if err != nil {
+		fmt.Fprintf(out, "nettest: udp: %v\n", err)
+		return 1
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := c.Write([]byte("datagram from cocoon")); err != nil {
+		fmt.Fprintf(out, "nettest: udp: %v\n", err)
+		return 1
+	}
+	buf := make([]byte, 100)
+	n, err := c.Read(buf)
+	if err != nil {
+		fmt.Fprintf(out, "nettest: udp: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(out, "nettest: udp echo %q\n", buf[:n])
+	fmt.Fprintln(out, "nettest: PASS")
+	return 0
 }

@@ -11,6 +11,8 @@
 // starting with "cocoon." configure the kernel:
 //
 //	cocoon.trace=syscalls   print every system call with its result
+//	cocoon.ip=ADDR/PREFIX[,GATEWAY[,DNS...]]
+//	                        the network device's IPv4 address (default: DHCP)
 //
 // The application's environment starts with Linux's defaults for init
 // (init/main.c): HOME=/ and, when its standard streams are the console
@@ -71,6 +73,8 @@ func options(args, environ []string) (run.Options, error) {
 		case known:
 		case k == "cocoon.trace":
 			cfg.Trace = v == "syscalls" || v == "1"
+		case k == "cocoon.ip":
+			cfg.IP = v
 		case !strings.HasPrefix(k, "cocoon."):
 			env = append(env, e)
 		}

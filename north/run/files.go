@@ -47,7 +47,11 @@ func newFiles(archive []byte, o Options) (*files, error) {
 		return nil, fmt.Errorf("starting the TCP/IP stack: %v", err)
 	}
 	f.SetNetwork(st)
-	return &files{fs: fs, f: f}, nil
+	out := &files{fs: fs, f: f}
+	if err := startNetwork(st, out, o.IP, o.Stdout); err != nil {
+		fmt.Fprintf(o.Stdout, "cocoon: no network: %v\n", err)
+	}
+	return out, nil
 }
 
 // ReadFile reads a whole file of the mounted tree.

@@ -27,6 +27,9 @@ type Options struct {
 	Trace  bool
 	Stdout io.Writer
 	Stdin  io.Reader
+	// IP is cocoon.ip=: the network device's static IPv4 configuration
+	// (ADDRESS/PREFIX[,GATEWAY[,DNS...]]); empty asks DHCP.
+	IP string
 }
 
 // stackTop is where the main thread's stack ends: near the top of the

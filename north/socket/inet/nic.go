@@ -1,0 +1,137 @@
+package inet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/hal/virtio"
+
+	"gvisor.dev/gvisor/pkg/buffer"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
+	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// Device is an Ethernet device (hal/virtio.Net): it sends whole frames
+// and hands over received ones. One goroutine at a time uses it. Its
+// errors are hal/virtio's: ErrTxFull to try again, ErrDevice for a
+// device that broke the protocol and is given up.
+type Device interface {
+	MAC() [6]byte
+	Send(frame []byte) error
+	Receive(deliver func(frame []byte)) (int, error)
+}
+
+// Config is an interface's IPv4 configuration.
+type Config struct {
+	Addr    netip.Prefix // address and subnet
+	Gateway netip.Addr   // default route, if valid
+	DNS     []netip.Addr
+}
+
+// EthernetNIC is the id of the first Ethernet interface.
+const EthernetNIC tcpip.NICID = 2
+
+// nicMTU is the IP MTU of an Ethernet device.
+const nicMTU = 1500
+
+// Poll intervals of the receive loop: soon after traffic, and the
+// longest wait when the device is idle (the driver is polled; it does
+// not take interrupts).
+const (
+	pollBusy = 200 * time.Microsecond
+	pollIdle = 5 * time.Millisecond
+)
+
+// AddNIC joins dev to the stack as EthernetNIC and starts moving frames
+// between them. Configure it with Configure.
+func (st *Stack) AddNIC(dev Device, log func(string)) error {
+	mac := dev.MAC()
+	ch := channel.New(256, nicMTU, tcpip.LinkAddress(mac[:]))
+	if err := st.s.CreateNIC(EthernetNIC, ethernet.New(ch)); err != nil {
+		return wrap("creating the Ethernet interface", err)
+	}
+	var mu sync.Mutex // serializes the device's users
+	fail := func(err error) {
+		log(fmt.Sprintf("cocoon: network device stopped: %v", err))
+	}
+	go func() {
+		for {
+			pkt := ch.ReadContext(context.Background())
+			if pkt == nil {
+				return
+			}
+			v := pkt.ToView()
+			frame := v.AsSlice()
+			var err error
+			for {
+				mu.Lock()
+				err = dev.Send(frame)
+				mu.Unlock()
+				if !errors.Is(err, virtio.ErrTxFull) {
+					break
+				}
+				time.Sleep(pollBusy)
+			}
+			v.Release()
+			pkt.DecRef()
+			if errors.Is(err, virtio.ErrDevice) {
+				fail(err)
+				return
+			}
+			// Other errors refuse one frame (too big, too small): it is
+			// dropped, as a NIC drops what it cannot send.
+		}
+	}()
+	go func() {
+		wait := pollBusy
+		var frames [][]byte
+		for {
+			frames = frames[:0]
+			mu.Lock()
+			_, err := dev.Receive(func(f []byte) { frames = append(frames, f) })
+			mu.Unlock()
+			for _, f := range frames {
+				pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(f)})
+				ch.InjectInbound(header.IPv4ProtocolNumber, pkt)
+				pkt.DecRef()
+			}
+			if err != nil {
+				fail(err)
+				return
+			}
+			if len(frames) > 0 {
+				wait = pollBusy
+			} else {
+				wait = min(wait*2, pollIdle)
+			}
+			time.Sleep(wait)
+		}
+	}()
+	return nil
+}
+
+// Configure gives EthernetNIC its address and the default route.
+func (st *Stack) Configure(c Config) error {
+	if !c.Addr.Addr().Is4() {
+		return fmt.Errorf("network: %v is not an IPv4 address", c.Addr)
+	}
+	a := tcpip.AddrFrom4(c.Addr.Addr().As4())
+	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: a, PrefixLen: c.Addr.Bits()}}
+	if err := st.s.AddProtocolAddress(EthernetNIC, pa, stack.AddressProperties{}); err != nil {
+		return wrap("adding "+c.Addr.String(), err)
+	}
+	st.s.AddRoute(tcpip.Route{Destination: pa.AddressWithPrefix.Subnet(), NIC: EthernetNIC})
+	if c.Gateway.IsValid() {
+		sub, _ := tcpip.NewSubnet(tcpip.AddrFrom4([4]byte{}), tcpip.MaskFromBytes(make([]byte, 4)))
+		st.s.AddRoute(tcpip.Route{Destination: sub, Gateway: tcpip.AddrFrom4(c.Gateway.As4()), NIC: EthernetNIC})
+	}
+	return nil
+}

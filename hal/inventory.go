@@ -156,6 +156,7 @@ var Accessors = []Accessor{
 	{Func: "boot.(*prober).ReadMSR", Passes: []uint64{0xc0010131}, What: "snp.Detect's MSR read: SEV_STATUS"},
 	{Func: "runtime.rt0_go", Ops: []string{"cpuid"}, What: "the Go runtime's processor check at start"},
 	{Func: "internal/cpu.cpuid", Ops: []string{"cpuid"}, What: "the Go runtime's feature detection"},
+	{Func: "crypto/internal/boring/sig.StandardCrypto", Ops: []string{"hlt"}, What: "never executed: its first instruction jumps over marker bytes (0xF4 among them) that name the Go crypto build (crypto/internal/boring/sig/sig_amd64.s); linked with gVisor's netstack"},
 	{Func: "boot.pvhEntry", Ops: []string{"rdmsr", "wrmsr"}, What: "PVH entry: EFER"},
 	{Func: "boot.entryHigh", Ops: []string{"hlt"}, What: "stop if the kernel returns"},
 	{Func: "boot.loadEarlyTLS", Ops: []string{"wrmsr"}, What: "FS base for the boot TLS"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/clock"
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
@@ -64,6 +65,18 @@ type Process struct {
 	unknown   sync.Map // syscall number -> *atomic.Int64
 	syscalls  atomic.Int64
 	startTime time.Time
+
+	// CPU time of all threads, live and gone, in nanoseconds, and the
+	// counters getrusage reports (sys_time.go).
+	utime, stime            atomic.Int64
+	nsignals, nvcsw, nivcsw atomic.Int64
+	// cpu are the timers on CPU-time clocks.
+	cpu cpuTimers
+	// itMu guards the interval timers and POSIX timers.
+	itMu      sync.Mutex
+	itimers   [3]*clock.Timer
+	timers    map[int32]*posixTimer
+	nextTimer int32
 }
 
 // Files is the file side of the personality (north/fdtable implements

@@ -40,9 +40,14 @@ func (t *Task) setupFrame(info sigInfo, act sigAction) error {
 		return errors.New("handler without SA_RESTORER") // x86-64 requires one
 	}
 	r := t.regs
+	mask := t.sigMask
+	if t.maskSaved {
+		mask = t.savedMask
+	}
 	d := &sigframe.Delivery{
-		Info:     sigframe.SigInfo{Signo: int32(info.signo), Code: info.code, Pid: info.pid, Addr: info.addr},
-		Mask:     t.sigMask,
+		Info: sigframe.SigInfo{Signo: int32(info.signo), Code: info.code, Pid: info.pid, Addr: info.addr,
+			TimerID: info.timerID, Overrun: info.overrun, Value: info.value},
+		Mask:     mask,
 		Handler:  act.handler,
 		Restorer: act.restorer,
 		Flags:    act.flags,
@@ -56,6 +61,7 @@ func (t *Task) setupFrame(info sigInfo, act sigAction) error {
 		return err
 	}
 	fromSigRegs(r, regs)
+	t.maskSaved = false // the frame has it (d.Mask); rt_sigreturn restores it
 	t.sigMask |= act.mask
 	if act.flags&linux.SaNodefer == 0 {
 		t.sigMask |= bit(info.signo)

@@ -40,6 +40,12 @@ type sigInfo struct {
 	pid     int32  // sender (kill, tgkill)
 	trapno  uint64
 	errcode uint64
+	// A POSIX timer's expiry (SI_TIMER): the timer, whose overrun count
+	// is read at delivery, its id and sigval.
+	timer   *posixTimer
+	timerID int32
+	overrun int32
+	value   uint64
 }
 
 // stack is a sigaltstack (stack_t: ss_sp, ss_flags, ss_size).
@@ -210,9 +216,22 @@ func sysSigaltstack(t *Task, a *[6]uint64) int64 {
 }
 
 // send queues sig for target (a thread) or, with target nil, the process.
-func (p *Process) send(target *Task, info sigInfo) {
+func (p *Process) send(target *Task, info sigInfo) { p.queue(target, info) }
+
+// queue is send, reporting whether the signal was queued: false when it
+// was already pending there (a standard signal is pending once), and its
+// info was kept.
+func (p *Process) queue(target *Task, info sigInfo) bool {
 	s := &p.sig
 	s.mu.Lock()
+	set := &s.pending
+	if target != nil {
+		set = &target.pending
+	}
+	if *set&bit(info.signo) != 0 {
+		s.mu.Unlock()
+		return false
+	}
 	if target != nil {
 		s.setPending(&target.pending, info.signo)
 		target.pendingInfo[info.signo] = info
@@ -222,14 +241,26 @@ func (p *Process) send(target *Task, info sigInfo) {
 	}
 	s.mu.Unlock()
 	if target != nil {
-		target.interrupt()
-		return
+		if target.blocked.Load()&bit(info.signo) == 0 {
+			target.interrupt()
+		}
+		return true
 	}
+	// A process-directed signal wakes one thread that does not block it,
+	// the main thread first (complete_signal in kernel/signal.c); if all
+	// block it, it waits until one unblocks it.
 	p.mu.Lock()
+	var wake *Task
 	for _, t := range p.tasks {
-		t.interrupt()
+		if t.blocked.Load()&bit(info.signo) == 0 && (wake == nil || t.tid < wake.tid) {
+			wake = t
+		}
 	}
 	p.mu.Unlock()
+	if wake != nil {
+		wake.interrupt()
+	}
+	return true
 }
 
 func sysTgkill(t *Task, a *[6]uint64) int64 {
@@ -328,7 +359,10 @@ func (t *Task) signalWork() bool { return t.p.sig.any.Load() != 0 || t.woken.Loa
 
 // deliverSignals takes the pending, unblocked signals before the thread
 // returns to user mode: default actions run here, handlers get a frame.
+// A mask saved by rt_sigsuspend or pselect6 is restored when no handler
+// took it.
 func (t *Task) deliverSignals() {
+	defer t.restoreMask()
 	for {
 		t.woken.Store(false)
 		select { // the wake-up token has done its job
@@ -362,6 +396,13 @@ func (t *Task) deliverSignals() {
 			s.act[sig].handler = sigDfl
 		}
 		s.mu.Unlock()
+		if info.timer != nil {
+			ovr, live := info.timer.delivered()
+			if !live {
+				continue // timer_delete drops the signal of the deleted timer
+			}
+			info.overrun = ovr
+		}
 		switch {
 		case act.handler == sigIgn:
 		case act.handler == sigDfl:
@@ -377,6 +418,7 @@ func (t *Task) deliverSignals() {
 				t.regs.Frame.RIP -= 2
 			}
 			t.lastResult = 0
+			t.p.nsignals.Add(1)
 			if err := t.setupFrame(info, act); err != nil {
 				// No room for the frame: Linux kills with SIGSEGV.
 				fmt.Fprintf(t.p.cfg.Log, "cocoon: cannot deliver %s: %v\n", signalName(sig), err)

@@ -41,12 +41,20 @@ func (t *Task) syscall() int64 {
 	p.syscalls.Add(1)
 	var r int64
 	kernel.AppThreadSyscall(t.slot, int64(nr))
+	start := monotonic()
+	t.blocked.Store(t.sigMask)
 	if nr < uint64(len(syscalls)) && syscalls[nr] != nil {
 		r = syscalls[nr](t, a)
 	} else {
 		r = p.unhandled(t, nr, a)
 	}
 	kernel.AppThreadSyscall(t.slot, -1)
+	t.blocked.Store(t.sigMask)
+	if waits(nr) {
+		p.nvcsw.Add(1)
+	} else {
+		t.addSystem(monotonic() - start)
+	}
 	if p.cfg.Trace != nil {
 		t.trace(nr, a, r)
 	}

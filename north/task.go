@@ -35,6 +35,14 @@ type Task struct {
 	lastResult int64
 	// args holds the current system call's arguments (see handler).
 	args [6]uint64
+	// savedMask is the signal mask to restore after the next delivery
+	// (rt_sigsuspend, pselect6, ppoll, epoll_pwait), when maskSaved.
+	savedMask uint64
+	maskSaved bool
+
+	// CPU time in nanoseconds, user and system (sys_timer.go); written by
+	// the thread, read by anyone.
+	utime, stime atomic.Int64
 
 	// wake gets a token when a signal arrives, to interrupt a blocking
 	// system call (buffered, size 1). woken is set before a token is sent
@@ -42,6 +50,9 @@ type Task struct {
 	// waiting while woken is set.
 	wake  chan struct{}
 	woken atomic.Bool
+	// blocked is sigMask as others may read it, to decide whom a signal
+	// wakes; the thread publishes it around system calls.
+	blocked atomic.Uint64
 }
 
 // Tid returns the thread ID.
@@ -72,11 +83,13 @@ func (t *Task) loop() {
 		}
 		t.lastResult = 0
 		var exit kernel.ExitKind
+		start := monotonic()
 		if k, ok := t.p.m.(kernelMachine); ok {
 			exit = k.s.Run(t.regs) // a direct call on the way to user mode
 		} else {
 			exit = t.p.m.Run(t.regs)
 		}
+		t.addUser(monotonic() - start)
 		switch exit {
 		case kernel.ExitSyscall:
 			t.syscall()
@@ -84,6 +97,7 @@ func (t *Task) loop() {
 			t.fault()
 		case kernel.ExitInterrupt:
 			// A timer tick: let other goroutines (threads) run.
+			t.p.nivcsw.Add(1)
 			runtime.Gosched()
 		}
 	}

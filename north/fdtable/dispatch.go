@@ -24,6 +24,7 @@ const (
 	sysWritev        = 20
 	sysAccess        = 21
 	sysPipe          = 22
+	sysSelect        = 23
 	sysDup           = 32
 	sysDup2          = 33
 	sysSendfile      = 40
@@ -68,10 +69,14 @@ const (
 	sysReadlinkat    = 267
 	sysFchmodat      = 268
 	sysFaccessat     = 269
+	sysPselect6      = 270
 	sysPpoll         = 271
 	sysUtimensat     = 280
 	sysEpollPwait    = 281
+	sysTimerfdCreate = 283
 	sysEventfd       = 284
+	sysTimerfdSet    = 286
+	sysTimerfdGet    = 287
 	sysEventfd2      = 290
 	sysEpollCreate1  = 291
 	sysDup3          = 292
@@ -91,7 +96,7 @@ const (
 // memory is m and whose blocking calls end when intr closes. handled is
 // false for a call Files does not serve.
 //
-// epoll_pwait, epoll_pwait2 and ppoll are served without their signal
+// epoll_pwait, epoll_pwait2, ppoll and pselect6 are served without their signal
 // mask argument: a caller that supports signal masks swaps the mask
 // around the call itself.
 func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uint64) (result int64, handled bool) {
@@ -222,6 +227,16 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 		return fs.Fchmodat2(m, fd(0), a[1], u32(2), u32(3)), true
 	case sysFaccessat:
 		return fs.Faccessat(m, fd(0), a[1], u32(2)), true
+	case sysSelect:
+		return fs.Select(m, intr, int32(a[0]), a[1], a[2], a[3], a[4]), true
+	case sysPselect6:
+		return fs.Pselect6(m, intr, int32(a[0]), a[1], a[2], a[3], a[4]), true
+	case sysTimerfdCreate:
+		return fs.TimerfdCreate(int32(a[0]), u32(1)), true
+	case sysTimerfdSet:
+		return fs.TimerfdSettime(m, fd(0), u32(1), a[2], a[3]), true
+	case sysTimerfdGet:
+		return fs.TimerfdGettime(m, fd(0), a[1]), true
 	case sysPpoll:
 		return fs.Ppoll(m, intr, a[0], a[1], a[2]), true
 	case sysUtimensat:

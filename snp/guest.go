@@ -54,12 +54,12 @@ type guestExiter struct {
 }
 
 func (e *guestExiter) Exit(g *ghcb.GHCB) error {
-	var err error
+	exit := g.SwExitCode
 	e.p.exclusive(func() {
 		e.p.Exits.GuestReq++
-		err = e.b.Exit(g)
+		e.b.Exchange(g)
 	})
-	return err
+	return e.b.Check(g, exit)
 }
 
 func (p *Platform) exclusive(fn func()) {

@@ -301,6 +301,8 @@ var (
 
 // GuestRequests implements hal.GuestRequester: guest requests framed by
 // guestwire over COM2 to a host-side PSP, when COM2 exists.
+//
+//go:nosplit
 func (p *PC) GuestRequests() hal.GuestTransport { return p.requests.Open(p) }
 
 // SecretsPage implements hal.GuestRequester: the PC platform has no
@@ -309,6 +311,8 @@ func (p *PC) SecretsPage() []byte { return nil }
 
 // ChannelPresent probes COM2 through its scratch register (16550
 // register 7): an absent port reads back 0xff.
+//
+//go:nosplit
 func (p *PC) ChannelPresent() bool {
 	cpu.Outb(com2+7, 0x5a)
 	if cpu.Inb(com2+7) != 0x5a {
@@ -325,6 +329,8 @@ func (p *PC) ChannelPresent() bool {
 }
 
 // ChannelWrite writes p to COM2, byte by byte (no translation).
+//
+//go:nosplit
 func (p *PC) ChannelWrite(b []byte) {
 	for _, c := range b {
 		for cpu.Inb(com2+5)&0x20 == 0 { // LSR.THRE
@@ -335,6 +341,8 @@ func (p *PC) ChannelWrite(b []byte) {
 }
 
 // ChannelRead reads what COM2 has received.
+//
+//go:nosplit
 func (p *PC) ChannelRead(b []byte) int {
 	n := 0
 	for n < len(b) && cpu.Inb(com2+5)&0x01 != 0 { // LSR.DR

@@ -1,5 +1,8 @@
 package linux
 
+// File-system layouts the Linux personality (north) marshals. Goroutine
+// context: the Marshal functions allocate.
+
 import "encoding/binary"
 
 // Limits of path names and links (include/uapi/linux/limits.h,

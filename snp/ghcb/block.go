@@ -1,5 +1,9 @@
 package ghcb
 
+// Registered GHCB pages and the checks of their answers. Goroutine
+// context: errors are made here; Exchange (raw.go) is the part that runs
+// with the GHCB held.
+
 import (
 	"fmt"
 
@@ -41,17 +45,18 @@ func (b *Block) GPA() uint64 { return b.gpa }
 // data in the GHCB (GHCB spec section 2.3).
 func (b *Block) SharedBufferGPA() uint64 { return b.gpa + SharedBufferOffset }
 
-// Exit issues the exit described by g: it stamps the protocol version and
-// usage, copies g into the shared page, points the GHCB MSR at the page,
-// executes VMGEXIT, copies the page back into g, and checks the result.
+// Exit issues the exit described by g: Exchange, then Check.
 func (b *Block) Exit(g *GHCB) error {
-	g.ProtocolVersion = b.version
-	g.Usage = UsageStandard
-	g.Marshal(b.page)
-	b.cpu.WriteGHCBMSR(b.gpa)
-	b.cpu.VMGEXIT()
 	exit := g.SwExitCode
-	g.Unmarshal(b.page)
+	b.Exchange(g)
+	return b.Check(g, exit)
+}
+
+// Check checks the answer Exchange left in g to an exit whose SW_EXITCODE
+// was exit. It makes the errors, outside whatever kept the GHCB to itself
+// during the exchange (interrupts off: snp.Config.Exclusive), so a
+// hostile answer cannot make that section allocate.
+func (b *Block) Check(g *GHCB, exit uint64) error {
 	if g.SwExitCode != exit {
 		return &ProtocolError{Exit: ExitCode(exit), Reason: fmt.Sprintf("SW_EXITCODE changed to %#x", g.SwExitCode)}
 	}

@@ -1,5 +1,7 @@
 package ghcb
 
+// Exit codes and results. Goroutine context: String and Error allocate.
+
 import "fmt"
 
 // ExitCode is the SW_EXITCODE of an exit (GHCB spec section 4, tables of

@@ -10,6 +10,9 @@
 // A GHCB value is guest-private. Block.Exit copies it into the shared page,
 // exits, and copies the hypervisor's answer back out once, so later checks
 // never re-read memory the hypervisor can still change.
+//
+// Goroutine context: this file, exit.go and block.go (they format and
+// allocate); raw.go is the trap-context part, Block.Exchange included.
 package ghcb
 
 import (

@@ -16,6 +16,10 @@ var (
 	buildOnce sync.Once
 	built     string
 	buildErr  error
+
+	appOnce  sync.Once
+	appBuilt string
+	appErr   error
 )
 
 // selftestKernel builds images/selftest once per test run.
@@ -34,6 +38,25 @@ func selftestKernel(t *testing.T) string {
 		t.Fatalf("Kernel(images/selftest) = %v", buildErr)
 	}
 	return built
+}
+
+// applicationKernel builds north/cocoon, the kernel that runs
+// applications, once per test run.
+func applicationKernel(t *testing.T) string {
+	t.Helper()
+	appOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kbuild-test")
+		if err != nil {
+			appErr = err
+			return
+		}
+		appBuilt = filepath.Join(dir, "cocoon.elf")
+		appErr = Kernel(context.Background(), "./north/cocoon", appBuilt, Options{Dir: "../.."})
+	})
+	if appErr != nil {
+		t.Fatalf("Kernel(north/cocoon) = %v", appErr)
+	}
+	return appBuilt
 }
 
 func TestKernelImageLayout(t *testing.T) {
@@ -60,13 +83,25 @@ func TestKernelImageLayout(t *testing.T) {
 
 // TestTrapCodeRules is the check that keeps trap-context code honest: no
 // stack growth, no allocation, no write barriers.
+// It runs on the selftest kernel and on the kernel that runs applications
+// (north/cocoon), whose trap paths are the ones an application reaches.
 func TestTrapCodeRules(t *testing.T) {
-	vs, err := CheckTrapCode(selftestKernel(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range vs {
-		t.Errorf("trap-context rule broken: %v", v)
+	for name, build := range map[string]func(*testing.T) string{
+		"selftest": selftestKernel, "north/cocoon": applicationKernel,
+	} {
+		t.Run(name, func(t *testing.T) {
+			skip, err := GoroutineFiles("../..")
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, err := CheckTrapCode(build(t), skip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vs {
+				t.Errorf("trap-context rule broken: %v", v)
+			}
+		})
 	}
 }
 
@@ -107,5 +142,25 @@ func TestKernelRejectsPackageWithoutBoot(t *testing.T) {
 	err := Kernel(context.Background(), "./tools/kbuild/testdata/noboot", out, Options{Dir: "../.."})
 	if err == nil {
 		t.Fatal("Kernel(testdata/noboot) = nil, want an error: it does not import boot")
+	}
+}
+
+// TestGoroutineFiles: only files that say "Goroutine context" in their
+// header escape the trap-code check.
+func TestGoroutineFiles(t *testing.T) {
+	skip, err := GoroutineFiles("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const m = "github.com/cocoon-vm/cocoon/"
+	for _, f := range []string{"kernel/uspace.go", "snp/guest.go", "snp/ghcb/block.go"} {
+		if !skip[m+f] {
+			t.Errorf("%s says Goroutine context but is checked", f)
+		}
+	}
+	for _, f := range []string{"kernel/trap.go", "kernel/user.go", "kernel/fatal.go", "snp/ghcb/raw.go", "snp/vc.go"} {
+		if skip[m+f] {
+			t.Errorf("%s is trap context but escapes the check", f)
+		}
 	}
 }

@@ -10,5 +10,12 @@ import "testing"
 
 func TestVMTimersC(t *testing.T) {
 	cocoonKernel(t)
-	differential(t, buildC(t, "testdata/timers.c"), "timers: done")
+	differential(t, buildC(t, "testdata/timers/timers.c"), "timers: done")
+}
+
+// TestVMTimersGo: the same ground from Go, through os/signal, the
+// runtime's timers and the syscall package.
+func TestVMTimersGo(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildGo(t, "./north/testdata/timersgo"), "timersgo: done")
 }

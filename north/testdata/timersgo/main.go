@@ -77,7 +77,7 @@ func run() error {
 	// setitimer(ITIMER_REAL) and SIGALRM through os/signal.
 	alrm := make(chan os.Signal, 16)
 	signal.Notify(alrm, syscall.SIGALRM)
-	it := [4]int64{0, 10000, 0, 10000} // it_interval, it_value (timevals)
+	it := [4]int64{0, 10000, 0, 10000}                                                                // it_interval, it_value (timevals)
 	_, _, e := syscall.RawSyscall(syscall.SYS_SETITIMER, itimerReal, uintptr(unsafe.Pointer(&it)), 0) // unsafe: a struct itimerval
 	fmt.Println("setitimer:", errOf(e))
 	for i := 0; i < 3; i++ {

@@ -51,6 +51,11 @@ type Hypervisor struct {
 	queue       []message
 	InterceptVP uint32 // VpIndex written into intercept messages
 
+	// VSM enablement by VTL0 (HvCallEnablePartitionVtl,
+	// HvCallEnableVpVtl): what the loader asked for.
+	PartitionVTL1, MBEC bool
+	VPVTL1              *hv.InitialVPContext
+
 	// Observations.
 	Calls []hv.Control
 	// Injected counts exceptions pended for VTL0 through

@@ -102,8 +102,42 @@ func (h *Hypervisor) Hypercall(c hv.Control, inGPA, outGPA uint64) hv.Result {
 			regs[a.Name] = a.Value
 			return hv.StatusSuccess
 		})
+	case hv.CallEnablePartitionVtl, hv.CallEnableVpVtl:
+		if c.RepCount() != 0 || c.RepStart() != 0 {
+			return hv.MakeResult(hv.StatusInvalidHypercallInput, 0)
+		}
+		return h.enable(code, in)
 	}
 	return hv.MakeResult(hv.StatusInvalidHypercallCode, 0)
+}
+
+// enable serves the VTL0 loader's calls (TLFS hypercalls/
+// HvCallEnablePartitionVtl.md, HvCallEnableVpVtl.md): VTL1 once for the
+// partition, then once for the VP, which "will fail if called to enable a
+// VTL that is already enabled".
+func (h *Hypervisor) enable(code hv.CallCode, in []byte) hv.Result {
+	if code == hv.CallEnablePartitionVtl {
+		part, vtl, mbec, err := hv.DecodeEnablePartitionVtl(in)
+		switch {
+		case err != nil || part != hv.PartitionSelf || vtl != 1:
+			return hv.MakeResult(hv.StatusInvalidParameter, 0)
+		case h.PartitionVTL1:
+			return hv.MakeResult(hv.StatusVtlAlreadyEnabled, 0)
+		}
+		h.PartitionVTL1, h.MBEC = true, mbec
+		return hv.MakeResult(hv.StatusSuccess, 0)
+	}
+	part, vp, vtl, ctx, err := hv.DecodeEnableVpVtl(in)
+	switch {
+	case err != nil || part != hv.PartitionSelf || vp != hv.VPSelf || vtl != 1:
+		return hv.MakeResult(hv.StatusInvalidParameter, 0)
+	case !h.PartitionVTL1:
+		return hv.MakeResult(hv.StatusInvalidVtlState, 0)
+	case h.VPVTL1 != nil:
+		return hv.MakeResult(hv.StatusVtlAlreadyEnabled, 0)
+	}
+	h.VPVTL1 = &ctx
+	return hv.MakeResult(hv.StatusSuccess, 0)
 }
 
 // regs picks the register file an HV_INPUT_VTL names from VTL1.

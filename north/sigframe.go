@@ -80,8 +80,11 @@ func sysRtSigreturn(t *Task, a *[6]uint64) int64 {
 	r := t.regs
 	ctx, err := sigframe.Restore(t.p.m, toSigRegs(r), fpu())
 	if err != nil {
-		t.kill(sigInfo{signo: linux.SigSegv, code: linux.SiKernel})
-		return noReturn
+		// Linux's badframe: signal_fault forces SIGSEGV, which a
+		// handler the application installed still catches; the call
+		// returns 0 (arch/x86/kernel/signal_64.c, rt_sigreturn).
+		t.forceSignal(sigInfo{signo: linux.SigSegv, code: linux.SiKernel})
+		return 0
 	}
 	fromSigRegs(r, ctx.Regs)
 	if ctx.FPState != nil {

@@ -90,6 +90,26 @@ func TestSigreturnWithBadFrameKills(t *testing.T) {
 			t.Errorf("%s: exit status %d, want 139", name, p.exitStatus)
 		}
 	}
+	// With a SIGSEGV handler, a bad frame is a SIGSEGV for it, as with
+	// Linux's force_sig, not the end of the process.
+	{
+		p, task, _ := newTest(t)
+		var sa [32]byte
+		binary.LittleEndian.PutUint64(sa[0:], 0x405000)
+		binary.LittleEndian.PutUint64(sa[8:], linux.SaRestorer)
+		binary.LittleEndian.PutUint64(sa[16:], 0x406000)
+		p.m.CopyOut(scratch, sa[:])
+		if got := sc(task, linux.SysRtSigaction, linux.SigSegv, scratch, 0, 8); got != 0 {
+			t.Fatalf("rt_sigaction = %d", got)
+		}
+		task.regs.Frame.RSP = 0x8
+		if got := sc(task, linux.SysRtSigreturn); got != 0 || p.exitStatus != 0 {
+			t.Errorf("bad frame with a SIGSEGV handler: rt_sigreturn = %d, exit status %d; want 0 and the process alive", got, p.exitStatus)
+		}
+		if task.pending&bit(linux.SigSegv) == 0 {
+			t.Error("bad frame with a SIGSEGV handler: no SIGSEGV pending")
+		}
+	}
 	// A corrupt MXCSR is made safe rather than loaded as is.
 	p, task, _ := newTest(t)
 	p.m.Map(stackTop-0x10000, 0x10000, mem.Read|mem.Write, true)

@@ -154,14 +154,21 @@ func (t *Task) kill(info sigInfo) {
 	fmt.Fprintf(t.p.cfg.Log, "cocoon: application killed by %s", signalName(info.signo))
 	if info.trapno != 0 || info.signo == linux.SigSegv {
 		fmt.Fprintf(t.p.cfg.Log, " (%s, addr %#x, rip %#x, error code %#x, tid %d)",
-			vectorName(info.trapno), info.addr, r.Frame.RIP, info.errcode, t.tid)
+			vectorName(info), info.addr, r.Frame.RIP, info.errcode, t.tid)
 	}
 	fmt.Fprintln(t.p.cfg.Log)
 	t.p.exit(128 + info.signo)
 	t.exited = true
 }
 
-func vectorName(v uint64) string {
+// vectorName names the exception behind a fault signal; vector 0 (#DE)
+// comes only with SIGFPE, and a SIGSEGV the kernel raised itself (a bad
+// signal frame) has no exception.
+func vectorName(info sigInfo) string {
+	v := info.trapno
+	if v == 0 && info.signo != linux.SigFpe {
+		return "no exception"
+	}
 	switch v {
 	case 0:
 		return "divide error"

@@ -265,6 +265,9 @@ func TestUnixRights(t *testing.T) {
 	if n := e.f.Recvmsg(e.m, nil, b, rh, socket.MsgCmsgCloexec); n != 1 || e.get(buf, 1)[0] != 'm' {
 		t.Fatalf("recvmsg = %d", n)
 	}
+	if fl := e.u32(rh + 48); fl != socket.MsgCmsgCloexec {
+		t.Errorf("msg_flags %#x, want MSG_CMSG_CLOEXEC as passed", fl)
+	}
 	clen := e.u64(rh + 40)
 	if clen != 24 || e.u64(ctl) != 20 || e.u32(ctl+8) != socket.SolSocket || e.u32(ctl+12) != socket.SCMRights {
 		t.Fatalf("control: len %d, %x", clen, e.get(ctl, int(clen)))
@@ -552,13 +555,13 @@ func TestUDPLoopback(t *testing.T) {
 	}
 }
 
-// socketCalls are the socket calls Syscall serves, by name.
+// socketCalls are the socket calls (and splice) Syscall serves, by name.
 var socketCalls = map[string]uint64{
 	"socket": sysSocket, "connect": sysConnect, "accept": sysAccept, "sendto": sysSendto,
 	"recvfrom": sysRecvfrom, "sendmsg": sysSendmsg, "recvmsg": sysRecvmsg, "shutdown": sysShutdown,
 	"bind": sysBind, "listen": sysListen, "getsockname": sysGetsockname, "getpeername": sysGetpeername,
 	"socketpair": sysSocketpair, "setsockopt": sysSetsockopt, "getsockopt": sysGetsockopt,
-	"accept4": sysAccept4, "recvmmsg": sysRecvmmsg, "sendmmsg": sysSendmmsg,
+	"accept4": sysAccept4, "recvmmsg": sysRecvmmsg, "sendmmsg": sysSendmmsg, "splice": sysSplice,
 }
 
 func TestSocketSyscallNumbers(t *testing.T) {
@@ -571,5 +574,56 @@ func TestSocketSyscallNumbers(t *testing.T) {
 		if got != name {
 			t.Errorf("number %d is %q, want %q", nr, got, name)
 		}
+	}
+}
+
+// TestSplice moves bytes socket -> pipe -> socket as Go's io.Copy between
+// two TCP connections does, and checks what a refused write leaves in
+// the pipe.
+func TestSplice(t *testing.T) {
+	e := socketEnv(t)
+	a, b := e.pair(socket.SockStream | socket.SockNonblock)
+	c, d := e.pair(socket.SockStream | socket.SockNonblock)
+	r, w := e.pipe(linux.ONonblock)
+	if n := e.f.Splice(e.m, nil, a, 0, w, 0, 100, spliceNonblock); n != neg(linux.EAGAIN) {
+		t.Errorf("splice from an empty socket = %d, want EAGAIN", n)
+	}
+	e.write(b, "through a pipe")
+	if n := e.f.Splice(e.m, nil, a, 0, w, 0, 100, spliceNonblock); n != 14 {
+		t.Fatalf("socket -> pipe = %d", n)
+	}
+	if n := e.f.Splice(e.m, nil, r, 0, c, 0, 5, spliceNonblock); n != 5 {
+		t.Fatalf("pipe -> socket = %d", n)
+	}
+	if n := e.f.Splice(e.m, nil, r, 0, c, 0, 100, spliceNonblock); n != 9 {
+		t.Fatalf("pipe -> socket = %d", n)
+	}
+	if got, _ := e.read(d, 100); got != "through a pipe" {
+		t.Errorf("read %q", got)
+	}
+	for _, cc := range []struct {
+		name string
+		got  int64
+		want int64
+	}{
+		{"no pipe", e.f.Splice(e.m, nil, a, 0, c, 0, 1, 0), neg(linux.EINVAL)},
+		{"offset on a pipe", e.f.Splice(e.m, nil, r, e.alloc(8), c, 0, 1, 0), neg(linux.ESPIPE)},
+		{"bad flags", e.f.Splice(e.m, nil, r, 0, c, 0, 1, 0x100), neg(linux.EINVAL)},
+		{"empty pipe", e.f.Splice(e.m, nil, r, 0, c, 0, 1, spliceNonblock), neg(linux.EAGAIN)},
+	} {
+		if cc.got != cc.want {
+			t.Errorf("%s = %d, want %d", cc.name, cc.got, cc.want)
+		}
+	}
+	// A socket that takes nothing more: the bytes stay in the pipe.
+	big := e.alloc(64 << 10)
+	for e.f.Write(e.m, nil, c, big, 64<<10) > 0 {
+	}
+	e.write(w, "kept")
+	if n := e.f.Splice(e.m, nil, r, 0, c, 0, 4, spliceNonblock); n != neg(linux.EAGAIN) {
+		t.Errorf("pipe -> full socket = %d, want EAGAIN", n)
+	}
+	if got, _ := e.read(r, 10); got != "kept" {
+		t.Errorf("pipe holds %q after the refused splice", got)
 	}
 }

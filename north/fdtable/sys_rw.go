@@ -200,6 +200,13 @@ func (fs *Files) Sendfile(m mem.Memory, intr <-chan struct{}, outFd, inFd int32,
 			return errno(vfs.EINVAL)
 		}
 	}
+	if off < 0 && in.Stat().Mode&linux.SIfmt == linux.SIfifo {
+		// A pipe has no splice_read (fs/pipe.c pipefifo_fops), which
+		// sendfile's in_fd needs (do_splice_read, fs/splice.c): EINVAL,
+		// and callers such as Go's io.Copy fall back to read and write.
+		// (With an offset, the ESPIPE of the read comes first.)
+		return errno(vfs.EINVAL)
+	}
 	count = min(count, vfs.MaxRW)
 	buf := make([]byte, min(count, 64<<10))
 	var done int64

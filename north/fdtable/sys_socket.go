@@ -49,7 +49,8 @@ type sockets struct {
 // and AF_INET6 sockets fail with EAFNOSUPPORT.
 func (fs *Files) SetNetwork(n Network) { fs.sock.inet = n }
 
-// socketSyscall serves the socket system calls.
+// socketSyscall serves the socket system calls, and splice(2), which
+// moves bytes between sockets and pipes.
 func (fs *Files) socketSyscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uint64) (int64, bool) {
 	fd := int32(a[0])
 	switch nr {
@@ -89,6 +90,8 @@ func (fs *Files) socketSyscall(m mem.Memory, intr <-chan struct{}, nr uint64, a 
 		return fs.Setsockopt(m, fd, int32(a[1]), int32(a[2]), a[3], uint32(a[4])), true
 	case sysGetsockopt:
 		return fs.Getsockopt(m, fd, int32(a[1]), int32(a[2]), a[3], a[4]), true
+	case sysSplice:
+		return fs.Splice(m, intr, fd, a[1], int32(a[2]), a[3], a[4], uint32(a[5])), true
 	}
 	return 0, false
 }
@@ -744,7 +747,9 @@ func (fs *Files) recvmsg(m mem.Memory, intr <-chan struct{}, f *vfs.File, s sock
 	if m.CopyOut(msgAddr+40, b[:]) != nil {
 		return 0, vfs.EFAULT
 	}
-	le.PutUint32(b[:4], uint32(msg.OutFlags|outFlags))
+	// msg_flags starts as the caller's MSG_CMSG_CLOEXEC (___sys_recvmsg,
+	// net/socket.c), then gains what the socket reports.
+	le.PutUint32(b[:4], uint32(msg.OutFlags|outFlags|int(flags&socket.MsgCmsgCloexec)))
 	if m.CopyOut(msgAddr+48, b[:4]) != nil {
 		return 0, vfs.EFAULT
 	}

@@ -273,6 +273,19 @@ const (
 //
 //go:nosplit
 func (p *Platform) exit(code ghcb.ExitCode, info1, info2 uint64) bool {
+	out := p.issue(code, info1, info2)
+	return out.code == uint64(code) && uint32(out.info1) == ghcb.ResultOK
+}
+
+// issue is the one GHCB exit path: it puts the exit code and information
+// into the GHCB, stamps the protocol version, points the GHCB MSR at the
+// page, executes VMGEXIT and reads the hypervisor's SW_EXITCODE,
+// SW_EXITINFO1 and SW_EXITINFO2 once each (GHCB spec sections 2.3 and
+// 4.1). Reading an output once is what keeps a hypervisor that rewrites
+// the shared page from changing a value after it was checked.
+//
+//go:nosplit
+func (p *Platform) issue(code ghcb.ExitCode, info1, info2 uint64) exitOutput {
 	g := p.ghcb
 	g.Put(ghcb.FieldSwExitCode, uint64(code))
 	g.Put(ghcb.FieldSwExitInfo1, info1)
@@ -280,9 +293,11 @@ func (p *Platform) exit(code ghcb.ExitCode, info1, info2 uint64) bool {
 	g.Stamp(p.version)
 	p.m.WriteGHCBMSR(p.ghcbGPA)
 	p.m.VMGEXIT()
-	got, _ := g.Take(ghcb.FieldSwExitCode)
-	res, _ := g.Take(ghcb.FieldSwExitInfo1)
-	return got == uint64(code) && uint32(res) == ghcb.ResultOK
+	var out exitOutput
+	out.code, _ = g.Take(ghcb.FieldSwExitCode)
+	out.info1, _ = g.Take(ghcb.FieldSwExitInfo1)
+	out.info2, _ = g.Take(ghcb.FieldSwExitInfo2)
+	return out
 }
 
 // checkSecretsPage checks the secrets page version (SNP Firmware ABI,

@@ -9,7 +9,6 @@ import (
 	"github.com/cocoon-vm/cocoon/snp/ghcb"
 	"github.com/cocoon-vm/cocoon/snp/ghcbmsr"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
-	"github.com/cocoon-vm/cocoon/snp/psc"
 	"github.com/cocoon-vm/cocoon/snp/secrets"
 	"github.com/cocoon-vm/cocoon/snp/snptest"
 )
@@ -548,7 +547,7 @@ func TestShare(t *testing.T) {
 		t.Fatalf("Share: %v", r)
 	}
 	for i := uint64(0); i < 3; i++ {
-		if s.g.Validated[pa>>12+i] || s.g.RMP[pa>>12+i] != psc.OpShared {
+		if s.g.Validated[pa>>12+i] || s.g.RMP[pa>>12+i] != ghcbmsr.PageShared {
 			t.Errorf("page %d: validated %v, RMP %v", i, s.g.Validated[pa>>12+i], s.g.RMP[pa>>12+i])
 		}
 	}
@@ -662,7 +661,7 @@ func TestGuestTransportExclusive(t *testing.T) {
 	s.g.PSP = psp
 	seen := false
 	s.g.TamperResponse = func([]byte) { seen = inside }
-	ch, err := guestmsg.NewChannel(p.GuestTransport(), vmpck, 0, 0)
+	ch, err := guestmsg.NewChannel(guestmsg.PlatformTransport(p.GuestRequests()), vmpck, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -712,7 +711,7 @@ func TestStart(t *testing.T) {
 		// C-bit-clear mapping exists.
 		for i := uint64(0); i < SharedPages; i++ {
 			gfn := testSharedGPA>>12 + i
-			if s.g.Validated[gfn] || s.g.RMP[gfn] != psc.OpShared {
+			if s.g.Validated[gfn] || s.g.RMP[gfn] != ghcbmsr.PageShared {
 				t.Errorf("page %d when mapped shared: validated %v, RMP %v", i, s.g.Validated[gfn], s.g.RMP[gfn])
 			}
 		}
@@ -809,7 +808,7 @@ func TestValidateAssignsFirst(t *testing.T) {
 		t.Fatalf("Validate: %v", r)
 	}
 	for gfn := uint64(pa >> 12); gfn < 0x204; gfn++ {
-		if s.g.RMP[gfn] != psc.OpPrivate || !s.g.Validated[gfn] {
+		if s.g.RMP[gfn] != ghcbmsr.PagePrivate || !s.g.Validated[gfn] {
 			t.Errorf("GFN %#x: RMP %v, validated %v", gfn, s.g.RMP[gfn], s.g.Validated[gfn])
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/cocoon-vm/cocoon/north/loader"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/sevguest"
+	"github.com/cocoon-vm/cocoon/snp/guestmsg"
 )
 
 // Options configure the application.
@@ -77,7 +78,7 @@ func sevGuest(log io.Writer) *sevguest.Device {
 		fmt.Fprintln(log, "cocoon: a secrets page but no host channel (COM2) to the PSP: no /dev/sev-guest")
 		return nil
 	}
-	dev, err := sevguest.New(sevguest.Transport(t), page)
+	dev, err := sevguest.New(guestmsg.PlatformTransport(t), page)
 	if err != nil {
 		fmt.Fprintf(log, "cocoon: no /dev/sev-guest: %v\n", err)
 		return nil

@@ -24,7 +24,6 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/kernel/layout"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -300,17 +299,4 @@ func (c *certLimit) Send(req, resp, certs []byte) (guestmsg.Result, error) {
 		c.need = res.CertPages
 	}
 	return res, err
-}
-
-// Transport is the platform's guest requests (hal.GuestTransport) as the
-// guestmsg.Transport a Device sends over.
-func Transport(t hal.GuestTransport) guestmsg.Transport { return platformTransport{t} }
-
-type platformTransport struct{ t hal.GuestTransport }
-
-func (p platformTransport) MaxCertPages() int { return p.t.MaxCertPages() }
-
-func (p platformTransport) Send(req, resp, certs []byte) (guestmsg.Result, error) {
-	r, err := p.t.Send(req, resp, certs)
-	return guestmsg.Result{VMM: guestmsg.VMMError(r.VMM), Firmware: guestmsg.FirmwareStatus(r.Firmware), CertPages: r.CertPages}, err
 }

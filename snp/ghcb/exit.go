@@ -2,7 +2,11 @@ package ghcb
 
 // Exit codes and results. Goroutine context: String and Error allocate.
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/cocoon-vm/cocoon/snp/ghcbmsr"
+)
 
 // ExitCode is the SW_EXITCODE of an exit (GHCB spec section 4, tables of
 // automatic and non-automatic exit events; SVM intercept codes are from AMD
@@ -17,7 +21,6 @@ const (
 	ExitMSR                ExitCode = 0x7C        // SVM_EXIT_MSR
 	ExitMMIORead           ExitCode = 0x8000_0001 // GHCB spec section 4.1, NAE events
 	ExitMMIOWrite          ExitCode = 0x8000_0002
-	ExitSNPPageStateChange ExitCode = 0x8000_0010 // GHCB spec 4.1.6
 	ExitSNPGuestRequest    ExitCode = 0x8000_0011 // GHCB spec 4.1.7
 	ExitSNPExtGuestRequest ExitCode = 0x8000_0012 // GHCB spec 4.1.8
 	ExitHypervisorFeatures ExitCode = 0x8000_FFFD
@@ -36,8 +39,6 @@ func (c ExitCode) String() string {
 		return "MMIO read"
 	case ExitMMIOWrite:
 		return "MMIO write"
-	case ExitSNPPageStateChange:
-		return "SNP page state change"
 	case ExitSNPGuestRequest:
 		return "SNP guest request"
 	case ExitSNPExtGuestRequest:
@@ -113,4 +114,20 @@ func (g *GHCB) Result() error {
 		return &ResultError{Exit: ExitCode(g.SwExitCode), Result: r, Info2: g.SwExitInfo2}
 	}
 	return nil
+}
+
+// ProtocolError reports a GHCB answer that violates the protocol in a way
+// the guest cannot recover from.
+type ProtocolError struct {
+	Exit   ExitCode
+	Reason string
+}
+
+func (e *ProtocolError) Error() string {
+	return fmt.Sprintf("GHCB %v exit: protocol violation: %s", e.Exit, e.Reason)
+}
+
+// TerminationReason implements ghcbmsr.Terminal.
+func (e *ProtocolError) TerminationReason() ghcbmsr.Reason {
+	return ghcbmsr.Reason{Set: ghcbmsr.ReasonSetCocoon, Code: ghcbmsr.ReasonGHCBProtocol}
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
-
-	"github.com/cocoon-vm/cocoon/snp/ghcbmsr"
 )
 
 func TestFieldLayout(t *testing.T) {
@@ -97,77 +95,6 @@ func TestResult(t *testing.T) {
 		if err := g.Result(); (err == nil) != tc.ok {
 			t.Errorf("Result with SW_EXITINFO1 %#x = %v, want ok %v", tc.info1, err, tc.ok)
 		}
-	}
-}
-
-// fakeCPU is a hypervisor that registers GHCBs and runs handle on the page
-// at each VMGEXIT.
-type fakeCPU struct {
-	msr    uint64
-	page   *Page
-	handle func(p *Page)
-}
-
-func (c *fakeCPU) ReadGHCBMSR() uint64   { return c.msr }
-func (c *fakeCPU) WriteGHCBMSR(v uint64) { c.msr = v }
-func (c *fakeCPU) VMGEXIT() {
-	w := ghcbmsr.Word(c.msr)
-	switch w.Info() {
-	case ghcbmsr.InfoRegisterGHCBRequest:
-		c.msr = uint64(ghcbmsr.RegisterGHCBResponse(w.Data()))
-	case ghcbmsr.InfoGHCBGPA:
-		c.handle(c.page)
-	}
-}
-
-func TestBlockExit(t *testing.T) {
-	page := new(Page)
-	cpu := &fakeCPU{page: page}
-	if _, err := Register(cpu, page, 0x1234, 2); err == nil {
-		t.Error("Register accepted an unaligned GPA")
-	}
-	b, err := Register(cpu, page, 0x7000, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.GPA() != 0x7000 || b.SharedBufferGPA() != 0x7800 {
-		t.Errorf("GPA = %#x, SharedBufferGPA = %#x", b.GPA(), b.SharedBufferGPA())
-	}
-	cpu.handle = func(p *Page) {
-		var g GHCB
-		g.Unmarshal(p)
-		if g.ProtocolVersion != 2 || g.Usage != UsageStandard || !g.Valid.IsSet(FieldRAX) || g.RAX != 0x8000_001F {
-			t.Errorf("hypervisor saw %+v", g)
-		}
-		if cpu.msr != 0x7000 {
-			t.Errorf("GHCB MSR = %#x at exit", cpu.msr)
-		}
-		g.Valid = ValidBitmap{}
-		g.Set(FieldRAX, 1)
-		g.Set(FieldRBX, 2)
-		g.Marshal(p)
-	}
-	var g GHCB
-	g.Set(FieldSwExitCode, uint64(ExitCPUID))
-	g.Set(FieldRAX, 0x8000_001F)
-	if err := b.Exit(&g); err != nil {
-		t.Fatalf("Exit: %v", err)
-	}
-	if v, err := g.Get(FieldRBX); v != 2 || err != nil {
-		t.Errorf("RBX = %d, %v", v, err)
-	}
-	if _, err := g.Get(FieldRCX); err == nil {
-		t.Error("Get(RCX) succeeded though the hypervisor did not mark it valid")
-	}
-
-	cpu.handle = func(p *Page) { binary.LittleEndian.PutUint64(p[FieldSwExitInfo1:], 2) }
-	var re *ResultError
-	if err := b.Exit(&g); !errors.As(err, &re) || re.Result != ResultGHCBError {
-		t.Errorf("Exit with error result = %v", err)
-	}
-	cpu.handle = func(p *Page) { binary.LittleEndian.PutUint64(p[FieldSwExitCode:], uint64(ExitMSR)) }
-	if err := b.Exit(&g); ghcbmsr.ReasonFor(err).Code != ghcbmsr.ReasonGHCBProtocol {
-		t.Errorf("Exit with rewritten exit code = %v", err)
 	}
 }
 

@@ -7,12 +7,13 @@
 // "GHCB Layout"; exit codes and results follow section 4 "Non-Automatic
 // Exit Events".
 //
-// A GHCB value is guest-private. Block.Exit copies it into the shared page,
-// exits, and copies the hypervisor's answer back out once, so later checks
-// never re-read memory the hypervisor can still change.
+// The guest writes its inputs straight into the shared page and reads
+// each output once (raw.go; the one exit path is snp's Platform.issue).
+// The GHCB struct, a whole page decoded, is the hypervisor's view: the
+// fake hypervisor of snp/snptest and the tests use it.
 //
-// Goroutine context: this file, exit.go and block.go (they format and
-// allocate); raw.go is the trap-context part, Block.Exchange included.
+// Goroutine context: this file and exit.go (they format and allocate);
+// raw.go is the trap-context part.
 package ghcb
 
 import (

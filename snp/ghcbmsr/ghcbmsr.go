@@ -75,30 +75,3 @@ func (i Info) String() string {
 	}
 	return fmt.Sprintf("GHCBInfo %#03x", uint16(i))
 }
-
-// ResponseError reports a word from the hypervisor that does not answer the
-// request: a wrong GHCBInfo code, nonzero reserved bits, or a value the
-// protocol forbids.
-type ResponseError struct {
-	Request Info
-	Got     Word
-	Reason  string
-}
-
-func (e *ResponseError) Error() string {
-	return fmt.Sprintf("GHCB MSR protocol: hypervisor answered %s with %#016x (%s): %s",
-		e.Request, uint64(e.Got), e.Got.Info(), e.Reason)
-}
-
-// TerminationReason implements Terminal: a malformed MSR-protocol answer
-// means the hypervisor does not speak the protocol.
-func (e *ResponseError) TerminationReason() Reason {
-	return Reason{Set: ReasonSetGeneral, Code: ReasonProtocolUnsupported}
-}
-
-func expect(req, want Info, got Word) error {
-	if got.Info() != want {
-		return &ResponseError{Request: req, Got: got, Reason: "expected " + want.String()}
-	}
-	return nil
-}

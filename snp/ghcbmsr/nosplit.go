@@ -1,11 +1,14 @@
 package ghcbmsr
 
-// Checks for boot and trap context, where no error value may be created:
-// each reports only whether a response word is well formed. The Decode
-// functions give the detailed errors for host-side and goroutine callers;
-// tests check that both agree. //go:nosplit, no allocation.
+// The guest's side of the MSR protocol: request words and checks of the
+// hypervisor's answers, for boot and trap context, where no error value
+// may be created: each reports only whether a word is well formed.
+// //go:nosplit, no allocation. (words.go holds the layouts and the
+// hypervisor's side, which tests and the fake hypervisor use.)
 
-// ParseSEVInfo is DecodeSEVInfo without an error value.
+// ParseSEVInfo decodes an SEV information response: the right GHCBInfo
+// code, reserved bits 23:12 zero, and a minimum version not above the
+// maximum.
 //
 //go:nosplit
 func ParseSEVInfo(w Word) (SEVInfo, bool) {
@@ -20,8 +23,7 @@ func ParseSEVInfo(w Word) (SEVInfo, bool) {
 	return i, i.MinVersion <= i.MaxVersion
 }
 
-// ParseHypervisorFeatures is DecodeHypervisorFeatures without an error
-// value.
+// ParseHypervisorFeatures decodes a hypervisor feature support response.
 //
 //go:nosplit
 func ParseHypervisorFeatures(w Word) (Features, bool) {
@@ -31,8 +33,8 @@ func ParseHypervisorFeatures(w Word) (Features, bool) {
 	return Features(w.Data()), true
 }
 
-// RegisterWord is RegisterGHCBRequest without an error value: ok is false
-// when gfn does not fit GHCBData[63:12] or is the refusal pattern.
+// RegisterWord returns the request to register the GHCB at gfn: ok is
+// false when gfn does not fit GHCBData[63:12] or is the refusal pattern.
 //
 //go:nosplit
 func RegisterWord(gfn uint64) (Word, bool) {
@@ -43,14 +45,16 @@ func RegisterWord(gfn uint64) (Word, bool) {
 }
 
 // RegisterEchoed reports whether w is a registration response echoing
-// gfn, as DecodeRegisterGHCBResponse(w, gfn) == nil.
+// gfn (a refusal holds all ones).
 //
 //go:nosplit
 func RegisterEchoed(w Word, gfn uint64) bool {
 	return w.Info() == InfoRegisterGHCBResponse && w.Data() == gfn
 }
 
-// PageStateWord is PageStateChangeRequest without an error value.
+// PageStateWord returns the request to make the 4 KiB page at gfn private
+// or shared: ok is false when gfn does not fit GHCBData[51:12] or op is
+// neither.
 //
 //go:nosplit
 func PageStateWord(gfn uint64, op PageOp) (Word, bool) {
@@ -61,7 +65,8 @@ func PageStateWord(gfn uint64, op PageOp) (Word, bool) {
 }
 
 // PageStateDone reports whether w is a successful page state change
-// response, as DecodePageStateChangeResponse(w, ...) == nil.
+// response: the right GHCBInfo code, reserved bits 31:12 zero and error
+// code GHCBData[63:32] zero.
 //
 //go:nosplit
 func PageStateDone(w Word) bool {

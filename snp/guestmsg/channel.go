@@ -21,8 +21,9 @@ type Result struct {
 }
 
 // Transport carries sealed guest messages between the guest and the PSP:
-// the GHCB guest request exits on hardware (GHCBTransport), a serial or
-// virtio channel to a simulated PSP in tests.
+// in the kernel the platform's guest requests (PlatformTransport: the GHCB
+// guest request exits on SEV-SNP, the host channel to a simulated PSP on
+// the PC platform); in host tests a direct connection.
 type Transport interface {
 	// Send delivers the sealed request req and copies the sealed response
 	// into resp (MaxMessageSize bytes). If certs is non-nil it makes an

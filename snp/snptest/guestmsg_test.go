@@ -25,7 +25,7 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	h := snptest.New(memPages)
-	p, _, err := boot(h)
+	p, err := boot(h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	h.PSP = psp
-	tr := p.GuestTransport()
+	tr := guestmsg.PlatformTransport(p.GuestRequests())
 	if tr.MaxCertPages() != certPages {
 		t.Fatalf("platform transport holds %d certificate pages, tests assume %d", tr.MaxCertPages(), certPages)
 	}
@@ -227,29 +227,14 @@ func TestHostFirmwareError(t *testing.T) {
 func TestGHCBExitError(t *testing.T) {
 	// A hypervisor that rejects the exit itself: the outcome is unknown.
 	r := newRig(t)
-	r.h.PSP = nil
-	tr := &guestmsg.GHCBTransport{
-		Exiter: exitFunc(func(g *ghcb.GHCB) error {
-			return &ghcb.ResultError{Exit: ghcb.ExitSNPGuestRequest, Result: 2, Info2: 5}
-		}),
-		Request:  r.h.Shared(reqGPA, 1),
-		Response: r.h.Shared(respGPA, 1),
-	}
-	ch, err := guestmsg.NewChannel(tr, vmpck0, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = ch.Report(&guestmsg.ReportRequest{})
+	r.h.GuestRequestExitError = ghcb.ErrInvalidInput
+	_, err := r.report(t, 1)
 	var de *guestmsg.DisabledError
 	var rerr *ghcb.ResultError
-	if !errors.As(err, &de) || !errors.As(err, &rerr) {
+	if !errors.As(err, &de) || !errors.As(err, &rerr) || rerr.Result != ghcb.ResultGHCBError || rerr.Info2 != uint64(ghcb.ErrInvalidInput) {
 		t.Errorf("Report = %v", err)
 	}
-	if _, err := ch.Report(&guestmsg.ReportRequest{}); !errors.As(err, &de) {
+	if _, err := r.report(t, 2); !errors.As(err, &de) {
 		t.Errorf("second Report = %v", err)
 	}
 }
-
-type exitFunc func(*ghcb.GHCB) error
-
-func (f exitFunc) Exit(g *ghcb.GHCB) error { return f(g) }

@@ -7,7 +7,6 @@ import (
 	"github.com/cocoon-vm/cocoon/snp/ghcb"
 	"github.com/cocoon-vm/cocoon/snp/ghcbmsr"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
-	"github.com/cocoon-vm/cocoon/snp/psc"
 )
 
 // Hypervisor is a fake SNP hypervisor. Guest memory it can see is one
@@ -26,19 +25,9 @@ type Hypervisor struct {
 	// registration request.
 	RegisterReply func(gfn uint64) uint64
 
-	// PSCMaxPerExit, if nonzero, processes at most this many entries per
-	// page state change exit.
-	PSCMaxPerExit int
-	// PSCFailAt, if nonzero, fails the page state change exit that
-	// reaches entry index PSCFailAt-1 with SW_EXITINFO2 PSCError.
-	PSCFailAt int
-	PSCError  uint64
 	// MSRPSCError, if nonzero, fails every MSR-protocol page state
 	// change with this error code.
 	MSRPSCError uint32
-	// PSCTamper, if set, rewrites the shared buffer after processing.
-	PSCTamper func(buf []byte)
-
 	// PSP answers guest requests.
 	PSP *PSP
 	// Busy answers this many guest requests with VMMBusy first.
@@ -53,6 +42,9 @@ type Hypervisor struct {
 	GuestRequestFirmwareError guestmsg.FirmwareStatus
 	// TamperResponse, if set, rewrites each sealed response.
 	TamperResponse func(msg []byte)
+	// GuestRequestExitError, if nonzero, rejects guest request exits
+	// themselves: SW_EXITINFO1 2 with this GHCB error in SW_EXITINFO2.
+	GuestRequestExitError ghcb.GHCBErrorCode
 
 	// Ports, MSRs and MMIO are the devices behind IOIO, MSR and MMIO
 	// events; TSC answers RDTSC events. An MSR that is absent answers
@@ -71,7 +63,7 @@ type Hypervisor struct {
 	PortLog     []PortAccess
 	MMIOLog     []MMIOAccess
 	Terminated  *ghcbmsr.Reason // last termination request
-	RMP         map[uint64]psc.Operation
+	RMP         map[uint64]ghcbmsr.PageOp
 	Exits       []ghcb.ExitCode
 	certsNeeded uint64
 }
@@ -84,7 +76,7 @@ func New(pages int) *Hypervisor {
 		registered: make(map[uint64]bool),
 		SEVInfo:    ghcbmsr.SEVInfo{MinVersion: 1, MaxVersion: 2, CBit: 51},
 		Features:   ghcbmsr.FeatureSNP,
-		RMP:        make(map[uint64]psc.Operation),
+		RMP:        make(map[uint64]ghcbmsr.PageOp),
 		Ports:      make(map[uint16]uint32),
 		MSRs:       make(map[uint32]uint64),
 		MMIO:       make(map[uint64]uint64),
@@ -96,11 +88,6 @@ func (h *Hypervisor) Mem(gpa uint64, n int) []byte { return h.mem[gpa : gpa+uint
 
 // Page returns the page at gpa as a GHCB page.
 func (h *Hypervisor) Page(gpa uint64) *ghcb.Page { return (*ghcb.Page)(h.Mem(gpa, ghcb.PageSize)) }
-
-// Shared returns a guestmsg.SharedBuffer of pages pages at gpa.
-func (h *Hypervisor) Shared(gpa uint64, pages int) guestmsg.SharedBuffer {
-	return guestmsg.SharedBuffer{GPA: gpa, Mem: h.Mem(gpa, pages*ghcb.PageSize)}
-}
 
 // ReadGHCBMSR implements ghcbmsr.CPU.
 func (h *Hypervisor) ReadGHCBMSR() uint64 { return h.msr }
@@ -135,7 +122,7 @@ func (h *Hypervisor) VMGEXIT() {
 			h.msr = uint64(ghcbmsr.PageStateChangeResponse(h.MSRPSCError))
 			return
 		}
-		h.RMP[gfn] = psc.Operation(op)
+		h.RMP[gfn] = op
 		h.msr = uint64(ghcbmsr.PageStateChangeResponse(0))
 	case ghcbmsr.InfoTerminateRequest:
 		r, err := ghcbmsr.DecodeTerminateRequest(w)
@@ -159,8 +146,6 @@ func (h *Hypervisor) exitGHCB(gpa uint64) {
 	switch {
 	case !g.Valid.IsSet(ghcb.FieldSwExitCode):
 		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrMissingInput)
-	case exit == ghcb.ExitSNPPageStateChange:
-		h.pageStateChange(&g, gpa)
 	case exit == ghcb.ExitSNPGuestRequest || exit == ghcb.ExitSNPExtGuestRequest:
 		h.guestRequest(&g, exit == ghcb.ExitSNPExtGuestRequest)
 	case exit == ghcb.ExitIOIO:
@@ -180,43 +165,13 @@ func (h *Hypervisor) exitGHCB(gpa uint64) {
 	g.Marshal(page)
 }
 
-func (h *Hypervisor) pageStateChange(g *ghcb.GHCB, gpa uint64) {
-	g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultOK, 0
-	if g.SwScratch != gpa+ghcb.SharedBufferOffset {
-		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrInvalidScratchArea)
-		return
-	}
-	b, err := psc.Unmarshal(g.SharedBuffer[:])
-	if err != nil {
-		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrInvalidInput)
-		return
-	}
-	done := 0
-	for !b.Done() && (h.PSCMaxPerExit == 0 || done < h.PSCMaxPerExit) {
-		i := int(b.Header.CurEntry)
-		if h.PSCFailAt != 0 && i == h.PSCFailAt-1 {
-			g.SwExitInfo2 = h.PSCError
-			break
-		}
-		e := &b.Entries[i]
-		for p := uint64(e.CurPage); p < uint64(e.Size.Pages()); p++ {
-			h.RMP[e.GFN+p] = e.Op
-		}
-		e.CurPage = e.Size.Pages()
-		b.Header.CurEntry++
-		done++
-	}
-	if err := b.Marshal(g.SharedBuffer[:]); err != nil {
-		panic(err)
-	}
-	if h.PSCTamper != nil {
-		h.PSCTamper(g.SharedBuffer[:])
-	}
-}
-
 func (h *Hypervisor) guestRequest(g *ghcb.GHCB, ext bool) {
 	reqGPA, respGPA := g.SwExitInfo1, g.SwExitInfo2
 	g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultOK, 0
+	if h.GuestRequestExitError != 0 {
+		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(h.GuestRequestExitError)
+		return
+	}
 	if ext && !(g.Valid.IsSet(ghcb.FieldRAX) && g.Valid.IsSet(ghcb.FieldRBX)) {
 		g.SwExitInfo1, g.SwExitInfo2 = ghcb.ResultGHCBError, uint64(ghcb.ErrMissingInput)
 		return

@@ -223,16 +223,18 @@ func FuzzIOAgainstX86asm(f *testing.F) {
 		if io != ref {
 			t.Fatalf("DecodeIO(% x) = %+v; x86asm %v: %+v", code, io, inst, ref)
 		}
+		// AMD APM vol. 2, 15.10.2, figure "EXITINFO1 for IOIO
+		// Intercept": TYPE bit 0 (1 = IN), STR bit 2, REP bit 3, SZ8/
+		// SZ16/SZ32 bits 4/5/6, A16/A32/A64 bits 7/8/9, SEG bits 12:10,
+		// PORT bits 31:16.
 		info := io.ExitInfo1()
-		want := uint64(io.Port)<<16 | uint64(io.Segment)<<10 | uint64(io.Size)<<4 | uint64(io.AddrSize)<<3
-		if io.Dir == Read {
-			want |= IOIOTypeIn
-		}
-		if io.String {
-			want |= IOIOString
-		}
-		if io.Rep {
-			want |= IOIORep
+		want := uint64(io.Port)<<16 | uint64(io.Segment)<<10 |
+			map[uint8]uint64{1: 1 << 4, 2: 1 << 5, 4: 1 << 6}[io.Size] |
+			map[uint8]uint64{16: 1 << 7, 32: 1 << 8, 64: 1 << 9}[io.AddrSize]
+		for bit, set := range map[uint]bool{0: io.Dir == Read, 2: io.String, 3: io.Rep} {
+			if set {
+				want |= 1 << bit
+			}
 		}
 		if info != want {
 			t.Fatalf("DecodeIO(% x).ExitInfo1() = %#x, want %#x", code, info, want)

@@ -142,7 +142,7 @@ func TestVMHostileFuzz(t *testing.T) {
 			t.Parallel() // one QEMU per CPU
 			start := time.Now()
 			console := runHostile(t, app, seed, ops, timeout)
-			t.Logf("seed %d: %d operations in %v; %s", seed, ops, time.Since(start).Round(time.Second), lastLine(console, "hostile: signals"))
+			t.Logf("seed %d: %d operations in %v; %s; %s", seed, ops, time.Since(start).Round(time.Second), lastLine(console, "hostile: signals"), lastLine(console, "hostile: done"))
 		})
 	}
 }

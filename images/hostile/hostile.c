@@ -34,7 +34,10 @@
 // process or the guest by design are left out: exit, exit_group, execve,
 // fork and clone, reboot, SIGKILL and SIGSTOP to itself, process_vm_writev,
 // seccomp, RLIMIT_CPU. Memory-management calls only ever touch a
-// playground region, so the fuzzer keeps its own code and data.
+// playground region, so the fuzzer keeps its own code and data; a racer
+// thread maps, unmaps and protects the playground all the time, so that
+// system calls with pointers into it race with those changes (the only
+// part of a run that is not the same for the same seed).
 //
 // It prints "hostile: seed S op N" every 10000 operations (every
 // operation, with what it is, with "v"), so a kernel failure can be
@@ -221,6 +224,7 @@ struct ksigaction {
 enum { UC_GREGS = 40, G_RSP = 15, G_RIP = 16, G_EFL = 17, G_CSGSFS = 18, UC_FPREGS = 224, UC_SIGMASK = 296 };
 
 static u64 faults[NSIG + 1];
+static u64 main_tid, pid;
 static u8 altstack[64 << 10] __attribute__((aligned(16)));
 
 static int synchronous(int sig)
@@ -255,7 +259,7 @@ static void handler(int sig, void *info, void *ucv)
 		out("\n");
 		die("the fuzzer itself faulted");
 	}
-	if (g_in_op && (inbuf || (synchronous(sig) && code > 0) || sig == SIGUSR1)) {
+	if (g_in_op && (inbuf || (synchronous(sig) && code > 0) || sig == SIGUSR1) && sys(SYS_gettid, 0, 0, 0) == main_tid) {
 		// Back to the trampoline's exit with sane flags and selectors,
 		// every signal unblocked.
 		g_fault = sig;
@@ -282,12 +286,20 @@ static void install_handlers(void)
 // ---- the watchdog thread ----
 
 static u8 wdstack[64 << 10] __attribute__((aligned(16)));
-static u64 main_tid, pid;
+
+// block_signals blocks every signal a helper thread could be chosen for,
+// so that they all go to the fuzzing thread.
+static void block_signals(void)
+{
+	u64 all = ~0UL;
+	sys6(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (u64)&all, 0, 8, 0, 0);
+}
 
 static void watchdog(void)
 {
 	u64 last = ~0UL;
 	int still = 0;
+	block_signals();
 	for (;;) {
 		u64 ts[2] = {0, 20 * 1000 * 1000};
 		sys(SYS_nanosleep, ts, 0, 0);
@@ -304,12 +316,55 @@ static void watchdog(void)
 	}
 }
 
-static void start_watchdog(void)
+// racer changes the playground's mappings all the time, so that the
+// system calls the fuzzing thread makes with pointers into it race with
+// unmapping and protection changes (the kernel copying from or to user
+// memory that another thread just took away).
+static u8 racestack[64 << 10] __attribute__((aligned(16)));
+static u64 race_rng;
+static volatile u64 race_ops;
+
+static u64 race_rnd(void)
+{
+	race_rng ^= race_rng >> 12;
+	race_rng ^= race_rng << 25;
+	race_rng ^= race_rng >> 27;
+	return race_rng * 2685821657736338717UL;
+}
+
+static void racer(void)
+{
+	block_signals();
+	for (;;) {
+		u64 r = race_rnd();
+		u64 addr = PLAY + (r >> 8) % (PLAY_SIZE / 4096) * 4096, len = ((r >> 40) % 64 + 1) * 4096;
+		switch (r % 5) {
+		case 0:
+			sys6(SYS_mmap, addr, len, r >> 3 & 7, 0x32 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED */, -1, 0);
+			break;
+		case 1:
+			sys(SYS_munmap, addr, len, 0);
+			break;
+		case 2:
+			sys(SYS_mprotect, addr, len, r >> 3 & 7);
+			break;
+		case 3:
+			sys(SYS_madvise, addr, len, 4 /* MADV_DONTNEED */);
+			break;
+		default:
+			sys6(SYS_mremap, addr, len, len, 3 /* MREMAP_MAYMOVE|MREMAP_FIXED */, PLAY + (r >> 20) % (PLAY_SIZE / 4096) * 4096, 0);
+		}
+		race_ops++;
+		sys(24 /* sched_yield */, 0, 0, 0);
+	}
+}
+
+static void start_thread(void (*fn)(void), u8 *stack, u64 size)
 {
 	// CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM
 	u64 flags = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000;
-	u64 *sp = (u64 *)(wdstack + sizeof wdstack);
-	*--sp = (u64)watchdog;
+	u64 *sp = (u64 *)(stack + size);
+	*--sp = (u64)fn;
 	i64 r;
 	register u64 r10 __asm__("r10") = 0, r8 __asm__("r8") = 0;
 	// The child starts on sp with the entry point on top: pop it and go.
@@ -324,7 +379,7 @@ static void start_watchdog(void)
 			 : "a"(SYS_clone), "D"(flags), "S"(sp), "d"(0), "r"(r10), "r"(r8)
 			 : "rcx", "r11", "memory");
 	if (r < 0)
-		die("clone of the watchdog thread failed");
+		die("clone of a helper thread failed");
 }
 
 // ---- operands ----
@@ -915,7 +970,9 @@ void cmain(u64 *sp)
 	main_tid = sys(SYS_gettid, 0, 0, 0);
 	install_handlers();
 	open_some_files();
-	start_watchdog();
+	start_thread(watchdog, wdstack, sizeof wdstack);
+	race_rng = seed * 0xd1b54a32d192ed03UL + 7;
+	start_thread(racer, racestack, sizeof racestack);
 	out("hostile: seed ");
 	outnum(seed, 10);
 	out(", ");
@@ -955,6 +1012,8 @@ void cmain(u64 *sp)
 	outnum(ops, 10);
 	out(" faults=");
 	outnum(nf, 10);
+	out(" racer=");
+	outnum(race_ops, 10);
 	out("\n");
 	sys(SYS_exit_group, 0, 0, 0);
 }

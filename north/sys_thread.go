@@ -44,6 +44,9 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 		return -linux.ENOSYS // fork and vfork: one process only
 	}
 	p := t.p
+	if p.threadCount() >= p.maxThreads() {
+		return -linux.EAGAIN
+	}
 	r := kernel.NewUserRegs()
 	r.CopyFrom(t.regs)
 	r.Frame.RAX = 0
@@ -180,4 +183,19 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 		return 0
 	}
 	return -linux.EINVAL
+}
+
+// maxThreads bounds the threads: each costs the kernel memory of its own
+// (its goroutine and saved registers) that the application's demand must
+// not exhaust. Linux's default threads-max is a RAM-proportional bound
+// too (kernel/fork.c set_max_threads: RAM / (8 * THREAD_SIZE)); this is
+// RAM / 256 KiB, at least 64.
+func (p *Process) maxThreads() int {
+	return max(int(p.cfg.RAM>>18), 64)
+}
+
+func (p *Process) threadCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.tasks)
 }

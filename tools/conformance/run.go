@@ -48,6 +48,7 @@ type options struct {
 	trace    bool
 	host     bool
 	docs     docFlags
+	module   string
 	packages []string
 }
 
@@ -69,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.memory, "m", 1024, "guest RAM in `MiB`")
 	fs.BoolVar(&o.trace, "trace", false, "boot with cocoon.trace=syscalls (the trace goes to the package's log)")
 	fs.BoolVar(&o.host, "host", true, "also run the test binaries natively on the host, for the reference column")
+	fs.StringVar(&o.module, "C", "", "list and build the packages in the Go module at `DIR` (default: this repository), for packages outside the standard library such as tools/conformance/thirdparty's")
 	fs.Var(&o.docs, "doc", "also replace the conformance section (between the report package's markers) of the Markdown `FILE` with the table; repeatable")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: conformance [flags] [PACKAGE...]
@@ -111,7 +113,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := &runner{options: o, repo: repo, work: filepath.Join(o.out, "conformance"), progress: stderr}
+	r := &runner{options: o, repo: repo, modDir: repo, work: filepath.Join(o.out, "conformance"), progress: stderr}
+	if o.module != "" {
+		if r.modDir, err = filepath.Abs(o.module); err != nil {
+			return err
+		}
+	}
 	if err := r.prepare(ctx); err != nil {
 		return err
 	}
@@ -189,6 +196,8 @@ func moduleRoot() (string, error) {
 type runner struct {
 	*options
 	repo     string // Cocoon's module directory
+	modDir   string // the module whose packages are listed and built
+	modCache string // GOMODCACHE
 	work     string // work files: binaries, images, logs
 	goroot   string
 	goVer    string
@@ -215,6 +224,9 @@ func (r *runner) prepare(ctx context.Context) error {
 	if r.goVer, err = goEnv(ctx, "GOVERSION"); err != nil {
 		return err
 	}
+	if r.modCache, err = goEnv(ctx, "GOMODCACHE"); err != nil {
+		return err
+	}
 	if r.base, err = baseFiles(ctx, r.work, r.goroot); err != nil {
 		return err
 	}
@@ -237,7 +249,7 @@ func (r *runner) prepare(ctx context.Context) error {
 // runAll runs every package, r.jobs at a time, printing a line as each
 // finishes.
 func (r *runner) runAll(ctx context.Context) (*report.Report, error) {
-	pkgs, err := listPackages(ctx, r.repo, r.packages)
+	pkgs, err := listPackages(ctx, r.modDir, r.packages)
 	if err != nil {
 		return nil, err
 	}

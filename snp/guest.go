@@ -92,12 +92,6 @@ func (g guestRequests) Send(req, resp, certs []byte) (hal.GuestResult, error) {
 // needed.
 const vmmInvalidLength = 1
 
-// exitOutput is what an exit returns, each field read once from the
-// shared page.
-type exitOutput struct {
-	code, info1, info2 uint64
-}
-
 // err checks an exit's output in goroutine context (GHCB spec section
 // 4.1: SW_EXITINFO1[31:0] zero on success; the hypervisor must not change
 // SW_EXITCODE).

@@ -94,7 +94,11 @@ func TestTrapCodeRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			vs, err := CheckTrapCode(build(t), skip)
+			boot, err := BootFiles("../..")
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, err := CheckTrapCode(build(t), skip, boot)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,9 +162,16 @@ func TestGoroutineFiles(t *testing.T) {
 			t.Errorf("%s says Goroutine context but is checked", f)
 		}
 	}
-	for _, f := range []string{"kernel/trap.go", "kernel/user.go", "kernel/fatal.go", "snp/ghcb/raw.go", "snp/vc.go"} {
+	for _, f := range []string{"kernel/trap.go", "kernel/user.go", "kernel/fatal.go", "snp/ghcb/raw.go", "snp/vc.go", "snp/exit.go", "snp/platform.go"} {
 		if skip[m+f] {
 			t.Errorf("%s is trap context but escapes the check", f)
 		}
+	}
+	boot, err := BootFiles("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !boot[m+"snp/boot.go"] || boot[m+"snp/exit.go"] || boot[m+"snp/vc.go"] {
+		t.Errorf("boot-context files %v: want snp/boot.go and not snp/exit.go or snp/vc.go", boot)
 	}
 }

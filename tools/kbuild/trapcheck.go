@@ -53,6 +53,20 @@ var goroutineContext = map[string]bool{
 // context. Files are named as the linker records them under -trimpath:
 // import path, slash, file name.
 func GoroutineFiles(dir string) (map[string]bool, error) {
+	return filesSaying(dir, "Goroutine context")
+}
+
+// BootFiles returns the source files of TrapPackages whose header comment
+// says "Boot context": their functions run before the Go runtime starts,
+// when write barriers are off, so allocation and write barriers are
+// harmless there; stack growth is not.
+func BootFiles(dir string) (map[string]bool, error) {
+	return filesSaying(dir, "Boot context")
+}
+
+// filesSaying returns the source files of TrapPackages whose header
+// comment contains phrase.
+func filesSaying(dir, phrase string) (map[string]bool, error) {
 	const module = "github.com/cocoon-vm/cocoon/"
 	out := map[string]bool{}
 	for _, p := range TrapPackages {
@@ -70,7 +84,7 @@ func GoroutineFiles(dir string) (map[string]bool, error) {
 			if err != nil {
 				return nil, err
 			}
-			if strings.Contains(header(string(b)), "Goroutine context") {
+			if strings.Contains(header(string(b)), phrase) {
 				out[module+pkg+"/"+name] = true
 			}
 		}
@@ -102,16 +116,15 @@ func header(src string) string {
 }
 
 // preRuntime lists functions that run before the Go runtime starts, when
-// write barriers are off and their calls are harmless.
+// write barriers are off and their calls are harmless, in files that also
+// hold trap-context code. Whole files are marked by saying "Boot context"
+// in their header comment (BootFiles).
 var preRuntime = map[string]bool{
-	"github.com/cocoon-vm/cocoon/kernel.Boot":             true,
-	"github.com/cocoon-vm/cocoon/boot.bootMain":           true,
-	"github.com/cocoon-vm/cocoon/snp.(*Platform).Init":    true,
-	"github.com/cocoon-vm/cocoon/snp.(*Platform).prepare": true,
+	"github.com/cocoon-vm/cocoon/kernel.Boot":   true,
+	"github.com/cocoon-vm/cocoon/boot.bootMain": true,
 	// The SNP boot steps (boot/snp.go), before kernel.Boot.
-	"github.com/cocoon-vm/cocoon/snp.(*Platform).Start": true,
-	"github.com/cocoon-vm/cocoon/boot.efiSNPStart":      true,
-	"github.com/cocoon-vm/cocoon/boot.efiBoot":          true,
+	"github.com/cocoon-vm/cocoon/boot.efiSNPStart": true,
+	"github.com/cocoon-vm/cocoon/boot.efiBoot":     true,
 }
 
 // forbidden reports why a call to runtime function name breaks the rule.
@@ -143,8 +156,9 @@ func (v Violation) String() string {
 
 // CheckTrapCode disassembles the kernel image at path and returns every
 // call from trap-context code to a forbidden runtime function. Functions
-// defined in the files of skip (GoroutineFiles) are not trap context.
-func CheckTrapCode(path string, skip map[string]bool) ([]Violation, error) {
+// defined in the files of skip (GoroutineFiles) are not trap context;
+// those in the files of boot (BootFiles) run before the runtime.
+func CheckTrapCode(path string, skip, boot map[string]bool) ([]Violation, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return nil, err
@@ -203,9 +217,11 @@ func CheckTrapCode(path string, skip map[string]bool) ([]Violation, error) {
 	var out []Violation
 	for i, s := range funcs {
 		name := strings.TrimSuffix(s.Name, ".abi0")
-		if !inTrapPackage(name) || goroutineContext[name] || isInit(name) || skip[fileOf(s.Name, s.Value)] {
+		file := fileOf(s.Name, s.Value)
+		if !inTrapPackage(name) || goroutineContext[name] || isInit(name) || skip[file] {
 			continue
 		}
+		beforeRuntime := preRuntime[name] || boot[file]
 		end := text.Addr + text.Size
 		if i+1 < len(funcs) {
 			end = funcs[i+1].Value
@@ -223,7 +239,7 @@ func CheckTrapCode(path string, skip map[string]bool) ([]Violation, error) {
 				if rel, ok := inst.Args[0].(x86asm.Rel); ok {
 					target := pc + uint64(inst.Len) + uint64(int64(rel))
 					callee := nameAt(target)
-					if why := forbidden(callee); why != "" && !(preRuntime[name] && !strings.HasPrefix(why, "stack")) {
+					if why := forbidden(callee); why != "" && !(beforeRuntime && !strings.HasPrefix(why, "stack")) {
 						out = append(out, Violation{Func: name, Callee: callee, Why: why, PC: pc})
 					}
 				}

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/cocoon-vm/cocoon/north/attest"
 	"github.com/cocoon-vm/cocoon/north/attest/atls"
 	"github.com/cocoon-vm/cocoon/north/attest/provision"
 )
@@ -34,6 +35,7 @@ func run(args []string, stdout io.Writer) error {
 	addr := fs.String("addr", ":8443", "listen on `ADDR`")
 	sealedPath := fs.String("sealed", "/secret.sealed", "the sealed data, `FILE`")
 	tries := fs.Int("tries", 10, "give up after `N` connections that bring no working key")
+	misbind := fs.Bool("misbind", false, "for tests of relying parties: ask for a report bound to another key, which a relying party must refuse")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,7 +43,14 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := atls.NewServer(atls.ServerOptions{CommonName: "cocoon-secret-demo"})
+	opts := atls.ServerOptions{CommonName: "cocoon-secret-demo"}
+	if *misbind {
+		opts.Attest = func(d [64]byte) ([]byte, []byte, error) {
+			d[0] ^= 1
+			return attest.ExtendedReport(d)
+		}
+	}
+	s, err := atls.NewServer(opts)
 	if err != nil {
 		return err
 	}

@@ -44,8 +44,8 @@ func TestMain(m *testing.M) {
 }
 
 // attestImage builds the cocoon kernel (once) and an image of it with the
-// Go main package pkg as /init, and returns the image name.
-func attestImage(t testing.TB, pkg string) string {
+// Go main package pkg as /init and files, and returns the image name.
+func attestImage(t testing.TB, pkg string, files ...appimage.File) string {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		testenv.Missing(t, "qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
@@ -72,7 +72,7 @@ func attestImage(t testing.TB, pkg string) string {
 		t.Fatal(err)
 	}
 	defer os.Remove(app)
-	if err := packArchive(app, nil, name+".cpio", io.Discard); err != nil {
+	if err := packArchive(app, files, name+".cpio", io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	return name

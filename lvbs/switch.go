@@ -1,0 +1,45 @@
+package lvbs
+
+import (
+	"fmt"
+
+	"github.com/cocoon-vm/cocoon/lvbs/hv"
+	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
+)
+
+// vtlReturn is the VTL switch (switch_amd64.s): it loads VTL0's shared
+// registers from r but RAX and RCX, calls target, the VTL return sequence
+// of the hypercall page, with RCX = 0 (a non-fast return: VTL0's RAX and
+// RCX come from the VP assist page; TLFS vsm.md "VTL Return"), and, when
+// the next entry into VTL1 returns from that call, stores every shared
+// register, which now holds VTL0's value, into r. RSP and RIP are private
+// to VTL1 (TLFS vsm.md, "Private State"), so its stack frame survives.
+//
+//go:noescape
+func vtlReturn(r *vtlcall.Regs, target uintptr)
+
+// PageSwitcher is the Switcher of a real VTL1: VTL returns through the
+// hypercall page mapped at Page, at the offset HvRegisterVsmCodePageOffsets
+// gave.
+type PageSwitcher struct {
+	target uintptr
+}
+
+// NewPageSwitcher returns the switcher for the hypercall page mapped
+// (executable) at page.
+func NewPageSwitcher(page uintptr, off hv.CodePageOffsets) (*PageSwitcher, error) {
+	if err := off.Validate(); err != nil {
+		return nil, err
+	}
+	if page == 0 || page%hv.PageSize != 0 {
+		return nil, fmt.Errorf("lvbs: hypercall page mapped at %#x", page)
+	}
+	return &PageSwitcher{target: page + uintptr(off.VtlReturn())}, nil
+}
+
+// VTLReturn implements Switcher. On Hyper-V every return is followed by
+// an entry, so it never reports false.
+func (s *PageSwitcher) VTLReturn(r *vtlcall.Regs) bool {
+	vtlReturn(r, s.target)
+	return true
+}

@@ -1,6 +1,7 @@
 package north
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -256,8 +257,15 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 	case futexWakeOp:
 		return t.p.futex.wakeOp(m, addr, count(val), count(uint32(tsAddr)), addr2, val3)
 	}
+	if cmd <= futexLastOp { // the PI operations: Linux has them, Cocoon does not
+		return t.p.unsupported(fmt.Sprintf("futex operation %d", cmd), -linux.ENOSYS)
+	}
 	return -linux.ENOSYS
 }
+
+// futexLastOp is FUTEX_LOCK_PI2, the highest operation Linux defines
+// (include/uapi/linux/futex.h).
+const futexLastOp = 13
 
 // waiters counts the threads waiting on addr (tests, diagnostics).
 func (f *futexTable) waiters(addr uint64) int {

@@ -11,6 +11,16 @@
 //
 // Memory is demand-paged: mmap records a mapping and the kernel allocates
 // a page on the first touch (kernel/user.go).
+//
+// The rule for every handler: right, or a clear error. A system call does
+// what Linux does, or fails the way Linux fails for a case it does not
+// support; it never returns success without doing the work. A call Linux
+// has that is missing from the table gives ENOSYS and is reported; a use
+// of an implemented call that Cocoon refuses (an operation, a flag, a
+// prctl option) goes through Process.unsupported, which gives Linux's
+// error for it and puts it in the same end-of-run report, so the refusal
+// is seen without a trace. TestNoSilentStubs calls every handler with
+// garbage arguments: only those listed with a reason there may succeed.
 package north
 
 import (

@@ -63,6 +63,7 @@ type Process struct {
 	exitStatus int
 
 	unknown   sync.Map // syscall number -> *atomic.Int64
+	refused   sync.Map // unsupported use (see unsupported) -> *atomic.Int64
 	syscalls  atomic.Int64
 	startTime time.Time
 
@@ -201,7 +202,9 @@ func (p *Process) task(tid int32) *Task {
 	return p.tasks[tid]
 }
 
-// Unimplemented returns how often each unimplemented system call was made.
+// Unimplemented returns how often each unimplemented system call was
+// made, and each refused use of an implemented one (an operation or flag
+// Cocoon does not support), by name.
 func (p *Process) Unimplemented() map[string]int64 {
 	out := map[string]int64{}
 	p.unknown.Range(func(k, v any) bool {
@@ -211,6 +214,10 @@ func (p *Process) Unimplemented() map[string]int64 {
 			name = fmt.Sprintf("syscall_%d", nr)
 		}
 		out[name] = v.(*atomic.Int64).Load()
+		return true
+	})
+	p.refused.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
 		return true
 	})
 	return out

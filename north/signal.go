@@ -291,7 +291,9 @@ func sysKill(t *Task, a *[6]uint64) int64 {
 	if sig != 0 && !validSig(sig) {
 		return -linux.EINVAL
 	}
-	if pid != 1 && pid != 0 && pid != -1 {
+	// -1 means every process but init and the caller (kill_something_info
+	// in kernel/signal.c): there is none.
+	if pid != 1 && pid != 0 {
 		return -linux.ESRCH
 	}
 	if sig != 0 {

@@ -28,8 +28,8 @@ func init() {
 	register(120, sysGetresgid)
 	register(115, sysGetgroups)
 	register(116, sysSetgroups)
-	register(122, func(t *Task, a *[6]uint64) int64 { return 0 })            // setfsuid: previous fsuid 0
-	register(123, func(t *Task, a *[6]uint64) int64 { return 0 })            // setfsgid
+	register(122, sysSetfsuid)
+	register(123, sysSetfsgid)
 	register(121, sysGetpgid)                                                // getpgid
 	register(111, func(t *Task, a *[6]uint64) int64 { return 1 })            // getpgrp
 	register(124, sysGetpgid)                                                // getsid
@@ -39,11 +39,41 @@ func init() {
 	register(126, sysCapset)
 }
 
-// creds are the process's user and group IDs (real, effective, saved).
+// creds are the process's user and group IDs (real, effective, saved,
+// and the file-system ID, which follows the effective one unless
+// setfsuid/setfsgid set it).
 type creds struct {
-	ruid, euid, suid uint32
-	rgid, egid, sgid uint32
-	groups           []uint32
+	ruid, euid, suid, fsuid uint32
+	rgid, egid, sgid, fsgid uint32
+	groups                  []uint32
+}
+
+// setFS sets the file-system ID *fs to id as setfsuid does (kernel/sys.c
+// __sys_setfsuid): -1 or an ID the caller may not take leaves it; the
+// old value is returned either way. The caller holds p.mu.
+func setFS(c *creds, fs *uint32, id uint64, ids [3]uint32) int64 {
+	old := *fs
+	if keep(id) {
+		return int64(old)
+	}
+	if c.euid == 0 || uint32(id) == ids[0] || uint32(id) == ids[1] || uint32(id) == ids[2] || uint32(id) == old {
+		*fs = uint32(id)
+	}
+	return int64(old)
+}
+
+func sysSetfsuid(t *Task, a *[6]uint64) int64 {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	c := &t.p.cred
+	return setFS(c, &c.fsuid, a[0], [3]uint32{c.ruid, c.euid, c.suid})
+}
+
+func sysSetfsgid(t *Task, a *[6]uint64) int64 {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	c := &t.p.cred
+	return setFS(c, &c.fsgid, a[0], [3]uint32{c.rgid, c.egid, c.sgid})
 }
 
 func (t *Task) cred(get func(*creds) uint32) int64 {
@@ -61,7 +91,7 @@ func sysSetuid(t *Task, a *[6]uint64) int64 {
 	}
 	t.p.mu.Lock()
 	c := &t.p.cred
-	c.ruid, c.euid, c.suid = uint32(a[0]), uint32(a[0]), uint32(a[0])
+	c.ruid, c.euid, c.suid, c.fsuid = uint32(a[0]), uint32(a[0]), uint32(a[0]), uint32(a[0])
 	t.p.mu.Unlock()
 	return 0
 }
@@ -72,12 +102,14 @@ func sysSetgid(t *Task, a *[6]uint64) int64 {
 	}
 	t.p.mu.Lock()
 	c := &t.p.cred
-	c.rgid, c.egid, c.sgid = uint32(a[0]), uint32(a[0]), uint32(a[0])
+	c.rgid, c.egid, c.sgid, c.fsgid = uint32(a[0]), uint32(a[0]), uint32(a[0]), uint32(a[0])
 	t.p.mu.Unlock()
 	return 0
 }
 
-func setIDs(p *Process, ids [3]uint64, dst [3]*uint32) int64 {
+// setIDs sets real, effective and saved IDs (-1 keeps one); the
+// file-system ID follows the effective one.
+func setIDs(p *Process, ids [3]uint64, dst [3]*uint32, fs *uint32) int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, id := range ids {
@@ -85,27 +117,28 @@ func setIDs(p *Process, ids [3]uint64, dst [3]*uint32) int64 {
 			*dst[i] = uint32(id)
 		}
 	}
+	*fs = *dst[1]
 	return 0
 }
 
 func sysSetreuid(t *Task, a *[6]uint64) int64 {
 	c := &t.p.cred
-	return setIDs(t.p, [3]uint64{a[0], a[1], ^uint64(0)}, [3]*uint32{&c.ruid, &c.euid, &c.suid})
+	return setIDs(t.p, [3]uint64{a[0], a[1], ^uint64(0)}, [3]*uint32{&c.ruid, &c.euid, &c.suid}, &c.fsuid)
 }
 
 func sysSetregid(t *Task, a *[6]uint64) int64 {
 	c := &t.p.cred
-	return setIDs(t.p, [3]uint64{a[0], a[1], ^uint64(0)}, [3]*uint32{&c.rgid, &c.egid, &c.sgid})
+	return setIDs(t.p, [3]uint64{a[0], a[1], ^uint64(0)}, [3]*uint32{&c.rgid, &c.egid, &c.sgid}, &c.fsgid)
 }
 
 func sysSetresuid(t *Task, a *[6]uint64) int64 {
 	c := &t.p.cred
-	return setIDs(t.p, [3]uint64{a[0], a[1], a[2]}, [3]*uint32{&c.ruid, &c.euid, &c.suid})
+	return setIDs(t.p, [3]uint64{a[0], a[1], a[2]}, [3]*uint32{&c.ruid, &c.euid, &c.suid}, &c.fsuid)
 }
 
 func sysSetresgid(t *Task, a *[6]uint64) int64 {
 	c := &t.p.cred
-	return setIDs(t.p, [3]uint64{a[0], a[1], a[2]}, [3]*uint32{&c.rgid, &c.egid, &c.sgid})
+	return setIDs(t.p, [3]uint64{a[0], a[1], a[2]}, [3]*uint32{&c.rgid, &c.egid, &c.sgid}, &c.fsgid)
 }
 
 func getIDs(t *Task, addrs [3]uint64, ids [3]uint32) int64 {

@@ -1,6 +1,7 @@
 package north
 
 import (
+	"fmt"
 	"runtime"
 
 	"github.com/cocoon-vm/cocoon/kernel"
@@ -20,10 +21,10 @@ func init() {
 	register(110, func(t *Task, a *[6]uint64) int64 { return 0 }) // getppid
 	register(linux.SysSchedYield, func(t *Task, a *[6]uint64) int64 { runtime.Gosched(); return 0 })
 	register(linux.SysSchedGetaffinit, sysSchedGetaffinity)
-	register(203, func(t *Task, a *[6]uint64) int64 { return 0 }) // sched_setaffinity
+	register(203, sysSchedSetaffinity)
 	register(linux.SysArchPrctl, sysArchPrctl)
 	register(linux.SysPrctl, sysPrctl)
-	register(334, func(t *Task, a *[6]uint64) int64 { return -linux.ENOSYS }) // rseq: not offered
+	register(334, func(t *Task, a *[6]uint64) int64 { return t.p.unsupported("rseq", -linux.ENOSYS) })
 }
 
 // Clone flags (include/uapi/linux/sched.h).
@@ -41,7 +42,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	flags, stack, ptid, ctid, tls := a[0], a[1], a[2], a[3], a[4]
 	const thread = linux.CloneVM | linux.CloneThread | linux.CloneSighand
 	if flags&thread != thread {
-		return -linux.ENOSYS // fork and vfork: one process only
+		return t.p.unsupported("clone without CLONE_VM|CLONE_THREAD|CLONE_SIGHAND (a new process)", -linux.ENOSYS)
 	}
 	p := t.p
 	if p.threadCount() >= p.maxThreads() {
@@ -61,6 +62,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	}
 	c := p.newTask(r)
 	c.sigMask = t.sigMask
+	c.noNewPrivs = t.noNewPrivs
 	if flags&cloneParentSettid != 0 {
 		if err := mem.WriteUint32(p.m, ptid, uint32(c.tid)); err != nil {
 			p.removeTask(c)
@@ -136,6 +138,31 @@ func sysSchedGetaffinity(t *Task, a *[6]uint64) int64 {
 	return 8
 }
 
+// sysSchedSetaffinity accepts a mask that holds CPU 0, the one CPU the
+// application runs on (sched_getaffinity reports it): a mask of only
+// other CPUs gives EINVAL, as Linux gives for a mask without an online
+// CPU; pid is 0 or a thread of the process (ESRCH otherwise).
+func sysSchedSetaffinity(t *Task, a *[6]uint64) int64 {
+	pid, size, addr := int32(a[0]), a[1], a[2]
+	if pid < 0 {
+		return -linux.EINVAL
+	}
+	if pid != 0 && t.p.task(pid) == nil {
+		return -linux.ESRCH
+	}
+	if size == 0 {
+		return -linux.EINVAL
+	}
+	var b [1]byte
+	if err := t.p.m.CopyIn(addr, b[:]); err != nil {
+		return -linux.EFAULT
+	}
+	if b[0]&1 == 0 {
+		return -linux.EINVAL
+	}
+	return 0
+}
+
 func sysArchPrctl(t *Task, a *[6]uint64) int64 {
 	switch a[0] {
 	case linux.ArchSetFS:
@@ -146,15 +173,44 @@ func sysArchPrctl(t *Task, a *[6]uint64) int64 {
 		return 0
 	case linux.ArchGetFS:
 		return errno(mem.WriteUint64(t.p.m, a[1], t.regs.FSBase))
+	case archSetGS, archGetGS, archGetCPUID, archSetCPUID:
+		return t.p.unsupported(fmt.Sprintf("arch_prctl code %#x", a[0]), -linux.EINVAL)
 	}
 	return -linux.EINVAL
 }
 
-// prctl: thread names and the keep-capabilities flag.
+// arch_prctl codes Linux has and Cocoon refuses
+// (arch/x86/include/uapi/asm/prctl.h).
+const (
+	archSetGS    = 0x1001
+	archGetGS    = 0x1004
+	archGetCPUID = 0x1011
+	archSetCPUID = 0x1012
+)
+
+// prctl: thread names, the keep-capabilities flag and no_new_privs;
+// the other options Linux has are refused and reported (unsupported).
 func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prSetName, prGetName = 15, 16 // include/uapi/linux/prctl.h
 	const prGetKeepcaps, prSetKeepcaps = 7, 8
+	const prSetNoNewPrivs, prGetNoNewPrivs = 38, 39
+	const prLastOption = 80 // above every option Linux 6.x defines
 	switch a[0] {
+	case prSetNoNewPrivs:
+		// Once set it stays set (Documentation/userspace-api/no_new_privs.rst).
+		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return -linux.EINVAL
+		}
+		t.noNewPrivs = true
+		return 0
+	case prGetNoNewPrivs:
+		if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return -linux.EINVAL
+		}
+		if t.noNewPrivs {
+			return 1
+		}
+		return 0
 	case prSetName:
 		var b [16]byte
 		for i := range b[:15] {
@@ -181,6 +237,9 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 		}
 		t.p.keepCaps.Store(a[1] == 1)
 		return 0
+	}
+	if a[0] > 0 && a[0] < prLastOption {
+		return t.p.unsupported(fmt.Sprintf("prctl option %d", a[0]), -linux.EINVAL)
 	}
 	return -linux.EINVAL
 }

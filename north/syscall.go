@@ -131,6 +131,18 @@ func (t *Task) trace(nr uint64, a *[6]uint64, r int64) {
 	fmt.Fprintf(t.p.cfg.Trace, "[%d] %s(%#x, %#x, %#x, %#x, %#x, %#x) = %s\n", t.tid, name, a[0], a[1], a[2], a[3], a[4], a[5], res)
 }
 
+// unsupported refuses a use of a call that Linux serves and Cocoon does
+// not (an operation or flag of an implemented call) with error e,
+// counting and reporting it like an unimplemented call: what names it,
+// for example "clone (fork: flags without CLONE_VM|CLONE_THREAD)".
+func (p *Process) unsupported(what string, e int64) int64 {
+	c, loaded := p.refused.LoadOrStore(what, new(atomic.Int64))
+	if c.(*atomic.Int64).Add(1) == 1 && !loaded {
+		fmt.Fprintf(p.cfg.Log, "cocoon: application used unsupported %s: %s\n", what, errnoName(-e))
+	}
+	return e
+}
+
 func (p *Process) unimplemented(nr uint64) int64 {
 	c, loaded := p.unknown.LoadOrStore(nr, new(atomic.Int64))
 	if c.(*atomic.Int64).Add(1) == 1 && !loaded {

@@ -30,6 +30,7 @@ type Task struct {
 	pending     uint64 // thread-directed signals (bit n-1 = signal n)
 	pendingInfo [linux.NSig + 1]sigInfo
 	name        [16]byte
+	noNewPrivs  bool // prctl(PR_SET_NO_NEW_PRIVS): execve may grant no privileges
 	// The last system call and its result, for SA_RESTART.
 	lastNr     uint64
 	lastResult int64

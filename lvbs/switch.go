@@ -7,26 +7,29 @@ import (
 	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
 )
 
-// vtlReturn is the VTL switch (switch_amd64.s): it loads VTL0's shared
-// registers from r but RAX and RCX, calls target, the VTL return sequence
+// vtlReturn is the VTL switch (switch_amd64.s): it saves VTL1's extended
+// state and restores VTL0's (fp), loads VTL0's shared registers from r but
+// RAX and RCX, calls target, the VTL return sequence
 // of the hypercall page, with RCX = 0 (a non-fast return: VTL0's RAX and
 // RCX come from the VP assist page; TLFS vsm.md "VTL Return"), and, when
 // the next entry into VTL1 returns from that call, stores every shared
-// register, which now holds VTL0's value, into r. RSP and RIP are private
-// to VTL1 (TLFS vsm.md, "Private State"), so its stack frame survives.
+// register, which now holds VTL0's value, into r, then saves VTL0's
+// extended state and restores VTL1's. RSP and RIP are private to VTL1
+// (TLFS vsm.md, "Private State"), so its stack frame survives.
 //
 //go:noescape
-func vtlReturn(r *vtlcall.Regs, target uintptr)
+func vtlReturn(r *vtlcall.Regs, target uintptr, fp *fpAreas)
 
 // PageSwitcher is the Switcher of a real VTL1: VTL returns through the
 // hypercall page mapped at Page, at the offset HvRegisterVsmCodePageOffsets
 // gave.
 type PageSwitcher struct {
 	target uintptr
+	fp     *FPState
 }
 
 // NewPageSwitcher returns the switcher for the hypercall page mapped
-// (executable) at page.
+// (executable) at page, with its extended-state areas (NewFPState).
 func NewPageSwitcher(page uintptr, off hv.CodePageOffsets) (*PageSwitcher, error) {
 	if err := off.Validate(); err != nil {
 		return nil, err
@@ -34,12 +37,16 @@ func NewPageSwitcher(page uintptr, off hv.CodePageOffsets) (*PageSwitcher, error
 	if page == 0 || page%hv.PageSize != 0 {
 		return nil, fmt.Errorf("lvbs: hypercall page mapped at %#x", page)
 	}
-	return &PageSwitcher{target: page + uintptr(off.VtlReturn())}, nil
+	fp, err := NewFPState()
+	if err != nil {
+		return nil, err
+	}
+	return &PageSwitcher{target: page + uintptr(off.VtlReturn()), fp: fp}, nil
 }
 
 // VTLReturn implements Switcher. On Hyper-V every return is followed by
 // an entry, so it never reports false.
 func (s *PageSwitcher) VTLReturn(r *vtlcall.Regs) bool {
-	vtlReturn(r, s.target)
+	vtlReturn(r, s.target, &s.fp.areas)
 	return true
 }

@@ -1,15 +1,29 @@
 #include "textflag.h"
 
-// func vtlReturn(r *vtlcall.Regs, target uintptr)
+// XSAVE64 and XRSTOR64 of the area at CX, with the feature mask in EDX:EAX
+// (REX.W 0F AE /4 and /5: Intel SDM vol. 2, XSAVE, XRSTOR).
+#define XSAVE_CX BYTE $0x48; BYTE $0x0F; BYTE $0xAE; BYTE $0x21
+#define XRSTOR_CX BYTE $0x48; BYTE $0x0F; BYTE $0xAE; BYTE $0x29
+
+// func vtlReturn(r *vtlcall.Regs, target uintptr, fp *fpAreas)
 //
 // vtlcall.Regs offsets: Rax 0, Rbx 8, Rcx 16, Rdx 24, Rsi 32, Rdi 40,
 // Rbp 48, R8 56, R9 64, R10 72, R11 80, R12 88, R13 96, R14 104, R15 112.
-// Locals: 0(SP) r, 8(SP) VTL0's RDI while r is reloaded. The assembler's
-// prologue saves VTL1's BP, and its epilogue restores it.
-TEXT ·vtlReturn(SB),NOSPLIT,$16-16
+// fpAreas: vtl0 0, vtl1 8. Locals: 0(SP) r, 8(SP) VTL0's RDI while r is
+// reloaded, 16(SP) fp. The assembler's prologue saves VTL1's BP, and its
+// epilogue restores it. EDX:EAX = all ones: every feature XCR0 enables.
+TEXT ·vtlReturn(SB),NOSPLIT,$24-24
 	MOVQ	r+0(FP), DI
-	MOVQ	target+8(FP), AX
 	MOVQ	DI, 0(SP)
+	MOVQ	fp+16(FP), SI
+	MOVQ	SI, 16(SP)
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	MOVQ	8(SI), CX
+	XSAVE_CX
+	MOVQ	0(SI), CX
+	XRSTOR_CX
+	MOVQ	target+8(FP), AX
 	MOVQ	8(DI), BX
 	MOVQ	24(DI), DX
 	MOVQ	32(DI), SI
@@ -43,4 +57,11 @@ TEXT ·vtlReturn(SB),NOSPLIT,$16-16
 	MOVQ	R15, 112(DI)
 	MOVQ	8(SP), AX
 	MOVQ	AX, 40(DI)
+	MOVQ	16(SP), SI
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	MOVQ	0(SI), CX
+	XSAVE_CX
+	MOVQ	8(SI), CX
+	XRSTOR_CX
 	RET

@@ -147,6 +147,13 @@ func args(c Config, accel Accel, dir string) ([]string, error) {
 		"-device", isaDebugExit,
 	)
 
+	if c.Net != nil {
+		na, err := netArgs(c.Net, c.Profile)
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, na...)
+	}
 	if c.Profile == OVMF {
 		// No NIC, so OVMF never tries PXE; -nodefaults already drops
 		// the default one, this says so. With -kernel, OVMF starts the

@@ -214,3 +214,39 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 		t.Errorf("sh -c %q printed %q, want %q", script, got, words)
 	}
 }
+
+func TestNetArgs(t *testing.T) {
+	f, err := ParseForward("8080:80")
+	if err != nil || f != (Forward{HostPort: 8080, GuestPort: 80}) {
+		t.Fatalf("ParseForward = %+v, %v", f, err)
+	}
+	u, err := ParseForward("5353:53/udp")
+	if err != nil || !u.UDP || u.String() != "5353:53/udp" {
+		t.Fatalf("ParseForward udp = %+v, %v", u, err)
+	}
+	for _, bad := range []string{"80", "0:80", "80:70000", "a:b", "80:80/sctp", ""} {
+		if _, err := ParseForward(bad); err == nil {
+			t.Errorf("ParseForward(%q) accepted", bad)
+		}
+	}
+	c := Config{Kernel: "k", Net: &Net{Forwards: []Forward{f, u}}}.withDefaults()
+	a, err := args(c, TCG, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Join(a, " ")
+	for _, want := range []string{
+		"-netdev user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:127.0.0.1:5353-:53",
+		"-device virtio-net-device,netdev=net0", "-global virtio-mmio.force-legacy=false",
+	} {
+		if !strings.Contains(line, want) {
+			t.Errorf("arguments lack %q: %s", want, line)
+		}
+	}
+	for _, p := range []Profile{Q35, OVMF} {
+		c := Config{Kernel: "k", Profile: p, Net: &Net{}}.withDefaults()
+		if _, err := args(c, TCG, "/tmp"); err == nil {
+			t.Errorf("networking on %s accepted without a driver for its device", p)
+		}
+	}
+}

@@ -120,6 +120,8 @@ type Config struct {
 	// which works on every profile (microvm wires only the first -serial).
 	Extra []string
 
+	// Net, if set, gives the guest a network device (see Net).
+	Net *Net
 	// QEMU is the qemu-system-x86_64 binary, a path or a name looked up in
 	// PATH. Default: $COCOON_QEMU, then qemu-system-x86_64.
 	QEMU string

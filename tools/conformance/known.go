@@ -36,14 +36,10 @@ type knownDifference struct {
 
 // known lists the differences that remain, by package.
 var known = map[string][]knownDifference{
-	"bufio":   {{reason: noSockets, tests: []string{"TestCopyUnixpacket"}}},
-	"context": {{reason: noSockets, tests: []string{"ExampleAfterFunc_connection"}}},
 	"crypto/sha256": {{reason: noSHANI, tests: []string{
 		"TestGolden/SHA-NI", "TestGoldenMarshal/SHA-NI", "TestHash/SHA-224/SHA-NI",
 		"TestHash/SHA-256/SHA-NI", "TestExtraMethods/SHA-224/SHA-NI", "TestExtraMethods/SHA-256/SHA-NI",
 	}}},
-	"compress/gzip":    {{reason: noSockets, tests: []string{"Example_compressingReader"}, crashes: true}},
-	"encoding/json":    {{reason: noSockets, tests: []string{"TestHTTPDecoding"}, crashes: true}},
 	"go.etcd.io/bbolt": {{reason: tcgTiming, tests: []string{"TestDB_Open_InitialMmapSize"}}},
 	"math/big":         {{reason: noGoCommand, tests: []string{"TestEscape", "TestLinkerGC"}}},
 	"os": {
@@ -57,11 +53,6 @@ var known = map[string][]knownDifference{
 		{reason: noGoCommand, tests: []string{
 			"TestProcessReleaseTwice", "TestErrProcessDone", "TestUNIXProcessAlive", "TestExecutableDeleted",
 			"TestFindProcessViaPidfd", "TestStartProcessWithPidfd",
-		}},
-		{reason: noSockets, tests: []string{
-			"TestLargeCopyViaNetwork", "TestSpliceFile", "TestGetPollFDAndNetwork", "TestSendFile",
-			// Subtests that make a socket file to open, stat, rename...
-			"TestRootConsistency*/unix_domain_socket_*", "TestRootConsistency*/*/unix_domain_socket_*",
 		}},
 		{reason: procFiles, tests: []string{"TestProcCopy"}},
 	},
@@ -79,7 +70,7 @@ var known = map[string][]knownDifference{
 			"TestAmbientCapsUserns", "TestSetpgid", "TestPgid", "TestExec", "TestPrlimitFileLimit", "TestExecPtrace",
 			"TestFcntlFlock", "TestZeroSysProcAttr",
 		}},
-		{reason: noSockets, tests: []string{"TestSCMCredentials", "TestPassFD"}},
+		{reason: noProcesses, tests: []string{"TestPassFD"}},
 		{reason: procFiles, tests: []string{"TestSetuidEtc"}},
 	},
 	"sync":        {{reason: noProcesses, tests: []string{"TestMutexMisuse", "TestIssue76126"}}},

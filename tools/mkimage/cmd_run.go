@@ -36,6 +36,7 @@ type runFlags struct {
 	timeout                time.Duration
 	trace, quiet           bool
 	app                    appFlags
+	net                    netFlags
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -47,6 +48,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.trace, "trace-syscalls", false, "print every system call of the application with its result")
 	fs.BoolVar(&f.quiet, "q", false, "do not print the QEMU command line")
 	f.app.register(fs)
+	f.net.register(fs)
 }
 
 // appFlags are the application's environment and working directory.
@@ -101,6 +103,11 @@ TERM=linux, then what --env gives. Arguments and environment travel on
 the kernel command line, which holds 4095 bytes; longer ones are refused
 (put long data in a file of the image: mkimage build --file).
 
+An application that uses the network gets a virtio-net device on QEMU's
+user network (--net user; microvm profile): its address comes by DHCP,
+the host's loopback is 10.0.2.2, and --publish 8080:80 makes the guest's
+port 80 reachable at 127.0.0.1:8080 on the host. --net none gives none.
+
 Flags (before IMAGE):`)
 		fs.PrintDefaults()
 	}
@@ -149,7 +156,12 @@ Flags (before IMAGE):`)
 			}
 		}
 	}
+	netcfg, err := f.net.config(f.initrd)
+	if err != nil {
+		return err
+	}
 	cfg := qemu.Config{
+		Net:       netcfg,
 		Profile:   qemu.Profile(f.profile),
 		Kernel:    image,
 		Disk:      disk,

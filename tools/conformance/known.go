@@ -12,10 +12,9 @@ const (
 		"and fork, execve, wait4 and pidfd_open return ENOSYS."
 	noGoCommand = "The test needs the `go` command (testenv.MustHaveGoBuild): the image has no toolchain, " +
 		"and Cocoon could not start it (one process)."
-	noSockets = "Sockets are not implemented yet (socket returns ENOSYS); `net` follows once they are."
-	oneCPU    = "Cocoon runs the application on one CPU (sched_getaffinity reports one); the test needs two."
-	noSHANI   = "QEMU 7.2's TCG CPU has no SHA extensions, so the SHA-NI code is not run: the emulated CPU's matter, not Cocoon's."
-	noTun     = "Cocoon's /dev has no /dev/net/tun (there are no network devices); " +
+	oneCPU  = "Cocoon runs the application on one CPU (sched_getaffinity reports one); the test needs two."
+	noSHANI = "QEMU 7.2's TCG CPU has no SHA extensions, so the SHA-NI code is not run: the emulated CPU's matter, not Cocoon's."
+	noTun   = "Cocoon's /dev has no /dev/net/tun (there are no network devices); " +
 		"the test wants it as a character device that cannot be polled."
 	tcgTiming = "The test bounds wall-clock time (a 128 MiB commit within 5 s; natively 1-2 s): under QEMU's TCG " +
 		"emulation, which runs every instruction in software, the commit takes 4-6 s. A timing bound, not behaviour."

@@ -384,7 +384,10 @@ static void start_thread(void (*fn)(void), u8 *stack, u64 size)
 
 // ---- operands ----
 
+static u64 vdso; // AT_SYSINFO_EHDR: the vDSO the kernel maps, 0 if none
+
 static const u64 kernel_addrs[] = {
+	0xffffffffff600000UL, // where Linux has its vsyscall page
 	0x7e0000000000UL, 0x7e0000200000UL, 0x7e0000001000UL, 0x7e0002000000UL,
 	0x7e00000ff000UL, 0x7f0000000000UL, 0x7fffffffe000UL, 0x7dfffffff000UL,
 	0xffff800000000000UL, 0xffffffff80000000UL, 0xfffffffffffff000UL,
@@ -418,7 +421,7 @@ static u64 pointer(void)
 	case 6:
 		return (u64)run_op + below(64); // read-only code
 	case 7:
-		return play_addr();
+		return below(2) || !vdso ? play_addr() : vdso + below(8192); // the vDSO: its code and data pages
 	default:
 		return rnd();
 	}
@@ -806,8 +809,15 @@ static void op_instruction(void)
 	case 57: EMIT(0x0f, 0x01, 0xfa); break;		// MONITORX
 	default: {					// random bytes
 		int n = 1 + below(15);
-		for (int i = 0; i < n; i++)
-			*pc++ = rnd();
+		for (int i = 0; i < n; i++) {
+			*pc = rnd();
+			// No VEX prefixes: QEMU's TCG (7.2, Debian 12) aborts on
+			// some invalid ones the CPU answers with #UD
+			// (gen_pinsr: "vec_len == 16", C5 58 C4 E7 87).
+			if (*pc == 0xc4 || *pc == 0xc5)
+				*pc = 0x90;
+			pc++;
+		}
 		kind = "random bytes";
 	}
 	}
@@ -952,6 +962,12 @@ void cmain(u64 *sp)
 	if (argc < 3)
 		die("usage: hostile SEED OPS [v]");
 	u64 seed = parse(argv[1]), ops = parse(argv[2]);
+	u64 *aux = sp + 1 + argc + 1;
+	while (*aux)
+		aux++; // past the environment
+	for (aux++; aux[0]; aux += 2)
+		if (aux[0] == 33) // AT_SYSINFO_EHDR
+			vdso = aux[1];
 	verbose = argc > 3 && argv[3][0] == 'v';
 	rng = seed * 0x9e3779b97f4a7c15UL + 1;
 	__asm__ volatile("mov %%cs, %0" : "=r"(g_cs));

@@ -121,8 +121,23 @@ type Switcher interface {
 // VP's first entry into VTL1, at the initial context VTL0 built) and puts
 // the status where VTL0 reads it. On failure the services are nil: Serve
 // then answers every call with ENODEV, so VTL0 is never left waiting.
+//
+// The platform's own pages (hypercall input and output, VP assist, SIMP)
+// must lie in the secure kernel's range, which Boot takes from VTL0: in
+// VTL0 memory, VTL0 could read and rewrite hypercall inputs and forge
+// entry reasons and intercept messages.
 func (p *Platform) Boot(cfg vsm.Config, regs *vtlcall.Regs) (*vsm.Secure, error) {
-	s, err := vsm.Boot(cfg, vtlcall.Boot(vtlcall.FromRegs(regs)))
+	args := vtlcall.Boot(vtlcall.FromRegs(regs))
+	var s *vsm.Secure
+	var err error
+	for _, pg := range []hv.Page{p.pages.Hypercall, p.pages.Assist, p.pages.SIMP, p.pages.In, p.pages.Out} {
+		if pg.GPA < args.Start || pg.GPA+hv.PageSize > args.End || pg.GPA+hv.PageSize < pg.GPA {
+			err = fmt.Errorf("lvbs: platform page %#x lies outside the secure kernel %#x-%#x", pg.GPA, args.Start, args.End)
+		}
+	}
+	if err == nil {
+		s, err = vsm.Boot(cfg, args)
+	}
 	regs.R8 = vtlcall.Status(0)
 	if err != nil {
 		regs.R8 = vtlcall.Status(vtlcall.EINVAL)

@@ -9,14 +9,14 @@ import (
 	"github.com/cocoon-vm/cocoon/lvbs/hvtest"
 )
 
-// Test memory layout: 64 MiB of guest memory; the platform's pages at
-// 1 MiB.
+// Test memory layout: 64 MiB of guest memory; the tests' secure kernel is
+// 32-48 MiB, and the platform's pages lie at its start.
 const (
 	testPages     = 64 << 20 / hv.PageSize
-	hypercallGPA  = 0x10_0000
-	assistGPA     = 0x10_1000
-	simpGPA       = 0x10_2000
-	inGPA, outGPA = 0x10_3000, 0x10_4000
+	hypercallGPA  = 32<<20 + 0x1000
+	assistGPA     = 32<<20 + 0x2000
+	simpGPA       = 32<<20 + 0x3000
+	inGPA, outGPA = 32<<20 + 0x4000, 32<<20 + 0x5000
 )
 
 func testPlatformPages(h *hvtest.Hypervisor) Pages {

@@ -133,3 +133,18 @@ func TestServeAfterFailedBoot(t *testing.T) {
 		t.Error("protections applied without a booted secure kernel")
 	}
 }
+
+func TestBootRefusesPagesInVTL0Memory(t *testing.T) {
+	h := hvtest.New(testPages)
+	pages := testPlatformPages(h)
+	pages.In = h.Page(0x10_0000) // hypercall input VTL0 could rewrite
+	p, err := Start(h, pages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs := vtlcall.Regs{Rdi: 1, Rsi: 32 << 20, Rdx: 48 << 20, R8: 64 << 20}
+	s, err := p.Boot(vsm.Config{HV: p.HV, Mem: h, Log: h.Mem(33<<20, hv.PageSize), LogGPA: 33 << 20}, &regs)
+	if err == nil || s != nil || vtlcall.StatusOf(regs.R8) != -vtlcall.EINVAL {
+		t.Errorf("boot with the input page at 1 MiB: %v, status %d", err, vtlcall.StatusOf(regs.R8))
+	}
+}

@@ -627,3 +627,43 @@ func TestSplice(t *testing.T) {
 		t.Errorf("pipe holds %q after the refused splice", got)
 	}
 }
+
+// TestDatagramEdges: a zero-length read takes a whole datagram (Go's
+// TestUDPZeroByteBuffer), and an unbound AF_UNIX sender has no address
+// (length 0, Go's TestReadUnixgramWithUnnamedSocket).
+func TestDatagramEdges(t *testing.T) {
+	e := socketEnv(t)
+	a := e.sock(socket.AFInet, socket.SockDgram)
+	if r := e.bind(a, inet4(localhost, 0)); r != 0 {
+		t.Fatal(r)
+	}
+	an, _ := e.sockname(a, false)
+	b := e.sock(socket.AFInet, socket.SockDgram)
+	for _, msg := range []string{"first", "second"} {
+		if n := e.f.Sendto(e.m, nil, b, e.put([]byte(msg)), uint64(len(msg)), 0, e.put(an), uint32(len(an))); n != int64(len(msg)) {
+			t.Fatalf("sendto = %d", n)
+		}
+	}
+	if n := e.f.Recvfrom(e.m, nil, a, 0, 0, 0, 0, 0); n != 0 {
+		t.Errorf("zero-length recvfrom = %d, want 0", n)
+	}
+	buf := e.alloc(16)
+	if n := e.f.Recvfrom(e.m, nil, a, buf, 16, 0, 0, 0); n != 6 || string(e.get(buf, 6)) != "second" {
+		t.Errorf("next recvfrom = %d %q, want the second datagram", n, e.get(buf, 6))
+	}
+
+	srv := e.sock(socket.AFUnix, socket.SockDgram)
+	if r := e.bind(srv, unixAddr("@edge")); r != 0 {
+		t.Fatal(r)
+	}
+	cli := e.sock(socket.AFUnix, socket.SockDgram)
+	to := unixAddr("@edge")
+	if n := e.f.Sendto(e.m, nil, cli, buf, 1, 0, e.put(to), uint32(len(to))); n != 1 {
+		t.Fatalf("sendto = %d", n)
+	}
+	from, fl := e.alloc(128), e.alloc(4)
+	binary.LittleEndian.PutUint32(e.m.Data[fl-memBase:], 128)
+	if n := e.f.Recvfrom(e.m, nil, srv, buf, 16, 0, from, fl); n != 1 || e.u32(fl) != 0 {
+		t.Errorf("recvfrom an unbound sender = %d, address length %d, want 1 and 0", n, e.u32(fl))
+	}
+}

@@ -593,10 +593,10 @@ func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
 		return -1, false
 	}
 	m.Creds = &g.creds
+	// An unbound sender has no address: the length is 0
+	// (unix_copy_addr, net/unix/af_unix.c).
 	if g.from != nil {
 		m.Addr = append([]byte(nil), g.from...)
-	} else if s.typ == SockDgram {
-		m.Addr = unnamed
 	}
 	if len(g.data) > c {
 		m.OutFlags |= MsgTrunc

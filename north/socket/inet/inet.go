@@ -347,10 +347,12 @@ func (p *payload) Read(dst []byte) (int, error) {
 
 func (p *payload) Len() int { return int(p.n - p.done) }
 
-// sink writes netstack's Read into a vfs.Buf.
+// sink writes netstack's Read into a vfs.Buf. With truncate, it takes
+// and drops what does not fit, as a datagram's reader does.
 type sink struct {
-	b    vfs.Buf
-	done int64
+	b        vfs.Buf
+	done     int64
+	truncate bool
 }
 
 func (w *sink) Write(src []byte) (int, error) {
@@ -358,6 +360,9 @@ func (w *sink) Write(src []byte) (int, error) {
 	w.done += int64(c)
 	if err != nil {
 		return c, vfs.EFAULT
+	}
+	if w.truncate {
+		return len(src), nil
 	}
 	return c, nil
 }
@@ -393,9 +398,18 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	if m.Flags&socket.MsgOOB != 0 {
 		return 0, vfs.EINVAL
 	}
-	w := &sink{b: dst}
-	lim := &tcpip.LimitedWriter{W: w, N: dst.Len()}
-	res, err := s.ep.Read(lim, tcpip.ReadOptions{Peek: m.Flags&socket.MsgPeek != 0, NeedRemoteAddr: s.typ != socket.SockStream})
+	stream := s.typ == socket.SockStream
+	if stream && dst.Len() == 0 {
+		return 0, nil
+	}
+	// A stream reads what fits; a datagram is read whole, what does not
+	// fit dropped (sink.truncate), so that its length is known.
+	w := &sink{b: dst, truncate: !stream}
+	var to io.Writer = w
+	if stream {
+		to = &tcpip.LimitedWriter{W: w, N: dst.Len()}
+	}
+	res, err := s.ep.Read(to, tcpip.ReadOptions{Peek: m.Flags&socket.MsgPeek != 0, NeedRemoteAddr: !stream})
 	if err != nil {
 		switch err.(type) {
 		case *tcpip.ErrClosedForReceive:
@@ -407,12 +421,13 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	}
 	if s.typ != socket.SockStream {
 		m.Addr = s.sockaddr(res.RemoteAddr)
-		if res.Total > res.Count {
+		if res.Total > int(w.done) {
 			m.OutFlags |= socket.MsgTrunc
 		}
 		if m.Flags&socket.MsgTrunc != 0 {
 			return int64(res.Total), nil
 		}
+		return w.done, nil
 	}
 	return int64(res.Count), nil
 }

@@ -189,3 +189,11 @@ func TestVMNetFetch(t *testing.T) {
 		}
 	}
 }
+
+// TestVMNetDifferentialC runs a static C program (gcc -static) that uses
+// getaddrinfo, non-blocking connect, poll, SO_ERROR, accept4, UDP and
+// SCM_RIGHTS, natively and inside Cocoon: the outputs must be equal.
+func TestVMNetDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/netc/netc.c"), "netc: done")
+}

@@ -1,0 +1,168 @@
+// netc: a static C program using sockets the way C clients and servers
+// do (getaddrinfo, non-blocking connect, poll, SO_ERROR, accept4, UDP,
+// AF_UNIX with SCM_RIGHTS). It prints only what Linux makes the same on
+// every run, so its output inside Cocoon must equal Linux's.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int fails;
+
+#define CHECK(cond, ...)                                    \
+	do {                                                    \
+		if (!(cond)) {                                      \
+			printf("netc: FAIL line %d: ", __LINE__);       \
+			printf(__VA_ARGS__);                            \
+			printf(" (errno %d %s)\n", errno, strerror(errno)); \
+			fails++;                                        \
+		}                                                   \
+	} while (0)
+
+// resolve returns the first address getaddrinfo gives for host:port.
+static struct addrinfo *resolve(const char *host, const char *port, int type, int passive) {
+	struct addrinfo hints = {0}, *res = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = type;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	int r = getaddrinfo(host, port, &hints, &res);
+	CHECK(r == 0, "getaddrinfo(%s, %s) = %s", host, port, gai_strerror(r));
+	return res;
+}
+
+static void portof(int fd, char *buf, size_t n) {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	CHECK(getsockname(fd, (struct sockaddr *)&ss, &len) == 0, "getsockname");
+	int port = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+	                                   : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	snprintf(buf, n, "%d", port);
+}
+
+static void tcp(const char *host) {
+	struct addrinfo *ai = resolve(host, "0", SOCK_STREAM, 1);
+	if (!ai) return;
+	int l = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	CHECK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0, "SO_REUSEADDR");
+	CHECK(bind(l, ai->ai_addr, ai->ai_addrlen) == 0, "bind");
+	CHECK(listen(l, 8) == 0, "listen");
+	char port[16];
+	portof(l, port, sizeof port);
+	freeaddrinfo(ai);
+
+	ai = resolve(host, port, SOCK_STREAM, 0);
+	int c = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int r = connect(c, ai->ai_addr, ai->ai_addrlen);
+	CHECK(r == 0 || errno == EINPROGRESS, "connect");
+	freeaddrinfo(ai);
+	struct pollfd p = {.fd = c, .events = POLLOUT};
+	CHECK(poll(&p, 1, 10000) == 1 && (p.revents & POLLOUT), "poll for the connection");
+	int err = -1;
+	socklen_t len = sizeof err;
+	CHECK(getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0, "SO_ERROR %d", err);
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0, "TCP_NODELAY");
+	int s = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(s >= 0, "accept4");
+
+	CHECK(write(c, "ping", 4) == 4, "write");
+	p = (struct pollfd){.fd = s, .events = POLLIN};
+	CHECK(poll(&p, 1, 10000) == 1 && (p.revents & POLLIN), "poll for data");
+	int avail = 0;
+	CHECK(ioctl(s, FIONREAD, &avail) == 0, "FIONREAD");
+	char buf[16] = {0};
+	CHECK(read(s, buf, sizeof buf) == 4, "read");
+	printf("netc: tcp %s: got %s, FIONREAD said %d\n", host, buf, avail);
+
+	CHECK(read(s, buf, sizeof buf) == -1 && errno == EAGAIN, "empty non-blocking read");
+	close(c);
+	p = (struct pollfd){.fd = s, .events = POLLIN};
+	CHECK(poll(&p, 1, 10000) == 1, "poll for the end");
+	CHECK(read(s, buf, sizeof buf) == 0, "read at the end");
+	signal(SIGPIPE, SIG_IGN);
+	ssize_t w = 0;
+	for (int i = 0; i < 100 && w >= 0; i++) {
+		w = write(s, "x", 1);
+		usleep(1000);
+	}
+	printf("netc: tcp %s: write to a closed peer: %s\n", host, w < 0 ? strerrorname_np(errno) : "ok");
+	close(s);
+
+	// Refused: the listener is gone.
+	close(l);
+	ai = resolve(host, port, SOCK_STREAM, 0);
+	c = socket(ai->ai_family, SOCK_STREAM, 0);
+	r = connect(c, ai->ai_addr, ai->ai_addrlen);
+	printf("netc: tcp %s: connect to a closed port: %s\n", host, r < 0 ? strerrorname_np(errno) : "ok");
+	freeaddrinfo(ai);
+	close(c);
+}
+
+static void udp(void) {
+	struct addrinfo *ai = resolve("127.0.0.1", "0", SOCK_DGRAM, 1);
+	int a = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(bind(a, ai->ai_addr, ai->ai_addrlen) == 0, "bind");
+	freeaddrinfo(ai);
+	char port[16];
+	portof(a, port, sizeof port);
+	ai = resolve("127.0.0.1", port, SOCK_DGRAM, 0);
+	int b = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(sendto(b, "datagram", 8, 0, ai->ai_addr, ai->ai_addrlen) == 8, "sendto");
+	freeaddrinfo(ai);
+	struct pollfd p = {.fd = a, .events = POLLIN};
+	CHECK(poll(&p, 1, 10000) == 1, "poll");
+	char buf[4];
+	ssize_t n = recv(a, buf, sizeof buf, MSG_TRUNC);
+	printf("netc: udp: recv(MSG_TRUNC) into 4 bytes = %zd\n", n);
+}
+
+static void unixrights(void) {
+	int sv[2], pfd[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	CHECK(pipe(pfd) == 0, "pipe");
+	CHECK(write(pfd[1], "through", 7) == 7, "write");
+	close(pfd[1]);
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = "x", .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pfd[0], sizeof(int));
+	CHECK(sendmsg(sv[0], &m, 0) == 1, "sendmsg");
+	close(pfd[0]);
+	char d;
+	char rbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec riov = {.iov_base = &d, .iov_len = 1};
+	struct msghdr rm = {.msg_iov = &riov, .msg_iovlen = 1, .msg_control = rbuf, .msg_controllen = sizeof rbuf};
+	CHECK(recvmsg(sv[1], &rm, 0) == 1, "recvmsg");
+	struct cmsghdr *rc = CMSG_FIRSTHDR(&rm);
+	CHECK(rc && rc->cmsg_type == SCM_RIGHTS, "no SCM_RIGHTS");
+	if (!rc) return;
+	int fd;
+	memcpy(&fd, CMSG_DATA(rc), sizeof fd);
+	char buf[16] = {0};
+	CHECK(read(fd, buf, sizeof buf) == 7, "read through the passed fd");
+	printf("netc: unix: read %s through the passed descriptor\n", buf);
+}
+
+int main(void) {
+	tcp("127.0.0.1");
+	tcp("::1");
+	udp();
+	unixrights();
+	printf(fails ? "netc: FAIL\n" : "netc: done\n");
+	return fails != 0;
+}

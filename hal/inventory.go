@@ -14,10 +14,11 @@ import "fmt"
 //
 // Adding a device (a virtio-net driver, say): reach its ports through
 // cpu.Inb/Outb/Inl/Outl with constant port numbers and add the range to
-// the platform's list below (PCExits); reach MMIO through a mapping of
-// the device's range, listed as Kind MMIO. An accessor of a new kind
-// (a new instruction, or a function whose port is not a constant at its
-// call sites) goes into Accessors with what it touches.
+// the platform's list below (PCExits); map its MMIO registers with
+// cpu.Device, which refuses a window outside the platform's KindMMIO
+// ranges (MMIOAllowed), and list the range here. An accessor of a new
+// kind (a new instruction, or a function whose port or window is not a
+// constant at its call sites) goes into Accessors with what it touches.
 
 // Kinds of HostExit.
 const (
@@ -68,6 +69,7 @@ var PCExits = []HostExit{
 	{Kind: KindPort, Lo: 0xa1, Hi: 0xa1, What: "8259 slave PIC: masked at boot"},
 	{Kind: KindPort, Lo: 0xf4, Hi: 0xf4, What: "QEMU isa-debug-exit: power off with status"},
 	{Kind: KindMMIO, Lo: 0xfee00000, Hi: 0xfee00fff, What: "local APIC: one-shot timer, EOI"},
+	{Kind: KindMMIO, Lo: 0xfeb00000, Hi: 0xfeb02fff, What: "virtio-mmio transports of QEMU microvm (24 windows of 0x200): virtio-net"},
 	{Kind: KindMMIO, Lo: 0xfeb00000, Hi: 0xfeb02fff, What: "virtio-mmio transports (microvm), probed at boot: a virtio-net device's registers and configuration (MAC); its rings and packet buffers are pages of their own, the only kernel memory the device reads or writes"},
 	{Kind: KindMSR, Lo: 0x1b, Hi: 0x1b, What: "IA32_APIC_BASE: locate the local APIC"},
 }
@@ -104,6 +106,24 @@ var SNPExits = []HostExit{
 	{Kind: KindInstruction, Where: "pvalidate", What: "rescind the shared window's validation at boot (no exit, RMP only)"},
 }
 
+// MMIOAllowed reports whether the device window [phys, phys+size) lies in
+// one MMIO range of platform's inventory. The SEV-SNP platform reaches
+// the PC platform's devices (through #VC and the GHCB), so "snp" allows
+// the PC ranges. It allocates nothing: cpu.Device calls it at boot.
+//
+//go:nosplit
+func MMIOAllowed(platform string, phys, size uint64) bool {
+	if platform != "pc" && platform != "snp" || size == 0 || phys+size < phys {
+		return false
+	}
+	for i := range PCExits {
+		if e := &PCExits[i]; e.Kind == KindMMIO && e.Lo <= phys && phys+size-1 <= e.Hi {
+			return true
+		}
+	}
+	return false
+}
+
 // Inventory returns the host interface of platform ("pc" or "snp"): its
 // own exits and the kernel's.
 func Inventory(platform string) []HostExit {
@@ -134,12 +154,15 @@ var InventoryPlatforms = []string{"pc", "snp"}
 type Accessor struct {
 	Func string
 	Ops  []string
-	Arg  string // KindPort, KindMSR or ""
+	Arg  string // KindPort, KindMSR, KindMMIO or ""
 	// Passes lists, for a function that calls an Arg accessor with a
 	// number it does not name as a constant (it gets it from its own
 	// caller through an interface), the numbers it passes.
 	Passes []uint64
-	What   string
+	// Maps marks a function that passes cpu.Device a window address it
+	// finds at run time; Device checks it against the inventory then.
+	Maps bool
+	What string
 }
 
 // Accessors are the functions that may hold exiting instructions.
@@ -150,6 +173,9 @@ var Accessors = []Accessor{
 	{Func: "kernel/cpu.Outl", Ops: []string{"out"}, Arg: KindPort, What: "port write, 32 bits"},
 	{Func: "kernel/cpu.Rdmsr", Ops: []string{"rdmsr"}, Arg: KindMSR, What: "MSR read"},
 	{Func: "kernel/cpu.Wrmsr", Ops: []string{"wrmsr"}, Arg: KindMSR, What: "MSR write"},
+	{Func: "kernel/cpu.Device", Arg: KindMMIO, What: "map a device's MMIO window (refused outside the inventory's MMIO ranges)"},
+	{Func: "hal/pc.lapicWindow", Maps: true, What: "the local APIC, at the address IA32_APIC_BASE gives"},
+	{Func: "kernel.VirtioNet", Maps: true, What: "the virtio-mmio windows of microvm, probed for virtio-net"},
 	{Func: "kernel/cpu.Cpuid", Ops: []string{"cpuid"}, What: "CPUID"},
 	{Func: "kernel/cpu.Halt", Ops: []string{"hlt"}, What: "halt until an interrupt"},
 	{Func: "kernel/cpu.Vmgexit", Ops: []string{"vmgexit"}, What: "exit to the hypervisor (SEV-SNP)"},

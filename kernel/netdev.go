@@ -48,7 +48,11 @@ func VirtioNet() (*virtio.Net, error) {
 		return nil, nil
 	}
 	for i := 0; i < virtioMMIOSlots; i++ {
-		regs := mmioRegs{cpu.Virt(uintptr(virtioMMIOBase + i*virtio.MMIOSize))}
+		va, ok := cpu.Device(uint64(virtioMMIOBase+i*virtio.MMIOSize), virtio.MMIOSize, platform.Name())
+		if !ok {
+			return nil, fmt.Errorf("virtio-mmio window %#x is not in the %s platform's host interface (hal.PCExits)", virtioMMIOBase+i*virtio.MMIOSize, platform.Name())
+		}
+		regs := mmioRegs{va}
 		if regs.Read32(0) != 0x74726976 { // "virt": a transport is there
 			continue
 		}

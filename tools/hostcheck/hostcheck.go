@@ -4,7 +4,10 @@
 // outside a registered accessor, every port or MSR the code names that no
 // platform's inventory lists, and every listed port or MSR range the code
 // never names (an inventory that claims more than the code does is as
-// wrong as one that claims less).
+// wrong as one that claims less). Device memory is mapped only through
+// cpu.Device, which refuses at run time a window outside the inventory's
+// MMIO ranges; here a constant window must lie in one, and a computed one
+// may come only from a caller registered as mapping one (Accessor.Maps).
 //
 // Exiting instructions (AMD APM vol. 2, 15.9-15.13 "Instruction
 // Intercepts"; under SEV-ES/SNP they raise #VC or are VMGEXIT itself):
@@ -39,8 +42,9 @@ type Func struct {
 // Report is the result of a check.
 type Report struct {
 	Problems []string
-	// Ports and MSRs name what the code touches, with where.
-	Ports, MSRs map[uint64][]string
+	// Ports, MSRs and MMIO name what the code touches (MMIO: the windows
+	// mapped with constant addresses), with where.
+	Ports, MSRs, MMIO map[uint64][]string
 	// Exits counts exiting instructions by accessor.
 	Exits map[string]int
 }
@@ -119,7 +123,7 @@ func exitOp(code []byte, inst *x86asm.Inst, ok bool) string {
 // Check checks funcs against accessors and the inventories of all
 // platforms.
 func Check(funcs []Func, accessors []hal.Accessor, inventory []hal.HostExit) Report {
-	r := Report{Ports: map[uint64][]string{}, MSRs: map[uint64][]string{}, Exits: map[string]int{}}
+	r := Report{Ports: map[uint64][]string{}, MSRs: map[uint64][]string{}, MMIO: map[uint64][]string{}, Exits: map[string]int{}}
 	acc := map[string]hal.Accessor{}
 	for _, a := range accessors {
 		acc[a.Func] = a
@@ -211,7 +215,16 @@ func Check(funcs []Func, accessors []hal.Accessor, inventory []hal.HostExit) Rep
 							arg = sp
 						}
 					}
-					if c, isAcc := acc[target]; isAcc && c.Arg != "" && target != f.Name {
+					if c, isAcc := acc[target]; isAcc && c.Arg == hal.KindMMIO {
+						switch {
+						case arg == nil && !a.Maps:
+							r.Problems = append(r.Problems, fmt.Sprintf("%s: calls %s with a window that is not a constant, and %s is not registered as mapping one (Accessor.Maps)", at, target, f.Name))
+						case arg != nil && !covered(inventory, hal.KindMMIO, *arg):
+							r.Problems = append(r.Problems, fmt.Sprintf("%s: maps MMIO at %#x, in no platform's inventory", at, *arg))
+						case arg != nil:
+							r.MMIO[*arg] = append(r.MMIO[*arg], at)
+						}
+					} else if isAcc && c.Arg != "" && target != f.Name {
 						switch {
 						case arg == nil && len(a.Passes) > 0:
 							for _, n := range a.Passes {
@@ -301,11 +314,25 @@ func movImm(inst *x86asm.Inst) (x86asm.Reg, uint64, bool) {
 	if !isImm {
 		return 0, 0, false
 	}
+	// x86asm gives the immediate sign-extended; a 32-, 16- or 8-bit
+	// destination keeps only its low bits (a 32-bit register write
+	// clears the upper half: AMD APM vol. 1, 3.1.2.3).
 	switch dst := inst.Args[0].(type) {
 	case x86asm.Reg:
+		switch {
+		case dst >= x86asm.EAX && dst <= x86asm.R15L:
+			return dst, uint64(uint32(imm)), true
+		case dst >= x86asm.AX && dst <= x86asm.R15W:
+			return dst, uint64(uint16(imm)), true
+		case dst >= x86asm.AL && dst <= x86asm.R15B:
+			return dst, uint64(uint8(imm)), true
+		}
 		return dst, uint64(imm), true
 	case x86asm.Mem:
 		if dst.Base == x86asm.RSP && dst.Index == 0 && dst.Disp == 0 && dst.Segment == 0 {
+			if inst.MemBytes > 0 && inst.MemBytes < 8 {
+				return x86asm.RSP, uint64(imm) & (1<<(8*inst.MemBytes) - 1), true
+			}
 			return x86asm.RSP, uint64(imm), true
 		}
 	}

@@ -56,6 +56,9 @@ func TestHostInterface(t *testing.T) {
 					t.Errorf("no access to port %#x found: the disassembly missed hal/pc", n)
 				}
 			}
+			if len(r.MMIO[0xfee00000]) == 0 {
+				t.Errorf("the local APIC's default window was not seen mapped: MMIO %v", r.MMIO)
+			}
 			if len(r.MSRs[0xc0000100]) == 0 || len(r.MSRs[0xc0010130]) == 0 {
 				t.Errorf("FS base or GHCB MSR accesses not found: MSRs %v", r.MSRs)
 			}
@@ -150,6 +153,41 @@ func TestStrayOutbFails(t *testing.T) {
 			t.Errorf("stray %s: problems %v", c.name, r.Problems)
 		}
 	}
+	// Mapping device memory: a constant window in the inventory passes,
+	// one outside fails, and a computed one needs a caller registered
+	// with Maps.
+	device := Func{Name: "kernel/cpu.Device", Addr: 0x1000, Code: []byte{0xC3}}
+	mmioAcc := []hal.Accessor{{Func: "kernel/cpu.Device", Arg: hal.KindMMIO}, {Func: "hal/pc.mapper", Maps: true}}
+	mmioInv := []hal.HostExit{{Kind: hal.KindMMIO, Lo: 0xfee00000, Hi: 0xfee00fff}}
+	mapAt := func(name string, window uint32) Func {
+		code := []byte{0xB8, byte(window), byte(window >> 8), byte(window >> 16), byte(window >> 24), 0xE8, 0, 0, 0, 0, 0xC3}
+		rel := int32(0x1000 - (0x2000 + 10))
+		code[6], code[7], code[8], code[9] = byte(rel), byte(rel>>8), byte(rel>>16), byte(rel>>24)
+		return Func{Name: name, Addr: 0x2000, Code: code}
+	}
+	computed := func(name string) Func {
+		code := []byte{0x48, 0x89, 0xD8, 0xE8, 0, 0, 0, 0, 0xC3} // MOVQ BX, AX; CALL
+		rel := int32(0x1000 - (0x2000 + 8))
+		code[4], code[5], code[6], code[7] = byte(rel), byte(rel>>8), byte(rel>>16), byte(rel>>24)
+		return Func{Name: name, Addr: 0x2000, Code: code}
+	}
+	for _, c := range []struct {
+		name string
+		f    Func
+		want string
+	}{
+		{"listed window", mapAt("hal/pc.init", 0xfee00000), ""},
+		{"unlisted window", mapAt("hal/pc.init", 0xfeb00000), "maps MMIO at 0xfeb00000, in no platform's inventory"},
+		{"computed, registered", computed("hal/pc.mapper"), ""},
+		{"computed, unregistered", computed("north.stray"), "not registered as mapping one"},
+	} {
+		r := Check([]Func{device, c.f}, mmioAcc, mmioInv)
+		got := strings.Join(r.Problems, "\n")
+		if c.want == "" && got != "" || c.want != "" && (len(r.Problems) != 1 || !strings.Contains(got, c.want)) {
+			t.Errorf("%s: problems %v, want %q", c.name, r.Problems, c.want)
+		}
+	}
+
 	// A marker function: JMP over data bytes that decode as HLT.
 	marker := Func{Name: "crypto/internal/boring/sig.StandardCrypto", Addr: 0x3000, Code: []byte{0xEB, 0x02, 0xF4, 0xF4, 0xC3}}
 	if r := Check(append(good, marker), acc, inv); len(r.Problems) != 0 {

@@ -295,3 +295,32 @@ func TestProtectMemoryHekiHostile(t *testing.T) {
 		t.Errorf("cyclic list: errno %d, %d pages changed", errno, len(r.h.Prot)-before)
 	}
 }
+
+func TestHypervisorFailsMidway(t *testing.T) {
+	r := newRig(t, nil)
+	hekiList(r.h, 0x10_0000, 2, [][3]uint64{
+		{0x100_0000, 0x100_2000, vsm.AttrRead},
+		{0x120_0000, 0x120_1000, vsm.AttrRead},
+	})
+	// The hypervisor fails every call after the next one: the first range
+	// is applied, the second is not, and VTL0 learns of the failure.
+	r.h.FailAfter = len(r.h.Calls) + 1
+	if _, errno := r.call(vtlcall.FuncProtectMemory, 0x10_0000, 2, 0); errno != vtlcall.EIO {
+		t.Errorf("errno %d, want EIO", errno)
+	}
+	if f, ok := r.s.Protection(0x100_0000); !ok || f&hv.MapWrite != 0 {
+		t.Errorf("first range %v %v", f, ok)
+	}
+	if _, ok := r.s.Protection(0x120_0000); ok {
+		t.Error("the failed range is recorded as protected")
+	}
+	if !strings.Contains(string(r.s.Log()), "HvCallModifyVtlProtectionMask(0x1200000, 1 pages") {
+		t.Errorf("log %q", r.s.Log())
+	}
+	// Injecting #GP fails too: the refusal is still logged.
+	r.h.VTL0Write(0x100_0000, []byte{1})
+	r.intercept(t)
+	if !strings.Contains(string(r.s.Log()), "injecting #GP into VTL0") || len(r.h.Injected) != 0 {
+		t.Errorf("log %q, injected %v", r.s.Log(), r.h.Injected)
+	}
+}

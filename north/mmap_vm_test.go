@@ -66,3 +66,8 @@ func TestVMMmapDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/mmapdiff/mmapdiff.c"), "mmapdiff: done")
 }
+
+func TestVMMmapDifferentialGo(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildGo(t, "./north/testdata/mmapgo"), "mmapgo: done")
+}

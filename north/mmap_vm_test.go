@@ -4,6 +4,7 @@ package north_test
 // Go) run natively on the host and inside Cocoon and must print the same.
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -25,10 +26,17 @@ func buildC(t *testing.T, src string) string {
 	return out
 }
 
-// native runs prog on the host with a scratch directory as its argument.
+// native runs prog on the host with a scratch directory as its argument:
+// on tmpfs (/dev/shm) when the host has it, like Cocoon's /tmp.
 func native(t *testing.T, prog string) string {
 	t.Helper()
-	out, err := exec.Command(prog, t.TempDir()).CombinedOutput()
+	dir, err := os.MkdirTemp("/dev/shm", "cocoon-native")
+	if err != nil {
+		dir = t.TempDir()
+	} else {
+		t.Cleanup(func() { os.RemoveAll(dir) })
+	}
+	out, err := exec.Command(prog, dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s natively: %v\n%s", prog, err, out)
 	}

@@ -41,6 +41,8 @@ type Process struct {
 
 	// mm is the file-backed part of the address space (mm.go).
 	mm mmState
+	// shm is the System V shared memory (sys_shm.go).
+	shm shmState
 
 	// Program break and resource limits (guarded by mu).
 	brkStart, brk uint64

@@ -87,6 +87,7 @@ const (
 	sysCopyFileRange = 326
 	sysStatx         = 332
 	sysMemfdCreate   = 319
+	sysFallocate     = 285
 	sysFaccessat2    = 439
 	sysFchmodat2     = 452
 	sysEpollPwait2   = 441
@@ -257,6 +258,8 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 		return fs.Pwritev(m, fd(0), a[1], a[2], int64(a[3])), true
 	case sysRenameat2:
 		return fs.Renameat2(m, fd(0), a[1], fd(2), a[3], u32(4)), true
+	case sysFallocate:
+		return fs.Fallocate(fd(0), u32(1), int64(a[2]), int64(a[3])), true
 	case sysMemfdCreate:
 		return fs.MemfdCreate(m, a[0], u32(1)), true
 	case sysStatx:

@@ -75,3 +75,13 @@ func (fs *Files) MemfdCreate(m mem.Memory, nameAddr uint64, flags uint32) int64 
 	}
 	return int64(fd)
 }
+
+// Fallocate is fallocate(2).
+func (fs *Files) Fallocate(fd int32, mode uint32, off, length int64) int64 {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return ret(0, err)
+	}
+	defer f.DecRef()
+	return ret(0, f.Allocate(mode, off, length))
+}

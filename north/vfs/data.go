@@ -56,7 +56,7 @@ func (d *fileData) page(fs *memFS, i int64) (uint64, int64, error) {
 	}
 	f, err := fs.frames.Alloc()
 	if err != nil {
-		return 0, 0, ENOSPC
+		return 0, 0, ENOMEM // the machine's memory, not the file system's, is exhausted
 	}
 	if d.pages == nil {
 		d.pages = map[int64]uint64{}

@@ -101,6 +101,9 @@ func (m *Mapping) Page(i int64) (uint64, error) {
 		return 0, mem.ErrBeyondEOF
 	}
 	f, _, err := n.data.page(n.fsys, i)
+	if err == ENOMEM {
+		return 0, mem.ErrNoMemory
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -126,4 +129,109 @@ func (n *memNode) invalidate(from, to int64) {
 	for _, fn := range fns {
 		fn(from, to)
 	}
+}
+
+// fallocate(2) modes (include/uapi/linux/falloc.h).
+const (
+	fallocKeepSize  = 0x01
+	fallocPunchHole = 0x02
+)
+
+// Allocate is fallocate(2) for f: mode 0 allocates the pages of [off,
+// off+length) and grows the file to cover them, FALLOC_FL_KEEP_SIZE
+// allocates without growing it, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE
+// makes the range read zeros and frees its whole pages, as tmpfs does;
+// the other modes are EOPNOTSUPP on tmpfs.
+func (f *File) Allocate(mode uint32, off, length int64) error {
+	if off < 0 || length <= 0 {
+		return EINVAL
+	}
+	if mode&^(fallocKeepSize|fallocPunchHole) != 0 {
+		return EOPNOTSUPP
+	}
+	if mode&fallocPunchHole != 0 && mode&fallocKeepSize == 0 {
+		return EOPNOTSUPP
+	}
+	if !f.Writable() {
+		return EBADF
+	}
+	if off > maxFileSize-length {
+		return EFBIG
+	}
+	r, ok := f.impl.(*regFile)
+	if !ok {
+		switch {
+		case f.impl.Stream():
+			return ESPIPE
+		case f.Stat().Mode&linux.SIfmt == linux.SIfdir:
+			return EISDIR
+		}
+		return ENODEV
+	}
+	n := r.n
+	if mode&fallocPunchHole != 0 {
+		return n.punchRange(off, off+length)
+	}
+	n.mu.Lock()
+	var made []int64
+	for i := off / pageSize; i <= (off+length-1)/pageSize; i++ {
+		_, grew, err := n.data.page(n.fsys, i)
+		if err != nil {
+			// Linux undoes what this call allocated.
+			for _, j := range made {
+				n.data.drop(n.fsys, j, j+1)
+			}
+			n.mu.Unlock()
+			return err
+		}
+		if grew > 0 {
+			made = append(made, i)
+		}
+	}
+	if mode&fallocKeepSize == 0 && off+length > n.data.size {
+		n.data.size = off + length
+	}
+	n.ctime = n.fsys.clock()
+	n.mu.Unlock()
+	return nil
+}
+
+// punchRange makes [from, to) of the file read zeros: whole pages are
+// dropped from the file and its mappings, partial ones zeroed in place.
+func (n *memNode) punchRange(from, to int64) error {
+	n.mu.Lock()
+	to = min(to, n.data.size)
+	if from >= to {
+		n.mu.Unlock()
+		return nil
+	}
+	first, last := (from+pageSize-1)/pageSize, to/pageSize // whole pages [first, last)
+	zero := func(a, b int64) {
+		if a >= b {
+			return
+		}
+		if f, ok := n.data.pages[a/pageSize]; ok {
+			clear(n.fsys.frames.Bytes(f)[a%pageSize : (b-1)%pageSize+1])
+		} else if a < n.data.lowerLen {
+			if _, _, err := n.data.page(n.fsys, a/pageSize); err == nil {
+				clear(n.fsys.frames.Bytes(n.data.pages[a/pageSize])[a%pageSize : (b-1)%pageSize+1])
+			}
+		}
+	}
+	if first > last { // within one page
+		zero(from, to)
+	} else {
+		zero(from, first*pageSize)
+		zero(last*pageSize, to)
+	}
+	if first < last {
+		n.data.punch(n.fsys, first, last)
+	}
+	now := n.fsys.clock()
+	n.mtime, n.ctime = now, now
+	n.mu.Unlock()
+	if first < last {
+		n.invalidate(first, last)
+	}
+	return nil
 }

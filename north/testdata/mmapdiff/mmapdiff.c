@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -198,6 +200,27 @@ int main(int argc, char **argv) {
 	check("mremap shared file mapping", fm != MAP_FAILED, 1);
 	check("moved file mapping still shared", (pwrite(fd, "moved", 5, 10), memcmp(fm + 10, "moved", 5)), 0);
 
+	// fallocate, as tmpfs does it.
+	int ffd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	check("fallocate grows the file", fallocate(ffd, 0, 0, 3 * PG) == 0 && lseek(ffd, 0, SEEK_END) == 3 * PG, 1);
+	check("fallocate KEEP_SIZE", fallocate(ffd, FALLOC_FL_KEEP_SIZE, 0, 8 * PG) == 0 && lseek(ffd, 0, SEEK_END) == 3 * PG, 1);
+	char *fmap = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
+	memset(fmap, 'z', 3 * PG);
+	check("PUNCH_HOLE", fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 100, 2 * PG), 0);
+	check("punched bytes read zero through the mapping", fmap[99] == 'z' && fmap[100] == 0 && fmap[PG + 50] == 0 && fmap[2 * PG + 99] == 0 && fmap[2 * PG + 100] == 'z', 1);
+	memset(buf, 1, sizeof buf);
+	pread(ffd, buf, 4, PG);
+	check("punched bytes read zero", buf[0] | buf[3], 0);
+	check("PUNCH_HOLE without KEEP_SIZE", err(fallocate(ffd, FALLOC_FL_PUNCH_HOLE, 0, PG)), EOPNOTSUPP);
+	check("COLLAPSE_RANGE on tmpfs", err(fallocate(ffd, FALLOC_FL_COLLAPSE_RANGE, 0, PG)), EOPNOTSUPP);
+	check("fallocate zero length", err(fallocate(ffd, 0, 0, 0)), EINVAL);
+	check("fallocate read-only fd", err(fallocate(rfd, 0, 0, PG)), EBADF);
+	int pfd[2];
+	pipe(pfd);
+	check("fallocate pipe", err(fallocate(pfd[1], 0, 0, PG)), ESPIPE);
+	munmap(fmap, 3 * PG);
+	close(ffd);
+
 	// memfd_create.
 	int mfd = memfd_create("mmapdiff", MFD_CLOEXEC);
 	check("memfd_create", mfd >= 0, 1);
@@ -207,6 +230,36 @@ int main(int argc, char **argv) {
 	memset(buf, 0, sizeof buf);
 	check("memfd read", pread(mfd, buf, 10, 0), 10);
 	check("memfd coherent", strcmp(buf, "memfd data"), 0);
+
+	// System V shared memory.
+	int id = shmget(IPC_PRIVATE, 3 * PG + 10, IPC_CREAT | 0600);
+	check("shmget", id >= 0, 1);
+	char *s1 = shmat(id, NULL, 0);
+	char *s2 = shmat(id, NULL, SHM_RDONLY);
+	check("shmat twice", s1 != (void *)-1 && s2 != (void *)-1 && s1 != s2, 1);
+	strcpy(s1 + 2 * PG, "shared segment");
+	check("attachments share", strcmp(s2 + 2 * PG, "shared segment"), 0);
+	struct shmid_ds ds;
+	check("IPC_STAT", shmctl(id, IPC_STAT, &ds), 0);
+	check("shm_segsz", ds.shm_segsz, 3 * PG + 10);
+	check("shm_nattch", ds.shm_nattch, 2);
+	check("shm_perm.mode", ds.shm_perm.mode & 0777, 0600);
+	check("shmdt", shmdt(s2), 0);
+	check("shmdt again", err(shmdt(s2)), EINVAL);
+	check("IPC_RMID while attached", shmctl(id, IPC_RMID, NULL), 0);
+	check("data survives IPC_RMID while attached", strcmp(s1 + 2 * PG, "shared segment"), 0);
+	check("last shmdt", shmdt(s1), 0);
+	check("segment gone", err(shmctl(id, IPC_STAT, &ds)), EINVAL);
+	key_t key = 0x5eed0000 + (getpid() & 0xffff);
+	int k1 = shmget(key, PG, IPC_CREAT | IPC_EXCL | 0600);
+	check("shmget key", k1 >= 0, 1);
+	check("shmget key again", shmget(key, PG, 0600) == k1, 1);
+	check("shmget IPC_EXCL", err(shmget(key, PG, IPC_CREAT | IPC_EXCL | 0600)), EEXIST);
+	check("shmget larger", err(shmget(key, 2 * PG, 0600)), EINVAL);
+	check("shmat misaligned", err((long)shmat(k1, (void *)0x12345, 0)), EINVAL);
+	shmctl(k1, IPC_RMID, NULL);
+	check("shmget removed key", err(shmget(key, PG, 0600)), ENOENT);
+	check("shmget size 0", err(shmget(IPC_PRIVATE, 0, 0600)), EINVAL);
 
 	unlink(path);
 	printf("mmapdiff: done\n");

@@ -14,10 +14,18 @@ const (
 		"and Cocoon could not start it (one process)."
 	oneCPU  = "Cocoon runs the application on one CPU (sched_getaffinity reports one); the test needs two."
 	noSHANI = "QEMU 7.2's TCG CPU has no SHA extensions, so the SHA-NI code is not run: the emulated CPU's matter, not Cocoon's."
-	noTun   = "Cocoon's /dev has no /dev/net/tun (there are no network devices); " +
+	noTun   = "Cocoon's /dev has no /dev/net/tun (it offers no TUN devices); " +
 		"the test wants it as a character device that cannot be polled."
 	tcgTiming = "The test bounds wall-clock time (a 128 MiB commit within 5 s; natively 1-2 s): under QEMU's TCG " +
 		"emulation, which runs every instruction in software, the commit takes 4-6 s. A timing bound, not behaviour."
+	noNetlink = "Cocoon has no AF_NETLINK sockets: Go's net.Interfaces and net.InterfaceAddrs read the interfaces over " +
+		"NETLINK_ROUTE and fail (golang.org/x/net/nettest, probing for IPv4 that way, then calls tcp4 untestable)."
+	noRawSockets = "Cocoon offers no raw IP sockets (SOCK_RAW, Go's \"ip4:icmp\" and \"ip:tcp\" networks): " +
+		"socket returns EPROTONOSUPPORT so the application cannot forge packets."
+	noMPTCP    = "gVisor's netstack has no Multipath TCP: socket(..., IPPROTO_MPTCP) fails and the test skips."
+	outsideDir = "The test reads a file outside its package directory (../testdata, /etc/services) that the conformance image does not carry."
+	zeroMtimes = "The image's files have modification time 0 (archives are reproducible), which http.ServeContent " +
+		"treats as no time: no Last-Modified, no 304 or 412."
 	procFiles = "Cocoon's /proc has only self/exe, self/cwd, self/fd and sys/fs/pipe-max-size: " +
 		"the test reads /proc/self/cmdline or the threads' /proc/<pid>/task/<tid>/status."
 )
@@ -41,7 +49,29 @@ var known = map[string][]knownDifference{
 	}}},
 	"go.etcd.io/bbolt": {{reason: tcgTiming, tests: []string{"TestDB_Open_InitialMmapSize"}}},
 	"math/big":         {{reason: noGoCommand, tests: []string{"TestEscape", "TestLinkerGC"}}},
+	"net": {
+		{reason: noNetlink, tests: []string{"TestInterfaces", "TestInterfaceAddrs", "TestInterfaceUnicastAddrs", "TestInterfaceMulticastAddrs"}},
+		{reason: noRawSockets, tests: []string{"TestIPConnLocalName", "TestIPConnRemoteName", "TestIPConnSpecificMethods"}},
+		{reason: noMPTCP, tests: []string{"TestMultiPathTCP"}},
+		{reason: outsideDir, tests: []string{
+			"TestSendfile", "TestSendfileWithExactLimit", "TestSendfileWithLimitLargerThanFile", "TestSendfileParts",
+			"TestSendfileSeeked", "TestSendfileOnWriteTimeoutExceeded", "TestReadLine",
+		}},
+		{reason: noProcesses, tests: []string{"TestSplice"}}, // a client in a second process
+	},
+	"net/http": {
+		{reason: zeroMtimes, tests: []string{"TestServeContent"}},
+		{reason: noGoCommand, tests: []string{"TestCmdGoNoHTTPServer", "TestOmitHTTP2Vet"}},
+		{reason: noProcesses, tests: []string{"TestLinuxSendfile"}}, // runs strace
+	},
+	"crypto/tls": {
+		// Each runs itself again with GODEBUG=fips140=only.
+		{reason: noProcesses, tests: []string{
+			"TestFIPSServerProtocolVersion", "TestFIPSServerCipherSuites", "TestFIPSServerCurves", "TestFIPSServerSignatureAndHash",
+		}},
+	},
 	"os": {
+		{reason: noNetlink, tests: []string{"TestGetPollFDAndNetwork/tcp4"}},
 		{reason: noProcesses, tests: []string{
 			"TestProcessAlreadyDone", "TestExecutable", "TestStartProcess", "TestFileChdirTestlog",
 			"TestHostname", "TestStatStdin", "TestKillStartProcess", "TestGetppid", "TestKillFindProcess",

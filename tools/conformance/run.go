@@ -23,7 +23,8 @@ import (
 var errUsage = errors.New("usage")
 
 // DefaultPackages are run when no package is named: the list issue 8
-// started with, then more packages whose tests need no network.
+// started with, more packages whose tests need no network, and the
+// network's (sockets inside the guest, loopback only).
 var DefaultPackages = []string{
 	"bufio", "bytes", "container/list", "context", "crypto/aes",
 	"crypto/ecdsa", "crypto/sha256", "encoding/binary", "encoding/json",
@@ -35,6 +36,8 @@ var DefaultPackages = []string{
 	"crypto/sha512", "encoding/gob", "hash/maphash", "io/fs", "io/ioutil",
 	"log", "maps", "math/rand/v2", "os/signal", "os/user", "path", "regexp",
 	"slices", "syscall", "testing/fstest", "text/template", "unicode",
+
+	"net", "net/http", "net/rpc", "net/textproto", "crypto/tls",
 }
 
 // options are the command's flags.

@@ -141,7 +141,7 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 		return err
 	}
 	var toMain []time.Duration
-	var getpid, getpidSys, clock []float64
+	var getpid, getpidSys, clock, loop []float64
 	for i := 0; i < runs; i++ {
 		mw := &markWriter{marker: []byte(linuxguest.MainReached)}
 		mw.start = time.Now()
@@ -155,6 +155,7 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 		}
 		toMain = append(toMain, mw.at)
 		getpid, getpidSys, clock = append(getpid, fig.Getpid), append(getpidSys, fig.GetpidSyscall), append(clock, fig.ClockGettime)
+		loop = append(loop, fig.LoopbackMBps())
 	}
 	fmt.Fprintf(w, "\nApplication images/sysbench (static Go), QEMU %s, TCG, medians of %d runs:\n", profile, runs)
 	fmt.Fprintf(w, "  %-44s %12s %12s\n", "", "Cocoon", "Linux guest")
@@ -178,6 +179,7 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 	row("getpid round trip (RawSyscall)", fmt.Sprintf("%.0f ns", medianF(getpid)), fmt.Sprintf("%.0f ns", lx.Figures.Getpid))
 	row("getpid round trip (syscall.Syscall)", fmt.Sprintf("%.0f ns", medianF(getpidSys)), fmt.Sprintf("%.0f ns", lx.Figures.GetpidSyscall))
 	row("clock_gettime (time.Now, vDSO)", fmt.Sprintf("%.0f ns", medianF(clock)), fmt.Sprintf("%.0f ns", lx.Figures.ClockGettime))
+	row("loopback TCP, 16 MiB in 64 KiB writes", fmt.Sprintf("%.1f MB/s", medianF(loop)), fmt.Sprintf("%.1f MB/s", lx.Figures.LoopbackMBps()))
 	return nil
 }
 

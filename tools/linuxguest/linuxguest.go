@@ -104,9 +104,10 @@ func (r Result) Median() Boot {
 		ToMain: time.Duration(pick(func(b Boot) float64 { return float64(b.ToMain) })),
 		Wall:   time.Duration(pick(func(b Boot) float64 { return float64(b.Wall) })),
 		Figures: Figures{
-			Getpid:        pick(func(b Boot) float64 { return b.Figures.Getpid }),
-			GetpidSyscall: pick(func(b Boot) float64 { return b.Figures.GetpidSyscall }),
-			ClockGettime:  pick(func(b Boot) float64 { return b.Figures.ClockGettime }),
+			Getpid:         pick(func(b Boot) float64 { return b.Figures.Getpid }),
+			GetpidSyscall:  pick(func(b Boot) float64 { return b.Figures.GetpidSyscall }),
+			ClockGettime:   pick(func(b Boot) float64 { return b.Figures.ClockGettime }),
+			LoopbackTCP64K: pick(func(b Boot) float64 { return b.Figures.LoopbackTCP64K }),
 		},
 		Console: r.Boots[0].Console,
 		Command: r.Boots[0].Command,

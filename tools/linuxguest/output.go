@@ -23,6 +23,7 @@ const (
 	nameGetpid        = "getpid"
 	nameGetpidSyscall = "getpid_syscall"
 	nameClockGettime  = "clock_gettime"
+	nameLoopbackTCP   = "loopback_tcp_64k"
 )
 
 // Figures are the costs sysbench measured in the guest, in nanoseconds
@@ -35,6 +36,18 @@ type Figures struct {
 	GetpidSyscall float64
 	// ClockGettime is time.Now: Linux's vDSO clock_gettime.
 	ClockGettime float64
+	// LoopbackTCP64K is a 64 KiB write arriving over TCP on 127.0.0.1;
+	// 0 if the output had no such line (a sysbench from before it).
+	LoopbackTCP64K float64
+}
+
+// LoopbackMBps returns the loopback TCP throughput in MB/s, 0 if not
+// measured.
+func (f Figures) LoopbackMBps() float64 {
+	if f.LoopbackTCP64K == 0 {
+		return 0
+	}
+	return 65536 / f.LoopbackTCP64K * 1e3
 }
 
 // ParseFigures returns the figures in sysbench's console output. Lines
@@ -46,6 +59,7 @@ func ParseFigures(console string) (Figures, error) {
 		nameGetpid:        &f.Getpid,
 		nameGetpidSyscall: &f.GetpidSyscall,
 		nameClockGettime:  &f.ClockGettime,
+		nameLoopbackTCP:   &f.LoopbackTCP64K,
 	}
 	seen := map[string]bool{}
 	for line := range strings.Lines(console) {

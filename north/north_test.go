@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -347,17 +348,27 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(uint16(202), uint64(scratch), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0))
 	f.Add(uint16(13), uint64(11), uint64(scratch), uint64(0), uint64(8), uint64(0), uint64(0))
 	f.Add(uint16(56), uint64(0x3d0f00), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0))
+	f.Add(uint16(34), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0))                      // pause: blocks until SIGKILL
+	f.Add(uint16(202), uint64(scratch), uint64(linux.FutexWait), uint64(0), uint64(0), uint64(0), uint64(0)) // futex wait, no timeout
 	f.Fuzz(func(t *testing.T, nr uint16, a0, a1, a2, a3, a4, a5 uint64) {
-		_, task, _ := newTest(t)
-		switch nr {
-		case linux.SysNanosleep, linux.SysClockNanosleep:
-			return // may legitimately sleep for long
-		case linux.SysFutex:
-			if cmd := a1 &^ (linux.FutexPrivateFlag | linux.FutexClockRealtime); cmd == linux.FutexWait || cmd == linux.FutexWaitBitset {
-				return // would wait for a wake that never comes
+		p, task, _ := newTest(t)
+		// A call that blocks (pause, a sleep, a wait for a futex or a
+		// descriptor) gets SIGKILL, as from another thread, and must then
+		// end: no call may block so that a fatal signal cannot end it.
+		done := make(chan int64, 1)
+		go func() { done <- sc(task, uint64(nr), a0, a1, a2, a3, a4, a5) }()
+		var r int64
+		select {
+		case r = <-done:
+		case <-time.After(20 * time.Millisecond):
+			p.send(task, sigInfo{signo: linux.SigKill, code: linux.SiUser, pid: 1})
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("syscall %d(%#x, %#x, %#x, %#x, %#x, %#x) blocked and SIGKILL did not end it", nr, a0, a1, a2, a3, a4, a5)
 			}
+			return
 		}
-		r := sc(task, uint64(nr), a0, a1, a2, a3, a4, a5)
 		if r < -4095 && r != noReturn {
 			t.Fatalf("syscall %d returned %d", nr, r)
 		}

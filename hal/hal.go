@@ -89,3 +89,19 @@ type GuestResult struct {
 	VMM, Firmware uint32
 	CertPages     uint64
 }
+
+// Stdio is an optional Platform capability: byte streams to the launcher
+// for the application's standard input, output and error, apart from the
+// console, so that neither the kernel's messages nor a terminal's line
+// endings mix into them. Goroutine context: never called from trap
+// context.
+type Stdio interface {
+	// StdioInit sets the streams up and reports whether they exist.
+	StdioInit() bool
+	// StdioWrite writes all of p to standard output (fd 1) or standard
+	// error (fd 2).
+	StdioWrite(fd int, p []byte)
+	// StdioRead reads what has arrived on standard input, up to len(p)
+	// bytes; 0 if none.
+	StdioRead(p []byte) int
+}

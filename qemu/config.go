@@ -109,6 +109,10 @@ type Config struct {
 	// Console, if set, receives the bytes of the guest's COM1 as they
 	// arrive. Result.Console has them too.
 	Console io.Writer
+	// Stdio, if set, gives the application standard streams of their
+	// own instead of the console (see Stdio); it needs Kernel, not Disk.
+	Stdio *Stdio
+
 	// Log, if set, receives the command line, quoted for a POSIX shell,
 	// before QEMU starts.
 	Log io.Writer

@@ -51,12 +51,27 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	var stdio *stdioServer
 	accel := cfg.Accel
 	if accel == Auto {
 		accel = TCG
 		if KVMWorks(ctx, bin) {
 			accel = KVM
 		}
+	}
+
+	if cfg.Stdio != nil {
+		if cfg.Disk != "" {
+			return nil, errors.New("qemu: Config.Stdio needs a kernel command line to name the streams on: give Kernel, not Disk")
+		}
+		srv, extra, err := startStdio(*cfg.Stdio)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.stop()
+		cfg.Extra = append(append([]string(nil), cfg.Extra...), extra...)
+		cfg.Append = withStdioWord(cfg.Append)
+		stdio = srv
 	}
 
 	var dir string
@@ -99,6 +114,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	waitErr := cmd.Wait()
 	res.Wall = time.Since(start)
+	var stdioErr error
+	if stdio != nil {
+		stdioErr = stdio.finish()
+	}
 	res.Console = console.String()
 	res.ExitCode = cmd.ProcessState.ExitCode()
 
@@ -106,6 +125,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		err := guestResult(res.ExitCode, stderr.String(), filepath.Base(bin))
 		if res.ExitCode&1 == 1 {
 			err = consoleStatus(err, res.Console)
+		}
+		if err == nil && stdioErr != nil {
+			err = fmt.Errorf("qemu: the guest exited with status 0, but %w", stdioErr)
 		}
 		return res, err
 	}

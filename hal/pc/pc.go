@@ -16,6 +16,8 @@ import (
 const (
 	com1      = 0x3f8 // 16550 UART
 	com2      = 0x2f8 // 16550 UART: the host channel
+	com3      = 0x3e8 // 16550 UART: application stdout and stdin
+	com4      = 0x2e8 // 16550 UART: application stderr
 	pitCh0    = 0x40  // 8254 channel 0 data
 	pitCmd    = 0x43  // 8254 mode/command
 	cmosIndex = 0x70
@@ -365,6 +367,63 @@ func (p *PC) ChannelRead(b []byte) int {
 	n := 0
 	for n < len(b) && cpu.Inb(com2+5)&0x01 != 0 { // LSR.DR
 		b[n] = cpu.Inb(com2)
+		n++
+	}
+	return n
+}
+
+var _ hal.Stdio = (*PC)(nil)
+
+// StdioInit probes COM3 (standard output and input) and COM4 (standard
+// error) as ChannelPresent probes COM2, and sets them up the same way.
+// The port numbers stay constants at every cpu.Inb/Outb call, as
+// tools/hostcheck requires.
+func (p *PC) StdioInit() bool {
+	cpu.Outb(com3+7, 0x5a)
+	cpu.Outb(com4+7, 0x5a)
+	if cpu.Inb(com3+7) != 0x5a || cpu.Inb(com4+7) != 0x5a {
+		return false
+	}
+	cpu.Outb(com3+1, 0x00) // IER: no interrupts
+	cpu.Outb(com3+3, 0x80) // LCR: DLAB
+	cpu.Outb(com3+0, 0x01) // 115200 baud
+	cpu.Outb(com3+1, 0x00)
+	cpu.Outb(com3+3, 0x03) // 8N1
+	cpu.Outb(com3+2, 0xc7) // FIFOs on and cleared
+	cpu.Outb(com3+4, 0x03) // DTR, RTS
+	cpu.Outb(com4+1, 0x00)
+	cpu.Outb(com4+3, 0x80)
+	cpu.Outb(com4+0, 0x01)
+	cpu.Outb(com4+1, 0x00)
+	cpu.Outb(com4+3, 0x03)
+	cpu.Outb(com4+2, 0xc7)
+	cpu.Outb(com4+4, 0x03)
+	return true
+}
+
+// StdioWrite writes b to COM3 (fd 1) or COM4 (fd 2), byte by byte, with
+// no translation.
+func (p *PC) StdioWrite(fd int, b []byte) {
+	for _, c := range b {
+		if fd == 2 {
+			for cpu.Inb(com4+5)&0x20 == 0 { // LSR.THRE
+				cpu.Pause()
+			}
+			cpu.Outb(com4, c)
+			continue
+		}
+		for cpu.Inb(com3+5)&0x20 == 0 {
+			cpu.Pause()
+		}
+		cpu.Outb(com3, c)
+	}
+}
+
+// StdioRead reads what COM3 has received.
+func (p *PC) StdioRead(b []byte) int {
+	n := 0
+	for n < len(b) && cpu.Inb(com3+5)&0x01 != 0 { // LSR.DR
+		b[n] = cpu.Inb(com3)
 		n++
 	}
 	return n

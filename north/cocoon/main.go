@@ -13,10 +13,13 @@
 //	cocoon.trace=syscalls   print every system call with its result
 //	cocoon.ip=ADDR/PREFIX[,GATEWAY[,DNS...]]
 //	                        the network device's IPv4 address (default: DHCP)
+//	cocoon.stdio=serial     the application's standard input and output
+//	                        are COM3 and its standard error COM4, byte
+//	                        streams apart from the console (qemu/stdio.go)
 //
 // The application's environment starts with Linux's defaults for init
 // (init/main.c): HOME=/ and, when its standard streams are the console
-// (a terminal), TERM=linux; and PATH=/sbin:/usr/sbin:/bin:/usr/bin, as
+// (a terminal, not cocoon.stdio=serial), TERM=linux; and PATH=/sbin:/usr/sbin:/bin:/usr/bin, as
 // init systems set it. Entries on the command line override them.
 package main
 
@@ -29,15 +32,24 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/north/run"
+	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
 func main() {
-	cfg, err := options(os.Args[1:], os.Environ())
+	cfg, stdio, err := options(os.Args[1:], os.Environ())
 	if err != nil {
 		fmt.Printf("cocoon: bad kernel command line: %v\n", err)
 		os.Exit(127)
 	}
 	cfg.Stdout, cfg.Stdin = os.Stdout, os.Stdin
+	if stdio {
+		in, out, errOut, ok := kernel.Stdio()
+		if !ok {
+			fmt.Println("cocoon: cocoon.stdio=serial, but this machine has no COM3 and COM4 for the streams")
+			os.Exit(127)
+		}
+		cfg.Stdio = &vfs.Stdio{In: &run.StdinReader{R: in}, Out: out, Err: errOut}
+	}
 	status, err := run.Init(cfg)
 	if err != nil {
 		fmt.Printf("cocoon: %v\n", err)
@@ -48,12 +60,14 @@ func main() {
 
 // defaultEnv is the application's environment before the command line's
 // entries: Linux's envp_init (init/main.c) and the PATH init systems set.
+// TERM=linux goes only to an application on the console.
 var defaultEnv = []string{"PATH=/sbin:/usr/sbin:/bin:/usr/bin", "HOME=/", "TERM=linux"}
 
 // options turns the kernel's arguments and environment (the command line
-// as the kernel split it) into the application's.
-func options(args, environ []string) (run.Options, error) {
-	cfg := run.Options{Argv0: "/init"}
+// as the kernel split it) into the application's, and reports whether the
+// application's streams are the serial ones (cocoon.stdio=serial).
+func options(args, environ []string) (cfg run.Options, stdio bool, err error) {
+	cfg = run.Options{Argv0: "/init"}
 	var app cmdline.App
 	var env []string
 	for _, a := range args {
@@ -69,12 +83,17 @@ func options(args, environ []string) (run.Options, error) {
 		known, err := app.Parse(k, v)
 		switch {
 		case err != nil:
-			return cfg, err
+			return cfg, false, err
 		case known:
 		case k == "cocoon.trace":
 			cfg.Trace = v == "syscalls" || v == "1"
 		case k == "cocoon.ip":
 			cfg.IP = v
+		case k == "cocoon.stdio":
+			if v != "serial" {
+				return cfg, false, fmt.Errorf("cocoon.stdio=%s: the only kind is serial", v)
+			}
+			stdio = true
 		case !strings.HasPrefix(k, "cocoon."):
 			env = append(env, e)
 		}
@@ -84,12 +103,13 @@ func options(args, environ []string) (run.Options, error) {
 	}
 	cfg.Args = append(cfg.Args, app.Args...)
 	cfg.Dir = app.Dir
-	cfg.Env = withDefaults(append(env, app.Env...))
-	return cfg, nil
+	cfg.Env = withDefaults(append(env, app.Env...), !stdio)
+	return cfg, stdio, nil
 }
 
-// withDefaults prepends the defaultEnv entries whose keys env does not set.
-func withDefaults(env []string) []string {
+// withDefaults prepends the defaultEnv entries whose keys env does not
+// set, TERM only if console.
+func withDefaults(env []string, console bool) []string {
 	set := map[string]bool{}
 	for _, e := range env {
 		k, _, _ := strings.Cut(e, "=")
@@ -97,7 +117,7 @@ func withDefaults(env []string) []string {
 	}
 	var out []string
 	for _, d := range defaultEnv {
-		if k, _, _ := strings.Cut(d, "="); !set[k] {
+		if k, _, _ := strings.Cut(d, "="); !set[k] && (k != "TERM" || console) {
 			out = append(out, d)
 		}
 	}

@@ -28,16 +28,13 @@ type Files struct {
 }
 
 // New returns the files of a new process on fs, running the program at
-// path exe (what /proc/self/exe shows), with the console open as
-// descriptors 0, 1 and 2, the root as working directory, and umask 022.
+// path exe (what /proc/self/exe shows), with the console (or the streams
+// of vfs.Options.Stdio) open as descriptors 0, 1 and 2, the root as
+// working directory, and umask 022.
 func New(fs *vfs.FS, exe string) *Files {
 	f := &Files{fs: fs, table: NewTable(), sock: &sockets{unix: socket.NewNamespace()}, cwd: fs.Root(), umask: 0o022, exe: exe}
-	con := fs.Console()
-	for fd := int32(0); fd < 3; fd++ {
-		if fd > 0 {
-			con.IncRef()
-		}
-		f.table.InstallAt(fd, con, false)
+	for fd, file := range fs.StdioFiles() {
+		f.table.InstallAt(int32(fd), file, false)
 	}
 	return f
 }

@@ -22,12 +22,13 @@ type files struct {
 }
 
 // newFiles mounts the initrd at / (read-only, with a writable overlay)
-// beside /tmp, /dev and /proc, with the console on descriptors 0-2, and
-// starts the TCP/IP stack for the process's sockets.
+// beside /tmp, /dev and /proc, with the console (or o.Stdio) on
+// descriptors 0-2, and starts the TCP/IP stack for the process's sockets.
 func newFiles(archive []byte, o Options) (*files, error) {
 	opts := vfs.Options{
 		ConsoleIn:  o.Stdin,
 		ConsoleOut: o.Stdout,
+		Stdio:      o.Stdio,
 		Random:     func(b []byte) { rand.Read(b) },
 		// File data lives in the kernel's frames, which mappings share;
 		// tmpfs may hold half of RAM, as Linux's default size= does.

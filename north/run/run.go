@@ -16,6 +16,7 @@ import (
 	"github.com/cocoon-vm/cocoon/north/loader"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/sevguest"
+	"github.com/cocoon-vm/cocoon/north/vfs"
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
 )
 
@@ -24,13 +25,17 @@ type Options struct {
 	Argv0     string
 	Args, Env []string
 	// Dir is the working directory; empty means /.
-	Dir    string
-	Trace  bool
+	Dir   string
+	Trace bool
+	// Stdout and Stdin are the console, for the kernel's messages and,
+	// without Stdio, the application's descriptors 0-2.
 	Stdout io.Writer
 	Stdin  io.Reader
 	// IP is cocoon.ip=: the network device's static IPv4 configuration
 	// (ADDRESS/PREFIX[,GATEWAY[,DNS...]]); empty asks DHCP.
 	IP string
+	// Stdio, if set, are the application's descriptors 0-2 instead.
+	Stdio *vfs.Stdio
 }
 
 // stackTop is where the main thread's stack ends: near the top of the

@@ -117,6 +117,9 @@ type Options struct {
 	// ConsoleIn may block. Nil means no input and discarded output.
 	ConsoleIn  io.Reader
 	ConsoleOut io.Writer
+	// Stdio, if set, replaces the console as the first three
+	// descriptors (see Stdio); /dev/console stays the console.
+	Stdio *Stdio
 	// Random fills a buffer with random bytes, for /dev/random and
 	// /dev/urandom. Nil makes both fail with EIO.
 	Random func([]byte)
@@ -147,6 +150,7 @@ type FS struct {
 	root     *mount
 	mounts   map[Loc]*mount // by the directory they cover; fixed by New
 	devices  *devices
+	stdio    *Stdio
 	clock    func() int64
 	inos     atomic.Uint64
 	used     atomic.Int64 // bytes of file data in the memFSs
@@ -172,6 +176,7 @@ func New(archive []byte, opts Options) (*FS, error) {
 	}
 	fs := &FS{mounts: map[Loc]*mount{}, clock: func() int64 { return now().UnixNano() }}
 	fs.inos.Store(lower.nextIno)
+	fs.stdio = opts.Stdio
 	fs.devices = &devices{console: newConsole(opts.ConsoleIn, opts.ConsoleOut), random: opts.Random, misc: map[uint32]func() FileImpl{}}
 
 	frames := opts.Frames
@@ -264,6 +269,19 @@ func (fs *FS) Console() *File {
 	f := NewFile(impl, linux.ORdwr|linux.OLargefile, "/dev/console")
 	f.loc = l
 	return f
+}
+
+// StdioFiles returns new open files for descriptors 0, 1 and 2 of the
+// first process: Options.Stdio's streams if set, else the console (read
+// and write) three times.
+func (fs *FS) StdioFiles() [3]*File {
+	if fs.stdio != nil {
+		return stdioFiles(fs.stdio)
+	}
+	con := fs.Console()
+	con.IncRef()
+	con.IncRef()
+	return [3]*File{con, con, con}
 }
 
 // Path returns the absolute path of l (getcwd(2)); ENOENT if l is a

@@ -29,7 +29,7 @@ func init() {
 // nonceSize is the size of the fresh nonce attest hands the guest.
 const nonceSize = 32
 
-func runAttest(args []string, stdout, stderr io.Writer) error {
+func runAttest(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mkimage attest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var claims claimFlags

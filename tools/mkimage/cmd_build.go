@@ -29,7 +29,7 @@ func init() {
 // the Linux personality.
 const DefaultKernel = "github.com/cocoon-vm/cocoon/north/cocoon"
 
-func runBuild(args []string, stdout, stderr io.Writer) error {
+func runBuild(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mkimage build", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	kernelPkg := fs.String("kernel", DefaultKernel, "Go main `PACKAGE` of the kernel (it must import github.com/cocoon-vm/cocoon/boot)")

@@ -22,7 +22,7 @@ func init() {
 	}
 }
 
-func runInspect(args []string, stdout, stderr io.Writer) error {
+func runInspect(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mkimage inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

@@ -132,7 +132,7 @@ func (l *launchFlags) options() (measure.Options, error) {
 	return opts, nil
 }
 
-func runMeasure(args []string, stdout, stderr io.Writer) error {
+func runMeasure(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("measure", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var launch launchFlags

@@ -16,7 +16,7 @@ const snpReference = "../../snp/measure/testdata/reference"
 
 func runMeasureArgs(args ...string) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
-	err = runMeasure(args, &out, &errOut)
+	err = runMeasure(args, nil, &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 

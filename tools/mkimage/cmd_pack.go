@@ -52,7 +52,7 @@ func (f *fileFlags) Set(v string) error {
 	return nil
 }
 
-func runPack(args []string, stdout, stderr io.Writer) error {
+func runPack(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mkimage pack", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	elfPath := fs.String("elf", "", "use the already built static linux/amd64 executable `FILE` as /init instead of building PACKAGE")

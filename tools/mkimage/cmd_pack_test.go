@@ -17,7 +17,7 @@ import (
 
 func runPackArgs(args ...string) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
-	err = runPack(args, &out, &errOut)
+	err = runPack(args, nil, &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -34,7 +35,7 @@ type runFlags struct {
 	profile, accel, initrd string
 	mem                    int
 	timeout                time.Duration
-	trace, quiet           bool
+	trace, verbose         bool
 	app                    appFlags
 	net                    netFlags
 }
@@ -46,7 +47,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "kill the guest after `DURATION`")
 	fs.StringVar(&f.initrd, "initrd", "", "initrd `FILE` (the application archive; default IMAGE.cpio if it exists)")
 	fs.BoolVar(&f.trace, "trace-syscalls", false, "print every system call of the application with its result")
-	fs.BoolVar(&f.quiet, "q", false, "do not print the QEMU command line")
+	fs.BoolVar(&f.verbose, "v", false, "print the QEMU command line and the kernel's console on standard error")
 	f.app.register(fs)
 	f.net.register(fs)
 }
@@ -82,7 +83,7 @@ func (f *appFlags) app(args []string) cmdline.App {
 	return cmdline.App{Argv0: f.argv0, Args: args, Env: f.env, Dir: f.dir}
 }
 
-func runRun(args []string, stdout, stderr io.Writer) error {
+func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mkimage run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f runFlags
@@ -92,14 +93,22 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 
 Boots IMAGE (NAME or NAME.elf, as 'mkimage build' wrote it, with NAME.cpio
 as the application; NAME.efi or a NAME.img disk boot through OVMF) under
-QEMU with software emulation (TCG) unless --accel says otherwise, copies
-the guest's serial console to standard output, and exits with the guest's
-exit status (128+N if the application was killed by signal N).
+QEMU with software emulation (TCG) unless --accel says otherwise, and
+exits with the guest's exit status (128+N if the application was killed
+by signal N).
+
+The application's standard input, output and error are this command's,
+byte for byte: 'mkimage run IMG > out 2> err < in' gives its exact
+bytes, with end of file when the input ends (in the guest they are
+pipes, not a terminal). The kernel's own messages go to standard error
+only with -v or --trace-syscalls, or when the run fails. A disk image
+(NAME.img) has no command line to ask for the streams: its application
+writes to the console, which is then copied to standard output.
 
 ARGS, everything after IMAGE, are the application's arguments exactly as
 given: spaces, quotes, '=', empty strings and non-ASCII bytes included.
-Its environment is PATH=/sbin:/usr/sbin:/bin:/usr/bin, HOME=/ and
-TERM=linux, then what --env gives. Arguments and environment travel on
+Its environment is PATH=/sbin:/usr/sbin:/bin:/usr/bin and HOME=/ (and
+TERM=linux on the console of a disk image), then what --env gives. Arguments and environment travel on
 the kernel command line, which holds 4095 bytes; longer ones are refused
 (put long data in a file of the image: mkimage build --file).
 
@@ -170,16 +179,35 @@ Flags (before IMAGE):`)
 		MemoryMiB: f.mem,
 		Accel:     qemu.Accel(f.accel),
 		Timeout:   f.timeout,
-		Console:   stdout,
 	}
-	if !f.quiet {
+	// The console: the application's streams for a disk image; else the
+	// kernel's messages, shown live with -v or --trace-syscalls, and
+	// after a failure.
+	var console bytes.Buffer
+	switch {
+	case disk != "":
+		cfg.Console = stdout
+	case f.verbose || f.trace:
+		cfg.Console = stderr
+		cfg.Stdio = &qemu.Stdio{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	default:
+		cfg.Console = &console
+		cfg.Stdio = &qemu.Stdio{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	}
+	if f.verbose {
 		cfg.Log = stderr
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	_, err = qemu.Run(ctx, cfg)
 	var ee *qemu.ExitError
-	if errors.As(err, &ee) {
+	if errors.As(err, &ee) && ee.Status < 126 {
+		return exitStatus(ee.Status)
+	}
+	if err != nil && console.Len() > 0 {
+		fmt.Fprintf(stderr, "mkimage run: the kernel's console:\n%s", strings.ReplaceAll(console.String(), "\r\n", "\n"))
+	}
+	if ee != nil {
 		return exitStatus(ee.Status)
 	}
 	return err

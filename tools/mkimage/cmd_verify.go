@@ -493,7 +493,7 @@ func parseTextAttestation(b []byte) (*spb.Attestation, error) {
 	return att, nil
 }
 
-func runVerify(args []string, stdout, stderr io.Writer) error {
+func runVerify(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mkimage verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var claims claimFlags

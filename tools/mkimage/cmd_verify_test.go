@@ -65,7 +65,7 @@ func writeFile(t *testing.T, name string, b []byte) string {
 // mkimage runs the mkimage command line and returns its exit code.
 func mkimage(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = run(args, &out, &errOut)
+	code = run(args, nil, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -97,21 +98,24 @@ func TestRunArgvEnvWorkdirVM(t *testing.T) {
 		env = append(env, "K"+hex.EncodeToString([]byte{byte(i)})+"="+randWord(r))
 	}
 	env = append(env, "HOME=/home/me", "EMPTY=")
-	flags := []string{"run", "-q", "--workdir", dir}
+	flags := []string{"run", "--workdir", dir}
 	for _, e := range env {
 		flags = append(flags, "--env", e)
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(append(append(flags, img), args...), &stdout, &stderr); code != 0 {
+	if code := run(append(append(flags, img), args...), nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("mkimage run: exit %d\nstderr: %s\nstdout: %s", code, stderr.String(), stdout.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr %q, want nothing", stderr.String())
 	}
 	gotArgs, gotEnv, gotDir := shown(t, stdout.String())
 	if want := append([]string{"/init"}, args...); !reflect.DeepEqual(gotArgs, want) {
 		t.Errorf("argv:\n got %q\nwant %q", gotArgs, want)
 	}
-	// HOME is overridden; PATH is Linux's default; TERM=linux because
-	// the application's streams are the console, a terminal.
-	wantEnv := append([]string{"PATH=/sbin:/usr/sbin:/bin:/usr/bin", "TERM=linux"}, env...)
+	// HOME is overridden; PATH is Linux's default; no TERM, since the
+	// application's streams are not a terminal.
+	wantEnv := append([]string{"PATH=/sbin:/usr/sbin:/bin:/usr/bin"}, env...)
 	if !reflect.DeepEqual(gotEnv, wantEnv) {
 		t.Errorf("environment:\n got %q\nwant %q", gotEnv, wantEnv)
 	}
@@ -124,8 +128,71 @@ func TestRunArgvEnvWorkdirVM(t *testing.T) {
 // kernel command line are refused before anything boots.
 func TestRunRefusesLongCommandLine(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"run", "/nonexistent/image", strings.Repeat("é", 1500)}, &stdout, &stderr)
+	code := run([]string{"run", "/nonexistent/image", strings.Repeat("é", 1500)}, nil, &stdout, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "4095") {
 		t.Errorf("exit %d, stderr %q; want 1 and the limit named", code, stderr.String())
+	}
+}
+
+// TestRunStdioVM checks that standard input, output and error are
+// separate exact byte streams: 1 MiB of random bytes (every byte value,
+// "\n" and 0xff included) copied from standard input to standard output,
+// the program's own line on standard error, and nothing else on either.
+func TestRunStdioVM(t *testing.T) {
+	img := guestImage(t, t.TempDir(), "/d")
+	in := make([]byte, 1<<20)
+	r := rand.New(rand.NewPCG(3, uint64(os.Getpid())))
+	for i := range in {
+		in[i] = byte(r.Uint32())
+	}
+	in[0], in[1], in[2] = '\n', 0xff, 0x00
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", img, "copy"}, bytes.NewReader(in), &stdout, &stderr); code != 0 {
+		t.Fatalf("mkimage run: exit %d\nstderr: %s", code, stderr.String())
+	}
+	if !bytes.Equal(stdout.Bytes(), in) {
+		i := 0
+		for i < len(in) && i < stdout.Len() && in[i] == stdout.Bytes()[i] {
+			i++
+		}
+		t.Errorf("stdout: %d bytes, want the %d of stdin; they differ from byte %d", stdout.Len(), len(in), i)
+	}
+	if want := "copied 1048576 bytes\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+
+	// No input at all: end of file at once.
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"run", img, "copy"}, nil, &stdout, &stderr); code != 0 || stdout.Len() != 0 || stderr.String() != "copied 0 bytes\n" {
+		t.Errorf("no input: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestRunFailureShowsConsole checks that the kernel's messages, quiet on
+// success, reach standard error when the application cannot start.
+func TestRunFailureShowsConsole(t *testing.T) {
+	img := guestImage(t, t.TempDir(), "/d")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"run", "--workdir", "/no/such/dir", img, "show"}, nil, &stdout, &stderr)
+	if code != 127 || !strings.Contains(stderr.String(), "working directory") || stdout.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 127 and the kernel's reason on stderr", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestRunEFIStdioVM checks the streams through OVMF: the firmware writes
+// to the console, never into the application's streams.
+func TestRunEFIStdioVM(t *testing.T) {
+	img := guestImage(t, t.TempDir(), "/d")
+	if err := writeEFI(img, "efi", nil, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	in := "a\nb\r\n\xff\x00é"
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", img + ".efi", "copy"}, strings.NewReader(in), &stdout, &stderr); code != 0 {
+		t.Fatalf("mkimage run: exit %d\nstderr: %s", code, stderr.String())
+	}
+	if stdout.String() != in || stderr.String() != fmt.Sprintf("copied %d bytes\n", len(in)) {
+		t.Errorf("stdout %q (want %q), stderr %q", stdout.String(), in, stderr.String())
 	}
 }

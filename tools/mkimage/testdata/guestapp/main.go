@@ -41,6 +41,12 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	case "sink":
+		n, err := io.Copy(io.Discard, os.Stdin)
+		fmt.Fprintf(os.Stderr, "read %d bytes %v\n", n, err)
+	case "source":
+		b := make([]byte, 1<<20)
+		os.Stdout.Write(b)
 	default:
 		fmt.Fprintf(os.Stderr, "guestapp: unknown mode %q\n", os.Args[1])
 		os.Exit(2)

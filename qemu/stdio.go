@@ -1,0 +1,230 @@
+package qemu
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Stdio gives the application standard streams of their own, apart from
+// the console: exact bytes each way, no "\r" added, end of file when
+// Stdin ends. The guest's COM3 carries standard output (guest to host)
+// and standard input (host to guest), COM4 standard error; each is a
+// Unix socket that Run serves. The kernel is told with the command-line
+// word cocoon.stdio=serial (north/cocoon), and the console keeps only the
+// kernel's own messages.
+//
+// Two conventions make the byte streams exact:
+//   - Setting a UART up clears what it has received, so the kernel writes
+//     one byte, StdioReady, on COM4 once COM3 and COM4 are set up; Run
+//     sends standard input only after it, and does not pass it on.
+//   - A UART has no end of file, so standard input is escaped:
+//     StdinEscape is sent as StdinEscape StdinEscape, and StdinEscape
+//     StdinEOF marks the end (north/run.StdinReader decodes it).
+type Stdio struct {
+	// Stdin is the application's standard input; nil is empty input.
+	Stdin io.Reader
+	// Stdout and Stderr receive its standard output and error; nil
+	// discards them.
+	Stdout, Stderr io.Writer
+}
+
+// The stream conventions, shared with the guest (kernel.StdioReady,
+// north/run.StdinEscape and StdinEOF).
+const (
+	StdioReady  = 0x06
+	StdinEscape = 0xff
+	StdinEOF    = 0x00
+)
+
+// StdioWord is the kernel command-line word that gives the application
+// the serial streams.
+const StdioWord = "cocoon.stdio=serial"
+
+// stdioServer serves one run's streams.
+type stdioServer struct {
+	s        Stdio
+	dir      string
+	out, err net.Listener
+	ready    chan struct{} // closed when StdioReady has arrived
+	quit     chan struct{} // closed by stop
+	quitOnce sync.Once
+	done     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns []net.Conn
+	fail  error
+}
+
+// startStdio listens on the sockets of s in a new directory and returns
+// the QEMU arguments that connect COM3 and COM4 to them.
+func startStdio(s Stdio) (*stdioServer, []string, error) {
+	dir, err := os.MkdirTemp("", "cocoon-stdio-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("qemu: %w", err)
+	}
+	srv := &stdioServer{s: s, dir: dir, ready: make(chan struct{}), quit: make(chan struct{})}
+	if srv.out, err = net.Listen("unix", filepath.Join(dir, "stdout.sock")); err == nil {
+		srv.err, err = net.Listen("unix", filepath.Join(dir, "stderr.sock"))
+	}
+	if err != nil {
+		srv.stop()
+		return nil, nil, fmt.Errorf("qemu: standard streams: %w", err)
+	}
+	srv.done.Add(2)
+	go srv.serveOut()
+	go srv.serveErr()
+	return srv, []string{
+		// COM3 (0x3e8) and COM4 (0x2e8): QEMU connects at startup.
+		"-chardev", "socket,id=stdout,server=off,path=" + optValue(filepath.Join(dir, "stdout.sock")),
+		"-device", "isa-serial,chardev=stdout,index=2",
+		"-chardev", "socket,id=stderr,server=off,path=" + optValue(filepath.Join(dir, "stderr.sock")),
+		"-device", "isa-serial,chardev=stderr,index=3",
+	}, nil
+}
+
+// accept takes QEMU's connection on ln and keeps it for stop to close.
+func (srv *stdioServer) accept(ln net.Listener) (net.Conn, bool) {
+	c, err := ln.Accept()
+	if err != nil {
+		return nil, false // stopped before QEMU connected
+	}
+	srv.mu.Lock()
+	srv.conns = append(srv.conns, c)
+	srv.mu.Unlock()
+	return c, true
+}
+
+// serveOut copies standard output, and sends standard input once the
+// guest is ready for it.
+func (srv *stdioServer) serveOut() {
+	defer srv.done.Done()
+	c, ok := srv.accept(srv.out)
+	if !ok {
+		return
+	}
+	go func() {
+		select {
+		case <-srv.ready:
+			srv.sendStdin(c)
+		case <-srv.quit:
+		}
+	}()
+	srv.copy(srv.s.Stdout, c, "standard output")
+}
+
+// serveErr takes the ready byte and copies standard error.
+func (srv *stdioServer) serveErr() {
+	defer srv.done.Done()
+	c, ok := srv.accept(srv.err)
+	if !ok {
+		return
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		return // the guest never set its streams up
+	}
+	if b[0] != StdioReady {
+		srv.setFail(fmt.Errorf("standard error began with %#x, not the kernel's ready byte %#x", b[0], StdioReady))
+		return
+	}
+	close(srv.ready)
+	srv.copy(srv.s.Stderr, c, "standard error")
+}
+
+// copy copies what the guest writes on c to w until QEMU closes c. If w
+// fails, the rest is read and dropped, so that the guest never waits on a
+// stream nobody reads.
+func (srv *stdioServer) copy(w io.Writer, c net.Conn, what string) {
+	if w == nil {
+		w = io.Discard
+	}
+	// QEMU resets the connection if it exits with standard input the
+	// guest never read: an end like any other.
+	if _, err := io.Copy(w, c); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
+		srv.setFail(fmt.Errorf("%s: %w", what, err))
+		io.Copy(io.Discard, c)
+	}
+}
+
+// sendStdin sends standard input, escaped, then the end mark.
+func (srv *stdioServer) sendStdin(c net.Conn) {
+	if srv.s.Stdin != nil {
+		buf := make([]byte, 32<<10)
+		enc := make([]byte, 0, 2*len(buf))
+		for {
+			n, err := srv.s.Stdin.Read(buf)
+			enc = enc[:0]
+			for _, b := range buf[:n] {
+				if b == StdinEscape {
+					enc = append(enc, StdinEscape)
+				}
+				enc = append(enc, b)
+			}
+			if _, werr := c.Write(enc); werr != nil {
+				return // the guest is gone
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				srv.setFail(fmt.Errorf("standard input: %w", err))
+				break
+			}
+		}
+	}
+	c.Write([]byte{StdinEscape, StdinEOF})
+}
+
+func (srv *stdioServer) setFail(err error) {
+	srv.mu.Lock()
+	if srv.fail == nil {
+		srv.fail = err
+	}
+	srv.mu.Unlock()
+}
+
+// finish waits, after QEMU has exited, for the output streams to drain,
+// then stops the server and returns the first stream error.
+func (srv *stdioServer) finish() error {
+	// QEMU has closed its ends: the copies end at end of file. Closing
+	// the listeners ends the accepts of a QEMU that never connected.
+	srv.out.Close()
+	srv.err.Close()
+	srv.done.Wait()
+	srv.stop()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.fail
+}
+
+// stop closes everything and removes the sockets' directory.
+func (srv *stdioServer) stop() {
+	srv.quitOnce.Do(func() { close(srv.quit) })
+	for _, ln := range []net.Listener{srv.out, srv.err} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+	srv.mu.Lock()
+	for _, c := range srv.conns {
+		c.Close()
+	}
+	dir := srv.dir
+	srv.dir = ""
+	srv.mu.Unlock()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+}
+
+// withStdioWord returns the command line with StdioWord first.
+func withStdioWord(line string) string {
+	return strings.TrimSpace(StdioWord + " " + line)
+}

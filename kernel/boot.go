@@ -63,6 +63,15 @@ func Boot(p hal.Platform, info *BootInfo) {
 			phys.AddRAM(r.Base, r.Size)
 		}
 	}
+	// The whole image, bss included, must be RAM: on a machine given
+	// too little memory the loader drops what lies past its end, and
+	// writes there are lost.
+	if end := uint64(cpu.Phys(imageEnd)); !inRAM(info, uint64(cpu.Phys(imageStart)), end) {
+		kprint("cocoon: the kernel image needs RAM up to ")
+		kprintDec(int64((end + 1<<20 - 1) >> 20))
+		kprint(" MiB, more than this machine has: give it more memory (mkimage run says how much)\n")
+		powerOff(1)
+	}
 	phys.Reserve(0, 1<<20) // real-mode area, BIOS data, firmware tables
 	phys.Reserve(uint64(cpu.Phys(imageStart)), uint64(imageEnd-imageStart))
 	if info.NKeep > len(info.Keep) {
@@ -79,7 +88,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 		phys.Reserve(a, pageSize)
 	}
 	if phys.FreeFrames() < 1024 {
-		kprint("cocoon: less than 4 MiB of free RAM; cannot boot\n")
+		kprint("cocoon: less than 4 MiB of free RAM; cannot boot: give the machine more memory\n")
 		powerOff(1)
 	}
 	setReserve()
@@ -313,6 +322,21 @@ var noSMEPSMAPOptOut string
 // haveSMAP says CR4.SMAP is on, and with it CLAC and STAC exist (the
 // trap entry's CLAC, trap_amd64.s).
 var haveSMAP bool
+
+// inRAM reports whether the RAM regions of info cover [start, end).
+//
+//go:nosplit
+func inRAM(info *BootInfo, start, end uint64) bool {
+	for n := 0; start < end && n <= info.NMem; n++ {
+		for i := 0; i < info.NMem; i++ {
+			if r := info.Mem[i]; r.Type == MemRAM && r.Base <= start && start < r.Base+r.Size {
+				start = r.Base + r.Size
+				break
+			}
+		}
+	}
+	return start >= end
+}
 
 // The boot module (initrd), kept out of the page allocator.
 var initrdPhys, initrdSize uint64

@@ -46,6 +46,9 @@ type Result struct {
 // the error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
+	if err := checkMemory(cfg); err != nil {
+		return nil, err
+	}
 	bin, err := cfg.binary()
 	if err != nil {
 		return nil, err

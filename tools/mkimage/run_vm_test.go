@@ -13,9 +13,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 )
 
@@ -194,5 +197,37 @@ func TestRunEFIStdioVM(t *testing.T) {
 	}
 	if stdout.String() != in || stderr.String() != fmt.Sprintf("copied %d bytes\n", len(in)) {
 		t.Errorf("stdout %q (want %q), stderr %q", stdout.String(), in, stderr.String())
+	}
+}
+
+// TestRunMemoryVM checks both sides of too little memory: mkimage run
+// refuses it before booting and names the minimum, and the kernel, given
+// less RAM than its image spans by a launcher that did not check, says so
+// and stops instead of hanging.
+func TestRunMemoryVM(t *testing.T) {
+	img := guestImage(t, t.TempDir(), "/d")
+	min, err := qemu.MinMemoryMiB(img+".elf", img+".cpio")
+	if err != nil || min <= 16 {
+		t.Fatalf("MinMemoryMiB = %d, %v", min, err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"run", "-m", "16", img, "show"}, nil, &stdout, &stderr)
+	if want := fmt.Sprintf("at least %d MiB", min); code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("-m 16: exit %d, stderr %q; want 1 and %q", code, stderr.String(), want)
+	}
+	if code := run([]string{"run", "-m", strconv.Itoa(min), img, "show"}, nil, &stdout, &stderr); code != 0 {
+		t.Errorf("-m %d (the minimum): exit %d, stderr %q", min, code, stderr.String())
+	}
+
+	// Bypass the check (QEMU takes the last -m): RAM ends inside the
+	// kernel's bss.
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Kernel: img + ".elf", Initrd: img + ".cpio", Extra: []string{"-m", "48"}, Timeout: 2 * time.Minute,
+	})
+	if res == nil {
+		t.Fatalf("-m 48 past the check: %v", err)
+	}
+	if !strings.Contains(res.Console, "cocoon: the kernel image needs RAM up to") {
+		t.Errorf("-m 48 past the check: %v, console %q; want the kernel's message", err, res.Console)
 	}
 }

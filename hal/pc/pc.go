@@ -378,6 +378,8 @@ var _ hal.Stdio = (*PC)(nil)
 // error) as ChannelPresent probes COM2, and sets them up the same way.
 // The port numbers stay constants at every cpu.Inb/Outb call, as
 // tools/hostcheck requires.
+//
+//go:nosplit
 func (p *PC) StdioInit() bool {
 	cpu.Outb(com3+7, 0x5a)
 	cpu.Outb(com4+7, 0x5a)
@@ -403,6 +405,8 @@ func (p *PC) StdioInit() bool {
 
 // StdioWrite writes b to COM3 (fd 1) or COM4 (fd 2), byte by byte, with
 // no translation.
+//
+//go:nosplit
 func (p *PC) StdioWrite(fd int, b []byte) {
 	for _, c := range b {
 		if fd == 2 {
@@ -420,6 +424,8 @@ func (p *PC) StdioWrite(fd int, b []byte) {
 }
 
 // StdioRead reads what COM3 has received.
+//
+//go:nosplit
 func (p *PC) StdioRead(b []byte) int {
 	n := 0
 	for n < len(b) && cpu.Inb(com3+5)&0x01 != 0 { // LSR.DR

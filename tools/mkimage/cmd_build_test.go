@@ -277,3 +277,16 @@ func TestBuildMeasure(t *testing.T) {
 		t.Errorf("mkimage %q over a measured image: exit %d, measurement left: %v\n%s%s", args, code, err == nil, stdout, stderr)
 	}
 }
+
+// TestHelpOnce checks that every way of asking for help prints the
+// summary line once.
+func TestHelpOnce(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {}} {
+		var stdout, stderr bytes.Buffer
+		run(args, nil, &stdout, &stderr)
+		all := stdout.String() + stderr.String()
+		if n := strings.Count(all, "mkimage builds and runs Cocoon images"); n != 1 {
+			t.Errorf("mkimage %q prints the summary %d times:\n%s", args, n, all)
+		}
+	}
+}

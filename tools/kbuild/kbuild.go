@@ -38,6 +38,9 @@ type Options struct {
 	Log io.Writer
 	// Dir is the directory to run go build in (the module); "" = current.
 	Dir string
+	// Env is added to the go command's environment (after the caller's,
+	// so it wins).
+	Env []string
 	// AllowNoSMEPSMAP builds a kernel that boots on a CPU without SMEP
 	// or SMAP (and says so on the console); without it such a kernel
 	// refuses to boot.
@@ -61,7 +64,7 @@ func Kernel(ctx context.Context, pkg, out string, o Options) error {
 	args := []string{"build", "-trimpath", "-ldflags", ldflags, "-o", tmp, pkg}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = o.Dir
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	cmd.Env = append(append(os.Environ(), o.Env...), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
 	var stderr bytes.Buffer
 	cmd.Stdout = o.Log
 	cmd.Stderr = io.MultiWriter(o.Log, &stderr)

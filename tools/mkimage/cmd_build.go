@@ -77,6 +77,11 @@ measured too: measure such a launch with 'mkimage measure --append'. A
 build that writes NAME.efi without --measure removes the measurement an
 earlier one recorded.
 
+PACKAGE is built in the current module, with its go.mod. The kernel is
+Cocoon's, from mkimage's own version of the Cocoon module (the Go module
+cache's copy; 'mkimage version' says which), so any module can be built;
+--kernel PACKAGE builds another kernel in the current module instead.
+
 Run the image with 'mkimage run NAME [ARGS...]'.
 
 Flags:`)
@@ -204,8 +209,25 @@ Flags:`)
 			fmt.Fprintf(stdout, "application archive (inside the image: %d KiB, sha256 %x)\n", (len(b)+1023)>>10, sha256.Sum256(b))
 		}
 	}
-	fmt.Fprintf(stderr, "mkimage: building the kernel %s\n", *kernelPkg)
-	if err := kbuild.Kernel(context.Background(), *kernelPkg, name+".elf", o); err != nil {
+	kernel := *kernelPkg
+	if !kernelSet {
+		// Cocoon's kernel, from mkimage's own version of Cocoon: the
+		// user's module need not know it.
+		src, err := findKernelSource(context.Background())
+		if err != nil {
+			return err
+		}
+		kernel, o.Dir = "./north/cocoon", src.Dir
+		o.Env = []string{"GOWORK=off", "GOFLAGS=-mod=readonly"}
+		fmt.Fprintf(stderr, "mkimage: building the kernel %s@%s from %s\n", DefaultKernel, src.Version, src.Dir)
+	} else {
+		fmt.Fprintf(stderr, "mkimage: building the kernel %s\n", kernel)
+	}
+	elfOut, err := filepath.Abs(name + ".elf")
+	if err != nil {
+		return err
+	}
+	if err := kbuild.Kernel(context.Background(), kernel, elfOut, o); err != nil {
 		return err
 	}
 	st, err := os.Stat(name + ".elf")

@@ -2,6 +2,8 @@ package qemu
 
 import (
 	"debug/elf"
+	"errors"
+	"io/fs"
 	"fmt"
 	"os"
 )
@@ -49,6 +51,9 @@ func checkMemory(c Config) error {
 		return nil
 	}
 	min, err := MinMemoryMiB(c.Kernel, c.Initrd)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // QEMU says which file is missing
+	}
 	if err != nil || min == 0 {
 		return err
 	}

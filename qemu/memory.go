@@ -3,8 +3,8 @@ package qemu
 import (
 	"debug/elf"
 	"errors"
-	"io/fs"
 	"fmt"
+	"io/fs"
 	"os"
 )
 

@@ -117,7 +117,7 @@ func TestQuickStartVM(t *testing.T) {
 	}
 	for cmd, want := range map[string]string{
 		"mkimage version": "kernel:  " + DefaultKernel + "@v0.0.0, from " + repo,
-		`mkimage run out/myapp hello "two words" -flag=x`:     `args=["hello" "two words" "-flag=x"] stdin="" dir=/ greeting=` + "\n",
+		`mkimage run out/myapp hello "two words" -flag=x`:        `args=["hello" "two words" "-flag=x"] stdin="" dir=/ greeting=` + "\n",
 		"mkimage run --env GREETING=hi --workdir /tmp out/myapp": `args=[] stdin="" dir=/tmp greeting=hi` + "\n",
 	} {
 		got, ran := outputs[cmd]

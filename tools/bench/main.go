@@ -27,6 +27,7 @@ func main() {
 	profile := flag.String("profile", "microvm", "QEMU machine profile")
 	linux := flag.Bool("linux", true, "compare against a Linux guest (Debian's cloud kernel, fetched once)")
 	ovmf := flag.Bool("ovmf", true, "also boot through OVMF (UEFI firmware; seconds per boot under TCG)")
+	httpLoad := flag.Bool("http", true, "also serve HTTP from inside Cocoon to a load generator on the host")
 	flag.Parse()
 	if err := run(*runs, qemu.Profile(*profile), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -35,6 +36,17 @@ func main() {
 	if err := runApp(*runs, qemu.Profile(*profile), *linux, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
+	}
+	if *httpLoad {
+		dir, err := os.MkdirTemp("", "cocoon-bench-http")
+		if err == nil {
+			err = runHTTP(dir, os.Stdout)
+			os.RemoveAll(dir)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: HTTP:", err)
+			os.Exit(1)
+		}
 	}
 	if *ovmf {
 		if err := runOVMF(*runs, os.Stdout); err != nil {

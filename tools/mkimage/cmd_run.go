@@ -35,7 +35,7 @@ type runFlags struct {
 	profile, accel, initrd string
 	mem                    int
 	timeout                time.Duration
-	trace, verbose         bool
+	trace, verbose, psp    bool
 	app                    appFlags
 	net                    netFlags
 }
@@ -48,6 +48,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.initrd, "initrd", "", "initrd `FILE` (the application archive; default IMAGE.cpio if it exists)")
 	fs.BoolVar(&f.trace, "trace-syscalls", false, "print every system call of the application with its result")
 	fs.BoolVar(&f.verbose, "v", false, "print the QEMU command line and the kernel's console on standard error")
+	fs.BoolVar(&f.psp, "psp", false, "attach Cocoon's SIMULATED PSP (reports signed by go-sev-guest's TEST-ONLY keys), so the application can attest through /dev/sev-guest (microvm or q35)")
 	f.app.register(fs)
 	f.net.register(fs)
 }
@@ -199,7 +200,15 @@ Flags (before IMAGE):`)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	_, err = qemu.Run(ctx, cfg)
+	if f.psp {
+		fmt.Fprintln(stderr, "mkimage: SIMULATED PSP attached: its reports verify only against go-sev-guest's TEST-ONLY roots")
+		var ran *qemu.PSPResult
+		if _, ran, err = qemu.RunWithPSP(ctx, cfg, qemu.PSP{}); ran != nil && ran.Err != nil {
+			fmt.Fprintf(stderr, "mkimage: simulated PSP: %v\n", ran.Err)
+		}
+	} else {
+		_, err = qemu.Run(ctx, cfg)
+	}
 	var ee *qemu.ExitError
 	if errors.As(err, &ee) && ee.Status < 126 {
 		return exitStatus(ee.Status)

@@ -16,7 +16,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"time"
 
 	"github.com/cocoon-vm/cocoon/north/attest/atls"
 	"github.com/cocoon-vm/cocoon/north/attest/provision"
@@ -126,6 +128,7 @@ func send(args []string, stdout, stderr io.Writer) error {
 	measFile := fs.String("measurement-file", "", "expected MEASUREMENT from `JSON` written by 'mkimage build --measure'")
 	image := fs.String("image", "", "with -test-root: expect the simulated launch digest of `NAME`.elf and NAME.cpio")
 	testRoot := fs.Bool("test-root", false, "trust the simulated PSP's TEST-ONLY roots instead of AMD's")
+	wait := fs.Duration("wait", 0, "keep trying for `DURATION` while the server is not up yet (a guest still booting)")
 	if fs.Parse(args) != nil || *keyPath == "" || fs.NArg() != 1 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -172,7 +175,7 @@ func send(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	conn, err := tls.Dial("tcp", fs.Arg(0), cfg)
+	conn, err := dial(fs.Arg(0), cfg, *wait)
 	if err != nil {
 		return fmt.Errorf("%s: guest not verified, key not sent: %w", fs.Arg(0), err)
 	}
@@ -184,4 +187,28 @@ func send(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "provision: key sent; the guest opened data with SHA-256 %x\n", sum)
 	return nil
+}
+
+// dial connects and verifies, retrying for up to wait while the server
+// cannot be reached or hangs up during the handshake (under QEMU's user
+// networking the host port accepts before the guest listens). A server
+// that answers but fails verification is not tried again.
+func dial(addr string, cfg *tls.Config, wait time.Duration) (*tls.Conn, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 30 * time.Second}, "tcp", addr, cfg)
+		if err == nil || verifyFailed(err) || time.Now().After(deadline) {
+			return conn, err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func verifyFailed(err error) bool {
+	for _, e := range []error{atls.ErrNoEvidence, atls.ErrMalformed, atls.ErrCertificate, atls.ErrBinding, atls.ErrSignature, atls.ErrClaims} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

@@ -90,7 +90,7 @@ secret-demo: deps
 	$(GO) run ./tools/mkimage build ./images/secret --file $(OUT)/secret.sealed:/secret.sealed -o $(OUT)/secret
 	$(GO) build -o $(OUT)/mkimage ./tools/mkimage
 	$(GO) build -o $(OUT)/provision ./tools/provision
-	@$(OUT)/mkimage run -q --psp --publish $(DEMO_PORT):8443 $(OUT)/secret & guest=$$!; \
+	@$(OUT)/mkimage run --psp --publish $(DEMO_PORT):8443 $(OUT)/secret & guest=$$!; \
 	$(OUT)/provision send -wait 5m -key $(OUT)/secret.key -image $(OUT)/secret -test-root 127.0.0.1:$(DEMO_PORT); sent=$$?; \
 	wait $$guest; status=$$?; \
 	echo "host: the data's SHA-256 is $$(sha256sum $(OUT)/secret.data | cut -d' ' -f1)"; \

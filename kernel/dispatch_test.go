@@ -75,7 +75,7 @@ func call(nr uint64, args ...uint64) int64 {
 	for i, a := range args {
 		*regs[i] = a
 	}
-	handleSyscall(&f)
+	enterSyscall(&f)
 	return int64(f.RAX)
 }
 
@@ -197,7 +197,7 @@ func FuzzSyscall(f *testing.F) {
 		var fr cpu.Frame
 		fr.RAX = uint64(nr)
 		fr.RDI, fr.RSI, fr.RDX, fr.R10, fr.R8, fr.R9 = args[0], args[1], args[2], args[3], args[4], args[5]
-		handleSyscall(&fr)
+		enterSyscall(&fr)
 		reschedule(&fr)
 		r := int64(fr.RAX)
 		if r < 0 && r < -4095 && nr != linux.SysMmap {

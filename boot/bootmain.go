@@ -1,5 +1,9 @@
 package boot
 
+// The entry paths' hand-offs to kernel.Boot: bootMain (PVH) and efiBoot
+// (UEFI). Boot context: they run before the Go runtime exists
+// (//go:nosplit, no allocation).
+
 import (
 	"encoding/binary"
 	"unsafe"
@@ -79,4 +83,16 @@ func imageBounds() (start, end uintptr) {
 		}
 	}
 	return start, (end + 4095) &^ 4095
+}
+
+// efiBoot runs at ImagePhys on the PVH boot page tables (under SNP after
+// efiSNPStart, snp.go).
+//
+//go:nosplit
+func efiBoot() {
+	if efiCBit != 0 {
+		info.VC = &snpPlatform
+		kernel.Boot(&snpPlatform, &info)
+	}
+	kernel.Boot(&platform, &info)
 }

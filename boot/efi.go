@@ -43,7 +43,6 @@ package boot
 import (
 	"unsafe"
 
-	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 	"github.com/cocoon-vm/cocoon/snp"
 	"github.com/cocoon-vm/cocoon/snp/ghcbmsr"
@@ -480,18 +479,6 @@ func efiAfterExit() {
 	info.ImageEnd = imageLink + efiKernelSize
 	info.CBit = efiCBit
 	efiEnterKernel(efiLoadBase, efiKernelSize)
-}
-
-// efiBoot runs at ImagePhys on the PVH boot page tables (under SNP after
-// efiSNPStart, snp.go).
-//
-//go:nosplit
-func efiBoot() {
-	if efiCBit != 0 {
-		info.VC = &snpPlatform
-		kernel.Boot(&snpPlatform, &info)
-	}
-	kernel.Boot(&platform, &info)
 }
 
 //go:nosplit

@@ -1,8 +1,8 @@
 package kernel
 
-// Boot: from an entry path's hand-off to the kernel's Go runtime. Runs
-// once, before the runtime exists: //go:nosplit, no allocation, no Go
-// pointers stored in the heap.
+// Boot: from an entry path's hand-off to the kernel's Go runtime. Boot
+// context: runs once, before the runtime exists: //go:nosplit, no
+// allocation, no Go pointers stored in the heap.
 
 import (
 	"github.com/cocoon-vm/cocoon/hal"

@@ -3,8 +3,8 @@ package snp
 // Boot context: the platform's takeover of the GHCB protocol, which the
 // UEFI entry runs before the kernel's Go runtime starts (boot/snp.go),
 // and tests run on the host. The write barriers are off then, so storing
-// the configuration's pointers is harmless; nothing here may grow the
-// stack (//go:nosplit) and nothing may raise #VC.
+// the configuration's pointers is harmless; nothing here may allocate or
+// grow the stack (//go:nosplit), and nothing may raise #VC.
 
 import (
 	"encoding/binary"

@@ -40,7 +40,6 @@ var TrapPackages = []string{
 // goroutine code and may do anything. Whole files are exempted by saying
 // "Goroutine context" in their header comment (GoroutineFiles).
 var goroutineContext = map[string]bool{
-	"github.com/cocoon-vm/cocoon/kernel.Stats": true,
 	// runUser (trap_amd64.s) is called by Space.Run on the goroutine's
 	// stack, whose growth check it may run before it disables interrupts.
 	"github.com/cocoon-vm/cocoon/kernel.runUser": true,
@@ -58,8 +57,8 @@ func GoroutineFiles(dir string) (map[string]bool, error) {
 
 // BootFiles returns the source files of TrapPackages whose header comment
 // says "Boot context": their functions run before the Go runtime starts,
-// when write barriers are off, so allocation and write barriers are
-// harmless there; stack growth is not.
+// when write barriers are off, so a write barrier's call is never taken
+// there; allocation and stack growth are still broken rules.
 func BootFiles(dir string) (map[string]bool, error) {
 	return filesSaying(dir, "Boot context")
 }
@@ -115,18 +114,6 @@ func header(src string) string {
 	return b.String()
 }
 
-// preRuntime lists functions that run before the Go runtime starts, when
-// write barriers are off and their calls are harmless, in files that also
-// hold trap-context code. Whole files are marked by saying "Boot context"
-// in their header comment (BootFiles).
-var preRuntime = map[string]bool{
-	"github.com/cocoon-vm/cocoon/kernel.Boot":   true,
-	"github.com/cocoon-vm/cocoon/boot.bootMain": true,
-	// The SNP boot steps (boot/snp.go), before kernel.Boot.
-	"github.com/cocoon-vm/cocoon/boot.efiSNPStart": true,
-	"github.com/cocoon-vm/cocoon/boot.efiBoot":     true,
-}
-
 // forbidden reports why a call to runtime function name breaks the rule.
 func forbidden(name string) string {
 	switch {
@@ -157,7 +144,8 @@ func (v Violation) String() string {
 // CheckTrapCode disassembles the kernel image at path and returns every
 // call from trap-context code to a forbidden runtime function. Functions
 // defined in the files of skip (GoroutineFiles) are not trap context;
-// those in the files of boot (BootFiles) run before the runtime.
+// those in the files of boot (BootFiles) run before the runtime, where
+// write barriers are off.
 func CheckTrapCode(path string, skip, boot map[string]bool) ([]Violation, error) {
 	f, err := elf.Open(path)
 	if err != nil {
@@ -221,7 +209,7 @@ func CheckTrapCode(path string, skip, boot map[string]bool) ([]Violation, error)
 		if !inTrapPackage(name) || goroutineContext[name] || isInit(name) || skip[file] {
 			continue
 		}
-		beforeRuntime := preRuntime[name] || boot[file]
+		bootFile := boot[file]
 		end := text.Addr + text.Size
 		if i+1 < len(funcs) {
 			end = funcs[i+1].Value
@@ -239,7 +227,7 @@ func CheckTrapCode(path string, skip, boot map[string]bool) ([]Violation, error)
 				if rel, ok := inst.Args[0].(x86asm.Rel); ok {
 					target := pc + uint64(inst.Len) + uint64(int64(rel))
 					callee := nameAt(target)
-					if why := forbidden(callee); why != "" && !(beforeRuntime && !strings.HasPrefix(why, "stack")) {
+					if why := forbidden(callee); why != "" && !(bootFile && strings.HasPrefix(why, "GC write barrier")) {
 						out = append(out, Violation{Func: name, Callee: callee, Why: why, PC: pc})
 					}
 				}

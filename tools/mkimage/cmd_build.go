@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,28 @@ func runBuild(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	measureLaunch := fs.Bool("measure", false, "also write NAME.efi.measurement.json, the SEV-SNP launch measurement of NAME.efi booted by QEMU with the OVMF --ovmf (implies --format efi)")
 	var launch launchFlags
 	launch.register(fs)
+	var rc runConfig
+	fs.Func("arg", "an argument `A` 'mkimage run' gives the application by default (NAME.run.json); repeatable", func(v string) error {
+		rc.Args = append(rc.Args, v)
+		return nil
+	})
+	fs.Func("env", "`KEY=VALUE` for the application's environment under 'mkimage run' (NAME.run.json); repeatable", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return errors.New("want KEY=VALUE")
+		}
+		rc.Env = append(rc.Env, v)
+		return nil
+	})
+	fs.StringVar(&rc.Workdir, "workdir", "", "the application's working `DIR` under 'mkimage run' (NAME.run.json)")
+	fs.IntVar(&rc.Memory, "m", 0, "guest RAM in `MiB` for 'mkimage run' (NAME.run.json)")
+	fs.Func("publish", "publish the guest's port under 'mkimage run': `HOSTPORT:GUESTPORT[/udp]` (NAME.run.json); repeatable", func(v string) error {
+		if err := checkPort(v); err != nil {
+			return err
+		}
+		rc.Ports = append(rc.Ports, v)
+		return nil
+	})
+	specPath := fs.String("spec", SpecFile, "read the image's definition from the spec `FILE` (if present; \"none\" reads none)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: mkimage build [flags] [PACKAGE | --elf FILE]
 
@@ -82,10 +105,36 @@ Cocoon's, from mkimage's own version of the Cocoon module (the Go module
 cache's copy; 'mkimage version' says which), so any module can be built;
 --kernel PACKAGE builds another kernel in the current module instead.
 
+--arg, --env, --workdir, -m, --vcpus and --publish say how 'mkimage run'
+starts the image; they go to NAME.run.json.
+
+A spec file keeps all of this in the project's repository: cocoon.json in
+the current directory (or --spec FILE) is read when present, as JSON
+whose fields are the flags' (flags on the command line override it):
+
+  {"package": "./cmd/app", "elf": "FILE", "args": ["A"], "env": ["K=V"],
+   "workdir": "/srv", "files": [{"src": "static", "dst": "/srv/static"}],
+   "memory": 256, "vcpus": 2, "platform": "pc" | "snp", "ports": ["8080:80"],
+   "format": "elf" | "efi" | "disk", "output": "out/app",
+   "measure": {"ovmf": FILE, "vcpuType": T, "vcpuSig": S,
+               "guestFeatures": "0x1", "vmmType": "qemu" | "ec2" | "gce"}}
+
+Paths are relative to the spec file. "platform": "snp" needs "measure".
+Unknown fields and bad values are refused, naming the field.
+
 Run the image with 'mkimage run NAME [ARGS...]'.
 
 Flags:`)
 		fs.PrintDefaults()
+	}
+	// The spec file, if any, comes first: the command line's flags
+	// follow and override it.
+	spec, specDir, err := findSpec(args)
+	if err != nil {
+		return err
+	}
+	if spec != nil {
+		args = append(spec.flags(specDir), args...)
 	}
 	var pos []string
 	for {
@@ -100,6 +149,17 @@ Flags:`)
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+	_ = specPath // read by findSpec before parsing
+	if spec != nil && len(pos) == 0 && !flagSet(fs, "elf") {
+		if p := spec.pkg(specDir); p != "" {
+			pos = []string{p}
+		} else if spec.ELF != "" {
+			*elfPath = spec.path(specDir, spec.ELF)
+		}
+	}
+	if flagSet(fs, "vcpus") {
+		rc.VCPUs = launch.vcpus
 	}
 	if len(pos) > 1 || len(pos) == 1 && *elfPath != "" {
 		fmt.Fprintln(stderr, "mkimage build: give one PACKAGE or --elf FILE")
@@ -134,7 +194,7 @@ Flags:`)
 		if err := checkLaunch(launch.ovmf, &launchOpts); err != nil {
 			return err
 		}
-	} else if given := launch.given(); len(given) > 0 {
+	} else if given := slices.DeleteFunc(launch.given(), func(f string) bool { return f == "--vcpus" }); len(given) > 0 {
 		fmt.Fprintf(stderr, "mkimage build: %s describe the launch --measure measures: give --measure too\n", strings.Join(given, ", "))
 		return errUsage
 	}
@@ -208,6 +268,9 @@ Flags:`)
 			}
 			fmt.Fprintf(stdout, "application archive (inside the image: %d KiB, sha256 %x)\n", (len(b)+1023)>>10, sha256.Sum256(b))
 		}
+	}
+	if err := writeRunConfig(name, &rc, stdout); err != nil {
+		return err
 	}
 	kernel := *kernelPkg
 	if !kernelSet {

@@ -97,7 +97,7 @@ func TestBuildMeasureErrors(t *testing.T) {
 		{"bad features", []string{"--measure", "--ovmf", amdSev, "--vcpu-type", "EPYC-v4", "--guest-features", "x"}, 2, "--guest-features"},
 		{"ELF format", []string{"--measure", "--format", "elf", "--ovmf", amdSev, "--vcpu-type", "EPYC-v4"}, 2, "needs --format efi"},
 		{"disk format", []string{"--measure", "--format", "disk", "--ovmf", amdSev, "--vcpu-type", "EPYC-v4"}, 2, "needs --format efi"},
-		{"launch flags without --measure", []string{"--format", "efi", "--ovmf", amdSev, "--vcpus", "2"}, 2, "--ovmf, --vcpus describe the launch"},
+		{"launch flags without --measure", []string{"--format", "efi", "--ovmf", amdSev, "--vcpus", "2"}, 2, "--ovmf describe the launch"},
 		{"not OVMF", []string{"--measure", "--ovmf", notOVMF, "--vcpu-type", "EPYC-v4"}, 1, "not an OVMF image"},
 		{"missing firmware", []string{"--measure", "--ovmf", filepath.Join(dir, "OVMF.fd"), "--vcpu-type", "EPYC-v4"}, 1, "no such file"},
 		{"no kernel-hashes section", []string{"--measure", "--ovmf", filepath.Join(ref, "ovmf_OvmfX64_suffix.bin"), "--vcpu-type", "EPYC-v4"}, 1, "SNP_KERNEL_HASHES"},

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +34,7 @@ func (e exitStatus) Error() string { return fmt.Sprintf("guest exited with statu
 // register call.
 type runFlags struct {
 	profile, accel, initrd string
-	mem                    int
+	mem, vcpus             int
 	timeout                time.Duration
 	trace, verbose, psp    bool
 	app                    appFlags
@@ -43,6 +44,7 @@ type runFlags struct {
 func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.profile, "profile", string(qemu.DefaultProfile), "QEMU machine `PROFILE`: microvm, q35 or ovmf")
 	fs.IntVar(&f.mem, "m", 256, "guest RAM in `MiB`")
+	fs.IntVar(&f.vcpus, "vcpus", 1, "number `N` of vCPUs")
 	fs.StringVar(&f.accel, "accel", string(qemu.DefaultAccel), "accelerator: tcg, kvm, or auto (kvm if a quick probe shows it works)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "kill the guest after `DURATION`")
 	fs.StringVar(&f.initrd, "initrd", "", "initrd `FILE` (the application archive; default IMAGE.cpio if it exists)")
@@ -106,6 +108,9 @@ only with -v or --trace-syscalls, or when the run fails. A disk image
 (NAME.img) has no command line to ask for the streams: its application
 writes to the console, which is then copied to standard output.
 
+Defaults for ARGS, --env, --workdir, -m and --vcpus come from what
+'mkimage build' recorded in NAME.run.json, if anything.
+
 ARGS, everything after IMAGE, are the application's arguments exactly as
 given: spaces, quotes, '=', empty strings and non-ASCII bytes included.
 Its environment is PATH=/sbin:/usr/sbin:/bin:/usr/bin and HOME=/ (and
@@ -132,11 +137,38 @@ Flags (before IMAGE):`)
 		return errUsage
 	}
 	image := fs.Arg(0)
+	// What 'mkimage build' recorded (NAME.run.json) is the default; the
+	// command line overrides it, and adds to its environment.
+	rc, err := readRunConfig(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(image, ".elf"), ".efi"), ".img"))
+	if err != nil {
+		return err
+	}
+	for i, p := range rc.Ports {
+		fw, err := qemu.ParseForward(p)
+		if err != nil {
+			return fmt.Errorf("the image's run configuration: %v (rebuild it)", err)
+		}
+		f.net.publish = slices.Insert(f.net.publish, i, fw)
+	}
+	appArgs := fs.Args()[1:]
+	if len(appArgs) == 0 {
+		appArgs = rc.Args
+	}
+	f.app.env = append(rc.Env, f.app.env...)
+	if f.app.dir == "" {
+		f.app.dir = rc.Workdir
+	}
+	if !flagSet(fs, "m") && rc.Memory != 0 {
+		f.mem = rc.Memory
+	}
+	if !flagSet(fs, "vcpus") && rc.VCPUs != 0 {
+		f.vcpus = rc.VCPUs
+	}
 	var pre []string
 	if f.trace {
 		pre = append(pre, "cocoon.trace=syscalls")
 	}
-	line, err := cmdline.Line(f.app.app(fs.Args()[1:]), pre...)
+	line, err := cmdline.Line(f.app.app(appArgs), pre...)
 	if err != nil {
 		return err
 	}
@@ -178,6 +210,7 @@ Flags (before IMAGE):`)
 		Initrd:    f.initrd,
 		Append:    line,
 		MemoryMiB: f.mem,
+		CPUs:      f.vcpus,
 		Accel:     qemu.Accel(f.accel),
 		Timeout:   f.timeout,
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -229,5 +230,30 @@ func TestRunMemoryVM(t *testing.T) {
 	}
 	if !strings.Contains(res.Console, "cocoon: the kernel image needs RAM up to") {
 		t.Errorf("-m 48 past the check: %v, console %q; want the kernel's message", err, res.Console)
+	}
+}
+
+// TestRunConfigVM checks that mkimage run starts an image as its
+// NAME.run.json says, and that its own flags override that.
+func TestRunConfigVM(t *testing.T) {
+	img := guestImage(t, t.TempDir(), "/d")
+	rc := &runConfig{Args: []string{"show", "x y"}, Env: []string{"A=1"}, Workdir: "/d", Memory: 200}
+	if err := writeRunConfig(img, rc, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--env", "B=2", img}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	args, env, dir := shown(t, stdout.String())
+	if !reflect.DeepEqual(args, []string{"/init", "show", "x y"}) || !slices.Contains(env, "A=1") || !slices.Contains(env, "B=2") || dir != "/d" {
+		t.Errorf("args %q env %q dir %q", args, env, dir)
+	}
+	stdout.Reset()
+	if code := run([]string{"run", "--workdir", "/", img, "show"}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if args, _, dir := shown(t, stdout.String()); !reflect.DeepEqual(args, []string{"/init", "show"}) || dir != "/" {
+		t.Errorf("with ARGS and --workdir given: args %q dir %q", args, dir)
 	}
 }

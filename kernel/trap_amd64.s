@@ -169,7 +169,7 @@ user:
 	MOVQ ·syscallRSP(SB), AX
 	MOVQ AX, F_RSP(SP)
 	MOVQ $UDATA, F_SS(SP)
-	// Only XMM0-15 and MXCSR: the rest stays live (fpOwner, user.go).
+	// Only XMM0-15 and MXCSR: the rest stays live (fpOwner, lazyfp.go).
 	MOVUPS X0, (UR_XMM+0)(SP)
 	MOVUPS X1, (UR_XMM+16)(SP)
 	MOVUPS X2, (UR_XMM+32)(SP)
@@ -289,7 +289,7 @@ out:
 	MOVQ AX, ret+8(FP)
 	RET
 
-// privcall makes a private system call (kernel/user.go). Errors come back
+// privcall makes a private system call (kernel/privcall.go). Errors come back
 // as -errno in RAX, the Linux convention.
 TEXT ·privcall(SB),NOSPLIT,$0-56
 	MOVQ nr+0(FP), AX

@@ -12,7 +12,7 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel/vmspace"
 )
 
-// Private system calls for application memory (after user.go's).
+// Private system calls for application memory (after privcall.go's).
 const (
 	sysFrameAlloc  = 1020 // () -> physical frame, zeroed, one reference
 	sysFrameFree   = 1021 // (frame): drop a reference

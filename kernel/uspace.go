@@ -27,7 +27,7 @@ type UserRegs struct {
 	// vector, its error code and, for page faults, the faulting address;
 	// for #DB, DR6 (what the step or breakpoint was).
 	Vector, ErrCode, Addr uint64
-	// The system-call fast path's partial save (see fpOwner in user.go).
+	// The system-call fast path's partial save (see fpOwner in lazyfp.go).
 	xmm    [256]byte
 	mxcsr  uint64
 	fpMode uint64

@@ -10,7 +10,7 @@
 // through the Machine interface (user mode) and mem.AddressSpace (memory).
 //
 // Memory is demand-paged: mmap records a mapping and the kernel allocates
-// a page on the first touch (kernel/user.go).
+// a page on the first touch (kernel/userpt.go).
 //
 // The rule for every handler: right, or a clear error. A system call does
 // what Linux does, or fails the way Linux fails for a case it does not

@@ -176,7 +176,7 @@ func TestVMTraceSyscalls(t *testing.T) {
 // TestVMExtendedState runs images/fpcheck: threads keep their own values
 // in every XMM/YMM and two x87 registers across thousands of system
 // calls while the kernel switches between them (the lazy extended-state
-// scheme in kernel/user.go must never lose or leak any of it).
+// scheme in kernel/lazyfp.go must never lose or leak any of it).
 func TestVMExtendedState(t *testing.T) {
 	cocoonKernel(t)
 	app := packELF(t, buildGo(t, "./images/fpcheck"))

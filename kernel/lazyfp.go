@@ -1,0 +1,29 @@
+package kernel
+
+// Lazy extended state of application threads (the assembly is in
+// trap_amd64.s: the SYSCALL fast path, enterUserAsm, spillFP). Trap
+// context.
+
+// Lazy extended state. XSAVE and XRSTOR are by far the dearest part of a
+// system call under emulation, and the kernel's own Go code touches only
+// XMM0-15 and MXCSR: the kernel's runtime runs with AVX disabled
+// (RuntimeGodebug), and Go uses no x87. So the system-call fast path saves
+// just those (into UserRegs.XMM/MXCSR) and leaves the rest of the
+// application's extended state (x87, AVX upper halves) live in the CPU,
+// recording its owner here. Before anything else could clobber that state
+// (another thread entering user mode, a kernel thread switch, the Linux
+// personality reading or writing the state for a signal, the thread's end)
+// spillFP saves it with a full XSAVE, patched with the saved XMM and
+// MXCSR, into the owner's area.
+//
+// Invariant: if fpOwner != 0, the CPU holds fpOwner's extended state but
+// for XMM0-15 and MXCSR, which are in its UserRegs; fpOwner.FPMode is 1.
+var fpOwner uintptr
+
+// RuntimeGodebug is the GODEBUG the kernel gives its own runtime: no AVX,
+// so kernel code never changes AVX state (see fpOwner).
+const RuntimeGodebug = "GODEBUG=cpu.avx=off,cpu.avx2=off,cpu.avx512f=off"
+
+// spillFP saves fpOwner's state into its area and clears fpOwner
+// (trap_amd64.s). Clobbers X0.
+func spillFP()

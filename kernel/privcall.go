@@ -1,0 +1,268 @@
+package kernel
+
+// The private-call dispatcher: the Linux personality (north/) manages
+// application address spaces through private system calls that only
+// kernel code can make (numbers from sysPrivate up, SYSCALL at CPL0);
+// see uspace.go for the goroutine-side API. Trap context.
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/kernel/vmspace"
+)
+
+// Private system calls (kernel code only).
+const (
+	sysPrivate    = 1001
+	sysSpaceNew   = 1001 // () -> space
+	sysSpaceFree  = 1002 // (space)
+	sysSpaceMap   = 1003 // (space, addr, len, prot | fixed<<8) -> addr
+	sysSpaceUnmap = 1004 // (space, addr, len)
+	sysSpaceProt  = 1005 // (space, addr, len, prot)
+	sysSpacePage  = 1006 // (space, addr, write) -> physical page
+	sysSpaceZap   = 1007 // (space, addr, len): drop pages, keep mappings
+	sysFPSync     = 1008 // (regs): save regs' live extended state to its area
+	sysFPRelease  = 1009 // (regs): forget regs as the owner of live state
+)
+
+// UserLo is the lowest address an application may map.
+const UserLo = 0x10000
+
+// maxSpaces bounds the application address spaces alive at once.
+const maxSpaces = 4
+
+// userSpace is one application address space: its PML4 and the VMA list
+// that decides which pages may be populated on demand.
+type userSpace struct {
+	used bool
+	pml4 uintptr // physical
+	vmas vmspace.Space
+}
+
+var spaces [maxSpaces]userSpace
+
+// privateSyscall serves the kernel's private calls. It returns blocked
+// when it replaced the frame itself.
+//
+//go:nosplit
+func privateSyscall(f *cpu.Frame) int64 {
+	a0, a1, a2, a3 := f.RDI, f.RSI, f.RDX, f.R10
+	switch f.RAX {
+	case sysSpaceNew:
+		return spaceNew()
+	case sysSpaceFree:
+		return spaceFree(int(a0))
+	case sysSpaceMap:
+		return spaceMap(int(a0), uintptr(a1), uintptr(a2), a3)
+	case sysSpaceUnmap:
+		return spaceUnmap(int(a0), uintptr(a1), uintptr(a2))
+	case sysSpaceProt:
+		return spaceProtect(int(a0), uintptr(a1), uintptr(a2), vmspace.Prot(a3))
+	case sysSpacePage:
+		return spacePage(int(a0), uintptr(a1), a2 != 0)
+	case sysSpaceZap:
+		return spaceZap(int(a0), uintptr(a1), uintptr(a2))
+	case sysFPSync:
+		if fpOwner != 0 && fpOwner == uintptr(a0) {
+			spillFP()
+		}
+		return 0
+	case sysFPRelease:
+		if fpOwner != 0 && fpOwner == uintptr(a0) {
+			fpOwner = 0
+		}
+		return 0
+	}
+	if r, ok := memSyscall(f.RAX, a0, a1, a2, a3); ok {
+		return r
+	}
+	reportUnknown(f.RAX)
+	return -linux.ENOSYS
+}
+
+//go:nosplit
+func getSpace(i int) *userSpace {
+	if i < 0 || i >= maxSpaces || !spaces[i].used {
+		return nil
+	}
+	return &spaces[i]
+}
+
+// spaceNew makes an address space whose kernel half (PML4 slots 252-255)
+// is shared with every other.
+//
+//go:nosplit
+func spaceNew() int64 {
+	for i := range spaces {
+		if spaces[i].used {
+			continue
+		}
+		p, ok := phys.Alloc()
+		if !ok {
+			return -linux.ENOMEM
+		}
+		page := cpu.Virt(uintptr(p))
+		clear(cpu.Bytes(page, pageSize))
+		kern := cpu.Virt(kernelPML4)
+		for slot := uintptr(252); slot < 512; slot++ {
+			*cpu.Ptr64(page + slot*8) = *cpu.Ptr64(kern + slot*8)
+		}
+		spaces[i] = userSpace{used: true, pml4: uintptr(p)}
+		spaces[i].vmas.Init(UserLo, cpu.UserEnd)
+		return int64(i)
+	}
+	return -linux.ENOMEM
+}
+
+//go:nosplit
+func spaceFree(i int) int64 {
+	s := getSpace(i)
+	if s == nil {
+		return -linux.EINVAL
+	}
+	if userRegs != 0 && userSpaceID == i {
+		return -linux.EBUSY
+	}
+	freeUserRange(s.pml4, UserLo, cpu.UserEnd, true)
+	phys.Free(uint64(s.pml4))
+	if currentTables() == s.pml4 {
+		loadTables(kernelPML4)
+	}
+	s.used = false
+	return 0
+}
+
+//go:nosplit
+func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
+	s := getSpace(i)
+	if s == nil {
+		return -linux.EINVAL
+	}
+	prot := vmspace.Prot(protFixed & 7)
+	fixed := protFixed&(1<<8) != 0
+	kind := vmspace.Anon
+	if protFixed&(1<<9) != 0 {
+		kind = vmspace.Filled
+	}
+	if length == 0 || length+pageSize-1 < length {
+		return -linux.EINVAL
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	if fixed {
+		if addr%pageSize != 0 {
+			return -linux.EINVAL
+		}
+		if addr < s.vmas.Lo || addr+length > s.vmas.Hi || addr+length < addr {
+			return -linux.ENOMEM
+		}
+		// Record the new mapping before freeing a page of the old: SetKind
+		// splits at most one region and adds one, so with two free slots
+		// it cannot fail, and a failure leaves the old mapping whole.
+		if s.vmas.Len()+2 > vmspace.MaxRegions || !s.vmas.SetKind(addr, length, prot, kind) {
+			return -linux.ENOMEM
+		}
+		freeUserRange(s.pml4, addr, addr+length, false)
+		return int64(addr)
+	}
+	a, ok := s.vmas.FindFree(addr&^(pageSize-1), length, pageSize)
+	if !ok || !s.vmas.SetKind(a, length, prot, kind) {
+		return -linux.ENOMEM
+	}
+	return int64(a)
+}
+
+//go:nosplit
+func spaceUnmap(i int, addr, length uintptr) int64 {
+	s := getSpace(i)
+	if s == nil || addr%pageSize != 0 || length == 0 {
+		return -linux.EINVAL
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	if addr+length < addr || addr+length > s.vmas.Hi {
+		return -linux.EINVAL
+	}
+	lo := addr
+	if lo < s.vmas.Lo {
+		lo = s.vmas.Lo
+	}
+	if lo >= addr+length {
+		return 0
+	}
+	freeUserRange(s.pml4, lo, addr+length, false)
+	s.vmas.Clear(lo, addr+length-lo)
+	return 0
+}
+
+// spaceZap frees the pages of [addr, addr+length) but keeps the
+// mappings: the next touch gets a zero page (MADV_DONTNEED).
+//
+//go:nosplit
+func spaceZap(i int, addr, length uintptr) int64 {
+	s := getSpace(i)
+	if s == nil || addr%pageSize != 0 || addr+length < addr || addr+length > s.vmas.Hi {
+		return -linux.EINVAL
+	}
+	freeUserRange(s.pml4, addr, addr+length, false)
+	return 0
+}
+
+// spaceProtect changes a mapped range's protection and rewrites the
+// present pages' entries to match.
+//
+//go:nosplit
+func spaceProtect(i int, addr, length uintptr, prot vmspace.Prot) int64 {
+	s := getSpace(i)
+	if s == nil || addr%pageSize != 0 || prot&^7 != 0 {
+		return -linux.EINVAL
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	if length == 0 {
+		return 0
+	}
+	if !s.vmas.Protect(addr, length, prot) {
+		return -linux.ENOMEM
+	}
+	for va := addr; va < addr+length; va += pageSize {
+		pte, span := walkIn(s.pml4, va, false, 0)
+		if pte == nil {
+			va = (va&^(span-1) + span) - pageSize
+			continue
+		}
+		if *pte&ptePresent != 0 {
+			if prot == 0 {
+				// PROT_NONE keeps the page (its contents survive a later
+				// mprotect) but makes it inaccessible.
+				*pte = *pte&^ptePresent | pteProtNone
+			} else {
+				*pte = *pte&(pteFrame|pteCOW) | userPTE(cowProt(prot, *pte))
+			}
+		} else if *pte&pteProtNone != 0 && prot != 0 {
+			*pte = *pte&(pteFrame|pteCOW) | userPTE(cowProt(prot, *pte))
+		}
+		if currentTables() == s.pml4 {
+			cpu.Invlpg(va)
+		}
+	}
+	return 0
+}
+
+// spacePage makes the page at addr present (if the VMA list allows the
+// access) and returns its physical address.
+//
+//go:nosplit
+func spacePage(i int, addr uintptr, write bool) int64 {
+	s := getSpace(i)
+	if s == nil {
+		return -linux.EINVAL
+	}
+	p, st := userPopulate(s, addr, write)
+	switch st {
+	case popOK:
+		return int64(p)
+	case popFill:
+		return -linux.EAGAIN
+	case popNoMemory:
+		return -linux.ENOMEM
+	}
+	return -linux.EFAULT
+}

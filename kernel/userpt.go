@@ -1,0 +1,114 @@
+package kernel
+
+// Application page tables: the entries of user pages, demand population
+// from the VMA list, and freeing pages and tables. Trap context.
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/vmspace"
+)
+
+// pteProtNone marks a kept page made inaccessible by PROT_NONE (an
+// available bit, AMD APM vol. 2, 5.4.1).
+const pteProtNone = 1 << 9
+
+//go:nosplit
+func userPTE(prot vmspace.Prot) uint64 {
+	e := uint64(ptePresent|pteUser) | ptePrivate
+	if prot&vmspace.Write != 0 {
+		e |= pteWrite
+	}
+	if prot&vmspace.Exec == 0 {
+		e |= pteNX
+	}
+	return e
+}
+
+// userPopulate makes the user page at va present if a VMA allows the
+// access, and returns its physical address. It says popFill for a page
+// of a Filled region the Linux personality has yet to provide (or a
+// copy-on-write page written), popNoMemory when memory for the
+// application is exhausted, popFault when no VMA allows the access.
+//
+//go:nosplit
+func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, int) {
+	r, ok := s.vmas.Lookup(va)
+	if !ok || r.Prot == 0 || write && r.Prot&vmspace.Write == 0 {
+		return 0, popFault
+	}
+	pte, _ := walkIn(s.pml4, va, true, pteUser)
+	if pte == nil {
+		return 0, popNoMemory
+	}
+	if *pte&ptePresent != 0 {
+		if write && *pte&pteCOW != 0 {
+			return 0, popFill
+		}
+		return uintptr(*pte & pteFrame), popOK
+	}
+	if r.Kind == vmspace.Filled {
+		return 0, popFill
+	}
+	p, ok := phys.AllocUser()
+	if !ok {
+		return 0, popNoMemory
+	}
+	clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+	*pte = p | userPTE(r.Prot)
+	return uintptr(p), popOK
+}
+
+// freeUserRange frees the pages of [start, end) in the tables at pml4,
+// and with tables also the page-table pages themselves.
+//
+//go:nosplit
+func freeUserRange(pml4, start, end uintptr, tables bool) {
+	current := currentTables() == pml4
+	for va := start; va < end; {
+		pte, span := walkIn(pml4, va, false, 0)
+		if pte == nil {
+			va = va&^(span-1) + span
+			continue
+		}
+		if *pte&(ptePresent|pteProtNone) != 0 {
+			phys.Free(*pte & pteFrame)
+			*pte = 0
+			if current {
+				cpu.Invlpg(va)
+			}
+		}
+		va += pageSize
+	}
+	if tables {
+		freeTables(pml4)
+	}
+}
+
+// freeTables frees the user half's page-table pages (PML4 slots 0..251).
+//
+//go:nosplit
+func freeTables(pml4 uintptr) {
+	for i := uintptr(0); i < 252; i++ {
+		e4 := cpu.Ptr64(cpu.Virt(pml4) + i*8)
+		if *e4&ptePresent == 0 {
+			continue
+		}
+		pdpt := uintptr(*e4 & pteFrame)
+		for j := uintptr(0); j < 512; j++ {
+			e3 := cpu.Ptr64(cpu.Virt(pdpt) + j*8)
+			if *e3&ptePresent == 0 {
+				continue
+			}
+			pd := uintptr(*e3 & pteFrame)
+			for k := uintptr(0); k < 512; k++ {
+				e2 := cpu.Ptr64(cpu.Virt(pd) + k*8)
+				if *e2&ptePresent != 0 {
+					phys.Free(*e2 & pteFrame)
+				}
+			}
+			phys.Free(uint64(pd))
+		}
+		phys.Free(uint64(pdpt))
+		*e4 = 0
+	}
+}

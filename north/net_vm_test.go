@@ -27,7 +27,7 @@ func TestVMNetLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"http-ipv4", "http-ipv6", "udp-echo", "tcp-refused", "tcp-addrinuse", "unix-pass-fd", "unix-stream-listener"} {
+	for _, c := range []string{"http-ipv4", "http-ipv6", "udp-echo", "tcp-refused", "tcp-addrinuse", "unix-pass-fd", "unix-stream-listener", "interfaces"} {
 		if !strings.Contains(console, "nettest: "+c+": ok") {
 			t.Errorf("check %s did not pass", c)
 		}

@@ -47,6 +47,7 @@ func run(args []string, out io.Writer) int {
 		{"tcp-addrinuse", addrInUse},
 		{"unix-pass-fd", passFD},
 		{"unix-stream-listener", unixListener},
+		{"interfaces", interfaces},
 	}
 	failed := 0
 	for _, c := range checks {
@@ -338,4 +339,32 @@ func fetch(args []string, out io.Writer) int {
 	fmt.Fprintf(out, "nettest: udp echo %q\n", buf[:n])
 	fmt.Fprintln(out, "nettest: PASS")
 	return 0
+}
+
+// interfaces checks net.Interfaces (NETLINK_ROUTE dumps): lo is up, a
+// loopback, and has 127.0.0.1.
+func interfaces() error {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return err
+	}
+	for _, ifc := range ifs {
+		if ifc.Name != "lo" {
+			continue
+		}
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback == 0 {
+			return fmt.Errorf("lo flags %v", ifc.Flags)
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			if a.String() == "127.0.0.1/8" {
+				return nil
+			}
+		}
+		return fmt.Errorf("lo addresses %v lack 127.0.0.1/8", addrs)
+	}
+	return fmt.Errorf("no lo among %v", ifs)
 }

@@ -1,6 +1,7 @@
 package fdtable
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 
@@ -131,7 +132,7 @@ func TestSocketErrors(t *testing.T) {
 		got  int64
 		want int64
 	}{
-		{"netlink", e.f.Socket(socket.AFNetlink, socket.SockDgram, 0), neg(linux.EAFNOSUPPORT)},
+		{"netlink audit", e.f.Socket(socket.AFNetlink, socket.SockDgram, 9), neg(linux.EPROTONOSUPPORT)},
 		{"packet", e.f.Socket(socket.AFPacket, socket.SockRaw, 0), neg(linux.EAFNOSUPPORT)},
 		{"bad type flags", e.f.Socket(socket.AFInet, socket.SockStream|linux.OAppend, 0), neg(linux.EINVAL)},
 		{"tcp as dgram", e.f.Socket(socket.AFInet, socket.SockDgram, 6), neg(linux.EPROTONOSUPPORT)},
@@ -665,5 +666,66 @@ func TestDatagramEdges(t *testing.T) {
 	binary.LittleEndian.PutUint32(e.m.Data[fl-memBase:], 128)
 	if n := e.f.Recvfrom(e.m, nil, srv, buf, 16, 0, from, fl); n != 1 || e.u32(fl) != 0 {
 		t.Errorf("recvfrom an unbound sender = %d, address length %d, want 1 and 0", n, e.u32(fl))
+	}
+}
+
+// TestNetlinkRoute dumps the interfaces and addresses as Go's
+// net.Interfaces does (syscall.NetlinkRIB).
+func TestNetlinkRoute(t *testing.T) {
+	e := socketEnv(t)
+	fd := e.sock(socket.AFNetlink, socket.SockRaw)
+	name, r := e.sockname(fd, false)
+	if r != 0 || len(name) != 12 {
+		t.Fatalf("getsockname = %d %x", r, name)
+	}
+	pid := binary.LittleEndian.Uint32(name[4:])
+	dump := func(typ uint16) []byte {
+		req := binary.LittleEndian.AppendUint32(nil, 17)
+		req = binary.LittleEndian.AppendUint16(req, typ)
+		req = binary.LittleEndian.AppendUint16(req, 0x301) // NLM_F_REQUEST|NLM_F_DUMP
+		req = binary.LittleEndian.AppendUint32(req, 7)
+		req = binary.LittleEndian.AppendUint32(req, 0)
+		req = append(req, 0)
+		to := make([]byte, 12)
+		binary.LittleEndian.PutUint16(to, socket.AFNetlink)
+		if n := e.f.Sendto(e.m, nil, fd, e.put(req), uint64(len(req)), 0, e.put(to), 12); n != int64(len(req)) {
+			t.Fatalf("sendto = %d", n)
+		}
+		var all []byte
+		buf := e.alloc(4096)
+		for {
+			n := e.f.Recvfrom(e.m, nil, fd, buf, 4096, 0, 0, 0)
+			if n < 16 {
+				t.Fatalf("recvfrom = %d", n)
+			}
+			m := e.get(buf, int(n))
+			if binary.LittleEndian.Uint32(m[8:]) != 7 || binary.LittleEndian.Uint32(m[12:]) != pid {
+				t.Fatalf("reply seq/pid %x", m[8:16])
+			}
+			if binary.LittleEndian.Uint16(m[4:]) == 3 { // NLMSG_DONE
+				return all
+			}
+			all = append(all, m...)
+		}
+	}
+	links := dump(18)
+	if binary.LittleEndian.Uint16(links[4:]) != 16 || !bytes.Contains(links, []byte("lo\x00")) {
+		t.Errorf("RTM_GETLINK dump %x lacks lo", links)
+	}
+	addrs := dump(22)
+	if !bytes.Contains(addrs, []byte{127, 0, 0, 1}) || !bytes.Contains(addrs, append(make([]byte, 15), 1)) {
+		t.Errorf("RTM_GETADDR dump %x lacks 127.0.0.1 and ::1", addrs)
+	}
+	// A change is refused with NLMSG_ERROR EOPNOTSUPP.
+	req := binary.LittleEndian.AppendUint32(nil, 16)
+	req = binary.LittleEndian.AppendUint16(req, 20) // RTM_NEWADDR
+	req = binary.LittleEndian.AppendUint16(req, 1)
+	req = append(req, make([]byte, 8)...)
+	e.f.Sendto(e.m, nil, fd, e.put(req), 16, 0, 0, 0)
+	buf := e.alloc(64)
+	n := e.f.Recvfrom(e.m, nil, fd, buf, 64, 0, 0, 0)
+	m := e.get(buf, int(n))
+	if n < 20 || binary.LittleEndian.Uint16(m[4:]) != 2 || int32(binary.LittleEndian.Uint32(m[16:])) != -linux.EOPNOTSUPP {
+		t.Errorf("reply to RTM_NEWADDR %x, want NLMSG_ERROR EOPNOTSUPP", m)
 	}
 }

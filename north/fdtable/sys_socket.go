@@ -38,6 +38,12 @@ type Network interface {
 	NewSocket(family, typ, proto int) (socket.Socket, error)
 }
 
+// netlinkMaker is a Network that also answers NETLINK_ROUTE sockets
+// (the interfaces and their addresses).
+type netlinkMaker interface {
+	NewNetlink(typ, proto int) (socket.Socket, error)
+}
+
 // sockets is what a process's files know of sockets: the AF_UNIX name
 // space and the network, shared with forked children.
 type sockets struct {
@@ -181,6 +187,10 @@ func (fs *Files) newSocket(family, typ, proto int) (socket.Socket, error) {
 			return nil, socket.EAFNOSUPPORT
 		}
 		return fs.sock.inet.NewSocket(family, typ, proto)
+	case socket.AFNetlink:
+		if nl, ok := fs.sock.inet.(netlinkMaker); ok {
+			return nl.NewNetlink(typ, proto)
+		}
 	}
 	return nil, socket.EAFNOSUPPORT
 }

@@ -60,7 +60,7 @@ func New() (*Stack, error) {
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
 	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 16384 * 4, Max: 4 << 20}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
-	if err := s.CreateNIC(LoopbackNIC, loopback.New()); err != nil {
+	if err := s.CreateNICWithOptions(LoopbackNIC, loopback.New(), stack.NICOptions{Name: "lo"}); err != nil {
 		return nil, wrap("creating the loopback interface", err)
 	}
 	for _, a := range []tcpip.AddressWithPrefix{

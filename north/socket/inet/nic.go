@@ -55,7 +55,7 @@ const (
 func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	mac := dev.MAC()
 	ch := channel.New(256, nicMTU, tcpip.LinkAddress(mac[:]))
-	if err := st.s.CreateNIC(EthernetNIC, ethernet.New(ch)); err != nil {
+	if err := st.s.CreateNICWithOptions(EthernetNIC, ethernet.New(ch), stack.NICOptions{Name: "eth0"}); err != nil {
 		return wrap("creating the Ethernet interface", err)
 	}
 	var mu sync.Mutex // serializes the device's users

@@ -1,0 +1,346 @@
+package inet
+
+import (
+	"encoding/binary"
+	"sort"
+	"sync"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/socket"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// NETLINK_ROUTE sockets (rtnetlink(7)), read-only: dumps of the
+// interfaces (RTM_GETLINK) and their addresses (RTM_GETADDR), which Go's
+// net.Interfaces and net.InterfaceAddrs and C's getifaddrs ask for. Any
+// other request is answered with an NLMSG_ERROR of EOPNOTSUPP: the
+// application cannot change the network.
+
+// Netlink constants (include/uapi/linux/netlink.h, rtnetlink.h,
+// if_link.h, if_addr.h, if.h, if_arp.h).
+const (
+	netlinkRoute = 0
+
+	nlmsgHdrLen = 16
+	nlmsgError  = 2
+	nlmsgDone   = 3
+	nlmFRequest = 1
+	nlmFMulti   = 2
+	nlmFDump    = 0x300
+
+	rtmNewLink = 16
+	rtmGetLink = 18
+	rtmNewAddr = 20
+	rtmGetAddr = 22
+
+	iflaAddress = 1
+	iflaIfname  = 3
+	iflaMTU     = 4
+	ifaAddress  = 1
+	ifaLocal    = 2
+	ifaLabel    = 3
+
+	iffUp          = 0x1
+	iffLoopback    = 0x8
+	iffRunning     = 0x40
+	iffMulticast   = 0x1000
+	arphrdEther    = 1
+	arphrdLoopback = 772
+
+	rtScopeUniverse = 0
+	rtScopeHost     = 254
+)
+
+// NewNetlink returns a NETLINK_ROUTE socket (socket(AF_NETLINK, ...)).
+func (st *Stack) NewNetlink(typ, proto int) (socket.Socket, error) {
+	if typ != socket.SockRaw && typ != socket.SockDgram {
+		return nil, socket.ESOCKTNOSUPPORT
+	}
+	if proto != netlinkRoute {
+		return nil, socket.EPROTONOSUPPORT
+	}
+	return &netlinkSock{st: st, typ: typ, ino: socket.NextIno(), portID: uint32(socket.NextIno())}, nil
+}
+
+type netlinkSock struct {
+	vfs.FileDefaults
+	st     *Stack
+	typ    int
+	ino    uint64
+	portID uint32
+	q      vfs.Queue
+	common socket.Common
+
+	mu      sync.Mutex
+	replies [][]byte
+	shut    bool
+}
+
+func (s *netlinkSock) Domain() int               { return socket.AFNetlink }
+func (s *netlinkSock) Type() int                 { return s.typ }
+func (s *netlinkSock) Protocol() int             { return netlinkRoute }
+func (s *netlinkSock) Common() *socket.Common    { return &s.common }
+func (s *netlinkSock) Queue() *vfs.Queue         { return &s.q }
+func (s *netlinkSock) Stat(*vfs.File) vfs.Attr   { return socket.Attr(s.ino) }
+func (s *netlinkSock) Listen(int) error          { return socket.EOPNOTSUPP }
+func (s *netlinkSock) ConnectResult() error      { return nil }
+func (s *netlinkSock) PeerName() ([]byte, error) { return nlAddr(0), nil }
+func (s *netlinkSock) SockName() ([]byte, error) { return nlAddr(s.portID), nil }
+
+// Connect names the peer, which can only be the kernel (port 0).
+func (s *netlinkSock) Connect(_ socket.Context, addr []byte) error {
+	if len(addr) < 12 || binary.LittleEndian.Uint16(addr) != socket.AFNetlink {
+		return vfs.EINVAL
+	}
+	if binary.LittleEndian.Uint32(addr[4:]) != 0 {
+		return socket.ECONNREFUSED
+	}
+	return nil
+}
+func (s *netlinkSock) Accept(uint32) (*vfs.File, []byte, error) {
+	return nil, nil, socket.EOPNOTSUPP
+}
+
+// nlAddr is a struct sockaddr_nl: family u16, pad u16, pid u32, groups
+// u32.
+func nlAddr(pid uint32) []byte {
+	b := make([]byte, 12)
+	binary.LittleEndian.PutUint16(b, socket.AFNetlink)
+	binary.LittleEndian.PutUint32(b[4:], pid)
+	return b
+}
+
+func (s *netlinkSock) Bind(_ socket.Context, addr []byte) error {
+	if len(addr) < 12 || binary.LittleEndian.Uint16(addr) != socket.AFNetlink {
+		return vfs.EINVAL
+	}
+	if binary.LittleEndian.Uint32(addr[8:]) != 0 {
+		return vfs.EPERM // multicast groups: no notifications are sent
+	}
+	return nil
+}
+
+func (s *netlinkSock) Send(_ socket.Context, src vfs.Buf, m *socket.Msg) (int64, error) {
+	if len(m.Rights) > 0 {
+		return 0, vfs.EINVAL
+	}
+	n := src.Len()
+	if n > 1<<16 {
+		return 0, socket.EMSGSIZE
+	}
+	b := make([]byte, n)
+	if c, err := src.CopyIn(b); err != nil && int64(c) < n {
+		return 0, vfs.EFAULT
+	}
+	var out [][]byte
+	for len(b) >= nlmsgHdrLen {
+		l := int(binary.LittleEndian.Uint32(b))
+		if l < nlmsgHdrLen || l > len(b) {
+			break
+		}
+		out = append(out, s.answer(b[:l])...)
+		b = b[min((l+3)&^3, len(b)):] // NLMSG_ALIGN
+	}
+	s.mu.Lock()
+	s.replies = append(s.replies, out...)
+	s.mu.Unlock()
+	s.q.Notify(vfs.EventIn | vfs.EventRdNorm)
+	return n, nil
+}
+
+// answer returns the replies to one request message.
+func (s *netlinkSock) answer(req []byte) [][]byte {
+	le := binary.LittleEndian
+	typ, flags, seq := le.Uint16(req[4:]), le.Uint16(req[6:]), le.Uint32(req[8:])
+	if flags&nlmFRequest == 0 {
+		return nil
+	}
+	var family uint8
+	if len(req) > nlmsgHdrLen {
+		family = req[nlmsgHdrLen]
+	}
+	switch {
+	case typ == rtmGetLink && flags&nlmFDump == nlmFDump:
+		return append(s.links(seq), s.msg(nlmsgDone, nlmFMulti, seq, make([]byte, 4)))
+	case typ == rtmGetAddr && flags&nlmFDump == nlmFDump:
+		return append(s.addrs(seq, family), s.msg(nlmsgDone, nlmFMulti, seq, make([]byte, 4)))
+	}
+	// struct nlmsgerr: the negated errno, then the request's header.
+	errno := -int32(linux.EOPNOTSUPP)
+	e := le.AppendUint32(nil, uint32(errno))
+	e = append(e, req[:nlmsgHdrLen]...)
+	return [][]byte{s.msg(nlmsgError, 0, seq, e)}
+}
+
+func (s *netlinkSock) msg(typ, flags uint16, seq uint32, body []byte) []byte {
+	le := binary.LittleEndian
+	b := le.AppendUint32(nil, uint32(nlmsgHdrLen+len(body)))
+	b = le.AppendUint16(b, typ)
+	b = le.AppendUint16(b, flags)
+	b = le.AppendUint32(b, seq)
+	b = le.AppendUint32(b, s.portID)
+	return append(b, body...)
+}
+
+// attr appends a struct rtattr (len u16, type u16, data, padded to 4).
+func attr(b []byte, typ uint16, data []byte) []byte {
+	b = binary.LittleEndian.AppendUint16(b, uint16(4+len(data)))
+	b = binary.LittleEndian.AppendUint16(b, typ)
+	b = append(b, data...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// nics returns the stack's interfaces by index.
+func (s *netlinkSock) nics() ([]tcpip.NICID, map[tcpip.NICID]stack.NICInfo) {
+	info := s.st.s.NICInfo()
+	var ids []tcpip.NICID
+	for id := range info {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids, info
+}
+
+func (s *netlinkSock) links(seq uint32) [][]byte {
+	le := binary.LittleEndian
+	ids, info := s.nics()
+	var out [][]byte
+	for _, id := range ids {
+		n := info[id]
+		var flags uint32 = iffMulticast
+		hw := uint16(arphrdEther)
+		if n.Flags.Up {
+			flags |= iffUp
+		}
+		if n.Flags.Running {
+			flags |= iffRunning
+		}
+		if n.Flags.Loopback {
+			flags, hw = flags&^iffMulticast|iffLoopback, arphrdLoopback
+		}
+		// struct ifinfomsg: family u8, pad u8, type u16, index i32,
+		// flags u32, change u32.
+		b := []byte{0, 0}
+		b = le.AppendUint16(b, hw)
+		b = le.AppendUint32(b, uint32(id))
+		b = le.AppendUint32(b, flags)
+		b = le.AppendUint32(b, 0xffffffff)
+		b = attr(b, iflaIfname, append([]byte(n.Name), 0))
+		b = attr(b, iflaMTU, le.AppendUint32(nil, n.MTU))
+		hwaddr := []byte(n.LinkAddress)
+		if len(hwaddr) == 0 {
+			hwaddr = make([]byte, 6)
+		}
+		b = attr(b, iflaAddress, hwaddr)
+		out = append(out, s.msg(rtmNewLink, nlmFMulti, seq, b))
+	}
+	return out
+}
+
+func (s *netlinkSock) addrs(seq uint32, family uint8) [][]byte {
+	le := binary.LittleEndian
+	ids, info := s.nics()
+	var out [][]byte
+	for _, id := range ids {
+		n := info[id]
+		for _, pa := range n.ProtocolAddresses {
+			a := pa.AddressWithPrefix.Address
+			fam := uint8(socket.AFInet)
+			if a.Len() == 16 {
+				fam = socket.AFInet6
+			} else if a.Len() != 4 {
+				continue
+			}
+			if family != 0 && family != fam {
+				continue
+			}
+			scope := uint8(rtScopeUniverse)
+			if n.Flags.Loopback {
+				scope = rtScopeHost
+			}
+			// struct ifaddrmsg: family u8, prefixlen u8, flags u8,
+			// scope u8, index u32.
+			b := []byte{fam, uint8(pa.AddressWithPrefix.PrefixLen), 0x80 /* IFA_F_PERMANENT */, scope}
+			b = le.AppendUint32(b, uint32(id))
+			b = attr(b, ifaAddress, a.AsSlice())
+			if fam == socket.AFInet {
+				b = attr(b, ifaLocal, a.AsSlice())
+				b = attr(b, ifaLabel, append([]byte(n.Name), 0))
+			}
+			out = append(out, s.msg(rtmNewAddr, nlmFMulti, seq, b))
+		}
+	}
+	return out
+}
+
+// Recv returns one queued reply message: netlink keeps message
+// boundaries, and what does not fit is lost (MSG_TRUNC).
+func (s *netlinkSock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
+	s.mu.Lock()
+	if len(s.replies) == 0 {
+		s.mu.Unlock()
+		return 0, vfs.EAGAIN
+	}
+	r := s.replies[0]
+	if m.Flags&socket.MsgPeek == 0 {
+		s.replies = s.replies[1:]
+	}
+	s.mu.Unlock()
+	c, err := dst.CopyOut(r)
+	if err != nil && int64(c) < min(dst.Len(), int64(len(r))) {
+		return 0, vfs.EFAULT
+	}
+	m.Addr = nlAddr(0)
+	if c < len(r) {
+		m.OutFlags |= socket.MsgTrunc
+	}
+	if m.Flags&socket.MsgTrunc != 0 {
+		return int64(len(r)), nil
+	}
+	return int64(c), nil
+}
+
+func (s *netlinkSock) Read(_ *vfs.File, dst vfs.Buf, _ int64) (int64, error) {
+	return s.Recv(dst, &socket.Msg{})
+}
+
+func (s *netlinkSock) Write(_ *vfs.File, src vfs.Buf, _ int64) (int64, error) {
+	return s.Send(nil, src, &socket.Msg{})
+}
+
+func (s *netlinkSock) Readiness(mask vfs.Events) vfs.Events {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ev := vfs.EventOut | vfs.EventWrNorm
+	if len(s.replies) > 0 {
+		ev |= vfs.EventIn | vfs.EventRdNorm
+	}
+	return ev & mask
+}
+
+func (s *netlinkSock) Shutdown(int) error { return socket.EOPNOTSUPP }
+
+func (s *netlinkSock) SetSockOpt(int, int, []byte) error { return socket.ENOPROTOOPT }
+
+func (s *netlinkSock) GetSockOpt(level, name int, _ int) ([]byte, error) {
+	if level == socket.SolSocket {
+		switch name {
+		case socket.SoSndbuf, socket.SoRcvbuf:
+			return socket.Int(212992), nil
+		case socket.SoError:
+			return socket.Int(0), nil
+		}
+	}
+	return nil, socket.ENOPROTOOPT
+}
+
+func (s *netlinkSock) Ioctl(*vfs.File, mem.Memory, uint32, uint64) (int64, error) {
+	return 0, vfs.ENOTTY
+}

@@ -155,24 +155,34 @@ func tcgIntErr(lines []string) []string {
 // to a full pipe nobody reads): on Linux it never ends; Cocoon reports
 // which call each thread is blocked in and powers off with ExitDeadlock,
 // never the kernel runtime's own deadlock error.
+// The second class has two threads: one reading a pipe nobody writes,
+// the main thread joining it (a futex wait).
 func TestVMBlockedForever(t *testing.T) {
 	cocoonKernel(t)
 	prog := entryProgram(t)
-	if _, st := runNative(t, prog, "blocked"); st != -1 {
-		t.Fatalf("natively the program ended with status %d; want it blocked until the timeout", st)
-	}
-	console, err := runApp(t, packELF(t, prog), "blocked")
-	if st := status(err); st != kernel.ExitDeadlock {
-		t.Errorf("exit status %d (%v), want ExitDeadlock %d", st, err, kernel.ExitDeadlock)
-	}
-	for _, want := range []string{"entry: filling a pipe nobody reads", "cocoon: application deadlock", "tid 1 blocked in write"} {
-		if !strings.Contains(console, want) {
-			t.Errorf("console lacks %q", want)
-		}
-	}
-	for _, bad := range []string{"fatal error", "goroutine ", "Cocoon kernel bug"} {
-		if strings.Contains(console, bad) {
-			t.Errorf("console says %q", bad)
-		}
+	app := packELF(t, prog)
+	for class, wants := range map[string][]string{
+		"blocked":  {"entry: filling a pipe nobody reads", "tid 1 blocked in write"},
+		"blocked2": {"entry: joining a thread", "tid 1 blocked in futex", "tid 2 blocked in read"},
+	} {
+		t.Run(class, func(t *testing.T) {
+			if _, st := runNative(t, prog, class); st != -1 {
+				t.Fatalf("natively the program ended with status %d; want it blocked until the timeout", st)
+			}
+			console, err := runApp(t, app, class)
+			if st := status(err); st != kernel.ExitDeadlock {
+				t.Errorf("exit status %d (%v), want ExitDeadlock %d", st, err, kernel.ExitDeadlock)
+			}
+			for _, want := range append(wants, "cocoon: application deadlock") {
+				if !strings.Contains(console, want) {
+					t.Errorf("console lacks %q", want)
+				}
+			}
+			for _, bad := range []string{"fatal error", "goroutine ", "Cocoon kernel bug"} {
+				if strings.Contains(console, bad) {
+					t.Errorf("console says %q", bad)
+				}
+			}
+		})
 	}
 }

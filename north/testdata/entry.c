@@ -3,6 +3,7 @@
 // Linux and under Cocoon and compares what it prints and how it ends.
 // Every line it prints starts with "entry: ". Usage: entry CLASS.
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -272,9 +273,30 @@ static void class_mapfixed(void) {
 	say("neighbours untouched: %s", bad == 0 ? "yes" : "no");
 }
 
+// class_blocked2 blocks two threads forever: one reads a pipe nobody
+// writes, the main thread joins it.
+static void *reader(void *arg) {
+	char c;
+	read(*(int *)arg, &c, 1);
+	return 0;
+}
+
+static void class_blocked2(void) {
+	static int fds[2];
+	if (pipe(fds) != 0) {
+		say("pipe failed");
+		exit(1);
+	}
+	pthread_t th;
+	pthread_create(&th, 0, reader, &fds[0]);
+	say("joining a thread that reads a pipe nobody writes");
+	pthread_join(th, 0);
+	say("joined");
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
-		say("usage: entry flags|int3|intn|tf|int3kill|blocked|mapfixed");
+		say("usage: entry flags|int3|intn|tf|int3kill|blocked|blocked2|mapfixed");
 		return 2;
 	}
 	const char *c = argv[1];
@@ -290,6 +312,8 @@ int main(int argc, char **argv) {
 		class_int3kill();
 	else if (!strcmp(c, "blocked"))
 		class_blocked();
+	else if (!strcmp(c, "blocked2"))
+		class_blocked2();
 	else if (!strcmp(c, "mapfixed"))
 		class_mapfixed();
 	else {

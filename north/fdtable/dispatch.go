@@ -51,7 +51,13 @@ const (
 	sysFchown        = 93
 	sysLchown        = 94
 	sysUmask         = 95
+	sysUtime         = 132
 	sysMknod         = 133
+	sysStatfs        = 137
+	sysFstatfs       = 138
+	sysUtimes        = 235
+	sysFutimesat     = 261
+	sysSyncFileRange = 277
 	sysEpollCreate   = 213
 	sysGetdents64    = 217
 	sysFadvise64     = 221
@@ -228,6 +234,18 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 		return fs.Fchmodat2(m, fd(0), a[1], u32(2), u32(3)), true
 	case sysFaccessat:
 		return fs.Faccessat(m, fd(0), a[1], u32(2)), true
+	case sysUtime:
+		return fs.Utime(m, a[0], a[1]), true
+	case sysUtimes:
+		return fs.Utimes(m, a[0], a[1]), true
+	case sysFutimesat:
+		return fs.Futimesat(m, fd(0), a[1], a[2]), true
+	case sysStatfs:
+		return fs.Statfs(m, a[0], a[1]), true
+	case sysFstatfs:
+		return fs.Fstatfs(m, fd(0), a[1]), true
+	case sysSyncFileRange:
+		return fs.SyncFileRange(fd(0), int64(a[1]), int64(a[2]), u32(3)), true
 	case sysSelect:
 		return fs.Select(m, intr, int32(a[0]), a[1], a[2], a[3], a[4]), true
 	case sysPselect6:

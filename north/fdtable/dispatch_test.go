@@ -28,6 +28,8 @@ var dispatched = map[string]uint64{
 	"epoll_pwait2": sysEpollPwait2, "copy_file_range": sysCopyFileRange, "fchmodat2": sysFchmodat2,
 	"select": sysSelect, "pselect6": sysPselect6, "timerfd_create": sysTimerfdCreate,
 	"timerfd_settime": sysTimerfdSet, "timerfd_gettime": sysTimerfdGet,
+	"utime": sysUtime, "utimes": sysUtimes, "futimesat": sysFutimesat, "statfs": sysStatfs,
+	"fstatfs": sysFstatfs, "sync_file_range": sysSyncFileRange,
 }
 
 // TestSyscallNumbers checks the dispatcher's numbers against the

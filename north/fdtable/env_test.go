@@ -207,7 +207,8 @@ func decodeStat(b []byte) linux.Stat {
 		Dev: le.Uint64(b[0:]), Ino: le.Uint64(b[8:]), Nlink: le.Uint64(b[16:]), Mode: le.Uint32(b[24:]),
 		UID: le.Uint32(b[28:]), GID: le.Uint32(b[32:]), Rdev: le.Uint64(b[40:]), Size: int64(le.Uint64(b[48:])),
 		Blksize: int64(le.Uint64(b[56:])), Blocks: int64(le.Uint64(b[64:])),
-		Mtime: int64(le.Uint64(b[88:])),
+		Atime: int64(le.Uint64(b[72:])), AtimeNsec: int64(le.Uint64(b[80:])),
+		Mtime: int64(le.Uint64(b[88:])), MtimeNsec: int64(le.Uint64(b[96:])),
 	}
 }
 

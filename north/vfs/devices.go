@@ -1,6 +1,9 @@
 package vfs
 
-import "github.com/cocoon-vm/cocoon/kernel/linux"
+import (
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
 
 // devices opens device files by number (Documentation/admin-guide/
 // devices.txt): the memory devices of major 1, the terminals of major 5,
@@ -97,6 +100,60 @@ func (r *randomDev) Read(_ *File, dst Buf, _ int64) (int64, error) {
 }
 
 func (*randomDev) Write(_ *File, src Buf, _ int64) (int64, error) { return src.Len(), nil }
+
+// The random device's ioctls (include/uapi/linux/random.h).
+const (
+	rndGetEntCnt   = 0x80045200 // RNDGETENTCNT: _IOR('R', 0, int)
+	rndAddToEntCnt = 0x40045201 // RNDADDTOENTCNT: _IOW('R', 1, int)
+	rndAddEntropy  = 0x40085203 // RNDADDENTROPY: _IOW('R', 3, int[2])
+	rndZapEntCnt   = 0x5204     // RNDZAPENTCNT: _IO('R', 4)
+	rndClearPool   = 0x5206     // RNDCLEARPOOL: _IO('R', 6)
+	rndReseedCRNG  = 0x5207     // RNDRESEEDCRNG: _IO('R', 7)
+	// poolBits is what RNDGETENTCNT reports of an initialized pool
+	// (POOL_READY_BITS in drivers/char/random.c): the platform's source
+	// seeds Cocoon's generator before the application starts.
+	poolBits = 256
+)
+
+// Ioctl serves the random device's requests as drivers/char/random.c
+// does for a caller with CAP_SYS_ADMIN and a pool that is always ready:
+// crediting, clearing and reseeding have nothing left to change and only
+// check their arguments; unknown requests give EINVAL.
+func (r *randomDev) Ioctl(_ *File, m mem.Memory, cmd uint32, arg uint64) (int64, error) {
+	switch cmd {
+	case rndGetEntCnt:
+		if m.CopyOut(arg, []byte{poolBits & 0xff, poolBits >> 8, 0, 0}) != nil {
+			return 0, EFAULT
+		}
+		return 0, nil
+	case rndAddToEntCnt, rndAddEntropy:
+		n, err := mem.ReadUint32(m, arg)
+		if err != nil {
+			return 0, EFAULT
+		}
+		if int32(n) < 0 {
+			return 0, EINVAL
+		}
+		if cmd == rndAddEntropy {
+			size, err := mem.ReadUint32(m, arg+4)
+			if err != nil {
+				return 0, EFAULT
+			}
+			if int32(size) < 0 {
+				return 0, EINVAL
+			}
+			// The bytes would be mixed into the pool; Cocoon's comes from
+			// the platform, so they only have to be readable.
+			if size > 0 && m.CopyIn(arg+8, make([]byte, min(size, 1<<20))) != nil {
+				return 0, EFAULT
+			}
+		}
+		return 0, nil
+	case rndZapEntCnt, rndClearPool, rndReseedCRNG:
+		return 0, nil
+	}
+	return 0, EINVAL
+}
 
 // fill fills dst a chunk at a time with gen.
 func fill(dst Buf, gen func([]byte)) (int64, error) {

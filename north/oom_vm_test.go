@@ -23,6 +23,7 @@ var oomModes = []struct {
 	{"anon", []string{"killed"}},
 	{"bigmap", []string{"bigmap: Cannot allocate memory\nbigmap PROT_NONE reservation: mapped\n"}},
 	{"tmpfs", []string{"tmpfs: write: No space left on device\ntmpfs: recovered\n"}},
+	{"files", []string{"files: open: No space left on device\nfiles: room after unlinking\n"}},
 	{"filemap", []string{"filemap: SIGBUS: file system full\n", "killed"}},
 	{"threads", []string{"killed"}},
 	{"rlimit", []string{"rlimit AS: Cannot allocate memory\nrlimit DATA: Cannot allocate memory\n" +

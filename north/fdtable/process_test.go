@@ -82,6 +82,29 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
+func TestInodeLimit(t *testing.T) {
+	e := newEnvWith(t, testFiles, vfs.Options{MaxInodes: 3})
+	for _, name := range []string{"/tmp/a", "/tmp/b"} {
+		e.f.Close(e.open(name, linux.OCreat|linux.ORdwr, 0o644))
+	}
+	if n := e.f.Mkdir(e.m, e.str("/tmp/d"), 0o755); n != 0 {
+		t.Fatalf("third inode: mkdir = %d", n)
+	}
+	if n := e.f.Open(e.m, nil, e.str("/tmp/c"), linux.OCreat|linux.ORdwr, 0o644); n != neg(linux.ENOSPC) {
+		t.Errorf("fourth inode: open(O_CREAT) = %d, want ENOSPC", n)
+	}
+	if n := e.f.Link(e.m, e.str("/tmp/a"), e.str("/tmp/a2")); n != 0 {
+		t.Errorf("a hard link takes no inode: link = %d", n)
+	}
+	e.f.Unlink(e.m, e.str("/tmp/b"))
+	e.f.Rmdir(e.m, e.str("/tmp/d"))
+	for _, name := range []string{"/tmp/c", "/tmp/e"} {
+		if n := e.f.Open(e.m, nil, e.str(name), linux.OCreat|linux.ORdwr, 0o644); n < 0 {
+			t.Errorf("after unlink and rmdir: open(%s, O_CREAT) = %d", name, n)
+		}
+	}
+}
+
 func TestEpollClosedWhileWatching(t *testing.T) {
 	e := newEnv(t)
 	ep := e.epoll()

@@ -34,6 +34,9 @@ func newFiles(archive []byte, o Options) (*files, error) {
 		// tmpfs may hold half of RAM, as Linux's default size= does.
 		Frames:      north.KernelFrames{},
 		MemoryLimit: int64(kernel.Stats().RAM / 2),
+		// And as many files as half of RAM's pages (nr_inodes' default),
+		// whose inodes live in the kernel's own memory.
+		MaxInodes: int64(kernel.Stats().RAM / 8192),
 	}
 	if dev := sevGuest(o.Stdout); dev != nil {
 		opts.Devices = map[string]func() vfs.FileImpl{sevguest.Name: dev.Open}

@@ -132,6 +132,10 @@ type Options struct {
 	// hold together; writes beyond it fail with ENOSPC. Zero means no
 	// limit.
 	MemoryLimit int64
+	// MaxInodes bounds the files and directories the writable file
+	// systems hold together (tmpfs's nr_inodes): creating more fails
+	// with ENOSPC. Zero means no limit.
+	MaxInodes int64
 	// Frames is where file data lives: the kernel's page frames, so that
 	// mappings of a file share its pages. Nil means Go memory
 	// (mem.HeapFrames).
@@ -154,6 +158,7 @@ type FS struct {
 	clock    func() int64
 	inos     atomic.Uint64
 	used     atomic.Int64 // bytes of file data in the memFSs
+	inodes   atomic.Int64 // files and directories made in the memFSs
 	mountIDs uint64       // the last mount ID given; only New gives them
 	anon     *mount       // unnamed files: shared memory, memfd_create
 }
@@ -183,7 +188,13 @@ func New(archive []byte, opts Options) (*FS, error) {
 	if frames == nil {
 		frames = &mem.HeapFrames{}
 	}
-	mkfs := func() *memFS { return newMemFS(fs.clock, &fs.inos, &fs.used, fs.devices, opts.MemoryLimit, frames) }
+	var memFSs []*memFS
+	mkfs := func() *memFS {
+		m := newMemFS(fs.clock, &fs.inos, &fs.used, fs.devices, opts.MemoryLimit, frames)
+		m.inodes = &fs.inodes
+		memFSs = append(memFSs, m)
+		return m
+	}
 	rootFS := mkfs()
 	rootFS.mu.Lock()
 	rootNode := rootFS.fromLower(lower.root, nil)
@@ -221,6 +232,11 @@ func New(archive []byte, opts Options) (*FS, error) {
 	fs.mountAt("dev", dev, false)
 
 	fs.mountAt("proc", procNodes[procRoot], true)
+	// The inode bound is the application's: /dev's nodes do not count.
+	for _, m := range memFSs {
+		m.maxIno = opts.MaxInodes
+	}
+	fs.inodes.Store(0)
 	return fs, nil
 }
 

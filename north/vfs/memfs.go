@@ -27,6 +27,8 @@ type memFS struct {
 	limit   int64         // bytes of written pages allowed; 0 for no limit
 	used    *atomic.Int64 // bytes of written pages, shared by all memFSs
 	frames  mem.Frames    // where file pages live
+	inodes  *atomic.Int64 // named nodes made by add and not yet unlinked, shared by all memFSs
+	maxIno  int64         // bound on inodes; 0 for none
 
 	mu      sync.Mutex // guards the tree: the fields of memNode marked so, and byLower
 	byLower map[*lowerNode]*memNode
@@ -59,7 +61,7 @@ type memNode struct {
 }
 
 func newMemFS(clock func() int64, inos *atomic.Uint64, used *atomic.Int64, d *devices, limit int64, fr mem.Frames) *memFS {
-	return &memFS{clock: clock, nextIno: inos, used: used, devices: d, limit: limit, frames: fr, byLower: map[*lowerNode]*memNode{}}
+	return &memFS{clock: clock, nextIno: inos, used: used, devices: d, limit: limit, frames: fr, byLower: map[*lowerNode]*memNode{}, inodes: new(atomic.Int64)}
 }
 
 // newNode returns a node that has no name yet.
@@ -169,10 +171,12 @@ func (n *memNode) unlinkName(name string, e *memNode) {
 	if e.isDir() {
 		e.removed = true
 		e.nlink = 0
+		e.fsys.inodes.Add(-1)
 		return
 	}
 	e.nlink--
 	if e.nlink == 0 {
+		e.fsys.inodes.Add(-1)
 		e.mu.Lock()
 		if e.opens == 0 {
 			e.data.release(e.fsys)
@@ -303,6 +307,10 @@ func (n *memNode) add(name string, mode uint32, fill func(*memNode)) (*memNode, 
 	} else if err != ENOENT {
 		return nil, err
 	}
+	if fs.maxIno > 0 && fs.inodes.Load() >= fs.maxIno {
+		return nil, ENOSPC // tmpfs's nr_inodes
+	}
+	fs.inodes.Add(1)
 	e := fs.newNode(mode)
 	if e.isDir() {
 		e.parent = n

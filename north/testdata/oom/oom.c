@@ -67,6 +67,28 @@ static int tmpfs(const char *dir) {
 	return 0;
 }
 
+// files makes empty files in DIR until the file system has no inode left.
+static int files(const char *dir) {
+	char path[512];
+	long n;
+	for (n = 0;; n++) {
+		snprintf(path, sizeof path, "%s/f%ld", dir, n);
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (fd < 0) {
+			printf("files: open: %s\n", strerror(errno));
+			break;
+		}
+		close(fd);
+	}
+	while (n-- > 0) {
+		snprintf(path, sizeof path, "%s/f%ld", dir, n);
+		unlink(path);
+	}
+	int fd = open(path, O_RDWR | O_CREAT, 0600);
+	printf("files: %s after unlinking\n", fd < 0 ? strerror(errno) : "room");
+	return 0;
+}
+
 static void onbus(int s) {
 	(void)s;
 	static const char msg[] = "filemap: SIGBUS: file system full\n";
@@ -149,12 +171,14 @@ int main(int argc, char **argv) {
 		return bigmap();
 	if (!strcmp(mode, "tmpfs"))
 		return tmpfs(dir);
+	if (!strcmp(mode, "files"))
+		return files(dir);
 	if (!strcmp(mode, "filemap"))
 		return filemap(dir);
 	if (!strcmp(mode, "threads"))
 		return threads();
 	if (!strcmp(mode, "rlimit"))
 		return rlimit();
-	fprintf(stderr, "usage: oom anon|bigmap|tmpfs|filemap|threads|rlimit [DIR]\n");
+	fprintf(stderr, "usage: oom anon|bigmap|tmpfs|files|filemap|threads|rlimit [DIR]\n");
 	return 2;
 }

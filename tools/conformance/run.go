@@ -38,6 +38,11 @@ var DefaultPackages = []string{
 	"slices", "syscall", "testing/fstest", "text/template", "unicode",
 
 	"net", "net/http", "net/rpc", "net/textproto", "crypto/tls",
+
+	// Packages whose tests map memory: files (cmd/go's mmap), guard pages
+	// (crypto/subtle, crypto/sha1), faults on unmapped memory
+	// (runtime/debug's SetPanicOnFault).
+	"cmd/go/internal/mmap", "crypto/sha1", "crypto/subtle", "runtime/debug",
 }
 
 // options are the command's flags.

@@ -151,9 +151,9 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysSendfile:
 		return fs.Sendfile(m, intr, fd(0), fd(1), a[2], a[3]), true
 	case sysFcntl:
-		return fs.Fcntl(m, fd(0), u32(1), a[2]), true
+		return fs.fcntl(m, intr, fd(0), u32(1), a[2]), true
 	case sysFlock:
-		return fs.Flock(fd(0), u32(1)), true
+		return fs.Flock(intr, fd(0), u32(1)), true
 	case sysFsync:
 		return fs.Fsync(fd(0)), true
 	case sysFdatasync:

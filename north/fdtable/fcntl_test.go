@@ -92,8 +92,8 @@ func TestFcntl(t *testing.T) {
 		{"bad fd", e.f.Fcntl(e.m, 99, linux.FGetfl, 0), neg(linux.EBADF)},
 		{"F_GETPIPE_SZ on a file", e.f.Fcntl(e.m, fd, linux.FGetpipeSz, 0), neg(linux.EBADF)},
 		{"F_GETOWN", e.f.Fcntl(e.m, fd, linux.FGetown, 0), 0},
-		{"flock", e.f.Flock(fd, 2), 0},
-		{"flock bad op", e.f.Flock(fd, 3), neg(linux.EINVAL)},
+		{"flock", e.f.Flock(nil, fd, 2), 0},
+		{"flock bad op", e.f.Flock(nil, fd, 3), neg(linux.EINVAL)},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)

@@ -2,6 +2,7 @@ package fdtable
 
 import (
 	"encoding/binary"
+	"math"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -69,7 +70,15 @@ func (fs *Files) Creat(m mem.Memory, intr <-chan struct{}, pathAddr uint64, mode
 }
 
 // Close is close(2).
-func (fs *Files) Close(fd int32) int64 { return ret(0, fs.table.Remove(fd)) }
+func (fs *Files) Close(fd int32) int64 {
+	if f, ok := fs.table.Get(fd); ok {
+		// Closing any descriptor of a file drops the process's POSIX
+		// record locks on it (fcntl(2), "Advisory record locking").
+		vfs.ReleaseRecordLocks(f, fs)
+		f.DecRef()
+	}
+	return ret(0, fs.table.Remove(fd))
+}
 
 // Dup is dup(2).
 func (fs *Files) Dup(fd int32) int64 {
@@ -113,10 +122,14 @@ func (fs *Files) dupTo(f *vfs.File, newfd int32, cloexec bool) int64 {
 	return int64(newfd)
 }
 
-// Fcntl is fcntl(2). Record locks always succeed (there is one process)
-// and F_GETLK reports the range unlocked; leases, notifications and seals
-// are not supported (EINVAL).
+// Fcntl is fcntl(2), with record locks (fcntlLock); leases,
+// notifications and seals are not supported (EINVAL). F_SETLKW waits
+// without interruption; the dispatcher's fcntl ends the wait with EINTR.
 func (fs *Files) Fcntl(m mem.Memory, fd int32, cmd uint32, arg uint64) int64 {
+	return fs.fcntl(m, nil, fd, cmd, arg)
+}
+
+func (fs *Files) fcntl(m mem.Memory, intr <-chan struct{}, fd int32, cmd uint32, arg uint64) int64 {
 	f, err := fs.file(fd)
 	if err != nil {
 		return ret(0, err)
@@ -154,7 +167,7 @@ func (fs *Files) Fcntl(m mem.Memory, fd int32, cmd uint32, arg uint64) int64 {
 		f.SetFlags(uint32(arg))
 		return 0
 	case linux.FGetlk, linux.FOfdGetlk, linux.FSetlk, linux.FSetlkw, linux.FOfdSetlk, linux.FOfdSetlkw:
-		return fcntlLock(m, f, cmd, arg)
+		return fs.fcntlLock(m, intr, f, cmd, arg)
 	case linux.FGetown, linux.FSetown, linux.FGetsig, linux.FSetsig:
 		return 0
 	case linux.FGetlease:
@@ -170,51 +183,118 @@ func (fs *Files) Fcntl(m mem.Memory, fd int32, cmd uint32, arg uint64) int64 {
 	return errno(vfs.EINVAL)
 }
 
-// fcntlLock checks a struct flock (include/uapi/asm-generic/fcntl.h) and
-// answers as if no other process held a lock.
-func fcntlLock(m mem.Memory, f *vfs.File, cmd uint32, arg uint64) int64 {
+// fcntlLock serves the record-lock commands with a struct flock
+// (include/uapi/asm-generic/fcntl.h: l_type, l_whence, l_start, l_len,
+// l_pid). POSIX locks belong to the process (fs), OFD locks to the open
+// file description; F_GETLK reports a conflicting lock (l_pid 1 for the
+// process's, -1 for an OFD lock) or F_UNLCK.
+func (fs *Files) fcntlLock(m mem.Memory, intr <-chan struct{}, f *vfs.File, cmd uint32, arg uint64) int64 {
 	var b [linux.SizeofFlock]byte
 	if err := m.CopyIn(arg, b[:]); err != nil {
 		return errno(vfs.EFAULT)
 	}
 	typ := int16(binary.LittleEndian.Uint16(b[0:]))
 	whence := int16(binary.LittleEndian.Uint16(b[2:]))
-	if whence < 0 || whence > 2 {
-		return errno(vfs.EINVAL)
-	}
+	start := int64(binary.LittleEndian.Uint64(b[8:]))
+	length := int64(binary.LittleEndian.Uint64(b[16:]))
+	pid := int32(binary.LittleEndian.Uint32(b[24:]))
+	get := cmd == linux.FGetlk || cmd == linux.FOfdGetlk
+	ofd := cmd == linux.FOfdGetlk || cmd == linux.FOfdSetlk || cmd == linux.FOfdSetlkw
 	switch typ {
 	case linux.FRdlck:
-		if f.Flags()&linux.OAccmode == linux.OWronly && cmd != linux.FGetlk && cmd != linux.FOfdGetlk {
+		if f.Flags()&linux.OAccmode == linux.OWronly && !get {
 			return errno(vfs.EBADF)
 		}
 	case linux.FWrlck:
-		if f.Flags()&linux.OAccmode == linux.ORdonly && cmd != linux.FGetlk && cmd != linux.FOfdGetlk {
+		if f.Flags()&linux.OAccmode == linux.ORdonly && !get {
 			return errno(vfs.EBADF)
 		}
 	case linux.FUnlck:
+		if get {
+			return errno(vfs.EINVAL)
+		}
 	default:
 		return errno(vfs.EINVAL)
 	}
-	if cmd == linux.FGetlk || cmd == linux.FOfdGetlk {
-		binary.LittleEndian.PutUint16(b[0:], linux.FUnlck)
-		if err := m.CopyOut(arg, b[:]); err != nil {
-			return errno(vfs.EFAULT)
-		}
+	if ofd && pid != 0 {
+		return errno(vfs.EINVAL) // OFD locks need l_pid 0
 	}
-	return 0
+	var base int64
+	switch whence {
+	case linux.SeekSet:
+	case linux.SeekCur:
+		cur, err := f.Seek(0, linux.SeekCur)
+		if err != nil {
+			return ret(0, err)
+		}
+		base = cur
+	case linux.SeekEnd:
+		a := f.Stat()
+		base = a.Size
+	default:
+		return errno(vfs.EINVAL)
+	}
+	lo, hi := base+start, int64(math.MaxInt64)
+	switch {
+	case length > 0:
+		hi = lo + length
+		if hi < lo {
+			return errno(vfs.EOVERFLOW)
+		}
+	case length < 0:
+		lo, hi = lo+length, lo
+	}
+	if lo < 0 {
+		return errno(vfs.EINVAL)
+	}
+	var owner any = fs
+	if ofd {
+		owner = f
+	}
+	if get {
+		l, found := vfs.GetRecordLock(f, owner, typ == linux.FWrlck, lo, hi)
+		if !found {
+			binary.LittleEndian.PutUint16(b[0:], linux.FUnlck)
+		} else {
+			t := uint16(linux.FRdlck)
+			if l.Write {
+				t = linux.FWrlck
+			}
+			n := l.End - l.Start
+			if l.End == math.MaxInt64 {
+				n = 0
+			}
+			lpid := int32(1)
+			if l.OFD {
+				lpid = -1
+			}
+			binary.LittleEndian.PutUint16(b[0:], t)
+			binary.LittleEndian.PutUint16(b[2:], linux.SeekSet)
+			binary.LittleEndian.PutUint64(b[8:], uint64(l.Start))
+			binary.LittleEndian.PutUint64(b[16:], uint64(n))
+			binary.LittleEndian.PutUint32(b[24:], uint32(lpid))
+		}
+		return ret(0, copyOut(m, arg, b[:]))
+	}
+	wait := cmd == linux.FSetlkw || cmd == linux.FOfdSetlkw
+	return ret(0, vfs.SetRecordLock(f, owner, ofd, typ == linux.FWrlck, typ == linux.FUnlck, lo, hi, wait, intr))
 }
 
-// Flock is flock(2): locks always succeed.
-func (fs *Files) Flock(fd int32, op uint32) int64 {
-	f, err := fs.ioFile(fd)
+// Flock is flock(2): LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB for
+// EWOULDBLOCK instead of waiting.
+func (fs *Files) Flock(intr <-chan struct{}, fd int32, op uint32) int64 {
+	f, err := fs.file(fd)
 	if err != nil {
 		return ret(0, err)
 	}
-	f.DecRef()
+	defer f.DecRef()
+	if f.IsPath() {
+		return errno(vfs.EBADF)
+	}
 	const lockSh, lockEx, lockNb, lockUn = 1, 2, 4, 8 // include/uapi/asm-generic/fcntl.h
 	switch op &^ lockNb {
 	case lockSh, lockEx, lockUn:
-		return 0
+		return ret(0, vfs.Flock(f, op&^lockNb == lockEx, op&^lockNb == lockUn, op&lockNb != 0, intr))
 	}
 	return errno(vfs.EINVAL)
 }

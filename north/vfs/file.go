@@ -178,6 +178,7 @@ func (f *File) DecRef() {
 	for e := range ws {
 		e.ep.forget(e)
 	}
+	releaseFileLocks(f)
 	f.impl.Release(f)
 }
 

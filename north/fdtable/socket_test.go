@@ -729,3 +729,28 @@ func TestNetlinkRoute(t *testing.T) {
 		t.Errorf("reply to RTM_NEWADDR %x, want NLMSG_ERROR EOPNOTSUPP", m)
 	}
 }
+
+// TestSocketTimeouts: SO_RCVTIMEO bounds a blocking receive (EAGAIN when
+// it expires, as on Linux) and reads back as set.
+func TestSocketTimeouts(t *testing.T) {
+	e := socketEnv(t)
+	a, _ := e.pair(socket.SockStream)
+	tv := binary.LittleEndian.AppendUint64(nil, 0)
+	tv = binary.LittleEndian.AppendUint64(tv, 20000) // 20 ms
+	if r := e.f.Setsockopt(e.m, a, socket.SolSocket, socket.SoRcvtimeo, e.put(tv), 16); r != 0 {
+		t.Fatalf("SO_RCVTIMEO = %d", r)
+	}
+	got, l := e.alloc(16), e.alloc(4)
+	binary.LittleEndian.PutUint32(e.m.Data[l-memBase:], 16)
+	if r := e.f.Getsockopt(e.m, a, socket.SolSocket, socket.SoRcvtimeo, got, l); r != 0 || string(e.get(got, 16)) != string(tv) {
+		t.Errorf("getsockopt SO_RCVTIMEO = %d %x", r, e.get(got, 16))
+	}
+	if _, r := e.read(a, 4); r != neg(linux.EAGAIN) {
+		t.Errorf("blocking read past SO_RCVTIMEO = %d, want EAGAIN", r)
+	}
+	bad := binary.LittleEndian.AppendUint64(nil, 0)
+	bad = binary.LittleEndian.AppendUint64(bad, 1000000)
+	if r := e.f.Setsockopt(e.m, a, socket.SolSocket, socket.SoRcvtimeo, e.put(bad), 16); r != neg(linux.EDOM) {
+		t.Errorf("tv_usec of 1000000 = %d, want EDOM", r)
+	}
+}

@@ -3,6 +3,7 @@ package fdtable
 import (
 	"time"
 
+	"github.com/cocoon-vm/cocoon/north/socket"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -18,6 +19,7 @@ func blockingIO(f *vfs.File, mask vfs.Events, intr <-chan struct{}, op func() (i
 	w := vfs.NewWaiter()
 	w.Watch(f.Queue(), mask)
 	defer w.Stop()
+	expired := socketTimeout(f, mask)
 	for {
 		// Try again now that the waiter is in place, so that no
 		// announcement between the first try and Watch is lost.
@@ -28,8 +30,28 @@ func blockingIO(f *vfs.File, mask vfs.Events, intr <-chan struct{}, op func() (i
 		case <-w.C:
 		case <-intr:
 			return 0, vfs.EINTR
+		case <-expired:
+			return 0, vfs.EAGAIN
 		}
 	}
+}
+
+// socketTimeout returns a channel that fires when a socket's SO_RCVTIMEO
+// (waiting to read) or SO_SNDTIMEO (to write) runs out, as they bound
+// read(2) and write(2) on sockets too; nil for other files or no limit.
+func socketTimeout(f *vfs.File, mask vfs.Events) <-chan time.Time {
+	s := socket.Of(f)
+	if s == nil {
+		return nil
+	}
+	d := s.Common().SndTimeo
+	if mask&vfs.EventIn != 0 {
+		d = s.Common().RcvTimeo
+	}
+	if d <= 0 {
+		return nil
+	}
+	return time.After(d)
 }
 
 // writeAll writes src to f, waiting for room as blockingIO does, until all

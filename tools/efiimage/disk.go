@@ -53,7 +53,12 @@ const (
 // the current time: WriteDisk sets that variable for the duration of the
 // call when it is unset, so concurrent callers in one process must not
 // rely on the variable meanwhile.
-func WriteDisk(path string, efi []byte) error {
+func WriteDisk(path string, efi []byte) error { return WriteDiskSize(path, efi, 0) }
+
+// WriteDiskSize is WriteDisk with a disk of at least size bytes (the
+// space past the EFI system partition unpartitioned), for platforms that
+// want a given size, such as Compute Engine's whole GiB.
+func WriteDiskSize(path string, efi []byte, size int64) error {
 	if len(efi) == 0 {
 		return errors.New("efiimage: empty EFI application")
 	}
@@ -61,7 +66,10 @@ func WriteDisk(path string, efi []byte) error {
 	for espSize < int64(len(efi))*2+(16<<20) {
 		espSize *= 2
 	}
-	diskSize := espStart*sectorSize + espSize + gptTail
+	diskSize := max(espStart*sectorSize+espSize+gptTail, size)
+	if diskSize%sectorSize != 0 {
+		return fmt.Errorf("efiimage: disk size %d is not a whole number of %d-byte sectors", diskSize, sectorSize)
+	}
 
 	if _, ok := os.LookupEnv(sourceDate); !ok {
 		os.Setenv(sourceDate, strconv.Itoa(fixedDate))

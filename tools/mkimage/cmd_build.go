@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/snp/measure"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/efiimage"
@@ -39,7 +40,7 @@ func runBuild(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs.Var(&files, "file", "add the host file or directory `SRC[:DST]` to the application's files (default DST /<base name>); repeatable")
 	out := fs.String("o", "", "output `NAME`: writes NAME.elf (kernel) and NAME.cpio (application); default out/<application name>")
 	verbose := fs.Bool("v", false, "print the go commands and their output")
-	format := fs.String("format", "elf", "image `FORMAT`: elf (PVH kernel NAME.elf), efi (UEFI application NAME.efi) or disk (raw GPT disk NAME.img booting a self-contained NAME.efi)")
+	format := fs.String("format", "elf", "image `FORMAT`: elf (PVH kernel NAME.elf), efi (UEFI application NAME.efi), disk (raw GPT disk NAME.img booting a self-contained NAME.efi) or gce (that disk as disk.raw in NAME.tar.gz, for Google Compute Engine)")
 	embed := fs.Bool("embed", false, "with --format efi: put the application archive inside NAME.efi (no NAME.cpio, no initrd needed)")
 	measureLaunch := fs.Bool("measure", false, "also write NAME.efi.measurement.json, the SEV-SNP launch measurement of NAME.efi booted by QEMU with the OVMF --ovmf (implies --format efi)")
 	var launch launchFlags
@@ -115,7 +116,7 @@ whose fields are the flags' (flags on the command line override it):
   {"package": "./cmd/app", "elf": "FILE", "args": ["A"], "env": ["K=V"],
    "workdir": "/srv", "files": [{"src": "static", "dst": "/srv/static"}],
    "memory": 256, "vcpus": 2, "platform": "pc" | "snp", "ports": ["8080:80"],
-   "format": "elf" | "efi" | "disk", "output": "out/app",
+   "format": "elf" | "efi" | "disk" | "gce", "output": "out/app",
    "measure": {"ovmf": FILE, "vcpuType": T, "vcpuSig": S,
                "guestFeatures": "0x1", "vmmType": "qemu" | "ec2" | "gce"}}
 
@@ -167,9 +168,9 @@ Flags:`)
 		return errUsage
 	}
 	switch *format {
-	case "elf", "efi", "disk":
+	case "elf", "efi", "disk", "gce":
 	default:
-		fmt.Fprintf(stderr, "mkimage build: unknown --format %q: use elf, efi or disk\n", *format)
+		fmt.Fprintf(stderr, "mkimage build: unknown --format %q: use elf, efi, disk or gce\n", *format)
 		return errUsage
 	}
 	var launchOpts measure.Options
@@ -179,6 +180,7 @@ Flags:`)
 		switch {
 		case !formatSet:
 			*format = "efi"
+		case *format == "gce":
 		case *format != "efi":
 			fmt.Fprintf(stderr, "mkimage build: --measure measures a QEMU -kernel boot of NAME.efi and needs --format efi, not %s: "+
 				"QEMU hashes no PVH ELF, and OVMF loads a disk after the launch is measured\n", *format)
@@ -189,9 +191,13 @@ Flags:`)
 			fmt.Fprintf(stderr, "mkimage build: --measure: %v\nRun 'mkimage build --help' for the flags.\n", err)
 			return errUsage
 		}
+		if *format == "gce" && launchOpts.VMM != measure.VMMGCE {
+			fmt.Fprintln(stderr, "mkimage build: --format gce --measure measures a Compute Engine launch: give --vmm-type gce")
+			return errUsage
+		}
 		// Refuse a firmware or options that cannot measure a kernel
 		// before spending time on the build.
-		if err := checkLaunch(launch.ovmf, &launchOpts); err != nil {
+		if err := checkLaunch(launch.ovmf, &launchOpts, *format != "gce"); err != nil {
 			return err
 		}
 	} else if given := slices.DeleteFunc(launch.given(), func(f string) bool { return f == "--vcpus" }); len(given) > 0 {
@@ -202,7 +208,7 @@ Flags:`)
 		fmt.Fprintln(stderr, "mkimage build: --embed goes with --format efi (--format disk always embeds)")
 		return errUsage
 	}
-	selfContained := *embed || *format == "disk"
+	selfContained := *embed || *format == "disk" || *format == "gce"
 	kernelSet := false
 	fs.Visit(func(f *flag.Flag) { kernelSet = kernelSet || f.Name == "kernel" })
 	app := ""
@@ -301,8 +307,22 @@ Flags:`)
 	if *format == "elf" {
 		return nil
 	}
-	if err := writeEFI(name, *format, payload, stdout); err != nil {
+	// A disk boots with no command line from the firmware: the
+	// application's start goes into NAME.efi's own.
+	var embedded string
+	if *format == "disk" || *format == "gce" {
+		if embedded, err = cmdline.Line(cmdline.App{Args: rc.Args, Env: rc.Env, Dir: rc.Workdir}); err != nil {
+			return err
+		}
+	}
+	if err := writeEFI(name, *format, payload, embedded, stdout); err != nil {
 		return err
+	}
+	if *format == "gce" {
+		if !*measureLaunch {
+			return removeStale(measure.ExpectedPath(name+".tar.gz"), "it measured an earlier "+name+".tar.gz", stdout)
+		}
+		return writeGCEMeasurement(name, launch.ovmf, launchOpts, stdout)
 	}
 	if !*measureLaunch {
 		return removeStaleMeasurement(name+".efi", stdout)
@@ -339,7 +359,7 @@ func removeStale(path, why string, stdout io.Writer) error {
 // checkLaunch checks that opts can measure a launch of the firmware ovmf
 // with a kernel, by measuring one with placeholder hashes, and sets
 // opts.FirmwareDigest so that the firmware pages are hashed only once.
-func checkLaunch(ovmf string, opts *measure.Options) error {
+func checkLaunch(ovmf string, opts *measure.Options, kernel bool) error {
 	fw, err := measure.ReadOVMF(ovmf)
 	if err != nil {
 		return err
@@ -349,7 +369,9 @@ func checkLaunch(ovmf string, opts *measure.Options) error {
 		opts.FirmwareDigest = &d
 	}
 	probe := *opts
-	probe.KernelHashes = &measure.KernelHashes{}
+	if kernel {
+		probe.KernelHashes = &measure.KernelHashes{}
+	}
 	if _, err := measure.Measure(fw, probe); err != nil {
 		return fmt.Errorf("%s: %w", ovmf, err)
 	}
@@ -387,14 +409,35 @@ func writeMeasurement(name, ovmf string, opts measure.Options, stdout io.Writer)
 	return nil
 }
 
+// writeGCEMeasurement measures a Compute Engine SEV-SNP launch of the
+// firmware ovmf (Google's, for the digest to match) and writes it beside
+// NAME.tar.gz. Compute Engine boots the disk after the launch is
+// measured, so the digest covers the firmware and the launch options
+// only: it does not identify the application, which must prove itself
+// another way (a report whose REPORT_DATA or HOST_DATA binds it).
+func writeGCEMeasurement(name, ovmf string, opts measure.Options, stdout io.Writer) error {
+	r, err := measure.MeasureFiles(measure.Inputs{Firmware: ovmf}, opts)
+	if err != nil {
+		return err
+	}
+	path, err := measure.WriteExpected(name+".tar.gz", r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: SEV-SNP launch measurement %s\n  of a Compute Engine launch of the firmware %s on %d vCPU(s), signature %#x, guest features %#x;\n"+
+		"  the disk is loaded after the launch is measured: this digest does not cover the application\n",
+		path, r.Measurement, ovmf, r.VCPUs, r.VCPUSignature, r.GuestFeatures)
+	return nil
+}
+
 // writeEFI turns the kernel NAME.elf into NAME.efi and, for the disk
 // format, NAME.img, embedding payload (if any) as the application archive.
-func writeEFI(name, format string, payload []byte, stdout io.Writer) error {
+func writeEFI(name, format string, payload []byte, embedded string, stdout io.Writer) error {
 	kernel, err := os.ReadFile(name + ".elf")
 	if err != nil {
 		return err
 	}
-	efi, err := efiimage.Build(kernel, efiimage.Options{Initrd: payload})
+	efi, err := efiimage.Build(kernel, efiimage.Options{Initrd: payload, Cmdline: embedded})
 	if err != nil {
 		return err
 	}
@@ -402,7 +445,20 @@ func writeEFI(name, format string, payload []byte, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s.efi (%d KiB, sha256 %x)\n", name, (len(efi)+1023)>>10, sha256.Sum256(efi))
-	if format != "disk" {
+	switch format {
+	case "gce":
+		dir, err := os.MkdirTemp("", "mkimage-gce-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		raw := filepath.Join(dir, gceDiskName)
+		if err := efiimage.WriteDiskSize(raw, efi, gceDiskSize); err != nil {
+			return err
+		}
+		return writeGCE(name, raw, stdout)
+	case "disk":
+	default:
 		return nil
 	}
 	if err := efiimage.WriteDisk(name+".img", efi); err != nil {

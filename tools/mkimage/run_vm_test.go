@@ -188,7 +188,7 @@ func TestRunFailureShowsConsole(t *testing.T) {
 // to the console, never into the application's streams.
 func TestRunEFIStdioVM(t *testing.T) {
 	img := guestImage(t, t.TempDir(), "/d")
-	if err := writeEFI(img, "efi", nil, io.Discard); err != nil {
+	if err := writeEFI(img, "efi", nil, "", io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	in := "a\nb\r\n\xff\x00é"

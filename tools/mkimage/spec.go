@@ -35,7 +35,7 @@ const SpecFile = "cocoon.json"
 //	platform  "pc" (default) or "snp" (needs "measure"); "lvbs" is not built
 //	          by this mkimage
 //	ports     published ports, ["HOSTPORT:GUESTPORT[/udp]", ...]
-//	format    output format: "elf" (default), "efi" or "disk"
+//	format    output format: "elf" (default), "efi", "disk" or "gce"
 //	output    output NAME (NAME.elf, NAME.cpio, ...)
 //	measure   the SEV-SNP launch to measure (implies format efi):
 //	          {"ovmf": FILE, "vcpuType": T, "vcpuSig": S,
@@ -146,9 +146,9 @@ func (s *Spec) check() error {
 		}
 	}
 	switch s.Format {
-	case "", "elf", "efi", "disk":
+	case "", "elf", "efi", "disk", "gce":
 	default:
-		return fieldErr("format", "%q is not elf, efi or disk", s.Format)
+		return fieldErr("format", "%q is not elf, efi, disk or gce", s.Format)
 	}
 	if s.Measure != nil && s.Measure.OVMF == "" {
 		return fieldErr("measure.ovmf", "required: the OVMF firmware the launch boots")

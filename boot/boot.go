@@ -15,6 +15,9 @@ var (
 	bootStack  [bootStackSize]byte
 	earlyTLS   [16]uint64
 	earlyGDTR  [10]byte
+	// entryTSC is the TSC at the entry's first instruction (PVH or
+	// UEFI), for the boot timeline.
+	entryTSC uint64
 )
 
 // earlyGDT is the boot GDT (AMD APM vol. 2, 4.8 "Long-Mode Segment

@@ -30,6 +30,7 @@ var (
 //
 //go:nosplit
 func bootMain(startInfo uintptr) {
+	kernel.MarkAt(kernel.PhaseEntry, entryTSC)
 	platform.Init()
 	say("cocoon: boot\n")
 	if why, ok := detect(); !ok {
@@ -90,6 +91,7 @@ func imageBounds() (start, end uintptr) {
 //
 //go:nosplit
 func efiBoot() {
+	kernel.MarkAt(kernel.PhaseEntry, entryTSC)
 	if efiCBit != 0 {
 		info.VC = &snpPlatform
 		kernel.Boot(&snpPlatform, &info)

@@ -34,6 +34,14 @@ GLOBL ·efiImageEndLink(SB), RODATA|NOPTR, $8
 GLOBL ·efiNullIDTR(SB), NOPTR, $16
 
 TEXT ·efiEntry(SB),NOSPLIT|NOFRAME,$0
+	// The boot timeline's first mark (kernel/timeline.go); R8 is
+	// volatile in the UEFI calling convention, RDX is the system table.
+	MOVQ DX, R8
+	RDTSC
+	SHLQ $32, DX
+	ORQ DX, AX
+	MOVQ AX, ·entryTSC(SB)
+	MOVQ R8, DX
 	LEAQ ·efiFirmware(SB), AX
 	MOVQ BX, 0(AX)
 	MOVQ BP, 8(AX)

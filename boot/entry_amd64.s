@@ -32,6 +32,12 @@ TEXT ·pvhEntry(SB),NOSPLIT|NOFRAME,$0
 	CLI
 	CLD
 	MOVL BX, DI              // EDI = hvm_start_info (physical), kept to the end
+	RDTSC                    // the boot timeline's first mark (kernel/timeline.go)
+	MOVL AX, SI
+	MOVL DX, CX
+	PHYS32(·entryTSC)
+	MOVL SI, (AX)
+	MOVL CX, 4(AX)
 	MOVL $EARLY_STACK, SP
 
 	// ESI = page-aligned physical base of bootTables:

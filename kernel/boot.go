@@ -116,6 +116,8 @@ func Boot(p hal.Platform, info *BootInfo) {
 	}
 	loadTables(kernelPML4)
 	enableProtections()
+	Mark(PhaseTables)
+	timelineOn = cmdlineHex(info.Cmdline, "cocoon.timeline=") == 1
 
 	kspace.Init(cpu.HeapBase, cpu.HeapEnd)
 	kpager = &thePager
@@ -128,6 +130,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 
 	initClock()
 	platform.TimerInit(vecTimer)
+	Mark(PhaseClock)
 
 	b := threads.Init()
 	idle := &threads.T[sched.Idle].Frame
@@ -146,7 +149,9 @@ func Boot(p hal.Platform, info *BootInfo) {
 	fpArea = areaOf(b)
 	kernelFPArea = fpArea
 
-	enterRuntime(initialStack(info.Cmdline))
+	sp := initialStack(info.Cmdline)
+	Mark(PhaseRuntime)
+	enterRuntime(sp)
 }
 
 // initialStack writes the Linux process stack the runtime's _rt0 expects

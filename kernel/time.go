@@ -33,6 +33,7 @@ func initClock() {
 	if hz == 0 {
 		hz = 1_000_000_000
 	}
+	tscHz = hz
 	tscMult = (1_000_000_000 << 32) / hz
 	tscBase = cpu.Rdtsc()
 	wallBase = platform.WallClock() * 1_000_000_000

@@ -273,6 +273,7 @@ func runUser(regs *UserRegs, space uintptr) uintptr
 // until it makes a system call, faults or is interrupted, and says which.
 // r is updated with the registers at that point.
 func (s *Space) Run(r *UserRegs) ExitKind {
+	Mark(PhaseUser)
 	return ExitKind(runUser(r, uintptr(s.id)))
 }
 

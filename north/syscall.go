@@ -39,6 +39,9 @@ func (t *Task) syscall() int64 {
 	a[0], a[1], a[2], a[3], a[4], a[5] = f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9
 	p := t.p
 	p.syscalls.Add(1)
+	if nr == linux.SysWrite {
+		kernel.Mark(kernel.PhaseAppMain) // the first write: the application's main (boot timeline)
+	}
 	var r int64
 	kernel.AppThreadSyscall(t.slot, int64(nr))
 	start := monotonic()

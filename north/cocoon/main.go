@@ -36,6 +36,7 @@ import (
 )
 
 func main() {
+	kernel.Mark(kernel.PhaseKernelMain)
 	cfg, stdio, err := options(os.Args[1:], os.Environ())
 	if err != nil {
 		fmt.Printf("cocoon: bad kernel command line: %v\n", err)

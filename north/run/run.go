@@ -101,6 +101,7 @@ func Init(o Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	kernel.Mark(kernel.PhaseInitrd)
 	if o.Dir != "" {
 		if err := files.f.ChdirPath(o.Dir); err != nil {
 			return 0, fmt.Errorf("working directory %q: %v", o.Dir, err)
@@ -150,6 +151,7 @@ func Init(o Options) (int, error) {
 	p := north.NewProcess(cfg)
 	p.SetFiles(files)
 	p.SetBrk(img.Brk)
+	kernel.Mark(kernel.PhaseLoaded)
 	p.Start(img.Entry, st.SP)
 	status := p.Wait()
 	for name, n := range p.Unimplemented() {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/internal/timeline"
 	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/qemu"
 )
@@ -37,6 +38,7 @@ type runFlags struct {
 	mem, vcpus             int
 	timeout                time.Duration
 	trace, verbose, psp    bool
+	timeline               bool
 	app                    appFlags
 	net                    netFlags
 }
@@ -51,6 +53,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.trace, "trace-syscalls", false, "print every system call of the application with its result")
 	fs.BoolVar(&f.verbose, "v", false, "print the QEMU command line and the kernel's console on standard error")
 	fs.BoolVar(&f.psp, "psp", false, "attach Cocoon's SIMULATED PSP (reports signed by go-sev-guest's TEST-ONLY keys), so the application can attest through /dev/sev-guest (microvm or q35)")
+	fs.BoolVar(&f.timeline, "timeline", false, "print the boot timeline (where the time from the first instruction to the application's first write went) on standard error")
 	f.app.register(fs)
 	f.net.register(fs)
 }
@@ -168,6 +171,9 @@ Flags (before IMAGE):`)
 	if f.trace {
 		pre = append(pre, "cocoon.trace=syscalls")
 	}
+	if f.timeline {
+		pre = append(pre, timeline.CmdlineWord)
+	}
 	line, err := cmdline.Line(f.app.app(appArgs), pre...)
 	if err != nil {
 		return err
@@ -228,6 +234,10 @@ Flags (before IMAGE):`)
 		cfg.Console = &console
 		cfg.Stdio = &qemu.Stdio{Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	}
+	var tl bytes.Buffer
+	if f.timeline {
+		cfg.Console = io.MultiWriter(cfg.Console, &tl)
+	}
 	if f.verbose {
 		cfg.Log = stderr
 	}
@@ -241,6 +251,14 @@ Flags (before IMAGE):`)
 		}
 	} else {
 		_, err = qemu.Run(ctx, cfg)
+	}
+	if f.timeline {
+		if t, terr := timeline.Find(tl.String()); terr != nil {
+			fmt.Fprintf(stderr, "mkimage run: --timeline: %v\n", terr)
+		} else {
+			fmt.Fprintln(stderr, "Boot timeline (guest TSC, from the first instruction):")
+			t.Write(stderr)
+		}
 	}
 	var ee *qemu.ExitError
 	if errors.As(err, &ee) && ee.Status < 126 {

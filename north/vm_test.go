@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/internal/testenv"
+	"github.com/cocoon-vm/cocoon/internal/timeline"
+	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
 	"github.com/u-root/u-root/pkg/cpio"
@@ -186,5 +188,44 @@ func TestVMExtendedState(t *testing.T) {
 	}
 	if !strings.Contains(console, "fpcheck: PASS") {
 		t.Error("fpcheck did not pass")
+	}
+}
+
+// TestVMTimeline: cocoon.timeline=1 prints the boot timeline line, with
+// every phase of kernel/timeline.go, in boot order, never going back
+// (internal/timeline.Parse refuses a phase earlier than the one before).
+// The times themselves are not asserted.
+func TestVMTimeline(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, buildGo(t, "./images/hello"))
+	console, err := runApp(t, app, "one "+timeline.CmdlineWord)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := timeline.Find(console)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tl.Points) != len(kernel.PhaseNames) {
+		t.Fatalf("timeline %+v: want the %d phases %v", tl.Points, len(kernel.PhaseNames), kernel.PhaseNames)
+	}
+	for i, p := range tl.Points {
+		if p.Name != kernel.PhaseNames[i] {
+			t.Errorf("phase %d is %q, want %q", i, p.Name, kernel.PhaseNames[i])
+		}
+	}
+	if tl.Points[0].At != 0 {
+		t.Errorf("the first phase is at %v, want 0 (times count from it)", tl.Points[0].At)
+	}
+	if i, j := strings.Index(console, timeline.Prefix), strings.Index(console, "hello from /init"); j >= 0 && j < i {
+		t.Errorf("the application wrote before the timeline was printed at its first write:\n%s", console)
+	}
+	// Without the word, no timeline.
+	console, err = runApp(t, app, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(console, timeline.Prefix) {
+		t.Errorf("timeline printed without %s:\n%s", timeline.CmdlineWord, console)
 	}
 }

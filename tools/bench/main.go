@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/internal/timeline"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/efiimage"
@@ -153,11 +154,12 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 		return err
 	}
 	var toMain []time.Duration
+	var tls []timeline.Timeline
 	var getpid, getpidSys, clock, loop []float64
 	for i := 0; i < runs; i++ {
 		mw := &markWriter{marker: []byte(linuxguest.MainReached)}
 		mw.start = time.Now()
-		res, err := qemu.Run(ctx, qemu.Config{Profile: profile, Kernel: kernel, Initrd: cpio, MemoryMiB: 256, Console: mw})
+		res, err := qemu.Run(ctx, qemu.Config{Profile: profile, Kernel: kernel, Initrd: cpio, Append: timeline.CmdlineWord, MemoryMiB: 256, Console: mw})
 		if err != nil {
 			return fmt.Errorf("sysbench under Cocoon: %v", err)
 		}
@@ -165,21 +167,38 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("sysbench under Cocoon: %v", err)
 		}
-		toMain = append(toMain, mw.at)
+		tl, err := timeline.Find(res.Console)
+		if err != nil {
+			return fmt.Errorf("sysbench under Cocoon: %v", err)
+		}
+		toMain, tls = append(toMain, mw.at), append(tls, tl)
 		getpid, getpidSys, clock = append(getpid, fig.Getpid), append(getpidSys, fig.GetpidSyscall), append(clock, fig.ClockGettime)
 		loop = append(loop, fig.LoopbackMBps())
 	}
-	fmt.Fprintf(w, "\nApplication images/sysbench (static Go), QEMU %s, TCG, medians of %d runs:\n", profile, runs)
-	fmt.Fprintf(w, "  %-44s %12s %12s\n", "", "Cocoon", "Linux guest")
 	var lx linuxguest.Boot
+	var lxErr error
 	if withLinux {
 		r, err := linuxguest.Run(ctx, linuxguest.Options{Binary: bin, Profile: profile, Runs: runs, MemoryMiB: 256})
 		if err != nil {
-			fmt.Fprintf(w, "  (Linux guest unavailable: %v)\n", err)
-			withLinux = false
+			lxErr, withLinux = err, false
 		} else {
 			lx = r.Median()
 		}
+	}
+	fmt.Fprintf(w, "\nBoot timeline, images/sysbench under Cocoon, QEMU %s, TCG, 256 MiB, medians of %d runs:\n", profile, runs)
+	floor := writeTimeline(w, toMain, tls)
+	fmt.Fprintf(w, "  %-44s %.2f (goal <= 3)\n", "ratio application main / floor", float64(median(toMain))/float64(floor))
+	if km, ok := medianAt(tls, "kmain"); ok {
+		fmt.Fprintf(w, "  %-44s %.2f (goal <= 2)\n", "ratio kernel main / floor", float64(floor+km)/float64(floor))
+	}
+	if withLinux {
+		fmt.Fprintf(w, "  %-44s %.1f (goal >= 20)\n", "ratio Linux guest / Cocoon (application main)", float64(lx.ToMain)/float64(median(toMain)))
+	}
+
+	fmt.Fprintf(w, "\nApplication images/sysbench (static Go), QEMU %s, TCG, medians of %d runs:\n", profile, runs)
+	fmt.Fprintf(w, "  %-44s %12s %12s\n", "", "Cocoon", "Linux guest")
+	if lxErr != nil {
+		fmt.Fprintf(w, "  (Linux guest unavailable: %v)\n", lxErr)
 	}
 	row := func(name, cocoon, linux string) {
 		if !withLinux {
@@ -193,6 +212,49 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 	row("clock_gettime (time.Now, vDSO)", fmt.Sprintf("%.0f ns", medianF(clock)), fmt.Sprintf("%.0f ns", lx.Figures.ClockGettime))
 	row("loopback TCP, 16 MiB in 64 KiB writes", fmt.Sprintf("%.1f MB/s", medianF(loop)), fmt.Sprintf("%.1f MB/s", lx.Figures.LoopbackMBps()))
 	return nil
+}
+
+// writeTimeline prints the boot timeline's medians per phase, with the
+// floor first: QEMU's own start cost, host time to the application's
+// main marker minus the guest's time from its first instruction to that
+// main (its first write), per run. It returns the floor's median.
+func writeTimeline(w io.Writer, toMain []time.Duration, tls []timeline.Timeline) time.Duration {
+	var floors []time.Duration
+	for i, tl := range tls {
+		if at, ok := tl.At("appmain"); ok {
+			floors = append(floors, toMain[i]-at)
+		}
+	}
+	if len(floors) == 0 {
+		fmt.Fprintln(w, "  (no run reached the application's main on the timeline)")
+		return median(toMain)
+	}
+	floor := median(floors)
+	fmt.Fprintf(w, "  %-10s %-44s %10s %10s\n", "phase", "", "at", "step")
+	fmt.Fprintf(w, "  %-10s %-44s %10s %10s\n", "floor", "QEMU start to the first instruction (host)", timeline.MS(floor), timeline.MS(floor))
+	var prev time.Duration
+	for _, p := range tls[0].Points {
+		at, _ := medianAt(tls, p.Name)
+		fmt.Fprintf(w, "  %-10s %-44s %10s %10s\n", p.Name, timeline.Descriptions[p.Name], timeline.MS(floor+at), timeline.MS(at-prev))
+		prev = at
+	}
+	fmt.Fprintf(w, "  %-10s %-44s %10s\n", "host", "QEMU start to the application's marker", timeline.MS(median(toMain)))
+	return floor
+}
+
+// medianAt is the median time of the named phase over the timelines that
+// have it.
+func medianAt(tls []timeline.Timeline, name string) (time.Duration, bool) {
+	var v []time.Duration
+	for _, tl := range tls {
+		if at, ok := tl.At(name); ok {
+			v = append(v, at)
+		}
+	}
+	if len(v) == 0 {
+		return 0, false
+	}
+	return median(v), true
 }
 
 func medianF(v []float64) float64 {
@@ -232,11 +294,20 @@ func runOVMF(runs int, w io.Writer) error {
 		return err
 	}
 	var toMain, floor []time.Duration
+	var tls []timeline.Timeline
 	for i := 0; i < runs; i++ {
-		m, _, err := boot(qemu.Config{Profile: qemu.OVMF, Kernel: efiPath, Initrd: cpio, Append: "-n 1000", MemoryMiB: 256}, linuxguest.MainReached)
+		mw := &markWriter{marker: []byte(linuxguest.MainReached)}
+		mw.start = time.Now()
+		res, err := qemu.Run(ctx, qemu.Config{Profile: qemu.OVMF, Kernel: efiPath, Initrd: cpio, Append: "-n 1000 " + timeline.CmdlineWord, MemoryMiB: 256, Console: mw})
 		if err != nil {
 			return fmt.Errorf("sysbench under OVMF: %v", err)
 		}
+		tl, err := timeline.Find(res.Console)
+		if err != nil {
+			return fmt.Errorf("sysbench under OVMF: %v", err)
+		}
+		m := mw.at
+		tls = append(tls, tl)
 		_, t, err := boot(qemu.Config{Profile: qemu.OVMF, Kernel: floorPath, MemoryMiB: 256}, "")
 		if err != nil {
 			return fmt.Errorf("floor EFI application: %v", err)
@@ -246,6 +317,9 @@ func runOVMF(runs int, w io.Writer) error {
 	fmt.Fprintf(w, "\nBoot through OVMF (UEFI), TCG, 256 MiB, medians of %d runs:\n", runs)
 	fmt.Fprintf(w, "  %-44s %s\n", "QEMU start to application main (-kernel .efi)", ms(median(toMain)))
 	fmt.Fprintf(w, "  %-44s %s\n", "floor: EFI application powers off at once", ms(median(floor)))
+	fmt.Fprintf(w, "Boot timeline through OVMF (the floor includes the firmware):\n")
+	fl := writeTimeline(w, toMain, tls)
+	fmt.Fprintf(w, "  %-44s %.2f\n", "ratio application main / floor", float64(median(toMain))/float64(fl))
 	return nil
 }
 

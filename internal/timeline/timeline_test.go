@@ -30,13 +30,13 @@ func TestParse(t *testing.T) {
 func TestParseRejects(t *testing.T) {
 	for _, line := range []string{
 		"cocoon: timeline tsc_hz=1 entry=0 kmain=5 runtime=4", // out of order
-		"cocoon: timeline tsc_hz=1 entry=0 entry=0",            // repeated
-		"cocoon: timeline entry=0 kmain=5",                     // no frequency
-		"cocoon: timeline tsc_hz=0 entry=0",                    // zero frequency
-		"cocoon: timeline tsc_hz=1 entry=-1",                   // not a count
-		"cocoon: timeline tsc_hz=1 entry",                      // no value
-		"cocoon: timeline tsc_hz=1",                            // no phases
-		"cocoon: timelines tsc_hz=1 entry=0",                   // another line
+		"cocoon: timeline tsc_hz=1 entry=0 entry=0",           // repeated
+		"cocoon: timeline entry=0 kmain=5",                    // no frequency
+		"cocoon: timeline tsc_hz=0 entry=0",                   // zero frequency
+		"cocoon: timeline tsc_hz=1 entry=-1",                  // not a count
+		"cocoon: timeline tsc_hz=1 entry",                     // no value
+		"cocoon: timeline tsc_hz=1",                           // no phases
+		"cocoon: timelines tsc_hz=1 entry=0",                  // another line
 	} {
 		if tl, err := Parse(line); err == nil {
 			t.Errorf("Parse(%q) = %+v, want an error", line, tl)

@@ -234,7 +234,7 @@ func TestReadlink(t *testing.T) {
 	if !slices.Contains(names, itoa(fd)) || !slices.Contains(names, "0") {
 		t.Errorf("ls /proc/self/fd = %q", names)
 	}
-	if got := e.names("/proc/self", 4096); !slices.Equal(got, []string{".", "..", "cwd", "exe", "fd"}) {
+	if got := e.names("/proc/self", 4096); !slices.Equal(got, []string{".", "..", "cmdline", "cwd", "exe", "fd"}) {
 		t.Errorf("ls /proc/self = %q", got)
 	}
 }

@@ -25,6 +25,22 @@ type Files struct {
 	cwd   vfs.Loc
 	umask uint32
 	exe   string
+	args  []string
+}
+
+// SetCmdline records the program's arguments, which /proc/self/cmdline
+// shows (execve sets them on Linux).
+func (fs *Files) SetCmdline(args []string) {
+	fs.mu.Lock()
+	fs.args = append([]string(nil), args...)
+	fs.mu.Unlock()
+}
+
+// Cmdline returns the arguments SetCmdline recorded.
+func (fs *Files) Cmdline() []string {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.args
 }
 
 // New returns the files of a new process on fs, running the program at
@@ -50,7 +66,7 @@ func (fs *Files) Table() *Table { return fs.table }
 func (fs *Files) Fork() *Files {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	return &Files{fs: fs.fs, table: fs.table.Fork(), sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe}
+	return &Files{fs: fs.fs, table: fs.table.Fork(), sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe, args: fs.args}
 }
 
 // Exec closes the close-on-exec descriptors and records the new program's

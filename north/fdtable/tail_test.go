@@ -122,3 +122,17 @@ func TestRandomIoctls(t *testing.T) {
 		t.Errorf("RNDGETENTCNT on /dev/null = %d, want an error", r)
 	}
 }
+
+func TestProcSelfCmdline(t *testing.T) {
+	e := newEnv(t)
+	if got := e.cat("/proc/self/cmdline"); got != "" {
+		t.Errorf("cmdline before SetCmdline = %q", got)
+	}
+	e.f.SetCmdline([]string{"/init", "-v", "two words"})
+	if got, want := e.cat("/proc/self/cmdline"), "/init\x00-v\x00two words\x00"; got != want {
+		t.Errorf("/proc/self/cmdline = %q, want %q", got, want)
+	}
+	if st, r := e.stat("/proc/self/cmdline", 0); r != 0 || st.Mode != linux.SIfreg|0o444 {
+		t.Errorf("stat /proc/self/cmdline = %d, mode %#o", r, st.Mode)
+	}
+}

@@ -127,6 +127,7 @@ func Init(o Options) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("mapping the vDSO: %v", err)
 	}
+	files.f.SetCmdline(append([]string{o.Argv0}, o.Args...))
 	var rnd [16]byte
 	rand.Read(rnd[:])
 	st, err := img.BuildStack(m, loader.StackOptions{

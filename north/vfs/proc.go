@@ -19,6 +19,7 @@ const (
 	procSys                         // /proc/sys
 	procSysFS                       // /proc/sys/fs
 	procPipeMaxSize                 // /proc/sys/fs/pipe-max-size
+	procCmdline                     // /proc/self/cmdline
 )
 
 // procInoBase numbers /proc's inodes apart from those of the other file
@@ -34,6 +35,7 @@ var procNodes = [...]*procNode{
 	procRoot: {kind: procRoot}, procSelf: {kind: procSelf}, procFDDir: {kind: procFDDir},
 	procExe: {kind: procExe}, procCwd: {kind: procCwd},
 	procSys: {kind: procSys}, procSysFS: {kind: procSysFS}, procPipeMaxSize: {kind: procPipeMaxSize},
+	procCmdline: {kind: procCmdline},
 }
 
 // procDirs are the names in each fixed directory of /proc, sorted.
@@ -42,15 +44,15 @@ var procDirs = map[procKind][]struct {
 	kind procKind
 }{
 	procRoot:  {{"self", procSelf}, {"sys", procSys}},
-	procSelf:  {{"cwd", procCwd}, {"exe", procExe}, {"fd", procFDDir}},
+	procSelf:  {{"cmdline", procCmdline}, {"cwd", procCwd}, {"exe", procExe}, {"fd", procFDDir}},
 	procSys:   {{"fs", procSysFS}},
 	procSysFS: {{"pipe-max-size", procPipeMaxSize}},
 }
 
 // procNode is a file of /proc: a read-only view of the calling process
-// (the ctx's Process) and of the system. Only /proc/self/{exe,cwd,fd}
-// and /proc/sys/fs/pipe-max-size exist; the rest of Linux's /proc does
-// not (ENOENT).
+// (the ctx's Process) and of the system. Only /proc/self/{cmdline,exe,
+// cwd,fd} and /proc/sys/fs/pipe-max-size exist; the rest of Linux's /proc
+// does not (ENOENT).
 type procNode struct {
 	kind procKind
 	fd   int32
@@ -60,7 +62,7 @@ func (p *procNode) fileType() uint32 {
 	switch p.kind {
 	case procRoot, procSelf, procFDDir, procSys, procSysFS:
 		return linux.SIfdir
-	case procPipeMaxSize:
+	case procPipeMaxSize, procCmdline:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -81,6 +83,9 @@ func (p *procNode) attr() Attr {
 		// Linux's /proc files report size 0 whatever they hold.
 		a.Mode = linux.SIfreg | 0o644
 		a.Nlink = 1
+	case procCmdline:
+		a.Mode = linux.SIfreg | 0o444
+		a.Nlink = 1
 	}
 	return a
 }
@@ -90,6 +95,16 @@ func (p *procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 	case linux.SIfdir:
 		return &dirFile{loc: l, c: c}, nil
 	case linux.SIfreg:
+		if p.kind == procCmdline {
+			// The arguments, each ended by a NUL (fs/proc/base.c).
+			var text []byte
+			if a, ok := c.p.(interface{ Cmdline() []string }); ok {
+				for _, s := range a.Cmdline() {
+					text = append(append(text, s...), 0)
+				}
+			}
+			return &procFile{loc: l, text: text}, nil
+		}
 		return &procFile{loc: l, text: []byte(strconv.Itoa(PipeMaxSize) + "\n")}, nil
 	}
 	return nil, ELOOP

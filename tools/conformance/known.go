@@ -26,7 +26,7 @@ const (
 	outsideDir = "The test reads a file outside its package directory (../testdata, /etc/services) that the conformance image does not carry."
 	zeroMtimes = "The image's files have modification time 0 (archives are reproducible), which http.ServeContent " +
 		"treats as no time: no Last-Modified, no 304 or 412."
-	procFiles = "Cocoon's /proc has only self/exe, self/cwd, self/fd and sys/fs/pipe-max-size: " +
+	procFiles = "Cocoon's /proc has only self/cmdline, self/exe, self/cwd, self/fd and sys/fs/pipe-max-size: " +
 		"the test reads /proc/self/cmdline or the threads' /proc/<pid>/task/<tid>/status."
 )
 

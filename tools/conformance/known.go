@@ -27,7 +27,7 @@ const (
 	zeroMtimes = "The image's files have modification time 0 (archives are reproducible), which http.ServeContent " +
 		"treats as no time: no Last-Modified, no 304 or 412."
 	procFiles = "Cocoon's /proc has only self/cmdline, self/exe, self/cwd, self/fd and sys/fs/pipe-max-size: " +
-		"the test reads /proc/self/cmdline or the threads' /proc/<pid>/task/<tid>/status."
+		"the test reads another /proc file (such as the threads' /proc/<pid>/task/<tid>/status)."
 )
 
 // knownDifference is a reason and the tests it explains, as path.Match

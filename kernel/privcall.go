@@ -29,7 +29,7 @@ const (
 const UserLo = 0x10000
 
 // maxSpaces bounds the application address spaces alive at once.
-const maxSpaces = 4
+const maxSpaces = 64
 
 // userSpace is one application address space: its PML4 and the VMA list
 // that decides which pages may be populated on demand.
@@ -74,6 +74,9 @@ func privateSyscall(f *cpu.Frame) int64 {
 		return 0
 	}
 	if r, ok := memSyscall(f.RAX, a0, a1, a2, a3); ok {
+		return r
+	}
+	if r, ok := procSyscall(f.RAX, a0, a1, a2); ok {
 		return r
 	}
 	reportUnknown(f.RAX)

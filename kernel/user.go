@@ -149,8 +149,14 @@ func userTrap(f *cpu.Frame) {
 				return
 			}
 			soft = popErrBits(st)
-		} else if f.ErrCode&pfWrite != 0 && cowPage(&spaces[userSpaceID], addr) {
-			soft = PFNeedFill
+		} else if f.ErrCode&pfWrite != 0 {
+			st := cowBreak(&spaces[userSpaceID], addr)
+			if st == popOK {
+				fsWant = r.FSBase
+				userMode = true
+				return
+			}
+			soft = popErrBits(st)
 		}
 		kind = exitFault
 		r.Addr = uint64(addr)

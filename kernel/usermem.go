@@ -68,19 +68,6 @@ func cowProt(prot vmspace.Prot, pte uint64) vmspace.Prot {
 	return prot
 }
 
-// cowPage reports whether a write to va hit a copy-on-write page its VMA
-// lets the application write.
-//
-//go:nosplit
-func cowPage(s *userSpace, va uintptr) bool {
-	r, ok := s.vmas.Lookup(va)
-	if !ok || r.Prot&vmspace.Write == 0 {
-		return false
-	}
-	pte, _ := walkIn(s.pml4, va, false, 0)
-	return pte != nil && *pte&ptePresent != 0 && *pte&pteCOW != 0
-}
-
 //go:nosplit
 func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 	switch nr {

@@ -42,7 +42,9 @@ func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, int) {
 	}
 	if *pte&ptePresent != 0 {
 		if write && *pte&pteCOW != 0 {
-			return 0, popFill
+			if st := cowBreak(s, va); st != popOK {
+				return 0, st
+			}
 		}
 		return uintptr(*pte & pteFrame), popOK
 	}

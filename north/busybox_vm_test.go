@@ -78,7 +78,7 @@ func TestVMBusybox(t *testing.T) {
 		{"cocoon.argv0=echo hello from busybox", []string{"hello from busybox"}},
 		{"cocoon.argv0=ls /", []string{"etc", "init", "tmp"}},
 		{"cocoon.argv0=cat /etc/motd", []string{"welcome to cocoon"}},
-		// Only shell builtins: there is one process, so no fork or exec.
+		// Shell builtins only (TestVMShellProcesses runs programs).
 		{`cocoon.argv0=sh -- -c "echo one; echo two > /tmp/f; read x < /tmp/f; echo got $x"`, []string{"one", "got two"}},
 	} {
 		t.Run(strings.Fields(c.cmdline)[0][len("cocoon.argv0="):], func(t *testing.T) {

@@ -182,6 +182,9 @@ func (p *Process) fillPage(addr uint64, write bool) error {
 	}
 	frames := v.pager.Frames()
 	defer frames.Free(frame)
+	if fs, ok := ps.(sharedFiller); ok && v.shared {
+		return p.fillErr(fs.FillShared(page, frame)) // stays shared across fork
+	}
 	if v.shared || !write {
 		return p.fillErr(ps.Fill(page, frame, !v.shared))
 	}

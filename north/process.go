@@ -27,17 +27,45 @@ type Config struct {
 	Random func([]byte)
 	// RAM is reported by sysinfo.
 	RAM uint64
+	// Load loads a program for execve into a new address space: the file's
+	// bytes, the path it was asked by (AT_EXECFN), argv and envp. It
+	// returns ErrNoExec for a file it cannot run. Nil: execve gives ENOSYS.
+	Load func(prog []byte, path string, argv, envp []string) (Program, error)
 }
 
-// Process is the running application: one address space, its threads,
-// signal dispositions and futexes.
+// Process is one process of the application: an address space, its
+// threads, descriptor table, credentials, signal dispositions and
+// futexes (see sys_proc.go).
 type Process struct {
 	cfg Config
 	m   Machine
+	w   *world
+	pid int32
 
-	mu      sync.Mutex
-	tasks   map[int32]*Task
-	nextTid int32
+	// The process tree (guarded by w.mu): the parent, the children (live
+	// and zombie), whether the process has exited and its wait status
+	// (wait(2): code<<8, or the signal that killed it).
+	parent     *Process
+	children   map[int32]*Process
+	zombie     bool
+	waitStatus int
+	// exitSig is sent to the parent at exit (clone's low byte; SIGCHLD
+	// for fork).
+	exitSig   int
+	pgid, sid atomic.Int32
+	// vforkDone is closed when a vfork child execs or exits.
+	vforkDone chan struct{}
+	vforkOnce sync.Once
+	execed    atomic.Bool // the process has called execve
+	// exe and args are the program and its argv (guarded by the thread
+	// that execs; read for /proc).
+	exe  string
+	args []string
+	// CPU time of reaped children, in nanoseconds.
+	cutime, cstime atomic.Int64
+
+	mu    sync.Mutex
+	tasks map[int32]*Task
 
 	// mm is the file-backed part of the address space (mm.go).
 	mm mmState
@@ -64,8 +92,6 @@ type Process struct {
 	exitOnce   sync.Once
 	exitStatus int
 
-	unknown   sync.Map // syscall number -> *atomic.Int64
-	refused   sync.Map // unsupported use (see unsupported) -> *atomic.Int64
 	syscalls  atomic.Int64
 	startTime time.Time
 
@@ -109,7 +135,7 @@ type FileContext interface {
 	Interrupted() <-chan struct{}
 }
 
-// NewProcess makes a process with no threads yet.
+// NewProcess makes the first process, pid 1, with no threads yet.
 func NewProcess(cfg Config) *Process {
 	if cfg.Log == nil {
 		cfg.Log = os.Stdout
@@ -117,14 +143,22 @@ func NewProcess(cfg Config) *Process {
 	if cfg.Random == nil {
 		panic("north: Config.Random is required")
 	}
+	w := &world{procs: map[int32]*Process{}, nextID: 2, changed: make(chan struct{})}
 	p := &Process{
 		cfg:       cfg,
 		m:         cfg.Machine,
+		w:         w,
+		pid:       1,
 		tasks:     map[int32]*Task{},
-		nextTid:   1,
 		done:      make(chan struct{}),
 		startTime: time.Now(),
+		exe:       "/init",
 	}
+	p.pgid.Store(1)
+	p.sid.Store(1)
+	w.procs[1] = p
+	w.init = p
+	holdSpace(cfg.Machine)
 	p.futex.init()
 	p.sig.init()
 	if ps, ok := p.m.(pagedSpace); ok {
@@ -147,9 +181,12 @@ func (p *Process) Start(entry, sp uint64) {
 	r := kernel.NewUserRegs()
 	r.Frame.RIP = entry
 	r.Frame.RSP = sp
-	t := p.newTask(r)
+	t := p.newTaskID(r, p.pid)
 	go t.loop()
 }
+
+// SetArgs records the first program's path and argv (/proc/PID/cmdline).
+func (p *Process) SetArgs(exe string, argv []string) { p.exe, p.args = exe, argv }
 
 // Wait blocks until the process exits and returns its exit status (0-255;
 // 128+n when killed by signal n).
@@ -161,10 +198,17 @@ func (p *Process) Wait() int {
 // Done is closed when the process has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
-// exit ends the process with status (exit_group, or a fatal signal).
-func (p *Process) exit(status int) {
+// exit ends the process with status (exit_group).
+func (p *Process) exit(status int) { p.exitWith(status, status<<8) }
+
+// exitWith ends the process with the status pid 1's end powers the guest
+// off with (0-255, 128+n for signal n) and the wait status.
+func (p *Process) exitWith(status, waitStatus int) {
 	p.exitOnce.Do(func() {
 		p.exitStatus = status
+		p.w.mu.Lock()
+		p.waitStatus = waitStatus
+		p.w.mu.Unlock()
 		p.mu.Lock()
 		for _, t := range p.tasks {
 			t.interrupt()
@@ -177,12 +221,24 @@ func (p *Process) exit(status int) {
 
 func (p *Process) exiting() bool { return p.dead.Load() }
 
+// newTask makes a thread with a new thread ID (the process's ID for its
+// first).
 func (p *Process) newTask(r *kernel.UserRegs) *Task {
+	if p.threadCount() == 0 {
+		return p.newTaskID(r, p.pid) // the main thread
+	}
+	p.w.mu.Lock()
+	tid := p.w.allocID()
+	t := p.newTaskID(r, tid)
+	p.w.mu.Unlock()
+	return t
+}
+
+func (p *Process) newTaskID(r *kernel.UserRegs, tid int32) *Task {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	t := &Task{p: p, tid: p.nextTid, regs: r, wake: make(chan struct{}, 1)}
+	t := &Task{p: p, tid: tid, regs: r, wake: make(chan struct{}, 1)}
 	t.slot = kernel.AppThreadStart(t.tid)
-	p.nextTid++
 	p.tasks[t.tid] = t
 	return t
 }
@@ -209,7 +265,7 @@ func (p *Process) task(tid int32) *Task {
 // Cocoon does not support), by name.
 func (p *Process) Unimplemented() map[string]int64 {
 	out := map[string]int64{}
-	p.unknown.Range(func(k, v any) bool {
+	p.w.unknown.Range(func(k, v any) bool {
 		nr := k.(uint64)
 		name := linux.SyscallName(nr)
 		if name == "" {
@@ -218,7 +274,7 @@ func (p *Process) Unimplemented() map[string]int64 {
 		out[name] = v.(*atomic.Int64).Load()
 		return true
 	})
-	p.refused.Range(func(k, v any) bool {
+	p.w.refused.Range(func(k, v any) bool {
 		out[k.(string)] = v.(*atomic.Int64).Load()
 		return true
 	})

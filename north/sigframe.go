@@ -46,7 +46,7 @@ func (t *Task) setupFrame(info sigInfo, act sigAction) error {
 	}
 	d := &sigframe.Delivery{
 		Info: sigframe.SigInfo{Signo: int32(info.signo), Code: info.code, Pid: info.pid, Addr: info.addr,
-			TimerID: info.timerID, Overrun: info.overrun, Value: info.value},
+			TimerID: info.timerID, Overrun: info.overrun, Value: info.value, Status: info.status},
 		Mask:     mask,
 		Handler:  act.handler,
 		Restorer: act.restorer,

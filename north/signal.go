@@ -17,7 +17,7 @@ func init() {
 	register(linux.SysRtSigreturn, sysRtSigreturn)
 	register(linux.SysTgkill, sysTgkill)
 	register(200, sysTkill) // tkill
-	register(62, sysKill)   // kill
+	register(62, sysKill)   // kill (sys_proc.go)
 	register(127, sysRtSigpending)
 }
 
@@ -37,7 +37,8 @@ type sigInfo struct {
 	signo   int
 	code    int32
 	addr    uint64 // fault address (SIGSEGV, SIGBUS, SIGILL, SIGFPE)
-	pid     int32  // sender (kill, tgkill)
+	pid     int32  // sender (kill, tgkill), or the child (SIGCHLD)
+	status  int32  // SIGCHLD: the exit code or signal
 	trapno  uint64
 	errcode uint64
 	// A POSIX timer's expiry (SI_TIMER): the timer, whose overrun count
@@ -264,40 +265,43 @@ func (p *Process) queue(target *Task, info sigInfo) bool {
 }
 
 func sysTgkill(t *Task, a *[6]uint64) int64 {
-	if int32(a[0]) != 1 {
-		return -linux.ESRCH
-	}
-	return t.tkill(int32(a[1]), a[2])
-}
-
-func sysTkill(t *Task, a *[6]uint64) int64 { return t.tkill(int32(a[0]), a[1]) }
-
-func (t *Task) tkill(tid int32, sig uint64) int64 {
-	if sig != 0 && !validSig(sig) {
+	tgid, tid := int32(a[0]), int32(a[1])
+	if tgid <= 0 || tid <= 0 {
 		return -linux.EINVAL
 	}
-	target := t.p.task(tid)
+	q := t.p.w.lookup(tgid)
+	if q == nil || q.task(tid) == nil {
+		return -linux.ESRCH
+	}
+	return t.tkill(q, tid, a[2])
+}
+
+func sysTkill(t *Task, a *[6]uint64) int64 {
+	tid := int32(a[0])
+	if tid <= 0 {
+		return -linux.EINVAL
+	}
+	t.p.w.mu.Lock()
+	target := t.p.w.taskByID(tid)
+	t.p.w.mu.Unlock()
 	if target == nil {
 		return -linux.ESRCH
 	}
-	if sig != 0 {
-		t.p.send(target, sigInfo{signo: int(sig), code: linux.SiTkill, pid: 1})
-	}
-	return 0
+	return t.tkill(target.p, tid, a[1])
 }
 
-func sysKill(t *Task, a *[6]uint64) int64 {
-	pid, sig := int32(a[0]), a[1]
+func (t *Task) tkill(q *Process, tid int32, sig uint64) int64 {
 	if sig != 0 && !validSig(sig) {
 		return -linux.EINVAL
 	}
-	// -1 means every process but init and the caller (kill_something_info
-	// in kernel/signal.c): there is none.
-	if pid != 1 && pid != 0 {
+	target := q.task(tid)
+	if target == nil {
 		return -linux.ESRCH
 	}
-	if sig != 0 {
-		t.p.send(nil, sigInfo{signo: int(sig), code: linux.SiUser, pid: 1})
+	if sig == linux.SigKill {
+		q.exitKilled(linux.SigKill)
+	} else if sig != 0 {
+		q.send(target, sigInfo{signo: int(sig), code: linux.SiTkill, pid: t.p.pid})
 	}
 	return 0
 }

@@ -30,11 +30,6 @@ func init() {
 	register(116, sysSetgroups)
 	register(122, sysSetfsuid)
 	register(123, sysSetfsgid)
-	register(121, sysGetpgid)                                                // getpgid
-	register(111, func(t *Task, a *[6]uint64) int64 { return 1 })            // getpgrp
-	register(124, sysGetpgid)                                                // getsid
-	register(109, sysSetpgid)                                                // setpgid
-	register(112, func(t *Task, a *[6]uint64) int64 { return -linux.EPERM }) // setsid: already a group leader
 	register(125, sysCapget)
 	register(126, sysCapset)
 }
@@ -207,22 +202,6 @@ func sysSetgroups(t *Task, a *[6]uint64) int64 {
 	t.p.mu.Lock()
 	t.p.cred.groups = groups
 	t.p.mu.Unlock()
-	return 0
-}
-
-// The application is process 1, the leader of its group and session.
-func sysGetpgid(t *Task, a *[6]uint64) int64 {
-	if pid := int32(a[0]); pid != 0 && pid != 1 {
-		return -linux.ESRCH
-	}
-	return 1
-}
-
-func sysSetpgid(t *Task, a *[6]uint64) int64 {
-	pid, pgid := int32(a[0]), int32(a[1])
-	if pid != 0 && pid != 1 || pgid != 0 && pgid != 1 {
-		return -linux.EPERM
-	}
 	return 0
 }
 

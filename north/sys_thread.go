@@ -17,8 +17,8 @@ func init() {
 	register(273, sysSetRobustList) // set_robust_list
 	register(274, sysGetRobustList) // get_robust_list
 	register(linux.SysGettid, func(t *Task, a *[6]uint64) int64 { return int64(t.tid) })
-	register(linux.SysGetpid, func(t *Task, a *[6]uint64) int64 { return 1 })
-	register(110, func(t *Task, a *[6]uint64) int64 { return 0 }) // getppid
+	register(linux.SysGetpid, func(t *Task, a *[6]uint64) int64 { return int64(t.p.pid) })
+	register(110, sysGetppid) // getppid
 	register(linux.SysSchedYield, func(t *Task, a *[6]uint64) int64 { runtime.Gosched(); return 0 })
 	register(linux.SysSchedGetaffinit, sysSchedGetaffinity)
 	register(203, sysSchedSetaffinity)
@@ -37,12 +37,16 @@ const (
 	cloneChildSettid   = 0x1000000
 )
 
-// sysClone creates a thread; processes (fork) are not supported.
+// sysClone creates a thread, or without CLONE_THREAD a process
+// (sys_proc.go).
 func sysClone(t *Task, a *[6]uint64) int64 {
 	flags, stack, ptid, ctid, tls := a[0], a[1], a[2], a[3], a[4]
-	const thread = linux.CloneVM | linux.CloneThread | linux.CloneSighand
-	if flags&thread != thread {
-		return t.p.unsupported("clone without CLONE_VM|CLONE_THREAD|CLONE_SIGHAND (a new process)", -linux.ENOSYS)
+	if flags&linux.CloneThread == 0 {
+		return t.newProcess(flags, stack, ptid, ctid, tls)
+	}
+	// A thread shares the address space and handlers (clone(2) EINVAL).
+	if flags&(linux.CloneVM|linux.CloneSighand) != linux.CloneVM|linux.CloneSighand {
+		return -linux.EINVAL
 	}
 	p := t.p
 	if p.threadCount() >= p.maxThreads() {
@@ -100,6 +104,16 @@ func sysExitGroup(t *Task, a *[6]uint64) int64 {
 	t.p.exit(int(a[0] & 0xff))
 	t.exited = true
 	return noReturn
+}
+
+// sysGetppid returns the parent's pid; init's parent is 0.
+func sysGetppid(t *Task, a *[6]uint64) int64 {
+	t.p.w.mu.Lock()
+	defer t.p.w.mu.Unlock()
+	if t.p.parent == nil {
+		return 0
+	}
+	return int64(t.p.parent.pid)
 }
 
 func sysSetTidAddress(t *Task, a *[6]uint64) int64 {

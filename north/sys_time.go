@@ -77,7 +77,7 @@ func (t *Task) cpuClockOf(id int32) (c cpuClock, ok bool, e int64) {
 		}
 		return c, true, 0
 	}
-	if pid != 0 && pid != 1 {
+	if pid != 0 && pid != t.p.pid {
 		return cpuClock{}, true, -linux.EINVAL
 	}
 	return c, true, 0

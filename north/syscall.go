@@ -69,7 +69,7 @@ func (t *Task) syscall() int64 {
 	if r == -linux.EPIPE && sendsSIGPIPE(nr, a) {
 		// Writing to a pipe with no reader (pipe(7)), or to a socket
 		// that cannot send any more (socket(7)).
-		p.send(t, sigInfo{signo: linux.SigPipe, code: linux.SiUser, pid: 1})
+		p.send(t, sigInfo{signo: linux.SigPipe, code: linux.SiUser, pid: p.pid})
 	}
 	return r
 }
@@ -139,7 +139,7 @@ func (t *Task) trace(nr uint64, a *[6]uint64, r int64) {
 // counting and reporting it like an unimplemented call: what names it,
 // for example "clone (fork: flags without CLONE_VM|CLONE_THREAD)".
 func (p *Process) unsupported(what string, e int64) int64 {
-	c, loaded := p.refused.LoadOrStore(what, new(atomic.Int64))
+	c, loaded := p.w.refused.LoadOrStore(what, new(atomic.Int64))
 	if c.(*atomic.Int64).Add(1) == 1 && !loaded {
 		fmt.Fprintf(p.cfg.Log, "cocoon: application used unsupported %s: %s\n", what, errnoName(-e))
 	}
@@ -147,7 +147,7 @@ func (p *Process) unsupported(what string, e int64) int64 {
 }
 
 func (p *Process) unimplemented(nr uint64) int64 {
-	c, loaded := p.unknown.LoadOrStore(nr, new(atomic.Int64))
+	c, loaded := p.w.unknown.LoadOrStore(nr, new(atomic.Int64))
 	if c.(*atomic.Int64).Add(1) == 1 && !loaded {
 		name := linux.SyscallName(nr)
 		if name == "" {

@@ -54,6 +54,8 @@ type Task struct {
 	// blocked is sigMask as others may read it, to decide whom a signal
 	// wakes; the thread publishes it around system calls.
 	blocked atomic.Uint64
+	// zapped ends the thread: another one called execve.
+	zapped atomic.Bool
 }
 
 // Tid returns the thread ID.
@@ -75,7 +77,7 @@ func (t *Task) interrupt() {
 
 // loop is the thread's life: run in user mode, handle the trap, repeat.
 func (t *Task) loop() {
-	for !t.exited && !t.p.exiting() {
+	for !t.exited && !t.p.exiting() && !t.zapped.Load() {
 		if t.signalWork() {
 			t.deliverSignals()
 			if t.exited || t.p.exiting() {
@@ -103,8 +105,14 @@ func (t *Task) loop() {
 		}
 	}
 	t.p.sig.dropPending(t)
-	t.p.removeTask(t)
+	last := t.p.removeTask(t)
 	t.regs.Release()
+	if last {
+		if !t.p.exiting() {
+			t.p.exit(0) // every thread ended without exit_group
+		}
+		t.p.reap()
+	}
 }
 
 // fault turns a CPU exception into the signal Linux would send
@@ -152,13 +160,22 @@ func (t *Task) fault() {
 // kill ends the process for a fatal signal and reports it on the log.
 func (t *Task) kill(info sigInfo) {
 	r := t.regs
-	fmt.Fprintf(t.p.cfg.Log, "cocoon: application killed by %s", signalName(info.signo))
-	if info.trapno != 0 || info.signo == linux.SigSegv {
-		fmt.Fprintf(t.p.cfg.Log, " (%s, addr %#x, rip %#x, error code %#x, tid %d)",
-			vectorName(info), info.addr, r.Frame.RIP, info.errcode, t.tid)
+	fault := info.trapno != 0 || info.signo == linux.SigSegv
+	// The first program's end is reported; another process's only if it
+	// crashed (its parent, a shell say, reports the rest).
+	if t.p.pid == 1 || fault {
+		if t.p.pid == 1 {
+			fmt.Fprintf(t.p.cfg.Log, "cocoon: application killed by %s", signalName(info.signo))
+		} else {
+			fmt.Fprintf(t.p.cfg.Log, "cocoon: process %d (%s) killed by %s", t.p.pid, t.p.exe, signalName(info.signo))
+		}
+		if fault {
+			fmt.Fprintf(t.p.cfg.Log, " (%s, addr %#x, rip %#x, error code %#x, tid %d)",
+				vectorName(info), info.addr, r.Frame.RIP, info.errcode, t.tid)
+		}
+		fmt.Fprintln(t.p.cfg.Log)
 	}
-	fmt.Fprintln(t.p.cfg.Log)
-	t.p.exit(128 + info.signo)
+	t.p.exitKilled(info.signo)
 	t.exited = true
 }
 

@@ -98,3 +98,57 @@ func (f *files) SetFileLimit(n uint64) error {
 	}
 	return f.f.Table().SetLimit(int(n))
 }
+
+// Fork implements north.ProcessFiles.
+func (f *files) Fork() north.Files { return &files{fs: f.fs, f: f.f.Fork()} }
+
+// Exec implements north.ProcessFiles.
+func (f *files) Exec(path string, argv []string) {
+	f.f.Exec(path)
+	f.f.SetCmdline(argv)
+}
+
+// CloseAll implements north.ProcessFiles.
+func (f *files) CloseAll() { f.f.CloseAll() }
+
+// ReadExec implements north.ProcessFiles: the program must be a regular
+// file with an execute bit (EACCES otherwise, as execve(2) says).
+func (f *files) ReadExec(dirfd int32, path string, emptyPath bool) ([]byte, string, int64) {
+	var file *vfs.File
+	var err error
+	switch {
+	case emptyPath && path == "":
+		var ok bool
+		if file, ok = f.f.Table().Get(dirfd); !ok {
+			return nil, "", -linux.EBADF
+		}
+	case path == "":
+		return nil, "", -linux.ENOENT
+	case path[0] == '/' || dirfd == linux.AtFdcwd:
+		file, err = f.fs.Open(f.f, f.f.Cwd(), path, linux.ORdonly, 0)
+	default:
+		return nil, "", -linux.EINVAL
+	}
+	if err != nil {
+		return nil, "", -int64(vfs.ErrnoOf(err))
+	}
+	defer file.DecRef()
+	st := file.Stat()
+	const sIFMT, sIFREG = 0o170000, 0o100000
+	if st.Mode&sIFMT != sIFREG || st.Mode&0o111 == 0 {
+		return nil, "", -linux.EACCES
+	}
+	if st.Size > 1<<30 {
+		return nil, "", -linux.ENOMEM
+	}
+	data := make([]byte, st.Size)
+	n, err := file.ReadAt(vfs.BytesBuf(data), 0)
+	if err != nil {
+		return nil, "", -int64(vfs.ErrnoOf(err))
+	}
+	abs := path
+	if len(abs) == 0 || abs[0] != '/' {
+		abs = file.Name()
+	}
+	return data[:n], abs, 0
+}

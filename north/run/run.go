@@ -111,52 +111,69 @@ func Init(o Options) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reading /init from the initrd: %v", err)
 	}
-	elf, err := loader.Parse(bytes.NewReader(prog), int64(len(prog)))
+	argv := append([]string{o.Argv0}, o.Args...)
+	img, err := load(prog, "/init", argv, o.Env)
 	if err != nil {
 		return 0, fmt.Errorf("/init: %v", err)
 	}
-	m, err := north.NewKernelMachine()
-	if err != nil {
-		return 0, err
-	}
-	img, err := elf.Load(m, loader.Options{})
-	if err != nil {
-		return 0, fmt.Errorf("loading /init: %v", err)
-	}
-	vdsoAddr, err := mapVDSO(m)
-	if err != nil {
-		return 0, fmt.Errorf("mapping the vDSO: %v", err)
-	}
-	files.f.SetCmdline(append([]string{o.Argv0}, o.Args...))
-	var rnd [16]byte
-	rand.Read(rnd[:])
-	st, err := img.BuildStack(m, loader.StackOptions{
-		Top:         stackTop,
-		Args:        append([]string{o.Argv0}, o.Args...),
-		Env:         o.Env,
-		ExecFn:      "/init",
-		Random:      rnd,
-		SysinfoEhdr: vdsoAddr,
-	})
-	if err != nil {
-		return 0, fmt.Errorf("building the stack of /init: %v", err)
-	}
+	files.f.SetCmdline(argv)
 	cfg := north.Config{
-		Machine: m,
+		Machine: img.Machine,
 		Random:  func(b []byte) { rand.Read(b) },
 		RAM:     kernel.Stats().RAM,
+		Load:    load,
 	}
 	if o.Trace {
 		cfg.Trace = o.Stdout
 	}
 	p := north.NewProcess(cfg)
 	p.SetFiles(files)
+	p.SetArgs("/init", argv)
 	p.SetBrk(img.Brk)
 	kernel.Mark(kernel.PhaseLoaded)
-	p.Start(img.Entry, st.SP)
+	p.Start(img.Entry, img.SP)
 	status := p.Wait()
 	for name, n := range p.Unimplemented() {
 		fmt.Fprintf(o.Stdout, "cocoon: unimplemented system call %s was called %d times\n", name, n)
 	}
 	return status, nil
+}
+
+// load loads a static ELF program into a new address space with the vDSO
+// and its initial stack (the first program, and execve's).
+func load(prog []byte, path string, argv, env []string) (north.Program, error) {
+	elf, err := loader.Parse(bytes.NewReader(prog), int64(len(prog)))
+	if err != nil {
+		return north.Program{}, north.ErrNoExec
+	}
+	m, err := north.NewKernelMachine()
+	if err != nil {
+		return north.Program{}, err
+	}
+	fail := func(what string, err error) (north.Program, error) {
+		north.FreeMachine(m)
+		return north.Program{}, fmt.Errorf("%s: %w", what, err)
+	}
+	img, err := elf.Load(m, loader.Options{})
+	if err != nil {
+		return fail("loading", err)
+	}
+	vdsoAddr, err := mapVDSO(m)
+	if err != nil {
+		return fail("mapping the vDSO", err)
+	}
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	st, err := img.BuildStack(m, loader.StackOptions{
+		Top:         stackTop,
+		Args:        argv,
+		Env:         env,
+		ExecFn:      path,
+		Random:      rnd,
+		SysinfoEhdr: vdsoAddr,
+	})
+	if err != nil {
+		return fail("building the stack", err)
+	}
+	return north.Program{Machine: m, Entry: img.Entry, SP: st.SP, Brk: img.Brk}, nil
 }

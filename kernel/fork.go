@@ -1,0 +1,122 @@
+package kernel
+
+// Copy-on-write address spaces for fork(2), trap-context side: a new
+// space gets the VMA list and the page-table entries of its parent,
+// sharing every frame with a reference per entry; private writable pages
+// become read-only and copy-on-write in both (pteCOW), and the first
+// write to one copies it (cowBreak) unless nobody else holds the frame
+// any more. Pages of MAP_SHARED mappings (pteShared) stay writable and
+// shared. Goroutine-side API in uspace.go (Space.Fork). Trap context.
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/kernel/vmspace"
+)
+
+// Private system calls for processes (after usermem.go's).
+const (
+	sysSpaceFork     = 1040 // (space) -> new space: a copy-on-write copy
+	sysSpaceFillShrd = 1041 // (space, addr, frame): install a shared page
+)
+
+// pteShared marks a page of a MAP_SHARED mapping: fork shares it writable
+// instead of making it copy-on-write (an available bit, AMD APM vol. 2,
+// 5.4.1; pteProtNone is bit 9, pteCOW bit 10).
+const pteShared = 1 << 11
+
+//go:nosplit
+func procSyscall(nr, a0, a1, a2 uint64) (int64, bool) {
+	switch nr {
+	case sysSpaceFork:
+		return spaceFork(int(a0)), true
+	case sysSpaceFillShrd:
+		r := spaceFill(int(a0), uintptr(a1), a2, 0)
+		if r == 0 {
+			s := getSpace(int(a0))
+			if pte, _ := walkIn(s.pml4, uintptr(a1), false, 0); pte != nil {
+				*pte |= pteShared
+			}
+		}
+		return r, true
+	}
+	return 0, false
+}
+
+// spaceFork makes a copy-on-write copy of space i and returns its id.
+//
+//go:nosplit
+func spaceFork(i int) int64 {
+	s := getSpace(i)
+	if s == nil {
+		return -linux.EINVAL
+	}
+	n := spaceNew()
+	if n < 0 {
+		return n
+	}
+	d := &spaces[n]
+	for k := 0; k < s.vmas.Len(); k++ {
+		r := s.vmas.At(k)
+		if !d.vmas.SetKind(r.Start, r.End-r.Start, r.Prot, r.Kind) {
+			spaceFree(int(n))
+			return -linux.ENOMEM
+		}
+		for va := r.Start; va < r.End; va += pageSize {
+			pte, span := walkIn(s.pml4, va, false, 0)
+			if pte == nil {
+				va = va&^(span-1) + span - pageSize
+				continue
+			}
+			if *pte&(ptePresent|pteProtNone) == 0 {
+				continue
+			}
+			dst, _ := walkIn(d.pml4, va, true, pteUser)
+			if dst == nil || !phys.Ref(*pte&pteFrame) {
+				spaceFree(int(n))
+				return -linux.ENOMEM
+			}
+			if *pte&pteShared == 0 && r.Prot&vmspace.Write != 0 {
+				*pte = (*pte | pteCOW) &^ pteWrite
+			}
+			*dst = *pte
+		}
+	}
+	if currentTables() == s.pml4 {
+		loadTables(s.pml4) // drop the parent's writable translations
+	}
+	return n
+}
+
+// cowBreak serves a write to the copy-on-write page at va: the page gets
+// a frame of its own (a copy, or the same frame if no one else holds it)
+// and becomes writable. It returns popFault if the page is not
+// copy-on-write or its VMA forbids writing.
+//
+//go:nosplit
+func cowBreak(s *userSpace, va uintptr) int {
+	r, ok := s.vmas.Lookup(va)
+	if !ok || r.Prot&vmspace.Write == 0 {
+		return popFault
+	}
+	pte, _ := walkIn(s.pml4, va, false, 0)
+	if pte == nil || *pte&ptePresent == 0 || *pte&pteCOW == 0 {
+		return popFault
+	}
+	old := *pte & pteFrame
+	if phys.Refs(old) == 1 {
+		*pte = old | userPTE(r.Prot)
+	} else {
+		p, ok := phys.AllocUser()
+		if !ok {
+			return popNoMemory
+		}
+		copy(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize), cpu.Bytes(cpu.Virt(uintptr(old)), pageSize))
+		*pte = p | userPTE(r.Prot)
+		phys.Free(old)
+	}
+	if currentTables() == s.pml4 {
+		cpu.Invlpg(va)
+	}
+	return popOK
+}

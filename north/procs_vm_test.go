@@ -1,0 +1,112 @@
+package north_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/u-root/u-root/pkg/cpio"
+)
+
+// procsScript exercises processes through busybox's shell: pipelines,
+// command substitution, subshells, background jobs and wait, kill,
+// xargs and find -exec, exit statuses. It runs from /tmp and prints the
+// same on any system.
+const procsScript = `cd /tmp
+D=/tmp/procs.$$
+echo start
+echo a b c | tr ' ' '\n' | sort -r | head -n 2
+x=$(echo hello | tr a-z A-Z); echo "subst $x"
+(cd / && echo "subshell $(pwd)"); echo "after $(pwd)"
+(exit 3); echo "status $?"
+sh -c 'exit 7' & pid=$!; wait $pid; echo "wait $?"
+sleep 10 & kill $!; wait $!; echo "killed $?"
+true & false & wait; echo "wait all $?"
+mkdir -p $D/d; echo 1 > $D/a; echo 2 > $D/d/b
+find $D -type f | sort | xargs cat
+find $D -name b -exec cat {} \;
+seq 1 5 | xargs -n 2 echo
+echo x | { read v; echo "read $v"; }
+false | true; echo "pipe status $?"
+echo $(( $(seq 1 10 | wc -l) * 2 ))
+cat $D/a /nonexistent 2>/dev/null; echo "cat status $?"
+echo "$(echo "$(echo nested)")"
+rm -rf $D
+echo end
+exit 5
+`
+
+// applets are the busybox commands the script runs as programs.
+var applets = []string{"sh", "cat", "tr", "sort", "head", "sleep", "mkdir", "find", "xargs", "seq", "wc", "rm", "echo", "true", "false", "kill"}
+
+// TestVMShellProcesses runs procsScript under busybox sh inside Cocoon
+// and natively, and compares the output and the exit status.
+func TestVMShellProcesses(t *testing.T) {
+	cocoonKernel(t)
+	bb := busybox(t)
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Natively: busybox sh with the applets on PATH.
+	bin := t.TempDir()
+	for _, a := range applets {
+		if err := os.Symlink(bb, filepath.Join(bin, a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := filepath.Join(t.TempDir(), "s.sh")
+	os.WriteFile(script, []byte(procsScript), 0o644)
+	cmd := exec.Command(bb, "sh", script)
+	cmd.Env = []string{"PATH=" + bin}
+	want, err := cmd.CombinedOutput() // the console carries both
+	wantStatus := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		wantStatus = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(want, []byte("end\n")) {
+		t.Fatalf("native run did not finish: %q", want)
+	}
+
+	// Inside Cocoon: busybox as /init and /bin/busybox, applets in /bin.
+	var buf bytes.Buffer
+	w := cpio.Newc.Writer(&buf)
+	recs := []cpio.Record{
+		cpio.StaticFile("init", string(data), 0o755),
+		cpio.Directory("bin", 0o755),
+		cpio.StaticFile("bin/busybox", string(data), 0o755),
+		cpio.StaticFile("s.sh", procsScript, 0o644),
+		cpio.Directory("tmp", 0o1777),
+	}
+	for _, a := range applets {
+		recs = append(recs, cpio.Symlink("bin/"+a, "busybox"))
+	}
+	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
+		t.Fatal(err)
+	}
+	cpio.WriteTrailer(w)
+	initrd := filepath.Join(t.TempDir(), "procs.cpio")
+	if err := os.WriteFile(initrd, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	console, err := runApp(t, initrd, "cocoon.argv0=sh -- /s.sh")
+	got := console
+	if i := strings.Index(got, "start\n"); i >= 0 {
+		got = got[i:]
+	}
+	if i := strings.Index(got, "end\n"); i >= 0 {
+		got = got[:i+4]
+	}
+	if got != string(want) {
+		t.Errorf("output inside Cocoon:\n%s\nnatively:\n%s", got, want)
+	}
+	if s := status(err); s != wantStatus {
+		t.Errorf("exit status %d, natively %d", s, wantStatus)
+	}
+}

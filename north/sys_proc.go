@@ -1,0 +1,1001 @@
+package north
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+// Processes. A guest runs one tree of processes (a world) started by its
+// first program, pid 1. Each process has its own address space (shared,
+// for CLONE_VM, until it execs), descriptor table, credentials and signal
+// dispositions; its threads are Tasks. Process and thread IDs come from
+// one number space, and a process's ID is its first thread's.
+
+func init() {
+	register(57, sysFork)    // fork
+	register(58, sysVfork)   // vfork
+	register(435, sysClone3) // clone3
+	register(59, sysExecve)  // execve
+	register(322, sysExecveat)
+	register(61, sysWait4) // wait4
+	register(247, sysWaitid)
+	register(109, sysSetpgid)                         // setpgid
+	register(121, sysGetpgid)                         // getpgid
+	register(111, func(t *Task, a *[6]uint64) int64 { // getpgrp
+		return int64(t.p.pgid.Load())
+	})
+	register(112, sysSetsid) // setsid
+	register(124, sysGetsid) // getsid
+}
+
+// world is the processes of one guest.
+type world struct {
+	mu      sync.Mutex
+	procs   map[int32]*Process // live and zombie processes, by pid
+	nextID  int32              // the next process or thread ID
+	init    *Process
+	changed chan struct{} // closed and replaced when a child changes state
+
+	unknown sync.Map // syscall number -> *atomic.Int64
+	refused sync.Map // unsupported use (see unsupported) -> *atomic.Int64
+}
+
+// maxPid bounds process and thread IDs (Linux's default pid_max).
+const maxPid = 1 << 22
+
+// allocID returns a free process or thread ID. Called with w.mu held.
+func (w *world) allocID() int32 {
+	for {
+		id := w.nextID
+		w.nextID++
+		if w.nextID >= maxPid {
+			w.nextID = 2
+		}
+		if w.procs[id] == nil && w.taskByID(id) == nil {
+			return id
+		}
+	}
+}
+
+// taskByID finds a thread of any process. Called with w.mu held.
+func (w *world) taskByID(tid int32) *Task {
+	for _, p := range w.procs {
+		p.mu.Lock()
+		t := p.tasks[tid]
+		p.mu.Unlock()
+		if t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// notify wakes everyone waiting for a child. Called with w.mu held.
+func (w *world) notify() {
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// lookup returns the live or zombie process pid.
+func (w *world) lookup(pid int32) *Process {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.procs[pid]
+}
+
+// Pid returns the process ID.
+func (p *Process) Pid() int32 { return p.pid }
+
+// ProcessFiles is what a Files provides for several processes; without
+// it fork and execve give ENOSYS.
+type ProcessFiles interface {
+	// Fork returns the files of a child: the same open file
+	// descriptions, working directory and umask.
+	Fork() Files
+	// Exec closes the close-on-exec descriptors and records the program
+	// and its arguments (/proc/self/exe, /proc/self/cmdline).
+	Exec(path string, argv []string)
+	// CloseAll closes every descriptor (the process exited).
+	CloseAll()
+	// ReadExec reads the program at path, relative to the working
+	// directory or, for execveat, to the directory open as dirfd
+	// (linux.AtFdcwd: the working directory), as execve does: its bytes
+	// and the path it was found at, or a negated errno (EACCES if it is
+	// not an executable regular file).
+	ReadExec(dirfd int32, path string, emptyPath bool) ([]byte, string, int64)
+}
+
+// Program is a program loaded by Config.Load into a new address space.
+type Program struct {
+	Machine        Machine
+	Entry, SP, Brk uint64
+}
+
+// ErrNoExec is what Config.Load returns for a file that is no program it
+// can load (execve's ENOEXEC).
+var ErrNoExec = fmt.Errorf("not an executable format")
+
+// spaceRefs counts the processes using each address space (CLONE_VM
+// without CLONE_THREAD shares one until exec).
+var spaceRefs sync.Map // Machine -> *atomic.Int32
+
+func holdSpace(m Machine) {
+	v, _ := spaceRefs.LoadOrStore(m, new(atomic.Int32))
+	v.(*atomic.Int32).Add(1)
+}
+
+// dropSpace releases a process's use of m and frees it with the last.
+func dropSpace(m Machine) {
+	v, ok := spaceRefs.Load(m)
+	if !ok || v.(*atomic.Int32).Add(-1) > 0 {
+		return
+	}
+	spaceRefs.Delete(m)
+	FreeMachine(m)
+}
+
+// FreeMachine frees an address space no process uses (a failed load).
+func FreeMachine(m Machine) {
+	if k, ok := m.(kernelMachine); ok {
+		k.s.Free()
+	}
+}
+
+// forker is a Machine that can copy itself copy-on-write.
+type forker interface {
+	Fork() (Machine, error)
+}
+
+func (k kernelMachine) Fork() (Machine, error) {
+	s, err := k.s.Fork()
+	if err != nil {
+		return nil, memErr(err)
+	}
+	return kernelMachine{s}, nil
+}
+
+// sharedFiller is a Machine whose forks share the pages of MAP_SHARED
+// mappings (see mm.go).
+type sharedFiller interface {
+	FillShared(addr, frame uint64) error
+}
+
+// FillShared installs a page of a MAP_SHARED mapping (see mm.go).
+func (k kernelMachine) FillShared(addr, frame uint64) error {
+	return memErr(k.s.FillShared(addr, frame))
+}
+
+// More clone flags (include/uapi/linux/sched.h).
+const (
+	clonePidfd      = 0x1000
+	cloneParent     = 0x8000
+	cloneNewns      = 0x20000
+	cloneUntraced   = 0x800000
+	cloneIO         = 0x80000000
+	cloneNewFlags   = 0x7e000000 // CLONE_NEWCGROUP..CLONE_NEWNET
+	cloneClearSigh  = 0x100000000
+	cloneIntoCgroup = 0x200000000
+	cloneNewtime    = 0x80
+	csignal         = 0xff
+)
+
+func sysFork(t *Task, a *[6]uint64) int64 {
+	return t.newProcess(uint64(linux.SigChld), 0, 0, 0, 0)
+}
+
+func sysVfork(t *Task, a *[6]uint64) int64 {
+	return t.newProcess(linux.CloneVM|linux.CloneVfork|uint64(linux.SigChld), 0, 0, 0, 0)
+}
+
+// clone3's struct clone_args (include/uapi/linux/sched.h): flags, pidfd,
+// child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+// set_tid_size, cgroup; 64 bytes in its first version (CLONE_ARGS_SIZE_VER0).
+func sysClone3(t *Task, a *[6]uint64) int64 {
+	addr, size := a[0], a[1]
+	if size < 64 || size > 4096 {
+		return -linux.EINVAL
+	}
+	b := make([]byte, size)
+	if err := t.p.m.CopyIn(addr, b); err != nil {
+		return -linux.EFAULT
+	}
+	for _, x := range b[min(size, 88):] {
+		if x != 0 {
+			return -linux.E2BIG
+		}
+	}
+	f := func(i int) uint64 {
+		if 8*i+8 > len(b) {
+			return 0
+		}
+		return getU64(b[8*i:])
+	}
+	flags, pidfd, ctid, ptid, exitSig, stack, stackSize, tls := f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7)
+	if f(8) != 0 || f(9) != 0 {
+		return t.p.unsupported("clone3 set_tid", -linux.EINVAL)
+	}
+	if exitSig&^csignal != 0 || flags&csignal != 0 || (stack == 0) != (stackSize == 0) {
+		return -linux.EINVAL
+	}
+	if flags&clonePidfd != 0 {
+		ptid = pidfd
+		if flags&cloneParentSettid != 0 && pidfd == ptid {
+			return -linux.EINVAL
+		}
+	}
+	if stack != 0 {
+		stack += stackSize
+	}
+	if flags&linux.CloneThread != 0 {
+		a2 := [6]uint64{flags | exitSig, stack, ptid, ctid, tls}
+		return sysClone(t, &a2)
+	}
+	return t.newProcess(flags|exitSig, stack, ptid, ctid, tls)
+}
+
+// newProcess is fork, vfork and clone without CLONE_THREAD: a child
+// process whose address space is a copy-on-write copy of the caller's
+// (or, with CLONE_VM, the caller's own until it execs), with the same
+// open files and dispositions, running from the same place with RAX 0.
+func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
+	p := t.p
+	if flags&(cloneNewFlags|cloneNewns|cloneNewtime|cloneIntoCgroup) != 0 {
+		return p.unsupported("clone with new namespaces", -linux.EPERM)
+	}
+	if flags&(linux.CloneSighand|cloneFS|cloneFiles|cloneSysvsem|cloneParent|clonePidfd) != 0 {
+		return p.unsupported("clone of a process sharing files, fs, handlers or a pidfd", -linux.EINVAL)
+	}
+	pf, ok := p.files.(ProcessFiles)
+	if !ok {
+		return p.unsupported("fork without process files", -linux.ENOSYS)
+	}
+	exitSig := int(flags & csignal)
+	if exitSig > linux.NSig {
+		return -linux.EINVAL
+	}
+	var m Machine
+	var vmas []*fileVMA
+	p.mm.mu.Lock()
+	if flags&linux.CloneVM != 0 {
+		m = p.m
+	} else {
+		fk, ok := p.m.(forker)
+		if !ok {
+			p.mm.mu.Unlock()
+			return p.unsupported("fork on a machine without copy-on-write", -linux.ENOSYS)
+		}
+		var err error
+		if m, err = fk.Fork(); err != nil {
+			p.mm.mu.Unlock()
+			return errno(err)
+		}
+	}
+	vmas = append(vmas, p.mm.vmas...)
+	holdSpace(m)
+	p.mm.mu.Unlock()
+
+	cfg := p.cfg
+	cfg.Machine = m
+	c := &Process{
+		cfg:       cfg,
+		m:         m,
+		w:         p.w,
+		tasks:     map[int32]*Task{},
+		done:      make(chan struct{}),
+		startTime: time.Now(),
+		exitSig:   exitSig,
+		parent:    p,
+	}
+	c.futex.init()
+	c.sig.init()
+	if flags&linux.CloneVM == 0 {
+		if ps, ok := m.(pagedSpace); ok {
+			ps.SetFiller(c.fillForCopy)
+		}
+	}
+	for _, v := range vmas {
+		nv := *v
+		vp := &nv
+		vp.pager = v.pager.Clone(c.invalidator(vp))
+		c.mm.vmas = append(c.mm.vmas, vp)
+	}
+	p.mu.Lock()
+	c.brkStart, c.brk = p.brkStart, p.brk
+	c.rlimits = map[uint64][2]uint64{}
+	for k, v := range p.rlimits {
+		c.rlimits[k] = v
+	}
+	c.cred = p.cred
+	c.cred.groups = append([]uint32(nil), p.cred.groups...)
+	p.mu.Unlock()
+	c.keepCaps.Store(p.keepCaps.Load())
+	p.sig.mu.Lock()
+	c.sig.act = p.sig.act
+	p.sig.mu.Unlock()
+	c.pgid.Store(p.pgid.Load())
+	c.sid.Store(p.sid.Load())
+	c.files = pf.Fork()
+	c.exe = p.exe
+	c.args = p.args
+
+	r := kernel.NewUserRegs()
+	r.CopyFrom(t.regs)
+	r.Frame.RAX = 0
+	if stack != 0 {
+		r.Frame.RSP = stack
+	}
+	if flags&linux.CloneSettls != 0 {
+		if tls >= 1<<47 {
+			r.Release()
+			c.release()
+			return -linux.EPERM
+		}
+		r.FSBase = tls
+	}
+	if flags&linux.CloneVfork != 0 {
+		c.vforkDone = make(chan struct{})
+	}
+	w := p.w
+	w.mu.Lock()
+	c.pid = w.allocID()
+	w.procs[c.pid] = c
+	if p.children == nil {
+		p.children = map[int32]*Process{}
+	}
+	p.children[c.pid] = c
+	w.mu.Unlock()
+	ct := c.newTaskID(r, c.pid)
+	ct.sigMask = t.sigMask
+	ct.noNewPrivs = t.noNewPrivs
+	ct.altStack = t.altStack
+	ct.name = t.name
+	if flags&cloneParentSettid != 0 {
+		mem.WriteUint32(p.m, ptid, uint32(c.pid))
+	}
+	if flags&cloneChildSettid != 0 {
+		mem.WriteUint32(m, ctid, uint32(c.pid))
+	}
+	if flags&cloneChildCleartid != 0 {
+		ct.clearTID = ctid
+	}
+	go ct.loop()
+	if c.vforkDone != nil {
+		// The parent sleeps until the child execs or exits (vfork(2)).
+		select {
+		case <-c.vforkDone:
+		case <-p.done:
+		}
+	}
+	return int64(c.pid)
+}
+
+// release frees what a process holds once its last thread is gone: its
+// files and its address space. Its children go to init.
+func (p *Process) release() {
+	if pf, ok := p.files.(ProcessFiles); ok {
+		pf.CloseAll()
+	}
+	p.mm.mu.Lock()
+	for _, v := range p.mm.vmas {
+		v.pager.Unmap()
+	}
+	p.mm.vmas = nil
+	p.mm.mu.Unlock()
+	if p.vforkDone != nil {
+		p.closeVfork()
+	}
+	dropSpace(p.m)
+}
+
+func (p *Process) closeVfork() {
+	p.vforkOnce.Do(func() { close(p.vforkDone) })
+}
+
+// reap ends a process whose threads are all gone: it becomes a zombie
+// for its parent to wait for (or is forgotten at once if the parent
+// ignores SIGCHLD), its children go to init, and the parent gets its
+// exit signal.
+func (p *Process) reap() {
+	p.release()
+	w := p.w
+	w.mu.Lock()
+	for pid, c := range p.children {
+		c.parent = w.init
+		if w.init != nil && w.init != p {
+			if w.init.children == nil {
+				w.init.children = map[int32]*Process{}
+			}
+			w.init.children[pid] = c
+		}
+	}
+	p.children = nil
+	parent := p.parent
+	p.zombie = true
+	autoreap := false
+	if parent != nil {
+		act := parent.sig.action(linux.SigChld)
+		const saNocldwait = 2 // include/uapi/asm-generic/signal-defs.h
+		autoreap = act.handler == sigIgn || act.flags&saNocldwait != 0
+		if autoreap {
+			delete(parent.children, p.pid)
+			delete(w.procs, p.pid)
+		}
+	}
+	w.notify()
+	w.mu.Unlock()
+	if parent != nil && p.exitSig != 0 && !parent.exiting() {
+		code := int32(linux.CldExited)
+		status := p.waitStatus >> 8 & 0xff
+		if p.waitStatus&0x7f != 0 {
+			code, status = linux.CldKilled, p.waitStatus&0x7f
+		}
+		parent.send(nil, sigInfo{signo: p.exitSig, code: code, pid: p.pid, status: int32(status)})
+	}
+	if p == w.init {
+		// Init is gone: so is everyone else (the guest powers off).
+		w.mu.Lock()
+		var rest []*Process
+		for _, q := range w.procs {
+			if q != p {
+				rest = append(rest, q)
+			}
+		}
+		w.mu.Unlock()
+		for _, q := range rest {
+			q.exitKilled(linux.SigKill)
+		}
+	}
+}
+
+// exitKilled ends the process as killed by signal sig.
+func (p *Process) exitKilled(sig int) { p.exitWith(128+sig, sig) }
+
+// Wait options (include/uapi/linux/wait.h).
+const (
+	wNohang    = 1
+	wUntraced  = 2 // WSTOPPED for waitid
+	wExited    = 4
+	wContinued = 8
+	wNowait    = 0x01000000
+	wNothread  = 0x20000000
+	wAll       = 0x40000000
+	wClone     = 0x80000000
+)
+
+// waitFor finds a child that pid (wait4's convention) names and that has
+// exited, and reaps it unless keep. It returns the child (nil if none
+// has exited yet) or a negated errno (ECHILD: no such child).
+func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (*Process, int64) {
+	p := t.p
+	w := p.w
+	for {
+		w.mu.Lock()
+		found := false
+		for _, c := range p.children {
+			if !match(c) {
+				continue
+			}
+			// __WCLONE waits only for children whose exit signal is not
+			// SIGCHLD, __WALL for all (wait(2)).
+			if options&wAll == 0 && (options&wClone != 0) != (c.exitSig != linux.SigChld) {
+				continue
+			}
+			found = true
+			if c.zombie {
+				if !keep {
+					delete(p.children, c.pid)
+					delete(w.procs, c.pid)
+				}
+				w.mu.Unlock()
+				if !keep {
+					p.cutime.Add(c.utime.Load() + c.cutime.Load())
+					p.cstime.Add(c.stime.Load() + c.cstime.Load())
+				}
+				return c, 0
+			}
+		}
+		ch := w.changed
+		w.mu.Unlock()
+		if !found {
+			return nil, -linux.ECHILD
+		}
+		if options&wNohang != 0 {
+			return nil, 0
+		}
+		select {
+		case <-ch:
+		case <-t.wake:
+			return nil, -linux.EINTR
+		}
+	}
+}
+
+func (p *Process) matcher(pid int32) func(c *Process) bool {
+	switch {
+	case pid == -1:
+		return func(*Process) bool { return true }
+	case pid == 0:
+		g := p.pgid.Load()
+		return func(c *Process) bool { return c.pgid.Load() == g }
+	case pid < -1:
+		return func(c *Process) bool { return c.pgid.Load() == -pid }
+	}
+	return func(c *Process) bool { return c.pid == pid }
+}
+
+func sysWait4(t *Task, a *[6]uint64) int64 {
+	pid, status, options, rusage := int32(a[0]), a[1], a[2], a[3]
+	if options&^(wNohang|wUntraced|wContinued|wNothread|wAll|wClone) != 0 || pid == -1<<31 {
+		return -linux.EINVAL
+	}
+	c, r := t.waitFor(t.p.matcher(pid), options, false)
+	if c == nil {
+		return r
+	}
+	if status != 0 {
+		if mem.WriteUint32(t.p.m, status, uint32(c.waitStatus)) != nil {
+			return -linux.EFAULT
+		}
+	}
+	if rusage != 0 {
+		if t.p.m.CopyOut(rusage, childRusage(c)) != nil {
+			return -linux.EFAULT
+		}
+	}
+	return int64(c.pid)
+}
+
+// childRusage is struct rusage (include/uapi/linux/resource.h) with the
+// CPU times of a reaped child and its own reaped children.
+func childRusage(c *Process) []byte {
+	b := make([]byte, 144)
+	tv := func(off int, ns int64) {
+		putU64(b[off:], uint64(ns/1e9))
+		putU64(b[off+8:], uint64(ns%1e9/1e3))
+	}
+	tv(0, c.utime.Load()+c.cutime.Load())
+	tv(16, c.stime.Load()+c.cstime.Load())
+	return b
+}
+
+// waitid id types (include/uapi/linux/wait.h).
+const (
+	pAll   = 0
+	pPid   = 1
+	pPgid  = 2
+	pPidfd = 3
+)
+
+func sysWaitid(t *Task, a *[6]uint64) int64 {
+	idtype, id, infop, options, rusage := a[0], int32(a[1]), a[2], a[3], a[4]
+	if options&^(wNohang|wUntraced|wExited|wContinued|wNowait|wNothread|wAll|wClone) != 0 ||
+		options&(wExited|wUntraced|wContinued) == 0 {
+		return -linux.EINVAL
+	}
+	var match func(*Process) bool
+	switch idtype {
+	case pAll:
+		match = t.p.matcher(-1)
+	case pPid:
+		if id <= 0 {
+			return -linux.EINVAL
+		}
+		match = t.p.matcher(id)
+	case pPgid:
+		if id < 0 {
+			return -linux.EINVAL
+		}
+		if id == 0 {
+			id = t.p.pgid.Load()
+		}
+		match = t.p.matcher(-id)
+	case pPidfd:
+		return t.p.unsupported("waitid P_PIDFD (no pidfds)", -linux.EINVAL)
+	default:
+		return -linux.EINVAL
+	}
+	var c *Process
+	var r int64
+	if options&wExited != 0 {
+		c, r = t.waitFor(match, options, options&wNowait != 0)
+	} else {
+		// Only stops and continues asked for: there are none (no job
+		// control stops), so wait for nothing, or report none.
+		c, r = nil, -linux.ECHILD
+		if _, e := t.waitFor(match, options|wNohang, true); e == 0 {
+			if options&wNohang != 0 {
+				r = 0
+			} else {
+				return t.p.unsupported("waitid for stopped or continued children only", -linux.EINVAL)
+			}
+		}
+	}
+	if r != 0 {
+		return r
+	}
+	// siginfo_t for SIGCHLD: signo, errno, code, pid at 16, uid at 20,
+	// status at 24 (include/uapi/asm-generic/siginfo.h); zero when
+	// nothing is ready under WNOHANG, as Linux writes it.
+	if infop != 0 {
+		var b [32]byte
+		if c != nil {
+			putU32(b[0:], linux.SigChld)
+			code, status := uint32(linux.CldExited), uint32(c.waitStatus>>8&0xff)
+			if c.waitStatus&0x7f != 0 {
+				code, status = linux.CldKilled, uint32(c.waitStatus&0x7f)
+			}
+			putU32(b[8:], code)
+			putU32(b[16:], uint32(c.pid))
+			putU32(b[24:], status)
+		}
+		if t.p.m.CopyOut(infop, b[:]) != nil {
+			return -linux.EFAULT
+		}
+	}
+	if rusage != 0 && c != nil {
+		if t.p.m.CopyOut(rusage, childRusage(c)) != nil {
+			return -linux.EFAULT
+		}
+	}
+	return 0
+}
+
+func putU32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+// Process groups and sessions.
+
+func sysSetpgid(t *Task, a *[6]uint64) int64 {
+	pid, pgid := int32(a[0]), int32(a[1])
+	if pgid < 0 {
+		return -linux.EINVAL
+	}
+	p := t.p
+	target := p
+	if pid != 0 && pid != p.pid {
+		target = p.w.lookup(pid)
+		if target == nil || target.parent != p {
+			return -linux.ESRCH
+		}
+		if target.sid.Load() != p.sid.Load() {
+			return -linux.EPERM
+		}
+		if target.execed.Load() {
+			return -linux.EACCES
+		}
+	}
+	if target.sid.Load() == target.pid {
+		return -linux.EPERM // a session leader
+	}
+	if pgid == 0 {
+		pgid = target.pid
+	}
+	if pgid != target.pid {
+		// The group must exist in the caller's session.
+		ok := false
+		p.w.mu.Lock()
+		for _, q := range p.w.procs {
+			if q.pgid.Load() == pgid && q.sid.Load() == p.sid.Load() && !q.zombie {
+				ok = true
+				break
+			}
+		}
+		p.w.mu.Unlock()
+		if !ok {
+			return -linux.EPERM
+		}
+	}
+	target.pgid.Store(pgid)
+	return 0
+}
+
+func (t *Task) procArg(pid int32) (*Process, int64) {
+	if pid == 0 || pid == t.p.pid {
+		return t.p, 0
+	}
+	if pid < 0 {
+		return nil, -linux.ESRCH
+	}
+	q := t.p.w.lookup(pid)
+	if q == nil {
+		return nil, -linux.ESRCH
+	}
+	return q, 0
+}
+
+func sysGetpgid(t *Task, a *[6]uint64) int64 {
+	q, e := t.procArg(int32(a[0]))
+	if q == nil {
+		return e
+	}
+	return int64(q.pgid.Load())
+}
+
+func sysGetsid(t *Task, a *[6]uint64) int64 {
+	q, e := t.procArg(int32(a[0]))
+	if q == nil {
+		return e
+	}
+	return int64(q.sid.Load())
+}
+
+func sysSetsid(t *Task, a *[6]uint64) int64 {
+	p := t.p
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	for _, q := range p.w.procs {
+		if q.pgid.Load() == p.pid {
+			return -linux.EPERM // already a group leader
+		}
+	}
+	p.sid.Store(p.pid)
+	p.pgid.Store(p.pid)
+	return int64(p.pid)
+}
+
+// Signals to processes.
+
+// killTargets returns the processes kill(pid) addresses, or a negated
+// errno (kill_something_info in kernel/signal.c).
+func (t *Task) killTargets(pid int32) ([]*Process, int64) {
+	w := t.p.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []*Process
+	switch {
+	case pid > 0:
+		if q := w.procs[pid]; q != nil {
+			out = append(out, q)
+		}
+	case pid == -1:
+		for _, q := range w.procs {
+			if q.pid != 1 && q != t.p {
+				out = append(out, q)
+			}
+		}
+	default:
+		g := -pid
+		if pid == 0 {
+			g = t.p.pgid.Load()
+		}
+		for _, q := range w.procs {
+			if q.pgid.Load() == g {
+				out = append(out, q)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, -linux.ESRCH
+	}
+	return out, 0
+}
+
+func sysKill(t *Task, a *[6]uint64) int64 {
+	pid, sig := int32(a[0]), a[1]
+	if sig != 0 && !validSig(sig) {
+		return -linux.EINVAL
+	}
+	if pid == -1<<31 {
+		return -linux.ESRCH
+	}
+	targets, e := t.killTargets(pid)
+	if targets == nil {
+		return e
+	}
+	for _, q := range targets {
+		if sig != 0 && !q.zombie {
+			q.sendSignal(sigInfo{signo: int(sig), code: linux.SiUser, pid: t.p.pid})
+		}
+	}
+	return 0
+}
+
+// sendSignal sends a process-directed signal; SIGKILL ends the process
+// at once, as it cannot be caught.
+func (p *Process) sendSignal(info sigInfo) {
+	if info.signo == linux.SigKill {
+		p.exitKilled(linux.SigKill)
+		return
+	}
+	p.send(nil, info)
+}
+
+// Execution of a new program.
+
+func sysExecve(t *Task, a *[6]uint64) int64 {
+	return t.execve(linux.AtFdcwd, a[0], a[1], a[2], 0)
+}
+
+func sysExecveat(t *Task, a *[6]uint64) int64 {
+	const atEmptyPath, atSymlinkNofollow = 0x1000, 0x100
+	if a[4]&^(atEmptyPath|atSymlinkNofollow) != 0 {
+		return -linux.EINVAL
+	}
+	if a[4]&atSymlinkNofollow != 0 {
+		return t.p.unsupported("execveat AT_SYMLINK_NOFOLLOW", -linux.EINVAL)
+	}
+	return t.execve(int32(a[0]), a[1], a[2], a[3], a[4])
+}
+
+// Limits of execve (include/uapi/linux/binfmts.h, fs/exec.c).
+const (
+	maxArgStrings = 0x7fffffff
+	maxArgBytes   = 2 << 20 // what fits the stack; Linux allows a quarter of RLIMIT_STACK
+	maxInterp     = 4       // nested #! interpreters (fs/exec.c)
+)
+
+// readStrings reads a NULL-terminated array of string pointers.
+func readStrings(m mem.Memory, addr uint64, total *int) ([]string, int64) {
+	var out []string
+	if addr == 0 {
+		return nil, 0
+	}
+	for i := uint64(0); ; i++ {
+		ptr, err := mem.ReadUint64(m, addr+8*i)
+		if err != nil {
+			return nil, -linux.EFAULT
+		}
+		if ptr == 0 {
+			return out, 0
+		}
+		s, err := mem.ReadString(m, ptr, maxArgBytes)
+		if err != nil {
+			if err == mem.ErrNameTooLong {
+				return nil, -linux.E2BIG
+			}
+			return nil, -linux.EFAULT
+		}
+		*total += len(s) + 1
+		if *total > maxArgBytes {
+			return nil, -linux.E2BIG
+		}
+		out = append(out, s)
+	}
+}
+
+func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) int64 {
+	p := t.p
+	pf, ok := p.files.(ProcessFiles)
+	if !ok || p.cfg.Load == nil {
+		return p.unsupported("execve without a program loader", -linux.ENOSYS)
+	}
+	path, err := mem.ReadString(p.m, pathAddr, linux.PathMax)
+	if err != nil {
+		if err == mem.ErrNameTooLong {
+			return -linux.ENAMETOOLONG
+		}
+		return -linux.EFAULT
+	}
+	total := 0
+	argv, e := readStrings(p.m, argvAddr, &total)
+	if e != 0 {
+		return e
+	}
+	envp, e := readStrings(p.m, envpAddr, &total)
+	if e != 0 {
+		return e
+	}
+	const atEmptyPath = 0x1000
+	data, found, e := pf.ReadExec(dirfd, path, flags&atEmptyPath != 0)
+	if e != 0 {
+		return e
+	}
+	execFn := path
+	// A script: run its interpreter with the script's path in argv
+	// (fs/binfmt_script.c).
+	for depth := 0; bytes.HasPrefix(data, []byte("#!")); depth++ {
+		if depth == maxInterp {
+			return -linux.ELOOP
+		}
+		line := data[2:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		} else if len(line) > 255 {
+			return -linux.ENOEXEC
+		}
+		fields := strings.Fields(strings.TrimSpace(string(line)))
+		if len(fields) == 0 {
+			return -linux.ENOEXEC
+		}
+		interp := fields[0]
+		rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(line)), interp))
+		nargv := []string{interp}
+		if rest != "" {
+			nargv = append(nargv, rest)
+		}
+		nargv = append(nargv, found)
+		if len(argv) > 1 {
+			nargv = append(nargv, argv[1:]...)
+		}
+		argv = nargv
+		data, found, e = pf.ReadExec(linux.AtFdcwd, interp, false)
+		if e != 0 {
+			return e
+		}
+	}
+	prog, err := p.cfg.Load(data, execFn, argv, envp)
+	if err != nil {
+		if err == ErrNoExec {
+			return -linux.ENOEXEC
+		}
+		return errno(err)
+	}
+	// The point of no return (fs/exec.c begin_new_exec): the other
+	// threads end, the old address space goes.
+	p.killOtherThreads(t)
+	holdSpace(prog.Machine)
+	p.mm.mu.Lock()
+	for _, v := range p.mm.vmas {
+		v.pager.Unmap()
+	}
+	p.mm.vmas = nil
+	old := p.m
+	p.m = prog.Machine
+	p.cfg.Machine = prog.Machine
+	if ps, ok := p.m.(pagedSpace); ok {
+		ps.SetFiller(p.fillForCopy)
+	}
+	p.mm.mu.Unlock()
+	dropSpace(old)
+	p.mu.Lock()
+	p.brkStart, p.brk = pageUp(prog.Brk), pageUp(prog.Brk)
+	p.mu.Unlock()
+	p.execed.Store(true)
+	p.exe = found
+	p.args = argv
+	pf.Exec(found, argv)
+	// Handlers go back to the default; ignored signals stay ignored.
+	p.sig.mu.Lock()
+	for i := range p.sig.act {
+		if p.sig.act[i].handler > sigIgn {
+			p.sig.act[i] = sigAction{}
+		}
+	}
+	p.sig.mu.Unlock()
+	t.altStack = stack{}
+	t.clearTID = 0
+	t.robustList, t.robustLen = 0, 0
+	base := found
+	if i := strings.LastIndexByte(base, '/'); i >= 0 {
+		base = base[i+1:]
+	}
+	t.name = [16]byte{}
+	copy(t.name[:15], base)
+	r := kernel.NewUserRegs()
+	r.Frame.RIP, r.Frame.RSP = prog.Entry, prog.SP
+	t.regs.Release()
+	t.regs = r
+	if p.vforkDone != nil {
+		p.closeVfork()
+	}
+	return noReturn
+}
+
+// killOtherThreads ends every thread of the process but t (execve).
+func (p *Process) killOtherThreads(t *Task) {
+	for {
+		p.mu.Lock()
+		n := 0
+		for _, o := range p.tasks {
+			if o != t {
+				o.zapped.Store(true)
+				o.interrupt()
+				n++
+			}
+		}
+		p.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

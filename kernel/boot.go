@@ -129,6 +129,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 	}
 
 	initClock()
+	protectKernel() // after initVDSO wrote the vDSO's code page
 	platform.TimerInit(vecTimer)
 	Mark(PhaseClock)
 

@@ -198,7 +198,7 @@ func accessible(addr, n uintptr, write bool) bool {
 		return false
 	}
 	if addr >= imageStart && addr+n <= imageEnd {
-		return true
+		return !write || imageWritable(addr, n)
 	}
 	want := vmspace.Read
 	if write {
@@ -209,6 +209,19 @@ func accessible(addr, n uintptr, write bool) bool {
 	}
 	for p := addr &^ (pageSize - 1); p < addr+n; p += pageSize {
 		if !kpager.populate(p, write) {
+			return false
+		}
+	}
+	return true
+}
+
+// imageWritable reports whether [addr, addr+n), inside the image, lies
+// in its writable segments (protectKernel maps the rest read-only).
+//
+//go:nosplit
+func imageWritable(addr, n uintptr) bool {
+	for p := addr &^ (pageSize - 1); p < addr+n; p += pageSize {
+		if w, _, _ := pagePerm(p); !w {
 			return false
 		}
 	}

@@ -88,6 +88,7 @@ func TestVMSelftest(t *testing.T) {
 				"goroutines: ok: 10000 goroutines",
 				"gc: ok",
 				"sleep: ok",
+				"wx: ok",
 				"selftest: PASS",
 				"cocoon: exit status 0",
 			} {

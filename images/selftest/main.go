@@ -2,7 +2,7 @@
 // own Go runtime: goroutines, channels, the garbage collector, timers,
 // panics and exit statuses. The QEMU integration tests (kernel/vm_test.go)
 // boot it and read the console. The first argument (kernel command line)
-// picks the test: hello, goroutines, gc, sleep, all, panic, exit N.
+// picks the test: hello, goroutines, gc, sleep, wx, all, panic, exit N.
 package main
 
 import (
@@ -20,7 +20,7 @@ import (
 func main() {
 	fmt.Println("selftest: main reached")
 	if len(os.Args) < 2 {
-		fmt.Println("selftest: usage: selftest hello|goroutines|gc|sleep|all|panic|exit N")
+		fmt.Println("selftest: usage: selftest hello|goroutines|gc|sleep|wx|all|panic|exit N")
 		os.Exit(64)
 	}
 	switch os.Args[1] {
@@ -32,12 +32,15 @@ func main() {
 		gc()
 	case "sleep":
 		sleep()
+	case "wx":
+		wx()
 	case "all":
 		hello()
 		goroutines()
 		gc()
 		sleep()
 		threads()
+		wx()
 	case "panic":
 		panic("selftest: deliberate panic")
 	case "exit":
@@ -197,4 +200,23 @@ func threads() {
 func fail(format string, args ...any) {
 	fmt.Printf("selftest: FAIL: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+// wx walks the kernel half of the live page tables and checks W^X: no
+// page both writable and executable, the image's text read-only, its
+// other pages and the direct map non-executable, the vDSO's code page
+// (which this runtime calls) executable.
+func wx() {
+	r := kernel.CheckWX()
+	fmt.Printf("wx: %d text, %d read-only, %d data, %d other pages; %d writable+executable, %d writable text, %d executable data, %d executable other; vDSO executable %v\n",
+		r.Text, r.ReadOnly, r.Data, r.Other, r.WritableExec, r.TextWritable, r.DataExec, r.OtherExec, r.VDSOExec)
+	if r.Text == 0 || r.ReadOnly == 0 || r.Data == 0 || r.Other == 0 {
+		fmt.Println("wx: FAIL: a kind of page is missing from the kernel's tables")
+		os.Exit(1)
+	}
+	if r.WritableExec != 0 || r.TextWritable != 0 || r.DataExec != 0 || r.OtherExec != 0 || !r.VDSOExec {
+		fmt.Println("wx: FAIL: W^X does not hold")
+		os.Exit(1)
+	}
+	fmt.Println("wx: ok")
 }

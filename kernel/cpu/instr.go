@@ -61,6 +61,12 @@ func Halt()
 // Pause hints a spin-wait loop.
 func Pause()
 
+// Rcr0 returns CR0.
+func Rcr0() uintptr
+
+// Lcr0 loads CR0.
+func Lcr0(v uintptr)
+
 // Rcr4 returns CR4.
 func Rcr4() uintptr
 

@@ -54,6 +54,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 	vcHandler = info.VC
 	ptePrivate, pteFrame = info.CBit, pteAddr&^info.CBit
 	imageStart, imageEnd = info.ImageStart, info.ImageEnd
+	loadImageSegments()
 	if info.Initrd+info.InitrdSize <= uint64(cpu.DirectMapSize) {
 		initrdPhys, initrdSize = info.Initrd, info.InitrdSize
 	}

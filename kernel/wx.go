@@ -53,6 +53,16 @@ var (
 	nImageSegs int
 )
 
+// loadImageSegments reads the image's segments at boot, or stops.
+//
+//go:nosplit
+func loadImageSegments() {
+	if !readImageSegments() {
+		kprint("cocoon: the kernel image's ELF program headers are missing or overlap; cannot protect it (rebuild the image)\n")
+		powerOff(1)
+	}
+}
+
 // readImageSegments reads the kernel's ELF program headers, which the
 // entry paths load with the image (its first segment starts with the ELF
 // header, at imageStart). It reports false if they are not there, if
@@ -126,7 +136,8 @@ func pagePerm(va uintptr) (write, exec, inImage bool) {
 func overlapsImage(va, n uintptr) bool { return va < imageEnd && imageStart < va+n }
 
 // protectKernel applies W^X to the direct map (PML4 slot 252), splitting
-// the 2 MiB pages that hold the image into 4 KiB pages. It runs at boot,
+// the 2 MiB pages that hold the image into 4 KiB pages, as the segments
+// loadImageSegments read say. It runs at boot,
 // after initVDSO wrote the vDSO's code page, before the runtime starts.
 // Every entry keeps its other bits, the SEV-SNP C-bit (ptePrivate)
 // included.
@@ -135,10 +146,6 @@ func overlapsImage(va, n uintptr) bool { return va < imageEnd && imageStart < va
 func protectKernel() {
 	if cpu.Rdmsr(msrEFER)&eferNXE == 0 {
 		kprint("cocoon: EFER.NXE is off (the entry path sets it); cannot make data non-executable\n")
-		powerOff(1)
-	}
-	if !readImageSegments() {
-		kprint("cocoon: the kernel image's ELF program headers are missing or overlap; cannot protect it (rebuild with mkimage)\n")
 		powerOff(1)
 	}
 	slot := *cpu.Ptr64(cpu.Virt(kernelPML4) + (cpu.KernBase>>39&511)*8)

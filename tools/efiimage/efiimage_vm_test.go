@@ -176,3 +176,17 @@ func TestVMOVMFSelftestExit(t *testing.T) {
 	}
 	wantConsole(t, console, "cocoon: boot (UEFI)", "selftest: main reached")
 }
+
+// TestVMOVMFWX checks W^X on the UEFI path, whose entry copies the kernel
+// and runs on its own boot tables: the selftest kernel walks its live page
+// tables and fails unless no page is writable and executable, the text
+// read-only and data and the direct map non-executable.
+func TestVMOVMFWX(t *testing.T) {
+	needOVMF(t)
+	efi, _ := buildEFI(t, "./images/selftest", "", false)
+	console, err := boot(t, qemu.Config{Kernel: efi, Append: "wx"})
+	if err != nil {
+		t.Errorf("selftest wx under OVMF: %v", err)
+	}
+	wantConsole(t, console, "cocoon: boot (UEFI)", "W^X", "wx: ok", "selftest: PASS")
+}

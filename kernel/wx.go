@@ -53,7 +53,8 @@ var (
 	nImageSegs int
 )
 
-// loadImageSegments reads the image's segments at boot, or stops.
+// loadImageSegments reads the image's segments at boot (from its ELF
+// program headers, or on the UEFI path its PE section table), or stops.
 //
 //go:nosplit
 func loadImageSegments() {
@@ -72,6 +73,9 @@ func loadImageSegments() {
 //go:nosplit
 func readImageSegments() bool {
 	eh := cpu.Bytes(imageStart, 64)
+	if eh[0] == 'M' && eh[1] == 'Z' {
+		return readPESections()
+	}
 	if eh[0] != 0x7f || eh[1] != 'E' || eh[2] != 'L' || eh[3] != 'F' {
 		return false
 	}
@@ -84,28 +88,81 @@ func readImageSegments() bool {
 		if le.Uint32(ph[0:]) != elfPTLoad {
 			continue
 		}
-		if nImageSegs == len(imageSegs) {
-			return false
-		}
 		flags := le.Uint32(ph[4:])
 		va := uintptr(le.Uint64(ph[0x10:]))
 		memsz := uintptr(le.Uint64(ph[0x28:]))
-		s := imageSeg{
-			start: va &^ (pageSize - 1),
-			end:   (va + memsz + pageSize - 1) &^ (pageSize - 1),
-			write: flags&elfPFW != 0,
-			exec:  flags&elfPFX != 0,
+		if !addImageSeg(va, memsz, flags&elfPFW != 0, flags&elfPFX != 0) {
+			return false
 		}
-		for j := 0; j < nImageSegs; j++ {
-			o := imageSegs[j]
-			if s.start < o.end && o.start < s.end && (s.write != o.write || s.exec != o.exec) {
-				return false
-			}
-		}
-		imageSegs[nImageSegs] = s
-		nImageSegs++
 	}
 	return nImageSegs > 0
+}
+
+// PE/COFF (Microsoft PE Format, "MS-DOS Stub", "COFF File Header",
+// "Section Table"): e_lfanew, the section header's size and fields, and
+// the IMAGE_SCN_MEM_EXECUTE and IMAGE_SCN_MEM_WRITE characteristics.
+const (
+	peLfanew      = 0x3c
+	peSectionSize = 40
+	peScnExecute  = 0x2000_0000
+	peScnWrite    = 0x8000_0000
+)
+
+// readPESections reads the segments of an image the UEFI entry copied:
+// tools/efiimage writes the PE headers over the ELF headers' page and one
+// section per PT_LOAD segment, at RVA = link address - imageStart, with
+// the segment's permissions. Sections past the image (the initrd) are
+// not part of it.
+//
+//go:nosplit
+func readPESections() bool {
+	le := binary.LittleEndian
+	pe := imageStart + uintptr(le.Uint32(cpu.Bytes(imageStart+peLfanew, 4)))
+	coff := cpu.Bytes(pe, 24)
+	if coff[0] != 'P' || coff[1] != 'E' || coff[2] != 0 || coff[3] != 0 {
+		return false
+	}
+	n := uintptr(le.Uint16(coff[6:]))
+	sections := pe + 24 + uintptr(le.Uint16(coff[20:]))
+	nImageSegs = 0
+	for i := uintptr(0); i < n; i++ {
+		sh := cpu.Bytes(sections+i*peSectionSize, peSectionSize)
+		va := imageStart + uintptr(le.Uint32(sh[12:]))
+		size := uintptr(le.Uint32(sh[8:]))
+		if va >= imageEnd {
+			continue
+		}
+		flags := le.Uint32(sh[36:])
+		if !addImageSeg(va, size, flags&peScnWrite != 0, flags&peScnExecute != 0) {
+			return false
+		}
+	}
+	return nImageSegs > 0
+}
+
+// addImageSeg records a segment, page-rounded; false if imageSegs is
+// full or a page would get two different permissions.
+//
+//go:nosplit
+func addImageSeg(va, size uintptr, write, exec bool) bool {
+	if nImageSegs == len(imageSegs) {
+		return false
+	}
+	s := imageSeg{
+		start: va &^ (pageSize - 1),
+		end:   (va + size + pageSize - 1) &^ (pageSize - 1),
+		write: write,
+		exec:  exec,
+	}
+	for j := 0; j < nImageSegs; j++ {
+		o := imageSegs[j]
+		if s.start < o.end && o.start < s.end && (s.write != o.write || s.exec != o.exec) {
+			return false
+		}
+	}
+	imageSegs[nImageSegs] = s
+	nImageSegs++
+	return true
 }
 
 // pagePerm returns what the kernel page at va may be: inImage says va is

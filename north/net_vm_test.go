@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,25 +65,6 @@ func netArgs(forwards ...string) []string {
 	return []string{"-netdev", nd, "-device", "virtio-net-device,netdev=net0", "-global", "virtio-mmio.force-legacy=false"}
 }
 
-// consoleWatch is a console writer that reports when a line appears.
-type consoleWatch struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	want string
-	seen chan struct{}
-}
-
-func (w *consoleWatch) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if w.seen != nil && strings.Contains(w.buf.String(), w.want) {
-		close(w.seen)
-		w.seen = nil
-	}
-	return len(p), nil
-}
-
 // TestVMNetPublish runs a Go HTTP server and a UDP echo server inside
 // Cocoon, reached from the host through QEMU's port forwards (what
 // 'mkimage run --publish' sets up), with the address from DHCP.
@@ -92,8 +72,8 @@ func TestVMNetPublish(t *testing.T) {
 	kernel := cocoonKernel(t)
 	app := packELF(t, buildGo(t, "./images/nettest"))
 	hp, up := freePort(t, "tcp"), freePort(t, "udp")
-	watch := &consoleWatch{want: "nettest: serving", seen: make(chan struct{})}
-	seen := watch.seen
+	watch := qemu.NewWatch("nettest: serving")
+	seen := watch.Seen()
 	done := make(chan error, 1)
 	var res *qemu.Result
 	go func() {
@@ -108,7 +88,7 @@ func TestVMNetPublish(t *testing.T) {
 	select {
 	case <-seen:
 	case err := <-done:
-		t.Fatalf("the guest ended before serving: %v\n%s", err, watch.buf.String())
+		t.Fatalf("the guest ended before serving: %v\n%s", err, watch.String())
 	}
 	client := &http.Client{Timeout: time.Minute}
 	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/from-the-host", hp))
@@ -136,7 +116,7 @@ func TestVMNetPublish(t *testing.T) {
 		resp.Body.Close()
 	}
 	if err := <-done; err != nil {
-		t.Fatalf("guest: %v\n%s", err, watch.buf.String())
+		t.Fatalf("guest: %v\n%s", err, watch.String())
 	}
 	if !strings.Contains(res.Console, "nettest: PASS") {
 		t.Errorf("console:\n%s", res.Console)

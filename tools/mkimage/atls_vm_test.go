@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,31 +25,6 @@ import (
 	"github.com/cocoon-vm/cocoon/snp/simpsp"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 )
-
-// watched is a console that signals when a line appears.
-type watched struct {
-	mu   sync.Mutex
-	buf  strings.Builder
-	want string
-	seen chan struct{}
-}
-
-func (w *watched) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if w.seen != nil && strings.Contains(w.buf.String(), w.want) {
-		close(w.seen)
-		w.seen = nil
-	}
-	return len(p), nil
-}
-
-func (w *watched) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
 
 // serving boots image with the simulated PSP and a user network whose
 // host port forwards to the guest's 8443, waits until the application
@@ -68,8 +42,8 @@ func serving(t *testing.T, image string, args ...string) (addr string, wait func
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &watched{want: "secret: attested TLS server", seen: make(chan struct{})}
-	seen := w.seen
+	w := qemu.NewWatch("secret: attested TLS server")
+	seen := w.Seen()
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := qemu.RunWithPSP(context.Background(), qemu.Config{

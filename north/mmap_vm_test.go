@@ -4,6 +4,7 @@ package north_test
 // Go) run natively on the host and inside Cocoon and must print the same.
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,9 +66,38 @@ func differential(t *testing.T, prog, doneLine string) {
 		t.Fatalf("in Cocoon: %v", err)
 	}
 	got := appOutput(console)
-	if got != want {
-		t.Errorf("output differs from Linux's\n--- Cocoon:\n%s\n--- Linux:\n%s", got, want)
+	// Linux is the oracle, and on a loaded machine Linux itself can print
+	// a different line of a timing-dependent check (a timer that overran
+	// once more): ask it again before blaming Cocoon.
+	for try := 0; got != want && try < 2; try++ {
+		if again := native(t, prog); again == got {
+			t.Logf("Linux printed this only on its run %d (the machine is loaded):\n%s", try+2, lineDiff(want, "first run", again, "this run"))
+			want = again
+		}
 	}
+	if got != want {
+		t.Errorf("output differs from Linux's:\n%s--- Cocoon, in full:\n%s", lineDiff(got, "Cocoon", want, "Linux"), got)
+	}
+}
+
+// lineDiff lists the lines where got and want differ, by line number, so a
+// failure names the difference even when a log shows only its start.
+func lineDiff(got, gotName, want, wantName string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			fmt.Fprintf(&b, "line %d:\n  %s: %q\n  %s: %q\n", i+1, gotName, gl, wantName, wl)
+		}
+	}
+	return b.String()
 }
 
 func TestVMMmapDifferentialC(t *testing.T) {

@@ -160,11 +160,15 @@ static void cpuclocks(void) {
 	printf("clock_getcpuclockid(0) = %d\n", clock_getcpuclockid(0, &pc));
 	printf("clock_getcpuclockid(getpid()) = %d\n", clock_getcpuclockid(getpid(), &pc));
 	printf("pthread_getcpuclockid = %d\n", pthread_getcpuclockid(pthread_self(), &tc));
-	int64_t p0 = now(CLOCK_PROCESS_CPUTIME_ID), t0 = now(CLOCK_THREAD_CPUTIME_ID), w0 = now(CLOCK_MONOTONIC);
-	int64_t pp0 = now(pc), tt0 = now(tc);
+	// Read in nested order (wall, then process, then thread; the reverse
+	// after), so each interval contains the next even when the vCPU is
+	// preempted by the host between two reads (a VM counts that time as
+	// CPU time: it cannot tell).
+	int64_t w0 = now(CLOCK_MONOTONIC), pp0 = now(pc), p0 = now(CLOCK_PROCESS_CPUTIME_ID);
+	int64_t tt0 = now(tc), t0 = now(CLOCK_THREAD_CPUTIME_ID);
 	burn(30000000, CLOCK_THREAD_CPUTIME_ID);
-	int64_t p1 = now(CLOCK_PROCESS_CPUTIME_ID), t1 = now(CLOCK_THREAD_CPUTIME_ID), w1 = now(CLOCK_MONOTONIC);
-	int64_t pp1 = now(pc), tt1 = now(tc);
+	int64_t t1 = now(CLOCK_THREAD_CPUTIME_ID), tt1 = now(tc);
+	int64_t p1 = now(CLOCK_PROCESS_CPUTIME_ID), pp1 = now(pc), w1 = now(CLOCK_MONOTONIC);
 	printf("cpu clocks advance while burning: %s %s %s %s\n", yes(p1 > p0), yes(t1 > t0), yes(pp1 > pp0), yes(tt1 > tt0));
 	printf("30 ms of thread CPU time is 30 ms of process CPU time: %s\n", yes(t1 - t0 >= 30000000 && p1 - p0 >= t1 - t0 - 1000000));
 	printf("cpu time <= wall time: %s\n", yes(t1 - t0 <= w1 - w0 + 1000000));
@@ -202,8 +206,10 @@ static void cpuclocks(void) {
 	printf("times: ticks > 0 %s, cpu ticks > 0 %s, children 0 %s\n", yes(t > 0), yes(tm.tms_utime + tm.tms_stime > 0),
 	       yes(tm.tms_cutime == 0 && tm.tms_cstime == 0));
 	struct rusage self, thread, kids;
-	printf("getrusage = %s %s %s\n", err(getrusage(RUSAGE_SELF, &self)), err(getrusage(RUSAGE_THREAD, &thread)),
-	       err(getrusage(RUSAGE_CHILDREN, &kids)));
+	// The thread first: its usage is read before the process's, so it
+	// cannot be the larger one.
+	int rt = getrusage(RUSAGE_THREAD, &thread), rs = getrusage(RUSAGE_SELF, &self);
+	printf("getrusage = %s %s %s\n", err(rs), err(rt), err(getrusage(RUSAGE_CHILDREN, &kids)));
 	int64_t su = self.ru_utime.tv_sec * 1000000 + self.ru_utime.tv_usec + self.ru_stime.tv_sec * 1000000 + self.ru_stime.tv_usec;
 	int64_t tu = thread.ru_utime.tv_sec * 1000000 + thread.ru_utime.tv_usec + thread.ru_stime.tv_sec * 1000000 + thread.ru_stime.tv_usec;
 	printf("rusage self > 10 ms %s, thread <= self %s, children 0 %s\n", yes(su > 10000), yes(tu <= su),

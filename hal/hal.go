@@ -53,6 +53,16 @@ type VCHandler interface {
 	ServeVC(f *Frame) bool
 }
 
+// SecureClock is an optional Platform capability of a confidential
+// platform whose TSC the host cannot change: SEV-SNP Secure TSC (package
+// snp). SecureTSC reports, after TSCFrequency, whether that is on and the
+// frequency and TSC_FACTOR the kernel calibrated with, for the PSP's
+// TSC_INFO to confirm. A platform without it, or with ok false, runs on
+// time the host controls.
+type SecureClock interface {
+	SecureTSC() (hz uint64, factor uint32, ok bool)
+}
+
 // GuestRequester is an optional Platform capability of a machine with an
 // AMD Secure Processor to attest to: it carries sealed SEV-SNP guest
 // messages (SNP Firmware ABI, chapter 7 "Guest Messages") to the PSP.

@@ -64,9 +64,9 @@ var PCExits = []HostExit{
 	{Kind: KindPort, Lo: 0x2f8, Hi: 0x2ff, What: "COM2 16550 UART: host channel (guest requests to a host-side PSP), when present"},
 	{Kind: KindPort, Lo: 0x3e8, Hi: 0x3ef, What: "COM3 16550 UART: the application's stdout and stdin, with cocoon.stdio=serial"},
 	{Kind: KindPort, Lo: 0x2e8, Hi: 0x2ef, What: "COM4 16550 UART: the application's stderr, with cocoon.stdio=serial"},
-	{Kind: KindPort, Lo: 0x40, Hi: 0x40, What: "8254 PIT channel 0: TSC and APIC timer calibration at boot"},
+	{Kind: KindPort, Lo: 0x40, Hi: 0x40, What: "8254 PIT channel 0: TSC and APIC timer calibration at boot, unless the hypervisor's CPUID leaf 0x40000010 states both (time is the host's word either way)"},
 	{Kind: KindPort, Lo: 0x43, Hi: 0x43, What: "8254 PIT mode/command"},
-	{Kind: KindPort, Lo: 0x70, Hi: 0x71, What: "CMOS RTC: wall clock at boot"},
+	{Kind: KindPort, Lo: 0x70, Hi: 0x71, What: "CMOS RTC: wall clock at boot (host-controlled on every platform, SEV-SNP included)"},
 	{Kind: KindPort, Lo: 0x21, Hi: 0x21, What: "8259 master PIC: masked at boot"},
 	{Kind: KindPort, Lo: 0xa1, Hi: 0xa1, What: "8259 slave PIC: masked at boot"},
 	{Kind: KindPort, Lo: 0xf4, Hi: 0xf4, What: "QEMU isa-debug-exit: power off with status"},
@@ -98,13 +98,14 @@ var KernelExits = []HostExit{
 // host: the #VC handler answers it from the CPUID page.
 var SNPExits = []HostExit{
 	{Kind: KindMSR, Lo: 0xc0010130, Hi: 0xc0010130, What: "GHCB MSR: MSR protocol (SEV information, hypervisor features, page state changes of the shared window at boot, GHCB registration, termination) and the GHCB address on every exit"},
-	{Kind: KindMSR, Lo: 0xc0010131, Hi: 0xc0010131, What: "SEV_STATUS: detect SEV-SNP at boot (never exits: the processor answers)"},
+	{Kind: KindMSR, Lo: 0xc0010131, Hi: 0xc0010131, What: "SEV_STATUS: detect SEV-SNP and Secure TSC at boot (never exits: the processor answers)"},
+	{Kind: KindMSR, Lo: 0xc0010134, Hi: 0xc0010134, What: "GUEST_TSC_FREQ: the TSC frequency under Secure TSC, at boot (never exits: the processor answers; a #VC for it terminates). Without Secure TSC the TSC rate comes from the PIT or CPUID leaf 0x40000010 the host supplies, and time is host-controlled"},
 	{Kind: KindInstruction, Where: "vmgexit", What: "every exit to the hypervisor"},
 	{Kind: KindGHCB, Where: "IOIO (0x7b)", What: "the ports of the PC platform (COM1-COM4, PIT, RTC, PICs, isa-debug-exit), from #VC"},
 	{Kind: KindGHCB, Where: "MMIO read/write (0x80000001/2)", What: "local APIC at 0xfee00000, shared (C-bit clear) mapping only, from #VC"},
 	{Kind: KindGHCB, Where: "MSR (0x7c)", What: "IA32_APIC_BASE (0x1b), from #VC; EFER and the SYSCALL MSRs only if the hypervisor intercepts them (KVM does not for SEV-ES guests)"},
-	{Kind: KindGHCB, Where: "RDTSC/RDTSCP (0x6e/0x87)", What: "only if the hypervisor intercepts them, from #VC"},
-	{Kind: KindGHCB, Where: "SNP guest request, extended (0x80000011/12)", What: "attestation reports and derived keys (/dev/sev-guest), sealed with VMPCK0"},
+	{Kind: KindGHCB, Where: "RDTSC/RDTSCP (0x6e/0x87)", What: "only if the hypervisor intercepts them, from #VC: the host then supplies the time; refused (terminate) under Secure TSC, where it cannot intercept them"},
+	{Kind: KindGHCB, Where: "SNP guest request, extended (0x80000011/12)", What: "attestation reports and derived keys (/dev/sev-guest), and under Secure TSC one TSC_INFO before the application starts, sealed with VMPCK0"},
 	{Kind: KindInstruction, Where: "pvalidate", What: "rescind the shared window's validation at boot (no exit, RMP only)"},
 }
 

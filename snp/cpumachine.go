@@ -82,6 +82,13 @@ func (m *CPUMachine) Fetch(va uint64, buf []byte) int {
 	return n
 }
 
+// GuestTSCFreq reads GUEST_TSC_FREQ. Under Secure TSC the processor
+// answers it; should the hypervisor intercept it anyway, the #VC handler
+// refuses the read and terminates the guest.
+//
+//go:nosplit
+func (m *CPUMachine) GuestTSCFreq() uint64 { return cpu.Rdmsr(MSRGuestTSCFreq) }
+
 // XState reports CR4.OSXSAVE (bit 18) and XCR0.
 //
 //go:nosplit

@@ -42,13 +42,17 @@ const (
 	// statusTransparent are the features that change nothing the guest
 	// must do (hypervisor-side debug register swap and IBS/BTB/SMT
 	// protections, VMSA register protection), as Linux's
-	// SNP_FEATURES_PRESENT and its not-required set. Every other bit
-	// (vTOM, which makes the C-bit meaningless; restricted or alternate
-	// injection, which deliver #HV instead of interrupts; reflect-#VC,
-	// Secure TSC, VMPL supervisor shadow stacks, and bits not yet
-	// defined) asks for guest support Cocoon does not have.
+	// SNP_FEATURES_PRESENT and its not-required set.
 	statusTransparent = StatusDebugSwap | StatusPreventHostIBS | StatusBTBIsolation |
 		StatusVMSARegProt | StatusSMTProtection
+
+	// statusImplemented are the features that need guest support Cocoon
+	// has: Secure TSC (tsc.go). Every other bit (vTOM, which makes the
+	// C-bit meaningless; restricted or alternate injection, which deliver
+	// #HV instead of interrupts; reflect-#VC, VMPL supervisor shadow
+	// stacks, and bits not yet defined) asks for guest support Cocoon
+	// does not have.
+	statusImplemented = StatusSecureTSC
 )
 
 // Kind is what detection found.
@@ -85,6 +89,14 @@ func (s Status) CBitMask() uint64 {
 	return 1 << s.CBit
 }
 
+// SecureTSC reports whether the guest runs with SEV-SNP Secure TSC
+// (SEV_STATUS bit 11): the TSC it reads is scaled and offset by the
+// processor with values the PSP set at launch, out of the hypervisor's
+// reach.
+//
+//go:nosplit
+func (s Status) SecureTSC() bool { return s.Kind == SNP && s.SEVStatus&StatusSecureTSC != 0 }
+
 // Prober reads what detection needs. In the kernel it executes CPUID and
 // RDMSR; before the #VC handler exists, CPUID is served by the firmware's
 // (under UEFI) or is not intercepted (no SEV-ES).
@@ -120,9 +132,9 @@ func Decode(eax, ebx uint32, sevStatus uint64) Status {
 	case sevStatus&(StatusSEV|StatusSEVES|StatusSNP) != StatusSEV|StatusSEVES|StatusSNP:
 		// SEV or SEV-ES alone, or SNP without the bits it implies.
 		s.Kind = Unsupported
-	case sevStatus&^(StatusSEV|StatusSEVES|StatusSNP|statusTransparent) != 0:
+	case sevStatus&^(StatusSEV|StatusSEVES|StatusSNP|statusTransparent|statusImplemented) != 0:
 		// A feature the guest would have to implement (see
-		// statusTransparent).
+		// statusImplemented).
 		s.Kind = Unsupported
 	case eax&(cpuidSEVES|cpuidSNP) != cpuidSEVES|cpuidSNP:
 		// The processor claims no SNP while the guest runs with it:

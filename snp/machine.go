@@ -25,6 +25,10 @@ type Machine interface {
 	// when a page on the way is not mapped.
 	Fetch(va uint64, buf []byte) int
 
+	// GuestTSCFreq reads GUEST_TSC_FREQ (MSRGuestTSCFreq). Called only
+	// under Secure TSC, where the processor answers it.
+	GuestTSCFreq() uint64
+
 	// XState reports CR4.OSXSAVE and, when set, XCR0 (XGETBV): the
 	// dynamic CPUID bits that hardware derives from them.
 	XState() (osxsave bool, xcr0 uint64)

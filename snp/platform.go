@@ -75,6 +75,9 @@ type Platform struct {
 	regs      [16]uint64 // its general registers in ModRM order
 	excl      func(func())
 
+	tscHz         uint64 // Secure TSC: the frequency calibrated with
+	tscFactorUsed uint32 // and the secrets page's TSC_FACTOR in it
+
 	// Exits counts VMGEXITs by kind: the host interface, measured.
 	Exits ExitCounts
 }

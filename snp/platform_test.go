@@ -102,7 +102,9 @@ func TestDecode(t *testing.T) {
 		{"restricted injection", all, 51, snp | StatusRestrictedInjection, Unsupported},
 		{"alternate injection", all, 51, snp | StatusAlternateInjection, Unsupported},
 		{"reflect #VC", all, 51, snp | StatusReflectVC, Unsupported},
-		{"Secure TSC", all, 51, snp | StatusSecureTSC, Unsupported},
+		{"Secure TSC", all, 51, snp | StatusSecureTSC, SNP},
+		{"Secure TSC and vTOM", all, 51, snp | StatusSecureTSC | StatusVTOM, Unsupported},
+		{"VMPL supervisor shadow stacks", all, 51, snp | StatusVMPLSSS, Unsupported},
 		{"undefined bit 40", all, 51, snp | 1<<40, Unsupported},
 	} {
 		s := Decode(tc.eax, tc.ebx, tc.status)
@@ -820,5 +822,138 @@ func TestValidateAssignsFirst(t *testing.T) {
 	}
 	if s.g.Validated[pa>>12] {
 		t.Error("a page the host did not assign was validated")
+	}
+}
+
+func TestSecureTSCHz(t *testing.T) {
+	for _, tc := range []struct {
+		msr    uint64
+		factor uint32
+		want   uint64
+		ok     bool
+	}{
+		{2000, 0, 2_000_000_000, true},
+		{2000, 200, 1_996_000_000, true},                  // 0.2% below nominal
+		{0xffff_fffc_0000 | 2400, 0, 2_400_000_000, true}, // reserved bits 63:18 ignored
+		{1<<18 - 1, 1, 262_140_378_570, true},
+		{0, 0, 0, false},
+		{1 << 18, 0, 0, false}, // only reserved bits
+		{2000, 100_000, 0, false},
+		{2000, 0xffff_ffff, 0, false},
+	} {
+		got, ok := SecureTSCHz(tc.msr, tc.factor)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("SecureTSCHz(%#x, %d) = %d, %v; want %d, %v", tc.msr, tc.factor, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// secureTSCSetup is newSetup for a guest launched with Secure TSC at
+// 2 GHz nominal, TSC_FACTOR 250 in its secrets page.
+func secureTSCSetup(t *testing.T) *setup {
+	s := newSetup(t)
+	s.cfg.Status.SEVStatus |= StatusSecureTSC
+	s.cfg.SecretsPage = (&secrets.Page{Version: secrets.Version3, TSCFactor: 250}).Marshal()
+	s.g.GuestTSCFreqMSR = 2000
+	return s
+}
+
+func TestSecureTSCFrequency(t *testing.T) {
+	s := secureTSCSetup(t)
+	p := s.platform(t)
+	if _, _, ok := p.SecureTSC(); ok {
+		t.Error("SecureTSC reported on before calibration")
+	}
+	// secureTSC is TSCFrequency's Secure TSC part; the rest measures
+	// the APIC timer against the TSC with real instructions.
+	if hz, ok := p.secureTSC(); !ok || hz != 1_995_000_000 {
+		t.Errorf("secureTSC = %d, %v; want 1995000000 (2000 MHz less 0.25%%)", hz, ok)
+	}
+	if hz, factor, ok := p.SecureTSC(); !ok || hz != 1_995_000_000 || factor != 250 {
+		t.Errorf("SecureTSC = %d, %d, %v", hz, factor, ok)
+	}
+	if s.g.Terminated != nil {
+		t.Errorf("terminated: %v", *s.g.Terminated)
+	}
+	for _, port := range s.g.PortLog {
+		if port.Port == 0x40 || port.Port == 0x43 {
+			t.Fatalf("Secure TSC calibration touched the PIT (port %#x)", port.Port)
+		}
+	}
+
+	// A version 2 secrets page has no TSC_FACTOR: the nominal frequency.
+	s = secureTSCSetup(t)
+	s.cfg.SecretsPage = (&secrets.Page{Version: secrets.Version2}).Marshal()
+	if hz, ok := s.platform(t).secureTSC(); !ok || hz != 2_000_000_000 {
+		t.Errorf("version 2 secrets page: secureTSC = %d, %v; want 2000000000", hz, ok)
+	}
+
+	// GUEST_TSC_FREQ reading 0: no usable clock, the guest terminates.
+	s = secureTSCSetup(t)
+	s.g.GuestTSCFreqMSR = 0
+	p = s.platform(t)
+	if hz := p.TSCFrequency(); hz != 0 || s.g.Terminated == nil || *s.g.Terminated != cocoon(ghcbmsr.ReasonSecureTSC) {
+		t.Errorf("GUEST_TSC_FREQ 0: TSCFrequency = %d, terminated %v", hz, s.g.Terminated)
+	}
+	// Nor does a guest run on a clock the host controls instead: the
+	// PIT and the hypervisor's CPUID leaf were never consulted.
+	if len(s.g.PortLog) != 0 {
+		t.Errorf("refused Secure TSC calibration fell back to ports: %+v", s.g.PortLog)
+	}
+	if _, _, ok := p.SecureTSC(); ok {
+		t.Error("SecureTSC on after a refused calibration")
+	}
+}
+
+// TestSecureTSCRefusesHostTime: under Secure TSC the hypervisor cannot
+// intercept RDTSC(P), GUEST_TSC_FREQ or the TSC MSR; a #VC claiming it
+// did is refused without asking the host, and the context is unchanged.
+func TestSecureTSCRefusesHostTime(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func(s *setup) *cpu.Frame
+	}{
+		{"RDTSC", func(s *setup) *cpu.Frame { return vcFrame(s, exitRDTSC, 0x0F, 0x31) }},
+		{"RDTSCP", func(s *setup) *cpu.Frame { return vcFrame(s, exitRDTSCP, 0x0F, 0x01, 0xF9) }},
+		{"RDMSR GUEST_TSC_FREQ", func(s *setup) *cpu.Frame {
+			f := vcFrame(s, uint64(ghcb.ExitMSR), 0x0F, 0x32)
+			f.RCX = MSRGuestTSCFreq
+			return f
+		}},
+		{"RDMSR TSC", func(s *setup) *cpu.Frame {
+			f := vcFrame(s, uint64(ghcb.ExitMSR), 0x0F, 0x32)
+			f.RCX = 0x10
+			return f
+		}},
+		{"WRMSR TSC", func(s *setup) *cpu.Frame {
+			f := vcFrame(s, uint64(ghcb.ExitMSR), 0x0F, 0x30)
+			f.RCX = 0x10
+			return f
+		}},
+	} {
+		s := secureTSCSetup(t)
+		p := s.platform(t)
+		s.g.TSC = 0x1234
+		s.g.MSRs[MSRGuestTSCFreq] = 5000
+		s.g.MSRs[0x10] = 0x5678
+		f := tc.f(s)
+		rax, exits := f.RAX, len(s.g.Exits)
+		r, ok := p.HandleVC(f)
+		if ok || r != cocoon(ghcbmsr.ReasonSecureTSC) || f.RIP != testCode || f.RAX != rax {
+			t.Errorf("%s under Secure TSC: HandleVC = %v, %v (RIP %#x, RAX %#x); want %v and no change", tc.name, r, ok, f.RIP, f.RAX, cocoon(ghcbmsr.ReasonSecureTSC))
+		}
+		if len(s.g.Exits) != exits {
+			t.Errorf("%s under Secure TSC: the host was asked", tc.name)
+		}
+
+		// Without Secure TSC the same exits are served by the host.
+		s = newSetup(t)
+		p = s.platform(t)
+		s.g.TSC = 0x1234
+		s.g.MSRs[MSRGuestTSCFreq] = 5000
+		s.g.MSRs[0x10] = 0x5678
+		if r, ok := p.HandleVC(tc.f(s)); !ok {
+			t.Errorf("%s without Secure TSC: refused (%v)", tc.name, r)
+		}
 	}
 }

@@ -103,6 +103,9 @@ func (p *Platform) vcMSR(f *cpu.Frame, insn []byte) (ghcbmsr.Reason, bool) {
 		// The GHCB MSR is never intercepted; a #VC for it is a lie.
 		return reason(ghcbmsr.ReasonVC), false
 	}
+	if p.refuseTimeExit(f.ErrCode, uint32(f.RCX)) {
+		return reason(ghcbmsr.ReasonSecureTSC), false
+	}
 	g := p.ghcb
 	g.Clear()
 	g.Put(ghcb.FieldRCX, uint64(uint32(f.RCX)))
@@ -129,10 +132,14 @@ func (p *Platform) vcMSR(f *cpu.Frame, insn []byte) (ghcbmsr.Reason, bool) {
 }
 
 // vcRDTSC forwards RDTSC/RDTSCP, which a hypervisor may intercept (GHCB
-// spec section 4.1: RAX, RDX, and RCX for RDTSCP, returned).
+// spec section 4.1: RAX, RDX, and RCX for RDTSCP, returned), unless the
+// guest runs with Secure TSC, where it cannot (tsc.go).
 //
 //go:nosplit
 func (p *Platform) vcRDTSC(f *cpu.Frame, insn []byte) (ghcbmsr.Reason, bool) {
+	if p.refuseTimeExit(f.ErrCode, 0) {
+		return reason(ghcbmsr.ReasonSecureTSC), false
+	}
 	exit, n := ghcb.ExitCode(exitRDTSC), len(opRDTSC)
 	if f.ErrCode == exitRDTSCP {
 		exit, n = exitRDTSCP, len(opRDTSCP)

@@ -153,6 +153,29 @@ func (p *PC) TSCFrequency() uint64 {
 	return p.tscHz
 }
 
+// KnownTSCFrequency takes hz, a TSC frequency the platform knows from a
+// source the host cannot change (SEV-SNP Secure TSC), and measures the
+// APIC timer against the TSC for 10 ms. The APIC timer stays the host's:
+// it decides when the guest is interrupted, not what time it reads.
+//
+//go:nosplit
+func (p *PC) KnownTSCFrequency(hz uint64) {
+	p.lapic = lapicWindow(apicBase(cpu.Rdmsr(msrAPICBase)))
+	p.tscHz = hz
+	p.apicWrite(lapicDivide, 0xb) // divide by 1
+	p.apicWrite(lapicLVTTimer, 1<<16)
+	p.apicWrite(lapicInitCount, 0xffffffff)
+	t0 := cpu.Rdtsc()
+	t1 := t0
+	for t1-t0 < hz/100 {
+		cpu.Pause()
+		t1 = cpu.Rdtsc()
+	}
+	a1 := p.apicRead(lapicCurCount)
+	p.apicWrite(lapicInitCount, 0)
+	p.apicHz = uint64(0xffffffff-a1) * hz / (t1 - t0)
+}
+
 // hypervisorFrequencies reads the TSC and APIC bus frequencies from the
 // hypervisor's timing leaf 0x40000010 (EAX = TSC kHz, EBX = APIC bus kHz;
 // Linux arch/x86/kernel/cpu/vmware.c and KVM's KVM_CPUID_SIGNATURE range,

@@ -38,8 +38,13 @@ func newFiles(archive []byte, o Options) (*files, error) {
 		// whose inodes live in the kernel's own memory.
 		MaxInodes: int64(kernel.Stats().RAM / 8192),
 	}
+	var tsc tscConfirmer
 	if dev := sevGuest(o.Stdout); dev != nil {
 		opts.Devices = map[string]func() vfs.FileImpl{sevguest.Name: dev.Open}
+		tsc = dev
+	}
+	if err := checkClock(o.Stdout, tsc); err != nil {
+		return nil, err
 	}
 	fs, err := vfs.New(archive, opts)
 	if err != nil {

@@ -22,6 +22,7 @@ package sevguest
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/cocoon-vm/cocoon/kernel/layout"
@@ -299,4 +300,42 @@ func (c *certLimit) Send(req, resp, certs []byte) (guestmsg.Result, error) {
 		c.need = res.CertPages
 	}
 	return res, err
+}
+
+// ConfirmSecureTSC asks the PSP for the guest's Secure TSC parameters
+// (MSG_TSC_INFO_REQ, under the device's next sequence numbers) and checks
+// them against the calibration the kernel booted with: a TSC_FACTOR other
+// than factor (the secrets page's, which the kernel used) or a zero
+// GUEST_TSC_SCALE (a stopped TSC) is refused. Linux's
+// snp_get_tsc_info asks the same at boot and terminates when it fails.
+// As for the ioctls, a response that cannot be the PSP's answer (an
+// authentic one of the wrong size, or one that is not authentic) disables
+// VMPCK0; a STATUS other than success does not.
+func (d *Device) ConfirmSecureTSC(factor uint32) (*guestmsg.TSCInfoResponse, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.disabled || d.ch.Err() != nil {
+		return nil, errors.New("TSC_INFO: VMPCK0 is disabled")
+	}
+	resp, err := d.ch.Exchange(guestmsg.Request{Type: guestmsg.MsgTSCInfoReq, Version: guestmsg.MsgVersion1, Payload: guestmsg.TSCInfoRequest()})
+	d.saveSeqNo()
+	if err != nil {
+		if d.ch.Err() != nil {
+			d.disable()
+		}
+		return nil, fmt.Errorf("TSC_INFO: %w", err)
+	}
+	info, err := guestmsg.UnmarshalTSCInfoResponse(resp.Payload)
+	switch {
+	case err != nil:
+		d.disable()
+		return nil, fmt.Errorf("TSC_INFO: %w", err)
+	case info.Status != guestmsg.StatusSuccess:
+		return nil, &guestmsg.StatusError{Type: guestmsg.MsgTSCInfoRsp, Status: info.Status}
+	case info.Factor != factor:
+		return nil, fmt.Errorf("TSC_INFO: the PSP's TSC_FACTOR %d is not the secrets page's %d the clock was calibrated with", info.Factor, factor)
+	case info.Scale == 0:
+		return nil, errors.New("TSC_INFO: GUEST_TSC_SCALE 0")
+	}
+	return info, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/cocoon-vm/cocoon/snp/guestmsg"
 	"github.com/cocoon-vm/cocoon/snp/secrets"
 	"github.com/cocoon-vm/cocoon/snp/simpsp"
+	"github.com/cocoon-vm/cocoon/snp/snptest"
 )
 
 // Addresses in the fake application memory.
@@ -407,5 +409,115 @@ func TestThroughFileLayer(t *testing.T) {
 	}
 	if ret := call(sysIoctl, uint64(fd), 0x5401, argAddr); ret != -int64(linux.ENOTTY) { // TCGETS
 		t.Errorf("ioctl(TCGETS) = %d, want -ENOTTY", ret)
+	}
+}
+
+func TestConfirmSecureTSC(t *testing.T) {
+	r := newRig(t, nil)
+	r.l.Secrets.TSCFactor = 250
+	r.l.TSCOffset = 0x99
+	info, err := r.dev.ConfirmSecureTSC(250)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Scale != 1<<32 || info.Offset != 0x99 || info.Factor != 250 {
+		t.Errorf("ConfirmSecureTSC = %+v", *info)
+	}
+	if got := r.seqNo(t); got != 2 {
+		t.Errorf("secrets page sequence number %d after TSC_INFO, want 2", got)
+	}
+	// The kernel calibrated with another TSC_FACTOR: refused, the key
+	// stays usable (the answer was authentic).
+	if _, err := r.dev.ConfirmSecureTSC(0); err == nil || !strings.Contains(err.Error(), "TSC_FACTOR 250") {
+		t.Errorf("ConfirmSecureTSC with another factor = %v, want a TSC_FACTOR refusal", err)
+	}
+	if err := r.ioctl(uapi.SNPGetReport, 1, reportReq(1, 0)); err != nil || r.seqNo(t) != 6 {
+		t.Errorf("report after TSC_INFO: %v, sequence number %d; want 6", err, r.seqNo(t))
+	}
+	if s := r.psp.Stats(); s.TSCInfo != 2 || s.Rejected != 0 {
+		t.Errorf("PSP stats %+v", s)
+	}
+}
+
+// pspTransport answers with snptest's PSP, which can be told to give
+// hostile answers, directly; with fail set, the host reports that
+// firmware error without passing the request on.
+type pspTransport struct {
+	p    *snptest.PSP
+	fail *guestmsg.FirmwareStatus
+}
+
+func (pspTransport) MaxCertPages() int { return 0 }
+
+func (t pspTransport) Send(req, resp, _ []byte) (guestmsg.Result, error) {
+	if *t.fail != guestmsg.StatusSuccess {
+		return guestmsg.Result{Firmware: *t.fail}, nil
+	}
+	msg, st := t.p.Handle(req)
+	copy(resp, msg)
+	return guestmsg.Result{Firmware: st}, nil
+}
+
+func TestConfirmSecureTSCHostile(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		psp      func(p *snptest.PSP, fail *guestmsg.FirmwareStatus)
+		disables bool
+	}{
+		{"STATUS INVALID_PARAM", func(p *snptest.PSP, _ *guestmsg.FirmwareStatus) { p.Status = guestmsg.StatusInvalidParam }, false},
+		{"GUEST_TSC_SCALE 0", func(p *snptest.PSP, _ *guestmsg.FirmwareStatus) { p.TSCInfo.Scale = 0 }, false},
+		{"short response", func(p *snptest.PSP, _ *guestmsg.FirmwareStatus) {
+			p.TSCInfoPayload = func() []byte { return make([]byte, 0x40) }
+		}, true},
+		{"long response", func(p *snptest.PSP, _ *guestmsg.FirmwareStatus) {
+			p.TSCInfoPayload = func() []byte { return make([]byte, 0x81) }
+		}, true},
+		{"empty response", func(p *snptest.PSP, _ *guestmsg.FirmwareStatus) { p.TSCInfoPayload = func() []byte { return nil } }, true},
+		{"short failure", func(p *snptest.PSP, _ *guestmsg.FirmwareStatus) {
+			p.TSCInfoPayload = func() []byte { return []byte{byte(guestmsg.StatusInvalidParam), 0, 0, 0} }
+		}, true},
+		{"firmware error", func(_ *snptest.PSP, fail *guestmsg.FirmwareStatus) { *fail = guestmsg.StatusInvalidAddress }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := simpsp.NewLaunch([48]byte{}, [32]byte{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Secrets.TSCFactor = 100
+			psp, err := snptest.NewPSP(l.Secrets.VMPCK[0][:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			psp.TSCInfo = guestmsg.TSCInfoResponse{Scale: 1 << 32, Factor: 100}
+			page := l.Secrets.Marshal()
+			fail := new(guestmsg.FirmwareStatus)
+			dev, err := New(pspTransport{psp, fail}, page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.psp(psp, fail)
+			if info, err := dev.ConfirmSecureTSC(100); err == nil {
+				t.Fatalf("ConfirmSecureTSC accepted %+v", *info)
+			}
+			p, _ := secrets.Parse(page)
+			if gone := p.VMPCK[0] == ([32]byte{}); gone != tc.disables {
+				t.Errorf("VMPCK0 wiped: %v, want %v", gone, tc.disables)
+			}
+			if psp.Reuses != 0 {
+				t.Errorf("%d sequence numbers reused", psp.Reuses)
+			}
+			// A second attempt with the PSP honest again succeeds
+			// while the key lives (on new sequence numbers) and is
+			// refused once it is disabled.
+			psp.Status, psp.TSCInfoPayload, *fail = guestmsg.StatusSuccess, nil, guestmsg.StatusSuccess
+			psp.TSCInfo.Scale = 1 << 32
+			_, err = dev.ConfirmSecureTSC(100)
+			if tc.disables && (err == nil || !strings.Contains(err.Error(), "disabled")) || !tc.disables && err != nil {
+				t.Errorf("second attempt: %v", err)
+			}
+			if psp.Reuses != 0 {
+				t.Errorf("%d sequence numbers reused", psp.Reuses)
+			}
+		})
 	}
 }

@@ -59,6 +59,7 @@ const (
 	ReasonMMIO             ReasonCode = 0x8 // MMIO to a private page, or not a plain move
 	ReasonPowerOff         ReasonCode = 0x9 // orderly power-off: the guest's work is done
 	ReasonBoot             ReasonCode = 0xA // the entry path cannot place the kernel or lacks the SNP pages
+	ReasonSecureTSC        ReasonCode = 0xB // Secure TSC on, but its frequency is unusable or the host intercepts the TSC
 )
 
 func (r Reason) String() string {
@@ -90,6 +91,8 @@ func (r Reason) String() string {
 		name = "power-off"
 	case Reason{ReasonSetCocoon, ReasonBoot}:
 		name = "boot layout refused"
+	case Reason{ReasonSetCocoon, ReasonSecureTSC}:
+		name = "Secure TSC unusable"
 	default:
 		name = "unknown"
 	}

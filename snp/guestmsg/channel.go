@@ -329,3 +329,22 @@ func (c *Channel) DeriveKey(r *KeyRequest) ([DerivedKeySize]byte, error) {
 	}
 	return rsp.Key, nil
 }
+
+// TSCInfo asks the PSP for the guest's Secure TSC parameters
+// (MSG_TSC_INFO_REQ) under the channel's next sequence numbers. A
+// response of the wrong size or with a STATUS other than success is an
+// error; nothing of it is returned.
+func (c *Channel) TSCInfo() (*TSCInfoResponse, error) {
+	resp, err := c.Exchange(Request{Type: MsgTSCInfoReq, Version: MsgVersion1, Payload: TSCInfoRequest()})
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := UnmarshalTSCInfoResponse(resp.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.Status != StatusSuccess {
+		return nil, &StatusError{Type: MsgTSCInfoRsp, Status: rsp.Status}
+	}
+	return rsp, nil
+}

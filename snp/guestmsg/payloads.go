@@ -223,3 +223,72 @@ func UnmarshalKeyResponse(b []byte) (*KeyResponse, error) {
 	}
 	return r, nil
 }
+
+// MSG_TSC_INFO_REQ and MSG_TSC_INFO_RSP (SNP Firmware ABI, section
+// "MSG_TSC_INFO", tables "MSG_TSC_INFO_REQ Message Structure" and
+// "MSG_TSC_INFO_RSP Message Structure"): the PSP reports the Secure TSC
+// parameters it programmed for the guest at launch. The request is 128
+// reserved (zero) bytes; the response is 128 bytes.
+const (
+	TSCInfoRequestSize  = 0x80
+	TSCInfoResponseSize = 0x80
+
+	offTSCStatus = 0x00 // uint32 STATUS
+	// 0x04..0x07 reserved
+	offTSCScale  = 0x08 // uint64 GUEST_TSC_SCALE: guest TSC ticks per host tick, 8.32 fixed point
+	offTSCOffset = 0x10 // uint64 GUEST_TSC_OFFSET: added to the scaled host TSC
+	offTSCFactor = 0x18 // uint32 TSC_FACTOR: mean TSC frequency below nominal, in 0.001% units
+	// 0x1C..0x7F reserved
+)
+
+// TSCInfoRequest returns the MSG_TSC_INFO_REQ payload.
+func TSCInfoRequest() []byte { return make([]byte, TSCInfoRequestSize) }
+
+// TSCInfoResponse is MSG_TSC_INFO_RSP.
+type TSCInfoResponse struct {
+	Status FirmwareStatus
+	Scale  uint64
+	Offset uint64
+	Factor uint32
+}
+
+// Marshal encodes r (as the PSP would).
+func (r *TSCInfoResponse) Marshal() []byte {
+	b := make([]byte, TSCInfoResponseSize)
+	binary.LittleEndian.PutUint32(b[offTSCStatus:], uint32(r.Status))
+	binary.LittleEndian.PutUint64(b[offTSCScale:], r.Scale)
+	binary.LittleEndian.PutUint64(b[offTSCOffset:], r.Offset)
+	binary.LittleEndian.PutUint32(b[offTSCFactor:], r.Factor)
+	return b
+}
+
+// UnmarshalTSCInfoRequest checks a MSG_TSC_INFO_REQ payload (as the PSP
+// would): exactly TSCInfoRequestSize bytes, all reserved, all zero.
+func UnmarshalTSCInfoRequest(b []byte) error {
+	if len(b) != TSCInfoRequestSize {
+		return fmt.Errorf("MSG_TSC_INFO_REQ: %d bytes, want %d", len(b), TSCInfoRequestSize)
+	}
+	for i, v := range b {
+		if v != 0 {
+			return fmt.Errorf("MSG_TSC_INFO_REQ: reserved byte %#x is %#x", i, v)
+		}
+	}
+	return nil
+}
+
+// UnmarshalTSCInfoResponse decodes MSG_TSC_INFO_RSP. The payload must be
+// exactly TSCInfoResponseSize bytes whatever its STATUS: a PSP answers
+// this message with one fixed structure, so any other size is not its
+// answer.
+func UnmarshalTSCInfoResponse(b []byte) (*TSCInfoResponse, error) {
+	if len(b) != TSCInfoResponseSize {
+		return nil, fmt.Errorf("MSG_TSC_INFO_RSP: %d bytes, want %d", len(b), TSCInfoResponseSize)
+	}
+	r := &TSCInfoResponse{Status: FirmwareStatus(binary.LittleEndian.Uint32(b[offTSCStatus:]))}
+	if r.Status == StatusSuccess {
+		r.Scale = binary.LittleEndian.Uint64(b[offTSCScale:])
+		r.Offset = binary.LittleEndian.Uint64(b[offTSCOffset:])
+		r.Factor = binary.LittleEndian.Uint32(b[offTSCFactor:])
+	}
+	return r, nil
+}

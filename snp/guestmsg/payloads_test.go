@@ -171,3 +171,46 @@ func FuzzUnmarshalRequests(f *testing.F) {
 		}
 	})
 }
+
+// TestTSCInfoLayout checks MSG_TSC_INFO_RSP against bytes laid out by
+// hand from the SNP Firmware ABI table: STATUS at 0x00, GUEST_TSC_SCALE
+// at 0x08, GUEST_TSC_OFFSET at 0x10, TSC_FACTOR at 0x18, 128 bytes.
+func TestTSCInfoLayout(t *testing.T) {
+	b := make([]byte, 0x80)
+	b[0x08], b[0x0C] = 0x01, 0x02 // scale 0x0000_0002_0000_0001
+	b[0x10], b[0x17] = 0x33, 0x80 // offset 0x8000_0000_0000_0033
+	b[0x18], b[0x19] = 0xC8, 0x00 // factor 200
+	b[0x7F] = 0xEE                // reserved: ignored
+	r, err := UnmarshalTSCInfoResponse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TSCInfoResponse{Status: StatusSuccess, Scale: 0x2_0000_0001, Offset: 0x8000_0000_0000_0033, Factor: 200}
+	if *r != want {
+		t.Errorf("UnmarshalTSCInfoResponse = %+v, want %+v", *r, want)
+	}
+	b[0x7F] = 0
+	if m := want.Marshal(); !bytes.Equal(m, b) {
+		t.Errorf("Marshal = %x, want %x", m, b)
+	}
+
+	for _, n := range []int{0, 0x7F, 0x81, 0x100} {
+		if _, err := UnmarshalTSCInfoResponse(make([]byte, n)); err == nil {
+			t.Errorf("%d-byte MSG_TSC_INFO_RSP accepted", n)
+		}
+	}
+	// A failure status carries no parameters.
+	b[0] = byte(StatusInvalidParam)
+	if r, err := UnmarshalTSCInfoResponse(b); err != nil || r.Status != StatusInvalidParam || r.Scale != 0 || r.Factor != 0 {
+		t.Errorf("failed MSG_TSC_INFO_RSP = %+v, %v", r, err)
+	}
+
+	req := TSCInfoRequest()
+	if len(req) != 0x80 || UnmarshalTSCInfoRequest(req) != nil {
+		t.Errorf("MSG_TSC_INFO_REQ = %d bytes, check %v", len(req), UnmarshalTSCInfoRequest(req))
+	}
+	req[5] = 1
+	if UnmarshalTSCInfoRequest(req) == nil || UnmarshalTSCInfoRequest(req[:0x40]) == nil {
+		t.Error("MSG_TSC_INFO_REQ with a reserved byte set, or short, accepted")
+	}
+}

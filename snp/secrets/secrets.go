@@ -33,10 +33,15 @@ const (
 	offVMPCK0      = 0x020 // VMPCK0..3, 32 bytes each
 	offOSArea      = 0x0A0 // 96 bytes for the guest OS
 	offTweakBitmap = 0x100 // version 3: 64-byte VMSA register protection tweak bitmap
-	offTSCFactor   = 0x160 // version 3: uint32 TSC scaling factor (Secure TSC)
+	offTSCFactor   = OffsetTSCFactor
 
 	flagIMIEN = 1 << 0
 )
+
+// OffsetTSCFactor is where a version 3 page holds TSC_FACTOR (uint32):
+// how far, in units of 0.001%, the mean TSC frequency of a Secure TSC
+// guest lies below the nominal one GUEST_TSC_FREQ reports.
+const OffsetTSCFactor = 0x160
 
 // OS area layout (GHCB spec section 2.7, "SEV-SNP Secrets Page").
 const (

@@ -40,6 +40,11 @@ type Launch struct {
 	VMRK [32]byte
 	// ReportID is REPORT_ID, the guest's unique ID for this launch.
 	ReportID [abi.ReportIDSize]byte
+	// TSCScale and TSCOffset are the simulated Secure TSC parameters
+	// MSG_TSC_INFO_RSP reports (GUEST_TSC_SCALE, 8.32 fixed point, and
+	// GUEST_TSC_OFFSET). Simulated: nothing scales a TSC under plain
+	// QEMU. Its TSC_FACTOR is Secrets.TSCFactor.
+	TSCScale, TSCOffset uint64
 }
 
 // DefaultPolicy is the guest policy of a simulated launch: ABI 0.0,
@@ -56,6 +61,7 @@ func NewLaunch(measurement [abi.MeasurementSize]byte, hostData [abi.HostDataSize
 		Measurement: measurement,
 		HostData:    hostData,
 		Policy:      DefaultPolicy,
+		TSCScale:    1 << 32, // 1.0: the guest TSC runs at the host's rate
 	}
 	c, err := DefaultChip()
 	if err != nil {

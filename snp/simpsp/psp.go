@@ -8,8 +8,10 @@
 // are refused without an answer), MSG_REPORT_REQ answered with an
 // ATTESTATION_REPORT built with go-sev-guest's abi package and signed by
 // the Chip's test-only VCEK, the extended request's certificate table
-// (VCEK, ASK, ARK), and MSG_KEY_REQ answered with keys derived
-// deterministically from a root secret and the selected guest fields.
+// (VCEK, ASK, ARK), MSG_KEY_REQ answered with keys derived
+// deterministically from a root secret and the selected guest fields, and
+// MSG_TSC_INFO_REQ answered with the Launch's simulated Secure TSC
+// parameters (no TSC is scaled by anything: plain QEMU has no Secure TSC).
 //
 // Layouts and checks follow "SEV Secure Nested Paging Firmware ABI
 // Specification" (AMD publication 56860), chapter "Guest Messages", and
@@ -58,6 +60,7 @@ type PSP struct {
 // Stats counts what a PSP did.
 type Stats struct {
 	Reports, Keys int // authentic requests answered
+	TSCInfo       int // authentic MSG_TSC_INFO_REQs answered
 	Rejected      int // requests refused without an answer
 	ShortBuffer   int // extended requests turned back for a larger certificate buffer
 }
@@ -171,6 +174,9 @@ func (p *PSP) guestRequest(msg []byte) ([]byte, guestmsg.FirmwareStatus) {
 	case guestmsg.MsgKeyReq:
 		rsp = p.derivedKey(payload).Marshal()
 		p.stats.Keys++
+	case guestmsg.MsgTSCInfoReq:
+		rsp = p.tscInfo(payload).Marshal()
+		p.stats.TSCInfo++
 	default:
 		return reject()
 	}
@@ -197,6 +203,18 @@ func (p *PSP) report(payload []byte) *guestmsg.ReportResponse {
 		return &guestmsg.ReportResponse{Status: guestmsg.StatusInvalidParam}
 	}
 	return &guestmsg.ReportResponse{Status: guestmsg.StatusSuccess, Report: raw}
+}
+
+// tscInfo answers MSG_TSC_INFO_REQ with the launch's simulated Secure
+// TSC parameters and the secrets page's TSC_FACTOR, which the firmware
+// reports in both places. A request whose reserved bytes are not zero is
+// refused with INVALID_PARAM.
+func (p *PSP) tscInfo(payload []byte) *guestmsg.TSCInfoResponse {
+	if guestmsg.UnmarshalTSCInfoRequest(payload) != nil {
+		return &guestmsg.TSCInfoResponse{Status: guestmsg.StatusInvalidParam}
+	}
+	l := p.launch
+	return &guestmsg.TSCInfoResponse{Status: guestmsg.StatusSuccess, Scale: l.TSCScale, Offset: l.TSCOffset, Factor: l.Secrets.TSCFactor}
 }
 
 // Report fields of a simulated report (SNP Firmware ABI, table

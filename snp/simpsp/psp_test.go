@@ -404,3 +404,38 @@ func TestTestRootsAreTestOnly(t *testing.T) {
 		t.Errorf("ARK subject %q", c.Signer.Ark.Subject.CommonName)
 	}
 }
+
+func TestTSCInfo(t *testing.T) {
+	p, l := newPSP(t)
+	l.Secrets.TSCFactor = 200
+	l.TSCOffset = 0x1234
+	ch := channel(t, p, l)
+	info, err := ch.TSCInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := guestmsg.TSCInfoResponse{Status: guestmsg.StatusSuccess, Scale: 1 << 32, Offset: 0x1234, Factor: 200}
+	if *info != want {
+		t.Errorf("TSCInfo = %+v, want %+v", *info, want)
+	}
+	// A second request takes the next sequence numbers (3 and 4).
+	if _, err := ch.TSCInfo(); err != nil || ch.SeqNo() != 4 {
+		t.Errorf("second TSCInfo: %v, sequence number %d; want 4", err, ch.SeqNo())
+	}
+	if s := p.Stats(); s.TSCInfo != 2 || s.Rejected != 0 {
+		t.Errorf("Stats = %+v, want 2 TSC_INFO answered", s)
+	}
+
+	// Reserved bytes set: an authentic answer with STATUS INVALID_PARAM.
+	k, _ := guestmsg.NewKey(l.Secrets.VMPCK[0][:])
+	bad := guestmsg.TSCInfoRequest()
+	bad[0x40] = 1
+	rsp := rawExchange(p, seal(t, l, 5, guestmsg.MsgTSCInfoReq, bad), 0, false)
+	_, payload, err := k.Open(rsp.Message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := guestmsg.UnmarshalTSCInfoResponse(payload); err != nil || r.Status != guestmsg.StatusInvalidParam {
+		t.Errorf("MSG_TSC_INFO_REQ with a reserved byte set: %+v, %v; want STATUS INVALID_PARAM", r, err)
+	}
+}

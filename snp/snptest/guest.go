@@ -27,6 +27,8 @@ type Guest struct {
 	Shared map[uint64]uint64
 	// Code holds instruction bytes by virtual address.
 	Code map[uint64][]byte
+	// GuestTSCFreq is what GUEST_TSC_FREQ reads (Secure TSC).
+	GuestTSCFreqMSR uint64
 	// OSXSAVE and XCR0 are the dynamic state CPUID reflects.
 	OSXSAVE bool
 	XCR0    uint64
@@ -89,6 +91,9 @@ func (g *Guest) Translate(va uint64) (uint64, bool, bool) {
 func (g *Guest) Fetch(va uint64, buf []byte) int {
 	return copy(buf, g.Code[va])
 }
+
+// GuestTSCFreq implements snp.Machine.
+func (g *Guest) GuestTSCFreq() uint64 { return g.GuestTSCFreqMSR }
 
 // XState implements snp.Machine.
 func (g *Guest) XState() (bool, uint64) { return g.OSXSAVE, g.XCR0 }

@@ -238,3 +238,31 @@ func TestGHCBExitError(t *testing.T) {
 		t.Errorf("second Report = %v", err)
 	}
 }
+
+// TestTSCInfo sends MSG_TSC_INFO_REQ through the platform's GHCB guest
+// request: an honest answer, then answers of the wrong size and with a
+// failure STATUS, each refused without reusing a sequence number.
+func TestTSCInfo(t *testing.T) {
+	r := newRig(t)
+	r.h.PSP.TSCInfo = guestmsg.TSCInfoResponse{Scale: 3 << 31, Offset: 7, Factor: 42}
+	info, err := r.ch.TSCInfo()
+	if err != nil || info.Scale != 3<<31 || info.Offset != 7 || info.Factor != 42 || r.ch.SeqNo() != 2 {
+		t.Fatalf("TSCInfo = %+v, %v; SeqNo %d", info, err, r.ch.SeqNo())
+	}
+
+	r.h.PSP.Status = guestmsg.StatusInvalidParam
+	var se *guestmsg.StatusError
+	if _, err := r.ch.TSCInfo(); !errors.As(err, &se) || se.Type != guestmsg.MsgTSCInfoRsp || r.ch.SeqNo() != 4 {
+		t.Errorf("failure STATUS: %v, SeqNo %d; want a StatusError, 4", err, r.ch.SeqNo())
+	}
+	r.h.PSP.Status = guestmsg.StatusSuccess
+	for _, n := range []int{0, 0x7C, 0x81, 0x200} {
+		r.h.PSP.TSCInfoPayload = func() []byte { return make([]byte, n) }
+		before := r.ch.SeqNo()
+		if info, err := r.ch.TSCInfo(); err == nil || r.ch.SeqNo() != before+2 {
+			t.Errorf("%d-byte MSG_TSC_INFO_RSP: %+v, %v, SeqNo %d", n, info, err, r.ch.SeqNo())
+		}
+	}
+	r.h.PSP.TSCInfoPayload = nil
+	r.mustReport(t, 9)
+}

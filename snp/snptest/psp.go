@@ -26,6 +26,13 @@ type PSP struct {
 	// version 2 report carrying the request's REPORT_DATA and VMPL.
 	Report func(req *guestmsg.ReportRequest) []byte
 
+	// TSCInfo is what MSG_TSC_INFO_RSP carries when Status is success
+	// (its Status field is ignored).
+	TSCInfo guestmsg.TSCInfoResponse
+	// TSCInfoPayload, if set, builds the raw MSG_TSC_INFO_RSP payload
+	// instead: a hostile or broken firmware's answer of any size.
+	TSCInfoPayload func() []byte
+
 	// Handled counts requests the PSP authenticated and answered.
 	Handled int
 	// Reuses counts sequence numbers the guest sent twice with different
@@ -96,6 +103,16 @@ func (p *PSP) Handle(req []byte) ([]byte, guestmsg.FirmwareStatus) {
 			out.Key = sha256.Sum256(fmt.Appendf(nil, "derived %d %+v", h.VMPCK, *r))
 		}
 		rsp = out.Marshal()
+	case guestmsg.MsgTSCInfoReq:
+		if guestmsg.UnmarshalTSCInfoRequest(payload) != nil {
+			return nil, guestmsg.StatusInvalidParam
+		}
+		out := p.TSCInfo
+		out.Status = p.Status
+		rsp = out.Marshal()
+		if p.TSCInfoPayload != nil {
+			rsp = p.TSCInfoPayload()
+		}
 	default:
 		return nil, guestmsg.StatusInvalidParam
 	}

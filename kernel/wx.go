@@ -194,10 +194,35 @@ func overlapsImage(va, n uintptr) bool { return va < imageEnd && imageStart < va
 
 // protectKernel applies W^X to the direct map (PML4 slot 252), splitting
 // the 2 MiB pages that hold the image into 4 KiB pages, as the segments
-// loadImageSegments read say. It runs at boot,
-// after initVDSO wrote the vDSO's code page, before the runtime starts.
-// Every entry keeps its other bits, the SEV-SNP C-bit (ptePrivate)
-// included.
+// loadImageSegments read say. It runs at boot, on the one CPU, with
+// interrupts off, after initVDSO wrote the vDSO's code page, before the
+// runtime starts. Every entry keeps its other bits, the SEV-SNP C-bit
+// (ptePrivate) included.
+//
+// The order is the one that keeps every TLB state the processor may be
+// in well defined, as Linux's __split_large_page does for the same job:
+//
+//  1. split: each 2 MiB page holding the image is replaced, by one 8-byte
+//     store, with a page table mapping the same frames with the same
+//     attributes (splitHuge);
+//  2. flush the whole TLB (flushTLB), global entries included, which also
+//     drops the paging-structure caches;
+//  3. only then narrow the permissions of the 4 KiB entries and set NX on
+//     everything else;
+//  4. flush again, so no translation from before step 3 survives.
+//
+// Between 1 and 2 a TLB may hold the old 2 MiB translation and new 4 KiB
+// ones for the same address (AMD APM vol. 2, 5.5 "Translation-Lookaside
+// Buffer (TLB)": the TLB is not coherent with the page tables until
+// software invalidates; Intel SDM vol. 3A, 4.10.2.3 "Details of TLB
+// Use": translations of two page sizes for one address are harmless only
+// if they agree in frame and attributes, otherwise behaviour is
+// undefined). Step 1 makes them agree, so that window is safe; step 3
+// changes attributes only once no 2 MiB translation can remain. Strict
+// break-before-make (entry not present, flush, new entry) is not possible
+// here: the pages being split hold the code doing the split, its stack
+// and the page tables, so the next fetch in the not-present window would
+// fault with no handler able to run.
 //
 //go:nosplit
 func protectKernel() {
@@ -207,60 +232,106 @@ func protectKernel() {
 	}
 	slot := *cpu.Ptr64(cpu.Virt(kernelPML4) + (cpu.KernBase>>39&511)*8)
 	pdpt := cpu.Virt(uintptr(slot & pteFrame))
-	for i := uintptr(0); i < 512; i++ {
-		e := cpu.Ptr64(pdpt + i*8)
-		base := cpu.KernBase + i<<30
-		if *e&ptePresent == 0 {
-			continue
-		}
-		if *e&pteHuge != 0 {
-			if overlapsImage(base, 1<<30) {
-				kprint("cocoon: the kernel image lies in a 1 GiB page; cannot protect it\n")
-				powerOff(1)
-			}
-			*e |= pteNX
-			continue
-		}
-		pd := cpu.Virt(uintptr(*e & pteFrame))
-		for j := uintptr(0); j < 512; j++ {
-			d := cpu.Ptr64(pd + j*8)
-			va := base + j*hugePageSize
-			if *d&ptePresent == 0 {
+	for pass := 0; pass < 2; pass++ {
+		for i := uintptr(0); i < 512; i++ {
+			e := cpu.Ptr64(pdpt + i*8)
+			base := cpu.KernBase + i<<30
+			if *e&ptePresent == 0 {
 				continue
 			}
-			if *d&pteHuge != 0 {
-				if !overlapsImage(va, hugePageSize) {
-					*d |= pteNX
-					continue
+			if *e&pteHuge != 0 {
+				if overlapsImage(base, 1<<30) {
+					kprint("cocoon: the kernel image lies in a 1 GiB page; cannot protect it\n")
+					powerOff(1)
 				}
-				splitHuge(d, va)
+				if pass == 1 {
+					*e |= pteNX
+				}
+				continue
 			}
-			pt := cpu.Virt(uintptr(*d & pteFrame))
-			for k := uintptr(0); k < 512; k++ {
-				p := cpu.Ptr64(pt + k*8)
-				if *p&ptePresent == 0 {
-					continue
-				}
-				write, exec, inImage := pagePerm(va + k*pageSize)
-				if inImage && !write {
-					*p &^= pteWrite
-				}
-				if !exec {
-					*p |= pteNX
-				}
+			if pass == 0 {
+				splitImagePages(cpu.Virt(uintptr(*e&pteFrame)), base)
+			} else {
+				protectPD(cpu.Virt(uintptr(*e&pteFrame)), base)
 			}
 		}
+		flushTLB()
 	}
 	cpu.Lcr0(cpu.Rcr0() | cr0WP)
-	cpu.Lcr3(cpu.Rcr3())
 	kprint("cocoon: protections: W^X (kernel text read-only, data and the direct map non-executable)\n")
 }
 
-// splitHuge replaces the 2 MiB entry *d, mapping va, by a page table of
-// 512 4 KiB entries with the same frames and attributes.
+// splitImagePages splits the 2 MiB pages of the page directory pd
+// (mapping from base) that hold part of the image (protectKernel step 1).
 //
 //go:nosplit
-func splitHuge(d *uint64, va uintptr) {
+func splitImagePages(pd, base uintptr) {
+	for j := uintptr(0); j < 512; j++ {
+		d := cpu.Ptr64(pd + j*8)
+		if *d&(ptePresent|pteHuge) == ptePresent|pteHuge && overlapsImage(base+j*hugePageSize, hugePageSize) {
+			splitHuge(d)
+		}
+	}
+}
+
+// protectPD narrows the permissions under the page directory pd (mapping
+// from base) as pagePerm says (protectKernel step 3). No 2 MiB page left
+// in it holds part of the image.
+//
+//go:nosplit
+func protectPD(pd, base uintptr) {
+	for j := uintptr(0); j < 512; j++ {
+		d := cpu.Ptr64(pd + j*8)
+		va := base + j*hugePageSize
+		if *d&ptePresent == 0 {
+			continue
+		}
+		if *d&pteHuge != 0 {
+			*d |= pteNX
+			continue
+		}
+		pt := cpu.Virt(uintptr(*d & pteFrame))
+		for k := uintptr(0); k < 512; k++ {
+			p := cpu.Ptr64(pt + k*8)
+			if *p&ptePresent == 0 {
+				continue
+			}
+			write, exec, inImage := pagePerm(va + k*pageSize)
+			if inImage && !write {
+				*p &^= pteWrite
+			}
+			if !exec {
+				*p |= pteNX
+			}
+		}
+	}
+}
+
+// cr4PGE is CR4.PGE (AMD APM vol. 2, 3.1.3): global pages enabled.
+const cr4PGE = 1 << 7
+
+// flushTLB invalidates every TLB entry and the paging-structure caches
+// of this CPU. Writing CR3 leaves global translations in place; changing
+// CR4.PGE removes them all (AMD APM vol. 2, 5.5 "Translation-Lookaside
+// Buffer (TLB)", global pages and TLB management). The entry paths do not
+// set PGE, but UEFI firmware may have.
+//
+//go:nosplit
+func flushTLB() {
+	if cr4 := cpu.Rcr4(); cr4&cr4PGE != 0 {
+		cpu.Lcr4(cr4 &^ cr4PGE)
+		cpu.Lcr4(cr4)
+		return
+	}
+	cpu.Lcr3(cpu.Rcr3())
+}
+
+// splitHuge replaces the 2 MiB entry *d by a page table of 512 4 KiB
+// entries with the same frames and attributes, in one store. The caller
+// flushes the TLB before changing any of them (protectKernel).
+//
+//go:nosplit
+func splitHuge(d *uint64) {
 	p, ok := phys.Alloc()
 	if !ok {
 		kprint("cocoon: out of memory for page tables\n")
@@ -277,9 +348,6 @@ func splitHuge(d *uint64, va uintptr) {
 		*cpu.Ptr64(pt + uintptr(k)*8) = frame + k*pageSize | flags
 	}
 	*d = p | ptePresent | pteWrite | ptePrivate
-	for k := uintptr(0); k < 512; k++ {
-		cpu.Invlpg(va + k*pageSize)
-	}
 }
 
 // WXReport counts the 4 KiB pages the kernel half of the live page tables

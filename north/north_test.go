@@ -426,9 +426,6 @@ func TestCredentials(t *testing.T) {
 	if got := sc(task, 115, 0, 0); got != 0 {
 		t.Errorf("getgroups(0) = %d, want 0 groups", got)
 	}
-	if got := sc(task, 105, 1000); got != 0 || sc(task, 102) != 1000 || sc(task, 107) != 1000 {
-		t.Errorf("setuid(1000) = %d; getuid %d geteuid %d", got, sc(task, 102), sc(task, 107))
-	}
 	if got := sc(task, 119, 7, ^uint64(0), 9); got != 0 {
 		t.Fatalf("setresgid = %d", got)
 	}
@@ -466,6 +463,24 @@ func TestCredentials(t *testing.T) {
 	}
 	if got := sc(task, linux.SysPrctl, 8, 1); got != 0 || sc(task, linux.SysPrctl, 7) != 1 {
 		t.Errorf("PR_SET_KEEPCAPS/PR_GET_KEEPCAPS = %d/%d", got, sc(task, linux.SysPrctl, 7))
+	}
+	// Root becoming user 1000 keeps its permitted capabilities
+	// (PR_SET_KEEPCAPS) but not its effective ones, and without
+	// CAP_SETUID can no longer go back.
+	if got := sc(task, 105, 1000); got != 0 || sc(task, 102) != 1000 || sc(task, 107) != 1000 {
+		t.Errorf("setuid(1000) = %d; getuid %d geteuid %d", got, sc(task, 102), sc(task, 107))
+	}
+	sc(task, 125, scratch+64, scratch+72)
+	eff, _ := mem.ReadUint32(p.m, scratch+72)
+	perm, _ := mem.ReadUint32(p.m, scratch+76)
+	if eff != 0 || perm != 0xffffffff {
+		t.Errorf("after setuid(1000) with keepcaps: effective %#x permitted %#x, want 0 and all", eff, perm)
+	}
+	if got := sc(task, 105, 0); got != -linux.EPERM {
+		t.Errorf("setuid(0) unprivileged = %d, want EPERM", got)
+	}
+	if got := sc(task, 116, 0, 0); got != -linux.EPERM {
+		t.Errorf("setgroups unprivileged = %d, want EPERM", got)
 	}
 	if got := sc(task, 121, 0); got != 1 {
 		t.Errorf("getpgid(0) = %d, want 1", got)

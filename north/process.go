@@ -133,6 +133,9 @@ type FileContext interface {
 	Memory() Machine
 	// Interrupted is closed when a signal should interrupt a blocking call.
 	Interrupted() <-chan struct{}
+	// Capable reports whether the calling process holds capability n
+	// (CapSysAdmin, ...) in its effective set.
+	Capable(n uint) bool
 }
 
 // NewProcess makes the first process, pid 1, with no threads yet.

@@ -7,11 +7,15 @@ import (
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
-// Credentials and process groups. The application is the only process and
-// starts as root (uid and gid 0, no supplementary groups, all
-// capabilities); as for root on Linux, every set*id call succeeds and the
-// get*id calls report what was set (credentials(7)). Nothing else checks
-// them: files keep modes and owners but do not enforce them.
+// Credentials (credentials(7), capabilities(7)). Each process has real,
+// effective, saved and file-system user and group IDs, supplementary
+// groups and three capability sets (effective, permitted, inheritable).
+// The application starts as root holding every capability; the set*id
+// calls follow kernel/sys.c: a caller without CAP_SETUID (CAP_SETGID) may
+// only move among the IDs it already has (EPERM otherwise), and changing
+// user IDs away from 0 drops capabilities as cap_task_fix_setuid does.
+// Nothing else checks them yet: files keep modes and owners but do not
+// enforce them.
 
 func init() {
 	register(102, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.ruid }) }) // getuid
@@ -34,24 +38,123 @@ func init() {
 	register(126, sysCapset)
 }
 
+// Capabilities (include/uapi/linux/capability.h).
+const (
+	capChown          = 0
+	capDacOverride    = 1
+	capDacReadSearch  = 2
+	capFowner         = 3
+	capFsetid         = 4
+	capSetgid         = 6
+	capSetuid         = 7
+	capSetpcap        = 8
+	capLinuxImmutable = 9
+	capSysAdmin       = 21
+	capMknod          = 27
+	capMacOverride    = 32
+	// capAll is every capability up to CAP_LAST_CAP (40,
+	// CAP_CHECKPOINT_RESTORE).
+	capAll = 1<<41 - 1
+	// capFSMask are the capabilities that follow the file-system user ID
+	// (CAP_FS_MASK, include/linux/capability.h).
+	capFSMask = 1<<capChown | 1<<capDacOverride | 1<<capDacReadSearch | 1<<capFowner |
+		1<<capFsetid | 1<<capLinuxImmutable | 1<<capMknod | 1<<capMacOverride
+)
+
 // creds are the process's user and group IDs (real, effective, saved,
 // and the file-system ID, which follows the effective one unless
-// setfsuid/setfsgid set it).
+// setfsuid/setfsgid set it) and capabilities. The zero value is root
+// with every capability: the effective and permitted sets are kept as
+// what was dropped from them.
 type creds struct {
 	ruid, euid, suid, fsuid uint32
 	rgid, egid, sgid, fsgid uint32
 	groups                  []uint32
+	effDropped, permDropped uint64
+	inheritable             uint64
+}
+
+func (c *creds) effective() uint64 { return capAll &^ c.effDropped }
+func (c *creds) permitted() uint64 { return capAll &^ c.permDropped }
+
+func (c *creds) setEffective(s uint64) { c.effDropped = capAll &^ s }
+func (c *creds) setPermitted(s uint64) { c.permDropped = capAll &^ s }
+
+// CapSysAdmin is CAP_SYS_ADMIN, for FileContext.Capable.
+const CapSysAdmin = capSysAdmin
+
+// Capable implements FileContext: whether the task's process holds
+// capability n in its effective set.
+func (t *Task) Capable(n uint) bool {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	return t.p.cred.capable(n)
+}
+
+// capable reports whether capability n is in the effective set.
+func (c *creds) capable(n uint) bool { return c.effective()&(1<<n) != 0 }
+
+// fixSetuid adjusts the capabilities after the user IDs changed from old
+// (capabilities(7), "Effect of user ID changes on capabilities";
+// security/commoncap.c cap_emulate_setxuid and cap_task_fix_setuid).
+func (c *creds) fixSetuid(old creds, keepCaps bool) {
+	wasRoot := old.ruid == 0 || old.euid == 0 || old.suid == 0
+	if wasRoot && c.ruid != 0 && c.euid != 0 && c.suid != 0 {
+		if !keepCaps {
+			c.setPermitted(0)
+		}
+		c.setEffective(0)
+	}
+	if old.euid == 0 && c.euid != 0 {
+		c.setEffective(0)
+	}
+	if old.euid != 0 && c.euid == 0 {
+		c.setEffective(c.permitted())
+	}
+	c.fixSetfsuid(old.fsuid)
+}
+
+// fixSetfsuid moves the file-system capabilities with the file-system
+// user ID: dropped when it leaves 0, restored from the permitted set
+// when it becomes 0.
+func (c *creds) fixSetfsuid(old uint32) {
+	switch {
+	case old == 0 && c.fsuid != 0:
+		c.setEffective(c.effective() &^ capFSMask)
+	case old != 0 && c.fsuid == 0:
+		c.setEffective(c.effective() | c.permitted()&capFSMask)
+	}
+}
+
+// exec applies execve's transformation for a program without file
+// capabilities or set-user-ID bits (capabilities(7), "Transformation of
+// capabilities during execve"): root (real or effective user ID 0) gets
+// every capability permitted and, with effective user ID 0, effective;
+// anyone else loses them. The saved IDs become the effective ones.
+func (c *creds) exec() {
+	if c.ruid == 0 || c.euid == 0 {
+		c.setPermitted(capAll)
+	} else {
+		c.setPermitted(0)
+	}
+	if c.euid == 0 {
+		c.setEffective(c.permitted())
+	} else {
+		c.setEffective(0)
+	}
+	c.suid, c.fsuid = c.euid, c.euid
+	c.sgid, c.fsgid = c.egid, c.egid
 }
 
 // setFS sets the file-system ID *fs to id as setfsuid does (kernel/sys.c
 // __sys_setfsuid): -1 or an ID the caller may not take leaves it; the
 // old value is returned either way. The caller holds p.mu.
-func setFS(c *creds, fs *uint32, id uint64, ids [3]uint32) int64 {
+func setFS(c *creds, fs *uint32, id uint64, ids [3]uint32, capN uint) int64 {
 	old := *fs
 	if keep(id) {
 		return int64(old)
 	}
-	if c.euid == 0 || uint32(id) == ids[0] || uint32(id) == ids[1] || uint32(id) == ids[2] || uint32(id) == old {
+	if c.capable(capN) || uint32(id) == ids[0] || uint32(id) == ids[1] || uint32(id) == ids[2] || uint32(id) == old {
 		*fs = uint32(id)
 	}
 	return int64(old)
@@ -61,14 +164,16 @@ func sysSetfsuid(t *Task, a *[6]uint64) int64 {
 	t.p.mu.Lock()
 	defer t.p.mu.Unlock()
 	c := &t.p.cred
-	return setFS(c, &c.fsuid, a[0], [3]uint32{c.ruid, c.euid, c.suid})
+	old := setFS(c, &c.fsuid, a[0], [3]uint32{c.ruid, c.euid, c.suid}, capSetuid)
+	c.fixSetfsuid(uint32(old))
+	return old
 }
 
 func sysSetfsgid(t *Task, a *[6]uint64) int64 {
 	t.p.mu.Lock()
 	defer t.p.mu.Unlock()
 	c := &t.p.cred
-	return setFS(c, &c.fsgid, a[0], [3]uint32{c.rgid, c.egid, c.sgid})
+	return setFS(c, &c.fsgid, a[0], [3]uint32{c.rgid, c.egid, c.sgid}, capSetgid)
 }
 
 func (t *Task) cred(get func(*creds) uint32) int64 {
@@ -80,61 +185,114 @@ func (t *Task) cred(get func(*creds) uint32) int64 {
 // keep reports whether an ID argument means "leave unchanged" (-1).
 func keep(id uint64) bool { return uint32(id) == ^uint32(0) }
 
-func sysSetuid(t *Task, a *[6]uint64) int64 {
-	if keep(a[0]) {
-		return -linux.EINVAL
-	}
-	t.p.mu.Lock()
-	c := &t.p.cred
-	c.ruid, c.euid, c.suid, c.fsuid = uint32(a[0]), uint32(a[0]), uint32(a[0]), uint32(a[0])
-	t.p.mu.Unlock()
-	return 0
+// ids views the user or group half of creds: real, effective, saved and
+// file-system ID, and the capability that lets a caller take any ID.
+type ids struct {
+	r, e, s, fs *uint32
+	capN        uint
 }
 
-func sysSetgid(t *Task, a *[6]uint64) int64 {
-	if keep(a[0]) {
-		return -linux.EINVAL
-	}
-	t.p.mu.Lock()
-	c := &t.p.cred
-	c.rgid, c.egid, c.sgid, c.fsgid = uint32(a[0]), uint32(a[0]), uint32(a[0]), uint32(a[0])
-	t.p.mu.Unlock()
-	return 0
-}
+func userIDs(c *creds) ids  { return ids{&c.ruid, &c.euid, &c.suid, &c.fsuid, capSetuid} }
+func groupIDs(c *creds) ids { return ids{&c.rgid, &c.egid, &c.sgid, &c.fsgid, capSetgid} }
 
-// setIDs sets real, effective and saved IDs (-1 keeps one); the
-// file-system ID follows the effective one.
-func setIDs(p *Process, ids [3]uint64, dst [3]*uint32, fs *uint32) int64 {
+// changeIDs runs change on the process's user (user) or group IDs with
+// p.mu held and, for user IDs, fixes the capabilities afterwards.
+func changeIDs(t *Task, user bool, change func(c *creds, x ids) int64) int64 {
+	p := t.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, id := range ids {
-		if !keep(id) {
-			*dst[i] = uint32(id)
-		}
+	old := p.cred
+	x := groupIDs(&p.cred)
+	if user {
+		x = userIDs(&p.cred)
 	}
-	*fs = *dst[1]
+	if r := change(&p.cred, x); r != 0 {
+		p.cred = old
+		return r
+	}
+	if user {
+		p.cred.fixSetuid(old, p.keepCaps.Load())
+	}
 	return 0
 }
 
-func sysSetreuid(t *Task, a *[6]uint64) int64 {
-	c := &t.p.cred
-	return setIDs(t.p, [3]uint64{a[0], a[1], ^uint64(0)}, [3]*uint32{&c.ruid, &c.euid, &c.suid}, &c.fsuid)
+// setid is setuid/setgid (kernel/sys.c __sys_setuid): with the
+// capability every ID but the file-system one's history changes; without
+// it only the effective (and file-system) ID, to the real or saved one.
+func setid(t *Task, user bool, id uint64) int64 {
+	if keep(id) {
+		return -linux.EINVAL
+	}
+	v := uint32(id)
+	return changeIDs(t, user, func(c *creds, x ids) int64 {
+		if c.capable(x.capN) {
+			*x.r, *x.s = v, v
+		} else if v != *x.r && v != *x.s {
+			return -linux.EPERM
+		}
+		*x.e, *x.fs = v, v
+		return 0
+	})
 }
 
-func sysSetregid(t *Task, a *[6]uint64) int64 {
-	c := &t.p.cred
-	return setIDs(t.p, [3]uint64{a[0], a[1], ^uint64(0)}, [3]*uint32{&c.rgid, &c.egid, &c.sgid}, &c.fsgid)
+func sysSetuid(t *Task, a *[6]uint64) int64 { return setid(t, true, a[0]) }
+func sysSetgid(t *Task, a *[6]uint64) int64 { return setid(t, false, a[0]) }
+
+// setreid is setreuid/setregid (kernel/sys.c __sys_setreuid): without the
+// capability the real ID may become the real or effective one, the
+// effective ID the real, effective or saved one. The saved ID follows
+// the effective one when the real ID is set or the effective one moves
+// away from the old real ID.
+func setreid(t *Task, user bool, r, e uint64) int64 {
+	return changeIDs(t, user, func(c *creds, x ids) int64 {
+		oldR, oldE, oldS := *x.r, *x.e, *x.s
+		priv := c.capable(x.capN)
+		if !keep(r) {
+			if v := uint32(r); v != oldR && v != oldE && !priv {
+				return -linux.EPERM
+			}
+			*x.r = uint32(r)
+		}
+		if !keep(e) {
+			if v := uint32(e); v != oldR && v != oldE && v != oldS && !priv {
+				return -linux.EPERM
+			}
+			*x.e = uint32(e)
+		}
+		if !keep(r) || !keep(e) && uint32(e) != oldR {
+			*x.s = *x.e
+		}
+		*x.fs = *x.e
+		return 0
+	})
 }
 
-func sysSetresuid(t *Task, a *[6]uint64) int64 {
-	c := &t.p.cred
-	return setIDs(t.p, [3]uint64{a[0], a[1], a[2]}, [3]*uint32{&c.ruid, &c.euid, &c.suid}, &c.fsuid)
+func sysSetreuid(t *Task, a *[6]uint64) int64 { return setreid(t, true, a[0], a[1]) }
+func sysSetregid(t *Task, a *[6]uint64) int64 { return setreid(t, false, a[0], a[1]) }
+
+// setresid is setresuid/setresgid (kernel/sys.c __sys_setresuid): without
+// the capability each new ID must be one of the three current ones.
+func setresid(t *Task, user bool, r, e, s uint64) int64 {
+	return changeIDs(t, user, func(c *creds, x ids) int64 {
+		if !c.capable(x.capN) {
+			for _, id := range []uint64{r, e, s} {
+				if v := uint32(id); !keep(id) && v != *x.r && v != *x.e && v != *x.s {
+					return -linux.EPERM
+				}
+			}
+		}
+		for i, id := range []uint64{r, e, s} {
+			if !keep(id) {
+				*[]*uint32{x.r, x.e, x.s}[i] = uint32(id)
+			}
+		}
+		*x.fs = *x.e
+		return 0
+	})
 }
 
-func sysSetresgid(t *Task, a *[6]uint64) int64 {
-	c := &t.p.cred
-	return setIDs(t.p, [3]uint64{a[0], a[1], a[2]}, [3]*uint32{&c.rgid, &c.egid, &c.sgid}, &c.fsgid)
-}
+func sysSetresuid(t *Task, a *[6]uint64) int64 { return setresid(t, true, a[0], a[1], a[2]) }
+func sysSetresgid(t *Task, a *[6]uint64) int64 { return setresid(t, false, a[0], a[1], a[2]) }
 
 func getIDs(t *Task, addrs [3]uint64, ids [3]uint32) int64 {
 	for i, addr := range addrs {
@@ -200,58 +358,130 @@ func sysSetgroups(t *Task, a *[6]uint64) int64 {
 		groups[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}
 	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	if !t.p.cred.capable(capSetgid) {
+		return -linux.EPERM
+	}
 	t.p.cred.groups = groups
-	t.p.mu.Unlock()
 	return 0
 }
 
-// capget/capset: struct __user_cap_header_struct {version, pid} and, for
-// version 3, two struct __user_cap_data_struct {effective, permitted,
-// inheritable} (include/uapi/linux/capability.h). Root holds every
-// capability (CAP_LAST_CAP 40 on Linux 6.1: all 41 bits).
-const capVersion3 = 0x20080522
+// capget/capset: struct __user_cap_header_struct {version, pid} and
+// struct __user_cap_data_struct {effective, permitted, inheritable}, one
+// for version 1 (32 capabilities), two for versions 2 and 3
+// (include/uapi/linux/capability.h).
+const (
+	capVersion1 = 0x19980330
+	capVersion2 = 0x20071026
+	capVersion3 = 0x20080522
+)
 
-func capHeader(t *Task, hdr uint64) int64 {
+// capVersion reads the header's version at hdr and returns how many data
+// structs it has; an unknown version is answered with the preferred one
+// written back and EINVAL.
+func capVersion(t *Task, hdr uint64) (int, int64) {
 	v, err := mem.ReadUint32(t.p.m, hdr)
 	if err != nil {
-		return -linux.EFAULT
+		return 0, -linux.EFAULT
 	}
-	if v != capVersion3 && v != 0x19980330 && v != 0x20071026 {
-		mem.WriteUint32(t.p.m, hdr, capVersion3)
-		return -linux.EINVAL
+	switch v {
+	case capVersion1:
+		return 1, 0
+	case capVersion2, capVersion3:
+		return 2, 0
 	}
+	if mem.WriteUint32(t.p.m, hdr, capVersion3) != nil {
+		return 0, -linux.EFAULT
+	}
+	return 0, -linux.EINVAL
+}
+
+// capPid reads the header's pid.
+func capPid(t *Task, hdr uint64) (int32, int64) {
 	pid, err := mem.ReadUint32(t.p.m, hdr+4)
 	if err != nil {
+		return 0, -linux.EFAULT
+	}
+	return int32(pid), 0
+}
+
+// sysCapget reports a process's sets (kernel/capability.c): a null data
+// pointer only probes the version.
+func sysCapget(t *Task, a *[6]uint64) int64 {
+	n, r := capVersion(t, a[0])
+	if a[1] == 0 {
+		if r == -linux.EINVAL {
+			return 0
+		}
+		return r
+	}
+	if r != 0 {
+		return r
+	}
+	pid, r := capPid(t, a[0])
+	if r != 0 {
+		return r
+	}
+	p := t.p
+	switch {
+	case pid < 0:
+		return -linux.EINVAL
+	case pid != 0 && pid != t.p.pid:
+		if p = t.p.w.lookup(pid); p == nil {
+			return -linux.ESRCH
+		}
+	}
+	p.mu.Lock()
+	c := p.cred
+	p.mu.Unlock()
+	var d [24]byte
+	for i := 0; i < n; i++ {
+		binary.LittleEndian.PutUint32(d[12*i:], uint32(c.effective()>>(32*i)))
+		binary.LittleEndian.PutUint32(d[12*i+4:], uint32(c.permitted()>>(32*i)))
+		binary.LittleEndian.PutUint32(d[12*i+8:], uint32(c.inheritable>>(32*i)))
+	}
+	return errno(t.p.m.CopyOut(a[1], d[:12*n]))
+}
+
+// sysCapset changes the caller's own sets (security/commoncap.c
+// cap_capset): the permitted set may only shrink, the effective set must
+// lie within the new permitted one, and the inheritable set within the
+// old inheritable and permitted ones unless the caller has CAP_SETPCAP.
+func sysCapset(t *Task, a *[6]uint64) int64 {
+	n, r := capVersion(t, a[0])
+	if r != 0 {
+		return r
+	}
+	pid, r := capPid(t, a[0])
+	if r != 0 {
+		return r
+	}
+	if pid != 0 && pid != t.p.pid {
+		return -linux.EPERM
+	}
+	var d [24]byte
+	if err := t.p.m.CopyIn(a[1], d[:12*n]); err != nil {
 		return -linux.EFAULT
 	}
-	if int32(pid) != 0 && pid != 1 && t.p.task(int32(pid)) == nil {
-		return -linux.ESRCH
+	// Version 1 sets only capabilities 0-31: the others are cleared.
+	var eff, perm, inh uint64
+	for i := 0; i < n; i++ {
+		eff |= uint64(binary.LittleEndian.Uint32(d[12*i:])) << (32 * i)
+		perm |= uint64(binary.LittleEndian.Uint32(d[12*i+4:])) << (32 * i)
+		inh |= uint64(binary.LittleEndian.Uint32(d[12*i+8:])) << (32 * i)
 	}
+	eff, perm, inh = eff&capAll, perm&capAll, inh&capAll
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	c := &t.p.cred
+	switch {
+	case perm&^c.permitted() != 0, eff&^perm != 0:
+		return -linux.EPERM
+	case !c.capable(capSetpcap) && inh&^(c.inheritable|c.permitted()) != 0:
+		return -linux.EPERM
+	}
+	c.setEffective(eff)
+	c.setPermitted(perm)
+	c.inheritable = inh
 	return 0
-}
-
-func sysCapget(t *Task, a *[6]uint64) int64 {
-	if r := capHeader(t, a[0]); r != 0 {
-		return r
-	}
-	if a[1] == 0 {
-		return 0
-	}
-	var d [24]byte
-	all := [2]uint32{0xffffffff, 0x1ff} // capabilities 0-31, 32-40
-	for i := 0; i < 2; i++ {
-		binary.LittleEndian.PutUint32(d[12*i:], all[i])   // effective
-		binary.LittleEndian.PutUint32(d[12*i+4:], all[i]) // permitted
-	}
-	return errno(t.p.m.CopyOut(a[1], d[:]))
-}
-
-// sysCapset accepts any request: root may drop capabilities, and nothing
-// in Cocoon checks them.
-func sysCapset(t *Task, a *[6]uint64) int64 {
-	if r := capHeader(t, a[0]); r != 0 {
-		return r
-	}
-	var d [24]byte
-	return errno(t.p.m.CopyIn(a[1], d[:]))
 }

@@ -594,9 +594,11 @@ func sysMremap(t *Task, a *[6]uint64) int64 {
 		return -linux.EINVAL
 	}
 	oldLen, newLen = pageUp(oldLen), pageUp(newLen)
-	if newLen == 0 || oldLen == 0 {
-		// old_len 0 duplicates a shared mapping: not supported.
+	if newLen == 0 {
 		return -linux.EINVAL
+	}
+	if oldLen == 0 {
+		return t.mremapDup(old, newLen, flags, newAddr)
 	}
 	if flags&mremapDontunmap != 0 && oldLen != newLen {
 		return -linux.EINVAL
@@ -702,6 +704,52 @@ func sysMremap(t *Task, a *[6]uint64) int64 {
 		}
 	}
 	return int64(newAddr)
+}
+
+// mremapDup is mremap with old_len 0 (mm/mremap.c vma_to_resize): a
+// second mapping of newLen bytes of the same shared pages as the mapping
+// at old, from the same file offset, with the same protection. A private
+// mapping cannot be duplicated (EINVAL), nor anything without
+// MREMAP_MAYMOVE (nothing can grow in place from nothing: ENOMEM).
+func (t *Task) mremapDup(old, newLen, flags, newAddr uint64) int64 {
+	p := t.p
+	ps, ok := p.m.(pagedSpace)
+	if !ok {
+		return -linux.ENOMEM
+	}
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	if !ps.Covered(old, mem.PageSize) {
+		return -linux.EFAULT
+	}
+	vi := p.mm.find(old)
+	if vi < 0 || !p.mm.vmas[vi].shared {
+		return -linux.EINVAL
+	}
+	if flags&mremapMaymove == 0 {
+		return -linux.ENOMEM
+	}
+	v := p.mm.vmas[vi]
+	prot, _, _ := p.protAt(old)
+	if !p.mayGrow(newLen, 0) {
+		return -linux.ENOMEM
+	}
+	fixed := flags&mremapFixed != 0
+	if fixed {
+		p.forget(newAddr, newAddr+newLen)
+	} else {
+		newAddr = 0
+	}
+	nv := &fileVMA{shared: true, mayWrite: v.mayWrite, pgoff: v.pgoff + int64((old-v.start)/mem.PageSize)}
+	nv.pager = v.pager.Clone(p.invalidator(nv))
+	got, err := ps.MapFilled(newAddr, newLen, prot, fixed)
+	if err != nil {
+		nv.pager.Unmap()
+		return errno(err)
+	}
+	nv.start, nv.end = got, got+newLen
+	p.addVMA(nv)
+	return int64(got)
 }
 
 // extend grows the mapping at start from oldLen to newLen bytes in

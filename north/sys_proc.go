@@ -948,6 +948,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	dropSpace(old)
 	p.mu.Lock()
 	p.brkStart, p.brk = pageUp(prog.Brk), pageUp(prog.Brk)
+	p.cred.exec()
 	p.mu.Unlock()
 	p.execed.Store(true)
 	p.exe = found

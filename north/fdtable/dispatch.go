@@ -97,6 +97,7 @@ const (
 	sysFaccessat2    = 439
 	sysFchmodat2     = 452
 	sysEpollPwait2   = 441
+	sysOpenat2       = 437
 )
 
 // Syscall serves system call nr with raw arguments a for a thread whose
@@ -210,6 +211,8 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 		return fs.EpollCtl(m, fd(0), u32(1), fd(2), a[3]), true
 	case sysOpenat:
 		return fs.Openat(m, intr, fd(0), a[1], u32(2), u32(3)), true
+	case sysOpenat2:
+		return fs.Openat2(m, intr, fd(0), a[1], a[2], a[3]), true
 	case sysMkdirat:
 		return fs.Mkdirat(m, fd(0), a[1], u32(2)), true
 	case sysMknodat:

@@ -25,7 +25,7 @@ var dispatched = map[string]uint64{
 	"utimensat": sysUtimensat, "epoll_pwait": sysEpollPwait, "eventfd": sysEventfd, "eventfd2": sysEventfd2,
 	"epoll_create1": sysEpollCreate1, "dup3": sysDup3, "pipe2": sysPipe2, "preadv": sysPreadv,
 	"pwritev": sysPwritev, "renameat2": sysRenameat2, "statx": sysStatx, "faccessat2": sysFaccessat2, "memfd_create": sysMemfdCreate, "fallocate": sysFallocate,
-	"epoll_pwait2": sysEpollPwait2, "copy_file_range": sysCopyFileRange, "fchmodat2": sysFchmodat2,
+	"epoll_pwait2": sysEpollPwait2, "copy_file_range": sysCopyFileRange, "fchmodat2": sysFchmodat2, "openat2": sysOpenat2,
 	"select": sysSelect, "pselect6": sysPselect6, "timerfd_create": sysTimerfdCreate,
 	"timerfd_settime": sysTimerfdSet, "timerfd_gettime": sysTimerfdGet,
 	"utime": sysUtime, "utimes": sysUtimes, "futimesat": sysFutimesat, "statfs": sysStatfs,

@@ -21,14 +21,32 @@ func (fs *Files) Openat(m mem.Memory, intr <-chan struct{}, dirfd int32, pathAdd
 }
 
 func (fs *Files) openat(intr <-chan struct{}, dirfd int32, path string, flags, mode uint32) int64 {
-	at, err := fs.dirAt(dirfd, path)
+	return fs.openResolve(intr, dirfd, path, flags, mode, 0)
+}
+
+// openResolve is openat restricted by openat2's resolve flags.
+func (fs *Files) openResolve(intr <-chan struct{}, dirfd int32, path string, flags, mode uint32, resolve uint64) int64 {
+	var at vfs.Loc
+	var err error
+	if resolve == 0 || path == "" || path[0] == '/' && resolve&vfs.ResolveInRoot == 0 {
+		at, err = fs.dirAt(dirfd, path)
+	} else {
+		// A scoped walk's root is the dirfd even for an absolute path
+		// (RESOLVE_IN_ROOT).
+		at, err = fs.dirAt(dirfd, ".")
+	}
 	if err != nil {
 		return ret(0, err)
 	}
 	fs.mu.Lock()
 	mode &^= fs.umask
 	fs.mu.Unlock()
-	f, err := fs.fs.Open(fs, at, path, flags, mode)
+	var f *vfs.File
+	if resolve == 0 {
+		f, err = fs.fs.Open(fs, at, path, flags, mode)
+	} else {
+		f, err = fs.fs.OpenResolve(fs, at, path, flags, mode, resolve)
+	}
 	if err != nil {
 		return ret(0, err)
 	}
@@ -37,6 +55,81 @@ func (fs *Files) openat(intr <-chan struct{}, dirfd int32, path string, flags, m
 		return ret(0, err)
 	}
 	return fs.install(f, flags&linux.OCloexec != 0)
+}
+
+// struct open_how (include/uapi/linux/openat2.h): flags, mode and
+// resolve, 64 bits each.
+const (
+	openHowSize0 = 24
+	// validOpenFlags is VALID_OPEN_FLAGS (include/linux/fcntl.h) for
+	// x86-64.
+	validOpenFlags = 0o3 | linux.OCreat | linux.OExcl | 0o400 | linux.OTrunc | linux.OAppend |
+		linux.ONonblock | linux.OSync | linux.OAsync | linux.ODirect | linux.OLargefile |
+		linux.ODirectory | linux.ONofollow | linux.ONoatime | linux.OCloexec | linux.OPath | linux.OTmpfile
+	validResolveFlags = vfs.ResolveNoXdev | vfs.ResolveNoMagiclinks | vfs.ResolveNoSymlinks |
+		vfs.ResolveBeneath | vfs.ResolveInRoot | vfs.ResolveCached
+	// oPathFlags are the flags O_PATH allows beside it (O_PATH_FLAGS).
+	oPathFlags = linux.ODirectory | linux.ONofollow | linux.OPath | linux.OCloexec
+)
+
+// Openat2 is openat2(2): openat with a struct open_how of size bytes at
+// howAddr, whose flags and mode are checked strictly (fs/open.c
+// build_open_flags) and whose resolve flags restrict the path walk. A
+// struct larger than Linux's must be zero beyond it (E2BIG).
+func (fs *Files) Openat2(m mem.Memory, intr <-chan struct{}, dirfd int32, pathAddr, howAddr, size uint64) int64 {
+	if size < openHowSize0 {
+		return errno(vfs.EINVAL)
+	}
+	if size > mem.PageSize {
+		return errno(vfs.E2BIG)
+	}
+	b := make([]byte, size)
+	if err := m.CopyIn(howAddr, b); err != nil {
+		return errno(vfs.EFAULT)
+	}
+	for _, c := range b[openHowSize0:] {
+		if c != 0 {
+			return errno(vfs.E2BIG)
+		}
+	}
+	flags := binary.LittleEndian.Uint64(b[0:]) &^ linux.OCloexec
+	mode := binary.LittleEndian.Uint64(b[8:])
+	resolve := binary.LittleEndian.Uint64(b[16:])
+	cloexec := binary.LittleEndian.Uint64(b[0:]) & linux.OCloexec
+	switch {
+	case flags&^validOpenFlags != 0, resolve&^validResolveFlags != 0:
+		return errno(vfs.EINVAL)
+	case resolve&vfs.ResolveBeneath != 0 && resolve&vfs.ResolveInRoot != 0:
+		return errno(vfs.EINVAL)
+	}
+	const tmpfileBit = linux.OTmpfile &^ linux.ODirectory
+	if flags&(linux.OCreat|tmpfileBit) != 0 {
+		if mode&^0o7777 != 0 {
+			return errno(vfs.EINVAL)
+		}
+	} else if mode != 0 {
+		return errno(vfs.EINVAL)
+	}
+	if flags&(linux.ODirectory|linux.OCreat) == linux.ODirectory|linux.OCreat {
+		return errno(vfs.EINVAL)
+	}
+	if flags&tmpfileBit != 0 && (flags&linux.OTmpfile != linux.OTmpfile || flags&linux.OAccmode == linux.ORdonly) {
+		return errno(vfs.EINVAL)
+	}
+	if flags&linux.OPath != 0 && flags&^oPathFlags != 0 {
+		return errno(vfs.EINVAL)
+	}
+	if resolve&vfs.ResolveCached != 0 && flags&(linux.OTrunc|linux.OCreat|tmpfileBit) != 0 {
+		return errno(vfs.EAGAIN)
+	}
+	path, err := readPath(m, pathAddr)
+	if err != nil {
+		return ret(0, err)
+	}
+	if flags&linux.OPath == 0 {
+		flags |= linux.OLargefile
+	}
+	return fs.openResolve(intr, dirfd, path, uint32(flags|cloexec), uint32(mode), resolve)
 }
 
 // waitFIFO waits until f, if it is a named FIFO that waits for its other

@@ -83,6 +83,9 @@ func (f *files) ReadFile(path string) ([]byte, error) {
 }
 
 func (f *files) Syscall(t north.FileContext, nr uint64, a [6]uint64) (int64, bool) {
+	if r, ok := f.f.XattrSyscall(t.Memory(), t.Capable(north.CapSysAdmin), nr, a); ok {
+		return r, true
+	}
 	return f.f.Syscall(t.Memory(), t.Interrupted(), nr, a)
 }
 

@@ -64,6 +64,8 @@ const (
 	EOPNOTSUPP   = Errno(linux.EOPNOTSUPP)
 	ETIMEDOUT    = Errno(linux.ETIMEDOUT)
 	ENODEV       = Errno(linux.ENODEV)
+	ENODATA      = Errno(linux.ENODATA)
+	E2BIG        = Errno(linux.E2BIG)
 )
 
 var errnoText = map[Errno]string{
@@ -80,6 +82,7 @@ var errnoText = map[Errno]string{
 	ENAMETOOLONG: "file name too long", ENOTEMPTY: "directory not empty",
 	ENODEV: "no such device", ELOOP: "too many levels of symbolic links", EOVERFLOW: "value too large for defined data type",
 	EOPNOTSUPP: "operation not supported", ETIMEDOUT: "connection timed out",
+	ENODATA: "no data available", E2BIG: "argument list too long",
 }
 
 func (e Errno) Error() string {

@@ -79,6 +79,7 @@ func (m *Mapping) Unmap() {
 	n.opens--
 	if n.opens == 0 && n.nlink == 0 {
 		n.data.release(n.fsys)
+		n.releaseXattrs()
 	}
 }
 

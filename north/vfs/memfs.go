@@ -58,6 +58,7 @@ type memNode struct {
 	opens               int      // open files; the data outlives the last name until they close
 	fifo                *pipe    // FIFOs: the pipe while some end is open (fifo.go)
 	mappings            map[*Mapping]struct{}
+	xattrs              map[string][]byte // extended attributes (xattr.go)
 }
 
 func newMemFS(clock func() int64, inos *atomic.Uint64, used *atomic.Int64, d *devices, limit int64, fr mem.Frames) *memFS {
@@ -172,6 +173,9 @@ func (n *memNode) unlinkName(name string, e *memNode) {
 		e.removed = true
 		e.nlink = 0
 		e.fsys.inodes.Add(-1)
+		e.mu.Lock()
+		e.releaseXattrs()
+		e.mu.Unlock()
 		return
 	}
 	e.nlink--
@@ -180,6 +184,7 @@ func (n *memNode) unlinkName(name string, e *memNode) {
 		e.mu.Lock()
 		if e.opens == 0 {
 			e.data.release(e.fsys)
+			e.releaseXattrs()
 		}
 		e.mu.Unlock()
 	}
@@ -634,6 +639,7 @@ func (r *regFile) Release(*File) {
 	n.opens--
 	if n.opens == 0 && n.nlink == 0 {
 		n.data.release(n.fsys)
+		n.releaseXattrs()
 	}
 }
 

@@ -15,6 +15,42 @@ type walker struct {
 	// a zero dir after a magic link.
 	lastDir  Loc
 	lastName string
+
+	// restrict are openat2's RESOLVE_* flags restricting the walk, and
+	// root the directory a RESOLVE_BENEATH or RESOLVE_IN_ROOT walk stays
+	// in.
+	restrict uint64
+	root     Loc
+}
+
+// openat2's resolve flags (include/uapi/linux/openat2.h).
+const (
+	ResolveNoXdev       = 0x01
+	ResolveNoMagiclinks = 0x02
+	ResolveNoSymlinks   = 0x04
+	ResolveBeneath      = 0x08
+	ResolveInRoot       = 0x10
+	ResolveCached       = 0x20
+)
+
+func (w *walker) scoped() bool { return w.restrict&(ResolveBeneath|ResolveInRoot) != 0 }
+
+// jumpRoot is where an absolute path or symbolic link leads (fs/namei.c
+// nd_jump_root): the scope's root for RESOLVE_IN_ROOT, EXDEV for
+// RESOLVE_BENEATH, and for RESOLVE_NO_XDEV EXDEV if that leaves the mount
+// from (zero at the start of a walk, where it is allowed).
+func (w *walker) jumpRoot(from Loc) (Loc, error) {
+	switch {
+	case w.restrict&ResolveInRoot != 0:
+		return w.root, nil
+	case w.restrict&ResolveBeneath != 0:
+		return Loc{}, EXDEV
+	}
+	root := w.c.fs.Root()
+	if w.restrict&ResolveNoXdev != 0 && !from.IsZero() && from.mnt != root.mnt {
+		return Loc{}, EXDEV
+	}
+	return root, nil
 }
 
 func splitPath(p string) []string {
@@ -40,7 +76,19 @@ func (w *walker) step(dir Loc, name string) (Loc, error) {
 	case ".":
 		return dir, nil
 	case "..":
-		return w.c.fs.parent(dir), nil
+		// fs/namei.c follow_dotdot: the root of a scoped walk is its
+		// top (EXDEV for RESOLVE_BENEATH).
+		if w.scoped() && dir == w.root {
+			if w.restrict&ResolveBeneath != 0 {
+				return Loc{}, EXDEV
+			}
+			return dir, nil
+		}
+		up := w.c.fs.parent(dir)
+		if w.restrict&ResolveNoXdev != 0 && up.mnt != dir.mnt {
+			return Loc{}, EXDEV
+		}
+		return up, nil
 	}
 	n, err := dir.n.(dirNode).lookup(w.c, name)
 	if err != nil {
@@ -48,21 +96,39 @@ func (w *walker) step(dir Loc, name string) (Loc, error) {
 	}
 	next := Loc{dir.mnt, n}
 	if m := w.c.fs.mounts[next]; m != nil {
+		if w.restrict&ResolveNoXdev != 0 {
+			return Loc{}, EXDEV
+		}
 		next = Loc{m, m.root}
 	}
 	return next, nil
 }
 
 // follow returns where symbolic link l leads: a Loc for a magic link, or
-// the link's text.
+// the link's text. RESOLVE_NO_SYMLINKS refuses every link with ELOOP;
+// a magic link is ELOOP with RESOLVE_NO_MAGICLINKS, EXDEV in a scoped
+// walk or, with RESOLVE_NO_XDEV, when it leads to another mount
+// (fs/namei.c pick_link, nd_jump_link).
 func (w *walker) follow(l Loc) (Loc, string, error) {
+	if w.restrict&ResolveNoSymlinks != 0 {
+		return Loc{}, "", ELOOP
+	}
 	w.links++
 	if w.links > linux.MaxSymlinks {
 		return Loc{}, "", ELOOP
 	}
 	if m, ok := l.n.(magicLink); ok {
+		if w.restrict&ResolveNoMagiclinks != 0 {
+			return Loc{}, "", ELOOP
+		}
 		to, err := m.follow(w.c)
-		return to, "", err
+		if err != nil {
+			return Loc{}, "", err
+		}
+		if w.scoped() || w.restrict&ResolveNoXdev != 0 && to.mnt != l.mnt {
+			return Loc{}, "", EXDEV
+		}
+		return to, "", nil
 	}
 	target, err := l.n.(linkNode).readlink(w.c)
 	if err != nil {
@@ -98,7 +164,9 @@ func (w *walker) walk(dir Loc, comps []string, followLast, mustDir bool) (Loc, e
 			}
 			rest := comps[i+1:]
 			if target[0] == '/' {
-				cur = w.c.fs.Root()
+				if cur, err = w.jumpRoot(cur); err != nil {
+					return Loc{}, err
+				}
 			}
 			if last && strings.HasSuffix(target, "/") {
 				mustDir = true
@@ -125,7 +193,7 @@ func (w *walker) start(at Loc, path string) (Loc, error) {
 		return Loc{}, ENAMETOOLONG
 	}
 	if path[0] == '/' {
-		return w.c.fs.Root(), nil
+		return w.jumpRoot(Loc{})
 	}
 	if !at.IsDir() {
 		return Loc{}, ENOTDIR

@@ -27,7 +27,19 @@ func (w *walker) entry(dir Loc, name string) (node, bool, error) {
 // Open opens path (openat(2)). flags are open(2)'s; mode is the mode of a
 // created file, with the umask already applied.
 func (fs *FS) Open(p Process, at Loc, path string, flags, mode uint32) (*File, error) {
+	return fs.open(fs.walker(p), at, path, flags, mode)
+}
+
+// OpenResolve is Open restricted by openat2(2)'s RESOLVE_* flags, with at
+// (the dirfd) as the root of a RESOLVE_BENEATH or RESOLVE_IN_ROOT walk.
+// The caller has checked the flags.
+func (fs *FS) OpenResolve(p Process, at Loc, path string, flags, mode uint32, resolve uint64) (*File, error) {
 	w := fs.walker(p)
+	w.restrict, w.root = resolve, at
+	return fs.open(w, at, path, flags, mode)
+}
+
+func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, error) {
 	if flags&linux.OTmpfile == linux.OTmpfile {
 		return nil, EOPNOTSUPP
 	}

@@ -1,0 +1,366 @@
+// abidiff: the long tail of the Linux ABI — extended attributes, openat2,
+// memfd seals, mremap with old_len 0, real-time signal queueing, F_SETOWN
+// and SIGIO, /proc/self, and the credential model — built with gcc
+// -static and run natively and inside Cocoon (north/abi_vm_test.go): both
+// runs must print the same lines. It prints outcomes (results, errors,
+// values), never addresses, times or host-dependent numbers. It must run
+// as root (it drops privileges at the end). Usage: abidiff DIR
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <grp.h>
+#include <unistd.h>
+
+#define PG 4096
+
+static const char *res(long r) {
+	static char buf[64];
+	if (r >= 0) {
+		snprintf(buf, sizeof buf, "%ld", r);
+		return buf;
+	}
+	switch (errno) {
+#define E(x) \
+	case x: \
+		return #x;
+		E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT)
+		E(EBUSY) E(EEXIST) E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENOSPC) E(ERANGE)
+		E(ELOOP) E(ENODATA) E(E2BIG) E(EOPNOTSUPP) E(ENOSYS) E(ENXIO) E(ETXTBSY)
+#undef E
+	}
+	snprintf(buf, sizeof buf, "errno %d", errno);
+	return buf;
+}
+
+// show prints what a call returned: its result or its error's name.
+static void show(const char *what, long r) { printf("%s: %s\n", what, res(r)); }
+
+static char dir[512];
+static char *at(const char *name) {
+	static char buf[4][600];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
+	return buf[i];
+}
+
+// listing prints a listxattr result: the names, NUL-separated.
+static void listing(const char *what, const char *list, long n) {
+	printf("%s:", what);
+	if (n < 0) {
+		printf(" %s\n", res(n));
+		return;
+	}
+	for (long i = 0; i < n; i += strlen(list + i) + 1)
+		printf(" [%s]", list + i);
+	printf("\n");
+}
+
+static void xattrs(void) {
+	char buf[256], list[512];
+	const char *f = at("xfile");
+	close(open(f, O_CREAT | O_RDWR | O_TRUNC, 0644));
+	show("setxattr user.a", setxattr(f, "user.a", "hello", 5, 0));
+	show("getxattr size 0", getxattr(f, "user.a", NULL, 0));
+	show("getxattr small buffer", getxattr(f, "user.a", buf, 3));
+	memset(buf, 0, sizeof buf);
+	show("getxattr", getxattr(f, "user.a", buf, sizeof buf));
+	printf("value: %s\n", buf);
+	show("setxattr XATTR_CREATE existing", setxattr(f, "user.a", "x", 1, XATTR_CREATE));
+	show("setxattr XATTR_REPLACE missing", setxattr(f, "user.b", "x", 1, XATTR_REPLACE));
+	show("setxattr XATTR_REPLACE existing", setxattr(f, "user.a", "bye", 3, XATTR_REPLACE));
+	memset(buf, 0, sizeof buf);
+	show("getxattr replaced", getxattr(f, "user.a", buf, sizeof buf));
+	printf("value: %s\n", buf);
+	show("setxattr XATTR_CREATE new", setxattr(f, "user.c", "", 0, XATTR_CREATE));
+	show("getxattr empty value", getxattr(f, "user.c", buf, sizeof buf));
+	show("setxattr both flags, existing", setxattr(f, "user.c", "x", 1, XATTR_CREATE | XATTR_REPLACE));
+	show("setxattr bad flags", setxattr(f, "user.a", "x", 1, 4));
+	show("setxattr trusted as root", setxattr(f, "trusted.t", "tv", 2, 0));
+	show("listxattr size 0", listxattr(f, NULL, 0));
+	show("listxattr small buffer", listxattr(f, list, 4));
+	listing("listxattr", list, listxattr(f, list, sizeof list));
+	show("getxattr missing", getxattr(f, "user.zz", buf, sizeof buf));
+	show("removexattr missing", removexattr(f, "user.zz"));
+	show("removexattr", removexattr(f, "user.c"));
+	show("getxattr removed", getxattr(f, "user.c", buf, sizeof buf));
+	static char big[65537];
+	show("setxattr 64 KiB + 1", setxattr(f, "user.big", big, sizeof big, 0));
+	show("setxattr 64 KiB", setxattr(f, "user.big", big, 65536, 0));
+	show("getxattr 64 KiB", getxattr(f, "user.big", big, 65536));
+	show("removexattr 64 KiB", removexattr(f, "user.big"));
+	show("setxattr empty name", setxattr(f, "", "x", 1, 0));
+	char longname[300];
+	memset(longname, 'n', sizeof longname);
+	memcpy(longname, "user.", 5);
+	longname[256] = 0;
+	show("setxattr 256-byte name", setxattr(f, longname, "x", 1, 0));
+	longname[255] = 0;
+	show("setxattr 255-byte name", setxattr(f, longname, "x", 1, 0));
+	show("removexattr 255-byte name", removexattr(f, longname));
+	show("setxattr unknown namespace", setxattr(f, "foo.bar", "x", 1, 0));
+	show("getxattr unknown namespace", getxattr(f, "foo.bar", buf, sizeof buf));
+	show("setxattr bare prefix", setxattr(f, "user.", "x", 1, 0));
+	show("setxattr missing file", setxattr(at("nofile"), "user.a", "x", 1, 0));
+	show("getxattr bad name pointer", getxattr(f, (char *)8, buf, sizeof buf));
+
+	// Through a descriptor, a directory, a symbolic link and a pipe.
+	int fd = open(f, O_RDONLY);
+	show("fsetxattr on a read-only descriptor", fsetxattr(fd, "user.fd", "1", 1, 0));
+	show("fgetxattr", fgetxattr(fd, "user.fd", buf, sizeof buf));
+	listing("flistxattr", list, flistxattr(fd, list, sizeof list));
+	show("fremovexattr", fremovexattr(fd, "user.fd"));
+	close(fd);
+	show("fgetxattr closed descriptor", fgetxattr(fd, "user.a", buf, sizeof buf));
+	int pfd = open(f, O_PATH);
+	show("fgetxattr O_PATH descriptor", fgetxattr(pfd, "user.a", buf, sizeof buf));
+	close(pfd);
+	mkdir(at("xdir"), 0755);
+	show("setxattr on a directory", setxattr(at("xdir"), "user.d", "dv", 2, 0));
+	show("getxattr on a directory", getxattr(at("xdir"), "user.d", buf, sizeof buf));
+	symlink("xfile", at("xlink"));
+	show("getxattr through a symlink", getxattr(at("xlink"), "user.a", buf, sizeof buf));
+	show("lgetxattr user.* on a symlink", lgetxattr(at("xlink"), "user.a", buf, sizeof buf));
+	show("lsetxattr user.* on a symlink", lsetxattr(at("xlink"), "user.a", "x", 1, 0));
+	show("lsetxattr trusted.* on a symlink", lsetxattr(at("xlink"), "trusted.l", "x", 1, 0));
+	listing("llistxattr", list, llistxattr(at("xlink"), list, sizeof list));
+	int p[2];
+	pipe(p);
+	show("fsetxattr user.* on a pipe", fsetxattr(p[0], "user.p", "x", 1, 0));
+	show("fgetxattr user.* on a pipe", fgetxattr(p[0], "user.p", buf, sizeof buf));
+	show("fgetxattr trusted.* on a pipe", fgetxattr(p[0], "trusted.p", buf, sizeof buf));
+	show("fsetxattr trusted.* on a pipe", fsetxattr(p[0], "trusted.p", "x", 1, 0));
+	show("flistxattr on a pipe", flistxattr(p[0], list, sizeof list));
+	close(p[0]);
+	close(p[1]);
+	int mfd = memfd_create("x", 0);
+	show("fsetxattr on a memfd", fsetxattr(mfd, "user.m", "mv", 2, 0));
+	show("fgetxattr on a memfd", fgetxattr(mfd, "user.m", buf, sizeof buf));
+	close(mfd);
+	// Attributes follow the inode: a hard link sees them, rename keeps them.
+	link(f, at("xhard"));
+	show("getxattr through a hard link", getxattr(at("xhard"), "user.a", buf, sizeof buf));
+	rename(at("xhard"), at("xmoved"));
+	show("getxattr after rename", getxattr(at("xmoved"), "user.a", buf, sizeof buf));
+}
+
+static long openat2_(int dfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+	struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
+	long fd = syscall(SYS_openat2, dfd, path, &how, sizeof how);
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+static void openat2s(void) {
+	mkdir(at("o"), 0755);
+	mkdir(at("o/sub"), 0755);
+	close(open(at("o/file"), O_CREAT | O_RDWR, 0644));
+	symlink("sub", at("o/rel"));
+	symlink("/", at("o/abs"));
+	symlink("/file", at("o/absfile"));
+	symlink("../file", at("o/sub/up"));
+	symlink("../../..", at("o/sub/escape"));
+	int d = open(at("o"), O_PATH | O_DIRECTORY);
+
+	// struct open_how's size and the flags' rules.
+	struct {
+		struct open_how how;
+		uint64_t extra;
+	} big = {{.flags = O_RDONLY}, 0};
+	show("openat2 size 24", syscall(SYS_openat2, d, "file", &big, 24) >= 0);
+	show("openat2 size 23", syscall(SYS_openat2, d, "file", &big, 23));
+	show("openat2 size 32, zero tail", syscall(SYS_openat2, d, "file", &big, 32) >= 0);
+	big.extra = 1;
+	show("openat2 size 32, nonzero tail", syscall(SYS_openat2, d, "file", &big, 32));
+	static char page[PG + 8];
+	show("openat2 size > page", syscall(SYS_openat2, d, "file", page, PG + 1));
+	show("openat2 bad how pointer", syscall(SYS_openat2, d, "file", (void *)8, 24));
+	show("openat2 unknown flag bit", openat2_(d, "file", 1ULL << 40, 0, 0));
+	show("openat2 unknown resolve bit", openat2_(d, "file", O_RDONLY, 0, 0x1000));
+	show("openat2 BENEATH|IN_ROOT", openat2_(d, "file", O_RDONLY, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT));
+	show("openat2 mode without O_CREAT", openat2_(d, "file", O_RDONLY, 0644, 0));
+	show("openat2 mode beyond 07777", openat2_(d, "new", O_CREAT | O_RDWR, 010644, 0));
+	show("openat2 O_CREAT with mode", openat2_(d, "new", O_CREAT | O_RDWR, 0640, 0) >= 0);
+	show("openat2 O_PATH|O_RDWR", openat2_(d, "file", O_PATH | O_RDWR, 0, 0));
+	show("openat2 O_CREAT|O_DIRECTORY", openat2_(d, "new2", O_CREAT | O_DIRECTORY, 0644, 0));
+	show("openat2 RESOLVE_CACHED|O_CREAT", openat2_(d, "new", O_CREAT | O_RDWR, 0644, RESOLVE_CACHED));
+	show("openat2 RESOLVE_CACHED", openat2_(d, "file", O_RDONLY, 0, RESOLVE_CACHED) >= 0);
+	show("openat2 O_CLOEXEC", openat2_(d, "file", O_RDONLY | O_CLOEXEC, 0, 0) >= 0);
+
+	// RESOLVE_NO_SYMLINKS.
+	show("NO_SYMLINKS through a link", openat2_(d, "rel/../file", O_RDONLY, 0, RESOLVE_NO_SYMLINKS));
+	show("NO_SYMLINKS final link O_PATH|O_NOFOLLOW", openat2_(d, "rel", O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_SYMLINKS) >= 0);
+	show("NO_SYMLINKS plain path", openat2_(d, "sub/../file", O_RDONLY, 0, RESOLVE_NO_SYMLINKS) >= 0);
+	// RESOLVE_BENEATH.
+	show("BENEATH inside", openat2_(d, "sub/../file", O_RDONLY, 0, RESOLVE_BENEATH) >= 0);
+	show("BENEATH relative link inside", openat2_(d, "sub/up", O_RDONLY, 0, RESOLVE_BENEATH) >= 0);
+	show("BENEATH ..", openat2_(d, "../o/file", O_RDONLY, 0, RESOLVE_BENEATH));
+	show("BENEATH absolute path", openat2_(d, at("o/file"), O_RDONLY, 0, RESOLVE_BENEATH));
+	show("BENEATH absolute link", openat2_(d, "abs", O_PATH, 0, RESOLVE_BENEATH));
+	show("BENEATH escaping link", openat2_(d, "sub/escape", O_PATH, 0, RESOLVE_BENEATH));
+	// RESOLVE_IN_ROOT: / and .. stop at the directory.
+	show("IN_ROOT absolute path", openat2_(d, "/file", O_RDONLY, 0, RESOLVE_IN_ROOT) >= 0);
+	show("IN_ROOT ../..", openat2_(d, "../../file", O_RDONLY, 0, RESOLVE_IN_ROOT) >= 0);
+	show("IN_ROOT absolute link", openat2_(d, "absfile", O_RDONLY, 0, RESOLVE_IN_ROOT) >= 0);
+	show("IN_ROOT escaping link then file", openat2_(d, "sub/escape/file", O_RDONLY, 0, RESOLVE_IN_ROOT) >= 0);
+	show("IN_ROOT missing", openat2_(d, "/nothere", O_RDONLY, 0, RESOLVE_IN_ROOT));
+	show("IN_ROOT O_CREAT absolute", openat2_(d, "/made", O_CREAT | O_RDWR, 0644, RESOLVE_IN_ROOT) >= 0);
+	show("IN_ROOT created where", access(at("o/made"), F_OK));
+	// RESOLVE_NO_MAGICLINKS and RESOLVE_NO_XDEV.
+	char fdpath[64];
+	int f = open(at("o/file"), O_RDONLY);
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", f);
+	show("magic link", openat2_(AT_FDCWD, fdpath, O_RDONLY, 0, 0) >= 0);
+	show("NO_MAGICLINKS magic link", openat2_(AT_FDCWD, fdpath, O_RDONLY, 0, RESOLVE_NO_MAGICLINKS));
+	show("NO_MAGICLINKS magic link O_PATH|O_NOFOLLOW", openat2_(AT_FDCWD, fdpath, O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_MAGICLINKS) >= 0);
+	show("NO_MAGICLINKS plain link", openat2_(d, "rel/../file", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS) >= 0);
+	show("NO_SYMLINKS magic link", openat2_(AT_FDCWD, fdpath, O_RDONLY, 0, RESOLVE_NO_SYMLINKS));
+	close(f);
+	show("NO_XDEV into /proc", openat2_(AT_FDCWD, "/proc/self", O_PATH, 0, RESOLVE_NO_XDEV));
+	show("NO_XDEV absolute start", openat2_(AT_FDCWD, "/", O_PATH, 0, RESOLVE_NO_XDEV) >= 0);
+	show("NO_XDEV link to another mount", openat2_(d, "abs", O_PATH, 0, RESOLVE_NO_XDEV));
+	show("NO_XDEV same mount", openat2_(d, "sub/../file", O_RDONLY, 0, RESOLVE_NO_XDEV) >= 0);
+	show("openat2 bad dirfd", openat2_(99, "file", O_RDONLY, 0, RESOLVE_BENEATH));
+	show("openat2 dirfd not a directory", openat2_(0, "file", O_RDONLY, 0, RESOLVE_BENEATH));
+	show("openat2 empty path", openat2_(d, "", O_RDONLY, 0, RESOLVE_BENEATH));
+	close(d);
+}
+
+static void mremap0(void) {
+	char *a = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	strcpy(a + PG, "shared");
+	char *b = mremap(a + PG, 0, PG, MREMAP_MAYMOVE);
+	show("mremap old_len 0 of shared anonymous", b != MAP_FAILED);
+	if (b != MAP_FAILED) {
+		show("duplicate sees the bytes", strcmp(b, "shared"));
+		strcpy(b, "dup");
+		show("original sees the duplicate's store", strcmp(a + PG, "dup"));
+		show("original still mapped", strcmp(a, ""));
+		munmap(b, PG);
+	}
+	show("mremap old_len 0 without MAYMOVE", mremap(a, 0, PG, 0) == MAP_FAILED ? -1 : 0);
+	munmap(a, 2 * PG);
+	char *pr = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	show("mremap old_len 0 of private", mremap(pr, 0, PG, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0);
+	munmap(pr, PG);
+	int fd = open(at("mr"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	ftruncate(fd, 3 * PG);
+	pwrite(fd, "filepage", 8, 2 * PG);
+	char *m = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	char *d = mremap(m + 2 * PG, 0, PG, MREMAP_MAYMOVE);
+	show("mremap old_len 0 of a shared file mapping", d != MAP_FAILED);
+	if (d != MAP_FAILED) {
+		show("duplicate maps the same file page", strcmp(d, "filepage"));
+		d[0] = 'F';
+		char c;
+		pread(fd, &c, 1, 2 * PG);
+		show("store through duplicate reaches the file", c == 'F');
+		munmap(d, PG);
+	}
+	char *pf = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	show("mremap old_len 0 of a private file mapping", mremap(pf, 0, PG, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0);
+	char *hole = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(hole, PG);
+	show("mremap old_len 0 of unmapped memory", mremap(hole, 0, PG, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0);
+	munmap(pf, PG);
+	munmap(m, 3 * PG);
+	close(fd);
+}
+
+static int capsets(uint64_t *eff, uint64_t *perm) {
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) != 0)
+		return -1;
+	*eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	*perm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	return 0;
+}
+
+static void ids(const char *what) {
+	uid_t r, e, s;
+	getresuid(&r, &e, &s);
+	uint64_t eff = 0, perm = 0;
+	capsets(&eff, &perm);
+	printf("%s: uid %d %d %d fsuid %d, CAP_SETUID effective %d permitted %d, effective empty %d, effective=permitted %d\n",
+	       what, r, e, s, (int)syscall(SYS_setfsuid, -1), !!(eff & 1ULL << CAP_SETUID), !!(perm & 1ULL << CAP_SETUID),
+	       eff == 0, eff == perm);
+}
+
+static void creds(void) {
+	char buf[64], list[256];
+	// The file's attributes are read through a descriptor opened while
+	// privileged: the directory may not be searchable afterwards.
+	int fd = open(at("xfile"), O_RDONLY);
+	ids("start");
+	show("setresgid 100 100 100", setresgid(100, 100, 100));
+	show("setgroups 0", setgroups(0, NULL));
+	show("setresuid 1000 1001 0", setresuid(1000, 1001, 0));
+	ids("after setresuid");
+	show("setuid 2000 (neither real nor saved)", setuid(2000));
+	show("setuid 0 (the saved ID)", setuid(0));
+	ids("after setuid 0");
+	show("setreuid -1 1000", setreuid(-1, 1000));
+	ids("after setreuid");
+	show("setreuid -1 0", setreuid(-1, 0));
+	ids("after setreuid back");
+	show("setresuid 1000 1000 1000", setresuid(1000, 1000, 1000));
+	ids("unprivileged");
+	show("setuid 0", setuid(0));
+	show("setresuid -1 0 -1", setresuid(-1, 0, -1));
+	show("setreuid 0 -1", setreuid(0, -1));
+	show("setuid 1000", setuid(1000));
+	show("setfsuid 0 returns the old", syscall(SYS_setfsuid, 0));
+	show("setfsuid unchanged", syscall(SYS_setfsuid, -1));
+	show("setgroups", setgroups(0, NULL));
+	show("setgid 5", setgid(5));
+	show("setgid 100", setgid(100));
+	show("setresgid 100 100 100", setresgid(100, 100, 100));
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2] = {{1 << CAP_SETUID, 1 << CAP_SETUID, 0}, {0, 0, 0}};
+	show("capset raising", syscall(SYS_capset, &h, d));
+	memset(d, 0, sizeof d);
+	show("capset to nothing", syscall(SYS_capset, &h, d));
+	h.pid = getpid() + 1;
+	show("capset another process", syscall(SYS_capset, &h, d));
+	h.version = 1;
+	show("capget bad version", syscall(SYS_capget, &h, d));
+	printf("version written back: %#x\n", h.version);
+	show("capget bad version, null data", syscall(SYS_capget, &h, NULL));
+	// Unprivileged, trusted.* is hidden and cannot be written.
+	show("fgetxattr trusted.* unprivileged", fgetxattr(fd, "trusted.t", buf, sizeof buf));
+	show("fsetxattr trusted.* unprivileged", fsetxattr(fd, "trusted.u", "x", 1, 0));
+	show("fgetxattr user.* unprivileged", fgetxattr(fd, "user.a", buf, sizeof buf));
+	listing("flistxattr unprivileged", list, flistxattr(fd, list, sizeof list));
+	close(fd);
+}
+
+int main(int argc, char **argv) {
+	setvbuf(stdout, NULL, _IONBF, 0);
+	snprintf(dir, sizeof dir, "%s", argc > 1 ? argv[1] : "/tmp");
+	if (geteuid() != 0) {
+		printf("FAIL: abidiff must run as root (it tests dropping privileges)\n");
+		return 1;
+	}
+	xattrs();
+	openat2s();
+	mremap0();
+	creds();
+	printf("abidiff: done\n");
+	return 0;
+}

@@ -1,5 +1,7 @@
 package hal
 
+import "io"
+
 // AppChannel is an optional Platform capability of a secure-kernel
 // platform (LVBS, package lvbs/vsm): requests the lower VTL (VTL0) sends
 // to the hosted application through VTL calls, and the application's
@@ -22,4 +24,17 @@ type AppChannel interface {
 	// OnRequest sets a function called whenever a request arrives; it
 	// must not block.
 	OnRequest(func())
+}
+
+// SecureKernel is an optional Platform capability of a secure-kernel
+// platform (LVBS, package lvbs/vtl1): the kernel serves a lower VTL, and
+// the hosted application serves it too through AppChannel (North's
+// /dev/vtl0). Goroutine context.
+type SecureKernel interface {
+	// AppChannel returns the application channel.
+	AppChannel() AppChannel
+	// ServeLowerVTL brings the platform's services up and serves the
+	// lower VTL's calls, writing what it reports to log. It does not
+	// return while it serves; an error means it cannot serve at all.
+	ServeLowerVTL(log io.Writer) error
 }

@@ -116,7 +116,7 @@ var SNPExits = []HostExit{
 //
 //go:nosplit
 func MMIOAllowed(platform string, phys, size uint64) bool {
-	if platform != "pc" && platform != "snp" || size == 0 || phys+size < phys {
+	if platform != "pc" && platform != "snp" && platform != "lvbs" || size == 0 || phys+size < phys {
 		return false
 	}
 	for i := range PCExits {
@@ -127,7 +127,7 @@ func MMIOAllowed(platform string, phys, size uint64) bool {
 	return false
 }
 
-// Inventory returns the host interface of platform ("pc" or "snp"): its
+// Inventory returns the host interface of platform ("pc", "snp" or "lvbs"): its
 // own exits and the kernel's.
 func Inventory(platform string) []HostExit {
 	var own []HostExit
@@ -136,6 +136,8 @@ func Inventory(platform string) []HostExit {
 		own = PCExits
 	case "snp":
 		own = SNPExits
+	case "lvbs":
+		own = LVBSExits
 	default:
 		return nil
 	}
@@ -143,7 +145,7 @@ func Inventory(platform string) []HostExit {
 }
 
 // InventoryPlatforms are the platforms Inventory knows.
-var InventoryPlatforms = []string{"pc", "snp"}
+var InventoryPlatforms = []string{"pc", "snp", "lvbs"}
 
 // Accessor is a function of the image that executes an instruction that
 // can exit to the host. Func is its symbol, relative to the module for
@@ -200,6 +202,10 @@ var Accessors = []Accessor{
 	{Func: "kernel.trapDispatch", Ops: []string{"wrmsr"}, What: "FS base on trap return"},
 	{Func: "kernel.enterUserAsm", Ops: []string{"wrmsr"}, What: "FS base on entry to user mode"},
 	{Func: "kernel.vcEntry", Ops: []string{"rdmsr", "wrmsr"}, What: "FS base around #VC"},
+	{Func: "boot.lvbsStop", Ops: []string{"out", "hlt"}, What: "LVBS entry: the stop message on COM1 (0x3f8) when the image is not where it was linked"},
+	{Func: "boot.lvbsHigh", Ops: []string{"hlt"}, What: "LVBS entry: stop if the kernel returns"},
+	{Func: "lvbs/vtl1.(*cpuMachine).ReadMSR", Passes: []uint64{0x40000000, 0x40000001, 0x40000073, 0x40000080, 0x40000083, 0x40000090}, What: "lvbs.Start's synthetic MSR reads (lvbs.Machine on Hyper-V)"},
+	{Func: "lvbs/vtl1.(*cpuMachine).WriteMSR", Passes: []uint64{0x40000000, 0x40000001, 0x40000073, 0x40000080, 0x40000083, 0x40000084, 0x40000090}, What: "lvbs.Start's synthetic MSR writes, and EOM after an intercept"},
 }
 
 // Kinds of HostExit of the LVBS platform: Hyper-V hypercalls by call code
@@ -210,12 +216,12 @@ const (
 	KindVPAssist  = "vp-assist"
 )
 
-// LVBSExits is the LVBS platform's host interface (package lvbs): Cocoon as
-// a Hyper-V VTL1 secure kernel. Every way it reaches the hypervisor: the
-// synthetic MSRs, the hypercalls by call code, the VTL return, and what
-// the hypervisor writes into its pages (TLFS; docs/LVBS.md). It is not in
-// InventoryPlatforms: no kernel image links package lvbs yet, so
-// tools/hostcheck has no image to check it against.
+// LVBSExits is the LVBS platform's host interface (package lvbs, run by
+// lvbs/vtl1): Cocoon as a Hyper-V VTL1 secure kernel. Every way it reaches
+// the hypervisor: the synthetic MSRs, the hypercalls by call code, the VTL
+// return, and what the hypervisor writes into its pages (TLFS;
+// docs/LVBS.md); then the partition's PC devices VTL1 uses (the same
+// ports and APIC as hal/pc), and the image's boot-time stop message.
 var LVBSExits = []HostExit{
 	{Kind: KindInstruction, Where: "cpuid 0x40000000-0x40000003", What: "Hyper-V detection: Hv#1 interface, AccessVsm/AccessVpRegisters/AccessSynicRegs privileges"},
 	{Kind: KindMSR, Lo: 0x40000000, Hi: 0x40000000, What: "HV_X64_MSR_GUEST_OS_ID: guest identity, at boot"},
@@ -231,4 +237,13 @@ var LVBSExits = []HostExit{
 	{Kind: KindHypercall, Where: "VTL return", What: "hypercall page at the VtlReturnOffset of HvRegisterVsmCodePageOffsets: back to VTL0 after every VTL call and intercept"},
 	{Kind: KindSynIC, Where: "SIMP SINT0 slot", What: "GPA, register and MSR intercept messages (read, validated)"},
 	{Kind: KindVPAssist, Where: "bytes 8-31", What: "entry reason (read, validated); VTL0 RAX/RCX for the return (written)"},
+	{Kind: KindPort, Lo: 0x3f8, Hi: 0x3ff, What: "COM1 16550 UART: console; the LVBS entry's stop message when the image is loaded at the wrong address"},
+	{Kind: KindPort, Lo: 0x40, Hi: 0x40, What: "8254 PIT channel 0: TSC and APIC timer calibration at boot"},
+	{Kind: KindPort, Lo: 0x43, Hi: 0x43, What: "8254 PIT mode/command"},
+	{Kind: KindPort, Lo: 0x70, Hi: 0x71, What: "CMOS RTC: wall clock at boot"},
+	{Kind: KindPort, Lo: 0x21, Hi: 0x21, What: "8259 master PIC: masked at boot"},
+	{Kind: KindPort, Lo: 0xa1, Hi: 0xa1, What: "8259 slave PIC: masked at boot"},
+	{Kind: KindPort, Lo: 0xf4, Hi: 0xf4, What: "QEMU isa-debug-exit: power off with status (the simulated VSM under QEMU; absent on Hyper-V)"},
+	{Kind: KindMMIO, Lo: 0xfee00000, Hi: 0xfee00fff, What: "local APIC (VTL1's own, TLFS vsm.md \"Virtual Interrupts\"): one-shot timer, EOI"},
+	{Kind: KindMSR, Lo: 0x1b, Hi: 0x1b, What: "IA32_APIC_BASE: locate the local APIC"},
 }

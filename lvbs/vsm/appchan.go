@@ -229,3 +229,10 @@ func DecodeRequest(p []byte) (AppRequest, error) {
 	}
 	return AppRequest{Func: binary.LittleEndian.Uint32(p[0:]), Seq: binary.LittleEndian.Uint64(p[8:]), Data: p[AppHeaderSize:]}, nil
 }
+
+// Opened reports whether the application holds the channel open.
+func (c *Channel) Opened() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.readers > 0
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 
+	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north"
@@ -12,6 +13,7 @@ import (
 	"github.com/cocoon-vm/cocoon/north/sevguest"
 	"github.com/cocoon-vm/cocoon/north/socket/inet"
 	"github.com/cocoon-vm/cocoon/north/vfs"
+	"github.com/cocoon-vm/cocoon/north/vtl0"
 )
 
 // files joins the file system (north/vfs) and the descriptor table
@@ -45,6 +47,13 @@ func newFiles(archive []byte, o Options) (*files, error) {
 	}
 	if err := checkClock(o.Stdout, tsc); err != nil {
 		return nil, err
+	}
+	if sk, ok := kernel.Platform().(hal.SecureKernel); ok {
+		// A secure kernel's application serves the lower VTL: /dev/vtl0.
+		if opts.Devices == nil {
+			opts.Devices = map[string]func() vfs.FileImpl{}
+		}
+		opts.Devices[vtl0.Name] = vtl0.New(sk.AppChannel()).Open
 	}
 	fs, err := vfs.New(archive, opts)
 	if err != nil {

@@ -131,6 +131,16 @@ func Init(o Options) (int, error) {
 	p.SetArgs("/init", argv)
 	p.SetBrk(img.Brk)
 	kernel.Mark(kernel.PhaseLoaded)
+	if sk, ok := kernel.Platform().(hal.SecureKernel); ok {
+		// The services for the lower VTL (LVBS): they answer its boot
+		// call once the application has opened /dev/vtl0.
+		go func() {
+			if err := sk.ServeLowerVTL(o.Stdout); err != nil {
+				fmt.Fprintf(o.Stdout, "cocoon: LVBS: %v; stopping\n", err)
+				kernel.Platform().PowerOff(1)
+			}
+		}()
+	}
 	p.Start(img.Entry, img.SP)
 	status := p.Wait()
 	for name, n := range p.Unimplemented() {

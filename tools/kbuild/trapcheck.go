@@ -34,6 +34,7 @@ var TrapPackages = []string{
 	"github.com/cocoon-vm/cocoon/snp/ghcb.",
 	"github.com/cocoon-vm/cocoon/snp/ghcbmsr.",
 	"github.com/cocoon-vm/cocoon/snp/cpuidpage.",
+	"github.com/cocoon-vm/cocoon/lvbs/vtl1.",
 }
 
 // goroutineContext lists functions of those packages that run as ordinary

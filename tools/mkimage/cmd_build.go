@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/lvbs/skimage"
 	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/snp/measure"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
@@ -42,6 +43,7 @@ func runBuild(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("v", false, "print the go commands and their output")
 	format := fs.String("format", "elf", "image `FORMAT`: elf (PVH kernel NAME.elf), efi (UEFI application NAME.efi), disk (raw GPT disk NAME.img booting a self-contained NAME.efi) or gce (that disk as disk.raw in NAME.tar.gz, for Google Compute Engine)")
 	embed := fs.Bool("embed", false, "with --format efi: put the application archive inside NAME.efi (no NAME.cpio, no initrd needed)")
+	platform := fs.String("platform", "pc", "`PLATFORM` the image runs on: pc (QEMU, Firecracker, Cloud Hypervisor, OVMF; SEV-SNP with --measure) or lvbs (a Hyper-V VTL1 secure kernel: also writes NAME/skloader.bin and NAME/vmlinux.bin)")
 	measureLaunch := fs.Bool("measure", false, "also write NAME.efi.measurement.json, the SEV-SNP launch measurement of NAME.efi booted by QEMU with the OVMF --ovmf (implies --format efi)")
 	var launch launchFlags
 	launch.register(fs)
@@ -106,6 +108,12 @@ Cocoon's, from mkimage's own version of the Cocoon module (the Go module
 cache's copy; 'mkimage version' says which), so any module can be built;
 --kernel PACKAGE builds another kernel in the current module instead.
 
+--platform lvbs builds a Hyper-V VTL1 (LVBS) secure kernel: beside
+NAME.elf and NAME.cpio it writes NAME/skloader.bin and NAME/vmlinux.bin,
+which the LVBS VTL0 kernel loads into its securekernel= reservation
+(which must start at 0x1e00000; the build says how large it must be).
+The application's arguments, environment and directory are embedded.
+
 --arg, --env, --workdir, -m, --vcpus and --publish say how 'mkimage run'
 starts the image; they go to NAME.run.json.
 
@@ -115,7 +123,7 @@ whose fields are the flags' (flags on the command line override it):
 
   {"package": "./cmd/app", "elf": "FILE", "args": ["A"], "env": ["K=V"],
    "workdir": "/srv", "files": [{"src": "static", "dst": "/srv/static"}],
-   "memory": 256, "vcpus": 2, "platform": "pc" | "snp", "ports": ["8080:80"],
+   "memory": 256, "vcpus": 2, "platform": "pc" | "snp" | "lvbs", "ports": ["8080:80"],
    "format": "elf" | "efi" | "disk" | "gce", "output": "out/app",
    "measure": {"ovmf": FILE, "vcpuType": T, "vcpuSig": S,
                "guestFeatures": "0x1", "vmmType": "qemu" | "ec2" | "gce"}}
@@ -171,6 +179,20 @@ Flags:`)
 	case "elf", "efi", "disk", "gce":
 	default:
 		fmt.Fprintf(stderr, "mkimage build: unknown --format %q: use elf, efi, disk or gce\n", *format)
+		return errUsage
+	}
+	switch *platform {
+	case "pc":
+	case "lvbs":
+		if *format != "elf" || *measureLaunch || *embed {
+			fmt.Fprintln(stderr, "mkimage build: --platform lvbs writes the LVBS loader's two files beside NAME.elf: no --format, --measure or --embed")
+			return errUsage
+		}
+	case "snp":
+		fmt.Fprintln(stderr, "mkimage build: an SEV-SNP image is a pc image built with --measure (--format efi)")
+		return errUsage
+	default:
+		fmt.Fprintf(stderr, "mkimage build: unknown --platform %q: use pc or lvbs\n", *platform)
 		return errUsage
 	}
 	var launchOpts measure.Options
@@ -304,6 +326,9 @@ Flags:`)
 		return err
 	}
 	fmt.Fprintf(stdout, "%s.elf (%d KiB), built in %v\n", name, st.Size()>>10, time.Since(start).Round(time.Millisecond))
+	if *platform == "lvbs" {
+		return writeLVBS(name, &rc, stdout)
+	}
 	if *format == "elf" {
 		return nil
 	}
@@ -328,6 +353,48 @@ Flags:`)
 		return removeStaleMeasurement(name+".efi", stdout)
 	}
 	return writeMeasurement(name, launch.ovmf, launchOpts, stdout)
+}
+
+// writeLVBS writes the LVBS image of NAME.elf and NAME.cpio:
+// NAME/skloader.bin and NAME/vmlinux.bin, the files the LVBS VTL0 kernel
+// loads from /usr/lib/firmware (lvbs/skimage, docs/LVBS.md), with the
+// application's start on the embedded command line: the loader passes
+// none.
+func writeLVBS(name string, rc *runConfig, stdout io.Writer) error {
+	kernel, err := os.ReadFile(name + ".elf")
+	if err != nil {
+		return err
+	}
+	initrd, err := os.ReadFile(name + ".cpio")
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	line, err := cmdline.Line(cmdline.App{Args: rc.Args, Env: rc.Env, Dir: rc.Workdir})
+	if err != nil {
+		return err
+	}
+	loader, vmlinux, err := skimage.Build(kernel, initrd, line)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(name, 0o755); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		file string
+		b    []byte
+	}{{"skloader.bin", loader}, {"vmlinux.bin", vmlinux}} {
+		if err := os.WriteFile(filepath.Join(name, f.file), f.b, 0o644); err != nil {
+			return err
+		}
+	}
+	h, err := skimage.Parse(loader)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s/skloader.bin and %s/vmlinux.bin (%d KiB): an LVBS secure kernel; install them as /usr/lib/firmware/skloader.bin and vmlinux.bin and boot the LVBS VTL0 kernel with securekernel=%dM@%#x or larger (docs/LVBS.md)\n",
+		name, name, len(vmlinux)>>10, skimage.MinReservation(h.MemLen, h.InitrdLen)>>20, skimage.Base)
+	return nil
 }
 
 // removeStaleArchive removes the NAME.cpio an earlier build wrote beside

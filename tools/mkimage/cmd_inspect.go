@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"debug/elf"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/cocoon-vm/cocoon/boot/pvhelf"
 	"github.com/cocoon-vm/cocoon/hal"
+	"github.com/cocoon-vm/cocoon/lvbs/skimage"
 	"github.com/cocoon-vm/cocoon/tools/efiimage"
 )
 
@@ -31,7 +34,8 @@ func runInspect(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 Prints what IMAGE contains: for NAME or NAME.elf the kernel's ELF layout
 and PVH entry; for NAME.efi or NAME.img (UEFI application, GPT disk) the
 PE sections, entry, payload, embedded command line and SHA-256 of each
-part; and the application archive (NAME.cpio) if there is one. Then the
+part; the application archive (NAME.cpio) if there is one; and the LVBS
+image NAME/skloader.bin and NAME/vmlinux.bin if there is one. Then the
 image's host interface: every I/O port, MMIO range, MSR and intercepted
 instruction Cocoon uses on the generic PC platform, and every GHCB event
 and MSR on the SEV-SNP platform, and every hypercall, MSR and SynIC use
@@ -54,12 +58,10 @@ on the LVBS platform. Without IMAGE, only the host interface.`)
 	}
 	for _, p := range hal.InventoryPlatforms {
 		exits := hal.Inventory(p)
-		title := map[string]string{"pc": "generic PC", "snp": "SEV-SNP"}[p]
+		title := map[string]string{"pc": "generic PC", "snp": "SEV-SNP", "lvbs": "LVBS, Hyper-V VTL1"}[p]
 		fmt.Fprintf(stdout, "Host interface (%s platform, %d entries, checked against the kernel's code):\n", title, len(exits))
 		printExits(stdout, exits)
 	}
-	fmt.Fprintf(stdout, "Host interface (LVBS platform, Hyper-V VTL1, %d entries; host-tested against a fake hypervisor, not yet in a kernel image):\n", len(hal.LVBSExits))
-	printExits(stdout, hal.LVBSExits)
 	return nil
 }
 
@@ -115,5 +117,28 @@ func inspectImage(image string, w io.Writer) error {
 	if a, err := os.ReadFile(name + ".cpio"); err == nil {
 		fmt.Fprintf(w, "Application %s.cpio: %d KiB, sha256 %x\n", name, len(a)>>10, sha256.Sum256(a))
 	}
+	return inspectLVBS(name, w)
+}
+
+// inspectLVBS describes the LVBS image NAME/skloader.bin and
+// NAME/vmlinux.bin, if the build wrote one.
+func inspectLVBS(name string, w io.Writer) error {
+	loader, err := os.ReadFile(filepath.Join(name, "skloader.bin"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	h, err := skimage.Parse(loader)
+	if err != nil {
+		return fmt.Errorf("%s/skloader.bin: %v", name, err)
+	}
+	k, err := os.ReadFile(filepath.Join(name, "vmlinux.bin"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "LVBS image %s/: skloader.bin %d bytes (sha256 %x), vmlinux.bin %d KiB (sha256 %x): kernel %d KiB (%d KiB in memory), application archive %d KiB\n",
+		name, len(loader), sha256.Sum256(loader), len(k)>>10, sha256.Sum256(k), h.KernelLen>>10, h.MemLen>>10, h.InitrdLen>>10)
+	fmt.Fprintf(w, "  load with securekernel=%dM@%#x or larger; command line %q\n", skimage.MinReservation(h.MemLen, h.InitrdLen)>>20, skimage.Base, h.Cmdline)
 	return nil
 }

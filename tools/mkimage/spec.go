@@ -32,7 +32,7 @@ const SpecFile = "cocoon.json"
 //	files     [{"src": "host path", "dst": "/path/in/image"}, ...]
 //	memory    guest RAM in MiB for 'mkimage run'
 //	vcpus     number of vCPUs (of 'mkimage run', and of the measured launch)
-//	platform  "pc" (default) or "snp" (needs "measure"); "lvbs" is not built
+//	platform  "pc" (default), "snp" (needs "measure") or "lvbs"
 //	          by this mkimage
 //	ports     published ports, ["HOSTPORT:GUESTPORT[/udp]", ...]
 //	format    output format: "elf" (default), "efi", "disk" or "gce"
@@ -136,7 +136,9 @@ func (s *Spec) check() error {
 			return fieldErr("platform", `"snp" needs "measure": the launch measurement an SNP guest's reports are checked against`)
 		}
 	case "lvbs":
-		return fieldErr("platform", `"lvbs" images are not built by this mkimage yet`)
+		if s.Measure != nil || s.Format != "" && s.Format != "elf" {
+			return fieldErr("platform", `"lvbs" takes no "measure" and no "format" but "elf"`)
+		}
 	default:
 		return fieldErr("platform", "%q is not pc, snp or lvbs", s.Platform)
 	}
@@ -202,6 +204,9 @@ func (s *Spec) flags(dir string) []string {
 		a = append(a, "--publish", p)
 	}
 	add("format", s.Format)
+	if s.Platform == "lvbs" {
+		add("platform", s.Platform)
+	}
 	add("o", path(s.Output))
 	if m := s.Measure; m != nil {
 		a = append(a, "--measure")

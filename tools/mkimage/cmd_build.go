@@ -43,7 +43,7 @@ func runBuild(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("v", false, "print the go commands and their output")
 	format := fs.String("format", "elf", "image `FORMAT`: elf (PVH kernel NAME.elf), efi (UEFI application NAME.efi), disk (raw GPT disk NAME.img booting a self-contained NAME.efi) or gce (that disk as disk.raw in NAME.tar.gz, for Google Compute Engine)")
 	embed := fs.Bool("embed", false, "with --format efi: put the application archive inside NAME.efi (no NAME.cpio, no initrd needed)")
-	platform := fs.String("platform", "pc", "`PLATFORM` the image runs on: pc (QEMU, Firecracker, Cloud Hypervisor, OVMF; SEV-SNP with --measure) or lvbs (a Hyper-V VTL1 secure kernel: also writes NAME/skloader.bin and NAME/vmlinux.bin)")
+	platform := fs.String("platform", "pc", "`PLATFORM` the image runs on: pc (QEMU, Firecracker, Cloud Hypervisor, OVMF; SEV-SNP with --measure) or lvbs (a Hyper-V VTL1 secure kernel: also writes NAME.lvbs/skloader.bin and NAME.lvbs/vmlinux.bin)")
 	measureLaunch := fs.Bool("measure", false, "also write NAME.efi.measurement.json, the SEV-SNP launch measurement of NAME.efi booted by QEMU with the OVMF --ovmf (implies --format efi)")
 	var launch launchFlags
 	launch.register(fs)
@@ -109,7 +109,7 @@ cache's copy; 'mkimage version' says which), so any module can be built;
 --kernel PACKAGE builds another kernel in the current module instead.
 
 --platform lvbs builds a Hyper-V VTL1 (LVBS) secure kernel: beside
-NAME.elf and NAME.cpio it writes NAME/skloader.bin and NAME/vmlinux.bin,
+NAME.elf and NAME.cpio it writes NAME.lvbs/skloader.bin and NAME.lvbs/vmlinux.bin,
 which the LVBS VTL0 kernel loads into its securekernel= reservation
 (which must start at 0x1e00000; the build says how large it must be).
 The application's arguments, environment and directory are embedded.
@@ -356,7 +356,7 @@ Flags:`)
 }
 
 // writeLVBS writes the LVBS image of NAME.elf and NAME.cpio:
-// NAME/skloader.bin and NAME/vmlinux.bin, the files the LVBS VTL0 kernel
+// NAME.lvbs/skloader.bin and NAME.lvbs/vmlinux.bin, the files the LVBS VTL0 kernel
 // loads from /usr/lib/firmware (lvbs/skimage, docs/LVBS.md), with the
 // application's start on the embedded command line: the loader passes
 // none.
@@ -377,14 +377,15 @@ func writeLVBS(name string, rc *runConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(name, 0o755); err != nil {
+	dir := name + ".lvbs"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	for _, f := range []struct {
 		file string
 		b    []byte
 	}{{"skloader.bin", loader}, {"vmlinux.bin", vmlinux}} {
-		if err := os.WriteFile(filepath.Join(name, f.file), f.b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f.file), f.b, 0o644); err != nil {
 			return err
 		}
 	}
@@ -393,7 +394,7 @@ func writeLVBS(name string, rc *runConfig, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s/skloader.bin and %s/vmlinux.bin (%d KiB): an LVBS secure kernel; install them as /usr/lib/firmware/skloader.bin and vmlinux.bin and boot the LVBS VTL0 kernel with securekernel=%dM@%#x or larger (docs/LVBS.md)\n",
-		name, name, len(vmlinux)>>10, skimage.MinReservation(h.MemLen, h.InitrdLen)>>20, skimage.Base)
+		dir, dir, len(vmlinux)>>10, skimage.MinReservation(h.MemLen, h.InitrdLen)>>20, skimage.Base)
 	return nil
 }
 

@@ -35,7 +35,7 @@ Prints what IMAGE contains: for NAME or NAME.elf the kernel's ELF layout
 and PVH entry; for NAME.efi or NAME.img (UEFI application, GPT disk) the
 PE sections, entry, payload, embedded command line and SHA-256 of each
 part; the application archive (NAME.cpio) if there is one; and the LVBS
-image NAME/skloader.bin and NAME/vmlinux.bin if there is one. Then the
+image NAME.lvbs/skloader.bin and NAME.lvbs/vmlinux.bin if there is one. Then the
 image's host interface: every I/O port, MMIO range, MSR and intercepted
 instruction Cocoon uses on the generic PC platform, and every GHCB event
 and MSR on the SEV-SNP platform, and every hypercall, MSR and SynIC use
@@ -120,10 +120,11 @@ func inspectImage(image string, w io.Writer) error {
 	return inspectLVBS(name, w)
 }
 
-// inspectLVBS describes the LVBS image NAME/skloader.bin and
-// NAME/vmlinux.bin, if the build wrote one.
+// inspectLVBS describes the LVBS image NAME.lvbs/skloader.bin and
+// NAME.lvbs/vmlinux.bin, if the build wrote one.
 func inspectLVBS(name string, w io.Writer) error {
-	loader, err := os.ReadFile(filepath.Join(name, "skloader.bin"))
+	dir := name + ".lvbs"
+	loader, err := os.ReadFile(filepath.Join(dir, "skloader.bin"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	} else if err != nil {
@@ -131,14 +132,14 @@ func inspectLVBS(name string, w io.Writer) error {
 	}
 	h, err := skimage.Parse(loader)
 	if err != nil {
-		return fmt.Errorf("%s/skloader.bin: %v", name, err)
+		return fmt.Errorf("%s/skloader.bin: %v", dir, err)
 	}
-	k, err := os.ReadFile(filepath.Join(name, "vmlinux.bin"))
+	k, err := os.ReadFile(filepath.Join(dir, "vmlinux.bin"))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "LVBS image %s/: skloader.bin %d bytes (sha256 %x), vmlinux.bin %d KiB (sha256 %x): kernel %d KiB (%d KiB in memory), application archive %d KiB\n",
-		name, len(loader), sha256.Sum256(loader), len(k)>>10, sha256.Sum256(k), h.KernelLen>>10, h.MemLen>>10, h.InitrdLen>>10)
+		dir, len(loader), sha256.Sum256(loader), len(k)>>10, sha256.Sum256(k), h.KernelLen>>10, h.MemLen>>10, h.InitrdLen>>10)
 	fmt.Fprintf(w, "  load with securekernel=%dM@%#x or larger; command line %q\n", skimage.MinReservation(h.MemLen, h.InitrdLen)>>20, skimage.Base, h.Cmdline)
 	return nil
 }

@@ -23,11 +23,11 @@ func TestBuildLVBS(t *testing.T) {
 	if !strings.Contains(stdout.String(), "securekernel=") || !strings.Contains(stdout.String(), "@0x1e00000") {
 		t.Errorf("build does not say how to reserve the secure kernel's memory: %q", stdout.String())
 	}
-	loader, err := os.ReadFile(filepath.Join(name, "skloader.bin"))
+	loader, err := os.ReadFile(filepath.Join(name+".lvbs", "skloader.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	vmlinux, err := os.ReadFile(filepath.Join(name, "vmlinux.bin"))
+	vmlinux, err := os.ReadFile(filepath.Join(name+".lvbs", "vmlinux.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,8 @@ var PCExits = []HostExit{
 	{Kind: KindMMIO, Lo: 0xfeb00000, Hi: 0xfeb02fff, What: "virtio-mmio transports of QEMU microvm (24 windows of 0x200): virtio-net"},
 	{Kind: KindMMIO, Lo: 0xfeb00000, Hi: 0xfeb02fff, What: "virtio-mmio transports (microvm), probed at boot: a virtio-net device's registers and configuration (MAC); its rings and packet buffers are pages of their own, the only kernel memory the device reads or writes"},
 	{Kind: KindMSR, Lo: 0x1b, Hi: 0x1b, What: "IA32_APIC_BASE: locate the local APIC"},
+	{Kind: KindPort, Lo: 0xcf8, Hi: 0xcff, What: "PCI configuration mechanism #1 (CONFIG_ADDRESS, CONFIG_DATA), bus 0 (q35, OVMF): find a virtio-net function, size its memory BARs, place one the firmware left above 4 GiB, read its capabilities, enable memory decoding and bus mastering"},
+	{Kind: KindMMIO, Lo: 0xc0000000, Hi: 0xfebfffff, What: "PCI memory BARs of a virtio-net function (q35, OVMF), in the PCI hole below 4 GiB: its virtio-pci common configuration, notification, ISR and device configuration (MAC) structures; its rings and packet buffers are pages of their own, the only kernel memory the device reads or writes"},
 }
 
 // KernelExits are the host-visible operations of the kernel itself, on
@@ -101,7 +103,7 @@ var SNPExits = []HostExit{
 	{Kind: KindMSR, Lo: 0xc0010131, Hi: 0xc0010131, What: "SEV_STATUS: detect SEV-SNP and Secure TSC at boot (never exits: the processor answers)"},
 	{Kind: KindMSR, Lo: 0xc0010134, Hi: 0xc0010134, What: "GUEST_TSC_FREQ: the TSC frequency under Secure TSC, at boot (never exits: the processor answers; a #VC for it terminates). Without Secure TSC the TSC rate comes from the PIT or CPUID leaf 0x40000010 the host supplies, and time is host-controlled"},
 	{Kind: KindInstruction, Where: "vmgexit", What: "every exit to the hypervisor"},
-	{Kind: KindGHCB, Where: "IOIO (0x7b)", What: "the ports of the PC platform (COM1-COM4, PIT, RTC, PICs, isa-debug-exit), from #VC"},
+	{Kind: KindGHCB, Where: "IOIO (0x7b)", What: "the ports of the PC platform (COM1-COM4, PIT, RTC, PICs, isa-debug-exit, PCI configuration), from #VC"},
 	{Kind: KindGHCB, Where: "MMIO read/write (0x80000001/2)", What: "local APIC at 0xfee00000, shared (C-bit clear) mapping only, from #VC"},
 	{Kind: KindGHCB, Where: "MSR (0x7c)", What: "IA32_APIC_BASE (0x1b), from #VC; EFER and the SYSCALL MSRs only if the hypervisor intercepts them (KVM does not for SEV-ES guests)"},
 	{Kind: KindGHCB, Where: "RDTSC/RDTSCP (0x6e/0x87)", What: "only if the hypervisor intercepts them, from #VC: the host then supplies the time; refused (terminate) under Secure TSC, where it cannot intercept them"},
@@ -180,7 +182,8 @@ var Accessors = []Accessor{
 	{Func: "kernel/cpu.Wrmsr", Ops: []string{"wrmsr"}, Arg: KindMSR, What: "MSR write"},
 	{Func: "kernel/cpu.Device", Arg: KindMMIO, What: "map a device's MMIO window (refused outside the inventory's MMIO ranges)"},
 	{Func: "hal/pc.lapicWindow", Maps: true, What: "the local APIC, at the address IA32_APIC_BASE gives"},
-	{Func: "kernel.VirtioNet", Maps: true, What: "the virtio-mmio windows of microvm, probed for virtio-net"},
+	{Func: "kernel.virtioNetMMIO", Maps: true, What: "the virtio-mmio windows of microvm, probed for virtio-net"},
+	{Func: "kernel.mapBAR", Maps: true, What: "a virtio-net function's memory BAR, at the address the firmware or the kernel gave it in the PCI hole"},
 	{Func: "kernel/cpu.Cpuid", Ops: []string{"cpuid"}, What: "CPUID"},
 	{Func: "kernel/cpu.Halt", Ops: []string{"hlt"}, What: "halt until an interrupt"},
 	{Func: "kernel/cpu.Vmgexit", Ops: []string{"vmgexit"}, What: "exit to the hypervisor (SEV-SNP)"},

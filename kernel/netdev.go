@@ -1,14 +1,18 @@
 package kernel
 
-// Network devices: finding a virtio-net device and giving its driver
-// (hal/virtio) register access and shared memory. Goroutine context.
+// Network devices: finding a virtio-net device (a virtio-pci function on
+// a PC with a PCI host bridge, q35 and OVMF; a virtio-mmio window on
+// microvm) and giving its driver (hal/virtio) register access and shared
+// memory. Goroutine context.
 
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
+	"github.com/cocoon-vm/cocoon/hal/pci"
 	"github.com/cocoon-vm/cocoon/hal/virtio"
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 )
@@ -21,20 +25,74 @@ const (
 	virtioMMIOSlots = 24
 )
 
+// PCI configuration mechanism #1 (PCI Local Bus 3.0, 3.2.2.3.2): the
+// address of a configuration dword goes to CONFIG_ADDRESS, its data is
+// read and written at CONFIG_DATA.
+const (
+	pciConfigAddress = 0xcf8
+	pciConfigData    = 0xcfc
+	pciEnable        = 1 << 31
+)
+
+// pciWindow is where the kernel keeps the memory BARs it maps: the PCI
+// hole below 4 GiB between q35's ECAM (0xb0000000-0xbfffffff) and the
+// IO-APIC (0xfec00000), which QEMU routes to the PCI bus and the SEV-SNP
+// boot maps shared. It is hal.PCExits' PCI BAR entry.
+var pciWindow = pci.Range{Lo: 0xc0000000, Hi: 0xfebfffff}
+
 // NetQueueSize is the largest virtqueue the network driver sets up.
 const NetQueueSize = 256
 
 // mmioRegs is a device register window reached through the direct map.
+// Each access is one load or store of its width in a function of its
+// own that is not inlined, so the compiler neither merges, reorders nor
+// drops them.
 type mmioRegs struct{ va uintptr }
 
-// Read32 and Write32 are single 32-bit accesses: atomics, so the compiler
-// neither merges, reorders nor drops them.
+//go:noinline
 func (r mmioRegs) Read32(off uint32) uint32 {
 	return atomic.LoadUint32(cpu.Ptr32(r.va + uintptr(off)))
 }
 
+//go:noinline
 func (r mmioRegs) Write32(off uint32, v uint32) {
 	atomic.StoreUint32(cpu.Ptr32(r.va+uintptr(off)), v)
+}
+
+//go:noinline
+func (r mmioRegs) Read16(off uint32) uint16 { return *cpu.Ptr16(r.va + uintptr(off)) }
+
+//go:noinline
+func (r mmioRegs) Write16(off uint32, v uint16) { *cpu.Ptr16(r.va + uintptr(off)) = v }
+
+//go:noinline
+func (r mmioRegs) Read8(off uint32) uint8 { return *cpu.Ptr8(r.va + uintptr(off)) }
+
+//go:noinline
+func (r mmioRegs) Write8(off uint32, v uint8) { *cpu.Ptr8(r.va + uintptr(off)) = v }
+
+// pciMu serializes configuration mechanism #1, a two-step access.
+var pciMu sync.Mutex
+
+// pciConfig is one function's configuration space on bus 0.
+type pciConfig struct{ dev, fn uint8 }
+
+func (c pciConfig) addr(off uint8) uint32 {
+	return pciEnable | uint32(c.dev&31)<<11 | uint32(c.fn&7)<<8 | uint32(off&^3)
+}
+
+func (c pciConfig) Read32(off uint8) uint32 {
+	pciMu.Lock()
+	defer pciMu.Unlock()
+	cpu.Outl(pciConfigAddress, c.addr(off))
+	return cpu.Inl(pciConfigData)
+}
+
+func (c pciConfig) Write32(off uint8, v uint32) {
+	pciMu.Lock()
+	defer pciMu.Unlock()
+	cpu.Outl(pciConfigAddress, c.addr(off))
+	cpu.Outl(pciConfigData, v)
 }
 
 // VirtioNet finds the first virtio-net device and starts its driver. It
@@ -47,6 +105,59 @@ func VirtioNet() (*virtio.Net, error) {
 		// that leaks private memory.
 		return nil, nil
 	}
+	bus := func(dev, fn uint8) pci.Config { return pciConfig{dev, fn} }
+	if host := (pciConfig{0, 0}).Read32(0); uint16(host) != 0xffff && uint16(host) != 0 {
+		// A PCI host bridge answers: q35 (SeaBIOS or OVMF).
+		return virtioNetPCI(pci.Scan(bus))
+	}
+	return virtioNetMMIO()
+}
+
+// virtioNetPCI starts the first virtio-net function of fns.
+func virtioNetPCI(fns []pci.Function) (*virtio.Net, error) {
+	for _, f := range fns {
+		if virtio.PCIDeviceType(f) != virtio.DeviceNet {
+			continue
+		}
+		t, err := virtio.NewPCI(f, func(i int) (virtio.Window, uint64, error) { return mapBAR(fns, f, i) })
+		if err != nil {
+			return nil, err
+		}
+		n, err := virtio.NewNet(t, dmaAlloc, NetQueueSize)
+		if err != nil {
+			return nil, fmt.Errorf("virtio-net at PCI %02x.%d: %v", f.Dev, f.Fn, err)
+		}
+		return n, nil
+	}
+	return nil, nil
+}
+
+// mapBAR sizes memory BAR i of f and maps it. A BAR the firmware placed
+// outside pciWindow (OVMF puts 64-bit BARs above 4 GiB, beyond the direct
+// map) is moved into it, where no function's BAR or bridge window is.
+func mapBAR(fns []pci.Function, f pci.Function, i int) (virtio.Window, uint64, error) {
+	b, err := f.ReadBAR(i)
+	if err != nil {
+		return nil, 0, err
+	}
+	if b.Addr < pciWindow.Lo || b.Addr+b.Size-1 > pciWindow.Hi {
+		at, err := pci.Place(pciWindow, b.Size, pci.Used(fns))
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := f.SetBAR(&b, at); err != nil {
+			return nil, 0, err
+		}
+	}
+	va, ok := cpu.Device(b.Addr, b.Size, platform.Name())
+	if !ok {
+		return nil, 0, fmt.Errorf("BAR at %#x (%#x bytes) is not in the %s platform's host interface (hal.PCExits)", b.Addr, b.Size, platform.Name())
+	}
+	return mmioRegs{va}, b.Size, nil
+}
+
+// virtioNetMMIO probes microvm's virtio-mmio windows.
+func virtioNetMMIO() (*virtio.Net, error) {
 	for i := 0; i < virtioMMIOSlots; i++ {
 		va, ok := cpu.Device(uint64(virtioMMIOBase+i*virtio.MMIOSize), virtio.MMIOSize, platform.Name())
 		if !ok {

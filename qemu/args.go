@@ -155,9 +155,10 @@ func args(c Config, accel Accel, dir string) ([]string, error) {
 		a = append(a, na...)
 	}
 	if c.Profile == OVMF {
-		// No NIC, so OVMF never tries PXE; -nodefaults already drops
-		// the default one, this says so. With -kernel, OVMF starts the
-		// kernel before any boot option.
+		// No default NIC, so OVMF never tries PXE; -nodefaults already
+		// drops it, this says so. Net's virtio-net-pci has no option
+		// ROM, and with -kernel OVMF starts the kernel before any boot
+		// option.
 		a = append(a, "-net", "none")
 		if c.Disk != "" {
 			a = append(a,

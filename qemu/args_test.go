@@ -245,8 +245,13 @@ func TestNetArgs(t *testing.T) {
 	}
 	for _, p := range []Profile{Q35, OVMF} {
 		c := Config{Kernel: "k", Profile: p, Net: &Net{}}.withDefaults()
-		if _, err := args(c, TCG, "/tmp"); err == nil {
-			t.Errorf("networking on %s accepted without a driver for its device", p)
+		a, err := args(c, TCG, "/tmp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := strings.Join(a, " ")
+		if !strings.Contains(line, "-device virtio-net-pci,netdev=net0") || strings.Contains(line, "virtio-net-device") || strings.Contains(line, "virtio-mmio") {
+			t.Errorf("%s: want a virtio-net-pci device: %s", p, line)
 		}
 	}
 }

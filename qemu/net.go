@@ -9,8 +9,8 @@ import (
 // Net gives the guest a network device on QEMU's user-mode network
 // (slirp): the guest gets 10.0.2.15 by DHCP, reaches the host's loopback
 // as 10.0.2.2, and the host reaches the guest's ports through Forwards.
-// Cocoon drives it as virtio-net over virtio-mmio, so it needs the
-// Microvm profile.
+// The device is virtio-net: over virtio-mmio on Microvm, a virtio-pci
+// function on Q35 and OVMF.
 type Net struct {
 	Forwards []Forward
 }
@@ -54,9 +54,6 @@ func ParseForward(s string) (Forward, error) {
 
 // netArgs returns the options that add n to a guest of profile p.
 func netArgs(n *Net, p Profile) ([]string, error) {
-	if p != Microvm {
-		return nil, fmt.Errorf("qemu: networking needs the %q profile: Cocoon drives virtio-net over virtio-mmio only so far (no virtio-pci driver yet)", Microvm)
-	}
 	nd := "user,id=net0"
 	for _, f := range n.Forwards {
 		proto := "tcp"
@@ -66,10 +63,22 @@ func netArgs(n *Net, p Profile) ([]string, error) {
 		// Published on the host's loopback only.
 		nd += fmt.Sprintf(",hostfwd=%s:127.0.0.1:%d-:%d", proto, f.HostPort, f.GuestPort)
 	}
-	return []string{
-		"-netdev", nd,
-		"-device", "virtio-net-device,netdev=net0",
-		// Modern (version 2) virtio-mmio: QEMU 7.2 defaults to legacy.
-		"-global", "virtio-mmio.force-legacy=false",
-	}, nil
+	switch p {
+	case Microvm:
+		return []string{
+			"-netdev", nd,
+			"-device", "virtio-net-device,netdev=net0",
+			// Modern (version 2) virtio-mmio: QEMU 7.2 defaults to legacy.
+			"-global", "virtio-mmio.force-legacy=false",
+		}, nil
+	case Q35, OVMF:
+		return []string{
+			"-netdev", nd,
+			// A transitional function; Cocoon uses its modern
+			// (virtio 1.0) interface. No option ROM: nothing boots from
+			// the network.
+			"-device", "virtio-net-pci,netdev=net0,romfile=",
+		}, nil
+	}
+	return nil, fmt.Errorf("qemu: no network device for profile %q", p)
 }

@@ -38,11 +38,15 @@ type Transport interface {
 	// not exist.
 	QueueMax(q uint16) uint16
 	// EnableQueue gives the device queue q's size and ring addresses
-	// and marks it ready.
-	EnableQueue(q uint16, size uint16, desc, driver, device uint64)
+	// and marks it ready; it fails when the device described the queue
+	// impossibly.
+	EnableQueue(q uint16, size uint16, desc, driver, device uint64) error
 	// Notify tells the device queue q has new buffers.
 	Notify(q uint16)
-	// ConfigRead8 reads byte off of the device-specific configuration.
+	// ConfigSize is the length of the device-specific configuration.
+	ConfigSize() uint32
+	// ConfigRead8 reads byte off of the device-specific configuration
+	// (0 past ConfigSize).
 	ConfigRead8(off uint32) uint8
 	// AckInterrupt reads and acknowledges the interrupt status.
 	AckInterrupt()

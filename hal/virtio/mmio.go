@@ -94,7 +94,7 @@ func (m *MMIO) QueueMax(q uint16) uint16 {
 	return uint16(n)
 }
 
-func (m *MMIO) EnableQueue(q uint16, size uint16, desc, driver, device uint64) {
+func (m *MMIO) EnableQueue(q uint16, size uint16, desc, driver, device uint64) error {
 	m.r.Write32(mmioQueueSel, uint32(q))
 	m.r.Write32(mmioQueueNum, uint32(size))
 	m.r.Write32(mmioQueueDescLow, uint32(desc))
@@ -104,11 +104,18 @@ func (m *MMIO) EnableQueue(q uint16, size uint16, desc, driver, device uint64) {
 	m.r.Write32(mmioQueueDeviceLow, uint32(device))
 	m.r.Write32(mmioQueueDeviceHigh, uint32(device>>32))
 	m.r.Write32(mmioQueueReady, 1)
+	return nil
 }
 
 func (m *MMIO) Notify(q uint16) { m.r.Write32(mmioQueueNotify, uint32(q)) }
 
+// ConfigSize is what the window holds past the configuration's start.
+func (m *MMIO) ConfigSize() uint32 { return MMIOSize - mmioConfig }
+
 func (m *MMIO) ConfigRead8(off uint32) uint8 {
+	if off >= m.ConfigSize() {
+		return 0
+	}
 	w := m.r.Read32(mmioConfig + off&^3)
 	return uint8(w >> (8 * (off & 3)))
 }

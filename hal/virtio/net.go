@@ -74,7 +74,9 @@ func NewNet(t Transport, alloc Alloc, size uint16) (*Net, error) {
 			return nil, fail(t, err)
 		}
 		d, dr, dv := q.Addresses()
-		t.EnableQueue(qi, qs, d, dr, dv)
+		if err := t.EnableQueue(qi, qs, d, dr, dv); err != nil {
+			return nil, fail(t, err)
+		}
 		if qi == netRxQueue {
 			n.rx = q
 		} else {
@@ -82,6 +84,10 @@ func NewNet(t Transport, alloc Alloc, size uint16) (*Net, error) {
 		}
 	}
 	if f&NetFeatureMAC != 0 {
+		// mac is the first field of struct virtio_net_config (5.1.4).
+		if cs := t.ConfigSize(); cs < 6 {
+			return nil, fail(t, fmt.Errorf("virtio-net: device configuration of %d bytes has no room for the MAC address", cs))
+		}
 		for i := range n.mac {
 			n.mac[i] = t.ConfigRead8(uint32(i))
 		}

@@ -7,7 +7,8 @@
 // With a network device:
 //
 //	nettest serve              HTTP on :8080 and UDP echo on :8081 until
-//	                           a request for /quit
+//	                           a request for /quit; /fetch?url=URL has
+//	                           the guest GET URL and answer its body
 //	nettest fetch URL UDPADDR  GET URL and print the body; send a
 //	                           datagram to UDPADDR and print the echo
 package main
@@ -288,6 +289,17 @@ func serve(out io.Writer) int {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from cocoon %s", r.URL.Path)
+	})
+	mux.HandleFunc("/fetch", func(w http.ResponseWriter, r *http.Request) {
+		c := &http.Client{Timeout: time.Minute}
+		resp, err := c.Get(r.URL.Query().Get("url"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		fmt.Fprint(w, "guest fetched: ")
+		io.Copy(w, resp.Body)
 	})
 	mux.HandleFunc("/quit", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "bye")

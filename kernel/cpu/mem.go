@@ -14,6 +14,16 @@ func Ptr64(addr uintptr) *uint64 { return (*uint64)(unsafe.Add(nil, addr)) }
 //go:nosplit
 func Ptr32(addr uintptr) *uint32 { return (*uint32)(unsafe.Add(nil, addr)) }
 
+// Ptr16 is Ptr64 for a 16-bit word.
+//
+//go:nosplit
+func Ptr16(addr uintptr) *uint16 { return (*uint16)(unsafe.Add(nil, addr)) }
+
+// Ptr8 is Ptr64 for a byte.
+//
+//go:nosplit
+func Ptr8(addr uintptr) *uint8 { return (*uint8)(unsafe.Add(nil, addr)) }
+
 // Bytes returns the n bytes at virtual address addr as a slice.
 // unsafe: as for Ptr64.
 //

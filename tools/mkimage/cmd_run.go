@@ -122,7 +122,8 @@ the kernel command line, which holds 4095 bytes; longer ones are refused
 (put long data in a file of the image: mkimage build --file).
 
 An application that uses the network gets a virtio-net device on QEMU's
-user network (--net user; microvm profile): its address comes by DHCP,
+user network (--net user): virtio-net over virtio-mmio on microvm, a
+virtio-net-pci function on q35 and ovmf. Its address comes by DHCP,
 the host's loopback is 10.0.2.2, and --publish 8080:80 makes the guest's
 port 80 reachable at 127.0.0.1:8080 on the host. --net none gives none.
 

@@ -111,6 +111,18 @@ var SNPExits = []HostExit{
 	{Kind: KindInstruction, Where: "pvalidate", What: "rescind the shared window's validation at boot (no exit, RMP only)"},
 }
 
+// TimeSources says, by platform, where the kernel's clock comes from and
+// who controls it: time is part of what the host provides. `mkimage
+// inspect` prints it with the host interface.
+var TimeSources = map[string]string{
+	"pc": "host-controlled: the hypervisor sets the TSC's offset and rate; its rate is read from the hypervisor's CPUID leaf 0x40000010 " +
+		"or measured against the PIT it emulates; the wall clock is its RTC at boot",
+	"snp": "host-controlled, as on the PC platform, unless the launch enables Secure TSC: then the TSC's rate is GUEST_TSC_FREQ, " +
+		"confirmed by the PSP's TSC_INFO before the application starts, and the host can neither intercept RDTSC nor change the TSC; " +
+		"the wall clock at boot is the host's RTC either way (docs/SNP.md, \"Time\")",
+	"lvbs": "host-controlled: as on the PC platform (the hypervisor's TSC, CPUID leaf 0x40000010 or the PIT, the RTC)",
+}
+
 // MMIOAllowed reports whether the device window [phys, phys+size) lies in
 // one MMIO range of platform's inventory. The SEV-SNP platform reaches
 // the PC platform's devices (through #VC and the GHCB), so "snp" allows

@@ -57,7 +57,8 @@ func TestInspectListsHostInterface(t *testing.T) {
 		t.Fatalf("inspect exit %d: %s", code, stderr.String())
 	}
 	for _, want := range []string{"0x3f8-0x3ff", "isa-debug-exit", "0xfee00000", "cpuid", "0xc0000081-0xc0000084",
-		"SEV-SNP platform", "0xc0010130", "SNP guest request"} {
+		"SEV-SNP platform", "0xc0010130", "SNP guest request",
+		"time: host-controlled: the hypervisor sets", "unless the launch enables Secure TSC", "0xc0010134"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("inspect output lacks %q", want)
 		}

@@ -61,6 +61,7 @@ on the LVBS platform. Without IMAGE, only the host interface.`)
 		title := map[string]string{"pc": "generic PC", "snp": "SEV-SNP", "lvbs": "LVBS, Hyper-V VTL1"}[p]
 		fmt.Fprintf(stdout, "Host interface (%s platform, %d entries, checked against the kernel's code):\n", title, len(exits))
 		printExits(stdout, exits)
+		fmt.Fprintf(stdout, "  time: %s\n", hal.TimeSources[p])
 	}
 	return nil
 }

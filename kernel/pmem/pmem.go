@@ -14,6 +14,8 @@
 // the kernel's page-fault and mmap paths call it with interrupts off.
 package pmem
 
+import "math/bits"
+
 // PageSize is the frame size.
 const PageSize = 4096
 
@@ -89,24 +91,24 @@ func (a *Allocator) Refs(addr uint64) int {
 }
 
 // AddRAM marks [base, base+size) as RAM available for allocation. Partial
-// frames at the edges are ignored.
+// frames at the edges are ignored. It works a bitmap word (64 frames) at a
+// time: a frame at a time, the 65536 frames of 256 MiB took 10-20 ms of
+// the boot under TCG.
 //
 //go:nosplit
 func (a *Allocator) AddRAM(base, size uint64) {
 	start := (base + PageSize - 1) / PageSize
 	end := (base + size) / PageSize
-	if end > MaxFrames {
-		end = MaxFrames
-	}
-	for f := start; f < end; f++ {
-		w, b := f/64, f%64
-		if a.known[w]&(1<<b) != 0 {
-			continue
-		}
-		a.known[w] |= 1 << b
-		a.used[w] &^= 1 << b
-		a.free++
-		a.total++
+	end = min(end, MaxFrames)
+	for f := start; f < end; {
+		w, m, next := frameWord(f, end)
+		f = next
+		m &^= a.known[w]
+		a.known[w] |= m
+		a.used[w] &^= m
+		n := bits.OnesCount64(m)
+		a.free += n
+		a.total += n
 	}
 }
 
@@ -120,21 +122,26 @@ func (a *Allocator) Reserve(base, size uint64) {
 	}
 	start := base / PageSize
 	end := (base + size + PageSize - 1) / PageSize
-	if end > MaxFrames {
-		end = MaxFrames
+	end = min(end, MaxFrames)
+	for f := start; f < end; {
+		w, m, next := frameWord(f, end)
+		f = next
+		m &= a.known[w]
+		a.free -= bits.OnesCount64(m &^ a.used[w])
+		a.total -= bits.OnesCount64(m)
+		a.known[w] &^= m
+		a.used[w] |= m
 	}
-	for f := start; f < end; f++ {
-		w, b := f/64, f%64
-		if a.known[w]&(1<<b) == 0 {
-			continue
-		}
-		if a.used[w]&(1<<b) == 0 {
-			a.free--
-		}
-		a.known[w] &^= 1 << b
-		a.used[w] |= 1 << b
-		a.total--
-	}
+}
+
+// frameWord returns the bitmap word holding frame f, the mask of its
+// frames in [f, end), and the first frame after them.
+//
+//go:nosplit
+func frameWord(f, end uint64) (w uint64, mask uint64, next uint64) {
+	b := f % 64
+	n := min(64-b, end-f)
+	return f / 64, ^uint64(0) >> (64 - n) << b, f + n
 }
 
 // Alloc returns the physical address of a free frame, with one

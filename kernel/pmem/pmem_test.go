@@ -92,3 +92,56 @@ func TestRefsAndReserve(t *testing.T) {
 		t.Fatal("Free of a free frame succeeded")
 	}
 }
+
+// TestRangesMatchFrameByFrame checks AddRAM and Reserve, which work a
+// bitmap word at a time, against a frame-by-frame model, for ranges that
+// start and end inside words, span several, and overlap.
+func TestRangesMatchFrameByFrame(t *testing.T) {
+	type op struct {
+		reserve    bool
+		base, size uint64
+	}
+	ops := []op{
+		{false, 0x1000, 0x9f000},
+		{false, 0x100000, 300 * PageSize},
+		{true, 0x100000 + 63*PageSize, 2 * PageSize},
+		{false, 0x100000 + 50*PageSize, 100 * PageSize}, // overlaps RAM added already
+		{true, 0, 1 << 20},
+		{true, 0x100000 + 128*PageSize, 64 * PageSize}, // exactly one word
+		{false, 0x100000 + 128*PageSize, PageSize},     // reserved frames stay reserved once re-added
+		{false, (MaxFrames - 3) * PageSize, 10 * PageSize},
+		{true, 0x100800, 1}, // one partial frame
+	}
+	a := new(Allocator)
+	known := map[uint64]bool{}
+	for _, o := range ops {
+		if o.reserve {
+			a.Reserve(o.base, o.size)
+			for f := o.base / PageSize; f < (o.base+o.size+PageSize-1)/PageSize && f < MaxFrames; f++ {
+				delete(known, f)
+			}
+		} else {
+			a.AddRAM(o.base, o.size)
+			for f := (o.base + PageSize - 1) / PageSize; f < (o.base+o.size)/PageSize && f < MaxFrames; f++ {
+				known[f] = true
+			}
+		}
+		if a.TotalFrames() != len(known) || a.FreeFrames() != len(known) {
+			t.Fatalf("after %+v: %d free of %d frames, want %d of %d", o, a.FreeFrames(), a.TotalFrames(), len(known), len(known))
+		}
+	}
+	got := map[uint64]bool{}
+	for {
+		p, ok := a.Alloc()
+		if !ok {
+			break
+		}
+		if !known[p/PageSize] || got[p/PageSize] {
+			t.Fatalf("Alloc() = %#x: not free RAM in the model, or twice", p)
+		}
+		got[p/PageSize] = true
+	}
+	if len(got) != len(known) {
+		t.Fatalf("allocated %d frames, the model has %d", len(got), len(known))
+	}
+}

@@ -254,3 +254,29 @@ func FuzzMount(f *testing.F) {
 		walk("/", 0)
 	})
 }
+
+// TestMountNames checks how the kernel's own newc reader takes names:
+// leading slashes dropped and paths cleaned, as u-root's reader did; an
+// archive may end without a trailer, and nothing after the trailer is
+// read.
+func TestMountNames(t *testing.T) {
+	archive := append(regular("/etc/abs", "a", 1, 1), regular("./etc//x/../rel", "r", 2, 1)...)
+	fs, err := New(archive, Options{})
+	if err != nil {
+		t.Fatalf("New without a trailer = %v", err)
+	}
+	if got := readFile(t, fs, "/etc/abs"); got != "a" {
+		t.Errorf("/etc/abs = %q, want %q", got, "a")
+	}
+	if got := readFile(t, fs, "/etc/rel"); got != "r" {
+		t.Errorf("/etc/rel = %q, want %q", got, "r")
+	}
+	archive = append(append(regular("kept", "k", 1, 1), trailer()...), []byte("garbage after the trailer")...)
+	fs, err = New(archive, Options{})
+	if err != nil {
+		t.Fatalf("New with bytes after the trailer = %v", err)
+	}
+	if got := readFile(t, fs, "/kept"); got != "k" {
+		t.Errorf("/kept = %q, want %q", got, "k")
+	}
+}

@@ -25,6 +25,9 @@ type Hypervisor struct {
 	// gigabytes of RAM costs what the test touches.
 	chunks map[uint64][]byte
 	size   uint64
+	// backing, when set (NewOn), is guest memory itself: the simulated
+	// VSM's RAM, shared with QEMU.
+	backing []byte
 
 	// CPUID answers CPUID; New fills in an honest VSM-capable Hyper-V.
 	Leaves map[uint32][4]uint32
@@ -70,6 +73,17 @@ var (
 	DefaultOff = hv.CodePageOffsets(0x0040_20) // call at 0x20, return at 0x40
 )
 
+// NewOn returns an honest fake whose guest memory is mem (a whole number
+// of 64 KiB chunks), for a simulator whose guest runs in that memory.
+func NewOn(mem []byte) *Hypervisor {
+	if len(mem)%chunkSize != 0 {
+		panic("hvtest: NewOn with memory that is not whole 64 KiB chunks")
+	}
+	h := New(len(mem) / hv.PageSize)
+	h.backing = mem
+	return h
+}
+
 // New returns an honest fake with pages of guest memory.
 func New(pages int) *Hypervisor {
 	h := &Hypervisor{
@@ -103,6 +117,10 @@ func New(pages int) *Hypervisor {
 const chunkSize = 64 << 10
 
 func (h *Hypervisor) chunk(gpa uint64) []byte {
+	if h.backing != nil {
+		base := gpa / chunkSize * chunkSize
+		return h.backing[base : base+chunkSize : base+chunkSize]
+	}
 	c, ok := h.chunks[gpa/chunkSize]
 	if !ok {
 		c = make([]byte, chunkSize)

@@ -41,14 +41,14 @@ var KernelMains = []string{"north/cocoon", "images/selftest", "images/usermode"}
 
 // Simulators are host-side packages (prefixes): simulations and test
 // doubles of the host, and the host tools.
-var Simulators = []string{"snp/simpsp", "snp/snptest", "lvbs/hvtest", "lvbs/vtl0load", "qemu", "tools"}
+var Simulators = []string{"snp/simpsp", "snp/snptest", "lvbs/hvtest", "lvbs/vtl0load", "lvbs/vsmsim", "lvbs/skimage", "qemu", "tools"}
 
 // Platforms are the platform packages (prefixes).
 var Platforms = []string{"hal/pc", "snp", "lvbs"}
 
 // hostSide are packages under a platform prefix that are host tools, not
 // platform code: the launch measurement and the simulators.
-var hostSide = []string{"snp/measure", "snp/simpsp", "snp/snptest", "lvbs/hvtest", "lvbs/vtl0load"}
+var hostSide = []string{"snp/measure", "snp/simpsp", "snp/snptest", "lvbs/hvtest", "lvbs/vtl0load", "lvbs/vsmsim", "lvbs/skimage"}
 
 // codecs are the pure protocol packages of the SNP tree north may use.
 var codecs = []string{"snp/guestmsg", "snp/secrets", "snp/report"}

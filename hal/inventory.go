@@ -101,12 +101,12 @@ var KernelExits = []HostExit{
 var SNPExits = []HostExit{
 	{Kind: KindMSR, Lo: 0xc0010130, Hi: 0xc0010130, What: "GHCB MSR: MSR protocol (SEV information, hypervisor features, page state changes of the shared window at boot, GHCB registration, termination) and the GHCB address on every exit"},
 	{Kind: KindMSR, Lo: 0xc0010131, Hi: 0xc0010131, What: "SEV_STATUS: detect SEV-SNP and Secure TSC at boot (never exits: the processor answers)"},
-	{Kind: KindMSR, Lo: 0xc0010134, Hi: 0xc0010134, What: "GUEST_TSC_FREQ: the TSC frequency under Secure TSC, at boot (never exits: the processor answers; a #VC for it terminates). Without Secure TSC the TSC rate comes from the PIT or CPUID leaf 0x40000010 the host supplies, and time is host-controlled"},
+	{Kind: KindMSR, Lo: 0xc0010134, Hi: 0xc0010134, What: "GUEST_TSC_FREQ: the TSC frequency under Secure TSC, at boot (the processor answers; the hypervisor must not intercept it, and a #VC for it terminates). Without Secure TSC the TSC rate comes from the PIT or CPUID leaf 0x40000010 the host supplies, and time is host-controlled"},
 	{Kind: KindInstruction, Where: "vmgexit", What: "every exit to the hypervisor"},
 	{Kind: KindGHCB, Where: "IOIO (0x7b)", What: "the ports of the PC platform (COM1-COM4, PIT, RTC, PICs, isa-debug-exit, PCI configuration), from #VC"},
 	{Kind: KindGHCB, Where: "MMIO read/write (0x80000001/2)", What: "local APIC at 0xfee00000, shared (C-bit clear) mapping only, from #VC"},
 	{Kind: KindGHCB, Where: "MSR (0x7c)", What: "IA32_APIC_BASE (0x1b), from #VC; EFER and the SYSCALL MSRs only if the hypervisor intercepts them (KVM does not for SEV-ES guests)"},
-	{Kind: KindGHCB, Where: "RDTSC/RDTSCP (0x6e/0x87)", What: "only if the hypervisor intercepts them, from #VC: the host then supplies the time; refused (terminate) under Secure TSC, where it cannot intercept them"},
+	{Kind: KindGHCB, Where: "RDTSC/RDTSCP (0x6e/0x87)", What: "only if the hypervisor intercepts them, from #VC: the host then supplies the time; refused (terminate) under Secure TSC, where it must not intercept them"},
 	{Kind: KindGHCB, Where: "SNP guest request, extended (0x80000011/12)", What: "attestation reports and derived keys (/dev/sev-guest), and under Secure TSC one TSC_INFO before the application starts, sealed with VMPCK0"},
 	{Kind: KindInstruction, Where: "pvalidate", What: "rescind the shared window's validation at boot (no exit, RMP only)"},
 }
@@ -118,7 +118,7 @@ var TimeSources = map[string]string{
 	"pc": "host-controlled: the hypervisor sets the TSC's offset and rate; its rate is read from the hypervisor's CPUID leaf 0x40000010 " +
 		"or measured against the PIT it emulates; the wall clock is its RTC at boot",
 	"snp": "host-controlled, as on the PC platform, unless the launch enables Secure TSC: then the TSC's rate is GUEST_TSC_FREQ, " +
-		"confirmed by the PSP's TSC_INFO before the application starts, and the host can neither intercept RDTSC nor change the TSC; " +
+		"confirmed by the PSP's TSC_INFO before the application starts, and the host cannot change the TSC (an intercepted RDTSC terminates the guest); " +
 		"the wall clock at boot is the host's RTC either way (docs/SNP.md, \"Time\")",
 	"lvbs": "host-controlled: as on the PC platform (the hypervisor's TSC, CPUID leaf 0x40000010 or the PIT, the RTC)",
 }

@@ -7,9 +7,11 @@ package snp
 // intercept RDTSC), and the wall clock (the RTC it emulates). With Secure
 // TSC (AMD APM vol. 2, 15.36.18 "Secure TSC"; SEV_STATUS bit 11, 15.34.10)
 // the processor computes the guest's TSC from the host TSC with a scale
-// and offset the PSP fixed at launch, the hypervisor can no longer
-// intercept RDTSC(P) or change the TSC, and the guest reads its TSC
-// frequency from GUEST_TSC_FREQ, an MSR the hypervisor cannot intercept.
+// and offset the PSP fixed at launch, so the hypervisor cannot change the
+// TSC, and the guest reads its TSC frequency from GUEST_TSC_FREQ. The
+// hypervisor must then intercept neither RDTSC(P) nor GUEST_TSC_FREQ
+// (KVM clears both intercepts for Secure TSC guests); if a #VC says it
+// did, the guest terminates, as Linux does.
 // The wall clock at boot is still the host's RTC. Trap and boot context:
 // //go:nosplit, no allocation.
 
@@ -23,7 +25,8 @@ import (
 // MSRGuestTSCFreq is GUEST_TSC_FREQ (AMD APM vol. 2, 15.36.18 "Secure
 // TSC"; Linux MSR_AMD64_GUEST_TSC_FREQ): the guest's nominal TSC
 // frequency in MHz in bits 17:0, the rest reserved. Under Secure TSC the
-// processor answers it; a #VC for it means the hypervisor intercepts it.
+// processor answers it unless the hypervisor intercepts it, which it must
+// not; a #VC for it terminates.
 const MSRGuestTSCFreq = 0xC001_0134
 
 // msrTSC is IA32_TIME_STAMP_COUNTER (AMD APM vol. 2, 13.2.4 "Time-Stamp
@@ -113,10 +116,12 @@ func (p *Platform) SecureTSC() (hz uint64, factor uint32, ok bool) {
 }
 
 // refuseTimeExit reports whether a #VC asks the hypervisor for time it
-// must not supply: under Secure TSC the hypervisor cannot intercept
-// RDTSC(P), GUEST_TSC_FREQ or the TSC MSR, so a #VC for one of them is
-// a hypervisor lying about the guest's configuration (Linux terminates
-// in the same cases: vc_handle_rdtsc, __vc_handle_secure_tsc_msrs).
+// must not supply: under Secure TSC the hypervisor must intercept neither
+// RDTSC(P) nor GUEST_TSC_FREQ, so a #VC for one of them is a hypervisor
+// working against the guest's configuration (Linux terminates in the same
+// cases: vc_handle_rdtsc, __vc_handle_secure_tsc_msrs). Cocoon never
+// touches the TSC MSR, so a #VC for it is refused too (Linux, whose code
+// may read it, answers such reads with RDTSC instead).
 //
 //go:nosplit
 func (p *Platform) refuseTimeExit(exit uint64, msr uint32) bool {

@@ -11,20 +11,48 @@ import (
 
 func init() { register(linux.SysFutex, sysFutex) }
 
-// futexTable holds the threads waiting on futex words, keyed by user
-// address (one process, so private and shared futexes are the same).
+// futexTable holds the threads of the guest waiting on futex words, by
+// key (one table for every process).
 type futexTable struct {
 	mu sync.Mutex
-	q  map[uint64][]*futexWaiter
+	q  map[futexKey][]*futexWaiter
+}
+
+// futexKey names a futex word as Linux's get_futex_key does
+// (kernel/futex/core.c): a word in a MAP_SHARED page, used without
+// FUTEX_PRIVATE_FLAG, by the page's frame and offset, the same in every
+// process mapping it; any other by address space and address.
+type futexKey struct {
+	space Machine // nil for a shared page
+	addr  uint64  // the user address, or the frame's address plus the offset
 }
 
 type futexWaiter struct {
 	ch     chan struct{} // closed by a wake
 	bitset uint32
-	key    uint64
+	key    futexKey
 }
 
-func (f *futexTable) init() { f.q = map[uint64][]*futexWaiter{} }
+func (f *futexTable) init() { f.q = map[futexKey][]*futexWaiter{} }
+
+// futexKey returns the key of the futex word at addr.
+func (t *Task) futexKey(addr uint64, private bool) futexKey {
+	p := t.p
+	if !private {
+		p.mm.mu.Lock()
+		defer p.mm.mu.Unlock()
+		if i := p.mm.find(addr); i >= 0 && p.mm.vmas[i].shared {
+			v := p.mm.vmas[i]
+			page := addr &^ (mem.PageSize - 1)
+			frame, err := v.pager.Page(v.pgoff + int64((page-v.start)/mem.PageSize))
+			if err == nil {
+				v.pager.Frames().Free(frame) // the mapping holds it
+				return futexKey{addr: frame + addr%mem.PageSize}
+			}
+		}
+	}
+	return futexKey{space: p.m, addr: addr}
+}
 
 // futex operations (include/uapi/linux/futex.h).
 const (
@@ -35,7 +63,7 @@ const (
 
 // wait blocks while *addr == val, until woken, the deadline (zero: none),
 // or an interrupt. It returns 0 or a negated errno.
-func (f *futexTable) wait(m mem.Memory, addr uint64, val uint32, deadline time.Time, bitset uint32, intr <-chan struct{}) int64 {
+func (f *futexTable) wait(m mem.Memory, addr uint64, key futexKey, val uint32, deadline time.Time, bitset uint32, intr <-chan struct{}) int64 {
 	if addr%4 != 0 {
 		return -linux.EINVAL
 	}
@@ -49,8 +77,8 @@ func (f *futexTable) wait(m mem.Memory, addr uint64, val uint32, deadline time.T
 		f.mu.Unlock()
 		return -linux.EAGAIN
 	}
-	w := &futexWaiter{ch: make(chan struct{}), bitset: bitset, key: addr}
-	f.q[addr] = append(f.q[addr], w)
+	w := &futexWaiter{ch: make(chan struct{}), bitset: bitset, key: key}
+	f.q[key] = append(f.q[key], w)
 	f.mu.Unlock()
 
 	var timeout <-chan time.Time
@@ -92,14 +120,14 @@ func (f *futexTable) remove(w *futexWaiter) bool {
 	return false
 }
 
-// wake wakes up to n waiters on addr whose bitset intersects bitset.
-func (f *futexTable) wake(m mem.Memory, addr uint64, n int, bitset uint32) int64 {
+// wake wakes up to n waiters on key whose bitset intersects bitset.
+func (f *futexTable) wake(key futexKey, n int, bitset uint32) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return int64(f.wakeLocked(addr, n, bitset))
+	return int64(f.wakeLocked(key, n, bitset))
 }
 
-func (f *futexTable) wakeLocked(addr uint64, n int, bitset uint32) int {
+func (f *futexTable) wakeLocked(addr futexKey, n int, bitset uint32) int {
 	q := f.q[addr]
 	woken := 0
 	kept := q[:0]
@@ -120,11 +148,11 @@ func (f *futexTable) wakeLocked(addr uint64, n int, bitset uint32) int {
 }
 
 // requeue wakes n waiters on addr and moves up to n2 of the rest to addr2.
-func (f *futexTable) requeue(m mem.Memory, addr uint64, n, n2 int, addr2 uint64, cmp bool, val uint32) int64 {
+func (f *futexTable) requeue(m mem.Memory, uaddr uint64, addr futexKey, n, n2 int, addr2 futexKey, cmp bool, val uint32) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if cmp {
-		cur, err := mem.ReadUint32(m, addr)
+		cur, err := mem.ReadUint32(m, uaddr)
 		if err != nil {
 			return -linux.EFAULT
 		}
@@ -152,7 +180,7 @@ func (f *futexTable) requeue(m mem.Memory, addr uint64, n, n2 int, addr2 uint64,
 
 // wakeOp implements FUTEX_WAKE_OP: *addr2 = op(*addr2, oparg); wake n on
 // addr, and n2 on addr2 if the old value passes the comparison.
-func (f *futexTable) wakeOp(m mem.Memory, addr uint64, n, n2 int, addr2 uint64, encoded uint32) int64 {
+func (f *futexTable) wakeOp(m mem.Memory, addr futexKey, n, n2 int, uaddr2 uint64, addr2 futexKey, encoded uint32) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	op, cmp := (encoded>>28)&7, (encoded>>24)&15
@@ -160,7 +188,7 @@ func (f *futexTable) wakeOp(m mem.Memory, addr uint64, n, n2 int, addr2 uint64, 
 	if encoded&(8<<28) != 0 { // FUTEX_OP_OPARG_SHIFT
 		oparg = 1 << (oparg & 31)
 	}
-	old, err := mem.ReadUint32(m, addr2)
+	old, err := mem.ReadUint32(m, uaddr2)
 	if err != nil {
 		return -linux.EFAULT
 	}
@@ -179,7 +207,7 @@ func (f *futexTable) wakeOp(m mem.Memory, addr uint64, n, n2 int, addr2 uint64, 
 	default:
 		return -linux.ENOSYS
 	}
-	if err := mem.WriteUint32(m, addr2, nv); err != nil {
+	if err := mem.WriteUint32(m, uaddr2, nv); err != nil {
 		return -linux.EFAULT
 	}
 	woken := f.wakeLocked(addr, n, ^uint32(0))
@@ -210,6 +238,7 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 	addr, op, val, tsAddr, addr2, val3 := a[0], a[1], uint32(a[2]), a[3], a[4], uint32(a[5])
 	cmd := op &^ (linux.FutexPrivateFlag | linux.FutexClockRealtime)
 	m := t.p.m
+	private := op&linux.FutexPrivateFlag != 0
 	count := func(v uint32) int {
 		if int32(v) < 0 {
 			return 1 << 30
@@ -239,7 +268,7 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 				deadline = monoToTime(ns)
 			}
 		}
-		return t.p.futex.wait(m, addr, val, deadline, bitset, t.wake)
+		return t.p.futex.wait(m, addr, t.futexKey(addr, private), val, deadline, bitset, t.wake)
 	case linux.FutexWake, linux.FutexWakeBitset:
 		bitset := ^uint32(0)
 		if cmd == linux.FutexWakeBitset {
@@ -251,11 +280,11 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		if addr%4 != 0 {
 			return -linux.EINVAL
 		}
-		return t.p.futex.wake(m, addr, count(val), bitset)
+		return t.p.futex.wake(t.futexKey(addr, private), count(val), bitset)
 	case futexRequeue, futexCmpRequeue:
-		return t.p.futex.requeue(m, addr, count(val), count(uint32(tsAddr)), addr2, cmd == futexCmpRequeue, val3)
+		return t.p.futex.requeue(m, addr, t.futexKey(addr, private), count(val), count(uint32(tsAddr)), t.futexKey(addr2, private), cmd == futexCmpRequeue, val3)
 	case futexWakeOp:
-		return t.p.futex.wakeOp(m, addr, count(val), count(uint32(tsAddr)), addr2, val3)
+		return t.p.futex.wakeOp(m, t.futexKey(addr, private), count(val), count(uint32(tsAddr)), addr2, t.futexKey(addr2, private), val3)
 	}
 	if cmd <= futexLastOp { // the PI operations: Linux has them, Cocoon does not
 		return t.p.unsupported(fmt.Sprintf("futex operation %d", cmd), -linux.ENOSYS)
@@ -267,9 +296,16 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 // (include/uapi/linux/futex.h).
 const futexLastOp = 13
 
-// waiters counts the threads waiting on addr (tests, diagnostics).
+// waiters counts the threads waiting on a word at user address addr,
+// in any address space (tests, diagnostics).
 func (f *futexTable) waiters(addr uint64) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.q[addr])
+	n := 0
+	for k, q := range f.q {
+		if k.addr == addr {
+			n += len(q)
+		}
+	}
+	return n
 }

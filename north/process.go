@@ -57,20 +57,40 @@ type Process struct {
 	vforkDone chan struct{}
 	vforkOnce sync.Once
 	execed    atomic.Bool // the process has called execve
-	// exe and args are the program and its argv (guarded by the thread
-	// that execs; read for /proc).
+	// exe and args are the program and its argv (guarded by mu once
+	// the process runs; read for /proc).
 	exe  string
 	args []string
+	// commName is the main thread's name, the process's in /proc
+	// (guarded by mu).
+	commName [16]byte
+	// startMono is when the process was made (CLOCK_MONOTONIC, ns).
+	startMono int64
+	// filesGone is set when the process has released its files and
+	// memory (it exited).
+	filesGone atomic.Bool
+	// stop is its job-control stop (jobctl.go).
+	stop stopState
+	// noCtty is set when it gave up the console as controlling terminal
+	// (TIOCNOTTY) without leaving its session.
+	noCtty atomic.Bool
+	// parentTid is the thread of the parent that made it: its exit
+	// sends PR_SET_PDEATHSIG's signal.
+	parentTid int32
 	// CPU time of reaped children, in nanoseconds.
 	cutime, cstime atomic.Int64
 
 	mu    sync.Mutex
 	tasks map[int32]*Task
+	// taskGone, if not nil, is closed when a thread leaves (guarded by
+	// mu; execve waits on it).
+	taskGone chan struct{}
 
 	// mm is the file-backed part of the address space (mm.go).
 	mm mmState
-	// shm is the System V shared memory (sys_shm.go).
-	shm shmState
+	// shmAttach is its System V shared memory attachments, by address
+	// (sys_shm.go; guarded by w.shm.mu).
+	shmAttach map[uint64]*shmSegment
 
 	// Program break and resource limits (guarded by mu).
 	brkStart, brk uint64
@@ -82,7 +102,8 @@ type Process struct {
 
 	sig sigState
 
-	futex futexTable
+	// futex is the guest's futex table (the world's).
+	futex *futexTable
 
 	// files is the file-descriptor table and file system.
 	files Files
@@ -147,6 +168,8 @@ func NewProcess(cfg Config) *Process {
 		panic("north: Config.Random is required")
 	}
 	w := &world{procs: map[int32]*Process{}, nextID: 2, changed: make(chan struct{})}
+	w.tty.sid.Store(1) // the console is pid 1's terminal (jobctl.go)
+	w.tty.fg.Store(1)
 	p := &Process{
 		cfg:       cfg,
 		m:         cfg.Machine,
@@ -155,14 +178,17 @@ func NewProcess(cfg Config) *Process {
 		tasks:     map[int32]*Task{},
 		done:      make(chan struct{}),
 		startTime: time.Now(),
+		startMono: monotonic(),
 		exe:       "/init",
+		commName:  nameOf("/init"),
 	}
 	p.pgid.Store(1)
 	p.sid.Store(1)
 	w.procs[1] = p
 	w.init = p
 	holdSpace(cfg.Machine)
-	p.futex.init()
+	w.futex.init()
+	p.futex = &w.futex
 	p.sig.init()
 	if ps, ok := p.m.(pagedSpace); ok {
 		ps.SetFiller(p.fillForCopy)
@@ -185,11 +211,16 @@ func (p *Process) Start(entry, sp uint64) {
 	r.Frame.RIP = entry
 	r.Frame.RSP = sp
 	t := p.newTaskID(r, p.pid)
+	t.setName(nameOf(p.exe))
 	go t.loop()
 }
 
 // SetArgs records the first program's path and argv (/proc/PID/cmdline).
-func (p *Process) SetArgs(exe string, argv []string) { p.exe, p.args = exe, argv }
+func (p *Process) SetArgs(exe string, argv []string) {
+	p.mu.Lock()
+	p.exe, p.args, p.commName = exe, argv, nameOf(exe)
+	p.mu.Unlock()
+}
 
 // Wait blocks until the process exits and returns its exit status (0-255;
 // 128+n when killed by signal n).
@@ -254,6 +285,10 @@ func (p *Process) removeTask(t *Task) bool {
 		kernel.AppThreadEnd(t.slot)
 	}
 	delete(p.tasks, t.tid)
+	if p.taskGone != nil {
+		close(p.taskGone)
+		p.taskGone = nil
+	}
 	return len(p.tasks) == 0
 }
 

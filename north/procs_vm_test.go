@@ -2,12 +2,16 @@ package north_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"unsafe"
 
+	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/u-root/u-root/pkg/cpio"
 )
 
@@ -108,5 +112,62 @@ func TestVMShellProcesses(t *testing.T) {
 	}
 	if s := status(err); s != wantStatus {
 		t.Errorf("exit status %d, natively %d", s, wantStatus)
+	}
+}
+
+// nativeOnTerminal runs prog natively as the leader of a new session
+// whose controlling terminal is a new pseudo-terminal on its fd 0, as
+// Cocoon's pid 1 has the console; stdout and stderr are collected.
+func nativeOnTerminal(t *testing.T, prog string, args ...string) string {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		testenv.Missing(t, "no pseudo-terminals (/dev/ptmx: %v): the native run needs a terminal", err)
+	}
+	defer ptmx.Close()
+	// unlockpt and ptsname (TIOCSPTLCK, TIOCGPTN: include/uapi/asm-generic/ioctls.h).
+	var unlock int32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, ptmx.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 { // unsafe: the ioctl's int argument
+		t.Fatalf("TIOCSPTLCK: %v", e)
+	}
+	var n uint32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, ptmx.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 { // unsafe: the ioctl's int argument
+		t.Fatalf("TIOCGPTN: %v", e)
+	}
+	tty, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	cmd := exec.Command(prog, args...)
+	cmd.Stdin = tty
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s natively: %v\n%s", prog, err, out.String())
+	}
+	return out.String()
+}
+
+// TestVMProcessesDifferential runs north/testdata/procdiff natively (on
+// a pseudo-terminal) and inside Cocoon (pid 1, on the console): job
+// control, stop reports, isolation, names, PR_SET_PDEATHSIG, /proc/PID,
+// System V segments and futexes across fork, execve from a threaded
+// process. The outputs must be the same.
+func TestVMProcessesDifferential(t *testing.T) {
+	cocoonKernel(t)
+	prog := buildC(t, "testdata/procdiff/procdiff.c")
+	dir := t.TempDir()
+	want := nativeOnTerminal(t, prog, dir)
+	if !strings.Contains(want, "procdiff: done") || strings.Contains(want, "FAIL") {
+		t.Fatalf("natively the program fails:\n%s", want)
+	}
+	console, err := runApp(t, packELF(t, prog), "/tmp")
+	if err != nil {
+		t.Fatalf("in Cocoon: %v", err)
+	}
+	if got := appOutput(console); got != want {
+		t.Errorf("output differs from Linux's:\n%s--- Cocoon, in full:\n%s", lineDiff(got, "Cocoon", want, "Linux"), got)
 	}
 }

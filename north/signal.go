@@ -216,8 +216,16 @@ func sysSigaltstack(t *Task, a *[6]uint64) int64 {
 	return 0
 }
 
-// send queues sig for target (a thread) or, with target nil, the process.
-func (p *Process) send(target *Task, info sigInfo) { p.queue(target, info) }
+// send queues sig for target (a thread) or, with target nil, the process,
+// after what sending it does at once (a SIGCONT continues the process);
+// a signal the process would ignore is dropped.
+func (p *Process) send(target *Task, info sigInfo) {
+	p.sigGenerated(info.signo)
+	if p.ignoredAtSend(target, info.signo) {
+		return
+	}
+	p.queue(target, info)
+}
 
 // queue is send, reporting whether the signal was queued: false when it
 // was already pending there (a standard signal is pending once), and its
@@ -307,12 +315,11 @@ func (t *Task) tkill(q *Process, tid int32, sig uint64) int64 {
 }
 
 // ignoredByDefault are the signals whose default action is to do nothing
-// (signal(7): SIGCHLD, SIGURG, SIGWINCH, SIGCONT; stop signals, since
-// there is no job control).
+// (signal(7): SIGCHLD, SIGURG, SIGWINCH; SIGCONT, which continued the
+// process when it was sent).
 func ignoredByDefault(sig int) bool {
 	switch sig {
-	case linux.SigChld, linux.SigUrg, linux.SigWinch, linux.SigCont,
-		linux.SigStop, linux.SigTstp, linux.SigTtin, linux.SigTtou:
+	case linux.SigChld, linux.SigUrg, linux.SigWinch, linux.SigCont:
 		return true
 	}
 	return false
@@ -361,7 +368,9 @@ func (s *sigState) dropPending(t *Task) {
 // anything to do: a signal pending in the process, or a wake-up token
 // left by one another thread took, which must not interrupt this
 // thread's next blocking call.
-func (t *Task) signalWork() bool { return t.p.sig.any.Load() != 0 || t.woken.Load() }
+func (t *Task) signalWork() bool {
+	return t.p.sig.any.Load() != 0 || t.woken.Load() || t.p.stop.stopped.Load() || t.lastResult == -erestartsys || t.lastResult == -linux.EINTR
+}
 
 // deliverSignals takes the pending, unblocked signals before the thread
 // returns to user mode: default actions run here, handlers get a frame.
@@ -369,7 +378,9 @@ func (t *Task) signalWork() bool { return t.p.sig.any.Load() != 0 || t.woken.Loa
 // took it.
 func (t *Task) deliverSignals() {
 	defer t.restoreMask()
+	defer t.restartNoHandler()
 	for {
+		t.parkStopped()
 		t.woken.Store(false)
 		select { // the wake-up token has done its job
 		case <-t.wake:
@@ -412,16 +423,27 @@ func (t *Task) deliverSignals() {
 		switch {
 		case act.handler == sigIgn:
 		case act.handler == sigDfl:
+			if isStopSignal(sig) {
+				t.p.doStop(sig)
+				if t.exited || t.p.exiting() {
+					return
+				}
+				continue
+			}
 			if !ignoredByDefault(sig) {
 				t.kill(info)
 				return
 			}
 		default:
-			if t.lastResult == -linux.EINTR && act.flags&linux.SaRestart != 0 && restartable(t.lastNr) {
+			restart := t.lastResult == -linux.EINTR && restartable(t.lastNr) || t.lastResult == -erestartsys
+			if restart && act.flags&linux.SaRestart != 0 {
 				// Run the interrupted call again once the handler returns:
 				// back over the 2-byte SYSCALL, with its number in RAX.
 				t.regs.Frame.RAX = t.lastNr
 				t.regs.Frame.RIP -= 2
+			} else if t.lastResult == -erestartsys {
+				eintr := int64(-linux.EINTR)
+				t.regs.Frame.RAX = uint64(eintr)
 			}
 			t.lastResult = 0
 			t.p.nsignals.Add(1)
@@ -432,6 +454,24 @@ func (t *Task) deliverSignals() {
 				return
 			}
 		}
+	}
+}
+
+// restartNoHandler runs an interrupted call again when no handler ran
+// (a handler clears lastResult): the signal that woke it stopped and
+// continued the process, or another thread took it, and Linux's
+// ERESTARTSYS and ERESTARTNOHAND restart the call then. The timed waits
+// that honour no SA_RESTART (restartable) end with EINTR instead, as
+// restarting them would wait their whole time again; so does
+// epoll_wait, as on Linux (signal(7)).
+func (t *Task) restartNoHandler() {
+	const pause, rtSigsuspend = 34, 130
+	again := t.lastResult == -erestartsys ||
+		t.lastResult == -linux.EINTR && (restartable(t.lastNr) || t.lastNr == pause || t.lastNr == rtSigsuspend)
+	if again && !t.exited && !t.p.exiting() && !t.zapped.Load() {
+		t.lastResult = 0
+		t.regs.Frame.RAX = t.lastNr
+		t.regs.Frame.RIP -= 2
 	}
 }
 

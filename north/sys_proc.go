@@ -44,8 +44,13 @@ type world struct {
 	init    *Process
 	changed chan struct{} // closed and replaced when a child changes state
 
+	tty ttyState // the console as controlling terminal (jobctl.go)
+
 	unknown sync.Map // syscall number -> *atomic.Int64
 	refused sync.Map // unsupported use (see unsupported) -> *atomic.Int64
+
+	shm   shmState   // System V shared memory (sys_shm.go)
+	futex futexTable // the threads waiting on futexes (futex.go)
 }
 
 // maxPid bounds process and thread IDs (Linux's default pid_max).
@@ -291,10 +296,12 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
 		tasks:     map[int32]*Task{},
 		done:      make(chan struct{}),
 		startTime: time.Now(),
+		startMono: monotonic(),
 		exitSig:   exitSig,
 		parent:    p,
+		parentTid: t.tid,
 	}
-	c.futex.init()
+	c.futex = p.futex
 	c.sig.init()
 	if flags&linux.CloneVM == 0 {
 		if ps, ok := m.(pagedSpace); ok {
@@ -306,6 +313,9 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
 		vp := &nv
 		vp.pager = v.pager.Clone(c.invalidator(vp))
 		c.mm.vmas = append(c.mm.vmas, vp)
+	}
+	if flags&linux.CloneVM == 0 {
+		p.forkShm(c)
 	}
 	p.mu.Lock()
 	c.brkStart, c.brk = p.brkStart, p.brk
@@ -322,9 +332,11 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
 	p.sig.mu.Unlock()
 	c.pgid.Store(p.pgid.Load())
 	c.sid.Store(p.sid.Load())
+	c.noCtty.Store(p.noCtty.Load())
 	c.files = pf.Fork()
-	c.exe = p.exe
-	c.args = p.args
+	p.mu.Lock()
+	c.exe, c.args, c.commName = p.exe, p.args, p.commName
+	p.mu.Unlock()
 
 	r := kernel.NewUserRegs()
 	r.CopyFrom(t.regs)
@@ -352,11 +364,14 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
 	}
 	p.children[c.pid] = c
 	w.mu.Unlock()
+	if s, ok := c.files.(interface{ SetPid(int32) }); ok {
+		s.SetPid(c.pid)
+	}
 	ct := c.newTaskID(r, c.pid)
 	ct.sigMask = t.sigMask
 	ct.noNewPrivs = t.noNewPrivs
 	ct.altStack = t.altStack
-	ct.name = t.name
+	ct.setName(t.getName())
 	if flags&cloneParentSettid != 0 {
 		mem.WriteUint32(p.m, ptid, uint32(c.pid))
 	}
@@ -383,6 +398,7 @@ func (p *Process) release() {
 	if pf, ok := p.files.(ProcessFiles); ok {
 		pf.CloseAll()
 	}
+	p.detachShm()
 	p.mm.mu.Lock()
 	for _, v := range p.mm.vmas {
 		v.pager.Unmap()
@@ -392,6 +408,7 @@ func (p *Process) release() {
 	if p.vforkDone != nil {
 		p.closeVfork()
 	}
+	p.filesGone.Store(true)
 	dropSpace(p.m)
 }
 
@@ -407,8 +424,17 @@ func (p *Process) reap() {
 	p.release()
 	w := p.w
 	w.mu.Lock()
+	// The groups p's exit may orphan: its own and its children's
+	// (kernel/exit.c kill_orphaned_pgrp).
+	groups := map[int32]bool{p.pgid.Load(): w.orphanedLocked(p.pgid.Load(), nil)}
+	for _, c := range p.children {
+		if _, ok := groups[c.pgid.Load()]; !ok && !c.zombie {
+			groups[c.pgid.Load()] = w.orphanedLocked(c.pgid.Load(), nil)
+		}
+	}
 	for pid, c := range p.children {
 		c.parent = w.init
+		c.parentTid = 1
 		if w.init != nil && w.init != p {
 			if w.init.children == nil {
 				w.init.children = map[int32]*Process{}
@@ -419,6 +445,14 @@ func (p *Process) reap() {
 	p.children = nil
 	parent := p.parent
 	p.zombie = true
+	// A group this exit orphans that has a stopped process gets SIGHUP
+	// and SIGCONT, since no one is left to continue it.
+	var hup []int32
+	for g, was := range groups {
+		if !was && w.orphanedLocked(g, nil) && w.stoppedInGroup(g) {
+			hup = append(hup, g)
+		}
+	}
 	autoreap := false
 	if parent != nil {
 		act := parent.sig.action(linux.SigChld)
@@ -431,6 +465,13 @@ func (p *Process) reap() {
 	}
 	w.notify()
 	w.mu.Unlock()
+	for _, g := range hup {
+		w.signalGroup(g, sigInfo{signo: linux.SigHup, code: linux.SiKernel})
+		w.signalGroup(g, sigInfo{signo: linux.SigCont, code: linux.SiKernel})
+	}
+	if p.sid.Load() == p.pid {
+		w.disassociate(p.pid) // the controlling process is gone
+	}
 	if parent != nil && p.exitSig != 0 && !parent.exiting() {
 		code := int32(linux.CldExited)
 		status := p.waitStatus >> 8 & 0xff
@@ -470,10 +511,23 @@ const (
 	wClone     = 0x80000000
 )
 
-// waitFor finds a child that pid (wait4's convention) names and that has
-// exited, and reaps it unless keep. It returns the child (nil if none
-// has exited yet) or a negated errno (ECHILD: no such child).
-func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (*Process, int64) {
+// waitResult is a child's change of state that a wait reports: its exit
+// (code CLD_EXITED or CLD_KILLED), or with WUNTRACED/WCONTINUED a stop
+// or a continue; status is wait4's encoding, sigStatus waitid's
+// si_status.
+type waitResult struct {
+	c         *Process
+	code      int32
+	status    int
+	sigStatus int32
+}
+
+// waitFor finds a child that match accepts and that has exited (with
+// wExited, which wait4 always has), stopped (wUntraced) or continued
+// (wContinued), and reaps it (or takes the stop or continue report)
+// unless keep. It returns what it found (c nil if nothing yet) or a
+// negated errno (ECHILD: no such child).
+func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (waitResult, int64) {
 	p := t.p
 	w := p.w
 	for {
@@ -489,7 +543,7 @@ func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (
 				continue
 			}
 			found = true
-			if c.zombie {
+			if c.zombie && options&wExited != 0 {
 				if !keep {
 					delete(p.children, c.pid)
 					delete(w.procs, c.pid)
@@ -499,21 +553,45 @@ func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (
 					p.cutime.Add(c.utime.Load() + c.cutime.Load())
 					p.cstime.Add(c.stime.Load() + c.cstime.Load())
 				}
-				return c, 0
+				r := waitResult{c: c, code: linux.CldExited, status: c.waitStatus, sigStatus: int32(c.waitStatus >> 8 & 0xff)}
+				if c.waitStatus&0x7f != 0 {
+					r.code, r.sigStatus = linux.CldKilled, int32(c.waitStatus&0x7f)
+				}
+				return r, 0
+			}
+			if c.zombie {
+				continue
+			}
+			// A stop is reported once to WUNTRACED, a continue once to
+			// WCONTINUED (kernel/exit.c wait_task_stopped,
+			// wait_task_continued): status sig<<8|0x7f and 0xffff.
+			switch rep := c.stop.report; {
+			case rep == linux.CldStopped && options&wUntraced != 0:
+				if !keep {
+					c.stop.report = 0
+				}
+				w.mu.Unlock()
+				return waitResult{c: c, code: rep, status: c.stop.sig<<8 | 0x7f, sigStatus: int32(c.stop.sig)}, 0
+			case rep == linux.CldContinued && options&wContinued != 0:
+				if !keep {
+					c.stop.report = 0
+				}
+				w.mu.Unlock()
+				return waitResult{c: c, code: rep, status: 0xffff, sigStatus: linux.SigCont}, 0
 			}
 		}
 		ch := w.changed
 		w.mu.Unlock()
 		if !found {
-			return nil, -linux.ECHILD
+			return waitResult{}, -linux.ECHILD
 		}
 		if options&wNohang != 0 {
-			return nil, 0
+			return waitResult{}, 0
 		}
 		select {
 		case <-ch:
 		case <-t.wake:
-			return nil, -linux.EINTR
+			return waitResult{}, -linux.EINTR
 		}
 	}
 }
@@ -536,12 +614,13 @@ func sysWait4(t *Task, a *[6]uint64) int64 {
 	if options&^(wNohang|wUntraced|wContinued|wNothread|wAll|wClone) != 0 || pid == -1<<31 {
 		return -linux.EINVAL
 	}
-	c, r := t.waitFor(t.p.matcher(pid), options, false)
+	res, r := t.waitFor(t.p.matcher(pid), options|wExited, false)
+	c := res.c
 	if c == nil {
 		return r
 	}
 	if status != 0 {
-		if mem.WriteUint32(t.p.m, status, uint32(c.waitStatus)) != nil {
+		if mem.WriteUint32(t.p.m, status, uint32(res.status)) != nil {
 			return -linux.EFAULT
 		}
 	}
@@ -602,25 +681,11 @@ func sysWaitid(t *Task, a *[6]uint64) int64 {
 	default:
 		return -linux.EINVAL
 	}
-	var c *Process
-	var r int64
-	if options&wExited != 0 {
-		c, r = t.waitFor(match, options, options&wNowait != 0)
-	} else {
-		// Only stops and continues asked for: there are none (no job
-		// control stops), so wait for nothing, or report none.
-		c, r = nil, -linux.ECHILD
-		if _, e := t.waitFor(match, options|wNohang, true); e == 0 {
-			if options&wNohang != 0 {
-				r = 0
-			} else {
-				return t.p.unsupported("waitid for stopped or continued children only", -linux.EINVAL)
-			}
-		}
-	}
+	res, r := t.waitFor(match, options, options&wNowait != 0)
 	if r != 0 {
 		return r
 	}
+	c := res.c
 	// siginfo_t for SIGCHLD: signo, errno, code, pid at 16, uid at 20,
 	// status at 24 (include/uapi/asm-generic/siginfo.h); zero when
 	// nothing is ready under WNOHANG, as Linux writes it.
@@ -628,13 +693,9 @@ func sysWaitid(t *Task, a *[6]uint64) int64 {
 		var b [32]byte
 		if c != nil {
 			putU32(b[0:], linux.SigChld)
-			code, status := uint32(linux.CldExited), uint32(c.waitStatus>>8&0xff)
-			if c.waitStatus&0x7f != 0 {
-				code, status = linux.CldKilled, uint32(c.waitStatus&0x7f)
-			}
-			putU32(b[8:], code)
+			putU32(b[8:], uint32(res.code))
 			putU32(b[16:], uint32(c.pid))
-			putU32(b[24:], status)
+			putU32(b[24:], uint32(res.sigStatus))
 		}
 		if t.p.m.CopyOut(infop, b[:]) != nil {
 			return -linux.EFAULT
@@ -932,6 +993,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	// The point of no return (fs/exec.c begin_new_exec): the other
 	// threads end, the old address space goes.
 	p.killOtherThreads(t)
+	p.detachShm()
 	holdSpace(prog.Machine)
 	p.mm.mu.Lock()
 	for _, v := range p.mm.vmas {
@@ -951,8 +1013,10 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.cred.exec()
 	p.mu.Unlock()
 	p.execed.Store(true)
+	p.mu.Lock()
 	p.exe = found
 	p.args = argv
+	p.mu.Unlock()
 	pf.Exec(found, argv)
 	// Handlers go back to the default; ignored signals stay ignored.
 	p.sig.mu.Lock()
@@ -965,12 +1029,10 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	t.altStack = stack{}
 	t.clearTID = 0
 	t.robustList, t.robustLen = 0, 0
-	base := found
-	if i := strings.LastIndexByte(base, '/'); i >= 0 {
-		base = base[i+1:]
-	}
-	t.name = [16]byte{}
-	copy(t.name[:15], base)
+	t.setName(nameOf(found))
+	p.mu.Lock()
+	p.commName = t.name // the process's name even if t is not its first thread
+	p.mu.Unlock()
 	r := kernel.NewUserRegs()
 	r.Frame.RIP, r.Frame.RSP = prog.Entry, prog.SP
 	t.regs.Release()
@@ -981,7 +1043,8 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	return noReturn
 }
 
-// killOtherThreads ends every thread of the process but t (execve).
+// killOtherThreads ends every thread of the process but t (execve) and
+// waits until they are gone: woken as each one leaves (removeTask).
 func (p *Process) killOtherThreads(t *Task) {
 	for {
 		p.mu.Lock()
@@ -993,10 +1056,15 @@ func (p *Process) killOtherThreads(t *Task) {
 				n++
 			}
 		}
-		p.mu.Unlock()
 		if n == 0 {
+			p.mu.Unlock()
 			return
 		}
-		time.Sleep(time.Millisecond)
+		if p.taskGone == nil {
+			p.taskGone = make(chan struct{})
+		}
+		ch := p.taskGone
+		p.mu.Unlock()
+		<-ch
 	}
 }

@@ -55,20 +55,21 @@ type shmSegment struct {
 	ctime    int64
 }
 
-// shmState is the process's segments and attachments. Segments outlive
-// the attachments (until IPC_RMID).
+// shmState is the guest's segments (one IPC namespace, the world's).
+// Segments outlive the attachments (until IPC_RMID); each process has
+// its own attachments (Process.shmAttach, guarded by mu), which fork
+// copies and exit and execve detach.
 type shmState struct {
 	mu     sync.Mutex
 	nextID int32
 	segs   map[int32]*shmSegment
 	byKey  map[int32]*shmSegment
-	attach map[uint64]*shmSegment // by attach address
 }
 
 func sysShmget(t *Task, a *[6]uint64) int64 {
 	key, size, flags := int32(a[0]), a[1], uint32(a[2])
 	p := t.p
-	s := &p.shm
+	s := &p.w.shm
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if flags&shmHugetlb != 0 {
@@ -102,14 +103,14 @@ func sysShmget(t *Task, a *[6]uint64) int64 {
 		return errno(err)
 	}
 	if s.segs == nil {
-		s.segs, s.byKey, s.attach = map[int32]*shmSegment{}, map[int32]*shmSegment{}, map[uint64]*shmSegment{}
+		s.segs, s.byKey = map[int32]*shmSegment{}, map[int32]*shmSegment{}
 	}
 	// IDs as Linux makes them: index plus a sequence times SEQ_MULTIPLIER
 	// (32768); one sequence here.
 	s.nextID++
 	now := time.Now().Unix()
 	seg := &shmSegment{id: s.nextID, key: key, size: size, base: base, mode: flags & 0o777,
-		cpid: 1, ctime: now}
+		cpid: p.pid, ctime: now}
 	s.segs[seg.id] = seg
 	if key != ipcPrivate {
 		s.byKey[key] = seg
@@ -120,7 +121,7 @@ func sysShmget(t *Task, a *[6]uint64) int64 {
 func sysShmat(t *Task, a *[6]uint64) int64 {
 	id, addr, flags := int32(a[0]), a[1], uint32(a[2])
 	p := t.p
-	s := &p.shm
+	s := &p.w.shm
 	s.mu.Lock()
 	seg := s.segs[id]
 	s.mu.Unlock()
@@ -165,8 +166,11 @@ func sysShmat(t *Task, a *[6]uint64) int64 {
 	p.addVMA(v)
 	s.mu.Lock()
 	seg.nattch++
-	seg.atime, seg.lpid = time.Now().Unix(), 1
-	s.attach[got] = seg
+	seg.atime, seg.lpid = time.Now().Unix(), p.pid
+	if p.shmAttach == nil {
+		p.shmAttach = map[uint64]*shmSegment{}
+	}
+	p.shmAttach[got] = seg
 	s.mu.Unlock()
 	return int64(got)
 }
@@ -174,22 +178,17 @@ func sysShmat(t *Task, a *[6]uint64) int64 {
 func sysShmdt(t *Task, a *[6]uint64) int64 {
 	addr := a[0]
 	p := t.p
-	s := &p.shm
+	s := &p.w.shm
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
 	s.mu.Lock()
-	seg := s.attach[addr]
+	seg := p.shmAttach[addr]
 	if seg == nil {
 		s.mu.Unlock()
 		return -linux.EINVAL
 	}
-	delete(s.attach, addr)
-	seg.nattch--
-	seg.dtime, seg.lpid = time.Now().Unix(), 1
-	gone := seg.removed && seg.nattch == 0
-	if gone {
-		delete(s.segs, seg.id)
-	}
+	delete(p.shmAttach, addr)
+	gone := s.detach(seg, p.pid)
 	s.mu.Unlock()
 	length := pageUp(seg.size)
 	p.forget(addr, addr+length)
@@ -203,7 +202,7 @@ func sysShmdt(t *Task, a *[6]uint64) int64 {
 func sysShmctl(t *Task, a *[6]uint64) int64 {
 	id, cmd, buf := int32(a[0]), a[1]&^ipc64, a[2]
 	p := t.p
-	s := &p.shm
+	s := &p.w.shm
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seg := s.segs[id]
@@ -264,4 +263,50 @@ func (seg *shmSegment) stat() []byte {
 	le.PutUint32(b[84:], uint32(seg.lpid))
 	le.PutUint64(b[88:], uint64(seg.nattch))
 	return b
+}
+
+// detach counts one attachment of seg less, by process pid, and reports
+// whether that was the last of a removed segment, which is then gone (the
+// caller unmaps its base). Called with mu held.
+func (s *shmState) detach(seg *shmSegment, pid int32) bool {
+	seg.nattch--
+	seg.dtime, seg.lpid = time.Now().Unix(), pid
+	gone := seg.removed && seg.nattch == 0
+	if gone {
+		delete(s.segs, seg.id)
+	}
+	return gone
+}
+
+// forkShm gives child c the parent's attachments (fork(2): "attached
+// System V shared memory segments are attached in the child").
+func (p *Process) forkShm(c *Process) {
+	s := &p.w.shm
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for addr, seg := range p.shmAttach {
+		if c.shmAttach == nil {
+			c.shmAttach = map[uint64]*shmSegment{}
+		}
+		c.shmAttach[addr] = seg
+		seg.nattch++
+	}
+}
+
+// detachShm detaches all of the process's segments (exit, execve); the
+// caller unmaps the address space.
+func (p *Process) detachShm() {
+	s := &p.w.shm
+	s.mu.Lock()
+	var gone []*shmSegment
+	for _, seg := range p.shmAttach {
+		if s.detach(seg, p.pid) {
+			gone = append(gone, seg)
+		}
+	}
+	p.shmAttach = nil
+	s.mu.Unlock()
+	for _, seg := range gone {
+		seg.base.Unmap()
+	}
 }

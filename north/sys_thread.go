@@ -73,6 +73,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 		r.FSBase = tls
 	}
 	c := p.newTask(r)
+	c.setName(t.getName()) // a thread starts with its creator's name
 	c.sigMask = t.sigMask
 	c.noNewPrivs = t.noNewPrivs
 	if flags&cloneParentSettid != 0 {
@@ -95,7 +96,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 func sysExit(t *Task, a *[6]uint64) int64 {
 	if t.clearTID != 0 {
 		if mem.WriteUint32(t.p.m, t.clearTID, 0) == nil {
-			t.p.futex.wake(t.p.m, t.clearTID, 1, ^uint32(0))
+			t.p.futex.wake(t.futexKey(t.clearTID, false), 1, ^uint32(0))
 		}
 	}
 	t.exited = true
@@ -210,10 +211,12 @@ const (
 	archSetCPUID = 0x1012
 )
 
-// prctl: thread names, the keep-capabilities flag and no_new_privs;
-// the other options Linux has are refused and reported (unsupported).
+// prctl: thread names, the parent-death signal, the keep-capabilities
+// flag and no_new_privs; the other options Linux has are refused and
+// reported (unsupported).
 func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prSetName, prGetName = 15, 16 // include/uapi/linux/prctl.h
+	const prSetPdeathsig, prGetPdeathsig = 1, 2
 	const prGetKeepcaps, prSetKeepcaps = 7, 8
 	const prSetNoNewPrivs, prGetNoNewPrivs = 38, 39
 	const prLastOption = 80 // above every option Linux 6.x defines
@@ -243,11 +246,19 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 				break
 			}
 		}
-		b[15] = 0
-		t.name = b
+		t.setName(b)
 		return 0
 	case prGetName:
-		return errno(t.p.m.CopyOut(a[1], t.name[:]))
+		name := t.getName()
+		return errno(t.p.m.CopyOut(a[1], name[:]))
+	case prSetPdeathsig:
+		if a[1] != 0 && !validSig(a[1]) {
+			return -linux.EINVAL
+		}
+		t.pdeathSig.Store(int32(a[1]))
+		return 0
+	case prGetPdeathsig:
+		return errno(mem.WriteUint32(t.p.m, a[1], uint32(t.pdeathSig.Load())))
 	case prGetKeepcaps:
 		if t.p.keepCaps.Load() {
 			return 1

@@ -44,13 +44,17 @@ func (t *Task) syscall() int64 {
 	}
 	var r int64
 	kernel.AppThreadSyscall(t.slot, int64(nr))
+	t.inCall.Store(int64(nr) + 1)
 	start := monotonic()
 	t.blocked.Store(t.sigMask)
-	if nr < uint64(len(syscalls)) && syscalls[nr] != nil {
+	if jr, handled := t.jobControl(nr, a); handled || jr != 0 {
+		r = jr
+	} else if nr < uint64(len(syscalls)) && syscalls[nr] != nil {
 		r = syscalls[nr](t, a)
 	} else {
 		r = p.unhandled(t, nr, a)
 	}
+	t.inCall.Store(0)
 	kernel.AppThreadSyscall(t.slot, -1)
 	t.blocked.Store(t.sigMask)
 	if waits(nr) {

@@ -56,6 +56,12 @@ type Task struct {
 	blocked atomic.Uint64
 	// zapped ends the thread: another one called execve.
 	zapped atomic.Bool
+	// inCall is the system call the thread is in, plus one; 0 when in
+	// none (/proc's state).
+	inCall atomic.Int64
+	// pdeathSig is PR_SET_PDEATHSIG's signal: sent to the process when
+	// the thread that made it exits.
+	pdeathSig atomic.Int32
 }
 
 // Tid returns the thread ID.
@@ -105,6 +111,7 @@ func (t *Task) loop() {
 		}
 	}
 	t.p.sig.dropPending(t)
+	t.p.parentThreadGone(t.tid)
 	last := t.p.removeTask(t)
 	t.regs.Release()
 	if last {

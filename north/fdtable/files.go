@@ -3,6 +3,7 @@ package fdtable
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -20,6 +21,8 @@ type Files struct {
 	fs    *vfs.FS
 	table *Table
 	sock  *sockets
+
+	pid atomic.Int32 // the process's ID, /proc/self (1 unless SetPid)
 
 	mu    sync.Mutex // guards the fields below
 	cwd   vfs.Loc
@@ -49,6 +52,7 @@ func (fs *Files) Cmdline() []string {
 // working directory, and umask 022.
 func New(fs *vfs.FS, exe string) *Files {
 	f := &Files{fs: fs, table: NewTable(), sock: &sockets{unix: socket.NewNamespace()}, cwd: fs.Root(), umask: 0o022, exe: exe}
+	f.pid.Store(1)
 	for fd, file := range fs.StdioFiles() {
 		f.table.InstallAt(int32(fd), file, false)
 	}
@@ -66,7 +70,25 @@ func (fs *Files) Table() *Table { return fs.table }
 func (fs *Files) Fork() *Files {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	return &Files{fs: fs.fs, table: fs.table.Fork(), sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe, args: fs.args}
+	c := &Files{fs: fs.fs, table: fs.table.Fork(), sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe, args: fs.args}
+	c.pid.Store(fs.pid.Load())
+	return c
+}
+
+// SetPid records the process's ID, what /proc/self names.
+func (fs *Files) SetPid(pid int32) { fs.pid.Store(pid) }
+
+// Pid returns the process's ID (vfs's /proc/self).
+func (fs *Files) Pid() int32 { return fs.pid.Load() }
+
+// ConsoleLflag reports whether fd is open on the console, and the
+// console's c_lflag.
+func (fs *Files) ConsoleLflag(fd int32) (uint32, bool) {
+	f := fs.table.peek(fd)
+	if f == nil {
+		return 0, false
+	}
+	return vfs.ConsoleLflag(f)
 }
 
 // Exec closes the close-on-exec descriptors and records the new program's

@@ -169,3 +169,53 @@ func (f *files) ReadExec(dirfd int32, path string, emptyPath bool) ([]byte, stri
 	}
 	return data[:n], abs, 0
 }
+
+// SetPid tells the descriptor table its process's ID (/proc/self).
+func (f *files) SetPid(pid int32) { f.f.SetPid(pid) }
+
+// ConsoleLflag implements the personality's job-control question: is fd
+// the console, and its c_lflag.
+func (f *files) ConsoleLflag(fd int32) (uint32, bool) { return f.f.ConsoleLflag(fd) }
+
+// procTable shows the guest's processes in /proc.
+type procTable struct{ p *north.Process }
+
+func (t procTable) PIDs() []int32 { return t.p.PIDs() }
+
+func (t procTable) Proc(pid int32) vfs.ProcInfo {
+	q := t.p.Lookup(pid)
+	if q == nil {
+		return nil
+	}
+	return procInfo{q, 0}
+}
+
+// procInfo is a process (tid 0) or one of its threads in /proc.
+type procInfo struct {
+	p   *north.Process
+	tid int32
+}
+
+func (i procInfo) Files() vfs.Process {
+	if f, ok := i.p.LiveFiles().(*files); ok {
+		return f.f
+	}
+	return nil
+}
+
+func (i procInfo) Text(name string) ([]byte, error) {
+	b, err := i.p.ProcText(i.tid, name)
+	if err != nil {
+		return nil, vfs.ENOENT
+	}
+	return b, nil
+}
+
+func (i procInfo) Tasks() []int32 { return i.p.Threads() }
+
+func (i procInfo) Task(tid int32) vfs.ProcInfo {
+	if !i.p.HasThread(tid) {
+		return nil
+	}
+	return procInfo{i.p, tid}
+}

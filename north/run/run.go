@@ -128,6 +128,7 @@ func Init(o Options) (int, error) {
 	}
 	p := north.NewProcess(cfg)
 	p.SetFiles(files)
+	files.fs.SetProcTable(procTable{p})
 	p.SetArgs("/init", argv)
 	p.SetBrk(img.Brk)
 	kernel.Mark(kernel.PhaseLoaded)

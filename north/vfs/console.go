@@ -187,10 +187,23 @@ func (c *console) ioctl(m mem.Memory, cmd uint32, arg uint64) (int64, error) {
 			c.room.Signal()
 		}
 		return 0, nil
-	case linux.TCSBRK, linux.TCXONC, linux.TIOCSCTTY:
+	case linux.TCSBRK, linux.TCXONC:
 		return 0, nil
 	}
 	return 0, ENOTTY
+}
+
+// ConsoleLflag reports whether f is the console, and its termios c_lflag
+// (the personality's job control asks, north/jobctl.go; it serves the
+// controlling-terminal ioctls, which the console alone answers ENOTTY).
+func ConsoleLflag(f *File) (uint32, bool) {
+	cf, ok := f.impl.(*consoleFile)
+	if !ok {
+		return 0, false
+	}
+	cf.c.mu.Lock()
+	defer cf.c.mu.Unlock()
+	return cf.c.termios.Lflag, true
 }
 
 // copyOut writes b at addr, EFAULT if it cannot.

@@ -161,6 +161,7 @@ type FS struct {
 	inodes   atomic.Int64 // files and directories made in the memFSs
 	mountIDs uint64       // the last mount ID given; only New gives them
 	anon     *mount       // unnamed files: shared memory, memfd_create
+	procs    ProcTable    // what /proc shows (SetProcTable); nil: the caller alone
 }
 
 // New mounts archive, a cpio newc archive, at / and the other file systems
@@ -231,7 +232,7 @@ func New(archive []byte, opts Options) (*FS, error) {
 	dev.mkdir(nil, "shm", 0o1777)
 	fs.mountAt("dev", dev, false)
 
-	fs.mountAt("proc", procNodes[procRoot], true)
+	fs.mountAt("proc", procRootNode, true)
 	// The inode bound is the application's: /dev's nodes do not count.
 	for _, m := range memFSs {
 		m.maxIno = opts.MaxInodes
@@ -352,7 +353,7 @@ var (
 	_ dirNode   = (*memNode)(nil)
 	_ linkNode  = (*memNode)(nil)
 	_ attrNode  = (*memNode)(nil)
-	_ dirNode   = (*procNode)(nil)
-	_ linkNode  = (*procNode)(nil)
-	_ magicLink = (*procNode)(nil)
+	_ dirNode   = procNode{}
+	_ linkNode  = procNode{}
+	_ magicLink = procNode{}
 )

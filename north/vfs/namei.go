@@ -118,17 +118,19 @@ func (w *walker) follow(l Loc) (Loc, string, error) {
 		return Loc{}, "", ELOOP
 	}
 	if m, ok := l.n.(magicLink); ok {
-		if w.restrict&ResolveNoMagiclinks != 0 {
-			return Loc{}, "", ELOOP
-		}
 		to, err := m.follow(w.c)
-		if err != nil {
-			return Loc{}, "", err
+		if err != errPlainLink {
+			if err != nil {
+				return Loc{}, "", err
+			}
+			if w.restrict&ResolveNoMagiclinks != 0 {
+				return Loc{}, "", ELOOP
+			}
+			if w.scoped() || w.restrict&ResolveNoXdev != 0 && to.mnt != l.mnt {
+				return Loc{}, "", EXDEV
+			}
+			return to, "", nil
 		}
-		if w.scoped() || w.restrict&ResolveNoXdev != 0 && to.mnt != l.mnt {
-			return Loc{}, "", EXDEV
-		}
-		return to, "", nil
 	}
 	target, err := l.n.(linkNode).readlink(w.c)
 	if err != nil {

@@ -1,6 +1,8 @@
 package vfs
 
 import (
+	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -11,101 +13,191 @@ type procKind int
 
 const (
 	procRoot        procKind = iota // /proc
-	procSelf                        // /proc/self
-	procFDDir                       // /proc/self/fd
-	procExe                         // /proc/self/exe
-	procCwd                         // /proc/self/cwd
-	procFDLink                      // /proc/self/fd/N
+	procSelf                        // /proc/self, a link to /proc/PID
 	procSys                         // /proc/sys
 	procSysFS                       // /proc/sys/fs
 	procPipeMaxSize                 // /proc/sys/fs/pipe-max-size
-	procCmdline                     // /proc/self/cmdline
+	procPid                         // /proc/PID, and /proc/PID/task/TID
+	procTaskDir                     // /proc/PID/task
+	procFDDir                       // /proc/PID/fd
+	procExe                         // /proc/PID/exe
+	procCwd                         // /proc/PID/cwd
+	procFDLink                      // /proc/PID/fd/N
+	procText                        // the text files of /proc/PID (procTexts)
 )
 
+// procTexts are the text files of a /proc/PID directory, which the
+// ProcInfo makes. The index is the node's text field.
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status"}
+
 // procInoBase numbers /proc's inodes apart from those of the other file
-// systems; /proc/self/fd/N is procInoBase + procFDIno + N.
+// systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
+// descriptor of /proc/PID/fd/N or the text file's index.
 const (
 	procInoBase = 1 << 40
 	procFDIno   = 1 << 20
 )
 
-// procNodes are the fixed files of /proc, one node each, so that a Loc
-// names them the same way every time.
-var procNodes = [...]*procNode{
-	procRoot: {kind: procRoot}, procSelf: {kind: procSelf}, procFDDir: {kind: procFDDir},
-	procExe: {kind: procExe}, procCwd: {kind: procCwd},
-	procSys: {kind: procSys}, procSysFS: {kind: procSysFS}, procPipeMaxSize: {kind: procPipeMaxSize},
-	procCmdline: {kind: procCmdline},
+// ProcTable is the processes /proc shows, given by the personality
+// (FS.SetProcTable). Without one, /proc shows only the calling process,
+// as pid 1, and only what its Process tells.
+type ProcTable interface {
+	// PIDs lists the processes, live and zombie, in increasing order.
+	PIDs() []int32
+	// Proc returns process pid, or nil if there is none.
+	Proc(pid int32) ProcInfo
 }
 
-// procDirs are the names in each fixed directory of /proc, sorted.
-var procDirs = map[procKind][]struct {
-	name string
-	kind procKind
-}{
-	procRoot:  {{"self", procSelf}, {"sys", procSys}},
-	procSelf:  {{"cmdline", procCmdline}, {"cwd", procCwd}, {"exe", procExe}, {"fd", procFDDir}},
-	procSys:   {{"fs", procSysFS}},
-	procSysFS: {{"pipe-max-size", procPipeMaxSize}},
+// ProcInfo is one process, or one of its threads, as /proc/PID and
+// /proc/PID/task/TID show it.
+type ProcInfo interface {
+	// Files are its descriptors, working directory and program; nil once
+	// it has exited (a zombie).
+	Files() Process
+	// Text returns the text of the file name of its /proc directory
+	// (cmdline, comm, maps, stat, status), ENOENT if there is none.
+	Text(name string) ([]byte, error)
+	// Tasks lists its threads' IDs in increasing order.
+	Tasks() []int32
+	// Task returns its thread tid, or nil.
+	Task(tid int32) ProcInfo
 }
 
-// procNode is a file of /proc: a read-only view of the calling process
-// (the ctx's Process) and of the system. Only /proc/self/{cmdline,exe,
-// cwd,fd} and /proc/sys/fs/pipe-max-size exist; the rest of Linux's /proc
-// does not (ENOENT).
+// SetProcTable installs the process table /proc shows.
+func (fs *FS) SetProcTable(t ProcTable) { fs.procs = t }
+
+// pid returns the ID of the process making the call: what its Process
+// says, 1 if it does not say, 0 if there is none.
+func (c *ctx) pid() int32 {
+	if c.p == nil {
+		return 0
+	}
+	if p, ok := c.p.(interface{ Pid() int32 }); ok {
+		return p.Pid()
+	}
+	return 1
+}
+
+// proc returns process pid, or its thread tid (tid != 0), or nil.
+func (c *ctx) proc(pid, tid int32) ProcInfo {
+	var info ProcInfo
+	switch {
+	case c.fs.procs != nil:
+		info = c.fs.procs.Proc(pid)
+	case pid != 0 && pid == c.pid():
+		info = selfInfo{c.p, pid}
+	}
+	if info == nil || tid == 0 {
+		return info
+	}
+	return info.Task(tid)
+}
+
+func (c *ctx) pids() []int32 {
+	if c.fs.procs != nil {
+		return c.fs.procs.PIDs()
+	}
+	if pid := c.pid(); pid != 0 {
+		return []int32{pid}
+	}
+	return nil
+}
+
+// selfInfo is the calling process when there is no ProcTable.
+type selfInfo struct {
+	p   Process
+	pid int32
+}
+
+func (s selfInfo) Files() Process { return s.p }
+func (s selfInfo) Text(name string) ([]byte, error) {
+	if name != "cmdline" {
+		return nil, ENOENT
+	}
+	var text []byte
+	if a, ok := s.p.(interface{ Cmdline() []string }); ok {
+		for _, arg := range a.Cmdline() {
+			text = append(append(text, arg...), 0)
+		}
+	}
+	return text, nil
+}
+func (s selfInfo) Tasks() []int32 { return []int32{s.pid} }
+func (s selfInfo) Task(tid int32) ProcInfo {
+	if tid == s.pid {
+		return s
+	}
+	return nil
+}
+
+// procNode is a file of /proc: a read-only view of the processes and of
+// the system. It is a value, so that the same file is the same node
+// however it was reached.
 type procNode struct {
-	kind procKind
-	fd   int32
+	kind     procKind
+	pid, tid int32 // procPid and below; tid 0: the process
+	n        int32 // procFDLink: the descriptor; procText: the index in procTexts
 }
 
-func (p *procNode) fileType() uint32 {
+var procRootNode = procNode{kind: procRoot}
+
+func (p procNode) fileType() uint32 {
 	switch p.kind {
-	case procRoot, procSelf, procFDDir, procSys, procSysFS:
+	case procRoot, procSys, procSysFS, procPid, procTaskDir, procFDDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procCmdline:
+	case procPipeMaxSize, procText:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
 }
 
-func (p *procNode) attr() Attr {
-	a := Attr{Ino: procInoBase + uint64(p.kind) + 1, Mode: linux.SIfdir | 0o555, Nlink: 2}
-	switch p.kind {
-	case procExe, procCwd:
+func (p procNode) attr() Attr {
+	ino := procInoBase + uint64(p.kind)<<20 + uint64(uint32(p.n))
+	if p.pid != 0 {
+		id := p.pid
+		if p.tid != 0 {
+			id = p.tid
+			ino += 1 << 25 // a thread's files are not its process's
+		}
+		ino += uint64(uint32(id)) << 26
+	}
+	a := Attr{Ino: ino, Mode: linux.SIfdir | 0o555, Nlink: 2}
+	switch p.fileType() {
+	case linux.SIflnk:
 		a.Mode = linux.SIflnk | 0o777
 		a.Nlink = 1
-	case procFDLink:
-		a.Ino = procInoBase + procFDIno + uint64(uint32(p.fd))
-		a.Mode = linux.SIflnk | 0o700
-		a.Nlink = 1
-		a.Size = 64
-	case procPipeMaxSize:
+		if p.kind == procFDLink {
+			a.Mode = linux.SIflnk | 0o700
+			a.Size = 64
+		}
+	case linux.SIfreg:
 		// Linux's /proc files report size 0 whatever they hold.
-		a.Mode = linux.SIfreg | 0o644
-		a.Nlink = 1
-	case procCmdline:
 		a.Mode = linux.SIfreg | 0o444
 		a.Nlink = 1
+		if p.kind == procPipeMaxSize || p.kind == procText && procTexts[p.n] == "comm" {
+			a.Mode = linux.SIfreg | 0o644
+		}
 	}
 	return a
 }
 
-func (p *procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
-	switch p.fileType() {
-	case linux.SIfdir:
-		return &dirFile{loc: l, c: c}, nil
-	case linux.SIfreg:
-		if p.kind == procCmdline {
-			// The arguments, each ended by a NUL (fs/proc/base.c).
-			var text []byte
-			if a, ok := c.p.(interface{ Cmdline() []string }); ok {
-				for _, s := range a.Cmdline() {
-					text = append(append(text, s...), 0)
-				}
-			}
-			return &procFile{loc: l, text: text}, nil
-		}
+func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
+	switch p.kind {
+	case procPipeMaxSize:
 		return &procFile{loc: l, text: []byte(strconv.Itoa(PipeMaxSize) + "\n")}, nil
+	case procText:
+		info := c.proc(p.pid, p.tid)
+		if info == nil {
+			return nil, ENOENT
+		}
+		text, err := info.Text(procTexts[p.n])
+		if err != nil {
+			return nil, err
+		}
+		return &procFile{loc: l, text: text}, nil
+	}
+	if p.fileType() == linux.SIfdir {
+		return &dirFile{loc: l, c: c}, nil
 	}
 	return nil, ELOOP
 }
@@ -134,126 +226,247 @@ func (f *procFile) Seek(_ *File, cur, off int64, whence int) (int64, error) {
 	return SeekIn(cur, off, whence, int64(len(f.text)))
 }
 
-func (p *procNode) lookup(c *ctx, name string) (node, error) {
+// procEntry is one name in a /proc directory.
+type procEntry struct {
+	name string
+	node procNode
+}
+
+// entries lists directory p; the names of /proc/PID depend only on
+// whether it is a thread's.
+func (p procNode) entries(c *ctx) ([]procEntry, error) {
 	switch p.kind {
-	case procRoot, procSelf, procSys, procSysFS:
-		for _, e := range procDirs[p.kind] {
-			if e.name == name {
-				return procNodes[e.kind], nil
-			}
+	case procRoot:
+		out := []procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}}}
+		for _, pid := range c.pids() {
+			out = append(out, procEntry{strconv.Itoa(int(pid)), procNode{kind: procPid, pid: pid}})
 		}
-	case procFDDir:
-		fd, err := strconv.ParseInt(name, 10, 32)
-		if err != nil || fd < 0 || strconv.FormatInt(fd, 10) != name || c.p == nil || c.p.FD(int32(fd)) == nil {
-			return nil, ENOENT
-		}
-		return &procNode{kind: procFDLink, fd: int32(fd)}, nil
-	default:
-		return nil, ENOTDIR
+		return out, nil
+	case procSys:
+		return []procEntry{{"fs", procNode{kind: procSysFS}}}, nil
+	case procSysFS:
+		return []procEntry{{"pipe-max-size", procNode{kind: procPipeMaxSize}}}, nil
 	}
-	return nil, ENOENT
-}
-
-// procParent returns the fixed directory holding kind, and its name there.
-func procParent(kind procKind) (procKind, string, bool) {
-	for dir, ents := range procDirs {
-		for _, e := range ents {
-			if e.kind == kind {
-				return dir, e.name, true
-			}
-		}
+	info := c.proc(p.pid, p.tid)
+	if info == nil {
+		return nil, ENOENT
 	}
-	return 0, "", false
-}
-
-func (p *procNode) parentNode() node {
-	if p.fileType() != linux.SIfdir {
-		return nil
-	}
-	if dir, _, ok := procParent(p.kind); ok {
-		return procNodes[dir]
-	}
-	return nil
-}
-
-func (p *procNode) nameOf() (string, bool) {
-	if p.fileType() != linux.SIfdir {
-		return "", false
-	}
-	_, name, ok := procParent(p.kind)
-	return name, ok
-}
-
-func (p *procNode) list(c *ctx) ([]Dirent, error) {
+	sub := procNode{pid: p.pid, tid: p.tid}
 	switch p.kind {
-	case procRoot, procSelf, procSys, procSysFS:
-		var out []Dirent
-		for _, e := range procDirs[p.kind] {
-			n := procNodes[e.kind]
-			out = append(out, Dirent{Name: e.name, Ino: n.attr().Ino, Type: uint8(n.fileType() >> 12)})
+	case procPid:
+		var out []procEntry
+		for i, name := range procTexts {
+			out = append(out, procEntry{name, procNode{kind: procText, pid: p.pid, tid: p.tid, n: int32(i)}})
+		}
+		for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}} {
+			e.node.pid, e.node.tid = sub.pid, sub.tid
+			out = append(out, e)
+		}
+		if p.tid == 0 {
+			out = append(out, procEntry{"task", procNode{kind: procTaskDir, pid: p.pid}})
+		}
+		slices.SortFunc(out, func(a, b procEntry) int {
+			if a.name < b.name {
+				return -1
+			}
+			return 1
+		})
+		return out, nil
+	case procTaskDir:
+		var out []procEntry
+		for _, tid := range info.Tasks() {
+			out = append(out, procEntry{strconv.Itoa(int(tid)), procNode{kind: procPid, pid: p.pid, tid: tid}})
 		}
 		return out, nil
 	case procFDDir:
-		if c.p == nil {
+		f := info.Files()
+		if f == nil {
 			return nil, nil
 		}
-		var out []Dirent
-		for _, fd := range c.p.FDs() {
-			n := &procNode{kind: procFDLink, fd: fd}
-			out = append(out, Dirent{Name: strconv.Itoa(int(fd)), Ino: n.attr().Ino, Type: linux.DtLnk})
+		var out []procEntry
+		for _, fd := range f.FDs() {
+			out = append(out, procEntry{strconv.Itoa(int(fd)), procNode{kind: procFDLink, pid: p.pid, tid: p.tid, n: fd}})
 		}
 		return out, nil
 	}
 	return nil, ENOTDIR
 }
 
-func (p *procNode) readlink(c *ctx) (string, error) {
-	if c.p == nil {
-		return "", ENOENT
+// number parses a decimal ID as /proc names them (no sign, no leading
+// zeros).
+func number(name string) (int32, bool) {
+	n, err := strconv.ParseInt(name, 10, 32)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != name {
+		return 0, false
 	}
-	switch p.kind {
-	case procExe:
-		return c.p.Exe(), nil
-	case procCwd:
-		return c.fs.Path(c.p.Cwd())
-	case procFDLink:
-		if f := c.p.FD(p.fd); f != nil {
-			return f.Name(), nil
-		}
-		return "", ENOENT
-	}
-	return "", EINVAL
+	return int32(n), true
 }
 
-func (p *procNode) follow(c *ctx) (Loc, error) {
-	if c.p == nil {
-		return Loc{}, ENOENT
+func (p procNode) lookup(c *ctx, name string) (node, error) {
+	if p.fileType() != linux.SIfdir {
+		return nil, ENOTDIR
+	}
+	switch p.kind {
+	case procRoot:
+		if pid, ok := number(name); ok {
+			if pid == 0 || c.proc(pid, 0) == nil {
+				return nil, ENOENT
+			}
+			return procNode{kind: procPid, pid: pid}, nil
+		}
+	case procTaskDir:
+		tid, ok := number(name)
+		if !ok || tid == 0 || c.proc(p.pid, tid) == nil {
+			return nil, ENOENT
+		}
+		return procNode{kind: procPid, pid: p.pid, tid: tid}, nil
+	case procFDDir:
+		fd, ok := number(name)
+		if !ok {
+			return nil, ENOENT
+		}
+		info := c.proc(p.pid, p.tid)
+		if info == nil || info.Files() == nil || info.Files().FD(fd) == nil {
+			return nil, ENOENT
+		}
+		return procNode{kind: procFDLink, pid: p.pid, tid: p.tid, n: fd}, nil
+	}
+	ents, err := p.entries(c)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		if e.name == name {
+			return e.node, nil
+		}
+	}
+	return nil, ENOENT
+}
+
+// where returns the directory holding directory p and p's name there.
+func (p procNode) where() (procNode, string, bool) {
+	switch p.kind {
+	case procSys:
+		return procRootNode, "sys", true
+	case procSysFS:
+		return procNode{kind: procSys}, "fs", true
+	case procPid:
+		if p.tid != 0 {
+			return procNode{kind: procTaskDir, pid: p.pid}, strconv.Itoa(int(p.tid)), true
+		}
+		return procRootNode, strconv.Itoa(int(p.pid)), true
+	case procTaskDir:
+		return procNode{kind: procPid, pid: p.pid}, "task", true
+	case procFDDir:
+		return procNode{kind: procPid, pid: p.pid, tid: p.tid}, "fd", true
+	}
+	return procNode{}, "", false
+}
+
+func (p procNode) parentNode() node {
+	if d, _, ok := p.where(); ok {
+		return d
+	}
+	return nil
+}
+
+func (p procNode) nameOf() (string, bool) {
+	_, name, ok := p.where()
+	return name, ok
+}
+
+func (p procNode) list(c *ctx) ([]Dirent, error) {
+	if p.fileType() != linux.SIfdir {
+		return nil, ENOTDIR
+	}
+	ents, err := p.entries(c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Dirent, 0, len(ents))
+	for _, e := range ents {
+		out = append(out, Dirent{Name: e.name, Ino: e.node.attr().Ino, Type: uint8(e.node.fileType() >> 12)})
+	}
+	return out, nil
+}
+
+// files returns the descriptors and working directory of the process p
+// names, ENOENT if it has none (it is gone, or a zombie).
+func (p procNode) files(c *ctx) (Process, error) {
+	info := c.proc(p.pid, p.tid)
+	if info == nil || info.Files() == nil {
+		return nil, ENOENT
+	}
+	return info.Files(), nil
+}
+
+func (p procNode) readlink(c *ctx) (string, error) {
+	if p.kind == procSelf {
+		pid := c.pid()
+		if pid == 0 {
+			return "", ENOENT
+		}
+		return strconv.Itoa(int(pid)), nil
+	}
+	if p.fileType() != linux.SIflnk {
+		return "", EINVAL
+	}
+	f, err := p.files(c)
+	if err != nil {
+		return "", err
 	}
 	switch p.kind {
 	case procExe:
-		return (&walker{c: c}).resolve(c.fs.Root(), c.p.Exe(), true)
+		return f.Exe(), nil
 	case procCwd:
-		return c.p.Cwd(), nil
+		return c.fs.Path(f.Cwd())
 	case procFDLink:
-		f := c.p.FD(p.fd)
-		if f == nil {
+		if file := f.FD(p.n); file != nil {
+			return file.Name(), nil
+		}
+	}
+	return "", ENOENT
+}
+
+// errPlainLink is what magicLink.follow returns for a link that is
+// followed through its text.
+var errPlainLink = errors.New("not a magic link")
+
+// follow leads /proc/PID/{exe,cwd,fd/N} straight to their files; only
+// /proc/self is an ordinary link (its text, the caller's pid).
+func (p procNode) follow(c *ctx) (Loc, error) {
+	if p.kind == procSelf {
+		return Loc{}, errPlainLink
+	}
+	f, err := p.files(c)
+	if err != nil {
+		return Loc{}, err
+	}
+	switch p.kind {
+	case procExe:
+		return (&walker{c: c}).resolve(c.fs.Root(), f.Exe(), true)
+	case procCwd:
+		return f.Cwd(), nil
+	case procFDLink:
+		file := f.FD(p.n)
+		if file == nil {
 			return Loc{}, ENOENT
 		}
-		if f.Loc().IsZero() {
+		if file.Loc().IsZero() {
 			// Pipes, eventfds and epoll instances cannot be reopened here.
 			return Loc{}, ENXIO
 		}
-		return f.Loc(), nil
+		return file.Loc(), nil
 	}
 	return Loc{}, EINVAL
 }
 
 // /proc cannot be changed; the mount is read-only, so these are not
 // reached from the system calls.
-func (p *procNode) create(*ctx, string, uint32) (node, error)                   { return nil, EROFS }
-func (p *procNode) mkdir(*ctx, string, uint32) error                            { return EROFS }
-func (p *procNode) mknod(*ctx, string, uint32, uint64) error                    { return EROFS }
-func (p *procNode) symlink(*ctx, string, string) error                          { return EROFS }
-func (p *procNode) link(*ctx, string, node) error                               { return EROFS }
-func (p *procNode) remove(*ctx, string, bool) error                             { return EROFS }
-func (p *procNode) rename(*ctx, string, node, string, uint32, bool, bool) error { return EROFS }
+func (p procNode) create(*ctx, string, uint32) (node, error)                   { return nil, EROFS }
+func (p procNode) mkdir(*ctx, string, uint32) error                            { return EROFS }
+func (p procNode) mknod(*ctx, string, uint32, uint64) error                    { return EROFS }
+func (p procNode) symlink(*ctx, string, string) error                          { return EROFS }
+func (p procNode) link(*ctx, string, node) error                               { return EROFS }
+func (p procNode) remove(*ctx, string, bool) error                             { return EROFS }
+func (p procNode) rename(*ctx, string, node, string, uint32, bool, bool) error { return EROFS }

@@ -36,7 +36,7 @@ func (l Loc) Statfs() Statfs {
 		s.Flags |= stRdonly
 	}
 	switch r := l.mnt.root.(type) {
-	case *procNode:
+	case procNode:
 		s.Type = procfsMagic
 		s.Flags |= stNosuid | stNodev | stNoexec
 	case *memNode:

@@ -1,0 +1,299 @@
+package north
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+// What /proc/PID shows of a process (north/vfs routes the names; these
+// make the text, in the formats of fs/proc/array.c and fs/proc/base.c).
+
+// PIDs lists the processes of p's guest, live and zombie, in increasing
+// order (readdir of /proc).
+func (p *Process) PIDs() []int32 {
+	w := p.w
+	w.mu.Lock()
+	out := make([]int32, 0, len(w.procs))
+	for pid := range w.procs {
+		out = append(out, pid)
+	}
+	w.mu.Unlock()
+	slices.Sort(out)
+	return out
+}
+
+// Lookup returns process pid of p's guest, live or zombie, or nil.
+func (p *Process) Lookup(pid int32) *Process { return p.w.lookup(pid) }
+
+// LiveFiles returns the process's files, nil once it has released them
+// (it exited).
+func (p *Process) LiveFiles() Files {
+	if p.filesGone.Load() {
+		return nil
+	}
+	return p.files
+}
+
+// Threads lists the process's thread IDs in increasing order.
+func (p *Process) Threads() []int32 {
+	p.mu.Lock()
+	out := make([]int32, 0, len(p.tasks))
+	for tid := range p.tasks {
+		out = append(out, tid)
+	}
+	p.mu.Unlock()
+	slices.Sort(out)
+	return out
+}
+
+// HasThread reports whether tid is a live thread of the process.
+func (p *Process) HasThread(tid int32) bool { return p.task(tid) != nil }
+
+// ErrNoProcFile is ProcText's answer for a name it does not make, or a
+// thread that is gone.
+var ErrNoProcFile = fmt.Errorf("no such /proc file")
+
+// ProcText returns the text of /proc/PID/name, or, for tid != 0, of
+// /proc/PID/task/TID/name: cmdline, comm, stat or status.
+func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
+	var t *Task
+	if tid != 0 {
+		if t = p.task(tid); t == nil {
+			return nil, ErrNoProcFile
+		}
+	}
+	switch name {
+	case "cmdline":
+		// The arguments, each ended by a NUL (fs/proc/base.c
+		// proc_pid_cmdline_read); nothing for a zombie.
+		var b []byte
+		if p.LiveFiles() != nil {
+			p.mu.Lock()
+			for _, s := range p.args {
+				b = append(append(b, s...), 0)
+			}
+			p.mu.Unlock()
+		}
+		return b, nil
+	case "comm":
+		return []byte(p.comm(t) + "\n"), nil
+	case "stat":
+		return []byte(p.statText(t)), nil
+	case "status":
+		return []byte(p.statusText(t)), nil
+	}
+	return nil, ErrNoProcFile
+}
+
+// comm is the name of thread t, or for nil of the process (its main
+// thread's, kept after that thread is gone).
+func (p *Process) comm(t *Task) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.commName
+	if t != nil {
+		b = t.name
+	}
+	if i := strings.IndexByte(string(b[:]), 0); i >= 0 {
+		return string(b[:i])
+	}
+	return string(b[:15])
+}
+
+// setName sets the thread's name (prctl PR_SET_NAME, execve); the main
+// thread's is the process's.
+func (t *Task) setName(b [16]byte) {
+	b[15] = 0
+	p := t.p
+	p.mu.Lock()
+	t.name = b
+	if t.tid == p.pid {
+		p.commName = b
+	}
+	p.mu.Unlock()
+}
+
+// getName returns the thread's name.
+func (t *Task) getName() [16]byte {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	return t.name
+}
+
+// nameOf makes a thread name of a program path: its last element, cut to
+// 15 bytes (fs/exec.c __set_task_comm).
+func nameOf(path string) [16]byte {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		path = path[i+1:]
+	}
+	var b [16]byte
+	copy(b[:15], path)
+	return b
+}
+
+// state is the one-letter state of /proc/PID/stat: Z after exit, T when
+// stopped, S when every thread (but the caller's) waits in a blocking
+// call, R otherwise (fs/proc/array.c task_state_array).
+func (p *Process) state(t *Task) (byte, string) {
+	p.w.mu.Lock()
+	zombie := p.zombie
+	p.w.mu.Unlock()
+	switch {
+	case zombie || p.filesGone.Load():
+		return 'Z', "zombie"
+	case p.stop.stopped.Load():
+		return 'T', "stopped"
+	}
+	sleeping := func(t *Task) bool {
+		nr := t.inCall.Load()
+		return nr != 0 && waits(uint64(nr-1))
+	}
+	if t != nil {
+		if sleeping(t) {
+			return 'S', "sleeping"
+		}
+		return 'R', "running"
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, o := range p.tasks {
+		if !sleeping(o) {
+			return 'R', "running"
+		}
+	}
+	return 'S', "sleeping"
+}
+
+// consoleTTY is the console's device number as stat's tty_nr encodes it
+// (new_encode_dev: 5:1, /dev/console, include/linux/kdev_t.h).
+const consoleTTY = 5<<8 | 1
+
+// statText is /proc/PID/stat (fs/proc/array.c do_task_stat), for the
+// process or its thread t.
+func (p *Process) statText(t *Task) string {
+	state, _ := p.state(t)
+	ppid := int32(0)
+	p.w.mu.Lock()
+	if p.parent != nil {
+		ppid = p.parent.pid
+	}
+	p.w.mu.Unlock()
+	tty, tpgid := int64(0), int64(-1)
+	if p.w.tty.sessionOf() == p.sid.Load() && p.sid.Load() != 0 {
+		tty, tpgid = consoleTTY, int64(p.w.tty.foreground())
+	}
+	id := p.pid
+	utime, stime := p.utime.Load(), p.stime.Load()
+	nthreads := len(p.Threads())
+	var sigMask uint64
+	if t != nil {
+		id = t.tid
+		utime, stime = t.utime.Load(), t.stime.Load()
+		sigMask = t.blocked.Load()
+	} else if mt := p.task(p.pid); mt != nil {
+		sigMask = mt.blocked.Load()
+	}
+	var vsize uint64
+	if p.LiveFiles() != nil {
+		if ps, ok := p.m.(pagedSpace); ok {
+			vsize, _ = ps.Usage()
+		}
+	}
+	p.sig.mu.Lock()
+	pending := p.sig.pending
+	if t != nil {
+		pending |= t.pending
+	}
+	var ign, caught uint64
+	for sig := 1; sig <= linux.NSig; sig++ {
+		switch h := p.sig.act[sig].handler; {
+		case h == sigIgn:
+			ign |= bit(sig)
+		case h != sigDfl:
+			caught |= bit(sig)
+		}
+	}
+	p.sig.mu.Unlock()
+	p.mu.Lock()
+	brkStart := p.brkStart
+	p.mu.Unlock()
+	exitCode := 0
+	if p.exiting() {
+		exitCode = p.waitStatus
+	}
+	// pid (comm) state ppid pgrp session tty_nr tpgid flags minflt
+	// cminflt majflt cmajflt utime stime cutime cstime priority nice
+	// num_threads itrealvalue starttime vsize rss rsslim startcode endcode
+	// startstack kstkesp kstkeip signal blocked sigignore sigcatch wchan
+	// nswap cnswap exit_signal processor rt_priority policy
+	// delayed_acct_blkio_ticks guest_time cguest_time start_data end_data
+	// start_brk arg_start arg_end env_start env_end exit_code. The fault
+	// counts and the resident set are not counted (0); the addresses
+	// Linux hides from other processes are 0.
+	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d 20 0 %d 0 %d %d 0 %d 0 0 0 0 0 %d %d %d %d 0 0 0 %d 0 0 0 0 0 0 0 0 %d 0 0 0 0 %d\n",
+		id, p.comm(t), state, ppid, p.pgid.Load(), p.sid.Load(), tty, tpgid, 0x400000,
+		ticks(utime), ticks(stime), ticks(p.cutime.Load()), ticks(p.cstime.Load()),
+		nthreads, ticks(p.startMono), vsize, uint64(1<<64-1),
+		pending&(1<<32-1), sigMask&(1<<32-1), ign&(1<<32-1), caught&(1<<32-1),
+		p.exitSig, brkStart, exitCode)
+}
+
+// statusText is /proc/PID/status (fs/proc/array.c proc_pid_status), the
+// lines that Cocoon knows.
+func (p *Process) statusText(t *Task) string {
+	_, state := p.state(t)
+	letter, _ := p.state(t)
+	ppid := int32(0)
+	p.w.mu.Lock()
+	if p.parent != nil {
+		ppid = p.parent.pid
+	}
+	p.w.mu.Unlock()
+	id := p.pid
+	var sigMask uint64
+	if t != nil {
+		id = t.tid
+		sigMask = t.blocked.Load()
+	} else if mt := p.task(p.pid); mt != nil {
+		sigMask = mt.blocked.Load()
+	}
+	p.mu.Lock()
+	c := p.cred
+	groups := append([]uint32(nil), c.groups...)
+	p.mu.Unlock()
+	p.sig.mu.Lock()
+	shared, own := p.sig.pending, uint64(0)
+	if t != nil {
+		own = t.pending
+	}
+	var ign, caught uint64
+	for sig := 1; sig <= linux.NSig; sig++ {
+		switch h := p.sig.act[sig].handler; {
+		case h == sigIgn:
+			ign |= bit(sig)
+		case h != sigDfl:
+			caught |= bit(sig)
+		}
+	}
+	p.sig.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Name:\t%s\n", p.comm(t))
+	fmt.Fprintf(&b, "State:\t%c (%s)\n", letter, state)
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.pid, id, ppid)
+	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\n", c.ruid, c.euid, c.suid, c.fsuid)
+	fmt.Fprintf(&b, "Gid:\t%d\t%d\t%d\t%d\n", c.rgid, c.egid, c.sgid, c.fsgid)
+	b.WriteString("Groups:\t")
+	for _, g := range groups {
+		fmt.Fprintf(&b, "%d ", g)
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p.pid, id, p.pgid.Load(), p.sid.Load())
+	fmt.Fprintf(&b, "Threads:\t%d\n", len(p.Threads()))
+	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
+		own, shared, sigMask, ign, caught)
+	fmt.Fprintf(&b, "voluntary_ctxt_switches:\t%d\nnonvoluntary_ctxt_switches:\t%d\n", p.nvcsw.Load(), p.nivcsw.Load())
+	return b.String()
+}

@@ -9,7 +9,7 @@
 
 GO      ?= go
 OUT     ?= out
-DEBPKGS := qemu-system-x86 ovmf busybox-static gcc libc6-dev
+DEBPKGS := qemu-system-x86 ovmf busybox-static bash-static gcc libc6-dev
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps test vet bench images run fuzz clean

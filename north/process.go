@@ -27,6 +27,9 @@ type Config struct {
 	Random func([]byte)
 	// RAM is reported by sysinfo.
 	RAM uint64
+	// FreeRAM, if set, returns the free memory sysinfo reports (the
+	// kernel's free page frames).
+	FreeRAM func() uint64
 	// Load loads a program for execve into a new address space: the file's
 	// bytes, the path it was asked by (AT_EXECFN), argv and envp. It
 	// returns ErrNoExec for a file it cannot run. Nil: execve gives ENOSYS.

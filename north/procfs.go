@@ -297,3 +297,15 @@ func (p *Process) statusText(t *Task) string {
 	fmt.Fprintf(&b, "voluntary_ctxt_switches:\t%d\nnonvoluntary_ctxt_switches:\t%d\n", p.nvcsw.Load(), p.nivcsw.Load())
 	return b.String()
 }
+
+// threads counts the threads of the guest's processes (sysinfo's procs,
+// which Linux caps at 65535).
+func (w *world) threads() uint16 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, p := range w.procs {
+		n += p.threadCount()
+	}
+	return uint16(min(n, 0xffff))
+}

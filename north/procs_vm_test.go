@@ -171,3 +171,111 @@ func TestVMProcessesDifferential(t *testing.T) {
 		t.Errorf("output differs from Linux's:\n%s--- Cocoon, in full:\n%s", lineDiff(got, "Cocoon", want, "Linux"), got)
 	}
 }
+
+// debianBinary returns the program at path in Debian package pkg: the
+// installed one if the package is installed, else the one unpacked from
+// the package file (apt-get download needs no root).
+func debianBinary(t *testing.T, pkg, path string) string {
+	t.Helper()
+	if out, err := exec.Command("dpkg", "-L", pkg).Output(); err == nil {
+		for _, l := range strings.Fields(string(out)) {
+			if l == path {
+				return l
+			}
+		}
+	}
+	dir := t.TempDir()
+	dl := exec.Command("apt-get", "download", pkg)
+	dl.Dir = dir
+	if b, err := dl.CombinedOutput(); err != nil {
+		testenv.Missing(t, "%s is not installed and cannot be downloaded (%v: %s): apt-get install %s", pkg, err, b, pkg)
+	}
+	debs, _ := filepath.Glob(filepath.Join(dir, pkg+"_*.deb"))
+	if len(debs) == 0 {
+		testenv.Missing(t, "apt-get download %s produced no package: apt-get install %s", pkg, pkg)
+	}
+	if b, err := exec.Command("dpkg-deb", "-x", debs[0], filepath.Join(dir, "root")).CombinedOutput(); err != nil {
+		testenv.Missing(t, "dpkg-deb -x: %v: %s: apt-get install %s", err, b, pkg)
+	}
+	return filepath.Join(dir, "root", path)
+}
+
+// bashTools are the programs north/testdata/bash/script.sh runs besides
+// bash itself (busybox applets).
+var bashTools = []string{"cat", "sort", "tr", "head", "wc", "rm"}
+
+// TestVMBashStatic runs north/testdata/bash/script.sh (pipelines,
+// functions, traps, subshells, command and process substitution, a
+// child bash) under Debian's bash-static, natively and inside Cocoon,
+// and compares the output and the exit status.
+func TestVMBashStatic(t *testing.T) {
+	cocoonKernel(t)
+	bash := debianBinary(t, "bash-static", "/bin/bash-static")
+	bb := busybox(t)
+	script, err := os.ReadFile("testdata/bash/script.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	for _, a := range bashTools {
+		if err := os.Symlink(bb, filepath.Join(bin, a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(bash, filepath.Join(bin, "bash")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bash, "testdata/bash/script.sh")
+	cmd.Env = []string{"PATH=" + bin}
+	want, err := cmd.CombinedOutput()
+	wantStatus := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		wantStatus = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(want, []byte("\nend\n")) {
+		t.Fatalf("native run did not finish: %q", want)
+	}
+
+	bashData, err := os.ReadFile(bash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bbData, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := cpio.Newc.Writer(&buf)
+	recs := []cpio.Record{
+		cpio.StaticFile("init", string(bashData), 0o755),
+		cpio.Directory("bin", 0o755),
+		cpio.StaticFile("bin/bash", string(bashData), 0o755),
+		cpio.StaticFile("bin/busybox", string(bbData), 0o755),
+		cpio.StaticFile("s.sh", string(script), 0o644),
+		cpio.Directory("tmp", 0o1777),
+	}
+	for _, a := range bashTools {
+		recs = append(recs, cpio.Symlink("bin/"+a, "busybox"))
+	}
+	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
+		t.Fatal(err)
+	}
+	cpio.WriteTrailer(w)
+	initrd := filepath.Join(t.TempDir(), "bash.cpio")
+	if err := os.WriteFile(initrd, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	console, err := runApp(t, initrd, "cocoon.argv0=bash -- /s.sh")
+	got := appOutput(console)
+	if i := strings.Index(got, "start\n"); i >= 0 {
+		got = got[i:]
+	}
+	if got != string(want) {
+		t.Errorf("output inside Cocoon differs:\n%s", lineDiff(got, "Cocoon", string(want), "Linux"))
+	}
+	if s := status(err); s != wantStatus {
+		t.Errorf("exit status %d, natively %d", s, wantStatus)
+	}
+}

@@ -1,6 +1,7 @@
 package north
 
 import (
+	"encoding/binary"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -112,10 +113,14 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 func sysSysinfo(t *Task, a *[6]uint64) int64 {
 	var b [112]byte
 	putU64(b[0:], uint64(time.Since(bootTime)/time.Second))
-	putU64(b[32:], t.p.cfg.RAM)   // totalram
-	putU64(b[40:], t.p.cfg.RAM/2) // freeram (approximate)
-	b[80] = 1                     // procs (u16)
-	b[104] = 1                    // mem_unit (u32)
+	putU64(b[32:], t.p.cfg.RAM) // totalram
+	free := t.p.cfg.RAM / 2     // a machine that does not say (host tests)
+	if t.p.cfg.FreeRAM != nil {
+		free = t.p.cfg.FreeRAM()
+	}
+	putU64(b[40:], free)                                   // freeram
+	binary.LittleEndian.PutUint16(b[80:], t.p.w.threads()) // procs: the threads of the guest
+	b[104] = 1                                             // mem_unit (u32)
 	return errno(t.p.m.CopyOut(a[0], b[:]))
 }
 

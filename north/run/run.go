@@ -121,6 +121,7 @@ func Init(o Options) (int, error) {
 		Machine: img.Machine,
 		Random:  func(b []byte) { rand.Read(b) },
 		RAM:     kernel.Stats().RAM,
+		FreeRAM: func() uint64 { return kernel.Stats().FreeRAM },
 		Load:    load,
 	}
 	if o.Trace {

@@ -162,6 +162,9 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 // nameOf returns the path /proc/self/fd shows for l, reached last through
 // w.
 func (fs *FS) nameOf(w *walker, l Loc) string {
+	if n, ok := l.n.(pipeNode); ok {
+		return n.p.name()
+	}
 	if l.IsDir() {
 		if s, err := fs.Path(l); err == nil {
 			return s

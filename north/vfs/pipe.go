@@ -51,11 +51,41 @@ type pipe struct {
 // may hold O_NONBLOCK.
 func NewPipe(flags uint32) (r, w *File) {
 	p := &pipe{ino: pipeInos.Add(1), ctime: time.Now().UnixNano(), size: PipeSize, readers: 1, writers: 1}
-	name := "pipe:[" + strconv.FormatUint(p.ino, 10) + "]"
 	flags &= linux.ONonblock
-	r = NewFile(&pipeEnd{p: p}, linux.ORdonly|flags, name)
-	w = NewFile(&pipeEnd{p: p, write: true}, linux.OWronly|flags, name)
+	r = NewFile(&pipeEnd{p: p}, linux.ORdonly|flags, p.name())
+	w = NewFile(&pipeEnd{p: p, write: true}, linux.OWronly|flags, p.name())
 	return r, w
+}
+
+// name is what /proc/PID/fd shows for an end of an anonymous pipe.
+func (p *pipe) name() string { return "pipe:[" + strconv.FormatUint(p.ino, 10) + "]" }
+
+// pipeNode is an anonymous pipe reached through /proc/PID/fd/N, which
+// Linux lets a process open again (bash's process substitution opens
+// /dev/fd/63): a new read or write end of the same pipe (fs/pipe.c
+// fifo_open on the pipefs inode). Unlike Linux, an open for reading does
+// not wait for a writer, and O_RDWR fails with ENXIO.
+type pipeNode struct{ p *pipe }
+
+func (n pipeNode) fileType() uint32 { return linux.SIfifo }
+
+func (n pipeNode) attr() Attr {
+	return (&pipeEnd{p: n.p}).Stat(nil)
+}
+
+func (n pipeNode) open(_ *ctx, _ Loc, flags uint32) (FileImpl, error) {
+	p := n.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch flags & linux.OAccmode {
+	case linux.ORdonly:
+		p.readers++
+		return &pipeEnd{p: p}, nil
+	case linux.OWronly:
+		p.writers++
+		return &pipeEnd{p: p, write: true}, nil
+	}
+	return nil, ENXIO
 }
 
 // segments returns the ring's bytes from index off for n bytes, in at most

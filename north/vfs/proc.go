@@ -453,7 +453,11 @@ func (p procNode) follow(c *ctx) (Loc, error) {
 			return Loc{}, ENOENT
 		}
 		if file.Loc().IsZero() {
-			// Pipes, eventfds and epoll instances cannot be reopened here.
+			if e, ok := file.impl.(*pipeEnd); ok {
+				return Loc{c.fs.anon, pipeNode{e.p}}, nil
+			}
+			// Eventfds, epoll instances and sockets cannot be reopened
+			// here.
 			return Loc{}, ENXIO
 		}
 		return file.Loc(), nil

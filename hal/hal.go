@@ -44,6 +44,16 @@ type Platform interface {
 	HostExits() []HostExit
 }
 
+// DeviceMemory is an optional Platform capability of confidential guests
+// (SEV-SNP), whose devices can reach only memory the platform shares
+// with the host: DeviceMemory returns pages shared for devices alone
+// (virtqueue rings and bounce buffers), as the kernel's view and their
+// guest-physical address. Nothing else of the kernel's lives there, and
+// it is the only memory a device may be given. Goroutine context.
+type DeviceMemory interface {
+	DeviceMemory() (mem []byte, gpa uint64)
+}
+
 // VCHandler is an optional Platform capability of encrypted-state guests
 // (SEV-ES, SEV-SNP): it serves the #VC exception (AMD APM vol. 2, 15.35.5)
 // by emulating the instruction that raised it, and advances f past it.

@@ -9,9 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
+	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/hal/pci"
 	"github.com/cocoon-vm/cocoon/hal/virtio"
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
@@ -44,20 +44,18 @@ var pciWindow = pci.Range{Lo: 0xc0000000, Hi: 0xfebfffff}
 const NetQueueSize = 256
 
 // mmioRegs is a device register window reached through the direct map.
-// Each access is one load or store of its width in a function of its
-// own that is not inlined, so the compiler neither merges, reorders nor
-// drops them.
+// Each access is one plain MOV of its width (MOVZX for narrow reads) in
+// a function of its own that is not inlined, so the compiler neither
+// merges, reorders nor drops them; x86 keeps stores in order. Under
+// SEV-SNP each raises #VC, whose handler decodes MOV, MOVZX and MOVSX
+// only (snp/vc.DecodeMMIO): no atomic exchange here.
 type mmioRegs struct{ va uintptr }
 
 //go:noinline
-func (r mmioRegs) Read32(off uint32) uint32 {
-	return atomic.LoadUint32(cpu.Ptr32(r.va + uintptr(off)))
-}
+func (r mmioRegs) Read32(off uint32) uint32 { return *cpu.Ptr32(r.va + uintptr(off)) }
 
 //go:noinline
-func (r mmioRegs) Write32(off uint32, v uint32) {
-	atomic.StoreUint32(cpu.Ptr32(r.va+uintptr(off)), v)
-}
+func (r mmioRegs) Write32(off uint32, v uint32) { *cpu.Ptr32(r.va + uintptr(off)) = v }
 
 //go:noinline
 func (r mmioRegs) Read16(off uint32) uint16 { return *cpu.Ptr16(r.va + uintptr(off)) }
@@ -96,25 +94,39 @@ func (c pciConfig) Write32(off uint8, v uint32) {
 }
 
 // VirtioNet finds the first virtio-net device and starts its driver. It
-// returns nil and no error when the machine has none.
+// returns nil and no error when the machine has none, or when the
+// platform can give a device no memory it may share (neither a plain PC
+// nor one with hal.DeviceMemory).
 func VirtioNet() (*virtio.Net, error) {
-	if platform == nil || platform.Name() != "pc" {
-		// Under SEV-SNP the rings and buffers must be pages shared with
-		// the host (page state change and a C-bit clear mapping), which
-		// dmaAlloc does not do yet: no network device rather than one
-		// that leaks private memory.
+	if platform == nil {
+		return nil, nil
+	}
+	alloc, size := virtio.Alloc(dmaAlloc), uint16(NetQueueSize)
+	if dm, ok := platform.(hal.DeviceMemory); ok {
+		// SEV-SNP: rings and bounce buffers only in the pages the
+		// platform shared for devices; the rest of memory stays private.
+		mem, gpa := dm.DeviceMemory()
+		pool, err := virtio.NewPool(mem, gpa)
+		if err != nil {
+			return nil, err
+		}
+		if size = virtio.NetQueueSizeFor(len(mem)/pageSize, NetQueueSize); size == 0 {
+			return nil, fmt.Errorf("virtio-net: %d pages of device memory hold no queues", len(mem)/pageSize)
+		}
+		alloc = pool.Alloc
+	} else if platform.Name() != "pc" {
 		return nil, nil
 	}
 	bus := func(dev, fn uint8) pci.Config { return pciConfig{dev, fn} }
 	if host := (pciConfig{0, 0}).Read32(0); uint16(host) != 0xffff && uint16(host) != 0 {
 		// A PCI host bridge answers: q35 (SeaBIOS or OVMF).
-		return virtioNetPCI(pci.Scan(bus))
+		return virtioNetPCI(pci.Scan(bus), alloc, size)
 	}
-	return virtioNetMMIO()
+	return virtioNetMMIO(alloc, size)
 }
 
 // virtioNetPCI starts the first virtio-net function of fns.
-func virtioNetPCI(fns []pci.Function) (*virtio.Net, error) {
+func virtioNetPCI(fns []pci.Function, alloc virtio.Alloc, size uint16) (*virtio.Net, error) {
 	for _, f := range fns {
 		if virtio.PCIDeviceType(f) != virtio.DeviceNet {
 			continue
@@ -123,7 +135,7 @@ func virtioNetPCI(fns []pci.Function) (*virtio.Net, error) {
 		if err != nil {
 			return nil, err
 		}
-		n, err := virtio.NewNet(t, dmaAlloc, NetQueueSize)
+		n, err := virtio.NewNet(t, alloc, size)
 		if err != nil {
 			return nil, fmt.Errorf("virtio-net at PCI %02x.%d: %v", f.Dev, f.Fn, err)
 		}
@@ -157,7 +169,7 @@ func mapBAR(fns []pci.Function, f pci.Function, i int) (virtio.Window, uint64, e
 }
 
 // virtioNetMMIO probes microvm's virtio-mmio windows.
-func virtioNetMMIO() (*virtio.Net, error) {
+func virtioNetMMIO(alloc virtio.Alloc, size uint16) (*virtio.Net, error) {
 	for i := 0; i < virtioMMIOSlots; i++ {
 		va, ok := cpu.Device(uint64(virtioMMIOBase+i*virtio.MMIOSize), virtio.MMIOSize, platform.Name())
 		if !ok {
@@ -174,7 +186,7 @@ func virtioNetMMIO() (*virtio.Net, error) {
 		if err != nil {
 			return nil, fmt.Errorf("virtio-mmio at %#x: %v", virtioMMIOBase+i*virtio.MMIOSize, err)
 		}
-		n, err := virtio.NewNet(t, dmaAlloc, NetQueueSize)
+		n, err := virtio.NewNet(t, alloc, size)
 		if err != nil {
 			return nil, fmt.Errorf("virtio-net at %#x: %v", virtioMMIOBase+i*virtio.MMIOSize, err)
 		}

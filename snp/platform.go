@@ -21,8 +21,10 @@ const (
 
 // Layout of the shared window, the guest memory the platform shares with
 // the hypervisor, in pages: the GHCB, then the guest-request request and
-// response pages, then the certificate area of extended requests. Nothing
-// secret is ever written there (guest messages are sealed before).
+// response pages, then the certificate area of extended requests, then
+// the device memory. Nothing secret is ever written there (guest
+// messages are sealed before; network frames are what the host sees on
+// the wire anyway).
 const (
 	sharedGHCB     = 0
 	sharedRequest  = 1
@@ -32,8 +34,15 @@ const (
 	// (VCEK, ASK, ARK and the table itself fit in 4 pages; 16 leaves
 	// room for VLEK chains and others).
 	CertPages = 16
+	// sharedDevice is the first of DevicePages pages for devices
+	// (DeviceMemory): virtqueue rings and bounce buffers.
+	sharedDevice = sharedCerts + CertPages
+	// DevicePages is the device memory: 512 KiB, the virtio-net
+	// driver's two 64-entry queues (3 ring pages and 32 buffer pages
+	// each) and room for another device.
+	DevicePages = 128
 	// SharedPages is the size of the shared window.
-	SharedPages = sharedCerts + CertPages
+	SharedPages = sharedDevice + DevicePages
 )
 
 // Config is what the boot path found and prepared for the platform.

@@ -65,7 +65,7 @@ func NewNet(t Transport, alloc Alloc, size uint16) (*Net, error) {
 		if err != nil {
 			return nil, fail(t, err)
 		}
-		data, err := alloc((int(qs)*netBufSize + PageSize - 1) / PageSize)
+		data, err := alloc(netBufPages(qs))
 		if err != nil {
 			return nil, fail(t, err)
 		}

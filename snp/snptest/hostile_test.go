@@ -14,7 +14,7 @@ import (
 
 // Guest memory map of the tests.
 const (
-	memPages  = 64
+	memPages  = 256 // room for the shared window (snp.SharedPages) at ghcbGPA
 	ghcbGPA   = 0x1000
 	reqGPA    = 0x2000
 	respGPA   = 0x3000

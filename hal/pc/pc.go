@@ -6,6 +6,8 @@
 package pc
 
 import (
+	"math/bits"
+
 	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/hal/pc/guestwire"
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
@@ -173,7 +175,14 @@ func (p *PC) KnownTSCFrequency(hz uint64) {
 	}
 	a1 := p.apicRead(lapicCurCount)
 	p.apicWrite(lapicInitCount, 0)
-	p.apicHz = uint64(0xffffffff-a1) * hz / (t1 - t0)
+	// count * hz / elapsed in 128 bits: the count is whatever the host's
+	// APIC says, and the product may not fit 64.
+	hi, lo := bits.Mul64(uint64(0xffffffff-a1), hz)
+	if hi >= t1-t0 {
+		p.apicHz = uint64(0xffffffff-a1) * 100 // the nominal 10 ms window
+		return
+	}
+	p.apicHz, _ = bits.Div64(hi, lo, t1-t0)
 }
 
 // hypervisorFrequencies reads the TSC and APIC bus frequencies from the

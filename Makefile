@@ -68,6 +68,7 @@ images: deps
 	$(GO) run ./tools/mkimage build ./images/hello -o $(OUT)/hello
 	$(GO) run ./tools/mkimage build ./images/stress -o $(OUT)/stress
 	$(GO) run ./tools/mkimage build ./images/attest -o $(OUT)/attest
+	$(GO) run ./tools/mkimage build --platform lvbs ./images/vtl0svc -o $(OUT)/vtl0svc
 
 # run boots the demo: unmodified Go programs at CPL3 under Cocoon; the last
 # fetches an SEV-SNP attestation report for a fresh nonce from a simulated
@@ -77,6 +78,8 @@ run: images
 	$(GO) run ./tools/mkimage run --env GREETING=hi $(OUT)/hello hello "from the kernel command line"
 	$(GO) run ./tools/mkimage attest $(OUT)/attest
 	@$(MAKE) --no-print-directory secret-demo
+	@echo "LVBS: Cocoon as a Hyper-V VTL1 secure kernel, under a SIMULATED VSM (QEMU has no VTLs; docs/LVBS.md):"
+	$(GO) run ./tools/mkimage simulate-vsm $(OUT)/vtl0svc
 
 # secret-demo: a relying party on the host verifies a guest over attested
 # TLS (simulated PSP, test-only roots) and only then sends it the key to

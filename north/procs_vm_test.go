@@ -2,6 +2,7 @@ package north_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,9 +10,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/cocoon-vm/cocoon/internal/testenv"
+	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/u-root/u-root/pkg/cpio"
 )
 
@@ -277,5 +280,38 @@ func TestVMBashStatic(t *testing.T) {
 	}
 	if s := status(err); s != wantStatus {
 		t.Errorf("exit status %d, natively %d", s, wantStatus)
+	}
+}
+
+// cowGuestMiB is the RAM of TestVMForkCopyOnWrite's guest: room for the
+// kernel and one copy of the 200 MiB heap, not for two.
+const cowGuestMiB = 320
+
+// TestVMForkCopyOnWrite forks a process holding a 200 MiB heap
+// (north/testdata/cow) in a guest that could not hold two copies: the
+// kernel's free-memory count shows fork copied none of it, and page
+// counters show that writes after fork stay on their side. Natively the
+// program must print the same but for the free-memory line.
+func TestVMForkCopyOnWrite(t *testing.T) {
+	cocoonKernel(t)
+	prog := buildC(t, "testdata/cow/cow.c")
+	out, err := exec.Command(prog).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "cow: done") || strings.Contains(string(out), "FAIL") {
+		t.Fatalf("natively: %v\n%s", err, out)
+	}
+	want := strings.Replace(string(out), "heap written: ok\n", "heap written: ok\nfork copied less than 8 MiB: ok\n", 1)
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Profile: qemu.Microvm, Kernel: cocoonKernel(t), Initrd: packELF(t, prog), Append: "strict",
+		MemoryMiB: cowGuestMiB, Timeout: 5 * time.Minute,
+	})
+	if res == nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	console := strings.ReplaceAll(res.Console, "\r", "")
+	if err != nil {
+		t.Fatalf("in Cocoon: %v\n%s", err, console)
+	}
+	if got := appOutput(console); got != want {
+		t.Errorf("output differs:\n%s--- Cocoon, in full:\n%s", lineDiff(got, "Cocoon", want, "expected"), console)
 	}
 }

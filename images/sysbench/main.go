@@ -10,6 +10,8 @@
 //	sysbench: getpid_syscall <ns> ns/call (<n> calls)
 //	sysbench: clock_gettime <ns> ns/call (<n> calls)
 //	sysbench: loopback_tcp_64k <ns> ns/call (<n> calls)
+//	sysbench: fork_exit_wait <ns> ns/call (<n> calls)
+//	sysbench: fork_exec_wait <ns> ns/call (<n> calls)
 //
 // getpid is a raw getpid(2) (syscall.RawSyscall, no scheduler hand-off),
 // getpid_syscall the same call through syscall.Syscall, which also tells
@@ -18,6 +20,10 @@
 // entering the kernel. loopback_tcp_64k moves 64 KiB over a TCP
 // connection to itself on 127.0.0.1 (one write, reads until all came);
 // as /init of Linux it first brings the loopback interface up.
+// fork_exit_wait is fork(2) of this process whose child exits at once,
+// and wait4 for it; fork_exec_wait the same with the child executing
+// /init (this program) with the single argument "exit", which makes it
+// exit at the start of main: a static Go program's start-up and exit.
 //
 // Usage: sysbench [-n calls]. As PID 1 (Linux's init) it powers the
 // machine off instead of returning, since Linux panics when init exits.
@@ -40,6 +46,9 @@ import (
 const tcsbrk = 0x5409
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "exit" {
+		os.Exit(0) // fork_exec_wait's child
+	}
 	os.Stdout.WriteString("sysbench: main reached\n")
 	status := 0
 	if err := run(os.Args[1:]); err != nil {
@@ -72,6 +81,81 @@ func run(args []string) error {
 		return fmt.Errorf("loopback TCP: %v", err)
 	}
 	report("loopback_tcp_64k", chunks, d)
+	const forks = 20
+	if d, err = measureErr(forks, forkExitWait); err != nil {
+		return fmt.Errorf("fork+exit+wait: %v", err)
+	}
+	report("fork_exit_wait", forks, d)
+	if d, err = measureErr(forks, forkExecWait); err != nil {
+		return fmt.Errorf("fork+exec+wait: %v", err)
+	}
+	report("fork_exec_wait", forks, d)
+	return nil
+}
+
+// measureErr is measure for a call that can fail.
+func measureErr(n int, f func() error) (time.Duration, error) {
+	var err error
+	d := measure(n, func() {
+		if e := f(); e != nil && err == nil {
+			err = e
+		}
+	})
+	return d, err
+}
+
+// execArgs are fork_exec_wait's path and argv, made before any fork: the
+// child may only make raw system calls.
+var execPath, execArgv = func() (*byte, []*byte) {
+	path, _ := syscall.BytePtrFromString("/init")
+	arg, _ := syscall.BytePtrFromString("exit")
+	return path, []*byte{path, arg, nil}
+}()
+
+// forkExitWait forks a child that exits at once and waits for it. The
+// child makes no call but exit_group: only the calling thread exists in
+// it, and the Go runtime must not run there.
+func forkExitWait() error {
+	pid, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	if pid == 0 {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+	}
+	return reap(int(pid), 0)
+}
+
+// forkExecWait forks a child that executes /init exit, and waits for it.
+func forkExecWait() error {
+	pid, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	if pid == 0 {
+		// unsafe: execve takes the path and the argv array by address.
+		syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(execPath)), uintptr(unsafe.Pointer(&execArgv[0])), 0)
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 127, 0, 0)
+	}
+	return reap(int(pid), 0)
+}
+
+// reap waits for child pid and checks it exited with status want.
+func reap(pid, want int) error {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		break
+	}
+	if !ws.Exited() || ws.ExitStatus() != want {
+		return fmt.Errorf("child %d ended with wait status %#x, want exit %d", pid, uint32(ws), want)
+	}
 	return nil
 }
 

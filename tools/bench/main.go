@@ -155,7 +155,7 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 	}
 	var toMain []time.Duration
 	var tls []timeline.Timeline
-	var getpid, getpidSys, clock, loop []float64
+	var getpid, getpidSys, clock, loop, forkExit, forkExec []float64
 	for i := 0; i < runs; i++ {
 		mw := &markWriter{marker: []byte(linuxguest.MainReached)}
 		mw.start = time.Now()
@@ -174,6 +174,7 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 		toMain, tls = append(toMain, mw.at), append(tls, tl)
 		getpid, getpidSys, clock = append(getpid, fig.Getpid), append(getpidSys, fig.GetpidSyscall), append(clock, fig.ClockGettime)
 		loop = append(loop, fig.LoopbackMBps())
+		forkExit, forkExec = append(forkExit, fig.ForkExitWait), append(forkExec, fig.ForkExecWait)
 	}
 	var lx linuxguest.Boot
 	var lxErr error
@@ -211,6 +212,9 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 	row("getpid round trip (syscall.Syscall)", fmt.Sprintf("%.0f ns", medianF(getpidSys)), fmt.Sprintf("%.0f ns", lx.Figures.GetpidSyscall))
 	row("clock_gettime (time.Now, vDSO)", fmt.Sprintf("%.0f ns", medianF(clock)), fmt.Sprintf("%.0f ns", lx.Figures.ClockGettime))
 	row("loopback TCP, 16 MiB in 64 KiB writes", fmt.Sprintf("%.1f MB/s", medianF(loop)), fmt.Sprintf("%.1f MB/s", lx.Figures.LoopbackMBps()))
+	us := func(ns float64) string { return fmt.Sprintf("%.0f µs", ns/1e3) }
+	row("fork + exit + wait4", us(medianF(forkExit)), us(lx.Figures.ForkExitWait))
+	row("fork + exec (static Go, exits) + wait4", us(medianF(forkExec)), us(lx.Figures.ForkExecWait))
 	return nil
 }
 

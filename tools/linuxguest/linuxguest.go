@@ -108,6 +108,8 @@ func (r Result) Median() Boot {
 			GetpidSyscall:  pick(func(b Boot) float64 { return b.Figures.GetpidSyscall }),
 			ClockGettime:   pick(func(b Boot) float64 { return b.Figures.ClockGettime }),
 			LoopbackTCP64K: pick(func(b Boot) float64 { return b.Figures.LoopbackTCP64K }),
+			ForkExitWait:   pick(func(b Boot) float64 { return b.Figures.ForkExitWait }),
+			ForkExecWait:   pick(func(b Boot) float64 { return b.Figures.ForkExecWait }),
 		},
 		Console: r.Boots[0].Console,
 		Command: r.Boots[0].Command,

@@ -24,6 +24,8 @@ const (
 	nameGetpidSyscall = "getpid_syscall"
 	nameClockGettime  = "clock_gettime"
 	nameLoopbackTCP   = "loopback_tcp_64k"
+	nameForkExitWait  = "fork_exit_wait"
+	nameForkExecWait  = "fork_exec_wait"
 )
 
 // Figures are the costs sysbench measured in the guest, in nanoseconds
@@ -39,6 +41,10 @@ type Figures struct {
 	// LoopbackTCP64K is a 64 KiB write arriving over TCP on 127.0.0.1;
 	// 0 if the output had no such line (a sysbench from before it).
 	LoopbackTCP64K float64
+	// ForkExitWait is fork, the child's exit and the parent's wait4;
+	// ForkExecWait the same with the child executing a static Go
+	// program that exits at once. 0 if not measured.
+	ForkExitWait, ForkExecWait float64
 }
 
 // LoopbackMBps returns the loopback TCP throughput in MB/s, 0 if not
@@ -60,6 +66,8 @@ func ParseFigures(console string) (Figures, error) {
 		nameGetpidSyscall: &f.GetpidSyscall,
 		nameClockGettime:  &f.ClockGettime,
 		nameLoopbackTCP:   &f.LoopbackTCP64K,
+		nameForkExitWait:  &f.ForkExitWait,
+		nameForkExecWait:  &f.ForkExecWait,
 	}
 	seen := map[string]bool{}
 	for line := range strings.Lines(console) {

@@ -27,10 +27,10 @@ const (
 
 var (
 	// lvbsSaved holds the shared registers at the boot call (vtlcall.Regs
-	// order) and, last, the TSC at entry. lvbsInitrd is where the entry
+	// order), the TSC at entry, then VTL0's CR2, DR0-DR3 and DR6. lvbsInitrd is where the entry
 	// moved the application archive, and its length. Initialised data,
 	// not bss: the entry writes them before it zeroes the bss.
-	lvbsSaved  = [16]uint64{15: 1}
+	lvbsSaved  = [22]uint64{15: 1}
 	lvbsInitrd = [2]uint64{1, 1}
 	// lvbsMagic is "COCOSK01", skloader.bin's magic, little endian.
 	lvbsMagic = uint64(0x31304B534F434F43)
@@ -89,6 +89,8 @@ func lvbsMain() {
 	r.Rsi, r.Rdi, r.Rbp, r.R8 = lvbsSaved[4], lvbsSaved[5], lvbsSaved[6], lvbsSaved[7]
 	r.R9, r.R10, r.R11, r.R12 = lvbsSaved[8], lvbsSaved[9], lvbsSaved[10], lvbsSaved[11]
 	r.R13, r.R14, r.R15 = lvbsSaved[12], lvbsSaved[13], lvbsSaved[14]
+	d := &p.BootDebug
+	d.CR2, d.DR0, d.DR1, d.DR2, d.DR3, d.DR6 = lvbsSaved[16], lvbsSaved[17], lvbsSaved[18], lvbsSaved[19], lvbsSaved[20], lvbsSaved[21]
 	hdr := cpu.Bytes(cpu.Virt(lvbsBase), lvbsOffCmdline)
 	p.Mailbox = binary.LittleEndian.Uint64(hdr[lvbsOffMailbox:])
 	if p.Mailbox != 0 {

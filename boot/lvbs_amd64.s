@@ -54,6 +54,20 @@ TEXT ·lvbsEntry(SB),NOSPLIT|NOFRAME,$0
 	SHLQ $32, DX
 	ORQ DX, AX
 	MOVQ AX, ·lvbsSaved+120(SB)
+	// VTL0's CR2 and debug registers, also shared (lvbs.DebugRegs): MOV
+	// RAX, CR2 (0F 20 /r) and MOV RAX, DRn (0F 21 /r), ModRM 11 reg 000.
+	BYTE $0x0F; BYTE $0x20; BYTE $0xD0
+	MOVQ AX, ·lvbsSaved+128(SB)
+	BYTE $0x0F; BYTE $0x21; BYTE $0xC0
+	MOVQ AX, ·lvbsSaved+136(SB)
+	BYTE $0x0F; BYTE $0x21; BYTE $0xC8
+	MOVQ AX, ·lvbsSaved+144(SB)
+	BYTE $0x0F; BYTE $0x21; BYTE $0xD0
+	MOVQ AX, ·lvbsSaved+152(SB)
+	BYTE $0x0F; BYTE $0x21; BYTE $0xD8
+	MOVQ AX, ·lvbsSaved+160(SB)
+	BYTE $0x0F; BYTE $0x21; BYTE $0xF0
+	MOVQ AX, ·lvbsSaved+168(SB)
 
 	// Where this code runs (RIP-relative: physical, identity-mapped)
 	// must be where it was linked, less KERNBASE; and the reservation

@@ -2,7 +2,10 @@
 // ordinary Go program that serves the VTL0 kernel through /dev/vtl0
 // (docs/LVBS.md, "Application channel"). It holds an Ed25519 key made at
 // start, which never leaves VTL1: function 0 returns the public key,
-// function 1 signs the request's data; any other fails with ENOSYS.
+// function 1 signs the request's data, function 2 touches 8 MiB of fresh
+// memory and returns how many pages it touched (a test of the VTL
+// switch: VTL1 takes page faults while VTL0 waits); any other fails with
+// ENOSYS.
 package main
 
 import (
@@ -58,6 +61,8 @@ func run() error {
 			reply = pub
 		case 1:
 			reply = ed25519.Sign(priv, data)
+		case 2:
+			reply = binary.LittleEndian.AppendUint64(nil, touch(8<<20))
 		default:
 			status = -enosys
 		}
@@ -71,4 +76,16 @@ func run() error {
 			return err
 		}
 	}
+}
+
+// touch writes one byte in each page of n fresh bytes and returns how
+// many pages it wrote.
+func touch(n int) uint64 {
+	b := make([]byte, n)
+	pages := uint64(0)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+		pages++
+	}
+	return pages
 }

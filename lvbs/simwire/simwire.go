@@ -18,40 +18,31 @@
 //	8    8  Done: the host's last answered request
 //	16   8  Op: what the request is
 //	24   120 Regs: RAX RBX RCX RDX RSI RDI RBP R8-R15 (vtlcall.Regs order)
-//	256  8  Go: nonzero when the trampoline may enter VTL1 (below)
-//	264  8  CR3, 272 RIP, 280 RSP of the initial VP context
-//	288  10 GDTR (limit, base), 304 10 IDTR
+//	144  48 Debug: CR2 DR0 DR1 DR2 DR3 DR6, the other shared registers
+//	        (lvbs.DebugRegs), of a VTL return and of the next entry
 //
 // A request: the guest writes Op and Regs, then Seq+1, and spins until
 // Done equals it; the host answers in Regs. Ops:
 //
 //	OpHypercall: in RCX control, RDX input GPA, R8 output GPA; out RAX result
 //	OpVTLReturn: in every shared register as VTL0 gets them (RAX and RCX
-//	             from the VP assist page); out every shared register at
-//	             the next entry into VTL1
+//	             from the VP assist page) and Debug; out every shared
+//	             register and Debug at the next entry into VTL1
 //	OpCPUID:     in RAX leaf, RCX subleaf; out RAX RBX RCX RDX
 //	OpRDMSR:     in RCX MSR; out RAX value (64 bits)
 //	OpWRMSR:     in RCX MSR, RDX value (64 bits)
-//
-// The trampoline (the simulator's PVH image) waits for Go, loads CR3,
-// GDTR, IDTR, the context's control registers, RSP, and the boot call's
-// registers from Regs, and jumps to RIP: the VP's first entry into VTL1.
 package simwire
 
 // Mailbox offsets.
 const (
-	OffSeq  = 0
-	OffDone = 8
-	OffOp   = 16
-	OffRegs = 24
-	OffGo   = 256
-	OffCR3  = 264
-	OffRIP  = 272
-	OffRSP  = 280
-	OffGDTR = 288
-	OffIDTR = 304
-	// NRegs is the number of shared registers in Regs.
-	NRegs = 15
+	OffSeq   = 0
+	OffDone  = 8
+	OffOp    = 16
+	OffRegs  = 24
+	OffDebug = 144
+	// NRegs is the number of shared registers in Regs, NDebug in Debug.
+	NRegs  = 15
+	NDebug = 6
 )
 
 // Register indices in Regs.

@@ -23,6 +23,13 @@ const (
 // mailboxReg maps simwire's register order (vtlcall.Regs) to x86 numbers.
 var mailboxReg = [simwire.NRegs]int{rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r8 + 1, r8 + 2, r8 + 3, r8 + 4, r8 + 5, r8 + 6, r8 + 7}
 
+// The MOVs between RBX and CR2, DR0-DR3, DR6 (simwire's Debug order):
+// opcode byte after 0F, then ModRM 11 reg 011.
+var (
+	debugFrom = [simwire.NDebug][2]byte{{0x20, 0xD3}, {0x21, 0xC3}, {0x21, 0xCB}, {0x21, 0xD3}, {0x21, 0xDB}, {0x21, 0xF3}}
+	debugTo   = [simwire.NDebug][2]byte{{0x22, 0xD3}, {0x23, 0xC3}, {0x23, 0xCB}, {0x23, 0xD3}, {0x23, 0xDB}, {0x23, 0xF3}}
+)
+
 type asm struct{ b []byte }
 
 func (a *asm) bytes(b ...byte) { a.b = append(a.b, b...) }
@@ -99,7 +106,19 @@ func HypercallPage(mb uint64) []byte {
 			r.store(rax, regOff(i), reg)
 		}
 	}
+	// CR2 and the debug registers as VTL1 leaves them, through RBX
+	// (saved above): MOV RBX, CR2 (0F 20 /r), MOV RBX, DRn (0F 21 /r).
+	for i, mov := range debugFrom {
+		r.bytes(0x0F, mov[0], mov[1])
+		r.store(rax, simwire.OffDebug+8*i, rbx)
+	}
 	r.post(rax, rbx, simwire.OpVTLReturn)
+	// And as the next entry brings them (MOV CR2, RBX: 0F 22 /r; MOV
+	// DRn, RBX: 0F 23 /r).
+	for i, mov := range debugTo {
+		r.load(rbx, rax, simwire.OffDebug+8*i)
+		r.bytes(0x0F, mov[0], mov[1])
+	}
 	for i, reg := range mailboxReg {
 		if i != simwire.RAX {
 			r.load(reg, rax, regOff(i))

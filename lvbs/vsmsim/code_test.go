@@ -59,21 +59,34 @@ func TestHypercallPageCode(t *testing.T) {
 	if got != want {
 		t.Errorf("hypercall entry:\n%s\nwant:\n%s", got, want)
 	}
-	ret := disasm(t, page[simwire.VtlReturnOffset:], 64, 40)
-	stores, loads := 0, 0
+	ret := disasm(t, page[simwire.VtlReturnOffset:], 64, 80)
+	var stores, loads, dbgOut, dbgIn int
 	for _, l := range ret {
-		if strings.HasPrefix(l, "mov qword ptr [rax+") && !strings.Contains(l, "0x10], 0x2") {
-			stores++
-		}
-		if strings.HasPrefix(l, "mov ") && strings.Contains(l, ", qword ptr [rax+") {
-			loads++
+		var off int
+		switch {
+		case strings.HasPrefix(l, "mov qword ptr [rax+") && !strings.Contains(l, "0x10], 0x2"):
+			fmt.Sscanf(l, "mov qword ptr [rax+%v", &off)
+			if off >= simwire.OffDebug {
+				dbgOut++
+			} else {
+				stores++
+			}
+		case strings.HasPrefix(l, "mov ") && strings.Contains(l, ", qword ptr [rax+"):
+			fmt.Sscanf(l[strings.Index(l, "[rax+")+5:], "%v", &off)
+			if off >= simwire.OffDebug {
+				dbgIn++
+			} else {
+				loads++
+			}
 		}
 	}
 	// Every shared register but RAX and RCX goes out (13), every one
-	// comes back (15), and the stack is as it was (push, add rsp 8).
-	if stores != 13 || loads != 15 || ret[0] != "push rax" || !contains(ret, "mov qword ptr [rax+0x10], 0x2") ||
+	// comes back (15), CR2 and the five debug registers go out and come
+	// back, and the stack is as it was (push, add rsp 8).
+	if stores != 13 || loads != 15 || dbgOut != 6 || dbgIn != 6 || ret[0] != "push rax" || !contains(ret, "mov qword ptr [rax+0x10], 0x2") ||
+		!contains(ret, "mov rbx, cr2") || !contains(ret, "mov cr2, rbx") || !contains(ret, "mov dr6, rbx") ||
 		!contains(ret, "add rsp, 0x8") || !contains(ret, "ret") {
-		t.Errorf("VTL return: %d stores, %d loads:\n%s", stores, loads, strings.Join(ret, "\n"))
+		t.Errorf("VTL return: %d stores, %d loads, debug %d out %d in:\n%s", stores, loads, dbgOut, dbgIn, strings.Join(ret, "\n"))
 	}
 	if off := CodePageOffsets; int(off.VtlReturn()) != simwire.VtlReturnOffset || off.Validate() != nil {
 		t.Errorf("code page offsets %#x", uint64(off))

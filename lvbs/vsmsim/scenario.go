@@ -50,6 +50,7 @@ type Outcome struct {
 	Signature        []byte
 	Verified         bool
 	RegsKept         bool // VTL0's R12 survived every call
+	DebugKept        bool // and its CR2, DR0-DR3 and DR6
 	Console          string
 	Requests         map[uint64]int
 }
@@ -105,7 +106,7 @@ func Run(ctx context.Context, img vtl0load.Image, dir string, report io.Writer) 
 		done <- err
 		stop() // the guest is gone: no VTL return will come
 	}()
-	o := &Outcome{Statuses: map[string]int{}, RegsKept: true}
+	o := &Outcome{Statuses: map[string]int{}, RegsKept: true, DebugKept: true}
 	defer func() {
 		stop()
 		<-done
@@ -122,11 +123,22 @@ func Run(ctx context.Context, img vtl0load.Image, dir string, report io.Writer) 
 	if o.BootStatus != 0 {
 		return o, fmt.Errorf("the boot call failed: %d", o.BootStatus)
 	}
+	calls := uint64(0)
 	call := func(a vtlcall.Args) (vtlcall.Args, error) {
+		calls++
 		sim.VTL0.R12 = vtl0Magic
+		// A page-fault address, breakpoints and a DR6 (bit 0 set; bits
+		// 4-11 and 16-31 read as ones: Intel SDM vol. 3, 18.2.3) of
+		// VTL0's own, different at each call.
+		dbg := [6]uint64{0x7fff_dead_0000 + calls<<12, 0x1000 + calls, 0x2000 + calls, 0x3000 + calls, 0x4000 + calls, 0xFFFF_0FF1}
+		sim.VTL0Debug = dbg
 		res, regs, err := sim.Call(qctx, a)
 		if err != nil {
 			return res, fmt.Errorf("VTL call %s: %w", vtlcall.Name(a.A0), err)
+		}
+		if sim.VTL0Debug != dbg && o.DebugKept {
+			say("VTL0's CR2 and debug registers changed across %s: %#x, had %#x", vtlcall.Name(a.A0), sim.VTL0Debug, dbg)
+			o.DebugKept = false
 		}
 		o.RegsKept = o.RegsKept && regs.R12 == vtl0Magic
 		o.Statuses[vtlcall.Name(a.A0)] = vtlcall.StatusOf(res.A3)
@@ -183,16 +195,22 @@ func Run(ctx context.Context, img vtl0load.Image, dir string, report io.Writer) 
 	o.Signature = append([]byte(nil), mem[replyGPA:replyGPA+s.A1]...)
 	o.Verified = ed25519.Verify(o.PublicKey, Message, o.Signature)
 	say("the application in VTL1 signed %q: signature verifies with its public key %x...: %v", Message, o.PublicKey[:8], o.Verified)
+	// Function 2 makes the application touch fresh memory: page faults
+	// in VTL1, which write CR2, while VTL0 waits in its call.
+	if _, err := call(vtlcall.Args{A0: vtlcall.AppFirst + 2, A3: replyGPA}); err != nil {
+		return o, err
+	}
 	if _, err := call(vtlcall.Args{A0: vtlcall.AppFirst + 7, A3: replyGPA}); err != nil {
 		return o, err
 	}
+	say("VTL0's general registers kept across every call: %v; its CR2 and DR0-DR3, DR6: %v", o.RegsKept, o.DebugKept)
 	log, err := vsm.ReadLog(mem[o.LogGPA : o.LogGPA+o.LogSize])
 	if err != nil {
 		return o, err
 	}
 	o.Log = string(log)
 	say("VTL1's log ring at %#x has %d lines", o.LogGPA, strings.Count(o.Log, "\n"))
-	if !o.Verified || !o.PageKept || !o.CR4Kept || !o.RegsKept {
+	if !o.Verified || !o.PageKept || !o.CR4Kept || !o.RegsKept || !o.DebugKept {
 		return o, errors.New("VTL0 saw a protection fail or a bad answer")
 	}
 	return o, nil

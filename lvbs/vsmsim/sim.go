@@ -59,6 +59,8 @@ type Sim struct {
 	Boot vtlcall.BootArgs
 	// VTL0 holds VTL0's shared registers: what it passes and gets back.
 	VTL0 vtlcall.Regs
+	// VTL0Debug holds VTL0's CR2, DR0-DR3 and DR6, also shared.
+	VTL0Debug [simwire.NDebug]uint64
 	// Counts of the guest's requests, by op.
 	Requests map[uint64]int
 	hcPage   uint64
@@ -172,6 +174,9 @@ func (s *Sim) WaitReturn(ctx context.Context) (vtlcall.Regs, error) {
 			r.Rax = binary.LittleEndian.Uint64(page[16:]) // VtlReturnX64Rax
 			r.Rcx = binary.LittleEndian.Uint64(page[24:]) // VtlReturnX64Rcx
 			s.VTL0 = r
+			for i := range s.VTL0Debug {
+				s.VTL0Debug[i] = binary.LittleEndian.Uint64(s.mem[MailboxGPA+simwire.OffDebug+8*i:])
+			}
 			return r, nil // answered by the next Enter
 		default:
 			return vtlcall.Regs{}, fmt.Errorf("vsmsim: unknown mailbox op %d", op)
@@ -191,6 +196,9 @@ func (s *Sim) Enter(reason hv.EntryReason, r vtlcall.Regs) error {
 	vals := [simwire.NRegs]uint64{r.Rax, r.Rbx, r.Rcx, r.Rdx, r.Rsi, r.Rdi, r.Rbp, r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15}
 	for i, v := range vals {
 		s.setReg(i, v)
+	}
+	for i, v := range s.VTL0Debug {
+		binary.LittleEndian.PutUint64(s.mem[MailboxGPA+simwire.OffDebug+8*i:], v)
 	}
 	s.VTL0 = r
 	s.answer()

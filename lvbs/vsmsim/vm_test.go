@@ -79,7 +79,7 @@ func TestVMSimulatedVSM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, st := range map[string]int{"COCOON_LOG_INFO": 0, "COCOON_PROTECT_PAGES": 0, "COCOON_PIN_REGISTER": 0, "SIGNAL_END_OF_BOOT": 0, "APP_0x7": -38} {
+	for name, st := range map[string]int{"COCOON_LOG_INFO": 0, "COCOON_PROTECT_PAGES": 0, "COCOON_PIN_REGISTER": 0, "SIGNAL_END_OF_BOOT": 0, "APP_0x2": 0, "APP_0x7": -38} {
 		if got, ok := o.Statuses[name]; !ok || got != st {
 			t.Errorf("%s: status %d (made: %v), want %d", name, got, ok, st)
 		}
@@ -92,8 +92,8 @@ func TestVMSimulatedVSM(t *testing.T) {
 			t.Errorf("log ring lacks %q:\n%s", want, o.Log)
 		}
 	}
-	if !ed25519.Verify(o.PublicKey, Message, o.Signature) || !o.RegsKept {
-		t.Errorf("signature verifies %v, VTL0 registers kept %v", ed25519.Verify(o.PublicKey, Message, o.Signature), o.RegsKept)
+	if !ed25519.Verify(o.PublicKey, Message, o.Signature) || !o.RegsKept || !o.DebugKept {
+		t.Errorf("signature verifies %v, VTL0 registers kept %v, CR2 and debug registers kept %v", ed25519.Verify(o.PublicKey, Message, o.Signature), o.RegsKept, o.DebugKept)
 	}
 	for _, want := range []string{"SIMULATED VSM", "vtl0svc: serving VTL0", "vtl0svc: request 2: function 1, 26 bytes"} {
 		if !strings.Contains(o.Console, want) {

@@ -105,6 +105,10 @@ func (p *Platform) ServeLowerVTL(log io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// VTL0's CR2 and debug registers from the boot call on: VTL1's own
+	// page faults write CR2.
+	dbg := p.BootDebug
+	sw.Debug = &dbg
 	logRing := page(pageLog)
 	cfg := vsm.Config{
 		HV:      pl.HV,

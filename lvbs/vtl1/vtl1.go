@@ -15,6 +15,7 @@ package vtl1
 import (
 	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/hal/pc"
+	"github.com/cocoon-vm/cocoon/lvbs"
 	"github.com/cocoon-vm/cocoon/lvbs/vsm"
 	"github.com/cocoon-vm/cocoon/lvbs/vtlcall"
 )
@@ -29,6 +30,9 @@ type Platform struct {
 	// BootRegs are the shared registers of the boot call (VTL0's first
 	// VTL call, which started VTL1 at the loader's initial context).
 	BootRegs vtlcall.Regs
+	// BootDebug are VTL0's CR2 and debug registers at the boot call,
+	// given back at every return to VTL0 (lvbs.DebugRegs).
+	BootDebug lvbs.DebugRegs
 	// Start and End bound the secure kernel's reservation.
 	Start, End uint64
 	// Mailbox is the simulated VSM's mailbox GPA (lvbs/simwire), from

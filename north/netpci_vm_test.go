@@ -121,3 +121,37 @@ func publishAndFetch(t *testing.T, cfg qemu.Config) {
 		t.Errorf("console:\n%s", res.Console)
 	}
 }
+
+// TestVMNetIPv6 has the guest form its IPv6 addresses on Ethernet (a
+// link-local one from the MAC, a global one by SLAAC from QEMU's router
+// advertisements, prefix fec0::/64) and fetch over IPv6 from a server
+// the test runs on the host's [::1], which the user network makes
+// fec0::2 inside.
+func TestVMNetIPv6(t *testing.T) {
+	kernel := cocoonKernel(t)
+	app := packELF(t, buildGo(t, "./images/nettest"))
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		testenv.Missing(t, "the host has no IPv6 loopback: %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "host over IPv6 says hi to %s", r.URL.Path)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Profile: qemu.Microvm, Kernel: kernel, Initrd: app,
+		Append:    fmt.Sprintf("fetch6 http://[fec0::2]:%d/six", ln.Addr().(*net.TCPAddr).Port),
+		MemoryMiB: 256, Timeout: 5 * time.Minute, Net: &qemu.Net{},
+	})
+	if res == nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	console := strings.ReplaceAll(res.Console, "\r", "")
+	t.Logf("%v\n%s", err, console)
+	for _, want := range []string{"nettest: ipv6 link-local fe80::", " global fec0::", `nettest: fetched6 "host over IPv6 says hi to /six"`, "nettest: PASS"} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+}

@@ -13,6 +13,9 @@
 //	cocoon.trace=syscalls   print every system call with its result
 //	cocoon.ip=ADDR/PREFIX[,GATEWAY[,DNS...]]
 //	                        the network device's IPv4 address (default: DHCP)
+//	cocoon.ip6=ADDR/PREFIX[,GATEWAY]
+//	                        a static IPv6 address besides the link-local one
+//	                        and those router advertisements give (SLAAC)
 //	cocoon.stdio=serial     the application's standard input and output
 //	                        are COM3 and its standard error COM4, byte
 //	                        streams apart from the console (qemu/stdio.go)
@@ -90,6 +93,8 @@ func options(args, environ []string) (cfg run.Options, stdio bool, err error) {
 			cfg.Trace = v == "syscalls" || v == "1"
 		case k == "cocoon.ip":
 			cfg.IP = v
+		case k == "cocoon.ip6":
+			cfg.IP6 = v
 		case k == "cocoon.stdio":
 			if v != "serial" {
 				return cfg, false, fmt.Errorf("cocoon.stdio=%s: the only kind is serial", v)

@@ -66,7 +66,7 @@ func newFiles(archive []byte, o Options) (*files, error) {
 	}
 	f.SetNetwork(st)
 	out := &files{fs: fs, f: f}
-	if err := startNetwork(st, out, o.IP, o.Stdout); err != nil {
+	if err := startNetwork(st, out, o.IP, o.IP6, o.Stdout); err != nil {
 		fmt.Fprintf(o.Stdout, "cocoon: no network: %v\n", err)
 	}
 	return out, nil

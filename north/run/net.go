@@ -19,10 +19,11 @@ const dhcpTimeout = 10 * time.Second
 
 // startNetwork joins the machine's network device, if it has one, to the
 // stack and configures it: statically from ip (cocoon.ip=), else by
-// DHCP. /etc/resolv.conf gets the name servers unless the image has its
+// DHCP; IPv6 from the link-local address, router advertisements and ip6
+// (cocoon.ip6=). /etc/resolv.conf gets the name servers unless the image has its
 // own. Without a device the stack has loopback only, and that is not an
 // error.
-func startNetwork(st *inet.Stack, f *files, ip string, log io.Writer) error {
+func startNetwork(st *inet.Stack, f *files, ip, ip6 string, log io.Writer) error {
 	dev, err := kernel.VirtioNet()
 	if err != nil {
 		return err
@@ -31,6 +32,12 @@ func startNetwork(st *inet.Stack, f *files, ip string, log io.Writer) error {
 		return nil
 	}
 	var cfg inet.Config
+	var cfg6 inet.Config6
+	if ip6 != "" {
+		if cfg6, err = inet.ParseStatic6(ip6); err != nil {
+			return err
+		}
+	}
 	if ip != "" {
 		if cfg, err = inet.ParseStatic(ip); err != nil {
 			return err
@@ -47,6 +54,11 @@ func startNetwork(st *inet.Stack, f *files, ip string, log io.Writer) error {
 	}
 	if err := st.Configure(cfg); err != nil {
 		return err
+	}
+	if cfg6.Addr.IsValid() {
+		if err := st.Configure6(cfg6); err != nil {
+			return err
+		}
 	}
 	if len(cfg.DNS) > 0 {
 		var b strings.Builder

@@ -34,6 +34,9 @@ type Options struct {
 	// IP is cocoon.ip=: the network device's static IPv4 configuration
 	// (ADDRESS/PREFIX[,GATEWAY[,DNS...]]); empty asks DHCP.
 	IP string
+	// IP6 is cocoon.ip6=: a static IPv6 address (ADDRESS/PREFIX[,GATEWAY])
+	// on top of the link-local one and SLAAC.
+	IP6 string
 	// Stdio, if set, are the application's descriptors 0-2 instead.
 	Stdio *vfs.Stdio
 }

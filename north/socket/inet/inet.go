@@ -42,13 +42,23 @@ const (
 
 // Stack is the kernel's TCP/IP stack.
 type Stack struct {
-	s *stack.Stack
+	s   *stack.Stack
+	ndp *ndpRoutes
 }
 
 // New returns a stack with the loopback interface up.
 func New() (*Stack, error) {
+	ndp := newNDPRoutes()
+	v6 := ipv6.NewProtocolWithOptions(ipv6.Options{
+		NDPConfigs:       ndpConfig(),
+		AutoGenLinkLocal: true,
+		NDPDisp:          ndp,
+		// Duplicate address detection as Linux does by default
+		// (net.ipv6.conf.default.dad_transmits = 1, RetransTimer 1 s).
+		DADConfigs: stack.DADConfigurations{DupAddrDetectTransmits: 1, RetransmitTimer: time.Second},
+	})
 	s := stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol, arp.NewProtocol},
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, v6, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		HandleLocal:        true,
 	})
@@ -76,7 +86,8 @@ func New() (*Stack, error) {
 		}
 		s.AddRoute(tcpip.Route{Destination: a.Subnet(), NIC: LoopbackNIC})
 	}
-	return &Stack{s: s}, nil
+	go ndp.run(s)
+	return &Stack{s: s, ndp: ndp}, nil
 }
 
 // Netstack returns gVisor's stack, for configuring interfaces.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
@@ -58,6 +60,9 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	if err := st.s.CreateNICWithOptions(EthernetNIC, ethernet.New(ch), stack.NICOptions{Name: "eth0"}); err != nil {
 		return wrap("creating the Ethernet interface", err)
 	}
+	// Link-local IPv6 neighbours are on the link (fe80::/64): the
+	// address itself gVisor forms from the MAC when the NIC comes up.
+	st.s.AddRoute(tcpip.Route{Destination: linkLocal, NIC: EthernetNIC})
 	var mu sync.Mutex // serializes the device's users
 	fail := func(err error) {
 		log(fmt.Sprintf("cocoon: network device stopped: %v", err))
@@ -132,6 +137,47 @@ func (st *Stack) Configure(c Config) error {
 	if c.Gateway.IsValid() {
 		sub, _ := tcpip.NewSubnet(tcpip.AddrFrom4([4]byte{}), tcpip.MaskFromBytes(make([]byte, 4)))
 		st.s.AddRoute(tcpip.Route{Destination: sub, Gateway: tcpip.AddrFrom4(c.Gateway.As4()), NIC: EthernetNIC})
+	}
+	return nil
+}
+
+// Config6 is a static IPv6 configuration (cocoon.ip6=), on top of the
+// link-local address and what router advertisements give.
+type Config6 struct {
+	Addr    netip.Prefix
+	Gateway netip.Addr // default route, if valid
+}
+
+// ParseStatic6 reads cocoon.ip6=ADDRESS/PREFIX[,GATEWAY].
+func ParseStatic6(s string) (Config6, error) {
+	var c Config6
+	a, gw, hasGW := strings.Cut(s, ",")
+	p, err := netip.ParsePrefix(a)
+	if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 1 || strings.Contains(gw, ",") {
+		return c, fmt.Errorf("cocoon.ip6=%s: want ADDRESS/PREFIX[,GATEWAY] with IPv6 addresses, as fec0::15/64,fe80::2", s)
+	}
+	c.Addr = p
+	if hasGW {
+		g, err := netip.ParseAddr(gw)
+		if err != nil || !g.Is6() || g.Is4In6() {
+			return c, fmt.Errorf("cocoon.ip6=%s: %q is not an IPv6 address", s, gw)
+		}
+		c.Gateway = g
+	}
+	return c, nil
+}
+
+// Configure6 gives EthernetNIC a static IPv6 address, its subnet's route
+// and, with a gateway, the default route.
+func (st *Stack) Configure6(c Config6) error {
+	pa := tcpip.ProtocolAddress{Protocol: ipv6.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{
+		Address: tcpip.AddrFrom16(c.Addr.Addr().As16()), PrefixLen: c.Addr.Bits()}}
+	if err := st.s.AddProtocolAddress(EthernetNIC, pa, stack.AddressProperties{}); err != nil {
+		return wrap("adding "+c.Addr.String(), err)
+	}
+	st.s.AddRoute(tcpip.Route{Destination: pa.AddressWithPrefix.Subnet(), NIC: EthernetNIC})
+	if c.Gateway.IsValid() {
+		st.s.AddRoute(tcpip.Route{Destination: header.IPv6EmptySubnet, Gateway: tcpip.AddrFrom16(c.Gateway.As16()), NIC: EthernetNIC})
 	}
 	return nil
 }

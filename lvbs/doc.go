@@ -15,9 +15,12 @@
 //
 // Sub-packages: hv (the TLFS interface: detection, MSRs, hypercall
 // encoders, VP assist page, SynIC messages), vtlcall (the VTL call ABI),
-// vsm (the services), hvtest (a fake, hostile-capable Hyper-V for host
-// tests).
+// vsm (the services), vtl1 (the hal.Platform the kernel runs), skimage
+// (the image the VTL0 loader loads), and for tests hvtest (a fake,
+// hostile-capable Hyper-V), vtl0load (the VTL0 loader in Go) and vsmsim
+// (the SIMULATED VSM under QEMU).
 //
-// Status: host-tested against hvtest. It has not run on Hyper-V; the
-// project's machines have no VTL1, and no public emulator runs one.
+// Status: host-tested against hvtest and run under QEMU with the
+// simulated VSM. It has not run on Hyper-V; the project's machines have
+// no VTL1, and no public emulator runs one.
 package lvbs

@@ -16,7 +16,7 @@ import (
 
 // TestSimulatedVSMHostLevel runs the whole protocol on the host against
 // the fake hypervisor (simulated: Cocoon's VTL1 code runs as host Go code,
-// not in a VM; the VM-level simulation is not built yet): VTL0 loads the
+// not in a VM; lvbs/vsmsim runs the same under QEMU): VTL0 loads the
 // image as hv_vsm_boot.c does, the boot call starts VTL1, VTL0 protects a
 // page and pins CR4.SMEP, ends boot, then a write to the page and a CR4
 // write clearing SMEP are refused, and an application holding a key that

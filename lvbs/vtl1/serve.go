@@ -36,7 +36,7 @@ var pageArea [(nPages + 1) * hv.PageSize]byte
 // AppWait bounds how long the boot call waits for the application to
 // open /dev/vtl0 before VTL1 returns to VTL0: VTL1 runs only while VTL0
 // waits in a VTL call, so the application must be ready first.
-const AppWait = 10 * time.Second
+const AppWait = 60 * time.Second
 
 var _ hal.SecureKernel = (*Platform)(nil)
 

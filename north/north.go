@@ -47,9 +47,12 @@ func errno(err error) int64 {
 		return 0
 	}
 	var e syscall.Errno
+	var le interface{ LinuxErrno() uint32 } // vfs.Errno
 	switch {
 	case errors.As(err, &e):
 		return -int64(e)
+	case errors.As(err, &le):
+		return -int64(le.LinuxErrno())
 	case errors.Is(err, mem.ErrFault):
 		return -linux.EFAULT
 	case errors.Is(err, mem.ErrNoMemory):

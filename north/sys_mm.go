@@ -218,6 +218,14 @@ func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, 
 			pg.Unmap()
 			return -linux.EACCES
 		}
+		if sh, ok := pg.(sharer); ok && shared && v.mayWrite {
+			may, err := sh.Share(prot&uint64(mem.Write) != 0)
+			if err != nil {
+				pg.Unmap()
+				return errno(err)
+			}
+			v.mayWrite = may
+		}
 	}
 	if fixed {
 		p.forget(addr, addr+length)
@@ -230,6 +238,13 @@ func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, 
 	v.start, v.end = got, got+length
 	p.addVMA(v)
 	return p.populate(got, length, flags)
+}
+
+// sharer is a Pager whose file has seals (vfs.Mapping.Share): a shared
+// mapping of a file open for writing registers with it, which may refuse
+// a writable mapping or make this one never writable.
+type sharer interface {
+	Share(write bool) (mayWrite bool, err error)
 }
 
 // mapCopy maps a private copy of what a file that has no pages to share

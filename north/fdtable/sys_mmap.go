@@ -51,8 +51,10 @@ const (
 	mfdExec         = 0x10
 )
 
-// MemfdCreate is memfd_create(2): an unnamed tmpfs file, open read-write.
-// File seals (MFD_ALLOW_SEALING) and huge pages are not supported: EINVAL.
+// MemfdCreate is memfd_create(2): an unnamed tmpfs file, open read-write,
+// that takes seals with MFD_ALLOW_SEALING (MFD_NOEXEC_SEAL: sealed with
+// F_SEAL_EXEC, without execute bits). Huge pages are not supported:
+// EINVAL.
 func (fs *Files) MemfdCreate(m mem.Memory, nameAddr uint64, flags uint32) int64 {
 	name, err := mem.ReadString(m, nameAddr, 250)
 	if err != nil {
@@ -61,12 +63,18 @@ func (fs *Files) MemfdCreate(m mem.Memory, nameAddr uint64, flags uint32) int64 
 		}
 		return errno(vfs.EFAULT)
 	}
-	if flags&^(mfdCloexec|mfdNoexecSeal|mfdExec) != 0 || flags&mfdNoexecSeal != 0 && flags&mfdExec != 0 {
+	if flags&^(mfdCloexec|mfdAllowSealing|mfdNoexecSeal|mfdExec) != 0 || flags&mfdNoexecSeal != 0 && flags&mfdExec != 0 {
 		return errno(vfs.EINVAL)
 	}
 	f, err := fs.fs.NewMemFile("/memfd:"+name+" (deleted)", 0)
 	if err != nil {
 		return ret(0, err)
+	}
+	switch {
+	case flags&mfdNoexecSeal != 0:
+		f.AllowSealing(vfs.SealExec)
+	case flags&mfdAllowSealing != 0:
+		f.AllowSealing(0)
 	}
 	fd, err := fs.table.Install(f, 0, flags&mfdCloexec != 0)
 	if err != nil {

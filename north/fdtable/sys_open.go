@@ -215,8 +215,8 @@ func (fs *Files) dupTo(f *vfs.File, newfd int32, cloexec bool) int64 {
 	return int64(newfd)
 }
 
-// Fcntl is fcntl(2), with record locks (fcntlLock); leases,
-// notifications and seals are not supported (EINVAL). F_SETLKW waits
+// Fcntl is fcntl(2), with record locks (fcntlLock) and file seals;
+// leases and notifications are not supported (EINVAL). F_SETLKW waits
 // without interruption; the dispatcher's fcntl ends the wait with EINTR.
 func (fs *Files) Fcntl(m mem.Memory, fd int32, cmd uint32, arg uint64) int64 {
 	return fs.fcntl(m, nil, fd, cmd, arg)
@@ -263,6 +263,11 @@ func (fs *Files) fcntl(m mem.Memory, intr <-chan struct{}, fd int32, cmd uint32,
 		return fs.fcntlLock(m, intr, f, cmd, arg)
 	case linux.FGetown, linux.FSetown, linux.FGetsig, linux.FSetsig:
 		return 0
+	case linux.FAddSeals:
+		return ret(0, f.AddSeals(uint32(arg)))
+	case linux.FGetSeals:
+		seals, err := f.Seals()
+		return ret(int64(seals), err)
 	case linux.FGetlease:
 		return linux.FUnlck
 	case linux.FGetpipeSz:

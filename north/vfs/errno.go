@@ -85,6 +85,10 @@ var errnoText = map[Errno]string{
 	ENODATA: "no data available", E2BIG: "argument list too long",
 }
 
+// LinuxErrno is the error number, for packages that do not import this
+// one.
+func (e Errno) LinuxErrno() uint32 { return uint32(e) }
+
 func (e Errno) Error() string {
 	if s, ok := errnoText[e]; ok {
 		return s

@@ -11,7 +11,8 @@ import (
 // mapping keeps the file's data alive until Unmap, as on Linux, after
 // close and unlink.
 type Mapping struct {
-	n *memNode
+	n        *memNode
+	writable bool // a shared mapping that may write the file (Share)
 	// Invalidate is called, without the file's locks held, with the
 	// range of page indexes [from, to) (to < 0: to the end) that left
 	// the file.
@@ -37,7 +38,10 @@ func (fs *FS) NewMemFile(name string, size int64) (*File, error) {
 		return nil, err
 	}
 	n.opens++
-	return NewFile(&regFile{n: n, loc: Loc{fs.anon, n}}, linux.ORdwr, name), nil
+	l := Loc{fs.anon, n}
+	f := NewFile(&regFile{n: n, loc: l}, linux.ORdwr, name)
+	f.loc = l // reopened through /proc/self/fd, as Linux allows
+	return f, nil
 }
 
 func (n *memNode) mapping(inv func(from, to int64)) *Mapping {
@@ -54,7 +58,16 @@ func (n *memNode) mapping(inv func(from, to int64)) *Mapping {
 
 // Clone returns another Mapping of the same file (a mapping split in two
 // by munmap or mprotect) with inv as its Invalidate.
-func (m *Mapping) Clone(inv func(from, to int64)) mem.Pager { return m.n.mapping(inv) }
+func (m *Mapping) Clone(inv func(from, to int64)) mem.Pager {
+	c := m.n.mapping(inv)
+	if m.writable {
+		m.n.mu.Lock()
+		c.writable = true
+		m.n.writableMaps++
+		m.n.mu.Unlock()
+	}
+	return c
+}
 
 // Punch removes the pages with index in [from, to): the file reads zeros
 // there and every mapping drops them.
@@ -76,6 +89,9 @@ func (m *Mapping) Unmap() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	delete(n.mappings, m)
+	if m.writable {
+		n.writableMaps--
+	}
 	n.opens--
 	if n.opens == 0 && n.nlink == 0 {
 		n.data.release(n.fsys)
@@ -170,8 +186,18 @@ func (f *File) Allocate(mode uint32, off, length int64) error {
 		return ENODEV
 	}
 	n := r.n
+	n.mu.Lock()
+	seals := n.seals
+	grows := off+length > n.data.size
+	n.mu.Unlock()
 	if mode&fallocPunchHole != 0 {
+		if seals&(SealWrite|SealFutureWrite) != 0 {
+			return EPERM
+		}
 		return n.punchRange(off, off+length)
+	}
+	if seals&SealGrow != 0 && grows {
+		return EPERM
 	}
 	n.mu.Lock()
 	var made []int64

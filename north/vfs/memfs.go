@@ -59,6 +59,12 @@ type memNode struct {
 	fifo                *pipe    // FIFOs: the pipe while some end is open (fifo.go)
 	mappings            map[*Mapping]struct{}
 	xattrs              map[string][]byte // extended attributes (xattr.go)
+	// File seals (seals.go): the seals set, whether more may be added
+	// (a memfd with MFD_ALLOW_SEALING), and the shared mappings that
+	// may write the file.
+	seals        uint32
+	sealsOpen    bool
+	writableMaps int
 }
 
 func newMemFS(clock func() int64, inos *atomic.Uint64, used *atomic.Int64, d *devices, limit int64, fr mem.Frames) *memFS {
@@ -241,6 +247,9 @@ func (n *memNode) setAttr(s SetAttr) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if s.Mode != nil {
+		if err := n.sealedMode(*s.Mode &^ linux.SIfmt); err != nil {
+			return err
+		}
 		n.perm = *s.Mode &^ linux.SIfmt
 	}
 	if s.UID != nil {
@@ -558,6 +567,12 @@ func (n *memNode) write(src Buf, off int64) (int64, error) {
 		}
 		want = maxFileSize - off
 	}
+	n.mu.Lock()
+	want, err := n.sealedWrite(off, want)
+	n.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
 	var done int64
 	buf := make([]byte, min(want, ioChunk))
 	for done < want {
@@ -593,6 +608,10 @@ func (n *memNode) truncate(size int64) error {
 		return EFBIG
 	}
 	n.mu.Lock()
+	if err := n.sealedResize(size); err != nil {
+		n.mu.Unlock()
+		return err
+	}
 	shrunk := size < n.data.size
 	n.data.truncate(n.fsys, size)
 	now := n.fsys.clock()

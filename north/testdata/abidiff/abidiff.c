@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/falloc.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdint.h>
@@ -26,6 +27,11 @@
 #include <unistd.h>
 
 #define PG 4096
+// include/uapi/linux/memfd.h, for C libraries older than Linux 6.3.
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#define MFD_EXEC 0x0010U
+#endif
 
 static const char *res(long r) {
 	static char buf[64];
@@ -282,6 +288,98 @@ static void mremap0(void) {
 	close(fd);
 }
 
+static void seals(void) {
+	int plain = memfd_create("plain", 0);
+	show("F_GET_SEALS without MFD_ALLOW_SEALING", fcntl(plain, F_GET_SEALS));
+	show("F_ADD_SEALS without MFD_ALLOW_SEALING", fcntl(plain, F_ADD_SEALS, F_SEAL_WRITE));
+	close(plain);
+	int tf = open(at("sealfile"), O_CREAT | O_RDWR, 0644);
+	show("F_GET_SEALS on a tmpfs file", fcntl(tf, F_GET_SEALS));
+	show("F_ADD_SEALS on a tmpfs file", fcntl(tf, F_ADD_SEALS, F_SEAL_GROW));
+	close(tf);
+	int p[2];
+	pipe(p);
+	show("F_GET_SEALS on a pipe", fcntl(p[0], F_GET_SEALS));
+	show("F_ADD_SEALS on a pipe's read end", fcntl(p[0], F_ADD_SEALS, F_SEAL_GROW));
+	show("F_ADD_SEALS on a pipe's write end", fcntl(p[1], F_ADD_SEALS, F_SEAL_GROW));
+	close(p[0]);
+	close(p[1]);
+
+	int fd = memfd_create("sealed", MFD_ALLOW_SEALING);
+	show("F_GET_SEALS new", fcntl(fd, F_GET_SEALS));
+	show("F_ADD_SEALS unknown bit", fcntl(fd, F_ADD_SEALS, 0x100));
+	show("write 3 pages", write(fd, memset(malloc(3 * PG), 'a', 3 * PG), 3 * PG));
+	char rofd[64];
+	snprintf(rofd, sizeof rofd, "/proc/self/fd/%d", fd);
+	int ro = open(rofd, O_RDONLY);
+	show("F_ADD_SEALS through a read-only descriptor", fcntl(ro, F_ADD_SEALS, F_SEAL_GROW));
+	show("F_GET_SEALS through a read-only descriptor", fcntl(ro, F_GET_SEALS));
+
+	// F_SEAL_SHRINK and F_SEAL_GROW.
+	show("F_ADD_SEALS SHRINK", fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK));
+	show("ftruncate smaller", ftruncate(fd, PG));
+	show("ftruncate larger", ftruncate(fd, 4 * PG));
+	show("F_ADD_SEALS GROW", fcntl(fd, F_ADD_SEALS, F_SEAL_GROW));
+	show("ftruncate larger, sealed", ftruncate(fd, 5 * PG));
+	show("ftruncate same size", ftruncate(fd, 4 * PG));
+	show("pwrite inside", pwrite(fd, "in", 2, 10));
+	show("pwrite past the end", pwrite(fd, "out", 3, 4 * PG));
+	show("pwrite across the end", pwrite(fd, memset(malloc(PG + 100), 'b', PG + 100), PG + 100, 3 * PG - 50));
+	show("fallocate growing", fallocate(fd, 0, 0, 8 * PG));
+	show("fallocate inside", fallocate(fd, 0, 0, PG));
+	show("F_GET_SEALS", fcntl(fd, F_GET_SEALS));
+
+	// F_SEAL_WRITE: refused while a shared writable mapping exists.
+	char *w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	show("F_ADD_SEALS WRITE with a writable shared mapping", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	char *pv = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	munmap(w, PG);
+	show("F_ADD_SEALS WRITE after munmap (a private mapping stays)", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	pv[0] = 'P'; // copy-on-write: allowed
+	char c;
+	pread(fd, &c, 1, 0);
+	show("private store does not reach the file", c == 'a');
+	munmap(pv, PG);
+	show("write, sealed", write(fd, "x", 1));
+	show("pwrite, sealed", pwrite(fd, "x", 1, 0));
+	show("mmap shared writable, sealed", mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED ? -1 : 0);
+	char *r = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
+	show("mmap shared read-only, sealed", r == MAP_FAILED ? -1 : 0);
+	show("mprotect it writable", mprotect(r, PG, PROT_READ | PROT_WRITE));
+	munmap(r, PG);
+	show("fallocate punch hole, sealed", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PG));
+	show("F_ADD_SEALS SEAL", fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL));
+	show("F_ADD_SEALS after SEAL", fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+	show("F_GET_SEALS final", fcntl(fd, F_GET_SEALS));
+	close(ro);
+	close(fd);
+
+	// F_SEAL_FUTURE_WRITE: existing writable mappings keep writing.
+	fd = memfd_create("future", MFD_ALLOW_SEALING);
+	ftruncate(fd, PG);
+	w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	show("F_ADD_SEALS FUTURE_WRITE with a writable mapping", fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+	w[0] = 'W';
+	pread(fd, &c, 1, 0);
+	show("old mapping still writes", c == 'W');
+	show("write, future-sealed", write(fd, "x", 1));
+	show("new shared writable mapping", mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED ? -1 : 0);
+	show("F_ADD_SEALS WRITE with the old mapping", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	munmap(w, PG);
+	show("F_ADD_SEALS WRITE after munmap", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	close(fd);
+
+	// MFD_NOEXEC_SEAL and F_SEAL_EXEC.
+	fd = memfd_create("noexec", MFD_NOEXEC_SEAL);
+	show("MFD_NOEXEC_SEAL seals", fcntl(fd, F_GET_SEALS));
+	struct stat st;
+	fstat(fd, &st);
+	show("MFD_NOEXEC_SEAL execute bits", st.st_mode & 0111);
+	show("write, exec-sealed", write(fd, "x", 1));
+	close(fd);
+	show("memfd_create MFD_EXEC|MFD_NOEXEC_SEAL", memfd_create("bad", MFD_EXEC | MFD_NOEXEC_SEAL));
+}
+
 static int capsets(uint64_t *eff, uint64_t *perm) {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
@@ -360,6 +458,7 @@ int main(int argc, char **argv) {
 	xattrs();
 	openat2s();
 	mremap0();
+	seals();
 	creds();
 	printf("abidiff: done\n");
 	return 0;

@@ -45,8 +45,7 @@ func (t *Task) setupFrame(info sigInfo, act sigAction) error {
 		mask = t.savedMask
 	}
 	d := &sigframe.Delivery{
-		Info: sigframe.SigInfo{Signo: int32(info.signo), Code: info.code, Pid: info.pid, Addr: info.addr,
-			TimerID: info.timerID, Overrun: info.overrun, Value: info.value, Status: info.status},
+		Info:     t.siginfo(info),
 		Mask:     mask,
 		Handler:  act.handler,
 		Restorer: act.restorer,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/sigframe"
 )
 
 func init() {
@@ -47,6 +48,25 @@ type sigInfo struct {
 	timerID int32
 	overrun int32
 	value   uint64
+	// uid is the sender's real user ID (kill, sigqueue).
+	uid uint32
+	// band and fd are SIGIO's: the poll events and the descriptor.
+	band int64
+	fd   int32
+	// raw is the siginfo rt_sigqueueinfo was given, reported as is.
+	raw *[sigframe.SigInfoSize]byte
+	// charge is the sender's count of queued signals against
+	// RLIMIT_SIGPENDING, given back when the signal is taken (nil: not
+	// counted).
+	charge *atomic.Int64
+}
+
+// uncharge gives back the signal's place under RLIMIT_SIGPENDING.
+func (i *sigInfo) uncharge() {
+	if i.charge != nil {
+		i.charge.Add(-1)
+		i.charge = nil
+	}
 }
 
 // stack is a sigaltstack (stack_t: ss_sp, ss_flags, ss_size).
@@ -68,6 +88,37 @@ type sigState struct {
 	act     [linux.NSig + 1]sigAction
 	pending uint64
 	info    [linux.NSig + 1]sigInfo
+	// more are the further instances of pending real-time signals, in
+	// the order they came (info has the first).
+	more [linux.NSig + 1][]sigInfo
+}
+
+// sigRTMin is the first real-time signal (SIGRTMIN in the kernel; the C
+// library keeps the first two or three for itself). A real-time signal
+// is queued once per send; a standard one is pending at most once.
+const sigRTMin = 32
+
+// rlimitSigpending is RLIMIT_SIGPENDING (include/uapi/asm-generic/resource.h).
+const rlimitSigpending = 11
+
+// take removes the first pending instance of sig from a set of pending
+// signals (the process's or a thread's: its bits, first instances and
+// further ones) and returns its information. Called with mu held; sig
+// is pending there.
+func (s *sigState) take(set *uint64, info *[linux.NSig + 1]sigInfo, more *[linux.NSig + 1][]sigInfo, sig int) sigInfo {
+	in := info[sig]
+	if q := more[sig]; len(q) > 0 {
+		info[sig] = q[0]
+		more[sig] = q[1:]
+		if len(more[sig]) == 0 {
+			more[sig] = nil
+		}
+	} else {
+		s.takePending(set, sig)
+		info[sig] = sigInfo{}
+	}
+	in.uncharge()
+	return in
 }
 
 func (s *sigState) init() {}
@@ -229,31 +280,69 @@ func (p *Process) send(target *Task, info sigInfo) {
 
 // queue is send, reporting whether the signal was queued: false when it
 // was already pending there (a standard signal is pending once), and its
-// info was kept.
+// info was kept, or when a real-time signal from a process found
+// RLIMIT_SIGPENDING reached.
 func (p *Process) queue(target *Task, info sigInfo) bool {
+	ok, _ := p.queueInfo(target, info)
+	return ok
+}
+
+// queueInfo is queue, also returning EAGAIN for a real-time signal that
+// RLIMIT_SIGPENDING refused (kernel/signal.c __send_signal_locked). A
+// signal a process sent counts against the limit of the receiver's real
+// user, as each queued signal does on Linux; over it, sigqueue and tkill
+// of a real-time signal fail, and other signals still come but without
+// their information (SI_USER).
+func (p *Process) queueInfo(target *Task, info sigInfo) (bool, int64) {
+	var ctr *atomic.Int64
+	var limit uint64
+	// Signals processes send count (kill's SI_USER, sigqueue's and
+	// tkill's negative codes); a standard one from kill is queued over
+	// the limit too (override_rlimit).
+	override := info.signo < sigRTMin && info.code >= 0
+	if info.code <= 0 && info.code != linux.SiTimer {
+		p.mu.Lock()
+		uid := p.cred.ruid
+		p.mu.Unlock()
+		c, _ := p.w.sigq.LoadOrStore(uid, new(atomic.Int64))
+		ctr, limit = c.(*atomic.Int64), p.rlimit(rlimitSigpending)
+	}
 	s := &p.sig
 	s.mu.Lock()
-	set := &s.pending
+	set, infos, more := &s.pending, &s.info, &s.more
 	if target != nil {
-		set = &target.pending
+		set, infos, more = &target.pending, &target.pendingInfo, &target.pendingMore
 	}
-	if *set&bit(info.signo) != 0 {
+	sig := info.signo
+	if *set&bit(sig) != 0 && sig < sigRTMin {
 		s.mu.Unlock()
-		return false
+		return false, 0
 	}
-	if target != nil {
-		s.setPending(&target.pending, info.signo)
-		target.pendingInfo[info.signo] = info
+	if ctr != nil {
+		if uint64(ctr.Add(1)) > limit && !override {
+			ctr.Add(-1)
+			if sig >= sigRTMin && info.code != linux.SiUser {
+				s.mu.Unlock()
+				return false, -linux.EAGAIN
+			}
+			// Sent, but its information is lost.
+			info = sigInfo{signo: sig, code: linux.SiUser}
+		} else {
+			info.charge = ctr
+		}
+	}
+	if *set&bit(sig) != 0 {
+		more[sig] = append(more[sig], info)
 	} else {
-		s.setPending(&s.pending, info.signo)
-		s.info[info.signo] = info
+		s.setPending(set, sig)
+		infos[sig] = info
 	}
 	s.mu.Unlock()
 	if target != nil {
 		if target.blocked.Load()&bit(info.signo) == 0 {
 			target.interrupt()
 		}
-		return true
+		return true, 0
 	}
 	// A process-directed signal wakes one thread that does not block it,
 	// the main thread first (complete_signal in kernel/signal.c); if all
@@ -269,7 +358,7 @@ func (p *Process) queue(target *Task, info sigInfo) bool {
 	if wake != nil {
 		wake.interrupt()
 	}
-	return true
+	return true, 0
 }
 
 func sysTgkill(t *Task, a *[6]uint64) int64 {
@@ -309,7 +398,8 @@ func (t *Task) tkill(q *Process, tid int32, sig uint64) int64 {
 	if sig == linux.SigKill {
 		q.exitKilled(linux.SigKill)
 	} else if sig != 0 {
-		q.send(target, sigInfo{signo: int(sig), code: linux.SiTkill, pid: t.p.pid})
+		_, r := q.queueInfo(target, sigInfo{signo: int(sig), code: linux.SiTkill, pid: t.p.pid, uid: t.ruid()})
+		return r
 	}
 	return 0
 }
@@ -361,6 +451,13 @@ func (s *sigState) dropPending(t *Task) {
 	s.mu.Lock()
 	s.any.Add(-int64(bits.OnesCount64(t.pending)))
 	t.pending = 0
+	for sig := range t.pendingInfo {
+		t.pendingInfo[sig].uncharge()
+		for i := range t.pendingMore[sig] {
+			t.pendingMore[sig][i].uncharge()
+		}
+		t.pendingMore[sig] = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -402,11 +499,9 @@ func (t *Task) deliverSignals() {
 		}
 		var info sigInfo
 		if t.pending&bit(sig) != 0 {
-			s.takePending(&t.pending, sig)
-			info = t.pendingInfo[sig]
+			info = s.take(&t.pending, &t.pendingInfo, &t.pendingMore, sig)
 		} else {
-			s.takePending(&s.pending, sig)
-			info = s.info[sig]
+			info = s.take(&s.pending, &s.info, &s.more, sig)
 		}
 		act := s.act[sig]
 		if act.flags&linux.SaResethand != 0 && act.handler > sigIgn {

@@ -50,6 +50,7 @@ const (
 	capSetpcap        = 8
 	capLinuxImmutable = 9
 	capSysAdmin       = 21
+	capSysResource    = 24
 	capMknod          = 27
 	capMacOverride    = 32
 	// capAll is every capability up to CAP_LAST_CAP (40,
@@ -89,6 +90,13 @@ func (t *Task) Capable(n uint) bool {
 	t.p.mu.Lock()
 	defer t.p.mu.Unlock()
 	return t.p.cred.capable(n)
+}
+
+// ruid is the task's process's real user ID.
+func (t *Task) ruid() uint32 {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	return t.p.cred.ruid
 }
 
 // capable reports whether capability n is in the effective set.

@@ -55,8 +55,8 @@ func sysGetrandom(t *Task, a *[6]uint64) int64 {
 	return int64(n)
 }
 
-// Resource limits: open files 1024/4096, stack 8 MiB/unlimited, the rest
-// unlimited. Set limits are accepted and reported back.
+// Resource limits start as defaultRlimit says. Lowering one is always
+// allowed, raising a hard limit takes CAP_SYS_RESOURCE.
 func sysPrlimit(t *Task, a *[6]uint64) int64 {
 	pid, res, newp, oldp := a[0], a[1], a[2], a[3]
 	if pid != 0 && pid != 1 {
@@ -68,15 +68,9 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 	p := t.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.rlimits == nil {
-		p.rlimits = map[uint64][2]uint64{
-			linux.RlimitNofile: {1024, 4096},
-			3:                  {8 << 20, ^uint64(0)}, // RLIMIT_STACK
-		}
-	}
 	cur, ok := p.rlimits[res]
 	if !ok {
-		cur = [2]uint64{^uint64(0), ^uint64(0)}
+		cur = p.defaultRlimit(res)
 	}
 	if oldp != 0 {
 		var b [16]byte
@@ -95,6 +89,9 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 		if soft > hard {
 			return -linux.EINVAL
 		}
+		if hard > cur[1] && !p.cred.capable(capSysResource) {
+			return -linux.EPERM // raising a hard limit takes CAP_SYS_RESOURCE
+		}
 		if res == linux.RlimitNofile {
 			// The descriptor table enforces this one (fs.nr_open bounds it).
 			if l, ok := p.files.(interface{ SetFileLimit(uint64) error }); ok {
@@ -102,6 +99,9 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 					return -linux.EPERM
 				}
 			}
+		}
+		if p.rlimits == nil {
+			p.rlimits = map[uint64][2]uint64{}
 		}
 		p.rlimits[res] = [2]uint64{soft, hard}
 	}

@@ -56,7 +56,25 @@ func (p *Process) rlimit(res uint64) uint64 {
 	if l, ok := p.rlimits[res]; ok {
 		return l[0]
 	}
-	return ^uint64(0)
+	return p.defaultRlimit(res)[0]
+}
+
+// defaultRlimit is the limit a process starts with: Linux's for init
+// where one matters here (open files 1024/4096, stack 8 MiB; pending
+// signals half of max_threads, which kernel/fork.c sets to a thread per
+// 32 pages of RAM), else infinity.
+func (p *Process) defaultRlimit(res uint64) [2]uint64 {
+	switch res {
+	case linux.RlimitNofile:
+		return [2]uint64{1024, 4096}
+	case 3: // RLIMIT_STACK
+		return [2]uint64{8 << 20, ^uint64(0)}
+	case rlimitSigpending:
+		if n := p.cfg.RAM / mem.PageSize / 64; n > 0 {
+			return [2]uint64{n, n}
+		}
+	}
+	return [2]uint64{^uint64(0), ^uint64(0)}
 }
 
 // mayGrow says whether the address space may grow by length bytes, data

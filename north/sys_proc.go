@@ -46,6 +46,7 @@ type world struct {
 
 	tty ttyState // the console as controlling terminal (jobctl.go)
 
+	sigq    sync.Map // real user ID -> *atomic.Int64, queued signals (RLIMIT_SIGPENDING)
 	unknown sync.Map // syscall number -> *atomic.Int64
 	refused sync.Map // unsupported use (see unsupported) -> *atomic.Int64
 

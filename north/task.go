@@ -29,6 +29,7 @@ type Task struct {
 	altStack    stack
 	pending     uint64 // thread-directed signals (bit n-1 = signal n)
 	pendingInfo [linux.NSig + 1]sigInfo
+	pendingMore [linux.NSig + 1][]sigInfo // further real-time instances (sigState.more)
 	name        [16]byte
 	noNewPrivs  bool // prctl(PR_SET_NO_NEW_PRIVS): execve may grant no privileges
 	// The last system call and its result, for SA_RESTART.

@@ -32,6 +32,9 @@ type SigInfo struct {
 	// Syscall and Arch describe a blocked system call for SIGSYS.
 	Syscall int32
 	Arch    uint32
+	// Raw, if set, is a whole siginfo a process made (rt_sigqueueinfo),
+	// reported as it was given but for the signal number.
+	Raw *[SigInfoSize]byte
 }
 
 // Layout names which member of siginfo's _sifields union is in use
@@ -85,6 +88,11 @@ func (s SigInfo) Layout() Layout {
 func (s SigInfo) Marshal() [SigInfoSize]byte {
 	var b [SigInfoSize]byte
 	le := binary.LittleEndian
+	if s.Raw != nil {
+		b = *s.Raw
+		le.PutUint32(b[siSigno:], uint32(s.Signo))
+		return b
+	}
 	le.PutUint32(b[siSigno:], uint32(s.Signo))
 	le.PutUint32(b[siErrno:], uint32(s.Errno))
 	le.PutUint32(b[siCode:], uint32(s.Code))

@@ -380,6 +380,133 @@ static void seals(void) {
 	show("memfd_create MFD_EXEC|MFD_NOEXEC_SEAL", memfd_create("bad", MFD_EXEC | MFD_NOEXEC_SEAL));
 }
 
+static volatile int norder, order[64], values[64], codes[64];
+static void rt_handler(int s, siginfo_t *si, void *uc) {
+	(void)uc;
+	if (norder < 64) {
+		order[norder] = s;
+		values[norder] = si->si_value.sival_int;
+		codes[norder] = si->si_code;
+		norder++;
+	}
+}
+
+static const char *signame(int s) {
+	static char buf[32];
+	if (s >= SIGRTMIN)
+		snprintf(buf, sizeof buf, "SIGRTMIN+%d", s - SIGRTMIN);
+	else
+		snprintf(buf, sizeof buf, "%s", s == SIGUSR1 ? "SIGUSR1" : s == SIGIO ? "SIGIO" : s == SIGURG ? "SIGURG" : "other");
+	return buf;
+}
+
+static long queue(int sig, int value) { return sigqueue(getpid(), sig, (union sigval){.sival_int = value}); }
+
+// drain takes every pending signal of set without waiting and prints it.
+static void drain(const char *what, sigset_t *set) {
+	siginfo_t si;
+	struct timespec zero = {0, 0};
+	int n;
+	printf("%s:", what);
+	while ((n = sigtimedwait(set, &si, &zero)) > 0)
+		printf(" %s(value %d, code %d, own pid %d, uid %d)", signame(n), si.si_value.sival_int, si.si_code,
+		       si.si_pid == getpid(), (int)si.si_uid);
+	printf(" then %s\n", res(n));
+}
+
+static void rtsignals(void) {
+	int r1 = SIGRTMIN + 1, r2 = SIGRTMIN + 2;
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, r1);
+	sigaddset(&set, r2);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	show("sigqueue r2 1", queue(r2, 1));
+	show("sigqueue r1 2", queue(r1, 2));
+	show("sigqueue r2 3", queue(r2, 3));
+	show("sigqueue r1 4", queue(r1, 4));
+	show("sigqueue SIGUSR1 5", queue(SIGUSR1, 5));
+	show("sigqueue SIGUSR1 6 (already pending)", queue(SIGUSR1, 6));
+	sigset_t pend;
+	sigpending(&pend);
+	printf("pending: r1 %d r2 %d SIGUSR1 %d\n", sigismember(&pend, r1), sigismember(&pend, r2), sigismember(&pend, SIGUSR1));
+	drain("sigtimedwait order", &set);
+	sigpending(&pend);
+	printf("pending after: r1 %d r2 %d\n", sigismember(&pend, r1), sigismember(&pend, r2));
+
+	// Delivered to handlers: lowest number first, each number in order.
+	struct sigaction sa = {0};
+	sa.sa_sigaction = rt_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(r1, &sa, NULL);
+	sigaction(r2, &sa, NULL);
+	for (int i = 0; i < 3; i++)
+		queue(r2, 10 + i);
+	for (int i = 0; i < 2; i++)
+		queue(r1, 20 + i);
+	norder = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	printf("handled %d:", norder);
+	for (int i = 0; i < norder; i++)
+		printf(" %s=%d(%d)", signame(order[i]), values[i], codes[i]);
+	printf("\n");
+	// A thread-directed queue (rt_tgsigqueueinfo) and tgkill.
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	siginfo_t si = {0};
+	si.si_signo = r1;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value.sival_int = 30;
+	show("rt_tgsigqueueinfo", syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), r1, &si));
+	si.si_value.sival_int = 31;
+	show("rt_tgsigqueueinfo again", syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), r1, &si));
+	drain("thread-directed", &set);
+	// The rules of rt_sigqueueinfo.
+	show("rt_sigqueueinfo bad signal", syscall(SYS_rt_sigqueueinfo, getpid(), 65, &si));
+	show("rt_sigqueueinfo signal 0", syscall(SYS_rt_sigqueueinfo, getpid(), 0, &si));
+	show("rt_sigqueueinfo bad info pointer", syscall(SYS_rt_sigqueueinfo, getpid(), r1, (void *)8));
+	show("rt_sigqueueinfo no such process", syscall(SYS_rt_sigqueueinfo, 0x3ffff0, r1, &si));
+	si.si_code = SI_USER;
+	show("rt_sigqueueinfo SI_USER to itself", syscall(SYS_rt_sigqueueinfo, getpid(), r1, &si));
+	show("rt_sigqueueinfo SI_USER to another", syscall(SYS_rt_sigqueueinfo, getpid() + 1, r1, &si));
+	si.si_code = SI_TKILL;
+	show("rt_sigqueueinfo SI_TKILL to another", syscall(SYS_rt_sigqueueinfo, getpid() + 1, r1, &si));
+	drain("after rt_sigqueueinfo", &set);
+	struct timespec bad = {0, 1000000000};
+	show("sigtimedwait bad timeout", sigtimedwait(&set, NULL, &bad));
+	struct timespec zero = {0, 0};
+	show("sigtimedwait nothing pending", sigtimedwait(&set, NULL, &zero));
+
+	// RLIMIT_SIGPENDING counts a user's queued signals: a child of its
+	// own user with a limit of 3.
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = {3, 3};
+		setrlimit(RLIMIT_SIGPENDING, &rl);
+		setresgid(4242, 4242, 4242);
+		setresuid(4242, 4242, 4242);
+		for (int i = 0; i < 5; i++) {
+			char what[64];
+			snprintf(what, sizeof what, "child: sigqueue r1 %d", i);
+			show(what, queue(r1, i));
+		}
+		show("child: sigqueue SIGUSR1 over the limit", queue(SIGUSR1, 99));
+		show("child: kill r2 over the limit", kill(getpid(), r2));
+		drain("child: queued", &set);
+		show("child: sigqueue r1 after taking them", queue(r1, 7));
+		drain("child: again", &set);
+		rl.rlim_max = 4;
+		show("child: raising the hard limit", setrlimit(RLIMIT_SIGPENDING, &rl));
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	printf("child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static int capsets(uint64_t *eff, uint64_t *perm) {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
@@ -459,6 +586,7 @@ int main(int argc, char **argv) {
 	openat2s();
 	mremap0();
 	seals();
+	rtsignals();
 	creds();
 	printf("abidiff: done\n");
 	return 0;

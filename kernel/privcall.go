@@ -28,7 +28,12 @@ const (
 // UserLo is the lowest address an application may map.
 const UserLo = 0x10000
 
-// maxSpaces bounds the application address spaces alive at once.
+// maxSpaces bounds the application address spaces alive at once: each
+// one's region table (vmspace.Space, 1024 regions of 32 bytes) is static
+// kernel memory, since the trap layer that serves it cannot allocate, so
+// 64 cost 2 MiB of the kernel's bss whatever the application does. A
+// new space beyond them is EAGAIN, the errno of Linux's limits on
+// processes (fork(2)).
 const maxSpaces = 64
 
 // userSpace is one application address space: its PML4 and the VMA list
@@ -114,7 +119,7 @@ func spaceNew() int64 {
 		spaces[i].vmas.Init(UserLo, cpu.UserEnd)
 		return int64(i)
 	}
-	return -linux.ENOMEM
+	return -linux.EAGAIN
 }
 
 //go:nosplit

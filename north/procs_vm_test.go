@@ -315,3 +315,26 @@ func TestVMForkCopyOnWrite(t *testing.T) {
 		t.Errorf("output differs:\n%s--- Cocoon, in full:\n%s", lineDiff(got, "Cocoon", want, "expected"), console)
 	}
 }
+
+// TestVMForkLimit forks until fork fails: inside Cocoon the kernel's 64
+// address spaces (kernel maxSpaces) run out first, and fork says EAGAIN,
+// as Linux's process limits do; the refusal is reported, and once the
+// children are reaped fork works again.
+func TestVMForkLimit(t *testing.T) {
+	cocoonKernel(t)
+	console, err := runApp(t, packELF(t, buildC(t, "testdata/forklimit/forklimit.c")), "")
+	if err != nil {
+		t.Fatalf("in Cocoon: %v", err)
+	}
+	// pid 1's own space is one of the 64.
+	for _, want := range []string{
+		"forklimit: forked 63, then EAGAIN\n",
+		"forklimit: reaped 63\n",
+		"forklimit: fork after reaping: ok\n",
+		"cocoon: application used unsupported fork beyond the kernel's 64 live address spaces: EAGAIN\n",
+	} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+}

@@ -281,7 +281,12 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
 		var err error
 		if m, err = fk.Fork(); err != nil {
 			p.mm.mu.Unlock()
-			return errno(err)
+			if e := errno(err); e != -linux.EAGAIN {
+				return e
+			}
+			// Every address space the kernel has is in use (kernel
+			// maxSpaces): a limit on processes, as Linux's are EAGAIN.
+			return p.unsupported("fork beyond the kernel's 64 live address spaces", -linux.EAGAIN)
 		}
 	}
 	vmas = append(vmas, p.mm.vmas...)

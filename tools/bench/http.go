@@ -16,6 +16,7 @@ import (
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
+	"github.com/cocoon-vm/cocoon/tools/linuxguest"
 )
 
 // HTTP load: a fixed number of GET requests from the host, over
@@ -26,9 +27,18 @@ const (
 	httpConcurrency = 4
 )
 
+// httpFigures are what one guest served.
+type httpFigures struct {
+	rps    float64
+	median time.Duration
+}
+
 // runHTTP measures requests per second and the median latency of
-// images/nettest serving HTTP inside Cocoon.
-func runHTTP(kernelDir string, w io.Writer) error {
+// images/nettest serving HTTP inside Cocoon and, with withLinux, the same
+// static binary as the Linux guest's application (Debian's cloud kernel
+// with its virtio-net modules, eth0 at the address Cocoon gets by DHCP):
+// same QEMU machine, same port forward, same load.
+func runHTTP(kernelDir string, withLinux bool, w io.Writer) error {
 	ctx := context.Background()
 	built, err := appimage.BuildGo(ctx, "./images/nettest", "")
 	if err != nil {
@@ -51,27 +61,101 @@ func runHTTP(kernelDir string, w io.Writer) error {
 	if err := kbuild.Kernel(ctx, "./north/cocoon", kernel, kbuild.Options{}); err != nil {
 		return err
 	}
+	cocoon, err := serveHTTP(qemu.Config{Profile: qemu.Microvm, Kernel: kernel, Initrd: cpio, Append: "serve"})
+	if err != nil {
+		return fmt.Errorf("Cocoon: %v", err)
+	}
+	var lx *httpFigures
+	if withLinux {
+		cfg, err := linuxHTTPGuest(ctx, kernelDir, built)
+		if err == nil {
+			var f httpFigures
+			if f, err = serveHTTP(cfg); err == nil {
+				lx = &f
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("Linux guest: %v", err)
+		}
+	}
+	linux := func(s string) string {
+		if lx == nil {
+			return "-"
+		}
+		return s
+	}
+	fmt.Fprintf(w, "\nHTTP from the host through --publish to images/nettest (Go net/http, the same static binary), QEMU microvm, TCG, %d GETs, %d connections:\n", httpRequests, httpConcurrency)
+	fmt.Fprintf(w, "  %-44s %12s %12s\n", "", "Cocoon", "Linux guest")
+	var lrps, lmed string
+	if lx != nil {
+		lrps, lmed = fmt.Sprintf("%.0f", lx.rps), ms(lx.median)
+	}
+	fmt.Fprintf(w, "  %-44s %12s %12s\n", "requests per second", fmt.Sprintf("%.0f", cocoon.rps), linux(lrps))
+	fmt.Fprintf(w, "  %-44s %12s %12s\n", "median latency", ms(cocoon.median), linux(lmed))
+	return nil
+}
+
+// linuxHTTPGuest returns the QEMU configuration of the Linux guest that
+// serves with app: /init is tools/linuxguest/netinit, which loads the
+// virtio-net modules, sets eth0 up and runs app serve.
+func linuxHTTPGuest(ctx context.Context, dir, app string) (qemu.Config, error) {
+	vmlinuz, err := linuxguest.Kernel(ctx, "")
+	if err != nil {
+		return qemu.Config{}, err
+	}
+	mods, err := linuxguest.FetchNetModules(ctx, vmlinuz, "")
+	if err != nil {
+		return qemu.Config{}, err
+	}
+	initBin := filepath.Join(dir, "netinit")
+	if err := linuxguest.BuildStatic(ctx, "./tools/linuxguest/netinit", initBin); err != nil {
+		return qemu.Config{}, err
+	}
+	initB, err := os.ReadFile(initBin)
+	if err != nil {
+		return qemu.Config{}, err
+	}
+	appB, err := os.ReadFile(app)
+	if err != nil {
+		return qemu.Config{}, err
+	}
+	var b bytes.Buffer
+	if err := linuxguest.WriteNetInitramfs(&b, initB, appB, mods); err != nil {
+		return qemu.Config{}, err
+	}
+	initrd := filepath.Join(dir, "linux-net.cpio")
+	if err := os.WriteFile(initrd, b.Bytes(), 0o644); err != nil {
+		return qemu.Config{}, err
+	}
+	cmdline, err := linuxguest.CommandLine([]string{"serve"})
+	if err != nil {
+		return qemu.Config{}, err
+	}
+	return qemu.Config{Profile: qemu.Microvm, Kernel: vmlinuz, Initrd: initrd, Append: cmdline}, nil
+}
+
+// serveHTTP boots cfg (a guest running nettest serve) with port 8080
+// published and puts the load on it.
+func serveHTTP(cfg qemu.Config) (httpFigures, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return httpFigures{}, err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	ready := &markWriter{marker: []byte("nettest: serving")}
 	ready.start = time.Now()
+	cfg.MemoryMiB, cfg.Timeout, cfg.Console = 256, 10*time.Minute, ready
+	cfg.Net = &qemu.Net{Forwards: []qemu.Forward{{HostPort: port, GuestPort: 8080}}}
 	done := make(chan error, 1)
 	go func() {
-		_, err := qemu.Run(ctx, qemu.Config{
-			Profile: qemu.Microvm, Kernel: kernel, Initrd: cpio, Append: "serve", MemoryMiB: 256,
-			Timeout: 10 * time.Minute, Console: ready,
-			Net: &qemu.Net{Forwards: []qemu.Forward{{HostPort: port, GuestPort: 8080}}},
-		})
+		_, err := qemu.Run(context.Background(), cfg)
 		done <- err
 	}()
 	for !ready.seen() {
 		select {
 		case err := <-done:
-			return fmt.Errorf("the guest stopped before serving: %v", err)
+			return httpFigures{}, fmt.Errorf("the guest stopped before serving: %v\n%s", err, ready.buf.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -87,49 +171,48 @@ func runHTTP(kernelDir string, w io.Writer) error {
 		resp.Body.Close()
 		return time.Since(t), err
 	}
-	for range httpConcurrency { // open the connections
-		if _, err := get(); err != nil {
-			return err
-		}
-	}
 	var mu sync.Mutex
 	var lat []time.Duration
 	var firstErr error
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range httpConcurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range httpRequests / httpConcurrency {
-				d, err := get()
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				lat = append(lat, d)
-				mu.Unlock()
-			}
-		}()
+	// Open the connections (the guest may need a moment to take the
+	// first one after it prints that it serves).
+	for i := 0; i < httpConcurrency; i++ {
+		if _, err := get(); err != nil {
+			firstErr = err
+			break
+		}
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	var elapsed time.Duration
+	if firstErr == nil {
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range httpConcurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range httpRequests / httpConcurrency {
+					d, err := get()
+					mu.Lock()
+					if err != nil && firstErr == nil {
+						firstErr = err
+					}
+					lat = append(lat, d)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		elapsed = time.Since(start)
+	}
 	if resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/quit", port)); err == nil {
 		resp.Body.Close()
 	}
-	if err := <-done; err != nil {
-		return fmt.Errorf("the guest: %v", err)
-	}
+	runErr := <-done
 	if firstErr != nil {
-		return firstErr
+		return httpFigures{}, fmt.Errorf("%v (guest: %v)\n%s", firstErr, runErr, ready.buf.String())
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	fmt.Fprintf(w, "\nHTTP from the host through --publish to images/nettest (Go net/http), QEMU microvm, TCG, %d GETs, %d connections:\n", httpRequests, httpConcurrency)
-	fmt.Fprintf(w, "  %-44s %12s %12s\n", "", "Cocoon", "Linux guest")
-	fmt.Fprintf(w, "  %-44s %12s %12s\n", "requests per second", fmt.Sprintf("%.0f", float64(httpRequests)/elapsed.Seconds()), "-")
-	fmt.Fprintf(w, "  %-44s %12s %12s\n", "median latency", ms(lat[len(lat)/2]), "-")
-	fmt.Fprintf(w, "  (the Linux guest's initramfs has no virtio-net driver module yet, so it has no network to compare)\n")
-	return nil
+	return httpFigures{rps: float64(httpRequests) / elapsed.Seconds(), median: lat[len(lat)/2]}, nil
 }
 
 // seen reports whether the marker has appeared.

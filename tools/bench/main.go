@@ -41,7 +41,7 @@ func main() {
 	if *httpLoad {
 		dir, err := os.MkdirTemp("", "cocoon-bench-http")
 		if err == nil {
-			err = runHTTP(dir, os.Stdout)
+			err = runHTTP(dir, *linux, os.Stdout)
 			os.RemoveAll(dir)
 		}
 		if err != nil {

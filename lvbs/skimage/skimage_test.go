@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cocoon-vm/cocoon/kernel/layout"
@@ -15,18 +16,31 @@ import (
 	"github.com/cocoon-vm/cocoon/tools/kbuild"
 )
 
+var (
+	kernelOnce sync.Once
+	kernelImg  []byte
+	kernelErr  error
+)
+
 // kernelELF builds Cocoon's kernel once for the tests.
 func kernelELF(t *testing.T) []byte {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "k.elf")
-	if err := kbuild.Kernel(context.Background(), "github.com/cocoon-vm/cocoon/north/cocoon", out, kbuild.Options{}); err != nil {
-		t.Fatal(err)
+	kernelOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "skimage-test")
+		if err != nil {
+			kernelErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		out := filepath.Join(dir, "k.elf")
+		if kernelErr = kbuild.Kernel(context.Background(), "github.com/cocoon-vm/cocoon/north/cocoon", out, kbuild.Options{}); kernelErr == nil {
+			kernelImg, kernelErr = os.ReadFile(out)
+		}
+	})
+	if kernelErr != nil {
+		t.Fatal(kernelErr)
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return kernelImg
 }
 
 func TestBuildLayout(t *testing.T) {

@@ -84,6 +84,23 @@ func (s *Space) Lookup(addr uint64) (prot uint8, filled, ok bool) {
 	return uint8(r), r>>8 != 0, true
 }
 
+// Regions calls fn for each region of the address space in address
+// order: its range, protection and whether its pages are Filled ones
+// (/proc/PID/maps). The caller keeps the layout from changing meanwhile.
+func (s *Space) Regions(fn func(start, end uint64, prot uint8, filled bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := uintptr(0); ; i++ {
+		start, e := privcall(sysSpaceRegion, uintptr(s.id), i, 0, 0)
+		if e != 0 {
+			return
+		}
+		end, _ := privcall(sysSpaceRegion, uintptr(s.id), i, 1, 0)
+		pk, _ := privcall(sysSpaceRegion, uintptr(s.id), i, 2, 0)
+		fn(uint64(start), uint64(end), uint8(pk), pk>>8 != 0)
+	}
+}
+
 // SetFiller makes copies in and out that touch a page of a Filled region
 // not yet provided call fill, which provides it with Fill.
 func (s *Space) SetFiller(fill func(addr uint64, write bool) error) {

@@ -23,6 +23,7 @@ const (
 	sysFrameRef    = 1026 // (frame): add a reference
 	sysSpaceCover  = 1027 // (space, addr, len) -> 1 if wholly mapped
 	sysSpaceUsage  = 1028 // (space, which) -> bytes mapped (0) or anonymous writable (1)
+	sysSpaceRegion = 1029 // (space, i, which) -> region i's start (0), end (1) or prot | kind<<8 (2), or EINVAL
 )
 
 // Outcomes of userPopulate.
@@ -114,6 +115,19 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 			return 1, true
 		}
 		return 0, true
+	case sysSpaceRegion:
+		s := getSpace(int(a0))
+		if s == nil || a1 >= uint64(s.vmas.Len()) {
+			return -linux.EINVAL, true
+		}
+		r := s.vmas.At(int(a1))
+		switch a2 {
+		case 0:
+			return int64(r.Start), true
+		case 1:
+			return int64(r.End), true
+		}
+		return int64(r.Prot) | int64(r.Kind)<<8, true
 	case sysSpaceUsage:
 		s := getSpace(int(a0))
 		if s == nil {

@@ -87,3 +87,6 @@ func (KernelFrames) Bytes(frame uint64) *[mem.PageSize]byte { return kernel.Fram
 // Lookup returns the protection at addr and whether its pages are
 // provided by the personality.
 func (k kernelMachine) Lookup(addr uint64) (uint8, bool, bool) { return k.s.Lookup(addr) }
+
+// Regions lists the address space's regions (/proc/PID/maps).
+func (k kernelMachine) Regions(fn func(start, end uint64, prot uint8, filled bool)) { k.s.Regions(fn) }

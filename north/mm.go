@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -48,6 +49,9 @@ type fileVMA struct {
 type mmState struct {
 	mu   sync.Mutex
 	vmas []*fileVMA // sorted by start, disjoint
+	// stackSP is where the program's stack pointer started: the region
+	// holding it is [stack] in /proc/PID/maps.
+	stackSP atomic.Uint64
 }
 
 // find returns the index of the VMA holding addr, or -1.

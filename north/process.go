@@ -213,6 +213,7 @@ func (p *Process) Start(entry, sp uint64) {
 	r := kernel.NewUserRegs()
 	r.Frame.RIP = entry
 	r.Frame.RSP = sp
+	p.mm.stackSP.Store(sp)
 	t := p.newTaskID(r, p.pid)
 	t.setName(nameOf(p.exe))
 	go t.loop()

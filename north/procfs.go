@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 )
@@ -84,6 +85,8 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 		return []byte(p.statText(t)), nil
 	case "status":
 		return []byte(p.statusText(t)), nil
+	case "maps":
+		return p.mapsText(), nil
 	}
 	return nil, ErrNoProcFile
 }
@@ -291,9 +294,27 @@ func (p *Process) statusText(t *Task) string {
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p.pid, id, p.pgid.Load(), p.sid.Load())
+	if p.LiveFiles() != nil {
+		if ps, ok := p.m.(pagedSpace); ok {
+			total, data := ps.Usage()
+			fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmData:\t%8d kB\n", total>>10, data>>10)
+		}
+	}
 	fmt.Fprintf(&b, "Threads:\t%d\n", len(p.Threads()))
+	queued := int64(0)
+	if q, ok := p.w.sigq.Load(c.ruid); ok {
+		queued = q.(*atomic.Int64).Load()
+	}
+	fmt.Fprintf(&b, "SigQ:\t%d/%d\n", queued, p.rlimit(rlimitSigpending))
 	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
 		own, shared, sigMask, ign, caught)
+	fmt.Fprintf(&b, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n",
+		c.inheritable, c.permitted(), c.effective(), uint64(capAll), 0)
+	nnp := 0
+	if mt := p.task(p.pid); mt != nil && mt.noNewPrivs {
+		nnp = 1
+	}
+	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t0\n", nnp)
 	fmt.Fprintf(&b, "voluntary_ctxt_switches:\t%d\nnonvoluntary_ctxt_switches:\t%d\n", p.nvcsw.Load(), p.nivcsw.Load())
 	return b.String()
 }

@@ -1041,6 +1041,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.mu.Unlock()
 	r := kernel.NewUserRegs()
 	r.Frame.RIP, r.Frame.RSP = prog.Entry, prog.SP
+	p.mm.stackSP.Store(prog.SP)
 	t.regs.Release()
 	t.regs = r
 	if p.vforkDone != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -234,8 +235,14 @@ func TestReadlink(t *testing.T) {
 	if !slices.Contains(names, itoa(fd)) || !slices.Contains(names, "0") {
 		t.Errorf("ls /proc/self/fd = %q", names)
 	}
-	if got := e.names("/proc/self", 4096); !slices.Equal(got, []string{".", "..", "cmdline", "comm", "cwd", "exe", "fd", "maps", "stat", "status", "task"}) {
+	if got := e.names("/proc/self", 4096); !slices.Equal(got, []string{".", "..", "cmdline", "comm", "cwd", "exe", "fd", "maps", "mountinfo", "stat", "status", "task"}) {
 		t.Errorf("ls /proc/self = %q", got)
+	}
+	mi := e.cat("/proc/self/mountinfo")
+	for _, want := range []string{"1 1 0:1 / / rw,relatime - rootfs rootfs rw\n", " / /tmp rw,relatime - tmpfs tmpfs rw\n", " / /proc ro,relatime - proc proc ro\n"} {
+		if !strings.Contains(mi, want) {
+			t.Errorf("/proc/self/mountinfo lacks %q:\n%s", want, mi)
+		}
 	}
 }
 

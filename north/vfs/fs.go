@@ -68,6 +68,7 @@ type mount struct {
 	parent   *mount // nil for the root mount
 	point    node   // the directory of parent it covers
 	readOnly bool
+	fstype   string // what /proc/PID/mountinfo calls it
 }
 
 // Loc is a place in the tree: a node as reached through a mount.
@@ -201,11 +202,12 @@ func New(archive []byte, opts Options) (*FS, error) {
 	rootNode := rootFS.fromLower(lower.root, nil)
 	rootFS.mu.Unlock()
 	fs.root = fs.newMount(rootNode, nil, nil, opts.ReadOnly)
+	fs.root.fstype = "rootfs" // the initramfs, as Linux names it
 
 	anonFS := mkfs()
 	fs.anon = fs.newMount(anonFS.newNode(linux.SIfdir|0o1777), nil, nil, false)
 	tmp := mkfs().newNode(linux.SIfdir | 0o1777)
-	fs.mountAt("tmp", tmp, false)
+	fs.mountAt("tmp", tmp, false, "tmpfs")
 
 	dev := mkfs().newNode(linux.SIfdir | 0o755)
 	for _, d := range []struct {
@@ -230,9 +232,9 @@ func New(archive []byte, opts Options) (*FS, error) {
 		dev.symlink(nil, name, target)
 	}
 	dev.mkdir(nil, "shm", 0o1777)
-	fs.mountAt("dev", dev, false)
+	fs.mountAt("dev", dev, false, "tmpfs")
 
-	fs.mountAt("proc", procRootNode, true)
+	fs.mountAt("proc", procRootNode, true, "proc")
 	// The inode bound is the application's: /dev's nodes do not count.
 	for _, m := range memFSs {
 		m.maxIno = opts.MaxInodes
@@ -250,7 +252,7 @@ func (fs *FS) newMount(root node, parent *mount, point node, readOnly bool) *mou
 
 // mountAt mounts root on the directory name of the root directory,
 // making that directory in the writable layer if the archive lacks it.
-func (fs *FS) mountAt(name string, root node, readOnly bool) {
+func (fs *FS) mountAt(name string, root node, readOnly bool, fstype string) {
 	top := fs.root.root.(*memNode)
 	top.fsys.mu.Lock()
 	point, err := top.child(name)
@@ -265,6 +267,7 @@ func (fs *FS) mountAt(name string, root node, readOnly bool) {
 	}
 	top.fsys.mu.Unlock()
 	m := fs.newMount(root, fs.root, point, readOnly)
+	m.fstype = fstype
 	fs.mounts[Loc{fs.root, point}] = m
 }
 

@@ -13,6 +13,9 @@ import (
 type Mapping struct {
 	n        *memNode
 	writable bool // a shared mapping that may write the file (Share)
+	// name, dev and ino are the file as /proc/PID/maps shows it.
+	name     string
+	dev, ino uint64
 	// Invalidate is called, without the file's locks held, with the
 	// range of page indexes [from, to) (to < 0: to the end) that left
 	// the file.
@@ -26,8 +29,15 @@ func (f *File) Map(inv func(from, to int64)) (*Mapping, error) {
 	if !ok {
 		return nil, ENODEV
 	}
-	return r.n.mapping(inv), nil
+	m := r.n.mapping(inv)
+	a := f.Stat()
+	m.name, m.dev, m.ino = f.Name(), a.Dev, a.Ino
+	return m, nil
 }
+
+// Describe returns the file's device and inode numbers and name, for
+// /proc/PID/maps.
+func (m *Mapping) Describe() (dev, ino uint64, name string) { return m.dev, m.ino, m.name }
 
 // NewMemFile returns an unnamed tmpfs file open read-write (shared
 // anonymous memory, memfd_create, SysV shared memory) of size bytes.
@@ -60,6 +70,7 @@ func (n *memNode) mapping(inv func(from, to int64)) *Mapping {
 // by munmap or mprotect) with inv as its Invalidate.
 func (m *Mapping) Clone(inv func(from, to int64)) mem.Pager {
 	c := m.n.mapping(inv)
+	c.name, c.dev, c.ino = m.name, m.dev, m.ino
 	if m.writable {
 		m.n.mu.Lock()
 		c.writable = true

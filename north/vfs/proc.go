@@ -2,7 +2,9 @@ package vfs
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -28,7 +30,7 @@ const (
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -189,6 +191,10 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		info := c.proc(p.pid, p.tid)
 		if info == nil {
 			return nil, ENOENT
+		}
+		if procTexts[p.n] == "mountinfo" {
+			// One mount namespace: the same for every process.
+			return &procFile{loc: l, text: c.fs.mountinfo()}, nil
 		}
 		text, err := info.Text(procTexts[p.n])
 		if err != nil {
@@ -474,3 +480,31 @@ func (p procNode) symlink(*ctx, string, string) error                          {
 func (p procNode) link(*ctx, string, node) error                               { return EROFS }
 func (p procNode) remove(*ctx, string, bool) error                             { return EROFS }
 func (p procNode) rename(*ctx, string, node, string, uint32, bool, bool) error { return EROFS }
+
+// mountinfo is /proc/PID/mountinfo (proc(5)): a line per mount, the root
+// first, "ID parentID major:minor root mountpoint options - fstype source
+// superoptions"; the root mount is its own parent.
+func (fs *FS) mountinfo() []byte {
+	ms := []*mount{fs.root}
+	for _, m := range fs.mounts {
+		ms = append(ms, m)
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].id < ms[j].id })
+	var b []byte
+	for _, m := range ms {
+		parent, point := m.id, "/"
+		if m.parent != nil {
+			parent = m.parent.id
+			if s, err := fs.Path(Loc{m.parent, m.point}); err == nil {
+				point = s
+			}
+		}
+		opts := "rw"
+		if m.readOnly {
+			opts = "ro"
+		}
+		b = fmt.Appendf(b, "%d %d %d:%d / %s %s,relatime - %s %s %s\n",
+			m.id, parent, linux.DevMajor(m.dev), linux.DevMinor(m.dev), point, opts, m.fstype, m.fstype, opts)
+	}
+	return b
+}

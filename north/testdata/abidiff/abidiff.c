@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -56,6 +57,7 @@ static const char *res(long r) {
 static void show(const char *what, long r) { printf("%s: %s\n", what, res(r)); }
 
 static char dir[512];
+static const char *argv0;
 static char *at(const char *name) {
 	static char buf[4][600];
 	static int i;
@@ -507,6 +509,162 @@ static void rtsignals(void) {
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+static char *slurp(const char *path) {
+	static char buf[1 << 16];
+	int fd = open(path, O_RDONLY);
+	long n = 0, r;
+	if (fd < 0)
+		return NULL;
+	while ((r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = 0;
+	return buf;
+}
+
+// mapsLine finds the /proc/self/maps line of the mapping holding addr
+// and prints its permissions, offset, whether its device and inode are
+// st's, and its name (the last path element).
+static void mapsLine(const char *what, void *addr, struct stat *st) {
+	char *maps = slurp("/proc/self/maps");
+	unsigned long a = (unsigned long)addr;
+	for (char *l = maps; l && *l;) {
+		char *nl = strchr(l, '\n');
+		*nl = 0;
+		unsigned long lo, hi, off, ino;
+		unsigned maj, mnr;
+		char perm[5];
+		int name = 0;
+		if (sscanf(l, "%lx-%lx %4s %lx %x:%x %lu %n", &lo, &hi, perm, &off, &maj, &mnr, &ino, &name) >= 7 && lo <= a && a < hi) {
+			const char *n = name ? l + name : "";
+			const char *base = strrchr(n, '/');
+			int same = st && ino == st->st_ino && maj == major(st->st_dev) && mnr == minor(st->st_dev);
+			printf("%s: %s offset %#lx file %s name [%s]\n", what, perm, off, st ? (same ? "same" : "other") : (ino ? "some" : "none"),
+			       base ? base + 1 : n);
+			return;
+		}
+		l = nl + 1;
+	}
+	printf("%s: no mapping\n", what);
+}
+
+// field returns the value of "Name:" in /proc/self/status.
+static const char *field(const char *status, const char *name) {
+	static char out[256];
+	const char *p = strstr(status, name);
+	if (name[0] == '\n' && strncmp(status, name + 1, strlen(name + 1)) == 0)
+		p = status - 1; // the first line
+	if (!p)
+		return "(none)";
+	p += strlen(name);
+	while (*p == '\t' || *p == ' ')
+		p++;
+	size_t n = strcspn(p, "\n");
+	snprintf(out, sizeof out, "%.*s", (int)n, p);
+	return out;
+}
+
+static void procself(void) {
+	int fd = open(at("mapped"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	ftruncate(fd, 4 * PG);
+	struct stat st;
+	fstat(fd, &st);
+	char *fm = mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, fd, 2 * PG);
+	char *pm = mmap(NULL, PG, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE, fd, PG);
+	char *an = mmap(NULL, 3 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *sh = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	mprotect(an + PG, PG, PROT_NONE);
+	int local;
+	void *heap = sbrk(PG);
+	mapsLine("maps shared file", fm + PG, &st);
+	mapsLine("maps private file", pm, &st);
+	mapsLine("maps anonymous", an, NULL);
+	mapsLine("maps anonymous after mprotect", an + PG, NULL);
+	mapsLine("maps shared anonymous", sh, NULL);
+	mapsLine("maps stack", &local, NULL);
+	mapsLine("maps heap", heap, NULL);
+	munmap(fm, 2 * PG);
+	mapsLine("maps after munmap", fm, NULL);
+	// The lines are in address order and do not overlap.
+	char *maps = slurp("/proc/self/maps");
+	unsigned long last = 0, lo, hi;
+	int ordered = 1, lines = 0;
+	for (char *l = maps; l && *l; l = strchr(l, '\n') + 1) {
+		if (sscanf(l, "%lx-%lx", &lo, &hi) != 2 || lo < last || hi <= lo)
+			ordered = 0;
+		last = hi;
+		lines++;
+	}
+	printf("maps ordered: %d, lines > 5: %d\n", ordered, lines > 5);
+	munmap(pm, PG);
+	munmap(an, 3 * PG);
+	munmap(sh, PG);
+	close(fd);
+
+	// stat: 52 fields; those a ps-like tool or Go reads.
+	char *stat = slurp("/proc/self/stat");
+	char comm[64];
+	char state;
+	int pid, ppid, pgrp, sid, nfields = 0;
+	sscanf(stat, "%d (%63[^)]) %c %d %d %d", &pid, comm, &state, &ppid, &pgrp, &sid);
+	for (char *p = strrchr(stat, ')') + 1; *p; p++)
+		if (*p == ' ')
+			nfields++;
+	char *f = strrchr(stat, ')') + 2;
+	long v[60];
+	int k = 0;
+	for (char *tok = strtok(f, " \n"); tok && k < 60; tok = strtok(NULL, " \n"))
+		v[k++] = strtol(tok, NULL, 10);
+	// v[0] is field 3 (state); field n is v[n-3].
+	const char *prog = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
+	printf("stat: fields %d pid %d comm is the program's %d state %c ppid %d pgrp %d session %d threads %ld priority %ld nice %ld vsize>0 %d\n",
+	       nfields + 2, pid == getpid(), strncmp(comm, prog, 15) == 0, state, ppid == getppid(), pgrp == getpgrp(), sid == getsid(0), v[17], v[15], v[16],
+	       v[20] > 0);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	stat = slurp("/proc/self/stat");
+	f = strrchr(stat, ')') + 2;
+	k = 0;
+	for (char *tok = strtok(f, " \n"); tok && k < 60; tok = strtok(NULL, " \n"))
+		v[k++] = strtol(tok, NULL, 10);
+	printf("stat: blocked has SIGUSR2 %d\n", !!(v[31 - 3 + 1] & (1L << (SIGUSR2 - 1))));
+
+	// status.
+	char *status = slurp("/proc/self/status");
+	printf("status Name is the program's: %d\n", strncmp(field(status, "\nName:"), prog, 15) == 0);
+	printf("status State: %s\n", field(status, "\nState:"));
+	char want[128];
+	uid_t r, e, s;
+	getresuid(&r, &e, &s);
+	snprintf(want, sizeof want, "%d\t%d\t%d\t%d", r, e, s, (int)syscall(SYS_setfsuid, -1));
+	printf("status Uid matches: %d\n", strcmp(field(status, "\nUid:"), want) == 0);
+	printf("status Pid matches: %d\n", atoi(field(status, "\nPid:")) == getpid());
+	printf("status PPid matches: %d\n", atoi(field(status, "\nPPid:")) == getppid());
+	printf("status Threads: %s\n", field(status, "\nThreads:"));
+	printf("status SigBlk has SIGUSR2: %d\n", !!(strtoull(field(status, "\nSigBlk:"), NULL, 16) & (1ULL << (SIGUSR2 - 1))));
+	printf("status CapEff has CAP_SETUID: %d\n", !!(strtoull(field(status, "\nCapEff:"), NULL, 16) & (1ULL << CAP_SETUID)));
+	printf("status NoNewPrivs: %s\n", field(status, "\nNoNewPrivs:"));
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	// mountinfo: every line has the separator; / and /proc are there.
+	char *mi = slurp("/proc/self/mountinfo");
+	int root = 0, proc = 0, sep = 1;
+	for (char *l = mi; l && *l; l = strchr(l, '\n') + 1) {
+		char mp[256];
+		if (sscanf(l, "%*d %*d %*d:%*d %*s %255s", mp) == 1) {
+			root |= strcmp(mp, "/") == 0;
+			char *dash = strstr(l, " - ");
+			if (!dash || dash > strchr(l, '\n'))
+				sep = 0;
+			else if (strcmp(mp, "/proc") == 0)
+				proc = strncmp(dash, " - proc ", 8) == 0;
+		}
+	}
+	printf("mountinfo: root %d, /proc is proc %d, separators %d\n", root, proc, sep);
+}
+
 static int capsets(uint64_t *eff, uint64_t *perm) {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
@@ -578,6 +736,7 @@ static void creds(void) {
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	snprintf(dir, sizeof dir, "%s", argc > 1 ? argv[1] : "/tmp");
+	argv0 = argv[0];
 	if (geteuid() != 0) {
 		printf("FAIL: abidiff must run as root (it tests dropping privileges)\n");
 		return 1;
@@ -587,6 +746,7 @@ int main(int argc, char **argv) {
 	mremap0();
 	seals();
 	rtsignals();
+	procself();
 	creds();
 	printf("abidiff: done\n");
 	return 0;

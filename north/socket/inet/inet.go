@@ -53,9 +53,9 @@ func New() (*Stack, error) {
 		NDPConfigs:       ndpConfig(),
 		AutoGenLinkLocal: true,
 		NDPDisp:          ndp,
-		// Duplicate address detection as Linux does by default
-		// (net.ipv6.conf.default.dad_transmits = 1, RetransTimer 1 s).
-		DADConfigs: stack.DADConfigurations{DupAddrDetectTransmits: 1, RetransmitTimer: time.Second},
+		// No duplicate address detection by default: loopback has none
+		// (Linux skips it on IFF_LOOPBACK), so ::1 is usable at once;
+		// AddNIC turns it on for Ethernet.
 	})
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, v6, arp.NewProtocol},

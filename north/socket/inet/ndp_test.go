@@ -108,3 +108,16 @@ func TestConfigure6(t *testing.T) {
 	hasRoute(t, st, tcpip.Route{Destination: header.IPv6EmptySubnet, Gateway: tcpip.AddrFrom16(netip.MustParseAddr("fe80::1").As16()), NIC: EthernetNIC}, true)
 	hasRoute(t, st, tcpip.Route{Destination: linkLocal, NIC: EthernetNIC}, true)
 }
+
+// TestLoopbackIPv6AtOnce: ::1 is usable as soon as the stack exists, as
+// on Linux, where loopback has no duplicate address detection (a static
+// C program binds [::1] first thing).
+func TestLoopbackIPv6AtOnce(t *testing.T) {
+	st, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.s.CheckLocalAddress(LoopbackNIC, header.IPv6ProtocolNumber, tcpip.AddrFrom16([16]byte{15: 1})) != LoopbackNIC {
+		t.Error("::1 is not yet the loopback interface's (tentative?)")
+	}
+}

@@ -57,8 +57,24 @@ const (
 func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	mac := dev.MAC()
 	ch := channel.New(256, nicMTU, tcpip.LinkAddress(mac[:]))
-	if err := st.s.CreateNICWithOptions(EthernetNIC, ethernet.New(ch), stack.NICOptions{Name: "eth0"}); err != nil {
+	// Created disabled, so that duplicate address detection is on
+	// before the link-local address is formed.
+	if err := st.s.CreateNICWithOptions(EthernetNIC, ethernet.New(ch), stack.NICOptions{Name: "eth0", Disabled: true}); err != nil {
 		return wrap("creating the Ethernet interface", err)
+	}
+	ep, err := st.s.GetNetworkEndpoint(EthernetNIC, ipv6.ProtocolNumber)
+	if err != nil {
+		return wrap("the Ethernet interface's IPv6", err)
+	}
+	if d, ok := ep.(interface {
+		SetDADConfigurations(stack.DADConfigurations)
+	}); ok {
+		// As Linux by default: net.ipv6.conf.default.dad_transmits = 1,
+		// RetransTimer 1 s (RFC 4861, 10).
+		d.SetDADConfigurations(stack.DADConfigurations{DupAddrDetectTransmits: 1, RetransmitTimer: time.Second})
+	}
+	if err := st.s.EnableNIC(EthernetNIC); err != nil {
+		return wrap("enabling the Ethernet interface", err)
 	}
 	// Link-local IPv6 neighbours are on the link (fe80::/64): the
 	// address itself gVisor forms from the MAC when the NIC comes up.

@@ -11,7 +11,6 @@ import (
 	"github.com/cocoon-vm/cocoon/north/fdtable"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/sevguest"
-	"github.com/cocoon-vm/cocoon/north/socket/inet"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 	"github.com/cocoon-vm/cocoon/north/vtl0"
 )
@@ -25,7 +24,8 @@ type files struct {
 
 // newFiles mounts the initrd at / (read-only, with a writable overlay)
 // beside /tmp, /dev and /proc, with the console (or o.Stdio) on
-// descriptors 0-2, and starts the TCP/IP stack for the process's sockets.
+// descriptors 0-2, and gives the process a TCP/IP stack for its sockets
+// (started at once only with a network device: lazyStack).
 func newFiles(archive []byte, o Options) (*files, error) {
 	opts := vfs.Options{
 		ConsoleIn:  o.Stdin,
@@ -60,13 +60,10 @@ func newFiles(archive []byte, o Options) (*files, error) {
 		return nil, fmt.Errorf("mounting the initrd: %v", err)
 	}
 	f := fdtable.New(fs, "/init")
-	st, err := inet.New()
-	if err != nil {
-		return nil, fmt.Errorf("starting the TCP/IP stack: %v", err)
-	}
-	f.SetNetwork(st)
+	net := &lazyStack{log: o.Stdout}
+	f.SetNetwork(net)
 	out := &files{fs: fs, f: f}
-	if err := startNetwork(st, out, o.IP, o.IP6, o.Stdout); err != nil {
+	if err := startNetwork(net, out, o.IP, o.IP6, o.Stdout); err != nil {
 		fmt.Fprintf(o.Stdout, "cocoon: no network: %v\n", err)
 	}
 	return out, nil

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/socket"
 	"github.com/cocoon-vm/cocoon/north/socket/inet"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
@@ -17,19 +19,65 @@ import (
 // dhcpTimeout bounds the wait for a DHCP server at boot.
 const dhcpTimeout = 10 * time.Second
 
+// lazyStack is the process's network (fdtable.Network): gVisor's TCP/IP
+// stack, started when first needed, at boot with a network device
+// (startNetwork), else at the first AF_INET, AF_INET6 or AF_NETLINK
+// socket. An application that makes none never pays for the stack's
+// start (its loopback interface, protocols and their goroutines).
+type lazyStack struct {
+	once sync.Once
+	log  io.Writer
+	st   *inet.Stack
+	err  error
+}
+
+// stack starts the stack if it has not been, and returns it.
+func (l *lazyStack) stack() (*inet.Stack, error) {
+	l.once.Do(func() {
+		if l.st, l.err = inet.New(); l.err != nil {
+			fmt.Fprintf(l.log, "cocoon: starting the TCP/IP stack: %v\n", l.err)
+		}
+	})
+	return l.st, l.err
+}
+
+// NewSocket makes an internet socket; if the stack cannot start (said
+// once on the console), the call fails with ENOBUFS, as Linux's socket(2)
+// does when it lacks the resources for one.
+func (l *lazyStack) NewSocket(family, typ, proto int) (socket.Socket, error) {
+	st, err := l.stack()
+	if err != nil {
+		return nil, socket.ENOBUFS
+	}
+	return st.NewSocket(family, typ, proto)
+}
+
+// NewNetlink makes a NETLINK_ROUTE socket (fdtable's netlinkMaker).
+func (l *lazyStack) NewNetlink(typ, proto int) (socket.Socket, error) {
+	st, err := l.stack()
+	if err != nil {
+		return nil, socket.ENOBUFS
+	}
+	return st.NewNetlink(typ, proto)
+}
+
 // startNetwork joins the machine's network device, if it has one, to the
 // stack and configures it: statically from ip (cocoon.ip=), else by
 // DHCP; IPv6 from the link-local address, router advertisements and ip6
-// (cocoon.ip6=). /etc/resolv.conf gets the name servers unless the image has its
-// own. Without a device the stack has loopback only, and that is not an
-// error.
-func startNetwork(st *inet.Stack, f *files, ip, ip6 string, log io.Writer) error {
+// (cocoon.ip6=). /etc/resolv.conf gets the name servers unless the image
+// has its own. Without a device the stack waits for the first socket and
+// has loopback only, and that is not an error.
+func startNetwork(net *lazyStack, f *files, ip, ip6 string, log io.Writer) error {
 	dev, err := kernel.VirtioNet()
 	if err != nil {
 		return err
 	}
 	if dev == nil {
 		return nil
+	}
+	st, err := net.stack()
+	if err != nil {
+		return err
 	}
 	var cfg inet.Config
 	var cfg6 inet.Config6

@@ -69,13 +69,17 @@ func newFiles(archive []byte, o Options) (*files, error) {
 	return out, nil
 }
 
-// ReadFile reads a whole file of the mounted tree.
+// ReadFile reads a whole file of the mounted tree; a file still as the
+// initrd has it is the archive's bytes, not a copy (read-only).
 func (f *files) ReadFile(path string) ([]byte, error) {
 	file, err := f.fs.Open(f.f, f.fs.Root(), path, linux.ORdonly, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer file.DecRef()
+	if data, ok := file.ArchiveBytes(); ok {
+		return data, nil
+	}
 	size := file.Stat().Size
 	if size < 0 || size > 1<<31 {
 		return nil, fmt.Errorf("%s: size %d", path, size)

@@ -280,3 +280,46 @@ func TestMountNames(t *testing.T) {
 		t.Errorf("/kept = %q, want %q", got, "k")
 	}
 }
+
+// TestArchiveBytes checks that a file still as the archive has it is
+// handed out as the archive's own bytes (no copy), and that once written
+// it is not, while the bytes handed out earlier stay what they were.
+func TestArchiveBytes(t *testing.T) {
+	archive := append(append(regular("prog", "ELF bytes", 1, 1), regular("other", "x", 2, 1)...), trailer()...)
+	fs, err := New(archive, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(path string, flags uint32) *File {
+		f, err := fs.Open(nil, fs.Root(), path, flags, 0o644)
+		if err != nil {
+			t.Fatalf("Open(%q) = %v", path, err)
+		}
+		return f
+	}
+	f := open("/prog", linux.ORdonly)
+	data, ok := f.ArchiveBytes()
+	f.DecRef()
+	if !ok || string(data) != "ELF bytes" {
+		t.Fatalf("ArchiveBytes of an untouched archive file = %q, %v; want %q, true", data, ok, "ELF bytes")
+	}
+	if i := bytes.Index(archive, []byte("ELF bytes")); &archive[i] != &data[0] {
+		t.Error("ArchiveBytes copied the file: want the archive's own bytes")
+	}
+	w := open("/prog", linux.OWronly)
+	w.Write(BytesBuf([]byte("elf")))
+	w.DecRef()
+	f = open("/prog", linux.ORdonly)
+	if b, ok := f.ArchiveBytes(); ok {
+		t.Errorf("ArchiveBytes of a written file = %q, true; want false", b)
+	}
+	f.DecRef()
+	if string(data) != "ELF bytes" || readFile(t, fs, "/prog") != "elf bytes" {
+		t.Errorf("after the write: earlier bytes %q (want %q), file %q (want %q)", data, "ELF bytes", readFile(t, fs, "/prog"), "elf bytes")
+	}
+	f = open("/tmp/new", linux.OCreat|linux.ORdwr)
+	if _, ok := f.ArchiveBytes(); ok {
+		t.Error("ArchiveBytes of a file made at run time = true, want false")
+	}
+	f.DecRef()
+}

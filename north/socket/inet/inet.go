@@ -73,15 +73,6 @@ func New() (*Stack, error) {
 	if err := s.CreateNICWithOptions(LoopbackNIC, loopback.New(), stack.NICOptions{Name: "lo"}); err != nil {
 		return nil, wrap("creating the loopback interface", err)
 	}
-	// No duplicate address detection on loopback, as on Linux
-	// (addrconf_dad_begin skips IFF_LOOPBACK devices): with it ::1 stayed
-	// tentative for the first RetransmitTimer, and binding it failed with
-	// EINVAL for a second after the stack started.
-	if ep, err := s.GetNetworkEndpoint(LoopbackNIC, ipv6.ProtocolNumber); err == nil {
-		if d, ok := ep.(stack.DuplicateAddressDetector); ok {
-			d.SetDADConfigurations(stack.DADConfigurations{})
-		}
-	}
 	for _, a := range []tcpip.AddressWithPrefix{
 		{Address: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), PrefixLen: 8},
 		{Address: tcpip.AddrFrom16([16]byte{15: 1}), PrefixLen: 128},

@@ -25,6 +25,7 @@ type Files struct {
 	pid atomic.Int32 // the process's ID, /proc/self (1 unless SetPid)
 
 	mu    sync.Mutex // guards the fields below
+	sigio IOSignaler // O_ASYNC's signals (sys_async.go)
 	cwd   vfs.Loc
 	umask uint32
 	exe   string
@@ -70,7 +71,7 @@ func (fs *Files) Table() *Table { return fs.table }
 func (fs *Files) Fork() *Files {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	c := &Files{fs: fs.fs, table: fs.table.Fork(), sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe, args: fs.args}
+	c := &Files{fs: fs.fs, table: fs.table.Fork(), sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe, args: fs.args, sigio: fs.sigio}
 	c.pid.Store(fs.pid.Load())
 	return c
 }

@@ -215,8 +215,9 @@ func (fs *Files) dupTo(f *vfs.File, newfd int32, cloexec bool) int64 {
 	return int64(newfd)
 }
 
-// Fcntl is fcntl(2), with record locks (fcntlLock) and file seals;
-// leases and notifications are not supported (EINVAL). F_SETLKW waits
+// Fcntl is fcntl(2), with record locks (fcntlLock), file seals and
+// signal-driven I/O (fcntlOwner); leases and directory notifications are
+// not supported (EINVAL). F_SETLKW waits
 // without interruption; the dispatcher's fcntl ends the wait with EINTR.
 func (fs *Files) Fcntl(m mem.Memory, fd int32, cmd uint32, arg uint64) int64 {
 	return fs.fcntl(m, nil, fd, cmd, arg)
@@ -258,11 +259,14 @@ func (fs *Files) fcntl(m mem.Memory, intr <-chan struct{}, fd int32, cmd uint32,
 	switch cmd {
 	case linux.FSetfl:
 		f.SetFlags(uint32(arg))
+		if on := uint32(arg)&linux.OAsync != 0; on != (f.Flags()&linux.OAsync != 0) {
+			fs.setAsync(f, fd, on)
+		}
 		return 0
 	case linux.FGetlk, linux.FOfdGetlk, linux.FSetlk, linux.FSetlkw, linux.FOfdSetlk, linux.FOfdSetlkw:
 		return fs.fcntlLock(m, intr, f, cmd, arg)
-	case linux.FGetown, linux.FSetown, linux.FGetsig, linux.FSetsig:
-		return 0
+	case linux.FGetown, linux.FSetown, linux.FGetsig, linux.FSetsig, fGetownEx, fSetownEx:
+		return fs.fcntlOwner(m, f, cmd, arg)
 	case linux.FAddSeals:
 		return ret(0, f.AddSeals(uint32(arg)))
 	case linux.FGetSeals:

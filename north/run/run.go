@@ -132,6 +132,7 @@ func Init(o Options) (int, error) {
 	}
 	p := north.NewProcess(cfg)
 	p.SetFiles(files)
+	files.f.SetIOSignaler(p.IOSignaler())
 	files.fs.SetProcTable(procTable{p})
 	p.SetArgs("/init", argv)
 	p.SetBrk(img.Brk)

@@ -65,6 +65,7 @@ const (
 	ETIMEDOUT    = Errno(linux.ETIMEDOUT)
 	ENODEV       = Errno(linux.ENODEV)
 	ENODATA      = Errno(linux.ENODATA)
+	ESRCH        = Errno(linux.ESRCH)
 	E2BIG        = Errno(linux.E2BIG)
 )
 
@@ -82,7 +83,7 @@ var errnoText = map[Errno]string{
 	ENAMETOOLONG: "file name too long", ENOTEMPTY: "directory not empty",
 	ENODEV: "no such device", ELOOP: "too many levels of symbolic links", EOVERFLOW: "value too large for defined data type",
 	EOPNOTSUPP: "operation not supported", ETIMEDOUT: "connection timed out",
-	ENODATA: "no data available", E2BIG: "argument list too long",
+	ENODATA: "no data available", ESRCH: "no such process", E2BIG: "argument list too long",
 }
 
 // LinuxErrno is the error number, for packages that do not import this

@@ -109,7 +109,9 @@ func SeekIn(cur, off int64, whence int, size int64) (int64, error) {
 const (
 	statusFlags = linux.OAccmode | linux.OAppend | linux.ONonblock | linux.ODsync | linux.OSync |
 		linux.OAsync | linux.ODirect | linux.OLargefile | linux.ONoatime | linux.OPath | linux.ODirectory
-	setFlags = linux.OAppend | linux.OAsync | linux.ODirect | linux.ONoatime | linux.ONonblock
+	// O_ASYNC is not among them: SetAsync sets it, on files that
+	// support it (fs/fcntl.c setfl).
+	setFlags = linux.OAppend | linux.ODirect | linux.ONoatime | linux.ONonblock
 )
 
 // File is an open file description: what a descriptor refers to, shared
@@ -126,6 +128,8 @@ type File struct {
 
 	epMu    sync.Mutex // guards watches
 	watches map[*epollEntry]struct{}
+
+	own fown // F_SETOWN, F_SETSIG and O_ASYNC (async.go)
 }
 
 // NewFile returns an open file with one reference, for impl opened with
@@ -179,6 +183,7 @@ func (f *File) DecRef() {
 		e.ep.forget(e)
 	}
 	releaseFileLocks(f)
+	f.stopAsync()
 	f.impl.Release(f)
 }
 

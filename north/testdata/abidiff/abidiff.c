@@ -509,6 +509,121 @@ static void rtsignals(void) {
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+static volatile int io_count, io_sig, io_code, io_fd;
+static volatile long io_band;
+static void io_handler(int s, siginfo_t *si, void *uc) {
+	(void)uc;
+	io_count++;
+	io_sig = s;
+	io_code = si->si_code;
+	io_fd = si->si_fd;
+	io_band = si->si_band;
+}
+
+// io prints what the signal handler saw since io_count was reset, with
+// si_fd compared to fd.
+static void io(const char *what, int fd) {
+	printf("%s: signals %d", what, io_count);
+	if (io_count)
+		printf(" %s code %#x fd %s band %#lx", signame(io_sig), io_code, io_fd == fd ? "same" : "other", io_band);
+	printf("\n");
+	io_count = 0;
+}
+
+static void sigio(void) {
+	int p[2];
+	pipe(p);
+	struct f_owner_ex ex = {-1, -1};
+	show("F_GETOWN, none set", fcntl(p[0], F_GETOWN));
+	show("F_GETOWN_EX, none set", fcntl(p[0], F_GETOWN_EX, &ex));
+	printf("owner: type %d pid %d\n", ex.type, ex.pid);
+	show("F_GETSIG, none set", fcntl(p[0], F_GETSIG));
+	show("F_SETOWN 0", fcntl(p[0], F_SETOWN, 0));
+	fcntl(p[0], F_GETOWN_EX, &ex);
+	printf("owner after F_SETOWN 0: type %d pid %d\n", ex.type, ex.pid);
+	show("F_SETOWN itself", fcntl(p[0], F_SETOWN, getpid()));
+	show("F_GETOWN is itself", fcntl(p[0], F_GETOWN) == getpid());
+	fcntl(p[0], F_GETOWN_EX, &ex);
+	printf("owner: type %d itself %d\n", ex.type, ex.pid == getpid());
+	show("F_SETOWN no such process", fcntl(p[0], F_SETOWN, 0x3ffff0));
+	show("F_SETOWN INT_MIN", fcntl(p[0], F_SETOWN, -2147483647 - 1));
+	show("F_SETOWN its group", fcntl(p[0], F_SETOWN, -getpgrp()));
+	show("F_GETOWN is minus its group", fcntl(p[0], F_GETOWN) == -getpgrp());
+	fcntl(p[0], F_GETOWN_EX, &ex);
+	printf("owner: type %d its group %d\n", ex.type, ex.pid == getpgrp());
+	ex.type = 5;
+	show("F_SETOWN_EX bad type", fcntl(p[0], F_SETOWN_EX, &ex));
+	ex.type = F_OWNER_TID;
+	ex.pid = gettid();
+	show("F_SETOWN_EX thread", fcntl(p[0], F_SETOWN_EX, &ex));
+	ex.pid = 0x3ffff0;
+	show("F_SETOWN_EX no such thread", fcntl(p[0], F_SETOWN_EX, &ex));
+	show("F_SETOWN_EX bad pointer", fcntl(p[0], F_SETOWN_EX, (void *)8));
+	show("F_SETSIG 65", fcntl(p[0], F_SETSIG, 65));
+	show("F_SETSIG 64", fcntl(p[0], F_SETSIG, 64));
+	show("F_GETSIG", fcntl(p[0], F_GETSIG));
+	int opath = open("/", O_PATH);
+	show("F_SETOWN on O_PATH", fcntl(opath, F_SETOWN, getpid()));
+	close(opath);
+
+	struct sigaction sa = {0};
+	sa.sa_sigaction = io_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGIO, &sa, NULL);
+	sigaction(SIGURG, &sa, NULL);
+	for (int i = 3; i <= 5; i++)
+		sigaction(SIGRTMIN + i, &sa, NULL);
+	char buf[8];
+	fcntl(p[0], F_SETOWN, getpid());
+	fcntl(p[0], F_SETSIG, 0);
+	io_count = 0;
+	write(p[1], "a", 1);
+	io("write before O_ASYNC", p[0]);
+	show("F_SETFL O_ASYNC|O_NONBLOCK", fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK));
+	show("F_GETFL has O_ASYNC", !!(fcntl(p[0], F_GETFL) & O_ASYNC));
+	io("O_ASYNC set with data waiting", p[0]);
+	write(p[1], "b", 1);
+	io("write, F_SETSIG 0", p[0]);
+	fcntl(p[0], F_SETSIG, SIGRTMIN + 3);
+	write(p[1], "c", 1);
+	io("write, F_SETSIG SIGRTMIN+3", p[0]);
+	fcntl(p[0], F_SETSIG, SIGURG);
+	write(p[1], "d", 1);
+	io("write, F_SETSIG SIGURG", p[0]);
+	fcntl(p[1], F_SETOWN, getpid());
+	fcntl(p[1], F_SETSIG, SIGRTMIN + 4);
+	fcntl(p[1], F_SETFL, O_ASYNC);
+	read(p[0], buf, sizeof buf);
+	io("read, the writer's signal", p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	write(p[1], "e", 1);
+	io("write after O_ASYNC cleared", p[0]);
+	close(p[0]);
+	io("reader closed", p[1]);
+	close(p[1]);
+
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	fcntl(sv[0], F_SETOWN, getpid());
+	fcntl(sv[0], F_SETSIG, SIGRTMIN + 5);
+	fcntl(sv[0], F_SETFL, O_ASYNC);
+	write(sv[1], "s", 1);
+	io("socket write, F_SETSIG SIGRTMIN+5", sv[0]);
+	read(sv[0], buf, sizeof buf);
+	io("socket read", sv[0]);
+	close(sv[0]);
+	close(sv[1]);
+
+	int rf = open(at("asyncfile"), O_CREAT | O_RDWR, 0644);
+	fcntl(rf, F_SETOWN, getpid());
+	show("F_SETFL O_ASYNC on a regular file", fcntl(rf, F_SETFL, O_ASYNC));
+	show("F_GETFL has O_ASYNC", !!(fcntl(rf, F_GETFL) & O_ASYNC));
+	write(rf, "r", 1);
+	io("regular file write", rf);
+	close(rf);
+	signal(SIGIO, SIG_DFL);
+}
+
 static char *slurp(const char *path) {
 	static char buf[1 << 16];
 	int fd = open(path, O_RDONLY);
@@ -747,6 +862,7 @@ int main(int argc, char **argv) {
 	seals();
 	rtsignals();
 	procself();
+	sigio();
 	creds();
 	printf("abidiff: done\n");
 	return 0;

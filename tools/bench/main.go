@@ -159,7 +159,10 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 	for i := 0; i < runs; i++ {
 		mw := &markWriter{marker: []byte(linuxguest.MainReached)}
 		mw.start = time.Now()
-		res, err := qemu.Run(ctx, qemu.Config{Profile: profile, Kernel: kernel, Initrd: cpio, Append: timeline.CmdlineWord, MemoryMiB: 256, Console: mw})
+		// sysbench's loops (200000 calls each, a 16 MiB loopback
+		// transfer, 20 forks) take tens of seconds on a loaded 2-core
+		// machine under TCG: more than qemu.DefaultTimeout.
+		res, err := qemu.Run(ctx, qemu.Config{Profile: profile, Kernel: kernel, Initrd: cpio, Append: timeline.CmdlineWord, MemoryMiB: 256, Console: mw, Timeout: 10 * time.Minute})
 		if err != nil {
 			return fmt.Errorf("sysbench under Cocoon: %v", err)
 		}

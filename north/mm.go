@@ -43,15 +43,33 @@ type fileVMA struct {
 	mayWrite   bool // shared: the file is open for writing
 }
 
-// mmState is the process's file-backed ranges. mu also serialises every
-// change to the address space's layout (mmap, munmap, mremap, mprotect,
-// brk), so that a range found free stays free while it is taken.
+// mmState is the file-backed ranges of an address space, shared by the
+// processes using it (a vfork child until it execs). mu also serialises
+// every change to the address space's layout (mmap, munmap, mremap,
+// mprotect, brk), so that a range found free stays free while it is
+// taken.
 type mmState struct {
-	mu   sync.Mutex
-	vmas []*fileVMA // sorted by start, disjoint
+	mu    sync.Mutex
+	vmas  []*fileVMA // sorted by start, disjoint
+	users int        // processes using it (guarded by mu)
 	// stackSP is where the program's stack pointer started: the region
 	// holding it is [stack] in /proc/PID/maps.
 	stackSP atomic.Uint64
+}
+
+// dropMM ends the process's use of its ranges, and ends the ranges with
+// the last user.
+func (p *Process) dropMM() {
+	mm := p.mm
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	if mm.users--; mm.users > 0 {
+		return
+	}
+	for _, v := range mm.vmas {
+		v.pager.Unmap()
+	}
+	mm.vmas = nil
 }
 
 // find returns the index of the VMA holding addr, or -1.
@@ -67,14 +85,15 @@ func (s *mmState) find(addr uint64) int {
 // file leave the address space too, so the next touch is a SIGBUS past
 // the end of the file or a fresh page in a punched hole.
 func (p *Process) invalidator(v *fileVMA) func(from, to int64) {
+	m, mm := p.m, p.mm // the address space v is in, even after an execve
 	return func(from, to int64) {
-		ps, ok := p.m.(pagedSpace)
+		ps, ok := m.(pagedSpace)
 		if !ok {
 			return
 		}
-		p.mm.mu.Lock()
-		defer p.mm.mu.Unlock()
-		if p.mm.find(v.start) < 0 || p.mm.vmas[p.mm.find(v.start)] != v {
+		mm.mu.Lock()
+		defer mm.mu.Unlock()
+		if mm.find(v.start) < 0 || mm.vmas[mm.find(v.start)] != v {
 			return // unmapped meanwhile
 		}
 		lo := max(from, v.pgoff)
@@ -91,7 +110,7 @@ func (p *Process) invalidator(v *fileVMA) func(from, to int64) {
 
 // addVMA records v (its range must hold no other).
 func (p *Process) addVMA(v *fileVMA) {
-	s := &p.mm
+	s := p.mm
 	i := sort.Search(len(s.vmas), func(i int) bool { return s.vmas[i].start >= v.start })
 	s.vmas = append(s.vmas, nil)
 	copy(s.vmas[i+1:], s.vmas[i:])
@@ -101,7 +120,7 @@ func (p *Process) addVMA(v *fileVMA) {
 // forget drops the file-backed ranges in [start, end), ending, trimming
 // or splitting the VMAs there. The caller unmaps or replaces the pages.
 func (p *Process) forget(start, end uint64) {
-	s := &p.mm
+	s := p.mm
 	var keep []*fileVMA
 	for _, v := range s.vmas {
 		if v.end <= start || v.start >= end {
@@ -163,17 +182,22 @@ var (
 // page itself (shared, or private read), or a private copy of it
 // (private write).
 func (p *Process) fillPage(addr uint64, write bool) error {
-	ps, ok := p.m.(pagedSpace)
+	return fillPage(p.m, p.mm, addr, write)
+}
+
+// fillPage is Process.fillPage for address space m with ranges mm.
+func fillPage(m Machine, mm *mmState, addr uint64, write bool) error {
+	ps, ok := m.(pagedSpace)
 	if !ok {
 		return mem.ErrFault
 	}
-	p.mm.mu.Lock()
-	defer p.mm.mu.Unlock()
-	i := p.mm.find(addr)
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	i := mm.find(addr)
 	if i < 0 {
 		return mem.ErrFault
 	}
-	v := p.mm.vmas[i]
+	v := mm.vmas[i]
 	page := addr &^ (mem.PageSize - 1)
 	frame, err := v.pager.Page(v.pgoff + int64((page-v.start)/mem.PageSize))
 	switch {
@@ -187,10 +211,10 @@ func (p *Process) fillPage(addr uint64, write bool) error {
 	frames := v.pager.Frames()
 	defer frames.Free(frame)
 	if fs, ok := ps.(sharedFiller); ok && v.shared {
-		return p.fillErr(fs.FillShared(page, frame)) // stays shared across fork
+		return fillErr(fs.FillShared(page, frame)) // stays shared across fork
 	}
 	if v.shared || !write {
-		return p.fillErr(ps.Fill(page, frame, !v.shared))
+		return fillErr(ps.Fill(page, frame, !v.shared))
 	}
 	cp, err := frames.Alloc()
 	if err != nil {
@@ -198,10 +222,10 @@ func (p *Process) fillPage(addr uint64, write bool) error {
 	}
 	defer frames.Free(cp)
 	*frames.Bytes(cp) = *frames.Bytes(frame)
-	return p.fillErr(ps.Fill(page, cp, false))
+	return fillErr(ps.Fill(page, cp, false))
 }
 
-func (p *Process) fillErr(err error) error {
+func fillErr(err error) error {
 	if errors.Is(err, mem.ErrNoMemory) {
 		return errOOM
 	}
@@ -244,10 +268,18 @@ func (t *Task) oomKill() {
 	t.kill(sigInfo{signo: linux.SigKill})
 }
 
-// fillForCopy provides a page a system call's copy in or out touches:
-// EFAULT where the application would get SIGBUS, ENOMEM out of memory.
-func (p *Process) fillForCopy(addr uint64, write bool) error {
-	switch err := p.fillPage(addr, write); err {
+// fillForCopy returns the filler of the process's address space: it
+// provides a page a system call's copy in or out touches, EFAULT where
+// the application would get SIGBUS, ENOMEM out of memory. It keeps to the
+// address space and ranges of now (another process sharing them may
+// fault after this one execs).
+func (p *Process) fillForCopy() func(addr uint64, write bool) error {
+	m, mm := p.m, p.mm
+	return func(addr uint64, write bool) error { return fillCopy(m, mm, addr, write) }
+}
+
+func fillCopy(m Machine, mm *mmState, addr uint64, write bool) error {
+	switch err := fillPage(m, mm, addr, write); err {
 	case nil:
 		return nil
 	case errOOM:

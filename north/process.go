@@ -89,8 +89,9 @@ type Process struct {
 	// mu; execve waits on it).
 	taskGone chan struct{}
 
-	// mm is the file-backed part of the address space (mm.go).
-	mm mmState
+	// mm is the file-backed part of the address space (mm.go), shared
+	// with the processes sharing the address space.
+	mm *mmState
 	// shmAttach is its System V shared memory attachments, by address
 	// (sys_shm.go; guarded by w.shm.mu).
 	shmAttach map[uint64]*shmSegment
@@ -185,6 +186,7 @@ func NewProcess(cfg Config) *Process {
 		exe:       "/init",
 		commName:  nameOf("/init"),
 	}
+	p.mm = &mmState{users: 1}
 	p.pgid.Store(1)
 	p.sid.Store(1)
 	w.procs[1] = p
@@ -194,7 +196,7 @@ func NewProcess(cfg Config) *Process {
 	p.futex = &w.futex
 	p.sig.init()
 	if ps, ok := p.m.(pagedSpace); ok {
-		ps.SetFiller(p.fillForCopy)
+		ps.SetFiller(p.fillForCopy())
 	}
 	return p
 }

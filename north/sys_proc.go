@@ -289,7 +289,11 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
 			return p.unsupported("fork beyond the kernel's 64 live address spaces", -linux.EAGAIN)
 		}
 	}
-	vmas = append(vmas, p.mm.vmas...)
+	if flags&linux.CloneVM != 0 {
+		p.mm.users++ // one address space, one set of ranges
+	} else {
+		vmas = append(vmas, p.mm.vmas...)
+	}
 	holdSpace(m)
 	p.mm.mu.Unlock()
 
@@ -309,9 +313,13 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
 	}
 	c.futex = p.futex
 	c.sig.init()
-	if flags&linux.CloneVM == 0 {
+	if flags&linux.CloneVM != 0 {
+		c.mm = p.mm
+	} else {
+		c.mm = &mmState{users: 1}
+		c.mm.stackSP.Store(p.mm.stackSP.Load())
 		if ps, ok := m.(pagedSpace); ok {
-			ps.SetFiller(c.fillForCopy)
+			ps.SetFiller(c.fillForCopy())
 		}
 	}
 	for _, v := range vmas {
@@ -405,12 +413,7 @@ func (p *Process) release() {
 		pf.CloseAll()
 	}
 	p.detachShm()
-	p.mm.mu.Lock()
-	for _, v := range p.mm.vmas {
-		v.pager.Unmap()
-	}
-	p.mm.vmas = nil
-	p.mm.mu.Unlock()
+	p.dropMM()
 	if p.vforkDone != nil {
 		p.closeVfork()
 	}
@@ -1001,18 +1004,14 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.killOtherThreads(t)
 	p.detachShm()
 	holdSpace(prog.Machine)
-	p.mm.mu.Lock()
-	for _, v := range p.mm.vmas {
-		v.pager.Unmap()
-	}
-	p.mm.vmas = nil
+	p.dropMM() // a vfork parent keeps the old ranges
+	p.mm = &mmState{users: 1}
 	old := p.m
 	p.m = prog.Machine
 	p.cfg.Machine = prog.Machine
 	if ps, ok := p.m.(pagedSpace); ok {
-		ps.SetFiller(p.fillForCopy)
+		ps.SetFiller(p.fillForCopy())
 	}
-	p.mm.mu.Unlock()
 	dropSpace(old)
 	p.mu.Lock()
 	p.brkStart, p.brk = pageUp(prog.Brk), pageUp(prog.Brk)

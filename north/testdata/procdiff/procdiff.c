@@ -561,6 +561,33 @@ static void futexes(void) {
 	munmap(w, 4096);
 }
 
+// vforkmap: a file the vfork child maps is mapped in the parent, which
+// shares its address space (vfork(2)); so is one it unmaps.
+static char *vmapped;
+static void vforkmap(void) {
+	char path[] = "/tmp/procdiff.vm.XXXXXX";
+	int f = mkstemp(path);
+	unlink(path);
+	ftruncate(f, 8192);
+	pwrite(f, "from the file", 13, 4096);
+	char *gone = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, f, 0);
+	pid_t c = vfork();
+	if (c == 0) {
+		vmapped = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+		munmap(gone, 4096);
+		_exit(0);
+	}
+	waitfor(c, 0);
+	check("vfork child's file mapping seen by the parent", vmapped != MAP_FAILED && memcmp(vmapped + 4096, "from the file", 13) == 0, 1);
+	vmapped[0] = 'w';
+	char b = 0;
+	pread(f, &b, 1, 0);
+	check("  and shared with the file", b, 'w');
+	check("vfork child's munmap seen by the parent", msync(gone, 4096, MS_ASYNC) < 0 ? errno : 0, ENOMEM);
+	munmap(vmapped, 8192);
+	close(f);
+}
+
 static void *sleeper(void *arg) {
 	(void)arg;
 	char b;
@@ -604,6 +631,7 @@ int main(int argc, char **argv) {
 	sysv();
 	futexes();
 	execthreads();
+	vforkmap();
 	printf("procdiff: done\n");
 	return 0;
 }

@@ -16,8 +16,13 @@ import (
 )
 
 // ImagePhys is where the kernel image's first byte (its ELF header) is
-// loaded.
+// loaded on the UEFI path. A PVH boot finds its image from its link
+// address instead (imageBounds): a PVH-only kernel lies lower.
 const ImagePhys = layout.ImagePhys
+
+// textStart returns the link address of the kernel's first text byte
+// (the linker's runtime.text, kbuild's -T), one page past the ELF header.
+func textStart() uintptr
 
 var (
 	info     kernel.BootInfo
@@ -64,11 +69,14 @@ func readPhys(addr, n uint64) []byte {
 }
 
 // imageBounds reads the kernel's own ELF program headers, loaded with the
-// first segment at ImagePhys, for the extent of the image including bss.
+// first segment (the ELF header) one page below the text, for the extent
+// of the image including bss. That is the memory size tools/kbuild wrote,
+// which may end before the linker's runtime.end: kbuild trims a tail of
+// bss the kernel never touches (kbuild.trimBSS).
 //
 //go:nosplit
 func imageBounds() (start, end uintptr) {
-	hdr := cpu.Virt(ImagePhys)
+	hdr := textStart() - 0x1000
 	eh := cpu.Bytes(hdr, 64)
 	le := binary.LittleEndian
 	phoff := uintptr(le.Uint64(eh[0x20:]))

@@ -23,7 +23,9 @@
 // EFI_UNSUPPORTED (UEFI 2.10, appendix D).
 #define EFI_UNSUPPORTED 0x8000000000000003
 
-// Link-time addresses, read at run time to find the load address.
+// Link-time addresses, read at run time to find the load address. The
+// image's end is runtime.end unless tools/kbuild trimmed bss the kernel
+// never touches (kbuild.trimBSS): it writes the trimmed end here.
 DATA ·efiEntryLink+0(SB)/8, $·efiEntry(SB)
 GLOBL ·efiEntryLink(SB), RODATA|NOPTR, $8
 DATA ·efiImageEndLink+0(SB)/8, $runtime·end(SB)

@@ -204,3 +204,9 @@ TEXT ·loadEarlyTLS(SB),NOSPLIT|NOFRAME,$0
 	MOVL $MSR_FS_BASE, CX
 	WRMSR
 	RET
+
+// func textStart() uintptr
+TEXT ·textStart(SB),NOSPLIT|NOFRAME,$0-8
+	LEAQ runtime·text(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET

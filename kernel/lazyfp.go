@@ -21,8 +21,10 @@ package kernel
 var fpOwner uintptr
 
 // RuntimeGodebug is the GODEBUG the kernel gives its own runtime: no AVX,
-// so kernel code never changes AVX state (see fpOwner).
-const RuntimeGodebug = "GODEBUG=cpu.avx=off,cpu.avx2=off,cpu.avx512f=off"
+// so kernel code never changes AVX state (see fpOwner); and no FIPS 140-3
+// mode, whose entropy source alone uses the bss buffer tools/kbuild trims
+// from the image (kbuild.UntouchedBSS): its pages are other memory.
+const RuntimeGodebug = "GODEBUG=cpu.avx=off,cpu.avx2=off,cpu.avx512f=off,fips140=off"
 
 // spillFP saves fpOwner's state into its area and clears fpOwner
 // (trap_amd64.s). Clobbers X0.

@@ -22,13 +22,22 @@ const (
 )
 
 // ImagePhys is the physical address of the kernel image's first byte (its
-// ELF header); the text is linked at KernBase + ImagePhys + 0x1000. It
-// lies above OVMF's MEMFD (8 MiB up to the DXE firmware volume's end at
+// ELF header) in a kernel that boots through UEFI (and PVH); the text is
+// linked at KernBase + ImagePhys + 0x1000. It lies above OVMF's MEMFD (8 MiB up to the DXE firmware volume's end at
 // 22 MiB, OvmfPkg/OvmfPkgX64.fdf and AmdSev/AmdSevX64.fdf), whose SEV
 // pages (secrets, CPUID, GHCB backups, the S3 lock box) stay reserved
 // after ExitBootServices: the UEFI entry copies the kernel here then.
 // The kernel is 2 MiB-aligned (the entry paths map it with 2 MiB pages).
 const ImagePhys = 0x2000000
+
+// PVHImagePhys is where a PVH-only kernel (tools/kbuild's PVHOnly) is
+// linked and loaded instead: no firmware lives in RAM under a PVH boot
+// (QEMU's start_info, command line and memory map sit below 1 MiB, which
+// the kernel keeps), so the image can start at the first 2 MiB boundary
+// past the 4 KiB early stack below it (boot/entry_amd64.s) and a small
+// machine keeps its low 30 MiB. Such a kernel cannot boot through UEFI
+// (tools/efiimage refuses it).
+const PVHImagePhys = 0x200000
 
 // EntrySymbol is the linker name of the PVH entry (boot.pvhEntry), the
 // kernel ELF's entry point.

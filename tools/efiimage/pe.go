@@ -143,6 +143,10 @@ func Build(kernel []byte, o Options) ([]byte, error) {
 		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
 			continue
 		}
+		if p.Vaddr == uint64(layout.KernBase)+layout.PVHImagePhys {
+			return nil, fmt.Errorf("efiimage: the kernel is linked at %#x, below %#x: a PVH-only kernel (kbuild PVHOnly, mkimage --format elf) cannot boot through UEFI; build it for UEFI (mkimage build --format efi)",
+				p.Vaddr, base)
+		}
 		if p.Vaddr < base || p.Vaddr-base+p.Memsz > 1<<30 {
 			return nil, fmt.Errorf("efiimage: segment at %#x is outside the kernel's 1 GiB from %#x", p.Vaddr, base)
 		}

@@ -302,3 +302,21 @@ func FuzzInspect(f *testing.F) {
 		}
 	})
 }
+
+// TestBuildRefusesPVHOnly checks that a kernel linked at
+// layout.PVHImagePhys (kbuild's PVHOnly) is refused with what to do: the
+// UEFI entry copies the kernel to layout.ImagePhys.
+func TestBuildRefusesPVHOnly(t *testing.T) {
+	const delta = layout.ImagePhys - layout.PVHImagePhys
+	img := testKernel(kernelSegs, EntrySymbol+".abi0", kernelEntry-delta)
+	le := binary.LittleEndian
+	for i := range kernelSegs {
+		ph := img[64+56*i:]
+		le.PutUint64(ph[16:], le.Uint64(ph[16:])-delta) // p_vaddr
+		le.PutUint64(ph[24:], le.Uint64(ph[24:])-delta) // p_paddr
+	}
+	_, err := Build(img, Options{})
+	if err == nil || !strings.Contains(err.Error(), "PVH-only") || !strings.Contains(err.Error(), "--format efi") {
+		t.Errorf("Build(a PVH-only kernel) = %v, want a refusal naming PVH-only and --format efi", err)
+	}
+}

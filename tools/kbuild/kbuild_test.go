@@ -3,6 +3,7 @@ package kbuild
 import (
 	"context"
 	"debug/elf"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"sync"
@@ -41,7 +42,8 @@ func selftestKernel(t *testing.T) string {
 }
 
 // applicationKernel builds north/cocoon, the kernel that runs
-// applications, once per test run.
+// applications, once per test run, PVH-only as mkimage builds it for
+// --format elf.
 func applicationKernel(t *testing.T) string {
 	t.Helper()
 	appOnce.Do(func() {
@@ -51,7 +53,7 @@ func applicationKernel(t *testing.T) string {
 			return
 		}
 		appBuilt = filepath.Join(dir, "cocoon.elf")
-		appErr = Kernel(context.Background(), "./north/cocoon", appBuilt, Options{Dir: "../.."})
+		appErr = Kernel(context.Background(), "./north/cocoon", appBuilt, Options{Dir: "../..", PVHOnly: true})
 	})
 	if appErr != nil {
 		t.Fatalf("Kernel(north/cocoon) = %v", appErr)
@@ -59,25 +61,108 @@ func applicationKernel(t *testing.T) string {
 	return appBuilt
 }
 
+// TestKernelImageLayout checks the physical addresses pvhelf gave each
+// kernel: the image (its ELF header) at layout.ImagePhys, or at
+// layout.PVHImagePhys for a PVH-only one, each segment at its virtual
+// address less KernBase, and the PVH entry at the ELF entry's.
 func TestKernelImageLayout(t *testing.T) {
-	path := selftestKernel(t)
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	for name, c := range map[string]struct {
+		build func(*testing.T) string
+		phys  uint64
+	}{
+		"selftest":              {selftestKernel, layout.ImagePhys},
+		"north/cocoon PVH-only": {applicationKernel, layout.PVHImagePhys},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := c.build(t)
+			f, err := elf.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			first := true
+			for _, p := range f.Progs {
+				if p.Type != elf.PT_LOAD {
+					continue
+				}
+				if first && p.Paddr != c.phys {
+					t.Errorf("the image starts at physical %#x, want %#x", p.Paddr, c.phys)
+				}
+				first = false
+				if p.Paddr != p.Vaddr-uint64(layout.KernBase) {
+					t.Errorf("segment at %#x has physical address %#x, want %#x", p.Vaddr, p.Paddr, p.Vaddr-uint64(layout.KernBase))
+				}
+			}
+			img, _ := os.ReadFile(path)
+			entry, err := pvhelf.Entry(img)
+			if err != nil {
+				t.Fatalf("Entry = %v", err)
+			}
+			if uint64(entry) != f.Entry-uint64(layout.KernBase) {
+				t.Errorf("PVH entry %#x, want physical ELF entry %#x", entry, f.Entry-uint64(layout.KernBase))
+			}
+		})
 	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Paddr != p.Vaddr-uint64(layout.KernBase) {
-			t.Errorf("segment at %#x has physical address %#x, want %#x", p.Vaddr, p.Paddr, p.Vaddr-uint64(layout.KernBase))
-		}
-	}
-	img, _ := os.ReadFile(path)
-	entry, err := pvhelf.Entry(img)
-	if err != nil {
-		t.Fatalf("Entry = %v", err)
-	}
-	if uint64(entry) != f.Entry-uint64(layout.KernBase) {
-		t.Errorf("PVH entry %#x, want physical ELF entry %#x", entry, f.Entry-uint64(layout.KernBase))
+}
+
+// TestTrimmedBSS checks that both kernels' images end where
+// UntouchedBSS begins: the linker's runtime.end lies past the last
+// segment's memory size by exactly that variable, and the section
+// holding it ends where the segment does.
+func TestTrimmedBSS(t *testing.T) {
+	for name, build := range map[string]func(*testing.T) string{
+		"selftest": selftestKernel, "north/cocoon": applicationKernel,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, err := elf.Open(build(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			syms, err := f.Symbols()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf, end, endWord elf.Symbol
+			for _, s := range syms {
+				switch s.Name {
+				case UntouchedBSS:
+					buf = s
+				case "runtime.end":
+					end = s
+				case imageEndSymbol:
+					endWord = s
+				}
+			}
+			if buf.Size < 1<<20 || end.Value == 0 {
+				t.Fatalf("%s = %#x (%d bytes), runtime.end = %#x: want both, the buffer MiBs long", UntouchedBSS, buf.Value, buf.Size, end.Value)
+			}
+			var last *elf.Prog
+			for _, p := range f.Progs {
+				if p.Type == elf.PT_LOAD {
+					last = p
+				}
+			}
+			if got := last.Vaddr + last.Memsz; got != buf.Value || buf.Value+buf.Size != end.Value {
+				t.Errorf("the image ends at %#x; want %#x, where %s begins (it ends at runtime.end %#x)", got, buf.Value, UntouchedBSS, end.Value)
+			}
+			// The UEFI entry's word for the image's end: the trimmed end.
+			for _, sec := range f.Sections {
+				if sec.Type == elf.SHT_PROGBITS && sec.Addr <= endWord.Value && endWord.Value+8 <= sec.Addr+sec.Size {
+					var w [8]byte
+					if _, err := sec.ReadAt(w[:], int64(endWord.Value-sec.Addr)); err != nil {
+						t.Fatal(err)
+					}
+					if got := binary.LittleEndian.Uint64(w[:]); got != buf.Value {
+						t.Errorf("%s = %#x, want the trimmed end %#x", imageEndSymbol, got, buf.Value)
+					}
+				}
+			}
+			bss := f.Section(".noptrbss")
+			if bss == nil || bss.Addr+bss.Size != buf.Value {
+				t.Errorf(".noptrbss %+v does not end at %#x", bss, buf.Value)
+			}
+		})
 	}
 }
 

@@ -254,7 +254,9 @@ Flags:`)
 		name = filepath.Join("out", strings.TrimSuffix(filepath.Base(strings.TrimRight(base, "/")), filepath.Ext(base)))
 	}
 	name = strings.TrimSuffix(name, ".elf")
-	o := kbuild.Options{}
+	// A PVH-only kernel lies at 2 MiB, not 32: it boots in less memory.
+	// UEFI formats need it where OVMF's memory is not (layout.ImagePhys).
+	o := kbuild.Options{PVHOnly: *format == "elf"}
 	if *verbose {
 		o.Log = stderr
 	}

@@ -107,6 +107,9 @@ bench: deps
 	@echo "SEV-SNP launch measurement (4 MiB firmware, 10 MiB kernel):"
 	@$(GO) test -run XXX -bench 'BenchmarkMeasure' -benchtime 20x ./snp/measure | grep -E '^Benchmark'
 	@echo
+	@echo "The application's standard input and output through guestapp copy (TCG; a run copying nothing subtracted): virtio console (microvm) and COM3 (q35):"
+	@$(GO) test -run XXX -bench 'BenchmarkStdioVM' -benchtime 1x ./tools/mkimage | grep -E '^Benchmark'
+	@echo
 	@echo "Attestation with the simulated PSP: report round trip inside the guest (TCG, median of 21), host-side verification:"
 	@$(GO) test -run XXX -bench 'BenchmarkAttestRoundTripVM' -benchtime 1x ./tools/mkimage | grep -E '^Benchmark'
 	@$(GO) test -run XXX -bench 'BenchmarkVerify' ./tools/mkimage | grep -E '^Benchmark'

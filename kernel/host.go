@@ -5,6 +5,7 @@ package kernel
 // application's standard streams to the launcher. Goroutine context.
 
 import (
+	"errors"
 	"io"
 	"runtime"
 	"time"
@@ -57,10 +58,17 @@ func (in stdioIn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	return pollRead(func() (int, error) { return in.s.StdioRead(p), nil })
+}
+
+// pollRead calls read until it returns bytes or an error: 20
+// microseconds apart while input flows, then, after 2 ms of nothing, a
+// millisecond apart.
+func pollRead(read func() (int, error)) (int, error) {
 	start := time.Now()
 	for {
-		if n := in.s.StdioRead(p); n > 0 {
-			return n, nil
+		if n, err := read(); n > 0 || err != nil {
+			return n, err
 		}
 		if time.Since(start) > 2*time.Millisecond {
 			time.Sleep(time.Millisecond)
@@ -73,13 +81,23 @@ func (in stdioIn) Read(p []byte) (int, error) {
 }
 
 // Stdio returns the application's standard streams to the launcher,
-// apart from the console, or false if the platform has none. Call it
-// once.
-func Stdio() (in io.Reader, out, errOut io.Writer, ok bool) {
+// apart from the console: standard input and output on a virtio console
+// if there is one, else on COM3; standard error on COM4. It fails if the
+// platform has no COM3 and COM4, or the virtio console does not work.
+// Call it once.
+func Stdio() (in io.Reader, out, errOut io.Writer, err error) {
 	s, ok := platform.(hal.Stdio)
 	if !ok || !s.StdioInit() {
-		return nil, nil, nil, false
+		return nil, nil, nil, errors.New("this machine has no COM3 and COM4 for the streams")
+	}
+	in, out = stdioIn{s}, stdioOut{s, 1}
+	c, err := VirtioConsole()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if c != nil {
+		in, out = consoleIn{c}, consoleOut{c}
 	}
 	s.StdioWrite(2, []byte{StdioReady})
-	return stdioIn{s}, stdioOut{s, 1}, stdioOut{s, 2}, true
+	return in, out, stdioOut{s, 2}, nil
 }

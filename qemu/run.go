@@ -67,7 +67,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if cfg.Disk != "" {
 			return nil, errors.New("qemu: Config.Stdio needs a kernel command line to name the streams on: give Kernel, not Disk")
 		}
-		srv, extra, err := startStdio(*cfg.Stdio)
+		srv, extra, err := startStdio(*cfg.Stdio, cfg.Profile)
 		if err != nil {
 			return nil, err
 		}

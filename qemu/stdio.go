@@ -14,9 +14,13 @@ import (
 
 // Stdio gives the application standard streams of their own, apart from
 // the console: exact bytes each way, no "\r" added, end of file when
-// Stdin ends. The guest's COM3 carries standard output (guest to host)
-// and standard input (host to guest), COM4 standard error; each is a
-// Unix socket that Run serves. The kernel is told with the command-line
+// Stdin ends. On the Microvm profile a virtio console (virtio-mmio)
+// carries standard output (guest to host) and standard input (host to
+// guest), elsewhere COM3 does; COM4 carries standard error; each is a
+// Unix socket that Run serves. A 16550 takes at most 14 bytes (its
+// receive trigger level) per turn of QEMU's I/O loop, which under TCG on
+// a loaded host is a few KB/s; the virtio console takes as many pages as
+// the guest has lent it. The kernel is told with the command-line
 // word cocoon.stdio=serial (north/cocoon), and the console keeps only the
 // kernel's own messages.
 //
@@ -63,8 +67,9 @@ type stdioServer struct {
 }
 
 // startStdio listens on the sockets of s in a new directory and returns
-// the QEMU arguments that connect COM3 and COM4 to them.
-func startStdio(s Stdio) (*stdioServer, []string, error) {
+// the QEMU arguments that connect them to a guest of profile p: the
+// virtio console (Microvm) or COM3, and COM4.
+func startStdio(s Stdio, p Profile) (*stdioServer, []string, error) {
 	dir, err := os.MkdirTemp("", "cocoon-stdio-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("qemu: %w", err)
@@ -80,13 +85,30 @@ func startStdio(s Stdio) (*stdioServer, []string, error) {
 	srv.done.Add(2)
 	go srv.serveOut()
 	go srv.serveErr()
-	return srv, []string{
-		// COM3 (0x3e8) and COM4 (0x2e8): QEMU connects at startup.
+	out := []string{"-device", "isa-serial,chardev=stdout,index=2"}
+	if p == Microvm {
+		out = []string{
+			// The kernel finds COM3 and COM4 together (hal/pc
+			// StdioInit); COM3 is there but carries nothing.
+			"-chardev", "null,id=com3",
+			"-device", "isa-serial,chardev=com3,index=2",
+			// virtio-serial with one port, port 0 a console: the
+			// guest drives it without VIRTIO_CONSOLE_F_MULTIPORT
+			// (hal/virtio.Console).
+			"-device", "virtio-serial-device,max_ports=1",
+			"-device", "virtconsole,chardev=stdout",
+			// Modern (version 2) virtio-mmio: QEMU 7.2 defaults to legacy.
+			"-global", "virtio-mmio.force-legacy=false",
+		}
+	}
+	// COM3 (0x3e8) or the virtio console, and COM4 (0x2e8): QEMU
+	// connects at startup.
+	return srv, append(append([]string{
 		"-chardev", "socket,id=stdout,server=off,path=" + optValue(filepath.Join(dir, "stdout.sock")),
-		"-device", "isa-serial,chardev=stdout,index=2",
-		"-chardev", "socket,id=stderr,server=off,path=" + optValue(filepath.Join(dir, "stderr.sock")),
+	}, out...),
+		"-chardev", "socket,id=stderr,server=off,path="+optValue(filepath.Join(dir, "stderr.sock")),
 		"-device", "isa-serial,chardev=stderr,index=3",
-	}, nil
+	), nil
 }
 
 // accept takes QEMU's connection on ln and keeps it for stop to close.

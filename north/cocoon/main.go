@@ -47,9 +47,9 @@ func main() {
 	}
 	cfg.Stdout, cfg.Stdin = os.Stdout, os.Stdin
 	if stdio {
-		in, out, errOut, ok := kernel.Stdio()
-		if !ok {
-			fmt.Println("cocoon: cocoon.stdio=serial, but this machine has no COM3 and COM4 for the streams")
+		in, out, errOut, err := kernel.Stdio()
+		if err != nil {
+			fmt.Printf("cocoon: cocoon.stdio=serial, but %v\n", err)
 			os.Exit(127)
 		}
 		cfg.Stdio = &vfs.Stdio{In: &run.StdinReader{R: in}, Out: out, Err: errOut}

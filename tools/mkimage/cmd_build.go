@@ -92,8 +92,11 @@ the guest's attestation reports) of NAME.efi launched as 'mkimage run
 NAME.efi' would launch it, under SEV-SNP with QEMU's measured direct boot
 (sev-snp-guest kernel-hashes=on): the firmware --ovmf FILE (an OVMF with
 an SNP_KERNEL_HASHES section, such as OvmfPkg/AmdSev/AmdSevX64.dsc
-builds), -kernel NAME.efi, -initrd NAME.cpio if that file exists, and no
--append. It writes the result as JSON to NAME.efi.measurement.json, where
+builds), -kernel NAME.efi, -initrd NAME.cpio if that file exists, and the
+command line of --arg, --env and --workdir (none: no -append); 'mkimage
+run' starts a measured NAME.efi that way, with the application's output
+on the console and no standard input (the serial streams' command-line
+word is not measured, and an SEV-SNP guest has no serial streams). It writes the result as JSON to NAME.efi.measurement.json, where
 'mkimage verify --image NAME' finds it. --measure implies --format efi:
 QEMU hashes no PVH ELF, and OVMF loads a disk after the launch is
 measured. The launch flags (--ovmf, --vcpus, --vcpu-type or --vcpu-sig,
@@ -354,7 +357,7 @@ Flags:`)
 	if !*measureLaunch {
 		return removeStaleMeasurement(name+".efi", stdout)
 	}
-	return writeMeasurement(name, launch.ovmf, launchOpts, stdout)
+	return writeMeasurement(name, launch.ovmf, launchOpts, &rc, stdout)
 }
 
 // writeLVBS writes the LVBS image of NAME.elf and NAME.cpio:
@@ -451,14 +454,22 @@ func checkLaunch(ovmf string, opts *measure.Options, kernel bool) error {
 // writeMeasurement measures the launch 'mkimage run NAME.efi' makes, run
 // under SEV-SNP with QEMU's measured direct boot and the firmware ovmf,
 // and writes it beside NAME.efi. The inputs are those run hands QEMU:
-// -kernel NAME.efi, -initrd NAME.cpio if it exists, and, without
-// run-time arguments, no -append, which QEMU hashes as an empty command
-// line.
-func writeMeasurement(name, ovmf string, opts measure.Options, stdout io.Writer) error {
+// -kernel NAME.efi, -initrd NAME.cpio if it exists, and the command line
+// of the run configuration rc (its arguments, environment and working
+// directory; none is no -append, which QEMU hashes as an empty command
+// line). 'mkimage run' starts a measured image without the
+// application's serial streams, whose command-line word is not measured
+// (runMeasured).
+func writeMeasurement(name, ovmf string, opts measure.Options, rc *runConfig, stdout io.Writer) error {
 	in := measure.Inputs{Firmware: ovmf, Kernel: name + ".efi"}
 	if _, err := os.Stat(name + ".cpio"); err == nil {
 		in.Initrd = name + ".cpio"
 	}
+	line, err := cmdline.Line(cmdline.App{Args: rc.Args, Env: rc.Env, Dir: rc.Workdir})
+	if err != nil {
+		return err
+	}
+	in.Cmdline = line
 	if err := measure.CheckQEMUKernel(in.Kernel); err != nil {
 		return err
 	}
@@ -474,8 +485,12 @@ func writeMeasurement(name, ovmf string, opts measure.Options, stdout io.Writer)
 	if in.Initrd != "" {
 		initrd = "-initrd " + in.Initrd
 	}
-	fmt.Fprintf(stdout, "%s: SEV-SNP launch measurement %s\n  of -kernel %s, %s, no -append, with OVMF %s on %v, %d vCPU(s), signature %#x, guest features %#x\n",
-		path, r.Measurement, in.Kernel, initrd, ovmf, r.VMM, r.VCPUs, r.VCPUSignature, r.GuestFeatures)
+	appendArg := "no -append"
+	if line != "" {
+		appendArg = fmt.Sprintf("-append %q", line)
+	}
+	fmt.Fprintf(stdout, "%s: SEV-SNP launch measurement %s\n  of -kernel %s, %s, %s, with OVMF %s on %v, %d vCPU(s), signature %#x, guest features %#x\n",
+		path, r.Measurement, in.Kernel, initrd, appendArg, ovmf, r.VMM, r.VCPUs, r.VCPUSignature, r.GuestFeatures)
 	return nil
 }
 

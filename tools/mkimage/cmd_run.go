@@ -16,6 +16,7 @@ import (
 	"github.com/cocoon-vm/cocoon/internal/timeline"
 	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/qemu"
+	"github.com/cocoon-vm/cocoon/snp/measure"
 )
 
 func init() {
@@ -205,6 +206,10 @@ Flags (before IMAGE):`)
 			}
 		}
 	}
+	measured, err := checkMeasured(image, f.initrd, line, stderr)
+	if err != nil {
+		return err
+	}
 	netcfg, err := f.net.config(f.initrd)
 	if err != nil {
 		return err
@@ -226,7 +231,7 @@ Flags (before IMAGE):`)
 	// after a failure.
 	var console bytes.Buffer
 	switch {
-	case disk != "":
+	case disk != "" || measured:
 		cfg.Console = stdout
 	case f.verbose || f.trace:
 		cfg.Console = stderr
@@ -272,4 +277,37 @@ Flags (before IMAGE):`)
 		return exitStatus(ee.Status)
 	}
 	return err
+}
+
+// checkMeasured reports whether image is a UEFI application with a
+// launch measurement beside it ('mkimage build --measure'). Such an image
+// runs as measured: without the application's serial streams, whose
+// command-line word (cocoon.stdio=serial) the measurement does not hold
+// and an SEV-SNP guest could not serve, so its output shares the console
+// and it gets no standard input; it says so on stderr. If this launch's
+// kernel, initrd or command line is not the measured one, it says that
+// too: the guest's attestation reports would not match the measurement.
+func checkMeasured(image, initrd, line string, stderr io.Writer) (bool, error) {
+	if !strings.HasSuffix(image, ".efi") {
+		return false, nil
+	}
+	path := measure.ExpectedPath(image)
+	r, err := measure.ReadExpected(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: %v (rebuild the image with --measure, or remove it)", path, err)
+	}
+	fmt.Fprintf(stderr, "mkimage run: %s is measured (%s): it runs as measured, with its output and the kernel's messages on the console (standard output) and no standard input\n", image, path)
+	h, err := measure.HashKernelFiles(image, initrd, line)
+	if err != nil {
+		return false, err
+	}
+	if r.KernelHashes == nil || *h != *r.KernelHashes {
+		fmt.Fprintf(stderr, "mkimage run: warning: this launch (-kernel %s, -initrd %q, -append %q) is not the one %s measured: "+
+			"the guest's attestation reports will not match it (give 'mkimage run' no arguments, or measure this launch with 'mkimage measure')\n",
+			image, initrd, line, path)
+	}
+	return true, nil
 }

@@ -258,8 +258,9 @@ Flags:`)
 	}
 	name = strings.TrimSuffix(name, ".elf")
 	// A PVH-only kernel lies at 2 MiB, not 32: it boots in less memory.
-	// UEFI formats need it where OVMF's memory is not (layout.ImagePhys).
-	o := kbuild.Options{PVHOnly: *format == "elf"}
+	// UEFI formats need it where OVMF's memory is not, and the LVBS
+	// loader where its reservation puts it (layout.ImagePhys).
+	o := kbuild.Options{PVHOnly: *format == "elf" && *platform == "pc"}
 	if *verbose {
 		o.Log = stderr
 	}

@@ -34,7 +34,7 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 test: deps vet
-	$(GO) test -count=1 -timeout 25m ./...
+	$(GO) test -count=1 -timeout 10m ./...
 
 # fuzz runs every fuzz target in the tree (each func FuzzX in a _test.go
 # file) for FUZZTIME, going on past a failure and naming the failed targets
@@ -107,7 +107,7 @@ bench: deps
 	@echo "SEV-SNP launch measurement (4 MiB firmware, 10 MiB kernel):"
 	@$(GO) test -run XXX -bench 'BenchmarkMeasure' -benchtime 20x ./snp/measure | grep -E '^Benchmark'
 	@echo
-	@echo "The application's standard input and output through guestapp copy (TCG; a run copying nothing subtracted): virtio console (microvm) and COM3 (q35):"
+	@echo "The application's standard streams (TCG; a run moving nothing subtracted): stdin on the virtio console (microvm) and on COM3 (q35), stdout on COM3:"
 	@$(GO) test -run XXX -bench 'BenchmarkStdioVM' -benchtime 1x ./tools/mkimage | grep -E '^Benchmark'
 	@echo
 	@echo "Attestation with the simulated PSP: report round trip inside the guest (TCG, median of 21), host-side verification:"

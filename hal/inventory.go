@@ -62,7 +62,7 @@ func (e HostExit) Contains(kind string, n uint64) bool {
 var PCExits = []HostExit{
 	{Kind: KindPort, Lo: 0x3f8, Hi: 0x3ff, What: "COM1 16550 UART: console"},
 	{Kind: KindPort, Lo: 0x2f8, Hi: 0x2ff, What: "COM2 16550 UART: host channel (guest requests to a host-side PSP), when present"},
-	{Kind: KindPort, Lo: 0x3e8, Hi: 0x3ef, What: "COM3 16550 UART: the application's stdout and stdin, with cocoon.stdio=serial and no virtio console"},
+	{Kind: KindPort, Lo: 0x3e8, Hi: 0x3ef, What: "COM3 16550 UART: the application's stdout, and its stdin when there is no virtio console, with cocoon.stdio=serial"},
 	{Kind: KindPort, Lo: 0x2e8, Hi: 0x2ef, What: "COM4 16550 UART: the application's stderr, with cocoon.stdio=serial"},
 	{Kind: KindPort, Lo: 0x40, Hi: 0x40, What: "8254 PIT channel 0: TSC and APIC timer calibration at boot, unless the hypervisor's CPUID leaf 0x40000010 states both (time is the host's word either way)"},
 	{Kind: KindPort, Lo: 0x43, Hi: 0x43, What: "8254 PIT mode/command"},
@@ -71,7 +71,7 @@ var PCExits = []HostExit{
 	{Kind: KindPort, Lo: 0xa1, Hi: 0xa1, What: "8259 slave PIC: masked at boot"},
 	{Kind: KindPort, Lo: 0xf4, Hi: 0xf4, What: "QEMU isa-debug-exit: power off with status"},
 	{Kind: KindMMIO, Lo: 0xfee00000, Hi: 0xfee00fff, What: "local APIC: one-shot timer, EOI"},
-	{Kind: KindMMIO, Lo: 0xfeb00000, Hi: 0xfeb02fff, What: "virtio-mmio transports of QEMU microvm (24 windows of 0x200): virtio-net, and the virtio console of the application's stdin and stdout (cocoon.stdio=serial)"},
+	{Kind: KindMMIO, Lo: 0xfeb00000, Hi: 0xfeb02fff, What: "virtio-mmio transports of QEMU microvm (24 windows of 0x200): virtio-net, and the virtio console of the application's stdin (cocoon.stdio=serial)"},
 	{Kind: KindMMIO, Lo: 0xfeb00000, Hi: 0xfeb02fff, What: "virtio-mmio transports (microvm), probed at boot: a virtio-net device's registers and configuration (MAC), a virtio console's registers (with cocoon.stdio=serial; no configuration read); their rings and buffers are pages of their own, the only kernel memory the devices read or write"},
 	{Kind: KindMSR, Lo: 0x1b, Hi: 0x1b, What: "IA32_APIC_BASE: locate the local APIC"},
 	{Kind: KindPort, Lo: 0xcf8, Hi: 0xcff, What: "PCI configuration mechanism #1 (CONFIG_ADDRESS, CONFIG_DATA), bus 0 (q35, OVMF): find a virtio-net function, size its memory BARs, place one the firmware left above 4 GiB, read its capabilities, enable memory decoding and bus mastering"},

@@ -1,20 +1,19 @@
 package kernel
 
-// The application's standard input and output on a virtio console, when
-// the launcher gives one (qemu.Stdio on microvm): a page per buffer moves
-// far more per turn of the host's I/O loop than a 16550's 14-byte FIFO.
+// The application's standard input on a virtio console, when the
+// launcher gives one (qemu.Stdio on microvm): a page per buffer moves far
+// more per turn of the host's I/O loop than a 16550's 14-byte FIFO.
 // Goroutine context.
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/cocoon-vm/cocoon/hal/virtio"
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 )
 
-// ConsoleQueueSize is the largest virtqueue the console driver sets up:
-// 64 pages each way.
+// ConsoleQueueSize is the largest receive queue the console driver sets
+// up: 64 pages.
 const ConsoleQueueSize = 64
 
 // VirtioConsole finds the first virtio console on microvm's virtio-mmio
@@ -56,11 +55,4 @@ func (in consoleIn) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	return pollRead(func() (int, error) { return in.c.Read(p) })
-}
-
-// consoleOut is standard output on a virtio console.
-type consoleOut struct{ c *virtio.Console }
-
-func (o consoleOut) Write(p []byte) (int, error) {
-	return o.c.Write(p, func() { time.Sleep(50 * time.Microsecond) })
 }

@@ -81,10 +81,10 @@ func pollRead(read func() (int, error)) (int, error) {
 }
 
 // Stdio returns the application's standard streams to the launcher,
-// apart from the console: standard input and output on a virtio console
-// if there is one, else on COM3; standard error on COM4. It fails if the
-// platform has no COM3 and COM4, or the virtio console does not work.
-// Call it once.
+// apart from the console: standard input on a virtio console if there is
+// one, else on COM3; standard output on COM3, standard error on COM4. It
+// fails if the platform has no COM3 and COM4, or the virtio console does
+// not work. Call it once.
 func Stdio() (in io.Reader, out, errOut io.Writer, err error) {
 	s, ok := platform.(hal.Stdio)
 	if !ok || !s.StdioInit() {
@@ -96,7 +96,7 @@ func Stdio() (in io.Reader, out, errOut io.Writer, err error) {
 		return nil, nil, nil, err
 	}
 	if c != nil {
-		in, out = consoleIn{c}, consoleOut{c}
+		in = consoleIn{c}
 	}
 	s.StdioWrite(2, []byte{StdioReady})
 	return in, out, stdioOut{s, 2}, nil

@@ -14,13 +14,14 @@ import (
 
 // Stdio gives the application standard streams of their own, apart from
 // the console: exact bytes each way, no "\r" added, end of file when
-// Stdin ends. On the Microvm profile a virtio console (virtio-mmio)
-// carries standard output (guest to host) and standard input (host to
-// guest), elsewhere COM3 does; COM4 carries standard error; each is a
-// Unix socket that Run serves. A 16550 takes at most 14 bytes (its
-// receive trigger level) per turn of QEMU's I/O loop, which under TCG on
-// a loaded host is a few KB/s; the virtio console takes as many pages as
-// the guest has lent it. The kernel is told with the command-line
+// Stdin ends. The guest's COM3 carries standard output (guest to host)
+// and, but on the Microvm profile, standard input (host to guest); COM4
+// carries standard error. On Microvm a virtio console (virtio-mmio)
+// carries standard input: a 16550 takes at most 14 bytes (its receive
+// trigger level) per turn of QEMU's I/O loop, a few KB/s under TCG on a
+// loaded host, the virtio console up to a page. (Not standard output:
+// QEMU's virtconsole drops what the guest sends while the host's side is
+// full.) Each is a Unix socket that Run serves. The kernel is told with the command-line
 // word cocoon.stdio=serial (north/cocoon), and the console keeps only the
 // kernel's own messages.
 //
@@ -56,6 +57,7 @@ type stdioServer struct {
 	s        Stdio
 	dir      string
 	out, err net.Listener
+	in       net.Listener  // standard input's own socket (Microvm), or nil
 	ready    chan struct{} // closed when StdioReady has arrived
 	quit     chan struct{} // closed by stop
 	quitOnce sync.Once
@@ -67,8 +69,8 @@ type stdioServer struct {
 }
 
 // startStdio listens on the sockets of s in a new directory and returns
-// the QEMU arguments that connect them to a guest of profile p: the
-// virtio console (Microvm) or COM3, and COM4.
+// the QEMU arguments that connect them to a guest of profile p: COM3,
+// COM4 and, on Microvm, the virtio console.
 func startStdio(s Stdio, p Profile) (*stdioServer, []string, error) {
 	dir, err := os.MkdirTemp("", "cocoon-stdio-")
 	if err != nil {
@@ -78,6 +80,9 @@ func startStdio(s Stdio, p Profile) (*stdioServer, []string, error) {
 	if srv.out, err = net.Listen("unix", filepath.Join(dir, "stdout.sock")); err == nil {
 		srv.err, err = net.Listen("unix", filepath.Join(dir, "stderr.sock"))
 	}
+	if err == nil && p == Microvm {
+		srv.in, err = net.Listen("unix", filepath.Join(dir, "stdin.sock"))
+	}
 	if err != nil {
 		srv.stop()
 		return nil, nil, fmt.Errorf("qemu: standard streams: %w", err)
@@ -85,30 +90,27 @@ func startStdio(s Stdio, p Profile) (*stdioServer, []string, error) {
 	srv.done.Add(2)
 	go srv.serveOut()
 	go srv.serveErr()
-	out := []string{"-device", "isa-serial,chardev=stdout,index=2"}
-	if p == Microvm {
-		out = []string{
-			// The kernel finds COM3 and COM4 together (hal/pc
-			// StdioInit); COM3 is there but carries nothing.
-			"-chardev", "null,id=com3",
-			"-device", "isa-serial,chardev=com3,index=2",
-			// virtio-serial with one port, port 0 a console: the
-			// guest drives it without VIRTIO_CONSOLE_F_MULTIPORT
+	// COM3 (0x3e8) and COM4 (0x2e8): QEMU connects at startup.
+	args := []string{
+		"-chardev", "socket,id=stdout,server=off,path=" + optValue(filepath.Join(dir, "stdout.sock")),
+		"-device", "isa-serial,chardev=stdout,index=2",
+		"-chardev", "socket,id=stderr,server=off,path=" + optValue(filepath.Join(dir, "stderr.sock")),
+		"-device", "isa-serial,chardev=stderr,index=3",
+	}
+	if srv.in != nil {
+		srv.done.Add(1)
+		go srv.serveIn()
+		args = append(args,
+			"-chardev", "socket,id=stdin,server=off,path="+optValue(filepath.Join(dir, "stdin.sock")),
+			// virtio-serial with one port, port 0 a console: the guest
+			// drives it without VIRTIO_CONSOLE_F_MULTIPORT
 			// (hal/virtio.Console).
 			"-device", "virtio-serial-device,max_ports=1",
-			"-device", "virtconsole,chardev=stdout",
+			"-device", "virtconsole,chardev=stdin",
 			// Modern (version 2) virtio-mmio: QEMU 7.2 defaults to legacy.
-			"-global", "virtio-mmio.force-legacy=false",
-		}
+			"-global", "virtio-mmio.force-legacy=false")
 	}
-	// COM3 (0x3e8) or the virtio console, and COM4 (0x2e8): QEMU
-	// connects at startup.
-	return srv, append(append([]string{
-		"-chardev", "socket,id=stdout,server=off,path=" + optValue(filepath.Join(dir, "stdout.sock")),
-	}, out...),
-		"-chardev", "socket,id=stderr,server=off,path="+optValue(filepath.Join(dir, "stderr.sock")),
-		"-device", "isa-serial,chardev=stderr,index=3",
-	), nil
+	return srv, args, nil
 }
 
 // accept takes QEMU's connection on ln and keeps it for stop to close.
@@ -131,14 +133,31 @@ func (srv *stdioServer) serveOut() {
 	if !ok {
 		return
 	}
-	go func() {
-		select {
-		case <-srv.ready:
-			srv.sendStdin(c)
-		case <-srv.quit:
-		}
-	}()
+	if srv.in == nil {
+		go srv.stdinWhenReady(c)
+	}
 	srv.copy(srv.s.Stdout, c, "standard output")
+}
+
+// serveIn sends standard input on its own connection (the virtio
+// console's), and reads to its end what the guest writes there (nothing).
+func (srv *stdioServer) serveIn() {
+	defer srv.done.Done()
+	c, ok := srv.accept(srv.in)
+	if !ok {
+		return
+	}
+	go srv.stdinWhenReady(c)
+	io.Copy(io.Discard, c)
+}
+
+// stdinWhenReady sends standard input on c once the guest is ready for it.
+func (srv *stdioServer) stdinWhenReady(c net.Conn) {
+	select {
+	case <-srv.ready:
+		srv.sendStdin(c)
+	case <-srv.quit:
+	}
 }
 
 // serveErr takes the ready byte and copies standard error.
@@ -219,6 +238,9 @@ func (srv *stdioServer) finish() error {
 	// the listeners ends the accepts of a QEMU that never connected.
 	srv.out.Close()
 	srv.err.Close()
+	if srv.in != nil {
+		srv.in.Close()
+	}
 	srv.done.Wait()
 	srv.stop()
 	srv.mu.Lock()
@@ -229,7 +251,7 @@ func (srv *stdioServer) finish() error {
 // stop closes everything and removes the sockets' directory.
 func (srv *stdioServer) stop() {
 	srv.quitOnce.Do(func() { close(srv.quit) })
-	for _, ln := range []net.Listener{srv.out, srv.err} {
+	for _, ln := range []net.Listener{srv.out, srv.err, srv.in} {
 		if ln != nil {
 			ln.Close()
 		}

@@ -9,35 +9,34 @@ import (
 // feature but VIRTIO_F_VERSION_1: no VIRTIO_CONSOLE_F_MULTIPORT, so the
 // device has port 0 only, on receiveq0 and transmitq0 (5.3.2), and QEMU
 // counts that port open once the driver is ready (a guest without
-// MULTIPORT cannot say so itself).
+// MULTIPORT cannot say so itself). Cocoon uses its receive side only:
+// QEMU's virtconsole, the only port 0 it has, drops what the guest sends
+// when the host's side is full (hw/char/virtio-console.c flush_buf), so
+// output goes elsewhere; input is paced by the buffers the guest lends.
 const (
 	DeviceConsole  = 3
 	consoleRxQueue = 0
-	consoleTxQueue = 1
 	// consoleBufSize is one buffer: a page, so that one turn of the
-	// host's I/O loop moves up to a queue's worth of pages.
+	// host's I/O loop moves up to a page (QEMU offers at most 4096
+	// bytes at a time, virtio_serial_guest_ready).
 	consoleBufSize = PageSize
 )
 
-// Console is port 0 of a virtio console: a byte stream each way. Read
-// and Write may run concurrently (one lock per queue).
+// Console is the receive side of port 0 of a virtio console: a byte
+// stream from the host. It is safe for concurrent use.
 type Console struct {
 	t Transport
 
-	rxMu    sync.Mutex
+	mu      sync.Mutex
 	rx      *Queue
-	rxUsed  []Used
+	used    []Used
 	pending []Used // received buffers not yet read, in order
 	pendOff int    // bytes of pending[0] already read
-
-	txMu   sync.Mutex
-	tx     *Queue
-	txUsed []Used
 }
 
-// NewConsole initializes the console device on t with queues of up to
-// size entries of one page each, in memory from alloc, and posts every
-// receive buffer.
+// NewConsole initializes the console device on t with a receive queue of
+// up to size buffers of one page each, in memory from alloc, and posts
+// every buffer.
 func NewConsole(t Transport, alloc Alloc, size uint16) (*Console, error) {
 	if id := t.DeviceID(); id != DeviceConsole {
 		return nil, fmt.Errorf("virtio-console: device id %d, not a console", id)
@@ -45,37 +44,30 @@ func NewConsole(t Transport, alloc Alloc, size uint16) (*Console, error) {
 	if _, err := Negotiate(t, FeatureVersion1); err != nil {
 		return nil, err
 	}
-	c := &Console{t: t}
-	for _, qi := range []uint16{consoleRxQueue, consoleTxQueue} {
-		max := t.QueueMax(qi)
-		if max == 0 {
-			return nil, fail(t, fmt.Errorf("virtio-console: queue %d is missing", qi))
-		}
-		qs := min(size, max)
-		for qs&(qs-1) != 0 { // the largest power of two that fits
-			qs &= qs - 1
-		}
-		ring, err := alloc(3)
-		if err != nil {
-			return nil, fail(t, err)
-		}
-		data, err := alloc(int(qs) * consoleBufSize / PageSize)
-		if err != nil {
-			return nil, fail(t, err)
-		}
-		q, err := NewQueue(qs, ring, data)
-		if err != nil {
-			return nil, fail(t, err)
-		}
-		d, dr, dv := q.Addresses()
-		t.EnableQueue(qi, qs, d, dr, dv)
-		if qi == consoleRxQueue {
-			c.rx = q
-		} else {
-			c.tx = q
-		}
+	max := t.QueueMax(consoleRxQueue)
+	if max == 0 {
+		return nil, fail(t, fmt.Errorf("virtio-console: queue %d is missing", consoleRxQueue))
 	}
-	for i := 0; i < int(c.rx.Size()); i++ {
+	qs := min(size, max)
+	for qs&(qs-1) != 0 { // the largest power of two that fits
+		qs &= qs - 1
+	}
+	ring, err := alloc(3)
+	if err != nil {
+		return nil, fail(t, err)
+	}
+	data, err := alloc(int(qs) * consoleBufSize / PageSize)
+	if err != nil {
+		return nil, fail(t, err)
+	}
+	q, err := NewQueue(qs, ring, data)
+	if err != nil {
+		return nil, fail(t, err)
+	}
+	d, dr, dv := q.Addresses()
+	t.EnableQueue(consoleRxQueue, qs, d, dr, dv)
+	c := &Console{t: t, rx: q}
+	for i := 0; i < int(qs); i++ {
 		if _, err := c.rx.Post(Buffer{Off: i * consoleBufSize, Len: consoleBufSize, Write: true}); err != nil {
 			return nil, fail(t, err)
 		}
@@ -88,13 +80,13 @@ func NewConsole(t Transport, alloc Alloc, size uint16) (*Console, error) {
 // Read copies into p what the host has sent, in order, and lends the
 // emptied buffers back; 0 if nothing has arrived. It never waits.
 func (c *Console) Read(p []byte) (int, error) {
-	c.rxMu.Lock()
-	defer c.rxMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var err error
 	if len(c.pending) == 0 {
 		c.t.AckInterrupt()
-		c.rxUsed, err = c.rx.Reclaim(c.rxUsed[:0])
-		c.pending = append(c.pending, c.rxUsed...)
+		c.used, err = c.rx.Reclaim(c.used[:0])
+		c.pending = append(c.pending, c.used...)
 		c.pendOff = 0
 	}
 	n, reposted := 0, false
@@ -119,50 +111,4 @@ func (c *Console) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	return 0, err
-}
-
-// Write sends p and returns once the device has taken all of it (every
-// buffer back), so that bytes written before the guest stops have left
-// it. wait is called while the device holds every transmit buffer or has
-// not yet taken the last ones (the host's side is full).
-func (c *Console) Write(p []byte, wait func()) (int, error) {
-	c.txMu.Lock()
-	defer c.txMu.Unlock()
-	sent := 0
-	for {
-		var err error
-		c.txUsed, err = c.tx.Reclaim(c.txUsed[:0])
-		if err != nil {
-			return sent, err
-		}
-		inflight := int(c.tx.Size()) - c.tx.Free()
-		if sent == len(p) && inflight == 0 {
-			return sent, nil
-		}
-		posted := false
-		for sent < len(p) && c.tx.Free() > 0 {
-			// The free buffer slots are the queue's free descriptors:
-			// descriptor i always uses page i of the region.
-			off := c.freeTxOff()
-			k := copy(c.tx.data.Bytes[off:off+consoleBufSize], p[sent:])
-			if _, err := c.tx.Post(Buffer{Off: off, Len: k}); err != nil {
-				return sent, err
-			}
-			sent += k
-			posted = true
-		}
-		if posted {
-			if c.tx.NeedsKick() {
-				c.t.Notify(consoleTxQueue)
-			}
-			continue
-		}
-		wait()
-	}
-}
-
-// freeTxOff returns the region offset of the buffer the next Post takes:
-// its descriptor id's page.
-func (c *Console) freeTxOff() int {
-	return int(c.tx.free[len(c.tx.free)-1]) * consoleBufSize
 }

@@ -107,6 +107,7 @@ func wantConsole(t *testing.T, console string, want ...string) {
 // TestVMOVMFKernelInitrd boots hello as QEMU -kernel cocoon.efi -initrd
 // app.cpio -append ...: the path OVMF's measured direct boot covers.
 func TestVMOVMFKernelInitrd(t *testing.T) {
+	t.Parallel()
 	needOVMF(t)
 	efi, cpio := buildEFI(t, "./north/cocoon", "./images/hello", false)
 	console, err := boot(t, qemu.Config{Kernel: efi, Initrd: cpio, Append: "one two GREETING=hi"})
@@ -119,6 +120,7 @@ func TestVMOVMFKernelInitrd(t *testing.T) {
 // TestVMOVMFDisk boots stress from a GPT disk whose ESP holds the
 // self-contained application.
 func TestVMOVMFDisk(t *testing.T) {
+	t.Parallel()
 	needOVMF(t)
 	efi, _ := buildEFI(t, "./north/cocoon", "./images/stress", true)
 	img, err := os.ReadFile(efi)
@@ -140,6 +142,7 @@ func TestVMOVMFDisk(t *testing.T) {
 // stress through -kernel/-initrd, hello from a disk (with its command
 // line embedded, since a disk boot gets no load options).
 func TestVMOVMFOtherWay(t *testing.T) {
+	t.Parallel()
 	needOVMF(t)
 	efi, cpio := buildEFI(t, "./north/cocoon", "./images/stress", false)
 	console, err := boot(t, qemu.Config{Kernel: efi, Initrd: cpio})
@@ -167,6 +170,7 @@ func TestVMOVMFOtherWay(t *testing.T) {
 // TestVMOVMFSelftestExit boots the selftest kernel alone (no initrd) and
 // checks that its exit status comes through.
 func TestVMOVMFSelftestExit(t *testing.T) {
+	t.Parallel()
 	needOVMF(t)
 	efi, _ := buildEFI(t, "./images/selftest", "", false)
 	console, err := boot(t, qemu.Config{Kernel: efi, Append: "exit 7"})
@@ -182,6 +186,7 @@ func TestVMOVMFSelftestExit(t *testing.T) {
 // tables and fails unless no page is writable and executable, the text
 // read-only and data and the direct map non-executable.
 func TestVMOVMFWX(t *testing.T) {
+	t.Parallel()
 	needOVMF(t)
 	efi, _ := buildEFI(t, "./images/selftest", "", false)
 	console, err := boot(t, qemu.Config{Kernel: efi, Append: "wx"})

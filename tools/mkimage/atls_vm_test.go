@@ -79,6 +79,7 @@ func serving(t *testing.T, image string, args ...string) (addr string, wait func
 }
 
 func TestVMAttestedTLS(t *testing.T) {
+	t.Parallel()
 	key := [provision.KeySize]byte{1, 2, 3, 4}
 	data := []byte("the database password, sealed into the image")
 	sealed, err := provision.Seal(key, data)

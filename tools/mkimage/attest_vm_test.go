@@ -105,6 +105,7 @@ func boot(t testing.TB, image string, args ...string) string {
 }
 
 func TestAttestVM(t *testing.T) {
+	t.Parallel()
 	image := attestImage(t, "./images/attest")
 	nonce := []byte("vm test nonce: 0123456789abcdef")
 	console := boot(t, image, hex.EncodeToString(nonce))
@@ -148,6 +149,7 @@ func TestAttestVM(t *testing.T) {
 // module with plain go build, inside Cocoon: an unmodified Linux SNP
 // client. The host verifies the Attestation it prints.
 func TestGoSevGuestToolVM(t *testing.T) {
+	t.Parallel()
 	image := attestImage(t, "github.com/google/go-sev-guest/tools/attest")
 	nonce := hex.EncodeToString([]byte("unmodified go-sev-guest client"))
 	console := boot(t, image, "-in", nonce, "-inform", "hex", "-extended", "-outform", "textproto")

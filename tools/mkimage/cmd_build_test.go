@@ -175,6 +175,7 @@ func tableKernelHash(t *testing.T, table []byte) []byte {
 // measurement recorded beside them against 'mkimage measure' of the same
 // files, and the kernel hash against QEMU's.
 func TestBuildMeasure(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds Cocoon images (-short)")
 	}

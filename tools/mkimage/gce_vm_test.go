@@ -23,6 +23,7 @@ import (
 // self-contained application; and that disk boots under OVMF in QEMU,
 // running the application with the arguments built into it.
 func TestGCEImageVM(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "app")
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"build", "--spec", "none", "--format", "gce", "--arg", "show", "--arg", "a b", "-o", out, "./testdata/guestapp"}, nil, &stdout, &stderr); code != 0 {
@@ -100,6 +101,7 @@ func TestGCEImageVM(t *testing.T) {
 // (the disk is read after the launch is measured), the one 'mkimage
 // measure' gives without a kernel.
 func TestGCEMeasure(t *testing.T) {
+	t.Parallel()
 	fw := filepath.Join(snpReference, "ovmf_AmdSev_suffix.bin")
 	out := filepath.Join(t.TempDir(), "app")
 	var stdout, stderr bytes.Buffer

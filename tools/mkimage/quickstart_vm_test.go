@@ -61,6 +61,7 @@ func quickStart(t *testing.T) []string {
 // with the user's go.mod and the kernel from mkimage's own Cocoon, and
 // boots it.
 func TestQuickStartVM(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		testenv.Missing(t, "qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
 	}

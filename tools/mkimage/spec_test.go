@@ -40,6 +40,7 @@ func TestSpecErrors(t *testing.T) {
 // the image its equivalent flags build, that flags override it, and that
 // the run-time fields reach NAME.run.json.
 func TestSpecBuildsSameImage(t *testing.T) {
+	t.Parallel()
 	repo, err := filepath.Abs(repoRoot)
 	if err != nil {
 		t.Fatal(err)

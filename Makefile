@@ -34,7 +34,7 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 test: deps vet
-	$(GO) test -count=1 -timeout 10m ./...
+	$(GO) test -count=1 -timeout 15m ./...
 
 # fuzz runs every fuzz target in the tree (each func FuzzX in a _test.go
 # file) for FUZZTIME, going on past a failure and naming the failed targets

@@ -51,8 +51,19 @@ var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpMode)-480]
 // NewUserRegs returns registers in their initial state: zero, with the x87
 // and SSE control words at their reset values (FCW 0x37f, MXCSR 0x1f80;
 // Intel SDM vol. 1, 8.1.5 and 10.2.3).
+//
+// Every page of the new registers is written here, not left to be paged
+// in on first touch: trap context reads and writes them with interrupts
+// off (enterUserAsm's XRSTOR, trapSaveFP's XSAVE, the system-call fast
+// path), and a page fault on the extended-state area there cannot be
+// served, since the fault's own entry saves to that same area
+// (trapSaveFP) and faults again, forever. Go leaves a fresh span's pages
+// untouched, and the area spans two pages: an execve'd program's first
+// entry hung the guest that way.
 func NewUserRegs() *UserRegs {
 	r := new(UserRegs)
+	// unsafe: a byte view of r itself, to write every page it spans.
+	clear(unsafe.Slice((*byte)(unsafe.Pointer(r)), unsafe.Sizeof(*r)))
 	base := uintptr(unsafe.Pointer(&r.fp[0]))
 	r.fpOff = uint64((base+63)&^63 - uintptr(unsafe.Pointer(r)))
 	fp := r.fpArea()

@@ -44,10 +44,15 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	if flags&linux.CloneThread == 0 {
 		if flags&(linux.CloneVM|linux.CloneVfork) == linux.CloneVM|linux.CloneVfork {
 			// Go's os/exec (syscall.forkAndExecInChild) starts children
-			// this way, and its child's execve does not yet reach the new
-			// program: the guest hung (TestVMProcessesGo on branch procs,
-			// docs/KERNEL.md). Until that is fixed it fails at once, as
-			// before processes existed; vfork(2) itself works.
+			// this way. Its first hang (the exec'd program's first entry
+			// faulting on its registers in trap context) is fixed in
+			// kernel.NewUserRegs; a second remains: after a few dozen
+			// to a few hundred children (sooner several at once), a
+			// child stops in user mode and the guest idles, even with
+			// the child given a copy-on-write copy instead of the shared
+			// space (TestVMProcessesGo on branch exec-wip). Until that is
+			// fixed it fails at once, as before processes existed;
+			// vfork(2) itself works.
 			return t.p.unsupported("clone(CLONE_VM|CLONE_VFORK), as Go's os/exec starts children", -linux.ENOSYS)
 		}
 		return t.newProcess(flags, stack, ptid, ctid, tls)

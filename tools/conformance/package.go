@@ -128,7 +128,9 @@ const DirEnv = "COCOON_CONFORMANCE_DIR"
 // chdirSource is a test file added to every package through `go test
 // -overlay`: go test runs a test binary in its package's directory, but
 // Cocoon starts /init in /, so the binary moves to the directory named
-// by DirEnv. Without DirEnv (on the host) it does nothing.
+// by DirEnv. Without DirEnv (on the host) it does nothing. It unsets
+// DirEnv, so that a copy of the binary a test starts (os/exec's helper
+// commands) stays in the directory the test gave it, as on the host.
 const chdirSource = `package %s_test
 
 // Added by Cocoon's tools/conformance: move to the package's directory,
@@ -137,10 +139,12 @@ const chdirSource = `package %s_test
 import "os"
 
 func init() {
-	if dir := os.Getenv(%q); dir != "" {
+	const env = %q
+	if dir := os.Getenv(env); dir != "" {
 		if err := os.Chdir(dir); err != nil {
 			panic(err)
 		}
+		os.Unsetenv(env)
 	}
 }
 `

@@ -395,6 +395,9 @@ func (t *Task) tkill(q *Process, tid int32, sig uint64) int64 {
 	if target == nil {
 		return -linux.ESRCH
 	}
+	if !t.mayKill(q) {
+		return -linux.EPERM
+	}
 	if sig == linux.SigKill {
 		q.exitKilled(linux.SigKill)
 	} else if sig != 0 {

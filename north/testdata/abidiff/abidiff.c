@@ -501,6 +501,10 @@ static void rtsignals(void) {
 		drain("child: again", &set);
 		rl.rlim_max = 4;
 		show("child: raising the hard limit", setrlimit(RLIMIT_SIGPENDING, &rl));
+		show("child: tgkill root's process", syscall(SYS_tgkill, getppid(), getppid(), 0));
+		siginfo_t ci = {0};
+		ci.si_code = SI_QUEUE;
+		show("child: sigqueue to root's process", syscall(SYS_rt_sigqueueinfo, getppid(), SIGRTMIN + 1, &ci));
 		_exit(0);
 	}
 	int status;

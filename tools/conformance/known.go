@@ -26,8 +26,6 @@ const (
 	outsideDir = "The test reads a file outside its package directory (../testdata, /etc/services) that the conformance image does not carry."
 	zeroMtimes = "The image's files have modification time 0 (archives are reproducible), which http.ServeContent " +
 		"treats as no time: no Last-Modified, no 304 or 412."
-	procFiles = "Cocoon's /proc has only self/cmdline, self/exe, self/cwd, self/fd and sys/fs/pipe-max-size: " +
-		"the test reads another /proc file (such as the threads' /proc/<pid>/task/<tid>/status)."
 )
 
 // knownDifference is a reason and the tests it explains, as path.Match
@@ -87,7 +85,6 @@ var known = map[string][]knownDifference{
 			"TestProcessReleaseTwice", "TestErrProcessDone", "TestUNIXProcessAlive", "TestExecutableDeleted",
 			"TestFindProcessViaPidfd", "TestStartProcessWithPidfd",
 		}},
-		{reason: procFiles, tests: []string{"TestProcCopy"}},
 	},
 	"os/signal": {
 		{reason: noProcesses, tests: []string{"TestDetectNohup", "TestNohup", "TestAtomicStop", "TestNotifyContextNotifications"}},
@@ -104,7 +101,6 @@ var known = map[string][]knownDifference{
 			"TestFcntlFlock", "TestZeroSysProcAttr",
 		}},
 		{reason: noProcesses, tests: []string{"TestPassFD"}},
-		{reason: procFiles, tests: []string{"TestSetuidEtc"}},
 	},
 	"sync":        {{reason: noProcesses, tests: []string{"TestMutexMisuse", "TestIssue76126"}}},
 	"sync/atomic": {{reason: oneCPU, tests: []string{"TestStoreLoadSeqCst32", "TestStoreLoadSeqCst64", "TestStoreLoadRelAcq32", "TestStoreLoadRelAcq64"}}},

@@ -70,14 +70,6 @@ func New() (*Stack, error) {
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
 	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 16384 * 4, Max: 4 << 20}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
-	// The receive buffer grows with what the application reads per
-	// round trip, up to Max, as Linux's does (net.ipv4.tcp_moderate_rcvbuf,
-	// on by default): Recv reports each read to ModerateRecvBuf. Without
-	// it the window stays at half the 128 KiB default, and a bulk
-	// transfer stalls once per 64 KiB (on loopback, a trip through the
-	// scheduler each time). SO_RCVBUF turns it off, as on Linux.
-	moderate := tcpip.TCPModerateReceiveBufferOption(true)
-	s.SetTransportProtocolOption(tcp.ProtocolNumber, &moderate)
 	if err := s.CreateNICWithOptions(LoopbackNIC, loopback.New(), stack.NICOptions{Name: "lo"}); err != nil {
 		return nil, wrap("creating the loopback interface", err)
 	}
@@ -447,9 +439,6 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 			return int64(res.Total), nil
 		}
 		return w.done, nil
-	}
-	if res.Count > 0 && m.Flags&socket.MsgPeek == 0 {
-		s.ep.ModerateRecvBuf(res.Count)
 	}
 	return int64(res.Count), nil
 }

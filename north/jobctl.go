@@ -419,11 +419,12 @@ func (p *Process) tasksLocked() []*Task {
 // ignoredAtSend reports whether a signal would be ignored by the process
 // (or thread target) when it arrives, and so is dropped when sent, as
 // Linux's sig_ignored does: its handler is SIG_IGN, or SIG_DFL with a
-// default of doing nothing, and the thread (for a process-directed
-// signal, every thread) does not block it.
+// default of doing nothing or, for init, any SIG_DFL (init is
+// SIGNAL_UNKILLABLE: sig_task_ignored), and the thread (for a
+// process-directed signal, every thread) does not block it.
 func (p *Process) ignoredAtSend(target *Task, sig int) bool {
 	act := p.sig.action(sig)
-	if !(act.handler == sigIgn || act.handler == sigDfl && ignoredByDefault(sig)) {
+	if !(act.handler == sigIgn || act.handler == sigDfl && (ignoredByDefault(sig) || p.isInit())) {
 		return false
 	}
 	if target != nil {
@@ -437,6 +438,23 @@ func (p *Process) ignoredAtSend(target *Task, sig int) bool {
 		}
 	}
 	return true
+}
+
+// isInit reports the guest's first process, pid 1: as Linux's init
+// (SIGNAL_UNKILLABLE, kernel/signal.c sig_task_ignored and get_signal),
+// it gets no signal it has no handler for from the processes of the
+// guest, which all share its PID namespace, not even SIGKILL or SIGSTOP;
+// its own faults still kill it (force_sig_info_to_task clears
+// SIGNAL_UNKILLABLE: forceSignal), and so does the kernel's SIGKILL
+// (out of memory, RLIMIT_CPU).
+func (p *Process) isInit() bool { return p == p.w.init }
+
+// killBy ends p for a SIGKILL a process sent (kill, tkill, sigqueue,
+// a process group's): init ignores it.
+func (p *Process) killBy() {
+	if !p.isInit() {
+		p.exitKilled(linux.SigKill)
+	}
 }
 
 // parentThreadGone is what the exit of thread tid of p does to the

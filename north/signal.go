@@ -307,6 +307,9 @@ func (p *Process) queueInfo(target *Task, info sigInfo) (bool, int64) {
 		c, _ := p.w.sigq.LoadOrStore(uid, new(atomic.Int64))
 		ctr, limit = c.(*atomic.Int64), p.rlimit(rlimitSigpending)
 	}
+	if p.isInit() && p.ignoredAtSend(target, info.signo) {
+		return false, 0 // init drops what it has no handler for
+	}
 	s := &p.sig
 	s.mu.Lock()
 	set, infos, more := &s.pending, &s.info, &s.more
@@ -399,7 +402,7 @@ func (t *Task) tkill(q *Process, tid int32, sig uint64) int64 {
 		return -linux.EPERM
 	}
 	if sig == linux.SigKill {
-		q.exitKilled(linux.SigKill)
+		q.killBy()
 	} else if sig != 0 {
 		_, r := q.queueInfo(target, sigInfo{signo: int(sig), code: linux.SiTkill, pid: t.p.pid, uid: t.ruid()})
 		return r
@@ -520,6 +523,9 @@ func (t *Task) deliverSignals() {
 		}
 		switch {
 		case act.handler == sigIgn:
+		case act.handler == sigDfl && t.p.isInit():
+			// Queued while blocked, default now: init drops it
+			// (get_signal's SIGNAL_UNKILLABLE check).
 		case act.handler == sigDfl:
 			if isStopSignal(sig) {
 				t.p.doStop(sig)

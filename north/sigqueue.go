@@ -130,7 +130,7 @@ func (t *Task) sendInfo(q *Process, target *Task, info sigInfo) int64 {
 	case 0:
 		return 0
 	case linux.SigKill:
-		q.exitKilled(linux.SigKill)
+		q.killBy()
 		return 0
 	}
 	_, r := q.queueInfo(target, info)

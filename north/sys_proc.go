@@ -893,10 +893,10 @@ func (t *Task) killOne(q *Process, sig uint64) int64 {
 }
 
 // sendSignal sends a process-directed signal; SIGKILL ends the process
-// at once, as it cannot be caught.
+// (but init) at once, as it cannot be caught.
 func (p *Process) sendSignal(info sigInfo) {
 	if info.signo == linux.SigKill {
-		p.exitKilled(linux.SigKill)
+		p.killBy()
 		return
 	}
 	p.send(nil, info)

@@ -167,15 +167,119 @@ static void comm(void) {
 	text("comm unchanged", "/proc/self/comm");
 }
 
+static volatile int usr1;
+static void onUsr1(int sig) { usr1++; }
+
+// sendToInit forks a child that sends init each of sigs by kill, and
+// the first by tgkill and sigqueue too.
+static void sendToInit(const char *what, const int *sigs, int n) {
+	pid_t c = fork();
+	if (c == 0) {
+		char line[64];
+		for (int i = 0; i < n; i++) {
+			snprintf(line, sizeof line, "%s: kill(1, %d)", what, sigs[i]);
+			show(line, kill(1, sigs[i]));
+		}
+		snprintf(line, sizeof line, "%s: tgkill(1, 1, %d)", what, sigs[0]);
+		show(line, syscall(SYS_tgkill, 1, 1, sigs[0]));
+		snprintf(line, sizeof line, "%s: sigqueue(1, %d)", what, sigs[0]);
+		show(line, sigqueue(1, sigs[0], (union sigval){.sival_int = 7}));
+		_exit(0);
+	}
+	waitChild(what, c);
+}
+
+// asInit: what init (pid 1) does with signals it has no handler for.
+static void asInit(void) {
+	printf("init: pid %d\n", getpid());
+	int fatal[] = {SIGTERM, SIGKILL, SIGSTOP, SIGHUP, SIGINT, SIGSEGV, SIGUSR2, SIGTSTP, SIGALRM};
+	sendToInit("signaller", fatal, sizeof fatal / sizeof fatal[0]);
+	printf("init: survived the signaller\n");
+	show("init: kill(1, SIGTERM) itself", kill(1, SIGTERM));
+	show("init: raise(SIGUSR2)", raise(SIGUSR2));
+	show("init: kill(1, SIGKILL) itself", kill(1, SIGKILL));
+	show("init: kill(0, SIGTERM)", kill(0, SIGTERM));
+	alarm(1);
+	struct timespec ts = {1, 500000000};
+	show("init: nanosleep through its SIGALRM", nanosleep(&ts, NULL));
+	sigset_t set, pend;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int blocked[] = {SIGUSR2};
+	sendToInit("blocked", blocked, 1);
+	sigpending(&pend);
+	printf("init: SIGUSR2 pending while blocked: %d\n", sigismember(&pend, SIGUSR2));
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	sigpending(&pend);
+	printf("init: SIGUSR2 pending after unblocking: %d\n", sigismember(&pend, SIGUSR2));
+	signal(SIGUSR1, onUsr1);
+	int handled[] = {SIGUSR1};
+	sendToInit("handled", handled, 1);
+	printf("init: SIGUSR1 handler ran: %d\n", usr1 > 0); // standard signals coalesce
+	signal(SIGUSR1, SIG_DFL);
+	char status[4096];
+	int fd = open("/proc/self/status", O_RDONLY);
+	long n = read(fd, status, sizeof status - 1);
+	close(fd);
+	status[n > 0 ? n : 0] = 0;
+	char *st = strstr(status, "State:");
+	printf("init: %.*s\n", st ? (int)strcspn(st, "\n") : 0, st ? st : "");
+}
+
+// initFault: init still dies of its own faults, even when it blocks or
+// ignores the signal (force_sig_info_to_task).
+static void initFault(void) {
+	printf("init: pid %d, faulting with SIGSEGV blocked and ignored\n", getpid());
+	signal(SIGSEGV, SIG_IGN);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGSEGV);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	*(volatile int *)8 = 1;
+	printf("init: FAIL: survived its fault\n");
+}
+
+// runInit runs f as init: here if this is pid 1 (in Cocoon), else as pid
+// 1 of a new PID namespace, whose death this process then mirrors: the
+// same exit status, 128+signal for a signal.
+static void runInit(void (*f)(void)) {
+	if (getpid() == 1) {
+		f();
+		return;
+	}
+	if (unshare(CLONE_NEWPID) != 0) {
+		printf("FAIL: unshare(CLONE_NEWPID): %s (run as root)\n", res(-1));
+		exit(1);
+	}
+	pid_t c = fork();
+	if (c == 0) {
+		setsid(); // a group of its own, as Cocoon's init has
+		f();
+		exit(0);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	if (WIFSIGNALED(st))
+		exit(128 + WTERMSIG(st));
+	if (WEXITSTATUS(st) != 0)
+		exit(WEXITSTATUS(st));
+}
+
 int main(int argc, char **argv) {
-	if (argc != 2) {
-		fprintf(stderr, "usage: procabi DIR\n");
+	if (argc != 2 && !(argc == 3 && strcmp(argv[2], "fault") == 0)) {
+		fprintf(stderr, "usage: procabi DIR [fault]\n");
 		return 2;
 	}
 	snprintf(dir, sizeof dir, "%s", argv[1]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	prctl(PR_SET_NAME, "procabi");
+	if (argc == 3) {
+		runInit(initFault);
+		return 0;
+	}
 	comm();
+	runInit(asInit);
 	printf("procabi: done\n");
 	return 0;
 }

@@ -95,6 +95,9 @@ func TestCPUClocksAdvance(t *testing.T) {
 
 func TestItimerVirtualFiresOnUserTime(t *testing.T) {
 	p, task, _ := newTest(t)
+	// The test process is pid 1, init, which drops a signal it has no
+	// handler for: give it one.
+	p.sig.act[linux.SigVtalrm].handler = 0x401000
 	tv := uint64(scratch)
 	mem.WriteUint64(p.m, tv, 0)        // interval
 	mem.WriteUint64(p.m, tv+8, 0)      //

@@ -61,9 +61,9 @@ func differential(t *testing.T, prog, doneLine string) {
 	if !strings.Contains(want, doneLine) || strings.Contains(want, "FAIL") {
 		t.Fatalf("natively the program fails:\n%s", want)
 	}
-	console, err := runApp(t, packELF(t, prog), "/tmp")
+	console, err := runAppQuiet(t, packELF(t, prog), "/tmp")
 	if err != nil {
-		t.Fatalf("in Cocoon: %v", err)
+		t.Fatalf("in Cocoon: %v\n%s", err, console)
 	}
 	got := appOutput(console)
 	// Linux is the oracle, and on a loaded machine Linux itself can print
@@ -76,7 +76,7 @@ func differential(t *testing.T, prog, doneLine string) {
 		}
 	}
 	if got != want {
-		t.Errorf("output differs from Linux's:\n%s--- Cocoon, in full:\n%s", lineDiff(got, "Cocoon", want, "Linux"), got)
+		t.Errorf("output differs from Linux's:\n%s--- Cocoon's console, in full:\n%s--- Linux, in full:\n%s", lineDiff(got, "Cocoon", want, "Linux"), console, want)
 	}
 }
 

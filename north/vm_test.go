@@ -87,6 +87,16 @@ func buildGo(t *testing.T, pkg string) string {
 
 func runApp(t *testing.T, initrd, cmdline string) (string, error) {
 	t.Helper()
+	console, err := runAppQuiet(t, initrd, cmdline)
+	t.Logf("%q: %v\n%s", cmdline, err, console)
+	return console, err
+}
+
+// runAppQuiet is runApp without logging the console, for callers that
+// report it themselves (a CI log keeps only the start and end of a
+// failure, so what matters must come first).
+func runAppQuiet(t *testing.T, initrd, cmdline string) (string, error) {
+	t.Helper()
 	res, err := qemu.Run(context.Background(), qemu.Config{
 		Profile: qemu.Microvm, Kernel: cocoonKernel(t), Initrd: initrd, Append: cmdline,
 		MemoryMiB: 256, Timeout: 5 * time.Minute,
@@ -94,9 +104,7 @@ func runApp(t *testing.T, initrd, cmdline string) (string, error) {
 	if res == nil {
 		t.Fatalf("qemu: %v", err)
 	}
-	console := strings.ReplaceAll(res.Console, "\r", "")
-	t.Logf("%q: %v\n%s", cmdline, err, console)
-	return console, err
+	return strings.ReplaceAll(res.Console, "\r", ""), err
 }
 
 func status(err error) int {

@@ -61,11 +61,8 @@ func differential(t *testing.T, prog, doneLine string) {
 	if !strings.Contains(want, doneLine) || strings.Contains(want, "FAIL") {
 		t.Fatalf("natively the program fails:\n%s", want)
 	}
-	console, err := runAppQuiet(t, packELF(t, prog), "/tmp")
-	if err != nil {
-		t.Fatalf("in Cocoon: %v\n%s", err, console)
-	}
-	got := appOutput(console)
+	initrd := packELF(t, prog)
+	console, got := cocoonRun(t, initrd)
 	// Linux is the oracle, and on a loaded machine Linux itself can print
 	// a different line of a timing-dependent check (a timer that overran
 	// once more): ask it again before blaming Cocoon.
@@ -75,9 +72,28 @@ func differential(t *testing.T, prog, doneLine string) {
 			want = again
 		}
 	}
+	// The same holds for Cocoon: a host that stops the VM for a second
+	// between two reads of a clock changes a windowed check (a 10 s timer
+	// with more than 9 s left). A difference must show twice to count; the
+	// first one stays in the log.
+	if got != want {
+		t.Logf("Cocoon's first run differs from Linux's; running it again:\n%s", lineDiff(got, "Cocoon", want, "Linux"))
+		console, got = cocoonRun(t, initrd)
+	}
 	if got != want {
 		t.Errorf("output differs from Linux's:\n%s--- Cocoon's console, in full:\n%s--- Linux, in full:\n%s", lineDiff(got, "Cocoon", want, "Linux"), console, want)
 	}
+}
+
+// cocoonRun boots initrd's /init with /tmp as its argument and returns the
+// console and the application's lines of it.
+func cocoonRun(t *testing.T, initrd string) (console, app string) {
+	t.Helper()
+	console, err := runAppQuiet(t, initrd, "/tmp")
+	if err != nil {
+		t.Fatalf("in Cocoon: %v\n%s", err, console)
+	}
+	return console, appOutput(console)
 }
 
 // lineDiff lists the lines where got and want differ, by line number, so a

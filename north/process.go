@@ -30,6 +30,9 @@ type Config struct {
 	// FreeRAM, if set, returns the free memory sysinfo reports (the
 	// kernel's free page frames).
 	FreeRAM func() uint64
+	// Overcommit is the overcommit policy, vm.overcommit_memory:
+	// OvercommitGuess (the default) or OvercommitAlways.
+	Overcommit int
 	// Load loads a program for execve into a new address space: the file's
 	// bytes, the path it was asked by (AT_EXECFN), argv and envp. It
 	// returns ErrNoExec for a file it cannot run. Nil: execve gives ENOSYS.

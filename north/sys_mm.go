@@ -77,12 +77,25 @@ func (p *Process) defaultRlimit(res uint64) [2]uint64 {
 	return [2]uint64{^uint64(0), ^uint64(0)}
 }
 
+// Overcommit policies, the values of vm.overcommit_memory
+// (include/uapi/linux/mman.h; Documentation/mm/overcommit-accounting.rst).
+// OVERCOMMIT_NEVER (2, strict accounting) is not implemented.
+const (
+	// OvercommitGuess refuses one mapping that must be backed and is
+	// larger than all of RAM: Linux's default.
+	OvercommitGuess = 0
+	// OvercommitAlways accepts every mapping; a page is taken when first
+	// touched, and a process that touches one when none is left is
+	// killed (SIGKILL, status 137), as by Linux's OOM killer.
+	OvercommitAlways = 1
+)
+
 // mayGrow says whether the address space may grow by length bytes, data
 // of them private writable ones: ENOMEM beyond RLIMIT_AS or RLIMIT_DATA
-// (mm/mmap.c may_expand_vm), or beyond all of RAM for memory that must be
-// backed (mm/util.c __vm_enough_memory, OVERCOMMIT_GUESS).
+// (mm/mmap.c may_expand_vm), or, under OvercommitGuess, beyond all of
+// RAM for memory that must be backed (mm/util.c __vm_enough_memory).
 func (p *Process) mayGrow(length, data uint64) bool {
-	if p.cfg.RAM > 0 && data > p.cfg.RAM {
+	if p.cfg.Overcommit == OvercommitGuess && p.cfg.RAM > 0 && data > p.cfg.RAM {
 		return false
 	}
 	as, dl := p.rlimit(rlimitAS), p.rlimit(rlimitData)

@@ -2,7 +2,6 @@ package qemu
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -141,22 +140,24 @@ func TestRunAutoAccel(t *testing.T) {
 func TestRunRefusesTooLittleMemory(t *testing.T) {
 	dir := t.TempDir()
 	// A PVH-style ELF whose one segment ends at 70 MiB + 1 byte (with
-	// bss), and a 1 MiB initrd: 72 MiB, plus 4 free.
+	// bss), and a 1 MiB initrd without /init: 72 MiB, of which the 32
+	// below the image, the MiB above it and the initrd's remainder hold
+	// the kernel's reserve and runtime.
 	kernel := filepath.Join(dir, "k.elf")
 	writeELF(t, kernel, 0x2000000, 70<<20+1-0x2000000)
 	initrd := filepath.Join(dir, "app.cpio")
 	if err := os.WriteFile(initrd, make([]byte, 1<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := MinMemoryMiB(kernel, initrd); err != nil || got != 76 {
-		t.Errorf("MinMemoryMiB = %d, %v; want 76", got, err)
+	if got, err := MinMemoryMiB(kernel, initrd, ""); err != nil || got != 72 {
+		t.Errorf("MinMemoryMiB = %d, %v; want 72", got, err)
 	}
 	_, err := Run(context.Background(), Config{Kernel: kernel, Initrd: initrd, MemoryMiB: 16, QEMU: "/nonexistent/qemu"})
-	if err == nil || !strings.Contains(err.Error(), "at least 76 MiB") {
-		t.Errorf("-m 16: %v, want a refusal naming 76 MiB", err)
+	if err == nil || !strings.Contains(err.Error(), "at least 72 MiB") {
+		t.Errorf("-m 16: %v, want a refusal naming 72 MiB", err)
 	}
-	if err := checkMemory(Config{Kernel: kernel, Initrd: initrd, MemoryMiB: 76}); err != nil {
-		t.Errorf("-m 76: %v", err)
+	if err := checkMemory(Config{Kernel: kernel, Initrd: initrd, MemoryMiB: 72}); err != nil {
+		t.Errorf("-m 72: %v", err)
 	}
 }
 
@@ -164,22 +165,7 @@ func TestRunRefusesTooLittleMemory(t *testing.T) {
 // physical address paddr of memsz bytes (no file bytes).
 func writeELF(t *testing.T, path string, paddr, memsz uint64) {
 	t.Helper()
-	b := make([]byte, 64+56)
-	copy(b, "\x7fELF\x02\x01\x01")
-	le := binary.LittleEndian
-	le.PutUint16(b[16:], 2)    // ET_EXEC
-	le.PutUint16(b[18:], 0x3e) // EM_X86_64
-	le.PutUint32(b[20:], 1)
-	le.PutUint64(b[32:], 64) // e_phoff
-	le.PutUint16(b[52:], 64) // e_ehsize
-	le.PutUint16(b[54:], 56) // e_phentsize
-	le.PutUint16(b[56:], 1)  // e_phnum
-	ph := b[64:]
-	le.PutUint32(ph[0:], 1) // PT_LOAD
-	le.PutUint64(ph[16:], paddr)
-	le.PutUint64(ph[24:], paddr)
-	le.PutUint64(ph[40:], memsz)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := os.WriteFile(path, elfBytes(paddr, memsz), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -37,6 +37,13 @@ const (
 	KeyArgs  = "cocoon.args"
 )
 
+// KeyOvercommit is the command-line word of the overcommit policy, as
+// Linux takes a sysctl on its command line (Documentation/admin-guide/
+// kernel-parameters.txt, "sysctl.*=", Linux 5.8 and later): 0 (the
+// default heuristic) or 1 (always; north.OvercommitAlways). Like Linux,
+// the kernel keeps sysctl words from the application's environment.
+const KeyOvercommit = "sysctl.vm.overcommit_memory"
+
 // MaxLen is the longest command line every boot path passes on whole:
 // boot/pvh.go reads 4096 bytes including the terminating NUL, the UEFI
 // entry (boot/efimem.go) keeps 4095 characters, and the Linux boot header

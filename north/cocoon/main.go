@@ -20,6 +20,16 @@
 //	                        are COM3 and its standard error COM4, byte
 //	                        streams apart from the console (qemu/stdio.go)
 //
+// Words starting with "sysctl." set a sysctl before /init starts, as on
+// Linux ('/' or '.' between the parts); the one there is:
+//
+//	sysctl.vm.overcommit_memory=0|1
+//	                        0 (default): refuse one mapping that must be
+//	                        backed and exceeds RAM; 1: accept every
+//	                        mapping, take pages as they are touched and
+//	                        kill (SIGKILL) a process that touches one
+//	                        when memory is exhausted
+//
 // The application's environment starts with Linux's defaults for init
 // (init/main.c): HOME=/ and, when its standard streams are the console
 // (a terminal, not cocoon.stdio=serial), TERM=linux; and PATH=/sbin:/usr/sbin:/bin:/usr/bin, as
@@ -33,6 +43,7 @@ import (
 
 	_ "github.com/cocoon-vm/cocoon/boot"
 	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/north"
 	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/north/run"
 	"github.com/cocoon-vm/cocoon/north/vfs"
@@ -75,7 +86,7 @@ func options(args, environ []string) (cfg run.Options, stdio bool, err error) {
 	var app cmdline.App
 	var env []string
 	for _, a := range args {
-		if !strings.HasPrefix(a, "cocoon.") {
+		if !strings.HasPrefix(a, "cocoon.") && !strings.HasPrefix(a, "sysctl.") {
 			cfg.Args = append(cfg.Args, a)
 		}
 	}
@@ -100,6 +111,10 @@ func options(args, environ []string) (cfg run.Options, stdio bool, err error) {
 				return cfg, false, fmt.Errorf("cocoon.stdio=%s: the only kind is serial", v)
 			}
 			stdio = true
+		case strings.HasPrefix(k, "sysctl."):
+			if err := sysctl(&cfg, k, v); err != nil {
+				return cfg, false, err
+			}
 		case !strings.HasPrefix(k, "cocoon."):
 			env = append(env, e)
 		}
@@ -128,4 +143,25 @@ func withDefaults(env []string, console bool) []string {
 		}
 	}
 	return append(out, env...)
+}
+
+// sysctl sets the sysctl a command-line word key=value names. Linux
+// warns about an unknown one and boots; here the word is refused, so that
+// a setting the image asks for is never silently lost.
+func sysctl(cfg *run.Options, key, value string) error {
+	switch strings.ReplaceAll(key, "/", ".") {
+	case cmdline.KeyOvercommit:
+		switch value {
+		case "0":
+			cfg.Overcommit = north.OvercommitGuess
+		case "1":
+			cfg.Overcommit = north.OvercommitAlways
+		case "2":
+			return fmt.Errorf("%s=2: strict overcommit accounting is not implemented; use 0 or 1", key)
+		default:
+			return fmt.Errorf("%s=%s: want 0 or 1", key, value)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: no such sysctl here (the one there is: %s)", key, cmdline.KeyOvercommit)
 }

@@ -39,6 +39,9 @@ type Options struct {
 	IP6 string
 	// Stdio, if set, are the application's descriptors 0-2 instead.
 	Stdio *vfs.Stdio
+	// Overcommit is vm.overcommit_memory (north.OvercommitGuess or
+	// north.OvercommitAlways).
+	Overcommit int
 }
 
 // stackTop is where the main thread's stack ends: near the top of the
@@ -121,11 +124,12 @@ func Init(o Options) (int, error) {
 	}
 	files.f.SetCmdline(argv)
 	cfg := north.Config{
-		Machine: img.Machine,
-		Random:  func(b []byte) { rand.Read(b) },
-		RAM:     kernel.Stats().RAM,
-		FreeRAM: func() uint64 { return kernel.Stats().FreeRAM },
-		Load:    load,
+		Machine:    img.Machine,
+		Random:     func(b []byte) { rand.Read(b) },
+		RAM:        kernel.Stats().RAM,
+		FreeRAM:    func() uint64 { return kernel.Stats().FreeRAM },
+		Overcommit: o.Overcommit,
+		Load:       load,
 	}
 	if o.Trace {
 		cfg.Trace = o.Stdout

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/lvbs/skimage"
-	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/snp/measure"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/efiimage"
@@ -66,6 +65,16 @@ func runBuild(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		rc.Ports = append(rc.Ports, v)
+		return nil
+	})
+	fs.Func("overcommit", "the kernel's overcommit `POLICY` (NAME.run.json; measured, and embedded in a disk): guess (Linux's default heuristic: one mapping that must be backed and exceeds RAM is refused) or always (every mapping is accepted, pages are taken when touched, and a process that touches one when memory is exhausted is killed, status 137)", func(v string) error {
+		if err := checkOvercommit(v); err != nil {
+			return err
+		}
+		rc.Overcommit = v
+		if v == overcommitGuess {
+			rc.Overcommit = ""
+		}
 		return nil
 	})
 	specPath := fs.String("spec", SpecFile, "read the image's definition from the spec `FILE` (if present; \"none\" reads none)")
@@ -120,6 +129,18 @@ The application's arguments, environment and directory are embedded.
 --arg, --env, --workdir, -m, --vcpus and --publish say how 'mkimage run'
 starts the image; they go to NAME.run.json.
 
+--overcommit always makes the kernel accept every mapping, as Linux does
+with vm.overcommit_memory=1, and take a page only when it is touched; a
+process that touches one when memory is exhausted is killed (SIGKILL,
+status 137). The default, guess, is Linux's heuristic: one mapping that
+must be backed and is larger than RAM is refused. Every Go program's
+runtime maps a 32 MiB heap index at start, so under guess a Go
+application needs RAM past the kernel's own above 32 MiB; with always
+it starts in far less (hello: 'mkimage run -m 32'). The policy goes to
+NAME.run.json, as the kernel command-line word
+sysctl.vm.overcommit_memory=1, which a measurement covers and a disk
+embeds.
+
 A spec file keeps all of this in the project's repository: cocoon.json in
 the current directory (or --spec FILE) is read when present, as JSON
 whose fields are the flags' (flags on the command line override it):
@@ -128,6 +149,7 @@ whose fields are the flags' (flags on the command line override it):
    "workdir": "/srv", "files": [{"src": "static", "dst": "/srv/static"}],
    "memory": 256, "vcpus": 2, "platform": "pc" | "snp" | "lvbs", "ports": ["8080:80"],
    "format": "elf" | "efi" | "disk" | "gce", "output": "out/app",
+   "overcommit": "guess" | "always",
    "measure": {"ovmf": FILE, "vcpuType": T, "vcpuSig": S,
                "guestFeatures": "0x1", "vmmType": "qemu" | "ec2" | "gce"}}
 
@@ -342,7 +364,7 @@ Flags:`)
 	// application's start goes into NAME.efi's own.
 	var embedded string
 	if *format == "disk" || *format == "gce" {
-		if embedded, err = cmdline.Line(cmdline.App{Args: rc.Args, Env: rc.Env, Dir: rc.Workdir}); err != nil {
+		if embedded, err = rc.line(); err != nil {
 			return err
 		}
 	}
@@ -375,7 +397,7 @@ func writeLVBS(name string, rc *runConfig, stdout io.Writer) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	line, err := cmdline.Line(cmdline.App{Args: rc.Args, Env: rc.Env, Dir: rc.Workdir})
+	line, err := rc.line()
 	if err != nil {
 		return err
 	}
@@ -466,7 +488,7 @@ func writeMeasurement(name, ovmf string, opts measure.Options, rc *runConfig, st
 	if _, err := os.Stat(name + ".cpio"); err == nil {
 		in.Initrd = name + ".cpio"
 	}
-	line, err := cmdline.Line(cmdline.App{Args: rc.Args, Env: rc.Env, Dir: rc.Workdir})
+	line, err := rc.line()
 	if err != nil {
 		return err
 	}

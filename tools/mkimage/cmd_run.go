@@ -156,6 +156,11 @@ Flags (before IMAGE):`)
 		f.net.publish = slices.Insert(f.net.publish, i, fw)
 	}
 	appArgs := fs.Args()[1:]
+	if strings.HasSuffix(image, ".img") {
+		// A disk holds its command line, what NAME.run.json says
+		// included; only this command's own words would be refused.
+		rc.Args, rc.Env, rc.Workdir, rc.Overcommit = nil, nil, "", ""
+	}
 	if len(appArgs) == 0 {
 		appArgs = rc.Args
 	}
@@ -169,7 +174,9 @@ Flags (before IMAGE):`)
 	if !flagSet(fs, "vcpus") && rc.VCPUs != 0 {
 		f.vcpus = rc.VCPUs
 	}
-	var pre []string
+	// The image's kernel settings come first, as 'mkimage build' wrote
+	// them into a measured or embedded command line.
+	pre := rc.kernelWords()
 	if f.trace {
 		pre = append(pre, "cocoon.trace=syscalls")
 	}

@@ -262,16 +262,21 @@ func TestRunMemoryVM(t *testing.T) {
 	if code := run([]string{"build", "--spec", "none", "-o", img, "../../images/hello"}, nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("build: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
-	min, err := qemu.MinMemoryMiB(img+".elf", img+".cpio")
+	min, err := qemu.MinMemoryMiB(img+".elf", img+".cpio", "")
 	if err != nil || min <= 16 {
 		t.Fatalf("MinMemoryMiB = %d, %v", min, err)
 	}
-	t.Logf("hello's minimum: %d MiB", min)
+	always, err := qemu.MinMemoryMiB(img+".elf", img+".cpio", "sysctl.vm.overcommit_memory=1")
+	if err != nil || always >= min {
+		t.Fatalf("MinMemoryMiB with overcommit always = %d, %v; want less than %d", always, err, min)
+	}
+	t.Logf("hello's minimum: %d MiB (%d with overcommit always)", min, always)
 	stdout.Reset()
 	stderr.Reset()
 	code := run([]string{"run", "-m", "16", img}, nil, &stdout, &stderr)
-	if want := fmt.Sprintf("at least %d MiB", min); code != 1 || !strings.Contains(stderr.String(), want) {
-		t.Errorf("-m 16: exit %d, stderr %q; want 1 and %q", code, stderr.String(), want)
+	if want := fmt.Sprintf("at least %d MiB", min); code != 1 || !strings.Contains(stderr.String(), want) ||
+		!strings.Contains(stderr.String(), fmt.Sprintf("'mkimage build --overcommit always' (the kernel word sysctl.vm.overcommit_memory=1) needs only %d MiB", always)) {
+		t.Errorf("-m 16: exit %d, stderr %q; want 1, %q and the minimum under overcommit always", code, stderr.String(), want)
 	}
 	stdout.Reset()
 	stderr.Reset()
@@ -300,6 +305,41 @@ func TestRunMemoryVM(t *testing.T) {
 	}
 	if !strings.Contains(res.Console, "cocoon: the kernel image needs RAM up to") {
 		t.Errorf("-m %s past the check: %v, console %q; want the kernel's message", short, err, res.Console)
+	}
+}
+
+// TestRun32VM checks the hello image built with --overcommit always: it
+// runs in 32 MiB, and in the minimum mkimage run names, which is below
+// that; one MiB less is refused before booting, naming it.
+func TestRun32VM(t *testing.T) {
+	t.Parallel()
+	img := filepath.Join(t.TempDir(), "hello")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"build", "--spec", "none", "--overcommit", "always", "-o", img, "../../images/hello"}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("build: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	rc, err := readRunConfig(img)
+	if err != nil || rc.Overcommit != "always" {
+		t.Fatalf("NAME.run.json: %+v, %v; want overcommit always", rc, err)
+	}
+	min, err := qemu.MinMemoryMiB(img+".elf", img+".cpio", "sysctl.vm.overcommit_memory=1")
+	if err != nil || min > 32 {
+		t.Fatalf("MinMemoryMiB = %d, %v; want at most 32", min, err)
+	}
+	t.Logf("hello's minimum with overcommit always: %d MiB", min)
+	for _, m := range []int{32, min} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := run([]string{"run", "-m", strconv.Itoa(m), img, "in", fmt.Sprintf("%d MiB", m)}, nil, &stdout, &stderr); code != 0 ||
+			!strings.Contains(stdout.String(), fmt.Sprintf(`args=["in" "%d MiB"]`, m)) {
+			t.Errorf("-m %d: exit %d, stdout %q, stderr %q", m, code, stdout.String(), stderr.String())
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code := run([]string{"run", "-m", strconv.Itoa(min - 1), img}, nil, &stdout, &stderr)
+	if want := fmt.Sprintf("at least %d MiB", min); code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("-m %d: exit %d, stderr %q; want 1 and %q", min-1, code, stderr.String(), want)
 	}
 }
 

@@ -37,6 +37,8 @@ const SpecFile = "cocoon.json"
 //	ports     published ports, ["HOSTPORT:GUESTPORT[/udp]", ...]
 //	format    output format: "elf" (default), "efi", "disk" or "gce"
 //	output    output NAME (NAME.elf, NAME.cpio, ...)
+//	overcommit  the kernel's overcommit policy: "guess" (default) or
+//	          "always" (mkimage build --overcommit)
 //	measure   the SEV-SNP launch to measure (implies format efi):
 //	          {"ovmf": FILE, "vcpuType": T, "vcpuSig": S,
 //	           "guestFeatures": "0x1", "vmmType": "qemu"|"ec2"|"gce"}
@@ -54,6 +56,8 @@ type Spec struct {
 	Format   string       `json:"format"`
 	Output   string       `json:"output"`
 	Measure  *SpecMeasure `json:"measure"`
+	// Overcommit is the kernel's overcommit policy.
+	Overcommit string `json:"overcommit"`
 }
 
 // SpecFileTo is one entry of Spec.Files.
@@ -152,6 +156,9 @@ func (s *Spec) check() error {
 	default:
 		return fieldErr("format", "%q is not elf, efi, disk or gce", s.Format)
 	}
+	if err := checkOvercommit(s.Overcommit); err != nil {
+		return fieldErr("overcommit", "%v", err)
+	}
 	if s.Measure != nil && s.Measure.OVMF == "" {
 		return fieldErr("measure.ovmf", "required: the OVMF firmware the launch boots")
 	}
@@ -208,6 +215,7 @@ func (s *Spec) flags(dir string) []string {
 		add("platform", s.Platform)
 	}
 	add("o", path(s.Output))
+	add("overcommit", s.Overcommit)
 	if m := s.Measure; m != nil {
 		a = append(a, "--measure")
 		add("ovmf", path(m.OVMF))

@@ -23,6 +23,8 @@ func TestSpecErrors(t *testing.T) {
 		{`{"files": [{"src": "a", "dst": "rel"}]}`, `field "files[0].dst"`},
 		{`{"package": "./a", "elf": "b"}`, `field "elf"`},
 		{`{} {}`, "more than one JSON value"},
+		{`{"overcommit": "sometimes"}`, `field "overcommit": "sometimes" is not guess or always`},
+		{`{"overcommit": "never"}`, `field "overcommit": "never" (strict accounting, vm.overcommit_memory=2) is not implemented`},
 	} {
 		path := filepath.Join(t.TempDir(), "cocoon.json")
 		if err := os.WriteFile(path, []byte(c.spec), 0o644); err != nil {
@@ -61,7 +63,8 @@ func TestSpecBuildsSameImage(t *testing.T) {
   "vcpus": 2,
   "platform": "pc",
   "format": "efi",
-  "output": "spec/app"
+  "output": "spec/app",
+  "overcommit": "always"
 }`
 	specPath := filepath.Join(tmp, "cocoon.json")
 	if err := os.WriteFile(specPath, []byte(spec), 0o644); err != nil {
@@ -77,7 +80,7 @@ func TestSpecBuildsSameImage(t *testing.T) {
 	build("--spec", specPath)
 	flagsOut := filepath.Join(tmp, "flags", "app")
 	build("--spec", "none", hello, "--arg", "a b", "--arg", "-x=y", "--arg", "", "--env", "K=V", "--env", "EMPTY=",
-		"--workdir", "/tmp", "--file", extra+":/etc/motd", "-m", "96", "--vcpus", "2", "--format", "efi", "-o", flagsOut)
+		"--workdir", "/tmp", "--file", extra+":/etc/motd", "-m", "96", "--vcpus", "2", "--format", "efi", "--overcommit", "always", "-o", flagsOut)
 	for _, ext := range []string{".elf", ".cpio", ".efi", ".run.json"} {
 		a, errA := os.ReadFile(filepath.Join(tmp, "spec", "app") + ext)
 		b, errB := os.ReadFile(flagsOut + ext)
@@ -86,7 +89,8 @@ func TestSpecBuildsSameImage(t *testing.T) {
 		}
 	}
 	rc, err := readRunConfig(flagsOut)
-	if err != nil || strings.Join(rc.Args, "|") != "a b|-x=y|" || rc.Memory != 96 || rc.VCPUs != 2 || rc.Workdir != "/tmp" {
+	if err != nil || strings.Join(rc.Args, "|") != "a b|-x=y|" || rc.Memory != 96 || rc.VCPUs != 2 || rc.Workdir != "/tmp" ||
+		rc.Overcommit != "always" {
 		t.Errorf("run configuration %+v, %v", rc, err)
 	}
 
@@ -94,5 +98,9 @@ func TestSpecBuildsSameImage(t *testing.T) {
 	build("--spec", specPath, "-m", "128", "-o", filepath.Join(tmp, "over", "app"))
 	if rc, err := readRunConfig(filepath.Join(tmp, "over", "app")); err != nil || rc.Memory != 128 {
 		t.Errorf("-m 128 over the spec's 96: %+v, %v", rc, err)
+	}
+	build("--spec", specPath, "--overcommit", "guess", "-o", filepath.Join(tmp, "guess", "app"))
+	if rc, err := readRunConfig(filepath.Join(tmp, "guess", "app")); err != nil || rc.Overcommit != "" {
+		t.Errorf("--overcommit guess over the spec's always: %+v, %v", rc, err)
 	}
 }

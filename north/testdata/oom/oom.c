@@ -45,6 +45,23 @@ static int bigmap(void) {
 	return 0;
 }
 
+// overcommit maps twice the RAM writable in one mapping, which only
+// vm.overcommit_memory=1 accepts, then touches it page by page until the
+// kernel kills the program.
+static int overcommit(void) {
+	long size = 2 * ram();
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("overcommit: mmap: %s\n", strerror(errno));
+		return 0;
+	}
+	printf("overcommit: mapped\n");
+	for (long off = 0; off < size; off += 4096)
+		p[off] = 1;
+	printf("overcommit: all touched\n");
+	return 0;
+}
+
 // tmpfs fills a file in DIR until the file system is full.
 static int tmpfs(const char *dir) {
 	char path[512], buf[1 << 16];
@@ -169,6 +186,8 @@ int main(int argc, char **argv) {
 		return anon();
 	if (!strcmp(mode, "bigmap"))
 		return bigmap();
+	if (!strcmp(mode, "overcommit"))
+		return overcommit();
 	if (!strcmp(mode, "tmpfs"))
 		return tmpfs(dir);
 	if (!strcmp(mode, "files"))
@@ -179,6 +198,6 @@ int main(int argc, char **argv) {
 		return threads();
 	if (!strcmp(mode, "rlimit"))
 		return rlimit();
-	fprintf(stderr, "usage: oom anon|bigmap|tmpfs|files|filemap|threads|rlimit [DIR]\n");
+	fprintf(stderr, "usage: oom anon|bigmap|overcommit|tmpfs|files|filemap|threads|rlimit [DIR]\n");
 	return 2;
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,47 +61,87 @@ func hostileProgram(t *testing.T) string {
 // application, fails (kernel/trap.go, kernel/fatal.go, the Go runtime).
 var kernelFailures = []string{"kernel fault", "Cocoon kernel bug", "panic:", "fatal error:", "goroutine "}
 
+// hostileSilence is how long a guest may print nothing before it counts
+// as hung: the fuzzer prints a line every 10000 operations, which takes
+// seconds on an idle core and a few minutes at a load of 30.
+const hostileSilence = 10 * time.Minute
+
+// hostileRun is what one seed's guest did.
+type hostileRun struct {
+	ops    int           // operations run to the end: the done line's count, 0 if none
+	killed bool          // the application was killed (the kernel reporting it)
+	failed bool          // the kernel failed: a fault, a panic, a hang
+	wall   time.Duration // QEMU's wall-clock time, boot included
+}
+
+// silenceWriter cancels the run when nothing arrives for hostileSilence.
+type silenceWriter struct{ timer *time.Timer }
+
+func (w silenceWriter) Write(b []byte) (int, error) {
+	w.timer.Reset(hostileSilence)
+	return len(b), nil
+}
+
 // runHostile boots the fuzzer for one seed and checks the kernel
-// survived it. It returns the console.
-func runHostile(t *testing.T, app string, seed, ops int, timeout time.Duration) string {
+// survived it. It returns the console and what the run did.
+func runHostile(t *testing.T, app string, seed, ops int, timeout time.Duration) (string, hostileRun) {
 	t.Helper()
-	res, err := qemu.Run(context.Background(), qemu.Config{
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	silence := time.AfterFunc(hostileSilence, func() {
+		cancel(fmt.Errorf("the guest printed nothing for %v", hostileSilence))
+	})
+	defer silence.Stop()
+	res, err := qemu.Run(ctx, qemu.Config{
 		Profile: qemu.Microvm, Kernel: cocoonKernel(t), Initrd: app,
-		Append: strings.TrimSpace(fmt.Sprintf("%s %d %d %s", os.Getenv("COCOON_HOSTILE_CMDLINE"), seed, ops, os.Getenv("COCOON_HOSTILE_VERBOSE"))), MemoryMiB: 256, Timeout: timeout,
+		Append:    strings.TrimSpace(fmt.Sprintf("%s %d %d %s", os.Getenv("COCOON_HOSTILE_CMDLINE"), seed, ops, os.Getenv("COCOON_HOSTILE_VERBOSE"))),
+		MemoryMiB: 256, Timeout: timeout, Console: silenceWriter{silence},
 	})
 	if res == nil {
 		t.Fatalf("qemu: %v", err)
 	}
+	if c := context.Cause(ctx); c != nil {
+		err = fmt.Errorf("%w: %v", c, err)
+	}
+	run := hostileRun{wall: res.Wall}
 	console := strings.ReplaceAll(res.Console, "\r", "")
 	if os.Getenv("COCOON_HOSTILE_VERBOSE") != "" {
 		t.Logf("seed %d: %v\n%s", seed, err, console)
 	}
 	replay := fmt.Sprintf("replay: COCOON_HOSTILE_SEEDS=%d-%d COCOON_HOSTILE_OPS=%d COCOON_HOSTILE_VERBOSE=v go test -run '^TestVMHostileFuzz$' ./north (v logs every operation)", seed, seed, ops)
+	fail := func(format string, args ...any) {
+		run.failed = true
+		t.Errorf("KERNEL FAILURE: seed %d: %s; %s\n%s", seed, fmt.Sprintf(format, args...), replay, tail(console, 60))
+	}
 	for _, bad := range kernelFailures {
 		if strings.Contains(console, bad) {
-			t.Errorf("seed %d: the kernel failed (%q on the console); %s\n%s", seed, bad, replay, tail(console, 60))
-			return console
+			fail("%q on the console", bad)
+			return console, run
 		}
 	}
 	st := status(err)
 	var ee *qemu.ExitError
+	done := fmt.Sprintf("hostile: done seed=%d ops=%d ", seed, ops)
 	switch {
 	case st == kernel.ExitKernelFault:
-		t.Errorf("seed %d: exit status %d (kernel fault); %s\n%s", seed, st, replay, tail(console, 60))
+		fail("exit status %d (kernel fault)", st)
 	case err != nil && !errors.As(err, &ee):
-		t.Errorf("seed %d: %v (a hang or a reset is a kernel failure too); %s\n%s", seed, err, replay, tail(console, 60))
+		fail("%v (a hang or a reset is a kernel failure too)", err)
 	case st >= 128:
 		// The application may be killed; the kernel must say so.
 		if !strings.Contains(console, "cocoon: application killed by") {
 			t.Errorf("seed %d: exit status %d without the kernel reporting the kill\n%s", seed, st, tail(console, 30))
 		}
+		run.killed = true
 		t.Logf("seed %d: application killed (status %d), kernel alive\n%s", seed, st, tail(console, 20))
 	case st != 0:
 		t.Errorf("seed %d: exit status %d; %s\n%s", seed, st, replay, tail(console, 60))
-	case !strings.Contains(console, fmt.Sprintf("hostile: done seed=%d ops=%d ", seed, ops)):
+	case !strings.Contains(console, done):
 		t.Errorf("seed %d: status 0 but no completion line\n%s", seed, tail(console, 30))
+	default:
+		run.ops = ops
 	}
-	return console
+	return console, run
 }
 
 func tail(s string, lines int) string {
@@ -134,15 +175,54 @@ func TestVMHostileFuzz(t *testing.T) {
 			t.Fatalf("COCOON_HOSTILE_OPS=%q: want a positive number", s)
 		}
 	}
-	// TCG runs the fuzzer at one to two thousand operations a second on
-	// a loaded machine; allow a few times that, and boot time.
-	timeout := 2*time.Minute + 3*time.Duration(ops)*time.Millisecond
+	// TCG runs the fuzzer at two to four thousand operations a second
+	// on an idle core, a few hundred at a load of 30: allow 20 ms an
+	// operation, and boot time. A guest that prints nothing for
+	// hostileSilence is stopped sooner.
+	timeout := 2*time.Minute + 20*time.Duration(ops)*time.Millisecond
+	var (
+		mu                    sync.Mutex
+		total, ran, completed int
+		killed, failed        []int
+	)
+	start := time.Now()
+	// The totals, once every seed's guest has stopped: what make fuzz
+	// reports.
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		sort.Ints(killed)
+		sort.Ints(failed)
+		elapsed := time.Since(start)
+		verdict := "no kernel fault"
+		if len(failed) > 0 {
+			verdict = fmt.Sprintf("KERNEL FAILED in seeds %v", failed)
+		}
+		kills := "none"
+		if len(killed) > 0 {
+			kills = fmt.Sprint(killed)
+		}
+		t.Logf("hostile: total %d operations, seeds %d-%d (%d ran, %d to the end, application killed in %s), %s, %v, %.0f operations/s",
+			total, first, last, ran, completed, kills, verdict, elapsed.Round(time.Second), float64(total)/elapsed.Seconds())
+	})
 	for seed := first; seed <= last; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			t.Parallel() // one QEMU per CPU
-			start := time.Now()
-			console := runHostile(t, app, seed, ops, timeout)
-			t.Logf("seed %d: %d operations in %v; %s; %s", seed, ops, time.Since(start).Round(time.Second), lastLine(console, "hostile: signals"), lastLine(console, "hostile: done"))
+			t.Parallel() // one QEMU per CPU (go test -parallel)
+			console, run := runHostile(t, app, seed, ops, timeout)
+			mu.Lock()
+			ran++
+			total += run.ops
+			if run.ops > 0 {
+				completed++
+			}
+			if run.killed {
+				killed = append(killed, seed)
+			}
+			if run.failed {
+				failed = append(failed, seed)
+			}
+			mu.Unlock()
+			t.Logf("seed %d: %d operations in %v; %s; %s", seed, run.ops, run.wall.Round(time.Second), lastLine(console, "hostile: signals"), lastLine(console, "hostile: done"))
 		})
 	}
 }

@@ -341,6 +341,41 @@ func TestMisc(t *testing.T) {
 	}
 }
 
+// TestUnimplementedNumbersBounded: the in-guest fuzzer calls random
+// 64-bit system call numbers. Each new one used to add an entry to the
+// kernel's table and a console line, without limit: a heap an application
+// could grow until the kernel ran out of memory, and most of a fuzzing
+// run's time spent printing. Past maxUnknownNumbers different numbers the
+// calls are counted together, every call is still ENOSYS and counted.
+func TestUnimplementedNumbersBounded(t *testing.T) {
+	p, task, log := newTest(t)
+	const calls = 5 * maxUnknownNumbers
+	for i := range uint64(calls) {
+		nr := 0x1_0000_0000 + i*0x10001
+		if got := sc(task, nr); got != -linux.ENOSYS {
+			t.Fatalf("syscall %#x = %d, want ENOSYS", nr, got)
+		}
+	}
+	sc(task, 0x1_0000_0000) // counted with its first call
+	counts := p.Unimplemented()
+	if len(counts) != maxUnknownNumbers+1 {
+		t.Errorf("%d numbers counted one by one, want %d and %s", len(counts)-1, maxUnknownNumbers, otherUnknown)
+	}
+	if counts["syscall_4294967296"] != 2 {
+		t.Errorf("syscall 0x100000000 counted %d times, want 2", counts["syscall_4294967296"])
+	}
+	var sum int64
+	for _, n := range counts {
+		sum += n
+	}
+	if sum != calls+1 || counts[otherUnknown] != calls-maxUnknownNumbers {
+		t.Errorf("%d calls counted, %d as %s; want %d and %d", sum, counts[otherUnknown], otherUnknown, calls+1, calls-maxUnknownNumbers)
+	}
+	if lines := bytes.Count(log.Bytes(), []byte("\n")); lines != maxUnknownNumbers+1 {
+		t.Errorf("%d log lines, want %d (one a number, one for the rest)", lines, maxUnknownNumbers+1)
+	}
+}
+
 // FuzzDispatch feeds arbitrary system calls to the personality: each must
 // return a result or an errno, never panic.
 func FuzzDispatch(f *testing.F) {

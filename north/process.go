@@ -308,8 +308,9 @@ func (p *Process) task(tid int32) *Task {
 }
 
 // Unimplemented returns how often each unimplemented system call was
-// made, and each refused use of an implemented one (an operation or flag
-// Cocoon does not support), by name.
+// made (the numbers beyond the first maxUnknownNumbers together, as
+// otherUnknown), and each refused use of an implemented one (an operation
+// or flag Cocoon does not support), by name.
 func (p *Process) Unimplemented() map[string]int64 {
 	out := map[string]int64{}
 	p.w.unknown.Range(func(k, v any) bool {
@@ -321,6 +322,9 @@ func (p *Process) Unimplemented() map[string]int64 {
 		out[name] = v.(*atomic.Int64).Load()
 		return true
 	})
+	if n := p.w.unknownOther.Load(); n > 0 {
+		out[otherUnknown] = n
+	}
 	p.w.refused.Range(func(k, v any) bool {
 		out[k.(string)] = v.(*atomic.Int64).Load()
 		return true

@@ -47,8 +47,12 @@ type world struct {
 	tty ttyState // the console as controlling terminal (jobctl.go)
 
 	sigq    sync.Map // real user ID -> *atomic.Int64, queued signals (RLIMIT_SIGPENDING)
-	unknown sync.Map // syscall number -> *atomic.Int64
+	unknown sync.Map // syscall number -> *atomic.Int64, at most maxUnknownNumbers of them
 	refused sync.Map // unsupported use (see unsupported) -> *atomic.Int64
+
+	// unknownNumbers is how many numbers unknown holds (or is about to);
+	// unknownOther counts the calls of numbers beyond them.
+	unknownNumbers, unknownOther atomic.Int64
 
 	shm   shmState   // System V shared memory (sys_shm.go)
 	futex futexTable // the threads waiting on futexes (futex.go)

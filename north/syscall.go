@@ -151,7 +151,29 @@ func (p *Process) unsupported(what string, e int64) int64 {
 	return e
 }
 
+// maxUnknownNumbers bounds the unimplemented system call numbers counted
+// one by one. An application may call any of 2^64 numbers (the fuzzer
+// calls random ones): a table of every number it tried would grow the
+// kernel's heap without limit, and a console line for each would take
+// most of the guest's time. Calls of further numbers are counted together
+// and reported as otherUnknown.
+const maxUnknownNumbers = 256
+
+// otherUnknown names the calls of numbers beyond maxUnknownNumbers in
+// Unimplemented.
+const otherUnknown = "syscall_others"
+
 func (p *Process) unimplemented(nr uint64) int64 {
+	if c, ok := p.w.unknown.Load(nr); ok {
+		c.(*atomic.Int64).Add(1)
+		return -linux.ENOSYS
+	}
+	if p.w.unknownNumbers.Add(1) > maxUnknownNumbers {
+		if p.w.unknownOther.Add(1) == 1 {
+			fmt.Fprintf(p.cfg.Log, "cocoon: application called unimplemented system call %d, more than %d different ones: ENOSYS, further numbers counted together as %s\n", nr, maxUnknownNumbers, otherUnknown)
+		}
+		return -linux.ENOSYS
+	}
 	c, loaded := p.w.unknown.LoadOrStore(nr, new(atomic.Int64))
 	if c.(*atomic.Int64).Add(1) == 1 && !loaded {
 		name := linux.SyscallName(nr)

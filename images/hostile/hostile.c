@@ -30,7 +30,8 @@
 // and any other), whose handler, on an alternate stack, sends execution
 // back to the trampoline's exit so the run goes on. A watchdog thread
 // interrupts an operation that blocks (a read from the console, a futex
-// nobody wakes) or loops, with SIGUSR1. Operations that would end the
+// nobody wakes) or loops, with SIGUSR1, once it has run over two of the
+// watchdog's 2 ms ticks. Operations that would end the
 // process or the guest by design are left out: exit, exit_group, execve,
 // fork and clone, reboot, SIGKILL and SIGSTOP to itself, process_vm_writev,
 // seccomp, RLIMIT_CPU. Memory-management calls only ever touch a
@@ -42,7 +43,8 @@
 // It prints "hostile: seed S op N" every 10000 operations (every
 // operation, with what it is, with "v"), so a kernel failure can be
 // replayed: the same SEED gives the same operations.
-// It ends with "hostile: done seed=S ops=N faults=F" and exit status 0.
+// It ends with "hostile: done seed=S ops=N faults=F racer=R ms=T" (T the
+// guest's time for the operations) and exit status 0.
 
 typedef unsigned long u64;
 typedef unsigned int u32;
@@ -61,6 +63,7 @@ enum {
 	SYS_kill = 62, SYS_shmdt = 67, SYS_fcntl = 72, SYS_rt_sigqueueinfo = 129,
 	SYS_sigaltstack = 131, SYS_mlock = 149, SYS_munlock = 150,
 	SYS_prctl = 157, SYS_setrlimit = 160, SYS_reboot = 169, SYS_gettid = 186,
+	SYS_clock_gettime = 228,
 	SYS_tkill = 200, SYS_remap_file_pages = 216, SYS_exit_group = 231,
 	SYS_tgkill = 234, SYS_mbind = 237, SYS_openat = 257, SYS_splice = 275,
 	SYS_tee = 276, SYS_eventfd2 = 290, SYS_dup3 = 292, SYS_pwritev = 296,
@@ -141,6 +144,14 @@ static u64 rnd(void)
 }
 
 static u64 below(u64 n) { return rnd() % n; }
+
+// now_ms is CLOCK_MONOTONIC in milliseconds.
+static u64 now_ms(void)
+{
+	u64 ts[2] = {0, 0};
+	sys(SYS_clock_gettime, 1 /* CLOCK_MONOTONIC */, ts, 0);
+	return ts[0] * 1000 + ts[1] / 1000000;
+}
 
 // ---- the trampoline ----
 
@@ -271,12 +282,18 @@ static void handler(int sig, void *info, void *ucv)
 	}
 }
 
-static void install_handlers(void)
+// install_handlers sets the alternate stack and an empty signal mask, and
+// with handlers set the handler of every signal. Only rt_sigaction (and
+// execve, never made) changes handlers; rt_sigreturn, rt_sigprocmask,
+// rt_sigsuspend and sigaltstack change the mask and the alternate stack,
+// so after those the two calls restore all an operation could change
+// (64 rt_sigactions after each cost some 5% of a run).
+static void install_handlers(int handlers)
 {
 	struct ksigaction sa = {handler, SA_SIGINFO | SA_ONSTACK | SA_RESTORER, restorer, 0};
 	u64 ss[3] = {(u64)altstack, 0, sizeof altstack};
 	sys(SYS_sigaltstack, ss, 0, 0);
-	for (int s = 1; s <= NSIG; s++)
+	for (int s = 1; handlers && s <= NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
 			sys6(SYS_rt_sigaction, s, (u64)&sa, 0, 8, 0, 0);
 	u64 none = 0;
@@ -301,7 +318,10 @@ static void watchdog(void)
 	int still = 0;
 	block_signals();
 	for (;;) {
-		u64 ts[2] = {0, 20 * 1000 * 1000};
+		// A short tick: while the fuzzing thread blocks, the guest
+		// idles (or the racer spins) and no operation runs; at 20 ms
+		// the blocking operations took half of a run's time.
+		u64 ts[2] = {0, 2 * 1000 * 1000};
 		sys(SYS_nanosleep, ts, 0, 0);
 		u64 now = g_ops;
 		if (now == last && g_in_op) {
@@ -501,7 +521,8 @@ static u64 rflags(void)
 static u8 *pc;		// where the next instruction byte goes in CODE
 static const char *kind;	// what the operation is, for the verbose log
 static u64 sysnr;		// the system call number, for syscall operations
-static int needs_reinstall;	// the operation may have changed handlers, mask or altstack
+static int needs_reinstall;	// what the operation may have changed: REINSTALL_*
+enum { REINSTALL_MASK = 1, REINSTALL_HANDLERS = 2 }; // mask and altstack; and handlers too
 static u64 mapped_len;		// mmap/mremap length, to unmap what lands outside PLAY
 
 static void emit(const u8 *b, int n)
@@ -623,9 +644,12 @@ static u64 sanitize(u64 nr, u64 *a)
 		if ((u32)a[1] == LOGFD)
 			a[1] = LOGFD + 1;
 		break;
-	case SYS_rt_sigaction: case SYS_rt_sigprocmask: case SYS_rt_sigreturn:
-	case SYS_sigaltstack: case 130 /* rt_sigsuspend */:
-		needs_reinstall = 1;
+	case SYS_rt_sigaction:
+		needs_reinstall = REINSTALL_HANDLERS;
+		break;
+	case SYS_rt_sigprocmask: case SYS_rt_sigreturn: case SYS_sigaltstack:
+	case 130 /* rt_sigsuspend */:
+		needs_reinstall = REINSTALL_MASK;
 		break;
 	}
 	if (is_mm(b)) {
@@ -872,7 +896,7 @@ static void op_sigreturn(u64 back)
 		flags();
 	EMIT(0x0f, 0x05);
 	kind = "forged rt_sigreturn";
-	needs_reinstall = 1;
+	needs_reinstall = REINSTALL_MASK;
 }
 
 // ---- the run ----
@@ -936,7 +960,7 @@ static void one(u64 i)
 	g_fault = 0;
 	run_op();
 	if (needs_reinstall)
-		install_handlers();
+		install_handlers(needs_reinstall == REINSTALL_HANDLERS);
 	if (mapped_len && g_ret < 0x7e0000000000UL && g_ret > 0xfff && (g_ret < PLAY || g_ret >= PLAY + PLAY_SIZE) && !g_fault && (sysnr == SYS_mmap || sysnr == SYS_mremap))
 		sys(SYS_munmap, g_ret, mapped_len, 0);
 }
@@ -984,7 +1008,7 @@ void cmain(u64 *sp)
 		*w = value();
 	pid = sys(SYS_getpid, 0, 0, 0);
 	main_tid = sys(SYS_gettid, 0, 0, 0);
-	install_handlers();
+	install_handlers(1);
 	open_some_files();
 	start_thread(watchdog, wdstack, sizeof wdstack);
 	race_rng = seed * 0xd1b54a32d192ed03UL + 7;
@@ -994,6 +1018,7 @@ void cmain(u64 *sp)
 	out(", ");
 	outnum(ops, 10);
 	out(" operations\n");
+	u64 start = now_ms();
 	for (u64 i = 0; i < ops; i++) {
 		if (i % 10000 == 0 && i) {
 			out("hostile: seed ");
@@ -1030,6 +1055,8 @@ void cmain(u64 *sp)
 	outnum(nf, 10);
 	out(" racer=");
 	outnum(race_ops, 10);
+	out(" ms=");
+	outnum(now_ms() - start, 10);
 	out("\n");
 	sys(SYS_exit_group, 0, 0, 0);
 }

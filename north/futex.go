@@ -268,7 +268,18 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 				deadline = monoToTime(ns)
 			}
 		}
-		return t.p.futex.wait(m, addr, t.futexKey(addr, private), val, deadline, bitset, t.wake)
+		// An interrupted timed wait goes on until the same deadline if
+		// no handler runs (kernel/futex/waitwake.c futex_wait_restart);
+		// an untimed one is simply restarted.
+		var wait func(t *Task) int64
+		wait = func(t *Task) int64 {
+			r := t.p.futex.wait(m, addr, t.futexKey(addr, private), val, deadline, bitset, t.wake)
+			if r == -linux.EINTR && !deadline.IsZero() {
+				t.restart = wait
+			}
+			return r
+		}
+		return wait(t)
 	case linux.FutexWake, linux.FutexWakeBitset:
 		bitset := ^uint32(0)
 		if cmd == linux.FutexWakeBitset {

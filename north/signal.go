@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -20,6 +21,8 @@ func init() {
 	register(200, sysTkill) // tkill
 	register(62, sysKill)   // kill (sys_proc.go)
 	register(127, sysRtSigpending)
+	register(sysRestartSyscall, sysRestart)
+	register(7, sysPoll)
 }
 
 // sigAction is struct kernel_sigaction (arch/x86/include/uapi/asm/signal.h
@@ -539,7 +542,10 @@ func (t *Task) deliverSignals() {
 				return
 			}
 		default:
-			restart := t.lastResult == -linux.EINTR && restartable(t.lastNr) || t.lastResult == -erestartsys
+			// A timed wait with a restart block ends with EINTR under a
+			// handler, SA_RESTART or not (ERESTART_RESTARTBLOCK).
+			restart := t.lastResult == -linux.EINTR && restartable(t.lastNr) && t.restart == nil || t.lastResult == -erestartsys
+			t.restart = nil
 			if restart && act.flags&linux.SaRestart != 0 {
 				// Run the interrupted call again once the handler returns:
 				// back over the 2-byte SYSCALL, with its number in RAX.
@@ -564,19 +570,67 @@ func (t *Task) deliverSignals() {
 // restartNoHandler runs an interrupted call again when no handler ran
 // (a handler clears lastResult): the signal that woke it stopped and
 // continued the process, or another thread took it, and Linux's
-// ERESTARTSYS and ERESTARTNOHAND restart the call then. The timed waits
-// that honour no SA_RESTART (restartable) end with EINTR instead, as
-// restarting them would wait their whole time again; so does
-// epoll_wait, as on Linux (signal(7)).
+// ERESTARTSYS and ERESTARTNOHAND restart the call then. A timed wait
+// with a restart block (nanosleep, clock_nanosleep, poll, a timed futex
+// wait) goes on with the time it has left through restart_syscall
+// (ERESTART_RESTARTBLOCK); select, pselect6 and ppoll run again with the
+// time left they wrote back; epoll_wait, rt_sigtimedwait and the other
+// waits that honour no SA_RESTART (restartable) end with EINTR, as on
+// Linux (signal(7)).
 func (t *Task) restartNoHandler() {
-	const pause, rtSigsuspend = 34, 130
+	const pause, sel, rtSigsuspend, pselect6, ppoll = 34, 23, 130, 270, 271
+	alive := !t.exited && !t.p.exiting() && !t.zapped.Load()
+	if t.restart != nil && t.lastResult == -linux.EINTR && alive {
+		t.lastResult = 0
+		t.regs.Frame.RAX = sysRestartSyscall
+		t.regs.Frame.RIP -= 2
+		return
+	}
+	t.restart = nil
 	again := t.lastResult == -erestartsys ||
-		t.lastResult == -linux.EINTR && (restartable(t.lastNr) || t.lastNr == pause || t.lastNr == rtSigsuspend)
-	if again && !t.exited && !t.p.exiting() && !t.zapped.Load() {
+		t.lastResult == -linux.EINTR && (restartable(t.lastNr) ||
+			t.lastNr == pause || t.lastNr == rtSigsuspend || t.lastNr == sel || t.lastNr == pselect6 || t.lastNr == ppoll)
+	if again && alive {
 		t.lastResult = 0
 		t.regs.Frame.RAX = t.lastNr
 		t.regs.Frame.RIP -= 2
 	}
+}
+
+// sysRestartSyscall is restart_syscall's number (arch/x86/entry/syscalls/syscall_64.tbl).
+const sysRestartSyscall = 219
+
+// restart_syscall continues the timed wait a stop interrupted
+// (kernel/signal.c sys_restart_syscall); with nothing to continue it
+// fails with EINTR (do_no_restart_syscall).
+func sysRestart(t *Task, _ *[6]uint64) int64 {
+	f := t.restart
+	t.restart = nil
+	if f == nil {
+		return -linux.EINTR
+	}
+	return f(t)
+}
+
+// sysPoll is poll(2) from the file layer, with the restart block Linux
+// gives it (fs/select.c do_restart_poll): interrupted and restarted, it
+// waits until the same end.
+func sysPoll(t *Task, a *[6]uint64) int64 {
+	const poll = 7
+	ufds, nfds, timeout := a[0], a[1], int32(a[2])
+	end := time.Now().Add(time.Duration(timeout) * time.Millisecond)
+	r := t.p.unhandled(t, poll, a)
+	if r == -linux.EINTR {
+		t.restart = func(t *Task) int64 {
+			b := [6]uint64{ufds, nfds, uint64(uint32(timeout))}
+			if timeout >= 0 {
+				ms := (time.Until(end) + time.Millisecond - 1) / time.Millisecond
+				b[2] = uint64(max(0, ms))
+			}
+			return sysPoll(t, &b)
+		}
+	}
+	return r
 }
 
 var signalNames = [...]string{

@@ -236,6 +236,7 @@ func (t *Task) sleep(deadline time.Time, rem uint64) int64 {
 			}
 			writeTimespec(t.p.m, rem, int64(left))
 		}
+		t.restart = func(t *Task) int64 { return t.sleep(deadline, rem) }
 		return -linux.EINTR
 	}
 }
@@ -300,6 +301,10 @@ func (t *Task) cpuSleep(c cpuClock, ns int64, abs bool, rem uint64) int64 {
 		return 0
 	}
 	tm.Set(now, ns, 0, abs)
+	until := ns // when the clock reaches it, the sleep ends
+	if !abs {
+		until += now
+	}
 	ct := &cpuTimer{clock: c, timer: tm}
 	p.addCPUTimer(ct)
 	defer p.removeCPUTimer(ct)
@@ -316,6 +321,7 @@ func (t *Task) cpuSleep(c cpuClock, ns int64, abs bool, rem uint64) int64 {
 			left, _ := tm.Get(c.now(p))
 			writeTimespec(p.m, rem, left)
 		}
+		t.restart = func(t *Task) int64 { return t.cpuSleep(c, until, true, rem) }
 		return -linux.EINTR
 	}
 }

@@ -41,7 +41,7 @@ func waits(nr uint64) bool {
 	case 0, 19, 17, 295, // read, readv, pread64, preadv: pipes, the console
 		7, 23, 232, 270, 271, 281, 441, // poll, select, epoll_wait, pselect6, ppoll, epoll_pwait, epoll_pwait2
 		34, 130, 128, // pause, rt_sigsuspend, rt_sigtimedwait
-		35, 230, 202, // nanosleep, clock_nanosleep, futex
+		35, 230, 202, 219, // nanosleep, clock_nanosleep, futex, restart_syscall
 		43, 288, 42, 45, 47, 299, // accept, accept4, connect, recvfrom, recvmsg, recvmmsg
 		61, 247, 72, 73: // wait4, waitid, fcntl (F_SETLKW), flock
 		return true

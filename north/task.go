@@ -41,6 +41,12 @@ type Task struct {
 	// (rt_sigsuspend, pselect6, ppoll, epoll_pwait), when maskSaved.
 	savedMask uint64
 	maskSaved bool
+	// restart continues a timed wait that a signal interrupted, with
+	// the time it has left, if no handler runs (Linux's restart_block,
+	// run by restart_syscall: ERESTART_RESTARTBLOCK); set with the
+	// EINTR the wait returns, cleared when the thread goes back to user
+	// mode without restarting.
+	restart func(t *Task) int64
 
 	// CPU time in nanoseconds, user and system (sys_timer.go); written by
 	// the thread, read by anyone.

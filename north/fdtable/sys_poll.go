@@ -29,7 +29,19 @@ func (fs *Files) Ppoll(m mem.Memory, intr <-chan struct{}, fds, nfds, timeout ui
 			return ret(0, err)
 		}
 	}
-	return fs.poll(m, intr, fds, nfds, d)
+	start := time.Now()
+	r := fs.poll(m, intr, fds, nfds, d)
+	if timeout != 0 && d != 0 {
+		// The time left goes back to the timespec whatever the outcome
+		// (fs/select.c poll_select_finish), so that a call restarted
+		// after a stop waits only for the rest.
+		left := max(0, d-time.Since(start))
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[0:], uint64(left/time.Second))
+		binary.LittleEndian.PutUint64(b[8:], uint64(left%time.Second))
+		m.CopyOut(timeout, b[:]) // a failed write-back leaves the result
+	}
+	return r
 }
 
 // pollFD is one struct pollfd (include/uapi/asm-generic/poll.h).

@@ -18,8 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/select.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -167,6 +172,143 @@ static void comm(void) {
 	text("comm unchanged", "/proc/self/comm");
 }
 
+// The timed waits a stop and a continue (or a handler) interrupt.
+enum { wNanosleep, wClockRel, wClockAbs, wFutex, wFutexBitset, wPoll, wPpoll, wSelect, wPselect, wEpoll, wSigtimedwait, wRead, nWaits };
+static const char *waitNames[nWaits] = {"nanosleep", "clock_nanosleep", "clock_nanosleep TIMER_ABSTIME",
+	"futex FUTEX_WAIT timed", "futex FUTEX_WAIT_BITSET timed", "poll", "ppoll", "select", "pselect6",
+	"epoll_wait forever", "sigtimedwait forever", "read of a pipe"};
+
+static int gate[2], quiet[2];
+
+// doWait makes wait w, of 1 s if timed; it returns the result.
+static long doWait(int w) {
+	struct timespec ts = {1, 0}, abs;
+	struct timeval tv = {1, 0};
+	static int fut;
+	struct pollfd pfd = {quiet[0], POLLIN, 0};
+	fd_set rd;
+	FD_ZERO(&rd);
+	FD_SET(quiet[0], &rd);
+	switch (w) {
+	case wNanosleep:
+		return nanosleep(&ts, NULL);
+	case wClockRel:
+		errno = clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		return errno ? -1 : 0;
+	case wClockAbs:
+		clock_gettime(CLOCK_MONOTONIC, &abs);
+		abs.tv_sec += 1;
+		errno = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &abs, NULL);
+		return errno ? -1 : 0;
+	case wFutex:
+		return syscall(SYS_futex, &fut, FUTEX_WAIT, 0, &ts, NULL, 0);
+	case wFutexBitset:
+		clock_gettime(CLOCK_MONOTONIC, &abs);
+		abs.tv_sec += 1;
+		return syscall(SYS_futex, &fut, FUTEX_WAIT_BITSET, 0, &abs, NULL, FUTEX_BITSET_MATCH_ANY);
+	case wPoll:
+		return poll(&pfd, 1, 1000);
+	case wPpoll:
+		return ppoll(&pfd, 1, &ts, NULL);
+	case wSelect:
+		return select(quiet[0] + 1, &rd, NULL, NULL, &tv);
+	case wPselect:
+		return pselect(quiet[0] + 1, &rd, NULL, NULL, &ts, NULL);
+	case wEpoll: {
+		int ep = epoll_create1(0);
+		struct epoll_event ev = {.events = EPOLLIN};
+		epoll_ctl(ep, EPOLL_CTL_ADD, quiet[0], &ev);
+		long r = epoll_wait(ep, &ev, 1, -1);
+		int e = errno;
+		close(ep);
+		errno = e;
+		return r;
+	}
+	case wSigtimedwait: {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		return sigtimedwait(&set, NULL, NULL);
+	}
+	case wRead: {
+		char c;
+		return read(quiet[0], &c, 1);
+	}
+	}
+	return -1;
+}
+
+// sleeping waits until process pid sleeps in a system call (state S in
+// /proc/PID/stat).
+static void sleeping(pid_t pid) {
+	char path[64], b[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	for (;;) {
+		int fd = open(path, O_RDONLY);
+		long n = read(fd, b, sizeof b - 1);
+		close(fd);
+		b[n > 0 ? n : 0] = 0;
+		char *p = strrchr(b, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return;
+		usleep(1000);
+	}
+}
+
+static void onUsr1(int sig);
+
+// stopWaits: each wait in a child that the parent stops and continues
+// (no handler: the timed waits go on with the time left, epoll_wait and
+// sigtimedwait fail with EINTR, signal(7)), and then interrupts with a
+// SA_RESTART handler (the sleeps, poll, select and timed futex waits fail
+// with EINTR; read is restarted and the parent then writes a byte).
+static void stopWaits(void) {
+	for (int handler = 0; handler < 2; handler++) {
+		pipe(gate);
+		pipe(quiet);
+		pid_t c = fork();
+		if (c == 0) {
+			struct sigaction sa = {.sa_handler = onUsr1, .sa_flags = SA_RESTART};
+			sigaction(SIGUSR1, &sa, NULL);
+			for (int w = 0; w < nWaits; w++) {
+				if (handler && (w == wEpoll || w == wSigtimedwait))
+					continue;
+				write(gate[1], "x", 1);
+				long r = doWait(w);
+				printf("%s %s: %s\n", handler ? "handler:" : "stop/cont:", waitNames[w], res(r));
+			}
+			_exit(0);
+		}
+		for (int w = 0; w < nWaits; w++) {
+			if (handler && (w == wEpoll || w == wSigtimedwait))
+				continue;
+			char x;
+			read(gate[0], &x, 1);
+			sleeping(c);
+			if (handler) {
+				kill(c, SIGUSR1);
+				if (w == wRead) {
+					usleep(100000);
+					write(quiet[1], "x", 1);
+				}
+				continue;
+			}
+			int st;
+			kill(c, SIGSTOP);
+			waitpid(c, &st, WUNTRACED);
+			if (!WIFSTOPPED(st))
+				printf("FAIL: %s: not stopped: %#x\n", waitNames[w], st);
+			kill(c, SIGCONT);
+			if (w == wRead) {
+				usleep(100000);
+				write(quiet[1], "x", 1);
+			}
+		}
+		waitChild(handler ? "handler waits" : "stopped waits", c);
+		close(gate[0]), close(gate[1]), close(quiet[0]), close(quiet[1]);
+	}
+}
+
 static volatile int usr1;
 static void onUsr1(int sig) { usr1++; }
 
@@ -279,6 +421,7 @@ int main(int argc, char **argv) {
 		return 0;
 	}
 	comm();
+	stopWaits();
 	runInit(asInit);
 	printf("procabi: done\n");
 	return 0;

@@ -46,8 +46,20 @@ type Stack struct {
 	ndp *ndpRoutes
 }
 
+// Receive buffers as Linux sizes a TCP socket's by default
+// (net.ipv4.tcp_rmem: min, default, max); the default grows towards the
+// max while the application keeps up (rcvTuner).
+const (
+	rcvBufMin     = 4096
+	rcvBufDefault = 131072
+	rcvBufMax     = 6 << 20
+)
+
 // New returns a stack with the loopback interface up.
-func New() (*Stack, error) {
+func New() (*Stack, error) { return newStack(nil) }
+
+// newStack is New with the stack's clock (nil: the system's).
+func newStack(clock tcpip.Clock) (*Stack, error) {
 	ndp := newNDPRoutes()
 	v6 := ipv6.NewProtocolWithOptions(ipv6.Options{
 		NDPConfigs:       ndpConfig(),
@@ -61,12 +73,14 @@ func New() (*Stack, error) {
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, v6, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		HandleLocal:        true,
+		Clock:              clock,
 	})
 	sack := tcpip.TCPSACKEnabled(true)
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
 	// Buffers as Linux sizes them by default (net.ipv4.tcp_rmem and
-	// tcp_wmem: min, default, max).
-	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 131072, Max: 6 << 20}
+	// tcp_wmem: min, default, max). netstack's own receive-buffer
+	// moderation stays off: rcvTuner does it (see there why).
+	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: rcvBufMin, Default: rcvBufDefault, Max: rcvBufMax}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
 	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 16384 * 4, Max: 4 << 20}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
@@ -157,6 +171,7 @@ type sock struct {
 	mu         sync.Mutex // guards the fields below
 	connecting bool
 	connErr    error
+	rcv        rcvTuner
 	ignored    map[int]int // guarded by ignoredMu
 }
 
@@ -279,6 +294,9 @@ func (s *sock) Accept(flags uint32) (*vfs.File, []byte, error) {
 		return nil, nil, errnoOf(err)
 	}
 	n := newSock(s.st, s.family, s.typ, s.proto, ep, wq)
+	s.mu.Lock()
+	n.rcv.locked = s.rcv.locked // SOCK_RCVBUF_LOCK is inherited
+	s.mu.Unlock()
 	return vfs.NewFile(n, linux.ORdwr|flags&linux.ONonblock, n.Name()), s.sockaddr(peer), nil
 }
 
@@ -440,6 +458,9 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 		}
 		return w.done, nil
 	}
+	if m.Flags&socket.MsgPeek == 0 {
+		s.grow(res.Count)
+	}
 	return int64(res.Count), nil
 }
 
@@ -514,6 +535,9 @@ func (s *sock) SetSockOpt(level, name int, val []byte) error {
 		case socket.SoSndbuf, socket.SoSndbufforce:
 			so.SetSendBufferSize(int64(min(max(v, 0), 1<<30))*2, true)
 		case socket.SoRcvbuf, socket.SoRcvbufforce:
+			s.mu.Lock()
+			s.rcv.locked = true
+			s.mu.Unlock()
 			so.SetReceiveBufferSize(int64(min(max(v, 0), 1<<30))*2, true)
 		case socket.SoOobinline:
 			if v == 0 {

@@ -11,7 +11,6 @@
 package loader
 
 import (
-	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -64,12 +63,12 @@ func (e *InterpError) Error() string {
 
 // MachineError reports an executable for another architecture or class.
 type MachineError struct {
-	Class   elf.Class
-	Machine elf.Machine
+	Class   Class
+	Machine Machine
 }
 
 func (e *MachineError) Error() string {
-	if e.Class != elf.ELFCLASS64 {
+	if e.Class != Class64 {
 		return fmt.Sprintf("%v executable for %v: Cocoon runs only 64-bit x86-64 (ELFCLASS64, EM_X86_64) programs", e.Class, e.Machine)
 	}
 	return fmt.Sprintf("executable for %v: Cocoon runs only x86-64 (EM_X86_64) programs; build with GOARCH=amd64", e.Machine)
@@ -77,8 +76,8 @@ func (e *MachineError) Error() string {
 
 // Prog is one program header (System V ABI, "Program Header").
 type Prog struct {
-	Type   elf.ProgType
-	Flags  elf.ProgFlag
+	Type   ProgType
+	Flags  ProgFlag
 	Off    uint64
 	Vaddr  uint64
 	Filesz uint64
@@ -90,7 +89,7 @@ type Prog struct {
 type File struct {
 	// Type is ET_EXEC (fixed addresses) or ET_DYN (static PIE, loaded at
 	// a bias).
-	Type elf.Type
+	Type Type
 	// Entry is e_entry, before any load bias.
 	Entry uint64
 	// Phoff is e_phoff, the file offset of the program headers.
@@ -119,40 +118,40 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		}
 		return nil, fmt.Errorf("reading ELF header: %w", err)
 	}
-	if string(h[:4]) != elf.ELFMAG {
+	if string(h[:4]) != elfMagic {
 		return nil, ErrNotELF
 	}
 	if n < ehdrSize {
 		return nil, formatErr("file is %d bytes, shorter than an ELF header", size)
 	}
-	class, data := elf.Class(h[elf.EI_CLASS]), elf.Data(h[elf.EI_DATA])
+	class, data := Class(h[eiClass]), Data(h[eiData])
 	var order binary.ByteOrder = binary.LittleEndian
-	if data == elf.ELFDATA2MSB {
+	if data == DataMSB {
 		order = binary.BigEndian
 	}
 	// e_machine sits at the same offset in ELF32 and ELF64 headers, so a
 	// foreign program can be named whatever its class.
-	machine := elf.Machine(order.Uint16(h[offMachine:]))
-	if class != elf.ELFCLASS64 || machine != elf.EM_X86_64 {
+	machine := Machine(order.Uint16(h[offMachine:]))
+	if class != Class64 || machine != MachineX86_64 {
 		return nil, &MachineError{Class: class, Machine: machine}
 	}
-	if data != elf.ELFDATA2LSB {
+	if data != DataLSB {
 		return nil, formatErr("EM_X86_64 executable in %v byte order", data)
 	}
-	if v := elf.Version(h[elf.EI_VERSION]); v != elf.EV_CURRENT {
-		return nil, formatErr("ELF identification version %d, want %d", v, elf.EV_CURRENT)
+	if v := h[eiVersion]; v != evCurrent {
+		return nil, formatErr("ELF identification version %d, want %d", v, evCurrent)
 	}
-	if v := elf.Version(order.Uint32(h[offVersion:])); v != elf.EV_CURRENT {
-		return nil, formatErr("ELF version %d, want %d", v, elf.EV_CURRENT)
+	if v := order.Uint32(h[offVersion:]); v != evCurrent {
+		return nil, formatErr("ELF version %d, want %d", v, evCurrent)
 	}
 	f := &File{
-		Type:  elf.Type(order.Uint16(h[offType:])),
+		Type:  Type(order.Uint16(h[offType:])),
 		Entry: order.Uint64(h[offEntry:]),
 		Phoff: order.Uint64(h[offPhoff:]),
 		r:     r,
 		size:  size,
 	}
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+	if f.Type != TypeExec && f.Type != TypeDyn {
 		return nil, formatErr("type %v is not an executable (want ET_EXEC or ET_DYN)", f.Type)
 	}
 	phentsize, phnum := uint64(order.Uint16(h[offPhentsize:])), uint64(order.Uint16(h[offPhnum:]))
@@ -178,8 +177,8 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		// Elf64_Phdr: p_type, p_flags, p_offset, p_vaddr, p_paddr,
 		// p_filesz, p_memsz, p_align (System V ABI, "Program Header").
 		p := Prog{
-			Type:   elf.ProgType(order.Uint32(b[0:])),
-			Flags:  elf.ProgFlag(order.Uint32(b[4:])),
+			Type:   ProgType(order.Uint32(b[0:])),
+			Flags:  ProgFlag(order.Uint32(b[4:])),
 			Off:    order.Uint64(b[8:]),
 			Vaddr:  order.Uint64(b[16:]),
 			Filesz: order.Uint64(b[32:]),
@@ -188,9 +187,9 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		}
 		f.Progs[i] = p
 		switch p.Type {
-		case elf.PT_INTERP:
+		case ProgInterp:
 			return nil, &InterpError{Interp: f.readInterp(p)}
-		case elf.PT_LOAD:
+		case ProgLoad:
 			if err := checkLoad(i, p, uint64(size)); err != nil {
 				return nil, err
 			}

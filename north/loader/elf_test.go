@@ -114,11 +114,11 @@ func TestParseSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatalf("debug/elf cannot read the synthetic file: %v", err)
 	}
-	if f.Type != ref.Type || f.Entry != ref.Entry || len(f.Progs) != len(ref.Progs) {
+	if f.Type != Type(ref.Type) || f.Entry != ref.Entry || len(f.Progs) != len(ref.Progs) {
 		t.Fatalf("Parse = type %v entry %#x %d progs, want %v %#x %d", f.Type, f.Entry, len(f.Progs), ref.Type, ref.Entry, len(ref.Progs))
 	}
 	for i, p := range ref.Progs {
-		want := Prog{p.Type, p.Flags, p.Off, p.Vaddr, p.Filesz, p.Memsz, p.Align}
+		want := Prog{ProgType(p.Type), ProgFlag(p.Flags), p.Off, p.Vaddr, p.Filesz, p.Memsz, p.Align}
 		if f.Progs[i] != want {
 			t.Errorf("Progs[%d] = %+v, want %+v", i, f.Progs[i], want)
 		}
@@ -192,7 +192,7 @@ func TestParseRefusals(t *testing.T) {
 	}
 	_, err = parseBytes(mod(func(s *synth) { s.machine = elf.EM_AARCH64 }))
 	var me *MachineError
-	if !errors.As(err, &me) || me.Machine != elf.EM_AARCH64 {
+	if !errors.As(err, &me) || me.Machine != Machine(elf.EM_AARCH64) {
 		t.Errorf("Parse(aarch64) = %v, want a *MachineError for EM_AARCH64", err)
 	}
 }
@@ -227,7 +227,7 @@ func checkImage(t *testing.T, as *mem.FakeSpace, f *File, b []byte, img *Image) 
 	t.Helper()
 	want := map[uint64]mem.Prot{}
 	for _, p := range f.Progs {
-		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
+		if p.Type != ProgLoad || p.Memsz == 0 {
 			continue
 		}
 		lo, hi := pageDown(p.Vaddr+img.Bias), pageUp(p.Vaddr+img.Bias+p.Memsz)
@@ -246,7 +246,7 @@ func checkImage(t *testing.T, as *mem.FakeSpace, f *File, b []byte, img *Image) 
 		}
 	}
 	for _, p := range f.Progs {
-		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
+		if p.Type != ProgLoad || p.Memsz == 0 {
 			continue
 		}
 		addr := p.Vaddr + img.Bias
@@ -273,7 +273,7 @@ func sharedPage(f *File, p Prog, a uint64) bool {
 			later = true
 			continue
 		}
-		if later && q.Type == elf.PT_LOAD && pageDown(a) >= pageDown(q.Vaddr) && pageDown(a) < pageUp(q.Vaddr+q.Memsz) {
+		if later && q.Type == ProgLoad && pageDown(a) >= pageDown(q.Vaddr) && pageDown(a) < pageUp(q.Vaddr+q.Memsz) {
 			return true
 		}
 	}

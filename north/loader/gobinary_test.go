@@ -69,7 +69,7 @@ func TestLoadGoBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Type != elf.ET_EXEC || f.Entry != ref.Entry {
+	if f.Type != TypeExec || f.Entry != ref.Entry {
 		t.Errorf("Parse = type %v entry %#x, want ET_EXEC %#x", f.Type, f.Entry, ref.Entry)
 	}
 	syms, err := ref.Symbols()
@@ -195,7 +195,7 @@ func TestLoadCStatic(t *testing.T) {
 		}
 		unaligned := false
 		for _, p := range f.Progs {
-			unaligned = unaligned || p.Type == elf.PT_LOAD && p.Vaddr%pageSize != 0
+			unaligned = unaligned || p.Type == ProgLoad && p.Vaddr%pageSize != 0
 		}
 		if !unaligned {
 			t.Errorf("cc %s: every PT_LOAD segment is page aligned; the test needs one that is not", mode)
@@ -206,7 +206,7 @@ func TestLoadCStatic(t *testing.T) {
 			t.Errorf("Load(cc %s) = %v", mode, err)
 			continue
 		}
-		if (f.Type == elf.ET_DYN) != (img.Bias == DefaultDynBase) {
+		if (f.Type == TypeDyn) != (img.Bias == DefaultDynBase) {
 			t.Errorf("cc %s: type %v loaded at bias %#x", mode, f.Type, img.Bias)
 		}
 		checkImage(t, as, f, b, img)

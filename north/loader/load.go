@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"debug/elf"
 	"fmt"
 	"io"
 
@@ -90,9 +89,9 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 	img := &Image{Phnum: len(f.Progs)}
 	for _, p := range f.Progs {
 		switch p.Type {
-		case elf.PT_GNU_STACK:
-			img.ExecStack = p.Flags&elf.PF_X != 0
-		case elf.PT_LOAD:
+		case ProgGNUStack:
+			img.ExecStack = p.Flags&FlagX != 0
+		case ProgLoad:
 			if p.Memsz == 0 {
 				continue
 			}
@@ -114,7 +113,7 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 		return nil, formatErr("no loadable segment has a memory size")
 	}
 
-	if f.Type == elf.ET_DYN {
+	if f.Type == TypeDyn {
 		base := o.Base
 		if base == 0 {
 			base = DefaultDynBase
@@ -137,7 +136,7 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 
 	buf := make([]byte, min(copyChunk, pageUp(maxFilesz(f.Progs))+pageSize))
 	for _, p := range f.Progs {
-		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
+		if p.Type != ProgLoad || p.Memsz == 0 {
 			continue
 		}
 		if err := f.loadSegment(as, p, bias, buf); err != nil {
@@ -191,12 +190,12 @@ func (f *File) loadSegment(as mem.AddressSpace, p Prog, bias uint64, buf []byte)
 // contain e_phoff (fs/binfmt_elf.c, load_elf_binary's phdr_addr), else 0.
 func (f *File) phdrAddr() uint64 {
 	for _, p := range f.Progs {
-		if p.Type == elf.PT_PHDR {
+		if p.Type == ProgPhdr {
 			return p.Vaddr
 		}
 	}
 	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Off <= f.Phoff && f.Phoff-p.Off < p.Filesz {
+		if p.Type == ProgLoad && p.Off <= f.Phoff && f.Phoff-p.Off < p.Filesz {
 			return f.Phoff - p.Off + p.Vaddr
 		}
 	}
@@ -207,7 +206,7 @@ func (f *File) phdrAddr() uint64 {
 // image of a PT_LOAD segment.
 func (f *File) inSegment(a uint64) bool {
 	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && a >= p.Vaddr && a-p.Vaddr < p.Memsz {
+		if p.Type == ProgLoad && a >= p.Vaddr && a-p.Vaddr < p.Memsz {
 			return true
 		}
 	}
@@ -217,7 +216,7 @@ func (f *File) inSegment(a uint64) bool {
 func maxFilesz(progs []Prog) uint64 {
 	var m uint64
 	for _, p := range progs {
-		if p.Type == elf.PT_LOAD {
+		if p.Type == ProgLoad {
 			m = max(m, p.Filesz)
 		}
 	}
@@ -225,15 +224,15 @@ func maxFilesz(progs []Prog) uint64 {
 }
 
 // protOf converts ELF segment flags (PF_R, PF_W, PF_X) to a protection.
-func protOf(fl elf.ProgFlag) mem.Prot {
+func protOf(fl ProgFlag) mem.Prot {
 	var p mem.Prot
-	if fl&elf.PF_R != 0 {
+	if fl&FlagR != 0 {
 		p |= mem.Read
 	}
-	if fl&elf.PF_W != 0 {
+	if fl&FlagW != 0 {
 		p |= mem.Write
 	}
-	if fl&elf.PF_X != 0 {
+	if fl&FlagX != 0 {
 		p |= mem.Exec
 	}
 	return p

@@ -119,8 +119,10 @@ type ProcessFiles interface {
 	// directory or, for execveat, to the directory open as dirfd
 	// (linux.AtFdcwd: the working directory), as execve does: its bytes
 	// and the path it was found at, or a negated errno (EACCES if it is
-	// not an executable regular file).
-	ReadExec(dirfd int32, path string, emptyPath bool) ([]byte, string, int64)
+	// not an executable regular file). flags are execveat's: with
+	// AT_EMPTY_PATH an empty path is the file open as dirfd; with
+	// AT_SYMLINK_NOFOLLOW a final symbolic link is refused (ELOOP).
+	ReadExec(dirfd int32, path string, flags uint32) ([]byte, string, int64)
 }
 
 // Program is a program loaded by Config.Load into a new address space.
@@ -912,13 +914,11 @@ func sysExecve(t *Task, a *[6]uint64) int64 {
 	return t.execve(linux.AtFdcwd, a[0], a[1], a[2], 0)
 }
 
+// sysExecveat is execveat(2): flags other than AT_EMPTY_PATH and
+// AT_SYMLINK_NOFOLLOW are EINVAL (fs/exec.c do_open_execat).
 func sysExecveat(t *Task, a *[6]uint64) int64 {
-	const atEmptyPath, atSymlinkNofollow = 0x1000, 0x100
-	if a[4]&^(atEmptyPath|atSymlinkNofollow) != 0 {
+	if a[4]&^uint64(linux.AtEmptyPath|linux.AtSymlinkNofollow) != 0 {
 		return -linux.EINVAL
-	}
-	if a[4]&atSymlinkNofollow != 0 {
-		return t.p.unsupported("execveat AT_SYMLINK_NOFOLLOW", -linux.EINVAL)
 	}
 	return t.execve(int32(a[0]), a[1], a[2], a[3], a[4])
 }
@@ -981,8 +981,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	if e != 0 {
 		return e
 	}
-	const atEmptyPath = 0x1000
-	data, found, e := pf.ReadExec(dirfd, path, flags&atEmptyPath != 0)
+	data, found, e := pf.ReadExec(dirfd, path, uint32(flags))
 	if e != 0 {
 		return e
 	}
@@ -1014,7 +1013,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 			nargv = append(nargv, argv[1:]...)
 		}
 		argv = nargv
-		data, found, e = pf.ReadExec(linux.AtFdcwd, interp, false)
+		data, found, e = pf.ReadExec(linux.AtFdcwd, interp, 0)
 		if e != 0 {
 			return e
 		}

@@ -2,6 +2,7 @@ package fdtable
 
 import (
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -189,6 +190,46 @@ func (fs *Files) dirAt(dirfd int32, path string) (vfs.Loc, error) {
 		return vfs.Loc{}, vfs.ENOTDIR
 	}
 	return f.Loc(), nil
+}
+
+// OpenExec opens for reading the program execve(2) or execveat(2) names
+// (fs/exec.c do_open_execat): path relative to dirfd (AT_FDCWD: the
+// working directory; an absolute path ignores it); with AT_EMPTY_PATH
+// and an empty path the file open as dirfd, whatever its access mode
+// (O_PATH too), reopened as Linux reopens it, which must be a regular
+// file (EACCES); with AT_SYMLINK_NOFOLLOW a final symbolic link is
+// ELOOP. It returns the file and its path (/proc/PID/exe); the caller
+// checks the execute permission.
+func (fs *Files) OpenExec(dirfd int32, path string, flags uint32) (*vfs.File, string, error) {
+	if path == "" && flags&linux.AtEmptyPath != 0 {
+		if dirfd == linux.AtFdcwd {
+			return nil, "", vfs.EACCES // a directory
+		}
+		f, err := fs.file(dirfd)
+		if err != nil {
+			return nil, "", err
+		}
+		loc, typ, name := f.Loc(), f.Stat().Mode&linux.SIfmt, f.Name()
+		f.DecRef()
+		if loc.IsZero() || typ != linux.SIfreg {
+			return nil, "", vfs.EACCES
+		}
+		file, err := fs.fs.Open(fs, fs.fs.Root(), "/proc/self/fd/"+strconv.Itoa(int(dirfd)), linux.ORdonly, 0)
+		return file, name, err
+	}
+	at, err := fs.dirAt(dirfd, path)
+	if err != nil {
+		return nil, "", err
+	}
+	oflags := uint32(linux.ORdonly)
+	if flags&linux.AtSymlinkNofollow != 0 {
+		oflags |= linux.ONofollow
+	}
+	file, err := fs.fs.Open(fs, at, path, oflags, 0)
+	if err != nil {
+		return nil, "", err
+	}
+	return file, file.Name(), nil
 }
 
 // emptyPathTarget returns what AT_EMPTY_PATH names: the file open as

@@ -131,22 +131,8 @@ func (f *files) CloseAll() { f.f.CloseAll() }
 
 // ReadExec implements north.ProcessFiles: the program must be a regular
 // file with an execute bit (EACCES otherwise, as execve(2) says).
-func (f *files) ReadExec(dirfd int32, path string, emptyPath bool) ([]byte, string, int64) {
-	var file *vfs.File
-	var err error
-	switch {
-	case emptyPath && path == "":
-		var ok bool
-		if file, ok = f.f.Table().Get(dirfd); !ok {
-			return nil, "", -linux.EBADF
-		}
-	case path == "":
-		return nil, "", -linux.ENOENT
-	case path[0] == '/' || dirfd == linux.AtFdcwd:
-		file, err = f.fs.Open(f.f, f.f.Cwd(), path, linux.ORdonly, 0)
-	default:
-		return nil, "", -linux.EINVAL
-	}
+func (f *files) ReadExec(dirfd int32, path string, flags uint32) ([]byte, string, int64) {
+	file, name, err := f.f.OpenExec(dirfd, path, flags)
 	if err != nil {
 		return nil, "", -int64(vfs.ErrnoOf(err))
 	}
@@ -166,7 +152,7 @@ func (f *files) ReadExec(dirfd int32, path string, emptyPath bool) ([]byte, stri
 	}
 	abs := path
 	if len(abs) == 0 || abs[0] != '/' {
-		abs = file.Name()
+		abs = name
 	}
 	return data[:n], abs, 0
 }

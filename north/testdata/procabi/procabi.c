@@ -309,6 +309,63 @@ static void stopWaits(void) {
 	}
 }
 
+static char exe[512];
+
+// tryExecveat runs execveat(dirfd, path, flags) in a child, which runs
+// this program's probe mode labelled what if it succeeds, and prints
+// the child's error otherwise.
+static void tryExecveat(const char *what, int dirfd, const char *path, int flags) {
+	pid_t c = fork();
+	if (c == 0) {
+		char *argv[] = {"procabi", dir, "probe", (char *)what, NULL};
+		char *envp[] = {NULL};
+		long r = syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+		printf("execveat %s: %s\n", what, res(r));
+		_exit(0);
+	}
+	int st;
+	waitpid(c, &st, 0);
+}
+
+// execveats: execveat's dirfd, AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW,
+// and its errors.
+static void execveats(void) {
+	long n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = 0;
+	char *slash = strrchr(exe, '/');
+	char exeDir[512];
+	snprintf(exeDir, sizeof exeDir, "%.*s", (int)(slash - exe) + 1, exe);
+	const char *base = slash + 1;
+	int dfd = open(exeDir, O_RDONLY | O_DIRECTORY);
+	int rfd = open(exe, O_RDONLY);
+	int pfd = open(exe, O_PATH);
+	int sdir = open(dir, O_RDONLY | O_DIRECTORY);
+	int p[2];
+	pipe(p);
+	symlink(exe, at("exe-link"));
+	tryExecveat("dirfd + relative path", dfd, base, 0);
+	tryExecveat("dirfd + relative path, AT_EMPTY_PATH", dfd, base, AT_EMPTY_PATH);
+	tryExecveat("absolute path, bad dirfd", 99, exe, 0);
+	tryExecveat("AT_EMPTY_PATH, O_RDONLY fd", rfd, "", AT_EMPTY_PATH);
+	tryExecveat("AT_EMPTY_PATH, O_PATH fd", pfd, "", AT_EMPTY_PATH);
+	tryExecveat("symbolic link", sdir, "exe-link", 0);
+	tryExecveat("symbolic link, AT_SYMLINK_NOFOLLOW", sdir, "exe-link", AT_SYMLINK_NOFOLLOW);
+	tryExecveat("bad flags", dfd, base, 0x1);
+	tryExecveat("AT_REMOVEDIR", dfd, base, AT_REMOVEDIR);
+	tryExecveat("empty path", dfd, "", 0);
+	tryExecveat("empty path, AT_FDCWD", AT_FDCWD, "", 0);
+	tryExecveat("AT_EMPTY_PATH, AT_FDCWD", AT_FDCWD, "", AT_EMPTY_PATH);
+	tryExecveat("AT_EMPTY_PATH, directory fd", sdir, "", AT_EMPTY_PATH);
+	tryExecveat("AT_EMPTY_PATH, pipe", p[0], "", AT_EMPTY_PATH);
+	tryExecveat("AT_EMPTY_PATH, bad fd", 99, "", AT_EMPTY_PATH);
+	tryExecveat("relative path, bad dirfd", 99, base, 0);
+	tryExecveat("relative path, file as dirfd", rfd, base, 0);
+	tryExecveat("missing file", dfd, "no-such-program", 0);
+	tryExecveat("directory", sdir, ".", 0);
+	close(dfd), close(rfd), close(pfd), close(sdir), close(p[0]), close(p[1]);
+	unlink(at("exe-link"));
+}
+
 static volatile int usr1;
 static void onUsr1(int sig) { usr1++; }
 
@@ -409,6 +466,10 @@ static void runInit(void (*f)(void)) {
 }
 
 int main(int argc, char **argv) {
+	if (argc == 4 && strcmp(argv[2], "probe") == 0) {
+		printf("probe: %s\n", argv[3]);
+		return 0;
+	}
 	if (argc != 2 && !(argc == 3 && strcmp(argv[2], "fault") == 0)) {
 		fprintf(stderr, "usage: procabi DIR [fault]\n");
 		return 2;
@@ -422,6 +483,7 @@ int main(int argc, char **argv) {
 	}
 	comm();
 	stopWaits();
+	execveats();
 	runInit(asInit);
 	printf("procabi: done\n");
 	return 0;

@@ -28,13 +28,16 @@ func register(nr uint64, h handler) {
 }
 
 // syscall serves the system call the thread just made: the number in
-// RAX, the arguments in RDI, RSI, RDX, R10, R8 and R9, the result back in
+// EAX, the arguments in RDI, RSI, RDX, R10, R8 and R9, the result back in
 // RAX. It returns the result, or noReturn when the handler set the
 // registers itself. Unimplemented calls give ENOSYS, are counted and
 // reported once.
 func (t *Task) syscall() int64 {
 	f := &t.regs.Frame
-	nr := f.RAX
+	// Linux takes the number from the low 32 bits of RAX, sign-extended
+	// to an int (arch/x86/entry/entry_64.S: movslq %eax; do_syscall_64):
+	// 0x1_0000_0027 is getpid, numbers with bit 31 set are ENOSYS.
+	nr := uint64(uint32(f.RAX))
 	a := &t.args
 	a[0], a[1], a[2], a[3], a[4], a[5] = f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9
 	p := t.p

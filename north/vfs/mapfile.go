@@ -40,9 +40,11 @@ func (f *File) Map(inv func(from, to int64)) (*Mapping, error) {
 func (m *Mapping) Describe() (dev, ino uint64, name string) { return m.dev, m.ino, m.name }
 
 // NewMemFile returns an unnamed tmpfs file open read-write (shared
-// anonymous memory, memfd_create, SysV shared memory) of size bytes.
+// anonymous memory, memfd_create, SysV shared memory) of size bytes, mode
+// 0777 whatever the umask, as mm/shmem.c __shmem_file_setup makes them
+// (S_IRWXUGO).
 func (fs *FS) NewMemFile(name string, size int64) (*File, error) {
-	n := fs.anon.root.(*memNode).fsys.newNode(linux.SIfreg | 0o600)
+	n := fs.anon.root.(*memNode).fsys.newNode(linux.SIfreg | 0o777)
 	n.nlink = 0
 	if err := n.truncate(size); err != nil {
 		return nil, err

@@ -366,6 +366,38 @@ static void execveats(void) {
 	unlink(at("exe-link"));
 }
 
+// include/uapi/linux/memfd.h, for C libraries older than Linux 6.3.
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#define MFD_EXEC 0x0010U
+#endif
+
+// memfdModes: a memfd is mode 0777 whatever the umask, 0666 with
+// MFD_NOEXEC_SEAL; fchmod changes it.
+static void memfdModes(void) {
+	struct {
+		const char *what;
+		unsigned flags;
+	} cases[] = {{"memfd", 0}, {"memfd MFD_ALLOW_SEALING", MFD_ALLOW_SEALING},
+		{"memfd MFD_NOEXEC_SEAL", MFD_NOEXEC_SEAL}, {"memfd MFD_EXEC", MFD_EXEC}};
+	struct stat st;
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int fd = memfd_create("m", cases[i].flags);
+		fstat(fd, &st);
+		printf("%s: mode %o, links %lu\n", cases[i].what, st.st_mode, (unsigned long)st.st_nlink);
+		close(fd);
+	}
+	mode_t old = umask(0777);
+	int fd = memfd_create("m", 0);
+	umask(old);
+	fstat(fd, &st);
+	printf("memfd under umask 0777: mode %o\n", st.st_mode);
+	fchmod(fd, 0640);
+	fstat(fd, &st);
+	printf("memfd after fchmod 0640: mode %o\n", st.st_mode);
+	close(fd);
+}
+
 static volatile int usr1;
 static void onUsr1(int sig) { usr1++; }
 
@@ -484,6 +516,7 @@ int main(int argc, char **argv) {
 	comm();
 	stopWaits();
 	execveats();
+	memfdModes();
 	runInit(asInit);
 	printf("procabi: done\n");
 	return 0;

@@ -106,6 +106,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Console != nil {
 		cmd.Stdout = io.MultiWriter(&console, cfg.Console)
 	}
+	var fw *firmwareWatch
+	if cfg.Profile == OVMF {
+		fw = &firmwareWatch{stop: cancel}
+		cmd.Stdout = io.MultiWriter(cmd.Stdout, fw)
+	}
 	cmd.Stderr = &stderr
 	// QEMU holds no pipe past its exit, but do not let a stray
 	// descendant keep Wait from returning.
@@ -135,6 +140,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return res, err
 	}
 	// Killed by a signal: ours when the context ended, else someone's.
+	if fw != nil {
+		if gaveUp, failed := fw.result(); gaveUp != "" {
+			return res, fmt.Errorf("qemu: the firmware (OVMF) did not start the image: %q%s\n"+
+				"with -m %d the firmware, the image and its initrd may not fit: give it more memory (hello's .efi needs 88 MiB)",
+				gaveUp, failed, cfg.MemoryMiB)
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 		return res, fmt.Errorf("qemu stopped: %w\n%s", ctx.Err(), consoleTail(res.Console))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,12 +22,13 @@ import (
 // Engine would: one file, disk.raw, a whole number of GiB, in a GNU tar
 // compressed with gzip; a GPT whose EFI system partition holds the
 // self-contained application; and that disk boots under OVMF in QEMU,
-// running the application with the arguments built into it.
+// running the application with the arguments and the overcommit policy
+// built into it (those NAME.run.json records too are not given again).
 func TestGCEImageVM(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "app")
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"build", "--spec", "none", "--format", "gce", "--arg", "show", "--arg", "a b", "-o", out, "./testdata/guestapp"}, nil, &stdout, &stderr); code != 0 {
+	if code := run([]string{"build", "--spec", "none", "--format", "gce", "--arg", "show", "--arg", "a b", "--overcommit", "always", "-o", out, "./testdata/guestapp"}, nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("build: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 	f, err := os.Open(out + ".tar.gz")
@@ -46,7 +48,7 @@ func TestGCEImageVM(t *testing.T) {
 	if hdr.Name != "disk.raw" || hdr.Format != tar.FormatGNU || hdr.Size%(1<<30) != 0 || hdr.Size == 0 {
 		t.Errorf("entry %q, format %v, size %d; want disk.raw, GNU, whole GiB", hdr.Name, hdr.Format, hdr.Size)
 	}
-	raw := filepath.Join(t.TempDir(), "disk.img")
+	raw := out + ".img" // beside app.run.json
 	w, err := os.Create(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +83,8 @@ func TestGCEImageVM(t *testing.T) {
 		t.Errorf("the ESP's BOOTX64.EFI is not %s.efi (%v)", out, err)
 	}
 	info, err := efiimage.Inspect(efi)
-	if err != nil || !strings.Contains(info.Cmdline, "cocoon.args=show,a%20b,") {
-		t.Errorf("embedded command line %q (%v), want the --arg values", info.Cmdline, err)
+	if err != nil || info.Cmdline != "sysctl.vm.overcommit_memory=1 cocoon.args=show,a%20b," {
+		t.Errorf("embedded command line %q (%v), want the overcommit word and the --arg values", info.Cmdline, err)
 	}
 
 	// Boot it from the disk, as the cloud's firmware would.
@@ -91,8 +93,9 @@ func TestGCEImageVM(t *testing.T) {
 	if code := run([]string{"run", raw}, nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("run %s: exit %d\n%s", raw, code, stderr.String())
 	}
-	if args, _, _ := shown(t, strings.ReplaceAll(stdout.String(), "\r", "")); strings.Join(args, "|") != "/init|show|a b" {
-		t.Errorf("the disk's application got args %q; console:\n%s", args, stdout.String())
+	args, env, _ := shown(t, strings.ReplaceAll(stdout.String(), "\r", ""))
+	if strings.Join(args, "|") != "/init|show|a b" || slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "sysctl.") }) {
+		t.Errorf("the disk's application got args %q, env %q; console:\n%s", args, env, stdout.String())
 	}
 }
 

@@ -232,7 +232,8 @@ func TestRunFailureShowsConsole(t *testing.T) {
 }
 
 // TestRunEFIStdioVM checks the streams through OVMF: the firmware writes
-// to the console, never into the application's streams.
+// to the console, never into the application's streams; and that too
+// little memory for the firmware ends the run with a clear error.
 func TestRunEFIStdioVM(t *testing.T) {
 	t.Parallel()
 	img := guestImage(t, t.TempDir(), "/d")
@@ -246,6 +247,22 @@ func TestRunEFIStdioVM(t *testing.T) {
 	}
 	if stdout.String() != in || stderr.String() != fmt.Sprintf("copied %d bytes\n", len(in)) {
 		t.Errorf("stdout %q (want %q), stderr %q", stdout.String(), in, stderr.String())
+	}
+
+	// Too little memory for the firmware, the image and its initrd:
+	// OVMF gives up on it (or the kernel finds its range taken), and
+	// mkimage run says so instead of waiting for the timeout at the
+	// firmware's prompt. Too little for the firmware itself is refused.
+	stdout.Reset()
+	stderr.Reset()
+	code := run([]string{"run", "-m", "40", img + ".efi", "copy"}, nil, &stdout, &stderr)
+	if e := stderr.String(); code != 1 || strings.Contains(e, "timed out") ||
+		!strings.Contains(e, "the firmware (OVMF) did not start the image") && !strings.Contains(e, "cannot move the kernel there") {
+		t.Errorf("-m 40: exit %d, stderr %q; want the firmware's or the kernel's refusal", code, e)
+	}
+	stderr.Reset()
+	if code := run([]string{"run", "-m", "32", img + ".efi", "copy"}, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "at least 40 MiB") {
+		t.Errorf("-m 32: exit %d, stderr %q; want a refusal naming 40 MiB", code, stderr.String())
 	}
 }
 

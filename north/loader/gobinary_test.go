@@ -92,6 +92,16 @@ func TestLoadGoBinary(t *testing.T) {
 		t.Errorf("Load = entry %#x bias %#x, want _rt0_amd64_linux %#x, bias 0", img.Entry, img.Bias, rt0)
 	}
 	checkImage(t, as, f, b, img)
+	// Through an io.ReaderAt (Parse) the same memory results.
+	if rf, err := parseReader(b); err != nil {
+		t.Errorf("Parse through io.ReaderAt = %v", err)
+	} else {
+		ras := mem.NewFakeSpace(0, 1<<47)
+		if _, err := rf.Load(ras, Options{}); err != nil {
+			t.Fatalf("Load through io.ReaderAt = %v", err)
+		}
+		sameMemory(t, as, ras)
+	}
 
 	var end, phdr uint64
 	sawBSS := false

@@ -134,7 +134,10 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 		return nil, formatErr("entry point %#x is outside every loadable segment", f.Entry)
 	}
 
-	buf := make([]byte, min(copyChunk, pageUp(maxFilesz(f.Progs))+pageSize))
+	var buf []byte
+	if f.data == nil {
+		buf = make([]byte, min(copyChunk, pageUp(maxFilesz(f.Progs))+pageSize))
+	}
 	for _, p := range f.Progs {
 		if p.Type != ProgLoad || p.Memsz == 0 {
 			continue
@@ -166,6 +169,14 @@ func (f *File) loadSegment(as mem.AddressSpace, p Prog, bias uint64, buf []byte)
 	lead := p.Vaddr % pageSize
 	off, n, addr := p.Off-lead, p.Filesz+lead, start
 	if p.Filesz == 0 {
+		return nil
+	}
+	if f.data != nil {
+		// Parse checked p.Off+p.Filesz against the file, and p.Off >= lead
+		// (p_offset and p_vaddr are congruent modulo the page size).
+		if err := as.Load(addr, f.data[off:off+n]); err != nil {
+			return fmt.Errorf("copying segment bytes to %#x: %w", addr, err)
+		}
 		return nil
 	}
 	for n > 0 {

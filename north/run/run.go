@@ -4,7 +4,6 @@
 package run
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -162,7 +161,7 @@ func Init(o Options) (int, error) {
 // load loads a static ELF program into a new address space with the vDSO
 // and its initial stack (the first program, and execve's).
 func load(prog []byte, path string, argv, env []string) (north.Program, error) {
-	elf, err := loader.Parse(bytes.NewReader(prog), int64(len(prog)))
+	elf, err := loader.ParseBytes(prog)
 	if err != nil {
 		return north.Program{}, north.ErrNoExec
 	}

@@ -22,6 +22,7 @@ type fakeNetDevice struct {
 	}
 	sent     [][]byte
 	notified int
+	accesses int // register reads and writes
 }
 
 func newFakeNet(mem *fakeMem) *fakeNetDevice {
@@ -29,6 +30,7 @@ func newFakeNet(mem *fakeMem) *fakeNetDevice {
 }
 
 func (d *fakeNetDevice) Read32(off uint32) uint32 {
+	d.accesses++
 	switch off {
 	case mmioMagic:
 		return mmioMagicValue
@@ -53,6 +55,7 @@ func (d *fakeNetDevice) Read32(off uint32) uint32 {
 }
 
 func (d *fakeNetDevice) Write32(off, v uint32) {
+	d.accesses++
 	q := &d.queues[d.sel.queue%2]
 	switch off {
 	case mmioDeviceFeaturesSel:
@@ -117,6 +120,11 @@ func (d *fakeNetDevice) transmit() {
 	}
 }
 
+// availFlags returns the flags of queue qi's avail ring.
+func (d *fakeNetDevice) availFlags(qi int) uint16 {
+	return binary.LittleEndian.Uint16(d.mem.at(d.queues[qi].drv, 2))
+}
+
 // deliver puts frame in the next receive buffer, or reports none.
 func (d *fakeNetDevice) deliver(frame []byte) bool {
 	id, addr, n, ok := d.take(netRxQueue)
@@ -177,6 +185,20 @@ func TestNetSendReceive(t *testing.T) {
 	}
 	if err := n.Send(make([]byte, 2000)); err == nil {
 		t.Error("an oversized frame was sent")
+	}
+	// The driver polls: both queues ask for no used-buffer
+	// notifications, and a poll that finds nothing touches no register.
+	for qi := range 2 {
+		if f := dev.availFlags(qi); f != availFNoInterrupt {
+			t.Errorf("queue %d: avail flags %#x, want VIRTQ_AVAIL_F_NO_INTERRUPT", qi, f)
+		}
+	}
+	before := dev.accesses
+	if k, err := n.Receive(func([]byte) {}); k != 0 || err != nil {
+		t.Fatalf("empty poll: %d frames, %v", k, err)
+	}
+	if dev.accesses != before {
+		t.Errorf("an empty poll made %d register accesses", dev.accesses-before)
 	}
 }
 

@@ -50,6 +50,11 @@ const (
 	// MaxQueueSize is the largest queue Cocoon sets up: its descriptor
 	// table, avail and used rings each fit in one page.
 	MaxQueueSize = 256
+	// availFNoInterrupt is VIRTQ_AVAIL_F_NO_INTERRUPT, the avail ring
+	// flag that advises the device not to notify the driver of used
+	// buffers (2.7.7 "Used Buffer Notification Suppression"; without
+	// VIRTIO_F_EVENT_IDX the driver sets flags to 0 or 1).
+	availFNoInterrupt = 1
 )
 
 // ErrDevice reports a device that broke the virtio protocol; the queue
@@ -78,6 +83,7 @@ type Queue struct {
 	posted               []bool // by descriptor id: lent to the device
 	free                 []uint16
 	availIdx             uint16 // the next avail ring index to publish
+	availFlags           uint16 // the avail ring's flags (availFNoInterrupt)
 	lastUsed             uint16 // the next used ring index to consume
 	broken               error
 	descP, availP, usedP uint64
@@ -161,8 +167,19 @@ func (q *Queue) Post(b Buffer) (uint16, error) {
 	// The ring entry is visible before the index that publishes it: a
 	// sequentially consistent store orders them (2.7.13 "Supplying
 	// Buffers to The Device", the write memory barrier).
-	atomic.StoreUint32(word(q.avail), uint32(q.availIdx)<<16)
+	atomic.StoreUint32(word(q.avail), uint32(q.availIdx)<<16|uint32(q.availFlags))
 	return id, nil
+}
+
+// NoInterrupts tells the device that the driver polls this queue's used
+// ring and wants no used-buffer notifications (availFNoInterrupt): the
+// device then neither raises its interrupt nor sets the interrupt
+// status for this queue, which the driver need not read or acknowledge.
+// A device that notifies anyway costs nothing: its interrupt is not
+// taken.
+func (q *Queue) NoInterrupts() {
+	q.availFlags = availFNoInterrupt
+	atomic.StoreUint32(word(q.avail), uint32(q.availIdx)<<16|uint32(q.availFlags))
 }
 
 // word returns the 32-bit word at the start of b (flags in its low half,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/lvbs/skimage"
+	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/snp/measure"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
 	"github.com/cocoon-vm/cocoon/tools/efiimage"
@@ -358,7 +359,7 @@ Flags:`)
 		return writeLVBS(name, &rc, stdout)
 	}
 	if *format == "elf" {
-		return nil
+		return checkRecordedMemory(name, &rc)
 	}
 	// A disk boots with no command line from the firmware: the
 	// application's start goes into NAME.efi's own.
@@ -578,4 +579,26 @@ func writeEFI(name, format string, payload []byte, embedded string, stdout io.Wr
 	}
 	fmt.Fprintf(stdout, "%s.img (%d MiB, sha256 %x)\n", name, len(img)>>20, sha256.Sum256(img))
 	return nil
+}
+
+// checkRecordedMemory refuses a build whose -m (NAME.run.json) is less
+// than the PVH image NAME.elf with NAME.cpio needs: every 'mkimage run'
+// of it would be refused.
+func checkRecordedMemory(name string, rc *runConfig) error {
+	if rc.Memory == 0 {
+		return nil
+	}
+	initrd := name + ".cpio"
+	if _, err := os.Stat(initrd); err != nil {
+		initrd = ""
+	}
+	line, err := rc.line()
+	if err != nil {
+		return err
+	}
+	min, err := qemu.MinMemoryMiB(name+".elf", initrd, line)
+	if err != nil || rc.Memory >= min {
+		return err
+	}
+	return fmt.Errorf("-m %d: the image needs at least %d MiB ('mkimage run' would refuse it): record -m %d or more (or none: 'mkimage run' gives 256)", rc.Memory, min, min)
 }

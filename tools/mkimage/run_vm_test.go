@@ -327,7 +327,8 @@ func TestRunMemoryVM(t *testing.T) {
 
 // TestRun32VM checks the hello image built with --overcommit always: it
 // runs in 32 MiB, and in the minimum mkimage run names, which is below
-// that; one MiB less is refused before booting, naming it.
+// that; one MiB less is refused before booting, naming it, and so is a
+// build that records it.
 func TestRun32VM(t *testing.T) {
 	t.Parallel()
 	img := filepath.Join(t.TempDir(), "hello")
@@ -357,6 +358,14 @@ func TestRun32VM(t *testing.T) {
 	code := run([]string{"run", "-m", strconv.Itoa(min - 1), img}, nil, &stdout, &stderr)
 	if want := fmt.Sprintf("at least %d MiB", min); code != 1 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("-m %d: exit %d, stderr %q; want 1 and %q", min-1, code, stderr.String(), want)
+	}
+	// A build that records too little memory for 'mkimage run' is
+	// refused, naming the minimum.
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"build", "--spec", "none", "--overcommit", "always", "-m", strconv.Itoa(min - 1), "-o", img, "../../images/hello"}, nil, &stdout, &stderr)
+	if want := fmt.Sprintf("the image needs at least %d MiB", min); code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("build -m %d: exit %d, stderr %q; want 1 and %q", min-1, code, stderr.String(), want)
 	}
 }
 

@@ -24,10 +24,10 @@ var oomModes = []struct {
 }{
 	{"anon", []string{"killed"}},
 	{"bigmap", []string{"bigmap: Cannot allocate memory\nbigmap PROT_NONE reservation: mapped\n"}},
-	{"overcommit", []string{"overcommit: mmap: Cannot allocate memory\n"}},
+	{"overcommit", []string{"overcommit: policy 0\novercommit: mmap: Cannot allocate memory\n"}},
 	// vm.overcommit_memory=1: the mapping is made, and touching it all
 	// ends in the out-of-memory kill.
-	{"sysctl.vm.overcommit_memory=1 overcommit", []string{"killed after overcommit: mapped\n"}},
+	{"sysctl.vm.overcommit_memory=1 overcommit", []string{"killed after overcommit: policy 1\novercommit: mapped\n"}},
 	{"tmpfs", []string{"tmpfs: write: No space left on device\ntmpfs: recovered\n"}},
 	{"files", []string{"files: open: No space left on device\nfiles: room after unlinking\n"}},
 	{"filemap", []string{"filemap: SIGBUS: file system full\n", "killed"}},

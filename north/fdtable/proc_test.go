@@ -43,8 +43,9 @@ func TestProcSys(t *testing.T) {
 	}
 	for dir, want := range map[string][]string{
 		"/proc":        {".", "..", "self", "sys", "1"}, // the caller alone, without a process table
-		"/proc/sys":    {".", "..", "fs"},
+		"/proc/sys":    {".", "..", "fs", "vm"},
 		"/proc/sys/fs": {".", "..", "pipe-max-size"},
+		"/proc/sys/vm": {".", "..", "overcommit_memory"},
 	} {
 		if got := e.names(dir, 4096); !slices.Equal(got, want) {
 			t.Errorf("ls %s = %q, want %q", dir, got, want)
@@ -55,5 +56,24 @@ func TestProcSys(t *testing.T) {
 	}
 	if n := e.f.Getcwd(e.m, buf, 16); n < 0 || string(e.get(buf, int(n))) != "/proc/sys/fs\x00" {
 		t.Errorf("getcwd in /proc/sys/fs = %d %q", n, e.get(buf, int(max(n, 0))))
+	}
+}
+
+// TestProcOvercommit checks /proc/sys/vm/overcommit_memory: the policy
+// the kernel was booted with (SetOvercommit), Linux's default 0 until
+// then, and fixed: /proc/sys is read-only here, as in a container, so
+// opening it for writing fails with EROFS.
+func TestProcOvercommit(t *testing.T) {
+	e := newEnv(t)
+	const path = "/proc/sys/vm/overcommit_memory"
+	if got := e.cat(path); got != "0\n" {
+		t.Errorf("cat %s = %q, want the default \"0\\n\"", path, got)
+	}
+	e.fs.SetOvercommit(1)
+	if got := e.cat(path); got != "1\n" {
+		t.Errorf("after SetOvercommit(1): cat %s = %q, want \"1\\n\"", path, got)
+	}
+	if r := e.f.Openat(e.m, nil, linux.AtFdcwd, e.str(path), linux.OWronly, 0); r != neg(linux.EROFS) {
+		t.Errorf("open %s for writing = %d, want EROFS", path, r)
 	}
 }

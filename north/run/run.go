@@ -137,6 +137,7 @@ func Init(o Options) (int, error) {
 	p.SetFiles(files)
 	files.f.SetIOSignaler(p.IOSignaler())
 	files.fs.SetProcTable(procTable{p})
+	files.fs.SetOvercommit(o.Overcommit)
 	p.SetArgs("/init", argv)
 	p.SetBrk(img.Brk)
 	kernel.Mark(kernel.PhaseLoaded)

@@ -163,6 +163,9 @@ type FS struct {
 	mountIDs uint64       // the last mount ID given; only New gives them
 	anon     *mount       // unnamed files: shared memory, memfd_create
 	procs    ProcTable    // what /proc shows (SetProcTable); nil: the caller alone
+	// overcommit is vm.overcommit_memory, as /proc/sys/vm shows it
+	// (SetOvercommit).
+	overcommit int
 }
 
 // New mounts archive, a cpio newc archive, at / and the other file systems

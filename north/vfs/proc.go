@@ -27,6 +27,8 @@ const (
 	procCwd                         // /proc/PID/cwd
 	procFDLink                      // /proc/PID/fd/N
 	procText                        // the text files of /proc/PID (procTexts)
+	procSysVM                       // /proc/sys/vm
+	procOvercommit                  // /proc/sys/vm/overcommit_memory
 )
 
 // procTexts are the text files of a /proc/PID directory, which the
@@ -73,6 +75,10 @@ type ProcInfo interface {
 
 // SetProcTable installs the process table /proc shows.
 func (fs *FS) SetProcTable(t ProcTable) { fs.procs = t }
+
+// SetOvercommit sets the overcommit policy /proc/sys/vm/overcommit_memory
+// shows (0 or 1; north.Config.Overcommit), before the application starts.
+func (fs *FS) SetOvercommit(v int) { fs.overcommit = v }
 
 // pid returns the ID of the process making the call: what its Process
 // says, 1 if it does not say, 0 if there is none.
@@ -152,9 +158,9 @@ var procRootNode = procNode{kind: procRoot}
 
 func (p procNode) fileType() uint32 {
 	switch p.kind {
-	case procRoot, procSys, procSysFS, procPid, procTaskDir, procFDDir:
+	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procText:
+	case procPipeMaxSize, procOvercommit, procText:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -183,7 +189,7 @@ func (p procNode) attr() Attr {
 		// Linux's /proc files report size 0 whatever they hold.
 		a.Mode = linux.SIfreg | 0o444
 		a.Nlink = 1
-		if p.kind == procPipeMaxSize || p.kind == procText && procTexts[p.n] == "comm" {
+		if p.kind == procPipeMaxSize || p.kind == procOvercommit || p.kind == procText && procTexts[p.n] == "comm" {
 			a.Mode = linux.SIfreg | 0o644
 		}
 	}
@@ -194,6 +200,10 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 	switch p.kind {
 	case procPipeMaxSize:
 		return &procFile{loc: l, text: []byte(strconv.Itoa(PipeMaxSize) + "\n")}, nil
+	case procOvercommit:
+		// The policy is the image's, fixed at boot: /proc/sys is
+		// read-only (roFile), as in a container.
+		return &procFile{loc: l, text: []byte(strconv.Itoa(c.fs.overcommit) + "\n")}, nil
 	case procText:
 		info := c.proc(p.pid, p.tid)
 		if info == nil {
@@ -291,9 +301,11 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 		}
 		return out, nil
 	case procSys:
-		return []procEntry{{"fs", procNode{kind: procSysFS}}}, nil
+		return []procEntry{{"fs", procNode{kind: procSysFS}}, {"vm", procNode{kind: procSysVM}}}, nil
 	case procSysFS:
 		return []procEntry{{"pipe-max-size", procNode{kind: procPipeMaxSize}}}, nil
+	case procSysVM:
+		return []procEntry{{"overcommit_memory", procNode{kind: procOvercommit}}}, nil
 	}
 	info := c.proc(p.pid, p.tid)
 	if info == nil {
@@ -398,6 +410,8 @@ func (p procNode) where() (procNode, string, bool) {
 		return procRootNode, "sys", true
 	case procSysFS:
 		return procNode{kind: procSys}, "fs", true
+	case procSysVM:
+		return procNode{kind: procSys}, "vm", true
 	case procPid:
 		if p.tid != 0 {
 			return procNode{kind: procTaskDir, pid: p.pid}, strconv.Itoa(int(p.tid)), true

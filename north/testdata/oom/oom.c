@@ -45,10 +45,18 @@ static int bigmap(void) {
 	return 0;
 }
 
-// overcommit maps twice the RAM writable in one mapping, which only
-// vm.overcommit_memory=1 accepts, then touches it page by page until the
-// kernel kills the program.
+// overcommit prints the policy (/proc/sys/vm/overcommit_memory), maps
+// twice the RAM writable in one mapping, which only policy 1 accepts,
+// then touches it page by page until the kernel kills the program.
 static int overcommit(void) {
+	char policy[8] = "?";
+	int fd = open("/proc/sys/vm/overcommit_memory", O_RDONLY);
+	if (fd >= 0) {
+		ssize_t n = read(fd, policy, sizeof policy - 1);
+		policy[n > 0 ? n - 1 : 0] = 0;
+		close(fd);
+	}
+	printf("overcommit: policy %s\n", policy);
 	long size = 2 * ram();
 	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {

@@ -111,7 +111,7 @@ func cowBreak(s *userSpace, va uintptr) int {
 		if !ok {
 			return popNoMemory
 		}
-		copy(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize), cpu.Bytes(cpu.Virt(uintptr(old)), pageSize))
+		cpu.Copy(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize), cpu.Bytes(cpu.Virt(uintptr(old)), pageSize))
 		*pte = p | userPTE(r.Prot)
 		phys.Free(old)
 	}

@@ -261,20 +261,20 @@ func (s *Space) copyPages(addr uint64, n int, write bool, fn func(page []byte)) 
 // CopyIn reads len(dst) bytes of application memory at addr.
 func (s *Space) CopyIn(addr uint64, dst []byte) error {
 	done := 0
-	return s.copyPages(addr, len(dst), false, func(b []byte) { done += copyChunked(dst[done:], b) })
+	return s.copyPages(addr, len(dst), false, func(b []byte) { done += cpu.Copy(dst[done:], b) })
 }
 
 // CopyOut writes src to application memory at addr, which must be
 // writable.
 func (s *Space) CopyOut(addr uint64, src []byte) error {
 	done := 0
-	return s.copyPages(addr, len(src), true, func(b []byte) { done += copyChunked(b, src[done:]) })
+	return s.copyPages(addr, len(src), true, func(b []byte) { done += cpu.Copy(b, src[done:]) })
 }
 
 // Load writes data at addr ignoring the protection (program loading).
 func (s *Space) Load(addr uint64, data []byte) error {
 	done := 0
-	return s.copyPages(addr, len(data), false, func(b []byte) { done += copyChunked(b, data[done:]) })
+	return s.copyPages(addr, len(data), false, func(b []byte) { done += cpu.Copy(b, data[done:]) })
 }
 
 // runUser enters user mode (trap_amd64.s).

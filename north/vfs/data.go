@@ -1,8 +1,12 @@
 package vfs
 
-import "github.com/cocoon-vm/cocoon/north/mem"
+import (
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
 
-// pageSize is the unit in which file data is copied up and allocated.
+// pageSize is the unit in which file data is copied up and allocated
+// (with cpu.Copy: a page-sized memmove is slow under TCG).
 const pageSize = 4096
 
 // fileData is the contents of a regular file of a memFS, its page cache:
@@ -33,10 +37,10 @@ func (d *fileData) readAt(fr mem.Frames, p []byte, off int64) int {
 		po := pos % pageSize
 		n := min(int64(len(p)-done), pageSize-po)
 		if f, ok := d.pages[pos/pageSize]; ok {
-			copy(p[done:], fr.Bytes(f)[po:po+n])
+			cpu.Copy(p[done:], fr.Bytes(f)[po:po+n])
 		} else if pos < d.lowerLen {
 			n = min(n, d.lowerLen-pos)
-			copy(p[done:], d.lower[pos:pos+n])
+			cpu.Copy(p[done:], d.lower[pos:pos+n])
 		} else {
 			copy(p[done:], zeroPage[:n])
 		}
@@ -62,7 +66,7 @@ func (d *fileData) page(fs *memFS, i int64) (uint64, int64, error) {
 		d.pages = map[int64]uint64{}
 	}
 	if start := i * pageSize; start < d.lowerLen {
-		copy(fs.frames.Bytes(f)[:], d.lower[start:min(start+pageSize, d.lowerLen)])
+		cpu.Copy(fs.frames.Bytes(f)[:], d.lower[start:min(start+pageSize, d.lowerLen)])
 	}
 	d.pages[i] = f
 	fs.used.Add(pageSize)
@@ -84,7 +88,7 @@ func (d *fileData) writeAt(p []byte, off int64, fs *memFS) (int, error) {
 			}
 			break
 		}
-		done += copy(fs.frames.Bytes(f)[pos%pageSize:], p[done:])
+		done += cpu.Copy(fs.frames.Bytes(f)[pos%pageSize:], p[done:])
 	}
 	if end := off + int64(done); end > d.size {
 		d.size = end

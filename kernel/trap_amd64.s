@@ -197,7 +197,8 @@ user:
 
 // syscallFastTail finishes the fast path on the goroutine's stack: FS
 // back to the kernel thread's TLS (loadTrapTLS, inline), which the trap
-// exit path is to keep, and RET into runUser with ExitSyscall.
+// exit path is to keep, the time of the exit (UserRegs.ExitTSC), and
+// RET into runUser with ExitSyscall.
 TEXT ·syscallFastTail(SB),NOSPLIT|NOFRAME,$0
 	MOVQ ·kernelFS(SB), AX
 	MOVQ AX, ·fsLoaded(SB)
@@ -207,6 +208,11 @@ TEXT ·syscallFastTail(SB),NOSPLIT|NOFRAME,$0
 	MOVL $MSR_FS_BASE, CX
 	WRMSR
 	MOVB $0, ·userMode(SB)
+	MOVQ ·userRegs(SB), BX
+	RDTSC
+	SHLQ $32, DX
+	ORQ DX, AX
+	MOVQ AX, UR_EXITTSC(BX)
 	MOVQ ·kernelFPArea(SB), AX
 	MOVQ AX, ·fpArea(SB)
 	MOVQ $0, ·userRegs(SB)
@@ -393,6 +399,12 @@ fpslow:
 fprestore:
 	RESTORE_FP_AREA(fxr, fs)
 fs:
+	// The time of entry, for CPU-time accounting (UserRegs.EnterTSC),
+	// read before the exit window opens (trapCommon).
+	RDTSC
+	SHLQ $32, DX
+	ORQ DX, AX
+	MOVQ AX, UR_ENTERTSC(BX)
 	LOAD_FS_WANT(frame)
 frame:
 	// After a system call RCX and R11 hold the return RIP and RFLAGS (the

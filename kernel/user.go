@@ -45,6 +45,12 @@ type userRegsHead struct {
 	XMM    [256]byte
 	MXCSR  uint64
 	FPMode uint64
+	// EnterTSC and ExitTSC are the TSC when the thread last entered user
+	// mode and when it last left it for its goroutine (enterUserAsm, the
+	// system-call fast path, userTrap): CPU-time accounting without a
+	// clock read of its own.
+	EnterTSC uint64
+	ExitTSC  uint64
 }
 
 // RFLAGS bits the application may set and keeps across a trap (AMD APM
@@ -98,8 +104,11 @@ func userEnter(regs uintptr, space int) uint64 {
 	s := getSpace(space)
 	r := regsAt(regs)
 	if s == nil || !canonicalUser(r.Frame.RIP) || !canonicalUser(r.FSBase) {
-		// IRETQ or WRMSR would fault in the kernel: report a #GP instead.
+		// IRETQ or WRMSR would fault in the kernel: report a #GP instead,
+		// with no time spent in user mode.
 		r.Vector, r.Err, r.Addr = 13, 0, 0
+		r.EnterTSC = cpu.Rdtsc()
+		r.ExitTSC = r.EnterTSC
 		return exitFault
 	}
 	if currentTables() != s.pml4 {
@@ -175,6 +184,7 @@ func userTrap(f *cpu.Frame) {
 		r.Vector, r.Err = f.Vector, f.ErrCode
 	}
 	r.Frame = *f
+	r.ExitTSC = cpu.Rdtsc()
 	userRegs = 0
 	// trapCommon saved the application's full state into its area.
 	if fpOwner == uintptr(ptrOf2(r)) {

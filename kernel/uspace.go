@@ -31,13 +31,18 @@ type UserRegs struct {
 	xmm    [256]byte
 	mxcsr  uint64
 	fpMode uint64
-	fp     [fpAreaSize + 64]byte
+	// EnterTSC and ExitTSC are the TSC when the thread last entered user
+	// mode and last came back from it (TSCNanos converts differences):
+	// ExitTSC-EnterTSC is the time the last Run spent in user mode.
+	EnterTSC, ExitTSC uint64
+	fp                [fpAreaSize + 64]byte
 }
 
 // The trap layer reads UserRegs through userRegsHead.
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpOff)-unsafe.Offsetof(userRegsHead{}.FPOff)]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.Addr)-unsafe.Offsetof(userRegsHead{}.Addr)]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpMode)-unsafe.Offsetof(userRegsHead{}.FPMode)]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.ExitTSC)-unsafe.Offsetof(userRegsHead{}.ExitTSC)]
 
 // The assembly's offsets and limits (layout.h UR_*, USER_END).
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.FSBase)-176]
@@ -47,6 +52,8 @@ var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpOff)-184]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.xmm)-216]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.mxcsr)-472]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpMode)-480]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.EnterTSC)-488]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.ExitTSC)-496]
 
 // NewUserRegs returns registers in their initial state: zero, with the x87
 // and SSE control words at their reset values (FCW 0x37f, MXCSR 0x1f80;
@@ -284,7 +291,9 @@ func runUser(regs *UserRegs, space uintptr) uintptr
 // until it makes a system call, faults or is interrupted, and says which.
 // r is updated with the registers at that point.
 func (s *Space) Run(r *UserRegs) ExitKind {
-	Mark(PhaseUser)
+	if timeline[PhaseUser] == 0 { // a clock read on the first entry only
+		Mark(PhaseUser)
+	}
 	return ExitKind(runUser(r, uintptr(s.id)))
 }
 
@@ -315,6 +324,17 @@ func XCR0() uint64 {
 // __vdso_clock_gettime, then the clock data page) for mapping into the
 // application.
 func VDSO() []byte { return cpu.Bytes(vdsoBase(), 2*pageSize) }
+
+// TSC reads the time-stamp counter, the clock of UserRegs.EnterTSC and
+// ExitTSC.
+func TSC() uint64 { return cpu.Rdtsc() }
+
+// TSCNanos converts a difference of TSC readings to nanoseconds (0
+// before the clock is calibrated: host tests).
+func TSCNanos(d uint64) int64 {
+	hi, lo := bits.Mul64(d, tscMult)
+	return int64(hi<<32 | lo>>32)
+}
 
 // Monotonic returns CLOCK_MONOTONIC as the vDSO computes it, or false
 // before the clock is calibrated (host tests).

@@ -60,6 +60,10 @@ type console interface {
 	ConsoleLflag(fd int32) (uint32, bool)
 }
 
+// jobCall reports whether jobControl may concern system call nr: ioctl
+// (16), the reads and writes (0, 1, 17-20, 295, 296).
+func jobCall(nr uint64) bool { return nr <= 20 || nr == 295 || nr == 296 }
+
 // jobControl checks a call that touches the console from the process's
 // session, before the file layer serves it: the process-group ioctls
 // are served here, and a background process reading (or writing, with

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/clock"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -28,10 +29,13 @@ func init() {
 }
 
 // CPU-time accounting. A thread's user time is the time it spends in
-// user mode (from entering Run until it traps back); its system time is
-// the time its system calls take, except the calls that wait (waits):
-// their time is spent asleep. Both are read from the kernel's clock, an
-// RDTSC, twice per trap.
+// user mode; its system time is the time its system calls take, from
+// leaving user mode to entering it again, except the calls that wait
+// (waits): their time is spent asleep. The trap layer stamps every entry
+// to and exit from user mode with the TSC (UserRegs.EnterTSC, ExitTSC),
+// so a system call reads no clock of its own: its time is charged when
+// the thread next returns from user mode (chargeRun), or before signal
+// delivery (chargeSystem).
 
 // waits reports whether system call nr may wait for something other than
 // the CPU: its time is not system time, and it counts as a voluntary
@@ -49,17 +53,39 @@ func waits(nr uint64) bool {
 	return false
 }
 
-// addUser and addSystem charge d nanoseconds of CPU time to the thread
-// and its process and run the CPU-time timers that are due.
-func (t *Task) addUser(d int64) {
-	t.utime.Add(d)
-	t.p.utime.Add(d)
-	t.p.runCPUTimers()
+// chargeRun charges the time of the last Run as user time and the time
+// of the system call before it, from its exit to this entry, as system
+// time.
+func (t *Task) chargeRun() {
+	r := t.regs
+	var sys int64
+	if t.sysFrom != 0 {
+		sys = kernel.TSCNanos(r.EnterTSC - t.sysFrom)
+		t.sysFrom = 0
+	}
+	t.charge(kernel.TSCNanos(r.ExitTSC-r.EnterTSC), sys)
 }
 
-func (t *Task) addSystem(d int64) {
-	t.stime.Add(d)
-	t.p.stime.Add(d)
+// chargeSystem charges the time of the last system call until TSC now as
+// system time, if it is still to be charged.
+func (t *Task) chargeSystem(now uint64) {
+	if t.sysFrom != 0 {
+		t.charge(0, kernel.TSCNanos(now-t.sysFrom))
+		t.sysFrom = 0
+	}
+}
+
+// charge adds user and sys nanoseconds to the thread's and the process's
+// CPU time and runs the CPU-time timers that are due.
+func (t *Task) charge(user, sys int64) {
+	if user != 0 {
+		t.utime.Add(user)
+		t.p.utime.Add(user)
+	}
+	if sys != 0 {
+		t.stime.Add(sys)
+		t.p.stime.Add(sys)
+	}
 	t.p.runCPUTimers()
 }
 
@@ -96,11 +122,14 @@ func (p *Process) removeCPUTimer(c *cpuTimer) {
 }
 
 // runCPUTimers fires the CPU-time timers whose clock reached their
-// expiry; with none, it costs one atomic load.
+// expiry; with none, it costs one atomic load (inlined on every trap).
 func (p *Process) runCPUTimers() {
-	if p.cpu.n.Load() == 0 {
-		return
+	if p.cpu.n.Load() != 0 {
+		p.fireCPUTimers()
 	}
+}
+
+func (p *Process) fireCPUTimers() {
 	p.cpu.mu.Lock()
 	l := append([]*cpuTimer(nil), p.cpu.l...)
 	p.cpu.mu.Unlock()

@@ -70,8 +70,8 @@ func TestCPUClocksAdvance(t *testing.T) {
 		return int64(s*1e9 + ns)
 	}
 	a := read(linux.ClockProcessCPUTime)
-	task.addUser(5e6)
-	task.addSystem(2e6)
+	task.charge(5e6, 0)
+	task.charge(0, 2e6)
 	b := read(linux.ClockProcessCPUTime)
 	if b-a < 7e6 {
 		t.Errorf("process CPU clock advanced %d ns after 7 ms of charged time", b-a)
@@ -106,15 +106,15 @@ func TestItimerVirtualFiresOnUserTime(t *testing.T) {
 	if r := sc(task, 38, itimerVirtual, tv, 0); r != 0 {
 		t.Fatalf("setitimer = %d", r)
 	}
-	task.addUser(4e6)
+	task.charge(4e6, 0)
 	if pendingSoonNow(p, task, linux.SigVtalrm) {
 		t.Fatal("SIGVTALRM before 10 ms of user time")
 	}
-	task.addSystem(20e6) // system time does not count for ITIMER_VIRTUAL
+	task.charge(0, 20e6) // system time does not count for ITIMER_VIRTUAL
 	if pendingSoonNow(p, task, linux.SigVtalrm) {
 		t.Fatal("SIGVTALRM counted system time")
 	}
-	task.addUser(7e6)
+	task.charge(7e6, 0)
 	if !pendingSoonNow(p, task, linux.SigVtalrm) {
 		t.Fatal("no SIGVTALRM after 11 ms of user time")
 	}

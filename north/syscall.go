@@ -48,9 +48,12 @@ func (t *Task) syscall() int64 {
 	var r int64
 	kernel.AppThreadSyscall(t.slot, int64(nr))
 	t.inCall.Store(int64(nr) + 1)
-	start := monotonic()
-	t.blocked.Store(t.sigMask)
-	if jr, handled := t.jobControl(nr, a); handled || jr != 0 {
+	t.publishMask()
+	jr, handled := int64(0), false
+	if jobCall(nr) {
+		jr, handled = t.jobControl(nr, a)
+	}
+	if handled || jr != 0 {
 		r = jr
 	} else if nr < uint64(len(syscalls)) && syscalls[nr] != nil {
 		r = syscalls[nr](t, a)
@@ -59,11 +62,11 @@ func (t *Task) syscall() int64 {
 	}
 	t.inCall.Store(0)
 	kernel.AppThreadSyscall(t.slot, -1)
-	t.blocked.Store(t.sigMask)
+	t.publishMask()
 	if waits(nr) {
 		p.nvcsw.Add(1)
 	} else {
-		t.addSystem(monotonic() - start)
+		t.sysFrom = t.regs.ExitTSC // charged when the thread next runs
 	}
 	if p.cfg.Trace != nil {
 		t.trace(nr, a, r)
@@ -79,6 +82,14 @@ func (t *Task) syscall() int64 {
 		p.send(t, sigInfo{signo: linux.SigPipe, code: linux.SiUser, pid: p.pid})
 	}
 	return r
+}
+
+// publishMask makes the signal mask visible to other threads (blocked)
+// if it changed.
+func (t *Task) publishMask() {
+	if t.blocked.Load() != t.sigMask {
+		t.blocked.Store(t.sigMask)
+	}
 }
 
 // sendsSIGPIPE reports whether an EPIPE from system call nr with

@@ -32,6 +32,10 @@ type Task struct {
 	pendingMore [linux.NSig + 1][]sigInfo // further real-time instances (sigState.more)
 	name        [16]byte
 	noNewPrivs  bool // prctl(PR_SET_NO_NEW_PRIVS): execve may grant no privileges
+	// sysFrom is the TSC at which the last system call left user mode
+	// while its time is still to be charged as system time (chargeRun),
+	// or 0.
+	sysFrom uint64
 	// The last system call and its result, for SA_RESTART.
 	lastNr     uint64
 	lastResult int64
@@ -92,6 +96,7 @@ func (t *Task) interrupt() {
 func (t *Task) loop() {
 	for !t.exited && !t.p.exiting() && !t.zapped.Load() {
 		if t.signalWork() {
+			t.chargeSystem(kernel.TSC()) // delivery may stop the thread
 			t.deliverSignals()
 			if t.exited || t.p.exiting() {
 				break
@@ -99,13 +104,12 @@ func (t *Task) loop() {
 		}
 		t.lastResult = 0
 		var exit kernel.ExitKind
-		start := monotonic()
 		if k, ok := t.p.m.(kernelMachine); ok {
 			exit = k.s.Run(t.regs) // a direct call on the way to user mode
 		} else {
 			exit = t.p.m.Run(t.regs)
 		}
-		t.addUser(monotonic() - start)
+		t.chargeRun()
 		switch exit {
 		case kernel.ExitSyscall:
 			t.syscall()

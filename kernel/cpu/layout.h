@@ -47,3 +47,5 @@
 #define UR_XMM 216
 #define UR_MXCSR 472
 #define UR_FPMODE 480
+#define UR_ENTERTSC 488
+#define UR_EXITTSC 496

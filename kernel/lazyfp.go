@@ -20,6 +20,17 @@ package kernel
 // for XMM0-15 and MXCSR, which are in its UserRegs; fpOwner.FPMode is 1.
 var fpOwner uintptr
 
+// kernelMXCSR is the SIMD control word kernel code runs with, loaded on
+// every entry once the interrupted context's is saved: MXCSR's reset
+// value, every exception masked, round to nearest, no FTZ or DAZ (Intel
+// SDM vol. 1, 10.2.3.1; Linux's kernel_fpu_begin loads MXCSR_DEFAULT the
+// same way). An application's MXCSR would otherwise rule the kernel's
+// floating-point code until it runs again: its rounding, FTZ and DAZ
+// change the kernel's results (the garbage collector's pacing, netstack's
+// congestion control compute in float64), and an unmasked exception is a
+// #XM in the kernel, a kernel fault.
+var kernelMXCSR uint32 = 0x1f80
+
 // RuntimeGodebug is the GODEBUG the kernel gives its own runtime: no AVX,
 // so kernel code never changes AVX state (see fpOwner); and no FIPS 140-3
 // mode, whose entropy source alone uses the bss buffer tools/kbuild trims

@@ -91,7 +91,9 @@ kernel:
 save:
 	JMP ·trapSaveFP(SB)
 
-// trapSaveFP saves the interrupted context's extended state to ·fpArea.
+// trapSaveFP saves the interrupted context's extended state to ·fpArea
+// and loads the kernel's MXCSR (·kernelMXCSR); the exit path's XRSTOR or
+// FXRSTOR puts the saved one back.
 TEXT ·trapSaveFP(SB),NOSPLIT|NOFRAME,$0
 	MOVQ ·fpArea(SB), CX
 	MOVL $-1, AX
@@ -103,6 +105,7 @@ TEXT ·trapSaveFP(SB),NOSPLIT|NOFRAME,$0
 fxsave:
 	FXSAVE_CX
 saved:
+	LDMXCSR ·kernelMXCSR(SB)
 	MOVB $1, ·fpRestore(SB)
 	JMP ·trapDispatch(SB)
 
@@ -187,6 +190,7 @@ user:
 	MOVUPS X14, (UR_XMM+224)(SP)
 	MOVUPS X15, (UR_XMM+240)(SP)
 	STMXCSR UR_MXCSR(SP)
+	LDMXCSR ·kernelMXCSR(SB)
 	MOVQ $1, UR_FPMODE(SP)
 	MOVQ SP, ·fpOwner(SB)
 	// Back on the goroutine's stack: userKRSP points at enterUserAsm's

@@ -12,11 +12,13 @@ TEXT ·vcEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ $29
 	PUSH_GPRS
 	// The handler is Go: it may use XMM registers (and zeroes X15, its
-	// ABI's zero register), which belong to the interrupted context.
+	// ABI's zero register) and MXCSR, which belong to the interrupted
+	// context.
 	// Go code assumes DF clear; the application may have set it.
 	CLD
 	MOVQ ·vcFX(SB), CX
 	FXSAVE_CX
+	LDMXCSR ·kernelMXCSR(SB) // FXRSTOR puts the interrupted one back
 	// FS may be the application's (from user mode, or from an exit
 	// window in kernel mode: decided from the MSR, not CS); Go's ABI
 	// wrapper reads g from -8(FS), so point FS at the kernel thread's

@@ -97,7 +97,7 @@ func TestVMHostileEntry(t *testing.T) {
 	cocoonKernel(t)
 	prog := entryProgram(t)
 	app := packELF(t, prog)
-	for _, class := range []string{"flags", "int3", "intn", "tf", "int3kill", "mapfixed"} {
+	for _, class := range []string{"flags", "int3", "intn", "tf", "int3kill", "mapfixed", "mxcsr"} {
 		t.Run(class, func(t *testing.T) {
 			want, wantStatus := runNative(t, prog, class)
 			if len(want) == 0 || wantStatus < 0 {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -273,6 +274,36 @@ static void class_mapfixed(void) {
 	say("neighbours untouched: %s", bad == 0 ? "yes" : "no");
 }
 
+// class_mxcsr makes system calls that have the kernel allocate and
+// format (reading /proc/self/status) with an MXCSR that unmasks every
+// SIMD floating-point exception and rounds toward zero with FTZ and DAZ
+// (Intel SDM vol. 1, 10.2.3). The kernel must neither run its own
+// floating-point code under that control word (its garbage collector's
+// pacing computes in float64: a #XM in the kernel) nor change it: MXCSR
+// is read back after each call.
+static void class_mxcsr(void) {
+	const uint32_t hostile = 0x6000 | 0x8000 | 0x40; // RC toward zero, FTZ, DAZ, no mask
+	uint32_t saved, set = hostile, now = hostile;
+	char buf[4096];
+	int i;
+	__asm__ volatile("stmxcsr %0" : "=m"(saved));
+	for (i = 0; i < 20000 && now == hostile; i++) {
+		__asm__ volatile("ldmxcsr %0" : : "m"(set));
+		int fd = open("/proc/self/status", O_RDONLY);
+		if (fd >= 0) {
+			while (read(fd, buf, sizeof buf) > 0)
+				;
+			close(fd);
+		}
+		__asm__ volatile("stmxcsr %0" : "=m"(now));
+		__asm__ volatile("ldmxcsr %0" : : "m"(saved));
+	}
+	if (now == hostile)
+		say("MXCSR %#x kept across %d rounds of open/read/close", hostile, i);
+	else
+		say("MXCSR %#x became %#x after round %d", hostile, now, i);
+}
+
 // class_blocked2 blocks two threads forever: one reads a pipe nobody
 // writes, the main thread joins it.
 static void *reader(void *arg) {
@@ -296,7 +327,7 @@ static void class_blocked2(void) {
 
 int main(int argc, char **argv) {
 	if (argc < 2) {
-		say("usage: entry flags|int3|intn|tf|int3kill|blocked|blocked2|mapfixed");
+		say("usage: entry flags|int3|intn|tf|int3kill|blocked|blocked2|mapfixed|mxcsr");
 		return 2;
 	}
 	const char *c = argv[1];
@@ -316,6 +347,8 @@ int main(int argc, char **argv) {
 		class_blocked2();
 	else if (!strcmp(c, "mapfixed"))
 		class_mapfixed();
+	else if (!strcmp(c, "mxcsr"))
+		class_mxcsr();
 	else {
 		say("unknown class %s", c);
 		return 2;

@@ -48,6 +48,11 @@ type Transport interface {
 	// ConfigRead8 reads byte off of the device-specific configuration
 	// (0 past ConfigSize).
 	ConfigRead8(off uint32) uint8
+	// ConfigGeneration is the configuration's generation count, which
+	// the device changes whenever the configuration may have changed
+	// (2.5 "Device Configuration Space"; 4.2.2 ConfigGeneration,
+	// 4.1.4.3 config_generation).
+	ConfigGeneration() uint32
 	// AckInterrupt reads and acknowledges the interrupt status.
 	AckInterrupt()
 }
@@ -80,6 +85,31 @@ func Negotiate(t Transport, want uint64) (uint64, error) {
 // Start sets DRIVER_OK once the queues are set up.
 func Start(t Transport) {
 	t.SetStatus(StatusAcknowledge | StatusDriver | StatusFeaturesOK | StatusDriverOK)
+}
+
+// configTries bounds ReadConfig's attempts: a device whose configuration
+// changes under every read is refused rather than waited for.
+const configTries = 16
+
+// ReadConfig reads n bytes of the device-specific configuration from off
+// as one consistent snapshot: the reads are repeated until the
+// generation count is the same before and after them (2.5.1 "Driver
+// Requirements: Device Configuration Space": a driver cannot assume
+// reads of several bytes or fields are atomic). A device whose
+// generation changes across every one of configTries attempts broke the
+// protocol.
+func ReadConfig(t Transport, off, n uint32) ([]byte, error) {
+	b := make([]byte, n)
+	for range configTries {
+		before := t.ConfigGeneration()
+		for i := range b {
+			b[i] = t.ConfigRead8(off + uint32(i))
+		}
+		if t.ConfigGeneration() == before {
+			return b, nil
+		}
+	}
+	return nil, deviceError("the configuration generation changed across each of %d reads of %d bytes at %#x", configTries, n, off)
 }
 
 func fail(t Transport, err error) error {

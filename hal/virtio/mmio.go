@@ -34,6 +34,7 @@ const (
 	mmioQueueDriverHigh   = 0x094
 	mmioQueueDeviceLow    = 0x0a0
 	mmioQueueDeviceHigh   = 0x0a4
+	mmioConfigGeneration  = 0x0fc
 	mmioConfig            = 0x100
 
 	mmioMagicValue = 0x74726976
@@ -119,6 +120,8 @@ func (m *MMIO) ConfigRead8(off uint32) uint8 {
 	w := m.r.Read32(mmioConfig + off&^3)
 	return uint8(w >> (8 * (off & 3)))
 }
+
+func (m *MMIO) ConfigGeneration() uint32 { return m.r.Read32(mmioConfigGeneration) }
 
 func (m *MMIO) AckInterrupt() {
 	if s := m.r.Read32(mmioInterruptStatus); s != 0 {

@@ -90,9 +90,11 @@ func NewNet(t Transport, alloc Alloc, size uint16) (*Net, error) {
 		if cs := t.ConfigSize(); cs < 6 {
 			return nil, fail(t, fmt.Errorf("virtio-net: device configuration of %d bytes has no room for the MAC address", cs))
 		}
-		for i := range n.mac {
-			n.mac[i] = t.ConfigRead8(uint32(i))
+		mac, err := ReadConfig(t, 0, 6)
+		if err != nil {
+			return nil, fail(t, fmt.Errorf("virtio-net: reading the MAC address: %w", err))
 		}
+		n.mac = [6]byte(mac)
 	} else {
 		// A locally administered unicast address (IEEE 802 bit 1 of the
 		// first octet) Cocoon picks when the device has none.

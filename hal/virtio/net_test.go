@@ -23,6 +23,10 @@ type fakeNetDevice struct {
 	sent     [][]byte
 	notified int
 	accesses int // register reads and writes
+	// generation is the configuration generation; while changes is
+	// positive, each configuration read bumps it (a configuration that
+	// changes as it is read) and counts down.
+	generation, changes int
 }
 
 func newFakeNet(mem *fakeMem) *fakeNetDevice {
@@ -46,9 +50,16 @@ func (d *fakeNetDevice) Read32(off uint32) uint32 {
 		return d.queues[d.sel.queue].ready
 	case mmioStatus:
 		return d.regs[mmioStatus]
-	case mmioConfig:
-		return 0x56341202
-	case mmioConfig + 4:
+	case mmioConfigGeneration:
+		return uint32(d.generation)
+	case mmioConfig, mmioConfig + 4:
+		if d.changes > 0 {
+			d.changes--
+			d.generation++
+		}
+		if off == mmioConfig {
+			return 0x56341202
+		}
 		return 0x9a78
 	}
 	return 0
@@ -228,6 +239,36 @@ func TestNetRefusesLegacyAndOtherDevices(t *testing.T) {
 	tr, _ := NewMMIO(dev)
 	if _, err := NewNet(tr, mem.alloc, 16); err == nil {
 		t.Error("a device without VERSION_1 was driven")
+	}
+	if dev.regs[mmioStatus]&StatusFailed == 0 {
+		t.Error("the device was not marked FAILED")
+	}
+}
+
+// TestNetConfigGeneration: the MAC address is read again while the
+// configuration generation changes across the read, and a device whose
+// generation changes across every read is refused and marked FAILED.
+func TestNetConfigGeneration(t *testing.T) {
+	mem := &fakeMem{}
+	dev := newFakeNet(mem)
+	dev.changes = 8 // the first two reads of the six bytes see it move
+	tr, _ := NewMMIO(dev)
+	n, err := NewNet(tr, mem.alloc, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.changes != 0 {
+		t.Errorf("the MAC was taken with the configuration still changing (%d changes left)", dev.changes)
+	}
+	if mac := n.MAC(); mac != [6]byte{2, 0x12, 0x34, 0x56, 0x78, 0x9a} {
+		t.Errorf("MAC %x", mac)
+	}
+
+	dev = newFakeNet(mem)
+	dev.changes = 1 << 30
+	tr, _ = NewMMIO(dev)
+	if _, err := NewNet(tr, mem.alloc, 16); !errors.Is(err, ErrDevice) {
+		t.Errorf("a configuration that never settles: %v, want ErrDevice", err)
 	}
 	if dev.regs[mmioStatus]&StatusFailed == 0 {
 		t.Error("the device was not marked FAILED")

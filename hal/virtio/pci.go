@@ -55,6 +55,7 @@ const (
 	commonMSIXConfig       = 0x10
 	commonNumQueues        = 0x12
 	commonStatus           = 0x14
+	commonConfigGeneration = 0x15
 	commonQueueSelect      = 0x16
 	commonQueueSize        = 0x18
 	commonQueueMSIXVector  = 0x1a
@@ -266,6 +267,8 @@ func (p *PCI) ConfigRead8(off uint32) uint8 {
 	}
 	return p.dev.w.Read8(p.dev.off + off)
 }
+
+func (p *PCI) ConfigGeneration() uint32 { return uint32(p.c8(commonConfigGeneration)) }
 
 // AckInterrupt reads the ISR status, which clears it (4.1.4.5).
 func (p *PCI) AckInterrupt() { p.isr.w.Read8(p.isr.off) }

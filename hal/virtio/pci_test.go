@@ -90,7 +90,7 @@ func (d *fakePCINet) bar(i int) (Window, uint64, error) {
 // Common configuration fields by offset and width.
 var commonWidth = map[uint32]int{
 	commonDeviceFeatureSel: 4, commonDeviceFeature: 4, commonDriverFeatureSel: 4, commonDriverFeature: 4,
-	commonMSIXConfig: 2, commonNumQueues: 2, commonStatus: 1, 0x15: 1, commonQueueSelect: 2, commonQueueSize: 2,
+	commonMSIXConfig: 2, commonNumQueues: 2, commonStatus: 1, commonConfigGeneration: 1, commonQueueSelect: 2, commonQueueSize: 2,
 	commonQueueMSIXVector: 2, commonQueueEnable: 2, commonQueueNotifyOff: 2,
 	commonQueueDesc: 4, commonQueueDesc + 4: 4, commonQueueDriver: 4, commonQueueDriver + 4: 4,
 	commonQueueDevice: 4, commonQueueDevice + 4: 4,
@@ -107,6 +107,8 @@ func (d *fakePCINet) Read8(off uint32) uint8 {
 	switch {
 	case off == commonStatus:
 		return uint8(d.net.Read32(mmioStatus))
+	case off == commonConfigGeneration:
+		return uint8(d.net.Read32(mmioConfigGeneration))
 	case off == 0x1000:
 		d.isrReads++
 		return 1

@@ -108,7 +108,12 @@ func runHostile(t *testing.T, app string, seed, ops int, timeout time.Duration) 
 	if os.Getenv("COCOON_HOSTILE_VERBOSE") != "" {
 		t.Logf("seed %d: %v\n%s", seed, err, console)
 	}
-	replay := fmt.Sprintf("replay: COCOON_HOSTILE_SEEDS=%d-%d COCOON_HOSTILE_OPS=%d COCOON_HOSTILE_VERBOSE=v go test -run '^TestVMHostileFuzz$' ./north (v logs every operation)", seed, seed, ops)
+	// The replay logs every operation from the last progress line on.
+	from := 0
+	if l := lastLine(console, fmt.Sprintf("hostile: seed %d op ", seed)); l != "" {
+		from, _ = strconv.Atoi(l[strings.LastIndexByte(l, ' ')+1:])
+	}
+	replay := fmt.Sprintf("replay: COCOON_HOSTILE_SEEDS=%d-%d COCOON_HOSTILE_OPS=%d COCOON_HOSTILE_VERBOSE=v%d go test -run '^TestVMHostileFuzz$' ./north (vN logs every operation from the Nth)", seed, seed, ops, from)
 	fail := func(format string, args ...any) {
 		run.failed = true
 		t.Errorf("KERNEL FAILURE: seed %d: %s; %s\n%s", seed, fmt.Sprintf(format, args...), replay, tail(console, 60))
@@ -154,7 +159,8 @@ func tail(s string, lines int) string {
 
 // TestVMHostileFuzz runs the fuzzer briefly for a few seeds. make fuzz runs
 // it long: COCOON_HOSTILE_SEEDS=first-last and COCOON_HOSTILE_OPS=n.
-// COCOON_HOSTILE_VERBOSE=v logs every operation (to replay a failure),
+// COCOON_HOSTILE_VERBOSE=v logs every operation, vN those from the Nth
+// on (to replay a failure),
 // COCOON_HOSTILE_CMDLINE adds kernel options (cocoon.trace=syscalls).
 func TestVMHostileFuzz(t *testing.T) {
 	cocoonKernel(t)

@@ -6,7 +6,7 @@
 //	gcc -O1 -static -nostdlib -ffreestanding -fno-stack-protector
 //	    -fno-pie -no-pie -fno-asynchronous-unwind-tables -o hostile hostile.c
 //
-// Usage: hostile SEED OPS [v]
+// Usage: hostile SEED OPS [v[FIRST]]
 //
 // From SEED it generates OPS operations, each run by a trampoline
 // (run_op) with every general register, RSP and RFLAGS chosen by the
@@ -41,8 +41,9 @@
 // part of a run that is not the same for the same seed).
 //
 // It prints "hostile: seed S op N" every 10000 operations (every
-// operation, with what it is, with "v"), so a kernel failure can be
-// replayed: the same SEED gives the same operations.
+// operation, with what it is, with "v"; from operation FIRST on with
+// "vFIRST"), so a kernel failure can be replayed: the same SEED gives the
+// same operations.
 // It ends with "hostile: done seed=S ops=N faults=F racer=R ms=T" (T the
 // guest's time for the operations) and exit status 0.
 
@@ -100,7 +101,7 @@ static inline i64 sys6(u64 nr, u64 a, u64 b, u64 c, u64 d, u64 e, u64 f)
 
 // ---- output ----
 
-static int verbose;
+static u64 verbose_from = ~0UL; // the first operation logged
 
 static u64 slen(const char *s)
 {
@@ -121,6 +122,27 @@ static void outnum(u64 v, int base)
 		v /= base;
 	} while (v && i > 0);
 	sys(SYS_write, LOGFD, b + i, sizeof b - i);
+}
+
+// put and putnum append to a line being built; callers size it.
+static char *put(char *l, const char *s)
+{
+	while (*s)
+		*l++ = *s++;
+	return l;
+}
+
+static char *putnum(char *l, u64 v, int base)
+{
+	char b[24];
+	int i = sizeof b;
+	do {
+		b[--i] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v && i > 0);
+	while (i < (int)sizeof b)
+		*l++ = b[i++];
+	return l;
 }
 
 static void die(const char *why)
@@ -943,19 +965,23 @@ static void one(u64 i)
 	*(u64 *)pc = (u64)op_return;
 	if (!writable_code)
 		sys(SYS_mprotect, CODE, 4096, 5);
-	if (verbose) {
-		out("hostile: op ");
-		outnum(i, 10);
-		out(" ");
-		out(kind);
-		out(" ");
-		outnum(sysnr, 10);
-		out(" bytes");
+	if (i >= verbose_from) {
+		// One write a line: the console is slow, and a replay logs
+		// thousands of operations.
+		char line[160], *l = line;
+		l = put(l, "hostile: op ");
+		l = putnum(l, i, 10);
+		l = put(l, " ");
+		l = put(l, kind);
+		l = put(l, " ");
+		l = putnum(l, sysnr, 10);
+		l = put(l, " bytes");
 		for (u8 *b = CODE; b < CODE + 16 && b < back; b++) {
-			out(" ");
-			outnum(*b, 16);
+			l = put(l, " ");
+			l = putnum(l, *b, 16);
 		}
-		out("\n");
+		l = put(l, "\n");
+		sys(SYS_write, LOGFD, line, l - line);
 	}
 	g_fault = 0;
 	run_op();
@@ -992,7 +1018,8 @@ void cmain(u64 *sp)
 	for (aux++; aux[0]; aux += 2)
 		if (aux[0] == 33) // AT_SYSINFO_EHDR
 			vdso = aux[1];
-	verbose = argc > 3 && argv[3][0] == 'v';
+	if (argc > 3 && argv[3][0] == 'v')
+		verbose_from = parse(argv[3] + 1);
 	rng = seed * 0x9e3779b97f4a7c15UL + 1;
 	__asm__ volatile("mov %%cs, %0" : "=r"(g_cs));
 	__asm__ volatile("mov %%ss, %0" : "=r"(g_ss));

@@ -30,6 +30,7 @@ var oomModes = []struct {
 	{"sysctl.vm.overcommit_memory=1 overcommit", []string{"killed after overcommit: policy 1\novercommit: mapped\n"}},
 	{"tmpfs", []string{"tmpfs: write: No space left on device\ntmpfs: recovered\n"}},
 	{"files", []string{"files: open: No space left on device\nfiles: room after unlinking\n"}},
+	{"fallocate", []string{"fallocate: No space left on device\nfallocate: file kept, size 4\nfallocate: room after the failed call\n"}},
 	{"filemap", []string{"filemap: SIGBUS: file system full\n", "killed"}},
 	{"threads", []string{"killed"}},
 	{"rlimit", []string{"rlimit AS: Cannot allocate memory\nrlimit DATA: Cannot allocate memory\n" +

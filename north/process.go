@@ -252,12 +252,17 @@ func (p *Process) exitWith(status, waitStatus int) {
 		p.w.mu.Lock()
 		p.waitStatus = waitStatus
 		p.w.mu.Unlock()
+		// dead is set before the threads are interrupted: a thread that
+		// takes its wake-up token must then see the process exiting, or
+		// it could consume the token (deliverSignals drains it) just
+		// before dead is set and block again in a futex or a read with
+		// nothing left to wake it (an exit_group'd Go child never ended).
+		p.dead.Store(true)
 		p.mu.Lock()
 		for _, t := range p.tasks {
 			t.interrupt()
 		}
 		p.mu.Unlock()
-		p.dead.Store(true)
 		close(p.done)
 	})
 }

@@ -59,6 +59,9 @@ type Process struct {
 	// for fork).
 	exitSig   int
 	pgid, sid atomic.Int32
+	// ended is closed when the process has become a zombie (pidfds poll
+	// readable).
+	ended chan struct{}
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
 	vforkOnce sync.Once
@@ -184,6 +187,7 @@ func NewProcess(cfg Config) *Process {
 		pid:       1,
 		tasks:     map[int32]*Task{},
 		done:      make(chan struct{}),
+		ended:     make(chan struct{}),
 		startTime: time.Now(),
 		startMono: monotonic(),
 		exe:       "/init",

@@ -188,6 +188,7 @@ func (k kernelMachine) FillShared(addr, frame uint64) error {
 // More clone flags (include/uapi/linux/sched.h).
 const (
 	clonePidfd      = 0x1000
+	cloneDetached   = 0x400000
 	cloneParent     = 0x8000
 	cloneNewns      = 0x20000
 	cloneUntraced   = 0x800000
@@ -200,11 +201,11 @@ const (
 )
 
 func sysFork(t *Task, a *[6]uint64) int64 {
-	return t.newProcess(uint64(linux.SigChld), 0, 0, 0, 0)
+	return t.newProcess(uint64(linux.SigChld), 0, 0, 0, 0, 0)
 }
 
 func sysVfork(t *Task, a *[6]uint64) int64 {
-	return t.newProcess(linux.CloneVM|linux.CloneVfork|uint64(linux.SigChld), 0, 0, 0, 0)
+	return t.newProcess(linux.CloneVM|linux.CloneVfork|uint64(linux.SigChld), 0, 0, 0, 0, 0)
 }
 
 // clone3's struct clone_args (include/uapi/linux/sched.h): flags, pidfd,
@@ -237,33 +238,42 @@ func sysClone3(t *Task, a *[6]uint64) int64 {
 	if exitSig&^csignal != 0 || flags&csignal != 0 || (stack == 0) != (stackSize == 0) {
 		return -linux.EINVAL
 	}
-	if flags&clonePidfd != 0 {
-		ptid = pidfd
-		if flags&cloneParentSettid != 0 && pidfd == ptid {
-			return -linux.EINVAL
-		}
+	if flags&clonePidfd != 0 && flags&cloneParentSettid != 0 && pidfd == ptid {
+		return -linux.EINVAL // one int cannot take both (clone3_args_valid)
 	}
 	if stack != 0 {
 		stack += stackSize
 	}
 	if flags&linux.CloneThread != 0 {
+		if flags&clonePidfd != 0 {
+			return t.p.unsupported("CLONE_PIDFD with CLONE_THREAD (pidfds of threads)", -linux.EINVAL)
+		}
 		a2 := [6]uint64{flags | exitSig, stack, ptid, ctid, tls}
 		return sysClone(t, &a2)
 	}
-	return t.newProcess(flags|exitSig, stack, ptid, ctid, tls)
+	return t.newProcess(flags|exitSig, stack, ptid, ctid, tls, pidfd)
 }
 
 // newProcess is fork, vfork and clone without CLONE_THREAD: a child
 // process whose address space is a copy-on-write copy of the caller's
 // (or, with CLONE_VM, the caller's own until it execs), with the same
 // open files and dispositions, running from the same place with RAX 0.
-func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
+// With CLONE_PIDFD the caller gets a pidfd of the child at pidfdAddr.
+func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64 {
 	p := t.p
 	if flags&(cloneNewFlags|cloneNewns|cloneNewtime|cloneIntoCgroup) != 0 {
 		return p.unsupported("clone with new namespaces", -linux.EPERM)
 	}
-	if flags&(linux.CloneSighand|cloneFS|cloneFiles|cloneSysvsem|cloneParent|clonePidfd) != 0 {
-		return p.unsupported("clone of a process sharing files, fs, handlers or a pidfd", -linux.EINVAL)
+	if flags&(linux.CloneSighand|cloneFS|cloneFiles|cloneSysvsem|cloneParent) != 0 {
+		return p.unsupported("clone of a process sharing files, fs or handlers", -linux.EINVAL)
+	}
+	if flags&clonePidfd != 0 {
+		if flags&cloneDetached != 0 {
+			return -linux.EINVAL
+		}
+		if e := t.checkClonePidfd(pidfdAddr); e != 0 {
+			return e
+		}
 	}
 	pf, ok := p.files.(ProcessFiles)
 	if !ok {
@@ -311,6 +321,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
 		w:         p.w,
 		tasks:     map[int32]*Task{},
 		done:      make(chan struct{}),
+		ended:     make(chan struct{}),
 		startTime: time.Now(),
 		startMono: monotonic(),
 		exitSig:   exitSig,
@@ -401,6 +412,15 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls uint64) int64 {
 	if flags&cloneChildCleartid != 0 {
 		ct.clearTID = ctid
 	}
+	if flags&clonePidfd != 0 {
+		if e := t.clonePidfd(c, pidfdAddr); e != 0 {
+			// Lost a race with another thread unmapping the int
+			// checkClonePidfd found writable: the child never runs.
+			c.exitKilled(linux.SigKill)
+			go ct.loop()
+			return e
+		}
+	}
 	go ct.loop()
 	if c.vforkDone != nil {
 		// The parent sleeps until the child execs or exits (vfork(2)).
@@ -478,6 +498,7 @@ func (p *Process) reap() {
 			delete(w.procs, p.pid)
 		}
 	}
+	close(p.ended)
 	w.notify()
 	w.mu.Unlock()
 	for _, g := range hup {
@@ -692,7 +713,18 @@ func sysWaitid(t *Task, a *[6]uint64) int64 {
 		}
 		match = t.p.matcher(-id)
 	case pPidfd:
-		return t.p.unsupported("waitid P_PIDFD (no pidfds)", -linux.EINVAL)
+		q, nonblock, e := t.pidfdWaitTarget(id)
+		if q == nil {
+			return e
+		}
+		match = func(c *Process) bool { return c == q }
+		if nonblock && options&wNohang == 0 {
+			// A PIDFD_NONBLOCK pidfd: EAGAIN instead of blocking
+			// (kernel_waitid).
+			if res, e := t.waitFor(match, options|wNohang, true); res.c == nil && e == 0 {
+				return -linux.EAGAIN
+			}
+		}
 	default:
 		return -linux.EINVAL
 	}

@@ -42,24 +42,17 @@ const (
 func sysClone(t *Task, a *[6]uint64) int64 {
 	flags, stack, ptid, ctid, tls := a[0], a[1], a[2], a[3], a[4]
 	if flags&linux.CloneThread == 0 {
-		if flags&(linux.CloneVM|linux.CloneVfork) == linux.CloneVM|linux.CloneVfork {
-			// Go's os/exec (syscall.forkAndExecInChild) starts children
-			// this way. Its first hang (the exec'd program's first entry
-			// faulting on its registers in trap context) is fixed in
-			// kernel.NewUserRegs; a second remains: after a few dozen
-			// to a few hundred children (sooner several at once), a
-			// child stops in user mode and the guest idles, even with
-			// the child given a copy-on-write copy instead of the shared
-			// space (TestVMProcessesGo on branch exec-wip). Until that is
-			// fixed it fails at once, as before processes existed;
-			// vfork(2) itself works.
-			return t.p.unsupported("clone(CLONE_VM|CLONE_VFORK), as Go's os/exec starts children", -linux.ENOSYS)
+		if flags&clonePidfd != 0 && flags&cloneParentSettid != 0 {
+			return -linux.EINVAL // clone(2) has one field for both
 		}
-		return t.newProcess(flags, stack, ptid, ctid, tls)
+		return t.newProcess(flags, stack, ptid, ctid, tls, ptid)
 	}
 	// A thread shares the address space and handlers (clone(2) EINVAL).
 	if flags&(linux.CloneVM|linux.CloneSighand) != linux.CloneVM|linux.CloneSighand {
 		return -linux.EINVAL
+	}
+	if flags&clonePidfd != 0 {
+		return t.p.unsupported("CLONE_PIDFD with CLONE_THREAD (pidfds of threads)", -linux.EINVAL)
 	}
 	p := t.p
 	if p.threadCount() >= p.maxThreads() {

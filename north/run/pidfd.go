@@ -1,0 +1,29 @@
+package run
+
+import (
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+)
+
+// OpenPidfd implements north.PidfdFiles.
+func (f *files) OpenPidfd(d *north.Pidfd, nonblock bool) int64 {
+	file := vfs.NewPidFD(d, nonblock)
+	fd, err := f.f.Table().Install(file, 0, true)
+	if err != nil {
+		file.DecRef()
+		return -int64(vfs.ErrnoOf(err))
+	}
+	return int64(fd)
+}
+
+// Pidfd implements north.PidfdFiles.
+func (f *files) Pidfd(fd int32) (*north.Pidfd, bool) {
+	file, ok := f.f.Table().Get(fd)
+	if !ok {
+		return nil, false
+	}
+	defer file.DecRef()
+	d, _ := vfs.PidFDOf(file).(*north.Pidfd)
+	return d, file.Flags()&linux.ONonblock != 0
+}

@@ -30,8 +30,9 @@
 // and any other), whose handler, on an alternate stack, sends execution
 // back to the trampoline's exit so the run goes on. A watchdog thread
 // interrupts an operation that blocks (a read from the console, a futex
-// nobody wakes) or loops, with SIGUSR1, once it has run over two of the
-// watchdog's 2 ms ticks. Operations that would end the
+// nobody wakes) or loops, with SIGUSR1 (then other signals, should the
+// operation block SIGUSR1 while it waits), once it has run over two of
+// the watchdog's 2 ms ticks. Operations that would end the
 // process or the guest by design are left out: exit, exit_group, execve,
 // fork and clone, reboot, SIGKILL and SIGSTOP to itself, process_vm_writev,
 // seccomp, RLIMIT_CPU. Memory-management calls only ever touch a
@@ -188,6 +189,7 @@ u64 g_saved_rsp;	// the fuzzer's own stack pointer during an operation
 u64 g_ret;		// RAX when the operation came back
 volatile u32 g_in_op;	// 1 while an operation runs
 volatile int g_fault;	// the signal that ended the operation, 0 if none
+volatile int g_kick = 10; // the signal the watchdog last sent (SIGUSR1 first)
 volatile u64 g_ops;	// operations done (the watchdog watches it)
 u64 g_cs, g_ss;		// the application's own selectors
 
@@ -292,7 +294,7 @@ static void handler(int sig, void *info, void *ucv)
 		out("\n");
 		die("the fuzzer itself faulted");
 	}
-	if (g_in_op && (inbuf || (synchronous(sig) && code > 0) || sig == SIGUSR1) && sys(SYS_gettid, 0, 0, 0) == main_tid) {
+	if (g_in_op && (inbuf || (synchronous(sig) && code > 0) || sig == SIGUSR1 || sig == g_kick) && sys(SYS_gettid, 0, 0, 0) == main_tid) {
 		// Back to the trampoline's exit with sane flags and selectors,
 		// every signal unblocked.
 		g_fault = sig;
@@ -334,10 +336,20 @@ static void block_signals(void)
 	sys6(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (u64)&all, 0, 8, 0, 0);
 }
 
+// The signals the watchdog interrupts a blocked operation with, in turn:
+// SIGUSR1 first, then others, since an operation may block SIGUSR1 for
+// the time it waits (rt_sigsuspend, ppoll, pselect6 and epoll_pwait
+// with a random mask), which on Linux too would wait for ever.
+static const int kicks[] = {SIGUSR1, 12 /* SIGUSR2 */, 14 /* SIGALRM */, 15 /* SIGTERM */, 23 /* SIGURG */, 28 /* SIGWINCH */, 34, 45, 56, 64};
+#define NKICKS (int)(sizeof kicks / sizeof kicks[0])
+
+static const char *kind;	// what the operation is, for the logs
+static u64 sysnr;		// the system call number, for syscall operations
+
 static void watchdog(void)
 {
 	u64 last = ~0UL;
-	int still = 0;
+	int still = 0, kicked = 0;
 	block_signals();
 	for (;;) {
 		// A short tick: while the fuzzing thread blocks, the guest
@@ -348,11 +360,25 @@ static void watchdog(void)
 		u64 now = g_ops;
 		if (now == last && g_in_op) {
 			if (++still >= 2) {
-				sys(SYS_tgkill, pid, main_tid, SIGUSR1);
+				if (kicked == NKICKS) {
+					// Every signal tried: say which operation, once;
+					// a kernel that never ends it fails the run as hung.
+					out("hostile: op ");
+					outnum(now, 10);
+					out(" (");
+					out(kind);
+					out(" ");
+					outnum(sysnr, 10);
+					out(") still running after signals 10 12 14 15 23 28 34 45 56 64\n");
+				}
+				g_kick = kicks[kicked++ % NKICKS];
+				sys(SYS_tgkill, pid, main_tid, g_kick);
 				still = 0;
 			}
 		} else {
 			still = 0;
+			kicked = 0;
+			g_kick = SIGUSR1;
 		}
 		last = now;
 	}
@@ -541,8 +567,6 @@ static u64 rflags(void)
 // ---- building an operation ----
 
 static u8 *pc;		// where the next instruction byte goes in CODE
-static const char *kind;	// what the operation is, for the verbose log
-static u64 sysnr;		// the system call number, for syscall operations
 static int needs_reinstall;	// what the operation may have changed: REINSTALL_*
 enum { REINSTALL_MASK = 1, REINSTALL_HANDLERS = 2 }; // mask and altstack; and handlers too
 static u64 mapped_len;		// mmap/mremap length, to unmap what lands outside PLAY
@@ -991,6 +1015,34 @@ static void one(u64 i)
 		sys(SYS_munmap, g_ret, mapped_len, 0);
 }
 
+// check_watchdog makes one operation the first kick cannot end: an
+// rt_sigsuspend with SIGUSR1 blocked. The watchdog's second signal,
+// SIGUSR2, must end it, or the run stops here.
+static void check_watchdog(void)
+{
+	u64 *mask = (u64 *)((u64)ARENA + 4096 * 63);
+	*mask = 1UL << (SIGUSR1 - 1);
+	if (!writable_code)
+		sys(SYS_mprotect, CODE, 4096, 3);
+	pc = CODE;
+	EMIT(0x0f, 0x05);
+	while (pc < CODE + 256)
+		*pc++ = 0x90;
+	EMIT(0xff, 0x25, 0, 0, 0, 0);
+	*(u64 *)pc = (u64)op_return;
+	if (!writable_code)
+		sys(SYS_mprotect, CODE, 4096, 5);
+	g_regs = (struct regs){.rax = 130 /* rt_sigsuspend */, .rdi = (u64)mask, .rsi = 8, .rsp = junk_stack()};
+	kind = "watchdog check";
+	u64 usr2 = faults[12];
+	g_fault = 0;
+	run_op();
+	install_handlers(0);
+	// (SIGUSR1, pending, follows once rt_sigsuspend restores the mask.)
+	if (!g_fault || faults[12] == usr2)
+		die("the watchdog did not end an rt_sigsuspend blocking SIGUSR1 with SIGUSR2");
+}
+
 static void open_some_files(void)
 {
 	int p[2];
@@ -1040,6 +1092,7 @@ void cmain(u64 *sp)
 	start_thread(watchdog, wdstack, sizeof wdstack);
 	race_rng = seed * 0xd1b54a32d192ed03UL + 7;
 	start_thread(racer, racestack, sizeof racestack);
+	check_watchdog();
 	out("hostile: seed ");
 	outnum(seed, 10);
 	out(", ");

@@ -209,7 +209,36 @@ func NewProcess(cfg Config) *Process {
 }
 
 // SetFiles installs the file layer.
-func (p *Process) SetFiles(f Files) { p.files = f }
+func (p *Process) SetFiles(f Files) {
+	p.files = f
+	p.ownFiles()
+}
+
+// ownFiles tells the process's files whose credentials their permission
+// checks use: the process's (FileCred).
+func (p *Process) ownFiles() {
+	if s, ok := p.files.(interface{ SetOwner(*Process) }); ok {
+		s.SetOwner(p)
+	}
+}
+
+// FileCred returns the credentials file permissions are checked against
+// (include/linux/cred.h: fsuid, fsgid, group_info, cap_effective); with
+// real, those access(2) uses (fs/open.c access_override_creds: the real
+// IDs, with the permitted capabilities for a real root and none for
+// others).
+func (p *Process) FileCred(real bool) (uid, gid uint32, groups []uint32, caps uint64) {
+	p.mu.Lock()
+	c := p.cred
+	p.mu.Unlock()
+	if real {
+		if c.ruid == 0 {
+			caps = c.permitted()
+		}
+		return c.ruid, c.rgid, c.groups, caps
+	}
+	return c.fsuid, c.fsgid, c.groups, c.effective()
+}
 
 // SetBrk sets the initial program break (the end of the loaded program).
 func (p *Process) SetBrk(addr uint64) {

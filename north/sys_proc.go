@@ -398,6 +398,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	if s, ok := c.files.(interface{ SetPid(int32) }); ok {
 		s.SetPid(c.pid)
 	}
+	c.ownFiles()
 	ct := c.newTaskID(r, c.pid)
 	ct.sigMask = t.sigMask
 	ct.noNewPrivs = t.noNewPrivs

@@ -23,7 +23,8 @@ type Files struct {
 	table *Table
 	sock  *sockets
 
-	pid atomic.Int32 // the process's ID, /proc/self (1 unless SetPid)
+	pid  atomic.Int32 // the process's ID, /proc/self (1 unless SetPid)
+	cred atomic.Pointer[vfs.CredSource]
 
 	mu    sync.Mutex // guards the fields below
 	sigio IOSignaler // O_ASYNC's signals (sys_async.go)
@@ -79,6 +80,19 @@ func (fs *Files) Fork() *Files {
 
 // SetPid records the process's ID, what /proc/self names.
 func (fs *Files) SetPid(pid int32) { fs.pid.Store(pid) }
+
+// SetCred records whose credentials the file permission checks use (the
+// process's); without one they are root's.
+func (fs *Files) SetCred(c vfs.CredSource) { fs.cred.Store(&c) }
+
+// CredSource returns what SetCred recorded, or nil (vfs's permission
+// checks).
+func (fs *Files) CredSource() vfs.CredSource {
+	if c := fs.cred.Load(); c != nil {
+		return *c
+	}
+	return nil
+}
 
 // Pid returns the process's ID (vfs's /proc/self).
 func (fs *Files) Pid() int32 { return fs.pid.Load() }
@@ -198,8 +212,8 @@ func (fs *Files) dirAt(dirfd int32, path string) (vfs.Loc, error) {
 // and an empty path the file open as dirfd, whatever its access mode
 // (O_PATH too), reopened as Linux reopens it, which must be a regular
 // file (EACCES); with AT_SYMLINK_NOFOLLOW a final symbolic link is
-// ELOOP. It returns the file and its path (/proc/PID/exe); the caller
-// checks the execute permission.
+// ELOOP. The caller must have execute permission (EACCES). It returns
+// the file and its path (/proc/PID/exe).
 func (fs *Files) OpenExec(dirfd int32, path string, flags uint32) (*vfs.File, string, error) {
 	if path == "" && flags&linux.AtEmptyPath != 0 {
 		if dirfd == linux.AtFdcwd {
@@ -214,18 +228,14 @@ func (fs *Files) OpenExec(dirfd int32, path string, flags uint32) (*vfs.File, st
 		if loc.IsZero() || typ != linux.SIfreg {
 			return nil, "", vfs.EACCES
 		}
-		file, err := fs.fs.Open(fs, fs.fs.Root(), "/proc/self/fd/"+strconv.Itoa(int(dirfd)), linux.ORdonly, 0)
+		file, err := fs.fs.OpenExec(fs, fs.fs.Root(), "/proc/self/fd/"+strconv.Itoa(int(dirfd)), false)
 		return file, name, err
 	}
 	at, err := fs.dirAt(dirfd, path)
 	if err != nil {
 		return nil, "", err
 	}
-	oflags := uint32(linux.ORdonly)
-	if flags&linux.AtSymlinkNofollow != 0 {
-		oflags |= linux.ONofollow
-	}
-	file, err := fs.fs.Open(fs, at, path, oflags, 0)
+	file, err := fs.fs.OpenExec(fs, at, path, flags&linux.AtSymlinkNofollow != 0)
 	if err != nil {
 		return nil, "", err
 	}

@@ -300,6 +300,9 @@ func (fs *Files) setCwd(l vfs.Loc) int64 {
 	if !l.IsDir() {
 		return errno(vfs.ENOTDIR)
 	}
+	if err := vfs.Search(fs, l); err != nil {
+		return ret(0, err) // fs/open.c chdir: MAY_EXEC | MAY_CHDIR
+	}
 	fs.mu.Lock()
 	fs.cwd = l
 	fs.mu.Unlock()

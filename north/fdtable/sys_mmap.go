@@ -66,7 +66,7 @@ func (fs *Files) MemfdCreate(m mem.Memory, nameAddr uint64, flags uint32) int64 
 	if flags&^(mfdCloexec|mfdAllowSealing|mfdNoexecSeal|mfdExec) != 0 || flags&mfdNoexecSeal != 0 && flags&mfdExec != 0 {
 		return errno(vfs.EINVAL)
 	}
-	f, err := fs.fs.NewMemFile("/memfd:"+name+" (deleted)", 0)
+	f, err := fs.fs.NewMemFileFor(fs, "/memfd:"+name+" (deleted)", 0)
 	if err != nil {
 		return ret(0, err)
 	}

@@ -99,7 +99,8 @@ func (fs *Files) Statx(m mem.Memory, dirfd int32, pathAddr uint64, flags, mask u
 	return 0
 }
 
-// Faccessat2 is faccessat2(2). There is one user, root: see vfs.Access.
+// Faccessat2 is faccessat2(2), checked as the caller's real IDs unless
+// AT_EACCESS: see vfs.Access.
 func (fs *Files) Faccessat2(m mem.Memory, dirfd int32, pathAddr uint64, mode, flags uint32) int64 {
 	if mode&^(linux.ROk|linux.WOk|linux.XOk) != 0 ||
 		flags&^(linux.AtEaccess|linux.AtSymlinkNofollow|linux.AtEmptyPath) != 0 {
@@ -119,18 +120,18 @@ func (fs *Files) Faccessat2(m mem.Memory, dirfd int32, pathAddr uint64, mode, fl
 			defer f.DecRef()
 		}
 		if l.IsZero() {
-			return 0 // a pipe or the like: root may do anything
+			return 0 // a pipe or the like: its creator's, mode 0600
 		}
 	} else {
 		at, err := fs.dirAt(dirfd, path)
 		if err != nil {
 			return ret(0, err)
 		}
-		if l, err = fs.fs.Lookup(fs, at, path, flags&linux.AtSymlinkNofollow == 0); err != nil {
+		if l, err = fs.fs.LookupAccess(fs, at, path, flags&linux.AtSymlinkNofollow == 0, flags&linux.AtEaccess != 0); err != nil {
 			return ret(0, err)
 		}
 	}
-	return ret(0, vfs.Access(l, mode))
+	return ret(0, vfs.Access(fs, l, mode, flags&linux.AtEaccess != 0))
 }
 
 // Faccessat is faccessat(2), which has no flags.

@@ -107,8 +107,9 @@ type Process interface {
 
 // ctx is what one call carries down to the file systems.
 type ctx struct {
-	fs *FS
-	p  Process // may be nil
+	fs   *FS
+	p    Process // may be nil
+	cred *cred   // the caller's credentials; nil: root (perm.go)
 }
 
 // Options configure New.

@@ -44,7 +44,14 @@ func (m *Mapping) Describe() (dev, ino uint64, name string) { return m.dev, m.in
 // 0777 whatever the umask, as mm/shmem.c __shmem_file_setup makes them
 // (S_IRWXUGO).
 func (fs *FS) NewMemFile(name string, size int64) (*File, error) {
+	return fs.NewMemFileFor(nil, name, size)
+}
+
+// NewMemFileFor is NewMemFile for process p, which owns the file (its fs
+// user and group IDs).
+func (fs *FS) NewMemFileFor(p Process, name string, size int64) (*File, error) {
 	n := fs.anon.root.(*memNode).fsys.newNode(linux.SIfreg | 0o777)
+	n.uid, n.gid = (&ctx{cred: credOf(p, false)}).owner()
 	n.nlink = 0
 	if err := n.truncate(size); err != nil {
 		return nil, err

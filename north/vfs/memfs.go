@@ -309,7 +309,7 @@ func (n *memNode) list(*ctx) ([]Dirent, error) {
 }
 
 // add makes a new node named name in directory n.
-func (n *memNode) add(name string, mode uint32, fill func(*memNode)) (*memNode, error) {
+func (n *memNode) add(c *ctx, name string, mode uint32, fill func(*memNode)) (*memNode, error) {
 	fs := n.fsys
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -329,6 +329,17 @@ func (n *memNode) add(name string, mode uint32, fill func(*memNode)) (*memNode, 
 	if e.isDir() {
 		e.parent = n
 	}
+	e.uid, e.gid = c.owner()
+	n.mu.Lock()
+	if n.perm&linux.SIsgid != 0 {
+		// A set-group-ID directory gives its group, and to a new
+		// directory its set-group-ID bit (fs/inode.c inode_init_owner).
+		e.gid = n.gid
+		if e.isDir() {
+			e.perm |= linux.SIsgid
+		}
+	}
+	n.mu.Unlock()
 	if fill != nil {
 		fill(e)
 	}
@@ -337,26 +348,26 @@ func (n *memNode) add(name string, mode uint32, fill func(*memNode)) (*memNode, 
 	return e, nil
 }
 
-func (n *memNode) create(_ *ctx, name string, mode uint32) (node, error) {
-	e, err := n.add(name, linux.SIfreg|mode&0o7777, nil)
+func (n *memNode) create(c *ctx, name string, mode uint32) (node, error) {
+	e, err := n.add(c, name, linux.SIfreg|mode&0o7777, nil)
 	if err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-func (n *memNode) mkdir(_ *ctx, name string, mode uint32) error {
-	_, err := n.add(name, linux.SIfdir|mode&0o7777, nil)
+func (n *memNode) mkdir(c *ctx, name string, mode uint32) error {
+	_, err := n.add(c, name, linux.SIfdir|mode&0o7777, nil)
 	return err
 }
 
-func (n *memNode) mknod(_ *ctx, name string, mode uint32, rdev uint64) error {
-	_, err := n.add(name, mode, func(e *memNode) { e.rdev = rdev })
+func (n *memNode) mknod(c *ctx, name string, mode uint32, rdev uint64) error {
+	_, err := n.add(c, name, mode, func(e *memNode) { e.rdev = rdev })
 	return err
 }
 
-func (n *memNode) symlink(_ *ctx, name, target string) error {
-	_, err := n.add(name, linux.SIflnk|0o777, func(e *memNode) { e.target = target })
+func (n *memNode) symlink(c *ctx, name, target string) error {
+	_, err := n.add(c, name, linux.SIflnk|0o777, func(e *memNode) { e.target = target })
 	return err
 }
 

@@ -21,6 +21,9 @@ type walker struct {
 	// in.
 	restrict uint64
 	root     Loc
+
+	// forExec opens a program to run (OpenExec).
+	forExec bool
 }
 
 // openat2's resolve flags (include/uapi/linux/openat2.h).
@@ -71,6 +74,9 @@ func (w *walker) step(dir Loc, name string) (Loc, error) {
 	}
 	if len(name) > linux.NameMax {
 		return Loc{}, ENAMETOOLONG
+	}
+	if err := w.c.cred.search(dir); err != nil {
+		return Loc{}, err
 	}
 	switch name {
 	case ".":
@@ -236,6 +242,11 @@ func (w *walker) resolveParent(at Loc, path string) (Loc, string, bool, error) {
 	if !dir.IsDir() {
 		return Loc{}, "", false, ENOTDIR
 	}
+	// The last name is looked up in dir too (fs/namei.c
+	// link_path_walk's may_lookup).
+	if err := w.c.cred.search(dir); err != nil {
+		return Loc{}, "", false, err
+	}
 	return dir, last, slash, nil
 }
 
@@ -243,6 +254,5 @@ func (w *walker) resolveParent(at Loc, path string) (Loc, string, bool, error) {
 // for an absolute path); follow follows a final symbolic link. p is the
 // process looking, for /proc/self; it may be nil.
 func (fs *FS) Lookup(p Process, at Loc, path string, follow bool) (Loc, error) {
-	w := &walker{c: &ctx{fs: fs, p: p}}
-	return w.resolve(at, path, follow)
+	return fs.walker(p).resolve(at, path, follow)
 }

@@ -12,7 +12,9 @@ import (
 // isSpecial reports the last components that name no entry of their own.
 func isSpecial(name string) bool { return name == "" || name == "." || name == ".." }
 
-func (fs *FS) walker(p Process) *walker { return &walker{c: &ctx{fs: fs, p: p}} }
+func (fs *FS) walker(p Process) *walker {
+	return &walker{c: &ctx{fs: fs, p: p, cred: credOf(p, false)}}
+}
 
 // entry returns the node named name in dir without crossing a mount, and
 // whether a file system is mounted on it.
@@ -56,6 +58,7 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 	follow := flags&linux.ONofollow == 0
 
 	var l Loc
+	created := false
 	if !create {
 		var err error
 		if l, err = w.resolve(at, path, follow); err != nil {
@@ -81,6 +84,9 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 				if dir.mnt.readOnly {
 					return nil, EROFS
 				}
+				if err := w.c.cred.mayCreate(dir); err != nil {
+					return nil, err
+				}
 				n, err := dir.n.(dirNode).create(w.c, name, mode&0o7777)
 				if err == EEXIST {
 					continue // made by someone else meanwhile
@@ -90,6 +96,7 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 				}
 				l = Loc{dir.mnt, n}
 				w.lastDir, w.lastName = dir, name
+				created = true
 				break
 			}
 			if err != nil {
@@ -135,6 +142,20 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 		return nil, EISDIR
 	case write && roFile(l):
 		return nil, EROFS
+	case w.forExec && typ != linux.SIfreg:
+		return nil, EACCES
+	}
+	// A file this open made is not checked (fs/namei.c may_open after
+	// FMODE_CREATED); a program is opened to be executed, not read
+	// (do_open_execat: MAY_EXEC).
+	if !isPath && !created {
+		mask := openMask(flags)
+		if w.forExec {
+			mask = mayExec
+		}
+		if err := w.c.cred.permission(l.Attr(), mask); err != nil {
+			return nil, err
+		}
 	}
 	var impl FileImpl
 	if isPath {
@@ -157,6 +178,20 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 	f := NewFile(impl, flags, fs.nameOf(w, l))
 	f.loc = l
 	return f, nil
+}
+
+// OpenExec opens path for execve(2) (fs/exec.c do_open_execat): a
+// regular file the caller may execute (EACCES otherwise), opened for
+// reading whatever its read permission; nofollow refuses a final
+// symbolic link (ELOOP).
+func (fs *FS) OpenExec(p Process, at Loc, path string, nofollow bool) (*File, error) {
+	w := fs.walker(p)
+	w.forExec = true
+	flags := uint32(linux.ORdonly)
+	if nofollow {
+		flags |= linux.ONofollow
+	}
+	return fs.open(w, at, path, flags, 0)
 }
 
 // nameOf returns the path /proc/self/fd shows for l, reached last through
@@ -254,6 +289,9 @@ func (fs *FS) make(p Process, at Loc, path string, isDir bool, mk func(*walker, 
 	if dir.mnt.readOnly {
 		return EROFS
 	}
+	if err := w.c.cred.mayCreate(dir); err != nil {
+		return err
+	}
 	return mk(w, dir.n.(dirNode), name)
 }
 
@@ -296,6 +334,9 @@ func (fs *FS) LinkLoc(p Process, old Loc, newAt Loc, newPath string) error {
 	if dir.mnt.readOnly {
 		return EROFS
 	}
+	if err := w.c.cred.mayCreate(dir); err != nil {
+		return err
+	}
 	return dir.n.(dirNode).link(w.c, name, old.n)
 }
 
@@ -324,6 +365,9 @@ func (fs *FS) Unlink(p Process, at Loc, path string, dir bool) error {
 	}
 	n, mounted, err := w.entry(parent, name)
 	if err != nil {
+		return err
+	}
+	if err := w.c.cred.mayDelete(parent, Loc{parent.mnt, n}.Attr()); err != nil {
 		return err
 	}
 	isDir := n.fileType() == linux.SIfdir
@@ -363,6 +407,28 @@ func (fs *FS) Rename(p Process, oldAt Loc, oldPath string, newAt Loc, newPath st
 	}
 	if od.mnt.readOnly {
 		return EROFS
+	}
+	// fs/namei.c vfs_rename: the old name may be deleted, the new one
+	// made or, if it exists, deleted; a directory moving to another
+	// parent must be writable (its ".." changes).
+	on1, _, oerr := w.entry(od, on)
+	if oerr == nil {
+		oa := Loc{od.mnt, on1}.Attr()
+		if err := w.c.cred.mayDelete(od, oa); err != nil {
+			return err
+		}
+		if nn1, _, err := w.entry(nd, nn); err == nil {
+			if err := w.c.cred.mayDelete(nd, Loc{nd.mnt, nn1}.Attr()); err != nil {
+				return err
+			}
+		} else if err := w.c.cred.mayCreate(nd); err != nil {
+			return err
+		}
+		if oa.Type() == linux.SIfdir && od != nd {
+			if err := w.c.cred.permission(oa, mayWrite); err != nil {
+				return err
+			}
+		}
 	}
 	if _, mounted, err := w.entry(od, on); err == nil && mounted {
 		return EBUSY
@@ -404,22 +470,30 @@ func roFile(l Loc) bool {
 	return l.mnt.readOnly && (typ == linux.SIfreg || typ == linux.SIfdir || typ == linux.SIflnk)
 }
 
-// Access checks access(2) mode (R_OK, W_OK, X_OK bits) for the file at l
-// as root: writing fails only on a read-only mount, executing needs an
-// execute bit on anything but a directory.
-func Access(l Loc, mode uint32) error {
+// Access checks access(2) mode (R_OK, W_OK, X_OK bits; 0 for F_OK) for
+// the file at l for process p: as its real IDs (fs/open.c
+// access_override_creds), or its effective ones with effective
+// (faccessat2's AT_EACCESS). Writing fails on a read-only mount (EROFS);
+// root executes only what has an execute bit, or a directory.
+func Access(p Process, l Loc, mode uint32, effective bool) error {
 	if mode&^(linux.ROk|linux.WOk|linux.XOk) != 0 {
 		return EINVAL
 	}
-	a := l.Attr()
-	typ := a.Type()
 	if mode&linux.WOk != 0 && roFile(l) {
 		return EROFS
 	}
-	if mode&linux.XOk != 0 && typ != linux.SIfdir && a.Mode&0o111 == 0 {
-		return EACCES
+	if mode == 0 {
+		return nil
 	}
-	return nil
+	// R_OK, W_OK and X_OK are MAY_READ, MAY_WRITE and MAY_EXEC.
+	return credOf(p, !effective).permission(l.Attr(), mode)
+}
+
+// LookupAccess is Lookup for access(2): the directories are searched as
+// Access checks (the real IDs unless effective).
+func (fs *FS) LookupAccess(p Process, at Loc, path string, follow, effective bool) (Loc, error) {
+	w := &walker{c: &ctx{fs: fs, p: p, cred: credOf(p, !effective)}}
+	return w.resolve(at, path, follow)
 }
 
 // SetAttrAt changes the mode, owner or times of the file at l (chmod(2),

@@ -9,8 +9,10 @@
 // init runs as pid 1 of a new PID namespace; in Cocoon the program is
 // pid 1 already. Usage: procabi DIR
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -398,6 +400,203 @@ static void memfdModes(void) {
 	close(fd);
 }
 
+// mk makes DIR/name as root with owner uid:gid and mode.
+static void mk(const char *name, int dirMode, uid_t uid, gid_t gid, mode_t mode) {
+	if (dirMode)
+		mkdir(at(name), 0700);
+	else
+		close(open(at(name), O_CREAT | O_WRONLY | O_TRUNC, 0600));
+	chown(at(name), uid, gid);
+	chmod(at(name), mode);
+}
+
+// copyExe copies this program to DIR/name with mode.
+static void copyExe(const char *name, mode_t mode) {
+	int in = open("/proc/self/exe", O_RDONLY), out = open(at(name), O_CREAT | O_WRONLY | O_TRUNC, 0700);
+	char b[65536];
+	long n;
+	while ((n = read(in, b, sizeof b)) > 0)
+		write(out, b, n);
+	close(in), close(out);
+	chmod(at(name), mode);
+}
+
+// tryOpen prints what opening DIR/name with flags gives.
+static void tryOpen(const char *who, const char *name, int flags) {
+	char line[160];
+	snprintf(line, sizeof line, "%s: open %s %s%s%s", who, name,
+		(flags & O_ACCMODE) == O_RDONLY ? "O_RDONLY" : (flags & O_ACCMODE) == O_WRONLY ? "O_WRONLY" : "O_RDWR",
+		flags & O_TRUNC ? "|O_TRUNC" : "", flags & O_CREAT ? "|O_CREAT" : "");
+	int fd = open(at(name), flags, 0640);
+	show(line, fd >= 0 ? 0 : -1);
+	if (fd >= 0)
+		close(fd);
+}
+
+// tryExec runs DIR/name's probe mode in a child and prints the outcome.
+static void tryExec(const char *who, const char *name) {
+	pid_t c = fork();
+	if (c == 0) {
+		char *argv[] = {"procabi", dir, "probe", (char *)name, NULL};
+		char *envp[] = {NULL};
+		execve(at(name), argv, envp);
+		printf("%s: execve %s: %s\n", who, name, res(-1));
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+}
+
+static void tryAccess(const char *who, const char *name, int mode, int flags) {
+	char line[160];
+	snprintf(line, sizeof line, "%s: faccessat %s %s%s%s%s%s", who, name, mode == F_OK ? "F_OK" : "",
+		mode & R_OK ? "R" : "", mode & W_OK ? "W" : "", mode & X_OK ? "X" : "", flags ? " AT_EACCESS" : "");
+	show(line, syscall(SYS_faccessat2, AT_FDCWD, at(name), mode, flags));
+}
+
+// asUser: what an unprivileged user (1000, group 1000, also in group
+// 2000) may do with the files permsSetup made.
+static void asUser(void) {
+	const char *u = "user";
+	gid_t groups[] = {2000};
+	setgroups(1, groups);
+	setgid(1000);
+	setuid(1000);
+	tryOpen(u, "root600", O_RDONLY);
+	tryOpen(u, "root644", O_RDONLY);
+	tryOpen(u, "root644", O_WRONLY);
+	tryOpen(u, "root644", O_RDONLY | O_TRUNC);
+	tryOpen(u, "root666", O_RDWR | O_TRUNC);
+	tryOpen(u, "own600", O_RDWR);
+	tryOpen(u, "own077", O_RDONLY);
+	tryOpen(u, "grp2000-640", O_RDONLY);
+	tryOpen(u, "grp2000-640", O_WRONLY);
+	tryOpen(u, "grp1000-604", O_RDONLY);
+	tryOpen(u, "nosearch/f", O_RDONLY);
+	tryOpen(u, "noread/f", O_RDONLY);
+	tryOpen(u, "noread", O_RDONLY | O_DIRECTORY);
+	tryOpen(u, "nosearch", O_RDONLY | O_DIRECTORY);
+	show("user: opendir noread", opendir(at("noread")) ? 0 : -1);
+	struct stat st;
+	show("user: stat nosearch/f", stat(at("nosearch/f"), &st));
+	show("user: stat noread/f", stat(at("noread/f"), &st));
+	tryOpen(u, "rootdir/new", O_WRONLY | O_CREAT);
+	tryOpen(u, "root644", O_WRONLY | O_CREAT);
+	tryOpen(u, "owndir/new", O_WRONLY | O_CREAT);
+	stat(at("owndir/new"), &st);
+	printf("user: owndir/new owner %d:%d mode %o\n", st.st_uid, st.st_gid, st.st_mode);
+	show("user: mkdir rootdir/d", mkdir(at("rootdir/d"), 0755));
+	show("user: mkdir owndir/d", mkdir(at("owndir/d"), 0755));
+	stat(at("owndir/d"), &st);
+	printf("user: owndir/d owner %d:%d mode %o\n", st.st_uid, st.st_gid, st.st_mode);
+	show("user: mkdir sgid/d", mkdir(at("sgid/d"), 0755));
+	stat(at("sgid/d"), &st);
+	printf("user: sgid/d owner %d:%d mode %o\n", st.st_uid, st.st_gid, st.st_mode);
+	show("user: symlink in rootdir", symlink("x", at("rootdir/l")));
+	show("user: link into rootdir", link(at("own600"), at("rootdir/l")));
+	show("user: unlink rootdir/f", unlink(at("rootdir/f")));
+	show("user: rmdir rootdir/sub", rmdir(at("rootdir/sub")));
+	show("user: unlink sticky/rootfile", unlink(at("sticky/rootfile")));
+	show("user: rename sticky/rootfile", rename(at("sticky/rootfile"), at("sticky/mine")));
+	close(open(at("sticky/myfile"), O_CREAT | O_WRONLY, 0644));
+	show("user: rename sticky/myfile", rename(at("sticky/myfile"), at("sticky/mine")));
+	show("user: rename over sticky/rootfile", rename(at("sticky/mine"), at("sticky/rootfile")));
+	show("user: unlink sticky/mine", unlink(at("sticky/mine")));
+	show("user: unlink userdir-sticky/rootfile", unlink(at("userdir-sticky/rootfile")));
+	show("user: rename owndir/d into rootdir-open", rename(at("owndir/d"), at("rootdir-open/d")));
+	show("user: rename rootdir-open/rootsub into owndir", rename(at("rootdir-open/rootsub"), at("owndir/rootsub")));
+	tryAccess(u, "root600", R_OK, 0);
+	tryAccess(u, "root644", R_OK, 0);
+	tryAccess(u, "root644", W_OK, 0);
+	tryAccess(u, "root644", F_OK, 0);
+	tryAccess(u, "nosearch/f", F_OK, 0);
+	tryAccess(u, "prog711", X_OK, 0);
+	tryAccess(u, "prog700", X_OK, 0);
+	tryExec(u, "prog711");
+	tryExec(u, "prog700");
+	tryExec(u, "prog755");
+	tryExec(u, "nosearch/prog");
+	int fd = memfd_create("m", 0);
+	fstat(fd, &st);
+	printf("user: memfd owner %d:%d\n", st.st_uid, st.st_gid);
+	close(fd);
+	show("user: open own comm for writing", open("/proc/self/comm", O_WRONLY));
+	show("user: chdir nosearch", chdir(at("nosearch")));
+}
+
+// permsSetup makes files of every kind of ownership and mode in DIR,
+// then checks them as root and, in children, as an unprivileged user and
+// with real and effective IDs apart (access(2) checks the real ones).
+static void perms(void) {
+	chmod(dir, 0755); // natively a private temporary directory: let the user in
+	mk("root600", 0, 0, 0, 0600);
+	mk("root644", 0, 0, 0, 0644);
+	mk("root666", 0, 0, 0, 0666);
+	mk("root444", 0, 0, 0, 0444);
+	mk("own600", 0, 1000, 1000, 0600);
+	mk("own077", 0, 1000, 0, 0077);
+	mk("grp2000-640", 0, 0, 2000, 0640);
+	mk("grp1000-604", 0, 0, 1000, 0604);
+	mk("nosearch", 1, 0, 0, 0766);
+	mk("nosearch/f", 0, 0, 0, 0644);
+	mk("noread", 1, 0, 0, 0711);
+	mk("noread/f", 0, 0, 0, 0644);
+	mk("rootdir", 1, 0, 0, 0755);
+	mk("rootdir/f", 0, 0, 0, 0644);
+	mk("rootdir/sub", 1, 0, 0, 0755);
+	mk("rootdir-open", 1, 0, 0, 0777);
+	mk("rootdir-open/rootsub", 1, 0, 0, 0755);
+	mk("owndir", 1, 1000, 1000, 0755);
+	mk("sgid", 1, 0, 3000, 02777);
+	mk("sticky", 1, 0, 0, 01777);
+	mk("sticky/rootfile", 0, 0, 0, 0666);
+	mk("userdir-sticky", 1, 1000, 1000, 01777);
+	mk("userdir-sticky/rootfile", 0, 0, 0, 0644);
+	copyExe("prog711", 0711);
+	copyExe("prog700", 0700);
+	copyExe("prog755", 0755);
+	copyExe("prog644", 0644);
+	copyExe("prog100", 0100);
+	copyExe("nosearch/prog", 0755);
+
+	const char *r = "root";
+	tryOpen(r, "root600", O_RDWR);
+	tryOpen(r, "root444", O_WRONLY);
+	tryOpen(r, "own077", O_RDONLY);
+	tryOpen(r, "nosearch/f", O_RDONLY);
+	tryAccess(r, "root444", W_OK, 0);
+	tryAccess(r, "prog644", X_OK, 0);
+	tryAccess(r, "prog100", X_OK, 0);
+	tryAccess(r, "noread", X_OK, 0);
+	tryExec(r, "prog644");
+	tryExec(r, "prog100");
+
+	pid_t c = fork();
+	if (c == 0) {
+		asUser();
+		_exit(0);
+	}
+	waitChild("user", c);
+	// Real user 1000, effective root: access(2) answers for the user.
+	c = fork();
+	if (c == 0) {
+		setresuid(1000, 0, 0);
+		tryAccess("ruid 1000 euid 0", "root600", R_OK, 0);
+		tryAccess("ruid 1000 euid 0", "root600", R_OK, AT_EACCESS);
+		tryOpen("ruid 1000 euid 0", "root600", O_RDONLY);
+		_exit(0);
+	}
+	waitChild("ruid 1000 euid 0", c);
+	c = fork();
+	if (c == 0) {
+		setresuid(0, 1000, 1000);
+		tryAccess("ruid 0 euid 1000", "root600", R_OK, 0);
+		tryAccess("ruid 0 euid 1000", "root600", R_OK, AT_EACCESS);
+		tryOpen("ruid 0 euid 1000", "root600", O_RDONLY);
+		_exit(0);
+	}
+	waitChild("ruid 0 euid 1000", c);
+}
+
 static volatile int usr1;
 static void onUsr1(int sig) { usr1++; }
 
@@ -517,6 +716,7 @@ int main(int argc, char **argv) {
 	stopWaits();
 	execveats();
 	memfdModes();
+	perms();
 	runInit(asInit);
 	printf("procabi: done\n");
 	return 0;

@@ -1,0 +1,161 @@
+package vfs
+
+import "github.com/cocoon-vm/cocoon/kernel/linux"
+
+// File permissions, checked as Linux checks them (fs/namei.c
+// generic_permission, may_open, may_create, may_delete): against the
+// caller's file-system user and group IDs and supplementary groups, with
+// the capabilities that override them (CAP_DAC_OVERRIDE,
+// CAP_DAC_READ_SEARCH, CAP_FOWNER).
+
+// CredSource tells the credentials of the process calls are made for
+// (the personality's process): the fs user and group IDs, the
+// supplementary groups and the effective capabilities (bit n is
+// capability n, include/uapi/linux/capability.h); with real, those
+// access(2) uses instead (fs/open.c access_override_creds).
+type CredSource interface {
+	FileCred(real bool) (uid, gid uint32, groups []uint32, caps uint64)
+}
+
+// cred is who makes a call, as the permission checks see it. A nil
+// *cred is root with every capability: a caller that tells none.
+type cred struct {
+	uid, gid uint32
+	groups   []uint32
+	caps     uint64
+}
+
+// Capabilities the checks use (include/uapi/linux/capability.h).
+const (
+	capDacOverride   = 1
+	capDacReadSearch = 2
+	capFowner        = 3
+)
+
+// What a permission check asks for (include/linux/fs.h MAY_*).
+const (
+	mayExec  = 1
+	mayWrite = 2
+	mayRead  = 4
+)
+
+// credOf returns the credentials of process p (real: access(2)'s), nil
+// for root with every capability when p tells none.
+func credOf(p Process, real bool) *cred {
+	s, ok := p.(interface{ CredSource() CredSource })
+	if !ok {
+		return nil
+	}
+	src := s.CredSource()
+	if src == nil {
+		return nil
+	}
+	uid, gid, groups, caps := src.FileCred(real)
+	return &cred{uid: uid, gid: gid, groups: groups, caps: caps}
+}
+
+func (c *cred) capable(n uint) bool { return c == nil || c.caps&(1<<n) != 0 }
+
+func (c *cred) inGroup(gid uint32) bool {
+	if c.gid == gid {
+		return true
+	}
+	for _, g := range c.groups {
+		if g == gid {
+			return true
+		}
+	}
+	return false
+}
+
+// permission is generic_permission: the owner's, the group's or the
+// others' bits of a, whichever class the caller is in, must grant mask
+// (MAY_* bits); else CAP_DAC_READ_SEARCH grants reading a file and
+// reading or searching a directory, and CAP_DAC_OVERRIDE anything but
+// executing a file that has no execute bit at all.
+func (c *cred) permission(a Attr, mask uint32) error {
+	if c != nil {
+		mode := a.Mode
+		switch {
+		case c.uid == a.UID:
+			mode >>= 6
+		case c.inGroup(a.GID):
+			mode >>= 3
+		}
+		if mask&^mode&7 == 0 {
+			return nil
+		}
+	}
+	if a.Type() == linux.SIfdir {
+		if mask&mayWrite == 0 && c.capable(capDacReadSearch) || c.capable(capDacOverride) {
+			return nil
+		}
+		return EACCES
+	}
+	if mask == mayRead && c.capable(capDacReadSearch) {
+		return nil
+	}
+	if (mask&mayExec == 0 || a.Mode&0o111 != 0) && c.capable(capDacOverride) {
+		return nil
+	}
+	return EACCES
+}
+
+// search checks that directory dir may be searched (fs/namei.c
+// may_lookup). Root with CAP_DAC_READ_SEARCH always may.
+func (c *cred) search(dir Loc) error {
+	if c.capable(capDacReadSearch) {
+		return nil
+	}
+	return c.permission(dir.Attr(), mayExec)
+}
+
+// mayCreate checks that a name may be made in directory dir (fs/namei.c
+// may_create: write and search permission).
+func (c *cred) mayCreate(dir Loc) error { return c.permission(dir.Attr(), mayWrite|mayExec) }
+
+// mayDelete checks that the entry victim of directory dir may be removed
+// or renamed away (fs/namei.c may_delete): write and search permission
+// on dir and, in a sticky directory, owning the file or the directory,
+// or CAP_FOWNER (check_sticky: EPERM).
+func (c *cred) mayDelete(dir Loc, victim Attr) error {
+	d := dir.Attr()
+	if err := c.permission(d, mayWrite|mayExec); err != nil {
+		return err
+	}
+	if c != nil && d.Mode&linux.SIsvtx != 0 && c.uid != victim.UID && c.uid != d.UID && !c.capable(capFowner) {
+		return EPERM
+	}
+	return nil
+}
+
+// openMask is what opening with flags asks for (fs/open.c
+// build_open_flags: reading, writing, and writing for O_TRUNC).
+func openMask(flags uint32) uint32 {
+	var m uint32
+	switch flags & linux.OAccmode {
+	case linux.ORdonly:
+		m = mayRead
+	case linux.OWronly:
+		m = mayWrite
+	default:
+		m = mayRead | mayWrite
+	}
+	if flags&linux.OTrunc != 0 {
+		m |= mayWrite
+	}
+	return m
+}
+
+// owner returns the owner and group of a file the caller makes: its fs
+// user and group IDs (root's for a nil ctx or cred).
+func (c *ctx) owner() (uid, gid uint32) {
+	if c == nil || c.cred == nil {
+		return 0, 0
+	}
+	return c.cred.uid, c.cred.gid
+}
+
+// Search checks that process p may search directory l (chdir(2),
+// fchdir(2)).
+func Search(p Process, l Loc) error { return credOf(p, false).search(l) }

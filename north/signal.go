@@ -470,6 +470,24 @@ func (s *sigState) dropPending(t *Task) {
 	s.mu.Unlock()
 }
 
+// dropShared forgets the process-directed pending signals of a process
+// that is gone, when it is reaped, giving back their places under
+// RLIMIT_SIGPENDING (kernel/exit.c __exit_signal flushes the shared
+// pending queue); its threads gave back theirs as they ended.
+func (s *sigState) dropShared() {
+	s.mu.Lock()
+	s.any.Add(-int64(bits.OnesCount64(s.pending)))
+	s.pending = 0
+	for sig := range s.info {
+		s.info[sig].uncharge()
+		for i := range s.more[sig] {
+			s.more[sig][i].uncharge()
+		}
+		s.more[sig] = nil
+	}
+	s.mu.Unlock()
+}
+
 // signalWork reports, without locking, whether deliverSignals has
 // anything to do: a signal pending in the process, or a wake-up token
 // left by one another thread took, which must not interrupt this

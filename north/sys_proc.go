@@ -497,6 +497,7 @@ func (p *Process) reap() {
 		if autoreap {
 			delete(parent.children, p.pid)
 			delete(w.procs, p.pid)
+			p.sig.dropShared()
 		}
 	}
 	close(p.ended)
@@ -587,6 +588,7 @@ func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (
 				}
 				w.mu.Unlock()
 				if !keep {
+					c.sig.dropShared()
 					p.cutime.Add(c.utime.Load() + c.cutime.Load())
 					p.cstime.Add(c.stime.Load() + c.cstime.Load())
 				}

@@ -46,7 +46,7 @@ func (fs *Files) setAttr(m mem.Memory, dirfd int32, pathAddr uint64, flags uint3
 	if l.IsZero() {
 		return 0
 	}
-	return ret(0, vfs.SetAttrAt(l, s))
+	return ret(0, vfs.SetAttrAt(fs, l, s))
 }
 
 // Utimensat is utimensat(2) (and futimens(3) with a 0 path): times points
@@ -54,6 +54,7 @@ func (fs *Files) setAttr(m mem.Memory, dirfd int32, pathAddr uint64, flags uint3
 func (fs *Files) Utimensat(m mem.Memory, dirfd int32, pathAddr, timesAddr uint64, flags uint32) int64 {
 	now := fs.fs.Now()
 	atime, mtime := &now, &now
+	touch := true
 	if timesAddr != 0 {
 		var b [32]byte
 		if err := m.CopyIn(timesAddr, b[:]); err != nil {
@@ -78,12 +79,12 @@ func (fs *Files) Utimensat(m mem.Memory, dirfd int32, pathAddr, timesAddr uint64
 			return 0
 		}
 		atime, mtime = ts[0], ts[1]
+		touch = atime == &now && mtime == &now // both UTIME_NOW
 	}
-	return fs.setAttr(m, dirfd, pathAddr, flags, vfs.SetAttr{Atime: atime, Mtime: mtime})
+	return fs.setAttr(m, dirfd, pathAddr, flags, vfs.SetAttr{Atime: atime, Mtime: mtime, Touch: touch})
 }
 
-// Fchownat is fchownat(2): owners are kept and reported, not enforced;
-// -1 leaves one unchanged.
+// Fchownat is fchownat(2): -1 leaves one unchanged.
 func (fs *Files) Fchownat(m mem.Memory, dirfd int32, pathAddr uint64, uid, gid, flags uint32) int64 {
 	if pathAddr == 0 {
 		return errno(vfs.EFAULT)
@@ -112,7 +113,7 @@ func (fs *Files) Fchown(fd int32, uid, gid uint32) int64 {
 	if f.Loc().IsZero() {
 		return 0
 	}
-	return ret(0, vfs.SetAttrAt(f.Loc(), owners(uid, gid)))
+	return ret(0, vfs.SetAttrAt(fs, f.Loc(), owners(uid, gid)))
 }
 
 // Chown is chown(2).

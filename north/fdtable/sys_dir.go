@@ -329,7 +329,7 @@ func (fs *Files) Truncate(m mem.Memory, pathAddr uint64, length int64) int64 {
 	if err != nil {
 		return ret(0, err)
 	}
-	return ret(0, vfs.Truncate(l, length))
+	return ret(0, vfs.TruncateAs(fs, l, length))
 }
 
 // Fsync is fsync(2): everything is in memory, so there is nothing to do
@@ -351,7 +351,7 @@ func (fs *Files) Fsync(fd int32) int64 {
 // Fdatasync is fdatasync(2).
 func (fs *Files) Fdatasync(fd int32) int64 { return fs.Fsync(fd) }
 
-// Fchmod is fchmod(2): the mode is kept and reported, not enforced.
+// Fchmod is fchmod(2).
 func (fs *Files) Fchmod(fd int32, mode uint32) int64 {
 	f, err := fs.ioFile(fd)
 	if err != nil {
@@ -362,7 +362,7 @@ func (fs *Files) Fchmod(fd int32, mode uint32) int64 {
 		return 0
 	}
 	mode &= 0o7777
-	return ret(0, vfs.SetAttrAt(f.Loc(), vfs.SetAttr{Mode: &mode}))
+	return ret(0, vfs.SetAttrAt(fs, f.Loc(), vfs.SetAttr{Mode: &mode}))
 }
 
 // Fchmodat is fchmodat(2).
@@ -376,7 +376,7 @@ func (fs *Files) Fchmodat(m mem.Memory, dirfd int32, pathAddr uint64, mode uint3
 		return ret(0, err)
 	}
 	mode &= 0o7777
-	return ret(0, vfs.SetAttrAt(l, vfs.SetAttr{Mode: &mode}))
+	return ret(0, vfs.SetAttrAt(fs, l, vfs.SetAttr{Mode: &mode}))
 }
 
 // Fchmodat2 is fchmodat2(2) (Linux 6.6): fchmodat with the flags
@@ -398,7 +398,7 @@ func (fs *Files) Fchmodat2(m mem.Memory, dirfd int32, pathAddr uint64, mode, fla
 		return errno(vfs.EOPNOTSUPP)
 	}
 	mode &= 0o7777
-	return ret(0, vfs.SetAttrAt(l, vfs.SetAttr{Mode: &mode}))
+	return ret(0, vfs.SetAttrAt(fs, l, vfs.SetAttr{Mode: &mode}))
 }
 
 // Chmod is chmod(2).

@@ -10,10 +10,9 @@
 // /proc/self/exe, /proc/self/cwd and /proc/self/fd. Pipes, eventfds and
 // epoll instances are files too.
 //
-// There is one user, root. Modes, owners and times are kept and reported
-// but permissions are not checked, except that nothing on a read-only mount
-// can be changed (EROFS) and access(2) reports execute permission only for
-// files with an execute bit, as Linux does for root.
+// Permissions are checked as Linux checks them (perm.go): against the
+// credentials of the process a call is made for (CredSource), root's when
+// it tells none; nothing on a read-only mount can be changed (EROFS).
 //
 // Nothing here blocks: an operation that would block returns EAGAIN and
 // the caller waits on the file's Queue (north/fdtable does both).

@@ -58,6 +58,10 @@ type SetAttr struct {
 	Mode         *uint32
 	UID, GID     *uint32
 	Atime, Mtime *int64 // nanoseconds since the epoch
+	// Touch says the times are set to now because no times were given
+	// (utimensat with none, or both UTIME_NOW): write permission is
+	// enough, where setting given times needs the owner.
+	Touch bool
 }
 
 // mount is a file system mounted on a directory.

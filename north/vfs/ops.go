@@ -153,7 +153,7 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 		if w.forExec {
 			mask = mayExec
 		}
-		if err := w.c.cred.permission(l.Attr(), mask); err != nil {
+		if err := w.c.cred.may(l, mask); err != nil {
 			return nil, err
 		}
 	}
@@ -367,7 +367,7 @@ func (fs *FS) Unlink(p Process, at Loc, path string, dir bool) error {
 	if err != nil {
 		return err
 	}
-	if err := w.c.cred.mayDelete(parent, Loc{parent.mnt, n}.Attr()); err != nil {
+	if err := w.c.cred.mayDelete(parent, Loc{parent.mnt, n}); err != nil {
 		return err
 	}
 	isDir := n.fileType() == linux.SIfdir
@@ -411,21 +411,20 @@ func (fs *FS) Rename(p Process, oldAt Loc, oldPath string, newAt Loc, newPath st
 	// fs/namei.c vfs_rename: the old name may be deleted, the new one
 	// made or, if it exists, deleted; a directory moving to another
 	// parent must be writable (its ".." changes).
-	on1, _, oerr := w.entry(od, on)
-	if oerr == nil {
-		oa := Loc{od.mnt, on1}.Attr()
-		if err := w.c.cred.mayDelete(od, oa); err != nil {
+	if on1, _, err := w.entry(od, on); err == nil {
+		old := Loc{od.mnt, on1}
+		if err := w.c.cred.mayDelete(od, old); err != nil {
 			return err
 		}
 		if nn1, _, err := w.entry(nd, nn); err == nil {
-			if err := w.c.cred.mayDelete(nd, Loc{nd.mnt, nn1}.Attr()); err != nil {
+			if err := w.c.cred.mayDelete(nd, Loc{nd.mnt, nn1}); err != nil {
 				return err
 			}
 		} else if err := w.c.cred.mayCreate(nd); err != nil {
 			return err
 		}
-		if oa.Type() == linux.SIfdir && od != nd {
-			if err := w.c.cred.permission(oa, mayWrite); err != nil {
+		if old.IsDir() && od != nd {
+			if err := w.c.cred.may(old, mayWrite); err != nil {
 				return err
 			}
 		}
@@ -486,7 +485,7 @@ func Access(p Process, l Loc, mode uint32, effective bool) error {
 		return nil
 	}
 	// R_OK, W_OK and X_OK are MAY_READ, MAY_WRITE and MAY_EXEC.
-	return credOf(p, !effective).permission(l.Attr(), mode)
+	return credOf(p, !effective).may(l, mode)
 }
 
 // LookupAccess is Lookup for access(2): the directories are searched as
@@ -496,9 +495,15 @@ func (fs *FS) LookupAccess(p Process, at Loc, path string, follow, effective boo
 	return w.resolve(at, path, follow)
 }
 
-// SetAttrAt changes the mode, owner or times of the file at l (chmod(2),
-// chown(2), utimensat(2)).
-func SetAttrAt(l Loc, s SetAttr) error {
+// SetAttrAt changes the mode, owner or times of the file at l for
+// process p (chmod(2), chown(2), utimensat(2)), as fs/attr.c
+// setattr_prepare and may_setattr allow: the mode and given times only
+// for the owner or CAP_FOWNER, times set to now also with write
+// permission; the owner only with CAP_CHOWN; the group by the owner to
+// one of its groups, or with CAP_CHOWN (EPERM otherwise). A mode change
+// by a caller outside the file's group and without CAP_FSETID loses the
+// set-group-ID bit.
+func SetAttrAt(p Process, l Loc, s SetAttr) error {
 	if l.mnt.readOnly {
 		return EROFS
 	}
@@ -506,7 +511,52 @@ func SetAttrAt(l Loc, s SetAttr) error {
 	if !ok {
 		return EPERM
 	}
+	c := credOf(p, false)
+	if c != nil {
+		const capChown, capFsetid = 0, 4
+		a := permAttr(l)
+		owner := c.uid == a.UID || c.capable(capFowner)
+		if s.Atime != nil || s.Mtime != nil {
+			if s.Touch && !owner {
+				if err := c.permission(a, mayWrite); err != nil {
+					return err
+				}
+			} else if !owner {
+				return EPERM
+			}
+		}
+		if s.UID != nil && !(c.uid == a.UID && *s.UID == a.UID) && !c.capable(capChown) {
+			return EPERM
+		}
+		if s.GID != nil && !(c.uid == a.UID && (*s.GID == a.GID || c.inGroup(*s.GID))) && !c.capable(capChown) {
+			return EPERM
+		}
+		if s.Mode != nil {
+			if !owner {
+				return EPERM
+			}
+			gid := a.GID
+			if s.GID != nil {
+				gid = *s.GID
+			}
+			if !c.inGroup(gid) && !c.capable(capFsetid) {
+				m := *s.Mode &^ linux.SIsgid
+				s.Mode = &m
+			}
+		}
+	}
 	return n.setAttr(s)
+}
+
+// TruncateAs checks that process p may truncate the file at l (write
+// permission: fs/open.c vfs_truncate) and truncates it (truncate(2)).
+func TruncateAs(p Process, l Loc, size int64) error {
+	if l.n.fileType() == linux.SIfreg && !l.mnt.readOnly && size >= 0 {
+		if err := credOf(p, false).may(l, mayWrite); err != nil {
+			return err
+		}
+	}
+	return Truncate(l, size)
 }
 
 // Truncate sets the size of the file at l (truncate(2)).

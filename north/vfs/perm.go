@@ -101,29 +101,52 @@ func (c *cred) permission(a Attr, mask uint32) error {
 	return EACCES
 }
 
+// may is permission for the file at l, without reading its attributes
+// when a capability decides.
+func (c *cred) may(l Loc, mask uint32) error {
+	if c.capable(capDacOverride) && (mask&mayExec == 0 || l.IsDir()) {
+		return nil
+	}
+	return c.permission(permAttr(l), mask)
+}
+
+// permAttr returns the mode, owner and group of the file at l: all a
+// permission check reads. A directory's full attributes cost a walk of
+// its entries (its link count and size); these do not.
+func permAttr(l Loc) Attr {
+	if n, ok := l.n.(interface{ modeOwner() (uint32, uint32, uint32) }); ok {
+		mode, uid, gid := n.modeOwner()
+		return Attr{Mode: mode, UID: uid, GID: gid}
+	}
+	return l.Attr()
+}
+
 // search checks that directory dir may be searched (fs/namei.c
 // may_lookup). Root with CAP_DAC_READ_SEARCH always may.
 func (c *cred) search(dir Loc) error {
 	if c.capable(capDacReadSearch) {
 		return nil
 	}
-	return c.permission(dir.Attr(), mayExec)
+	return c.permission(permAttr(dir), mayExec)
 }
 
 // mayCreate checks that a name may be made in directory dir (fs/namei.c
 // may_create: write and search permission).
-func (c *cred) mayCreate(dir Loc) error { return c.permission(dir.Attr(), mayWrite|mayExec) }
+func (c *cred) mayCreate(dir Loc) error { return c.may(dir, mayWrite|mayExec) }
 
 // mayDelete checks that the entry victim of directory dir may be removed
 // or renamed away (fs/namei.c may_delete): write and search permission
 // on dir and, in a sticky directory, owning the file or the directory,
 // or CAP_FOWNER (check_sticky: EPERM).
-func (c *cred) mayDelete(dir Loc, victim Attr) error {
-	d := dir.Attr()
-	if err := c.permission(d, mayWrite|mayExec); err != nil {
+func (c *cred) mayDelete(dir, victim Loc) error {
+	if err := c.may(dir, mayWrite|mayExec); err != nil {
 		return err
 	}
-	if c != nil && d.Mode&linux.SIsvtx != 0 && c.uid != victim.UID && c.uid != d.UID && !c.capable(capFowner) {
+	if c == nil || c.capable(capFowner) {
+		return nil
+	}
+	d := permAttr(dir)
+	if d.Mode&linux.SIsvtx != 0 && c.uid != permAttr(victim).UID && c.uid != d.UID {
 		return EPERM
 	}
 	return nil
@@ -159,3 +182,11 @@ func (c *ctx) owner() (uid, gid uint32) {
 // Search checks that process p may search directory l (chdir(2),
 // fchdir(2)).
 func Search(p Process, l Loc) error { return credOf(p, false).search(l) }
+
+// modeOwner is permAttr's: the mode, owner and group without the walk of
+// a directory's entries that attr makes.
+func (n *memNode) modeOwner() (mode, uid, gid uint32) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ftype | n.perm, n.uid, n.gid
+}

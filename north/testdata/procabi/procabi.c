@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/time.h>
 #include <sys/stat.h>
@@ -521,6 +522,23 @@ static void asUser(void) {
 	close(fd);
 	show("user: open own comm for writing", open("/proc/self/comm", O_WRONLY));
 	show("user: chdir nosearch", chdir(at("nosearch")));
+	show("user: chmod root644", chmod(at("root644"), 0666));
+	show("user: chmod own600", chmod(at("own600"), 0640));
+	show("user: chown own600 to root", chown(at("own600"), 0, -1));
+	show("user: chown own600 to itself", chown(at("own600"), 1000, -1));
+	show("user: chgrp own600 to 2000", chown(at("own600"), -1, 2000));
+	show("user: chgrp own600 to 3000", chown(at("own600"), -1, 3000));
+	show("user: chgrp root644 to 1000", chown(at("root644"), -1, 1000));
+	show("user: chmod owngrp0 02755", chmod(at("owngrp0"), 02755));
+	stat(at("owngrp0"), &st);
+	printf("user: owngrp0 mode %o\n", st.st_mode);
+	show("user: utimes root666 now", utimes(at("root666"), NULL));
+	show("user: utimes root644 now", utimes(at("root644"), NULL));
+	struct timespec ts[2] = {{1, 0}, {2, 0}};
+	show("user: utimensat root666 given times", utimensat(AT_FDCWD, at("root666"), ts, 0));
+	show("user: utimensat own600 given times", utimensat(AT_FDCWD, at("own600"), ts, 0));
+	show("user: truncate root644", truncate(at("root644"), 0));
+	show("user: truncate root666", truncate(at("root666"), 0));
 }
 
 // permsSetup makes files of every kind of ownership and mode in DIR,
@@ -534,6 +552,7 @@ static void perms(void) {
 	mk("root444", 0, 0, 0, 0444);
 	mk("own600", 0, 1000, 1000, 0600);
 	mk("own077", 0, 1000, 0, 0077);
+	mk("owngrp0", 0, 1000, 0, 0600);
 	mk("grp2000-640", 0, 0, 2000, 0640);
 	mk("grp1000-604", 0, 0, 1000, 0604);
 	mk("nosearch", 1, 0, 0, 0766);
@@ -595,6 +614,79 @@ static void perms(void) {
 		_exit(0);
 	}
 	waitChild("ruid 0 euid 1000", c);
+}
+
+// sigq prints the SigQ line of /proc/self/status: the real user's queued
+// signals and RLIMIT_SIGPENDING.
+static void sigq(const char *what) {
+	char b[4096];
+	int fd = open("/proc/self/status", O_RDONLY);
+	long n = read(fd, b, sizeof b - 1);
+	close(fd);
+	b[n > 0 ? n : 0] = 0;
+	char *q = strstr(b, "SigQ:");
+	printf("%s: %.*s\n", what, q ? (int)strcspn(q, "\n") : 0, q ? q : "");
+}
+
+// fill queues SIGRTMIN to itself (blocked) until RLIMIT_SIGPENDING
+// refuses, and prints how many it queued.
+static void fill(const char *what) {
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int n = 0;
+	while (n < 100 && sigqueue(getpid(), SIGRTMIN, (union sigval){.sival_int = n}) == 0)
+		n++;
+	printf("%s: queued %d, then %s\n", what, n, res(-1));
+}
+
+// pendingCount: the signals a process had queued when it died count no
+// more against its user's RLIMIT_SIGPENDING once it is reaped. Run as a
+// user of its own (4242), so that no other process shares the count.
+static void pendingCount(void) {
+	pid_t c = fork();
+	if (c == 0) {
+		setgid(4242);
+		setuid(4242);
+		struct rlimit rl = {4, 4};
+		setrlimit(RLIMIT_SIGPENDING, &rl);
+		sigq("user 4242");
+		for (int round = 0; round < 3; round++) {
+			pid_t g = fork();
+			if (g == 0) {
+				fill("child");
+				sigq("child, full");
+				_exit(0);
+			}
+			waitChild("child", g);
+			sigq("after reaping the child");
+		}
+		// One killed with its signals queued.
+		pid_t g = fork();
+		if (g == 0) {
+			fill("child to be killed");
+			pause();
+			_exit(0);
+		}
+		for (;;) { // until the child has filled its queue
+			char path[64], b[256];
+			snprintf(path, sizeof path, "/proc/%d/status", g);
+			int fd = open(path, O_RDONLY);
+			long n = read(fd, b, sizeof b - 1);
+			close(fd);
+			b[n > 0 ? n : 0] = 0;
+			if (strstr(b, "State:\tS"))
+				break;
+			usleep(1000);
+		}
+		kill(g, SIGKILL);
+		waitChild("killed child", g);
+		sigq("after reaping the killed child");
+		fill("user 4242 itself");
+		_exit(0);
+	}
+	waitChild("user 4242", c);
 }
 
 static volatile int usr1;
@@ -717,6 +809,7 @@ int main(int argc, char **argv) {
 	execveats();
 	memfdModes();
 	perms();
+	pendingCount();
 	runInit(asInit);
 	printf("procabi: done\n");
 	return 0;

@@ -3,6 +3,7 @@
 #   make run     build the demo image and boot it under QEMU
 #   make test    unit, fuzz-seed and QEMU integration tests
 #   make bench   performance figures (boot time, image size, measurement)
+#   make bench-net  the network rows only, Cocoon and the Linux guest alternating
 #   make images  build the example images into out/
 #
 # Each target installs what a fresh Debian machine lacks (QEMU, OVMF) first.
@@ -12,7 +13,7 @@ OUT     ?= out
 DEBPKGS := qemu-system-x86 ovmf busybox-static bash-static gcc libc6-dev
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test vet bench images run fuzz fuzz-guest clean
+.PHONY: all deps test vet bench bench-net images run fuzz fuzz-guest clean
 
 all: images
 
@@ -111,6 +112,9 @@ secret-demo: deps
 	wait $$guest; status=$$?; \
 	echo "host: the data's SHA-256 is $$(sha256sum $(OUT)/secret.data | cut -d' ' -f1)"; \
 	[ $$sent = 0 ] && [ $$status = 0 ]
+
+bench-net: deps
+	$(GO) run ./tools/bench -net
 
 bench: deps
 	$(GO) run ./tools/bench

@@ -40,34 +40,17 @@ type httpFigures struct {
 // same QEMU machine, same port forward, same load.
 func runHTTP(kernelDir string, withLinux bool, w io.Writer) error {
 	ctx := context.Background()
-	built, err := appimage.BuildGo(ctx, "./images/nettest", "")
+	cfg, app, err := cocoonHTTPGuest(ctx, kernelDir)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(built)
-	cpio := filepath.Join(kernelDir, "nettest.cpio")
-	f, err := os.Create(cpio)
-	if err != nil {
-		return err
-	}
-	err = appimage.Pack(f, built, nil)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	kernel := filepath.Join(kernelDir, "cocoon.elf")
-	if err := kbuild.Kernel(ctx, "./north/cocoon", kernel, kbuild.Options{}); err != nil {
-		return err
-	}
-	cocoon, err := serveHTTP(qemu.Config{Profile: qemu.Microvm, Kernel: kernel, Initrd: cpio, Append: "serve"})
+	cocoon, err := serveHTTP(cfg)
 	if err != nil {
 		return fmt.Errorf("Cocoon: %v", err)
 	}
 	var lx *httpFigures
 	if withLinux {
-		cfg, err := linuxHTTPGuest(ctx, kernelDir, built)
+		cfg, err := linuxHTTPGuest(ctx, kernelDir, app)
 		if err == nil {
 			var f httpFigures
 			if f, err = serveHTTP(cfg); err == nil {
@@ -93,6 +76,38 @@ func runHTTP(kernelDir string, withLinux bool, w io.Writer) error {
 	fmt.Fprintf(w, "  %-44s %12s %12s\n", "requests per second", fmt.Sprintf("%.0f", cocoon.rps), linux(lrps))
 	fmt.Fprintf(w, "  %-44s %12s %12s\n", "median latency", ms(cocoon.median), linux(lmed))
 	return nil
+}
+
+// cocoonHTTPGuest builds images/nettest (kept in dir as nettest, the
+// binary the Linux guest runs too), its application archive and the
+// cocoon kernel in dir, and returns the QEMU configuration of the guest
+// that serves with it.
+func cocoonHTTPGuest(ctx context.Context, dir string) (qemu.Config, string, error) {
+	built, err := appimage.BuildGo(ctx, "./images/nettest", "")
+	if err != nil {
+		return qemu.Config{}, "", err
+	}
+	app := filepath.Join(dir, "nettest")
+	if err := os.Rename(built, app); err != nil {
+		return qemu.Config{}, "", err
+	}
+	cpio := filepath.Join(dir, "nettest.cpio")
+	f, err := os.Create(cpio)
+	if err != nil {
+		return qemu.Config{}, "", err
+	}
+	err = appimage.Pack(f, app, nil)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return qemu.Config{}, "", err
+	}
+	kernel := filepath.Join(dir, "cocoon.elf")
+	if err := kbuild.Kernel(ctx, "./north/cocoon", kernel, kbuild.Options{}); err != nil {
+		return qemu.Config{}, "", err
+	}
+	return qemu.Config{Profile: qemu.Microvm, Kernel: kernel, Initrd: cpio, Append: "serve"}, app, nil
 }
 
 // linuxHTTPGuest returns the QEMU configuration of the Linux guest that

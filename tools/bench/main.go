@@ -29,7 +29,15 @@ func main() {
 	linux := flag.Bool("linux", true, "compare against a Linux guest (Debian's cloud kernel, fetched once)")
 	ovmf := flag.Bool("ovmf", true, "also boot through OVMF (UEFI firmware; seconds per boot under TCG)")
 	httpLoad := flag.Bool("http", true, "also serve HTTP from inside Cocoon to a load generator on the host")
+	netOnly := flag.Bool("net", false, "only the network rows (loopback TCP, HTTP), Cocoon and the Linux guest alternating for -runs rounds")
 	flag.Parse()
+	if *netOnly {
+		if err := runNet(*runs, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*runs, qemu.Profile(*profile), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

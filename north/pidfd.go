@@ -1,6 +1,8 @@
 package north
 
 import (
+	"sync"
+
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
@@ -24,6 +26,52 @@ type Pidfd struct{ p *Process }
 
 // Ended is closed when the process has ended: all its threads are gone.
 func (d *Pidfd) Ended() <-chan struct{} { return d.p.ended }
+
+// OnEnd arranges for f to run once the process has ended, at once if it
+// has; the function it returns cancels that.
+func (d *Pidfd) OnEnd(f func()) (cancel func()) { return d.p.endWatch.add(f) }
+
+// endWatch runs functions when a process ends: a pidfd's pollers learn
+// of the end without a goroutine per pidfd waiting for it.
+type endWatch struct {
+	mu    sync.Mutex
+	fns   map[int]func()
+	next  int
+	ended bool
+}
+
+func (e *endWatch) add(f func()) (cancel func()) {
+	e.mu.Lock()
+	if e.ended {
+		e.mu.Unlock()
+		f()
+		return func() {}
+	}
+	if e.fns == nil {
+		e.fns = map[int]func(){}
+	}
+	id := e.next
+	e.next++
+	e.fns[id] = f
+	e.mu.Unlock()
+	return func() {
+		e.mu.Lock()
+		delete(e.fns, id)
+		e.mu.Unlock()
+	}
+}
+
+// end runs the functions added so far, and any added later at once.
+func (e *endWatch) end() {
+	e.mu.Lock()
+	e.ended = true
+	fns := e.fns
+	e.fns = nil
+	e.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+}
 
 // Reaped reports whether the process has been waited for (or was never
 // to be: its parent ignores SIGCHLD), so that its pid is free again.

@@ -60,8 +60,9 @@ type Process struct {
 	exitSig   int
 	pgid, sid atomic.Int32
 	// ended is closed when the process has become a zombie (pidfds poll
-	// readable).
-	ended chan struct{}
+	// readable); endWatch then tells its pidfds' pollers.
+	ended    chan struct{}
+	endWatch endWatch
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
 	vforkOnce sync.Once

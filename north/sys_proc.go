@@ -503,6 +503,7 @@ func (p *Process) reap() {
 	close(p.ended)
 	w.notify()
 	w.mu.Unlock()
+	p.endWatch.end()
 	for _, g := range hup {
 		w.signalGroup(g, sigInfo{signo: linux.SigHup, code: linux.SiKernel})
 		w.signalGroup(g, sigInfo{signo: linux.SigCont, code: linux.SiKernel})

@@ -8,6 +8,9 @@ type PidTarget interface {
 	Ended() <-chan struct{}
 	// Reaped reports whether the process has been waited for.
 	Reaped() bool
+	// OnEnd runs f once the process has ended (at once if it has); the
+	// function it returns cancels that.
+	OnEnd(f func()) (cancel func())
 }
 
 // pidFD is a pidfd (pidfd_open(2)): it names a process, reads and writes
@@ -17,25 +20,19 @@ type pidFD struct {
 	FileDefaults
 	target PidTarget
 	q      Queue
-	closed chan struct{}
+	stop   func() // cancels the end notification
 }
 
 // NewPidFD returns a pidfd of target, opened O_RDWR as Linux opens them,
 // and nonblocking if nonblock (PIDFD_NONBLOCK).
 func NewPidFD(target PidTarget, nonblock bool) *File {
-	p := &pidFD{target: target, closed: make(chan struct{})}
+	p := &pidFD{target: target}
 	flags := uint32(linux.ORdwr)
 	if nonblock {
 		flags |= linux.ONonblock
 	}
 	// Tell pollers when the process ends; the watch ends with the file.
-	go func() {
-		select {
-		case <-target.Ended():
-			p.q.Notify(EventIn | EventRdNorm | EventHup)
-		case <-p.closed:
-		}
-	}()
+	p.stop = target.OnEnd(func() { p.q.Notify(EventIn | EventRdNorm | EventHup) })
 	return NewFile(p, flags, "anon_inode:[pidfd]")
 }
 
@@ -66,4 +63,4 @@ func (p *pidFD) Stat(*File) Attr {
 	return Attr{Dev: anonDev, Ino: anonIno, Mode: 0o600, Nlink: 1}
 }
 
-func (p *pidFD) Release(*File) { close(p.closed) }
+func (p *pidFD) Release(*File) { p.stop() }

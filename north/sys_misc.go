@@ -57,15 +57,58 @@ func sysGetrandom(t *Task, a *[6]uint64) int64 {
 
 // Resource limits start as defaultRlimit says. Lowering one is always
 // allowed, raising a hard limit takes CAP_SYS_RESOURCE.
-func sysPrlimit(t *Task, a *[6]uint64) int64 {
-	pid, res, newp, oldp := a[0], a[1], a[2], a[3]
-	if pid != 0 && pid != 1 {
-		return -linux.ESRCH
+// prlimitTarget is the process prlimit64's pid names (0: the caller's;
+// another thread's ID: its process) if the caller may read and change
+// its limits (kernel/sys.c check_prlimit_permission): its own, or one
+// whose real, effective and saved user and group IDs all equal the
+// caller's real ones, or with CAP_SYS_RESOURCE; or a negated errno.
+func (t *Task) prlimitTarget(pid int32) (*Process, int64) {
+	if pid < 0 {
+		return nil, -linux.ESRCH
 	}
+	if pid == 0 || pid == t.p.pid {
+		return t.p, 0
+	}
+	w := t.p.w
+	w.mu.Lock()
+	q := w.procs[pid]
+	if q == nil {
+		if o := w.taskByID(pid); o != nil {
+			q = o.p
+		}
+	}
+	w.mu.Unlock()
+	if q == nil {
+		return nil, -linux.ESRCH
+	}
+	if q == t.p {
+		return q, 0
+	}
+	t.p.mu.Lock()
+	c := t.p.cred
+	t.p.mu.Unlock()
+	q.mu.Lock()
+	tc := q.cred
+	q.mu.Unlock()
+	if c.ruid == tc.ruid && c.ruid == tc.euid && c.ruid == tc.suid &&
+		c.rgid == tc.rgid && c.rgid == tc.egid && c.rgid == tc.sgid || c.capable(capSysResource) {
+		return q, 0
+	}
+	return nil, -linux.EPERM
+}
+
+func sysPrlimit(t *Task, a *[6]uint64) int64 {
+	pid, res, newp, oldp := int32(a[0]), a[1], a[2], a[3]
 	if res >= 16 {
 		return -linux.EINVAL
 	}
-	p := t.p
+	p, e := t.prlimitTarget(pid)
+	if p == nil {
+		return e
+	}
+	t.p.mu.Lock()
+	mayRaise := t.p.cred.capable(capSysResource)
+	t.p.mu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cur, ok := p.rlimits[res]
@@ -76,20 +119,20 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 		var b [16]byte
 		putU64(b[0:], cur[0])
 		putU64(b[8:], cur[1])
-		if err := p.m.CopyOut(oldp, b[:]); err != nil {
+		if err := t.p.m.CopyOut(oldp, b[:]); err != nil {
 			return -linux.EFAULT
 		}
 	}
 	if newp != 0 {
 		var b [16]byte
-		if err := p.m.CopyIn(newp, b[:]); err != nil {
+		if err := t.p.m.CopyIn(newp, b[:]); err != nil {
 			return -linux.EFAULT
 		}
 		soft, hard := getU64(b[0:]), getU64(b[8:])
 		if soft > hard {
 			return -linux.EINVAL
 		}
-		if hard > cur[1] && !p.cred.capable(capSysResource) {
+		if hard > cur[1] && !mayRaise {
 			return -linux.EPERM // raising a hard limit takes CAP_SYS_RESOURCE
 		}
 		if res == linux.RlimitNofile {

@@ -1,5 +1,6 @@
 // pidfddiff: process file descriptors — pidfd_open, pidfd_send_signal,
-// clone's CLONE_PIDFD, waitid's P_PIDFD and poll on a pidfd — built with
+// clone's CLONE_PIDFD, waitid's P_PIDFD and poll on a pidfd — and prlimit64
+// of another process, built with
 // gcc -static and run natively and inside Cocoon (north/pidfd_vm_test.go):
 // both runs must print the same lines. It prints outcomes (results, error
 // names, statuses, poll events), never pids or descriptor numbers. Usage:
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -293,12 +295,32 @@ static void perms(void) {
 		show("unprivileged: SIGTERM to root", pidfd_send_signal(parent, SIGTERM, NULL, 0));
 		show("unprivileged: signal 0 to root", pidfd_send_signal(parent, 0, NULL, 0));
 		show("unprivileged: SIGCONT within the session", pidfd_send_signal(parent, SIGCONT, NULL, 0));
+		struct rlimit r;
+		show("unprivileged: prlimit of root", prlimit(getppid(), RLIMIT_NOFILE, NULL, &r));
 		_exit(0);
 	}
 	int st;
 	waitpid(c, &st, 0);
 	show("unprivileged child's status", WEXITSTATUS(st));
 	close(parent);
+}
+
+// prlimits: prlimit64 reads and sets another process's limits.
+static void prlimits(void) {
+	pid_t c = sleeper();
+	struct rlimit r, set;
+	show("prlimit of a child", prlimit(c, RLIMIT_NOFILE, NULL, &r));
+	set.rlim_cur = 100;
+	set.rlim_max = r.rlim_max;
+	show("prlimit sets a child's", prlimit(c, RLIMIT_NOFILE, &set, NULL));
+	show("prlimit reads it back", prlimit(c, RLIMIT_NOFILE, NULL, &r));
+	printf("  soft %ld, hard unchanged %d\n", (long)r.rlim_cur, r.rlim_max == set.rlim_max);
+	show("own limit unchanged", prlimit(0, RLIMIT_NOFILE, NULL, &r));
+	printf("  soft is 100: %d\n", r.rlim_cur == 100);
+	show("prlimit of a pid nobody has", prlimit(4000000, RLIMIT_NOFILE, NULL, &r));
+	show("prlimit of own pid", prlimit(getpid(), RLIMIT_NOFILE, NULL, &r));
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
 }
 
 int main(int argc, char **argv) {
@@ -310,6 +332,7 @@ int main(int argc, char **argv) {
 	waits();
 	epolls();
 	clones();
+	prlimits();
 	perms();
 	printf("pidfddiff: done\n");
 	return 0;

@@ -199,7 +199,7 @@ func (p *Process) unimplemented(nr uint64) int64 {
 	return -linux.ENOSYS
 }
 
-var errnoNames = map[int64]string{
+var errnoNames = [...]string{
 	linux.EPERM: "EPERM", linux.ENOENT: "ENOENT", linux.EINTR: "EINTR", linux.EBADF: "EBADF",
 	linux.EAGAIN: "EAGAIN", linux.ENOMEM: "ENOMEM", linux.EFAULT: "EFAULT", linux.EEXIST: "EEXIST",
 	linux.EINVAL: "EINVAL", linux.ENOTTY: "ENOTTY", linux.ENOSYS: "ENOSYS", linux.ETIMEDOUT: "ETIMEDOUT",
@@ -209,8 +209,8 @@ var errnoNames = map[int64]string{
 }
 
 func errnoName(e int64) string {
-	if n, ok := errnoNames[e]; ok {
-		return n
+	if e >= 0 && e < int64(len(errnoNames)) && errnoNames[e] != "" {
+		return errnoNames[e]
 	}
 	return fmt.Sprintf("errno %d", e)
 }

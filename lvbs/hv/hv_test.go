@@ -329,3 +329,18 @@ func TestSynICMessages(t *testing.T) {
 		t.Error("ClearMessage left the type")
 	}
 }
+
+// TestRegisterNames: named registers by name, others by number.
+func TestRegisterNames(t *testing.T) {
+	for r, want := range map[RegisterName]string{
+		RegRip: "Rip", RegVsmVpSecureConfigVtl0: "VsmVpSecureConfigVtl0",
+		RegCrInterceptCr4Mask: "CrInterceptCr4Mask", 0x7777: "register 0x00007777",
+	} {
+		if got := r.String(); got != want {
+			t.Errorf("RegisterName(%#x).String() = %q, want %q", uint32(r), got, want)
+		}
+	}
+	if got := StatusVtlAlreadyEnabled.String(); got != "HV_STATUS_VTL_ALREADY_ENABLED" {
+		t.Errorf("StatusVtlAlreadyEnabled = %q", got)
+	}
+}

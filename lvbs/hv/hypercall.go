@@ -137,7 +137,7 @@ const (
 	StatusVtlAlreadyEnabled     Status = 0x86
 )
 
-var statusNames = map[Status]string{
+var statusNames = [...]string{
 	StatusSuccess:               "HV_STATUS_SUCCESS",
 	StatusInvalidHypercallCode:  "HV_STATUS_INVALID_HYPERCALL_CODE",
 	StatusInvalidHypercallInput: "HV_STATUS_INVALID_HYPERCALL_INPUT",
@@ -156,8 +156,8 @@ var statusNames = map[Status]string{
 }
 
 func (s Status) String() string {
-	if n, ok := statusNames[s]; ok {
-		return n
+	if int(s) < len(statusNames) && statusNames[s] != "" {
+		return statusNames[s]
 	}
 	return fmt.Sprintf("HV_STATUS %#x", uint16(s))
 }

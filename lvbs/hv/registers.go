@@ -44,23 +44,48 @@ const (
 	RegCrInterceptCr4Mask RegisterName = 0x000E_0002
 )
 
-var registerNames = map[RegisterName]string{
-	RegPendingEvent0: "PendingEvent0", RegRip: "Rip", RegRflags: "Rflags",
-	RegCR0: "Cr0", RegCR3: "Cr3", RegCR4: "Cr4", RegLdtr: "Ldtr", RegTr: "Tr",
-	RegIdtr: "Idtr", RegGdtr: "Gdtr", RegEfer: "Efer", RegApicBase: "ApicBase",
-	RegPat: "Pat", RegSysenterCs: "SysenterCs", RegSysenterRip: "SysenterRip",
-	RegSysenterRsp: "SysenterRsp", RegStar: "Star", RegLstar: "Lstar",
-	RegCstar: "Cstar", RegSfmask: "Sfmask",
-	RegVsmCodePageOffsets: "VsmCodePageOffsets", RegVsmVpStatus: "VsmVpStatus",
-	RegVsmPartitionStatus: "VsmPartitionStatus", RegVsmCapabilities: "VsmCapabilities",
-	RegVsmPartitionConfig: "VsmPartitionConfig", RegVsmVpSecureConfigVtl0: "VsmVpSecureConfigVtl0",
-	RegCrInterceptControl: "CrInterceptControl", RegCrInterceptCr0Mask: "CrInterceptCr0Mask",
-	RegCrInterceptCr4Mask: "CrInterceptCr4Mask",
+// registerNames is searched in order: a table, not a map, so that no
+// package initialiser builds it at every boot.
+var registerNames = [...]struct {
+	r    RegisterName
+	name string
+}{
+	{RegPendingEvent0, "PendingEvent0"},
+	{RegRip, "Rip"},
+	{RegRflags, "Rflags"},
+	{RegCR0, "Cr0"},
+	{RegCR3, "Cr3"},
+	{RegCR4, "Cr4"},
+	{RegLdtr, "Ldtr"},
+	{RegTr, "Tr"},
+	{RegIdtr, "Idtr"},
+	{RegGdtr, "Gdtr"},
+	{RegEfer, "Efer"},
+	{RegApicBase, "ApicBase"},
+	{RegPat, "Pat"},
+	{RegSysenterCs, "SysenterCs"},
+	{RegSysenterRip, "SysenterRip"},
+	{RegSysenterRsp, "SysenterRsp"},
+	{RegStar, "Star"},
+	{RegLstar, "Lstar"},
+	{RegCstar, "Cstar"},
+	{RegSfmask, "Sfmask"},
+	{RegVsmCodePageOffsets, "VsmCodePageOffsets"},
+	{RegVsmVpStatus, "VsmVpStatus"},
+	{RegVsmPartitionStatus, "VsmPartitionStatus"},
+	{RegVsmCapabilities, "VsmCapabilities"},
+	{RegVsmPartitionConfig, "VsmPartitionConfig"},
+	{RegVsmVpSecureConfigVtl0, "VsmVpSecureConfigVtl0"},
+	{RegCrInterceptControl, "CrInterceptControl"},
+	{RegCrInterceptCr0Mask, "CrInterceptCr0Mask"},
+	{RegCrInterceptCr4Mask, "CrInterceptCr4Mask"},
 }
 
 func (r RegisterName) String() string {
-	if n, ok := registerNames[r]; ok {
-		return n
+	for _, e := range registerNames {
+		if e.r == r {
+			return e.name
+		}
 	}
 	return fmt.Sprintf("register %#08x", uint32(r))
 }

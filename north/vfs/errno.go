@@ -68,7 +68,7 @@ const (
 	E2BIG        = Errno(linux.E2BIG)
 )
 
-var errnoText = map[Errno]string{
+var errnoText = [...]string{
 	EPERM: "operation not permitted", ENOENT: "no such file or directory",
 	EINTR: "interrupted system call", EIO: "input/output error",
 	ENXIO: "no such device or address", EBADF: "bad file descriptor",
@@ -90,8 +90,8 @@ var errnoText = map[Errno]string{
 func (e Errno) LinuxErrno() uint32 { return uint32(e) }
 
 func (e Errno) Error() string {
-	if s, ok := errnoText[e]; ok {
-		return s
+	if uint64(e) < uint64(len(errnoText)) && errnoText[e] != "" {
+		return errnoText[e]
 	}
 	return "errno " + strconv.Itoa(int(e))
 }

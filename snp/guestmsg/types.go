@@ -74,7 +74,7 @@ const (
 	StatusInvalidKeySelected FirmwareStatus = 0x27
 )
 
-var statusNames = map[FirmwareStatus]string{
+var statusNames = [...]string{
 	StatusSuccess:            "SUCCESS",
 	StatusInvalidPlatform:    "INVALID_PLATFORM_STATE",
 	StatusInvalidGuestState:  "INVALID_GUEST_STATE",
@@ -91,8 +91,8 @@ var statusNames = map[FirmwareStatus]string{
 }
 
 func (s FirmwareStatus) String() string {
-	if n, ok := statusNames[s]; ok {
-		return fmt.Sprintf("%s (%#x)", n, uint32(s))
+	if uint64(s) < uint64(len(statusNames)) && statusNames[s] != "" {
+		return fmt.Sprintf("%s (%#x)", statusNames[s], uint32(s))
 	}
 	return fmt.Sprintf("firmware status %#x", uint32(s))
 }

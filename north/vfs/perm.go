@@ -114,7 +114,9 @@ func (c *cred) may(l Loc, mask uint32) error {
 // permission check reads. A directory's full attributes cost a walk of
 // its entries (its link count and size); these do not.
 func permAttr(l Loc) Attr {
-	if n, ok := l.n.(interface{ modeOwner() (uint32, uint32, uint32) }); ok {
+	if n, ok := l.n.(interface {
+		modeOwner() (uint32, uint32, uint32)
+	}); ok {
 		mode, uid, gid := n.modeOwner()
 		return Attr{Mode: mode, UID: uid, GID: gid}
 	}

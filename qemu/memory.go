@@ -51,7 +51,8 @@ const goHeapIndexMiB = 32
 // more, must fit in what is left. When /init is a Go program and the
 // overcommit policy is Linux's default heuristic, the RAM less the
 // kernel's image, the initrd and the first MiB must also exceed the Go
-// runtime's heap index (with 1 MiB for boot data and rounding). It
+// runtime's heap index (with half a MiB for the boot data the kernel
+// keeps besides: start info, command line, memory map). It
 // reports 0 for a kernel that is not an ELF (a UEFI application, whose
 // firmware decides where it goes).
 func MinMemoryMiB(kernel, initrd, cmdline string) (int, error) {
@@ -92,11 +93,11 @@ func MinMemoryMiB(kernel, initrd, cmdline string) (int, error) {
 	// image and the initrd. The kernel's reserve is an eighth of it,
 	// within bounds: use must fit in the other seven.
 	kept := mib + (end - start) + rd
-	use := mibs(app) + appMiB + kernelMiB
-	managed := max(use+reserveMiB, min((use*8+6)/7, use+reserveMaxMiB))
-	need := max(mibs(end+rd), mibs(kept)+managed)
+	use := app + (appMiB+kernelMiB)*mib
+	managed := max(use+reserveMiB*mib, min((use*8+6)/7, use+reserveMaxMiB*mib))
+	need := max(mibs(end+rd), mibs(kept+managed))
 	if goInit && !overcommitAlways(cmdline) {
-		need = max(need, mibs(kept)+goHeapIndexMiB+1)
+		need = max(need, mibs(kept+goHeapIndexMiB*mib+mib/2))
 	}
 	return need, nil
 }

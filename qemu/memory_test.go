@@ -47,12 +47,12 @@ func TestMinMemory(t *testing.T) {
 	if err := os.WriteFile(initrd, a, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// 1 + 10 MiB + the archive: 12 MiB; the managed RAM holds 1 MiB for
-	// the kernel, 4 for the segments, 1 for the program's start and the
-	// 8 MiB reserve.
+	// 1 + 10 MiB + the archive; the managed RAM holds 1 MiB for the
+	// kernel, 3 MiB and a page for the segments, 1 MiB for the program's
+	// start and the 8 MiB reserve: 24 MiB and some, 25.
 	for _, line := range []string{"", "sysctl.vm.overcommit_memory=1"} {
-		if got, err := MinMemoryMiB(kernel, initrd, line); err != nil || got != 12+14 {
-			t.Errorf("%q: MinMemoryMiB = %d, %v; want 26", line, got, err)
+		if got, err := MinMemoryMiB(kernel, initrd, line); err != nil || got != 25 {
+			t.Errorf("%q: MinMemoryMiB = %d, %v; want 25", line, got, err)
 		}
 	}
 	// A 600 MiB program: the reserve would be an eighth of the managed
@@ -61,15 +61,15 @@ func TestMinMemory(t *testing.T) {
 	if err := os.WriteFile(initrd, newc([2]string{"init", string(big)}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := MinMemoryMiB(kernel, initrd, ""); err != nil || got != 12+602+64 {
-		t.Errorf("600 MiB program: MinMemoryMiB = %d, %v; want %d", got, err, 12+602+64)
+	if got, err := MinMemoryMiB(kernel, initrd, ""); err != nil || got != 11+602+64+1 {
+		t.Errorf("600 MiB program: MinMemoryMiB = %d, %v; want %d", got, err, 11+602+64+1)
 	}
-	// A 70 MiB program: an eighth, 72 MiB * 8/7 rounded up.
+	// A 70 MiB program: an eighth, 72 MiB * 8/7 (82.3 MiB).
 	if err := os.WriteFile(initrd, newc([2]string{"init", string(elfBytes(0x400000, 70<<20))}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := MinMemoryMiB(kernel, initrd, ""); err != nil || got != 12+83 {
-		t.Errorf("70 MiB program: MinMemoryMiB = %d, %v; want %d", got, err, 12+83)
+	if got, err := MinMemoryMiB(kernel, initrd, ""); err != nil || got != 94 {
+		t.Errorf("70 MiB program: MinMemoryMiB = %d, %v; want 94", got, err)
 	}
 }
 
@@ -107,14 +107,14 @@ func TestMinMemoryGoInit(t *testing.T) {
 			t.Fatal(err)
 		}
 		const mib = 1 << 20
-		kept := int((mib + 10<<20 + uint64(len(a)) + mib - 1) / mib)
+		kept := mib + 10<<20 + uint64(len(a))
 		always, err := MinMemoryMiB(kernel, initrd, "a sysctl.vm.overcommit_memory=1 b")
-		if err != nil || always <= kept+reserveMiB {
-			t.Errorf("%s, overcommit always: MinMemoryMiB = %d, %v; want more than %d", c.name, always, err, kept+reserveMiB)
+		if min := int(kept>>20) + reserveMiB; err != nil || always <= min {
+			t.Errorf("%s, overcommit always: MinMemoryMiB = %d, %v; want more than %d", c.name, always, err, min)
 		}
 		want := always
 		if c.goApp {
-			want = max(always, kept+goHeapIndexMiB+1)
+			want = max(always, int((kept+goHeapIndexMiB*mib+mib/2+mib-1)/mib))
 		}
 		for _, line := range []string{"", "sysctl.vm.overcommit_memory=0", "sysctl.vm.overcommit_memory=1 sysctl.vm/overcommit_memory=0"} {
 			if got, err := MinMemoryMiB(kernel, initrd, line); err != nil || got != want {

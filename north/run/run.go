@@ -5,6 +5,7 @@ package run
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 
@@ -118,6 +119,10 @@ func Init(o Options) (int, error) {
 	}
 	argv := append([]string{o.Argv0}, o.Args...)
 	img, err := load(prog, "/init", argv, o.Env)
+	if errors.Is(err, mem.ErrNoMemory) {
+		return 0, fmt.Errorf("/init: %v: the %d MiB of RAM the kernel manages (past its image and the initrd) leave too little for the application "+
+			"besides the kernel's reserve: give the machine more memory ('mkimage run' names the least)", err, kernel.Stats().RAM>>20)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("/init: %v", err)
 	}

@@ -359,6 +359,38 @@ func TestRun32VM(t *testing.T) {
 	if want := fmt.Sprintf("at least %d MiB", min); code != 1 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("-m %d: exit %d, stderr %q; want 1 and %q", min-1, code, stderr.String(), want)
 	}
+	// Past the check, RAM for the kernel's image, the initrd and its
+	// first MiB, and 5 MiB more: the kernel boots, and says why /init
+	// cannot start.
+	f, err := elf.Open(img + ".elf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var start, end uint64 = ^uint64(0), 0
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		if p.Paddr < start {
+			start = p.Paddr
+		}
+		if p.Paddr+p.Memsz > end {
+			end = p.Paddr + p.Memsz
+		}
+	}
+	f.Close()
+	st, err := os.Stat(img + ".cpio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := strconv.Itoa(int((1<<20+end-start+uint64(st.Size())+1<<20-1)>>20) + 5)
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Kernel: img + ".elf", Initrd: img + ".cpio", Append: "sysctl.vm.overcommit_memory=1", Extra: []string{"-m", short}, Timeout: 5 * time.Minute,
+	})
+	if res == nil || !strings.Contains(res.Console, "leave too little for the application") || !strings.Contains(res.Console, "give the machine more memory") {
+		t.Errorf("-m %s past the check: %v, console %q; want the kernel's message", short, err, res.Console)
+	}
+
 	// A build that records too little memory for 'mkimage run' is
 	// refused, naming the minimum.
 	stdout.Reset()

@@ -111,7 +111,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 				kprint("cocoon: out of memory for page tables\n")
 				powerOff(1)
 			}
-			clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+			cpu.ZeroPage(cpu.Virt(uintptr(p)))
 			*e = p | ptePresent | pteWrite | ptePrivate
 		}
 	}

@@ -117,7 +117,7 @@ func walkIn(pml4, va uintptr, create bool, extra uint64) (*uint64, uintptr) {
 			if !ok {
 				return nil, 1 << shift
 			}
-			clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+			cpu.ZeroPage(cpu.Virt(uintptr(p)))
 			*e = p | ptePresent | pteWrite | extra | ptePrivate
 		}
 		if *e&pteHuge != 0 {
@@ -145,7 +145,7 @@ func (*ptPager) populate(va uintptr, write bool) bool {
 	if !ok {
 		return false
 	}
-	clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+	cpu.ZeroPage(cpu.Virt(uintptr(p)))
 	e := p | ptePresent | ptePrivate
 	if r.Prot&vmspace.Write != 0 {
 		e |= pteWrite

@@ -110,7 +110,7 @@ func spaceNew() int64 {
 			return -linux.ENOMEM
 		}
 		page := cpu.Virt(uintptr(p))
-		clear(cpu.Bytes(page, pageSize))
+		cpu.ZeroPage(page)
 		kern := cpu.Virt(kernelPML4)
 		for slot := uintptr(252); slot < 512; slot++ {
 			*cpu.Ptr64(page + slot*8) = *cpu.Ptr64(kern + slot*8)

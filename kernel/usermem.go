@@ -77,7 +77,7 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 		if !ok {
 			return -linux.ENOMEM, true
 		}
-		clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+		cpu.ZeroPage(cpu.Virt(uintptr(p)))
 		return int64(p), true
 	case sysFrameFree:
 		if !phys.Free(a0) {

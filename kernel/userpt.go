@@ -55,7 +55,7 @@ func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, int) {
 	if !ok {
 		return 0, popNoMemory
 	}
-	clear(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize))
+	cpu.ZeroPage(cpu.Virt(uintptr(p)))
 	*pte = p | userPTE(r.Prot)
 	return uintptr(p), popOK
 }

@@ -19,8 +19,3 @@ func ptrOf(k *kfile) unsafe.Pointer { return unsafe.Pointer(k) }
 //
 //go:nosplit
 func ptrAt(p uintptr) unsafe.Pointer { return unsafe.Add(nil, p) }
-
-// ptrOf2 returns a UserRegs head's address for comparison with fpOwner.
-//
-//go:nosplit
-func ptrOf2(r *userRegsHead) unsafe.Pointer { return unsafe.Pointer(r) }

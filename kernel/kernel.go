@@ -47,6 +47,7 @@ var (
 var (
 	fpArea       uintptr // extended-state area of the context being entered/left
 	fpRestore    bool    // restore fpArea on the way out
+	fpUser       bool    // restore the user thread's XMM0-15 and MXCSR on the way out (trapSaveUserFP)
 	useXSAVE     bool    // XSAVE (else FXSAVE)
 	fsWant       uint64  // FS base of the context being entered
 	fsLoaded     uint64  // FS base currently in the MSR

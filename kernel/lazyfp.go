@@ -7,7 +7,8 @@ package kernel
 // Lazy extended state. XSAVE and XRSTOR are by far the dearest part of a
 // system call under emulation, and the kernel's own Go code touches only
 // XMM0-15 and MXCSR: the kernel's runtime runs with AVX disabled
-// (RuntimeGodebug), and Go uses no x87. So the system-call fast path saves
+// (RuntimeGodebug), and Go uses no x87. So the system-call fast path, and
+// every interrupt or exception from user mode (trapSaveUserFP), saves
 // just those (into UserRegs.XMM/MXCSR) and leaves the rest of the
 // application's extended state (x87, AVX upper halves) live in the CPU,
 // recording its owner here. Before anything else could clobber that state

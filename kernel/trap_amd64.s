@@ -64,7 +64,7 @@ fs:
 	// From user mode: FS holds the application's TLS base; Go's ABI
 	// wrappers need a kernel TLS block at -8(FS).
 	CALL ·loadTrapTLS(SB)
-	JMP ·trapSaveFP(SB)
+	JMP ·trapSaveUserFP(SB)
 kernel:
 	// From kernel mode, FS is decided from the MSR itself, not from CS
 	// (Linux's "paranoid entry"): an NMI or #MC can strike between the
@@ -107,6 +107,47 @@ fxsave:
 saved:
 	LDMXCSR ·kernelMXCSR(SB)
 	MOVB $1, ·fpRestore(SB)
+	JMP ·trapDispatch(SB)
+
+// trapSaveUserFP saves, for a trap from user mode, only the
+// application's XMM0-15 and MXCSR, into its UserRegs (·userRegs), as the
+// system-call fast path does, and leaves the rest of its extended state
+// live in the CPU with the thread as ·fpOwner (lazyfp.go): while the
+// thread runs in user mode ·fpOwner is 0 or that thread (enterUserAsm
+// spills any other owner), so no one else's state is lost. The exit path
+// restores just those registers when the trap returns straight to the
+// application (·fpUser: a page fault served); userTrap clears ·fpUser
+// when it hands the frame to the thread's goroutine. A full XSAVE and
+// XRSTOR per page fault were most of its cost under TCG, where both move
+// the area a word at a time through helpers.
+TEXT ·trapSaveUserFP(SB),NOSPLIT|NOFRAME,$0
+	MOVQ ·userRegs(SB), CX
+	TESTQ CX, CX
+	JNZ partial
+	JMP ·trapSaveFP(SB) // no user thread: userTrap reports it
+partial:
+	MOVUPS X0, (UR_XMM+0)(CX)
+	MOVUPS X1, (UR_XMM+16)(CX)
+	MOVUPS X2, (UR_XMM+32)(CX)
+	MOVUPS X3, (UR_XMM+48)(CX)
+	MOVUPS X4, (UR_XMM+64)(CX)
+	MOVUPS X5, (UR_XMM+80)(CX)
+	MOVUPS X6, (UR_XMM+96)(CX)
+	MOVUPS X7, (UR_XMM+112)(CX)
+	MOVUPS X8, (UR_XMM+128)(CX)
+	MOVUPS X9, (UR_XMM+144)(CX)
+	MOVUPS X10, (UR_XMM+160)(CX)
+	MOVUPS X11, (UR_XMM+176)(CX)
+	MOVUPS X12, (UR_XMM+192)(CX)
+	MOVUPS X13, (UR_XMM+208)(CX)
+	MOVUPS X14, (UR_XMM+224)(CX)
+	MOVUPS X15, (UR_XMM+240)(CX)
+	STMXCSR UR_MXCSR(CX)
+	LDMXCSR ·kernelMXCSR(SB)
+	MOVQ $1, UR_FPMODE(CX)
+	MOVQ CX, ·fpOwner(SB)
+	MOVB $1, ·fpUser(SB)
+	MOVB $0, ·fpRestore(SB)
 	JMP ·trapDispatch(SB)
 
 // loadTrapTLS points FS at the current kernel thread's TLS (·kernelFS),
@@ -235,6 +276,29 @@ TEXT ·trapDispatch(SB),NOSPLIT|NOFRAME,$0
 	CALL BX
 	ADDQ $16, SP
 
+	CMPB ·fpUser(SB), $0
+	JEQ full
+	MOVB $0, ·fpUser(SB)
+	MOVQ ·userRegs(SB), CX
+	LDMXCSR UR_MXCSR(CX)
+	MOVUPS (UR_XMM+0)(CX), X0
+	MOVUPS (UR_XMM+16)(CX), X1
+	MOVUPS (UR_XMM+32)(CX), X2
+	MOVUPS (UR_XMM+48)(CX), X3
+	MOVUPS (UR_XMM+64)(CX), X4
+	MOVUPS (UR_XMM+80)(CX), X5
+	MOVUPS (UR_XMM+96)(CX), X6
+	MOVUPS (UR_XMM+112)(CX), X7
+	MOVUPS (UR_XMM+128)(CX), X8
+	MOVUPS (UR_XMM+144)(CX), X9
+	MOVUPS (UR_XMM+160)(CX), X10
+	MOVUPS (UR_XMM+176)(CX), X11
+	MOVUPS (UR_XMM+192)(CX), X12
+	MOVUPS (UR_XMM+208)(CX), X13
+	MOVUPS (UR_XMM+224)(CX), X14
+	MOVUPS (UR_XMM+240)(CX), X15
+	JMP fsbase
+full:
 	CMPB ·fpRestore(SB), $0
 	JEQ fsbase
 	RESTORE_FP_AREA(fxrstor, fsbase)

@@ -186,11 +186,9 @@ func userTrap(f *cpu.Frame) {
 	r.Frame = *f
 	r.ExitTSC = cpu.Rdtsc()
 	userRegs = 0
-	// trapCommon saved the application's full state into its area.
-	if fpOwner == uintptr(ptrOf2(r)) {
-		fpOwner = 0
-	}
-	r.FPMode = 0
+	// trapSaveUserFP saved the application's XMM0-15 and MXCSR into r and
+	// left the rest live with r as fpOwner, as a system call does.
+	fpUser = false
 	*f = cpu.Frame{
 		RIP:    uint64(funcAddr(2)), // userResume: RET into runUser
 		RSP:    uint64(userKRSP),

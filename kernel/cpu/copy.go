@@ -29,11 +29,25 @@ func ZeroPage(va uintptr) {
 }
 
 // Copy is copy(dst, src) in pieces of at most CopyChunk bytes: for
-// copies of pages and larger in the kernel.
+// copies of pages and larger in the kernel. Like copy, it is right for
+// overlapping slices: when dst starts inside src it copies the pieces
+// last to first.
 //
 //go:nosplit
 func Copy(dst, src []byte) int {
 	n := min(len(dst), len(src))
+	if n == 0 {
+		return 0
+	}
+	// unsafe: only the addresses are compared, to order the pieces.
+	d, s := uintptr(unsafe.Pointer(&dst[0])), uintptr(unsafe.Pointer(&src[0]))
+	if d > s && d-s < uintptr(n) {
+		for end := n; end > 0; end -= CopyChunk {
+			start := max(0, end-CopyChunk)
+			copy(dst[start:end], src[start:end])
+		}
+		return n
+	}
 	for i := 0; i < n; i += CopyChunk {
 		copy(dst[i:n], src[i:min(n, i+CopyChunk)])
 	}

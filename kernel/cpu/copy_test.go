@@ -27,3 +27,33 @@ func TestCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyOverlap: overlapping slices end as copy leaves them, whichever
+// way they overlap and by how much.
+func TestCopyOverlap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	base := make([]byte, 4*CopyChunk+300)
+	for i := range base {
+		base[i] = byte(r.Uint32())
+	}
+	for _, n := range []int{1, CopyChunk - 1, CopyChunk, CopyChunk + 5, 3*CopyChunk + 17} {
+		for _, shift := range []int{1, 7, 8, CopyChunk - 1, CopyChunk, CopyChunk + 1, 200} {
+			if n+shift > len(base) {
+				continue
+			}
+			for _, up := range []bool{true, false} {
+				want, got := append([]byte(nil), base...), append([]byte(nil), base...)
+				if up {
+					copy(want[shift:shift+n], want[:n])
+					Copy(got[shift:shift+n], got[:n])
+				} else {
+					copy(want[:n], want[shift:shift+n])
+					Copy(got[:n], got[shift:shift+n])
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("Copy of %d bytes overlapping by a shift of %d (dst after src: %v) differs from copy", n, shift, up)
+				}
+			}
+		}
+	}
+}

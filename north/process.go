@@ -110,6 +110,10 @@ type Process struct {
 	// Credentials (guarded by mu): the application starts as root.
 	cred     creds
 	keepCaps atomic.Bool
+	// undumpable is the process's "dumpable" flag cleared (prctl
+	// PR_GET_DUMPABLE 0): its credentials changed, so its /proc/PID
+	// files are root's (fs/proc/base.c task_dump_owner).
+	undumpable atomic.Bool
 
 	sig sigState
 

@@ -172,8 +172,10 @@ func sysSetfsuid(t *Task, a *[6]uint64) int64 {
 	t.p.mu.Lock()
 	defer t.p.mu.Unlock()
 	c := &t.p.cred
+	prev := *c
 	old := setFS(c, &c.fsuid, a[0], [3]uint32{c.ruid, c.euid, c.suid}, capSetuid)
 	c.fixSetfsuid(uint32(old))
+	t.p.credsChanged(prev)
 	return old
 }
 
@@ -181,7 +183,10 @@ func sysSetfsgid(t *Task, a *[6]uint64) int64 {
 	t.p.mu.Lock()
 	defer t.p.mu.Unlock()
 	c := &t.p.cred
-	return setFS(c, &c.fsgid, a[0], [3]uint32{c.rgid, c.egid, c.sgid}, capSetgid)
+	prev := *c
+	old := setFS(c, &c.fsgid, a[0], [3]uint32{c.rgid, c.egid, c.sgid}, capSetgid)
+	t.p.credsChanged(prev)
+	return old
 }
 
 func (t *Task) cred(get func(*creds) uint32) int64 {
@@ -221,7 +226,32 @@ func changeIDs(t *Task, user bool, change func(c *creds, x ids) int64) int64 {
 	if user {
 		p.cred.fixSetuid(old, p.keepCaps.Load())
 	}
+	p.credsChanged(old)
 	return 0
+}
+
+// credsChanged clears the dumpable flag when new credentials change the
+// effective or file-system IDs or gain a permitted capability
+// (kernel/cred.c commit_creds, with fs.suid_dumpable 0). The caller
+// holds p.mu.
+func (p *Process) credsChanged(old creds) {
+	c := &p.cred
+	if c.euid != old.euid || c.egid != old.egid || c.fsuid != old.fsuid || c.fsgid != old.fsgid ||
+		c.permitted()&^old.permitted() != 0 {
+		p.undumpable.Store(true)
+	}
+}
+
+// ProcOwner returns the owner and group of the process's /proc/PID
+// files: its effective IDs while it is dumpable, root's otherwise
+// (fs/proc/base.c task_dump_owner).
+func (p *Process) ProcOwner() (uid, gid uint32) {
+	if p.undumpable.Load() {
+		return 0, 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cred.euid, p.cred.egid
 }
 
 // setid is setuid/setgid (kernel/sys.c __sys_setuid): with the

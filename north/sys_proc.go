@@ -358,6 +358,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	c.cred.groups = append([]uint32(nil), p.cred.groups...)
 	p.mu.Unlock()
 	c.keepCaps.Store(p.keepCaps.Load())
+	c.undumpable.Store(p.undumpable.Load())
 	p.sig.mu.Lock()
 	c.sig.act = p.sig.act
 	p.sig.mu.Unlock()
@@ -1078,6 +1079,8 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.mu.Lock()
 	p.brkStart, p.brk = pageUp(prog.Brk), pageUp(prog.Brk)
 	p.cred.exec()
+	// fs/exec.c begin_new_exec: dumpable again unless the IDs differ.
+	p.undumpable.Store(p.cred.euid != p.cred.ruid || p.cred.egid != p.cred.rgid)
 	p.mu.Unlock()
 	p.execed.Store(true)
 	p.mu.Lock()

@@ -217,8 +217,21 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prSetPdeathsig, prGetPdeathsig = 1, 2
 	const prGetKeepcaps, prSetKeepcaps = 7, 8
 	const prSetNoNewPrivs, prGetNoNewPrivs = 38, 39
+	const prGetDumpable, prSetDumpable = 3, 4
 	const prLastOption = 80 // above every option Linux 6.x defines
 	switch a[0] {
+	case prGetDumpable:
+		if t.p.undumpable.Load() {
+			return 0
+		}
+		return 1
+	case prSetDumpable:
+		// 0 or SUID_DUMP_USER (kernel/sys.c): SUID_DUMP_ROOT is refused.
+		if a[1] > 1 {
+			return -linux.EINVAL
+		}
+		t.p.undumpable.Store(a[1] == 0)
+		return 0
 	case prSetNoNewPrivs:
 		// Once set it stays set (Documentation/userspace-api/no_new_privs.rst).
 		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {

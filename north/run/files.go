@@ -204,6 +204,8 @@ func (i procInfo) Text(name string) ([]byte, error) {
 
 func (i procInfo) Tasks() []int32 { return i.p.Threads() }
 
+func (i procInfo) Owner() (uid, gid uint32) { return i.p.ProcOwner() }
+
 func (i procInfo) SetComm(from mem.Memory, name []byte) error {
 	if e := i.p.SetComm(i.tid, from, name); e != 0 {
 		return vfs.Errno(e)

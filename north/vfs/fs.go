@@ -73,6 +73,7 @@ type mount struct {
 	point    node   // the directory of parent it covers
 	readOnly bool
 	fstype   string // what /proc/PID/mountinfo calls it
+	fs       *FS
 }
 
 // Loc is a place in the tree: a node as reached through a mount.
@@ -90,6 +91,9 @@ func (l Loc) IsDir() bool { return l.n != nil && l.n.fileType() == linux.SIfdir 
 // Attr returns the attributes of the file at l.
 func (l Loc) Attr() Attr {
 	a := l.n.attr()
+	if p, ok := l.n.(procNode); ok {
+		a.UID, a.GID = p.owner(l.mnt.fs)
+	}
 	a.Dev, a.MountID, a.MountRoot = l.mnt.dev, l.mnt.id, l.n == l.mnt.root
 	return a
 }
@@ -255,7 +259,7 @@ func (fs *FS) newMount(root node, parent *mount, point node, readOnly bool) *mou
 	fs.mountIDs++
 	id := fs.mountIDs
 	// Anonymous device numbers, major 0, as Linux gives tmpfs and proc.
-	return &mount{id: id, dev: linux.Mkdev(0, uint32(id)), root: root, parent: parent, point: point, readOnly: readOnly}
+	return &mount{id: id, dev: linux.Mkdev(0, uint32(id)), root: root, parent: parent, point: point, readOnly: readOnly, fs: fs}
 }
 
 // mountAt mounts root on the directory name of the root directory,

@@ -71,6 +71,8 @@ type ProcInfo interface {
 	// of the same process may rename (EINVAL otherwise); ESRCH when it is
 	// gone.
 	SetComm(from mem.Memory, name []byte) error
+	// Owner returns the owner and group of its /proc files.
+	Owner() (uid, gid uint32)
 }
 
 // SetProcTable installs the process table /proc shows.
@@ -138,6 +140,7 @@ func (s selfInfo) Text(name string) ([]byte, error) {
 }
 func (s selfInfo) Tasks() []int32                   { return []int32{s.pid} }
 func (s selfInfo) SetComm(mem.Memory, []byte) error { return EINVAL }
+func (s selfInfo) Owner() (uint32, uint32)          { return 0, 0 }
 func (s selfInfo) Task(tid int32) ProcInfo {
 	if tid == s.pid {
 		return s
@@ -282,6 +285,19 @@ func (f *procFile) Stream() bool    { return false }
 func (f *procFile) Stat(*File) Attr { return f.loc.Attr() }
 func (f *procFile) Seek(_ *File, cur, off int64, whence int) (int64, error) {
 	return SeekIn(cur, off, whence, int64(len(f.text)))
+}
+
+// owner returns the owner and group of /proc/PID (and what is in it):
+// the process's (ProcInfo.Owner); root's for the rest of /proc.
+func (p procNode) owner(fs *FS) (uid, gid uint32) {
+	if p.pid == 0 || fs == nil || fs.procs == nil {
+		return 0, 0
+	}
+	info := fs.procs.Proc(p.pid)
+	if info == nil {
+		return 0, 0
+	}
+	return info.Owner()
 }
 
 // procEntry is one name in a /proc directory.

@@ -520,7 +520,23 @@ static void asUser(void) {
 	fstat(fd, &st);
 	printf("user: memfd owner %d:%d\n", st.st_uid, st.st_gid);
 	close(fd);
+	// Changed credentials make a process undumpable: its /proc files
+	// are root's until PR_SET_DUMPABLE or an execve.
+	show("user: PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE));
+	stat("/proc/self/comm", &st);
+	printf("user: /proc/self/comm owner %d:%d\n", st.st_uid, st.st_gid);
 	show("user: open own comm for writing", open("/proc/self/comm", O_WRONLY));
+	show("user: PR_SET_DUMPABLE 2", prctl(PR_SET_DUMPABLE, 2));
+	show("user: PR_SET_DUMPABLE 1", prctl(PR_SET_DUMPABLE, 1));
+	stat("/proc/self/comm", &st);
+	printf("user: /proc/self/comm owner %d:%d\n", st.st_uid, st.st_gid);
+	fd = open("/proc/self/comm", O_WRONLY);
+	show("user: open own comm for writing", fd >= 0 ? 0 : -1);
+	show("user: write own comm", write(fd, "user", 4));
+	close(fd);
+	text("user: comm", "/proc/self/comm");
+	prctl(PR_SET_DUMPABLE, 0);
+	tryExec(u, "dumpable");
 	show("user: chdir nosearch", chdir(at("nosearch")));
 	show("user: chmod root644", chmod(at("root644"), 0666));
 	show("user: chmod own600", chmod(at("own600"), 0640));
@@ -576,6 +592,7 @@ static void perms(void) {
 	copyExe("prog644", 0644);
 	copyExe("prog100", 0100);
 	copyExe("nosearch/prog", 0755);
+	copyExe("dumpable", 0755);
 
 	const char *r = "root";
 	tryOpen(r, "root600", O_RDWR);
@@ -791,6 +808,11 @@ static void runInit(void (*f)(void)) {
 int main(int argc, char **argv) {
 	if (argc == 4 && strcmp(argv[2], "probe") == 0) {
 		printf("probe: %s\n", argv[3]);
+		if (strcmp(argv[3], "dumpable") == 0) {
+			struct stat st;
+			stat("/proc/self/status", &st);
+			printf("probe: PR_GET_DUMPABLE %d, /proc/self owner %d:%d\n", prctl(PR_GET_DUMPABLE), st.st_uid, st.st_gid);
+		}
 		return 0;
 	}
 	if (argc != 2 && !(argc == 3 && strcmp(argv[2], "fault") == 0)) {
@@ -805,6 +827,7 @@ int main(int argc, char **argv) {
 		return 0;
 	}
 	comm();
+	show("PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE));
 	stopWaits();
 	execveats();
 	memfdModes();

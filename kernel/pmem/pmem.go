@@ -156,7 +156,7 @@ func (a *Allocator) Alloc() (addr uint64, ok bool) {
 		if avail == 0 {
 			continue
 		}
-		b := trailingZeros(avail)
+		b := bits.TrailingZeros64(avail) // BSF, not a loop over the used bits
 		a.used[w] |= 1 << b
 		a.free--
 		a.next = w
@@ -199,13 +199,3 @@ func (a *Allocator) FreeFrames() int { return a.free }
 //
 //go:nosplit
 func (a *Allocator) TotalFrames() int { return a.total }
-
-//go:nosplit
-func trailingZeros(x uint64) uint {
-	n := uint(0)
-	for x&1 == 0 {
-		x >>= 1
-		n++
-	}
-	return n
-}

@@ -13,7 +13,7 @@ import (
 // socketEnv is an env with internet sockets.
 func socketEnv(t *testing.T) *env {
 	e := newEnv(t)
-	st, err := inet.New()
+	st, err := inet.New(0)
 	if err != nil {
 		t.Fatal(err)
 	}

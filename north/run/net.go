@@ -35,7 +35,7 @@ type lazyStack struct {
 func (l *lazyStack) stack() (*inet.Stack, error) {
 	l.once.Do(func() {
 		inet.SetLog(l.log)
-		if l.st, l.err = inet.New(); l.err != nil {
+		if l.st, l.err = inet.New(kernel.Stats().RAM); l.err != nil {
 			fmt.Fprintf(l.log, "cocoon: starting the TCP/IP stack: %v\n", l.err)
 		}
 	})

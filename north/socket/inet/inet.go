@@ -42,24 +42,41 @@ const (
 
 // Stack is the kernel's TCP/IP stack.
 type Stack struct {
-	s   *stack.Stack
-	ndp *ndpRoutes
+	s      *stack.Stack
+	ndp    *ndpRoutes
+	rcvMax int64 // tcp_rmem's max: what rcvTuner grows a buffer to
 }
 
-// Receive buffers as Linux sizes a TCP socket's by default
-// (net.ipv4.tcp_rmem: min, default, max); the default grows towards the
-// max while the application keeps up (rcvTuner).
+// TCP buffer sizes as Linux sets them by default (net.ipv4.tcp_rmem and
+// tcp_wmem: min, default, max): a receive buffer starts at the default
+// and grows towards the max while the application keeps up (rcvTuner).
+// The maxes are Linux's largest; a machine with less memory gets less
+// (bufMax).
 const (
 	rcvBufMin     = 4096
 	rcvBufDefault = 131072
 	rcvBufMax     = 6 << 20
+	sndBufMax     = 4 << 20
 )
 
-// New returns a stack with the loopback interface up.
-func New() (*Stack, error) { return newStack(nil) }
+// bufMax is a socket buffer's max for a machine with ram bytes of memory
+// (0: unknown, the largest), as Linux's tcp_init sets tcp_rmem[2] and
+// tcp_wmem[2] (net/ipv4/tcp.c): 1/128 of the memory, at most largest and
+// at least floor. One connection cannot then take more than its share of
+// a small machine's memory.
+func bufMax(ram uint64, largest, floor int) int {
+	if ram == 0 {
+		return largest
+	}
+	return max(min(int(min(ram/128, 1<<30)), largest), floor)
+}
+
+// New returns a stack with the loopback interface up, sized for a
+// machine with ram bytes of memory (0 if unknown).
+func New(ram uint64) (*Stack, error) { return newStack(nil, ram) }
 
 // newStack is New with the stack's clock (nil: the system's).
-func newStack(clock tcpip.Clock) (*Stack, error) {
+func newStack(clock tcpip.Clock, ram uint64) (*Stack, error) {
 	ndp := newNDPRoutes()
 	v6 := ipv6.NewProtocolWithOptions(ipv6.Options{
 		NDPConfigs:       ndpConfig(),
@@ -80,9 +97,9 @@ func newStack(clock tcpip.Clock) (*Stack, error) {
 	// Buffers as Linux sizes them by default (net.ipv4.tcp_rmem and
 	// tcp_wmem: min, default, max). netstack's own receive-buffer
 	// moderation stays off: rcvTuner does it (see there why).
-	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: rcvBufMin, Default: rcvBufDefault, Max: rcvBufMax}
+	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: rcvBufMin, Default: rcvBufDefault, Max: bufMax(ram, rcvBufMax, rcvBufDefault)}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
-	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 16384 * 4, Max: 4 << 20}
+	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 16384 * 4, Max: bufMax(ram, sndBufMax, 64<<10)}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
 	if err := s.CreateNICWithOptions(LoopbackNIC, loopback.New(), stack.NICOptions{Name: "lo"}); err != nil {
 		return nil, wrap("creating the loopback interface", err)
@@ -101,7 +118,7 @@ func newStack(clock tcpip.Clock) (*Stack, error) {
 		s.AddRoute(tcpip.Route{Destination: a.Subnet(), NIC: LoopbackNIC})
 	}
 	go ndp.run(s)
-	return &Stack{s: s, ndp: ndp}, nil
+	return &Stack{s: s, ndp: ndp, rcvMax: int64(rcv.Max)}, nil
 }
 
 // Netstack returns gVisor's stack, for configuring interfaces.

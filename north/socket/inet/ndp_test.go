@@ -46,7 +46,7 @@ func hasRoute(t *testing.T, st *Stack, r tcpip.Route, want bool) {
 // TestNDPRoutes: what router advertisements teach (an on-link prefix, a
 // default router) becomes routes, once, and goes when invalidated.
 func TestNDPRoutes(t *testing.T) {
-	st, err := New()
+	st, err := New(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func (sinkDevice) Receive(func(frame []byte)) (int, error) { return 0, nil }
 // TestConfigure6 gives an Ethernet interface a static IPv6 address: it
 // is the NIC's, with its subnet's route and the default route.
 func TestConfigure6(t *testing.T) {
-	st, err := New()
+	st, err := New(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestConfigure6(t *testing.T) {
 // on Linux, where loopback has no duplicate address detection (a static
 // C program binds [::1] first thing).
 func TestLoopbackIPv6AtOnce(t *testing.T) {
-	st, err := New()
+	st, err := New(0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import "github.com/cocoon-vm/cocoon/north/socket"
 // (net.ipv4.tcp_moderate_rcvbuf, on by default; tcp_rcv_space_adjust in
 // net/ipv4/tcp_input.c): each time the application has read as much as
 // the buffer's window (half the buffer: tcp_adv_win_scale 1), the buffer
-// doubles, up to tcp_rmem's max. An application that sets SO_RCVBUF
+// doubles, up to tcp_rmem's max (Stack.rcvMax). An application that sets SO_RCVBUF
 // fixes its buffer (SOCK_RCVBUF_LOCK), and accepted sockets inherit that.
 //
 // netstack has its own moderation (ModerateRecvBuf), but it loses window
@@ -32,7 +32,7 @@ func (s *sock) grow(n int) {
 	so := s.ep.SocketOptions()
 	size := so.GetReceiveBufferSize()
 	s.mu.Lock()
-	if s.rcv.locked || size >= rcvBufMax {
+	if s.rcv.locked || size >= s.st.rcvMax {
 		s.mu.Unlock()
 		return
 	}
@@ -43,5 +43,5 @@ func (s *sock) grow(n int) {
 	}
 	s.rcv.read = 0
 	s.mu.Unlock()
-	so.SetReceiveBufferSize(min(2*size, rcvBufMax), true)
+	so.SetReceiveBufferSize(min(2*size, s.st.rcvMax), true)
 }

@@ -84,7 +84,7 @@ func rcvbuf(t *testing.T, s *sock) int {
 // tcp_rmem's default on the way.
 func TestReceiveBufferGrowsWithWindowUpdates(t *testing.T) {
 	clock := faketime.NewManualClock()
-	st, err := newStack(clock)
+	st, err := newStack(clock, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func transfer(t *testing.T, clock *faketime.ManualClock, c, a *sock, total int) 
 // it inherits that.
 func TestReceiveBufferLocked(t *testing.T) {
 	clock := faketime.NewManualClock()
-	st, err := newStack(clock)
+	st, err := newStack(clock, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,5 +157,38 @@ func TestReceiveBufferLocked(t *testing.T) {
 	transfer(t, clock, c, a, 4<<20)
 	if got := rcvbuf(t, a); got != 200000 {
 		t.Errorf("SO_RCVBUF after the transfer = %d, want the 200000 inherited from the listener's setting", got)
+	}
+}
+
+// TestBufferMaxScalesWithMemory: tcp_rmem's and tcp_wmem's maxes are
+// 1/128 of the machine's memory within Linux's bounds (tcp_init), and a
+// receive buffer grows no further than that.
+func TestBufferMaxScalesWithMemory(t *testing.T) {
+	for _, c := range []struct {
+		ram      uint64
+		rcv, snd int
+	}{
+		{0, rcvBufMax, sndBufMax},
+		{32 << 20, 256 << 10, 256 << 10},
+		{256 << 20, 2 << 20, 2 << 20},
+		{1 << 30, rcvBufMax, sndBufMax},
+		{4 << 20, rcvBufDefault, 64 << 10},
+	} {
+		if got := bufMax(c.ram, rcvBufMax, rcvBufDefault); got != c.rcv {
+			t.Errorf("%d MiB: tcp_rmem max %d, want %d", c.ram>>20, got, c.rcv)
+		}
+		if got := bufMax(c.ram, sndBufMax, 64<<10); got != c.snd {
+			t.Errorf("%d MiB: tcp_wmem max %d, want %d", c.ram>>20, got, c.snd)
+		}
+	}
+	clock := faketime.NewManualClock()
+	st, err := newStack(clock, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, a := loopbackPair(t, st, 0)
+	transfer(t, clock, c, a, 4<<20)
+	if got, want := rcvbuf(t, a), 512<<10; got != want {
+		t.Errorf("SO_RCVBUF after a 4 MiB transfer on a 64 MiB machine = %d, want its tcp_rmem max %d", got, want)
 	}
 }

@@ -8,9 +8,17 @@ import (
 // Why tests that pass on the host do not pass inside Cocoon, when it is
 // not a bug being fixed here. Each reason says whose matter it is.
 const (
-	noProcesses = "The test starts another program through os/exec (often itself, or a command such as `pwd`): " +
-		"Go's os/exec starts children with clone(CLONE_VM|CLONE_VFORK), which Cocoon refuses with ENOSYS " +
-		"until a hang after it is fixed (issue 16); fork, vfork and execve work."
+	noNamespaces = "Cocoon has no namespaces: clone and unshare with CLONE_NEWUSER, CLONE_NEWNS or CLONE_NEWTIME fail " +
+		"(EPERM, or ENOSYS for a new mount namespace) and /proc has no ns/ directory, so the test skips."
+	noAmbientCaps = "Cocoon keeps no ambient capability set: prctl(PR_CAP_AMBIENT) is EINVAL, so the child with AmbientCaps " +
+		"cannot start and the test skips."
+	spliceHang = "TestSplice's unix-to-tcp and tcp-to-unix cases splice between a Unix socket and TCP with a client in a " +
+		"second process (the test binary itself): inside Cocoon the unix-to-tcp \"big\" case never finishes (the client " +
+		"waits in epoll_wait; a bug of Cocoon's sockets across processes, not yet found) and the test's own 13-minute " +
+		"timeout ends the binary, so TestSplice is skipped inside Cocoon."
+	noPtrace  = "Cocoon has no ptrace (ENOSYS): one process cannot trace another."
+	noCommand = "The test runs a program the conformance image does not carry (`nohup`, `strace`, `hostname`): " +
+		"it skips, or fails where the host has it."
 	noGoCommand = "The test needs the `go` command (testenv.MustHaveGoBuild): the image has no toolchain."
 	oneCPU      = "Cocoon runs the application on one CPU (sched_getaffinity reports one); the test needs two."
 	noSHANI     = "QEMU 7.2's TCG CPU has no SHA extensions, so the SHA-NI code is not run: the emulated CPU's matter, not Cocoon's."
@@ -26,6 +34,7 @@ const (
 	outsideDir = "The test reads a file outside its package directory (../testdata, /etc/services) that the conformance image does not carry."
 	zeroMtimes = "The image's files have modification time 0 (archives are reproducible), which http.ServeContent " +
 		"treats as no time: no Last-Modified, no 304 or 412."
+	noMount = "Cocoon's file tree is fixed at boot: mount(2) returns ENOSYS, so the test cannot mount the noexec tmpfs it needs and skips."
 )
 
 // knownDifference is a reason and the tests it explains, as path.Match
@@ -45,7 +54,6 @@ var known = map[string][]knownDifference{
 		"TestGolden/SHA-NI", "TestGoldenMarshal/SHA-NI", "TestLargeHashes/SHA-NI", "TestSHA1Hash/SHA-NI",
 		"TestOutOfBoundsRead/SHA-NI",
 	}}},
-	"runtime/debug": {{reason: noProcesses, tests: []string{"TestSetCrashOutput"}}},
 	"crypto/sha256": {{reason: noSHANI, tests: []string{
 		"TestGolden/SHA-NI", "TestGoldenMarshal/SHA-NI", "TestHash/SHA-224/SHA-NI",
 		"TestHash/SHA-256/SHA-NI", "TestExtraMethods/SHA-224/SHA-NI", "TestExtraMethods/SHA-256/SHA-NI",
@@ -60,49 +68,37 @@ var known = map[string][]knownDifference{
 			"TestSendfile", "TestSendfileWithExactLimit", "TestSendfileWithLimitLargerThanFile", "TestSendfileParts",
 			"TestSendfileSeeked", "TestSendfileOnWriteTimeoutExceeded", "TestReadLine",
 		}},
-		{reason: noProcesses, tests: []string{"TestSplice"}}, // a client in a second process
+		{reason: spliceHang, tests: []string{"TestSplice"}, crashes: true},
 	},
 	"net/http": {
 		{reason: zeroMtimes, tests: []string{"TestServeContent"}},
 		{reason: noGoCommand, tests: []string{"TestCmdGoNoHTTPServer", "TestOmitHTTP2Vet"}},
-		{reason: noProcesses, tests: []string{"TestLinuxSendfile"}}, // runs strace
-	},
-	"crypto/tls": {
-		// Each runs itself again with GODEBUG=fips140=only.
-		{reason: noProcesses, tests: []string{
-			"TestFIPSServerProtocolVersion", "TestFIPSServerCipherSuites", "TestFIPSServerCurves", "TestFIPSServerSignatureAndHash",
-		}},
+		{reason: noCommand, tests: []string{"TestLinuxSendfile"}}, // runs strace
 	},
 	"os": {
-		{reason: noProcesses, tests: []string{
-			"TestProcessAlreadyDone", "TestExecutable", "TestStartProcess", "TestFileChdirTestlog",
-			"TestHostname", "TestStatStdin", "TestKillStartProcess", "TestGetppid", "TestKillFindProcess",
-			"TestProcessWithHandleLinux", "TestStdPipe", "TestReadNonblockingFd",
-			"TestRemoveAllNoFcntl", // runs strace (-short=false)
-		}},
-		{reason: noTun, tests: []string{"TestNonPollable"}}, // -short=false
+		{reason: noCommand, tests: []string{"TestRemoveAllNoFcntl"}}, // runs strace (-short=false)
+		{reason: noTun, tests: []string{"TestNonPollable"}},          // -short=false
 		{reason: noGoCommand, tests: []string{
 			"TestProcessReleaseTwice", "TestErrProcessDone", "TestUNIXProcessAlive", "TestExecutableDeleted",
 			"TestFindProcessViaPidfd", "TestStartProcessWithPidfd",
 		}},
 	},
+	"os/exec": {
+		{reason: noGoCommand, tests: []string{"TestAbsPathExec"}},
+		{reason: noMount, tests: []string{"TestFindExecutableVsNoexec"}},
+	},
 	"os/signal": {
-		{reason: noProcesses, tests: []string{"TestDetectNohup", "TestNohup", "TestAtomicStop", "TestNotifyContextNotifications"}},
+		{reason: noCommand, tests: []string{"TestDetectNohup", "TestNohup/nohup"}},
 	},
 	"syscall": {
-		// TestPrlimitOtherProcess kills the child it failed to start:
-		// a nil pointer dereference in the test.
-		{reason: noProcesses, tests: []string{"TestPrlimitOtherProcess"}, crashes: true},
-		{reason: noProcesses, tests: []string{
-			"TestCloneNEWUSERAndRemap", "TestEmptyCredGroupsDisableSetgroups", "TestUnshare", "TestGroupCleanup",
-			"TestGroupCleanupUserNamespace", "TestUnshareMountNameSpace", "TestUnshareMountNameSpaceChroot",
-			"TestCloneTimeNamespace", "TestPidFD", "TestPidFDWithUserNS", "TestPidFDClone3", "TestAmbientCaps",
-			"TestAmbientCapsUserns", "TestSetpgid", "TestPgid", "TestExec", "TestPrlimitFileLimit", "TestExecPtrace",
-			"TestFcntlFlock", "TestZeroSysProcAttr",
+		{reason: noNamespaces, tests: []string{
+			"TestCloneNEWUSERAndRemap", "TestEmptyCredGroupsDisableSetgroups", "TestUnshare", "TestGroupCleanupUserNamespace",
+			"TestUnshareMountNameSpace", "TestUnshareMountNameSpaceChroot", "TestCloneTimeNamespace", "TestPidFDWithUserNS",
+			"TestAmbientCapsUserns",
 		}},
-		{reason: noProcesses, tests: []string{"TestPassFD"}},
+		{reason: noAmbientCaps, tests: []string{"TestAmbientCaps"}},
+		{reason: noPtrace, tests: []string{"TestExecPtrace"}},
 	},
-	"sync":        {{reason: noProcesses, tests: []string{"TestMutexMisuse", "TestIssue76126"}}},
 	"sync/atomic": {{reason: oneCPU, tests: []string{"TestStoreLoadSeqCst32", "TestStoreLoadSeqCst64", "TestStoreLoadRelAcq32", "TestStoreLoadRelAcq64"}}},
 	"time":        {{reason: oneCPU, tests: []string{"TestLongAdjustTimers"}}},
 }

@@ -34,7 +34,7 @@ var DefaultPackages = []string{
 
 	"archive/tar", "archive/zip", "compress/gzip", "crypto/rand",
 	"crypto/sha512", "encoding/gob", "hash/maphash", "io/fs", "io/ioutil",
-	"log", "maps", "math/rand/v2", "os/signal", "os/user", "path", "regexp",
+	"log", "maps", "math/rand/v2", "os/exec", "os/signal", "os/user", "path", "regexp",
 	"slices", "syscall", "testing/fstest", "text/template", "unicode",
 
 	"net", "net/http", "net/rpc", "net/textproto", "crypto/tls",

@@ -40,6 +40,7 @@ type runFlags struct {
 	timeout                time.Duration
 	trace, verbose, psp    bool
 	timeline               bool
+	overcommit             string
 	app                    appFlags
 	net                    netFlags
 }
@@ -55,6 +56,13 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.verbose, "v", false, "print the QEMU command line and the kernel's console on standard error")
 	fs.BoolVar(&f.psp, "psp", false, "attach Cocoon's SIMULATED PSP (reports signed by go-sev-guest's TEST-ONLY keys), so the application can attest through /dev/sev-guest (microvm or q35)")
 	fs.BoolVar(&f.timeline, "timeline", false, "print the boot timeline (where the time from the first instruction to the application's first write went) on standard error")
+	fs.Func("overcommit", "the kernel's overcommit `POLICY` for this run: guess or always (default: the image's, NAME.run.json; see 'mkimage build --help')", func(v string) error {
+		if err := checkOvercommit(v); err != nil {
+			return err
+		}
+		f.overcommit = v
+		return nil
+	})
 	f.app.register(fs)
 	f.net.register(fs)
 }
@@ -112,8 +120,8 @@ only with -v or --trace-syscalls, or when the run fails. A disk image
 (NAME.img) has no command line to ask for the streams: its application
 writes to the console, which is then copied to standard output.
 
-Defaults for ARGS, --env, --workdir, -m and --vcpus come from what
-'mkimage build' recorded in NAME.run.json, if anything.
+Defaults for ARGS, --env, --workdir, -m, --vcpus and --overcommit come
+from what 'mkimage build' recorded in NAME.run.json, if anything.
 
 ARGS, everything after IMAGE, are the application's arguments exactly as
 given: spaces, quotes, '=', empty strings and non-ASCII bytes included.
@@ -174,6 +182,11 @@ Flags (before IMAGE):`)
 	if !flagSet(fs, "vcpus") && rc.VCPUs != 0 {
 		f.vcpus = rc.VCPUs
 	}
+	if f.overcommit == overcommitGuess {
+		rc.Overcommit = ""
+	} else if f.overcommit != "" {
+		rc.Overcommit = f.overcommit
+	}
 	// The image's kernel settings come first, as 'mkimage build' wrote
 	// them into a measured or embedded command line.
 	pre := rc.kernelWords()
@@ -200,7 +213,7 @@ Flags (before IMAGE):`)
 		disk, image = image, ""
 		f.profile = string(qemu.OVMF)
 		if line != "" {
-			return errors.New("a disk image boots with the command line it holds: no ARGS, --env, --workdir, --argv0 or --trace-syscalls")
+			return errors.New("a disk image boots with the command line it holds: no ARGS, --env, --workdir, --argv0, --overcommit or --trace-syscalls")
 		}
 	case strings.HasSuffix(image, ".efi"):
 		f.profile = string(qemu.OVMF)

@@ -269,7 +269,8 @@ func TestRunEFIStdioVM(t *testing.T) {
 // TestRunMemoryVM checks both sides of too little memory on the hello
 // image as mkimage builds it (a PVH-only kernel at 2 MiB, its bss
 // trimmed): mkimage run refuses -m 16 before booting and names the
-// minimum, hello runs in that minimum, and the kernel, given less RAM
+// minimum, hello runs in that minimum and, with --overcommit always for
+// the run, in 32 MiB; and the kernel, given less RAM
 // than its image spans by a launcher that did not check, says so and
 // stops instead of hanging.
 func TestRunMemoryVM(t *testing.T) {
@@ -300,6 +301,13 @@ func TestRunMemoryVM(t *testing.T) {
 	if code := run([]string{"run", "-m", strconv.Itoa(min), img, "at", "the minimum"}, nil, &stdout, &stderr); code != 0 ||
 		!strings.Contains(stdout.String(), `args=["at" "the minimum"]`) {
 		t.Errorf("-m %d (the minimum): exit %d, stdout %q, stderr %q", min, code, stdout.String(), stderr.String())
+	}
+	// The policy chosen for one run.
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"run", "-m", "32", "--overcommit", "always", img}, nil, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stdout.String(), "hello from /init") {
+		t.Errorf("-m 32 --overcommit always: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 
 	// Bypass the check, with no initrd (QEMU would refuse one over the

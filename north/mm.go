@@ -264,7 +264,7 @@ func (t *Task) pageFault() bool {
 // 137, with a line on the console saying why.
 func (t *Task) oomKill() {
 	total, free := kernel.Stats().RAM, kernel.Stats().FreeRAM
-	fmt.Fprintf(t.p.cfg.Log, "cocoon: out of memory: killed process 1 (%d MiB of RAM, %d MiB free, the rest kept for the kernel)\n", total>>20, free>>20)
+	fmt.Fprintf(t.p.cfg.Log, "cocoon: out of memory: killed process %d (%d MiB of RAM, %d MiB free, the rest kept for the kernel)\n", t.p.pid, total>>20, free>>20)
 	t.kill(sigInfo{signo: linux.SigKill})
 }
 

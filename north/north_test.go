@@ -406,15 +406,17 @@ func FuzzDispatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, nr uint16, a0, a1, a2, a3, a4, a5 uint64) {
 		p, task, _ := newTest(t)
 		// A call that blocks (pause, a sleep, a wait for a futex or a
-		// descriptor) gets SIGKILL, as from another thread, and must then
+		// descriptor) gets SIGKILL, as from another process, and must then
 		// end: no call may block so that a fatal signal cannot end it.
+		// The test's process is init, which ignores a SIGKILL sent to it,
+		// so the kill is what killBy does to any other process.
 		done := make(chan int64, 1)
 		go func() { done <- sc(task, uint64(nr), a0, a1, a2, a3, a4, a5) }()
 		var r int64
 		select {
 		case r = <-done:
 		case <-time.After(20 * time.Millisecond):
-			p.send(task, sigInfo{signo: linux.SigKill, code: linux.SiUser, pid: 1})
+			p.exitKilled(linux.SigKill)
 			select {
 			case <-done:
 			case <-time.After(10 * time.Second):

@@ -41,29 +41,40 @@ func init() {
 // the CPU: its time is not system time, and it counts as a voluntary
 // context switch.
 func waits(nr uint64) bool {
-	switch nr {
-	case 0, 19, 17, 295, // read, readv, pread64, preadv: pipes, the console
+	return nr < 64*uint64(len(waitCalls)) && waitCalls[nr/64]&(1<<(nr%64)) != 0
+}
+
+// waitCalls is waits' set of system call numbers, a bit per number: one
+// load on every system call, where a switch took a dozen compares.
+var waitCalls = func() (set [512 / 64]uint64) {
+	for _, nr := range []uint64{
+		0, 19, 17, 295, // read, readv, pread64, preadv: pipes, the console
 		7, 23, 232, 270, 271, 281, 441, // poll, select, epoll_wait, pselect6, ppoll, epoll_pwait, epoll_pwait2
 		34, 130, 128, // pause, rt_sigsuspend, rt_sigtimedwait
 		35, 230, 202, 219, // nanosleep, clock_nanosleep, futex, restart_syscall
 		43, 288, 42, 45, 47, 299, // accept, accept4, connect, recvfrom, recvmsg, recvmmsg
-		61, 247, 72, 73: // wait4, waitid, fcntl (F_SETLKW), flock
-		return true
+		61, 247, 72, 73, // wait4, waitid, fcntl (F_SETLKW), flock
+	} {
+		set[nr/64] |= 1 << (nr % 64)
 	}
-	return false
-}
+	return set
+}()
 
 // chargeRun charges the time of the last Run as user time and the time
 // of the system call before it, from its exit to this entry, as system
 // time.
 func (t *Task) chargeRun() {
 	r := t.regs
-	var sys int64
+	user := kernel.TSCNanos(r.ExitTSC - r.EnterTSC)
+	t.utime.Add(user)
+	t.p.utime.Add(user)
 	if t.sysFrom != 0 {
-		sys = kernel.TSCNanos(r.EnterTSC - t.sysFrom)
+		sys := kernel.TSCNanos(r.EnterTSC - t.sysFrom)
 		t.sysFrom = 0
+		t.stime.Add(sys)
+		t.p.stime.Add(sys)
 	}
-	t.charge(kernel.TSCNanos(r.ExitTSC-r.EnterTSC), sys)
+	t.p.runCPUTimers()
 }
 
 // chargeSystem charges the time of the last system call until TSC now as

@@ -196,3 +196,14 @@ func TestPosixTimerOverrun(t *testing.T) {
 		t.Errorf("timer_create(CLOCK_MONOTONIC_RAW) = %d, want EOPNOTSUPP", r)
 	}
 }
+
+func TestWaits(t *testing.T) {
+	for nr, want := range map[uint64]bool{
+		0: true, 202: true, 441: true, 299: true, 73: true, // read, futex, epoll_pwait2, recvmmsg, flock
+		1: false, 39: false, 440: false, 511: false, 512: false, 1 << 40: false, // write, getpid, beyond the table
+	} {
+		if got := waits(nr); got != want {
+			t.Errorf("waits(%d) = %v, want %v", nr, got, want)
+		}
+	}
+}

@@ -47,9 +47,10 @@ FUZZTIME ?= 20s
 FUZZMINIMIZE ?= 5s
 # Then it boots the in-guest fuzzer images/hostile for HOSTILE_SEEDS
 # (first-last) with HOSTILE_OPS operations each, HOSTILE_GUESTS guests at
-# a time: 10 million operations by default (under TCG some 3000-4000
-# operations a second per guest on an idle core: about 25 minutes on a
-# 2-core machine, hours at a load of 20). It ends with the totals
+# a time: 10 million operations by default (under TCG one guest runs
+# some 4000 operations a second on an idle core: about 25 minutes on an
+# idle 2-core machine; four guests at a load of 20-30 ran 2500-2800 a
+# second together, about an hour). It ends with the totals
 # (operations, seeds, kernel failures, time); any kernel fault, panic or
 # hang fails it. make fuzz-guest runs only that part.
 HOSTILE_SEEDS ?= 1-100

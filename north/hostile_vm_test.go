@@ -138,7 +138,8 @@ func runHostile(t *testing.T, app string, seed, ops int, timeout time.Duration) 
 			t.Errorf("seed %d: exit status %d without the kernel reporting the kill\n%s", seed, st, tail(console, 30))
 		}
 		run.killed = true
-		t.Logf("seed %d: application killed (status %d), kernel alive\n%s", seed, st, tail(console, 20))
+		t.Logf("seed %d: application killed (status %d), kernel alive: %s; after %q; %s", seed, st,
+			lastLine(console, "cocoon: application killed"), lastLine(console, fmt.Sprintf("hostile: seed %d op ", seed)), lastLine(console, "hostile: "))
 	case st != 0:
 		t.Errorf("seed %d: exit status %d; %s\n%s", seed, st, replay, tail(console, 60))
 	case !strings.Contains(console, done):

@@ -74,7 +74,7 @@ fuzz-guest:
 		$(GO) test -count=1 -timeout 0 -parallel $(HOSTILE_GUESTS) -run '^TestVMHostileFuzz$$' -v ./north; echo $$? >$$log.rc; } 2>&1 | tee $$log; \
 	rc=$$(cat $$log.rc); total=$$(grep -o 'hostile: total .*' $$log | tail -1); rm -f $$log $$log.rc; \
 	echo "make fuzz-guest: $${total:-no totals (the test did not get to run the guests)}"; \
-	if [ "$$rc" != 0 ]; then echo "make fuzz-guest: FAILED (go test status $$rc; a KERNEL FAILURE line above names the seed and how to replay it)"; exit 1; fi
+	if [ "$$rc" != 0 ]; then echo "make fuzz-guest: FAILED (go test status $$rc; a KERNEL FAILURE or EMULATOR FAILURE line above names the seed and how to replay it)"; exit 1; fi
 
 images: deps
 	$(GO) run ./tools/mkimage build --kernel ./images/selftest -o $(OUT)/selftest

@@ -68,10 +68,11 @@ const hostileSilence = 10 * time.Minute
 
 // hostileRun is what one seed's guest did.
 type hostileRun struct {
-	ops    int           // operations run to the end: the done line's count, 0 if none
-	killed bool          // the application was killed (the kernel reporting it)
-	failed bool          // the kernel failed: a fault, a panic, a hang
-	wall   time.Duration // QEMU's wall-clock time, boot included
+	ops      int           // operations run to the end: the done line's count, 0 if none
+	killed   bool          // the application was killed (the kernel reporting it)
+	failed   bool          // the kernel failed: a fault, a panic, a hang
+	emulator bool          // QEMU itself crashed (qemu.ErrCrashed)
+	wall     time.Duration // QEMU's wall-clock time, boot included
 }
 
 // silenceWriter cancels the run when nothing arrives for hostileSilence.
@@ -130,6 +131,15 @@ func runHostile(t *testing.T, app string, seed, ops int, timeout time.Duration) 
 	switch {
 	case st == kernel.ExitKernelFault:
 		fail("exit status %d (kernel fault)", st)
+	case errors.Is(err, qemu.ErrCrashed):
+		// The emulator, not the kernel: the run is still not clean.
+		run.emulator = true
+		last := lastLine(console, "hostile: op ") // with COCOON_HOSTILE_VERBOSE
+		if last == "" {
+			last = lastLine(console, fmt.Sprintf("hostile: seed %d op ", seed))
+		}
+		t.Errorf("EMULATOR FAILURE: seed %d: %v: QEMU itself crashed, not the guest's kernel (under KVM or SEV-SNP the CPU runs the operation); last operation logged: %q; %s\n%s",
+			seed, err, last, replay, tail(console, 30))
 	case err != nil && !errors.As(err, &ee):
 		fail("%v (a hang or a reset is a kernel failure too)", err)
 	case st >= 128:
@@ -191,6 +201,7 @@ func TestVMHostileFuzz(t *testing.T) {
 		mu                    sync.Mutex
 		total, ran, completed int
 		killed, failed        []int
+		crashed               []int // QEMU itself crashed
 	)
 	start := time.Now()
 	// The totals, once every seed's guest has stopped: what make fuzz
@@ -204,6 +215,10 @@ func TestVMHostileFuzz(t *testing.T) {
 		verdict := "no kernel fault"
 		if len(failed) > 0 {
 			verdict = fmt.Sprintf("KERNEL FAILED in seeds %v", failed)
+		}
+		if len(crashed) > 0 {
+			sort.Ints(crashed)
+			verdict += fmt.Sprintf(", QEMU CRASHED (the emulator, not the kernel) in seeds %v", crashed)
 		}
 		kills := "none"
 		if len(killed) > 0 {
@@ -227,6 +242,9 @@ func TestVMHostileFuzz(t *testing.T) {
 			}
 			if run.failed {
 				failed = append(failed, seed)
+			}
+			if run.emulator {
+				crashed = append(crashed, seed)
 			}
 			mu.Unlock()
 			t.Logf("seed %d: %d operations in %v; %s; %s", seed, run.ops, run.wall.Round(time.Second), lastLine(console, "hostile: signals"), lastLine(console, "hostile: done"))

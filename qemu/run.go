@@ -153,8 +153,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	case runCtx.Err() != nil:
 		return res, fmt.Errorf("guest timed out after %v (%w)\n%s", cfg.Timeout, runCtx.Err(), consoleTail(res.Console))
 	}
-	return res, fmt.Errorf("qemu-system-x86_64 died (%v): %s", waitErr, strings.TrimSpace(stderr.String()))
+	return res, fmt.Errorf("%w (%v): %s", ErrCrashed, waitErr, strings.TrimSpace(stderr.String()))
 }
+
+// ErrCrashed is the error Run wraps when QEMU itself died of a signal
+// nobody sent it: a crash of the emulator (QEMU 7.2's TCG aborts or
+// faults on a few undefined encodings user code can execute), not a
+// failure of the guest.
+var ErrCrashed = errors.New("qemu-system-x86_64 died")
 
 // binary returns the path of the QEMU to run.
 func (c Config) binary() (string, error) {

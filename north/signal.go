@@ -460,13 +460,7 @@ func (s *sigState) dropPending(t *Task) {
 	s.mu.Lock()
 	s.any.Add(-int64(bits.OnesCount64(t.pending)))
 	t.pending = 0
-	for sig := range t.pendingInfo {
-		t.pendingInfo[sig].uncharge()
-		for i := range t.pendingMore[sig] {
-			t.pendingMore[sig][i].uncharge()
-		}
-		t.pendingMore[sig] = nil
-	}
+	unchargeQueued(&t.pendingInfo, &t.pendingMore)
 	s.mu.Unlock()
 }
 
@@ -478,14 +472,21 @@ func (s *sigState) dropShared() {
 	s.mu.Lock()
 	s.any.Add(-int64(bits.OnesCount64(s.pending)))
 	s.pending = 0
-	for sig := range s.info {
-		s.info[sig].uncharge()
-		for i := range s.more[sig] {
-			s.more[sig][i].uncharge()
-		}
-		s.more[sig] = nil
-	}
+	unchargeQueued(&s.info, &s.more)
 	s.mu.Unlock()
+}
+
+// unchargeQueued gives back the RLIMIT_SIGPENDING places of a pending
+// set's queued signals (its first instances and the further real-time
+// ones) and forgets the further ones.
+func unchargeQueued(info *[linux.NSig + 1]sigInfo, more *[linux.NSig + 1][]sigInfo) {
+	for sig := range info {
+		info[sig].uncharge()
+		for i := range more[sig] {
+			more[sig][i].uncharge()
+		}
+		more[sig] = nil
+	}
 }
 
 // signalWork reports, without locking, whether deliverSignals has

@@ -23,30 +23,41 @@ import (
 	"github.com/u-root/u-root/pkg/cpio"
 )
 
-var (
-	kernelOnce sync.Once
-	kernelPath string
-	kernelErr  error
-	tmpDir     string
-)
+// kernels are the kernel images built for these tests, once each: the
+// one with network and, for TestVMNoNetwork, the one without
+// (kbuild.Options.NoNetwork).
+var kernels [2]struct {
+	once sync.Once
+	path string
+	err  error
+}
 
-func cocoonKernel(t *testing.T) string {
+func cocoonKernel(t *testing.T) string { return variantKernel(t, false) }
+
+// variantKernel returns the cocoon kernel with network, or without.
+func variantKernel(t *testing.T, noNetwork bool) string {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		testenv.Missing(t, "qemu-system-x86_64 not found: install the qemu-system-x86 package to run VM tests")
 	}
-	kernelOnce.Do(func() {
-		tmpDir, kernelErr = os.MkdirTemp("", "north-vm")
-		if kernelErr != nil {
+	k := &kernels[0]
+	name := "cocoon.elf"
+	if noNetwork {
+		k, name = &kernels[1], "cocoon-nonet.elf"
+	}
+	k.once.Do(func() {
+		dir, err := os.MkdirTemp("", "north-vm")
+		if err != nil {
+			k.err = err
 			return
 		}
-		kernelPath = filepath.Join(tmpDir, "cocoon.elf")
-		kernelErr = kbuild.Kernel(context.Background(), "./north/cocoon", kernelPath, kbuild.Options{Dir: ".."})
+		k.path = filepath.Join(dir, name)
+		k.err = kbuild.Kernel(context.Background(), "./north/cocoon", k.path, kbuild.Options{Dir: "..", NoNetwork: noNetwork})
 	})
-	if kernelErr != nil {
-		t.Fatalf("building the cocoon kernel: %v", kernelErr)
+	if k.err != nil {
+		t.Fatalf("building the cocoon kernel %s: %v", name, k.err)
 	}
-	return kernelPath
+	return k.path
 }
 
 // packELF writes a cpio archive with the static executable at /init.

@@ -24,8 +24,8 @@ type files struct {
 
 // newFiles mounts the initrd at / (read-only, with a writable overlay)
 // beside /tmp, /dev and /proc, with the console (or o.Stdio) on
-// descriptors 0-2, and gives the process a TCP/IP stack for its sockets
-// (started at once only with a network device: lazyStack).
+// descriptors 0-2, and gives the process its network (wireNetwork: a
+// TCP/IP stack, or none in a kernel built without one).
 func newFiles(archive []byte, o Options) (*files, error) {
 	opts := vfs.Options{
 		ConsoleIn:  o.Stdin,
@@ -59,13 +59,8 @@ func newFiles(archive []byte, o Options) (*files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mounting the initrd: %v", err)
 	}
-	f := fdtable.New(fs, "/init")
-	net := &lazyStack{log: o.Stdout}
-	f.SetNetwork(net)
-	out := &files{fs: fs, f: f}
-	if err := startNetwork(net, out, o.IP, o.IP6, o.Stdout); err != nil {
-		fmt.Fprintf(o.Stdout, "cocoon: no network: %v\n", err)
-	}
+	out := &files{fs: fs, f: fdtable.New(fs, "/init")}
+	out.wireNetwork(o)
 	return out, nil
 }
 

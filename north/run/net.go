@@ -1,3 +1,5 @@
+//go:build !nonet
+
 package run
 
 import (
@@ -15,6 +17,17 @@ import (
 	"github.com/cocoon-vm/cocoon/north/socket/inet"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
+
+// wireNetwork gives the process gVisor's TCP/IP stack for its sockets,
+// started at once only with a network device (lazyStack). A kernel built
+// with the tag nonet has none (nonet.go).
+func (f *files) wireNetwork(o Options) {
+	net := &lazyStack{log: o.Stdout}
+	f.f.SetNetwork(net)
+	if err := startNetwork(net, f, o.IP, o.IP6, o.Stdout); err != nil {
+		fmt.Fprintf(o.Stdout, "cocoon: no network: %v\n", err)
+	}
+}
 
 // dhcpTimeout bounds the wait for a DHCP server at boot.
 const dhcpTimeout = 10 * time.Second

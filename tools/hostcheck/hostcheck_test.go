@@ -15,20 +15,28 @@ import (
 )
 
 // kernels are the kernel images checked: the test kernel and the
-// application kernel. The UEFI image, which is also the SEV-SNP image
+// application kernel, with network and without (kbuild.Options.NoNetwork,
+// which mkimage builds for an image without sockets). The UEFI image, which is also the SEV-SNP image
 // (boot/efi.go selects the platform at run time), is the application
 // kernel's ELF made a PE32+ application; checkImage makes sure it carries
 // exactly the code checked.
-var kernels = map[string]string{
-	"selftest":    "./images/selftest",
-	"application": "./north/cocoon",
+var kernels = map[string]kernel{
+	"selftest":                {"./images/selftest", false},
+	"application":             {"./north/cocoon", false},
+	"application, no network": {"./north/cocoon", true},
 }
 
-func build(t *testing.T, pkg string) string {
+// kernel is a kernel package and whether it is built without network.
+type kernel struct {
+	pkg       string
+	noNetwork bool
+}
+
+func build(t *testing.T, k kernel) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "kernel.elf")
-	if err := kbuild.Kernel(context.Background(), pkg, out, kbuild.Options{Dir: filepath.Join("..", "..")}); err != nil {
-		t.Fatalf("building %s: %v", pkg, err)
+	if err := kbuild.Kernel(context.Background(), k.pkg, out, kbuild.Options{Dir: filepath.Join("..", ".."), NoNetwork: k.noNetwork}); err != nil {
+		t.Fatalf("building %s: %v", k.pkg, err)
 	}
 	return out
 }
@@ -37,9 +45,9 @@ func build(t *testing.T, pkg string) string {
 func TestHostInterface(t *testing.T) {
 	inv := AllInventories()
 	var reports []Report
-	for name, pkg := range kernels {
+	for name, k := range kernels {
 		t.Run(name, func(t *testing.T) {
-			path := build(t, pkg)
+			path := build(t, k)
 			funcs, err := Funcs(path)
 			if err != nil {
 				t.Fatal(err)

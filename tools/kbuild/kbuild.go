@@ -51,6 +51,26 @@ type Options struct {
 	// through PVH in 30 MiB less memory, and not through UEFI
 	// (tools/efiimage refuses it).
 	PVHOnly bool
+	// NoNetwork builds the kernel with the tag NoNetworkTag: north/run
+	// without gVisor's TCP/IP stack (north/run/nonet.go), whose package
+	// initialisers cost every boot. Its applications' socket(2) fails
+	// with EAFNOSUPPORT for AF_INET, AF_INET6 and AF_NETLINK, as on a
+	// Linux built without TCP/IP: not even loopback.
+	NoNetwork bool
+}
+
+// NoNetworkTag is the build tag of a kernel without network.
+const NoNetworkTag = "nonet"
+
+// NoNetworkMarker is in the image of a kernel built with NoNetwork (the
+// linker sets north/run.variant to it, and the kernel's message about a
+// refused socket names it), and in no other: WithoutNetwork finds it.
+const NoNetworkMarker = "cocoon-kernel-without-network"
+
+// WithoutNetwork reports whether img, a kernel image (ELF, UEFI
+// application or a disk holding one), was built with NoNetwork.
+func WithoutNetwork(img []byte) bool {
+	return bytes.Contains(img, []byte(NoNetworkMarker))
 }
 
 // Kernel builds the Go main package pkg (an import path or ./relative
@@ -71,7 +91,12 @@ func Kernel(ctx context.Context, pkg, out string, o Options) error {
 	if o.AllowNoSMEPSMAP {
 		ldflags += " -X github.com/cocoon-vm/cocoon/kernel.noSMEPSMAPOptOut=yes"
 	}
-	args := []string{"build", "-trimpath", "-ldflags", ldflags, "-o", tmp, pkg}
+	var tags []string
+	if o.NoNetwork {
+		ldflags += " -X github.com/cocoon-vm/cocoon/north/run.variant=" + NoNetworkMarker
+		tags = []string{"-tags", NoNetworkTag}
+	}
+	args := append(append([]string{"build", "-trimpath", "-ldflags", ldflags}, tags...), "-o", tmp, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = o.Dir
 	cmd.Env = append(append(os.Environ(), o.Env...), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -21,6 +22,10 @@ var (
 	appOnce  sync.Once
 	appBuilt string
 	appErr   error
+
+	nonetOnce  sync.Once
+	nonetBuilt string
+	nonetErr   error
 )
 
 // selftestKernel builds images/selftest once per test run.
@@ -59,6 +64,71 @@ func applicationKernel(t *testing.T) string {
 		t.Fatalf("Kernel(north/cocoon) = %v", appErr)
 	}
 	return appBuilt
+}
+
+// noNetworkKernel builds north/cocoon without network (Options.NoNetwork)
+// once per test run, as mkimage builds it for an image without sockets.
+func noNetworkKernel(t *testing.T) string {
+	t.Helper()
+	nonetOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kbuild-test")
+		if err != nil {
+			nonetErr = err
+			return
+		}
+		nonetBuilt = filepath.Join(dir, "cocoon-nonet.elf")
+		nonetErr = Kernel(context.Background(), "./north/cocoon", nonetBuilt, Options{Dir: "../..", PVHOnly: true, NoNetwork: true})
+	})
+	if nonetErr != nil {
+		t.Fatalf("Kernel(north/cocoon, NoNetwork) = %v", nonetErr)
+	}
+	return nonetBuilt
+}
+
+// TestNoNetwork checks the two builds of north/cocoon: the one without
+// network links no gVisor package and carries NoNetworkMarker, by which
+// WithoutNetwork knows it; the one with network links gVisor's TCP/IP
+// stack and carries no marker.
+func TestNoNetwork(t *testing.T) {
+	for name, c := range map[string]struct {
+		build func(*testing.T) string
+		net   bool
+	}{
+		"network": {applicationKernel, true}, "no network": {noNetworkKernel, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := c.build(t)
+			img, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if WithoutNetwork(img) == c.net {
+				t.Errorf("WithoutNetwork = %v, want %v", c.net, !c.net)
+			}
+			f, err := elf.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			syms, err := f.Symbols()
+			if err != nil {
+				t.Fatal(err)
+			}
+			gvisor, stack := 0, false
+			for _, s := range syms {
+				if strings.HasPrefix(s.Name, "gvisor.dev/") {
+					gvisor++
+				}
+				stack = stack || s.Name == "gvisor.dev/gvisor/pkg/tcpip/stack.New"
+			}
+			if c.net && !stack {
+				t.Errorf("no gvisor.dev/gvisor/pkg/tcpip/stack.New among %d gVisor symbols", gvisor)
+			}
+			if !c.net && gvisor > 0 {
+				t.Errorf("%d gVisor symbols linked", gvisor)
+			}
+		})
+	}
 }
 
 // TestKernelImageLayout checks the physical addresses pvhelf gave each
@@ -172,7 +242,7 @@ func TestTrimmedBSS(t *testing.T) {
 // (north/cocoon), whose trap paths are the ones an application reaches.
 func TestTrapCodeRules(t *testing.T) {
 	for name, build := range map[string]func(*testing.T) string{
-		"selftest": selftestKernel, "north/cocoon": applicationKernel,
+		"selftest": selftestKernel, "north/cocoon": applicationKernel, "north/cocoon without network": noNetworkKernel,
 	} {
 		t.Run(name, func(t *testing.T) {
 			skip, err := GoroutineFiles("../..")

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cocoon-vm/cocoon/tools/kbuild"
 )
 
 // goList runs `go list` with args for the kernel's target in the module
@@ -42,33 +44,45 @@ func local(pkgs []string) []string {
 	return out
 }
 
-func tree(t *testing.T) Graph {
+// tree lists the module's import graph as a build with the tags sees it.
+func tree(t *testing.T, tags string) Graph {
 	g := Graph{Imports: map[string][]string{}, Deps: map[string][]string{}}
-	for _, line := range goList(t, "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...") {
+	for _, line := range goList(t, "-tags", tags, "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...") {
 		f := strings.Fields(line)
 		if pkg, ok := strings.CutPrefix(f[0], Module+"/"); ok {
 			g.Imports[pkg] = local(f[1:])
 		}
 	}
 	for _, m := range KernelMains {
-		g.Deps[m] = local(goList(t, "-deps", "./"+m))
+		g.Deps[m] = local(goList(t, "-tags", tags, "-deps", "./"+m))
 	}
 	return g
 }
 
-// TestLayers checks the tree against the rules.
+// TestLayers checks the tree against the rules, as the kernel with
+// network and the one without (kbuild.NoNetworkTag) are built.
 func TestLayers(t *testing.T) {
-	g := tree(t)
-	for _, must := range append([]string{"hal", "hal/pc", "snp", "kernel", "north/run"}, KernelMains...) {
-		if _, ok := g.Imports[must]; !ok {
-			t.Fatalf("go list found no package %s: the rules would check nothing", must)
-		}
-	}
-	if deps := g.Deps["north/cocoon"]; !contains(deps, "snp") || !contains(deps, "hal/pc/guestwire") {
-		t.Fatalf("north/cocoon deps %v lack the platforms: go list -deps did not work", deps)
-	}
-	for _, bad := range Check(g) {
-		t.Error(bad)
+	for _, tags := range []string{"", kbuild.NoNetworkTag} {
+		t.Run("tags="+tags, func(t *testing.T) {
+			g := tree(t, tags)
+			for _, must := range append([]string{"hal", "hal/pc", "snp", "kernel", "north/run"}, KernelMains...) {
+				if _, ok := g.Imports[must]; !ok {
+					t.Fatalf("go list found no package %s: the rules would check nothing", must)
+				}
+			}
+			deps := g.Deps["north/cocoon"]
+			if !contains(deps, "snp") || !contains(deps, "hal/pc/guestwire") {
+				t.Fatalf("north/cocoon deps %v lack the platforms: go list -deps did not work", deps)
+			}
+			// The tags reached go list: only the kernel with network
+			// links the TCP/IP stack.
+			if inet := contains(deps, "north/socket/inet"); inet != (tags == "") {
+				t.Fatalf("with tags %q, north/cocoon links north/socket/inet: %v", tags, inet)
+			}
+			for _, bad := range Check(g) {
+				t.Error(bad)
+			}
+		})
 	}
 }
 

@@ -135,6 +135,8 @@ user network (--net user): virtio-net over virtio-mmio on microvm, a
 virtio-net-pci function on q35 and ovmf. Its address comes by DHCP,
 the host's loopback is 10.0.2.2, and --publish 8080:80 makes the guest's
 port 80 reachable at 127.0.0.1:8080 on the host. --net none gives none.
+An image whose kernel was built without network (see 'mkimage build
+--help', --network) gets none, and --net user or --publish is refused.
 
 Flags (before IMAGE):`)
 		fs.PrintDefaults()
@@ -230,7 +232,11 @@ Flags (before IMAGE):`)
 	if err != nil {
 		return err
 	}
-	netcfg, err := f.net.config(f.initrd)
+	kernelNet, err := kernelHasNetwork(image, disk)
+	if err != nil {
+		return err
+	}
+	netcfg, err := f.net.config(f.initrd, kernelNet)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
+	"github.com/cocoon-vm/cocoon/tools/kbuild"
 )
 
 // guestApp is the application of these tests (testdata/guestapp).
@@ -280,6 +281,21 @@ func TestRunMemoryVM(t *testing.T) {
 	if code := run([]string{"build", "--spec", "none", "-o", img, "../../images/hello"}, nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("build: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
+	// hello makes no sockets: its kernel has no network, and mkimage
+	// run refuses to give it one.
+	kernel, err := os.ReadFile(img + ".elf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !kbuild.WithoutNetwork(kernel) || !strings.Contains(stderr.String(), "the kernel has no network") {
+		t.Errorf("hello's kernel has network (stderr %q)", stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"run", "--net", "user", img}, nil, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "mkimage build --network on") {
+		t.Errorf("--net user on a kernel without network: exit %d, stderr %q", code, stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
 	min, err := qemu.MinMemoryMiB(img+".elf", img+".cpio", "")
 	if err != nil || min <= 16 {
 		t.Fatalf("MinMemoryMiB = %d, %v", min, err)

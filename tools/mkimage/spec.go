@@ -39,6 +39,8 @@ const SpecFile = "cocoon.json"
 //	output    output NAME (NAME.elf, NAME.cpio, ...)
 //	overcommit  the kernel's overcommit policy: "guess" (default) or
 //	          "always" (mkimage build --overcommit)
+//	network   whether the kernel has network: "auto" (default), "on" or
+//	          "off" (mkimage build --network)
 //	measure   the SEV-SNP launch to measure (implies format efi):
 //	          {"ovmf": FILE, "vcpuType": T, "vcpuSig": S,
 //	           "guestFeatures": "0x1", "vmmType": "qemu"|"ec2"|"gce"}
@@ -58,6 +60,8 @@ type Spec struct {
 	Measure  *SpecMeasure `json:"measure"`
 	// Overcommit is the kernel's overcommit policy.
 	Overcommit string `json:"overcommit"`
+	// Network is whether the kernel has network (--network).
+	Network string `json:"network"`
 }
 
 // SpecFileTo is one entry of Spec.Files.
@@ -159,6 +163,11 @@ func (s *Spec) check() error {
 	if err := checkOvercommit(s.Overcommit); err != nil {
 		return fieldErr("overcommit", "%v", err)
 	}
+	if s.Network != "" {
+		if err := checkNetworkMode(s.Network, s.Ports); err != nil {
+			return fieldErr("network", "%v", err)
+		}
+	}
 	if s.Measure != nil && s.Measure.OVMF == "" {
 		return fieldErr("measure.ovmf", "required: the OVMF firmware the launch boots")
 	}
@@ -216,6 +225,7 @@ func (s *Spec) flags(dir string) []string {
 	}
 	add("o", path(s.Output))
 	add("overcommit", s.Overcommit)
+	add("network", s.Network)
 	if m := s.Measure; m != nil {
 		a = append(a, "--measure")
 		add("ovmf", path(m.OVMF))

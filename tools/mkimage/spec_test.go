@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cocoon-vm/cocoon/tools/kbuild"
 )
 
 // TestSpecErrors checks that a bad spec is refused with the bad field
@@ -24,6 +26,8 @@ func TestSpecErrors(t *testing.T) {
 		{`{"package": "./a", "elf": "b"}`, `field "elf"`},
 		{`{} {}`, "more than one JSON value"},
 		{`{"overcommit": "sometimes"}`, `field "overcommit": "sometimes" is not guess or always`},
+		{`{"network": "maybe"}`, `field "network": --network "maybe": want auto, on or off`},
+		{`{"network": "off", "ports": ["8080:80"]}`, `field "network": --publish needs a network`},
 		{`{"overcommit": "never"}`, `field "overcommit": "never" (strict accounting, vm.overcommit_memory=2) is not implemented`},
 	} {
 		path := filepath.Join(t.TempDir(), "cocoon.json")
@@ -64,7 +68,8 @@ func TestSpecBuildsSameImage(t *testing.T) {
   "platform": "pc",
   "format": "efi",
   "output": "spec/app",
-  "overcommit": "always"
+  "overcommit": "always",
+  "network": "on"
 }`
 	specPath := filepath.Join(tmp, "cocoon.json")
 	if err := os.WriteFile(specPath, []byte(spec), 0o644); err != nil {
@@ -80,13 +85,16 @@ func TestSpecBuildsSameImage(t *testing.T) {
 	build("--spec", specPath)
 	flagsOut := filepath.Join(tmp, "flags", "app")
 	build("--spec", "none", hello, "--arg", "a b", "--arg", "-x=y", "--arg", "", "--env", "K=V", "--env", "EMPTY=",
-		"--workdir", "/tmp", "--file", extra+":/etc/motd", "-m", "96", "--vcpus", "2", "--format", "efi", "--overcommit", "always", "-o", flagsOut)
+		"--workdir", "/tmp", "--file", extra+":/etc/motd", "-m", "96", "--vcpus", "2", "--format", "efi", "--overcommit", "always", "--network", "on", "-o", flagsOut)
 	for _, ext := range []string{".elf", ".cpio", ".efi", ".run.json"} {
 		a, errA := os.ReadFile(filepath.Join(tmp, "spec", "app") + ext)
 		b, errB := os.ReadFile(flagsOut + ext)
 		if errA != nil || errB != nil || !bytes.Equal(a, b) {
 			t.Errorf("app%s: the spec's and the flags' differ (%v, %v)", ext, errA, errB)
 		}
+	}
+	if k, err := os.ReadFile(flagsOut + ".elf"); err != nil || kbuild.WithoutNetwork(k) {
+		t.Errorf("--network on built a kernel without network (%v)", err)
 	}
 	rc, err := readRunConfig(flagsOut)
 	if err != nil || strings.Join(rc.Args, "|") != "a b|-x=y|" || rc.Memory != 96 || rc.VCPUs != 2 || rc.Workdir != "/tmp" ||

@@ -46,6 +46,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+	if err := runHello(*runs, qemu.Profile(*profile), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
 	if *httpLoad {
 		dir, err := os.MkdirTemp("", "cocoon-bench-http")
 		if err == nil {

@@ -120,9 +120,18 @@ func (n *Net) MAC() [6]byte { return n.mac }
 var ErrTxFull = errors.New("virtio-net: transmit queue full")
 
 // Send queues one Ethernet frame (without FCS) for transmission.
-func (n *Net) Send(frame []byte) error {
-	if len(frame) > maxFrame || len(frame) < 14 {
-		return fmt.Errorf("virtio-net: frame of %d bytes", len(frame))
+func (n *Net) Send(frame []byte) error { return n.SendParts([][]byte{frame}) }
+
+// SendParts queues one Ethernet frame given as consecutive parts (a
+// packet's headers and payload where they lie), copied once into a
+// transmit buffer.
+func (n *Net) SendParts(parts [][]byte) error {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	if size > maxFrame || size < 14 {
+		return fmt.Errorf("virtio-net: frame of %d bytes", size)
 	}
 	if err := n.reclaimTx(); err != nil {
 		return err
@@ -131,9 +140,12 @@ func (n *Net) Send(frame []byte) error {
 		return ErrTxFull
 	}
 	off := n.txFree[len(n.txFree)-1]
-	buf := n.tx.data.Bytes[off : off+netHdrSize+len(frame)]
+	buf := n.tx.data.Bytes[off : off+netHdrSize+size]
 	clear(buf[:netHdrSize]) // no checksum offload, no GSO
-	copy(buf[netHdrSize:], frame)
+	at := netHdrSize
+	for _, p := range parts {
+		at += copy(buf[at:], p)
+	}
 	if _, err := n.tx.Post(Buffer{Off: off, Len: len(buf)}); err != nil {
 		return err
 	}

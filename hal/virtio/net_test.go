@@ -197,6 +197,20 @@ func TestNetSendReceive(t *testing.T) {
 	if err := n.Send(make([]byte, 2000)); err == nil {
 		t.Error("an oversized frame was sent")
 	}
+	// A frame in parts (headers and payload where they lie) is one
+	// frame, its parts in order; the limits count the whole frame.
+	if err := n.SendParts([][]byte{[]byte("header|"), frame[:20], []byte("|tail")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(dev.sent[len(dev.sent)-1]), "header|an ethernet frame\x00\x00\x00|tail"; got != want {
+		t.Errorf("frame in parts sent as %q, want %q", got, want)
+	}
+	if err := n.SendParts([][]byte{make([]byte, 1000), make([]byte, 1000)}); err == nil {
+		t.Error("an oversized frame in parts was sent")
+	}
+	if err := n.SendParts([][]byte{make([]byte, 7), make([]byte, 6)}); err == nil {
+		t.Error("a 13-byte frame in parts was sent")
+	}
 	// The driver polls: both queues ask for no used-buffer
 	// notifications, and a poll that finds nothing touches no register.
 	for qi := range 2 {

@@ -1,7 +1,7 @@
 package inet
 
 import (
-	"context"
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -57,9 +57,15 @@ const (
 func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	mac := dev.MAC()
 	ch := channel.New(256, nicMTU, tcpip.LinkAddress(mac[:]))
+	var mu sync.Mutex // serializes the device's users
+	fail := func(err error) {
+		log(fmt.Sprintf("cocoon: network device stopped: %v", err))
+	}
+	l := &link{Endpoint: ch, dev: dev, mu: &mu, fail: fail, wake: make(chan struct{}, 1)}
+	go l.drain()
 	// Created disabled, so that duplicate address detection is on
 	// before the link-local address is formed.
-	if err := st.s.CreateNICWithOptions(EthernetNIC, ethernet.New(ch), stack.NICOptions{Name: "eth0", Disabled: true}); err != nil {
+	if err := st.s.CreateNICWithOptions(EthernetNIC, ethernet.New(l), stack.NICOptions{Name: "eth0", Disabled: true}); err != nil {
 		return wrap("creating the Ethernet interface", err)
 	}
 	ep, err := st.s.GetNetworkEndpoint(EthernetNIC, ipv6.ProtocolNumber)
@@ -79,38 +85,6 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	// Link-local IPv6 neighbours are on the link (fe80::/64): the
 	// address itself gVisor forms from the MAC when the NIC comes up.
 	st.s.AddRoute(tcpip.Route{Destination: linkLocal, NIC: EthernetNIC})
-	var mu sync.Mutex // serializes the device's users
-	fail := func(err error) {
-		log(fmt.Sprintf("cocoon: network device stopped: %v", err))
-	}
-	go func() {
-		for {
-			pkt := ch.ReadContext(context.Background())
-			if pkt == nil {
-				return
-			}
-			v := pkt.ToView()
-			frame := v.AsSlice()
-			var err error
-			for {
-				mu.Lock()
-				err = dev.Send(frame)
-				mu.Unlock()
-				if !errors.Is(err, virtio.ErrTxFull) {
-					break
-				}
-				time.Sleep(pollBusy)
-			}
-			v.Release()
-			pkt.DecRef()
-			if errors.Is(err, virtio.ErrDevice) {
-				fail(err)
-				return
-			}
-			// Other errors refuse one frame (too big, too small): it is
-			// dropped, as a NIC drops what it cannot send.
-		}
-	}()
 	go func() {
 		wait := pollBusy
 		var frames [][]byte
@@ -137,6 +111,109 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 		}
 	}()
 	return nil
+}
+
+// txBacklogMax bounds the frames that wait for room in the device's
+// transmit ring; beyond it the stack is told there is no buffer space,
+// as a full transmit queue tells it on Linux.
+const txBacklogMax = 256
+
+// link is the Ethernet device as netstack's link endpoint: gVisor's
+// channel endpoint carries what arrives (InjectInbound), while what the
+// stack sends goes to the device from the sending goroutine itself,
+// copied once from the packet's views into a transmit buffer, rather
+// than through a queue and a goroutine of its own. Frames that find the
+// transmit ring full wait, in order, in a backlog a goroutine drains.
+type link struct {
+	*channel.Endpoint
+	dev     Device
+	mu      *sync.Mutex // serializes the device's users (the receive loop too)
+	fail    func(error)
+	backlog [][]byte // copies of frames waiting for the ring, oldest first
+	stopped bool     // the device broke the protocol
+	wake    chan struct{}
+}
+
+// partsSender is a Device that sends a frame given in parts
+// (hal/virtio.Net.SendParts), saving a copy.
+type partsSender interface {
+	SendParts(parts [][]byte) error
+}
+
+// send passes one frame to the device. The caller holds l.mu.
+func (l *link) send(parts [][]byte) error {
+	if ps, ok := l.dev.(partsSender); ok {
+		return ps.SendParts(parts)
+	}
+	if len(parts) == 1 {
+		return l.dev.Send(parts[0])
+	}
+	return l.dev.Send(bytes.Join(parts, nil))
+}
+
+// WritePackets implements stack.LinkEndpoint.WritePackets: each packet
+// goes to the device now, or to the backlog when the transmit ring is
+// full (or frames wait before it). A frame the device refuses (too big,
+// too small) is dropped, as a NIC drops what it cannot send.
+func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, pkt := range pkts.AsSlice() {
+		if l.stopped {
+			return n, &tcpip.ErrClosedForSend{}
+		}
+		parts := pkt.AsSlices()
+		if len(l.backlog) == 0 {
+			err := l.send(parts)
+			if errors.Is(err, virtio.ErrDevice) {
+				l.stopped = true
+				l.fail(err)
+				return n, &tcpip.ErrClosedForSend{}
+			}
+			if !errors.Is(err, virtio.ErrTxFull) {
+				n++
+				continue
+			}
+		}
+		if len(l.backlog) >= txBacklogMax {
+			return n, &tcpip.ErrNoBufferSpace{}
+		}
+		l.backlog = append(l.backlog, bytes.Join(parts, nil))
+		n++
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+	return n, nil
+}
+
+// drain sends the backlog's frames as the transmit ring makes room.
+func (l *link) drain() {
+	for range l.wake {
+		for {
+			l.mu.Lock()
+			for len(l.backlog) > 0 && !l.stopped {
+				err := l.dev.Send(l.backlog[0])
+				if errors.Is(err, virtio.ErrTxFull) {
+					break
+				}
+				if errors.Is(err, virtio.ErrDevice) {
+					l.stopped = true
+					l.fail(err)
+				}
+				l.backlog[0] = nil
+				l.backlog = l.backlog[1:]
+			}
+			left := len(l.backlog) > 0 && !l.stopped
+			l.mu.Unlock()
+			if !left {
+				break
+			}
+			time.Sleep(pollBusy)
+		}
+	}
 }
 
 // Configure gives EthernetNIC its address and the default route.

@@ -16,6 +16,7 @@ import (
 	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/lvbs/skimage"
 	"github.com/cocoon-vm/cocoon/tools/efiimage"
+	"github.com/cocoon-vm/cocoon/tools/kbuild"
 )
 
 func init() {
@@ -34,7 +35,7 @@ func runInspect(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 Prints what IMAGE contains: for NAME or NAME.elf the kernel's ELF layout
 and PVH entry; for NAME.efi or NAME.img (UEFI application, GPT disk) the
 PE sections, entry, payload, embedded command line and SHA-256 of each
-part; the application archive (NAME.cpio) if there is one; and the LVBS
+part; whether the kernel has a network ('mkimage build --network'); the application archive (NAME.cpio) if there is one; and the LVBS
 image NAME.lvbs/skloader.bin and NAME.lvbs/vmlinux.bin if there is one. Then the
 image's host interface: every I/O port, MMIO range, MSR and intercepted
 instruction Cocoon uses on the generic PC platform, and every GHCB event
@@ -90,6 +91,7 @@ func inspectImage(image string, w io.Writer) error {
 			return fmt.Errorf("%s: %v", image, err)
 		}
 		info.Write(w, image)
+		writeNetwork(w, b)
 		name := strings.TrimSuffix(strings.TrimSuffix(image, ".efi"), ".img")
 		if a, err := os.ReadFile(name + ".cpio"); err == nil {
 			fmt.Fprintf(w, "Application %s.cpio: %d KiB, sha256 %x\n", name, len(a)>>10, sha256.Sum256(a))
@@ -115,10 +117,21 @@ func inspectImage(image string, w io.Writer) error {
 			fmt.Fprintf(w, "  load %#x-%#x (physical %#x) %v, %d KiB in the file\n", p.Vaddr, p.Vaddr+p.Memsz, p.Paddr, p.Flags, p.Filesz>>10)
 		}
 	}
+	writeNetwork(w, img)
 	if a, err := os.ReadFile(name + ".cpio"); err == nil {
 		fmt.Fprintf(w, "Application %s.cpio: %d KiB, sha256 %x\n", name, len(a)>>10, sha256.Sum256(a))
 	}
 	return inspectLVBS(name, w)
+}
+
+// writeNetwork says whether the kernel image img was built with a
+// network ('mkimage build --network').
+func writeNetwork(w io.Writer, img []byte) {
+	if kbuild.WithoutNetwork(img) {
+		fmt.Fprintln(w, "  network: none (built without: socket(2) fails with EAFNOSUPPORT for AF_INET, AF_INET6 and AF_NETLINK)")
+	} else {
+		fmt.Fprintln(w, "  network: gVisor's TCP/IP stack, a virtio-net device if the machine has one")
+	}
 }
 
 // inspectLVBS describes the LVBS image NAME.lvbs/skloader.bin and

@@ -290,6 +290,10 @@ func TestRunMemoryVM(t *testing.T) {
 	if !kbuild.WithoutNetwork(kernel) || !strings.Contains(stderr.String(), "the kernel has no network") {
 		t.Errorf("hello's kernel has network (stderr %q)", stderr.String())
 	}
+	stdout.Reset()
+	if code := run([]string{"inspect", img}, nil, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "network: none") {
+		t.Errorf("inspect: exit %d, stdout %q; want network: none", code, stdout.String())
+	}
 	stderr.Reset()
 	if code := run([]string{"run", "--net", "user", img}, nil, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "mkimage build --network on") {
 		t.Errorf("--net user on a kernel without network: exit %d, stderr %q", code, stderr.String())

@@ -96,6 +96,10 @@ func TestSpecBuildsSameImage(t *testing.T) {
 	if k, err := os.ReadFile(flagsOut + ".elf"); err != nil || kbuild.WithoutNetwork(k) {
 		t.Errorf("--network on built a kernel without network (%v)", err)
 	}
+	var inspected, stderr bytes.Buffer
+	if code := run([]string{"inspect", flagsOut + ".efi"}, nil, &inspected, &stderr); code != 0 || !strings.Contains(inspected.String(), "network: gVisor's TCP/IP stack") {
+		t.Errorf("inspect %s.efi: exit %d, stdout %q, stderr %q; want the network named", flagsOut, code, inspected.String(), stderr.String())
+	}
 	rc, err := readRunConfig(flagsOut)
 	if err != nil || strings.Join(rc.Args, "|") != "a b|-x=y|" || rc.Memory != 96 || rc.VCPUs != 2 || rc.Workdir != "/tmp" ||
 		rc.Overcommit != "always" {

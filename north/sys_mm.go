@@ -151,29 +151,40 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 		data = length
 	}
 	p := t.p
-	p.mm.mu.Lock()
-	defer p.mm.mu.Unlock()
-	if !p.mayGrow(length, data) {
-		return -linux.ENOMEM
-	}
-	fixed := flags&linux.MapFixed != 0
-	if flags&linux.MapFixedNoreplace != 0 {
-		fixed = false
-		if !p.rangeFree(addr, length) {
-			return -linux.EEXIST
+	got := func() int64 {
+		p.mm.mu.Lock()
+		defer p.mm.mu.Unlock()
+		if !p.mayGrow(length, data) {
+			return -linux.ENOMEM
 		}
-	}
-	if anon && !shared {
-		if fixed {
-			p.forget(addr, addr+length)
+		fixed := flags&linux.MapFixed != 0
+		if flags&linux.MapFixedNoreplace != 0 {
+			fixed = false
+			if !p.rangeFree(addr, length) {
+				return -linux.EEXIST
+			}
 		}
-		got, err := p.m.Map(addr, length, mem.Prot(prot), fixed)
-		if err != nil {
-			return errno(err)
+		if anon && !shared {
+			if fixed {
+				p.forget(addr, addr+length)
+			}
+			got, err := p.m.Map(addr, length, mem.Prot(prot), fixed)
+			if err != nil {
+				return errno(err)
+			}
+			return int64(got)
 		}
-		return p.populate(got, length, flags)
+		return t.mapPaged(addr, length, prot, flags, fd, off, shared, fixed)
+	}()
+	if got < 0 {
+		return got
 	}
-	return t.mapPaged(addr, length, prot, flags, fd, off, shared, fixed)
+	// Populated once mm.mu is free, as Linux's vm_mmap_pgoff calls
+	// mm_populate after mmap_write_unlock: a file page's fault
+	// (fillPage) takes mm.mu, and with it held, MAP_POPULATE of a file or
+	// of shared anonymous memory waited on itself for ever, taking every
+	// other thread's mmap with it (fuzzer seed 1267).
+	return p.populate(uint64(got), length, flags)
 }
 
 // rangeFree reports whether nothing is mapped in [addr, addr+length).
@@ -215,7 +226,7 @@ func (p *Process) touch(addr, length uint64) error {
 }
 
 // mapPaged maps pages of a file (fd), or of a new shared-memory file for
-// MAP_SHARED|MAP_ANONYMOUS, with mm.mu held.
+// MAP_SHARED|MAP_ANONYMOUS, with mm.mu held; the caller populates them.
 func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, shared, fixed bool) int64 {
 	p := t.p
 	if p.files == nil {
@@ -268,7 +279,7 @@ func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, 
 	}
 	v.start, v.end = got, got+length
 	p.addVMA(v)
-	return p.populate(got, length, flags)
+	return int64(got)
 }
 
 // sharer is a Pager whose file has seals (vfs.Mapping.Share): a shared

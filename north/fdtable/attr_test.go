@@ -90,6 +90,38 @@ func TestSendfile(t *testing.T) {
 	}
 }
 
+// TestSendfileEventfd: an eventfd has no splice_read or splice_write, so
+// Linux (6.18 checked natively) refuses it at either end of sendfile with
+// EINVAL, leaving the input's offset where it was, but reads the input
+// first: nothing to send is 0. Cocoon used to write the input to the
+// eventfd 8 bytes at a time, each a counter increment: from a large sparse
+// file, hours of kernel time no signal could end (fuzzer seed 1210).
+func TestSendfileEventfd(t *testing.T) {
+	e := newEnv(t)
+	in := e.open("/etc/hosts", linux.ORdonly, 0)
+	empty := e.open("/tmp/empty", linux.OCreat|linux.ORdwr, 0o644)
+	efd := int32(e.f.Eventfd2(0, linux.EfdNonblock))
+	off := e.put(binary.LittleEndian.AppendUint64(nil, 3))
+	for _, c := range []struct {
+		name      string
+		got, want int64
+	}{
+		{"to an eventfd", e.f.Sendfile(e.m, nil, efd, in, 0, 1<<31), neg(linux.EINVAL)},
+		{"input offset after", e.f.Lseek(in, 0, linux.SeekCur), 0},
+		{"to an eventfd at an offset", e.f.Sendfile(e.m, nil, efd, in, off, 16), neg(linux.EINVAL)},
+		{"offset after", int64(e.u64(off)), 3},
+		{"nothing to an eventfd", e.f.Sendfile(e.m, nil, efd, empty, 0, 100), 0},
+		{"from an eventfd", e.f.Sendfile(e.m, nil, empty, efd, 0, 8), neg(linux.EINVAL)},
+	} {
+		if c.got != c.want {
+			t.Errorf("sendfile %s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if _, r := e.read(efd, 8); r != neg(linux.EAGAIN) {
+		t.Errorf("read of the eventfd after the refused sendfiles = %d, want EAGAIN (counter 0)", r)
+	}
+}
+
 func TestFchmodat2(t *testing.T) {
 	e := newEnv(t)
 	e.f.Close(e.open("/tmp/f", linux.OCreat|linux.OWronly, 0o644))

@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -150,6 +151,13 @@ func (f *File) Loc() Loc { return f.loc }
 
 // Name returns the path or description /proc/self/fd shows for f.
 func (f *File) Name() string { return f.name }
+
+// Spliceable reports whether sendfile(2) and splice(2) may move f's bytes.
+// Linux's anonymous-inode files (eventfd, timerfd, epoll, pidfd:
+// fs/anon_inodes.c and their file_operations) have neither splice_read nor
+// splice_write, so do_splice_read and do_splice_from (fs/splice.c) refuse
+// them with EINVAL.
+func Spliceable(f *File) bool { return !strings.HasPrefix(f.name, "anon_inode:") }
 
 // Flags returns f's access mode and status flags, as F_GETFL does.
 func (f *File) Flags() uint32 { return f.flags.Load() }

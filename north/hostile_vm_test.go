@@ -85,7 +85,8 @@ func (w silenceWriter) Write(b []byte) (int, error) {
 
 // runHostile boots the fuzzer for one seed and checks the kernel
 // survived it. It returns the console and what the run did.
-func runHostile(t *testing.T, app string, seed, ops int, timeout time.Duration) (string, hostileRun) {
+// verbose is the fuzzer's logging argument ("", "v" or "vN").
+func runHostile(t *testing.T, app string, seed, ops int, verbose string, timeout time.Duration) (string, hostileRun) {
 	t.Helper()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
@@ -95,7 +96,7 @@ func runHostile(t *testing.T, app string, seed, ops int, timeout time.Duration) 
 	defer silence.Stop()
 	res, err := qemu.Run(ctx, qemu.Config{
 		Profile: qemu.Microvm, Kernel: cocoonKernel(t), Initrd: app,
-		Append:    strings.TrimSpace(fmt.Sprintf("%s %d %d %s", os.Getenv("COCOON_HOSTILE_CMDLINE"), seed, ops, os.Getenv("COCOON_HOSTILE_VERBOSE"))),
+		Append:    strings.TrimSpace(fmt.Sprintf("%s %d %d %s", os.Getenv("COCOON_HOSTILE_CMDLINE"), seed, ops, verbose)),
 		MemoryMiB: 256, Timeout: timeout, Console: silenceWriter{silence},
 	})
 	if res == nil {
@@ -106,7 +107,7 @@ func runHostile(t *testing.T, app string, seed, ops int, timeout time.Duration) 
 	}
 	run := hostileRun{wall: res.Wall}
 	console := strings.ReplaceAll(res.Console, "\r", "")
-	if os.Getenv("COCOON_HOSTILE_VERBOSE") != "" {
+	if verbose != "" {
 		t.Logf("seed %d: %v\n%s", seed, err, console)
 	}
 	// The replay logs every operation from the last progress line on.
@@ -230,7 +231,7 @@ func TestVMHostileFuzz(t *testing.T) {
 	for seed := first; seed <= last; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel() // one QEMU per CPU (go test -parallel)
-			console, run := runHostile(t, app, seed, ops, timeout)
+			console, run := runHostile(t, app, seed, ops, os.Getenv("COCOON_HOSTILE_VERBOSE"), timeout)
 			mu.Lock()
 			ran++
 			total += run.ops
@@ -259,4 +260,25 @@ func lastLine(s, prefix string) string {
 	}
 	line, _, _ := strings.Cut(s[i:], "\n")
 	return line
+}
+
+// TestVMHostileEmulatorCrash replays the operation of seed 1294 that made
+// QEMU 7.2's TCG abort ("tcg fatal error") in a 10-million-operation run:
+// random bytes F0 2E 0F BB EA, LOCK BTC with a register operand, which the
+// CPU answers with #UD. The fuzzer now turns the 0F into a NOP
+// (avoid_emulator_crashes in images/hostile); without that QEMU dies and
+// the run is an EMULATOR FAILURE. The logged operation shows the seed still
+// reaches those bytes, so the test cannot pass by drawing other ones.
+func TestVMHostileEmulatorCrash(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, hostileProgram(t))
+	const seed, op = 1294, 10113
+	console, run := runHostile(t, app, seed, op+1, fmt.Sprintf("v%d", op), 5*time.Minute+20*op*time.Millisecond)
+	line := lastLine(console, fmt.Sprintf("hostile: op %d ", op))
+	if !strings.Contains(line, "random bytes") || !strings.Contains(line, "f0 2e 90 bb ea") {
+		t.Errorf("seed %d operation %d: want random bytes f0 2e 90 bb ea (LOCK BTC EDX, EBP with its 0F made a NOP), got %q", seed, op, line)
+	}
+	if run.ops != op+1 {
+		t.Errorf("seed %d did not run its %d operations to the end", seed, op+1)
+	}
 }

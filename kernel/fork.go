@@ -76,7 +76,10 @@ func spaceFork(i int) int64 {
 				spaceFree(int(n))
 				return -linux.ENOMEM
 			}
-			if *pte&pteShared == 0 && r.Prot&vmspace.Write != 0 {
+			// Every private page becomes copy-on-write, writable or not:
+			// a later mprotect may make it writable in one of the two
+			// (mm/memory.c copy_present_pte, is_cow_mapping).
+			if *pte&pteShared == 0 {
 				*pte = (*pte | pteCOW) &^ pteWrite
 			}
 			*dst = *pte

@@ -11,3 +11,14 @@ func TestVMProcessesGo(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildGo(t, "./north/testdata/procgo"), "procgo: done")
 }
+
+// TestVMExecTextCopyOnWrite runs north/testdata/exectext natively and
+// inside Cocoon: execve maps the program's pages from its file, and a
+// process writing its own text (after mprotect), forked or exec'd,
+// changes neither the file, its parent nor the next exec; each exec
+// starts with the file's data and a zero bss; a read-only page made
+// writable after fork stays the child's own.
+func TestVMExecTextCopyOnWrite(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/exectext/exectext.c"), "exectext: done")
+}

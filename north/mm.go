@@ -85,7 +85,12 @@ func (s *mmState) find(addr uint64) int {
 // file leave the address space too, so the next touch is a SIGBUS past
 // the end of the file or a fresh page in a punched hole.
 func (p *Process) invalidator(v *fileVMA) func(from, to int64) {
-	m, mm := p.m, p.mm // the address space v is in, even after an execve
+	return invalidatorIn(p.m, p.mm, v) // the address space v is in, even after an execve
+}
+
+// invalidatorIn is Process.invalidator for a range of address space m
+// with ranges mm.
+func invalidatorIn(m Machine, mm *mmState, v *fileVMA) func(from, to int64) {
 	return func(from, to int64) {
 		ps, ok := m.(pagedSpace)
 		if !ok {
@@ -109,8 +114,10 @@ func (p *Process) invalidator(v *fileVMA) func(from, to int64) {
 }
 
 // addVMA records v (its range must hold no other).
-func (p *Process) addVMA(v *fileVMA) {
-	s := p.mm
+func (p *Process) addVMA(v *fileVMA) { p.mm.add(v) }
+
+// add records v (its range must hold no other).
+func (s *mmState) add(v *fileVMA) {
 	i := sort.Search(len(s.vmas), func(i int) bool { return s.vmas[i].start >= v.start })
 	s.vmas = append(s.vmas, nil)
 	copy(s.vmas[i+1:], s.vmas[i:])
@@ -119,8 +126,10 @@ func (p *Process) addVMA(v *fileVMA) {
 
 // forget drops the file-backed ranges in [start, end), ending, trimming
 // or splitting the VMAs there. The caller unmaps or replaces the pages.
-func (p *Process) forget(start, end uint64) {
-	s := p.mm
+func (p *Process) forget(start, end uint64) { p.mm.forget(p.m, start, end) }
+
+// forget is Process.forget for the ranges s of address space m.
+func (s *mmState) forget(m Machine, start, end uint64) {
 	var keep []*fileVMA
 	for _, v := range s.vmas {
 		if v.end <= start || v.start >= end {
@@ -135,7 +144,7 @@ func (p *Process) forget(start, end uint64) {
 				right.start = end
 				right.pgoff = v.pgoff + int64((end-v.start)/mem.PageSize)
 				rp := &right
-				rp.pager = v.pager.Clone(p.invalidator(rp))
+				rp.pager = v.pager.Clone(invalidatorIn(m, s, rp))
 				keep = append(keep, v, rp)
 				v.end = start
 				continue

@@ -33,10 +33,11 @@ type Config struct {
 	// Overcommit is the overcommit policy, vm.overcommit_memory:
 	// OvercommitGuess (the default) or OvercommitAlways.
 	Overcommit int
-	// Load loads a program for execve into a new address space: the file's
-	// bytes, the path it was asked by (AT_EXECFN), argv and envp. It
-	// returns ErrNoExec for a file it cannot run. Nil: execve gives ENOSYS.
-	Load func(prog []byte, path string, argv, envp []string) (Program, error)
+	// Load loads a program for execve into a new address space: the
+	// file (whose MapPrivate maps its segments), the path it was asked
+	// by (AT_EXECFN), argv and envp. It returns ErrNoExec for a file it
+	// cannot run. Nil: execve gives ENOSYS.
+	Load func(f *ProgramFile, path string, argv, envp []string) (Program, error)
 }
 
 // Process is one process of the application: an address space, its

@@ -3,6 +3,7 @@ package north
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,14 +116,14 @@ type ProcessFiles interface {
 	Exec(path string, argv []string)
 	// CloseAll closes every descriptor (the process exited).
 	CloseAll()
-	// ReadExec reads the program at path, relative to the working
+	// OpenExec opens the program at path, relative to the working
 	// directory or, for execveat, to the directory open as dirfd
-	// (linux.AtFdcwd: the working directory), as execve does: its bytes
+	// (linux.AtFdcwd: the working directory), as execve does: the file
 	// and the path it was found at, or a negated errno (EACCES if it is
 	// not an executable regular file). flags are execveat's: with
 	// AT_EMPTY_PATH an empty path is the file open as dirfd; with
 	// AT_SYMLINK_NOFOLLOW a final symbolic link is refused (ELOOP).
-	ReadExec(dirfd int32, path string, flags uint32) ([]byte, string, int64)
+	OpenExec(dirfd int32, path string, flags uint32) (Executable, string, int64)
 }
 
 // Program is a program loaded by Config.Load into a new address space.
@@ -967,6 +968,22 @@ const (
 	maxInterp     = 4       // nested #! interpreters (fs/exec.c)
 )
 
+// execHead is how much of a program file execve reads to recognise a
+// script: "#!" and a line of up to BINPRM_BUF_SIZE bytes
+// (include/linux/binfmts.h) but one.
+const execHead = 2 + 256
+
+// execHeader returns the first bytes of a program file (all of a
+// shorter file), or a negated errno if it cannot be read.
+func execHeader(exe Executable) ([]byte, int64) {
+	buf := make([]byte, min(exe.Size(), execHead))
+	n, err := exe.ReadAt(buf, 0)
+	if err != nil && err != io.EOF {
+		return nil, errno(err)
+	}
+	return buf[:n], 0
+}
+
 // readStrings reads a NULL-terminated array of string pointers.
 func readStrings(m mem.Memory, addr uint64, total *int) ([]string, int64) {
 	var out []string
@@ -1018,14 +1035,22 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	if e != 0 {
 		return e
 	}
-	data, found, e := pf.ReadExec(dirfd, path, uint32(flags))
+	exe, found, e := pf.OpenExec(dirfd, path, uint32(flags))
 	if e != 0 {
 		return e
 	}
+	defer func() { exe.Close() }() // the mappings keep what they map
 	execFn := path
 	// A script: run its interpreter with the script's path in argv
 	// (fs/binfmt_script.c).
-	for depth := 0; bytes.HasPrefix(data, []byte("#!")); depth++ {
+	for depth := 0; ; depth++ {
+		data, e := execHeader(exe)
+		if e != 0 {
+			return e
+		}
+		if !bytes.HasPrefix(data, []byte("#!")) {
+			break
+		}
 		if depth == maxInterp {
 			return -linux.ELOOP
 		}
@@ -1050,13 +1075,17 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 			nargv = append(nargv, argv[1:]...)
 		}
 		argv = nargv
-		data, found, e = pf.ReadExec(linux.AtFdcwd, interp, 0)
+		next, nfound, e := pf.OpenExec(linux.AtFdcwd, interp, 0)
 		if e != 0 {
 			return e
 		}
+		exe.Close()
+		exe, found = next, nfound
 	}
-	prog, err := p.cfg.Load(data, execFn, argv, envp)
+	file := NewProgramFile(exe)
+	prog, err := p.cfg.Load(file, execFn, argv, envp)
 	if err != nil {
+		file.release()
 		if err == ErrNoExec {
 			return -linux.ENOEXEC
 		}
@@ -1068,7 +1097,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.detachShm()
 	holdSpace(prog.Machine)
 	p.dropMM() // a vfork parent keeps the old ranges
-	p.mm = &mmState{users: 1}
+	p.mm = file.mm
 	old := p.m
 	p.m = prog.Machine
 	p.cfg.Machine = prog.Machine

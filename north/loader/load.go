@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -41,7 +42,20 @@ type Options struct {
 	// MaxMemory bounds the total page-rounded size of the loadable
 	// segments; zero means DefaultMaxMemory.
 	MaxMemory uint64
+	// MapFile, if set, maps a segment's file pages instead of copying
+	// its bytes, as Linux's elf_map does: [addr, addr+length) becomes a
+	// private (copy-on-write) mapping with prot of the file's bytes from
+	// off, page aligned; if zeroFrom falls inside it, off a page
+	// boundary, the rest of that page reads zeros (the start of the
+	// segment's bss) in a private copy of the page. It returns
+	// ErrNoMapping, having mapped nothing, for a file whose pages cannot
+	// be mapped: Load then copies the bytes.
+	MapFile func(addr, length uint64, prot mem.Prot, off, zeroFrom uint64) error
 }
+
+// ErrNoMapping is what Options.MapFile returns for a file whose pages
+// cannot be mapped.
+var ErrNoMapping = errors.New("the executable's pages cannot be mapped")
 
 // Image describes an executable mapped into an address space: what the
 // initial stack's auxiliary vector and the process's memory bookkeeping
@@ -142,6 +156,15 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 		if p.Type != ProgLoad || p.Memsz == 0 {
 			continue
 		}
+		if o.MapFile != nil && p.Filesz > 0 {
+			err := f.mapSegment(as, p, bias, o.MapFile)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, ErrNoMapping) {
+				return nil, err
+			}
+		}
 		if err := f.loadSegment(as, p, bias, buf); err != nil {
 			return nil, err
 		}
@@ -154,6 +177,34 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 		img.Phdr += bias
 	}
 	return img, nil
+}
+
+// mapSegment maps one PT_LOAD segment with file bytes as fs/binfmt_elf.c
+// elf_load does: its file pages as a private file mapping, the tail of
+// the last one zeroed if the segment has a bss, and the pages of the bss
+// beyond as anonymous memory.
+func (f *File) mapSegment(as mem.AddressSpace, p Prog, bias uint64, mapFile func(addr, length uint64, prot mem.Prot, off, zeroFrom uint64) error) error {
+	start := pageDown(p.Vaddr + bias)
+	fileEnd, memEnd := p.Vaddr+bias+p.Filesz, pageUp(p.Vaddr+bias+p.Memsz)
+	zeroFrom := memEnd // nothing to zero
+	if p.Memsz > p.Filesz {
+		zeroFrom = fileEnd
+	}
+	prot := protOf(p.Flags)
+	// Parse checked that p.Off >= p.Vaddr%pageSize (congruent modulo the
+	// page size).
+	if err := mapFile(start, pageUp(fileEnd)-start, prot, p.Off-p.Vaddr%pageSize, zeroFrom); err != nil {
+		if errors.Is(err, ErrNoMapping) {
+			return err
+		}
+		return fmt.Errorf("mapping segment %#x+%#x: %w", start, pageUp(fileEnd)-start, err)
+	}
+	if bss := pageUp(fileEnd); memEnd > bss {
+		if _, err := as.Map(bss, memEnd-bss, prot, true); err != nil {
+			return fmt.Errorf("mapping segment bss %#x+%#x: %w", bss, memEnd-bss, err)
+		}
+	}
+	return nil
 }
 
 // loadSegment maps one PT_LOAD segment and copies its file bytes. Like a

@@ -3,6 +3,7 @@ package run
 import (
 	"crypto/rand"
 	"fmt"
+	"io"
 
 	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/kernel"
@@ -64,29 +65,6 @@ func newFiles(archive []byte, o Options) (*files, error) {
 	return out, nil
 }
 
-// ReadFile reads a whole file of the mounted tree; a file still as the
-// initrd has it is the archive's bytes, not a copy (read-only).
-func (f *files) ReadFile(path string) ([]byte, error) {
-	file, err := f.fs.Open(f.f, f.fs.Root(), path, linux.ORdonly, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer file.DecRef()
-	if data, ok := file.ArchiveBytes(); ok {
-		return data, nil
-	}
-	size := file.Stat().Size
-	if size < 0 || size > 1<<31 {
-		return nil, fmt.Errorf("%s: size %d", path, size)
-	}
-	data := make([]byte, size)
-	n, err := file.ReadAt(vfs.BytesBuf(data), 0)
-	if err != nil {
-		return nil, err
-	}
-	return data[:n], nil
-}
-
 func (f *files) Syscall(t north.FileContext, nr uint64, a [6]uint64) (int64, bool) {
 	if r, ok := f.f.XattrSyscall(t.Memory(), t.Capable(north.CapSysAdmin), nr, a); ok {
 		return r, true
@@ -124,33 +102,52 @@ func (f *files) Exec(path string, argv []string) {
 // CloseAll implements north.ProcessFiles.
 func (f *files) CloseAll() { f.f.CloseAll() }
 
-// ReadExec implements north.ProcessFiles: the program must be a regular
+// OpenExec implements north.ProcessFiles: the program must be a regular
 // file with an execute bit (EACCES otherwise, as execve(2) says).
-func (f *files) ReadExec(dirfd int32, path string, flags uint32) ([]byte, string, int64) {
+func (f *files) OpenExec(dirfd int32, path string, flags uint32) (north.Executable, string, int64) {
 	file, name, err := f.f.OpenExec(dirfd, path, flags)
 	if err != nil {
 		return nil, "", -int64(vfs.ErrnoOf(err))
 	}
-	defer file.DecRef()
 	st := file.Stat()
 	const sIFMT, sIFREG = 0o170000, 0o100000
 	if st.Mode&sIFMT != sIFREG {
+		file.DecRef()
 		return nil, "", -linux.EACCES
-	}
-	if st.Size > 1<<30 {
-		return nil, "", -linux.ENOMEM
-	}
-	data := make([]byte, st.Size)
-	n, err := file.ReadAt(vfs.BytesBuf(data), 0)
-	if err != nil {
-		return nil, "", -int64(vfs.ErrnoOf(err))
 	}
 	abs := path
 	if len(abs) == 0 || abs[0] != '/' {
 		abs = name
 	}
-	return data[:n], abs, 0
+	return execFile{file}, abs, 0
 }
+
+// execFile is a program file open for execve.
+type execFile struct{ f *vfs.File }
+
+// ReadAt implements io.ReaderAt.
+func (e execFile) ReadAt(b []byte, off int64) (int, error) {
+	n, err := e.f.ReadAt(vfs.BytesBuf(b), off)
+	if err == nil && int(n) < len(b) {
+		err = io.EOF
+	}
+	return int(n), err
+}
+
+func (e execFile) Size() int64 { return e.f.Stat().Size }
+
+func (e execFile) Map(inv func(from, to int64)) (mem.Pager, error) {
+	m, err := e.f.Map(inv)
+	if err == vfs.ENODEV {
+		return nil, north.ErrNotMappable
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (e execFile) Close() { e.f.DecRef() }
 
 // SetOwner tells the descriptor table whose credentials its permission
 // checks use.

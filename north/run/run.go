@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 
 	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/layout"
+	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north"
 	"github.com/cocoon-vm/cocoon/north/loader"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -113,12 +115,14 @@ func Init(o Options) (int, error) {
 			return 0, fmt.Errorf("working directory %q: %v", o.Dir, err)
 		}
 	}
-	prog, err := files.ReadFile("/init")
-	if err != nil {
-		return 0, fmt.Errorf("reading /init from the initrd: %v", err)
+	exe, _, e := files.OpenExec(linux.AtFdcwd, "/init", 0)
+	if e != 0 {
+		return 0, fmt.Errorf("opening /init from the initrd: %v", syscall.Errno(-e))
 	}
+	prog := north.NewProgramFile(exe)
 	argv := append([]string{o.Argv0}, o.Args...)
 	img, err := load(prog, "/init", argv, o.Env)
+	exe.Close() // the mappings keep what they map
 	if errors.Is(err, mem.ErrNoMemory) {
 		return 0, fmt.Errorf("/init: %v: the %d MiB of RAM the kernel manages (past its image and the initrd) leave too little for the application "+
 			"besides the kernel's reserve: give the machine more memory ('mkimage run' names the least)", err, kernel.Stats().RAM>>20)
@@ -139,6 +143,7 @@ func Init(o Options) (int, error) {
 		cfg.Trace = o.Stdout
 	}
 	p := north.NewProcess(cfg)
+	p.SetProgramFile(prog)
 	p.SetFiles(files)
 	files.f.SetIOSignaler(p.IOSignaler())
 	files.fs.SetProcTable(procTable{p})
@@ -165,9 +170,10 @@ func Init(o Options) (int, error) {
 }
 
 // load loads a static ELF program into a new address space with the vDSO
-// and its initial stack (the first program, and execve's).
-func load(prog []byte, path string, argv, env []string) (north.Program, error) {
-	elf, err := loader.ParseBytes(prog)
+// and its initial stack (the first program, and execve's): its segments
+// are private mappings of the file's pages.
+func load(prog *north.ProgramFile, path string, argv, env []string) (north.Program, error) {
+	elf, err := loader.Parse(prog, prog.Size())
 	if err != nil {
 		return north.Program{}, north.ErrNoExec
 	}
@@ -179,7 +185,15 @@ func load(prog []byte, path string, argv, env []string) (north.Program, error) {
 		north.FreeMachine(m)
 		return north.Program{}, fmt.Errorf("%s: %w", what, err)
 	}
-	img, err := elf.Load(m, loader.Options{})
+	img, err := elf.Load(m, loader.Options{
+		MapFile: func(addr, length uint64, prot mem.Prot, off, zeroFrom uint64) error {
+			err := prog.MapPrivate(m, addr, length, prot, off, zeroFrom)
+			if errors.Is(err, north.ErrNotMappable) {
+				return loader.ErrNoMapping
+			}
+			return err
+		},
+	})
 	if err != nil {
 		return fail("loading", err)
 	}

@@ -150,6 +150,32 @@ func (m *Mapping) Page(i int64) (uint64, error) {
 	return f, nil
 }
 
+// Populate makes the file's pages with index in [from, to) present in
+// frames, as Page does (those past the end of the file excepted), and
+// calls fn for each with the file's lock held: fn may map the frame
+// (taking its own reference) but not call back into the file. It stops
+// at the first error, fn's or the allocation's (mem.ErrNoMemory when
+// memory is exhausted).
+func (m *Mapping) Populate(from, to int64, fn func(i int64, frame uint64) error) error {
+	n := m.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	to = min(to, (n.data.size+pageSize-1)/pageSize)
+	for i := max(from, 0); i < to; i++ {
+		f, _, err := n.data.page(n.fsys, i)
+		if err == ENOMEM {
+			return mem.ErrNoMemory
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(i, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Frames is where the file's pages live.
 func (m *Mapping) Frames() mem.Frames { return m.n.fsys.frames }
 

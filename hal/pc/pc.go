@@ -51,6 +51,7 @@ type PC struct {
 	tscHz     uint64
 	apicHz    uint64 // APIC timer ticks per second at divide-by-1
 	apicReady bool
+	cal       calibrator
 	requests  guestwire.Requests
 }
 
@@ -111,20 +112,18 @@ func (p *PC) ConsoleRead(b []byte) int {
 
 // TSCFrequency returns the TSC and APIC timer frequencies the hypervisor
 // states (hypervisorFrequencies), or else measures both against PIT
-// channel 0 (1.193182 MHz; Intel 8254 datasheet, mode 0 and the counter
-// latch command). Channel 0 works on every PC machine QEMU has; the
-// channel 2 gate at port 0x61 does not exist on microvm. The PIT's IRQ 0
-// stays masked at the PIC.
+// channel 0 (pitCalibrate). Channel 0 works on every PC machine QEMU
+// has; the channel 2 gate at port 0x61 does not exist on microvm. The
+// PIT's IRQ 0 stays masked at the PIC.
 //
 // A vCPU can be preempted by the host at any instruction, and time lost
 // between reading the PIT and reading the TSC skews the result (once, at
 // load ~20, by 25x: the guest's clock ran 13 minutes in 30 s, and TLS
-// certificates it made were not yet valid for the host). So every
-// PIT read is bracketed by two TSC reads, a window whose brackets are not
-// tight (each under 1/64 of the window) is measured again, and the median
-// of calibrationRuns good windows of 2 ms is taken (a single unbracketed
-// 2 ms window measured 2.116 to 2.403 GHz for a 2.445 GHz TSC under TCG
-// on a loaded host).
+// certificates it made were not yet valid for the host). So every PIT
+// edge is bracketed by TSC reads, a window whose brackets are too wide
+// is not used, and calibration ends only when two consecutive windows
+// agree (calibrator). When none do, the lowest usable window's rate is
+// used and the console says so.
 //
 //go:nosplit
 func (p *PC) TSCFrequency() uint64 {
@@ -136,70 +135,12 @@ func (p *PC) TSCFrequency() uint64 {
 		p.tscHz, p.apicHz = tsc, apic
 		return p.tscHz
 	}
-	var tscs, apics [calibrationRuns]uint64
-	n := 0
-	for try := 0; try < 4*calibrationRuns && n < calibrationRuns; try++ {
-		tsc, apic, ok := p.pitWindow()
-		if ok || try >= 4*calibrationRuns-(calibrationRuns-n) {
-			// Keep a loose window only when the tries left are just
-			// enough to fill the runs: a result of some kind is needed.
-			tscs[n], apics[n] = tsc, apic
-			n++
-		}
+	tsc, apic, agreed := p.pitCalibrate()
+	if !agreed {
+		p.ConsoleWrite([]byte("cocoon: TSC calibration: no two PIT windows agreed (a busy host?); using the best one, the clock may drift\n"))
 	}
-	// Insertion sort by TSC rate, the APIC rate riding along.
-	for a := 1; a < n; a++ {
-		for b := a; b > 0 && tscs[b] < tscs[b-1]; b-- {
-			tscs[b], tscs[b-1] = tscs[b-1], tscs[b]
-			apics[b], apics[b-1] = apics[b-1], apics[b]
-		}
-	}
-	p.tscHz, p.apicHz = tscs[n/2], apics[n/2]
+	p.tscHz, p.apicHz = tsc, apic
 	return p.tscHz
-}
-
-// calibrationRuns is how many PIT windows TSCFrequency takes the median of.
-const calibrationRuns = 3
-
-// pitWindow measures the TSC and APIC timer rates over about 2 ms of PIT
-// channel 0; ok is false when a bracket around a PIT read is wider than
-// 1/64 of the window (the host took the vCPU away mid-measurement).
-//
-//go:nosplit
-func (p *PC) pitWindow() (tscHz, apicHz uint64, ok bool) {
-	const pitHz = 1193182
-	const ticks = pitHz / 500     // 2 ms
-	p.apicWrite(lapicDivide, 0xb) // divide by 1
-	p.apicWrite(lapicLVTTimer, 1<<16)
-	cpu.Outb(pitCmd, 0x30) // channel 0, lobyte/hibyte, mode 0
-	cpu.Outb(pitCh0, 0xff)
-	cpu.Outb(pitCh0, 0xff)
-	p.apicWrite(lapicInitCount, 0xffffffff)
-	s0 := cpu.Rdtsc()
-	start := pitCount()
-	s1 := cpu.Rdtsc()
-	end := start
-	var e0, e1 uint64
-	for i := 0; i < 1<<26; i++ {
-		e0 = cpu.Rdtsc()
-		end = pitCount()
-		e1 = cpu.Rdtsc()
-		if end > start || start-end >= ticks {
-			break
-		}
-	}
-	a1 := p.apicRead(lapicCurCount)
-	p.apicWrite(lapicInitCount, 0)
-	elapsed := uint64(start - end)
-	if end > start || elapsed == 0 {
-		// The PIT wrapped or stood still: assume the nominal window,
-		// and say the window is not to be trusted.
-		return (e1 - s0) * 500, uint64(0xffffffff-a1) * 500, false
-	}
-	span := (e0 + e1 - s0 - s1) / 2 // midpoint to midpoint
-	tscHz = span * pitHz / elapsed
-	apicHz = uint64(0xffffffff-a1) * pitHz / elapsed
-	return tscHz, apicHz, (s1-s0) < span/64 && (e1-e0) < span/64
 }
 
 // KnownTSCFrequency takes hz, a TSC frequency the platform knows from a
@@ -254,16 +195,6 @@ func hypervisorFrequencies() (tscHz, apicHz uint64, ok bool) {
 		return 0, 0, false
 	}
 	return tscHz, apicHz, true
-}
-
-// pitCount latches and reads PIT channel 0's count.
-//
-//go:nosplit
-func pitCount() uint16 {
-	cpu.Outb(pitCmd, 0x00) // latch channel 0
-	lo := cpu.Inb(pitCh0)
-	hi := cpu.Inb(pitCh0)
-	return uint16(hi)<<8 | uint16(lo)
 }
 
 // TimerInit enables the local APIC with the timer in one-shot mode.

@@ -44,6 +44,13 @@ type Platform interface {
 	HostExits() []HostExit
 }
 
+// InterruptRouter is an optional Platform capability: delivering a
+// device's interrupt line (a global system interrupt, GSI) to this CPU
+// as vector, edge-triggered and active high. Goroutine context, at boot.
+type InterruptRouter interface {
+	RouteInterrupt(gsi uint32, vector uint8) error
+}
+
 // DeviceMemory is an optional Platform capability of confidential guests
 // (SEV-SNP), whose devices can reach only memory the platform shares
 // with the host: DeviceMemory returns pages shared for devices alone

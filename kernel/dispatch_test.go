@@ -214,3 +214,85 @@ func FuzzSyscall(f *testing.F) {
 		}
 	})
 }
+
+// TestEpollEventfds: an epoll instance watches the runtime's eventfd
+// (level-triggered) and the network interrupt's (EPOLLET, as Go's
+// netpoller registers a pollable file) together; the edge-triggered one
+// is reported once per write, the level-triggered one while its counter
+// is non-zero; F_GETFL shows EFD_NONBLOCK as O_NONBLOCK, which makes
+// os.NewFile put the descriptor in the netpoller.
+func TestEpollEventfds(t *testing.T) {
+	base, mem := setupHost(t)
+	b := uint64(base)
+	call(linux.SysMmap, 0, pageSize, 3, linux.MapPrivate|linux.MapAnonymous, ^uint64(0), 0)
+	ep := call(linux.SysEpollCreate1, 0)
+	level := call(linux.SysEventfd2, 0, 0)
+	edge := call(linux.SysEventfd2, 0, linux.EfdNonblock|linux.EfdCloexec)
+	if got := call(linux.SysFcntl, uint64(edge), 3); got != 2|linux.ONonblock {
+		t.Errorf("F_GETFL of a non-blocking eventfd = %#x, want O_RDWR|O_NONBLOCK", got)
+	}
+	if got := call(linux.SysFcntl, uint64(level), 3); got != 2 {
+		t.Errorf("F_GETFL of a blocking eventfd = %#x, want O_RDWR", got)
+	}
+	add := func(fd int64, events uint32, data uint64) int64 {
+		binary.LittleEndian.PutUint32(mem[1024:], events)
+		binary.LittleEndian.PutUint64(mem[1028:], data)
+		return call(linux.SysEpollCtl, uint64(ep), linux.EpollCtlAdd, uint64(fd), b+1024)
+	}
+	if got := add(level, linux.EpollIn, 0x1e7e1); got != 0 {
+		t.Fatalf("epoll_ctl ADD level = %d", got)
+	}
+	if got := add(edge, linux.EpollIn|linux.EpollOut|linux.EpollRdhup|linux.EpollEt, 0xed6e); got != 0 {
+		t.Fatalf("epoll_ctl ADD edge = %d", got)
+	}
+	if got := add(edge, linux.EpollIn, 1); got != -linux.EEXIST {
+		t.Errorf("second ADD = %d, want EEXIST", got)
+	}
+	wait := func() []uint64 {
+		n := call(linux.SysEpollPwait, uint64(ep), b+2048, 8, 0)
+		var data []uint64
+		for i := int64(0); i < n; i++ {
+			if ev := binary.LittleEndian.Uint32(mem[2048+12*i:]); ev != linux.EpollIn {
+				t.Errorf("event %#x, want EPOLLIN", ev)
+			}
+			data = append(data, binary.LittleEndian.Uint64(mem[2048+12*i+4:]))
+		}
+		return data
+	}
+	write := func(fd int64) {
+		binary.LittleEndian.PutUint64(mem[0:], 1)
+		if got := call(linux.SysWrite, uint64(fd), b, 8); got != 8 {
+			t.Fatalf("eventfd write = %d", got)
+		}
+	}
+	if got := wait(); len(got) != 0 {
+		t.Errorf("ready before any write: %x", got)
+	}
+	write(edge)
+	write(level)
+	if got := wait(); len(got) != 2 || got[0] != 0x1e7e1 || got[1] != 0xed6e {
+		t.Errorf("after writes to both: %x, want [1e7e1 ed6e]", got)
+	}
+	// Not read: the level-triggered one is still ready, the edge one
+	// was reported for its write.
+	if got := wait(); len(got) != 1 || got[0] != 0x1e7e1 {
+		t.Errorf("again without reads: %x, want [1e7e1]", got)
+	}
+	write(edge)
+	if got := wait(); len(got) != 2 || got[1] != 0xed6e {
+		t.Errorf("after a second write to the edge-triggered one: %x", got)
+	}
+	call(linux.SysRead, uint64(level), b, 8)
+	call(linux.SysRead, uint64(edge), b, 8)
+	if got := wait(); len(got) != 0 {
+		t.Errorf("after reading both: %x", got)
+	}
+	binary.LittleEndian.PutUint32(mem[1024:], linux.EpollIn)
+	if got := call(linux.SysEpollCtl, uint64(ep), linux.EpollCtlDel, uint64(edge), b+1024); got != 0 {
+		t.Errorf("epoll_ctl DEL = %d", got)
+	}
+	write(edge)
+	if got := wait(); len(got) != 0 {
+		t.Errorf("a deleted watch reported: %x", got)
+	}
+}

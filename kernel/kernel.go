@@ -28,6 +28,7 @@ const (
 	vecNMI       = 2
 	vecPageFault = 14
 	vecTimer     = 0x20
+	vecNet       = 0x30 // the network device's receive interrupt (netdev.go)
 	vecSpurious  = 0xff
 )
 

@@ -128,7 +128,7 @@ func dispatch(f *cpu.Frame) int64 {
 	case linux.SysGetrandom:
 		return sysGetrandom(uintptr(a0), uintptr(a1))
 	case linux.SysEventfd2:
-		return sysEventfd2(a0)
+		return sysEventfd2(a0, a1)
 	case linux.SysEpollCreate1:
 		return sysEpollCreate()
 	case linux.SysEpollCtl:
@@ -247,6 +247,9 @@ func sysFcntl(fd int64, cmd uint64) int64 {
 		return -linux.EBADF
 	}
 	if cmd == fGetfl {
+		if k := kfdGet(fd); k != nil && k.kind == kfdEvent {
+			return oRdwr | int64(k.flags&linux.EfdNonblock)
+		}
 		return oRdwr
 	}
 	return 0

@@ -45,6 +45,9 @@ func trap(f *cpu.Frame) {
 	case f.Vector == vecTimer:
 		armedAt = 0
 		platform.EOI()
+	case f.Vector == vecNet:
+		netInterrupt()
+		platform.EOI()
 	case f.Vector == vecSpurious:
 	case f.Vector == vecPageFault && !f.FromUser() && demandFault(cpu.Rcr2(), f.ErrCode):
 

@@ -143,6 +143,9 @@ func userTrap(f *cpu.Frame) {
 	case f.Vector == vecTimer:
 		armedAt = 0
 		platform.EOI()
+	case f.Vector == vecNet:
+		netInterrupt()
+		platform.EOI()
 	case f.Vector == vecSpurious:
 	case f.Vector >= 32:
 		platform.EOI()

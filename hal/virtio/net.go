@@ -113,6 +113,24 @@ func NewNet(t Transport, alloc Alloc, size uint16) (*Net, error) {
 	return n, nil
 }
 
+// EnableInterrupt asks the device to interrupt when it returns receive
+// buffers, and reports whether frames already wait (they may have come
+// before the device saw the request): then the caller receives them
+// rather than wait for an interrupt.
+func (n *Net) EnableInterrupt() bool {
+	n.rx.Interrupts()
+	return n.rx.Pending()
+}
+
+// DisableInterrupt makes the receive queue polled again (NoInterrupts),
+// while the driver takes what an interrupt announced.
+func (n *Net) DisableInterrupt() { n.rx.NoInterrupts() }
+
+// AckInterrupt acknowledges the device's interrupt status, after an
+// interrupt and before the driver looks at the queues: a notification
+// after it raises the interrupt again.
+func (n *Net) AckInterrupt() { n.t.AckInterrupt() }
+
 // MAC returns the device's Ethernet address.
 func (n *Net) MAC() [6]byte { return n.mac }
 

@@ -288,3 +288,44 @@ func TestNetConfigGeneration(t *testing.T) {
 		t.Error("the device was not marked FAILED")
 	}
 }
+
+// TestNetInterruptRequest: EnableInterrupt clears the receive queue's
+// VIRTQ_AVAIL_F_NO_INTERRUPT and tells whether frames already wait;
+// DisableInterrupt sets it again; the transmit queue never asks.
+func TestNetInterruptRequest(t *testing.T) {
+	mem := &fakeMem{}
+	dev := newFakeNet(mem)
+	tr, err := NewMMIO(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewNet(tr, mem.alloc, 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.EnableInterrupt() {
+		t.Error("frames wait before any arrived")
+	}
+	if f := dev.availFlags(netRxQueue); f != 0 {
+		t.Errorf("receive avail flags %#x after EnableInterrupt, want 0", f)
+	}
+	if f := dev.availFlags(netTxQueue); f != availFNoInterrupt {
+		t.Errorf("transmit avail flags %#x, want VIRTQ_AVAIL_F_NO_INTERRUPT", f)
+	}
+	if !dev.deliver(make([]byte, 20)) {
+		t.Fatal("no receive buffer")
+	}
+	if !n.EnableInterrupt() {
+		t.Error("a delivered frame does not count as waiting")
+	}
+	n.DisableInterrupt()
+	if f := dev.availFlags(netRxQueue); f != availFNoInterrupt {
+		t.Errorf("receive avail flags %#x after DisableInterrupt", f)
+	}
+	if k, err := n.Receive(func([]byte) {}); k != 1 || err != nil {
+		t.Fatalf("Receive: %d, %v", k, err)
+	}
+	if n.EnableInterrupt() {
+		t.Error("frames wait after all were received")
+	}
+}

@@ -182,6 +182,22 @@ func (q *Queue) NoInterrupts() {
 	atomic.StoreUint32(word(q.avail), uint32(q.availIdx)<<16|uint32(q.availFlags))
 }
 
+// Interrupts asks the device for used-buffer notifications again
+// (clears availFNoInterrupt).
+func (q *Queue) Interrupts() {
+	q.availFlags = 0
+	atomic.StoreUint32(word(q.avail), uint32(q.availIdx)<<16|uint32(q.availFlags))
+}
+
+// Pending reports whether the device has used buffers not yet
+// reclaimed. After Interrupts it tells a driver about to wait whether
+// buffers came before the device saw the request (2.7.10: a driver that
+// re-enables notifications must check the used index again); the
+// sequentially consistent store and load keep that order.
+func (q *Queue) Pending() bool {
+	return q.broken == nil && uint16(atomic.LoadUint32(word(q.used))>>16) != q.lastUsed
+}
+
 // word returns the 32-bit word at the start of b (flags in its low half,
 // idx in its high half, for both rings).
 func word(b []byte) *uint32 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -45,8 +46,8 @@ const EthernetNIC tcpip.NICID = 2
 const nicMTU = 1500
 
 // Poll intervals of the receive loop: soon after traffic, and the
-// longest wait when the device is idle (the driver is polled; it does
-// not take interrupts).
+// longest wait when the device is idle (a device without an interrupt
+// is polled; one with an interrupt is still looked at every pollIdle).
 const (
 	pollBusy = 200 * time.Microsecond
 	pollIdle = 5 * time.Millisecond
@@ -85,32 +86,96 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	// Link-local IPv6 neighbours are on the link (fe80::/64): the
 	// address itself gVisor forms from the MAC when the NIC comes up.
 	st.s.AddRoute(tcpip.Route{Destination: linkLocal, NIC: EthernetNIC})
-	go func() {
-		wait := pollBusy
-		var frames [][]byte
-		for {
-			frames = frames[:0]
-			mu.Lock()
-			_, err := dev.Receive(func(f []byte) { frames = append(frames, f) })
-			mu.Unlock()
-			for _, f := range frames {
-				pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(f)})
-				ch.InjectInbound(header.IPv4ProtocolNumber, pkt)
-				pkt.DecRef()
-			}
-			if err != nil {
-				fail(err)
-				return
-			}
-			if len(frames) > 0 {
-				wait = pollBusy
-			} else {
-				wait = min(wait*2, pollIdle)
-			}
-			time.Sleep(wait)
+	go receiveLoop(dev, &mu, func(frames [][]byte) {
+		for _, f := range frames {
+			pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(f)})
+			ch.InjectInbound(header.IPv4ProtocolNumber, pkt)
+			pkt.DecRef()
 		}
-	}()
+	}, fail, log)
 	return nil
+}
+
+// interrupter is a Device whose receive queue can interrupt
+// (kernel.NetDevice on microvm): between the calls the caller holds the
+// device's lock for EnableInterrupt, DisableInterrupt and AckInterrupt,
+// and not for WaitInterrupt.
+type interrupter interface {
+	// Interrupts reports whether the interrupt is routed at all.
+	Interrupts() bool
+	// EnableInterrupt asks for the interrupt and reports whether frames
+	// already wait.
+	EnableInterrupt() bool
+	DisableInterrupt()
+	AckInterrupt()
+	// WaitInterrupt waits up to a time for the interrupt and reports
+	// whether it came.
+	WaitInterrupt(time.Duration) bool
+}
+
+// interruptMisses is how many waits may end without an interrupt yet
+// with frames received before the loop, having never seen one, takes
+// the interrupt for unrouted (another machine's wiring) and polls.
+const interruptMisses = 3
+
+// receiveLoop moves received frames from dev to deliver. With an
+// interrupt it sleeps until a frame arrives (checking every pollIdle
+// anyway) and takes every frame that is there before it asks for the
+// next interrupt, yielding between batches; without one it polls,
+// pollBusy after traffic and backing off to pollIdle.
+func receiveLoop(dev Device, mu *sync.Mutex, deliver func([][]byte), fail func(error), log func(string)) {
+	irq, _ := dev.(interrupter)
+	useIRQ := irq != nil && irq.Interrupts()
+	seen, misses, timedOut := false, 0, false
+	wait := pollBusy
+	var frames [][]byte
+	for {
+		frames = frames[:0]
+		mu.Lock()
+		_, err := dev.Receive(func(f []byte) { frames = append(frames, f) })
+		mu.Unlock()
+		deliver(frames)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if useIRQ {
+			if timedOut && len(frames) > 0 && !seen {
+				if misses++; misses == interruptMisses {
+					useIRQ = false
+					log("cocoon: network device: frames arrive without its interrupt; polling it")
+					continue
+				}
+			}
+			timedOut = false
+			if len(frames) > 0 {
+				runtime.Gosched()
+				continue
+			}
+			mu.Lock()
+			pending := irq.EnableInterrupt()
+			mu.Unlock()
+			got := false
+			if !pending {
+				got = irq.WaitInterrupt(pollIdle)
+				seen = seen || got
+				timedOut = !got
+			}
+			mu.Lock()
+			irq.DisableInterrupt()
+			if got {
+				irq.AckInterrupt()
+			}
+			mu.Unlock()
+			continue
+		}
+		if len(frames) > 0 {
+			wait = pollBusy
+		} else {
+			wait = min(wait*2, pollIdle)
+		}
+		time.Sleep(wait)
+	}
 }
 
 // txBacklogMax bounds the frames that wait for room in the device's

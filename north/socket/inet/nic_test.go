@@ -2,7 +2,9 @@ package inet
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,5 +97,182 @@ func TestLinkBacklogBounded(t *testing.T) {
 	}
 	if _, ok := err.(*tcpip.ErrNoBufferSpace); !ok {
 		t.Errorf("error %v, want ErrNoBufferSpace", err)
+	}
+}
+
+// irqDevice is a Device with a receive interrupt: frames pushed while the
+// interrupt is enabled raise it, if it is routed.
+type irqDevice struct {
+	mu       sync.Mutex
+	queue    [][]byte
+	enabled  bool
+	routed   bool
+	stop     bool
+	irq      chan struct{}
+	acks     int
+	receives int
+}
+
+func newIRQDevice(routed bool) *irqDevice {
+	return &irqDevice{routed: routed, irq: make(chan struct{}, 1)}
+}
+
+func (d *irqDevice) MAC() [6]byte      { return testMAC }
+func (d *irqDevice) Send([]byte) error { return nil }
+func (d *irqDevice) Receive(deliver func([]byte)) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.receives++
+	if d.stop {
+		return 0, errors.New("stopped")
+	}
+	for _, f := range d.queue {
+		deliver(f)
+	}
+	n := len(d.queue)
+	d.queue = nil
+	return n, nil
+}
+func (d *irqDevice) Interrupts() bool { return true }
+func (d *irqDevice) EnableInterrupt() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.enabled = true
+	return len(d.queue) > 0
+}
+func (d *irqDevice) DisableInterrupt() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.enabled = false
+}
+func (d *irqDevice) AckInterrupt() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.acks++
+}
+func (d *irqDevice) WaitInterrupt(timeout time.Duration) bool {
+	select {
+	case <-d.irq:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+func (d *irqDevice) push(f string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.queue = append(d.queue, []byte(f))
+	if d.enabled && d.routed {
+		select {
+		case d.irq <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// runLoop runs receiveLoop on dev until the test ends and returns what
+// it delivered and logged so far.
+func runLoop(t *testing.T, dev *irqDevice) (got func() []string, logged func() []string) {
+	var mu, devMu sync.Mutex
+	var frames, logs []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		receiveLoop(dev, &devMu, func(fs [][]byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, f := range fs {
+				frames = append(frames, string(f))
+			}
+		}, func(error) {}, func(s string) {
+			mu.Lock()
+			defer mu.Unlock()
+			logs = append(logs, s)
+		})
+	}()
+	t.Cleanup(func() {
+		dev.mu.Lock()
+		dev.stop = true
+		dev.mu.Unlock()
+		<-done
+	})
+	copyOf := func(l *[]string) func() []string {
+		return func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]string(nil), *l...)
+		}
+	}
+	return copyOf(&frames), copyOf(&logs)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(time.Minute); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// TestReceiveLoopInterrupt: with a routed interrupt the loop asks for it
+// before it sleeps, takes the frames the interrupt announces and
+// acknowledges it; it never gives the interrupt up.
+func TestReceiveLoopInterrupt(t *testing.T) {
+	dev := newIRQDevice(true)
+	got, logged := runLoop(t, dev)
+	for i := range 5 {
+		waitFor(t, "the loop to wait for the interrupt", func() bool {
+			dev.mu.Lock()
+			defer dev.mu.Unlock()
+			return dev.enabled
+		})
+		dev.push(fmt.Sprint("frame ", i))
+		waitFor(t, fmt.Sprint("frame ", i), func() bool { return len(got()) == i+1 })
+	}
+	for i, f := range got() {
+		if want := fmt.Sprint("frame ", i); f != want {
+			t.Errorf("frame %d is %q, want %q", i, f, want)
+		}
+	}
+	dev.mu.Lock()
+	acks := dev.acks
+	dev.mu.Unlock()
+	if acks == 0 {
+		t.Error("the interrupt was never acknowledged")
+	}
+	if l := logged(); len(l) != 0 {
+		t.Errorf("logged %q", l)
+	}
+}
+
+// TestReceiveLoopUnroutedInterrupt: a device whose interrupt never comes
+// (wired elsewhere than the kernel routed it) still has its frames
+// received, and after interruptMisses waits that found frames without
+// an interrupt the loop says so and polls.
+func TestReceiveLoopUnroutedInterrupt(t *testing.T) {
+	dev := newIRQDevice(false)
+	got, logged := runLoop(t, dev)
+	// A frame pushed while the loop waits is a miss; one pushed between
+	// its looks is not, so push until the loop gives up.
+	for i := 0; len(logged()) == 0; i++ {
+		if i == 10000 {
+			t.Fatal("the loop never gave up an interrupt that never comes")
+		}
+		dev.push(fmt.Sprint("frame ", i))
+		waitFor(t, fmt.Sprint("frame ", i), func() bool { return len(got()) == i+1 })
+	}
+	n := len(got())
+	dev.push("after")
+	waitFor(t, "a frame after the loop gave up", func() bool { return len(got()) == n+1 })
+	if l := logged(); !strings.Contains(l[0], "polling") {
+		t.Errorf("logged %q", l)
+	}
+	dev.mu.Lock()
+	acks := dev.acks
+	dev.mu.Unlock()
+	if acks != 0 {
+		t.Errorf("%d acknowledgements of an interrupt that never came", acks)
 	}
 }

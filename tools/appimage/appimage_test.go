@@ -273,6 +273,48 @@ func TestPackDeterministic(t *testing.T) {
 	}
 }
 
+// TestPackKeepTimes checks that a File with KeepTimes carries its files'
+// modification times and that the others stay at zero.
+func TestPackKeepTimes(t *testing.T) {
+	init := buildHello(t)
+	root := t.TempDir()
+	tree(t, root)
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	filepath.Walk(root, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
+	early := filepath.Join(t.TempDir(), "early")
+	os.WriteFile(early, []byte("x"), 0o644)
+	os.Chtimes(early, time.Unix(-5, 0), time.Unix(-5, 0)) // before 1970: a newc header cannot hold it
+	var out bytes.Buffer
+	files := []File{
+		{Src: root, Dst: "/kept", KeepTimes: true},
+		{Src: filepath.Join(root, "a.txt"), Dst: "/zero"},
+		{Src: early, Dst: "/early", KeepTimes: true},
+	}
+	if err := Pack(&out, init, files); err != nil {
+		t.Fatalf("Pack = %v", err)
+	}
+	kept := 0
+	for _, r := range readArchive(t, out.Bytes()) {
+		want := uint64(0)
+		if rel, ok := strings.CutPrefix(r.Name, "kept"); ok {
+			// Chtimes followed the links: theirs are their own.
+			st, err := os.Lstat(filepath.Join(root, rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, kept = uint64(st.ModTime().Unix()), kept+1; st.Mode().IsRegular() && want != uint64(old.Unix()) {
+				t.Fatalf("%s: host mtime %d, not the one set", rel, want)
+			}
+		}
+		if r.MTime != want {
+			t.Errorf("%s: mtime %d, want %d", r.Name, r.MTime, want)
+		}
+	}
+	if kept < 5 {
+		t.Errorf("only %d members under /kept", kept)
+	}
+}
+
 func TestPackRefusals(t *testing.T) {
 	init := buildHello(t)
 	src := filepath.Join(t.TempDir(), "data")
@@ -290,15 +332,15 @@ func TestPackRefusals(t *testing.T) {
 		want  string
 	}{
 		{"foreign init", arm, nil, "EM_AARCH64"},
-		{"init twice", init, []File{{a, "/init"}}, "/init is already in the archive"},
-		{"same file twice", init, []File{{a, "/x"}, {a, "/x"}}, "/x is already in the archive"},
-		{"file over a tree's directory", init, []File{{src, "/d"}, {a, "/d/sub"}}, "/d/sub is already in the archive"},
-		{"file as a parent", init, []File{{a, "/f"}, {a, "/f/g"}}, "/f is not a directory"},
-		{"file over a standard directory", init, []File{{a, "/tmp"}}, "/tmp must be a directory"},
-		{"fifo", init, []File{{fifo, "/fifo"}}, "only regular files, directories and symbolic links"},
-		{"root", init, []File{{src, "/"}}, "archive root"},
-		{"empty", init, []File{{src, ""}}, "empty destination"},
-		{"missing", init, []File{{filepath.Join(src, "nope"), "/n"}}, "no such file"},
+		{"init twice", init, []File{{Src: a, Dst: "/init"}}, "/init is already in the archive"},
+		{"same file twice", init, []File{{Src: a, Dst: "/x"}, {Src: a, Dst: "/x"}}, "/x is already in the archive"},
+		{"file over a tree's directory", init, []File{{Src: src, Dst: "/d"}, {Src: a, Dst: "/d/sub"}}, "/d/sub is already in the archive"},
+		{"file as a parent", init, []File{{Src: a, Dst: "/f"}, {Src: a, Dst: "/f/g"}}, "/f is not a directory"},
+		{"file over a standard directory", init, []File{{Src: a, Dst: "/tmp"}}, "/tmp must be a directory"},
+		{"fifo", init, []File{{Src: fifo, Dst: "/fifo"}}, "only regular files, directories and symbolic links"},
+		{"root", init, []File{{Src: src, Dst: "/"}}, "archive root"},
+		{"empty", init, []File{{Src: src, Dst: ""}}, "empty destination"},
+		{"missing", init, []File{{Src: filepath.Join(src, "nope"), Dst: "/n"}}, "no such file"},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
@@ -317,7 +359,7 @@ func TestPackRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := Pack(&out, init, []File{{src, "/d"}, {other, "/d/sub"}, {src, "/etc"}}); err != nil {
+	if err := Pack(&out, init, []File{{Src: src, Dst: "/d"}, {Src: other, Dst: "/d/sub"}, {Src: src, Dst: "/etc"}}); err != nil {
 		t.Errorf("Pack with overlapping directories = %v", err)
 	}
 }

@@ -18,6 +18,9 @@ import (
 // the application's file system.
 type File struct {
 	Src, Dst string
+	// KeepTimes keeps the host files' modification times; otherwise
+	// they are zero, so that the same files make the same archive.
+	KeepTimes bool
 }
 
 // Standard directories every archive has, and their modes (Linux's usual
@@ -39,13 +42,14 @@ type entry struct {
 	src    string // host file with the contents (regular files)
 	size   int64
 	target string // symlink target
+	mtime  int64  // modification time, seconds since the epoch
 }
 
 // Pack writes a cpio newc archive to w holding the static executable init
 // as /init (mode 0755), the standard directories /dev, /etc, /proc and
 // /tmp, and files, each with its parent directories (mode 0755 unless
 // given). Files keep their permission bits (including setuid, setgid and
-// sticky); owners are root, times zero. init is checked with CheckStatic
+// sticky); owners are root, times zero unless a File keeps them. init is checked with CheckStatic
 // before anything is written.
 func Pack(w io.Writer, init string, files []File) error {
 	if err := CheckStatic(init); err != nil {
@@ -66,7 +70,7 @@ func Pack(w io.Writer, init string, files []File) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Src, err)
 		}
-		if err := addTree(ents, f.Src, dst); err != nil {
+		if err := addTree(ents, f.Src, dst, f.KeepTimes); err != nil {
 			return err
 		}
 	}
@@ -111,13 +115,13 @@ func Pack(w io.Writer, init string, files []File) error {
 }
 
 // addTree adds the host file or tree src at archive path dst.
-func addTree(ents map[string]*entry, src, dst string) error {
+func addTree(ents map[string]*entry, src, dst string, keepTimes bool) error {
 	root, err := os.Lstat(src)
 	if err != nil {
 		return err
 	}
 	if !root.IsDir() {
-		return addOne(ents, src, dst, root)
+		return addOne(ents, src, dst, root, keepTimes)
 	}
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -135,14 +139,18 @@ func addTree(ents map[string]*entry, src, dst string) error {
 		if err != nil {
 			return err
 		}
-		return addOne(ents, p, name, info)
+		return addOne(ents, p, name, info, keepTimes)
 	})
 }
 
 // addOne adds the host file src, described by info, as archive member
-// name.
-func addOne(ents map[string]*entry, src, name string, info fs.FileInfo) error {
+// name, with its modification time if keepTime (a newc header holds 32
+// bits: times outside 1970-2106 are zero).
+func addOne(ents map[string]*entry, src, name string, info fs.FileInfo, keepTime bool) error {
 	e := &entry{mode: linuxMode(info.Mode())}
+	if t := info.ModTime().Unix(); keepTime && t > 0 && t <= 1<<32-1 {
+		e.mtime = t
+	}
 	switch {
 	case info.Mode().IsRegular():
 		if info.Size() > maxFileSize {
@@ -170,7 +178,7 @@ func addOne(ents map[string]*entry, src, name string, info fs.FileInfo) error {
 
 // writeEntry writes one member with inode number ino.
 func writeEntry(rw cpio.RecordWriter, name string, ino uint64, e *entry) error {
-	info := cpio.Info{Ino: ino, Mode: e.mode, NLink: 1, Name: name}
+	info := cpio.Info{Ino: ino, Mode: e.mode, NLink: 1, Name: name, MTime: uint64(e.mtime)}
 	rec := cpio.Record{Info: info}
 	switch e.mode & cpio.S_IFMT {
 	case cpio.S_IFDIR:

@@ -2,8 +2,12 @@ package main
 
 import (
 	"path"
+	"reflect"
 	"regexp"
 	"testing"
+
+	"github.com/cocoon-vm/cocoon/tools/conformance/report"
+	"github.com/cocoon-vm/cocoon/tools/conformance/testlog"
 )
 
 func TestKnownReason(t *testing.T) {
@@ -38,7 +42,7 @@ func TestKnownPatterns(t *testing.T) {
 			}
 		}
 	}
-	// A test that crashes its binary inside Cocoon (none does today).
+	// A made-up package whose test crashes its binary inside Cocoon.
 	known["example/crash"] = []knownDifference{{reason: "r", tests: []string{"TestCrash"}, crashes: true}}
 	defer delete(known, "example/crash")
 	re, err := regexp.Compile(cocoonSkips("example/crash"))
@@ -47,5 +51,29 @@ func TestKnownPatterns(t *testing.T) {
 	}
 	if s := cocoonSkips("sort"); s != "" {
 		t.Errorf("cocoonSkips(sort) = %q, want none", s)
+	}
+}
+
+func TestUnseenKnown(t *testing.T) {
+	known["example/p"] = []knownDifference{
+		{reason: "a", tests: []string{"TestA", "TestB/sub"}},
+		{reason: "c", tests: []string{"TestC*"}},
+	}
+	defer delete(known, "example/p")
+	diffs := []report.Difference{
+		{Test: "TestA/x", Host: testlog.Pass, Cocoon: testlog.Skip}, // a subtest of TestA
+		{Test: "TestB", Host: testlog.Pass, Cocoon: testlog.Fail},   // the parent of TestB/sub only
+		{Test: "TestCat", Host: testlog.Skip, Cocoon: testlog.Pass}, // better inside Cocoon: not a known difference
+	}
+	if got, want := unseenKnown("example/p", diffs), []string{"TestB/sub", "TestC*"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("unseenKnown = %q, want %q", got, want)
+	}
+	diffs = append(diffs, report.Difference{Test: "TestCow/1", Host: testlog.Pass, Cocoon: report.Absent},
+		report.Difference{Test: "TestB/sub", Host: testlog.Pass, Cocoon: testlog.Fail})
+	if got := unseenKnown("example/p", diffs); len(got) != 0 {
+		t.Errorf("unseenKnown = %q, want none", got)
+	}
+	if got := unseenKnown("sort", nil); len(got) != 0 {
+		t.Errorf("unseenKnown(sort) = %q, want none (sort has no known differences)", got)
 	}
 }

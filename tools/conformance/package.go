@@ -89,7 +89,8 @@ const busybox = "/bin/busybox"
 // which package time's tests load through runtime.GOROOT() as on the
 // host; and a /usr/bin as big as a Linux system's, which os's tests list
 // and enter: busybox's commands as links to it, or empty without it.
-// Nothing can run them (Cocoon runs one process), and PATH is not set.
+// Tests run them by path (syscall's /usr/bin/id); PATH is not set, as for
+// Linux's init.
 func baseFiles(ctx context.Context, work, goroot string) ([]appimage.File, error) {
 	var files []appimage.File
 	for name, text := range etcFiles {
@@ -205,24 +206,38 @@ func (r *runner) build(ctx context.Context, p goPackage) (string, error) {
 // gorootFiles are the parts of GOROOT beyond its own directory that a
 // package's tests read, by import path.
 var gorootFiles = map[string][]string{
-	"path/filepath": {"src/unicode"}, // TestBug3486 walks it
-	"io/ioutil":     {"src/io"},      // TestReadDir lists ..
+	"path/filepath": {"src/unicode"},  // TestBug3486 walks it
+	"io/ioutil":     {"src/io"},       // TestReadDir lists ..
+	"net":           {"src/testdata"}, // the TestSendfile* tests send ../testdata/Isaac.Newton-Opticks.txt
+}
+
+// hostFiles are files of the host's system that a package's tests read,
+// by import path. They are carried at the same path when the host has
+// them (without them the tests skip on the host too).
+var hostFiles = map[string][]string{
+	"net": {"/etc/services"}, // TestReadLine reads it line by line
 }
 
 // pack writes the image's application archive: the test binary as /init,
 // the package's directory at the same path as on the host, and the
-// GOROOT files it needs.
+// GOROOT files it needs, these with their modification times (tests
+// compare them: net/http's ServeContent).
 func (r *runner) pack(p goPackage, bin string) (string, error) {
 	// A copy: r.base is shared by the workers.
 	files := append([]appimage.File(nil), r.base...)
 	inside := false // p.Dir is within one of the GOROOT files
 	for _, f := range gorootFiles[p.ImportPath] {
 		path := filepath.Join(r.goroot, f)
-		files = append(files, appimage.File{Src: path, Dst: path})
+		files = append(files, appimage.File{Src: path, Dst: path, KeepTimes: true})
 		inside = inside || p.Dir == path || strings.HasPrefix(p.Dir, path+string(filepath.Separator))
 	}
 	if !inside {
-		files = append(files, appimage.File{Src: p.Dir, Dst: p.Dir})
+		files = append(files, appimage.File{Src: p.Dir, Dst: p.Dir, KeepTimes: true})
+	}
+	for _, f := range hostFiles[p.ImportPath] {
+		if _, err := os.Stat(f); err == nil {
+			files = append(files, appimage.File{Src: f, Dst: f})
+		}
 	}
 	path := filepath.Join(r.work, "img", fileName(p.ImportPath)+".cpio")
 	f, err := os.Create(path)

@@ -16,10 +16,13 @@ import (
 // uses them for every child it starts when they all work
 // (os.checkPidfd).
 
-func init() {
-	register(434, sysPidfdOpen)       // pidfd_open
-	register(424, sysPidfdSendSignal) // pidfd_send_signal
+// pidfdCalls are the system calls this file serves (registerAll).
+var pidfdCalls = [...]call{
+	{434, sysPidfdOpen},       // pidfd_open
+	{424, sysPidfdSendSignal}, // pidfd_send_signal
 }
+
+func init() { registerAll(pidfdCalls[:]) }
 
 // Pidfd is the process a pidfd refers to.
 type Pidfd struct{ p *Process }

@@ -12,18 +12,21 @@ import (
 	"github.com/cocoon-vm/cocoon/north/sigframe"
 )
 
-func init() {
-	register(linux.SysRtSigaction, sysRtSigaction)
-	register(linux.SysRtSigprocmask, sysRtSigprocmask)
-	register(linux.SysSigaltstack, sysSigaltstack)
-	register(linux.SysRtSigreturn, sysRtSigreturn)
-	register(linux.SysTgkill, sysTgkill)
-	register(200, sysTkill) // tkill
-	register(62, sysKill)   // kill (sys_proc.go)
-	register(127, sysRtSigpending)
-	register(sysRestartSyscall, sysRestart)
-	register(7, sysPoll)
+// signalCalls are the system calls this file serves (registerAll).
+var signalCalls = [...]call{
+	{linux.SysRtSigaction, sysRtSigaction},
+	{linux.SysRtSigprocmask, sysRtSigprocmask},
+	{linux.SysSigaltstack, sysSigaltstack},
+	{linux.SysRtSigreturn, sysRtSigreturn},
+	{linux.SysTgkill, sysTgkill},
+	{200, sysTkill}, // tkill
+	{62, sysKill},   // kill (sys_proc.go)
+	{127, sysRtSigpending},
+	{sysRestartSyscall, sysRestart},
+	{7, sysPoll},
 }
+
+func init() { registerAll(signalCalls[:]) }
 
 // sigAction is struct kernel_sigaction (arch/x86/include/uapi/asm/signal.h
 // as the kernel reads it: handler, flags, restorer, mask).

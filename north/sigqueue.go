@@ -14,11 +14,14 @@ import (
 // rt_sigtimedwait (sigwaitinfo(2), sigtimedwait(2)) takes one without a
 // handler. Real-time signals queue (signal.go).
 
-func init() {
-	register(128, sysRtSigtimedwait)
-	register(129, sysRtSigqueueinfo)
-	register(297, sysRtTgsigqueueinfo)
+// sigqueueCalls are the system calls this file serves (registerAll).
+var sigqueueCalls = [...]call{
+	{128, sysRtSigtimedwait},
+	{129, sysRtSigqueueinfo},
+	{297, sysRtTgsigqueueinfo},
 }
+
+func init() { registerAll(sigqueueCalls[:]) }
 
 // Offsets in struct siginfo (include/uapi/asm-generic/siginfo.h).
 const (

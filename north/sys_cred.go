@@ -17,26 +17,29 @@ import (
 // Nothing else checks them yet: files keep modes and owners but do not
 // enforce them.
 
-func init() {
-	register(102, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.ruid }) }) // getuid
-	register(104, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.rgid }) }) // getgid
-	register(107, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.euid }) }) // geteuid
-	register(108, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.egid }) }) // getegid
-	register(105, sysSetuid)                                                                                    // setuid
-	register(106, sysSetgid)                                                                                    // setgid
-	register(113, sysSetreuid)                                                                                  // setreuid
-	register(114, sysSetregid)                                                                                  // setregid
-	register(117, sysSetresuid)
-	register(118, sysGetresuid)
-	register(119, sysSetresgid)
-	register(120, sysGetresgid)
-	register(115, sysGetgroups)
-	register(116, sysSetgroups)
-	register(122, sysSetfsuid)
-	register(123, sysSetfsgid)
-	register(125, sysCapget)
-	register(126, sysCapset)
+// credCalls are the system calls this file serves (registerAll).
+var credCalls = [...]call{
+	{102, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.ruid }) }}, // getuid
+	{104, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.rgid }) }}, // getgid
+	{107, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.euid }) }}, // geteuid
+	{108, func(t *Task, a *[6]uint64) int64 { return t.cred(func(c *creds) uint32 { return c.egid }) }}, // getegid
+	{105, sysSetuid},   // setuid
+	{106, sysSetgid},   // setgid
+	{113, sysSetreuid}, // setreuid
+	{114, sysSetregid}, // setregid
+	{117, sysSetresuid},
+	{118, sysGetresuid},
+	{119, sysSetresgid},
+	{120, sysGetresgid},
+	{115, sysGetgroups},
+	{116, sysSetgroups},
+	{122, sysSetfsuid},
+	{123, sysSetfsgid},
+	{125, sysCapget},
+	{126, sysCapset},
 }
+
+func init() { registerAll(credCalls[:]) }
 
 // Capabilities (include/uapi/linux/capability.h).
 const (

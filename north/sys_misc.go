@@ -8,14 +8,17 @@ import (
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
-func init() {
-	register(linux.SysUname, sysUname)
-	register(linux.SysGetrandom, sysGetrandom)
-	register(linux.SysPrlimit64, sysPrlimit)
-	register(97, func(t *Task, a *[6]uint64) int64 { return sysPrlimit(t, &[6]uint64{0, a[0], 0, a[1]}) })  // getrlimit
-	register(160, func(t *Task, a *[6]uint64) int64 { return sysPrlimit(t, &[6]uint64{0, a[0], a[1], 0}) }) // setrlimit
-	register(99, sysSysinfo)                                                                                // sysinfo
+// miscCalls are the system calls this file serves (registerAll).
+var miscCalls = [...]call{
+	{linux.SysUname, sysUname},
+	{linux.SysGetrandom, sysGetrandom},
+	{linux.SysPrlimit64, sysPrlimit},
+	{97, func(t *Task, a *[6]uint64) int64 { return sysPrlimit(t, &[6]uint64{0, a[0], 0, a[1]}) }},  // getrlimit
+	{160, func(t *Task, a *[6]uint64) int64 { return sysPrlimit(t, &[6]uint64{0, a[0], a[1], 0}) }}, // setrlimit
+	{99, sysSysinfo}, // sysinfo
 }
+
+func init() { registerAll(miscCalls[:]) }
 
 // sysUname fills struct utsname: six 65-byte fields
 // (include/uapi/linux/utsname.h, struct new_utsname).

@@ -5,20 +5,23 @@ import (
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
-func init() {
-	register(linux.SysMmap, sysMmap)
-	register(linux.SysMunmap, sysMunmap)
-	register(linux.SysMprotect, sysMprotect)
-	register(linux.SysMadvise, sysMadvise)
-	register(12, sysBrk)    // brk
-	register(25, sysMremap) // mremap
-	register(26, sysMsync)  // msync
-	register(149, sysMlock) // mlock
-	register(150, sysMunlock)
-	register(325, sysMlock2)
-	register(151, sysMlockall)
-	register(152, sysMunlockall)
+// mmCalls are the system calls this file serves (registerAll).
+var mmCalls = [...]call{
+	{linux.SysMmap, sysMmap},
+	{linux.SysMunmap, sysMunmap},
+	{linux.SysMprotect, sysMprotect},
+	{linux.SysMadvise, sysMadvise},
+	{12, sysBrk},    // brk
+	{25, sysMremap}, // mremap
+	{26, sysMsync},  // msync
+	{149, sysMlock}, // mlock
+	{150, sysMunlock},
+	{325, sysMlock2},
+	{151, sysMlockall},
+	{152, sysMunlockall},
 }
+
+func init() { registerAll(mmCalls[:]) }
 
 // mmap flags beyond kernel/linux's (include/uapi/asm-generic/mman-common.h,
 // mman.h, linux/mman.h).

@@ -20,22 +20,25 @@ import (
 // dispositions; its threads are Tasks. Process and thread IDs come from
 // one number space, and a process's ID is its first thread's.
 
-func init() {
-	register(57, sysFork)    // fork
-	register(58, sysVfork)   // vfork
-	register(435, sysClone3) // clone3
-	register(59, sysExecve)  // execve
-	register(322, sysExecveat)
-	register(61, sysWait4) // wait4
-	register(247, sysWaitid)
-	register(109, sysSetpgid)                         // setpgid
-	register(121, sysGetpgid)                         // getpgid
-	register(111, func(t *Task, a *[6]uint64) int64 { // getpgrp
+// procCalls are the system calls this file serves (registerAll).
+var procCalls = [...]call{
+	{57, sysFork},    // fork
+	{58, sysVfork},   // vfork
+	{435, sysClone3}, // clone3
+	{59, sysExecve},  // execve
+	{322, sysExecveat},
+	{61, sysWait4}, // wait4
+	{247, sysWaitid},
+	{109, sysSetpgid}, // setpgid
+	{121, sysGetpgid}, // getpgid
+	{111, func(t *Task, a *[6]uint64) int64 { // getpgrp
 		return int64(t.p.pgid.Load())
-	})
-	register(112, sysSetsid) // setsid
-	register(124, sysGetsid) // getsid
+	}},
+	{112, sysSetsid}, // setsid
+	{124, sysGetsid}, // getsid
 }
+
+func init() { registerAll(procCalls[:]) }
 
 // world is the processes of one guest.
 type world struct {

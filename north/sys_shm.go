@@ -12,12 +12,15 @@ import (
 // System V shared memory: a segment is an unnamed tmpfs file, as on Linux
 // (ipc/shm.c), and shmat maps it shared (mm.go).
 
-func init() {
-	register(29, sysShmget) // shmget
-	register(30, sysShmat)  // shmat
-	register(31, sysShmctl) // shmctl
-	register(67, sysShmdt)  // shmdt
+// shmCalls are the system calls this file serves (registerAll).
+var shmCalls = [...]call{
+	{29, sysShmget}, // shmget
+	{30, sysShmat},  // shmat
+	{31, sysShmctl}, // shmctl
+	{67, sysShmdt},  // shmdt
 }
+
+func init() { registerAll(shmCalls[:]) }
 
 // Flags and commands (include/uapi/linux/ipc.h, shm.h).
 const (

@@ -9,23 +9,26 @@ import (
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
-func init() {
-	register(linux.SysClone, sysClone)
-	register(linux.SysExit, sysExit)
-	register(linux.SysExitGroup, sysExitGroup)
-	register(218, sysSetTidAddress) // set_tid_address
-	register(273, sysSetRobustList) // set_robust_list
-	register(274, sysGetRobustList) // get_robust_list
-	register(linux.SysGettid, func(t *Task, a *[6]uint64) int64 { return int64(t.tid) })
-	register(linux.SysGetpid, func(t *Task, a *[6]uint64) int64 { return int64(t.p.pid) })
-	register(110, sysGetppid) // getppid
-	register(linux.SysSchedYield, func(t *Task, a *[6]uint64) int64 { runtime.Gosched(); return 0 })
-	register(linux.SysSchedGetaffinit, sysSchedGetaffinity)
-	register(203, sysSchedSetaffinity)
-	register(linux.SysArchPrctl, sysArchPrctl)
-	register(linux.SysPrctl, sysPrctl)
-	register(334, func(t *Task, a *[6]uint64) int64 { return t.p.unsupported("rseq", -linux.ENOSYS) })
+// threadCalls are the system calls this file serves (registerAll).
+var threadCalls = [...]call{
+	{linux.SysClone, sysClone},
+	{linux.SysExit, sysExit},
+	{linux.SysExitGroup, sysExitGroup},
+	{218, sysSetTidAddress}, // set_tid_address
+	{273, sysSetRobustList}, // set_robust_list
+	{274, sysGetRobustList}, // get_robust_list
+	{linux.SysGettid, func(t *Task, a *[6]uint64) int64 { return int64(t.tid) }},
+	{linux.SysGetpid, func(t *Task, a *[6]uint64) int64 { return int64(t.p.pid) }},
+	{110, sysGetppid}, // getppid
+	{linux.SysSchedYield, func(t *Task, a *[6]uint64) int64 { runtime.Gosched(); return 0 }},
+	{linux.SysSchedGetaffinit, sysSchedGetaffinity},
+	{203, sysSchedSetaffinity},
+	{linux.SysArchPrctl, sysArchPrctl},
+	{linux.SysPrctl, sysPrctl},
+	{334, func(t *Task, a *[6]uint64) int64 { return t.p.unsupported("rseq", -linux.ENOSYS) }},
 }
+
+func init() { registerAll(threadCalls[:]) }
 
 // Clone flags (include/uapi/linux/sched.h).
 const (

@@ -8,19 +8,22 @@ import (
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
-func init() {
-	register(linux.SysClockGettime, sysClockGettime)
-	register(229, sysClockGetres) // clock_getres
-	register(96, sysGettimeofday) // gettimeofday
-	register(201, sysTime)        // time
-	register(linux.SysNanosleep, sysNanosleep)
-	register(linux.SysClockNanosleep, sysClockNanosleep)
-	register(100, sysTimes)     // times
-	register(98, sysGetrusage)  // getrusage
-	register(227, sysClockNope) // clock_settime
-	register(305, sysClockNope) // clock_adjtime
-	register(164, sysSettimeofday)
+// timeCalls are the system calls this file serves (registerAll).
+var timeCalls = [...]call{
+	{linux.SysClockGettime, sysClockGettime},
+	{229, sysClockGetres}, // clock_getres
+	{96, sysGettimeofday}, // gettimeofday
+	{201, sysTime},        // time
+	{linux.SysNanosleep, sysNanosleep},
+	{linux.SysClockNanosleep, sysClockNanosleep},
+	{100, sysTimes},     // times
+	{98, sysGetrusage},  // getrusage
+	{227, sysClockNope}, // clock_settime
+	{305, sysClockNope}, // clock_adjtime
+	{164, sysSettimeofday},
 }
+
+func init() { registerAll(timeCalls[:]) }
 
 // bootTime is when the process model started (sysinfo's uptime).
 var bootTime = time.Now()

@@ -15,18 +15,21 @@ import (
 // Timers and waiting for signals: CPU-time accounting, setitimer and
 // alarm, POSIX timers, pause and rt_sigsuspend.
 
-func init() {
-	register(37, sysAlarm)            // alarm
-	register(38, sysSetitimer)        // setitimer
-	register(36, sysGetitimer)        // getitimer
-	register(34, sysPause)            // pause
-	register(130, sysRtSigsuspend)    // rt_sigsuspend
-	register(222, sysTimerCreate)     // timer_create
-	register(223, sysTimerSettime)    // timer_settime
-	register(224, sysTimerGettime)    // timer_gettime
-	register(225, sysTimerGetoverrun) // timer_getoverrun
-	register(226, sysTimerDelete)     // timer_delete
+// timerCalls are the system calls this file serves (registerAll).
+var timerCalls = [...]call{
+	{37, sysAlarm},            // alarm
+	{38, sysSetitimer},        // setitimer
+	{36, sysGetitimer},        // getitimer
+	{34, sysPause},            // pause
+	{130, sysRtSigsuspend},    // rt_sigsuspend
+	{222, sysTimerCreate},     // timer_create
+	{223, sysTimerSettime},    // timer_settime
+	{224, sysTimerGettime},    // timer_gettime
+	{225, sysTimerGetoverrun}, // timer_getoverrun
+	{226, sysTimerDelete},     // timer_delete
 }
+
+func init() { registerAll(timerCalls[:]) }
 
 // CPU-time accounting. A thread's user time is the time it spends in
 // user mode; its system time is the time its system calls take, from
@@ -600,14 +603,16 @@ func sysTimerDelete(t *Task, a *[6]uint64) int64 {
 	return 0
 }
 
-// The waits with a signal mask argument. The file layer serves the
-// calls; these apply the mask around them.
-func init() {
-	register(270, sysPselect6)    // pselect6
-	register(271, sysPpoll)       // ppoll
-	register(281, sysEpollPwait)  // epoll_pwait
-	register(441, sysEpollPwait2) // epoll_pwait2
+// maskedWaitCalls are the waits with a signal mask argument. The file
+// layer serves the calls; these apply the mask around them.
+var maskedWaitCalls = [...]call{
+	{270, sysPselect6},    // pselect6
+	{271, sysPpoll},       // ppoll
+	{281, sysEpollPwait},  // epoll_pwait
+	{441, sysEpollPwait2}, // epoll_pwait2
 }
+
+func init() { registerAll(maskedWaitCalls[:]) }
 
 // sysPselect6's sixth argument points to { const sigset_t *ss; size_t
 // ss_len; } (fs/select.c, get_sigset_argpack).

@@ -27,6 +27,23 @@ func register(nr uint64, h handler) {
 	syscalls[nr] = h
 }
 
+// call is an entry of a file's table of the system calls it serves.
+type call struct {
+	nr uint64
+	h  handler
+}
+
+// registerAll registers a file's table. The tables are static data (their
+// handlers are functions or closures that capture nothing), so filling
+// syscalls is this one loop, which QEMU's TCG translates once; a
+// register call per system call in init code cost a translated block or
+// two each at every boot (about 260 before the kernel's main).
+func registerAll(calls []call) {
+	for _, c := range calls {
+		register(c.nr, c.h)
+	}
+}
+
 // syscall serves the system call the thread just made: the number in
 // EAX, the arguments in RDI, RSI, RDX, R10, R8 and R9, the result back in
 // RAX. It returns the result, or noReturn when the handler set the

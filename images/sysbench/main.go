@@ -12,6 +12,7 @@
 //	sysbench: loopback_tcp_64k <ns> ns/call (<n> calls)
 //	sysbench: fork_exit_wait <ns> ns/call (<n> calls)
 //	sysbench: fork_exec_wait <ns> ns/call (<n> calls)
+//	sysbench: shell_pipeline <ns> ns/call (<n> calls)
 //
 // getpid is a raw getpid(2) (syscall.RawSyscall, no scheduler hand-off),
 // getpid_syscall the same call through syscall.Syscall, which also tells
@@ -24,6 +25,10 @@
 // and wait4 for it; fork_exec_wait the same with the child executing
 // /init (this program) with the single argument "exit", which makes it
 // exit at the start of main: a static Go program's start-up and exit.
+// shell_pipeline, measured only where /bin/busybox exists, is fork(2) of
+// a child that executes busybox's sh with a pipeline of three commands,
+// each busybox again by its path (so each is a fork and an exec of a
+// static program), and wait4 for the shell.
 //
 // Usage: sysbench [-n calls]. As PID 1 (Linux's init) it powers the
 // machine off instead of returning, since Linux panics when init exits.
@@ -90,7 +95,45 @@ func run(args []string) error {
 		return fmt.Errorf("fork+exec+wait: %v", err)
 	}
 	report("fork_exec_wait", forks, d)
+	if _, err := os.Stat(busyboxPath); err == nil {
+		const pipelines = 10
+		if d, err = measureErr(pipelines, shellPipeline); err != nil {
+			return fmt.Errorf("shell pipeline: %v", err)
+		}
+		report("shell_pipeline", pipelines, d)
+	}
 	return nil
+}
+
+// busyboxPath is where shell_pipeline's busybox must be.
+const busyboxPath = "/bin/busybox"
+
+// pipelineArgv is shell_pipeline's execve: busybox's sh running three
+// commands joined by pipes, output discarded; pipefail makes any
+// command's failure the shell's status.
+var pipelineArgv = func() []*byte {
+	var out []*byte
+	for _, a := range []string{busyboxPath, "sh", "-c",
+		"set -o pipefail; " + busyboxPath + " echo hello | " + busyboxPath + " cat | " + busyboxPath + " wc -c >/dev/null"} {
+		p, _ := syscall.BytePtrFromString(a)
+		out = append(out, p)
+	}
+	return append(out, nil)
+}()
+
+// shellPipeline forks a child that executes the shell pipeline, and
+// waits for it.
+func shellPipeline() error {
+	pid, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	if pid == 0 {
+		// unsafe: execve takes the path and the argv array by address.
+		syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(pipelineArgv[0])), uintptr(unsafe.Pointer(&pipelineArgv[0])), 0)
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 127, 0, 0)
+	}
+	return reap(int(pid), 0)
 }
 
 // measureErr is measure for a call that can fail.

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,7 +169,7 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 	}
 	var toMain []time.Duration
 	var tls []timeline.Timeline
-	var getpid, getpidSys, clock, loop, forkExit, forkExec []float64
+	var getpid, getpidSys, clock, loop, forkExit, forkExec, pipeline []float64
 	for i := 0; i < runs; i++ {
 		mw := &markWriter{marker: []byte(linuxguest.MainReached)}
 		mw.start = time.Now()
@@ -190,11 +192,16 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 		getpid, getpidSys, clock = append(getpid, fig.Getpid), append(getpidSys, fig.GetpidSyscall), append(clock, fig.ClockGettime)
 		loop = append(loop, fig.LoopbackMBps())
 		forkExit, forkExec = append(forkExit, fig.ForkExitWait), append(forkExec, fig.ForkExecWait)
+		pipeline = append(pipeline, fig.ShellPipeline)
 	}
 	var lx linuxguest.Boot
 	var lxErr error
 	if withLinux {
-		r, err := linuxguest.Run(ctx, linuxguest.Options{Binary: bin, Profile: profile, Runs: runs, MemoryMiB: 256})
+		var files []linuxguest.File
+		if bb, err := hostBusybox(); err == nil {
+			files = append(files, linuxguest.File{Src: bb, Dst: busyboxPath})
+		}
+		r, err := linuxguest.Run(ctx, linuxguest.Options{Binary: bin, Files: files, Profile: profile, Runs: runs, MemoryMiB: 256})
 		if err != nil {
 			lxErr, withLinux = err, false
 		} else {
@@ -230,7 +237,36 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 	us := func(ns float64) string { return fmt.Sprintf("%.0f µs", ns/1e3) }
 	row("fork + exit + wait4", us(medianF(forkExit)), us(lx.Figures.ForkExitWait))
 	row("fork + exec (static Go, exits) + wait4", us(medianF(forkExec)), us(lx.Figures.ForkExecWait))
+	if p := medianF(pipeline); p > 0 {
+		row("sh -c 'a | b | c' + wait4 (busybox, 4 execs)", us(p), us(lx.Figures.ShellPipeline))
+	} else if _, err := hostBusybox(); err != nil {
+		fmt.Fprintf(w, "  (no shell pipeline row: %v)\n", err)
+	}
 	return nil
+}
+
+// busyboxPath is where images/sysbench runs busybox from for its shell
+// pipeline, in both guests.
+const busyboxPath = "/bin/busybox"
+
+// hostBusybox returns the static busybox of Debian's busybox-static
+// package, or one on PATH that is static.
+func hostBusybox() (string, error) {
+	if out, err := exec.Command("dpkg", "-L", "busybox-static").Output(); err == nil {
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasSuffix(l, "/bin/busybox") {
+				return l, nil
+			}
+		}
+	}
+	p, err := exec.LookPath("busybox")
+	if err != nil {
+		return "", fmt.Errorf("busybox not found: apt-get install busybox-static")
+	}
+	if err := appimage.CheckStatic(p); err != nil {
+		return "", fmt.Errorf("%s is not static (%v): apt-get install busybox-static", p, err)
+	}
+	return p, nil
 }
 
 // writeTimeline prints the boot timeline's medians per phase, with the
@@ -343,7 +379,9 @@ func runOVMF(runs int, w io.Writer) error {
 }
 
 // buildSysbench builds images/sysbench (a static binary, kept in dir),
-// its application archive and the cocoon kernel, all in dir.
+// its application archive (with the host's static busybox at
+// /bin/busybox, for the shell pipeline, when there is one) and the
+// cocoon kernel, all in dir.
 func buildSysbench(ctx context.Context, dir string) (bin, cpio, kernel string, err error) {
 	built, err := appimage.BuildGo(ctx, "./images/sysbench", "")
 	if err != nil {
@@ -358,7 +396,11 @@ func buildSysbench(ctx context.Context, dir string) (bin, cpio, kernel string, e
 	if err != nil {
 		return "", "", "", err
 	}
-	err = appimage.Pack(f, bin, nil)
+	var files []appimage.File
+	if bb, err := hostBusybox(); err == nil {
+		files = append(files, appimage.File{Src: bb, Dst: busyboxPath})
+	}
+	err = appimage.Pack(f, bin, files)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/u-root/u-root/pkg/cpio"
@@ -13,7 +14,7 @@ import (
 func TestWriteInitramfs(t *testing.T) {
 	init := []byte("\x7fELF pretend static binary")
 	var buf bytes.Buffer
-	if err := WriteInitramfs(&buf, init); err != nil {
+	if err := WriteInitramfs(&buf, init, nil); err != nil {
 		t.Fatalf("WriteInitramfs() = %v, want nil", err)
 	}
 
@@ -29,7 +30,7 @@ func TestWriteInitramfs(t *testing.T) {
 	if !bytes.Contains(buf.Bytes(), []byte(cpio.Trailer)) {
 		t.Errorf("archive has no %s record", cpio.Trailer)
 	}
-	for _, name := range []string{"dev", "dev/console", "init"} {
+	for _, name := range []string{"dev", "dev/console", "dev/null", "init"} {
 		if _, ok := byName[name]; !ok {
 			t.Errorf("archive has no %q; records: %v", name, recs)
 		}
@@ -40,6 +41,9 @@ func TestWriteInitramfs(t *testing.T) {
 	c := byName["dev/console"]
 	if c.Mode&cpio.S_IFMT != cpio.S_IFCHR || c.Rmajor != 5 || c.Rminor != 1 {
 		t.Errorf("dev/console = mode %#o dev %d:%d, want a character device 5:1", c.Mode, c.Rmajor, c.Rminor)
+	}
+	if n := byName["dev/null"]; n.Mode != cpio.S_IFCHR|0o666 || n.Rmajor != 1 || n.Rminor != 3 {
+		t.Errorf("dev/null = mode %#o dev %d:%d, want a character device 1:3, mode 0666", n.Mode, n.Rmajor, n.Rminor)
 	}
 	in := byName["init"]
 	if in.Mode != cpio.S_IFREG|0o755 {
@@ -63,7 +67,7 @@ func TestWriteInitramfs(t *testing.T) {
 	}
 
 	var again bytes.Buffer
-	if err := WriteInitramfs(&again, init); err != nil {
+	if err := WriteInitramfs(&again, init, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
@@ -82,7 +86,7 @@ func TestBuildInitramfs(t *testing.T) {
 		t.Fatalf("BuildInitramfs(%q, %q) = %v, want nil", bin, dst, err)
 	}
 	var want bytes.Buffer
-	if err := WriteInitramfs(&want, []byte("binary")); err != nil {
+	if err := WriteInitramfs(&want, []byte("binary"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := os.ReadFile(dst); err != nil || !bytes.Equal(got, want.Bytes()) {
@@ -91,5 +95,38 @@ func TestBuildInitramfs(t *testing.T) {
 
 	if err := BuildInitramfs(filepath.Join(dir, "missing"), dst); err == nil {
 		t.Errorf("BuildInitramfs(missing binary) = nil, want an error")
+	}
+}
+
+// TestWriteInitramfsFiles checks that further files land at their paths,
+// executable, after their directories, parents first, each once.
+func TestWriteInitramfsFiles(t *testing.T) {
+	var buf bytes.Buffer
+	files := map[string][]byte{"/bin/busybox": []byte("bb"), "usr/local/bin/x": []byte("x"), "/bin/y": []byte("y")}
+	if err := WriteInitramfs(&buf, []byte("init"), files); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(buf.Bytes())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range recs {
+		names = append(names, r.Name)
+		if r.Name == "bin/busybox" {
+			got, _ := io.ReadAll(io.NewSectionReader(r, 0, int64(r.FileSize)))
+			if string(got) != "bb" || r.Mode != cpio.S_IFREG|0o755 {
+				t.Errorf("bin/busybox = %q mode %#o, want \"bb\" mode %#o", got, r.Mode, cpio.S_IFREG|0o755)
+			}
+		}
+	}
+	want := "dev dev/console dev/null init bin bin/busybox bin/y usr usr/local usr/local/bin usr/local/bin/x"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("records %s, want %s", got, want)
+	}
+	for _, bad := range []string{"/init", "/dev/null", "/"} {
+		if err := WriteInitramfs(io.Discard, []byte("init"), map[string][]byte{bad: nil}); err == nil {
+			t.Errorf("WriteInitramfs with a file at %q = nil, want an error", bad)
+		}
 	}
 }

@@ -39,6 +39,9 @@ type Options struct {
 	// Args are its arguments, passed on the kernel command line after
 	// "--". They may not contain white space or double quotes.
 	Args []string
+	// Files are further executables for the initramfs (sysbench's shell
+	// pipeline runs /bin/busybox).
+	Files []File
 
 	// Profile is the QEMU machine; default qemu.Microvm.
 	Profile qemu.Profile
@@ -110,6 +113,7 @@ func (r Result) Median() Boot {
 			LoopbackTCP64K: pick(func(b Boot) float64 { return b.Figures.LoopbackTCP64K }),
 			ForkExitWait:   pick(func(b Boot) float64 { return b.Figures.ForkExitWait }),
 			ForkExecWait:   pick(func(b Boot) float64 { return b.Figures.ForkExecWait }),
+			ShellPipeline:  pick(func(b Boot) float64 { return b.Figures.ShellPipeline }),
 		},
 		Console: r.Boots[0].Console,
 		Command: r.Boots[0].Command,
@@ -157,7 +161,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer os.RemoveAll(dir)
 	initrd := filepath.Join(dir, "initramfs.cpio")
-	if err := BuildInitramfs(o.Binary, initrd); err != nil {
+	if err := BuildInitramfs(o.Binary, initrd, o.Files...); err != nil {
 		return Result{}, err
 	}
 

@@ -26,6 +26,7 @@ const (
 	nameLoopbackTCP   = "loopback_tcp_64k"
 	nameForkExitWait  = "fork_exit_wait"
 	nameForkExecWait  = "fork_exec_wait"
+	nameShellPipeline = "shell_pipeline"
 )
 
 // Figures are the costs sysbench measured in the guest, in nanoseconds
@@ -45,6 +46,10 @@ type Figures struct {
 	// ForkExecWait the same with the child executing a static Go
 	// program that exits at once. 0 if not measured.
 	ForkExitWait, ForkExecWait float64
+	// ShellPipeline is fork, exec of busybox sh -c with a pipeline of
+	// three static programs, and wait4; 0 if not measured (no
+	// /bin/busybox in the guest).
+	ShellPipeline float64
 }
 
 // LoopbackMBps returns the loopback TCP throughput in MB/s, 0 if not
@@ -68,6 +73,7 @@ func ParseFigures(console string) (Figures, error) {
 		nameLoopbackTCP:   &f.LoopbackTCP64K,
 		nameForkExitWait:  &f.ForkExitWait,
 		nameForkExecWait:  &f.ForkExecWait,
+		nameShellPipeline: &f.ShellPipeline,
 	}
 	seen := map[string]bool{}
 	for line := range strings.Lines(console) {

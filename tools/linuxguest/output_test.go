@@ -22,9 +22,10 @@ func TestParseFigures(t *testing.T) {
 	}
 
 	// Cocoon's console: plain "\n", no kernel messages, no call counts.
-	cocoon := "sysbench: main reached\nsysbench: getpid 90 ns/call\nsysbench: getpid_syscall 1e2 ns/call\nsysbench: clock_gettime 25.5 ns/call\n"
+	cocoon := "sysbench: main reached\nsysbench: getpid 90 ns/call\nsysbench: getpid_syscall 1e2 ns/call\nsysbench: clock_gettime 25.5 ns/call\n" +
+		"sysbench: fork_exec_wait 3e6 ns/call\nsysbench: shell_pipeline 1.5e7 ns/call (10 calls)\n"
 	got, err = ParseFigures(cocoon)
-	want = Figures{Getpid: 90, GetpidSyscall: 100, ClockGettime: 25.5}
+	want = Figures{Getpid: 90, GetpidSyscall: 100, ClockGettime: 25.5, ForkExecWait: 3e6, ShellPipeline: 1.5e7}
 	if err != nil || got != want {
 		t.Errorf("ParseFigures(cocoon console) = %+v, %v; want %+v, nil", got, err, want)
 	}

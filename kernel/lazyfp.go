@@ -33,10 +33,15 @@ var fpOwner uintptr
 var kernelMXCSR uint32 = 0x1f80
 
 // RuntimeGodebug is the GODEBUG the kernel gives its own runtime: no AVX,
-// so kernel code never changes AVX state (see fpOwner); and no FIPS 140-3
+// so kernel code never changes AVX state (see fpOwner); no FIPS 140-3
 // mode, whose entropy source alone uses the bss buffer tools/kbuild trims
-// from the image (kbuild.UntouchedBSS): its pages are other memory.
-const RuntimeGodebug = "GODEBUG=cpu.avx=off,cpu.avx2=off,cpu.avx512f=off,fips140=off"
+// from the image (kbuild.UntouchedBSS): its pages are other memory; and
+// no memory profiling (runtime.MemProfileRate 0), which nothing in the
+// kernel reads: its samples unwind the allocating goroutine's stack, and
+// under TCG translating that unwinder and the profile buckets cost about
+// 150 blocks (1.5 ms) of the runtime's start (docs/KERNEL.md, "Boot time
+// under TCG").
+const RuntimeGodebug = "GODEBUG=cpu.avx=off,cpu.avx2=off,cpu.avx512f=off,fips140=off,memprofilerate=0"
 
 // spillFP saves fpOwner's state into its area and clears fpOwner
 // (trap_amd64.s). Clobbers X0.

@@ -62,7 +62,8 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	fail := func(err error) {
 		log(fmt.Sprintf("cocoon: network device stopped: %v", err))
 	}
-	l := &link{Endpoint: ch, dev: dev, mu: &mu, fail: fail, wake: make(chan struct{}, 1)}
+	l := &link{Endpoint: ch, dev: dev, mu: &mu, fail: fail, wake: make(chan struct{}, 1),
+		held: map[flowKey]*heldAck{}, lastAck: map[flowKey]uint32{}}
 	go l.drain()
 	// Created disabled, so that duplicate address detection is on
 	// before the link-local address is formed.
@@ -197,6 +198,10 @@ type link struct {
 	backlog [][]byte // copies of frames waiting for the ring, oldest first
 	stopped bool     // the device broke the protocol
 	wake    chan struct{}
+	// Delayed acknowledgements (delack.go); held is nil when they are
+	// off.
+	held    map[flowKey]*heldAck
+	lastAck map[flowKey]uint32
 }
 
 // partsSender is a Device that sends a frame given in parts
@@ -218,40 +223,63 @@ func (l *link) send(parts [][]byte) error {
 
 // WritePackets implements stack.LinkEndpoint.WritePackets: each packet
 // goes to the device now, or to the backlog when the transmit ring is
-// full (or frames wait before it). A frame the device refuses (too big,
-// too small) is dropped, as a NIC drops what it cannot send.
+// full (or frames wait before it); a pure TCP acknowledgement may be
+// held a moment instead (delack.go). A frame the device refuses (too
+// big, too small) is dropped, as a NIC drops what it cannot send.
 func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0
 	for _, pkt := range pkts.AsSlice() {
-		if l.stopped {
-			return n, &tcpip.ErrClosedForSend{}
-		}
 		parts := pkt.AsSlices()
-		if len(l.backlog) == 0 {
-			err := l.send(parts)
-			if errors.Is(err, virtio.ErrDevice) {
-				l.stopped = true
-				l.fail(err)
-				return n, &tcpip.ErrClosedForSend{}
+		if l.held != nil && !l.stopped {
+			var head [14 + 60 + 60]byte
+			k := 0
+			for _, p := range parts {
+				k += copy(head[k:], p)
+				if k == len(head) {
+					break
+				}
 			}
-			if !errors.Is(err, virtio.ErrTxFull) {
+			if s, ok := parseTCP(head[:k]); ok && l.delay(s, func() []byte { return bytes.Join(parts, nil) }) {
 				n++
 				continue
 			}
 		}
-		if len(l.backlog) >= txBacklogMax {
-			return n, &tcpip.ErrNoBufferSpace{}
+		if err := l.sendOrQueue(parts); err != nil {
+			return n, err
 		}
-		l.backlog = append(l.backlog, bytes.Join(parts, nil))
 		n++
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
 	}
 	return n, nil
+}
+
+// sendOrQueue sends one frame, or queues a copy behind the backlog. The
+// caller holds l.mu.
+func (l *link) sendOrQueue(parts [][]byte) tcpip.Error {
+	if l.stopped {
+		return &tcpip.ErrClosedForSend{}
+	}
+	if len(l.backlog) == 0 {
+		err := l.send(parts)
+		if errors.Is(err, virtio.ErrDevice) {
+			l.stopped = true
+			l.fail(err)
+			return &tcpip.ErrClosedForSend{}
+		}
+		if !errors.Is(err, virtio.ErrTxFull) {
+			return nil
+		}
+	}
+	if len(l.backlog) >= txBacklogMax {
+		return &tcpip.ErrNoBufferSpace{}
+	}
+	l.backlog = append(l.backlog, bytes.Join(parts, nil))
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // drain sends the backlog's frames as the transmit ring makes room.

@@ -1,7 +1,6 @@
 package run
 
 import (
-	"crypto/rand"
 	"fmt"
 	"io"
 
@@ -32,7 +31,7 @@ func newFiles(archive []byte, o Options) (*files, error) {
 		ConsoleIn:  o.Stdin,
 		ConsoleOut: o.Stdout,
 		Stdio:      o.Stdio,
-		Random:     func(b []byte) { rand.Read(b) },
+		Random:     random,
 		// File data lives in the kernel's frames, which mappings share;
 		// tmpfs may hold half of RAM, as Linux's default size= does.
 		Frames:      north.KernelFrames{},

@@ -3,7 +3,6 @@
 package run
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -106,7 +105,7 @@ func startNetwork(net *lazyStack, f *files, ip, ip6 string, log io.Writer) error
 		}
 	} else {
 		var b [4]byte
-		rand.Read(b[:])
+		random(b[:])
 		if cfg, err = inet.DHCP(dev, binary.LittleEndian.Uint32(b[:]), dhcpTimeout); err != nil {
 			return fmt.Errorf("%v (give a static address with cocoon.ip=ADDRESS/PREFIX,GATEWAY,DNS)", err)
 		}

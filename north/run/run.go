@@ -4,7 +4,6 @@
 package run
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -133,7 +132,7 @@ func Init(o Options) (int, error) {
 	files.f.SetCmdline(argv)
 	cfg := north.Config{
 		Machine:    img.Machine,
-		Random:     func(b []byte) { rand.Read(b) },
+		Random:     random,
 		RAM:        kernel.Stats().RAM,
 		FreeRAM:    func() uint64 { return kernel.Stats().FreeRAM },
 		Overcommit: o.Overcommit,
@@ -202,7 +201,7 @@ func load(prog *north.ProgramFile, path string, argv, env []string) (north.Progr
 		return fail("mapping the vDSO", err)
 	}
 	var rnd [16]byte
-	rand.Read(rnd[:])
+	random(rnd[:])
 	st, err := img.BuildStack(m, loader.StackOptions{
 		Top:         stackTop,
 		Args:        argv,

@@ -133,9 +133,9 @@ starts the image; they go to NAME.run.json.
 
 --network chooses the kernel's build. A kernel with network links gVisor's
 TCP/IP stack: loopback, and a virtio-net device when 'mkimage run' gives
-one. One without it boots faster (under QEMU's emulation, the stack's
-package initialisers alone cost about a tenth of the time to the
-application's main) and is half the size, but is Linux built without
+one. One without it boots faster (under QEMU's emulation the stack's
+package initialisers are about a sixth of the code translated before a
+small application's main) and is half the size, but is Linux built without
 TCP/IP: socket(2) fails with EAFNOSUPPORT for AF_INET, AF_INET6 and
 AF_NETLINK, loopback included (the kernel says why on the console the
 first time), and 'mkimage run' gives it no network device. AF_UNIX

@@ -22,8 +22,11 @@ func NewKernelMachine() (Machine, error) {
 }
 
 func memErr(err error) error {
-	var e syscall.Errno
-	if errors.As(err, &e) {
+	e, ok := err.(syscall.Errno) // not wrapped: no errors.As and its reflection
+	if !ok && err != nil {
+		ok = errors.As(err, &e)
+	}
+	if ok {
 		switch e {
 		case syscall.EFAULT:
 			return mem.ErrFault

@@ -100,6 +100,9 @@ func (e Errno) Error() string {
 // mem.ErrFault, ENAMETOOLONG for mem.ErrNameTooLong, and EIO for anything
 // else. It returns 0 for nil.
 func ErrnoOf(err error) Errno {
+	if e, ok := err.(Errno); ok {
+		return e // not wrapped: no errors.As and its reflection
+	}
 	var e Errno
 	switch {
 	case err == nil:

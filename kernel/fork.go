@@ -62,27 +62,36 @@ func spaceFork(i int) int64 {
 			spaceFree(int(n))
 			return -linux.ENOMEM
 		}
-		for va := r.Start; va < r.End; va += pageSize {
-			pte, span := walkIn(s.pml4, va, false, 0)
-			if pte == nil {
-				va = va&^(span-1) + span - pageSize
+		// A page table at a time: the source's, and the copy's made at
+		// its first present entry.
+		for va := r.Start; va < r.End; {
+			src, span := leafIn(s.pml4, va, false, 0)
+			if src == 0 {
+				va = va&^(span-1) + span
 				continue
 			}
-			if *pte&(ptePresent|pteProtNone) == 0 {
-				continue
+			stop := min(r.End, va&^(leafSpan-1)+leafSpan)
+			var dst uintptr
+			for ; va < stop; va += pageSize {
+				pte := cpu.Ptr64(src + (va>>12&511)*8)
+				if *pte&(ptePresent|pteProtNone) == 0 {
+					continue
+				}
+				if dst == 0 {
+					dst, _ = leafIn(d.pml4, va, true, pteUser)
+				}
+				if dst == 0 || !phys.Ref(*pte&pteFrame) {
+					spaceFree(int(n))
+					return -linux.ENOMEM
+				}
+				// Every private page becomes copy-on-write, writable or
+				// not: a later mprotect may make it writable in one of
+				// the two (mm/memory.c copy_present_pte, is_cow_mapping).
+				if *pte&pteShared == 0 {
+					*pte = (*pte | pteCOW) &^ pteWrite
+				}
+				*cpu.Ptr64(dst + (va>>12&511)*8) = *pte
 			}
-			dst, _ := walkIn(d.pml4, va, true, pteUser)
-			if dst == nil || !phys.Ref(*pte&pteFrame) {
-				spaceFree(int(n))
-				return -linux.ENOMEM
-			}
-			// Every private page becomes copy-on-write, writable or not:
-			// a later mprotect may make it writable in one of the two
-			// (mm/memory.c copy_present_pte, is_cow_mapping).
-			if *pte&pteShared == 0 {
-				*pte = (*pte | pteCOW) &^ pteWrite
-			}
-			*dst = *pte
 		}
 	}
 	if currentTables() == s.pml4 {

@@ -97,13 +97,27 @@ func walk(va uintptr, create bool) (*uint64, uintptr) {
 //
 //go:nosplit
 func walkIn(pml4, va uintptr, create bool, extra uint64) (*uint64, uintptr) {
+	table, span := leafIn(pml4, va, create, extra)
+	if table == 0 {
+		return nil, span
+	}
+	return cpu.Ptr64(table + (va>>12&511)*8), 0
+}
+
+// leafIn is walkIn for the page table itself: the direct-map address of
+// the last-level table covering va (its 512 entries map the 2 MiB span
+// holding va), or 0 and the size of the missing span. Loops over a range
+// walk once per table with it, not once per page.
+//
+//go:nosplit
+func leafIn(pml4, va uintptr, create bool, extra uint64) (uintptr, uintptr) {
 	table := cpu.Virt(pml4)
 	for level := 3; level > 0; level-- {
 		shift := uint(12 + 9*level)
 		e := cpu.Ptr64(table + (va>>shift&511)*8)
 		if *e&ptePresent == 0 {
 			if !create {
-				return nil, 1 << shift
+				return 0, 1 << shift
 			}
 			// An application's tables are its demand; the kernel's are
 			// the kernel's (pmem's reserve).
@@ -115,18 +129,21 @@ func walkIn(pml4, va uintptr, create bool, extra uint64) (*uint64, uintptr) {
 				p, ok = phys.Alloc()
 			}
 			if !ok {
-				return nil, 1 << shift
+				return 0, 1 << shift
 			}
 			cpu.ZeroPage(cpu.Virt(uintptr(p)))
 			*e = p | ptePresent | pteWrite | extra | ptePrivate
 		}
 		if *e&pteHuge != 0 {
-			return nil, 1 << shift // direct map: not managed here
+			return 0, 1 << shift // direct map: not managed here
 		}
 		table = cpu.Virt(uintptr(*e & pteFrame))
 	}
-	return cpu.Ptr64(table + (va>>12&511)*8), 0
+	return table, 0
 }
+
+// leafSpan is the span one last-level page table maps.
+const leafSpan = 512 * pageSize
 
 //go:nosplit
 func (*ptPager) populate(va uintptr, write bool) bool {

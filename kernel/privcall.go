@@ -131,11 +131,11 @@ func spaceFree(i int) int64 {
 	if userRegs != 0 && userSpaceID == i {
 		return -linux.EBUSY
 	}
-	freeUserRange(s.pml4, UserLo, cpu.UserEnd, true)
-	phys.Free(uint64(s.pml4))
 	if currentTables() == s.pml4 {
 		loadTables(kernelPML4)
 	}
+	freeTables(s.pml4)
+	phys.Free(uint64(s.pml4))
 	s.used = false
 	return 0
 }
@@ -169,7 +169,7 @@ func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
 		if s.vmas.Len()+2 > vmspace.MaxRegions || !s.vmas.SetKind(addr, length, prot, kind) {
 			return -linux.ENOMEM
 		}
-		freeUserRange(s.pml4, addr, addr+length, false)
+		freeUserRange(s.pml4, addr, addr+length)
 		return int64(addr)
 	}
 	a, ok := s.vmas.FindFree(addr&^(pageSize-1), length, pageSize)
@@ -196,7 +196,7 @@ func spaceUnmap(i int, addr, length uintptr) int64 {
 	if lo >= addr+length {
 		return 0
 	}
-	freeUserRange(s.pml4, lo, addr+length, false)
+	freeUserRange(s.pml4, lo, addr+length)
 	s.vmas.Clear(lo, addr+length-lo)
 	return 0
 }
@@ -210,7 +210,7 @@ func spaceZap(i int, addr, length uintptr) int64 {
 	if s == nil || addr%pageSize != 0 || addr+length < addr || addr+length > s.vmas.Hi {
 		return -linux.EINVAL
 	}
-	freeUserRange(s.pml4, addr, addr+length, false)
+	freeUserRange(s.pml4, addr, addr+length)
 	return 0
 }
 

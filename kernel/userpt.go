@@ -60,33 +60,44 @@ func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, int) {
 	return uintptr(p), popOK
 }
 
-// freeUserRange frees the pages of [start, end) in the tables at pml4,
-// and with tables also the page-table pages themselves.
+// freeUserRange frees the pages of [start, end) in the tables at pml4.
 //
 //go:nosplit
-func freeUserRange(pml4, start, end uintptr, tables bool) {
+func freeUserRange(pml4, start, end uintptr) {
 	current := currentTables() == pml4
+	// Up to flushEach pages are dropped from the TLB one by one; past
+	// that, the whole TLB once at the end (the frames are not reused
+	// before this returns: trap context, one CPU).
+	const flushEach = 32
+	freed := 0
 	for va := start; va < end; {
-		pte, span := walkIn(pml4, va, false, 0)
-		if pte == nil {
+		table, span := leafIn(pml4, va, false, 0)
+		if table == 0 {
 			va = va&^(span-1) + span
 			continue
 		}
-		if *pte&(ptePresent|pteProtNone) != 0 {
+		stop := min(end, va&^(leafSpan-1)+leafSpan)
+		for ; va < stop; va += pageSize {
+			pte := cpu.Ptr64(table + (va>>12&511)*8)
+			if *pte&(ptePresent|pteProtNone) == 0 {
+				continue
+			}
 			phys.Free(*pte & pteFrame)
 			*pte = 0
-			if current {
+			if current && freed < flushEach {
 				cpu.Invlpg(va)
 			}
+			freed++
 		}
-		va += pageSize
 	}
-	if tables {
-		freeTables(pml4)
+	if current && freed > flushEach {
+		loadTables(pml4)
 	}
 }
 
-// freeTables frees the user half's page-table pages (PML4 slots 0..251).
+// freeTables frees the user half of the tables at pml4 (PML4 slots
+// 0..251): every page they map and the page-table pages themselves. The
+// tables must not be the loaded ones.
 //
 //go:nosplit
 func freeTables(pml4 uintptr) {
@@ -104,9 +115,16 @@ func freeTables(pml4 uintptr) {
 			pd := uintptr(*e3 & pteFrame)
 			for k := uintptr(0); k < 512; k++ {
 				e2 := cpu.Ptr64(cpu.Virt(pd) + k*8)
-				if *e2&ptePresent != 0 {
-					phys.Free(*e2 & pteFrame)
+				if *e2&ptePresent == 0 {
+					continue
 				}
+				pt := cpu.Virt(uintptr(*e2 & pteFrame))
+				for l := uintptr(0); l < 512; l++ {
+					if pte := *cpu.Ptr64(pt + l*8); pte&(ptePresent|pteProtNone) != 0 {
+						phys.Free(pte & pteFrame)
+					}
+				}
+				phys.Free(*e2 & pteFrame)
 			}
 			phys.Free(uint64(pd))
 		}

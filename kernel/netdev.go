@@ -120,6 +120,13 @@ func (d *NetDevice) Send(frame []byte) error { return d.n.Send(frame) }
 // SendParts queues one frame given in parts (virtio.Net.SendParts).
 func (d *NetDevice) SendParts(parts [][]byte) error { return d.n.SendParts(parts) }
 
+// QueueParts queues one frame given in parts without notifying the
+// device (virtio.Net.QueueParts).
+func (d *NetDevice) QueueParts(parts [][]byte) error { return d.n.QueueParts(parts) }
+
+// Flush notifies the device of queued frames (virtio.Net.Flush).
+func (d *NetDevice) Flush() { d.n.Flush() }
+
 // Receive passes the frames that arrived to deliver (virtio.Net.Receive).
 func (d *NetDevice) Receive(deliver func(frame []byte)) (int, error) { return d.n.Receive(deliver) }
 

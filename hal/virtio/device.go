@@ -53,7 +53,7 @@ type Transport interface {
 	// (2.5 "Device Configuration Space"; 4.2.2 ConfigGeneration,
 	// 4.1.4.3 config_generation).
 	ConfigGeneration() uint32
-	// AckInterrupt reads and acknowledges the interrupt status.
+	// AckInterrupt acknowledges the interrupt status.
 	AckInterrupt()
 }
 

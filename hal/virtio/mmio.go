@@ -124,7 +124,8 @@ func (m *MMIO) ConfigRead8(off uint32) uint8 {
 func (m *MMIO) ConfigGeneration() uint32 { return m.r.Read32(mmioConfigGeneration) }
 
 func (m *MMIO) AckInterrupt() {
-	if s := m.r.Read32(mmioInterruptStatus); s != 0 {
-		m.r.Write32(mmioInterruptACK, s&3)
-	}
+	// One write, no read of InterruptStatus first: acknowledging a bit
+	// that is not set changes nothing (4.2.2 InterruptACK), and each
+	// register access is an exit to the host.
+	m.r.Write32(mmioInterruptACK, 3)
 }

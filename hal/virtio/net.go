@@ -30,11 +30,12 @@ const (
 // Net is a virtio-net device with one receive and one transmit queue. It
 // is not safe for concurrent use: one goroutine drives it.
 type Net struct {
-	t      Transport
-	rx, tx *Queue
-	mac    [6]byte
-	used   []Used
-	txFree []int // offsets of idle transmit buffers
+	t        Transport
+	rx, tx   *Queue
+	mac      [6]byte
+	used     []Used
+	txFree   []int // offsets of idle transmit buffers
+	txQueued bool  // frames queued since the last Flush
 }
 
 // Alloc returns shared memory of n pages (the platform's: ordinary
@@ -142,8 +143,19 @@ func (n *Net) Send(frame []byte) error { return n.SendParts([][]byte{frame}) }
 
 // SendParts queues one Ethernet frame given as consecutive parts (a
 // packet's headers and payload where they lie), copied once into a
-// transmit buffer.
+// transmit buffer, and notifies the device.
 func (n *Net) SendParts(parts [][]byte) error {
+	if err := n.QueueParts(parts); err != nil {
+		return err
+	}
+	n.Flush()
+	return nil
+}
+
+// QueueParts is SendParts without the notification: frames queued one
+// after another cost the device one notification, by Flush, instead of
+// one each (each is an exit to the host).
+func (n *Net) QueueParts(parts [][]byte) error {
 	size := 0
 	for _, p := range parts {
 		size += len(p)
@@ -168,10 +180,17 @@ func (n *Net) SendParts(parts [][]byte) error {
 		return err
 	}
 	n.txFree = n.txFree[:len(n.txFree)-1]
-	if n.tx.NeedsKick() {
+	n.txQueued = true
+	return nil
+}
+
+// Flush notifies the device of the frames queued since the last
+// notification, if it asked to be told (2.7.10).
+func (n *Net) Flush() {
+	if n.txQueued && n.tx.NeedsKick() {
 		n.t.Notify(netTxQueue)
 	}
-	return nil
+	n.txQueued = false
 }
 
 func (n *Net) reclaimTx() error {

@@ -201,4 +201,5 @@ func (l *link) expire(key flowKey, h *heldAck) {
 	}
 	delete(l.held, key)
 	l.sendOrQueue([][]byte{h.frame})
+	l.flush()
 }

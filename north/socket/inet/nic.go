@@ -204,16 +204,19 @@ type link struct {
 	lastAck map[flowKey]uint32
 }
 
-// partsSender is a Device that sends a frame given in parts
-// (hal/virtio.Net.SendParts), saving a copy.
-type partsSender interface {
-	SendParts(parts [][]byte) error
+// batchSender is a Device that takes a frame given in parts, saving a
+// copy, and is notified once for a batch of them
+// (hal/virtio.Net.QueueParts and Flush).
+type batchSender interface {
+	QueueParts(parts [][]byte) error
+	Flush()
 }
 
-// send passes one frame to the device. The caller holds l.mu.
+// send passes one frame to the device; a batchSender is not notified
+// until flush. The caller holds l.mu.
 func (l *link) send(parts [][]byte) error {
-	if ps, ok := l.dev.(partsSender); ok {
-		return ps.SendParts(parts)
+	if bs, ok := l.dev.(batchSender); ok {
+		return bs.QueueParts(parts)
 	}
 	if len(parts) == 1 {
 		return l.dev.Send(parts[0])
@@ -229,6 +232,7 @@ func (l *link) send(parts [][]byte) error {
 func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer l.flush()
 	n := 0
 	for _, pkt := range pkts.AsSlice() {
 		parts := pkt.AsSlices()
@@ -270,6 +274,7 @@ func (l *link) sendOrQueue(parts [][]byte) tcpip.Error {
 		if !errors.Is(err, virtio.ErrTxFull) {
 			return nil
 		}
+		l.flush() // the device works on what is queued, and makes room
 	}
 	if len(l.backlog) >= txBacklogMax {
 		return &tcpip.ErrNoBufferSpace{}
@@ -280,6 +285,14 @@ func (l *link) sendOrQueue(parts [][]byte) tcpip.Error {
 	default:
 	}
 	return nil
+}
+
+// flush notifies a batchSender of the frames queued. The caller holds
+// l.mu.
+func (l *link) flush() {
+	if bs, ok := l.dev.(batchSender); ok {
+		bs.Flush()
+	}
 }
 
 // drain sends the backlog's frames as the transmit ring makes room.

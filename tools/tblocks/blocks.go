@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"debug/elf"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Blocks reads a QEMU -d in_asm log and returns the guest address of each
+// block QEMU translated, in the order it translated them. Each block is
+// logged as a line "IN: [symbol]" followed by its instructions, the first
+// starting with the block's address ("0x0049fc00:  ...").
+func Blocks(r io.Reader) ([]uint64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var out []uint64
+	in := false
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "IN:") {
+			in = true
+			continue
+		}
+		if !in || line == "" {
+			continue
+		}
+		in = false
+		h, _, ok := strings.Cut(line, ":")
+		a, err := strconv.ParseUint(strings.TrimPrefix(h, "0x"), 16, 64)
+		if !ok || !strings.HasPrefix(h, "0x") || err != nil {
+			return nil, fmt.Errorf("in_asm log: %q after IN: is not an instruction line", line)
+		}
+		out = append(out, a)
+	}
+	return out, sc.Err()
+}
+
+// Split cuts blocks before the first block at each address of stops, in
+// order: len(stops)+1 parts, the last what follows the last stop. A stop
+// never reached leaves its part and all later ones empty but the last,
+// which then holds the rest.
+func Split(blocks []uint64, stops ...uint64) [][]uint64 {
+	parts := make([][]uint64, len(stops)+1)
+	k := 0
+	start := 0
+	for i, a := range blocks {
+		if k < len(stops) && a == stops[k] {
+			parts[k] = blocks[start:i]
+			start, k = i, k+1
+		}
+	}
+	parts[len(stops)] = blocks[start:]
+	return parts
+}
+
+// Symbols are an ELF file's function symbols, by address.
+type Symbols []elf.Symbol
+
+// ReadSymbols reads the function symbols of the ELF file r.
+func ReadSymbols(r io.ReaderAt) (Symbols, error) {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, err
+	}
+	all, err := f.Symbols()
+	if err != nil {
+		return nil, err
+	}
+	var s Symbols
+	for _, sym := range all {
+		if elf.ST_TYPE(sym.Info) == elf.STT_FUNC {
+			s = append(s, sym)
+		}
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i].Value < s[j].Value })
+	return s, nil
+}
+
+// Func names the function holding addr, or "" if no symbol's range does.
+func (s Symbols) Func(addr uint64) string {
+	i := sort.Search(len(s), func(i int) bool { return s[i].Value > addr }) - 1
+	if i < 0 || addr >= s[i].Value+max(s[i].Size, 1) {
+		return ""
+	}
+	return s[i].Name
+}
+
+// Addr returns the address of the function named name.
+func (s Symbols) Addr(name string) (uint64, bool) {
+	for _, sym := range s {
+		if sym.Name == name {
+			return sym.Value, true
+		}
+	}
+	return 0, false
+}
+
+// Package is the import path of a Go function symbol's package:
+// "runtime" for runtime.mallocgc, "github.com/a/b" for
+// github.com/a/b.(*T).M, "slices" for slices.Sort[go.shape.string].
+func Package(fn string) string {
+	base := fn
+	if i := strings.IndexByte(base, '['); i >= 0 {
+		base = base[:i] // type arguments hold import paths of their own
+	}
+	slash := strings.LastIndexByte(base, '/')
+	if dot := strings.IndexByte(base[slash+1:], '.'); dot >= 0 {
+		return base[:slash+1+dot]
+	}
+	return base
+}
+
+// Count is a name and how many blocks it holds.
+type Count struct {
+	Name   string
+	Blocks int
+}
+
+// Tally counts blocks by the name each address gets, largest first.
+func Tally(blocks []uint64, name func(addr uint64) string) []Count {
+	m := map[string]int{}
+	for _, a := range blocks {
+		m[name(a)]++
+	}
+	out := make([]Count, 0, len(m))
+	for k, v := range m {
+		out = append(out, Count{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Blocks != out[j].Blocks {
+			return out[i].Blocks > out[j].Blocks
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// inAsm is the shape of QEMU 7.2's -d in_asm log: a block per "IN:" line,
+// its first instruction's address first.
+const inAsm = `IN: 
+0xfffffff0:  e9 8d ff                 jmp      0xff80
+
+IN: 
+0x7e0000100000:  31 c0                    xorl     %eax, %eax
+0x7e0000100002:  c3                       retq     
+
+IN: main.main
+0x0049fc00:  4c 8d 64 24 f8           leaq     -8(%rsp), %r12
+
+IN: 
+0x7e0000100000:  31 c0                    xorl     %eax, %eax
+
+IN: 
+0x0049fd00:  c3                       retq     
+`
+
+func TestBlocks(t *testing.T) {
+	got, err := Blocks(strings.NewReader(inAsm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []uint64{0xfffffff0, 0x7e0000100000, 0x49fc00, 0x7e0000100000, 0x49fd00}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Blocks = %#x, want %#x", got, want)
+	}
+	if _, err := Blocks(strings.NewReader("IN: \nnot an address\n")); err == nil {
+		t.Error("a block without an instruction line was accepted")
+	}
+}
+
+func TestSplit(t *testing.T) {
+	b := []uint64{1, 2, 3, 2, 4, 5, 4, 6}
+	for _, c := range []struct {
+		stops []uint64
+		want  [][]uint64
+	}{
+		{[]uint64{2, 4}, [][]uint64{{1}, {2, 3, 2}, {4, 5, 4, 6}}},
+		{[]uint64{4, 2}, [][]uint64{{1, 2, 3, 2}, nil, {4, 5, 4, 6}}}, // 2 never follows 4's first block
+		{[]uint64{9}, [][]uint64{nil, {1, 2, 3, 2, 4, 5, 4, 6}}},
+	} {
+		if got := Split(b, c.stops...); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("Split(%v) = %v, want %v", c.stops, got, c.want)
+		}
+	}
+}
+
+func TestPackage(t *testing.T) {
+	for fn, want := range map[string]string{
+		"runtime.mallocgc": "runtime",
+		"github.com/cocoon-vm/cocoon/north.(*Task).syscall":                                            "github.com/cocoon-vm/cocoon/north",
+		"github.com/cocoon-vm/cocoon/north.init.4":                                                     "github.com/cocoon-vm/cocoon/north",
+		"slices.pdqsortCmpFunc[go.shape.struct { github.com/cocoon-vm/cocoon/north/vfs.name string }]": "slices",
+		"internal/sync.(*HashTrieMap[go.shape.interface {},go.shape.interface {}]).LoadOrStore":        "internal/sync",
+		"memeqbody": "memeqbody",
+	} {
+		if got := Package(fn); got != want {
+			t.Errorf("Package(%q) = %q, want %q", fn, got, want)
+		}
+	}
+}
+
+// TestSymbols reads a real Go program's symbols: main.main is found,
+// an address inside it maps back to it, and one past every function to
+// nothing.
+func TestSymbols(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "hello")
+	cmd := exec.Command("go", "build", "-o", bin, "./images/hello")
+	cmd.Dir = filepath.Join("..", "..")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	s, err := symbols(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, ok := s.Addr("main.main")
+	if !ok {
+		t.Fatal("no main.main")
+	}
+	if got := s.Func(at + 1); got != "main.main" {
+		t.Errorf("Func(main.main+1) = %q", got)
+	}
+	var end uint64
+	for _, sym := range s {
+		if elf.ST_TYPE(sym.Info) != elf.STT_FUNC {
+			t.Fatalf("%s is not a function", sym.Name)
+		}
+		end = max(end, sym.Value+sym.Size)
+	}
+	if got := s.Func(end + 0x1000); got != "" {
+		t.Errorf("Func past every function = %q, want none", got)
+	}
+	counts := Tally([]uint64{at, at + 1, end + 0x1000}, func(a uint64) string { return Package(s.Func(a)) })
+	if want := []Count{{"main", 2}, {"", 1}}; !reflect.DeepEqual(counts, want) {
+		t.Errorf("Tally = %v, want %v", counts, want)
+	}
+}

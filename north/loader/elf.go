@@ -11,7 +11,6 @@
 package loader
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -100,21 +99,6 @@ type File struct {
 
 	r    io.ReaderAt
 	size int64
-	// data is the whole file when it is in memory (ParseBytes): Load
-	// copies segments straight from it.
-	data []byte
-}
-
-// ParseBytes is Parse of an executable held in memory (the initrd's
-// /init in place, or a file execve read). Load then copies each segment
-// straight from b into the address space, with no intermediate buffer.
-func ParseBytes(b []byte) (*File, error) {
-	f, err := Parse(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return nil, err
-	}
-	f.data = b
-	return f, nil
 }
 
 // Parse reads and validates the ELF header and program headers of the

@@ -92,16 +92,14 @@ func TestLoadGoBinary(t *testing.T) {
 		t.Errorf("Load = entry %#x bias %#x, want _rt0_amd64_linux %#x, bias 0", img.Entry, img.Bias, rt0)
 	}
 	checkImage(t, as, f, b, img)
-	// Through an io.ReaderAt (Parse) the same memory results.
-	if rf, err := parseReader(b); err != nil {
-		t.Errorf("Parse through io.ReaderAt = %v", err)
-	} else {
-		ras := mem.NewFakeSpace(0, 1<<47)
-		if _, err := rf.Load(ras, Options{}); err != nil {
-			t.Fatalf("Load through io.ReaderAt = %v", err)
-		}
-		sameMemory(t, as, ras)
+	// Mapping the file's pages (MapFile, as execve does) maps the same
+	// pages with the same protections.
+	mas := mem.NewFakeSpace(0, 1<<47)
+	var calls []mapCall
+	if _, err := f.Load(mas, Options{MapFile: fileMapper(mas, b, &calls)}); err != nil {
+		t.Fatalf("Load with MapFile = %v", err)
 	}
+	samePages(t, as, mas)
 
 	var end, phdr uint64
 	sawBSS := false

@@ -85,10 +85,11 @@ type Image struct {
 const PhdrSize = phdrSize
 
 // Load maps f's loadable segments into as with the protections their
-// p_flags give, copies their file bytes and leaves the rest of each
-// segment (bss, including the tail of the last file page) zero-filled, as
-// Linux's load_elf_binary does. Mappings are fixed: they replace whatever
-// as held at those addresses.
+// p_flags give: their file pages through o.MapFile if set (as Linux's
+// load_elf_binary maps them), else a copy of their file bytes; the rest
+// of each segment (its bss, from the end of its file bytes) is
+// zero-filled. Mappings are fixed: they replace whatever as held at those
+// addresses.
 func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 	limit, maxMem := o.Limit, o.MaxMemory
 	if limit == 0 {
@@ -148,10 +149,7 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 		return nil, formatErr("entry point %#x is outside every loadable segment", f.Entry)
 	}
 
-	var buf []byte
-	if f.data == nil {
-		buf = make([]byte, min(copyChunk, pageUp(maxFilesz(f.Progs))+pageSize))
-	}
+	var buf []byte // made by the first segment copied
 	for _, p := range f.Progs {
 		if p.Type != ProgLoad || p.Memsz == 0 {
 			continue
@@ -164,6 +162,9 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 			if !errors.Is(err, ErrNoMapping) {
 				return nil, err
 			}
+		}
+		if buf == nil {
+			buf = make([]byte, min(copyChunk, pageUp(maxFilesz(f.Progs))+pageSize))
 		}
 		if err := f.loadSegment(as, p, bias, buf); err != nil {
 			return nil, err
@@ -220,14 +221,6 @@ func (f *File) loadSegment(as mem.AddressSpace, p Prog, bias uint64, buf []byte)
 	lead := p.Vaddr % pageSize
 	off, n, addr := p.Off-lead, p.Filesz+lead, start
 	if p.Filesz == 0 {
-		return nil
-	}
-	if f.data != nil {
-		// Parse checked p.Off+p.Filesz against the file, and p.Off >= lead
-		// (p_offset and p_vaddr are congruent modulo the page size).
-		if err := as.Load(addr, f.data[off:off+n]); err != nil {
-			return fmt.Errorf("copying segment bytes to %#x: %w", addr, err)
-		}
 		return nil
 	}
 	for n > 0 {

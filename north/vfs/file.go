@@ -267,19 +267,6 @@ func (f *File) ReadAt(dst Buf, off int64) (int64, error) {
 	return f.impl.Read(f, dst, off)
 }
 
-// ArchiveBytes returns the contents of a regular file from the initrd
-// that are still the archive's, without copying them: the slice is the
-// archive's own memory, which never changes, so it stays what the file
-// held now even if the file is written later. The caller must not write
-// to it. ok is false for any other file: read that one.
-func (f *File) ArchiveBytes() (data []byte, ok bool) {
-	r, isReg := f.impl.(*regFile)
-	if !isReg || !f.Readable() {
-		return nil, false
-	}
-	return r.n.archiveBytes()
-}
-
 // WriteAt writes src at off without moving f's offset (pwrite(2); Linux
 // appends even here when the file is O_APPEND).
 func (f *File) WriteAt(src Buf, off int64) (int64, error) {

@@ -2,11 +2,13 @@ package vfs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/u-root/u-root/pkg/cpio"
 )
 
@@ -281,45 +283,51 @@ func TestMountNames(t *testing.T) {
 	}
 }
 
-// TestArchiveBytes checks that a file still as the archive has it is
-// handed out as the archive's own bytes (no copy), and that once written
-// it is not, while the bytes handed out earlier stay what they were.
-func TestArchiveBytes(t *testing.T) {
-	archive := append(append(regular("prog", "ELF bytes", 1, 1), regular("other", "x", 2, 1)...), trailer()...)
-	fs, err := New(archive, Options{})
+// TestMappingPopulate checks that Populate makes an archive file's pages
+// present as copies of the archive's bytes (execve maps them from there),
+// skips pages past the end of the file, hands out the same frames every
+// time (the page cache), and stops at fn's error.
+func TestMappingPopulate(t *testing.T) {
+	content := strings.Repeat("a", pageSize) + strings.Repeat("b", pageSize) + "tail"
+	archive := append(regular("prog", content, 1, 1), trailer()...)
+	frames := &mem.HeapFrames{}
+	fs, err := New(archive, Options{Frames: frames})
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := func(path string, flags uint32) *File {
-		f, err := fs.Open(nil, fs.Root(), path, flags, 0o644)
-		if err != nil {
-			t.Fatalf("Open(%q) = %v", path, err)
+	f, err := fs.Open(nil, fs.Root(), "/prog", linux.ORdonly, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef()
+	m, err := f.Map(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Unmap()
+	got := map[int64]uint64{}
+	if err := m.Populate(0, 10, func(i int64, frame uint64) error {
+		got[i] = frame
+		return nil
+	}); err != nil {
+		t.Fatalf("Populate = %v", err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("Populate gave pages %v, want 0, 1 and 2 (the file's three)", got)
+	}
+	for i, want := range []string{content[:pageSize], content[pageSize : 2*pageSize], "tail"} {
+		b := frames.Bytes(got[int64(i)])
+		if string(b[:len(want)]) != want || strings.Trim(string(b[len(want):]), "\x00") != "" {
+			t.Errorf("page %d holds %q..., want the file's bytes then zeros", i, b[:8])
 		}
-		return f
 	}
-	f := open("/prog", linux.ORdonly)
-	data, ok := f.ArchiveBytes()
-	f.DecRef()
-	if !ok || string(data) != "ELF bytes" {
-		t.Fatalf("ArchiveBytes of an untouched archive file = %q, %v; want %q, true", data, ok, "ELF bytes")
+	again := map[int64]uint64{}
+	boom := errors.New("boom")
+	err = m.Populate(1, 3, func(i int64, frame uint64) error {
+		again[i] = frame
+		return boom
+	})
+	if err != boom || len(again) != 1 || again[1] != got[1] {
+		t.Errorf("Populate(1, 3) with a failing fn = %v, pages %v; want boom after page 1, frame %#x", err, again, got[1])
 	}
-	if i := bytes.Index(archive, []byte("ELF bytes")); &archive[i] != &data[0] {
-		t.Error("ArchiveBytes copied the file: want the archive's own bytes")
-	}
-	w := open("/prog", linux.OWronly)
-	w.Write(BytesBuf([]byte("elf")))
-	w.DecRef()
-	f = open("/prog", linux.ORdonly)
-	if b, ok := f.ArchiveBytes(); ok {
-		t.Errorf("ArchiveBytes of a written file = %q, true; want false", b)
-	}
-	f.DecRef()
-	if string(data) != "ELF bytes" || readFile(t, fs, "/prog") != "elf bytes" {
-		t.Errorf("after the write: earlier bytes %q (want %q), file %q (want %q)", data, "ELF bytes", readFile(t, fs, "/prog"), "elf bytes")
-	}
-	f = open("/tmp/new", linux.OCreat|linux.ORdwr)
-	if _, ok := f.ArchiveBytes(); ok {
-		t.Error("ArchiveBytes of a file made at run time = true, want false")
-	}
-	f.DecRef()
 }

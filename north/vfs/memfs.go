@@ -649,18 +649,6 @@ type regFile struct {
 
 func (r *regFile) Read(_ *File, dst Buf, off int64) (int64, error) { return r.n.read(dst, off) }
 
-// archiveBytes returns the file's contents as the slice of the archive
-// they are, if they all still are: nothing written, truncated or copied
-// into the page cache.
-func (n *memNode) archiveBytes() ([]byte, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	d := &n.data
-	if n.lower == nil || len(d.pages) != 0 || d.size != d.lowerLen || d.lowerLen != int64(len(d.lower)) {
-		return nil, false
-	}
-	return d.lower[:d.size:d.size], true
-}
 func (r *regFile) Write(_ *File, src Buf, off int64) (int64, error) {
 	return r.n.write(src, off)
 }

@@ -9,7 +9,8 @@ import (
 
 // Credentials (credentials(7), capabilities(7)). Each process has real,
 // effective, saved and file-system user and group IDs, supplementary
-// groups and three capability sets (effective, permitted, inheritable).
+// groups and four capability sets (effective, permitted, inheritable,
+// ambient).
 // The application starts as root holding every capability; the set*id
 // calls follow kernel/sys.c: a caller without CAP_SETUID (CAP_SETGID) may
 // only move among the IDs it already has (EPERM otherwise), and changing
@@ -76,6 +77,10 @@ type creds struct {
 	groups                  []uint32
 	effDropped, permDropped uint64
 	inheritable             uint64
+	// ambient are the capabilities a program without file capabilities
+	// keeps across execve (capabilities(7), "Ambient capability set");
+	// always within the permitted and inheritable sets.
+	ambient uint64
 }
 
 func (c *creds) effective() uint64 { return capAll &^ c.effDropped }
@@ -115,6 +120,7 @@ func (c *creds) fixSetuid(old creds, keepCaps bool) {
 			c.setPermitted(0)
 		}
 		c.setEffective(0)
+		c.ambient = 0 // even with keepCaps (cap_emulate_setxuid)
 	}
 	if old.euid == 0 && c.euid != 0 {
 		c.setEffective(0)
@@ -139,19 +145,21 @@ func (c *creds) fixSetfsuid(old uint32) {
 
 // exec applies execve's transformation for a program without file
 // capabilities or set-user-ID bits (capabilities(7), "Transformation of
-// capabilities during execve"): root (real or effective user ID 0) gets
+// capabilities during execve"; security/commoncap.c
+// cap_bprm_creds_from_file): root (real or effective user ID 0) gets
 // every capability permitted and, with effective user ID 0, effective;
-// anyone else loses them. The saved IDs become the effective ones.
+// anyone else keeps only the ambient set, permitted and effective. The
+// ambient set stays. The saved IDs become the effective ones.
 func (c *creds) exec() {
 	if c.ruid == 0 || c.euid == 0 {
 		c.setPermitted(capAll)
 	} else {
-		c.setPermitted(0)
+		c.setPermitted(c.ambient)
 	}
 	if c.euid == 0 {
 		c.setEffective(c.permitted())
 	} else {
-		c.setEffective(0)
+		c.setEffective(c.ambient)
 	}
 	c.suid, c.fsuid = c.euid, c.euid
 	c.sgid, c.fsgid = c.egid, c.egid
@@ -524,5 +532,51 @@ func sysCapset(t *Task, a *[6]uint64) int64 {
 	c.setEffective(eff)
 	c.setPermitted(perm)
 	c.inheritable = inh
+	c.ambient &= perm & inh // no longer both permitted and inheritable: gone
+	return 0
+}
+
+// prctl(PR_CAP_AMBIENT) operations (include/uapi/linux/prctl.h).
+const (
+	capAmbientIsSet    = 1
+	capAmbientRaise    = 2
+	capAmbientLower    = 3
+	capAmbientClearAll = 4
+)
+
+// capAmbient serves prctl(PR_CAP_AMBIENT, op, n, a4, a5) as
+// security/commoncap.c cap_task_prctl does: a capability may be raised
+// only if it is both permitted and inheritable.
+func (t *Task) capAmbient(op, n, a4, a5 uint64) int64 {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	c := &t.p.cred
+	if op == capAmbientClearAll {
+		if n|a4|a5 != 0 {
+			return -linux.EINVAL
+		}
+		c.ambient = 0
+		return 0
+	}
+	if n >= 64 || capAll&(1<<n) == 0 || a4|a5 != 0 {
+		return -linux.EINVAL
+	}
+	bit := uint64(1) << n
+	switch op {
+	case capAmbientIsSet:
+		if c.ambient&bit != 0 {
+			return 1
+		}
+		return 0
+	case capAmbientRaise:
+		if c.permitted()&bit == 0 || c.inheritable&bit == 0 {
+			return -linux.EPERM
+		}
+		c.ambient |= bit
+	case capAmbientLower:
+		c.ambient &^= bit
+	default:
+		return -linux.EINVAL
+	}
 	return 0
 }

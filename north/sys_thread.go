@@ -213,7 +213,7 @@ const (
 )
 
 // prctl: thread names, the parent-death signal, the keep-capabilities
-// flag and no_new_privs; the other options Linux has are refused and
+// flag, the ambient capabilities and no_new_privs; the other options Linux has are refused and
 // reported (unsupported).
 func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prSetName, prGetName = 15, 16 // include/uapi/linux/prctl.h
@@ -221,6 +221,7 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prGetKeepcaps, prSetKeepcaps = 7, 8
 	const prSetNoNewPrivs, prGetNoNewPrivs = 38, 39
 	const prGetDumpable, prSetDumpable = 3, 4
+	const prCapAmbient = 47
 	const prLastOption = 80 // above every option Linux 6.x defines
 	switch a[0] {
 	case prGetDumpable:
@@ -284,6 +285,8 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 		}
 		t.p.keepCaps.Store(a[1] == 1)
 		return 0
+	case prCapAmbient:
+		return t.capAmbient(a[1], a[2], a[3], a[4])
 	}
 	if a[0] > 0 && a[0] < prLastOption {
 		return t.p.unsupported(fmt.Sprintf("prctl option %d", a[0]), -linux.EINVAL)

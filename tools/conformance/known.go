@@ -12,8 +12,6 @@ import (
 const (
 	noNamespaces = "Cocoon has no namespaces: clone with CLONE_NEWUSER fails with EPERM, clone3 with CLONE_NEWTIME " +
 		"with EINVAL, unshare (a new mount namespace) with ENOSYS, and /proc has no ns/ directory, so the test skips."
-	noAmbientCaps = "Cocoon keeps no ambient capability set: prctl(PR_CAP_AMBIENT) is EINVAL, so the child with AmbientCaps " +
-		"cannot start and the test skips."
 	spliceHang = "TestSplice's unix-to-tcp and tcp-to-unix cases splice between a Unix socket and TCP with a client in a " +
 		"second process (the test binary itself): inside Cocoon the unix-to-tcp \"big\" case never finishes (the client " +
 		"waits in epoll_wait; a bug of Cocoon's sockets across processes, not yet found) and the test's own 13-minute " +
@@ -91,7 +89,6 @@ var known = map[string][]knownDifference{
 		}},
 		// It builds a program with the go command before it unshares.
 		{reason: noGoCommand, tests: []string{"TestUnshareMountNameSpaceChroot"}},
-		{reason: noAmbientCaps, tests: []string{"TestAmbientCaps"}},
 		{reason: noPtrace, tests: []string{"TestExecPtrace"}},
 	},
 	"sync/atomic": {{reason: oneCPU, tests: []string{"TestStoreLoadSeqCst32", "TestStoreLoadSeqCst64", "TestStoreLoadRelAcq32", "TestStoreLoadRelAcq64"}}},

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -807,12 +808,38 @@ static void ids(const char *what) {
 	       eff == 0, eff == perm);
 }
 
+// ambient raises CAP_KILL in the ambient set (capabilities(7)): only
+// once it is inheritable, and the set loses it when it no longer is.
+static void ambient(void) {
+	show("ambient is_set", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_KILL, 0, 0));
+	show("ambient raise, not inheritable", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_KILL, 0, 0));
+	show("ambient raise capability 64", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, 64, 0, 0));
+	show("ambient unknown operation", prctl(PR_CAP_AMBIENT, 9, CAP_KILL, 0, 0));
+	show("ambient clear_all with an argument", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 1, 0, 0));
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	syscall(SYS_capget, &h, d);
+	d[0].inheritable = 1 << CAP_KILL | 1 << CAP_CHOWN;
+	d[1].inheritable = 0;
+	show("capset inheritable CAP_KILL CAP_CHOWN", syscall(SYS_capset, &h, d));
+	show("ambient raise CAP_KILL", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_KILL, 0, 0));
+	show("ambient raise CAP_CHOWN", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_CHOWN, 0, 0));
+	show("ambient is_set CAP_KILL", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_KILL, 0, 0));
+	d[0].inheritable = 1 << CAP_KILL;
+	show("capset inheritable CAP_KILL", syscall(SYS_capset, &h, d));
+	show("ambient is_set CAP_CHOWN after", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_CHOWN, 0, 0));
+	show("ambient lower CAP_KILL", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_KILL, 0, 0));
+	show("ambient is_set CAP_KILL after lower", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_KILL, 0, 0));
+	show("ambient raise CAP_KILL again", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_KILL, 0, 0));
+}
+
 static void creds(void) {
 	char buf[64], list[256];
 	// The file's attributes are read through a descriptor opened while
 	// privileged: the directory may not be searchable afterwards.
 	int fd = open(at("xfile"), O_RDONLY);
 	ids("start");
+	ambient();
 	show("setresgid 100 100 100", setresgid(100, 100, 100));
 	show("setgroups 0", setgroups(0, NULL));
 	show("setresuid 1000 1001 0", setresuid(1000, 1001, 0));
@@ -826,6 +853,7 @@ static void creds(void) {
 	ids("after setreuid back");
 	show("setresuid 1000 1000 1000", setresuid(1000, 1000, 1000));
 	ids("unprivileged");
+	show("ambient CAP_KILL once unprivileged", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_KILL, 0, 0));
 	show("setuid 0", setuid(0));
 	show("setresuid -1 0 -1", setresuid(-1, 0, -1));
 	show("setreuid 0 -1", setreuid(0, -1));

@@ -7,8 +7,9 @@ import (
 
 // TestVMProcABIDifferential runs procabi (writes of /proc/PID/comm,
 // init's signals, timed waits across a stop, execveat's checks, file
-// permissions against the caller's IDs, memfd modes, pending-signal
-// counts) natively and inside Cocoon: the outputs must be identical.
+// permissions against the caller's IDs, connect's write permission on a
+// socket file, protected hard links, lock waits restarted under
+// SA_RESTART, memfd modes, pending-signal counts) natively and inside Cocoon: the outputs must be identical.
 // Natively the part that must be init runs as pid 1 of a new PID
 // namespace, which needs root.
 func TestVMProcABIDifferential(t *testing.T) {

@@ -132,10 +132,11 @@ func sendsSIGPIPE(nr uint64, a *[6]uint64) bool {
 // handlers"): the sleeps and the I/O multiplexers never are.
 func restartable(nr uint64) bool {
 	switch nr {
-	case linux.SysNanosleep, linux.SysClockNanosleep, 7, 23, 232, linux.SysEpollPwait, 441, 270, 271, 34, 130, 128, 72:
+	case linux.SysNanosleep, linux.SysClockNanosleep, 7, 23, 232, linux.SysEpollPwait, 441, 270, 271, 34, 130, 128:
 		// nanosleep, clock_nanosleep, poll, select, epoll_wait, epoll_pwait,
 		// epoll_pwait2, pselect6, ppoll, pause, rt_sigsuspend,
-		// rt_sigtimedwait, fcntl(F_SETLKW)
+		// rt_sigtimedwait; fcntl's F_SETLKW and F_OFD_SETLKW, like flock,
+		// are restarted (fs/locks.c: ERESTARTSYS)
 		return false
 	}
 	return true

@@ -55,6 +55,7 @@ func (fs *Files) Cmdline() []string {
 // working directory, and umask 022.
 func New(fs *vfs.FS, exe string) *Files {
 	f := &Files{fs: fs, table: NewTable(), sock: &sockets{unix: socket.NewNamespace()}, cwd: fs.Root(), umask: 0o022, exe: exe}
+	f.table.owner = f
 	f.pid.Store(1)
 	for fd, file := range fs.StdioFiles() {
 		f.table.InstallAt(int32(fd), file, false)
@@ -73,7 +74,8 @@ func (fs *Files) Table() *Table { return fs.table }
 func (fs *Files) Fork() *Files {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	c := &Files{fs: fs.fs, table: fs.table.Fork(), sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe, args: fs.args, sigio: fs.sigio}
+	c := &Files{fs: fs.fs, sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe, args: fs.args, sigio: fs.sigio}
+	c.table = fs.table.Fork(c)
 	c.pid.Store(fs.pid.Load())
 	return c
 }

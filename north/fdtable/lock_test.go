@@ -135,3 +135,40 @@ func TestRecordLocks(t *testing.T) {
 		t.Errorf("F_GETLK with F_UNLCK = %d, want EINVAL", r)
 	}
 }
+
+// TestRecordLocksGoWithTheDescriptor: a process's POSIX locks go however
+// its descriptor of the file closes: at exit, at an exec that closes it,
+// or under dup2 (fs/open.c filp_close). A lock left behind would block
+// every other process for ever.
+func TestRecordLocksGoWithTheDescriptor(t *testing.T) {
+	e := newEnv(t)
+	mine := e.open("/tmp/r", linux.OCreat|linux.ORdwr, 0o644)
+	for _, end := range []string{"exit", "exec", "dup2"} {
+		child := e.f.Fork()
+		fd := child.Openat(e.m, nil, linux.AtFdcwd, e.str("/tmp/r"), linux.ORdwr|linux.OCloexec, 0)
+		if fd < 0 {
+			t.Fatalf("%s: open = %d", end, fd)
+		}
+		if r := child.Fcntl(e.m, int32(fd), linux.FSetlk, e.flockArg(linux.FWrlck, 0, 0)); r != 0 {
+			t.Fatalf("%s: the child's F_SETLK = %d", end, r)
+		}
+		if r := e.f.Fcntl(e.m, mine, linux.FSetlk, e.flockArg(linux.FRdlck, 0, 1)); r != neg(linux.EAGAIN) {
+			t.Fatalf("%s: the parent's F_SETLK over the child's lock = %d, want EAGAIN", end, r)
+		}
+		switch end {
+		case "exit":
+			child.CloseAll()
+		case "exec":
+			child.Exec("/bin/sh")
+		case "dup2":
+			if r := child.Dup2(0, int32(fd)); r != fd {
+				t.Fatalf("dup2 = %d", r)
+			}
+		}
+		if r := e.f.Fcntl(e.m, mine, linux.FSetlk, e.flockArg(linux.FRdlck, 0, 1)); r != 0 {
+			t.Errorf("after the child's %s its lock is still there: the parent's F_SETLK = %d", end, r)
+		}
+		e.f.Fcntl(e.m, mine, linux.FSetlk, e.flockArg(linux.FUnlck, 0, 0))
+		child.CloseAll()
+	}
+}

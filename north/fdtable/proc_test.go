@@ -44,7 +44,7 @@ func TestProcSys(t *testing.T) {
 	for dir, want := range map[string][]string{
 		"/proc":        {".", "..", "self", "sys", "1"}, // the caller alone, without a process table
 		"/proc/sys":    {".", "..", "fs", "vm"},
-		"/proc/sys/fs": {".", "..", "pipe-max-size"},
+		"/proc/sys/fs": {".", "..", "pipe-max-size", "protected_hardlinks"},
 		"/proc/sys/vm": {".", "..", "overcommit_memory"},
 	} {
 		if got := e.names(dir, 4096); !slices.Equal(got, want) {

@@ -164,12 +164,8 @@ func (fs *Files) Creat(m mem.Memory, intr <-chan struct{}, pathAddr uint64, mode
 
 // Close is close(2).
 func (fs *Files) Close(fd int32) int64 {
-	if f, ok := fs.table.Get(fd); ok {
-		// Closing any descriptor of a file drops the process's POSIX
-		// record locks on it (fcntl(2), "Advisory record locking").
-		vfs.ReleaseRecordLocks(f, fs)
-		f.DecRef()
-	}
+	// Closing any descriptor of a file drops the process's POSIX record
+	// locks on it (fcntl(2), "Advisory record locking"): Remove does.
 	return ret(0, fs.table.Remove(fd))
 }
 

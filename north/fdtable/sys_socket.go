@@ -138,10 +138,17 @@ func (c sockCtx) BindPath(path string) (socket.NodeID, error) {
 	if err != nil {
 		return socket.NodeID{}, err
 	}
-	return c.LookupPath(path)
+	return c.node(path, false)
 }
 
-func (c sockCtx) LookupPath(path string) (socket.NodeID, error) {
+// LookupPath finds the socket file a connect or sendto names: its caller
+// must be allowed to write it (EACCES), and it must be a socket
+// (ECONNREFUSED), in that order (net/unix/af_unix.c unix_find_bsd).
+func (c sockCtx) LookupPath(path string) (socket.NodeID, error) { return c.node(path, true) }
+
+// node returns the identity of the socket file at path, checking write
+// permission if write.
+func (c sockCtx) node(path string, write bool) (socket.NodeID, error) {
 	fs := c.fs
 	at, err := fs.dirAt(linux.AtFdcwd, path)
 	if err != nil {
@@ -150,6 +157,11 @@ func (c sockCtx) LookupPath(path string) (socket.NodeID, error) {
 	l, err := fs.fs.Lookup(fs, at, path, true)
 	if err != nil {
 		return socket.NodeID{}, err
+	}
+	if write {
+		if err := vfs.MayWrite(fs, l); err != nil {
+			return socket.NodeID{}, err
+		}
 	}
 	attr := l.Attr()
 	if attr.Mode&linux.SIfmt != linux.SIfsock {

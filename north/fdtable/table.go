@@ -25,6 +25,11 @@ type Table struct {
 	mu    sync.Mutex
 	ents  []entry // by descriptor; nil f when free
 	limit int     // descriptors must be below it
+	// owner owns the POSIX record locks taken through the table's
+	// descriptors (a files_struct's): closing any descriptor of a file,
+	// however it is closed, drops them (fs/open.c filp_close,
+	// locks_remove_posix). Nil: no locks.
+	owner any
 }
 
 type entry struct {
@@ -95,9 +100,17 @@ func (t *Table) InstallAt(fd int32, f *vfs.File, cloexec bool) error {
 	t.ents[fd] = entry{f, cloexec}
 	t.mu.Unlock()
 	if old != nil {
-		old.DecRef()
+		t.drop(old)
 	}
 	return nil
+}
+
+// drop closes f, a descriptor's reference, removed from the table.
+func (t *Table) drop(f *vfs.File) {
+	if t.owner != nil {
+		vfs.ReleaseRecordLocks(f, t.owner)
+	}
+	f.DecRef()
 }
 
 // Remove closes fd (close(2)); EBADF if it is not open.
@@ -110,7 +123,7 @@ func (t *Table) Remove(fd int32) error {
 	f := t.ents[fd].f
 	t.ents[fd] = entry{}
 	t.mu.Unlock()
-	f.DecRef()
+	t.drop(f)
 	return nil
 }
 
@@ -171,11 +184,11 @@ func (t *Table) SetLimit(n int) error {
 }
 
 // Fork returns a copy of t sharing its open files (fork(2) without
-// CLONE_FILES).
-func (t *Table) Fork() *Table {
+// CLONE_FILES), whose locks belong to owner.
+func (t *Table) Fork(owner any) *Table {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := &Table{limit: t.limit, ents: append([]entry(nil), t.ents...)}
+	c := &Table{limit: t.limit, ents: append([]entry(nil), t.ents...), owner: owner}
 	for _, e := range c.ents {
 		if e.f != nil {
 			e.f.IncRef()
@@ -205,6 +218,6 @@ func (t *Table) closeIf(pred func(entry) bool) {
 	}
 	t.mu.Unlock()
 	for _, f := range drop {
-		f.DecRef()
+		t.drop(f)
 	}
 }

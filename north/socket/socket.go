@@ -194,7 +194,8 @@ type Context interface {
 	// BindPath makes a socket file at path, EADDRINUSE if the name
 	// exists, and returns its identity.
 	BindPath(path string) (NodeID, error)
-	// LookupPath returns the identity of the socket file at path.
+	// LookupPath returns the identity of the socket file at path, which
+	// the caller must be allowed to write (EACCES).
 	LookupPath(path string) (NodeID, error)
 	// Creds returns the caller's credentials.
 	Creds() Ucred

@@ -325,17 +325,20 @@ func (fs *FS) LinkLoc(p Process, old Loc, newAt Loc, newPath string) error {
 	if slash {
 		return ENOENT
 	}
-	if old.mnt != dir.mnt {
-		return EXDEV
-	}
-	if old.IsDir() {
-		return EPERM
-	}
 	if dir.mnt.readOnly {
 		return EROFS
 	}
+	if old.mnt != dir.mnt {
+		return EXDEV
+	}
+	if err := w.c.cred.mayLinkat(old); err != nil {
+		return err
+	}
 	if err := w.c.cred.mayCreate(dir); err != nil {
 		return err
+	}
+	if old.IsDir() {
+		return EPERM
 	}
 	return dir.n.(dirNode).link(w.c, name, old.n)
 }

@@ -154,6 +154,27 @@ func (c *cred) mayDelete(dir, victim Loc) error {
 	return nil
 }
 
+// mayLinkat is fs.protected_hardlinks, which is always 1 here (fs/namei.c
+// may_linkat): a hard link to a file needs its owner, CAP_FOWNER, or a
+// safe source, a regular file that is neither set-user-ID nor an
+// executable set-group-ID file and that the caller may read and write;
+// EPERM otherwise.
+func (c *cred) mayLinkat(old Loc) error {
+	if c.capable(capFowner) {
+		return nil
+	}
+	a := permAttr(old)
+	if c.uid == a.UID {
+		return nil
+	}
+	safe := a.Type() == linux.SIfreg && a.Mode&linux.SIsuid == 0 &&
+		a.Mode&(linux.SIsgid|0o010) != linux.SIsgid|0o010 && c.permission(a, mayRead|mayWrite) == nil
+	if !safe {
+		return EPERM
+	}
+	return nil
+}
+
 // openMask is what opening with flags asks for (fs/open.c
 // build_open_flags: reading, writing, and writing for O_TRUNC).
 func openMask(flags uint32) uint32 {
@@ -184,6 +205,11 @@ func (c *ctx) owner() (uid, gid uint32) {
 // Search checks that process p may search directory l (chdir(2),
 // fchdir(2)).
 func Search(p Process, l Loc) error { return credOf(p, false).search(l) }
+
+// MayWrite checks that process p may write the file at l (inode
+// permission MAY_WRITE), as connect(2) and sendto(2) to a Unix socket's
+// file ask (net/unix/af_unix.c unix_find_bsd): EACCES otherwise.
+func MayWrite(p Process, l Loc) error { return credOf(p, false).may(l, mayWrite) }
 
 // modeOwner is permAttr's: the mode, owner and group without the walk of
 // a directory's entries that attr makes.

@@ -15,20 +15,21 @@ import (
 type procKind int
 
 const (
-	procRoot        procKind = iota // /proc
-	procSelf                        // /proc/self, a link to /proc/PID
-	procSys                         // /proc/sys
-	procSysFS                       // /proc/sys/fs
-	procPipeMaxSize                 // /proc/sys/fs/pipe-max-size
-	procPid                         // /proc/PID, and /proc/PID/task/TID
-	procTaskDir                     // /proc/PID/task
-	procFDDir                       // /proc/PID/fd
-	procExe                         // /proc/PID/exe
-	procCwd                         // /proc/PID/cwd
-	procFDLink                      // /proc/PID/fd/N
-	procText                        // the text files of /proc/PID (procTexts)
-	procSysVM                       // /proc/sys/vm
-	procOvercommit                  // /proc/sys/vm/overcommit_memory
+	procRoot               procKind = iota // /proc
+	procSelf                               // /proc/self, a link to /proc/PID
+	procSys                                // /proc/sys
+	procSysFS                              // /proc/sys/fs
+	procPipeMaxSize                        // /proc/sys/fs/pipe-max-size
+	procPid                                // /proc/PID, and /proc/PID/task/TID
+	procTaskDir                            // /proc/PID/task
+	procFDDir                              // /proc/PID/fd
+	procExe                                // /proc/PID/exe
+	procCwd                                // /proc/PID/cwd
+	procFDLink                             // /proc/PID/fd/N
+	procText                               // the text files of /proc/PID (procTexts)
+	procSysVM                              // /proc/sys/vm
+	procOvercommit                         // /proc/sys/vm/overcommit_memory
+	procProtectedHardlinks                 // /proc/sys/fs/protected_hardlinks
 )
 
 // procTexts are the text files of a /proc/PID directory, which the
@@ -163,7 +164,7 @@ func (p procNode) fileType() uint32 {
 	switch p.kind {
 	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procText:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -192,7 +193,8 @@ func (p procNode) attr() Attr {
 		// Linux's /proc files report size 0 whatever they hold.
 		a.Mode = linux.SIfreg | 0o444
 		a.Nlink = 1
-		if p.kind == procPipeMaxSize || p.kind == procOvercommit || p.kind == procText && procTexts[p.n] == "comm" {
+		if p.kind == procPipeMaxSize || p.kind == procOvercommit || p.kind == procProtectedHardlinks ||
+			p.kind == procText && procTexts[p.n] == "comm" {
 			a.Mode = linux.SIfreg | 0o644
 		}
 	}
@@ -207,6 +209,10 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		// The policy is the image's, fixed at boot: /proc/sys is
 		// read-only (roFile), as in a container.
 		return &procFile{loc: l, text: []byte(strconv.Itoa(c.fs.overcommit) + "\n")}, nil
+	case procProtectedHardlinks:
+		// Always on (mayLinkat), as Debian's systemd sets it; read-only
+		// like the rest of /proc/sys.
+		return &procFile{loc: l, text: []byte("1\n")}, nil
 	case procText:
 		info := c.proc(p.pid, p.tid)
 		if info == nil {
@@ -319,7 +325,8 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 	case procSys:
 		return []procEntry{{"fs", procNode{kind: procSysFS}}, {"vm", procNode{kind: procSysVM}}}, nil
 	case procSysFS:
-		return []procEntry{{"pipe-max-size", procNode{kind: procPipeMaxSize}}}, nil
+		return []procEntry{{"pipe-max-size", procNode{kind: procPipeMaxSize}},
+			{"protected_hardlinks", procNode{kind: procProtectedHardlinks}}}, nil
 	case procSysVM:
 		return []procEntry{{"overcommit_memory", procNode{kind: procOvercommit}}}, nil
 	}

@@ -1,8 +1,10 @@
 // procabi: process-level corners of the Linux ABI — writing
 // /proc/PID/comm, init's immunity to signals it does not handle, timed
 // waits across a stop and a continue, execveat's argument checks, file
-// permissions against the caller's IDs, memfd modes and the per-user
-// count of pending signals — built with gcc -static and run natively and
+// permissions against the caller's IDs, write permission for connecting
+// to a Unix socket's file, fs.protected_hardlinks, lock waits under
+// SA_RESTART, memfd modes and the per-user count of pending signals —
+// built with gcc -static and run natively and
 // inside Cocoon (north/procabi_vm_test.go): both runs must print the same
 // lines. It prints outcomes, never addresses, times or IDs the host
 // chooses. It must run as root. Natively, the part that needs to be
@@ -23,13 +25,16 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,7 +51,7 @@ static const char *res(long r) {
 		E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT)
 		E(EBUSY) E(EEXIST) E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENOSPC) E(ESPIPE)
 		E(ELOOP) E(ENOEXEC) E(E2BIG) E(EOPNOTSUPP) E(ENOSYS) E(ENXIO) E(ETXTBSY) E(ETIMEDOUT)
-		E(EROFS) E(ENAMETOOLONG)
+		E(EROFS) E(ENAMETOOLONG) E(ECONNREFUSED)
 #undef E
 	}
 	snprintf(buf, sizeof buf, "errno %d", errno);
@@ -658,6 +663,19 @@ static void fill(const char *what) {
 	printf("%s: queued %d, then %s\n", what, n, res(-1));
 }
 
+// queueToSelf queues two SIGRTMIN to its own thread (blocked) and ends.
+static void *queueToSelf(void *arg) {
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	for (int i = 0; i < 2; i++)
+		show("thread: rt_tgsigqueueinfo to itself", syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), SIGRTMIN, &si));
+	sigq("thread, 2 queued to itself");
+	return arg;
+}
+
 // pendingCount: the signals a process had queued when it died count no
 // more against its user's RLIMIT_SIGPENDING once it is reaped. Run as a
 // user of its own (4242), so that no other process shares the count.
@@ -700,10 +718,189 @@ static void pendingCount(void) {
 		kill(g, SIGKILL);
 		waitChild("killed child", g);
 		sigq("after reaping the killed child");
+		// A thread's own pending signals go when it ends.
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		pthread_t th;
+		pthread_create(&th, NULL, queueToSelf, NULL);
+		pthread_join(th, NULL);
+		sigq("after the thread ended");
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		fill("user 4242 itself");
 		_exit(0);
 	}
 	waitChild("user 4242", c);
+}
+
+
+// unixAddr fills a sockaddr_un for DIR/name.
+static socklen_t unixAddr(struct sockaddr_un *sa, const char *name) {
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof sa->sun_path, "%s", at(name));
+	return sizeof *sa;
+}
+
+// bindUnix makes a Unix socket of type bound at DIR/name (listening if
+// a stream) and gives its file mode.
+static int bindUnix(int type, const char *name, mode_t mode) {
+	struct sockaddr_un sa;
+	socklen_t n = unixAddr(&sa, name);
+	unlink(sa.sun_path);
+	int s = socket(AF_UNIX, type, 0);
+	if (bind(s, (struct sockaddr *)&sa, n) != 0)
+		printf("FAIL: bind %s: %s\n", name, res(-1));
+	if (type == SOCK_STREAM)
+		listen(s, 8);
+	chmod(sa.sun_path, mode);
+	return s;
+}
+
+// tryConnect prints what connect(2), or sendto(2) if send, to DIR/name
+// gives a new socket of type.
+static void tryConnect(const char *who, int type, const char *name, int send) {
+	struct sockaddr_un sa;
+	socklen_t n = unixAddr(&sa, name);
+	int s = socket(AF_UNIX, type, 0);
+	long r = send ? sendto(s, "x", 1, 0, (struct sockaddr *)&sa, n) : connect(s, (struct sockaddr *)&sa, n);
+	char line[160];
+	snprintf(line, sizeof line, "%s: %s %s %s", who, send ? "sendto" : "connect",
+		type == SOCK_STREAM ? "stream" : "dgram", name);
+	show(line, r);
+	close(s);
+}
+
+// unixPerms: connecting or sending to a Unix socket's file needs write
+// permission on it (net/unix/af_unix.c unix_find_bsd), checked before
+// the file's type: EACCES, then ECONNREFUSED for a file that is no
+// socket. Run after perms, which made DIR's files.
+static void unixPerms(void) {
+	int s755 = bindUnix(SOCK_STREAM, "sock755", 0755);
+	int s757 = bindUnix(SOCK_STREAM, "sock757", 0757);
+	int s777 = bindUnix(SOCK_STREAM, "sock777", 0777);
+	int d755 = bindUnix(SOCK_DGRAM, "dgram755", 0755);
+	int d777 = bindUnix(SOCK_DGRAM, "dgram777", 0777);
+	tryConnect("root", SOCK_STREAM, "sock755", 0);
+	tryConnect("root", SOCK_DGRAM, "dgram755", 1);
+	pid_t c = fork();
+	if (c == 0) {
+		const char *u = "user";
+		gid_t groups[] = {2000};
+		setgroups(1, groups);
+		setgid(1000);
+		setuid(1000);
+		tryConnect(u, SOCK_STREAM, "sock755", 0);
+		tryConnect(u, SOCK_STREAM, "sock757", 0);
+		tryConnect(u, SOCK_STREAM, "sock777", 0);
+		tryConnect(u, SOCK_DGRAM, "dgram755", 0);
+		tryConnect(u, SOCK_DGRAM, "dgram755", 1);
+		tryConnect(u, SOCK_DGRAM, "dgram777", 1);
+		tryConnect(u, SOCK_STREAM, "root644", 0);
+		tryConnect(u, SOCK_STREAM, "root666", 0);
+		tryConnect(u, SOCK_STREAM, "no-such-socket", 0);
+		tryConnect(u, SOCK_STREAM, "nosearch/sock", 0);
+		_exit(0);
+	}
+	waitChild("user connects", c);
+	close(s755), close(s757), close(s777), close(d755), close(d777);
+}
+
+// hardlinks: fs.protected_hardlinks (1 on Debian; fs/namei.c
+// may_linkat): a user may hard-link a file it owns, or a regular file
+// that is neither set-user-ID nor executable set-group-ID and that it
+// may read and write; EPERM otherwise. Root (CAP_FOWNER) may link
+// anything. Run after perms.
+static void hardlinks(void) {
+	text("protected_hardlinks", "/proc/sys/fs/protected_hardlinks");
+	mk("suid4777", 0, 0, 0, 04777);
+	mk("sgid2777", 0, 0, 0, 02777);
+	mk("sgid2767", 0, 0, 0, 02767);
+	mkfifo(at("fifo666"), 0666);
+	chmod(at("fifo666"), 0666);
+	show("root: link own077", link(at("own077"), at("rootdir/own077-link")));
+	pid_t c = fork();
+	if (c == 0) {
+		gid_t groups[] = {2000};
+		setgroups(1, groups);
+		setgid(1000);
+		setuid(1000);
+		const char *from[] = {"root644", "root666", "root600", "own600", "own077", "grp2000-640", "suid4777",
+			"sgid2777", "sgid2767", "fifo666", "owndir"};
+		for (unsigned i = 0; i < sizeof from / sizeof from[0]; i++) {
+			char line[160], to[64];
+			snprintf(to, sizeof to, "owndir/link-%s", from[i]);
+			snprintf(line, sizeof line, "user: link %s", from[i]);
+			show(line, link(at(from[i]), at(to)));
+		}
+		_exit(0);
+	}
+	waitChild("user links", c);
+}
+
+static int lockHandled[2];
+static void onLockSig(int sig) { write(lockHandled[1], "h", 1); }
+
+// settled waits until process pid sleeps (S) or is gone (Z, or no
+// /proc entry).
+static void settled(pid_t pid) {
+	char path[64], b[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	for (;;) {
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return;
+		long n = read(fd, b, sizeof b - 1);
+		close(fd);
+		b[n > 0 ? n : 0] = 0;
+		char *p = strrchr(b, ')');
+		if (p && p[1] == ' ' && (p[2] == 'S' || p[2] == 'Z'))
+			return;
+		usleep(1000);
+	}
+}
+
+// lockRestarts: a wait for a file lock interrupted by a handler's signal
+// is restarted if the handler has SA_RESTART and fails with EINTR if not
+// (signal(7): flock and fcntl's F_SETLKW and F_OFD_SETLKW). The child
+// waits for a lock the parent holds; the parent signals it, waits until
+// its handler ran and it waits again (or ended), then unlocks.
+static void lockRestarts(void) {
+	const char *kinds[] = {"F_SETLKW", "F_OFD_SETLKW", "flock"};
+	for (int restart = 0; restart < 2; restart++) {
+		for (int k = 0; k < 3; k++) {
+			int fd = open(at("lockfile"), O_RDWR | O_CREAT, 0644);
+			struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+			if (k == 2)
+				flock(fd, LOCK_EX);
+			else
+				fcntl(fd, k == 0 ? F_SETLK : F_OFD_SETLK, &fl);
+			pipe(lockHandled);
+			pid_t c = fork();
+			if (c == 0) {
+				struct sigaction sa = {.sa_handler = onLockSig, .sa_flags = restart ? SA_RESTART : 0};
+				sigaction(SIGUSR1, &sa, NULL);
+				close(fd); // the parent's description, which holds its OFD lock and flock
+				int cfd = open(at("lockfile"), O_RDWR);
+				struct flock cl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+				long r = k == 2 ? flock(cfd, LOCK_EX) : fcntl(cfd, k == 0 ? F_SETLKW : F_OFD_SETLKW, &cl);
+				char line[80];
+				snprintf(line, sizeof line, "%s interrupted, %s", kinds[k], restart ? "SA_RESTART" : "no SA_RESTART");
+				show(line, r);
+				_exit(0);
+			}
+			sleeping(c);
+			kill(c, SIGUSR1);
+			char x;
+			read(lockHandled[0], &x, 1);
+			settled(c);
+			close(fd); // drops the parent's lock of every kind
+			waitChild(kinds[k], c);
+			close(lockHandled[0]), close(lockHandled[1]);
+		}
+	}
+	unlink(at("lockfile"));
 }
 
 static volatile int usr1;
@@ -808,7 +1005,7 @@ static void runInit(void (*f)(void)) {
 int main(int argc, char **argv) {
 	if (argc == 4 && strcmp(argv[2], "probe") == 0) {
 		printf("probe: %s\n", argv[3]);
-		if (strcmp(argv[3], "dumpable") == 0) {
+		if (strncmp(argv[3], "dumpable", 8) == 0) {
 			struct stat st;
 			stat("/proc/self/status", &st);
 			printf("probe: PR_GET_DUMPABLE %d, /proc/self owner %d:%d\n", prctl(PR_GET_DUMPABLE), st.st_uid, st.st_gid);
@@ -832,6 +1029,9 @@ int main(int argc, char **argv) {
 	execveats();
 	memfdModes();
 	perms();
+	unixPerms();
+	hardlinks();
+	lockRestarts();
 	pendingCount();
 	runInit(asInit);
 	printf("procabi: done\n");

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -121,33 +123,74 @@ func startNetwork(net *lazyStack, f *files, ip, ip6 string, log io.Writer) error
 			return err
 		}
 	}
-	if len(cfg.DNS) > 0 {
-		var b strings.Builder
-		for _, d := range cfg.DNS {
-			fmt.Fprintf(&b, "nameserver %s\n", d)
-		}
-		if err := f.writeIfMissing("/etc/resolv.conf", b.String()); err != nil {
-			return fmt.Errorf("writing /etc/resolv.conf: %v", err)
-		}
+	// /etc/resolv.conf, unless the image has its own: the DHCP servers,
+	// then those IPv6 router advertisements give (RDNSS, RFC 8106),
+	// rewritten as those come and go.
+	written, err := f.writeIfMissing(resolvConf, resolv(cfg.DNS, nil), len(cfg.DNS) > 0)
+	if err != nil {
+		return fmt.Errorf("writing %s: %v", resolvConf, err)
+	}
+	if written || len(cfg.DNS) == 0 && !f.exists(resolvConf) {
+		st.OnIPv6DNS(func(v6 []netip.Addr) {
+			if err := f.replace(resolvConf, resolv(cfg.DNS, v6)); err != nil {
+				fmt.Fprintf(log, "cocoon: writing %s: %v\n", resolvConf, err)
+			}
+		})
 	}
 	return nil
 }
 
-// writeIfMissing creates path with data unless it exists, making its
-// directory if needed.
-func (f *files) writeIfMissing(path, data string) error {
-	dir := path[:strings.LastIndex(path, "/")]
-	if err := f.fs.Mkdir(f.f, f.fs.Root(), dir, 0o755); err != nil && err != vfs.EEXIST {
-		return err
+const resolvConf = "/etc/resolv.conf"
+
+// resolv is the text of /etc/resolv.conf naming v4's and v6's servers
+// (resolv.conf(5)).
+func resolv(v4, v6 []netip.Addr) string {
+	var b strings.Builder
+	for _, d := range append(slices.Clip(v4), v6...) {
+		fmt.Fprintf(&b, "nameserver %s\n", d)
 	}
-	file, err := f.fs.Open(f.f, f.fs.Root(), path, linux.OWronly|linux.OCreat|linux.OExcl, 0o644)
-	if err == vfs.EEXIST {
-		return nil
+	return b.String()
+}
+
+// exists reports whether path names a file.
+func (f *files) exists(path string) bool {
+	file, err := f.fs.Open(f.f, f.fs.Root(), path, linux.ORdonly, 0)
+	if err != nil {
+		return false
 	}
+	file.DecRef()
+	return true
+}
+
+// replace writes data as the whole of path, creating it if need be.
+func (f *files) replace(path, data string) error {
+	file, err := f.fs.Open(f.f, f.fs.Root(), path, linux.OWronly|linux.OCreat|linux.OTrunc, 0o644)
 	if err != nil {
 		return err
 	}
 	defer file.DecRef()
 	_, err = file.Write(vfs.BytesBuf([]byte(data)))
 	return err
+}
+
+// writeIfMissing makes path's directory if needed and, with create,
+// creates path with data unless it exists; it reports whether it wrote.
+func (f *files) writeIfMissing(path, data string, create bool) (bool, error) {
+	dir := path[:strings.LastIndex(path, "/")]
+	if err := f.fs.Mkdir(f.f, f.fs.Root(), dir, 0o755); err != nil && err != vfs.EEXIST {
+		return false, err
+	}
+	if !create {
+		return false, nil
+	}
+	file, err := f.fs.Open(f.f, f.fs.Root(), path, linux.OWronly|linux.OCreat|linux.OExcl, 0o644)
+	if err == vfs.EEXIST {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer file.DecRef()
+	_, err = file.Write(vfs.BytesBuf([]byte(data)))
+	return err == nil, err
 }

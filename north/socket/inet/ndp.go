@@ -2,6 +2,7 @@ package inet
 
 import (
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,6 +41,18 @@ type ndpRoutes struct {
 	pending []func(*stack.Stack)
 	wake    chan struct{}
 	addrs   []netip.Prefix // SLAAC addresses formed, for the log
+	// DNS servers from router advertisements (RDNSS, RFC 8106): each
+	// with when it expires, in the order they were first advertised;
+	// onDNS is told the list whenever it changes. Both belong to the
+	// goroutine that runs the queue.
+	dns   []dnsServer
+	onDNS func([]netip.Addr)
+	timer *time.Timer
+}
+
+type dnsServer struct {
+	addr    netip.Addr
+	expires time.Time
 }
 
 func newNDPRoutes() *ndpRoutes { return &ndpRoutes{wake: make(chan struct{}, 1)} }
@@ -104,12 +117,84 @@ func (d *ndpRoutes) OnAutoGenAddress(_ tcpip.NICID, a tcpip.AddressWithPrefix) s
 	return nil
 }
 
+// OnRecursiveDNSServerOption takes the DNS servers of a router
+// advertisement's RDNSS option (RFC 8106, 5.1): each is used for its
+// lifetime, and a lifetime of 0 withdraws it.
+func (d *ndpRoutes) OnRecursiveDNSServerOption(_ tcpip.NICID, addrs []tcpip.Address, lifetime time.Duration) {
+	as := make([]netip.Addr, 0, len(addrs))
+	for _, a := range addrs {
+		if a.Len() == 16 {
+			as = append(as, netip.AddrFrom16(a.As16()))
+		}
+	}
+	d.queue(func(*stack.Stack) { d.updateDNS(as, lifetime, time.Now()) })
+}
+
+// updateDNS records the servers as advertised at now with lifetime,
+// drops the expired ones and tells onDNS of a change. It runs on the
+// queue's goroutine.
+func (d *ndpRoutes) updateDNS(as []netip.Addr, lifetime time.Duration, now time.Time) {
+	before := d.dnsList()
+	for _, a := range as {
+		i := 0
+		for i < len(d.dns) && d.dns[i].addr != a {
+			i++
+		}
+		if i == len(d.dns) {
+			d.dns = append(d.dns, dnsServer{addr: a})
+		}
+		d.dns[i].expires = now.Add(lifetime)
+	}
+	var next time.Time
+	kept := d.dns[:0]
+	for _, s := range d.dns {
+		if s.expires.After(now) {
+			kept = append(kept, s)
+			if next.IsZero() || s.expires.Before(next) {
+				next = s.expires
+			}
+		}
+	}
+	d.dns = kept
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	if !next.IsZero() && next.Sub(now) < 1<<40 { // not "infinity" (0xffffffff s)
+		d.timer = time.AfterFunc(next.Sub(now), func() {
+			d.queue(func(*stack.Stack) { d.updateDNS(nil, 0, time.Now()) })
+		})
+	}
+	if after := d.dnsList(); d.onDNS != nil && !slices.Equal(before, after) {
+		d.onDNS(after)
+	}
+}
+
+func (d *ndpRoutes) dnsList() []netip.Addr {
+	l := make([]netip.Addr, len(d.dns))
+	for i, s := range d.dns {
+		l[i] = s.addr
+	}
+	return l
+}
+
+// OnIPv6DNS has f told the DNS servers routers advertise whenever they
+// change (to none, when the last one expires). f runs on a goroutine of
+// the stack's and must not block for long.
+func (st *Stack) OnIPv6DNS(f func([]netip.Addr)) {
+	st.ndp.queue(func(*stack.Stack) {
+		st.ndp.onDNS = f
+		if len(st.ndp.dns) > 0 {
+			f(st.ndp.dnsList())
+		}
+	})
+}
+
 // The remaining events change no route: addresses come and go in the
-// stack itself, and DNS servers come from DHCPv4 or the command line.
+// stack itself.
 func (d *ndpRoutes) OnDuplicateAddressDetectionResult(tcpip.NICID, tcpip.Address, stack.DADResult) {
 }
-func (d *ndpRoutes) OnAutoGenAddressDeprecated(tcpip.NICID, tcpip.AddressWithPrefix)        {}
-func (d *ndpRoutes) OnAutoGenAddressInvalidated(tcpip.NICID, tcpip.AddressWithPrefix)       {}
-func (d *ndpRoutes) OnRecursiveDNSServerOption(tcpip.NICID, []tcpip.Address, time.Duration) {}
-func (d *ndpRoutes) OnDNSSearchListOption(tcpip.NICID, []string, time.Duration)             {}
-func (d *ndpRoutes) OnDHCPv6Configuration(tcpip.NICID, ipv6.DHCPv6ConfigurationFromNDPRA)   {}
+func (d *ndpRoutes) OnAutoGenAddressDeprecated(tcpip.NICID, tcpip.AddressWithPrefix)      {}
+func (d *ndpRoutes) OnAutoGenAddressInvalidated(tcpip.NICID, tcpip.AddressWithPrefix)     {}
+func (d *ndpRoutes) OnDNSSearchListOption(tcpip.NICID, []string, time.Duration)           {}
+func (d *ndpRoutes) OnDHCPv6Configuration(tcpip.NICID, ipv6.DHCPv6ConfigurationFromNDPRA) {}

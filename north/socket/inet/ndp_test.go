@@ -2,6 +2,7 @@ package inet
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +120,44 @@ func TestLoopbackIPv6AtOnce(t *testing.T) {
 	}
 	if st.s.CheckLocalAddress(LoopbackNIC, header.IPv6ProtocolNumber, tcpip.AddrFrom16([16]byte{15: 1})) != LoopbackNIC {
 		t.Error("::1 is not yet the loopback interface's (tentative?)")
+	}
+}
+
+// TestRDNSS: DNS servers from router advertisements are listed in the
+// order first advertised, refreshed by each advertisement, withdrawn by
+// a lifetime of 0 and dropped when they expire; the listener hears of
+// changes only.
+func TestRDNSS(t *testing.T) {
+	d := newNDPRoutes()
+	var calls [][]netip.Addr
+	d.onDNS = func(l []netip.Addr) { calls = append(calls, l) }
+	a, b := netip.MustParseAddr("fec0::3"), netip.MustParseAddr("2001:db8::53")
+	t0 := time.Unix(1000, 0)
+	check := func(step string, want ...netip.Addr) {
+		t.Helper()
+		if len(calls) == 0 {
+			t.Fatalf("%s: no change reported", step)
+		}
+		if got := calls[len(calls)-1]; !slices.Equal(got, want) {
+			t.Errorf("%s: servers %v, want %v", step, got, want)
+		}
+		calls = nil
+	}
+	d.updateDNS([]netip.Addr{a, b}, 10*time.Second, t0)
+	check("advertised", a, b)
+	d.updateDNS([]netip.Addr{b}, 0, t0.Add(time.Second))
+	check("withdrawn", a)
+	d.updateDNS([]netip.Addr{a}, 10*time.Second, t0.Add(5*time.Second))
+	if calls != nil {
+		t.Errorf("a refresh reported %v", calls)
+	}
+	d.updateDNS(nil, 0, t0.Add(14*time.Second))
+	if calls != nil {
+		t.Errorf("before the refreshed lifetime ended: %v", calls)
+	}
+	d.updateDNS(nil, 0, t0.Add(16*time.Second))
+	check("expired")
+	if d.timer != nil {
+		d.timer.Stop()
 	}
 }

@@ -6,6 +6,10 @@ package kernel
 // Goroutine context: ordinary Go.
 
 import (
+	"runtime"
+	"syscall"
+	"unsafe"
+
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 )
 
@@ -62,6 +66,28 @@ func (s *Space) Fill(addr, frame uint64, cow bool) error {
 		flags = fillCOW
 	}
 	return errnoOf(privcall(sysSpaceFill, uintptr(s.id), uintptr(addr), uintptr(frame), flags))
+}
+
+// FillRange is Fill for the len(frames) consecutive pages from addr, in
+// one call into the trap layer; the pages must lie in one Filled region.
+// On failure the pages installed until then stay.
+func (s *Space) FillRange(addr uint64, frames []uint64, cow bool) error {
+	if len(frames) == 0 {
+		return nil
+	}
+	if len(frames) > 1<<31 {
+		return syscall.EINVAL
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var flags uintptr
+	if cow {
+		flags = fillCOW
+	}
+	// unsafe: the trap layer reads the frame numbers from the slice's array, alive and unchanged during the call.
+	r, e := privcall(sysSpaceFillN, uintptr(s.id), uintptr(addr), uintptr(unsafe.Pointer(&frames[0])), uintptr(len(frames))|flags<<32)
+	runtime.KeepAlive(frames)
+	return errnoOf(r, e)
 }
 
 // Move moves the mappings of [from, from+length) and their pages to the

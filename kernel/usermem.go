@@ -24,6 +24,7 @@ const (
 	sysSpaceCover  = 1027 // (space, addr, len) -> 1 if wholly mapped
 	sysSpaceUsage  = 1028 // (space, which) -> bytes mapped (0) or anonymous writable (1)
 	sysSpaceRegion = 1029 // (space, i, which) -> region i's start (0), end (1) or prot | kind<<8 (2), or EINVAL
+	sysSpaceFillN  = 1030 // (space, addr, frames, n | flags<<32): install n frames read from the array at frames
 )
 
 // Outcomes of userPopulate.
@@ -86,6 +87,8 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 		return 0, true
 	case sysSpaceFill:
 		return spaceFill(int(a0), uintptr(a1), a2, a3), true
+	case sysSpaceFillN:
+		return spaceFillN(int(a0), uintptr(a1), uintptr(a2), int(uint32(a3)), a3>>32), true
 	case sysSpaceMove:
 		return spaceMove(int(a0), uintptr(a1), uintptr(a2), uintptr(a3)), true
 	case sysMemReserve:
@@ -185,6 +188,60 @@ func spaceFill(i int, va uintptr, frame, flags uint64) int64 {
 	}
 	if currentTables() == s.pml4 {
 		cpu.Invlpg(va)
+	}
+	return 0
+}
+
+// spaceFillN is spaceFill for the n consecutive pages from va, which must
+// lie in one Filled region: their frames are read from the array at the
+// kernel address frames (a goroutine's slice, kept alive and unchanged
+// during the call), a page table at a time. It stops at the first
+// failure; the pages installed until then stay.
+//
+//go:nosplit
+func spaceFillN(i int, va, frames uintptr, n int, flags uint64) int64 {
+	s := getSpace(i)
+	if s == nil || va%pageSize != 0 || n <= 0 {
+		return -linux.EINVAL
+	}
+	end := va + uintptr(n)*pageSize
+	r, ok := s.vmas.Lookup(va)
+	if !ok || r.Kind != vmspace.Filled || end < va || end > r.End {
+		return -linux.EFAULT
+	}
+	bits := ptePrivate
+	if flags&fillCOW != 0 {
+		bits |= pteCOW
+	}
+	if r.Prot == 0 {
+		bits |= pteProtNone
+	} else {
+		bits |= userPTE(cowProt(r.Prot, bits))
+	}
+	current := currentTables() == s.pml4
+	k := uintptr(0)
+	for a := va; a < end; {
+		table, _ := leafIn(s.pml4, a, true, pteUser)
+		if table == 0 {
+			return -linux.ENOMEM
+		}
+		stop := min(end, a&^(leafSpan-1)+leafSpan)
+		for ; a < stop; a += pageSize {
+			frame := *cpu.Ptr64(frames + k*8)
+			k++
+			if frame%pageSize != 0 || !phys.Ref(frame) {
+				return -linux.EINVAL
+			}
+			pte := cpu.Ptr64(table + (a>>12&511)*8)
+			old := *pte
+			*pte = frame | bits
+			if old&(ptePresent|pteProtNone) != 0 {
+				phys.Free(old & pteFrame)
+				if current {
+					cpu.Invlpg(a)
+				}
+			}
+		}
 	}
 	return 0
 }

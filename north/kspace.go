@@ -63,6 +63,9 @@ func (k kernelMachine) MapFilled(addr, length uint64, prot mem.Prot, fixed bool)
 func (k kernelMachine) Fill(addr, frame uint64, cow bool) error {
 	return memErr(k.s.Fill(addr, frame, cow))
 }
+func (k kernelMachine) FillRange(addr uint64, frames []uint64, cow bool) error {
+	return memErr(k.s.FillRange(addr, frames, cow))
+}
 func (k kernelMachine) Move(from, to, length uint64) error {
 	return memErr(k.s.Move(from, to, length))
 }

@@ -27,6 +27,7 @@ import (
 type pagedSpace interface {
 	MapFilled(addr, length uint64, prot mem.Prot, fixed bool) (uint64, error)
 	Fill(addr, frame uint64, cow bool) error
+	FillRange(addr uint64, frames []uint64, cow bool) error
 	Move(from, to, length uint64) error
 	Zap(addr, length uint64) error
 	Covered(addr, length uint64) bool

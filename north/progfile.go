@@ -84,8 +84,8 @@ func (f *ProgramFile) MapPrivate(m Machine, addr, length uint64, prot mem.Prot, 
 	// own file after exec, and the next run of the same program maps the
 	// same frames again.
 	if pp, ok := pg.(populator); ok {
-		err := pp.Populate(v.pgoff, v.pgoff+int64(length/mem.PageSize), func(i int64, frame uint64) error {
-			return ps.Fill(addr+uint64(i-v.pgoff)*mem.PageSize, frame, true)
+		err := pp.Populate(v.pgoff, v.pgoff+int64(length/mem.PageSize), func(first int64, frames []uint64) error {
+			return ps.FillRange(addr+uint64(first-v.pgoff)*mem.PageSize, frames, true)
 		})
 		if err != nil {
 			return err
@@ -115,7 +115,7 @@ func (f *ProgramFile) MapPrivate(m Machine, addr, length uint64, prot mem.Prot, 
 // populator is a Pager that makes a range of its file's pages present
 // at once (vfs.Mapping.Populate).
 type populator interface {
-	Populate(from, to int64, fn func(i int64, frame uint64) error) error
+	Populate(from, to int64, fn func(first int64, frames []uint64) error) error
 }
 
 // release ends the ranges mapped so far: the load failed and their

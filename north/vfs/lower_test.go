@@ -285,8 +285,8 @@ func TestMountNames(t *testing.T) {
 
 // TestMappingPopulate checks that Populate makes an archive file's pages
 // present as copies of the archive's bytes (execve maps them from there),
-// skips pages past the end of the file, hands out the same frames every
-// time (the page cache), and stops at fn's error.
+// leaves out pages past the end of the file, hands out the same frames
+// every time (the page cache), and returns fn's error.
 func TestMappingPopulate(t *testing.T) {
 	content := strings.Repeat("a", pageSize) + strings.Repeat("b", pageSize) + "tail"
 	archive := append(regular("prog", content, 1, 1), trailer()...)
@@ -305,29 +305,38 @@ func TestMappingPopulate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Unmap()
-	got := map[int64]uint64{}
-	if err := m.Populate(0, 10, func(i int64, frame uint64) error {
-		got[i] = frame
+	var got []uint64
+	if err := m.Populate(0, 10, func(first int64, fr []uint64) error {
+		if first != 0 {
+			t.Errorf("Populate(0, 10) starts at page %d", first)
+		}
+		got = append(got, fr...)
 		return nil
 	}); err != nil {
 		t.Fatalf("Populate = %v", err)
 	}
 	if len(got) != 3 {
-		t.Fatalf("Populate gave pages %v, want 0, 1 and 2 (the file's three)", got)
+		t.Fatalf("Populate gave %d pages, want the file's 3", len(got))
 	}
 	for i, want := range []string{content[:pageSize], content[pageSize : 2*pageSize], "tail"} {
-		b := frames.Bytes(got[int64(i)])
+		b := frames.Bytes(got[i])
 		if string(b[:len(want)]) != want || strings.Trim(string(b[len(want):]), "\x00") != "" {
 			t.Errorf("page %d holds %q..., want the file's bytes then zeros", i, b[:8])
 		}
 	}
-	again := map[int64]uint64{}
 	boom := errors.New("boom")
-	err = m.Populate(1, 3, func(i int64, frame uint64) error {
-		again[i] = frame
+	var again []uint64
+	err = m.Populate(1, 3, func(first int64, fr []uint64) error {
+		if first != 1 {
+			t.Errorf("Populate(1, 3) starts at page %d", first)
+		}
+		again = fr
 		return boom
 	})
-	if err != boom || len(again) != 1 || again[1] != got[1] {
-		t.Errorf("Populate(1, 3) with a failing fn = %v, pages %v; want boom after page 1, frame %#x", err, again, got[1])
+	if err != boom || len(again) != 2 || again[0] != got[1] || again[1] != got[2] {
+		t.Errorf("Populate(1, 3) = %v, frames %#x; want boom and the frames %#x again", err, again, got[1:])
+	}
+	if err := m.Populate(5, 9, func(int64, []uint64) error { return boom }); err != nil {
+		t.Errorf("Populate past the end of the file = %v, want nil without calling fn", err)
 	}
 }

@@ -152,16 +152,20 @@ func (m *Mapping) Page(i int64) (uint64, error) {
 
 // Populate makes the file's pages with index in [from, to) present in
 // frames, as Page does (those past the end of the file excepted), and
-// calls fn for each with the file's lock held: fn may map the frame
-// (taking its own reference) but not call back into the file. It stops
-// at the first error, fn's or the allocation's (mem.ErrNoMemory when
-// memory is exhausted).
-func (m *Mapping) Populate(from, to int64, fn func(i int64, frame uint64) error) error {
+// calls fn once with the first index and the frames in order, with the
+// file's lock held: fn may map the frames (taking its own references)
+// but not call back into the file. It fails with the allocation's error
+// (mem.ErrNoMemory when memory is exhausted) or fn's.
+func (m *Mapping) Populate(from, to int64, fn func(first int64, frames []uint64) error) error {
 	n := m.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	to = min(to, (n.data.size+pageSize-1)/pageSize)
-	for i := max(from, 0); i < to; i++ {
+	from, to = max(from, 0), min(to, (n.data.size+pageSize-1)/pageSize)
+	if from >= to {
+		return nil
+	}
+	frames := make([]uint64, 0, to-from)
+	for i := from; i < to; i++ {
 		f, _, err := n.data.page(n.fsys, i)
 		if err == ENOMEM {
 			return mem.ErrNoMemory
@@ -169,11 +173,9 @@ func (m *Mapping) Populate(from, to int64, fn func(i int64, frame uint64) error)
 		if err != nil {
 			return err
 		}
-		if err := fn(i, f); err != nil {
-			return err
-		}
+		frames = append(frames, f)
 	}
-	return nil
+	return fn(from, frames)
 }
 
 // Frames is where the file's pages live.

@@ -185,6 +185,11 @@ func TestEventfd(t *testing.T) {
 		{"read sum", func() int64 { return e.f.Read(e.m, nil, fd, buf, 8) }, 8, 11},
 		{"short read", func() int64 { return e.f.Read(e.m, nil, fd, buf, 7) }, neg(linux.EINVAL), 11},
 		{"short write", func() int64 { return e.f.Write(e.m, nil, fd, val(1), 4) }, neg(linux.EINVAL), 11},
+		// Exactly 8 bytes (fs/eventfd.c eventfd_write; Linux 6.18 checked
+		// natively): a longer write is EINVAL too, the counter untouched.
+		{"long write", func() int64 {
+			return e.f.Write(e.m, nil, fd, e.put(binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 1), 2)), 16)
+		}, neg(linux.EINVAL), 11},
 		{"write all ones", func() int64 { return e.f.Write(e.m, nil, fd, val(math.MaxUint64), 8) }, neg(linux.EINVAL), 11},
 		{"write max", func() int64 { return e.f.Write(e.m, nil, fd, val(math.MaxUint64-1), 8) }, 8, 11},
 		{"overflow", func() int64 { return e.f.Write(e.m, nil, fd, val(1), 8) }, neg(linux.EAGAIN), 11},

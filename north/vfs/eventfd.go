@@ -51,8 +51,10 @@ func (e *eventFD) Read(_ *File, dst Buf, _ int64) (int64, error) {
 	return 8, nil
 }
 
+// Write adds the 8-byte value src holds; any other length is EINVAL
+// (fs/eventfd.c eventfd_write: count != sizeof(ucnt)).
 func (e *eventFD) Write(_ *File, src Buf, _ int64) (int64, error) {
-	if src.Len() < 8 {
+	if src.Len() != 8 {
 		return 0, EINVAL
 	}
 	var b [8]byte

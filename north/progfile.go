@@ -28,6 +28,10 @@ type Executable interface {
 	Map(inv func(from, to int64)) (mem.Pager, error)
 	// Close releases the file (its mappings keep what they map).
 	Close()
+	// Readable reports whether the process that opened it may read it;
+	// a process that runs a program it may not read is not dumpable
+	// (fs/exec.c would_dump).
+	Readable() bool
 }
 
 // ErrNotMappable is returned for a program file whose pages cannot be

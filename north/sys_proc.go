@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,6 +128,8 @@ type ProcessFiles interface {
 	// AT_EMPTY_PATH an empty path is the file open as dirfd; with
 	// AT_SYMLINK_NOFOLLOW a final symbolic link is refused (ELOOP).
 	OpenExec(dirfd int32, path string, flags uint32) (Executable, string, int64)
+	// CloseOnExec reports whether fd is open with its close-on-exec flag.
+	CloseOnExec(fd int32) bool
 }
 
 // Program is a program loaded by Config.Load into a new address space.
@@ -1043,7 +1046,24 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 		return e
 	}
 	defer func() { exe.Close() }() // the mappings keep what they map
+	// The name the program gets as AT_EXECFN, and a script's interpreter
+	// as its argument (fs/exec.c alloc_bprm): the path as given, or
+	// /dev/fd/N/path for one relative to a directory descriptor
+	// (/dev/fd/N for AT_EMPTY_PATH), which a script cannot use if N is
+	// closed at exec (BINPRM_FLAGS_PATH_INACCESSIBLE).
 	execFn := path
+	hidden := false
+	if dirfd != linux.AtFdcwd && !strings.HasPrefix(path, "/") {
+		execFn = "/dev/fd/" + strconv.Itoa(int(dirfd))
+		if path != "" {
+			execFn += "/" + path
+		}
+		hidden = pf.CloseOnExec(dirfd)
+	}
+	scriptName := execFn
+	// A program the caller may not read leaves it not dumpable, be it
+	// the script or an interpreter (would_dump).
+	unreadable := !exe.Readable()
 	// A script: run its interpreter with the script's path in argv
 	// (fs/binfmt_script.c).
 	for depth := 0; ; depth++ {
@@ -1056,6 +1076,9 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 		}
 		if depth == maxInterp {
 			return -linux.ELOOP
+		}
+		if hidden {
+			return -linux.ENOENT
 		}
 		line := data[2:]
 		if i := bytes.IndexByte(line, '\n'); i >= 0 {
@@ -1073,7 +1096,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 		if rest != "" {
 			nargv = append(nargv, rest)
 		}
-		nargv = append(nargv, found)
+		nargv = append(nargv, scriptName)
 		if len(argv) > 1 {
 			nargv = append(nargv, argv[1:]...)
 		}
@@ -1083,7 +1106,8 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 			return e
 		}
 		exe.Close()
-		exe, found = next, nfound
+		exe, found, scriptName = next, nfound, interp
+		unreadable = unreadable || !exe.Readable()
 	}
 	file := NewProgramFile(exe)
 	prog, err := p.cfg.Load(file, execFn, argv, envp)
@@ -1111,8 +1135,9 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.mu.Lock()
 	p.brkStart, p.brk = pageUp(prog.Brk), pageUp(prog.Brk)
 	p.cred.exec()
-	// fs/exec.c begin_new_exec: dumpable again unless the IDs differ.
-	p.undumpable.Store(p.cred.euid != p.cred.ruid || p.cred.egid != p.cred.rgid)
+	// fs/exec.c begin_new_exec: dumpable again unless the IDs differ
+	// or a file of the program was unreadable.
+	p.undumpable.Store(unreadable || p.cred.euid != p.cred.ruid || p.cred.egid != p.cred.rgid)
 	p.mu.Unlock()
 	p.execed.Store(true)
 	p.mu.Lock()

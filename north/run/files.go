@@ -118,11 +118,23 @@ func (f *files) OpenExec(dirfd int32, path string, flags uint32) (north.Executab
 	if len(abs) == 0 || abs[0] != '/' {
 		abs = name
 	}
-	return execFile{file}, abs, 0
+	return execFile{file, vfs.MayRead(f.f, file.Loc()) == nil}, abs, 0
 }
 
-// execFile is a program file open for execve.
-type execFile struct{ f *vfs.File }
+// CloseOnExec implements north.ProcessFiles.
+func (f *files) CloseOnExec(fd int32) bool {
+	on, err := f.f.Table().Cloexec(fd)
+	return err == nil && on
+}
+
+// execFile is a program file open for execve, and whether its opener may
+// read it.
+type execFile struct {
+	f        *vfs.File
+	readable bool
+}
+
+func (e execFile) Readable() bool { return e.readable }
 
 // ReadAt implements io.ReaderAt.
 func (e execFile) ReadAt(b []byte, off int64) (int, error) {

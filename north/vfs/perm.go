@@ -211,6 +211,11 @@ func Search(p Process, l Loc) error { return credOf(p, false).search(l) }
 // file ask (net/unix/af_unix.c unix_find_bsd): EACCES otherwise.
 func MayWrite(p Process, l Loc) error { return credOf(p, false).may(l, mayWrite) }
 
+// MayRead checks that process p may read the file at l (inode permission
+// MAY_READ), as execve asks of the programs it runs to decide whether
+// the process stays dumpable (fs/exec.c would_dump): EACCES otherwise.
+func MayRead(p Process, l Loc) error { return credOf(p, false).may(l, mayRead) }
+
 // modeOwner is permAttr's: the mode, owner and group without the walk of
 // a directory's entries that attr makes.
 func (n *memNode) modeOwner() (mode, uid, gid uint32) {

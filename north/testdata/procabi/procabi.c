@@ -1,6 +1,7 @@
 // procabi: process-level corners of the Linux ABI — writing
 // /proc/PID/comm, init's immunity to signals it does not handle, timed
-// waits across a stop and a continue, execveat's argument checks, file
+// waits across a stop and a continue, execveat's argument checks and the
+// AT_EXECFN it gives, dumpability after running an unreadable program, file
 // permissions against the caller's IDs, write permission for connecting
 // to a Unix socket's file, fs.protected_hardlinks, lock waits under
 // SA_RESTART, memfd modes and the per-user count of pending signals —
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sys/auxv.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -374,6 +376,67 @@ static void execveats(void) {
 	unlink(at("exe-link"));
 }
 
+static void copyExe(const char *name, mode_t mode);
+
+// tryExecfn runs this program's execfn mode (or the script DIR/execfn.sh,
+// whose interpreter is this program) by execveat(dirfd, path, flags) in a
+// child, from DIR as the working directory.
+static void tryExecfn(const char *what, int dirfd, const char *path, int flags) {
+	pid_t c = fork();
+	if (c == 0) {
+		chdir(dir);
+		char fdnum[16];
+		snprintf(fdnum, sizeof fdnum, "%d", dirfd);
+		char *argv[] = {"procabi", dir, "execfn", (char *)what, fdnum, NULL};
+		char *envp[] = {NULL};
+		long r = syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+		printf("execfn %s: execveat: %s\n", what, res(r));
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+}
+
+// execfns: the AT_EXECFN a program gets, and the path a script's
+// interpreter gets, are the path as execve was given it, or for
+// execveat with a directory descriptor "/dev/fd/N/path" ("/dev/fd/N"
+// with AT_EMPTY_PATH); a script reached through a close-on-exec
+// descriptor cannot be run (ENOENT), as its interpreter could not open
+// that path (fs/exec.c alloc_bprm, fs/binfmt_script.c).
+static void execfns(void) {
+	copyExe("execfn-prog", 0755);
+	int fd = open(at("execfn.sh"), O_CREAT | O_WRONLY | O_TRUNC, 0755);
+	dprintf(fd, "#!%s\n", at("execfn-prog"));
+	close(fd);
+	int sdir = open(dir, O_RDONLY | O_DIRECTORY);
+	int cdir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int pfd = open(at("execfn-prog"), O_PATH);
+	tryExecfn("dirfd + name", sdir, "execfn-prog", 0);
+	tryExecfn("close-on-exec dirfd + name", cdir, "execfn-prog", 0);
+	tryExecfn("dirfd + absolute path", sdir, at("execfn-prog"), 0);
+	tryExecfn("AT_FDCWD + name", AT_FDCWD, "execfn-prog", 0);
+	tryExecfn("AT_FDCWD + ./name", AT_FDCWD, "./execfn-prog", 0);
+	tryExecfn("AT_EMPTY_PATH", pfd, "", AT_EMPTY_PATH);
+	tryExecfn("script: dirfd + name", sdir, "execfn.sh", 0);
+	tryExecfn("script: close-on-exec dirfd + name", cdir, "execfn.sh", 0);
+	tryExecfn("script: AT_FDCWD + name", AT_FDCWD, "execfn.sh", 0);
+	tryExecfn("script: absolute path", AT_FDCWD, at("execfn.sh"), 0);
+	close(sdir), close(cdir), close(pfd);
+}
+
+// shownPath prints path with the scratch directory as DIR and
+// "/dev/fd/<fdnum>" as /dev/fd/N.
+static void shownPath(const char *what, const char *path, const char *fdnum) {
+	char devfd[32];
+	snprintf(devfd, sizeof devfd, "/dev/fd/%s", fdnum);
+	size_t d = strlen(dir), f = strlen(devfd);
+	if (strncmp(path, dir, d) == 0)
+		printf("%s: DIR%s\n", what, path + d);
+	else if (strncmp(path, devfd, f) == 0 && (path[f] == 0 || path[f] == '/'))
+		printf("%s: /dev/fd/N%s\n", what, path + f);
+	else
+		printf("%s: %s\n", what, path);
+}
+
 // include/uapi/linux/memfd.h, for C libraries older than Linux 6.3.
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
@@ -542,6 +605,7 @@ static void asUser(void) {
 	text("user: comm", "/proc/self/comm");
 	prctl(PR_SET_DUMPABLE, 0);
 	tryExec(u, "dumpable");
+	tryExec(u, "dumpable-711"); // fs/exec.c would_dump: not dumpable
 	show("user: chdir nosearch", chdir(at("nosearch")));
 	show("user: chmod root644", chmod(at("root644"), 0666));
 	show("user: chmod own600", chmod(at("own600"), 0640));
@@ -598,6 +662,7 @@ static void perms(void) {
 	copyExe("prog100", 0100);
 	copyExe("nosearch/prog", 0755);
 	copyExe("dumpable", 0755);
+	copyExe("dumpable-711", 0711); // executable, not readable by the user
 
 	const char *r = "root";
 	tryOpen(r, "root600", O_RDWR);
@@ -1003,6 +1068,22 @@ static void runInit(void (*f)(void)) {
 }
 
 int main(int argc, char **argv) {
+	if (argc == 5 && strcmp(argv[2], "execfn") == 0) { // tryExecfn's program
+		snprintf(dir, sizeof dir, "%s", argv[1]);
+		char line[160];
+		snprintf(line, sizeof line, "execfn %s: AT_EXECFN", argv[3]);
+		shownPath(line, (const char *)getauxval(AT_EXECFN), argv[4]);
+		return 0;
+	}
+	if (argc == 6 && strcmp(argv[3], "execfn") == 0) { // tryExecfn's script
+		snprintf(dir, sizeof dir, "%s", argv[2]);
+		char line[160];
+		snprintf(line, sizeof line, "execfn %s: AT_EXECFN", argv[4]);
+		shownPath(line, (const char *)getauxval(AT_EXECFN), argv[5]);
+		snprintf(line, sizeof line, "execfn %s: script path", argv[4]);
+		shownPath(line, argv[1], argv[5]);
+		return 0;
+	}
 	if (argc == 4 && strcmp(argv[2], "probe") == 0) {
 		printf("probe: %s\n", argv[3]);
 		if (strncmp(argv[3], "dumpable", 8) == 0) {
@@ -1027,6 +1108,7 @@ int main(int argc, char **argv) {
 	show("PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE));
 	stopWaits();
 	execveats();
+	execfns();
 	memfdModes();
 	perms();
 	unixPerms();

@@ -74,7 +74,7 @@ var PCExits = []HostExit{
 	{Kind: KindMMIO, Lo: 0xfec00000, Hi: 0xfec0001f, What: "IO-APIC (IOREGSEL, IOWIN): its version register and the redirection entry of the microvm virtio-net device's interrupt, set once at boot"},
 	{Kind: KindMMIO, Lo: 0xfeb00000, Hi: 0xfeb02fff, What: "virtio-mmio transports of QEMU microvm (24 windows of 0x200), probed at boot: a virtio-net device's registers and configuration (MAC, read under its configuration generation), the registers of the virtio console that carries the application's stdin (with cocoon.stdio=serial; no configuration read); their rings and buffers are pages of their own, the only kernel memory the devices read or write"},
 	{Kind: KindMSR, Lo: 0x1b, Hi: 0x1b, What: "IA32_APIC_BASE: locate the local APIC"},
-	{Kind: KindPort, Lo: 0xcf8, Hi: 0xcff, What: "PCI configuration mechanism #1 (CONFIG_ADDRESS, CONFIG_DATA), bus 0 (q35, OVMF): find a virtio-net function, size its memory BARs, place one the firmware left above 4 GiB, read its capabilities, enable memory decoding and bus mastering"},
+	{Kind: KindPort, Lo: 0xcf8, Hi: 0xcff, What: "PCI configuration mechanism #1 (CONFIG_ADDRESS, CONFIG_DATA), bus 0 and the buses behind its PCI-to-PCI bridges (q35, OVMF): find a virtio-net function, size its memory BARs, place one the firmware left above 4 GiB, read its capabilities, enable memory decoding and bus mastering"},
 	{Kind: KindMMIO, Lo: 0xc0000000, Hi: 0xfebfffff, What: "PCI memory BARs of a virtio-net function (q35, OVMF), in the PCI hole below 4 GiB: its virtio-pci common configuration, notification, ISR and device configuration (MAC) structures; its rings and packet buffers are pages of their own, the only kernel memory the device reads or writes"},
 }
 

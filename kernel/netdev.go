@@ -75,11 +75,13 @@ func (r mmioRegs) Write8(off uint32, v uint8) { *cpu.Ptr8(r.va + uintptr(off)) =
 // pciMu serializes configuration mechanism #1, a two-step access.
 var pciMu sync.Mutex
 
-// pciConfig is one function's configuration space on bus 0.
-type pciConfig struct{ dev, fn uint8 }
+// pciConfig is one function's configuration space.
+type pciConfig struct{ bus, dev, fn uint8 }
 
+// addr is CONFIG_ADDRESS for offset off: enable, bus (23:16), device
+// (15:11), function (10:8), register (7:2).
 func (c pciConfig) addr(off uint8) uint32 {
-	return pciEnable | uint32(c.dev&31)<<11 | uint32(c.fn&7)<<8 | uint32(off&^3)
+	return pciEnable | uint32(c.bus)<<16 | uint32(c.dev&31)<<11 | uint32(c.fn&7)<<8 | uint32(off&^3)
 }
 
 func (c pciConfig) Read32(off uint8) uint32 {
@@ -210,8 +212,8 @@ func VirtioNet() (*NetDevice, error) {
 	} else if platform.Name() != "pc" {
 		return nil, nil
 	}
-	bus := func(dev, fn uint8) pci.Config { return pciConfig{dev, fn} }
-	if host := (pciConfig{0, 0}).Read32(0); uint16(host) != 0xffff && uint16(host) != 0 {
+	bus := func(bus, dev, fn uint8) pci.Config { return pciConfig{bus, dev, fn} }
+	if host := (pciConfig{0, 0, 0}).Read32(0); uint16(host) != 0xffff && uint16(host) != 0 {
 		// A PCI host bridge answers: q35 (SeaBIOS or OVMF).
 		return virtioNetPCI(pci.Scan(bus), alloc, size)
 	}
@@ -230,7 +232,7 @@ func virtioNetPCI(fns []pci.Function, alloc virtio.Alloc, size uint16) (*NetDevi
 		}
 		n, err := virtio.NewNet(t, alloc, size)
 		if err != nil {
-			return nil, fmt.Errorf("virtio-net at PCI %02x.%d: %v", f.Dev, f.Fn, err)
+			return nil, fmt.Errorf("virtio-net at PCI %02x:%02x.%d: %v", f.Bus, f.Dev, f.Fn, err)
 		}
 		return &NetDevice{n: n}, nil
 	}
@@ -246,6 +248,10 @@ func mapBAR(fns []pci.Function, f pci.Function, i int) (virtio.Window, uint64, e
 		return nil, 0, err
 	}
 	if b.Addr < pciWindow.Lo || b.Addr+b.Size-1 > pciWindow.Hi {
+		if f.Bus != 0 {
+			// Moving it would mean moving its bridges' windows too.
+			return nil, 0, fmt.Errorf("BAR %d at %#x, behind a PCI bridge, is outside the PCI hole %#x-%#x the kernel maps; put the device on bus 0", i, b.Addr, pciWindow.Lo, pciWindow.Hi)
+		}
 		at, err := pci.Place(pciWindow, b.Size, pci.Used(fns))
 		if err != nil {
 			return nil, 0, err

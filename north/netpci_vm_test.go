@@ -27,6 +27,12 @@ func TestVMNetPCIQ35(t *testing.T) {
 	publishAndFetch(t, qemu.Config{Profile: qemu.Q35, Kernel: cocoonKernel(t)})
 }
 
+// TestVMNetPCIBridge is TestVMNetPCIQ35 with the device behind a PCI
+// Express root port, on bus 1: the kernel finds it behind the bridge.
+func TestVMNetPCIBridge(t *testing.T) {
+	publishAndFetch(t, qemu.Config{Profile: qemu.Q35, Kernel: cocoonKernel(t), Net: &qemu.Net{Bridged: true}})
+}
+
 // TestVMNetPCIOVMF is TestVMNetPCIQ35 under UEFI firmware, which leaves
 // the device's 64-bit BAR above 4 GiB: the kernel moves it into the PCI
 // hole below.
@@ -68,7 +74,8 @@ func publishAndFetch(t *testing.T, cfg qemu.Config) {
 	seen := watch.Seen()
 	cfg.Initrd, cfg.Append = app, "serve"
 	cfg.MemoryMiB, cfg.Timeout, cfg.Console = 256, 8*time.Minute, watch
-	cfg.Net = &qemu.Net{Forwards: []qemu.Forward{{HostPort: hp, GuestPort: 8080}, {UDP: true, HostPort: up, GuestPort: 8081}}}
+	bridged := cfg.Net != nil && cfg.Net.Bridged
+	cfg.Net = &qemu.Net{Forwards: []qemu.Forward{{HostPort: hp, GuestPort: 8080}, {UDP: true, HostPort: up, GuestPort: 8081}}, Bridged: bridged}
 	done := make(chan error, 1)
 	var res *qemu.Result
 	go func() {

@@ -13,6 +13,9 @@ import (
 // function on Q35 and OVMF.
 type Net struct {
 	Forwards []Forward
+	// Bridged puts the q35/OVMF network function behind a PCI Express
+	// root port (on bus 1) instead of on bus 0.
+	Bridged bool
 }
 
 // Forward publishes a guest port on the host's loopback interface.
@@ -72,6 +75,13 @@ func netArgs(n *Net, p Profile) ([]string, error) {
 			"-global", "virtio-mmio.force-legacy=false",
 		}, nil
 	case Q35, OVMF:
+		if n.Bridged {
+			return []string{
+				"-netdev", nd,
+				"-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1",
+				"-device", "virtio-net-pci,netdev=net0,romfile=,bus=rp1",
+			}, nil
+		}
 		return []string{
 			"-netdev", nd,
 			// A transitional function; Cocoon uses its modern

@@ -1,4 +1,5 @@
-// Package pci reads PCI configuration space: the functions on a bus,
+// Package pci reads PCI configuration space: the functions on bus 0
+// and the buses behind its bridges,
 // their memory BARs (sized, and placed by the kernel when the firmware
 // left them where the platform's host interface does not allow), and
 // their capability lists (PCI Local Bus Specification 3.0, 6.1-6.7).
@@ -31,6 +32,7 @@ const (
 	offCapPtr       = 0x34
 	// Type 1 (bridge) header: memory base/limit and prefetchable
 	// base/limit (PCI-to-PCI Bridge Architecture 1.2, 3.2).
+	offBridgeBuses   = 0x18 // primary, secondary, subordinate bus numbers
 	offBridgeMem     = 0x20
 	offBridgePrefMem = 0x24
 	offBridgePrefHi  = 0x28
@@ -45,36 +47,59 @@ const (
 
 // Function is one function found on a bus.
 type Function struct {
-	Dev, Fn        uint8
+	Bus, Dev, Fn   uint8
 	Vendor, Device uint16
 	SubsystemID    uint16
 	HeaderType     uint8 // without the multi-function bit
 	Config         Config
 }
 
-// Bus gives the configuration space of device dev, function fn on one
+// Bus gives the configuration space of device dev, function fn on bus
 // bus.
-type Bus func(dev, fn uint8) Config
+type Bus func(bus, dev, fn uint8) Config
 
-// Scan lists the functions present on bus (vendor id not 0xffff, PCI
-// 3.0 6.2.1), at most 32 devices of 8 functions.
-func Scan(bus Bus) []Function {
+// maxBuses bounds the buses Scan visits (bus numbers are 8 bits).
+const maxBuses = 256
+
+// Scan lists the functions present (vendor id not 0xffff, PCI 3.0
+// 6.2.1), at most 32 devices of 8 functions a bus, on bus 0 and on the
+// secondary bus of every PCI-to-PCI bridge it finds (type 1 header;
+// PCI-to-PCI Bridge Architecture 1.2, 3.2.5.3), each bus once: a bridge
+// that names a bus already scanned, bus 0, or one outside its own
+// range, is not followed.
+func Scan(cfg Bus) []Function {
 	var out []Function
-	for dev := uint8(0); dev < 32; dev++ {
-		for fn := uint8(0); fn < 8; fn++ {
-			c := bus(dev, fn)
-			id := c.Read32(offVendorDevice)
-			if uint16(id) == 0xffff || uint16(id) == 0 {
-				if fn == 0 {
-					break
+	var seen [maxBuses]bool
+	queue := []uint8{0}
+	seen[0] = true
+	for len(queue) > 0 {
+		bus := queue[0]
+		queue = queue[1:]
+		for dev := uint8(0); dev < 32; dev++ {
+			for fn := uint8(0); fn < 8; fn++ {
+				c := cfg(bus, dev, fn)
+				id := c.Read32(offVendorDevice)
+				if uint16(id) == 0xffff || uint16(id) == 0 {
+					if fn == 0 {
+						break
+					}
+					continue
 				}
-				continue
-			}
-			h := uint8(c.Read32(offHeader) >> 16)
-			out = append(out, Function{Dev: dev, Fn: fn, Vendor: uint16(id), Device: uint16(id >> 16),
-				SubsystemID: uint16(c.Read32(offSubsystem) >> 16), HeaderType: h & 0x7f, Config: c})
-			if fn == 0 && h&0x80 == 0 {
-				break // single-function device
+				h := uint8(c.Read32(offHeader) >> 16)
+				f := Function{Bus: bus, Dev: dev, Fn: fn, Vendor: uint16(id), Device: uint16(id >> 16),
+					SubsystemID: uint16(c.Read32(offSubsystem) >> 16), HeaderType: h & 0x7f, Config: c}
+				out = append(out, f)
+				if f.HeaderType == 1 {
+					b := c.Read32(offBridgeBuses)
+					sec, sub := uint8(b>>8), uint8(b>>16)
+					if sec > bus && sec <= sub && !seen[sec] {
+						seen[sec] = true
+						queue = append(queue, sec)
+					}
+				}
+				if fn == 0 && h&0x80 == 0 {
+					break // single-function device
+				}
 			}
 		}
 	}

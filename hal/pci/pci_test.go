@@ -76,8 +76,8 @@ func TestScan(t *testing.T) {
 	fns[[2]uint8{31, 0}].space[0x0e] = 0x80 // multi-function
 	binary.LittleEndian.PutUint32(fns[[2]uint8{1, 0}].space[offSubsystem:], 1<<16|0x1af4)
 	empty := newFn(0xffff, 0xffff)
-	got := Scan(func(dev, fn uint8) Config {
-		if f, ok := fns[[2]uint8{dev, fn}]; ok {
+	got := Scan(func(bus, dev, fn uint8) Config {
+		if f, ok := fns[[2]uint8{dev, fn}]; ok && bus == 0 {
 			return f
 		}
 		return empty
@@ -88,6 +88,44 @@ func TestScan(t *testing.T) {
 	}
 	if strings.Join(ids, " ") != "0.0 1.0 31.0 31.3" || got[1].Vendor != 0x1af4 || got[1].Device != 0x1000 || got[1].SubsystemID != 1 {
 		t.Errorf("Scan found %q: %+v", ids, got)
+	}
+}
+
+// TestScanBridges: functions behind a PCI-to-PCI bridge are found on
+// its secondary bus, with their bus number; a bridge that names a bus
+// already scanned, or a secondary bus outside its own range, is not
+// followed.
+func TestScanBridges(t *testing.T) {
+	bridge := func(sec, sub uint8) *fakeFn {
+		f := newFn(0x1b36, 0x000c)
+		f.space[0x0e] = 1 // type 1 header
+		binary.LittleEndian.PutUint32(f.space[offBridgeBuses:], uint32(sub)<<16|uint32(sec)<<8)
+		return f
+	}
+	fns := map[[3]uint8]*fakeFn{
+		{0, 0, 0}: newFn(0x8086, 0x29c0),
+		{0, 1, 0}: bridge(1, 2),
+		{0, 2, 0}: bridge(1, 1), // names bus 1 again
+		{0, 3, 0}: bridge(5, 4), // secondary beyond subordinate
+		{1, 0, 0}: bridge(2, 2),
+		{2, 0, 0}: newFn(0x1af4, 0x1041),
+		{2, 1, 0}: bridge(0, 9), // back to bus 0
+		{4, 0, 0}: newFn(0x1af4, 0x1041),
+		{5, 0, 0}: newFn(0x1af4, 0x1041),
+	}
+	empty := newFn(0xffff, 0xffff)
+	got := Scan(func(bus, dev, fn uint8) Config {
+		if f, ok := fns[[3]uint8{bus, dev, fn}]; ok {
+			return f
+		}
+		return empty
+	})
+	var ids []string
+	for _, f := range got {
+		ids = append(ids, fmt.Sprintf("%d:%d.%d", f.Bus, f.Dev, f.Fn))
+	}
+	if want := "0:0.0 0:1.0 0:2.0 0:3.0 1:0.0 2:0.0 2:1.0"; strings.Join(ids, " ") != want {
+		t.Errorf("Scan found %q, want %q", strings.Join(ids, " "), want)
 	}
 }
 

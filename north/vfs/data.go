@@ -52,11 +52,28 @@ func (d *fileData) readAt(fr mem.Frames, p []byte, off int64) int {
 // page returns the frame of page i, copying it up from the archive or
 // allocating it (within fs's limit), and the bytes newly allocated.
 func (d *fileData) page(fs *memFS, i int64) (uint64, int64, error) {
+	if _, ok := d.pages[i]; !ok && fs.limit > 0 && fs.used.Load()+pageSize > fs.limit {
+		return 0, 0, ENOSPC
+	}
+	return d.cachePage(fs, i)
+}
+
+// mapPage is page for a mapping of the file: a copy of the archive's
+// bytes is not held to fs's limit, since the file has them already (as
+// Linux's initramfs holds its files in memory), and running or mapping a
+// program from the archive must not fail because the file systems filled
+// up since. Writing still copies up within the limit (page).
+func (d *fileData) mapPage(fs *memFS, i int64) (uint64, int64, error) {
+	if i*pageSize >= d.lowerLen {
+		return d.page(fs, i)
+	}
+	return d.cachePage(fs, i)
+}
+
+// cachePage is page without the limit.
+func (d *fileData) cachePage(fs *memFS, i int64) (uint64, int64, error) {
 	if f, ok := d.pages[i]; ok {
 		return f, 0, nil
-	}
-	if fs.limit > 0 && fs.used.Load()+pageSize > fs.limit {
-		return 0, 0, ENOSPC
 	}
 	f, err := fs.frames.Alloc()
 	if err != nil {

@@ -340,3 +340,40 @@ func TestMappingPopulate(t *testing.T) {
 		t.Errorf("Populate past the end of the file = %v, want nil without calling fn", err)
 	}
 }
+
+// TestArchivePagesBeyondLimit checks that once the file systems are full
+// (MemoryLimit), an archive file's pages can still be made present (to
+// run or map the program), while new data is refused with ENOSPC.
+func TestArchivePagesBeyondLimit(t *testing.T) {
+	archive := append(regular("prog", strings.Repeat("p", 3*pageSize), 1, 1), trailer()...)
+	fs, err := New(archive, Options{MemoryLimit: 4 * pageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill, err := fs.Open(nil, fs.Root(), "/tmp/fill", linux.OCreat|linux.ORdwr, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fill.DecRef()
+	n, _ := fill.Write(BytesBuf(make([]byte, 8*pageSize)))
+	if n != 4*pageSize {
+		t.Fatalf("wrote %d bytes into a %d-byte file system, want it full", n, 4*pageSize)
+	}
+	if _, err := fill.WriteAt(BytesBuf([]byte("x")), 8*pageSize); err != ENOSPC {
+		t.Fatalf("writing to a full file system = %v, want ENOSPC", err)
+	}
+	f, err := fs.Open(nil, fs.Root(), "/prog", linux.ORdonly, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef()
+	m, err := f.Map(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Unmap()
+	pages := 0
+	if err := m.Populate(0, 3, func(_ int64, fr []uint64) error { pages = len(fr); return nil }); err != nil || pages != 3 {
+		t.Errorf("Populate of the archive's program on a full file system = %v, %d pages; want nil, 3", err, pages)
+	}
+}

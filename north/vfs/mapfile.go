@@ -137,7 +137,7 @@ func (m *Mapping) Page(i int64) (uint64, error) {
 	if i < 0 || i*pageSize >= n.data.size {
 		return 0, mem.ErrBeyondEOF
 	}
-	f, _, err := n.data.page(n.fsys, i)
+	f, _, err := n.data.mapPage(n.fsys, i)
 	if err == ENOMEM {
 		return 0, mem.ErrNoMemory
 	}
@@ -166,7 +166,7 @@ func (m *Mapping) Populate(from, to int64, fn func(first int64, frames []uint64)
 	}
 	frames := make([]uint64, 0, to-from)
 	for i := from; i < to; i++ {
-		f, _, err := n.data.page(n.fsys, i)
+		f, _, err := n.data.mapPage(n.fsys, i)
 		if err == ENOMEM {
 			return mem.ErrNoMemory
 		}

@@ -11,7 +11,7 @@ import (
 // not a bug being fixed here. Each reason says whose matter it is.
 const (
 	noNamespaces = "Cocoon has no namespaces: clone with CLONE_NEWUSER fails with EPERM, clone3 with CLONE_NEWTIME " +
-		"with EINVAL, unshare (a new mount namespace) with ENOSYS, and /proc has no ns/ directory, so the test skips."
+		"with EINVAL, unshare (a new mount namespace) with EINVAL, and /proc has no ns/ directory, so the test skips."
 	spliceHang = "TestSplice's unix-to-tcp and tcp-to-unix cases splice between a Unix socket and TCP with a client in a " +
 		"second process (the test binary itself): inside Cocoon the unix-to-tcp \"big\" case never finishes (the client " +
 		"waits in epoll_wait; a bug of Cocoon's sockets across processes, not yet found) and the test's own 13-minute " +

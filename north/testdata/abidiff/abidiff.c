@@ -1,6 +1,6 @@
 // abidiff: the long tail of the Linux ABI — extended attributes, openat2,
 // memfd seals, mremap with old_len 0, real-time signal queueing, F_SETOWN
-// and SIGIO, /proc/self, and the credential model — built with gcc
+// and SIGIO, /proc/self, unshare, and the credential model — built with gcc
 // -static and run natively and inside Cocoon (north/abi_vm_test.go): both
 // runs must print the same lines. It prints outcomes (results, errors,
 // values), never addresses, times or host-dependent numbers. It must run
@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <grp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #define PG 4096
@@ -883,6 +885,68 @@ static void creds(void) {
 	close(fd);
 }
 
+// unshares: unshare(2) of what a process alone holds is Linux's nothing
+// to do; the thread group, handlers and address space cannot be unshared
+// while a thread or a vfork parent shares them; unknown flags fail.
+static int unshareGate[2];
+
+static void *unshareThread(void *arg) {
+	char c;
+	return (void *)(long)read(unshareGate[0], &c, 1);
+}
+
+static void unshares(void) {
+	char c = 'u';
+	show("unshare 0", syscall(SYS_unshare, 0));
+	show("unshare CSIGNAL bits", syscall(SYS_unshare, 0x11));
+	show("unshare CLONE_VFORK", syscall(SYS_unshare, CLONE_VFORK));
+	show("unshare CLONE_SETTLS", syscall(SYS_unshare, CLONE_SETTLS));
+	show("unshare bit 32", syscall(SYS_unshare, 1UL << 32));
+	if (pipe(unshareGate) != 0) {
+		printf("FAIL: pipe\n");
+		exit(1);
+	}
+	show("unshare CLONE_FILES alone", syscall(SYS_unshare, CLONE_FILES));
+	show("write after unshare CLONE_FILES", write(unshareGate[1], &c, 1));
+	show("read after unshare CLONE_FILES", read(unshareGate[0], &c, 1));
+	show("unshare CLONE_FS alone", syscall(SYS_unshare, CLONE_FS));
+	show("unshare CLONE_SYSVSEM", syscall(SYS_unshare, CLONE_SYSVSEM));
+	show("unshare CLONE_THREAD alone", syscall(SYS_unshare, CLONE_THREAD));
+	show("unshare CLONE_SIGHAND alone", syscall(SYS_unshare, CLONE_SIGHAND));
+	show("unshare CLONE_VM alone", syscall(SYS_unshare, CLONE_VM));
+	pid_t pid = vfork();
+	if (pid == 0) {
+		long r = syscall(SYS_unshare, CLONE_VM);
+		_exit(r == 0 ? 0 : r == -1 && errno == EINVAL ? 1 : 2);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	printf("vfork child unshare CLONE_VM: exit %d (1: EINVAL)\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	pthread_t th;
+	if (pthread_create(&th, NULL, unshareThread, NULL) != 0) {
+		printf("FAIL: pthread_create\n");
+		exit(1);
+	}
+	show("unshare CLONE_THREAD with a thread", syscall(SYS_unshare, CLONE_THREAD));
+	show("unshare CLONE_SIGHAND with a thread", syscall(SYS_unshare, CLONE_SIGHAND));
+	show("unshare CLONE_VM with a thread", syscall(SYS_unshare, CLONE_VM));
+	show("unshare CLONE_SYSVSEM with a thread", syscall(SYS_unshare, CLONE_SYSVSEM));
+	show("unshare bad flags with a thread", syscall(SYS_unshare, CLONE_VFORK));
+	write(unshareGate[1], &c, 1);
+	void *r;
+	pthread_join(th, &r);
+	show("thread's read", (long)r);
+	close(unshareGate[0]);
+	close(unshareGate[1]);
+}
+
+// unsharesUnprivileged: without CAP_SYS_ADMIN new namespaces are EPERM.
+static void unsharesUnprivileged(void) {
+	show("unshare CLONE_NEWNS unprivileged", syscall(SYS_unshare, CLONE_NEWNS));
+	show("unshare CLONE_NEWUTS unprivileged", syscall(SYS_unshare, CLONE_NEWUTS));
+	show("unshare CLONE_NEWIPC unprivileged", syscall(SYS_unshare, CLONE_NEWIPC));
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	snprintf(dir, sizeof dir, "%s", argc > 1 ? argv[1] : "/tmp");
@@ -898,7 +962,9 @@ int main(int argc, char **argv) {
 	rtsignals();
 	procself();
 	sigio();
+	unshares();
 	creds();
+	unsharesUnprivileged();
 	printf("abidiff: done\n");
 	return 0;
 }

@@ -1,0 +1,93 @@
+package north
+
+import "github.com/cocoon-vm/cocoon/kernel/linux"
+
+// unshare(2), as Linux's ksys_unshare (kernel/fork.c) serves it for what
+// Cocoon has. A process's threads share one descriptor table, working
+// directory and umask (the process's Files), and no two processes share
+// them (newProcess refuses CLONE_FILES and CLONE_FS), so unsharing them
+// is Linux's nothing-to-do case in a single-threaded process; with other
+// threads a private copy for the caller alone is not supported (EINVAL,
+// reported). Cocoon has no namespaces: those flags fail as in a Linux
+// built without them (copy_utsname, copy_ipcs, copy_pid_ns, copy_net_ns,
+// copy_cgroup_ns, copy_time_ns and unshare_userns give EINVAL), after
+// Linux's CAP_SYS_ADMIN check (unshare_nsproxy_namespaces: EPERM).
+
+var unshareCalls = [...]call{
+	{272, sysUnshare}, // unshare
+}
+
+func init() { registerAll(unshareCalls[:]) }
+
+// Namespace flags (include/uapi/linux/sched.h).
+const (
+	cloneNewcgroup = 0x02000000
+	cloneNewuts    = 0x04000000
+	cloneNewipc    = 0x08000000
+	cloneNewuser   = 0x10000000
+	cloneNewpid    = 0x20000000
+	cloneNewnet    = 0x40000000
+
+	// unshareKnown are the flags unshare accepts (check_unshare_flags).
+	unshareKnown = linux.CloneThread | cloneFS | cloneNewns | linux.CloneSighand |
+		linux.CloneVM | cloneFiles | cloneSysvsem | cloneNewuts | cloneNewipc |
+		cloneNewnet | cloneNewuser | cloneNewpid | cloneNewcgroup | cloneNewtime
+	// unshareNsproxy are the flags unshare_nsproxy_namespaces serves.
+	unshareNsproxy = cloneNewns | cloneNewuts | cloneNewipc | cloneNewnet |
+		cloneNewpid | cloneNewcgroup | cloneNewtime
+)
+
+func sysUnshare(t *Task, a *[6]uint64) int64 {
+	flags := a[0]
+	if flags&^unshareKnown != 0 {
+		return -linux.EINVAL
+	}
+	// The flags each flag implies (ksys_unshare).
+	if flags&cloneNewuser != 0 {
+		flags |= linux.CloneThread | cloneFS
+	}
+	if flags&linux.CloneVM != 0 {
+		flags |= linux.CloneSighand
+	}
+	if flags&linux.CloneSighand != 0 {
+		flags |= linux.CloneThread
+	}
+	if flags&cloneNewns != 0 {
+		flags |= cloneFS
+	}
+	p := t.p
+	threads := p.threadCount()
+	// check_unshare_flags: the thread group, handlers and address space
+	// can only be "unshared" when nothing shares them. No two processes
+	// share handlers here (newProcess refuses CLONE_SIGHAND); a vfork
+	// or CLONE_VM child shares its parent's address space
+	// (current_is_single_threaded).
+	if flags&(linux.CloneThread|linux.CloneSighand|linux.CloneVM) != 0 && threads > 1 {
+		return -linux.EINVAL
+	}
+	if flags&linux.CloneVM != 0 {
+		p.mm.mu.Lock()
+		shared := p.mm.users > 1
+		p.mm.mu.Unlock()
+		if shared {
+			return -linux.EINVAL
+		}
+	}
+	// unshare_fs and unshare_fd: nothing to do unless others share them.
+	if flags&(cloneFS|cloneFiles) != 0 && threads > 1 {
+		return p.unsupported("unshare of files or fs shared with other threads", -linux.EINVAL)
+	}
+	if flags&cloneNewuser != 0 {
+		return p.unsupported("unshare of a user namespace", -linux.EINVAL)
+	}
+	if flags&unshareNsproxy != 0 {
+		if !t.Capable(capSysAdmin) {
+			return -linux.EPERM
+		}
+		return p.unsupported("unshare of new namespaces", -linux.EINVAL)
+	}
+	// CLONE_SYSVSEM detaches the semaphore undo list (exit_sem); Cocoon
+	// has no System V semaphores (semget is unimplemented), so there is
+	// none, and Linux's exit_sem then does nothing.
+	return 0
+}

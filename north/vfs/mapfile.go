@@ -165,6 +165,9 @@ func (m *Mapping) Populate(from, to int64, fn func(first int64, frames []uint64)
 		return nil
 	}
 	frames := make([]uint64, 0, to-from)
+	if n.data.pages == nil {
+		n.data.pages = make(map[int64]uint64, to-from) // grown once, not page by page
+	}
 	for i := from; i < to; i++ {
 		f, _, err := n.data.mapPage(n.fsys, i)
 		if err == ENOMEM {

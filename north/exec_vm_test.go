@@ -22,3 +22,13 @@ func TestVMExecTextCopyOnWrite(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/exectext/exectext.c"), "exectext: done")
 }
+
+// TestVMSpliceProcesses splices a 32 MiB stream from a Unix socket to TCP
+// between two child processes (splicego, the shape of Go's net
+// TestSplice "unix-to-tcp"), natively and inside Cocoon: every byte
+// arrives in order and the outputs are the same. A lost wake-up across
+// processes shows as splicego's own 4-minute timeout, named.
+func TestVMSpliceProcesses(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildGo(t, "./north/testdata/splicego"), "splicego: done")
+}

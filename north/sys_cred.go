@@ -580,3 +580,22 @@ func (t *Task) capAmbient(op, n, a4, a5 uint64) int64 {
 	}
 	return 0
 }
+
+// SockCred returns what AF_UNIX credentials need of the process
+// (net/core/sock.c cred_to_ucred, net/core/scm.c scm_check_creds): its
+// real, effective and saved user and group IDs, in that order, and its
+// effective capabilities.
+func (p *Process) SockCred() (uid, gid [3]uint32, caps uint64) {
+	p.mu.Lock()
+	c := p.cred
+	p.mu.Unlock()
+	return [3]uint32{c.ruid, c.euid, c.suid}, [3]uint32{c.rgid, c.egid, c.sgid}, c.effective()
+}
+
+// PidExists reports whether id names a process, live or zombie, or a
+// thread (kernel/pid.c find_get_pid).
+func (p *Process) PidExists(id int32) bool {
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	return p.w.procs[id] != nil || p.w.taskByID(id) != nil
+}

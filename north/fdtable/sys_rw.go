@@ -5,6 +5,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/socket"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -38,6 +39,12 @@ func (fs *Files) Write(m mem.Memory, intr <-chan struct{}, fd int32, buf, count 
 }
 
 func (fs *Files) write(f *vfs.File, src vfs.Buf, intr <-chan struct{}) int64 {
+	// A Unix socket's messages carry the writer's credentials
+	// (net/core/scm.c scm_send, which write(2) reaches by sock_sendmsg):
+	// it sends as send(2) with no flags.
+	if s := socket.Of(f); s != nil && s.Domain() == socket.AFUnix {
+		return ret(fs.send(intr, f, s, src, &socket.Msg{}))
+	}
 	return ret(writeAll(f, src, intr))
 }
 

@@ -120,10 +120,72 @@ func (fs *Files) sockFile(fd int32) (*vfs.File, socket.Socket, error) {
 // sockCtx is what sockets see of the calling process.
 type sockCtx struct{ fs *Files }
 
-// creds are the application's: Cocoon runs one process, pid 1, as root.
-var creds = socket.Ucred{Pid: 1, Uid: 0, Gid: 0}
+// sockCreds is what AF_UNIX credentials need of the process beyond its
+// file credentials (north.Process).
+type sockCreds interface {
+	// SockCred returns the real, effective and saved user and group IDs
+	// and the effective capabilities.
+	SockCred() (uid, gid [3]uint32, caps uint64)
+	// PidExists reports whether id names a process or thread.
+	PidExists(id int32) bool
+}
 
-func (c sockCtx) Creds() socket.Ucred { return creds }
+// Capabilities an SCM_CREDENTIALS sender may need
+// (include/uapi/linux/capability.h).
+const (
+	capSetgid   = 6
+	capSetuid   = 7
+	capSysAdmin = 21
+)
+
+// sockIDs returns the process's credentials for sockets; a process that
+// tells none is root with every capability.
+func (fs *Files) sockIDs() (uid, gid [3]uint32, caps uint64, src sockCreds) {
+	if s, ok := fs.CredSource().(sockCreds); ok {
+		uid, gid, caps = s.SockCred()
+		return uid, gid, caps, s
+	}
+	return uid, gid, ^uint64(0), nil
+}
+
+// Creds is SO_PEERCRED's view of the caller: process ID, effective user
+// and group IDs (net/core/sock.c cred_to_ucred).
+func (c sockCtx) Creds() socket.Ucred {
+	uid, gid, _, _ := c.fs.sockIDs()
+	return socket.Ucred{Pid: c.fs.Pid(), Uid: int32(uid[1]), Gid: int32(gid[1])}
+}
+
+// MsgCreds is an SCM_CREDENTIALS message's view of the caller: process
+// ID, real user and group IDs (net/core/scm.c scm_send).
+func (c sockCtx) MsgCreds() socket.Ucred {
+	uid, gid, _, _ := c.fs.sockIDs()
+	return socket.Ucred{Pid: c.fs.Pid(), Uid: int32(uid[0]), Gid: int32(gid[0])}
+}
+
+// checkCreds checks credentials a sender tells in an SCM_CREDENTIALS
+// message (net/core/scm.c scm_check_creds, __scm_send): EINVAL for an
+// invalid ID; EPERM unless the process ID is the sender's own (or it has
+// CAP_SYS_ADMIN), the user ID one of its real, effective and saved ones
+// (or CAP_SETUID), the group ID likewise (or CAP_SETGID); then ESRCH if
+// the process ID names no process.
+func (fs *Files) checkCreds(c socket.Ucred) error {
+	if c.Uid == -1 || c.Gid == -1 {
+		return vfs.EINVAL
+	}
+	uid, gid, caps, src := fs.sockIDs()
+	has := func(ids [3]uint32, id int32) bool {
+		return ids[0] == uint32(id) || ids[1] == uint32(id) || ids[2] == uint32(id)
+	}
+	if !(c.Pid == fs.Pid() || caps&(1<<capSysAdmin) != 0) ||
+		!(has(uid, c.Uid) || caps&(1<<capSetuid) != 0) ||
+		!(has(gid, c.Gid) || caps&(1<<capSetgid) != 0) {
+		return vfs.EPERM
+	}
+	if c.Pid != fs.Pid() && (src == nil || !src.PidExists(c.Pid)) {
+		return socket.ESRCH
+	}
+	return nil
+}
 
 func (c sockCtx) BindPath(path string) (socket.NodeID, error) {
 	fs := c.fs
@@ -193,7 +255,7 @@ func (fs *Files) newSocket(family, typ, proto int) (socket.Socket, error) {
 		if proto != 0 && proto != socket.AFUnix {
 			return nil, socket.EPROTONOSUPPORT
 		}
-		return fs.sock.unix.NewUnix(typ, creds)
+		return fs.sock.unix.NewUnix(typ, sockCtx{fs})
 	case socket.AFInet, socket.AFInet6:
 		if fs.sock.inet == nil {
 			return nil, socket.EAFNOSUPPORT
@@ -223,7 +285,7 @@ func (fs *Files) Socketpair(m mem.Memory, family, typ, proto int32, sv uint64) i
 	if proto != 0 && proto != socket.AFUnix {
 		return errno(socket.EPROTONOSUPPORT)
 	}
-	a, b, err := fs.sock.unix.Pair(int(typ&socket.SockTypeMask), creds)
+	a, b, err := fs.sock.unix.Pair(int(typ&socket.SockTypeMask), sockCtx{fs})
 	if err != nil {
 		return ret(0, err)
 	}
@@ -311,6 +373,9 @@ func (fs *Files) Listen(fd int32, backlog int32) int64 {
 		return ret(0, err)
 	}
 	defer f.DecRef()
+	if u, ok := s.(interface{ ListenAs(socket.Ucred, int) error }); ok {
+		return ret(0, u.ListenAs(sockCtx{fs}.Creds(), int(backlog)))
+	}
 	return ret(0, s.Listen(int(backlog)))
 }
 
@@ -670,11 +735,8 @@ func (fs *Files) parseControl(m mem.Memory, s socket.Socket, addr, n uint64, msg
 				return vfs.EINVAL
 			}
 			c := socket.Ucred{Pid: int32(le.Uint32(data)), Uid: int32(le.Uint32(data[4:])), Gid: int32(le.Uint32(data[8:]))}
-			if c.Pid != creds.Pid {
-				return socket.ESRCH
-			}
-			if c.Uid == -1 || c.Gid == -1 {
-				return vfs.EINVAL
+			if err := fs.checkCreds(c); err != nil {
+				return err
 			}
 			msg.Creds = &c
 		default:

@@ -197,8 +197,14 @@ type Context interface {
 	// LookupPath returns the identity of the socket file at path, which
 	// the caller must be allowed to write (EACCES).
 	LookupPath(path string) (NodeID, error)
-	// Creds returns the caller's credentials.
+	// Creds returns the caller's credentials as SO_PEERCRED shows them:
+	// its process ID and effective user and group IDs
+	// (net/core/sock.c cred_to_ucred).
 	Creds() Ucred
+	// MsgCreds returns the caller's credentials as a message carries
+	// them: its process ID and real user and group IDs (net/core/scm.c
+	// scm_send).
+	MsgCreds() Ucred
 }
 
 // NodeID identifies a file of the file system.

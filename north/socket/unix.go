@@ -52,12 +52,13 @@ func NewNamespace() *Namespace {
 // unixSock is an AF_UNIX socket (net/unix/af_unix.c).
 type unixSock struct {
 	vfs.FileDefaults
-	ns     *Namespace
-	typ    int
-	ino    uint64
-	cred   Ucred // the creator's, which SO_PEERCRED shows the peer
-	q      vfs.Queue
-	common Common
+	ns      *Namespace
+	typ     int
+	ino     uint64
+	cred    Ucred // SO_PEERCRED's for the peer: the creator's, the listener's from listen(2)
+	msgCred Ucred // the creator's in a message, for a sender that tells none (write(2))
+	q       vfs.Queue
+	common  Common
 
 	// Guarded by ns.mu.
 	name       []byte // bound address, a sockaddr_un; nil if unbound
@@ -92,28 +93,31 @@ type segment struct {
 }
 
 // NewUnix returns a new AF_UNIX socket of type typ (SOCK_STREAM,
-// SOCK_DGRAM, SOCK_SEQPACKET) made by cred.
-func (ns *Namespace) NewUnix(typ int, cred Ucred) (Socket, error) {
+// SOCK_DGRAM, SOCK_SEQPACKET) made by the caller of c.
+func (ns *Namespace) NewUnix(typ int, c Context) (Socket, error) {
 	switch typ {
 	case SockStream, SockDgram, SockSeqpacket:
 	default:
 		return nil, ESOCKTNOSUPPORT
 	}
-	return ns.newUnix(typ, cred), nil
+	return ns.newUnix(typ, c.Creds(), c.MsgCreds()), nil
 }
 
-func (ns *Namespace) newUnix(typ int, cred Ucred) *unixSock {
-	return &unixSock{ns: ns, typ: typ, ino: NextIno(), cred: cred, sndbuf: defaultBufBytes, rcvbuf: defaultBufBytes}
+func (ns *Namespace) newUnix(typ int, cred, msgCred Ucred) *unixSock {
+	return &unixSock{ns: ns, typ: typ, ino: NextIno(), cred: cred, msgCred: msgCred, sndbuf: defaultBufBytes, rcvbuf: defaultBufBytes}
 }
 
-// Pair returns two connected AF_UNIX sockets (socketpair(2)).
-func (ns *Namespace) Pair(typ int, cred Ucred) (Socket, Socket, error) {
+// Pair returns two connected AF_UNIX sockets (socketpair(2)), each
+// showing the other the caller of c (net/unix/af_unix.c unix_socketpair:
+// init_peercred on both).
+func (ns *Namespace) Pair(typ int, c Context) (Socket, Socket, error) {
 	switch typ {
 	case SockStream, SockDgram, SockSeqpacket:
 	default:
 		return nil, nil, ESOCKTNOSUPPORT
 	}
-	a, b := ns.newUnix(typ, cred), ns.newUnix(typ, cred)
+	cred, msgCred := c.Creds(), c.MsgCreds()
+	a, b := ns.newUnix(typ, cred, msgCred), ns.newUnix(typ, cred, msgCred)
 	a.peer, b.peer = b, a
 	a.peerCred, b.peerCred = cred, cred
 	a.connected, b.connected = typ != SockDgram, typ != SockDgram
@@ -236,7 +240,11 @@ func (s *unixSock) Bind(c Context, addr []byte) error {
 	return nil
 }
 
-func (s *unixSock) Listen(backlog int) error {
+func (s *unixSock) Listen(backlog int) error { return s.ListenAs(s.cred, backlog) }
+
+// ListenAs is listen(2) by cred, whom the sockets that connect to s see
+// as their peer (net/unix/af_unix.c unix_listen: init_peercred).
+func (s *unixSock) ListenAs(cred Ucred, backlog int) error {
 	if s.typ == SockDgram {
 		return EOPNOTSUPP
 	}
@@ -247,6 +255,7 @@ func (s *unixSock) Listen(backlog int) error {
 		return errInval
 	}
 	s.listening = true
+	s.cred = cred
 	s.maxBacklog = max(min(backlog, SomaxConn), 0) + 1
 	return nil
 }
@@ -319,10 +328,13 @@ func (s *unixSock) Connect(c Context, addr []byte) error {
 		ns.mu.Unlock()
 		return vfs.EAGAIN
 	}
-	n := ns.newUnix(s.typ, t.cred)
+	// The accepted socket's peer is the connecting process as it is now;
+	// the connecting socket's is the listener's (unix_stream_connect:
+	// init_peercred(newsk), copy_peercred(sk, other)).
+	n := ns.newUnix(s.typ, t.cred, t.msgCred)
 	n.name = t.name
 	n.peer, s.peer = s, n
-	n.peerCred, s.peerCred = s.cred, t.cred
+	n.peerCred, s.peerCred = c.Creds(), t.cred
 	n.connected, s.connected = true, true
 	n.sndbuf, n.rcvbuf, n.passcred = t.sndbuf, t.rcvbuf, t.passcred
 	t.backlog = append(t.backlog, n)
@@ -367,9 +379,13 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	if m.Flags&MsgOOB != 0 {
 		return 0, EOPNOTSUPP
 	}
-	cred := s.cred
+	// A message carries its sender's process ID and real user and group
+	// IDs unless it tells others (net/core/scm.c scm_send: scm_set_cred).
+	cred := s.msgCred
 	if m.Creds != nil {
 		cred = *m.Creds
+	} else if c != nil {
+		cred = c.MsgCreds()
 	}
 	if s.typ == SockDgram {
 		return s.sendDgram(c, src, m, cred)

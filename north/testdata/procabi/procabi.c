@@ -3,7 +3,7 @@
 // waits across a stop and a continue, execveat's argument checks and the
 // AT_EXECFN it gives, dumpability after running an unreadable program, file
 // permissions against the caller's IDs, write permission for connecting
-// to a Unix socket's file, fs.protected_hardlinks, lock waits under
+// to a Unix socket's file, Unix socket credentials, fs.protected_hardlinks, lock waits under
 // SA_RESTART, memfd modes and the per-user count of pending signals —
 // built with gcc -static and run natively and
 // inside Cocoon (north/procabi_vm_test.go): both runs must print the same
@@ -872,6 +872,114 @@ static void unixPerms(void) {
 	close(s755), close(s757), close(s777), close(d755), close(d777);
 }
 
+// peerCred returns fd's SO_PEERCRED.
+static struct ucred peerCred(int fd) {
+	struct ucred u = {0, -1, -1};
+	socklen_t n = sizeof u;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &n) != 0)
+		printf("FAIL: SO_PEERCRED: %s\n", res(-1));
+	return u;
+}
+
+// sendCreds sends a byte on fd with an SCM_CREDENTIALS message telling
+// pid, uid and gid.
+static long sendCreds(int fd, pid_t pid, uid_t uid, gid_t gid) {
+	struct ucred u = {pid, uid, gid};
+	char cbuf[CMSG_SPACE(sizeof u)];
+	memset(cbuf, 0, sizeof cbuf);
+	struct iovec iov = {"c", 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_CREDENTIALS;
+	c->cmsg_len = CMSG_LEN(sizeof u);
+	memcpy(CMSG_DATA(c), &u, sizeof u);
+	return sendmsg(fd, &m, 0);
+}
+
+// whose names pid as the caller, its parent or child, or another.
+static const char *whose(pid_t pid, pid_t child) {
+	if (pid == getpid())
+		return "self";
+	if (pid == getppid())
+		return "parent";
+	if (pid == child)
+		return "child";
+	return "other";
+}
+
+// showCred prints a struct ucred with its pid named by whose.
+static void showCred(const char *what, struct ucred u, pid_t child) {
+	printf("%s: pid %s, uid %d, gid %d\n", what, whose(u.pid, child), (int)u.uid, (int)u.gid);
+	fflush(stdout);
+}
+
+// peerCreds: a Unix socket's credentials are its processes' (net/core/
+// sock.c, net/core/scm.c, net/unix/af_unix.c). SO_PEERCRED shows the
+// process ID and effective IDs recorded at socketpair(2), connect(2) or
+// listen(2); an SCM_CREDENTIALS message the kernel fills in carries the
+// sender's process ID and real IDs; one the sender fills in must name
+// itself (or CAP_SYS_ADMIN) and IDs among its real, effective and saved
+// ones (or CAP_SETUID, CAP_SETGID): EPERM, then ESRCH for a process ID
+// naming none. The child prints and exits before the parent prints.
+static void peerCreds(void) {
+	int sv[2], one = 1;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		printf("FAIL: socketpair: %s\n", res(-1));
+	setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+	int l = bindUnix(SOCK_STREAM, "peercred", 0777);
+	pid_t gone = fork();
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	pid_t c = fork();
+	if (c == 0) {
+		showCred("peercred: child's socketpair peer", peerCred(sv[1]), 0);
+		show("peercred: root sends", send(sv[1], "a", 1, 0));
+		show("peercred: root sends its parent's pid", sendCreds(sv[1], getppid(), 0, 0));
+		show("peercred: root sends a reaped pid", sendCreds(sv[1], gone, 0, 0));
+		show("peercred: root sends uid -1", sendCreds(sv[1], getpid(), -1, 0));
+		show("peercred: setresgid", setresgid(2000, 2001, 2002));
+		show("peercred: setresuid", setresuid(1000, 1001, 1002));
+		struct sockaddr_un sa;
+		socklen_t n = unixAddr(&sa, "peercred");
+		int s = socket(AF_UNIX, SOCK_STREAM, 0);
+		show("peercred: user connects", connect(s, (struct sockaddr *)&sa, n));
+		showCred("peercred: user's peer, the listener", peerCred(s), 0);
+		show("peercred: user sends", send(sv[1], "b", 1, 0));
+		show("peercred: user writes", write(sv[1], "w", 1));
+		show("peercred: user sends its parent's pid", sendCreds(sv[1], getppid(), 1000, 2000));
+		show("peercred: user sends a reaped pid", sendCreds(sv[1], gone, 1000, 2000));
+		show("peercred: user sends uid 0", sendCreds(sv[1], getpid(), 0, 2000));
+		show("peercred: user sends gid 0", sendCreds(sv[1], getpid(), 1000, 0));
+		show("peercred: user sends saved uid and gid", sendCreds(sv[1], getpid(), 1002, 2002));
+		_exit(0);
+	}
+	waitChild("peercred: child", c);
+	showCred("peercred: parent's socketpair peer", peerCred(sv[0]), c);
+	int a = accept(l, NULL, NULL);
+	if (a < 0)
+		printf("FAIL: accept: %s\n", res(-1));
+	showCred("peercred: accepted peer", peerCred(a), c);
+	for (int i = 0; i < 6; i++) {
+		char b, cbuf[CMSG_SPACE(sizeof(struct ucred))];
+		struct iovec iov = {&b, 1};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+		long r = recvmsg(sv[0], &m, MSG_DONTWAIT);
+		struct cmsghdr *h = r == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+		char what[64];
+		snprintf(what, sizeof what, "peercred: message %c", r == 1 ? b : '?');
+		if (h == NULL || h->cmsg_type != SCM_CREDENTIALS) {
+			show(what, r < 0 ? r : -2);
+			continue;
+		}
+		struct ucred u;
+		memcpy(&u, CMSG_DATA(h), sizeof u);
+		showCred(what, u, c);
+	}
+	close(a), close(l), close(sv[0]), close(sv[1]);
+}
+
 // hardlinks: fs.protected_hardlinks (1 on Debian; fs/namei.c
 // may_linkat): a user may hard-link a file it owns, or a regular file
 // that is neither set-user-ID nor executable set-group-ID and that it
@@ -1112,6 +1220,7 @@ int main(int argc, char **argv) {
 	memfdModes();
 	perms();
 	unixPerms();
+	peerCreds();
 	hardlinks();
 	lockRestarts();
 	pendingCount();

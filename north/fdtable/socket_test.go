@@ -754,3 +754,74 @@ func TestSocketTimeouts(t *testing.T) {
 		t.Errorf("tv_usec of 1000000 = %d, want EDOM", r)
 	}
 }
+
+// procCred is a process's credentials as north.Process tells them.
+type procCred struct {
+	uid, gid [3]uint32 // real, effective, saved
+	caps     uint64
+}
+
+func (c procCred) FileCred(real bool) (uint32, uint32, []uint32, uint64) {
+	return c.uid[1], c.gid[1], nil, c.caps
+}
+func (c procCred) SockCred() (uid, gid [3]uint32, caps uint64) { return c.uid, c.gid, c.caps }
+func (c procCred) PidExists(id int32) bool                     { return id == 7 || id == 9 }
+
+// TestUnixCredentialsOfProcess checks that SO_PEERCRED shows the
+// process ID and effective IDs, a kernel-filled SCM_CREDENTIALS the real
+// ones, and that an unprivileged sender may tell only its own process ID
+// and IDs among its real, effective and saved ones.
+func TestUnixCredentialsOfProcess(t *testing.T) {
+	e := socketEnv(t)
+	e.f.SetPid(7)
+	e.f.SetCred(procCred{uid: [3]uint32{1000, 1001, 1002}, gid: [3]uint32{2000, 2001, 2002}})
+	a, b := e.pair(socket.SockStream)
+	pa, l := e.alloc(12), e.alloc(4)
+	binary.LittleEndian.PutUint32(e.m.Data[l-memBase:], 12)
+	if r := e.f.Getsockopt(e.m, a, socket.SolSocket, socket.SoPeercred, pa, l); r != 0 {
+		t.Fatal(r)
+	}
+	if p, u, g := e.u32(pa), e.u32(pa+4), e.u32(pa+8); p != 7 || u != 1001 || g != 2001 {
+		t.Errorf("SO_PEERCRED = %d %d %d, want 7 1001 2001", p, u, g)
+	}
+	if r := e.setInt(b, socket.SolSocket, socket.SoPasscred, 1); r != 0 {
+		t.Fatal(r)
+	}
+	e.write(a, "c")
+	rh, _, ctl := e.msg(nil, 8, nil, 64)
+	if n := e.f.Recvmsg(e.m, nil, b, rh, 0); n != 1 {
+		t.Fatalf("recvmsg = %d", n)
+	}
+	if p, u, g := e.u32(ctl+16), e.u32(ctl+20), e.u32(ctl+24); p != 7 || u != 1000 || g != 2000 {
+		t.Errorf("credentials message %d %d %d, want 7 1000 2000", p, u, g)
+	}
+	for _, c := range []struct {
+		pid, uid, gid uint32
+		want          int64
+	}{
+		{7, 1002, 2002, 1},
+		{9, 1000, 2000, neg(linux.EPERM)},
+		{7, 0, 2000, neg(linux.EPERM)},
+		{7, 1000, 0, neg(linux.EPERM)},
+		{7, 0xffffffff, 2000, neg(linux.EINVAL)},
+	} {
+		cred := binary.LittleEndian.AppendUint32(nil, c.pid)
+		cred = binary.LittleEndian.AppendUint32(cred, c.uid)
+		cred = binary.LittleEndian.AppendUint32(cred, c.gid)
+		hdr, _, _ := e.msg([]byte("x"), 0, cmsg(socket.SolSocket, socket.SCMCredentials, cred), 0)
+		if n := e.f.Sendmsg(e.m, nil, a, hdr, 0); n != c.want {
+			t.Errorf("sendmsg telling %d %d %d = %d, want %d", c.pid, c.uid, c.gid, n, c.want)
+		}
+	}
+	// With CAP_SYS_ADMIN another process may be named, if it exists.
+	e.f.SetCred(procCred{uid: [3]uint32{1000, 1000, 1000}, gid: [3]uint32{2000, 2000, 2000}, caps: 1 << 21})
+	for pid, want := range map[uint32]int64{9: 1, 8: neg(linux.ESRCH)} {
+		cred := binary.LittleEndian.AppendUint32(nil, pid)
+		cred = binary.LittleEndian.AppendUint32(cred, 1000)
+		cred = binary.LittleEndian.AppendUint32(cred, 2000)
+		hdr, _, _ := e.msg([]byte("x"), 0, cmsg(socket.SolSocket, socket.SCMCredentials, cred), 0)
+		if n := e.f.Sendmsg(e.m, nil, a, hdr, 0); n != want {
+			t.Errorf("CAP_SYS_ADMIN sendmsg telling pid %d = %d, want %d", pid, n, want)
+		}
+	}
+}

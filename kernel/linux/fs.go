@@ -474,6 +474,23 @@ const (
 	Icanon = 0o2 // c_lflag: canonical mode, reads return a line at a time
 )
 
+// c_cc indices of the flow-control characters, tcflow(3) actions
+// (TCXONC's argument) and tcflush(3) queues (TCFLSH's argument)
+// (include/uapi/asm-generic/termbits.h).
+const (
+	VSTART = 8
+	VSTOP  = 9
+
+	TCOOFF = 0 // suspend output
+	TCOON  = 1 // restart output
+	TCIOFF = 2 // send the STOP character
+	TCION  = 3 // send the START character
+
+	TCIFLUSH  = 0
+	TCOFLUSH  = 1
+	TCIOFLUSH = 2
+)
+
 // SizeofWinsize is the size of struct winsize (include/uapi/asm-generic/
 // termios.h): ws_row, ws_col, ws_xpixel, ws_ypixel, u16 each.
 const SizeofWinsize = 8

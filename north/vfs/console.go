@@ -34,6 +34,7 @@ type console struct {
 	pumping bool
 	termios linux.Termios
 	winsize [4]uint16 // rows, columns, x and y pixels
+	stopped bool      // output suspended by TCXONC TCOOFF until TCOON
 
 	outMu sync.Mutex // serializes writes
 }
@@ -110,6 +111,12 @@ func (c *console) read(dst Buf) (int64, error) {
 }
 
 func (c *console) write(src Buf) (int64, error) {
+	c.mu.Lock()
+	stopped := c.stopped
+	c.mu.Unlock()
+	if stopped {
+		return 0, EAGAIN // a blocking writer waits for TCOON (readiness)
+	}
 	want := src.Len()
 	buf := make([]byte, min(want, ioChunk))
 	var done int64
@@ -140,7 +147,10 @@ func (c *console) readiness(mask Events) Events {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.start()
-	ev := EventOut | EventWrNorm
+	var ev Events
+	if !c.stopped {
+		ev = EventOut | EventWrNorm
+	}
 	if len(c.buf) > 0 || c.eof {
 		ev |= EventIn | EventRdNorm
 	}
@@ -181,13 +191,46 @@ func (c *console) ioctl(m mem.Memory, cmd uint32, arg uint64) (int64, error) {
 		return 0, nil
 	case linux.FIONREAD:
 		return 0, copyOut(m, arg, binary.LittleEndian.AppendUint32(nil, uint32(len(c.buf))))
-	case linux.TCFLSH:
-		if arg == 0 || arg == 2 { // TCIFLUSH, TCIOFLUSH
+	case linux.TCFLSH: // tty_perform_flush (drivers/tty/tty_ioctl.c)
+		switch arg {
+		case linux.TCIFLUSH, linux.TCIOFLUSH:
 			c.buf = nil
 			c.room.Signal()
+		case linux.TCOFLUSH: // output is never held back
+		default:
+			return 0, EINVAL
 		}
 		return 0, nil
-	case linux.TCSBRK, linux.TCXONC:
+	case linux.TCSBRK:
+		// A break (arg 0) on a line without break_ctl, or tcdrain
+		// (output is written through at once): nothing to wait for, as
+		// Linux's send_break for a driver without break_ctl.
+		return 0, nil
+	case linux.TCXONC: // n_tty_ioctl_helper (drivers/tty/tty_ioctl.c)
+		switch arg {
+		case linux.TCOOFF:
+			c.stopped = true
+		case linux.TCOON:
+			if c.stopped {
+				c.stopped = false
+				c.q.Notify(EventOut | EventWrNorm)
+			}
+		case linux.TCIOFF, linux.TCION:
+			ch := c.termios.CC[linux.VSTOP]
+			if arg == linux.TCION {
+				ch = c.termios.CC[linux.VSTART]
+			}
+			if ch != 0 && c.out != nil { // 0 is _POSIX_VDISABLE (__DISABLED_CHAR)
+				c.outMu.Lock()
+				_, err := c.out.Write([]byte{ch})
+				c.outMu.Unlock()
+				if err != nil {
+					return 0, EIO
+				}
+			}
+		default:
+			return 0, EINVAL
+		}
 		return 0, nil
 	}
 	return 0, ENOTTY

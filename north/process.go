@@ -153,13 +153,16 @@ type Files interface {
 	// handled is false for calls it does not know.
 	Syscall(t FileContext, nr uint64, args [6]uint64) (result int64, handled bool)
 	// Pread reads from descriptor fd at off into a kernel buffer (for
-	// mmap of a file without pages to share), in the same return
-	// convention.
+	// a private mmap in an address space without pages to share: the host
+	// tests' fakes), in the same return convention.
 	Pread(fd int32, buf []byte, off uint64) int64
 	// Map returns a mapping of the pages of the file open as fd whose
 	// pages leaving the file are reported to inv, and the file's access
 	// mode, or a negated errno (ENODEV: no pages to map).
 	Map(fd int32, inv func(from, to int64)) (mem.Pager, uint32, int64)
+	// MapsAnonymous reports whether mapping fd gives fresh anonymous
+	// memory rather than the file's pages (/dev/zero).
+	MapsAnonymous(fd int32) bool
 	// MapAnon returns a mapping of a new unnamed file of size bytes
 	// (shared anonymous memory).
 	MapAnon(size int64, inv func(from, to int64)) (mem.Pager, error)

@@ -148,6 +148,9 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 	if flags&(linux.MapFixed|linux.MapFixedNoreplace) != 0 && addr%mem.PageSize != 0 {
 		return -linux.EINVAL
 	}
+	if flags&linux.MapAnonymous == 0 && t.p.files != nil && t.p.files.MapsAnonymous(fd) {
+		flags |= linux.MapAnonymous // /dev/zero (drivers/char/mem.c mmap_zero)
+	}
 	anon := flags&linux.MapAnonymous != 0
 	var data uint64
 	if prot&uint64(mem.Write) != 0 && (!shared || anon) && flags&mapNoreserve == 0 {
@@ -253,10 +256,7 @@ func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, 
 	} else {
 		pg, mode, e := p.files.Map(fd, inv)
 		if e != 0 {
-			if e == -linux.ENODEV && !shared {
-				return t.mapCopy(addr, length, prot, flags, fd, off, fixed)
-			}
-			return e
+			return e // ENODEV: a file without mmap (a device, /proc, a pipe)
 		}
 		v.pager, v.mayWrite = pg, mode == linux.ORdwr
 		if shared && prot&uint64(mem.Write) != 0 && !v.mayWrite {
@@ -292,8 +292,9 @@ type sharer interface {
 	Share(write bool) (mayWrite bool, err error)
 }
 
-// mapCopy maps a private copy of what a file that has no pages to share
-// (a device, a /proc file) reads at off.
+// mapCopy maps a private copy of what the file reads at off: a private
+// file mapping in an address space that cannot share pages (the host
+// tests' fakes).
 func (t *Task) mapCopy(addr, length, prot, flags uint64, fd int32, off uint64, fixed bool) int64 {
 	p := t.p
 	if fixed {

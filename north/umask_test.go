@@ -39,6 +39,8 @@ func (f fileTable) Map(fd int32, inv func(from, to int64)) (mem.Pager, uint32, i
 	return f.f.Map(fd, inv)
 }
 
+func (f fileTable) MapsAnonymous(fd int32) bool { return f.f.MapsAnonymous(fd) }
+
 func (f fileTable) MapAnon(size int64, inv func(from, to int64)) (mem.Pager, error) {
 	return f.f.MapAnon(size, inv)
 }

@@ -17,10 +17,7 @@ func (fs *Files) Map(fd int32, inv func(from, to int64)) (mem.Pager, uint32, int
 		return nil, 0, ret(0, err)
 	}
 	defer f.DecRef()
-	if !f.Readable() {
-		if f.Stat().Mode&linux.SIfmt != linux.SIfreg {
-			return nil, 0, errno(vfs.ENODEV)
-		}
+	if !f.Readable() { // do_mmap: FMODE_READ before the file's own mmap
 		return nil, 0, errno(vfs.EACCES)
 	}
 	m, err := f.Map(inv)
@@ -28,6 +25,17 @@ func (fs *Files) Map(fd int32, inv func(from, to int64)) (mem.Pager, uint32, int
 		return nil, 0, ret(0, err)
 	}
 	return m, f.Flags() & linux.OAccmode, 0
+}
+
+// MapsAnonymous reports whether fd is open for reading on a file whose
+// mapping is fresh anonymous memory (/dev/zero, vfs.File.MapsAnonymous).
+func (fs *Files) MapsAnonymous(fd int32) bool {
+	f, err := fs.ioFile(fd)
+	if err != nil {
+		return false
+	}
+	defer f.DecRef()
+	return f.Readable() && f.MapsAnonymous()
 }
 
 // MapAnon returns a mapping of a new unnamed file of size bytes (shared

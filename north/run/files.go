@@ -77,6 +77,8 @@ func (f *files) Map(fd int32, inv func(from, to int64)) (mem.Pager, uint32, int6
 	return f.f.Map(fd, inv)
 }
 
+func (f *files) MapsAnonymous(fd int32) bool { return f.f.MapsAnonymous(fd) }
+
 func (f *files) MapAnon(size int64, inv func(from, to int64)) (mem.Pager, error) {
 	return f.f.MapAnon(size, inv)
 }

@@ -35,6 +35,15 @@ func (f *File) Map(inv func(from, to int64)) (*Mapping, error) {
 	return m, nil
 }
 
+// MapsAnonymous reports whether mapping f gives fresh anonymous memory
+// instead of f's pages: /dev/zero, whose mmap makes a private mapping
+// anonymous and a shared one shared anonymous memory (drivers/char/mem.c
+// mmap_zero). /dev/full has no mmap.
+func (f *File) MapsAnonymous() bool {
+	z, ok := f.impl.(*zeroDev)
+	return ok && !z.full
+}
+
 // Describe returns the file's device and inode numbers and name, for
 // /proc/PID/maps.
 func (m *Mapping) Describe() (dev, ino uint64, name string) { return m.dev, m.ino, m.name }

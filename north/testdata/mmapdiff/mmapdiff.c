@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PG 4096
@@ -275,6 +276,56 @@ int main(int argc, char **argv) {
 	check("MAP_POPULATE shared file coherent", strcmp(mm, "populated"), 0);
 
 	unlink(path);
+	// Files without pages of their own (drivers/char/mem.c, fs/proc):
+	// /dev/zero maps anonymous memory, private or shared; files with no
+	// mmap are ENODEV; a descriptor not open for reading is EACCES first.
+	{
+		int z = open("/dev/zero", O_RDWR);
+		char *zp = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, z, 0);
+		check("/dev/zero private mapping", zp != MAP_FAILED, 1);
+		if (zp != MAP_FAILED) {
+			check("/dev/zero private reads zeros", zp[PG + 5], 0);
+			zp[5] = 'z';
+			check("/dev/zero private write", zp[5], 'z');
+			munmap(zp, 2 * PG);
+		}
+		char *zs = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, z, 0);
+		check("/dev/zero shared mapping", zs != MAP_FAILED, 1);
+		if (zs != MAP_FAILED) {
+			pid_t c = fork();
+			if (c == 0) {
+				strcpy(zs, "child");
+				_exit(0);
+			}
+			int st;
+			waitpid(c, &st, 0);
+			check("/dev/zero shared mapping seen across fork", strcmp(zs, "child"), 0);
+			munmap(zs, PG);
+		}
+		close(z);
+		const char *nommap[] = {"/dev/null", "/dev/urandom", "/dev/full", "/proc/self/maps", "/proc/self/status"};
+		for (unsigned i = 0; i < sizeof nommap / sizeof nommap[0]; i++) {
+			int f = open(nommap[i], O_RDONLY);
+			void *p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, f, 0);
+			printf("mmap private %s: %s\n", nommap[i], p == MAP_FAILED ? strerror(errno) : "mapped");
+			if (p != MAP_FAILED)
+				munmap(p, PG);
+			close(f);
+		}
+		int w = open("/dev/null", O_WRONLY);
+		void *p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, w, 0);
+		printf("mmap private write-only /dev/null: %s\n", p == MAP_FAILED ? strerror(errno) : "mapped");
+		close(w);
+		int pp[2];
+		pipe(pp);
+		p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, pp[0], 0);
+		printf("mmap private pipe: %s\n", p == MAP_FAILED ? strerror(errno) : "mapped");
+		p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, pp[1], 0);
+		printf("mmap private write end of a pipe: %s\n", p == MAP_FAILED ? strerror(errno) : "mapped");
+		close(pp[0]);
+		close(pp[1]);
+	}
+
 	printf("mmapdiff: done\n");
 	return 0;
 }

@@ -714,13 +714,21 @@ func (fs *Files) parseControl(m mem.Memory, s socket.Socket, addr, n uint64, msg
 		}
 		level, typ := int32(le.Uint32(b[off+8:])), int32(le.Uint32(b[off+12:]))
 		data := b[off+cmsgHdr : off+l]
-		if level != socket.SolSocket || s.Domain() != socket.AFUnix {
+		off += cmsgAlign(l)
+		if s.Domain() != socket.AFUnix {
 			return vfs.EINVAL
+		}
+		// __scm_send passes over messages of other levels.
+		if level != socket.SolSocket {
+			continue
 		}
 		switch typ {
 		case socket.SCMRights:
+			// scm_fp_copy: bytes past the last whole descriptor are
+			// ignored, none at all is no error, more than SCM_MAX_FD
+			// in the whole send is.
 			k := len(data) / 4
-			if k == 0 || len(msg.Rights)+k > scmMaxFD {
+			if len(msg.Rights)+k > scmMaxFD {
 				return vfs.EINVAL
 			}
 			for i := 0; i < k; i++ {
@@ -731,7 +739,8 @@ func (fs *Files) parseControl(m mem.Memory, s socket.Socket, addr, n uint64, msg
 				msg.Rights = append(msg.Rights, f)
 			}
 		case socket.SCMCredentials:
-			if len(data) < 12 {
+			// __scm_send: cmsg_len must be exactly CMSG_LEN(sizeof(struct ucred)).
+			if len(data) != 12 {
 				return vfs.EINVAL
 			}
 			c := socket.Ucred{Pid: int32(le.Uint32(data)), Uid: int32(le.Uint32(data[4:])), Gid: int32(le.Uint32(data[8:]))}
@@ -742,7 +751,6 @@ func (fs *Files) parseControl(m mem.Memory, s socket.Socket, addr, n uint64, msg
 		default:
 			return vfs.EINVAL
 		}
-		off += cmsgAlign(l)
 	}
 	return nil
 }

@@ -68,6 +68,7 @@ type unixSock struct {
 	maxBacklog int
 	peer       *unixSock // connected peer; for datagrams the default destination
 	peerCred   Ucred
+	hasPeer    bool // peerCred is set: by socketpair, connect/accept or listen (sk_peer_pid)
 	connected  bool // a stream socket that was connected
 	closed     bool
 	shut       int // rcvShutdown | sendShutdown
@@ -120,6 +121,7 @@ func (ns *Namespace) Pair(typ int, c Context) (Socket, Socket, error) {
 	a, b := ns.newUnix(typ, cred, msgCred), ns.newUnix(typ, cred, msgCred)
 	a.peer, b.peer = b, a
 	a.peerCred, b.peerCred = cred, cred
+	a.hasPeer, b.hasPeer = true, true
 	a.connected, b.connected = typ != SockDgram, typ != SockDgram
 	return a, b, nil
 }
@@ -256,6 +258,7 @@ func (s *unixSock) ListenAs(cred Ucred, backlog int) error {
 	}
 	s.listening = true
 	s.cred = cred
+	s.peerCred, s.hasPeer = cred, true
 	s.maxBacklog = max(min(backlog, SomaxConn), 0) + 1
 	return nil
 }
@@ -335,6 +338,7 @@ func (s *unixSock) Connect(c Context, addr []byte) error {
 	n.name = t.name
 	n.peer, s.peer = s, n
 	n.peerCred, s.peerCred = c.Creds(), t.cred
+	n.hasPeer, s.hasPeer = true, true
 	n.connected, s.connected = true, true
 	n.sndbuf, n.rcvbuf, n.passcred = t.sndbuf, t.rcvbuf, t.passcred
 	t.backlog = append(t.backlog, n)
@@ -861,8 +865,11 @@ func (s *unixSock) GetSockOpt(level, name int, _ int) ([]byte, error) {
 	case SoLinger:
 		return Linger(s.linger[0] != 0, s.linger[1]), nil
 	case SoPeercred:
+		// sock_getsockopt SO_PEERCRED: pid 0, uid and gid overflow -1
+		// when no peer credentials were ever recorded (a datagram
+		// connect(2) records none).
 		c := Ucred{Pid: 0, Uid: -1, Gid: -1}
-		if s.peer != nil || s.connected {
+		if s.hasPeer {
 			c = s.peerCred
 		}
 		b := binary.LittleEndian.AppendUint32(nil, uint32(c.Pid))

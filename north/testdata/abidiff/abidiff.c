@@ -1,8 +1,8 @@
 // abidiff: the long tail of the Linux ABI — extended attributes, openat2,
 // memfd seals, mremap with old_len 0, real-time signal queueing, F_SETOWN
-// and SIGIO, /proc/self, unshare, and the credential model — built with gcc
-// -static and run natively and inside Cocoon (north/abi_vm_test.go): both
-// runs must print the same lines. It prints outcomes (results, errors,
+// and SIGIO, /proc/self, unshare, AF_UNIX control messages and SO_PEERCRED,
+// and the credential model — built with gcc -static and run natively and
+// inside Cocoon (north/abi_vm_test.go): both runs must print the same lines. It prints outcomes (results, errors,
 // values), never addresses, times or host-dependent numbers. It must run
 // as root (it drops privileges at the end). Usage: abidiff DIR
 #define _GNU_SOURCE
@@ -12,6 +12,7 @@
 #include <linux/falloc.h>
 #include <linux/openat2.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <grp.h>
@@ -790,6 +792,167 @@ static void procself(void) {
 	printf("mountinfo: root %d, /proc is proc %d, separators %d\n", root, proc, sep);
 }
 
+// cmsgs: sendmsg control-message edge cases on AF_UNIX (net/core/scm.c
+// __scm_send, scm_fp_copy; include/linux/socket.h CMSG_NXTHDR) and
+// SO_PEERCRED on unconnected and datagram sockets.
+static int cmsgPair[2];
+
+// sendCtl sends one byte with the control buffer c of n bytes and, if
+// the send succeeded, receives it and says how many files came along.
+static void sendCtl(const char *what, void *c, size_t n) {
+	char x = 'c';
+	struct iovec iov = {&x, 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c, .msg_controllen = n};
+	long r = sendmsg(cmsgPair[0], &m, 0);
+	if (r < 0) {
+		show(what, r);
+		return;
+	}
+	static char in[CMSG_SPACE(sizeof(int) * 300)];
+	struct msghdr h = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = in, .msg_controllen = sizeof in};
+	if (recvmsg(cmsgPair[1], &h, 0) != 1) {
+		show("cmsg recvmsg", -1);
+		return;
+	}
+	int files = 0;
+	for (struct cmsghdr *k = CMSG_FIRSTHDR(&h); k; k = CMSG_NXTHDR(&h, k)) {
+		if (k->cmsg_level != SOL_SOCKET || k->cmsg_type != SCM_RIGHTS)
+			continue;
+		int nfd = (k->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (int i = 0; i < nfd; i++)
+			close(((int *)CMSG_DATA(k))[i]);
+		files += nfd;
+	}
+	printf("%s: %ld, %d files\n", what, r, files);
+}
+
+// cmsgAt fills a control message header at c.
+static struct cmsghdr *cmsgAt(void *c, size_t len, int level, int type) {
+	struct cmsghdr *k = c;
+	k->cmsg_len = len;
+	k->cmsg_level = level;
+	k->cmsg_type = type;
+	return k;
+}
+
+static void peercred(const char *what, int fd) {
+	struct ucred u;
+	socklen_t l = sizeof u;
+	long r = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &l);
+	if (r < 0) {
+		show(what, r);
+		return;
+	}
+	printf("%s: pid %s uid %d gid %d len %u\n", what,
+	       u.pid == 0 ? "0" : u.pid == getpid() ? "self" : "other", u.uid, u.gid, l);
+}
+
+static void cmsgs(void) {
+	static union {
+		char b[CMSG_SPACE(sizeof(int) * 300) * 2];
+		struct cmsghdr align;
+	} c;
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, cmsgPair) < 0) {
+		show("cmsg socketpair", -1);
+		return;
+	}
+	int one = 1;
+	setsockopt(cmsgPair[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+	struct ucred me = {getpid(), getuid(), getgid()};
+	int fd = cmsgPair[0];
+
+	memset(&c, 0, sizeof c);
+	memcpy(CMSG_DATA(cmsgAt(&c, CMSG_LEN(sizeof me), SOL_SOCKET, SCM_CREDENTIALS)), &me, sizeof me);
+	sendCtl("SCM_CREDENTIALS exact", &c, CMSG_SPACE(sizeof me));
+	memcpy(CMSG_DATA(cmsgAt(&c, CMSG_LEN(sizeof me) + 4, SOL_SOCKET, SCM_CREDENTIALS)), &me, sizeof me);
+	sendCtl("SCM_CREDENTIALS len +4", &c, CMSG_SPACE(sizeof me + 4));
+	cmsgAt(&c, CMSG_LEN(sizeof me) - 4, SOL_SOCKET, SCM_CREDENTIALS);
+	sendCtl("SCM_CREDENTIALS len -4", &c, CMSG_SPACE(sizeof me));
+
+	memset(&c, 0, sizeof c);
+	memcpy(CMSG_DATA(cmsgAt(&c, CMSG_LEN(sizeof fd), SOL_SOCKET, SCM_RIGHTS)), &fd, sizeof fd);
+	sendCtl("SCM_RIGHTS one", &c, CMSG_SPACE(sizeof fd));
+	cmsgAt(&c, CMSG_LEN(sizeof fd) + 2, SOL_SOCKET, SCM_RIGHTS);
+	sendCtl("SCM_RIGHTS len +2", &c, CMSG_SPACE(sizeof fd + 2));
+	cmsgAt(&c, CMSG_LEN(0), SOL_SOCKET, SCM_RIGHTS);
+	sendCtl("SCM_RIGHTS no fds", &c, CMSG_SPACE(0));
+	cmsgAt(&c, CMSG_LEN(2), SOL_SOCKET, SCM_RIGHTS);
+	sendCtl("SCM_RIGHTS len 2", &c, CMSG_SPACE(2));
+	for (int i = 0; i < 254; i++)
+		((int *)CMSG_DATA((struct cmsghdr *)&c))[i] = fd;
+	cmsgAt(&c, CMSG_LEN(253 * sizeof fd), SOL_SOCKET, SCM_RIGHTS);
+	sendCtl("SCM_RIGHTS 253 fds", &c, CMSG_SPACE(253 * sizeof fd));
+	cmsgAt(&c, CMSG_LEN(254 * sizeof fd), SOL_SOCKET, SCM_RIGHTS);
+	sendCtl("SCM_RIGHTS 254 fds", &c, CMSG_SPACE(254 * sizeof fd));
+	// Two messages of 200 files each: 400 in all, over SCM_MAX_FD.
+	memset(&c, 0, sizeof c);
+	struct cmsghdr *k = cmsgAt(&c, CMSG_LEN(200 * sizeof fd), SOL_SOCKET, SCM_RIGHTS);
+	for (int i = 0; i < 200; i++)
+		((int *)CMSG_DATA(k))[i] = fd;
+	k = (struct cmsghdr *)(c.b + CMSG_SPACE(200 * sizeof fd));
+	cmsgAt(k, CMSG_LEN(200 * sizeof fd), SOL_SOCKET, SCM_RIGHTS);
+	for (int i = 0; i < 200; i++)
+		((int *)CMSG_DATA(k))[i] = fd;
+	sendCtl("SCM_RIGHTS 2x200 fds", &c, 2 * CMSG_SPACE(200 * sizeof fd));
+	cmsgAt(k, CMSG_LEN(20 * sizeof fd), SOL_SOCKET, SCM_RIGHTS);
+	sendCtl("SCM_RIGHTS 200+20 fds", &c, CMSG_SPACE(200 * sizeof fd) + CMSG_SPACE(20 * sizeof fd));
+
+	memset(&c, 0, sizeof c);
+	int closed = dup(0);
+	close(closed);
+	memcpy(CMSG_DATA(cmsgAt(&c, CMSG_LEN(sizeof fd), SOL_SOCKET, SCM_RIGHTS)), &closed, sizeof fd);
+	sendCtl("SCM_RIGHTS closed fd", &c, CMSG_SPACE(sizeof fd));
+	int neg = -1;
+	memcpy(CMSG_DATA(cmsgAt(&c, CMSG_LEN(sizeof fd), SOL_SOCKET, SCM_RIGHTS)), &neg, sizeof fd);
+	sendCtl("SCM_RIGHTS fd -1", &c, CMSG_SPACE(sizeof fd));
+
+	memset(&c, 0, sizeof c);
+	memcpy(CMSG_DATA(cmsgAt(&c, CMSG_LEN(sizeof fd), SOL_SOCKET, SCM_RIGHTS)), &fd, sizeof fd);
+	sendCtl("cmsg_len > controllen", &c, CMSG_LEN(sizeof fd) - 1);
+	cmsgAt(&c, sizeof(struct cmsghdr) - 1, SOL_SOCKET, SCM_RIGHTS);
+	sendCtl("cmsg_len < header", &c, CMSG_SPACE(sizeof fd));
+	cmsgAt(&c, 0, SOL_SOCKET, SCM_RIGHTS);
+	sendCtl("cmsg_len 0", &c, CMSG_SPACE(sizeof fd));
+	cmsgAt(&c, 0, SOL_SOCKET, SCM_RIGHTS);
+	sendCtl("controllen < header", &c, sizeof(struct cmsghdr) - 1);
+	memcpy(CMSG_DATA(cmsgAt(&c, CMSG_LEN(sizeof fd), SOL_SOCKET, SCM_RIGHTS)), &fd, sizeof fd);
+	sendCtl("trailing short bytes", &c, CMSG_SPACE(sizeof fd) + 8);
+	cmsgAt(&c, CMSG_LEN(sizeof fd), 0 /* SOL_IP */, 1);
+	sendCtl("level SOL_IP", &c, CMSG_SPACE(sizeof fd));
+	cmsgAt(&c, CMSG_LEN(sizeof fd), SOL_SOCKET, 99);
+	sendCtl("unknown SOL_SOCKET type", &c, CMSG_SPACE(sizeof fd));
+	close(cmsgPair[0]);
+	close(cmsgPair[1]);
+
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	peercred("SO_PEERCRED unconnected stream", s);
+	close(s);
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	peercred("SO_PEERCRED unconnected dgram", s);
+	// An abstract name: DIR may be longer than sun_path.
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	socklen_t al = offsetof(struct sockaddr_un, sun_path) + 1 +
+		       snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "cocoon-abidiff-%d", getpid());
+	int srv = socket(AF_UNIX, SOCK_DGRAM, 0);
+	show("dgram bind", bind(srv, (struct sockaddr *)&a, al));
+	show("dgram connect", connect(s, (struct sockaddr *)&a, al));
+	peercred("SO_PEERCRED connected dgram", s);
+	peercred("SO_PEERCRED dgram server", srv);
+	close(s);
+	close(srv);
+	int p[2];
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, p);
+	peercred("SO_PEERCRED dgram socketpair", p[0]);
+	close(p[0]);
+	close(p[1]);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	show("stream listen unbound", listen(s, 1));
+	show("stream bind", bind(s, (struct sockaddr *)&a, al));
+	show("stream listen", listen(s, 1));
+	peercred("SO_PEERCRED listening stream", s);
+	close(s);
+}
+
 static int capsets(uint64_t *eff, uint64_t *perm) {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
@@ -963,6 +1126,7 @@ int main(int argc, char **argv) {
 	procself();
 	sigio();
 	unshares();
+	cmsgs();
 	creds();
 	unsharesUnprivileged();
 	printf("abidiff: done\n");

@@ -77,6 +77,7 @@ func (t *Task) setupFrame(info sigInfo, act sigAction) error {
 // the process with SIGSEGV, as on Linux.
 func sysRtSigreturn(t *Task, a *[6]uint64) int64 {
 	r := t.regs
+	sp := r.Frame.RSP // the frame's, on the alternate stack if the handler ran there
 	ctx, err := sigframe.Restore(t.p.m, toSigRegs(r), fpu())
 	if err != nil {
 		// Linux's badframe: signal_fault forces SIGSEGV, which a
@@ -94,9 +95,14 @@ func sysRtSigreturn(t *Task, a *[6]uint64) int64 {
 		copy(r.FPState(), fresh.FPState())
 	}
 	t.sigMask = ctx.Mask &^ unblockable
-	if !t.onAltStack(r.Frame.RSP) {
-		as := ctx.AltStack
-		t.altStack = stack{sp: as.SP, flags: as.Flags, size: as.Size}
-	}
+	// restore_altstack (kernel/signal.c) applies the frame's uc_stack
+	// through do_sigaltstack and ignores its errors (only a fault reading
+	// the frame fails the call, and Restore has read it): a bad uc_stack,
+	// or any change from a handler that ran on the (not auto-disarmed)
+	// alternate stack, leaves the alternate stack as it is. Linux 6.18
+	// checks the stack pointer of the frame, not the restored one
+	// (north/testdata/sigretstack, "handler on A" cases).
+	as := ctx.AltStack
+	t.setAltStack(stack{sp: as.SP, flags: as.Flags, size: as.Size}, sp)
 	return noReturn
 }

@@ -221,26 +221,60 @@ func sysRtSigpending(t *Task, a *[6]uint64) int64 {
 	return errno(mem.WriteUint64(t.p.m, a[0], p&t.sigMask))
 }
 
-// onAltStack reports whether sp is on the task's alternate stack.
+// onAltStack reports whether sp is on the task's alternate stack. Like
+// Linux's on_sig_stack (include/linux/sched/signal.h), a stack armed with
+// SS_AUTODISARM never counts: it is disarmed whenever a handler runs on it.
 func (t *Task) onAltStack(sp uint64) bool {
 	s := t.altStack
-	return s.size != 0 && s.flags&linux.SSDisable == 0 && sp > s.sp && sp-s.sp <= s.size
+	if s.flags&linux.SSAutodisarm != 0 {
+		return false
+	}
+	return s.size != 0 && sp > s.sp && sp-s.sp <= s.size
+}
+
+// minSigStkSz is MINSIGSTKSZ (arch/x86/include/uapi/asm/signal.h), the
+// least size sigaltstack(2) and rt_sigreturn accept for an enabled stack.
+const minSigStkSz = 2048
+
+// setAltStack installs ss as the alternate stack with the checks of
+// Linux's do_sigaltstack (kernel/signal.c), which both sigaltstack(2) and
+// rt_sigreturn's restore_altstack apply, sp being the thread's stack
+// pointer at the call; it returns 0 or a negative errno and leaves the
+// stack unchanged on error.
+func (t *Task) setAltStack(ss stack, sp uint64) int64 {
+	if t.onAltStack(sp) {
+		return -linux.EPERM
+	}
+	mode := ss.flags &^ linux.SSAutodisarm
+	if mode != linux.SSDisable && mode != linux.SSOnstack && mode != 0 {
+		return -linux.EINVAL
+	}
+	if ss == t.altStack {
+		return 0
+	}
+	if mode == linux.SSDisable {
+		ss.sp, ss.size = 0, 0
+	} else if ss.size < minSigStkSz {
+		return -linux.ENOMEM
+	}
+	t.altStack = ss
+	return 0
 }
 
 func sysSigaltstack(t *Task, a *[6]uint64) int64 {
 	ss, oss := a[0], a[1]
-	const minSigStkSz = 2048 // arch/x86/include/uapi/asm/signal.h MINSIGSTKSZ
-	on := t.onAltStack(t.regs.Frame.RSP)
 	if oss != 0 {
+		// do_sigaltstack: sas_ss_flags(sp) | (flags & SS_FLAG_BITS).
 		var b [24]byte
 		old := t.altStack
-		flags := old.flags
-		if old.size == 0 {
+		var flags uint32
+		switch {
+		case old.size == 0:
 			flags = linux.SSDisable
-		}
-		if on {
+		case t.onAltStack(t.regs.Frame.RSP):
 			flags = linux.SSOnstack
 		}
+		flags |= old.flags & linux.SSAutodisarm
 		putU64(b[0:], old.sp)
 		putU64(b[8:], uint64(flags))
 		putU64(b[16:], old.size)
@@ -253,22 +287,7 @@ func sysSigaltstack(t *Task, a *[6]uint64) int64 {
 		if err := t.p.m.CopyIn(ss, b[:]); err != nil {
 			return -linux.EFAULT
 		}
-		if on {
-			return -linux.EPERM
-		}
-		flags := uint32(getU64(b[8:]))
-		if flags&^(linux.SSDisable|linux.SSAutodisarm) != 0 {
-			return -linux.EINVAL
-		}
-		if flags&linux.SSDisable != 0 {
-			t.altStack = stack{flags: linux.SSDisable}
-			return 0
-		}
-		size := getU64(b[16:])
-		if size < minSigStkSz {
-			return -linux.ENOMEM
-		}
-		t.altStack = stack{sp: getU64(b[0:]), flags: flags, size: size}
+		return t.setAltStack(stack{sp: getU64(b[0:]), flags: uint32(getU64(b[8:])), size: getU64(b[16:])}, t.regs.Frame.RSP)
 	}
 	return 0
 }

@@ -32,3 +32,14 @@ func TestVMSpliceProcesses(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildGo(t, "./north/testdata/splicego"), "splicego: done")
 }
+
+// TestVMTextBusy runs north/testdata/txtbsy natively and inside Cocoon: a
+// running program's file cannot be opened for writing or truncated, and
+// a file open for writing (by any descriptor, dup or forked copy) cannot
+// be executed, both ETXTBSY, until the program exits or the last writer
+// closes. Linux 6.11 dropped the exec half and a later release restored
+// it; the host's kernel is the oracle.
+func TestVMTextBusy(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/txtbsy/txtbsy.c"), "txtbsy: done")
+}

@@ -53,6 +53,10 @@ type mmState struct {
 	mu    sync.Mutex
 	vmas  []*fileVMA // sorted by start, disjoint
 	users int        // processes using it (guarded by mu)
+	// exe is the program it runs, held until the last user ends or
+	// execs (set_mm_exe_file): no one may write the file meanwhile
+	// (ETXTBSY). Nil for an address space that runs no file.
+	exe Executable
 	// stackSP is where the program's stack pointer started: the region
 	// holding it is [stack] in /proc/PID/maps.
 	stackSP atomic.Uint64
@@ -71,6 +75,10 @@ func (p *Process) dropMM() {
 		v.pager.Unmap()
 	}
 	mm.vmas = nil
+	if mm.exe != nil {
+		mm.exe.Close()
+		mm.exe = nil
+	}
 }
 
 // find returns the index of the VMA holding addr, or -1.

@@ -28,6 +28,10 @@ type Executable interface {
 	Map(inv func(from, to int64)) (mem.Pager, error)
 	// Close releases the file (its mappings keep what they map).
 	Close()
+	// Dup returns the file again, for Close to release once more: an
+	// address space holds its program's file, which denies it writers
+	// (kernel/fork.c set_mm_exe_file, dup_mm_exe_file).
+	Dup() Executable
 	// Readable reports whether the process that opened it may read it;
 	// a process that runs a program it may not read is not dumpable
 	// (fs/exec.c would_dump).
@@ -135,6 +139,7 @@ func (f *ProgramFile) release() {
 // loaded with (NewProcess's Machine, loaded through f).
 func (p *Process) SetProgramFile(f *ProgramFile) {
 	p.mm = f.mm
+	p.mm.exe = f.Dup()
 	if ps, ok := p.m.(pagedSpace); ok {
 		ps.SetFiller(p.fillForCopy())
 	}

@@ -341,6 +341,9 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		c.mm = p.mm
 	} else {
 		c.mm = &mmState{users: 1}
+		if p.mm.exe != nil {
+			c.mm.exe = p.mm.exe.Dup() // dup_mm_exe_file
+		}
 		c.mm.stackSP.Store(p.mm.stackSP.Load())
 		if ps, ok := m.(pagedSpace); ok {
 			ps.SetFiller(c.fillForCopy())
@@ -1125,6 +1128,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	holdSpace(prog.Machine)
 	p.dropMM() // a vfork parent keeps the old ranges
 	p.mm = file.mm
+	p.mm.exe = exe.Dup()
 	old := p.m
 	p.m = prog.Machine
 	p.cfg.Machine = prog.Machine

@@ -162,6 +162,12 @@ func (e execFile) Map(inv func(from, to int64)) (mem.Pager, error) {
 
 func (e execFile) Close() { e.f.DecRef() }
 
+// Dup implements north.Executable.
+func (e execFile) Dup() north.Executable {
+	e.f.IncRef()
+	return e
+}
+
 // SetOwner tells the descriptor table whose credentials its permission
 // checks use.
 func (f *files) SetOwner(p *north.Process) { f.f.SetCred(p) }

@@ -66,6 +66,7 @@ const (
 	ENODATA      = Errno(linux.ENODATA)
 	ESRCH        = Errno(linux.ESRCH)
 	E2BIG        = Errno(linux.E2BIG)
+	ETXTBSY      = Errno(linux.ETXTBSY)
 )
 
 var errnoText = [...]string{
@@ -83,6 +84,7 @@ var errnoText = [...]string{
 	ENODEV: "no such device", ELOOP: "too many levels of symbolic links", EOVERFLOW: "value too large for defined data type",
 	EOPNOTSUPP: "operation not supported", ETIMEDOUT: "connection timed out",
 	ENODATA: "no data available", ESRCH: "no such process", E2BIG: "argument list too long",
+	ETXTBSY: "text file busy",
 }
 
 // LinuxErrno is the error number, for packages that do not import this

@@ -121,6 +121,7 @@ type File struct {
 	impl  FileImpl
 	loc   Loc    // where it was opened; zero for pipes and the like
 	name  string // what /proc/self/fd/N shows
+	held  int8   // the access to loc it holds: holdAccess
 	flags atomic.Uint32
 	refs  atomic.Int64
 
@@ -193,6 +194,9 @@ func (f *File) DecRef() {
 	releaseFileLocks(f)
 	f.stopAsync()
 	f.impl.Release(f)
+	if f.held != 0 {
+		releaseAccess(f.loc.n, f.held)
+	}
 }
 
 // Readable reports a file opened for reading.

@@ -158,25 +158,39 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 		}
 	}
 	var impl FileImpl
+	var held int8
 	if isPath {
 		impl = &pathFile{loc: l}
 	} else {
+		// An executor denies writers and a writer executors, ETXTBSY
+		// (do_open_execat deny_write_access; do_dentry_open
+		// get_write_access for FMODE_WRITE; handle_truncate for O_TRUNC
+		// without it, only while it truncates).
 		var err error
+		if held, err = holdAccess(l.n, w.forExec, acc == linux.OWronly || acc == linux.ORdwr || flags&linux.OTrunc != 0); err != nil {
+			return nil, err
+		}
 		if impl, err = l.n.open(w.c, l, flags); err != nil {
+			releaseAccess(l.n, held)
 			return nil, err
 		}
 		if flags&linux.OTrunc != 0 && typ == linux.SIfreg {
 			if err := impl.Truncate(nil, 0); err != nil {
 				impl.Release(nil)
+				releaseAccess(l.n, held)
 				return nil, err
 			}
+		}
+		if held < 0 && acc != linux.OWronly && acc != linux.ORdwr {
+			releaseAccess(l.n, held) // O_RDONLY|O_TRUNC: truncated, not a writer
+			held = 0
 		}
 	}
 	if !isPath {
 		flags |= linux.OLargefile // as 64-bit Linux forces it
 	}
 	f := NewFile(impl, flags, fs.nameOf(w, l))
-	f.loc = l
+	f.loc, f.held = l, held
 	return f, nil
 }
 
@@ -577,5 +591,10 @@ func Truncate(l Loc, size int64) error {
 	if l.mnt.readOnly {
 		return EROFS
 	}
+	// fs/open.c vfs_truncate: not a program some process runs.
+	if err := getWrite(l.n); err != nil {
+		return err
+	}
+	defer putWrite(l.n, -1)
 	return l.n.(*memNode).truncate(size)
 }

@@ -14,76 +14,45 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel/layout"
 )
 
+// testKernel is a kernel the tests build once per run.
+type testKernel struct {
+	pkg, file string
+	opts      Options
+	once      sync.Once
+	path      string
+	err       error
+}
+
+// get builds the kernel the first time it is asked for.
+func (k *testKernel) get(t *testing.T) string {
+	t.Helper()
+	k.once.Do(func() {
+		dir, err := os.MkdirTemp("", "kbuild-test")
+		if err != nil {
+			k.err = err
+			return
+		}
+		k.path = filepath.Join(dir, k.file)
+		k.err = Kernel(context.Background(), k.pkg, k.path, k.opts)
+	})
+	if k.err != nil {
+		t.Fatalf("Kernel(%s, %+v) = %v", k.pkg, k.opts, k.err)
+	}
+	return k.path
+}
+
 var (
-	buildOnce sync.Once
-	built     string
-	buildErr  error
-
-	appOnce  sync.Once
-	appBuilt string
-	appErr   error
-
-	nonetOnce  sync.Once
-	nonetBuilt string
-	nonetErr   error
+	selftest = testKernel{pkg: "./images/selftest", file: "selftest.elf", opts: Options{Dir: "../.."}}
+	// The kernel that runs applications, PVH-only as mkimage builds it
+	// for --format elf, and without network (Options.NoNetwork) as
+	// mkimage builds it for an image without sockets.
+	application = testKernel{pkg: "./north/cocoon", file: "cocoon.elf", opts: Options{Dir: "../..", PVHOnly: true}}
+	noNetwork   = testKernel{pkg: "./north/cocoon", file: "cocoon-nonet.elf", opts: Options{Dir: "../..", PVHOnly: true, NoNetwork: true}}
 )
 
-// selftestKernel builds images/selftest once per test run.
-func selftestKernel(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kbuild-test")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		built = filepath.Join(dir, "selftest.elf")
-		buildErr = Kernel(context.Background(), "./images/selftest", built, Options{Dir: "../.."})
-	})
-	if buildErr != nil {
-		t.Fatalf("Kernel(images/selftest) = %v", buildErr)
-	}
-	return built
-}
-
-// applicationKernel builds north/cocoon, the kernel that runs
-// applications, once per test run, PVH-only as mkimage builds it for
-// --format elf.
-func applicationKernel(t *testing.T) string {
-	t.Helper()
-	appOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kbuild-test")
-		if err != nil {
-			appErr = err
-			return
-		}
-		appBuilt = filepath.Join(dir, "cocoon.elf")
-		appErr = Kernel(context.Background(), "./north/cocoon", appBuilt, Options{Dir: "../..", PVHOnly: true})
-	})
-	if appErr != nil {
-		t.Fatalf("Kernel(north/cocoon) = %v", appErr)
-	}
-	return appBuilt
-}
-
-// noNetworkKernel builds north/cocoon without network (Options.NoNetwork)
-// once per test run, as mkimage builds it for an image without sockets.
-func noNetworkKernel(t *testing.T) string {
-	t.Helper()
-	nonetOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kbuild-test")
-		if err != nil {
-			nonetErr = err
-			return
-		}
-		nonetBuilt = filepath.Join(dir, "cocoon-nonet.elf")
-		nonetErr = Kernel(context.Background(), "./north/cocoon", nonetBuilt, Options{Dir: "../..", PVHOnly: true, NoNetwork: true})
-	})
-	if nonetErr != nil {
-		t.Fatalf("Kernel(north/cocoon, NoNetwork) = %v", nonetErr)
-	}
-	return nonetBuilt
-}
+func selftestKernel(t *testing.T) string    { return selftest.get(t) }
+func applicationKernel(t *testing.T) string { return application.get(t) }
+func noNetworkKernel(t *testing.T) string   { return noNetwork.get(t) }
 
 // TestNoNetwork checks the two builds of north/cocoon: the one without
 // network links no gVisor package and carries NoNetworkMarker, by which

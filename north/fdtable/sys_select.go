@@ -87,9 +87,9 @@ func (fs *Files) selectFDs(m mem.Memory, intr <-chan struct{}, nfds int32, rd, w
 		return errno(vfs.EINVAL), d
 	}
 	// Linux looks at no descriptor past the end of its descriptor table
-	// (max_fds), whose size depends on the process's history; Cocoon's
-	// table ends at the descriptor limit.
-	n := min(nfds, int32(fs.table.Limit()))
+	// (max_fds, fs/select.c core_sys_select), whose size depends on the
+	// process's history: a bit set past it is ignored, not EBADF.
+	n := min(nfds, int32(fs.table.Size()))
 	words := (int(n) + 63) / 64
 	var sets [3][]uint64
 	for i, addr := range [3]uint64{rd, wr, ex} {

@@ -25,6 +25,11 @@ type Table struct {
 	mu    sync.Mutex
 	ents  []entry // by descriptor; nil f when free
 	limit int     // descriptors must be below it
+	// size is Linux's fdtable max_fds: how many descriptors the table
+	// has room for. It never shrinks, grows as descriptors are installed
+	// past it and is inherited by fork from the highest open descriptor
+	// (fs/file.c); select(2) looks at no descriptor past it.
+	size int
 	// owner owns the POSIX record locks taken through the table's
 	// descriptors (a files_struct's): closing any descriptor of a file,
 	// however it is closed, drops them (fs/open.c filp_close,
@@ -38,7 +43,30 @@ type entry struct {
 }
 
 // NewTable returns an empty table with the default limit.
-func NewTable() *Table { return &Table{limit: DefaultLimit} }
+func NewTable() *Table { return &Table{limit: DefaultLimit, size: minSize} }
+
+// minSize is the room of a new table: NR_OPEN_DEFAULT, BITS_PER_LONG
+// descriptors (include/linux/fdtable.h), embedded in files_struct.
+const minSize = 64
+
+// roomFor returns the size Linux gives a table that must hold n
+// descriptors: the embedded minSize, else the smallest power of two not
+// below n (fs/file.c alloc_fdtable, 64-bit).
+func roomFor(n int) int {
+	size := minSize
+	for size < n {
+		size *= 2
+	}
+	return size
+}
+
+// Size returns the table's room (max_fds): select(2) ignores descriptors
+// at or past it.
+func (t *Table) Size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.size
+}
 
 // Get returns the file open as fd with a new reference, which the caller
 // must drop with DecRef; ok is false if fd is not open.
@@ -82,6 +110,7 @@ func (t *Table) Install(f *vfs.File, min int32, cloexec bool) (int32, error) {
 		t.ents = append(t.ents, entry{})
 	}
 	t.ents[fd] = entry{f, cloexec}
+	t.size = max(t.size, roomFor(fd+1))
 	return int32(fd), nil
 }
 
@@ -98,6 +127,7 @@ func (t *Table) InstallAt(fd int32, f *vfs.File, cloexec bool) error {
 	}
 	old := t.ents[fd].f
 	t.ents[fd] = entry{f, cloexec}
+	t.size = max(t.size, roomFor(int(fd)+1))
 	t.mu.Unlock()
 	if old != nil {
 		t.drop(old)
@@ -184,16 +214,22 @@ func (t *Table) SetLimit(n int) error {
 }
 
 // Fork returns a copy of t sharing its open files (fork(2) without
-// CLONE_FILES), whose locks belong to owner.
+// CLONE_FILES), whose locks belong to owner. The copy's room covers t's
+// open descriptors counted in whole 64-bit words of the open bitmap
+// (fs/file.c dup_fd, count_open_files), not t's room: a process that
+// closed its high descriptors forks a child with a small table.
 func (t *Table) Fork(owner any) *Table {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := &Table{limit: t.limit, ents: append([]entry(nil), t.ents...), owner: owner}
-	for _, e := range c.ents {
+	last := -1
+	for fd, e := range c.ents {
 		if e.f != nil {
 			e.f.IncRef()
+			last = fd
 		}
 	}
+	c.size = roomFor((last/64 + 1) * 64)
 	return c
 }
 

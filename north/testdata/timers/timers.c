@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/times.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -444,8 +445,31 @@ static void selects(void) {
 	r = select(p[1] + 1, &rd, &wr, NULL, &tv);
 	printf("select ready = %d, read %s, write %s, read end writable %s, tv_sec %ld\n", r, yes(FD_ISSET(p[0], &rd)),
 	       yes(FD_ISSET(p[1], &wr)), yes(FD_ISSET(p[0], &wr)), (long)tv.tv_sec);
+	// Linux looks at no descriptor past the room of the process's table
+	// (max_fds, fs/select.c): a child forked with only low descriptors
+	// open has room for 64 and ignores a bit for descriptor 100; once a
+	// descriptor past 64 has been open the table has room for 128, and a
+	// closed descriptor 100 is EBADF. Both are set up here so that neither
+	// depends on the descriptors this program inherited.
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		char line[80];
+		FD_ZERO(&rd);
+		FD_SET(100, &rd);
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+		int n = snprintf(line, sizeof line, "select fd past a new table = %s\n",
+				 err(select(101, &rd, NULL, NULL, &tv)));
+		write(1, line, n);
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+	dup2(0, 100);
+	close(100);
 	FD_ZERO(&rd);
 	FD_SET(100, &rd);
+	tv.tv_sec = 0;
 	tv.tv_usec = 0;
 	printf("select closed fd = %s\n", err(select(101, &rd, NULL, NULL, &tv)));
 	printf("select nfds -1 = %s\n", err(select(-1, NULL, NULL, NULL, &tv)));

@@ -153,6 +153,13 @@ func run() error {
 	tv = syscall.Timeval{Sec: 5}
 	n, err = syscall.Select(p[0]+1, &rd, nil, nil, &tv)
 	fmt.Println("select readable:", n, err, "set:", yes(rd.Bits[p[0]/64]&(1<<(p[0]%64)) != 0))
+	// Linux ignores a descriptor past the room of the process's table
+	// (max_fds): open one past 64 first, so the table has room for 128
+	// whatever this program inherited, and closed descriptor 104 is EBADF.
+	if err := syscall.Dup2(0, 104); err != nil {
+		return err
+	}
+	syscall.Close(104)
 	rd.Bits[1] = 1 << 40 // fd 104, not open
 	_, err = syscall.Select(105, &rd, nil, nil, &tv)
 	fmt.Println("select closed fd:", err)

@@ -9,12 +9,15 @@ import (
 
 // NoInheritedFDs marks close-on-exec every descriptor above stderr that
 // the test process inherited, so a program a test runs natively starts as
-// an application in Cocoon does: with descriptors 0, 1 and 2 only. A CI
-// runner may leave descriptors open in the processes it starts (the
-// project's CI left 100 and 104 open), and a native run of a program that
-// checks how a closed descriptor is refused would then differ from Linux
-// for reasons of the host, not of Cocoon. Call it from TestMain, before
-// any test starts a program.
+// an application in Cocoon does: with descriptors 0, 1 and 2 only. A shell
+// or CI runner may leave descriptors open in the processes it starts, and
+// a native run of a program that checks how a closed descriptor is
+// refused would then differ from Linux for reasons of the host, not of
+// Cocoon. Close-on-exec does not undo everything: the table's room
+// (max_fds) a high inherited descriptor grew survives execve, and
+// select(2) ignores descriptors past it, so such a program must also set
+// up its table itself (testdata/timers). Call it from TestMain, before any
+// test starts a program.
 func NoInheritedFDs() error {
 	d, err := os.Open("/proc/self/fd")
 	if err != nil {

@@ -93,6 +93,10 @@ func Boot(p hal.Platform, info *BootInfo) {
 		powerOff(1)
 	}
 	setReserve()
+	if !setupZeroFrame() {
+		kprint("cocoon: no memory for the zero page; cannot boot: give the machine more memory\n")
+		powerOff(1)
+	}
 
 	setupDescriptors()
 	useXSAVE = cpu.HasXSAVE()

@@ -80,7 +80,8 @@ func spaceFork(i int) int64 {
 				if dst == 0 {
 					dst, _ = leafIn(d.pml4, va, true, pteUser)
 				}
-				if dst == 0 || !phys.Ref(*pte&pteFrame) {
+				// The zero frame is mapped without references.
+				if dst == 0 || *pte&pteFrame != zeroFrame && !phys.Ref(*pte&pteFrame) {
 					spaceFree(int(n))
 					return -linux.ENOMEM
 				}
@@ -101,8 +102,8 @@ func spaceFork(i int) int64 {
 }
 
 // cowBreak serves a write to the copy-on-write page at va: the page gets
-// a frame of its own (a copy, or the same frame if no one else holds it)
-// and becomes writable. It returns popFault if the page is not
+// a frame of its own (a copy, the same frame if no one else holds it, or
+// for the zero frame a zeroed one) and becomes writable. It returns popFault if the page is not
 // copy-on-write or its VMA forbids writing.
 //
 //go:nosplit
@@ -116,9 +117,17 @@ func cowBreak(s *userSpace, va uintptr) int {
 		return popFault
 	}
 	old := *pte & pteFrame
-	if phys.Refs(old) == 1 {
+	switch {
+	case old == zeroFrame:
+		p, ok := phys.AllocUser()
+		if !ok {
+			return popNoMemory
+		}
+		cpu.ZeroPage(cpu.Virt(uintptr(p)))
+		*pte = p | userPTE(r.Prot)
+	case phys.Refs(old) == 1:
 		*pte = old | userPTE(r.Prot)
-	} else {
+	default:
 		p, ok := phys.AllocUser()
 		if !ok {
 			return popNoMemory

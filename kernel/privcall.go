@@ -19,7 +19,7 @@ const (
 	sysSpaceMap   = 1003 // (space, addr, len, prot | fixed<<8) -> addr
 	sysSpaceUnmap = 1004 // (space, addr, len)
 	sysSpaceProt  = 1005 // (space, addr, len, prot)
-	sysSpacePage  = 1006 // (space, addr, write) -> physical page
+	sysSpacePage  = 1006 // (space, addr, access: accRead, accWrite, accForce) -> physical page
 	sysSpaceZap   = 1007 // (space, addr, len): drop pages, keep mappings
 	sysFPSync     = 1008 // (regs): save regs' live extended state to its area
 	sysFPRelease  = 1009 // (regs): forget regs as the owner of live state
@@ -64,7 +64,7 @@ func privateSyscall(f *cpu.Frame) int64 {
 	case sysSpaceProt:
 		return spaceProtect(int(a0), uintptr(a1), uintptr(a2), vmspace.Prot(a3))
 	case sysSpacePage:
-		return spacePage(int(a0), uintptr(a1), a2 != 0)
+		return spacePage(int(a0), uintptr(a1), a2)
 	case sysSpaceZap:
 		return spaceZap(int(a0), uintptr(a1), uintptr(a2))
 	case sysFPSync:
@@ -254,16 +254,16 @@ func spaceProtect(i int, addr, length uintptr, prot vmspace.Prot) int64 {
 	return 0
 }
 
-// spacePage makes the page at addr present (if the VMA list allows the
-// access) and returns its physical address.
+// spacePage makes the page at addr present for access acc (if the VMA
+// list allows it) and returns its physical address.
 //
 //go:nosplit
-func spacePage(i int, addr uintptr, write bool) int64 {
+func spacePage(i int, addr uintptr, acc uint64) int64 {
 	s := getSpace(i)
-	if s == nil {
+	if s == nil || acc > accForce {
 		return -linux.EINVAL
 	}
-	p, st := userPopulate(s, addr, write)
+	p, st := userPopulate(s, addr, int(acc))
 	switch st {
 	case popOK:
 		return int64(p)

@@ -154,7 +154,11 @@ func userTrap(f *cpu.Frame) {
 		const pfPresent, pfWrite = 1 << 0, 1 << 1
 		var soft uint64
 		if f.ErrCode&pfPresent == 0 {
-			_, st := userPopulate(&spaces[userSpaceID], addr, f.ErrCode&pfWrite != 0)
+			acc := accRead
+			if f.ErrCode&pfWrite != 0 {
+				acc = accWrite
+			}
+			_, st := userPopulate(&spaces[userSpaceID], addr, acc)
 			if st == popOK {
 				fsWant = r.FSBase // straight back to the application
 				userMode = true

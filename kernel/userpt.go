@@ -24,40 +24,131 @@ func userPTE(prot vmspace.Prot) uint64 {
 	return e
 }
 
-// userPopulate makes the user page at va present if a VMA allows the
-// access, and returns its physical address. It says popFill for a page
+// Accesses userPopulate serves.
+const (
+	accRead  = iota // a read: an untouched anonymous page maps the zero frame
+	accWrite        // a write: the page gets a private frame
+	accForce        // a write ignoring the protection (program loading)
+)
+
+// zeroFrame is the one frame of zeros that every read of an untouched
+// private anonymous page maps, read-only and copy-on-write, as Linux's
+// ZERO_PAGE (mm/memory.c do_anonymous_page); the first write gives the
+// page a zeroed frame of its own (wp_page_copy). Taken out of the
+// allocator at boot (setupZeroFrame), so page tables map it without
+// references: Free and Ref of it change nothing, and it is never handed
+// out or written.
+var zeroFrame uint64
+
+// setupZeroFrame allocates and zeroes zeroFrame.
+//
+//go:nosplit
+func setupZeroFrame() bool {
+	p, ok := phys.Alloc()
+	if !ok {
+		return false
+	}
+	cpu.ZeroPage(cpu.Virt(uintptr(p)))
+	phys.Reserve(p, pageSize)
+	zeroFrame = p
+	return true
+}
+
+// What userPopulate does with a page (populateAction).
+const (
+	actFault     = iota // no VMA allows the access
+	actFill             // the personality provides the page
+	actHave             // the page is present as needed
+	actZero             // map the zero frame
+	actAlloc            // map a new zeroed frame
+	actBreakZero        // replace the zero frame by a new zeroed one
+	actBreakCOW         // copy-on-write break (cowBreak)
+)
+
+// populateAction decides how userPopulate serves access acc to a page
+// whose entry is pte, in a region with prot and kind; zero is the zero
+// frame. Pure: the page-table logic the host tests check.
+//
+//go:nosplit
+func populateAction(pte uint64, prot vmspace.Prot, kind vmspace.Kind, acc int, zero uint64) int {
+	if acc != accForce && (prot == 0 || acc == accWrite && prot&vmspace.Write == 0) {
+		return actFault
+	}
+	if pte&ptePresent == 0 {
+		switch {
+		case pte&pteProtNone != 0:
+			return actFault // kept by PROT_NONE: only a forced access gets here
+		case kind == vmspace.Filled:
+			return actFill
+		case acc == accRead:
+			return actZero
+		}
+		return actAlloc
+	}
+	if acc == accRead || pte&pteCOW == 0 {
+		return actHave
+	}
+	if pte&pteFrame == zero {
+		return actBreakZero
+	}
+	if acc == accWrite {
+		return actBreakCOW
+	}
+	return actHave // a forced write to a shared copy-on-write page: unchanged
+}
+
+// zeroPTE is the entry that maps the zero frame for a region with prot:
+// never writable, and copy-on-write so that a write (or an mprotect that
+// allows one) gives the page a frame of its own.
+//
+//go:nosplit
+func zeroPTE(zero uint64, prot vmspace.Prot) uint64 {
+	return zero | pteCOW | userPTE(prot&^vmspace.Write)
+}
+
+// userPopulate makes the user page at va present for access acc if a VMA
+// allows it, and returns its physical address. It says popFill for a page
 // of a Filled region the Linux personality has yet to provide (or a
 // copy-on-write page written), popNoMemory when memory for the
 // application is exhausted, popFault when no VMA allows the access.
 //
 //go:nosplit
-func userPopulate(s *userSpace, va uintptr, write bool) (uintptr, int) {
+func userPopulate(s *userSpace, va uintptr, acc int) (uintptr, int) {
 	r, ok := s.vmas.Lookup(va)
-	if !ok || r.Prot == 0 || write && r.Prot&vmspace.Write == 0 {
+	if !ok {
 		return 0, popFault
+	}
+	if acc != accForce && (r.Prot == 0 || acc == accWrite && r.Prot&vmspace.Write == 0) {
+		return 0, popFault // before walkIn: no tables made for a bad access
 	}
 	pte, _ := walkIn(s.pml4, va, true, pteUser)
 	if pte == nil {
 		return 0, popNoMemory
 	}
-	if *pte&ptePresent != 0 {
-		if write && *pte&pteCOW != 0 {
-			if st := cowBreak(s, va); st != popOK {
-				return 0, st
-			}
-		}
-		return uintptr(*pte & pteFrame), popOK
-	}
-	if r.Kind == vmspace.Filled {
+	switch populateAction(*pte, r.Prot, r.Kind, acc, zeroFrame) {
+	case actFault:
+		return 0, popFault
+	case actFill:
 		return 0, popFill
+	case actZero:
+		*pte = zeroPTE(zeroFrame, r.Prot)
+	case actAlloc, actBreakZero:
+		p, ok := phys.AllocUser()
+		if !ok {
+			return 0, popNoMemory
+		}
+		cpu.ZeroPage(cpu.Virt(uintptr(p)))
+		was := *pte & ptePresent
+		*pte = p | userPTE(r.Prot)
+		if was != 0 && currentTables() == s.pml4 {
+			cpu.Invlpg(va)
+		}
+	case actBreakCOW:
+		if st := cowBreak(s, va); st != popOK {
+			return 0, st
+		}
 	}
-	p, ok := phys.AllocUser()
-	if !ok {
-		return 0, popNoMemory
-	}
-	cpu.ZeroPage(cpu.Virt(uintptr(p)))
-	*pte = p | userPTE(r.Prot)
-	return uintptr(p), popOK
+	return uintptr(*pte & pteFrame), popOK
 }
 
 // freeUserRange frees the pages of [start, end) in the tables at pml4.

@@ -210,13 +210,12 @@ func Initrd() []byte {
 var ErrFault = syscall.EFAULT
 
 // page returns the direct-map address of the page holding addr, made
-// present if the mapping allows the access.
-func (s *Space) page(addr uint64, write bool) (uintptr, error) {
-	w := uintptr(0)
-	if write {
-		w = 1
-	}
-	p, e := privcall(sysSpacePage, uintptr(s.id), uintptr(addr), w, 0)
+// present for access acc (accRead, accWrite, accForce) if the mapping
+// allows it. A read of an untouched anonymous page returns the shared
+// zero frame: only accWrite and accForce return a page that may be
+// written.
+func (s *Space) page(addr uint64, acc int) (uintptr, error) {
+	p, e := privcall(sysSpacePage, uintptr(s.id), uintptr(addr), uintptr(acc), 0)
 	switch e {
 	case 0:
 		return cpu.Virt(p), nil
@@ -227,20 +226,20 @@ func (s *Space) page(addr uint64, write bool) (uintptr, error) {
 }
 
 // copyPages runs fn over the pages of [addr, addr+n) through the direct
-// map.
-func (s *Space) copyPages(addr uint64, n int, write bool, fn func(page []byte)) error {
+// map, each made present for access acc; fn nil only makes them present.
+func (s *Space) copyPages(addr uint64, n int, acc int, fn func(page []byte)) error {
 	if addr+uint64(n) < addr || addr+uint64(n) > uint64(cpu.UserEnd) {
 		return ErrFault
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for n > 0 {
-		p, err := s.page(addr, write)
+		p, err := s.page(addr, acc)
 		if err == syscall.EAGAIN && s.fill != nil {
 			// The personality provides the page; it installs it through
 			// Fill, which takes mu.
 			s.mu.Unlock()
-			err = s.fill(addr, write)
+			err = s.fill(addr, acc == accWrite)
 			s.mu.Lock()
 			if err != nil {
 				return err
@@ -258,7 +257,9 @@ func (s *Space) copyPages(addr uint64, n int, write bool, fn func(page []byte)) 
 		if k > n {
 			k = n
 		}
-		fn(cpu.Bytes(p+uintptr(off), uintptr(k)))
+		if fn != nil {
+			fn(cpu.Bytes(p+uintptr(off), uintptr(k)))
+		}
 		addr += uint64(k)
 		n -= k
 	}
@@ -268,20 +269,36 @@ func (s *Space) copyPages(addr uint64, n int, write bool, fn func(page []byte)) 
 // CopyIn reads len(dst) bytes of application memory at addr.
 func (s *Space) CopyIn(addr uint64, dst []byte) error {
 	done := 0
-	return s.copyPages(addr, len(dst), false, func(b []byte) { done += cpu.Copy(dst[done:], b) })
+	return s.copyPages(addr, len(dst), accRead, func(b []byte) { done += cpu.Copy(dst[done:], b) })
 }
 
 // CopyOut writes src to application memory at addr, which must be
 // writable.
 func (s *Space) CopyOut(addr uint64, src []byte) error {
 	done := 0
-	return s.copyPages(addr, len(src), true, func(b []byte) { done += cpu.Copy(b, src[done:]) })
+	return s.copyPages(addr, len(src), accWrite, func(b []byte) { done += cpu.Copy(b, src[done:]) })
 }
 
 // Load writes data at addr ignoring the protection (program loading).
 func (s *Space) Load(addr uint64, data []byte) error {
 	done := 0
-	return s.copyPages(addr, len(data), false, func(b []byte) { done += cpu.Copy(b, data[done:]) })
+	return s.copyPages(addr, len(data), accForce, func(b []byte) { done += cpu.Copy(b, data[done:]) })
+}
+
+// Populate makes the pages of [addr, addr+length) present as a read (an
+// untouched anonymous page maps the zero frame) or, with write, as a
+// write (a page of its own; copy-on-write broken) would, without
+// changing their contents: MAP_POPULATE, mlock, MADV_POPULATE_READ and
+// _WRITE. It stops at the first page the mapping does not allow.
+func (s *Space) Populate(addr, length uint64, write bool) error {
+	if length > uint64(cpu.UserEnd) {
+		return ErrFault
+	}
+	acc := accRead
+	if write {
+		acc = accWrite
+	}
+	return s.copyPages(addr, int(length), acc, nil)
 }
 
 // runUser enters user mode (trap_amd64.s).

@@ -52,6 +52,12 @@ func (k kernelMachine) Map(addr, length uint64, prot mem.Prot, fixed bool) (uint
 }
 func (k kernelMachine) Run(r *kernel.UserRegs) kernel.ExitKind { return k.s.Run(r) }
 
+// Populate makes pages present as a read or write would (MAP_POPULATE,
+// mlock, MADV_POPULATE_*).
+func (k kernelMachine) Populate(addr, length uint64, write bool) error {
+	return memErr(k.s.Populate(addr, length, write))
+}
+
 // Zap drops pages but keeps mappings (MADV_DONTNEED).
 func (k kernelMachine) Zap(addr, length uint64) error { return memErr(k.s.Zap(addr, length)) }
 

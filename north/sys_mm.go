@@ -207,28 +207,113 @@ func (p *Process) rangeFree(addr, length uint64) bool {
 // MAP_LOCKED.
 func (p *Process) populate(addr, length, flags uint64) int64 {
 	if flags&(mapPopulate|mapLocked) != 0 {
-		if err := p.touch(addr, length); err != nil {
-			if err == errOOM {
-				return -linux.ENOMEM
-			}
+		if e := p.touch(addr, length, touchMap); e < 0 {
+			return e
 		}
 	}
 	return int64(addr)
 }
 
-// touch makes every page of [addr, addr+length) present, as mlock and
-// MAP_POPULATE do: a read of each page (no write, so private file pages
-// stay shared with the file until written).
-func (p *Process) touch(addr, length uint64) error {
-	var b [1]byte
+// What touch is for, which decides how each page is made present and
+// what a page that cannot be means.
+const (
+	// touchMap: MAP_POPULATE and MAP_LOCKED (mm_populate, errors
+	// ignored but running out of memory).
+	touchMap = iota
+	// touchLock: mlock (__mm_populate; __mlock_posix_error_return
+	// turns EFAULT into ENOMEM and ENOMEM into EAGAIN).
+	touchLock
+	// touchRead, touchWrite: MADV_POPULATE_READ and _WRITE
+	// (mm/madvise.c madvise_populate): EINVAL where the protection
+	// forbids the access, EFAULT where it would raise SIGBUS.
+	touchRead
+	touchWrite
+)
+
+// populater makes pages present as a read or a write of them would,
+// without changing their contents (kernel.Space.Populate).
+type populater interface {
+	Populate(addr, length uint64, write bool) error
+}
+
+// touch makes every page of [addr, addr+length) present, as mm_populate
+// and madvise_populate do, and returns 0 or a negated errno. A private
+// writable page is made present as by a write for mmap and mlock
+// (populate_vma_page_range's FOLL_WRITE): it gets a page of its own, not
+// the shared zero page, and a private file page is copied. Other pages
+// are made present as by a read.
+func (p *Process) touch(addr, length uint64, mode int) int64 {
+	pop, _ := p.m.(populater)
 	for a := addr &^ (mem.PageSize - 1); a < addr+length; a += mem.PageSize {
-		// Inaccessible pages (PROT_NONE, past the end of a file) are
-		// skipped, as mm_populate skips them.
-		if err := p.m.CopyIn(a, b[:]); err == mem.ErrNoMemory {
-			return errOOM
+		prot, filled, ok := p.protAt(a)
+		if !ok || pop == nil {
+			// Unmapped meanwhile (or a host test's fake address space):
+			// a read of the page, as far as it goes.
+			var b [1]byte
+			if err := p.m.CopyIn(a, b[:]); err == mem.ErrNoMemory {
+				return touchErr(mode, err)
+			}
+			continue
+		}
+		var write bool
+		switch mode {
+		case touchMap, touchLock:
+			if prot == 0 {
+				// PROT_NONE: skipped by mm_populate, refused by mlock.
+				if mode == touchLock {
+					return -linux.ENOMEM
+				}
+				continue
+			}
+			write = prot&mem.Write != 0 && !(filled && p.sharedAt(a))
+		case touchRead:
+			if prot&mem.Read == 0 {
+				return -linux.EINVAL
+			}
+		case touchWrite:
+			if prot&mem.Write == 0 {
+				return -linux.EINVAL
+			}
+			write = true
+		}
+		if err := pop.Populate(a, mem.PageSize, write); err != nil {
+			if e := touchErr(mode, err); e != 0 {
+				return e
+			}
 		}
 	}
-	return nil
+	return 0
+}
+
+// touchErr is what touch in mode returns when a page could not be made
+// present with err (0: go on with the next page).
+func touchErr(mode int, err error) int64 {
+	oom := err == mem.ErrNoMemory
+	switch mode {
+	case touchMap:
+		if oom {
+			return -linux.ENOMEM
+		}
+		return 0
+	case touchLock:
+		if oom {
+			return -linux.EAGAIN
+		}
+		return -linux.ENOMEM
+	}
+	if oom {
+		return -linux.ENOMEM
+	}
+	return -linux.EFAULT
+}
+
+// sharedAt reports whether addr lies in a MAP_SHARED file or shared
+// memory mapping.
+func (p *Process) sharedAt(addr uint64) bool {
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	i := p.mm.find(addr)
+	return i >= 0 && p.mm.vmas[i].shared
 }
 
 // mapPaged maps pages of a file (fd), or of a new shared-memory file for
@@ -416,13 +501,11 @@ func sysMadvise(t *Task, a *[6]uint64) int64 {
 		if !p.covered(addr, length) {
 			return -linux.ENOMEM
 		}
-		if err := p.touch(addr, length); err != nil {
-			if err == errOOM {
-				return -linux.ENOMEM
-			}
-			return -linux.EFAULT
+		mode := touchRead
+		if advice == madvPopulateWr {
+			mode = touchWrite
 		}
-		return 0
+		return p.touch(addr, length, mode)
 	case linux.MadvDontneed, linux.MadvFree, madvRemove:
 	default:
 		return -linux.EINVAL
@@ -543,13 +626,7 @@ func (p *Process) mlock(addr, length uint64) int64 {
 	if !p.covered(start, length) {
 		return -linux.ENOMEM
 	}
-	switch p.touch(start, length) {
-	case nil:
-		return 0
-	case errOOM:
-		return -linux.EAGAIN // mlock(2): some pages could not be locked
-	}
-	return -linux.ENOMEM
+	return p.touch(start, length, touchLock)
 }
 
 // mlock2 flag (include/uapi/asm-generic/mman-common.h).

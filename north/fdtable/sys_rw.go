@@ -39,13 +39,19 @@ func (fs *Files) Write(m mem.Memory, intr <-chan struct{}, fd int32, buf, count 
 }
 
 func (fs *Files) write(f *vfs.File, src vfs.Buf, intr <-chan struct{}) int64 {
-	// A Unix socket's messages carry the writer's credentials
-	// (net/core/scm.c scm_send, which write(2) reaches by sock_sendmsg):
-	// it sends as send(2) with no flags.
+	return ret(fs.writeAll(f, src, intr))
+}
+
+// writeAll writes all of src to f as the calling process, waiting for
+// room unless f is non-blocking. A Unix socket's messages carry the
+// writer's credentials (net/core/scm.c scm_send, which write(2),
+// sendfile(2) and splice(2) reach by sock_sendmsg): it sends as send(2)
+// with no flags.
+func (fs *Files) writeAll(f *vfs.File, src vfs.Buf, intr <-chan struct{}) (int64, error) {
 	if s := socket.Of(f); s != nil && s.Domain() == socket.AFUnix {
-		return ret(fs.send(intr, f, s, src, &socket.Msg{}))
+		return fs.send(intr, f, s, src, &socket.Msg{})
 	}
-	return ret(writeAll(f, src, intr))
+	return writeAll(f, src, intr)
 }
 
 // Pread64 is pread64(2): ESPIPE for pipes and other streams.
@@ -235,7 +241,7 @@ func (fs *Files) Sendfile(m mem.Memory, intr <-chan struct{}, outFd, inFd int32,
 		var w int64
 		var err error
 		if vfs.Spliceable(out) {
-			w, err = writeAll(out, chunk.TakeFirst(n), intr)
+			w, err = fs.writeAll(out, chunk.TakeFirst(n), intr)
 		} else {
 			// Linux reads first, then finds out_fd has no splice_write
 			// (do_splice_from, fs/splice.c): EINVAL, the input as it

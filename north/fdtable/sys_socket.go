@@ -864,18 +864,25 @@ func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, fla
 	var out []byte
 	trunc := 0
 	if msg.Creds != nil && socket.PassCred(s) {
+		// put_cmsg: with room for the header, a message cut to the
+		// room (cmsg_len saying what was written) and MSG_CTRUNC;
+		// without, nothing and MSG_CTRUNC.
 		const l = cmsgHdr + 12
-		if room >= uint64(len(out))+l {
+		switch {
+		case room < cmsgHdr:
+			trunc = socket.MsgCtrunc
+		default:
 			c := make([]byte, cmsgAlign(l))
-			le.PutUint64(c, l)
+			le.PutUint64(c, min(l, room))
 			le.PutUint32(c[8:], socket.SolSocket)
 			le.PutUint32(c[12:], socket.SCMCredentials)
 			le.PutUint32(c[16:], uint32(msg.Creds.Pid))
 			le.PutUint32(c[20:], uint32(msg.Creds.Uid))
 			le.PutUint32(c[24:], uint32(msg.Creds.Gid))
-			out = append(out, c[:min(uint64(len(c)), room-uint64(len(out)))]...)
-		} else {
-			trunc = socket.MsgCtrunc
+			if room < l {
+				trunc = socket.MsgCtrunc
+			}
+			out = append(out, c[:min(uint64(len(c)), room)]...)
 		}
 	}
 	if len(msg.Rights) > 0 {

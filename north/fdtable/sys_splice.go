@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/socket"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -78,7 +79,7 @@ func (fs *Files) Splice(m mem.Memory, intr <-chan struct{}, fdIn int32, offIn ui
 		if err != nil || k == 0 {
 			return ret(0, err)
 		}
-		moved, err = spliceWrite(out, vfs.BytesBuf(buf[:k]), writeOff, nonblock, intr)
+		moved, err = fs.spliceWrite(out, vfs.BytesBuf(buf[:k]), writeOff, nonblock, intr)
 		if err != nil {
 			return ret(0, err)
 		}
@@ -139,12 +140,18 @@ func spliceOffset(m mem.Memory, addr uint64) (int64, error) {
 }
 
 // spliceWrite writes src to out, at off unless it is -1, waiting for
-// room unless nonblock; it returns what out took.
-func spliceWrite(out *vfs.File, src vfs.Buf, off int64, nonblock bool, intr <-chan struct{}) (int64, error) {
+// room unless nonblock; it returns what out took. A Unix socket's
+// messages carry the calling process's credentials, as a write's
+// (splice_to_socket reaches unix_stream_sendmsg and unix_dgram_sendmsg).
+func (fs *Files) spliceWrite(out *vfs.File, src vfs.Buf, off int64, nonblock bool, intr <-chan struct{}) (int64, error) {
 	if off >= 0 {
 		return out.WriteAt(src, off)
 	}
-	return waitFor(out, nonblock || out.NonBlocking(), vfs.EventsWritable, intr, func() (int64, error) { return out.Write(src) })
+	write := func() (int64, error) { return out.Write(src) }
+	if s := socket.Of(out); s != nil && s.Domain() == socket.AFUnix {
+		write = func() (int64, error) { return s.Send(sockCtx{fs}, src, &socket.Msg{}) }
+	}
+	return waitFor(out, nonblock || out.NonBlocking(), vfs.EventsWritable, intr, write)
 }
 
 // waitFor runs op until it returns something other than EAGAIN, waiting

@@ -52,13 +52,12 @@ func NewNamespace() *Namespace {
 // unixSock is an AF_UNIX socket (net/unix/af_unix.c).
 type unixSock struct {
 	vfs.FileDefaults
-	ns      *Namespace
-	typ     int
-	ino     uint64
-	cred    Ucred // SO_PEERCRED's for the peer: the creator's, the listener's from listen(2)
-	msgCred Ucred // the creator's in a message, for a sender that tells none (write(2))
-	q       vfs.Queue
-	common  Common
+	ns     *Namespace
+	typ    int
+	ino    uint64
+	cred   Ucred // SO_PEERCRED's for the peer: the creator's, the listener's from listen(2)
+	q      vfs.Queue
+	common Common
 
 	// Guarded by ns.mu.
 	name       []byte // bound address, a sockaddr_un; nil if unbound
@@ -70,6 +69,7 @@ type unixSock struct {
 	peerCred   Ucred
 	hasPeer    bool // peerCred is set: by socketpair, connect/accept or listen (sk_peer_pid)
 	connected  bool // a stream socket that was connected
+	embryo     bool // made by connect(2), not yet accepted (sk_socket NULL)
 	closed     bool
 	shut       int // rcvShutdown | sendShutdown
 	recv       []*segment
@@ -90,7 +90,25 @@ type segment struct {
 	off    int
 	from   []byte
 	rights []*vfs.File
-	creds  Ucred
+	creds  Ucred // noCreds if the message carries none
+}
+
+// noCreds marks a message sent with no credentials: no pid, invalid user
+// and group IDs (net/unix/af_unix.c: UNIXCB(skb).pid NULL). A receiver
+// asking for credentials sees recvNoCreds.
+var noCreds = Ucred{Pid: 0, Uid: -1, Gid: -1}
+
+// recvNoCreds is what SCM_CREDENTIALS shows of noCreds: pid 0 and the
+// overflow user and group IDs (net/core/scm.c scm_recv: from_kuid_munged
+// of INVALID_UID; kernel.overflowuid's default).
+var recvNoCreds = Ucred{Pid: 0, Uid: 65534, Gid: 65534}
+
+// recvCreds returns what a receiver sees of a message's credentials.
+func recvCreds(c Ucred) *Ucred {
+	if c == noCreds {
+		return &recvNoCreds
+	}
+	return &c
 }
 
 // NewUnix returns a new AF_UNIX socket of type typ (SOCK_STREAM,
@@ -101,11 +119,11 @@ func (ns *Namespace) NewUnix(typ int, c Context) (Socket, error) {
 	default:
 		return nil, ESOCKTNOSUPPORT
 	}
-	return ns.newUnix(typ, c.Creds(), c.MsgCreds()), nil
+	return ns.newUnix(typ, c.Creds()), nil
 }
 
-func (ns *Namespace) newUnix(typ int, cred, msgCred Ucred) *unixSock {
-	return &unixSock{ns: ns, typ: typ, ino: NextIno(), cred: cred, msgCred: msgCred, sndbuf: defaultBufBytes, rcvbuf: defaultBufBytes}
+func (ns *Namespace) newUnix(typ int, cred Ucred) *unixSock {
+	return &unixSock{ns: ns, typ: typ, ino: NextIno(), cred: cred, sndbuf: defaultBufBytes, rcvbuf: defaultBufBytes}
 }
 
 // Pair returns two connected AF_UNIX sockets (socketpair(2)), each
@@ -117,8 +135,8 @@ func (ns *Namespace) Pair(typ int, c Context) (Socket, Socket, error) {
 	default:
 		return nil, nil, ESOCKTNOSUPPORT
 	}
-	cred, msgCred := c.Creds(), c.MsgCreds()
-	a, b := ns.newUnix(typ, cred, msgCred), ns.newUnix(typ, cred, msgCred)
+	cred := c.Creds()
+	a, b := ns.newUnix(typ, cred), ns.newUnix(typ, cred)
 	a.peer, b.peer = b, a
 	a.peerCred, b.peerCred = cred, cred
 	a.hasPeer, b.hasPeer = true, true
@@ -209,14 +227,8 @@ func (s *unixSock) Bind(c Context, addr []byte) error {
 	}
 	switch {
 	case a.autobind:
-		for {
-			ns.autobind++
-			a.abstract = fmt.Sprintf("%05x", ns.autobind&0xfffff)
-			if ns.abstract[a.abstract] == nil {
-				break
-			}
-		}
-		ns.abstract[a.abstract] = s
+		s.autobind()
+		return nil
 	case a.path == "":
 		if ns.abstract[a.abstract] != nil {
 			return EADDRINUSE
@@ -240,6 +252,33 @@ func (s *unixSock) Bind(c Context, addr []byte) error {
 	}
 	s.name = a.sockaddr()
 	return nil
+}
+
+// autobind gives s an unused abstract name of five hex digits
+// (net/unix/af_unix.c unix_autobind). Called with ns.mu held.
+func (s *unixSock) autobind() {
+	ns := s.ns
+	var name string
+	for {
+		ns.autobind++
+		name = fmt.Sprintf("%05x", ns.autobind&0xfffff)
+		if ns.abstract[name] == nil {
+			break
+		}
+	}
+	ns.abstract[name] = s
+	s.name = unixAddr{abstract: name}.sockaddr()
+}
+
+// passcredBind autobinds an unnamed socket that asks for credentials
+// before it connects or sends, so that its peer can tell where its
+// messages come from (unix_stream_connect, unix_dgram_connect,
+// unix_dgram_sendmsg: unix_may_passcred and no address). Called with
+// ns.mu held.
+func (s *unixSock) passcredBind() {
+	if s.passcred && s.name == nil {
+		s.autobind()
+	}
 }
 
 func (s *unixSock) Listen(backlog int) error { return s.ListenAs(s.cred, backlog) }
@@ -276,6 +315,7 @@ func (s *unixSock) Accept(flags uint32) (*vfs.File, []byte, error) {
 	}
 	n := s.backlog[0]
 	s.backlog = s.backlog[1:]
+	n.embryo = false
 	peer := unnamed
 	if n.peer != nil && n.peer.name != nil {
 		peer = n.peer.name
@@ -303,6 +343,7 @@ func (s *unixSock) Connect(c Context, addr []byte) error {
 		return errInval
 	}
 	ns.mu.Lock()
+	s.passcredBind()
 	t, err := ns.lookup(c, a)
 	if err != nil {
 		ns.mu.Unlock()
@@ -334,8 +375,9 @@ func (s *unixSock) Connect(c Context, addr []byte) error {
 	// The accepted socket's peer is the connecting process as it is now;
 	// the connecting socket's is the listener's (unix_stream_connect:
 	// init_peercred(newsk), copy_peercred(sk, other)).
-	n := ns.newUnix(s.typ, t.cred, t.msgCred)
+	n := ns.newUnix(s.typ, t.cred)
 	n.name = t.name
+	n.embryo = true
 	n.peer, s.peer = s, n
 	n.peerCred, s.peerCred = c.Creds(), t.cred
 	n.hasPeer, s.hasPeer = true, true
@@ -383,16 +425,8 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	if m.Flags&MsgOOB != 0 {
 		return 0, EOPNOTSUPP
 	}
-	// A message carries its sender's process ID and real user and group
-	// IDs unless it tells others (net/core/scm.c scm_send: scm_set_cred).
-	cred := s.msgCred
-	if m.Creds != nil {
-		cred = *m.Creds
-	} else if c != nil {
-		cred = c.MsgCreds()
-	}
 	if s.typ == SockDgram {
-		return s.sendDgram(c, src, m, cred)
+		return s.sendDgram(c, src, m)
 	}
 	ns := s.ns
 	ns.mu.Lock()
@@ -440,14 +474,30 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		m.Rights = nil
 		return 0, nil
 	}
-	p.recv = append(p.recv, &segment{data: data[:got], rights: m.Rights, creds: cred})
+	p.recv = append(p.recv, &segment{data: data[:got], rights: m.Rights, creds: s.msgCreds(c, m, p)})
 	p.recvBytes += got
 	ns.mu.Unlock()
 	p.q.Notify(vfs.EventIn | vfs.EventRdNorm)
 	return int64(got), nil
 }
 
-func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg, cred Ucred) (int64, error) {
+// msgCreds returns the credentials a message from s to t carries: those
+// its sender tells in SCM_CREDENTIALS, else the sender's process ID and
+// real user and group IDs if either side asks for credentials
+// (SO_PASSCRED) or t is not accepted yet, else none (net/core/scm.c
+// scm_send, net/unix/af_unix.c unix_scm_to_skb, maybe_add_creds).
+// Called with ns.mu held.
+func (s *unixSock) msgCreds(c Context, m *Msg, t *unixSock) Ucred {
+	switch {
+	case m.Creds != nil:
+		return *m.Creds
+	case c != nil && (s.passcred || t.passcred || t.embryo):
+		return c.MsgCreds()
+	}
+	return noCreds
+}
+
+func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	ns := s.ns
 	ns.mu.Lock()
 	if s.shut&sendShutdown != 0 {
@@ -464,6 +514,7 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg, cred Ucred) (int64,
 			ns.mu.Unlock()
 			return 0, err
 		}
+		s.passcredBind()
 		if t, err = ns.lookup(c, a); err != nil {
 			ns.mu.Unlock()
 			return 0, err
@@ -475,6 +526,8 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg, cred Ucred) (int64,
 	} else if t = s.peer; t == nil {
 		ns.mu.Unlock()
 		return 0, ENOTCONN
+	} else {
+		s.passcredBind()
 	}
 	if t.closed {
 		ns.mu.Unlock()
@@ -504,7 +557,7 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg, cred Ucred) (int64,
 		return 0, vfs.EFAULT
 	}
 	from := s.name
-	t.recv = append(t.recv, &segment{data: data, from: from, rights: m.Rights, creds: cred})
+	t.recv = append(t.recv, &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t)})
 	t.recvBytes += got
 	ns.mu.Unlock()
 	t.q.Notify(vfs.EventIn | vfs.EventRdNorm)
@@ -556,16 +609,18 @@ func (s *unixSock) Recv(dst vfs.Buf, m *Msg) (int64, error) {
 	return n, nil
 }
 
-// recvStream copies queued bytes into dst: it stops before a segment
-// that carries files once it has some bytes, or whose sender differs, as
-// unix_stream_read_generic does. It returns -1 for a fault.
+// recvStream copies queued bytes into dst as unix_stream_read_generic
+// does: it stops after a segment that carries files and, for a receiver
+// that asks for credentials (SO_PASSCRED), before one whose credentials
+// differ from the first's ("never glue messages from different
+// writers"). It returns -1 for a fault.
 func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
 	var done int64
 	first := s.recv[0]
-	m.Creds = &first.creds
+	m.Creds = recvCreds(first.creds)
 	for i := 0; i < len(s.recv) && done < dst.Len(); i++ {
 		g := s.recv[i]
-		if i > 0 && (len(g.rights) > 0 || g.creds != first.creds) {
+		if i > 0 && s.passcred && g.creds != first.creds {
 			break
 		}
 		avail := g.data[g.off:]
@@ -577,7 +632,8 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
 			break
 		}
 		done += int64(c)
-		if i == 0 && len(g.rights) > 0 {
+		files := len(g.rights) > 0
+		if files {
 			if peek {
 				for _, f := range g.rights {
 					f.IncRef()
@@ -591,7 +647,7 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
 			g.off += c
 			s.recvBytes -= c
 		}
-		if c < len(avail) {
+		if c < len(avail) || files {
 			break
 		}
 	}
@@ -612,7 +668,7 @@ func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
 	if err != nil && int64(c) < min(dst.Len(), int64(len(g.data))) {
 		return -1, false
 	}
-	m.Creds = &g.creds
+	m.Creds = recvCreds(g.creds)
 	// An unbound sender has no address: the length is 0
 	// (unix_copy_addr, net/unix/af_unix.c).
 	if g.from != nil {
@@ -714,6 +770,8 @@ func (s *unixSock) Read(_ *vfs.File, dst vfs.Buf, _ int64) (int64, error) {
 	return n, err
 }
 
+// Write sends src for a writer that is no process: the message carries
+// no credentials. A process's write(2) comes through Send with its Context.
 func (s *unixSock) Write(_ *vfs.File, src vfs.Buf, _ int64) (int64, error) {
 	return s.Send(nil, src, &Msg{})
 }

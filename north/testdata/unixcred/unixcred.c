@@ -1,0 +1,461 @@
+// unixcred: AF_UNIX credentials and control messages — whose
+// credentials data written by write(2), sendfile(2) and splice(2) carries,
+// messages sent while no side asked for credentials, how a stream read
+// glues writers, MSG_PEEK, SO_PASSCRED's autobind and the truncation of
+// received control messages — built with gcc -static and run natively and
+// inside Cocoon (north/unixcred_vm_test.go): both runs must print the
+// same lines. It prints outcomes, never pids, names or descriptor numbers.
+// Usage: unixcred DIR (a scratch directory).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *res(long r) {
+	static char buf[64];
+	if (r >= 0) {
+		snprintf(buf, sizeof buf, "%ld", r);
+		return buf;
+	}
+	switch (errno) {
+#define E(x) \
+	case x: \
+		return #x;
+		E(EPERM) E(ENOENT) E(EBADF) E(EAGAIN) E(EFAULT) E(EINVAL) E(EPIPE) E(ENOTCONN)
+		E(EOPNOTSUPP) E(ECONNREFUSED) E(EISCONN) E(EMSGSIZE)
+#undef E
+	}
+	snprintf(buf, sizeof buf, "errno %d", errno);
+	return buf;
+}
+
+static void show(const char *what, long r) { printf("%s: %s\n", what, res(r)); }
+
+static pid_t child;
+
+static const char *who(pid_t p) {
+	return p == 0 ? "0" : p == getpid() ? "self" : p == child ? "child" : "other";
+}
+
+// openFds counts the open descriptors below 1024.
+static int openFds(void) {
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+// recvShow receives up to n bytes from fd with flags and a control
+// buffer of room bytes (none if room is 0) and prints what came: the
+// bytes, each control message, the flags, the control length and how
+// many descriptors the receive opened. Received descriptors are closed.
+static void recvShow(const char *what, int fd, size_t n, int flags, size_t room) {
+	static union {
+		char b[1024];
+		struct cmsghdr align;
+	} c;
+	char data[256] = {0};
+	struct iovec iov = {data, n};
+	memset(&c, 0, sizeof c);
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = room ? c.b : NULL, .msg_controllen = room};
+	int before = openFds();
+	long r = recvmsg(fd, &m, flags | MSG_DONTWAIT);
+	if (r < 0) {
+		show(what, r);
+		return;
+	}
+	int opened = openFds() - before;
+	printf("%s: %ld \"%.*s\"", what, r, (int)(r < (long)n ? r : (long)n), data);
+	for (struct cmsghdr *k = CMSG_FIRSTHDR(&m); k; k = CMSG_NXTHDR(&m, k)) {
+		if (k->cmsg_level == SOL_SOCKET && k->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred u = {0, 0, 0};
+			size_t l = k->cmsg_len > CMSG_LEN(0) ? k->cmsg_len - CMSG_LEN(0) : 0;
+			memcpy(&u, CMSG_DATA(k), l < sizeof u ? l : sizeof u);
+			printf(" creds(len %zu) %s/%d/%d", (size_t)k->cmsg_len, who(u.pid), u.uid, u.gid);
+		} else if (k->cmsg_level == SOL_SOCKET && k->cmsg_type == SCM_RIGHTS) {
+			int nfd = (k->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int cloexec = 0;
+			for (int i = 0; i < nfd; i++) {
+				int f = ((int *)CMSG_DATA(k))[i];
+				cloexec += (fcntl(f, F_GETFD) & FD_CLOEXEC) != 0;
+				close(f);
+			}
+			printf(" rights(len %zu) %d, %d cloexec", (size_t)k->cmsg_len, nfd, cloexec);
+		} else {
+			printf(" cmsg %d/%d len %zu", k->cmsg_level, k->cmsg_type, (size_t)k->cmsg_len);
+		}
+	}
+	printf("%s%s controllen %zu opened %d\n", m.msg_flags & MSG_CTRUNC ? " CTRUNC" : "",
+	       m.msg_flags & MSG_TRUNC ? " TRUNC" : "", (size_t)m.msg_controllen, opened);
+}
+
+static void passcred(int fd, int on) {
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0)
+		show("SO_PASSCRED", -1);
+}
+
+// sync is the pair a parent and its child take turns on.
+static int syncp[2];
+
+static void step(int fd) {
+	char x = 's';
+	if (write(fd, &x, 1) != 1 || read(fd, &x, 1) != 1)
+		_exit(3);
+}
+
+static void waitStep(void) {
+	char x;
+	if (read(syncp[0], &x, 1) != 1)
+		printf("sync: lost the child\n");
+}
+
+static void nextStep(void) {
+	char x = 'g';
+	if (write(syncp[0], &x, 1) != 1)
+		printf("sync: lost the child\n");
+}
+
+static void reap(void) {
+	int st;
+	waitpid(child, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		printf("child: status %#x\n", st);
+	close(syncp[0]);
+	child = 0;
+}
+
+static const char *typeName(int type) {
+	return type == SOCK_STREAM ? "stream" : type == SOCK_DGRAM ? "dgram" : "seqpacket";
+}
+
+// writers: a socket the parent made, written by a child with other user
+// and group IDs through write, sendfile and splice; the receiver asks
+// for credentials (SO_PASSCRED), which must be the writer's
+// (unix_stream_sendmsg, unix_dgram_sendmsg: scm_send and
+// maybe_add_creds take current's).
+static void writers(const char *dir, int type) {
+	char path[600], what[64];
+	snprintf(path, sizeof path, "%s/unixcred-data", dir);
+	int file = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (file < 0 || write(file, "sendfile", 8) != 8) {
+		show("data file", -1);
+		return;
+	}
+	int p[2];
+	if (socketpair(AF_UNIX, type, 0, p) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, syncp) < 0) {
+		show("socketpair", -1);
+		return;
+	}
+	passcred(p[1], 1);
+	child = fork();
+	if (child == 0) {
+		close(syncp[0]);
+		if (setresgid(2000, 2000, 2000) < 0 || setresuid(1000, 1000, 1000) < 0)
+			_exit(2);
+		if (write(p[0], "write", 5) != 5)
+			_exit(4);
+		step(syncp[1]);
+		off_t off = 0;
+		if (sendfile(p[0], file, &off, 8) != 8)
+			_exit(5);
+		step(syncp[1]);
+		int q[2];
+		if (pipe(q) < 0 || write(q[1], "splice", 6) != 6 || splice(q[0], NULL, p[0], NULL, 6, 0) != 6)
+			_exit(6);
+		step(syncp[1]);
+		_exit(0);
+	}
+	close(syncp[1]);
+	const char *ops[] = {"write", "sendfile", "splice"};
+	for (int i = 0; i < 3; i++) {
+		waitStep();
+		snprintf(what, sizeof what, "%s %s by child", typeName(type), ops[i]);
+		recvShow(what, p[1], 64, 0, 64);
+		nextStep();
+	}
+	reap();
+	close(p[0]);
+	close(p[1]);
+	close(file);
+	unlink(path);
+}
+
+// uncredited: what a message sent while neither side had SO_PASSCRED
+// carries (no credentials: pid 0, the overflow IDs), and how stream
+// reads glue segments of different writers only for a receiver that
+// asks for credentials (unix_stream_read_generic: check_creds).
+static void uncredited(int type) {
+	int p[2];
+	char what[64];
+	if (socketpair(AF_UNIX, type, 0, p) < 0) {
+		show("socketpair", -1);
+		return;
+	}
+	if (write(p[0], "early", 5) != 5)
+		show("write early", -1);
+	passcred(p[1], 1);
+	if (write(p[0], "late", 4) != 4)
+		show("write late", -1);
+	snprintf(what, sizeof what, "%s sent before SO_PASSCRED", typeName(type));
+	recvShow(what, p[1], 64, 0, 64);
+	snprintf(what, sizeof what, "%s sent after SO_PASSCRED", typeName(type));
+	recvShow(what, p[1], 64, 0, 64);
+
+	// The sender asks for credentials, the receiver not yet.
+	passcred(p[1], 0);
+	passcred(p[0], 1);
+	if (write(p[0], "sender", 6) != 6)
+		show("write sender", -1);
+	passcred(p[0], 0);
+	passcred(p[1], 1);
+	snprintf(what, sizeof what, "%s sender's SO_PASSCRED", typeName(type));
+	recvShow(what, p[1], 64, 0, 64);
+
+	// Two writers, credited; then read with and without SO_PASSCRED.
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, syncp) < 0)
+		return;
+	child = fork();
+	if (child == 0) {
+		close(syncp[0]);
+		char x;
+		if (read(syncp[1], &x, 1) != 1 || write(p[0], "cd", 2) != 2)
+			_exit(4);
+		step(syncp[1]);
+		if (write(p[0], "gh", 2) != 2)
+			_exit(4);
+		step(syncp[1]);
+		_exit(0);
+	}
+	close(syncp[1]);
+	if (write(p[0], "ab", 2) != 2)
+		show("write ab", -1);
+	nextStep();
+	waitStep();
+	snprintf(what, sizeof what, "%s two writers, peek", typeName(type));
+	recvShow(what, p[1], 64, MSG_PEEK, 64);
+	snprintf(what, sizeof what, "%s two writers, peek 1", typeName(type));
+	recvShow(what, p[1], 1, MSG_PEEK, 64);
+	snprintf(what, sizeof what, "%s two writers, 1", typeName(type));
+	recvShow(what, p[1], 1, 0, 64);
+	snprintf(what, sizeof what, "%s two writers, peek rest", typeName(type));
+	recvShow(what, p[1], 64, MSG_PEEK, 64);
+	passcred(p[1], 0);
+	snprintf(what, sizeof what, "%s two writers, no SO_PASSCRED", typeName(type));
+	recvShow(what, p[1], 64, 0, 64);
+	recvShow(what, p[1], 64, 0, 64);
+	passcred(p[1], 1);
+	if (write(p[0], "ef", 2) != 2)
+		show("write ef", -1);
+	nextStep();
+	waitStep();
+	snprintf(what, sizeof what, "%s two writers, SO_PASSCRED", typeName(type));
+	recvShow(what, p[1], 64, 0, 64);
+	recvShow(what, p[1], 64, 0, 64);
+	nextStep();
+	reap();
+	close(p[0]);
+	close(p[1]);
+}
+
+// autobindName says what kind of name a socket has.
+static void nameShow(const char *what, struct sockaddr_un *a, socklen_t l) {
+	int hex = l == offsetof(struct sockaddr_un, sun_path) + 6 && a->sun_path[0] == 0;
+	for (int i = 1; hex && i < 6; i++)
+		hex = strchr("0123456789abcdef", a->sun_path[i]) != NULL;
+	printf("%s: len %u%s\n", what, (unsigned)l, hex ? ", 5 hex digits" : "");
+}
+
+static void sockName(const char *what, int fd, int peer) {
+	struct sockaddr_un a;
+	socklen_t l = sizeof a;
+	memset(&a, 0, sizeof a);
+	long r = peer ? getpeername(fd, (struct sockaddr *)&a, &l) : getsockname(fd, (struct sockaddr *)&a, &l);
+	if (r < 0) {
+		show(what, r);
+		return;
+	}
+	nameShow(what, &a, l);
+}
+
+// autobind: a socket with SO_PASSCRED gets a name when it connects or
+// sends unbound (unix_stream_connect, unix_dgram_connect,
+// unix_dgram_sendmsg: unix_autobind), so its peer can tell who it is.
+static void autobind(void) {
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	socklen_t al = offsetof(struct sockaddr_un, sun_path) + 1 +
+		       snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "cocoon-unixcred-%d", getpid());
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (bind(l, (struct sockaddr *)&a, al) < 0 || listen(l, 4) < 0) {
+		show("listen", -1);
+		return;
+	}
+	for (int on = 0; on < 2; on++) {
+		int c = socket(AF_UNIX, SOCK_STREAM, 0);
+		passcred(c, on);
+		show(on ? "stream connect SO_PASSCRED" : "stream connect", connect(c, (struct sockaddr *)&a, al));
+		sockName(on ? "stream SO_PASSCRED name" : "stream name", c, 0);
+		int s = accept(l, NULL, NULL);
+		sockName(on ? "stream SO_PASSCRED accepted's peer" : "stream accepted's peer", s, 1);
+		int v = -1;
+		socklen_t vl = sizeof v;
+		getsockopt(s, SOL_SOCKET, SO_PASSCRED, &v, &vl);
+		printf("accepted SO_PASSCRED: %d\n", v);
+		close(s);
+		close(c);
+	}
+	// The listener's SO_PASSCRED after the connect, before the accept.
+	int c = socket(AF_UNIX, SOCK_STREAM, 0);
+	show("stream connect, then SO_PASSCRED on the listener", connect(c, (struct sockaddr *)&a, al));
+	passcred(l, 1);
+	int s = accept(l, NULL, NULL);
+	int v = -1;
+	socklen_t vl = sizeof v;
+	getsockopt(s, SOL_SOCKET, SO_PASSCRED, &v, &vl);
+	printf("accepted SO_PASSCRED: %d\n", v);
+	close(s);
+	close(c);
+	// The listener's SO_PASSCRED before the connect.
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	show("stream connect to a listener with SO_PASSCRED", connect(c, (struct sockaddr *)&a, al));
+	passcred(l, 0);
+	s = accept(l, NULL, NULL);
+	getsockopt(s, SOL_SOCKET, SO_PASSCRED, &v, &vl);
+	printf("accepted SO_PASSCRED: %d\n", v);
+	close(s);
+	close(c);
+	close(l);
+
+	int srv = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (bind(srv, (struct sockaddr *)&a, al) < 0) {
+		show("dgram bind", -1);
+		return;
+	}
+	for (int on = 0; on < 2; on++) {
+		int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+		passcred(d, on);
+		show(on ? "dgram sendto SO_PASSCRED" : "dgram sendto", sendto(d, "x", 1, 0, (struct sockaddr *)&a, al));
+		sockName(on ? "dgram SO_PASSCRED name" : "dgram name", d, 0);
+		struct sockaddr_un from;
+		socklen_t fl = sizeof from;
+		memset(&from, 0, sizeof from);
+		char x;
+		long r = recvfrom(srv, &x, 1, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (r < 0)
+			show("dgram recvfrom", r);
+		else
+			nameShow(on ? "dgram SO_PASSCRED sender" : "dgram sender", &from, fl);
+		close(d);
+		d = socket(AF_UNIX, SOCK_DGRAM, 0);
+		passcred(d, on);
+		show(on ? "dgram connect SO_PASSCRED" : "dgram connect", connect(d, (struct sockaddr *)&a, al));
+		sockName(on ? "dgram connected SO_PASSCRED name" : "dgram connected name", d, 0);
+		close(d);
+	}
+	close(srv);
+}
+
+// truncation: received files and credentials in too little control room
+// (net/core/scm.c put_cmsg, scm_detach_fds: MSG_CTRUNC, a credentials
+// message cut to the room, files that do not fit closed).
+static void truncation(int type) {
+	int p[2];
+	char what[96];
+	if (socketpair(AF_UNIX, type, 0, p) < 0) {
+		show("socketpair", -1);
+		return;
+	}
+	size_t rooms[] = {0,
+			  CMSG_LEN(0) - 1,
+			  CMSG_LEN(0),
+			  CMSG_LEN(0) + 4,
+			  CMSG_LEN(sizeof(struct ucred)),
+			  CMSG_SPACE(sizeof(struct ucred)),
+			  CMSG_SPACE(sizeof(struct ucred)) + CMSG_LEN(0),
+			  CMSG_SPACE(sizeof(struct ucred)) + CMSG_LEN(sizeof(int)),
+			  CMSG_SPACE(sizeof(struct ucred)) + CMSG_LEN(2 * sizeof(int)) + 2,
+			  CMSG_SPACE(sizeof(struct ucred)) + CMSG_LEN(3 * sizeof(int)),
+			  CMSG_LEN(3 * sizeof(int)),
+			  512};
+	for (int cred = 0; cred < 2; cred++) {
+		passcred(p[1], cred);
+		for (size_t i = 0; i < sizeof rooms / sizeof rooms[0]; i++) {
+			union {
+				char b[CMSG_SPACE(3 * sizeof(int))];
+				struct cmsghdr align;
+			} c;
+			memset(&c, 0, sizeof c);
+			struct cmsghdr *k = (struct cmsghdr *)c.b;
+			k->cmsg_len = CMSG_LEN(3 * sizeof(int));
+			k->cmsg_level = SOL_SOCKET;
+			k->cmsg_type = SCM_RIGHTS;
+			int fds[3] = {p[0], 0, 1};
+			memcpy(CMSG_DATA(k), fds, sizeof fds);
+			struct iovec iov = {"xyz", 3};
+			struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+			if (sendmsg(p[0], &m, 0) != 3) {
+				show("sendmsg rights", -1);
+				continue;
+			}
+			snprintf(what, sizeof what, "%s%s 3 files, room %zu", typeName(type), cred ? " SO_PASSCRED" : "", rooms[i]);
+			recvShow(what, p[1], 8, i == 3 ? MSG_CMSG_CLOEXEC : 0, rooms[i]);
+		}
+	}
+	// A peek gives the files too, each time.
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} c;
+	struct cmsghdr *k = (struct cmsghdr *)c.b;
+	k->cmsg_len = CMSG_LEN(sizeof(int));
+	k->cmsg_level = SOL_SOCKET;
+	k->cmsg_type = SCM_RIGHTS;
+	memcpy(CMSG_DATA(k), &p[0], sizeof(int));
+	struct iovec iov = {"pq", 2};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+	if (sendmsg(p[0], &m, 0) != 2)
+		show("sendmsg rights", -1);
+	snprintf(what, sizeof what, "%s peek file", typeName(type));
+	recvShow(what, p[1], 8, MSG_PEEK, 64);
+	recvShow(what, p[1], 1, MSG_PEEK, 64);
+	snprintf(what, sizeof what, "%s read file 1", typeName(type));
+	recvShow(what, p[1], 1, 0, 64);
+	snprintf(what, sizeof what, "%s read file rest", typeName(type));
+	recvShow(what, p[1], 8, 0, 64);
+	// Plain bytes, then bytes with a file, then plain bytes again: what
+	// one read takes of them.
+	if (send(p[0], "ab", 2, 0) != 2 || sendmsg(p[0], &m, 0) != 2 || send(p[0], "cd", 2, 0) != 2)
+		show("send around a file", -1);
+	snprintf(what, sizeof what, "%s around a file, peek", typeName(type));
+	recvShow(what, p[1], 8, MSG_PEEK, 64);
+	snprintf(what, sizeof what, "%s around a file", typeName(type));
+	for (int i = 0; i < 4; i++)
+		recvShow(what, p[1], 8, 0, 64);
+	close(p[0]);
+	close(p[1]);
+}
+
+int main(int argc, char **argv) {
+	if (argc < 2) {
+		fprintf(stderr, "usage: unixcred DIR\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IONBF, 0);
+	int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+	for (int i = 0; i < 3; i++)
+		writers(argv[1], types[i]);
+	for (int i = 0; i < 3; i++)
+		uncredited(types[i]);
+	autobind();
+	for (int i = 0; i < 3; i++)
+		truncation(types[i]);
+	printf("unixcred: done\n");
+	return 0;
+}

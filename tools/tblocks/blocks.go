@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/arch/x86/x86asm"
 )
 
 // Blocks reads a QEMU -d in_asm log and returns the guest address of each
@@ -137,4 +139,129 @@ func Tally(blocks []uint64, name func(addr uint64) string) []Count {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// CallReturns returns the return address of every direct CALL to the
+// function at target inside the ELF file's functions: where the caller
+// resumes, which starts a translated block of its own (a CALL ends one).
+func CallReturns(r io.ReaderAt, syms Symbols, target uint64) ([]uint64, error) {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, err
+	}
+	text := f.Section(".text")
+	if text == nil {
+		return nil, fmt.Errorf("no .text section")
+	}
+	code, err := text.Data()
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for _, s := range syms {
+		if s.Value < text.Addr || s.Value+s.Size > text.Addr+uint64(len(code)) {
+			continue
+		}
+		fn := code[s.Value-text.Addr : s.Value-text.Addr+s.Size]
+		for pc := 0; pc < len(fn); {
+			in, err := x86asm.Decode(fn[pc:], 64)
+			if err != nil {
+				pc++ // padding or data between instructions
+				continue
+			}
+			next := s.Value + uint64(pc+in.Len)
+			if in.Op == x86asm.CALL {
+				if rel, ok := in.Args[0].(x86asm.Rel); ok && next+uint64(int64(rel)) == target {
+					out = append(out, next)
+				}
+			}
+			pc += in.Len
+		}
+	}
+	return out, nil
+}
+
+// SplitFirst cuts blocks before the first translation of each address of
+// stops, in the order the boot reaches them: one part more than the
+// stops reached, the first what precedes the first stop.
+func SplitFirst(blocks []uint64, stops []uint64) [][]uint64 {
+	want := map[uint64]bool{}
+	for _, s := range stops {
+		want[s] = true
+	}
+	var parts [][]uint64
+	start := 0
+	for i, a := range blocks {
+		if want[a] {
+			delete(want, a)
+			parts = append(parts, blocks[start:i])
+			start = i
+		}
+	}
+	return append(parts, blocks[start:])
+}
+
+// Run is one execution of a translated block: its address and how many
+// guest instructions it holds.
+type Run struct {
+	Addr  uint64
+	Insns int
+}
+
+// Runs reads a QEMU -d in_asm,exec,nochain log and returns every block
+// execution in order, with the instruction count of the block's latest
+// translation ("Trace N: HOST [CSBASE/PC/FLAGS/CFLAGS] SYMBOL" lines for
+// executions, in_asm's blocks for translations). With nochain every
+// execution is logged; a REP string instruction's block runs once per
+// iteration, as -icount counts it.
+func Runs(r io.Reader) ([]Run, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	insns := map[uint64]int{}
+	var out []Run
+	var cur uint64
+	in, counting := false, false
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "IN:"):
+			in, counting = true, false
+			continue
+		case strings.HasPrefix(line, "Trace "):
+			counting = false
+			_, rest, ok := strings.Cut(line, "[")
+			f := strings.Split(rest, "/")
+			if !ok || len(f) < 2 {
+				return nil, fmt.Errorf("exec log: %q: want Trace N: HOST [CSBASE/PC/...]", line)
+			}
+			a, err := strconv.ParseUint(f[1], 16, 64)
+			if err != nil {
+				return nil, fmt.Errorf("exec log: %q: %v", line, err)
+			}
+			n, ok := insns[a]
+			if !ok {
+				return nil, fmt.Errorf("exec log: block %#x runs before any translation of it", a)
+			}
+			out = append(out, Run{a, n})
+			continue
+		case line == "":
+			in, counting = false, false
+			continue
+		}
+		if in {
+			in = false
+			h, _, ok := strings.Cut(line, ":")
+			a, err := strconv.ParseUint(strings.TrimPrefix(h, "0x"), 16, 64)
+			if !ok || !strings.HasPrefix(h, "0x") || err != nil {
+				return nil, fmt.Errorf("in_asm log: %q after IN: is not an instruction line", line)
+			}
+			cur, counting = a, true
+			insns[cur] = 1
+			continue
+		}
+		if counting && strings.HasPrefix(line, "0x") {
+			insns[cur]++
+		}
+	}
+	return out, sc.Err()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"debug/elf"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,8 +107,96 @@ func TestSymbols(t *testing.T) {
 	if got := s.Func(end + 0x1000); got != "" {
 		t.Errorf("Func past every function = %q, want none", got)
 	}
+	// runtime.newobject calls runtime.mallocgc directly: its return
+	// site is among mallocgc's callers', each right after a CALL rel32.
+	target, ok := s.Addr("runtime.mallocgc")
+	if !ok {
+		t.Fatal("no runtime.mallocgc")
+	}
+	f, err := os.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rets, err := CallReturns(f, s, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inNewobject := false
+	for _, r := range rets {
+		inNewobject = inNewobject || s.Func(r) == "runtime.newobject"
+		var b [5]byte
+		if _, err := f.ReadAt(b[:], int64(r-5-textAddr(t, f))+textOffset(t, f)); err != nil {
+			t.Fatal(err)
+		}
+		rel := int32(uint32(b[1]) | uint32(b[2])<<8 | uint32(b[3])<<16 | uint32(b[4])<<24)
+		if b[0] != 0xe8 || r+uint64(int64(rel)) != target {
+			t.Errorf("%#x (in %s) does not follow a CALL of mallocgc: % x", r, s.Func(r), b)
+		}
+	}
+	if !inNewobject {
+		t.Errorf("no return to runtime.newobject among mallocgc's %d call returns", len(rets))
+	}
 	counts := Tally([]uint64{at, at + 1, end + 0x1000}, func(a uint64) string { return Package(s.Func(a)) })
 	if want := []Count{{"main", 2}, {"", 1}}; !reflect.DeepEqual(counts, want) {
 		t.Errorf("Tally = %v, want %v", counts, want)
 	}
+}
+
+func TestSplitFirst(t *testing.T) {
+	b := []uint64{1, 7, 2, 7, 3, 9, 4, 9, 5}
+	got := SplitFirst(b, []uint64{9, 7, 8})
+	want := [][]uint64{{1}, {7, 2, 7, 3}, {9, 4, 9, 5}} // 8 never translated
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("SplitFirst = %v, want %v", got, want)
+	}
+}
+
+// inAsmExec is QEMU 7.2's -d in_asm,exec,nochain: translations and the
+// executions that follow them, a block retranslated with another length.
+const inAsmExec = `IN: 
+0x00001000:  31 c0                    xorl     %eax, %eax
+0x00001002:  ff c0                    incl     %eax
+0x00001004:  c3                       retq     
+
+Trace 0: 0x7f0000000040 [00000000/0000000000001000/00000000/ff000000] 
+IN: main.main
+0x00002000:  c3                       retq     
+
+Trace 0: 0x7f0000000100 [00000000/0000000000002000/00000000/ff000000] main.main
+Trace 0: 0x7f0000000040 [00000000/0000000000001000/00000000/ff000000] 
+IN: 
+0x00001000:  31 c0                    xorl     %eax, %eax
+
+Trace 0: 0x7f0000000200 [00000000/0000000000001000/00000000/ff000000] 
+`
+
+func TestRuns(t *testing.T) {
+	got, err := Runs(strings.NewReader(inAsmExec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Run{{0x1000, 3}, {0x2000, 1}, {0x1000, 3}, {0x1000, 1}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Runs = %v, want %v", got, want)
+	}
+	if _, err := Runs(strings.NewReader("Trace 0: 0x7f00 [00000000/0000000000003000/0/0] \n")); err == nil {
+		t.Error("an execution of a block never translated was accepted")
+	}
+}
+
+func textAddr(t *testing.T, r io.ReaderAt) uint64 {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Section(".text").Addr
+}
+
+func textOffset(t *testing.T, r io.ReaderAt) int64 {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(f.Section(".text").Offset)
 }

@@ -3,10 +3,14 @@
 // QEMU with -icount shift=0,sleep=off (guest time counts instructions, so
 // the boot timeline is in instructions) and -d in_asm (every block QEMU
 // translates is logged), and prints how many blocks were translated before
-// the kernel's main and before the application's main, each phase by the
-// kernel package (or the application) their code belongs to.
+// the kernel's main and before the application's main, then in each phase
+// of the boot timeline (cut where each phase's kernel.Mark call first
+// returns), by the package (or, with -funcs, the function) of the kernel
+// or the application their code belongs to. With -exec it also logs every
+// block's execution (-d exec,nochain) and counts each phase's executed
+// instructions by function.
 //
-//	go run ./tools/tblocks [-app ./images/hello] [-network=false] [-top 20]
+//	go run ./tools/tblocks [-app ./images/hello] [-network=false] [-top 20] [-funcs] [-exec -args '-n 0']
 //
 // Under TCG a boot runs about ten million instructions but translates
 // some fifteen thousand blocks at roughly 10 us each: the block count is
@@ -21,6 +25,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -39,17 +44,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	network := fs.Bool("network", false, "build the kernel with network (gVisor's netstack), as mkimage does for an application that makes sockets")
 	top := fs.Int("top", 20, "print the `N` largest packages of each phase")
 	keep := fs.String("keep", "", "keep the kernel, archive and in_asm log in `DIR`")
+	funcs := fs.Bool("funcs", false, "count blocks by function instead of by package")
+	execs := fs.Bool("exec", false, "also log every block's execution (-d exec,nochain) and count each phase's instructions by function (a large log: give the application arguments that end it soon)")
+	words := fs.String("args", "", "more `WORDS` for the kernel command line (the application's arguments)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := measure(*app, *network, *top, *keep, stdout); err != nil {
+	if err := measure(*app, *network, *top, *keep, *funcs, *execs, *words, stdout); err != nil {
 		fmt.Fprintln(stderr, "tblocks:", err)
 		return 1
 	}
 	return 0
 }
 
-func measure(app string, network bool, top int, keep string, w io.Writer) error {
+func measure(app string, network bool, top int, keep string, funcs, execs bool, words string, w io.Writer) error {
 	dir := keep
 	if dir == "" {
 		d, err := os.MkdirTemp("", "tblocks")
@@ -78,9 +86,13 @@ func measure(app string, network bool, top int, keep string, w io.Writer) error 
 	if err := kbuild.Kernel(ctx, "./north/cocoon", kernel, kbuild.Options{PVHOnly: true, NoNetwork: !network}); err != nil {
 		return err
 	}
+	items := "in_asm"
+	if execs {
+		items = "in_asm,exec,nochain"
+	}
 	res, err := qemu.Run(ctx, qemu.Config{
-		Profile: qemu.Microvm, Kernel: kernel, Initrd: initrd, Append: timeline.CmdlineWord, MemoryMiB: 256,
-		Timeout: 10 * time.Minute, Extra: []string{"-icount", "shift=0,sleep=off", "-d", "in_asm", "-D", log},
+		Profile: qemu.Microvm, Kernel: kernel, Initrd: initrd, Append: strings.TrimSpace(words + " " + timeline.CmdlineWord), MemoryMiB: 256,
+		Timeout: 10 * time.Minute, Extra: []string{"-icount", "shift=0,sleep=off", "-d", items, "-D", log},
 	})
 	if err != nil {
 		return fmt.Errorf("booting %s: %v", app, err)
@@ -120,25 +132,146 @@ func measure(app string, network bool, top int, keep string, w io.Writer) error 
 	fmt.Fprintf(w, "  timeline (instructions): %s\n", instructions(tl))
 	fmt.Fprintf(w, "  blocks translated: %d before the kernel's main, %d more before the application's (%d in all, %d to QEMU's exit)\n",
 		len(parts[0]), len(parts[1]), len(parts[0])+len(parts[1]), len(blocks))
-	for i, name := range []string{"first instruction to the kernel's main", "kernel's main to the application's main"} {
-		fmt.Fprintf(w, "\n%s, by package (%d blocks):\n", name, len(parts[i]))
-		counts := Tally(parts[i], func(a uint64) string {
-			if f := ksyms.Func(a); f != "" {
-				return Package(f)
-			}
-			if f := asyms.Func(a); f != "" {
-				return "application: " + Package(f)
-			}
-			return "(no symbol: firmware, vDSO)"
-		})
-		for j, c := range counts {
-			if j == top {
-				break
-			}
-			fmt.Fprintf(w, "  %6d  %s\n", c.Blocks, c.Name)
+	name := Package
+	if funcs {
+		name = func(f string) string { return f }
+	}
+	pkg := func(a uint64) string {
+		if f := ksyms.Func(a); f != "" {
+			return name(f)
 		}
+		if f := asyms.Func(a); f != "" {
+			return "application: " + name(f)
+		}
+		return "(no symbol: firmware, vDSO)"
+	}
+	for i, name := range []string{"first instruction to the kernel's main", "kernel's main to the application's main"} {
+		fmt.Fprintf(w, "\n%s (%d blocks):\n", name, len(parts[i]))
+		writeTally(w, Tally(parts[i], pkg), top)
+	}
+	stops, err := markReturns(kernel, ksyms)
+	if err != nil {
+		return err
+	}
+	if err := writePhases(w, stops, blocks, tl, pkg, top); err != nil {
+		return err
+	}
+	if !execs {
+		return nil
+	}
+	if f, err = os.Open(log); err != nil {
+		return err
+	}
+	runs, err := Runs(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	return writeExecs(w, stops, runs, tl, func(a uint64) string {
+		if f := ksyms.Func(a); f != "" {
+			return f
+		}
+		if f := asyms.Func(a); f != "" {
+			return "application: " + f
+		}
+		return "(no symbol: firmware, vDSO)"
+	}, top)
+}
+
+// markReturns returns where each call of kernel.Mark returns to.
+func markReturns(kernel string, ksyms Symbols) ([]uint64, error) {
+	mark, ok := ksyms.Addr("github.com/cocoon-vm/cocoon/kernel.Mark")
+	if !ok {
+		return nil, fmt.Errorf("no kernel.Mark in the kernel's symbols")
+	}
+	f, err := os.Open(kernel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	stops, err := CallReturns(f, ksyms, mark)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", kernel, err)
+	}
+	return stops, nil
+}
+
+// writeExecs prints each phase's executed instructions by function: the
+// phases cut at the first execution of each kernel.Mark return.
+func writeExecs(w io.Writer, stops []uint64, runs []Run, tl timeline.Timeline, name func(uint64) string, top int) error {
+	addrs := make([]uint64, len(runs))
+	for i, r := range runs {
+		addrs[i] = r.Addr
+	}
+	parts := SplitFirst(addrs, stops)
+	if len(parts) < len(tl.Points) {
+		return fmt.Errorf("%d kernel.Mark returns executed for %d timeline points", len(parts)-1, len(tl.Points)-1)
+	}
+	fmt.Fprintf(w, "\ninstructions executed by phase (-d exec,nochain), by function:\n")
+	at := 0
+	for i := 1; i < len(tl.Points); i++ {
+		m := map[string]int{}
+		total := 0
+		for _, r := range runs[at : at+len(parts[i-1])] {
+			m[name(r.Addr)] += r.Insns
+			total += r.Insns
+		}
+		at += len(parts[i-1])
+		counts := make([]Count, 0, len(m))
+		for k, v := range m {
+			counts = append(counts, Count{k, v})
+		}
+		sort.Slice(counts, func(i, j int) bool {
+			if counts[i].Blocks != counts[j].Blocks {
+				return counts[i].Blocks > counts[j].Blocks
+			}
+			return counts[i].Name < counts[j].Name
+		})
+		p := tl.Points[i]
+		fmt.Fprintf(w, "\n  %-8s %9d instructions (timeline: %d)\n", p.Name, total, p.At-tl.Points[i-1].At)
+		writeTally(w, counts, top)
 	}
 	return nil
+}
+
+// writePhases prints the blocks of each phase of the timeline, by
+// package: a phase's blocks are those translated from the first return
+// of the kernel.Mark call that ends the phase before it up to that of
+// its own (the printing of the timeline, at the application's first
+// write, falls in the last phase).
+func writePhases(w io.Writer, stops []uint64, blocks []uint64, tl timeline.Timeline, pkg func(uint64) string, top int) error {
+	parts := SplitFirst(blocks, stops)
+	// The timeline's first point is the entry, taken without Mark; each
+	// later point is one Mark's first return.
+	if len(parts) < len(tl.Points) {
+		return fmt.Errorf("%d kernel.Mark returns reached for %d timeline points", len(parts)-1, len(tl.Points)-1)
+	}
+	fmt.Fprintf(w, "\nby phase (instructions from the timeline, blocks from the first return of each phase's kernel.Mark):\n")
+	for i := 1; i < len(tl.Points); i++ {
+		p := tl.Points[i]
+		fmt.Fprintf(w, "\n  %-8s %8.3f M %6d blocks  %s\n", p.Name, float64(p.At-tl.Points[i-1].At)/1e6, len(parts[i-1]), timeline.Descriptions[p.Name])
+		writeTally(w, Tally(parts[i-1], pkg), top)
+	}
+	fmt.Fprintf(w, "\n  after    %6d blocks to QEMU's exit\n", len(blocks)-len(blocksBefore(parts, len(tl.Points)-1)))
+	return nil
+}
+
+// blocksBefore joins the first n parts.
+func blocksBefore(parts [][]uint64, n int) []uint64 {
+	var out []uint64
+	for _, p := range parts[:n] {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func writeTally(w io.Writer, counts []Count, top int) {
+	for j, c := range counts {
+		if j == top {
+			break
+		}
+		fmt.Fprintf(w, "  %6d  %s\n", c.Blocks, c.Name)
+	}
 }
 
 func symbols(path string) (Symbols, error) {

@@ -13,10 +13,15 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 )
 
-// AllocFrame returns a zeroed physical frame with one reference, taken
-// from the memory the application may use; ENOMEM when none is left.
-func AllocFrame() (uint64, error) {
-	p, e := privcall(sysFrameAlloc, 0, 0, 0, 0)
+// AllocFrame returns a physical frame with one reference, taken from the
+// memory the application may use; ENOMEM when none is left. The frame is
+// zeroed, or holds a copy of src if src is not nil: the trap layer then
+// copies src into it without zeroing it first (a whole page of a file the
+// page cache takes from the archive).
+func AllocFrame(src *[pageSize]byte) (uint64, error) {
+	// unsafe: the trap layer reads the page at src, alive and unchanged during the call.
+	p, e := privcall(sysFrameAlloc, uintptr(unsafe.Pointer(src)), 0, 0, 0)
+	runtime.KeepAlive(src)
 	if e != 0 {
 		return 0, e
 	}

@@ -14,7 +14,7 @@ import (
 
 // Private system calls for application memory (after privcall.go's).
 const (
-	sysFrameAlloc  = 1020 // () -> physical frame, zeroed, one reference
+	sysFrameAlloc  = 1020 // (src) -> physical frame, one reference: zeroed, or a copy of the kernel's page at src if not 0
 	sysFrameFree   = 1021 // (frame): drop a reference
 	sysSpaceFill   = 1022 // (space, addr, frame, flags): install frame at addr
 	sysSpaceMove   = 1023 // (space, from, to, len): move mappings and pages
@@ -78,7 +78,13 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 		if !ok {
 			return -linux.ENOMEM, true
 		}
-		cpu.ZeroPage(cpu.Virt(uintptr(p)))
+		if a0 != 0 {
+			// Not zeroed first: the copy overwrites all of the frame
+			// before anyone else can see it.
+			cpu.Copy(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize), cpu.Bytes(uintptr(a0), pageSize))
+		} else {
+			cpu.ZeroPage(cpu.Virt(uintptr(p)))
+		}
 		return int64(p), true
 	case sysFrameFree:
 		if !phys.Free(a0) {

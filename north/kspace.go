@@ -85,13 +85,20 @@ func (k kernelMachine) SetFiller(fill func(addr uint64, write bool) error) {
 // that mappings share.
 type KernelFrames struct{}
 
-func (KernelFrames) Alloc() (uint64, error) {
-	f, err := kernel.AllocFrame()
+func (KernelFrames) Alloc() (uint64, error) { return allocFrame(nil) }
+
+// AllocCopy implements mem.Frames: the trap layer allocates the frame
+// and copies src into it, without zeroing it first.
+func (KernelFrames) AllocCopy(src *[mem.PageSize]byte) (uint64, error) { return allocFrame(src) }
+
+func allocFrame(src *[mem.PageSize]byte) (uint64, error) {
+	f, err := kernel.AllocFrame(src)
 	if err != nil {
 		return 0, mem.ErrNoMemory
 	}
 	return f, nil
 }
+
 func (KernelFrames) Ref(frame uint64) error                 { return memErr(kernel.RefFrame(frame)) }
 func (KernelFrames) Free(frame uint64)                      { kernel.FreeFrame(frame) }
 func (KernelFrames) Bytes(frame uint64) *[mem.PageSize]byte { return kernel.FrameBytes(frame) }

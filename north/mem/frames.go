@@ -12,6 +12,12 @@ import (
 type Frames interface {
 	// Alloc returns a zeroed frame with one reference, or ErrNoMemory.
 	Alloc() (uint64, error)
+	// AllocCopy returns a frame with one reference holding a copy of
+	// src, or ErrNoMemory: Alloc and a copy, without zeroing the frame
+	// first where the implementation can (the kernel's frames, which the
+	// trap layer allocates and fills in one step). The page cache takes
+	// its whole pages from the archive this way.
+	AllocCopy(src *[PageSize]byte) (uint64, error)
 	// Ref adds a reference (a mapping of the frame).
 	Ref(frame uint64) error
 	// Free drops a reference; the last one frees the frame.
@@ -49,6 +55,16 @@ func (h *HeapFrames) Alloc() (uint64, error) {
 	h.next += PageSize
 	h.pages[h.next] = &heapFrame{refs: 1}
 	return h.next, nil
+}
+
+// AllocCopy returns a new frame holding a copy of src.
+func (h *HeapFrames) AllocCopy(src *[PageSize]byte) (uint64, error) {
+	f, err := h.Alloc()
+	if err != nil {
+		return 0, err
+	}
+	*h.Bytes(f) = *src
+	return f, nil
 }
 
 // Ref adds a reference to frame.

@@ -61,3 +61,34 @@ func TestFakeSpace(t *testing.T) {
 		t.Errorf("CopyIn across a hole = %v, want ErrFault", err)
 	}
 }
+
+// TestHeapFramesAllocCopy: AllocCopy gives a new frame with one reference
+// holding the source's bytes, which later changes to either do not share.
+func TestHeapFramesAllocCopy(t *testing.T) {
+	var h HeapFrames
+	var src [PageSize]byte
+	for i := range src {
+		src[i] = byte(i*7 + 1)
+	}
+	f, err := h.AllocCopy(&src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *h.Bytes(f) != src {
+		t.Fatal("the frame does not hold the source page")
+	}
+	src[0]++
+	if h.Bytes(f)[0] == src[0] {
+		t.Error("the frame changed with its source")
+	}
+	h.Free(f)
+	if h.InUse() != 0 {
+		t.Errorf("%d frames in use after the only reference was dropped", h.InUse())
+	}
+	h.Limit = 1
+	g, _ := h.Alloc()
+	if _, err := h.AllocCopy(&src); err != ErrNoMemory {
+		t.Errorf("AllocCopy past the limit = %v, want ErrNoMemory", err)
+	}
+	h.Free(g)
+}

@@ -75,15 +75,21 @@ func (d *fileData) cachePage(fs *memFS, i int64) (uint64, int64, error) {
 	if f, ok := d.pages[i]; ok {
 		return f, 0, nil
 	}
-	f, err := fs.frames.Alloc()
+	var f uint64
+	var err error
+	start := i * pageSize
+	if start+pageSize <= d.lowerLen {
+		// A whole page of the archive: copied into a frame that is not
+		// zeroed first (a program's pages, at every first exec).
+		f, err = fs.frames.AllocCopy((*[pageSize]byte)(d.lower[start : start+pageSize]))
+	} else if f, err = fs.frames.Alloc(); err == nil && start < d.lowerLen {
+		cpu.Copy(fs.frames.Bytes(f)[:], d.lower[start:min(start+pageSize, d.lowerLen)])
+	}
 	if err != nil {
 		return 0, 0, ENOMEM // the machine's memory, not the file system's, is exhausted
 	}
 	if d.pages == nil {
 		d.pages = map[int64]uint64{}
-	}
-	if start := i * pageSize; start < d.lowerLen {
-		cpu.Copy(fs.frames.Bytes(f)[:], d.lower[start:min(start+pageSize, d.lowerLen)])
 	}
 	d.pages[i] = f
 	fs.used.Add(pageSize)

@@ -9,7 +9,7 @@ package inet
 // 9293, 3.8.6.3 "Delayed Acknowledgments: When to Send an ACK Segment";
 // RFC 1122, 4.2.3.2). The link does that for what the stack sends on the
 // Ethernet interface: a pure acknowledgement (flags ACK alone, no data,
-// no options but timestamps) is held for ackDelay; a segment of the same
+// no options but timestamps) is held, at most ackDelay; a segment of the same
 // connection that acknowledges as much replaces it, a second pure
 // acknowledgement that acknowledges more is sent at once in its place
 // (at least every second segment is acknowledged, as RFC 9293 asks),
@@ -30,8 +30,8 @@ const ackDelay = 5 * time.Millisecond
 
 // Bounds on the per-connection state the link keeps: beyond heldMax
 // connections with an acknowledgement held, acknowledgements go out at
-// once; beyond lastAckMax connections remembered, the memory is cleared
-// (the next acknowledgement of each is then sent, not held).
+// once; beyond lastAckMax connections remembered, those that hold
+// nothing are forgotten.
 const (
 	heldMax    = 64
 	lastAckMax = 1024
@@ -137,69 +137,108 @@ func onlyTimestamps(opts []byte) bool {
 // 3.4: comparisons modulo 2^32).
 func seqGE(a, b uint32) bool { return int32(a-b) >= 0 }
 
-// heldAck is a pure acknowledgement the link holds.
-type heldAck struct {
-	frame []byte
-	ack   uint32
-	timer *time.Timer
+// flow is what the link remembers of one direction of a TCP connection.
+type flow struct {
+	// lastAck is the last acknowledgement number sent or held, plus one
+	// so that the zero value means none.
+	lastAck uint32
+	holding bool   // an acknowledgement is held
+	heldAck uint32 // its acknowledgement number
+	frame   []byte // its copy (the buffer is kept for the next one)
 }
 
 // delay decides what to do with a TCP segment about to be sent, the
-// link's lock held: hold it (true: the link keeps a copy, frame()), or
+// link's lock held: hold it (true: the link keeps a copy of parts), or
 // let the caller send it (false), after sending the connection's held
 // acknowledgement if that must go first.
-func (l *link) delay(s tcpSegment, frame func() []byte) bool {
-	if h := l.held[s.key]; h != nil {
+func (l *link) delay(s tcpSegment, parts [][]byte) bool {
+	f := l.flows[s.key]
+	if f == nil {
+		if !s.hasAck {
+			return false
+		}
+		if len(l.flows) >= lastAckMax {
+			l.forget()
+		}
+		f = &flow{}
+		l.flows[s.key] = f
+	}
+	if f.holding {
 		switch {
-		case s.pureAck && s.ack != h.ack:
+		case s.pureAck && s.ack != f.heldAck:
 			// A second acknowledgement of more: this one goes at once,
 			// and says all the held one did.
-			l.drop(s.key, h)
-		case !s.pureAck && s.hasAck && seqGE(s.ack, h.ack):
-			l.drop(s.key, h) // carried by this segment
+			l.release(f)
+		case !s.pureAck && s.hasAck && seqGE(s.ack, f.heldAck):
+			l.release(f) // carried by this segment
 		default:
-			l.drop(s.key, h)
-			l.sendOrQueue([][]byte{h.frame})
+			l.release(f)
+			l.one[0] = f.frame
+			l.sendOrQueue(l.one[:])
 		}
-	} else if s.pureAck && l.lastAck[s.key] != s.ack+1 && len(l.held) < heldMax {
-		l.remember(s)
-		f := frame()
-		key := s.key
-		h := &heldAck{frame: f, ack: s.ack}
-		h.timer = time.AfterFunc(ackDelay, func() { l.expire(key, h) })
-		l.held[key] = h
+	} else if s.pureAck && f.lastAck != s.ack+1 && len(l.holding) < heldMax {
+		f.lastAck = s.ack + 1
+		f.frame = f.frame[:0]
+		for _, p := range parts {
+			f.frame = append(f.frame, p...)
+		}
+		f.holding, f.heldAck = true, s.ack
+		l.holding = append(l.holding, f)
+		if !l.timerSet {
+			// One timer for the link: when it fires, every
+			// acknowledgement held goes, none later than ackDelay.
+			if l.ackTimer == nil {
+				l.ackTimer = time.AfterFunc(ackDelay, l.expire)
+			} else {
+				l.ackTimer.Reset(ackDelay)
+			}
+			l.timerSet = true
+		}
 		return true
 	}
 	if s.hasAck {
-		l.remember(s)
+		f.lastAck = s.ack + 1
 	}
 	return false
 }
 
-// remember records the last acknowledgement number sent (or held) on
-// s's connection, plus one so that the zero value means none.
-func (l *link) remember(s tcpSegment) {
-	if len(l.lastAck) >= lastAckMax {
-		clear(l.lastAck)
+// release forgets f's held acknowledgement (its frame stays until the
+// next is held).
+func (l *link) release(f *flow) {
+	f.holding = false
+	for i, h := range l.holding {
+		if h == f {
+			last := len(l.holding) - 1
+			l.holding[i] = l.holding[last]
+			l.holding[last] = nil
+			l.holding = l.holding[:last]
+			break
+		}
 	}
-	l.lastAck[s.key] = s.ack + 1
 }
 
-// drop forgets the connection's held acknowledgement.
-func (l *link) drop(key flowKey, h *heldAck) {
-	h.timer.Stop()
-	delete(l.held, key)
+// forget clears the memory of connections that hold nothing, when it has
+// grown to lastAckMax (the next acknowledgement of each is then sent, not
+// held).
+func (l *link) forget() {
+	for k, f := range l.flows {
+		if !f.holding {
+			delete(l.flows, k)
+		}
+	}
 }
 
-// expire sends a held acknowledgement whose time is up, unless it was
-// sent or replaced meanwhile.
-func (l *link) expire(key flowKey, h *heldAck) {
+// expire sends the acknowledgements held when the link's timer fires.
+func (l *link) expire() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.held[key] != h {
-		return
+	l.timerSet = false
+	for _, f := range l.holding {
+		f.holding = false
+		l.one[0] = f.frame
+		l.sendOrQueue(l.one[:])
 	}
-	delete(l.held, key)
-	l.sendOrQueue([][]byte{h.frame})
+	clear(l.holding)
+	l.holding = l.holding[:0]
 	l.flush()
 }

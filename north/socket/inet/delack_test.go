@@ -126,8 +126,7 @@ func (l *link) write(t *testing.T, frame []byte) {
 func TestDelayedAck(t *testing.T) {
 	dev := &recorder{}
 	var mu sync.Mutex
-	l := &link{Endpoint: channel.New(1, nicMTU, ""), dev: dev, mu: &mu, fail: func(error) {}, wake: make(chan struct{}, 1),
-		held: map[flowKey]*heldAck{}, lastAck: map[flowKey]uint32{}}
+	l := newLink(channel.New(1, nicMTU, ""), dev, &mu, func(error) {}, true)
 	want := func(step string, w ...[2]uint32) {
 		t.Helper()
 		got := dev.acks()

@@ -62,12 +62,10 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	fail := func(err error) {
 		log(fmt.Sprintf("cocoon: network device stopped: %v", err))
 	}
-	l := &link{Endpoint: ch, dev: dev, mu: &mu, fail: fail, wake: make(chan struct{}, 1),
-		held: map[flowKey]*heldAck{}, lastAck: map[flowKey]uint32{}}
-	go l.drain()
+	l := newLink(ch, dev, &mu, fail, true)
 	// Created disabled, so that duplicate address detection is on
 	// before the link-local address is formed.
-	if err := st.s.CreateNICWithOptions(EthernetNIC, ethernet.New(l), stack.NICOptions{Name: "eth0", Disabled: true}); err != nil {
+	if err := st.s.CreateNICWithOptions(EthernetNIC, ethernet.New(l), stack.NICOptions{Name: "eth0", Disabled: true, QDisc: directQDisc{l}}); err != nil {
 		return wrap("creating the Ethernet interface", err)
 	}
 	ep, err := st.s.GetNetworkEndpoint(EthernetNIC, ipv6.ProtocolNumber)
@@ -198,11 +196,44 @@ type link struct {
 	backlog [][]byte // copies of frames waiting for the ring, oldest first
 	stopped bool     // the device broke the protocol
 	wake    chan struct{}
-	// Delayed acknowledgements (delack.go); held is nil when they are
+	parts   [][]byte  // the views of the frame being sent
+	one     [1][]byte // a frame in one part
+	// Delayed acknowledgements (delack.go); flows is nil when they are
 	// off.
-	held    map[flowKey]*heldAck
-	lastAck map[flowKey]uint32
+	flows    map[flowKey]*flow
+	holding  []*flow     // the flows holding an acknowledgement
+	ackTimer *time.Timer // sends what is held (expire)
+	timerSet bool        // ackTimer will fire
 }
+
+// newLink returns the link of dev (whose users mu serializes), with
+// delayed acknowledgements if delayAcks, and starts its backlog's
+// goroutine.
+func newLink(ch *channel.Endpoint, dev Device, mu *sync.Mutex, fail func(error), delayAcks bool) *link {
+	l := &link{Endpoint: ch, dev: dev, mu: mu, fail: fail, wake: make(chan struct{}, 1)}
+	if delayAcks {
+		l.flows = map[flowKey]*flow{}
+	}
+	go l.drain()
+	return l
+}
+
+// directQDisc is eth0's queueing discipline (stack.QueueingDiscipline):
+// each packet goes straight to the link, where gVisor's default first
+// makes a list of it.
+type directQDisc struct{ l *link }
+
+// WritePacket implements stack.QueueingDiscipline.WritePacket.
+func (q directQDisc) WritePacket(pkt *stack.PacketBuffer) tcpip.Error {
+	q.l.mu.Lock()
+	defer q.l.mu.Unlock()
+	err := q.l.writePacket(pkt)
+	q.l.flush()
+	return err
+}
+
+// Close implements stack.QueueingDiscipline.Close.
+func (directQDisc) Close() {}
 
 // batchSender is a Device that takes a frame given in parts, saving a
 // copy, and is notified once for a batch of them
@@ -235,27 +266,46 @@ func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	defer l.flush()
 	n := 0
 	for _, pkt := range pkts.AsSlice() {
-		parts := pkt.AsSlices()
-		if l.held != nil && !l.stopped {
-			var head [14 + 60 + 60]byte
-			k := 0
-			for _, p := range parts {
-				k += copy(head[k:], p)
-				if k == len(head) {
-					break
-				}
-			}
-			if s, ok := parseTCP(head[:k]); ok && l.delay(s, func() []byte { return bytes.Join(parts, nil) }) {
-				n++
-				continue
-			}
-		}
-		if err := l.sendOrQueue(parts); err != nil {
+		if err := l.writePacket(pkt); err != nil {
 			return n, err
 		}
 		n++
 	}
 	return n, nil
+}
+
+// writePacket sends, queues or holds one packet (see WritePackets). The
+// caller holds l.mu and flushes.
+func (l *link) writePacket(pkt *stack.PacketBuffer) tcpip.Error {
+	// The packet's views from its first header on (as pkt.AsSlices,
+	// without allocating a list for each packet).
+	vl, skip := pkt.AsViewList()
+	parts := l.parts[:0]
+	for v := vl.Front(); v != nil; v = v.Next() {
+		b := v.AsSlice()
+		if skip >= len(b) {
+			skip -= len(b)
+			continue
+		}
+		parts = append(parts, b[skip:])
+		skip = 0
+	}
+	l.parts = parts
+	defer clear(parts) // no references to the packet's memory kept
+	if l.flows != nil && !l.stopped {
+		var head [14 + 60 + 60]byte
+		k := 0
+		for _, p := range parts {
+			k += copy(head[k:], p)
+			if k == len(head) {
+				break
+			}
+		}
+		if s, ok := parseTCP(head[:k]); ok && l.delay(s, parts) {
+			return nil
+		}
+	}
+	return l.sendOrQueue(parts)
 }
 
 // sendOrQueue sends one frame, or queues a copy behind the backlog. The

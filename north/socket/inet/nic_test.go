@@ -45,11 +45,12 @@ func (d *fullDevice) frames() [][]byte {
 }
 
 // packets returns n packets whose frames are "frame 0", "frame 1", ...
-// split between a header and a payload view.
+// split between a header (behind room for more headers) and a payload
+// view.
 func packets(from, n int) stack.PacketBufferList {
 	var l stack.PacketBufferList
 	for i := from; i < from+n; i++ {
-		pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{ReserveHeaderBytes: 6, Payload: buffer.MakeWithData([]byte(fmt.Sprint(i)))})
+		pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{ReserveHeaderBytes: 32, Payload: buffer.MakeWithData([]byte(fmt.Sprint(i)))})
 		copy(pkt.LinkHeader().Push(6), "frame ")
 		l.PushBack(pkt)
 	}
@@ -62,8 +63,7 @@ func packets(from, n int) stack.PacketBufferList {
 func TestLinkKeepsOrderWhenRingFull(t *testing.T) {
 	dev := &fullDevice{refusals: 3}
 	var mu sync.Mutex
-	l := &link{Endpoint: channel.New(1, nicMTU, ""), dev: dev, mu: &mu, fail: func(error) {}, wake: make(chan struct{}, 1)}
-	go l.drain()
+	l := newLink(channel.New(1, nicMTU, ""), dev, &mu, func(error) {}, false)
 	for i := 0; i < 20; i += 5 {
 		pkts := packets(i, 5)
 		if n, err := l.WritePackets(pkts); n != 5 || err != nil {
@@ -83,12 +83,36 @@ func TestLinkKeepsOrderWhenRingFull(t *testing.T) {
 	}
 }
 
+// TestQDiscSendsFrames: eth0's queueing discipline passes each packet's
+// headers and payload to the device as one frame, in order.
+func TestQDiscSendsFrames(t *testing.T) {
+	dev := &fullDevice{}
+	var mu sync.Mutex
+	q := directQDisc{newLink(channel.New(1, nicMTU, ""), dev, &mu, func(error) {}, true)}
+	pkts := packets(0, 3)
+	defer pkts.DecRef()
+	for _, pkt := range pkts.AsSlice() {
+		if err := q.WritePacket(pkt); err != nil {
+			t.Fatalf("WritePacket: %v", err)
+		}
+	}
+	got := dev.frames()
+	if len(got) != 3 {
+		t.Fatalf("%d frames sent, want 3", len(got))
+	}
+	for i, f := range got {
+		if want := fmt.Sprintf("frame %d", i); string(f) != want {
+			t.Errorf("frame %d is %q, want %q", i, f, want)
+		}
+	}
+}
+
 // TestLinkBacklogBounded: with the ring full for good, the backlog takes
 // txBacklogMax frames and then the stack is told there is no room.
 func TestLinkBacklogBounded(t *testing.T) {
 	dev := &fullDevice{refusals: 1 << 30}
 	var mu sync.Mutex
-	l := &link{Endpoint: channel.New(1, nicMTU, ""), dev: dev, mu: &mu, fail: func(error) {}, wake: make(chan struct{}, 1)}
+	l := newLink(channel.New(1, nicMTU, ""), dev, &mu, func(error) {}, false)
 	pkts := packets(0, txBacklogMax+1)
 	defer pkts.DecRef()
 	n, err := l.WritePackets(pkts)

@@ -317,7 +317,7 @@ type procEntry struct {
 func (p procNode) entries(c *ctx) ([]procEntry, error) {
 	switch p.kind {
 	case procRoot:
-		out := []procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}}}
+		out := append([]procEntry(nil), procRootNames[:]...)
 		for _, pid := range c.pids() {
 			out = append(out, procEntry{strconv.Itoa(int(pid)), procNode{kind: procPid, pid: pid}})
 		}
@@ -337,17 +337,7 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 	sub := procNode{pid: p.pid, tid: p.tid}
 	switch p.kind {
 	case procPid:
-		var out []procEntry
-		for i, name := range procTexts {
-			out = append(out, procEntry{name, procNode{kind: procText, pid: p.pid, tid: p.tid, n: int32(i)}})
-		}
-		for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}} {
-			e.node.pid, e.node.tid = sub.pid, sub.tid
-			out = append(out, e)
-		}
-		if p.tid == 0 {
-			out = append(out, procEntry{"task", procNode{kind: procTaskDir, pid: p.pid}})
-		}
+		out := sub.pidEntries()
 		slices.SortFunc(out, func(a, b procEntry) int {
 			if a.name < b.name {
 				return -1
@@ -375,6 +365,26 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 	return nil, ENOTDIR
 }
 
+// procRootNames are the names of /proc besides the processes'.
+var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}}}
+
+// pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
+// pid and tid, unsorted.
+func (p procNode) pidEntries() []procEntry {
+	out := make([]procEntry, 0, len(procTexts)+4)
+	for i, name := range procTexts {
+		out = append(out, procEntry{name, procNode{kind: procText, pid: p.pid, tid: p.tid, n: int32(i)}})
+	}
+	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}} {
+		e.node.pid, e.node.tid = p.pid, p.tid
+		out = append(out, e)
+	}
+	if p.tid == 0 {
+		out = append(out, procEntry{"task", procNode{kind: procTaskDir, pid: p.pid}})
+	}
+	return out
+}
+
 // number parses a decimal ID as /proc names them (no sign, no leading
 // zeros).
 func number(name string) (int32, bool) {
@@ -397,6 +407,24 @@ func (p procNode) lookup(c *ctx, name string) (node, error) {
 			}
 			return procNode{kind: procPid, pid: pid}, nil
 		}
+		// Not a process: one of the other names, without listing the
+		// processes (the Go runtime's start looks up /proc/self).
+		for _, e := range procRootNames {
+			if e.name == name {
+				return e.node, nil
+			}
+		}
+		return nil, ENOENT
+	case procPid:
+		if c.proc(p.pid, p.tid) == nil {
+			return nil, ENOENT
+		}
+		for _, e := range (procNode{pid: p.pid, tid: p.tid}).pidEntries() {
+			if e.name == name {
+				return e.node, nil
+			}
+		}
+		return nil, ENOENT
 	case procTaskDir:
 		tid, ok := number(name)
 		if !ok || tid == 0 || c.proc(p.pid, tid) == nil {

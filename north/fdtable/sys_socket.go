@@ -826,7 +826,13 @@ func (fs *Files) recvmsg(m mem.Memory, intr <-chan struct{}, f *vfs.File, s sock
 		}
 		nameLen = uint32(len(msg.Addr))
 	}
-	ctl, outFlags := fs.buildControl(s, &msg, h.controlLen, flags)
+	// No control buffer is no room, whatever its length says (scm_recv:
+	// !msg_control, MSG_CTRUNC).
+	room := h.controlLen
+	if h.control == 0 {
+		room = 0
+	}
+	ctl, outFlags := fs.buildControl(s, &msg, room, flags)
 	if len(ctl) > 0 && m.CopyOut(h.control, ctl) != nil {
 		return 0, vfs.EFAULT
 	}

@@ -106,6 +106,7 @@ const (
 	SoRcvbufforce = 33
 	SoProtocol    = 38
 	SoDomain      = 39
+	SoPeekOff     = 42
 
 	TCPNodelay     = 1
 	TCPMaxseg      = 2

@@ -67,9 +67,11 @@ type unixSock struct {
 	maxBacklog int
 	peer       *unixSock // connected peer; for datagrams the default destination
 	peerCred   Ucred
-	hasPeer    bool // peerCred is set: by socketpair, connect/accept or listen (sk_peer_pid)
-	connected  bool // a stream socket that was connected
-	embryo     bool // made by connect(2), not yet accepted (sk_socket NULL)
+	hasPeer    bool  // peerCred is set: by socketpair, connect/accept or listen (sk_peer_pid)
+	connected  bool  // a stream socket that was connected
+	err        error // sk_err: ECONNRESET once a peer closed with bytes unread
+	peekOff    int   // SO_PEEK_OFF; -1 when off
+	embryo     bool  // made by connect(2), not yet accepted (sk_socket NULL)
 	closed     bool
 	shut       int // rcvShutdown | sendShutdown
 	recv       []*segment
@@ -123,7 +125,7 @@ func (ns *Namespace) NewUnix(typ int, c Context) (Socket, error) {
 }
 
 func (ns *Namespace) newUnix(typ int, cred Ucred) *unixSock {
-	return &unixSock{ns: ns, typ: typ, ino: NextIno(), cred: cred, sndbuf: defaultBufBytes, rcvbuf: defaultBufBytes}
+	return &unixSock{ns: ns, typ: typ, ino: NextIno(), cred: cred, sndbuf: defaultBufBytes, rcvbuf: defaultBufBytes, peekOff: -1}
 }
 
 // Pair returns two connected AF_UNIX sockets (socketpair(2)), each
@@ -430,6 +432,13 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	}
 	ns := s.ns
 	ns.mu.Lock()
+	// unix_seqpacket_sendmsg reports a pending error first; a stream
+	// send leaves it to the receive.
+	if err := s.err; err != nil && s.typ == SockSeqpacket {
+		s.err = nil
+		ns.mu.Unlock()
+		return 0, err
+	}
 	if m.Addr != nil {
 		defer ns.mu.Unlock()
 		if s.connected {
@@ -530,6 +539,11 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		s.passcredBind()
 	}
 	if t.closed {
+		// A peer that is gone refuses once and disconnects the sender
+		// (unix_dgram_sendmsg: SOCK_DEAD).
+		if s.peer == t {
+			s.peer = nil
+		}
 		ns.mu.Unlock()
 		return 0, ECONNREFUSED
 	}
@@ -574,21 +588,47 @@ func (s *unixSock) Recv(dst vfs.Buf, m *Msg) (int64, error) {
 		ns.mu.Unlock()
 		return 0, errInval
 	}
-	if len(s.recv) == 0 {
+	// A message-based receive reports a pending error before any
+	// message (__skb_try_recv_datagram: sock_error).
+	if err := s.err; err != nil && s.typ != SockStream {
+		s.err = nil
+		ns.mu.Unlock()
+		return 0, err
+	}
+	// A peek starts SO_PEEK_OFF bytes in (sk_peek_offset): past whole
+	// segments of a stream, or past whole datagrams (while the offset is
+	// not smaller than one) and then into the next.
+	peek := m.Flags&MsgPeek != 0
+	skip := 0
+	if peek {
+		skip = max(s.peekOff, 0)
+	}
+	first := 0
+	for first < len(s.recv) && skip > 0 && skip >= len(s.recv[first].data)-s.recv[first].off {
+		skip -= len(s.recv[first].data) - s.recv[first].off
+		first++
+	}
+	if first == len(s.recv) {
 		defer ns.mu.Unlock()
+		// A stream receive that found nothing reports a pending error
+		// once, before the end of the stream (unix_stream_read_generic).
+		if err := s.err; err != nil {
+			s.err = nil
+			return 0, err
+		}
 		if s.shut&rcvShutdown != 0 {
 			return 0, nil
 		}
 		return 0, vfs.EAGAIN
 	}
-	peek := m.Flags&MsgPeek != 0
 	var n int64
 	var freed bool
 	if s.typ == SockStream {
-		n, freed = s.recvStream(dst, m, peek)
+		n, freed = s.recvStream(dst, m, peek, first, skip)
 	} else {
-		n, freed = s.recvRecord(dst, m, peek)
+		n, freed = s.recvRecord(dst, m, peek, first, skip)
 	}
+
 	var wake []*unixSock
 	if freed {
 		if s.peer != nil {
@@ -614,16 +654,19 @@ func (s *unixSock) Recv(dst vfs.Buf, m *Msg) (int64, error) {
 // that asks for credentials (SO_PASSCRED), before one whose credentials
 // differ from the first's ("never glue messages from different
 // writers"). It returns -1 for a fault.
-func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
+func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool, from, skip int) (int64, bool) {
 	var done int64
-	first := s.recv[0]
+	first := s.recv[from]
 	m.Creds = recvCreds(first.creds)
-	for i := 0; i < len(s.recv) && done < dst.Len(); i++ {
+	for i := from; i < len(s.recv) && done < dst.Len(); i++ {
 		g := s.recv[i]
-		if i > 0 && s.passcred && g.creds != first.creds {
+		if i > from && s.passcred && g.creds != first.creds {
 			break
 		}
 		avail := g.data[g.off:]
+		if i == from {
+			avail = avail[skip:]
+		}
 		c, err := dst.DropFirst(done).CopyOut(avail)
 		if c == 0 && err != nil {
 			if done == 0 {
@@ -652,8 +695,10 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
 		}
 	}
 	if peek {
+		s.movePeekOff(int(done))
 		return done, false
 	}
+	s.movePeekOff(-int(done))
 	for len(s.recv) > 0 && s.recv[0].off == len(s.recv[0].data) {
 		s.recv = s.recv[1:]
 	}
@@ -661,11 +706,13 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
 }
 
 // recvRecord takes one datagram or record into dst; what does not fit is
-// lost (MSG_TRUNC), as for every message-based socket.
-func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
-	g := s.recv[0]
-	c, err := dst.CopyOut(g.data)
-	if err != nil && int64(c) < min(dst.Len(), int64(len(g.data))) {
+// lost (MSG_TRUNC), as for every message-based socket. A peek looks at
+// the one numbered at, from byte skip (unix_dgram_recvmsg).
+func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool, at, skip int) (int64, bool) {
+	g := s.recv[at]
+	data := g.data[skip:]
+	c, err := dst.CopyOut(data)
+	if err != nil && int64(c) < min(dst.Len(), int64(len(data))) {
 		return -1, false
 	}
 	m.Creds = recvCreds(g.creds)
@@ -674,7 +721,7 @@ func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
 	if g.from != nil {
 		m.Addr = append([]byte(nil), g.from...)
 	}
-	if len(g.data) > c {
+	if len(data) > c {
 		m.OutFlags |= MsgTrunc
 	}
 	if peek {
@@ -682,16 +729,27 @@ func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool) (int64, bool) {
 			f.IncRef()
 		}
 		m.Rights = append([]*vfs.File(nil), g.rights...)
+		s.movePeekOff(c)
 	} else {
 		m.Rights = g.rights
 		s.recv = s.recv[1:]
 		s.recvBytes -= len(g.data)
+		s.movePeekOff(-len(g.data))
 	}
 	n := int64(c)
 	if m.Flags&MsgTrunc != 0 {
-		n = int64(len(g.data))
+		n = int64(len(data))
 	}
 	return n, !peek
+}
+
+// movePeekOff moves SO_PEEK_OFF on by what a peek took, or back by what
+// a receive took off the front, not below 0; -1 stays off
+// (sk_peek_offset_fwd, sk_peek_offset_bwd).
+func (s *unixSock) movePeekOff(n int) {
+	if s.peekOff >= 0 {
+		s.peekOff = max(s.peekOff+n, 0)
+	}
 }
 
 func (s *unixSock) Shutdown(how int) error {
@@ -747,6 +805,12 @@ func (s *unixSock) Readiness(mask vfs.Events) vfs.Events {
 	if s.typ != SockDgram && !s.connected && !s.listening {
 		ev |= vfs.EventHup
 	}
+	if s.err != nil {
+		ev |= vfs.EventErr
+	}
+	// Writable is about room, shut down or not (unix_poll: "we set
+	// writable also when the other side has shut down the connection");
+	// a socket with no peer has nothing in flight.
 	writable := false
 	switch {
 	case s.listening:
@@ -754,10 +818,10 @@ func (s *unixSock) Readiness(mask vfs.Events) vfs.Events {
 		writable = s.peer == nil || len(s.peer.recv) < maxDgramQlen
 	case s.peer != nil:
 		writable = s.peer.recvBytes < s.sndbuf
-	case !s.connected:
+	default:
 		writable = true
 	}
-	if writable && s.shut&sendShutdown == 0 {
+	if writable {
 		ev |= vfs.EventOut | vfs.EventWrNorm
 	}
 	return ev & mask
@@ -825,6 +889,11 @@ func (s *unixSock) Release(*vfs.File) {
 	if p := s.peer; p != nil && s.typ != SockDgram {
 		p.shut = rcvShutdown | sendShutdown
 		p.peer = nil
+		// Bytes it never read, or a connection never accepted, reset
+		// the peer's connection (unix_release_sock: sk_err).
+		if len(s.recv) > 0 || s.embryo {
+			p.err = ECONNRESET
+		}
 		wake = append(wake, p)
 	}
 	s.peer = nil
@@ -873,6 +942,17 @@ func (s *unixSock) SetSockOpt(level, name int, val []byte) error {
 			s.rcvbuf = bufSize(v)
 		}
 		return nil
+	case SoPeekOff:
+		// unix_set_peek_off: any value; a negative one turns peeking
+		// at an offset off.
+		v, err := IntArg(val)
+		if err != nil {
+			return err
+		}
+		ns.mu.Lock()
+		s.peekOff = v
+		ns.mu.Unlock()
+		return nil
 	case SoLinger:
 		on, secs, err := LingerArg(val)
 		if err != nil {
@@ -907,7 +987,15 @@ func (s *unixSock) GetSockOpt(level, name int, _ int) ([]byte, error) {
 	defer ns.mu.Unlock()
 	switch name {
 	case SoError:
-		return Int(0), nil
+		// sock_error: reading the error clears it.
+		var e int
+		if errno, ok := s.err.(vfs.Errno); ok {
+			e = int(errno)
+		}
+		s.err = nil
+		return Int(e), nil
+	case SoPeekOff:
+		return Int(s.peekOff), nil
 	case SoAcceptconn:
 		return Bool(s.listening), nil
 	case SoPasscred:

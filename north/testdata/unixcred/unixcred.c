@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static const char *res(long r) {
 	case x: \
 		return #x;
 		E(EPERM) E(ENOENT) E(EBADF) E(EAGAIN) E(EFAULT) E(EINVAL) E(EPIPE) E(ENOTCONN)
-		E(EOPNOTSUPP) E(ECONNREFUSED) E(EISCONN) E(EMSGSIZE)
+		E(EOPNOTSUPP) E(ECONNREFUSED) E(EISCONN) E(EMSGSIZE) E(ECONNRESET) E(ENOPROTOOPT)
 #undef E
 	}
 	snprintf(buf, sizeof buf, "errno %d", errno);
@@ -442,6 +443,160 @@ static void truncation(int type) {
 	close(p[1]);
 }
 
+static void soError(const char *what, int fd) {
+	int e = -1;
+	socklen_t l = sizeof e;
+	long r = getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l);
+	if (r < 0) {
+		show(what, r);
+		return;
+	}
+	errno = e;
+	show(what, e ? -1 : 0);
+}
+
+static void pollShow(const char *what, int fd) {
+	struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
+	long r = poll(&p, 1, 0);
+	printf("%s: %ld%s%s%s%s%s\n", what, r, p.revents & POLLIN ? " IN" : "", p.revents & POLLOUT ? " OUT" : "",
+	       p.revents & POLLERR ? " ERR" : "", p.revents & POLLHUP ? " HUP" : "", p.revents & POLLRDHUP ? " RDHUP" : "");
+}
+
+// peers: a peer that goes away. A connected stream or seqpacket socket
+// whose peer closes with bytes unread gets ECONNRESET once, as its next
+// receive or SO_ERROR (unix_release_sock: sk_err); a datagram socket
+// whose peer is gone is refused once and disconnected
+// (unix_dgram_sendmsg: SOCK_DEAD).
+static void peers(void) {
+	char b[64];
+	int types[] = {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM};
+	for (int i = 0; i < 3; i++) {
+		char what[96];
+		int p[2];
+		for (int how = 0; i < 2 && how < 4; how++) {
+			socketpair(AF_UNIX, types[i], 0, p);
+			if (how > 0 && send(p[0], "unread", 6, 0) != 6)
+				show("send", -1);
+			if (send(p[1], "to p0", 5, 0) != 5)
+				show("send", -1);
+			close(p[1]);
+			const char *hows[] = {"read", "unread", "unread, SO_ERROR first", "unread, recv first"};
+			snprintf(what, sizeof what, "%s peer closed (%s): poll", typeName(types[i]), hows[how]);
+			pollShow(what, p[0]);
+			if (how == 2) {
+				snprintf(what, sizeof what, "%s peer closed (%s): SO_ERROR", typeName(types[i]), hows[how]);
+				soError(what, p[0]);
+			}
+			snprintf(what, sizeof what, "%s peer closed (%s): send", typeName(types[i]), hows[how]);
+			if (how != 3)
+				show(what, send(p[0], "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL));
+			for (int k = 0; k < 3; k++) {
+				snprintf(what, sizeof what, "%s peer closed (%s): recv %d", typeName(types[i]), hows[how], k);
+				long r = recv(p[0], b, sizeof b, MSG_DONTWAIT);
+				show(what, r);
+			}
+			snprintf(what, sizeof what, "%s peer closed (%s): SO_ERROR after", typeName(types[i]), hows[how]);
+			soError(what, p[0]);
+			close(p[0]);
+		}
+		// Shut down for writing, then for reading.
+		socketpair(AF_UNIX, types[i], 0, p);
+		shutdown(p[0], SHUT_WR);
+		snprintf(what, sizeof what, "%s SHUT_WR: poll", typeName(types[i]));
+		pollShow(what, p[0]);
+		snprintf(what, sizeof what, "%s SHUT_WR: peer's poll", typeName(types[i]));
+		pollShow(what, p[1]);
+		shutdown(p[0], SHUT_RD);
+		snprintf(what, sizeof what, "%s SHUT_RDWR: poll", typeName(types[i]));
+		pollShow(what, p[0]);
+		snprintf(what, sizeof what, "%s SHUT_RDWR: peer's poll", typeName(types[i]));
+		pollShow(what, p[1]);
+		close(p[0]);
+		close(p[1]);
+	}
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	socklen_t al = offsetof(struct sockaddr_un, sun_path) + 1 +
+		       snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "cocoon-unixcred-peer-%d", getpid());
+	int srv = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int c = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (bind(srv, (struct sockaddr *)&a, al) < 0 || connect(c, (struct sockaddr *)&a, al) < 0)
+		show("dgram connect", -1);
+	close(srv);
+	pollShow("dgram server gone: poll", c);
+	soError("dgram server gone: SO_ERROR", c);
+	show("dgram server gone: send", send(c, "x", 1, MSG_DONTWAIT));
+	show("dgram server gone: send again", send(c, "x", 1, MSG_DONTWAIT));
+	sockName("dgram server gone: peer", c, 1);
+	show("dgram server gone: recv", recv(c, b, sizeof b, MSG_DONTWAIT));
+	close(c);
+	int p[2];
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, p);
+	close(p[1]);
+	pollShow("dgram pair peer closed: poll", p[0]);
+	show("dgram pair peer closed: send", send(p[0], "x", 1, MSG_DONTWAIT));
+	show("dgram pair peer closed: send again", send(p[0], "x", 1, MSG_DONTWAIT));
+	close(p[0]);
+
+	// A receive with no control buffer but a length (scm_recv: no
+	// msg_control, MSG_CTRUNC; the file is dropped).
+	socketpair(AF_UNIX, SOCK_STREAM, 0, p);
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cc;
+	struct cmsghdr *k = (struct cmsghdr *)cc.b;
+	k->cmsg_len = CMSG_LEN(sizeof(int));
+	k->cmsg_level = SOL_SOCKET;
+	k->cmsg_type = SCM_RIGHTS;
+	memcpy(CMSG_DATA(k), &p[0], sizeof(int));
+	struct iovec iov = {"z", 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cc.b, .msg_controllen = sizeof cc.b};
+	show("send a file", sendmsg(p[0], &m, 0));
+	iov.iov_base = b;
+	struct msghdr r = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = NULL, .msg_controllen = 64};
+	int before = openFds();
+	long n = recvmsg(p[1], &r, 0);
+	printf("recvmsg, no control buffer, length 64: %s, flags %#x, controllen %zu, opened %d\n", res(n), r.msg_flags,
+	       (size_t)r.msg_controllen, openFds() - before);
+	close(p[0]);
+	close(p[1]);
+}
+
+// peekOff: SO_PEEK_OFF moves peeks along (sk_peek_offset) on stream and
+// datagram sockets.
+static void peekOff(int type) {
+	char b[64], what[64];
+	int p[2];
+	socketpair(AF_UNIX, type, 0, p);
+	int off = 0;
+	snprintf(what, sizeof what, "%s SO_PEEK_OFF 0", typeName(type));
+	show(what, setsockopt(p[1], SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off));
+	if (send(p[0], "abcdef", 6, 0) != 6 || send(p[0], "ghi", 3, 0) != 3)
+		show("send", -1);
+	for (int i = 0; i < 3; i++) {
+		long r = recv(p[1], b, 2, MSG_PEEK | MSG_DONTWAIT);
+		snprintf(what, sizeof what, "%s peek 2", typeName(type));
+		printf("%s: %s \"%.*s\"\n", what, res(r), r > 0 ? (int)r : 0, b);
+	}
+	long r = recv(p[1], b, 1, MSG_DONTWAIT);
+	printf("%s read 1: %s \"%.*s\"\n", typeName(type), res(r), r > 0 ? (int)r : 0, b);
+	socklen_t l = sizeof off;
+	getsockopt(p[1], SOL_SOCKET, SO_PEEK_OFF, &off, &l);
+	printf("%s SO_PEEK_OFF now %d\n", typeName(type), off);
+	r = recv(p[1], b, 8, MSG_PEEK | MSG_DONTWAIT);
+	printf("%s peek 8: %s \"%.*s\"\n", typeName(type), res(r), r > 0 ? (int)r : 0, b);
+	off = -5;
+	show("SO_PEEK_OFF -5", setsockopt(p[1], SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off));
+	getsockopt(p[1], SOL_SOCKET, SO_PEEK_OFF, &off, &l);
+	printf("%s SO_PEEK_OFF now %d\n", typeName(type), off);
+	off = -1;
+	setsockopt(p[1], SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off);
+	r = recv(p[1], b, 8, MSG_PEEK | MSG_DONTWAIT);
+	printf("%s peek 8 after -1: %s \"%.*s\"\n", typeName(type), res(r), r > 0 ? (int)r : 0, b);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: unixcred DIR\n");
@@ -456,6 +611,9 @@ int main(int argc, char **argv) {
 	autobind();
 	for (int i = 0; i < 3; i++)
 		truncation(types[i]);
+	peers();
+	for (int i = 0; i < 3; i++)
+		peekOff(types[i]);
 	printf("unixcred: done\n");
 	return 0;
 }

@@ -80,10 +80,14 @@ func spaceFork(i int) int64 {
 				if dst == 0 {
 					dst, _ = leafIn(d.pml4, va, true, pteUser)
 				}
-				// The zero frame is mapped without references.
+				// The zero frame is mapped without references, and is not
+				// resident.
 				if dst == 0 || *pte&pteFrame != zeroFrame && !phys.Ref(*pte&pteFrame) {
 					spaceFree(int(n))
 					return -linux.ENOMEM
+				}
+				if *pte&pteFrame != zeroFrame {
+					d.gained(1)
 				}
 				// Every private page becomes copy-on-write, writable or
 				// not: a later mprotect may make it writable in one of
@@ -103,13 +107,14 @@ func spaceFork(i int) int64 {
 
 // cowBreak serves a write to the copy-on-write page at va: the page gets
 // a frame of its own (a copy, the same frame if no one else holds it, or
-// for the zero frame a zeroed one) and becomes writable. It returns popFault if the page is not
-// copy-on-write or its VMA forbids writing.
+// for the zero frame a zeroed one) and becomes writable if its VMA is.
+// It returns popFault if the page is not copy-on-write or its VMA forbids
+// writing, unless force (program loading: a write ignoring protection).
 //
 //go:nosplit
-func cowBreak(s *userSpace, va uintptr) int {
+func cowBreak(s *userSpace, va uintptr, force bool) int {
 	r, ok := s.vmas.Lookup(va)
-	if !ok || r.Prot&vmspace.Write == 0 {
+	if !ok || !force && r.Prot&vmspace.Write == 0 {
 		return popFault
 	}
 	pte, _ := walkIn(s.pml4, va, false, 0)
@@ -125,6 +130,7 @@ func cowBreak(s *userSpace, va uintptr) int {
 		}
 		cpu.ZeroPage(cpu.Virt(uintptr(p)))
 		*pte = p | userPTE(r.Prot)
+		s.gained(1)
 	case phys.Refs(old) == 1:
 		*pte = old | userPTE(r.Prot)
 	default:

@@ -158,3 +158,26 @@ func (s *Space) Usage() (total, data uint64) {
 	d, _ := privcall(sysSpaceUsage, uintptr(s.id), 1, 0, 0)
 	return uint64(t), uint64(d)
 }
+
+// RSS returns the resident pages of the address space (the shared zero
+// page's mappings not counted, as Linux's) and their high-water mark.
+func (s *Space) RSS() (pages, peak uint64) {
+	r, _ := privcall(sysSpaceRSS, uintptr(s.id), 0, 0, 0)
+	h, _ := privcall(sysSpaceRSS, uintptr(s.id), 1, 0, 0)
+	return uint64(r), uint64(h)
+}
+
+// Resident counts the resident pages of [start, end) (page-aligned); with
+// cowOnly, only those mapped copy-on-write or shared: in a Filled region,
+// a file's own pages rather than private copies.
+func (s *Space) Resident(start, end uint64, cowOnly bool) uint64 {
+	c := uintptr(0)
+	if cowOnly {
+		c = 1
+	}
+	r, e := privcall(sysSpaceResid, uintptr(s.id), uintptr(start), uintptr(end), c)
+	if e != 0 {
+		return 0
+	}
+	return uint64(r)
+}

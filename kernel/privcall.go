@@ -42,6 +42,20 @@ type userSpace struct {
 	used bool
 	pml4 uintptr // physical
 	vmas vmspace.Space
+	// rss counts the pages mapped to frames (PROT_NONE ones kept
+	// included, the zero frame's mappings not), as Linux's MM_*PAGES
+	// counters; hwm is its highest value (hiwater_rss).
+	rss, hwm int
+}
+
+// gained counts n more resident pages.
+//
+//go:nosplit
+func (s *userSpace) gained(n int) {
+	s.rss += n
+	if s.rss > s.hwm {
+		s.hwm = s.rss
+	}
 }
 
 var spaces [maxSpaces]userSpace
@@ -169,7 +183,7 @@ func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
 		if s.vmas.Len()+2 > vmspace.MaxRegions || !s.vmas.SetKind(addr, length, prot, kind) {
 			return -linux.ENOMEM
 		}
-		freeUserRange(s.pml4, addr, addr+length)
+		s.rss -= freeUserRange(s.pml4, addr, addr+length)
 		return int64(addr)
 	}
 	a, ok := s.vmas.FindFree(addr&^(pageSize-1), length, pageSize)
@@ -196,7 +210,7 @@ func spaceUnmap(i int, addr, length uintptr) int64 {
 	if lo >= addr+length {
 		return 0
 	}
-	freeUserRange(s.pml4, lo, addr+length)
+	s.rss -= freeUserRange(s.pml4, lo, addr+length)
 	s.vmas.Clear(lo, addr+length-lo)
 	return 0
 }
@@ -210,7 +224,7 @@ func spaceZap(i int, addr, length uintptr) int64 {
 	if s == nil || addr%pageSize != 0 || addr+length < addr || addr+length > s.vmas.Hi {
 		return -linux.EINVAL
 	}
-	freeUserRange(s.pml4, addr, addr+length)
+	s.rss -= freeUserRange(s.pml4, addr, addr+length)
 	return 0
 }
 

@@ -166,7 +166,7 @@ func userTrap(f *cpu.Frame) {
 			}
 			soft = popErrBits(st)
 		} else if f.ErrCode&pfWrite != 0 {
-			st := cowBreak(&spaces[userSpaceID], addr)
+			st := cowBreak(&spaces[userSpaceID], addr, false)
 			if st == popOK {
 				fsWant = r.FSBase
 				userMode = true

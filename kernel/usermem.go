@@ -25,6 +25,8 @@ const (
 	sysSpaceUsage  = 1028 // (space, which) -> bytes mapped (0) or anonymous writable (1)
 	sysSpaceRegion = 1029 // (space, i, which) -> region i's start (0), end (1) or prot | kind<<8 (2), or EINVAL
 	sysSpaceFillN  = 1030 // (space, addr, frames, n | flags<<32): install n frames read from the array at frames
+	sysSpaceRSS    = 1031 // (space, which) -> resident pages (0) or their high-water mark (1)
+	sysSpaceResid  = 1032 // (space, start, end, cowOnly) -> resident pages in [start, end)
 )
 
 // Outcomes of userPopulate.
@@ -137,6 +139,21 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 			return int64(r.End), true
 		}
 		return int64(r.Prot) | int64(r.Kind)<<8, true
+	case sysSpaceRSS:
+		s := getSpace(int(a0))
+		if s == nil {
+			return -linux.EINVAL, true
+		}
+		if a1 == 0 {
+			return int64(s.rss), true
+		}
+		return int64(s.hwm), true
+	case sysSpaceResid:
+		s := getSpace(int(a0))
+		if s == nil || a1%pageSize != 0 || a2%pageSize != 0 || a2 < a1 || a2 > uint64(s.vmas.Hi) {
+			return -linux.EINVAL, true
+		}
+		return int64(residentIn(s.pml4, uintptr(a1), uintptr(a2), a3 != 0)), true
 	case sysSpaceUsage:
 		s := getSpace(int(a0))
 		if s == nil {
@@ -189,8 +206,10 @@ func spaceFill(i int, va uintptr, frame, flags uint64) int64 {
 		e |= userPTE(cowProt(r.Prot, e))
 	}
 	*pte = e
-	if old&(ptePresent|pteProtNone) != 0 {
+	if old&(ptePresent|pteProtNone) != 0 && old&pteFrame != zeroFrame {
 		phys.Free(old & pteFrame)
+	} else {
+		s.gained(1)
 	}
 	if currentTables() == s.pml4 {
 		cpu.Invlpg(va)
@@ -241,11 +260,17 @@ func spaceFillN(i int, va, frames uintptr, n int, flags uint64) int64 {
 			pte := cpu.Ptr64(table + (a>>12&511)*8)
 			old := *pte
 			*pte = frame | bits
-			if old&(ptePresent|pteProtNone) != 0 {
+			if old&(ptePresent|pteProtNone) == 0 {
+				s.gained(1)
+				continue
+			}
+			if old&pteFrame != zeroFrame {
 				phys.Free(old & pteFrame)
-				if current {
-					cpu.Invlpg(a)
-				}
+			} else {
+				s.gained(1)
+			}
+			if current {
+				cpu.Invlpg(a)
 			}
 		}
 	}

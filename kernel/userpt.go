@@ -91,10 +91,7 @@ func populateAction(pte uint64, prot vmspace.Prot, kind vmspace.Kind, acc int, z
 	if pte&pteFrame == zero {
 		return actBreakZero
 	}
-	if acc == accWrite {
-		return actBreakCOW
-	}
-	return actHave // a forced write to a shared copy-on-write page: unchanged
+	return actBreakCOW
 }
 
 // zeroPTE is the entry that maps the zero frame for a region with prot:
@@ -140,27 +137,30 @@ func userPopulate(s *userSpace, va uintptr, acc int) (uintptr, int) {
 		cpu.ZeroPage(cpu.Virt(uintptr(p)))
 		was := *pte & ptePresent
 		*pte = p | userPTE(r.Prot)
+		s.gained(1)
 		if was != 0 && currentTables() == s.pml4 {
 			cpu.Invlpg(va)
 		}
 	case actBreakCOW:
-		if st := cowBreak(s, va); st != popOK {
+		if st := cowBreak(s, va, acc == accForce); st != popOK {
 			return 0, st
 		}
 	}
 	return uintptr(*pte & pteFrame), popOK
 }
 
-// freeUserRange frees the pages of [start, end) in the tables at pml4.
+// freeUserRange frees the pages of [start, end) in the tables at pml4 and
+// returns how many of them were resident (rss: the zero frame's
+// mappings are not).
 //
 //go:nosplit
-func freeUserRange(pml4, start, end uintptr) {
+func freeUserRange(pml4, start, end uintptr) int {
 	current := currentTables() == pml4
 	// Up to flushEach pages are dropped from the TLB one by one; past
 	// that, the whole TLB once at the end (the frames are not reused
 	// before this returns: trap context, one CPU).
 	const flushEach = 32
-	freed := 0
+	freed, resident := 0, 0
 	for va := start; va < end; {
 		table, span := leafIn(pml4, va, false, 0)
 		if table == 0 {
@@ -173,7 +173,10 @@ func freeUserRange(pml4, start, end uintptr) {
 			if *pte&(ptePresent|pteProtNone) == 0 {
 				continue
 			}
-			phys.Free(*pte & pteFrame)
+			if *pte&pteFrame != zeroFrame {
+				phys.Free(*pte & pteFrame)
+				resident++
+			}
 			*pte = 0
 			if current && freed < flushEach {
 				cpu.Invlpg(va)
@@ -184,6 +187,34 @@ func freeUserRange(pml4, start, end uintptr) {
 	if current && freed > flushEach {
 		loadTables(pml4)
 	}
+	return resident
+}
+
+// residentIn counts the resident pages of [start, end) in the tables at
+// pml4 (the zero frame's mappings not); with cowOnly, only those mapped
+// copy-on-write or shared (in a Filled region: the file's own pages, not
+// private copies).
+//
+//go:nosplit
+func residentIn(pml4, start, end uintptr, cowOnly bool) int {
+	n := 0
+	for va := start; va < end; {
+		table, span := leafIn(pml4, va, false, 0)
+		if table == 0 {
+			va = va&^(span-1) + span
+			continue
+		}
+		stop := min(end, va&^(leafSpan-1)+leafSpan)
+		for ; va < stop; va += pageSize {
+			pte := *cpu.Ptr64(table + (va>>12&511)*8)
+			if pte&(ptePresent|pteProtNone) == 0 || pte&pteFrame == zeroFrame ||
+				cowOnly && pte&(pteCOW|pteShared) == 0 {
+				continue
+			}
+			n++
+		}
+	}
+	return n
 }
 
 // freeTables frees the user half of the tables at pml4 (PML4 slots

@@ -40,6 +40,8 @@ func TestPopulateAction(t *testing.T) {
 		{"write a page of its own", own, rw, vmspace.Anon, accWrite, actHave},
 		{"write a shared copy-on-write page", cow, rw, vmspace.Anon, accWrite, actBreakCOW},
 		{"read a shared copy-on-write page", cow, rw, vmspace.Anon, accRead, actHave},
+		{"force a shared copy-on-write page", cow, ro, vmspace.Filled, accForce, actBreakCOW},
+		{"force a shared page", own | pteShared, ro, vmspace.Filled, accForce, actHave},
 		{"read untouched Filled", 0, rw, vmspace.Filled, accRead, actFill},
 		{"write untouched Filled", 0, rw, vmspace.Filled, accWrite, actFill},
 		{"read PROT_NONE", 0, none, vmspace.Anon, accRead, actFault},

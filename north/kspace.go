@@ -52,6 +52,12 @@ func (k kernelMachine) Map(addr, length uint64, prot mem.Prot, fixed bool) (uint
 }
 func (k kernelMachine) Run(r *kernel.UserRegs) kernel.ExitKind { return k.s.Run(r) }
 
+// RSS and Resident count resident pages (/proc/PID/status, getrusage).
+func (k kernelMachine) RSS() (pages, peak uint64) { return k.s.RSS() }
+func (k kernelMachine) Resident(start, end uint64, cowOnly bool) uint64 {
+	return k.s.Resident(start, end, cowOnly)
+}
+
 // Populate makes pages present as a read or write would (MAP_POPULATE,
 // mlock, MADV_POPULATE_*).
 func (k kernelMachine) Populate(addr, length uint64, write bool) error {

@@ -42,6 +42,7 @@ type fileVMA struct {
 	pgoff      int64 // the file's page index at start
 	shared     bool
 	mayWrite   bool // shared: the file is open for writing
+	shmem      bool // shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS, SysV): RssShmem
 }
 
 // mmState is the file-backed ranges of an address space, shared by the

@@ -136,6 +136,9 @@ type Process struct {
 	// counters getrusage reports (sys_time.go).
 	utime, stime            atomic.Int64
 	nsignals, nvcsw, nivcsw atomic.Int64
+	// maxrss is the high-water mark of resident pages of the address
+	// spaces the process left (rss.go); cmaxrss its reaped children's.
+	maxrss, cmaxrss atomic.Uint64
 	// cpu are the timers on CPU-time clocks.
 	cpu cpuTimers
 	// itMu guards the interval timers and POSIX timers.

@@ -231,10 +231,13 @@ func (p *Process) statText(t *Task) string {
 	} else if mt := p.task(p.pid); mt != nil {
 		sigMask = mt.blocked.Load()
 	}
-	var vsize uint64
+	var vsize, rss uint64
 	if p.LiveFiles() != nil {
 		if ps, ok := p.m.(pagedSpace); ok {
 			vsize, _ = ps.Usage()
+		}
+		if r, ok := p.rss(); ok {
+			rss = r.total()
 		}
 	}
 	p.sig.mu.Lock()
@@ -258,12 +261,12 @@ func (p *Process) statText(t *Task) string {
 	// nswap cnswap exit_signal processor rt_priority policy
 	// delayed_acct_blkio_ticks guest_time cguest_time start_data end_data
 	// start_brk arg_start arg_end env_start env_end exit_code. The fault
-	// counts and the resident set are not counted (0); the addresses
-	// Linux hides from other processes are 0.
-	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d 20 0 %d 0 %d %d 0 %d 0 0 0 0 0 %d %d %d %d 0 0 0 %d 0 0 0 0 0 0 0 0 %d 0 0 0 0 %d\n",
+	// counts are not counted (0); rss is in pages (rss.go); the
+	// addresses Linux hides from other processes are 0.
+	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d 20 0 %d 0 %d %d %d %d 0 0 0 0 0 %d %d %d %d 0 0 0 %d 0 0 0 0 0 0 0 0 %d 0 0 0 0 %d\n",
 		id, p.comm(t), state, ppid, p.pgid.Load(), p.sid.Load(), tty, tpgid, 0x400000,
 		ticks(utime), ticks(stime), ticks(p.cutime.Load()), ticks(p.cstime.Load()),
-		nthreads, ticks(p.startMono), vsize, uint64(1<<64-1),
+		nthreads, ticks(p.startMono), vsize, rss, uint64(1<<64-1),
 		pending&(1<<32-1), sigMask&(1<<32-1), ign&(1<<32-1), caught&(1<<32-1),
 		p.exitSig, brkStart, exitCode)
 }
@@ -328,7 +331,12 @@ func (p *Process) statusText(t *Task) string {
 	if p.LiveFiles() != nil {
 		if ps, ok := p.m.(pagedSpace); ok {
 			total, data := ps.Usage()
-			fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmData:\t%8d kB\n", total>>10, data>>10)
+			fmt.Fprintf(&b, "VmSize:\t%8d kB\n", total>>10)
+			if r, ok := p.rss(); ok {
+				fmt.Fprintf(&b, "VmHWM:\t%8d kB\nVmRSS:\t%8d kB\nRssAnon:\t%8d kB\nRssFile:\t%8d kB\nRssShmem:\t%8d kB\n",
+					kib(r.peak), kib(r.total()), kib(r.anon), kib(r.file), kib(r.shmem))
+			}
+			fmt.Fprintf(&b, "VmData:\t%8d kB\n", data>>10)
 		}
 	}
 	fmt.Fprintf(&b, "Threads:\t%d\n", len(p.Threads()))

@@ -337,7 +337,7 @@ func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, 
 		if err != nil {
 			return errno(err)
 		}
-		v.pager, v.pgoff, v.mayWrite = pg, 0, true
+		v.pager, v.pgoff, v.mayWrite, v.shmem = pg, 0, true, true
 	} else {
 		pg, mode, e := p.files.Map(fd, inv)
 		if e != 0 {
@@ -878,7 +878,7 @@ func (t *Task) mremapDup(old, newLen, flags, newAddr uint64) int64 {
 	} else {
 		newAddr = 0
 	}
-	nv := &fileVMA{shared: true, mayWrite: v.mayWrite, pgoff: v.pgoff + int64((old-v.start)/mem.PageSize)}
+	nv := &fileVMA{shared: true, mayWrite: v.mayWrite, shmem: v.shmem, pgoff: v.pgoff + int64((old-v.start)/mem.PageSize)}
 	nv.pager = v.pager.Clone(p.invalidator(nv))
 	got, err := ps.MapFilled(newAddr, newLen, prot, fixed)
 	if err != nil {

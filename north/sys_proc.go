@@ -455,6 +455,7 @@ func (p *Process) release() {
 	if p.vforkDone != nil {
 		p.closeVfork()
 	}
+	p.leaveSpace(p.m)
 	p.filesGone.Store(true)
 	dropSpace(p.m)
 }
@@ -603,6 +604,7 @@ func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (
 					c.sig.dropShared()
 					p.cutime.Add(c.utime.Load() + c.cutime.Load())
 					p.cstime.Add(c.stime.Load() + c.cstime.Load())
+					p.reapRSS(c)
 				}
 				r := waitResult{c: c, code: linux.CldExited, status: c.waitStatus, sigStatus: int32(c.waitStatus >> 8 & 0xff)}
 				if c.waitStatus&0x7f != 0 {
@@ -684,7 +686,8 @@ func sysWait4(t *Task, a *[6]uint64) int64 {
 }
 
 // childRusage is struct rusage (include/uapi/linux/resource.h) with the
-// CPU times of a reaped child and its own reaped children.
+// CPU times of a reaped child and its own reaped children, and the most
+// memory resident in either (ru_maxrss).
 func childRusage(c *Process) []byte {
 	b := make([]byte, 144)
 	tv := func(off int, ns int64) {
@@ -693,6 +696,7 @@ func childRusage(c *Process) []byte {
 	}
 	tv(0, c.utime.Load()+c.cutime.Load())
 	tv(16, c.stime.Load()+c.cstime.Load())
+	putU64(b[32:], kib(max(c.maxrss.Load(), c.cmaxrss.Load())))
 	return b
 }
 
@@ -1135,6 +1139,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	if ps, ok := p.m.(pagedSpace); ok {
 		ps.SetFiller(p.fillForCopy())
 	}
+	p.leaveSpace(old)
 	dropSpace(old)
 	p.mu.Lock()
 	p.brkStart, p.brk = pageUp(prog.Brk), pageUp(prog.Brk)

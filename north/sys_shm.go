@@ -155,7 +155,7 @@ func sysShmat(t *Task, a *[6]uint64) int64 {
 	if fixed && flags&shmRemap == 0 && !p.rangeFree(addr, length) {
 		return -linux.EINVAL
 	}
-	v := &fileVMA{shared: true, mayWrite: true}
+	v := &fileVMA{shared: true, mayWrite: true, shmem: true}
 	v.pager = seg.base.Clone(p.invalidator(v))
 	if fixed {
 		p.forget(addr, addr+length)

@@ -355,9 +355,9 @@ func sysTimes(t *Task, a *[6]uint64) int64 {
 // process (RUSAGE_SELF), the calling thread (RUSAGE_THREAD) or its
 // waited-for children (RUSAGE_CHILDREN: none). Of the longs Cocoon
 // counts the signals delivered and the context switches: voluntary ones
-// are system calls that wait, involuntary ones timer preemptions. The
-// memory counters (ru_maxrss, faults) stay 0: the address space does not
-// count resident pages.
+// are system calls that wait, involuntary ones timer preemptions, and
+// ru_maxrss, the most memory resident (rss.go); the fault counters stay
+// 0.
 func sysGetrusage(t *Task, a *[6]uint64) int64 {
 	const rusageSelf, rusageChildren, rusageThread = 0, -1, 1
 	p := t.p
@@ -366,13 +366,20 @@ func sysGetrusage(t *Task, a *[6]uint64) int64 {
 	case rusageSelf:
 		ns(b[0:], p.utime.Load())
 		ns(b[16:], p.stime.Load())
+		putU64(b[32:], kib(p.maxRSS()))
 		putU64(b[120:], uint64(p.nsignals.Load()))
 		putU64(b[128:], uint64(p.nvcsw.Load()))
 		putU64(b[136:], uint64(p.nivcsw.Load()))
 	case rusageThread:
 		ns(b[0:], t.utime.Load())
 		ns(b[16:], t.stime.Load())
+		putU64(b[32:], kib(p.maxRSS()))
 	case rusageChildren:
+		// The reaped children's (kernel/sys.c getrusage: cutime,
+		// cstime, cmaxrss).
+		ns(b[0:], p.cutime.Load())
+		ns(b[16:], p.cstime.Load())
+		putU64(b[32:], kib(p.cmaxrss.Load()))
 	default:
 		return -linux.EINVAL
 	}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +74,30 @@ static void onSignal(int sig) {
 	char here[256];
 	memset(here, sig, sizeof here); // the handler's frame is on the zero pages
 	handled = here[100] == sig;
+}
+
+// status returns the value in kB of a /proc/self/status line (-1 if
+// missing).
+static long status(const char *name) {
+	static char buf[8192];
+	int fd = open("/proc/self/status", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	size_t l = strlen(name);
+	for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, name, l) == 0 && p[l] == ':')
+			return strtol(p + l + 1, NULL, 10);
+	return -1;
+}
+
+static long maxrss(int who) {
+	struct rusage ru;
+	return getrusage(who, &ru) == 0 ? ru.ru_maxrss : -1;
 }
 
 static long futex(uint32_t *w, int op, uint32_t val, const struct timespec *ts, uint32_t *w2, uint32_t val3) {
@@ -242,6 +267,50 @@ int main(int argc, char **argv) {
 	      "MADV_POPULATE_WRITE over zero pages");
 	mw[10] = 10;
 	check(mw[10] == 10, "a write after MADV_POPULATE_WRITE");
+
+	// 12. The resident set counts pages of their own, not zero pages
+	// (Linux's VmRSS, VmHWM, ru_maxrss): in MiB, with room for the
+	// program's own small allocations.
+	const long K = 1024;
+	long r0 = status("VmRSS");
+	char *g = anon(64 * MB, PROT_READ | PROT_WRITE);
+	check(zeros(g, 64 * MB), "64 MiB read");
+	long r1 = status("VmRSS");
+	check(r0 > 0 && r1 - r0 < 2 * K, "VmRSS after reading 64 MiB grew less than 2 MiB");
+	snprintf(path, sizeof path, "%s/zeropage.rss", argv[1]);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	char *g2 = anon(32 * MB, PROT_READ | PROT_WRITE);
+	check(fd >= 0 && writeAll(fd, g2, 32 * MB), "write(2) of 32 MiB untouched");
+	close(fd);
+	unlink(path);
+	long r2 = status("VmRSS");
+	check(r2 - r1 < 2 * K, "VmRSS after write(2) of 32 MiB untouched grew less than 2 MiB");
+	for (long off = 0; off < 16 * MB; off += PAGE)
+		g[off] = 1;
+	long r3 = status("VmRSS");
+	check(r3 - r2 >= 16 * K && r3 - r2 < 18 * K, "VmRSS after writing 16 MiB of zero pages grew 16-18 MiB");
+	long anonKB = status("RssAnon"), fileKB = status("RssFile"), shmemKB = status("RssShmem");
+	check(anonKB >= 16 * K && anonKB + fileKB + shmemKB == r3, "RssAnon + RssFile + RssShmem = VmRSS");
+	check(madvise(g, 16 * MB, MADV_DONTNEED) == 0, "MADV_DONTNEED of the 16 MiB");
+	long r4 = status("VmRSS"), hwm = status("VmHWM");
+	check(r3 - r4 >= 16 * K && r3 - r4 < 18 * K, "VmRSS dropped by 16-18 MiB");
+	// Linux's counters are per-CPU and may lag by a few hundred kB.
+	check(hwm >= r3 - K, "VmHWM kept the high-water mark");
+	check(maxrss(RUSAGE_SELF) >= r3 - K, "ru_maxrss kept it too");
+	char *h = mmap(NULL, 8 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	long r5 = status("VmRSS");
+	check(h != MAP_FAILED && r5 - r4 >= 8 * K && r5 - r4 < 10 * K, "MAP_POPULATE of 8 MiB writable: VmRSS grew 8-10 MiB");
+	char *h2 = mmap(NULL, 8 * MB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	long r6 = status("VmRSS");
+	check(h2 != MAP_FAILED && r6 - r5 < 2 * K, "MAP_POPULATE of 8 MiB read-only: VmRSS grew less than 2 MiB");
+	pid = fork();
+	if (pid == 0) {
+		char *k = anon(24 * MB, PROT_READ | PROT_WRITE);
+		memset(k, 1, 24 * MB);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	check(maxrss(RUSAGE_CHILDREN) >= 24 * K, "RUSAGE_CHILDREN's ru_maxrss counts the child's 24 MiB");
 
 	printf("zeropage: %s\n", failed ? "FAIL" : "done");
 	return failed;

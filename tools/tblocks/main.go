@@ -20,11 +20,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -153,7 +155,11 @@ func measure(app string, network bool, top int, keep string, funcs, execs bool, 
 	if err != nil {
 		return err
 	}
-	if err := writePhases(w, stops, blocks, tl, pkg, top); err != nil {
+	entry, err := physEntry(kernel)
+	if err != nil {
+		return err
+	}
+	if err := writePhases(w, entry, stops, blocks, tl, pkg, top); err != nil {
 		return err
 	}
 	if !execs {
@@ -167,7 +173,7 @@ func measure(app string, network bool, top int, keep string, funcs, execs bool, 
 	if err != nil {
 		return err
 	}
-	return writeExecs(w, stops, runs, tl, func(a uint64) string {
+	return writeExecs(w, entry, stops, runs, tl, func(a uint64) string {
 		if f := ksyms.Func(a); f != "" {
 			return f
 		}
@@ -198,7 +204,12 @@ func markReturns(kernel string, ksyms Symbols) ([]uint64, error) {
 
 // writeExecs prints each phase's executed instructions by function: the
 // phases cut at the first execution of each kernel.Mark return.
-func writeExecs(w io.Writer, stops []uint64, runs []Run, tl timeline.Timeline, name func(uint64) string, top int) error {
+func writeExecs(w io.Writer, entry uint64, stops []uint64, runs []Run, tl timeline.Timeline, name func(uint64) string, top int) error {
+	first := slices.IndexFunc(runs, func(r Run) bool { return r.Addr == entry })
+	if first < 0 {
+		return fmt.Errorf("the kernel's entry %#x never ran", entry)
+	}
+	runs = runs[first:] // the firmware's are not the timeline's
 	addrs := make([]uint64, len(runs))
 	for i, r := range runs {
 		addrs[i] = r.Addr
@@ -239,7 +250,15 @@ func writeExecs(w io.Writer, stops []uint64, runs []Run, tl timeline.Timeline, n
 // of the kernel.Mark call that ends the phase before it up to that of
 // its own (the printing of the timeline, at the application's first
 // write, falls in the last phase).
-func writePhases(w io.Writer, stops []uint64, blocks []uint64, tl timeline.Timeline, pkg func(uint64) string, top int) error {
+func writePhases(w io.Writer, entry uint64, stops []uint64, blocks []uint64, tl timeline.Timeline, pkg func(uint64) string, top int) error {
+	// The firmware runs before the kernel's entry: QEMU's start, as the
+	// floor's empty guest has it, not a phase of the timeline.
+	firmware := slices.Index(blocks, entry)
+	if firmware < 0 {
+		return fmt.Errorf("the kernel's entry %#x was never translated", entry)
+	}
+	fmt.Fprintf(w, "\n%d blocks of the firmware before the kernel's entry (%#x)\n", firmware, entry)
+	blocks = blocks[firmware:]
 	parts := SplitFirst(blocks, stops)
 	// The timeline's first point is the entry, taken without Mark; each
 	// later point is one Mark's first return.
@@ -254,6 +273,23 @@ func writePhases(w io.Writer, stops []uint64, blocks []uint64, tl timeline.Timel
 	}
 	fmt.Fprintf(w, "\n  after    %6d blocks to QEMU's exit\n", len(blocks)-len(blocksBefore(parts, len(tl.Points)-1)))
 	return nil
+}
+
+// physEntry is the physical address of the kernel ELF's entry point,
+// where the firmware jumps (the PVH entry): its loadable segment's
+// physical address plus the entry's offset in it.
+func physEntry(kernel string) (uint64, error) {
+	f, err := elf.Open(kernel)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && f.Entry >= p.Vaddr && f.Entry < p.Vaddr+p.Memsz {
+			return f.Entry - p.Vaddr + p.Paddr, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: the entry point %#x is in no loadable segment", kernel, f.Entry)
 }
 
 // blocksBefore joins the first n parts.

@@ -94,6 +94,7 @@ const (
 	SoNoCheck     = 11
 	SoPriority    = 12
 	SoLinger      = 13
+	SoBsdcompat   = 14
 	SoReuseport   = 15
 	SoPasscred    = 16
 	SoPeercred    = 17
@@ -102,6 +103,7 @@ const (
 	SoRcvtimeo    = 20
 	SoSndtimeo    = 21
 	SoAcceptconn  = 30
+	SoPasssec     = 34
 	SoSndbufforce = 32
 	SoRcvbufforce = 33
 	SoProtocol    = 38

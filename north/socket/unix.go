@@ -82,6 +82,7 @@ type unixSock struct {
 	reuseaddr  bool
 	keepalive  bool
 	linger     [2]int
+	flags      map[int]bool           // SO_DONTROUTE, SO_BROADCAST, SO_OOBINLINE, SO_NO_CHECK, SO_REUSEPORT, SO_PASSSEC
 	blocked    map[*unixSock]struct{} // datagram senders waiting for room here
 }
 
@@ -942,6 +943,28 @@ func (s *unixSock) SetSockOpt(level, name int, val []byte) error {
 			s.rcvbuf = bufSize(v)
 		}
 		return nil
+	case SoDontroute, SoBroadcast, SoOobinline, SoNoCheck, SoReuseport, SoPasssec:
+		// Flags sk_setsockopt keeps for every socket, which change
+		// nothing an AF_UNIX socket does (Cocoon has no MSG_OOB, no
+		// security module); SO_REUSEPORT is for inet sockets only.
+		v, err := IntArg(val)
+		if err != nil {
+			return err
+		}
+		if name == SoReuseport && v != 0 {
+			return EOPNOTSUPP
+		}
+		ns.mu.Lock()
+		if s.flags == nil {
+			s.flags = map[int]bool{}
+		}
+		s.flags[name] = v != 0
+		ns.mu.Unlock()
+		return nil
+	case SoBsdcompat:
+		// Obsolete: accepted and ignored (sk_setsockopt).
+		_, err := IntArg(val)
+		return err
 	case SoPeekOff:
 		// unix_set_peek_off: any value; a negative one turns peeking
 		// at an offset off.
@@ -966,8 +989,16 @@ func (s *unixSock) SetSockOpt(level, name int, val []byte) error {
 		ns.mu.Unlock()
 		return nil
 	}
+	// sk_setsockopt checks the length before it looks at the name
+	// (SO_BINDTODEVICE apart).
+	if name != soBindtodevice && len(val) < 4 {
+		return errInval
+	}
 	return ENOPROTOOPT
 }
+
+// soBindtodevice is SO_BINDTODEVICE, whose argument is a name.
+const soBindtodevice = 25
 
 // bufSize is what SO_SNDBUF and SO_RCVBUF store for v: twice it, at
 // least SOCK_MIN_SNDBUF, at most net.core.wmem_max doubled
@@ -996,6 +1027,13 @@ func (s *unixSock) GetSockOpt(level, name int, _ int) ([]byte, error) {
 		return Int(e), nil
 	case SoPeekOff:
 		return Int(s.peekOff), nil
+	case SoDontroute, SoBroadcast, SoOobinline, SoNoCheck, SoReuseport, SoPasssec:
+		return Bool(s.flags[name]), nil
+	case SoBsdcompat:
+		return Int(0), nil
+	case SoSndlowat:
+		// sk_getsockopt: always 1; setting it is ENOPROTOOPT.
+		return Int(1), nil
 	case SoAcceptconn:
 		return Bool(s.listening), nil
 	case SoPasscred:

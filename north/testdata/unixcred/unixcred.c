@@ -597,6 +597,37 @@ static void peekOff(int type) {
 	close(p[1]);
 }
 
+// options: SOL_SOCKET flags every socket keeps (net/core/sock.c
+// sk_setsockopt, sk_getsockopt), on an AF_UNIX socket.
+static void options(int type) {
+	static const struct {
+		int opt;
+		const char *name;
+	} opts[] = {{SO_DONTROUTE, "SO_DONTROUTE"}, {SO_BROADCAST, "SO_BROADCAST"}, {SO_OOBINLINE, "SO_OOBINLINE"},
+		    {SO_NO_CHECK, "SO_NO_CHECK"},   {SO_BSDCOMPAT, "SO_BSDCOMPAT"}, {SO_REUSEPORT, "SO_REUSEPORT"},
+		    {SO_PASSSEC, "SO_PASSSEC"},     {SO_SNDLOWAT, "SO_SNDLOWAT"}};
+	int fd = socket(AF_UNIX, type, 0);
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		printf("%s %s:", typeName(type), opts[i].name);
+		for (int set = -1; set < 2; set++) {
+			if (set >= 0) {
+				int r = setsockopt(fd, SOL_SOCKET, opts[i].opt, &set, sizeof set);
+				printf(" set %d %s,", set, res(r));
+			}
+			int v = -7;
+			socklen_t l = sizeof v;
+			int r = getsockopt(fd, SOL_SOCKET, opts[i].opt, &v, &l);
+			if (r < 0)
+				printf(" get %s", res(r));
+			else
+				printf(" get %d (len %u)", v, (unsigned)l);
+		}
+		short two = 1;
+		printf(", short %s\n", res(setsockopt(fd, SOL_SOCKET, opts[i].opt, &two, sizeof two)));
+	}
+	close(fd);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: unixcred DIR\n");
@@ -614,6 +645,8 @@ int main(int argc, char **argv) {
 	peers();
 	for (int i = 0; i < 3; i++)
 		peekOff(types[i]);
+	for (int i = 0; i < 3; i++)
+		options(types[i]);
 	printf("unixcred: done\n");
 	return 0;
 }

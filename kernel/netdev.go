@@ -132,6 +132,12 @@ func (d *NetDevice) Flush() { d.n.Flush() }
 // Receive passes the frames that arrived to deliver (virtio.Net.Receive).
 func (d *NetDevice) Receive(deliver func(frame []byte)) (int, error) { return d.n.Receive(deliver) }
 
+// ReceiveShared lends the frames that arrived to deliver, which copies
+// what it keeps (virtio.Net.ReceiveShared).
+func (d *NetDevice) ReceiveShared(deliver func(frame []byte)) (int, error) {
+	return d.n.ReceiveShared(deliver)
+}
+
 // EnableInterrupt asks for the receive interrupt and reports whether
 // frames already wait (virtio.Net.EnableInterrupt).
 func (d *NetDevice) EnableInterrupt() bool { return d.n.EnableInterrupt() }

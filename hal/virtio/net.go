@@ -1,6 +1,7 @@
 package virtio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -205,13 +206,22 @@ func (n *Net) reclaimTx() error {
 // Receive passes each frame the device delivered since the last call to
 // deliver, as a private copy (the device can no longer change it), and
 // lends the buffers back. It returns how many frames it delivered.
+func (n *Net) Receive(deliver func(frame []byte)) (int, error) {
+	return n.ReceiveShared(func(f []byte) { deliver(bytes.Clone(f)) })
+}
+
+// ReceiveShared is Receive without the copy: frame is the receive
+// buffer itself, valid only during the call, in memory the device (the
+// host, under SEV-SNP) can write at any time; deliver copies what it
+// keeps before looking at it, so that one copy serves the caller's own
+// buffers.
 //
 // It touches no device register unless it lends buffers to a device that
 // asked to be told: the queues want no interrupts (NoInterrupts), so
 // there is no interrupt status to read and acknowledge. A register
 // access is the costly part of a poll (a trap to the host, or under QEMU
 // the device model's lock), and a poll that finds nothing makes none.
-func (n *Net) Receive(deliver func(frame []byte)) (int, error) {
+func (n *Net) ReceiveShared(deliver func(frame []byte)) (int, error) {
 	if err := n.reclaimTx(); err != nil {
 		return 0, err
 	}
@@ -220,9 +230,8 @@ func (n *Net) Receive(deliver func(frame []byte)) (int, error) {
 	count := 0
 	for _, u := range n.used {
 		if u.Len > netHdrSize {
-			frame := make([]byte, u.Len-netHdrSize)
-			copy(frame, n.rx.Bytes(u)[netHdrSize:])
-			deliver(frame)
+			f := n.rx.Bytes(u)[netHdrSize:]
+			deliver(f[:len(f):len(f)]) // no room to append into the next buffer
 			count++
 		}
 		if _, perr := n.rx.Post(Buffer{Off: u.Buf.Off, Len: netBufSize, Write: true}); perr != nil && err == nil {

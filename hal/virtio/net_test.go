@@ -194,6 +194,21 @@ func TestNetSendReceive(t *testing.T) {
 			t.Fatalf("received %x", got)
 		}
 	}
+	// ReceiveShared lends the buffer itself, with no room to write past
+	// the frame into the next buffer.
+	dev.deliver([]byte("a lent frame.."))
+	var lent []byte
+	if k, err := n.ReceiveShared(func(f []byte) {
+		lent = append(f, "past the end"...) // must reallocate
+		if len(f) != 14 || cap(f) != 14 || string(f) != "a lent frame.." {
+			t.Errorf("lent %q (cap %d)", f, cap(f))
+		}
+	}); k != 1 || err != nil {
+		t.Fatalf("ReceiveShared: %d frames, %v", k, err)
+	}
+	if string(lent) != "a lent frame..past the end" {
+		t.Errorf("appended to the lent frame: %q", lent)
+	}
 	if err := n.Send(make([]byte, 2000)); err == nil {
 		t.Error("an oversized frame was sent")
 	}

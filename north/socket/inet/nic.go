@@ -85,12 +85,20 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	// Link-local IPv6 neighbours are on the link (fe80::/64): the
 	// address itself gVisor forms from the MAC when the NIC comes up.
 	st.s.AddRoute(tcpip.Route{Destination: linkLocal, NIC: EthernetNIC})
-	go receiveLoop(dev, &mu, func(frames [][]byte) {
-		for _, f := range frames {
-			pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(f)})
+	// Each frame is copied once, from the device's buffer into one of
+	// gVisor's pooled views, while the device is held, and goes up the
+	// stack after.
+	var views []*buffer.View
+	go receiveLoop(dev, &mu, func(f []byte) {
+		views = append(views, buffer.NewViewWithData(f))
+	}, func() {
+		for i, v := range views {
+			pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithView(v)})
 			ch.InjectInbound(header.IPv4ProtocolNumber, pkt)
 			pkt.DecRef()
+			views[i] = nil
 		}
+		views = views[:0]
 	}, fail, log)
 	return nil
 }
@@ -117,29 +125,39 @@ type interrupter interface {
 // the interrupt for unrouted (another machine's wiring) and polls.
 const interruptMisses = 3
 
-// receiveLoop moves received frames from dev to deliver. With an
+// sharedReceiver is a Device that lends received frames in place, for
+// the caller to copy (hal/virtio.Net.ReceiveShared).
+type sharedReceiver interface {
+	ReceiveShared(take func(frame []byte)) (int, error)
+}
+
+// receiveLoop moves received frames from dev up the stack: take copies
+// each (lent by a sharedReceiver, valid during the call only) with the
+// device held, deliver passes on what take kept, after. With an
 // interrupt it sleeps until a frame arrives (checking every pollIdle
 // anyway) and takes every frame that is there before it asks for the
 // next interrupt, yielding between batches; without one it polls,
 // pollBusy after traffic and backing off to pollIdle.
-func receiveLoop(dev Device, mu *sync.Mutex, deliver func([][]byte), fail func(error), log func(string)) {
+func receiveLoop(dev Device, mu *sync.Mutex, take func(frame []byte), deliver func(), fail func(error), log func(string)) {
+	receive := dev.Receive
+	if sr, ok := dev.(sharedReceiver); ok {
+		receive = sr.ReceiveShared
+	}
 	irq, _ := dev.(interrupter)
 	useIRQ := irq != nil && irq.Interrupts()
 	seen, misses, timedOut := false, 0, false
 	wait := pollBusy
-	var frames [][]byte
 	for {
-		frames = frames[:0]
 		mu.Lock()
-		_, err := dev.Receive(func(f []byte) { frames = append(frames, f) })
+		n, err := receive(take)
 		mu.Unlock()
-		deliver(frames)
+		deliver()
 		if err != nil {
 			fail(err)
 			return
 		}
 		if useIRQ {
-			if timedOut && len(frames) > 0 && !seen {
+			if timedOut && n > 0 && !seen {
 				if misses++; misses == interruptMisses {
 					useIRQ = false
 					log("cocoon: network device: frames arrive without its interrupt; polling it")
@@ -147,7 +165,7 @@ func receiveLoop(dev Device, mu *sync.Mutex, deliver func([][]byte), fail func(e
 				}
 			}
 			timedOut = false
-			if len(frames) > 0 {
+			if n > 0 {
 				runtime.Gosched()
 				continue
 			}
@@ -168,7 +186,7 @@ func receiveLoop(dev Device, mu *sync.Mutex, deliver func([][]byte), fail func(e
 			mu.Unlock()
 			continue
 		}
-		if len(frames) > 0 {
+		if n > 0 {
 			wait = pollBusy
 		} else {
 			wait = min(wait*2, pollIdle)

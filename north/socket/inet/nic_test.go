@@ -203,13 +203,11 @@ func runLoop(t *testing.T, dev *irqDevice) (got func() []string, logged func() [
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		receiveLoop(dev, &devMu, func(fs [][]byte) {
+		receiveLoop(dev, &devMu, func(f []byte) {
 			mu.Lock()
 			defer mu.Unlock()
-			for _, f := range fs {
-				frames = append(frames, string(f))
-			}
-		}, func(error) {}, func(s string) {
+			frames = append(frames, string(f))
+		}, func() {}, func(error) {}, func(s string) {
 			mu.Lock()
 			defer mu.Unlock()
 			logs = append(logs, s)

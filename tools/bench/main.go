@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/internal/tcglog"
 	"github.com/cocoon-vm/cocoon/internal/timeline"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
@@ -250,13 +251,17 @@ func runApp(runs int, profile qemu.Profile, withLinux bool, w io.Writer) error {
 
 // writeInstructions boots images/sysbench once more under -icount
 // shift=0,sleep=off, where guest time counts executed instructions (one
-// nanosecond each), and prints the timeline's steps as instruction
-// counts: figures the host's load does not move, for comparing trees on
-// a busy machine (translated blocks, where TCG's time goes, are not
-// counted: docs/KERNEL.md, "Boot time under TCG", says how).
+// nanosecond each), with -d in_asm logging every block QEMU translates,
+// and prints the timeline's steps as instruction counts and blocks
+// translated: figures the host's load does not move, for comparing trees
+// on a busy machine (translation is where TCG's time goes:
+// docs/KERNEL.md, "Boot time under TCG"; tools/tblocks says by whose
+// code).
 func writeInstructions(ctx context.Context, w io.Writer, profile qemu.Profile, kernel, cpio string) error {
+	log := filepath.Join(filepath.Dir(cpio), "in_asm.log")
+	defer os.Remove(log)
 	res, err := qemu.Run(ctx, qemu.Config{Profile: profile, Kernel: kernel, Initrd: cpio, Append: "-n 1 " + timeline.CmdlineWord, MemoryMiB: 256,
-		Extra: []string{"-icount", "shift=0,sleep=off"}, Timeout: 10 * time.Minute})
+		Extra: []string{"-icount", "shift=0,sleep=off", "-d", "in_asm", "-D", log}, Timeout: 10 * time.Minute})
 	if err != nil {
 		return fmt.Errorf("sysbench under -icount: %v", err)
 	}
@@ -264,14 +269,56 @@ func writeInstructions(ctx context.Context, w io.Writer, profile qemu.Profile, k
 	if err != nil {
 		return fmt.Errorf("sysbench under -icount: %v", err)
 	}
-	fmt.Fprintf(w, "\nGuest instructions per phase, one boot under -icount shift=0,sleep=off (load-independent):\n")
+	firmware, phases, blocksErr := phaseBlocks(kernel, log, len(tl.Points))
+	fmt.Fprintf(w, "\nGuest instructions and blocks translated per phase, one boot under -icount shift=0,sleep=off -d in_asm (load-independent):\n")
+	if blocksErr == nil {
+		fmt.Fprintf(w, "  %-10s %-44s %8s %7d blocks\n", "firmware", "before the first instruction (in the floor)", "", len(firmware))
+	}
 	var prev time.Duration
-	for _, p := range tl.Points {
-		fmt.Fprintf(w, "  %-10s %-44s %8.2f M\n", p.Name, timeline.Descriptions[p.Name], float64(p.At-prev)/1e6)
+	total := 0
+	for i, p := range tl.Points[1:] {
+		fmt.Fprintf(w, "  %-10s %-44s %8.2f M", p.Name, timeline.Descriptions[p.Name], float64(p.At-prev)/1e6)
+		if blocksErr == nil {
+			fmt.Fprintf(w, " %7d blocks", len(phases[i]))
+			total += len(phases[i])
+		}
+		fmt.Fprintln(w)
 		prev = p.At
 	}
-	fmt.Fprintf(w, "  %-10s %-44s %8.2f M\n", "total", "to the application's main", float64(prev)/1e6)
+	fmt.Fprintf(w, "  %-10s %-44s %8.2f M", "total", "to the application's main", float64(prev)/1e6)
+	if blocksErr == nil {
+		fmt.Fprintf(w, " %7d blocks\n", total)
+	} else {
+		fmt.Fprintf(w, "\n  (no blocks per phase: %v)\n", blocksErr)
+	}
 	return nil
+}
+
+// phaseBlocks reads the in_asm log of a boot of kernel and returns the
+// firmware's blocks and each phase's after the entry (tcglog.Phases).
+func phaseBlocks(kernel, log string, points int) ([]uint64, [][]uint64, error) {
+	f, err := os.Open(log)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	blocks, err := tcglog.Blocks(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	ksyms, err := tcglog.ReadSymbolsFile(kernel)
+	if err != nil {
+		return nil, nil, err
+	}
+	stops, err := tcglog.MarkReturns(kernel, ksyms)
+	if err != nil {
+		return nil, nil, err
+	}
+	entry, err := tcglog.PhysEntry(kernel)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tcglog.Phases(blocks, entry, stops, points)
 }
 
 // busyboxPath is where images/sysbench runs busybox from for its shell

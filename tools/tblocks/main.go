@@ -20,7 +20,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"debug/elf"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/internal/tcglog"
 	"github.com/cocoon-vm/cocoon/internal/timeline"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
@@ -110,11 +110,11 @@ func measure(app string, network bool, top int, keep string, funcs, execs bool, 
 	if err != nil {
 		return err
 	}
-	ksyms, err := symbols(kernel)
+	ksyms, err := tcglog.ReadSymbolsFile(kernel)
 	if err != nil {
 		return err
 	}
-	asyms, err := symbols(bin)
+	asyms, err := tcglog.ReadSymbolsFile(bin)
 	if err != nil {
 		return err
 	}
@@ -127,12 +127,12 @@ func measure(app string, network bool, top int, keep string, funcs, execs bool, 
 	if err != nil {
 		return err
 	}
-	blocks, err := Blocks(f)
+	blocks, err := tcglog.Blocks(f)
 	f.Close()
 	if err != nil {
 		return err
 	}
-	parts := Split(blocks, kmain, amain)
+	parts := tcglog.Split(blocks, kmain, amain)
 	variant := "without network"
 	if network {
 		variant = "with network"
@@ -141,7 +141,7 @@ func measure(app string, network bool, top int, keep string, funcs, execs bool, 
 	fmt.Fprintf(w, "  timeline (instructions): %s\n", instructions(tl))
 	fmt.Fprintf(w, "  blocks translated: %d before the kernel's main, %d more before the application's (%d in all, %d to QEMU's exit)\n",
 		len(parts[0]), len(parts[1]), len(parts[0])+len(parts[1]), len(blocks))
-	name := Package
+	name := tcglog.Package
 	if funcs {
 		name = func(f string) string { return f }
 	}
@@ -156,13 +156,13 @@ func measure(app string, network bool, top int, keep string, funcs, execs bool, 
 	}
 	for i, name := range []string{"first instruction to the kernel's main", "kernel's main to the application's main"} {
 		fmt.Fprintf(w, "\n%s (%d blocks):\n", name, len(parts[i]))
-		writeTally(w, Tally(parts[i], pkg), top)
+		writeTally(w, tcglog.Tally(parts[i], pkg), top)
 	}
-	stops, err := markReturns(kernel, ksyms)
+	stops, err := tcglog.MarkReturns(kernel, ksyms)
 	if err != nil {
 		return err
 	}
-	entry, err := physEntry(kernel)
+	entry, err := tcglog.PhysEntry(kernel)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func measure(app string, network bool, top int, keep string, funcs, execs bool, 
 	if f, err = os.Open(log); err != nil {
 		return err
 	}
-	runs, err := Runs(f)
+	runs, err := tcglog.Runs(f)
 	f.Close()
 	if err != nil {
 		return err
@@ -191,28 +191,10 @@ func measure(app string, network bool, top int, keep string, funcs, execs bool, 
 	}, top)
 }
 
-// markReturns returns where each call of kernel.Mark returns to.
-func markReturns(kernel string, ksyms Symbols) ([]uint64, error) {
-	mark, ok := ksyms.Addr("github.com/cocoon-vm/cocoon/kernel.Mark")
-	if !ok {
-		return nil, fmt.Errorf("no kernel.Mark in the kernel's symbols")
-	}
-	f, err := os.Open(kernel)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	stops, err := CallReturns(f, ksyms, mark)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", kernel, err)
-	}
-	return stops, nil
-}
-
 // writeExecs prints each phase's executed instructions by function: the
 // phases cut at the first execution of each kernel.Mark return.
-func writeExecs(w io.Writer, entry uint64, stops []uint64, runs []Run, tl timeline.Timeline, name func(uint64) string, top int) error {
-	first := slices.IndexFunc(runs, func(r Run) bool { return r.Addr == entry })
+func writeExecs(w io.Writer, entry uint64, stops []uint64, runs []tcglog.Run, tl timeline.Timeline, name func(uint64) string, top int) error {
+	first := slices.IndexFunc(runs, func(r tcglog.Run) bool { return r.Addr == entry })
 	if first < 0 {
 		return fmt.Errorf("the kernel's entry %#x never ran", entry)
 	}
@@ -221,7 +203,7 @@ func writeExecs(w io.Writer, entry uint64, stops []uint64, runs []Run, tl timeli
 	for i, r := range runs {
 		addrs[i] = r.Addr
 	}
-	parts := SplitFirst(addrs, stops)
+	parts := tcglog.SplitFirst(addrs, stops)
 	if len(parts) < len(tl.Points) {
 		return fmt.Errorf("%d kernel.Mark returns executed for %d timeline points", len(parts)-1, len(tl.Points)-1)
 	}
@@ -235,9 +217,9 @@ func writeExecs(w io.Writer, entry uint64, stops []uint64, runs []Run, tl timeli
 			total += r.Insns
 		}
 		at += len(parts[i-1])
-		counts := make([]Count, 0, len(m))
+		counts := make([]tcglog.Count, 0, len(m))
 		for k, v := range m {
-			counts = append(counts, Count{k, v})
+			counts = append(counts, tcglog.Count{Name: k, Blocks: v})
 		}
 		sort.Slice(counts, func(i, j int) bool {
 			if counts[i].Blocks != counts[j].Blocks {
@@ -260,74 +242,30 @@ func writeExecs(w io.Writer, entry uint64, stops []uint64, runs []Run, tl timeli
 func writePhases(w io.Writer, entry uint64, stops []uint64, blocks []uint64, tl timeline.Timeline, pkg func(uint64) string, top int) error {
 	// The firmware runs before the kernel's entry: QEMU's start, as the
 	// floor's empty guest has it, not a phase of the timeline.
-	firmware := slices.Index(blocks, entry)
-	if firmware < 0 {
-		return fmt.Errorf("the kernel's entry %#x was never translated", entry)
+	firmware, parts, err := tcglog.Phases(blocks, entry, stops, len(tl.Points))
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "\n%d blocks of the firmware before the kernel's entry (%#x)\n", firmware, entry)
-	blocks = blocks[firmware:]
-	parts := SplitFirst(blocks, stops)
-	// The timeline's first point is the entry, taken without Mark; each
-	// later point is one Mark's first return.
-	if len(parts) < len(tl.Points) {
-		return fmt.Errorf("%d kernel.Mark returns reached for %d timeline points", len(parts)-1, len(tl.Points)-1)
-	}
+	fmt.Fprintf(w, "\n%d blocks of the firmware before the kernel's entry (%#x)\n", len(firmware), entry)
 	fmt.Fprintf(w, "\nby phase (instructions from the timeline, blocks from the first return of each phase's kernel.Mark):\n")
+	after := len(blocks) - len(firmware)
 	for i := 1; i < len(tl.Points); i++ {
 		p := tl.Points[i]
 		fmt.Fprintf(w, "\n  %-8s %8.3f M %6d blocks  %s\n", p.Name, float64(p.At-tl.Points[i-1].At)/1e6, len(parts[i-1]), timeline.Descriptions[p.Name])
-		writeTally(w, Tally(parts[i-1], pkg), top)
+		writeTally(w, tcglog.Tally(parts[i-1], pkg), top)
+		after -= len(parts[i-1])
 	}
-	fmt.Fprintf(w, "\n  after    %6d blocks to QEMU's exit\n", len(blocks)-len(blocksBefore(parts, len(tl.Points)-1)))
+	fmt.Fprintf(w, "\n  after    %6d blocks to QEMU's exit\n", after)
 	return nil
 }
 
-// physEntry is the physical address of the kernel ELF's entry point,
-// where the firmware jumps (the PVH entry): its loadable segment's
-// physical address plus the entry's offset in it.
-func physEntry(kernel string) (uint64, error) {
-	f, err := elf.Open(kernel)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && f.Entry >= p.Vaddr && f.Entry < p.Vaddr+p.Memsz {
-			return f.Entry - p.Vaddr + p.Paddr, nil
-		}
-	}
-	return 0, fmt.Errorf("%s: the entry point %#x is in no loadable segment", kernel, f.Entry)
-}
-
-// blocksBefore joins the first n parts.
-func blocksBefore(parts [][]uint64, n int) []uint64 {
-	var out []uint64
-	for _, p := range parts[:n] {
-		out = append(out, p...)
-	}
-	return out
-}
-
-func writeTally(w io.Writer, counts []Count, top int) {
+func writeTally(w io.Writer, counts []tcglog.Count, top int) {
 	for j, c := range counts {
 		if j == top {
 			break
 		}
 		fmt.Fprintf(w, "  %6d  %s\n", c.Blocks, c.Name)
 	}
-}
-
-func symbols(path string) (Symbols, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	s, err := ReadSymbols(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return s, nil
 }
 
 // instructions prints a timeline's points in millions of instructions.

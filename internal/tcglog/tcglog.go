@@ -1,10 +1,19 @@
-package main
+// Package tcglog reads QEMU's TCG logs of a Cocoon boot (-d in_asm: every
+// block translated; -d exec,nochain: every block executed) and cuts them
+// at the boot timeline's phases: where each phase's kernel.Mark call
+// first returns, the kernel's entry apart from the firmware before it.
+// Under TCG a boot's time follows the blocks it translates
+// (docs/KERNEL.md, "Boot time under TCG"); tools/tblocks and the -icount
+// boot of `make bench` count them per phase.
+package tcglog
 
 import (
 	"bufio"
 	"debug/elf"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -264,4 +273,74 @@ func Runs(r io.Reader) ([]Run, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// ReadSymbolsFile reads the function symbols of the ELF file at path.
+func ReadSymbolsFile(path string) (Symbols, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := ReadSymbols(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return s, nil
+}
+
+// MarkFunc is the kernel's timeline mark (kernel.Mark).
+const MarkFunc = "github.com/cocoon-vm/cocoon/kernel.Mark"
+
+// MarkReturns returns where each call of kernel.Mark in the kernel ELF
+// file at path returns to.
+func MarkReturns(path string, ksyms Symbols) ([]uint64, error) {
+	mark, ok := ksyms.Addr(MarkFunc)
+	if !ok {
+		return nil, fmt.Errorf("%s: no %s in the kernel's symbols", path, MarkFunc)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	stops, err := CallReturns(f, ksyms, mark)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return stops, nil
+}
+
+// PhysEntry is the physical address of the kernel ELF file's entry point,
+// where the firmware jumps (the PVH entry): its loadable segment's
+// physical address plus the entry's offset in it.
+func PhysEntry(path string) (uint64, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && f.Entry >= p.Vaddr && f.Entry < p.Vaddr+p.Memsz {
+			return f.Entry - p.Vaddr + p.Paddr, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: the entry point %#x is in no loadable segment", path, f.Entry)
+}
+
+// Phases cuts the blocks a boot translated (Blocks) into the firmware's,
+// before the kernel's entry at entry, and one part per timeline point
+// after the entry (points of them), the last ending at that point's
+// mark; stops are the marks' return addresses (MarkReturns). It fails if
+// the entry or fewer marks than points-1 were reached.
+func Phases(blocks []uint64, entry uint64, stops []uint64, points int) (firmware []uint64, phases [][]uint64, err error) {
+	i := slices.Index(blocks, entry)
+	if i < 0 {
+		return nil, nil, fmt.Errorf("the kernel's entry %#x was never translated", entry)
+	}
+	parts := SplitFirst(blocks[i:], stops)
+	if len(parts) < points {
+		return nil, nil, fmt.Errorf("%d kernel.Mark returns reached for %d timeline points after the entry", len(parts)-1, points-1)
+	}
+	return blocks[:i], parts[:points-1], nil
 }

@@ -1,4 +1,4 @@
-package main
+package tcglog
 
 import (
 	"debug/elf"
@@ -86,7 +86,7 @@ func TestSymbols(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	s, err := symbols(bin)
+	s, err := ReadSymbolsFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,4 +199,28 @@ func textOffset(t *testing.T, r io.ReaderAt) int64 {
 		t.Fatal(err)
 	}
 	return int64(f.Section(".text").Offset)
+}
+
+// TestPhases: the firmware's blocks come apart, one part per timeline
+// point after the entry, each ending at its mark's first return; too few
+// marks, or an entry never translated, fail.
+func TestPhases(t *testing.T) {
+	const entry = 0x100
+	b := []uint64{0xfff0, 0xf000, entry, 1, 0x51, 2, 0x52, 3, 0x51, 0x53, 4}
+	fw, ph, err := Phases(b, entry, []uint64{0x51, 0x52, 0x53}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint64{0xfff0, 0xf000}; !reflect.DeepEqual(fw, want) {
+		t.Errorf("firmware = %#x, want %#x", fw, want)
+	}
+	if want := [][]uint64{{entry, 1}, {0x51, 2}}; !reflect.DeepEqual(ph, want) {
+		t.Errorf("phases = %#x, want %#x", ph, want)
+	}
+	if _, _, err := Phases(b, entry, []uint64{0x51}, 4); err == nil {
+		t.Error("one mark reached for 4 points was accepted")
+	}
+	if _, _, err := Phases(b, 0x200, []uint64{0x51}, 2); err == nil {
+		t.Error("an entry never translated was accepted")
+	}
 }

@@ -28,7 +28,7 @@ func userPTE(prot vmspace.Prot) uint64 {
 const (
 	accRead  = iota // a read: an untouched anonymous page maps the zero frame
 	accWrite        // a write: the page gets a private frame
-	accForce        // a write ignoring the protection (program loading)
+	accForce        // a write to a page mapped without PROT_WRITE (program loading; PROT_NONE faults)
 )
 
 // zeroFrame is the one frame of zeros that every read of an untouched
@@ -71,13 +71,13 @@ const (
 //
 //go:nosplit
 func populateAction(pte uint64, prot vmspace.Prot, kind vmspace.Kind, acc int, zero uint64) int {
-	if acc != accForce && (prot == 0 || acc == accWrite && prot&vmspace.Write == 0) {
+	// A forced write still needs an accessible page: a present entry
+	// is readable.
+	if prot == 0 || acc == accWrite && prot&vmspace.Write == 0 {
 		return actFault
 	}
 	if pte&ptePresent == 0 {
 		switch {
-		case pte&pteProtNone != 0:
-			return actFault // kept by PROT_NONE: only a forced access gets here
 		case kind == vmspace.Filled:
 			return actFill
 		case acc == accRead:
@@ -115,7 +115,7 @@ func userPopulate(s *userSpace, va uintptr, acc int) (uintptr, int) {
 	if !ok {
 		return 0, popFault
 	}
-	if acc != accForce && (r.Prot == 0 || acc == accWrite && r.Prot&vmspace.Write == 0) {
+	if r.Prot == 0 || acc == accWrite && r.Prot&vmspace.Write == 0 {
 		return 0, popFault // before walkIn: no tables made for a bad access
 	}
 	pte, _ := walkIn(s.pml4, va, true, pteUser)

@@ -46,6 +46,7 @@ func TestPopulateAction(t *testing.T) {
 		{"write untouched Filled", 0, rw, vmspace.Filled, accWrite, actFill},
 		{"read PROT_NONE", 0, none, vmspace.Anon, accRead, actFault},
 		{"force a kept PROT_NONE page", kept, none, vmspace.Anon, accForce, actFault},
+		{"force untouched PROT_NONE", 0, none, vmspace.Anon, accForce, actFault},
 	} {
 		if got := populateAction(c.pte, c.prot, c.kind, c.acc, zero); got != c.want {
 			t.Errorf("%s: action %d, want %d", c.name, got, c.want)

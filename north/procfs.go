@@ -237,7 +237,7 @@ func (p *Process) statText(t *Task) string {
 			vsize, _ = ps.Usage()
 		}
 		if r, ok := p.rss(); ok {
-			rss = r.total()
+			rss = r.total
 		}
 	}
 	p.sig.mu.Lock()
@@ -334,7 +334,7 @@ func (p *Process) statusText(t *Task) string {
 			fmt.Fprintf(&b, "VmSize:\t%8d kB\n", total>>10)
 			if r, ok := p.rss(); ok {
 				fmt.Fprintf(&b, "VmHWM:\t%8d kB\nVmRSS:\t%8d kB\nRssAnon:\t%8d kB\nRssFile:\t%8d kB\nRssShmem:\t%8d kB\n",
-					kib(r.peak), kib(r.total()), kib(r.anon), kib(r.file), kib(r.shmem))
+					kib(r.peak), kib(r.total), kib(r.anon), kib(r.file), kib(r.shmem))
 			}
 			fmt.Fprintf(&b, "VmData:\t%8d kB\n", data>>10)
 		}

@@ -21,15 +21,16 @@ import (
 type rssCounter interface {
 	RSS() (pages, peak uint64)
 	Resident(start, end uint64, cowOnly bool) uint64
+	Regions(fn func(start, end uint64, prot uint8, filled bool))
 }
 
 // rssStat is a process's resident pages by kind and their high-water
-// mark (hiwater_rss), in pages.
+// mark (hiwater_rss), in pages. total is the kernel's running count;
+// the kinds are counted in the page tables when asked, so that a count
+// gone wrong shows as kinds that do not add up to it.
 type rssStat struct {
-	anon, file, shmem, peak uint64
+	total, anon, file, shmem, peak uint64
 }
-
-func (r rssStat) total() uint64 { return r.anon + r.file + r.shmem }
 
 // rss returns the resident pages of the process's address space; false
 // when its address space does not count them or is gone.
@@ -43,22 +44,26 @@ func (p *Process) rss() (rssStat, bool) {
 	}
 	var r rssStat
 	p.mm.mu.Lock()
-	total, peak := c.RSS()
+	defer p.mm.mu.Unlock()
+	r.total, r.peak = c.RSS()
+	c.Regions(func(start, end uint64, _ uint8, filled bool) {
+		if !filled {
+			r.anon += c.Resident(start, end, false)
+		}
+	})
 	for _, v := range p.mm.vmas {
-		switch {
+		switch all := c.Resident(v.start, v.end, false); {
 		case v.shmem:
-			r.shmem += c.Resident(v.start, v.end, false)
+			r.shmem += all
 		case v.shared:
-			r.file += c.Resident(v.start, v.end, false)
+			r.file += all
 		default:
-			r.file += c.Resident(v.start, v.end, true)
+			cached := c.Resident(v.start, v.end, true)
+			r.file += cached
+			r.anon += all - cached // private copies
 		}
 	}
-	p.mm.mu.Unlock()
-	if r.file+r.shmem <= total {
-		r.anon = total - r.file - r.shmem
-	}
-	r.peak = max(peak, r.total())
+	r.peak = max(r.peak, r.total)
 	return r, true
 }
 

@@ -49,18 +49,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keep := fs.String("keep", "", "keep the kernel, archive and in_asm log in `DIR`")
 	funcs := fs.Bool("funcs", false, "count blocks by function instead of by package")
 	execs := fs.Bool("exec", false, "also log every block's execution (-d exec,nochain) and count each phase's instructions by function (a large log: give the application arguments that end it soon)")
+	device := fs.Bool("netdev", false, "give the machine a network device (QEMU's user network): the network kernel then starts its stack and asks DHCP before the application runs")
 	words := fs.String("args", "", "more `WORDS` for the kernel command line (the application's arguments)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := measure(*app, *network, *top, *keep, *funcs, *execs, *words, stdout); err != nil {
+	if err := measure(*app, *network, *device, *top, *keep, *funcs, *execs, *words, stdout); err != nil {
 		fmt.Fprintln(stderr, "tblocks:", err)
 		return 1
 	}
 	return 0
 }
 
-func measure(app string, network bool, top int, keep string, funcs, execs bool, words string, w io.Writer) error {
+func measure(app string, network, device bool, top int, keep string, funcs, execs bool, words string, w io.Writer) error {
 	dir := keep
 	if dir == "" {
 		d, err := os.MkdirTemp("", "tblocks")
@@ -93,10 +94,14 @@ func measure(app string, network bool, top int, keep string, funcs, execs bool, 
 	if execs {
 		items = "in_asm,exec,nochain"
 	}
-	res, err := qemu.Run(ctx, qemu.Config{
+	cfg := qemu.Config{
 		Profile: qemu.Microvm, Kernel: kernel, Initrd: initrd, Append: strings.TrimSpace(words + " " + timeline.CmdlineWord), MemoryMiB: 256,
 		Timeout: 10 * time.Minute, Extra: []string{"-icount", "shift=0,sleep=off", "-d", items, "-D", log},
-	})
+	}
+	if device {
+		cfg.Net = &qemu.Net{}
+	}
+	res, err := qemu.Run(ctx, cfg)
 	var exit *qemu.ExitError
 	if errors.As(err, &exit) {
 		// The boot is measured to the application's main; its exit

@@ -63,7 +63,7 @@ const (
 
 // wait blocks while *addr == val, until woken, the deadline (zero: none),
 // or an interrupt. It returns 0 or a negated errno.
-func (f *futexTable) wait(m mem.Memory, addr uint64, key futexKey, val uint32, deadline time.Time, bitset uint32, intr <-chan struct{}) int64 {
+func (f *futexTable) wait(m mem.Memory, addr uint64, key futexKey, val uint32, deadline time.Time, bitset uint32, intr <-chan struct{}, tm *reusableTimer) int64 {
 	if addr%4 != 0 {
 		return -linux.EINVAL
 	}
@@ -83,9 +83,8 @@ func (f *futexTable) wait(m mem.Memory, addr uint64, key futexKey, val uint32, d
 
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
-		tm := time.NewTimer(time.Until(deadline))
-		defer tm.Stop()
-		timeout = tm.C
+		timeout = tm.after(time.Until(deadline))
+		defer tm.stop()
 	}
 	select {
 	case <-w.ch:
@@ -271,15 +270,7 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		// An interrupted timed wait goes on until the same deadline if
 		// no handler runs (kernel/futex/waitwake.c futex_wait_restart);
 		// an untimed one is simply restarted.
-		var wait func(t *Task) int64
-		wait = func(t *Task) int64 {
-			r := t.p.futex.wait(m, addr, t.futexKey(addr, private), val, deadline, bitset, t.wake)
-			if r == -linux.EINTR && !deadline.IsZero() {
-				t.restart = wait
-			}
-			return r
-		}
-		return wait(t)
+		return t.futexWait(m, addr, private, val, deadline, bitset)
 	case linux.FutexWake, linux.FutexWakeBitset:
 		bitset := ^uint32(0)
 		if cmd == linux.FutexWakeBitset {
@@ -319,4 +310,14 @@ func (f *futexTable) waiters(addr uint64) int {
 		}
 	}
 	return n
+}
+
+// futexWait is FUTEX_WAIT(_BITSET) for t; an interrupted timed wait
+// leaves its restart, which waits on until the same deadline.
+func (t *Task) futexWait(m mem.Memory, addr uint64, private bool, val uint32, deadline time.Time, bitset uint32) int64 {
+	r := t.p.futex.wait(m, addr, t.futexKey(addr, private), val, deadline, bitset, t.wake, &t.timer)
+	if r == -linux.EINTR && !deadline.IsZero() {
+		t.restart = func(t *Task) int64 { return t.futexWait(m, addr, private, val, deadline, bitset) }
+	}
+	return r
 }

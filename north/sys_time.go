@@ -221,11 +221,11 @@ func (t *Task) sleep(deadline time.Time, rem uint64) int64 {
 	if d <= 0 {
 		return 0
 	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
+	c := t.timer.after(d)
+	defer t.timer.stop()
 	for {
 		select {
-		case <-tm.C:
+		case <-c:
 			return 0
 		case <-t.wake:
 		}
@@ -404,4 +404,27 @@ func getU64(b []byte) uint64 {
 		v |= uint64(b[i]) << (8 * i)
 	}
 	return v
+}
+
+// reusableTimer is a thread's one timer for its blocking calls' time
+// limits (nanosleep, futex waits), made once and reset for each wait
+// rather than a new timer and channel every time. A thread waits in one
+// call at a time; stop must follow each after before the next.
+type reusableTimer struct{ t *time.Timer }
+
+// after returns a channel that receives once d from now.
+func (r *reusableTimer) after(d time.Duration) <-chan time.Time {
+	if r.t == nil {
+		r.t = time.NewTimer(d)
+	} else {
+		r.t.Reset(d) // stopped: no stale value waits in the channel (Go 1.23 timers)
+	}
+	return r.t.C
+}
+
+// stop disarms the timer.
+func (r *reusableTimer) stop() {
+	if r.t != nil {
+		r.t.Stop()
+	}
 }

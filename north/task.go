@@ -62,6 +62,8 @@ type Task struct {
 	// waiting while woken is set.
 	wake  chan struct{}
 	woken atomic.Bool
+	// timer limits the thread's blocking calls (sleep, futex waits).
+	timer reusableTimer
 	// blocked is sigMask as others may read it, to decide whom a signal
 	// wakes; the thread publishes it around system calls.
 	blocked atomic.Uint64

@@ -398,9 +398,14 @@ const SizeofEpollEvent = 12
 // Marshal returns e in its Linux layout.
 func (e EpollEvent) Marshal() []byte {
 	b := make([]byte, SizeofEpollEvent)
+	e.MarshalTo(b)
+	return b
+}
+
+// MarshalTo encodes e into b, which must hold SizeofEpollEvent bytes.
+func (e EpollEvent) MarshalTo(b []byte) {
 	binary.LittleEndian.PutUint32(b, e.Events)
 	binary.LittleEndian.PutUint64(b[4:], e.Data)
-	return b
 }
 
 // UnmarshalEpollEvent decodes a struct epoll_event from b, which must hold

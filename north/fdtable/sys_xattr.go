@@ -23,6 +23,17 @@ const (
 	sysFremovexattr = 199
 )
 
+// IsXattrSyscall reports whether XattrSyscall serves system call nr, so
+// that callers work out the caller's privilege only for those.
+func IsXattrSyscall(nr uint64) bool {
+	switch nr {
+	case sysSetxattr, sysLsetxattr, sysFsetxattr, sysGetxattr, sysLgetxattr, sysFgetxattr,
+		sysListxattr, sysLlistxattr, sysFlistxattr, sysRemovexattr, sysLremovexattr, sysFremovexattr:
+		return true
+	}
+	return false
+}
+
 // XattrSyscall serves the extended-attribute calls (xattr(7); the
 // attributes themselves are vfs's) for a caller that holds CAP_SYS_ADMIN
 // if privileged (trusted.* and security.*). handled is false for other

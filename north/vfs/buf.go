@@ -23,7 +23,10 @@ type Buf struct {
 
 // NewBuf returns the n bytes at addr in m.
 func NewBuf(m mem.Memory, addr, n uint64) Buf {
-	return NewBufIovec(m, []Iovec{{addr, n}})
+	if n == 0 {
+		return Buf{m: m}
+	}
+	return Buf{m: m, iov: []Iovec{{addr, min(n, MaxRW)}}}
 }
 
 // NewBufIovec returns the bytes iov describes in m, in order, limited to

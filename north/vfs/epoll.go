@@ -182,36 +182,48 @@ func (ep *Epoll) forget(e *epollEntry) {
 
 // Harvest returns up to max ready events without blocking
 // (epoll_wait(2) with a zero timeout).
-func (ep *Epoll) Harvest(max int) []linux.EpollEvent {
+func (ep *Epoll) Harvest(max int) []linux.EpollEvent { return ep.HarvestInto(nil, max) }
+
+// HarvestInto is Harvest appending the events to dst. Entries are
+// checked in the order they became ready; a level-triggered entry that
+// is still ready goes to the back of the list, after those not checked
+// yet, so that one busy file does not hide the others.
+func (ep *Epoll) HarvestInto(dst []linux.EpollEvent, max int) []linux.EpollEvent {
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
-	var out []linux.EpollEvent
-	n := len(ep.ready)
-	for i := 0; i < n && len(out) < max; i++ {
-		e := ep.ready[0]
-		ep.ready = ep.ready[1:]
+	var inline [8]*epollEntry
+	again := inline[:0]
+	n, got := len(ep.ready), 0
+	i := 0
+	for ; i < n && got < max; i++ {
+		e := ep.ready[i]
 		e.queued = false
 		if e.removed || e.disabled {
 			continue
 		}
 		want := e.events&^(linux.EpollEt|linux.EpollOneshot|linux.EpollExclusive|linux.EpollWakeup) | epollAlways
-		got := e.key.f.Readiness(want) & want
-		if got == 0 {
+		ready := e.key.f.Readiness(want) & want
+		if ready == 0 {
 			continue
 		}
-		out = append(out, linux.EpollEvent{Events: uint32(got), Data: e.data})
+		dst = append(dst, linux.EpollEvent{Events: uint32(ready), Data: e.data})
+		got++
 		switch {
 		case e.events&linux.EpollOneshot != 0:
 			e.disabled = true
 		case e.events&linux.EpollEt == 0:
 			e.queued = true
-			ep.ready = append(ep.ready, e)
+			again = append(again, e)
 		}
 	}
-	if len(ep.ready) == 0 {
-		ep.ready = nil
+	// The list becomes the entries not checked, then those requeued.
+	rest := copy(ep.ready, ep.ready[i:n])
+	clear(ep.ready[rest:n])
+	ep.ready = append(ep.ready[:rest], again...)
+	if len(ep.ready) == 0 && cap(ep.ready) > 64 {
+		ep.ready = nil // let a burst's list go
 	}
-	return out
+	return dst
 }
 
 // Readiness reports EPOLLIN when some watched file is ready.

@@ -34,13 +34,14 @@ const (
 // changed. The zero Queue is ready to use.
 type Queue struct {
 	mu   sync.Mutex
-	subs map[*Subscription]struct{}
+	subs []*Subscription // in no particular order; each knows its index
 }
 
 // A Subscription is one party's interest in some of a Queue's events.
 type Subscription struct {
 	mask   Events
 	notify func(Events)
+	idx    int // in its Queue's subs, -1 once unsubscribed
 }
 
 // Subscribe calls notify with the events of every later Notify that
@@ -50,10 +51,8 @@ type Subscription struct {
 func (q *Queue) Subscribe(mask Events, notify func(Events)) *Subscription {
 	s := &Subscription{mask: mask, notify: notify}
 	q.mu.Lock()
-	if q.subs == nil {
-		q.subs = make(map[*Subscription]struct{})
-	}
-	q.subs[s] = struct{}{}
+	s.idx = len(q.subs)
+	q.subs = append(q.subs, s)
 	q.mu.Unlock()
 	return s
 }
@@ -61,17 +60,29 @@ func (q *Queue) Subscribe(mask Events, notify func(Events)) *Subscription {
 // Unsubscribe ends s.
 func (q *Queue) Unsubscribe(s *Subscription) {
 	q.mu.Lock()
-	delete(q.subs, s)
+	if i := s.idx; i >= 0 && i < len(q.subs) && q.subs[i] == s {
+		last := len(q.subs) - 1
+		q.subs[i] = q.subs[last]
+		q.subs[i].idx = i
+		q.subs[last] = nil
+		q.subs = q.subs[:last]
+		s.idx = -1
+	}
 	q.mu.Unlock()
 }
+
+// notifyInline is how many subscribers Notify collects without
+// allocating: a socket usually has its epoll entry and a waiter or two.
+const notifyInline = 8
 
 // Notify tells the subscribers interested in ev that ev may have become
 // ready. Callers must not hold locks that a subscriber's notify takes; in
 // practice, call it after releasing the file's own lock.
 func (q *Queue) Notify(ev Events) {
+	var inline [notifyInline]func(Events)
+	fns := inline[:0]
 	q.mu.Lock()
-	var fns []func(Events)
-	for s := range q.subs {
+	for _, s := range q.subs {
 		if s.mask&ev != 0 {
 			fns = append(fns, s.notify)
 		}

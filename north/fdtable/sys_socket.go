@@ -155,6 +155,16 @@ func (c sockCtx) Creds() socket.Ucred {
 	return socket.Ucred{Pid: c.fs.Pid(), Uid: int32(uid[1]), Gid: int32(gid[1])}
 }
 
+// Groups is SO_PEERGROUPS's view of the caller: its supplementary
+// groups (none for a process that tells no credentials).
+func (c sockCtx) Groups() []uint32 {
+	if src := c.fs.CredSource(); src != nil {
+		_, _, groups, _ := src.FileCred(false)
+		return append([]uint32(nil), groups...)
+	}
+	return nil
+}
+
 // MsgCreds is an SCM_CREDENTIALS message's view of the caller: process
 // ID, real user and group IDs (net/core/scm.c scm_send).
 func (c sockCtx) MsgCreds() socket.Ucred {
@@ -373,8 +383,11 @@ func (fs *Files) Listen(fd int32, backlog int32) int64 {
 		return ret(0, err)
 	}
 	defer f.DecRef()
-	if u, ok := s.(interface{ ListenAs(socket.Ucred, int) error }); ok {
-		return ret(0, u.ListenAs(sockCtx{fs}.Creds(), int(backlog)))
+	if u, ok := s.(interface {
+		ListenAs(socket.Ucred, []uint32, int) error
+	}); ok {
+		c := sockCtx{fs}
+		return ret(0, u.ListenAs(c.Creds(), c.Groups(), int(backlog)))
 	}
 	return ret(0, s.Listen(int(backlog)))
 }
@@ -536,6 +549,12 @@ func (fs *Files) Getsockopt(m mem.Memory, fd int32, level, name int32, val, lenA
 		return errno(vfs.EINVAL)
 	}
 	b, err := socket.GetOpt(s, int(level), int(name), int(n))
+	if need, ok := err.(socket.NeedLen); ok {
+		if mem.WriteUint32(m, lenAddr, uint32(need)) != nil {
+			return errno(vfs.EFAULT)
+		}
+		return errno(socket.ERANGE)
+	}
 	if err != nil {
 		return ret(0, err)
 	}

@@ -109,6 +109,7 @@ const (
 	SoProtocol    = 38
 	SoDomain      = 39
 	SoPeekOff     = 42
+	SoPeergroups  = 59
 
 	TCPNodelay     = 1
 	TCPMaxseg      = 2
@@ -208,7 +209,16 @@ type Context interface {
 	// them: its process ID and real user and group IDs (net/core/scm.c
 	// scm_send).
 	MsgCreds() Ucred
+	// Groups returns the caller's supplementary groups, as
+	// SO_PEERGROUPS shows them.
+	Groups() []uint32
 }
+
+// NeedLen is the error of a getsockopt(2) whose buffer is too small for
+// the option (ERANGE), which tells the caller the length it needs.
+type NeedLen int
+
+func (NeedLen) Error() string { return ERANGE.Error() }
 
 // NodeID identifies a file of the file system.
 type NodeID struct {
@@ -249,6 +259,8 @@ var (
 	ESOCKTNOSUPPORT = vfs.Errno(linux.ESOCKTNOSUPPORT)
 	ETIMEDOUT       = vfs.Errno(linux.ETIMEDOUT)
 	ESRCH           = vfs.Errno(linux.ESRCH)
+	ERANGE          = vfs.Errno(linux.ERANGE)
+	ENODATA         = vfs.Errno(linux.ENODATA)
 	EDOM            = vfs.Errno(linux.EDOM)
 	errInval        = vfs.EINVAL
 )

@@ -55,7 +55,8 @@ type unixSock struct {
 	ns     *Namespace
 	typ    int
 	ino    uint64
-	cred   Ucred // SO_PEERCRED's for the peer: the creator's, the listener's from listen(2)
+	cred   Ucred    // SO_PEERCRED's for the peer: the creator's, the listener's from listen(2)
+	groups []uint32 // SO_PEERGROUPS's for the peer, from the same process
 	q      vfs.Queue
 	common Common
 
@@ -67,6 +68,7 @@ type unixSock struct {
 	maxBacklog int
 	peer       *unixSock // connected peer; for datagrams the default destination
 	peerCred   Ucred
+	peerGroups []uint32
 	hasPeer    bool  // peerCred is set: by socketpair, connect/accept or listen (sk_peer_pid)
 	connected  bool  // a stream socket that was connected
 	err        error // sk_err: ECONNRESET once a peer closed with bytes unread
@@ -122,11 +124,11 @@ func (ns *Namespace) NewUnix(typ int, c Context) (Socket, error) {
 	default:
 		return nil, ESOCKTNOSUPPORT
 	}
-	return ns.newUnix(typ, c.Creds()), nil
+	return ns.newUnix(typ, c.Creds(), c.Groups()), nil
 }
 
-func (ns *Namespace) newUnix(typ int, cred Ucred) *unixSock {
-	return &unixSock{ns: ns, typ: typ, ino: NextIno(), cred: cred, sndbuf: defaultBufBytes, rcvbuf: defaultBufBytes, peekOff: -1}
+func (ns *Namespace) newUnix(typ int, cred Ucred, groups []uint32) *unixSock {
+	return &unixSock{ns: ns, typ: typ, ino: NextIno(), cred: cred, groups: groups, sndbuf: defaultBufBytes, rcvbuf: defaultBufBytes, peekOff: -1}
 }
 
 // Pair returns two connected AF_UNIX sockets (socketpair(2)), each
@@ -138,10 +140,11 @@ func (ns *Namespace) Pair(typ int, c Context) (Socket, Socket, error) {
 	default:
 		return nil, nil, ESOCKTNOSUPPORT
 	}
-	cred := c.Creds()
-	a, b := ns.newUnix(typ, cred), ns.newUnix(typ, cred)
+	cred, groups := c.Creds(), c.Groups()
+	a, b := ns.newUnix(typ, cred, groups), ns.newUnix(typ, cred, groups)
 	a.peer, b.peer = b, a
 	a.peerCred, b.peerCred = cred, cred
+	a.peerGroups, b.peerGroups = groups, groups
 	a.hasPeer, b.hasPeer = true, true
 	a.connected, b.connected = typ != SockDgram, typ != SockDgram
 	return a, b, nil
@@ -284,11 +287,12 @@ func (s *unixSock) passcredBind() {
 	}
 }
 
-func (s *unixSock) Listen(backlog int) error { return s.ListenAs(s.cred, backlog) }
+func (s *unixSock) Listen(backlog int) error { return s.ListenAs(s.cred, s.groups, backlog) }
 
-// ListenAs is listen(2) by cred, whom the sockets that connect to s see
-// as their peer (net/unix/af_unix.c unix_listen: init_peercred).
-func (s *unixSock) ListenAs(cred Ucred, backlog int) error {
+// ListenAs is listen(2) by the process of cred and groups, whom the
+// sockets that connect to s see as their peer (net/unix/af_unix.c
+// unix_listen: init_peercred).
+func (s *unixSock) ListenAs(cred Ucred, groups []uint32, backlog int) error {
 	if s.typ == SockDgram {
 		return EOPNOTSUPP
 	}
@@ -299,8 +303,8 @@ func (s *unixSock) ListenAs(cred Ucred, backlog int) error {
 		return errInval
 	}
 	s.listening = true
-	s.cred = cred
-	s.peerCred, s.hasPeer = cred, true
+	s.cred, s.groups = cred, groups
+	s.peerCred, s.peerGroups, s.hasPeer = cred, groups, true
 	s.maxBacklog = max(min(backlog, SomaxConn), 0) + 1
 	return nil
 }
@@ -378,11 +382,12 @@ func (s *unixSock) Connect(c Context, addr []byte) error {
 	// The accepted socket's peer is the connecting process as it is now;
 	// the connecting socket's is the listener's (unix_stream_connect:
 	// init_peercred(newsk), copy_peercred(sk, other)).
-	n := ns.newUnix(s.typ, t.cred)
+	n := ns.newUnix(s.typ, t.cred, t.groups)
 	n.name = t.name
 	n.embryo = true
 	n.peer, s.peer = s, n
 	n.peerCred, s.peerCred = c.Creds(), t.cred
+	n.peerGroups, s.peerGroups = c.Groups(), t.groups
 	n.hasPeer, s.hasPeer = true, true
 	n.connected, s.connected = true, true
 	n.sndbuf, n.rcvbuf, n.passcred = t.sndbuf, t.rcvbuf, t.passcred
@@ -1009,7 +1014,7 @@ func bufSize(v int) int {
 	return max(v, minBuf)
 }
 
-func (s *unixSock) GetSockOpt(level, name int, _ int) ([]byte, error) {
+func (s *unixSock) GetSockOpt(level, name int, size int) ([]byte, error) {
 	if level != SolSocket {
 		return nil, EOPNOTSUPP
 	}
@@ -1031,6 +1036,21 @@ func (s *unixSock) GetSockOpt(level, name int, _ int) ([]byte, error) {
 		return Bool(s.flags[name]), nil
 	case SoBsdcompat:
 		return Int(0), nil
+	case SoPeergroups:
+		// sk_getsockopt SO_PEERGROUPS: ENODATA with no peer
+		// credentials, ERANGE (and the length needed) for a buffer
+		// too small.
+		if !s.hasPeer {
+			return nil, ENODATA
+		}
+		if size < 4*len(s.peerGroups) {
+			return nil, NeedLen(4 * len(s.peerGroups))
+		}
+		var b []byte
+		for _, g := range s.peerGroups {
+			b = binary.LittleEndian.AppendUint32(b, g)
+		}
+		return b, nil
 	case SoSndlowat:
 		// sk_getsockopt: always 1; setting it is ENOPROTOOPT.
 		return Int(1), nil

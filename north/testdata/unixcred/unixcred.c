@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ static const char *res(long r) {
 	case x: \
 		return #x;
 		E(EPERM) E(ENOENT) E(EBADF) E(EAGAIN) E(EFAULT) E(EINVAL) E(EPIPE) E(ENOTCONN)
-		E(EOPNOTSUPP) E(ECONNREFUSED) E(EISCONN) E(EMSGSIZE) E(ECONNRESET) E(ENOPROTOOPT)
+		E(EOPNOTSUPP) E(ECONNREFUSED) E(EISCONN) E(EMSGSIZE) E(ECONNRESET) E(ENOPROTOOPT) E(ENODATA) E(ERANGE)
 #undef E
 	}
 	snprintf(buf, sizeof buf, "errno %d", errno);
@@ -628,6 +629,57 @@ static void options(int type) {
 	close(fd);
 }
 
+static void peerGroups(const char *what, int fd, socklen_t room) {
+	gid_t g[16] = {0};
+	socklen_t l = room;
+	long r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &l);
+	printf("%s: %s, len %u:", what, res(r), (unsigned)l);
+	for (unsigned i = 0; r == 0 && i < l / sizeof(gid_t); i++)
+		printf(" %u", (unsigned)g[i]);
+	printf("\n");
+}
+
+// groups: SO_PEERGROUPS, the supplementary groups of the process
+// SO_PEERCRED names, recorded when it made the pair, listened or
+// connected (net/core/sock.c sk_getsockopt; init_peercred).
+static void groups(void) {
+	gid_t listener[] = {5, 7}, client[] = {9};
+	int p[2];
+	if (setgroups(2, listener) < 0) {
+		show("setgroups", -1);
+		return;
+	}
+	socketpair(AF_UNIX, SOCK_STREAM, 0, p);
+	peerGroups("SO_PEERGROUPS socketpair", p[0], sizeof(gid_t) * 16);
+	peerGroups("SO_PEERGROUPS socketpair, room for 1", p[0], sizeof(gid_t));
+	peerGroups("SO_PEERGROUPS socketpair, room 0", p[0], 0);
+	close(p[0]);
+	close(p[1]);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	socklen_t al = offsetof(struct sockaddr_un, sun_path) + 1 +
+		       snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "cocoon-unixcred-groups-%d", getpid());
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	peerGroups("SO_PEERGROUPS unconnected", l, sizeof(gid_t) * 16);
+	if (bind(l, (struct sockaddr *)&a, al) < 0 || listen(l, 1) < 0)
+		show("listen", -1);
+	peerGroups("SO_PEERGROUPS listener", l, sizeof(gid_t) * 16);
+	if (setgroups(1, client) < 0)
+		show("setgroups", -1);
+	int c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(c, (struct sockaddr *)&a, al) < 0)
+		show("connect", -1);
+	int s = accept(l, NULL, NULL);
+	peerGroups("SO_PEERGROUPS client", c, sizeof(gid_t) * 16);
+	peerGroups("SO_PEERGROUPS accepted", s, sizeof(gid_t) * 16);
+	int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+	peerGroups("SO_PEERGROUPS dgram", d, sizeof(gid_t) * 16);
+	setgroups(0, NULL);
+	close(d);
+	close(s);
+	close(c);
+	close(l);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: unixcred DIR\n");
@@ -647,6 +699,7 @@ int main(int argc, char **argv) {
 		peekOff(types[i]);
 	for (int i = 0; i < 3; i++)
 		options(types[i]);
+	groups();
 	printf("unixcred: done\n");
 	return 0;
 }

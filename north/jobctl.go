@@ -89,7 +89,7 @@ func (t *Task) jobControl(nr uint64, a *[6]uint64) (int64, bool) {
 	if nr != linux.SysIoctl && !p.background() {
 		return 0, false
 	}
-	cons, ok := p.files.(console)
+	cons, ok := t.files.(console)
 	if !ok {
 		return 0, false
 	}

@@ -108,7 +108,7 @@ func sysPidfdOpen(t *Task, a *[6]uint64) int64 {
 	if flags&^(pidfdNonblock|pidfdThread) != 0 || pid <= 0 {
 		return -linux.EINVAL
 	}
-	pf, ok := t.p.files.(PidfdFiles)
+	pf, ok := t.files.(PidfdFiles)
 	if !ok {
 		return t.p.unsupported("pidfd_open without pidfd files", -linux.ENOSYS)
 	}
@@ -143,7 +143,7 @@ func sysPidfdSendSignal(t *Task, a *[6]uint64) int64 {
 	if flags&^(pidfdSignalThread|pidfdSignalThreadGroup|pidfdSignalProcessGroup) != 0 || flags&(flags-1) != 0 {
 		return -linux.EINVAL
 	}
-	pf, ok := t.p.files.(PidfdFiles)
+	pf, ok := t.files.(PidfdFiles)
 	if !ok {
 		return t.p.unsupported("pidfd_send_signal without pidfd files", -linux.ENOSYS)
 	}
@@ -196,7 +196,7 @@ func (t *Task) pidfdWaitTarget(fd int32) (*Process, bool, int64) {
 	if fd < 0 {
 		return nil, false, -linux.EINVAL
 	}
-	pf, ok := t.p.files.(PidfdFiles)
+	pf, ok := t.files.(PidfdFiles)
 	if !ok {
 		return nil, false, t.p.unsupported("waitid P_PIDFD without pidfd files", -linux.ENOSYS)
 	}
@@ -211,7 +211,7 @@ func (t *Task) pidfdWaitTarget(fd int32) (*Process, bool, int64) {
 // pidfd files, and an int at addr the caller may write (read and written
 // back unchanged; EFAULT otherwise, as Linux's put_user gives).
 func (t *Task) checkClonePidfd(addr uint64) int64 {
-	if _, ok := t.p.files.(PidfdFiles); !ok {
+	if _, ok := t.files.(PidfdFiles); !ok {
 		return t.p.unsupported("CLONE_PIDFD without pidfd files", -linux.ENOSYS)
 	}
 	var b [4]byte
@@ -224,7 +224,7 @@ func (t *Task) checkClonePidfd(addr uint64) int64 {
 // clonePidfd makes the pidfd CLONE_PIDFD asks for, of child c, in the
 // caller's descriptor table, and stores it at addr.
 func (t *Task) clonePidfd(c *Process, addr uint64) int64 {
-	fd := t.p.files.(PidfdFiles).OpenPidfd(&Pidfd{c}, false)
+	fd := t.files.(PidfdFiles).OpenPidfd(&Pidfd{c}, false)
 	if fd < 0 {
 		return fd
 	}

@@ -121,7 +121,8 @@ type Process struct {
 	// futex is the guest's futex table (the world's).
 	futex *futexTable
 
-	// files is the file-descriptor table and file system.
+	// files are its first thread's descriptor table and file system
+	// context (Task.files), what /proc/PID shows.
 	files Files
 
 	done       chan struct{}
@@ -220,9 +221,17 @@ func NewProcess(cfg Config) *Process {
 	return p
 }
 
-// SetFiles installs the file layer.
+// SetFiles installs the file layer: the files of the process's first
+// thread.
 func (p *Process) SetFiles(f Files) {
 	p.files = f
+	p.mu.Lock()
+	for _, t := range p.tasks {
+		if t.files == nil {
+			t.files = f
+		}
+	}
+	p.mu.Unlock()
 	p.ownFiles()
 }
 
@@ -316,21 +325,28 @@ func (p *Process) exiting() bool { return p.dead.Load() }
 
 // newTask makes a thread with a new thread ID (the process's ID for its
 // first).
-func (p *Process) newTask(r *kernel.UserRegs) *Task {
+func (p *Process) newTask(r *kernel.UserRegs) *Task { return p.newTaskFiles(r, p.files) }
+
+// newTaskFiles is newTask for a thread with files of its own.
+func (p *Process) newTaskFiles(r *kernel.UserRegs, files Files) *Task {
 	if p.threadCount() == 0 {
 		return p.newTaskID(r, p.pid) // the main thread
 	}
 	p.w.mu.Lock()
 	tid := p.w.allocID()
-	t := p.newTaskID(r, tid)
+	t := p.newTaskIDFiles(r, tid, files)
 	p.w.mu.Unlock()
 	return t
 }
 
 func (p *Process) newTaskID(r *kernel.UserRegs, tid int32) *Task {
+	return p.newTaskIDFiles(r, tid, p.files)
+}
+
+func (p *Process) newTaskIDFiles(r *kernel.UserRegs, tid int32, files Files) *Task {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	t := &Task{p: p, tid: tid, regs: r, wake: make(chan struct{}, 1)}
+	t := &Task{p: p, tid: tid, regs: r, wake: make(chan struct{}, 1), files: files}
 	t.slot = kernel.AppThreadStart(t.tid)
 	p.tasks[t.tid] = t
 	return t

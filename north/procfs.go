@@ -39,6 +39,22 @@ func (p *Process) LiveFiles() Files {
 	return p.files
 }
 
+// TaskFiles returns the files of the process's thread tid (its own
+// descriptor table and working directory, /proc/PID/task/TID), or for
+// tid 0 LiveFiles; nil once the thread or the process is gone.
+func (p *Process) TaskFiles(tid int32) Files {
+	if tid == 0 || p.filesGone.Load() {
+		return p.LiveFiles()
+	}
+	t := p.task(tid)
+	if t == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return t.files
+}
+
 // Threads lists the process's thread IDs in increasing order.
 func (p *Process) Threads() []int32 {
 	p.mu.Lock()

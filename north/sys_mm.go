@@ -148,7 +148,7 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 	if flags&(linux.MapFixed|linux.MapFixedNoreplace) != 0 && addr%mem.PageSize != 0 {
 		return -linux.EINVAL
 	}
-	if flags&linux.MapAnonymous == 0 && t.p.files != nil && t.p.files.MapsAnonymous(fd) {
+	if flags&linux.MapAnonymous == 0 && t.files != nil && t.files.MapsAnonymous(fd) {
 		flags |= linux.MapAnonymous // /dev/zero (drivers/char/mem.c mmap_zero)
 	}
 	anon := flags&linux.MapAnonymous != 0
@@ -320,7 +320,7 @@ func (p *Process) sharedAt(addr uint64) bool {
 // MAP_SHARED|MAP_ANONYMOUS, with mm.mu held; the caller populates them.
 func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, shared, fixed bool) int64 {
 	p := t.p
-	if p.files == nil {
+	if t.files == nil {
 		return -linux.EBADF
 	}
 	ps, ok := p.m.(pagedSpace)
@@ -333,13 +333,13 @@ func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, 
 	v := &fileVMA{shared: shared, pgoff: int64(off / mem.PageSize)}
 	inv := p.invalidator(v)
 	if flags&linux.MapAnonymous != 0 {
-		pg, err := p.files.MapAnon(int64(length), inv)
+		pg, err := t.files.MapAnon(int64(length), inv)
 		if err != nil {
 			return errno(err)
 		}
 		v.pager, v.pgoff, v.mayWrite, v.shmem = pg, 0, true, true
 	} else {
-		pg, mode, e := p.files.Map(fd, inv)
+		pg, mode, e := t.files.Map(fd, inv)
 		if e != 0 {
 			return e // ENODEV: a file without mmap (a device, /proc, a pipe)
 		}
@@ -393,7 +393,7 @@ func (t *Task) mapCopy(addr, length, prot, flags uint64, fd int32, off uint64, f
 	done := uint64(0)
 	for done < length {
 		n := min(uint64(len(buf)), length-done)
-		r := p.files.Pread(fd, buf[:n], off+done)
+		r := t.files.Pread(fd, buf[:n], off+done)
 		if r < 0 {
 			p.m.Unmap(got, length)
 			if r == -linux.ESPIPE {

@@ -111,15 +111,27 @@ func (p *Process) Pid() int32 { return p.pid }
 
 // ProcessFiles is what a Files provides for several processes; without
 // it fork and execve give ENOSYS.
+//
+// A Files is one task's: its descriptor table and its working directory
+// and umask, each shared with other tasks or not, as Linux's task points
+// at a files_struct and an fs_struct.
 type ProcessFiles interface {
-	// Fork returns the files of a child: the same open file
-	// descriptions, working directory and umask.
-	Fork() Files
-	// Exec closes the close-on-exec descriptors and records the program
-	// and its arguments (/proc/self/exe, /proc/self/cmdline).
+	// Clone returns the files of a new task: sharing the descriptor
+	// table with shareFiles (CLONE_FILES), else a copy of it; sharing
+	// the working directory and umask with shareFS (CLONE_FS), else a
+	// copy; in the same process with thread (CLONE_THREAD).
+	Clone(shareFiles, shareFS, thread bool) Files
+	// Unshare gives the task a private copy of its descriptor table
+	// (files) and of its working directory and umask (fs), where other
+	// tasks share them (unshare(2)).
+	Unshare(files, fs bool)
+	// Exec makes the descriptor table private if it is shared, closes
+	// its close-on-exec descriptors and records the program and its
+	// arguments (/proc/self/exe, /proc/self/cmdline).
 	Exec(path string, argv []string)
-	// CloseAll closes every descriptor (the process exited).
-	CloseAll()
+	// Release drops the task's use of its table and working directory
+	// (it exited): the last task using a table closes its descriptors.
+	Release()
 	// OpenExec opens the program at path, relative to the working
 	// directory or, for execveat, to the directory open as dirfd
 	// (linux.AtFdcwd: the working directory), as execve does: the file
@@ -268,11 +280,16 @@ func sysClone3(t *Task, a *[6]uint64) int64 {
 // With CLONE_PIDFD the caller gets a pidfd of the child at pidfdAddr.
 func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64 {
 	p := t.p
+	// kernel/fork.c copy_process: a new mount or user namespace cannot
+	// share the working directory and root.
+	if flags&cloneFS != 0 && flags&(cloneNewns|cloneNewuser) != 0 {
+		return -linux.EINVAL
+	}
 	if flags&(cloneNewFlags|cloneNewns|cloneNewtime|cloneIntoCgroup) != 0 {
 		return p.unsupported("clone with new namespaces", -linux.EPERM)
 	}
-	if flags&(linux.CloneSighand|cloneFS|cloneFiles|cloneSysvsem|cloneParent) != 0 {
-		return p.unsupported("clone of a process sharing files, fs or handlers", -linux.EINVAL)
+	if flags&(linux.CloneSighand|cloneSysvsem|cloneParent) != 0 {
+		return p.unsupported("clone of a process sharing handlers, semaphore undo or parent", -linux.EINVAL)
 	}
 	if flags&clonePidfd != 0 {
 		if flags&cloneDetached != 0 {
@@ -282,7 +299,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 			return e
 		}
 	}
-	pf, ok := p.files.(ProcessFiles)
+	pf, ok := t.files.(ProcessFiles)
 	if !ok {
 		return p.unsupported("fork without process files", -linux.ENOSYS)
 	}
@@ -375,7 +392,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	c.pgid.Store(p.pgid.Load())
 	c.sid.Store(p.sid.Load())
 	c.noCtty.Store(p.noCtty.Load())
-	c.files = pf.Fork()
+	c.files = pf.Clone(flags&cloneFiles != 0, flags&cloneFS != 0, false)
 	p.mu.Lock()
 	c.exe, c.args, c.commName = p.exe, p.args, p.commName
 	p.mu.Unlock()
@@ -389,6 +406,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	if flags&linux.CloneSettls != 0 {
 		if tls >= 1<<47 {
 			r.Release()
+			c.files.(ProcessFiles).Release() // no thread took them
 			c.release()
 			return -linux.EPERM
 		}
@@ -447,9 +465,6 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 // release frees what a process holds once its last thread is gone: its
 // files and its address space. Its children go to init.
 func (p *Process) release() {
-	if pf, ok := p.files.(ProcessFiles); ok {
-		pf.CloseAll()
-	}
 	p.detachShm()
 	p.dropMM()
 	if p.vforkDone != nil {
@@ -1028,7 +1043,7 @@ func readStrings(m mem.Memory, addr uint64, total *int) ([]string, int64) {
 
 func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) int64 {
 	p := t.p
-	pf, ok := p.files.(ProcessFiles)
+	pf, ok := t.files.(ProcessFiles)
 	if !ok || p.cfg.Load == nil {
 		return p.unsupported("execve without a program loader", -linux.ENOSYS)
 	}

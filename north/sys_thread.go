@@ -73,13 +73,27 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 		}
 		r.FSBase = tls
 	}
-	c := p.newTask(r)
+	// Its descriptor table and working directory: the caller's with
+	// CLONE_FILES and CLONE_FS, else copies (kernel/fork.c copy_files,
+	// copy_fs).
+	files := t.files
+	pf, own := files.(ProcessFiles)
+	if own {
+		files = pf.Clone(flags&cloneFiles != 0, flags&cloneFS != 0, true)
+	}
+	c := p.newTaskFiles(r, files)
+	if s, ok := files.(interface{ SetTid(int32) }); ok && own {
+		s.SetTid(c.tid)
+	}
 	c.setName(t.getName()) // a thread starts with its creator's name
 	c.sigMask = t.sigMask
 	c.noNewPrivs = t.noNewPrivs
 	if flags&cloneParentSettid != 0 {
 		if err := mem.WriteUint32(p.m, ptid, uint32(c.tid)); err != nil {
 			p.removeTask(c)
+			if own {
+				files.(ProcessFiles).Release()
+			}
 			return -linux.EFAULT
 		}
 	}

@@ -145,8 +145,8 @@ func restartable(nr uint64) bool {
 // unhandled serves a call the table does not have: the file layer's, or
 // ENOSYS.
 func (p *Process) unhandled(t *Task, nr uint64, a *[6]uint64) int64 {
-	if p.files != nil {
-		if r, handled := p.files.Syscall(t, nr, *a); handled {
+	if t.files != nil {
+		if r, handled := t.files.Syscall(t, nr, *a); handled {
 			return r
 		}
 	}

@@ -15,6 +15,11 @@ type Task struct {
 	p    *Process
 	tid  int32
 	regs *kernel.UserRegs
+	// files are its descriptor table, working directory and umask
+	// (ProcessFiles.Clone), each its own or shared with other tasks;
+	// the process's first thread has the process's Files. Changed only
+	// by the thread itself (unshare, execve), read by others (/proc).
+	files Files
 	// slot is the thread's entry in the kernel's table of what each
 	// application thread is doing (kernel.AppThreadStart; 0: none),
 	// reported if they all block forever.
@@ -125,6 +130,9 @@ func (t *Task) loop() {
 	}
 	t.p.sig.dropPending(t)
 	t.p.parentThreadGone(t.tid)
+	if pf, ok := t.files.(ProcessFiles); ok {
+		pf.Release() // kernel/exit.c exit_files, exit_fs
+	}
 	last := t.p.removeTask(t)
 	t.regs.Release()
 	if last {

@@ -3,6 +3,7 @@ package north
 import (
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/fdtable"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/vfs"
@@ -43,4 +44,17 @@ func (f fileTable) MapsAnonymous(fd int32) bool { return f.f.MapsAnonymous(fd) }
 
 func (f fileTable) MapAnon(size int64, inv func(from, to int64)) (mem.Pager, error) {
 	return f.f.MapAnon(size, inv)
+}
+
+func (f fileTable) Clone(shareFiles, shareFS, thread bool) Files {
+	return fileTable{f.f.Clone(shareFiles, shareFS, thread)}
+}
+
+func (f fileTable) Unshare(files, fs bool)          { f.f.Unshare(files, fs) }
+func (f fileTable) Exec(path string, argv []string) { f.f.Exec(path) }
+func (f fileTable) Release()                        { f.f.Release() }
+func (f fileTable) CloseOnExec(fd int32) bool       { return false }
+
+func (f fileTable) OpenExec(dirfd int32, path string, flags uint32) (Executable, string, int64) {
+	return nil, "", -linux.ENOSYS
 }

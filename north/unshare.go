@@ -3,12 +3,11 @@ package north
 import "github.com/cocoon-vm/cocoon/kernel/linux"
 
 // unshare(2), as Linux's ksys_unshare (kernel/fork.c) serves it for what
-// Cocoon has. A process's threads share one descriptor table, working
-// directory and umask (the process's Files), and no two processes share
-// them (newProcess refuses CLONE_FILES and CLONE_FS), so unsharing them
-// is Linux's nothing-to-do case in a single-threaded process; with other
-// threads a private copy for the caller alone is not supported (EINVAL,
-// reported). Cocoon has no namespaces: those flags fail as in a Linux
+// Cocoon has. CLONE_FILES and CLONE_FS give the calling task a private
+// copy of its descriptor table, and of its working directory and umask,
+// where other tasks (threads, or processes made with CLONE_FILES or
+// CLONE_FS) share them (unshare_fd, unshare_fs); the others keep the
+// original. Cocoon has no namespaces: those flags fail as in a Linux
 // built without them (copy_utsname, copy_ipcs, copy_pid_ns, copy_net_ns,
 // copy_cgroup_ns, copy_time_ns and unshare_userns give EINVAL), after
 // Linux's CAP_SYS_ADMIN check (unshare_nsproxy_namespaces: EPERM).
@@ -73,10 +72,6 @@ func sysUnshare(t *Task, a *[6]uint64) int64 {
 			return -linux.EINVAL
 		}
 	}
-	// unshare_fs and unshare_fd: nothing to do unless others share them.
-	if flags&(cloneFS|cloneFiles) != 0 && threads > 1 {
-		return p.unsupported("unshare of files or fs shared with other threads", -linux.EINVAL)
-	}
 	if flags&cloneNewuser != 0 {
 		return p.unsupported("unshare of a user namespace", -linux.EINVAL)
 	}
@@ -85,6 +80,17 @@ func sysUnshare(t *Task, a *[6]uint64) int64 {
 			return -linux.EPERM
 		}
 		return p.unsupported("unshare of new namespaces", -linux.EINVAL)
+	}
+	// unshare_fs and unshare_fd: a copy only where others share them;
+	// applied once nothing can fail.
+	if flags&(cloneFS|cloneFiles) != 0 {
+		pf, ok := t.files.(ProcessFiles)
+		switch {
+		case ok:
+			pf.Unshare(flags&cloneFiles != 0, flags&cloneFS != 0)
+		case threads > 1:
+			return p.unsupported("unshare of files or fs without process files", -linux.EINVAL)
+		}
 	}
 	// CLONE_SYSVSEM detaches the semaphore undo list (exit_sem); Cocoon
 	// has no System V semaphores (semget is unimplemented), so there is

@@ -12,41 +12,77 @@ import (
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
-// Files is a process's view of the file system: its descriptor table,
-// working directory, umask and executable path. Its methods are the
-// system calls; they are safe for concurrent use by the process's
-// threads. Methods that may block take the calling thread's interrupt
-// channel and return -EINTR when it is closed (the caller decides about
-// restarting).
+// Files is one task's view of the file system, as Linux's task_struct
+// points at a files_struct and an fs_struct: the descriptor table and the
+// file-system context (working directory and umask) the task uses, each
+// of which other tasks may share (clone's CLONE_FILES and CLONE_FS), and
+// what the threads of its process share (its ID, credentials, program,
+// arguments and descriptor limit). Its methods are the system calls of
+// the task; they are safe for concurrent use, as other tasks sharing the
+// table or context make calls of their own. Methods that may block take
+// the calling thread's interrupt channel and return -EINTR when it is
+// closed (the caller decides about restarting).
 type Files struct {
-	fs    *vfs.FS
-	table *Table
-	sock  *sockets
+	fs   *vfs.FS
+	proc *procFiles
+	// table and ctx are the task's (Table, fsContext): set by Clone,
+	// replaced by Unshare and Exec, which only the task itself calls;
+	// others (/proc) read them.
+	table atomic.Pointer[Table]
+	ctx   atomic.Pointer[fsContext]
+	tid   atomic.Int32 // the task's ID (/proc/thread-self), 0 unless SetTid
+}
 
-	pid  atomic.Int32 // the process's ID, /proc/self (1 unless SetPid)
-	cred atomic.Pointer[vfs.CredSource]
+// procFiles is what the threads of a process share.
+type procFiles struct {
+	sock  *sockets
+	pid   atomic.Int32 // the process's ID, /proc/self (1 unless SetPid)
+	cred  atomic.Pointer[vfs.CredSource]
+	limit atomic.Int64 // RLIMIT_NOFILE's soft limit: descriptors stay below it
 
 	mu    sync.Mutex // guards the fields below
 	sigio IOSignaler // O_ASYNC's signals (sys_async.go)
-	cwd   vfs.Loc
-	umask uint32
 	exe   string
 	args  []string
 }
 
+// fsContext is Linux's fs_struct: a working directory and umask, shared
+// by the tasks made with CLONE_FS.
+type fsContext struct {
+	users atomic.Int32 // the Files using it
+	mu    sync.Mutex
+	cwd   vfs.Loc
+	umask uint32
+}
+
+// copy returns a private copy of c (kernel/fork.c copy_fs, unshare_fs).
+func (c *fsContext) copy() *fsContext {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := &fsContext{cwd: c.cwd, umask: c.umask}
+	n.users.Store(1)
+	return n
+}
+
+// tab returns the task's descriptor table.
+func (fs *Files) tab() *Table { return fs.table.Load() }
+
+// fsc returns the task's file-system context.
+func (fs *Files) fsc() *fsContext { return fs.ctx.Load() }
+
 // SetCmdline records the program's arguments, which /proc/self/cmdline
 // shows (execve sets them on Linux).
 func (fs *Files) SetCmdline(args []string) {
-	fs.mu.Lock()
-	fs.args = append([]string(nil), args...)
-	fs.mu.Unlock()
+	fs.proc.mu.Lock()
+	fs.proc.args = append([]string(nil), args...)
+	fs.proc.mu.Unlock()
 }
 
 // Cmdline returns the arguments SetCmdline recorded.
 func (fs *Files) Cmdline() []string {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.args
+	fs.proc.mu.Lock()
+	defer fs.proc.mu.Unlock()
+	return fs.proc.args
 }
 
 // New returns the files of a new process on fs, running the program at
@@ -54,11 +90,17 @@ func (fs *Files) Cmdline() []string {
 // of vfs.Options.Stdio) open as descriptors 0, 1 and 2, the root as
 // working directory, and umask 022.
 func New(fs *vfs.FS, exe string) *Files {
-	f := &Files{fs: fs, table: NewTable(), sock: &sockets{unix: socket.NewNamespace()}, cwd: fs.Root(), umask: 0o022, exe: exe}
-	f.table.owner = f
-	f.pid.Store(1)
+	f := &Files{fs: fs, proc: &procFiles{sock: &sockets{unix: socket.NewNamespace()}, exe: exe}}
+	f.proc.pid.Store(1)
+	f.proc.limit.Store(DefaultLimit)
+	t := NewTable()
+	t.users.Store(1)
+	f.table.Store(t)
+	c := &fsContext{cwd: fs.Root(), umask: 0o022}
+	c.users.Store(1)
+	f.ctx.Store(c)
 	for fd, file := range fs.StdioFiles() {
-		f.table.InstallAt(int32(fd), file, false)
+		t.InstallAt(int32(fd), file, DefaultLimit, false)
 	}
 	return f
 }
@@ -66,80 +108,165 @@ func New(fs *vfs.FS, exe string) *Files {
 // FS returns the file system.
 func (fs *Files) FS() *vfs.FS { return fs.fs }
 
-// Table returns the descriptor table.
-func (fs *Files) Table() *Table { return fs.table }
+// Table returns the task's descriptor table.
+func (fs *Files) Table() *Table { return fs.tab() }
 
-// Fork returns a copy for a child process (fork(2)): the same open files,
-// working directory and umask.
-func (fs *Files) Fork() *Files {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	c := &Files{fs: fs.fs, sock: fs.sock, cwd: fs.cwd, umask: fs.umask, exe: fs.exe, args: fs.args, sigio: fs.sigio}
-	c.table = fs.table.Fork(c)
-	c.pid.Store(fs.pid.Load())
+// Fork returns the files of a child process (fork(2)): a copy of the
+// descriptor table and of the working directory and umask.
+func (fs *Files) Fork() *Files { return fs.Clone(false, false, false) }
+
+// Clone returns the files of a new task (clone(2)): sharing the caller's
+// descriptor table with shareFiles (CLONE_FILES), else a copy of it
+// (kernel/fork.c copy_files, fs/file.c dup_fd); sharing its working
+// directory and umask with shareFS (CLONE_FS), else a copy (copy_fs); a
+// thread of the caller's process (CLONE_THREAD), or the first of a new
+// one with a copy of what the process's threads share.
+func (fs *Files) Clone(shareFiles, shareFS, thread bool) *Files {
+	c := &Files{fs: fs.fs, proc: fs.proc}
+	if !thread {
+		p := fs.proc
+		p.mu.Lock()
+		c.proc = &procFiles{sock: p.sock, sigio: p.sigio, exe: p.exe, args: p.args}
+		p.mu.Unlock()
+		c.proc.pid.Store(p.pid.Load())
+		c.proc.cred.Store(p.cred.Load())
+		c.proc.limit.Store(p.limit.Load())
+	}
+	if t := fs.tab(); shareFiles {
+		t.users.Add(1)
+		c.table.Store(t)
+	} else {
+		c.table.Store(t.Fork())
+	}
+	if x := fs.fsc(); shareFS {
+		x.users.Add(1)
+		c.ctx.Store(x)
+	} else {
+		c.ctx.Store(x.copy())
+	}
 	return c
 }
 
+// Unshare gives the task a private copy of its descriptor table
+// (files) and of its working directory and umask (fsCtx) where another
+// task shares them (unshare(2): kernel/fork.c unshare_fd, unshare_fs); a
+// table or context nobody else uses stays as it is.
+func (fs *Files) Unshare(files, fsCtx bool) {
+	if t := fs.tab(); files && t.users.Load() > 1 {
+		fs.table.Store(t.Fork())
+		t.release()
+	}
+	if x := fs.fsc(); fsCtx && x.users.Load() > 1 {
+		fs.ctx.Store(x.copy())
+		x.users.Add(-1)
+	}
+}
+
+// SharedWith reports whether the task's descriptor table and its
+// file-system context are used by other tasks too.
+func (fs *Files) SharedWith() (files, fsCtx bool) {
+	return fs.tab().users.Load() > 1, fs.fsc().users.Load() > 1
+}
+
+// Release drops the task's references to its descriptor table and
+// file-system context, when it exits (kernel/exit.c exit_files, exit_fs):
+// the last task using a table closes its descriptors.
+func (fs *Files) Release() {
+	fs.tab().release()
+	fs.fsc().users.Add(-1)
+}
+
 // SetPid records the process's ID, what /proc/self names.
-func (fs *Files) SetPid(pid int32) { fs.pid.Store(pid) }
+func (fs *Files) SetPid(pid int32) { fs.proc.pid.Store(pid) }
+
+// SetTid records the task's ID, what /proc/thread-self names.
+func (fs *Files) SetTid(tid int32) { fs.tid.Store(tid) }
+
+// Tid returns the task's ID (vfs's /proc/thread-self): what SetTid
+// recorded, else the process's.
+func (fs *Files) Tid() int32 {
+	if t := fs.tid.Load(); t != 0 {
+		return t
+	}
+	return fs.Pid()
+}
 
 // SetCred records whose credentials the file permission checks use (the
 // process's); without one they are root's.
-func (fs *Files) SetCred(c vfs.CredSource) { fs.cred.Store(&c) }
+func (fs *Files) SetCred(c vfs.CredSource) { fs.proc.cred.Store(&c) }
 
 // CredSource returns what SetCred recorded, or nil (vfs's permission
 // checks).
 func (fs *Files) CredSource() vfs.CredSource {
-	if c := fs.cred.Load(); c != nil {
+	if c := fs.proc.cred.Load(); c != nil {
 		return *c
 	}
 	return nil
 }
 
 // Pid returns the process's ID (vfs's /proc/self).
-func (fs *Files) Pid() int32 { return fs.pid.Load() }
+func (fs *Files) Pid() int32 { return fs.proc.pid.Load() }
+
+// Limit returns the process's descriptor limit (RLIMIT_NOFILE).
+func (fs *Files) Limit() int { return int(fs.proc.limit.Load()) }
+
+// SetLimit sets the process's descriptor limit; descriptors already open
+// above it stay open, as on Linux. EPERM above MaxLimit, EINVAL below 0.
+func (fs *Files) SetLimit(n int) error {
+	if n < 0 {
+		return vfs.EINVAL
+	}
+	if n > MaxLimit {
+		return vfs.EPERM
+	}
+	fs.proc.limit.Store(int64(n))
+	return nil
+}
 
 // ConsoleLflag reports whether fd is open on the console, and the
 // console's c_lflag.
 func (fs *Files) ConsoleLflag(fd int32) (uint32, bool) {
-	f := fs.table.peek(fd)
+	f := fs.tab().peek(fd)
 	if f == nil {
 		return 0, false
 	}
 	return vfs.ConsoleLflag(f)
 }
 
-// Exec closes the close-on-exec descriptors and records the new program's
-// path (execve(2)).
+// Exec makes the task's descriptor table its own if others share it
+// (fs/exec.c begin_new_exec: unshare_files), closes its close-on-exec
+// descriptors and records the new program's path (execve(2)).
 func (fs *Files) Exec(exe string) {
-	fs.table.CloseOnExec()
-	fs.mu.Lock()
-	fs.exe = exe
-	fs.mu.Unlock()
+	fs.Unshare(true, false)
+	fs.tab().CloseOnExec()
+	fs.proc.mu.Lock()
+	fs.proc.exe = exe
+	fs.proc.mu.Unlock()
 }
 
-// CloseAll closes every descriptor, when the process exits.
-func (fs *Files) CloseAll() { fs.table.CloseAll() }
+// CloseAll closes every descriptor of the task's table.
+func (fs *Files) CloseAll() { fs.tab().CloseAll() }
 
 // Exe implements vfs.Process.
 func (fs *Files) Exe() string {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.exe
+	fs.proc.mu.Lock()
+	defer fs.proc.mu.Unlock()
+	return fs.proc.exe
 }
 
 // Cwd implements vfs.Process.
 func (fs *Files) Cwd() vfs.Loc {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.cwd
+	c := fs.fsc()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cwd
 }
 
 // FD implements vfs.Process.
-func (fs *Files) FD(fd int32) *vfs.File { return fs.table.peek(fd) }
+func (fs *Files) FD(fd int32) *vfs.File { return fs.tab().peek(fd) }
 
 // FDs implements vfs.Process.
-func (fs *Files) FDs() []int32 { return fs.table.FDs() }
+func (fs *Files) FDs() []int32 { return fs.tab().FDs() }
 
 // errno returns -e.
 func errno(e vfs.Errno) int64 { return -int64(e) }
@@ -154,7 +281,7 @@ func ret(n int64, err error) int64 {
 
 // file returns the file open as fd, with a reference the caller drops.
 func (fs *Files) file(fd int32) (*vfs.File, error) {
-	f, ok := fs.table.Get(fd)
+	f, ok := fs.tab().Get(fd)
 	if !ok {
 		return nil, vfs.EBADF
 	}
@@ -260,7 +387,7 @@ func (fs *Files) emptyPathTarget(dirfd int32) (vfs.Loc, *vfs.File, error) {
 // install puts a new file at the lowest free descriptor, dropping it if
 // there is none.
 func (fs *Files) install(f *vfs.File, cloexec bool) int64 {
-	fd, err := fs.table.Install(f, 0, cloexec)
+	fd, err := fs.tab().Install(f, 0, fs.Limit(), cloexec)
 	if err != nil {
 		f.DecRef()
 		return ret(0, err)

@@ -178,7 +178,7 @@ func TestOpenCloexecAndLowestFD(t *testing.T) {
 
 func TestEMFILE(t *testing.T) {
 	e := newEnv(t)
-	e.f.Table().SetLimit(8)
+	e.f.SetLimit(8)
 	for i := 3; i < 8; i++ {
 		e.open("/etc/hosts", linux.ORdonly, 0)
 	}

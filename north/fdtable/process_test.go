@@ -41,10 +41,10 @@ func TestFork(t *testing.T) {
 	if child2.Exe() != "/bin/sh" || child2.FD(r) != nil || e.f.FD(r) == nil {
 		t.Error("Exec in the child: wrong exe, or close-on-exec reached the parent")
 	}
-	if err := child2.Table().SetLimit(-1); err != vfs.EINVAL {
+	if err := child2.SetLimit(-1); err != vfs.EINVAL {
 		t.Errorf("SetLimit(-1) = %v", err)
 	}
-	if err := child2.Table().SetLimit(MaxLimit + 1); err != vfs.EPERM {
+	if err := child2.SetLimit(MaxLimit + 1); err != vfs.EPERM {
 		t.Errorf("SetLimit(too many) = %v", err)
 	}
 }

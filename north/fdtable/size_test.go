@@ -24,7 +24,7 @@ func TestTableSize(t *testing.T) {
 			t.Errorf("after dup2 to %d: room %d, want %d", c.fd, got, c.want)
 		}
 	}
-	if got := tab.Fork(nil).Size(); got != 512 {
+	if got := tab.Fork().Size(); got != 512 {
 		t.Errorf("fork with descriptor 300 open: room %d, want 512", got)
 	}
 	e.f.Close(300)
@@ -32,13 +32,13 @@ func TestTableSize(t *testing.T) {
 	if got := tab.Size(); got != 512 {
 		t.Errorf("after closing: room %d, want 512 (it never shrinks)", got)
 	}
-	if got := tab.Fork(nil).Size(); got != 128 {
+	if got := tab.Fork().Size(); got != 128 {
 		t.Errorf("fork with descriptor 127 the highest: room %d, want 128", got)
 	}
 	for _, fd := range []int32{127, 64, 63} {
 		e.f.Close(fd)
 	}
-	if got := tab.Fork(nil).Size(); got != 64 {
+	if got := tab.Fork().Size(); got != 64 {
 		t.Errorf("fork with low descriptors only: room %d, want 64", got)
 	}
 }

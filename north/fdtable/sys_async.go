@@ -27,15 +27,15 @@ type IOSignaler interface {
 // SetIOSignaler installs what sends O_ASYNC's signals; without one, F_SETOWN
 // takes any ID and nothing is sent.
 func (fs *Files) SetIOSignaler(s IOSignaler) {
-	fs.mu.Lock()
-	fs.sigio = s
-	fs.mu.Unlock()
+	fs.proc.mu.Lock()
+	fs.proc.sigio = s
+	fs.proc.mu.Unlock()
 }
 
 func (fs *Files) ioSignaler() IOSignaler {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.sigio
+	fs.proc.mu.Lock()
+	defer fs.proc.mu.Unlock()
+	return fs.proc.sigio
 }
 
 // setAsync starts or stops signal-driven I/O on f, open as fd (the

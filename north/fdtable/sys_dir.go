@@ -80,17 +80,19 @@ func (fs *Files) pathAt(m mem.Memory, dirfd int32, pathAddr uint64) (string, vfs
 }
 
 func (fs *Files) umaskNow() uint32 {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.umask
+	c := fs.fsc()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.umask
 }
 
 // Umask is umask(2).
 func (fs *Files) Umask(mask uint32) int64 {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	old := fs.umask
-	fs.umask = mask & 0o777
+	c := fs.fsc()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.umask
+	c.umask = mask & 0o777
 	return int64(old)
 }
 
@@ -303,9 +305,10 @@ func (fs *Files) setCwd(l vfs.Loc) int64 {
 	if err := vfs.Search(fs, l); err != nil {
 		return ret(0, err) // fs/open.c chdir: MAY_EXEC | MAY_CHDIR
 	}
-	fs.mu.Lock()
-	fs.cwd = l
-	fs.mu.Unlock()
+	c := fs.fsc()
+	c.mu.Lock()
+	c.cwd = l
+	c.mu.Unlock()
 	return 0
 }
 

@@ -84,7 +84,7 @@ func (fs *Files) MemfdCreate(m mem.Memory, nameAddr uint64, flags uint32) int64 
 	case flags&mfdAllowSealing != 0:
 		f.AllowSealing(0)
 	}
-	fd, err := fs.table.Install(f, 0, flags&mfdCloexec != 0)
+	fd, err := fs.tab().Install(f, 0, fs.Limit(), flags&mfdCloexec != 0)
 	if err != nil {
 		f.DecRef()
 		return ret(0, err)

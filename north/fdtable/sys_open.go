@@ -38,9 +38,7 @@ func (fs *Files) openResolve(intr <-chan struct{}, dirfd int32, path string, fla
 	if err != nil {
 		return ret(0, err)
 	}
-	fs.mu.Lock()
-	mode &^= fs.umask
-	fs.mu.Unlock()
+	mode &^= fs.umaskNow()
 	var f *vfs.File
 	if resolve == 0 {
 		f, err = fs.fs.Open(fs, at, path, flags, mode)
@@ -166,7 +164,7 @@ func (fs *Files) Creat(m mem.Memory, intr <-chan struct{}, pathAddr uint64, mode
 func (fs *Files) Close(fd int32) int64 {
 	// Closing any descriptor of a file drops the process's POSIX record
 	// locks on it (fcntl(2), "Advisory record locking"): Remove does.
-	return ret(0, fs.table.Remove(fd))
+	return ret(0, fs.tab().Remove(fd))
 }
 
 // Dup is dup(2).
@@ -204,7 +202,7 @@ func (fs *Files) Dup3(oldfd, newfd int32, flags uint32) int64 {
 }
 
 func (fs *Files) dupTo(f *vfs.File, newfd int32, cloexec bool) int64 {
-	if err := fs.table.InstallAt(newfd, f, cloexec); err != nil {
+	if err := fs.tab().InstallAt(newfd, f, fs.Limit(), cloexec); err != nil {
 		f.DecRef()
 		return ret(0, err)
 	}
@@ -228,24 +226,24 @@ func (fs *Files) fcntl(m mem.Memory, intr <-chan struct{}, fd int32, cmd uint32,
 	switch cmd {
 	case linux.FDupfd, linux.FDupfdCloexec:
 		min := int32(arg)
-		if min < 0 || int(min) >= fs.table.Limit() {
+		if min < 0 || int(min) >= fs.Limit() {
 			return errno(vfs.EINVAL)
 		}
 		f.IncRef()
-		nfd, err := fs.table.Install(f, min, cmd == linux.FDupfdCloexec)
+		nfd, err := fs.tab().Install(f, min, fs.Limit(), cmd == linux.FDupfdCloexec)
 		if err != nil {
 			f.DecRef()
 			return ret(0, err)
 		}
 		return int64(nfd)
 	case linux.FGetfd:
-		on, err := fs.table.Cloexec(fd)
+		on, err := fs.tab().Cloexec(fd)
 		if on {
 			return ret(linux.FdCloexec, err)
 		}
 		return ret(0, err)
 	case linux.FSetfd:
-		return ret(0, fs.table.SetCloexec(fd, arg&linux.FdCloexec != 0))
+		return ret(0, fs.tab().SetCloexec(fd, arg&linux.FdCloexec != 0))
 	case linux.FGetfl:
 		return int64(f.Flags())
 	}
@@ -345,7 +343,7 @@ func (fs *Files) fcntlLock(m mem.Memory, intr <-chan struct{}, f *vfs.File, cmd 
 	if lo < 0 {
 		return errno(vfs.EINVAL)
 	}
-	var owner any = fs
+	var owner any = fs.tab() // the files_struct owns POSIX locks
 	if ofd {
 		owner = f
 	}
@@ -408,7 +406,7 @@ func (fs *Files) Ioctl(m mem.Memory, fd int32, cmd uint32, arg uint64) int64 {
 	defer f.DecRef()
 	switch cmd {
 	case linux.FIOCLEX, linux.FIONCLEX:
-		return ret(0, fs.table.SetCloexec(fd, cmd == linux.FIOCLEX))
+		return ret(0, fs.tab().SetCloexec(fd, cmd == linux.FIOCLEX))
 	case linux.FIONBIO, linux.FIOASYNC:
 		v, err := mem.ReadUint32(m, arg)
 		if err != nil {

@@ -16,15 +16,15 @@ func (fs *Files) Pipe2(m mem.Memory, fdsAddr uint64, flags uint32) int64 {
 	}
 	r, w := vfs.NewPipe(flags)
 	cloexec := flags&linux.OCloexec != 0
-	rfd, err := fs.table.Install(r, 0, cloexec)
+	rfd, err := fs.tab().Install(r, 0, fs.Limit(), cloexec)
 	if err != nil {
 		r.DecRef()
 		w.DecRef()
 		return ret(0, err)
 	}
-	wfd, err := fs.table.Install(w, 0, cloexec)
+	wfd, err := fs.tab().Install(w, 0, fs.Limit(), cloexec)
 	if err != nil {
-		fs.table.Remove(rfd)
+		fs.tab().Remove(rfd)
 		w.DecRef()
 		return ret(0, err)
 	}
@@ -32,8 +32,8 @@ func (fs *Files) Pipe2(m mem.Memory, fdsAddr uint64, flags uint32) int64 {
 	binary.LittleEndian.PutUint32(b[0:], uint32(rfd))
 	binary.LittleEndian.PutUint32(b[4:], uint32(wfd))
 	if err := m.CopyOut(fdsAddr, b[:]); err != nil {
-		fs.table.Remove(rfd)
-		fs.table.Remove(wfd)
+		fs.tab().Remove(rfd)
+		fs.tab().Remove(wfd)
 		return errno(vfs.EFAULT)
 	}
 	return 0

@@ -52,7 +52,7 @@ type pollFD struct {
 }
 
 func (fs *Files) poll(m mem.Memory, intr <-chan struct{}, addr, nfds uint64, d time.Duration) int64 {
-	if nfds > uint64(fs.table.Limit()) {
+	if nfds > uint64(fs.Limit()) {
 		return errno(vfs.EINVAL)
 	}
 	b := make([]byte, nfds*linux.SizeofPollFd)
@@ -67,7 +67,7 @@ func (fs *Files) poll(m mem.Memory, intr <-chan struct{}, addr, nfds uint64, d t
 	files := make([]*vfs.File, nfds)
 	for i, p := range pfds {
 		if p.fd >= 0 {
-			if f, ok := fs.table.Get(p.fd); ok {
+			if f, ok := fs.tab().Get(p.fd); ok {
 				files[i] = f
 				defer f.DecRef()
 			}

@@ -89,7 +89,7 @@ func (fs *Files) selectFDs(m mem.Memory, intr <-chan struct{}, nfds int32, rd, w
 	// Linux looks at no descriptor past the end of its descriptor table
 	// (max_fds, fs/select.c core_sys_select), whose size depends on the
 	// process's history: a bit set past it is ignored, not EBADF.
-	n := min(nfds, int32(fs.table.Size()))
+	n := min(nfds, int32(fs.tab().Size()))
 	words := (int(n) + 63) / 64
 	var sets [3][]uint64
 	for i, addr := range [3]uint64{rd, wr, ex} {
@@ -123,7 +123,7 @@ func (fs *Files) selectFDs(m mem.Memory, intr <-chan struct{}, nfds int32, rd, w
 			for i := range sets {
 				e.want[i] = sets[i][w]&(1<<b) != 0
 			}
-			f, ok := fs.table.Get(e.fd)
+			f, ok := fs.tab().Get(e.fd)
 			if !ok {
 				return errno(vfs.EBADF), d
 			}

@@ -53,7 +53,7 @@ type sockets struct {
 
 // SetNetwork gives the process internet sockets; without one, AF_INET
 // and AF_INET6 sockets fail with EAFNOSUPPORT.
-func (fs *Files) SetNetwork(n Network) { fs.sock.inet = n }
+func (fs *Files) SetNetwork(n Network) { fs.proc.sock.inet = n }
 
 // socketSyscall serves the socket system calls, and splice(2), which
 // moves bytes between sockets and pipes.
@@ -265,14 +265,14 @@ func (fs *Files) newSocket(family, typ, proto int) (socket.Socket, error) {
 		if proto != 0 && proto != socket.AFUnix {
 			return nil, socket.EPROTONOSUPPORT
 		}
-		return fs.sock.unix.NewUnix(typ, sockCtx{fs})
+		return fs.proc.sock.unix.NewUnix(typ, sockCtx{fs})
 	case socket.AFInet, socket.AFInet6:
-		if fs.sock.inet == nil {
+		if fs.proc.sock.inet == nil {
 			return nil, socket.EAFNOSUPPORT
 		}
-		return fs.sock.inet.NewSocket(family, typ, proto)
+		return fs.proc.sock.inet.NewSocket(family, typ, proto)
 	case socket.AFNetlink:
-		if nl, ok := fs.sock.inet.(netlinkMaker); ok {
+		if nl, ok := fs.proc.sock.inet.(netlinkMaker); ok {
 			return nl.NewNetlink(typ, proto)
 		}
 	}
@@ -295,21 +295,21 @@ func (fs *Files) Socketpair(m mem.Memory, family, typ, proto int32, sv uint64) i
 	if proto != 0 && proto != socket.AFUnix {
 		return errno(socket.EPROTONOSUPPORT)
 	}
-	a, b, err := fs.sock.unix.Pair(int(typ&socket.SockTypeMask), sockCtx{fs})
+	a, b, err := fs.proc.sock.unix.Pair(int(typ&socket.SockTypeMask), sockCtx{fs})
 	if err != nil {
 		return ret(0, err)
 	}
 	fa, fb := sockFileOf(a, flags), sockFileOf(b, flags)
 	cloexec := flags&socket.SockCloexec != 0
-	afd, err := fs.table.Install(fa, 0, cloexec)
+	afd, err := fs.tab().Install(fa, 0, fs.Limit(), cloexec)
 	if err != nil {
 		fa.DecRef()
 		fb.DecRef()
 		return ret(0, err)
 	}
-	bfd, err := fs.table.Install(fb, 0, cloexec)
+	bfd, err := fs.tab().Install(fb, 0, fs.Limit(), cloexec)
 	if err != nil {
-		fs.table.Remove(afd)
+		fs.tab().Remove(afd)
 		fb.DecRef()
 		return ret(0, err)
 	}
@@ -317,8 +317,8 @@ func (fs *Files) Socketpair(m mem.Memory, family, typ, proto int32, sv uint64) i
 	binary.LittleEndian.PutUint32(buf[0:], uint32(afd))
 	binary.LittleEndian.PutUint32(buf[4:], uint32(bfd))
 	if err := m.CopyOut(sv, buf[:]); err != nil {
-		fs.table.Remove(afd)
-		fs.table.Remove(bfd)
+		fs.tab().Remove(afd)
+		fs.tab().Remove(bfd)
 		return errno(vfs.EFAULT)
 	}
 	return 0
@@ -918,7 +918,7 @@ func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, fla
 		}
 		var fds []int32
 		for _, r := range msg.Rights[:fit] {
-			fd, err := fs.table.Install(r, 0, flags&socket.MsgCmsgCloexec != 0)
+			fd, err := fs.tab().Install(r, 0, fs.Limit(), flags&socket.MsgCmsgCloexec != 0)
 			if err != nil {
 				r.DecRef()
 				trunc = socket.MsgCtrunc

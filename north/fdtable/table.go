@@ -10,6 +10,7 @@ package fdtable
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
@@ -22,19 +23,19 @@ const MaxLimit = 1 << 20
 
 // Table maps descriptors to open files. It is safe for concurrent use.
 type Table struct {
-	mu    sync.Mutex
-	ents  []entry // by descriptor; nil f when free
-	limit int     // descriptors must be below it
+	mu   sync.Mutex
+	ents []entry // by descriptor; nil f when free
 	// size is Linux's fdtable max_fds: how many descriptors the table
 	// has room for. It never shrinks, grows as descriptors are installed
 	// past it and is inherited by fork from the highest open descriptor
 	// (fs/file.c); select(2) looks at no descriptor past it.
 	size int
-	// owner owns the POSIX record locks taken through the table's
-	// descriptors (a files_struct's): closing any descriptor of a file,
-	// however it is closed, drops them (fs/open.c filp_close,
-	// locks_remove_posix). Nil: no locks.
-	owner any
+	// users counts the tasks using the table (files_struct's count):
+	// the last to let go closes its descriptors. The table itself owns
+	// the POSIX record locks taken through its descriptors, as a
+	// files_struct does: closing any descriptor of a file, however it
+	// is closed, drops them (fs/open.c filp_close, locks_remove_posix).
+	users atomic.Int32
 }
 
 type entry struct {
@@ -42,8 +43,8 @@ type entry struct {
 	cloexec bool
 }
 
-// NewTable returns an empty table with the default limit.
-func NewTable() *Table { return &Table{limit: DefaultLimit, size: minSize} }
+// NewTable returns an empty table.
+func NewTable() *Table { return &Table{size: minSize} }
 
 // minSize is the room of a new table: NR_OPEN_DEFAULT, BITS_PER_LONG
 // descriptors (include/linux/fdtable.h), embedded in files_struct.
@@ -93,8 +94,8 @@ func (t *Table) peek(fd int32) *vfs.File {
 
 // Install puts f, whose reference the table takes over, at the lowest
 // free descriptor not below min. It fails with EMFILE when there is none
-// below the limit.
-func (t *Table) Install(f *vfs.File, min int32, cloexec bool) (int32, error) {
+// below limit (the caller's RLIMIT_NOFILE).
+func (t *Table) Install(f *vfs.File, min int32, limit int, cloexec bool) (int32, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if min < 0 {
@@ -103,7 +104,7 @@ func (t *Table) Install(f *vfs.File, min int32, cloexec bool) (int32, error) {
 	fd := int(min)
 	for ; fd < len(t.ents) && t.ents[fd].f != nil; fd++ {
 	}
-	if fd >= t.limit {
+	if fd >= limit {
 		return -1, vfs.EMFILE
 	}
 	for fd >= len(t.ents) {
@@ -115,10 +116,11 @@ func (t *Table) Install(f *vfs.File, min int32, cloexec bool) (int32, error) {
 }
 
 // InstallAt puts f, whose reference the table takes over, at fd, closing
-// what was there (dup2(2)). EBADF if fd is outside the limit.
-func (t *Table) InstallAt(fd int32, f *vfs.File, cloexec bool) error {
+// what was there (dup2(2)). EBADF if fd is not below limit (the caller's
+// RLIMIT_NOFILE).
+func (t *Table) InstallAt(fd int32, f *vfs.File, limit int, cloexec bool) error {
 	t.mu.Lock()
-	if fd < 0 || int(fd) >= t.limit {
+	if fd < 0 || int(fd) >= limit {
 		t.mu.Unlock()
 		return vfs.EBADF
 	}
@@ -137,10 +139,16 @@ func (t *Table) InstallAt(fd int32, f *vfs.File, cloexec bool) error {
 
 // drop closes f, a descriptor's reference, removed from the table.
 func (t *Table) drop(f *vfs.File) {
-	if t.owner != nil {
-		vfs.ReleaseRecordLocks(f, t.owner)
-	}
+	vfs.ReleaseRecordLocks(f, t)
 	f.DecRef()
+}
+
+// release drops a task's use of the table; the last closes every
+// descriptor (kernel/exit.c exit_files, put_files_struct).
+func (t *Table) release() {
+	if t.users.Add(-1) == 0 {
+		t.CloseAll()
+	}
 }
 
 // Remove closes fd (close(2)); EBADF if it is not open.
@@ -191,37 +199,16 @@ func (t *Table) FDs() []int32 {
 	return out
 }
 
-// Limit returns the descriptor limit (RLIMIT_NOFILE).
-func (t *Table) Limit() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.limit
-}
-
-// SetLimit sets the descriptor limit; descriptors already open above it
-// stay open, as on Linux. EPERM above MaxLimit, EINVAL below 0.
-func (t *Table) SetLimit(n int) error {
-	if n < 0 {
-		return vfs.EINVAL
-	}
-	if n > MaxLimit {
-		return vfs.EPERM
-	}
-	t.mu.Lock()
-	t.limit = n
-	t.mu.Unlock()
-	return nil
-}
-
-// Fork returns a copy of t sharing its open files (fork(2) without
-// CLONE_FILES), whose locks belong to owner. The copy's room covers t's
+// Fork returns a copy of t sharing its open files, for one task (clone(2)
+// without CLONE_FILES, unshare(2), execve(2)). The copy's room covers t's
 // open descriptors counted in whole 64-bit words of the open bitmap
 // (fs/file.c dup_fd, count_open_files), not t's room: a process that
 // closed its high descriptors forks a child with a small table.
-func (t *Table) Fork(owner any) *Table {
+func (t *Table) Fork() *Table {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := &Table{limit: t.limit, ents: append([]entry(nil), t.ents...), owner: owner}
+	c := &Table{ents: append([]entry(nil), t.ents...)}
+	c.users.Store(1)
 	last := -1
 	for fd, e := range c.ents {
 		if e.f != nil {

@@ -84,16 +84,22 @@ func (f *files) MapAnon(size int64, inv func(from, to int64)) (mem.Pager, error)
 	return f.f.MapAnon(size, inv)
 }
 
-// SetFileLimit applies RLIMIT_NOFILE's soft limit to the descriptor table.
+// SetFileLimit applies RLIMIT_NOFILE's soft limit to the process's
+// descriptor tables.
 func (f *files) SetFileLimit(n uint64) error {
 	if n > 1<<31 {
 		n = 1 << 31
 	}
-	return f.f.Table().SetLimit(int(n))
+	return f.f.SetLimit(int(n))
 }
 
-// Fork implements north.ProcessFiles.
-func (f *files) Fork() north.Files { return &files{fs: f.fs, f: f.f.Fork()} }
+// Clone implements north.ProcessFiles.
+func (f *files) Clone(shareFiles, shareFS, thread bool) north.Files {
+	return &files{fs: f.fs, f: f.f.Clone(shareFiles, shareFS, thread)}
+}
+
+// Unshare implements north.ProcessFiles.
+func (f *files) Unshare(files, fsCtx bool) { f.f.Unshare(files, fsCtx) }
 
 // Exec implements north.ProcessFiles.
 func (f *files) Exec(path string, argv []string) {
@@ -101,8 +107,8 @@ func (f *files) Exec(path string, argv []string) {
 	f.f.SetCmdline(argv)
 }
 
-// CloseAll implements north.ProcessFiles.
-func (f *files) CloseAll() { f.f.CloseAll() }
+// Release implements north.ProcessFiles.
+func (f *files) Release() { f.f.Release() }
 
 // OpenExec implements north.ProcessFiles: the program must be a regular
 // file with an execute bit (EACCES otherwise, as execve(2) says).
@@ -176,6 +182,9 @@ func (f *files) SetOwner(p *north.Process) { f.f.SetCred(p) }
 // SetPid tells the descriptor table its process's ID (/proc/self).
 func (f *files) SetPid(pid int32) { f.f.SetPid(pid) }
 
+// SetTid tells the task's files its ID (/proc/thread-self).
+func (f *files) SetTid(tid int32) { f.f.SetTid(tid) }
+
 // ConsoleLflag implements the personality's job-control question: is fd
 // the console, and its c_lflag.
 func (f *files) ConsoleLflag(fd int32) (uint32, bool) { return f.f.ConsoleLflag(fd) }
@@ -200,7 +209,7 @@ type procInfo struct {
 }
 
 func (i procInfo) Files() vfs.Process {
-	if f, ok := i.p.LiveFiles().(*files); ok {
+	if f, ok := i.p.TaskFiles(i.tid).(*files); ok {
 		return f.f
 	}
 	return nil

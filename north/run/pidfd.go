@@ -9,7 +9,7 @@ import (
 // OpenPidfd implements north.PidfdFiles.
 func (f *files) OpenPidfd(d *north.Pidfd, nonblock bool) int64 {
 	file := vfs.NewPidFD(d, nonblock)
-	fd, err := f.f.Table().Install(file, 0, true)
+	fd, err := f.f.Table().Install(file, 0, f.f.Limit(), true)
 	if err != nil {
 		file.DecRef()
 		return -int64(vfs.ErrnoOf(err))

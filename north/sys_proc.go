@@ -109,6 +109,17 @@ func (w *world) lookup(pid int32) *Process {
 // Pid returns the process ID.
 func (p *Process) Pid() int32 { return p.pid }
 
+// LookupThread returns the live process one of whose threads is tid, or
+// nil.
+func (p *Process) LookupThread(tid int32) *Process {
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	if t := p.w.taskByID(tid); t != nil {
+		return t.p
+	}
+	return nil
+}
+
 // ProcessFiles is what a Files provides for several processes; without
 // it fork and execve give ENOSYS.
 //
@@ -1143,6 +1154,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	// The point of no return (fs/exec.c begin_new_exec): the other
 	// threads end, the old address space goes.
 	p.killOtherThreads(t)
+	p.takeOver(t)
 	p.detachShm()
 	holdSpace(prog.Machine)
 	p.dropMM() // a vfork parent keeps the old ranges
@@ -1193,6 +1205,27 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 		p.closeVfork()
 	}
 	return noReturn
+}
+
+// takeOver makes t, the process's only thread left at an execve, its
+// first (fs/exec.c de_thread): a thread that was not takes the process's
+// ID as its own, and its files (its descriptor table and working
+// directory, which begin_new_exec keeps) become the process's.
+func (p *Process) takeOver(t *Task) {
+	if t.tid == p.pid {
+		return
+	}
+	p.w.mu.Lock()
+	p.mu.Lock()
+	delete(p.tasks, t.tid)
+	t.tid = p.pid
+	p.tasks[p.pid] = t
+	p.files = t.files
+	p.mu.Unlock()
+	p.w.mu.Unlock()
+	if s, ok := t.files.(interface{ SetTid(int32) }); ok {
+		s.SetTid(p.pid)
+	}
 }
 
 // killOtherThreads ends every thread of the process but t (execve) and

@@ -98,6 +98,7 @@ const (
 	sysFchmodat2     = 452
 	sysEpollPwait2   = 441
 	sysOpenat2       = 437
+	sysCloseRange    = 436
 )
 
 // Syscall serves system call nr with raw arguments a for a thread whose
@@ -119,6 +120,8 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 		return fs.Open(m, intr, a[0], u32(1), u32(2)), true
 	case sysClose:
 		return fs.Close(fd(0)), true
+	case sysCloseRange:
+		return fs.CloseRange(u32(0), u32(1), u32(2)), true
 	case sysStat:
 		return fs.Stat(m, a[0], a[1]), true
 	case sysFstat:

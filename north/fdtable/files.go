@@ -162,10 +162,35 @@ func (fs *Files) Unshare(files, fsCtx bool) {
 	}
 }
 
-// SharedWith reports whether the task's descriptor table and its
-// file-system context are used by other tasks too.
-func (fs *Files) SharedWith() (files, fsCtx bool) {
-	return fs.tab().users.Load() > 1, fs.fsc().users.Load() > 1
+// close_range(2) flags (include/uapi/linux/close_range.h).
+const (
+	closeRangeUnshare = 1 << 1
+	closeRangeCloexec = 1 << 2
+)
+
+// CloseRange is close_range(2) (fs/file.c): it closes the descriptors
+// from first to last, or with CLOSE_RANGE_CLOEXEC marks them
+// close-on-exec; with CLOSE_RANGE_UNSHARE a table other tasks share is
+// first replaced by a private copy (dup_fd), which leaves out the
+// descriptors the call would close when the range covers every one from
+// first on, so its room is what the rest needs.
+func (fs *Files) CloseRange(first, last, flags uint32) int64 {
+	if flags&^(closeRangeUnshare|closeRangeCloexec) != 0 || first > last {
+		return errno(vfs.EINVAL)
+	}
+	t := fs.tab()
+	if flags&closeRangeUnshare != 0 && t.users.Load() > 1 {
+		n := -1
+		if flags&closeRangeCloexec == 0 && int64(last) >= int64(t.last()) {
+			n = int(first)
+		}
+		old := t
+		t = old.forkBelow(n)
+		fs.table.Store(t)
+		old.release()
+	}
+	t.rangeOp(first, last, flags&closeRangeCloexec != 0)
+	return 0
 }
 
 // Release drops the task's references to its descriptor table and
@@ -243,9 +268,6 @@ func (fs *Files) Exec(exe string) {
 	fs.proc.exe = exe
 	fs.proc.mu.Unlock()
 }
-
-// CloseAll closes every descriptor of the task's table.
-func (fs *Files) CloseAll() { fs.tab().CloseAll() }
 
 // Exe implements vfs.Process.
 func (fs *Files) Exe() string {
@@ -357,7 +379,7 @@ func (fs *Files) OpenExec(dirfd int32, path string, flags uint32) (*vfs.File, st
 		if loc.IsZero() || typ != linux.SIfreg {
 			return nil, "", vfs.EACCES
 		}
-		file, err := fs.fs.OpenExec(fs, fs.fs.Root(), "/proc/self/fd/"+strconv.Itoa(int(dirfd)), false)
+		file, err := fs.fs.OpenExec(fs, fs.fs.Root(), "/proc/thread-self/fd/"+strconv.Itoa(int(dirfd)), false)
 		return file, name, err
 	}
 	at, err := fs.dirAt(dirfd, path)

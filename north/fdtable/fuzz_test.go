@@ -164,6 +164,6 @@ func FuzzFileCalls(f *testing.F) {
 				break
 			}
 		}
-		e.f.CloseAll()
+		e.f.Release()
 	})
 }

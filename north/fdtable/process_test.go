@@ -20,7 +20,7 @@ func TestFork(t *testing.T) {
 	if n := child.Write(e.m, nil, w, e.put([]byte("from child")), 10); n != 10 {
 		t.Fatalf("child write = %d", n)
 	}
-	child.CloseAll()
+	child.Release()
 	if got, _ := e.read(r, 64); got != "from child" {
 		t.Errorf("parent read = %q", got)
 	}

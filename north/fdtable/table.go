@@ -204,10 +204,17 @@ func (t *Table) FDs() []int32 {
 // open descriptors counted in whole 64-bit words of the open bitmap
 // (fs/file.c dup_fd, count_open_files), not t's room: a process that
 // closed its high descriptors forks a child with a small table.
-func (t *Table) Fork() *Table {
+func (t *Table) Fork() *Table { return t.forkBelow(-1) }
+
+// forkBelow is Fork leaving out the descriptors from n on (all: n < 0).
+func (t *Table) forkBelow(n int) *Table {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := &Table{ents: append([]entry(nil), t.ents...)}
+	ents := t.ents
+	if n >= 0 && n < len(ents) {
+		ents = ents[:n]
+	}
+	c := &Table{ents: append([]entry(nil), ents...)}
 	c.users.Store(1)
 	last := -1
 	for fd, e := range c.ents {
@@ -218,6 +225,40 @@ func (t *Table) Fork() *Table {
 	}
 	c.size = roomFor((last/64 + 1) * 64)
 	return c
+}
+
+// last returns the highest open descriptor, -1 if none.
+func (t *Table) last() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for fd := len(t.ents) - 1; fd >= 0; fd-- {
+		if t.ents[fd].f != nil {
+			return fd
+		}
+	}
+	return -1
+}
+
+// rangeOp closes the open descriptors from first to last, or with
+// cloexec marks them close-on-exec (close_range(2)).
+func (t *Table) rangeOp(first, last uint32, cloexec bool) {
+	t.mu.Lock()
+	var drop []*vfs.File
+	for fd := int64(first); fd <= int64(last) && fd < int64(len(t.ents)); fd++ {
+		e := &t.ents[fd]
+		switch {
+		case e.f == nil:
+		case cloexec:
+			e.cloexec = true
+		default:
+			drop = append(drop, e.f)
+			*e = entry{}
+		}
+	}
+	t.mu.Unlock()
+	for _, f := range drop {
+		t.drop(f)
+	}
 }
 
 // CloseOnExec closes the descriptors marked close-on-exec (execve(2)).

@@ -194,10 +194,15 @@ type procTable struct{ p *north.Process }
 
 func (t procTable) PIDs() []int32 { return t.p.PIDs() }
 
+// Proc returns process pid, or, as Linux's /proc/TID, a thread whose
+// ID is not a process's.
 func (t procTable) Proc(pid int32) vfs.ProcInfo {
 	q := t.p.Lookup(pid)
 	if q == nil {
-		return nil
+		if q = t.p.LookupThread(pid); q == nil {
+			return nil
+		}
+		return procInfo{q, pid}
 	}
 	return procInfo{q, 0}
 }

@@ -30,6 +30,7 @@ const (
 	procSysVM                              // /proc/sys/vm
 	procOvercommit                         // /proc/sys/vm/overcommit_memory
 	procProtectedHardlinks                 // /proc/sys/fs/protected_hardlinks
+	procThreadSelf                         // /proc/thread-self, a link to /proc/PID/task/TID
 )
 
 // procTexts are the text files of a /proc/PID directory, which the
@@ -93,6 +94,15 @@ func (c *ctx) pid() int32 {
 		return p.Pid()
 	}
 	return 1
+}
+
+// tid returns the ID of the thread making the call (/proc/thread-self):
+// what its Process says, else the process's.
+func (c *ctx) tid() int32 {
+	if p, ok := c.p.(interface{ Tid() int32 }); ok {
+		return p.Tid()
+	}
+	return c.pid()
 }
 
 // proc returns process pid, or its thread tid (tid != 0), or nil.
@@ -366,7 +376,8 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 }
 
 // procRootNames are the names of /proc besides the processes'.
-var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}}}
+var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}},
+	{"thread-self", procNode{kind: procThreadSelf}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.
@@ -514,10 +525,14 @@ func (p procNode) files(c *ctx) (Process, error) {
 }
 
 func (p procNode) readlink(c *ctx) (string, error) {
-	if p.kind == procSelf {
+	switch p.kind {
+	case procSelf, procThreadSelf:
 		pid := c.pid()
 		if pid == 0 {
 			return "", ENOENT
+		}
+		if p.kind == procThreadSelf {
+			return strconv.Itoa(int(pid)) + "/task/" + strconv.Itoa(int(c.tid())), nil
 		}
 		return strconv.Itoa(int(pid)), nil
 	}
@@ -546,9 +561,10 @@ func (p procNode) readlink(c *ctx) (string, error) {
 var errPlainLink = errors.New("not a magic link")
 
 // follow leads /proc/PID/{exe,cwd,fd/N} straight to their files; only
-// /proc/self is an ordinary link (its text, the caller's pid).
+// /proc/self and /proc/thread-self are ordinary links (their text, the
+// caller's pid, and its pid and tid).
 func (p procNode) follow(c *ctx) (Loc, error) {
-	if p.kind == procSelf {
+	if p.kind == procSelf || p.kind == procThreadSelf {
 		return Loc{}, errPlainLink
 	}
 	f, err := p.files(c)

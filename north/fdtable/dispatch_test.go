@@ -29,7 +29,7 @@ var dispatched = map[string]uint64{
 	"select": sysSelect, "pselect6": sysPselect6, "timerfd_create": sysTimerfdCreate,
 	"timerfd_settime": sysTimerfdSet, "timerfd_gettime": sysTimerfdGet,
 	"utime": sysUtime, "utimes": sysUtimes, "futimesat": sysFutimesat, "statfs": sysStatfs,
-	"fstatfs": sysFstatfs, "sync_file_range": sysSyncFileRange,
+	"fstatfs": sysFstatfs, "sync_file_range": sysSyncFileRange, "close_range": sysCloseRange,
 }
 
 // TestSyscallNumbers checks the dispatcher's numbers against the

@@ -1004,7 +1004,10 @@ func sysExecveat(t *Task, a *[6]uint64) int64 {
 const (
 	maxArgStrings = 0x7fffffff
 	maxArgBytes   = 2 << 20 // what fits the stack; Linux allows a quarter of RLIMIT_STACK
-	maxInterp     = 4       // nested #! interpreters (fs/exec.c)
+	// maxArgStrlen is MAX_ARG_STRLEN (32 pages): the longest argument or
+	// environment string, its NUL included (fs/exec.c copy_strings).
+	maxArgStrlen = 32 * 4096
+	maxInterp    = 4 // nested #! interpreters (fs/exec.c)
 )
 
 // execHead is how much of a program file execve reads to recognise a
@@ -1037,14 +1040,16 @@ func readStrings(m mem.Memory, addr uint64, total *int) ([]string, int64) {
 		if ptr == 0 {
 			return out, 0
 		}
-		s, err := mem.ReadString(m, ptr, maxArgBytes)
+		s, err := mem.ReadString(m, ptr, maxArgStrlen)
+		if err == mem.ErrNameTooLong || err == nil && len(s)+1 > maxArgStrlen {
+			return nil, -linux.E2BIG
+		}
 		if err != nil {
-			if err == mem.ErrNameTooLong {
-				return nil, -linux.E2BIG
-			}
 			return nil, -linux.EFAULT
 		}
-		*total += len(s) + 1
+		// Each string and its pointer count against the limit
+		// (fs/exec.c bprm_stack_limits, copy_strings).
+		*total += len(s) + 1 + 8
 		if *total > maxArgBytes {
 			return nil, -linux.E2BIG
 		}
@@ -1065,6 +1070,14 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 		}
 		return -linux.EFAULT
 	}
+	// The program is opened before the arguments are read, as Linux's
+	// alloc_bprm opens it first: a missing file is ENOENT even with
+	// arguments past the limit.
+	exe, found, e := pf.OpenExec(dirfd, path, uint32(flags))
+	if e != 0 {
+		return e
+	}
+	defer func() { exe.Close() }() // the mappings keep what they map
 	total := 0
 	argv, e := readStrings(p.m, argvAddr, &total)
 	if e != 0 {
@@ -1074,11 +1087,6 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	if e != 0 {
 		return e
 	}
-	exe, found, e := pf.OpenExec(dirfd, path, uint32(flags))
-	if e != 0 {
-		return e
-	}
-	defer func() { exe.Close() }() // the mappings keep what they map
 	// The name the program gets as AT_EXECFN, and a script's interpreter
 	// as its argument (fs/exec.c alloc_bprm): the path as given, or
 	// /dev/fd/N/path for one relative to a directory descriptor

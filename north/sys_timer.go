@@ -399,27 +399,30 @@ func (pt *posixTimer) now() int64 {
 }
 
 // fire queues the timer's signal for n expirations; while one is queued,
-// further expirations count as overruns.
-func (pt *posixTimer) fire(n uint64) {
+// further expirations count as overruns, and the timer holds until the
+// signal is delivered (delivered catches up), as Linux re-arms a
+// periodic POSIX timer only then (posixtimer_rearm).
+func (pt *posixTimer) fire(n uint64) bool {
 	if pt.notify == sigevNone {
-		return
+		return false
 	}
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	if pt.deleted {
-		return
+		return false
 	}
 	if pt.pending {
 		pt.overrun += int64(n)
-		return
+		return true
 	}
 	info := sigInfo{signo: pt.signo, code: linux.SiTimer, timer: pt, value: pt.value, timerID: pt.id}
 	if pt.p.queue(pt.target, info) {
 		pt.pending = true
 		pt.overrun += int64(n) - 1
-	} else {
-		pt.overrun += int64(n)
+		return true
 	}
+	pt.overrun += int64(n)
+	return false
 }
 
 // delivered is called as the timer's signal is taken for delivery; it
@@ -429,6 +432,7 @@ func (pt *posixTimer) delivered() (int32, bool) {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	pt.pending = false
+	pt.overrun += int64(pt.timer.Catch())
 	pt.overrunLast = min(pt.overrun, math.MaxInt32) // DELAYTIMER_MAX
 	pt.overrun = 0
 	return int32(pt.overrunLast), !pt.deleted
@@ -502,7 +506,7 @@ func sysTimerCreate(t *Task, a *[6]uint64) int64 {
 	if sevp == 0 {
 		pt.value = uint64(pt.id)
 	}
-	pt.timer = clock.NewTimer(id, cpu, pt.fire)
+	pt.timer = clock.NewHoldingTimer(id, cpu, pt.fire)
 	if cpu {
 		pt.cpu = &cpuTimer{clock: c, timer: pt.timer}
 		p.addCPUTimer(pt.cpu)

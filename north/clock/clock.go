@@ -66,19 +66,56 @@ func Now(id int32) (ns int64, ok bool) {
 type Timer struct {
 	clock  int32
 	manual bool
-	fire   func(n uint64)
+	fire   func(n uint64) (hold bool)
 
 	mu       sync.Mutex
 	next     int64 // absolute expiry on the clock; 0 when disarmed
 	interval int64
 	t        *time.Timer
 	gen      uint64 // bumped by every Set, so a stale callback does nothing
+	held     bool   // fire asked to hold: no host timer until Catch
+	missed   uint64 // expirations Get counted while held, for Catch
 }
 
 // NewTimer returns a disarmed timer on clock. manual timers never fire by
 // themselves: Advance fires them.
 func NewTimer(clock int32, manual bool, fire func(n uint64)) *Timer {
+	return &Timer{clock: clock, manual: manual, fire: func(n uint64) bool { fire(n); return false }}
+}
+
+// NewHoldingTimer is NewTimer for an owner whose fire may ask the timer
+// to hold: a self-running timer then stops after that expiry until the
+// owner calls Catch, which counts the expirations meanwhile. As Linux
+// re-arms a timerfd when it is read (timerfd_read's hrtimer_forward_now)
+// and a POSIX timer when its signal is delivered (posixtimer_rearm), a
+// timer whose expirations nobody takes costs nothing, however short its
+// interval.
+func NewHoldingTimer(clock int32, manual bool, fire func(n uint64) (hold bool)) *Timer {
 	return &Timer{clock: clock, manual: manual, fire: fire}
+}
+
+// Catch ends a hold: it returns the expirations since the fire that
+// asked for it and runs the timer again. 0 if the timer was not held.
+func (t *Timer) Catch() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.held {
+		return 0
+	}
+	t.held = false
+	n := t.missed
+	t.missed = 0
+	if t.next == 0 {
+		return n
+	}
+	now, _ := Now(t.clock)
+	if now >= t.next {
+		n += t.due(now)
+	}
+	if t.next != 0 {
+		t.arm(now)
+	}
+	return n
 }
 
 // Set arms the timer to expire at value (absolute on the clock when abs,
@@ -94,6 +131,7 @@ func (t *Timer) Set(now, value, interval int64, abs bool) (oldValue, oldInterval
 		t.t = nil
 	}
 	t.next, t.interval = 0, interval
+	t.held, t.missed = false, 0
 	if value != 0 {
 		if !abs {
 			value += now
@@ -113,6 +151,9 @@ func (t *Timer) Set(now, value, interval int64, abs bool) (oldValue, oldInterval
 func (t *Timer) Get(now int64) (value, interval int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.held && t.next != 0 && now >= t.next {
+		t.missed += t.due(now)
+	}
 	return t.left(now), t.interval
 }
 
@@ -161,11 +202,24 @@ func (t *Timer) expire(gen uint64) {
 		return
 	}
 	n := t.due(now)
-	if t.next != 0 {
-		t.arm(now)
+	t.t = nil
+	t.mu.Unlock()
+	hold := t.fire(n)
+	// Re-armed only once fire has returned: a timer has at most one
+	// callback in flight, however short its interval. Arming before fire
+	// let a 1 ns interval start a goroutine per expiry faster than fire
+	// ran, until the kernel's memory was gone (north/probe_vm_test.go,
+	// timerstorm). Expirations meanwhile are counted by the next due.
+	t.mu.Lock()
+	if gen == t.gen && t.next != 0 && t.t == nil {
+		if hold {
+			t.held = true
+		} else {
+			now, _ = Now(t.clock)
+			t.arm(now)
+		}
 	}
 	t.mu.Unlock()
-	t.fire(n)
 }
 
 // due counts the expirations up to now, at or after t.next, and moves
@@ -191,5 +245,5 @@ func (t *Timer) Advance(now int64) {
 	}
 	n := t.due(now)
 	t.mu.Unlock()
-	t.fire(n)
+	t.fire(n) // a manual timer's owner drives it: hold means nothing
 }

@@ -99,9 +99,20 @@ func readIovec(m mem.Memory, addr, n uint64) ([]vfs.Iovec, error) {
 		if int64(iov[i].Len) < 0 {
 			return nil, vfs.EINVAL
 		}
+		// access_ok on every segment before any I/O (lib/iov_iter.c
+		// __import_iovec): a segment past the user address space fails
+		// the whole call with EFAULT.
+		if iov[i].Len > taskSizeMax || iov[i].Base > taskSizeMax-iov[i].Len {
+			return nil, vfs.EFAULT
+		}
 	}
 	return iov, nil
 }
+
+// taskSizeMax is x86-64's TASK_SIZE_MAX with 4-level paging, the end of
+// the user address space access_ok checks against
+// (arch/x86/include/asm/page_64_types.h).
+const taskSizeMax = 1<<47 - 4096
 
 // Readv is readv(2).
 func (fs *Files) Readv(m mem.Memory, intr <-chan struct{}, fd int32, iovAddr, iovcnt uint64) int64 {

@@ -24,7 +24,7 @@ type TimerFD struct {
 // flags may hold O_NONBLOCK (TFD_NONBLOCK).
 func NewTimerFD(clockID int32, flags uint32) *File {
 	tf := &TimerFD{clock: clockID}
-	tf.timer = clock.NewTimer(clockID, false, tf.fire)
+	tf.timer = clock.NewHoldingTimer(clockID, false, tf.fire)
 	return NewFile(tf, linux.ORdwr|flags&linux.ONonblock, "anon_inode:[timerfd]")
 }
 
@@ -34,11 +34,14 @@ func TimerFDOf(f *File) *TimerFD {
 	return tf
 }
 
-func (tf *TimerFD) fire(n uint64) {
+// fire counts n expirations; the timer then holds until Read takes them
+// (and those since), as Linux's timerfd re-arms on read.
+func (tf *TimerFD) fire(n uint64) bool {
 	tf.mu.Lock()
 	tf.ticks += n
 	tf.mu.Unlock()
 	tf.q.Notify(EventIn | EventRdNorm)
+	return true
 }
 
 // Set arms the timer as timerfd_settime does (a zero value disarms it),
@@ -68,6 +71,7 @@ func (tf *TimerFD) Read(_ *File, dst Buf, _ int64) (int64, error) {
 	if tf.ticks == 0 {
 		return 0, EAGAIN
 	}
+	tf.ticks += tf.timer.Catch()
 	if _, err := dst.CopyOut(binary.LittleEndian.AppendUint64(nil, tf.ticks)); err != nil {
 		return 0, EFAULT
 	}

@@ -56,6 +56,7 @@ func spaceFork(i int) int64 {
 		return n
 	}
 	d := &spaces[n]
+	zero, resident := zeroFrame, 0
 	for k := 0; k < s.vmas.Len(); k++ {
 		r := s.vmas.At(k)
 		if !d.vmas.SetKind(r.Start, r.End-r.Start, r.Prot, r.Kind) {
@@ -74,31 +75,37 @@ func spaceFork(i int) int64 {
 			var dst uintptr
 			for ; va < stop; va += pageSize {
 				pte := cpu.Ptr64(src + (va>>12&511)*8)
-				if *pte&(ptePresent|pteProtNone) == 0 {
+				e := *pte
+				if e&(ptePresent|pteProtNone) == 0 {
 					continue
 				}
 				if dst == 0 {
-					dst, _ = leafIn(d.pml4, va, true, pteUser)
+					if dst, _ = leafIn(d.pml4, va, true, pteUser); dst == 0 {
+						spaceFree(int(n))
+						return -linux.ENOMEM
+					}
 				}
 				// The zero frame is mapped without references, and is not
 				// resident.
-				if dst == 0 || *pte&pteFrame != zeroFrame && !phys.Ref(*pte&pteFrame) {
-					spaceFree(int(n))
-					return -linux.ENOMEM
-				}
-				if *pte&pteFrame != zeroFrame {
-					d.gained(1)
+				if f := e & pteFrame; f != zero {
+					if !phys.Ref(f) {
+						spaceFree(int(n))
+						return -linux.ENOMEM
+					}
+					resident++
 				}
 				// Every private page becomes copy-on-write, writable or
 				// not: a later mprotect may make it writable in one of
 				// the two (mm/memory.c copy_present_pte, is_cow_mapping).
-				if *pte&pteShared == 0 {
-					*pte = (*pte | pteCOW) &^ pteWrite
+				if c := (e | pteCOW) &^ pteWrite; e&pteShared == 0 && c != e {
+					e = c
+					*pte = e
 				}
-				*cpu.Ptr64(dst + (va>>12&511)*8) = *pte
+				*cpu.Ptr64(dst + (va>>12&511)*8) = e
 			}
 		}
 	}
+	d.gained(resident)
 	if currentTables() == s.pml4 {
 		loadTables(s.pml4) // drop the parent's writable translations
 	}

@@ -207,3 +207,36 @@ func TestWaits(t *testing.T) {
 		}
 	}
 }
+
+// TestNanosleepSlack: nanosleep and a relative clock_nanosleep end no
+// earlier than asked plus Linux's default timer slack, where
+// hrtimer_nanosleep's range ends and Cocoon's sleeps end (a lower bound
+// only: a loaded machine makes sleeps later, never earlier).
+func TestNanosleepSlack(t *testing.T) {
+	p, task, _ := newTest(t)
+	mem.WriteUint64(p.m, scratch, 0)
+	mem.WriteUint64(p.m, scratch+8, 1000) // 1 µs
+	for _, call := range []struct {
+		name string
+		nr   uint64
+		args []uint64
+	}{
+		{"nanosleep", linux.SysNanosleep, []uint64{scratch, 0}},
+		{"clock_nanosleep", linux.SysClockNanosleep, []uint64{linux.ClockMonotonic, 0, scratch, 0}},
+	} {
+		// The shortest of a few: without the slack it is a few µs on
+		// an idle machine.
+		shortest := time.Hour
+		for range 5 {
+			start := time.Now()
+			if r := sc(task, call.nr, call.args...); r != 0 {
+				t.Fatalf("%s = %d", call.name, r)
+			}
+			shortest = min(shortest, time.Since(start))
+		}
+		const linuxSlack = 50 * time.Microsecond // timer_slack_ns
+		if shortest < time.Microsecond+linuxSlack {
+			t.Errorf("%s of 1 µs ended after %v, before Linux's %v slack", call.name, shortest, linuxSlack)
+		}
+	}
+}

@@ -851,9 +851,20 @@ func (fs *Files) recvmsg(m mem.Memory, intr <-chan struct{}, f *vfs.File, s sock
 	if h.control == 0 {
 		room = 0
 	}
-	ctl, outFlags := fs.buildControl(s, &msg, room, flags)
+	files := len(msg.Rights) > 0
+	ctl, outFlags, fds := fs.buildControl(s, &msg, room, flags)
 	if len(ctl) > 0 && m.CopyOut(h.control, ctl) != nil {
-		return 0, vfs.EFAULT
+		// A control buffer the caller cannot write fails quietly
+		// (put_cmsg's EFAULT is ignored, scm_detach_fds installs no
+		// file it cannot tell): the data is received, with no control
+		// messages, and MSG_CTRUNC if files were lost.
+		for _, fd := range fds {
+			fs.tab().Remove(fd)
+		}
+		ctl = nil
+		if files {
+			outFlags |= socket.MsgCtrunc
+		}
 	}
 	var b [8]byte
 	le.PutUint32(b[:4], nameLen)
@@ -883,10 +894,12 @@ func (fs *Files) dropRights(msg *socket.Msg) {
 // buildControl makes the control messages a receive returns in room
 // bytes: the sender's credentials when SO_PASSCRED is on, then the files
 // installed as new descriptors, as many as fit (scm_recv, scm_detach_fds
-// in net/core/scm.c); it returns MSG_CTRUNC when something did not fit.
-func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, flags uint32) ([]byte, int) {
+// in net/core/scm.c); it returns MSG_CTRUNC when something did not fit,
+// and the descriptors it installed.
+func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, flags uint32) ([]byte, int, []int32) {
 	le := binary.LittleEndian
 	var out []byte
+	var fds []int32
 	trunc := 0
 	if msg.Creds != nil && socket.PassCred(s) {
 		// put_cmsg: with room for the header, a message cut to the
@@ -916,7 +929,6 @@ func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, fla
 		if left > 0 {
 			fit = int(min(int64(len(msg.Rights)), left/4))
 		}
-		var fds []int32
 		for _, r := range msg.Rights[:fit] {
 			fd, err := fs.tab().Install(r, 0, fs.Limit(), flags&socket.MsgCmsgCloexec != 0)
 			if err != nil {
@@ -943,7 +955,7 @@ func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, fla
 			out = append(out, c[:min(uint64(len(c)), room-uint64(len(out)))]...)
 		}
 	}
-	return out, trunc
+	return out, trunc, fds
 }
 
 // mmsghdrSize is sizeof(struct mmsghdr): a msghdr, then msg_len u32 at

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -557,8 +558,31 @@ static void peers(void) {
 	struct msghdr r = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = NULL, .msg_controllen = 64};
 	int before = openFds();
 	long n = recvmsg(p[1], &r, 0);
+	int e = errno, opened = openFds() - before;
+	errno = e;
 	printf("recvmsg, no control buffer, length 64: %s, flags %#x, controllen %zu, opened %d\n", res(n), r.msg_flags,
-	       (size_t)r.msg_controllen, openFds() - before);
+	       (size_t)r.msg_controllen, opened);
+
+	// A control buffer the process cannot write: the data comes, the
+	// files do not (put_cmsg, scm_detach_fds fail quietly).
+	char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (int cred = 0; cred < 2; cred++) {
+		passcred(p[1], cred);
+		iov.iov_base = "z";
+		m.msg_control = cc.b;
+		if (sendmsg(p[0], &m, 0) != 1)
+			show("send a file", -1);
+		iov.iov_base = b;
+		struct msghdr ro_ = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ro, .msg_controllen = 64};
+		before = openFds();
+		n = recvmsg(p[1], &ro_, 0);
+		e = errno, opened = openFds() - before;
+		errno = e;
+		printf("recvmsg, read-only control buffer%s: %s, flags %#x, controllen %zu, opened %d\n",
+		       cred ? ", SO_PASSCRED" : "", res(n), ro_.msg_flags, (size_t)ro_.msg_controllen, opened);
+		show("recv after", recv(p[1], b, sizeof b, MSG_DONTWAIT));
+	}
+	munmap(ro, 4096);
 	close(p[0]);
 	close(p[1]);
 }

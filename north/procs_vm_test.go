@@ -20,8 +20,10 @@ import (
 
 // procsScript exercises processes through busybox's shell: pipelines,
 // command substitution, subshells, background jobs and wait, kill,
-// xargs and find -exec, exit statuses. It runs from /tmp and prints the
-// same on any system.
+// xargs and find -exec, exit statuses, a pipeline inside a piped shell
+// (its cat runs as /proc/self/exe, and its start reads the link: the
+// kernel once recursed through it until out of memory). It runs from
+// /tmp and prints the same on any system.
 const procsScript = `cd /tmp
 D=/tmp/procs.$$
 echo start
@@ -37,6 +39,7 @@ find $D -type f | sort | xargs cat
 find $D -name b -exec cat {} \;
 seq 1 5 | xargs -n 2 echo
 echo x | { read v; echo "read $v"; }
+sh -c 'echo nested | cat' | cat
 false | true; echo "pipe status $?"
 echo $(( $(seq 1 10 | wc -l) * 2 ))
 cat $D/a /nonexistent 2>/dev/null; echo "cat status $?"

@@ -137,9 +137,10 @@ type ProcessFiles interface {
 	// tasks share them (unshare(2)).
 	Unshare(files, fs bool)
 	// Exec makes the descriptor table private if it is shared, closes
-	// its close-on-exec descriptors and records the program and its
-	// arguments (/proc/self/exe, /proc/self/cmdline).
-	Exec(path string, argv []string)
+	// its close-on-exec descriptors and records the program file
+	// (/proc/self/exe: the file, whatever path reached it) and its
+	// arguments (/proc/self/cmdline).
+	Exec(exe Executable, argv []string)
 	// Release drops the task's use of its table and working directory
 	// (it exited): the last task using a table closes its descriptors.
 	Release()
@@ -1188,7 +1189,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.exe = found
 	p.args = argv
 	p.mu.Unlock()
-	pf.Exec(found, argv)
+	pf.Exec(exe, argv)
 	// Handlers go back to the default; ignored signals stay ignored.
 	p.sig.mu.Lock()
 	for i := range p.sig.act {

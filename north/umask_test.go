@@ -50,10 +50,10 @@ func (f fileTable) Clone(shareFiles, shareFS, thread bool) Files {
 	return fileTable{f.f.Clone(shareFiles, shareFS, thread)}
 }
 
-func (f fileTable) Unshare(files, fs bool)          { f.f.Unshare(files, fs) }
-func (f fileTable) Exec(path string, argv []string) { f.f.Exec(path) }
-func (f fileTable) Release()                        { f.f.Release() }
-func (f fileTable) CloseOnExec(fd int32) bool       { return false }
+func (f fileTable) Unshare(files, fs bool)             { f.f.Unshare(files, fs) }
+func (f fileTable) Exec(exe Executable, argv []string) {} // not reached: OpenExec refuses
+func (f fileTable) Release()                           { f.f.Release() }
+func (f fileTable) CloseOnExec(fd int32) bool          { return false }
 
 func (f fileTable) OpenExec(dirfd int32, path string, flags uint32) (Executable, string, int64) {
 	return nil, "", -linux.ENOSYS

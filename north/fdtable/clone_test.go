@@ -66,7 +66,11 @@ func TestUnshareAndExec(t *testing.T) {
 	}
 	other := e.f.Clone(true, true, false)
 	fd := e.open("/tmp/x", linux.OCreat|linux.ORdwr|linux.OCloexec, 0o644)
-	other.Exec("/bin/sh")
+	exe, _, err := other.OpenExec(linux.AtFdcwd, "/init", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Exec(exe)
 	if other.FD(fd) != nil {
 		t.Error("Exec left a close-on-exec descriptor open")
 	}

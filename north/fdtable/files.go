@@ -42,7 +42,8 @@ type procFiles struct {
 
 	mu    sync.Mutex // guards the fields below
 	sigio IOSignaler // O_ASYNC's signals (sys_async.go)
-	exe   string
+	exe   vfs.Loc    // the program's file
+	exeAt string     // and its path
 	args  []string
 }
 
@@ -86,11 +87,11 @@ func (fs *Files) Cmdline() []string {
 }
 
 // New returns the files of a new process on fs, running the program at
-// path exe (what /proc/self/exe shows), with the console (or the streams
-// of vfs.Options.Stdio) open as descriptors 0, 1 and 2, the root as
-// working directory, and umask 022.
+// path exe (the file /proc/self/exe leads to), with the console (or the
+// streams of vfs.Options.Stdio) open as descriptors 0, 1 and 2, the root
+// as working directory, and umask 022.
 func New(fs *vfs.FS, exe string) *Files {
-	f := &Files{fs: fs, proc: &procFiles{sock: &sockets{unix: socket.NewNamespace()}, exe: exe}}
+	f := &Files{fs: fs, proc: &procFiles{sock: &sockets{unix: socket.NewNamespace()}}}
 	f.proc.pid.Store(1)
 	f.proc.limit.Store(DefaultLimit)
 	t := NewTable()
@@ -99,6 +100,9 @@ func New(fs *vfs.FS, exe string) *Files {
 	c := &fsContext{cwd: fs.Root(), umask: 0o022}
 	c.users.Store(1)
 	f.ctx.Store(c)
+	if loc, err := fs.Lookup(f, fs.Root(), exe, true); err == nil {
+		f.proc.exe, f.proc.exeAt = loc, exe
+	} // else /proc/self/exe is ENOENT
 	for fd, file := range fs.StdioFiles() {
 		t.InstallAt(int32(fd), file, DefaultLimit, false)
 	}
@@ -126,7 +130,7 @@ func (fs *Files) Clone(shareFiles, shareFS, thread bool) *Files {
 	if !thread {
 		p := fs.proc
 		p.mu.Lock()
-		c.proc = &procFiles{sock: p.sock, sigio: p.sigio, exe: p.exe, args: p.args}
+		c.proc = &procFiles{sock: p.sock, sigio: p.sigio, exe: p.exe, exeAt: p.exeAt, args: p.args}
 		p.mu.Unlock()
 		c.proc.pid.Store(p.pid.Load())
 		c.proc.cred.Store(p.cred.Load())
@@ -260,20 +264,21 @@ func (fs *Files) ConsoleLflag(fd int32) (uint32, bool) {
 
 // Exec makes the task's descriptor table its own if others share it
 // (fs/exec.c begin_new_exec: unshare_files), closes its close-on-exec
-// descriptors and records the new program's path (execve(2)).
-func (fs *Files) Exec(exe string) {
+// descriptors and records the new program's file, open as exe
+// (execve(2)).
+func (fs *Files) Exec(exe *vfs.File) {
 	fs.Unshare(true, false)
 	fs.tab().CloseOnExec()
 	fs.proc.mu.Lock()
-	fs.proc.exe = exe
+	fs.proc.exe, fs.proc.exeAt = exe.Loc(), exe.Name()
 	fs.proc.mu.Unlock()
 }
 
 // Exe implements vfs.Process.
-func (fs *Files) Exe() string {
+func (fs *Files) Exe() (vfs.Loc, string) {
 	fs.proc.mu.Lock()
 	defer fs.proc.mu.Unlock()
-	return fs.proc.exe
+	return fs.proc.exe, fs.proc.exeAt
 }
 
 // Cwd implements vfs.Process.

@@ -159,7 +159,11 @@ func TestRecordLocksGoWithTheDescriptor(t *testing.T) {
 		case "exit":
 			child.Release()
 		case "exec":
-			child.Exec("/bin/sh")
+			exe, _, err := child.OpenExec(linux.AtFdcwd, "/init", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			child.Exec(exe)
 		case "dup2":
 			if r := child.Dup2(0, int32(fd)); r != fd {
 				t.Fatalf("dup2 = %d", r)

@@ -161,7 +161,11 @@ func TestOpenCloexecAndLowestFD(t *testing.T) {
 	if c := e.open("/etc/hosts", linux.ORdonly, 0); c != 3 {
 		t.Errorf("lowest free = %d, want 3", c)
 	}
-	e.f.Exec("/bin/other")
+	exe, _, err := e.f.OpenExec(linux.AtFdcwd, "/init", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.f.Exec(exe)
 	if r := e.f.Close(b); r != neg(linux.EBADF) {
 		t.Errorf("Close(cloexec fd after Exec) = %d, want EBADF", r)
 	}

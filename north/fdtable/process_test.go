@@ -37,8 +37,12 @@ func TestFork(t *testing.T) {
 		t.Errorf("parent's fd 0 after the child closed its own = %d", n)
 	}
 	child2.Table().SetCloexec(r, true)
-	child2.Exec("/bin/sh")
-	if child2.Exe() != "/bin/sh" || child2.FD(r) != nil || e.f.FD(r) == nil {
+	exe, _, err := child2.OpenExec(linux.AtFdcwd, "/init", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child2.Exec(exe)
+	if _, at := child2.Exe(); at != "/init" || child2.FD(r) != nil || e.f.FD(r) == nil {
 		t.Error("Exec in the child: wrong exe, or close-on-exec reached the parent")
 	}
 	if err := child2.SetLimit(-1); err != vfs.EINVAL {
@@ -175,5 +179,36 @@ func TestPipeResizeWithData(t *testing.T) {
 	e.f.Write(e.m, nil, w, big, 3000)
 	if n := e.f.Fcntl(e.m, w, linux.FSetpipeSz, 1024); n != 4096 {
 		t.Errorf("F_SETPIPE_SZ below a page = %d, want 4096", n)
+	}
+}
+
+// TestExeIsTheFile: /proc/self/exe leads to the program's file, not to
+// what its path names now, and a program run through /proc/self/exe (as
+// busybox runs its applets) keeps its file and path. Following a path
+// recursed without end when the path led back to /proc/self/exe, and the
+// kernel ran out of memory.
+func TestExeIsTheFile(t *testing.T) {
+	e := newEnv(t)
+	exe, _, err := e.f.OpenExec(linux.AtFdcwd, "/proc/self/exe", 0)
+	if err != nil {
+		t.Fatalf("open /proc/self/exe for exec: %v", err)
+	}
+	e.f.Exec(exe)
+	buf := e.alloc(256)
+	if n := e.f.Readlink(e.m, e.str("/proc/self/exe"), buf, 256); n != 5 || string(e.get(buf, 5)) != "/init" {
+		t.Errorf("readlink /proc/self/exe after exec of /proc/self/exe = %d %q, want /init", n, e.get(buf, max(int(n), 0)))
+	}
+	// /init renamed, and a link to /proc/self/exe in its place.
+	if r := e.f.Rename(e.m, e.str("/init"), e.str("/etc/init")); r != 0 {
+		t.Fatalf("rename = %d", r)
+	}
+	if r := e.f.Symlink(e.m, e.str("/proc/self/exe"), e.str("/init")); r != 0 {
+		t.Fatalf("symlink = %d", r)
+	}
+	if got := e.cat("/proc/self/exe"); got != "\x7fELF..." {
+		t.Errorf("cat /proc/self/exe = %q, want the program", got)
+	}
+	if got := e.cat("/init"); got != "\x7fELF..." {
+		t.Errorf("cat of the link to /proc/self/exe = %q, want the program", got)
 	}
 }

@@ -102,8 +102,10 @@ func (f *files) Clone(shareFiles, shareFS, thread bool) north.Files {
 func (f *files) Unshare(files, fsCtx bool) { f.f.Unshare(files, fsCtx) }
 
 // Exec implements north.ProcessFiles.
-func (f *files) Exec(path string, argv []string) {
-	f.f.Exec(path)
+func (f *files) Exec(exe north.Executable, argv []string) {
+	if e, ok := exe.(execFile); ok {
+		f.f.Exec(e.f)
+	}
 	f.f.SetCmdline(argv)
 }
 

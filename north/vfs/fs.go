@@ -103,8 +103,11 @@ func (l Loc) ReadOnly() bool { return l.mnt.readOnly }
 
 // Process is what /proc/self shows: the process making the call.
 type Process interface {
-	// Exe is the path of the program, /proc/self/exe.
-	Exe() string
+	// Exe is the program's file, /proc/self/exe (zero if unknown), and
+	// its path, the link's text. Following the link leads to the file
+	// itself, not to what the path names now: Linux's exe link holds the
+	// file (mm->exe_file), and a path could lead back to /proc/self/exe.
+	Exe() (Loc, string)
 	// Cwd is the working directory, /proc/self/cwd.
 	Cwd() Loc
 	// FD returns the file open as descriptor fd, or nil.

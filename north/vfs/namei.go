@@ -12,9 +12,11 @@ type walker struct {
 	links int // symbolic links followed so far
 
 	// The directory and name of the last component walk stepped to, or
-	// a zero dir after a magic link.
-	lastDir  Loc
-	lastName string
+	// a zero dir after a magic link, and then the magic link's text (the
+	// path of the file it leads to, as Linux's d_path names it).
+	lastDir   Loc
+	lastName  string
+	magicName string
 
 	// restrict are openat2's RESOLVE_* flags restricting the walk, and
 	// root the directory a RESOLVE_BENEATH or RESOLVE_IN_ROOT walk stays
@@ -168,6 +170,7 @@ func (w *walker) walk(dir Loc, comps []string, followLast, mustDir bool) (Loc, e
 			if !to.IsZero() {
 				cur = to
 				w.lastDir = Loc{}
+				w.magicName, _ = next.n.(linkNode).readlink(w.c)
 				continue
 			}
 			rest := comps[i+1:]

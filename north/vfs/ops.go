@@ -227,6 +227,9 @@ func (fs *FS) nameOf(w *walker, l Loc) string {
 			return s + "/" + w.lastName
 		}
 	}
+	if w.lastDir.IsZero() && w.magicName != "" {
+		return w.magicName
+	}
 	return "?"
 }
 

@@ -545,7 +545,9 @@ func (p procNode) readlink(c *ctx) (string, error) {
 	}
 	switch p.kind {
 	case procExe:
-		return f.Exe(), nil
+		if exe, at := f.Exe(); !exe.IsZero() {
+			return at, nil
+		}
 	case procCwd:
 		return c.fs.Path(f.Cwd())
 	case procFDLink:
@@ -573,7 +575,10 @@ func (p procNode) follow(c *ctx) (Loc, error) {
 	}
 	switch p.kind {
 	case procExe:
-		return (&walker{c: c}).resolve(c.fs.Root(), f.Exe(), true)
+		if exe, _ := f.Exe(); !exe.IsZero() {
+			return exe, nil
+		}
+		return Loc{}, ENOENT
 	case procCwd:
 		return f.Cwd(), nil
 	case procFDLink:

@@ -36,6 +36,8 @@ func (p *Process) LiveFiles() Files {
 	if p.filesGone.Load() {
 		return nil
 	}
+	p.mu.Lock() // execve from a thread changes them (takeOver)
+	defer p.mu.Unlock()
 	return p.files
 }
 

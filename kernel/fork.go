@@ -35,7 +35,7 @@ func procSyscall(nr, a0, a1, a2 uint64) (int64, bool) {
 		if r == 0 {
 			s := getSpace(int(a0))
 			if pte, _ := walkIn(s.pml4, uintptr(a1), false, 0); pte != nil {
-				*pte |= pteShared
+				*pte = *pte&^pteCopy | pteShared
 			}
 		}
 		return r, true
@@ -139,14 +139,14 @@ func cowBreak(s *userSpace, va uintptr, force bool) int {
 		*pte = p | userPTE(r.Prot)
 		s.gained(1)
 	case phys.Refs(old) == 1:
-		*pte = old | userPTE(r.Prot)
+		*pte = old | userPTE(r.Prot) | pteCopy // no one else's any more
 	default:
 		p, ok := phys.AllocUser()
 		if !ok {
 			return popNoMemory
 		}
 		cpu.Copy(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize), cpu.Bytes(cpu.Virt(uintptr(old)), pageSize))
-		*pte = p | userPTE(r.Prot)
+		*pte = p | userPTE(r.Prot) | pteCopy
 		phys.Free(old)
 	}
 	if currentTables() == s.pml4 {

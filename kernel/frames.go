@@ -168,11 +168,11 @@ func (s *Space) RSS() (pages, peak uint64) {
 }
 
 // Resident counts the resident pages of [start, end) (page-aligned); with
-// cowOnly, only those mapped copy-on-write or shared: in a Filled region,
-// a file's own pages rather than private copies.
-func (s *Space) Resident(start, end uint64, cowOnly bool) uint64 {
+// copies, only the private copies of file pages (a private file
+// mapping's written pages), not the file's own.
+func (s *Space) Resident(start, end uint64, copies bool) uint64 {
 	c := uintptr(0)
-	if cowOnly {
+	if copies {
 		c = 1
 	}
 	r, e := privcall(sysSpaceResid, uintptr(s.id), uintptr(start), uintptr(end), c)

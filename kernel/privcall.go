@@ -256,10 +256,10 @@ func spaceProtect(i int, addr, length uintptr, prot vmspace.Prot) int64 {
 				// mprotect) but makes it inaccessible.
 				*pte = *pte&^ptePresent | pteProtNone
 			} else {
-				*pte = *pte&(pteFrame|pteCOW|pteShared) | userPTE(cowProt(prot, *pte))
+				*pte = *pte&(pteFrame|pteCOW|pteShared|pteCopy) | userPTE(cowProt(prot, *pte))
 			}
 		} else if *pte&pteProtNone != 0 && prot != 0 {
-			*pte = *pte&(pteFrame|pteCOW|pteShared) | userPTE(cowProt(prot, *pte))
+			*pte = *pte&(pteFrame|pteCOW|pteShared|pteCopy) | userPTE(cowProt(prot, *pte))
 		}
 		if currentTables() == s.pml4 {
 			cpu.Invlpg(va)

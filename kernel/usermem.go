@@ -26,7 +26,7 @@ const (
 	sysSpaceRegion = 1029 // (space, i, which) -> region i's start (0), end (1) or prot | kind<<8 (2), or EINVAL
 	sysSpaceFillN  = 1030 // (space, addr, frames, n | flags<<32): install n frames read from the array at frames
 	sysSpaceRSS    = 1031 // (space, which) -> resident pages (0) or their high-water mark (1)
-	sysSpaceResid  = 1032 // (space, start, end, cowOnly) -> resident pages in [start, end)
+	sysSpaceResid  = 1032 // (space, start, end, copies) -> resident pages in [start, end), or only pteCopy ones
 )
 
 // Outcomes of userPopulate.
@@ -50,6 +50,14 @@ const (
 // write must go to the personality for a private copy (an available bit,
 // AMD APM vol. 2, 5.4.1; pteProtNone is bit 9).
 const pteCOW = 1 << 10
+
+// pteCopy marks a frame that is the page's own, not a file's page-cache
+// frame: a private copy made by a write to a private file mapping
+// (Fill without fillCOW, cowBreak). It survives fork, so that the
+// resident set's kinds stay put (RssAnon, not RssFile; Linux counts
+// such a page as anonymous). Bit 52, available to software above the
+// address bits (AMD APM vol. 2, 5.4.1, figure 5-21).
+const pteCopy = 1 << 52
 
 //go:nosplit
 func popErrBits(st int) uint64 {
@@ -199,6 +207,8 @@ func spaceFill(i int, va uintptr, frame, flags uint64) int64 {
 	e := frame | ptePrivate
 	if flags&fillCOW != 0 {
 		e |= pteCOW
+	} else {
+		e |= pteCopy // FillShared clears it
 	}
 	if r.Prot == 0 {
 		e |= pteProtNone
@@ -237,6 +247,8 @@ func spaceFillN(i int, va, frames uintptr, n int, flags uint64) int64 {
 	bits := ptePrivate
 	if flags&fillCOW != 0 {
 		bits |= pteCOW
+	} else {
+		bits |= pteCopy
 	}
 	if r.Prot == 0 {
 		bits |= pteProtNone

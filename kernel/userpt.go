@@ -191,12 +191,11 @@ func freeUserRange(pml4, start, end uintptr) int {
 }
 
 // residentIn counts the resident pages of [start, end) in the tables at
-// pml4 (the zero frame's mappings not); with cowOnly, only those mapped
-// copy-on-write or shared (in a Filled region: the file's own pages, not
-// private copies).
+// pml4 (the zero frame's mappings not); with copies, only the private
+// copies (pteCopy).
 //
 //go:nosplit
-func residentIn(pml4, start, end uintptr, cowOnly bool) int {
+func residentIn(pml4, start, end uintptr, copies bool) int {
 	n := 0
 	for va := start; va < end; {
 		table, span := leafIn(pml4, va, false, 0)
@@ -207,8 +206,7 @@ func residentIn(pml4, start, end uintptr, cowOnly bool) int {
 		stop := min(end, va&^(leafSpan-1)+leafSpan)
 		for ; va < stop; va += pageSize {
 			pte := *cpu.Ptr64(table + (va>>12&511)*8)
-			if pte&(ptePresent|pteProtNone) == 0 || pte&pteFrame == zeroFrame ||
-				cowOnly && pte&(pteCOW|pteShared) == 0 {
+			if pte&(ptePresent|pteProtNone) == 0 || pte&pteFrame == zeroFrame || copies && pte&pteCopy == 0 {
 				continue
 			}
 			n++

@@ -54,8 +54,8 @@ func (k kernelMachine) Run(r *kernel.UserRegs) kernel.ExitKind { return k.s.Run(
 
 // RSS and Resident count resident pages (/proc/PID/status, getrusage).
 func (k kernelMachine) RSS() (pages, peak uint64) { return k.s.RSS() }
-func (k kernelMachine) Resident(start, end uint64, cowOnly bool) uint64 {
-	return k.s.Resident(start, end, cowOnly)
+func (k kernelMachine) Resident(start, end uint64, copies bool) uint64 {
+	return k.s.Resident(start, end, copies)
 }
 
 // Populate makes pages present as a read or write would (MAP_POPULATE,

@@ -13,14 +13,13 @@ import (
 // mappings and private copies of file pages), RssFile a file's page-cache
 // pages, RssShmem shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS,
 // SysV). Unlike Linux, which counts tmpfs files' pages as RssShmem, every
-// file's pages are RssFile here; and a private copy that fork made
-// copy-on-write again counts as RssFile until written.
+// file's pages are RssFile here.
 
 // rssCounter is a Machine that counts its resident pages (the kernel's
 // Space; the host tests' fakes do not).
 type rssCounter interface {
 	RSS() (pages, peak uint64)
-	Resident(start, end uint64, cowOnly bool) uint64
+	Resident(start, end uint64, copies bool) uint64
 	Regions(fn func(start, end uint64, prot uint8, filled bool))
 }
 
@@ -58,9 +57,9 @@ func (p *Process) rss() (rssStat, bool) {
 		case v.shared:
 			r.file += all
 		default:
-			cached := c.Resident(v.start, v.end, true)
-			r.file += cached
-			r.anon += all - cached // private copies
+			copies := c.Resident(v.start, v.end, true)
+			r.anon += copies
+			r.file += all - copies
 		}
 	}
 	r.peak = max(r.peak, r.total)

@@ -95,6 +95,20 @@ static long status(const char *name) {
 	return -1;
 }
 
+// addsUp reports whether RssAnon + RssFile + RssShmem is VmRSS (counted
+// apart in Cocoon: the kinds in the page tables, the total as pages come
+// and go); tally records a step where they do not.
+static int addsUp(void) {
+	return status("RssAnon") + status("RssFile") + status("RssShmem") == status("VmRSS");
+}
+
+static int badTally;
+
+static void tally(int step) {
+	if (!addsUp() && !badTally)
+		badTally = step;
+}
+
 static long maxrss(int who) {
 	struct rusage ru;
 	return getrusage(who, &ru) == 0 ? ru.ru_maxrss : -1;
@@ -115,6 +129,7 @@ int main(int argc, char **argv) {
 	char *a = anon(big, PROT_READ | PROT_WRITE);
 	check(zeros(a, big), "192 MiB read in user mode reads zeros");
 
+	tally(1);
 	// 2. The kernel reads another 192 MiB, never touched: write(2) of
 	// it to a file in DIR, 96 MiB at a time; the file reads back zeros.
 	char *b = anon(big, PROT_READ | PROT_WRITE);
@@ -135,6 +150,7 @@ int main(int argc, char **argv) {
 	close(fd);
 	unlink(path);
 
+	tally(2);
 	// 3. Writes to every 16th page of a; the rest still read zeros.
 	for (long i = 0; i < big / PAGE; i += 16)
 		*(uint64_t *)(a + i * PAGE + 8) = pattern(i);
@@ -150,6 +166,7 @@ int main(int argc, char **argv) {
 	check(zeros(b, big), "the pages written to the file still read zeros");
 	munmap(b, big);
 
+	tally(3);
 	// 4. read(2) into pages first read (zero pages): the kernel writes them.
 	char *c = anon(4 * PAGE, PROT_READ | PROT_WRITE);
 	check(zeros(c, 4 * PAGE), "a buffer read before read(2)");
@@ -167,6 +184,7 @@ int main(int argc, char **argv) {
 		close(pfd[1]);
 	}
 
+	tally(4);
 	// 5. A signal frame on an alternate stack of zero pages.
 	char *alt = anon(16 * PAGE, PROT_READ | PROT_WRITE);
 	check(zeros(alt, 16 * PAGE), "the alternate stack read before use");
@@ -177,6 +195,7 @@ int main(int argc, char **argv) {
 	      "a signal handler on an alternate stack of zero pages");
 	check(!zeros(alt, 16 * PAGE), "the signal frame was written there");
 
+	tally(5);
 	// 6. futex on a word of a zero page: a wait with the wrong value,
 	// one that times out, and FUTEX_WAKE_OP's write.
 	uint32_t *f = (uint32_t *)anon(2 * PAGE, PROT_READ | PROT_WRITE);
@@ -190,6 +209,7 @@ int main(int argc, char **argv) {
 	long woke = futex(f, FUTEX_WAKE_OP_PRIVATE, 1, (void *)1, f2, FUTEX_OP(FUTEX_OP_SET, 7, FUTEX_OP_CMP_EQ, 0));
 	check(woke == 0 && *f2 == 7 && f[0] == 0, "FUTEX_WAKE_OP writes a word of a zero page");
 
+	tally(6);
 	// 7. fork: zero pages stay zero on both sides, writes stay on theirs.
 	char *d = anon(8 * MB, PROT_READ | PROT_WRITE);
 	check(zeros(d, 8 * MB), "8 MiB read before fork");
@@ -200,7 +220,7 @@ int main(int argc, char **argv) {
 		d[PAGE] = 2;
 		d[0] = 3;
 		ok = ok && d[PAGE] == 2 && zeros(d + 2 * PAGE, 8 * MB - 2 * PAGE);
-		_exit(ok ? 0 : 1);
+		_exit(ok && addsUp() ? 0 : 1);
 	}
 	int st = -1;
 	waitpid(pid, &st, 0);
@@ -209,6 +229,7 @@ int main(int argc, char **argv) {
 	d[2 * PAGE] = 4;
 	check(d[2 * PAGE] == 4 && zeros(d + 2 * PAGE + 1, PAGE - 1), "the parent writes a zero page after fork");
 
+	tally(7);
 	// 8. mprotect: read-only zero pages made writable, and back.
 	char *e = anon(4 * PAGE, PROT_READ);
 	check(zeros(e, 4 * PAGE), "a read-only mapping reads zeros");
@@ -219,11 +240,13 @@ int main(int argc, char **argv) {
 		      zeros(e, PAGE),
 	      "PROT_NONE and back keeps both");
 
+	tally(8);
 	// 9. MADV_DONTNEED: written pages read zeros again, and can be written.
 	check(madvise(a, 32 * PAGE, MADV_DONTNEED) == 0 && zeros(a, 32 * PAGE), "MADV_DONTNEED reads zeros");
 	a[5] = 5;
 	check(a[5] == 5 && zeros(a + PAGE, 31 * PAGE), "a write after MADV_DONTNEED");
 
+	tally(9);
 	// 10. mremap moves zero pages and written pages alike.
 	char *m = mremap(a, big, big + 4 * MB, MREMAP_MAYMOVE);
 	right = m != MAP_FAILED && m[5] == 5 && zeros(m, 5) && zeros(m + 6, 32 * PAGE - 6) && zeros(m + big, 4 * MB);
@@ -241,6 +264,7 @@ int main(int argc, char **argv) {
 		munmap(m, big + 4 * MB);
 	}
 
+	tally(10);
 	// 11. MAP_POPULATE, mlock and MADV_POPULATE_* on private memory.
 	char *pp = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	check(pp != MAP_FAILED && zeros(pp, 4 * MB), "MAP_POPULATE, writable: zeros");
@@ -268,6 +292,7 @@ int main(int argc, char **argv) {
 	mw[10] = 10;
 	check(mw[10] == 10, "a write after MADV_POPULATE_WRITE");
 
+	tally(11);
 	// 12. The resident set counts pages of their own, not zero pages
 	// (Linux's VmRSS, VmHWM, ru_maxrss): in MiB, with room for the
 	// program's own small allocations.
@@ -311,6 +336,11 @@ int main(int argc, char **argv) {
 	}
 	waitpid(pid, &st, 0);
 	check(maxrss(RUSAGE_CHILDREN) >= 24 * K, "RUSAGE_CHILDREN's ru_maxrss counts the child's 24 MiB");
+
+	tally(12);
+	if (badTally)
+		printf("resident counts add up after step %d: FAIL\n", badTally);
+	check(!badTally, "RssAnon + RssFile + RssShmem = VmRSS after every step");
 
 	printf("zeropage: %s\n", failed ? "FAIL" : "done");
 	return failed;

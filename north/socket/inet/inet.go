@@ -190,6 +190,16 @@ type sock struct {
 	connErr    error
 	rcv        rcvTuner
 	ignored    map[int]int // guarded by ignoredMu
+
+	// What netstack's Read and Write are handed, kept for the next call
+	// by the reader or writer that holds rmu or wmu (TryLock: a second
+	// one at the same time makes its own), so that a call allocates
+	// none.
+	rmu   sync.Mutex
+	rsink sink
+	rlim  tcpip.LimitedWriter
+	wmu   sync.Mutex
+	wpay  payload
 }
 
 func newSock(st *Stack, family, typ, proto int, ep tcpip.Endpoint, wq *waiter.Queue) *sock {
@@ -428,7 +438,15 @@ func (s *sock) Send(_ socket.Context, src vfs.Buf, m *socket.Msg) (int64, error)
 		}
 		opts.To = &a
 	}
-	n, err := s.ep.Write(&payload{b: src, n: src.Len()}, opts)
+	var p *payload
+	if s.wmu.TryLock() {
+		p = &s.wpay
+		defer func() { *p = payload{}; s.wmu.Unlock() }()
+	} else {
+		p = new(payload)
+	}
+	*p = payload{b: src, n: src.Len()}
+	n, err := s.ep.Write(p, opts)
 	if err != nil {
 		if _, ok := err.(*tcpip.ErrWouldBlock); ok && n == 0 {
 			return 0, vfs.EAGAIN
@@ -450,10 +468,19 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	}
 	// A stream reads what fits; a datagram is read whole, what does not
 	// fit dropped (sink.truncate), so that its length is known.
-	w := &sink{b: dst, truncate: !stream}
+	var w *sink
+	var lw *tcpip.LimitedWriter
+	if s.rmu.TryLock() {
+		w, lw = &s.rsink, &s.rlim
+		defer func() { *w, *lw = sink{}, tcpip.LimitedWriter{}; s.rmu.Unlock() }()
+	} else {
+		w, lw = new(sink), new(tcpip.LimitedWriter)
+	}
+	*w = sink{b: dst, truncate: !stream}
 	var to io.Writer = w
 	if stream {
-		to = &tcpip.LimitedWriter{W: w, N: dst.Len()}
+		*lw = tcpip.LimitedWriter{W: w, N: dst.Len()}
+		to = lw
 	}
 	res, err := s.ep.Read(to, tcpip.ReadOptions{Peek: m.Flags&socket.MsgPeek != 0, NeedRemoteAddr: !stream})
 	if err != nil {

@@ -531,6 +531,12 @@ func (fs *Files) Setsockopt(m mem.Memory, fd int32, level, name int32, val uint6
 	if len(b) > 0 && m.CopyIn(val, b) != nil {
 		return errno(vfs.EFAULT)
 	}
+	if s.Domain() == socket.AFUnix && level == socket.SolSocket {
+		_, _, caps, _ := fs.sockIDs()
+		if err := socket.SetOptPrivilege(int(name), b, caps); err != nil {
+			return ret(0, err)
+		}
+	}
 	return ret(0, socket.SetOpt(s, int(level), int(name), b))
 }
 

@@ -3,6 +3,8 @@ package socket
 import (
 	"encoding/binary"
 	"time"
+
+	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
 // SetOpt serves setsockopt(2) on s: the options Common keeps here, the
@@ -26,6 +28,33 @@ func SetOpt(s Socket, level, name int, val []byte) error {
 		}
 	}
 	return s.SetSockOpt(level, name, val)
+}
+
+// Capabilities SOL_SOCKET options may need (include/uapi/linux/capability.h).
+const (
+	capNetAdmin = 12
+	capNetRaw   = 13
+)
+
+// SetOptPrivilege checks the privilege setting SOL_SOCKET option name to
+// val needs of a caller with the effective capabilities caps
+// (net/core/sock.c sk_setsockopt): SO_DEBUG on needs CAP_NET_ADMIN
+// (EACCES), SO_PRIORITY outside 0-6 and SO_MARK need CAP_NET_RAW or
+// CAP_NET_ADMIN (EPERM).
+func SetOptPrivilege(name int, val []byte, caps uint64) error {
+	v, err := IntArg(val)
+	if err != nil {
+		return nil // the option refuses it
+	}
+	admin := caps&(1<<capNetAdmin) != 0
+	net := admin || caps&(1<<capNetRaw) != 0
+	switch {
+	case name == SoDebug && v != 0 && !admin:
+		return vfs.EACCES
+	case name == SoPriority && (v < 0 || v > 6) && !net, name == SoMark && !net:
+		return vfs.EPERM
+	}
+	return nil
 }
 
 // GetOpt serves getsockopt(2) on s for a caller whose buffer holds size

@@ -104,6 +104,7 @@ const (
 	SoSndtimeo    = 21
 	SoAcceptconn  = 30
 	SoPasssec     = 34
+	SoMark        = 36
 	SoSndbufforce = 32
 	SoRcvbufforce = 33
 	SoProtocol    = 38

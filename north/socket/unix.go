@@ -84,7 +84,9 @@ type unixSock struct {
 	reuseaddr  bool
 	keepalive  bool
 	linger     [2]int
-	flags      map[int]bool           // SO_DONTROUTE, SO_BROADCAST, SO_OOBINLINE, SO_NO_CHECK, SO_REUSEPORT, SO_PASSSEC
+	flags      map[int]bool           // SO_DEBUG, SO_DONTROUTE, SO_BROADCAST, SO_OOBINLINE, SO_NO_CHECK, SO_REUSEPORT, SO_PASSSEC
+	priority   int                    // SO_PRIORITY
+	mark       uint32                 // SO_MARK
 	blocked    map[*unixSock]struct{} // datagram senders waiting for room here
 }
 
@@ -948,7 +950,23 @@ func (s *unixSock) SetSockOpt(level, name int, val []byte) error {
 			s.rcvbuf = bufSize(v)
 		}
 		return nil
-	case SoDontroute, SoBroadcast, SoOobinline, SoNoCheck, SoReuseport, SoPasssec:
+	case SoPriority, SoMark:
+		// Kept for every socket; they change nothing an AF_UNIX socket
+		// does. The caller checked the privilege they may need
+		// (SetOptPrivilege).
+		v, err := IntArg(val)
+		if err != nil {
+			return err
+		}
+		ns.mu.Lock()
+		if name == SoPriority {
+			s.priority = v
+		} else {
+			s.mark = uint32(v)
+		}
+		ns.mu.Unlock()
+		return nil
+	case SoDebug, SoDontroute, SoBroadcast, SoOobinline, SoNoCheck, SoReuseport, SoPasssec:
 		// Flags sk_setsockopt keeps for every socket, which change
 		// nothing an AF_UNIX socket does (Cocoon has no MSG_OOB, no
 		// security module); SO_REUSEPORT is for inet sockets only.
@@ -1032,8 +1050,12 @@ func (s *unixSock) GetSockOpt(level, name int, size int) ([]byte, error) {
 		return Int(e), nil
 	case SoPeekOff:
 		return Int(s.peekOff), nil
-	case SoDontroute, SoBroadcast, SoOobinline, SoNoCheck, SoReuseport, SoPasssec:
+	case SoDebug, SoDontroute, SoBroadcast, SoOobinline, SoNoCheck, SoReuseport, SoPasssec:
 		return Bool(s.flags[name]), nil
+	case SoPriority:
+		return Int(s.priority), nil
+	case SoMark:
+		return Int(int(int32(s.mark))), nil
 	case SoBsdcompat:
 		return Int(0), nil
 	case SoPeergroups:

@@ -32,7 +32,7 @@ static const char *res(long r) {
 #define E(x) \
 	case x: \
 		return #x;
-		E(EPERM) E(ENOENT) E(EBADF) E(EAGAIN) E(EFAULT) E(EINVAL) E(EPIPE) E(ENOTCONN)
+		E(EPERM) E(EACCES) E(ENOENT) E(EBADF) E(EAGAIN) E(EFAULT) E(EINVAL) E(EPIPE) E(ENOTCONN)
 		E(EOPNOTSUPP) E(ECONNREFUSED) E(EISCONN) E(EMSGSIZE) E(ECONNRESET) E(ENOPROTOOPT) E(ENODATA) E(ERANGE)
 #undef E
 	}
@@ -704,6 +704,42 @@ static void groups(void) {
 	close(l);
 }
 
+// privileged: SOL_SOCKET options whose setting needs a capability
+// (sk_setsockopt: SO_DEBUG CAP_NET_ADMIN, SO_PRIORITY over 6 and SO_MARK
+// CAP_NET_RAW or CAP_NET_ADMIN), as root and as a user without them.
+static void privileged(void) {
+	static const struct {
+		int opt, val;
+		const char *name;
+	} opts[] = {{SO_DEBUG, 1, "SO_DEBUG 1"},   {SO_DEBUG, 0, "SO_DEBUG 0"}, {SO_PRIORITY, 3, "SO_PRIORITY 3"},
+		    {SO_PRIORITY, 7, "SO_PRIORITY 7"}, {SO_PRIORITY, -1, "SO_PRIORITY -1"}, {SO_MARK, 5, "SO_MARK 5"}};
+	for (int user = 0; user < 2; user++) {
+		if (user) {
+			child = fork();
+			if (child != 0) {
+				int st;
+				waitpid(child, &st, 0);
+				child = 0;
+				return;
+			}
+			if (setresgid(2000, 2000, 2000) < 0 || setresuid(1000, 1000, 1000) < 0)
+				_exit(2);
+		}
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+			int r = setsockopt(fd, SOL_SOCKET, opts[i].opt, &opts[i].val, sizeof opts[i].val);
+			int v = -7;
+			socklen_t l = sizeof v;
+			int g = getsockopt(fd, SOL_SOCKET, opts[i].opt, &v, &l);
+			printf("%s %s: set %s,", user ? "user" : "root", opts[i].name, res(r));
+			printf(" get %s %d\n", res(g), v);
+		}
+		close(fd);
+		if (user)
+			_exit(0);
+	}
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: unixcred DIR\n");
@@ -724,6 +760,7 @@ int main(int argc, char **argv) {
 	for (int i = 0; i < 3; i++)
 		options(types[i]);
 	groups();
+	privileged();
 	printf("unixcred: done\n");
 	return 0;
 }

@@ -6,7 +6,9 @@
 // writes user memory from the kernel or changes the mappings: read(2)
 // into zero pages, a signal frame on an alternate stack of zero pages,
 // futex, fork's copy-on-write, mprotect, MADV_DONTNEED, mremap,
-// MAP_POPULATE, mlock and MADV_POPULATE_READ/_WRITE. Usage: zeropage DIR
+// MAP_POPULATE, mlock and MADV_POPULATE_READ/_WRITE; and that the
+// resident set (VmRSS, VmHWM, ru_maxrss) counts pages of their own, not
+// zero pages, across fork and execve. Usage: zeropage DIR
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -119,6 +121,16 @@ static long futex(uint32_t *w, int op, uint32_t val, const struct timespec *ts, 
 }
 
 int main(int argc, char **argv) {
+	if (argc == 3) {
+		// Run again by execve after step 12 with the high-water mark in
+		// kB the old program reached: ru_maxrss keeps it, the new
+		// address space's VmHWM starts afresh.
+		long was = strtol(argv[2], NULL, 10);
+		check(maxrss(RUSAGE_SELF) >= was, "after execve, ru_maxrss keeps the old program's high-water mark");
+		check(status("VmHWM") < was / 2, "after execve, VmHWM is the new program's");
+		printf("zeropage: %s\n", failed ? "FAIL" : "done");
+		return failed;
+	}
 	if (argc < 2) {
 		fprintf(stderr, "usage: zeropage DIR\n");
 		return 2;
@@ -342,6 +354,14 @@ int main(int argc, char **argv) {
 		printf("resident counts add up after step %d: FAIL\n", badTally);
 	check(!badTally, "RssAnon + RssFile + RssShmem = VmRSS after every step");
 
-	printf("zeropage: %s\n", failed ? "FAIL" : "done");
-	return failed;
+	if (failed) {
+		printf("zeropage: FAIL\n");
+		return 1;
+	}
+	char was[32];
+	snprintf(was, sizeof was, "%ld", status("VmHWM") - K);
+	fflush(stdout);
+	execl("/proc/self/exe", argv[0], argv[1], was, (char *)NULL);
+	printf("execve: %s\n", strerror(errno));
+	return 1;
 }

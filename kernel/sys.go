@@ -36,6 +36,9 @@ func handleSyscall(f *cpu.Frame) {
 		if f.RAX < uint64(len(syscallCount)) {
 			syscallCount[f.RAX]++
 		}
+		if f.RAX != sysSpacePage {
+			ptGen++ // may change application page tables (pageCache)
+		}
 		r = privateSyscall(f)
 	} else {
 		r = dispatch(f)

@@ -150,6 +150,7 @@ func userTrap(f *cpu.Frame) {
 	case f.Vector >= 32:
 		platform.EOI()
 	case f.Vector == vecPageFault:
+		ptGen++ // populating or copying on write changes the tables (pageCache)
 		addr := cpu.Rcr2()
 		const pfPresent, pfWrite = 1 << 0, 1 << 1
 		var soft uint64

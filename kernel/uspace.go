@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -130,6 +131,8 @@ type Space struct {
 	id int
 	// mu serialises changes to the mappings and copies in and out.
 	mu sync.Mutex
+	// pages remembers the last translations copies used (guarded by mu).
+	pages pageCache
 	// fill provides a page of a Filled region that a copy in or out
 	// touches (SetFiller); without it such a copy faults.
 	fill func(addr uint64, write bool) error
@@ -215,10 +218,23 @@ var ErrFault = syscall.EFAULT
 // zero frame: only accWrite and accForce return a page that may be
 // written.
 func (s *Space) page(addr uint64, acc int) (uintptr, error) {
-	p, e := privcall(sysSpacePage, uintptr(s.id), uintptr(addr), uintptr(acc), 0)
+	va := addr &^ (pageSize - 1)
+	gen := atomic.LoadUint64(&ptGen)
+	if acc == accForce {
+		// A forced write may copy the page: its cached translation goes
+		// (the others stand: only this page changes).
+		s.pages.drop(va)
+	} else if p, ok := s.pages.lookup(gen, va, acc == accWrite); ok {
+		return p, nil
+	}
+	p, e := privcall(sysSpacePage, uintptr(s.id), uintptr(va), uintptr(acc), 0)
 	switch e {
 	case 0:
-		return cpu.Virt(p), nil
+		p = cpu.Virt(p)
+		if acc != accForce {
+			s.pages.add(gen, va, p, acc == accWrite)
+		}
+		return p, nil
 	case syscall.EAGAIN, syscall.ENOMEM:
 		return 0, e
 	}
@@ -361,4 +377,72 @@ func Monotonic() (int64, bool) {
 	}
 	hi, lo := bits.Mul64(cpu.Rdtsc()-tscBase, tscMult)
 	return int64(hi<<32 | lo>>32), true
+}
+
+// ptGen counts the trap layer's events that may change an application's
+// page tables: every private system call but sysSpacePage, and every page
+// fault in user mode (populating a page, copying one on write). Trap
+// context writes it; goroutines read it atomically.
+var ptGen uint64
+
+// pageCache holds a few translations sysSpacePage returned, so that the
+// copies of a system call's arguments and results (read and write
+// buffers, epoll events, futex words: the same pages call after call)
+// need no private system call. An entry stands while ptGen has not
+// moved since it was made, that is, while nothing could have unmapped,
+// protected, forked (made copy-on-write) or replaced its page: a
+// translation for writing (accWrite) was made writable by its
+// sysSpacePage (copied if copy-on-write or the zero frame) and stays so
+// until such an event; one for reading may be the zero frame, which a
+// write translation of the page then replaces. sysSpacePage itself
+// changes only the entry of the page it translates, which its result
+// replaces here. Guarded by Space.mu.
+type pageCache struct {
+	gen  uint64
+	next int
+	e    [16]pageEntry
+}
+
+type pageEntry struct {
+	va    uint64  // page address
+	p     uintptr // its frame in the direct map; 0: unused
+	write bool    // translated for writing
+}
+
+// lookup returns the direct-map address of page va if it is cached at
+// generation gen, for writing if write.
+func (c *pageCache) lookup(gen, va uint64, write bool) (uintptr, bool) {
+	if c.gen != gen {
+		return 0, false
+	}
+	for i := range c.e {
+		if e := &c.e[i]; e.va == va && e.p != 0 && (e.write || !write) {
+			return e.p, true
+		}
+	}
+	return 0, false
+}
+
+// drop forgets page va.
+func (c *pageCache) drop(va uint64) {
+	for i := range c.e {
+		if c.e[i].va == va {
+			c.e[i] = pageEntry{}
+		}
+	}
+}
+
+// add records the translation of page va made at generation gen.
+func (c *pageCache) add(gen, va uint64, p uintptr, write bool) {
+	if c.gen != gen {
+		*c = pageCache{gen: gen}
+	}
+	for i := range c.e {
+		if c.e[i].va == va { // a write translation may follow a read one
+			c.e[i] = pageEntry{va, p, write || c.e[i].write && c.e[i].p == p}
+			return
+		}
+	}
+	c.e[c.next] = pageEntry{va, p, write}
+	c.next = (c.next + 1) % len(c.e)
 }

@@ -22,8 +22,11 @@ func NewKernelMachine() (Machine, error) {
 }
 
 func memErr(err error) error {
+	if err == nil {
+		return nil // before e, which errors.As makes escape: no allocation per copy
+	}
 	e, ok := err.(syscall.Errno) // not wrapped: no errors.As and its reflection
-	if !ok && err != nil {
+	if !ok {
 		ok = errors.As(err, &e)
 	}
 	if ok {

@@ -153,3 +153,40 @@ func TestFchmodat2(t *testing.T) {
 		t.Errorf("mode after fchmodat2 AT_EMPTY_PATH = %#o, want %#o", st.Mode, linux.SIfreg|0o4751)
 	}
 }
+
+// TestBlocksCountPagesHeld: st_blocks counts the pages a file holds, as
+// tmpfs does, not its size: a file grown by ftruncate or written past a
+// hole holds only the pages written (busybox's truncate -s 1M showed 2048
+// blocks where Linux shows 0), and the archive's files hold theirs.
+func TestBlocksCountPagesHeld(t *testing.T) {
+	e := newEnv(t)
+	fd := e.open("/tmp/sparse", linux.OCreat|linux.ORdwr, 0o644)
+	blocks := func(path string) int64 {
+		st, r := e.stat(path, 0)
+		if r != 0 {
+			t.Fatalf("stat %s = %d", path, r)
+		}
+		return st.Blocks
+	}
+	if r := e.f.Ftruncate(fd, 1<<20); r != 0 {
+		t.Fatalf("ftruncate = %d", r)
+	}
+	if b := blocks("/tmp/sparse"); b != 0 {
+		t.Errorf("1 MiB hole: %d blocks, want 0", b)
+	}
+	if r := e.f.Pwrite64(e.m, fd, e.put([]byte("x")), 1, 3*4096+5); r != 1 {
+		t.Fatalf("pwrite = %d", r)
+	}
+	if b := blocks("/tmp/sparse"); b != 8 {
+		t.Errorf("one page written in the hole: %d blocks, want 8", b)
+	}
+	if r := e.f.Ftruncate(fd, 100); r != 0 {
+		t.Fatalf("ftruncate = %d", r)
+	}
+	if b := blocks("/tmp/sparse"); b != 0 {
+		t.Errorf("truncated below the written page: %d blocks, want 0", b)
+	}
+	if b := blocks("/etc/hosts"); b != 8 {
+		t.Errorf("a 20-byte file of the archive: %d blocks, want 8", b)
+	}
+}

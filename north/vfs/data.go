@@ -22,6 +22,20 @@ type fileData struct {
 
 var zeroPage [pageSize]byte
 
+// blocks is st_blocks: the 512-byte blocks of the pages the file holds,
+// its own and the archive's it still uses, as tmpfs counts the pages it
+// allocated (shmem_getattr: inode->i_blocks); a hole, past a truncate
+// that grew the file or a seek before a write, holds none.
+func (d *fileData) blocks() int64 {
+	n := int64(len(d.pages))
+	for i := int64(0); i*pageSize < d.lowerLen; i++ {
+		if _, ok := d.pages[i]; !ok {
+			n++
+		}
+	}
+	return n * (pageSize / 512)
+}
+
 // readAt copies the data at off into p and returns how much it copied:
 // less than len(p) only at the end of the file.
 func (d *fileData) readAt(fr mem.Frames, p []byte, off int64) int {

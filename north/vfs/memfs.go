@@ -236,7 +236,7 @@ func (n *memNode) attr() Attr {
 	switch n.ftype {
 	case linux.SIfreg:
 		a.Size = n.data.size
-		a.Blocks = (n.data.size + pageSize - 1) / pageSize * (pageSize / 512)
+		a.Blocks = n.data.blocks()
 	case linux.SIflnk:
 		a.Size = int64(len(n.target))
 	}

@@ -3,6 +3,7 @@ package fdtable
 import (
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -42,7 +43,7 @@ func TestProcSys(t *testing.T) {
 		}
 	}
 	for dir, want := range map[string][]string{
-		"/proc":        {".", "..", "self", "sys", "thread-self", "1"}, // the caller alone, without a process table
+		"/proc":        {".", "..", "self", "sys", "thread-self", "mounts", "1"}, // the caller alone, without a process table
 		"/proc/sys":    {".", "..", "fs", "vm"},
 		"/proc/sys/fs": {".", "..", "pipe-max-size", "protected_hardlinks"},
 		"/proc/sys/vm": {".", "..", "overcommit_memory"},
@@ -75,5 +76,33 @@ func TestProcOvercommit(t *testing.T) {
 	}
 	if r := e.f.Openat(e.m, nil, linux.AtFdcwd, e.str(path), linux.OWronly, 0); r != neg(linux.EROFS) {
 		t.Errorf("open %s for writing = %d, want EROFS", path, r)
+	}
+}
+
+// TestProcMounts: /proc/mounts, a link to self/mounts, lists the mounts
+// as fs/proc_namespace.c show_vfsmnt does (df and mount read it; without
+// it busybox df said "can't find mount point"), in mountinfo's order.
+func TestProcMounts(t *testing.T) {
+	e := newEnv(t)
+	buf := e.alloc(64)
+	if n := e.f.Readlink(e.m, e.str("/proc/mounts"), buf, 64); n != 11 || string(e.get(buf, 11)) != "self/mounts" {
+		t.Errorf("readlink /proc/mounts = %d %q", n, e.get(buf, max(int(n), 0)))
+	}
+	mounts := e.cat("/proc/mounts")
+	info := strings.Split(strings.TrimSuffix(e.cat("/proc/self/mountinfo"), "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(mounts, "\n"), "\n")
+	if len(lines) != len(info) || len(lines) < 2 {
+		t.Fatalf("/proc/mounts:\n%s\nmountinfo:\n%s", mounts, strings.Join(info, "\n"))
+	}
+	for i, l := range lines {
+		f, mi := strings.Fields(l), strings.Fields(info[i])
+		// mountinfo: ID parent dev root point opts - fstype source superopts
+		want := []string{mi[8], mi[4], mi[7], mi[5], "0", "0"}
+		if !slices.Equal(f, want) {
+			t.Errorf("/proc/mounts line %d = %q, want %q (from mountinfo %q)", i+1, f, want, info[i])
+		}
+	}
+	if !strings.Contains(mounts, "proc /proc proc ro,relatime 0 0\n") {
+		t.Errorf("/proc/mounts lacks /proc:\n%s", mounts)
 	}
 }

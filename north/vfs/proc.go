@@ -31,11 +31,12 @@ const (
 	procOvercommit                         // /proc/sys/vm/overcommit_memory
 	procProtectedHardlinks                 // /proc/sys/fs/protected_hardlinks
 	procThreadSelf                         // /proc/thread-self, a link to /proc/PID/task/TID
+	procMounts                             // /proc/mounts, a link to self/mounts
 )
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -228,9 +229,12 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		if info == nil {
 			return nil, ENOENT
 		}
-		if procTexts[p.n] == "mountinfo" {
+		switch procTexts[p.n] {
+		case "mountinfo":
 			// One mount namespace: the same for every process.
 			return &procFile{loc: l, text: c.fs.mountinfo()}, nil
+		case "mounts":
+			return &procFile{loc: l, text: c.fs.mountsText()}, nil
 		}
 		text, err := info.Text(procTexts[p.n])
 		if err != nil {
@@ -377,7 +381,7 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 
 // procRootNames are the names of /proc besides the processes'.
 var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}},
-	{"thread-self", procNode{kind: procThreadSelf}}}
+	{"thread-self", procNode{kind: procThreadSelf}}, {"mounts", procNode{kind: procMounts}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.
@@ -526,6 +530,8 @@ func (p procNode) files(c *ctx) (Process, error) {
 
 func (p procNode) readlink(c *ctx) (string, error) {
 	switch p.kind {
+	case procMounts:
+		return "self/mounts", nil
 	case procSelf, procThreadSelf:
 		pid := c.pid()
 		if pid == 0 {
@@ -563,10 +569,10 @@ func (p procNode) readlink(c *ctx) (string, error) {
 var errPlainLink = errors.New("not a magic link")
 
 // follow leads /proc/PID/{exe,cwd,fd/N} straight to their files; only
-// /proc/self and /proc/thread-self are ordinary links (their text, the
-// caller's pid, and its pid and tid).
+// /proc/self, /proc/thread-self and /proc/mounts are ordinary links
+// (their text: the caller's pid, its pid and tid, self/mounts).
 func (p procNode) follow(c *ctx) (Loc, error) {
-	if p.kind == procSelf || p.kind == procThreadSelf {
+	if p.kind == procSelf || p.kind == procThreadSelf || p.kind == procMounts {
 		return Loc{}, errPlainLink
 	}
 	f, err := p.files(c)
@@ -609,30 +615,57 @@ func (p procNode) link(*ctx, string, node) error                               {
 func (p procNode) remove(*ctx, string, bool) error                             { return EROFS }
 func (p procNode) rename(*ctx, string, node, string, uint32, bool, bool) error { return EROFS }
 
-// mountinfo is /proc/PID/mountinfo (proc(5)): a line per mount, the root
-// first, "ID parentID major:minor root mountpoint options - fstype source
-// superoptions"; the root mount is its own parent.
-func (fs *FS) mountinfo() []byte {
+// mountList is the mounts, the root first, in the order they were made.
+func (fs *FS) mountList() []*mount {
 	ms := []*mount{fs.root}
 	for _, m := range fs.mounts {
 		ms = append(ms, m)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].id < ms[j].id })
+	return ms
+}
+
+// mountPoint is the path m is mounted on.
+func (fs *FS) mountPoint(m *mount) string {
+	if m.parent != nil {
+		if s, err := fs.Path(Loc{m.parent, m.point}); err == nil {
+			return s
+		}
+	}
+	return "/"
+}
+
+// opts is the mount's access option, rw or ro.
+func (m *mount) opts() string {
+	if m.readOnly {
+		return "ro"
+	}
+	return "rw"
+}
+
+// mountinfo is /proc/PID/mountinfo (proc(5)): a line per mount, the root
+// first, "ID parentID major:minor root mountpoint options - fstype source
+// superoptions"; the root mount is its own parent.
+func (fs *FS) mountinfo() []byte {
 	var b []byte
-	for _, m := range ms {
-		parent, point := m.id, "/"
+	for _, m := range fs.mountList() {
+		parent := m.id
 		if m.parent != nil {
 			parent = m.parent.id
-			if s, err := fs.Path(Loc{m.parent, m.point}); err == nil {
-				point = s
-			}
-		}
-		opts := "rw"
-		if m.readOnly {
-			opts = "ro"
 		}
 		b = fmt.Appendf(b, "%d %d %d:%d / %s %s,relatime - %s %s %s\n",
-			m.id, parent, linux.DevMajor(m.dev), linux.DevMinor(m.dev), point, opts, m.fstype, m.fstype, opts)
+			m.id, parent, linux.DevMajor(m.dev), linux.DevMinor(m.dev), fs.mountPoint(m), m.opts(), m.fstype, m.fstype, m.opts())
+	}
+	return b
+}
+
+// mountsText is /proc/PID/mounts, which /proc/mounts leads to (proc(5),
+// fs/proc_namespace.c show_vfsmnt): a line per mount, in mountinfo's
+// order, "source mountpoint fstype options 0 0".
+func (fs *FS) mountsText() []byte {
+	var b []byte
+	for _, m := range fs.mountList() {
+		b = fmt.Appendf(b, "%s %s %s %s,relatime 0 0\n", m.fstype, fs.mountPoint(m), m.fstype, m.opts())
 	}
 	return b
 }

@@ -1,0 +1,142 @@
+package north_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/u-root/u-root/pkg/cpio"
+)
+
+// The scripts of north/testdata/busybox run under Debian's static
+// busybox sh, with every applet on PATH, natively and inside Cocoon; the
+// outputs must be the same line for line. Each script prints "start"
+// and "end" around what is compared, and takes an empty scratch
+// directory on tmpfs as its argument ($1): /tmp inside Cocoon, a new
+// directory of /dev/shm natively.
+
+// scriptEnv is the environment both runs get besides PATH: Cocoon's init
+// environment (HOME, TERM) and TZ=UTC, as the host's /etc/localtime is
+// not the guest's.
+var scriptEnv = []string{"HOME=/", "TERM=linux", "TZ=UTC"}
+
+// busyboxApplets lists the applets of the busybox binary bb.
+func busyboxApplets(t *testing.T, bb string) []string {
+	t.Helper()
+	out, err := exec.Command(bb, "--list").Output()
+	if err != nil {
+		t.Fatalf("%s --list: %v", bb, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// scratchDir makes the native run's scratch directory, on tmpfs like
+// Cocoon's /tmp (du, stat's block counts and directory sizes are
+// tmpfs's).
+func scratchDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "cocoon-busybox")
+	if err != nil {
+		t.Fatalf("the native run needs tmpfs at /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// busyboxScript runs north/testdata/busybox/name natively and inside
+// Cocoon and returns both outputs, from "start" to "end", and Cocoon's
+// console in full.
+func busyboxScript(t *testing.T, name string) (got, want, console string) {
+	t.Helper()
+	cocoonKernel(t)
+	bb := busybox(t)
+	applets := busyboxApplets(t, bb)
+	script, err := os.ReadFile(filepath.Join("testdata/busybox", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bin := t.TempDir()
+	for _, a := range applets {
+		if err := os.Symlink(bb, filepath.Join(bin, a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bb, "sh", filepath.Join("testdata/busybox", name), scratchDir(t))
+	cmd.Env = append([]string{"PATH=" + bin}, scriptEnv...)
+	out, _ := cmd.CombinedOutput() // the console carries both
+	want = between(string(out))
+	if !strings.HasSuffix(want, "end\n") {
+		t.Fatalf("native run did not finish:\n%s", out)
+	}
+
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := cpio.Newc.Writer(&buf)
+	recs := []cpio.Record{
+		cpio.StaticFile("init", string(data), 0o755),
+		cpio.Directory("bin", 0o755),
+		cpio.StaticFile("bin/busybox", string(data), 0o755),
+		cpio.StaticFile("s.sh", string(script), 0o644),
+		// The names of uid and gid 0, which ls and tar print, as on the
+		// host.
+		cpio.Directory("etc", 0o755),
+		cpio.StaticFile("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644),
+		cpio.StaticFile("etc/group", "root:x:0:\n", 0o644),
+		cpio.Directory("tmp", 0o1777),
+	}
+	for _, a := range applets {
+		if a != "busybox" {
+			recs = append(recs, cpio.Symlink("bin/"+a, "busybox"))
+		}
+	}
+	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
+		t.Fatal(err)
+	}
+	cpio.WriteTrailer(w)
+	initrd := filepath.Join(t.TempDir(), "busybox.cpio")
+	if err := os.WriteFile(initrd, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Natively the output goes to a pipe; inside Cocoon it goes to the
+	// console, a terminal (ls prints columns there): a pipe to cat makes
+	// it the same.
+	console, err = runAppQuiet(t, initrd, "cocoon.argv0=sh "+strings.Join(scriptEnv, " ")+` -- -c "sh /s.sh /tmp 2>&1 | cat"`)
+	if err != nil {
+		t.Errorf("inside Cocoon: %v", err)
+	}
+	return between(appOutput(console)), want, console
+}
+
+// between returns out from its "start" line to its "end" line.
+func between(out string) string {
+	if i := strings.Index(out, "start\n"); i >= 0 {
+		out = out[i:]
+	}
+	if i := strings.Index(out, "\nend\n"); i >= 0 {
+		out = out[:i+5]
+	}
+	return out
+}
+
+// compareScript fails t with the lines that differ.
+func compareScript(t *testing.T, name string) {
+	t.Helper()
+	got, want, console := busyboxScript(t, name)
+	if got != want {
+		t.Errorf("%s: output inside Cocoon differs from Linux's:\n%s--- Cocoon's console:\n%s", name, lineDiff(got, "Cocoon", want, "Linux"), console)
+	}
+	for _, l := range strings.Split(console, "\n") {
+		if strings.Contains(l, "unsupported") || strings.Contains(l, "unimplemented") {
+			t.Logf("%s", l)
+		}
+	}
+}
+
+func TestVMBusyboxFiles(t *testing.T) { compareScript(t, "files.sh") }

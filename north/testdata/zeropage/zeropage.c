@@ -307,7 +307,8 @@ int main(int argc, char **argv) {
 	tally(11);
 	// 12. The resident set counts pages of their own, not zero pages
 	// (Linux's VmRSS, VmHWM, ru_maxrss): in MiB, with room for the
-	// program's own small allocations.
+	// program's own small allocations and for Linux's counters, which
+	// may lag by some hundred kB (per-thread or per-CPU batches).
 	const long K = 1024;
 	long r0 = status("VmRSS");
 	char *g = anon(64 * MB, PROT_READ | PROT_WRITE);
@@ -325,18 +326,17 @@ int main(int argc, char **argv) {
 	for (long off = 0; off < 16 * MB; off += PAGE)
 		g[off] = 1;
 	long r3 = status("VmRSS");
-	check(r3 - r2 >= 16 * K && r3 - r2 < 18 * K, "VmRSS after writing 16 MiB of zero pages grew 16-18 MiB");
+	check(r3 - r2 >= 15 * K && r3 - r2 < 18 * K, "VmRSS after writing 16 MiB of zero pages grew 15-18 MiB");
 	long anonKB = status("RssAnon"), fileKB = status("RssFile"), shmemKB = status("RssShmem");
-	check(anonKB >= 16 * K && anonKB + fileKB + shmemKB == r3, "RssAnon + RssFile + RssShmem = VmRSS");
+	check(anonKB >= 15 * K && anonKB + fileKB + shmemKB == r3, "RssAnon + RssFile + RssShmem = VmRSS");
 	check(madvise(g, 16 * MB, MADV_DONTNEED) == 0, "MADV_DONTNEED of the 16 MiB");
 	long r4 = status("VmRSS"), hwm = status("VmHWM");
-	check(r3 - r4 >= 16 * K && r3 - r4 < 18 * K, "VmRSS dropped by 16-18 MiB");
-	// Linux's counters are per-CPU and may lag by a few hundred kB.
+	check(r3 - r4 >= 15 * K && r3 - r4 < 18 * K, "VmRSS dropped by 15-18 MiB");
 	check(hwm >= r3 - K, "VmHWM kept the high-water mark");
 	check(maxrss(RUSAGE_SELF) >= r3 - K, "ru_maxrss kept it too");
 	char *h = mmap(NULL, 8 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	long r5 = status("VmRSS");
-	check(h != MAP_FAILED && r5 - r4 >= 8 * K && r5 - r4 < 10 * K, "MAP_POPULATE of 8 MiB writable: VmRSS grew 8-10 MiB");
+	check(h != MAP_FAILED && r5 - r4 >= 7 * K && r5 - r4 < 10 * K, "MAP_POPULATE of 8 MiB writable: VmRSS grew 7-10 MiB");
 	char *h2 = mmap(NULL, 8 * MB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	long r6 = status("VmRSS");
 	check(h2 != MAP_FAILED && r6 - r5 < 2 * K, "MAP_POPULATE of 8 MiB read-only: VmRSS grew less than 2 MiB");

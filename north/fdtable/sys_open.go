@@ -360,7 +360,7 @@ func (fs *Files) fcntlLock(m mem.Memory, intr <-chan struct{}, f *vfs.File, cmd 
 			if l.End == math.MaxInt64 {
 				n = 0
 			}
-			lpid := int32(1)
+			lpid := l.Pid // the process that took it (fs/locks.c posix_lock_to_flock)
 			if l.OFD {
 				lpid = -1
 			}
@@ -373,7 +373,7 @@ func (fs *Files) fcntlLock(m mem.Memory, intr <-chan struct{}, f *vfs.File, cmd 
 		return ret(0, copyOut(m, arg, b[:]))
 	}
 	wait := cmd == linux.FSetlkw || cmd == linux.FOfdSetlkw
-	return ret(0, vfs.SetRecordLock(f, owner, ofd, typ == linux.FWrlck, typ == linux.FUnlck, lo, hi, wait, intr))
+	return ret(0, vfs.SetRecordLock(f, owner, fs.Pid(), ofd, typ == linux.FWrlck, typ == linux.FUnlck, lo, hi, wait, intr))
 }
 
 // Flock is flock(2): LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB for

@@ -14,7 +14,8 @@ import (
 
 // Lock is one held lock.
 type Lock struct {
-	Owner      any // the *File of a flock or OFD lock, the process of a POSIX lock
+	Owner      any   // the *File of a flock or OFD lock, the descriptor table of a POSIX lock
+	Pid        int32 // the process that took a POSIX lock (F_GETLK's l_pid)
 	OFD        bool
 	flock      bool
 	Write      bool
@@ -143,9 +144,9 @@ func Flock(f *File, exclusive, unlock, nonblock bool, intr <-chan struct{}) erro
 }
 
 // SetRecordLock sets, changes or (with unlock) removes owner's record
-// lock over [start, end) of f (F_SETLK, F_SETLKW, F_OFD_SETLK...): the
-// owner's locks in the range give way to the new one.
-func SetRecordLock(f *File, owner any, ofd, write, unlock bool, start, end int64, wait bool, intr <-chan struct{}) error {
+// lock over [start, end) of f (F_SETLK, F_SETLKW, F_OFD_SETLK...), for
+// process pid: the owner's locks in the range give way to the new one.
+func SetRecordLock(f *File, owner any, pid int32, ofd, write, unlock bool, start, end int64, wait bool, intr <-chan struct{}) error {
 	mine := func(l *Lock) bool { return !l.flock && l.Owner == owner }
 	if unlock {
 		locks.mu.Lock()
@@ -153,7 +154,7 @@ func SetRecordLock(f *File, owner any, ofd, write, unlock bool, start, end int64
 		locks.mu.Unlock()
 		return nil
 	}
-	return acquire(f, Lock{Owner: owner, OFD: ofd, Write: write, Start: start, End: end}, mine, wait, intr)
+	return acquire(f, Lock{Owner: owner, Pid: pid, OFD: ofd, Write: write, Start: start, End: end}, mine, wait, intr)
 }
 
 // GetRecordLock returns a lock that would block owner's lock over

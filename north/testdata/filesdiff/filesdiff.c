@@ -305,6 +305,7 @@ static int child_lock(void *arg) {
 	struct flock g = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
 	res->r[1] = rc(fcntl(fd, F_GETLK, &g));
 	res->r[2] = g.l_type == F_UNLCK ? 0 : 1;
+	res->r[3] = g.l_type != F_UNLCK && g.l_pid == getpid();
 	// Closing the thread's descriptor drops its table's locks only.
 	close(fd);
 	return 0;
@@ -324,6 +325,43 @@ static void locks(void) {
 	thread(child_lock, 0);
 	show("private table: thread's F_SETLK over the parent's lock", res->r[0]);
 	show("private table: thread's F_GETLK sees a conflict", res->r[2]);
+	show("private table: its l_pid is the process's", res->r[3]);
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		int fd = open("lockfile", O_RDWR);
+		struct flock g = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+		fcntl(fd, F_GETLK, &g);
+		printf("another process's F_GETLK: %s, l_pid is the parent's %d, l_start %ld, l_len %ld\n",
+		       g.l_type == F_WRLCK ? "F_WRLCK" : "other", g.l_pid == getppid(), (long)g.l_start, (long)g.l_len);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	// And the other way round: a child's lock, as the parent sees it.
+	int up[2], down[2];
+	pipe(up);
+	pipe(down);
+	c = fork();
+	if (c == 0) {
+		int fd = open("lockfile", O_RDWR);
+		struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 5, .l_len = 2};
+		char b = fcntl(fd, F_SETLK, &l) == 0 ? 'y' : 'n';
+		write(up[1], &b, 1);
+		read(down[0], &b, 1);
+		_exit(0);
+	}
+	char b = 0;
+	read(up[0], &b, 1);
+	struct flock g = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 4, .l_len = 0};
+	show("parent F_GETLK over a child's lock", rc(fcntl(lock_fd, F_GETLK, &g)));
+	printf("  the child locked: %c; F_GETLK: %s, l_pid is the child's %d, l_start %ld, l_len %ld\n", b,
+	       g.l_type == F_WRLCK ? "F_WRLCK" : "other", g.l_pid == c, (long)g.l_start, (long)g.l_len);
+	write(down[1], &b, 1);
+	waitpid(c, NULL, 0);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
 	memset(res, 0, sizeof *res);
 	thread(child_lock, 0);
 	show("private table: the lock outlived the other thread's close", res->r[0]);

@@ -167,6 +167,13 @@ func (s *Space) RSS() (pages, peak uint64) {
 	return uint64(r), uint64(h)
 }
 
+// PageTables returns the bytes of the page tables below the PML4 that map
+// the address space (VmPTE, Linux's mm_pgtables_bytes).
+func (s *Space) PageTables() uint64 {
+	n, _ := privcall(sysSpaceRSS, uintptr(s.id), 2, 0, 0)
+	return uint64(n) * pageSize
+}
+
 // Resident counts the resident pages of [start, end) (page-aligned); with
 // copies, only the private copies of file pages (a private file
 // mapping's written pages), not the file's own.

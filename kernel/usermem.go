@@ -25,7 +25,7 @@ const (
 	sysSpaceUsage  = 1028 // (space, which) -> bytes mapped (0) or anonymous writable (1)
 	sysSpaceRegion = 1029 // (space, i, which) -> region i's start (0), end (1) or prot | kind<<8 (2), or EINVAL
 	sysSpaceFillN  = 1030 // (space, addr, frames, n | flags<<32): install n frames read from the array at frames
-	sysSpaceRSS    = 1031 // (space, which) -> resident pages (0) or their high-water mark (1)
+	sysSpaceRSS    = 1031 // (space, which) -> resident pages (0), their high-water mark (1) or page-table pages (2)
 	sysSpaceResid  = 1032 // (space, start, end, copies) -> resident pages in [start, end), or only pteCopy ones
 )
 
@@ -152,8 +152,11 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 		if s == nil {
 			return -linux.EINVAL, true
 		}
-		if a1 == 0 {
+		switch a1 {
+		case 0:
 			return int64(s.rss), true
+		case 2:
+			return int64(tablesIn(s.pml4)), true
 		}
 		return int64(s.hwm), true
 	case sysSpaceResid:

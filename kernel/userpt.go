@@ -215,6 +215,37 @@ func residentIn(pml4, start, end uintptr, copies bool) int {
 	return n
 }
 
+// tablesIn counts the page-table pages below the PML4 at pml4 that map
+// the user half (PML4 slots 0..251): the PDPT, PD and PT pages, which
+// Linux's mm_pgtables_bytes counts as its PUD, PMD and PTE tables.
+//
+//go:nosplit
+func tablesIn(pml4 uintptr) int {
+	n := 0
+	for i := uintptr(0); i < 252; i++ {
+		e4 := *cpu.Ptr64(cpu.Virt(pml4) + i*8)
+		if e4&ptePresent == 0 {
+			continue
+		}
+		n++
+		pdpt := cpu.Virt(uintptr(e4 & pteFrame))
+		for j := uintptr(0); j < 512; j++ {
+			e3 := *cpu.Ptr64(pdpt + j*8)
+			if e3&ptePresent == 0 {
+				continue
+			}
+			n++
+			pd := cpu.Virt(uintptr(e3 & pteFrame))
+			for k := uintptr(0); k < 512; k++ {
+				if *cpu.Ptr64(pd + k*8)&ptePresent != 0 {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
 // freeTables frees the user half of the tables at pml4 (PML4 slots
 // 0..251): every page they map and the page-table pages themselves. The
 // tables must not be the loaded ones.

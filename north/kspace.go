@@ -86,6 +86,7 @@ func (k kernelMachine) Move(from, to, length uint64) error {
 }
 func (k kernelMachine) Covered(addr, length uint64) bool { return k.s.Covered(addr, length) }
 func (k kernelMachine) Usage() (total, data uint64)      { return k.s.Usage() }
+func (k kernelMachine) PageTables() uint64               { return k.s.PageTables() }
 func (k kernelMachine) SetFiller(fill func(addr uint64, write bool) error) {
 	k.s.SetFiller(fill)
 }

@@ -61,6 +61,9 @@ type mmState struct {
 	// stackSP is where the program's stack pointer started: the region
 	// holding it is [stack] in /proc/PID/maps.
 	stackSP atomic.Uint64
+	// vmPeak is the highest size of the address space seen before it
+	// shrank (hiwater_vm; procmem.go noteVMPeak).
+	vmPeak atomic.Uint64
 }
 
 // dropMM ends the process's use of its ranges, and ends the ranges with

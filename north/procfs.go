@@ -77,7 +77,8 @@ func (p *Process) HasThread(tid int32) bool { return p.task(tid) != nil }
 var ErrNoProcFile = fmt.Errorf("no such /proc file")
 
 // ProcText returns the text of /proc/PID/name, or, for tid != 0, of
-// /proc/PID/task/TID/name: cmdline, comm, stat or status.
+// /proc/PID/task/TID/name: cmdline, comm, stat, status, statm, limits or
+// maps.
 func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 	var t *Task
 	if tid != 0 {
@@ -106,6 +107,10 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 		return []byte(p.statusText(t)), nil
 	case "maps":
 		return p.mapsText(), nil
+	case "statm":
+		return []byte(p.statmText()), nil
+	case "limits":
+		return []byte(p.limitsText()), nil
 	}
 	return nil, ErrNoProcFile
 }
@@ -249,14 +254,13 @@ func (p *Process) statText(t *Task) string {
 	} else if mt := p.task(p.pid); mt != nil {
 		sigMask = mt.blocked.Load()
 	}
-	var vsize, rss uint64
-	if p.LiveFiles() != nil {
-		if ps, ok := p.m.(pagedSpace); ok {
-			vsize, _ = ps.Usage()
-		}
-		if r, ok := p.rss(); ok {
-			rss = r.total
-		}
+	var vsize, rss, startCode, endCode, startStack uint64
+	if vm, ok := p.vmStat(); ok {
+		vsize, startCode, endCode = vm.total, vm.codeStart, vm.codeEnd
+		startStack = p.mm.stackSP.Load()
+	}
+	if r, ok := p.rss(); ok {
+		rss = r.total
 	}
 	p.sig.mu.Lock()
 	pending := p.sig.pending
@@ -279,12 +283,16 @@ func (p *Process) statText(t *Task) string {
 	// nswap cnswap exit_signal processor rt_priority policy
 	// delayed_acct_blkio_ticks guest_time cguest_time start_data end_data
 	// start_brk arg_start arg_end env_start env_end exit_code. The fault
-	// counts are not counted (0); rss is in pages (rss.go); the
-	// addresses Linux hides from other processes are 0.
-	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d 20 0 %d 0 %d %d %d %d 0 0 0 0 0 %d %d %d %d 0 0 0 %d 0 0 0 0 0 0 0 0 %d 0 0 0 0 %d\n",
+	// counts are not counted (0); rss is in pages (rss.go); startcode and
+	// endcode bound the program's text regions (procmem.go), startstack
+	// is where the stack pointer started; kstkesp and kstkeip are 0 as
+	// Linux shows them for a task not dumping core; Cocoon keeps no
+	// start_data, end_data nor the argument and environment bounds (0,
+	// as Linux shows them to a reader without ptrace access).
+	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d 20 0 %d 0 %d %d %d %d %d %d %d 0 0 %d %d %d %d 0 0 0 %d 0 0 0 0 0 0 0 0 %d 0 0 0 0 %d\n",
 		id, p.comm(t), state, ppid, p.pgid.Load(), p.sid.Load(), tty, tpgid, 0x400000,
 		ticks(utime), ticks(stime), ticks(p.cutime.Load()), ticks(p.cstime.Load()),
-		nthreads, ticks(p.startMono), vsize, rss, uint64(1<<64-1),
+		nthreads, ticks(p.startMono), vsize, rss, uint64(1<<64-1), startCode, endCode, startStack,
 		pending&(1<<32-1), sigMask&(1<<32-1), ign&(1<<32-1), caught&(1<<32-1),
 		p.exitSig, brkStart, exitCode)
 }
@@ -304,11 +312,12 @@ func (s *sigState) dispositions() (ign, caught uint64) {
 	return ign, caught
 }
 
-// statusText is /proc/PID/status (fs/proc/array.c proc_pid_status), the
-// lines that Cocoon knows.
+// statusText is /proc/PID/status (fs/proc/array.c proc_pid_status):
+// every line Linux 6.18 prints for an x86-64 task, in its order. A
+// zombie, which has released its files and address space, has no Umask,
+// FDSize 0 and no memory lines, as on Linux.
 func (p *Process) statusText(t *Task) string {
-	_, state := p.state(t)
-	letter, _ := p.state(t)
+	letter, state := p.state(t)
 	ppid := int32(0)
 	p.w.mu.Lock()
 	if p.parent != nil {
@@ -334,28 +343,69 @@ func (p *Process) statusText(t *Task) string {
 	}
 	ign, caught := p.sig.dispositions()
 	p.sig.mu.Unlock()
+	// The task's own descriptor table and fs context (clone without
+	// CLONE_FILES or CLONE_FS gives a thread its own).
+	files := p.LiveFiles()
+	if t != nil {
+		files = p.TaskFiles(t.tid)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Name:\t%s\n", p.comm(t))
+	if u, ok := files.(interface{ Umask() uint32 }); ok {
+		fmt.Fprintf(&b, "Umask:\t%04o\n", u.Umask())
+	}
 	fmt.Fprintf(&b, "State:\t%c (%s)\n", letter, state)
 	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.pid, id, ppid)
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\n", c.ruid, c.euid, c.suid, c.fsuid)
 	fmt.Fprintf(&b, "Gid:\t%d\t%d\t%d\t%d\n", c.rgid, c.egid, c.sgid, c.fsgid)
-	b.WriteString("Groups:\t")
-	for _, g := range groups {
-		fmt.Fprintf(&b, "%d ", g)
+	fdSize := 0 // the table's room, max_fds; 0 once released
+	if f, ok := files.(interface{ FDSize() int }); ok {
+		fdSize = f.FDSize()
 	}
-	b.WriteString("\n")
-	fmt.Fprintf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p.pid, id, p.pgid.Load(), p.sid.Load())
-	if p.LiveFiles() != nil {
-		if ps, ok := p.m.(pagedSpace); ok {
-			total, data := ps.Usage()
-			fmt.Fprintf(&b, "VmSize:\t%8d kB\n", total>>10)
-			if r, ok := p.rss(); ok {
-				fmt.Fprintf(&b, "VmHWM:\t%8d kB\nVmRSS:\t%8d kB\nRssAnon:\t%8d kB\nRssFile:\t%8d kB\nRssShmem:\t%8d kB\n",
-					kib(r.peak), kib(r.total), kib(r.anon), kib(r.file), kib(r.shmem))
-			}
-			fmt.Fprintf(&b, "VmData:\t%8d kB\n", data>>10)
+	fmt.Fprintf(&b, "FDSize:\t%d\n", fdSize)
+	b.WriteString("Groups:\t")
+	for i, g := range groups {
+		if i > 0 {
+			b.WriteByte(' ')
 		}
+		fmt.Fprintf(&b, "%d", g)
+	}
+	b.WriteString(" \n") // Linux ends the list with a space, even an empty one
+	fmt.Fprintf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p.pid, id, p.pgid.Load(), p.sid.Load())
+	b.WriteString("Kthread:\t0\n") // no task of the application is a kernel thread
+	if vm, ok := p.vmStat(); ok {
+		var r rssStat
+		if got, ok := p.rss(); ok {
+			r = got
+		}
+		kb := func(name string, bytes uint64) { fmt.Fprintf(&b, "%s:\t%8d kB\n", name, bytes>>10) }
+		kb("VmPeak", vm.peak)
+		kb("VmSize", vm.total)
+		// mlock makes pages present and pages never leave memory, but
+		// Cocoon keeps no VM_LOCKED ranges: nothing counts as locked.
+		kb("VmLck", 0)
+		kb("VmPin", 0) // pinned_vm: only RDMA and io_uring pin pages; Cocoon has neither
+		kb("VmHWM", kib(r.peak)<<10)
+		kb("VmRSS", kib(r.total)<<10)
+		kb("RssAnon", kib(r.anon)<<10)
+		kb("RssFile", kib(r.file)<<10)
+		kb("RssShmem", kib(r.shmem)<<10)
+		kb("VmData", vm.data)
+		kb("VmStk", vm.stack)
+		kb("VmExe", min(vm.text, vm.exec))
+		kb("VmLib", vm.exec-min(vm.text, vm.exec))
+		kb("VmPTE", vm.pageTables)
+		kb("VmSwap", 0)       // there is no swap
+		kb("HugetlbPages", 0) // nor hugetlbfs
+		// A process whose core is being dumped is already gone here:
+		// Cocoon writes no core files.
+		b.WriteString("CoreDumping:\t0\n")
+		// There are no transparent huge pages: what Linux shows for an
+		// mm with THP disabled.
+		b.WriteString("THP_enabled:\t0\n")
+		// No linear address masking (x86 LAM): addresses are used as
+		// they are, as on a CPU without LAM.
+		b.WriteString("untag_mask:\t0xffffffffffffffff\n")
 	}
 	fmt.Fprintf(&b, "Threads:\t%d\n", len(p.Threads()))
 	queued := int64(0)
@@ -371,8 +421,84 @@ func (p *Process) statusText(t *Task) string {
 	if mt := p.task(p.pid); mt != nil && mt.noNewPrivs {
 		nnp = 1
 	}
-	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t0\n", nnp)
+	// No seccomp filters can be installed (Seccomp 0, no filters), and
+	// Cocoon controls no speculation per task: prctl
+	// PR_GET_SPECULATION_CTRL is EINVAL, which Linux shows as "unknown"
+	// and "unsupported" (fs/proc/array.c task_seccomp).
+	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", nnp)
+	b.WriteString("Speculation_Store_Bypass:\tunknown\nSpeculationIndirectBranch:\tunsupported\n")
+	// The application runs on one CPU, CPU 0 (sched_getaffinity), of a
+	// machine of one memory node. Mems_allowed is a nodemask of
+	// MAX_NUMNODES bits in 32-bit words, 1024 as Debian's kernels are
+	// built (CONFIG_NODES_SHIFT=10).
+	b.WriteString("Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t")
+	b.WriteString(strings.Repeat("00000000,", 1024/32-1))
+	b.WriteString("00000001\nMems_allowed_list:\t0\n")
 	fmt.Fprintf(&b, "voluntary_ctxt_switches:\t%d\nnonvoluntary_ctxt_switches:\t%d\n", p.nvcsw.Load(), p.nivcsw.Load())
+	return b.String()
+}
+
+// statmText is /proc/PID/statm (fs/proc/array.c proc_pid_statm, in
+// pages): size resident shared text lib data dt, lib and dt 0 as on
+// Linux since 2.6; all 0 for a zombie.
+func (p *Process) statmText() string {
+	vm, ok := p.vmStat()
+	if !ok {
+		return "0 0 0 0 0 0 0\n"
+	}
+	var r rssStat
+	if got, ok := p.rss(); ok {
+		r = got
+	}
+	pg := func(bytes uint64) uint64 { return bytes / mem.PageSize }
+	return fmt.Sprintf("%d %d %d %d 0 %d 0\n", pg(vm.total), r.total, r.file+r.shmem, pg(vm.text), pg(vm.data+vm.stack))
+}
+
+// rlimitNames are the rows of /proc/PID/limits, by resource number
+// (fs/proc/base.c lnames): the name and the unit.
+var rlimitNames = [...][2]string{
+	{"Max cpu time", "seconds"},
+	{"Max file size", "bytes"},
+	{"Max data size", "bytes"},
+	{"Max stack size", "bytes"},
+	{"Max core file size", "bytes"},
+	{"Max resident set", "bytes"},
+	{"Max processes", "processes"},
+	{"Max open files", "files"},
+	{"Max locked memory", "bytes"},
+	{"Max address space", "bytes"},
+	{"Max file locks", "locks"},
+	{"Max pending signals", "signals"},
+	{"Max msgqueue size", "bytes"},
+	{"Max nice priority", ""},
+	{"Max realtime priority", ""},
+	{"Max realtime timeout", "us"},
+}
+
+// limitsText is /proc/PID/limits (fs/proc/base.c proc_pid_limits): the
+// soft and hard limit of every resource, in columns.
+func (p *Process) limitsText() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units")
+	value := func(v uint64) string {
+		if v == ^uint64(0) {
+			return "unlimited"
+		}
+		return fmt.Sprint(v)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for res, row := range rlimitNames {
+		l, ok := p.rlimits[uint64(res)]
+		if !ok {
+			l = p.defaultRlimit(uint64(res))
+		}
+		fmt.Fprintf(&b, "%-25s %-20s %-20s ", row[0], value(l[0]), value(l[1]))
+		if row[1] != "" {
+			fmt.Fprintf(&b, "%-10s", row[1])
+		}
+		b.WriteByte('\n')
+	}
 	return b.String()
 }
 

@@ -421,6 +421,7 @@ func sysMunmap(t *Task, a *[6]uint64) int64 {
 	p := t.p
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
+	p.noteVMPeak()
 	p.forget(addr, addr+pageUp(length))
 	return errno(p.m.Unmap(addr, length))
 }
@@ -704,6 +705,7 @@ func sysBrk(t *Task, a *[6]uint64) int64 {
 			return int64(cur)
 		}
 	case newTop < oldTop:
+		p.noteVMPeak()
 		p.m.Unmap(newTop, oldTop-newTop)
 	}
 	p.mu.Lock()
@@ -754,6 +756,7 @@ func sysMremap(t *Task, a *[6]uint64) int64 {
 	if old+oldLen < old || !ps.Covered(old, oldLen) {
 		return -linux.EFAULT
 	}
+	p.noteVMPeak()
 	prot, filled, _ := p.protAt(old)
 	vi := p.mm.find(old)
 	if filled && (vi < 0 || p.mm.vmas[vi].end < old+oldLen) {

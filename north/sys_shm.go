@@ -194,6 +194,7 @@ func sysShmdt(t *Task, a *[6]uint64) int64 {
 	gone := s.detach(seg, p.pid)
 	s.mu.Unlock()
 	length := pageUp(seg.size)
+	p.noteVMPeak()
 	p.forget(addr, addr+length)
 	p.m.Unmap(addr, length)
 	if gone {

@@ -86,6 +86,9 @@ func (fs *Files) umaskNow() uint32 {
 	return c.umask
 }
 
+// CurrentUmask returns the file mode creation mask (/proc/PID/status).
+func (fs *Files) CurrentUmask() uint32 { return fs.umaskNow() }
+
 // Umask is umask(2).
 func (fs *Files) Umask(mask uint32) int64 {
 	c := fs.fsc()

@@ -112,6 +112,13 @@ func (f *files) Exec(exe north.Executable, argv []string) {
 // Release implements north.ProcessFiles.
 func (f *files) Release() { f.f.Release() }
 
+// FDSize is the room of the descriptor table (/proc/PID/status FDSize,
+// Linux's max_fds).
+func (f *files) FDSize() int { return f.f.Table().Size() }
+
+// Umask is the file mode creation mask (/proc/PID/status Umask).
+func (f *files) Umask() uint32 { return f.f.CurrentUmask() }
+
 // OpenExec implements north.ProcessFiles: the program must be a regular
 // file with an execute bit (EACCES otherwise, as execve(2) says).
 func (f *files) OpenExec(dirfd int32, path string, flags uint32) (north.Executable, string, int64) {

@@ -36,7 +36,7 @@ const (
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -63,7 +63,8 @@ type ProcInfo interface {
 	// it has exited (a zombie).
 	Files() Process
 	// Text returns the text of the file name of its /proc directory
-	// (cmdline, comm, maps, stat, status), ENOENT if there is none.
+	// (cmdline, comm, maps, stat, status, statm, limits), ENOENT if there
+	// is none.
 	Text(name string) ([]byte, error)
 	// Tasks lists its threads' IDs in increasing order.
 	Tasks() []int32

@@ -64,6 +64,11 @@ type mmState struct {
 	// vmPeak is the highest size of the address space seen before it
 	// shrank (hiwater_vm; procmem.go noteVMPeak).
 	vmPeak atomic.Uint64
+	// locked is the locked ranges, sorted and disjoint, and lockFuture
+	// says mlockall(MCL_FUTURE) locks every new mapping (mlock.go;
+	// guarded by mu).
+	locked     []span
+	lockFuture bool
 }
 
 // dropMM ends the process's use of its ranges, and ends the ranges with
@@ -143,6 +148,7 @@ func (p *Process) forget(start, end uint64) { p.mm.forget(p.m, start, end) }
 
 // forget is Process.forget for the ranges s of address space m.
 func (s *mmState) forget(m Machine, start, end uint64) {
+	s.unlock(start, end)
 	var keep []*fileVMA
 	for _, v := range s.vmas {
 		if v.end <= start || v.start >= end {

@@ -381,9 +381,7 @@ func (p *Process) statusText(t *Task) string {
 		kb := func(name string, bytes uint64) { fmt.Fprintf(&b, "%s:\t%8d kB\n", name, bytes>>10) }
 		kb("VmPeak", vm.peak)
 		kb("VmSize", vm.total)
-		// mlock makes pages present and pages never leave memory, but
-		// Cocoon keeps no VM_LOCKED ranges: nothing counts as locked.
-		kb("VmLck", 0)
+		kb("VmLck", vm.locked)
 		kb("VmPin", 0) // pinned_vm: only RDMA and io_uring pin pages; Cocoon has neither
 		kb("VmHWM", kib(r.peak)<<10)
 		kb("VmRSS", kib(r.total)<<10)

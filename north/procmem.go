@@ -16,6 +16,8 @@ type vmStat struct {
 	data  uint64 // data_vm: private writable, not the stack (VmData)
 	stack uint64 // stack_vm: the stack (VmStk)
 	exec  uint64 // exec_vm: executable, not writable, not the stack
+	// locked is the locked part (locked_vm, VmLck; mlock.go).
+	locked uint64
 	// text is the program's own executable regions (VmExe; exec less
 	// text is VmLib): those below the program break's start, where the
 	// loader put the program, while the interpreter and the libraries
@@ -63,6 +65,7 @@ func (p *Process) vmStat() (vmStat, bool) {
 	r.Regions(func(start, end uint64, prot uint8, filled bool) {
 		size := end - start
 		s.total += size
+		s.locked += p.mm.lockedIn(start, end)
 		write, exec := prot&uint8(mem.Write) != 0, prot&uint8(mem.Exec) != 0
 		switch {
 		case !filled && start < sp && sp <= end:

@@ -157,12 +157,17 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 		data = length
 	}
 	p := t.p
-	got := func() int64 {
+	got := func() (got int64) {
 		p.mm.mu.Lock()
 		defer p.mm.mu.Unlock()
 		if !p.mayGrow(length, data) {
 			return -linux.ENOMEM
 		}
+		defer func() {
+			if got >= 0 {
+				p.mm.lockNew(uint64(got), uint64(got)+length, flags&mapLocked != 0)
+			}
+		}()
 		fixed := flags&linux.MapFixed != 0
 		if flags&linux.MapFixedNoreplace != 0 {
 			fixed = false
@@ -627,7 +632,13 @@ func (p *Process) mlock(addr, length uint64) int64 {
 	if !p.covered(start, length) {
 		return -linux.ENOMEM
 	}
-	return p.touch(start, length, touchLock)
+	if e := p.touch(start, length, touchLock); e < 0 {
+		return e
+	}
+	p.mm.mu.Lock()
+	p.mm.lock(start, start+length)
+	p.mm.mu.Unlock()
+	return 0
 }
 
 // mlock2 flag (include/uapi/asm-generic/mman-common.h).
@@ -639,9 +650,13 @@ func sysMlock2(t *Task, a *[6]uint64) int64 {
 	}
 	if a[2]&mlockOnfault != 0 {
 		// Lock pages as they are faulted in: present pages stay present.
-		if !t.p.covered(a[0]&^(mem.PageSize-1), pageUp(a[0]+a[1])-a[0]&^(mem.PageSize-1)) {
+		start := a[0] &^ (mem.PageSize - 1)
+		if !t.p.covered(start, pageUp(a[0]+a[1])-start) {
 			return -linux.ENOMEM
 		}
+		t.p.mm.mu.Lock()
+		t.p.mm.lock(start, pageUp(a[0]+a[1])) // VM_LOCKONFAULT counts as locked
+		t.p.mm.mu.Unlock()
 		return 0
 	}
 	return t.p.mlock(a[0], a[1])
@@ -656,6 +671,9 @@ func sysMunlock(t *Task, a *[6]uint64) int64 {
 	if l := pageUp(a[0]+a[1]) - start; l > 0 && !t.p.covered(start, l) {
 		return -linux.ENOMEM
 	}
+	t.p.mm.mu.Lock()
+	t.p.mm.unlock(start, pageUp(a[0]+a[1]))
+	t.p.mm.mu.Unlock()
 	return 0
 }
 
@@ -669,7 +687,8 @@ const (
 // mlockall: MCL_CURRENT would make every mapped page present, reserved
 // PROT_NONE ranges of gigabytes included; that is refused with ENOMEM,
 // as Linux does when it cannot lock them all. MCL_FUTURE alone (and
-// MCL_ONFAULT) holds since pages are never swapped out.
+// MCL_ONFAULT) holds since pages are never swapped out; what is locked
+// is counted (mlock.go, mm/mlock.c apply_mlockall_flags).
 func sysMlockall(t *Task, a *[6]uint64) int64 {
 	flags := a[0]
 	if flags == 0 || flags&^(mclCurrent|mclFuture|mclOnfault) != 0 || flags == mclOnfault {
@@ -678,10 +697,24 @@ func sysMlockall(t *Task, a *[6]uint64) int64 {
 	if flags&mclCurrent != 0 && flags&mclOnfault == 0 {
 		return -linux.ENOMEM
 	}
+	mm := t.p.mm
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	mm.lockFuture = flags&mclFuture != 0
+	if r, ok := t.p.m.(regioner); ok && flags&mclCurrent != 0 {
+		r.Regions(func(start, end uint64, _ uint8, _ bool) { mm.lock(start, end) })
+	}
 	return 0
 }
 
-func sysMunlockall(t *Task, a *[6]uint64) int64 { return 0 }
+// munlockall unlocks everything, now and to come.
+func sysMunlockall(t *Task, a *[6]uint64) int64 {
+	mm := t.p.mm
+	mm.mu.Lock()
+	mm.locked, mm.lockFuture = nil, false
+	mm.mu.Unlock()
+	return 0
+}
 
 // sysBrk moves the program break. It never fails: like Linux, it returns
 // the unchanged break when it cannot move it.
@@ -704,8 +737,10 @@ func sysBrk(t *Task, a *[6]uint64) int64 {
 		if _, err := p.m.Map(oldTop, newTop-oldTop, mem.Read|mem.Write, true); err != nil {
 			return int64(cur)
 		}
+		p.mm.lockNew(oldTop, newTop, false)
 	case newTop < oldTop:
 		p.noteVMPeak()
+		p.mm.unlock(newTop, oldTop)
 		p.m.Unmap(newTop, oldTop-newTop)
 	}
 	p.mu.Lock()

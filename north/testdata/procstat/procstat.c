@@ -111,6 +111,31 @@ int main(int argc, char **argv) {
 	void *m = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	munmap(m, big);
 
+	// VmLck counts what mlock, mlock2(MLOCK_ONFAULT), MAP_LOCKED and
+	// mlockall(MCL_FUTURE) lock, until munlock, munlockall or munmap.
+	long pg = getpagesize();
+	char *l = mmap(NULL, 16 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	printf("VmLck at the start: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	mlock(l + pg, 3 * pg);
+	printf("VmLck after mlock of 3 pages: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	mlock(l + 2 * pg, 3 * pg);
+	printf("VmLck after mlock of 3 pages, 2 of them locked: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	munlock(l + 3 * pg, pg);
+	printf("VmLck after munlock of 1: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	mlock2(l + 10 * pg, 2 * pg, MLOCK_ONFAULT);
+	printf("VmLck after mlock2 ONFAULT of 2: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	munmap(l, 16 * pg);
+	printf("VmLck after munmap: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	l = mmap(NULL, 4 * pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	printf("VmLck after MAP_LOCKED of 4: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	mlockall(MCL_FUTURE);
+	char *l2 = mmap(NULL, 2 * pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	printf("VmLck after MCL_FUTURE and a mapping of 2: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	munlockall();
+	printf("VmLck after munlockall: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	munmap(l, 4 * pg);
+	munmap(l2, 2 * pg);
+
 	char *s = strdup(slurp("/proc/self/status"));
 	names("status", s);
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];

@@ -246,44 +246,90 @@ type populater interface {
 // writable page is made present as by a write for mmap and mlock
 // (populate_vma_page_range's FOLL_WRITE): it gets a page of its own, not
 // the shared zero page, and a private file page is copied. Other pages
-// are made present as by a read.
+// are made present as by a read, except that a read of private
+// anonymous memory is left to its first touch: it would map the zero
+// page, which costs nothing but page tables then (and walking a huge
+// PROT_READ mapping page by page, which a program may populate, would
+// keep the caller for minutes). Region by region: where a page fails in
+// mmap's populate, the rest of its region is skipped, as __mm_populate
+// goes on at the next VMA.
 func (p *Process) touch(addr, length uint64, mode int) int64 {
 	pop, _ := p.m.(populater)
-	for a := addr &^ (mem.PageSize - 1); a < addr+length; a += mem.PageSize {
-		prot, filled, ok := p.protAt(a)
-		if !ok || pop == nil {
-			// Unmapped meanwhile (or a host test's fake address space):
-			// a read of the page, as far as it goes.
-			var b [1]byte
+	rl, _ := p.m.(interface {
+		Regions(fn func(start, end uint64, prot uint8, filled bool))
+	})
+	start, end := addr&^(mem.PageSize-1), pageUp(addr+length)
+	if pop == nil || rl == nil {
+		// A host test's fake address space: a read of each page.
+		var b [1]byte
+		for a := start; a < end; a += mem.PageSize {
 			if err := p.m.CopyIn(a, b[:]); err == mem.ErrNoMemory {
 				return touchErr(mode, err)
 			}
-			continue
 		}
-		var write bool
+		return 0
+	}
+	type region struct {
+		start, end uint64
+		prot       mem.Prot
+		filled     bool
+	}
+	var rs []region
+	p.mm.mu.Lock()
+	rl.Regions(func(s, e uint64, prot uint8, filled bool) {
+		if s < end && start < e {
+			rs = append(rs, region{max(s, start), min(e, end), mem.Prot(prot), filled})
+		}
+	})
+	p.mm.mu.Unlock()
+	for _, r := range rs {
+		if p.exiting() {
+			return -linux.EINTR // a fatal signal (__get_user_pages)
+		}
+		write := false
 		switch mode {
 		case touchMap, touchLock:
-			if prot == 0 {
+			if r.prot == 0 {
 				// PROT_NONE: skipped by mm_populate, refused by mlock.
 				if mode == touchLock {
 					return -linux.ENOMEM
 				}
 				continue
 			}
-			write = prot&mem.Write != 0 && !(filled && p.sharedAt(a))
+			write = r.prot&mem.Write != 0
 		case touchRead:
-			if prot&mem.Read == 0 {
+			if r.prot&mem.Read == 0 {
 				return -linux.EINVAL
 			}
 		case touchWrite:
-			if prot&mem.Write == 0 {
+			if r.prot&mem.Write == 0 {
 				return -linux.EINVAL
 			}
 			write = true
 		}
-		if err := pop.Populate(a, mem.PageSize, write); err != nil {
-			if e := touchErr(mode, err); e != 0 {
-				return e
+		if !r.filled {
+			if !write {
+				continue // the zero page, on first touch
+			}
+			if err := pop.Populate(r.start, r.end-r.start, true); err != nil {
+				if e := touchErr(mode, err); e != 0 {
+					return e
+				}
+			}
+			continue
+		}
+		for a := r.start; a < r.end; a += mem.PageSize {
+			if a%(512*mem.PageSize) == 0 && p.exiting() {
+				return -linux.EINTR
+			}
+			// A shared page is never written to populate it (mode
+			// touchWrite asks for write faults on shared ones too).
+			w := write && (mode == touchWrite || !p.sharedAt(a))
+			if err := pop.Populate(a, mem.PageSize, w); err != nil {
+				if e := touchErr(mode, err); e != 0 {
+					return e
+				}
+				break // the rest of the region (touchMap)
 			}
 		}
 	}

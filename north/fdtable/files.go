@@ -100,9 +100,12 @@ func New(fs *vfs.FS, exe string) *Files {
 	c := &fsContext{cwd: fs.Root(), umask: 0o022}
 	c.users.Store(1)
 	f.ctx.Store(c)
-	if loc, err := fs.Lookup(f, fs.Root(), exe, true); err == nil {
-		f.proc.exe, f.proc.exeAt = loc, exe
-	} // else /proc/self/exe is ENOENT
+	// The file's path after links, as Linux's d_path names it; none:
+	// /proc/self/exe is ENOENT.
+	if file, err := fs.OpenExec(f, fs.Root(), exe, false); err == nil {
+		f.proc.exe, f.proc.exeAt = file.Loc(), file.Name()
+		file.DecRef()
+	}
 	for fd, file := range fs.StdioFiles() {
 		t.InstallAt(int32(fd), file, DefaultLimit, false)
 	}

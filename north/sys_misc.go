@@ -159,15 +159,22 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 func sysSysinfo(t *Task, a *[6]uint64) int64 {
 	var b [112]byte
 	putU64(b[0:], uint64(time.Since(bootTime)/time.Second))
-	putU64(b[32:], t.p.cfg.RAM) // totalram
-	free := t.p.cfg.RAM / 2     // a machine that does not say (host tests)
-	if t.p.cfg.FreeRAM != nil {
-		free = t.p.cfg.FreeRAM()
-	}
+	total, free := t.p.Memory()
+	putU64(b[32:], total)                                  // totalram
 	putU64(b[40:], free)                                   // freeram
 	binary.LittleEndian.PutUint16(b[80:], t.p.w.threads()) // procs: the threads of the guest
 	b[104] = 1                                             // mem_unit (u32)
 	return errno(t.p.m.CopyOut(a[0], b[:]))
+}
+
+// Memory returns the RAM of the guest and how much of it is free, in
+// bytes, as sysinfo(2) and /proc/meminfo report them.
+func (p *Process) Memory() (total, free uint64) {
+	free = p.cfg.RAM / 2 // a machine that does not say (host tests)
+	if p.cfg.FreeRAM != nil {
+		free = p.cfg.FreeRAM()
+	}
+	return p.cfg.RAM, free
 }
 
 var _ = mem.PageSize

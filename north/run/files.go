@@ -203,6 +203,9 @@ type procTable struct{ p *north.Process }
 
 func (t procTable) PIDs() []int32 { return t.p.PIDs() }
 
+// Memory implements vfs.MemoryInfo: what sysinfo(2) reports.
+func (t procTable) Memory() (total, free uint64) { return t.p.Memory() }
+
 // Proc returns process pid, or, as Linux's /proc/TID, a thread whose
 // ID is not a process's.
 func (t procTable) Proc(pid int32) vfs.ProcInfo {

@@ -32,6 +32,7 @@ const (
 	procProtectedHardlinks                 // /proc/sys/fs/protected_hardlinks
 	procThreadSelf                         // /proc/thread-self, a link to /proc/PID/task/TID
 	procMounts                             // /proc/mounts, a link to self/mounts
+	procMeminfo                            // /proc/meminfo
 )
 
 // procTexts are the text files of a /proc/PID directory, which the
@@ -77,6 +78,27 @@ type ProcInfo interface {
 	SetComm(from mem.Memory, name []byte) error
 	// Owner returns the owner and group of its /proc files.
 	Owner() (uid, gid uint32)
+}
+
+// MemoryInfo is what a ProcTable may also tell: the machine's memory
+// for the application, total and free, in bytes (/proc/meminfo).
+type MemoryInfo interface {
+	Memory() (total, free uint64)
+}
+
+// meminfo is /proc/meminfo (fs/proc/meminfo.c meminfo_proc_show) with
+// the lines Cocoon can give truly: memory total, free and available (all
+// that is free: no page cache to reclaim beyond it), and no swap. Each
+// line is the label padded to 16 columns and the value to 8, in kB.
+func meminfo(total, free uint64) []byte {
+	var b []byte
+	for _, l := range []struct {
+		name string
+		v    uint64
+	}{{"MemTotal", total}, {"MemFree", free}, {"MemAvailable", free}, {"SwapTotal", 0}, {"SwapFree", 0}} {
+		b = fmt.Appendf(b, "%-16s%8d kB\n", l.name+":", l.v>>10)
+	}
+	return b
 }
 
 // SetProcTable installs the process table /proc shows.
@@ -176,7 +198,7 @@ func (p procNode) fileType() uint32 {
 	switch p.kind {
 	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -221,6 +243,12 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		// The policy is the image's, fixed at boot: /proc/sys is
 		// read-only (roFile), as in a container.
 		return &procFile{loc: l, text: []byte(strconv.Itoa(c.fs.overcommit) + "\n")}, nil
+	case procMeminfo:
+		m, ok := c.fs.procs.(MemoryInfo)
+		if !ok {
+			return nil, ENOENT
+		}
+		return &procFile{loc: l, text: meminfo(m.Memory())}, nil
 	case procProtectedHardlinks:
 		// Always on (mayLinkat), as Debian's systemd sets it; read-only
 		// like the rest of /proc/sys.
@@ -382,7 +410,8 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 
 // procRootNames are the names of /proc besides the processes'.
 var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}},
-	{"thread-self", procNode{kind: procThreadSelf}}, {"mounts", procNode{kind: procMounts}}}
+	{"thread-self", procNode{kind: procThreadSelf}}, {"mounts", procNode{kind: procMounts}},
+	{"meminfo", procNode{kind: procMeminfo}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.

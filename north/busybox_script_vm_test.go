@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,10 +47,11 @@ func scratchDir(t *testing.T) string {
 	return dir
 }
 
-// busyboxScript runs north/testdata/busybox/name natively and inside
-// Cocoon and returns both outputs, from "start" to "end", and Cocoon's
-// console in full.
-func busyboxScript(t *testing.T, name string) (got, want, console string) {
+// busyboxScript runs north/testdata/busybox/name, with the scratch
+// directory and args as its arguments, natively and inside Cocoon and
+// returns both outputs, from "start" to "end", and Cocoon's console in
+// full.
+func busyboxScript(t *testing.T, name string, args ...string) (got, want, console string) {
 	t.Helper()
 	cocoonKernel(t)
 	bb := busybox(t)
@@ -65,7 +67,7 @@ func busyboxScript(t *testing.T, name string) (got, want, console string) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(bb, "sh", filepath.Join("testdata/busybox", name), scratchDir(t))
+	cmd := exec.Command(bb, append([]string{"sh", filepath.Join("testdata/busybox", name), scratchDir(t)}, args...)...)
 	cmd.Env = append([]string{"PATH=" + bin}, scriptEnv...)
 	out, _ := cmd.CombinedOutput() // the console carries both
 	want = between(string(out))
@@ -80,7 +82,9 @@ func busyboxScript(t *testing.T, name string) (got, want, console string) {
 	var buf bytes.Buffer
 	w := cpio.Newc.Writer(&buf)
 	recs := []cpio.Record{
-		cpio.StaticFile("init", string(data), 0o755),
+		// /init leads to /bin/busybox, so the program's file and its
+		// mappings are busybox's, as natively.
+		cpio.Symlink("init", "bin/busybox"),
 		cpio.Directory("bin", 0o755),
 		cpio.StaticFile("bin/busybox", string(data), 0o755),
 		cpio.StaticFile("s.sh", string(script), 0o644),
@@ -107,7 +111,7 @@ func busyboxScript(t *testing.T, name string) (got, want, console string) {
 	// Natively the output goes to a pipe; inside Cocoon it goes to the
 	// console, a terminal (ls prints columns there): a pipe to cat makes
 	// it the same.
-	console, err = runAppQuiet(t, initrd, "cocoon.argv0=sh "+strings.Join(scriptEnv, " ")+` -- -c "sh /s.sh /tmp 2>&1 | cat"`)
+	console, err = runAppQuiet(t, initrd, "cocoon.argv0=sh "+strings.Join(scriptEnv, " ")+` -- -c "sh /s.sh /tmp `+strings.Join(args, " ")+` 2>&1 | cat"`)
 	if err != nil {
 		t.Errorf("inside Cocoon: %v", err)
 	}
@@ -126,9 +130,9 @@ func between(out string) string {
 }
 
 // compareScript fails t with the lines that differ.
-func compareScript(t *testing.T, name string) {
+func compareScript(t *testing.T, name string, args ...string) {
 	t.Helper()
-	got, want, console := busyboxScript(t, name)
+	got, want, console := busyboxScript(t, name, args...)
 	if got != want {
 		t.Errorf("%s: output inside Cocoon differs from Linux's:\n%s--- Cocoon's console:\n%s", name, lineDiff(got, "Cocoon", want, "Linux"), console)
 	}
@@ -140,3 +144,11 @@ func compareScript(t *testing.T, name string) {
 }
 
 func TestVMBusyboxFiles(t *testing.T) { compareScript(t, "files.sh") }
+func TestVMBusyboxShell(t *testing.T) { compareScript(t, "shell.sh") }
+
+// TestVMBusyboxSystem: /proc, ps, id, uname, free, mount, df, and busybox
+// httpd, wget and nc on the loopback. Natively the loopback is the
+// host's: the ports are two the host has free.
+func TestVMBusyboxSystem(t *testing.T) {
+	compareScript(t, "system.sh", strconv.Itoa(freePort(t, "tcp")), strconv.Itoa(freePort(t, "tcp")))
+}

@@ -1,0 +1,58 @@
+# What scripts ask of the system: /proc, ps, id, uname, free, mount, df,
+# and a local HTTP server and client. $1 is an empty scratch directory
+# on tmpfs; $2 and $3 are TCP ports free on the host. Values that
+# belong to the machine, not to the kernel's
+# behaviour, are printed as their shape (how many fields, a number or
+# not), never as themselves.
+cd "$1" || exit 1
+echo start
+isnum() { case "$1" in ''|*[!0-9]*) echo "not a number: [$1]";; *) echo number;; esac; }
+echo "== /proc/self"
+sh -c 'cat /proc/self/cmdline | tr "\0" " "; echo' arg0 "two words"
+cat /proc/self/comm
+sed -n 's/^\(Name\|State\|Tgid\|PPid\|Uid\|Gid\|Threads\|SigBlk\|SigIgn\|SigCgt\|NSpid\|Umask\):.*/\1/p' /proc/self/status | sort | tr '\n' ' '; echo
+awk '/^(Name|State|Umask|Threads|Uid|Gid):/ { $1 = $1; print }' /proc/self/status
+sh -c 'read a b c d rest < /proc/self/stat; echo "$b $c"; set -- $rest; echo $#'
+grep -c . /proc/self/maps | sed 's/^[0-9]*$/maps lines/'
+awk '{ print (NF >= 5 ? "ok" : $0) }' /proc/self/maps | sort -u
+grep -E ' (r-xp|r--p|rw-p) ' /proc/self/maps | grep -c busybox | sed 's/^[1-9][0-9]*$/busybox mapped/'
+grep -c '\[stack\]' /proc/self/maps
+readlink /proc/self/exe | sed 's|.*/||'; readlink /proc/self/cwd | sed "s|^$PWD\$|cwd|"
+ls /proc/self/fd | sort -n | head -n 3 | tr '\n' ' '; echo
+echo "== /proc"
+# Not yet in Cocoon: stat, uptime, loadavg, cpuinfo, version, filesystems.
+for f in mounts meminfo; do test -r /proc/$f && echo "$f readable" || echo "$f missing"; done
+awk '{ print $3 }' /proc/mounts | grep -c '^proc$'
+awk '/^(MemTotal|MemFree|MemAvailable):/ { print $1, ($2 > 0 ? "positive" : $2), $3 }' /proc/meminfo
+echo "== ids and names"
+id; id -u; id -g; id -un; id -gn; whoami; groups
+uname -s; uname -m; uname -o; uname -a | awk '{ print $1, (NF >= 5) }'
+isnum "$(nproc)"; hostname | grep -c . ; isnum "$(getconf PAGESIZE 2>/dev/null || echo 4096)"
+echo "== ps top free"
+sleep 100 & sp=$!
+until grep -q '^State:.S' /proc/$sp/status; do sleep 1; done
+ps -o pid,ppid,comm,args | awk -v sp=$sp -v me=$$ '$1 == sp { print "sleep:", ($2 == me ? "child of the shell" : $2), $3, $4, $5 }'
+ps | head -n 1
+ps -o pid,stat | awk -v sp=$sp '$1 == sp { print "sleep state", $2 }'
+kill $sp; wait $sp
+# free's -/+ buffers/cache line needs Cached and SReclaimable; top and
+# uptime need /proc/stat, /proc/uptime and /proc/loadavg.
+free | head -n 1 | awk '{ print NF, $1, $2, $3 }'; free | awk '$1 == "Mem:" || $1 == "Swap:" { print $1, NF }'
+echo "== mount df"
+mount | awk '$3 == "/proc" { print $1, $3, $5 }'
+df -k . | awk 'NR == 1 { print NF, $1 } NR > 1 { print NF }'
+df -P . | tail -n 1 | awk '{ print ($2 >= $3 ? "total >= used" : "odd") }'
+stat -f -c '%T %s' . ; stat -f -c '%T' /proc
+echo "== network"
+mkdir www; echo "hello over http" > www/index.html
+httpd -f -p 127.0.0.1:$2 -h www & hp=$!
+n=0; until wget -q -O got http://127.0.0.1:$2/index.html 2>/dev/null; do n=$((n+1)); [ $n -gt 60 ] && break; sleep 1; done
+cat got
+wget -q -O - http://127.0.0.1:$2/missing 2>&1 | head -n 1; echo "wget 404 status $?"
+wget -S -q -O /dev/null http://127.0.0.1:$2/index.html 2>&1 | awk 'NR == 1 { print $1, $2, $3 }'
+kill $hp; wait $hp 2>/dev/null
+nc -l -p $3 > ncgot & np=$!
+n=0; until echo "via nc" | nc 127.0.0.1 $3 2>/dev/null; do n=$((n+1)); [ $n -gt 60 ] && break; sleep 1; done
+wait $np; cat ncgot
+wget -q -O - http://127.0.0.1:1/ 2>&1; echo "refused status $?"
+echo end

@@ -266,6 +266,9 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 			} else {
 				deadline = monoToTime(ns)
 			}
+			// Its timer may fire up to the thread's slack later
+			// (kernel/futex/core.c futex_setup_timer).
+			deadline = deadline.Add(t.slack())
 		}
 		// An interrupted timed wait goes on until the same deadline if
 		// no handler runs (kernel/futex/waitwake.c futex_wait_restart);

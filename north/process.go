@@ -180,6 +180,9 @@ type FileContext interface {
 	// Capable reports whether the calling process holds capability n
 	// (CapSysAdmin, ...) in its effective set.
 	Capable(n uint) bool
+	// TimerSlack is the thread's timer slack (prctl PR_SET_TIMERSLACK):
+	// poll, select and epoll_wait timeouts may end that late, or more.
+	TimerSlack() time.Duration
 }
 
 // NewProcess makes the first process, pid 1, with no threads yet.
@@ -347,6 +350,8 @@ func (p *Process) newTaskIDFiles(r *kernel.UserRegs, tid int32, files Files) *Ta
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	t := &Task{p: p, tid: tid, regs: r, wake: make(chan struct{}, 1), files: files}
+	t.timerSlack.Store(defaultTimerSlack)
+	t.defaultSlack.Store(defaultTimerSlack)
 	t.slot = kernel.AppThreadStart(t.tid)
 	p.tasks[t.tid] = t
 	return t

@@ -164,7 +164,13 @@ func sysRtSigtimedwait(t *Task, a *[6]uint64) int64 {
 		if sec < 0 || nsec < 0 || nsec >= 1e9 {
 			return -linux.EINVAL
 		}
-		deadline = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
+		d := time.Duration(sec)*time.Second + time.Duration(nsec)
+		if d > 0 {
+			// Up to the thread's slack later (kernel/signal.c
+			// do_sigtimedwait); a zero timeout does not wait.
+			d = withSlack(d, t.slack())
+		}
+		deadline = time.Now().Add(d)
 	}
 	// While it waits, the set is unblocked so that its signals wake the
 	// thread (kernel/signal.c do_sigtimedwait).

@@ -443,6 +443,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	ct := c.newTaskID(r, c.pid)
 	ct.sigMask = t.sigMask
 	ct.noNewPrivs = t.noNewPrivs
+	ct.inheritSlack(t)
 	ct.altStack = t.altStack
 	ct.setName(t.getName())
 	if flags&cloneParentSettid != 0 {

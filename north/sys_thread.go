@@ -88,6 +88,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	c.setName(t.getName()) // a thread starts with its creator's name
 	c.sigMask = t.sigMask
 	c.noNewPrivs = t.noNewPrivs
+	c.inheritSlack(t)
 	if flags&cloneParentSettid != 0 {
 		if err := mem.WriteUint32(p.m, ptid, uint32(c.tid)); err != nil {
 			p.removeTask(c)
@@ -227,7 +228,7 @@ const (
 )
 
 // prctl: thread names, the parent-death signal, the keep-capabilities
-// flag, the ambient capabilities and no_new_privs; the other options Linux has are refused and
+// flag, the ambient capabilities, no_new_privs and the timer slack; the other options Linux has are refused and
 // reported (unsupported).
 func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prSetName, prGetName = 15, 16 // include/uapi/linux/prctl.h
@@ -236,6 +237,7 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prSetNoNewPrivs, prGetNoNewPrivs = 38, 39
 	const prGetDumpable, prSetDumpable = 3, 4
 	const prCapAmbient = 47
+	const prGetTimerslack, prSetTimerslack = 30, 29
 	const prLastOption = 80 // above every option Linux 6.x defines
 	switch a[0] {
 	case prGetDumpable:
@@ -301,6 +303,14 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 		return 0
 	case prCapAmbient:
 		return t.capAmbient(a[1], a[2], a[3], a[4])
+	case prGetTimerslack:
+		// The slack as the return value, a long: the largest reads
+		// as -1, an error to the C library (kernel/sys.c). The
+		// other arguments are ignored, as there.
+		return int64(t.timerSlack.Load())
+	case prSetTimerslack:
+		t.setTimerSlack(a[1])
+		return 0
 	}
 	if a[0] > 0 && a[0] < prLastOption {
 		return t.p.unsupported(fmt.Sprintf("prctl option %d", a[0]), -linux.EINVAL)

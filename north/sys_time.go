@@ -244,24 +244,12 @@ func (t *Task) sleep(deadline time.Time, rem uint64) int64 {
 	}
 }
 
-// timerSlack is how much later than asked a sleep may end: Linux's
-// timer_slack_ns, 50 µs for a thread unless prctl(PR_SET_TIMERSLACK)
-// changes it (include/linux/sched.h, init_task.c). hrtimer_nanosleep
-// arms its timer to fire anywhere between the time asked and that plus
-// the slack, so that wake-ups coalesce; with nothing to coalesce with it
-// fires at the end, as Cocoon's always does. It matters to a busy Go
-// program: its sysmon thread sleeps 20 µs at a time while it finds work,
-// and wakes every 70 µs on Linux. (HTTP through --publish under QEMU
-// -icount shift=3, close to TCG's own speed: 130k -> 115k guest
-// instructions per request.)
-const timerSlack = 50 * time.Microsecond
-
 func sysNanosleep(t *Task, a *[6]uint64) int64 {
 	ns, e := readTimespec(t.p.m, a[0])
 	if e != 0 {
 		return e
 	}
-	return t.sleep(time.Now().Add(time.Duration(ns)+timerSlack), a[1])
+	return t.sleep(time.Now().Add(withSlack(time.Duration(ns), t.slack())), a[1])
 }
 
 // sysClockNanosleep sleeps on the clocks that have an nsleep in Linux
@@ -299,10 +287,10 @@ func sysClockNanosleep(t *Task, a *[6]uint64) int64 {
 		return t.cpuSleep(c, ns, flags&timerAbstime != 0, rem)
 	}
 	if flags&timerAbstime == 0 {
-		return t.sleep(time.Now().Add(time.Duration(ns)+timerSlack), rem)
+		return t.sleep(time.Now().Add(withSlack(time.Duration(ns), t.slack())), rem)
 	}
 	now, _ := clock.Now(id)
-	return t.sleep(time.Now().Add(time.Duration(ns-now)+timerSlack), 0)
+	return t.sleep(time.Now().Add(withSlack(time.Duration(ns-now), t.slack())), 0)
 }
 
 // cpuSleep sleeps until the process's CPU-time clock c reaches ns

@@ -80,6 +80,11 @@ type Task struct {
 	// pdeathSig is PR_SET_PDEATHSIG's signal: sent to the process when
 	// the thread that made it exits.
 	pdeathSig atomic.Int32
+	// timerSlack is how much later than asked its timed waits may end,
+	// in ns (Linux's timer_slack_ns, prctl PR_SET_TIMERSLACK);
+	// defaultSlack is what setting 0 restores: its creator's slack when
+	// it was made (default_timer_slack_ns). Both as timerslack.go says.
+	timerSlack, defaultSlack atomic.Uint64
 }
 
 // Tid returns the thread ID.

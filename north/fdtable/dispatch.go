@@ -1,6 +1,8 @@
 package fdtable
 
 import (
+	"time"
+
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
@@ -109,6 +111,14 @@ const (
 // mask argument: a caller that supports signal masks swaps the mask
 // around the call itself.
 func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uint64) (result int64, handled bool) {
+	return fs.SyscallSlack(m, intr, DefaultTimerSlack, nr, a)
+}
+
+// SyscallSlack is Syscall for a thread whose timer slack (Linux's
+// timer_slack_ns, prctl PR_SET_TIMERSLACK) is slack: the least by which
+// poll, select and epoll_wait timeouts may end late (fs/select.c
+// select_estimate_accuracy).
+func (fs *Files) SyscallSlack(m mem.Memory, intr <-chan struct{}, slack time.Duration, nr uint64, a [6]uint64) (result int64, handled bool) {
 	fd := func(i int) int32 { return int32(a[i]) }
 	u32 := func(i int) uint32 { return uint32(a[i]) }
 	switch nr {
@@ -129,7 +139,7 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysLstat:
 		return fs.Lstat(m, a[0], a[1]), true
 	case sysPoll:
-		return fs.Poll(m, intr, a[0], a[1], int32(a[2])), true
+		return fs.pollMs(m, intr, slack, a[0], a[1], int32(a[2])), true
 	case sysLseek:
 		return fs.Lseek(fd(0), int64(a[1]), u32(2)), true
 	case sysIoctl:
@@ -209,7 +219,7 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysFadvise64:
 		return fs.Fadvise64(fd(0), int64(a[1]), int64(a[2]), int32(a[3])), true
 	case sysEpollWait, sysEpollPwait:
-		return fs.EpollPwait(m, intr, fd(0), a[1], int32(a[2]), int32(a[3])), true
+		return fs.epollPwait(m, intr, slack, fd(0), a[1], int32(a[2]), int32(a[3])), true
 	case sysEpollCtl:
 		return fs.EpollCtl(m, fd(0), u32(1), fd(2), a[3]), true
 	case sysOpenat:
@@ -253,9 +263,9 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysSyncFileRange:
 		return fs.SyncFileRange(fd(0), int64(a[1]), int64(a[2]), u32(3)), true
 	case sysSelect:
-		return fs.Select(m, intr, int32(a[0]), a[1], a[2], a[3], a[4]), true
+		return fs.selectTv(m, intr, slack, int32(a[0]), a[1], a[2], a[3], a[4]), true
 	case sysPselect6:
-		return fs.Pselect6(m, intr, int32(a[0]), a[1], a[2], a[3], a[4]), true
+		return fs.pselect6(m, intr, slack, int32(a[0]), a[1], a[2], a[3], a[4]), true
 	case sysTimerfdCreate:
 		return fs.TimerfdCreate(int32(a[0]), u32(1)), true
 	case sysTimerfdSet:
@@ -263,7 +273,7 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysTimerfdGet:
 		return fs.TimerfdGettime(m, fd(0), a[1]), true
 	case sysPpoll:
-		return fs.Ppoll(m, intr, a[0], a[1], a[2]), true
+		return fs.ppoll(m, intr, slack, a[0], a[1], a[2]), true
 	case sysUtimensat:
 		return fs.Utimensat(m, fd(0), a[1], a[2], u32(3)), true
 	case sysEventfd:
@@ -291,7 +301,7 @@ func (fs *Files) Syscall(m mem.Memory, intr <-chan struct{}, nr uint64, a [6]uin
 	case sysFaccessat2:
 		return fs.Faccessat2(m, fd(0), a[1], u32(2), u32(3)), true
 	case sysEpollPwait2:
-		return fs.EpollPwait2(m, intr, fd(0), a[1], int32(a[2]), a[3]), true
+		return fs.epollPwait2(m, intr, slack, fd(0), a[1], int32(a[2]), a[3]), true
 	}
 	return fs.socketSyscall(m, intr, nr, a)
 }

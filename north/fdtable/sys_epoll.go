@@ -69,16 +69,26 @@ func (fs *Files) EpollCtl(m mem.Memory, epfd int32, op uint32, fd int32, eventAd
 // milliseconds, negative for none. The signal mask argument is the
 // caller's to apply around the call.
 func (fs *Files) EpollPwait(m mem.Memory, intr <-chan struct{}, epfd int32, events uint64, maxevents, timeout int32) int64 {
+	return fs.epollPwait(m, intr, DefaultTimerSlack, epfd, events, maxevents, timeout)
+}
+
+// epollPwait is EpollPwait for a thread with timer slack slack
+// (SyscallSlack).
+func (fs *Files) epollPwait(m mem.Memory, intr <-chan struct{}, slack time.Duration, epfd int32, events uint64, maxevents, timeout int32) int64 {
 	d := time.Duration(-1)
 	if timeout >= 0 {
 		d = time.Duration(timeout) * time.Millisecond
 	}
-	return fs.epollWait(m, intr, epfd, events, maxevents, d)
+	return fs.epollWait(m, intr, slack, epfd, events, maxevents, d)
 }
 
 // EpollPwait2 is epoll_pwait2(2): timeout points to a struct
 // __kernel_timespec, or is 0 for none.
 func (fs *Files) EpollPwait2(m mem.Memory, intr <-chan struct{}, epfd int32, events uint64, maxevents int32, timeout uint64) int64 {
+	return fs.epollPwait2(m, intr, DefaultTimerSlack, epfd, events, maxevents, timeout)
+}
+
+func (fs *Files) epollPwait2(m mem.Memory, intr <-chan struct{}, slack time.Duration, epfd int32, events uint64, maxevents int32, timeout uint64) int64 {
 	d := time.Duration(-1)
 	if timeout != 0 {
 		var err error
@@ -86,7 +96,7 @@ func (fs *Files) EpollPwait2(m mem.Memory, intr <-chan struct{}, epfd int32, eve
 			return ret(0, err)
 		}
 	}
-	return fs.epollWait(m, intr, epfd, events, maxevents, d)
+	return fs.epollWait(m, intr, slack, epfd, events, maxevents, d)
 }
 
 // readTimespec reads a struct __kernel_timespec
@@ -108,7 +118,7 @@ func readTimespec(m mem.Memory, addr uint64) (time.Duration, error) {
 	return time.Duration(sec)*time.Second + time.Duration(nsec), nil
 }
 
-func (fs *Files) epollWait(m mem.Memory, intr <-chan struct{}, epfd int32, events uint64, maxevents int32, d time.Duration) int64 {
+func (fs *Files) epollWait(m mem.Memory, intr <-chan struct{}, slack time.Duration, epfd int32, events uint64, maxevents int32, d time.Duration) int64 {
 	if maxevents <= 0 || maxevents > epMaxEvents {
 		return errno(vfs.EINVAL)
 	}
@@ -128,7 +138,7 @@ func (fs *Files) epollWait(m mem.Memory, intr <-chan struct{}, epfd int32, event
 		w := vfs.NewWaiter()
 		w.Watch(f.Queue(), vfs.EventIn)
 		defer w.Stop()
-		dl := after(d)
+		dl := afterSlack(d, slack)
 		defer dl.stop()
 		for {
 			if evs = ep.HarvestInto(evs, int(maxevents)); len(evs) > 0 {

@@ -11,17 +11,26 @@ import (
 
 // Poll is poll(2); timeout is in milliseconds, negative for none.
 func (fs *Files) Poll(m mem.Memory, intr <-chan struct{}, fds, nfds uint64, timeout int32) int64 {
+	return fs.pollMs(m, intr, DefaultTimerSlack, fds, nfds, timeout)
+}
+
+// pollMs is Poll for a thread with timer slack slack (SyscallSlack).
+func (fs *Files) pollMs(m mem.Memory, intr <-chan struct{}, slack time.Duration, fds, nfds uint64, timeout int32) int64 {
 	d := time.Duration(-1)
 	if timeout >= 0 {
 		d = time.Duration(timeout) * time.Millisecond
 	}
-	return fs.poll(m, intr, fds, nfds, d)
+	return fs.poll(m, intr, slack, fds, nfds, d)
 }
 
 // Ppoll is ppoll(2): timeout points to a struct __kernel_timespec, or is
 // 0 for none. The signal mask argument is the caller's to apply around
 // the call.
 func (fs *Files) Ppoll(m mem.Memory, intr <-chan struct{}, fds, nfds, timeout uint64) int64 {
+	return fs.ppoll(m, intr, DefaultTimerSlack, fds, nfds, timeout)
+}
+
+func (fs *Files) ppoll(m mem.Memory, intr <-chan struct{}, slack time.Duration, fds, nfds, timeout uint64) int64 {
 	d := time.Duration(-1)
 	if timeout != 0 {
 		var err error
@@ -30,7 +39,7 @@ func (fs *Files) Ppoll(m mem.Memory, intr <-chan struct{}, fds, nfds, timeout ui
 		}
 	}
 	start := time.Now()
-	r := fs.poll(m, intr, fds, nfds, d)
+	r := fs.poll(m, intr, slack, fds, nfds, d)
 	if timeout != 0 && d != 0 {
 		// The time left goes back to the timespec whatever the outcome
 		// (fs/select.c poll_select_finish), so that a call restarted
@@ -51,7 +60,7 @@ type pollFD struct {
 	revents vfs.Events
 }
 
-func (fs *Files) poll(m mem.Memory, intr <-chan struct{}, addr, nfds uint64, d time.Duration) int64 {
+func (fs *Files) poll(m mem.Memory, intr <-chan struct{}, slack time.Duration, addr, nfds uint64, d time.Duration) int64 {
 	if nfds > uint64(fs.Limit()) {
 		return errno(vfs.EINVAL)
 	}
@@ -101,7 +110,7 @@ func (fs *Files) poll(m mem.Memory, intr <-chan struct{}, addr, nfds uint64, d t
 			}
 		}
 		defer w.Stop()
-		dl := after(d)
+		dl := afterSlack(d, slack)
 		defer dl.stop()
 	wait:
 		for n = scan(); n == 0; n = scan() {

@@ -15,6 +15,11 @@ import (
 // Linux writes the time left back to the timeval (except for a zero
 // timeout) whatever the outcome; so does Select.
 func (fs *Files) Select(m mem.Memory, intr <-chan struct{}, nfds int32, rd, wr, ex, timeout uint64) int64 {
+	return fs.selectTv(m, intr, DefaultTimerSlack, nfds, rd, wr, ex, timeout)
+}
+
+// selectTv is Select for a thread with timer slack slack (SyscallSlack).
+func (fs *Files) selectTv(m mem.Memory, intr <-chan struct{}, slack time.Duration, nfds int32, rd, wr, ex, timeout uint64) int64 {
 	d := time.Duration(-1)
 	if timeout != 0 {
 		var b [16]byte
@@ -30,7 +35,7 @@ func (fs *Files) Select(m mem.Memory, intr <-chan struct{}, nfds int32, rd, wr, 
 		sec, usec = sec+usec/1e6, usec%1e6
 		d = duration(sec, usec*1e3)
 	}
-	r, left := fs.selectFDs(m, intr, nfds, rd, wr, ex, d)
+	r, left := fs.selectFDs(m, intr, slack, nfds, rd, wr, ex, d)
 	if d > 0 {
 		var b [16]byte
 		binary.LittleEndian.PutUint64(b[0:], uint64(left/time.Second))
@@ -44,6 +49,10 @@ func (fs *Files) Select(m mem.Memory, intr <-chan struct{}, nfds int32, rd, wr, 
 // applies it): timeout is a struct __kernel_timespec or 0; the time left
 // is written back as Select does.
 func (fs *Files) Pselect6(m mem.Memory, intr <-chan struct{}, nfds int32, rd, wr, ex, timeout uint64) int64 {
+	return fs.pselect6(m, intr, DefaultTimerSlack, nfds, rd, wr, ex, timeout)
+}
+
+func (fs *Files) pselect6(m mem.Memory, intr <-chan struct{}, slack time.Duration, nfds int32, rd, wr, ex, timeout uint64) int64 {
 	d := time.Duration(-1)
 	if timeout != 0 {
 		var err error
@@ -51,7 +60,7 @@ func (fs *Files) Pselect6(m mem.Memory, intr <-chan struct{}, nfds int32, rd, wr
 			return ret(0, err)
 		}
 	}
-	r, left := fs.selectFDs(m, intr, nfds, rd, wr, ex, d)
+	r, left := fs.selectFDs(m, intr, slack, nfds, rd, wr, ex, d)
 	if d > 0 {
 		var b [16]byte
 		binary.LittleEndian.PutUint64(b[0:], uint64(left/time.Second))
@@ -82,7 +91,7 @@ const (
 
 // selectFDs is the core of select and pselect6: it returns the number of
 // ready bits, or a negated errno, and the time left of d.
-func (fs *Files) selectFDs(m mem.Memory, intr <-chan struct{}, nfds int32, rd, wr, ex uint64, d time.Duration) (int64, time.Duration) {
+func (fs *Files) selectFDs(m mem.Memory, intr <-chan struct{}, slack time.Duration, nfds int32, rd, wr, ex uint64, d time.Duration) (int64, time.Duration) {
 	if nfds < 0 {
 		return errno(vfs.EINVAL), d
 	}
@@ -179,7 +188,7 @@ func (fs *Files) selectFDs(m mem.Memory, intr <-chan struct{}, nfds int32, rd, w
 			w.Watch(e.f.Queue(), mask|vfs.EventErr|vfs.EventHup)
 		}
 		defer w.Stop()
-		dl := after(d)
+		dl := afterSlack(d, slack)
 		defer dl.stop()
 	wait:
 		for count = scan(); count == 0; count = scan() {

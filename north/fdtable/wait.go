@@ -1,6 +1,7 @@
 package fdtable
 
 import (
+	"math"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/north/socket"
@@ -79,6 +80,35 @@ func writeAll(f *vfs.File, src vfs.Buf, intr <-chan struct{}) (int64, error) {
 // deadline is a timeout: nil for none, or a channel that fires.
 type deadline struct {
 	t *time.Timer
+}
+
+// DefaultTimerSlack is Linux's timer slack for a thread that sets none
+// (init/init_task.c timer_slack_ns), the slack of Files' exported waits.
+const DefaultTimerSlack = 50 * time.Microsecond
+
+// maxSlack bounds the slack a timeout's length gives it (fs/select.c
+// MAX_SLACK).
+const maxSlack = 100 * time.Millisecond
+
+// estimateSlack is how late a wait of d may end for a thread with timer
+// slack slack (fs/select.c select_estimate_accuracy): a thousandth of d,
+// at most maxSlack, at least slack. (Linux takes a fifth of that for a
+// thread of positive nice value; Cocoon's threads have none.)
+func estimateSlack(d, slack time.Duration) time.Duration {
+	return max(min(d/1000, maxSlack), slack)
+}
+
+// afterSlack is after for a wait of d that may end its slack late (see
+// estimateSlack); d < 0 never ends.
+func afterSlack(d, slack time.Duration) deadline {
+	if d <= 0 {
+		return after(d)
+	}
+	s := estimateSlack(d, slack)
+	if d > math.MaxInt64-s {
+		return after(-1) // later than a Duration holds: never
+	}
+	return after(d + s)
 }
 
 // after returns a deadline d from now; negative d means never.

@@ -69,7 +69,7 @@ func (f *files) Syscall(t north.FileContext, nr uint64, a [6]uint64) (int64, boo
 		r, _ := f.f.XattrSyscall(t.Memory(), t.Capable(north.CapSysAdmin), nr, a)
 		return r, true
 	}
-	return f.f.Syscall(t.Memory(), t.Interrupted(), nr, a)
+	return f.f.SyscallSlack(t.Memory(), t.Interrupted(), t.TimerSlack(), nr, a)
 }
 
 func (f *files) Pread(fd int32, buf []byte, off uint64) int64 { return f.f.Pread(fd, buf, off) }

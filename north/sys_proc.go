@@ -315,6 +315,9 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	if !ok {
 		return p.unsupported("fork without process files", -linux.ENOSYS)
 	}
+	if flags&cloneFiles == 0 && !t.tableCopyFits() {
+		return -linux.ENOMEM
+	}
 	exitSig := int(flags & csignal)
 	if exitSig > linux.NSig {
 		return -linux.EINVAL

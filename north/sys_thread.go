@@ -78,6 +78,9 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	// copy_fs).
 	files := t.files
 	pf, own := files.(ProcessFiles)
+	if own && flags&cloneFiles == 0 && !t.tableCopyFits() {
+		return -linux.ENOMEM
+	}
 	if own {
 		files = pf.Clone(flags&cloneFiles != 0, flags&cloneFS != 0, true)
 	}
@@ -325,6 +328,33 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 // RAM / 256 KiB, at least 64.
 func (p *Process) maxThreads() int {
 	return max(int(p.cfg.RAM>>18), 64)
+}
+
+// tableCopier is what a Files tells of copying its descriptor table.
+type tableCopier interface {
+	TableBytes() int64
+	TableShared() bool
+}
+
+// tableCopyFits reports whether a copy of t's descriptor table fits in
+// the memory the application may still take. Linux charges a copied
+// fdtable to the caller and fails the clone or unshare with ENOMEM when
+// it cannot have it (fs/file.c dup_fd); here a large copy must leave the
+// kernel its reserve (at most RAM/8, at least 8 MiB), or a thread bomb
+// over a table of a million descriptors would take the kernel's memory.
+func (t *Task) tableCopyFits() bool {
+	c, ok := t.files.(tableCopier)
+	cfg := t.p.cfg
+	if !ok || cfg.FreeRAM == nil {
+		return true
+	}
+	const small = 64 << 10 // like any other allocation a call makes
+	n := uint64(c.TableBytes())
+	if n <= small {
+		return true
+	}
+	reserve, free := max(cfg.RAM/8, 8<<20), cfg.FreeRAM()
+	return free > reserve && n <= free-reserve
 }
 
 func (p *Process) threadCount() int {

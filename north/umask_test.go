@@ -53,6 +53,8 @@ func (f fileTable) Clone(shareFiles, shareFS, thread bool) Files {
 func (f fileTable) Unshare(files, fs bool)             { f.f.Unshare(files, fs) }
 func (f fileTable) Exec(exe Executable, argv []string) {} // not reached: OpenExec refuses
 func (f fileTable) Release()                           { f.f.Release() }
+func (f fileTable) TableBytes() int64                  { return f.f.TableBytes() }
+func (f fileTable) TableShared() bool                  { return f.f.TableShared() }
 func (f fileTable) CloseOnExec(fd int32) bool          { return false }
 
 func (f fileTable) OpenExec(dirfd int32, path string, flags uint32) (Executable, string, int64) {

@@ -87,6 +87,9 @@ func sysUnshare(t *Task, a *[6]uint64) int64 {
 		pf, ok := t.files.(ProcessFiles)
 		switch {
 		case ok:
+			if c, ok := t.files.(tableCopier); ok && flags&cloneFiles != 0 && c.TableShared() && !t.tableCopyFits() {
+				return -linux.ENOMEM
+			}
 			pf.Unshare(flags&cloneFiles != 0, flags&cloneFS != 0)
 		case threads > 1:
 			return p.unsupported("unshare of files or fs without process files", -linux.EINVAL)

@@ -123,3 +123,38 @@ func TestUnshareThreads(t *testing.T) {
 		t.Errorf("after unshare(CLONE_FS) and chdir: cwd %q and the other thread's %q, want /a and /", a, b)
 	}
 }
+
+// TestUnshareTableOutOfMemory: a copy of a large descriptor table that
+// would take the kernel's reserve fails with ENOMEM, as Linux's dup_fd
+// fails when the memory cannot be had; with room it succeeds.
+func TestUnshareTableOutOfMemory(t *testing.T) {
+	p, task, _ := newTest(t)
+	fs, err := vfs.New(nil, vfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := fdtable.New(fs, "/init")
+	p.SetFiles(fileTable{files})
+	files.SetLimit(fdtable.MaxLimit)
+	const sysDup2 = 33
+	if r := sc(task, sysDup2, 0, 100000); r != 100000 {
+		t.Fatalf("dup2(0, 100000) = %d", r)
+	}
+	second := p.newTaskFiles(kernel.NewUserRegs(), task.files.(ProcessFiles).Clone(true, true, true))
+	defer p.removeTask(second)
+	free := uint64(16 << 20)
+	p.cfg.RAM, p.cfg.FreeRAM = 128<<20, func() uint64 { return free }
+	if got := sc(task, sysUnshareNr, cloneFiles); got != -linux.ENOMEM {
+		t.Errorf("unshare(CLONE_FILES) of a 1.6 MB table with 16 MiB free of 128 = %d, want ENOMEM", got)
+	}
+	if got := sc(task, sysUnshareNr, cloneFS); got != 0 {
+		t.Errorf("unshare(CLONE_FS) = %d, want 0 (no table to copy)", got)
+	}
+	free = 64 << 20
+	if got := sc(task, sysUnshareNr, cloneFiles); got != 0 {
+		t.Errorf("unshare(CLONE_FILES) with 64 MiB free = %d, want 0", got)
+	}
+	if got := sc(task, sysUnshareNr, cloneFiles); got != 0 {
+		t.Errorf("unshare(CLONE_FILES) of a table nobody shares = %d, want 0", got)
+	}
+}

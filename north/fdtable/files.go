@@ -200,6 +200,14 @@ func (fs *Files) CloseRange(first, last, flags uint32) int64 {
 	return 0
 }
 
+// TableBytes returns about how much memory a copy of the task's
+// descriptor table takes (clone without CLONE_FILES, unshare).
+func (fs *Files) TableBytes() int64 { return fs.tab().CopyBytes() }
+
+// TableShared reports whether other tasks use the task's descriptor
+// table (unshare would copy it).
+func (fs *Files) TableShared() bool { return fs.tab().users.Load() > 1 }
+
 // Release drops the task's references to its descriptor table and
 // file-system context, when it exits (kernel/exit.c exit_files, exit_fs):
 // the last task using a table closes its descriptors.

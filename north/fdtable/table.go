@@ -214,29 +214,45 @@ func (t *Table) forkBelow(n int) *Table {
 	if n >= 0 && n < len(ents) {
 		ents = ents[:n]
 	}
+	last := lastOpen(ents)
+	// The entries up to the open ones, in whole words of the bitmap.
+	ents = ents[:min(len(ents), (last/64+1)*64)]
 	c := &Table{ents: append([]entry(nil), ents...)}
 	c.users.Store(1)
-	last := -1
-	for fd, e := range c.ents {
+	for _, e := range c.ents {
 		if e.f != nil {
 			e.f.IncRef()
-			last = fd
 		}
 	}
 	c.size = roomFor((last/64 + 1) * 64)
 	return c
 }
 
-// last returns the highest open descriptor, -1 if none.
-func (t *Table) last() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for fd := len(t.ents) - 1; fd >= 0; fd-- {
-		if t.ents[fd].f != nil {
+// lastOpen returns the highest descriptor open in ents, -1 if none.
+func lastOpen(ents []entry) int {
+	for fd := len(ents) - 1; fd >= 0; fd-- {
+		if ents[fd].f != nil {
 			return fd
 		}
 	}
 	return -1
+}
+
+// CopyBytes returns about how much memory Fork's copy of the table takes.
+func (t *Table) CopyBytes() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return int64(lastOpen(t.ents)/64+1) * 64 * entryBytes
+}
+
+// entryBytes is the size of an entry: a pointer and a flag, padded.
+const entryBytes = 16
+
+// last returns the highest open descriptor, -1 if none.
+func (t *Table) last() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return lastOpen(t.ents)
 }
 
 // rangeOp closes the open descriptors from first to last, or with

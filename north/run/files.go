@@ -109,6 +109,12 @@ func (f *files) Exec(exe north.Executable, argv []string) {
 	f.f.SetCmdline(argv)
 }
 
+// TableBytes is what a copy of the task's descriptor table takes.
+func (f *files) TableBytes() int64 { return f.f.TableBytes() }
+
+// TableShared reports whether other tasks use the task's table.
+func (f *files) TableShared() bool { return f.f.TableShared() }
+
 // Release implements north.ProcessFiles.
 func (f *files) Release() { f.f.Release() }
 

@@ -137,6 +137,7 @@ type Process struct {
 	// counters getrusage reports (sys_time.go).
 	utime, stime            atomic.Int64
 	nsignals, nvcsw, nivcsw atomic.Int64
+	io                      ioAcct // its threads' reads and writes and its reaped children's (procio.go)
 	// maxrss is the high-water mark of resident pages of the address
 	// spaces the process left (rss.go); cmaxrss its reaped children's.
 	maxrss, cmaxrss atomic.Uint64

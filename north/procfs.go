@@ -77,8 +77,8 @@ func (p *Process) HasThread(tid int32) bool { return p.task(tid) != nil }
 var ErrNoProcFile = fmt.Errorf("no such /proc file")
 
 // ProcText returns the text of /proc/PID/name, or, for tid != 0, of
-// /proc/PID/task/TID/name: cmdline, comm, stat, status, statm, limits or
-// maps.
+// /proc/PID/task/TID/name: cmdline, comm, stat, status, statm, limits, io
+// or maps.
 func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 	var t *Task
 	if tid != 0 {
@@ -111,6 +111,8 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 		return []byte(p.statmText()), nil
 	case "limits":
 		return []byte(p.limitsText()), nil
+	case "io":
+		return []byte(p.ioText(t)), nil
 	}
 	return nil, ErrNoProcFile
 }

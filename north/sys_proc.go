@@ -635,6 +635,7 @@ func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (
 					c.sig.dropShared()
 					p.cutime.Add(c.utime.Load() + c.cutime.Load())
 					p.cstime.Add(c.stime.Load() + c.cstime.Load())
+					p.io.add(&c.io)
 					p.reapRSS(c)
 				}
 				r := waitResult{c: c, code: linux.CldExited, status: c.waitStatus, sigStatus: int32(c.waitStatus >> 8 & 0xff)}

@@ -60,6 +60,7 @@ type Task struct {
 	// CPU time in nanoseconds, user and system (sys_timer.go); written by
 	// the thread, read by anyone.
 	utime, stime atomic.Int64
+	io           ioAcct // its reads and writes (procio.go)
 
 	// wake gets a token when a signal arrives, to interrupt a blocking
 	// system call (buffered, size 1). woken is set before a token is sent

@@ -37,7 +37,7 @@ const (
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -64,8 +64,8 @@ type ProcInfo interface {
 	// it has exited (a zombie).
 	Files() Process
 	// Text returns the text of the file name of its /proc directory
-	// (cmdline, comm, maps, stat, status, statm, limits), ENOENT if there
-	// is none.
+	// (cmdline, comm, maps, stat, status, statm, limits, io), ENOENT if
+	// there is none.
 	Text(name string) ([]byte, error)
 	// Tasks lists its threads' IDs in increasing order.
 	Tasks() []int32
@@ -230,6 +230,9 @@ func (p procNode) attr() Attr {
 		if p.kind == procPipeMaxSize || p.kind == procOvercommit || p.kind == procProtectedHardlinks ||
 			p.kind == procText && procTexts[p.n] == "comm" {
 			a.Mode = linux.SIfreg | 0o644
+		}
+		if p.kind == procText && procTexts[p.n] == "io" {
+			a.Mode = linux.SIfreg | 0o400 // fs/proc/base.c: S_IRUSR
 		}
 	}
 	return a

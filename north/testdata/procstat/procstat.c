@@ -197,6 +197,37 @@ int main(int argc, char **argv) {
 	slurp("/proc/self/limits");
 	printf("%s", buf);
 
+	// io: the reads and writes counted between two reads of it (the
+	// first read of it counted in the second).
+	{
+		char path[4096];
+		snprintf(path, sizeof path, "%s/procstat-io", argc > 1 ? argv[1] : "/tmp");
+		static char data[10000];
+		int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		long io1[4], io2[4];
+		const char *keys[] = {"rchar: ", "wchar: ", "syscr: ", "syscw: "};
+		slurp("/proc/self/io");
+		for (int i = 0; i < 4; i++)
+			io1[i] = atol(strstr(buf, keys[i]) + strlen(keys[i]));
+		size_t iolen = strlen(buf);
+		ssize_t w = write(fd, data, sizeof data);
+		w += pwrite(fd, data, 100, 50);
+		lseek(fd, 0, SEEK_SET);
+		ssize_t r = 0, got;
+		while ((got = read(fd, data, 4096)) > 0)
+			r += got;
+		r += pread(fd, data, 10, 9995);
+		read(-1, data, 1); // EBADF: not counted
+		slurp("/proc/self/io");
+		for (int i = 0; i < 4; i++)
+			io2[i] = atol(strstr(buf, keys[i]) + strlen(keys[i]));
+		printf("io: rchar less io's text +%ld (read %zd) wchar +%ld (wrote %zd) syscr +%ld syscw +%ld\n",
+			io2[0] - io1[0] - (long)iolen, r, io2[1] - io1[1], w, io2[2] - io1[2], io2[3] - io1[3]);
+		names("io", buf);
+		close(fd);
+		unlink(path);
+	}
+
 	// A zombie has no umask, descriptors or memory.
 	pid_t c = fork();
 	if (c == 0)

@@ -279,6 +279,11 @@ func (t *Task) pageFault() bool {
 	case nil:
 		return true
 	case errOOM:
+		// The kernel's garbage may hold the frames: collected, the
+		// fault is tried again.
+		if !kernel.UserMemoryShort() {
+			return true
+		}
 		t.oomKill()
 	case errSIGBUS:
 		t.forceSignal(sigInfo{signo: linux.SigBus, code: linux.BusAdrerr, addr: r.Addr, trapno: 14, errcode: r.ErrCode})

@@ -9,18 +9,29 @@ package north_test
 // gives there, or the program killed and reported.
 
 import (
+	"context"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/qemu"
 )
 
 // probeKernelAlive runs the probe with modes in one guest and checks the
 // kernel neither failed nor stopped serving; it returns the application's
 // output.
-func probeKernelAlive(t *testing.T, app string, modes ...string) (console, out string) {
+func probeKernelAlive(t *testing.T, app string, memMiB int, modes ...string) (console, out string) {
 	t.Helper()
-	console, err := runAppQuiet(t, app, strings.Join(modes, " ")+" /tmp")
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Profile: qemu.Microvm, Kernel: cocoonKernel(t), Initrd: app, Append: strings.Join(modes, " ") + " /tmp",
+		MemoryMiB: memMiB, Timeout: 8 * time.Minute,
+	})
+	if res == nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	console = strings.ReplaceAll(res.Console, "\r", "")
 	for _, bad := range kernelFailures {
 		if strings.Contains(console, bad) {
 			t.Fatalf("KERNEL FAILURE: %q on the console running %v:\n%s", bad, modes, console)
@@ -65,23 +76,26 @@ func TestVMProbeDeterministic(t *testing.T) {
 	prog := buildC(t, "testdata/probe/probe.c")
 	dir := t.TempDir()
 	want := nativeArgs(t, prog, append(probeDeterministic, dir)...)
-	_, got := probeKernelAlive(t, packELF(t, prog), probeDeterministic...)
+	_, got := probeKernelAlive(t, packELF(t, prog), 256, probeDeterministic...)
 	if got != want {
 		t.Errorf("output differs from Linux's:\n%s--- Cocoon:\n%s--- Linux:\n%s", lineDiff(got, "Cocoon", want, "Linux"), got, want)
 	}
 }
 
-// probeExhaustion are the modes that run a resource out, each with the
-// lines it must print: a regular expression that lists the outcomes
-// Linux allows (its errno class, never a count).
-var probeExhaustion = []struct {
+// probeOutcome is a mode and the lines it must print: regular
+// expressions that list the outcomes Linux allows (its errno class,
+// never a count).
+type probeOutcome struct {
 	mode string
 	want []string
-}{
+}
+
+// probeExhaustion run a resource out.
+var probeExhaustion = []probeOutcome{
 	{"forkbomb", []string{`forkbomb: fork failed with: (EAGAIN|ENOMEM|EAGAIN ENOMEM)`, `forkbomb: root killed: Killed`}},
 	{"threadbomb", []string{`threadbomb: clone failed with: (EAGAIN|ENOMEM)`, `threadbomb: fork after: ok`}},
 	{"fdbomb", []string{`fdbomb: dup at the soft limit: EMFILE, table full: yes`,
-		`fdbomb: eventfd in 8 processes failed with: (EMFILE|ENFILE|ENOMEM)( (EMFILE|ENFILE|ENOMEM))*( \(some killed\))?`}},
+		`fdbomb: eventfd in 8 processes failed with: ` + probeErrs(`EMFILE|ENFILE|ENOMEM`)}},
 	{"timerstorm", []string{`timerstorm: 500 timerfds firing every nanosecond: read`}},
 	{"timerbomb", []string{`timerbomb: timer_create failed with: (EAGAIN|ENOMEM)`}},
 	{"sigqueue", []string{`sigqueue: failed with: EAGAIN`, `sigqueue: kill with the queue full: ok`}},
@@ -89,19 +103,29 @@ var probeExhaustion = []struct {
 		`mmapmany: fork with every mapping: ok`}},
 }
 
-// TestVMProbeExhaustion: fork and thread bombs, descriptors of many
-// processes, timers firing every nanosecond and created until refused,
-// signals queued until refused, mappings until the map count limit. Each
-// mode's outcome is Linux's errno class; the kernel serves on.
-func TestVMProbeExhaustion(t *testing.T) {
-	cocoonKernel(t)
-	app := packELF(t, buildC(t, "testdata/probe/probe.c"))
-	var modes []string
-	for _, m := range probeExhaustion {
-		modes = append(modes, m.mode)
-	}
-	console, out := probeKernelAlive(t, app, modes...)
-	for _, m := range probeExhaustion {
+// probeKernelMemory make the kernel allocate for eight processes at once
+// (pipe and socket buffers, open files, timers, mappings, epoll watches)
+// until refused: Linux's errno for a failed kernel allocation or limit,
+// or processes killed out of memory; never the kernel's heap exhausted.
+var probeKernelMemory = []probeOutcome{
+	{"pipefill", []string{`pipefill: 8 processes stopped with: ` + probeErrs(`EMFILE|ENFILE|ENOMEM`)}},
+	{"sockfill", []string{`sockfill: 8 processes stopped with: ` + probeErrs(`EMFILE|ENFILE|ENOMEM|ENOBUFS`)}},
+	{"timerbomb8", []string{`timerbomb8: 8 processes stopped with: ` + probeErrs(`EAGAIN`)}},
+	{"mmapmany8", []string{`mmapmany8: 8 processes stopped with: ` + probeErrs(`ENOMEM`)}},
+	{"epollbomb", []string{`epollbomb: 8 processes stopped with: ` + probeErrs(`ENOSPC|ENOMEM|EMFILE|ENFILE`)}},
+}
+
+// probeErrs matches the probe's list of the errnos processes stopped
+// with, each one of alts, or "none" when every process was killed.
+func probeErrs(alts string) string {
+	one := `(` + alts + `)`
+	return `(` + one + `( ` + one + `)*( \(some killed\))?|none \(some killed\))`
+}
+
+// checkProbe checks each mode printed its lines and ended by itself.
+func checkProbe(t *testing.T, console, out string, modes []probeOutcome) {
+	t.Helper()
+	for _, m := range modes {
 		for _, w := range m.want {
 			if !regexp.MustCompile(`(?m)^` + w + `$`).MatchString(out) {
 				t.Errorf("%s: no line matches %q", m.mode, w)
@@ -114,4 +138,33 @@ func TestVMProbeExhaustion(t *testing.T) {
 	if t.Failed() {
 		t.Logf("console:\n%s", console)
 	}
+}
+
+func probeModes(ms []probeOutcome) []string {
+	var modes []string
+	for _, m := range ms {
+		modes = append(modes, m.mode)
+	}
+	return modes
+}
+
+// TestVMProbeExhaustion: fork and thread bombs, descriptors of many
+// processes, timers firing every nanosecond and created until refused,
+// signals queued until refused, mappings until the map count limit. Each
+// mode's outcome is Linux's errno class; the kernel serves on.
+func TestVMProbeExhaustion(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, buildC(t, "testdata/probe/probe.c"))
+	console, out := probeKernelAlive(t, app, 256, probeModes(probeExhaustion)...)
+	checkProbe(t, console, out, probeExhaustion)
+}
+
+// TestVMProbeKernelMemory runs probeKernelMemory in a 128 MiB guest (less
+// to fill under TCG). Before kernel.MemoryShort, pipefill and sockfill
+// ended in a kernel page fault: the kernel's heap had no frame left.
+func TestVMProbeKernelMemory(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, buildC(t, "testdata/probe/probe.c"))
+	console, out := probeKernelAlive(t, app, 128, probeModes(probeKernelMemory)...)
+	checkProbe(t, console, out, probeKernelMemory)
 }

@@ -122,6 +122,9 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 	if length == 0 || prot&^7 != 0 || off%mem.PageSize != 0 {
 		return -linux.EINVAL
 	}
+	if mem.KernelShort() {
+		return -linux.ENOMEM // vm_area_alloc failed
+	}
 	shared := false
 	switch flags & mapTypeMask {
 	case linux.MapShared:

@@ -292,6 +292,9 @@ func sysClone3(t *Task, a *[6]uint64) int64 {
 // With CLONE_PIDFD the caller gets a pidfd of the child at pidfdAddr.
 func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64 {
 	p := t.p
+	if mem.KernelShort() || kernel.UserMemoryShort() {
+		return -linux.ENOMEM // copy_process: dup_task_struct failed
+	}
 	// kernel/fork.c copy_process: a new mount or user namespace cannot
 	// share the working directory and root.
 	if flags&cloneFS != 0 && flags&(cloneNewns|cloneNewuser) != 0 {
@@ -481,6 +484,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 // release frees what a process holds once its last thread is gone: its
 // files and its address space. Its children go to init.
 func (p *Process) release() {
+	p.exitTimers(true)
 	p.detachShm()
 	p.dropMM()
 	if p.vforkDone != nil {
@@ -489,6 +493,9 @@ func (p *Process) release() {
 	p.leaveSpace(p.m)
 	p.filesGone.Store(true)
 	dropSpace(p.m)
+	// What it held in the kernel's heap is garbage now: the next
+	// shortage check collects it at once.
+	kernel.MemoryFreed()
 }
 
 func (p *Process) closeVfork() {
@@ -1169,6 +1176,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	// threads end, the old address space goes.
 	p.killOtherThreads(t)
 	p.takeOver(t)
+	p.exitTimers(false)
 	p.detachShm()
 	holdSpace(prog.Machine)
 	p.dropMM() // a vfork parent keeps the old ranges

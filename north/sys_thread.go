@@ -57,6 +57,9 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	if flags&clonePidfd != 0 {
 		return t.p.unsupported("CLONE_PIDFD with CLONE_THREAD (pidfds of threads)", -linux.EINVAL)
 	}
+	if mem.KernelShort() {
+		return -linux.ENOMEM // copy_process: dup_task_struct failed
+	}
 	p := t.p
 	if p.threadCount() >= p.maxThreads() {
 		return -linux.EAGAIN

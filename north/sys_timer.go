@@ -387,6 +387,10 @@ type posixTimer struct {
 	overrun     int64 // expirations while it was
 	overrunLast int64 // what the last delivery reported
 	deleted     bool
+	// charge is the creator's count of queued signals: a timer holds a
+	// place under RLIMIT_SIGPENDING while it exists, as Linux's
+	// preallocated sigqueue does (alloc_posix_timer).
+	charge *atomic.Int64
 }
 
 // now reads the timer's clock.
@@ -488,9 +492,22 @@ func sysTimerCreate(t *Task, a *[6]uint64) int64 {
 			return -linux.EINVAL
 		}
 	}
+	if mem.KernelShort() {
+		return -linux.EAGAIN // timer_create(2): kernel allocation failed
+	}
+	p.mu.Lock()
+	uid := p.cred.ruid
+	p.mu.Unlock()
+	ctr, _ := p.w.sigq.LoadOrStore(uid, new(atomic.Int64))
+	pt.charge = ctr.(*atomic.Int64)
+	if uint64(pt.charge.Add(1)) > p.rlimit(rlimitSigpending) {
+		pt.charge.Add(-1)
+		return -linux.EAGAIN // sigqueue_alloc: past RLIMIT_SIGPENDING
+	}
 	p.itMu.Lock()
 	if len(p.timers) >= maxTimers {
 		p.itMu.Unlock()
+		pt.charge.Add(-1)
 		return -linux.EAGAIN
 	}
 	if p.timers == nil {
@@ -518,6 +535,30 @@ func sysTimerCreate(t *Task, a *[6]uint64) int64 {
 	return 0
 }
 
+// exitTimers deletes the process's POSIX timers, at exit and at execve
+// (kernel/time/posix-timers.c exit_itimers, from do_exit and
+// begin_new_exec); at exit it also stops its interval timers, whose
+// signals have no one left to go to.
+func (p *Process) exitTimers(exit bool) {
+	p.itMu.Lock()
+	all := make([]*posixTimer, 0, len(p.timers))
+	for _, pt := range p.timers {
+		all = append(all, pt)
+	}
+	its := p.itimers
+	p.itMu.Unlock()
+	for _, pt := range all {
+		p.deleteTimer(pt)
+	}
+	if exit {
+		for _, it := range its {
+			if it != nil {
+				it.Stop()
+			}
+		}
+	}
+}
+
 func (p *Process) posixTimer(id uint64) *posixTimer {
 	p.itMu.Lock()
 	defer p.itMu.Unlock()
@@ -529,8 +570,13 @@ func (p *Process) posixTimer(id uint64) *posixTimer {
 
 func (p *Process) deleteTimer(pt *posixTimer) {
 	p.itMu.Lock()
+	if p.timers[pt.id] != pt {
+		p.itMu.Unlock()
+		return // deleted already
+	}
 	delete(p.timers, pt.id)
 	p.itMu.Unlock()
+	pt.charge.Add(-1)
 	pt.mu.Lock()
 	pt.deleted = true
 	pt.mu.Unlock()

@@ -423,8 +423,13 @@ func (fs *Files) emptyPathTarget(dirfd int32) (vfs.Loc, *vfs.File, error) {
 }
 
 // install puts a new file at the lowest free descriptor, dropping it if
-// there is none.
+// there is none. With the kernel's memory short it refuses every new open
+// file, ENFILE, as Linux's alloc_empty_file does past the system's limit.
 func (fs *Files) install(f *vfs.File, cloexec bool) int64 {
+	if mem.KernelShort() {
+		f.DecRef()
+		return errno(vfs.ENFILE)
+	}
 	fd, err := fs.tab().Install(f, 0, fs.Limit(), cloexec)
 	if err != nil {
 		f.DecRef()

@@ -14,6 +14,9 @@ func (fs *Files) Pipe2(m mem.Memory, fdsAddr uint64, flags uint32) int64 {
 	if flags&^(linux.ONonblock|linux.OCloexec) != 0 {
 		return errno(vfs.EINVAL)
 	}
+	if mem.KernelShort() {
+		return errno(vfs.ENFILE) // get_pipe_inode failed
+	}
 	r, w := vfs.NewPipe(flags)
 	cloexec := flags&linux.OCloexec != 0
 	rfd, err := fs.tab().Install(r, 0, fs.Limit(), cloexec)

@@ -295,6 +295,9 @@ func (fs *Files) Socketpair(m mem.Memory, family, typ, proto int32, sv uint64) i
 	if proto != 0 && proto != socket.AFUnix {
 		return errno(socket.EPROTONOSUPPORT)
 	}
+	if mem.KernelShort() {
+		return errno(vfs.ENFILE) // sock_alloc failed
+	}
 	a, b, err := fs.proc.sock.unix.Pair(int(typ&socket.SockTypeMask), sockCtx{fs})
 	if err != nil {
 		return ret(0, err)

@@ -109,6 +109,8 @@ func Init(o Options) (int, error) {
 		return 0, err
 	}
 	kernel.Mark(kernel.PhaseInitrd)
+	mem.SetKernelShort(kernel.MemoryShort)
+	vfs.SetMaxUserWatches(kernel.Stats().RAM)
 	if o.Dir != "" {
 		if err := files.f.ChdirPath(o.Dir); err != nil {
 			return 0, fmt.Errorf("working directory %q: %v", o.Dir, err)

@@ -78,6 +78,7 @@ type unixSock struct {
 	shut       int // rcvShutdown | sendShutdown
 	recv       []*segment
 	recvBytes  int
+	recvSegs   int // segments in recv, each charged segCharge
 	sndbuf     int
 	rcvbuf     int
 	passcred   bool
@@ -467,7 +468,7 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		return 0, ENOTCONN
 	}
 	want := src.Len()
-	room := s.sndbuf - p.recvBytes
+	room := s.sndbuf - p.queued()
 	if s.typ == SockSeqpacket && want > int64(s.sndbuf) {
 		ns.mu.Unlock()
 		return 0, EMSGSIZE
@@ -475,6 +476,10 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	if room <= 0 || (s.typ == SockSeqpacket && int64(room) < want) {
 		ns.mu.Unlock()
 		return 0, vfs.EAGAIN
+	}
+	if mem.KernelShort() {
+		ns.mu.Unlock()
+		return 0, ENOBUFS // sock_alloc_send_pskb failed
 	}
 	k := min(want, int64(room))
 	data := make([]byte, k)
@@ -493,10 +498,21 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	}
 	p.recv = append(p.recv, &segment{data: data[:got], rights: m.Rights, creds: s.msgCreds(c, m, p)})
 	p.recvBytes += got
+	p.recvSegs++
 	ns.mu.Unlock()
 	p.q.Notify(vfs.EventIn | vfs.EventRdNorm)
 	return int64(got), nil
 }
+
+// segCharge is what a queued segment costs beyond its bytes, charged
+// against the sender's buffer as Linux charges an skb's truesize (the
+// sk_buff and its shared info): one-byte writes fill the buffer after a
+// few hundred, not after its size in segments, each a kernel allocation.
+const segCharge = 512
+
+// queued is what s's receive queue holds against a sender's buffer.
+// Called with ns.mu held.
+func (s *unixSock) queued() int { return s.recvBytes + s.recvSegs*segCharge }
 
 // msgCreds returns the credentials a message from s to t carries: those
 // its sender tells in SCM_CREDENTIALS, else the sender's process ID and
@@ -572,6 +588,10 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		ns.mu.Unlock()
 		return 0, vfs.EAGAIN
 	}
+	if mem.KernelShort() {
+		ns.mu.Unlock()
+		return 0, ENOBUFS // sock_alloc_send_pskb failed
+	}
 	data := make([]byte, want)
 	got, err := src.CopyIn(data)
 	if err != nil && int64(got) < want {
@@ -581,6 +601,7 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	from := s.name
 	t.recv = append(t.recv, &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t)})
 	t.recvBytes += got
+	t.recvSegs++
 	ns.mu.Unlock()
 	t.q.Notify(vfs.EventIn | vfs.EventRdNorm)
 	return int64(got), nil
@@ -709,6 +730,7 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool, from, skip int) (i
 	s.movePeekOff(-int(done))
 	for len(s.recv) > 0 && s.recv[0].off == len(s.recv[0].data) {
 		s.recv = s.recv[1:]
+		s.recvSegs--
 	}
 	return done, true
 }
@@ -741,6 +763,7 @@ func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool, at, skip int) (int
 	} else {
 		m.Rights = g.rights
 		s.recv = s.recv[1:]
+		s.recvSegs--
 		s.recvBytes -= len(g.data)
 		s.movePeekOff(-len(g.data))
 	}
@@ -825,7 +848,7 @@ func (s *unixSock) Readiness(mask vfs.Events) vfs.Events {
 	case s.typ == SockDgram:
 		writable = s.peer == nil || len(s.peer.recv) < maxDgramQlen
 	case s.peer != nil:
-		writable = s.peer.recvBytes < s.sndbuf
+		writable = s.peer.queued() < s.sndbuf
 	default:
 		writable = true
 	}
@@ -912,7 +935,7 @@ func (s *unixSock) Release(*vfs.File) {
 	for _, g := range s.recv {
 		drop = append(drop, g.rights...)
 	}
-	s.recv, s.recvBytes = nil, 0
+	s.recv, s.recvBytes, s.recvSegs = nil, 0, 0
 	pending, s.backlog = s.backlog, nil
 	ns.mu.Unlock()
 	for _, w := range wake {

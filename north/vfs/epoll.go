@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -89,6 +90,15 @@ func (ep *Epoll) Ctl(op int, fd int32, f *File, ev linux.EpollEvent) error {
 			ep.mu.Unlock()
 			return EEXIST
 		}
+		if mem.KernelShort() {
+			ep.mu.Unlock()
+			return ENOMEM // ep_insert: kmem_cache_alloc failed
+		}
+		if max := maxUserWatches.Load(); epollWatches.Add(1) > max && max > 0 {
+			epollWatches.Add(-1)
+			ep.mu.Unlock()
+			return ENOSPC // ep_insert: past fs.epoll.max_user_watches
+		}
 		e = &epollEntry{ep: ep, key: key, events: events, data: ev.Data}
 		ep.interest[key] = e
 		ep.mu.Unlock()
@@ -165,6 +175,19 @@ func (ep *Epoll) announce(e *epollEntry, ev Events) {
 	ep.q.Notify(EventIn | EventRdNorm)
 }
 
+// Watches of every epoll instance, and their limit (fs.epoll's
+// max_user_watches; 0: none). Cocoon's applications are one user.
+var epollWatches, maxUserWatches atomic.Int64
+
+// SetMaxUserWatches sets the limit on epoll watches from the machine's
+// RAM as Linux sizes fs.epoll.max_user_watches: 4% of memory over what a
+// watch costs (fs/eventpoll.c eventpoll_init, EP_ITEM_COST: struct epitem
+// and struct eppoll_entry, about 200 bytes on x86-64).
+func SetMaxUserWatches(ram uint64) {
+	const epItemCost = 200
+	maxUserWatches.Store(int64(ram / 25 / epItemCost))
+}
+
 // forget removes e: its file was closed or the watch deleted.
 func (ep *Epoll) forget(e *epollEntry) {
 	ep.mu.Lock()
@@ -175,6 +198,7 @@ func (ep *Epoll) forget(e *epollEntry) {
 	e.removed = true
 	delete(ep.interest, e.key)
 	ep.mu.Unlock()
+	epollWatches.Add(-1)
 	if e.sub != nil {
 		e.key.f.Queue().Unsubscribe(e.sub)
 	}

@@ -48,6 +48,7 @@ const (
 	EISDIR       = Errno(linux.EISDIR)
 	EINVAL       = Errno(linux.EINVAL)
 	EMFILE       = Errno(linux.EMFILE)
+	ENFILE       = Errno(linux.ENFILE)
 	ENOTTY       = Errno(linux.ENOTTY)
 	EFBIG        = Errno(linux.EFBIG)
 	ENOSPC       = Errno(linux.ENOSPC)
@@ -76,7 +77,7 @@ var errnoText = [...]string{
 	EAGAIN: "resource temporarily unavailable", ENOMEM: "cannot allocate memory",
 	EACCES: "permission denied", EFAULT: "bad address", EBUSY: "device or resource busy",
 	EEXIST: "file exists", EXDEV: "invalid cross-device link", ENOTDIR: "not a directory",
-	EISDIR: "is a directory", EINVAL: "invalid argument", EMFILE: "too many open files",
+	EISDIR: "is a directory", EINVAL: "invalid argument", EMFILE: "too many open files", ENFILE: "too many open files in system",
 	ENOTTY: "inappropriate ioctl for device", EFBIG: "file too large",
 	ENOSPC: "no space left on device", ESPIPE: "illegal seek", EROFS: "read-only file system",
 	EMLINK: "too many links", EPIPE: "broken pipe", ERANGE: "numerical result out of range",

@@ -145,6 +145,10 @@ func (p *pipe) write(src Buf) (int64, error) {
 		return 0, EAGAIN
 	}
 	if p.ring == nil {
+		if mem.KernelShort() {
+			p.mu.Unlock()
+			return 0, ENOMEM // pipe_write: alloc_page failed
+		}
 		p.ring = make([]byte, p.size)
 	}
 	k := int(min(want, int64(free)))
@@ -180,6 +184,9 @@ func (p *pipe) resize(size int64) (int64, error) {
 		return 0, EBUSY
 	}
 	if p.ring != nil {
+		if n > p.size && mem.KernelShort() {
+			return 0, ENOMEM // pipe_resize_ring: kcalloc failed
+		}
 		ring := make([]byte, n)
 		a, b := p.segments(p.start, p.n)
 		copy(ring[copy(ring, a):], b)

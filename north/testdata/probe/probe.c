@@ -256,78 +256,160 @@ static int fdbomb(void) {
 	return 0;
 }
 
-// pipefill: many processes, each with as many pipes as it may open,
-// every pipe filled until EAGAIN.
-static int pipefill(void) {
+// fillers runs procs copies of fill, each in its own process, until
+// every one has stopped by itself (its loop ended: fill returned) or was
+// killed; then reports the errnos they stopped with, ends them and
+// reaps them.
+static void fillers(const char *name, int procs, void (*fill)(int i, struct errset *errs)) {
 	struct errset *errs = shared(4096);
-	const int procs = 8;
+	int *settled = (int *)((char *)errs + 2048);
+	pid_t kids[64];
 	for (int i = 0; i < procs; i++) {
-		if (fork() == 0) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
 			maxfiles();
-			static char buf[65536];
-			for (;;) {
-				int p[2];
-				if (pipe2(p, O_NONBLOCK) < 0) {
-					adderr(errs, errno);
-					break;
-				}
-				for (;;) {
-					ssize_t w = write(p[1], buf, sizeof buf);
-					if (w < 0) {
-						if (errno != EAGAIN)
-							adderr(errs, errno);
-						break;
-					}
-				}
-			}
-			// Hold everything until killed.
+			fill(i, errs);
+			__atomic_add_fetch(settled, 1, __ATOMIC_SEQ_CST);
 			for (;;)
-				pause();
+				pause(); // hold everything until killed
 		}
 	}
-	// Give every process time to reach its end (they stop by
-	// themselves); then end them all.
-	for (int t = 0; t < 600 && errs->n == 0; t++)
-		msleep(50);
-	msleep(1000);
-	kill(0, SIGTERM); // the runner reports; this process exits by it too
+	int dead = 0, killed = 0;
+	while (dead + __atomic_load_n(settled, __ATOMIC_SEQ_CST) < procs) {
+		int st;
+		pid_t w = waitpid(-1, &st, WNOHANG);
+		if (w > 0) {
+			dead++;
+			killed += WIFSIGNALED(st);
+		} else
+			msleep(20);
+	}
+	out("%s: %d processes stopped with: %s%s", name, procs, errlist(errs), killed ? " (some killed)" : "");
+	for (int i = 0; i < procs; i++)
+		kill(kids[i], SIGKILL);
+	reapall();
+}
+
+// pipefill: many processes, each with as many pipes as it may open,
+// every pipe filled until EAGAIN.
+static void pipefill1(int i, struct errset *errs) {
+	(void)i;
+	static char buf[65536];
+	for (;;) {
+		int p[2];
+		if (pipe2(p, O_NONBLOCK) < 0) {
+			adderr(errs, errno);
+			return;
+		}
+		for (;;) {
+			ssize_t w = write(p[1], buf, sizeof buf);
+			if (w < 0) {
+				if (errno != EAGAIN) {
+					adderr(errs, errno);
+					return;
+				}
+				break;
+			}
+		}
+	}
+}
+
+static int pipefill(void) {
+	fillers("pipefill", 8, pipefill1);
 	return 0;
 }
 
-// sockfill: many processes fill AF_UNIX socket pairs until EAGAIN.
-static int sockfill(void) {
-	struct errset *errs = shared(4096);
-	const int procs = 8;
-	for (int i = 0; i < procs; i++) {
-		if (fork() == 0) {
-			maxfiles();
-			static char buf[65536];
-			for (;;) {
-				int s[2];
-				if (socketpair(AF_UNIX, i & 1 ? SOCK_DGRAM : SOCK_STREAM, 0, s) < 0) {
+// sockfill: many processes fill AF_UNIX socket pairs (stream ones with
+// one-byte writes) until EAGAIN.
+static void sockfill1(int i, struct errset *errs) {
+	static char buf[65536];
+	for (;;) {
+		int s[2];
+		if (socketpair(AF_UNIX, i & 1 ? SOCK_DGRAM : SOCK_STREAM, 0, s) < 0) {
+			adderr(errs, errno);
+			return;
+		}
+		int big = 1 << 30;
+		setsockopt(s[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+		setsockopt(s[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+		for (;;) {
+			ssize_t w = send(s[0], buf, i & 1 ? 4096 : i & 2 ? 1 : sizeof buf, MSG_DONTWAIT);
+			if (w < 0) {
+				if (errno != EAGAIN) {
 					adderr(errs, errno);
-					break;
+					return;
 				}
-				int big = 1 << 30;
-				setsockopt(s[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-				setsockopt(s[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-				for (;;) {
-					ssize_t w = send(s[0], buf, i & 1 ? 4096 : sizeof buf, MSG_DONTWAIT);
-					if (w < 0) {
-						if (errno != EAGAIN)
-							adderr(errs, errno);
-						break;
-					}
-				}
+				break;
 			}
-			for (;;)
-				pause();
 		}
 	}
-	for (int t = 0; t < 600 && errs->n == 0; t++)
-		msleep(50);
-	msleep(1000);
-	kill(0, SIGTERM);
+}
+
+static int sockfill(void) {
+	fillers("sockfill", 8, sockfill1);
+	return 0;
+}
+
+// timerbomb8: eight processes create POSIX timers until refused.
+static void timers1(int i, struct errset *errs) {
+	(void)i;
+	for (int n = 0; n < (1 << 20); n++) {
+		timer_t id;
+		struct sigevent sev = {.sigev_notify = SIGEV_NONE};
+		if (timer_create(CLOCK_MONOTONIC, &sev, &id) < 0) {
+			adderr(errs, errno);
+			return;
+		}
+	}
+}
+
+static int timerbomb8(void) {
+	fillers("timerbomb8", 8, timers1);
+	return 0;
+}
+
+// mmapmany8: eight processes map single pages until refused.
+static void mmaps1(int i, struct errset *errs) {
+	(void)i;
+	for (int n = 0; n < 400000; n++)
+		if (mmap(NULL, 4096, n & 1 ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+			adderr(errs, errno);
+			return;
+		}
+}
+
+static int mmapmany8(void) {
+	fillers("mmapmany8", 8, mmaps1);
+	return 0;
+}
+
+// epollbomb: eight processes each fill their descriptor table with one
+// eventfd and add every descriptor to each of 64 epoll instances.
+static void epolls1(int i, struct errset *errs) {
+	(void)i;
+	int efd = eventfd(0, 0), eps[64];
+	for (int k = 0; k < 64; k++)
+		if ((eps[k] = epoll_create1(0)) < 0) {
+			adderr(errs, errno);
+			return;
+		}
+	for (;;) {
+		int fd = dup(efd);
+		if (fd < 0) {
+			adderr(errs, errno);
+			return;
+		}
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+		for (int k = 0; k < 64; k++)
+			if (epoll_ctl(eps[k], EPOLL_CTL_ADD, fd, &ev) < 0) {
+				adderr(errs, errno);
+				return;
+			}
+	}
+}
+
+static int epollbomb(void) {
+	fillers("epollbomb", 8, epolls1);
 	return 0;
 }
 
@@ -968,7 +1050,7 @@ static int deepdirsmode(void) { return deepdirs(dirarg); }
 
 static const struct mode modes[] = {
 	{"forkbomb", forkbomb}, {"threadbomb", threadbomb}, {"fdbomb", fdbomb}, {"pipefill", pipefill},
-	{"sockfill", sockfill}, {"scmloop", scmloop}, {"epoll", epollmode}, {"timerstorm", timerstorm}, {"timerbomb", timerbomb},
+	{"sockfill", sockfill}, {"scmloop", scmloop}, {"epoll", epollmode}, {"timerstorm", timerstorm}, {"timerbomb", timerbomb}, {"timerbomb8", timerbomb8}, {"mmapmany8", mmapmany8}, {"epollbomb", epollbomb},
 	{"sigqueue", sigqueuemode}, {"mmapmany", mmapmany}, {"e2big", e2big}, {"sigrecurse", sigrecurse},
 	{"altrecurse", altrecurse}, {"altbad", altbad}, {"sigstorm", sigstorm}, {"spin", spin},
 	{"deadlock", deadlock}, {"robust", robust}, {"blocked", blocked}, {"procmem", procmem},
@@ -1040,15 +1122,22 @@ int main(int argc, char **argv) {
 	// The kernel still serves: a fresh child writing through a pipe.
 	int p[2];
 	char buf[8] = {0};
-	if (pipe(p) == 0) {
-		pid_t c = fork();
-		if (c == 0) {
-			write(p[1], "alive", 5);
-			_exit(0);
-		}
-		read(p[0], buf, 5);
-		waitpid(c, NULL, 0);
+	if (pipe(p) < 0) {
+		out("probe: pipe after the modes: %s", en(errno));
+		return 1;
 	}
+	pid_t c = fork();
+	if (c < 0) {
+		out("probe: fork after the modes: %s", en(errno));
+		return 1;
+	}
+	if (c == 0) {
+		write(p[1], "alive", 5);
+		_exit(0);
+	}
+	close(p[1]);
+	read(p[0], buf, 5);
+	waitpid(c, NULL, 0);
 	out("probe: %s", !strcmp(buf, "alive") ? "kernel alive" : "no answer");
 	return 0;
 }

@@ -1,0 +1,69 @@
+package kernel
+
+// The kernel's own memory under an application's pressure, goroutine
+// side. The application's pages stop at the reserve (pmem.AllocUser), but
+// what the kernel allocates on its behalf — pipe and socket buffers, open
+// files, timers, mappings — comes from the kernel's Go heap, which the
+// reserve must keep alive: a heap that finds no frame is a kernel fault.
+// The Linux personality asks MemoryShort before such an allocation and
+// fails the call as Linux fails one whose kernel allocation fails
+// (ENOMEM, ENOBUFS, EAGAIN). Goroutine context: ordinary Go.
+
+import (
+	"runtime/debug"
+	"sync"
+)
+
+// shortGC rate-limits the collections MemoryShort starts.
+var shortGC struct {
+	mu   sync.Mutex
+	last int64 // nanotime of the last one
+}
+
+// shortGCEvery is the least time between two collections MemoryShort
+// starts: a collection of the kernel's heap takes milliseconds, and an
+// application at its limit asks on every call.
+const shortGCEvery = 250e6
+
+// MemoryShort reports whether free memory is below half the kernel's
+// reserve: the kernel must not grow its heap for an application.
+func MemoryShort() bool {
+	return reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()/2 })
+}
+
+// UserMemoryShort reports whether the application's memory is used up
+// (free memory down to the kernel's reserve, where pmem.AllocUser fails)
+// even after reclaiming: an out-of-memory kill or ENOMEM is due, not a
+// retry.
+func UserMemoryShort() bool {
+	return reclaim(func() bool { return phys.FreeFrames() <= phys.Reserved() })
+}
+
+// reclaim reports whether low holds even after collecting the kernel's
+// garbage: pages the heap holds but no longer uses count as free, so when
+// low holds it first collects and returns free pages to the frame
+// allocator, at most every shortGCEvery (or once after MemoryFreed).
+func reclaim(low func() bool) bool {
+	if !low() {
+		return false
+	}
+	shortGC.mu.Lock()
+	defer shortGC.mu.Unlock()
+	if !low() {
+		return false
+	}
+	if now := nanotime(); now-shortGC.last >= shortGCEvery {
+		shortGC.last = now
+		debug.FreeOSMemory()
+	}
+	return low()
+}
+
+// MemoryFreed says the kernel's heap may hold much garbage (an
+// application process is gone): the next MemoryShort that finds memory
+// low collects it at once, whenever the last collection was.
+func MemoryFreed() {
+	shortGC.mu.Lock()
+	shortGC.last = 0
+	shortGC.mu.Unlock()
+}

@@ -8,6 +8,11 @@ package north
 // shmdt) end it. A forked child and an execed program start with none
 // (mm/mmap.c dup_mmap clears VM_LOCKED; exec makes a new mm).
 
+import (
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
 // span is a page-aligned range [start, end).
 type span struct{ start, end uint64 }
 
@@ -60,4 +65,37 @@ func (s *mmState) lockNew(start, end uint64, mapLocked bool) {
 	if mapLocked || s.lockFuture {
 		s.lock(start, end)
 	}
+}
+
+// Resource and capability of locking (include/uapi/asm-generic/resource.h,
+// include/uapi/linux/capability.h).
+const (
+	rlimitMemlock = 8
+	capIPCLock    = 14
+)
+
+// mayLock says whether the process may lock [start, end) more: EPERM
+// when RLIMIT_MEMLOCK is 0, ENOMEM when the locked memory would pass it,
+// unless it holds CAP_IPC_LOCK (mm/mlock.c can_do_mlock, do_mlock; what
+// is already locked in the range counts once). The caller holds
+// p.mm.mu.
+func (p *Process) mayLock(start, end uint64) int64 {
+	p.mu.Lock()
+	capable := p.cred.capable(capIPCLock)
+	p.mu.Unlock()
+	if capable {
+		return 0
+	}
+	limit := p.rlimit(rlimitMemlock)
+	if limit == 0 {
+		return -linux.EPERM
+	}
+	locked := end - start - p.mm.lockedIn(start, end)
+	for _, l := range p.mm.locked {
+		locked += l.end - l.start
+	}
+	if locked/mem.PageSize > limit/mem.PageSize {
+		return -linux.ENOMEM
+	}
+	return 0
 }

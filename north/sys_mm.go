@@ -63,15 +63,19 @@ func (p *Process) rlimit(res uint64) uint64 {
 }
 
 // defaultRlimit is the limit a process starts with: Linux's for init
-// where one matters here (open files 1024/4096, stack 8 MiB; pending
-// signals half of max_threads, which kernel/fork.c sets to a thread per
-// 32 pages of RAM), else infinity.
+// where one matters here (open files 1024/4096, stack 8 MiB, core files
+// 0, locked memory 8 MiB; pending signals half of max_threads, which
+// kernel/fork.c sets to a thread per 32 pages of RAM), else infinity.
 func (p *Process) defaultRlimit(res uint64) [2]uint64 {
 	switch res {
 	case linux.RlimitNofile:
 		return [2]uint64{1024, 4096}
 	case 3: // RLIMIT_STACK
 		return [2]uint64{8 << 20, ^uint64(0)}
+	case 4: // RLIMIT_CORE: no core files are written
+		return [2]uint64{0, ^uint64(0)}
+	case rlimitMemlock: // MLOCK_LIMIT (include/uapi/linux/resource.h)
+		return [2]uint64{8 << 20, 8 << 20}
 	case rlimitSigpending:
 		if n := p.cfg.RAM / mem.PageSize / 64; n > 0 {
 			return [2]uint64{n, n}
@@ -165,6 +169,9 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 		defer p.mm.mu.Unlock()
 		if !p.mayGrow(length, data) {
 			return -linux.ENOMEM
+		}
+		if (flags&mapLocked != 0 || p.mm.lockFuture) && p.mayLock(0, length) < 0 {
+			return -linux.EAGAIN // mm/mmap.c mlock_future_ok
 		}
 		defer func() {
 			if got >= 0 {
@@ -675,6 +682,12 @@ func (p *Process) mlock(addr, length uint64) int64 {
 		return -linux.EINVAL
 	}
 	length = pageUp(addr+length) - start
+	p.mm.mu.Lock()
+	e := p.mayLock(start, start+length)
+	p.mm.mu.Unlock()
+	if e < 0 {
+		return e
+	}
 	if length == 0 {
 		return 0
 	}
@@ -700,12 +713,18 @@ func sysMlock2(t *Task, a *[6]uint64) int64 {
 	if a[2]&mlockOnfault != 0 {
 		// Lock pages as they are faulted in: present pages stay present.
 		start := a[0] &^ (mem.PageSize - 1)
+		if a[0]+a[1] < a[0] {
+			return -linux.EINVAL
+		}
+		t.p.mm.mu.Lock()
+		defer t.p.mm.mu.Unlock()
+		if e := t.p.mayLock(start, pageUp(a[0]+a[1])); e < 0 {
+			return e
+		}
 		if !t.p.covered(start, pageUp(a[0]+a[1])-start) {
 			return -linux.ENOMEM
 		}
-		t.p.mm.mu.Lock()
 		t.p.mm.lock(start, pageUp(a[0]+a[1])) // VM_LOCKONFAULT counts as locked
-		t.p.mm.mu.Unlock()
 		return 0
 	}
 	return t.p.mlock(a[0], a[1])

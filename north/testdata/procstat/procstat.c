@@ -11,7 +11,9 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <errno.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -135,6 +137,32 @@ int main(int argc, char **argv) {
 	printf("VmLck after munlockall: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
 	munmap(l, 4 * pg);
 	munmap(l2, 2 * pg);
+
+	// Without CAP_IPC_LOCK, RLIMIT_MEMLOCK (16 pages here) bounds what
+	// is locked: mlock ENOMEM past it, EPERM with a limit of 0, and a
+	// MAP_LOCKED mapping EAGAIN.
+	struct __user_cap_header_struct { unsigned version; int pid; } ch = {0x20080522, 0};
+	struct __user_cap_data_struct { unsigned effective, permitted, inheritable; } cd[2];
+	syscall(SYS_capget, &ch, cd);
+	unsigned saved = cd[0].effective;
+	cd[0].effective &= ~(1u << 14);
+	if (syscall(SYS_capset, &ch, cd) != 0)
+		printf("FAIL capset\n");
+	l = mmap(NULL, 20 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	printf("mlock of 12 pages: %d\n", mlock(l, 12 * pg) == 0 ? 0 : errno);
+	printf("mlock of 6 more pages: %d\n", mlock(l + 12 * pg, 6 * pg) == 0 ? 0 : errno);
+	printf("mlock of 4 more pages, 2 of them locked: %d\n", mlock(l + 10 * pg, 4 * pg) == 0 ? 0 : errno);
+	void *ml = mmap(NULL, 4 * pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	printf("MAP_LOCKED of 4 pages past the limit: %d\n", ml == MAP_FAILED ? errno : 0);
+	printf("VmLck: %lu\n", kb(slurp("/proc/self/status"), "VmLck"));
+	struct rlimit zero = {0, 65536};
+	setrlimit(RLIMIT_MEMLOCK, &zero);
+	printf("mlock with a limit of 0: %d\n", mlock(l + 15 * pg, pg) == 0 ? 0 : errno);
+	zero.rlim_cur = 65536;
+	setrlimit(RLIMIT_MEMLOCK, &zero);
+	munmap(l, 20 * pg);
+	cd[0].effective = saved;
+	syscall(SYS_capset, &ch, cd);
 
 	char *s = strdup(slurp("/proc/self/status"));
 	names("status", s);

@@ -2,6 +2,7 @@ package north
 
 import (
 	"encoding/binary"
+	"runtime"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -24,10 +25,21 @@ func init() { registerAll(miscCalls[:]) }
 // (include/uapi/linux/utsname.h, struct new_utsname).
 func sysUname(t *Task, a *[6]uint64) int64 {
 	var b [6 * 65]byte
-	for i, s := range []string{"Linux", "cocoon", "6.1.0-cocoon", "#1 SMP Cocoon", "x86_64", "(none)"} {
+	for i, s := range utsname {
 		copy(b[i*65:], s)
 	}
 	return errno(t.p.m.CopyOut(a[0], b[:]))
+}
+
+// utsname is uname(2)'s answer: sysname, nodename, release, version,
+// machine, domainname.
+var utsname = [6]string{"Linux", "cocoon", "6.1.0-cocoon", "#1 SMP Cocoon", "x86_64", "(none)"}
+
+// KernelVersion is /proc/version (fs/proc/version.c, init/version.c
+// linux_proc_banner): "Linux version RELEASE (BUILDER@HOST) (COMPILER)
+// VERSION", the same release and version as uname, built by Go.
+func KernelVersion() string {
+	return "Linux version " + utsname[2] + " (cocoon@cocoon) (" + runtime.Version() + ") " + utsname[3] + "\n"
 }
 
 func sysGetrandom(t *Task, a *[6]uint64) int64 {

@@ -43,7 +43,7 @@ func TestProcSys(t *testing.T) {
 		}
 	}
 	for dir, want := range map[string][]string{
-		"/proc":        {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "1"}, // the caller alone, without a process table
+		"/proc":        {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "1"}, // the caller alone, without a process table
 		"/proc/sys":    {".", "..", "fs", "vm"},
 		"/proc/sys/fs": {".", "..", "pipe-max-size", "protected_hardlinks"},
 		"/proc/sys/vm": {".", "..", "overcommit_memory"},
@@ -104,5 +104,16 @@ func TestProcMounts(t *testing.T) {
 	}
 	if !strings.Contains(mounts, "proc /proc proc ro,relatime 0 0\n") {
 		t.Errorf("/proc/mounts lacks /proc:\n%s", mounts)
+	}
+}
+
+// TestProcVersion: /proc/version is the text the kernel set, as Linux's
+// linux_proc_banner.
+func TestProcVersion(t *testing.T) {
+	e := newEnv(t)
+	const v = "Linux version 6.1.0-cocoon (cocoon@cocoon) (go) #1 SMP Cocoon\n"
+	e.fs.SetKernelVersion(v)
+	if got := e.cat("/proc/version"); got != v {
+		t.Errorf("cat /proc/version = %q, want %q", got, v)
 	}
 }

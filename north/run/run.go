@@ -149,6 +149,7 @@ func Init(o Options) (int, error) {
 	files.f.SetIOSignaler(p.IOSignaler())
 	files.fs.SetProcTable(procTable{p})
 	files.fs.SetOvercommit(o.Overcommit)
+	files.fs.SetKernelVersion(north.KernelVersion())
 	p.SetArgs("/init", argv)
 	p.SetBrk(img.Brk)
 	kernel.Mark(kernel.PhaseLoaded)

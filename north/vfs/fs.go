@@ -178,6 +178,7 @@ type FS struct {
 	// overcommit is vm.overcommit_memory, as /proc/sys/vm shows it
 	// (SetOvercommit).
 	overcommit int
+	version    string // /proc/version
 }
 
 // New mounts archive, a cpio newc archive, at / and the other file systems

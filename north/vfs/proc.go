@@ -33,6 +33,7 @@ const (
 	procThreadSelf                         // /proc/thread-self, a link to /proc/PID/task/TID
 	procMounts                             // /proc/mounts, a link to self/mounts
 	procMeminfo                            // /proc/meminfo
+	procVersion                            // /proc/version
 )
 
 // procTexts are the text files of a /proc/PID directory, which the
@@ -100,6 +101,10 @@ func meminfo(total, free uint64) []byte {
 	}
 	return b
 }
+
+// SetKernelVersion sets the text of /proc/version (Linux's
+// linux_proc_banner); empty until then.
+func (fs *FS) SetKernelVersion(v string) { fs.version = v }
 
 // SetProcTable installs the process table /proc shows.
 func (fs *FS) SetProcTable(t ProcTable) { fs.procs = t }
@@ -198,7 +203,7 @@ func (p procNode) fileType() uint32 {
 	switch p.kind {
 	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -252,6 +257,8 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			return nil, ENOENT
 		}
 		return &procFile{loc: l, text: meminfo(m.Memory())}, nil
+	case procVersion:
+		return &procFile{loc: l, text: []byte(c.fs.version)}, nil
 	case procProtectedHardlinks:
 		// Always on (mayLinkat), as Debian's systemd sets it; read-only
 		// like the rest of /proc/sys.
@@ -414,7 +421,7 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 // procRootNames are the names of /proc besides the processes'.
 var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}},
 	{"thread-self", procNode{kind: procThreadSelf}}, {"mounts", procNode{kind: procMounts}},
-	{"meminfo", procNode{kind: procMeminfo}}}
+	{"meminfo", procNode{kind: procMeminfo}}, {"version", procNode{kind: procVersion}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.

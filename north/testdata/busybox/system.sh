@@ -20,21 +20,26 @@ grep -c '\[stack\]' /proc/self/maps
 readlink /proc/self/exe | sed 's|.*/||'; readlink /proc/self/cwd | sed "s|^$PWD\$|cwd|"
 ls /proc/self/fd | sort -n | head -n 3 | tr '\n' ' '; echo
 echo "== /proc"
-# Not yet in Cocoon: stat, uptime, loadavg, cpuinfo, version, filesystems.
-for f in mounts meminfo; do test -r /proc/$f && echo "$f readable" || echo "$f missing"; done
+# Not yet in Cocoon: stat, uptime, loadavg, cpuinfo, filesystems.
+for f in mounts meminfo version; do test -r /proc/$f && echo "$f readable" || echo "$f missing"; done
 awk '{ print $3 }' /proc/mounts | grep -c '^proc$'
+read a b rel rest < /proc/version; echo "$a $b release: $([ "$rel" = "$(uname -r)" ] && echo uname -r)"
 awk '/^(MemTotal|MemFree|MemAvailable):/ { print $1, ($2 > 0 ? "positive" : $2), $3 }' /proc/meminfo
 echo "== ids and names"
 id; id -u; id -g; id -un; id -gn; whoami; groups
 uname -s; uname -m; uname -o; uname -a | awk '{ print $1, (NF >= 5) }'
 isnum "$(nproc)"; hostname | grep -c . ; isnum "$(getconf PAGESIZE 2>/dev/null || echo 4096)"
 echo "== ps top free"
-sleep 100 & sp=$!
+# In a subshell whose stderr goes nowhere: ash reports the job's end
+# ("Terminated") in wait or at the next command, whichever comes first.
+(
+sleep 100 & sp=$!; me=$(sh -c 'echo $PPID') # the subshell's pid
 until grep -q '^State:.S' /proc/$sp/status; do sleep 1; done
-ps -o pid,ppid,comm,args | awk -v sp=$sp -v me=$$ '$1 == sp { print "sleep:", ($2 == me ? "child of the shell" : $2), $3, $4, $5 }'
+ps -o pid,ppid,comm,args | awk -v sp=$sp -v me=$me '$1 == sp { print "sleep:", ($2 == me ? "child of the shell" : $2), $3, $4, $5 }'
 ps | head -n 1
 ps -o pid,stat | awk -v sp=$sp '$1 == sp { print "sleep state", $2 }'
-kill $sp; wait $sp
+kill $sp; wait $sp; echo "sleep status $?"
+) 2>/dev/null
 # free's -/+ buffers/cache line needs Cached and SReclaimable; top and
 # uptime need /proc/stat, /proc/uptime and /proc/loadavg.
 free | head -n 1 | awk '{ print NF, $1, $2, $3 }'; free | awk '$1 == "Mem:" || $1 == "Swap:" { print $1, NF }'

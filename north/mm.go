@@ -69,6 +69,9 @@ type mmState struct {
 	// guarded by mu).
 	locked     []span
 	lockFuture bool
+	// strings is where the program's argument and environment strings
+	// are on its stack (mm->arg_start ... env_end; guarded by mu).
+	strings [4]uint64
 }
 
 // dropMM ends the process's use of its ranges, and ends the ranges with

@@ -257,8 +257,9 @@ func (p *Process) statText(t *Task) string {
 		sigMask = mt.blocked.Load()
 	}
 	var vsize, rss, startCode, endCode, startStack uint64
+	var strs [4]uint64
 	if vm, ok := p.vmStat(); ok {
-		vsize, startCode, endCode = vm.total, vm.codeStart, vm.codeEnd
+		vsize, startCode, endCode, strs = vm.total, vm.codeStart, vm.codeEnd, vm.strings
 		startStack = p.mm.stackSP.Load()
 	}
 	if r, ok := p.rss(); ok {
@@ -288,15 +289,16 @@ func (p *Process) statText(t *Task) string {
 	// counts are not counted (0); rss is in pages (rss.go); startcode and
 	// endcode bound the program's text regions (procmem.go), startstack
 	// is where the stack pointer started; kstkesp and kstkeip are 0 as
-	// Linux shows them for a task not dumping core; Cocoon keeps no
-	// start_data, end_data nor the argument and environment bounds (0,
-	// as Linux shows them to a reader without ptrace access).
-	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d 20 0 %d 0 %d %d %d %d %d %d %d 0 0 %d %d %d %d 0 0 0 %d 0 0 0 0 0 0 0 0 %d 0 0 0 0 %d\n",
+	// Linux shows them for a task not dumping core; arg_start ...
+	// env_end bound the strings on the stack (procmem.go); Cocoon keeps
+	// no start_data nor end_data (0, as Linux shows them to a reader
+	// without ptrace access).
+	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d 20 0 %d 0 %d %d %d %d %d %d %d 0 0 %d %d %d %d 0 0 0 %d 0 0 0 0 0 0 0 0 %d %d %d %d %d %d\n",
 		id, p.comm(t), state, ppid, p.pgid.Load(), p.sid.Load(), tty, tpgid, 0x400000,
 		ticks(utime), ticks(stime), ticks(p.cutime.Load()), ticks(p.cstime.Load()),
 		nthreads, ticks(p.startMono), vsize, rss, uint64(1<<64-1), startCode, endCode, startStack,
 		pending&(1<<32-1), sigMask&(1<<32-1), ign&(1<<32-1), caught&(1<<32-1),
-		p.exitSig, brkStart, exitCode)
+		p.exitSig, brkStart, strs[0], strs[1], strs[2], strs[3], exitCode)
 }
 
 // dispositions returns the signals set to SIG_IGN and those with a

@@ -26,6 +26,9 @@ type vmStat struct {
 	codeStart  uint64 // the lowest address of text (stat's startcode)
 	codeEnd    uint64 // the end of text's last region (stat's endcode)
 	pageTables uint64 // the page-table pages mapping it (VmPTE)
+	// strings bound the argument and the environment strings (stat's
+	// arg_start, arg_end, env_start, env_end).
+	strings [4]uint64
 }
 
 // pageTabler is a Machine that counts the page-table pages mapping it
@@ -91,10 +94,22 @@ func (p *Process) vmStat() (vmStat, bool) {
 		}
 	})
 	s.peak = max(p.mm.vmPeak.Load(), s.total)
+	s.strings = p.mm.strings
 	if t, ok := p.m.(pageTabler); ok {
 		s.pageTables = t.PageTables()
 	}
 	return s, true
+}
+
+// SetStackStrings records where the first program's argument and
+// environment strings are (prog's, before Start).
+func (p *Process) SetStackStrings(prog Program) { p.mm.setStrings(prog) }
+
+// setStrings records where prog's argument and environment strings are.
+func (s *mmState) setStrings(prog Program) {
+	s.mu.Lock()
+	s.strings = [4]uint64{prog.ArgStart, prog.ArgEnd, prog.EnvStart, prog.EnvEnd}
+	s.mu.Unlock()
 }
 
 // noteVMPeak records the size of the address space before a call that

@@ -160,6 +160,9 @@ type ProcessFiles interface {
 type Program struct {
 	Machine        Machine
 	Entry, SP, Brk uint64
+	// ArgStart..ArgEnd and EnvStart..EnvEnd hold the argument and
+	// environment strings on the new stack (stat's arg_start ... env_end).
+	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
 }
 
 // ErrNoExec is what Config.Load returns for a file that is no program it
@@ -380,6 +383,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 			c.mm.exe = p.mm.exe.Dup() // dup_mm_exe_file
 		}
 		c.mm.stackSP.Store(p.mm.stackSP.Load())
+		c.mm.strings = p.mm.strings // dup_mm copies arg_start ... env_end
 		if ps, ok := m.(pagedSpace); ok {
 			ps.SetFiller(c.fillForCopy())
 		}
@@ -1221,6 +1225,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	r := kernel.NewUserRegs()
 	r.Frame.RIP, r.Frame.RSP = prog.Entry, prog.SP
 	p.mm.stackSP.Store(prog.SP)
+	p.mm.setStrings(prog)
 	t.regs.Release()
 	t.regs = r
 	if p.vforkDone != nil {

@@ -152,6 +152,7 @@ func Init(o Options) (int, error) {
 	files.fs.SetKernelVersion(north.KernelVersion())
 	p.SetArgs("/init", argv)
 	p.SetBrk(img.Brk)
+	p.SetStackStrings(img)
 	kernel.Mark(kernel.PhaseLoaded)
 	if sk, ok := kernel.Platform().(hal.SecureKernel); ok {
 		// The services for the lower VTL (LVBS): they answer its boot
@@ -216,5 +217,6 @@ func load(prog *north.ProgramFile, path string, argv, env []string) (north.Progr
 	if err != nil {
 		return fail("building the stack", err)
 	}
-	return north.Program{Machine: m, Entry: img.Entry, SP: st.SP, Brk: img.Brk}, nil
+	return north.Program{Machine: m, Entry: img.Entry, SP: st.SP, Brk: img.Brk,
+		ArgStart: st.ArgStart, ArgEnd: st.ArgEnd, EnvStart: st.EnvStart, EnvEnd: st.EnvEnd}, nil
 }

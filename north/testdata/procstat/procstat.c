@@ -221,6 +221,9 @@ int main(int argc, char **argv) {
 	printf("stat startcode <= main < endcode: %d\n", f[26] <= (unsigned long)main && (unsigned long)main < f[27]);
 	printf("stat startstack is where argc was: %d\n", f[28] + 8 == (unsigned long)argv);
 	printf("stat kstkesp kstkeip: %lu %lu\n", f[29], f[30]);
+	printf("stat arg_start is argv[0], arg_end ends argv[argc-1], env_start is arg_end, env_end >= env_start: %d %d %d %d\n",
+		f[48] == (unsigned long)argv[0], f[49] == (unsigned long)argv[argc - 1] + strlen(argv[argc - 1]) + 1,
+		f[50] == f[49], f[51] >= f[50]);
 
 	slurp("/proc/self/limits");
 	printf("%s", buf);

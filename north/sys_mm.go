@@ -752,25 +752,43 @@ const (
 	mclOnfault = 4
 )
 
-// mlockall: MCL_CURRENT would make every mapped page present, reserved
-// PROT_NONE ranges of gigabytes included; that is refused with ENOMEM,
-// as Linux does when it cannot lock them all. MCL_FUTURE alone (and
-// MCL_ONFAULT) holds since pages are never swapped out; what is locked
-// is counted (mlock.go, mm/mlock.c apply_mlockall_flags).
+// mlockall (mm/mlock.c): without CAP_IPC_LOCK, MCL_CURRENT needs the
+// whole address space (total_vm) within RLIMIT_MEMLOCK, else ENOMEM. Every
+// region is then locked, new ones too after MCL_FUTURE (mlock.go), and
+// MCL_CURRENT without MCL_ONFAULT makes every accessible page present as
+// mm_populate(0, TASK_SIZE) does, whose errors mlockall ignores: PROT_NONE
+// reservations stay as they are and memory that runs out leaves the
+// rest to its first touch. Pages never leave memory anyway.
 func sysMlockall(t *Task, a *[6]uint64) int64 {
 	flags := a[0]
 	if flags == 0 || flags&^(mclCurrent|mclFuture|mclOnfault) != 0 || flags == mclOnfault {
 		return -linux.EINVAL
 	}
-	if flags&mclCurrent != 0 && flags&mclOnfault == 0 {
-		return -linux.ENOMEM
+	p := t.p
+	r, _ := p.m.(regioner)
+	if flags&mclCurrent != 0 {
+		p.mu.Lock()
+		capable := p.cred.capable(capIPCLock)
+		p.mu.Unlock()
+		if ps, ok := p.m.(pagedSpace); ok && !capable {
+			if total, _ := ps.Usage(); total/mem.PageSize > p.rlimit(rlimitMemlock)/mem.PageSize {
+				return -linux.ENOMEM
+			}
+		}
 	}
-	mm := t.p.mm
+	mm := p.mm
 	mm.mu.Lock()
-	defer mm.mu.Unlock()
 	mm.lockFuture = flags&mclFuture != 0
-	if r, ok := t.p.m.(regioner); ok && flags&mclCurrent != 0 {
-		r.Regions(func(start, end uint64, _ uint8, _ bool) { mm.lock(start, end) })
+	lo, hi := uint64(1<<64-1), uint64(0)
+	if r != nil && flags&mclCurrent != 0 {
+		r.Regions(func(start, end uint64, _ uint8, _ bool) {
+			mm.lock(start, end)
+			lo, hi = min(lo, start), max(hi, end)
+		})
+	}
+	mm.mu.Unlock()
+	if flags&mclCurrent != 0 && flags&mclOnfault == 0 && lo < hi {
+		p.touch(lo, hi-lo, touchMap) // errors ignored, as mm_populate's
 	}
 	return 0
 }

@@ -16,6 +16,11 @@ type Stat struct {
 	Syscalls uint64
 	// Uptime is nanoseconds since boot by the kernel's clock.
 	Uptime int64
+	// Idle is nanoseconds the CPU spent in the idle thread (HLT) since
+	// boot, up to the last switch away from it.
+	Idle int64
+	// Switches counts context switches between kernel threads since boot.
+	Switches uint64
 	// Platform names the South platform.
 	Platform string
 }
@@ -33,6 +38,8 @@ func Stats() Stat {
 		FreeRAM:        uint64(phys.FreeFrames()) * pageSize,
 		Syscalls:       n,
 		Uptime:         nanotime(),
+		Idle:           idleNS,
+		Switches:       switches,
 		Platform:       platform.Name(),
 	}
 }

@@ -104,6 +104,9 @@ func reschedule(f *cpu.Frame) {
 	// frame (block, sched_yield); one that exited needs none.
 	stopped := cur != sched.Idle && threads.T[cur].State != sched.Running
 	prev, next := threads.Pick(now)
+	if prev != next {
+		countSwitch(prev, next, now)
+	}
 	if prev == next {
 		if stopped {
 			*f = threads.T[cur].Frame // woken at once: resume with its result
@@ -128,6 +131,29 @@ func reschedule(f *cpu.Frame) {
 	kernelFS = n.FSBase
 	kernelFPArea = fpArea
 	armTimer(now)
+}
+
+// Idle and switch accounting for /proc/uptime and /proc/stat (Linux's
+// idle task time and nr_context_switches): written only here, in trap
+// context; read by goroutines as single words.
+var (
+	idleNS    int64 // time the idle thread ran, up to idleSince
+	idleSince int64 // when the idle thread last started running; 0 if it is not running
+	switches  uint64
+)
+
+// countSwitch notes a switch from thread prev to next at time now.
+//
+//go:nosplit
+func countSwitch(prev, next int, now int64) {
+	switches++
+	if prev == sched.Idle && idleSince != 0 {
+		idleNS += now - idleSince
+		idleSince = 0
+	}
+	if next == sched.Idle {
+		idleSince = now
+	}
 }
 
 // block saves the current thread's registers and blocks it (see

@@ -43,7 +43,7 @@ func TestProcSys(t *testing.T) {
 		}
 	}
 	for dir, want := range map[string][]string{
-		"/proc":        {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "1"}, // the caller alone, without a process table
+		"/proc":        {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "1"}, // the caller alone, without a process table
 		"/proc/sys":    {".", "..", "fs", "vm"},
 		"/proc/sys/fs": {".", "..", "pipe-max-size", "protected_hardlinks"},
 		"/proc/sys/vm": {".", "..", "overcommit_memory"},
@@ -115,5 +115,39 @@ func TestProcVersion(t *testing.T) {
 	e.fs.SetKernelVersion(v)
 	if got := e.cat("/proc/version"); got != v {
 		t.Errorf("cat /proc/version = %q, want %q", got, v)
+	}
+}
+
+// TestProcFilesystems: every file system /proc/mounts shows but the
+// initramfs (rootfs, which Linux does not list either) is a "nodev" line
+// of /proc/filesystems, as are the pipefs and sockfs fstatfs reports.
+func TestProcFilesystems(t *testing.T) {
+	e := newEnv(t)
+	listed := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(e.cat("/proc/filesystems"), "\n"), "\n") {
+		dev, name, ok := strings.Cut(l, "\t")
+		if !ok || dev != "nodev" {
+			t.Errorf("/proc/filesystems line %q, want \"nodev\\tNAME\"", l)
+		}
+		listed[name] = true
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(e.cat("/proc/mounts"), "\n"), "\n") {
+		if f := strings.Fields(l); len(f) > 2 && f[2] != "rootfs" && !listed[f[2]] {
+			t.Errorf("/proc/filesystems lacks %s, mounted: %q", f[2], l)
+		}
+	}
+	for _, fs := range []string{"pipefs", "sockfs"} {
+		if !listed[fs] {
+			t.Errorf("/proc/filesystems lacks %s", fs)
+		}
+	}
+}
+
+// TestProcUptimeNeedsClock: without a process table telling the time,
+// /proc/uptime is not there rather than made up.
+func TestProcUptimeNeedsClock(t *testing.T) {
+	e := newEnv(t)
+	if fd := e.f.Openat(e.m, nil, linux.AtFdcwd, e.str("/proc/uptime"), linux.ORdonly, 0); fd != -linux.ENOENT {
+		t.Errorf("open /proc/uptime without a clock = %d, want -ENOENT", fd)
 	}
 }

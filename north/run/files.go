@@ -212,6 +212,14 @@ func (t procTable) PIDs() []int32 { return t.p.PIDs() }
 // Memory implements vfs.MemoryInfo: what sysinfo(2) reports.
 func (t procTable) Memory() (total, free uint64) { return t.p.Memory() }
 
+// Uptime implements vfs.UptimeInfo: the kernel's clock since boot, which
+// CLOCK_BOOTTIME reads (no suspend: the monotonic clock), and the time
+// its idle thread ran.
+func (t procTable) Uptime() (up, idle int64) {
+	s := kernel.Stats()
+	return s.Uptime, s.Idle
+}
+
 // Proc returns process pid, or, as Linux's /proc/TID, a thread whose
 // ID is not a process's.
 func (t procTable) Proc(pid int32) vfs.ProcInfo {

@@ -34,6 +34,8 @@ const (
 	procMounts                             // /proc/mounts, a link to self/mounts
 	procMeminfo                            // /proc/meminfo
 	procVersion                            // /proc/version
+	procUptime                             // /proc/uptime
+	procFilesystems                        // /proc/filesystems
 )
 
 // procTexts are the text files of a /proc/PID directory, which the
@@ -101,6 +103,26 @@ func meminfo(total, free uint64) []byte {
 	}
 	return b
 }
+
+// UptimeInfo is what a ProcTable may also tell: nanoseconds since boot
+// by CLOCK_BOOTTIME, and how long of that the CPU was idle (/proc/uptime).
+type UptimeInfo interface {
+	Uptime() (up, idle int64)
+}
+
+// uptime is /proc/uptime (fs/proc/uptime.c uptime_proc_show): seconds
+// since boot and seconds idle, each with two decimals, truncated.
+func uptime(up, idle int64) []byte {
+	const cs = 1e7 // nanoseconds in a hundredth of a second
+	return fmt.Appendf(nil, "%d.%02d %d.%02d\n", up/1e9, up%1e9/cs, idle/1e9, idle%1e9/cs)
+}
+
+// filesystems is /proc/filesystems (fs/filesystems.c
+// filesystems_proc_show): the kinds of file system Cocoon has, in the
+// order Linux registers them, "nodev" marking those without a block
+// device. Its tree is tmpfs and proc; pipes and sockets live in the
+// internal pipefs and sockfs, as fstatfs tells.
+const filesystems = "nodev\ttmpfs\nnodev\tproc\nnodev\tsockfs\nnodev\tpipefs\n"
 
 // SetKernelVersion sets the text of /proc/version (Linux's
 // linux_proc_banner); empty until then.
@@ -203,7 +225,7 @@ func (p procNode) fileType() uint32 {
 	switch p.kind {
 	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -259,6 +281,14 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		return &procFile{loc: l, text: meminfo(m.Memory())}, nil
 	case procVersion:
 		return &procFile{loc: l, text: []byte(c.fs.version)}, nil
+	case procUptime:
+		u, ok := c.fs.procs.(UptimeInfo)
+		if !ok {
+			return nil, ENOENT
+		}
+		return &procFile{loc: l, text: uptime(u.Uptime())}, nil
+	case procFilesystems:
+		return &procFile{loc: l, text: []byte(filesystems)}, nil
 	case procProtectedHardlinks:
 		// Always on (mayLinkat), as Debian's systemd sets it; read-only
 		// like the rest of /proc/sys.
@@ -421,7 +451,8 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 // procRootNames are the names of /proc besides the processes'.
 var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}},
 	{"thread-self", procNode{kind: procThreadSelf}}, {"mounts", procNode{kind: procMounts}},
-	{"meminfo", procNode{kind: procMeminfo}}, {"version", procNode{kind: procVersion}}}
+	{"meminfo", procNode{kind: procMeminfo}}, {"version", procNode{kind: procVersion}},
+	{"uptime", procNode{kind: procUptime}}, {"filesystems", procNode{kind: procFilesystems}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.

@@ -20,10 +20,12 @@ grep -c '\[stack\]' /proc/self/maps
 readlink /proc/self/exe | sed 's|.*/||'; readlink /proc/self/cwd | sed "s|^$PWD\$|cwd|"
 ls /proc/self/fd | sort -n | head -n 3 | tr '\n' ' '; echo
 echo "== /proc"
-# Not yet in Cocoon: stat, uptime, loadavg, cpuinfo, filesystems.
-for f in mounts meminfo version; do test -r /proc/$f && echo "$f readable" || echo "$f missing"; done
+# Not yet in Cocoon: stat, loadavg, cpuinfo.
+for f in mounts meminfo version uptime filesystems; do test -r /proc/$f && echo "$f readable" || echo "$f missing"; done
 awk '{ print $3 }' /proc/mounts | grep -c '^proc$'
 read a b rel rest < /proc/version; echo "$a $b release: $([ "$rel" = "$(uname -r)" ] && echo uname -r)"
+awk '{ for (i = 1; i <= NF; i++) if ($i !~ /^[0-9]+\.[0-9][0-9]$/) print "not seconds:", $i; print NF, "uptime fields" }' /proc/uptime
+grep -cE '^nodev	(proc|tmpfs|pipefs|sockfs)$' /proc/filesystems
 awk '/^(MemTotal|MemFree|MemAvailable):/ { print $1, ($2 > 0 ? "positive" : $2), $3 }' /proc/meminfo
 echo "== ids and names"
 id; id -u; id -g; id -un; id -gn; whoami; groups

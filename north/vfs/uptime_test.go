@@ -1,0 +1,20 @@
+package vfs
+
+import "testing"
+
+// TestUptimeFormat: /proc/uptime is seconds with two decimals, truncated
+// (fs/proc/uptime.c), the uptime first and the idle time second.
+func TestUptimeFormat(t *testing.T) {
+	for _, c := range []struct {
+		up, idle int64
+		want     string
+	}{
+		{61_239_999_999, 5_010_000_000, "61.23 5.01\n"},
+		{1_000_000_000, 0, "1.00 0.00\n"},
+		{123456_090_000_000, 99_999_999, "123456.09 0.09\n"},
+	} {
+		if got := string(uptime(c.up, c.idle)); got != c.want {
+			t.Errorf("uptime(%d, %d) = %q, want %q", c.up, c.idle, got, c.want)
+		}
+	}
+}

@@ -101,6 +101,14 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 		return b, nil
 	case "comm":
 		return []byte(p.comm(t) + "\n"), nil
+	case "timerslack_ns":
+		// The main thread's (fs/proc/base.c timerslack_ns_show).
+		if t == nil {
+			if t = p.task(p.pid); t == nil {
+				return nil, ErrNoProcFile
+			}
+		}
+		return fmt.Appendf(nil, "%d\n", t.timerSlack.Load()), nil
 	case "stat":
 		return []byte(p.statText(t)), nil
 	case "status":
@@ -514,4 +522,20 @@ func (w *world) threads() uint16 {
 		n += p.threadCount()
 	}
 	return uint16(min(n, 0xffff))
+}
+
+// SetTimerSlack sets the timer slack of the process's thread tid (0: its
+// main thread), as a write of /proc/PID/timerslack_ns does: 0 restores
+// the thread's default (fs/proc/base.c timerslack_ns_write). ESRCH when
+// the thread is gone.
+func (p *Process) SetTimerSlack(tid int32, ns uint64) int {
+	if tid == 0 {
+		tid = p.pid
+	}
+	t := p.task(tid)
+	if t == nil {
+		return linux.ESRCH
+	}
+	t.setTimerSlack(ns)
+	return 0
 }

@@ -80,3 +80,27 @@ func TestTimedWaitsUseSlack(t *testing.T) {
 		}
 	}
 }
+
+// TestProcTimerSlack: /proc/PID/timerslack_ns shows the main thread's
+// slack, and a write sets it, 0 restoring its default.
+func TestProcTimerSlack(t *testing.T) {
+	p, task, _ := newTest(t)
+	sc(task, linux.SysPrctl, prSetTimerslack, 4321)
+	if b, err := p.ProcText(0, "timerslack_ns"); err != nil || string(b) != "4321\n" {
+		t.Errorf("timerslack_ns = %q, %v; want \"4321\\n\"", b, err)
+	}
+	for _, c := range []struct {
+		set  uint64
+		want int64
+	}{{777, 777}, {0, 50000}} {
+		if e := p.SetTimerSlack(0, c.set); e != 0 {
+			t.Fatalf("SetTimerSlack(%d) = %d", c.set, e)
+		}
+		if got := sc(task, linux.SysPrctl, prGetTimerslack); got != c.want {
+			t.Errorf("after writing %d: PR_GET_TIMERSLACK = %d, want %d", c.set, got, c.want)
+		}
+	}
+	if e := p.SetTimerSlack(9999, 1); e != linux.ESRCH {
+		t.Errorf("SetTimerSlack of no thread = %d, want ESRCH", e)
+	}
+}

@@ -265,6 +265,13 @@ func (i procInfo) SetComm(from mem.Memory, name []byte) error {
 	return nil
 }
 
+func (i procInfo) SetTimerSlack(ns uint64) error {
+	if e := i.p.SetTimerSlack(i.tid, ns); e != 0 {
+		return vfs.Errno(e)
+	}
+	return nil
+}
+
 func (i procInfo) Task(tid int32) vfs.ProcInfo {
 	if !i.p.HasThread(tid) {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -40,7 +41,7 @@ const (
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -79,6 +80,10 @@ type ProcInfo interface {
 	// of the same process may rename (EINVAL otherwise); ESRCH when it is
 	// gone.
 	SetComm(from mem.Memory, name []byte) error
+	// SetTimerSlack sets its timer slack, as a write of its
+	// timerslack_ns file does: 0 restores its default; ESRCH when it is
+	// gone.
+	SetTimerSlack(ns uint64) error
 	// Owner returns the owner and group of its /proc files.
 	Owner() (uid, gid uint32)
 }
@@ -202,6 +207,7 @@ func (s selfInfo) Text(name string) ([]byte, error) {
 }
 func (s selfInfo) Tasks() []int32                   { return []int32{s.pid} }
 func (s selfInfo) SetComm(mem.Memory, []byte) error { return EINVAL }
+func (s selfInfo) SetTimerSlack(uint64) error       { return ENOENT }
 func (s selfInfo) Owner() (uint32, uint32)          { return 0, 0 }
 func (s selfInfo) Task(tid int32) ProcInfo {
 	if tid == s.pid {
@@ -261,6 +267,9 @@ func (p procNode) attr() Attr {
 		if p.kind == procText && procTexts[p.n] == "io" {
 			a.Mode = linux.SIfreg | 0o400 // fs/proc/base.c: S_IRUSR
 		}
+		if p.kind == procText && procTexts[p.n] == "timerslack_ns" {
+			a.Mode = linux.SIfreg | 0o666
+		}
 	}
 	return a
 }
@@ -304,6 +313,12 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			return &procFile{loc: l, text: c.fs.mountinfo()}, nil
 		case "mounts":
 			return &procFile{loc: l, text: c.fs.mountsText()}, nil
+		case "timerslack_ns":
+			if err := c.mayTimerSlack(p.pid); err != nil {
+				// Linux's open succeeds; its read fails
+				// (fs/proc/base.c timerslack_ns_show).
+				return &procFile{loc: l, err: err}, nil
+			}
 		}
 		text, err := info.Text(procTexts[p.n])
 		if err != nil {
@@ -325,6 +340,52 @@ type procFile struct {
 	// c and node are the opener and the file, for writes (comm).
 	c    *ctx
 	node procNode
+	// err is what reads return instead of text (timerslack_ns of
+	// another thread without CAP_SYS_NICE).
+	err error
+}
+
+// capSysNice is CAP_SYS_NICE (include/uapi/linux/capability.h).
+const capSysNice = 23
+
+// mayTimerSlack says whether the caller may read or write the timer
+// slack of thread tid (fs/proc/base.c timerslack_ns_show and _write): its
+// own, or any with CAP_SYS_NICE; EPERM otherwise.
+func (c *ctx) mayTimerSlack(tid int32) error {
+	if tid != c.tid() && !c.cred.capable(capSysNice) {
+		return EPERM
+	}
+	return nil
+}
+
+// writeTimerSlack is a write of /proc/PID/timerslack_ns: a decimal
+// number of nanoseconds, a '+' before it and a newline after it allowed
+// (lib/kstrtox.c kstrtoull_from_user, which reads at most 65 bytes); the
+// whole count is reported written.
+func (f *procFile) writeTimerSlack(src Buf) (int64, error) {
+	if err := f.c.mayTimerSlack(f.node.pid); err != nil {
+		return 0, err
+	}
+	b := make([]byte, min(src.Len(), 65))
+	if _, err := src.CopyIn(b); err != nil {
+		return 0, EFAULT
+	}
+	s := strings.TrimPrefix(strings.TrimSuffix(string(b), "\n"), "+")
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, EINVAL
+	}
+	ns, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, ERANGE // only digits: too many of them
+	}
+	info := f.c.proc(f.node.pid, 0)
+	if info == nil {
+		return 0, ESRCH
+	}
+	if err := info.SetTimerSlack(ns); err != nil {
+		return 0, err
+	}
+	return src.Len(), nil
 }
 
 // Write renames the process or thread when the file is its comm, as
@@ -332,6 +393,9 @@ type procFile struct {
 // is dropped, a newline kept), the whole count is reported written, and
 // the offset is ignored. The other text files take no writes (EINVAL).
 func (f *procFile) Write(_ *File, src Buf, _ int64) (int64, error) {
+	if f.c != nil && procTexts[f.node.n] == "timerslack_ns" {
+		return f.writeTimerSlack(src)
+	}
 	if f.c == nil || procTexts[f.node.n] != "comm" {
 		return 0, EINVAL
 	}
@@ -360,6 +424,9 @@ func (f *procFile) seqWrite() {}
 func (f *procFile) Truncate(*File, int64) error { return nil }
 
 func (f *procFile) Read(_ *File, dst Buf, off int64) (int64, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
 	if off >= int64(len(f.text)) {
 		return 0, nil
 	}
@@ -459,6 +526,9 @@ var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", p
 func (p procNode) pidEntries() []procEntry {
 	out := make([]procEntry, 0, len(procTexts)+4)
 	for i, name := range procTexts {
+		if name == "timerslack_ns" && p.tid != 0 {
+			continue // a process's only (fs/proc/base.c tgid_base_stuff)
+		}
 		out = append(out, procEntry{name, procNode{kind: procText, pid: p.pid, tid: p.tid, n: int32(i)}})
 	}
 	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}} {

@@ -1,11 +1,12 @@
 // Differential test of per-thread timer slack (prctl PR_SET_TIMERSLACK,
-// PR_GET_TIMERSLACK): built with gcc -static,
+// PR_GET_TIMERSLACK, /proc/PID/timerslack_ns): built with gcc -static,
 // run natively and inside Cocoon; both runs must print the same lines.
 // It prints values, never timings. The slack it starts with is its
 // parent's (the test runner's on the host), so it prints only values it
 // set itself: a fork or thread's default is its creator's slack then.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +23,31 @@ static void set(const char *what, unsigned long v, unsigned long arg3) {
 	errno = 0;
 	long r = syscall(SYS_prctl, PR_SET_TIMERSLACK, v, arg3, 0, 0);
 	printf("%s: set %lu -> %ld errno %d, get %ld\n", what, v, r, r < 0 ? errno : 0, get());
+}
+
+// procslack reads /proc/self/timerslack_ns: the main thread's, the
+// caller's own in a process of one thread (another's needs CAP_SYS_NICE).
+static void procslack(const char *what) {
+	char buf[64] = "";
+	int fd = open("/proc/self/timerslack_ns", O_RDONLY);
+	if (fd < 0) {
+		printf("%s: open /proc/self/timerslack_ns: %s\n", what, strerror(errno));
+		return;
+	}
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	printf("%s: /proc/self/timerslack_ns read %zd: %s", what, n, n > 0 ? buf : "\n");
+}
+
+static void procwrite(const char *what, const char *v) {
+	int fd = open("/proc/self/timerslack_ns", O_WRONLY);
+	if (fd < 0) {
+		printf("%s: open /proc/self/timerslack_ns for writing: %s\n", what, strerror(errno));
+		return;
+	}
+	ssize_t n = write(fd, v, strlen(v));
+	printf("%s: write \"%s\" -> %zd %s, get %ld\n", what, v, n, n < 0 ? strerror(errno) : "", get());
+	close(fd);
 }
 
 static void *thread(void *arg) {
@@ -53,6 +79,17 @@ int main(void) {
 		set("child", 1, 0);
 		set("child reset", 0, 0);
 		set("child", 777, 0);
+		procslack("child");
+		procwrite("child", "5000");
+		procslack("child");
+		procwrite("child reset", "0");
+		procwrite("child", "+6000\n");
+		procwrite("child", "-1");
+		procwrite("child", "abc");
+		procwrite("child", "12 ");
+		procwrite("child", "");
+		procwrite("child", "99999999999999999999");
+		procwrite("child", "0x10");
 		// The largest value: PR_GET_TIMERSLACK returns it as -1, an
 		// error to the C library.
 		set("child max", (unsigned long)-1, 0);

@@ -194,7 +194,7 @@ func NewProcess(cfg Config) *Process {
 	if cfg.Random == nil {
 		panic("north: Config.Random is required")
 	}
-	w := &world{procs: map[int32]*Process{}, nextID: 2, changed: make(chan struct{})}
+	w := &world{procs: map[int32]*Process{}, nextID: 2, lastID: 1, changed: make(chan struct{})}
 	w.tty.sid.Store(1) // the console is pid 1's terminal (jobctl.go)
 	w.tty.fg.Store(1)
 	p := &Process{

@@ -171,6 +171,9 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 func sysSysinfo(t *Task, a *[6]uint64) int64 {
 	var b [112]byte
 	putU64(b[0:], uint64(time.Since(bootTime)/time.Second))
+	for i, l := range t.p.w.load.get() {
+		putU64(b[8+8*i:], l<<(siShift-fshift)) // loads[3] (kernel/sys.c do_sysinfo)
+	}
 	total, free := t.p.Memory()
 	putU64(b[32:], total)                                  // totalram
 	putU64(b[40:], free)                                   // freeram

@@ -46,6 +46,7 @@ type world struct {
 	mu      sync.Mutex
 	procs   map[int32]*Process // live and zombie processes, by pid
 	nextID  int32              // the next process or thread ID
+	lastID  int32              // the last one given out (/proc/loadavg)
 	init    *Process
 	changed chan struct{} // closed and replaced when a child changes state
 
@@ -61,6 +62,7 @@ type world struct {
 
 	shm   shmState   // System V shared memory (sys_shm.go)
 	futex futexTable // the threads waiting on futexes (futex.go)
+	load  loadAvg    // the load average (loadavg.go)
 }
 
 // maxPid bounds process and thread IDs (Linux's default pid_max).
@@ -75,6 +77,7 @@ func (w *world) allocID() int32 {
 			w.nextID = 2
 		}
 		if w.procs[id] == nil && w.taskByID(id) == nil {
+			w.lastID = id
 			return id
 		}
 	}

@@ -220,6 +220,11 @@ func (t procTable) Uptime() (up, idle int64) {
 	return s.Uptime, s.Idle
 }
 
+// LoadAverage implements vfs.LoadInfo.
+func (t procTable) LoadAverage(tid int32) (avg [3]uint64, running, threads int, last int32) {
+	return t.p.LoadAverage(tid)
+}
+
 // Proc returns process pid, or, as Linux's /proc/TID, a thread whose
 // ID is not a process's.
 func (t procTable) Proc(pid int32) vfs.ProcInfo {

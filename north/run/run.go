@@ -148,6 +148,7 @@ func Init(o Options) (int, error) {
 	p.SetFiles(files)
 	files.f.SetIOSignaler(p.IOSignaler())
 	files.fs.SetProcTable(procTable{p})
+	p.StartLoadAverage()
 	files.fs.SetOvercommit(o.Overcommit)
 	files.fs.SetKernelVersion(north.KernelVersion())
 	p.SetArgs("/init", argv)

@@ -37,6 +37,7 @@ const (
 	procVersion                            // /proc/version
 	procUptime                             // /proc/uptime
 	procFilesystems                        // /proc/filesystems
+	procLoadavg                            // /proc/loadavg
 )
 
 // procTexts are the text files of a /proc/PID directory, which the
@@ -120,6 +121,27 @@ type UptimeInfo interface {
 func uptime(up, idle int64) []byte {
 	const cs = 1e7 // nanoseconds in a hundredth of a second
 	return fmt.Appendf(nil, "%d.%02d %d.%02d\n", up/1e9, up%1e9/cs, idle/1e9, idle%1e9/cs)
+}
+
+// LoadInfo is what a ProcTable may also tell for /proc/loadavg: the
+// load averages in fixed point with 11 fraction bits (Linux's avenrun,
+// FSHIFT), the threads running (thread tid, the reader, counting as one)
+// and all threads, and the last process or thread ID given out.
+type LoadInfo interface {
+	LoadAverage(tid int32) (avg [3]uint64, running, threads int, last int32)
+}
+
+// loadavg is /proc/loadavg (fs/proc/loadavg.c loadavg_proc_show): each
+// average with two decimals, rounded (get_avenrun's FIXED_1/200 offset),
+// "running/threads" and the last ID.
+func loadavg(avg [3]uint64, running, threads int, last int32) []byte {
+	const fshift = 11
+	var b []byte
+	for _, a := range avg {
+		a += (1 << fshift) / 200
+		b = fmt.Appendf(b, "%d.%02d ", a>>fshift, (a&(1<<fshift-1))*100>>fshift)
+	}
+	return fmt.Appendf(b, "%d/%d %d\n", running, threads, last)
 }
 
 // filesystems is /proc/filesystems (fs/filesystems.c
@@ -231,7 +253,7 @@ func (p procNode) fileType() uint32 {
 	switch p.kind {
 	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -298,6 +320,12 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		return &procFile{loc: l, text: uptime(u.Uptime())}, nil
 	case procFilesystems:
 		return &procFile{loc: l, text: []byte(filesystems)}, nil
+	case procLoadavg:
+		li, ok := c.fs.procs.(LoadInfo)
+		if !ok {
+			return nil, ENOENT
+		}
+		return &procFile{loc: l, text: loadavg(li.LoadAverage(c.tid()))}, nil
 	case procProtectedHardlinks:
 		// Always on (mayLinkat), as Debian's systemd sets it; read-only
 		// like the rest of /proc/sys.
@@ -519,7 +547,8 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}},
 	{"thread-self", procNode{kind: procThreadSelf}}, {"mounts", procNode{kind: procMounts}},
 	{"meminfo", procNode{kind: procMeminfo}}, {"version", procNode{kind: procVersion}},
-	{"uptime", procNode{kind: procUptime}}, {"filesystems", procNode{kind: procFilesystems}}}
+	{"uptime", procNode{kind: procUptime}}, {"filesystems", procNode{kind: procFilesystems}},
+	{"loadavg", procNode{kind: procLoadavg}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.

@@ -18,3 +18,13 @@ func TestUptimeFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadavgFormat: /proc/loadavg rounds each fixed-point average to
+// two decimals (get_avenrun's FIXED_1/200) and ends with running/total
+// and the last ID.
+func TestLoadavgFormat(t *testing.T) {
+	got := string(loadavg([3]uint64{164, 2048, 2048*3/2 + 20}, 1, 7, 42))
+	if want := "0.08 1.00 1.51 1/7 42\n"; got != want {
+		t.Errorf("loadavg = %q, want %q", got, want)
+	}
+}

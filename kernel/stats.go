@@ -21,6 +21,8 @@ type Stat struct {
 	Idle int64
 	// Switches counts context switches between kernel threads since boot.
 	Switches uint64
+	// Interrupts counts the external interrupts taken since boot.
+	Interrupts uint64
 	// Platform names the South platform.
 	Platform string
 }
@@ -40,6 +42,7 @@ func Stats() Stat {
 		Uptime:         nanotime(),
 		Idle:           idleNS,
 		Switches:       switches,
+		Interrupts:     interrupts,
 		Platform:       platform.Name(),
 	}
 }

@@ -24,6 +24,9 @@ func trap(f *cpu.Frame) {
 		platform.PowerOff(ExitKernelFault)
 		cpu.Halt()
 	}
+	if f.Vector >= 32 && f.Vector != cpu.VectorSyscall {
+		interrupts++
+	}
 	if inWindow {
 		windowTrap(f)
 		trapDepth--
@@ -140,6 +143,9 @@ var (
 	idleNS    int64 // time the idle thread ran, up to idleSince
 	idleSince int64 // when the idle thread last started running; 0 if it is not running
 	switches  uint64
+	// interrupts counts the external interrupts taken (Linux's
+	// kstat_irqs_sum over all IRQs).
+	interrupts uint64
 )
 
 // countSwitch notes a switch from thread prev to next at time now.

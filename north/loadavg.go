@@ -105,3 +105,15 @@ func (p *Process) LoadAverage(tid int32) (avg [3]uint64, running, threads int, l
 	running, threads = w.runnable(self), int(w.threads())
 	return w.load.get(), running, threads, last
 }
+
+// Activity is what the guest's threads did since boot, for /proc/stat:
+// their CPU time in the application and in system calls (nanoseconds),
+// the processes and threads created, and the threads running (thread
+// tid counting as one).
+func (p *Process) Activity(tid int32) (user, sys, forks int64, running int) {
+	w := p.w
+	w.mu.Lock()
+	self := w.taskByID(tid)
+	w.mu.Unlock()
+	return w.utime.Load(), w.stime.Load(), w.forks.Load(), w.runnable(self)
+}

@@ -63,6 +63,12 @@ type world struct {
 	shm   shmState   // System V shared memory (sys_shm.go)
 	futex futexTable // the threads waiting on futexes (futex.go)
 	load  loadAvg    // the load average (loadavg.go)
+
+	// utime and stime are the CPU time of every thread that ran, in
+	// nanoseconds; forks counts the processes and threads created
+	// (/proc/stat's cpu line and processes).
+	utime, stime atomic.Int64
+	forks        atomic.Int64
 }
 
 // maxPid bounds process and thread IDs (Linux's default pid_max).
@@ -78,6 +84,7 @@ func (w *world) allocID() int32 {
 		}
 		if w.procs[id] == nil && w.taskByID(id) == nil {
 			w.lastID = id
+			w.forks.Add(1)
 			return id
 		}
 	}

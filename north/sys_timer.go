@@ -71,11 +71,13 @@ func (t *Task) chargeRun() {
 	user := kernel.TSCNanos(r.ExitTSC - r.EnterTSC)
 	t.utime.Add(user)
 	t.p.utime.Add(user)
+	t.p.w.utime.Add(user)
 	if t.sysFrom != 0 {
 		sys := kernel.TSCNanos(r.EnterTSC - t.sysFrom)
 		t.sysFrom = 0
 		t.stime.Add(sys)
 		t.p.stime.Add(sys)
+		t.p.w.stime.Add(sys)
 	}
 	t.p.runCPUTimers()
 }
@@ -95,10 +97,12 @@ func (t *Task) charge(user, sys int64) {
 	if user != 0 {
 		t.utime.Add(user)
 		t.p.utime.Add(user)
+		t.p.w.utime.Add(user)
 	}
 	if sys != 0 {
 		t.stime.Add(sys)
 		t.p.stime.Add(sys)
+		t.p.w.stime.Add(sys)
 	}
 	t.p.runCPUTimers()
 }

@@ -3,6 +3,8 @@ package run
 import (
 	"fmt"
 	"io"
+	"sync"
+	"time"
 
 	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/kernel"
@@ -224,6 +226,37 @@ func (t procTable) Uptime() (up, idle int64) {
 func (t procTable) LoadAverage(tid int32) (avg [3]uint64, running, threads int, last int32) {
 	return t.p.LoadAverage(tid)
 }
+
+// CPUStat implements vfs.StatInfo. The one CPU was halted (idle), in
+// the application, or in the kernel: system time is the rest, at least
+// what the application's system calls took.
+func (t procTable) CPUStat(tid int32) vfs.CPUStat {
+	k := kernel.Stats()
+	user, sys, forks, running := t.p.Activity(tid)
+	return vfs.CPUStat{
+		User:       user,
+		System:     max(k.Uptime-k.Idle-user, sys),
+		Idle:       k.Idle,
+		Interrupts: k.Interrupts,
+		Switches:   k.Switches,
+		Boot:       bootWall(k.Uptime),
+		Forks:      forks,
+		Running:    running,
+	}
+}
+
+// bootWall is when the machine booted by the wall clock, in seconds
+// since the epoch, given the time since boot: fixed at its first reading
+// (Linux's getboottime64).
+func bootWall(uptime int64) int64 {
+	bootOnce.Do(func() { bootSec = (time.Now().UnixNano() - uptime) / 1e9 })
+	return bootSec
+}
+
+var (
+	bootOnce sync.Once
+	bootSec  int64
+)
 
 // Proc returns process pid, or, as Linux's /proc/TID, a thread whose
 // ID is not a process's.

@@ -28,3 +28,17 @@ func TestLoadavgFormat(t *testing.T) {
 		t.Errorf("loadavg = %q, want %q", got, want)
 	}
 }
+
+// TestStatFormat: /proc/stat's lines in show_stat's order, times in
+// USER_HZ ticks with the cpu line's two spaces.
+func TestStatFormat(t *testing.T) {
+	got := string(stat(CPUStat{User: 1_239_000_000, System: 50_000_000, Idle: 7_009_999_999,
+		Interrupts: 812, Switches: 3000, Boot: 1796592604, Forks: 9, Running: 2, Blocked: 0}))
+	want := "cpu  123 0 5 700 0 0 0 0 0 0\n" +
+		"cpu0 123 0 5 700 0 0 0 0 0 0\n" +
+		"intr 812\nctxt 3000\nbtime 1796592604\nprocesses 9\nprocs_running 2\nprocs_blocked 0\n" +
+		"softirq 0 0 0 0 0 0 0 0 0 0 0\n"
+	if got != want {
+		t.Errorf("stat =\n%s\nwant\n%s", got, want)
+	}
+}

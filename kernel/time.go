@@ -18,6 +18,7 @@ var (
 	tscMult  uint64 // ns per tick as a 32.32 fixed-point number
 	wallBase int64  // real time at tscBase, ns since the Unix epoch
 	lastMono int64  // monotonic time never goes backwards
+	tscKnown bool   // the platform told the TSC's frequency
 	armedAt  int64  // the deadline the timer is armed for; 0 = none
 	// armedInSlice is set when the armed timer fires at most sched.Slice
 	// after it was armed, so at most a slice from any later moment.
@@ -30,6 +31,7 @@ var (
 //go:nosplit
 func initClock() {
 	hz := platform.TSCFrequency()
+	tscKnown = hz != 0
 	if hz == 0 {
 		hz = 1_000_000_000
 	}
@@ -143,3 +145,9 @@ func rearmTimerUser() {
 	armedAt = now + d
 	armedInSlice = true
 }
+
+// TSCHz is the TSC's frequency as the platform told it; ok is false when
+// it did not tell (the clock then assumes 1 GHz).
+//
+//go:nosplit
+func TSCHz() (hz uint64, ok bool) { return tscHz, tscKnown }

@@ -43,7 +43,7 @@ func TestProcSys(t *testing.T) {
 		}
 	}
 	for dir, want := range map[string][]string{
-		"/proc":        {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "1"}, // the caller alone, without a process table
+		"/proc":        {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "cpuinfo", "1"}, // the caller alone, without a process table
 		"/proc/sys":    {".", "..", "fs", "vm"},
 		"/proc/sys/fs": {".", "..", "pipe-max-size", "protected_hardlinks"},
 		"/proc/sys/vm": {".", "..", "overcommit_memory"},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/kernel/cpu"
 	"github.com/cocoon-vm/cocoon/kernel/layout"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north"
@@ -151,6 +152,11 @@ func Init(o Options) (int, error) {
 	p.StartLoadAverage()
 	files.fs.SetOvercommit(o.Overcommit)
 	files.fs.SetKernelVersion(north.KernelVersion())
+	hz, known := kernel.TSCHz()
+	if !known {
+		hz = 0
+	}
+	files.fs.SetCPUInfo(north.CPUInfo(cpu.Cpuid, hz))
 	p.SetArgs("/init", argv)
 	p.SetBrk(img.Brk)
 	p.SetStackStrings(img)

@@ -179,6 +179,7 @@ type FS struct {
 	// (SetOvercommit).
 	overcommit int
 	version    string // /proc/version
+	cpuinfo    string // /proc/cpuinfo
 }
 
 // New mounts archive, a cpio newc archive, at / and the other file systems

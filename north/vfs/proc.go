@@ -39,6 +39,7 @@ const (
 	procFilesystems                        // /proc/filesystems
 	procLoadavg                            // /proc/loadavg
 	procStat                               // /proc/stat
+	procCPUInfo                            // /proc/cpuinfo
 )
 
 // procTexts are the text files of a /proc/PID directory, which the
@@ -192,6 +193,10 @@ func stat(s CPUStat) []byte {
 // internal pipefs and sockfs, as fstatfs tells.
 const filesystems = "nodev\ttmpfs\nnodev\tproc\nnodev\tsockfs\nnodev\tpipefs\n"
 
+// SetCPUInfo sets the text of /proc/cpuinfo; until then there is none
+// (ENOENT).
+func (fs *FS) SetCPUInfo(s string) { fs.cpuinfo = s }
+
 // SetKernelVersion sets the text of /proc/version (Linux's
 // linux_proc_banner); empty until then.
 func (fs *FS) SetKernelVersion(v string) { fs.version = v }
@@ -294,7 +299,7 @@ func (p procNode) fileType() uint32 {
 	switch p.kind {
 	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -361,6 +366,11 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		return &procFile{loc: l, text: uptime(u.Uptime())}, nil
 	case procFilesystems:
 		return &procFile{loc: l, text: []byte(filesystems)}, nil
+	case procCPUInfo:
+		if c.fs.cpuinfo == "" {
+			return nil, ENOENT
+		}
+		return &procFile{loc: l, text: []byte(c.fs.cpuinfo)}, nil
 	case procStat:
 		si, ok := c.fs.procs.(StatInfo)
 		if !ok {
@@ -595,7 +605,8 @@ var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", p
 	{"thread-self", procNode{kind: procThreadSelf}}, {"mounts", procNode{kind: procMounts}},
 	{"meminfo", procNode{kind: procMeminfo}}, {"version", procNode{kind: procVersion}},
 	{"uptime", procNode{kind: procUptime}}, {"filesystems", procNode{kind: procFilesystems}},
-	{"loadavg", procNode{kind: procLoadavg}}, {"stat", procNode{kind: procStat}}}
+	{"loadavg", procNode{kind: procLoadavg}}, {"stat", procNode{kind: procStat}},
+	{"cpuinfo", procNode{kind: procCPUInfo}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.

@@ -20,8 +20,7 @@ grep -c '\[stack\]' /proc/self/maps
 readlink /proc/self/exe | sed 's|.*/||'; readlink /proc/self/cwd | sed "s|^$PWD\$|cwd|"
 ls /proc/self/fd | sort -n | head -n 3 | tr '\n' ' '; echo
 echo "== /proc"
-# Not yet in Cocoon: cpuinfo.
-for f in mounts meminfo version uptime filesystems loadavg stat; do test -r /proc/$f && echo "$f readable" || echo "$f missing"; done
+for f in mounts meminfo version uptime filesystems loadavg stat cpuinfo; do test -r /proc/$f && echo "$f readable" || echo "$f missing"; done
 awk '{ print $3 }' /proc/mounts | grep -c '^proc$'
 read a b rel rest < /proc/version; echo "$a $b release: $([ "$rel" = "$(uname -r)" ] && echo uname -r)"
 awk '{ for (i = 1; i <= NF; i++) if ($i !~ /^[0-9]+\.[0-9][0-9]$/) print "not seconds:", $i; print NF, "uptime fields" }' /proc/uptime
@@ -29,6 +28,8 @@ grep -cE '^nodev	(proc|tmpfs|pipefs|sockfs)$' /proc/filesystems
 awk -v me=$$ '{ split($4, r, "/"); print NF, ($1 $2 $3 ~ /^([0-9]+\.[0-9][0-9]){3}$/), "running", (r[1] >= 1 && r[1] <= r[2]), "last pid", ($5 >= me) }' /proc/loadavg
 awk '/^cpu/ { print "cpu", NF } !/^cpu/ { print $1 }' /proc/stat | uniq | tr '\n' ' '; echo
 awk -v now=$(date +%s) '$1 == "btime" { print "btime", ($2 <= now && $2 > now - 1000000000) } $1 == "procs_running" || $1 == "processes" { print $1, ($2 >= 1) }' /proc/stat
+awk -F '\t*: ?' '/^$/ { exit } /^(processor|vendor_id|cpu family|model name|cpu MHz|flags|bogomips|address sizes)\t/ { print $1 }' /proc/cpuinfo | tr '\n' ' '; echo
+awk '$1 == "flags" { for (i = 3; i <= NF; i++) if ($i == "fpu" || $i == "sse2" || $i == "lm") n++; print "flags", n; exit }' /proc/cpuinfo
 uptime | awk -F 'load average: ' '{ print NF, ($2 ~ /^[0-9]+\.[0-9][0-9], [0-9]+\.[0-9][0-9], [0-9]+\.[0-9][0-9]$/) }'
 awk '/^(MemTotal|MemFree|MemAvailable):/ { print $1, ($2 > 0 ? "positive" : $2), $3 }' /proc/meminfo
 echo "== ids and names"

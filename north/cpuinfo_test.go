@@ -33,7 +33,7 @@ func TestCPUInfo(t *testing.T) {
 		// APIC ID 3, clflush 8 quadwords. ECX: sse3, osxsave (not
 		// shown), hypervisor. EDX: fpu, bit 10 (reserved), sse2.
 		{1, 0}:          {0x000906ea, 0x03000800, 1 | 1<<27 | 1<<31, 1 | 1<<10 | 1<<26},
-		{4, 0}:          {0x121, 0x01c0003f, 63, 0},   // L1d: 8 ways, 64 B lines, 64 sets: 32 KB
+		{4, 0}:          {0x121, 0x01c0003f, 63, 0},    // L1d: 8 ways, 64 B lines, 64 sets: 32 KB
 		{4, 1}:          {0x163, 0x03c0003f, 12287, 0}, // L3: 16 ways, 12288 sets: 12288 KB
 		{7, 0}:          {0, 1<<5 | 1<<29, 1 << 22, 0}, // avx2, sha_ni; rdpid
 		{0xd, 1}:        {1, 0, 0, 0},                  // xsaveopt

@@ -3,7 +3,6 @@ package north
 import (
 	"encoding/binary"
 	"runtime"
-	"time"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -170,7 +169,10 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 // loads, total/free RAM, ..., procs, mem_unit.
 func sysSysinfo(t *Task, a *[6]uint64) int64 {
 	var b [112]byte
-	putU64(b[0:], uint64(time.Since(bootTime)/time.Second))
+	// uptime: CLOCK_BOOTTIME in seconds, rounded up (kernel/sys.c
+	// do_sysinfo), as /proc/uptime's clock.
+	up := monotonic()
+	putU64(b[0:], uint64((up+1e9-1)/1e9))
 	for i, l := range t.p.w.load.get() {
 		putU64(b[8+8*i:], l<<(siShift-fshift)) // loads[3] (kernel/sys.c do_sysinfo)
 	}

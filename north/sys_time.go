@@ -25,9 +25,6 @@ var timeCalls = [...]call{
 
 func init() { registerAll(timeCalls[:]) }
 
-// bootTime is when the process model started (sysinfo's uptime).
-var bootTime = time.Now()
-
 // monotonic is CLOCK_MONOTONIC.
 func monotonic() int64 { return clock.Mono() }
 

@@ -431,13 +431,15 @@ func (p *Process) ignoredAtSend(target *Task, sig int) bool {
 	if !(act.handler == sigIgn || act.handler == sigDfl && (ignoredByDefault(sig) || p.isInit())) {
 		return false
 	}
+	// A signal blocked, or blocked before rt_sigtimedwait unblocked it
+	// to wait for it, is never ignored (kernel/signal.c sig_ignored).
 	if target != nil {
-		return target.blocked.Load()&bit(sig) == 0
+		return (target.blocked.Load()|target.realBlocked.Load())&bit(sig) == 0
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, t := range p.tasks {
-		if t.blocked.Load()&bit(sig) != 0 {
+		if (t.blocked.Load()|t.realBlocked.Load())&bit(sig) != 0 {
 			return false
 		}
 	}

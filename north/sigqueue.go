@@ -2,6 +2,7 @@ package north
 
 import (
 	"encoding/binary"
+	"math"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -155,7 +156,8 @@ func sysRtSigtimedwait(t *Task, a *[6]uint64) int64 {
 	}
 	set &^= unblockable
 	var deadline time.Time
-	if a[2] != 0 {
+	timed := a[2] != 0
+	if timed {
 		var b [16]byte
 		if err := t.p.m.CopyIn(a[2], b[:]); err != nil {
 			return -linux.EFAULT
@@ -164,8 +166,13 @@ func sysRtSigtimedwait(t *Task, a *[6]uint64) int64 {
 		if sec < 0 || nsec < 0 || nsec >= 1e9 {
 			return -linux.EINVAL
 		}
+		if sec > math.MaxInt64/int64(time.Second)-1 {
+			// Past what a ktime_t holds: timespec64_to_ktime makes it
+			// KTIME_MAX, a wait for ever.
+			timed = false
+		}
 		d := time.Duration(sec)*time.Second + time.Duration(nsec)
-		if d > 0 {
+		if timed && d > 0 {
 			// Up to the thread's slack later (kernel/signal.c
 			// do_sigtimedwait); a zero timeout does not wait.
 			d = withSlack(d, t.slack())
@@ -174,8 +181,12 @@ func sysRtSigtimedwait(t *Task, a *[6]uint64) int64 {
 	}
 	// While it waits, the set is unblocked so that its signals wake the
 	// thread (kernel/signal.c do_sigtimedwait).
+	t.realBlocked.Store(t.sigMask)
 	t.blocked.Store(t.sigMask &^ set)
-	defer t.blocked.Store(t.sigMask)
+	defer func() {
+		t.blocked.Store(t.sigMask)
+		t.realBlocked.Store(0)
+	}()
 	var tm *time.Timer
 	for {
 		if info, ok := t.takeFrom(set); ok {
@@ -197,7 +208,7 @@ func sysRtSigtimedwait(t *Task, a *[6]uint64) int64 {
 		if t.interrupted() {
 			return -linux.EINTR
 		}
-		if a[2] != 0 {
+		if timed {
 			d := time.Until(deadline)
 			if d <= 0 {
 				return -linux.EAGAIN

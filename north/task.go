@@ -73,6 +73,10 @@ type Task struct {
 	// blocked is sigMask as others may read it, to decide whom a signal
 	// wakes; the thread publishes it around system calls.
 	blocked atomic.Uint64
+	// realBlocked is the mask rt_sigtimedwait unblocked its set from,
+	// while it waits (task_struct real_blocked): a signal blocked there
+	// is still blocked for the decision to ignore it (sig_ignored).
+	realBlocked atomic.Uint64
 	// zapped ends the thread: another one called execve.
 	zapped atomic.Bool
 	// inCall is the system call the thread is in, plus one; 0 when in

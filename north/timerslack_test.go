@@ -1,6 +1,7 @@
 package north
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -102,5 +103,33 @@ func TestProcTimerSlack(t *testing.T) {
 	}
 	if e := p.SetTimerSlack(9999, 1); e != linux.ESRCH {
 		t.Errorf("SetTimerSlack of no thread = %d, want ESRCH", e)
+	}
+}
+
+// TestSigtimedwaitForever: rt_sigtimedwait with a timeout past what a
+// ktime_t holds waits for ever (timespec64_to_ktime saturates), as no
+// timeout does; it was EAGAIN at once.
+func TestSigtimedwaitForever(t *testing.T) {
+	p, task, _ := newTest(t)
+	mem.WriteUint64(p.m, scratch, 1<<(linux.SigUsr1-1))
+	mem.WriteUint64(p.m, scratch+16, math.MaxInt64)
+	mem.WriteUint64(p.m, scratch+24, 0)
+	// Blocked first, as a caller of sigwait does, so that it waits for
+	// the signal rather than dying of it.
+	if r := sc(task, 14 /* rt_sigprocmask */, 0 /* SIG_BLOCK */, scratch, 0, linux.SigSetSize); r != 0 {
+		t.Fatalf("rt_sigprocmask = %d", r)
+	}
+	done := make(chan int64, 1)
+	go func() {
+		done <- sc(task, 128 /* rt_sigtimedwait */, scratch, 0, scratch+16, linux.SigSetSize)
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("rt_sigtimedwait with tv_sec %d = %d before any signal", int64(math.MaxInt64), r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	p.sendSignal(sigInfo{signo: linux.SigUsr1})
+	if r := <-done; r != linux.SigUsr1 {
+		t.Errorf("rt_sigtimedwait = %d, want SIGUSR1", r)
 	}
 }

@@ -63,8 +63,13 @@ cat got
 wget -q -O - http://127.0.0.1:$2/missing 2>&1 | head -n 1; echo "wget 404 status $?"
 wget -S -q -O /dev/null http://127.0.0.1:$2/index.html 2>&1 | awk 'NR == 1 { print $1, $2, $3 }'
 kill $hp; wait $hp 2>/dev/null
-nc -l -p $3 > ncgot & np=$!
+# The listener's input is a FIFO held open here: a background job's
+# stdin is /dev/null, whose end of file makes busybox nc shut its sending
+# half at once, and a client that sees that FIN before echo has written
+# exits without sending (a race of the script, on Linux too).
+mkfifo ncin; exec 7<>ncin
+nc -l -p $3 < ncin > ncgot & np=$!
 n=0; until echo "via nc" | nc 127.0.0.1 $3 2>/dev/null; do n=$((n+1)); [ $n -gt 60 ] && break; sleep 1; done
-wait $np; cat ncgot
+wait $np; exec 7>&-; cat ncgot
 wget -q -O - http://127.0.0.1:1/ 2>&1; echo "refused status $?"
 echo end

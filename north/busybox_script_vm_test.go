@@ -1,7 +1,6 @@
 package north_test
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,12 +65,7 @@ func busyboxScript(t *testing.T, name string, args ...string) (got, want, consol
 		t.Fatal(err)
 	}
 
-	bin := t.TempDir()
-	for _, a := range applets {
-		if err := os.Symlink(bb, filepath.Join(bin, a)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bin := appletDir(t, bb, applets)
 	cmd := exec.Command(bb, append([]string{"sh", filepath.Join("testdata/busybox", name), scratchDir(t)}, args...)...)
 	cmd.Env = append([]string{"PATH=" + bin}, scriptEnv...)
 	out, _ := cmd.CombinedOutput() // the console carries both
@@ -84,8 +78,6 @@ func busyboxScript(t *testing.T, name string, args ...string) (got, want, consol
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w := cpio.Newc.Writer(&buf)
 	recs := []cpio.Record{
 		// /init leads to /bin/busybox, so the program's file and its
 		// mappings are busybox's, as natively.
@@ -105,14 +97,7 @@ func busyboxScript(t *testing.T, name string, args ...string) (got, want, consol
 			recs = append(recs, cpio.Symlink("bin/"+a, "busybox"))
 		}
 	}
-	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
-		t.Fatal(err)
-	}
-	cpio.WriteTrailer(w)
-	initrd := filepath.Join(t.TempDir(), "busybox.cpio")
-	if err := os.WriteFile(initrd, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	initrd := packRecords(t, "busybox.cpio", recs)
 	// Natively the output goes to a pipe; inside Cocoon it goes to the
 	// console, a terminal (ls prints columns there): a pipe to cat makes
 	// it the same.

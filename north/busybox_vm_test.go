@@ -1,7 +1,6 @@
 package north_test
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,23 +46,12 @@ func packBusybox(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w := cpio.Newc.Writer(&buf)
-	recs := []cpio.Record{
+	return packRecords(t, "busybox.cpio", []cpio.Record{
 		cpio.StaticFile("init", string(data), 0o755),
 		cpio.Directory("etc", 0o755),
 		cpio.StaticFile("etc/motd", "welcome to cocoon\n", 0o644),
 		cpio.Directory("tmp", 0o1777),
-	}
-	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
-		t.Fatal(err)
-	}
-	cpio.WriteTrailer(w)
-	out := filepath.Join(t.TempDir(), "busybox.cpio")
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	})
 }
 
 // TestVMBusybox runs Debian's static (glibc) busybox, a C program, as

@@ -63,12 +63,7 @@ func TestVMShellProcesses(t *testing.T) {
 	}
 
 	// Natively: busybox sh with the applets on PATH.
-	bin := t.TempDir()
-	for _, a := range applets {
-		if err := os.Symlink(bb, filepath.Join(bin, a)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bin := appletDir(t, bb, applets)
 	script := filepath.Join(t.TempDir(), "s.sh")
 	os.WriteFile(script, []byte(procsScript), 0o644)
 	cmd := exec.Command(bb, "sh", script)
@@ -85,8 +80,6 @@ func TestVMShellProcesses(t *testing.T) {
 	}
 
 	// Inside Cocoon: busybox as /init and /bin/busybox, applets in /bin.
-	var buf bytes.Buffer
-	w := cpio.Newc.Writer(&buf)
 	recs := []cpio.Record{
 		cpio.StaticFile("init", string(data), 0o755),
 		cpio.Directory("bin", 0o755),
@@ -97,14 +90,7 @@ func TestVMShellProcesses(t *testing.T) {
 	for _, a := range applets {
 		recs = append(recs, cpio.Symlink("bin/"+a, "busybox"))
 	}
-	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
-		t.Fatal(err)
-	}
-	cpio.WriteTrailer(w)
-	initrd := filepath.Join(t.TempDir(), "procs.cpio")
-	if err := os.WriteFile(initrd, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	initrd := packRecords(t, "procs.cpio", recs)
 	console, err := runApp(t, initrd, "cocoon.argv0=sh -- /s.sh")
 	got := console
 	if i := strings.Index(got, "start\n"); i >= 0 {
@@ -222,12 +208,7 @@ func TestVMBashStatic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	for _, a := range bashTools {
-		if err := os.Symlink(bb, filepath.Join(bin, a)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bin := appletDir(t, bb, bashTools)
 	if err := os.Symlink(bash, filepath.Join(bin, "bash")); err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +233,6 @@ func TestVMBashStatic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w := cpio.Newc.Writer(&buf)
 	recs := []cpio.Record{
 		cpio.StaticFile("init", string(bashData), 0o755),
 		cpio.Directory("bin", 0o755),
@@ -265,14 +244,7 @@ func TestVMBashStatic(t *testing.T) {
 	for _, a := range bashTools {
 		recs = append(recs, cpio.Symlink("bin/"+a, "busybox"))
 	}
-	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
-		t.Fatal(err)
-	}
-	cpio.WriteTrailer(w)
-	initrd := filepath.Join(t.TempDir(), "bash.cpio")
-	if err := os.WriteFile(initrd, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	initrd := packRecords(t, "bash.cpio", recs)
 	console, err := runApp(t, initrd, "cocoon.argv0=bash -- /s.sh")
 	got := appOutput(console)
 	if i := strings.Index(got, "start\n"); i >= 0 {

@@ -67,20 +67,39 @@ func packELF(t *testing.T, elf string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "app.cpio")
+	return packRecords(t, "app.cpio", []cpio.Record{cpio.Directory("tmp", 0o1777), cpio.StaticFile("init", string(data), 0o755)})
+}
+
+// packRecords writes recs as a cpio archive named name in a temporary
+// directory and returns its path.
+func packRecords(t *testing.T, name string, recs []cpio.Record) string {
+	t.Helper()
 	var buf bytes.Buffer
 	w := cpio.Newc.Writer(&buf)
-	recs := []cpio.Record{cpio.Directory("tmp", 0o1777), cpio.StaticFile("init", string(data), 0o755)}
 	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
 		t.Fatal(err)
 	}
 	if err := cpio.WriteTrailer(w); err != nil {
 		t.Fatal(err)
 	}
+	out := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// appletDir returns a directory of links to busybox bb, one per applet,
+// for a native run's PATH.
+func appletDir(t *testing.T, bb string, applets []string) string {
+	t.Helper()
+	bin := t.TempDir()
+	for _, a := range applets {
+		if err := os.Symlink(bb, filepath.Join(bin, a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bin
 }
 
 // buildGo builds a Go main package as a static executable.

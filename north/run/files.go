@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/hal"
@@ -315,4 +316,23 @@ func (i procInfo) Task(tid int32) vfs.ProcInfo {
 		return nil
 	}
 	return procInfo{i.p, tid}
+}
+
+func (i procInfo) OpenMem(caller int32, fsuid, fsgid uint32, caps uint64) (vfs.MemAccess, error) {
+	f, err := i.p.OpenMem(caller, fsuid, fsgid, caps)
+	if e, ok := err.(syscall.Errno); ok {
+		return nil, vfs.Errno(e)
+	}
+	return memAccess{f}, nil
+}
+
+// memAccess is an open /proc/PID/mem with vfs's errors.
+type memAccess struct{ f *north.MemFile }
+
+func (m memAccess) Access(b []byte, addr uint64, write bool) (int, error) {
+	n, err := m.f.Access(b, addr, write)
+	if e, ok := err.(syscall.Errno); ok {
+		return n, vfs.Errno(e)
+	}
+	return n, nil
 }

@@ -44,7 +44,7 @@ const (
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -338,6 +338,9 @@ func (p procNode) attr() Attr {
 		if p.kind == procText && procTexts[p.n] == "timerslack_ns" {
 			a.Mode = linux.SIfreg | 0o666
 		}
+		if p.kind == procText && procTexts[p.n] == "mem" {
+			a.Mode = linux.SIfreg | 0o600 // fs/proc/base.c: S_IRUSR|S_IWUSR
+		}
 	}
 	return a
 }
@@ -398,6 +401,8 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			return &procFile{loc: l, text: c.fs.mountinfo()}, nil
 		case "mounts":
 			return &procFile{loc: l, text: c.fs.mountsText()}, nil
+		case "mem":
+			return c.openMem(l, info)
 		case "timerslack_ns":
 			if err := c.mayTimerSlack(p.pid); err != nil {
 				// Linux's open succeeds; its read fails

@@ -32,7 +32,7 @@ type MemFile struct {
 // target's IDs and the target dumpable; or CAP_SYS_PTRACE. EACCES
 // otherwise; ESRCH for a process that has exited.
 func (p *Process) OpenMem(caller int32, fsuid, fsgid uint32, caps uint64) (*MemFile, error) {
-	if p.LiveFiles() == nil {
+	if p.filesGone.Load() {
 		return nil, syscall.Errno(linux.ESRCH)
 	}
 	if caller != p.pid && caps&(1<<capSysPtrace) == 0 {

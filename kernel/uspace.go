@@ -295,6 +295,28 @@ func (s *Space) CopyOut(addr uint64, src []byte) error {
 	return s.copyPages(addr, len(src), accWrite, func(b []byte) { done += cpu.Copy(b, src[done:]) })
 }
 
+// CompareAndSwapUint32 sets the 4-aligned word at addr, which must be
+// writable, to nv if it holds old, atomically against the application's
+// own locked instructions on it (a futex word), and returns its value
+// before.
+func (s *Space) CompareAndSwapUint32(addr uint64, old, nv uint32) (uint32, error) {
+	if addr%4 != 0 {
+		return 0, ErrFault
+	}
+	var was uint32
+	err := s.copyPages(addr, 4, accWrite, func(b []byte) {
+		// unsafe: b is the word's 4 bytes in the direct map, as aligned as addr.
+		p := (*uint32)(unsafe.Pointer(&b[0]))
+		for {
+			was = atomic.LoadUint32(p)
+			if was != old || atomic.CompareAndSwapUint32(p, old, nv) {
+				return
+			}
+		}
+	})
+	return was, err
+}
+
 // Load writes data at addr ignoring the protection (program loading).
 func (s *Space) Load(addr uint64, data []byte) error {
 	done := 0

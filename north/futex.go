@@ -16,6 +16,7 @@ func init() { register(linux.SysFutex, sysFutex) }
 type futexTable struct {
 	mu sync.Mutex
 	q  map[futexKey][]*futexWaiter
+	pi map[futexKey][]*futexWaiter // FUTEX_LOCK_PI's waiters (futex_pi.go)
 }
 
 // futexKey names a futex word as Linux's get_futex_key does
@@ -31,9 +32,19 @@ type futexWaiter struct {
 	ch     chan struct{} // closed by a wake
 	bitset uint32
 	key    futexKey
+
+	// A PI waiter's thread, and the word as it sees it: the thread
+	// handing the lock over writes the waiter's TID there.
+	pi    bool
+	tid   int32
+	m     mem.Memory
+	uaddr uint64
 }
 
-func (f *futexTable) init() { f.q = map[futexKey][]*futexWaiter{} }
+func (f *futexTable) init() {
+	f.q = map[futexKey][]*futexWaiter{}
+	f.pi = map[futexKey][]*futexWaiter{}
+}
 
 // futexKey returns the key of the futex word at addr.
 func (t *Task) futexKey(addr uint64, private bool) futexKey {
@@ -290,16 +301,43 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		return t.p.futex.requeue(m, addr, t.futexKey(addr, private), count(val), count(uint32(tsAddr)), t.futexKey(addr2, private), cmd == futexCmpRequeue, val3)
 	case futexWakeOp:
 		return t.p.futex.wakeOp(m, t.futexKey(addr, private), count(val), count(uint32(tsAddr)), addr2, t.futexKey(addr2, private), val3)
-	}
-	if cmd <= futexLastOp { // the PI operations: Linux has them, Cocoon does not
+	case futexLockPI, futexLockPI2, futexTrylockPI:
+		// Only FUTEX_LOCK_PI2 takes FUTEX_CLOCK_REALTIME; FUTEX_LOCK_PI
+		// times out on CLOCK_REALTIME, FUTEX_LOCK_PI2 on CLOCK_MONOTONIC
+		// by default (kernel/futex/syscalls.c do_futex, futex_init_timeout).
+		if op&linux.FutexClockRealtime != 0 && cmd != futexLockPI2 {
+			return -linux.ENOSYS
+		}
+		var deadline time.Time
+		if tsAddr != 0 && cmd != futexTrylockPI {
+			ns, e := readTimespec(m, tsAddr)
+			if e != 0 {
+				return e
+			}
+			if cmd == futexLockPI || op&linux.FutexClockRealtime != 0 {
+				deadline = time.Unix(0, ns)
+			} else {
+				deadline = monoToTime(ns)
+			}
+			deadline = deadline.Add(t.slack())
+		}
+		return t.p.futex.lockPI(m, addr, t.futexKey(addr, private), t.tid, t.futexOwner, deadline, cmd == futexTrylockPI, t.wake, &t.timer)
+	case futexUnlockPI:
+		return t.p.futex.unlockPI(m, addr, t.futexKey(addr, private), t.tid)
+	case futexWaitRequeuePI, futexCmpRequeuePI:
+		// Requeueing from a condition variable's word onto a PI futex
+		// (glibc does not use it); Linux has it, Cocoon does not.
 		return t.p.unsupported(fmt.Sprintf("futex operation %d", cmd), -linux.ENOSYS)
 	}
 	return -linux.ENOSYS
 }
 
-// futexLastOp is FUTEX_LOCK_PI2, the highest operation Linux defines
-// (include/uapi/linux/futex.h).
-const futexLastOp = 13
+// futexOwner finds the thread tid (of any process) owning a PI futex.
+func (t *Task) futexOwner(tid int32) *Task {
+	t.p.w.mu.Lock()
+	defer t.p.w.mu.Unlock()
+	return t.p.w.taskByID(tid)
+}
 
 // waiters counts the threads waiting on a word at user address addr,
 // in any address space (tests, diagnostics).

@@ -45,7 +45,13 @@ func memErr(err error) error {
 func (k kernelMachine) CopyIn(addr uint64, dst []byte) error  { return memErr(k.s.CopyIn(addr, dst)) }
 func (k kernelMachine) CopyOut(addr uint64, src []byte) error { return memErr(k.s.CopyOut(addr, src)) }
 func (k kernelMachine) Load(addr uint64, data []byte) error   { return memErr(k.s.Load(addr, data)) }
-func (k kernelMachine) Unmap(addr, length uint64) error       { return memErr(k.s.Unmap(addr, length)) }
+
+// CompareAndSwapUint32 is an atomic update of a futex word (futex_pi.go).
+func (k kernelMachine) CompareAndSwapUint32(addr uint64, old, nv uint32) (uint32, error) {
+	was, err := k.s.CompareAndSwapUint32(addr, old, nv)
+	return was, memErr(err)
+}
+func (k kernelMachine) Unmap(addr, length uint64) error { return memErr(k.s.Unmap(addr, length)) }
 func (k kernelMachine) Protect(addr, length uint64, prot mem.Prot) error {
 	return memErr(k.s.Protect(addr, length, uint8(prot)))
 }

@@ -516,7 +516,7 @@ func unchargeQueued(info *[linux.NSig + 1]sigInfo, more *[linux.NSig + 1][]sigIn
 // left by one another thread took, which must not interrupt this
 // thread's next blocking call.
 func (t *Task) signalWork() bool {
-	return t.p.sig.any.Load() != 0 || t.woken.Load() || t.p.stop.stopped.Load() || t.lastResult == -erestartsys || t.lastResult == -linux.EINTR
+	return t.p.sig.any.Load() != 0 || t.woken.Load() || t.p.stop.stopped.Load() || t.lastResult == -erestartsys || t.lastResult == -erestartnointr || t.lastResult == -linux.EINTR
 }
 
 // deliverSignals takes the pending, unblocked signals before the thread
@@ -587,7 +587,7 @@ func (t *Task) deliverSignals() {
 			// handler, SA_RESTART or not (ERESTART_RESTARTBLOCK).
 			restart := t.lastResult == -linux.EINTR && restartable(t.lastNr) && t.restart == nil || t.lastResult == -erestartsys
 			t.restart = nil
-			if restart && act.flags&linux.SaRestart != 0 {
+			if restart && act.flags&linux.SaRestart != 0 || t.lastResult == -erestartnointr {
 				// Run the interrupted call again once the handler returns:
 				// back over the 2-byte SYSCALL, with its number in RAX.
 				t.regs.Frame.RAX = t.lastNr
@@ -628,7 +628,7 @@ func (t *Task) restartNoHandler() {
 		return
 	}
 	t.restart = nil
-	again := t.lastResult == -erestartsys ||
+	again := t.lastResult == -erestartsys || t.lastResult == -erestartnointr ||
 		t.lastResult == -linux.EINTR && (restartable(t.lastNr) ||
 			t.lastNr == pause || t.lastNr == rtSigsuspend || t.lastNr == sel || t.lastNr == pselect6 || t.lastNr == ppoll)
 	if again && alive {

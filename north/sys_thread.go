@@ -116,6 +116,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 
 // sysExit ends the calling thread; the last one ends the process.
 func sysExit(t *Task, a *[6]uint64) int64 {
+	t.futexExit() // before the clear_child_tid wake (kernel/fork.c mm_release)
 	if t.clearTID != 0 {
 		if mem.WriteUint32(t.p.m, t.clearTID, 0) == nil {
 			t.p.futex.wake(t.futexKey(t.clearTID, false), 1, ^uint32(0))
@@ -152,7 +153,7 @@ func sysSetTidAddress(t *Task, a *[6]uint64) int64 {
 	return int64(t.tid)
 }
 
-// Robust futex lists are recorded but not walked at thread exit.
+// A robust futex list is walked at the thread's exit (futexExit).
 func sysSetRobustList(t *Task, a *[6]uint64) int64 {
 	if a[1] != 24 { // sizeof(struct robust_list_head)
 		return -linux.EINVAL

@@ -29,6 +29,7 @@ type Task struct {
 	clearTID    uint64 // CLONE_CHILD_CLEARTID / set_tid_address
 	robustList  uint64
 	robustLen   uint64
+	futexGone   bool // its PI futexes were handed on at exit (under futexTable.mu)
 	exited      bool
 	sigMask     uint64
 	altStack    stack
@@ -138,6 +139,7 @@ func (t *Task) loop() {
 			runtime.Gosched()
 		}
 	}
+	t.futexExit()
 	t.p.sig.dropPending(t)
 	t.p.parentThreadGone(t.tid)
 	if pf, ok := t.files.(ProcessFiles); ok {

@@ -1,0 +1,354 @@
+package north
+
+import (
+	"time"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/mem"
+)
+
+// Priority-inheritance futexes (kernel/futex/pi.c,
+// Documentation/locking/pi-futex.rst, futex(2)): the word holds its
+// owner's TID, FUTEX_WAITERS while threads wait in the kernel, and
+// FUTEX_OWNER_DIED once an owner died holding it. The kernel hands the
+// lock over: the unlocking thread writes its first waiter's TID into the
+// word and wakes it. Cocoon has no thread priorities (every thread runs
+// at the same one), so there is nothing to boost: the waiters are served
+// in order of arrival, where Linux serves the highest priority first
+// and lends it to the owner.
+
+// PI futex operations and the word's bits (include/uapi/linux/futex.h).
+const (
+	futexLockPI        = 6
+	futexUnlockPI      = 7
+	futexTrylockPI     = 8
+	futexWaitRequeuePI = 11
+	futexCmpRequeuePI  = 12
+	futexLockPI2       = 13
+
+	futexWaiters   = 0x80000000
+	futexOwnerDied = 0x40000000
+	futexTIDMask   = 0x3fffffff
+)
+
+// robustListLimit bounds the walk of a robust list at exit
+// (include/uapi/linux/futex.h ROBUST_LIST_LIMIT).
+const robustListLimit = 2048
+
+// erestartnointr is the kernel's ERESTARTNOINTR (include/linux/errno.h):
+// the call starts again after the signal, whatever its handler's flags.
+const erestartnointr = 513
+
+// casUint32 sets the word at addr to nv if it holds old, atomically where
+// m can (the application's memory: a user thread may change the word
+// with its own compare-and-swap meanwhile). It returns the word's value
+// before.
+func casUint32(m mem.Memory, addr uint64, old, nv uint32) (uint32, error) {
+	if c, ok := m.(interface {
+		CompareAndSwapUint32(addr uint64, old, nv uint32) (uint32, error)
+	}); ok {
+		return c.CompareAndSwapUint32(addr, old, nv)
+	}
+	cur, err := mem.ReadUint32(m, addr)
+	if err != nil || cur != old {
+		return cur, err
+	}
+	return cur, mem.WriteUint32(m, addr, nv)
+}
+
+// lockPI is FUTEX_LOCK_PI (FUTEX_TRYLOCK_PI with try) for the thread tid:
+// 0 once the word holds tid. owner finds a thread by TID; the table's
+// lock must not be held to call it.
+func (f *futexTable) lockPI(m mem.Memory, uaddr uint64, key futexKey, tid int32, owner func(int32) *Task, deadline time.Time, try bool, intr <-chan struct{}, tm *reusableTimer) int64 {
+	if uaddr%4 != 0 {
+		return -linux.EINVAL
+	}
+	var w *futexWaiter
+	for w == nil {
+		cur, err := mem.ReadUint32(m, uaddr)
+		if err != nil {
+			return -linux.EFAULT
+		}
+		id := int32(cur & futexTIDMask)
+		if id == tid {
+			return -linux.EDEADLK
+		}
+		var o *Task
+		if id != 0 {
+			o = owner(id)
+		}
+		f.mu.Lock()
+		r, done := f.lockPILocked(m, uaddr, key, tid, cur, o, try)
+		if done {
+			f.mu.Unlock()
+			return r
+		}
+		if r == 0 { // queued
+			w = &futexWaiter{ch: make(chan struct{}), key: key, pi: true, tid: tid, m: m, uaddr: uaddr}
+			f.pi[key] = append(f.pi[key], w)
+		}
+		f.mu.Unlock()
+	}
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		timeout = tm.after(time.Until(deadline))
+		defer tm.stop()
+	}
+	select {
+	case <-w.ch:
+		return 0
+	case <-timeout:
+		if f.removePI(w) {
+			return -linux.ETIMEDOUT
+		}
+		return 0 // handed the lock just as the time ran out
+	case <-intr:
+		// A signal does not end the wait: the call runs again after
+		// the handler (futex_lock_pi returns ERESTARTNOINTR).
+		if f.removePI(w) {
+			return -erestartnointr
+		}
+		return 0
+	}
+}
+
+// lockPILocked is one attempt of lockPI with the table locked, the word
+// last read as cur and o its owner (nil: none, or no such thread). It
+// returns done with the call's result, or (0, false) when the caller is
+// to wait, (1, false) to read the word again (it changed).
+func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid int32, cur uint32, o *Task, try bool) (int64, bool) {
+	// The word may have changed since it was read without the lock (an
+	// unlock wrote 0): queueing on a stale owner would wait for ever.
+	if now, err := mem.ReadUint32(m, uaddr); err != nil {
+		return -linux.EFAULT, true
+	} else if now != cur {
+		return 1, false
+	}
+	id := int32(cur & futexTIDMask)
+	if id == 0 {
+		// Free, or its owner died (the robust list's cleanup left
+		// FUTEX_OWNER_DIED, kept for the new owner to see): take it
+		// (pi.c futex_lock_pi_atomic).
+		nv := cur&futexOwnerDied | uint32(tid)
+		if len(f.pi[key]) > 0 {
+			nv |= futexWaiters
+		}
+		was, err := casUint32(m, uaddr, cur, nv)
+		if err != nil {
+			return -linux.EFAULT, true
+		}
+		if was != cur {
+			return 1, false
+		}
+		return 0, true
+	}
+	if o == nil || o.tid != id || o.futexGone {
+		// The owner exited, or never was (pi.c handle_exit_race).
+		return -linux.ESRCH, true
+	}
+	if cur&futexWaiters == 0 {
+		was, err := casUint32(m, uaddr, cur, cur|futexWaiters)
+		if err != nil {
+			return -linux.EFAULT, true
+		}
+		if was != cur {
+			return 1, false
+		}
+	}
+	if try {
+		return -linux.EAGAIN, true // futex_lock_pi: EWOULDBLOCK
+	}
+	return 0, false
+}
+
+// removePI takes w off its PI queue; false if it was handed the lock.
+func (f *futexTable) removePI(w *futexWaiter) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	q := f.pi[w.key]
+	for i, x := range q {
+		if x == w {
+			f.pi[w.key] = append(q[:i:i], q[i+1:]...)
+			if len(f.pi[w.key]) == 0 {
+				delete(f.pi, w.key)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// unlockPI is FUTEX_UNLOCK_PI for the thread tid (pi.c futex_unlock_pi).
+func (f *futexTable) unlockPI(m mem.Memory, uaddr uint64, key futexKey, tid int32) int64 {
+	if uaddr%4 != 0 {
+		return -linux.EINVAL
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		cur, err := mem.ReadUint32(m, uaddr)
+		if err != nil {
+			return -linux.EFAULT
+		}
+		if int32(cur&futexTIDMask) != tid {
+			return -linux.EPERM
+		}
+		if len(f.pi[key]) > 0 {
+			return f.handOverLocked(key, 0)
+		}
+		was, err := casUint32(m, uaddr, cur, 0)
+		if err != nil {
+			return -linux.EFAULT
+		}
+		if was == cur {
+			return 0
+		}
+	}
+}
+
+// handOverLocked makes the first waiter on key the owner: the word gets
+// its TID, FUTEX_WAITERS (as wake_futex_pi writes it, whether or not
+// more wait) and the extra bits.
+func (f *futexTable) handOverLocked(key futexKey, extra uint32) int64 {
+	q := f.pi[key]
+	w := q[0]
+	nv := uint32(w.tid) | futexWaiters | extra
+	for {
+		cur, err := mem.ReadUint32(w.m, w.uaddr)
+		if err != nil {
+			return -linux.EFAULT
+		}
+		if was, err := casUint32(w.m, w.uaddr, cur, nv); err != nil {
+			return -linux.EFAULT
+		} else if was == cur {
+			break
+		}
+	}
+	if len(q) == 1 {
+		delete(f.pi, key)
+	} else {
+		f.pi[key] = q[1:]
+	}
+	close(w.ch)
+	return 0
+}
+
+// futexExit is a thread's futex cleanup at its end (kernel/futex/core.c
+// futex_exit_release): the futexes on its robust list that it holds get
+// FUTEX_OWNER_DIED and one waiter is woken (a PI one handed the lock),
+// and every PI futex it still owns goes to its first waiter with
+// FUTEX_OWNER_DIED (exit_pi_state_list). It runs once.
+func (t *Task) futexExit() {
+	f := t.p.futex
+	f.mu.Lock()
+	if t.futexGone {
+		f.mu.Unlock()
+		return
+	}
+	t.futexGone = true
+	f.mu.Unlock()
+	if t.robustList != 0 {
+		t.exitRobustList()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for key, q := range f.pi {
+		if cur, err := mem.ReadUint32(q[0].m, q[0].uaddr); err == nil && int32(cur&futexTIDMask) == t.tid {
+			f.handOverLocked(key, futexOwnerDied)
+		}
+	}
+}
+
+// exitRobustList walks the robust list (kernel/futex/core.c
+// exit_robust_list): struct robust_list_head is the list's first link,
+// the offset from each link to its futex word, and the link of a lock
+// being taken or released (list_op_pending); bit 0 of a link marks a PI
+// futex.
+func (t *Task) exitRobustList() {
+	m, head := t.p.m, t.robustList
+	fetch := func(addr uint64) (uint64, bool, bool) {
+		v, err := mem.ReadUint64(m, addr)
+		return v &^ 1, v&1 != 0, err == nil
+	}
+	entry, pi, ok := fetch(head)
+	if !ok {
+		return
+	}
+	off, err := mem.ReadUint64(m, head+8)
+	if err != nil {
+		return
+	}
+	pending, ppi, ok := fetch(head + 16)
+	if !ok {
+		return
+	}
+	for limit := robustListLimit; entry != head && limit > 0; limit-- {
+		next, npi, ok := fetch(entry)
+		if entry != pending {
+			t.futexDeath(entry+off, pi, false)
+		}
+		if !ok {
+			return
+		}
+		entry, pi = next, npi
+	}
+	if pending != 0 {
+		t.futexDeath(pending+off, ppi, true)
+	}
+}
+
+// futexDeath marks one robust futex of the exiting thread
+// (kernel/futex/core.c handle_futex_death).
+func (t *Task) futexDeath(uaddr uint64, pi, pendingOp bool) {
+	if uaddr%4 != 0 {
+		return
+	}
+	m, f := t.p.m, t.p.futex
+	key := t.futexKey(uaddr, false)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		cur, err := mem.ReadUint32(m, uaddr)
+		if err != nil {
+			return
+		}
+		if pendingOp && !pi && cur == 0 {
+			// Died between taking the lock and writing its TID.
+			f.wakeLocked(key, 1, ^uint32(0))
+			return
+		}
+		if int32(cur&futexTIDMask) != t.tid {
+			return
+		}
+		nv := cur&futexWaiters | futexOwnerDied
+		was, err := casUint32(m, uaddr, cur, nv)
+		if err != nil {
+			return
+		}
+		if was != cur {
+			continue
+		}
+		if nv&futexWaiters != 0 {
+			if pi && len(f.pi[key]) > 0 {
+				f.handOverLocked(key, futexOwnerDied)
+			} else if !pi {
+				f.wakeLocked(key, 1, ^uint32(0))
+			}
+		}
+		return
+	}
+}
+
+// piWaiters counts the threads waiting in FUTEX_LOCK_PI on a word at user
+// address addr, in any address space (tests, diagnostics).
+func (f *futexTable) piWaiters(addr uint64) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for k, q := range f.pi {
+		if k.addr == addr {
+			n += len(q)
+		}
+	}
+	return n
+}

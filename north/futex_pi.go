@@ -247,6 +247,13 @@ func (t *Task) futexExit() {
 	}
 	t.futexGone = true
 	f.mu.Unlock()
+	t.futexRelease()
+}
+
+// futexRelease is the cleanup of futexExit, also made by execve for the
+// old address space (kernel/futex/core.c futex_exec_release).
+func (t *Task) futexRelease() {
+	f := t.p.futex
 	if t.robustList != 0 {
 		t.exitRobustList()
 	}

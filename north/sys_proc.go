@@ -1190,6 +1190,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	// threads end, the old address space goes.
 	p.killOtherThreads(t)
 	p.takeOver(t)
+	t.futexRelease() // kernel/fork.c exec_mm_release
 	p.exitTimers(false)
 	p.detachShm()
 	holdSpace(prog.Machine)

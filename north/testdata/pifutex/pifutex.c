@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,10 +261,61 @@ static void mutexes(void) {
 	}
 }
 
-int main(void) {
+// A plain robust mutex whose owner thread exits, and a robust PI one in a
+// shared page whose owner process exits holding it.
+static void robustExits(void) {
+	pthread_mutexattr_t a;
+	pthread_t th;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&pm, &a);
+	pthread_create(&th, 0, dier, (void *)0);
+	pthread_join(th, 0);
+	printf("plain robust lock after owner exit: %s\n", en(-pthread_mutex_lock(&pm)));
+	printf("consistent: %s\n", en(-pthread_mutex_consistent(&pm)));
+	printf("unlock: %s\n", en(-pthread_mutex_unlock(&pm)));
+	pthread_mutex_destroy(&pm);
+
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT);
+	pthread_mutex_t *sm = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pthread_mutex_init(sm, &a);
+	pid_t child = fork();
+	if (child == 0) {
+		pthread_mutex_lock(sm);
+		_exit(0); // exit_group holding it
+	}
+	waitpid(child, 0, 0);
+	printf("shared robust PI lock after owner process exit: %s\n", en(-pthread_mutex_lock(sm)));
+	printf("consistent: %s\n", en(-pthread_mutex_consistent(sm)));
+	printf("unlock: %s\n", en(-pthread_mutex_unlock(sm)));
+
+	// execve releases the robust list too: the owner lives on, asleep.
+	child = fork();
+	if (child == 0) {
+		pthread_mutex_lock(sm);
+		*(volatile int *)(sm + 1) = 1;
+		execl("/proc/self/exe", "pifutex", "sleep", (char *)0);
+		_exit(1);
+	}
+	while (!*(volatile int *)(sm + 1))
+		usleep(1000);
+	printf("shared robust PI lock after owner execve: %s\n", en(-pthread_mutex_lock(sm)));
+	printf("consistent: %s\n", en(-pthread_mutex_consistent(sm)));
+	printf("unlock: %s\n", en(-pthread_mutex_unlock(sm)));
+	kill(child, SIGKILL);
+	waitpid(child, 0, 0);
+}
+
+int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "sleep") == 0) {
+		for (;;)
+			pause();
+	}
 	setvbuf(stdout, 0, _IONBF, 0);
 	raw();
 	mutexes();
+	robustExits();
 	printf("pifutex: done\n");
 	return 0;
 }

@@ -2,6 +2,7 @@ package north
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,13 @@ var loadExp = [3]uint64{1884, 2014, 2037}
 type loadAvg struct {
 	mu  sync.Mutex
 	avg [3]uint64
+	// parked: the sampler found no thread in application code and waits on kick
+	// instead of a timer, so that a guest whose threads are all blocked
+	// for ever is seen as deadlocked (the Go runtime's detector, which any
+	// pending timer defeats: kernel/fatal.go). A thread leaving a system
+	// call wakes it (wake).
+	parked atomic.Bool
+	kick   chan struct{}
 }
 
 // calcLoad is kernel/sched/loadavg.c calc_load: load decayed by exp
@@ -53,14 +61,75 @@ func (l *loadAvg) get() [3]uint64 {
 
 // StartLoadAverage samples the runnable threads of the guest every
 // LOAD_FREQ for the load average (/proc/loadavg, sysinfo's loads), for as
-// long as the kernel runs.
+// long as the kernel runs. While no thread runs application code (every
+// one is in a system call, most of them waiting) it parks; the ticks
+// missed meanwhile are folded in as samples of 0 when a thread leaves its
+// call and wakes it (a thread busy inside a long call counted as idle
+// then, where Linux would count it as running).
 func (p *Process) StartLoadAverage() {
 	w := p.w
+	l := &w.load
+	l.kick = make(chan struct{}, 1)
 	go func() {
-		for range time.Tick(loadFreq) {
-			w.load.fold(w.runnable(nil))
+		next := time.Now().Add(loadFreq)
+		for {
+			time.Sleep(time.Until(next))
+			l.fold(w.runnable(nil))
+			next = next.Add(loadFreq)
+			if w.inUser() {
+				continue
+			}
+			l.parked.Store(true)
+			// A thread that left its call between the look and parking
+			// finds parked false and sends nothing: look again.
+			if w.inUser() && l.parked.CompareAndSwap(true, false) {
+				continue
+			}
+			<-l.kick
+			for !time.Now().Before(next) {
+				if l.get() == [3]uint64{} {
+					next = next.Add(time.Since(next).Truncate(loadFreq) + loadFreq)
+					break
+				}
+				l.fold(0)
+				next = next.Add(loadFreq)
+			}
 		}
 	}()
+}
+
+// wake restarts a parked sampler: a thread is back from a system call.
+func (l *loadAvg) wake() {
+	if l.parked.Load() && l.parked.CompareAndSwap(true, false) {
+		l.kick <- struct{}{}
+	}
+}
+
+// inUser reports whether a thread of the guest runs application code:
+// one not in a system call, not stopped and not exited.
+func (w *world) inUser() bool {
+	w.mu.Lock()
+	procs := make([]*Process, 0, len(w.procs))
+	for _, p := range w.procs {
+		if !p.zombie {
+			procs = append(procs, p)
+		}
+	}
+	w.mu.Unlock()
+	for _, p := range procs {
+		if p.filesGone.Load() || p.stop.stopped.Load() {
+			continue
+		}
+		p.mu.Lock()
+		for _, t := range p.tasks {
+			if t.inCall.Load() == 0 {
+				p.mu.Unlock()
+				return true
+			}
+		}
+		p.mu.Unlock()
+	}
+	return false
 }
 
 // runnable counts the guest's threads that are running or could run

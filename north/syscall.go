@@ -78,6 +78,7 @@ func (t *Task) syscall() int64 {
 		r = p.unhandled(t, nr, a)
 	}
 	t.inCall.Store(0)
+	p.w.load.wake()
 	t.accountIO(nr, r)
 	kernel.AppThreadSyscall(t.slot, -1)
 	t.publishMask()

@@ -94,6 +94,16 @@ static const int lims[][3] = {
 int main(int argc, char **argv) {
 	char v[4096];
 	umask(027);
+	// SigIgn: no signal ignored but what this program ignores, whatever
+	// the caller ignored (nohup's SIGHUP, a runner's own), which execve
+	// passes on. Raw rt_sigaction: glibc refuses 32 and 33.
+	for (int sig = 1; sig <= 64; sig++) {
+		struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } act;
+		if (syscall(SYS_rt_sigaction, sig, NULL, &act, 8) == 0 && act.handler == SIG_IGN) {
+			act.handler = SIG_DFL;
+			syscall(SYS_rt_sigaction, sig, &act, NULL, 8);
+		}
+	}
 	// The table's room: 512 once a descriptor past 256 is open, whatever
 	// the caller left open below it.
 	if (dup2(1, 300) != 300)

@@ -14,14 +14,19 @@ import (
 	"github.com/cocoon-vm/cocoon/internal/testenv"
 )
 
-// buildC compiles a C file with gcc -static.
-func buildC(t *testing.T, src string) string {
+// buildC compiles a C file with gcc -static, linked with the libraries
+// of libs (gcc's -l names) besides libpthread.
+func buildC(t *testing.T, src string, libs ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		testenv.Missing(t, "gcc not found: install gcc and libc6-dev to run the C differential tests")
 	}
 	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(src), ".c"))
-	if b, err := exec.Command("gcc", "-static", "-O1", "-Wall", "-Werror", "-o", out, src, "-lpthread").CombinedOutput(); err != nil {
+	args := []string{"-static", "-O1", "-Wall", "-Werror", "-o", out, src}
+	for _, l := range libs {
+		args = append(args, "-l"+l)
+	}
+	if b, err := exec.Command("gcc", append(args, "-lpthread")...).CombinedOutput(); err != nil {
 		t.Fatalf("gcc -static %s: %v\n%s", src, err, b)
 	}
 	return out

@@ -14,18 +14,15 @@ import (
 	"github.com/cocoon-vm/cocoon/internal/testenv"
 )
 
-// buildC compiles a C file with gcc -static, linked with the libraries
-// of libs (gcc's -l names) besides libpthread.
-func buildC(t *testing.T, src string, libs ...string) string {
+// buildC compiles a C file with gcc -static, with gccArgs (include
+// directories, libraries) after the source and libpthread last.
+func buildC(t *testing.T, src string, gccArgs ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		testenv.Missing(t, "gcc not found: install gcc and libc6-dev to run the C differential tests")
 	}
 	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(src), ".c"))
-	args := []string{"-static", "-O1", "-Wall", "-Werror", "-o", out, src}
-	for _, l := range libs {
-		args = append(args, "-l"+l)
-	}
+	args := append([]string{"-static", "-O1", "-Wall", "-Werror", "-o", out, src}, gccArgs...)
 	if b, err := exec.Command("gcc", append(args, "-lpthread")...).CombinedOutput(); err != nil {
 		t.Fatalf("gcc -static %s: %v\n%s", src, err, b)
 	}
@@ -62,11 +59,16 @@ func appOutput(console string) string {
 }
 
 func differential(t *testing.T, prog, doneLine string) {
+	differentialImage(t, prog, packELF(t, prog), doneLine)
+}
+
+// differentialImage is differential with initrd, an archive whose /init
+// is prog, for the run inside Cocoon.
+func differentialImage(t *testing.T, prog, initrd, doneLine string) {
 	want := native(t, prog)
 	if !strings.Contains(want, doneLine) || strings.Contains(want, "FAIL") {
 		t.Fatalf("natively the program fails:\n%s", want)
 	}
-	initrd := packELF(t, prog)
 	console, got := cocoonRun(t, initrd)
 	// Linux is the oracle, and on a loaded machine Linux itself can print
 	// a different line of a timing-dependent check (a timer that overran

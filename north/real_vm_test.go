@@ -4,10 +4,17 @@ package north_test
 // inside Cocoon; the outputs must match line for line.
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cocoon-vm/cocoon/internal/testenv"
+	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/u-root/u-root/pkg/cpio"
 )
 
@@ -62,4 +69,118 @@ func packWithShell(t *testing.T, prog string) string {
 		cpio.Symlink("bin/cat", "busybox"),
 		cpio.Directory("tmp", 0o1777),
 	})
+}
+
+// TestVMRealGoToolchain runs the Go toolchain's own compile and link
+// (static Go programs of 26 and 7 MB: big mappings, many threads, files)
+// inside Cocoon on a two-package program, against the runtime's packages
+// from this host's build cache, and runs the result; natively the same
+// script runs the same binaries. The toolchain's output is
+// reproducible, so the archives and the executable must have the same
+// checksums.
+func TestVMRealGoToolchain(t *testing.T) {
+	cocoonKernel(t)
+	tools := goEnv(t, "GOTOOLDIR")
+	// The runtime and what it imports, compiled by this toolchain: the
+	// export data and code the linker reads.
+	cmd := exec.Command("go", "list", "-deps", "-export", "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", "runtime")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -export runtime: %v", err)
+	}
+	var nativeCfg, guestCfg strings.Builder
+	recs := []cpio.Record{cpio.Directory("go", 0o755), cpio.Directory("go/pkg", 0o755)}
+	for i, l := range strings.Fields(string(out)) {
+		pkg, file, _ := strings.Cut(l, "=")
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&nativeCfg, "packagefile %s\n", l)
+		fmt.Fprintf(&guestCfg, "packagefile %s=/go/pkg/%d.a\n", pkg, i)
+		recs = append(recs, cpio.StaticFile(fmt.Sprintf("go/pkg/%d.a", i), string(data), 0o644))
+	}
+	for _, tool := range []string{"compile", "link"} {
+		data, err := os.ReadFile(filepath.Join(tools, tool))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, cpio.StaticFile("go/"+tool, string(data), 0o755))
+	}
+	recs = append(recs, cpio.StaticFile("go/importcfg.link", guestCfg.String(), 0o644))
+	cfgFile := filepath.Join(t.TempDir(), "importcfg.link")
+	if err := os.WriteFile(cfgFile, []byte(nativeCfg.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, want, console := shellScript(t, "testdata/realgo/build.sh", recs, 1024, []string{tools, cfgFile}, []string{"/go", "/go/importcfg.link"})
+	if !strings.Contains(want, "hello from a program compiled inside 11") {
+		t.Fatalf("natively the build fails:\n%s", want)
+	}
+	if got != want {
+		t.Errorf("output inside Cocoon differs from Linux's:\n%s--- Cocoon's console:\n%s", lineDiff(got, "Cocoon", want, "Linux"), console)
+	}
+	t.Logf("inside Cocoon:\n%s", got)
+}
+
+// goEnv returns the go command's setting of name.
+func goEnv(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", name, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// shellScript runs the busybox sh script (printing "start" and "end"
+// around what is compared) natively, with a scratch directory on tmpfs
+// and nativeArgs as its arguments, and inside Cocoon, in a guest of
+// memMiB with busybox's applets, extra's files and the script at /s.sh,
+// with /tmp and guestArgs. It returns both outputs from "start" to "end"
+// and Cocoon's console.
+func shellScript(t *testing.T, script string, extra []cpio.Record, memMiB int, nativeArgs, guestArgs []string) (got, want, console string) {
+	t.Helper()
+	bb := busybox(t)
+	applets := busyboxApplets(t, bb)
+	text, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bb, append([]string{"sh", script, scratchDir(t)}, nativeArgs...)...)
+	cmd.Env = append([]string{"PATH=" + appletDir(t, bb, applets)}, scriptEnv...)
+	out, _ := cmd.CombinedOutput()
+	want = between(string(out))
+	if !strings.HasSuffix(want, "end\n") {
+		t.Fatalf("native run did not finish:\n%s", out)
+	}
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := append([]cpio.Record{
+		cpio.Symlink("init", "bin/busybox"),
+		cpio.Directory("bin", 0o755),
+		cpio.StaticFile("bin/busybox", string(data), 0o755),
+		cpio.StaticFile("s.sh", string(text), 0o644),
+		cpio.Directory("tmp", 0o1777),
+	}, extra...)
+	for _, a := range applets {
+		if a != "busybox" {
+			recs = append(recs, cpio.Symlink("bin/"+a, "busybox"))
+		}
+	}
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Profile: qemu.Microvm, Kernel: cocoonKernel(t), Initrd: packRecords(t, "script.cpio", recs),
+		Append:    "cocoon.argv0=sh " + strings.Join(scriptEnv, " ") + ` -- -c "sh /s.sh /tmp ` + strings.Join(guestArgs, " ") + ` 2>&1 | cat"`,
+		MemoryMiB: memMiB, Timeout: 8 * time.Minute,
+	})
+	if res == nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	console = strings.ReplaceAll(res.Console, "\r", "")
+	if err != nil {
+		t.Errorf("inside Cocoon: %v", err)
+	}
+	return between(appOutput(console)), want, console
 }

@@ -19,7 +19,7 @@ const (
 	sysSpaceMap   = 1003 // (space, addr, len, prot | fixed<<8) -> addr
 	sysSpaceUnmap = 1004 // (space, addr, len)
 	sysSpaceProt  = 1005 // (space, addr, len, prot)
-	sysSpacePage  = 1006 // (space, addr, access: accRead, accWrite, accForce) -> physical page
+	sysSpacePage  = 1006 // (space, addr, access: accRead, accWrite, accForce, accForceRead) -> physical page
 	sysSpaceZap   = 1007 // (space, addr, len): drop pages, keep mappings
 	sysFPSync     = 1008 // (regs): save regs' live extended state to its area
 	sysFPRelease  = 1009 // (regs): forget regs as the owner of live state
@@ -274,7 +274,7 @@ func spaceProtect(i int, addr, length uintptr, prot vmspace.Prot) int64 {
 //go:nosplit
 func spacePage(i int, addr uintptr, acc uint64) int64 {
 	s := getSpace(i)
-	if s == nil || acc > accForce {
+	if s == nil || acc > accForceRead {
 		return -linux.EINVAL
 	}
 	p, st := userPopulate(s, addr, int(acc))

@@ -26,10 +26,16 @@ func userPTE(prot vmspace.Prot) uint64 {
 
 // Accesses userPopulate serves.
 const (
-	accRead  = iota // a read: an untouched anonymous page maps the zero frame
-	accWrite        // a write: the page gets a private frame
-	accForce        // a write to a page mapped without PROT_WRITE (program loading; PROT_NONE faults)
+	accRead      = iota // a read: an untouched anonymous page maps the zero frame
+	accWrite            // a write: the page gets a private frame
+	accForce            // a write ignoring the protection (program loading; /proc/PID/mem, ptrace's FOLL_FORCE)
+	accForceRead        // a read ignoring the protection (/proc/PID/mem of a PROT_NONE page)
 )
+
+// forced reports whether acc ignores the protection.
+//
+//go:nosplit
+func forced(acc int) bool { return acc == accForce || acc == accForceRead }
 
 // zeroFrame is the one frame of zeros that every read of an untouched
 // private anonymous page maps, read-only and copy-on-write, as Linux's
@@ -115,12 +121,18 @@ func userPopulate(s *userSpace, va uintptr, acc int) (uintptr, int) {
 	if !ok {
 		return 0, popFault
 	}
-	if r.Prot == 0 || acc == accWrite && r.Prot&vmspace.Write == 0 {
+	if !forced(acc) && (r.Prot == 0 || acc == accWrite && r.Prot&vmspace.Write == 0) {
 		return 0, popFault // before walkIn: no tables made for a bad access
 	}
 	pte, _ := walkIn(s.pml4, va, true, pteUser)
 	if pte == nil {
 		return 0, popNoMemory
+	}
+	if r.Prot == 0 {
+		return protNonePage(s, r.Kind, pte, acc)
+	}
+	if acc == accForceRead {
+		acc = accRead
 	}
 	switch populateAction(*pte, r.Prot, r.Kind, acc, zeroFrame) {
 	case actFault:
@@ -147,6 +159,55 @@ func userPopulate(s *userSpace, va uintptr, acc int) (uintptr, int) {
 		}
 	}
 	return uintptr(*pte & pteFrame), popOK
+}
+
+// protNonePage serves a forced access (accForce, accForceRead) to a page
+// of a PROT_NONE region of kind, whose entry is pte, as ptrace's
+// FOLL_FORCE does (mm/gup.c check_vma_flags): a read sees the page (the
+// zero frame if untouched), a write gets it a frame of its own, a copy of
+// what it showed; a page of a shared mapping is not written. The entry
+// stays inaccessible to the application (pteProtNone, not present: no
+// TLB entry to drop). It returns the frame as userPopulate does.
+//
+//go:nosplit
+func protNonePage(s *userSpace, kind vmspace.Kind, pte *uint64, acc int) (uintptr, int) {
+	e := *pte
+	old := e & pteFrame
+	if e&pteProtNone == 0 {
+		// Nothing there: the personality provides a Filled page (as
+		// the region's, PROT_NONE); an anonymous one reads as zeros.
+		if kind == vmspace.Filled {
+			return 0, popFill
+		}
+		if acc == accForceRead {
+			return uintptr(zeroFrame), popOK
+		}
+	} else if acc == accForceRead || e&pteCOW == 0 && old != zeroFrame {
+		return uintptr(old), popOK
+	}
+	if e&pteShared != 0 {
+		return 0, popFault
+	}
+	p, ok := phys.AllocUser()
+	if !ok {
+		return 0, popNoMemory
+	}
+	if e&pteProtNone == 0 || old == zeroFrame {
+		cpu.ZeroPage(cpu.Virt(uintptr(p)))
+	} else {
+		cpu.Copy(cpu.Bytes(cpu.Virt(uintptr(p)), pageSize), cpu.Bytes(cpu.Virt(uintptr(old)), pageSize))
+	}
+	n := (p | userPTE(0) | pteProtNone) &^ ptePresent
+	if kind == vmspace.Filled {
+		n |= pteCopy
+	}
+	*pte = n
+	if e&pteProtNone != 0 && old != zeroFrame {
+		phys.Free(old)
+	} else {
+		s.gained(1)
+	}
+	return uintptr(p), popOK
 }
 
 // freeUserRange frees the pages of [start, end) in the tables at pml4 and

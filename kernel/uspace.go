@@ -220,9 +220,10 @@ var ErrFault = syscall.EFAULT
 func (s *Space) page(addr uint64, acc int) (uintptr, error) {
 	va := addr &^ (pageSize - 1)
 	gen := atomic.LoadUint64(&ptGen)
-	if acc == accForce {
+	if forced(acc) {
 		// A forced write may copy the page: its cached translation goes
-		// (the others stand: only this page changes).
+		// (the others stand: only this page changes). A forced read may
+		// see a page the application cannot: not cached.
 		s.pages.drop(va)
 	} else if p, ok := s.pages.lookup(gen, va, acc == accWrite); ok {
 		return p, nil
@@ -231,7 +232,7 @@ func (s *Space) page(addr uint64, acc int) (uintptr, error) {
 	switch e {
 	case 0:
 		p = cpu.Virt(p)
-		if acc != accForce {
+		if !forced(acc) {
 			s.pages.add(gen, va, p, acc == accWrite)
 		}
 		return p, nil
@@ -321,6 +322,13 @@ func (s *Space) CompareAndSwapUint32(addr uint64, old, nv uint32) (uint32, error
 func (s *Space) Load(addr uint64, data []byte) error {
 	done := 0
 	return s.copyPages(addr, len(data), accForce, func(b []byte) { done += cpu.Copy(b, data[done:]) })
+}
+
+// ForceIn reads len(dst) bytes at addr ignoring the protection: a
+// PROT_NONE page too, read as ptrace's FOLL_FORCE does (/proc/PID/mem).
+func (s *Space) ForceIn(addr uint64, dst []byte) error {
+	done := 0
+	return s.copyPages(addr, len(dst), accForceRead, func(b []byte) { done += cpu.Copy(dst[done:], b) })
 }
 
 // Populate makes the pages of [addr, addr+length) present as a read (an

@@ -45,6 +45,7 @@ func memErr(err error) error {
 func (k kernelMachine) CopyIn(addr uint64, dst []byte) error  { return memErr(k.s.CopyIn(addr, dst)) }
 func (k kernelMachine) CopyOut(addr uint64, src []byte) error { return memErr(k.s.CopyOut(addr, src)) }
 func (k kernelMachine) Load(addr uint64, data []byte) error   { return memErr(k.s.Load(addr, data)) }
+func (k kernelMachine) ForceIn(addr uint64, dst []byte) error { return memErr(k.s.ForceIn(addr, dst)) }
 
 // CompareAndSwapUint32 is an atomic update of a futex word (futex_pi.go).
 func (k kernelMachine) CompareAndSwapUint32(addr uint64, old, nv uint32) (uint32, error) {

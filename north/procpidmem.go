@@ -94,7 +94,7 @@ func (f *MemFile) Access(b []byte, addr uint64, write bool) (int, error) {
 		if write {
 			err = f.forceWrite(a, chunk)
 		} else {
-			err = f.m.CopyIn(a, chunk)
+			err = f.forceRead(a, chunk)
 		}
 		if err != nil {
 			break
@@ -105,6 +105,22 @@ func (f *MemFile) Access(b []byte, addr uint64, write bool) (int, error) {
 		return 0, errEIO
 	}
 	return done, nil
+}
+
+// forcedReader is a Machine that reads ignoring the protection (the
+// kernel's Space; the host tests' fakes read as CopyIn).
+type forcedReader interface {
+	ForceIn(addr uint64, dst []byte) error
+}
+
+// forceRead reads b at addr as FOLL_FORCE does: a PROT_NONE page too
+// (mm/gup.c check_vma_flags lets a forced read past a mapping without
+// VM_READ).
+func (f *MemFile) forceRead(addr uint64, b []byte) error {
+	if r, ok := f.m.(forcedReader); ok {
+		return r.ForceIn(addr, b)
+	}
+	return f.m.CopyIn(addr, b)
 }
 
 // forceWrite writes b within one page at addr: as a write where the

@@ -1,8 +1,9 @@
 // procmem: /proc/PID/mem read and written as Linux does (fs/proc/base.c
 // mem_rw with FOLL_FORCE): own stack, heap and text (a patched function
 // runs), EIO past what is mapped, kernel addresses, offsets lseek allows,
-// another process's memory, and a file whose process has exited. Prints
-// no addresses: the output is compared with Linux's.
+// PROT_NONE pages (read by force; written into a private copy unless
+// shared), another process's memory, and a file whose process has
+// exited. Prints no addresses: the output is compared with Linux's.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -99,6 +100,53 @@ int main(void) {
 	char *shw = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	n = pwrite(fd, "W", 1, at(shw));
 	printf("write a shared writable page: %zd now %c\n", n, shw[0]);
+
+	// PROT_NONE pages: read and written by force as ptrace does (mm/gup.c
+	// check_vma_flags: FOLL_FORCE reads any mapping, writes only private
+	// ones, into a private copy).
+	char *pn = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	strcpy(pn, "kept");
+	mprotect(pn, 3 * 4096, PROT_NONE);
+	memset(buf, 'x', sizeof buf);
+	n = pread(fd, buf, 5, at(pn));
+	printf("read PROT_NONE page: %zd %s\n", n, buf);
+	memset(buf, 'x', sizeof buf);
+	n = pread(fd, buf, 4, at(pn + 4096));
+	printf("read untouched PROT_NONE page: %zd %d %d %d %d\n", n, buf[0], buf[1], buf[2], buf[3]);
+	n = pwrite(fd, "NEW", 4, at(pn));
+	printf("write PROT_NONE page: %zd\n", n);
+	n = pwrite(fd, "UNT", 4, at(pn + 2 * 4096));
+	printf("write untouched PROT_NONE page: %zd\n", n);
+	n = pread(fd, buf, 8, at(pn + 4096 - 4));
+	printf("read across PROT_NONE pages: %zd %d %d\n", n, buf[0], buf[4]);
+	mprotect(pn, 3 * 4096, PROT_READ);
+	printf("after mprotect: %s %d %s\n", pn, pn[4096], pn + 2 * 4096);
+	char *pns = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	strcpy(pns, "shared");
+	mprotect(pns, 4096, PROT_NONE);
+	memset(buf, 0, sizeof buf);
+	n = pread(fd, buf, 7, at(pns));
+	printf("read shared PROT_NONE page: %zd %s\n", n, buf);
+	errno = 0;
+	n = pwrite(fd, "S", 1, at(pns));
+	printf("write shared PROT_NONE page: %zd errno %d\n", n, errno);
+	int ef = open("/proc/self/exe", O_RDONLY);
+	char *pf = mmap(0, 4096, PROT_NONE, MAP_PRIVATE, ef, 0);
+	memset(buf, 0, sizeof buf);
+	n = pread(fd, buf, 4, at(pf));
+	printf("read PROT_NONE file page: %zd %.3s\n", n, buf + 1);
+	n = pwrite(fd, "FLE", 3, at(pf + 1));
+	mprotect(pf, 4096, PROT_READ);
+	pread(ef, buf, 4, 0);
+	printf("write PROT_NONE file page: %zd mapping %.3s file %.3s\n", n, pf + 1, buf + 1);
+	char *pfs = mmap(0, 4096, PROT_NONE, MAP_SHARED, ef, 0);
+	memset(buf, 0, sizeof buf);
+	n = pread(fd, buf, 4, at(pfs));
+	printf("read shared PROT_NONE file page: %zd %.3s\n", n, buf + 1);
+	errno = 0;
+	n = pwrite(fd, "X", 1, at(pfs));
+	printf("write shared PROT_NONE file page: %zd errno %d\n", n, errno);
+	close(ef);
 
 	int ro = open("/proc/self/mem", O_RDONLY);
 	errno = 0;

@@ -1,7 +1,6 @@
 package north
 
 import (
-	"fmt"
 	"sync"
 	"time"
 
@@ -17,6 +16,10 @@ type futexTable struct {
 	mu sync.Mutex
 	q  map[futexKey][]*futexWaiter
 	pi map[futexKey][]*futexWaiter // FUTEX_LOCK_PI's waiters (futex_pi.go)
+	// seq numbers the waiters in order of queueing: Linux keeps plain
+	// and PI waiters of a hash bucket on one chain, and what a call meets
+	// first decides its result (futex_wake's EINVAL at a PI waiter).
+	seq uint64
 }
 
 // futexKey names a futex word as Linux's get_futex_key does
@@ -32,6 +35,7 @@ type futexWaiter struct {
 	ch     chan struct{} // closed by a wake
 	bitset uint32
 	key    futexKey
+	seq    uint64 // its place on the queue (futexTable.seq)
 
 	// A PI waiter's thread, and the word as it sees it: the thread
 	// handing the lock over writes the waiter's TID there.
@@ -39,11 +43,47 @@ type futexWaiter struct {
 	tid   int32
 	m     mem.Memory
 	uaddr uint64
+
+	// A FUTEX_WAIT_REQUEUE_PI waiter (Linux's futex_q with an
+	// rt_waiter): queued on the condition's word, key, until
+	// FUTEX_CMP_REQUEUE_PI takes the PI futex key2 (at uaddr, as the
+	// waiter sees it) for it or moves it onto key2's PI queue.
+	requeuePI bool
+	key2      futexKey
 }
 
 func (f *futexTable) init() {
 	f.q = map[futexKey][]*futexWaiter{}
 	f.pi = map[futexKey][]*futexWaiter{}
+}
+
+// push queues w on key in table q (f.q or f.pi), last.
+func (f *futexTable) push(q map[futexKey][]*futexWaiter, key futexKey, w *futexWaiter) {
+	f.seq++
+	w.key, w.seq = key, f.seq
+	q[key] = append(q[key], w)
+}
+
+// top is the first waiter queued on key, plain or PI (futex_top_waiter),
+// or nil.
+func (f *futexTable) top(key futexKey) *futexWaiter {
+	var w *futexWaiter
+	if q := f.q[key]; len(q) > 0 {
+		w = q[0]
+	}
+	if q := f.pi[key]; len(q) > 0 && (w == nil || q[0].seq < w.seq) {
+		w = q[0]
+	}
+	return w
+}
+
+// piBarrier is the place of key's first PI waiter: a plain operation
+// reaching it fails EINVAL ("this->pi_state || this->rt_waiter").
+func (f *futexTable) piBarrier(key futexKey) uint64 {
+	if q := f.pi[key]; len(q) > 0 {
+		return q[0].seq
+	}
+	return ^uint64(0)
 }
 
 // futexKey returns the key of the futex word at addr.
@@ -88,8 +128,8 @@ func (f *futexTable) wait(m mem.Memory, addr uint64, key futexKey, val uint32, d
 		f.mu.Unlock()
 		return -linux.EAGAIN
 	}
-	w := &futexWaiter{ch: make(chan struct{}), bitset: bitset, key: key}
-	f.q[key] = append(f.q[key], w)
+	w := &futexWaiter{ch: make(chan struct{}), bitset: bitset}
+	f.push(f.q, key, w)
 	f.mu.Unlock()
 
 	var timeout <-chan time.Time
@@ -117,12 +157,17 @@ func (f *futexTable) wait(m mem.Memory, addr uint64, key futexKey, val uint32, d
 func (f *futexTable) remove(w *futexWaiter) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	q := f.q[w.key]
-	for i, x := range q {
+	return f.removeLocked(f.q, w)
+}
+
+// removeLocked takes w off its queue in table q; false if not there.
+func (f *futexTable) removeLocked(q map[futexKey][]*futexWaiter, w *futexWaiter) bool {
+	l := q[w.key]
+	for i, x := range l {
 		if x == w {
-			f.q[w.key] = append(q[:i:i], q[i+1:]...)
-			if len(f.q[w.key]) == 0 {
-				delete(f.q, w.key)
+			q[w.key] = append(l[:i:i], l[i+1:]...)
+			if len(q[w.key]) == 0 {
+				delete(q, w.key)
 			}
 			return true
 		}
@@ -130,35 +175,58 @@ func (f *futexTable) remove(w *futexWaiter) bool {
 	return false
 }
 
-// wake wakes up to n waiters on key whose bitset intersects bitset.
+// wake wakes up to n waiters on key whose bitset intersects bitset
+// (kernel/futex/waitwake.c futex_wake).
 func (f *futexTable) wake(key futexKey, n int, bitset uint32) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return int64(f.wakeLocked(key, n, bitset))
+	return f.wakeLocked(key, n, bitset)
 }
 
-func (f *futexTable) wakeLocked(addr futexKey, n int, bitset uint32) int {
-	q := f.q[addr]
+// wakeLocked wakes waiters on key in queue order as futex_wake's loop
+// does: at least one (it counts after waking: "++ret >= nr_wake", so a
+// count of 0 or below wakes one), skipping those whose bitset misses
+// bitset, and failing EINVAL at a PI or FUTEX_WAIT_REQUEUE_PI waiter
+// (the ones woken before it stay woken). It returns the number woken or
+// the negated errno.
+func (f *futexTable) wakeLocked(key futexKey, n int, bitset uint32) int64 {
+	q := f.q[key]
+	barrier := f.piBarrier(key)
 	woken := 0
+	var e int64
 	kept := q[:0]
+	done := false
 	for _, w := range q {
-		if woken < n && w.bitset&bitset != 0 {
-			close(w.ch)
-			woken++
+		if !done && (w.seq > barrier || w.requeuePI) {
+			e, done = -linux.EINVAL, true
+		}
+		if done || w.bitset&bitset == 0 {
+			kept = append(kept, w)
 			continue
 		}
-		kept = append(kept, w)
+		close(w.ch)
+		woken++
+		done = woken >= n
+	}
+	if !done && barrier != ^uint64(0) {
+		e = -linux.EINVAL
 	}
 	if len(kept) == 0 {
-		delete(f.q, addr)
+		delete(f.q, key)
 	} else {
-		f.q[addr] = kept
+		f.q[key] = kept
 	}
-	return woken
+	if e != 0 {
+		return e
+	}
+	return int64(woken)
 }
 
-// requeue wakes n waiters on addr and moves up to n2 of the rest to addr2.
-func (f *futexTable) requeue(m mem.Memory, uaddr uint64, addr futexKey, n, n2 int, addr2 futexKey, cmp bool, val uint32) int64 {
+// requeue is FUTEX_REQUEUE (FUTEX_CMP_REQUEUE with cmp: *uaddr must hold
+// val, else EAGAIN): it wakes nWake waiters on key and moves up to
+// nRequeue of the rest to key2 (kernel/futex/requeue.c futex_requeue,
+// without requeue_pi).
+func (f *futexTable) requeue(m mem.Memory, uaddr uint64, key futexKey, nWake, nRequeue int, key2 futexKey, cmp bool, val uint32) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if cmp {
@@ -170,91 +238,158 @@ func (f *futexTable) requeue(m mem.Memory, uaddr uint64, addr futexKey, n, n2 in
 			return -linux.EAGAIN
 		}
 	}
-	woken := f.wakeLocked(addr, n, ^uint32(0))
-	moved := 0
-	q := f.q[addr]
-	for moved < n2 && len(q) > 0 {
-		w := q[0]
-		q = q[1:]
-		w.key = addr2
-		f.q[addr2] = append(f.q[addr2], w)
-		moved++
+	q := f.q[key]
+	barrier := f.piBarrier(key)
+	count := 0
+	var e int64
+	var kept, moved []*futexWaiter
+	for i, w := range q {
+		if count-nWake >= nRequeue {
+			kept = append(kept, q[i:]...)
+			break
+		}
+		if w.seq > barrier || w.requeuePI {
+			e = -linux.EINVAL
+			kept = append(kept, q[i:]...)
+			break
+		}
+		if count++; count <= nWake {
+			close(w.ch)
+		} else {
+			moved = append(moved, w)
+		}
 	}
-	if len(q) == 0 {
-		delete(f.q, addr)
+	if count-nWake < nRequeue && e == 0 && barrier != ^uint64(0) {
+		e = -linux.EINVAL
+	}
+	if len(kept) == 0 {
+		delete(f.q, key)
 	} else {
-		f.q[addr] = q
+		f.q[key] = kept
 	}
-	return int64(woken + moved)
+	for _, w := range moved {
+		f.push(f.q, key2, w) // requeue_futex: last on the new chain
+	}
+	if e != 0 {
+		return e
+	}
+	return int64(count)
 }
 
-// wakeOp implements FUTEX_WAKE_OP: *addr2 = op(*addr2, oparg); wake n on
-// addr, and n2 on addr2 if the old value passes the comparison.
-func (f *futexTable) wakeOp(m mem.Memory, addr futexKey, n, n2 int, uaddr2 uint64, addr2 futexKey, encoded uint32) int64 {
+// wakeOp implements FUTEX_WAKE_OP (kernel/futex/waitwake.c
+// futex_wake_op, futex_atomic_op_inuser): *uaddr2 = op(*uaddr2, oparg)
+// atomically, wake n on key, and n2 on key2 if the old value passes the
+// comparison. oparg and cmparg are signed 12-bit fields; an unknown op
+// fails ENOSYS before the word changes, an unknown comparison after.
+func (f *futexTable) wakeOp(m mem.Memory, key futexKey, n, n2 int, uaddr2 uint64, key2 futexKey, encoded uint32) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	op, cmp := (encoded>>28)&7, (encoded>>24)&15
-	oparg, cmparg := (encoded>>12)&0xfff, encoded&0xfff
-	if encoded&(8<<28) != 0 { // FUTEX_OP_OPARG_SHIFT
+	oparg, cmparg := int32(encoded<<8)>>20, int32(encoded<<20)>>20
+	if encoded&(futexOpOpargShift<<28) != 0 {
+		// Linux warns of a shift past 31 and masks it.
 		oparg = 1 << (oparg & 31)
 	}
 	old, err := mem.ReadUint32(m, uaddr2)
-	if err != nil {
-		return -linux.EFAULT
+	for {
+		if err != nil {
+			return -linux.EFAULT
+		}
+		var nv uint32
+		switch op {
+		case 0:
+			nv = uint32(oparg) // FUTEX_OP_SET
+		case 1:
+			nv = old + uint32(oparg) // FUTEX_OP_ADD
+		case 2:
+			nv = old | uint32(oparg) // FUTEX_OP_OR
+		case 3:
+			nv = old &^ uint32(oparg) // FUTEX_OP_ANDN
+		case 4:
+			nv = old ^ uint32(oparg) // FUTEX_OP_XOR
+		default:
+			return -linux.ENOSYS
+		}
+		// Another thread or process may change the word meanwhile:
+		// the update is a compare-and-swap, again on a change (as the
+		// arch's lock cmpxchg loop).
+		var was uint32
+		was, err = casUint32(m, uaddr2, old, nv)
+		if err == nil && was == old {
+			break
+		}
+		old = was
 	}
-	var nv uint32
-	switch op {
-	case 0:
-		nv = oparg // SET
-	case 1:
-		nv = old + oparg // ADD
-	case 2:
-		nv = old | oparg // OR
-	case 3:
-		nv = old &^ oparg // ANDN
-	case 4:
-		nv = old ^ oparg // XOR
-	default:
-		return -linux.ENOSYS
-	}
-	if err := mem.WriteUint32(m, uaddr2, nv); err != nil {
-		return -linux.EFAULT
-	}
-	woken := f.wakeLocked(addr, n, ^uint32(0))
 	var ok bool
 	switch cmp {
-	case 0:
-		ok = old == cmparg
-	case 1:
-		ok = old != cmparg
-	case 2:
-		ok = int32(old) < int32(cmparg)
-	case 3:
-		ok = int32(old) <= int32(cmparg)
-	case 4:
-		ok = int32(old) > int32(cmparg)
-	case 5:
-		ok = int32(old) >= int32(cmparg)
+	case 0: // FUTEX_OP_CMP_EQ
+		ok = int32(old) == cmparg
+	case 1: // FUTEX_OP_CMP_NE
+		ok = int32(old) != cmparg
+	case 2: // FUTEX_OP_CMP_LT
+		ok = int32(old) < cmparg
+	case 3: // FUTEX_OP_CMP_LE
+		ok = int32(old) <= cmparg
+	case 4: // FUTEX_OP_CMP_GT
+		ok = int32(old) > cmparg
+	case 5: // FUTEX_OP_CMP_GE
+		ok = int32(old) >= cmparg
 	default:
 		return -linux.ENOSYS
 	}
-	if ok {
-		woken += f.wakeLocked(addr2, n2, ^uint32(0))
+	woken := f.wakeLocked(key, n, ^uint32(0))
+	if woken < 0 || !ok {
+		return woken
 	}
-	return int64(woken)
+	w2 := f.wakeLocked(key2, n2, ^uint32(0))
+	if w2 < 0 {
+		return w2
+	}
+	return woken + w2
 }
+
+// futexOpOpargShift is FUTEX_OP_OPARG_SHIFT: oparg is a shift count.
+const futexOpOpargShift = 8
 
 func sysFutex(t *Task, a *[6]uint64) int64 {
 	addr, op, val, tsAddr, addr2, val3 := a[0], a[1], uint32(a[2]), a[3], a[4], uint32(a[5])
 	cmd := op &^ (linux.FutexPrivateFlag | linux.FutexClockRealtime)
 	m := t.p.m
 	private := op&linux.FutexPrivateFlag != 0
-	count := func(v uint32) int {
-		if int32(v) < 0 {
-			return 1 << 30
+	realtime := op&linux.FutexClockRealtime != 0
+	// The timeout of the calls that have one (futex_cmd_has_timeout):
+	// FUTEX_WAIT's is relative, the others' absolute; FUTEX_LOCK_PI's on
+	// CLOCK_REALTIME, the others' on CLOCK_MONOTONIC unless
+	// FUTEX_CLOCK_REALTIME (futex_init_timeout). Its timer may fire up to
+	// the thread's slack later (kernel/futex/core.c futex_setup_timer).
+	var deadline time.Time
+	switch cmd {
+	case linux.FutexWait, linux.FutexWaitBitset, futexLockPI, futexLockPI2, futexWaitRequeuePI:
+		if tsAddr == 0 {
+			break
 		}
-		return int(v)
+		ns, e := readTimespec(m, tsAddr)
+		if e != 0 {
+			return e
+		}
+		switch {
+		case cmd == linux.FutexWait:
+			deadline = time.Now().Add(time.Duration(ns))
+		case cmd == futexLockPI || realtime:
+			deadline = time.Unix(0, ns)
+		default:
+			deadline = monoToTime(ns)
+		}
+		deadline = deadline.Add(t.slack())
 	}
+	// Only the calls with an absolute timeout take FUTEX_CLOCK_REALTIME,
+	// checked after the timeout is read (kernel/futex/syscalls.c do_futex).
+	if realtime && cmd != linux.FutexWaitBitset && cmd != futexWaitRequeuePI && cmd != futexLockPI2 {
+		return -linux.ENOSYS
+	}
+	// The requeueing calls' second count is the timeout argument's
+	// (val2), each an int.
+	nWake, nRequeue := int(int32(val)), int(int32(uint32(tsAddr)))
 	switch cmd {
 	case linux.FutexWait, linux.FutexWaitBitset:
 		bitset := ^uint32(0)
@@ -263,23 +398,6 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 				return -linux.EINVAL
 			}
 			bitset = val3
-		}
-		var deadline time.Time
-		if tsAddr != 0 {
-			ns, e := readTimespec(m, tsAddr)
-			if e != 0 {
-				return e
-			}
-			if cmd == linux.FutexWait {
-				deadline = time.Now().Add(time.Duration(ns))
-			} else if op&linux.FutexClockRealtime != 0 {
-				deadline = time.Unix(0, ns)
-			} else {
-				deadline = monoToTime(ns)
-			}
-			// Its timer may fire up to the thread's slack later
-			// (kernel/futex/core.c futex_setup_timer).
-			deadline = deadline.Add(t.slack())
 		}
 		// An interrupted timed wait goes on until the same deadline if
 		// no handler runs (kernel/futex/waitwake.c futex_wait_restart);
@@ -296,38 +414,42 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		if addr%4 != 0 {
 			return -linux.EINVAL
 		}
-		return t.p.futex.wake(t.futexKey(addr, private), count(val), bitset)
+		return t.p.futex.wake(t.futexKey(addr, private), nWake, bitset)
 	case futexRequeue, futexCmpRequeue:
-		return t.p.futex.requeue(m, addr, t.futexKey(addr, private), count(val), count(uint32(tsAddr)), t.futexKey(addr2, private), cmd == futexCmpRequeue, val3)
+		if nWake < 0 || nRequeue < 0 {
+			return -linux.EINVAL
+		}
+		if addr%4 != 0 || addr2%4 != 0 {
+			return -linux.EINVAL
+		}
+		return t.p.futex.requeue(m, addr, t.futexKey(addr, private), nWake, nRequeue, t.futexKey(addr2, private), cmd == futexCmpRequeue, val3)
 	case futexWakeOp:
-		return t.p.futex.wakeOp(m, t.futexKey(addr, private), count(val), count(uint32(tsAddr)), addr2, t.futexKey(addr2, private), val3)
+		if addr%4 != 0 || addr2%4 != 0 {
+			return -linux.EINVAL
+		}
+		return t.p.futex.wakeOp(m, t.futexKey(addr, private), nWake, nRequeue, addr2, t.futexKey(addr2, private), val3)
 	case futexLockPI, futexLockPI2, futexTrylockPI:
-		// Only FUTEX_LOCK_PI2 takes FUTEX_CLOCK_REALTIME; FUTEX_LOCK_PI
-		// times out on CLOCK_REALTIME, FUTEX_LOCK_PI2 on CLOCK_MONOTONIC
-		// by default (kernel/futex/syscalls.c do_futex, futex_init_timeout).
-		if op&linux.FutexClockRealtime != 0 && cmd != futexLockPI2 {
-			return -linux.ENOSYS
-		}
-		var deadline time.Time
-		if tsAddr != 0 && cmd != futexTrylockPI {
-			ns, e := readTimespec(m, tsAddr)
-			if e != 0 {
-				return e
-			}
-			if cmd == futexLockPI || op&linux.FutexClockRealtime != 0 {
-				deadline = time.Unix(0, ns)
-			} else {
-				deadline = monoToTime(ns)
-			}
-			deadline = deadline.Add(t.slack())
-		}
 		return t.p.futex.lockPI(m, addr, t.futexKey(addr, private), t.tid, t.futexOwner, deadline, cmd == futexTrylockPI, t.wake, &t.timer)
 	case futexUnlockPI:
 		return t.p.futex.unlockPI(m, addr, t.futexKey(addr, private), t.tid)
-	case futexWaitRequeuePI, futexCmpRequeuePI:
-		// Requeueing from a condition variable's word onto a PI futex
-		// (glibc does not use it); Linux has it, Cocoon does not.
-		return t.p.unsupported(fmt.Sprintf("futex operation %d", cmd), -linux.ENOSYS)
+	case futexWaitRequeuePI:
+		if addr == addr2 {
+			return -linux.EINVAL
+		}
+		if addr2%4 != 0 || addr%4 != 0 {
+			return -linux.EINVAL
+		}
+		return t.p.futex.waitRequeuePI(m, addr, t.futexKey(addr, private), val, addr2, t.futexKey(addr2, private), t.tid, deadline, t.wake, &t.timer)
+	case futexCmpRequeuePI:
+		// Only from a plain word to a distinct PI one, waking at most
+		// the one waiter that gets the lock (requeue.c futex_requeue).
+		if nWake < 0 || nRequeue < 0 || addr == addr2 || nWake != 1 {
+			return -linux.EINVAL
+		}
+		if addr%4 != 0 || addr2%4 != 0 {
+			return -linux.EINVAL
+		}
+		return t.p.futex.cmpRequeuePI(m, addr, t.futexKey(addr, private), nRequeue, addr2, t.futexKey(addr2, private), val3, t.futexOwner)
 	}
 	return -linux.ENOSYS
 }

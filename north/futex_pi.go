@@ -78,14 +78,14 @@ func (f *futexTable) lockPI(m mem.Memory, uaddr uint64, key futexKey, tid int32,
 			o = owner(id)
 		}
 		f.mu.Lock()
-		r, done := f.lockPILocked(m, uaddr, key, tid, cur, o, try)
+		r, done := f.lockPILocked(m, uaddr, key, tid, cur, o, try, false)
 		if done {
 			f.mu.Unlock()
 			return r
 		}
 		if r == 0 { // queued
-			w = &futexWaiter{ch: make(chan struct{}), key: key, pi: true, tid: tid, m: m, uaddr: uaddr}
-			f.pi[key] = append(f.pi[key], w)
+			w = &futexWaiter{ch: make(chan struct{}), pi: true, tid: tid, m: m, uaddr: uaddr}
+			f.push(f.pi, key, w)
 		}
 		f.mu.Unlock()
 	}
@@ -115,8 +115,10 @@ func (f *futexTable) lockPI(m mem.Memory, uaddr uint64, key futexKey, tid int32,
 // lockPILocked is one attempt of lockPI with the table locked, the word
 // last read as cur and o its owner (nil: none, or no such thread). It
 // returns done with the call's result, or (0, false) when the caller is
-// to wait, (1, false) to read the word again (it changed).
-func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid int32, cur uint32, o *Task, try bool) (int64, bool) {
+// to wait, (1, false) to read the word again (it changed). setWaiters
+// marks a lock taken with FUTEX_WAITERS (FUTEX_CMP_REQUEUE_PI taking it
+// for a waiter while it moves others behind).
+func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid int32, cur uint32, o *Task, try, setWaiters bool) (int64, bool) {
 	// The word may have changed since it was read without the lock (an
 	// unlock wrote 0): queueing on a stale owner would wait for ever.
 	if now, err := mem.ReadUint32(m, uaddr); err != nil {
@@ -124,13 +126,18 @@ func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid 
 	} else if now != cur {
 		return 1, false
 	}
+	// A plain waiter first in line: the word is used both ways
+	// (pi.c attach_to_pi_state: no pi_state).
+	if w := f.top(key); w != nil && !w.pi {
+		return -linux.EINVAL, true
+	}
 	id := int32(cur & futexTIDMask)
 	if id == 0 {
 		// Free, or its owner died (the robust list's cleanup left
 		// FUTEX_OWNER_DIED, kept for the new owner to see): take it
 		// (pi.c futex_lock_pi_atomic).
 		nv := cur&futexOwnerDied | uint32(tid)
-		if len(f.pi[key]) > 0 {
+		if len(f.pi[key]) > 0 || setWaiters {
 			nv |= futexWaiters
 		}
 		was, err := casUint32(m, uaddr, cur, nv)
@@ -142,10 +149,8 @@ func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid 
 		}
 		return 0, true
 	}
-	if o == nil || o.tid != id || o.futexGone {
-		// The owner exited, or never was (pi.c handle_exit_race).
-		return -linux.ESRCH, true
-	}
+	// FUTEX_WAITERS goes in before the owner is looked at, and stays if
+	// there is none (pi.c futex_lock_pi_atomic: "no harm done").
 	if cur&futexWaiters == 0 {
 		was, err := casUint32(m, uaddr, cur, cur|futexWaiters)
 		if err != nil {
@@ -154,6 +159,10 @@ func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid 
 		if was != cur {
 			return 1, false
 		}
+	}
+	if o == nil || o.tid != id || o.futexGone {
+		// The owner exited, or never was (pi.c handle_exit_race).
+		return -linux.ESRCH, true
 	}
 	if try {
 		return -linux.EAGAIN, true // futex_lock_pi: EWOULDBLOCK
@@ -165,17 +174,7 @@ func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid 
 func (f *futexTable) removePI(w *futexWaiter) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	q := f.pi[w.key]
-	for i, x := range q {
-		if x == w {
-			f.pi[w.key] = append(q[:i:i], q[i+1:]...)
-			if len(f.pi[w.key]) == 0 {
-				delete(f.pi, w.key)
-			}
-			return true
-		}
-	}
-	return false
+	return f.removeLocked(f.pi, w)
 }
 
 // unlockPI is FUTEX_UNLOCK_PI for the thread tid (pi.c futex_unlock_pi).
@@ -192,6 +191,9 @@ func (f *futexTable) unlockPI(m mem.Memory, uaddr uint64, key futexKey, tid int3
 		}
 		if int32(cur&futexTIDMask) != tid {
 			return -linux.EPERM
+		}
+		if w := f.top(key); w != nil && !w.pi {
+			return -linux.EINVAL // a plain waiter first (pi.c futex_unlock_pi)
 		}
 		if len(f.pi[key]) > 0 {
 			return f.handOverLocked(key, 0)

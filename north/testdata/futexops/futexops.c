@@ -1,0 +1,391 @@
+// futexops: the futex(2) operations beyond wait and wake, raw: the counts
+// of FUTEX_WAKE and the requeues, FUTEX_WAKE_OP's encoding (signed
+// fields, the shift, unknown ops and comparisons) and its atomicity
+// against another process, plain and PI waiters mixed on one word, and
+// the requeue-PI protocol (FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI);
+// run natively and in Cocoon, the output must match. Thread ids are
+// printed as names. Waiters are known to be queued by what the futex
+// calls answer, never by time.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long fx(uint32_t *w, int op, uint32_t val, unsigned long val2, uint32_t *w2, uint32_t val3) {
+	long r = syscall(SYS_futex, w, op, val, val2, w2, val3);
+	return r < 0 ? -errno : r;
+}
+
+static const char *en(long r) {
+	switch (-r) {
+	case EDEADLK: return "EDEADLK";
+	case EAGAIN: return "EAGAIN";
+	case EPERM: return "EPERM";
+	case ESRCH: return "ESRCH";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EINTR: return "EINTR";
+	case EINVAL: return "EINVAL";
+	case ENOSYS: return "ENOSYS";
+	case EFAULT: return "EFAULT";
+	}
+	static char b[32];
+	snprintf(b, sizeof b, "%ld", r);
+	return b;
+}
+
+static pid_t tid(void) { return syscall(SYS_gettid); }
+
+// SHOWW prints a call's result, then the word it left.
+#define SHOWW(label, call, w) do { \
+	long r_ = (call); \
+	printf("%s: %s, word %s\n", label, en(r_), word(w)); \
+} while (0)
+
+static uint32_t cond, mutex, plain;
+static pid_t mainTID;
+
+// word names a PI word's owner and flags.
+static const char *word(uint32_t v) {
+	static char s[80];
+	uint32_t t = v & FUTEX_TID_MASK;
+	snprintf(s, sizeof s, "%s%s%s", t == 0 ? "0" : t == (uint32_t)tid() ? "self" : t == (uint32_t)mainTID ? "main" : "other",
+		v & FUTEX_WAITERS ? "|WAITERS" : "", v & FUTEX_OWNER_DIED ? "|OWNER_DIED" : "");
+	return s;
+}
+
+static void *plainWaiter(void *arg) {
+	fx(arg, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
+	return 0;
+}
+
+// counts: how many FUTEX_WAKE and the requeues wake or move.
+static void counts(void) {
+	pthread_t th[4];
+	uint32_t other = 0;
+	plain = 0;
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], 0, plainWaiter, &plain);
+	// A requeue onto the word itself counts its waiters and keeps them.
+	long n = 0;
+	while ((n = fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, INT_MAX, &plain, 0)) < 4)
+		usleep(1000);
+	printf("requeue to itself: %ld\n", n);
+	printf("requeue nothing: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, 0, &other, 0)));
+	printf("requeue negative count: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, -1, &other, 0)));
+	printf("requeue negative wake: %s\n", en(fx(&plain, FUTEX_REQUEUE_PRIVATE, -1, 1, &other, 0)));
+	printf("requeue value differs: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, 1, &other, 7)));
+	printf("requeue unaligned target: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, 1, (uint32_t *)((char *)&other + 1), 0)));
+	printf("requeue 1 of them: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, 1, &other, 0)));
+	printf("wake 0 (wakes one): %s\n", en(fx(&plain, FUTEX_WAKE_PRIVATE, 0, 0, 0, 0)));
+	printf("wake -1 (wakes one): %s\n", en(fx(&plain, FUTEX_WAKE_PRIVATE, -1, 0, 0, 0)));
+	printf("wake the moved one: %s\n", en(fx(&other, FUTEX_WAKE_PRIVATE, INT_MAX, 0, 0, 0)));
+	printf("wake the rest: %s\n", en(fx(&plain, FUTEX_WAKE_PRIVATE, INT_MAX, 0, 0, 0)));
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], 0);
+	printf("FUTEX_WAIT|CLOCK_REALTIME: %s\n", en(fx(&plain, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 1, 0, 0, 0)));
+	printf("FUTEX_WAKE|CLOCK_REALTIME: %s\n", en(fx(&plain, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, 0, 0, 0)));
+	printf("FUTEX_LOCK_PI|CLOCK_REALTIME: %s\n", en(fx(&plain, FUTEX_LOCK_PI | FUTEX_CLOCK_REALTIME, 0, 0, 0, 0)));
+	struct timespec bad = {0, 1000000000};
+	printf("bad timeout: %s\n", en(fx(&plain, FUTEX_WAIT_BITSET, 0, (unsigned long)&bad, 0, FUTEX_BITSET_MATCH_ANY)));
+	printf("unknown op: %s\n", en(fx(&plain, 14, 0, 0, 0, 0)));
+}
+
+// wakeop: FUTEX_WAKE_OP's encoding, one case per line.
+static void wakeop(void) {
+	static const struct { const char *name; int op, oparg, cmp, cmparg; uint32_t before; } cases[] = {
+		{"set 7", FUTEX_OP_SET, 7, FUTEX_OP_CMP_EQ, 5, 5},
+		{"add -1 (oparg sign-extended)", FUTEX_OP_ADD, 0xfff, FUTEX_OP_CMP_EQ, 0, 5},
+		{"or 0x800", FUTEX_OP_OR, 0x800, FUTEX_OP_CMP_NE, 5, 5},
+		{"andn 1", FUTEX_OP_ANDN, 1, FUTEX_OP_CMP_LT, 0xfff, 5},
+		{"xor 3", FUTEX_OP_XOR, 3, FUTEX_OP_CMP_LE, 5, 5},
+		{"shift set 1<<9", FUTEX_OP_SET | FUTEX_OP_OPARG_SHIFT, 9, FUTEX_OP_CMP_GT, 4, 5},
+		{"shift 40 (masked to 8)", FUTEX_OP_SET | FUTEX_OP_OPARG_SHIFT, 40, FUTEX_OP_CMP_GE, 6, 5},
+		{"cmp lt signed", FUTEX_OP_ADD, 0, FUTEX_OP_CMP_LT, 0, 0xffffffff},
+		{"cmp gt cmparg -2", FUTEX_OP_ADD, 0, FUTEX_OP_CMP_GT, 0xffe, 0xffffffff},
+		{"unknown op 5", 5, 1, FUTEX_OP_CMP_EQ, 0, 5},
+		{"unknown op 7", 7, 1, FUTEX_OP_CMP_EQ, 0, 5},
+		{"unknown cmp 6 (op done)", FUTEX_OP_ADD, 1, 6, 0, 5},
+		{"unknown cmp 15", FUTEX_OP_ADD, 1, 15, 0, 5},
+	};
+	uint32_t a = 0, b;
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		pthread_t th;
+		plain = 0;
+		pthread_create(&th, 0, plainWaiter, &plain);
+		while (fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, INT_MAX, &plain, 0) < 1)
+			usleep(1000);
+		b = cases[i].before;
+		long r = fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, &b,
+			FUTEX_OP(cases[i].op, cases[i].oparg, cases[i].cmp, cases[i].cmparg));
+		// uaddr2 is b, not the waiter's word: the waiter is woken by
+		// the wake of plain below only.
+		printf("wake_op %s: %s, word %#x\n", cases[i].name, en(r), b);
+		fx(&plain, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+		pthread_join(th, 0);
+	}
+	// The second word is woken when the comparison holds.
+	pthread_t th;
+	plain = 0;
+	pthread_create(&th, 0, plainWaiter, &plain);
+	while (fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, INT_MAX, &plain, 0) < 1)
+		usleep(1000);
+	printf("wake_op cmp false: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, &plain, FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_NE, 0))));
+	printf("wake_op cmp true: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, &plain, FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0))));
+	pthread_join(th, 0);
+	printf("wake_op bad address: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, (uint32_t *)8, FUTEX_OP(FUTEX_OP_ADD, 1, 0, 0))));
+	printf("wake_op unaligned: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, (uint32_t *)((char *)&b + 1), FUTEX_OP(FUTEX_OP_ADD, 1, 0, 0))));
+	static const uint32_t ro = 1;
+	printf("wake_op read-only word: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, (uint32_t *)&ro, FUTEX_OP(FUTEX_OP_ADD, 1, 0, 0))));
+
+	// Atomic against another process adding to the same shared word
+	// with its own atomic instructions: no update may be lost.
+	uint32_t *sw = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	enum { rounds = 20000 };
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < rounds; i++)
+			__atomic_fetch_add(sw, 3, __ATOMIC_SEQ_CST);
+		_exit(0);
+	}
+	long bad = 0;
+	for (int i = 0; i < rounds; i++)
+		if (fx(&a, FUTEX_WAKE_OP, 1, 1, sw, FUTEX_OP(FUTEX_OP_ADD, 1, 0, 0)) < 0)
+			bad++;
+	waitpid(pid, 0, 0);
+	printf("wake_op against another process: %u of %u, %ld failed\n", *sw, 4 * rounds, bad);
+}
+
+static void *piLocker(void *arg) {
+	(void)arg;
+	fx(&mutex, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0);
+	fx(&mutex, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0);
+	return 0;
+}
+
+// mixed: plain operations on a word with PI waiters, PI ones on a word
+// with plain waiters.
+static void mixed(void) {
+	pthread_t th;
+	uint32_t other = 0;
+	mutex = tid();
+	pthread_create(&th, 0, piLocker, 0);
+	while (!(__atomic_load_n(&mutex, __ATOMIC_SEQ_CST) & FUTEX_WAITERS))
+		usleep(1000);
+	// The waiter sets FUTEX_WAITERS before it is queued: wait for the
+	// queue (FUTEX_WAKE answers EINVAL from then on).
+	long r;
+	while ((r = fx(&mutex, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)) == 0)
+		usleep(1000);
+	printf("wake on PI waiters: %s\n", en(r));
+	printf("wake_op on PI waiters: %s\n", en(fx(&mutex, FUTEX_WAKE_OP_PRIVATE, 1, 1, &other, 0)));
+	printf("wake_op second word PI: %s\n", en(fx(&other, FUTEX_WAKE_OP_PRIVATE, 1, 1, &mutex, FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_NE, 0))));
+	printf("requeue from PI waiters: %s\n", en(fx(&mutex, FUTEX_REQUEUE_PRIVATE, 1, 1, &other, 0)));
+	printf("requeue none, PI waiters: %s\n", en(fx(&mutex, FUTEX_REQUEUE_PRIVATE, 0, 0, &other, 0)));
+	printf("unlock to waiter: %s\n", en(fx(&mutex, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	pthread_join(th, 0);
+	printf("after: word %s\n", word(mutex));
+
+	plain = 0;
+	pthread_create(&th, 0, plainWaiter, &plain);
+	while (fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, INT_MAX, &plain, 0) < 1)
+		usleep(1000);
+	SHOWW("lock_pi on plain waiters", fx(&plain, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0), plain);
+	printf("trylock_pi on plain waiters: %s\n", en(fx(&plain, FUTEX_TRYLOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	plain = tid();
+	printf("unlock_pi on plain waiters: %s\n", en(fx(&plain, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	printf("word kept: %s\n", word(plain));
+	plain = 0;
+	fx(&plain, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+	pthread_join(th, 0);
+}
+
+static volatile int handled;
+static void onusr1(int s) { (void)s; handled = 1; }
+
+struct rq {
+	uint32_t val;
+	int lockFirst;
+	const struct timespec *deadline;
+	int clockRealtime;
+	long result, unlock;
+	char held[32];
+	volatile int done;
+};
+
+static void *requeueWaiter(void *arg) {
+	struct rq *q = arg;
+	if (q->lockFirst)
+		fx(&mutex, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0);
+	q->result = fx(&cond, FUTEX_WAIT_REQUEUE_PI_PRIVATE | (q->clockRealtime ? FUTEX_CLOCK_REALTIME : 0), q->val, (unsigned long)q->deadline, &mutex, 0);
+	if (q->result == 0) {
+		snprintf(q->held, sizeof q->held, "%s", word(mutex));
+		q->unlock = fx(&mutex, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0);
+	}
+	if (q->lockFirst && (mutex & FUTEX_TID_MASK) == (uint32_t)tid())
+		fx(&mutex, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0);
+	q->done = 1;
+	return 0;
+}
+
+// queued waits until a FUTEX_WAIT_REQUEUE_PI waiter waits on cond: a
+// FUTEX_WAKE finds it (EINVAL) or nothing (0).
+static void queued(void) {
+	while (fx(&cond, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0) != -EINVAL)
+		usleep(1000);
+}
+
+// requeuePI: FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI, as a
+// condition variable over a PI mutex uses them.
+static void requeuePI(void) {
+	pthread_t th, th2;
+	struct timespec past = {1, 0};
+	cond = 0;
+	mutex = 0;
+	printf("wait_requeue_pi same word: %s\n", en(fx(&cond, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 0, 0, &cond, 0)));
+	printf("wait_requeue_pi value differs: %s\n", en(fx(&cond, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 1, 0, &mutex, 0)));
+	printf("wait_requeue_pi unaligned mutex: %s\n", en(fx(&cond, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 0, 0, (uint32_t *)((char *)&mutex + 1), 0)));
+	printf("wait_requeue_pi past deadline: %s\n", en(fx(&cond, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 0, (unsigned long)&past, &mutex, 0)));
+	printf("wait_requeue_pi past realtime deadline: %s\n", en(fx(&cond, FUTEX_WAIT_REQUEUE_PI_PRIVATE | FUTEX_CLOCK_REALTIME, 0, (unsigned long)&past, &mutex, 0)));
+	printf("cmp_requeue_pi same word: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &cond, 0)));
+	printf("cmp_requeue_pi wake 2: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 2, 0, &mutex, 0)));
+	printf("cmp_requeue_pi wake 0: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 0, 0, &mutex, 0)));
+	printf("cmp_requeue_pi negative: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, -1, &mutex, 0)));
+	printf("cmp_requeue_pi value differs: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &mutex, 3)));
+	SHOWW("cmp_requeue_pi nobody", fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &mutex, 0), mutex);
+
+	// Signal with the mutex free: the waiter takes it at once.
+	struct rq a = {0};
+	pthread_create(&th, 0, requeueWaiter, &a);
+	queued();
+	printf("wake on a requeue-PI waiter: EINVAL\n");
+	printf("cmp_requeue on a requeue-PI waiter: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PRIVATE, 1, 0, &plain, 0)));
+	printf("lock_pi on the condition: %s\n", en(fx(&cond, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	uint32_t elsewhere = 0;
+	printf("cmp_requeue_pi to another mutex: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &elsewhere, 0)));
+	printf("cmp_requeue_pi, mutex free: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &mutex, 0)));
+	pthread_join(th, 0);
+	printf("waiter: %s, held %s, unlock %s, word after %s\n", en(a.result), a.held, en(a.unlock), word(mutex));
+
+	// Broadcast with the mutex held: both waiters move behind the owner
+	// and get it in turn.
+	fx(&mutex, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0);
+	struct rq b = {0}, c = {0};
+	pthread_create(&th, 0, requeueWaiter, &b);
+	pthread_create(&th2, 0, requeueWaiter, &c);
+	long total = 0;
+	while (total < 2) {
+		long r = fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, INT_MAX, &mutex, 0);
+		if (r < 0) {
+			printf("cmp_requeue_pi: %s\n", en(r));
+			break;
+		}
+		total += r;
+		if (total < 2)
+			usleep(1000);
+	}
+	printf("requeued %ld, word %s\n", total, word(mutex));
+	printf("wake on the mutex: %s\n", en(fx(&mutex, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	printf("wake on the condition: %s\n", en(fx(&cond, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	printf("owner unlocks: %s\n", en(fx(&mutex, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	pthread_join(th, 0);
+	pthread_join(th2, 0);
+	printf("waiters: %s %s, held %s %s, unlock %s %s, word %s\n", en(b.result), en(c.result), b.held, c.held, en(b.unlock), en(c.unlock), word(mutex));
+
+	// A signal before the requeue restarts the wait; one after it ends
+	// the wait EAGAIN.
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onusr1; // no SA_RESTART
+	sigaction(SIGUSR1, &sa, 0);
+	fx(&mutex, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0);
+	struct rq d = {0};
+	pthread_create(&th, 0, requeueWaiter, &d);
+	queued();
+	handled = 0;
+	pthread_kill(th, SIGUSR1);
+	while (!handled)
+		usleep(1000);
+	queued();
+	printf("signalled before the requeue: still waiting\n");
+	while (fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &mutex, 0) != 1)
+		usleep(1000);
+	printf("requeued behind the owner: word %s\n", word(mutex));
+	handled = 0;
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, 0);
+	printf("signalled after the requeue: %s, word %s\n", en(d.result), word(mutex));
+	SHOWW("owner unlocks", fx(&mutex, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0), mutex);
+
+	// A deadline, whether it passes before the requeue or after.
+	fx(&mutex, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0);
+	struct timespec soon;
+	clock_gettime(CLOCK_MONOTONIC, &soon);
+	soon.tv_nsec += 200000000;
+	if (soon.tv_nsec >= 1000000000) {
+		soon.tv_sec++;
+		soon.tv_nsec -= 1000000000;
+	}
+	struct rq e = {.deadline = &soon};
+	pthread_create(&th, 0, requeueWaiter, &e);
+	while (!e.done && fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &mutex, 0) != 1)
+		usleep(1000);
+	pthread_join(th, 0);
+	printf("deadline: %s\n", en(e.result));
+	fx(&mutex, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0);
+
+	// The waiter owns the mutex already: EDEADLK, and it stays on the
+	// condition until the condition changes and a signal restarts it.
+	struct rq f = {.lockFirst = 1};
+	pthread_create(&th, 0, requeueWaiter, &f);
+	queued();
+	printf("cmp_requeue_pi to the mutex's owner: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &mutex, 0)));
+	cond = 1;
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, 0);
+	printf("its wait: %s, word %s\n", en(f.result), word(mutex));
+
+	// The mutex's owner does not exist.
+	cond = 0;
+	mutex = 0x3ffffff0;
+	struct rq g = {0};
+	pthread_create(&th, 0, requeueWaiter, &g);
+	queued();
+	printf("cmp_requeue_pi, no owner: %s\n", en(fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &mutex, 0)));
+	printf("word %#x\n", mutex);
+	cond = 1;
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, 0);
+	printf("its wait: %s\n", en(g.result));
+
+	// A plain waiter on the condition.
+	cond = 0;
+	mutex = 0;
+	pthread_create(&th, 0, plainWaiter, &cond);
+	while (fx(&cond, FUTEX_CMP_REQUEUE_PRIVATE, 0, INT_MAX, &cond, 0) < 1)
+		usleep(1000);
+	SHOWW("cmp_requeue_pi of a plain waiter", fx(&cond, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, &mutex, 0), mutex);
+	fx(&cond, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+	pthread_join(th, 0);
+}
+
+int main(void) {
+	setvbuf(stdout, 0, _IONBF, 0);
+	mainTID = tid();
+	counts();
+	wakeop();
+	mixed();
+	requeuePI();
+	printf("futexops: done\n");
+	return 0;
+}

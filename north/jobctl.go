@@ -62,7 +62,7 @@ type console interface {
 
 // jobCall reports whether jobControl may concern system call nr: ioctl
 // (16), the reads and writes (0, 1, 17-20, 295, 296).
-func jobCall(nr uint64) bool { return nr <= 20 || nr == 295 || nr == 296 }
+func jobCall(nr uint64) bool { return nr <= 20 || nr == 295 || nr == 296 || nr == 327 || nr == 328 }
 
 // jobControl checks a call that touches the console from the process's
 // session, before the file layer serves it: the process-group ioctls
@@ -80,8 +80,8 @@ func (t *Task) jobControl(nr uint64, a *[6]uint64) (int64, bool) {
 		default:
 			return 0, false
 		}
-	case 0, 17, 19, 295: // read, pread64, readv, preadv
-	case linux.SysWrite, 18, 20, 296: // write, pwrite64, writev, pwritev
+	case 0, 17, 19, 295, 327: // read, pread64, readv, preadv, preadv2
+	case linux.SysWrite, 18, 20, 296, 328: // write, pwrite64, writev, pwritev, pwritev2
 		write = true
 	default:
 		return 0, false

@@ -148,6 +148,9 @@ type Process struct {
 	itimers   [3]*clock.Timer
 	timers    map[int32]*posixTimer
 	nextTimer int32
+	// membarrier is the address space's membarrier(2) registrations
+	// (sys_system.go).
+	membarrier atomic.Uint32
 }
 
 // Files is the file side of the personality (north/fdtable implements

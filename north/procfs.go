@@ -264,6 +264,17 @@ func (p *Process) statText(t *Task) string {
 	} else if mt := p.task(p.pid); mt != nil {
 		sigMask = mt.blocked.Load()
 	}
+	// priority and nice, and policy (sys_sched.go): a fair thread's
+	// priority is 20 + nice (do_task_stat: task_prio).
+	var nice int32
+	var policy uint32
+	st := t
+	if st == nil {
+		st = p.task(p.pid)
+	}
+	if st != nil {
+		nice, policy, _, _ = st.sched.get()
+	}
 	var vsize, rss, startCode, endCode, startStack uint64
 	var strs [4]uint64
 	if vm, ok := p.vmStat(); ok {
@@ -301,12 +312,12 @@ func (p *Process) statText(t *Task) string {
 	// env_end bound the strings on the stack (procmem.go); Cocoon keeps
 	// no start_data nor end_data (0, as Linux shows them to a reader
 	// without ptrace access).
-	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d 20 0 %d 0 %d %d %d %d %d %d %d 0 0 %d %d %d %d 0 0 0 %d 0 0 0 0 0 0 0 0 %d %d %d %d %d %d\n",
+	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d %d %d %d 0 %d %d %d %d %d %d %d 0 0 %d %d %d %d 0 0 0 %d 0 0 %d 0 0 0 0 0 %d %d %d %d %d %d\n",
 		id, p.comm(t), state, ppid, p.pgid.Load(), p.sid.Load(), tty, tpgid, 0x400000,
-		ticks(utime), ticks(stime), ticks(p.cutime.Load()), ticks(p.cstime.Load()),
+		ticks(utime), ticks(stime), ticks(p.cutime.Load()), ticks(p.cstime.Load()), 20+nice, nice,
 		nthreads, ticks(p.startMono), vsize, rss, uint64(1<<64-1), startCode, endCode, startStack,
 		pending&(1<<32-1), sigMask&(1<<32-1), ign&(1<<32-1), caught&(1<<32-1),
-		p.exitSig, brkStart, strs[0], strs[1], strs[2], strs[3], exitCode)
+		p.exitSig, policy, brkStart, strs[0], strs[1], strs[2], strs[3], exitCode)
 }
 
 // dispositions returns the signals set to SIG_IGN and those with a

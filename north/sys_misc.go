@@ -27,6 +27,7 @@ func sysUname(t *Task, a *[6]uint64) int64 {
 	for i, s := range utsname {
 		copy(b[i*65:], s)
 	}
+	copy(b[4*65:5*65], append([]byte(t.machine()), make([]byte, 65)...)) // personality(2)
 	return errno(t.p.m.CopyOut(a[0], b[:]))
 }
 

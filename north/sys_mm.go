@@ -74,6 +74,8 @@ func (p *Process) defaultRlimit(res uint64) [2]uint64 {
 		return [2]uint64{8 << 20, ^uint64(0)}
 	case 4: // RLIMIT_CORE: no core files are written
 		return [2]uint64{0, ^uint64(0)}
+	case 13, 14: // RLIMIT_NICE, RLIMIT_RTPRIO: 0 (include/asm-generic/resource.h INIT_RLIMITS)
+		return [2]uint64{0, 0}
 	case rlimitMemlock: // MLOCK_LIMIT (include/uapi/linux/resource.h)
 		return [2]uint64{8 << 20, 8 << 20}
 	case rlimitSigpending:

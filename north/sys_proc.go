@@ -464,6 +464,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	ct.sigMask = t.sigMask
 	ct.noNewPrivs = t.noNewPrivs
 	ct.inheritSlack(t)
+	ct.inheritSched(t)
 	ct.altStack = t.altStack
 	ct.setName(t.getName())
 	if flags&cloneParentSettid != 0 {
@@ -1192,6 +1193,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.takeOver(t)
 	t.futexRelease() // kernel/fork.c exec_mm_release
 	p.exitTimers(false)
+	t.execSched()
 	p.detachShm()
 	holdSpace(prog.Machine)
 	p.dropMM() // a vfork parent keeps the old ranges

@@ -95,6 +95,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	c.sigMask = t.sigMask
 	c.noNewPrivs = t.noNewPrivs
 	c.inheritSlack(t)
+	c.inheritSched(t)
 	if flags&cloneParentSettid != 0 {
 		if err := mem.WriteUint32(p.m, ptid, uint32(c.tid)); err != nil {
 			p.removeTask(c)

@@ -113,7 +113,7 @@ func (t *Task) publishMask() {
 
 // sendsSIGPIPE reports whether an EPIPE from system call nr with
 // arguments a comes with SIGPIPE: the writes (write, pwrite64, writev,
-// pwritev, sendfile), and the socket sends (sendto, sendmsg, sendmmsg)
+// pwritev, pwritev2, sendfile), and the socket sends (sendto, sendmsg, sendmmsg)
 // without MSG_NOSIGNAL.
 func sendsSIGPIPE(nr uint64, a *[6]uint64) bool {
 	const msgNosignal = 0x4000 // include/linux/socket.h
@@ -124,6 +124,8 @@ func sendsSIGPIPE(nr uint64, a *[6]uint64) bool {
 		return a[3]&msgNosignal == 0
 	case 46: // sendmsg
 		return a[2]&msgNosignal == 0
+	case 328: // pwritev2 without RWF_NOSIGNAL (include/uapi/linux/fs.h)
+		return a[5]&0x100 == 0
 	}
 	return false
 }

@@ -91,6 +91,10 @@ type Task struct {
 	// defaultSlack is what setting 0 restores: its creator's slack when
 	// it was made (default_timer_slack_ns). Both as timerslack.go says.
 	timerSlack, defaultSlack atomic.Uint64
+	// sched is its nice value and scheduling policy, persona its
+	// execution domain (personality(2)); sys_sched.go, sys_system.go.
+	sched   schedState
+	persona atomic.Uint32
 }
 
 // Tid returns the thread ID.

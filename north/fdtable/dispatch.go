@@ -101,6 +101,11 @@ const (
 	sysEpollPwait2   = 441
 	sysOpenat2       = 437
 	sysCloseRange    = 436
+	sysGetdents      = 78
+	sysReadahead     = 187
+	sysSyncfs        = 306
+	sysPreadv2       = 327
+	sysPwritev2      = 328
 )
 
 // Syscall serves system call nr with raw arguments a for a thread whose
@@ -300,6 +305,16 @@ func (fs *Files) SyscallSlack(m mem.Memory, intr <-chan struct{}, slack time.Dur
 		return fs.Statx(m, fd(0), a[1], u32(2), u32(3), a[4]), true
 	case sysFaccessat2:
 		return fs.Faccessat2(m, fd(0), a[1], u32(2), u32(3)), true
+	case sysGetdents:
+		return fs.Getdents(m, fd(0), a[1], a[2]), true
+	case sysReadahead:
+		return fs.Readahead(fd(0)), true
+	case sysSyncfs:
+		return fs.Syncfs(fd(0)), true
+	case sysPreadv2:
+		return fs.Preadv2(m, intr, fd(0), a[1], a[2], int64(a[3]), u32(5)), true
+	case sysPwritev2:
+		return fs.Pwritev2(m, intr, fd(0), a[1], a[2], int64(a[3]), u32(5)), true
 	case sysEpollPwait2:
 		return fs.epollPwait2(m, intr, slack, fd(0), a[1], int32(a[2]), a[3]), true
 	}

@@ -30,6 +30,8 @@ var dispatched = map[string]uint64{
 	"timerfd_settime": sysTimerfdSet, "timerfd_gettime": sysTimerfdGet,
 	"utime": sysUtime, "utimes": sysUtimes, "futimesat": sysFutimesat, "statfs": sysStatfs,
 	"fstatfs": sysFstatfs, "sync_file_range": sysSyncFileRange, "close_range": sysCloseRange,
+	"getdents": sysGetdents, "readahead": sysReadahead, "syncfs": sysSyncfs, "preadv2": sysPreadv2,
+	"pwritev2": sysPwritev2,
 }
 
 // TestSyscallNumbers checks the dispatcher's numbers against the

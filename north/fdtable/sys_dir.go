@@ -1,6 +1,8 @@
 package fdtable
 
 import (
+	"encoding/binary"
+
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/vfs"
@@ -10,6 +12,33 @@ import (
 // (include/linux/dirent.h). The directory offset moves only past records
 // that reached the buffer.
 func (fs *Files) Getdents64(m mem.Memory, fd int32, dirp, count uint64) int64 {
+	return fs.getdents(m, fd, dirp, count, linux.Dirent64Len, linux.AppendDirent64)
+}
+
+// Getdents is getdents(2), the first one: struct linux_dirent records
+// (fs/readdir.c filldir), whose type is their last byte.
+func (fs *Files) Getdents(m mem.Memory, fd int32, dirp, count uint64) int64 {
+	return fs.getdents(m, fd, dirp, count, direntLen, appendDirent)
+}
+
+// direntLen is the length of a struct linux_dirent record naming name:
+// d_ino, d_off, d_reclen, the name and its NUL, d_type, aligned to 8.
+func direntLen(name string) int { return (8 + 8 + 2 + len(name) + 2 + 7) &^ 7 }
+
+// appendDirent appends a struct linux_dirent record.
+func appendDirent(b []byte, ino uint64, off int64, typ uint8, name string) []byte {
+	n := direntLen(name)
+	b = binary.LittleEndian.AppendUint64(b, ino)
+	b = binary.LittleEndian.AppendUint64(b, uint64(off))
+	b = binary.LittleEndian.AppendUint16(b, uint16(n))
+	b = append(b, name...)
+	b = append(b, make([]byte, n-18-len(name))...)
+	b[len(b)-1] = typ
+	return b
+}
+
+// getdents fills dirp with records as size and add make them.
+func (fs *Files) getdents(m mem.Memory, fd int32, dirp, count uint64, size func(string) int, add func([]byte, uint64, int64, uint8, string) []byte) int64 {
 	f, err := fs.file(fd)
 	if err != nil {
 		return ret(0, err)
@@ -22,11 +51,11 @@ func (fs *Files) Getdents64(m mem.Memory, fd int32, dirp, count uint64) int64 {
 	var out []byte
 	tooSmall := false
 	err = f.Getdents(func(d vfs.Dirent) bool {
-		if uint64(len(out)+linux.Dirent64Len(d.Name)) > count {
+		if uint64(len(out)+size(d.Name)) > count {
 			tooSmall = len(out) == 0
 			return false
 		}
-		out = linux.AppendDirent64(out, d.Ino, d.Off, d.Type, d.Name)
+		out = add(out, d.Ino, d.Off, d.Type, d.Name)
 		return true
 	})
 	switch {

@@ -233,16 +233,43 @@ func (f *File) Read(dst Buf) (int64, error) {
 // Write writes src at f's offset, or at the end for O_APPEND (write(2),
 // writev(2)).
 func (f *File) Write(src Buf) (int64, error) {
+	return f.write(src, -1, f.Flags()&linux.OAppend != 0)
+}
+
+// WriteAppend is Write (off -1) or WriteAt (off >= 0) appending if app
+// says so, whatever f's O_APPEND says: pwritev2(2)'s RWF_APPEND and
+// RWF_NOAPPEND.
+func (f *File) WriteAppend(src Buf, off int64, app bool) (int64, error) {
+	if off < -1 {
+		return 0, EINVAL
+	}
+	return f.write(src, off, app)
+}
+
+// write writes src at off, or at f's offset (moving it) if off is -1;
+// at the end of the file if app.
+func (f *File) write(src Buf, off int64, app bool) (int64, error) {
+	if off >= 0 {
+		if _, seq := f.impl.(seqWriter); f.impl.Stream() || seq {
+			return 0, ESPIPE
+		}
+	}
 	if !f.Writable() {
 		return 0, EBADF
 	}
 	if f.impl.Stream() {
 		return f.impl.Write(f, src, 0)
 	}
+	if off >= 0 {
+		if app {
+			off = f.impl.Stat(f).Size
+		}
+		return f.impl.Write(f, src, off)
+	}
 	f.posMu.Lock()
 	defer f.posMu.Unlock()
-	off := f.off
-	if f.Flags()&linux.OAppend != 0 {
+	off = f.off
+	if app {
 		off = f.impl.Stat(f).Size
 	}
 	n, err := f.impl.Write(f, src, off)
@@ -277,16 +304,7 @@ func (f *File) WriteAt(src Buf, off int64) (int64, error) {
 	if off < 0 {
 		return 0, EINVAL
 	}
-	if _, seq := f.impl.(seqWriter); f.impl.Stream() || seq {
-		return 0, ESPIPE
-	}
-	if !f.Writable() {
-		return 0, EBADF
-	}
-	if f.Flags()&linux.OAppend != 0 {
-		off = f.impl.Stat(f).Size
-	}
-	return f.impl.Write(f, src, off)
+	return f.write(src, off, f.Flags()&linux.OAppend != 0)
 }
 
 // Seek moves f's offset (lseek(2)).

@@ -1,0 +1,154 @@
+package north
+
+import (
+	"fmt"
+
+	"github.com/cocoon-vm/cocoon/kernel/linux"
+)
+
+// membarrier(2), personality(2), sync(2).
+
+// systemCalls are the system calls this file serves (registerAll).
+var systemCalls = [...]call{
+	{135, sysPersonality},
+	{162, sysSync},
+	{324, sysMembarrier},
+}
+
+// sysSync is sync(2): Cocoon's file systems (tmpfs, the archive, /proc)
+// keep every file in memory and have no device to write back to, so
+// every file is already as synced as Linux's sync leaves it (tmpfs's
+// writeback does nothing either).
+func sysSync(t *Task, a *[6]uint64) int64 { return 0 }
+
+func init() { registerAll(systemCalls[:]) }
+
+// membarrier commands (include/uapi/linux/membarrier.h).
+const (
+	mbQuery                  = 0
+	mbGlobal                 = 1 << 0
+	mbGlobalExpedited        = 1 << 1
+	mbRegisterGlobalExp      = 1 << 2
+	mbPrivateExpedited       = 1 << 3
+	mbRegisterPrivateExp     = 1 << 4
+	mbPrivateExpSyncCore     = 1 << 5
+	mbRegisterPrivateExpSync = 1 << 6
+	mbPrivateExpRseq         = 1 << 7
+	mbRegisterPrivateExpRseq = 1 << 8
+	mbGetRegistrations       = 1 << 9
+	mbFlagCPU                = 1 << 0 // MEMBARRIER_CMD_FLAG_CPU
+
+	// mbCommands are the commands QUERY reports: all but the rseq ones,
+	// as a kernel built without CONFIG_RSEQ (rseq(2) is not served;
+	// kernel/sched/membarrier.c MEMBARRIER_PRIVATE_EXPEDITED_RSEQ_BITMASK).
+	mbCommands = mbGlobal | mbGlobalExpedited | mbRegisterGlobalExp | mbPrivateExpedited |
+		mbRegisterPrivateExp | mbPrivateExpSyncCore | mbRegisterPrivateExpSync | mbGetRegistrations
+)
+
+// sysMembarrier is membarrier(2) (kernel/sched/membarrier.c). The
+// application's threads share one CPU, so when a thread is in this call
+// every other one is between instructions, stopped in the kernel: each
+// has passed a full memory barrier (the kernel entry that took it off
+// the CPU) and will pass another (and serialize its instruction stream,
+// for SYNC_CORE) before it runs user code again. Every barrier is thus
+// already in place when the call is made, as Linux's IPIs would put it;
+// what remains is Linux's bookkeeping: the commands known, the
+// registrations a private barrier needs (EPERM without), their
+// inheritance by fork and their end at execve.
+func sysMembarrier(t *Task, a *[6]uint64) int64 {
+	cmd, flags := int32(a[0]), uint32(a[1])
+	if cmd == mbPrivateExpRseq {
+		if flags != 0 && flags != mbFlagCPU {
+			return -linux.EINVAL
+		}
+	} else if flags != 0 {
+		return -linux.EINVAL
+	}
+	m := &t.p.membarrier
+	register := func(bit uint32) int64 {
+		for {
+			old := m.Load()
+			if m.CompareAndSwap(old, old|bit) {
+				return 0
+			}
+		}
+	}
+	switch cmd {
+	case mbQuery:
+		return mbCommands
+	case mbGlobal, mbGlobalExpedited:
+		return 0
+	case mbRegisterGlobalExp:
+		return register(mbRegisterGlobalExp)
+	case mbRegisterPrivateExp:
+		return register(mbRegisterPrivateExp)
+	case mbRegisterPrivateExpSync:
+		return register(mbRegisterPrivateExpSync)
+	case mbPrivateExpedited:
+		if m.Load()&mbRegisterPrivateExp == 0 {
+			return -linux.EPERM
+		}
+		return 0
+	case mbPrivateExpSyncCore:
+		if m.Load()&mbRegisterPrivateExpSync == 0 {
+			return -linux.EPERM
+		}
+		return 0
+	case mbGetRegistrations:
+		return int64(m.Load())
+	}
+	// Unknown commands, and the rseq ones without CONFIG_RSEQ.
+	return -linux.EINVAL
+}
+
+// execSched ends what an execve ends of this file's and sys_sched.go's
+// state: the membarrier registrations belong to the old address space
+// (kernel/sched/membarrier.c membarrier_exec_mmap).
+func (t *Task) execSched() { t.p.membarrier.Store(0) }
+
+// Execution domains and personality flags
+// (include/uapi/linux/personality.h).
+const (
+	perMask          = 0xff
+	perLinux         = 0x0000
+	perLinux32       = 0x0008
+	addrNoRandomize  = 0x0040000
+	fdpicFuncptrs    = 0x0080000
+	shortInode       = 0x1000000
+	wholeSeconds     = 0x2000000
+	personalityQuery = 0xffffffff
+
+	// personaFlags are the flags Cocoon accepts: ADDR_NO_RANDOMIZE
+	// (Cocoon lays out no address space at random, north/loader), and
+	// three that Linux keeps but nothing on x86-64 reads.
+	personaFlags = addrNoRandomize | fdpicFuncptrs | shortInode | wholeSeconds
+)
+
+// sysPersonality is personality(2): the thread's execution domain,
+// returned before a change (0xffffffff only asks). PER_LINUX32's one
+// effect on x86-64, uname's machine "i686" (kernel/sys.c
+// override_architecture), is Cocoon's too; a persona with another
+// domain or with a flag whose effect Cocoon lacks (READ_IMPLIES_EXEC,
+// MMAP_PAGE_ZERO, UNAME26, ADDR_COMPAT_LAYOUT, the address limits,
+// STICKY_TIMEOUTS) is refused with EINVAL and reported, where Linux would
+// take it.
+func sysPersonality(t *Task, a *[6]uint64) int64 {
+	old := t.persona.Load()
+	p := uint32(a[0])
+	if p == personalityQuery {
+		return int64(old)
+	}
+	if d := p & perMask; d != perLinux && d != perLinux32 || p&^perMask&^personaFlags != 0 {
+		return t.p.unsupported(fmt.Sprintf("personality %#x", p), -linux.EINVAL)
+	}
+	t.persona.Store(p)
+	return int64(old)
+}
+
+// machine is uname's machine field for the task's execution domain.
+func (t *Task) machine() string {
+	if t.persona.Load()&perMask == perLinux32 {
+		return "i686"
+	}
+	return utsname[4]
+}

@@ -70,6 +70,12 @@ func setupDescriptors() {
 	gdt[6] = base >> 32
 	loadDesc(cpu.Lgdt, uint16(len(gdt)*8-1), uint64(addrOf((*byte)(unsafe.Pointer(&gdt[0])))))
 	cpu.Ltr(cpu.TSSel)
+	// No LDT: at reset LDTR is usable with base 0 and limit 0xffff
+	// (AMD APM vol. 2, 14.1.3, table 14-1), so a CPL3 load of an LDT
+	// selector (mov %ax, %ds with TI set, lar, a far call) read a
+	// descriptor from linear address 0 (a page the application may map)
+	// where it must #GP with the selector as on Linux.
+	cpu.Lldt(0)
 
 	// Interrupt gates (AMD APM vol. 2, 4.8.4, figure 4-24): type 0xE, P=1.
 	// Faults that can happen inside a handler use IST2 so they still get a

@@ -62,6 +62,12 @@ const userFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x400
 
 const flagTF = 0x100
 
+// Page-fault error code bits (AMD APM vol. 2, 8.4.2).
+const (
+	pfUser  = 1 << 2
+	pfFetch = 1 << 4
+)
+
 // dr6Reset is DR6 with no status bit set: its reserved bits read as ones
 // (AMD APM vol. 2, 13.1.1.3).
 const dr6Reset = 0xffff0ff0
@@ -105,8 +111,14 @@ func userEnter(regs uintptr, space int) uint64 {
 	r := regsAt(regs)
 	if s == nil || !canonicalUser(r.Frame.RIP) || !canonicalUser(r.FSBase) {
 		// IRETQ or WRMSR would fault in the kernel: report a #GP instead,
-		// with no time spent in user mode.
+		// with no time spent in user mode. A canonical RIP outside user
+		// memory (a kernel address, rt_sigreturn may set one) is what
+		// Linux enters and takes a page fault on, fetching at CPL3
+		// (error code user, instruction fetch: AMD APM vol. 2, 8.4.2).
 		r.Vector, r.Err, r.Addr = 13, 0, 0
+		if s != nil && canonicalUser(r.FSBase) && (r.Frame.RIP < 1<<47 || r.Frame.RIP >= 0xffff_8000_0000_0000) {
+			r.Vector, r.Err, r.Addr = 14, pfUser|pfFetch, r.Frame.RIP
+		}
 		r.EnterTSC = cpu.Rdtsc()
 		r.ExitTSC = r.EnterTSC
 		return exitFault

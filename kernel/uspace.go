@@ -374,6 +374,22 @@ func FPStateSize() int {
 	return int(b)
 }
 
+// MXCSRMask returns the processor's MXCSR_MASK, the MXCSR bits it
+// supports (FXSAVE bytes 28-31, 0 meaning 0xffbf: Intel SDM vol. 1,
+// 11.6.6): setting any other bit makes FXRSTOR and XRSTOR #GP.
+func MXCSRMask() uint32 {
+	var buf [512 + 16]byte
+	// unsafe: the 16-byte aligned start of buf, which FXSAVE requires.
+	p := (*byte)(unsafe.Add(unsafe.Pointer(&buf[0]), (16-uintptr(unsafe.Pointer(&buf[0]))%16)%16))
+	cpu.Fxsave(p)
+	// unsafe: bytes 28-31 of the image just written.
+	m := *(*uint32)(unsafe.Add(unsafe.Pointer(p), 28))
+	if m == 0 {
+		m = 0xffbf
+	}
+	return m
+}
+
 // XCR0 returns the extended features the kernel enabled (0 without XSAVE).
 func XCR0() uint64 {
 	if !useXSAVE {

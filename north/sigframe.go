@@ -2,6 +2,7 @@ package north
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -13,8 +14,15 @@ import (
 
 // fpu describes this machine's extended-state format for sigframe.
 func fpu() sigframe.FPU {
-	return sigframe.FPU{XSave: kernel.XSAVE(), Size: kernel.FPStateSize(), Features: kernel.XCR0()}
+	mxcsrMaskOnce.Do(func() { mxcsrMask = kernel.MXCSRMask() })
+	return sigframe.FPU{XSave: kernel.XSAVE(), Size: kernel.FPStateSize(), Features: kernel.XCR0(), MXCSRMask: mxcsrMask}
 }
+
+// mxcsrMask is the processor's MXCSR_MASK, read once.
+var (
+	mxcsrMaskOnce sync.Once
+	mxcsrMask     uint32
+)
 
 func toSigRegs(r *kernel.UserRegs) sigframe.Regs {
 	f := &r.Frame
@@ -83,7 +91,11 @@ func sysRtSigreturn(t *Task, a *[6]uint64) int64 {
 		// Linux's badframe: signal_fault forces SIGSEGV, which a
 		// handler the application installed still catches; the call
 		// returns 0 (arch/x86/kernel/signal_64.c, rt_sigreturn).
-		t.forceSignal(sigInfo{signo: linux.SigSegv, code: linux.SiKernel})
+		info := sigInfo{signo: linux.SigSegv, code: linux.SiKernel}
+		if errors.Is(err, sigframe.ErrNonCanonical) {
+			info.trapno = 13 // the #GP of Linux's IRETQ to it
+		}
+		t.forceSignal(info)
 		return 0
 	}
 	fromSigRegs(r, ctx.Regs)

@@ -73,8 +73,8 @@ func TestSigreturnWithBadFrameKills(t *testing.T) {
 	const stackTop = 0x3000000
 	act := sigAction{handler: 0x405000, flags: linux.SaRestorer, restorer: 0x406000}
 	for name, corrupt := range map[string]func(p *Process, task *Task, uc uint64){
-		"kernel-half rip": func(p *Process, task *Task, uc uint64) { mem.WriteUint64(p.m, uc+ucRIP, 0xffff800000000000) },
-		"unreadable":      func(p *Process, task *Task, uc uint64) { task.regs.Frame.RSP = 0x8 },
+		"non-canonical rip": func(p *Process, task *Task, uc uint64) { mem.WriteUint64(p.m, uc+ucRIP, 0x800000000000) },
+		"unreadable":        func(p *Process, task *Task, uc uint64) { task.regs.Frame.RSP = 0x8 },
 	} {
 		p, task, _ := newTest(t)
 		p.m.Map(stackTop-0x10000, 0x10000, mem.Read|mem.Write, true)
@@ -110,7 +110,8 @@ func TestSigreturnWithBadFrameKills(t *testing.T) {
 			t.Error("bad frame with a SIGSEGV handler: no SIGSEGV pending")
 		}
 	}
-	// A corrupt MXCSR is made safe rather than loaded as is.
+	// A corrupt MXCSR is never loaded: Linux's FXRSTOR/XRSTOR from the
+	// frame faults on it and the process gets SIGSEGV.
 	p, task, _ := newTest(t)
 	p.m.Map(stackTop-0x10000, 0x10000, mem.Read|mem.Write, true)
 	task.regs.Frame.RSP = stackTop - 0x100
@@ -123,6 +124,9 @@ func TestSigreturnWithBadFrameKills(t *testing.T) {
 	sc(task, linux.SysRtSigreturn)
 	if mx := binary.LittleEndian.Uint32(task.regs.FPState()[24:]); mx&^0xffff != 0 {
 		t.Errorf("MXCSR after sigreturn = %#x: reserved bits loaded", mx)
+	}
+	if p.exitStatus != 128+linux.SigSegv {
+		t.Errorf("reserved MXCSR bits: exit status %d, want 139", p.exitStatus)
 	}
 }
 

@@ -213,14 +213,20 @@ func sysSchedSetaffinity(t *Task, a *[6]uint64) int64 {
 func sysArchPrctl(t *Task, a *[6]uint64) int64 {
 	switch a[0] {
 	case linux.ArchSetFS:
-		if a[1] >= 1<<47 {
+		if a[1] >= taskSizeMax { // do_arch_prctl_64, arch/x86/kernel/process_64.c
 			return -linux.EPERM
 		}
 		t.regs.FSBase = a[1]
 		return 0
 	case linux.ArchGetFS:
 		return errno(mem.WriteUint64(t.p.m, a[1], t.regs.FSBase))
-	case archSetGS, archGetGS, archGetCPUID, archSetCPUID:
+	case archGetCPUID:
+		return 1 // CPUID never faults (get_cpuid_mode)
+	case archSetCPUID:
+		// Linux on a CPU without CPUID faulting, whatever the argument
+		// (set_cpuid_mode, arch/x86/kernel/process.c).
+		return -linux.ENODEV
+	case archSetGS, archGetGS:
 		return t.p.unsupported(fmt.Sprintf("arch_prctl code %#x", a[0]), -linux.EINVAL)
 	}
 	return -linux.EINVAL

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel"
+	"github.com/cocoon-vm/cocoon/kernel/layout"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 )
 
@@ -159,6 +160,11 @@ func (t *Task) loop() {
 	}
 }
 
+// taskSizeMax is Linux's TASK_SIZE_MAX on x86-64 with 4-level paging,
+// the end of user memory less a guard page
+// (arch/x86/include/asm/page_64_types.h).
+const taskSizeMax = 1<<47 - 4096
+
 // fault turns a CPU exception into the signal Linux would send
 // (arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
 func (t *Task) fault() {
@@ -173,6 +179,21 @@ func (t *Task) fault() {
 		if r.ErrCode&1 != 0 {
 			info.code = linux.SegvAccerr
 		}
+		errcode := r.ErrCode
+		switch {
+		case r.Addr >= taskSizeMax:
+			// Linux says "protection" for every fault past TASK_SIZE_MAX,
+			// hiding which kernel pages are mapped (set_signal_archinfo,
+			// arch/x86/mm/fault.c); the code is SEGV_MAPERR.
+			info.code, errcode = linux.SegvMaperr, errcode|1
+		case r.Addr >= uint64(layout.UserEnd):
+			// Cocoon's kernel lives here, where Linux maps nothing but the
+			// application's own mappings: not present, as there.
+			info.code, errcode = linux.SegvMaperr, errcode&^1
+		}
+		info.trapno, info.errcode = r.Vector, errcode
+		t.forceSignal(info)
+		return
 	case 13: // #GP: privileged instruction, non-canonical address
 		info = sigInfo{signo: linux.SigSegv, code: linux.SiKernel}
 	case 6: // #UD

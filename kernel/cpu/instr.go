@@ -55,6 +55,15 @@ func Lgdt(desc uintptr)
 // Ltr loads the task register.
 func Ltr(sel uint16)
 
+// Fxsave stores the x87 and SSE state at p (512 bytes, 16-byte
+// aligned).
+//
+//go:noescape
+func Fxsave(p *byte)
+
+// Lldt loads the LDT register; 0 makes every LDT selector invalid.
+func Lldt(sel uint16)
+
 // Halt stops the CPU (interrupts disabled) forever.
 func Halt()
 

@@ -125,6 +125,11 @@ TEXT ·Ltr(SB),NOSPLIT,$0-2
 	LTR AX
 	RET
 
+TEXT ·Lldt(SB),NOSPLIT,$0-2
+	MOVW sel+0(FP), AX
+	LLDT AX
+	RET
+
 TEXT ·Halt(SB),NOSPLIT,$0-0
 	CLI
 loop:
@@ -194,6 +199,13 @@ TEXT ·Xgetbv0(SB),NOSPLIT,$0-8
 	SHLQ $32, DX
 	ORQ DX, AX
 	MOVQ AX, ret+0(FP)
+	RET
+
+// FXSAVE64 of the current x87/SSE state to p, 16-byte aligned (AMD APM
+// vol. 4, "FXSAVE").
+TEXT ·Fxsave(SB),NOSPLIT,$0-8
+	MOVQ p+0(FP), AX
+	FXSAVE64 (AX)
 	RET
 
 TEXT ·IntrOff(SB),NOSPLIT,$0-8

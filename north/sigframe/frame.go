@@ -133,6 +133,10 @@ var (
 	ErrStackOverflow = errors.New("sigframe: signal frame overflows the alternate signal stack")
 	// ErrBadFrame: rt_sigreturn found a frame it cannot resume.
 	ErrBadFrame = errors.New("sigframe: invalid signal frame")
+	// ErrNonCanonical is a frame whose RIP is not canonical: Linux
+	// restores it and its IRETQ to user mode raises #GP(0), a SIGSEGV
+	// with trapno 13 (arch/x86/entry/entry_64.S, the iret fixup).
+	ErrNonCanonical = errors.New("sigframe: RIP not canonical")
 )
 
 // Placement is where Build puts a frame.

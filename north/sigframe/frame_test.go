@@ -238,7 +238,7 @@ func testRegs() Regs {
 
 // xsaveFPU is an XSAVE machine with x87, SSE and AVX (XCR0 = 7), whose
 // XSAVE area is 832 bytes (CPUID.(EAX=0DH,ECX=0):EBX on such CPUs).
-var xsaveFPU = FPU{XSave: true, Size: 832, Features: 7}
+var xsaveFPU = FPU{XSave: true, Size: 832, Features: 7, MXCSRMask: 0xffff}
 
 func testFPState(f FPU) []byte {
 	st := make([]byte, f.Size)
@@ -438,8 +438,9 @@ func TestRestoreSanitises(t *testing.T) {
 	h.RFLAGS = 0x202
 	sc := pl.Frame + frameUC + ucMcontext
 	w64 := func(a, v uint64) {
+		t.Helper()
 		if err := mem.WriteUint64(m, a, v); err != nil {
-			t.Fatal(err)
+			t.Fatalf("w64 %#x: %v", a, err)
 		}
 	}
 	w16 := func(a uint64, v uint16) {
@@ -453,10 +454,34 @@ func TestRestoreSanitises(t *testing.T) {
 	w16(sc+scSS, 0x10)
 	w64(pl.Frame+frameUC+ucSigmask, ^uint64(0))
 	fp := pl.FPState
-	w64(fp+fxMXCSR, 0xffff_ffff)             // MXCSR reserved bits (and MXCSR_MASK)
-	w64(fp+xsaveHeader, ^uint64(0))          // every XSTATE_BV bit
-	w64(fp+xsaveHeader+8, 1<<63|0x7)         // compacted form
-	w64(fp+xsaveHeader+16, 0xdead_beef_dead) // reserved header bytes
+	// Extended state Linux's XRSTOR from the frame refuses with #GP
+	// fails the call; what it accepts is returned in standard form.
+	good := make([]byte, xsaveFPU.Size+FPXstateMagic2Size)
+	if err := m.CopyIn(fp, good); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct {
+		name string
+		off  uint64
+		val  uint64
+	}{
+		{"MXCSR reserved bit", fxMXCSR, 0x1f80 | 1<<16},
+		{"XSTATE_BV beyond XCR0", xsaveHeader, 1 << 9},
+		{"XCOMP_BV without the compacted bit", xsaveHeader + 8, 1},
+		{"compacted XCOMP_BV beyond XCR0", xsaveHeader + 8, 1<<63 | 1<<9},
+		{"compacted XCOMP_BV lacking XSTATE_BV's bits", xsaveHeader + 8, 1<<63 | 1},
+		{"reserved header bytes", xsaveHeader + 16, 0xdead_beef_dead},
+	} {
+		w64(fp+bad.off, bad.val)
+		if _, err := Restore(m, h, xsaveFPU); !errors.Is(err, ErrBadFrame) {
+			t.Errorf("%s: Restore = %v, want ErrBadFrame", bad.name, err)
+		}
+		if err := m.CopyOut(fp, good); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w64(fp+fxMXCSR, 0x1f80|1<<6)     // DAZ, within MXCSR_MASK
+	w64(fp+xsaveHeader+8, 1<<63|0x7) // compacted form
 	ctx, err := Restore(m, h, xsaveFPU)
 	if err != nil {
 		t.Fatal(err)
@@ -468,11 +493,19 @@ func TestRestoreSanitises(t *testing.T) {
 		t.Errorf("mask %#x, want all but SIGKILL and SIGSTOP", ctx.Mask)
 	}
 	le := binary.LittleEndian
-	if mx := le.Uint32(ctx.FPState[fxMXCSR:]); mx != 0xffbf {
-		t.Errorf("MXCSR = %#x, want 0xffbf", mx)
+	if mx := le.Uint32(ctx.FPState[fxMXCSR:]); mx != 0x1fc0 {
+		t.Errorf("MXCSR = %#x, want 0x1fc0", mx)
 	}
-	if !bytes.Equal(ctx.FPState[xsaveHeader:xsaveHeader+xsaveHeaderSize], append([]byte{7}, make([]byte, 63)...)) {
-		t.Errorf("XSAVE header = % x, want XSTATE_BV 7 and zeros", ctx.FPState[xsaveHeader:xsaveHeader+xsaveHeaderSize])
+	if !bytes.Equal(ctx.FPState[xsaveHeader:xsaveHeader+xsaveHeaderSize], append([]byte{byte(xsaveFPU.Features)}, make([]byte, 63)...)) {
+		t.Errorf("XSAVE header = % x, want XSTATE_BV %#x and zeros", ctx.FPState[xsaveHeader:xsaveHeader+xsaveHeaderSize], xsaveFPU.Features&7)
+	}
+	// Misaligned for XRSTOR: a copy 16 bytes on.
+	if err := m.CopyOut(fp+0x40+16, good); err == nil {
+		w64(sc+scFpstate, fp+0x40+16)
+		if _, err := Restore(m, h, xsaveFPU); !errors.Is(err, ErrBadFrame) {
+			t.Errorf("fpstate 16 bytes off 64-byte alignment: Restore = %v, want ErrBadFrame", err)
+		}
+		w64(sc+scFpstate, fp)
 	}
 
 	// A broken magic2 keeps only the legacy region (x87 and SSE).
@@ -493,10 +526,16 @@ func TestRestoreSanitises(t *testing.T) {
 		t.Errorf("oversized xstate_size: %v, XSTATE_BV %#x, want 3", err, le.Uint64(ctx.FPState[xsaveHeader:]))
 	}
 
-	for _, rip := range []uint64{1 << 47, 0xffff_8000_0000_0000, 0x8000_0000_0000_0000, ^uint64(0)} {
+	for _, rip := range []uint64{1 << 47, 0xffff_7fff_ffff_ffff, 0x8000_0000_0000_0000} {
 		w64(sc+scRIP, rip)
-		if _, err := Restore(m, h, xsaveFPU); !errors.Is(err, ErrBadFrame) {
-			t.Errorf("Restore with RIP %#x = %v, want ErrBadFrame", rip, err)
+		if _, err := Restore(m, h, xsaveFPU); !errors.Is(err, ErrNonCanonical) {
+			t.Errorf("Restore with RIP %#x = %v, want ErrNonCanonical", rip, err)
+		}
+	}
+	for _, rip := range []uint64{0xffff_8000_0000_0000, ^uint64(0)} {
+		w64(sc+scRIP, rip)
+		if _, err := Restore(m, h, xsaveFPU); err != nil {
+			t.Errorf("Restore with the canonical kernel RIP %#x = %v; entering it faults later", rip, err)
 		}
 	}
 	w64(sc+scRIP, 1<<47-1)

@@ -8,10 +8,18 @@ import (
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
-// userAddrLimit is the end of the lower canonical half (48-bit virtual
-// addresses, AMD APM vol. 2, 5.3.1): a RIP at or above it is not a user
-// address and would make SYSRET fault in kernel mode.
-const userAddrLimit = 1 << 47
+// userAddrLimit is the end of the lower canonical half and
+// kernelAddrStart the start of the upper one (48-bit virtual addresses,
+// AMD APM vol. 2, 5.3.1): a RIP between them is not canonical.
+const (
+	userAddrLimit   = 1 << 47
+	kernelAddrStart = 0xffff_8000_0000_0000
+)
+
+// taskSizeMax is Linux's TASK_SIZE_MAX on x86-64 with 4-level paging: the
+// lower half less its last page (arch/x86/include/asm/page_64_types.h);
+// access_ok refuses a range reaching past it.
+const taskSizeMax = userAddrLimit - 4096
 
 // unblockable are SIGKILL and SIGSTOP, which no mask may block
 // (sigdelsetmask in rt_sigreturn, arch/x86/kernel/signal_64.c).
@@ -46,9 +54,10 @@ type Context struct {
 // the frame's pretcode (the handler's RET popped it), i.e. at the
 // ucontext. Everything in the frame is untrusted: RFLAGS takes only the
 // bits a program may change (UserFlags), CS and SS are forced to the
-// user selectors, a RIP outside the user half of the address space is
-// refused with ErrBadFrame, and the extended state is sanitised so it
-// cannot make FXRSTOR or XRSTOR fault. The FS and GS bases are kept from
+// user selectors, a RIP that is not canonical is refused with
+// ErrNonCanonical (a canonical kernel address is restored: entering it
+// faults as on Linux), and extended state that would make Linux's
+// FXRSTOR or XRSTOR from the frame fault is refused with ErrBadFrame. The FS and GS bases are kept from
 // cur (restore_sigcontext in arch/x86/kernel/signal_64.c).
 func Restore(m mem.Memory, cur Regs, fpu FPU) (Context, error) {
 	if err := fpu.check(); err != nil {
@@ -74,8 +83,8 @@ func Restore(m mem.Memory, cur Regs, fpu FPU) (Context, error) {
 		CS:     UserCS, SS: UserSS,
 		FSBase: cur.FSBase, GSBase: cur.GSBase,
 	}
-	if r.RIP >= userAddrLimit {
-		return Context{}, fmt.Errorf("%w: RIP %#x is not a user address", ErrBadFrame, r.RIP)
+	if r.RIP >= userAddrLimit && r.RIP < kernelAddrStart {
+		return Context{}, fmt.Errorf("%w: %#x", ErrNonCanonical, r.RIP)
 	}
 	ctx := Context{
 		Regs: r,
@@ -99,12 +108,24 @@ func Restore(m mem.Memory, cur Regs, fpu FPU) (Context, error) {
 // restoreFP reads the fpstate at addr as fpu__restore_sig
 // (arch/x86/kernel/fpu/signal.c) does: an XSAVE area if the
 // _fpx_sw_bytes and FP_XSTATE_MAGIC2 are intact and its size fits the
-// machine's, otherwise only the legacy FXSAVE region (the other
-// components return to their initial state). The result is sanitised:
-// MXCSR reserved bits cleared, and the XSAVE header limited to the
-// features in use, in standard (uncompacted) form with zero reserved
-// bytes, so XRSTOR cannot raise #GP on it.
+// machine's (check_xstate_in_sigframe), otherwise only the legacy FXSAVE
+// region (the other components return to their initial state). Linux
+// then loads it with XRSTOR or FXRSTOR straight from the frame, and
+// anything those instructions refuse with #GP fails the call
+// (ErrBadFrame; Intel SDM vol. 1, 13.8 and vol. 2, "XRSTOR", "FXRSTOR"):
+// an area not aligned to 64 bytes (16 for FXRSTOR), MXCSR bits beyond
+// MXCSR_MASK, XSTATE_BV bits beyond XCR0, non-zero reserved header bytes,
+// or a compacted header that does not fit XCR0. What passes is returned
+// in standard form, limited to the features the frame and the machine
+// enable.
 func restoreFP(m mem.Memory, addr uint64, fpu FPU) ([]byte, error) {
+	span := uint64(FXSaveSize)
+	if fpu.XSave {
+		span = uint64(fpu.Size) + FPXstateMagic2Size
+	}
+	if addr > taskSizeMax || span > taskSizeMax-addr {
+		return nil, fmt.Errorf("%w: fpstate %#x beyond user memory", mem.ErrFault, addr)
+	}
 	st := make([]byte, fpu.Size)
 	if err := m.CopyIn(addr, st[:FXSaveSize]); err != nil {
 		return nil, err
@@ -114,12 +135,16 @@ func restoreFP(m mem.Memory, addr uint64, fpu FPU) ([]byte, error) {
 	if mask == 0 {
 		mask = defaultMXCSRMask
 	}
-	le.PutUint32(st[fxMXCSR:], le.Uint32(st[fxMXCSR:])&mask)
+	mxcsr := le.Uint32(st[fxMXCSR:])
 	if !fpu.XSave {
+		if addr%16 != 0 || mxcsr&^mask != 0 {
+			return nil, fmt.Errorf("%w: FXRSTOR of fpstate %#x, MXCSR %#x, would fault", ErrBadFrame, addr, mxcsr)
+		}
 		return st, nil
 	}
 
-	features := uint64(xfeatureFPSSE)
+	fxOnly := true
+	rfbm := uint64(xfeatureFPSSE)
 	sw := st[fxSWBytes:]
 	size := uint64(le.Uint32(sw[swXstateSize:]))
 	if le.Uint32(sw[swMagic1:]) == FPXstateMagic1 && size >= XSaveMinSize && size <= uint64(fpu.Size) &&
@@ -132,11 +157,49 @@ func restoreFP(m mem.Memory, addr uint64, fpu FPU) ([]byte, error) {
 			if err := m.CopyIn(addr+FXSaveSize, st[FXSaveSize:size]); err != nil {
 				return nil, err
 			}
-			features = le.Uint64(st[xsaveHeader:]) & le.Uint64(sw[swXfeatures:])
+			fxOnly = false
+			rfbm = le.Uint64(sw[swXfeatures:]) & fpu.Features
 		}
 	}
 	header := st[xsaveHeader : xsaveHeader+xsaveHeaderSize]
+	if fxOnly {
+		if addr%16 != 0 || mxcsr&^mask != 0 {
+			return nil, fmt.Errorf("%w: FXRSTOR of fpstate %#x, MXCSR %#x, would fault", ErrBadFrame, addr, mxcsr)
+		}
+		clear(header)
+		le.PutUint64(header, xfeatureFPSSE&fpu.Features)
+		return st, nil
+	}
+	xstateBV, xcompBV := le.Uint64(header), le.Uint64(header[8:])
+	reserved := header[16:]
+	if xcompBV&(1<<63) == 0 {
+		reserved = header[8:] // XCOMP_BV too: standard form
+	} else if xcompBV&^(1<<63)&^fpu.Features != 0 || xstateBV&^xcompBV != 0 {
+		return nil, fmt.Errorf("%w: XCOMP_BV %#x with XSTATE_BV %#x", ErrBadFrame, xcompBV, xstateBV)
+	}
+	switch {
+	case addr%64 != 0:
+		return nil, fmt.Errorf("%w: XRSTOR of fpstate %#x not 64-byte aligned", ErrBadFrame, addr)
+	case rfbm&(1<<1|1<<2) != 0 && mxcsr&^mask != 0:
+		return nil, fmt.Errorf("%w: MXCSR %#x beyond MXCSR_MASK %#x", ErrBadFrame, mxcsr, mask)
+	case xstateBV&^fpu.Features != 0:
+		return nil, fmt.Errorf("%w: XSTATE_BV %#x beyond XCR0 %#x", ErrBadFrame, xstateBV, fpu.Features)
+	case !allZero(reserved):
+		return nil, fmt.Errorf("%w: reserved XSAVE header bytes set", ErrBadFrame)
+	}
+	// The components Cocoon enables (x87, SSE, AVX) sit at the same
+	// offsets in compacted and standard form, so a compacted area reads
+	// as a standard one.
 	clear(header)
-	le.PutUint64(header, features&fpu.Features)
+	le.PutUint64(header, xstateBV&rfbm)
 	return st, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

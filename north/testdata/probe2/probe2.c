@@ -1,0 +1,850 @@
+// probe2: CPU-level hostile probes from CPL3. Each case runs in a forked
+// child; the parent (pid 1 inside Cocoon) reports how it ended: the exit
+// status, or the signal that killed it. Cases that want to see a signal
+// install a handler that prints its siginfo (signal, si_code, si_addr,
+// trapno, error code) and exits. north/probe2_vm_test.go runs the same
+// binary natively on Linux and inside Cocoon and compares the reports
+// case by case. Usage: probe2 [CASE...] (no case: every case).
+//
+// Addresses the program prints are fixed (mappings at fixed addresses, a
+// static non-PIE executable); stack addresses print as "stack".
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+// Fixed mappings (below the default mmap area, above the executable).
+#define CODE 0x50000000UL // RWX page for instruction snippets
+#define DATA 0x51000000UL // RW scratch (4 pages)
+#define TOP 0x7fffffffe000UL // the highest user page (TASK_SIZE_MAX - 4096)
+
+// RFLAGS bits (AMD APM vol. 2, 3.1.6).
+#define TF 0x100UL
+#define IF 0x200UL
+#define DF 0x400UL
+#define IOPL 0x3000UL
+#define NT 0x4000UL
+#define RF 0x10000UL
+#define VM 0x20000UL
+#define AC 0x40000UL
+#define VIF 0x80000UL
+#define VIP 0x100000UL
+#define ID 0x200000UL
+
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...) {
+	char b[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(b, sizeof b - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof b - 2)
+		n = sizeof b - 2;
+	b[n++] = '\n';
+	write(1, b, n);
+}
+
+static const char *en(long r) {
+	static char b[32];
+	if (r >= 0) {
+		snprintf(b, sizeof b, "%ld", r);
+		return b;
+	}
+	const char *s = strerrorname_np(-r);
+	return s ? s : "?";
+}
+
+static long raw(long nr, long a, long b, long c) {
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static uintptr_t stackref;
+
+// addr prints an address the same way natively and in Cocoon.
+static const char *addr(uint64_t a) {
+	static char b[32];
+	if (a - (stackref - (8 << 20)) < (16 << 20))
+		return "stack";
+	snprintf(b, sizeof b, "%#lx", (unsigned long)a);
+	return b;
+}
+
+static const char *signame(int s) {
+	const char *n = sigabbrev_np(s);
+	return n ? n : "?";
+}
+
+static void report(int sig, siginfo_t *si, void *ctx) {
+	ucontext_t *uc = ctx;
+	uint64_t rip = uc->uc_mcontext.gregs[REG_RIP];
+	const char *a = si->si_addr == (void *)rip && rip ? "rip" : addr((uint64_t)si->si_addr);
+	out("  SIG%s code %#x addr %s trapno %lld err %#llx", signame(sig), si->si_code, a,
+	    (long long)uc->uc_mcontext.gregs[REG_TRAPNO], (long long)uc->uc_mcontext.gregs[REG_ERR]);
+	_exit(sig);
+}
+
+static void handle(int sig, void (*fn)(int, siginfo_t *, void *), int flags) {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | flags;
+	sigaction(sig, &sa, 0);
+}
+
+static const int faultsigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP};
+
+static void reportall(int flags) {
+	for (unsigned i = 0; i < sizeof faultsigs / sizeof faultsigs[0]; i++)
+		handle(faultsigs[i], report, flags | SA_RESETHAND);
+}
+
+static void *mapat(uint64_t a, size_t n, int prot) {
+	void *p = mmap((void *)a, n, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != (void *)a) {
+		out("  mmap %#lx: %s", (unsigned long)a, strerrorname_np(errno));
+		_exit(90);
+	}
+	return p;
+}
+
+// run copies code (plus RET) to the code page and calls it with RAX, RCX,
+// RDX and RDI set; it returns RAX and stores RCX and RDX.
+static uint64_t rcx_out, rdx_out;
+static uint64_t run(const char *code, int n, uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t rdi) {
+	unsigned char *c = (unsigned char *)CODE;
+	memcpy(c, code, n);
+	c[n] = 0xc3;
+	register uint64_t a __asm__("rax") = rax;
+	register uint64_t cx __asm__("rcx") = rcx;
+	register uint64_t d __asm__("rdx") = rdx;
+	register uint64_t di __asm__("rdi") = rdi;
+	__asm__ volatile("call *%[f]"
+			 : "+r"(a), "+r"(cx), "+r"(d), "+r"(di)
+			 : [f] "r"(CODE)
+			 : "rbx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
+	rcx_out = cx;
+	rdx_out = d;
+	return a;
+}
+
+// topmap makes [a, a+n) at the top of user memory usable: mapped
+// there, or (inside Cocoon, whose initial stack ends at TASK_SIZE_MAX)
+// the stack already there, given prot.
+static void topmap(uint64_t a, size_t n, int prot) {
+	void *p = mmap((void *)a, n, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == (void *)a)
+		return;
+	if (errno != EEXIST || mprotect((void *)a, n, prot) < 0) {
+		out("  mmap %#lx: %s", (unsigned long)a, strerrorname_np(errno));
+		_exit(90);
+	}
+}
+
+// ---- Instructions ----
+
+struct insn {
+	const char *name;
+	const char *code;
+	int len;
+	uint64_t rax, rcx, rdx;
+	int show; // print RAX after (deterministic results only)
+};
+
+#define I(name, code, ...) {name, code, sizeof code - 1, __VA_ARGS__}
+
+static const struct insn insns[] = {
+	I("ud2", "\x0f\x0b", 0, 0, 0, 0),
+	I("into", "\xce", 0, 0, 0, 0),
+	I("hlt", "\xf4", 0, 0, 0, 0),
+	I("cli", "\xfa", 0, 0, 0, 0),
+	I("sti", "\xfb", 0, 0, 0, 0),
+	I("in-al-dx", "\xec", 0, 0, 0x80, 0),
+	I("out-dx-al", "\xee", 0, 0, 0x80, 0),
+	I("in-al-imm", "\xe4\x60", 0, 0, 0, 0),
+	I("insb", "\x6c", 0, 0, 0x80, 0),
+	I("outsb", "\x6e", 0, 0, 0x80, 0),
+	I("rdmsr", "\x0f\x32", 0, 0x10, 0, 0),
+	I("wrmsr", "\x0f\x30", 0, 0xc0000100, 0, 0),
+	I("lgdt", "\x0f\x01\x17", 0, 0, 0, 0),
+	I("lidt", "\x0f\x01\x1f", 0, 0, 0, 0),
+	I("lldt", "\x0f\x00\xd0", 0, 0, 0, 0),
+	I("ltr", "\x0f\x00\xd8", 0x28, 0, 0, 0),
+	I("lmsw", "\x0f\x01\xf0", 0, 0, 0, 0),
+	I("sgdt", "\x0f\x01\x07", 0, 0, 0, 0),
+	I("sidt", "\x0f\x01\x0f", 0, 0, 0, 0),
+	I("sldt", "\x0f\x00\xc0", 0, 0, 0, 0),
+	I("str", "\x0f\x00\xc8", 0, 0, 0, 0),
+	I("smsw", "\x0f\x01\xe0", 0, 0, 0, 0),
+	I("clts", "\x0f\x06", 0, 0, 0, 0),
+	I("invd", "\x0f\x08", 0, 0, 0, 0),
+	I("wbinvd", "\x0f\x09", 0, 0, 0, 0),
+	I("invlpg", "\x0f\x01\x3f", 0, 0, 0, 0),
+	I("mov-cr0", "\x0f\x22\xc0", 0, 0, 0, 0),
+	I("read-cr3", "\x0f\x20\xd8", 0, 0, 0, 0),
+	I("read-dr7", "\x0f\x21\xf8", 0, 0, 0, 0),
+	I("swapgs", "\x0f\x01\xf8", 0, 0, 0, 0),
+	I("sysret", "\x48\x0f\x07", 0, 0, 0, 0),
+	I("sysenter", "\x0f\x34", 0, 0, 0, 0),
+	I("sysexit", "\x48\x0f\x35", 0, 0, 0, 0),
+	I("rdpmc", "\x0f\x33", 0, 0, 0, 0),
+	I("xsetbv", "\x0f\x01\xd1", 3, 0, 0, 0),
+	I("xgetbv-2", "\x0f\x01\xd0", 0, 2, 0, 0),
+	I("xgetbv-big", "\x0f\x01\xd0", 0, 0x80000000, 0, 0),
+	I("xgetbv-0", "\x0f\x01\xd0\x83\xe0\x03", 0, 0, 0, 1),
+	I("cpuid-high", "\x0f\xa2\x31\xc0", 0xffffffff, 0, 0, 1),
+	I("cpuid-ext-high", "\x0f\xa2\x31\xc0", 0x8fffffff, 0, 0, 1),
+	I("cpuid-hv", "\x0f\xa2\x31\xc0", 0x4fffffff, 0, 0, 1),
+	I("rdtsc", "\x0f\x31\x31\xc0", 0, 0, 0, 1),
+	I("div0", "\x31\xd2\x31\xc9\xf7\xf1", 1, 0, 0, 0),
+	I("idiv-min", "\x48\x99\x48\xf7\xf9", 0x8000000000000000, -1, 0, 0),
+	I("idiv8-min", "\xb0\x80\x66\x98\xb1\xff\xf6\xf9", 0, 0, 0, 0),
+	I("int80-getpid", "\xcd\x80", 20, 0, 0, 0),
+	I("int80-bad", "\xcd\x80", 100000, 0, 0, 1),
+	I("int3-prefixed", "\x66\xcc", 0, 0, 0, 0),
+	I("icebp", "\xf1", 0, 0, 0, 0),
+	I("int1", "\xcd\x01", 0, 0, 0, 0),
+	I("lock-nop", "\xf0\x90", 0, 0, 0, 0),
+	I("too-long", "\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x90", 0, 0, 0, 0),
+	I("aaa", "\x37", 0, 0, 0, 0),
+	I("push-cs", "\x0e", 0, 0, 0, 0),
+	I("pop-ss", "\x17", 0, 0, 0, 0),
+	I("far-jmp-kernel", "\x48\xb8\x00\x00\x00\x50\x00\x00\x00\x00\x6a\x10\x50\x48\xcb", 0, 0, 0, 0),
+	I("far-ret-null", "\x6a\x00\x6a\x00\x48\xcb", 0, 0, 0, 0),
+	I("far-ret-rpl0", "\x8c\xc8\x24\xfc\x50\x6a\x00\x48\xcb", 0, 0, 0, 0),
+	I("far-ret-data", "\x8c\xd0\x50\x6a\x00\x48\xcb", 0, 0, 0, 0),
+	I("mov-ss-null", "\x31\xc0\x8e\xd0", 0, 0, 0, 0),
+	I("mov-ss-cs", "\x8c\xc8\x8e\xd0", 0, 0, 0, 0),
+	I("mov-ds-garbage", "\x66\xb8\xf3\xff\x8e\xd8", 0, 0, 0, 0),
+	I("mov-ds-ldt", "\x66\xb8\x07\x00\x8e\xd8", 0, 0, 0, 0),
+	I("mov-es-kernel", "\x66\xb8\x10\x00\x8e\xc0", 0, 0, 0, 0),
+	I("mov-gs-garbage", "\x66\xb8\xf3\xff\x8e\xe8", 0, 0, 0, 0),
+	I("mov-fs-cs", "\x8c\xc8\x8e\xe0", 0, 0, 0, 0),
+	I("mov-ds-null", "\x31\xc0\x8e\xd8\x8c\xd8", 0, 0, 0, 1),
+	I("vsyscall-read", "\x48\xb8\x00\x00\x60\xff\xff\xff\xff\xff\x48\x8b\x00", 0, 0, 0, 0),
+	I("vsyscall-write", "\x48\xb8\x00\x00\x60\xff\xff\xff\xff\xff\xc6\x00\x01", 0, 0, 0, 0),
+	I("vsyscall-misaligned", "\x48\xb8\x10\x00\x60\xff\xff\xff\xff\xff\xff\xd0", 0, 0, 0, 0),
+	I("vsyscall-page2", "\x48\xb8\x00\x10\x60\xff\xff\xff\xff\xff\xff\xd0", 0, 0, 0, 0),
+	I("vsyscall-time", "\x31\xff\x48\xb8\x00\x04\x60\xff\xff\xff\xff\xff\xff\xd0\x48\x85\xc0\x0f\x9f\xc0\x0f\xb6\xc0", 0, 0, 0, 1),
+	I("kernel-read", "\x48\xb8\x00\x00\x00\x81\xff\xff\xff\xff\x48\x8b\x00", 0, 0, 0, 0),
+	I("kernel-exec", "\x48\xb8\x00\x00\x00\x81\xff\xff\xff\xff\xff\xd0", 0, 0, 0, 0),
+	I("noncanon-read", "\x48\xb8\x00\x00\x00\x00\x00\x80\x00\x00\x48\x8b\x00", 0, 0, 0, 0),
+	I("noncanon-jmp", "\x48\xb8\x00\x00\x00\x00\x00\x80\x00\x00\xff\xe0", 0, 0, 0, 0),
+	I("null-read", "\x31\xc0\x48\x8b\x00", 0, 0, 0, 0),
+	I("top-read", "\x48\xb8\x00\xf0\xff\xff\xff\x7f\x00\x00\x48\x8b\x00", 0, 0, 0, 0),
+	I("gap-read", "\x48\xb8\x00\x10\x00\x00\x00\x7e\x00\x00\x48\x8b\x00", 0, 0, 0, 0),
+	I("gap-exec", "\x48\xb8\x00\x10\x00\x00\x00\x7e\x00\x00\xff\xd0", 0, 0, 0, 0),
+	I("text-write", "\x48\xc7\xc0\x00\x10\x40\x00\xc6\x00\x01", 0, 0, 0, 0),
+};
+
+static void insn_case(const struct insn *in) {
+	reportall(0);
+	uint64_t r = run(in->code, in->len, in->rax, in->rcx, in->rdx, DATA);
+	if (in->show)
+		out("  returned %#lx", (unsigned long)r);
+	else
+		out("  returned");
+}
+
+// ---- Segment selectors kept across system calls and preemption ----
+
+static void case_gs_selector(void) {
+	uint16_t ds, gs;
+	__asm__ volatile("mov %%ss, %0" : "=r"(ds));
+	__asm__ volatile("mov %0, %%gs" : : "r"(ds));
+	for (int i = 0; i < 3; i++)
+		sched_yield();
+	usleep(20000);
+	__asm__ volatile("mov %%gs, %0" : "=r"(gs));
+	out("  gs after yield and sleep is ss: %d", gs == ds);
+	__asm__ volatile("mov %0, %%gs" : : "r"(0));
+}
+
+// ---- iretq from CPL3 with forged frames ----
+
+static void iretq_to(uint64_t rip, uint64_t cs, uint64_t flags, uint64_t rsp, uint64_t ss) {
+	__asm__ volatile(
+		"pushq %[ss]\n\t"
+		"pushq %[rsp]\n\t"
+		"pushq %[fl]\n\t"
+		"pushq %[cs]\n\t"
+		"pushq %[rip]\n\t"
+		"iretq\n\t" ::[ss] "r"(ss),
+		[rsp] "r"(rsp), [fl] "r"(flags), [cs] "r"(cs), [rip] "r"(rip)
+		: "memory");
+}
+
+static uint64_t cur_cs(void) {
+	uint16_t v;
+	__asm__ volatile("mov %%cs, %0" : "=r"(v));
+	return v;
+}
+
+static uint64_t cur_ss(void) {
+	uint16_t v;
+	__asm__ volatile("mov %%ss, %0" : "=r"(v));
+	return v;
+}
+
+
+// landed is where forged returns resume: on a fresh stack (landing).
+static char landstack[65536] __attribute__((aligned(16)));
+
+// landing saves RFLAGS and MXCSR as they came, clears DF and AC for
+// the C code, aligns the stack and calls landed.
+uint64_t landflags;
+uint32_t landmxcsr;
+
+void landed(void) {
+	uint64_t f = landflags;
+	out("  resumed, flags IOPL %lu NT %d AC %d RF %d ID %d DF %d TF %d, MXCSR %#x", (f & IOPL) >> 12, !!(f & NT),
+	    !!(f & AC), !!(f & RF), !!(f & ID), !!(f & DF), !!(f & TF), landmxcsr);
+	_exit(0);
+}
+
+__asm__(".text\n"
+	"landing:\n\t"
+	"pushfq\n\t"
+	"popq landflags(%rip)\n\t"
+	"stmxcsr landmxcsr(%rip)\n\t"
+	"cld\n\t"
+	"pushq $0x202\n\t"
+	"popfq\n\t"
+	"andq $-16, %rsp\n\t"
+	"call landed\n\t"
+	"ud2\n");
+extern char landing[];
+
+#define LANDSP ((uint64_t)(landstack + sizeof landstack - 64))
+
+static void case_iret_self(void) {
+	reportall(0);
+	iretq_to((uint64_t)landing, cur_cs(), 0x202, LANDSP, cur_ss());
+}
+static void case_iret_kcs(void) {
+	reportall(0);
+	iretq_to((uint64_t)landing, 0x10, 0x202, LANDSP, cur_ss());
+}
+static void case_iret_noncanon(void) {
+	reportall(0);
+	iretq_to(0x8000000000000000UL, cur_cs(), 0x202, LANDSP, cur_ss());
+}
+static void case_iret_nt(void) {
+	reportall(0);
+	__asm__ volatile("pushfq; orq $0x4000, (%%rsp); popfq" ::: "cc");
+	iretq_to((uint64_t)landing, cur_cs(), 0x202, LANDSP, cur_ss());
+}
+static void case_iret_flags(void) {
+	reportall(0);
+	iretq_to((uint64_t)landing, cur_cs(), 0x202 | IOPL | NT | AC | RF | VM | VIF | VIP | ID | DF, LANDSP, cur_ss());
+}
+static void case_iret_ss_null(void) {
+	reportall(0);
+	iretq_to((uint64_t)landing, cur_cs(), 0x202, LANDSP, 0);
+}
+static void case_iret_ss_cs(void) {
+	reportall(0);
+	iretq_to((uint64_t)landing, cur_cs(), 0x202, LANDSP, cur_cs());
+}
+static void case_iret_tf(void) {
+	reportall(0);
+	iretq_to((uint64_t)landing, cur_cs(), 0x202 | TF, LANDSP, cur_ss());
+}
+
+// ---- rt_sigreturn with a forged frame (the handler edits its ucontext) ----
+
+// The sigcontext as the kernel lays it out (arch/x86/include/uapi/asm/sigcontext.h).
+struct sc64 {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2, fpstate, reserved1[8];
+};
+
+struct uc64 {
+	uint64_t flags, link;
+	stack_t stack;
+	struct sc64 sc;
+	uint64_t sigmask;
+};
+
+static void (*edit)(struct uc64 *);
+
+static void onusr1(int sig, siginfo_t *si, void *ctx) {
+	edit(ctx);
+}
+
+// forge raises SIGUSR1, whose handler applies e to the frame it returns
+// through.
+static void forge(void (*e)(struct uc64 *)) {
+	edit = e;
+	reportall(0);
+	handle(SIGUSR1, onusr1, 0);
+	raw(SYS_tgkill, getpid(), raw(SYS_gettid, 0, 0, 0), SIGUSR1);
+	out("  returned");
+}
+
+static void e_rip_noncanon(struct uc64 *u) { u->sc.rip = 0x8000000000000000UL; }
+static void e_rip_47(struct uc64 *u) { u->sc.rip = 1UL << 47; }
+static void e_rip_kernel(struct uc64 *u) { u->sc.rip = 0xffffffff81000000UL; }
+static void e_rip_top(struct uc64 *u) { u->sc.rip = TOP + 4096; }
+static void e_rip_gap(struct uc64 *u) { u->sc.rip = 0x7e0000001000UL; }
+static void e_rsp_noncanon(struct uc64 *u) {
+	u->sc.rip = (uint64_t)landing;
+	u->sc.rsp = 0x8000000000000000UL;
+}
+static void e_rsp_kernel(struct uc64 *u) {
+	u->sc.rip = (uint64_t)landing;
+	u->sc.rsp = 0xffff880000001000UL;
+}
+static void e_land(struct uc64 *u) {
+	u->sc.rip = (uint64_t)landing;
+	u->sc.rsp = LANDSP;
+}
+static void e_cs_kernel(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs = 0x10;
+}
+static void e_cs_null(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs = 0;
+}
+static void e_cs_garbage(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs = 0xfff3;
+}
+static void e_cs_ss(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs = u->sc.ss;
+}
+static void e_ss_garbage(struct uc64 *u) {
+	e_land(u);
+	u->sc.ss = 0xfff3;
+}
+static void e_ss_strict(struct uc64 *u) {
+	e_land(u);
+	u->sc.ss = 0xfff3;
+	u->flags |= 0x4 | 0x2; // UC_STRICT_RESTORE_SS | UC_SIGCONTEXT_SS
+}
+static void e_uc_flags(struct uc64 *u) {
+	e_land(u);
+	u->flags = ~0UL;
+}
+static void e_flags_all(struct uc64 *u) {
+	e_land(u);
+	u->sc.eflags = ~0UL & ~TF;
+}
+static void e_flags_tf(struct uc64 *u) {
+	e_land(u);
+	u->sc.eflags |= TF;
+}
+static void e_mask_all(struct uc64 *u) {
+	e_land(u);
+	u->sigmask = ~0UL;
+}
+
+// The fpstate: the FXSAVE image, then (if the sw bytes say so) the XSAVE
+// header and components (arch/x86/include/uapi/asm/sigcontext.h).
+#define FP(u) ((unsigned char *)(u)->sc.fpstate)
+#define MXCSR(u) (*(uint32_t *)(FP(u) + 24))
+#define SWB(u) ((uint32_t *)(FP(u) + 464)) // magic1, extended_size, xfeatures (2 words), xstate_size
+#define XHDR(u) ((uint64_t *)(FP(u) + 512))
+
+static void e_fp_null(struct uc64 *u) {
+	e_land(u);
+	u->sc.fpstate = 0;
+}
+static void e_fp_unmapped(struct uc64 *u) {
+	e_land(u);
+	u->sc.fpstate = DATA + 0x100000;
+}
+static void e_fp_kernel(struct uc64 *u) {
+	e_land(u);
+	u->sc.fpstate = 0xffff880000000000UL;
+}
+static void e_fp_noncanon(struct uc64 *u) {
+	e_land(u);
+	u->sc.fpstate = 0x8000000000000000UL;
+}
+// e_fp_moved copies the fpstate (through its magic2) to DATA+off.
+static void fp_moved(struct uc64 *u, int off) {
+	uint32_t size = SWB(u)[0] == 0x46505853 ? SWB(u)[4] + 4 : 512;
+	if (size > 4 * 4096 - off)
+		size = 4 * 4096 - off;
+	memcpy((void *)(DATA + off), FP(u), size);
+	u->sc.fpstate = DATA + off;
+	e_land(u);
+}
+static void e_fp_aligned(struct uc64 *u) { fp_moved(u, 64); }
+static void e_fp_mis8(struct uc64 *u) { fp_moved(u, 8); }
+static void e_fp_mis16(struct uc64 *u) { fp_moved(u, 16); }
+static void e_fp_mis1(struct uc64 *u) { fp_moved(u, 1); }
+static void e_fp_straddle(struct uc64 *u) { fp_moved(u, 4 * 4096 - 256); }
+static void e_mxcsr_reserved(struct uc64 *u) {
+	e_land(u);
+	MXCSR(u) |= 1 << 16;
+}
+static void e_mxcsr_daz(struct uc64 *u) {
+	e_land(u);
+	MXCSR(u) |= 1 << 6;
+}
+static void e_xstate_bv_reserved(struct uc64 *u) {
+	e_land(u);
+	XHDR(u)[0] |= 1UL << 62;
+}
+static void e_xcomp_bv(struct uc64 *u) {
+	e_land(u);
+	XHDR(u)[1] = 1UL << 63 | XHDR(u)[0];
+}
+static void e_xhdr_reserved(struct uc64 *u) {
+	e_land(u);
+	XHDR(u)[2] = 1;
+}
+static void e_magic1_bad(struct uc64 *u) {
+	e_land(u);
+	SWB(u)[0] ^= 1;
+	MXCSR(u) |= 1 << 16;
+}
+static void e_xstate_size_huge(struct uc64 *u) {
+	e_land(u);
+	SWB(u)[4] = 0x100000;
+}
+static void e_xfeatures_extra(struct uc64 *u) {
+	e_land(u);
+	SWB(u)[2] = ~0U;
+	SWB(u)[3] = ~0U;
+	XHDR(u)[0] |= 1UL << 62;
+}
+static void e_magic2_bad(struct uc64 *u) {
+	e_land(u);
+	*(uint32_t *)(FP(u) + SWB(u)[4]) ^= 1;
+	XHDR(u)[0] |= 1UL << 62;
+}
+
+// sigreturn_at makes rt_sigreturn with RSP at sp.
+static void sigreturn_at(uint64_t sp) {
+	reportall(0);
+	__asm__ volatile("mov %0, %%rsp\n\tmov $15, %%eax\n\tsyscall\n\tud2" : : "r"(sp) : "memory");
+}
+
+static void case_sr_rsp_null(void) { sigreturn_at(0); }
+static void case_sr_rsp_kernel(void) { sigreturn_at(0xffff880000000000UL); }
+static void case_sr_rsp_noncanon(void) { sigreturn_at(0x8000000000000000UL); }
+static void case_sr_rsp_top(void) {
+	topmap(TOP - 4 * 4096, 5 * 4096, PROT_READ | PROT_WRITE);
+	sigreturn_at(TOP + 4096 - 64);
+}
+// A zeroed frame: RIP 0, CS 0 and no fpstate.
+static void case_sr_zero(void) {
+	memset((void *)DATA, 0, 4096);
+	sigreturn_at(DATA);
+}
+
+// ---- The top of the user address space ----
+
+static void case_top_map(void) {
+	void *p = mmap((void *)(TOP + 4096), 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	out("  mmap of the page below 1<<47: %s", p == MAP_FAILED ? strerrorname_np(errno) : "mapped");
+	p = mmap((void *)(TOP + 4096), 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	out("  hint there: %s", p == MAP_FAILED ? strerrorname_np(errno) : p == (void *)(TOP + 4096) ? "at the hint" : "elsewhere");
+}
+
+// A SYSCALL as the last instruction of the highest user page: it returns
+// to the first address past it, which nothing can map.
+static void case_top_syscall(void) {
+	reportall(0);
+	unsigned char *p = (unsigned char *)TOP;
+	topmap(TOP, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+	p[4094] = 0x0f;
+	p[4095] = 0x05;
+	__asm__ volatile("mov $39, %%eax\n\tjmp *%0" : : "r"(TOP + 4094) : "rax", "rcx", "r11", "memory");
+}
+
+// The same below the end of Cocoon's user memory (0x7e0000000000), an
+// ordinary user page on Linux: the return lands on an unmapped page.
+static void case_gap_syscall(void) {
+	reportall(0);
+	uint64_t a = 0x7e0000000000UL - 4096;
+	unsigned char *p = mapat(a, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+	p[4094] = 0x0f;
+	p[4095] = 0x05;
+	__asm__ volatile("mov $39, %%eax\n\tjmp *%0" : : "r"(a + 4094) : "rax", "rcx", "r11", "memory");
+}
+
+// ---- Signal delivery onto bad stacks ----
+
+static void setrsp_ud2(uint64_t sp) { __asm__ volatile("mov %0, %%rsp\n\tud2" : : "r"(sp)); }
+
+static void case_deliver_rsp_noncanon(void) {
+	reportall(0);
+	setrsp_ud2(0x8000000000000000UL);
+}
+static void case_deliver_rsp_kernel(void) {
+	reportall(0);
+	setrsp_ud2(0xffff880000010000UL);
+}
+static void case_deliver_rsp_unmapped(void) {
+	reportall(0);
+	setrsp_ud2(DATA + 0x200000);
+}
+static void case_deliver_rsp_readonly(void) {
+	reportall(0);
+	mapat(DATA + 0x200000, 4 * 4096, PROT_READ);
+	setrsp_ud2(DATA + 0x200000 + 4 * 4096);
+}
+static void case_deliver_rsp_top(void) {
+	reportall(0);
+	topmap(TOP - 4 * 4096, 5 * 4096, PROT_READ | PROT_WRITE);
+	setrsp_ud2(TOP + 4096);
+}
+
+static void altstack(uint64_t sp, uint64_t size, int flags) {
+	stack_t ss = {.ss_sp = (void *)sp, .ss_size = size, .ss_flags = flags};
+	int r = sigaltstack(&ss, 0);
+	out("  sigaltstack: %s", r < 0 ? strerrorname_np(errno) : "0");
+}
+
+static void case_alt_small(void) {
+	altstack(DATA, 1024, 0);
+	altstack(DATA, MINSIGSTKSZ - 1, 0);
+	altstack(DATA, MINSIGSTKSZ, 0);
+	altstack(DATA, 4096, SS_ONSTACK | SS_DISABLE);
+	altstack(DATA, 4096, 0x7);
+	altstack(DATA, 4096, 1U << 31);
+}
+static void alt_bad(uint64_t sp, uint64_t size) {
+	reportall(SA_ONSTACK);
+	altstack(sp, size, 0);
+	setrsp_ud2(LANDSP);
+}
+static void case_alt_kernel(void) { alt_bad(0xffff880000000000UL, 65536); }
+static void case_alt_noncanon(void) { alt_bad(0x7fffffff0000UL, 0x800000010000UL); }
+static void case_alt_wrap(void) { alt_bad(0xffffffffffff0000UL, 0x10000 + DATA + 4 * 4096); }
+static void case_alt_readonly(void) {
+	mapat(DATA + 0x200000, 4 * 4096, PROT_READ);
+	alt_bad(DATA + 0x200000, 4 * 4096);
+}
+// A 2 KiB alternate stack (MINSIGSTKSZ) in the middle of a mapping: the
+// frame (with the extended state) does not fit, and Linux refuses to
+// write past its bottom.
+static void case_alt_overflow(void) { alt_bad(DATA + 8192, MINSIGSTKSZ); }
+static void case_alt_ok(void) { alt_bad(DATA, 4 * 4096); }
+
+// ---- arch_prctl, modify_ldt, iopl, ioperm ----
+
+static void case_arch_prctl(void) {
+	static const struct {
+		const char *name;
+		long code;
+		uint64_t arg;
+	} calls[] = {
+		{"SET_FS noncanonical", 0x1002, 0x8000000000000000UL},
+		{"SET_FS kernel", 0x1002, 0xffff880000000000UL},
+		{"SET_FS 1<<47", 0x1002, 1UL << 47},
+		{"SET_FS TASK_SIZE_MAX", 0x1002, TOP + 4096},
+		{"SET_GS kernel", 0x1001, 0xffffffff81000000UL},
+		{"SET_GS 1<<47", 0x1001, 1UL << 47},
+		{"SET_GS TASK_SIZE_MAX", 0x1001, TOP + 4096},
+		{"SET_GS top", 0x1001, TOP + 4095},
+		{"GET_FS null", 0x1003, 0},
+		{"GET_GS kernel", 0x1004, 0xffff880000000000UL},
+		{"GET_CPUID", 0x1011, 0},
+		{"SET_CPUID 2", 0x1012, 2},
+		{"bad code", 0x1fff, 0},
+	};
+	for (unsigned i = 0; i < sizeof calls / sizeof calls[0]; i++)
+		out("  %s: %s", calls[i].name, en(raw(SYS_arch_prctl, calls[i].code, calls[i].arg, 0)));
+	// The thread pointer survives a system call after SET_GS at the top.
+	raw(SYS_arch_prctl, 0x1001, TOP + 4095, 0);
+	uint64_t gs = 0;
+	raw(SYS_arch_prctl, 0x1004, (long)&gs, 0);
+	out("  GET_GS after SET_GS top: %s", gs == TOP + 4095 ? "same" : "differs");
+}
+
+static void case_ldt(void) {
+	char buf[64];
+	out("  modify_ldt read: %s", en(raw(SYS_modify_ldt, 0, (long)buf, sizeof buf)));
+	out("  modify_ldt bad func: %s", en(raw(SYS_modify_ldt, 5, (long)buf, sizeof buf)));
+	out("  modify_ldt write null ptr: %s", en(raw(SYS_modify_ldt, 1, 0, 16)));
+}
+
+static void case_iopl(void) {
+	out("  iopl 0: %s", en(raw(SYS_iopl, 0, 0, 0)));
+	out("  iopl 4: %s", en(raw(SYS_iopl, 4, 0, 0)));
+	out("  ioperm beyond: %s", en(raw(SYS_ioperm, 0x10000, 1, 1)));
+}
+
+// ---- Alignment check ----
+
+static void case_ac_misaligned(void) {
+	reportall(0);
+	volatile uint64_t *p = (uint64_t *)(DATA + 3);
+	__asm__ volatile("pushfq; orq $0x40000, (%%rsp); popfq\n\t"
+			 "movq (%0), %%rax\n\t"
+			 "pushfq; andq $~0x40000, (%%rsp); popfq" ::"r"(p)
+			 : "rax", "memory", "cc");
+	out("  returned");
+}
+
+// ---- Cases ----
+
+struct pcase {
+	const char *name;
+	void (*fn)(void);
+	void (*e)(struct uc64 *);
+};
+
+static const struct pcase cases[] = {
+	{"gs-selector", case_gs_selector},
+	{"iret-self", case_iret_self},
+	{"iret-kcs", case_iret_kcs},
+	{"iret-noncanon", case_iret_noncanon},
+	{"iret-nt", case_iret_nt},
+	{"iret-flags", case_iret_flags},
+	{"iret-ss-null", case_iret_ss_null},
+	{"iret-ss-cs", case_iret_ss_cs},
+	{"iret-tf", case_iret_tf},
+	{"sr-rip-noncanon", 0, e_rip_noncanon},
+	{"sr-rip-47", 0, e_rip_47},
+	{"sr-rip-kernel", 0, e_rip_kernel},
+	{"sr-rip-top", 0, e_rip_top},
+	{"sr-rip-gap", 0, e_rip_gap},
+	{"sr-rsp-noncanon", 0, e_rsp_noncanon},
+	{"sr-rsp-kernel", 0, e_rsp_kernel},
+	{"sr-land", 0, e_land},
+	{"sr-cs-kernel", 0, e_cs_kernel},
+	{"sr-cs-null", 0, e_cs_null},
+	{"sr-cs-garbage", 0, e_cs_garbage},
+	{"sr-cs-ss", 0, e_cs_ss},
+	{"sr-ss-garbage", 0, e_ss_garbage},
+	{"sr-ss-strict", 0, e_ss_strict},
+	{"sr-uc-flags", 0, e_uc_flags},
+	{"sr-flags-all", 0, e_flags_all},
+	{"sr-flags-tf", 0, e_flags_tf},
+	{"sr-mask-all", 0, e_mask_all},
+	{"sr-fp-null", 0, e_fp_null},
+	{"sr-fp-unmapped", 0, e_fp_unmapped},
+	{"sr-fp-kernel", 0, e_fp_kernel},
+	{"sr-fp-noncanon", 0, e_fp_noncanon},
+	{"sr-fp-aligned", 0, e_fp_aligned},
+	{"sr-fp-mis8", 0, e_fp_mis8},
+	{"sr-fp-mis16", 0, e_fp_mis16},
+	{"sr-fp-mis1", 0, e_fp_mis1},
+	{"sr-fp-straddle", 0, e_fp_straddle},
+	{"sr-mxcsr-reserved", 0, e_mxcsr_reserved},
+	{"sr-mxcsr-daz", 0, e_mxcsr_daz},
+	{"sr-xstate-bv", 0, e_xstate_bv_reserved},
+	{"sr-xcomp-bv", 0, e_xcomp_bv},
+	{"sr-xhdr-reserved", 0, e_xhdr_reserved},
+	{"sr-magic1-bad", 0, e_magic1_bad},
+	{"sr-xstate-size", 0, e_xstate_size_huge},
+	{"sr-xfeatures", 0, e_xfeatures_extra},
+	{"sr-magic2-bad", 0, e_magic2_bad},
+	{"sr-rsp-null", case_sr_rsp_null},
+	{"sr-rsp-kaddr", case_sr_rsp_kernel},
+	{"sr-rsp-noncanon-direct", case_sr_rsp_noncanon},
+	{"sr-rsp-top", case_sr_rsp_top},
+	{"sr-zero", case_sr_zero},
+	{"top-map", case_top_map},
+	{"top-syscall", case_top_syscall},
+	{"gap-syscall", case_gap_syscall},
+	{"deliver-rsp-noncanon", case_deliver_rsp_noncanon},
+	{"deliver-rsp-kernel", case_deliver_rsp_kernel},
+	{"deliver-rsp-unmapped", case_deliver_rsp_unmapped},
+	{"deliver-rsp-readonly", case_deliver_rsp_readonly},
+	{"deliver-rsp-top", case_deliver_rsp_top},
+	{"alt-small", case_alt_small},
+	{"alt-kernel", case_alt_kernel},
+	{"alt-noncanon", case_alt_noncanon},
+	{"alt-wrap", case_alt_wrap},
+	{"alt-readonly", case_alt_readonly},
+	{"alt-overflow", case_alt_overflow},
+	{"alt-ok", case_alt_ok},
+	{"arch-prctl", case_arch_prctl},
+	{"ldt", case_ldt},
+	{"iopl", case_iopl},
+	{"ac-misaligned", case_ac_misaligned},
+};
+
+static void child(const char *name) {
+	mapat(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+	mapat(DATA, 4 * 4096, PROT_READ | PROT_WRITE);
+	for (unsigned i = 0; i < sizeof insns / sizeof insns[0]; i++)
+		if (!strcmp(name, insns[i].name)) {
+			insn_case(&insns[i]);
+			_exit(0);
+		}
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (!strcmp(name, cases[i].name)) {
+			if (cases[i].e)
+				forge(cases[i].e);
+			else
+				cases[i].fn();
+			_exit(0);
+		}
+	out("  unknown case");
+	_exit(99);
+}
+
+static void runcase(const char *name) {
+	out("case %s:", name);
+	pid_t pid = fork();
+	if (pid < 0) {
+		out("  fork: %s", strerrorname_np(errno));
+		exit(1);
+	}
+	if (pid == 0)
+		child(name);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			out("  waitpid: %s", strerrorname_np(errno));
+			exit(1);
+		}
+	if (WIFSIGNALED(st))
+		out("  => killed by SIG%s", signame(WTERMSIG(st)));
+	else
+		out("  => exit %d", WEXITSTATUS(st));
+}
+
+int main(int argc, char **argv) {
+	int here;
+	stackref = (uintptr_t)&here;
+	struct rlimit nocore = {0, 0};
+	setrlimit(RLIMIT_CORE, &nocore);
+	if (argc > 1) {
+		for (int i = 1; i < argc; i++)
+			runcase(argv[i]);
+	} else {
+		for (unsigned i = 0; i < sizeof insns / sizeof insns[0]; i++)
+			runcase(insns[i].name);
+		for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++)
+			runcase(cases[i].name);
+	}
+	int p[2];
+	char c = 0;
+	pid_t pid;
+	if (pipe(p) == 0 && (pid = fork()) >= 0) {
+		if (pid == 0)
+			_exit(write(p[1], "k", 1) != 1);
+		int st;
+		waitpid(pid, &st, 0);
+		if (read(p[0], &c, 1) == 1 && c == 'k' && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			out("probe2: kernel alive");
+	}
+	return 0;
+}

@@ -71,6 +71,17 @@ type Table struct {
 	// timed counts blocked threads with a deadline, so that the common
 	// case (none) needs no scan.
 	timed int
+	// earliest is no later than every blocked thread's deadline (while
+	// timed > 0), and is one of them when exact: Expire scans only once
+	// it has come, NextDeadline only when a wake-up or expiry took the
+	// thread whose deadline it was. The kernel runtime's sysmon nearly
+	// always sleeps with a deadline, so without it every trap would scan
+	// the table twice (Expire, then armTimer's NextDeadline).
+	earliest      int64
+	earliestExact bool
+	// hi is one past the highest slot in use: the scans stop there
+	// rather than at MaxThreads (the runtime has a handful of Ms).
+	hi int
 }
 
 // Slice is the time slice of a thread when others are runnable.
@@ -94,6 +105,8 @@ func (t *Table) Init() int {
 	t.T[b].Tid = t.newTid()
 	t.cur = b
 	t.sliceEnd = Slice
+	t.timed, t.earliest, t.earliestExact = 0, 0, false
+	t.hi = b + 1
 	return b
 }
 
@@ -124,6 +137,9 @@ func (t *Table) Spawn() int {
 			th := &t.T[i]
 			*th = Thread{Tid: t.newTid(), next: -1}
 			t.enqueue(i)
+			if i >= t.hi {
+				t.hi = i + 1
+			}
 			return i
 		}
 	}
@@ -135,6 +151,9 @@ func (t *Table) Spawn() int {
 //go:nosplit
 func (t *Table) Exit() {
 	t.T[t.cur].State = Free
+	for t.hi > 1 && t.T[t.hi-1].State == Free {
+		t.hi--
+	}
 }
 
 // Yield puts the current thread at the back of the run queue.
@@ -161,6 +180,9 @@ func (t *Table) Block(addr uintptr, deadline, onTimeout, restart int64) {
 	th.onTimeout = onTimeout
 	th.restart = restart
 	if deadline != 0 {
+		if t.timed == 0 || deadline < t.earliest {
+			t.earliest, t.earliestExact = deadline, true
+		}
 		t.timed++
 	}
 	t.seq++
@@ -175,7 +197,7 @@ func (t *Table) Wake(addr uintptr, n int) int {
 	woken := 0
 	for woken < n {
 		best := -1
-		for i := 1; i < MaxThreads; i++ {
+		for i := 1; i < t.hi; i++ {
 			th := &t.T[i]
 			if th.State == Blocked && th.waitAddr == addr && addr != 0 &&
 				(best < 0 || th.waitSeq < t.T[best].waitSeq) {
@@ -196,32 +218,37 @@ func (t *Table) Wake(addr uintptr, n int) int {
 //
 //go:nosplit
 func (t *Table) Expire(now int64) {
-	if t.timed == 0 {
+	if t.timed == 0 || now < t.earliest {
 		return
 	}
-	for i := 1; i < MaxThreads; i++ {
+	for i := 1; i < t.hi; i++ {
 		th := &t.T[i]
 		if th.State == Blocked && th.deadline != 0 && th.deadline <= now {
 			th.restart = -1
 			t.wake(i, th.onTimeout)
 		}
 	}
+	t.NextDeadline() // earliest exact again
 }
 
 // NextDeadline returns the earliest deadline of a blocked thread, or 0.
 //
 //go:nosplit
 func (t *Table) NextDeadline() int64 {
-	var d int64
 	if t.timed == 0 {
 		return 0
 	}
-	for i := 1; i < MaxThreads; i++ {
+	if t.earliestExact {
+		return t.earliest
+	}
+	var d int64
+	for i := 1; i < t.hi; i++ {
 		th := &t.T[i]
 		if th.State == Blocked && th.deadline != 0 && (d == 0 || th.deadline < d) {
 			d = th.deadline
 		}
 	}
+	t.earliest, t.earliestExact = d, true
 	return d
 }
 
@@ -231,6 +258,9 @@ func (t *Table) wake(i int, result int64) {
 	th.waitAddr = 0
 	if th.deadline != 0 {
 		t.timed--
+		if th.deadline == t.earliest {
+			t.earliestExact = false // still a lower bound
+		}
 	}
 	th.deadline = 0
 	if th.restart >= 0 {
@@ -247,7 +277,7 @@ func (t *Table) wake(i int, result int64) {
 //go:nosplit
 func (t *Table) Waiting(addr uintptr) int {
 	n := 0
-	for i := 1; i < MaxThreads; i++ {
+	for i := 1; i < t.hi; i++ {
 		if t.T[i].State == Blocked && t.T[i].waitAddr == addr {
 			n++
 		}
@@ -308,7 +338,7 @@ func (t *Table) Runnable() int {
 //go:nosplit
 func (t *Table) Live() int {
 	n := 0
-	for i := 1; i < MaxThreads; i++ {
+	for i := 1; i < t.hi; i++ {
 		if t.T[i].State != Free {
 			n++
 		}

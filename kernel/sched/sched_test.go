@@ -147,3 +147,91 @@ func TestSpawnFullAndExit(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadlinesAgainstModel drives random blocks, wake-ups, expiries,
+// spawns and exits and checks, after each step, that NextDeadline is the
+// earliest deadline of a blocked thread and that Expire woke exactly the
+// threads whose deadline had come (NextDeadline and Expire keep a cached
+// earliest deadline and scan only the slots in use).
+func TestDeadlinesAgainstModel(t *testing.T) {
+	rng := uint64(0x9e3779b97f4a7c15)
+	rand := func(n int) int {
+		rng ^= rng << 13
+		rng ^= rng >> 7
+		rng ^= rng << 17
+		return int(rng % uint64(n))
+	}
+	var s Table
+	s.Init()
+	now := int64(1000)
+	for step := 0; step < 20000; step++ {
+		switch op := rand(10); {
+		case op < 2:
+			s.Spawn()
+		case op < 5:
+			// The current thread (if not idle) blocks; a key of 0 with
+			// no deadline would sleep for ever: give it one then.
+			if s.Current() == Idle {
+				break
+			}
+			key := uintptr(rand(3)) * 0x1000
+			var dl int64
+			if rand(3) > 0 || key == 0 {
+				dl = now + int64(rand(500))
+			}
+			s.Block(key, dl, WokenTimedOut, -1)
+		case op < 6:
+			s.Wake(uintptr(1+rand(2))*0x1000, 1+rand(3))
+		case op < 7:
+			if s.Current() != Idle && s.Live() > 1 {
+				s.Exit()
+			}
+		case op < 9:
+			now += int64(rand(200))
+			var due []int
+			for i := 1; i < MaxThreads; i++ {
+				if th := &s.T[i]; th.State == Blocked && th.deadline != 0 && th.deadline <= now {
+					due = append(due, i)
+				}
+			}
+			s.Expire(now)
+			for _, i := range due {
+				if s.T[i].State != Runnable {
+					t.Fatalf("step %d: thread %d due at %d not woken at %d", step, i, s.T[i].deadline, now)
+				}
+			}
+		default:
+			s.Pick(now)
+		}
+		if s.Current() != Idle && s.T[s.Current()].State != Running {
+			s.Pick(now)
+		}
+		var want int64
+		live := 0
+		for i := 1; i < MaxThreads; i++ {
+			th := &s.T[i]
+			if th.State != Free {
+				live++
+				if i >= s.hi {
+					t.Fatalf("step %d: slot %d in use beyond hi %d", step, i, s.hi)
+				}
+			}
+			if th.State == Blocked && th.deadline != 0 && (want == 0 || th.deadline < want) {
+				want = th.deadline
+			}
+			if th.State == Blocked && th.deadline != 0 && th.deadline <= now {
+				// Only Expire wakes sleepers; one due now is fine until
+				// the next Expire, but it must count as the earliest.
+				if got := s.NextDeadline(); got > th.deadline {
+					t.Fatalf("step %d: NextDeadline %d after a due deadline %d", step, got, th.deadline)
+				}
+			}
+		}
+		if got := s.NextDeadline(); got != want {
+			t.Fatalf("step %d: NextDeadline = %d, want %d", step, got, want)
+		}
+		if got := s.Live(); got != live {
+			t.Fatalf("step %d: Live = %d, want %d", step, got, live)
+		}
+	}
+}

@@ -11,3 +11,15 @@ func TestVMSchedDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/sched.c"), "sched: done")
 }
+
+// TestVMInotifyDifferentialC runs testdata/sysgaps/inotify.c (the events
+// of creating, writing, reading, closing, truncating, changing the
+// attributes of, linking, renaming and removing files and directories as
+// a directory's and the file's own watches see them; IN_ONESHOT,
+// IN_MASK_ADD, IN_EXCL_UNLINK, queue overflow; the calls' errors, poll,
+// epoll and a blocking read) natively and inside Cocoon: the outputs
+// must be identical.
+func TestVMInotifyDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/inotify.c"), "inotify: done")
+}

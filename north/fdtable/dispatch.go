@@ -106,6 +106,10 @@ const (
 	sysSyncfs        = 306
 	sysPreadv2       = 327
 	sysPwritev2      = 328
+	sysInotifyInit   = 253
+	sysInotifyAdd    = 254
+	sysInotifyRm     = 255
+	sysInotifyInit1  = 294
 )
 
 // Syscall serves system call nr with raw arguments a for a thread whose
@@ -305,6 +309,14 @@ func (fs *Files) SyscallSlack(m mem.Memory, intr <-chan struct{}, slack time.Dur
 		return fs.Statx(m, fd(0), a[1], u32(2), u32(3), a[4]), true
 	case sysFaccessat2:
 		return fs.Faccessat2(m, fd(0), a[1], u32(2), u32(3)), true
+	case sysInotifyInit:
+		return fs.InotifyInit1(0), true
+	case sysInotifyInit1:
+		return fs.InotifyInit1(u32(0)), true
+	case sysInotifyAdd:
+		return fs.InotifyAddWatch(m, fd(0), a[1], u32(2)), true
+	case sysInotifyRm:
+		return fs.InotifyRmWatch(fd(0), int32(a[1])), true
 	case sysGetdents:
 		return fs.Getdents(m, fd(0), a[1], a[2]), true
 	case sysReadahead:

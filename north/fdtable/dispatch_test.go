@@ -31,7 +31,8 @@ var dispatched = map[string]uint64{
 	"utime": sysUtime, "utimes": sysUtimes, "futimesat": sysFutimesat, "statfs": sysStatfs,
 	"fstatfs": sysFstatfs, "sync_file_range": sysSyncFileRange, "close_range": sysCloseRange,
 	"getdents": sysGetdents, "readahead": sysReadahead, "syncfs": sysSyncfs, "preadv2": sysPreadv2,
-	"pwritev2": sysPwritev2,
+	"pwritev2": sysPwritev2, "inotify_init": sysInotifyInit, "inotify_add_watch": sysInotifyAdd,
+	"inotify_rm_watch": sysInotifyRm, "inotify_init1": sysInotifyInit1,
 }
 
 // TestSyscallNumbers checks the dispatcher's numbers against the

@@ -193,10 +193,19 @@ func (f *File) DecRef() {
 	}
 	releaseFileLocks(f)
 	f.stopAsync()
+	if f.loc.n != nil && !f.IsPath() {
+		// fs/file_table.c __fput: fsnotify_close before the release.
+		if f.Writable() {
+			notifyNode(f.loc.n, InCloseWrite)
+		} else {
+			notifyNode(f.loc.n, InCloseNowrite)
+		}
+	}
 	f.impl.Release(f)
 	if f.held != 0 {
 		releaseAccess(f.loc.n, f.held)
 	}
+	notifyGone(f.loc.n)
 }
 
 // Readable reports a file opened for reading.
@@ -221,13 +230,26 @@ func (f *File) Read(dst Buf) (int64, error) {
 		return 0, EBADF
 	}
 	if f.impl.Stream() {
-		return f.impl.Read(f, dst, 0)
+		return f.notified(InAccess)(f.impl.Read(f, dst, 0))
 	}
 	f.posMu.Lock()
 	defer f.posMu.Unlock()
 	n, err := f.impl.Read(f, dst, f.off)
 	f.off += n
-	return n, err
+	return f.notified(InAccess)(n, err)
+}
+
+// notified returns a function that passes on a read's or write's result,
+// reporting event mask (IN_ACCESS, IN_MODIFY) to inotify if it moved
+// bytes (fs/read_write.c: fsnotify_access and fsnotify_modify after a
+// transfer); files without a place in a file system have no watchers.
+func (f *File) notified(mask uint32) func(int64, error) (int64, error) {
+	return func(n int64, err error) (int64, error) {
+		if n > 0 && f.loc.n != nil {
+			notifyNode(f.loc.n, mask)
+		}
+		return n, err
+	}
 }
 
 // Write writes src at f's offset, or at the end for O_APPEND (write(2),
@@ -249,6 +271,10 @@ func (f *File) WriteAppend(src Buf, off int64, app bool) (int64, error) {
 // write writes src at off, or at f's offset (moving it) if off is -1;
 // at the end of the file if app.
 func (f *File) write(src Buf, off int64, app bool) (int64, error) {
+	return f.notified(InModify)(f.writeAt(src, off, app))
+}
+
+func (f *File) writeAt(src Buf, off int64, app bool) (int64, error) {
 	if off >= 0 {
 		if _, seq := f.impl.(seqWriter); f.impl.Stream() || seq {
 			return 0, ESPIPE
@@ -295,7 +321,7 @@ func (f *File) ReadAt(dst Buf, off int64) (int64, error) {
 	if !f.Readable() {
 		return 0, EBADF
 	}
-	return f.impl.Read(f, dst, off)
+	return f.notified(InAccess)(f.impl.Read(f, dst, off))
 }
 
 // WriteAt writes src at off without moving f's offset (pwrite(2); Linux
@@ -346,7 +372,11 @@ func (f *File) Truncate(size int64) error {
 	if size < 0 {
 		return EINVAL
 	}
-	return f.impl.Truncate(f, size)
+	if err := f.impl.Truncate(f, size); err != nil {
+		return err
+	}
+	notifyNode(f.loc.n, InModify) // do_truncate's ATTR_SIZE (fsnotify_change)
+	return nil
 }
 
 // Ioctl serves ioctl(2) for f.
@@ -387,5 +417,6 @@ func (f *File) Getdents(fit func(Dirent) bool) error {
 		}
 		f.off = e.Off
 	}
+	notifyNode(f.loc.n, InAccess) // fs/readdir.c iterate_dir
 	return nil
 }

@@ -220,6 +220,14 @@ const (
 // makes the range read zeros and frees its whole pages, as tmpfs does;
 // the other modes are EOPNOTSUPP on tmpfs.
 func (f *File) Allocate(mode uint32, off, length int64) error {
+	if err := f.allocate(mode, off, length); err != nil {
+		return err
+	}
+	notifyNode(f.loc.n, InModify) // fs/open.c vfs_fallocate: fsnotify_modify
+	return nil
+}
+
+func (f *File) allocate(mode uint32, off, length int64) error {
 	if off < 0 || length <= 0 {
 		return EINVAL
 	}

@@ -49,6 +49,11 @@ type memNode struct {
 	entries   map[string]*memNode // directories: names looked up or made
 	whiteouts map[string]bool     // directories: archive names deleted
 	removed   bool                // directories: removed by rmdir
+	// dir and name are where the node was last given a name, where
+	// inotify reports changes to it (inotify.go placedNode); dir is nil
+	// when that name went and others remain.
+	dir  *memNode
+	name string
 
 	mu                  sync.Mutex // guards the fields below
 	perm                uint32     // permission bits of the mode
@@ -133,6 +138,9 @@ func (n *memNode) child(name string) (*memNode, error) {
 	}
 	e := n.fsys.fromLower(ln, n)
 	n.entries[name] = e
+	if e.dir == nil {
+		e.dir, e.name = n, name
+	}
 	return e, nil
 }
 
@@ -175,6 +183,9 @@ func (n *memNode) dropName(name string) {
 // data with its last name. Called with fs.mu held.
 func (n *memNode) unlinkName(name string, e *memNode) {
 	n.dropName(name)
+	if e.dir == n && e.name == name && e.nlink > 1 && !e.isDir() {
+		e.dir = nil // another name stays, and no record of where
+	}
 	if e.isDir() {
 		e.removed = true
 		e.nlink = 0
@@ -344,6 +355,7 @@ func (n *memNode) add(c *ctx, name string, mode uint32, fill func(*memNode)) (*m
 		fill(e)
 	}
 	n.entries[name] = e
+	e.dir, e.name = n, name
 	n.touch(true)
 	return e, nil
 }
@@ -395,6 +407,9 @@ func (n *memNode) link(_ *ctx, name string, target node) error {
 	}
 	t.nlink++
 	n.entries[name] = t
+	if t.dir == nil {
+		t.dir, t.name = n, name
+	}
 	n.touch(true)
 	t.touch(false)
 	return nil
@@ -466,6 +481,7 @@ func (n *memNode) rename(_ *ctx, oldName string, newDir node, newName string, fl
 	}
 	if exchange {
 		n.entries[oldName], nd.entries[newName] = dst, src
+		src.dir, src.name, dst.dir, dst.name = nd, newName, n, oldName
 		if src.isDir() {
 			src.parent = nd
 		}
@@ -492,6 +508,7 @@ func (n *memNode) rename(_ *ctx, oldName string, newDir node, newName string, fl
 		src.parent = nd
 	}
 	nd.entries[newName] = src
+	src.dir, src.name = nd, newName
 	n.touch(true)
 	nd.touch(true)
 	src.touch(false)
@@ -675,6 +692,29 @@ func (r *regFile) Release(*File) {
 }
 
 func (n *memNode) fileType() uint32 { return n.ftype }
+
+// place implements placedNode.
+func (n *memNode) place() (dir node, name string, unlinked bool) {
+	n.fsys.mu.Lock()
+	defer n.fsys.mu.Unlock()
+	if n.dir == nil {
+		return nil, "", n.nlink == 0
+	}
+	return n.dir, n.name, n.nlink == 0
+}
+
+// gone reports a node with no name and no open file left, which Linux
+// would evict (inotify's IN_DELETE_SELF).
+func (n *memNode) gone() bool {
+	n.fsys.mu.Lock()
+	defer n.fsys.mu.Unlock()
+	if n.isDir() {
+		return n.removed
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.nlink == 0 && n.opens == 0
+}
 
 // Ioctl answers FIONREAD: the bytes from the offset to the end.
 func (r *regFile) Ioctl(f *File, m mem.Memory, cmd uint32, arg uint64) (int64, error) {

@@ -191,6 +191,15 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 	}
 	f := NewFile(impl, flags, fs.nameOf(w, l))
 	f.loc, f.held = l, held
+	if created {
+		notifyDir(w.lastDir.n, InCreate, w.lastName, l.n, 0)
+	}
+	if !isPath {
+		notifyNode(l.n, InOpen)
+		if flags&linux.OTrunc != 0 && typ == linux.SIfreg && !created {
+			notifyNode(l.n, InModify) // fs/namei.c handle_truncate, after vfs_open
+		}
+	}
 	return f, nil
 }
 
@@ -309,7 +318,15 @@ func (fs *FS) make(p Process, at Loc, path string, isDir bool, mk func(*walker, 
 	if err := w.c.cred.mayCreate(dir); err != nil {
 		return err
 	}
-	return mk(w, dir.n.(dirNode), name)
+	if err := mk(w, dir.n.(dirNode), name); err != nil {
+		return err
+	}
+	mask := uint32(InCreate)
+	if isDir {
+		mask |= InIsdir
+	}
+	notifyDir(dir.n, mask, name, nil, 0)
+	return nil
 }
 
 // Link makes newPath another name for oldPath (linkat(2)); follow follows
@@ -357,7 +374,12 @@ func (fs *FS) LinkLoc(p Process, old Loc, newAt Loc, newPath string) error {
 	if old.IsDir() {
 		return EPERM
 	}
-	return dir.n.(dirNode).link(w.c, name, old.n)
+	if err := dir.n.(dirNode).link(w.c, name, old.n); err != nil {
+		return err
+	}
+	notifySelf(old.n, InAttrib) // the link count (fsnotify_link)
+	notifyDir(dir.n, InCreate, name, old.n, 0)
+	return nil
 }
 
 // Unlink removes path (unlinkat(2)); dir removes a directory
@@ -399,7 +421,18 @@ func (fs *FS) Unlink(p Process, at Loc, path string, dir bool) error {
 	case !isDir && (dir || slash):
 		return ENOTDIR
 	}
-	return parent.n.(dirNode).remove(w.c, name, dir)
+	if err := parent.n.(dirNode).remove(w.c, name, dir); err != nil {
+		return err
+	}
+	// fs/namei.c vfs_unlink: the link count; the inode's watches end
+	// if it is gone (d_delete: fsnotify_inoderemove); then the name
+	// (d_delete_notify: fsnotify_delete).
+	if !isDir {
+		notifySelf(n, InAttrib)
+	}
+	notifyGone(n)
+	notifyDir(parent.n, InDelete, name, n, 0)
+	return nil
 }
 
 // Rename renames oldPath to newPath (renameat2(2)) with flags
@@ -455,7 +488,33 @@ func (fs *FS) Rename(p Process, oldAt Loc, oldPath string, newAt Loc, newPath st
 	if _, mounted, err := w.entry(nd, nn); err == nil && mounted {
 		return EBUSY
 	}
-	return od.n.(dirNode).rename(w.c, on, nd.n, nn, flags, oslash, nslash)
+	src, _, _ := w.entry(od, on)
+	dst, _, _ := w.entry(nd, nn)
+	if err := od.n.(dirNode).rename(w.c, on, nd.n, nn, flags, oslash, nslash); err != nil {
+		return err
+	}
+	if src == dst {
+		return nil
+	}
+	// include/linux/fsnotify.h fsnotify_move, twice for an exchange.
+	exchange := flags&linux.RenameExchange != 0
+	move := func(od, nd node, on, nn string, moved, target node) {
+		cookie := renameCookie()
+		notifyDir(od, InMovedFrom, on, moved, cookie)
+		notifyDir(nd, InMovedTo, nn, moved, cookie)
+		if target != nil {
+			notifySelf(target, InAttrib)
+		}
+		notifySelf(moved, InMoveSelf)
+	}
+	if exchange {
+		move(od.n, nd.n, on, nn, src, nil)
+		move(nd.n, od.n, nn, on, dst, nil)
+		return nil
+	}
+	move(od.n, nd.n, on, nn, src, dst)
+	notifyGone(dst)
+	return nil
 }
 
 // Readlink returns the target of symbolic link path (readlinkat(2)).
@@ -565,7 +624,25 @@ func SetAttrAt(p Process, l Loc, s SetAttr) error {
 			}
 		}
 	}
-	return n.setAttr(s)
+	if err := n.setAttr(s); err != nil {
+		return err
+	}
+	// include/linux/fsnotify.h fsnotify_change: owner, group, mode or
+	// both times: IN_ATTRIB; the access time alone IN_ACCESS, the
+	// modification time alone IN_MODIFY.
+	var mask uint32
+	switch {
+	case s.UID != nil || s.GID != nil || s.Mode != nil || s.Atime != nil && s.Mtime != nil:
+		mask = InAttrib
+	case s.Atime != nil:
+		mask = InAccess
+	case s.Mtime != nil:
+		mask = InModify
+	}
+	if mask != 0 {
+		notifyNode(l.n, mask)
+	}
+	return nil
 }
 
 // TruncateAs checks that process p may truncate the file at l (write
@@ -599,5 +676,9 @@ func Truncate(l Loc, size int64) error {
 		return err
 	}
 	defer putWrite(l.n, -1)
-	return l.n.(*memNode).truncate(size)
+	if err := l.n.(*memNode).truncate(size); err != nil {
+		return err
+	}
+	notifyNode(l.n, InModify)
+	return nil
 }

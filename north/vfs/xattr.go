@@ -132,7 +132,11 @@ func SetXattr(x XattrTarget, name string, value []byte, flags uint32, privileged
 	if err != nil {
 		return err
 	}
-	return n.setXattr(name, value, flags)
+	if err := n.setXattr(name, value, flags); err != nil {
+		return err
+	}
+	notifyNode(x.Loc.n, InAttrib) // fsnotify_xattr
+	return nil
 }
 
 // xattrWritable is the checks setxattr and removexattr share, in Linux's
@@ -165,7 +169,11 @@ func RemoveXattr(x XattrTarget, name string, privileged bool) error {
 	if err != nil {
 		return err
 	}
-	return n.removeXattr(name)
+	if err := n.removeXattr(name); err != nil {
+		return err
+	}
+	notifyNode(x.Loc.n, InAttrib)
+	return nil
 }
 
 // ListXattr returns the attribute names in the order tmpfs lists them

@@ -31,6 +31,19 @@ func MemoryShort() bool {
 	return reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()/2 })
 }
 
+// BuffersShort reports whether free memory is below the kernel's reserve
+// and a quarter more: the kernel takes no more data buffers for an
+// application (pipe and socket buffers). They so stop before the
+// application's pages do (UserMemoryShort, at the reserve), and those
+// before the kernel's other objects for it (MemoryShort): a program
+// filling pipes gets its errno while the page faults of others still
+// find memory, instead of their faults calling the out-of-memory killer
+// over memory the pipes hold; and a process can still be forked or a
+// file opened when the pipes are full.
+func BuffersShort() bool {
+	return reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()+phys.Reserved()/4 })
+}
+
 // UserMemoryShort reports whether the application's memory is used up
 // (free memory down to the kernel's reserve, where pmem.AllocUser fails)
 // even after reclaiming: an out-of-memory kill or ENOMEM is due, not a

@@ -2,7 +2,6 @@ package north
 
 import (
 	"errors"
-	"fmt"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -287,21 +286,13 @@ func (t *Task) pageFault() bool {
 		if !kernel.UserMemoryShort() {
 			return true
 		}
-		t.oomKill()
+		t.outOfMemory()
 	case errSIGBUS:
 		t.forceSignal(sigInfo{signo: linux.SigBus, code: linux.BusAdrerr, addr: r.Addr, trapno: 14, errcode: r.ErrCode})
 	default:
 		return false
 	}
 	return true
-}
-
-// oomKill ends the process as Linux's OOM killer does: SIGKILL, status
-// 137, with a line on the console saying why.
-func (t *Task) oomKill() {
-	total, free := kernel.Stats().RAM, kernel.Stats().FreeRAM
-	fmt.Fprintf(t.p.cfg.Log, "cocoon: out of memory: killed process %d (%d MiB of RAM, %d MiB free, the rest kept for the kernel)\n", t.p.pid, total>>20, free>>20)
-	t.kill(sigInfo{signo: linux.SigKill})
 }
 
 // fillForCopy returns the filler of the process's address space: it

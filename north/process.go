@@ -117,6 +117,8 @@ type Process struct {
 	undumpable atomic.Bool
 
 	sig sigState
+	// oom is its oom_score_adj (oom.go).
+	oom oomAdj
 
 	// futex is the guest's futex table (the world's).
 	futex *futexTable

@@ -121,6 +121,12 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 		return []byte(p.limitsText()), nil
 	case "io":
 		return []byte(p.ioText(t)), nil
+	case "oom_score":
+		return fmt.Appendf(nil, "%d\n", p.oomScore()), nil
+	case "oom_score_adj":
+		return fmt.Appendf(nil, "%d\n", p.oom.adj.Load()), nil
+	case "oom_adj":
+		return p.oomAdjText(), nil
 	}
 	return nil, ErrNoProcFile
 }

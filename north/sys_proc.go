@@ -63,6 +63,7 @@ type world struct {
 	shm   shmState   // System V shared memory (sys_shm.go)
 	futex futexTable // the threads waiting on futexes (futex.go)
 	load  loadAvg    // the load average (loadavg.go)
+	oom   oomKiller  // the out-of-memory killer (oom.go)
 
 	// utime and stime are the CPU time of every thread that ran, in
 	// nanoseconds; forks counts the processes and threads created
@@ -416,6 +417,8 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	c.cred = p.cred
 	c.cred.groups = append([]uint32(nil), p.cred.groups...)
 	p.mu.Unlock()
+	c.oom.adj.Store(p.oom.adj.Load())
+	c.oom.min.Store(p.oom.min.Load())
 	c.keepCaps.Store(p.keepCaps.Load())
 	c.undumpable.Store(p.undumpable.Load())
 	p.sig.mu.Lock()

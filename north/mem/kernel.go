@@ -6,6 +6,9 @@ import "sync/atomic"
 // boot; nil on the host, where the kernel's memory never runs short.
 var kernelShort atomic.Pointer[func() bool]
 
+// buffersShort is the machine's BuffersShort (kernel.BuffersShort).
+var buffersShort atomic.Pointer[func() bool]
+
 // SetKernelShort installs the machine's test for kernel memory running
 // short.
 func SetKernelShort(f func() bool) { kernelShort.Store(&f) }
@@ -18,5 +21,20 @@ func SetKernelShort(f func() bool) { kernelShort.Store(&f) }
 // kernel lives.
 func KernelShort() bool {
 	f := kernelShort.Load()
+	return f != nil && (*f)()
+}
+
+// SetBuffersShort installs the machine's test for memory running short
+// for data buffers.
+func SetBuffersShort(f func() bool) { buffersShort.Store(&f) }
+
+// BuffersShort reports whether the kernel must refuse memory for an
+// application's data in flight: a pipe's buffer, queued socket data. It
+// holds before KernelShort does and before the application's own pages
+// run out, so that a program hoarding data in the kernel gets the error
+// (ENOMEM, ENOBUFS) rather than others' page faults the out-of-memory
+// killer.
+func BuffersShort() bool {
+	f := buffersShort.Load()
 	return f != nil && (*f)()
 }

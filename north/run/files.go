@@ -311,6 +311,13 @@ func (i procInfo) SetTimerSlack(ns uint64) error {
 	return nil
 }
 
+func (i procInfo) SetOOMScoreAdj(v int64, legacy, privileged bool) error {
+	if e := i.p.SetOOMScoreAdj(v, legacy, privileged); e != 0 {
+		return vfs.Errno(e)
+	}
+	return nil
+}
+
 func (i procInfo) Task(tid int32) vfs.ProcInfo {
 	if !i.p.HasThread(tid) {
 		return nil

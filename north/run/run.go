@@ -111,6 +111,7 @@ func Init(o Options) (int, error) {
 	}
 	kernel.Mark(kernel.PhaseInitrd)
 	mem.SetKernelShort(kernel.MemoryShort)
+	mem.SetBuffersShort(kernel.BuffersShort)
 	vfs.SetMaxUserWatches(kernel.Stats().RAM)
 	if o.Dir != "" {
 		if err := files.f.ChdirPath(o.Dir); err != nil {

@@ -477,7 +477,7 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		ns.mu.Unlock()
 		return 0, vfs.EAGAIN
 	}
-	if mem.KernelShort() {
+	if mem.BuffersShort() {
 		ns.mu.Unlock()
 		return 0, ENOBUFS // sock_alloc_send_pskb failed
 	}
@@ -588,7 +588,7 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		ns.mu.Unlock()
 		return 0, vfs.EAGAIN
 	}
-	if mem.KernelShort() {
+	if mem.BuffersShort() {
 		ns.mu.Unlock()
 		return 0, ENOBUFS // sock_alloc_send_pskb failed
 	}

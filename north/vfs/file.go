@@ -276,7 +276,7 @@ func (f *File) write(src Buf, off int64, app bool) (int64, error) {
 
 func (f *File) writeAt(src Buf, off int64, app bool) (int64, error) {
 	if off >= 0 {
-		if _, seq := f.impl.(seqWriter); f.impl.Stream() || seq {
+		if s, seq := f.impl.(seqWriter); f.impl.Stream() || seq && !s.seqWrite() {
 			return 0, ESPIPE
 		}
 	}
@@ -307,8 +307,9 @@ func (f *File) writeAt(src Buf, off int64, app bool) (int64, error) {
 
 // seqWriter is a file whose writes ignore the offset, as the write
 // operations of Linux's seq_file files do: write leaves it alone and
-// pwrite fails with ESPIPE.
-type seqWriter interface{ seqWrite() }
+// pwrite fails with ESPIPE, unless seqWrite says the file takes pwrite
+// (a /proc file that is no seq_file but ignores the offset).
+type seqWriter interface{ seqWrite() (pwrite bool) }
 
 // ReadAt reads into dst at off without moving f's offset (pread(2)).
 func (f *File) ReadAt(dst Buf, off int64) (int64, error) {

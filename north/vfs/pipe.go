@@ -145,7 +145,7 @@ func (p *pipe) write(src Buf) (int64, error) {
 		return 0, EAGAIN
 	}
 	if p.ring == nil {
-		if mem.KernelShort() {
+		if mem.BuffersShort() {
 			p.mu.Unlock()
 			return 0, ENOMEM // pipe_write: alloc_page failed
 		}
@@ -184,7 +184,7 @@ func (p *pipe) resize(size int64) (int64, error) {
 		return 0, EBUSY
 	}
 	if p.ring != nil {
-		if n > p.size && mem.KernelShort() {
+		if n > p.size && mem.BuffersShort() {
 			return 0, ENOMEM // pipe_resize_ring: kcalloc failed
 		}
 		ring := make([]byte, n)

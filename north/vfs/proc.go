@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,7 +45,7 @@ const (
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -338,6 +339,9 @@ func (p procNode) attr() Attr {
 		if p.kind == procText && procTexts[p.n] == "timerslack_ns" {
 			a.Mode = linux.SIfreg | 0o666
 		}
+		if p.kind == procText && (procTexts[p.n] == "oom_score_adj" || procTexts[p.n] == "oom_adj") {
+			a.Mode = linux.SIfreg | 0o644 // fs/proc/base.c: S_IRUGO|S_IWUSR
+		}
 		if p.kind == procText && procTexts[p.n] == "mem" {
 			a.Mode = linux.SIfreg | 0o600 // fs/proc/base.c: S_IRUSR|S_IWUSR
 		}
@@ -486,6 +490,9 @@ func (f *procFile) Write(_ *File, src Buf, _ int64) (int64, error) {
 	if f.c != nil && procTexts[f.node.n] == "timerslack_ns" {
 		return f.writeTimerSlack(src)
 	}
+	if f.c != nil && (procTexts[f.node.n] == "oom_score_adj" || procTexts[f.node.n] == "oom_adj") {
+		return f.writeOOMAdj(src, procTexts[f.node.n] == "oom_adj")
+	}
 	if f.c == nil || procTexts[f.node.n] != "comm" {
 		return 0, EINVAL
 	}
@@ -504,10 +511,109 @@ func (f *procFile) Write(_ *File, src Buf, _ int64) (int64, error) {
 	return src.Len(), nil
 }
 
+// OOMAdjuster is what a ProcInfo may also do: set its process's
+// oom_score_adj, as a write of its oom_score_adj file does, or with
+// legacy of its oom_adj file (-17..15, scaled), by a caller with
+// CAP_SYS_RESOURCE or not (privileged): EINVAL out of range, EACCES
+// below what an unprivileged caller may set, ESRCH when it is gone.
+type OOMAdjuster interface {
+	SetOOMScoreAdj(v int64, legacy, privileged bool) error
+}
+
+// capSysResource is CAP_SYS_RESOURCE (include/uapi/linux/capability.h).
+const capSysResource = 24
+
+// writeOOMAdj is a write of /proc/PID/oom_score_adj or, with legacy,
+// oom_adj (fs/proc/base.c oom_score_adj_write, oom_adj_write): at most 12
+// bytes are read (PROC_NUMBUF less its NUL) and reported written; the
+// number, blanks around it allowed, is read as kstrtoint with base 0
+// does.
+func (f *procFile) writeOOMAdj(src Buf, legacy bool) (int64, error) {
+	const procNumbuf = 13
+	b := make([]byte, min(src.Len(), procNumbuf-1))
+	if _, err := src.CopyIn(b); err != nil {
+		return 0, EFAULT
+	}
+	n := int64(len(b))
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i] // the kernel's buffer is a C string
+	}
+	v, err := kstrtoint(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, err
+	}
+	info := f.c.proc(f.node.pid, f.node.tid)
+	if info == nil {
+		return 0, ESRCH
+	}
+	a, ok := info.(OOMAdjuster)
+	if !ok {
+		return 0, EINVAL
+	}
+	if err := a.SetOOMScoreAdj(v, legacy, f.c.cred.capable(capSysResource)); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// kstrtoint parses s as lib/kstrtox.c kstrtoint with base 0: a sign, then
+// hexadecimal after 0x, octal after 0, else decimal; one newline may
+// follow. EINVAL for anything else, ERANGE past an int.
+func kstrtoint(s string) (int64, error) {
+	s = strings.TrimSuffix(s, "\n")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	base := uint64(10)
+	switch {
+	case len(s) > 2 && s[0] == '0' && (s[1]|0x20) == 'x':
+		base, s = 16, s[2:]
+	case len(s) > 1 && s[0] == '0':
+		base, s = 8, s[1:]
+	}
+	var v uint64
+	digits, over := 0, false
+	for ; digits < len(s); digits++ {
+		ch := s[digits]
+		d := uint64(16)
+		switch {
+		case ch >= '0' && ch <= '9':
+			d = uint64(ch - '0')
+		case ch|0x20 >= 'a' && ch|0x20 <= 'f':
+			d = uint64(ch|0x20-'a') + 10
+		}
+		if d >= base {
+			break
+		}
+		if v > (1<<64-1-d)/base {
+			over = true
+		}
+		v = v*base + d
+	}
+	switch {
+	case over:
+		return 0, ERANGE
+	case digits == 0 || digits < len(s):
+		return 0, EINVAL
+	}
+	if neg && v > 1<<31 || !neg && v > 1<<31-1 {
+		return 0, ERANGE
+	}
+	if neg {
+		return -int64(v), nil
+	}
+	return int64(v), nil
+}
+
 // seqWrite marks /proc's text files as Linux's seq_file files: pwrite
 // fails with ESPIPE (seq_open clears FMODE_PWRITE) and write leaves the
-// offset where it was.
-func (f *procFile) seqWrite() {}
+// offset where it was. oom_score_adj and oom_adj are no seq_files: their
+// writes ignore the offset, pwrite's too.
+func (f *procFile) seqWrite() bool {
+	return f.c != nil && strings.HasPrefix(procTexts[f.node.n], "oom_")
+}
 
 // Truncate accepts and ignores a size, as proc_setattr does (an open
 // with O_TRUNC succeeds).
@@ -516,6 +622,14 @@ func (f *procFile) Truncate(*File, int64) error { return nil }
 func (f *procFile) Read(_ *File, dst Buf, off int64) (int64, error) {
 	if f.err != nil {
 		return 0, f.err
+	}
+	if f.c != nil && strings.HasPrefix(procTexts[f.node.n], "oom_") {
+		// Made at each read (fs/proc/base.c oom_score_adj_read).
+		if info := f.c.proc(f.node.pid, f.node.tid); info != nil {
+			if t, err := info.Text(procTexts[f.node.n]); err == nil {
+				f.text = t
+			}
+		}
 	}
 	if off >= int64(len(f.text)) {
 		return 0, nil

@@ -24,10 +24,12 @@ func init() { registerAll(miscCalls[:]) }
 // (include/uapi/linux/utsname.h, struct new_utsname).
 func sysUname(t *Task, a *[6]uint64) int64 {
 	var b [6 * 65]byte
-	for i, s := range utsname {
+	names := utsname
+	names[1], names[5] = t.p.w.uts.get()
+	names[4] = t.machine() // personality(2)
+	for i, s := range names {
 		copy(b[i*65:], s)
 	}
-	copy(b[4*65:5*65], append([]byte(t.machine()), make([]byte, 65)...)) // personality(2)
 	return errno(t.p.m.CopyOut(a[0], b[:]))
 }
 

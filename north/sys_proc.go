@@ -51,6 +51,7 @@ type world struct {
 	changed chan struct{} // closed and replaced when a child changes state
 
 	tty ttyState // the console as controlling terminal (jobctl.go)
+	uts utsNames // the host and domain names (sys_system.go)
 
 	sigq    sync.Map // real user ID -> *atomic.Int64, queued signals (RLIMIT_SIGPENDING)
 	unknown sync.Map // syscall number -> *atomic.Int64, at most maxUnknownNumbers of them

@@ -1,18 +1,121 @@
 package north
 
 import (
+	"bytes"
 	"fmt"
+	"sync"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 )
 
-// membarrier(2), personality(2), sync(2).
+// membarrier(2), personality(2), sync(2), sethostname(2),
+// setdomainname(2), the protection-key calls and the ptrace refusal.
 
 // systemCalls are the system calls this file serves (registerAll).
 var systemCalls = [...]call{
 	{135, sysPersonality},
 	{162, sysSync},
+	{170, func(t *Task, a *[6]uint64) int64 { return t.setUTSName(a, true) }},  // sethostname
+	{171, func(t *Task, a *[6]uint64) int64 { return t.setUTSName(a, false) }}, // setdomainname
 	{324, sysMembarrier},
+	{329, sysPkeyMprotect},
+	{330, sysPkeyAlloc},
+	{331, func(t *Task, a *[6]uint64) int64 { return -linux.EINVAL }}, // pkey_free: none is allocated
+	{101, sysPtrace},
+}
+
+// utsNames are the guest's host and domain names (its one UTS
+// namespace): uname's nodename and domainname.
+type utsNames struct {
+	mu           sync.Mutex
+	host, domain string
+	set          bool // host and domain hold what was set
+}
+
+// get returns the host and domain names.
+func (u *utsNames) get() (host, domain string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.set {
+		return utsname[1], utsname[5]
+	}
+	return u.host, u.domain
+}
+
+// setUTSName is sethostname(2) (host) or setdomainname(2)
+// (kernel/sys.c): EPERM without CAP_SYS_ADMIN, EINVAL for more than 64
+// bytes (__NEW_UTS_LEN), EFAULT for a bad name.
+func (t *Task) setUTSName(a *[6]uint64, host bool) int64 {
+	if !t.Capable(capSysAdmin) {
+		return -linux.EPERM
+	}
+	n := uint64(uint32(a[1]))
+	if n > 64 {
+		return -linux.EINVAL
+	}
+	b := make([]byte, n)
+	if err := t.p.m.CopyIn(a[0], b); err != nil {
+		return -linux.EFAULT
+	}
+	// The name is its bytes up to the first NUL (utsname fields are
+	// NUL-terminated strings).
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	u := &t.p.w.uts
+	h, d := u.get()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if host {
+		h = string(b)
+	} else {
+		d = string(b)
+	}
+	u.host, u.domain, u.set = h, d, true
+	return 0
+}
+
+// sysPkeyAlloc is pkey_alloc(2) on a CPU without protection keys (QEMU's
+// CPUs lack PKU; Cocoon does not enable it): ENOSPC, as mm_pkey_alloc
+// finds no key (mm/mprotect.c); EINVAL for flags or access rights Linux
+// does not know first.
+func sysPkeyAlloc(t *Task, a *[6]uint64) int64 {
+	const pkeyDisableAccess, pkeyDisableWrite = 1, 2 // include/uapi/asm-generic/mman-common.h
+	if a[0] != 0 || a[1]&^(pkeyDisableAccess|pkeyDisableWrite) != 0 {
+		return -linux.EINVAL
+	}
+	return -linux.ENOSPC
+}
+
+// sysPkeyMprotect is pkey_mprotect(2): with key -1 it is mprotect; no
+// other key was ever allocated (EINVAL, do_mprotect_pkey).
+func sysPkeyMprotect(t *Task, a *[6]uint64) int64 {
+	if int32(a[3]) != -1 {
+		return -linux.EINVAL
+	}
+	return sysMprotect(t, &[6]uint64{a[0], a[1], a[2]})
+}
+
+// sysPtrace refuses ptrace(2) as Linux does under Yama's ptrace_scope 3
+// ("no attach": Documentation/admin-guide/LSM/Yama.rst): PTRACE_TRACEME,
+// PTRACE_ATTACH and PTRACE_SEIZE fail with EPERM, and every other request
+// with ESRCH, since no process can be a tracee. Cocoon has no tracing;
+// /proc/PID/mem is served.
+func sysPtrace(t *Task, a *[6]uint64) int64 {
+	const ptraceTraceme, ptraceAttach, ptraceSeize = 0, 16, 0x4206 // include/uapi/linux/ptrace.h
+	switch a[0] {
+	case ptraceAttach, ptraceSeize:
+		t.p.w.mu.Lock()
+		o := t.p.w.taskByID(int32(a[1]))
+		t.p.w.mu.Unlock()
+		if o == nil {
+			return -linux.ESRCH
+		}
+		fallthrough
+	case ptraceTraceme:
+		return t.p.unsupported("ptrace (tracing: Yama ptrace_scope 3)", -linux.EPERM)
+	}
+	return -linux.ESRCH
 }
 
 // sysSync is sync(2): Cocoon's file systems (tmpfs, the archive, /proc)

@@ -1,5 +1,6 @@
 // sched: scheduling attributes (getpriority, setpriority, sched_*,
-// getcpu), membarrier, personality, sync and syncfs, readahead, the old
+// getcpu), membarrier, personality, sethostname and setdomainname, sync
+// and syncfs, readahead, the old
 // getdents, preadv2 and pwritev2; every result printed, for comparison
 // with Linux's. Run with a scratch directory on tmpfs as argument.
 #define _GNU_SOURCE
@@ -354,6 +355,37 @@ static void personalities(void) {
 	R(syscall(SYS_personality, 0xffffffff));
 }
 
+// names sets the host and domain names, in a child and (natively) in a
+// UTS namespace of its own: the host's are not the test's to change.
+static void names(void) {
+	pid_t c = fork();
+	if (c == 0) {
+		unshare(CLONE_NEWUTS); // Cocoon has one UTS namespace: EINVAL there, and it is the guest's
+		struct utsname u;
+		R(sethostname("gaps-host", 9));
+		R(setdomainname("gaps.example", 12));
+		uname(&u);
+		printf("nodename %s domainname %s\n", u.nodename, u.domainname);
+		R(sethostname("a\0b", 3));
+		uname(&u);
+		printf("nodename %s\n", u.nodename);
+		char long65[65];
+		memset(long65, 'x', sizeof long65);
+		R(sethostname(long65, 65));
+		R(sethostname(long65, 64));
+		uname(&u);
+		printf("nodename length %zu\n", strlen(u.nodename));
+		R(syscall(SYS_sethostname, long65, -1));
+		R(syscall(SYS_sethostname, (char *)8, 4));
+		R(setresuid(1000, 1000, 1000));
+		R(sethostname("user", 4));
+		R(setdomainname("user", 4));
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+}
+
 static void files(const char *dir) {
 	if (chdir(dir) < 0) {
 		printf("chdir: FAIL\n");
@@ -488,6 +520,7 @@ int main(int argc, char **argv) {
 	policies();
 	membarriers();
 	personalities();
+	names();
 	files(argv[1]);
 	printf("sched: done\n");
 	return 0;

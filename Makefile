@@ -10,7 +10,7 @@
 
 GO      ?= go
 OUT     ?= out
-DEBPKGS := qemu-system-x86 ovmf busybox-static bash-static gcc libc6-dev libsqlite3-dev liblua5.4-dev
+DEBPKGS := qemu-system-x86 ovmf busybox-static bash-static gcc libc6-dev libsqlite3-dev liblua5.4-dev libssl-dev zlib1g-dev
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps test vet bench bench-net images run fuzz fuzz-guest clean

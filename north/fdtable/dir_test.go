@@ -182,6 +182,44 @@ func TestLinksAndUnlinkedFiles(t *testing.T) {
 	}
 }
 
+// TestTmpfile: open(2) with O_TMPFILE makes a file without a name, which
+// linkat(2) names once, through /proc/self/fd or AT_EMPTY_PATH, unless it
+// was opened with O_EXCL; its data goes when the last descriptor closes.
+func TestTmpfile(t *testing.T) {
+	e := newEnv(t)
+	fd := e.open("/tmp", linux.OTmpfile|linux.ORdwr, 0o640)
+	e.write(fd, "unnamed")
+	st, _ := e.stat("/proc/self/fd/"+itoa(fd), 0)
+	if st.Nlink != 0 || st.Mode != linux.SIfreg|0o640 || st.Size != 7 {
+		t.Errorf("stat of an O_TMPFILE file: nlink %d mode %#o size %d, want 0 %#o 7", st.Nlink, st.Mode, st.Size, linux.SIfreg|0o640)
+	}
+	buf := e.alloc(64)
+	if n := e.f.Readlink(e.m, e.str("/proc/self/fd/"+itoa(fd)), buf, 64); n < 0 || !strings.HasPrefix(string(e.get(buf, int(n))), "/tmp/#") || !strings.HasSuffix(string(e.get(buf, int(n))), " (deleted)") {
+		t.Errorf("readlink of its descriptor = %d %q, want /tmp/#INO (deleted)", n, e.get(buf, max(int(n), 0)))
+	}
+	if r := e.f.Linkat(e.m, linux.AtFdcwd, e.str("/proc/self/fd/"+itoa(fd)), linux.AtFdcwd, e.str("/tmp/named"), linux.AtSymlinkFollow); r != 0 {
+		t.Fatalf("linkat through /proc/self/fd = %d", r)
+	}
+	if got := e.cat("/tmp/named"); got != "unnamed" {
+		t.Errorf("the linked file reads %q", got)
+	}
+	if st, _ := e.stat("/tmp/named", 0); st.Nlink != 1 {
+		t.Errorf("nlink after linkat = %d, want 1", st.Nlink)
+	}
+	// Once named and unnamed again it is an ordinary unlinked file.
+	e.f.Unlink(e.m, e.str("/tmp/named"))
+	if r := e.f.Linkat(e.m, fd, e.str(""), linux.AtFdcwd, e.str("/tmp/again"), linux.AtEmptyPath); r != neg(linux.ENOENT) {
+		t.Errorf("second linkat = %d, want ENOENT", r)
+	}
+	excl := e.open("/tmp", linux.OTmpfile|linux.OExcl|linux.OWronly, 0o600)
+	if r := e.f.Linkat(e.m, excl, e.str(""), linux.AtFdcwd, e.str("/tmp/excl"), linux.AtEmptyPath); r != neg(linux.ENOENT) {
+		t.Errorf("linkat of an O_EXCL tmpfile = %d, want ENOENT", r)
+	}
+	if r := e.f.Linkat(e.m, fd, e.str(""), linux.AtFdcwd, e.str("/etc/x"), linux.AtEmptyPath); r != neg(linux.EXDEV) {
+		t.Errorf("linkat to another file system = %d, want EXDEV", r)
+	}
+}
+
 func TestReadlink(t *testing.T) {
 	e := newEnv(t)
 	buf := e.alloc(256)

@@ -9,7 +9,7 @@ import (
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
-// Openat is openat(2). O_TMPFILE is not supported (EOPNOTSUPP). Opening a
+// Openat is openat(2). Opening a
 // named FIFO for reading or writing only, without O_NONBLOCK, waits until
 // the other side is opened (fifo(7)), or returns EINTR when intr closes.
 func (fs *Files) Openat(m mem.Memory, intr <-chan struct{}, dirfd int32, pathAddr uint64, flags, mode uint32) int64 {

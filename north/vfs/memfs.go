@@ -49,6 +49,7 @@ type memNode struct {
 	entries   map[string]*memNode // directories: names looked up or made
 	whiteouts map[string]bool     // directories: archive names deleted
 	removed   bool                // directories: removed by rmdir
+	linkable  bool                // an O_TMPFILE file linkat(2) may name (I_LINKABLE)
 	// dir and name are where the node was last given a name, where
 	// inotify reports changes to it (inotify.go placedNode); dir is nil
 	// when that name went and others remain.
@@ -340,6 +341,19 @@ func (n *memNode) add(c *ctx, name string, mode uint32, fill func(*memNode)) (*m
 	if e.isDir() {
 		e.parent = n
 	}
+	n.own(c, e)
+	if fill != nil {
+		fill(e)
+	}
+	n.entries[name] = e
+	e.dir, e.name = n, name
+	n.touch(true)
+	return e, nil
+}
+
+// own gives e, new in directory n, its owner: the caller's fs IDs, or n's
+// group for a set-group-ID n.
+func (n *memNode) own(c *ctx, e *memNode) {
 	e.uid, e.gid = c.owner()
 	n.mu.Lock()
 	if n.perm&linux.SIsgid != 0 {
@@ -351,12 +365,24 @@ func (n *memNode) add(c *ctx, name string, mode uint32, fill func(*memNode)) (*m
 		}
 	}
 	n.mu.Unlock()
-	if fill != nil {
-		fill(e)
+}
+
+// tmpfile makes a regular file with no name on n's file system
+// (mm/shmem.c shmem_tmpfile; fs/namei.c vfs_tmpfile): linkat(2) may give
+// it one if linkable (open(2) without O_EXCL).
+func (n *memNode) tmpfile(c *ctx, mode uint32, linkable bool) (*memNode, error) {
+	fs := n.fsys
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if n.removed {
+		return nil, ENOENT
 	}
-	n.entries[name] = e
-	e.dir, e.name = n, name
-	n.touch(true)
+	if fs.maxIno > 0 && fs.inodes.Load() >= fs.maxIno {
+		return nil, ENOSPC
+	}
+	e := fs.newNode(linux.SIfreg | mode&0o7777)
+	e.nlink, e.linkable = 0, linkable
+	n.own(c, e)
 	return e, nil
 }
 
@@ -402,8 +428,14 @@ func (n *memNode) link(_ *ctx, name string, target node) error {
 	} else if err != ENOENT {
 		return err
 	}
+	// fs/namei.c vfs_link: a file without names gets one only once, if
+	// it is an O_TMPFILE file opened without O_EXCL.
 	if t.nlink == 0 {
-		return ENOENT
+		if !t.linkable {
+			return ENOENT
+		}
+		t.linkable = false
+		fs.inodes.Add(1)
 	}
 	t.nlink++
 	n.entries[name] = t

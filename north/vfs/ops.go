@@ -1,6 +1,9 @@
 package vfs
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 )
 
@@ -42,8 +45,8 @@ func (fs *FS) OpenResolve(p Process, at Loc, path string, flags, mode uint32, re
 }
 
 func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, error) {
-	if flags&linux.OTmpfile == linux.OTmpfile {
-		return nil, EOPNOTSUPP
+	if flags&(linux.OTmpfile&^linux.ODirectory) != 0 {
+		return fs.openTmpfile(w, at, path, flags, mode)
 	}
 	isPath := flags&linux.OPath != 0
 	if isPath {
@@ -200,6 +203,52 @@ func (fs *FS) open(w *walker, at Loc, path string, flags, mode uint32) (*File, e
 			notifyNode(l.n, InModify) // fs/namei.c handle_truncate, after vfs_open
 		}
 	}
+	return f, nil
+}
+
+// openTmpfile is open(2) with O_TMPFILE (fs/open.c build_open_flags,
+// fs/namei.c do_tmpfile and vfs_tmpfile): an unnamed regular file, open
+// for writing, on the file system of directory path, which linkat(2) may
+// name unless flags has O_EXCL. File systems other than the memory ones
+// (/proc) have none (EOPNOTSUPP).
+func (fs *FS) openTmpfile(w *walker, at Loc, path string, flags, mode uint32) (*File, error) {
+	if flags&(linux.OTmpfile|linux.OCreat) != linux.OTmpfile || flags&linux.OAccmode == linux.ORdonly {
+		return nil, EINVAL
+	}
+	dir, err := w.resolve(at, path, flags&linux.ONofollow == 0)
+	if err != nil {
+		return nil, err
+	}
+	if !dir.IsDir() {
+		return nil, ENOTDIR
+	}
+	d, ok := dir.n.(*memNode)
+	if !ok {
+		return nil, EOPNOTSUPP
+	}
+	if dir.mnt.readOnly {
+		return nil, EROFS
+	}
+	if err := w.c.cred.mayCreate(dir); err != nil {
+		return nil, err
+	}
+	n, err := d.tmpfile(w.c, mode, flags&linux.OExcl == 0)
+	if err != nil {
+		return nil, err
+	}
+	l := Loc{dir.mnt, n}
+	impl, err := n.open(w.c, l, flags)
+	if err != nil {
+		return nil, err
+	}
+	// /proc/self/fd shows the directory and the inode number (fs/d_path.c
+	// d_path of a d_tmpfile dentry named "#ino").
+	name, err := fs.Path(dir)
+	if err != nil {
+		name = "?"
+	}
+	f := NewFile(impl, flags|linux.OLargefile, strings.TrimSuffix(name, "/")+"/#"+strconv.FormatUint(n.ino, 10)+" (deleted)")
+	f.loc = l
 	return f, nil
 }
 

@@ -196,3 +196,12 @@ func TestVMRealOpenSSL(t *testing.T) {
 	staticLib(t, "libz.a", "zlib1g-dev")
 	differential(t, buildC(t, "testdata/realssl/realssl.c", "-lssl", "-lcrypto", "-lz"), "realssl: done")
 }
+
+// TestVMRealFileOps runs the file operations real programs use beyond
+// plain reads and writes (north/testdata/realfiles: flock, OFD locks,
+// shared mappings with SIGBUS past the end, fallocate, mremap, O_TMPFILE
+// and linkat, renameat2, sendfile, copy_file_range, memfd seals).
+func TestVMRealFileOps(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/realfiles/realfiles.c"), "realfiles: done")
+}

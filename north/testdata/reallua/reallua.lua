@@ -87,6 +87,12 @@ p(x, os.clock() >= c0)
 local tmp = os.tmpname()
 p(tmp:match("^/tmp/lua_") ~= nil, io.open(tmp) ~= nil)
 p(os.remove(tmp), select(3, os.remove(tmp)))
+-- io.tmpfile: glibc's tmpfile(3), an O_TMPFILE file in /tmp.
+local tf = assert(io.tmpfile())
+tf:write("scratch ", 42, "\n")
+tf:seek("set")
+p(tf:read("a"), tf:seek("end"))
+tf:close()
 local a, b = DIR .. "/a.txt", DIR .. "/b.txt"
 assert(io.open(a, "w")):close()
 p(os.rename(a, b), io.open(a) == nil, io.open(b) ~= nil)

@@ -135,9 +135,9 @@ func (fs *Files) epollWait(m mem.Memory, intr <-chan struct{}, slack time.Durati
 	var inline [16]linux.EpollEvent
 	evs := ep.HarvestInto(inline[:0], int(maxevents))
 	if len(evs) == 0 && d != 0 {
-		w := vfs.NewWaiter()
+		w := vfs.GetWaiter()
 		w.Watch(f.Queue(), vfs.EventIn)
-		defer w.Stop()
+		defer w.Release()
 		dl := afterSlack(d, slack)
 		defer dl.stop()
 		for {

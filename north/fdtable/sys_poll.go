@@ -103,13 +103,13 @@ func (fs *Files) poll(m mem.Memory, intr <-chan struct{}, slack time.Duration, a
 	}
 	n := scan()
 	if n == 0 && d != 0 {
-		w := vfs.NewWaiter()
+		w := vfs.GetWaiter()
 		for i, f := range files {
 			if f != nil && f.Queue() != nil {
 				w.Watch(f.Queue(), pfds[i].events|vfs.EventErr|vfs.EventHup)
 			}
 		}
-		defer w.Stop()
+		defer w.Release()
 		dl := afterSlack(d, slack)
 		defer dl.stop()
 	wait:

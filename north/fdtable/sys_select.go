@@ -174,7 +174,7 @@ func (fs *Files) selectFDs(m mem.Memory, intr <-chan struct{}, slack time.Durati
 	}
 	count := scan()
 	if count == 0 && d != 0 {
-		w := vfs.NewWaiter()
+		w := vfs.GetWaiter()
 		for _, e := range ents {
 			if e.f.Queue() == nil {
 				continue
@@ -187,7 +187,7 @@ func (fs *Files) selectFDs(m mem.Memory, intr <-chan struct{}, slack time.Durati
 			}
 			w.Watch(e.f.Queue(), mask|vfs.EventErr|vfs.EventHup)
 		}
-		defer w.Stop()
+		defer w.Release()
 		dl := afterSlack(d, slack)
 		defer dl.stop()
 	wait:

@@ -17,9 +17,9 @@ func blockingIO(f *vfs.File, mask vfs.Events, intr <-chan struct{}, op func() (i
 	if err != vfs.EAGAIN || f.NonBlocking() || f.Queue() == nil {
 		return n, err
 	}
-	w := vfs.NewWaiter()
+	w := vfs.GetWaiter()
 	w.Watch(f.Queue(), mask)
-	defer w.Stop()
+	defer w.Release()
 	expired := socketTimeout(f, mask)
 	for {
 		// Try again now that the waiter is in place, so that no

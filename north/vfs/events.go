@@ -50,11 +50,16 @@ type Subscription struct {
 // more just after Unsubscribe returns.
 func (q *Queue) Subscribe(mask Events, notify func(Events)) *Subscription {
 	s := &Subscription{mask: mask, notify: notify}
+	q.subscribe(s)
+	return s
+}
+
+// subscribe adds s, not subscribed anywhere, to q.
+func (q *Queue) subscribe(s *Subscription) {
 	q.mu.Lock()
 	s.idx = len(q.subs)
 	q.subs = append(q.subs, s)
 	q.mu.Unlock()
-	return s
 }
 
 // Unsubscribe ends s.
@@ -98,6 +103,12 @@ func (q *Queue) Notify(ev Events) {
 type Waiter struct {
 	C    chan struct{}
 	subs []waiterSub
+	// notify sends to C; made once per Waiter, so that watching allocates
+	// no closure.
+	notify func(Events)
+	// own are the Subscriptions of the first watches, reused by a pooled
+	// Waiter (GetWaiter): a wait on one or two queues allocates nothing.
+	own [2]Subscription
 }
 
 type waiterSub struct {
@@ -106,23 +117,61 @@ type waiterSub struct {
 }
 
 // NewWaiter returns a Waiter watching nothing yet.
-func NewWaiter() *Waiter { return &Waiter{C: make(chan struct{}, 1)} }
-
-// Watch makes w receive q's notifications of events in mask.
-func (w *Waiter) Watch(q *Queue, mask Events) {
-	s := q.Subscribe(mask, func(Events) {
+func NewWaiter() *Waiter {
+	w := &Waiter{C: make(chan struct{}, 1)}
+	w.notify = func(Events) {
 		select {
 		case w.C <- struct{}{}:
 		default:
 		}
-	})
+	}
+	return w
+}
+
+// waiters holds Waiters for reuse (GetWaiter, Release).
+var waiters = sync.Pool{New: func() any { return NewWaiter() }}
+
+// GetWaiter returns a Waiter watching nothing, reused if one was
+// released, for a wait that blocks often (epoll_wait, a blocking read):
+// it saves the channel, the closure and the subscriptions a NewWaiter
+// allocates per wait. Its C may hold a stale value from a notification
+// that raced with the last Stop (Subscribe's notify may run once more
+// after Unsubscribe): callers must treat a value on C as "check again",
+// as every wait loop does.
+func GetWaiter() *Waiter {
+	w := waiters.Get().(*Waiter)
+	select {
+	case <-w.C:
+	default:
+	}
+	return w
+}
+
+// Release stops w's watches and keeps it for GetWaiter; w must not be
+// used after.
+func (w *Waiter) Release() {
+	w.Stop()
+	waiters.Put(w)
+}
+
+// Watch makes w receive q's notifications of events in mask.
+func (w *Waiter) Watch(q *Queue, mask Events) {
+	var s *Subscription
+	if n := len(w.subs); n < len(w.own) {
+		s = &w.own[n]
+		*s = Subscription{mask: mask, notify: w.notify}
+		q.subscribe(s)
+	} else {
+		s = q.Subscribe(mask, w.notify)
+	}
 	w.subs = append(w.subs, waiterSub{q, s})
 }
 
 // Stop ends all of w's watches.
 func (w *Waiter) Stop() {
-	for _, s := range w.subs {
+	for i, s := range w.subs {
 		s.q.Unsubscribe(s.s)
+		w.subs[i] = waiterSub{}
 	}
-	w.subs = nil
+	w.subs = w.subs[:0]
 }

@@ -55,3 +55,49 @@ func TestQueueSubscriptions(t *testing.T) {
 		t.Fatalf("with every subscription ended, Notify reached %v", g)
 	}
 }
+
+// TestPooledWaiter checks a Waiter from GetWaiter across reuse: it hears
+// only the queues it watches now (also past its inline subscriptions),
+// Release leaves no subscription behind, and a token the last user left
+// unread is gone when the Waiter comes back.
+func TestPooledWaiter(t *testing.T) {
+	var qs [4]Queue
+	pending := func(w *Waiter) bool {
+		select {
+		case <-w.C:
+			return true
+		default:
+			return false
+		}
+	}
+	for round := range 50 {
+		w := GetWaiter()
+		if pending(w) {
+			t.Fatalf("round %d: a fresh waiter has a token", round)
+		}
+		watched := round % 4 // 0..3 queues, the last past the inline two
+		for i := range watched + 1 {
+			w.Watch(&qs[i], EventIn)
+		}
+		for i := range qs {
+			qs[i].Notify(EventIn)
+			if got, want := pending(w), i <= watched; got != want {
+				t.Fatalf("round %d: notify of queue %d reached the waiter: %v, want %v", round, i, got, want)
+			}
+		}
+		qs[watched].Notify(EventOut)
+		if pending(w) {
+			t.Fatalf("round %d: an event outside the mask reached the waiter", round)
+		}
+		qs[0].Notify(EventIn) // left unread for the next user
+		w.Release()
+		for i := range qs {
+			qs[i].mu.Lock()
+			n := len(qs[i].subs)
+			qs[i].mu.Unlock()
+			if n != 0 {
+				t.Fatalf("round %d: queue %d keeps %d subscriptions after Release", round, i, n)
+			}
+		}
+	}
+}

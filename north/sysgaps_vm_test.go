@@ -23,3 +23,14 @@ func TestVMInotifyDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/inotify.c"), "inotify: done")
 }
+
+// TestVMProcessVMDifferentialC runs testdata/sysgaps/pvm.c
+// (process_vm_readv and process_vm_writev between a parent and its child:
+// scatter-gather, partial transfers at an inaccessible page, read-only
+// pages, errors, another user's EPERM; kcmp of files, address spaces,
+// descriptor tables) natively and inside Cocoon: the outputs must be
+// identical.
+func TestVMProcessVMDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/pvm.c"), "pvm: done")
+}

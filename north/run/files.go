@@ -112,6 +112,11 @@ func (f *files) Exec(exe north.Executable, argv []string) {
 	f.f.SetCmdline(argv)
 }
 
+// KcmpIDs, FileID and IsEpoll serve kcmp(2).
+func (f *files) KcmpIDs() (table, fs uintptr)    { return f.f.KcmpIDs() }
+func (f *files) FileID(fd int32) (uintptr, bool) { return f.f.FileID(fd) }
+func (f *files) IsEpoll(fd int32) bool           { return f.f.IsEpoll(fd) }
+
 // TableBytes is what a copy of the task's descriptor table takes.
 func (f *files) TableBytes() int64 { return f.f.TableBytes() }
 

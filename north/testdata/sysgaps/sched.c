@@ -1,5 +1,6 @@
 // sched: scheduling attributes (getpriority, setpriority, sched_*,
-// getcpu), membarrier, personality, sethostname and setdomainname, sync
+// getcpu), membarrier, personality, sethostname and setdomainname,
+// adjtimex and clock_adjtime, sync
 // and syncfs, readahead, the old
 // getdents, preadv2 and pwritev2; every result printed, for comparison
 // with Linux's. Run with a scratch directory on tmpfs as argument.
@@ -16,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timex.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -386,6 +388,43 @@ static void names(void) {
 	waitpid(c, NULL, 0);
 }
 
+// ntp reads the kernel's NTP state: only what no NTP daemon on the host
+// changes is printed (a synchronized host reports TIME_OK, Cocoon never
+// is); setting it is refused, as to a caller without CAP_SYS_TIME in
+// Cocoon and to the unprivileged user on both.
+static void ntp(void) {
+	struct timex tx;
+	memset(&tx, 0, sizeof tx);
+	int r = adjtimex(&tx);
+	printf("adjtimex: state known %d, precision %ld, tolerance %ld, tick %ld, time set %d\n", r >= 0 && r <= 5,
+	       tx.precision, tx.tolerance, tx.tick, tx.time.tv_sec > 0);
+	memset(&tx, 0, sizeof tx);
+	tx.modes = ADJ_OFFSET_SS_READ;
+	r = adjtimex(&tx);
+	printf("adjtimex ADJ_OFFSET_SS_READ: state known %d, modes %#x, offset %ld\n", r >= 0 && r <= 5, tx.modes,
+	       tx.offset);
+	memset(&tx, 0, sizeof tx);
+	r = syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx);
+	printf("clock_adjtime(CLOCK_REALTIME): state known %d, tolerance %ld\n", r >= 0 && r <= 5, tx.tolerance);
+	tx.modes = 0x8000; // ADJ_ADJTIME without ADJ_OFFSET_SINGLESHOT
+	R(adjtimex(&tx));
+	R(syscall(SYS_clock_adjtime, CLOCK_MONOTONIC, &tx));
+	R(syscall(SYS_clock_adjtime, CLOCK_BOOTTIME, &tx));
+	R(syscall(SYS_clock_adjtime, 99, &tx));
+	R(syscall(SYS_clock_adjtime, CLOCK_REALTIME, (void *)8));
+	R(adjtimex((struct timex *)8));
+	pid_t c = fork();
+	if (c == 0) {
+		setresuid(1000, 1000, 1000);
+		memset(&tx, 0, sizeof tx);
+		tx.modes = ADJ_FREQUENCY;
+		R(adjtimex(&tx));
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+}
+
 static void files(const char *dir) {
 	if (chdir(dir) < 0) {
 		printf("chdir: FAIL\n");
@@ -521,6 +560,7 @@ int main(int argc, char **argv) {
 	membarriers();
 	personalities();
 	names();
+	ntp();
 	files(argv[1]);
 	printf("sched: done\n");
 	return 0;

@@ -277,6 +277,12 @@ func fpImage(d *Delivery) []byte {
 	le.PutUint32(sw[swExtendedSize:], uint32(d.FPU.Size+FPXstateMagic2Size))
 	le.PutUint64(sw[swXfeatures:], d.FPU.Features)
 	le.PutUint32(sw[swXstateSize:], uint32(d.FPU.Size))
+	// A processor holds no MXCSR bit beyond its MXCSR_MASK (LDMXCSR and
+	// XRSTOR raise #GP for them, SDM Vol. 1 10.5.1.2), so on hardware
+	// this changes nothing. An emulator may take them (QEMU's TCG
+	// LDMXCSR does), and rt_sigreturn refuses them as Linux does: the
+	// frame the kernel writes must be one its own sigreturn takes back.
+	le.PutUint32(img[fxMXCSR:], le.Uint32(img[fxMXCSR:])&d.FPU.mxcsrMask())
 	if d.FPU.XSave {
 		bv := le.Uint64(img[xsaveHeader:])
 		le.PutUint64(img[xsaveHeader:], bv|xfeatureFPSSE)

@@ -362,6 +362,32 @@ func TestFPStateImage(t *testing.T) {
 	}
 }
 
+// TestEmulatedMXCSRRoundTrip: an emulator lets LDMXCSR set bits beyond
+// MXCSR_MASK (QEMU's TCG does; hardware raises #GP), and rt_sigreturn
+// refuses such bits. The frame the kernel writes for the live state must
+// still be one its sigreturn takes back: the bits are dropped in it.
+func TestEmulatedMXCSRRoundTrip(t *testing.T) {
+	for _, fpu := range []FPU{{Size: FXSaveSize, Features: 3, MXCSRMask: 0xffff}, xsaveFPU} {
+		m := mem.NewFake(0x7fff_0000_0000, 1<<16)
+		fp := testFPState(fpu)
+		const live = 0xdead_1f80 // default MXCSR with bits 16-31 set
+		binary.LittleEndian.PutUint32(fp[fxMXCSR:], live)
+		d := &Delivery{Info: SigInfo{Signo: linux.SigIll}, Handler: 0x40_5000, Restorer: 0x40_6000, FPU: fpu, FPState: fp}
+		_, h, err := Build(m, testRegs(), d)
+		if err != nil {
+			t.Fatalf("Build(%+v) = %v", fpu, err)
+		}
+		h.RSP += 8
+		ctx, err := Restore(m, h, fpu)
+		if err != nil {
+			t.Fatalf("Restore of the kernel's own frame (XSAVE %v, live MXCSR %#x) = %v", fpu.XSave, uint32(live), err)
+		}
+		if got, want := binary.LittleEndian.Uint32(ctx.FPState[fxMXCSR:]), uint32(live)&fpu.mxcsrMask(); got != want {
+			t.Errorf("restored MXCSR = %#x, want %#x", got, want)
+		}
+	}
+}
+
 func TestPlacementAlignment(t *testing.T) {
 	for _, fpu := range []FPU{{Size: FXSaveSize}, xsaveFPU, {XSave: true, Size: 2696}} {
 		for sp := uint64(0x7fff_0000_1000); sp < 0x7fff_0000_1000+64; sp++ {

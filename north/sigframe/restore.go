@@ -29,6 +29,15 @@ const unblockable = 1<<(linux.SigKill-1) | 1<<(linux.SigStop-1)
 // (Intel SDM vol. 1, 11.6.6): every bit but DAZ.
 const defaultMXCSRMask = 0xffbf
 
+// mxcsrMask is the processor's MXCSR_MASK, or the default one for a
+// processor that reports zero.
+func (f FPU) mxcsrMask() uint32 {
+	if f.MXCSRMask == 0 {
+		return defaultMXCSRMask
+	}
+	return f.MXCSRMask
+}
+
 // Context is the state rt_sigreturn resumes.
 type Context struct {
 	// Regs are the registers to resume with, RAX included: rt_sigreturn
@@ -131,10 +140,7 @@ func restoreFP(m mem.Memory, addr uint64, fpu FPU) ([]byte, error) {
 		return nil, err
 	}
 	le := binary.LittleEndian
-	mask := fpu.MXCSRMask
-	if mask == 0 {
-		mask = defaultMXCSRMask
-	}
+	mask := fpu.mxcsrMask()
 	mxcsr := le.Uint32(st[fxMXCSR:])
 	if !fpu.XSave {
 		if addr%16 != 0 || mxcsr&^mask != 0 {

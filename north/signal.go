@@ -366,6 +366,7 @@ func (p *Process) queueInfo(target *Task, info sigInfo) (bool, int64) {
 		infos[sig] = info
 	}
 	s.mu.Unlock()
+	notifySignalQueued() // signalfds (sys_signalfd.go)
 	if target != nil {
 		if target.blocked.Load()&bit(info.signo) == 0 {
 			target.interrupt()

@@ -34,3 +34,13 @@ func TestVMProcessVMDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/pvm.c"), "pvm: done")
 }
+
+// TestVMSignalfdDifferentialC runs testdata/sysgaps/signalfd.c (signals
+// from kill, sigqueue, tgkill, a child's exit and a POSIX timer read
+// through a signalfd; mask changes, poll and epoll readiness, a blocking
+// read woken by another process, the errors) natively and inside Cocoon:
+// the outputs must be identical.
+func TestVMSignalfdDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/signalfd.c"), "signalfd: done")
+}

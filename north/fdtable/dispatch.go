@@ -110,6 +110,8 @@ const (
 	sysInotifyAdd    = 254
 	sysInotifyRm     = 255
 	sysInotifyInit1  = 294
+	sysSignalfd      = 282
+	sysSignalfd4     = 289
 )
 
 // Syscall serves system call nr with raw arguments a for a thread whose
@@ -309,6 +311,10 @@ func (fs *Files) SyscallSlack(m mem.Memory, intr <-chan struct{}, slack time.Dur
 		return fs.Statx(m, fd(0), a[1], u32(2), u32(3), a[4]), true
 	case sysFaccessat2:
 		return fs.Faccessat2(m, fd(0), a[1], u32(2), u32(3)), true
+	case sysSignalfd:
+		return fs.Signalfd4(m, fd(0), a[1], a[2], 0), true
+	case sysSignalfd4:
+		return fs.Signalfd4(m, fd(0), a[1], a[2], u32(3)), true
 	case sysInotifyInit:
 		return fs.InotifyInit1(0), true
 	case sysInotifyInit1:

@@ -32,7 +32,8 @@ var dispatched = map[string]uint64{
 	"fstatfs": sysFstatfs, "sync_file_range": sysSyncFileRange, "close_range": sysCloseRange,
 	"getdents": sysGetdents, "readahead": sysReadahead, "syncfs": sysSyncfs, "preadv2": sysPreadv2,
 	"pwritev2": sysPwritev2, "inotify_init": sysInotifyInit, "inotify_add_watch": sysInotifyAdd,
-	"inotify_rm_watch": sysInotifyRm, "inotify_init1": sysInotifyInit1,
+	"inotify_rm_watch": sysInotifyRm, "inotify_init1": sysInotifyInit1, "signalfd": sysSignalfd,
+	"signalfd4": sysSignalfd4,
 }
 
 // TestSyscallNumbers checks the dispatcher's numbers against the

@@ -31,6 +31,9 @@ type Files struct {
 	table atomic.Pointer[Table]
 	ctx   atomic.Pointer[fsContext]
 	tid   atomic.Int32 // the task's ID (/proc/thread-self), 0 unless SetTid
+	// signals are the calling thread's, for signalfds (SetSignals; set
+	// and used by the task only).
+	signals vfs.SignalTaker
 }
 
 // procFiles is what the threads of a process share.

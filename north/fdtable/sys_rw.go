@@ -24,6 +24,9 @@ func (fs *Files) Read(m mem.Memory, intr <-chan struct{}, fd int32, buf, count u
 }
 
 func (fs *Files) read(f *vfs.File, dst vfs.Buf, intr <-chan struct{}) int64 {
+	if fs.signals != nil {
+		vfs.SetSignalReader(f, fs.signals) // a signalfd reads its reader's signals
+	}
 	return ret(blockingIO(f, vfs.EventsReadable, intr, func() (int64, error) { return f.Read(dst) }))
 }
 

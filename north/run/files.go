@@ -64,6 +64,7 @@ func newFiles(archive []byte, o Options) (*files, error) {
 	}
 	out := &files{fs: fs, f: fdtable.New(fs, "/init")}
 	out.wireNetwork(o)
+	north.SetSignalQueuedHook(vfs.NotifySignals) // signalfds wait for signals
 	return out, nil
 }
 
@@ -71,6 +72,11 @@ func (f *files) Syscall(t north.FileContext, nr uint64, a [6]uint64) (int64, boo
 	if fdtable.IsXattrSyscall(nr) { // only these ask for the caller's privilege
 		r, _ := f.f.XattrSyscall(t.Memory(), t.Capable(north.CapSysAdmin), nr, a)
 		return r, true
+	}
+	if fdtable.ReadsSignals(nr) {
+		if s, ok := t.(vfs.SignalTaker); ok {
+			f.f.SetSignals(s)
+		}
 	}
 	return f.f.SyscallSlack(t.Memory(), t.Interrupted(), t.TimerSlack(), nr, a)
 }

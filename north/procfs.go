@@ -99,6 +99,8 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 			p.mu.Unlock()
 		}
 		return b, nil
+	case "environ":
+		return p.environText(), nil
 	case "comm":
 		return []byte(p.comm(t) + "\n"), nil
 	case "timerslack_ns":
@@ -555,4 +557,24 @@ func (p *Process) SetTimerSlack(tid int32, ns uint64) int {
 	}
 	t.setTimerSlack(ns)
 	return 0
+}
+
+// environText is /proc/PID/environ (fs/proc/base.c environ_read): the
+// bytes of its memory from env_start to env_end as they are now (a
+// program that rewrites its environment strings in place shows the new
+// ones), up to the first byte that cannot be read; nothing once its
+// memory is gone.
+func (p *Process) environText() []byte {
+	p.mm.mu.Lock()
+	start, end := p.mm.strings[2], p.mm.strings[3]
+	p.mm.mu.Unlock()
+	p.mu.Lock()
+	m := p.m
+	p.mu.Unlock()
+	if p.LiveFiles() == nil || m == nil || end <= start {
+		return nil
+	}
+	b := make([]byte, end-start)
+	n, _ := (&MemFile{p: p, m: m}).Access(b, start, false)
+	return b[:n]
 }

@@ -205,3 +205,12 @@ func TestVMRealFileOps(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/realfiles/realfiles.c"), "realfiles: done")
 }
+
+// TestVMRealProc reads what programs read about themselves and the
+// system (north/testdata/realproc): /proc/PID/environ, its own rewritten
+// in place and its parent's, and /proc/sys/net/core/somaxconn,
+// kernel/ostype, kernel/random/uuid and boot_id.
+func TestVMRealProc(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/realproc/realproc.c"), "realproc: done")
+}

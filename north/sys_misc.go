@@ -2,10 +2,14 @@ package north
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"runtime"
+	"strconv"
+	"strings"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/socket"
 )
 
 // miscCalls are the system calls this file serves (registerAll).
@@ -198,3 +202,33 @@ func (p *Process) Memory() (total, free uint64) {
 }
 
 var _ = mem.PageSize
+
+// Sysctls are what the files of /proc/sys/kernel and /proc/sys/net read
+// (vfs.FS.SetSysctls): uname's names, random UUIDs (drivers/char/random.c
+// proc_do_uuid: a new version 4 UUID at every read of uuid, one per boot
+// for boot_id) and the listen backlog's ceiling.
+func (p *Process) Sysctls() map[string]func() string {
+	boot := uuid4(p.cfg.Random)
+	line := func(s string) func() string { return func() string { return s + "\n" } }
+	return map[string]func() string{
+		"kernel/ostype":         line(utsname[0]),
+		"kernel/osrelease":      line(utsname[2]),
+		"kernel/version":        line(utsname[3]),
+		"kernel/hostname":       func() string { h, _ := p.w.uts.get(); return h + "\n" },
+		"kernel/domainname":     func() string { _, d := p.w.uts.get(); return d + "\n" },
+		"kernel/random/uuid":    func() string { return uuid4(p.cfg.Random) },
+		"kernel/random/boot_id": line(strings.TrimSuffix(boot, "\n")),
+		"net/core/somaxconn":    line(strconv.Itoa(socket.SomaxConn)),
+	}
+}
+
+// uuid4 returns a random version 4 UUID (RFC 9562 section 5.4) as
+// /proc/sys/kernel/random/uuid prints it: lower-case hex, a newline.
+func uuid4(random func([]byte)) string {
+	var b [16]byte
+	random(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // variant 10
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:] + "\n"
+}

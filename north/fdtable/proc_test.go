@@ -3,6 +3,7 @@ package fdtable
 import (
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,10 +44,13 @@ func TestProcSys(t *testing.T) {
 		}
 	}
 	for dir, want := range map[string][]string{
-		"/proc":        {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "cpuinfo", "1"}, // the caller alone, without a process table
-		"/proc/sys":    {".", "..", "fs", "vm"},
-		"/proc/sys/fs": {".", "..", "pipe-max-size", "protected_hardlinks"},
-		"/proc/sys/vm": {".", "..", "overcommit_memory"},
+		"/proc":                   {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "cpuinfo", "1"}, // the caller alone, without a process table
+		"/proc/sys":               {".", "..", "fs", "vm", "kernel", "net"},
+		"/proc/sys/fs":            {".", "..", "pipe-max-size", "protected_hardlinks"},
+		"/proc/sys/vm":            {".", "..", "overcommit_memory"},
+		"/proc/sys/kernel":        {".", "..", "random", "ostype", "osrelease", "version", "hostname", "domainname"},
+		"/proc/sys/kernel/random": {".", "..", "uuid", "boot_id"},
+		"/proc/sys/net/core":      {".", "..", "somaxconn"},
 	} {
 		if got := e.names(dir, 4096); !slices.Equal(got, want) {
 			t.Errorf("ls %s = %q, want %q", dir, got, want)
@@ -57,6 +61,32 @@ func TestProcSys(t *testing.T) {
 	}
 	if n := e.f.Getcwd(e.m, buf, 16); n < 0 || string(e.get(buf, int(n))) != "/proc/sys/fs\x00" {
 		t.Errorf("getcwd in /proc/sys/fs = %d %q", n, e.get(buf, int(max(n, 0))))
+	}
+}
+
+// TestProcSysctls: the files of /proc/sys/kernel and net read what the
+// personality gave (SetSysctls) at every open, are not there without it,
+// sit where getcwd finds them, and are read-only as the rest of /proc/sys.
+func TestProcSysctls(t *testing.T) {
+	e := newEnv(t)
+	const path = "/proc/sys/kernel/random/uuid"
+	if r := e.f.Openat(e.m, nil, linux.AtFdcwd, e.str(path), linux.ORdonly, 0); r != neg(linux.ENOENT) {
+		t.Errorf("open %s without a value = %d, want ENOENT", path, r)
+	}
+	n := 0
+	e.fs.SetSysctls(map[string]func() string{"kernel/random/uuid": func() string { n++; return strconv.Itoa(n) + "\n" }})
+	if a, b := e.cat(path), e.cat(path); a != "1\n" || b != "2\n" {
+		t.Errorf("two reads of %s = %q, %q, want a value made at each open", path, a, b)
+	}
+	if r := e.f.Openat(e.m, nil, linux.AtFdcwd, e.str(path), linux.OWronly, 0); r != neg(linux.EROFS) {
+		t.Errorf("open %s for writing = %d, want EROFS", path, r)
+	}
+	if r := e.f.Chdir(e.m, e.str("/proc/sys/kernel/random/../random")); r != 0 {
+		t.Fatalf("Chdir /proc/sys/kernel/random = %d", r)
+	}
+	buf := e.alloc(64)
+	if n := e.f.Getcwd(e.m, buf, 64); n < 0 || string(e.get(buf, int(n))) != "/proc/sys/kernel/random\x00" {
+		t.Errorf("getcwd in /proc/sys/kernel/random = %d %q", n, e.get(buf, int(max(n, 0))))
 	}
 }
 

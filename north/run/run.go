@@ -153,6 +153,7 @@ func Init(o Options) (int, error) {
 	p.StartLoadAverage()
 	files.fs.SetOvercommit(o.Overcommit)
 	files.fs.SetKernelVersion(north.KernelVersion())
+	files.fs.SetSysctls(p.Sysctls())
 	hz, known := kernel.TSCHz()
 	if !known {
 		hz = 0

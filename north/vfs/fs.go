@@ -178,8 +178,9 @@ type FS struct {
 	// overcommit is vm.overcommit_memory, as /proc/sys/vm shows it
 	// (SetOvercommit).
 	overcommit int
-	version    string // /proc/version
-	cpuinfo    string // /proc/cpuinfo
+	version    string                   // /proc/version
+	sysctls    map[string]func() string // the files of /proc/sys/kernel and net (SetSysctls)
+	cpuinfo    string                   // /proc/cpuinfo
 }
 
 // New mounts archive, a cpio newc archive, at / and the other file systems

@@ -41,11 +41,59 @@ const (
 	procLoadavg                            // /proc/loadavg
 	procStat                               // /proc/stat
 	procCPUInfo                            // /proc/cpuinfo
+	procSysDir                             // a directory of sysDirs under /proc/sys; n is its index
+	procSysValue                           // a file of sysFiles; n is its index
 )
+
+// sysDirs are the directories of /proc/sys beyond fs and vm, each with
+// the index of its parent in sysDirs (-1: /proc/sys).
+var sysDirs = [...]struct {
+	parent int32
+	name   string
+}{{-1, "kernel"}, {0, "random"}, {-1, "net"}, {2, "core"}}
+
+// sysFiles are the read-only files of those directories: the index of
+// the directory in sysDirs and the name. What each reads is the
+// personality's (FS.SetSysctls), by its path under /proc/sys.
+var sysFiles = [...]struct {
+	dir  int32
+	name string
+}{{0, "ostype"}, {0, "osrelease"}, {0, "version"}, {0, "hostname"}, {0, "domainname"},
+	{1, "uuid"}, {1, "boot_id"}, {3, "somaxconn"}}
+
+// sysPath returns the path under /proc/sys of directory d of sysDirs.
+func sysPath(d int32) string {
+	if sysDirs[d].parent < 0 {
+		return sysDirs[d].name
+	}
+	return sysPath(sysDirs[d].parent) + "/" + sysDirs[d].name
+}
+
+// SetSysctls sets what the files of /proc/sys/kernel and /proc/sys/net
+// read: a function for each path under /proc/sys ("kernel/ostype"),
+// called at every open. A file without one is not there (ENOENT).
+func (fs *FS) SetSysctls(m map[string]func() string) { fs.sysctls = m }
+
+// sysEntries lists directory d of sysDirs (-1: the ones /proc/sys holds
+// beside fs and vm).
+func sysEntries(d int32) []procEntry {
+	var out []procEntry
+	for i, e := range sysDirs {
+		if e.parent == d {
+			out = append(out, procEntry{e.name, procNode{kind: procSysDir, n: int32(i)}})
+		}
+	}
+	for i, e := range sysFiles {
+		if e.dir == d {
+			out = append(out, procEntry{e.name, procNode{kind: procSysValue, n: int32(i)}})
+		}
+	}
+	return out
+}
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj", "environ"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -298,9 +346,9 @@ var procRootNode = procNode{kind: procRoot}
 
 func (p procNode) fileType() uint32 {
 	switch p.kind {
-	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir:
+	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir, procSysDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -333,7 +381,7 @@ func (p procNode) attr() Attr {
 			p.kind == procText && procTexts[p.n] == "comm" {
 			a.Mode = linux.SIfreg | 0o644
 		}
-		if p.kind == procText && procTexts[p.n] == "io" {
+		if p.kind == procText && (procTexts[p.n] == "io" || procTexts[p.n] == "environ") {
 			a.Mode = linux.SIfreg | 0o400 // fs/proc/base.c: S_IRUSR
 		}
 		if p.kind == procText && procTexts[p.n] == "timerslack_ns" {
@@ -394,6 +442,13 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		// Always on (mayLinkat), as Debian's systemd sets it; read-only
 		// like the rest of /proc/sys.
 		return &procFile{loc: l, text: []byte("1\n")}, nil
+	case procSysValue:
+		f := sysFiles[p.n]
+		text := c.fs.sysctls[sysPath(f.dir)+"/"+f.name]
+		if text == nil {
+			return nil, ENOENT
+		}
+		return &procFile{loc: l, text: []byte(text())}, nil
 	case procText:
 		info := c.proc(p.pid, p.tid)
 		if info == nil {
@@ -407,6 +462,11 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			return &procFile{loc: l, text: c.fs.mountsText()}, nil
 		case "mem":
 			return c.openMem(l, info)
+		case "environ":
+			// environ_open: the ptrace access check of mem.
+			if _, err := c.openMem(l, info); err != nil {
+				return nil, err
+			}
 		case "timerslack_ns":
 			if err := c.mayTimerSlack(p.pid); err != nil {
 				// Linux's open succeeds; its read fails
@@ -677,7 +737,9 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 		}
 		return out, nil
 	case procSys:
-		return []procEntry{{"fs", procNode{kind: procSysFS}}, {"vm", procNode{kind: procSysVM}}}, nil
+		return append([]procEntry{{"fs", procNode{kind: procSysFS}}, {"vm", procNode{kind: procSysVM}}}, sysEntries(-1)...), nil
+	case procSysDir:
+		return sysEntries(p.n), nil
 	case procSysFS:
 		return []procEntry{{"pipe-max-size", procNode{kind: procPipeMaxSize}},
 			{"protected_hardlinks", procNode{kind: procProtectedHardlinks}}}, nil
@@ -825,6 +887,12 @@ func (p procNode) where() (procNode, string, bool) {
 		return procNode{kind: procSys}, "fs", true
 	case procSysVM:
 		return procNode{kind: procSys}, "vm", true
+	case procSysDir:
+		d := sysDirs[p.n]
+		if d.parent < 0 {
+			return procNode{kind: procSys}, d.name, true
+		}
+		return procNode{kind: procSysDir, n: d.parent}, d.name, true
 	case procPid:
 		if p.tid != 0 {
 			return procNode{kind: procTaskDir, pid: p.pid}, strconv.Itoa(int(p.tid)), true

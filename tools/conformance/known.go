@@ -18,7 +18,6 @@ const (
 		"It is not a hang: unix-to-tcp/big alone passes inside Cocoon (486 s at load 17; TestVMSpliceProcesses " +
 		"splices 32 MiB between processes byte for byte), but the five together outlast the binary's " +
 		"13-minute timeout under TCG and take the package's later tests with them, so TestSplice is skipped inside Cocoon."
-	noPtrace  = "Cocoon has no ptrace (ENOSYS): one process cannot trace another."
 	noCommand = "The test runs a program the conformance image does not carry (`nohup`, `strace`: the image's " +
 		"commands are Debian's busybox-static, which has neither): it skips, or fails where the host has it."
 	noGoCommand = "The test needs the `go` command (testenv.MustHaveGoBuild): the image has no toolchain."
@@ -33,7 +32,7 @@ const (
 	noRawSockets = "Cocoon offers no raw IP sockets (SOCK_RAW, Go's \"ip4:icmp\" and \"ip:tcp\" networks): " +
 		"socket returns EPROTONOSUPPORT so the application cannot forge packets."
 	noMPTCP = "gVisor's netstack has no Multipath TCP: socket(..., IPPROTO_MPTCP) fails and the test skips."
-	noMount = "Cocoon's file tree is fixed at boot: mount(2) returns ENOSYS, so the test cannot mount the noexec tmpfs it needs and skips."
+	noMount = "Cocoon's file tree is fixed at boot: mount(2) fails with EPERM (as without CAP_SYS_ADMIN), so the test cannot mount the noexec tmpfs it needs and skips."
 )
 
 // knownDifference is a reason and the tests it explains, as path.Match
@@ -91,7 +90,6 @@ var known = map[string][]knownDifference{
 		}},
 		// It builds a program with the go command before it unshares.
 		{reason: noGoCommand, tests: []string{"TestUnshareMountNameSpaceChroot"}},
-		{reason: noPtrace, tests: []string{"TestExecPtrace"}},
 	},
 	"sync/atomic": {{reason: oneCPU, tests: []string{"TestStoreLoadSeqCst32", "TestStoreLoadSeqCst64", "TestStoreLoadRelAcq32", "TestStoreLoadRelAcq64"}}},
 	"time":        {{reason: oneCPU, tests: []string{"TestLongAdjustTimers"}}},

@@ -17,7 +17,10 @@ type Iovec struct {
 // buffer, or the iovecs of readv(2) and writev(2), in order. It is a value;
 // DropFirst returns the rest.
 type Buf struct {
-	m   mem.Memory
+	m mem.Memory
+	// one is the buffer while iov is nil (read(2), write(2): no slice to
+	// allocate per call); otherwise iov holds the iovecs and one is unused.
+	one Iovec
 	iov []Iovec
 }
 
@@ -26,7 +29,7 @@ func NewBuf(m mem.Memory, addr, n uint64) Buf {
 	if n == 0 {
 		return Buf{m: m}
 	}
-	return Buf{m: m, iov: []Iovec{{addr, min(n, MaxRW)}}}
+	return Buf{m: m, one: Iovec{addr, min(n, MaxRW)}}
 }
 
 // NewBufIovec returns the bytes iov describes in m, in order, limited to
@@ -58,6 +61,9 @@ func BytesBuf(p []byte) Buf {
 
 // Len returns the number of bytes in b.
 func (b Buf) Len() int64 {
+	if b.iov == nil {
+		return int64(b.one.Len)
+	}
 	var n int64
 	for _, v := range b.iov {
 		n += int64(v.Len)
@@ -67,6 +73,12 @@ func (b Buf) Len() int64 {
 
 // DropFirst returns b without its first n bytes.
 func (b Buf) DropFirst(n int64) Buf {
+	if b.iov == nil {
+		d := min(uint64(max(n, 0)), b.one.Len)
+		b.one.Base += d
+		b.one.Len -= d
+		return b
+	}
 	for len(b.iov) > 0 && n > 0 {
 		if uint64(n) < b.iov[0].Len {
 			iov := make([]Iovec, len(b.iov))
@@ -83,6 +95,10 @@ func (b Buf) DropFirst(n int64) Buf {
 
 // TakeFirst returns the first n bytes of b.
 func (b Buf) TakeFirst(n int64) Buf {
+	if b.iov == nil {
+		b.one.Len = min(uint64(max(n, 0)), b.one.Len)
+		return b
+	}
 	out := Buf{m: b.m}
 	for _, v := range b.iov {
 		if n <= 0 {
@@ -102,6 +118,13 @@ func (b Buf) TakeFirst(n int64) Buf {
 // so far with mem.ErrFault.
 func (b Buf) CopyOut(src []byte) (int, error) {
 	done := 0
+	if b.iov == nil {
+		if n := min(uint64(len(src)), b.one.Len); n > 0 {
+			err := copyChunks(b.one.Base, src[:n], b.m.CopyOut, &done)
+			return done, err
+		}
+		return 0, nil
+	}
 	for _, v := range b.iov {
 		if done == len(src) {
 			break
@@ -122,6 +145,13 @@ func (b Buf) CopyOut(src []byte) (int, error) {
 // so far with mem.ErrFault.
 func (b Buf) CopyIn(dst []byte) (int, error) {
 	done := 0
+	if b.iov == nil {
+		if n := min(uint64(len(dst)), b.one.Len); n > 0 {
+			err := copyChunks(b.one.Base, dst[:n], b.m.CopyIn, &done)
+			return done, err
+		}
+		return 0, nil
+	}
 	for _, v := range b.iov {
 		if done == len(dst) {
 			break

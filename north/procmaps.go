@@ -89,5 +89,8 @@ func (p *Process) mapsText() []byte {
 			line(lo, hi, prot, v.shared, off, dev, ino, name)
 		}
 	})
+	// Every process shows the emulated vsyscall page, execute-only
+	// (gate_vma, arch/x86/entry/vsyscall/vsyscall_64.c).
+	line(vsyscallPage, vsyscallPage+mem.PageSize, uint8(mem.Exec), false, 0, 0, 0, "[vsyscall]")
 	return b
 }

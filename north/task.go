@@ -169,7 +169,7 @@ const taskSizeMax = 1<<47 - 4096
 // (arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
 func (t *Task) fault() {
 	r := t.regs
-	if r.Vector == 14 && t.pageFault() {
+	if r.Vector == 14 && (t.pageFault() || t.emulateVsyscall()) {
 		return
 	}
 	var info sigInfo

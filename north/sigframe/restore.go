@@ -186,7 +186,9 @@ func restoreFP(m mem.Memory, addr uint64, fpu FPU) ([]byte, error) {
 	switch {
 	case addr%64 != 0:
 		return nil, fmt.Errorf("%w: XRSTOR of fpstate %#x not 64-byte aligned", ErrBadFrame, addr)
-	case rfbm&(1<<1|1<<2) != 0 && mxcsr&^mask != 0:
+	case mxcsr&^mask != 0:
+		// (XRSTOR loads MXCSR only with SSE or AVX requested, but a
+		// frame asking for neither must not leave a bad one either.)
 		return nil, fmt.Errorf("%w: MXCSR %#x beyond MXCSR_MASK %#x", ErrBadFrame, mxcsr, mask)
 	case xstateBV&^fpu.Features != 0:
 		return nil, fmt.Errorf("%w: XSTATE_BV %#x beyond XCR0 %#x", ErrBadFrame, xstateBV, fpu.Features)

@@ -10,6 +10,7 @@
 // static non-PIE executable); stack addresses print as "stack".
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -241,6 +242,11 @@ static const struct insn insns[] = {
 	I("vsyscall-misaligned", "\x48\xb8\x10\x00\x60\xff\xff\xff\xff\xff\xff\xd0", 0, 0, 0, 0),
 	I("vsyscall-page2", "\x48\xb8\x00\x10\x60\xff\xff\xff\xff\xff\xff\xd0", 0, 0, 0, 0),
 	I("vsyscall-time", "\x31\xff\x48\xb8\x00\x04\x60\xff\xff\xff\xff\xff\xff\xd0\x48\x85\xc0\x0f\x9f\xc0\x0f\xb6\xc0", 0, 0, 0, 1),
+	I("vsyscall-gettimeofday", "\x48\xb8\x00\x00\x60\xff\xff\xff\xff\xff\x31\xf6\xff\xd0", 0, 0, 0, 1),
+	I("vsyscall-getcpu", "\x48\x8d\x77\x08\x48\xb8\x00\x08\x60\xff\xff\xff\xff\xff\xff\xd0", 0, 0, 0, 1),
+	I("vsyscall-time-kptr", "\x48\xbf\x00\x00\x00\x00\x00\x88\xff\xff\x48\xb8\x00\x04\x60\xff\xff\xff\xff\xff\xff\xd0", 0, 0, 0, 0),
+	I("vsyscall-time-unmapped", "\x48\xbf\x00\x00\x10\x51\x00\x00\x00\x00\x48\xb8\x00\x04\x60\xff\xff\xff\xff\xff\xff\xd0", 0, 0, 0, 0),
+	I("vsyscall-badstack", "\x48\xb8\x00\x04\x60\xff\xff\xff\xff\xff\x48\x31\xe4\xff\xe0", 0, 0, 0, 0),
 	I("kernel-read", "\x48\xb8\x00\x00\x00\x81\xff\xff\xff\xff\x48\x8b\x00", 0, 0, 0, 0),
 	I("kernel-exec", "\x48\xb8\x00\x00\x00\x81\xff\xff\xff\xff\xff\xd0", 0, 0, 0, 0),
 	I("noncanon-read", "\x48\xb8\x00\x00\x00\x00\x00\x80\x00\x00\x48\x8b\x00", 0, 0, 0, 0),
@@ -646,32 +652,51 @@ static void case_alt_ok(void) { alt_bad(DATA, 4 * 4096); }
 
 // ---- arch_prctl, modify_ldt, iopl, ioperm ----
 
+struct apcall {
+	const char *name;
+	long code;
+	uint64_t arg;
+};
+
+static void apcalls(const struct apcall *c, int n) {
+	for (int i = 0; i < n; i++)
+		out("  %s: %s", c[i].name, en(raw(SYS_arch_prctl, c[i].code, c[i].arg, 0)));
+}
+
 static void case_arch_prctl(void) {
-	static const struct {
-		const char *name;
-		long code;
-		uint64_t arg;
-	} calls[] = {
+	static const struct apcall calls[] = {
 		{"SET_FS noncanonical", 0x1002, 0x8000000000000000UL},
 		{"SET_FS kernel", 0x1002, 0xffff880000000000UL},
 		{"SET_FS 1<<47", 0x1002, 1UL << 47},
 		{"SET_FS TASK_SIZE_MAX", 0x1002, TOP + 4096},
+		{"GET_FS null", 0x1003, 0},
+		{"GET_FS kernel", 0x1003, 0xffff880000000000UL},
+		{"GET_CPUID", 0x1011, 0},
+		{"bad code", 0x1fff, 0},
+	};
+	apcalls(calls, sizeof calls / sizeof calls[0]);
+}
+
+static void case_arch_prctl_cpuid(void) {
+	static const struct apcall calls[] = {
+		{"SET_CPUID 2", 0x1012, 2},
+		{"SET_CPUID 0", 0x1012, 0},
+	};
+	apcalls(calls, sizeof calls / sizeof calls[0]);
+}
+
+static void case_arch_prctl_gs(void) {
+	static const struct apcall calls[] = {
 		{"SET_GS kernel", 0x1001, 0xffffffff81000000UL},
 		{"SET_GS 1<<47", 0x1001, 1UL << 47},
 		{"SET_GS TASK_SIZE_MAX", 0x1001, TOP + 4096},
 		{"SET_GS top", 0x1001, TOP + 4095},
-		{"GET_FS null", 0x1003, 0},
 		{"GET_GS kernel", 0x1004, 0xffff880000000000UL},
-		{"GET_CPUID", 0x1011, 0},
-		{"SET_CPUID 2", 0x1012, 2},
-		{"bad code", 0x1fff, 0},
 	};
-	for (unsigned i = 0; i < sizeof calls / sizeof calls[0]; i++)
-		out("  %s: %s", calls[i].name, en(raw(SYS_arch_prctl, calls[i].code, calls[i].arg, 0)));
-	// The thread pointer survives a system call after SET_GS at the top.
-	raw(SYS_arch_prctl, 0x1001, TOP + 4095, 0);
+	apcalls(calls, sizeof calls / sizeof calls[0]);
 	uint64_t gs = 0;
 	raw(SYS_arch_prctl, 0x1004, (long)&gs, 0);
+	sched_yield();
 	out("  GET_GS after SET_GS top: %s", gs == TOP + 4095 ? "same" : "differs");
 }
 
@@ -686,6 +711,18 @@ static void case_iopl(void) {
 	out("  iopl 0: %s", en(raw(SYS_iopl, 0, 0, 0)));
 	out("  iopl 4: %s", en(raw(SYS_iopl, 4, 0, 0)));
 	out("  ioperm beyond: %s", en(raw(SYS_ioperm, 0x10000, 1, 1)));
+}
+
+static void case_maps_vsyscall(void) {
+	char buf[65536];
+	int fd = open("/proc/self/maps", O_RDONLY);
+	int n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = 0;
+	char *l = strstr(buf, "ffffffffff600000-");
+	char *e = l ? strchr(l, '\n') : 0;
+	if (e)
+		*e = 0;
+	out("  %s", l ? l : "no vsyscall line");
 }
 
 // ---- Alignment check ----
@@ -775,7 +812,10 @@ static const struct pcase cases[] = {
 	{"alt-overflow", case_alt_overflow},
 	{"alt-ok", case_alt_ok},
 	{"arch-prctl", case_arch_prctl},
+	{"arch-prctl-gs", case_arch_prctl_gs},
+	{"arch-prctl-cpuid", case_arch_prctl_cpuid},
 	{"ldt", case_ldt},
+	{"maps-vsyscall", case_maps_vsyscall},
 	{"iopl", case_iopl},
 	{"ac-misaligned", case_ac_misaligned},
 };

@@ -31,6 +31,17 @@ const (
 type httpFigures struct {
 	rps    float64
 	median time.Duration
+	// p10, p90 and p99 are the latency distribution's quantiles: which
+	// requests wait (at the same throughput, and so the same mean
+	// latency by Little's law, a guest that answers some requests at
+	// once and lets others wait has a lower median than one that
+	// answers all in turn).
+	p10, p90, p99, max time.Duration
+}
+
+// dist prints f's latency quantiles.
+func (f httpFigures) dist() string {
+	return fmt.Sprintf("%.1f/%.1f/%.1f/%.1f/%.1f", float64(f.p10)/1e6, float64(f.median)/1e6, float64(f.p90)/1e6, float64(f.p99)/1e6, float64(f.max)/1e6)
 }
 
 // runHTTP measures requests per second and the median latency of
@@ -75,6 +86,11 @@ func runHTTP(kernelDir string, withLinux bool, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "  %-44s %12s %12s\n", "requests per second", fmt.Sprintf("%.0f", cocoon.rps), linux(lrps))
 	fmt.Fprintf(w, "  %-44s %12s %12s\n", "median latency", ms(cocoon.median), linux(lmed))
+	var ldist string
+	if lx != nil {
+		ldist = lx.dist()
+	}
+	fmt.Fprintf(w, "  %-44s %24s %24s\n", "latency p10/p50/p90/p99/max, ms", cocoon.dist(), linux(ldist))
 	return nil
 }
 
@@ -227,7 +243,9 @@ func serveHTTP(cfg qemu.Config) (httpFigures, error) {
 		return httpFigures{}, fmt.Errorf("%v (guest: %v)\n%s", firstErr, runErr, ready.buf.String())
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return httpFigures{rps: float64(httpRequests) / elapsed.Seconds(), median: lat[len(lat)/2]}, nil
+	q := func(f float64) time.Duration { return lat[int(f*float64(len(lat)-1))] }
+	return httpFigures{rps: float64(httpRequests) / elapsed.Seconds(), median: lat[len(lat)/2],
+		p10: q(0.1), p90: q(0.9), p99: q(0.99), max: lat[len(lat)-1]}, nil
 }
 
 // seen reports whether the marker has appeared.

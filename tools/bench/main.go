@@ -33,9 +33,10 @@ func main() {
 	ovmf := flag.Bool("ovmf", true, "also boot through OVMF (UEFI firmware; seconds per boot under TCG)")
 	httpLoad := flag.Bool("http", true, "also serve HTTP from inside Cocoon to a load generator on the host")
 	netOnly := flag.Bool("net", false, "only the network rows (loopback TCP, HTTP), Cocoon and the Linux guest alternating for -runs rounds")
+	loopback := flag.Bool("loopback", true, "with -net, also the in-guest loopback TCP row (without it, HTTP only)")
 	flag.Parse()
 	if *netOnly {
-		if err := runNet(*runs, os.Stdout); err != nil {
+		if err := runNet(*runs, *loopback, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

@@ -124,6 +124,11 @@ func (n *Net) EnableInterrupt() bool {
 	return n.rx.Pending()
 }
 
+// ReceivePending reports whether the device has returned receive
+// buffers not yet taken (Receive would deliver frames or lend buffers
+// back).
+func (n *Net) ReceivePending() bool { return n.rx.Pending() }
+
 // DisableInterrupt makes the receive queue polled again (NoInterrupts),
 // while the driver takes what an interrupt announced.
 func (n *Net) DisableInterrupt() { n.rx.NoInterrupts() }

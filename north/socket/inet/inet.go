@@ -45,6 +45,10 @@ type Stack struct {
 	s      *stack.Stack
 	ndp    *ndpRoutes
 	rcvMax int64 // tcp_rmem's max: what rcvTuner grows a buffer to
+	// pollNIC, with a network device, takes the frames that wait in its
+	// receive queue up the stack now and reports whether there were
+	// any (AddNIC).
+	pollNIC func() bool
 }
 
 // TCP buffer sizes as Linux sets them by default (net.ipv4.tcp_rmem and
@@ -482,7 +486,15 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 		*lw = tcpip.LimitedWriter{W: w, N: dst.Len()}
 		to = lw
 	}
-	res, err := s.ep.Read(to, tcpip.ReadOptions{Peek: m.Flags&socket.MsgPeek != 0, NeedRemoteAddr: !stream})
+	ro := tcpip.ReadOptions{Peek: m.Flags&socket.MsgPeek != 0, NeedRemoteAddr: !stream}
+	res, err := s.ep.Read(to, ro)
+	if _, ok := err.(*tcpip.ErrWouldBlock); ok && s.st.pollNIC != nil && s.st.pollNIC() {
+		// Frames had arrived that the receive loop had not yet taken
+		// (the kernel's runtime runs it when nothing else is
+		// runnable): what they carry for this socket is read now, as
+		// Linux would have taken them up its stack at the interrupt.
+		res, err = s.ep.Read(to, ro)
+	}
 	if err != nil {
 		switch err.(type) {
 		case *tcpip.ErrClosedForReceive:

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/hal/virtio"
@@ -89,6 +90,7 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	// gVisor's pooled views, while the device is held, and goes up the
 	// stack after.
 	var views []*buffer.View
+	var passes atomic.Uint64 // the receive loop's, each after it delivered
 	go receiveLoop(dev, &mu, func(f []byte) {
 		views = append(views, buffer.NewViewWithData(f))
 	}, func() {
@@ -99,8 +101,45 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 			views[i] = nil
 		}
 		views = views[:0]
+		passes.Add(1)
 	}, fail, log)
+	irq, _ := dev.(interrupter)
+	if rp, ok := dev.(receivePoller); ok && irq != nil && irq.Interrupts() {
+		st.pollNIC = func() bool {
+			if !rp.ReceivePending() {
+				return false
+			}
+			before := passes.Load()
+			rp.WakeReceiver()
+			// The receive loop takes the frames up the stack, and the
+			// protocol goroutines it hands them to run, before the
+			// caller goes on: on one CPU a yield or two.
+			for i := 0; i < pollYields && (passes.Load() == before || rp.ReceivePending()); i++ {
+				runtime.Gosched()
+			}
+			return true
+		}
+	}
 	return nil
+}
+
+// pollYields bounds the yields of a read that waits for the receive
+// loop to take the frames that wait (Stack.pollNIC).
+const pollYields = 1000
+
+// receivePoller is a Device with a receive interrupt that tells whether
+// frames wait in its receive queue and can end the receive loop's wait
+// for the interrupt (kernel.NetDevice): a look at the queue when a
+// socket has nothing to read takes them up the stack at once. The
+// kernel's runtime runs the goroutine that waits for the interrupt only
+// when nothing else is runnable, so frames that arrive while the
+// application runs would otherwise wait until it blocks, and then go up
+// the stack together; Linux takes each up its stack at its interrupt,
+// and a connection's next request is there when the server reads it
+// after answering the last.
+type receivePoller interface {
+	ReceivePending() bool
+	WakeReceiver()
 }
 
 // interrupter is a Device whose receive queue can interrupt

@@ -2,17 +2,23 @@ package inet
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/hal/virtio"
+	"github.com/cocoon-vm/cocoon/north/socket"
+	"github.com/cocoon-vm/cocoon/north/vfs"
 
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
@@ -296,5 +302,104 @@ func TestReceiveLoopUnroutedInterrupt(t *testing.T) {
 	dev.mu.Unlock()
 	if acks != 0 {
 		t.Errorf("%d acknowledgements of an interrupt that never came", acks)
+	}
+}
+
+// lateDevice is a Device whose receive interrupt never comes on its own
+// (one the kernel's runtime has not yet looked at): the receive loop
+// waits until WakeReceiver ends its wait. Frames wait in its queue.
+type lateDevice struct {
+	irqDevice
+	wakes int
+}
+
+func (d *lateDevice) WaitInterrupt(time.Duration) bool {
+	<-d.irq
+	return true
+}
+func (d *lateDevice) ReceivePending() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.queue) > 0
+}
+func (d *lateDevice) WakeReceiver() {
+	d.mu.Lock()
+	d.wakes++
+	d.mu.Unlock()
+	select {
+	case d.irq <- struct{}{}:
+	default:
+	}
+}
+
+// udpFrame is an Ethernet frame to testMAC carrying an IPv4 UDP datagram
+// from 10.0.2.2:7 to to:port.
+func udpFrame(to [4]byte, port uint16, payload string) []byte {
+	f := make([]byte, 14+header.IPv4MinimumSize+header.UDPMinimumSize+len(payload))
+	eth := header.Ethernet(f)
+	eth.Encode(&header.EthernetFields{SrcAddr: "\x02\x00\x00\x00\x00\x02", DstAddr: tcpip.LinkAddress(testMAC[:]), Type: header.IPv4ProtocolNumber})
+	ip := header.IPv4(f[14:])
+	ip.Encode(&header.IPv4Fields{TotalLength: uint16(len(f) - 14), TTL: 64, Protocol: uint8(header.UDPProtocolNumber),
+		SrcAddr: tcpip.AddrFrom4([4]byte{10, 0, 2, 2}), DstAddr: tcpip.AddrFrom4(to)})
+	ip.SetChecksum(^ip.CalculateChecksum())
+	u := header.UDP(ip.Payload())
+	u.Encode(&header.UDPFields{SrcPort: 7, DstPort: port, Length: uint16(header.UDPMinimumSize + len(payload))})
+	copy(u.Payload(), payload)
+	return f
+}
+
+// TestRecvTakesWaitingFrames: a read that finds nothing while frames wait
+// in the device's receive queue has them taken up the stack and reads
+// what they carry (a connection's next request, there when the server
+// reads after answering), while a read with nothing waiting fails
+// EAGAIN without waking the receive loop.
+func TestRecvTakesWaitingFrames(t *testing.T) {
+	// One CPU, as the kernel's runtime has.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	st, err := New(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := &lateDevice{irqDevice: *newIRQDevice(true)}
+	if err := st.AddNIC(dev, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Configure(Config{Addr: netip.MustParsePrefix("10.0.2.15/24")}); err != nil {
+		t.Fatal(err)
+	}
+	so, err := st.NewSocket(socket.AFInet, socket.SockDgram, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := so.(*sock)
+	defer s.Release(nil)
+	addr := make([]byte, 16)
+	binary.LittleEndian.PutUint16(addr, socket.AFInet)
+	binary.BigEndian.PutUint16(addr[2:], 5000)
+	copy(addr[4:], []byte{10, 0, 2, 15})
+	if err := s.Bind(nil, addr); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the receive loop to wait for the interrupt", func() bool {
+		dev.mu.Lock()
+		defer dev.mu.Unlock()
+		return dev.enabled
+	})
+	buf := make([]byte, 64)
+	if _, err := s.Recv(vfs.BytesBuf(buf), &socket.Msg{}); !errors.Is(err, vfs.EAGAIN) {
+		t.Fatalf("read with nothing sent: %v, want EAGAIN", err)
+	}
+	dev.mu.Lock()
+	wakes := dev.wakes
+	dev.mu.Unlock()
+	if wakes != 0 {
+		t.Errorf("%d wakes of the receive loop with no frame waiting", wakes)
+	}
+	dev.mu.Lock()
+	dev.queue = append(dev.queue, udpFrame([4]byte{10, 0, 2, 15}, 5000, "next request"))
+	dev.mu.Unlock()
+	n, err := s.Recv(vfs.BytesBuf(buf), &socket.Msg{})
+	if err != nil || string(buf[:n]) != "next request" {
+		t.Fatalf("read with a frame waiting: %q, %v; want %q", buf[:n], err, "next request")
 	}
 }

@@ -126,6 +126,8 @@ func sendsSIGPIPE(nr uint64, a *[6]uint64) bool {
 		return a[2]&msgNosignal == 0
 	case 328: // pwritev2 without RWF_NOSIGNAL (include/uapi/linux/fs.h)
 		return a[5]&0x100 == 0
+	case 276, 278: // tee, vmsplice (fs/splice.c: a pipe without readers)
+		return true
 	}
 	return false
 }

@@ -44,3 +44,11 @@ func TestVMSignalfdDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/signalfd.c"), "signalfd: done")
 }
+
+// TestVMTeeDifferentialC runs testdata/sysgaps/tee.c (tee between pipes,
+// vmsplice into and out of pipes, their waits, SIGPIPE and errors)
+// natively and inside Cocoon: the outputs must be identical.
+func TestVMTeeDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/tee.c"), "tee: done")
+}

@@ -311,6 +311,10 @@ func (fs *Files) SyscallSlack(m mem.Memory, intr <-chan struct{}, slack time.Dur
 		return fs.Statx(m, fd(0), a[1], u32(2), u32(3), a[4]), true
 	case sysFaccessat2:
 		return fs.Faccessat2(m, fd(0), a[1], u32(2), u32(3)), true
+	case sysTee:
+		return fs.Tee(intr, fd(0), fd(1), a[2], u32(3)), true
+	case sysVmsplice:
+		return fs.Vmsplice(m, intr, fd(0), a[1], a[2], u32(3)), true
 	case sysSignalfd:
 		return fs.Signalfd4(m, fd(0), a[1], a[2], 0), true
 	case sysSignalfd4:

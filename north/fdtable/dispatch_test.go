@@ -33,7 +33,7 @@ var dispatched = map[string]uint64{
 	"getdents": sysGetdents, "readahead": sysReadahead, "syncfs": sysSyncfs, "preadv2": sysPreadv2,
 	"pwritev2": sysPwritev2, "inotify_init": sysInotifyInit, "inotify_add_watch": sysInotifyAdd,
 	"inotify_rm_watch": sysInotifyRm, "inotify_init1": sysInotifyInit1, "signalfd": sysSignalfd,
-	"signalfd4": sysSignalfd4,
+	"signalfd4": sysSignalfd4, "tee": sysTee, "vmsplice": sysVmsplice,
 }
 
 // TestSyscallNumbers checks the dispatcher's numbers against the

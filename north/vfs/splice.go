@@ -55,3 +55,9 @@ func PipeRoom(f *File) (int, error) {
 
 // IsPipe reports a pipe or FIFO end.
 func IsPipe(f *File) bool { return pipeOf(f) != nil }
+
+// SamePipe reports whether a and b are ends of one pipe.
+func SamePipe(a, b *File) bool {
+	p := pipeOf(a)
+	return p != nil && p == pipeOf(b)
+}

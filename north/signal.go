@@ -599,6 +599,10 @@ func (t *Task) deliverSignals() {
 			}
 			t.lastResult = 0
 			t.p.nsignals.Add(1)
+			t.rseqSignal(sig) // a critical section aborts: the frame returns to its handler
+			if t.exited || t.p.exiting() {
+				return
+			}
 			if err := t.setupFrame(info, act); err != nil {
 				// No room for the frame: Linux kills with SIGSEGV.
 				fmt.Fprintf(t.p.cfg.Log, "cocoon: cannot deliver %s: %v\n", signalName(sig), err)

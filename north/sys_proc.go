@@ -469,6 +469,9 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	ct.noNewPrivs = t.noNewPrivs
 	ct.inheritSlack(t)
 	ct.inheritSched(t)
+	if flags&linux.CloneVM == 0 {
+		ct.rseq = t.rseq // rseq_fork: a vfork child shares none
+	}
 	ct.altStack = t.altStack
 	ct.setName(t.getName())
 	if flags&cloneParentSettid != 0 {
@@ -1196,6 +1199,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.killOtherThreads(t)
 	p.takeOver(t)
 	t.futexRelease() // kernel/fork.c exec_mm_release
+	t.rseq = rseqState{} // rseq_execve
 	p.exitTimers(false)
 	t.execSched()
 	p.detachShm()

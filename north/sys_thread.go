@@ -25,7 +25,6 @@ var threadCalls = [...]call{
 	{203, sysSchedSetaffinity},
 	{linux.SysArchPrctl, sysArchPrctl},
 	{linux.SysPrctl, sysPrctl},
-	{334, func(t *Task, a *[6]uint64) int64 { return t.p.unsupported("rseq", -linux.ENOSYS) }},
 }
 
 func init() { registerAll(threadCalls[:]) }

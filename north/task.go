@@ -96,6 +96,8 @@ type Task struct {
 	// execution domain (personality(2)); sys_sched.go, sys_system.go.
 	sched   schedState
 	persona atomic.Uint32
+	// rseq is its restartable-sequences registration (rseq.go).
+	rseq rseqState
 }
 
 // Tid returns the thread ID.
@@ -118,6 +120,12 @@ func (t *Task) interrupt() {
 // loop is the thread's life: run in user mode, handle the trap, repeat.
 func (t *Task) loop() {
 	for !t.exited && !t.p.exiting() && !t.zapped.Load() {
+		if t.rseq.notify {
+			t.rseqResume(0) // may kill: a bad rseq area or descriptor
+			if t.exited || t.p.exiting() {
+				break
+			}
+		}
 		if t.signalWork() {
 			t.chargeSystem(kernel.TSC()) // delivery may stop the thread
 			t.deliverSignals()
@@ -141,6 +149,7 @@ func (t *Task) loop() {
 		case kernel.ExitInterrupt:
 			// A timer tick: let other goroutines (threads) run.
 			t.p.nivcsw.Add(1)
+			t.rseqPreempted()
 			runtime.Gosched()
 		}
 	}

@@ -62,6 +62,15 @@ type StackOptions struct {
 	MinSigStkSz uint64
 }
 
+// RseqFeatureSize and RseqAlign are what AT_RSEQ_FEATURE_SIZE and
+// AT_RSEQ_ALIGN tell: the bytes of struct rseq the kernel keeps up to
+// date (cpu_id_start through mm_cid) and the alignment it requires of a
+// registration longer than the original 32 bytes.
+const (
+	RseqFeatureSize = 28
+	RseqAlign       = 32
+)
+
 // Aux is one auxiliary vector entry.
 type Aux struct{ Type, Val uint64 }
 
@@ -189,6 +198,10 @@ func (img *Image) BuildStack(as mem.AddressSpace, o StackOptions) (*Stack, error
 	if platform != 0 {
 		add(linux.AtPlatform, platform)
 	}
+	// struct rseq (include/uapi/linux/rseq.h): its fields end at 28
+	// (offsetof(struct rseq, end)), aligned to 32.
+	add(linux.AtRseqFeatureSize, RseqFeatureSize)
+	add(linux.AtRseqAlign, RseqAlign)
 	add(linux.AtNull, 0)
 	st.Auxv = auxv
 

@@ -188,7 +188,7 @@ func checkStack(t *testing.T, as *mem.FakeSpace, img *Image, st *Stack, o StackO
 	if plat != 0 {
 		want = append(want, Aux{linux.AtPlatform, plat})
 	}
-	want = append(want, Aux{linux.AtNull, 0})
+	want = append(want, Aux{linux.AtRseqFeatureSize, 28}, Aux{linux.AtRseqAlign, 32}, Aux{linux.AtNull, 0})
 	for k, a := range want {
 		got := Aux{word(i + 2*k), word(i + 2*k + 1)}
 		if got != a {

@@ -50,6 +50,27 @@ type futexWaiter struct {
 	// waiter sees it) for it or moves it onto key2's PI queue.
 	requeuePI bool
 	key2      futexKey
+
+	// A futex_waitv waiter's entry: the group's channel is ch, closed by
+	// the first wake of any entry; woken marks the entries woken.
+	group *futexGroup
+	woken bool
+}
+
+// futexGroup is one futex_waitv call's entries (futex2.go).
+type futexGroup struct{ fired bool }
+
+// fire wakes w, taken off its queue (the table is locked).
+func (w *futexWaiter) fire() {
+	if w.group == nil {
+		close(w.ch)
+		return
+	}
+	w.woken = true
+	if !w.group.fired {
+		w.group.fired = true
+		close(w.ch)
+	}
 }
 
 func (f *futexTable) init() {
@@ -103,6 +124,19 @@ func (t *Task) futexKey(addr uint64, private bool) futexKey {
 		}
 	}
 	return futexKey{space: p.m, addr: addr}
+}
+
+// sharedFault is get_futex_key's failure for a shared futex word whose
+// page is not there (get_user_pages_fast): EFAULT, or 0. A private
+// word's key is its address, looked at later.
+func (t *Task) sharedFault(addr uint64, private bool) int64 {
+	if private {
+		return 0
+	}
+	if _, err := mem.ReadUint32(t.p.m, addr); err != nil {
+		return -linux.EFAULT
+	}
+	return 0
 }
 
 // futex operations (include/uapi/linux/futex.h).
@@ -204,7 +238,7 @@ func (f *futexTable) wakeLocked(key futexKey, n int, bitset uint32) int64 {
 			kept = append(kept, w)
 			continue
 		}
-		close(w.ch)
+		w.fire()
 		woken++
 		done = woken >= n
 	}
@@ -254,7 +288,7 @@ func (f *futexTable) requeue(m mem.Memory, uaddr uint64, key futexKey, nWake, nR
 			break
 		}
 		if count++; count <= nWake {
-			close(w.ch)
+			w.fire()
 		} else {
 			moved = append(moved, w)
 		}
@@ -414,18 +448,21 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		if addr%4 != 0 {
 			return -linux.EINVAL
 		}
+		if e := t.sharedFault(addr, private); e != 0 {
+			return e
+		}
 		return t.p.futex.wake(t.futexKey(addr, private), nWake, bitset)
 	case futexRequeue, futexCmpRequeue:
 		if nWake < 0 || nRequeue < 0 {
 			return -linux.EINVAL
 		}
-		if addr%4 != 0 || addr2%4 != 0 {
-			return -linux.EINVAL
+		if e := t.twoKeysFault(addr, addr2, private); e != 0 {
+			return e
 		}
 		return t.p.futex.requeue(m, addr, t.futexKey(addr, private), nWake, nRequeue, t.futexKey(addr2, private), cmd == futexCmpRequeue, val3)
 	case futexWakeOp:
-		if addr%4 != 0 || addr2%4 != 0 {
-			return -linux.EINVAL
+		if e := t.twoKeysFault(addr, addr2, private); e != 0 {
+			return e
 		}
 		return t.p.futex.wakeOp(m, t.futexKey(addr, private), nWake, nRequeue, addr2, t.futexKey(addr2, private), val3)
 	case futexLockPI, futexLockPI2, futexTrylockPI:
@@ -436,7 +473,13 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		if addr == addr2 {
 			return -linux.EINVAL
 		}
-		if addr2%4 != 0 || addr%4 != 0 {
+		if addr2%4 != 0 {
+			return -linux.EINVAL
+		}
+		if e := t.sharedFault(addr2, private); e != 0 {
+			return e
+		}
+		if addr%4 != 0 {
 			return -linux.EINVAL
 		}
 		return t.p.futex.waitRequeuePI(m, addr, t.futexKey(addr, private), val, addr2, t.futexKey(addr2, private), t.tid, deadline, t.wake, &t.timer)
@@ -446,12 +489,26 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		if nWake < 0 || nRequeue < 0 || addr == addr2 || nWake != 1 {
 			return -linux.EINVAL
 		}
-		if addr%4 != 0 || addr2%4 != 0 {
-			return -linux.EINVAL
+		if e := t.twoKeysFault(addr, addr2, private); e != 0 {
+			return e
 		}
 		return t.p.futex.cmpRequeuePI(m, addr, t.futexKey(addr, private), nRequeue, addr2, t.futexKey(addr2, private), val3, t.futexOwner)
 	}
 	return -linux.ENOSYS
+}
+
+// twoKeysFault checks two words as get_futex_key does, in order:
+// alignment (EINVAL), then a shared word's page (EFAULT).
+func (t *Task) twoKeysFault(addr, addr2 uint64, private bool) int64 {
+	for _, a := range [2]uint64{addr, addr2} {
+		if a%4 != 0 {
+			return -linux.EINVAL
+		}
+		if e := t.sharedFault(a, private); e != 0 {
+			return e
+		}
+	}
+	return 0
 }
 
 // futexOwner finds the thread tid (of any process) owning a PI futex.

@@ -20,16 +20,16 @@ func init() { register(334, sysRseq) }
 
 // struct rseq and struct rseq_cs (include/uapi/linux/rseq.h).
 const (
-	rseqOrigSize     = 32 // ORIG_RSEQ_SIZE: the first struct rseq's size and alignment
-	rseqCPUIDStart   = 0  // u32 cpu_id_start
-	rseqCPUID        = 4  // u32 cpu_id
-	rseqCSPtr        = 8  // u64 rseq_cs
-	rseqFlags        = 16 // u32 flags
-	rseqNodeID       = 20 // u32 node_id (mm_cid follows at 24)
-	rseqFlagUnreg    = 1  // RSEQ_FLAG_UNREGISTER
-	rseqCPUIDUninit  = ^uint32(0)
-	rseqCSSize       = 32 // struct rseq_cs: version, flags, start_ip, post_commit_offset, abort_ip
-	rseqUserTop      = 1<<47 - mem.PageSize // TASK_SIZE
+	rseqOrigSize    = 32 // ORIG_RSEQ_SIZE: the first struct rseq's size and alignment
+	rseqCPUIDStart  = 0  // u32 cpu_id_start
+	rseqCPUID       = 4  // u32 cpu_id
+	rseqCSPtr       = 8  // u64 rseq_cs
+	rseqFlags       = 16 // u32 flags
+	rseqNodeID      = 20 // u32 node_id (mm_cid follows at 24)
+	rseqFlagUnreg   = 1  // RSEQ_FLAG_UNREGISTER
+	rseqCPUIDUninit = ^uint32(0)
+	rseqCSSize      = 32                   // struct rseq_cs: version, flags, start_ip, post_commit_offset, abort_ip
+	rseqUserTop     = 1<<47 - mem.PageSize // TASK_SIZE
 )
 
 // rseqState is a thread's registration (task_struct rseq, rseq_len,

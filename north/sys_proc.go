@@ -1198,7 +1198,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	// threads end, the old address space goes.
 	p.killOtherThreads(t)
 	p.takeOver(t)
-	t.futexRelease() // kernel/fork.c exec_mm_release
+	t.futexRelease()     // kernel/fork.c exec_mm_release
 	t.rseq = rseqState{} // rseq_execve
 	p.exitTimers(false)
 	t.execSched()

@@ -93,6 +93,11 @@ static void counts(void) {
 	printf("wake the rest: %s\n", en(fx(&plain, FUTEX_WAKE_PRIVATE, INT_MAX, 0, 0, 0)));
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], 0);
+	printf("wake shared, bad address: %s\n", en(fx((uint32_t *)8, FUTEX_WAKE, 1, 0, 0, 0)));
+	printf("wake private, bad address: %s\n", en(fx((uint32_t *)8, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	printf("requeue shared, bad target: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE, 1, 1, (uint32_t *)8, 0)));
+	printf("requeue private, bad target: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 1, 1, (uint32_t *)8, 0)));
+	printf("wake_op shared, bad first word: %s\n", en(fx((uint32_t *)8, FUTEX_WAKE_OP, 1, 1, &other, 0)));
 	printf("FUTEX_WAIT|CLOCK_REALTIME: %s\n", en(fx(&plain, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 1, 0, 0, 0)));
 	printf("FUTEX_WAKE|CLOCK_REALTIME: %s\n", en(fx(&plain, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, 0, 0, 0)));
 	printf("FUTEX_LOCK_PI|CLOCK_REALTIME: %s\n", en(fx(&plain, FUTEX_LOCK_PI | FUTEX_CLOCK_REALTIME, 0, 0, 0, 0)));
@@ -379,6 +384,157 @@ static void requeuePI(void) {
 	pthread_join(th, 0);
 }
 
+// futex2: futex_waitv, futex_wake, futex_wait and futex_requeue (Linux
+// 5.16 and 6.7): their checks, and waking across them and futex(2).
+struct waitv {
+	uint64_t val, uaddr;
+	uint32_t flags, reserved;
+};
+#define F2 (0x02 | 128) // FUTEX2_SIZE_U32 | FUTEX2_PRIVATE
+
+static long f2(long nr, long a, long b, long c, long d, long e, long f) {
+	long r = syscall(nr, a, b, c, d, e, f);
+	return r < 0 ? -errno : r;
+}
+enum { sysWaitv = 449, sysWake = 454, sysWait = 455, sysRequeue = 456 };
+
+static uint32_t words[4] __attribute__((aligned(16)));
+static struct waitv vec[3];
+static long waitvResult;
+
+static void *waitvWaiter(void *arg) {
+	(void)arg;
+	waitvResult = f2(sysWaitv, (long)vec, 3, 0, 0, 0, 0);
+	return 0;
+}
+
+static void *wait2Waiter(void *arg) {
+	f2(sysWait, (long)arg, 0, 0x0f, F2, 0, 0);
+	return 0;
+}
+
+// count counts the waiters on w without waking them.
+static long count(uint32_t *w) { return fx(w, FUTEX_CMP_REQUEUE_PRIVATE, 0, INT_MAX, w, *w); }
+
+static void futex2(void) {
+	struct timespec past = {1, 0}, bad = {0, 2000000000};
+	uint32_t *w = words;
+	memset(words, 0, sizeof words);
+	struct { const char *name; long r; } c[64];
+	int n = 0;
+#define C(label, call) do { c[n].name = label; c[n].r = (call); n++; } while (0)
+	C("wait value differs", f2(sysWait, (long)w, 1, ~0u, F2, 0, 0));
+	C("wait u8", f2(sysWait, (long)w, 1, ~0u, 0x80, 0, 0));
+	C("wait u64", f2(sysWait, (long)w, 1, ~0u, 0x83, 0, 0));
+	C("wait value past 32 bits", f2(sysWait, (long)w, 1L << 32, ~0u, F2, 0, 0));
+	C("wait mask past 32 bits", f2(sysWait, (long)w, 0, 1L << 32, F2, 0, 0));
+	C("wait mask 0", f2(sysWait, (long)w, 0, 0, F2, 0, 0));
+	C("wait mask 0, bad timeout", f2(sysWait, (long)w, 0, 0, F2, (long)&bad, CLOCK_MONOTONIC));
+	C("wait unknown flag", f2(sysWait, (long)w, 0, ~0u, F2 | 0x10, 0, 0));
+	C("wait past, monotonic", f2(sysWait, (long)w, 0, ~0u, F2, (long)&past, CLOCK_MONOTONIC));
+	C("wait past, realtime", f2(sysWait, (long)w, 0, ~0u, F2, (long)&past, CLOCK_REALTIME));
+	C("wait past, shared", f2(sysWait, (long)w, 0, ~0u, 0x02, (long)&past, CLOCK_MONOTONIC));
+	C("wait boottime", f2(sysWait, (long)w, 0, ~0u, F2, (long)&past, CLOCK_BOOTTIME));
+	C("wait bad timeout", f2(sysWait, (long)w, 0, ~0u, F2, (long)&bad, CLOCK_MONOTONIC));
+	C("wait timeout unreadable", f2(sysWait, (long)w, 0, ~0u, F2, 8, CLOCK_MONOTONIC));
+	C("wait unaligned", f2(sysWait, (long)w + 2, 0, ~0u, F2, (long)&past, CLOCK_MONOTONIC));
+	C("wait bad address", f2(sysWait, 8, 0, ~0u, F2, 0, 0));
+	C("wait mpol", f2(sysWait, (long)w, 0, ~0u, F2 | 0x08, (long)&past, CLOCK_MONOTONIC));
+	words[1] = 0xffffffff;
+	C("wait numa, value differs", f2(sysWait, (long)w, 1, ~0u, F2 | 0x04, (long)&past, CLOCK_MONOTONIC));
+	C("numa node filled in", words[1]);
+	words[1] = 5;
+	C("wait numa, node 5", f2(sysWait, (long)w, 0, ~0u, F2 | 0x04, (long)&past, CLOCK_MONOTONIC));
+	words[1] = 0;
+	C("wait numa, node 0", f2(sysWait, (long)w, 0, ~0u, F2 | 0x04, (long)&past, CLOCK_MONOTONIC));
+	C("wait numa, 4-aligned", f2(sysWait, (long)&words[1], 0, ~0u, F2 | 0x04, (long)&past, CLOCK_MONOTONIC));
+	C("wake nobody", f2(sysWake, (long)w, ~0u, 1, F2, 0, 0));
+	C("wake 0", f2(sysWake, (long)w, ~0u, 0, F2, 0, 0));
+	C("wake mask 0", f2(sysWake, (long)w, 0, 1, F2, 0, 0));
+	C("wake mask past 32 bits", f2(sysWake, (long)w, 1L << 32, 1, F2, 0, 0));
+	C("wake u16", f2(sysWake, (long)w, ~0u, 1, 0x81, 0, 0));
+	C("wake unaligned", f2(sysWake, (long)w + 1, ~0u, 1, F2, 0, 0));
+	C("wake private bad address", f2(sysWake, 8, ~0u, 1, F2, 0, 0));
+	struct waitv v[3] = {{0, (uint64_t)&words[0], F2, 0}, {0, (uint64_t)&words[2], F2, 0}, {0, (uint64_t)&words[3], 0x02, 0}};
+	C("waitv past", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	v[1].val = 9;
+	C("waitv value differs", f2(sysWaitv, (long)v, 3, 0, 0, 0, 0));
+	v[2].uaddr = 8;
+	C("waitv value differs before a bad address", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	v[1].val = 0;
+	C("waitv bad address", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	v[2].uaddr = (uint64_t)&words[3] + 2;
+	C("waitv unaligned", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	v[2].uaddr = (uint64_t)&words[3];
+	C("waitv flags", f2(sysWaitv, (long)v, 3, 1, (long)&past, CLOCK_MONOTONIC, 0));
+	C("waitv none", f2(sysWaitv, (long)v, 0, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	C("waitv 129", f2(sysWaitv, (long)v, 129, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	C("waitv NULL", f2(sysWaitv, 0, 1, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	C("waitv boottime", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_BOOTTIME, 0));
+	C("waitv bad timeout", f2(sysWaitv, (long)v, 3, 0, (long)&bad, CLOCK_MONOTONIC, 0));
+	C("waitv unreadable", f2(sysWaitv, 8, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	v[2].reserved = 1;
+	C("waitv reserved", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	v[2].reserved = 0;
+	v[2].flags = 0x83;
+	C("waitv u64", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	v[2].flags = 0x02;
+	v[2].val = 1L << 32;
+	C("waitv value past 32 bits", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	v[2].val = 0;
+	C("requeue nobody", f2(sysRequeue, (long)v, 0, 1, 1, 0, 0));
+	C("requeue flags", f2(sysRequeue, (long)v, 1, 1, 1, 0, 0));
+	C("requeue NULL", f2(sysRequeue, 0, 0, 1, 1, 0, 0));
+	v[0].val = 3;
+	C("requeue value differs", f2(sysRequeue, (long)v, 0, 1, 1, 0, 0));
+	v[0].val = 0;
+	C("requeue negative", f2(sysRequeue, (long)v, 0, -1, 1, 0, 0));
+	v[1].reserved = 1;
+	C("requeue reserved", f2(sysRequeue, (long)v, 0, 1, 1, 0, 0));
+	v[1].reserved = 0;
+	for (int i = 0; i < n; i++)
+		printf("futex2 %s: %s\n", c[i].name, en(c[i].r));
+
+	// futex_waitv woken through one of its words by futex(2) and by
+	// futex_wake; futex_wait woken by FUTEX_WAKE_BITSET.
+	pthread_t th, th2;
+	memset(words, 0, sizeof words);
+	vec[0] = (struct waitv){0, (uint64_t)&words[0], F2, 0};
+	vec[1] = (struct waitv){0, (uint64_t)&words[1], F2, 0};
+	vec[2] = (struct waitv){0, (uint64_t)&words[2], F2, 0};
+	pthread_create(&th, 0, waitvWaiter, 0);
+	while (count(&words[2]) < 1)
+		usleep(1000);
+	printf("futex2 wake waitv's word 1: %s\n", en(fx(&words[1], FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	pthread_join(th, 0);
+	printf("futex2 waitv: %s\n", en(waitvResult));
+	pthread_create(&th, 0, waitvWaiter, 0);
+	while (count(&words[0]) < 1)
+		usleep(1000);
+	printf("futex2 futex_wake 0 of waitv's word 2: %s\n", en(f2(sysWake, (long)&words[2], ~0u, 0, F2, 0, 0)));
+	printf("futex2 futex_wake waitv's word 2: %s\n", en(f2(sysWake, (long)&words[2], ~0u, 1, F2, 0, 0)));
+	pthread_join(th, 0);
+	printf("futex2 waitv: %s\n", en(waitvResult));
+	pthread_create(&th, 0, wait2Waiter, &words[3]);
+	while (count(&words[3]) < 1)
+		usleep(1000);
+	printf("futex2 wake_bitset missing the mask: %s\n", en(fx(&words[3], FUTEX_WAKE_BITSET_PRIVATE, 1, 0, 0, 0x10)));
+	printf("futex2 wake_bitset in the mask: %s\n", en(fx(&words[3], FUTEX_WAKE_BITSET_PRIVATE, 1, 0, 0, 0x11)));
+	pthread_join(th, 0);
+
+	// futex_requeue moves futex_wait's waiters.
+	pthread_create(&th, 0, wait2Waiter, &words[0]);
+	pthread_create(&th2, 0, wait2Waiter, &words[0]);
+	while (count(&words[0]) < 2)
+		usleep(1000);
+	struct waitv rq[2] = {{0, (uint64_t)&words[0], F2, 0}, {0, (uint64_t)&words[1], F2, 0}};
+	printf("futex2 requeue 1, move 1: %s\n", en(f2(sysRequeue, (long)rq, 0, 1, 1, 0, 0)));
+	printf("futex2 wake the moved one: %s\n", en(f2(sysWake, (long)&words[1], ~0u, 5, F2, 0, 0)));
+	printf("futex2 wake on the first word: %s\n", en(f2(sysWake, (long)&words[0], ~0u, 5, F2, 0, 0)));
+	pthread_join(th, 0);
+	pthread_join(th2, 0);
+}
+
 int main(void) {
 	setvbuf(stdout, 0, _IONBF, 0);
 	mainTID = tid();
@@ -386,6 +542,7 @@ int main(void) {
 	wakeop();
 	mixed();
 	requeuePI();
+	futex2();
 	printf("futexops: done\n");
 	return 0;
 }

@@ -12,8 +12,9 @@ import (
 // section sends the thread to the descriptor's abort handler instead of
 // back into the section. Cocoon runs every thread on one virtual CPU, of
 // one node: the CPU, node and concurrency IDs it writes are all 0. A
-// preemption is a timer interrupt taking the thread out of user mode
-// (Task.loop), where Linux counts only one that switched to another task:
+// preemption is any exit from user mode but a system call (an interrupt,
+// a fault: Task.loop), since the Go scheduler may run another thread
+// before this one goes back; Linux counts only a switch to another task.
 // Cocoon aborts a little more often, which the ABI allows.
 
 func init() { register(334, sysRseq) }
@@ -101,8 +102,8 @@ func sysRseq(t *Task, a *[6]uint64) int64 {
 	return 0
 }
 
-// rseqPreempted notes that the thread left user mode for another's turn
-// (rseq_preempt).
+// rseqPreempted notes that the thread left user mode other than by a
+// system call, maybe for another's turn (rseq_preempt).
 func (t *Task) rseqPreempted() {
 	if t.rseq.addr != 0 {
 		t.rseq.event, t.rseq.notify = true, true

@@ -141,11 +141,11 @@ const (
 	mbGetRegistrations       = 1 << 9
 	mbFlagCPU                = 1 << 0 // MEMBARRIER_CMD_FLAG_CPU
 
-	// mbCommands are the commands QUERY reports: all but the rseq ones,
-	// as a kernel built without CONFIG_RSEQ (rseq(2) is not served;
-	// kernel/sched/membarrier.c MEMBARRIER_PRIVATE_EXPEDITED_RSEQ_BITMASK).
+	// mbCommands are the commands QUERY reports: all of them, the rseq
+	// ones included (CONFIG_RSEQ: rseq.go).
 	mbCommands = mbGlobal | mbGlobalExpedited | mbRegisterGlobalExp | mbPrivateExpedited |
-		mbRegisterPrivateExp | mbPrivateExpSyncCore | mbRegisterPrivateExpSync | mbGetRegistrations
+		mbRegisterPrivateExp | mbPrivateExpSyncCore | mbRegisterPrivateExpSync |
+		mbPrivateExpRseq | mbRegisterPrivateExpRseq | mbGetRegistrations
 )
 
 // sysMembarrier is membarrier(2) (kernel/sched/membarrier.c). The
@@ -197,11 +197,25 @@ func sysMembarrier(t *Task, a *[6]uint64) int64 {
 			return -linux.EPERM
 		}
 		return 0
+	case mbRegisterPrivateExpRseq:
+		// Registers the plain private barrier too (GET_REGISTRATIONS
+		// shows both on Linux).
+		return register(mbRegisterPrivateExpRseq | mbRegisterPrivateExp)
+	case mbPrivateExpRseq:
+		// Linux's IPIs restart the critical sections of the threads
+		// running on the other CPUs. On Cocoon's one CPU no other
+		// thread is in user mode now, and every one that left it other
+		// than by a system call restarts its section on return
+		// (rseqPreempted): already done. Any CPU number is taken (one
+		// not online is nothing to do).
+		if m.Load()&mbRegisterPrivateExpRseq == 0 {
+			return -linux.EPERM
+		}
+		return 0
 	case mbGetRegistrations:
 		return int64(m.Load())
 	}
-	// Unknown commands, and the rseq ones without CONFIG_RSEQ.
-	return -linux.EINVAL
+	return -linux.EINVAL // unknown commands
 }
 
 // execSched ends what an execve ends of this file's and sys_sched.go's

@@ -141,6 +141,11 @@ func (t *Task) loop() {
 			exit = t.p.m.Run(t.regs)
 		}
 		t.chargeRun()
+		if exit != kernel.ExitSyscall {
+			// Another thread may run before this one returns to user
+			// mode: a critical section it is in must restart.
+			t.rseqPreempted()
+		}
 		switch exit {
 		case kernel.ExitSyscall:
 			t.syscall()
@@ -149,7 +154,6 @@ func (t *Task) loop() {
 		case kernel.ExitInterrupt:
 			// A timer tick: let other goroutines (threads) run.
 			t.p.nivcsw.Add(1)
-			t.rseqPreempted()
 			runtime.Gosched()
 		}
 	}

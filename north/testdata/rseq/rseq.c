@@ -308,6 +308,15 @@ int main(int argc, char **argv) {
 	areaFlags = 1;
 	killedBy("area flags set, in the section", badInSection);
 
+	// membarrier's rseq commands.
+	printf("membarrier query rseq bits: %#lx\n", syscall(SYS_membarrier, 0, 0, 0) & (128 | 256));
+	printf("membarrier rseq unregistered: %s\n", en(syscall(SYS_membarrier, 128, 0, 0) < 0 ? -errno : 0));
+	printf("membarrier register rseq: %s\n", en(syscall(SYS_membarrier, 256, 0, 0) < 0 ? -errno : 0));
+	printf("membarrier rseq: %s\n", en(syscall(SYS_membarrier, 128, 0, 0) < 0 ? -errno : 0));
+	printf("membarrier rseq, cpu 0: %s\n", en(syscall(SYS_membarrier, 128, 1, 0) < 0 ? -errno : 0));
+	printf("membarrier rseq, cpu 100000: %s\n", en(syscall(SYS_membarrier, 128, 1, 100000) < 0 ? -errno : 0));
+	printf("membarrier registrations: %#lx\n", syscall(SYS_membarrier, 512, 0, 0));
+
 	// fork keeps the registration, vfork does not, execve makes a new one.
 	pid_t pid = fork();
 	if (pid == 0) {

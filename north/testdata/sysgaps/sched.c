@@ -302,11 +302,8 @@ static void policies(void) {
 	R(sched_getcpu() >= 0);
 }
 
-// Commands without the rseq ones, which Cocoon leaves out (no rseq).
-#define MB_RSEQ (128 | 256)
-
 static void membarriers(void) {
-	R(syscall(SYS_membarrier, 0, 0, 0) & ~MB_RSEQ);
+	R(syscall(SYS_membarrier, 0, 0, 0));
 	R(syscall(SYS_membarrier, 0, 1, 0));
 	R(syscall(SYS_membarrier, 512, 0, 0));
 	R(syscall(SYS_membarrier, 8, 0, 0));

@@ -86,7 +86,7 @@ func sysRseq(t *Task, a *[6]uint64) int64 {
 	if length < rseqOrigSize || addr%rseqOrigSize != 0 {
 		return -linux.EINVAL
 	}
-	if addr+uint64(length) > rseqUserTop {
+	if end := addr + uint64(length); end < addr || end > rseqUserTop {
 		return -linux.EFAULT // access_ok
 	}
 	// A descriptor left from an earlier registration (a libc reusing

@@ -198,7 +198,9 @@ func (t *Task) rseqFixup() int64 {
 	}
 	ip := t.regs.Frame.RIP
 	if ip-start >= offset { // not in the section (or none)
-		if mem.WriteUint64(m, r.addr+rseqCSPtr, 0) != nil {
+		// clear_rseq_cs; a 0 left as it is cannot be told apart (the
+		// IDs are written to the same page next).
+		if ptr != 0 && mem.WriteUint64(m, r.addr+rseqCSPtr, 0) != nil {
 			return -linux.EFAULT
 		}
 		return 0

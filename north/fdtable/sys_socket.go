@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/clock"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/socket"
 	"github.com/cocoon-vm/cocoon/north/vfs"
@@ -534,7 +535,7 @@ func (fs *Files) Setsockopt(m mem.Memory, fd int32, level, name int32, val uint6
 	if len(b) > 0 && m.CopyIn(val, b) != nil {
 		return errno(vfs.EFAULT)
 	}
-	if s.Domain() == socket.AFUnix && level == socket.SolSocket {
+	if level == socket.SolSocket {
 		_, _, caps, _ := fs.sockIDs()
 		if err := socket.SetOptPrivilege(int(name), b, caps); err != nil {
 			return ret(0, err)
@@ -901,36 +902,32 @@ func (fs *Files) dropRights(msg *socket.Msg) {
 }
 
 // buildControl makes the control messages a receive returns in room
-// bytes: the sender's credentials when SO_PASSCRED is on, then the files
-// installed as new descriptors, as many as fit (scm_recv, scm_detach_fds
-// in net/core/scm.c); it returns MSG_CTRUNC when something did not fit,
-// and the descriptors it installed.
+// bytes: the timestamps the socket asks for (sock_recv_timestamp), the
+// sender's credentials when SO_PASSCRED is on, then the files installed
+// as new descriptors, as many as fit (scm_recv, scm_detach_fds in
+// net/core/scm.c); it returns MSG_CTRUNC when something did not fit, and
+// the descriptors it installed.
 func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, flags uint32) ([]byte, int, []int32) {
 	le := binary.LittleEndian
 	var out []byte
 	var fds []int32
 	trunc := 0
-	if msg.Creds != nil && socket.PassCred(s) {
-		// put_cmsg: with room for the header, a message cut to the
-		// room (cmsg_len saying what was written) and MSG_CTRUNC;
-		// without, nothing and MSG_CTRUNC.
-		const l = cmsgHdr + 12
-		switch {
-		case room < cmsgHdr:
+	put := func(level, typ int, data []byte) {
+		var cut bool
+		out, cut = putCmsg(out, room, level, typ, data)
+		if cut {
 			trunc = socket.MsgCtrunc
-		default:
-			c := make([]byte, cmsgAlign(l))
-			le.PutUint64(c, min(l, room))
-			le.PutUint32(c[8:], socket.SolSocket)
-			le.PutUint32(c[12:], socket.SCMCredentials)
-			le.PutUint32(c[16:], uint32(msg.Creds.Pid))
-			le.PutUint32(c[20:], uint32(msg.Creds.Uid))
-			le.PutUint32(c[24:], uint32(msg.Creds.Gid))
-			if room < l {
-				trunc = socket.MsgCtrunc
-			}
-			out = append(out, c[:min(uint64(len(c)), room)]...)
 		}
+	}
+	if !msg.NoStamps {
+		stamps(s, msg, put)
+	}
+	if msg.Creds != nil && socket.PassCred(s) {
+		var c [12]byte
+		le.PutUint32(c[0:], uint32(msg.Creds.Pid))
+		le.PutUint32(c[4:], uint32(msg.Creds.Uid))
+		le.PutUint32(c[8:], uint32(msg.Creds.Gid))
+		put(socket.SolSocket, socket.SCMCredentials, c[:])
 	}
 	if len(msg.Rights) > 0 {
 		left := int64(room) - int64(len(out)) - cmsgHdr
@@ -961,10 +958,77 @@ func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, fla
 			for i, fd := range fds {
 				le.PutUint32(c[cmsgHdr+4*i:], uint32(fd))
 			}
-			out = append(out, c[:min(uint64(len(c)), room-uint64(len(out)))]...)
+			out = append(out, c[:min(uint64(len(c)), room-min(room, uint64(len(out))))]...)
 		}
 	}
 	return out, trunc, fds
+}
+
+// putCmsg appends a control message to out, which may hold room bytes,
+// as put_cmsg does: with room for the header, the message cut to the room
+// (cmsg_len saying what was written) and cut true; without, nothing and
+// cut true.
+func putCmsg(out []byte, room uint64, level, typ int, data []byte) ([]byte, bool) {
+	left := room - min(room, uint64(len(out)))
+	if left < cmsgHdr {
+		return out, true
+	}
+	l := uint64(cmsgHdr + len(data))
+	c := make([]byte, cmsgAlign(l))
+	binary.LittleEndian.PutUint64(c, min(l, left))
+	binary.LittleEndian.PutUint32(c[8:], uint32(level))
+	binary.LittleEndian.PutUint32(c[12:], uint32(typ))
+	copy(c[cmsgHdr:], data)
+	return append(out, c[:min(uint64(len(c)), left)]...), left < l
+}
+
+// stamps adds the timestamp control messages of a received message
+// (net/socket.c __sock_recv_timestamp): SO_TIMESTAMP's struct timeval or
+// SO_TIMESTAMPNS's struct timespec, stamping the message now if it was
+// not stamped on its way; then SO_TIMESTAMPING's three struct timespec
+// (software, legacy, hardware) for a stamped message. An internet socket
+// stamps every message it receives while it asks for software receive
+// stamps (SOF_TIMESTAMPING_RX_SOFTWARE).
+func stamps(s socket.Socket, msg *socket.Msg, put func(level, typ int, data []byte)) {
+	c := s.Common()
+	stamp, ns, timestamping, newNames := c.Stamps()
+	t := msg.Stamp
+	now := func() int64 {
+		n, _ := clock.Now(clock.Realtime)
+		return n
+	}
+	if t == 0 && s.Domain() != socket.AFUnix && c.RxSoftware() {
+		t = now()
+	}
+	le := binary.LittleEndian
+	if stamp {
+		if t == 0 {
+			t = now()
+		}
+		var b [16]byte
+		le.PutUint64(b[0:], uint64(t/1e9))
+		typ := socket.SCMTimestampns
+		if ns {
+			le.PutUint64(b[8:], uint64(t%1e9))
+		} else {
+			typ = socket.SCMTimestamp
+			le.PutUint64(b[8:], uint64(t%1e9/1e3))
+		}
+		if newNames {
+			typ = map[int]int{socket.SCMTimestamp: socket.SCMTimestampNew, socket.SCMTimestampns: socket.SCMTimestampnsNw}[typ]
+		}
+		put(socket.SolSocket, typ, b[:])
+	}
+	if timestamping && t != 0 {
+		var b [48]byte
+		le.PutUint64(b[0:], uint64(t/1e9))
+		le.PutUint64(b[8:], uint64(t%1e9))
+		typ := socket.SCMTimestamping
+		if newNames {
+			typ = socket.SCMTimestamping2
+		}
+		put(socket.SolSocket, typ, b[:])
+	}
 }
 
 // mmsghdrSize is sizeof(struct mmsghdr): a msghdr, then msg_len u32 at

@@ -2,29 +2,20 @@ package socket
 
 import (
 	"encoding/binary"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
-// SetOpt serves setsockopt(2) on s: the options Common keeps here, the
-// rest by s itself.
+// SetOpt serves setsockopt(2) on s: the SOL_SOCKET options every socket
+// keeps the same way (struct sock's, net/core/sock.c sk_setsockopt) in
+// its Common, the rest by s itself.
 func SetOpt(s Socket, level, name int, val []byte) error {
 	if level == SolSocket {
-		switch name {
-		case SoRcvtimeo, SoSndtimeo:
-			d, err := timeval(val)
-			if err != nil {
-				return err
-			}
-			if name == SoRcvtimeo {
-				s.Common().RcvTimeo = d
-			} else {
-				s.Common().SndTimeo = d
-			}
-			return nil
-		case SoType, SoDomain, SoProtocol, SoAcceptconn, SoPeercred, SoError:
-			return ENOPROTOOPT
+		if done, err := s.Common().set(s, name, val); done {
+			return err
 		}
 	}
 	return s.SetSockOpt(level, name, val)
@@ -40,6 +31,7 @@ const (
 // val needs of a caller with the effective capabilities caps
 // (net/core/sock.c sk_setsockopt): SO_DEBUG on needs CAP_NET_ADMIN
 // (EACCES), SO_PRIORITY outside 0-6 and SO_MARK need CAP_NET_RAW or
+// CAP_NET_ADMIN (EPERM), SO_SNDBUFFORCE and SO_RCVBUFFORCE need
 // CAP_NET_ADMIN (EPERM).
 func SetOptPrivilege(name int, val []byte, caps uint64) error {
 	v, err := IntArg(val)
@@ -51,7 +43,8 @@ func SetOptPrivilege(name int, val []byte, caps uint64) error {
 	switch {
 	case name == SoDebug && v != 0 && !admin:
 		return vfs.EACCES
-	case name == SoPriority && (v < 0 || v > 6) && !net, name == SoMark && !net:
+	case name == SoPriority && (v < 0 || v > 6) && !net, name == SoMark && !net,
+		(name == SoSndbufforce || name == SoRcvbufforce) && !admin:
 		return vfs.EPERM
 	}
 	return nil
@@ -61,17 +54,8 @@ func SetOptPrivilege(name int, val []byte, caps uint64) error {
 // bytes.
 func GetOpt(s Socket, level, name, size int) ([]byte, error) {
 	if level == SolSocket {
-		switch name {
-		case SoType:
-			return Int(s.Type()), nil
-		case SoDomain:
-			return Int(s.Domain()), nil
-		case SoProtocol:
-			return Int(s.Protocol()), nil
-		case SoRcvtimeo:
-			return putTimeval(s.Common().RcvTimeo), nil
-		case SoSndtimeo:
-			return putTimeval(s.Common().SndTimeo), nil
+		if b, err, done := s.Common().get(s, name, size); done {
+			return b, err
 		}
 	}
 	return s.GetSockOpt(level, name, size)
@@ -137,4 +121,429 @@ func LingerArg(val []byte) (on bool, secs int, err error) {
 		return false, 0, errInval
 	}
 	return binary.LittleEndian.Uint32(val) != 0, int(int32(binary.LittleEndian.Uint32(val[4:]))), nil
+}
+
+// SOL_SOCKET option numbers beyond socket.go's
+// (include/uapi/asm-generic/socket.h).
+const (
+	soSecurityAuth    = 22
+	soSecurityNetwork = 24
+	soAttachFilter    = 26 // SO_GET_FILTER on get
+	soDetachFilter    = 27
+	soPeername        = 28
+	soTimestampOld    = 29
+	soPeersec         = 31
+	soTimestampnsOld  = 35
+	soTimestampingOld = 37
+	soRxqOvfl         = 40
+	soWifiStatus      = 41
+	soNofcs           = 43
+	soLockFilter      = 44
+	soSelectErrQueue  = 45
+	soBusyPoll        = 46
+	soMaxPacingRate   = 47
+	soBPFExtensions   = 48
+	soIncomingCPU     = 49
+	soIncomingNapiID  = 56
+	soCookie          = 57
+	soZerocopy        = 60
+	soTxtime          = 61
+	soBindtoifindex   = 62
+	soTimestampNew    = 63
+	soTimestampnsNew  = 64
+	soTimestampingNew = 65
+	soRcvtimeoNew     = 66
+	soSndtimeoNew     = 67
+	soPreferBusyPoll  = 69
+	soBusyPollBudget  = 70
+	soNetnsCookie     = 71
+	soBufLock         = 72
+	soReserveMem      = 73
+	soTxrehash        = 74
+	soRcvmark         = 75
+	soPasspidfd       = 76
+	soPeerpidfd       = 77
+)
+
+// Timestamp control messages a receive returns (SCM_TIMESTAMP* are the
+// option numbers, include/uapi/asm-generic/socket.h).
+const (
+	SCMTimestamp     = soTimestampOld
+	SCMTimestampns   = soTimestampnsOld
+	SCMTimestamping  = soTimestampingOld
+	SCMTimestampNew  = soTimestampNew
+	SCMTimestampnsNw = soTimestampnsNew
+	SCMTimestamping2 = soTimestampingNew
+)
+
+// SO_TIMESTAMPING flags (include/uapi/linux/net_tstamp.h).
+const (
+	tsRxSoftware = 1 << 3
+	tsSoftware   = 1 << 4
+	tsOptID      = 1 << 7
+	tsOptIDTCP   = 1 << 16
+	tsMask       = 1<<19 - 1 // through SOF_TIMESTAMPING_TX_COMPLETION
+)
+
+// cookies numbers the sockets asked for SO_COOKIE.
+var cookies atomic.Uint64
+
+// bpfExtensions is what SO_BPF_EXTENSIONS reports: SKF_AD_MAX, the
+// classic BPF ancillary loads a filter may use (include/uapi/linux/filter.h,
+// net/core/filter.c bpf_tell_extensions).
+const bpfExtensions = 64
+
+// Common holds the SOL_SOCKET options every socket keeps the same way:
+// struct sock's generic fields and flags (include/net/sock.h), set and
+// read by net/core/sock.c sk_setsockopt and sk_getsockopt whatever the
+// family. Its zero value is a new socket's (sock_init_data).
+type Common struct {
+	// RcvTimeo and SndTimeo bound how long a blocking receive or send
+	// waits (SO_RCVTIMEO, SO_SNDTIMEO); zero waits forever.
+	RcvTimeo, SndTimeo time.Duration
+
+	mu             sync.Mutex
+	flags          map[int]bool // boolean options by number (SOCK_DBG, SOCK_LOCALROUTE, ...)
+	priority       int
+	mark           uint32
+	rcvlowat       int // SO_RCVLOWAT less 1: 0 is a new socket's 1
+	busyPoll       int
+	incomingCPU    int // SO_INCOMING_CPU plus 1: 0 is a new socket's -1
+	pacingSet      bool
+	maxPacing      uint64
+	txtime         [8]byte
+	bindIfindex    int
+	bufLock        int
+	tsflags        uint32
+	tsBindPHC      int32
+	rcvTstamp      bool // SOCK_RCVTSTAMP: SO_TIMESTAMP or SO_TIMESTAMPNS on
+	rcvTstampNS    bool // SOCK_RCVTSTAMPNS
+	tstampNew      bool // SOCK_TSTAMP_NEW: the _NEW option numbers were used
+	txrehashSet    bool
+	txrehash       int
+	preferBusyPoll bool
+	cookie         uint64
+}
+
+// Flag numbers Common keeps as booleans: the option that sets each.
+var commonFlags = map[int]bool{
+	SoDebug: true, SoDontroute: true, SoNoCheck: true, soRxqOvfl: true, soWifiStatus: true,
+	soNofcs: true, soSelectErrQueue: true, soZerocopy: true, soRcvmark: true,
+}
+
+// isInet reports whether s is an internet socket (sk_is_inet).
+func isInet(s Socket) bool { return s.Domain() == AFInet || s.Domain() == AFInet6 }
+
+// isTCP reports whether s is a TCP socket (sk_is_tcp).
+func isTCP(s Socket) bool { return isInet(s) && s.Type() == SockStream }
+
+// RcvLowat returns SO_RCVLOWAT: how many bytes a blocking stream receive
+// waits for (sock_rcvlowat), and a TCP socket's readiness.
+func (c *Common) RcvLowat() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rcvlowat + 1
+}
+
+// Stamps says which timestamp control messages a receive returns:
+// SO_TIMESTAMP's (ns false) or SO_TIMESTAMPNS's, and SO_TIMESTAMPING's
+// software stamp (sock_recv_timestamp). newNames reports the _NEW option
+// numbers were used (SOCK_TSTAMP_NEW), whose messages have their numbers.
+func (c *Common) Stamps() (stamp, ns, timestamping, newNames bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rcvTstamp, c.rcvTstampNS, c.tsflags&tsSoftware != 0, c.tstampNew
+}
+
+// RxSoftware reports SOF_TIMESTAMPING_RX_SOFTWARE: received messages are
+// stamped on arrival.
+func (c *Common) RxSoftware() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tsflags&tsRxSoftware != 0
+}
+
+// Flag returns a boolean option Common keeps (SO_OOBINLINE, ...).
+func (c *Common) Flag(name int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flags[name]
+}
+
+func (c *Common) setFlag(name int, on bool) {
+	if c.flags == nil {
+		c.flags = map[int]bool{}
+	}
+	c.flags[name] = on
+}
+
+// set serves the SOL_SOCKET options of sk_setsockopt that are the same
+// for every socket; done is false for those s serves itself.
+func (c *Common) set(s Socket, name int, val []byte) (done bool, err error) {
+	switch name {
+	case SoRcvtimeo, SoSndtimeo, soRcvtimeoNew, soSndtimeoNew:
+		d, err := timeval(val)
+		if err != nil {
+			return true, err
+		}
+		if name == SoRcvtimeo || name == soRcvtimeoNew {
+			c.RcvTimeo = d
+		} else {
+			c.SndTimeo = d
+		}
+		return true, nil
+	case soBindtodevice:
+		return false, nil
+	}
+	// sk_setsockopt reads an int for every other option: a shorter
+	// value is EINVAL before the name is looked at.
+	v, err := IntArg(val)
+	if err != nil {
+		return true, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case commonFlags[name]:
+		if name == soZerocopy {
+			// sk_setsockopt SO_ZEROCOPY: TCP and UDP only, 0 or 1.
+			if !isInet(s) || (s.Type() != SockStream && s.Protocol() != 17 && s.Type() != SockDgram) {
+				return true, EOPNOTSUPP
+			}
+			if v < 0 || v > 1 {
+				return true, errInval
+			}
+		}
+		c.setFlag(name, v != 0)
+		return true, nil
+	}
+	switch name {
+	case SoType, SoDomain, SoProtocol, SoAcceptconn, SoPeercred, SoError, SoSndlowat,
+		soPeername, soPeersec, SoPeergroups, soCookie, soIncomingNapiID, soBPFExtensions,
+		soNetnsCookie, soPeerpidfd, 55 /* SO_MEMINFO */ :
+		return true, ENOPROTOOPT
+	case SoBsdcompat:
+		return true, nil // obsolete, ignored
+	case SoPriority:
+		c.priority = v // SetOptPrivilege checked the range
+	case SoMark:
+		c.mark = uint32(v)
+	case SoRcvlowat:
+		// sk_setsockopt: a negative value is INT_MAX, 0 is 1.
+		if v < 0 {
+			v = 1<<31 - 1
+		}
+		c.rcvlowat = max(v, 1) - 1
+	case soTimestampOld, soTimestampnsOld, soTimestampNew, soTimestampnsNew:
+		// sock_set_timestamp.
+		if v != 0 {
+			c.tstampNew = name == soTimestampNew || name == soTimestampnsNew
+			c.rcvTstampNS = name == soTimestampnsOld || name == soTimestampnsNew
+			c.rcvTstamp = true
+		} else {
+			c.rcvTstamp, c.rcvTstampNS = false, false
+		}
+	case soTimestampingOld, soTimestampingNew:
+		// sock_set_timestamping: known flags only; OPT_ID_TCP needs
+		// OPT_ID. A struct so_timestamping also binds a clock.
+		if v&^tsMask != 0 || (v&tsOptIDTCP != 0 && v&tsOptID == 0) {
+			return true, errInval
+		}
+		c.tstampNew = name == soTimestampingNew
+		c.tsflags = uint32(v)
+		if len(val) >= 8 {
+			c.tsBindPHC = int32(binary.LittleEndian.Uint32(val[4:]))
+		}
+	case soBusyPoll:
+		// sk_setsockopt SO_BUSY_POLL: not negative; raising it needs
+		// CAP_NET_ADMIN, which SetOptPrivilege checked.
+		if v < 0 {
+			return true, errInval
+		}
+		c.busyPoll = v
+	case soPreferBusyPoll:
+		c.preferBusyPoll = v != 0
+	case soBusyPollBudget:
+		if v < 0 || v > 65535 {
+			return true, errInval
+		}
+	case soIncomingCPU:
+		c.incomingCPU = v + 1
+	case soMaxPacingRate:
+		// An unsigned long from 8 bytes, else an unsigned int; ~0U
+		// means no limit (sk_setsockopt SO_MAX_PACING_RATE).
+		r := uint64(uint32(v))
+		if len(val) >= 8 {
+			r = binary.LittleEndian.Uint64(val)
+		} else if uint32(v) == ^uint32(0) {
+			r = ^uint64(0)
+		}
+		c.pacingSet, c.maxPacing = r != ^uint64(0), r
+	case soBufLock:
+		// SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK.
+		if v&^3 != 0 {
+			return true, errInval
+		}
+		c.bufLock = v
+	case soTxrehash:
+		// sk_setsockopt SO_TXREHASH: TCP only, -1 (the sysctl's), 0 or 1.
+		if !isTCP(s) {
+			return true, EOPNOTSUPP
+		}
+		if v < -1 || v > 1 {
+			return true, errInval
+		}
+		c.txrehashSet, c.txrehash = v != -1, v
+	case soLockFilter:
+		c.setFlag(name, v != 0)
+	case soPasspidfd, SoPasssec:
+		// Only for sockets that carry credentials (sk_may_scm_recv).
+		if s.Domain() != AFUnix {
+			return true, EOPNOTSUPP
+		}
+		c.setFlag(name, v != 0)
+	case SoPasscred:
+		if s.Domain() != AFUnix && s.Domain() != AFNetlink {
+			return true, EOPNOTSUPP
+		}
+		return false, nil
+	case soSecurityAuth, 23, soSecurityNetwork:
+		return true, ENOPROTOOPT
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// get serves the SOL_SOCKET options of sk_getsockopt that are the same
+// for every socket; done is false for those s serves itself.
+func (c *Common) get(s Socket, name, size int) (b []byte, err error, done bool) {
+	switch name {
+	case SoType:
+		return Int(s.Type()), nil, true
+	case SoDomain:
+		return Int(s.Domain()), nil, true
+	case SoProtocol:
+		return Int(s.Protocol()), nil, true
+	case SoRcvtimeo, soRcvtimeoNew:
+		return putTimeval(c.RcvTimeo), nil, true
+	case SoSndtimeo, soSndtimeoNew:
+		return putTimeval(c.SndTimeo), nil, true
+	case soPeername:
+		// sk_getsockopt SO_PEERNAME: the peer's address, EINVAL if it
+		// does not fit.
+		a, err := s.PeerName()
+		if err != nil {
+			return nil, err, true
+		}
+		if len(a) > size {
+			return nil, errInval, true
+		}
+		return a, nil, true
+	case soBindtodevice, soAttachFilter:
+		// No device bound, no filter attached: nothing.
+		return []byte{}, nil, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if commonFlags[name] {
+		return Bool(c.flags[name]), nil, true
+	}
+	switch name {
+	case SoPriority:
+		return Int(c.priority), nil, true
+	case SoMark:
+		return Int(int(int32(c.mark))), nil, true
+	case SoBsdcompat:
+		return Int(0), nil, true
+	case SoRcvlowat:
+		return Int(c.rcvlowat + 1), nil, true
+	case SoSndlowat:
+		return Int(1), nil, true
+	case soTimestampOld:
+		return Bool(c.rcvTstamp && !c.tstampNew && !c.rcvTstampNS), nil, true
+	case soTimestampnsOld:
+		return Bool(c.rcvTstampNS && !c.tstampNew), nil, true
+	case soTimestampNew:
+		return Bool(c.rcvTstamp && c.tstampNew && !c.rcvTstampNS), nil, true
+	case soTimestampnsNew:
+		return Bool(c.rcvTstampNS && c.tstampNew), nil, true
+	case soTimestampingOld, soTimestampingNew:
+		// struct so_timestamping: flags, bind_phc.
+		b := binary.LittleEndian.AppendUint32(nil, c.tsflags)
+		return binary.LittleEndian.AppendUint32(b, uint32(c.tsBindPHC)), nil, true
+	case soBusyPoll:
+		return Int(c.busyPoll), nil, true
+	case soPreferBusyPoll:
+		return Bool(c.preferBusyPoll), nil, true
+	case soIncomingCPU:
+		return Int(c.incomingCPU - 1), nil, true
+	case soIncomingNapiID:
+		return Int(0), nil, true
+	case soMaxPacingRate:
+		// An unsigned long for an 8-byte buffer, else clamped to an
+		// unsigned int.
+		r := c.maxPacing
+		if !c.pacingSet {
+			r = ^uint64(0)
+		}
+		if size >= 8 {
+			return binary.LittleEndian.AppendUint64(nil, r), nil, true
+		}
+		return binary.LittleEndian.AppendUint32(nil, uint32(min(r, uint64(^uint32(0))))), nil, true
+	case soBPFExtensions:
+		return Int(bpfExtensions), nil, true
+	case soTxtime:
+		return append([]byte(nil), c.txtime[:]...), nil, true
+	case soBindtoifindex:
+		return Int(c.bindIfindex), nil, true
+	case soBufLock:
+		return Int(c.bufLock), nil, true
+	case soReserveMem:
+		return Int(0), nil, true
+	case soTxrehash:
+		if !isTCP(s) {
+			return nil, EOPNOTSUPP, true
+		}
+		if !c.txrehashSet {
+			return Int(1), nil, true // net.core.txrehash's default: on
+		}
+		return Int(c.txrehash), nil, true
+	case soLockFilter:
+		return Bool(c.flags[name]), nil, true
+	case soPasspidfd, SoPasssec:
+		if s.Domain() != AFUnix {
+			return nil, EOPNOTSUPP, true
+		}
+		return Bool(c.flags[name]), nil, true
+	case SoPasscred:
+		if s.Domain() != AFUnix && s.Domain() != AFNetlink {
+			return nil, EOPNOTSUPP, true
+		}
+	case SoPeergroups, soPeerpidfd:
+		// No peer credentials on other families.
+		if s.Domain() != AFUnix {
+			return nil, ENODATA, true
+		}
+	case SoPeercred:
+		if s.Domain() != AFUnix {
+			// pid 0, uid and gid -1: no peer recorded.
+			b := binary.LittleEndian.AppendUint32(nil, 0)
+			b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
+			return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil, true
+		}
+	case soCookie:
+		// sock_gen_cookie: a number no other socket has, given at
+		// the first ask.
+		if c.cookie == 0 {
+			c.cookie = cookies.Add(1)
+		}
+		return binary.LittleEndian.AppendUint64(nil, c.cookie), nil, true
+	case soNetnsCookie:
+		if size != 8 {
+			return nil, errInval, true
+		}
+		return binary.LittleEndian.AppendUint64(nil, 1), nil, true
+	}
+	return nil, nil, false
 }

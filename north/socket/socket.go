@@ -10,8 +10,6 @@
 package socket
 
 import (
-	"time"
-
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
@@ -146,12 +144,18 @@ type Ucred struct {
 // references) and Creds an SCM_CREDENTIALS message. On Recv, Flags are the
 // caller's flags, and Recv sets Addr to the sender, Rights and Creds to
 // what came with the data, and OutFlags (MSG_TRUNC, MSG_EOR, ...).
+//
+// Stamp is when the message was stamped on its way (CLOCK_REALTIME
+// nanoseconds; 0 if it was not), which SO_TIMESTAMPING reports; NoStamps
+// says the socket reports no timestamps at all (an AF_UNIX stream).
 type Msg struct {
 	Flags    int
 	Addr     []byte
 	Rights   []*vfs.File
 	Creds    *Ucred
 	OutFlags int
+	Stamp    int64
+	NoStamps bool
 }
 
 // Socket is an open socket.
@@ -224,13 +228,6 @@ func (NeedLen) Error() string { return ERANGE.Error() }
 // NodeID identifies a file of the file system.
 type NodeID struct {
 	Dev, Ino uint64
-}
-
-// Common holds the options every socket keeps the same way.
-type Common struct {
-	// RcvTimeo and SndTimeo bound how long a blocking receive or send
-	// waits (SO_RCVTIMEO, SO_SNDTIMEO); zero waits forever.
-	RcvTimeo, SndTimeo time.Duration
 }
 
 // Errors sockets return.

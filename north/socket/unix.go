@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
+	"github.com/cocoon-vm/cocoon/north/clock"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
@@ -85,9 +86,7 @@ type unixSock struct {
 	reuseaddr  bool
 	keepalive  bool
 	linger     [2]int
-	flags      map[int]bool           // SO_DEBUG, SO_DONTROUTE, SO_BROADCAST, SO_OOBINLINE, SO_NO_CHECK, SO_REUSEPORT, SO_PASSSEC
-	priority   int                    // SO_PRIORITY
-	mark       uint32                 // SO_MARK
+	flags      map[int]bool           // SO_BROADCAST, SO_OOBINLINE, SO_REUSEPORT
 	blocked    map[*unixSock]struct{} // datagram senders waiting for room here
 }
 
@@ -99,6 +98,18 @@ type segment struct {
 	from   []byte
 	rights []*vfs.File
 	creds  Ucred // noCreds if the message carries none
+	stamp  int64 // when sent, if the receiver asked for timestamps then
+}
+
+// stampFor returns the time a message sent now to t carries: the time,
+// if t asks for SO_TIMESTAMP or SO_TIMESTAMPNS (unix_dgram_sendmsg:
+// __net_timestamp when SOCK_RCVTSTAMP), else 0.
+func stampFor(t *unixSock) int64 {
+	if on, _, _, _ := t.common.Stamps(); on {
+		ns, _ := clock.Now(clock.Realtime)
+		return ns
+	}
+	return 0
 }
 
 // noCreds marks a message sent with no credentials: no pid, invalid user
@@ -496,7 +507,7 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		m.Rights = nil
 		return 0, nil
 	}
-	p.recv = append(p.recv, &segment{data: data[:got], rights: m.Rights, creds: s.msgCreds(c, m, p)})
+	p.recv = append(p.recv, &segment{data: data[:got], rights: m.Rights, creds: s.msgCreds(c, m, p), stamp: stampFor(p)})
 	p.recvBytes += got
 	p.recvSegs++
 	ns.mu.Unlock()
@@ -599,7 +610,7 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		return 0, vfs.EFAULT
 	}
 	from := s.name
-	t.recv = append(t.recv, &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t)})
+	t.recv = append(t.recv, &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t), stamp: stampFor(t)})
 	t.recvBytes += got
 	t.recvSegs++
 	ns.mu.Unlock()
@@ -687,6 +698,7 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool, from, skip int) (i
 	var done int64
 	first := s.recv[from]
 	m.Creds = recvCreds(first.creds)
+	m.NoStamps = true // unix_stream_read_generic reports none
 	for i := from; i < len(s.recv) && done < dst.Len(); i++ {
 		g := s.recv[i]
 		if i > from && s.passcred && g.creds != first.creds {
@@ -746,6 +758,7 @@ func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool, at, skip int) (int
 		return -1, false
 	}
 	m.Creds = recvCreds(g.creds)
+	m.Stamp = g.stamp
 	// An unbound sender has no address: the length is 0
 	// (unix_copy_addr, net/unix/af_unix.c).
 	if g.from != nil {
@@ -968,31 +981,14 @@ func (s *unixSock) SetSockOpt(level, name int, val []byte) error {
 		case SoKeepalive:
 			s.keepalive = v != 0
 		case SoSndbuf, SoSndbufforce:
-			s.sndbuf = bufSize(v)
+			s.sndbuf = BufSize(v, name == SoSndbufforce, minSndbuf)
 		case SoRcvbuf, SoRcvbufforce:
-			s.rcvbuf = bufSize(v)
+			s.rcvbuf = BufSize(v, name == SoRcvbufforce, minRcvbuf)
 		}
 		return nil
-	case SoPriority, SoMark:
-		// Kept for every socket; they change nothing an AF_UNIX socket
-		// does. The caller checked the privilege they may need
-		// (SetOptPrivilege).
-		v, err := IntArg(val)
-		if err != nil {
-			return err
-		}
-		ns.mu.Lock()
-		if name == SoPriority {
-			s.priority = v
-		} else {
-			s.mark = uint32(v)
-		}
-		ns.mu.Unlock()
-		return nil
-	case SoDebug, SoDontroute, SoBroadcast, SoOobinline, SoNoCheck, SoReuseport, SoPasssec:
-		// Flags sk_setsockopt keeps for every socket, which change
-		// nothing an AF_UNIX socket does (Cocoon has no MSG_OOB, no
-		// security module); SO_REUSEPORT is for inet sockets only.
+	case SoBroadcast, SoOobinline, SoReuseport:
+		// Flags sk_setsockopt keeps for every socket; SO_REUSEPORT is
+		// for inet sockets only.
 		v, err := IntArg(val)
 		if err != nil {
 			return err
@@ -1007,10 +1003,6 @@ func (s *unixSock) SetSockOpt(level, name int, val []byte) error {
 		s.flags[name] = v != 0
 		ns.mu.Unlock()
 		return nil
-	case SoBsdcompat:
-		// Obsolete: accepted and ignored (sk_setsockopt).
-		_, err := IntArg(val)
-		return err
 	case SoPeekOff:
 		// unix_set_peek_off: any value; a negative one turns peeking
 		// at an offset off.
@@ -1046,13 +1038,28 @@ func (s *unixSock) SetSockOpt(level, name int, val []byte) error {
 // soBindtodevice is SO_BINDTODEVICE, whose argument is a name.
 const soBindtodevice = 25
 
-// bufSize is what SO_SNDBUF and SO_RCVBUF store for v: twice it, at
-// least SOCK_MIN_SNDBUF, at most net.core.wmem_max doubled
-// (net/core/sock.c sk_setsockopt).
-func bufSize(v int) int {
-	const minBuf, maxBuf = 4608, 2 * defaultBufBytes
-	v = min(max(v, 0), maxBuf/2) * 2
-	return max(v, minBuf)
+// Smallest socket buffers (include/net/sock.h SOCK_MIN_SNDBUF,
+// SOCK_MIN_RCVBUF: twice and once TCP_SKB_MIN_TRUESIZE, 2048 bytes and
+// an sk_buff's truesize).
+const (
+	minSndbuf = 4608
+	minRcvbuf = 2304
+)
+
+// BufSize is what SO_SNDBUF and SO_RCVBUF store for v: v taken as
+// unsigned and clamped to net.core.wmem_max / rmem_max (whose default
+// Cocoon keeps), or for the _FORCE options not below 0, then doubled, at
+// least least (net/core/sock.c sk_setsockopt, sock_set_sndbuf,
+// __sock_set_rcvbuf).
+func BufSize(v int, force bool, least int) int {
+	const maxBuf = defaultBufBytes
+	if force {
+		v = max(v, 0)
+	} else if uint32(v) > maxBuf {
+		v = maxBuf
+	}
+	v = min(v, 1<<30-1)
+	return max(v*2, least)
 }
 
 func (s *unixSock) GetSockOpt(level, name int, size int) ([]byte, error) {
@@ -1073,14 +1080,8 @@ func (s *unixSock) GetSockOpt(level, name int, size int) ([]byte, error) {
 		return Int(e), nil
 	case SoPeekOff:
 		return Int(s.peekOff), nil
-	case SoDebug, SoDontroute, SoBroadcast, SoOobinline, SoNoCheck, SoReuseport, SoPasssec:
+	case SoBroadcast, SoOobinline, SoReuseport:
 		return Bool(s.flags[name]), nil
-	case SoPriority:
-		return Int(s.priority), nil
-	case SoMark:
-		return Int(int(int32(s.mark))), nil
-	case SoBsdcompat:
-		return Int(0), nil
 	case SoPeergroups:
 		// sk_getsockopt SO_PEERGROUPS: ENODATA with no peer
 		// credentials, ERANGE (and the length needed) for a buffer
@@ -1096,9 +1097,6 @@ func (s *unixSock) GetSockOpt(level, name int, size int) ([]byte, error) {
 			b = binary.LittleEndian.AppendUint32(b, g)
 		}
 		return b, nil
-	case SoSndlowat:
-		// sk_getsockopt: always 1; setting it is ENOPROTOOPT.
-		return Int(1), nil
 	case SoAcceptconn:
 		return Bool(s.listening), nil
 	case SoPasscred:

@@ -1,0 +1,683 @@
+package inet
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/cocoon-vm/cocoon/north/socket"
+	"github.com/cocoon-vm/cocoon/north/vfs"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+)
+
+// Socket options of internet sockets: SOL_SOCKET's that live in netstack's
+// endpoint, and IPPROTO_TCP, IPPROTO_IP and IPPROTO_IPV6's
+// (net/ipv4/tcp.c do_tcp_setsockopt and do_tcp_getsockopt,
+// net/ipv4/ip_sockglue.c do_ip_setsockopt and do_ip_getsockopt,
+// net/ipv6/ipv6_sockglue.c). The generic SOL_SOCKET options are
+// socket.Common's. An option whose effect Cocoon does not have reads as
+// Linux's default and refuses to be set (ENOPROTOOPT), never accepted
+// and ignored.
+
+// Option numbers (include/uapi/linux/tcp.h, in.h, in6.h).
+const (
+	tcpInfo          = 11
+	tcpCongestion    = 13
+	tcpThinLinear    = 16
+	tcpNotsentLowat  = 25
+	tcpFastopen      = 23
+	tcpFastopenConn  = 30
+	tcpInq           = 36
+	tcpTxDelay       = 37
+	ipHdrincl        = 3
+	ipOptions        = 4
+	ipRecvopts       = 6
+	ipPktinfo        = 8
+	ipMTUDiscover    = 10
+	ipRecverr        = 11
+	ipRecvttl        = 12
+	ipRecvtos        = 13
+	ipMTU            = 14
+	ipFreebind       = 15
+	ipTransparent    = 19
+	ipRecvorigdst    = 20
+	ipMinttl         = 21
+	ipBindNoPort     = 24
+	ipMulticastIf    = 32
+	ipMulticastTTL   = 33
+	ipMulticastLoop  = 34
+	ipMulticastAll   = 49
+	ipv6MulticastIf  = 17
+	ipv6MulticastHop = 18
+	ipv6MulticastLp  = 19
+	ipv6MTUDiscover  = 23
+	ipv6MTU          = 24
+	ipv6Recverr      = 25
+	ipv6Recvpktinfo  = 49
+	ipv6Recvhoplimit = 51
+	ipv6Recvtclass   = 66
+	ipv6Recvorigdst  = 74
+	ipv6Freebind     = 78
+	solUDP           = 17
+
+	tcpFinTimeout    = 60  // net.ipv4.tcp_fin_timeout's default, seconds
+	tcpFinTimeoutMax = 120 // TCP_FIN_TIMEOUT_MAX
+	minRcvbufHalf    = 1152
+	defaultTTL       = 64 // net.ipv4.ip_default_ttl, net.ipv6.conf.*.hop_limit
+	tcpMSSDefault    = 536
+)
+
+// options are the option values a socket keeps here, netstack having no
+// place for them or keeping them differently. Guarded by sock.mu.
+type options struct {
+	linger2      int // TCP_LINGER2 as Linux keeps it: 0 default, -1 off, else seconds
+	deferRetrans int // TCP_DEFER_ACCEPT as retransmissions
+	windowClamp  int
+}
+
+func (s *sock) SetSockOpt(level, name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	if level == socket.SolSocket && name == socket.SoLinger {
+		on, secs, err := socket.LingerArg(val)
+		if err != nil {
+			return err
+		}
+		so.SetLinger(tcpip.LingerOption{Enabled: on, Timeout: time.Duration(secs) * time.Second})
+		return nil
+	}
+	if level == socket.SolTCP && name == tcpCongestion && s.typ == socket.SockStream {
+		// A name, not an int: ENOENT for an algorithm the stack has
+		// not (tcp_set_congestion_control).
+		n := string(val)
+		for i, c := range val {
+			if c == 0 {
+				n = n[:i]
+				break
+			}
+		}
+		o := tcpip.CongestionControlOption(n)
+		if err := s.ep.SetSockOpt(&o); err != nil {
+			return vfs.ENOENT
+		}
+		return nil
+	}
+	v, err := socket.IntArg(val)
+	if err != nil {
+		if level == socket.SolSocket || level == socket.SolTCP || level == socket.SolIP || level == socket.SolIPv6 {
+			return err
+		}
+		return socket.ENOPROTOOPT
+	}
+	switch level {
+	case socket.SolSocket:
+		return s.setSocket(so, name, v)
+	case socket.SolTCP:
+		if s.typ != socket.SockStream {
+			return socket.ENOPROTOOPT // ip_setsockopt: not its level
+		}
+		return s.setTCP(so, name, v)
+	case socket.SolIPv6:
+		if s.family != socket.AFInet6 {
+			return socket.ENOPROTOOPT
+		}
+		return s.setIPv6(so, name, v)
+	case socket.SolIP:
+		return s.setIP(so, name, v)
+	}
+	return socket.ENOPROTOOPT
+}
+
+func (s *sock) setSocket(so *tcpip.SocketOptions, name, v int) error {
+	switch name {
+	case socket.SoReuseaddr:
+		so.SetReuseAddress(v != 0)
+	case socket.SoReuseport:
+		so.SetReusePort(v != 0)
+	case socket.SoKeepalive:
+		so.SetKeepAlive(v != 0)
+	case socket.SoBroadcast:
+		so.SetBroadcast(v != 0)
+	case socket.SoSndbuf, socket.SoSndbufforce:
+		so.SetSendBufferSize(int64(socket.BufSize(v, name == socket.SoSndbufforce, 4608)), true)
+	case socket.SoRcvbuf, socket.SoRcvbufforce:
+		s.mu.Lock()
+		s.rcv.locked = true
+		s.mu.Unlock()
+		so.SetReceiveBufferSize(int64(socket.BufSize(v, name == socket.SoRcvbufforce, 2304)), true)
+	case socket.SoOobinline:
+		// netstack keeps urgent data in line: it cannot be turned off.
+		if v == 0 {
+			return socket.ENOPROTOOPT
+		}
+	case socket.SoPeekOff:
+		// Peeking at an offset is not there for internet sockets.
+		return socket.ENOPROTOOPT
+	default:
+		return socket.ENOPROTOOPT
+	}
+	return nil
+}
+
+// secsToRetrans and retransToSecs convert TCP_DEFER_ACCEPT's seconds to
+// SYN-ACK retransmissions and back, the timeout doubling from 1 s up to
+// 120 s (net/ipv4/tcp.c secs_to_retrans, retrans_to_secs).
+func secsToRetrans(secs int) int {
+	if secs <= 0 {
+		return 0
+	}
+	res, timeout, period := 1, 1, 1
+	for secs > period && res < 255 {
+		res++
+		timeout = min(timeout<<1, 120)
+		period += timeout
+	}
+	return res
+}
+
+func retransToSecs(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	timeout, period := 1, 1
+	for n--; n > 0; n-- {
+		timeout = min(timeout<<1, 120)
+		period += timeout
+	}
+	return period
+}
+
+func (s *sock) setTCP(so *tcpip.SocketOptions, name, v int) error {
+	switch name {
+	case socket.TCPNodelay:
+		so.SetDelayOption(v == 0)
+	case socket.TCPCork:
+		so.SetCorkOption(v != 0)
+	case socket.TCPQuickack:
+		so.SetQuickAck(v != 0)
+	case socket.TCPKeepidle, socket.TCPKeepintvl:
+		if v < 1 || v > 32767 {
+			return vfs.EINVAL
+		}
+		d := time.Duration(v) * time.Second
+		if name == socket.TCPKeepidle {
+			o := tcpip.KeepaliveIdleOption(d)
+			return errnoOf(s.ep.SetSockOpt(&o))
+		}
+		o := tcpip.KeepaliveIntervalOption(d)
+		return errnoOf(s.ep.SetSockOpt(&o))
+	case socket.TCPKeepcnt:
+		if v < 1 || v > 127 {
+			return vfs.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.KeepaliveCountOption, v))
+	case socket.TCPUserTimeout:
+		if v < 0 {
+			return vfs.EINVAL
+		}
+		o := tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)
+		return errnoOf(s.ep.SetSockOpt(&o))
+	case socket.TCPMaxseg:
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MaxSegOption, v))
+	case socket.TCPSyncnt:
+		return errnoOf(s.ep.SetSockOptInt(tcpip.TCPSynCountOption, v))
+	case socket.TCPWindowClamp:
+		// tcp_set_window_clamp: 0 only while closed; at least half
+		// SOCK_MIN_RCVBUF.
+		if v == 0 && tcp.EndpointState(s.ep.State()) != tcp.StateClose && tcp.EndpointState(s.ep.State()) != tcp.StateInitial {
+			return vfs.EINVAL
+		}
+		if v != 0 {
+			v = max(v, minRcvbufHalf)
+			if err := s.ep.SetSockOptInt(tcpip.TCPWindowClampOption, v); err != nil {
+				return errnoOf(err)
+			}
+		}
+		s.mu.Lock()
+		s.opts.windowClamp = v
+		s.mu.Unlock()
+	case socket.TCPLinger2:
+		// do_tcp_setsockopt TCP_LINGER2: negative is off (-1), 0 the
+		// sysctl's, at most TCP_FIN_TIMEOUT_MAX.
+		switch {
+		case v < 0:
+			v = -1
+		case v > tcpFinTimeoutMax:
+			v = tcpFinTimeoutMax
+		}
+		d := time.Duration(v) * time.Second
+		if v == 0 {
+			d = tcpFinTimeout * time.Second
+		}
+		if v > 0 || v == 0 {
+			o := tcpip.TCPLingerTimeoutOption(d)
+			if err := s.ep.SetSockOpt(&o); err != nil {
+				return errnoOf(err)
+			}
+		}
+		s.mu.Lock()
+		s.opts.linger2 = v
+		s.mu.Unlock()
+	case socket.TCPDeferAccept:
+		n := secsToRetrans(v)
+		o := tcpip.TCPDeferAcceptOption(time.Duration(retransToSecs(n)) * time.Second)
+		if err := s.ep.SetSockOpt(&o); err != nil {
+			return errnoOf(err)
+		}
+		s.mu.Lock()
+		s.opts.deferRetrans = n
+		s.mu.Unlock()
+	default:
+		// TCP_FASTOPEN, TCP_NOTSENT_LOWAT, TCP_INQ, TCP_THIN_*, ...:
+		// netstack has none of them.
+		return socket.ENOPROTOOPT
+	}
+	return nil
+}
+
+func (s *sock) setIP(so *tcpip.SocketOptions, name, v int) error {
+	switch name {
+	case socket.IPTos:
+		// An IPv6 socket keeps it for IPv4-mapped peers.
+		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TOSOption, v))
+	case socket.IPTTL:
+		// do_ip_setsockopt IP_TTL: 1-255, -1 the default.
+		if v != -1 && (v < 1 || v > 255) {
+			return vfs.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TTLOption, max(v, 0)))
+	case ipMTUDiscover:
+		if v < 0 || v > 5 {
+			return vfs.EINVAL
+		}
+		if s.family != socket.AFInet {
+			return socket.ENOPROTOOPT
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MTUDiscoverOption, v))
+	case ipRecverr:
+		if s.family != socket.AFInet {
+			return socket.ENOPROTOOPT
+		}
+		so.SetIPv4RecvError(v != 0)
+	case ipMulticastTTL:
+		if s.typ == socket.SockStream {
+			return vfs.EINVAL
+		}
+		if v == -1 {
+			v = 1
+		}
+		if v < 0 || v > 255 {
+			return vfs.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MulticastTTLOption, v))
+	case ipMulticastLoop:
+		so.SetMulticastLoop(v != 0)
+	default:
+		// IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_FREEBIND, ...: not
+		// carried out here.
+		return socket.ENOPROTOOPT
+	}
+	return nil
+}
+
+func (s *sock) setIPv6(so *tcpip.SocketOptions, name, v int) error {
+	switch name {
+	case socket.IPv6V6only:
+		if s.boundOrConnected() {
+			return vfs.EINVAL
+		}
+		so.SetV6Only(v != 0)
+	case socket.IPv6Tclass:
+		// do_ipv6_setsockopt IPV6_TCLASS: -1 (0) to 255.
+		if v < -1 || v > 0xff {
+			return vfs.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, max(v, 0)))
+	case socket.IPv6Hop:
+		// IPV6_UNICAST_HOPS: -1 (the default) to 255.
+		if v < -1 || v > 255 {
+			return vfs.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, v))
+	case ipv6MulticastHop:
+		if s.typ == socket.SockStream {
+			return socket.ENOPROTOOPT
+		}
+		if v < -1 || v > 255 {
+			return vfs.EINVAL
+		}
+		if v == -1 {
+			v = 1
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MulticastTTLOption, v))
+	case ipv6MulticastLp:
+		if v != 0 && v != 1 {
+			return vfs.EINVAL
+		}
+		so.SetMulticastLoop(v != 0)
+	case ipv6MTUDiscover:
+		if v < 0 || v > 5 {
+			return vfs.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MTUDiscoverOption, v))
+	case ipv6Recverr:
+		so.SetIPv6RecvError(v != 0)
+	default:
+		return socket.ENOPROTOOPT
+	}
+	return nil
+}
+
+func (s *sock) boundOrConnected() bool {
+	a, err := s.ep.GetLocalAddress()
+	return err == nil && a.Port != 0
+}
+
+func (s *sock) GetSockOpt(level, name int, size int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch level {
+	case socket.SolSocket:
+		return s.getSocket(so, name)
+	case socket.SolTCP:
+		if s.typ != socket.SockStream {
+			// ip_getsockopt and ipv6_getsockopt: not their level.
+			if s.family == socket.AFInet6 {
+				return nil, socket.ENOPROTOOPT
+			}
+			return nil, socket.EOPNOTSUPP
+		}
+		return s.getTCP(so, name, size)
+	case socket.SolIPv6:
+		if s.family != socket.AFInet6 {
+			return nil, socket.EOPNOTSUPP
+		}
+		return s.getIPv6(so, name)
+	case socket.SolIP:
+		return s.getIP(so, name)
+	case solUDP:
+		if s.typ == socket.SockDgram {
+			return nil, socket.ENOPROTOOPT
+		}
+	}
+	if s.family == socket.AFInet6 {
+		return nil, socket.ENOPROTOOPT
+	}
+	return nil, socket.EOPNOTSUPP
+}
+
+func (s *sock) getSocket(so *tcpip.SocketOptions, name int) ([]byte, error) {
+	switch name {
+	case socket.SoError:
+		s.mu.Lock()
+		connecting := s.connecting
+		s.mu.Unlock()
+		if connecting {
+			if err := s.ConnectResult(); err != socket.EINPROGRESS {
+				return errInt(err), nil
+			}
+			return socket.Int(0), nil
+		}
+		return errInt(errnoOf(s.ep.LastError())), nil
+	case socket.SoAcceptconn:
+		return socket.Bool(tcp.EndpointState(s.ep.State()) == tcp.StateListen && s.typ == socket.SockStream), nil
+	case socket.SoReuseaddr:
+		return socket.Bool(so.GetReuseAddress()), nil
+	case socket.SoReuseport:
+		return socket.Bool(so.GetReusePort()), nil
+	case socket.SoKeepalive:
+		return socket.Bool(so.GetKeepAlive()), nil
+	case socket.SoBroadcast:
+		return socket.Bool(so.GetBroadcast()), nil
+	case socket.SoSndbuf:
+		return socket.Int(int(so.GetSendBufferSize())), nil
+	case socket.SoRcvbuf:
+		return socket.Int(int(so.GetReceiveBufferSize())), nil
+	case socket.SoOobinline:
+		return socket.Bool(so.GetOutOfBandInline()), nil
+	case socket.SoLinger:
+		l := so.GetLinger()
+		return socket.Linger(l.Enabled, int(l.Timeout/time.Second)), nil
+	case socket.SoPeekOff:
+		return socket.Int(-1), nil
+	}
+	return nil, socket.ENOPROTOOPT
+}
+
+func (s *sock) getTCP(so *tcpip.SocketOptions, name, size int) ([]byte, error) {
+	switch name {
+	case socket.TCPNodelay:
+		return socket.Bool(!so.GetDelayOption()), nil
+	case socket.TCPCork:
+		return socket.Bool(so.GetCorkOption()), nil
+	case socket.TCPQuickack:
+		return socket.Bool(so.GetQuickAck()), nil
+	case socket.TCPKeepidle:
+		var o tcpip.KeepaliveIdleOption
+		if err := s.ep.GetSockOpt(&o); err != nil {
+			return nil, errnoOf(err)
+		}
+		return socket.Int(int(time.Duration(o) / time.Second)), nil
+	case socket.TCPKeepintvl:
+		var o tcpip.KeepaliveIntervalOption
+		if err := s.ep.GetSockOpt(&o); err != nil {
+			return nil, errnoOf(err)
+		}
+		return socket.Int(int(time.Duration(o) / time.Second)), nil
+	case socket.TCPUserTimeout:
+		var o tcpip.TCPUserTimeoutOption
+		if err := s.ep.GetSockOpt(&o); err != nil {
+			return nil, errnoOf(err)
+		}
+		return socket.Int(int(time.Duration(o) / time.Millisecond)), nil
+	case socket.TCPKeepcnt, socket.TCPMaxseg, socket.TCPSyncnt:
+		opt := map[int]tcpip.SockOptInt{
+			socket.TCPKeepcnt: tcpip.KeepaliveCountOption, socket.TCPMaxseg: tcpip.MaxSegOption,
+			socket.TCPSyncnt: tcpip.TCPSynCountOption,
+		}[name]
+		v, err := s.ep.GetSockOptInt(opt)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return socket.Int(v), nil
+	case socket.TCPWindowClamp:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return socket.Int(s.opts.windowClamp), nil
+	case socket.TCPLinger2:
+		s.mu.Lock()
+		v := s.opts.linger2
+		s.mu.Unlock()
+		if v == 0 {
+			v = tcpFinTimeout
+		}
+		return socket.Int(v), nil
+	case socket.TCPDeferAccept:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return socket.Int(retransToSecs(s.opts.deferRetrans)), nil
+	case tcpCongestion:
+		// The name in TCP_CA_NAME_MAX (16) bytes.
+		var o tcpip.CongestionControlOption
+		if err := s.ep.GetSockOpt(&o); err != nil {
+			return nil, errnoOf(err)
+		}
+		b := make([]byte, 16)
+		copy(b, o)
+		return b, nil
+	case tcpInfo:
+		return s.tcpInfo(), nil
+	case tcpNotsentLowat, tcpFastopen, tcpFastopenConn, tcpThinLinear, tcpInq, tcpTxDelay:
+		// Off, as on a new Linux socket; Cocoon cannot turn them on.
+		return socket.Int(0), nil
+	}
+	return nil, socket.ENOPROTOOPT
+}
+
+// tcpInfo returns struct tcp_info (include/uapi/linux/tcp.h) up to
+// tcpi_total_retrans, the part of it Cocoon fills: 104 bytes. A longer
+// buffer gets these; the length returned tells the caller so.
+func (s *sock) tcpInfo() []byte {
+	var o tcpip.TCPInfoOption
+	_ = s.ep.GetSockOpt(&o)
+	b := make([]byte, 104)
+	b[0] = linuxTCPState(tcp.EndpointState(s.ep.State()))
+	b[1] = byte(o.CcState)
+	// tcpi_options: timestamps, SACK, window scaling, which netstack
+	// negotiates on every connection (TCPI_OPT_*).
+	if b[0] == 1 {
+		b[5] = 1 | 2 | 4
+	}
+	le := binary.LittleEndian
+	le.PutUint32(b[8:], uint32(o.RTO/time.Microsecond)) // tcpi_rto
+	le.PutUint32(b[68:], uint32(o.RTT/time.Microsecond))
+	le.PutUint32(b[72:], uint32(o.RTTVar/time.Microsecond))
+	le.PutUint32(b[76:], o.SndSsthresh)
+	le.PutUint32(b[80:], o.SndCwnd)
+	return b
+}
+
+// linuxTCPState is Linux's number of a TCP state (include/net/tcp_states.h).
+func linuxTCPState(st tcp.EndpointState) byte {
+	switch st {
+	case tcp.StateEstablished:
+		return 1
+	case tcp.StateSynSent:
+		return 2
+	case tcp.StateSynRecv:
+		return 3
+	case tcp.StateFinWait1:
+		return 4
+	case tcp.StateFinWait2:
+		return 5
+	case tcp.StateTimeWait:
+		return 6
+	case tcp.StateClose, tcp.StateInitial, tcp.StateBound, tcp.StateError:
+		return 7
+	case tcp.StateCloseWait:
+		return 8
+	case tcp.StateLastAck:
+		return 9
+	case tcp.StateListen:
+		return 10
+	case tcp.StateClosing:
+		return 11
+	}
+	return 7
+}
+
+func (s *sock) getIP(so *tcpip.SocketOptions, name int) ([]byte, error) {
+	switch name {
+	case socket.IPTos, socket.IPTTL:
+		opt := tcpip.IPv4TOSOption
+		if name == socket.IPTTL {
+			opt = tcpip.IPv4TTLOption
+		}
+		v, err := s.ep.GetSockOptInt(opt)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		if name == socket.IPTTL && v == 0 {
+			v = defaultTTL
+		}
+		return socket.Int(v), nil
+	case ipOptions:
+		return []byte{}, nil
+	case ipMTUDiscover:
+		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return socket.Int(v), nil
+	case ipRecverr:
+		return socket.Bool(so.GetIPv4RecvError()), nil
+	case ipMTU:
+		return s.pathMTU()
+	case ipMulticastTTL:
+		v, err := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return socket.Int(v), nil
+	case ipMulticastLoop:
+		return socket.Bool(so.GetMulticastLoop()), nil
+	case ipMulticastIf:
+		return socket.Int(0), nil // INADDR_ANY
+	case ipMulticastAll:
+		return socket.Int(1), nil
+	case ipHdrincl, ipRecvopts, ipPktinfo, ipRecvttl, ipRecvtos, ipFreebind, ipTransparent, ipRecvorigdst, ipMinttl, ipBindNoPort:
+		// Off, as on a new Linux socket; Cocoon cannot turn them on.
+		return socket.Int(0), nil
+	}
+	return nil, socket.ENOPROTOOPT
+}
+
+func (s *sock) getIPv6(so *tcpip.SocketOptions, name int) ([]byte, error) {
+	switch name {
+	case socket.IPv6V6only:
+		return socket.Bool(so.GetV6Only()), nil
+	case socket.IPv6Tclass:
+		v, err := s.ep.GetSockOptInt(tcpip.IPv6TrafficClassOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return socket.Int(v), nil
+	case socket.IPv6Hop:
+		v, err := s.ep.GetSockOptInt(tcpip.IPv6HopLimitOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		if v < 0 {
+			v = defaultTTL
+		}
+		return socket.Int(v), nil
+	case ipv6MulticastHop:
+		v, err := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return socket.Int(v), nil
+	case ipv6MulticastLp:
+		return socket.Bool(so.GetMulticastLoop()), nil
+	case ipv6MTUDiscover:
+		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return socket.Int(v), nil
+	case ipv6Recverr:
+		return socket.Bool(so.GetIPv6RecvError()), nil
+	case ipv6MTU:
+		return s.pathMTU()
+	case ipv6MulticastIf, ipv6Recvpktinfo, ipv6Recvhoplimit, ipv6Recvtclass, ipv6Recvorigdst, ipv6Freebind:
+		return socket.Int(0), nil
+	}
+	return nil, socket.ENOPROTOOPT
+}
+
+// pathMTU is IP_MTU: ENOTCONN without a peer, else the MTU of the
+// interface the socket's address is on.
+func (s *sock) pathMTU() ([]byte, error) {
+	if _, err := s.ep.GetRemoteAddress(); err != nil {
+		return nil, socket.ENOTCONN
+	}
+	local, err := s.ep.GetLocalAddress()
+	if err != nil {
+		return nil, socket.ENOTCONN
+	}
+	for _, nic := range s.st.s.NICInfo() {
+		for _, a := range nic.ProtocolAddresses {
+			if a.AddressWithPrefix.Address == local.Addr {
+				return socket.Int(int(nic.MTU)), nil
+			}
+		}
+	}
+	return socket.Int(int(s.st.s.NICInfo()[LoopbackNIC].MTU)), nil
+}
+
+// errInt encodes an error as SO_ERROR reports it: its errno, 0 for none.
+func errInt(err error) []byte {
+	if err == nil {
+		return socket.Int(0)
+	}
+	return socket.Int(int(vfs.ErrnoOf(err)))
+}

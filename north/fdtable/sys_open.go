@@ -6,6 +6,7 @@ import (
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/socket"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -412,16 +413,24 @@ func (fs *Files) Ioctl(m mem.Memory, fd int32, cmd uint32, arg uint64) int64 {
 		if err != nil {
 			return errno(vfs.EFAULT)
 		}
-		bit := uint32(linux.ONonblock)
 		if cmd == linux.FIOASYNC {
-			bit = linux.OAsync
+			// ioctl_fioasync: as F_SETFL's O_ASYNC, signal-driven
+			// I/O on or off.
+			if on := v != 0; on != (f.Flags()&linux.OAsync != 0) {
+				fs.setAsync(f, fd, on)
+			}
+			return 0
 		}
+		bit := uint32(linux.ONonblock)
 		fl := f.Flags() &^ bit
 		if v != 0 {
 			fl |= bit
 		}
 		f.SetFlags(fl)
 		return 0
+	}
+	if s := socket.Of(f); s != nil && socket.IsIfIoctl(cmd) {
+		return ret(fs.ifIoctl(m, s, cmd, arg))
 	}
 	return ret(f.Ioctl(m, cmd, arg))
 }

@@ -45,6 +45,23 @@ type netlinkMaker interface {
 	NewNetlink(typ, proto int) (socket.Socket, error)
 }
 
+// ifaceLister is a Network that tells its interfaces, for the interface
+// ioctls.
+type ifaceLister interface {
+	Interfaces() []socket.Interface
+}
+
+// ifIoctl serves an interface ioctl (SIOCGIFFLAGS, SIOCGIFCONF, ...) on
+// socket s: every family asks the same interfaces; without a network
+// there are none (ENODEV).
+func (fs *Files) ifIoctl(m mem.Memory, s socket.Socket, cmd uint32, arg uint64) (int64, error) {
+	var ifs []socket.Interface
+	if l, ok := fs.proc.sock.inet.(ifaceLister); ok {
+		ifs = l.Interfaces()
+	}
+	return socket.IfIoctl(m, ifs, s.Domain(), cmd, arg)
+}
+
 // sockets is what a process's files know of sockets: the AF_UNIX name
 // space and the network, shared with forked children.
 type sockets struct {
@@ -612,11 +629,19 @@ func (fs *Files) send(intr <-chan struct{}, f *vfs.File, s socket.Socket, src vf
 }
 
 // recv receives into dst, waiting as the socket and flags say;
-// MSG_WAITALL on a stream socket waits until dst is full, the stream
-// ends or a signal comes.
+// MSG_WAITALL on a stream socket waits until dst is full, SO_RCVLOWAT
+// until it has that many bytes, or the stream ends or a signal comes.
 func (fs *Files) recv(intr <-chan struct{}, f *vfs.File, s socket.Socket, dst vfs.Buf, msg *socket.Msg) (int64, error) {
 	nonblock := f.NonBlocking() || msg.Flags&socket.MsgDontwait != 0
-	waitAll := msg.Flags&socket.MsgWaitall != 0 && s.Type() == socket.SockStream && msg.Flags&socket.MsgPeek == 0
+	// A blocking stream receive waits for SO_RCVLOWAT bytes, or all of
+	// dst with MSG_WAITALL (sock_rcvlowat), not for more than dst holds.
+	target := int64(1)
+	if s.Type() == socket.SockStream && msg.Flags&(socket.MsgPeek|socket.MsgOOB) == 0 {
+		target = min(int64(s.Common().RcvLowat()), dst.Len())
+		if msg.Flags&socket.MsgWaitall != 0 {
+			target = dst.Len()
+		}
+	}
 	var done int64
 	for {
 		n, err := sockWait(f, nonblock, vfs.EventsReadable, intr, s.Common().RcvTimeo, func() (int64, error) {
@@ -639,7 +664,7 @@ func (fs *Files) recv(intr <-chan struct{}, f *vfs.File, s socket.Socket, dst vf
 			return done, nil
 		case err != nil:
 			return 0, err
-		case !waitAll || nonblock || n == 0 || done >= dst.Len():
+		case nonblock || n == 0 || done >= target:
 			return done, nil
 		}
 	}

@@ -76,6 +76,16 @@ func (l *lazyStack) NewNetlink(typ, proto int) (socket.Socket, error) {
 	return st.NewNetlink(typ, proto)
 }
 
+// Interfaces lists the stack's interfaces for the interface ioctls
+// (fdtable's ifaceLister); none if the stack cannot start.
+func (l *lazyStack) Interfaces() []socket.Interface {
+	st, err := l.stack()
+	if err != nil {
+		return nil
+	}
+	return st.Interfaces()
+}
+
 // startNetwork joins the machine's network device, if it has one, to the
 // stack and configures it: statically from ip (cocoon.ip=), else by
 // DHCP; IPv6 from the link-local address, router advertisements and ip6

@@ -78,6 +78,8 @@ type unixSock struct {
 	closed     bool
 	shut       int // rcvShutdown | sendShutdown
 	recv       []*segment
+	oob        *segment // the byte sent with MSG_OOB not yet taken (oob_skb); in recv
+	inflight   int      // bytes of datagrams sent, not yet read
 	recvBytes  int
 	recvSegs   int // segments in recv, each charged segCharge
 	sndbuf     int
@@ -97,9 +99,23 @@ type segment struct {
 	off    int
 	from   []byte
 	rights []*vfs.File
-	creds  Ucred // noCreds if the message carries none
-	stamp  int64 // when sent, if the receiver asked for timestamps then
+	creds  Ucred     // noCreds if the message carries none
+	stamp  int64     // when sent, if the receiver asked for timestamps then
+	urgent bool      // the byte of a MSG_OOB send (CONFIG_AF_UNIX_OOB)
+	sender *unixSock // a datagram's, whose SIOCOUTQ counts it until read
 }
+
+// dropped is called, with ns.mu held, when g leaves a receive queue.
+func (g *segment) dropped() {
+	if g.sender != nil {
+		g.sender.inflight -= len(g.data)
+		g.sender = nil
+	}
+}
+
+// taken reports an urgent byte read out of band: it stays in the queue,
+// empty, as the mark, until a normal read passes it.
+func (g *segment) taken() bool { return g.urgent && g.off == len(g.data) }
 
 // stampFor returns the time a message sent now to t carries: the time,
 // if t asks for SO_TIMESTAMP or SO_TIMESTAMPNS (unix_dgram_sendmsg:
@@ -444,7 +460,7 @@ func dropRights(fs []*vfs.File) {
 }
 
 func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
-	if m.Flags&MsgOOB != 0 {
+	if m.Flags&MsgOOB != 0 && s.typ != SockStream {
 		return 0, EOPNOTSUPP
 	}
 	if s.typ == SockDgram {
@@ -507,11 +523,28 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		m.Rights = nil
 		return 0, nil
 	}
-	p.recv = append(p.recv, &segment{data: data[:got], rights: m.Rights, creds: s.msgCreds(c, m, p), stamp: stampFor(p)})
+	// MSG_OOB sends the last byte by itself as the urgent byte, once
+	// all of the data fits (unix_stream_sendmsg, queue_oob); it replaces
+	// an urgent byte not yet taken, which stays in the stream.
+	oob := m.Flags&MsgOOB != 0 && int64(got) == want
+	g := &segment{data: data[:got], rights: m.Rights, creds: s.msgCreds(c, m, p), stamp: stampFor(p)}
+	ev := vfs.EventIn | vfs.EventRdNorm
+	if oob {
+		u := &segment{data: data[got-1 : got], creds: g.creds, stamp: g.stamp, urgent: true}
+		g.data = data[:got-1]
+		if len(g.data) > 0 || len(g.rights) > 0 {
+			p.recv = append(p.recv, g)
+			p.recvSegs++
+		}
+		g = u
+		p.oob = u
+		ev |= vfs.EventPri
+	}
+	p.recv = append(p.recv, g)
 	p.recvBytes += got
 	p.recvSegs++
 	ns.mu.Unlock()
-	p.q.Notify(vfs.EventIn | vfs.EventRdNorm)
+	p.q.Notify(ev)
 	return int64(got), nil
 }
 
@@ -610,7 +643,8 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		return 0, vfs.EFAULT
 	}
 	from := s.name
-	t.recv = append(t.recv, &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t), stamp: stampFor(t)})
+	t.recv = append(t.recv, &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t), stamp: stampFor(t), sender: s})
+	s.inflight += got
 	t.recvBytes += got
 	t.recvSegs++
 	ns.mu.Unlock()
@@ -620,7 +654,10 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 
 func (s *unixSock) Recv(dst vfs.Buf, m *Msg) (int64, error) {
 	if m.Flags&MsgOOB != 0 {
-		return 0, EOPNOTSUPP
+		if s.typ != SockStream {
+			return 0, EOPNOTSUPP
+		}
+		return s.recvUrgent(dst, m)
 	}
 	ns := s.ns
 	ns.mu.Lock()
@@ -647,6 +684,9 @@ func (s *unixSock) Recv(dst vfs.Buf, m *Msg) (int64, error) {
 	for first < len(s.recv) && skip > 0 && skip >= len(s.recv[first].data)-s.recv[first].off {
 		skip -= len(s.recv[first].data) - s.recv[first].off
 		first++
+	}
+	if s.typ == SockStream {
+		first = s.pastMark(first, peek)
 	}
 	if first == len(s.recv) {
 		defer ns.mu.Unlock()
@@ -699,8 +739,35 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool, from, skip int) (i
 	first := s.recv[from]
 	m.Creds = recvCreds(first.creds)
 	m.NoStamps = true // unix_stream_read_generic reports none
+	inline := s.flags[SoOobinline]
+	var mark *segment // a taken urgent byte this read stopped at: it stays
 	for i := from; i < len(s.recv) && done < dst.Len(); i++ {
 		g := s.recv[i]
+		// The urgent byte is a mark no read crosses: a read that has
+		// bytes stops before it; one that starts at it takes the mark
+		// away, and the byte too unless SO_OOBINLINE (manage_oob).
+		if g.taken() {
+			if done > 0 && s.oob == nil {
+				mark = g
+				break
+			}
+			continue
+		}
+		if g == s.oob {
+			if done > 0 {
+				break
+			}
+			if !peek {
+				s.oob = nil
+			}
+			if !inline {
+				if !peek {
+					g.off = len(g.data)
+					s.recvBytes -= len(g.data)
+				}
+				continue
+			}
+		}
 		if i > from && s.passcred && g.creds != first.creds {
 			break
 		}
@@ -740,7 +807,7 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool, from, skip int) (i
 		return done, false
 	}
 	s.movePeekOff(-int(done))
-	for len(s.recv) > 0 && s.recv[0].off == len(s.recv[0].data) {
+	for len(s.recv) > 0 && s.recv[0].off == len(s.recv[0].data) && s.recv[0] != mark {
 		s.recv = s.recv[1:]
 		s.recvSegs--
 	}
@@ -775,6 +842,7 @@ func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool, at, skip int) (int
 		s.movePeekOff(c)
 	} else {
 		m.Rights = g.rights
+		g.dropped()
 		s.recv = s.recv[1:]
 		s.recvSegs--
 		s.recvBytes -= len(g.data)
@@ -785,6 +853,75 @@ func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool, at, skip int) (int
 		n = int64(len(data))
 	}
 	return n, !peek
+}
+
+// pastMark passes, from segment first, what a stream read starting there
+// skips: a taken urgent byte, and the urgent byte itself unless
+// SO_OOBINLINE, which then stops being urgent (manage_oob with nothing
+// copied). A read takes them off the queue; a peek looks past them. It
+// returns where the read starts.
+func (s *unixSock) pastMark(first int, peek bool) int {
+	for first < len(s.recv) {
+		g := s.recv[first]
+		switch {
+		case g.taken():
+		case g == s.oob && !s.flags[SoOobinline]:
+			if peek {
+				break
+			}
+			s.oob = nil
+			g.off = len(g.data)
+			s.recvBytes -= len(g.data)
+		default:
+			return first
+		}
+		if peek {
+			first++
+			continue
+		}
+		s.recv = s.recv[1:]
+		s.recvSegs--
+	}
+	return first
+}
+
+// recvUrgent takes the urgent byte out of band (unix_stream_recv_urg):
+// EINVAL when there is none or it stays in line (SO_OOBINLINE).
+func (s *unixSock) recvUrgent(dst vfs.Buf, m *Msg) (int64, error) {
+	ns := s.ns
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	g := s.oob
+	if g == nil || s.flags[SoOobinline] {
+		return 0, errInval
+	}
+	if dst.Len() == 0 {
+		m.OutFlags |= MsgOOB
+		return 0, nil
+	}
+	if _, err := dst.CopyOut(g.data[g.off:]); err != nil {
+		return 0, vfs.EFAULT
+	}
+	if m.Flags&MsgPeek == 0 {
+		s.oob = nil
+		g.off = len(g.data)
+		s.recvBytes--
+	}
+	m.OutFlags |= MsgOOB
+	return 1, nil
+}
+
+// atMark is SIOCATMARK: the next byte a read would take is the urgent
+// one, or the mark a taken one left (unix_ioctl).
+func (s *unixSock) atMark() bool {
+	if len(s.recv) == 0 {
+		return false
+	}
+	g := s.recv[0]
+	if g == s.oob {
+		return true
+	}
+	return g.off == len(g.data) && (s.oob == nil || (len(s.recv) > 1 && s.recv[1] == s.oob))
 }
 
 // movePeekOff moves SO_PEEK_OFF on by what a peek took, or back by what
@@ -852,6 +989,9 @@ func (s *unixSock) Readiness(mask vfs.Events) vfs.Events {
 	if s.err != nil {
 		ev |= vfs.EventErr
 	}
+	if s.oob != nil {
+		ev |= vfs.EventPri
+	}
 	// Writable is about room, shut down or not (unix_poll: "we set
 	// writable also when the other side has shut down the connection");
 	// a socket with no peer has nothing in flight.
@@ -893,14 +1033,29 @@ func (s *unixSock) Ioctl(_ *vfs.File, m mem.Memory, cmd uint32, arg uint64) (int
 		case s.listening:
 			s.ns.mu.Unlock()
 			return 0, errInval
-		case s.typ == SockStream:
+		case s.typ != SockDgram:
+			// unix_inq_len: every queued byte of a stream or of
+			// the records of a seqpacket socket.
 			n = s.recvBytes
 		case len(s.recv) > 0:
 			n = len(s.recv[0].data) - s.recv[0].off
 		}
 	case tiocoutq:
-		if s.peer != nil && s.typ != SockDgram {
+		// What was sent and not read yet (sk_wmem_alloc_get counts
+		// the memory it takes; here its bytes).
+		switch {
+		case s.typ == SockDgram:
+			n = s.inflight
+		case s.peer != nil:
 			n = s.peer.recvBytes
+		}
+	case siocatmark:
+		if s.typ != SockStream {
+			s.ns.mu.Unlock()
+			return 0, EOPNOTSUPP
+		}
+		if s.atMark() {
+			n = 1
 		}
 	default:
 		s.ns.mu.Unlock()
@@ -910,8 +1065,12 @@ func (s *unixSock) Ioctl(_ *vfs.File, m mem.Memory, cmd uint32, arg uint64) (int
 	return 0, mem.WriteUint32(m, arg, uint32(n))
 }
 
-// tiocoutq is TIOCOUTQ (SIOCOUTQ), the bytes sent but not yet read.
-const tiocoutq = 0x5411
+// tiocoutq is TIOCOUTQ (SIOCOUTQ), the bytes sent but not yet read;
+// siocatmark is SIOCATMARK (include/uapi/linux/sockios.h).
+const (
+	tiocoutq   = 0x5411
+	siocatmark = 0x8905
+)
 
 func (s *unixSock) Release(*vfs.File) {
 	ns := s.ns
@@ -947,6 +1106,7 @@ func (s *unixSock) Release(*vfs.File) {
 	s.blocked = nil
 	for _, g := range s.recv {
 		drop = append(drop, g.rights...)
+		g.dropped()
 	}
 	s.recv, s.recvBytes, s.recvSegs = nil, 0, 0
 	pending, s.backlog = s.backlog, nil
@@ -1111,6 +1271,13 @@ func (s *unixSock) GetSockOpt(level, name int, size int) ([]byte, error) {
 		return Int(s.rcvbuf), nil
 	case SoLinger:
 		return Linger(s.linger[0] != 0, s.linger[1]), nil
+	case soPeerpidfd:
+		// A pidfd of the peer's process; ENODATA with none
+		// (sk_getsockopt SO_PEERPIDFD). Cocoon hands out none.
+		if !s.hasPeer {
+			return nil, ENODATA
+		}
+		return nil, EOPNOTSUPP
 	case SoPeercred:
 		// sock_getsockopt SO_PEERCRED: pid 0, uid and gid overflow -1
 		// when no peer credentials were ever recorded (a datagram

@@ -214,7 +214,14 @@ func newSock(st *Stack, family, typ, proto int, ep tcpip.Endpoint, wq *waiter.Qu
 	wq.EventRegister(&s.entry)
 	if typ == socket.SockStream {
 		ep.SocketOptions().SetDelayOption(true) // Linux's default: Nagle on
+	} else {
+		// net.core.wmem_default and rmem_default.
+		ep.SocketOptions().SetSendBufferSize(udpBufDefault, false)
+		ep.SocketOptions().SetReceiveBufferSize(udpBufDefault, false)
 	}
+	// Path MTU discovery as net.ipv4.ip_no_pmtu_disc's default asks:
+	// IP_PMTUDISC_WANT.
+	_ = ep.SetSockOptInt(tcpip.MTUDiscoverOption, pmtuDiscWant)
 	return s
 }
 
@@ -227,7 +234,27 @@ func (s *sock) Stat(*vfs.File) vfs.Attr { return socket.Attr(s.ino) }
 func (s *sock) Name() string            { return socket.Name(s.ino) }
 func (s *sock) Release(*vfs.File)       { s.wq.EventUnregister(&s.entry); s.ep.Close() }
 func (s *sock) Readiness(m vfs.Events) vfs.Events {
-	return vfs.Events(s.ep.Readiness(waiter.EventMask(m))) & m
+	ev := vfs.Events(s.ep.Readiness(waiter.EventMask(m))) & m
+	if ev&vfs.EventIn != 0 && ev&(vfs.EventRdHup|vfs.EventHup|vfs.EventErr) == 0 && s.typ == socket.SockStream {
+		ev &^= s.belowLowat()
+	}
+	return ev
+}
+
+// belowLowat returns the readable events a TCP socket holding fewer
+// bytes than SO_RCVLOWAT does not report (tcp_poll: tcp_stream_is_readable
+// with sock_rcvlowat as the target).
+func (s *sock) belowLowat() vfs.Events {
+	// Capped at half the receive buffer, as tcp_set_rcvlowat caps it.
+	lw := min(s.common.RcvLowat(), int(s.ep.SocketOptions().GetReceiveBufferSize()/2))
+	if lw <= 1 {
+		return 0
+	}
+	n, err := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
+	if err != nil || n >= lw {
+		return 0
+	}
+	return vfs.EventIn | vfs.EventRdNorm
 }
 
 // Address conversion (include/uapi/linux/in.h struct sockaddr_in: family
@@ -549,6 +576,13 @@ func (s *sock) Ioctl(_ *vfs.File, m mem.Memory, cmd uint32, arg uint64) (int64, 
 		opt = tcpip.ReceiveQueueSizeOption
 	case tiocoutq:
 		opt = tcpip.SendQueueSizeOption
+	case siocatmark:
+		// TCP only (tcp_ioctl); netstack keeps urgent data in line
+		// with no mark, so a read is never at one.
+		if s.typ != socket.SockStream {
+			return 0, vfs.ENOTTY
+		}
+		return 0, mem.WriteUint32(m, arg, 0)
 	default:
 		return 0, vfs.ENOTTY
 	}
@@ -559,5 +593,16 @@ func (s *sock) Ioctl(_ *vfs.File, m mem.Memory, cmd uint32, arg uint64) (int64, 
 	return 0, mem.WriteUint32(m, arg, uint32(v))
 }
 
-// tiocoutq is TIOCOUTQ (SIOCOUTQ): bytes not yet acknowledged.
-const tiocoutq = 0x5411
+// Defaults of a new socket (include/uapi/linux/in.h IP_PMTUDISC_WANT;
+// net.core.wmem_default and rmem_default).
+const (
+	pmtuDiscWant  = 1
+	udpBufDefault = 212992
+)
+
+// tiocoutq is TIOCOUTQ (SIOCOUTQ): bytes not yet acknowledged;
+// siocatmark is SIOCATMARK (include/uapi/linux/sockios.h).
+const (
+	tiocoutq   = 0x5411
+	siocatmark = 0x8905
+)

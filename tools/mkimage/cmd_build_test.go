@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/cocoon-vm/cocoon/hal"
 	"github.com/cocoon-vm/cocoon/internal/testenv"
 	"github.com/cocoon-vm/cocoon/snp/measure"
 	"github.com/cocoon-vm/cocoon/snp/simpsp"
@@ -65,6 +67,22 @@ func TestInspectListsHostInterface(t *testing.T) {
 	}
 	if code := run([]string{"inspect", filepath.Join(t.TempDir(), "missing")}, nil, &stdout, &stderr); code != 1 {
 		t.Errorf("inspect of a missing image exit %d, want 1", code)
+	}
+}
+
+// TestREADMEHostInterfaceCounts checks the size of each platform's host
+// interface as README states it against the registry mkimage inspect
+// prints (hal.Inventory), so that the README's numbers cannot go stale.
+func TestREADMEHostInterfaceCounts(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := strings.Join(strings.Fields(string(b)), " ")
+	want := fmt.Sprintf("`mkimage inspect` lists %d entries for the generic PC platform, %d for SEV-SNP and %d for LVBS, the kernel's own %d included in each",
+		len(hal.Inventory("pc")), len(hal.Inventory("snp")), len(hal.Inventory("lvbs")), len(hal.KernelExits))
+	if !strings.Contains(readme, want) {
+		t.Errorf("README.md does not say %q", want)
 	}
 }
 

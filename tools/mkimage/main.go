@@ -68,12 +68,14 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "mkimage builds and runs Cocoon images: a Go kernel plus one application, booted as a VM.")
 	fmt.Fprintln(w, "\nUsage: mkimage <command> [flags]\n\nCommands:")
 	names := make([]string, 0, len(commands))
+	width := 0
 	for n := range commands {
 		names = append(names, n)
+		width = max(width, len(n))
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-*s %s\n", width, n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'mkimage <command> --help' for the flags of one command.")
 }

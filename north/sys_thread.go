@@ -172,11 +172,17 @@ func sysGetRobustList(t *Task, a *[6]uint64) int64 {
 	return errno(mem.WriteUint64(t.p.m, a[2], t.robustLen))
 }
 
-// sysSchedGetaffinity reports one CPU; the result is the mask size.
+// sysSchedGetaffinity reports one CPU, CPU 0, for any thread pid names
+// (kernel/sched/syscalls.c sched_getaffinity: EINVAL for a mask shorter
+// than a long or not a whole number of longs, ESRCH for no such thread);
+// the result is the bytes written, one long.
 func sysSchedGetaffinity(t *Task, a *[6]uint64) int64 {
 	size := a[1]
 	if size < 8 || size%8 != 0 {
 		return -linux.EINVAL
+	}
+	if _, e := t.affinityTarget(int32(a[0])); e != 0 {
+		return e
 	}
 	if err := mem.WriteUint64(t.p.m, a[2], 1); err != nil {
 		return -linux.EFAULT
@@ -187,26 +193,38 @@ func sysSchedGetaffinity(t *Task, a *[6]uint64) int64 {
 // sysSchedSetaffinity accepts a mask that holds CPU 0, the one CPU the
 // application runs on (sched_getaffinity reports it): a mask of only
 // other CPUs gives EINVAL, as Linux gives for a mask without an online
-// CPU; pid is 0 or a thread of the process (ESRCH otherwise).
+// CPU. pid names any thread (0: the caller), ESRCH for none, EPERM for
+// one the caller may not change (kernel/sched/syscalls.c
+// sched_setaffinity: check_same_owner or CAP_SYS_NICE).
 func sysSchedSetaffinity(t *Task, a *[6]uint64) int64 {
 	pid, size, addr := int32(a[0]), a[1], a[2]
-	if pid < 0 {
-		return -linux.EINVAL
+	var b [1]byte // CPU 0's byte, clear when size is 0 (get_user_cpu_mask)
+	if size > 0 {
+		if err := t.p.m.CopyIn(addr, b[:]); err != nil {
+			return -linux.EFAULT
+		}
 	}
-	if pid != 0 && t.p.task(pid) == nil {
-		return -linux.ESRCH
+	o, e := t.affinityTarget(pid)
+	if e != 0 {
+		return e
 	}
-	if size == 0 {
-		return -linux.EINVAL
-	}
-	var b [1]byte
-	if err := t.p.m.CopyIn(addr, b[:]); err != nil {
-		return -linux.EFAULT
+	if !t.mayChange(o) {
+		return -linux.EPERM
 	}
 	if b[0]&1 == 0 {
 		return -linux.EINVAL
 	}
 	return 0
+}
+
+// affinityTarget finds the thread pid names (0: the caller) for
+// sched_getaffinity and sched_setaffinity, which have no check of their
+// own for a negative pid: ESRCH (find_process_by_pid).
+func (t *Task) affinityTarget(pid int32) (*Task, int64) {
+	if pid < 0 {
+		return nil, -linux.ESRCH
+	}
+	return t.schedTarget(pid)
 }
 
 func sysArchPrctl(t *Task, a *[6]uint64) int64 {

@@ -282,6 +282,7 @@ func (fs *FS) mountAt(name string, root node, readOnly bool, fstype string) {
 		point = top.fsys.newNode(linux.SIfdir | 0o755)
 		point.parent = top
 		top.entries[name] = point
+		top.placed(name)
 	}
 	top.fsys.mu.Unlock()
 	m := fs.newMount(root, fs.root, point, readOnly)

@@ -30,8 +30,9 @@ type memFS struct {
 	inodes  *atomic.Int64 // named nodes made by add and not yet unlinked, shared by all memFSs
 	maxIno  int64         // bound on inodes; 0 for none
 
-	mu      sync.Mutex // guards the tree: the fields of memNode marked so, and byLower
+	mu      sync.Mutex // guards the tree: the fields of memNode marked so, byLower and made
 	byLower map[*lowerNode]*memNode
+	made    uint64 // names made so far (memNode.order)
 }
 
 // memNode is an inode of a memFS.
@@ -48,6 +49,7 @@ type memNode struct {
 	parent    *memNode            // directories: the one holding this one
 	entries   map[string]*memNode // directories: names looked up or made
 	whiteouts map[string]bool     // directories: archive names deleted
+	order     map[string]uint64   // directories: when each name not from the archive was made
 	removed   bool                // directories: removed by rmdir
 	linkable  bool                // an O_TMPFILE file linkat(2) may name (I_LINKABLE)
 	// dir and name are where the node was last given a name, where
@@ -172,6 +174,7 @@ func (n *memNode) empty() bool {
 // archive has the name. Called with fs.mu held.
 func (n *memNode) dropName(name string) {
 	delete(n.entries, name)
+	delete(n.order, name)
 	if n.lower != nil && n.lower.children[name] != nil {
 		if n.whiteouts == nil {
 			n.whiteouts = map[string]bool{}
@@ -316,7 +319,24 @@ func (n *memNode) list(*ctx) ([]Dirent, error) {
 	n.visit(func(name string, ino uint64, typ uint32) {
 		out = append(out, Dirent{Name: name, Ino: ino, Type: uint8(typ >> 12)})
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	// Newest first, as tmpfs and the initramfs list (fs/libfs.c: a new
+	// dentry goes to the head of its parent's d_children, which
+	// offset_iterate_dir and dcache_readdir walk): the names made since
+	// boot by when, then the archive's in reverse archive order (its
+	// inode numbers follow it).
+	sort.Slice(out, func(i, j int) bool {
+		a, aMade := n.order[out[i].Name]
+		b, bMade := n.order[out[j].Name]
+		switch {
+		case aMade != bMade:
+			return aMade
+		case aMade:
+			return a > b
+		case out[i].Ino != out[j].Ino:
+			return out[i].Ino > out[j].Ino
+		}
+		return out[i].Name < out[j].Name
+	})
 	return out, nil
 }
 
@@ -346,9 +366,20 @@ func (n *memNode) add(c *ctx, name string, mode uint32, fill func(*memNode)) (*m
 		fill(e)
 	}
 	n.entries[name] = e
+	n.placed(name)
 	e.dir, e.name = n, name
 	n.touch(true)
 	return e, nil
+}
+
+// placed records that name was just made in directory n. Called with
+// fs.mu held.
+func (n *memNode) placed(name string) {
+	n.fsys.made++
+	if n.order == nil {
+		n.order = map[string]uint64{}
+	}
+	n.order[name] = n.fsys.made
 }
 
 // own gives e, new in directory n, its owner: the caller's fs IDs, or n's
@@ -439,6 +470,7 @@ func (n *memNode) link(_ *ctx, name string, target node) error {
 	}
 	t.nlink++
 	n.entries[name] = t
+	n.placed(name)
 	if t.dir == nil {
 		t.dir, t.name = n, name
 	}
@@ -540,6 +572,7 @@ func (n *memNode) rename(_ *ctx, oldName string, newDir node, newName string, fl
 		src.parent = nd
 	}
 	nd.entries[newName] = src
+	nd.placed(newName)
 	src.dir, src.name = nd, newName
 	n.touch(true)
 	nd.touch(true)

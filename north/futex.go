@@ -126,14 +126,28 @@ func (t *Task) futexKey(addr uint64, private bool) futexKey {
 	return futexKey{space: p.m, addr: addr}
 }
 
-// sharedFault is get_futex_key's failure for a shared futex word whose
-// page is not there (get_user_pages_fast): EFAULT, or 0. A private
-// word's key is its address, looked at later.
-func (t *Task) sharedFault(addr uint64, private bool) int64 {
+// keyFault is get_futex_key's failure for the size-byte futex word at
+// addr (aligned already): EFAULT for a word past the user address space
+// (access_ok, private or not), or for a shared word whose page is not
+// there, or not writable for the calls that will write it (FUTEX_WRITE:
+// get_user_pages_fast with FOLL_WRITE, which breaks a copy-on-write
+// share as the compare-and-swap of the word with itself does); else 0.
+// A private word's key is its address: its memory is looked at later,
+// if at all (FUTEX_WAKE on an unmapped private word wakes nobody).
+func (t *Task) keyFault(addr, size uint64, private, write bool) int64 {
+	if addr > taskSizeMax-size {
+		return -linux.EFAULT
+	}
 	if private {
 		return 0
 	}
-	if _, err := mem.ReadUint32(t.p.m, addr); err != nil {
+	var err error
+	if write {
+		_, err = casUint32(t.p.m, addr, 0, 0)
+	} else {
+		_, err = mem.ReadUint32(t.p.m, addr)
+	}
+	if err != nil {
 		return -linux.EFAULT
 	}
 	return 0
@@ -314,15 +328,19 @@ func (f *futexTable) requeue(m mem.Memory, uaddr uint64, key futexKey, nWake, nR
 // futex_wake_op, futex_atomic_op_inuser): *uaddr2 = op(*uaddr2, oparg)
 // atomically, wake n on key, and n2 on key2 if the old value passes the
 // comparison. oparg and cmparg are signed 12-bit fields; an unknown op
-// fails ENOSYS before the word changes, an unknown comparison after.
+// fails ENOSYS without touching the word (arch_futex_atomic_op_inuser's
+// switch: an unmapped word too), an unknown comparison after the update.
 func (f *futexTable) wakeOp(m mem.Memory, key futexKey, n, n2 int, uaddr2 uint64, key2 futexKey, encoded uint32) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	op, cmp := (encoded>>28)&7, (encoded>>24)&15
 	oparg, cmparg := int32(encoded<<8)>>20, int32(encoded<<20)>>20
 	if encoded&(futexOpOpargShift<<28) != 0 {
-		// Linux warns of a shift past 31 and masks it.
+		// Linux warns of a shift past 31 (or negative) and masks it.
 		oparg = 1 << (oparg & 31)
+	}
+	if op > 4 {
+		return -linux.ENOSYS
 	}
 	old, err := mem.ReadUint32(m, uaddr2)
 	for {
@@ -339,10 +357,8 @@ func (f *futexTable) wakeOp(m mem.Memory, key futexKey, n, n2 int, uaddr2 uint64
 			nv = old | uint32(oparg) // FUTEX_OP_OR
 		case 3:
 			nv = old &^ uint32(oparg) // FUTEX_OP_ANDN
-		case 4:
-			nv = old ^ uint32(oparg) // FUTEX_OP_XOR
 		default:
-			return -linux.ENOSYS
+			nv = old ^ uint32(oparg) // FUTEX_OP_XOR
 		}
 		// Another thread or process may change the word meanwhile:
 		// the update is a compare-and-swap, again on a change (as the
@@ -386,7 +402,8 @@ func (f *futexTable) wakeOp(m mem.Memory, key futexKey, n, n2 int, uaddr2 uint64
 const futexOpOpargShift = 8
 
 func sysFutex(t *Task, a *[6]uint64) int64 {
-	addr, op, val, tsAddr, addr2, val3 := a[0], a[1], uint32(a[2]), a[3], a[4], uint32(a[5])
+	// op is an int: the register's upper half is not looked at.
+	addr, op, val, tsAddr, addr2, val3 := a[0], uint64(uint32(a[1])), uint32(a[2]), a[3], a[4], uint32(a[5])
 	cmd := op &^ (linux.FutexPrivateFlag | linux.FutexClockRealtime)
 	m := t.p.m
 	private := op&linux.FutexPrivateFlag != 0
@@ -448,7 +465,7 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		if addr%4 != 0 {
 			return -linux.EINVAL
 		}
-		if e := t.sharedFault(addr, private); e != 0 {
+		if e := t.keyFault(addr, 4, private, false); e != 0 {
 			return e
 		}
 		return t.p.futex.wake(t.futexKey(addr, private), nWake, bitset)
@@ -456,12 +473,12 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		if nWake < 0 || nRequeue < 0 {
 			return -linux.EINVAL
 		}
-		if e := t.twoKeysFault(addr, addr2, private); e != 0 {
+		if e := t.twoKeysFault(addr, addr2, private, false); e != 0 {
 			return e
 		}
 		return t.p.futex.requeue(m, addr, t.futexKey(addr, private), nWake, nRequeue, t.futexKey(addr2, private), cmd == futexCmpRequeue, val3)
 	case futexWakeOp:
-		if e := t.twoKeysFault(addr, addr2, private); e != 0 {
+		if e := t.twoKeysFault(addr, addr2, private, true); e != 0 {
 			return e
 		}
 		return t.p.futex.wakeOp(m, t.futexKey(addr, private), nWake, nRequeue, addr2, t.futexKey(addr2, private), val3)
@@ -476,7 +493,7 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		if addr2%4 != 0 {
 			return -linux.EINVAL
 		}
-		if e := t.sharedFault(addr2, private); e != 0 {
+		if e := t.keyFault(addr2, 4, private, true); e != 0 {
 			return e
 		}
 		if addr%4 != 0 {
@@ -489,7 +506,7 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		if nWake < 0 || nRequeue < 0 || addr == addr2 || nWake != 1 {
 			return -linux.EINVAL
 		}
-		if e := t.twoKeysFault(addr, addr2, private); e != 0 {
+		if e := t.twoKeysFault(addr, addr2, private, true); e != 0 {
 			return e
 		}
 		return t.p.futex.cmpRequeuePI(m, addr, t.futexKey(addr, private), nRequeue, addr2, t.futexKey(addr2, private), val3, t.futexOwner)
@@ -498,13 +515,14 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 }
 
 // twoKeysFault checks two words as get_futex_key does, in order:
-// alignment (EINVAL), then a shared word's page (EFAULT).
-func (t *Task) twoKeysFault(addr, addr2 uint64, private bool) int64 {
-	for _, a := range [2]uint64{addr, addr2} {
+// alignment (EINVAL), then the word's address and a shared word's page
+// (EFAULT); write2 when the second is to be written (FUTEX_WRITE).
+func (t *Task) twoKeysFault(addr, addr2 uint64, private, write2 bool) int64 {
+	for i, a := range [2]uint64{addr, addr2} {
 		if a%4 != 0 {
 			return -linux.EINVAL
 		}
-		if e := t.sharedFault(a, private); e != 0 {
+		if e := t.keyFault(a, 4, private, i == 1 && write2); e != 0 {
 			return e
 		}
 	}

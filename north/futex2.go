@@ -54,6 +54,10 @@ func (t *Task) futex2Key(addr uint64, flags uint64) (futexKey, int64) {
 	if addr%size != 0 {
 		return futexKey{}, -linux.EINVAL
 	}
+	private := flags&futex2Private != 0
+	if e := t.keyFault(addr, size, true, false); e != 0 {
+		return futexKey{}, e // access_ok
+	}
 	if flags&futex2NUMA != 0 {
 		m := t.p.m
 		node, err := mem.ReadUint32(m, addr+4)
@@ -69,8 +73,7 @@ func (t *Task) futex2Key(addr uint64, flags uint64) (futexKey, int64) {
 			return futexKey{}, -linux.EINVAL
 		}
 	}
-	private := flags&futex2Private != 0
-	if e := t.sharedFault(addr, private); e != 0 {
+	if e := t.keyFault(addr, 4, private, false); e != 0 {
 		return futexKey{}, e
 	}
 	return t.futexKey(addr, private), 0

@@ -98,6 +98,37 @@ static void counts(void) {
 	printf("requeue shared, bad target: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE, 1, 1, (uint32_t *)8, 0)));
 	printf("requeue private, bad target: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 1, 1, (uint32_t *)8, 0)));
 	printf("wake_op shared, bad first word: %s\n", en(fx((uint32_t *)8, FUTEX_WAKE_OP, 1, 1, &other, 0)));
+	// A private word's key is its address, which must still be a user
+	// one (get_futex_key's access_ok).
+	uint32_t *high = (uint32_t *)(1UL << 47), *kern = (uint32_t *)0xffffffff81000000UL;
+	printf("wake private, past user space: %s\n", en(fx(high, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	printf("wake private, kernel address: %s\n", en(fx(kern, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	printf("wake_bitset private, past user space: %s\n", en(fx(high, FUTEX_WAKE_BITSET_PRIVATE, 1, 0, 0, 1)));
+	printf("wait private, past user space: %s\n", en(fx(high, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0)));
+	printf("requeue private, target past user space: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 1, 1, high, 0)));
+	printf("requeue private, source past user space: %s\n", en(fx(kern, FUTEX_REQUEUE_PRIVATE, 1, 1, &other, 0)));
+	printf("wake_op private, first word past user space: %s\n", en(fx(high, FUTEX_WAKE_OP_PRIVATE, 1, 1, &other, 0)));
+	printf("wake_op private, second word past user space: %s\n", en(fx(&other, FUTEX_WAKE_OP_PRIVATE, 1, 1, kern, 0)));
+	printf("cmp_requeue_pi private, mutex past user space: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, high, 0)));
+	printf("wait_requeue_pi private, mutex past user space: %s\n", en(fx(&plain, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 1, 0, high, 0)));
+	printf("lock_pi private, past user space: %s\n", en(fx(high, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	printf("unlock_pi private, past user space: %s\n", en(fx(high, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	// The operation is an int: the register's upper half is ignored.
+	{
+		long r = syscall(SYS_futex, &plain, (1L << 32) | FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+		printf("op with upper bits set: %s\n", en(r < 0 ? -errno : r));
+	}
+	// A word to be written (WAKE_OP's second, the requeue-PI mutex)
+	// must be writable when shared (FUTEX_WRITE).
+	uint32_t *rosh = mmap(0, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	printf("wake_op shared, read-only second word, unknown op: %s\n", en(fx(&other, FUTEX_WAKE_OP, 1, 1, rosh, FUTEX_OP(6, 0, 0, 0))));
+	printf("wake_op shared, read-only first word: %s\n", en(fx(rosh, FUTEX_WAKE_OP, 1, 1, &other, FUTEX_OP(FUTEX_OP_ADD, 0, 0, 0))));
+	printf("wake_op private, read-only second word, unknown op: %s\n", en(fx(&other, FUTEX_WAKE_OP_PRIVATE, 1, 1, rosh, FUTEX_OP(6, 0, 0, 0))));
+	printf("cmp_requeue_pi shared, read-only mutex: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE_PI, 1, 0, rosh, 0)));
+	printf("wait_requeue_pi shared, read-only mutex: %s\n", en(fx(&plain, FUTEX_WAIT_REQUEUE_PI, 1, 0, rosh, 0)));
+	printf("cmp_requeue shared, read-only target: %s\n", en(fx(&plain, FUTEX_CMP_REQUEUE, 1, 1, rosh, 0)));
+	printf("wake shared, read-only word: %s\n", en(fx(rosh, FUTEX_WAKE, 1, 0, 0, 0)));
+	munmap(rosh, 4096);
 	printf("FUTEX_WAIT|CLOCK_REALTIME: %s\n", en(fx(&plain, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 1, 0, 0, 0)));
 	printf("FUTEX_WAKE|CLOCK_REALTIME: %s\n", en(fx(&plain, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, 0, 0, 0)));
 	printf("FUTEX_LOCK_PI|CLOCK_REALTIME: %s\n", en(fx(&plain, FUTEX_LOCK_PI | FUTEX_CLOCK_REALTIME, 0, 0, 0, 0)));
@@ -122,6 +153,8 @@ static void wakeop(void) {
 		{"unknown op 7", 7, 1, FUTEX_OP_CMP_EQ, 0, 5},
 		{"unknown cmp 6 (op done)", FUTEX_OP_ADD, 1, 6, 0, 5},
 		{"unknown cmp 15", FUTEX_OP_ADD, 1, 15, 0, 5},
+		{"shift -1 (masked to 31)", FUTEX_OP_SET | FUTEX_OP_OPARG_SHIFT, 0xfff, FUTEX_OP_CMP_EQ, 5, 5},
+		{"shift 32 (masked to 0)", FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT, 32, FUTEX_OP_CMP_EQ, 5, 4},
 	};
 	uint32_t a = 0, b;
 	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -148,6 +181,9 @@ static void wakeop(void) {
 	printf("wake_op cmp false: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, &plain, FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_NE, 0))));
 	printf("wake_op cmp true: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, &plain, FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0))));
 	pthread_join(th, 0);
+	// An unknown op fails before the word is touched: ENOSYS for an
+	// unmapped private word as for a read-only one.
+	printf("wake_op unknown op, unmapped word: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, (uint32_t *)8, FUTEX_OP(6, 1, 0, 0))));
 	printf("wake_op bad address: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, (uint32_t *)8, FUTEX_OP(FUTEX_OP_ADD, 1, 0, 0))));
 	printf("wake_op unaligned: %s\n", en(fx(&a, FUTEX_WAKE_OP_PRIVATE, 1, 1, (uint32_t *)((char *)&b + 1), FUTEX_OP(FUTEX_OP_ADD, 1, 0, 0))));
 	static const uint32_t ro = 1;
@@ -455,6 +491,9 @@ static void futex2(void) {
 	C("wake u16", f2(sysWake, (long)w, ~0u, 1, 0x81, 0, 0));
 	C("wake unaligned", f2(sysWake, (long)w + 1, ~0u, 1, F2, 0, 0));
 	C("wake private bad address", f2(sysWake, 8, ~0u, 1, F2, 0, 0));
+	C("wake private past user space", f2(sysWake, 1L << 47, ~0u, 1, F2, 0, 0));
+	C("wake numa private, node word unmapped", f2(sysWake, (1L << 47) - 4096 - 8, ~0u, 1, F2 | 0x04, 0, 0));
+	C("wake shared past user space", f2(sysWake, 1L << 47, ~0u, 1, 0x02, 0, 0));
 	struct waitv v[3] = {{0, (uint64_t)&words[0], F2, 0}, {0, (uint64_t)&words[2], F2, 0}, {0, (uint64_t)&words[3], 0x02, 0}};
 	C("waitv past", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
 	v[1].val = 9;
@@ -463,6 +502,8 @@ static void futex2(void) {
 	C("waitv value differs before a bad address", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
 	v[1].val = 0;
 	C("waitv bad address", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	v[2].uaddr = 1UL << 47;
+	C("waitv shared word past user space", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
 	v[2].uaddr = (uint64_t)&words[3] + 2;
 	C("waitv unaligned", f2(sysWaitv, (long)v, 3, 0, (long)&past, CLOCK_MONOTONIC, 0));
 	v[2].uaddr = (uint64_t)&words[3];

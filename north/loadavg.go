@@ -153,7 +153,7 @@ func (w *world) runnable(self *Task) int {
 		p.mu.Lock()
 		for _, t := range p.tasks {
 			nr := t.inCall.Load()
-			if t == self || nr == 0 || !waits(uint64(nr-1)) {
+			if t == self || nr == 0 || !sleeps(uint64(nr-1)) {
 				n++
 			}
 		}

@@ -43,9 +43,18 @@ func (p *Process) LiveFiles() Files {
 
 // TaskFiles returns the files of the process's thread tid (its own
 // descriptor table and working directory, /proc/PID/task/TID), or for
-// tid 0 LiveFiles; nil once the thread or the process is gone.
+// tid 0 those of its thread group leader (/proc/PID: Linux's
+// get_proc_task is the leader); nil once the thread or the process is
+// gone. A leader that exited while other threads live has none, as
+// exit_files left it: /proc/PID/fd is empty, its links and cwd ENOENT.
 func (p *Process) TaskFiles(tid int32) Files {
-	if tid == 0 || p.filesGone.Load() {
+	if p.filesGone.Load() {
+		return nil
+	}
+	if tid == 0 {
+		if p.task(p.pid) == nil {
+			return nil
+		}
 		return p.LiveFiles()
 	}
 	t := p.task(tid)
@@ -225,7 +234,7 @@ func (p *Process) state(t *Task) (byte, string) {
 	}
 	sleeping := func(t *Task) bool {
 		nr := t.inCall.Load()
-		return nr != 0 && waits(uint64(nr-1))
+		return nr != 0 && sleeps(uint64(nr-1))
 	}
 	if t != nil {
 		if sleeping(t) {

@@ -51,12 +51,39 @@ func waits(nr uint64) bool {
 // load on every system call, where a switch took a dozen compares.
 var waitCalls = func() (set [512 / 64]uint64) {
 	for _, nr := range []uint64{
-		0, 19, 17, 295, // read, readv, pread64, preadv: pipes, the console
+		0, 19, 17, 295, 327, // read, readv, pread64, preadv, preadv2: pipes, the console
 		7, 23, 232, 270, 271, 281, 441, // poll, select, epoll_wait, pselect6, ppoll, epoll_pwait, epoll_pwait2
 		34, 130, 128, // pause, rt_sigsuspend, rt_sigtimedwait
 		35, 230, 202, 219, // nanosleep, clock_nanosleep, futex, restart_syscall
 		43, 288, 42, 45, 47, 299, // accept, accept4, connect, recvfrom, recvmsg, recvmmsg
 		61, 247, 72, 73, // wait4, waitid, fcntl (F_SETLKW), flock
+	} {
+		set[nr/64] |= 1 << (nr % 64)
+	}
+	return set
+}()
+
+// sleeps reports whether a thread in system call nr counts as sleeping
+// for /proc/loadavg's running threads, /proc/stat's procs_running and
+// the state of /proc/PID/stat: the calls of waits, and those that wait
+// only when a pipe, FIFO or socket has no room or no peer yet (the
+// writes and sends, splice, tee, vmsplice, a FIFO's open) or for a
+// child (vfork) or a System V semaphore or message. These are not in
+// waits: most of them do not wait, and a write to a file or a socket
+// with room is system time, with no context switch.
+func sleeps(nr uint64) bool {
+	return waits(nr) || nr < 64*uint64(len(sleepCalls)) && sleepCalls[nr/64]&(1<<(nr%64)) != 0
+}
+
+// sleepCalls is the rest of sleeps' set, a bit per number.
+var sleepCalls = func() (set [512 / 64]uint64) {
+	for _, nr := range []uint64{
+		1, 18, 20, 296, 328, // write, pwrite64, writev, pwritev, pwritev2
+		44, 46, 307, 40, // sendto, sendmsg, sendmmsg, sendfile
+		275, 276, 278, // splice, tee, vmsplice
+		2, 85, 257, 437, // open, creat, openat, openat2 (a FIFO waits for its other end)
+		56, 58, 435, // clone (CLONE_VFORK), vfork, clone3
+		65, 220, 69, 70, // semop, semtimedop, msgsnd, msgrcv
 	} {
 		set[nr/64] |= 1 << (nr % 64)
 	}

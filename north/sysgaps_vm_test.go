@@ -52,3 +52,12 @@ func TestVMTeeDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/tee.c"), "tee: done")
 }
+
+// TestVMThreadsDifferentialC runs testdata/sysgaps/threads.c (the state
+// of a thread blocked in write(2); /proc/PID/fd, its entries, cwd and exe
+// after the main thread exited while another lives) natively and inside
+// Cocoon: the outputs must be identical.
+func TestVMThreadsDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/threads.c"), "threads: done")
+}

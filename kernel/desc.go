@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	gdt [7]uint64
+	gdt [10]uint64
 	// tss is the 64-bit TSS (AMD APM vol. 2, 12.2.5, figure 12-8): 104
 	// bytes; RSP0 at 4, IST1..IST7 at 36..84, I/O map base at 102.
 	tss     [26]uint32
@@ -50,8 +50,11 @@ func setupDescriptors() {
 	gdt[0] = 0
 	gdt[1] = 0x00af9a000000ffff // kernel code: L, P, DPL0, execute/read
 	gdt[2] = 0x00cf92000000ffff // kernel data
-	gdt[3] = 0x00cff2000000ffff // user data, DPL3
-	gdt[4] = 0x00affa000000ffff // user code, L, DPL3
+	gdt[3] = 0                  // unused (Linux's kernel data)
+	gdt[4] = 0                  // SysretBase: no 32-bit user code (Linux's __USER32_CS)
+	gdt[5] = 0x00cff2000000ffff // user data, DPL3
+	gdt[6] = 0x00affa000000ffff // user code, L, DPL3
+	gdt[7] = 0
 
 	trapStackTop = (addrOf(&trapStack[0]) + uintptr(len(trapStack))) &^ 15
 	faultTop := (addrOf(&faultStack[0]) + uintptr(len(faultStack))) &^ 15
@@ -66,8 +69,8 @@ func setupDescriptors() {
 	// 64-bit TSS descriptor (AMD APM vol. 2, 4.8.3, figure 4-22): type 9.
 	base := uint64(addrOf((*byte)(unsafe.Pointer(&tss[0]))))
 	limit := uint64(104 - 1)
-	gdt[5] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
-	gdt[6] = base >> 32
+	gdt[cpu.TSSel/8] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
+	gdt[cpu.TSSel/8+1] = base >> 32
 	loadDesc(cpu.Lgdt, uint16(len(gdt)*8-1), uint64(addrOf((*byte)(unsafe.Pointer(&gdt[0])))))
 	cpu.Ltr(cpu.TSSel)
 	// No LDT: at reset LDTR is usable with base 0 and limit 0xffff
@@ -98,8 +101,8 @@ func setupDescriptors() {
 	}
 	loadDesc(cpu.Lidt, uint16(len(idt)*16-1), uint64(addrOf((*byte)(unsafe.Pointer(&idt[0])))))
 
-	// SYSCALL: CS=KCode, SS=KCode+8; SYSRET to UCode/UData (base 0x10).
-	cpu.Wrmsr(msrSTAR, uint64(cpu.KData)<<48|uint64(cpu.KCode)<<32)
+	// SYSCALL: CS=KCode, SS=KCode+8; SYSRET to UCode/UData (SysretBase+16, +8).
+	cpu.Wrmsr(msrSTAR, uint64(cpu.SysretBase)<<48|uint64(cpu.KCode)<<32)
 	cpu.Wrmsr(msrLSTAR, uint64(funcAddr(1)))
 	cpu.Wrmsr(msrSFMASK, syscallMask)
 	// SYSENTER is not an entry into Cocoon: a null CS makes it #GP (Intel

@@ -53,16 +53,12 @@ var probe2Differs = map[string]string{
 	// Cocoon has no 32-bit ABI and answers as Linux booted with
 	// ia32_emulation=false: #GP(0x80*8+2), SIGSEGV.
 	"int80-getpid": noIA32, "int80-bad": noIA32,
+	// Linux's GDT has a 32-bit user code segment (__USER32_CS), which a
+	// forged frame's IRETQ enters; Cocoon's has none: #GP(0x20).
+	"sr-cs-user32": noIA32,
 	// UMIP: Linux emulates SGDT, SIDT, SMSW, SLDT and STR for CPL3 with
 	// dummy values (arch/x86/kernel/umip.c); Cocoon lets them #GP.
 	"sgdt": noUMIPEmu, "sidt": noUMIPEmu, "sldt": noUMIPEmu, "str": noUMIPEmu, "smsw": noUMIPEmu,
-	// Cocoon's GDT is not Linux's (user CS 0x23 and SS 0x1b where Linux has
-	// 0x33 and 0x2b): the selector in an error code differs.
-	"mov-ss-cs": gdtLayout, "sr-cs-ss": gdtLayout,
-	// rt_sigreturn takes CS and SS as Cocoon's own user selectors,
-	// whatever the frame says; Linux loads them and IRETQ faults on a bad one.
-	"sr-cs-kernel": selForced, "sr-cs-null": selForced, "sr-cs-garbage": selForced,
-	"sr-ss-garbage": selForced, "sr-ss-strict": selForced,
 	// Cocoon rewrites the FS base on every return to user mode: a
 	// selector loaded into FS does not take effect for long.
 	"mov-fs-cs":     "the FS base is the kernel's copy, not the selector's",
@@ -129,8 +125,6 @@ const (
 	tcgPop    = "QEMU TCG: IRETQ and far RET at CPL3 pop with a supervisor access (SMAP #PF)"
 	noIA32    = "no 32-bit system calls"
 	noUMIPEmu = "UMIP instructions not emulated"
-	gdtLayout = "Cocoon's GDT layout"
-	selForced = "rt_sigreturn forces the user CS and SS"
 	noTop     = "Cocoon's user memory ends at 0x7e0000000000"
 )
 

@@ -15,6 +15,7 @@ import (
 const (
 	ucRSP     = 40 + 120
 	ucRIP     = 40 + 128
+	ucCS      = 40 + 144
 	ucFPState = 40 + 184
 )
 
@@ -73,8 +74,10 @@ func TestSigreturnWithBadFrameKills(t *testing.T) {
 	const stackTop = 0x3000000
 	act := sigAction{handler: 0x405000, flags: linux.SaRestorer, restorer: 0x406000}
 	for name, corrupt := range map[string]func(p *Process, task *Task, uc uint64){
-		"non-canonical rip": func(p *Process, task *Task, uc uint64) { mem.WriteUint64(p.m, uc+ucRIP, 0x800000000000) },
-		"unreadable":        func(p *Process, task *Task, uc uint64) { task.regs.Frame.RSP = 0x8 },
+		// The #GP of the return to user mode (a non-canonical RIP is
+		// the kernel's, kernel/user.go userEnter).
+		"kernel CS":  func(p *Process, task *Task, uc uint64) { p.m.CopyOut(uc+ucCS, []byte{0x10, 0}) },
+		"unreadable": func(p *Process, task *Task, uc uint64) { task.regs.Frame.RSP = 0x8 },
 	} {
 		p, task, _ := newTest(t)
 		p.m.Map(stackTop-0x10000, 0x10000, mem.Read|mem.Write, true)
@@ -86,6 +89,7 @@ func TestSigreturnWithBadFrameKills(t *testing.T) {
 		task.regs.Frame.RSP += 8
 		corrupt(p, task, uc)
 		sc(task, linux.SysRtSigreturn)
+		task.returnFault()
 		if p.exitStatus != 128+linux.SigSegv {
 			t.Errorf("%s: exit status %d, want 139", name, p.exitStatus)
 		}

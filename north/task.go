@@ -43,6 +43,10 @@ type Task struct {
 	// while its time is still to be charged as system time (chargeRun),
 	// or 0.
 	sysFrom uint64
+	// retSel are the CS and SS rt_sigreturn restored when they are not
+	// the user selectors, until the return to user mode faults on them
+	// (returnFault) or a handler's frame records them; zero otherwise.
+	retSel [2]uint16
 	// The last system call and its result, for SA_RESTART.
 	lastNr     uint64
 	lastResult int64
@@ -132,6 +136,9 @@ func (t *Task) loop() {
 			if t.exited || t.p.exiting() {
 				break
 			}
+		}
+		if t.returnFault() {
+			continue
 		}
 		t.lastResult = 0
 		var exit kernel.ExitKind

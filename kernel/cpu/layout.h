@@ -9,8 +9,8 @@
 // Segment selectors of the boot GDT (kernel/cpu/gdt.go).
 #define KCODE 0x08
 #define KDATA 0x10
-#define UDATA 0x1b
-#define UCODE 0x23
+#define UDATA 0x2b
+#define UCODE 0x33
 
 // MSRs (AMD APM vol. 2, appendix A).
 #define MSR_EFER 0xC0000080

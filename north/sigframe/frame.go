@@ -10,9 +10,10 @@ import (
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
 
-// User segment selectors (kernel/cpu/layout.go): a frame always records
-// them and rt_sigreturn always restores them, since Cocoon runs only
-// 64-bit user code.
+// User segment selectors (kernel/cpu/layout.go), Linux's __USER_CS and
+// __USER_DS: a handler always runs with them; a frame records the
+// thread's, which differ only after rt_sigreturn restored others and
+// before the return to user mode faulted on them (ReturnFault).
 const (
 	UserCS = cpu.UCode
 	UserSS = cpu.UData
@@ -133,10 +134,6 @@ var (
 	ErrStackOverflow = errors.New("sigframe: signal frame overflows the alternate signal stack")
 	// ErrBadFrame: rt_sigreturn found a frame it cannot resume.
 	ErrBadFrame = errors.New("sigframe: invalid signal frame")
-	// ErrNonCanonical is a frame whose RIP is not canonical: Linux
-	// restores it and its IRETQ to user mode raises #GP(0), a SIGSEGV
-	// with trapno 13 (arch/x86/entry/entry_64.S, the iret fixup).
-	ErrNonCanonical = errors.New("sigframe: RIP not canonical")
 )
 
 // Placement is where Build puts a frame.
@@ -212,7 +209,12 @@ func Build(m mem.Memory, regs Regs, d *Delivery) (Placement, Regs, error) {
 	le.PutUint64(f[framePretcode:], d.Restorer)
 
 	uc := f[frameUC:]
-	flags := uint64(UCSigcontextSS | UCStrictRestoreSS)
+	// UC_STRICT_RESTORE_SS only for a thread in 64-bit mode, i.e. under
+	// the user CS (frame_uc_flags, user_64bit_mode).
+	flags := uint64(UCSigcontextSS)
+	if regs.CS == UserCS {
+		flags |= UCStrictRestoreSS
+	}
 	if d.FPState != nil && d.FPU.XSave {
 		flags |= UCFPXstate
 	}
@@ -240,8 +242,8 @@ func Build(m mem.Memory, regs Regs, d *Delivery) (Placement, Regs, error) {
 		le.PutUint64(sc[r.off:], r.v)
 	}
 	// gs and fs are saved as 0 on x86-64 (setup_sigcontext).
-	le.PutUint16(sc[scCS:], UserCS)
-	le.PutUint16(sc[scSS:], UserSS)
+	le.PutUint16(sc[scCS:], uint16(regs.CS))
+	le.PutUint16(sc[scSS:], uint16(regs.SS))
 	le.PutUint64(uc[ucSigmask:], d.Mask)
 
 	info := d.Info.Marshal()

@@ -318,7 +318,7 @@ func TestRoundTrip(t *testing.T) {
 // save_xstate_epilog: _fpx_sw_bytes, XSTATE_BV with x87 and SSE, magic2.
 func TestFPStateImage(t *testing.T) {
 	m := mem.NewFake(0x10000, 1<<16)
-	regs := Regs{RSP: 0x20000, RIP: 0x401000}
+	regs := Regs{RSP: 0x20000, RIP: 0x401000, CS: UserCS, SS: UserSS}
 	d := &Delivery{Info: SigInfo{Signo: linux.SigUsr1}, FPU: xsaveFPU, FPState: testFPState(xsaveFPU)}
 	pl, _, err := Build(m, regs, d)
 	if err != nil {
@@ -359,6 +359,25 @@ func TestFPStateImage(t *testing.T) {
 	ctx, err := Restore(m, h, xsaveFPU)
 	if err != nil || ctx.FPState != nil {
 		t.Errorf("Restore without FP state = %v, FPState %d bytes, want nil", err, len(ctx.FPState))
+	}
+
+	// A thread whose rt_sigreturn restored a bad CS and SS (its return
+	// to user mode faulted): the frame records them, without
+	// UC_STRICT_RESTORE_SS since the thread is not in 64-bit mode, and
+	// the handler runs with the user selectors.
+	regs.CS, regs.SS = 0x13, 0xfff3
+	pl, h, err = Build(m, regs, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := pl.Frame + frameUC + ucMcontext
+	rd16 := func(a uint64) uint16 { return uint16(rd32(a)) }
+	if rd16(sc+scCS) != 0x13 || rd16(sc+scSS) != 0xfff3 || rd64(pl.Frame+frameUC+ucFlags) != UCSigcontextSS || h.CS != UserCS || h.SS != UserSS {
+		t.Errorf("bad selectors: frame CS %#x SS %#x uc_flags %#x, handler CS %#x SS %#x", rd16(sc+scCS), rd16(sc+scSS), rd64(pl.Frame+frameUC+ucFlags), h.CS, h.SS)
+	}
+	h.RSP += 8
+	if ctx, err := Restore(m, h, xsaveFPU); err != nil || ctx.Regs.CS != 0x13 || ctx.Regs.SS != 0xfff3 {
+		t.Errorf("Restore of it = %v, CS %#x SS %#x", err, ctx.Regs.CS, ctx.Regs.SS)
 	}
 }
 
@@ -499,8 +518,10 @@ func TestRestoreSanitises(t *testing.T) {
 		{"reserved header bytes", xsaveHeader + 16, 0xdead_beef_dead},
 	} {
 		w64(fp+bad.off, bad.val)
-		if _, err := Restore(m, h, xsaveFPU); !errors.Is(err, ErrBadFrame) {
-			t.Errorf("%s: Restore = %v, want ErrBadFrame", bad.name, err)
+		// Linux has loaded the registers and mask when it finds the
+		// state bad.
+		if ctx, err := Restore(m, h, xsaveFPU); !errors.Is(err, ErrBadFrame) || !ctx.Loaded || ctx.Mask != ^uint64(unblockable) || ctx.Regs.RFLAGS != 0x202|flagOF|flagDF|flagAC {
+			t.Errorf("%s: Restore = %v, loaded %v, mask %#x, RFLAGS %#x; want ErrBadFrame with the frame's registers and mask", bad.name, err, ctx.Loaded, ctx.Mask, ctx.Regs.RFLAGS)
 		}
 		if err := m.CopyOut(fp, good); err != nil {
 			t.Fatal(err)
@@ -512,12 +533,42 @@ func TestRestoreSanitises(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ctx.Regs.RFLAGS != 0x202|flagOF|flagDF|flagAC || ctx.Regs.CS != UserCS || ctx.Regs.SS != UserSS {
-		t.Errorf("RFLAGS %#x CS %#x SS %#x, want %#x %#x %#x", ctx.Regs.RFLAGS, ctx.Regs.CS, ctx.Regs.SS, 0x202|flagOF|flagDF|flagAC, UserCS, UserSS)
+	if ctx.Regs.RFLAGS != 0x202|flagOF|flagDF|flagAC || ctx.Regs.CS != 0x0b || ctx.Regs.SS != 0x13 {
+		t.Errorf("RFLAGS %#x CS %#x SS %#x, want %#x 0x0b 0x13", ctx.Regs.RFLAGS, ctx.Regs.CS, ctx.Regs.SS, 0x202|flagOF|flagDF|flagAC)
+	}
+	if gp, code := ReturnFault(ctx.Regs); !gp || code != 0x08 {
+		t.Errorf("kernel CS 0x08 in the frame: ReturnFault %v %#x, want #GP(0x08)", gp, code)
 	}
 	if ctx.Mask != ^uint64(unblockable) {
 		t.Errorf("mask %#x, want all but SIGKILL and SIGSTOP", ctx.Mask)
 	}
+	// SS: strict (as Build writes uc_flags) a bad one faults; without
+	// UC_STRICT_RESTORE_SS it becomes the user SS, but only under the
+	// user CS (force_valid_ss).
+	for _, c := range []struct {
+		cs, flags uint64
+		ss        uint64
+	}{
+		{UserCS, UCSigcontextSS | UCStrictRestoreSS, 0x13},
+		{UserCS, UCSigcontextSS, UserSS},
+		{UserCS &^ 3, 0, UserSS},
+		{0x0b, UCSigcontextSS, 0x13},
+	} {
+		w16(sc+scCS, uint16(c.cs))
+		w64(pl.Frame+frameUC+ucFlags, c.flags)
+		ctx, err := Restore(m, h, xsaveFPU)
+		gp, code := ReturnFault(ctx.Regs)
+		want := uint64(0x10)
+		if c.cs|3 != UserCS {
+			want = c.cs &^ 3
+		}
+		if err != nil || ctx.Regs.SS != c.ss || gp != (want != 0x10 || c.ss != UserSS) || gp && code != want {
+			t.Errorf("CS %#x SS 0x10 uc_flags %#x: %v, SS %#x, ReturnFault %v %#x; want SS %#x", c.cs, c.flags, err, ctx.Regs.SS, gp, code, c.ss)
+		}
+	}
+	w16(sc+scCS, UserCS)
+	w16(sc+scSS, UserSS)
+	w64(pl.Frame+frameUC+ucFlags, UCFPXstate|UCSigcontextSS|UCStrictRestoreSS)
 	le := binary.LittleEndian
 	if mx := le.Uint32(ctx.FPState[fxMXCSR:]); mx != 0x1fc0 {
 		t.Errorf("MXCSR = %#x, want 0x1fc0", mx)
@@ -554,14 +605,16 @@ func TestRestoreSanitises(t *testing.T) {
 
 	for _, rip := range []uint64{1 << 47, 0xffff_7fff_ffff_ffff, 0x8000_0000_0000_0000} {
 		w64(sc+scRIP, rip)
-		if _, err := Restore(m, h, xsaveFPU); !errors.Is(err, ErrNonCanonical) {
-			t.Errorf("Restore with RIP %#x = %v, want ErrNonCanonical", rip, err)
+		ctx, err := Restore(m, h, xsaveFPU)
+		if gp, code := ReturnFault(ctx.Regs); err != nil || !gp || code != 0 {
+			t.Errorf("Restore with RIP %#x = %v, ReturnFault %v %#x; want #GP(0)", rip, err, gp, code)
 		}
 	}
 	for _, rip := range []uint64{0xffff_8000_0000_0000, ^uint64(0)} {
 		w64(sc+scRIP, rip)
-		if _, err := Restore(m, h, xsaveFPU); err != nil {
-			t.Errorf("Restore with the canonical kernel RIP %#x = %v; entering it faults later", rip, err)
+		ctx, err := Restore(m, h, xsaveFPU)
+		if gp, _ := ReturnFault(ctx.Regs); err != nil || gp {
+			t.Errorf("Restore with the canonical kernel RIP %#x = %v, ReturnFault %v; entering it faults later", rip, err, gp)
 		}
 	}
 	w64(sc+scRIP, 1<<47-1)
@@ -575,8 +628,42 @@ func TestRestoreSanitises(t *testing.T) {
 		t.Errorf("Restore with a bad fpstate pointer = %v, want a fault", err)
 	}
 	h.RSP = 0x100
-	if _, err := Restore(m, h, xsaveFPU); !errors.Is(err, mem.ErrFault) {
-		t.Errorf("Restore with a bad RSP = %v, want a fault", err)
+	if ctx, err := Restore(m, h, xsaveFPU); !errors.Is(err, mem.ErrFault) || ctx.Loaded {
+		t.Errorf("Restore with a bad RSP = %v, loaded %v; want a fault with nothing loaded", err, ctx.Loaded)
+	}
+}
+
+// TestReturnFault: the #GP of Linux's IRETQ to restored selectors and
+// RIP, as measured on Linux 6.18 (north/testdata/probe2, sr- cases).
+func TestReturnFault(t *testing.T) {
+	for _, c := range []struct {
+		cs, ss, rip uint64
+		gp          bool
+		code        uint64
+	}{
+		{UserCS, UserSS, 0x401000, false, 0},
+		{UserCS, UserSS, 1<<47 - 1, false, 0},
+		{UserCS, UserSS, 0xffff_ffff_8100_0000, false, 0}, // enters, then #PF
+		{UserCS, UserSS, 1 << 47, true, 0},
+		{0x13, UserSS, 0x401000, true, 0x10},
+		{0x03, UserSS, 0x401000, true, 0},
+		{0xfff3, UserSS, 0x401000, true, 0xfff0},
+		{0x37, UserSS, 0x401000, true, 0x34}, // LDT CS: the selector
+		{0x23, UserSS, 0x401000, true, 0x20}, // no 32-bit code segment
+		{UserSS, UserSS, 0x401000, true, 0x28},
+		{UserCS, 0x03, 0x401000, true, 0},
+		{UserCS, UserCS, 0x401000, true, 0x30},
+		{UserCS, 0x7b, 0x401000, true, 0x78},
+		{UserCS, 0xfff3, 1 << 47, true, 0xfff0},
+		{UserCS, 0x2f, 0x401000, true, 0}, // LDT SS: espfix64's #GP(0)
+		{UserCS, 0xffff, 0x401000, true, 0},
+		{0x13, 0x07, 0x401000, true, 0},
+		{0x13, 0xfff3, 1 << 47, true, 0x10},
+	} {
+		gp, code := ReturnFault(Regs{CS: c.cs, SS: c.ss, RIP: c.rip})
+		if gp != c.gp || code != c.code {
+			t.Errorf("CS %#x SS %#x RIP %#x: ReturnFault %v %#x, want %v %#x", c.cs, c.ss, c.rip, gp, code, c.gp, c.code)
+		}
 	}
 }
 
@@ -664,7 +751,7 @@ func FuzzRestore(f *testing.F) {
 			return
 		}
 		r := ctx.Regs
-		if r.RIP >= 1<<47 || r.CS != UserCS || r.SS != UserSS || r.FSBase != 0x77 {
+		if gp, _ := ReturnFault(r); !gp && (r.RIP >= userAddrLimit && r.RIP < kernelAddrStart || r.CS != UserCS || r.SS != UserSS) || r.FSBase != 0x77 {
 			t.Fatalf("Restore accepted RIP %#x CS %#x SS %#x FS base %#x", r.RIP, r.CS, r.SS, r.FSBase)
 		}
 		if r.RFLAGS&^UserFlags != 0x202 {

@@ -56,18 +56,28 @@ type Context struct {
 	// would, ignoring any error but a fault (restore_altstack in
 	// kernel/signal.c).
 	AltStack AltStack
+	// Loaded, with an error, says Linux had installed Regs and Mask
+	// before it found the fault: its rt_sigreturn sets the mask and the
+	// registers from the frame before fpu__restore_sig reads the
+	// extended state, which on failure resets the FPU to its initial
+	// state (arch/x86/kernel/signal_64.c, arch/x86/kernel/fpu/signal.c).
+	// The caller installs them, resets the FPU and then forces the
+	// SIGSEGV of badframe.
+	Loaded bool
 }
 
 // Restore reads the signal frame a handler returns through: cur are the
 // registers at the rt_sigreturn system call, whose RSP points just past
 // the frame's pretcode (the handler's RET popped it), i.e. at the
 // ucontext. Everything in the frame is untrusted: RFLAGS takes only the
-// bits a program may change (UserFlags), CS and SS are forced to the
-// user selectors, a RIP that is not canonical is refused with
-// ErrNonCanonical (a canonical kernel address is restored: entering it
-// faults as on Linux), and extended state that would make Linux's
-// FXRSTOR or XRSTOR from the frame fault is refused with ErrBadFrame. The FS and GS bases are kept from
-// cur (restore_sigcontext in arch/x86/kernel/signal_64.c).
+// bits a program may change (UserFlags); CS and SS are taken with RPL 3
+// as restore_sigcontext (arch/x86/kernel/signal_64.c) takes them, and an
+// SS that is not the user one becomes it under the user CS when the
+// frame lacks UC_STRICT_RESTORE_SS (force_valid_ss); the caller checks
+// them, and RIP, as Linux's IRETQ to user mode does (ReturnFault).
+// Extended state that would make Linux's FXRSTOR or XRSTOR from the frame
+// fault is refused with ErrBadFrame (and Context.Loaded). The FS and GS
+// bases are kept from cur.
 func Restore(m mem.Memory, cur Regs, fpu FPU) (Context, error) {
 	if err := fpu.check(); err != nil {
 		return Context{}, err
@@ -89,11 +99,8 @@ func Restore(m mem.Memory, cur Regs, fpu FPU) (Context, error) {
 		RCX: le.Uint64(sc[scRCX:]), RSP: le.Uint64(sc[scRSP:]),
 		RIP:    le.Uint64(sc[scRIP:]),
 		RFLAGS: cur.RFLAGS&^UserFlags | le.Uint64(sc[scEflags:])&UserFlags | flagReserved | flagIF,
-		CS:     UserCS, SS: UserSS,
+		CS:     uint64(le.Uint16(sc[scCS:]) | 3), SS: uint64(le.Uint16(sc[scSS:]) | 3),
 		FSBase: cur.FSBase, GSBase: cur.GSBase,
-	}
-	if r.RIP >= userAddrLimit && r.RIP < kernelAddrStart {
-		return Context{}, fmt.Errorf("%w: %#x", ErrNonCanonical, r.RIP)
 	}
 	ctx := Context{
 		Regs: r,
@@ -104,10 +111,18 @@ func Restore(m mem.Memory, cur Regs, fpu FPU) (Context, error) {
 			Size:  le.Uint64(uc[ucStack+ssSize:]),
 		},
 	}
+	// force_valid_ss: under the 64-bit user CS, without
+	// UC_STRICT_RESTORE_SS, an SS that is not a writable DPL3 data
+	// segment becomes __USER_DS. Cocoon's GDT has one such segment and no
+	// LDT, so any SS but the user one is replaced.
+	if r.CS == UserCS && le.Uint64(uc[ucFlags:])&UCStrictRestoreSS == 0 {
+		ctx.Regs.SS = UserSS
+	}
 	if fp := le.Uint64(sc[scFpstate:]); fp != 0 {
 		st, err := restoreFP(m, fp, fpu)
 		if err != nil {
-			return Context{}, err
+			ctx.Loaded = true
+			return ctx, err
 		}
 		ctx.FPState = st
 	}
@@ -201,6 +216,38 @@ func restoreFP(m mem.Memory, addr uint64, fpu FPU) ([]byte, error) {
 	clear(header)
 	le.PutUint64(header, xstateBV&rfbm)
 	return st, nil
+}
+
+// ReturnFault reports whether Linux's return to user mode with r, an
+// IRETQ, raises #GP, and its error code: a CS that is not the 64-bit
+// user code segment, then an SS that is not the user data segment, with
+// the selector (index and TI bit; 0 for a null one), then a RIP that is
+// not canonical, with 0 (AMD APM vol. 3, IRET: the checks of the return
+// to an outer privilege level, in that order). Linux's fixup_bad_iret
+// turns the fault into one from user mode with r as its registers
+// (arch/x86/kernel/traps.c), so SIGSEGV, trapno 13, si_code SI_KERNEL.
+// An SS in the LDT sends Linux's IRETQ through the espfix64 stack
+// (native_irq_return_ldt, arch/x86/entry/entry_64.S), where its fault,
+// whichever check failed, becomes a double fault that exc_double_fault
+// turns into #GP(0).
+//
+// Cocoon has no 32-bit user code segment (Linux's __USER32_CS, 0x23,
+// where Linux's IRETQ enters compatibility mode) and no LDT, and every
+// other descriptor of its GDT fails IRETQ's checks with #GP as Linux's
+// do.
+func ReturnFault(r Regs) (bool, uint64) {
+	const ti = 4 // the selector's table indicator: the LDT
+	switch {
+	case r.SS&ti != 0:
+		return true, 0
+	case r.CS != UserCS:
+		return true, r.CS &^ 3
+	case r.SS != UserSS:
+		return true, r.SS &^ 3
+	case r.RIP >= userAddrLimit && r.RIP < kernelAddrStart:
+		return true, 0
+	}
+	return false, 0
 }
 
 func allZero(b []byte) bool {

@@ -338,6 +338,14 @@ extern char landing[];
 
 #define LANDSP ((uint64_t)(landstack + sizeof landstack - 64))
 
+static const char *where(uint64_t a) {
+	if (a == (uint64_t)landing)
+		return "landing";
+	if (a == LANDSP)
+		return "landsp";
+	return addr(a);
+}
+
 static void case_iret_self(void) {
 	reportall(0);
 	iretq_to((uint64_t)landing, cur_cs(), 0x202, LANDSP, cur_ss());
@@ -390,15 +398,47 @@ struct uc64 {
 
 static void (*edit)(struct uc64 *);
 
+// The fpstate: the FXSAVE image, then (if the sw bytes say so) the XSAVE
+// header and components (arch/x86/include/uapi/asm/sigcontext.h).
+#define FP(u) ((unsigned char *)(u)->sc.fpstate)
+#define MXCSR(u) (*(uint32_t *)(FP(u) + 24))
+#define SWB(u) ((uint32_t *)(FP(u) + 464)) // magic1, extended_size, xfeatures (2 words), xstate_size
+#define XHDR(u) ((uint64_t *)(FP(u) + 512))
+
+// The handler leaves MXCSR at a value of its own (rounding toward zero):
+// a frame that restores no FP state shows whether the kernel reset it.
+#define HANDLER_MXCSR 0x7f80
+
 static void onusr1(int sig, siginfo_t *si, void *ctx) {
 	edit(ctx);
+	uint32_t mx = HANDLER_MXCSR;
+	__asm__ volatile("ldmxcsr %0" : : "m"(mx));
+}
+
+// The marker e_land leaves in R12 of a forged frame, to see whether a
+// kernel installed the frame's registers.
+#define MARK 0x5eed
+
+static const char *where(uint64_t a);
+
+// report_frame prints, besides what report does, the context the fault
+// signal's frame saved: where the thread was, with which selectors, mask
+// and registers, and whether the frame asks for a strict SS.
+static void report_frame(int sig, siginfo_t *si, void *ctx) {
+	struct uc64 *u = ctx;
+	uint32_t mx = u->sc.fpstate ? MXCSR(u) : 0;
+	out("  frame rip %s rsp %s cs %#x ss %#x strict-ss %d mask %#lx r12 %#lx rax %#lx mxcsr %#x", where(u->sc.rip),
+	    where(u->sc.rsp), u->sc.cs, u->sc.ss, !!(u->flags & 4), (unsigned long)u->sigmask, (unsigned long)u->sc.r12,
+	    (unsigned long)u->sc.rax, mx);
+	report(sig, si, ctx);
 }
 
 // forge raises SIGUSR1, whose handler applies e to the frame it returns
 // through.
 static void forge(void (*e)(struct uc64 *)) {
 	edit = e;
-	reportall(0);
+	for (unsigned i = 0; i < sizeof faultsigs / sizeof faultsigs[0]; i++)
+		handle(faultsigs[i], report_frame, SA_RESETHAND);
 	handle(SIGUSR1, onusr1, 0);
 	raw(SYS_tgkill, getpid(), raw(SYS_gettid, 0, 0, 0), SIGUSR1);
 	out("  returned");
@@ -420,6 +460,7 @@ static void e_rsp_kernel(struct uc64 *u) {
 static void e_land(struct uc64 *u) {
 	u->sc.rip = (uint64_t)landing;
 	u->sc.rsp = LANDSP;
+	u->sc.r12 = MARK;
 }
 static void e_cs_kernel(struct uc64 *u) {
 	e_land(u);
@@ -446,6 +487,106 @@ static void e_ss_strict(struct uc64 *u) {
 	u->sc.ss = 0xfff3;
 	u->flags |= 0x4 | 0x2; // UC_STRICT_RESTORE_SS | UC_SIGCONTEXT_SS
 }
+static void e_ss_null(struct uc64 *u) {
+	e_land(u);
+	u->sc.ss = 0;
+}
+static void e_ss_cs(struct uc64 *u) {
+	e_land(u);
+	u->sc.ss = u->sc.cs;
+}
+static void e_ss_ldt(struct uc64 *u) {
+	e_land(u);
+	u->sc.ss = 0x2f; // index 5 of the LDT
+}
+// Without UC_STRICT_RESTORE_SS, a bad SS becomes __USER_DS, under the
+// 64-bit user CS only (force_valid_ss).
+static void e_ss_lax(struct uc64 *u) {
+	e_land(u);
+	u->sc.ss = 0xfff3;
+	u->flags &= ~4UL;
+}
+static void e_ss_lax_kernel(struct uc64 *u) {
+	e_land(u);
+	u->sc.ss = 0x10;
+	u->flags &= ~4UL;
+}
+static void e_ss_lax_cs_bad(struct uc64 *u) {
+	e_land(u);
+	u->sc.ss = 0xfff3;
+	u->sc.cs = 0x10;
+	u->flags &= ~4UL;
+}
+// Selectors with RPL 0: the kernel forces RPL 3.
+static void e_sel_rpl0(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs &= ~3;
+	u->sc.ss &= ~3;
+}
+// IRETQ checks CS before SS, and both before RIP.
+static void e_cs_ss_rip(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs = 0x10;
+	u->sc.ss = 0xfff3;
+	u->sc.rip = 0x8000000000000000UL;
+}
+static void e_ss_rip(struct uc64 *u) {
+	e_land(u);
+	u->sc.ss = 0;
+	u->sc.rip = 0x8000000000000000UL;
+}
+// An SS in the LDT takes Linux's espfix64 path: its IRETQ fault is a #GP(0).
+static void e_ss_ldt_cs_bad(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs = 0x10;
+	u->sc.ss = 0x7;
+}
+static void e_cs_ldt(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs = 0x37; // index 6 of the LDT
+}
+// Linux's 32-bit user code segment (__USER32_CS): IRETQ enters
+// compatibility mode at a UD2.
+static void e_cs_user32(struct uc64 *u) {
+	e_land(u);
+	memcpy((void *)CODE, "\x0f\x0b", 2);
+	u->sc.rip = CODE;
+	u->sc.cs = 0x23;
+}
+// A bad fpstate after bad selectors: the frame's registers are in place
+// for the SIGSEGV.
+static void e_cs_fp_bad(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs = 0x10;
+	MXCSR(u) |= 1 << 16;
+}
+// A bad fpstate: Linux has installed the frame's mask and registers (and
+// rt_sigreturn returns 0 in RAX) and reset the FPU when it finds it.
+static void e_fp_bad_regs(struct uc64 *u) {
+	e_land(u);
+	u->sigmask = 1UL << (SIGUSR2 - 1);
+	u->sc.rax = 0x1234;
+	MXCSR(u) |= 1 << 16;
+}
+// ... so a mask in the frame that blocks SIGSEGV makes it fatal.
+static void e_fp_bad_segv_blocked(struct uc64 *u) {
+	e_land(u);
+	u->sigmask = 1UL << (SIGSEGV - 1);
+	MXCSR(u) |= 1 << 16;
+}
+// ... and the SIGSEGV goes onto the frame's stack.
+static void e_fp_bad_rsp_bad(struct uc64 *u) {
+	e_land(u);
+	u->sc.rsp = 0x8000000000000000UL;
+	MXCSR(u) |= 1 << 16;
+}
+// A bad CS with a mask that blocks SIGSEGV: the #GP of the return is
+// fatal too.
+static void e_cs_segv_blocked(struct uc64 *u) {
+	e_land(u);
+	u->sc.cs = 0x10;
+	u->sigmask = 1UL << (SIGSEGV - 1);
+}
 static void e_uc_flags(struct uc64 *u) {
 	e_land(u);
 	u->flags = ~0UL;
@@ -462,13 +603,6 @@ static void e_mask_all(struct uc64 *u) {
 	e_land(u);
 	u->sigmask = ~0UL;
 }
-
-// The fpstate: the FXSAVE image, then (if the sw bytes say so) the XSAVE
-// header and components (arch/x86/include/uapi/asm/sigcontext.h).
-#define FP(u) ((unsigned char *)(u)->sc.fpstate)
-#define MXCSR(u) (*(uint32_t *)(FP(u) + 24))
-#define SWB(u) ((uint32_t *)(FP(u) + 464)) // magic1, extended_size, xfeatures (2 words), xstate_size
-#define XHDR(u) ((uint64_t *)(FP(u) + 512))
 
 static void e_fp_null(struct uc64 *u) {
 	e_land(u);
@@ -769,6 +903,23 @@ static const struct pcase cases[] = {
 	{"sr-cs-ss", 0, e_cs_ss},
 	{"sr-ss-garbage", 0, e_ss_garbage},
 	{"sr-ss-strict", 0, e_ss_strict},
+	{"sr-ss-null", 0, e_ss_null},
+	{"sr-ss-cs", 0, e_ss_cs},
+	{"sr-ss-ldt", 0, e_ss_ldt},
+	{"sr-ss-lax", 0, e_ss_lax},
+	{"sr-ss-lax-kernel", 0, e_ss_lax_kernel},
+	{"sr-ss-lax-cs-bad", 0, e_ss_lax_cs_bad},
+	{"sr-sel-rpl0", 0, e_sel_rpl0},
+	{"sr-cs-ss-rip", 0, e_cs_ss_rip},
+	{"sr-ss-rip", 0, e_ss_rip},
+	{"sr-cs-ldt", 0, e_cs_ldt},
+	{"sr-ss-ldt-cs-bad", 0, e_ss_ldt_cs_bad},
+	{"sr-cs-user32", 0, e_cs_user32},
+	{"sr-cs-fp-bad", 0, e_cs_fp_bad},
+	{"sr-fp-bad-regs", 0, e_fp_bad_regs},
+	{"sr-fp-bad-segv-blocked", 0, e_fp_bad_segv_blocked},
+	{"sr-fp-bad-rsp-bad", 0, e_fp_bad_rsp_bad},
+	{"sr-cs-segv-blocked", 0, e_cs_segv_blocked},
 	{"sr-uc-flags", 0, e_uc_flags},
 	{"sr-flags-all", 0, e_flags_all},
 	{"sr-flags-tf", 0, e_flags_tf},

@@ -5,8 +5,14 @@ package kernel
 // sharing every frame with a reference per entry; private writable pages
 // become read-only and copy-on-write in both (pteCOW), and the first
 // write to one copies it (cowBreak) unless nobody else holds the frame
-// any more. Pages of MAP_SHARED mappings (pteShared) stay writable and
-// shared. Goroutine-side API in uspace.go (Space.Fork). Trap context.
+// any more. As Linux's fork (mm/memory.c vma_needs_copy), the entries of
+// pages the personality provides again on a fault are not copied: those
+// of MAP_SHARED mappings (pteShared: a file's, shared anonymous memory,
+// SysV segments) and those of a Filled region holding no private copy
+// (a private file mapping never written, which Linux leaves without an
+// anon_vma): the child faults them in when it touches them, and its
+// resident set starts without them. Goroutine-side API in uspace.go
+// (Space.Fork). Trap context.
 
 import (
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
@@ -16,7 +22,7 @@ import (
 
 // Private system calls for processes (after usermem.go's).
 const (
-	sysSpaceFork     = 1040 // (space) -> new space: a copy-on-write copy
+	sysSpaceFork     = 1040 // (space, ranges, n) -> new space: a copy-on-write copy; ranges is n [start, end) pairs, the private file mappings
 	sysSpaceFillShrd = 1041 // (space, addr, frame): install a shared page
 )
 
@@ -29,7 +35,7 @@ const pteShared = 1 << 11
 func procSyscall(nr, a0, a1, a2 uint64) (int64, bool) {
 	switch nr {
 	case sysSpaceFork:
-		return spaceFork(int(a0)), true
+		return spaceFork(int(a0), uintptr(a1), int(a2)), true
 	case sysSpaceFillShrd:
 		r := spaceFill(int(a0), uintptr(a1), a2, 0)
 		if r == 0 {
@@ -44,23 +50,31 @@ func procSyscall(nr, a0, a1, a2 uint64) (int64, bool) {
 }
 
 // spaceFork makes a copy-on-write copy of space i and returns its id.
+// refill is the kernel address of n sorted, disjoint [start, end) pairs
+// (a goroutine's slice, kept alive and unchanged during the call): the
+// private file mappings, whose file pages the personality provides again
+// when the child faults; one holding no private copy (pteCopy) gets no
+// entry in the child.
 //
 //go:nosplit
-func spaceFork(i int) int64 {
+func spaceFork(i int, refill uintptr, n int) int64 {
 	s := getSpace(i)
-	if s == nil {
+	if s == nil || n < 0 || n > 0 && refill == 0 {
 		return -linux.EINVAL
 	}
-	n := spaceNew()
-	if n < 0 {
-		return n
+	c := spaceNew()
+	if c < 0 {
+		return c
 	}
-	d := &spaces[n]
+	d := &spaces[c]
 	zero, resident := zeroFrame, 0
+	// The refill range at or after the page being copied, and whether
+	// it holds a private copy (-1: not looked at yet).
+	j, copies := 0, -1
 	for k := 0; k < s.vmas.Len(); k++ {
 		r := s.vmas.At(k)
 		if !d.vmas.SetKind(r.Start, r.End-r.Start, r.Prot, r.Kind) {
-			spaceFree(int(n))
+			spaceFree(int(c))
 			return -linux.ENOMEM
 		}
 		// A page table at a time: the source's, and the copy's made at
@@ -76,12 +90,26 @@ func spaceFork(i int) int64 {
 			for ; va < stop; va += pageSize {
 				pte := cpu.Ptr64(src + (va>>12&511)*8)
 				e := *pte
-				if e&(ptePresent|pteProtNone) == 0 {
+				if e&(ptePresent|pteProtNone) == 0 || e&pteShared != 0 {
 					continue
+				}
+				for j < n && *cpu.Ptr64(refill + uintptr(j)*16 + 8) <= uint64(va) {
+					j, copies = j+1, -1
+				}
+				if j < n && *cpu.Ptr64(refill + uintptr(j)*16) <= uint64(va) {
+					if copies < 0 {
+						copies = 0
+						if hasCopy(s.pml4, uintptr(*cpu.Ptr64(refill + uintptr(j)*16)), uintptr(*cpu.Ptr64(refill + uintptr(j)*16 + 8))) {
+							copies = 1
+						}
+					}
+					if copies == 0 {
+						continue
+					}
 				}
 				if dst == 0 {
 					if dst, _ = leafIn(d.pml4, va, true, pteUser); dst == 0 {
-						spaceFree(int(n))
+						spaceFree(int(c))
 						return -linux.ENOMEM
 					}
 				}
@@ -89,7 +117,7 @@ func spaceFork(i int) int64 {
 				// resident.
 				if f := e & pteFrame; f != zero {
 					if !phys.Ref(f) {
-						spaceFree(int(n))
+						spaceFree(int(c))
 						return -linux.ENOMEM
 					}
 					resident++
@@ -109,7 +137,30 @@ func spaceFork(i int) int64 {
 	if currentTables() == s.pml4 {
 		loadTables(s.pml4) // drop the parent's writable translations
 	}
-	return n
+	return c
+}
+
+// hasCopy reports whether a page of [start, end) in the tables at pml4
+// holds a private copy (pteCopy): Linux's anon_vma, which makes fork copy
+// every entry of the mapping.
+//
+//go:nosplit
+func hasCopy(pml4, start, end uintptr) bool {
+	for va := start; va < end; {
+		table, span := leafIn(pml4, va, false, 0)
+		if table == 0 {
+			va = va&^(span-1) + span
+			continue
+		}
+		stop := min(end, va&^(leafSpan-1)+leafSpan)
+		for ; va < stop; va += pageSize {
+			e := *cpu.Ptr64(table + (va>>12&511)*8)
+			if e&(ptePresent|pteProtNone) != 0 && e&pteCopy != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cowBreak serves a write to the copy-on-write page at va: the page gets

@@ -77,6 +77,23 @@ func (s *Space) Fill(addr, frame uint64, cow bool) error {
 // one call into the trap layer; the pages must lie in one Filled region.
 // On failure the pages installed until then stay.
 func (s *Space) FillRange(addr uint64, frames []uint64, cow bool) error {
+	return s.fillRange(addr, frames, cow, false, 0)
+}
+
+// FillAround is FillRange for fault-around (mm/memory.c do_fault_around):
+// the pages already there, a private copy say, stay as they are; with
+// shared, the pages are a MAP_SHARED mapping's, as FillShared installs
+// them.
+func (s *Space) FillAround(addr uint64, frames []uint64, cow, shared bool) error {
+	if shared {
+		return s.fillRange(addr, frames, false, true, fillShared)
+	}
+	return s.fillRange(addr, frames, cow, true, 0)
+}
+
+// fillRange is FillRange, leaving the pages already there with absent,
+// with more flags.
+func (s *Space) fillRange(addr uint64, frames []uint64, cow, absent bool, more uintptr) error {
 	if len(frames) == 0 {
 		return nil
 	}
@@ -85,9 +102,12 @@ func (s *Space) FillRange(addr uint64, frames []uint64, cow bool) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var flags uintptr
+	flags := more
 	if cow {
-		flags = fillCOW
+		flags |= fillCOW
+	}
+	if absent {
+		flags |= fillAbsent
 	}
 	// unsafe: the trap layer reads the frame numbers from the slice's array, alive and unchanged during the call.
 	r, e := privcall(sysSpaceFillN, uintptr(s.id), uintptr(addr), uintptr(unsafe.Pointer(&frames[0])), uintptr(len(frames))|flags<<32)

@@ -182,8 +182,12 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 	return 0, false
 }
 
-// Flags of sysSpaceFill.
-const fillCOW = 1 // map read-only; a write comes back as PFNeedFill
+// Flags of sysSpaceFill and sysSpaceFillN.
+const (
+	fillCOW    = 1 // map read-only; a write comes back as PFNeedFill
+	fillAbsent = 2 // sysSpaceFillN: leave the pages already there as they are (fault-around)
+	fillShared = 4 // sysSpaceFillN: pages of a MAP_SHARED mapping (pteShared, as sysSpaceFillShrd)
+)
 
 // spaceFill installs frame at va, in a Filled region, with the region's
 // protection (read-only and copy-on-write with fillCOW). The page table
@@ -248,9 +252,12 @@ func spaceFillN(i int, va, frames uintptr, n int, flags uint64) int64 {
 		return -linux.EFAULT
 	}
 	bits := ptePrivate
-	if flags&fillCOW != 0 {
+	switch {
+	case flags&fillShared != 0:
+		bits |= pteShared
+	case flags&fillCOW != 0:
 		bits |= pteCOW
-	} else {
+	default:
 		bits |= pteCopy
 	}
 	if r.Prot == 0 {
@@ -269,11 +276,14 @@ func spaceFillN(i int, va, frames uintptr, n int, flags uint64) int64 {
 		for ; a < stop; a += pageSize {
 			frame := *cpu.Ptr64(frames + k*8)
 			k++
+			pte := cpu.Ptr64(table + (a>>12&511)*8)
+			old := *pte
+			if flags&fillAbsent != 0 && old&(ptePresent|pteProtNone) != 0 {
+				continue
+			}
 			if frame%pageSize != 0 || !phys.Ref(frame) {
 				return -linux.EINVAL
 			}
-			pte := cpu.Ptr64(table + (a>>12&511)*8)
-			old := *pte
 			*pte = frame | bits
 			if old&(ptePresent|pteProtNone) == 0 {
 				s.gained(1)

@@ -88,6 +88,9 @@ func (k kernelMachine) Fill(addr, frame uint64, cow bool) error {
 func (k kernelMachine) FillRange(addr uint64, frames []uint64, cow bool) error {
 	return memErr(k.s.FillRange(addr, frames, cow))
 }
+func (k kernelMachine) FillAround(addr uint64, frames []uint64, cow, shared bool) error {
+	return memErr(k.s.FillAround(addr, frames, cow, shared))
+}
 func (k kernelMachine) Move(from, to, length uint64) error {
 	return memErr(k.s.Move(from, to, length))
 }

@@ -241,10 +241,18 @@ func fillPage(m Machine, mm *mmState, addr uint64, write bool) error {
 	frames := v.pager.Frames()
 	defer frames.Free(frame)
 	if fs, ok := ps.(sharedFiller); ok && v.shared {
-		return fillErr(fs.FillShared(page, frame)) // stays shared across fork
+		err := fs.FillShared(page, frame) // stays shared across fork
+		if err == nil && !write {
+			faultAround(ps, v, page)
+		}
+		return fillErr(err)
 	}
 	if v.shared || !write {
-		return fillErr(ps.Fill(page, frame, !v.shared))
+		err := ps.Fill(page, frame, !v.shared)
+		if err == nil && !v.shared {
+			faultAround(ps, v, page)
+		}
+		return fillErr(err)
 	}
 	cp, err := frames.Alloc()
 	if err != nil {
@@ -253,6 +261,42 @@ func fillPage(m Machine, mm *mmState, addr uint64, write bool) error {
 	defer frames.Free(cp)
 	*frames.Bytes(cp) = *frames.Bytes(frame)
 	return fillErr(ps.Fill(page, cp, false))
+}
+
+// faultAroundBytes is the window a read fault of a private file mapping
+// also maps (Linux's fault_around_bytes default, mm/memory.c).
+const faultAroundBytes = 64 << 10
+
+// cachedPager is a Pager that tells which pages the file holds already
+// (vfs.Mapping.Cached).
+type cachedPager interface {
+	Cached(from, to int64, fn func(first int64, frames []uint64) error) error
+}
+
+// aroundFiller is a Machine that can map pages around a fault without
+// replacing those there (kernel Space.FillAround).
+type aroundFiller interface {
+	FillAround(addr uint64, frames []uint64, cow, shared bool) error
+}
+
+// faultAround maps the pages of the file the page cache holds in the
+// aligned window around page of file mapping v (copy-on-write if
+// private), leaving the pages there already (mm/memory.c
+// do_fault_around, for a read fault): a child whose fork left v's pages
+// to its faults, or a program reading a file mapping, takes one fault per
+// window, not per page. Best effort: what fails stays for a later fault.
+func faultAround(ps pagedSpace, v *fileVMA, page uint64) {
+	cp, ok := v.pager.(cachedPager)
+	fa, ok2 := ps.(aroundFiller)
+	if !ok || !ok2 {
+		return
+	}
+	start := max(v.start, page&^(faultAroundBytes-1))
+	end := min(v.end, page&^(faultAroundBytes-1)+faultAroundBytes)
+	pg := func(a uint64) int64 { return v.pgoff + int64((a-v.start)/mem.PageSize) }
+	cp.Cached(pg(start), pg(end), func(first int64, frames []uint64) error {
+		return fa.FillAround(v.start+uint64(first-v.pgoff)*mem.PageSize, frames, !v.shared, v.shared)
+	})
 }
 
 func fillErr(err error) error {

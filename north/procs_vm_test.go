@@ -313,3 +313,13 @@ func TestVMForkLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestVMForkResidentSet: a forked child's resident set starts without the
+// pages of shared mappings and of private file mappings never written,
+// which Linux's fork leaves to the child's faults, and what the child
+// then reads and writes through each mapping is what Linux's sees
+// (testdata/forkrss).
+func TestVMForkResidentSet(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/forkrss/forkrss.c"), "forkrss: done")
+}

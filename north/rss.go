@@ -13,10 +13,11 @@ import (
 // mappings and private copies of file pages), RssFile a file's page-cache
 // pages, RssShmem shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS,
 // SysV). Unlike Linux, which counts tmpfs files' pages as RssShmem, every
-// file's pages are RssFile here; and a forked child starts with all its
-// parent's resident pages, where Linux's fork leaves the pages of file
-// and shared mappings to be faulted in again (mm/memory.c
-// vma_needs_copy), so a child's RssFile and RssShmem start higher.
+// file's pages are RssFile here. As Linux's fork (mm/memory.c
+// vma_needs_copy), a forked child starts without the pages of shared
+// mappings and of private file mappings holding no private copy: they
+// count once it faults them in again (kernel/fork.go), a window of 16 at
+// a time (faultAround).
 
 // rssCounter is a Machine that counts its resident pages (the kernel's
 // Space; the host tests' fakes do not).

@@ -207,13 +207,15 @@ func FreeMachine(m Machine) {
 	}
 }
 
-// forker is a Machine that can copy itself copy-on-write.
+// forker is a Machine that can copy itself copy-on-write. refill lists
+// the private file mappings, sorted [start, end) pairs, whose pages the
+// copy may leave to its faults unless they hold private copies.
 type forker interface {
-	Fork() (Machine, error)
+	Fork(refill [][2]uint64) (Machine, error)
 }
 
-func (k kernelMachine) Fork() (Machine, error) {
-	s, err := k.s.Fork()
+func (k kernelMachine) Fork(refill [][2]uint64) (Machine, error) {
+	s, err := k.s.Fork(refill)
 	if err != nil {
 		return nil, memErr(err)
 	}
@@ -351,8 +353,18 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 			p.mm.mu.Unlock()
 			return p.unsupported("fork on a machine without copy-on-write", -linux.ENOSYS)
 		}
+		// Linux's fork copies no page-table entry of a mapping a fault
+		// fills again (mm/memory.c vma_needs_copy): shared mappings
+		// (the kernel knows their pages) and private file mappings
+		// with no page of their own (anon_vma), listed here.
+		var refill [][2]uint64
+		for _, v := range p.mm.vmas {
+			if !v.shared {
+				refill = append(refill, [2]uint64{v.start, v.end})
+			}
+		}
 		var err error
-		if m, err = fk.Fork(); err != nil {
+		if m, err = fk.Fork(refill); err != nil {
 			p.mm.mu.Unlock()
 			if e := errno(err); e != -linux.EAGAIN {
 				return e

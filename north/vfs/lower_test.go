@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -338,6 +339,60 @@ func TestMappingPopulate(t *testing.T) {
 	}
 	if err := m.Populate(5, 9, func(int64, []uint64) error { return boom }); err != nil {
 		t.Errorf("Populate past the end of the file = %v, want nil without calling fn", err)
+	}
+}
+
+// TestMappingCached checks that Cached hands out only the pages the file
+// holds already, in runs split at the missing ones and at 16 pages, none
+// past the end of the file, and makes none.
+func TestMappingCached(t *testing.T) {
+	content := strings.Repeat("x", 40*pageSize+10)
+	archive := append(regular("prog", content, 1, 1), trailer()...)
+	frames := &mem.HeapFrames{}
+	fs, err := New(archive, Options{Frames: frames})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Open(nil, fs.Root(), "/prog", linux.ORdonly, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef()
+	m, err := f.Map(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Unmap()
+	runs := func(from, to int64) [][2]int64 {
+		var out [][2]int64
+		if err := m.Cached(from, to, func(first int64, fr []uint64) error {
+			out = append(out, [2]int64{first, int64(len(fr))})
+			return nil
+		}); err != nil {
+			t.Fatalf("Cached(%d, %d) = %v", from, to, err)
+		}
+		return out
+	}
+	if got := runs(0, 41); got != nil {
+		t.Errorf("Cached of a file with no page in the cache gave %v", got)
+	}
+	for _, i := range []int64{2, 3, 4, 6} {
+		if _, err := m.Page(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Populate(20, 50, func(int64, []uint64) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]int64{{2, 3}, {6, 1}, {20, 16}, {36, 5}}
+	if got := runs(0, 60); !slices.Equal(got, want) {
+		t.Errorf("Cached(0, 60) runs (first, length) %v, want %v", got, want)
+	}
+	if got := runs(3, 5); !slices.Equal(got, [][2]int64{{3, 2}}) {
+		t.Errorf("Cached(3, 5) runs %v, want [[3 2]]", got)
+	}
+	if got := runs(7, 20); got != nil {
+		t.Errorf("Cached(7, 20) made or gave pages: %v", got)
 	}
 }
 

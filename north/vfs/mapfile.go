@@ -190,6 +190,37 @@ func (m *Mapping) Populate(from, to int64, fn func(first int64, frames []uint64)
 	return fn(from, frames)
 }
 
+// Cached calls fn, with the file's lock held as Populate does, for each
+// run of consecutive pages with index in [from, to) that the file holds
+// in frames already: none is made, none past the end of the file
+// (fault-around maps only what the page cache has, mm/filemap.c
+// filemap_map_pages). It stops at fn's first error.
+func (m *Mapping) Cached(from, to int64, fn func(first int64, frames []uint64) error) error {
+	n := m.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	from, to = max(from, 0), min(to, (n.data.size+pageSize-1)/pageSize)
+	var run [16]uint64
+	k, first := 0, from
+	for i := from; i < to; i++ {
+		f, ok := n.data.pages[i]
+		if ok {
+			if k == 0 {
+				first = i
+			}
+			run[k] = f
+			k++
+		}
+		if k > 0 && (!ok || k == len(run) || i == to-1) {
+			if err := fn(first, run[:k]); err != nil {
+				return err
+			}
+			k = 0
+		}
+	}
+	return nil
+}
+
 // Frames is where the file's pages live.
 func (m *Mapping) Frames() mem.Frames { return m.n.fsys.frames }
 

@@ -13,7 +13,9 @@ import (
 // TestVMOOMKillChoice: the killer takes the process with the largest
 // badness (resident pages, page tables, oom_score_adj), never init or a
 // process at -1000, and the faulter goes on with the memory freed; pipe
-// buffers run out as the writer's error, with no process killed.
+// buffers run out as the writer's error, with no process killed; an
+// execve that finds no memory to copy a shared descriptor table ends in
+// SIGSEGV, one with a table of its own runs.
 func TestVMOOMKillChoice(t *testing.T) {
 	cocoonKernel(t)
 	app := packELF(t, buildC(t, "testdata/oomkill/oomkill.c"))
@@ -25,6 +27,7 @@ func TestVMOOMKillChoice(t *testing.T) {
 		{"largest", "largest: big's oom_score above small's: 1\nlargest: faulter exit 0, big killed by signal 9, small alive\n", 1},
 		{"adj", "adj: immune's oom_score 0, volunteer's above 1000: 1\n" +
 			"adj: faulter killed by signal 9, volunteer killed by signal 9, immune alive\n", 2},
+		{"exectable", "execd: ran\nexectable: own table: the child exit 0\nexectable: shared table: the child killed by signal 11\n", 0},
 		{"pipes", `pipes: write: refused \(Cannot allocate memory\)\npipes: faulter exit 0, big alive, filler alive\n`, 0},
 	} {
 		t.Run(c.mode, func(t *testing.T) {

@@ -1210,6 +1210,16 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	// threads end, the old address space goes.
 	p.killOtherThreads(t)
 	p.takeOver(t)
+	if c, ok := t.files.(tableCopier); ok && c.TableShared() && !t.tableCopyFits() {
+		// begin_new_exec's unshare_files found no memory for a copy of
+		// a table another process shares (CLONE_FILES): past the point
+		// of no return, the exec ends the process with SIGSEGV
+		// (bprm_execve: force_fatal_sig).
+		file.release()
+		FreeMachine(prog.Machine)
+		t.kill(sigInfo{signo: linux.SigSegv, code: linux.SiKernel})
+		return noReturn
+	}
 	t.futexRelease()     // kernel/fork.c exec_mm_release
 	t.rseq = rseqState{} // rseq_execve
 	p.exitTimers(false)

@@ -4,7 +4,10 @@
 // init (this program, pid 1 in the guest) nor a process at -1000; not
 // simply the one whose page fault found no memory. Also kernel memory
 // a system call takes (pipe buffers) runs out as an error of that call,
-// not as a kill. Runs in Cocoon only: natively it would exhaust the host.
+// not as a kill; and an execve whose descriptor table, shared with
+// another process, finds no memory for its copy ends in SIGSEGV past the
+// point of no return (fs/exec.c begin_new_exec, unshare_files). Runs in
+// Cocoon only: natively it would exhaust the host.
 // Usage: oomkill MODE
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,6 +113,41 @@ static pid_t faulter(long n) {
 	return c;
 }
 
+static long freeram(void) {
+	struct sysinfo si;
+	sysinfo(&si);
+	return (long)si.freeram * si.mem_unit;
+}
+
+// exectable: a table with room for 2^20 descriptors (16 MiB to copy),
+// shared (share) with the parent or not, and memory filled until less than
+// the kernel's reserve (an eighth of RAM) and 4 MiB is free; then execve.
+static void exectable(int share) {
+	struct rlimit rl = {1 << 20, 1 << 20};
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || dup2(0, (1 << 20) - 1) < 0) {
+		printf("exectable: a big table: %s\n", strerror(errno));
+		return;
+	}
+	pid_t c = syscall(SYS_clone, (share ? CLONE_FILES : 0) | SIGCHLD, 0, 0, 0, 0);
+	if (c < 0) {
+		printf("exectable: clone: %s\n", strerror(errno));
+		return;
+	}
+	if (c == 0) {
+		long limit = ram() / 8 + 4 * (1L << 20);
+		while (freeram() > limit)
+			touch(1L << 20);
+		char *argv[] = {"oomkill", "execd", NULL};
+		execve("/proc/self/exe", argv, NULL);
+		printf("exectable: execve: %s\n", strerror(errno));
+		_exit(1);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	close((1 << 20) - 1);
+	printf("exectable: %s table: the child %s\n", share ? "shared" : "own", how(st));
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -166,8 +207,13 @@ int main(int argc, char **argv) {
 		pid_t f = faulter(r / 64);
 		waitpid(f, &st, 0);
 		printf("pipes: faulter %s, big %s, filler %s\n", how(st), alive(big), alive(filler));
+	} else if (strcmp(mode, "exectable") == 0) {
+		exectable(0);
+		exectable(1);
+	} else if (strcmp(mode, "execd") == 0) {
+		printf("execd: ran\n");
 	} else {
-		printf("usage: oomkill largest|adj|pipes\n");
+		printf("usage: oomkill largest|adj|pipes|exectable\n");
 		return 2;
 	}
 	return 0;

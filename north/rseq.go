@@ -1,6 +1,8 @@
 package north
 
 import (
+	"sync/atomic"
+
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
@@ -101,6 +103,11 @@ func sysRseq(t *Task, a *[6]uint64) int64 {
 	*r = rseqState{addr: addr, len: length, sig: sig, notify: true}
 	return 0
 }
+
+// userLast is the thread that last entered user mode on the CPU: one
+// that finds another there since its own entry was switched away from
+// (rseq_preempt at the context switch).
+var userLast atomic.Pointer[Task]
 
 // rseqPreempted notes that the thread left user mode other than by a
 // system call, maybe for another's turn (rseq_preempt).

@@ -102,6 +102,9 @@ type Task struct {
 	persona atomic.Uint32
 	// rseq is its restartable-sequences registration (rseq.go).
 	rseq rseqState
+	// rseqFaulted: the thread left user mode by a fault with an rseq
+	// area registered; the next entry checks for a preemption (userLast).
+	rseqFaulted bool
 }
 
 // Tid returns the thread ID.
@@ -141,6 +144,18 @@ func (t *Task) loop() {
 			continue
 		}
 		t.lastResult = 0
+		if t.rseqFaulted {
+			// A page fault preempts only if another thread entered user
+			// mode while it was served (Linux's rseq_preempt is at the
+			// context switch, not the fault): its critical section
+			// restarts, and a bad descriptor is SIGSEGV, only then.
+			t.rseqFaulted = false
+			if userLast.Load() != t {
+				t.rseqPreempted()
+				continue
+			}
+		}
+		userLast.Store(t)
 		var exit kernel.ExitKind
 		if k, ok := t.p.m.(kernelMachine); ok {
 			exit = k.s.Run(t.regs) // a direct call on the way to user mode
@@ -148,10 +163,13 @@ func (t *Task) loop() {
 			exit = t.p.m.Run(t.regs)
 		}
 		t.chargeRun()
-		if exit != kernel.ExitSyscall {
+		switch {
+		case exit == kernel.ExitInterrupt:
 			// Another thread may run before this one returns to user
 			// mode: a critical section it is in must restart.
 			t.rseqPreempted()
+		case exit != kernel.ExitSyscall:
+			t.rseqFaulted = t.rseq.addr != 0
 		}
 		switch exit {
 		case kernel.ExitSyscall:

@@ -16,6 +16,11 @@ type futexTable struct {
 	mu sync.Mutex
 	q  map[futexKey][]*futexWaiter
 	pi map[futexKey][]*futexWaiter // FUTEX_LOCK_PI's waiters (futex_pi.go)
+	// piOwner is the TID of the thread owning a PI futex as the kernel
+	// sees it while threads wait on it (Linux's pi_state->owner): the
+	// word's owner when the first waiter came, then each thread handed
+	// the lock. A word user space changed behind it is refused EINVAL.
+	piOwner map[futexKey]int32
 	// seq numbers the waiters in order of queueing: Linux keeps plain
 	// and PI waiters of a hash bucket on one chain, and what a call meets
 	// first decides its result (futex_wake's EINVAL at a PI waiter).
@@ -76,6 +81,7 @@ func (w *futexWaiter) fire() {
 func (f *futexTable) init() {
 	f.q = map[futexKey][]*futexWaiter{}
 	f.pi = map[futexKey][]*futexWaiter{}
+	f.piOwner = map[futexKey]int32{}
 }
 
 // push queues w on key in table q (f.q or f.pi), last.
@@ -83,6 +89,16 @@ func (f *futexTable) push(q map[futexKey][]*futexWaiter, key futexKey, w *futexW
 	f.seq++
 	w.key, w.seq = key, f.seq
 	q[key] = append(q[key], w)
+}
+
+// pushPI queues w on key's PI queue, last; the first waiter attaches
+// the PI state to owner (attach_to_pi_owner).
+func (f *futexTable) pushPI(key futexKey, w *futexWaiter, owner int32) {
+	if len(f.pi[key]) == 0 {
+		f.piOwner[key] = owner
+	}
+	w.pi = true
+	f.push(f.pi, key, w)
 }
 
 // top is the first waiter queued on key, plain or PI (futex_top_waiter),
@@ -216,6 +232,9 @@ func (f *futexTable) removeLocked(q map[futexKey][]*futexWaiter, w *futexWaiter)
 			q[w.key] = append(l[:i:i], l[i+1:]...)
 			if len(q[w.key]) == 0 {
 				delete(q, w.key)
+				if w.pi { // the last PI waiter: no PI state left
+					delete(f.piOwner, w.key)
+				}
 			}
 			return true
 		}
@@ -483,6 +502,12 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		}
 		return t.p.futex.wakeOp(m, t.futexKey(addr, private), nWake, nRequeue, addr2, t.futexKey(addr2, private), val3)
 	case futexLockPI, futexLockPI2, futexTrylockPI:
+		// FUTEX_WRITE: a shared word must be writable.
+		if addr%4 == 0 {
+			if e := t.keyFault(addr, 4, private, true); e != 0 {
+				return e
+			}
+		}
 		return t.p.futex.lockPI(m, addr, t.futexKey(addr, private), t.tid, t.futexOwner, deadline, cmd == futexTrylockPI, t.wake, &t.timer)
 	case futexUnlockPI:
 		return t.p.futex.unlockPI(m, addr, t.futexKey(addr, private), t.tid)

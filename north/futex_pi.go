@@ -83,9 +83,16 @@ func (f *futexTable) lockPI(m mem.Memory, uaddr uint64, key futexKey, tid int32,
 			f.mu.Unlock()
 			return r
 		}
-		if r == 0 { // queued
-			w = &futexWaiter{ch: make(chan struct{}), pi: true, tid: tid, m: m, uaddr: uaddr}
-			f.push(f.pi, key, w)
+		if r == 0 { // to wait
+			if len(f.pi[key]) > 0 {
+				id = f.piOwner[key]
+			}
+			if f.piDeadlock(id, tid) {
+				f.mu.Unlock()
+				return -linux.EDEADLK
+			}
+			w = &futexWaiter{ch: make(chan struct{}), tid: tid, m: m, uaddr: uaddr}
+			f.pushPI(key, w, id)
 		}
 		f.mu.Unlock()
 	}
@@ -126,10 +133,41 @@ func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid 
 	} else if now != cur {
 		return 1, false
 	}
-	// A plain waiter first in line: the word is used both ways
-	// (pi.c attach_to_pi_state: no pi_state).
-	if w := f.top(key); w != nil && !w.pi {
-		return -linux.EINVAL, true
+	if w := f.top(key); w != nil {
+		// A plain waiter first in line: the word is used both ways
+		// (pi.c attach_to_pi_state: no pi_state).
+		if !w.pi {
+			return -linux.EINVAL, true
+		}
+		// Threads wait already: the word must name the PI state's
+		// owner, or no one with FUTEX_OWNER_DIED; the word is left as
+		// it is (attach_to_pi_state).
+		if e := f.piStateCheck(key, cur); e != 0 {
+			return e, true
+		}
+		if f.piOwner[key] == tid {
+			// The owner itself, the word naming no one: it holds the
+			// lock, a lock succeeds (rt_mutex_cleanup_proxy_lock
+			// finds it the owner); a trylock fails and makes the word
+			// name it (fixup_pi_owner, fixup_pi_state_owner).
+			if !try {
+				return 0, true
+			}
+			for {
+				was, err := casUint32(m, uaddr, cur, cur&futexOwnerDied|uint32(tid)|futexWaiters)
+				if err != nil {
+					return -linux.EFAULT, true
+				}
+				if was == cur {
+					break
+				}
+				cur = was
+			}
+		}
+		if try {
+			return -linux.EAGAIN, true
+		}
+		return 0, false
 	}
 	id := int32(cur & futexTIDMask)
 	if id == 0 {
@@ -137,7 +175,7 @@ func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid 
 		// FUTEX_OWNER_DIED, kept for the new owner to see): take it
 		// (pi.c futex_lock_pi_atomic).
 		nv := cur&futexOwnerDied | uint32(tid)
-		if len(f.pi[key]) > 0 || setWaiters {
+		if setWaiters {
 			nv |= futexWaiters
 		}
 		was, err := casUint32(m, uaddr, cur, nv)
@@ -150,15 +188,14 @@ func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid 
 		return 0, true
 	}
 	// FUTEX_WAITERS goes in before the owner is looked at, and stays if
-	// there is none (pi.c futex_lock_pi_atomic: "no harm done").
-	if cur&futexWaiters == 0 {
-		was, err := casUint32(m, uaddr, cur, cur|futexWaiters)
-		if err != nil {
-			return -linux.EFAULT, true
-		}
-		if was != cur {
-			return 1, false
-		}
+	// there is none (pi.c futex_lock_pi_atomic: "no harm done"); the
+	// word is written even if it has it (a read-only one fails EFAULT).
+	was, err := casUint32(m, uaddr, cur, cur|futexWaiters)
+	if err != nil {
+		return -linux.EFAULT, true
+	}
+	if was != cur {
+		return 1, false
 	}
 	if o == nil || o.tid != id || o.futexGone {
 		// The owner exited, or never was (pi.c handle_exit_race).
@@ -170,6 +207,50 @@ func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid 
 	return 0, false
 }
 
+// piStateCheck is attach_to_pi_state's check of the word cur against
+// the PI state of key, which has waiters: EINVAL unless the word names
+// the owner, or no one with FUTEX_OWNER_DIED set (a dying owner's word
+// before the next takes it).
+func (f *futexTable) piStateCheck(key futexKey, cur uint32) int64 {
+	id, owner := int32(cur&futexTIDMask), f.piOwner[key]
+	if cur&futexOwnerDied != 0 && id == 0 {
+		return 0
+	}
+	if owner == 0 || id != owner {
+		return -linux.EINVAL
+	}
+	return 0
+}
+
+// piDeadlock tells whether the thread tid waiting for a PI futex owned
+// by owner would close a circle: owner waits, directly or along a chain
+// of owners waiting, for a PI futex tid owns (rt_mutex_adjust_prio_chain's
+// deadlock detection, as futex_lock_pi asks for; a chain longer than
+// max_lock_depth counts as one too).
+func (f *futexTable) piDeadlock(owner, tid int32) bool {
+	for depth := 0; owner != 0; depth++ {
+		if owner == tid || depth > maxLockDepth {
+			return true
+		}
+		next := int32(0)
+	find:
+		for key, q := range f.pi {
+			for _, w := range q {
+				if w.tid == owner {
+					next = f.piOwner[key]
+					break find
+				}
+			}
+		}
+		owner = next
+	}
+	return false
+}
+
+// maxLockDepth is max_lock_depth (kernel/locking/rtmutex.c): the
+// longest chain of PI owners walked.
+const maxLockDepth = 1024
+
 // removePI takes w off its PI queue; false if it was handed the lock.
 func (f *futexTable) removePI(w *futexWaiter) bool {
 	f.mu.Lock()
@@ -179,33 +260,38 @@ func (f *futexTable) removePI(w *futexWaiter) bool {
 
 // unlockPI is FUTEX_UNLOCK_PI for the thread tid (pi.c futex_unlock_pi).
 func (f *futexTable) unlockPI(m mem.Memory, uaddr uint64, key futexKey, tid int32) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// The word is read and its owner checked before its key is made
+	// (an unaligned word's owner too).
+	cur, err := mem.ReadUint32(m, uaddr)
+	if err != nil {
+		return -linux.EFAULT
+	}
+	if int32(cur&futexTIDMask) != tid {
+		return -linux.EPERM
+	}
 	if uaddr%4 != 0 {
 		return -linux.EINVAL
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for {
-		cur, err := mem.ReadUint32(m, uaddr)
-		if err != nil {
-			return -linux.EFAULT
+	if w := f.top(key); w != nil {
+		// A plain waiter first, or a PI state owned by another thread:
+		// user space changed the word.
+		if !w.pi || f.piOwner[key] != tid {
+			return -linux.EINVAL
 		}
-		if int32(cur&futexTIDMask) != tid {
-			return -linux.EPERM
-		}
-		if w := f.top(key); w != nil && !w.pi {
-			return -linux.EINVAL // a plain waiter first (pi.c futex_unlock_pi)
-		}
-		if len(f.pi[key]) > 0 {
-			return f.handOverLocked(key, 0)
-		}
-		was, err := casUint32(m, uaddr, cur, 0)
-		if err != nil {
-			return -linux.EFAULT
-		}
-		if was == cur {
-			return 0
-		}
+		return f.handOverLocked(key, 0)
 	}
+	// No waiters: the word goes to 0 if it still holds what was read,
+	// else user space changed it meanwhile (EAGAIN).
+	was, err := casUint32(m, uaddr, cur, 0)
+	if err != nil {
+		return -linux.EFAULT
+	}
+	if was != cur {
+		return -linux.EAGAIN
+	}
+	return 0
 }
 
 // handOverLocked makes the first waiter on key the owner: the word gets
@@ -228,8 +314,10 @@ func (f *futexTable) handOverLocked(key futexKey, extra uint32) int64 {
 	}
 	if len(q) == 1 {
 		delete(f.pi, key)
+		delete(f.piOwner, key)
 	} else {
 		f.pi[key] = q[1:]
+		f.piOwner[key] = w.tid
 	}
 	close(w.ch)
 	return 0

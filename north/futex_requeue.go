@@ -127,11 +127,18 @@ func (f *futexTable) cmpRequeuePILocked(m mem.Memory, uaddr uint64, key futexKey
 	}
 	r, done := f.lockPILocked(m, uaddr2, key2, top.tid, cur, o, false, nRequeue > 0)
 	count := 0
+	// The owner the moved waiters wait behind: the first waiter if it
+	// took the lock, else the PI state's or the word's.
+	owner := int32(cur & futexTIDMask)
+	if len(f.pi[key2]) > 0 {
+		owner = f.piOwner[key2]
+	}
 	switch {
 	case done && r == 0: // taken for it
 		f.removeLocked(f.q, top)
 		close(top.ch)
 		count = 1
+		owner = top.tid
 	case done:
 		return r, false
 	case r == 1:
@@ -155,13 +162,13 @@ func (f *futexTable) cmpRequeuePILocked(m mem.Memory, uaddr uint64, key futexKey
 			e = -linux.EINVAL
 			break
 		}
-		if now, err := mem.ReadUint32(m, uaddr2); err == nil && int32(now&futexTIDMask) == w.tid {
+		if f.piDeadlock(owner, w.tid) {
 			e = -linux.EDEADLK
 			break
 		}
 		f.removeLocked(f.q, w)
-		w.requeuePI, w.pi = false, true
-		f.push(f.pi, key2, w)
+		w.requeuePI = false
+		f.pushPI(key2, w, owner)
 		count++
 	}
 	if e != 0 {

@@ -251,6 +251,125 @@ static void mixed(void) {
 	pthread_join(th, 0);
 }
 
+// sleeping waits until thread id sleeps (its state in
+// /proc/self/task/ID/stat): blocked in the kernel, not on its way there.
+static void sleeping(pid_t id) {
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", id);
+	for (;;) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[n] = 0;
+		char *p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return;
+		usleep(1000);
+	}
+}
+
+struct pistep {
+	uint32_t *w;
+	int setSelf, op;
+	long r;
+	char after[80];
+};
+
+// piStep runs one PI operation in a thread of its own, having made the
+// word name it if asked.
+static void *piStep(void *arg) {
+	struct pistep *s = arg;
+	if (s->setSelf)
+		__atomic_store_n(s->w, (uint32_t)tid() | FUTEX_WAITERS, __ATOMIC_SEQ_CST);
+	s->r = fx(s->w, s->op, 0, 0, 0, 0);
+	snprintf(s->after, sizeof s->after, "%s", word(*s->w));
+	return 0;
+}
+
+static void stepIn(const char *label, uint32_t *w, int setSelf, int op) {
+	pthread_t th;
+	struct pistep s = {w, setSelf, op};
+	pthread_create(&th, 0, piStep, &s);
+	pthread_join(th, 0);
+	printf("%s: %s, word %s\n", label, en(s.r), s.after);
+}
+
+static uint32_t mutex2;
+static pid_t lockerTID;
+
+// chainLocker takes mutex2, then waits for mutex (owned by main).
+static void *chainLocker(void *arg) {
+	(void)arg;
+	lockerTID = tid();
+	fx(&mutex2, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0);
+	fx(&mutex, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0);
+	fx(&mutex, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0);
+	fx(&mutex2, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0);
+	return 0;
+}
+
+// piState: a PI futex with waiters has an owner the kernel knows; a word
+// user space changed behind it is refused (attach_to_pi_state,
+// futex_unlock_pi), and a lock that would wait for itself along a chain
+// of owners fails EDEADLK.
+static void piState(void) {
+	pthread_t th;
+	uint32_t me = tid();
+	mutex = me;
+	mutex2 = 0;
+	pthread_create(&th, 0, chainLocker, 0);
+	while (fx(&mutex, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0) == 0)
+		usleep(1000);
+	sleeping(lockerTID);
+	printf("pi state: mutex %s", word(mutex));
+	printf(", mutex2 %s\n", word(mutex2));
+	// A timed lock: were the chain not seen, the wait would end.
+	struct timespec soon;
+	clock_gettime(CLOCK_REALTIME, &soon);
+	soon.tv_sec += 2;
+	SHOWW("lock_pi closing a circle", fx(&mutex2, FUTEX_LOCK_PI_PRIVATE, 0, (unsigned long)&soon, 0, 0), mutex2);
+	mutex = 0;
+	SHOWW("trylock, word 0 with waiters", fx(&mutex, FUTEX_TRYLOCK_PI_PRIVATE, 0, 0, 0, 0), mutex);
+	SHOWW("lock_pi, word 0 with waiters", fx(&mutex, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0), mutex);
+	// The owner finding no one named: its lock succeeds (it holds the
+	// rt_mutex: rt_mutex_cleanup_proxy_lock), its trylock fails and
+	// makes the word name it again (fixup_pi_owner).
+	mutex = FUTEX_OWNER_DIED;
+	SHOWW("lock_pi by the owner, word OWNER_DIED", fx(&mutex, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0), mutex);
+	mutex = FUTEX_OWNER_DIED;
+	SHOWW("trylock by the owner, word OWNER_DIED", fx(&mutex, FUTEX_TRYLOCK_PI_PRIVATE, 0, 0, 0, 0), mutex);
+	mutex = FUTEX_OWNER_DIED;
+	stepIn("another thread's trylock, word OWNER_DIED", &mutex, 0, FUTEX_TRYLOCK_PI_PRIVATE);
+	mutex = 0x3ffffff0 | FUTEX_WAITERS;
+	SHOWW("trylock, word names no thread, with waiters", fx(&mutex, FUTEX_TRYLOCK_PI_PRIVATE, 0, 0, 0, 0), mutex);
+	mutex = lockerTID | FUTEX_WAITERS;
+	SHOWW("trylock, word names a waiter", fx(&mutex, FUTEX_TRYLOCK_PI_PRIVATE, 0, 0, 0, 0), mutex);
+	mutex = me;
+	stepIn("another thread's trylock, WAITERS cleared", &mutex, 0, FUTEX_TRYLOCK_PI_PRIVATE);
+	stepIn("another thread's unlock, word its own", &mutex, 1, FUTEX_UNLOCK_PI_PRIVATE);
+	mutex = me | FUTEX_WAITERS;
+	stepIn("another thread's trylock", &mutex, 0, FUTEX_TRYLOCK_PI_PRIVATE);
+	mutex = me;
+	printf("owner unlocks, WAITERS cleared: %s\n", en(fx(&mutex, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	pthread_join(th, 0);
+	printf("after: mutex %s", word(mutex));
+	printf(", mutex2 %s\n", word(mutex2));
+
+	// Without waiters the word is all there is.
+	mutex = 0;
+	uint32_t unaligned[2] = {0, 0};
+	printf("unlock_pi unaligned, not the owner: %s\n", en(fx((uint32_t *)((char *)unaligned + 1), FUTEX_UNLOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	printf("lock_pi unaligned: %s\n", en(fx((uint32_t *)((char *)unaligned + 1), FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	uint32_t *rosh = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	*rosh = me;
+	mprotect(rosh, 4096, PROT_READ);
+	printf("lock_pi shared read-only, own word: %s\n", en(fx(rosh, FUTEX_LOCK_PI, 0, 0, 0, 0)));
+	printf("lock_pi private read-only, own word: %s\n", en(fx(rosh, FUTEX_LOCK_PI_PRIVATE, 0, 0, 0, 0)));
+	printf("unlock_pi shared read-only, own word: %s\n", en(fx(rosh, FUTEX_UNLOCK_PI, 0, 0, 0, 0)));
+	munmap(rosh, 4096);
+}
+
 static volatile int handled;
 static void onusr1(int s) { (void)s; handled = 1; }
 
@@ -582,6 +701,7 @@ int main(void) {
 	counts();
 	wakeop();
 	mixed();
+	piState();
 	requeuePI();
 	futex2();
 	printf("futexops: done\n");

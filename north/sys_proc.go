@@ -62,6 +62,7 @@ type world struct {
 	unknownNumbers, unknownOther atomic.Int64
 
 	shm   shmState   // System V shared memory (sys_shm.go)
+	sem   semState   // System V semaphores (sysv_sem.go)
 	futex futexTable // the threads waiting on futexes (futex.go)
 	load  loadAvg    // the load average (loadavg.go)
 	oom   oomKiller  // the out-of-memory killer (oom.go)

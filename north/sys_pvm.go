@@ -259,10 +259,18 @@ func sysKcmp(t *Task, a *[6]uint64) int64 {
 		// Handlers are shared by the threads of a process only (clone
 		// with CLONE_SIGHAND alone is refused).
 		return order(ptr(t1.p), ptr(t2.p))
-	case kcmpIO, kcmpSysvsem:
-		// No thread has an I/O context (no ioprio_set) nor a System V
-		// semaphore undo list: both are NULL, the same.
+	case kcmpIO:
+		// No thread has an I/O context (no ioprio_set): both are NULL,
+		// the same.
 		return 0
+	case kcmpSysvsem:
+		// The System V semaphore undo lists (NULL until a SEM_UNDO or a
+		// clone with CLONE_SYSVSEM).
+		s := &t.p.w.sem
+		s.mu.Lock()
+		u1, u2 := t1.semUndo, t2.semUndo
+		s.mu.Unlock()
+		return order(ptr(u1), ptr(u2))
 	case kcmpEpollTFD:
 		// kcmp_epoll_target: idx1's file, then struct kcmp_epoll_slot
 		// {efd, tfd, toff} at idx2 naming an epoll of the second thread.

@@ -95,6 +95,9 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	c.noNewPrivs = t.noNewPrivs
 	c.inheritSlack(t)
 	c.inheritSched(t)
+	if flags&cloneSysvsem != 0 {
+		t.shareSemUndo(c)
+	}
 	if flags&cloneParentSettid != 0 {
 		if err := mem.WriteUint32(p.m, ptid, uint32(c.tid)); err != nil {
 			p.removeTask(c)

@@ -138,10 +138,11 @@ func sendsSIGPIPE(nr uint64, a *[6]uint64) bool {
 // handlers"): the sleeps and the I/O multiplexers never are.
 func restartable(nr uint64) bool {
 	switch nr {
-	case linux.SysNanosleep, linux.SysClockNanosleep, 7, 23, 232, linux.SysEpollPwait, 441, 270, 271, 34, 130, 128:
+	case linux.SysNanosleep, linux.SysClockNanosleep, 7, 23, 232, linux.SysEpollPwait, 441, 270, 271, 34, 130, 128, 65, 220, 69, 70:
 		// nanosleep, clock_nanosleep, poll, select, epoll_wait, epoll_pwait,
 		// epoll_pwait2, pselect6, ppoll, pause, rt_sigsuspend,
-		// rt_sigtimedwait; fcntl's F_SETLKW and F_OFD_SETLKW, like flock,
+		// rt_sigtimedwait, semop, semtimedop, msgsnd, msgrcv (System V
+		// IPC: never restarted, signal(7)); fcntl's F_SETLKW and F_OFD_SETLKW, like flock,
 		// are restarted (fs/locks.c: ERESTARTSYS)
 		return false
 	}

@@ -61,3 +61,12 @@ func TestVMThreadsDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/threads.c"), "threads: done")
 }
+
+// TestVMSemDifferentialC runs testdata/sysgaps/sem.c (System V
+// semaphores: semget, semctl's commands, semop and semtimedop with their
+// waits, SEM_UNDO, permissions, removal) natively and inside Cocoon: the
+// outputs must be identical.
+func TestVMSemDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/sem.c"), "sem: done")
+}

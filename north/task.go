@@ -62,6 +62,9 @@ type Task struct {
 	// EINTR the wait returns, cleared when the thread goes back to user
 	// mode without restarting.
 	restart func(t *Task) int64
+	// semUndo is the thread's System V semaphore undo list (sysv_sem.go),
+	// guarded by the world's semState.mu.
+	semUndo *semUndoList
 
 	// CPU time in nanoseconds, user and system (sys_timer.go); written by
 	// the thread, read by anyone.
@@ -183,6 +186,7 @@ func (t *Task) loop() {
 		}
 	}
 	t.futexExit()
+	t.exitSem()
 	t.p.sig.dropPending(t)
 	t.p.parentThreadGone(t.tid)
 	if pf, ok := t.files.(ProcessFiles); ok {

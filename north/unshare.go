@@ -95,8 +95,11 @@ func sysUnshare(t *Task, a *[6]uint64) int64 {
 			return p.unsupported("unshare of files or fs without process files", -linux.EINVAL)
 		}
 	}
-	// CLONE_SYSVSEM detaches the semaphore undo list (exit_sem); Cocoon
-	// has no System V semaphores (semget is unimplemented), so there is
-	// none, and Linux's exit_sem then does nothing.
+	// CLONE_SYSVSEM (which CLONE_NEWIPC implies, refused above) leaves
+	// the semaphore undo list: the last thread to leave it has its
+	// adjustments applied (exit_sem).
+	if flags&cloneSysvsem != 0 {
+		t.exitSem()
+	}
 	return 0
 }

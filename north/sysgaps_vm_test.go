@@ -70,3 +70,12 @@ func TestVMSemDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/sem.c"), "sem: done")
 }
+
+// TestVMMincoreDifferentialC runs testdata/sysgaps/mincore.c (resident
+// pages of anonymous, shared and file mappings; unaligned, unmapped and
+// out-of-range errors) natively and inside Cocoon: the outputs must be
+// identical.
+func TestVMMincoreDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/mincore.c"), "mincore: done")
+}

@@ -344,7 +344,7 @@ func (t *Task) futexExit() {
 // old address space (kernel/futex/core.c futex_exec_release).
 func (t *Task) futexRelease() {
 	f := t.p.futex
-	if t.robustList != 0 {
+	if t.robustList.Load() != 0 {
 		t.exitRobustList()
 	}
 	f.mu.Lock()
@@ -362,7 +362,7 @@ func (t *Task) futexRelease() {
 // being taken or released (list_op_pending); bit 0 of a link marks a PI
 // futex.
 func (t *Task) exitRobustList() {
-	m, head := t.p.m, t.robustList
+	m, head := t.p.m, t.robustList.Load()
 	fetch := func(addr uint64) (uint64, bool, bool) {
 		v, err := mem.ReadUint64(m, addr)
 		return v &^ 1, v&1 != 0, err == nil

@@ -1261,7 +1261,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	p.sig.mu.Unlock()
 	t.altStack = stack{}
 	t.clearTID = 0
-	t.robustList, t.robustLen = 0, 0
+	t.robustList.Store(0)
 	t.setName(nameOf(found))
 	p.mu.Lock()
 	p.commName = t.name // the process's name even if t is not its first thread

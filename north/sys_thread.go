@@ -156,23 +156,39 @@ func sysSetTidAddress(t *Task, a *[6]uint64) int64 {
 	return int64(t.tid)
 }
 
+// robustListHead is sizeof(struct robust_list_head).
+const robustListHead = 24
+
 // A robust futex list is walked at the thread's exit (futexExit).
 func sysSetRobustList(t *Task, a *[6]uint64) int64 {
-	if a[1] != 24 { // sizeof(struct robust_list_head)
+	if a[1] != robustListHead {
 		return -linux.EINVAL
 	}
-	t.robustList, t.robustLen = a[0], a[1]
+	t.robustList.Store(a[0])
 	return 0
 }
 
+// sysGetRobustList is get_robust_list(pid, head_ptr, len_ptr)
+// (kernel/futex/syscalls.c): the robust list head of the thread pid
+// names (0: the caller), of any process the caller may read (ESRCH,
+// EPERM); the length is written first, always the head's size.
 func sysGetRobustList(t *Task, a *[6]uint64) int64 {
-	if a[0] != 0 && int32(a[0]) != t.tid {
-		return -linux.ESRCH
+	o := t
+	if pid := int32(a[0]); pid != 0 { // an int: the upper half ignored
+		t.p.w.mu.Lock()
+		o = t.p.w.taskByID(pid)
+		t.p.w.mu.Unlock()
+		if o == nil {
+			return -linux.ESRCH
+		}
+		if !t.mayTrace(o.p) {
+			return -linux.EPERM
+		}
 	}
-	if err := mem.WriteUint64(t.p.m, a[1], t.robustList); err != nil {
+	if mem.WriteUint64(t.p.m, a[2], robustListHead) != nil {
 		return -linux.EFAULT
 	}
-	return errno(mem.WriteUint64(t.p.m, a[2], t.robustLen))
+	return errno(mem.WriteUint64(t.p.m, a[1], o.robustList.Load()))
 }
 
 // sysSchedGetaffinity reports one CPU, CPU 0, for any thread pid names

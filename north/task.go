@@ -27,10 +27,9 @@ type Task struct {
 	slot int
 
 	// Set by the thread's own goroutine only.
-	clearTID    uint64 // CLONE_CHILD_CLEARTID / set_tid_address
-	robustList  uint64
-	robustLen   uint64
-	futexGone   bool // its PI futexes were handed on at exit (under futexTable.mu)
+	clearTID    uint64        // CLONE_CHILD_CLEARTID / set_tid_address
+	robustList  atomic.Uint64 // set_robust_list's head (get_robust_list reads another thread's)
+	futexGone   bool          // its PI futexes were handed on at exit (under futexTable.mu)
 	exited      bool
 	sigMask     uint64
 	altStack    stack

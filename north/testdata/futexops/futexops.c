@@ -370,6 +370,81 @@ static void piState(void) {
 	munmap(rosh, 4096);
 }
 
+static long getRobust(long pid, void **head, size_t *len) {
+	long r = syscall(SYS_get_robust_list, pid, head, len);
+	return r < 0 ? -errno : r;
+}
+
+static void *threadHead;
+static volatile int threadDone;
+static pid_t robustTID;
+
+static void *robustThread(void *arg) {
+	(void)arg;
+	size_t len;
+	getRobust(0, &threadHead, &len);
+	robustTID = tid();
+	while (!threadDone)
+		usleep(1000);
+	return 0;
+}
+
+// robust: set_robust_list and get_robust_list, for the caller, another
+// thread and another process (each thread's head is its own).
+static void robust(void) {
+	void *mine = 0, *h;
+	size_t len = 0;
+	long r = getRobust(0, &mine, &len);
+	printf("robust get: %s, len %zu, head set %d\n", en(r), len, mine != 0);
+	printf("robust set len 23: %s\n", en(syscall(SYS_set_robust_list, mine, 23) < 0 ? -errno : 0));
+	pthread_t th;
+	pthread_create(&th, 0, robustThread, 0);
+	while (!robustTID)
+		usleep(1000);
+	h = 0;
+	r = getRobust(robustTID, &h, &len);
+	printf("robust get another thread's: %s, its own head %d\n", en(r), h == threadHead && h != mine);
+	h = 0;
+	r = getRobust(1L << 32, &h, &len);
+	printf("robust get, pid's upper half set: %s, mine %d\n", en(r), h == mine);
+	threadDone = 1;
+	pthread_join(th, 0);
+	printf("robust get, thread gone: %s\n", en(getRobust(robustTID, &h, &len)));
+	printf("robust get, negative pid: %s\n", en(getRobust(-1, &h, &len)));
+	int p[2], q[2];
+	if (pipe(p) != 0 || pipe(q) != 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		// glibc's fork has registered the child's list (the kernel's
+		// fork starts it with none) by the time fork returns here.
+		char c;
+		if (write(q[1], "r", 1) != 1 || read(p[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	char c;
+	if (read(q[0], &c, 1) != 1)
+		return;
+	h = 0;
+	r = getRobust(pid, &h, &len);
+	printf("robust get a child's: %s, same address as mine %d\n", en(r), h == mine);
+	h = (void *)0x1234;
+	r = getRobust(0, &h, (size_t *)8);
+	printf("robust get, bad len pointer: %s, head untouched %d\n", en(r), h == (void *)0x1234);
+	printf("robust get, bad head pointer: %s\n", en(getRobust(0, (void **)8, &len)));
+	// A head of 0 unregisters; get reports it, the length still 24.
+	syscall(SYS_set_robust_list, 0, 24);
+	len = 0;
+	h = (void *)1;
+	r = getRobust(0, &h, &len);
+	printf("robust get after unregistering: %s, len %zu, head %p\n", en(r), len, h);
+	syscall(SYS_set_robust_list, mine, 24);
+	if (write(p[1], "x", 1) != 1)
+		return;
+	waitpid(pid, 0, 0);
+}
+
 static volatile int handled;
 static void onusr1(int s) { (void)s; handled = 1; }
 
@@ -702,6 +777,7 @@ int main(void) {
 	wakeop();
 	mixed();
 	piState();
+	robust();
 	requeuePI();
 	futex2();
 	printf("futexops: done\n");

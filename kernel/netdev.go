@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -107,9 +106,6 @@ type NetDevice struct {
 	n   *virtio.Net
 	irq *os.File // the eventfd netInterrupt signals; nil: polled only
 	buf [8]byte
-	// poked is set when WakeReceiver ended the wait (WaitInterrupt
-	// reports it as the interrupt).
-	poked atomic.Bool
 }
 
 // ReceivePending reports whether the device has returned receive
@@ -117,19 +113,6 @@ type NetDevice struct {
 // memory, no register access. A hint (the receive loop may be taking
 // them meanwhile).
 func (d *NetDevice) ReceivePending() bool { return d.n.ReceivePending() }
-
-// WakeReceiver ends the wait of the goroutine in WaitInterrupt, if any,
-// as the interrupt would: the interrupt handler signals an eventfd the
-// kernel's runtime reads in its netpoller, which it looks at only when
-// it has nothing else to run, so the waiter of an interrupt that came
-// while the application ran stays asleep until the application blocks.
-// A deadline in the past makes the runtime ready it at once.
-func (d *NetDevice) WakeReceiver() {
-	if d.irq != nil {
-		d.poked.Store(true)
-		d.irq.SetReadDeadline(time.Unix(0, 1))
-	}
-}
 
 // The driver's methods, spelled out rather than promoted from an
 // embedded *virtio.Net: the compiler's wrappers for promoted methods
@@ -183,10 +166,9 @@ func (d *NetDevice) WaitInterrupt(timeout time.Duration) bool {
 		time.Sleep(timeout)
 		return false
 	}
-	d.poked.Store(false) // a wake before this wait is not for it
 	d.irq.SetReadDeadline(time.Now().Add(timeout))
 	_, err := d.irq.Read(d.buf[:])
-	return d.poked.Swap(false) || err == nil
+	return err == nil
 }
 
 // microvmVirtioGSI is the interrupt input of microvm's first virtio-mmio

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cocoon-vm/cocoon/hal/virtio"
@@ -88,12 +87,15 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	st.s.AddRoute(tcpip.Route{Destination: linkLocal, NIC: EthernetNIC})
 	// Each frame is copied once, from the device's buffer into one of
 	// gVisor's pooled views, while the device is held, and goes up the
-	// stack after.
+	// stack after. rx makes one taker at a time (the receive loop, or a
+	// read that polls) take frames and pass them on, so that they keep
+	// their order.
+	var rx sync.Mutex
 	var views []*buffer.View
-	var passes atomic.Uint64 // the receive loop's, each after it delivered
-	go receiveLoop(dev, &mu, func(f []byte) {
+	take := func(f []byte) {
 		views = append(views, buffer.NewViewWithData(f))
-	}, func() {
+	}
+	deliver := func() {
 		for i, v := range views {
 			pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithView(v)})
 			ch.InjectInbound(header.IPv4ProtocolNumber, pkt)
@@ -101,45 +103,56 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 			views[i] = nil
 		}
 		views = views[:0]
-		passes.Add(1)
-	}, fail, log)
-	irq, _ := dev.(interrupter)
-	if rp, ok := dev.(receivePoller); ok && irq != nil && irq.Interrupts() {
+	}
+	go receiveLoop(dev, &mu, &rx, take, deliver, fail, log)
+	if rp, ok := dev.(receivePoller); ok {
+		receive := receiver(dev)
 		st.pollNIC = func() bool {
 			if !rp.ReceivePending() {
 				return false
 			}
-			before := passes.Load()
-			rp.WakeReceiver()
-			// The receive loop takes the frames up the stack, and the
-			// protocol goroutines it hands them to run, before the
-			// caller goes on: on one CPU a yield or two.
-			for i := 0; i < pollYields && (passes.Load() == before || rp.ReceivePending()); i++ {
+			if !rx.TryLock() {
+				// The receive loop is taking them: let it finish.
 				runtime.Gosched()
+				return true
 			}
+			mu.Lock()
+			n, err := receive(take)
+			mu.Unlock()
+			deliver()
+			rx.Unlock()
+			if err != nil || n == 0 {
+				return false // a broken device is the receive loop's to report
+			}
+			// The protocol goroutines the frames went to (TCP's
+			// processors) run before the caller reads again.
+			runtime.Gosched()
 			return true
 		}
 	}
 	return nil
 }
 
-// pollYields bounds the yields of a read that waits for the receive
-// loop to take the frames that wait (Stack.pollNIC).
-const pollYields = 1000
-
-// receivePoller is a Device with a receive interrupt that tells whether
-// frames wait in its receive queue and can end the receive loop's wait
-// for the interrupt (kernel.NetDevice): a look at the queue when a
-// socket has nothing to read takes them up the stack at once. The
-// kernel's runtime runs the goroutine that waits for the interrupt only
-// when nothing else is runnable, so frames that arrive while the
-// application runs would otherwise wait until it blocks, and then go up
-// the stack together; Linux takes each up its stack at its interrupt,
-// and a connection's next request is there when the server reads it
-// after answering the last.
+// receivePoller is a Device that tells whether frames wait in its
+// receive queue (kernel.NetDevice): a read that finds nothing takes them
+// up the stack itself before it fails (Stack.pollNIC). The receive loop
+// waits for the interrupt through the kernel runtime's netpoller, which
+// the runtime looks at only when nothing else is runnable, so frames
+// that arrive while the application runs would otherwise wait until it
+// blocks and then go up the stack together; Linux takes each up its
+// stack at its interrupt, and a connection's next request is there when
+// the server reads after answering the last.
 type receivePoller interface {
 	ReceivePending() bool
-	WakeReceiver()
+}
+
+// receiver returns dev's receive call: ReceiveShared if it lends its
+// frames, else Receive.
+func receiver(dev Device) func(take func(frame []byte)) (int, error) {
+	if sr, ok := dev.(sharedReceiver); ok {
+		return sr.ReceiveShared
+	}
+	return dev.Receive
 }
 
 // interrupter is a Device whose receive queue can interrupt
@@ -172,25 +185,25 @@ type sharedReceiver interface {
 
 // receiveLoop moves received frames from dev up the stack: take copies
 // each (lent by a sharedReceiver, valid during the call only) with the
-// device held, deliver passes on what take kept, after. With an
+// device held (mu), deliver passes on what take kept, after; rx is held
+// through both. With an
 // interrupt it sleeps until a frame arrives (checking every pollIdle
 // anyway) and takes every frame that is there before it asks for the
 // next interrupt, yielding between batches; without one it polls,
 // pollBusy after traffic and backing off to pollIdle.
-func receiveLoop(dev Device, mu *sync.Mutex, take func(frame []byte), deliver func(), fail func(error), log func(string)) {
-	receive := dev.Receive
-	if sr, ok := dev.(sharedReceiver); ok {
-		receive = sr.ReceiveShared
-	}
+func receiveLoop(dev Device, mu, rx *sync.Mutex, take func(frame []byte), deliver func(), fail func(error), log func(string)) {
+	receive := receiver(dev)
 	irq, _ := dev.(interrupter)
 	useIRQ := irq != nil && irq.Interrupts()
 	seen, misses, timedOut := false, 0, false
 	wait := pollBusy
 	for {
+		rx.Lock()
 		mu.Lock()
 		n, err := receive(take)
 		mu.Unlock()
 		deliver()
+		rx.Unlock()
 		if err != nil {
 			fail(err)
 			return

@@ -63,6 +63,7 @@ type world struct {
 
 	shm   shmState   // System V shared memory (sys_shm.go)
 	sem   semState   // System V semaphores (sysv_sem.go)
+	msg   msgState   // System V message queues (sysv_msg.go)
 	futex futexTable // the threads waiting on futexes (futex.go)
 	load  loadAvg    // the load average (loadavg.go)
 	oom   oomKiller  // the out-of-memory killer (oom.go)

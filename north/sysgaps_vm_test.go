@@ -79,3 +79,12 @@ func TestVMMincoreDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/mincore.c"), "mincore: done")
 }
+
+// TestVMMsgDifferentialC runs testdata/sysgaps/msg.c (System V message
+// queues: msgget, msgsnd and msgrcv by type with their waits, MSG_COPY,
+// MSG_NOERROR, msgctl's commands, permissions, removal) natively and
+// inside Cocoon: the outputs must be identical.
+func TestVMMsgDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/msg.c"), "msg: done")
+}

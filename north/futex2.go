@@ -144,18 +144,18 @@ type futex2Entry struct {
 	val, uaddr, flags uint64
 }
 
-// readWaitv reads n struct futex_waitv at addr and checks each
-// (futex_parse_waitv).
+// readWaitv reads n struct futex_waitv at addr and checks each, one
+// after the other (futex_parse_waitv: an entry's EINVAL comes before a
+// later one's EFAULT).
 func readWaitv(m mem.Memory, addr uint64, n int) ([]futex2Entry, int64) {
-	b := make([]byte, n*futexWaitvLen)
-	if m.CopyIn(addr, b) != nil {
-		return nil, -linux.EFAULT
-	}
 	v := make([]futex2Entry, n)
+	var e [futexWaitvLen]byte
 	for i := range v {
-		e := b[i*futexWaitvLen:]
+		if m.CopyIn(addr+uint64(i*futexWaitvLen), e[:]) != nil {
+			return nil, -linux.EFAULT
+		}
 		flags, reserved := getU64(e[16:])&0xffffffff, getU64(e[16:])>>32
-		v[i] = futex2Entry{val: getU64(e), uaddr: getU64(e[8:]), flags: flags}
+		v[i] = futex2Entry{val: getU64(e[:]), uaddr: getU64(e[8:]), flags: flags}
 		if reserved != 0 || !futex2FlagsValid(flags) || v[i].val > 0xffffffff {
 			return nil, -linux.EINVAL
 		}

@@ -650,7 +650,7 @@ static void futex2(void) {
 	struct timespec past = {1, 0}, bad = {0, 2000000000};
 	uint32_t *w = words;
 	memset(words, 0, sizeof words);
-	struct { const char *name; long r; } c[64];
+	struct { const char *name; long r; } c[96];
 	int n = 0;
 #define C(label, call) do { c[n].name = label; c[n].r = (call); n++; } while (0)
 	C("wait value differs", f2(sysWait, (long)w, 1, ~0u, F2, 0, 0));
@@ -727,6 +727,21 @@ static void futex2(void) {
 	v[1].reserved = 1;
 	C("requeue reserved", f2(sysRequeue, (long)v, 0, 1, 1, 0, 0));
 	v[1].reserved = 0;
+	// The entries are read and checked one by one: a bad one before
+	// the end of the readable memory is EINVAL, not EFAULT.
+	char *pages = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(pages + 4096, 4096);
+	struct waitv *last = (struct waitv *)(pages + 4096) - 1;
+	*last = v[0];
+	C("waitv readable entry then unreadable", f2(sysWaitv, (long)last, 2, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	C("requeue readable entry then unreadable", f2(sysRequeue, (long)last, 0, 1, 1, 0, 0));
+	last->reserved = 1;
+	C("waitv bad entry then unreadable", f2(sysWaitv, (long)last, 2, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	C("requeue bad entry then unreadable", f2(sysRequeue, (long)last, 0, 1, 1, 0, 0));
+	last->reserved = 0;
+	last->flags = 0x83;
+	C("waitv u64 entry then unreadable", f2(sysWaitv, (long)last, 2, 0, (long)&past, CLOCK_MONOTONIC, 0));
+	munmap(pages, 4096);
 	for (int i = 0; i < n; i++)
 		printf("futex2 %s: %s\n", c[i].name, en(c[i].r));
 

@@ -65,7 +65,7 @@ func runNet(runs int, loopback bool, w io.Writer) error {
 		medC, medL = append(medC, float64(hc.median)), append(medL, float64(hl.median))
 		fmt.Fprintf(w, "  %-6d %24.1f %24.1f %20.0f %7s %20.0f %7s\n", i+1, fig.LoopbackMBps(), l.LoopbackMBps(),
 			hc.rps, ms(hc.median), hl.rps, ms(hl.median))
-		fmt.Fprintf(w, "  %-6s %54s %28s %28s\n", "", "latency p10/p50/p90/p99/max ms:", hc.dist(), hl.dist())
+		fmt.Fprintf(w, "  %-6s %54s %28s %28s\n", "", "latency mean; p10/p50/p90/p99/max ms:", hc.dist(), hl.dist())
 	}
 	fmt.Fprintf(w, "  %-6s %24.1f %24.1f %20.0f %7s %20.0f %7s\n", "median", medianF(loC), medianF(loL),
 		medianF(rpsC), ms(time.Duration(medianF(medC))), medianF(rpsL), ms(time.Duration(medianF(medL))))

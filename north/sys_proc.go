@@ -483,6 +483,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	ct.noNewPrivs = t.noNewPrivs
 	ct.inheritSlack(t)
 	ct.inheritSched(t)
+	t.inheritIO(ct, flags)
 	if flags&linux.CloneVM == 0 {
 		ct.rseq = t.rseq // rseq_fork: a vfork child shares none
 	}

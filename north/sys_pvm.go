@@ -260,9 +260,7 @@ func sysKcmp(t *Task, a *[6]uint64) int64 {
 		// with CLONE_SIGHAND alone is refused).
 		return order(ptr(t1.p), ptr(t2.p))
 	case kcmpIO:
-		// No thread has an I/O context (no ioprio_set): both are NULL,
-		// the same.
-		return 0
+		return order(ptr(t1.ioCtx.Load()), ptr(t2.ioCtx.Load()))
 	case kcmpSysvsem:
 		// The System V semaphore undo lists (NULL until a SEM_UNDO or a
 		// clone with CLONE_SYSVSEM).

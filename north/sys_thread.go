@@ -95,6 +95,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	c.noNewPrivs = t.noNewPrivs
 	c.inheritSlack(t)
 	c.inheritSched(t)
+	t.inheritIO(c, flags)
 	if flags&cloneSysvsem != 0 {
 		t.shareSemUndo(c)
 	}

@@ -88,3 +88,13 @@ func TestVMMsgDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/msg.c"), "msg: done")
 }
+
+// TestVMIoprioDifferentialC runs testdata/sysgaps/ioprio.c (ioprio_get
+// and ioprio_set by thread, process group and user; the priority nice
+// values and policies imply; inheritance across fork, threads and
+// CLONE_IO; kcmp KCMP_IO; errors) natively and inside Cocoon: the
+// outputs must be identical.
+func TestVMIoprioDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/ioprio.c"), "ioprio: done")
+}

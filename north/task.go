@@ -64,6 +64,9 @@ type Task struct {
 	// semUndo is the thread's System V semaphore undo list (sysv_sem.go),
 	// guarded by the world's semState.mu.
 	semUndo *semUndoList
+	// ioCtx is the thread's I/O context (sys_ioprio.go), nil until its
+	// I/O priority is set or its creator's is inherited.
+	ioCtx atomic.Pointer[ioContext]
 
 	// CPU time in nanoseconds, user and system (sys_timer.go); written by
 	// the thread, read by anyone.

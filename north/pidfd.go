@@ -20,6 +20,7 @@ import (
 var pidfdCalls = [...]call{
 	{434, sysPidfdOpen},       // pidfd_open
 	{424, sysPidfdSendSignal}, // pidfd_send_signal
+	{438, sysPidfdGetfd},      // pidfd_getfd
 }
 
 func init() { registerAll(pidfdCalls[:]) }
@@ -177,6 +178,49 @@ func sysPidfdSendSignal(t *Task, a *[6]uint64) int64 {
 		d.p.sendSignal(sigInfo{signo: int(sig), code: linux.SiUser, pid: t.p.pid})
 	}
 	return 0
+}
+
+// fdTaker is a descriptor table that can take another's open file.
+type fdTaker interface {
+	// TakeFD installs the file open as fd in from at the lowest free
+	// descriptor, close-on-exec, and returns it, or a negated errno
+	// (EBADF: fd not open in from; EMFILE).
+	TakeFD(from Files, fd int32) int64
+}
+
+// sysPidfdGetfd is pidfd_getfd(2) (kernel/pid.c): a duplicate, in the
+// caller's table and close-on-exec, of descriptor fd of the process the
+// pidfd names, as SCM_RIGHTS would give it. EINVAL for flags, EBADF for
+// no pidfd, ESRCH for a process gone or whose main thread has released
+// its files, EPERM unless the caller may trace it
+// (PTRACE_MODE_ATTACH_REALCREDS, mayTrace), EBADF for fd not open there.
+func sysPidfdGetfd(t *Task, a *[6]uint64) int64 {
+	pidfd, fd, flags := int32(a[0]), int32(a[1]), uint32(a[2])
+	if flags != 0 {
+		return -linux.EINVAL
+	}
+	pf, ok := t.files.(PidfdFiles)
+	taker, ok2 := t.files.(fdTaker)
+	if !ok || !ok2 {
+		return t.p.unsupported("pidfd_getfd without pidfd files", -linux.ENOSYS)
+	}
+	d, _ := pf.Pidfd(pidfd)
+	if d == nil {
+		return -linux.EBADF
+	}
+	if d.Reaped() {
+		return -linux.ESRCH
+	}
+	if !t.mayTrace(d.p) {
+		return -linux.EPERM
+	}
+	// fget_task of the thread group leader: none once it exited
+	// (exit_files; PF_EXITING makes the EBADF an ESRCH).
+	from := d.p.TaskFiles(0)
+	if from == nil {
+		return -linux.ESRCH
+	}
+	return taker.TakeFD(from, fd)
 }
 
 // hasEnded reports whether p has ended (a zombie, or reaped).

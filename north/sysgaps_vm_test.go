@@ -98,3 +98,11 @@ func TestVMIoprioDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/ioprio.c"), "ioprio: done")
 }
+
+// TestVMGetfdDifferentialC runs testdata/sysgaps/getfd.c (pidfd_getfd of
+// one's own and a child's descriptors; errors, a process gone, another
+// user's EPERM) natively and inside Cocoon: the outputs must be identical.
+func TestVMGetfdDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/getfd.c"), "getfd: done")
+}

@@ -17,6 +17,25 @@ func (f *files) OpenPidfd(d *north.Pidfd, nonblock bool) int64 {
 	return int64(fd)
 }
 
+// TakeFD serves pidfd_getfd: the file open as fd in from, installed
+// close-on-exec at the lowest free descriptor (receive_fd).
+func (f *files) TakeFD(from north.Files, fd int32) int64 {
+	src, ok := from.(*files)
+	if !ok {
+		return -int64(linux.EBADF)
+	}
+	file, ok := src.f.Table().Get(fd)
+	if !ok {
+		return -int64(linux.EBADF)
+	}
+	n, err := f.f.Table().Install(file, 0, f.f.Limit(), true)
+	if err != nil {
+		file.DecRef()
+		return -int64(vfs.ErrnoOf(err))
+	}
+	return int64(n)
+}
+
 // Pidfd implements north.PidfdFiles.
 func (f *files) Pidfd(fd int32) (*north.Pidfd, bool) {
 	file, ok := f.f.Table().Get(fd)

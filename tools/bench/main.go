@@ -34,7 +34,12 @@ func main() {
 	httpLoad := flag.Bool("http", true, "also serve HTTP from inside Cocoon to a load generator on the host")
 	netOnly := flag.Bool("net", false, "only the network rows (loopback TCP, HTTP), Cocoon and the Linux guest alternating for -runs rounds")
 	loopback := flag.Bool("loopback", true, "with -net, also the in-guest loopback TCP row (without it, HTTP only)")
+	flag.IntVar(&httpConcurrency, "conns", httpConcurrency, "HTTP load: connections, each sending its next request when the last is answered (1: the guest's own time per request, no queueing)")
 	flag.Parse()
+	if httpConcurrency < 1 || httpConcurrency > httpRequests {
+		fmt.Fprintf(os.Stderr, "bench: -conns %d: want 1 to %d\n", httpConcurrency, httpRequests)
+		os.Exit(2)
+	}
 	if *netOnly {
 		if err := runNet(*runs, *loopback, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)

@@ -43,7 +43,7 @@ func runNet(runs int, loopback bool, w io.Writer) error {
 	// time them.
 	const calls = "20000"
 	var loC, loL, rpsC, rpsL, medC, medL []float64
-	fmt.Fprintf(w, "Network rows only, QEMU microvm, TCG, Cocoon and the Linux guest alternating, %d rounds:\n", runs)
+	fmt.Fprintf(w, "Network rows only, QEMU microvm, TCG, Cocoon and the Linux guest alternating, %d rounds, HTTP over %d connections:\n", runs, httpConcurrency)
 	fmt.Fprintf(w, "  %-6s %24s %24s %28s %28s\n", "round", "loopback Cocoon MB/s", "loopback Linux MB/s", "HTTP Cocoon req/s, median", "HTTP Linux req/s, median")
 	for i := range runs {
 		var fig, l linuxguest.Figures

@@ -1,6 +1,7 @@
 package fdtable
 
 import (
+	"bytes"
 	"encoding/binary"
 	"time"
 
@@ -557,8 +558,59 @@ func (fs *Files) Setsockopt(m mem.Memory, fd int32, level, name int32, val uint6
 		if err := socket.SetOptPrivilege(int(name), b, caps); err != nil {
 			return ret(0, err)
 		}
+		if name == soBindtodevice || name == soBindtoifindex {
+			return ret(0, fs.bindToDevice(s, name, b, caps&(1<<capNetRaw) != 0))
+		}
 	}
 	return ret(0, socket.SetOpt(s, int(level), int(name), b))
+}
+
+// SO_BINDTODEVICE takes an interface's name, SO_BINDTOIFINDEX its index
+// (include/uapi/asm-generic/socket.h).
+const (
+	soBindtodevice  = 25
+	soBindtoifindex = 62
+	capNetRaw       = 13 // CAP_NET_RAW
+)
+
+// bindToDevice serves SO_BINDTODEVICE and SO_BINDTOIFINDEX: the name,
+// cut to IFNAMSIZ-1 bytes, must be an interface's (ENODEV), "" or
+// nothing unbinds (net/core/sock.c sock_setbindtodevice).
+func (fs *Files) bindToDevice(s socket.Socket, name int32, b []byte, netRaw bool) error {
+	idx := 0
+	if name == soBindtoifindex {
+		v, err := socket.IntArg(b)
+		if err != nil {
+			return err
+		}
+		idx = v
+	} else {
+		b = b[:min(len(b), 15)]
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		if len(b) > 0 {
+			it := fs.iface(func(it *socket.Interface) bool { return it.Name == string(b) })
+			if it == nil {
+				return vfs.ENODEV
+			}
+			idx = it.Index
+		}
+	}
+	return socket.BindToIndex(s, idx, netRaw)
+}
+
+// iface returns the first interface match accepts, or nil.
+func (fs *Files) iface(match func(*socket.Interface) bool) *socket.Interface {
+	if l, ok := fs.proc.sock.inet.(ifaceLister); ok {
+		ifs := l.Interfaces()
+		for i := range ifs {
+			if match(&ifs[i]) {
+				return &ifs[i]
+			}
+		}
+	}
+	return nil
 }
 
 // Getsockopt is getsockopt(2).
@@ -575,7 +627,25 @@ func (fs *Files) Getsockopt(m mem.Memory, fd int32, level, name int32, val, lenA
 	if int32(n) < 0 {
 		return errno(vfs.EINVAL)
 	}
-	b, err := socket.GetOpt(s, int(level), int(name), int(n))
+	var b []byte
+	if level == socket.SolSocket && name == soBindtodevice {
+		// sock_getbindtodevice: the bound interface's name, nothing
+		// when unbound, EINVAL if the name does not fit.
+		if idx := s.Common().BoundIndex(); idx != 0 {
+			it := fs.iface(func(it *socket.Interface) bool { return it.Index == idx })
+			if it == nil {
+				return errno(vfs.ENODEV)
+			}
+			if int(n) < len(it.Name)+1 {
+				return errno(vfs.EINVAL)
+			}
+			b = append([]byte(it.Name), 0)
+		} else {
+			b = []byte{}
+		}
+	} else {
+		b, err = socket.GetOpt(s, int(level), int(name), int(n))
+	}
 	if need, ok := err.(socket.NeedLen); ok {
 		if mem.WriteUint32(m, lenAddr, uint32(need)) != nil {
 			return errno(vfs.EFAULT)
@@ -946,6 +1016,9 @@ func (fs *Files) buildControl(s socket.Socket, msg *socket.Msg, room uint64, fla
 	}
 	if !msg.NoStamps {
 		stamps(s, msg, put)
+	}
+	for _, c := range msg.Control {
+		put(c.Level, c.Type, c.Data)
 	}
 	if msg.Creds != nil && socket.PassCred(s) {
 		var c [12]byte

@@ -46,8 +46,76 @@ func SetOptPrivilege(name int, val []byte, caps uint64) error {
 	case name == SoPriority && (v < 0 || v > 6) && !net, name == SoMark && !net,
 		(name == SoSndbufforce || name == SoRcvbufforce) && !admin:
 		return vfs.EPERM
+	case name == soTxtime && len(val) == txtimeSize && !admin:
+		// A clock other than CLOCK_MONOTONIC, once the flags are
+		// known ones.
+		if binary.LittleEndian.Uint32(val[4:])&^txtimeFlags == 0 && v != clockMonotonic {
+			return vfs.EPERM
+		}
 	}
 	return nil
+}
+
+// SO_TXTIME's struct sock_txtime (include/uapi/linux/net_tstamp.h:
+// clockid i32, flags u32) and the clocks it takes.
+const (
+	txtimeSize     = 8
+	txtimeFlags    = 3 // SOF_TXTIME_DEADLINE_MODE | SOF_TXTIME_REPORT_ERRORS
+	clockRealtime  = 0
+	clockMonotonic = 1
+	clockTAI       = 11
+)
+
+// BindToIndex binds s to the interface numbered idx, 0 for none
+// (SO_BINDTODEVICE, SO_BINDTOIFINDEX: net/core/sock.c
+// sock_bindtoindex_locked): changing a binding needs CAP_NET_RAW
+// (netRaw). An internet socket then sends and receives through that
+// interface only.
+func BindToIndex(s Socket, idx int, netRaw bool) error {
+	c := s.Common()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bindIfindex != 0 && !netRaw {
+		return vfs.EPERM
+	}
+	if idx < 0 {
+		return errInval
+	}
+	if b, ok := s.(interface{ BindDevice(idx int) error }); ok {
+		if err := b.BindDevice(idx); err != nil {
+			return err
+		}
+	}
+	c.bindIfindex = idx
+	return nil
+}
+
+// Inherit gives c, a connection's accepted by a listening internet
+// socket, what it inherits of the listener's l (sk_clone_lock copies the
+// whole struct sock): the timeouts, flags, SO_RCVLOWAT, SO_MARK, the
+// timestamp options, the device binding. SO_PRIORITY comes from the
+// connection request instead.
+func (c *Common) Inherit(l *Common) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.RcvTimeo, c.SndTimeo = l.RcvTimeo, l.SndTimeo
+	for k, v := range l.flags {
+		c.setFlag(k, v)
+	}
+	c.mark, c.rcvlowat, c.busyPoll, c.preferBusyPoll = l.mark, l.rcvlowat, l.busyPoll, l.preferBusyPoll
+	c.pacingSet, c.maxPacing, c.txtime, c.bindIfindex, c.bufLock = l.pacingSet, l.maxPacing, l.txtime, l.bindIfindex, l.bufLock
+	c.tsflags, c.tsBindPHC, c.rcvTstamp, c.rcvTstampNS, c.tstampNew = l.tsflags, l.tsBindPHC, l.rcvTstamp, l.rcvTstampNS, l.tstampNew
+	c.txrehashSet, c.txrehash = l.txrehashSet, l.txrehash
+}
+
+// BoundIndex returns the index of the interface s is bound to, 0 for
+// none.
+func (c *Common) BoundIndex() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bindIfindex
 }
 
 // GetOpt serves getsockopt(2) on s for a caller whose buffer holds size
@@ -149,6 +217,12 @@ const (
 	soZerocopy        = 60
 	soTxtime          = 61
 	soBindtoifindex   = 62
+	soAttachBPF       = 50
+	soAttachRPCBPF    = 51 // SO_ATTACH_REUSEPORT_CBPF
+	soAttachRPEBPF    = 52 // SO_ATTACH_REUSEPORT_EBPF
+	soCnxAdvice       = 53
+	soDetachRPBPF     = 68 // SO_DETACH_REUSEPORT_BPF
+	soDevmemDontneed  = 80
 	soTimestampNew    = 63
 	soTimestampnsNew  = 64
 	soTimestampingNew = 65
@@ -409,6 +483,79 @@ func (c *Common) set(s Socket, name int, val []byte) (done bool, err error) {
 		return false, nil
 	case soSecurityAuth, 23, soSecurityNetwork:
 		return true, ENOPROTOOPT
+	case soAttachFilter, soAttachRPCBPF:
+		// A struct sock_fprog (len u16, filter pointer): Cocoon runs no
+		// socket filter, so a program passing sk_attach_filter's
+		// first checks is refused.
+		if len(val) != 16 {
+			return true, errInval
+		}
+		if name == soAttachFilter && c.flags[soLockFilter] {
+			return true, vfs.EPERM
+		}
+		if n := binary.LittleEndian.Uint16(val); n == 0 || n > 4096 || binary.LittleEndian.Uint64(val[8:]) == 0 {
+			return true, errInval
+		}
+		return true, ENOPROTOOPT
+	case soDetachFilter:
+		// sk_detach_filter: none is attached.
+		if c.flags[soLockFilter] {
+			return true, vfs.EPERM
+		}
+		return true, vfs.ENOENT
+	case soAttachBPF, soAttachRPEBPF:
+		// A BPF program's descriptor: there are none without the
+		// bpf(2) system call (CONFIG_BPF_SYSCALL=n: bpf_prog_get is
+		// EOPNOTSUPP).
+		if len(val) != 4 {
+			return true, errInval
+		}
+		if name == soAttachBPF && c.flags[soLockFilter] {
+			return true, vfs.EPERM
+		}
+		return true, EOPNOTSUPP
+	case soDetachRPBPF:
+		// reuseport_detach_prog: no program, ENOENT once SO_REUSEPORT
+		// is on.
+		if isInet(s) {
+			if b, err := s.GetSockOpt(SolSocket, SoReuseport, 4); err == nil && len(b) == 4 && b[0] != 0 {
+				return true, vfs.ENOENT
+			}
+		}
+		return true, errInval
+	case soCnxAdvice:
+		// Negative advice drops the socket's cached route: Cocoon
+		// caches none.
+		return true, nil
+	case soTxtime:
+		// sk_setsockopt SO_TXTIME: a struct sock_txtime of known flags
+		// and clock (SetOptPrivilege checked who may name one other
+		// than CLOCK_MONOTONIC). The times a send gives take effect
+		// only under the fq and etf queueing disciplines.
+		if len(val) != txtimeSize || binary.LittleEndian.Uint32(val[4:])&^txtimeFlags != 0 {
+			return true, errInval
+		}
+		if v != clockRealtime && v != clockMonotonic && v != clockTAI {
+			return true, errInval
+		}
+		copy(c.txtime[:], val[:8])
+	case soReserveMem:
+		// Memory is reserved only under a memory cgroup's socket
+		// accounting, which Cocoon has not (sock_reserve_memory).
+		if v < 0 {
+			return true, errInval
+		}
+		return true, EOPNOTSUPP
+	case soDevmemDontneed:
+		// Tokens of device memory received: TCP only, whole struct
+		// dmabuf_token (8 bytes), at most 128 of them; none is known,
+		// so none is freed.
+		if !isTCP(s) {
+			return true, vfs.EBADF
+		}
+		if len(val)%8 != 0 || len(val) > 8*128 {
+			return true, errInval
+		}
 	default:
 		return false, nil
 	}
@@ -480,6 +627,8 @@ func (c *Common) get(s Socket, name, size int) (b []byte, err error, done bool) 
 		return Int(c.incomingCPU - 1), nil, true
 	case soIncomingNapiID:
 		return Int(0), nil, true
+	case soCnxAdvice:
+		return nil, ENOPROTOOPT, true
 	case soMaxPacingRate:
 		// An unsigned long for an 8-byte buffer, else clamped to an
 		// unsigned int.

@@ -156,6 +156,16 @@ type Msg struct {
 	OutFlags int
 	Stamp    int64
 	NoStamps bool
+	// Control are the control messages of other levels a receive
+	// returns after the timestamps (IP_PKTINFO, TCP_CM_INQ, ...).
+	Control []Cmsg
+}
+
+// Cmsg is one control message: struct cmsghdr's level and type, and the
+// data after it.
+type Cmsg struct {
+	Level, Type int
+	Data        []byte
 }
 
 // Socket is an open socket.

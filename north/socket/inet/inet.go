@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -194,6 +195,10 @@ type sock struct {
 	rcv        rcvTuner
 	opts       options
 
+	// cmsgs are the control messages a receive returns (cmIPPktinfo,
+	// ...); written under mu, read without it.
+	cmsgs atomic.Uint32
+
 	// What netstack's Read and Write are handed, kept for the next call
 	// by the reader or writer that holds rmu or wmu (TryLock: a second
 	// one at the same time makes its own), so that a call allocates
@@ -351,9 +356,7 @@ func (s *sock) Accept(flags uint32) (*vfs.File, []byte, error) {
 		return nil, nil, errnoOf(err)
 	}
 	n := newSock(s.st, s.family, s.typ, s.proto, ep, wq)
-	s.mu.Lock()
-	n.rcv.locked = s.rcv.locked // SOCK_RCVBUF_LOCK is inherited
-	s.mu.Unlock()
+	s.inherit(n)
 	return vfs.NewFile(n, linux.ORdwr|flags&linux.ONonblock, n.Name()), s.sockaddr(peer), nil
 }
 
@@ -524,6 +527,9 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	if err != nil {
 		switch err.(type) {
 		case *tcpip.ErrClosedForReceive:
+			if stream {
+				s.streamCmsgs(m)
+			}
 			return 0, nil
 		case *tcpip.ErrBadBuffer:
 			return 0, vfs.EFAULT
@@ -532,6 +538,7 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	}
 	if s.typ != socket.SockStream {
 		m.Addr = s.sockaddr(res.RemoteAddr)
+		s.datagramCmsgs(m, &res.ControlMessages)
 		if res.Total > int(w.done) {
 			m.OutFlags |= socket.MsgTrunc
 		}
@@ -543,6 +550,7 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	if m.Flags&socket.MsgPeek == 0 {
 		s.grow(res.Count)
 	}
+	s.streamCmsgs(m)
 	return int64(res.Count), nil
 }
 

@@ -25,15 +25,34 @@ const (
 	tcpInfo          = 11
 	tcpCongestion    = 13
 	tcpThinLinear    = 16
+	tcpThinDupack    = 17
+	tcpRepair        = 19
+	tcpRepairQueue   = 20
+	tcpQueueSeq      = 21
+	tcpRepairOptions = 22
+	tcpTimestamp     = 24
 	tcpNotsentLowat  = 25
+	tcpCCInfo        = 26
+	tcpSaveSyn       = 27
+	tcpSavedSyn      = 28
+	tcpRepairWindow  = 29
 	tcpFastopen      = 23
 	tcpFastopenConn  = 30
+	tcpULP           = 31
+	tcpFastopenKey   = 33
+	tcpFastopenNoCk  = 34
 	tcpInq           = 36
 	tcpTxDelay       = 37
+	tcpIsMPTCP       = 43
+	tcpRTOMaxMs      = 44
+	tcpRTOMinUs      = 45
 	ipHdrincl        = 3
 	ipOptions        = 4
+	ipRouterAlert    = 5
 	ipRecvopts       = 6
+	ipRetopts        = 7
 	ipPktinfo        = 8
+	ipPktoptions     = 9
 	ipMTUDiscover    = 10
 	ipRecverr        = 11
 	ipRecvttl        = 12
@@ -43,7 +62,13 @@ const (
 	ipTransparent    = 19
 	ipRecvorigdst    = 20
 	ipMinttl         = 21
+	ipNodefrag       = 22
 	ipBindNoPort     = 24
+	ipRecvfragsize   = 25
+	ipRecverrRFC4884 = 26
+	ipUnicastIf      = 50
+	ipLocalPortRange = 51
+	ipProtocol       = 52
 	ipMulticastIf    = 32
 	ipMulticastTTL   = 33
 	ipMulticastLoop  = 34
@@ -66,14 +91,25 @@ const (
 	minRcvbufHalf    = 1152
 	defaultTTL       = 64 // net.ipv4.ip_default_ttl, net.ipv6.conf.*.hop_limit
 	tcpMSSDefault    = 536
+	tcpRTOMax        = 120000 // TCP_RTO_MAX, milliseconds
+	tcpRTOMin        = 200000 // TCP_RTO_MIN, microseconds
+	tcpTimeoutMin    = 1000   // TCP_TIMEOUT_MIN, two jiffies, in microseconds less one jiffy
 )
 
 // options are the option values a socket keeps here, netstack having no
 // place for them or keeping them differently. Guarded by sock.mu.
 type options struct {
-	linger2      int // TCP_LINGER2 as Linux keeps it: 0 default, -1 off, else seconds
-	deferRetrans int // TCP_DEFER_ACCEPT as retransmissions
-	windowClamp  int
+	linger2       int // TCP_LINGER2 as Linux keeps it: 0 default, -1 off, else seconds
+	deferRetrans  int // TCP_DEFER_ACCEPT as retransmissions
+	windowClamp   int
+	fastopenQlen  int    // TCP_FASTOPEN: a listener's queue of fast-open requests
+	fastopenConn  bool   // TCP_FASTOPEN_CONNECT
+	fastopenKey   []byte // TCP_FASTOPEN_KEY: the socket's keys
+	minTTL        int    // IP_MINTTL, 0 or 1 (Cocoon drops no packet by its TTL)
+	ipPmtudisc    int    // IP_MTU_DISCOVER of an IPv6 socket (for IPv4-mapped peers)
+	ipPmtudiscSet bool
+	mcAll         bool // IP_MULTICAST_ALL, once set
+	mcAllSet      bool
 }
 
 func (s *sock) SetSockOpt(level, name int, val []byte) error {
@@ -102,6 +138,40 @@ func (s *sock) SetSockOpt(level, name int, val []byte) error {
 		}
 		return nil
 	}
+	if level == socket.SolTCP && name == tcpULP && s.typ == socket.SockStream {
+		// tcp_set_ulp: no upper layer protocol ("tls", "espintcp",
+		// ...) is there to load, whatever the name.
+		if len(val) == 0 {
+			return vfs.EINVAL
+		}
+		return vfs.ENOENT
+	}
+	if level == socket.SolTCP && name == tcpFastopenKey && s.typ == socket.SockStream {
+		// A primary key, or a primary and a backup: kept and reported,
+		// used by nothing (no listener does fast open under Linux's
+		// default net.ipv4.tcp_fastopen).
+		if len(val) != 16 && len(val) != 32 {
+			return vfs.EINVAL
+		}
+		s.mu.Lock()
+		s.opts.fastopenKey = append([]byte(nil), val...)
+		s.mu.Unlock()
+		return nil
+	}
+	// A level that is not the socket's is refused before its value is
+	// looked at (ip_setsockopt, ipv6_setsockopt).
+	if (level == socket.SolTCP && s.typ != socket.SockStream) || (level == socket.SolIPv6 && s.family != socket.AFInet6) {
+		return socket.ENOPROTOOPT
+	}
+	if level == socket.SolIP && ipIntOption(name) && len(val) < 4 {
+		// do_ip_setsockopt reads these from a single byte too, and no
+		// value at all as 0.
+		b := make([]byte, 4)
+		if len(val) > 0 {
+			b[0] = val[0]
+		}
+		val = b
+	}
 	v, err := socket.IntArg(val)
 	if err != nil {
 		if level == socket.SolSocket || level == socket.SolTCP || level == socket.SolIP || level == socket.SolIPv6 {
@@ -123,9 +193,22 @@ func (s *sock) SetSockOpt(level, name int, val []byte) error {
 		}
 		return s.setIPv6(so, name, v)
 	case socket.SolIP:
-		return s.setIP(so, name, v)
+		return s.setIP(so, name, v, val)
 	}
 	return socket.ENOPROTOOPT
+}
+
+// ipIntOption reports whether do_ip_setsockopt reads option name as an
+// int, or as one byte from a shorter value.
+func ipIntOption(name int) bool {
+	switch name {
+	case ipPktinfo, ipRecvttl, ipRecvopts, ipRecvtos, ipRetopts, socket.IPTos, socket.IPTTL, ipHdrincl,
+		ipMTUDiscover, ipRecverr, ipRouterAlert, ipFreebind, ipPasssec, ipTransparent, ipMinttl,
+		ipNodefrag, ipBindNoPort, ipUnicastIf, ipMulticastTTL, ipMulticastAll, ipMulticastLoop,
+		ipRecvorigdst, ipChecksum, ipRecvfragsize, ipRecverrRFC4884, ipLocalPortRange:
+		return true
+	}
+	return false
 }
 
 func (s *sock) setSocket(so *tcpip.SocketOptions, name, v int) error {
@@ -267,16 +350,179 @@ func (s *sock) setTCP(so *tcpip.SocketOptions, name, v int) error {
 		s.mu.Lock()
 		s.opts.deferRetrans = n
 		s.mu.Unlock()
+	case tcpInq:
+		if v < 0 || v > 1 {
+			return vfs.EINVAL
+		}
+		s.setCmsg(cmTCPInq, v != 0)
+	case tcpThinDupack:
+		// Gone from Linux's TCP: 0 or 1 accepted, nothing done.
+		if v < 0 || v > 1 {
+			return vfs.EINVAL
+		}
+	case tcpThinLinear, tcpSaveSyn, tcpFastopenNoCk:
+		// Off is what Cocoon's TCP does; turning on linear timeouts
+		// for thin streams, keeping the SYN's headers or fast open
+		// without a cookie it cannot.
+		hi := 1
+		if name == tcpSaveSyn {
+			hi = 2
+		}
+		if v < 0 || v > hi {
+			return vfs.EINVAL
+		}
+		if (name == tcpSaveSyn || name == tcpFastopenNoCk) && !s.closedOrListening() {
+			return vfs.EINVAL
+		}
+		if v != 0 {
+			return socket.ENOPROTOOPT
+		}
+	case tcpTxDelay:
+		if v != 0 {
+			return socket.ENOPROTOOPT
+		}
+	case tcpFastopen:
+		// The queue of a listener's fast-open requests, at most
+		// somaxconn (fastopen_queue_tune). Under Linux's default
+		// net.ipv4.tcp_fastopen (1: clients only) a listener does no
+		// fast open whatever it sets, as Cocoon's.
+		if v < 0 || !s.closedOrListening() {
+			return vfs.EINVAL
+		}
+		s.mu.Lock()
+		s.opts.fastopenQlen = min(v, socket.SomaxConn)
+		s.mu.Unlock()
+	case tcpFastopenConn:
+		// A connect that may send data with its SYN once the server
+		// has given a cookie; Cocoon's TCP asks for none and so
+		// connects as Linux does before it has one.
+		if v < 0 || v > 1 || !s.closed() {
+			return vfs.EINVAL
+		}
+		s.mu.Lock()
+		s.opts.fastopenConn = v != 0
+		s.mu.Unlock()
+	case tcpTimestamp, tcpRepairQueue, tcpRepairWindow:
+		// Only in repair mode (TCP_REPAIR), which no socket is in.
+		return vfs.EPERM
+	case tcpQueueSeq:
+		if !s.closed() {
+			return vfs.EPERM
+		}
+		return vfs.EINVAL
+	case tcpRepairOptions:
+		return vfs.EINVAL
+	case tcpRTOMaxMs:
+		if v < 1000 || v > tcpRTOMax {
+			return vfs.EINVAL
+		}
+		if v != tcpRTOMax {
+			return socket.ENOPROTOOPT
+		}
+	case tcpRTOMinUs:
+		if v <= tcpTimeoutMin || v > tcpRTOMin {
+			return vfs.EINVAL
+		}
+		if v != tcpRTOMin {
+			return socket.ENOPROTOOPT
+		}
 	default:
-		// TCP_FASTOPEN, TCP_NOTSENT_LOWAT, TCP_INQ, TCP_THIN_*, ...:
+		// TCP_NOTSENT_LOWAT, TCP_REPAIR, TCP_MD5SIG, TCP_AO_*, ...:
 		// netstack has none of them.
 		return socket.ENOPROTOOPT
 	}
 	return nil
 }
 
-func (s *sock) setIP(so *tcpip.SocketOptions, name, v int) error {
+// closed reports whether the socket is in TCP_CLOSE: never connected or
+// listening, or done.
+func (s *sock) closed() bool {
+	switch tcp.EndpointState(s.ep.State()) {
+	case tcp.StateInitial, tcp.StateBound, tcp.StateClose, tcp.StateError:
+		return true
+	}
+	return false
+}
+
+func (s *sock) closedOrListening() bool {
+	return s.closed() || tcp.EndpointState(s.ep.State()) == tcp.StateListen
+}
+
+func (s *sock) setIP(so *tcpip.SocketOptions, name, v int, val []byte) error {
+	if bit := cmsgBit(socket.SolIP, name); bit != 0 {
+		s.setCmsg(bit, v != 0)
+		return nil
+	}
 	switch name {
+	case ipRouterAlert:
+		return vfs.EINVAL // ip_ra_control: raw sockets only
+	case ipRecvopts, ipRetopts, ipFreebind, ipTransparent, ipBindNoPort:
+		// Off is what Cocoon does: it passes on no IP options and
+		// binds only addresses it has, and ports at bind.
+		if v != 0 {
+			return socket.ENOPROTOOPT
+		}
+	case ipMinttl:
+		// No packet reaches a socket with a TTL of 0: a minimum of 1
+		// drops nothing.
+		if v < 0 || v > 255 {
+			return vfs.EINVAL
+		}
+		if v > 1 {
+			return socket.ENOPROTOOPT
+		}
+		s.mu.Lock()
+		s.opts.minTTL = v
+		s.mu.Unlock()
+	case ipRecvfragsize:
+		if s.typ != socket.SockDgram {
+			return vfs.EINVAL
+		}
+		if v != 0 {
+			return socket.ENOPROTOOPT
+		}
+	case ipRecverrRFC4884:
+		if v < 0 || v > 1 {
+			return vfs.EINVAL
+		}
+		if v != 0 {
+			return socket.ENOPROTOOPT
+		}
+	case ipMulticastAll:
+		// Whether multicast to groups other sockets joined comes
+		// here too: no socket joins one in Cocoon, so either way
+		// none does.
+		if v < 0 || v > 1 {
+			return vfs.EINVAL
+		}
+		s.mu.Lock()
+		s.opts.mcAllSet, s.opts.mcAll = true, v == 1
+		s.mu.Unlock()
+	case ipUnicastIf:
+		// The interface unicast leaves by, its index in network byte
+		// order; 0 for the route's.
+		if len(val) != 4 {
+			return vfs.EINVAL
+		}
+		idx := int32(binary.BigEndian.Uint32(val))
+		if idx == 0 {
+			return nil
+		}
+		if _, ok := s.st.s.NICInfo()[tcpip.NICID(idx)]; !ok || idx < 0 {
+			return socket.EADDRNOTAVAIL
+		}
+		return socket.ENOPROTOOPT
+	case ipLocalPortRange:
+		if len(val) != 4 {
+			return vfs.EINVAL
+		}
+		lo, hi := v&0xffff, v>>16&0xffff
+		if lo != 0 && hi != 0 && lo > hi {
+			return vfs.EINVAL
+		}
+		if v != 0 {
+			return socket.ENOPROTOOPT
+		}
 	case socket.IPTos:
 		// An IPv6 socket keeps it for IPv4-mapped peers.
 		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TOSOption, v))
@@ -291,13 +537,15 @@ func (s *sock) setIP(so *tcpip.SocketOptions, name, v int) error {
 			return vfs.EINVAL
 		}
 		if s.family != socket.AFInet {
-			return socket.ENOPROTOOPT
+			// An IPv6 socket keeps it for IPv4-mapped peers;
+			// netstack's is IPV6_MTU_DISCOVER's.
+			s.mu.Lock()
+			s.opts.ipPmtudisc, s.opts.ipPmtudiscSet = v, true
+			s.mu.Unlock()
+			return nil
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.MTUDiscoverOption, v))
 	case ipRecverr:
-		if s.family != socket.AFInet {
-			return socket.ENOPROTOOPT
-		}
 		so.SetIPv4RecvError(v != 0)
 	case ipMulticastTTL:
 		if s.typ == socket.SockStream {
@@ -313,7 +561,7 @@ func (s *sock) setIP(so *tcpip.SocketOptions, name, v int) error {
 	case ipMulticastLoop:
 		so.SetMulticastLoop(v != 0)
 	default:
-		// IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_FREEBIND, ...: not
+		// IP_OPTIONS, IP_MULTICAST_IF, IP_ADD_MEMBERSHIP, ...: not
 		// carried out here.
 		return socket.ENOPROTOOPT
 	}
@@ -321,6 +569,10 @@ func (s *sock) setIP(so *tcpip.SocketOptions, name, v int) error {
 }
 
 func (s *sock) setIPv6(so *tcpip.SocketOptions, name, v int) error {
+	if bit := cmsgBit(socket.SolIPv6, name); bit != 0 {
+		s.setCmsg(bit, v != 0)
+		return nil
+	}
 	switch name {
 	case socket.IPv6V6only:
 		if s.boundOrConnected() {
@@ -366,6 +618,58 @@ func (s *sock) setIPv6(so *tcpip.SocketOptions, name, v int) error {
 		return socket.ENOPROTOOPT
 	}
 	return nil
+}
+
+// inherit gives n, a connection s accepted, the options a Linux
+// listener's connections inherit: sk_clone_lock copies the listening
+// socket, TCP's and IP's fields with it, and netstack keeps only a few
+// (propagateInheritableOptionsLocked).
+func (s *sock) inherit(n *sock) {
+	so, no := s.ep.SocketOptions(), n.ep.SocketOptions()
+	no.SetDelayOption(so.GetDelayOption())
+	no.SetCorkOption(so.GetCorkOption())
+	no.SetKeepAlive(so.GetKeepAlive())
+	no.SetLinger(so.GetLinger())
+	no.SetIPv4RecvError(so.GetIPv4RecvError())
+	no.SetIPv6RecvError(so.GetIPv6RecvError())
+	var idle tcpip.KeepaliveIdleOption
+	if s.ep.GetSockOpt(&idle) == nil {
+		_ = n.ep.SetSockOpt(&idle)
+	}
+	var intvl tcpip.KeepaliveIntervalOption
+	if s.ep.GetSockOpt(&intvl) == nil {
+		_ = n.ep.SetSockOpt(&intvl)
+	}
+	var lt tcpip.TCPLingerTimeoutOption
+	if s.ep.GetSockOpt(&lt) == nil {
+		_ = n.ep.SetSockOpt(&lt)
+	}
+	for _, o := range []tcpip.SockOptInt{tcpip.KeepaliveCountOption, tcpip.IPv4TOSOption, tcpip.IPv4TTLOption,
+		tcpip.IPv6TrafficClassOption, tcpip.IPv6HopLimitOption, tcpip.MTUDiscoverOption} {
+		if v, err := s.ep.GetSockOptInt(o); err == nil {
+			_ = n.ep.SetSockOptInt(o, v)
+		}
+	}
+	s.mu.Lock()
+	opts, bits, locked := s.opts, s.cmsgs.Load(), s.rcv.locked
+	s.mu.Unlock()
+	// The fast-open queue and keys are the listener's own.
+	opts.fastopenQlen, opts.fastopenKey, opts.deferRetrans = 0, nil, 0
+	if opts.windowClamp != 0 {
+		_ = n.ep.SetSockOptInt(tcpip.TCPWindowClampOption, opts.windowClamp)
+	}
+	n.mu.Lock()
+	n.opts = opts
+	n.rcv.locked = locked // SOCK_RCVBUF_LOCK
+	n.mu.Unlock()
+	n.setCmsg(bits, true)
+	n.common.Inherit(&s.common)
+}
+
+// BindDevice makes the socket send and receive through interface idx
+// only (0: any), as SO_BINDTODEVICE asks.
+func (s *sock) BindDevice(idx int) error {
+	return errnoOf(s.ep.SocketOptions().SetBindToDevice(int32(idx)))
 }
 
 func (s *sock) boundOrConnected() bool {
@@ -506,12 +810,44 @@ func (s *sock) getTCP(so *tcpip.SocketOptions, name, size int) ([]byte, error) {
 		return b, nil
 	case tcpInfo:
 		return s.tcpInfo(), nil
-	case tcpNotsentLowat, tcpFastopen, tcpFastopenConn, tcpThinLinear, tcpInq, tcpTxDelay:
+	case tcpNotsentLowat, tcpThinLinear, tcpThinDupack, tcpTxDelay, tcpRepair, tcpSaveSyn, tcpFastopenNoCk, tcpIsMPTCP:
 		// Off, as on a new Linux socket; Cocoon cannot turn them on.
 		return socket.Int(0), nil
+	case tcpInq:
+		return socket.Bool(s.cmsgs.Load()&cmTCPInq != 0), nil
+	case tcpFastopen:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return socket.Int(s.opts.fastopenQlen), nil
+	case tcpFastopenConn:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return socket.Bool(s.opts.fastopenConn), nil
+	case tcpFastopenKey:
+		// The socket's keys; none for the namespace, which has one
+		// only when listeners may do fast open.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return append([]byte{}, s.opts.fastopenKey...), nil
+	case tcpCCInfo, tcpSavedSyn, tcpULP:
+		// Nothing: reno reports no congestion control details, no SYN
+		// was saved, no upper layer protocol is attached.
+		return []byte{}, nil
+	case tcpRepairQueue, tcpQueueSeq, tcpRepairWindow:
+		return nil, vfs.EINVAL // not in repair mode
+	case tcpTimestamp:
+		// tcp_clock_ts: the millisecond clock TCP timestamps count.
+		return socket.Int(int(uint32(time.Since(tcpClockBase) / time.Millisecond))), nil
+	case tcpRTOMaxMs:
+		return socket.Int(tcpRTOMax), nil
+	case tcpRTOMinUs:
+		return socket.Int(tcpRTOMin), nil
 	}
 	return nil, socket.ENOPROTOOPT
 }
+
+// tcpClockBase is when TCP_TIMESTAMP's clock reads 0.
+var tcpClockBase = time.Now()
 
 // tcpInfo returns struct tcp_info (include/uapi/linux/tcp.h) up to
 // tcpi_total_retrans, the part of it Cocoon fills: 104 bytes. A longer
@@ -583,6 +919,14 @@ func (s *sock) getIP(so *tcpip.SocketOptions, name int) ([]byte, error) {
 	case ipOptions:
 		return []byte{}, nil
 	case ipMTUDiscover:
+		if s.family != socket.AFInet {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if !s.opts.ipPmtudiscSet {
+				return socket.Int(pmtuDiscWant), nil
+			}
+			return socket.Int(s.opts.ipPmtudisc), nil
+		}
 		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
 		if err != nil {
 			return nil, errnoOf(err)
@@ -603,12 +947,75 @@ func (s *sock) getIP(so *tcpip.SocketOptions, name int) ([]byte, error) {
 	case ipMulticastIf:
 		return socket.Int(0), nil // INADDR_ANY
 	case ipMulticastAll:
-		return socket.Int(1), nil
-	case ipHdrincl, ipRecvopts, ipPktinfo, ipRecvttl, ipRecvtos, ipFreebind, ipTransparent, ipRecvorigdst, ipMinttl, ipBindNoPort:
+		// On by default for IPv4 sockets only (inet_create).
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.opts.mcAllSet {
+			return socket.Bool(s.family == socket.AFInet), nil
+		}
+		return socket.Bool(s.opts.mcAll), nil
+	case ipHdrincl, ipRecvopts, ipRetopts, ipFreebind, ipTransparent, ipBindNoPort, ipRouterAlert,
+		ipNodefrag, ipRecvfragsize, ipRecverrRFC4884, ipUnicastIf, ipLocalPortRange:
 		// Off, as on a new Linux socket; Cocoon cannot turn them on.
 		return socket.Int(0), nil
+	case ipMinttl:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return socket.Int(s.opts.minTTL), nil
+	case ipProtocol:
+		// inet_num: the local port once bound.
+		a, err := s.ep.GetLocalAddress()
+		if err != nil {
+			return socket.Int(0), nil
+		}
+		return socket.Int(int(a.Port)), nil
+	case ipPktoptions:
+		return s.pktoptions()
+	}
+	if bit := cmsgBit(socket.SolIP, name); bit != 0 {
+		return socket.Bool(s.cmsgs.Load()&bit != 0), nil
 	}
 	return nil, socket.ENOPROTOOPT
+}
+
+// pktoptions is IP_PKTOPTIONS of a TCP socket: the control messages
+// IP_PKTINFO, IP_RECVTTL and IP_RECVTOS ask for, made from the socket
+// (do_ip_getsockopt): its local address, the multicast TTL, the TOS it
+// received (0).
+func (s *sock) pktoptions() ([]byte, error) {
+	if s.typ != socket.SockStream {
+		return nil, socket.ENOPROTOOPT
+	}
+	bits := s.cmsgs.Load()
+	var out []byte
+	put := func(typ int, data []byte) {
+		c := make([]byte, (16+len(data)+7)&^7)
+		binary.LittleEndian.PutUint64(c, uint64(16+len(data)))
+		binary.LittleEndian.PutUint32(c[12:], uint32(typ))
+		copy(c[16:], data)
+		out = append(out, c...)
+	}
+	if bits&cmIPPktinfo != 0 {
+		b := make([]byte, 12)
+		if a, err := s.ep.GetLocalAddress(); err == nil && a.Addr.Len() == 4 {
+			binary.LittleEndian.PutUint32(b, uint32(s.nicOf(a.Addr)))
+			ip := a.Addr.As4()
+			copy(b[4:], ip[:])
+			copy(b[8:], ip[:])
+		}
+		put(ipPktinfo, b)
+	}
+	if bits&cmIPTTL != 0 {
+		v, _ := s.getIP(s.ep.SocketOptions(), socket.IPTTL)
+		put(ipTTLMsg, v)
+	}
+	if bits&cmIPTOS != 0 {
+		put(ipTOSMsg, socket.Int(0))
+	}
+	if out == nil {
+		out = []byte{}
+	}
+	return out, nil
 }
 
 func (s *sock) getIPv6(so *tcpip.SocketOptions, name int) ([]byte, error) {
@@ -648,10 +1055,26 @@ func (s *sock) getIPv6(so *tcpip.SocketOptions, name int) ([]byte, error) {
 		return socket.Bool(so.GetIPv6RecvError()), nil
 	case ipv6MTU:
 		return s.pathMTU()
-	case ipv6MulticastIf, ipv6Recvpktinfo, ipv6Recvhoplimit, ipv6Recvtclass, ipv6Recvorigdst, ipv6Freebind:
+	case ipv6MulticastIf, ipv6Freebind:
 		return socket.Int(0), nil
 	}
+	if bit := cmsgBit(socket.SolIPv6, name); bit != 0 {
+		return socket.Bool(s.cmsgs.Load()&bit != 0), nil
+	}
 	return nil, socket.ENOPROTOOPT
+}
+
+// nicOf returns the interface that has address a, the loopback one if
+// none has.
+func (s *sock) nicOf(a tcpip.Address) tcpip.NICID {
+	for id, nic := range s.st.s.NICInfo() {
+		for _, pa := range nic.ProtocolAddresses {
+			if pa.AddressWithPrefix.Address == a {
+				return id
+			}
+		}
+	}
+	return LoopbackNIC
 }
 
 // pathMTU is IP_MTU: ENOTCONN without a peer, else the MTU of the

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/net_tstamp.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -34,6 +35,15 @@
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 // include/uapi/asm-generic/socket.h
+#endif
+#ifndef SO_DEVMEM_DONTNEED
+#define SO_DEVMEM_DONTNEED 80
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51 // include/uapi/linux/in.h
+#endif
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52
 #endif
 
 static const char *errname(int e) {
@@ -72,6 +82,8 @@ static const struct kind kinds[] = {
 #define NKINDS (int)(sizeof kinds / sizeof kinds[0])
 
 static int isInet(const struct kind *k) { return k->family != AF_UNIX; }
+static int pair(const struct kind *k, int sv[2]);
+static void settle(int fd, int n);
 
 // skipped says why a SOL_SOCKET option's value is not printed: it names a
 // host's cookie, memory or process, or needs a capability.
@@ -176,6 +188,19 @@ static const struct opt tcpOpts[] = {
 	{"TCP_THIN_LINEAR_TIMEOUTS", IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS},
 	{"TCP_INQ", IPPROTO_TCP, TCP_INQ},
 	{"TCP_TX_DELAY", IPPROTO_TCP, TCP_TX_DELAY},
+	{"TCP_THIN_DUPACK", IPPROTO_TCP, TCP_THIN_DUPACK},
+	{"TCP_REPAIR", IPPROTO_TCP, TCP_REPAIR},
+	{"TCP_REPAIR_QUEUE", IPPROTO_TCP, TCP_REPAIR_QUEUE},
+	{"TCP_QUEUE_SEQ", IPPROTO_TCP, TCP_QUEUE_SEQ},
+	{"TCP_REPAIR_WINDOW", IPPROTO_TCP, TCP_REPAIR_WINDOW},
+	{"TCP_SAVE_SYN", IPPROTO_TCP, TCP_SAVE_SYN},
+	{"TCP_SAVED_SYN", IPPROTO_TCP, TCP_SAVED_SYN},
+	{"TCP_ULP", IPPROTO_TCP, TCP_ULP},
+	{"TCP_FASTOPEN_KEY", IPPROTO_TCP, TCP_FASTOPEN_KEY},
+	{"TCP_FASTOPEN_NO_COOKIE", IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE},
+	{"TCP_IS_MPTCP", IPPROTO_TCP, 43},
+	{"TCP_RTO_MAX_MS", IPPROTO_TCP, 44},
+	{"TCP_RTO_MIN_US", IPPROTO_TCP, 45},
 };
 
 static const struct opt ipOpts[] = {
@@ -199,6 +224,17 @@ static const struct opt ipOpts[] = {
 	{"IP_BIND_ADDRESS_NO_PORT", IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT},
 	{"IP_RECVORIGDSTADDR", IPPROTO_IP, IP_RECVORIGDSTADDR},
 	{"IP_MINTTL", IPPROTO_IP, IP_MINTTL},
+	{"IP_ROUTER_ALERT", IPPROTO_IP, IP_ROUTER_ALERT},
+	{"IP_RETOPTS", IPPROTO_IP, IP_RETOPTS},
+	{"IP_PKTOPTIONS", IPPROTO_IP, IP_PKTOPTIONS},
+	{"IP_PASSSEC", IPPROTO_IP, IP_PASSSEC},
+	{"IP_NODEFRAG", IPPROTO_IP, IP_NODEFRAG},
+	{"IP_CHECKSUM", IPPROTO_IP, IP_CHECKSUM},
+	{"IP_RECVFRAGSIZE", IPPROTO_IP, IP_RECVFRAGSIZE},
+	{"IP_RECVERR_RFC4884", IPPROTO_IP, IP_RECVERR_RFC4884},
+	{"IP_UNICAST_IF", IPPROTO_IP, IP_UNICAST_IF},
+	{"IP_LOCAL_PORT_RANGE", IPPROTO_IP, IP_LOCAL_PORT_RANGE},
+	{"IP_PROTOCOL", IPPROTO_IP, IP_PROTOCOL},
 };
 
 static const struct opt ip6Opts[] = {
@@ -216,6 +252,8 @@ static const struct opt ip6Opts[] = {
 	{"IPV6_MTU", IPPROTO_IPV6, IPV6_MTU},
 	{"IPV6_FREEBIND", IPPROTO_IPV6, IPV6_FREEBIND},
 	{"IPV6_RECVORIGDSTADDR", IPPROTO_IPV6, IPV6_RECVORIGDSTADDR},
+	{"IPV6_2292PKTINFO", IPPROTO_IPV6, IPV6_2292PKTINFO},
+	{"IPV6_2292HOPLIMIT", IPPROTO_IPV6, IPV6_2292HOPLIMIT},
 };
 
 #define N(a) (int)(sizeof a / sizeof a[0])
@@ -333,6 +371,17 @@ static void roundTrips(const struct kind *k) {
 			{"TCP_WINDOW_CLAMP", TCP_WINDOW_CLAMP, 10}, {"TCP_QUICKACK", TCP_QUICKACK, 0},
 			{"TCP_USER_TIMEOUT", TCP_USER_TIMEOUT, 3000}, {"TCP_USER_TIMEOUT", TCP_USER_TIMEOUT, -1},
 			{"TCP_MAXSEG", TCP_MAXSEG, 1000}, {"TCP_MAXSEG", TCP_MAXSEG, 10}, {"TCP_MAXSEG", TCP_MAXSEG, 70000},
+			{"TCP_INQ", TCP_INQ, 1}, {"TCP_INQ", TCP_INQ, 2}, {"TCP_THIN_DUPACK", TCP_THIN_DUPACK, 1},
+			{"TCP_THIN_DUPACK", TCP_THIN_DUPACK, 2}, {"TCP_THIN_LINEAR_TIMEOUTS", TCP_THIN_LINEAR_TIMEOUTS, 0},
+			{"TCP_THIN_LINEAR_TIMEOUTS", TCP_THIN_LINEAR_TIMEOUTS, 2}, {"TCP_FASTOPEN", TCP_FASTOPEN, 5},
+			{"TCP_FASTOPEN", TCP_FASTOPEN, -1}, {"TCP_FASTOPEN_CONNECT", TCP_FASTOPEN_CONNECT, 1},
+			{"TCP_FASTOPEN_CONNECT", TCP_FASTOPEN_CONNECT, 2}, {"TCP_FASTOPEN_NO_COOKIE", TCP_FASTOPEN_NO_COOKIE, 0},
+			{"TCP_FASTOPEN_NO_COOKIE", TCP_FASTOPEN_NO_COOKIE, 2}, {"TCP_SAVE_SYN", TCP_SAVE_SYN, 0},
+			{"TCP_SAVE_SYN", TCP_SAVE_SYN, 3}, {"TCP_TX_DELAY", TCP_TX_DELAY, 0}, {"TCP_TIMESTAMP", TCP_TIMESTAMP, 5},
+			{"TCP_REPAIR_QUEUE", TCP_REPAIR_QUEUE, 1}, {"TCP_QUEUE_SEQ", TCP_QUEUE_SEQ, 1},
+			{"TCP_REPAIR_OPTIONS", TCP_REPAIR_OPTIONS, 1}, {"TCP_REPAIR_WINDOW", TCP_REPAIR_WINDOW, 1},
+			{"TCP_RTO_MAX_MS", 44, 120000}, {"TCP_RTO_MAX_MS", 44, 500}, {"TCP_RTO_MAX_MS", 44, 200000},
+			{"TCP_RTO_MIN_US", 45, 200000}, {"TCP_RTO_MIN_US", 45, 300000},
 		};
 		for (int i = 0; i < N(tcp); i++)
 			roundTrip(k, tcp[i].name, IPPROTO_TCP, tcp[i].opt, tcp[i].v);
@@ -351,6 +400,29 @@ static void roundTrips(const struct kind *k) {
 		for (int i = 0; i < N(ip); i++)
 			roundTrip(k, ip[i].name, IPPROTO_IP, ip[i].opt, ip[i].v);
 	}
+	if (isInet(k)) {
+		// On IPv4 and IPv6 sockets alike (ipv6_setsockopt hands SOL_IP
+		// to ip_setsockopt).
+		static const struct {
+			const char *name;
+			int opt, v;
+		} ip[] = {
+			{"IP_PKTINFO", IP_PKTINFO, 1}, {"IP_RECVTTL", IP_RECVTTL, 1}, {"IP_RECVTOS", IP_RECVTOS, 1},
+			{"IP_RECVORIGDSTADDR", IP_RECVORIGDSTADDR, 1}, {"IP_PASSSEC", IP_PASSSEC, 1},
+			{"IP_CHECKSUM", IP_CHECKSUM, 1}, {"IP_ROUTER_ALERT", IP_ROUTER_ALERT, 1}, {"IP_MINTTL", IP_MINTTL, 1},
+			{"IP_MINTTL", IP_MINTTL, 256}, {"IP_RECVERR_RFC4884", IP_RECVERR_RFC4884, 2},
+			{"IP_RECVERR_RFC4884", IP_RECVERR_RFC4884, 0}, {"IP_RECVFRAGSIZE", IP_RECVFRAGSIZE, 0},
+			{"IP_MTU_DISCOVER", IP_MTU_DISCOVER, IP_PMTUDISC_PROBE}, {"IP_RECVERR", IP_RECVERR, 1},
+			{"IP_UNICAST_IF", IP_UNICAST_IF, 0}, {"IP_UNICAST_IF 99", IP_UNICAST_IF, 99 << 24},
+			{"IP_LOCAL_PORT_RANGE", IP_LOCAL_PORT_RANGE, 0},
+			{"IP_LOCAL_PORT_RANGE hi<lo", IP_LOCAL_PORT_RANGE, 40000 | 30000 << 16},
+			{"IP_MULTICAST_ALL", IP_MULTICAST_ALL, 1}, {"IP_MULTICAST_ALL", IP_MULTICAST_ALL, 2},
+			{"IP_FREEBIND", IP_FREEBIND, 0}, {"IP_BIND_ADDRESS_NO_PORT", IP_BIND_ADDRESS_NO_PORT, 0},
+		};
+		for (int i = 0; i < N(ip); i++)
+			roundTrip(k, ip[i].name, IPPROTO_IP, ip[i].opt, ip[i].v);
+	}
+
 	if (k->family == AF_INET6) {
 		static const struct {
 			const char *name;
@@ -362,7 +434,11 @@ static void roundTrips(const struct kind *k) {
 			{"IPV6_RECVERR", IPV6_RECVERR, 1},
 			{"IPV6_MULTICAST_HOPS", IPV6_MULTICAST_HOPS, 3}, {"IPV6_MULTICAST_LOOP", IPV6_MULTICAST_LOOP, 0},
 			{"IPV6_MTU_DISCOVER", IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO},
+			{"IPV6_RECVPKTINFO", IPV6_RECVPKTINFO, 1}, {"IPV6_RECVHOPLIMIT", IPV6_RECVHOPLIMIT, 1},
+			{"IPV6_RECVTCLASS", IPV6_RECVTCLASS, 1}, {"IPV6_RECVORIGDSTADDR", IPV6_RECVORIGDSTADDR, 1},
+			{"IPV6_2292PKTINFO", IPV6_2292PKTINFO, 1}, {"IPV6_2292HOPLIMIT", IPV6_2292HOPLIMIT, 1},
 		};
+
 		for (int i = 0; i < N(ip6); i++)
 			roundTrip(k, ip6[i].name, IPPROTO_IPV6, ip6[i].opt, ip6[i].v);
 	}
@@ -424,6 +500,375 @@ static void badArgs(const struct kind *k) {
 	printf("%s %u\n", what, len);
 	close(fd);
 #undef TRY
+}
+
+// extras tries the options whose value is not an int, or whose answer
+// depends on what was set before: socket filters, SO_TXTIME,
+// SO_BINDTODEVICE, short IP values, TCP_FASTOPEN_KEY, TCP_ULP.
+static void extras(const struct kind *k) {
+	char what[128];
+	int fd = socket(k->family, k->type, 0), v;
+	unsigned char buf[64];
+	socklen_t len;
+#define TRY(label, call) \
+	do { \
+		snprintf(what, sizeof what, "%s %s", k->name, label); \
+		show(what, call); \
+	} while (0)
+	struct sock_filter insn = {0x06, 0, 0, 0xffff}; // ret #65535
+	struct sock_fprog prog = {1, &insn}, none = {1, NULL}, empty = {0, &insn};
+	TRY("SO_DETACH_FILTER", setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &v, sizeof v));
+	TRY("SO_ATTACH_FILTER len 4", setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, 4));
+	TRY("SO_ATTACH_FILTER NULL", setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &none, sizeof none));
+	TRY("SO_ATTACH_FILTER empty", setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &empty, sizeof empty));
+	TRY("SO_ATTACH_REUSEPORT_CBPF len 4", setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, 4));
+	TRY("SO_ATTACH_BPF len 8", setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, buf, 8));
+	TRY("SO_DETACH_REUSEPORT_BPF", setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &v, sizeof v));
+	v = 1;
+	if (isInet(k)) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &v, sizeof v);
+		TRY("SO_DETACH_REUSEPORT_BPF with SO_REUSEPORT",
+		    setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &v, sizeof v));
+	}
+	TRY("SO_CNX_ADVICE", setsockopt(fd, SOL_SOCKET, SO_CNX_ADVICE, &v, sizeof v));
+	v = -1;
+	TRY("SO_RESERVE_MEM -1", setsockopt(fd, SOL_SOCKET, SO_RESERVE_MEM, &v, sizeof v));
+	v = 4096;
+	// An internet socket may reserve memory under a memory cgroup.
+	if (!isInet(k))
+		TRY("SO_RESERVE_MEM 4096", setsockopt(fd, SOL_SOCKET, SO_RESERVE_MEM, &v, sizeof v));
+	TRY("SO_DEVMEM_DONTNEED len 4", setsockopt(fd, SOL_SOCKET, SO_DEVMEM_DONTNEED, &v, 4));
+	memset(buf, 0, sizeof buf);
+	TRY("SO_DEVMEM_DONTNEED len 8", setsockopt(fd, SOL_SOCKET, SO_DEVMEM_DONTNEED, buf, 8));
+	struct sock_txtime tt = {CLOCK_MONOTONIC, SOF_TXTIME_REPORT_ERRORS};
+	TRY("SO_TXTIME len 4", setsockopt(fd, SOL_SOCKET, SO_TXTIME, &tt, 4));
+	tt.flags = 8;
+	TRY("SO_TXTIME bad flags", setsockopt(fd, SOL_SOCKET, SO_TXTIME, &tt, sizeof tt));
+	tt.flags = SOF_TXTIME_REPORT_ERRORS;
+	tt.clockid = CLOCK_BOOTTIME;
+	TRY("SO_TXTIME CLOCK_BOOTTIME", setsockopt(fd, SOL_SOCKET, SO_TXTIME, &tt, sizeof tt));
+	tt.clockid = CLOCK_MONOTONIC;
+	TRY("SO_TXTIME", setsockopt(fd, SOL_SOCKET, SO_TXTIME, &tt, sizeof tt));
+	snprintf(what, sizeof what, "%s SO_TXTIME get", k->name);
+	getShow(what, fd, SOL_SOCKET, SO_TXTIME, 64);
+	// Interfaces by name and by index.
+	len = sizeof buf;
+	TRY("get SO_BINDTODEVICE unbound", getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buf, &len));
+	printf("%s SO_BINDTODEVICE unbound len %u\n", k->name, len);
+	TRY("SO_BINDTODEVICE nosuch0", setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "nosuch0", 8));
+	TRY("SO_BINDTODEVICE lo", setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 2));
+	len = sizeof buf;
+	memset(buf, 0, sizeof buf);
+	snprintf(what, sizeof what, "%s get SO_BINDTODEVICE", k->name);
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buf, &len) < 0)
+		printf("%s: %s\n", what, errname(errno));
+	else
+		printf("%s: len %u \"%s\"\n", what, len, buf);
+	len = 2;
+	TRY("get SO_BINDTODEVICE len 2", getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buf, &len));
+	snprintf(what, sizeof what, "%s SO_BINDTOIFINDEX", k->name);
+	getShow(what, fd, SOL_SOCKET, SO_BINDTOIFINDEX, 4);
+	TRY("SO_BINDTODEVICE \"\"", setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "", 0));
+	v = 1;
+	TRY("SO_BINDTOIFINDEX 1", setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &v, sizeof v));
+	snprintf(what, sizeof what, "%s SO_BINDTOIFINDEX after", k->name);
+	getShow(what, fd, SOL_SOCKET, SO_BINDTOIFINDEX, 4);
+	v = -1;
+	TRY("SO_BINDTOIFINDEX -1", setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &v, sizeof v));
+	v = 0;
+	TRY("SO_BINDTOIFINDEX 0", setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &v, sizeof v));
+	if (isInet(k)) {
+		// SOL_IP reads a short value as one byte, none as 0.
+		unsigned char one = 1;
+		TRY("IP_RECVTTL len 1", setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, 1));
+		snprintf(what, sizeof what, "%s IP_RECVTTL after len 1", k->name);
+		getShow(what, fd, IPPROTO_IP, IP_RECVTTL, 4);
+		snprintf(what, sizeof what, "%s IP_RECVTTL get len 1", k->name);
+		getShow(what, fd, IPPROTO_IP, IP_RECVTTL, 1);
+		TRY("IP_RECVTTL len 0", setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, 0));
+		snprintf(what, sizeof what, "%s IP_RECVTTL after len 0", k->name);
+		getShow(what, fd, IPPROTO_IP, IP_RECVTTL, 4);
+		unsigned char tos = 0x20;
+		TRY("IP_TOS len 1", setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, 1));
+		TRY("IP_TTL len 0", setsockopt(fd, IPPROTO_IP, IP_TTL, &tos, 0));
+		TRY("IPV6 level len 1", setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, 1));
+	}
+	if (isInet(k) && k->type == SOCK_STREAM) {
+		unsigned char key[32];
+		for (int i = 0; i < 32; i++)
+			key[i] = i;
+		TRY("TCP_FASTOPEN_KEY len 8", setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_KEY, key, 8));
+		TRY("TCP_FASTOPEN_KEY len 16", setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_KEY, key, 16));
+		snprintf(what, sizeof what, "%s TCP_FASTOPEN_KEY get", k->name);
+		getShow(what, fd, IPPROTO_TCP, TCP_FASTOPEN_KEY, 64);
+		TRY("TCP_ULP nosuch", setsockopt(fd, IPPROTO_TCP, TCP_ULP, "nosuch", 6));
+		TRY("TCP_ULP empty", setsockopt(fd, IPPROTO_TCP, TCP_ULP, "", 0));
+		v = 100000;
+		int l = socket(k->family, SOCK_STREAM, 0);
+		listen(l, 5);
+		TRY("listening TCP_FASTOPEN 100000", setsockopt(l, IPPROTO_TCP, TCP_FASTOPEN, &v, sizeof v));
+		snprintf(what, sizeof what, "%s listening TCP_FASTOPEN get", k->name);
+		getShow(what, l, IPPROTO_TCP, TCP_FASTOPEN, 4);
+		v = 1;
+		TRY("listening TCP_FASTOPEN_CONNECT", setsockopt(l, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &v, sizeof v));
+		TRY("listening TCP_SAVE_SYN 0", setsockopt(l, IPPROTO_TCP, TCP_SAVE_SYN, &(int){0}, sizeof v));
+		TRY("listening TCP_QUEUE_SEQ", setsockopt(l, IPPROTO_TCP, TCP_QUEUE_SEQ, &v, sizeof v));
+		close(l);
+	}
+	close(fd);
+#undef TRY
+}
+
+// printCmsgs prints the control messages of m, decoding those the IP
+// options ask for.
+static void printCmsgs(const char *what, long r, struct msghdr *m, int port) {
+	if (r < 0) {
+		printf("%s: %s\n", what, errname(errno));
+		return;
+	}
+	printf("%s: %ld bytes, flags %#x:", what, r, m->msg_flags);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		printf(" [%d/%d len %zu", c->cmsg_level, c->cmsg_type, (size_t)c->cmsg_len);
+		unsigned char *d = CMSG_DATA(c);
+		char a[INET6_ADDRSTRLEN];
+		size_t have = c->cmsg_len - CMSG_LEN(0);
+		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && have < 12) ||
+		    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type != IPV6_HOPLIMIT && c->cmsg_type != IPV6_TCLASS &&
+		     c->cmsg_type != IPV6_2292HOPLIMIT &&
+		     have < 20)) {
+			// Cut short: what is there is not all the kernel's.
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, d, sizeof pi);
+			printf(" ifindex %d spec_dst %s", pi.ipi_ifindex, inet_ntoa(pi.ipi_spec_dst));
+			printf(" addr %s", inet_ntoa(pi.ipi_addr));
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_ORIGDSTADDR) {
+			struct sockaddr_in sa;
+			memcpy(&sa, d, sizeof sa);
+			printf(" family %d %s port ok %d", sa.sin_family, inet_ntoa(sa.sin_addr), ntohs(sa.sin_port) == port);
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   (c->cmsg_type == IPV6_PKTINFO || c->cmsg_type == IPV6_2292PKTINFO)) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, d, sizeof pi);
+			printf(" %s ifindex %d", inet_ntop(AF_INET6, &pi.ipi6_addr, a, sizeof a), pi.ipi6_ifindex);
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR) {
+			struct sockaddr_in6 sa;
+			memcpy(&sa, d, sizeof sa);
+			printf(" family %d %s port ok %d", sa.sin6_family, inet_ntop(AF_INET6, &sa.sin6_addr, a, sizeof a),
+			       ntohs(sa.sin6_port) == port);
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+			printf(" tos %d", d[0]);
+		} else if (c->cmsg_len == CMSG_LEN(sizeof(int))) {
+			int v;
+			memcpy(&v, d, sizeof v);
+			printf(" %d", v);
+		}
+		printf("]");
+	}
+	printf("\n");
+}
+
+static int localPort(int fd) {
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	getsockname(fd, (void *)&ss, &sl);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port); // sin_port and sin6_port are at the same place
+}
+
+// ipCmsgs receives datagrams on a UDP socket of k with the IP header's
+// facts asked for, one option at a time and all together, and with too
+// little room for them.
+static void ipCmsgs(const struct kind *k) {
+	static const struct {
+		const char *name;
+		int level, opt;
+	} v4[] = {
+		{"IP_PKTINFO", IPPROTO_IP, IP_PKTINFO},
+		{"IP_RECVTTL", IPPROTO_IP, IP_RECVTTL},
+		{"IP_RECVTOS", IPPROTO_IP, IP_RECVTOS},
+		{"IP_RECVORIGDSTADDR", IPPROTO_IP, IP_RECVORIGDSTADDR},
+		{"all", -1, 0},
+		{"all, 20-byte control", -2, 0},
+	}, v6[] = {
+		{"IPV6_RECVPKTINFO", IPPROTO_IPV6, IPV6_RECVPKTINFO},
+		{"IPV6_RECVHOPLIMIT", IPPROTO_IPV6, IPV6_RECVHOPLIMIT},
+		{"IPV6_RECVTCLASS", IPPROTO_IPV6, IPV6_RECVTCLASS},
+		{"IPV6_RECVORIGDSTADDR", IPPROTO_IPV6, IPV6_RECVORIGDSTADDR},
+		{"IPV6_2292PKTINFO", IPPROTO_IPV6, IPV6_2292PKTINFO},
+		{"IPV6_2292HOPLIMIT", IPPROTO_IPV6, IPV6_2292HOPLIMIT},
+		{"all", -1, 0},
+		{"all, 20-byte control", -2, 0},
+	};
+	int n = k->family == AF_INET ? N(v4) : N(v6);
+	for (int i = 0; i < n; i++) {
+		const char *name = k->family == AF_INET ? v4[i].name : v6[i].name;
+		int level = k->family == AF_INET ? v4[i].level : v6[i].level;
+		int sv[2], on = 1;
+		if (pair(k, sv) < 0) {
+			printf("%s pair: %s\n", k->name, errname(errno));
+			return;
+		}
+		if (level >= 0) {
+			int opt = k->family == AF_INET ? v4[i].opt : v6[i].opt;
+			setsockopt(sv[1], level, opt, &on, sizeof on);
+		} else {
+			for (int j = 0; j < n - 2; j++)
+				if (k->family == AF_INET)
+					setsockopt(sv[1], v4[j].level, v4[j].opt, &on, sizeof on);
+				else if (v6[j].opt != IPV6_2292PKTINFO && v6[j].opt != IPV6_2292HOPLIMIT)
+					setsockopt(sv[1], v6[j].level, v6[j].opt, &on, sizeof on);
+		}
+		send(sv[0], "cmsg", 4, 0);
+		union {
+			char b[512];
+			struct cmsghdr align;
+		} c;
+		char data[16], what[128];
+		struct iovec iov = {data, sizeof data};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
+				   .msg_controllen = level == -2 ? 20 : sizeof c.b};
+		snprintf(what, sizeof what, "%s %s recvmsg", k->name, name);
+		printCmsgs(what, recvmsg(sv[1], &m, 0), &m, localPort(sv[1]));
+		close(sv[0]);
+		close(sv[1]);
+	}
+	// IP_PKTINFO on an IPv6 socket: the IPv4-mapped peer's datagrams.
+	if (k->family == AF_INET6) {
+		int s6 = socket(AF_INET6, SOCK_DGRAM, 0), s4 = socket(AF_INET, SOCK_DGRAM, 0), on = 1;
+		struct sockaddr_in6 a = {.sin6_family = AF_INET6};
+		inet_pton(AF_INET6, "::ffff:127.0.0.1", &a.sin6_addr);
+		bind(s6, (void *)&a, sizeof a);
+		socklen_t al = sizeof a;
+		getsockname(s6, (void *)&a, &al);
+		setsockopt(s6, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+		setsockopt(s6, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = a.sin6_port};
+		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sendto(s4, "mapped", 6, 0, (void *)&to, sizeof to);
+		union {
+			char b[512];
+			struct cmsghdr align;
+		} c;
+		char data[16];
+		struct iovec iov = {data, sizeof data};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+		printCmsgs("udp6 mapped IP_PKTINFO+IP_RECVTTL recvmsg", recvmsg(s6, &m, 0), &m, 0);
+		close(s4);
+		close(s6);
+	}
+}
+
+// tcpInq shows TCP_INQ's control message: what is left to read after a
+// receive, and 1 after the FIN with nothing left; and IP_PKTOPTIONS.
+static void tcpInq(const struct kind *k) {
+	int sv[2], on = 1;
+	char what[128];
+	if (pair(k, sv) < 0)
+		return;
+	setsockopt(sv[1], IPPROTO_TCP, TCP_INQ, &on, sizeof on);
+	send(sv[0], "0123456789", 10, 0);
+	settle(sv[1], 10);
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} c;
+	char data[16];
+	for (int i = 0; i < 3; i++) {
+		if (i == 2) {
+			shutdown(sv[0], SHUT_WR);
+			struct pollfd p = {sv[1], POLLRDHUP, 0};
+			poll(&p, 1, 5000);
+		}
+		struct iovec iov = {data, i == 0 ? 4 : sizeof data};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+		snprintf(what, sizeof what, "%s TCP_INQ recvmsg %d", k->name, i);
+		printCmsgs(what, recvmsg(sv[1], &m, i == 1 ? MSG_DONTWAIT : 0), &m, 0);
+	}
+	if (k->family == AF_INET) {
+		setsockopt(sv[1], IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+		setsockopt(sv[1], IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+		socklen_t len = sizeof c.b;
+		struct msghdr m = {.msg_control = c.b, .msg_controllen = 0};
+		int r = getsockopt(sv[1], IPPROTO_IP, IP_PKTOPTIONS, c.b, &len);
+		m.msg_controllen = r == 0 ? len : 0;
+		snprintf(what, sizeof what, "%s IP_PKTOPTIONS", k->name);
+		printCmsgs(what, r < 0 ? r : len, &m, 0);
+	}
+	close(sv[0]);
+	close(sv[1]);
+}
+
+// inherited shows what a connection accepted by a listening TCP socket
+// takes over from it (sk_clone_lock copies the listener).
+static void inherited(const struct kind *k) {
+	int l = socket(k->family, SOCK_STREAM, 0), on = 1, v;
+	static const struct {
+		const char *name;
+		int level, opt, v;
+	} set[] = {
+		{"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, 1},
+		{"SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1},
+		{"TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, 30},
+		{"TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL, 7},
+		{"TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT, 4},
+		{"TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 5000},
+		{"TCP_LINGER2", IPPROTO_TCP, TCP_LINGER2, 20},
+		{"TCP_CORK", IPPROTO_TCP, TCP_CORK, 1},
+		{"TCP_WINDOW_CLAMP", IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000},
+		{"TCP_DEFER_ACCEPT", IPPROTO_TCP, TCP_DEFER_ACCEPT, 0},
+		{"TCP_INQ", IPPROTO_TCP, TCP_INQ, 1},
+		{"SO_RCVLOWAT", SOL_SOCKET, SO_RCVLOWAT, 16},
+		{"SO_PRIORITY", SOL_SOCKET, SO_PRIORITY, 5},
+		{"SO_MARK", SOL_SOCKET, SO_MARK, 77},
+		{"SO_TIMESTAMP", SOL_SOCKET, SO_TIMESTAMP, 1},
+		{"IP_TOS", IPPROTO_IP, IP_TOS, 0x10},
+		{"IP_TTL", IPPROTO_IP, IP_TTL, 33},
+		{"IP_PKTINFO", IPPROTO_IP, IP_PKTINFO, 1},
+		{"IP_RECVERR", IPPROTO_IP, IP_RECVERR, 1},
+	};
+	for (int i = 0; i < N(set); i++) {
+		v = set[i].v;
+		setsockopt(l, set[i].level, set[i].opt, &v, sizeof v);
+	}
+	struct linger lg = {1, 3};
+	setsockopt(l, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	struct timeval tv = {3, 0};
+	setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	(void)on;
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	socklen_t sl;
+	if (k->family == AF_INET) {
+		struct sockaddr_in *a = (void *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sl = sizeof *a;
+	} else {
+		struct sockaddr_in6 *a = (void *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		sl = sizeof *a;
+	}
+	bind(l, (void *)&ss, sl);
+	getsockname(l, (void *)&ss, &sl);
+	listen(l, 1);
+	int c = socket(k->family, SOCK_STREAM, 0);
+	connect(c, (void *)&ss, sl);
+	int n = accept(l, NULL, NULL);
+	char what[128];
+	for (int i = 0; i < N(set); i++) {
+		snprintf(what, sizeof what, "%s accepted %s", k->name, set[i].name);
+		getShow(what, n, set[i].level, set[i].opt, 4);
+	}
+	snprintf(what, sizeof what, "%s accepted SO_LINGER", k->name);
+	getShow(what, n, SOL_SOCKET, SO_LINGER, 8);
+	socklen_t tl = sizeof tv;
+	memset(&tv, 0, sizeof tv);
+	getsockopt(n, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl);
+	printf("%s accepted SO_RCVTIMEO: %ld.%06ld\n", k->name, (long)tv.tv_sec, (long)tv.tv_usec);
+	close(c);
+	close(n);
+	close(l);
 }
 
 // pair makes two connected sockets of k over loopback (a listener's
@@ -923,7 +1368,7 @@ int main(void) {
 		const struct kind *k = &kinds[i];
 		if (isInet(k) && k->type == SOCK_STREAM)
 			sweepOpts(k, "TCP", tcpOpts, N(tcpOpts));
-		if (k->family == AF_INET)
+		if (isInet(k))
 			sweepOpts(k, "IP", ipOpts, N(ipOpts));
 		if (k->family == AF_INET6)
 			sweepOpts(k, "IPV6", ip6Opts, N(ip6Opts));
@@ -952,6 +1397,16 @@ int main(void) {
 	}
 	tcpConnected(&kinds[0]);
 	tcpConnected(&kinds[2]);
+	for (int i = 0; i < NKINDS; i++)
+		extras(&kinds[i]);
+	ipCmsgs(&kinds[1]);
+	ipCmsgs(&kinds[3]);
+	tcpInq(&kinds[0]);
+	tcpInq(&kinds[2]);
+	inherited(&kinds[0]);
+	inherited(&kinds[2]);
+
+
 	printf("sockopt: done\n");
 	return 0;
 }

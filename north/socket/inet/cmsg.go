@@ -1,0 +1,221 @@
+package inet
+
+import (
+	"encoding/binary"
+
+	"github.com/cocoon-vm/cocoon/north/socket"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+)
+
+// Control messages a receive on an internet socket returns besides the
+// timestamps: the IP header's facts a datagram came with, as the options
+// IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR and their IPv6
+// counterparts ask (net/ipv4/ip_sockglue.c ip_cmsg_recv_offset,
+// net/ipv6/datagram.c ip6_datagram_recv_specific_ctl), and TCP_INQ's
+// count of bytes left to read (net/ipv4/tcp.c tcp_recvmsg).
+
+// The bits of sock.cmsgs: which control messages a receive returns.
+const (
+	cmIPPktinfo = 1 << iota
+	cmIPTTL
+	cmIPTOS
+	cmIPOrigDst
+	cmIPPasssec  // IP_PASSSEC: SCM_SECURITY, which only a security module gives
+	cmIPChecksum // IP_CHECKSUM: only for CHECKSUM_COMPLETE packets, which Cocoon has none of
+	cmIP6Pktinfo
+	cmIP6Hoplimit
+	cmIP6Tclass
+	cmIP6OrigDst
+	cmIP6PktinfoOld  // IPV6_2292PKTINFO
+	cmIP6HoplimitOld // IPV6_2292HOPLIMIT
+	cmTCPInq
+)
+
+// Option and control message numbers (include/uapi/linux/in.h, in6.h, tcp.h).
+const (
+	ipTTLMsg          = 2  // IP_TTL
+	ipTOSMsg          = 1  // IP_TOS
+	ipOrigDstAddr     = 20 // IP_ORIGDSTADDR, IP_RECVORIGDSTADDR's message
+	ipPasssec         = 18
+	ipChecksum        = 23
+	ipv6PktinfoOld    = 2 // IPV6_2292PKTINFO
+	ipv6HoplimitOld   = 8 // IPV6_2292HOPLIMIT
+	ipv6PktinfoMsg    = 50
+	ipv6HoplimitMsg   = 52
+	ipv6TclassMsg     = 67
+	ipv6OrigDstAddr   = 74 // IPV6_ORIGDSTADDR
+	tcpCMInq          = 36 // TCP_CM_INQ
+	sockaddrIn6Length = 28
+)
+
+// cmsgBit is the bit of sock.cmsgs that option name of level sets, or 0.
+func cmsgBit(level, name int) uint32 {
+	switch level {
+	case socket.SolIP:
+		switch name {
+		case ipPktinfo:
+			return cmIPPktinfo
+		case ipRecvttl:
+			return cmIPTTL
+		case ipRecvtos:
+			return cmIPTOS
+		case ipRecvorigdst:
+			return cmIPOrigDst
+		case ipPasssec:
+			return cmIPPasssec
+		case ipChecksum:
+			return cmIPChecksum
+		}
+	case socket.SolIPv6:
+		switch name {
+		case ipv6Recvpktinfo:
+			return cmIP6Pktinfo
+		case ipv6Recvhoplimit:
+			return cmIP6Hoplimit
+		case ipv6Recvtclass:
+			return cmIP6Tclass
+		case ipv6Recvorigdst:
+			return cmIP6OrigDst
+		case ipv6PktinfoOld:
+			return cmIP6PktinfoOld
+		case ipv6HoplimitOld:
+			return cmIP6HoplimitOld
+		}
+	case socket.SolTCP:
+		if name == tcpInq {
+			return cmTCPInq
+		}
+	}
+	return 0
+}
+
+// setCmsg turns the control message bit on or off and tells netstack
+// which facts to keep with each datagram.
+func (s *sock) setCmsg(bit uint32, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.cmsgs.Load()
+	if on {
+		v |= bit
+	} else {
+		v &^= bit
+	}
+	s.cmsgs.Store(v)
+	so := s.ep.SocketOptions()
+	so.SetReceivePacketInfo(v&cmIPPktinfo != 0)
+	so.SetReceiveTTL(v&cmIPTTL != 0)
+	so.SetReceiveTOS(v&cmIPTOS != 0)
+	so.SetReceiveOriginalDstAddress(v&(cmIPOrigDst|cmIP6OrigDst) != 0)
+	if s.family == socket.AFInet6 {
+		so.SetIPv6ReceivePacketInfo(v&(cmIP6Pktinfo|cmIP6PktinfoOld) != 0)
+		so.SetReceiveHopLimit(v&(cmIP6Hoplimit|cmIP6HoplimitOld) != 0)
+		so.SetReceiveTClass(v&cmIP6Tclass != 0)
+	}
+}
+
+// datagramCmsgs appends the control messages of a received datagram
+// with control messages cm, in the order Linux puts them.
+func (s *sock) datagramCmsgs(m *socket.Msg, cm *tcpip.ReceivableControlMessages) {
+	bits := s.cmsgs.Load()
+	if bits == 0 || s.typ == socket.SockStream {
+		return
+	}
+	le := binary.LittleEndian
+	add := func(level, typ int, data []byte) {
+		m.Control = append(m.Control, socket.Cmsg{Level: level, Type: typ, Data: data})
+	}
+	origV4 := cm.HasOriginalDstAddress && cm.OriginalDstAddress.Addr.Len() == 4
+	// IPv4: struct in_pktinfo (ifindex, the local address it came to,
+	// the header's destination), the TTL as an int, the TOS as a byte,
+	// then the destination as a struct sockaddr_in.
+	if cm.HasIPPacketInfo && bits&cmIPPktinfo != 0 {
+		b := make([]byte, 12)
+		le.PutUint32(b, uint32(cm.PacketInfo.NIC))
+		if cm.PacketInfo.LocalAddr.Len() == 4 {
+			a := cm.PacketInfo.LocalAddr.As4()
+			copy(b[4:], a[:])
+		}
+		if cm.PacketInfo.DestinationAddr.Len() == 4 {
+			a := cm.PacketInfo.DestinationAddr.As4()
+			copy(b[8:], a[:])
+		}
+		add(socket.SolIP, ipPktinfo, b)
+	}
+	if cm.HasTTL && bits&cmIPTTL != 0 {
+		add(socket.SolIP, ipTTLMsg, socket.Int(int(cm.TTL)))
+	}
+	if cm.HasTOS && bits&cmIPTOS != 0 {
+		add(socket.SolIP, ipTOSMsg, []byte{cm.TOS})
+	}
+	if origV4 && bits&cmIPOrigDst != 0 {
+		b := make([]byte, 16)
+		le.PutUint16(b, socket.AFInet)
+		binary.BigEndian.PutUint16(b[2:], cm.OriginalDstAddress.Port)
+		a := cm.OriginalDstAddress.Addr.As4()
+		copy(b[4:], a[:])
+		add(socket.SolIP, ipOrigDstAddr, b)
+	}
+	if s.family != socket.AFInet6 {
+		return
+	}
+	// IPv6: struct in6_pktinfo (the destination, ifindex), the hop
+	// limit and traffic class as ints, the RFC 2292 numbers of the
+	// first two, then the destination as a struct sockaddr_in6.
+	var pktinfo []byte
+	if cm.HasIPv6PacketInfo {
+		pktinfo = make([]byte, 20)
+		a := cm.IPv6PacketInfo.Addr.As16()
+		copy(pktinfo, a[:])
+		le.PutUint32(pktinfo[16:], uint32(cm.IPv6PacketInfo.NIC))
+	}
+	if pktinfo != nil && bits&cmIP6Pktinfo != 0 {
+		add(socket.SolIPv6, ipv6PktinfoMsg, pktinfo)
+	}
+	if cm.HasHopLimit && bits&cmIP6Hoplimit != 0 {
+		add(socket.SolIPv6, ipv6HoplimitMsg, socket.Int(int(cm.HopLimit)))
+	}
+	if cm.HasTClass && bits&cmIP6Tclass != 0 {
+		add(socket.SolIPv6, ipv6TclassMsg, socket.Int(int(cm.TClass)))
+	}
+	if pktinfo != nil && bits&cmIP6PktinfoOld != 0 {
+		add(socket.SolIPv6, ipv6PktinfoOld, pktinfo)
+	}
+	if cm.HasHopLimit && bits&cmIP6HoplimitOld != 0 {
+		add(socket.SolIPv6, ipv6HoplimitOld, socket.Int(int(cm.HopLimit)))
+	}
+	if cm.HasOriginalDstAddress && !origV4 && bits&cmIP6OrigDst != 0 {
+		b := make([]byte, sockaddrIn6Length)
+		le.PutUint16(b, socket.AFInet6)
+		binary.BigEndian.PutUint16(b[2:], cm.OriginalDstAddress.Port)
+		a := cm.OriginalDstAddress.Addr.As16()
+		copy(b[8:], a[:])
+		add(socket.SolIPv6, ipv6OrigDstAddr, b)
+	}
+}
+
+// streamCmsgs appends TCP_INQ's message: the bytes left to read after
+// this receive (tcp_inq_hint).
+func (s *sock) streamCmsgs(m *socket.Msg) {
+	if s.cmsgs.Load()&cmTCPInq == 0 {
+		return
+	}
+	v, err := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
+	if err != nil {
+		v = 0
+	}
+	if v == 0 && s.finReceived() {
+		v = 1 // after the FIN: non-zero, so that the reader reads on
+	}
+	m.Control = append(m.Control, socket.Cmsg{Level: socket.SolTCP, Type: tcpCMInq, Data: socket.Int(v)})
+}
+
+// finReceived reports whether the peer's FIN came (SOCK_DONE).
+func (s *sock) finReceived() bool {
+	switch tcp.EndpointState(s.ep.State()) {
+	case tcp.StateCloseWait, tcp.StateLastAck, tcp.StateClosing, tcp.StateTimeWait:
+		return true
+	}
+	return false
+}

@@ -332,7 +332,7 @@ func (t *Task) pageFault() bool {
 		}
 		t.outOfMemory()
 	case errSIGBUS:
-		t.forceSignal(sigInfo{signo: linux.SigBus, code: linux.BusAdrerr, addr: r.Addr, trapno: 14, errcode: r.ErrCode})
+		t.trapSignal(sigInfo{signo: linux.SigBus, code: linux.BusAdrerr, addr: r.Addr, trapno: 14, errcode: r.ErrCode})
 	default:
 		return false
 	}

@@ -70,7 +70,7 @@ func (t *Task) returnFault() bool {
 		t.retSel = [2]uint16{}
 		return false
 	}
-	t.forceSignal(sigInfo{signo: linux.SigSegv, code: linux.SiKernel, trapno: 13, errcode: code})
+	t.trapSignal(sigInfo{signo: linux.SigSegv, code: linux.SiKernel, trapno: 13, errcode: code})
 	return true
 }
 
@@ -92,7 +92,7 @@ func (t *Task) setupFrame(info sigInfo, act sigAction) error {
 		Restorer: act.restorer,
 		Flags:    act.flags,
 		AltStack: sigframe.AltStack{SP: t.altStack.sp, Flags: t.altStack.flags, Size: t.altStack.size},
-		Fault:    sigframe.Fault{Trapno: info.trapno, Err: info.errcode, CR2: info.addr},
+		Fault:    sigframe.Fault{Trapno: t.lastTrap.nr, Err: t.lastTrap.err, CR2: t.lastTrap.cr2},
 		FPU:      fpu(),
 		FPState:  r.FPState(),
 	}

@@ -539,17 +539,13 @@ func (t *Task) deliverSignals() {
 		}
 		s := &t.p.sig
 		s.mu.Lock()
-		ready := (t.pending | s.pending) &^ t.sigMask
-		if ready == 0 {
+		sig, own := t.nextSignal()
+		if sig == 0 {
 			s.mu.Unlock()
 			return
 		}
-		sig := 1
-		for ready&bit(sig) == 0 {
-			sig++
-		}
 		var info sigInfo
-		if t.pending&bit(sig) != 0 {
+		if own {
 			info = s.take(&t.pending, &t.pendingInfo, &t.pendingMore, sig)
 		} else {
 			info = s.take(&s.pending, &s.info, &s.more, sig)
@@ -611,6 +607,42 @@ func (t *Task) deliverSignals() {
 			}
 		}
 	}
+}
+
+// synchronousSignals are the signals an instruction raises, which Linux
+// takes before any other (SYNCHRONOUS_MASK, kernel/signal.c).
+const synchronousSignals = 1<<(linux.SigSegv-1) | 1<<(linux.SigBus-1) | 1<<(linux.SigIll-1) |
+	1<<(linux.SigTrap-1) | 1<<(linux.SigFpe-1) | 1<<(linux.SigSys-1)
+
+// nextSignal picks the pending signal to deliver, as get_signal does:
+// the thread's own synchronous signal a trap raised first
+// (dequeue_synchronous_signal), then the thread's pending signals before
+// the process's (dequeue_signal), in each the lowest synchronous one if
+// any, else the lowest (next_signal). It reports whether the signal is
+// the thread's own, or 0 if none is deliverable. Called with mu held.
+func (t *Task) nextSignal() (sig int, own bool) {
+	s := &t.p.sig
+	if sync := t.pending &^ t.sigMask & synchronousSignals; sync != 0 {
+		for set := sync; set != 0; set &= set - 1 {
+			if n := bits.TrailingZeros64(set) + 1; t.pendingInfo[n].code > 0 {
+				return n, true
+			}
+		}
+	}
+	for _, c := range []struct {
+		set uint64
+		own bool
+	}{{t.pending, true}, {s.pending, false}} {
+		ready := c.set &^ t.sigMask
+		if ready == 0 {
+			continue
+		}
+		if ready&synchronousSignals != 0 {
+			ready &= synchronousSignals
+		}
+		return bits.TrailingZeros64(ready) + 1, c.own
+	}
+	return 0, false
 }
 
 // restartNoHandler runs an interrupted call again when no handler ran

@@ -480,6 +480,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	c.ownFiles()
 	ct := c.newTaskID(r, c.pid)
 	ct.sigMask = t.sigMask
+	ct.lastTrap = t.lastTrap
 	ct.noNewPrivs = t.noNewPrivs
 	ct.inheritSlack(t)
 	ct.inheritSched(t)

@@ -92,6 +92,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 	}
 	c.setName(t.getName()) // a thread starts with its creator's name
 	c.sigMask = t.sigMask
+	c.lastTrap = t.lastTrap
 	c.noNewPrivs = t.noNewPrivs
 	c.inheritSlack(t)
 	c.inheritSched(t)

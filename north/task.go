@@ -42,6 +42,12 @@ type Task struct {
 	// while its time is still to be charged as system time (chargeRun),
 	// or 0.
 	sysFrom uint64
+	// lastTrap is the thread's last trap that sent a signal: its vector,
+	// error code and (for a page fault) address, Linux's thread.trap_nr,
+	// error_code and cr2, which every signal frame records, whatever the
+	// signal (setup_sigcontext). A child of fork or clone starts with
+	// its creator's (dup_task_struct copies them), execve keeps them.
+	lastTrap trapInfo
 	// retSel are the CS and SS rt_sigreturn restored when they are not
 	// the user selectors, until the return to user mode faults on them
 	// (returnFault) or a handler's frame records them; zero otherwise.
@@ -209,6 +215,22 @@ func (t *Task) loop() {
 // (arch/x86/include/asm/page_64_types.h).
 const taskSizeMax = 1<<47 - 4096
 
+// trapInfo is what a signal frame reports of the last trap.
+type trapInfo struct{ nr, err, cr2 uint64 }
+
+// trapSignal forces info, a signal a trap sends, and records the trap
+// as the thread's last: its vector and error code, and for a page fault
+// (info.trapno 14) its address, as Linux's do_trap, gp_user_force_sig_segv,
+// send_sigtrap, math_error and set_signal_archinfo do
+// (arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
+func (t *Task) trapSignal(info sigInfo) {
+	t.lastTrap.nr, t.lastTrap.err = info.trapno, info.errcode
+	if info.trapno == 14 {
+		t.lastTrap.cr2 = info.addr
+	}
+	t.forceSignal(info)
+}
+
 // fault turns a CPU exception into the signal Linux would send
 // (arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
 func (t *Task) fault() {
@@ -236,7 +258,7 @@ func (t *Task) fault() {
 			info.code, errcode = linux.SegvMaperr, errcode&^1
 		}
 		info.trapno, info.errcode = r.Vector, errcode
-		t.forceSignal(info)
+		t.trapSignal(info)
 		return
 	case 13: // #GP: privileged instruction, non-canonical address
 		info = sigInfo{signo: linux.SigSegv, code: linux.SiKernel}
@@ -263,7 +285,7 @@ func (t *Task) fault() {
 		info = sigInfo{signo: linux.SigSegv, code: linux.SiKernel}
 	}
 	info.trapno, info.errcode = r.Vector, r.ErrCode
-	t.forceSignal(info)
+	t.trapSignal(info)
 }
 
 // kill ends the process for a fatal signal and reports it on the log.

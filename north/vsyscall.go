@@ -41,7 +41,7 @@ func (t *Task) emulateVsyscall() bool {
 		if n <= taskSizeMax && p <= taskSizeMax-n {
 			return true
 		}
-		t.forceSignal(sigInfo{signo: linux.SigSegv, code: linux.SegvMaperr, addr: p, trapno: 14, errcode: pfUser | pfWrite})
+		t.trapSignal(sigInfo{signo: linux.SigSegv, code: linux.SegvMaperr, addr: p, trapno: 14, errcode: pfUser | pfWrite})
 		return false
 	}
 	caller, err := mem.ReadUint64(t.p.m, f.RSP)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -77,13 +78,16 @@ static long raw(long nr, long a, long b, long c) {
 
 static uintptr_t stackref;
 
-// addr prints an address the same way natively and in Cocoon.
+// addr prints an address the same way natively and in Cocoon (into one
+// of a few buffers: a line may print several).
 static const char *addr(uint64_t a) {
-	static char b[32];
+	static char b[4][32];
+	static int n;
 	if (a - (stackref - (8 << 20)) < (16 << 20))
 		return "stack";
-	snprintf(b, sizeof b, "%#lx", (unsigned long)a);
-	return b;
+	char *p = b[n++ % 4];
+	snprintf(p, sizeof b[0], "%#lx", (unsigned long)a);
+	return p;
 }
 
 static const char *signame(int s) {
@@ -94,9 +98,14 @@ static const char *signame(int s) {
 static void report(int sig, siginfo_t *si, void *ctx) {
 	ucontext_t *uc = ctx;
 	uint64_t rip = uc->uc_mcontext.gregs[REG_RIP];
-	const char *a = si->si_addr == (void *)rip && rip ? "rip" : addr((uint64_t)si->si_addr);
-	out("  SIG%s code %#x addr %s trapno %lld err %#llx", signame(sig), si->si_code, a,
-	    (long long)uc->uc_mcontext.gregs[REG_TRAPNO], (long long)uc->uc_mcontext.gregs[REG_ERR]);
+	// (A signal a process sent has no address: that word is its pid.)
+	const char *a = si->si_code <= 0 ? "-" : si->si_addr == (void *)rip && rip ? "rip" : addr((uint64_t)si->si_addr);
+	// cr2 is the thread's last page-fault address, whatever the signal
+	// (Linux's thread.cr2, like trapno and err: the last trap's).
+	uint64_t cr2 = uc->uc_mcontext.gregs[REG_CR2];
+	out("  SIG%s code %#x addr %s trapno %lld err %#llx cr2 %s", signame(sig), si->si_code, a,
+	    (long long)uc->uc_mcontext.gregs[REG_TRAPNO], (long long)uc->uc_mcontext.gregs[REG_ERR],
+	    cr2 == rip && rip ? "rip" : addr(cr2));
 	_exit(sig);
 }
 
@@ -435,10 +444,11 @@ static void report_frame(int sig, siginfo_t *si, void *ctx) {
 
 // forge raises SIGUSR1, whose handler applies e to the frame it returns
 // through.
+static int forge_flags; // more flags for the fault handlers
 static void forge(void (*e)(struct uc64 *)) {
 	edit = e;
 	for (unsigned i = 0; i < sizeof faultsigs / sizeof faultsigs[0]; i++)
-		handle(faultsigs[i], report_frame, SA_RESETHAND);
+		handle(faultsigs[i], report_frame, SA_RESETHAND | forge_flags);
 	handle(SIGUSR1, onusr1, 0);
 	raw(SYS_tgkill, getpid(), raw(SYS_gettid, 0, 0, 0), SIGUSR1);
 	out("  returned");
@@ -586,6 +596,40 @@ static void e_cs_segv_blocked(struct uc64 *u) {
 	e_land(u);
 	u->sc.cs = 0x10;
 	u->sigmask = 1UL << (SIGSEGV - 1);
+}
+// A RIP in the vsyscall page: Linux emulates the call on the fetch
+// fault and returns to the address on the stack (landing).
+static void e_rip_vsyscall(struct uc64 *u) {
+	e_land(u);
+	*(uint64_t *)LANDSP = (uint64_t)landing;
+	u->sc.rip = 0xffffffffff600400UL; // time(NULL)
+	u->sc.rdi = 0;
+}
+// RSP values the return takes, on which landing's first push faults:
+// reported on the alternate stack.
+static void e_rsp_noncanon_land(struct uc64 *u) {
+	e_land(u);
+	u->sc.rsp = 0x8000000000000000UL;
+}
+static void e_rsp_kernel_land(struct uc64 *u) {
+	e_land(u);
+	u->sc.rsp = 0xffff880000001000UL;
+}
+static void e_rsp_null_land(struct uc64 *u) {
+	e_land(u);
+	u->sc.rsp = 0;
+}
+// A pending SIGHUP the frame's mask unblocks, with a bad fpstate: Linux
+// takes the synchronous SIGSEGV first, so SIGHUP's frame goes on top of
+// it and its handler runs first.
+static void e_fp_bad_hup(struct uc64 *u) {
+	e_land(u);
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, 0);
+	raise(SIGHUP);
+	MXCSR(u) |= 1 << 16;
 }
 static void e_uc_flags(struct uc64 *u) {
 	e_land(u);
@@ -859,6 +903,230 @@ static void case_maps_vsyscall(void) {
 	out("  %s", l ? l : "no vsyscall line");
 }
 
+// ---- The last trap's trapno, err and cr2 ----
+
+// Linux saves the thread's last trap number, error code and page-fault
+// address (thread.trap_nr, error_code, cr2) in every signal frame,
+// whatever the signal; only a trap that sends a signal sets them.
+static sigjmp_buf jb;
+static void jump(int sig, siginfo_t *si, void *ctx) { siglongjmp(jb, 1); }
+
+// trapped runs code, which must trap, under handlers that jump back.
+static void trapped(const char *code, int n) {
+	for (unsigned i = 0; i < sizeof faultsigs / sizeof faultsigs[0]; i++)
+		handle(faultsigs[i], jump, SA_NODEFER);
+	if (!sigsetjmp(jb, 1))
+		run(code, n, 1, 0, 0, DATA);
+}
+
+#define PF_CODE "\x48\xc7\xc0\x45\x23\x01\x00\xc6\x00\x01" // write to 0x12345
+#define GP_CODE "\x66\xb8\x10\x00\x8e\xd8"                 // mov $0x10, %ds
+#define DE_CODE "\x31\xd2\x31\xc9\xf7\xf1"                 // divide by zero
+#define UD_CODE "\x0f\x0b"
+#define BP_CODE "\xcc"
+
+static void usr1_report(void) {
+	reportall(0);
+	handle(SIGUSR1, report, 0);
+	raw(SYS_tgkill, getpid(), raw(SYS_gettid, 0, 0, 0), SIGUSR1);
+	out("  returned");
+}
+static void case_last_none(void) { usr1_report(); }
+static void case_last_pf(void) {
+	trapped(PF_CODE, sizeof PF_CODE - 1);
+	usr1_report();
+}
+static void case_last_gp(void) {
+	trapped(PF_CODE, sizeof PF_CODE - 1);
+	trapped(GP_CODE, sizeof GP_CODE - 1);
+	usr1_report();
+}
+static void case_last_de(void) {
+	trapped(GP_CODE, sizeof GP_CODE - 1);
+	trapped(PF_CODE, sizeof PF_CODE - 1);
+	trapped(DE_CODE, sizeof DE_CODE - 1);
+	usr1_report();
+}
+static void case_last_ud(void) {
+	trapped(PF_CODE, sizeof PF_CODE - 1);
+	trapped(UD_CODE, sizeof UD_CODE - 1);
+	usr1_report();
+}
+static void case_last_bp(void) {
+	trapped(PF_CODE, sizeof PF_CODE - 1);
+	trapped(BP_CODE, sizeof BP_CODE - 1);
+	usr1_report();
+}
+// A child of fork has its parent's.
+static void case_last_fork(void) {
+	trapped(GP_CODE, sizeof GP_CODE - 1);
+	pid_t pid = fork();
+	if (pid == 0) {
+		usr1_report();
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 100);
+}
+// Neither a bad frame's SIGSEGV nor the #GP of a bad return to user mode
+// is... the latter is a trap, the former not.
+static void case_last_badframe(void) {
+	trapped(PF_CODE, sizeof PF_CODE - 1);
+	forge(e_mxcsr_reserved);
+}
+static void case_last_badcs(void) {
+	trapped(PF_CODE, sizeof PF_CODE - 1);
+	forge(e_cs_kernel);
+}
+
+// ---- The order of delivery ----
+
+static void say(int sig, siginfo_t *si, void *ctx) { out("  handler SIG%s", signame(sig)); }
+
+static void sigs(int how, int a, int b) {
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, a);
+	sigaddset(&set, b);
+	sigprocmask(how, &set, 0);
+}
+
+// A thread-directed signal is taken before a process-directed one (the
+// one taken last runs first: its frame is on top).
+static void case_order_thread(void) {
+	handle(SIGINT, say, 0);
+	handle(SIGUSR2, say, 0);
+	sigs(SIG_BLOCK, SIGINT, SIGUSR2);
+	kill(getpid(), SIGINT);
+	raw(SYS_tgkill, getpid(), raw(SYS_gettid, 0, 0, 0), SIGUSR2);
+	sigs(SIG_UNBLOCK, SIGINT, SIGUSR2);
+	out("  returned");
+}
+// The synchronous signals (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE,
+// SIGSYS) are taken first, even sent by kill.
+static void case_order_sync(void) {
+	handle(SIGHUP, say, 0);
+	handle(SIGSEGV, say, 0);
+	sigs(SIG_BLOCK, SIGHUP, SIGSEGV);
+	kill(getpid(), SIGHUP);
+	kill(getpid(), SIGSEGV);
+	sigs(SIG_UNBLOCK, SIGHUP, SIGSEGV);
+	out("  returned");
+}
+static void case_order_badframe(void) {
+	handle(SIGHUP, say, 0);
+	forge(e_fp_bad_hup);
+}
+
+// ---- Forged returns to RSP values landing's first push faults on ----
+
+static void forge_alt(void (*e)(struct uc64 *)) {
+	altstack(DATA, 4 * 4096, 0);
+	forge_flags = SA_ONSTACK;
+	forge(e);
+}
+static void case_sr_rsp_noncanon_alt(void) { forge_alt(e_rsp_noncanon_land); }
+static void case_sr_rsp_kernel_alt(void) { forge_alt(e_rsp_kernel_land); }
+static void case_sr_rsp_null_alt(void) { forge_alt(e_rsp_null_land); }
+
+// ---- Single-step (TF) ----
+
+// step reports each SIGTRAP's RIP (relative to the code page) and lets
+// the code go on, until it reaches the code's final RET or 12 steps.
+static int steps, steps_end;
+static void step(int sig, siginfo_t *si, void *ctx) {
+	struct uc64 *u = ctx;
+	uint64_t rip = u->sc.rip;
+	char b[32];
+	if (rip - CODE < 4096)
+		snprintf(b, sizeof b, "code+%lu", (unsigned long)(rip - CODE));
+	else if (rip >> 12 == 0xffffffffff600UL)
+		snprintf(b, sizeof b, "vsyscall+%#lx", (unsigned long)(rip & 0xfff));
+	else
+		snprintf(b, sizeof b, "elsewhere");
+	out("  SIG%s code %#x at %s trapno %lu err %#lx", signame(sig), si->si_code, b, (unsigned long)u->sc.trapno,
+	    (unsigned long)u->sc.err);
+	if (++steps >= 12 || rip - CODE == (uint64_t)steps_end)
+		u->sc.eflags &= ~TF;
+}
+
+// TF_ON sets TF with POPF: the trap comes after the next instruction.
+#define TF_ON "\x9c\x48\x81\x0c\x24\x00\x01\x00\x00\x9d" // 10 bytes
+
+static void stepcode(const char *code, int n) {
+	reportall(0);
+	handle(SIGTRAP, step, SA_NODEFER);
+	steps_end = n; // the RET run appends
+	run(code, n, 0, 0, 0, DATA + 4096);
+	out("  returned");
+}
+#define STEP(name, code)                                  \
+	static void case_##name(void) {                   \
+		static const char c[] = TF_ON code;        \
+		stepcode(c, sizeof c - 1);                  \
+	}
+STEP(tf_syscall, "\xb8\x27\x00\x00\x00\x0f\x05\x90\x90")              // mov $39, %eax; syscall; nop; nop
+STEP(tf_pagefault, "\x48\x8b\x07\x90\x48\x89\x47\x08\x90")          // load and store on untouched pages
+STEP(tf_int3, "\x90\xcc\x90\x90")
+STEP(tf_ud2, "\x90\x0f\x0b")
+STEP(tf_int80, "\x90\xcd\x80\x90")
+STEP(tf_vsyscall, "\x31\xff\x48\xb8\x00\x04\x60\xff\xff\xff\xff\xff\xff\xd0\x90\x90") // time(NULL) through the vsyscall page
+STEP(tf_sigreturn_bad, "\x48\x31\xe4\xb8\x0f\x00\x00\x00\x0f\x05")   // rt_sigreturn on RSP 0
+// MOV SS holds the single-step trap (and other debug exceptions) back
+// until the next instruction is done: a SYSCALL, INT3, INT1 or INT $0x80
+// there enters the kernel with it pending (CVE-2018-8897).
+STEP(tf_movss_syscall, "\xb8\x27\x00\x00\x00\x8c\xd2\x8e\xd2\x0f\x05\x90\x90")
+STEP(tf_movss_int3, "\x8c\xd2\x8e\xd2\xcc\x90\x90")
+STEP(tf_movss_int1, "\x8c\xd2\x8e\xd2\xf1\x90\x90")
+STEP(tf_movss_int80, "\x8c\xd2\x8e\xd2\xcd\x80\x90\x90")
+STEP(tf_movss_ud2, "\x8c\xd2\x8e\xd2\x0f\x0b")
+STEP(tf_popf_clear, "\x90\x6a\x02\x9d\x90\x90")                       // POPF clears TF
+
+// ---- Signal delivery growing the stack ----
+
+static void below_stack(uint64_t below) {
+	reportall(0);
+	char here;
+	setrsp_ud2(((uint64_t)&here - below) & ~15UL);
+}
+static void case_deliver_below_stack(void) { below_stack(1 << 20); }
+static void case_deliver_beyond_rlimit(void) { below_stack(16 << 20); }
+
+// ---- Every XSTATE_BV bit in a frame ----
+
+static int xbit;
+static void e_xbit(struct uc64 *u) {
+	e_land(u);
+	XHDR(u)[0] |= 1UL << xbit;
+}
+// XRSTOR from the frame refuses an XSTATE_BV bit beyond XCR0 (#GP: a bad
+// frame); within XCR0 the state component loads.
+static void case_xstate_bits(void) {
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	uint64_t xcr0 = (uint64_t)hi << 32 | lo;
+	int bad_in = 0, bad_out = 0;
+	for (xbit = 0; xbit < 64; xbit++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+			dup2(fd, 1); // the grandchild's report
+			forge(e_xbit);
+			_exit(0);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		int resumed = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		int segv = WIFEXITED(st) && WEXITSTATUS(st) == SIGSEGV;
+		if (xcr0 >> xbit & 1 ? !resumed : !segv) {
+			out("  bit %d (%s XCR0): %s", xbit, xcr0 >> xbit & 1 ? "in" : "not in", resumed ? "resumed" : segv ? "SIGSEGV" : "other");
+			xcr0 >> xbit & 1 ? bad_in++ : bad_out++;
+		}
+	}
+	out("  bits in XCR0 refused: %d; bits beyond it taken: %d", bad_in, bad_out);
+}
+
 // ---- Alignment check ----
 
 static void case_ac_misaligned(void) {
@@ -920,6 +1188,10 @@ static const struct pcase cases[] = {
 	{"sr-fp-bad-segv-blocked", 0, e_fp_bad_segv_blocked},
 	{"sr-fp-bad-rsp-bad", 0, e_fp_bad_rsp_bad},
 	{"sr-cs-segv-blocked", 0, e_cs_segv_blocked},
+	{"sr-rip-vsyscall", 0, e_rip_vsyscall},
+	{"sr-rsp-noncanon-alt", case_sr_rsp_noncanon_alt},
+	{"sr-rsp-kernel-alt", case_sr_rsp_kernel_alt},
+	{"sr-rsp-null-alt", case_sr_rsp_null_alt},
 	{"sr-uc-flags", 0, e_uc_flags},
 	{"sr-flags-all", 0, e_flags_all},
 	{"sr-flags-tf", 0, e_flags_tf},
@@ -968,6 +1240,34 @@ static const struct pcase cases[] = {
 	{"ldt", case_ldt},
 	{"maps-vsyscall", case_maps_vsyscall},
 	{"iopl", case_iopl},
+	{"last-none", case_last_none},
+	{"last-pf", case_last_pf},
+	{"last-gp", case_last_gp},
+	{"last-de", case_last_de},
+	{"last-ud", case_last_ud},
+	{"last-bp", case_last_bp},
+	{"last-fork", case_last_fork},
+	{"last-badframe", case_last_badframe},
+	{"last-badcs", case_last_badcs},
+	{"order-thread", case_order_thread},
+	{"order-sync", case_order_sync},
+	{"order-badframe", case_order_badframe},
+	{"tf-syscall", case_tf_syscall},
+	{"tf-pagefault", case_tf_pagefault},
+	{"tf-int3", case_tf_int3},
+	{"tf-ud2", case_tf_ud2},
+	{"tf-int80", case_tf_int80},
+	{"tf-vsyscall", case_tf_vsyscall},
+	{"tf-sigreturn-bad", case_tf_sigreturn_bad},
+	{"tf-movss-syscall", case_tf_movss_syscall},
+	{"tf-movss-int3", case_tf_movss_int3},
+	{"tf-movss-int1", case_tf_movss_int1},
+	{"tf-movss-int80", case_tf_movss_int80},
+	{"tf-movss-ud2", case_tf_movss_ud2},
+	{"tf-popf-clear", case_tf_popf_clear},
+	{"deliver-below-stack", case_deliver_below_stack},
+	{"deliver-beyond-rlimit", case_deliver_beyond_rlimit},
+	{"xstate-bits", case_xstate_bits},
 	{"ac-misaligned", case_ac_misaligned},
 };
 

@@ -44,6 +44,14 @@ func BuffersShort() bool {
 	return reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()+phys.Reserved()/4 })
 }
 
+// BuffersFit reports whether a data buffer of n bytes fits above
+// BuffersShort's line, even after reclaiming: a pipe growing to a large
+// capacity at once must not take the kernel's reserve.
+func BuffersFit(n int64) bool {
+	pages := int((n + pageSize - 1) / pageSize)
+	return !reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()+phys.Reserved()/4+pages })
+}
+
 // UserMemoryShort reports whether the application's memory is used up
 // (free memory down to the kernel's reserve, where pmem.AllocUser fails)
 // even after reclaiming: an out-of-memory kill or ENOMEM is due, not a
@@ -65,12 +73,26 @@ func reclaim(low func() bool) bool {
 	if !low() {
 		return false
 	}
-	if now := nanotime(); now-shortGC.last >= shortGCEvery {
+	var freed int64
+	for _, f := range shrinkers {
+		freed += f()
+	}
+	if now := nanotime(); freed > 0 || now-shortGC.last >= shortGCEvery {
 		shortGC.last = now
 		debug.FreeOSMemory()
 	}
 	return low()
 }
+
+// shrinkers free kernel memory no application needs now (AddShrinker).
+var shrinkers []func() int64
+
+// AddShrinker registers f, which frees kernel memory kept only to be
+// reused (an emptied pipe's ring) and returns the bytes it let go:
+// reclaim runs it when memory runs short, before collecting the heap, as
+// Linux's shrinkers run before the out-of-memory killer. f must not
+// block. Call at boot, before the application runs.
+func AddShrinker(f func() int64) { shrinkers = append(shrinkers, f) }
 
 // MemoryFreed says the kernel's heap may hold much garbage (an
 // application process is gone): the next MemoryShort that finds memory

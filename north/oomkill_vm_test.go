@@ -13,8 +13,9 @@ import (
 // TestVMOOMKillChoice: the killer takes the process with the largest
 // badness (resident pages, page tables, oom_score_adj), never init or a
 // process at -1000, and the faulter goes on with the memory freed; pipe
-// buffers run out as the writer's error, with no process killed; an
-// execve that finds no memory to copy a shared descriptor table ends in
+// buffers run out as the writer's error, with no process killed, and
+// the buffers of emptied pipes go back to a process that needs the
+// memory (a kernel shrinker) instead of it being killed; an execve that finds no memory to copy a shared descriptor table ends in
 // SIGSEGV, one with a table of its own runs.
 func TestVMOOMKillChoice(t *testing.T) {
 	cocoonKernel(t)
@@ -28,6 +29,7 @@ func TestVMOOMKillChoice(t *testing.T) {
 		{"adj", "adj: immune's oom_score 0, volunteer's above 1000: 1\n" +
 			"adj: faulter killed by signal 9, volunteer killed by signal 9, immune alive\n", 2},
 		{"exectable", "execd: ran\nexectable: own table: the child exit 0\nexectable: shared table: the child killed by signal 11\n", 0},
+		{"idlepipes", "idlepipes: more than half of RAM in pipes emptied, the faulter exit 0, the pipes carry data: 1\n", 0},
 		{"pipes", `pipes: write: refused \(Cannot allocate memory\)\npipes: faulter exit 0, big alive, filler alive\n`, 0},
 	} {
 		t.Run(c.mode, func(t *testing.T) {

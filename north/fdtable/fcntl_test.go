@@ -122,8 +122,66 @@ func TestFcntl(t *testing.T) {
 	if sz := e.f.Fcntl(e.m, r, linux.FSetpipeSz, 5000); sz != 8192 {
 		t.Errorf("F_SETPIPE_SZ(5000) = %d, want 8192", sz)
 	}
-	if sz := e.f.Fcntl(e.m, r, linux.FSetpipeSz, 1<<30); sz != neg(linux.EPERM) {
-		t.Errorf("F_SETPIPE_SZ(1 GiB) = %d, want EPERM", sz)
+	// Past pipe-max-size with CAP_SYS_RESOURCE (a process without
+	// credentials is root); past 2 GiB no one.
+	if sz := e.f.Fcntl(e.m, r, linux.FSetpipeSz, 1<<30); sz != 1<<30 {
+		t.Errorf("F_SETPIPE_SZ(1 GiB) as root = %d", sz)
+	}
+	if sz := e.f.Fcntl(e.m, r, linux.FSetpipeSz, 1<<31+1); sz != neg(linux.EINVAL) {
+		t.Errorf("F_SETPIPE_SZ(2 GiB + 1) = %d, want EINVAL", sz)
+	}
+}
+
+// TestPipeUserPages: an unprivileged user's pipes past
+// pipe-user-pages-soft get two pages and may not grow (fs/pipe.c
+// alloc_pipe_info, pipe_set_size); closing them gives the pages back.
+func TestPipeUserPages(t *testing.T) {
+	e := newEnv(t)
+	e.f.SetCred(procCred{uid: [3]uint32{54321, 54321, 54321}, gid: [3]uint32{1, 1, 1}})
+	if err := e.f.SetLimit(4096); err != nil {
+		t.Fatal(err)
+	}
+	fds := e.alloc(8)
+	var ends []int32
+	pipe := func() (int32, int64) {
+		if r := e.f.Pipe2(e.m, fds, 0); r != 0 {
+			t.Fatalf("pipe2 = %d", r)
+		}
+		r, w := int32(e.u32(fds)), int32(e.u32(fds+4))
+		ends = append(ends, r, w)
+		return r, e.f.Fcntl(e.m, r, linux.FGetpipeSz, 0)
+	}
+	r, _ := pipe()
+	if sz := e.f.Fcntl(e.m, r, linux.FSetpipeSz, 2<<20); sz != neg(linux.EPERM) {
+		t.Errorf("F_SETPIPE_SZ(2 MiB) unprivileged = %d, want EPERM", sz)
+	}
+	full := 1
+	for ; full < 2000; full++ {
+		if _, sz := pipe(); sz != 65536 {
+			if sz != 8192 {
+				t.Fatalf("pipe %d: F_GETPIPE_SZ = %d, want 8192", full+1, sz)
+			}
+			break
+		}
+	}
+	if full != 16384/16 {
+		t.Errorf("%d pipes of 64 KiB before a small one, want %d", full, 16384/16)
+	}
+	small := ends[len(ends)-2]
+	if sz := e.f.Fcntl(e.m, small, linux.FSetpipeSz, 65536); sz != neg(linux.EPERM) {
+		t.Errorf("growing a pipe over the soft limit = %d, want EPERM", sz)
+	}
+	if sz := e.f.Fcntl(e.m, small, linux.FSetpipeSz, 4096); sz != 4096 {
+		t.Errorf("shrinking a pipe over the soft limit = %d", sz)
+	}
+	for _, fd := range ends[:8] {
+		e.f.Close(fd)
+	}
+	if _, sz := pipe(); sz != 65536 {
+		t.Errorf("after closing four pipes: F_GETPIPE_SZ = %d, want 65536", sz)
+	}
+	for _, fd := range ends[8:] {
+		e.f.Close(fd)
 	}
 }
 

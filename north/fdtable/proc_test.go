@@ -46,7 +46,7 @@ func TestProcSys(t *testing.T) {
 	for dir, want := range map[string][]string{
 		"/proc":                   {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "cpuinfo", "1"}, // the caller alone, without a process table
 		"/proc/sys":               {".", "..", "fs", "vm", "kernel", "net"},
-		"/proc/sys/fs":            {".", "..", "pipe-max-size", "protected_hardlinks"},
+		"/proc/sys/fs":            {".", "..", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft", "protected_hardlinks"},
 		"/proc/sys/vm":            {".", "..", "overcommit_memory"},
 		"/proc/sys/kernel":        {".", "..", "random", "ostype", "osrelease", "version", "hostname", "domainname"},
 		"/proc/sys/kernel/random": {".", "..", "uuid", "boot_id"},

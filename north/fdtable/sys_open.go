@@ -275,7 +275,7 @@ func (fs *Files) fcntl(m mem.Memory, intr <-chan struct{}, fd int32, cmd uint32,
 		if _, err := vfs.PipeSizeOf(f); err != nil {
 			return ret(0, err)
 		}
-		return ret(vfs.SetPipeSize(f, int64(uint32(arg))))
+		return ret(vfs.SetPipeSize(fs, f, int64(uint32(arg))))
 	}
 	return errno(vfs.EINVAL)
 }

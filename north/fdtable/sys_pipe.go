@@ -17,7 +17,10 @@ func (fs *Files) Pipe2(m mem.Memory, fdsAddr uint64, flags uint32) int64 {
 	if mem.KernelShort() {
 		return errno(vfs.ENFILE) // get_pipe_inode failed
 	}
-	r, w := vfs.NewPipe(flags)
+	r, w, err := vfs.NewPipe(fs, flags)
+	if err != nil {
+		return ret(0, err)
+	}
 	cloexec := flags&linux.OCloexec != 0
 	rfd, err := fs.tab().Install(r, 0, fs.Limit(), cloexec)
 	if err != nil {

@@ -38,3 +38,18 @@ func BuffersShort() bool {
 	f := buffersShort.Load()
 	return f != nil && (*f)()
 }
+
+// buffersFit is the machine's BuffersFit (kernel.BuffersFit).
+var buffersFit atomic.Pointer[func(int64) bool]
+
+// SetBuffersFit installs the machine's test for a data buffer of a size
+// fitting in memory.
+func SetBuffersFit(f func(int64) bool) { buffersFit.Store(&f) }
+
+// BuffersFit reports whether a data buffer of n bytes may be taken:
+// memory stays above BuffersShort's line with it (a pipe growing to a
+// large capacity at once must not take the kernel's reserve).
+func BuffersFit(n int64) bool {
+	f := buffersFit.Load()
+	return f == nil || (*f)(n)
+}

@@ -112,6 +112,8 @@ func Init(o Options) (int, error) {
 	kernel.Mark(kernel.PhaseInitrd)
 	mem.SetKernelShort(kernel.MemoryShort)
 	mem.SetBuffersShort(kernel.BuffersShort)
+	mem.SetBuffersFit(kernel.BuffersFit)
+	kernel.AddShrinker(vfs.ReclaimPipeRings)
 	vfs.SetMaxUserWatches(kernel.Stats().RAM)
 	if o.Dir != "" {
 		if err := files.f.ChdirPath(o.Dir); err != nil {

@@ -38,12 +38,17 @@ type fifoEnd struct {
 	hupAfter uint64
 }
 
-// openFIFO opens n, a FIFO, with open(2) flags.
-func (n *memNode) openFIFO(l Loc, flags uint32) (FileImpl, error) {
+// openFIFO opens n, a FIFO, with open(2) flags for c's process; the
+// first open makes its buffer, charged to that process's user
+// (fs/pipe.c fifo_open).
+func (n *memNode) openFIFO(c *ctx, l Loc, flags uint32) (FileImpl, error) {
 	n.mu.Lock()
 	p := n.fifo
 	if p == nil {
-		p = &pipe{size: PipeSize}
+		if p = newPipe(pipeCredOf(c.p)); p == nil {
+			n.mu.Unlock()
+			return nil, ENOMEM // alloc_pipe_info failed
+		}
 	}
 	e := &fifoEnd{n: n, loc: l, p: p}
 	nonblock := flags&linux.ONonblock != 0
@@ -62,6 +67,9 @@ func (n *memNode) openFIFO(l Loc, flags uint32) (FileImpl, error) {
 		}
 	case linux.OWronly:
 		if nonblock && p.readers == 0 {
+			if n.fifo == nil {
+				p.free()
+			}
 			p.mu.Unlock()
 			n.mu.Unlock()
 			return nil, ENXIO
@@ -79,6 +87,9 @@ func (n *memNode) openFIFO(l Loc, flags uint32) (FileImpl, error) {
 		p.readerOpens++
 		p.writerOpens++
 	default:
+		if n.fifo == nil {
+			p.free()
+		}
 		p.mu.Unlock()
 		n.mu.Unlock()
 		return nil, EINVAL
@@ -137,8 +148,11 @@ func (e *fifoEnd) Release(*File) {
 	if e.write {
 		p.writers--
 	}
-	if p.readers == 0 && p.writers == 0 && n.fifo == p {
-		n.fifo = nil
+	if p.readers == 0 && p.writers == 0 {
+		if n.fifo == p {
+			n.fifo = nil
+		}
+		p.free()
 	}
 	p.mu.Unlock()
 	n.mu.Unlock()

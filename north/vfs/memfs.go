@@ -603,7 +603,7 @@ func (n *memNode) open(c *ctx, l Loc, flags uint32) (FileImpl, error) {
 	case linux.SIfchr:
 		return n.fsys.devices.open(l, n.rdev, flags)
 	case linux.SIfifo:
-		return n.openFIFO(l, flags)
+		return n.openFIFO(c, l, flags)
 	}
 	return nil, ENXIO
 }

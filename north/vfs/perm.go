@@ -30,6 +30,7 @@ const (
 	capDacOverride   = 1
 	capDacReadSearch = 2
 	capFowner        = 3
+	capSysAdmin      = 21
 )
 
 // What a permission check asks for (include/linux/fs.h MAY_*).

@@ -12,11 +12,105 @@ import (
 )
 
 // Pipe sizes (pipe(7)): the default capacity, and the most F_SETPIPE_SZ
-// allows (/proc/sys/fs/pipe-max-size).
+// allows without CAP_SYS_RESOURCE (/proc/sys/fs/pipe-max-size); the
+// pages of pipe buffers a user's pipes may have before an unprivileged
+// user's new pipes get pipeMinSlots pages and F_SETPIPE_SZ may not grow
+// them (/proc/sys/fs/pipe-user-pages-soft, PIPE_DEF_BUFFERS *
+// INR_OPEN_CUR), and past which they could not be made (-hard, 0: no
+// such limit).
 const (
-	PipeSize    = 64 << 10
-	PipeMaxSize = 1 << 20
+	PipeSize          = 64 << 10
+	PipeMaxSize       = 1 << 20
+	PipeUserPagesSoft = 16 * 1024
+	PipeUserPagesHard = 0
+	pipeMinSlots      = 2 // PIPE_MIN_DEF_BUFFERS
+	pipeMaxRound      = 1 << 31
 )
+
+// pipeUsers counts the pages of pipe buffers each user's pipes have
+// (user_struct pipe_bufs, fs/pipe.c account_pipe_buffers): a pipe's
+// capacity in pages, charged to the real user ID of the process that
+// made it, from then until it goes.
+var pipeUsers struct {
+	mu    sync.Mutex
+	pages map[uint32]int
+}
+
+// accountPipe moves the pages a pipe of user uid has from old to new and
+// returns the user's total.
+func accountPipe(uid uint32, old, new int) int {
+	pipeUsers.mu.Lock()
+	defer pipeUsers.mu.Unlock()
+	if pipeUsers.pages == nil {
+		pipeUsers.pages = map[uint32]int{}
+	}
+	t := pipeUsers.pages[uid] + new - old
+	if t == 0 {
+		delete(pipeUsers.pages, uid)
+	} else {
+		pipeUsers.pages[uid] = t
+	}
+	return t
+}
+
+// pipeCred is who makes or resizes a pipe, as fs/pipe.c sees it: the real
+// user ID its pages are charged to, and whether CAP_SYS_RESOURCE and
+// CAP_SYS_ADMIN are effective. A process that tells no credentials is
+// root with every capability.
+type pipeCred struct {
+	uid             uint32
+	resource, admin bool
+}
+
+func pipeCredOf(p Process) pipeCred {
+	s, ok := p.(interface{ CredSource() CredSource })
+	if !ok || s.CredSource() == nil {
+		return pipeCred{resource: true, admin: true}
+	}
+	src := s.CredSource()
+	uid, _, _, _ := src.FileCred(true)
+	_, _, _, caps := src.FileCred(false)
+	return pipeCred{uid: uid, resource: caps&(1<<capSysResource) != 0, admin: caps&(1<<capSysAdmin) != 0}
+}
+
+// unprivileged is fs/pipe.c pipe_is_unprivileged_user.
+func (c pipeCred) unprivileged() bool { return !c.resource && !c.admin }
+
+func tooManyPipePages(total int) bool {
+	return PipeUserPagesSoft != 0 && total > PipeUserPagesSoft
+}
+
+func tooManyPipePagesHard(total int) bool {
+	return PipeUserPagesHard != 0 && total > PipeUserPagesHard
+}
+
+// newPipe makes the buffer of a pipe or FIFO for c (fs/pipe.c
+// alloc_pipe_info): PipeSize, charged to c's user; a page-limited one
+// for an unprivileged user over the soft limit. nil past the hard limit.
+func newPipe(c pipeCred) *pipe {
+	slots := PipeSize / pageSize
+	total := accountPipe(c.uid, 0, slots)
+	if tooManyPipePages(total) && c.unprivileged() {
+		total = accountPipe(c.uid, slots, pipeMinSlots)
+		slots = pipeMinSlots
+	}
+	if tooManyPipePagesHard(total) && c.unprivileged() {
+		accountPipe(c.uid, slots, 0)
+		return nil
+	}
+	return &pipe{ino: pipeInos.Add(1), ctime: time.Now().UnixNano(), size: slots * pageSize, uid: c.uid, slots: slots}
+}
+
+// free gives back the pages the pipe was charged, when its last end
+// closes (free_pipe_info). Called with p.mu held.
+func (p *pipe) free() {
+	if p.slots != 0 {
+		accountPipe(p.uid, p.slots, 0)
+		p.slots = 0
+	}
+	p.unlistIdle()
+	p.ring, p.start = nil, 0
+}
 
 // Device numbers of the anonymous file systems: pipefs, and the anonymous
 // inode that eventfds and epoll instances share.
@@ -37,8 +131,11 @@ type pipe struct {
 	ctime int64
 
 	mu      sync.Mutex // guards the fields below
-	ring    []byte     // allocated on first write
+	ring    []byte     // grown as data needs it, up to size (ensure)
 	size    int        // capacity
+	uid     uint32     // whose pages (pipeUsers)
+	slots   int        // the pages charged: the capacity in pages, 0 once freed
+	idle    bool       // listed in idleRings
 	start   int        // index of the first unread byte
 	n       int        // unread bytes
 	readers int        // open read ends
@@ -47,14 +144,19 @@ type pipe struct {
 	readerOpens, writerOpens uint64
 }
 
-// NewPipe returns the read and write ends of a new pipe (pipe2(2)); flags
-// may hold O_NONBLOCK.
-func NewPipe(flags uint32) (r, w *File) {
-	p := &pipe{ino: pipeInos.Add(1), ctime: time.Now().UnixNano(), size: PipeSize, readers: 1, writers: 1}
+// NewPipe returns the read and write ends of a new pipe (pipe2(2)) that
+// process pr makes; flags may hold O_NONBLOCK. ENFILE if pr's user may
+// have no more pipe pages (pipe-user-pages-hard).
+func NewPipe(pr Process, flags uint32) (r, w *File, err error) {
+	p := newPipe(pipeCredOf(pr))
+	if p == nil {
+		return nil, nil, ENFILE // get_pipe_inode failed
+	}
+	p.readers, p.writers = 1, 1
 	flags &= linux.ONonblock
 	r = NewFile(&pipeEnd{p: p}, linux.ORdonly|flags, p.name())
 	w = NewFile(&pipeEnd{p: p, write: true}, linux.OWronly|flags, p.name())
-	return r, w
+	return r, w, nil
 }
 
 // name is what /proc/PID/fd shows for an end of an anonymous pipe.
@@ -91,11 +193,111 @@ func (n pipeNode) open(_ *ctx, _ Loc, flags uint32) (FileImpl, error) {
 // segments returns the ring's bytes from index off for n bytes, in at most
 // two pieces. Called with p.mu held.
 func (p *pipe) segments(off, n int) ([]byte, []byte) {
-	off %= p.size
-	if off+n <= p.size {
+	size := len(p.ring)
+	if size == 0 {
+		return nil, nil
+	}
+	off %= size
+	if off+n <= size {
 		return p.ring[off : off+n], nil
 	}
-	return p.ring[off:], p.ring[:n-(p.size-off)]
+	return p.ring[off:], p.ring[:n-(size-off)]
+}
+
+// consume takes n read bytes off the front. An emptied ring larger than
+// a page stays for the next write, but is listed in idleRings for
+// ReclaimPipeRings: Linux frees a pipe's pages once read (but one,
+// tmp_page), so idle pipes hold little. Called with p.mu held.
+func (p *pipe) consume(n int) {
+	p.n -= n
+	if p.n != 0 {
+		p.start = (p.start + n) % len(p.ring)
+		return
+	}
+	p.start = 0
+	if len(p.ring) > pageSize && !p.idle {
+		p.idle = true
+		idleRings.mu.Lock()
+		if idleRings.set == nil {
+			idleRings.set = map[*pipe]struct{}{}
+		}
+		idleRings.set[p] = struct{}{}
+		idleRings.mu.Unlock()
+	}
+}
+
+// idleRings are the pipes that were emptied with a ring larger than a
+// page (pipe.idle), maybe empty still. Lock order: pipe.mu, then this.
+var idleRings struct {
+	mu  sync.Mutex
+	set map[*pipe]struct{}
+}
+
+// unlistIdle takes p off idleRings. Called with p.mu held.
+func (p *pipe) unlistIdle() {
+	if p.idle {
+		p.idle = false
+		idleRings.mu.Lock()
+		delete(idleRings.set, p)
+		idleRings.mu.Unlock()
+	}
+}
+
+// ReclaimPipeRings frees the rings of the pipes that are empty (a
+// shrinker the kernel runs when its memory runs short, before it takes
+// memory from anyone) and returns the bytes freed.
+func ReclaimPipeRings() int64 {
+	idleRings.mu.Lock()
+	ps := make([]*pipe, 0, len(idleRings.set))
+	for p := range idleRings.set {
+		ps = append(ps, p)
+	}
+	idleRings.mu.Unlock()
+	var freed int64
+	for _, p := range ps {
+		if !p.mu.TryLock() {
+			continue // in use: not idle
+		}
+		if p.n == 0 {
+			freed += int64(len(p.ring))
+			p.ring = nil
+		}
+		p.unlistIdle()
+		p.mu.Unlock()
+	}
+	return freed
+}
+
+// ensure makes room in the ring for k more bytes (p.n+k <= p.size),
+// growing it in powers of two from PipeSize toward the capacity: Linux
+// takes a pipe's pages as writes fill them (pipe_write's alloc_page), so
+// a pipe that holds little takes little, whatever its capacity. false
+// when the ring would not fit above the line data buffers stop at
+// (mem.BuffersFit, mem.BuffersShort's). Called with p.mu held.
+func (p *pipe) ensure(k int) bool {
+	need := p.n + k
+	if need <= len(p.ring) {
+		return true
+	}
+	n := max(len(p.ring), PipeSize)
+	for n < need {
+		n <<= 1
+	}
+	n = min(n, p.size)
+	if !mem.BuffersFit(int64(n - len(p.ring))) {
+		return false
+	}
+	p.regrow(n)
+	return true
+}
+
+// regrow moves the unread bytes to a ring of n bytes (n >= p.n). Called
+// with p.mu held.
+func (p *pipe) regrow(n int) {
+	ring := make([]byte, n)
+	a, b := p.segments(p.start, p.n)
+	copy(ring[copy(ring, a):], b)
+	p.ring, p.start = ring, 0
 }
 
 func (p *pipe) read(dst Buf) (int64, error) {
@@ -118,8 +320,7 @@ func (p *pipe) read(dst Buf) (int64, error) {
 		c2, err = dst.DropFirst(int64(c)).CopyOut(b)
 		c += c2
 	}
-	p.start = (p.start + c) % p.size
-	p.n -= c
+	p.consume(c)
 	p.mu.Unlock()
 	if c == 0 && err != nil {
 		return 0, EFAULT
@@ -144,14 +345,17 @@ func (p *pipe) write(src Buf) (int64, error) {
 		p.mu.Unlock()
 		return 0, EAGAIN
 	}
-	if p.ring == nil {
-		if mem.BuffersShort() {
-			p.mu.Unlock()
-			return 0, ENOMEM // pipe_write: alloc_page failed
-		}
-		p.ring = make([]byte, p.size)
-	}
 	k := int(min(want, int64(free)))
+	if !p.ensure(k) {
+		// What the ring has room for already, else pipe_write's
+		// alloc_page failed.
+		room := len(p.ring) - p.n
+		if room == 0 || (want <= linux.PipeBuf && int64(room) < want) {
+			p.mu.Unlock()
+			return 0, ENOMEM
+		}
+		k = min(k, room)
+	}
 	a, b := p.segments(p.start+p.n, k)
 	c, err := src.CopyIn(a)
 	if err == nil && len(b) > 0 {
@@ -168,11 +372,15 @@ func (p *pipe) write(src Buf) (int64, error) {
 	return int64(c), nil
 }
 
-// resize sets the capacity (F_SETPIPE_SZ): at least a page, rounded up to
-// a power of two.
-func (p *pipe) resize(size int64) (int64, error) {
-	if size > PipeMaxSize {
-		return 0, EPERM
+// resize sets the capacity (F_SETPIPE_SZ, fs/pipe.c pipe_set_size) for
+// c: at least a page, rounded up to a power of two, EINVAL past 2 GiB;
+// growing past PipeMaxSize takes CAP_SYS_RESOURCE, and growing while the
+// user's pipes are over pipe-user-pages-soft (this one's new size
+// counted) CAP_SYS_RESOURCE or CAP_SYS_ADMIN (EPERM); EBUSY below what
+// the pipe holds. The ring's memory is taken as data comes (ensure).
+func (p *pipe) resize(c pipeCred, size int64) (int64, error) {
+	if size > pipeMaxRound {
+		return 0, EINVAL // round_pipe_size: 0 slots
 	}
 	n := pageSize
 	for int64(n) < size {
@@ -180,19 +388,23 @@ func (p *pipe) resize(size int64) (int64, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if n > p.size && n > PipeMaxSize && !c.resource {
+		return 0, EPERM
+	}
+	slots := n / pageSize
+	total := accountPipe(p.uid, p.slots, slots)
+	if n > p.size && (tooManyPipePagesHard(total) || tooManyPipePages(total)) && c.unprivileged() {
+		accountPipe(p.uid, slots, p.slots)
+		return 0, EPERM
+	}
 	if n < p.n {
-		return 0, EBUSY
+		accountPipe(p.uid, slots, p.slots)
+		return 0, EBUSY // pipe_resize_ring: fewer slots than in use
 	}
-	if p.ring != nil {
-		if n > p.size && mem.BuffersShort() {
-			return 0, ENOMEM // pipe_resize_ring: kcalloc failed
-		}
-		ring := make([]byte, n)
-		a, b := p.segments(p.start, p.n)
-		copy(ring[copy(ring, a):], b)
-		p.ring, p.start = ring, 0
+	if len(p.ring) > n {
+		p.regrow(n)
 	}
-	p.size = n
+	p.size, p.slots = n, slots
 	return int64(n), nil
 }
 
@@ -260,6 +472,9 @@ func (e *pipeEnd) Release(*File) {
 	} else {
 		p.readers--
 	}
+	if p.readers == 0 && p.writers == 0 {
+		p.free()
+	}
 	p.mu.Unlock()
 	p.q.Notify(EventIn | EventOut | EventHup | EventErr)
 }
@@ -289,11 +504,11 @@ func PipeSizeOf(f *File) (int64, error) {
 }
 
 // SetPipeSize sets the capacity of the pipe or FIFO f is an end of
-// (F_SETPIPE_SZ) and returns the capacity set.
-func SetPipeSize(f *File, size int64) (int64, error) {
+// (F_SETPIPE_SZ) for process pr and returns the capacity set.
+func SetPipeSize(pr Process, f *File, size int64) (int64, error) {
 	p := pipeOf(f)
 	if p == nil {
 		return 0, EBADF
 	}
-	return p.resize(size)
+	return p.resize(pipeCredOf(pr), size)
 }

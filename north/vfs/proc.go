@@ -21,7 +21,7 @@ const (
 	procSelf                               // /proc/self, a link to /proc/PID
 	procSys                                // /proc/sys
 	procSysFS                              // /proc/sys/fs
-	procPipeMaxSize                        // /proc/sys/fs/pipe-max-size
+	procPipeMaxSize                        // /proc/sys/fs/pipe-max-size, pipe-user-pages-hard and -soft (n: pipeLimits)
 	procPid                                // /proc/PID, and /proc/PID/task/TID
 	procTaskDir                            // /proc/PID/task
 	procFDDir                              // /proc/PID/fd
@@ -51,6 +51,10 @@ var sysDirs = [...]struct {
 	parent int32
 	name   string
 }{{-1, "kernel"}, {0, "random"}, {-1, "net"}, {2, "core"}}
+
+// pipeLimits are what /proc/sys/fs/pipe-max-size, pipe-user-pages-hard
+// and pipe-user-pages-soft read.
+var pipeLimits = [...]int{PipeMaxSize, PipeUserPagesHard, PipeUserPagesSoft}
 
 // sysFiles are the read-only files of those directories: the index of
 // the directory in sysDirs and the name. What each reads is the
@@ -400,7 +404,7 @@ func (p procNode) attr() Attr {
 func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 	switch p.kind {
 	case procPipeMaxSize:
-		return &procFile{loc: l, text: []byte(strconv.Itoa(PipeMaxSize) + "\n")}, nil
+		return &procFile{loc: l, text: []byte(strconv.Itoa(pipeLimits[p.n]) + "\n")}, nil
 	case procOvercommit:
 		// The policy is the image's, fixed at boot: /proc/sys is
 		// read-only (roFile), as in a container.
@@ -742,6 +746,8 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 		return sysEntries(p.n), nil
 	case procSysFS:
 		return []procEntry{{"pipe-max-size", procNode{kind: procPipeMaxSize}},
+			{"pipe-user-pages-hard", procNode{kind: procPipeMaxSize, n: 1}},
+			{"pipe-user-pages-soft", procNode{kind: procPipeMaxSize, n: 2}},
 			{"protected_hardlinks", procNode{kind: procProtectedHardlinks}}}, nil
 	case procSysVM:
 		return []procEntry{{"overcommit_memory", procNode{kind: procOvercommit}}}, nil

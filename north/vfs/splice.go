@@ -32,8 +32,7 @@ func PipeDiscard(f *File, n int) {
 	}
 	p.mu.Lock()
 	n = min(n, p.n)
-	p.start = (p.start + n) % p.size
-	p.n -= n
+	p.consume(n)
 	p.mu.Unlock()
 	p.q.Notify(EventOut | EventWrNorm)
 }

@@ -207,13 +207,45 @@ int main(int argc, char **argv) {
 		pid_t f = faulter(r / 64);
 		waitpid(f, &st, 0);
 		printf("pipes: faulter %s, big %s, filler %s\n", how(st), alive(big), alive(filler));
+	} else if (strcmp(mode, "idlepipes") == 0) {
+		// Pipes that carried 64 KiB each and were read empty, until the
+		// memory for data buffers runs out; then a process needs most of
+		// the memory: the emptied pipes' buffers are given back (Linux
+		// frees a pipe's pages once read), no one is killed, and the
+		// pipes still carry data.
+		struct rlimit rl = {16384, 16384};
+		setrlimit(RLIMIT_NOFILE, &rl);
+		static int q[8000][2];
+		static char buf[65536];
+		int n = 0, most = ram() / 65536 * 5 / 8;
+		while (n < 8000 && n < most) {
+			if (pipe2(q[n], O_NONBLOCK) < 0)
+				break;
+			n++;
+			if (write(q[n - 1][1], buf, sizeof buf) != sizeof buf)
+				break;
+			read(q[n - 1][0], buf, sizeof buf);
+		}
+		pid_t f = faulter(ram() / 2);
+		waitpid(f, &st, 0);
+		int work = 1;
+		for (int i = 0; i < n; i++) {
+			memset(buf, i, sizeof buf);
+			if (write(q[i][1], buf, sizeof buf) != sizeof buf || read(q[i][0], buf, sizeof buf) != sizeof buf ||
+				buf[sizeof buf - 1] != (char)i)
+				work = 0;
+			close(q[i][0]);
+			close(q[i][1]);
+		}
+		printf("idlepipes: %s pipes emptied, the faulter %s, the pipes carry data: %d\n",
+			(long)n * 65536 > ram() / 2 ? "more than half of RAM in" : "few", how(st), work);
 	} else if (strcmp(mode, "exectable") == 0) {
 		exectable(0);
 		exectable(1);
 	} else if (strcmp(mode, "execd") == 0) {
 		printf("execd: ran\n");
 	} else {
-		printf("usage: oomkill largest|adj|pipes|exectable\n");
+		printf("usage: oomkill largest|adj|pipes|idlepipes|exectable\n");
 		return 2;
 	}
 	return 0;

@@ -34,6 +34,11 @@ type futexTable struct {
 type futexKey struct {
 	space Machine // nil for a shared page
 	addr  uint64  // the user address, or the frame's address plus the offset
+	// mmShared marks a word of private memory named without
+	// FUTEX_PRIVATE_FLAG: Linux keys it by address space and address
+	// too, but with FUT_OFF_MMSHARED, so that an operation with the
+	// flag does not meet it.
+	mmShared bool
 }
 
 type futexWaiter struct {
@@ -139,17 +144,33 @@ func (t *Task) futexKey(addr uint64, private bool) futexKey {
 			}
 		}
 	}
-	return futexKey{space: p.m, addr: addr}
+	return futexKey{space: p.m, addr: addr, mmShared: !private}
+}
+
+// fileBacked tells whether addr lies in a file's mapping (shared or
+// private) or shared anonymous memory, rather than anonymous private
+// memory.
+func (t *Task) fileBacked(addr uint64) bool {
+	mm := t.p.mm
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.find(addr) >= 0
 }
 
 // keyFault is get_futex_key's failure for the size-byte futex word at
 // addr (aligned already): EFAULT for a word past the user address space
-// (access_ok, private or not), or for a shared word whose page is not
-// there, or not writable for the calls that will write it (FUTEX_WRITE:
-// get_user_pages_fast with FOLL_WRITE, which breaks a copy-on-write
-// share as the compare-and-swap of the word with itself does); else 0.
-// A private word's key is its address: its memory is looked at later,
-// if at all (FUTEX_WAKE on an unmapped private word wakes nobody).
+// (access_ok, private or not); for a word named without
+// FUTEX_PRIVATE_FLAG, EFAULT if its page is not there, or not writable
+// for the calls that will write it (FUTEX_WRITE). The page is taken as
+// get_user_pages_fast does, for a write first (FOLL_WRITE, which breaks
+// a copy-on-write share as the compare-and-swap of the word with itself
+// does), then for a read: a page the caller may only read is a key if
+// it is a file's or shared memory's; an anonymous page, or the zero
+// page, fails EFAULT. (A private file page copied on a write before
+// mprotect made it read-only is anonymous on Linux; here it counts as
+// the file's.) A private word's key is its address: its memory is
+// looked at later, if at all (FUTEX_WAKE on an unmapped private word
+// wakes nobody).
 func (t *Task) keyFault(addr, size uint64, private, write bool) int64 {
 	if addr > taskSizeMax-size {
 		return -linux.EFAULT
@@ -157,13 +178,13 @@ func (t *Task) keyFault(addr, size uint64, private, write bool) int64 {
 	if private {
 		return 0
 	}
-	var err error
-	if write {
-		_, err = casUint32(t.p.m, addr, 0, 0)
-	} else {
-		_, err = mem.ReadUint32(t.p.m, addr)
+	if _, err := casUint32(t.p.m, addr, 0, 0); err == nil {
+		return 0
 	}
-	if err != nil {
+	if write {
+		return -linux.EFAULT
+	}
+	if _, err := mem.ReadUint32(t.p.m, addr); err != nil || !t.fileBacked(addr) {
 		return -linux.EFAULT
 	}
 	return 0
@@ -469,6 +490,12 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 			}
 			bitset = val3
 		}
+		if addr%4 != 0 {
+			return -linux.EINVAL
+		}
+		if e := t.keyFault(addr, 4, private, false); e != 0 {
+			return e
+		}
 		// An interrupted timed wait goes on until the same deadline if
 		// no handler runs (kernel/futex/waitwake.c futex_wait_restart);
 		// an untimed one is simply restarted.
@@ -523,6 +550,9 @@ func sysFutex(t *Task, a *[6]uint64) int64 {
 		}
 		if addr%4 != 0 {
 			return -linux.EINVAL
+		}
+		if e := t.keyFault(addr, 4, private, false); e != 0 {
+			return e
 		}
 		return t.p.futex.waitRequeuePI(m, addr, t.futexKey(addr, private), val, addr2, t.futexKey(addr2, private), t.tid, deadline, t.wake, &t.timer)
 	case futexCmpRequeuePI:

@@ -349,8 +349,10 @@ func (t *Task) futexRelease() {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for key, q := range f.pi {
-		if cur, err := mem.ReadUint32(q[0].m, q[0].uaddr); err == nil && int32(cur&futexTIDMask) == t.tid {
+	// exit_pi_state_list: the PI futexes the kernel knows t owns, whatever
+	// their words say now.
+	for key := range f.pi {
+		if f.piOwner[key] == t.tid {
 			f.handOverLocked(key, futexOwnerDied)
 		}
 	}
@@ -381,8 +383,8 @@ func (t *Task) exitRobustList() {
 	}
 	for limit := robustListLimit; entry != head && limit > 0; limit-- {
 		next, npi, ok := fetch(entry)
-		if entry != pending {
-			t.futexDeath(entry+off, pi, false)
+		if entry != pending && !t.futexDeath(entry+off, pi, false) {
+			return
 		}
 		if !ok {
 			return
@@ -395,44 +397,46 @@ func (t *Task) exitRobustList() {
 }
 
 // futexDeath marks one robust futex of the exiting thread
-// (kernel/futex/core.c handle_futex_death).
-func (t *Task) futexDeath(uaddr uint64, pi, pendingOp bool) {
+// (kernel/futex/core.c handle_futex_death); false if the word is
+// unaligned, unreadable or not writable, which ends the list's walk.
+// A PI futex only gets FUTEX_OWNER_DIED: its waiter is handed it by
+// futexRelease (exit_pi_state_list).
+func (t *Task) futexDeath(uaddr uint64, pi, pendingOp bool) bool {
 	if uaddr%4 != 0 {
-		return
+		return false
 	}
 	m, f := t.p.m, t.p.futex
+	// The kernel wakes robust futexes as shared ones, as glibc waits on
+	// them (PTHREAD_ROBUST_MUTEX_PSHARED).
 	key := t.futexKey(uaddr, false)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for {
 		cur, err := mem.ReadUint32(m, uaddr)
 		if err != nil {
-			return
+			return false
 		}
-		if pendingOp && !pi && cur == 0 {
-			// Died between taking the lock and writing its TID.
+		if pendingOp && !pi && cur&futexTIDMask == 0 {
+			// Died between taking the lock and writing its TID, or
+			// after the unlock before the wake.
 			f.wakeLocked(key, 1, ^uint32(0))
-			return
+			return true
 		}
 		if int32(cur&futexTIDMask) != t.tid {
-			return
+			return true
 		}
 		nv := cur&futexWaiters | futexOwnerDied
 		was, err := casUint32(m, uaddr, cur, nv)
 		if err != nil {
-			return
+			return false
 		}
 		if was != cur {
 			continue
 		}
-		if nv&futexWaiters != 0 {
-			if pi && len(f.pi[key]) > 0 {
-				f.handOverLocked(key, futexOwnerDied)
-			} else if !pi {
-				f.wakeLocked(key, 1, ^uint32(0))
-			}
+		if !pi && nv&futexWaiters != 0 {
+			f.wakeLocked(key, 1, ^uint32(0))
 		}
-		return
+		return true
 	}
 }
 

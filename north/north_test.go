@@ -156,11 +156,16 @@ func TestFutex(t *testing.T) {
 		}()
 	}
 	waitFor(t, func() bool { return p.futex.waiters(addr) == n })
-	if got := sc(task, linux.SysFutex, addr, linux.FutexWake, 2); got != 2 {
+	// A wake without FUTEX_PRIVATE_FLAG does not meet private waiters
+	// on private memory (get_futex_key: FUT_OFF_MMSHARED).
+	if got := sc(task, linux.SysFutex, addr, linux.FutexWake, 2); got != 0 {
+		t.Fatalf("shared WAKE of private waiters = %d, want 0", got)
+	}
+	if got := sc(task, linux.SysFutex, addr, linux.FutexWake|linux.FutexPrivateFlag, 2); got != 2 {
 		t.Fatalf("WAKE 2 = %d", got)
 	}
 	waitFor(t, func() bool { return p.futex.waiters(addr) == 1 })
-	if got := sc(task, linux.SysFutex, addr, linux.FutexWake, 1<<31-1); got != 1 {
+	if got := sc(task, linux.SysFutex, addr, linux.FutexWake|linux.FutexPrivateFlag, 1<<31-1); got != 1 {
 		t.Fatalf("WAKE all = %d, want 1", got)
 	}
 	wg.Wait()

@@ -445,6 +445,99 @@ static void robust(void) {
 	waitpid(pid, 0, 0);
 }
 
+static void *sharedWaiter(void *arg) {
+	fx(arg, FUTEX_WAIT, 0, 0, 0, 0);
+	return 0;
+}
+
+// keys: a word of private memory named with and without
+// FUTEX_PRIVATE_FLAG is two futexes (FUT_OFF_MMSHARED); without it, a
+// read-only anonymous page is no futex (EFAULT), a file's is.
+static void keys(void) {
+	pthread_t th;
+	plain = 0;
+	pthread_create(&th, 0, sharedWaiter, &plain);
+	while (fx(&plain, FUTEX_CMP_REQUEUE, 0, INT_MAX, &plain, 0) < 1)
+		usleep(1000);
+	printf("keys: private count of a shared waiter: %ld\n", fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, INT_MAX, &plain, 0));
+	printf("keys: private wake of a shared waiter: %s\n", en(fx(&plain, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	printf("keys: shared wake_op second word: %s\n", en(fx(&mutex2, FUTEX_WAKE_OP_PRIVATE, 1, 1, &plain, FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0))));
+	printf("keys: shared wake: %s\n", en(fx(&plain, FUTEX_WAKE, 1, 0, 0, 0)));
+	pthread_join(th, 0);
+	pthread_create(&th, 0, plainWaiter, &plain);
+	while (fx(&plain, FUTEX_CMP_REQUEUE_PRIVATE, 0, INT_MAX, &plain, 0) < 1)
+		usleep(1000);
+	printf("keys: shared wake of a private waiter: %s\n", en(fx(&plain, FUTEX_WAKE, 1, 0, 0, 0)));
+	printf("keys: private wake: %s\n", en(fx(&plain, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	pthread_join(th, 0);
+
+	uint32_t *ro = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro[1024] = 0;
+	mprotect(ro, 8192, PROT_READ);
+	printf("keys: shared wake, read-only anonymous untouched: %s\n", en(fx(ro, FUTEX_WAKE, 1, 0, 0, 0)));
+	printf("keys: shared wake, read-only anonymous written: %s\n", en(fx(&ro[1024], FUTEX_WAKE, 1, 0, 0, 0)));
+	printf("keys: shared wait, read-only anonymous: %s\n", en(fx(&ro[1024], FUTEX_WAIT, 1, 0, 0, 0)));
+	printf("keys: private wake, read-only anonymous: %s\n", en(fx(ro, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	printf("keys: shared requeue from read-only anonymous: %s\n", en(fx(ro, FUTEX_REQUEUE, 1, 1, &plain, 0)));
+	munmap(ro, 8192);
+	static const uint32_t rodata = 3;
+	printf("keys: shared wake, read-only file page: %s\n", en(fx((uint32_t *)&rodata, FUTEX_WAKE, 1, 0, 0, 0)));
+	printf("keys: shared wait, read-only file page: %s\n", en(fx((uint32_t *)&rodata, FUTEX_WAIT, 1, 0, 0, 0)));
+	uint32_t *none = mmap(0, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	printf("keys: shared wake, PROT_NONE: %s\n", en(fx(none, FUTEX_WAKE, 1, 0, 0, 0)));
+	printf("keys: private wake, PROT_NONE: %s\n", en(fx(none, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0)));
+	munmap(none, 4096);
+}
+
+struct rlist {
+	struct rlist *next;
+};
+static struct {
+	struct rlist *list;
+	long off;
+	struct rlist *pending;
+} rhead;
+static struct {
+	struct rlist link;
+	uint32_t word;
+} __attribute__((aligned(16))) rents[4];
+static char rodd[32] __attribute__((aligned(16)));
+
+// robustWalker registers its own robust list and exits owning its words:
+// the kernel marks them as it walks, and stops at a word it cannot take.
+static void *robustWalker(void *arg) {
+	int stop = *(int *)arg;
+	uint32_t me = tid();
+	rhead.off = (char *)&rents[0].word - (char *)&rents[0].link;
+	for (int i = 0; i < 4; i++)
+		rents[i].word = me;
+	rhead.list = &rents[0].link;
+	rents[0].link.next = &rents[1].link;
+	if (stop) {
+		// An entry whose word is unaligned.
+		struct rlist *odd = (struct rlist *)(rodd + 1);
+		memcpy(odd, &(struct rlist *){&rents[2].link}, sizeof(void *));
+		rents[1].link.next = odd;
+	} else
+		rents[1].link.next = &rents[2].link;
+	rents[2].link.next = (struct rlist *)&rhead;
+	rhead.pending = &rents[3].link;
+	syscall(SYS_set_robust_list, &rhead, 24);
+	return 0;
+}
+
+static void robustWalk(void) {
+	for (int stop = 0; stop < 2; stop++) {
+		pthread_t th;
+		pthread_create(&th, 0, robustWalker, &stop);
+		pthread_join(th, 0);
+		printf("robust walk%s:", stop ? ", unaligned entry" : "");
+		for (int i = 0; i < 4; i++)
+			printf(" %s", rents[i].word & FUTEX_OWNER_DIED ? "OWNER_DIED" : rents[i].word == 0 ? "0" : "owned");
+		printf("\n");
+	}
+}
+
 static volatile int handled;
 static void onusr1(int s) { (void)s; handled = 1; }
 
@@ -793,6 +886,8 @@ int main(void) {
 	mixed();
 	piState();
 	robust();
+	keys();
+	robustWalk();
 	requeuePI();
 	futex2();
 	printf("futexops: done\n");

@@ -141,6 +141,15 @@ const (
 	mbGetRegistrations       = 1 << 9
 	mbFlagCPU                = 1 << 0 // MEMBARRIER_CMD_FLAG_CPU
 
+	// The registrations a private barrier needs are kept apart from
+	// those GET_REGISTRATIONS shows (mm->membarrier_state's _READY bits):
+	// the SYNC_CORE and RSEQ registrations show the plain private one
+	// too, without allowing its barrier.
+	mbReadyPrivate  = 1 << 16
+	mbReadySyncCore = 1 << 17
+	mbReadyRseq     = 1 << 18
+	mbShown         = 1<<16 - 1
+
 	// mbCommands are the commands QUERY reports: all of them, the rseq
 	// ones included (CONFIG_RSEQ: rseq.go).
 	mbCommands = mbGlobal | mbGlobalExpedited | mbRegisterGlobalExp | mbPrivateExpedited |
@@ -183,24 +192,25 @@ func sysMembarrier(t *Task, a *[6]uint64) int64 {
 		return 0
 	case mbRegisterGlobalExp:
 		return register(mbRegisterGlobalExp)
+	// membarrier_register_private_expedited: every private registration
+	// shows the plain one (MEMBARRIER_STATE_PRIVATE_EXPEDITED), but only
+	// its own command's barrier is ready.
 	case mbRegisterPrivateExp:
-		return register(mbRegisterPrivateExp)
+		return register(mbRegisterPrivateExp | mbReadyPrivate)
 	case mbRegisterPrivateExpSync:
-		return register(mbRegisterPrivateExpSync)
+		return register(mbRegisterPrivateExp | mbRegisterPrivateExpSync | mbReadySyncCore)
 	case mbPrivateExpedited:
-		if m.Load()&mbRegisterPrivateExp == 0 {
+		if m.Load()&mbReadyPrivate == 0 {
 			return -linux.EPERM
 		}
 		return 0
 	case mbPrivateExpSyncCore:
-		if m.Load()&mbRegisterPrivateExpSync == 0 {
+		if m.Load()&mbReadySyncCore == 0 {
 			return -linux.EPERM
 		}
 		return 0
 	case mbRegisterPrivateExpRseq:
-		// Registers the plain private barrier too (GET_REGISTRATIONS
-		// shows both on Linux).
-		return register(mbRegisterPrivateExpRseq | mbRegisterPrivateExp)
+		return register(mbRegisterPrivateExp | mbRegisterPrivateExpRseq | mbReadyRseq)
 	case mbPrivateExpRseq:
 		// Linux's IPIs restart the critical sections of the threads
 		// running on the other CPUs. On Cocoon's one CPU no other
@@ -208,12 +218,12 @@ func sysMembarrier(t *Task, a *[6]uint64) int64 {
 		// than by a system call restarts its section on return
 		// (rseqPreempted): already done. Any CPU number is taken (one
 		// not online is nothing to do).
-		if m.Load()&mbRegisterPrivateExpRseq == 0 {
+		if m.Load()&mbReadyRseq == 0 {
 			return -linux.EPERM
 		}
 		return 0
 	case mbGetRegistrations:
-		return int64(m.Load())
+		return int64(m.Load() & mbShown)
 	}
 	return -linux.EINVAL // unknown commands
 }

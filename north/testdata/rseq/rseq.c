@@ -316,6 +316,10 @@ int main(int argc, char **argv) {
 	printf("membarrier rseq, cpu 0: %s\n", en(syscall(SYS_membarrier, 128, 1, 0) < 0 ? -errno : 0));
 	printf("membarrier rseq, cpu 100000: %s\n", en(syscall(SYS_membarrier, 128, 1, 100000) < 0 ? -errno : 0));
 	printf("membarrier registrations: %#lx\n", syscall(SYS_membarrier, 512, 0, 0));
+	// The rseq registration shows the plain private one but does not
+	// make its barrier (nor SYNC_CORE's) ready.
+	printf("membarrier private, rseq registered: %s\n", en(syscall(SYS_membarrier, 8, 0, 0) < 0 ? -errno : 0));
+	printf("membarrier sync core, rseq registered: %s\n", en(syscall(SYS_membarrier, 32, 0, 0) < 0 ? -errno : 0));
 
 	// fork keeps the registration, vfork does not, execve makes a new one.
 	pid_t pid = fork();

@@ -147,5 +147,11 @@ func TestVMBusyboxSystem(t *testing.T) {
 }
 
 // TestVMBusyboxMore: archivers and compressors round trips, text tools,
-// find/xargs, process tools, flock, fifos, sparse files.
+// find/xargs, process tools, fifos, sparse files.
 func TestVMBusyboxMore(t *testing.T) { compareScript(t, "more.sh") }
+
+// TestVMBusyboxProcSys: /proc/PID/cgroup and mountinfo as Go's runtime
+// reads them, /sys's CPU lists against nproc and /proc/cpuinfo, the
+// modes of /proc/PID/fd links, the times of /proc files, stat formats
+// and ls -l of /dev.
+func TestVMBusyboxProcSys(t *testing.T) { compareScript(t, "procsys.sh") }

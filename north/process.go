@@ -413,3 +413,7 @@ func (p *Process) Unimplemented() map[string]int64 {
 func (p *Process) Syscalls() int64 { return p.syscalls.Load() }
 
 func pageUp(a uint64) uint64 { return (a + 4095) &^ 4095 }
+
+// StartTime returns when the process was made (fork or the first
+// process's start), by the wall clock: the times of its /proc files.
+func (p *Process) StartTime() time.Time { return p.startTime }

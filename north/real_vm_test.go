@@ -214,3 +214,15 @@ func TestVMRealProc(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/realproc/realproc.c"), "realproc: done")
 }
+
+// TestVMRealGoNet runs a static Go program that uses os/signal, os/exec
+// and net together, as services do (north/testdata/realgonet): children
+// dialing its TCP, UDP and Unix sockets, a listener handed to a child
+// through ExtraFiles, signals from a child to signal.Notify in order,
+// signal.Ignore inherited across exec, an HTTP server shut down on
+// SIGTERM through signal.NotifyContext, process groups and sessions
+// killed as a whole, CommandContext's Cancel, read deadlines, EPIPE.
+func TestVMRealGoNet(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildGo(t, "./north/testdata/realgonet"), "realgonet: done")
+}

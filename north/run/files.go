@@ -308,6 +308,10 @@ func (i procInfo) Tasks() []int32 { return i.p.Threads() }
 
 func (i procInfo) Owner() (uid, gid uint32) { return i.p.ProcOwner() }
 
+// Started is when the process started, in nanoseconds since the epoch:
+// the times of its /proc files.
+func (i procInfo) Started() int64 { return i.p.StartTime().UnixNano() }
+
 func (i procInfo) SetComm(from mem.Memory, name []byte) error {
 	if e := i.p.SetComm(i.tid, from, name); e != 0 {
 		return vfs.Errno(e)

@@ -91,8 +91,11 @@ func (l Loc) IsDir() bool { return l.n != nil && l.n.fileType() == linux.SIfdir 
 // Attr returns the attributes of the file at l.
 func (l Loc) Attr() Attr {
 	a := l.n.attr()
-	if p, ok := l.n.(procNode); ok {
-		a.UID, a.GID = p.owner(l.mnt.fs)
+	switch n := l.n.(type) {
+	case procNode:
+		n.fill(&a, l.mnt.fs)
+	case sysNode:
+		a.Atime, a.Mtime, a.Ctime = l.mnt.fs.mounted, l.mnt.fs.mounted, l.mnt.fs.mounted
 	}
 	a.Dev, a.MountID, a.MountRoot = l.mnt.dev, l.mnt.id, l.n == l.mnt.root
 	return a
@@ -181,6 +184,9 @@ type FS struct {
 	version    string                   // /proc/version
 	sysctls    map[string]func() string // the files of /proc/sys/kernel and net (SetSysctls)
 	cpuinfo    string                   // /proc/cpuinfo
+	// mounted is when New mounted the file systems, in nanoseconds since
+	// the epoch: the times of /proc's and /sys's own files.
+	mounted int64
 }
 
 // New mounts archive, a cpio newc archive, at / and the other file systems
@@ -200,6 +206,7 @@ func New(archive []byte, opts Options) (*FS, error) {
 		now = time.Now
 	}
 	fs := &FS{mounts: map[Loc]*mount{}, clock: func() int64 { return now().UnixNano() }}
+	fs.mounted = fs.clock()
 	fs.inos.Store(lower.nextIno)
 	fs.stdio = opts.Stdio
 	fs.devices = &devices{console: newConsole(opts.ConsoleIn, opts.ConsoleOut), random: opts.Random, misc: map[uint32]func() FileImpl{}}
@@ -253,6 +260,7 @@ func New(archive []byte, opts Options) (*FS, error) {
 	fs.mountAt("dev", dev, false, "tmpfs")
 
 	fs.mountAt("proc", procRootNode, true, "proc")
+	fs.mountAt("sys", sysRootNode, true, "sysfs")
 	// The inode bound is the application's: /dev's nodes do not count.
 	for _, m := range memFSs {
 		m.maxIno = opts.MaxInodes
@@ -378,4 +386,5 @@ var (
 	_ dirNode   = procNode{}
 	_ linkNode  = procNode{}
 	_ magicLink = procNode{}
+	_ dirNode   = sysRootNode
 )

@@ -97,7 +97,7 @@ func sysEntries(d int32) []procEntry {
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj", "environ"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj", "environ", "cgroup"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -242,9 +242,9 @@ func stat(s CPUStat) []byte {
 // filesystems is /proc/filesystems (fs/filesystems.c
 // filesystems_proc_show): the kinds of file system Cocoon has, in the
 // order Linux registers them, "nodev" marking those without a block
-// device. Its tree is tmpfs and proc; pipes and sockets live in the
+// device. Its tree is tmpfs, proc and sysfs; pipes and sockets live in the
 // internal pipefs and sockfs, as fstatfs tells.
-const filesystems = "nodev\ttmpfs\nnodev\tproc\nnodev\tsockfs\nnodev\tpipefs\n"
+const filesystems = "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tsockfs\nnodev\tpipefs\n"
 
 // SetCPUInfo sets the text of /proc/cpuinfo; until then there is none
 // (ENOENT).
@@ -464,6 +464,13 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			return &procFile{loc: l, text: c.fs.mountinfo()}, nil
 		case "mounts":
 			return &procFile{loc: l, text: c.fs.mountsText()}, nil
+		case "cgroup":
+			// Every process is in the root of the cgroup v2 hierarchy,
+			// the only one (no v1 hierarchy is mounted): what
+			// kernel/cgroup/cgroup.c proc_cgroup_show prints then. Go
+			// 1.25's runtime, which reads it for GOMAXPROCS, then
+			// finds no cgroup2 mount in mountinfo and uses the CPUs.
+			return &procFile{loc: l, text: []byte("0::/\n")}, nil
 		case "mem":
 			return c.openMem(l, info)
 		case "environ":
@@ -711,17 +718,52 @@ func (f *procFile) Seek(_ *File, cur, off int64, whence int) (int64, error) {
 	return SeekIn(cur, off, whence, int64(len(f.text)))
 }
 
-// owner returns the owner and group of /proc/PID (and what is in it):
-// the process's (ProcInfo.Owner); root's for the rest of /proc.
-func (p procNode) owner(fs *FS) (uid, gid uint32) {
-	if p.pid == 0 || fs == nil || fs.procs == nil {
-		return 0, 0
+// fill sets what a's node p cannot tell alone (attr): the owner and
+// group of /proc/PID and what is in it, the process's
+// (ProcInfo.Owner), root's for the rest of /proc; the times; the mode
+// of a /proc/PID/fd/N link, which says how the file is open
+// (fs/proc/fd.c tid_fd_update_inode: read, write and search for the
+// owner by FMODE_READ and FMODE_WRITE).
+//
+// Linux gives a /proc inode the time it was made, when it was first
+// looked up: its own files (and /proc/self) at the mount, a process's
+// soon after the process started. Here they are the mount's time and the
+// process's start (ProcInfo's Started, if it tells), not the epoch.
+func (p procNode) fill(a *Attr, fs *FS) {
+	if fs == nil {
+		return
+	}
+	a.Atime, a.Mtime, a.Ctime = fs.mounted, fs.mounted, fs.mounted
+	if p.pid == 0 || fs.procs == nil {
+		return
 	}
 	info := fs.procs.Proc(p.pid)
 	if info == nil {
-		return 0, 0
+		return
 	}
-	return info.Owner()
+	a.UID, a.GID = info.Owner()
+	if s, ok := info.(interface{ Started() int64 }); ok {
+		t := s.Started()
+		a.Atime, a.Mtime, a.Ctime = t, t, t
+	}
+	if p.kind != procFDLink {
+		return
+	}
+	if p.tid != 0 {
+		info = info.Task(p.tid)
+	}
+	if info == nil || info.Files() == nil {
+		return
+	}
+	if f := info.Files().FD(p.n); f != nil {
+		a.Mode = linux.SIflnk
+		if f.Readable() {
+			a.Mode |= 0o500
+		}
+		if f.Writable() {
+			a.Mode |= 0o300
+		}
+	}
 }
 
 // procEntry is one name in a /proc directory.

@@ -26,7 +26,8 @@ const (
 )
 
 // Statfs describes the file system at l. Cocoon's writable file systems
-// (the root's upper layer, /tmp, /dev) are tmpfs; /proc is proc. Blocks
+// (the root's upper layer, /tmp, /dev) are tmpfs; /proc is proc, /sys
+// sysfs. Blocks
 // count the memory the file systems may use together (the tmpfs limit)
 // and what is left of it.
 func (l Loc) Statfs() Statfs {
@@ -38,6 +39,9 @@ func (l Loc) Statfs() Statfs {
 	switch r := l.mnt.root.(type) {
 	case procNode:
 		s.Type = procfsMagic
+		s.Flags |= stNosuid | stNodev | stNoexec
+	case sysNode:
+		s.Type = sysfsMagic
 		s.Flags |= stNosuid | stNodev | stNoexec
 	case *memNode:
 		s.Type = tmpfsMagic

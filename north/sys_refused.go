@@ -94,6 +94,7 @@ var refusals = [...]refusal{
 	{445, "landlock_add_rule", -linux.ENOSYS, "CONFIG_SECURITY_LANDLOCK=n"},
 	{446, "landlock_restrict_self", -linux.ENOSYS, "CONFIG_SECURITY_LANDLOCK=n"},
 	{447, "memfd_secret", -linux.ENOSYS, "CONFIG_SECRETMEM=n"},
+	{451, "cachestat", -linux.ENOSYS, "CONFIG_CACHESTAT_SYSCALL=n"},
 	{453, "map_shadow_stack", -linux.ENOSYS, "no user shadow stacks (CONFIG_X86_USER_SHADOW_STACK=n)"},
 	{459, "lsm_get_self_attr", -linux.ENOSYS, "no security modules (CONFIG_SECURITY=n)"},
 	{460, "lsm_set_self_attr", -linux.ENOSYS, "no security modules (CONFIG_SECURITY=n)"},

@@ -66,11 +66,13 @@ var waitCalls = func() (set [512 / 64]uint64) {
 // sleeps reports whether a thread in system call nr counts as sleeping
 // for /proc/loadavg's running threads, /proc/stat's procs_running and
 // the state of /proc/PID/stat: the calls of waits, and those that wait
-// only when a pipe, FIFO or socket has no room or no peer yet (the
-// writes and sends, splice, tee, vmsplice, a FIFO's open) or for a
-// child (vfork) or a System V semaphore or message. These are not in
-// waits: most of them do not wait, and a write to a file or a socket
-// with room is system time, with no context switch.
+// only when a pipe or socket has no room yet (the writes and sends,
+// splice, tee, vmsplice) or for a child (vfork) or a System V semaphore
+// or message. These are not in waits: most of them do not wait, and a
+// write to a file or a socket with room is system time, with no context
+// switch. The opens stay out, though a FIFO's waits for its other end:
+// /proc/self/stat's text is made when it is opened, by a thread that
+// must show as running.
 func sleeps(nr uint64) bool {
 	return waits(nr) || nr < 64*uint64(len(sleepCalls)) && sleepCalls[nr/64]&(1<<(nr%64)) != 0
 }
@@ -81,7 +83,6 @@ var sleepCalls = func() (set [512 / 64]uint64) {
 		1, 18, 20, 296, 328, // write, pwrite64, writev, pwritev, pwritev2
 		44, 46, 307, 40, // sendto, sendmsg, sendmmsg, sendfile
 		275, 276, 278, // splice, tee, vmsplice
-		2, 85, 257, 437, // open, creat, openat, openat2 (a FIFO waits for its other end)
 		56, 58, 435, // clone (CLONE_VFORK), vfork, clone3
 		65, 220, 69, 70, // semop, semtimedop, msgsnd, msgrcv
 	} {

@@ -106,3 +106,13 @@ func TestVMGetfdDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/getfd.c"), "getfd: done")
 }
+
+// TestVMXattratDifferentialC runs testdata/sysgaps/xattrat.c
+// (setxattrat, getxattrat, listxattrat, removexattrat: paths relative to
+// a directory descriptor, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH, struct
+// xattr_args and its size, errors) natively and inside Cocoon: the
+// outputs must be identical.
+func TestVMXattratDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/xattrat.c"), "xattrat: done")
+}

@@ -86,6 +86,14 @@ func (f *futexTable) lockPI(m mem.Memory, uaddr uint64, key futexKey, tid int32,
 		if r == 0 { // to wait
 			if len(f.pi[key]) > 0 {
 				id = f.piOwner[key]
+				if id == tid {
+					// The owner itself, the word naming no one:
+					// it holds the lock, the call succeeds
+					// (rt_mutex_cleanup_proxy_lock finds it the
+					// owner after the deadlock).
+					f.mu.Unlock()
+					return 0
+				}
 			}
 			if f.piDeadlock(id, tid) {
 				f.mu.Unlock()
@@ -145,14 +153,10 @@ func (f *futexTable) lockPILocked(m mem.Memory, uaddr uint64, key futexKey, tid 
 		if e := f.piStateCheck(key, cur); e != 0 {
 			return e, true
 		}
-		if f.piOwner[key] == tid {
-			// The owner itself, the word naming no one: it holds the
-			// lock, a lock succeeds (rt_mutex_cleanup_proxy_lock
-			// finds it the owner); a trylock fails and makes the word
-			// name it (fixup_pi_owner, fixup_pi_state_owner).
-			if !try {
-				return 0, true
-			}
+		if try && f.piOwner[key] == tid {
+			// The owner itself, the word naming no one (lockPI has
+			// its lock): the trylock fails and makes the word name
+			// it (fixup_pi_owner, fixup_pi_state_owner).
 			for {
 				was, err := casUint32(m, uaddr, cur, cur&futexOwnerDied|uint32(tid)|futexWaiters)
 				if err != nil {

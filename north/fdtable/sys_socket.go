@@ -839,6 +839,17 @@ func (fs *Files) parseControl(m mem.Memory, s socket.Socket, addr, n uint64, msg
 		level, typ := int32(le.Uint32(b[off+8:])), int32(le.Uint32(b[off+12:]))
 		data := b[off+cmsgHdr : off+l]
 		off += cmsgAlign(l)
+		if isInet(s) {
+			if level == socket.SolSocket {
+				if err := fs.sockCmsg(s, int(typ), data); err != nil {
+					return err
+				}
+				continue
+			}
+			// The socket takes the messages of its levels.
+			msg.Control = append(msg.Control, socket.Cmsg{Level: int(level), Type: int(typ), Data: data})
+			continue
+		}
 		if s.Domain() != socket.AFUnix {
 			return vfs.EINVAL
 		}
@@ -877,6 +888,67 @@ func (fs *Files) parseControl(m mem.Memory, s socket.Socket, addr, n uint64, msg
 		}
 	}
 	return nil
+}
+
+func isInet(s socket.Socket) bool { return s.Domain() == socket.AFInet || s.Domain() == socket.AFInet6 }
+
+// SOL_SOCKET control messages of an internet socket's send
+// (include/uapi/asm-generic/socket.h) and SO_TIMESTAMPING's flags that
+// ask for transmit timestamps (SOF_TIMESTAMPING_TX_RECORD_MASK).
+const (
+	soPriority        = 12
+	soMark            = 36
+	soTimestampingOld = 37
+	soTimestampingNew = 65
+	scmTxtime         = 61
+	tsTxRecordMask    = 1<<0 | 1<<1 | 1<<8 | 1<<9 | 1<<18
+	capNetAdmin       = 12 // CAP_NET_ADMIN
+)
+
+// sockCmsg checks a SOL_SOCKET control message of an internet socket's
+// send (net/core/sock.c __sock_cmsg_send): SO_MARK and SO_PRIORITY as
+// the options need privilege, SCM_TXTIME once SO_TXTIME is on; none has
+// an effect Cocoon's stack could show (no packet marks, no queueing
+// disciplines). Transmit timestamps Cocoon does not take (EOPNOTSUPP).
+// A TCP send answers every refusal EINVAL (tcp_sendmsg_locked).
+func (fs *Files) sockCmsg(s socket.Socket, typ int, data []byte) error {
+	err := func() error {
+		_, _, caps, _ := fs.sockIDs()
+		net := caps&(1<<capNetRaw|1<<capNetAdmin) != 0
+		switch typ {
+		case soMark, soPriority:
+			if len(data) != 4 {
+				return vfs.EINVAL
+			}
+			if v := binary.LittleEndian.Uint32(data); !net && (typ == soMark || v > 6) {
+				return vfs.EPERM
+			}
+		case soTimestampingOld, soTimestampingNew:
+			if len(data) != 4 {
+				return vfs.EINVAL
+			}
+			v := binary.LittleEndian.Uint32(data)
+			if v&^tsTxRecordMask != 0 {
+				return vfs.EINVAL
+			}
+			if v != 0 {
+				return socket.EOPNOTSUPP
+			}
+		case scmTxtime:
+			if len(data) != 8 || !s.Common().Txtime() {
+				return vfs.EINVAL
+			}
+		case socket.SCMRights, socket.SCMCredentials:
+			// Passed over: they are AF_UNIX's.
+		default:
+			return vfs.EINVAL
+		}
+		return nil
+	}()
+	if err != nil && s.Type() == socket.SockStream {
+		return vfs.EINVAL
+	}
+	return err
 }
 
 // Sendmsg is sendmsg(2).

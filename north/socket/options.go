@@ -105,9 +105,18 @@ func (c *Common) Inherit(l *Common) {
 		c.setFlag(k, v)
 	}
 	c.mark, c.rcvlowat, c.busyPoll, c.preferBusyPoll = l.mark, l.rcvlowat, l.busyPoll, l.preferBusyPoll
-	c.pacingSet, c.maxPacing, c.txtime, c.bindIfindex, c.bufLock = l.pacingSet, l.maxPacing, l.txtime, l.bindIfindex, l.bufLock
+	c.pacingSet, c.maxPacing, c.txtime, c.txtimeSet = l.pacingSet, l.maxPacing, l.txtime, l.txtimeSet
+	c.bindIfindex, c.bufLock = l.bindIfindex, l.bufLock
 	c.tsflags, c.tsBindPHC, c.rcvTstamp, c.rcvTstampNS, c.tstampNew = l.tsflags, l.tsBindPHC, l.rcvTstamp, l.rcvTstampNS, l.tstampNew
 	c.txrehashSet, c.txrehash = l.txrehashSet, l.txrehash
+}
+
+// Txtime reports whether SO_TXTIME was set, which a send's SCM_TXTIME
+// needs.
+func (c *Common) Txtime() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.txtimeSet
 }
 
 // BoundIndex returns the index of the interface s is bound to, 0 for
@@ -286,6 +295,7 @@ type Common struct {
 	pacingSet      bool
 	maxPacing      uint64
 	txtime         [8]byte
+	txtimeSet      bool // SOCK_TXTIME: sends may give SCM_TXTIME
 	bindIfindex    int
 	bufLock        int
 	tsflags        uint32
@@ -539,6 +549,7 @@ func (c *Common) set(s Socket, name int, val []byte) (done bool, err error) {
 			return true, errInval
 		}
 		copy(c.txtime[:], val[:8])
+		c.txtimeSet = true
 	case soReserveMem:
 		// Memory is reserved only under a memory cgroup's socket
 		// accounting, which Cocoon has not (sock_reserve_memory).

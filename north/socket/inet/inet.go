@@ -198,6 +198,10 @@ type sock struct {
 	// cmsgs are the control messages a receive returns (cmIPPktinfo,
 	// ...); written under mu, read without it.
 	cmsgs atomic.Uint32
+	// gso is UDP_SEGMENT's size; tosmu is held to write while a
+	// datagram's own TOS (an IP_TOS message) is the endpoint's.
+	gso   atomic.Int32
+	tosmu sync.RWMutex
 
 	// What netstack's Read and Write are handed, kept for the next call
 	// by the reader or writer that holds rmu or wmu (TryLock: a second
@@ -470,6 +474,13 @@ func (s *sock) Send(_ socket.Context, src vfs.Buf, m *socket.Msg) (int64, error)
 			return 0, err
 		}
 		opts.To = &a
+	}
+	if s.typ != socket.SockStream {
+		if len(m.Control) > 0 || s.gso.Load() != 0 {
+			return s.sendDatagram(src, m, opts)
+		}
+		s.tosmu.RLock()
+		defer s.tosmu.RUnlock()
 	}
 	var p *payload
 	if s.wmu.TryLock() {

@@ -110,6 +110,101 @@ type options struct {
 	ipPmtudiscSet bool
 	mcAll         bool // IP_MULTICAST_ALL, once set
 	mcAllSet      bool
+	gro           bool // UDP_GRO
+	minHops       int  // IPV6_MINHOPCOUNT, 0 or 1
+	mc6All        bool // IPV6_MULTICAST_ALL, once set
+	mc6AllSet     bool
+	raIsolate     bool // IPV6_ROUTER_ALERT_ISOLATE
+	mc6If         int  // IPV6_MULTICAST_IF
+	srcprefs      int  // IPV6_ADDR_PREFERENCES as kept: IPV6_PREFER_SRC_TMP, _PUBLIC, _COA
+}
+
+// IPv6 option numbers beyond those above (include/uapi/linux/in6.h).
+const (
+	ipv6Addrform        = 1
+	ipv6HopoptsOld      = 3 // IPV6_2292HOPOPTS
+	ipv6DstoptsOld      = 4
+	ipv6RthdrOld        = 5
+	ipv6PktoptionsOld   = 6 // IPV6_2292PKTOPTIONS
+	ipv6FlowinfoOpt     = 11
+	ipv6RouterAlert     = 22
+	ipv6JoinAnycast     = 27
+	ipv6LeaveAnycast    = 28
+	ipv6MulticastAll    = 29
+	ipv6RAIsolate       = 30
+	ipv6RecverrRFC4884  = 31
+	ipv6FlowlabelMgr    = 32
+	ipv6FlowinfoSend    = 33
+	ipv6RecvHopopts     = 53
+	ipv6HopoptsOpt      = 54
+	ipv6RthdrDstopts    = 55
+	ipv6RecvRthdr       = 56
+	ipv6RthdrOpt        = 57
+	ipv6RecvDstopts     = 58
+	ipv6DstoptsOpt      = 59
+	ipv6RecvPathMTU     = 60
+	ipv6PathMTU         = 61
+	ipv6AutoFlowlabel   = 70
+	ipv6AddrPreferences = 72
+	ipv6MinHopCount     = 73
+	ipv6Transparent     = 75
+	ipv6UnicastIf       = 76
+	ipv6RecvFragsize    = 77
+
+	// IPV6_PREFER_SRC_* (include/uapi/linux/in6.h).
+	prefSrcTmp    = 0x1
+	prefSrcPublic = 0x2
+	prefSrcPubtmp = 0x100
+	prefSrcCoa    = 0x4
+	prefSrcHome   = 0x400
+	prefSrcCga    = 0x8
+	prefSrcNoncga = 0x800
+)
+
+// setAddrPreferences returns the socket's source preferences srcprefs
+// after IPV6_ADDR_PREFERENCES v, as __ip6_sock_set_addr_preferences
+// keeps them (TMP, PUBLIC, COA), or EINVAL for a conflicting pair.
+func setAddrPreferences(srcprefs, v int) (int, error) {
+	pref, mask := 0, ^0
+	switch v & (prefSrcPublic | prefSrcTmp | prefSrcPubtmp) {
+	case prefSrcPublic, prefSrcTmp:
+		pref |= v & (prefSrcPublic | prefSrcTmp)
+		mask &^= prefSrcPublic | prefSrcTmp
+	case prefSrcPubtmp:
+		mask &^= prefSrcPublic | prefSrcTmp
+	case 0:
+	default:
+		return 0, vfs.EINVAL
+	}
+	switch v & (prefSrcHome | prefSrcCoa) {
+	case prefSrcHome:
+		mask &^= prefSrcCoa
+	case prefSrcCoa:
+		pref |= prefSrcCoa
+	case 0:
+	default:
+		return 0, vfs.EINVAL
+	}
+	if v&(prefSrcCga|prefSrcNoncga) == prefSrcCga|prefSrcNoncga {
+		return 0, vfs.EINVAL
+	}
+	return srcprefs&mask | pref, nil
+}
+
+// addrPreferences is IPV6_ADDR_PREFERENCES as ipv6_getsockopt reports
+// srcprefs.
+func addrPreferences(srcprefs int) int {
+	v := prefSrcPubtmp
+	switch {
+	case srcprefs&prefSrcTmp != 0:
+		v = prefSrcTmp
+	case srcprefs&prefSrcPublic != 0:
+		v = prefSrcPublic
+	}
+	if srcprefs&prefSrcCoa != 0 {
+		return v | prefSrcCoa
+	}
+	return v | prefSrcHome
 }
 
 func (s *sock) SetSockOpt(level, name int, val []byte) error {
@@ -174,12 +269,18 @@ func (s *sock) SetSockOpt(level, name int, val []byte) error {
 	}
 	v, err := socket.IntArg(val)
 	if err != nil {
-		if level == socket.SolSocket || level == socket.SolTCP || level == socket.SolIP || level == socket.SolIPv6 {
+		if level == socket.SolSocket || level == socket.SolTCP || level == socket.SolIP || level == socket.SolIPv6 ||
+			(level == solUDP && s.typ == socket.SockDgram) {
 			return err
 		}
 		return socket.ENOPROTOOPT
 	}
 	switch level {
+	case solUDP:
+		if s.typ != socket.SockDgram {
+			return socket.ENOPROTOOPT
+		}
+		return s.setUDP(name, v)
 	case socket.SolSocket:
 		return s.setSocket(so, name, v)
 	case socket.SolTCP:
@@ -191,7 +292,7 @@ func (s *sock) SetSockOpt(level, name int, val []byte) error {
 		if s.family != socket.AFInet6 {
 			return socket.ENOPROTOOPT
 		}
-		return s.setIPv6(so, name, v)
+		return s.setIPv6(so, name, v, val)
 	case socket.SolIP:
 		return s.setIP(so, name, v, val)
 	}
@@ -434,6 +535,50 @@ func (s *sock) setTCP(so *tcpip.SocketOptions, name, v int) error {
 	return nil
 }
 
+// setUDP serves SOL_UDP (net/ipv4/udp.c udp_lib_setsockopt).
+func (s *sock) setUDP(name, v int) error {
+	switch name {
+	case udpSegment:
+		// Sends cut into datagrams of this size (generic
+		// segmentation offload, done here in software).
+		if v < 0 || v > 0xffff {
+			return vfs.EINVAL
+		}
+		s.gso.Store(int32(v))
+	case udpGRO:
+		// Datagrams may come joined, with a UDP_GRO message: Cocoon's
+		// stack joins none, so each comes alone, as it may on Linux.
+		s.mu.Lock()
+		s.opts.gro = v != 0
+		s.mu.Unlock()
+	case udpCork, udpEncap, udpNoCheck6Tx, udpNoCheck6Rx:
+		// Corking, encapsulation and IPv6 datagrams without checksums
+		// Cocoon has not: off only.
+		if v != 0 {
+			return socket.ENOPROTOOPT
+		}
+	default:
+		// UDPLITE_SEND_CSCOV, UDPLITE_RECV_CSCOV: UDP-Lite only.
+		return socket.ENOPROTOOPT
+	}
+	return nil
+}
+
+// getUDP serves SOL_UDP (udp_lib_getsockopt).
+func (s *sock) getUDP(name int) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch name {
+	case udpCork, udpEncap, udpNoCheck6Tx, udpNoCheck6Rx, udpliteSendCsc, udpliteRecvCsc:
+		return socket.Int(0), nil
+	case udpSegment:
+		return socket.Int(int(s.gso.Load())), nil
+	case udpGRO:
+		return socket.Bool(s.opts.gro), nil
+	}
+	return nil, socket.ENOPROTOOPT
+}
+
 // closed reports whether the socket is in TCP_CLOSE: never connected or
 // listening, or done.
 func (s *sock) closed() bool {
@@ -568,12 +713,114 @@ func (s *sock) setIP(so *tcpip.SocketOptions, name, v int, val []byte) error {
 	return nil
 }
 
-func (s *sock) setIPv6(so *tcpip.SocketOptions, name, v int) error {
+func (s *sock) setIPv6(so *tcpip.SocketOptions, name, v int, val []byte) error {
 	if bit := cmsgBit(socket.SolIPv6, name); bit != 0 {
 		s.setCmsg(bit, v != 0)
 		return nil
 	}
 	switch name {
+	case ipv6RouterAlert:
+		return socket.ENOPROTOOPT // ip6_ra_control: raw sockets only
+	case ipv6RecvHopopts, ipv6RecvRthdr, ipv6RecvDstopts, ipv6HopoptsOld, ipv6DstoptsOld, ipv6RthdrOld,
+		ipv6RecvPathMTU, ipv6FlowinfoOpt, ipv6FlowinfoSend, ipv6Dontfrag, ipv6Transparent, ipv6Freebind,
+		ipv6RecvFragsize, ipv6RecverrRFC4884:
+		// Extension headers, path MTU reports, flow labels, sends
+		// that must not fragment, binding addresses not the host's:
+		// off is what Cocoon does, and all it can.
+		if name == ipv6RecverrRFC4884 && (v < 0 || v > 1) {
+			return vfs.EINVAL
+		}
+		if v != 0 {
+			return socket.ENOPROTOOPT
+		}
+	case ipv6MinHopCount:
+		// As IP_MINTTL: no packet comes with a hop limit of 0.
+		if v < 0 || v > 255 {
+			return vfs.EINVAL
+		}
+		if v > 1 {
+			return socket.ENOPROTOOPT
+		}
+		s.mu.Lock()
+		s.opts.minHops = v
+		s.mu.Unlock()
+	case ipv6MulticastAll, ipv6RAIsolate:
+		// No socket joins a multicast group in Cocoon and router
+		// alerts reach raw sockets only: kept, with nothing to do.
+		s.mu.Lock()
+		if name == ipv6MulticastAll {
+			s.opts.mc6All, s.opts.mc6AllSet = v != 0, true
+		} else {
+			s.opts.raIsolate = v != 0
+		}
+		s.mu.Unlock()
+	case ipv6MTU:
+		// The largest fragment to send (np->frag_size): the path's
+		// (0) only.
+		if v != 0 && v < 1280 {
+			return vfs.EINVAL
+		}
+		if v != 0 {
+			return socket.ENOPROTOOPT
+		}
+	case ipv6UnicastIf:
+		// The interface unicast leaves by, 0 for the route's.
+		if v == 0 {
+			return nil
+		}
+		if _, ok := s.st.s.NICInfo()[tcpip.NICID(v)]; !ok || v < 0 {
+			return socket.EADDRNOTAVAIL
+		}
+		return socket.ENOPROTOOPT
+	case ipv6MulticastIf:
+		if s.typ == socket.SockStream {
+			return socket.ENOPROTOOPT
+		}
+		if v != 0 {
+			if _, ok := s.st.s.NICInfo()[tcpip.NICID(v)]; !ok || v < 0 {
+				return vfs.ENODEV
+			}
+		}
+		o := tcpip.MulticastInterfaceOption{NIC: tcpip.NICID(v)}
+		if err := s.ep.SetSockOpt(&o); err != nil {
+			return errnoOf(err)
+		}
+		s.mu.Lock()
+		s.opts.mc6If = v
+		s.mu.Unlock()
+	case ipv6JoinAnycast, ipv6LeaveAnycast:
+		// struct ipv6_mreq: no anycast addresses here.
+		if len(val) < 20 {
+			return vfs.EINVAL
+		}
+		return socket.ENOPROTOOPT
+	case ipv6FlowlabelMgr:
+		// struct in6_flowlabel_req: no flow labels to lease.
+		if len(val) < 32 {
+			return vfs.EINVAL
+		}
+		return socket.ENOPROTOOPT
+	case ipv6HopoptsOpt, ipv6RthdrDstopts, ipv6RthdrOpt, ipv6DstoptsOpt:
+		// An extension header to send with every packet: none is none.
+		if len(val) == 0 {
+			return nil
+		}
+		if len(val) < 2 || len(val)%8 != 0 {
+			return vfs.EINVAL
+		}
+		return socket.ENOPROTOOPT
+	case ipv6AddrPreferences:
+		// Source address preferences (IPV6_PREFER_SRC_*): which
+		// temporary, care-of or CGA address to prefer. Cocoon has
+		// only public, home, non-CGA ones, which Linux too uses when
+		// the preferred kind is missing.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		pref, err := setAddrPreferences(s.opts.srcprefs, v)
+		if err != nil {
+			return err
+		}
+		s.opts.srcprefs = pref
 	case socket.IPv6V6only:
 		if s.boundOrConnected() {
 			return vfs.EINVAL
@@ -695,12 +942,12 @@ func (s *sock) GetSockOpt(level, name int, size int) ([]byte, error) {
 		if s.family != socket.AFInet6 {
 			return nil, socket.EOPNOTSUPP
 		}
-		return s.getIPv6(so, name)
+		return s.getIPv6(so, name, size)
 	case socket.SolIP:
 		return s.getIP(so, name)
 	case solUDP:
 		if s.typ == socket.SockDgram {
-			return nil, socket.ENOPROTOOPT
+			return s.getUDP(name)
 		}
 	}
 	if s.family == socket.AFInet6 {
@@ -1018,7 +1265,7 @@ func (s *sock) pktoptions() ([]byte, error) {
 	return out, nil
 }
 
-func (s *sock) getIPv6(so *tcpip.SocketOptions, name int) ([]byte, error) {
+func (s *sock) getIPv6(so *tcpip.SocketOptions, name, size int) ([]byte, error) {
 	switch name {
 	case socket.IPv6V6only:
 		return socket.Bool(so.GetV6Only()), nil
@@ -1055,8 +1302,54 @@ func (s *sock) getIPv6(so *tcpip.SocketOptions, name int) ([]byte, error) {
 		return socket.Bool(so.GetIPv6RecvError()), nil
 	case ipv6MTU:
 		return s.pathMTU()
-	case ipv6MulticastIf, ipv6Freebind:
+	case ipv6Freebind, ipv6RouterAlert, ipv6RecvHopopts, ipv6RecvRthdr, ipv6RecvDstopts, ipv6HopoptsOld,
+		ipv6DstoptsOld, ipv6RthdrOld, ipv6RecvPathMTU, ipv6FlowinfoOpt, ipv6FlowinfoSend, ipv6Dontfrag,
+		ipv6Transparent, ipv6RecvFragsize, ipv6RecverrRFC4884, ipv6UnicastIf:
 		return socket.Int(0), nil
+	case ipv6HopoptsOpt, ipv6RthdrDstopts, ipv6RthdrOpt, ipv6DstoptsOpt:
+		return []byte{}, nil // no extension headers set
+	case ipv6PktoptionsOld:
+		// The options of the last packet received, for TCP; none are
+		// asked for here.
+		if s.typ != socket.SockStream {
+			return nil, socket.ENOPROTOOPT
+		}
+		return []byte{}, nil
+	case ipv6AutoFlowlabel:
+		return socket.Int(1), nil // net.ipv6.auto_flowlabels' default
+	case ipv6Addrform:
+		// The socket's family, once connected (an IPv4-mapped one
+		// could become AF_INET, which Cocoon does not do).
+		if _, err := s.ep.GetRemoteAddress(); err != nil || (s.typ == socket.SockStream && tcp.EndpointState(s.ep.State()) != tcp.StateEstablished) {
+			return nil, socket.ENOTCONN
+		}
+		return socket.Int(socket.AFInet6), nil
+	case ipv6PathMTU:
+		// struct ip6_mtuinfo: only the MTU, 0 unconnected (ENOTCONN).
+		if size < 32 {
+			return nil, vfs.EINVAL
+		}
+		b, err := s.pathMTU()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, 32)
+		copy(out[28:], b)
+		return out, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch name {
+	case ipv6MulticastIf:
+		return socket.Int(s.opts.mc6If), nil
+	case ipv6MinHopCount:
+		return socket.Int(s.opts.minHops), nil
+	case ipv6MulticastAll:
+		return socket.Bool(!s.opts.mc6AllSet || s.opts.mc6All), nil
+	case ipv6RAIsolate:
+		return socket.Bool(s.opts.raIsolate), nil
+	case ipv6AddrPreferences:
+		return socket.Int(addrPreferences(s.opts.srcprefs)), nil
 	}
 	if bit := cmsgBit(socket.SolIPv6, name); bit != 0 {
 		return socket.Bool(s.cmsgs.Load()&bit != 0), nil

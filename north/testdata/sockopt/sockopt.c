@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,44 @@
 #endif
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52
+#endif
+#ifndef IPV6_FLOWINFO
+#define IPV6_FLOWINFO 11 // include/uapi/linux/in6.h
+#define IPV6_FLOWLABEL_MGR 32
+#define IPV6_FLOWINFO_SEND 33
+#endif
+#ifndef IPV6_ROUTER_ALERT_ISOLATE
+#define IPV6_ROUTER_ALERT_ISOLATE 30
+#endif
+#ifndef IPV6_RECVERR_RFC4884
+#define IPV6_RECVERR_RFC4884 31
+#endif
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29
+#endif
+#ifndef IPV6_ADDR_PREFERENCES
+#define IPV6_ADDR_PREFERENCES 72
+#endif
+#ifndef IPV6_PREFER_SRC_TMP
+#define IPV6_PREFER_SRC_TMP 0x1
+#define IPV6_PREFER_SRC_PUBLIC 0x2
+#define IPV6_PREFER_SRC_COA 0x4
+#define IPV6_PREFER_SRC_HOME 0x400
+#endif
+#ifndef IPV6_MINHOPCOUNT
+#define IPV6_MINHOPCOUNT 73
+#endif
+#ifndef IPV6_TRANSPARENT
+#define IPV6_TRANSPARENT 75
+#endif
+#ifndef IPV6_UNICAST_IF
+#define IPV6_UNICAST_IF 76
+#endif
+#ifndef IPV6_RECVFRAGSIZE
+#define IPV6_RECVFRAGSIZE 77
+#endif
+#ifndef IPV6_AUTOFLOWLABEL
+#define IPV6_AUTOFLOWLABEL 70
 #endif
 
 static const char *errname(int e) {
@@ -254,6 +293,45 @@ static const struct opt ip6Opts[] = {
 	{"IPV6_RECVORIGDSTADDR", IPPROTO_IPV6, IPV6_RECVORIGDSTADDR},
 	{"IPV6_2292PKTINFO", IPPROTO_IPV6, IPV6_2292PKTINFO},
 	{"IPV6_2292HOPLIMIT", IPPROTO_IPV6, IPV6_2292HOPLIMIT},
+	{"IPV6_ADDRFORM", IPPROTO_IPV6, IPV6_ADDRFORM},
+	{"IPV6_2292HOPOPTS", IPPROTO_IPV6, IPV6_2292HOPOPTS},
+	{"IPV6_2292DSTOPTS", IPPROTO_IPV6, IPV6_2292DSTOPTS},
+	{"IPV6_2292RTHDR", IPPROTO_IPV6, IPV6_2292RTHDR},
+	{"IPV6_2292PKTOPTIONS", IPPROTO_IPV6, IPV6_2292PKTOPTIONS},
+	{"IPV6_FLOWINFO", IPPROTO_IPV6, IPV6_FLOWINFO},
+	{"IPV6_ROUTER_ALERT", IPPROTO_IPV6, IPV6_ROUTER_ALERT},
+	{"IPV6_MULTICAST_ALL", IPPROTO_IPV6, IPV6_MULTICAST_ALL},
+	{"IPV6_ROUTER_ALERT_ISOLATE", IPPROTO_IPV6, IPV6_ROUTER_ALERT_ISOLATE},
+	{"IPV6_RECVERR_RFC4884", IPPROTO_IPV6, IPV6_RECVERR_RFC4884},
+	{"IPV6_FLOWINFO_SEND", IPPROTO_IPV6, IPV6_FLOWINFO_SEND},
+	{"IPV6_RECVHOPOPTS", IPPROTO_IPV6, IPV6_RECVHOPOPTS},
+	{"IPV6_HOPOPTS", IPPROTO_IPV6, IPV6_HOPOPTS},
+	{"IPV6_RTHDRDSTOPTS", IPPROTO_IPV6, IPV6_RTHDRDSTOPTS},
+	{"IPV6_RECVRTHDR", IPPROTO_IPV6, IPV6_RECVRTHDR},
+	{"IPV6_RTHDR", IPPROTO_IPV6, IPV6_RTHDR},
+	{"IPV6_RECVDSTOPTS", IPPROTO_IPV6, IPV6_RECVDSTOPTS},
+	{"IPV6_DSTOPTS", IPPROTO_IPV6, IPV6_DSTOPTS},
+	{"IPV6_RECVPATHMTU", IPPROTO_IPV6, IPV6_RECVPATHMTU},
+	{"IPV6_PATHMTU", IPPROTO_IPV6, IPV6_PATHMTU},
+	{"IPV6_DONTFRAG", IPPROTO_IPV6, IPV6_DONTFRAG},
+	{"IPV6_AUTOFLOWLABEL", IPPROTO_IPV6, IPV6_AUTOFLOWLABEL},
+	{"IPV6_ADDR_PREFERENCES", IPPROTO_IPV6, IPV6_ADDR_PREFERENCES},
+	{"IPV6_MINHOPCOUNT", IPPROTO_IPV6, IPV6_MINHOPCOUNT},
+	{"IPV6_TRANSPARENT", IPPROTO_IPV6, IPV6_TRANSPARENT},
+	{"IPV6_UNICAST_IF", IPPROTO_IPV6, IPV6_UNICAST_IF},
+	{"IPV6_RECVFRAGSIZE", IPPROTO_IPV6, IPV6_RECVFRAGSIZE},
+};
+
+static const struct opt udpOpts[] = {
+	{"UDP_CORK", IPPROTO_UDP, UDP_CORK},
+	{"UDP_ENCAP", IPPROTO_UDP, UDP_ENCAP},
+	{"UDP_NO_CHECK6_TX", IPPROTO_UDP, UDP_NO_CHECK6_TX},
+	{"UDP_NO_CHECK6_RX", IPPROTO_UDP, UDP_NO_CHECK6_RX},
+	{"UDP_SEGMENT", IPPROTO_UDP, UDP_SEGMENT},
+	{"UDP_GRO", IPPROTO_UDP, UDP_GRO},
+	{"UDPLITE_SEND_CSCOV", IPPROTO_UDP, 10},
+	{"UDPLITE_RECV_CSCOV", IPPROTO_UDP, 11},
+	{"SOL_UDP 2", IPPROTO_UDP, 2},
 };
 
 #define N(a) (int)(sizeof a / sizeof a[0])
@@ -437,6 +515,18 @@ static void roundTrips(const struct kind *k) {
 			{"IPV6_RECVPKTINFO", IPV6_RECVPKTINFO, 1}, {"IPV6_RECVHOPLIMIT", IPV6_RECVHOPLIMIT, 1},
 			{"IPV6_RECVTCLASS", IPV6_RECVTCLASS, 1}, {"IPV6_RECVORIGDSTADDR", IPV6_RECVORIGDSTADDR, 1},
 			{"IPV6_2292PKTINFO", IPV6_2292PKTINFO, 1}, {"IPV6_2292HOPLIMIT", IPV6_2292HOPLIMIT, 1},
+			{"IPV6_MULTICAST_IF", IPV6_MULTICAST_IF, 1}, {"IPV6_MULTICAST_IF", IPV6_MULTICAST_IF, 99},
+			{"IPV6_MULTICAST_ALL", IPV6_MULTICAST_ALL, 0}, {"IPV6_ROUTER_ALERT_ISOLATE", IPV6_ROUTER_ALERT_ISOLATE, 1},
+			{"IPV6_ROUTER_ALERT", IPV6_ROUTER_ALERT, 1}, {"IPV6_MTU", IPV6_MTU, 1}, {"IPV6_MTU", IPV6_MTU, 0},
+			{"IPV6_MINHOPCOUNT", IPV6_MINHOPCOUNT, 1}, {"IPV6_MINHOPCOUNT", IPV6_MINHOPCOUNT, 256},
+			{"IPV6_ADDR_PREFERENCES", IPV6_ADDR_PREFERENCES, IPV6_PREFER_SRC_TMP},
+			{"IPV6_ADDR_PREFERENCES", IPV6_ADDR_PREFERENCES, IPV6_PREFER_SRC_COA | IPV6_PREFER_SRC_PUBLIC},
+			{"IPV6_ADDR_PREFERENCES", IPV6_ADDR_PREFERENCES, IPV6_PREFER_SRC_TMP | IPV6_PREFER_SRC_PUBLIC},
+			{"IPV6_ADDR_PREFERENCES", IPV6_ADDR_PREFERENCES, IPV6_PREFER_SRC_COA | IPV6_PREFER_SRC_HOME},
+			{"IPV6_UNICAST_IF", IPV6_UNICAST_IF, 0}, {"IPV6_UNICAST_IF", IPV6_UNICAST_IF, 99},
+			{"IPV6_RECVERR_RFC4884", IPV6_RECVERR_RFC4884, 2}, {"IPV6_DONTFRAG", IPV6_DONTFRAG, 0},
+			{"IPV6_FLOWINFO_SEND", IPV6_FLOWINFO_SEND, 0}, {"IPV6_JOIN_ANYCAST", IPV6_JOIN_ANYCAST, 1},
+			{"IPV6_FLOWLABEL_MGR", IPV6_FLOWLABEL_MGR, 1}, {"IPV6_HOPOPTS", IPV6_HOPOPTS, 1},
 		};
 
 		for (int i = 0; i < N(ip6); i++)
@@ -869,6 +959,166 @@ static void inherited(const struct kind *k) {
 	close(c);
 	close(n);
 	close(l);
+}
+
+// sendCm sends "data" from fd with one control message of level, type
+// and the n bytes at v, and prints the result.
+static long sendCm(int fd, int level, int type, const void *v, int n) {
+	union {
+		char b[CMSG_SPACE(64)];
+		struct cmsghdr align;
+	} c;
+	memset(&c, 0, sizeof c);
+	struct iovec iov = {"data", 4};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = CMSG_SPACE(n)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = level;
+	h->cmsg_type = type;
+	h->cmsg_len = CMSG_LEN(n);
+	memcpy(CMSG_DATA(h), v, n);
+	return sendmsg(fd, &m, 0);
+}
+
+// sendCmsgs sends with control messages on a pair of k: the ones a UDP
+// send takes change the datagram as the receiver sees it; others are
+// refused as Linux refuses them.
+static void sendCmsgs(const struct kind *k) {
+	int sv[2], on = 1, v;
+	char what[160];
+	if (pair(k, sv) < 0)
+		return;
+	struct timeval tv = {2, 0};
+	setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	int v6 = k->family == AF_INET6;
+	if (k->type == SOCK_DGRAM) {
+		if (v6) {
+			setsockopt(sv[1], IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
+			setsockopt(sv[1], IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof on);
+		} else {
+			setsockopt(sv[1], IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+			setsockopt(sv[1], IPPROTO_IP, IP_RECVTOS, &on, sizeof on);
+		}
+	}
+	struct {
+		const char *name;
+		int level, type, n;
+		unsigned char v[20];
+	} cm[] = {
+		{"IP_TTL 7", IPPROTO_IP, IP_TTL, 4, {7}},
+		{"IP_TTL 0", IPPROTO_IP, IP_TTL, 4, {0}},
+		{"IP_TTL len 2", IPPROTO_IP, IP_TTL, 2, {7}},
+		{"IP_TOS 0x20", IPPROTO_IP, IP_TOS, 4, {0x20}},
+		{"IP_TOS byte 0x28", IPPROTO_IP, IP_TOS, 1, {0x28}},
+		{"IP_TOS 256", IPPROTO_IP, IP_TOS, 4, {0, 1}},
+		{"IP_PKTINFO 127.0.0.1", IPPROTO_IP, IP_PKTINFO, 12, {0, 0, 0, 0, 127, 0, 0, 1}},
+		{"IP_PKTINFO ifindex 1", IPPROTO_IP, IP_PKTINFO, 12, {1}},
+		{"IP_PKTINFO ifindex 99", IPPROTO_IP, IP_PKTINFO, 12, {99}},
+		{"IP_PKTINFO 10.9.9.9", IPPROTO_IP, IP_PKTINFO, 12, {0, 0, 0, 0, 10, 9, 9, 9}},
+		{"IP_PKTINFO len 8", IPPROTO_IP, IP_PKTINFO, 8, {0}},
+		{"SOL_IP 99", IPPROTO_IP, 99, 4, {0}},
+		{"IPV6_HOPLIMIT 9", IPPROTO_IPV6, IPV6_HOPLIMIT, 4, {9}},
+		{"IPV6_HOPLIMIT 300", IPPROTO_IPV6, IPV6_HOPLIMIT, 4, {0x2c, 1}},
+		{"IPV6_TCLASS 0x28", IPPROTO_IPV6, IPV6_TCLASS, 4, {0x28}},
+		{"IPV6_PKTINFO ::1", IPPROTO_IPV6, IPV6_PKTINFO, 20, {[15] = 1}},
+		{"IPV6_PKTINFO ifindex 99", IPPROTO_IPV6, IPV6_PKTINFO, 20, {[16] = 99}},
+		{"IPV6_PKTINFO 2001:db8::1", IPPROTO_IPV6, IPV6_PKTINFO, 20, {0x20, 1, 0xd, 0xb8, [15] = 1}},
+		{"IPV6_DONTFRAG 0", IPPROTO_IPV6, IPV6_DONTFRAG, 4, {0}},
+		{"SOL_IPV6 99", IPPROTO_IPV6, 99, 4, {0}},
+		{"level 999", 999, 1, 4, {1}},
+		{"SCM_RIGHTS", SOL_SOCKET, SCM_RIGHTS, 4, {0}},
+		{"SCM_CREDENTIALS", SOL_SOCKET, SCM_CREDENTIALS, 12, {0}},
+		{"SO_MARK", SOL_SOCKET, SO_MARK, 4, {5}},
+		{"SO_PRIORITY", SOL_SOCKET, SO_PRIORITY, 4, {3}},
+		{"SO_PRIORITY len 2", SOL_SOCKET, SO_PRIORITY, 2, {3}},
+		{"SO_TIMESTAMPING 0", SOL_SOCKET, SO_TIMESTAMPING, 4, {0}},
+		{"SO_TIMESTAMPING RX", SOL_SOCKET, SO_TIMESTAMPING, 4, {SOF_TIMESTAMPING_RX_SOFTWARE}},
+		{"SCM_TXTIME", SOL_SOCKET, SCM_TXTIME, 8, {0}},
+		{"UDP_SEGMENT len 4", IPPROTO_UDP, UDP_SEGMENT, 4, {0}},
+		{"SOL_UDP 1", IPPROTO_UDP, 1, 4, {0}},
+	};
+	for (int i = 0; i < N(cm); i++) {
+		snprintf(what, sizeof what, "%s sendmsg %s", k->name, cm[i].name);
+		long r = sendCm(sv[0], cm[i].level, cm[i].type, cm[i].v, cm[i].n);
+		show(what, r);
+		if (r < 0 || k->type != SOCK_DGRAM)
+			continue;
+		union {
+			char b[256];
+			struct cmsghdr align;
+		} c;
+		char data[16];
+		struct iovec iov = {data, sizeof data};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+		snprintf(what, sizeof what, "%s received %s", k->name, cm[i].name);
+		printCmsgs(what, recvmsg(sv[1], &m, 0), &m, 0);
+	}
+	if (k->type == SOCK_DGRAM) {
+		// UDP_SEGMENT: one send, datagrams of the size (Linux cuts
+		// them up on the way to a receiver that did not ask for
+		// UDP_GRO).
+		char big[600], b[64];
+		memset(big, 'x', sizeof big);
+		v = 4;
+		snprintf(what, sizeof what, "%s UDP_SEGMENT 4", k->name);
+		show(what, setsockopt(sv[0], IPPROTO_UDP, UDP_SEGMENT, &v, sizeof v));
+		snprintf(what, sizeof what, "%s send 10 with UDP_SEGMENT 4", k->name);
+		show(what, send(sv[0], big, 10, 0));
+		for (int i = 0; i < 3; i++) {
+			snprintf(what, sizeof what, "%s segment %d", k->name, i);
+			show(what, recv(sv[1], b, sizeof b, 0));
+		}
+		snprintf(what, sizeof what, "%s send 4 with UDP_SEGMENT 4", k->name);
+		show(what, send(sv[0], big, 4, 0));
+		snprintf(what, sizeof what, "%s one segment", k->name);
+		show(what, recv(sv[1], b, sizeof b, 0));
+		snprintf(what, sizeof what, "%s send 600 with UDP_SEGMENT 4", k->name);
+		show(what, send(sv[0], big, 600, 0));
+		v = 0;
+		setsockopt(sv[0], IPPROTO_UDP, UDP_SEGMENT, &v, sizeof v);
+		unsigned short g = 3;
+		snprintf(what, sizeof what, "%s sendmsg UDP_SEGMENT 3 of 4", k->name);
+		show(what, sendCm(sv[0], IPPROTO_UDP, UDP_SEGMENT, &g, 2));
+		for (int i = 0; i < 2; i++) {
+			snprintf(what, sizeof what, "%s cmsg segment %d", k->name, i);
+			show(what, recv(sv[1], b, sizeof b, 0));
+		}
+		snprintf(what, sizeof what, "%s nothing more", k->name);
+		show(what, recv(sv[1], b, sizeof b, MSG_DONTWAIT));
+		if (v6) {
+			// To an IPv4-mapped peer: IPv4's messages count, IPv6's
+			// are passed over.
+			int s4 = socket(AF_INET, SOCK_DGRAM, 0);
+			struct sockaddr_in a = {.sin_family = AF_INET};
+			a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			bind(s4, (void *)&a, sizeof a);
+			socklen_t al = sizeof a;
+			getsockname(s4, (void *)&a, &al);
+			setsockopt(s4, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+			setsockopt(s4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+			int u = socket(AF_INET6, SOCK_DGRAM, 0);
+			struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_port = a.sin_port};
+			inet_pton(AF_INET6, "::ffff:127.0.0.1", &to.sin6_addr);
+			connect(u, (void *)&to, sizeof to);
+			v = 11;
+			show("udp6 mapped sendmsg IP_TTL 11", sendCm(u, IPPROTO_IP, IP_TTL, &v, 4));
+			v = 99;
+			show("udp6 mapped sendmsg SOL_IPV6 99", sendCm(u, IPPROTO_IPV6, 99, &v, 4));
+			union {
+				char b[256];
+				struct cmsghdr align;
+			} c;
+			char data[16];
+			for (int i = 0; i < 2; i++) {
+				struct iovec iov = {data, sizeof data};
+				struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+				printCmsgs("udp6 mapped received", recvmsg(s4, &m, 0), &m, 0);
+			}
+			close(u);
+			close(s4);
+		}
+	}
+	close(sv[0]);
+	close(sv[1]);
 }
 
 // pair makes two connected sockets of k over loopback (a listener's
@@ -1313,7 +1563,13 @@ static void tcpConnected(const struct kind *k) {
 		printf("%s: len %u \"%s\"\n", what, len, cc);
 	snprintf(what, sizeof what, "%s TCP_CONGESTION set nosuch", k->name);
 	show(what, setsockopt(sv[0], IPPROTO_TCP, TCP_CONGESTION, "nosuch", 6));
+	if (k->family == AF_INET6) {
+		getShow("connected IPV6_ADDRFORM", sv[0], IPPROTO_IPV6, IPV6_ADDRFORM, 4);
+		getShow("connected IPV6_PATHMTU", sv[0], IPPROTO_IPV6, IPV6_PATHMTU, 64);
+		getShow("connected IPV6_PATHMTU len 16", sv[0], IPPROTO_IPV6, IPV6_PATHMTU, 16);
+	}
 	getShow("connected SO_ERROR", sv[0], SOL_SOCKET, SO_ERROR, 4);
+
 	getShow("connected SO_ACCEPTCONN", sv[1], SOL_SOCKET, SO_ACCEPTCONN, 4);
 	close(sv[0]);
 	close(sv[1]);
@@ -1370,6 +1626,9 @@ int main(void) {
 			sweepOpts(k, "TCP", tcpOpts, N(tcpOpts));
 		if (isInet(k))
 			sweepOpts(k, "IP", ipOpts, N(ipOpts));
+		if (isInet(k) && k->type == SOCK_DGRAM)
+			sweepOpts(k, "UDP", udpOpts, N(udpOpts));
+
 		if (k->family == AF_INET6)
 			sweepOpts(k, "IPV6", ip6Opts, N(ip6Opts));
 	}
@@ -1405,6 +1664,8 @@ int main(void) {
 	tcpInq(&kinds[2]);
 	inherited(&kinds[0]);
 	inherited(&kinds[2]);
+	for (int i = 0; i < 4; i++)
+		sendCmsgs(&kinds[i]);
 
 
 	printf("sockopt: done\n");

@@ -38,6 +38,7 @@ var refusals = [...]refusal{
 	{432, "fsmount", -linux.EPERM, "no CAP_SYS_ADMIN in the sandbox: Cocoon has one fixed mount tree"},
 	{433, "fspick", -linux.EPERM, "no CAP_SYS_ADMIN in the sandbox: Cocoon has one fixed mount tree"},
 	{442, "mount_setattr", -linux.EPERM, "no CAP_SYS_ADMIN in the sandbox: Cocoon has one fixed mount tree"},
+	{467, "open_tree_attr", -linux.EPERM, "no CAP_SYS_ADMIN in the sandbox: Cocoon has one fixed mount tree"},
 
 	// Features a kernel can be built without: ENOSYS.
 	{103, "syslog", -linux.ENOSYS, "no kernel log buffer (CONFIG_PRINTK=n)"},

@@ -116,3 +116,12 @@ func TestVMXattratDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/xattrat.c"), "xattrat: done")
 }
+
+// TestVMProcessMadviseDifferentialC runs testdata/sysgaps/pmadvise.c
+// (process_madvise on the caller's and a child's memory, PIDFD_SELF,
+// errors; process_mrelease of a live, dead and reaped process) natively
+// and inside Cocoon: the outputs must be identical.
+func TestVMProcessMadviseDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/pmadvise.c"), "pmadvise: done")
+}

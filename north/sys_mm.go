@@ -666,7 +666,18 @@ func sysMsync(t *Task, a *[6]uint64) int64 {
 	if length == 0 {
 		return 0
 	}
-	if !t.p.covered(addr, length) {
+	// MS_INVALIDATE of locked memory is EBUSY (mm/msync.c: a VM_LOCKED
+	// mapping in the range, whatever holes come before or after it).
+	p := t.p
+	if flags&msInvalidate != 0 {
+		p.mm.mu.Lock()
+		locked := p.mm.lockedIn(addr, addr+length) != 0
+		p.mm.mu.Unlock()
+		if locked {
+			return -linux.EBUSY
+		}
+	}
+	if !p.covered(addr, length) {
 		return -linux.ENOMEM
 	}
 	return 0

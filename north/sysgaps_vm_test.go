@@ -125,3 +125,11 @@ func TestVMProcessMadviseDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/pmadvise.c"), "pmadvise: done")
 }
+
+// TestVMMsyncDifferentialC runs testdata/sysgaps/msync.c (msync's flags,
+// alignment, holes, MS_INVALIDATE of locked memory, a shared file
+// mapping) natively and inside Cocoon: the outputs must be identical.
+func TestVMMsyncDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/msync.c"), "msync: done")
+}

@@ -68,6 +68,10 @@ type mmState struct {
 	// guarded by mu).
 	locked     []span
 	lockFuture bool
+	// dontfork and wipeonfork are the ranges madvise advised
+	// MADV_DONTFORK and MADV_WIPEONFORK, sorted and disjoint
+	// (forkadvice.go; guarded by mu).
+	dontfork, wipeonfork []span
 	// strings is where the program's argument and environment strings
 	// are on its stack (mm->arg_start ... env_end; guarded by mu).
 	strings [4]uint64
@@ -151,6 +155,7 @@ func (p *Process) forget(start, end uint64) { p.mm.forget(p.m, start, end) }
 // forget is Process.forget for the ranges s of address space m.
 func (s *mmState) forget(m Machine, start, end uint64) {
 	s.unlock(start, end)
+	s.clearAdvice(start, end)
 	var keep []*fileVMA
 	for _, v := range s.vmas {
 		if v.end <= start || v.start >= end {

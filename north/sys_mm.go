@@ -554,13 +554,18 @@ func sysMadvise(t *Task, a *[6]uint64) int64 {
 	length = pageUp(length)
 	p := t.p
 	switch advice {
-	case madvNormal, madvRandom, madvSequential, madvWillneed, madvDontfork, madvDofork,
+	case madvNormal, madvRandom, madvSequential, madvWillneed,
 		madvMergeable, madvUnmergable, madvHugepage, madvNohugepage, madvDontdump, madvDodump,
-		madvWipeonfork, madvKeeponfork, madvCold, madvPageout:
+		madvCold, madvPageout:
 		if !p.covered(addr, length) {
 			return -linux.ENOMEM
 		}
 		return 0
+	case madvDontfork, madvDofork, madvWipeonfork, madvKeeponfork:
+		if length == 0 {
+			return 0
+		}
+		return p.forkAdvice(addr, length, advice)
 	case madvPopulateRd, madvPopulateWr:
 		if !p.covered(addr, length) {
 			return -linux.ENOMEM
@@ -840,6 +845,7 @@ func sysBrk(t *Task, a *[6]uint64) int64 {
 	case newTop < oldTop:
 		p.noteVMPeak()
 		p.mm.unlock(newTop, oldTop)
+		p.mm.clearAdvice(newTop, oldTop)
 		p.m.Unmap(newTop, oldTop-newTop)
 	}
 	p.mu.Lock()
@@ -960,6 +966,7 @@ func sysMremap(t *Task, a *[6]uint64) int64 {
 	if err := ps.Move(old, newAddr, keep); err != nil {
 		return errno(err)
 	}
+	p.mm.moveAdvice(old, newAddr, keep, flags&mremapDontunmap != 0)
 	vi = p.mm.find(old)
 	if vi >= 0 && filled {
 		v := p.mm.vmas[vi]

@@ -346,6 +346,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	}
 	var m Machine
 	var vmas []*fileVMA
+	var dontfork, wipeonfork []span
 	p.mm.mu.Lock()
 	if flags&linux.CloneVM != 0 {
 		m = p.m
@@ -380,6 +381,8 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		p.mm.users++ // one address space, one set of ranges
 	} else {
 		vmas = append(vmas, p.mm.vmas...)
+		dontfork = append(dontfork, p.mm.dontfork...)
+		wipeonfork = append(wipeonfork, p.mm.wipeonfork...)
 	}
 	holdSpace(m)
 	p.mm.mu.Unlock()
@@ -421,7 +424,8 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		c.mm.vmas = append(c.mm.vmas, vp)
 	}
 	if flags&linux.CloneVM == 0 {
-		p.forkShm(c)
+		c.forkAdvised(m, dontfork, wipeonfork)
+		p.forkShm(c, dontfork)
 	}
 	p.mu.Lock()
 	c.brkStart, c.brk = p.brkStart, p.brk

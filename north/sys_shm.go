@@ -284,11 +284,14 @@ func (s *shmState) detach(seg *shmSegment, pid int32) bool {
 
 // forkShm gives child c the parent's attachments (fork(2): "attached
 // System V shared memory segments are attached in the child").
-func (p *Process) forkShm(c *Process) {
+func (p *Process) forkShm(c *Process, dontfork []span) {
 	s := &p.w.shm
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for addr, seg := range p.shmAttach {
+		if inSpans(dontfork, addr) {
+			continue // MADV_DONTFORK: not the child's (dup_mmap)
+		}
 		if c.shmAttach == nil {
 			c.shmAttach = map[uint64]*shmSegment{}
 		}

@@ -12,12 +12,16 @@ import (
 // anonymous memory) is not resident. RssAnon is private memory (anonymous
 // mappings and private copies of file pages), RssFile a file's page-cache
 // pages, RssShmem shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS,
-// SysV). Unlike Linux, which counts tmpfs files' pages as RssShmem, every
-// file's pages are RssFile here. As Linux's fork (mm/memory.c
+// SysV) and the pages of tmpfs files (those not from the archive:
+// vfs.Mapping.Shmem), as Linux counts swap-backed pages. As Linux's fork (mm/memory.c
 // vma_needs_copy), a forked child starts without the pages of shared
 // mappings and of private file mappings holding no private copy: they
 // count once it faults them in again (kernel/fork.go), a window of 16 at
 // a time (faultAround).
+
+// shmemPager is a Pager that tells whether its pages are a tmpfs file's
+// (vfs.Mapping.Shmem).
+type shmemPager interface{ Shmem() bool }
 
 // rssCounter is a Machine that counts its resident pages (the kernel's
 // Space; the host tests' fakes do not).
@@ -55,15 +59,17 @@ func (p *Process) rss() (rssStat, bool) {
 		}
 	})
 	for _, v := range p.mm.vmas {
+		file := &r.file
+		if sp, ok := v.pager.(shmemPager); v.shmem || ok && sp.Shmem() {
+			file = &r.shmem
+		}
 		switch all := c.Resident(v.start, v.end, false); {
-		case v.shmem:
-			r.shmem += all
 		case v.shared:
-			r.file += all
+			*file += all
 		default:
 			copies := c.Resident(v.start, v.end, true)
 			r.anon += copies
-			r.file += all - copies
+			*file += all - copies
 		}
 	}
 	r.peak = max(r.peak, r.total)

@@ -44,6 +44,13 @@ func (f *File) MapsAnonymous() bool {
 	return ok && !z.full
 }
 
+// Shmem reports whether the file is a tmpfs file's (one made in memory:
+// under /tmp or /dev/shm, memfd_create, shared anonymous memory, or
+// created anywhere at run time), whose mapped pages Linux counts as
+// RssShmem (swap-backed, mm_counter_file); a file of the archive counts
+// as RssFile, as a disk file's page cache.
+func (m *Mapping) Shmem() bool { return m.n.lower == nil }
+
 // Describe returns the file's device and inode numbers and name, for
 // /proc/PID/maps.
 func (m *Mapping) Describe() (dev, ino uint64, name string) { return m.dev, m.ino, m.name }

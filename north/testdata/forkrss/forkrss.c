@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,6 +127,17 @@ int main(int argc, char **argv) {
 		       pf - f0 >= 3 * M - 1024 && pf - f0 <= 3 * M + 1024, r[0].anon >= p.anon - 512 && r[0].anon <= p.anon + 512);
 		printf("child after reading the file mappings: reads the same %d, file and shmem up by two mappings %d\n",
 		       got == s, f1 - f0 >= 2 * M - 512 && f1 - f0 <= 2 * M + 512);
+		// Which of the two: RssShmem for a tmpfs file (swap-backed),
+		// RssFile for another file system's.
+		struct statfs sf;
+		statfs(dir, &sf);
+		long dsh = r[1].shmem - r[0].shmem, dfi = r[1].file - r[0].file;
+		if (sf.f_type != 0x01021994) {
+			long t = dsh;
+			dsh = dfi, dfi = t;
+		}
+		printf("the file's pages count where its file system says (tmpfs: RssShmem) %d\n",
+		       dsh >= 2 * M - 512 && dsh <= 2 * M + 512 && dfi >= -512 && dfi <= 512);
 		// A private file page becomes anonymous, a shared anonymous one
 		// comes back; the anonymous page copied was counted already.
 		printf("child after writing a page of each: anon %+ld kB, file and shmem %+ld kB\n", r[2].anon - r[1].anon, f2 - f1);

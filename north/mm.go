@@ -72,6 +72,9 @@ type mmState struct {
 	// MADV_DONTFORK and MADV_WIPEONFORK, sorted and disjoint
 	// (forkadvice.go; guarded by mu).
 	dontfork, wipeonfork []span
+	// sealed is the ranges mseal sealed, sorted and disjoint (guarded
+	// by mu; sys_mseal.go).
+	sealed []span
 	// strings is where the program's argument and environment strings
 	// are on its stack (mm->arg_start ... env_end; guarded by mu).
 	strings [4]uint64

@@ -169,6 +169,9 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 	got := func() (got int64) {
 		p.mm.mu.Lock()
 		defer p.mm.mu.Unlock()
+		if flags&linux.MapFixed != 0 && p.mm.sealedIn(addr, addr+length) {
+			return -linux.EPERM // mmap_region cannot unmap sealed memory
+		}
 		if !p.mayGrow(length, data) {
 			return -linux.ENOMEM
 		}
@@ -484,6 +487,9 @@ func sysMunmap(t *Task, a *[6]uint64) int64 {
 	p := t.p
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
+	if p.mm.sealedIn(addr, addr+pageUp(length)) {
+		return -linux.EPERM // mseal: nothing is unmapped
+	}
 	p.noteVMPeak()
 	p.forget(addr, addr+pageUp(length))
 	return errno(p.m.Unmap(addr, length))
@@ -510,6 +516,11 @@ func sysMprotect(t *Task, a *[6]uint64) int64 {
 				return -linux.EACCES
 			}
 		}
+	}
+	// Sealed memory keeps its protection (mprotect_fixup); a range that
+	// starts unmapped is ENOMEM first.
+	if p.covered(addr, mem.PageSize) && p.mm.sealedIn(addr, end) {
+		return -linux.EPERM
 	}
 	return errno(p.m.Protect(addr, pageUp(length), mem.Prot(prot)))
 }
@@ -553,6 +564,14 @@ func sysMadvise(t *Task, a *[6]uint64) int64 {
 	}
 	length = pageUp(length)
 	p := t.p
+	if madvDiscards(advice) {
+		p.mm.mu.Lock()
+		sealed := p.sealedDiscard(addr, addr+length)
+		p.mm.mu.Unlock()
+		if sealed {
+			return -linux.EPERM
+		}
+	}
 	switch advice {
 	case madvNormal, madvRandom, madvSequential, madvWillneed,
 		madvMergeable, madvUnmergable, madvHugepage, madvNohugepage, madvDontdump, madvDodump,
@@ -843,6 +862,9 @@ func sysBrk(t *Task, a *[6]uint64) int64 {
 		}
 		p.mm.lockNew(oldTop, newTop, false)
 	case newTop < oldTop:
+		if p.mm.sealedIn(newTop, oldTop) {
+			return int64(cur) // do_vmi_align_munmap: EPERM
+		}
 		p.noteVMPeak()
 		p.mm.unlock(newTop, oldTop)
 		p.mm.clearAdvice(newTop, oldTop)
@@ -876,6 +898,9 @@ func sysMremap(t *Task, a *[6]uint64) int64 {
 	oldLen, newLen = pageUp(oldLen), pageUp(newLen)
 	if newLen == 0 {
 		return -linux.EINVAL
+	}
+	if e := t.p.mremapSealed(old, oldLen, newAddr, newLen, flags); e != 0 {
+		return e
 	}
 	if oldLen == 0 {
 		return t.mremapDup(old, newLen, flags, newAddr)

@@ -347,6 +347,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	var m Machine
 	var vmas []*fileVMA
 	var dontfork, wipeonfork []span
+	var sealed []span
 	p.mm.mu.Lock()
 	if flags&linux.CloneVM != 0 {
 		m = p.m
@@ -383,6 +384,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		vmas = append(vmas, p.mm.vmas...)
 		dontfork = append(dontfork, p.mm.dontfork...)
 		wipeonfork = append(wipeonfork, p.mm.wipeonfork...)
+		sealed = append(sealed, p.mm.sealed...) // dup_mmap copies VM_SEALED
 	}
 	holdSpace(m)
 	p.mm.mu.Unlock()
@@ -413,6 +415,8 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		}
 		c.mm.stackSP.Store(p.mm.stackSP.Load())
 		c.mm.strings = p.mm.strings // dup_mm copies arg_start ... env_end
+		// dup_mmap copies VM_SEALED, of the mappings the child gets.
+		c.mm.sealed = withoutSpans(sealed, dontfork)
 		if ps, ok := m.(pagedSpace); ok {
 			ps.SetFiller(c.fillForCopy())
 		}

@@ -133,3 +133,12 @@ func TestVMMsyncDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/msync.c"), "msync: done")
 }
+
+// TestVMMsealDifferentialC runs testdata/sysgaps/mseal.c (mseal's
+// errors; munmap, mprotect, pkey_mprotect, mmap MAP_FIXED, mremap and
+// discarding madvise refused on sealed memory; a fork's copy sealed)
+// natively and inside Cocoon: the outputs must be identical.
+func TestVMMsealDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/mseal.c"), "mseal: done")
+}

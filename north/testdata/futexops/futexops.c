@@ -2,8 +2,10 @@
 // of FUTEX_WAKE and the requeues, FUTEX_WAKE_OP's encoding (signed
 // fields, the shift, unknown ops and comparisons) and its atomicity
 // against another process, plain and PI waiters mixed on one word, and
-// the requeue-PI protocol (FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI);
-// run natively and in Cocoon, the output must match. Thread ids are
+// the requeue-PI protocol (FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI),
+// the PI state's owner, the words' keys and pages, robust lists, the
+// futex2 calls and restarts after a handler; run natively and in
+// Cocoon, the output must match. Thread ids are
 // printed as names. Waiters are known to be queued by what the futex
 // calls answer, never by time.
 #define _GNU_SOURCE
@@ -878,6 +880,75 @@ static void futex2(void) {
 	pthread_join(th2, 0);
 }
 
+static volatile int sigSeen;
+static void onSig(int s) {
+	(void)s;
+	sigSeen = 1;
+}
+
+static uint32_t sigWord;
+static volatile int sigDone;
+static volatile pid_t sigTID;
+static long sigResult;
+static int sigKind;
+
+// sigWaiter waits on sigWord one way or another (kind), with a deadline
+// a minute away where it has one.
+static void *sigWaiter(void *arg) {
+	(void)arg;
+	struct timespec rel = {60, 0}, abs;
+	clock_gettime(CLOCK_MONOTONIC, &abs);
+	abs.tv_sec += 60;
+	struct waitv v = {0, (uint64_t)&sigWord, F2, 0};
+	sigTID = tid();
+	switch (sigKind) {
+	case 0: sigResult = fx(&sigWord, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0); break;
+	case 1: sigResult = fx(&sigWord, FUTEX_WAIT_PRIVATE, 0, (unsigned long)&rel, 0, 0); break;
+	case 2: sigResult = fx(&sigWord, FUTEX_WAIT_BITSET_PRIVATE, 0, (unsigned long)&abs, 0, ~0u); break;
+	case 3: sigResult = f2(sysWait, (long)&sigWord, 0, ~0u, F2, 0, 0); break;
+	case 4: sigResult = f2(sysWait, (long)&sigWord, 0, ~0u, F2, (long)&abs, CLOCK_MONOTONIC); break;
+	case 5: sigResult = f2(sysWaitv, (long)&v, 1, 0, (long)&abs, CLOCK_MONOTONIC, 0); break;
+	}
+	sigDone = 1;
+	return 0;
+}
+
+// interrupted: a handler interrupts each wait: with SA_RESTART the
+// untimed FUTEX_WAIT and the futex2 waits start again (ERESTARTSYS), a
+// timed FUTEX_WAIT(_BITSET) ends EINTR (ERESTART_RESTARTBLOCK); without
+// it every one ends EINTR. A wait still going is then woken.
+static void interrupted(void) {
+	static const char *names[] = {"wait", "wait timed", "wait_bitset timed", "futex_wait", "futex_wait timed", "futex_waitv timed"};
+	for (int restart = 1; restart >= 0; restart--) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = onSig;
+		sa.sa_flags = restart ? SA_RESTART : 0;
+		sigaction(SIGUSR2, &sa, 0);
+		for (int k = 0; k < 6; k++) {
+			pthread_t th;
+			sigWord = 0;
+			sigDone = sigSeen = 0;
+			sigTID = 0;
+			sigKind = k;
+			pthread_create(&th, 0, sigWaiter, 0);
+			while (!sigTID || count(&sigWord) < 1)
+				usleep(1000);
+			pthread_kill(th, SIGUSR2);
+			while (!sigSeen)
+				usleep(1000);
+			int woken = 0;
+			while (!sigDone && !woken) {
+				woken = fx(&sigWord, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0) == 1;
+				if (!woken)
+					usleep(1000);
+			}
+			pthread_join(th, 0);
+			printf("interrupted %s%s: %s%s\n", names[k], restart ? ", SA_RESTART" : "", en(sigResult), woken ? ", woken after" : "");
+		}
+	}
+}
+
 int main(void) {
 	setvbuf(stdout, 0, _IONBF, 0);
 	mainTID = tid();
@@ -888,6 +959,7 @@ int main(void) {
 	robust();
 	keys();
 	robustWalk();
+	interrupted();
 	requeuePI();
 	futex2();
 	printf("futexops: done\n");

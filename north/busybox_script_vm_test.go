@@ -155,3 +155,8 @@ func TestVMBusyboxMore(t *testing.T) { compareScript(t, "more.sh") }
 // modes of /proc/PID/fd links, the times of /proc files, stat formats
 // and ls -l of /dev.
 func TestVMBusyboxProcSys(t *testing.T) { compareScript(t, "procsys.sh") }
+
+// TestVMBusyboxBulk: find, xargs, sort and ls over five hundred files,
+// readdir order, rm -r, dd with odd block sizes, offsets and conversions,
+// touch -d/-r, date -r and ls -t.
+func TestVMBusyboxBulk(t *testing.T) { compareScript(t, "bulk.sh") }

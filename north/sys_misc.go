@@ -3,6 +3,7 @@ package north
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"math/bits"
 	"runtime"
 	"strconv"
 	"strings"
@@ -118,6 +119,11 @@ func (t *Task) prlimitTarget(pid int32) (*Process, int64) {
 	return nil, -linux.EPERM
 }
 
+// nrOpen is fs.nr_open (fs/file.c sysctl_nr_open's default): the
+// largest RLIMIT_NOFILE, soft or hard; the descriptor table's bound too
+// (fdtable.MaxLimit).
+const nrOpen = 1 << 20
+
 func sysPrlimit(t *Task, a *[6]uint64) int64 {
 	pid, res, newp, oldp := int32(a[0]), a[1], a[2], a[3]
 	if res >= 16 {
@@ -152,6 +158,9 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 		soft, hard := getU64(b[0:]), getU64(b[8:])
 		if soft > hard {
 			return -linux.EINVAL
+		}
+		if res == linux.RlimitNofile && hard > nrOpen {
+			return -linux.EPERM // do_prlimit: even for a privileged caller
 		}
 		if hard > cur[1] && !mayRaise {
 			return -linux.EPERM // raising a hard limit takes CAP_SYS_RESOURCE
@@ -206,7 +215,9 @@ var _ = mem.PageSize
 // Sysctls are what the files of /proc/sys/kernel and /proc/sys/net read
 // (vfs.FS.SetSysctls): uname's names, random UUIDs (drivers/char/random.c
 // proc_do_uuid: a new version 4 UUID at every read of uuid, one per boot
-// for boot_id) and the listen backlog's ceiling.
+// for boot_id), the listen backlog's ceiling, and the limits programs
+// read before they reach them: the ephemeral ports, the largest process
+// ID, supplementary groups, capability and descriptor.
 func (p *Process) Sysctls() map[string]func() string {
 	boot := uuid4(p.cfg.Random)
 	line := func(s string) func() string { return func() string { return s + "\n" } }
@@ -219,6 +230,16 @@ func (p *Process) Sysctls() map[string]func() string {
 		"kernel/random/uuid":    func() string { return uuid4(p.cfg.Random) },
 		"kernel/random/boot_id": line(strings.TrimSuffix(boot, "\n")),
 		"net/core/somaxconn":    line(strconv.Itoa(socket.SomaxConn)),
+		// Limits as the system calls here enforce them.
+		"net/ipv4/ip_local_port_range": line(strconv.Itoa(socket.EphemeralFirst) + "\t" + strconv.Itoa(socket.EphemeralLast)),
+		"kernel/pid_max":               line(strconv.Itoa(maxPid)),
+		"kernel/ngroups_max":           line(strconv.Itoa(ngroupsMax)),
+		"kernel/cap_last_cap":          line(strconv.Itoa(bits.Len64(capAll) - 1)),
+		"fs/nr_open":                   line(strconv.Itoa(nrOpen)),
+		// drivers/char/random.c since Linux 5.18: the pool is always
+		// full, 256 bits.
+		"kernel/random/entropy_avail": line("256"),
+		"kernel/random/poolsize":      line("256"),
 	}
 }
 

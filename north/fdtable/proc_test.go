@@ -46,11 +46,13 @@ func TestProcSys(t *testing.T) {
 	for dir, want := range map[string][]string{
 		"/proc":                   {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "cpuinfo", "1"}, // the caller alone, without a process table
 		"/proc/sys":               {".", "..", "fs", "vm", "kernel", "net"},
-		"/proc/sys/fs":            {".", "..", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft", "protected_hardlinks"},
+		"/proc/sys/fs":            {".", "..", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft", "protected_hardlinks", "nr_open"},
 		"/proc/sys/vm":            {".", "..", "overcommit_memory"},
-		"/proc/sys/kernel":        {".", "..", "random", "ostype", "osrelease", "version", "hostname", "domainname"},
-		"/proc/sys/kernel/random": {".", "..", "uuid", "boot_id"},
+		"/proc/sys/kernel":        {".", "..", "random", "ostype", "osrelease", "version", "hostname", "domainname", "pid_max", "ngroups_max", "cap_last_cap"},
+		"/proc/sys/kernel/random": {".", "..", "uuid", "boot_id", "entropy_avail", "poolsize"},
+		"/proc/sys/net":           {".", "..", "core", "ipv4"},
 		"/proc/sys/net/core":      {".", "..", "somaxconn"},
+		"/proc/sys/net/ipv4":      {".", "..", "ip_local_port_range"},
 	} {
 		if got := e.names(dir, 4096); !slices.Equal(got, want) {
 			t.Errorf("ls %s = %q, want %q", dir, got, want)

@@ -63,6 +63,12 @@ const (
 	defaultBufBytes = 212992
 )
 
+// EphemeralFirst and EphemeralLast bound the ports bind(2) and
+// connect(2) pick for an unbound socket: net.ipv4.ip_local_port_range's
+// default (net/ipv4/af_inet.c inet_init_net), which servers that take
+// fixed ports below it rely on.
+const EphemeralFirst, EphemeralLast = 32768, 60999
+
 // MsgSendKnown and MsgRecvKnown are the flags send and receive calls
 // understand; others are ignored as Linux ignores them.
 const (

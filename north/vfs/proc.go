@@ -50,23 +50,32 @@ const (
 var sysDirs = [...]struct {
 	parent int32
 	name   string
-}{{-1, "kernel"}, {0, "random"}, {-1, "net"}, {2, "core"}}
+}{{-1, "kernel"}, {0, "random"}, {-1, "net"}, {2, "core"}, {2, "ipv4"}}
+
+// sysDirFS stands for /proc/sys/fs in sysFiles: a directory of its own
+// kind (procSysFS), which holds these files beside its others.
+const sysDirFS = -2
 
 // pipeLimits are what /proc/sys/fs/pipe-max-size, pipe-user-pages-hard
 // and pipe-user-pages-soft read.
 var pipeLimits = [...]int{PipeMaxSize, PipeUserPagesHard, PipeUserPagesSoft}
 
 // sysFiles are the read-only files of those directories: the index of
-// the directory in sysDirs and the name. What each reads is the
-// personality's (FS.SetSysctls), by its path under /proc/sys.
+// the directory in sysDirs (or sysDirFS) and the name. What each reads
+// is the personality's (FS.SetSysctls), by its path under /proc/sys.
 var sysFiles = [...]struct {
 	dir  int32
 	name string
 }{{0, "ostype"}, {0, "osrelease"}, {0, "version"}, {0, "hostname"}, {0, "domainname"},
-	{1, "uuid"}, {1, "boot_id"}, {3, "somaxconn"}}
+	{0, "pid_max"}, {0, "ngroups_max"}, {0, "cap_last_cap"},
+	{1, "uuid"}, {1, "boot_id"}, {1, "entropy_avail"}, {1, "poolsize"},
+	{3, "somaxconn"}, {4, "ip_local_port_range"}, {sysDirFS, "nr_open"}}
 
 // sysPath returns the path under /proc/sys of directory d of sysDirs.
 func sysPath(d int32) string {
+	if d == sysDirFS {
+		return "fs"
+	}
 	if sysDirs[d].parent < 0 {
 		return sysDirs[d].name
 	}
@@ -787,10 +796,10 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 	case procSysDir:
 		return sysEntries(p.n), nil
 	case procSysFS:
-		return []procEntry{{"pipe-max-size", procNode{kind: procPipeMaxSize}},
+		return append([]procEntry{{"pipe-max-size", procNode{kind: procPipeMaxSize}},
 			{"pipe-user-pages-hard", procNode{kind: procPipeMaxSize, n: 1}},
 			{"pipe-user-pages-soft", procNode{kind: procPipeMaxSize, n: 2}},
-			{"protected_hardlinks", procNode{kind: procProtectedHardlinks}}}, nil
+			{"protected_hardlinks", procNode{kind: procProtectedHardlinks}}}, sysEntries(sysDirFS)...), nil
 	case procSysVM:
 		return []procEntry{{"overcommit_memory", procNode{kind: procOvercommit}}}, nil
 	}

@@ -96,6 +96,10 @@ func newStack(clock tcpip.Clock, ram uint64) (*Stack, error) {
 		HandleLocal:        true,
 		Clock:              clock,
 	})
+	// netstack picks from 16000-65535 by default.
+	if err := s.SetPortRange(socket.EphemeralFirst, socket.EphemeralLast); err != nil {
+		return nil, wrap("setting the ephemeral port range", err)
+	}
 	sack := tcpip.TCPSACKEnabled(true)
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
 	// Buffers as Linux sizes them by default (net.ipv4.tcp_rmem and

@@ -44,10 +44,15 @@ E
 fold -w 5 tree/a/b/greet; rev tree/a/b/greet; tac tree/a/b/greet
 paste -d, tree/a/b/greet tree/a/b/greet; nl tree/a/b/greet | tr '\t' '|'
 echo "== processes"
+# In a subshell whose stderr goes nowhere: ash reports the job's end
+# ("Terminated") in wait or at the next command, whichever comes first.
+(
 sleep 30 & sp=$!
-pidof sleep | grep -c .
+until [ "$(cat /proc/$sp/comm 2>/dev/null)" = sleep ]; do sleep 1; done
+pidof sleep | tr " " "\n" | grep -c "^$sp$"
 kill -0 $sp && echo alive
-killall -TERM sleep; wait $sp; echo "sleep status $?"
+killall -0 sleep && echo "killall finds it"; kill -TERM $sp; wait $sp; echo "sleep status $?"
+) 2>/dev/null
 sh -c 'renice 7 -p $$ >/dev/null; awk "{print \$19}" /proc/self/stat'
 timeout 1 sleep 5; echo "timeout $?"
 setsid sh -c 'ps -o pid,sid,comm | awk -v me=$$ "\$1 == me {print (\$1 == \$2)}"'

@@ -3,14 +3,22 @@
 // rewritten in place, a child's view of its parent's, its mode) and the
 // /proc/sys values language runtimes and services read
 // (net/core/somaxconn, which Go's net package takes as the listen
-// backlog; kernel/ostype; kernel/random/uuid and boot_id). The program
-// runs itself again with an environment of its own, so the host's does
+// backlog; kernel/ostype; kernel/random/uuid and boot_id), and the
+// limits there against what the calls enforce: the ephemeral ports
+// bind and connect pick, cap_last_cap, ngroups_max, nr_open, pid_max.
+// The program runs itself again with an environment of its own, so the host's does
 // not show. Compared line for line with a native run.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +45,99 @@ static void show(const char *tag, const char *buf, int n) {
 	for (int i = 0; i < n; i += strlen(buf + i) + 1)
 		printf(" [%s]", buf + i);
 	printf("\n");
+}
+
+// sysctl reads the first number of /proc/sys/name, -1 if it cannot.
+static long sysctl(const char *name, long *second) {
+	char path[128], buf[128];
+	snprintf(path, sizeof path, "/proc/sys/%s", name);
+	if (slurp(path, buf, sizeof buf) <= 0)
+		return -1;
+	char *end;
+	long v = strtol(buf, &end, 10);
+	if (second)
+		*second = strtol(end, 0, 10);
+	return v;
+}
+
+// ephemeral returns the local port the system picked for a socket of
+// type typ bound to 127.0.0.1:0 (bind) or, for connect, connected
+// unbound to the listener at port.
+static int ephemeral(int typ, int connect_to) {
+	int fd = socket(AF_INET, typ, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	int r;
+	if (connect_to) {
+		a.sin_port = htons(connect_to);
+		r = connect(fd, (struct sockaddr *)&a, sizeof a);
+	} else
+		r = bind(fd, (struct sockaddr *)&a, sizeof a);
+	if (r < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		printf("FAIL ephemeral: %s\n", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+// limits: what /proc/sys says of the system's limits is what its calls
+// enforce (programs read these before they reach them).
+static void limits(void) {
+	long lo, hi;
+	lo = sysctl("net/ipv4/ip_local_port_range", &hi);
+	int in[3] = {0, 0, 0}, n = 40;
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	bind(l, (struct sockaddr *)&a, sizeof a);
+	listen(l, 64);
+	getsockname(l, (struct sockaddr *)&a, &len);
+	for (int i = 0; i < n; i++) {
+		int p[3] = {ephemeral(SOCK_STREAM, 0), ephemeral(SOCK_DGRAM, 0), ephemeral(SOCK_STREAM, ntohs(a.sin_port))};
+		for (int k = 0; k < 3; k++)
+			in[k] += p[k] >= lo && p[k] <= hi;
+		close(accept(l, 0, 0));
+	}
+	close(l);
+	printf("ip_local_port_range: lo < hi %d; ports picked in it: tcp bind %d/%d, udp bind %d/%d, tcp connect %d/%d\n",
+	       lo > 0 && lo < hi, in[0], n, in[1], n, in[2], n);
+
+	long last = sysctl("kernel/cap_last_cap", 0);
+	int have = prctl(PR_CAPBSET_READ, last, 0, 0, 0);
+	errno = 0;
+	int next = prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0);
+	printf("cap_last_cap: > 30 %d, in the bounding set %d, the next is EINVAL %d\n", last > 30, have == 1, next < 0 && errno == EINVAL);
+
+	long ng = sysctl("kernel/ngroups_max", 0);
+	printf("ngroups_max: = sysconf %d\n", ng == sysconf(_SC_NGROUPS_MAX));
+	long nr = sysctl("fs/nr_open", 0);
+	long pm = sysctl("kernel/pid_max", 0);
+	printf("pid_max: >= 32768 %d, above this pid %d\n", pm >= 32768, getpid() < pm);
+	printf("entropy_avail %ld poolsize %ld\n", sysctl("kernel/random/entropy_avail", 0), sysctl("kernel/random/poolsize", 0));
+	pid_t pid = fork();
+	if (pid == 0) {
+		// Root may raise its limits up to the sysctls, no further.
+		gid_t *g = calloc(ng + 1, sizeof *g);
+		int many = setgroups(ng, g);
+		errno = 0;
+		int more = setgroups(ng + 1, g);
+		printf("setgroups: ngroups_max groups %d, one more EINVAL %d\n", many == 0, more < 0 && errno == EINVAL);
+		struct rlimit r;
+		getrlimit(RLIMIT_NOFILE, &r);
+		r.rlim_cur = r.rlim_max;
+		int at = r.rlim_max <= nr && setrlimit(RLIMIT_NOFILE, &r) == 0;
+		r.rlim_max = nr + 1;
+		errno = 0;
+		int hard = setrlimit(RLIMIT_NOFILE, &r);
+		r.rlim_cur = 1024;
+		errno = 0;
+		int soft = setrlimit(RLIMIT_NOFILE, &r);
+		printf("RLIMIT_NOFILE: the hard limit within nr_open %d, one above it EPERM %d, even with a low soft one %d\n",
+		       at, hard < 0 && errno == EPERM, soft < 0 && errno == EPERM);
+		_exit(0);
+	}
+	waitpid(pid, 0, 0);
 }
 
 int main(int argc, char **argv) {
@@ -107,6 +208,7 @@ int main(int argc, char **argv) {
 	int form = l1 == 37 && u1[8] == '-' && u1[13] == '-' && u1[14] == '4' && strchr("89ab", u1[19]) && u1[36] == '\n';
 	printf("uuid: %d bytes, form %d, fresh each read %d\n", l1, form, l1 == l2 && strcmp(u1, u2) != 0);
 	printf("boot_id: %d bytes, the same each read %d, not a uuid read %d\n", k1, k1 == k2 && strcmp(b1, b2) == 0, strcmp(b1, u1) != 0);
+	limits();
 	printf("realproc: done\n");
 	return 0;
 }

@@ -330,7 +330,11 @@ func (t *Task) semtimedop(id int32, sopsAddr uint64, nsops uint32, tsAddr uint64
 	var ul *semUndoList
 	if undo {
 		// find_alloc_undo: the thread's list, made if it has none, with
-		// room for this set.
+		// room for this set (ENOMEM when the kernel's memory is short).
+		if (t.semUndo == nil || t.semUndo.adj[set] == nil) && mem.KernelShort() {
+			s.mu.Unlock()
+			return -linux.ENOMEM
+		}
 		if t.semUndo == nil {
 			t.semUndo = &semUndoList{refs: 1}
 		}

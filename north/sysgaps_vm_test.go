@@ -142,3 +142,13 @@ func TestVMMsealDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/mseal.c"), "mseal: done")
 }
+
+// TestVMSetnsDifferentialC runs testdata/sysgaps/setns.c (setns with a
+// pidfd of the caller's process or a child's: each namespace's checks,
+// a mount namespace's move to its root, a second thread's EINVAL and
+// EUSERS, another user's EPERM, errors) natively and inside Cocoon: the
+// outputs must be identical.
+func TestVMSetnsDifferentialC(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/sysgaps/setns.c"), "setns: done")
+}

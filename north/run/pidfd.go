@@ -36,6 +36,10 @@ func (f *files) TakeFD(from north.Files, fd int32) int64 {
 	return int64(n)
 }
 
+// ChdirRoot serves setns of a mount namespace: the working directory
+// becomes the root (mntns_install).
+func (f *files) ChdirRoot() error { return f.f.ChdirPath("/") }
+
 // Pidfd implements north.PidfdFiles.
 func (f *files) Pidfd(fd int32) (*north.Pidfd, bool) {
 	file, ok := f.f.Table().Get(fd)

@@ -48,7 +48,7 @@ type Stack struct {
 	// pollNIC, with a network device, takes the frames that wait in its
 	// receive queue up the stack now and reports whether there were
 	// any (AddNIC).
-	pollNIC func() bool
+	pollNIC func(w *pollWaiter) bool
 }
 
 // TCP buffer sizes as Linux sets them by default (net.ipv4.tcp_rmem and
@@ -216,12 +216,23 @@ type sock struct {
 	rlim  tcpip.LimitedWriter
 	wmu   sync.Mutex
 	wpay  payload
+	// pw, a stream's, waits in a read that took the connection's
+	// segment up the stack (Stack.pollNIC), for the reader that holds
+	// rmu; pwSet says its flows are known (once connected).
+	pw    *pollWaiter
+	pwSet bool
 }
 
 func newSock(st *Stack, family, typ, proto int, ep tcpip.Endpoint, wq *waiter.Queue) *sock {
 	s := &sock{st: st, family: family, typ: typ, proto: proto, ep: ep, wq: wq, ino: socket.NextIno()}
+	if typ == socket.SockStream {
+		s.pw = newPollWaiter()
+	}
 	// netstack's event bits are poll(2)'s, as are vfs.Events.
 	s.entry = waiter.NewFunctionEntry(waiter.EventMask(^uint32(0)), func(m waiter.EventMask) {
+		if s.pw != nil && m&(waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr) != 0 {
+			s.pw.poke()
+		}
 		s.q.Notify(vfs.Events(m))
 	})
 	wq.EventRegister(&s.entry)
@@ -518,7 +529,9 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	// fit dropped (sink.truncate), so that its length is known.
 	var w *sink
 	var lw *tcpip.LimitedWriter
+	var pw *pollWaiter
 	if s.rmu.TryLock() {
+		pw = s.pollWaiter()
 		w, lw = &s.rsink, &s.rlim
 		defer func() { *w, *lw = sink{}, tcpip.LimitedWriter{}; s.rmu.Unlock() }()
 	} else {
@@ -532,7 +545,7 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	}
 	ro := tcpip.ReadOptions{Peek: m.Flags&socket.MsgPeek != 0, NeedRemoteAddr: !stream}
 	res, err := s.ep.Read(to, ro)
-	if _, ok := err.(*tcpip.ErrWouldBlock); ok && s.st.pollNIC != nil && s.st.pollNIC() {
+	if _, ok := err.(*tcpip.ErrWouldBlock); ok && s.st.pollNIC != nil && s.st.pollNIC(pw) {
 		// Frames had arrived that the receive loop had not yet taken
 		// (the kernel's runtime runs it when nothing else is
 		// runnable): what they carry for this socket is read now, as
@@ -629,3 +642,40 @@ const (
 	tiocoutq   = 0x5411
 	siocatmark = 0x8905
 )
+
+// pollWaiter returns the stream's pollWaiter with its flows set, or nil
+// if it has none or is not connected. The caller holds s.rmu.
+func (s *sock) pollWaiter() *pollWaiter {
+	if s.pw == nil || s.pwSet {
+		return s.pw
+	}
+	info, ok := s.ep.Info().(*stack.TransportEndpointInfo)
+	if !ok || info.ID.RemotePort == 0 || info.ID.LocalPort == 0 {
+		return nil
+	}
+	id := info.ID
+	s.pw.in = flowOf(id.RemoteAddress, id.LocalAddress, id.RemotePort, id.LocalPort)
+	s.pw.out = flowOf(id.LocalAddress, id.RemoteAddress, id.LocalPort, id.RemotePort)
+	s.pwSet = true
+	return s.pw
+}
+
+// flowOf is the flowKey (as parseTCP reads it from a frame) of TCP
+// segments from src:sport to dst:dport; an IPv4-mapped IPv6 address is
+// its IPv4 address, as such a connection's frames carry.
+func flowOf(src, dst tcpip.Address, sport, dport uint16) flowKey {
+	var k flowKey
+	copy(k[0:16], unmap(src))
+	copy(k[16:32], unmap(dst))
+	binary.BigEndian.PutUint16(k[32:], sport)
+	binary.BigEndian.PutUint16(k[34:], dport)
+	return k
+}
+
+func unmap(a tcpip.Address) []byte {
+	b := a.AsSlice()
+	if len(b) == 16 && [12]byte(b[:12]) == [12]byte{10: 0xff, 11: 0xff} {
+		return b[12:]
+	}
+	return b
+}

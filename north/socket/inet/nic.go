@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -107,7 +108,7 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 	go receiveLoop(dev, &mu, &rx, take, deliver, fail, log)
 	if rp, ok := dev.(receivePoller); ok {
 		receive := receiver(dev)
-		st.pollNIC = func() bool {
+		st.pollNIC = func(w *pollWaiter) bool {
 			if !rp.ReceivePending() {
 				return false
 			}
@@ -118,19 +119,96 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 			}
 			mu.Lock()
 			n, err := receive(take)
+			mine := w != nil && carries(views, w.in)
+			if mine {
+				w.drain() // a poke from before: not for this segment
+				l.waiting = append(l.waiting, w)
+			}
 			mu.Unlock()
 			deliver()
 			rx.Unlock()
+			if mine {
+				// The stack handles the segment in TCP's processor
+				// goroutine: the caller goes on as soon as it has (made
+				// the socket readable, or answered), before the
+				// goroutines that became runnable meanwhile, as Linux's
+				// reader woken by the segment's arrival.
+				w.wait()
+				mu.Lock()
+				if i := slices.Index(l.waiting, w); i >= 0 {
+					l.waiting = slices.Delete(l.waiting, i, i+1)
+				}
+				mu.Unlock()
+				w.drain()
+			}
 			if err != nil || n == 0 {
 				return false // a broken device is the receive loop's to report
 			}
-			// The protocol goroutines the frames went to (TCP's
-			// processors) run before the caller reads again.
-			runtime.Gosched()
+			if !mine {
+				// The protocol goroutines the frames went to (TCP's
+				// processors) run before the caller reads again.
+				runtime.Gosched()
+			}
 			return true
 		}
 	}
 	return nil
+}
+
+// pollWaiter is a stream socket's read that took frames up the stack
+// itself (Stack.pollNIC), one of them a segment of its own connection
+// with more than an acknowledgement: it waits until the stack has
+// handled that segment, which it learns from the socket becoming
+// readable (sock's waiter entry) or from the stack sending a segment of
+// the connection (the acknowledgement, a reset: link.writePacket),
+// whichever comes first. pollWaitMax bounds the wait for a segment the
+// stack drops unanswered (a bad checksum).
+type pollWaiter struct {
+	in, out flowKey // the connection's received and sent directions
+	ch      chan struct{}
+	timer   *time.Timer
+}
+
+const pollWaitMax = 10 * time.Millisecond
+
+func newPollWaiter() *pollWaiter { return &pollWaiter{ch: make(chan struct{}, 1)} }
+
+// poke ends w's wait, or the next one if it is not waiting.
+func (w *pollWaiter) poke() {
+	select {
+	case w.ch <- struct{}{}:
+	default:
+	}
+}
+
+// wait waits for a poke, at most pollWaitMax.
+func (w *pollWaiter) wait() {
+	if w.timer == nil {
+		w.timer = time.AfterFunc(pollWaitMax, w.poke)
+	} else {
+		w.timer.Reset(pollWaitMax)
+	}
+	<-w.ch
+	w.timer.Stop()
+}
+
+// drain forgets a poke that came after the wait ended.
+func (w *pollWaiter) drain() {
+	select {
+	case <-w.ch:
+	default:
+	}
+}
+
+// carries reports whether one of the frames is a TCP segment of flow
+// key with more than a bare acknowledgement (data, FIN, RST).
+func carries(views []*buffer.View, key flowKey) bool {
+	for _, v := range views {
+		if s, ok := parseTCP(v.AsSlice()); ok && !s.pureAck && s.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // receivePoller is a Device that tells whether frames wait in its
@@ -274,6 +352,9 @@ type link struct {
 	holding  []*flow     // the flows holding an acknowledgement
 	ackTimer *time.Timer // sends what is held (expire)
 	timerSet bool        // ackTimer will fire
+	// waiting are the reads waiting for the stack to handle a segment
+	// of their connection (pollWaiter).
+	waiting []*pollWaiter
 }
 
 // newLink returns the link of dev (whose users mu serializes), with
@@ -362,7 +443,7 @@ func (l *link) writePacket(pkt *stack.PacketBuffer) tcpip.Error {
 	}
 	l.parts = parts
 	defer clear(parts) // no references to the packet's memory kept
-	if l.flows != nil && !l.stopped {
+	if (l.flows != nil || len(l.waiting) > 0) && !l.stopped {
 		var head [14 + 60 + 60]byte
 		k := 0
 		for _, p := range parts {
@@ -371,8 +452,15 @@ func (l *link) writePacket(pkt *stack.PacketBuffer) tcpip.Error {
 				break
 			}
 		}
-		if s, ok := parseTCP(head[:k]); ok && l.delay(s, parts) {
-			return nil
+		if s, ok := parseTCP(head[:k]); ok {
+			for _, w := range l.waiting {
+				if w.out == s.key {
+					w.poke() // the stack answered w's segment
+				}
+			}
+			if l.flows != nil && l.delay(s, parts) {
+				return nil
+			}
 		}
 	}
 	return l.sendOrQueue(parts)

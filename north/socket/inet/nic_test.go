@@ -388,3 +388,71 @@ func TestRecvTakesWaitingFrames(t *testing.T) {
 		t.Fatalf("read with a frame waiting: %q, %v; want %q", buf[:n], err, "next request")
 	}
 }
+
+// TestPollFlows: the flows a stream read waits on (flowOf, from the
+// endpoint's addresses and ports) are the keys parseTCP reads from the
+// connection's frames, an IPv4-mapped address as its IPv4 address, and
+// carries finds a segment of the flow with more than an
+// acknowledgement.
+func TestPollFlows(t *testing.T) {
+	v4 := func(b byte) tcpip.Address { return tcpip.AddrFrom4([4]byte{3: b}) }
+	mapped := func(b byte) tcpip.Address { return tcpip.AddrFrom16([16]byte{10: 0xff, 11: 0xff, 15: b}) }
+	v6 := func(b byte) tcpip.Address { return tcpip.AddrFrom16([16]byte{15: b}) }
+	view := func(f []byte) []*buffer.View { return []*buffer.View{buffer.NewViewWithData(f)} }
+	data := tcpFrame(false, 1234, 1, tcpFlagAck|0x08, nil, 20) // 0.0.0.1:1234 -> 0.0.0.2:80
+	for _, c := range []struct {
+		name  string
+		frame []byte
+		key   flowKey
+		want  bool
+	}{
+		{"data", data, flowOf(v4(1), v4(2), 1234, 80), true},
+		{"data, IPv4-mapped socket", data, flowOf(mapped(1), mapped(2), 1234, 80), true},
+		{"data over IPv6", tcpFrame(true, 1234, 1, tcpFlagAck|0x08, nil, 20), flowOf(v6(1), v6(2), 1234, 80), true},
+		{"FIN", tcpFrame(false, 1234, 1, tcpFlagAck|0x01, nil, 0), flowOf(v4(1), v4(2), 1234, 80), true},
+		{"bare acknowledgement", tcpFrame(false, 1234, 1, tcpFlagAck, tsOption, 0), flowOf(v4(1), v4(2), 1234, 80), false},
+		{"another port", data, flowOf(v4(1), v4(2), 1235, 80), false},
+		{"the other direction", data, flowOf(v4(2), v4(1), 80, 1234), false},
+		{"another address", data, flowOf(v4(3), v4(2), 1234, 80), false},
+	} {
+		if got := carries(view(c.frame), c.key); got != c.want {
+			t.Errorf("%s: carries %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPollWaiter: a read waiting for the stack to handle its segment
+// goes on when the link sends a segment of its connection (the
+// acknowledgement) and not for another connection's; with neither
+// that nor the socket becoming readable it gives up (pollWaitMax).
+func TestPollWaiter(t *testing.T) {
+	var mu sync.Mutex
+	l := newLink(channel.New(1, nicMTU, ""), &recorder{}, &mu, func(error) {}, true)
+	w := newPollWaiter()
+	w.out = flowOf(tcpip.AddrFrom4([4]byte{3: 1}), tcpip.AddrFrom4([4]byte{3: 2}), 1, 80)
+	mu.Lock()
+	l.waiting = append(l.waiting, w)
+	mu.Unlock()
+	poked := func() bool {
+		select {
+		case <-w.ch:
+			return true
+		default:
+			return false
+		}
+	}
+	l.write(t, tcpFrame(false, 2, 100, tcpFlagAck, nil, 0))
+	if poked() {
+		t.Error("another connection's acknowledgement ended the wait")
+	}
+	l.write(t, tcpFrame(false, 1, 100, tcpFlagAck, nil, 0))
+	if !poked() {
+		t.Error("the connection's acknowledgement did not end the wait")
+	}
+	w.wait() // nothing comes: returns after pollWaitMax
+	w.poke()
+	w.drain()
+	if poked() {
+		t.Error("drain left a poke")
+	}
+}

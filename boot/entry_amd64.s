@@ -163,14 +163,18 @@ TEXT ·entryHigh(SB),NOSPLIT|NOFRAME,$0
 	HLT
 
 // cpuSetup prepares the CPU for Go code, on both entry paths (PVH and
-// UEFI): SSE (CR0.EM=0, CR0.MP=1; CR4.OSFXSR (9), OSXMMEXCPT (10)); XSAVE
+// UEFI): SSE (CR0.EM=0, CR0.MP=1; CR4.OSFXSR (9), OSXMMEXCPT (10)); x87
+// errors as #MF (CR0.NE, 5) and alignment checks for CPL3 code that sets
+// RFLAGS.AC (CR0.AM, 18), as Linux's CR0_STATE (a PVH entry has neither:
+// an unmasked x87 exception went unreported, a misaligned access with AC
+// set ran on; only CPL3 accesses are ever checked); XSAVE
 // if CPUID.1:ECX.XSAVE (bit 26): CR4.OSXSAVE (18), then XCR0 = x87|SSE|AVX
 // as supported (CPUID.(EAX=0Dh,ECX=0):EAX); and a TLS block for Go's ABI
 // wrappers (they load g from -8(FS)). Clobbers AX, BX, CX, DX.
 TEXT ·cpuSetup(SB),NOSPLIT|NOFRAME,$0
 	MOVQ CR0, AX
 	ANDQ $~4, AX
-	ORQ $2, AX
+	ORQ $(2|1<<5|1<<18), AX
 	MOVQ AX, CR0
 	MOVQ CR4, AX
 	ORQ $0x600, AX

@@ -54,6 +54,8 @@ var probe2Differs = map[string]string{
 	"sr-rsp-noncanon-alt": "QEMU TCG raises #GP, not #SS, for a stack access at a non-canonical address",
 	"sysexit":             "SYSEXIT in long mode: #UD on QEMU's CPU model, #GP on this host's",
 	"ac-misaligned":       "QEMU TCG does not raise #AC",
+	"sse-div0":            noXM, "sse-invalid": noXM, "sse-inexact": noXM,
+	"x87-stack": "QEMU TCG does not detect x87 stack underflow",
 	// Linux runs int $0x80 as a 32-bit system call (CONFIG_IA32_EMULATION);
 	// Cocoon has no 32-bit ABI and answers as Linux booted with
 	// ia32_emulation=false: #GP(0x80*8+2), SIGSEGV.
@@ -70,6 +72,10 @@ var probe2Differs = map[string]string{
 	"ldt":           "modify_ldt is ENOSYS, as Linux built without CONFIG_MODIFY_LDT_SYSCALL",
 	"arch-prctl-gs": "ARCH_SET_GS and ARCH_GET_GS are refused (EINVAL)",
 	"alt-overflow":  "the signal frame's size follows the CPU's XSAVE area: QEMU's is smaller",
+	// The initial stack is an 8 MiB mapping (RLIMIT_STACK's default)
+	// that faults fill: a lower limit the program sets does not stop
+	// its growth, as it stops Linux's expand_stack (acct_stack_growth).
+	"stack-overflow-2m": "the stack is a fixed 8 MiB mapping, not a VMA that grows to the RLIMIT_STACK in force",
 	// Cocoon's user memory ends at 0x7e0000000000 (its kernel lives
 	// above): nothing maps the top pages below TASK_SIZE_MAX
 	// (gap-syscall is the same case at Cocoon's end).
@@ -105,6 +111,7 @@ func probe2HostDependent(t *testing.T, native map[string]string) map[string]stri
 	}
 	if !strings.Contains(flags, " xsavec ") {
 		skip["sr-xcomp-bv"] = "this host's CPU has no compacted XSAVE form: its XRSTOR refuses one"
+		skip["xcomp-bits"] = skip["sr-xcomp-bv"]
 	}
 	if strings.Contains(flags, " la57 ") {
 		for _, n := range []string{"sr-rip-47", "noncanon-read", "noncanon-jmp", "arch-prctl", "arch-prctl-gs", "top-map",
@@ -124,11 +131,14 @@ func probe2HostDependent(t *testing.T, native map[string]string) map[string]stri
 // probe2TCGErr are error codes QEMU TCG gets wrong, mapped to the
 // hardware's: an INT n through a DPL0 gate raises #GP(n*16+2) under TCG,
 // #GP(n*8+2) on hardware (see tcgIntErr).
-var probe2TCGErr = map[string][2]string{"int1": {"err 0x12", "err 0xa"}}
+var probe2TCGErr = map[string][2]string{
+	"int1": {"err 0x12", "err 0xa"}, "int-0x20": {"err 0x202", "err 0x102"}, "int-0xff": {"err 0xff2", "err 0x7fa"},
+}
 
 const (
 	tcgPop    = "QEMU TCG: IRETQ and far RET at CPL3 pop with a supervisor access (SMAP #PF)"
 	noIA32    = "no 32-bit system calls"
+	noXM      = "QEMU TCG does not raise #XM for an unmasked SSE exception"
 	noUMIPEmu = "UMIP instructions not emulated"
 	noTop     = "Cocoon's user memory ends at 0x7e0000000000"
 )

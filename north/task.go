@@ -1,6 +1,7 @@
 package north
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -266,8 +267,15 @@ func (t *Task) fault() {
 		info = sigInfo{signo: linux.SigIll, code: linux.IllIllopn, addr: r.Frame.RIP}
 	case 0: // #DE
 		info = sigInfo{signo: linux.SigFpe, code: linux.FpeIntdiv, addr: r.Frame.RIP}
-	case 16, 19: // #MF, #XM
-		info = sigInfo{signo: linux.SigFpe, code: 0, addr: r.Frame.RIP}
+	case 16, 19: // #MF, #XM: math_error
+		code := fpuExceptionCode(r.FPState(), r.Vector)
+		if code == 0 {
+			// A spurious one: Linux records the trap and lets the
+			// thread run on.
+			t.lastTrap.nr, t.lastTrap.err = r.Vector, 0
+			return
+		}
+		info = sigInfo{signo: linux.SigFpe, code: code, addr: r.Frame.RIP}
 	case 1: // #DB: Linux's exc_debug_user and get_si_code (arch/x86/kernel/traps.c)
 		const dr6Step, dr6Traps = 1 << 14, 0xf // DR6.BS, B0-B3
 		info = sigInfo{signo: linux.SigTrap, code: linux.TrapBrkpt, addr: r.Frame.RIP}
@@ -279,13 +287,46 @@ func (t *Task) fault() {
 		}
 	case 3: // #BP: int3, do_int3_user sends SIGTRAP as force_sig does
 		info = sigInfo{signo: linux.SigTrap, code: linux.SiKernel}
-	case 12, 17: // #SS, #AC
+	case 12: // #SS: do_error_trap without a code, so force_sig's
 		info = sigInfo{signo: linux.SigBus, code: linux.SiKernel}
+	case 17: // #AC: BUS_ADRALN, no address (exc_alignment_check)
+		info = sigInfo{signo: linux.SigBus, code: linux.BusAdraln}
 	default:
 		info = sigInfo{signo: linux.SigSegv, code: linux.SiKernel}
 	}
 	info.trapno, info.errcode = r.Vector, r.ErrCode
 	t.trapSignal(info)
+}
+
+// fpuExceptionCode is the si_code of the SIGFPE for a #MF (vector 16) or
+// #XM (19), from the unmasked exceptions the state fp (FXSAVE layout)
+// has pending, as fpu__exception_code (arch/x86/kernel/fpu/core.c): the
+// x87 status word's flags the control word unmasks, or MXCSR's flags its
+// own mask bits unmask; invalid operation first, then divide by zero,
+// overflow, underflow or denormal, precision. 0 if none is.
+func fpuExceptionCode(fp []byte, vector uint64) int32 {
+	le := binary.LittleEndian
+	var err uint32
+	if vector == 16 {
+		cwd, swd := le.Uint16(fp[0:]), le.Uint16(fp[2:])
+		err = uint32(swd &^ cwd)
+	} else {
+		mxcsr := le.Uint32(fp[24:])
+		err = ^(mxcsr >> 7) & mxcsr
+	}
+	switch {
+	case err&0x01 != 0:
+		return linux.FpeFltinv
+	case err&0x04 != 0:
+		return linux.FpeFltdiv
+	case err&0x08 != 0:
+		return linux.FpeFltovf
+	case err&0x12 != 0:
+		return linux.FpeFltund
+	case err&0x20 != 0:
+		return linux.FpeFltres
+	}
+	return 0
 }
 
 // kill ends the process for a fatal signal and reports it on the log.

@@ -224,6 +224,21 @@ static const struct insn insns[] = {
 	I("div0", "\x31\xd2\x31\xc9\xf7\xf1", 1, 0, 0, 0),
 	I("idiv-min", "\x48\x99\x48\xf7\xf9", 0x8000000000000000, -1, 0, 0),
 	I("idiv8-min", "\xb0\x80\x66\x98\xb1\xff\xf6\xf9", 0, 0, 0, 0),
+	I("int-3", "\xcd\x03", 0, 0, 0, 0),
+	I("int-4", "\xcd\x04", 0, 0, 0, 0),
+	I("int-0x20", "\xcd\x20", 0, 0, 0, 0),
+	I("int-0xff", "\xcd\xff", 0, 0, 0, 0),
+	// Floating-point exceptions: MXCSR or the x87 control word with the
+	// exception unmasked (rdi points at scratch memory; the SSE cases
+	// put 1.0 or FLT_MAX, 0, 0x1p-126 and 3.0 at DATA, DATA+4, +8, +12).
+	// #XM, #MF: SIGFPE with the si_code of the unmasked exception.
+	I("sse-div0", "\x0f\xae\x57\x40\xf3\x0f\x10\x07\xf3\x0f\x5e\x47\x04\x0f\xae\x57\x48", 0, 0, 0, 0),
+	I("sse-invalid", "\x0f\xae\x57\x44\xf3\x0f\x10\x47\x04\xf3\x0f\x5e\x47\x04\x0f\xae\x57\x48", 0, 0, 0, 0),
+	I("sse-inexact", "\x0f\xae\x57\x4c\xf3\x0f\x10\x07\xf3\x0f\x5e\x47\x0c\x0f\xae\x57\x48", 0, 0, 0, 0),
+	I("sse-masked", "\x0f\xae\x57\x48\xf3\x0f\x10\x07\xf3\x0f\x5e\x47\x04", 0, 0, 0, 0),
+	I("x87-div0", "\xdb\xe3\xd9\x6f\x50\xd9\x07\xd8\x77\x04\x9b\xdb\xe3", 0, 0, 0, 0),
+	I("x87-invalid", "\xdb\xe3\xd9\x6f\x52\xd9\x47\x04\xd8\x77\x04\x9b\xdb\xe3", 0, 0, 0, 0),
+	I("x87-stack", "\xdb\xe3\xd9\x6f\x52\xd8\xc1\x9b\xdb\xe3", 0, 0, 0, 0),
 	I("int80-getpid", "\xcd\x80", 20, 0, 0, 0),
 	I("int80-bad", "\xcd\x80", 100000, 0, 0, 1),
 	I("int3-prefixed", "\x66\xcc", 0, 0, 0, 0),
@@ -269,6 +284,17 @@ static const struct insn insns[] = {
 
 static void insn_case(const struct insn *in) {
 	reportall(0);
+	// Operands for the floating-point cases: floats at DATA (1.0, 0.0,
+	// 2^-126, 3.0), MXCSR values at DATA+0x40 (divide-by-zero unmasked),
+	// +0x44 (invalid unmasked), +0x48 (all masked), +0x4c (precision
+	// unmasked) and x87 control words at +0x50 (ZE unmasked), +0x52 (IE
+	// unmasked).
+	float *f = (float *)DATA;
+	f[0] = 1.0f, f[1] = 0.0f, f[2] = 0x1p-126f, f[3] = 3.0f;
+	uint32_t *m = (uint32_t *)(DATA + 0x40);
+	m[0] = 0x1f80 & ~0x200, m[1] = 0x1f80 & ~0x80, m[2] = 0x1f80, m[3] = 0x1f80 & ~0x1000;
+	uint16_t *cw = (uint16_t *)(DATA + 0x50);
+	cw[0] = 0x37f & ~0x4, cw[1] = 0x37f & ~0x1;
 	uint64_t r = run(in->code, in->len, in->rax, in->rcx, in->rdx, DATA);
 	if (in->show)
 		out("  returned %#lx", (unsigned long)r);
@@ -827,6 +853,49 @@ static void case_alt_readonly(void) {
 // write past its bottom.
 static void case_alt_overflow(void) { alt_bad(DATA + 8192, MINSIGSTKSZ); }
 static void case_alt_ok(void) { alt_bad(DATA, 4 * 4096); }
+// A stack that covers most of the address space: the frame goes at its
+// top, past user memory.
+static void case_alt_huge(void) { alt_bad(0x10000, 1UL << 47); }
+// A fault on a non-canonical or kernel RSP, reported on the alternate
+// stack with the RSP it had.
+static void case_alt_rsp_noncanon(void) {
+	altstack(DATA, 4 * 4096, 0);
+	for (unsigned i = 0; i < sizeof faultsigs / sizeof faultsigs[0]; i++)
+		handle(faultsigs[i], report_frame, SA_RESETHAND | SA_ONSTACK);
+	setrsp_ud2(0x8000000000000000UL);
+}
+static void case_alt_rsp_kernel(void) {
+	altstack(DATA, 4 * 4096, 0);
+	for (unsigned i = 0; i < sizeof faultsigs / sizeof faultsigs[0]; i++)
+		handle(faultsigs[i], report_frame, SA_RESETHAND | SA_ONSTACK);
+	setrsp_ud2(0xffff880000010000UL);
+}
+// Unbounded recursion: the stack grows to RLIMIT_STACK, then the fault
+// is reported on the alternate stack.
+static int recurse(volatile char *p) {
+	volatile char buf[4000];
+	buf[0] = *p;
+	if (buf[0] == 1) // never: the caller passes 0 down
+		return 0;
+	return recurse(buf) + buf[1];
+}
+// depth reports how far below the stack pointer main started with a
+// stack overflow faulted, in MiB.
+static void depth(int sig, siginfo_t *si, void *ctx) {
+	out("  SIG%s code %#x at %lu MiB", signame(sig), si->si_code, (unsigned long)((stackref - (uint64_t)si->si_addr + (1 << 19)) >> 20));
+	_exit(sig);
+}
+static void overflow(uint64_t limit) {
+	altstack(DATA, 4 * 4096, 0);
+	struct rlimit rl = {limit, limit};
+	setrlimit(RLIMIT_STACK, &rl);
+	reportall(SA_ONSTACK);
+	handle(SIGSEGV, depth, SA_ONSTACK);
+	char c = 0;
+	recurse(&c);
+}
+static void case_stack_overflow(void) { overflow(8 << 20); }
+static void case_stack_overflow_2m(void) { overflow(2 << 20); }
 
 // ---- arch_prctl, modify_ldt, iopl, ioperm ----
 
@@ -1095,19 +1164,34 @@ static void case_deliver_beyond_rlimit(void) { below_stack(16 << 20); }
 
 // ---- Every XSTATE_BV bit in a frame ----
 
-static int xbit;
+static int xbit, xmode;
 static void e_xbit(struct uc64 *u) {
 	e_land(u);
-	XHDR(u)[0] |= 1UL << xbit;
+	uint64_t bv = XHDR(u)[0];
+	switch (xmode) {
+	case 0: // the bit in XSTATE_BV, standard form
+		XHDR(u)[0] |= 1UL << xbit;
+		break;
+	case 1: // the bit in XCOMP_BV, compacted form
+		XHDR(u)[1] = 1UL << 63 | bv | 1UL << xbit;
+		break;
+	case 2: // compacted, the bit in XSTATE_BV but not in XCOMP_BV
+		XHDR(u)[0] |= 1UL << xbit;
+		XHDR(u)[1] = 1UL << 63 | (bv & ~(1UL << xbit));
+		break;
+	}
 }
-// XRSTOR from the frame refuses an XSTATE_BV bit beyond XCR0 (#GP: a bad
-// frame); within XCR0 the state component loads.
-static void case_xstate_bits(void) {
+
+// xbits forges a frame for each of the 64 bits and reports the bits
+// whose outcome is not what XRSTOR gives for a bit in or beyond XCR0
+// (want_in, want_out: whether the return is taken).
+static void xbits(int mode, int want_in, int want_out) {
 	uint32_t lo, hi;
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	uint64_t xcr0 = (uint64_t)hi << 32 | lo;
-	int bad_in = 0, bad_out = 0;
-	for (xbit = 0; xbit < 64; xbit++) {
+	int odd = 0;
+	xmode = mode;
+	for (xbit = 0; xbit < 63; xbit++) {
 		pid_t pid = fork();
 		if (pid == 0) {
 			int fd = open("/dev/null", O_WRONLY);
@@ -1119,12 +1203,22 @@ static void case_xstate_bits(void) {
 		waitpid(pid, &st, 0);
 		int resumed = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 		int segv = WIFEXITED(st) && WEXITSTATUS(st) == SIGSEGV;
-		if (xcr0 >> xbit & 1 ? !resumed : !segv) {
+		int want = xcr0 >> xbit & 1 ? want_in : want_out;
+		if (want ? !resumed : !segv) {
 			out("  bit %d (%s XCR0): %s", xbit, xcr0 >> xbit & 1 ? "in" : "not in", resumed ? "resumed" : segv ? "SIGSEGV" : "other");
-			xcr0 >> xbit & 1 ? bad_in++ : bad_out++;
+			odd++;
 		}
 	}
-	out("  bits in XCR0 refused: %d; bits beyond it taken: %d", bad_in, bad_out);
+	out("  bits not as XRSTOR has them: %d", odd);
+}
+// XRSTOR from the frame refuses an XSTATE_BV bit beyond XCR0 (#GP: a bad
+// frame); within XCR0 the state component loads.
+static void case_xstate_bits(void) { xbits(0, 1, 0); }
+// The compacted form: XCOMP_BV bits beyond XCR0 are refused, and so is
+// any XSTATE_BV bit XCOMP_BV lacks.
+static void case_xcomp_bits(void) {
+	xbits(1, 1, 0);
+	xbits(2, 0, 0);
 }
 
 // ---- Alignment check ----
@@ -1234,6 +1328,11 @@ static const struct pcase cases[] = {
 	{"alt-readonly", case_alt_readonly},
 	{"alt-overflow", case_alt_overflow},
 	{"alt-ok", case_alt_ok},
+	{"alt-huge", case_alt_huge},
+	{"alt-rsp-noncanon", case_alt_rsp_noncanon},
+	{"alt-rsp-kernel", case_alt_rsp_kernel},
+	{"stack-overflow", case_stack_overflow},
+	{"stack-overflow-2m", case_stack_overflow_2m},
 	{"arch-prctl", case_arch_prctl},
 	{"arch-prctl-gs", case_arch_prctl_gs},
 	{"arch-prctl-cpuid", case_arch_prctl_cpuid},
@@ -1268,6 +1367,7 @@ static const struct pcase cases[] = {
 	{"deliver-below-stack", case_deliver_below_stack},
 	{"deliver-beyond-rlimit", case_deliver_beyond_rlimit},
 	{"xstate-bits", case_xstate_bits},
+	{"xcomp-bits", case_xcomp_bits},
 	{"ac-misaligned", case_ac_misaligned},
 };
 

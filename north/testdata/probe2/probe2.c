@@ -280,6 +280,7 @@ static const struct insn insns[] = {
 	I("gap-read", "\x48\xb8\x00\x10\x00\x00\x00\x7e\x00\x00\x48\x8b\x00", 0, 0, 0, 0),
 	I("gap-exec", "\x48\xb8\x00\x10\x00\x00\x00\x7e\x00\x00\xff\xd0", 0, 0, 0, 0),
 	I("text-write", "\x48\xc7\xc0\x00\x10\x40\x00\xc6\x00\x01", 0, 0, 0, 0),
+	I("data-exec", "\xff\xd7", 0, 0, 0, 0), // call *%rdi: DATA is not executable
 };
 
 static void insn_case(const struct insn *in) {
@@ -816,6 +817,26 @@ static void case_deliver_rsp_readonly(void) {
 	mapat(DATA + 0x200000, 4 * 4096, PROT_READ);
 	setrsp_ud2(DATA + 0x200000 + 4 * 4096);
 }
+// An odd RSP: the frame is aligned below it.
+static void case_deliver_rsp_odd(void) {
+	reportall(0);
+	setrsp_ud2(LANDSP + 3);
+}
+// RFLAGS in the handler: DF, TF and RF cleared, the rest (AC, OF, ...)
+// as the interrupted code had them (handle_signal).
+static void flags_handler(int sig, siginfo_t *si, void *ctx) {
+	uint64_t f;
+	__asm__ volatile("pushfq\n\tpopq %0\n\tpushq $0x202\n\tpopfq" : "=r"(f) : : "memory", "cc");
+	struct uc64 *u = ctx;
+	uint64_t g = u->sc.eflags;
+	out("  handler flags AC %d DF %d OF %d TF %d; frame AC %d DF %d OF %d", !!(f & AC), !!(f & DF), !!(f & 0x800),
+	    !!(f & TF), !!(g & AC), !!(g & DF), !!(g & 0x800));
+	_exit(0);
+}
+static void case_deliver_flags(void) {
+	handle(SIGILL, flags_handler, 0);
+	__asm__ volatile("pushq $0x40e03\n\tpopfq\n\tud2" : : : "memory", "cc"); // CF, IF, DF, OF, AC
+}
 static void case_deliver_rsp_top(void) {
 	reportall(0);
 	topmap(TOP - 4 * 4096, 5 * 4096, PROT_READ | PROT_WRITE);
@@ -1221,6 +1242,74 @@ static void case_xcomp_bits(void) {
 	xbits(2, 0, 0);
 }
 
+// ---- Storms: the kernel keeps time and delivers signals ----
+
+// A frame rt_sigreturn resumes at a SYSCALL that makes rt_sigreturn with
+// the same frame: the thread loops in the kernel's signal return until
+// SIGALRM's default action ends it.
+static void case_storm_sigreturn(void) {
+	static const char code[] = "\x48\x89\xfc\xb8\x0f\x00\x00\x00\x0f\x05"; // mov %rdi, %rsp; mov $15, %eax; syscall
+	struct uc64 *u = (struct uc64 *)(DATA + 64);
+	memset(u, 0, sizeof *u);
+	u->flags = 6; // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+	u->sc.rip = CODE;
+	u->sc.rdi = (uint64_t)u;
+	u->sc.rsp = LANDSP;
+	u->sc.cs = cur_cs();
+	u->sc.ss = cur_ss();
+	u->sc.eflags = 0x202;
+	memcpy((void *)CODE, code, sizeof code - 1);
+	alarm(1);
+	__asm__ volatile("mov %0, %%rdi\n\tjmp *%1" : : "r"(u), "r"(CODE) : "memory");
+}
+// A SIGSEGV handler that returns to the faulting instruction: it faults
+// again at once, until SIGALRM.
+static void retry(int sig, siginfo_t *si, void *ctx) {}
+static void case_storm_fault(void) {
+	handle(SIGSEGV, retry, 0);
+	alarm(1);
+	*(volatile char *)8 = 1;
+}
+// A handler that raises its own signal again, SA_NODEFER: 2000 frames
+// nested, then all return.
+static int nest;
+static void nested(int sig, siginfo_t *si, void *ctx) {
+	if (++nest < 2000)
+		raw(SYS_tgkill, getpid(), raw(SYS_gettid, 0, 0, 0), SIGUSR2);
+}
+static void case_nested_signals(void) {
+	handle(SIGUSR2, nested, SA_NODEFER);
+	raw(SYS_tgkill, getpid(), raw(SYS_gettid, 0, 0, 0), SIGUSR2);
+	out("  nested %d", nest);
+}
+// The 128 bytes below RSP (the red zone) survive a signal frame.
+static void redzone_check(int sig, siginfo_t *si, void *ctx) {
+	struct uc64 *u = ctx;
+	int ok = 1;
+	for (int i = 1; i <= 16; i++)
+		ok &= ((uint64_t *)u->sc.rsp)[-i] == 0x5a5a000000000000UL + i;
+	out("  red zone intact: %d", ok);
+	u->sc.rip += 2; // past the UD2
+}
+static void case_redzone(void) {
+	reportall(0);
+	handle(SIGILL, redzone_check, 0);
+	// The pattern below RSP, written by C: [rsp-8*i] = 0x5a5a<<48 | i.
+	__asm__ volatile("mov $16, %%ecx\n"
+			 "1:\n\t"
+			 "movabs $0x5a5a000000000000, %%rax\n\t"
+			 "or %%rcx, %%rax\n\t"
+			 "mov %%rcx, %%rdx\n\t"
+			 "neg %%rdx\n\t"
+			 "mov %%rax, (%%rsp,%%rdx,8)\n\t"
+			 "loop 1b\n\t"
+			 "ud2"
+			 :
+			 :
+			 : "rax", "rcx", "rdx", "memory");
+	out("  returned");
+}
+
 // ---- Alignment check ----
 
 static void case_ac_misaligned(void) {
@@ -1321,6 +1410,8 @@ static const struct pcase cases[] = {
 	{"deliver-rsp-unmapped", case_deliver_rsp_unmapped},
 	{"deliver-rsp-readonly", case_deliver_rsp_readonly},
 	{"deliver-rsp-top", case_deliver_rsp_top},
+	{"deliver-rsp-odd", case_deliver_rsp_odd},
+	{"deliver-flags", case_deliver_flags},
 	{"alt-small", case_alt_small},
 	{"alt-kernel", case_alt_kernel},
 	{"alt-noncanon", case_alt_noncanon},
@@ -1368,6 +1459,10 @@ static const struct pcase cases[] = {
 	{"deliver-beyond-rlimit", case_deliver_beyond_rlimit},
 	{"xstate-bits", case_xstate_bits},
 	{"xcomp-bits", case_xcomp_bits},
+	{"storm-sigreturn", case_storm_sigreturn},
+	{"storm-fault", case_storm_fault},
+	{"nested-signals", case_nested_signals},
+	{"redzone", case_redzone},
 	{"ac-misaligned", case_ac_misaligned},
 };
 

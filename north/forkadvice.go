@@ -40,20 +40,26 @@ func spanSet(set *[]span, start, end uint64, on bool) {
 }
 
 // clearAdvice ends the fork advice of [start, end), unmapped or
-// replaced. The caller holds s.mu.
+// replaced, and its being droppable. The caller holds s.mu.
 func (s *mmState) clearAdvice(start, end uint64) {
-	if len(s.dontfork) > 0 {
-		spanSet(&s.dontfork, start, end, false)
+	for _, set := range []*[]span{&s.dontfork, &s.wipeonfork, &s.drop, &s.grows} {
+		if len(*set) > 0 {
+			spanSet(set, start, end, false)
+		}
 	}
-	if len(s.wipeonfork) > 0 {
-		spanSet(&s.wipeonfork, start, end, false)
-	}
+}
+
+// droppable records [start, end) as MAP_DROPPABLE memory: wiped on fork
+// for good (KEEPONFORK is EINVAL), never locked. The caller holds s.mu.
+func (s *mmState) droppable(start, end uint64) {
+	spanSet(&s.drop, start, end, true)
+	spanSet(&s.wipeonfork, start, end, true)
 }
 
 // moveAdvice moves the fork advice of [from, from+length) to to (mremap);
 // keep leaves it at from too (MREMAP_DONTUNMAP). The caller holds s.mu.
 func (s *mmState) moveAdvice(from, to, length uint64, keep bool) {
-	for _, set := range []*[]span{&s.dontfork, &s.wipeonfork} {
+	for _, set := range []*[]span{&s.dontfork, &s.wipeonfork, &s.drop, &s.grows} {
 		var moved []span
 		for _, l := range *set {
 			if lo, hi := max(from, l.start), min(from+length, l.end); lo < hi {
@@ -76,6 +82,13 @@ func (s *mmState) moveAdvice(from, to, length uint64, keep bool) {
 func (p *Process) forkAdvice(addr, length, advice uint64) int64 {
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
+	if advice == madvKeeponfork {
+		for _, l := range p.mm.drop {
+			if l.start < addr+length && addr < l.end {
+				return -linux.EINVAL // VM_DROPPABLE
+			}
+		}
+	}
 	if advice == madvWipeonfork {
 		for _, v := range p.mm.vmas {
 			if v.start < addr+length && addr < v.end {
@@ -120,19 +133,19 @@ func (p *Process) forkAdvice(addr, length, advice uint64) int64 {
 // space m is a copy of the parent's: the MADV_DONTFORK ranges leave it,
 // the MADV_WIPEONFORK ones lose their pages (zero when next touched) and
 // stay advised.
-func (c *Process) forkAdvised(m Machine, dontfork, wipeonfork []span) {
+func (c *Process) forkAdvised(m Machine, dontfork, wipeonfork, drop, grows []span) {
 	c.mm.mu.Lock()
 	defer c.mm.mu.Unlock()
+	c.mm.wipeonfork, c.mm.drop, c.mm.grows = wipeonfork, drop, grows
 	for _, l := range dontfork {
 		c.mm.forget(m, l.start, l.end)
 		m.Unmap(l.start, l.end-l.start)
 	}
 	if ps, ok := m.(pagedSpace); ok {
-		for _, l := range wipeonfork {
+		for _, l := range c.mm.wipeonfork {
 			ps.Zap(l.start, l.end-l.start)
 		}
 	}
-	c.mm.wipeonfork = wipeonfork
 }
 
 // inSpans reports whether addr is in one of spans.

@@ -26,6 +26,9 @@ func (s *mmState) lock(start, end uint64) {
 	s.locked = append(s.locked, span{})
 	copy(s.locked[i+1:], s.locked[i:])
 	s.locked[i] = span{start, end}
+	for _, d := range s.drop {
+		s.unlock(d.start, d.end) // mlock_fixup leaves VM_DROPPABLE unlocked
+	}
 }
 
 // unlock removes [start, end) from the locked ranges. The caller holds

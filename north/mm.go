@@ -75,6 +75,9 @@ type mmState struct {
 	// sealed is the ranges mseal sealed, sorted and disjoint (guarded
 	// by mu; sys_mseal.go).
 	sealed []span
+	// drop is the MAP_DROPPABLE ranges, grows the MAP_GROWSDOWN ones
+	// (guarded by mu).
+	drop, grows []span
 	// strings is where the program's argument and environment strings
 	// are on its stack (mm->arg_start ... env_end; guarded by mu).
 	strings [4]uint64

@@ -1,6 +1,8 @@
 package north
 
 import (
+	"slices"
+
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
 )
@@ -39,11 +41,14 @@ const (
 	mapHugetlb        = 0x40000
 	mapSync           = 0x80000
 	mapUninitialized  = 0x4000000
-	// The flags MAP_SHARED_VALIDATE checks (LEGACY_MAP_MASK and
+	mapDroppable      = 0x08 // a mapping type: private anonymous memory the kernel may drop
+	// The flags MAP_SHARED_VALIDATE checks (LEGACY_MAP_MASK, with
+	// MAP_32BIT, MAP_ABOVE4G, MAP_HUGE_2MB|MAP_HUGE_1GB's bits, and
 	// MAP_FIXED_NOREPLACE; MAP_SYNC needs DAX: EOPNOTSUPP).
 	mapKnown = linux.MapShared | linux.MapPrivate | linux.MapFixed | linux.MapAnonymous |
 		mapDenywrite | mapExecutable | mapGrowsdown | mapLocked | mapNoreserve | mapPopulate |
-		mapNonblock | mapStack | mapHugetlb | linux.MapFixedNoreplace | mapUninitialized | 0x40 // MAP_32BIT
+		mapNonblock | mapStack | mapHugetlb | linux.MapFixedNoreplace | mapUninitialized | 0x40 | 0x80 |
+		(21|30)<<26
 )
 
 // Resource limits on memory (include/uapi/asm-generic/resource.h).
@@ -131,17 +136,43 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 	if mem.KernelShort() {
 		return -linux.ENOMEM // vm_area_alloc failed
 	}
-	shared := false
+	shared, droppable := false, false
 	switch flags & mapTypeMask {
 	case linux.MapShared:
 		shared = true
 	case mapSharedValidate:
+		// mm/mmap.c do_mmap: a file's mapping only (the descriptor
+		// checked first), with no flag beyond those it knows.
+		if flags&linux.MapAnonymous != 0 {
+			return -linux.EINVAL
+		}
 		if flags&^mapKnown&^mapSharedValidate != 0 {
+			if t.files == nil {
+				return -linux.EBADF
+			}
+			pg, _, e := t.files.Map(fd, nil)
+			if e == -linux.EBADF {
+				return e
+			}
+			if e == 0 {
+				pg.Unmap()
+			}
 			return -linux.EOPNOTSUPP
 		}
 		shared = true
 	case linux.MapPrivate:
+	case mapDroppable:
+		// Private anonymous memory the kernel may drop under pressure
+		// (VM_DROPPABLE): this kernel keeps it, which the contract
+		// allows; a child gets it zeroed (VM_WIPEONFORK).
+		if flags&linux.MapAnonymous == 0 || flags&(mapLocked|mapHugetlb|mapGrowsdown) != 0 {
+			return -linux.EINVAL
+		}
+		droppable = true
 	default:
+		return -linux.EINVAL
+	}
+	if shared && flags&linux.MapAnonymous != 0 && flags&mapGrowsdown != 0 {
 		return -linux.EINVAL
 	}
 	if flags&mapHugetlb != 0 {
@@ -179,7 +210,10 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 			return -linux.EAGAIN // mm/mmap.c mlock_future_ok
 		}
 		defer func() {
-			if got >= 0 {
+			if got >= 0 && flags&mapGrowsdown != 0 {
+				spanSet(&p.mm.grows, uint64(got), uint64(got)+length, true)
+			}
+			if got >= 0 && !droppable { // mlock_fixup leaves VM_DROPPABLE unlocked
 				p.mm.lockNew(uint64(got), uint64(got)+length, flags&mapLocked != 0)
 			}
 		}()
@@ -197,6 +231,9 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 			got, err := p.m.Map(addr, length, mem.Prot(prot), fixed)
 			if err != nil {
 				return errno(err)
+			}
+			if droppable {
+				p.mm.droppable(uint64(got), uint64(got)+length)
 			}
 			return int64(got)
 		}
@@ -497,8 +534,10 @@ func sysMunmap(t *Task, a *[6]uint64) int64 {
 
 func sysMprotect(t *Task, a *[6]uint64) int64 {
 	addr, length, prot := a[0], a[1], a[2]
-	prot &^= 0x01000000 | 0x02000000
-	if addr%mem.PageSize != 0 || prot&^7 != 0 {
+	const protGrowsdown, protGrowsup = 0x01000000, 0x02000000
+	grows := prot & (protGrowsdown | protGrowsup)
+	prot &^= grows
+	if addr%mem.PageSize != 0 || prot&^7 != 0 || grows == protGrowsdown|protGrowsup {
 		return -linux.EINVAL
 	}
 	if length == 0 {
@@ -508,6 +547,19 @@ func sysMprotect(t *Task, a *[6]uint64) int64 {
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
 	end := addr + pageUp(length)
+	switch grows {
+	case protGrowsup:
+		return -linux.EINVAL // no VM_GROWSUP mapping on x86
+	case protGrowsdown:
+		// From the start of the MAP_GROWSDOWN mapping holding addr
+		// (mm/mprotect.c do_mprotect_pkey), EINVAL in another.
+		i := slices.IndexFunc(p.mm.grows, func(l span) bool { return l.start <= addr && addr < l.end })
+		if i < 0 {
+			return -linux.EINVAL
+		}
+		addr = p.mm.grows[i].start
+		length = end - addr
+	}
 	if prot&uint64(mem.Write) != 0 {
 		// A shared mapping of a file not open for writing cannot become
 		// writable (mm/mprotect.c: VM_MAYWRITE).
@@ -546,6 +598,7 @@ const (
 	madvPageout    = 21
 	madvPopulateRd = 22
 	madvPopulateWr = 23
+	madvDontneedLk = 24 // MADV_DONTNEED_LOCKED
 )
 
 // zapper drops a range's pages but keeps the mapping (MADV_DONTNEED).
@@ -574,8 +627,16 @@ func sysMadvise(t *Task, a *[6]uint64) int64 {
 	}
 	switch advice {
 	case madvNormal, madvRandom, madvSequential, madvWillneed,
-		madvMergeable, madvUnmergable, madvHugepage, madvNohugepage, madvDontdump, madvDodump,
-		madvCold, madvPageout:
+		madvMergeable, madvUnmergable, madvHugepage, madvNohugepage, madvDontdump, madvDodump:
+		if !p.covered(addr, length) {
+			return -linux.ENOMEM
+		}
+		return 0
+	case madvCold, madvPageout:
+		// can_madv_lru_vma: not of locked memory.
+		if p.lockedIn(addr, length) {
+			return -linux.EINVAL
+		}
 		if !p.covered(addr, length) {
 			return -linux.ENOMEM
 		}
@@ -595,6 +656,13 @@ func sysMadvise(t *Task, a *[6]uint64) int64 {
 		}
 		return p.touch(addr, length, mode)
 	case linux.MadvDontneed, linux.MadvFree, madvRemove:
+		// madvise_dontneed_free_valid_vma, madvise_remove: not of
+		// locked memory (MADV_DONTNEED_LOCKED is for that).
+		if p.lockedIn(addr, length) {
+			return -linux.EINVAL
+		}
+	case madvDontneedLk:
+		advice = linux.MadvDontneed
 	default:
 		return -linux.EINVAL
 	}
@@ -657,6 +725,13 @@ func sysMadvise(t *Task, a *[6]uint64) int64 {
 		return -linux.EINVAL
 	}
 	return errno(z.Zap(addr, length))
+}
+
+// lockedIn reports whether any of [addr, addr+length) is locked.
+func (p *Process) lockedIn(addr, length uint64) bool {
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	return p.mm.lockedIn(addr, addr+length) != 0
 }
 
 // covered reports whether [addr, addr+length) is wholly mapped.
@@ -889,7 +964,7 @@ const (
 // mremap grows or shrinks a mapping in place, or moves it with its pages
 // (MREMAP_MAYMOVE, to a given place with MREMAP_FIXED, leaving the old
 // range mapped but empty with MREMAP_DONTUNMAP).
-func sysMremap(t *Task, a *[6]uint64) int64 {
+func sysMremap(t *Task, a *[6]uint64) (res int64) {
 	old, oldLen, newLen, flags, newAddr := a[0], a[1], a[2], a[3], a[4]
 	if old%mem.PageSize != 0 || flags&^(mremapMaymove|mremapFixed|mremapDontunmap) != 0 ||
 		flags&(mremapFixed|mremapDontunmap) != 0 && flags&mremapMaymove == 0 {
@@ -952,6 +1027,20 @@ func sysMremap(t *Task, a *[6]uint64) int64 {
 	}
 	if grow > 0 && !p.mayGrow(grow, data) {
 		return -linux.ENOMEM
+	}
+	// A locked mapping stays locked where it goes, its growth counted
+	// against RLIMIT_MEMLOCK (mm/mremap.c: mlock_future_ok, EAGAIN; the
+	// old range of MREMAP_DONTUNMAP is left unlocked).
+	if p.mm.lockedIn(old, old+oldLen) == oldLen {
+		if newLen > oldLen && p.mayLock(0, newLen-oldLen) < 0 {
+			return -linux.EAGAIN
+		}
+		defer func() {
+			if res >= 0 {
+				p.mm.unlock(old, old+oldLen)
+				p.mm.lock(uint64(res), uint64(res)+newLen)
+			}
+		}()
 	}
 	if flags&mremapFixed == 0 && flags&mremapDontunmap == 0 {
 		if newLen <= oldLen {

@@ -346,7 +346,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	}
 	var m Machine
 	var vmas []*fileVMA
-	var dontfork, wipeonfork []span
+	var dontfork, wipeonfork, drop, grows []span
 	var sealed []span
 	p.mm.mu.Lock()
 	if flags&linux.CloneVM != 0 {
@@ -385,6 +385,8 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		dontfork = append(dontfork, p.mm.dontfork...)
 		wipeonfork = append(wipeonfork, p.mm.wipeonfork...)
 		sealed = append(sealed, p.mm.sealed...) // dup_mmap copies VM_SEALED
+		drop = append(drop, p.mm.drop...)
+		grows = append(grows, p.mm.grows...)
 	}
 	holdSpace(m)
 	p.mm.mu.Unlock()
@@ -428,7 +430,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		c.mm.vmas = append(c.mm.vmas, vp)
 	}
 	if flags&linux.CloneVM == 0 {
-		c.forkAdvised(m, dontfork, wipeonfork)
+		c.forkAdvised(m, dontfork, wipeonfork, drop, grows)
 		p.forkShm(c, dontfork)
 	}
 	p.mu.Lock()

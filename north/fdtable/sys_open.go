@@ -396,9 +396,18 @@ func (fs *Files) Flock(intr <-chan struct{}, fd int32, op uint32) int64 {
 	return errno(vfs.EINVAL)
 }
 
+// Socket ioctls of the owner (include/uapi/asm-generic/sockios.h).
+const (
+	fioSetown = 0x8901
+	siocSpgrp = 0x8902
+	fioGetown = 0x8903
+	siocGpgrp = 0x8904
+)
+
 // Ioctl is ioctl(2): the generic requests FIOCLEX, FIONCLEX, FIONBIO and
 // FIOASYNC, then the file's own (terminal requests on the console,
-// FIONREAD on pipes, the console and regular files); ENOTTY otherwise.
+// FIONREAD on pipes, the console and regular files), a socket's owner;
+// ENOTTY otherwise.
 func (fs *Files) Ioctl(m mem.Memory, fd int32, cmd uint32, arg uint64) int64 {
 	f, err := fs.ioFile(fd)
 	if err != nil {
@@ -431,6 +440,20 @@ func (fs *Files) Ioctl(m mem.Memory, fd int32, cmd uint32, arg uint64) int64 {
 	}
 	if s := socket.Of(f); s != nil && socket.IsIfIoctl(cmd) {
 		return ret(fs.ifIoctl(m, s, cmd, arg))
+	}
+	if socket.Of(f) != nil {
+		// sock_ioctl: a socket's owner, as F_SETOWN and F_GETOWN
+		// (f_setown, f_getown).
+		switch cmd {
+		case fioSetown, siocSpgrp:
+			v, err := mem.ReadUint32(m, arg)
+			if err != nil {
+				return errno(vfs.EFAULT)
+			}
+			return fs.fcntlOwner(m, f, linux.FSetown, uint64(v))
+		case fioGetown, siocGpgrp:
+			return ret(0, mem.WriteUint32(m, arg, uint32(fs.fcntlOwner(m, f, linux.FGetown, 0))))
+		}
 	}
 	return ret(f.Ioctl(m, cmd, arg))
 }

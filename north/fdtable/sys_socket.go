@@ -703,6 +703,11 @@ func (fs *Files) send(intr <-chan struct{}, f *vfs.File, s socket.Socket, src vf
 // until it has that many bytes, or the stream ends or a signal comes.
 func (fs *Files) recv(intr <-chan struct{}, f *vfs.File, s socket.Socket, dst vfs.Buf, msg *socket.Msg) (int64, error) {
 	nonblock := f.NonBlocking() || msg.Flags&socket.MsgDontwait != 0
+	// An internet socket's error queue is read without waiting
+	// (ip_recv_error); AF_UNIX passes the flag over.
+	if msg.Flags&socket.MsgErrqueue != 0 && isInet(s) {
+		nonblock = true
+	}
 	// A blocking stream receive waits for SO_RCVLOWAT bytes, or all of
 	// dst with MSG_WAITALL (sock_rcvlowat), not for more than dst holds.
 	target := int64(1)

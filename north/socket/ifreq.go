@@ -33,19 +33,21 @@ const (
 	siocgifhwaddr  = 0x8927
 	siocgifindex   = 0x8933
 	siocgiftxqlen  = 0x8942
+	siocgmiiphy    = 0x8947
+	siocgifmap     = 0x8970
 
-	ifreqSize       = 40   // sizeof(struct ifreq): ifr_name[16], a 24-byte union
-	ifNameSize      = 16   // IFNAMSIZ
-	txQueueLen      = 1000 // DEFAULT_TX_QUEUE_LEN, every interface's here
-	iffBroadcast    = 0x2
-	iffPointToPoint = 0x10
+	ifreqSize    = 40   // sizeof(struct ifreq): ifr_name[16], a 24-byte union
+	ifNameSize   = 16   // IFNAMSIZ
+	txQueueLen   = 1000 // DEFAULT_TX_QUEUE_LEN, every interface's here
+	iffBroadcast = 0x2
 )
 
 // IsIfIoctl reports whether cmd is an interface ioctl IfIoctl serves.
 func IsIfIoctl(cmd uint32) bool {
 	switch cmd {
 	case siocgifname, siocgifconf, siocgifflags, siocgifaddr, siocgifdstaddr, siocgifbrdaddr,
-		siocgifnetmask, siocgifmetric, siocgifmtu, siocgifhwaddr, siocgifindex, siocgiftxqlen:
+		siocgifnetmask, siocgifmetric, siocgifmtu, siocgifhwaddr, siocgifindex, siocgiftxqlen,
+		siocgmiiphy, siocgifmap:
 		return true
 	}
 	return false
@@ -114,10 +116,16 @@ func IfIoctl(m mem.Memory, ifs []Interface, family int, cmd uint32, arg uint64) 
 	case siocgifhwaddr:
 		le.PutUint16(u, it.HWType)
 		copy(u[2:16], it.HWAddr)
+	case siocgifmap:
+		// struct ifmap: no memory window, I/O port, IRQ or DMA
+		// channel on a virtual device.
+	case siocgmiiphy:
+		return 0, EOPNOTSUPP // no MII: neither lo nor virtio-net has one
 	default:
 		// devinet_ioctl: the interface's first IPv4 address, its mask,
-		// its broadcast or peer address; EADDRNOTAVAIL without one,
-		// EINVAL for a broadcast address the interface has not.
+		// its broadcast address (ifa_broadcast: 0.0.0.0 without
+		// one), its peer (ifa_address: the address itself off a
+		// point-to-point link); EADDRNOTAVAIL without an address.
 		if len(it.Addrs) == 0 {
 			return 0, EADDRNOTAVAIL
 		}
@@ -128,15 +136,12 @@ func IfIoctl(m mem.Memory, ifs []Interface, family int, cmd uint32, arg uint64) 
 			a = mask4(p.Bits())
 		case siocgifbrdaddr:
 			if it.Flags&iffBroadcast == 0 {
-				return 0, errInval
+				a = [4]byte{}
+				break
 			}
 			mk := mask4(p.Bits())
 			for i := range a {
 				a[i] |= ^mk[i]
-			}
-		case siocgifdstaddr:
-			if it.Flags&iffPointToPoint == 0 {
-				return 0, errInval
 			}
 		}
 		le.PutUint16(u, AFInet)

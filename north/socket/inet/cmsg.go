@@ -3,7 +3,10 @@ package inet
 import (
 	"encoding/binary"
 
+	"github.com/cocoon-vm/cocoon/north/clock"
+	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/socket"
+	"github.com/cocoon-vm/cocoon/north/vfs"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
@@ -218,4 +221,99 @@ func (s *sock) finReceived() bool {
 		return true
 	}
 	return false
+}
+
+// recvStamp keeps a received datagram's time as sk_stamp
+// (sock_recv_timestamp): the time it came once SIOCGSTAMP turned
+// stamping on, 0 before.
+func (s *sock) recvStamp(cm *tcpip.ReceivableControlMessages) {
+	if s.stamping.Load() && cm.HasTimestamp {
+		s.stamp.Store(cm.Timestamp.UnixNano())
+		return
+	}
+	s.stamp.Store(0)
+}
+
+// gettstamp serves SIOCGSTAMP and SIOCGSTAMPNS (net/core/sock.c
+// sock_gettstamp): when the last datagram came, now for one that came
+// unstamped, ENOENT before any (a TCP socket has none); stamping is on
+// from then on.
+func (s *sock) gettstamp(m mem.Memory, cmd uint32, arg uint64) (int64, error) {
+	s.stamping.Store(true)
+	t := s.stamp.Load()
+	if t < 0 {
+		return 0, vfs.ENOENT
+	}
+	if t == 0 {
+		n, _ := clock.Now(clock.Realtime)
+		t = n
+		s.stamp.Store(t)
+	}
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(t/1e9))
+	if cmd == siocgstamp {
+		binary.LittleEndian.PutUint64(b[8:], uint64(t%1e9/1e3))
+	} else {
+		binary.LittleEndian.PutUint64(b[8:], uint64(t%1e9))
+	}
+	if m.CopyOut(arg, b[:]) != nil {
+		return 0, vfs.EFAULT
+	}
+	return 0, nil
+}
+
+// recvErr is a receive with MSG_ERRQUEUE (net/ipv4/ip_sockglue.c
+// ip_recv_error, net/ipv6/datagram.c ipv6_recv_error): the oldest error
+// IP_RECVERR queued, EAGAIN without one (never waiting). The data is the
+// payload of the datagram that failed, the name where it was going, and
+// an IP_RECVERR (IPV6_RECVERR) message its struct sock_extended_err and
+// the address of who reported it. Taking it clears the socket's pending
+// error, as sock_dequeue_err_skb does.
+func (s *sock) recvErr(dst vfs.Buf, m *socket.Msg) (int64, error) {
+	so := s.ep.SocketOptions()
+	e := so.DequeueErr()
+	if e == nil {
+		return 0, vfs.EAGAIN
+	}
+	// sock_dequeue_err_skb: the pending error is the next ICMP
+	// error's, or none.
+	if next := so.PeekErr(); next != nil && next.Cause.Origin().IsICMPErr() {
+		so.SetLastError(next.Err)
+	} else if e.Cause.Origin().IsICMPErr() {
+		so.SetLastError(nil)
+	}
+	var payload []byte
+	if e.Payload != nil {
+		payload = e.Payload.AsSlice()
+		defer e.Payload.Release()
+	}
+	n := min(int64(len(payload)), dst.Len())
+	if int64(len(payload)) > n {
+		m.OutFlags |= socket.MsgTrunc
+	}
+	if c, err := dst.CopyOut(payload[:n]); err != nil || int64(c) != n {
+		return 0, vfs.EFAULT
+	}
+	if e.Cause.Origin().IsICMPErr() {
+		m.Addr = s.sockaddr(e.Dst)
+	}
+	// struct sock_extended_err: ee_errno u32, ee_origin, ee_type,
+	// ee_code, ee_pad u8, ee_info, ee_data u32; then the offender.
+	ee := make([]byte, 16)
+	le := binary.LittleEndian
+	le.PutUint32(ee, uint32(vfs.ErrnoOf(errnoOf(e.Err))))
+	ee[4], ee[5], ee[6] = byte(e.Cause.Origin()), e.Cause.Type(), e.Cause.Code()
+	le.PutUint32(ee[8:], e.Cause.Info())
+	level, typ := socket.SolIP, ipRecverr
+	offender := make([]byte, 16)
+	if s.family == socket.AFInet6 {
+		level, typ = socket.SolIPv6, ipv6Recverr
+		offender = make([]byte, sockaddrIn6Length)
+	}
+	if e.Cause.Origin().IsICMPErr() {
+		offender = s.sockaddr(tcpip.FullAddress{Addr: e.Offender.Addr})
+	}
+	m.Control = append(m.Control, socket.Cmsg{Level: level, Type: typ, Data: append(ee, offender...)})
+	m.OutFlags |= socket.MsgErrqueue
+	return n, nil
 }

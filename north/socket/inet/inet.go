@@ -206,6 +206,12 @@ type sock struct {
 	// datagram's own TOS (an IP_TOS message) is the endpoint's.
 	gso   atomic.Int32
 	tosmu sync.RWMutex
+	// stamp is sk_stamp, what SIOCGSTAMP reports: -1 before anything
+	// came (SK_DEFAULT_STAMP), 0 for a datagram with no stamp, else
+	// CLOCK_REALTIME nanoseconds; stamping turns on at the first
+	// SIOCGSTAMP.
+	stamp    atomic.Int64
+	stamping atomic.Bool
 
 	// What netstack's Read and Write are handed, kept for the next call
 	// by the reader or writer that holds rmu or wmu (TryLock: a second
@@ -228,6 +234,7 @@ func newSock(st *Stack, family, typ, proto int, ep tcpip.Endpoint, wq *waiter.Qu
 	if typ == socket.SockStream {
 		s.pw = newPollWaiter()
 	}
+	s.stamp.Store(-1)
 	// netstack's event bits are poll(2)'s, as are vfs.Events.
 	s.entry = waiter.NewFunctionEntry(waiter.EventMask(^uint32(0)), func(m waiter.EventMask) {
 		if s.pw != nil && m&(waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr) != 0 {
@@ -518,6 +525,9 @@ func (s *sock) Send(_ socket.Context, src vfs.Buf, m *socket.Msg) (int64, error)
 }
 
 func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
+	if m.Flags&socket.MsgErrqueue != 0 {
+		return s.recvErr(dst, m)
+	}
 	if m.Flags&socket.MsgOOB != 0 {
 		return 0, vfs.EINVAL
 	}
@@ -567,6 +577,7 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	if s.typ != socket.SockStream {
 		m.Addr = s.sockaddr(res.RemoteAddr)
 		s.datagramCmsgs(m, &res.ControlMessages)
+		s.recvStamp(&res.ControlMessages)
 		if res.Total > int(w.done) {
 			m.OutFlags |= socket.MsgTrunc
 		}
@@ -606,12 +617,23 @@ func (s *sock) Shutdown(how int) error {
 }
 
 func (s *sock) Ioctl(_ *vfs.File, m mem.Memory, cmd uint32, arg uint64) (int64, error) {
-	var opt tcpip.SockOptInt
 	switch cmd {
-	case linux.FIONREAD:
-		opt = tcpip.ReceiveQueueSizeOption
-	case tiocoutq:
-		opt = tcpip.SendQueueSizeOption
+	case siocgstamp, siocgstampns:
+		return s.gettstamp(m, cmd, arg)
+	case linux.FIONREAD, tiocoutq:
+		// tcp_ioctl: not a listener's; nothing queued before a
+		// connection (udp_ioctl: nothing to read or send yet).
+		if s.typ == socket.SockStream && tcp.EndpointState(s.ep.State()) == tcp.StateListen {
+			return 0, vfs.EINVAL
+		}
+		opt := tcpip.ReceiveQueueSizeOption
+		if cmd == tiocoutq {
+			opt = tcpip.SendQueueSizeOption
+		}
+		if v, err := s.ep.GetSockOptInt(opt); err == nil {
+			return 0, mem.WriteUint32(m, arg, uint32(v))
+		}
+		return 0, mem.WriteUint32(m, arg, 0)
 	case siocatmark:
 		// TCP only (tcp_ioctl); netstack keeps urgent data in line
 		// with no mark, so a read is never at one.
@@ -619,14 +641,8 @@ func (s *sock) Ioctl(_ *vfs.File, m mem.Memory, cmd uint32, arg uint64) (int64, 
 			return 0, vfs.ENOTTY
 		}
 		return 0, mem.WriteUint32(m, arg, 0)
-	default:
-		return 0, vfs.ENOTTY
 	}
-	v, err := s.ep.GetSockOptInt(opt)
-	if err != nil {
-		return 0, errnoOf(err)
-	}
-	return 0, mem.WriteUint32(m, arg, uint32(v))
+	return 0, vfs.ENOTTY
 }
 
 // Defaults of a new socket (include/uapi/linux/in.h IP_PMTUDISC_WANT;
@@ -639,8 +655,10 @@ const (
 // tiocoutq is TIOCOUTQ (SIOCOUTQ): bytes not yet acknowledged;
 // siocatmark is SIOCATMARK (include/uapi/linux/sockios.h).
 const (
-	tiocoutq   = 0x5411
-	siocatmark = 0x8905
+	tiocoutq     = 0x5411
+	siocatmark   = 0x8905
+	siocgstamp   = 0x8906 // SIOCGSTAMP_OLD: a struct timeval
+	siocgstampns = 0x8907 // SIOCGSTAMPNS_OLD: a struct timespec
 )
 
 // pollWaiter returns the stream's pollWaiter with its flows set, or nil

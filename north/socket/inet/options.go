@@ -114,9 +114,12 @@ type options struct {
 	minHops       int  // IPV6_MINHOPCOUNT, 0 or 1
 	mc6All        bool // IPV6_MULTICAST_ALL, once set
 	mc6AllSet     bool
-	raIsolate     bool // IPV6_ROUTER_ALERT_ISOLATE
-	mc6If         int  // IPV6_MULTICAST_IF
-	srcprefs      int  // IPV6_ADDR_PREFERENCES as kept: IPV6_PREFER_SRC_TMP, _PUBLIC, _COA
+	raIsolate     bool                               // IPV6_ROUTER_ALERT_ISOLATE
+	mc6If         int                                // IPV6_MULTICAST_IF
+	srcprefs      int                                // IPV6_ADDR_PREFERENCES as kept: IPV6_PREFER_SRC_TMP, _PUBLIC, _COA
+	mcGroups      int                                // IPv4 groups joined
+	tcpGroups     map[tcpip.AddMembershipOption]bool // a TCP socket's groups
+	mcAddr        [4]byte                            // IP_MULTICAST_IF's address
 }
 
 // IPv6 option numbers beyond those above (include/uapi/linux/in6.h).
@@ -599,6 +602,13 @@ func (s *sock) setIP(so *tcpip.SocketOptions, name, v int, val []byte) error {
 		return nil
 	}
 	switch name {
+	case ipAddMembership, ipDropMembership, mcastJoinGroup, mcastLeaveGroup:
+		return s.ipMembership(name, val)
+	case ipMulticastIf:
+		return s.setMulticastIf(val)
+	case ipUnblockSource, ipBlockSource, ipAddSourceMemb, ipDropSourceMemb, ipMsfilter,
+		mcastBlockSource, mcastUnblockSrc, mcastJoinSrcGrp, mcastLeaveSrcGrp, mcastMsfilter:
+		return sourceFilter(name, len(val))
 	case ipRouterAlert:
 		return vfs.EINVAL // ip_ra_control: raw sockets only
 	case ipRecvopts, ipRetopts, ipFreebind, ipTransparent, ipBindNoPort:
@@ -719,6 +729,20 @@ func (s *sock) setIPv6(so *tcpip.SocketOptions, name, v int, val []byte) error {
 		return nil
 	}
 	switch name {
+	case ipv6AddMember, ipv6DropMember:
+		// struct ipv6_mreq: the group, the interface's index.
+		if len(val) < 20 {
+			return vfs.EINVAL
+		}
+		if s.typ == socket.SockStream {
+			return eproto
+		}
+		idx := int32(binary.LittleEndian.Uint32(val[16:]))
+		return s.ip6Membership(name == ipv6AddMember, idx, tcpip.AddrFrom16([16]byte(val[:16])))
+	case mcastJoinGroup, mcastLeaveGroup:
+		return s.ip6GroupReq(name == mcastJoinGroup, val)
+	case mcastBlockSource, mcastUnblockSrc, mcastJoinSrcGrp, mcastLeaveSrcGrp, mcastMsfilter:
+		return sourceFilter(name, len(val))
 	case ipv6RouterAlert:
 		return socket.ENOPROTOOPT // ip6_ra_control: raw sockets only
 	case ipv6RecvHopopts, ipv6RecvRthdr, ipv6RecvDstopts, ipv6HopoptsOld, ipv6DstoptsOld, ipv6RthdrOld,
@@ -902,6 +926,7 @@ func (s *sock) inherit(n *sock) {
 	s.mu.Unlock()
 	// The fast-open queue and keys are the listener's own.
 	opts.fastopenQlen, opts.fastopenKey, opts.deferRetrans = 0, nil, 0
+	opts.tcpGroups, opts.mcGroups = nil, 0 // memberships are the listener's
 	if opts.windowClamp != 0 {
 		_ = n.ep.SetSockOptInt(tcpip.TCPWindowClampOption, opts.windowClamp)
 	}
@@ -944,7 +969,7 @@ func (s *sock) GetSockOpt(level, name int, size int) ([]byte, error) {
 		}
 		return s.getIPv6(so, name, size)
 	case socket.SolIP:
-		return s.getIP(so, name)
+		return s.getIP(so, name, size)
 	case solUDP:
 		if s.typ == socket.SockDgram {
 			return s.getUDP(name)
@@ -1148,7 +1173,7 @@ func linuxTCPState(st tcp.EndpointState) byte {
 	return 7
 }
 
-func (s *sock) getIP(so *tcpip.SocketOptions, name int) ([]byte, error) {
+func (s *sock) getIP(so *tcpip.SocketOptions, name, size int) ([]byte, error) {
 	switch name {
 	case socket.IPTos, socket.IPTTL:
 		opt := tcpip.IPv4TOSOption
@@ -1192,7 +1217,10 @@ func (s *sock) getIP(so *tcpip.SocketOptions, name int) ([]byte, error) {
 	case ipMulticastLoop:
 		return socket.Bool(so.GetMulticastLoop()), nil
 	case ipMulticastIf:
-		return socket.Int(0), nil // INADDR_ANY
+		// The address it was set by (inet->mc_addr).
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return append([]byte(nil), s.opts.mcAddr[:]...), nil
 	case ipMulticastAll:
 		// On by default for IPv4 sockets only (inet_create).
 		s.mu.Lock()
@@ -1218,6 +1246,13 @@ func (s *sock) getIP(so *tcpip.SocketOptions, name int) ([]byte, error) {
 		return socket.Int(int(a.Port)), nil
 	case ipPktoptions:
 		return s.pktoptions()
+	case ipMsfilter, mcastMsfilter:
+		// A group's source filter: no group has one (and the group
+		// in a value too short to hold it is none).
+		if (name == ipMsfilter && size < 16) || (name == mcastMsfilter && size < 144) {
+			return nil, vfs.EINVAL
+		}
+		return nil, socket.ENOPROTOOPT
 	}
 	if bit := cmsgBit(socket.SolIP, name); bit != 0 {
 		return socket.Bool(s.cmsgs.Load()&bit != 0), nil
@@ -1253,7 +1288,7 @@ func (s *sock) pktoptions() ([]byte, error) {
 		put(ipPktinfo, b)
 	}
 	if bits&cmIPTTL != 0 {
-		v, _ := s.getIP(s.ep.SocketOptions(), socket.IPTTL)
+		v, _ := s.getIP(s.ep.SocketOptions(), socket.IPTTL, 4)
 		put(ipTTLMsg, v)
 	}
 	if bits&cmIPTOS != 0 {

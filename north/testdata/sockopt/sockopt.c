@@ -1121,6 +1121,284 @@ static void sendCmsgs(const struct kind *k) {
 	close(sv[1]);
 }
 
+// multicast joins and leaves groups on lo with a socket of k, and sends
+// to an IPv4 group through lo.
+static void multicast(const struct kind *k) {
+	char what[128];
+	int fd = socket(k->family, k->type, 0);
+#define TRY(label, call) \
+	do { \
+		snprintf(what, sizeof what, "%s %s", k->name, label); \
+		show(what, call); \
+	} while (0)
+	struct ip_mreq m;
+	inet_pton(AF_INET, "224.1.2.3", &m.imr_multiaddr);
+	inet_pton(AF_INET, "127.0.0.1", &m.imr_interface);
+	struct group_req g;
+	memset(&g, 0, sizeof g);
+	g.gr_interface = 1;
+	struct sockaddr_in *gs = (void *)&g.gr_group;
+	gs->sin_family = AF_INET;
+	inet_pton(AF_INET, "224.1.2.7", &gs->sin_addr);
+	if (k->family == AF_INET) {
+		TRY("IP_ADD_MEMBERSHIP len 4", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, 4));
+		TRY("IP_ADD_MEMBERSHIP", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m));
+		TRY("IP_ADD_MEMBERSHIP again", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m));
+		TRY("IP_DROP_MEMBERSHIP", setsockopt(fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &m, sizeof m));
+		TRY("IP_DROP_MEMBERSHIP again", setsockopt(fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &m, sizeof m));
+		struct ip_mreq bad = m;
+		inet_pton(AF_INET, "10.1.2.3", &bad.imr_multiaddr);
+		TRY("IP_ADD_MEMBERSHIP unicast", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &bad, sizeof bad));
+		bad = m;
+		inet_pton(AF_INET, "10.9.9.9", &bad.imr_interface);
+		TRY("IP_ADD_MEMBERSHIP 10.9.9.9", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &bad, sizeof bad));
+		TRY("IP_DROP_MEMBERSHIP 10.9.9.9", setsockopt(fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &bad, sizeof bad));
+		struct ip_mreqn mn;
+		memset(&mn, 0, sizeof mn);
+		inet_pton(AF_INET, "224.1.2.4", &mn.imr_multiaddr);
+		mn.imr_ifindex = 1;
+		TRY("IP_ADD_MEMBERSHIP mreqn lo", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mn, sizeof mn));
+		mn.imr_ifindex = 99;
+		TRY("IP_ADD_MEMBERSHIP mreqn 99", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mn, sizeof mn));
+		TRY("MCAST_JOIN_GROUP", setsockopt(fd, IPPROTO_IP, MCAST_JOIN_GROUP, &g, sizeof g));
+		TRY("MCAST_JOIN_GROUP again", setsockopt(fd, IPPROTO_IP, MCAST_JOIN_GROUP, &g, sizeof g));
+		TRY("MCAST_LEAVE_GROUP", setsockopt(fd, IPPROTO_IP, MCAST_LEAVE_GROUP, &g, sizeof g));
+		TRY("MCAST_JOIN_GROUP len 8", setsockopt(fd, IPPROTO_IP, MCAST_JOIN_GROUP, &g, 8));
+		gs->sin_family = AF_INET6;
+		TRY("MCAST_JOIN_GROUP AF_INET6", setsockopt(fd, IPPROTO_IP, MCAST_JOIN_GROUP, &g, sizeof g));
+		struct in_addr lo;
+		inet_pton(AF_INET, "127.0.0.1", &lo);
+		TRY("IP_MULTICAST_IF 127.0.0.1", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo));
+		snprintf(what, sizeof what, "%s IP_MULTICAST_IF get", k->name);
+		getShow(what, fd, IPPROTO_IP, IP_MULTICAST_IF, 4);
+		inet_pton(AF_INET, "10.9.9.9", &lo);
+		TRY("IP_MULTICAST_IF 10.9.9.9", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo));
+		TRY("IP_MULTICAST_IF len 2", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, 2));
+		memset(&mn, 0, sizeof mn);
+		mn.imr_ifindex = 1;
+		TRY("IP_MULTICAST_IF mreqn lo", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mn, sizeof mn));
+		getShow(what, fd, IPPROTO_IP, IP_MULTICAST_IF, 4);
+		mn.imr_ifindex = 99;
+		TRY("IP_MULTICAST_IF mreqn 99", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mn, sizeof mn));
+		lo.s_addr = 0;
+		TRY("IP_MULTICAST_IF any", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo));
+		// Source filters: the sizes Linux checks first.
+		char big[300];
+		memset(big, 0, sizeof big);
+		TRY("IP_ADD_SOURCE_MEMBERSHIP len 8", setsockopt(fd, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, big, 8));
+		TRY("IP_BLOCK_SOURCE len 16", setsockopt(fd, IPPROTO_IP, IP_BLOCK_SOURCE, big, 16));
+		TRY("IP_MSFILTER len 8", setsockopt(fd, IPPROTO_IP, IP_MSFILTER, big, 8));
+		TRY("MCAST_JOIN_SOURCE_GROUP len 136", setsockopt(fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, big, 136));
+		TRY("MCAST_MSFILTER len 100", setsockopt(fd, IPPROTO_IP, MCAST_MSFILTER, big, 100));
+		socklen_t bl = 8;
+		TRY("get IP_MSFILTER len 8", getsockopt(fd, IPPROTO_IP, IP_MSFILTER, big, &bl));
+		bl = 100;
+		TRY("get MCAST_MSFILTER len 100", getsockopt(fd, IPPROTO_IP, MCAST_MSFILTER, big, &bl));
+
+		if (k->type == SOCK_DGRAM) {
+			// A datagram to a group joined on lo.
+			int r = socket(AF_INET, SOCK_DGRAM, 0), s = socket(AF_INET, SOCK_DGRAM, 0);
+			struct sockaddr_in a = {.sin_family = AF_INET};
+			bind(r, (void *)&a, sizeof a);
+			socklen_t al = sizeof a;
+			getsockname(r, (void *)&a, &al);
+			setsockopt(r, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m);
+			inet_pton(AF_INET, "127.0.0.1", &lo);
+			setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo);
+			inet_pton(AF_INET, "224.1.2.3", &a.sin_addr);
+			show("udp4 send to 224.1.2.3", sendto(s, "mc", 2, 0, (void *)&a, sizeof a));
+			struct timeval tv = {2, 0};
+			setsockopt(r, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+			char b[8];
+			show("udp4 member receives", recv(r, b, sizeof b, 0));
+			setsockopt(r, IPPROTO_IP, IP_DROP_MEMBERSHIP, &m, sizeof m);
+			show("udp4 send after the drop", sendto(s, "mc", 2, 0, (void *)&a, sizeof a));
+			tv.tv_sec = 0;
+			tv.tv_usec = 200000;
+			setsockopt(r, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+			show("udp4 former member receives", recv(r, b, sizeof b, 0));
+			close(r);
+			close(s);
+		}
+	} else {
+		struct ipv6_mreq m6;
+		inet_pton(AF_INET6, "ff02::1234", &m6.ipv6mr_multiaddr);
+		m6.ipv6mr_interface = 1;
+		TRY("IPV6_ADD_MEMBERSHIP len 8", setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m6, 8));
+		TRY("IPV6_ADD_MEMBERSHIP", setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m6, sizeof m6));
+		TRY("IPV6_ADD_MEMBERSHIP again", setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m6, sizeof m6));
+		TRY("IPV6_DROP_MEMBERSHIP", setsockopt(fd, IPPROTO_IPV6, IPV6_DROP_MEMBERSHIP, &m6, sizeof m6));
+		TRY("IPV6_DROP_MEMBERSHIP again", setsockopt(fd, IPPROTO_IPV6, IPV6_DROP_MEMBERSHIP, &m6, sizeof m6));
+		m6.ipv6mr_interface = 99;
+		TRY("IPV6_ADD_MEMBERSHIP 99", setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m6, sizeof m6));
+		m6.ipv6mr_interface = 1;
+		inet_pton(AF_INET6, "2001:db8::1", &m6.ipv6mr_multiaddr);
+		TRY("IPV6_ADD_MEMBERSHIP unicast", setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m6, sizeof m6));
+		struct sockaddr_in6 *g6 = (void *)&g.gr_group;
+		memset(&g, 0, sizeof g);
+		g.gr_interface = 1;
+		g6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, "ff02::1235", &g6->sin6_addr);
+		TRY("IPV6 MCAST_JOIN_GROUP", setsockopt(fd, IPPROTO_IPV6, MCAST_JOIN_GROUP, &g, sizeof g));
+		TRY("IPV6 MCAST_LEAVE_GROUP", setsockopt(fd, IPPROTO_IPV6, MCAST_LEAVE_GROUP, &g, sizeof g));
+		g6->sin6_family = AF_INET;
+		TRY("IPV6 MCAST_JOIN_GROUP AF_INET", setsockopt(fd, IPPROTO_IPV6, MCAST_JOIN_GROUP, &g, sizeof g));
+	}
+	close(fd);
+#undef TRY
+}
+
+// moreIoctls tries the owner ioctls, SIOCGSTAMP and the queue ioctls of
+// an unconnected and a listening socket of k.
+static void moreIoctls(const struct kind *k) {
+	char what[128];
+	int fd = socket(k->family, k->type, 0), v = -7;
+#define IOV(label, fd, req, argp) \
+	do { \
+		snprintf(what, sizeof what, "%s %s", k->name, label); \
+		long r = ioctl(fd, req, argp); \
+		if (r < 0) \
+			printf("%s: %s\n", what, errname(errno)); \
+		else \
+			printf("%s: %ld\n", what, r); \
+	} while (0)
+	v = -7;
+	IOV("FIOGETOWN", fd, FIOGETOWN, &v);
+	printf("%s FIOGETOWN value %d\n", k->name, v);
+	v = getpid();
+	IOV("FIOSETOWN pid", fd, FIOSETOWN, &v);
+	v = 0;
+	ioctl(fd, FIOGETOWN, &v);
+	printf("%s FIOGETOWN is pid %d, F_GETOWN too %d\n", k->name, v == getpid(), fcntl(fd, F_GETOWN) == getpid());
+	v = -getpgrp();
+	IOV("SIOCSPGRP -pgrp", fd, SIOCSPGRP, &v);
+	v = 0;
+	ioctl(fd, SIOCGPGRP, &v);
+	printf("%s SIOCGPGRP is -pgrp %d\n", k->name, v == -getpgrp());
+	v = 999999;
+	IOV("FIOSETOWN 999999", fd, FIOSETOWN, &v);
+	IOV("FIOSETOWN bad pointer", fd, FIOSETOWN, (void *)8);
+	struct timeval tv;
+	struct timespec ts;
+	IOV("SIOCGSTAMP before", fd, SIOCGSTAMP, &tv);
+	IOV("SIOCGSTAMPNS before", fd, SIOCGSTAMPNS, &ts);
+	v = -7;
+	IOV("SIOCOUTQ unconnected", fd, SIOCOUTQ, &v);
+	printf("%s SIOCOUTQ unconnected value %d\n", k->name, v);
+	v = -7;
+	IOV("SIOCINQ unconnected", fd, SIOCINQ, &v);
+	if (k->type == SOCK_STREAM && isInet(k)) {
+		listen(fd, 1);
+		IOV("SIOCOUTQ listening", fd, SIOCOUTQ, &v);
+		IOV("SIOCINQ listening", fd, SIOCINQ, &v);
+	}
+	close(fd);
+	if (k->type == SOCK_DGRAM && isInet(k)) {
+		int sv[2];
+		if (pair(k, sv) < 0)
+			return;
+		struct timespec now;
+		send(sv[0], "a", 1, 0);
+		char b[8];
+		recv(sv[1], b, sizeof b, 0);
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(what, sizeof what, "%s SIOCGSTAMP after a datagram", k->name);
+		long r = ioctl(sv[1], SIOCGSTAMP, &tv);
+		printf("%s: %ld sane %d\n", what, r, r == 0 && tv.tv_sec >= now.tv_sec - 60 && tv.tv_sec <= now.tv_sec);
+		send(sv[0], "b", 1, 0);
+		recv(sv[1], b, sizeof b, 0);
+		snprintf(what, sizeof what, "%s SIOCGSTAMPNS after another", k->name);
+		r = ioctl(sv[1], SIOCGSTAMPNS, &ts);
+		printf("%s: %ld sane %d\n", what, r, r == 0 && ts.tv_sec >= now.tv_sec - 60 && ts.tv_sec <= now.tv_sec + 60 && ts.tv_nsec < 1000000000);
+		close(sv[0]);
+		close(sv[1]);
+	}
+#undef IOV
+}
+
+// errRecv receives from fd with flags and prints the data, the name's
+// family, the flags and any IP_RECVERR message.
+static void errRecv(const char *what, int fd, int flags) {
+	char data[16], c[256];
+	struct sockaddr_in6 name;
+	memset(&name, 0, sizeof name);
+	struct iovec iov = {data, sizeof data};
+	struct msghdr m = {.msg_name = &name, .msg_namelen = sizeof name, .msg_iov = &iov, .msg_iovlen = 1,
+			   .msg_control = c, .msg_controllen = sizeof c};
+	long r = recvmsg(fd, &m, flags);
+	if (r < 0) {
+		printf("%s: %s\n", what, errname(errno));
+		return;
+	}
+	printf("%s: %ld \"%.*s\" flags %#x namelen %u family %d", what, r, (int)r, data, m.msg_flags, m.msg_namelen,
+	       name.sin6_family);
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+		struct sock_extended_err e;
+		memcpy(&e, CMSG_DATA(h), sizeof e);
+		struct sockaddr_in6 off;
+		memcpy(&off, CMSG_DATA(h) + sizeof e, sizeof off);
+		printf(" [%d/%d len %zu %s origin %u type %u code %u info %u offender family %d]", h->cmsg_level,
+		       h->cmsg_type, (size_t)h->cmsg_len, errname(e.ee_errno), e.ee_origin, e.ee_type, e.ee_code,
+		       e.ee_info, off.sin6_family);
+	}
+	printf("\n");
+}
+
+// errQueue sends to a closed port of loopback from a connected UDP
+// socket of k, without and with IP_RECVERR, and reads the error queue
+// and the socket: the ICMP port unreachable is the next receive's
+// ECONNREFUSED, and with IP_RECVERR a message on the error queue too,
+// whose taking clears it. MSG_ERRQUEUE never waits; AF_UNIX passes it
+// over.
+static void errQueue(const struct kind *k) {
+	char what[128];
+	if (!isInet(k)) {
+		int sv[2];
+		socketpair(AF_UNIX, k->type, 0, sv);
+		send(sv[0], "u", 1, 0);
+		snprintf(what, sizeof what, "%s MSG_ERRQUEUE", k->name);
+		errRecv(what, sv[1], MSG_ERRQUEUE | MSG_DONTWAIT);
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (k->type == SOCK_STREAM) {
+		int t = socket(k->family, SOCK_STREAM, 0);
+		snprintf(what, sizeof what, "%s MSG_ERRQUEUE", k->name);
+		errRecv(what, t, MSG_ERRQUEUE);
+		close(t);
+		return;
+	}
+	int sv[2];
+	if (pair(k, sv) < 0)
+		return;
+	close(sv[1]); // the port it was bound to is closed now
+	for (int re = 0; re < 2; re++) {
+		int u = socket(k->family, SOCK_DGRAM, 0), on = re;
+		setsockopt(u, k->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+			   k->family == AF_INET ? IP_RECVERR : IPV6_RECVERR, &on, sizeof on);
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof peer;
+		getsockname(sv[0], (void *)&peer, &pl);
+		getpeername(sv[0], (void *)&peer, &pl);
+		connect(u, (void *)&peer, pl);
+		snprintf(what, sizeof what, "%s RECVERR %d MSG_ERRQUEUE empty", k->name, re);
+		errRecv(what, u, MSG_ERRQUEUE);
+		send(u, "dead", 4, 0);
+		struct pollfd p = {u, POLLIN, 0};
+		poll(&p, 1, 5000);
+		printf("%s RECVERR %d poll: %#x\n", k->name, re, p.revents);
+		snprintf(what, sizeof what, "%s RECVERR %d MSG_ERRQUEUE", k->name, re);
+		errRecv(what, u, MSG_ERRQUEUE);
+		snprintf(what, sizeof what, "%s RECVERR %d MSG_ERRQUEUE again", k->name, re);
+		errRecv(what, u, MSG_ERRQUEUE);
+		snprintf(what, sizeof what, "%s RECVERR %d recv", k->name, re);
+		errRecv(what, u, MSG_DONTWAIT);
+		close(u);
+	}
+	close(sv[0]);
+}
+
 // pair makes two connected sockets of k over loopback (a listener's
 // accepted end for streams, connected datagram sockets otherwise).
 static int pair(const struct kind *k, int sv[2]) {
@@ -1259,6 +1537,14 @@ static void ifioctls(const struct kind *k) {
 	   (unsigned char)r.ifr_hwaddr.sa_data[2], (unsigned char)r.ifr_hwaddr.sa_data[3],
 	   (unsigned char)r.ifr_hwaddr.sa_data[4], (unsigned char)r.ifr_hwaddr.sa_data[5]);
 	IF("SIOCGIFTXQLEN lo", SIOCGIFTXQLEN, "%d", r.ifr_qlen);
+	IF("SIOCGIFDSTADDR lo", SIOCGIFDSTADDR, "family %d %s", r.ifr_dstaddr.sa_family,
+	   inet_ntoa(((struct sockaddr_in *)&r.ifr_dstaddr)->sin_addr));
+	IF("SIOCGIFBRDADDR lo", SIOCGIFBRDADDR, "family %d %s", r.ifr_broadaddr.sa_family,
+	   inet_ntoa(((struct sockaddr_in *)&r.ifr_broadaddr)->sin_addr));
+	IF("SIOCGIFMAP lo", SIOCGIFMAP, "%lu %lu %u %u %u %u", r.ifr_map.mem_start, r.ifr_map.mem_end,
+	   r.ifr_map.base_addr, r.ifr_map.irq, r.ifr_map.dma, r.ifr_map.port);
+	IF("SIOCGMIIPHY lo", SIOCGMIIPHY, "%d", 0);
+
 #undef IF
 	memset(&r, 0, sizeof r);
 	r.ifr_ifindex = 1;
@@ -1666,6 +1952,14 @@ int main(void) {
 	inherited(&kinds[2]);
 	for (int i = 0; i < 4; i++)
 		sendCmsgs(&kinds[i]);
+	for (int i = 0; i < 4; i++)
+		multicast(&kinds[i]);
+	for (int i = 0; i < NKINDS; i++)
+		moreIoctls(&kinds[i]);
+	for (int i = 0; i < NKINDS; i++)
+		errQueue(&kinds[i]);
+
+
 
 
 	printf("sockopt: done\n");

@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	gdt [10]uint64
+	gdt [16]uint64 // Linux's GDT_ENTRIES
 	// tss is the 64-bit TSS (AMD APM vol. 2, 12.2.5, figure 12-8): 104
 	// bytes; RSP0 at 4, IST1..IST7 at 36..84, I/O map base at 102.
 	tss     [26]uint32
@@ -47,14 +47,23 @@ const (
 
 //go:nosplit
 func setupDescriptors() {
+	// Every descriptor has its accessed bit set, as Linux's: LAR shows
+	// an application the same attributes, and no segment load writes
+	// to the table.
 	gdt[0] = 0
-	gdt[1] = 0x00af9a000000ffff // kernel code: L, P, DPL0, execute/read
-	gdt[2] = 0x00cf92000000ffff // kernel data
+	gdt[1] = 0x00af9b000000ffff // kernel code: L, P, DPL0, execute/read
+	gdt[2] = 0x00cf93000000ffff // kernel data
 	gdt[3] = 0                  // unused (Linux's kernel data)
 	gdt[4] = 0                  // SysretBase: no 32-bit user code (Linux's __USER32_CS)
-	gdt[5] = 0x00cff2000000ffff // user data, DPL3
-	gdt[6] = 0x00affa000000ffff // user code, L, DPL3
+	gdt[5] = 0x00cff3000000ffff // user data, DPL3
+	gdt[6] = 0x00affb000000ffff // user code, L, DPL3
 	gdt[7] = 0
+	// Slots 10-14 are Linux's LDT and TLS descriptors, none here. Slot
+	// 15 is its per-CPU segment (__CPUNODE_SEG, setup_getcpu): DPL3
+	// read-only expand-down data whose limit is the CPU number and node
+	// (node<<12 | cpu), which LSL reads from user mode (vdso_read_cpunode's
+	// fallback): CPU 0, node 0.
+	gdt[cpu.CPUNode/8] = 0x0040f50000000000
 
 	trapStackTop = (addrOf(&trapStack[0]) + uintptr(len(trapStack))) &^ 15
 	faultTop := (addrOf(&faultStack[0]) + uintptr(len(faultStack))) &^ 15

@@ -62,7 +62,7 @@ var probe2Differs = map[string]string{
 	"int80-getpid": noIA32, "int80-bad": noIA32, "tf-int80": noIA32, "tf-movss-int80": noIA32,
 	// Linux's GDT has a 32-bit user code segment (__USER32_CS), which a
 	// forged frame's IRETQ enters; Cocoon's has none: #GP(0x20).
-	"sr-cs-user32": noIA32,
+	"sr-cs-user32": noIA32, "sel-user32": noIA32,
 	// UMIP: Linux emulates SGDT, SIDT, SMSW, SLDT and STR for CPL3 with
 	// dummy values (arch/x86/kernel/umip.c); Cocoon lets them #GP.
 	"sgdt": noUMIPEmu, "sidt": noUMIPEmu, "sldt": noUMIPEmu, "str": noUMIPEmu, "smsw": noUMIPEmu,

@@ -27,6 +27,7 @@ const (
 	UData      = 0x28 | 3
 	UCode      = 0x30 | 3
 	TSSel      = 0x40
+	CPUNode    = 0x78 | 3 // Linux's __CPUNODE_SEG
 )
 
 // Phys returns the physical address of a kernel virtual address in the

@@ -1242,6 +1242,44 @@ static void case_xcomp_bits(void) {
 	xbits(2, 0, 0);
 }
 
+// ---- The descriptor table as LAR, LSL, VERR and VERW see it ----
+
+static void selinfo(uint64_t sel) {
+	uint64_t lar = 0, lsl = 0;
+	uint8_t zl, zs, r, w;
+	__asm__ volatile("lar %2, %0; setz %1" : "+r"(lar), "=r"(zl) : "r"(sel) : "cc");
+	__asm__ volatile("lsl %2, %0; setz %1" : "+r"(lsl), "=r"(zs) : "r"(sel) : "cc");
+	__asm__ volatile("verr %w1; setz %0" : "=r"(r) : "r"(sel) : "cc");
+	__asm__ volatile("verw %w1; setz %0" : "=r"(w) : "r"(sel) : "cc");
+	char l[32];
+	snprintf(l, sizeof l, "%#lx", (unsigned long)(zs ? lsl : 0));
+	if (sel == 0x7b && zs) { // node<<12 | cpu: this thread's
+		unsigned cpu = 0, node = 0;
+		raw(SYS_getcpu, (long)&cpu, (long)&node, 0);
+		snprintf(l, sizeof l, "%s", lsl == (node << 12 | cpu) ? "getcpu's" : "not getcpu's");
+	}
+	// (LAR's bits 19:16, the limit's, are the processor's to fill:
+	// AMD's copy them, QEMU's clear them.)
+	out("  %#lx: lar %d %#lx lsl %d %s verr %d verw %d", (unsigned long)sel, zl, (unsigned long)(zl ? lar & 0xf0ff00 : 0), zs, l,
+	    r, w);
+}
+// Linux's GDT (arch/x86/include/asm/segment.h): the user code and data
+// segments, the per-CPU segment (LSL gives node<<12 | cpu), and nothing
+// else CPL3 can see. (0x23, the 32-bit user code segment, is sel-user32.)
+static void case_sel_table(void) {
+	static const uint64_t sels[] = {0, 3, 0x8, 0xb, 0x10, 0x13, 0x18, 0x1b, 0x2b, 0x33, 0x3b, 0x43, 0x4b,
+					0x53, 0x5b, 0x63, 0x6b, 0x73, 0x7b, 0x83, 0xfffb, 0x7, 0xf, 0xffff};
+	for (unsigned i = 0; i < sizeof sels / sizeof sels[0]; i++)
+		selinfo(sels[i]);
+}
+static void case_sel_user32(void) { selinfo(0x23); }
+// The per-CPU segment loads into DS as any readable DPL3 segment.
+static void case_sel_cpunode_ds(void) {
+	uint16_t ds;
+	__asm__ volatile("mov %1, %%ds\n\tmov %%ds, %0\n\tmov %2, %%ds" : "=r"(ds) : "r"(0x7b), "r"(0) : "memory");
+	out("  ds %#x", ds);
+}
+
 // ---- Storms: the kernel keeps time and delivers signals ----
 
 // A frame rt_sigreturn resumes at a SYSCALL that makes rt_sigreturn with
@@ -1459,6 +1497,9 @@ static const struct pcase cases[] = {
 	{"deliver-beyond-rlimit", case_deliver_beyond_rlimit},
 	{"xstate-bits", case_xstate_bits},
 	{"xcomp-bits", case_xcomp_bits},
+	{"sel-table", case_sel_table},
+	{"sel-user32", case_sel_user32},
+	{"sel-cpunode-ds", case_sel_cpunode_ds},
 	{"storm-sigreturn", case_storm_sigreturn},
 	{"storm-fault", case_storm_fault},
 	{"nested-signals", case_nested_signals},

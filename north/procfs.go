@@ -219,37 +219,32 @@ func nameOf(path string) [16]byte {
 	return b
 }
 
-// state is the one-letter state of /proc/PID/stat: Z after exit, T when
-// stopped, S when every thread (but the caller's) waits in a blocking
-// call, R otherwise (fs/proc/array.c task_state_array).
+// state is the one-letter state of /proc/PID/stat and status: Z after
+// exit, T when stopped, else the thread t's, or for the process (t nil)
+// its thread group leader's, as Linux's /proc/PID is the leader's task
+// (fs/proc/array.c do_task_stat and task_state: get_task_state of it,
+// whatever the other threads do): S while it waits in a blocking call, R
+// otherwise, Z once the leader exited while other threads live (its
+// exit_state is EXIT_ZOMBIE; ps shows such a process as Zl).
 func (p *Process) state(t *Task) (byte, string) {
 	p.w.mu.Lock()
 	zombie := p.zombie
 	p.w.mu.Unlock()
+	if t == nil && !zombie {
+		if t = p.task(p.pid); t == nil {
+			zombie = true
+		}
+	}
 	switch {
 	case zombie || p.filesGone.Load():
 		return 'Z', "zombie"
 	case p.stop.stopped.Load():
 		return 'T', "stopped"
 	}
-	sleeping := func(t *Task) bool {
-		nr := t.inCall.Load()
-		return nr != 0 && sleeps(uint64(nr-1))
+	if nr := t.inCall.Load(); nr != 0 && sleeps(uint64(nr-1)) {
+		return 'S', "sleeping"
 	}
-	if t != nil {
-		if sleeping(t) {
-			return 'S', "sleeping"
-		}
-		return 'R', "running"
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, o := range p.tasks {
-		if !sleeping(o) {
-			return 'R', "running"
-		}
-	}
-	return 'S', "sleeping"
+	return 'R', "running"
 }
 
 // consoleTTY is the console's device number as stat's tty_nr encodes it

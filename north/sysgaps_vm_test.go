@@ -54,9 +54,10 @@ func TestVMTeeDifferentialC(t *testing.T) {
 }
 
 // TestVMThreadsDifferentialC runs testdata/sysgaps/threads.c (the state
-// of a thread blocked in write(2); /proc/PID/fd, its entries, cwd and exe
-// after the main thread exited while another lives) natively and inside
-// Cocoon: the outputs must be identical.
+// of a thread blocked in write(2); the process's state is its main
+// thread's; /proc/PID/fd, its entries, cwd and exe after the main thread
+// exited while another lives) natively and inside Cocoon: the outputs
+// must be identical.
 func TestVMThreadsDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/threads.c"), "threads: done")

@@ -1,9 +1,12 @@
 // threads: what /proc shows of a process's threads: a thread blocked in
-// write(2) to a full pipe is sleeping (S); once the main thread has
-// exited while another lives, /proc/PID/fd is empty and its entries,
-// cwd and exe are ENOENT (exit_files and exit_mm took them), while
-// /proc/thread-self still has the live thread's. Every result printed,
-// for comparison with Linux's.
+// write(2) to a full pipe is sleeping (S); the process's state is its
+// main thread's, whatever the others do (S while it waits in
+// pthread_join, though the thread reading is running; Z once it exited);
+// once the main thread has exited while another lives, /proc/PID/fd is
+// empty and its entries, cwd and exe are ENOENT (exit_files and exit_mm
+// took them), while /proc/thread-self still has the live thread's. Every
+// result printed, for comparison with Linux's. Nothing waits for a time:
+// each state is awaited (at most 30 s), then printed.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -48,21 +51,43 @@ static void link_of(const char *what, const char *path) {
 	printf("readlink %s = %s\n", what, n < 0 ? strerrorname_np(errno) : "ok");
 }
 
-// state prints the state letter of /proc/self/task/TID/stat.
-static void state(const char *what, int tid) {
-	char path[64], b[512];
-	snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+// letter returns the state letter of the stat file path, or 0 with
+// errno set.
+static char letter(const char *path) {
+	char b[512];
 	int fd = open(path, O_RDONLY);
 	long n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0) {
+	if (n <= 0)
+		return 0;
+	b[n] = 0;
+	char *p = strrchr(b, ')');
+	return p ? p[2] : '?';
+}
+
+// state prints the state letter of the stat file path once it is want,
+// or what it is after 30 s: on a loaded machine a thread may take a
+// while to reach the call it blocks in, natively too.
+static void state(const char *what, const char *path, char want) {
+	char c = 0;
+	for (int i = 0; i < 1500 && (c = letter(path)) != want; i++)
+		pause_ms(20);
+	if (!c) {
 		printf("%s: %s\n", what, strerrorname_np(errno));
 		return;
 	}
-	b[n] = 0;
-	char *p = strrchr(b, ')');
-	printf("%s: state %c\n", what, p ? p[2] : '?');
+	printf("%s: state %c\n", what, c);
+}
+
+// waiter reads the process's state while the main thread waits for it
+// in pthread_join.
+static void *waiter(void *arg) {
+	(void)arg;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	state("the process, its main thread in pthread_join, read by another", path, 'S');
+	return NULL;
 }
 
 static void *writer(void *arg) {
@@ -75,8 +100,11 @@ static void *writer(void *arg) {
 
 static void *survivor(void *arg) {
 	(void)arg;
-	pause_ms(200); // the main thread exits meanwhile
 	char path[64];
+	// The main thread exits meanwhile: then the process shows Z
+	// (exit_notify, after exit_files).
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	state("the process after its main thread exited", path, 'Z');
 	snprintf(path, sizeof path, "/proc/%d/fd", pid);
 	ls("/proc/PID/fd after the main thread exited", path);
 	ls("/proc/self/fd after the main thread exited", "/proc/self/fd");
@@ -110,10 +138,13 @@ int main(void) {
 	pthread_create(&w, NULL, writer, NULL);
 	while (!writer_tid)
 		pause_ms(10);
-	pause_ms(100);
-	state("a thread blocked writing to a full pipe", writer_tid);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", writer_tid);
+	state("a thread blocked writing to a full pipe", path, 'S');
 	char b[8192];
 	read(pipefd[0], b, sizeof b);
+	pthread_join(w, NULL);
+	pthread_create(&w, NULL, waiter, NULL);
 	pthread_join(w, NULL);
 	ls("/proc/PID/fd with the main thread", "/proc/self/fd");
 	// The main thread exits; another lives on.

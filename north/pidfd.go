@@ -86,6 +86,16 @@ func (d *Pidfd) Reaped() bool {
 	return w.procs[d.p.pid] != d.p
 }
 
+// Pid returns the process's ID, or -1 once it has been reaped (its pid
+// has no task: fs/pidfs.c pidfd_show_fdinfo, which /proc/PID/fdinfo
+// shows and glibc's pidfd_getpid reads).
+func (d *Pidfd) Pid() int32 {
+	if d.Reaped() {
+		return -1
+	}
+	return d.p.pid
+}
+
 // PidfdFiles is what a Files provides for pidfds; without it they fail
 // with ENOSYS.
 type PidfdFiles interface {

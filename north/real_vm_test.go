@@ -226,3 +226,12 @@ func TestVMRealGoNet(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildGo(t, "./north/testdata/realgonet"), "realgonet: done")
 }
+
+// TestVMRealFdinfo reads /proc/self/fdinfo as programs do
+// (north/testdata/realfdinfo): offsets, flags with O_CLOEXEC, mount IDs
+// and inodes against statx, and what eventfds, signalfds, timerfds,
+// epoll instances and pidfds add.
+func TestVMRealFdinfo(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/realfdinfo/realfdinfo.c"), "realfdinfo: done")
+}

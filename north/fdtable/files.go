@@ -309,6 +309,13 @@ func (fs *Files) FD(fd int32) *vfs.File { return fs.tab().peek(fd) }
 // FDs implements vfs.Process.
 func (fs *Files) FDs() []int32 { return fs.tab().FDs() }
 
+// Cloexec reports descriptor fd's close-on-exec flag, which
+// /proc/PID/fdinfo shows among the file's flags.
+func (fs *Files) Cloexec(fd int32) bool {
+	c, _ := fs.tab().Cloexec(fd)
+	return c
+}
+
 // errno returns -e.
 func errno(e vfs.Errno) int64 { return -int64(e) }
 

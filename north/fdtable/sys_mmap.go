@@ -78,6 +78,7 @@ func (fs *Files) MemfdCreate(m mem.Memory, nameAddr uint64, flags uint32) int64 
 	if err != nil {
 		return ret(0, err)
 	}
+	f.MarkLargefile()
 	switch {
 	case flags&mfdNoexecSeal != 0:
 		f.AllowSealing(vfs.SealExec)

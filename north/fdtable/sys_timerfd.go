@@ -72,7 +72,7 @@ func (fs *Files) TimerfdSettime(m mem.Memory, fd int32, flags uint32, newp, oldp
 		return ret(0, err)
 	}
 	defer f.DecRef()
-	ov, oi := tf.Set(value, interval, flags&tfdTimerAbstime != 0)
+	ov, oi := tf.Set(value, interval, flags)
 	if oldp != 0 {
 		return ret(0, writeItimerspec(m, oldp, ov, oi))
 	}

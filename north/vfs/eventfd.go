@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"container/heap"
 	"encoding/binary"
 	"math"
 	"sync"
@@ -13,10 +14,57 @@ type eventFD struct {
 	FileDefaults
 	q         Queue
 	semaphore bool
+	id        int // its number in eventfdIDs, for fdinfo
 
 	mu    sync.Mutex
 	count uint64
 }
+
+// eventfdIDs numbers the live eventfds as Linux's eventfd_ida does: each
+// new one takes the lowest number free.
+var eventfdIDs idAllocator
+
+// idAllocator gives out the lowest free number (an IDA): the lowest one
+// given back, else the next never given.
+type idAllocator struct {
+	mu   sync.Mutex
+	free intHeap // numbers given back, all below next
+	next int
+}
+
+func (a *idAllocator) get() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.free) > 0 {
+		return heap.Pop(&a.free).(int)
+	}
+	a.next++
+	return a.next - 1
+}
+
+func (a *idAllocator) put(id int) {
+	a.mu.Lock()
+	heap.Push(&a.free, id)
+	a.mu.Unlock()
+}
+
+// intHeap is a min-heap of ints (container/heap).
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Release frees the eventfd's number with the last descriptor
+// (eventfd_free_ctx).
+func (e *eventFD) Release(*File) { eventfdIDs.put(e.id) }
 
 // eventMax is the largest value the counter holds.
 const eventMax = math.MaxUint64 - 1
@@ -24,7 +72,7 @@ const eventMax = math.MaxUint64 - 1
 // NewEventFD returns a new eventfd with counter initval; flags may hold
 // EFD_SEMAPHORE and EFD_NONBLOCK.
 func NewEventFD(initval uint64, flags uint32) *File {
-	e := &eventFD{count: initval, semaphore: flags&linux.EfdSemaphore != 0}
+	e := &eventFD{count: initval, semaphore: flags&linux.EfdSemaphore != 0, id: eventfdIDs.get()}
 	return NewFile(e, linux.ORdwr|flags&linux.ONonblock, "anon_inode:[eventfd]")
 }
 

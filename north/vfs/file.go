@@ -105,11 +105,15 @@ func SeekIn(cur, off int64, whence int, size int64) (int64, error) {
 	return n, nil
 }
 
-// statusFlags are the open flags an open file keeps and F_GETFL reports;
-// setFlags are those F_SETFL may change (fs/fcntl.c SETFL_MASK).
+// statusFlags are the open flags an open file keeps and F_GETFL reports:
+// all but O_CREAT, O_EXCL, O_NOCTTY and O_TRUNC (fs/open.c
+// do_dentry_open) and O_CLOEXEC, which is the descriptor's; O_NOFOLLOW
+// and O_TMPFILE stay. setFlags are those F_SETFL may change
+// (fs/fcntl.c SETFL_MASK).
 const (
 	statusFlags = linux.OAccmode | linux.OAppend | linux.ONonblock | linux.ODsync | linux.OSync |
-		linux.OAsync | linux.ODirect | linux.OLargefile | linux.ONoatime | linux.OPath | linux.ODirectory
+		linux.OAsync | linux.ODirect | linux.OLargefile | linux.ONoatime | linux.OPath | linux.ODirectory |
+		linux.ONofollow | linux.OTmpfile
 	// O_ASYNC is not among them: SetAsync sets it, on files that
 	// support it (fs/fcntl.c setfl).
 	setFlags = linux.OAppend | linux.ODirect | linux.ONoatime | linux.ONonblock
@@ -168,6 +172,17 @@ func (f *File) SetFlags(flags uint32) {
 	for {
 		old := f.flags.Load()
 		if f.flags.CompareAndSwap(old, old&^setFlags|flags&setFlags) {
+			return
+		}
+	}
+}
+
+// MarkLargefile adds O_LARGEFILE to f's flags, as memfd_create does to
+// the file shmem_file_setup made (mm/memfd.c).
+func (f *File) MarkLargefile() {
+	for {
+		old := f.flags.Load()
+		if f.flags.CompareAndSwap(old, old|linux.OLargefile) {
 			return
 		}
 	}

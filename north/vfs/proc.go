@@ -43,6 +43,8 @@ const (
 	procCPUInfo                            // /proc/cpuinfo
 	procSysDir                             // a directory of sysDirs under /proc/sys; n is its index
 	procSysValue                           // a file of sysFiles; n is its index
+	procFDInfoDir                          // /proc/PID/fdinfo
+	procFDInfo                             // /proc/PID/fdinfo/N
 )
 
 // sysDirs are the directories of /proc/sys beyond fs and vm, each with
@@ -359,9 +361,9 @@ var procRootNode = procNode{kind: procRoot}
 
 func (p procNode) fileType() uint32 {
 	switch p.kind {
-	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir, procSysDir:
+	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir, procSysDir, procFDInfoDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue, procFDInfo:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -378,6 +380,9 @@ func (p procNode) attr() Attr {
 		ino += uint64(uint32(id)) << 26
 	}
 	a := Attr{Ino: ino, Mode: linux.SIfdir | 0o555, Nlink: 2}
+	if p.kind == procFDDir {
+		a.Mode = linux.SIfdir | 0o500 // fs/proc/base.c: DIR("fd", S_IRUSR|S_IXUSR)
+	}
 	switch p.fileType() {
 	case linux.SIflnk:
 		a.Mode = linux.SIflnk | 0o777
@@ -462,6 +467,20 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			return nil, ENOENT
 		}
 		return &procFile{loc: l, text: []byte(text())}, nil
+	case procFDInfo:
+		f, err := p.files(c)
+		if err != nil {
+			return nil, err
+		}
+		file := f.FD(p.n)
+		if file == nil {
+			return nil, ENOENT
+		}
+		cloexec := false
+		if ce, ok := f.(interface{ Cloexec(fd int32) bool }); ok {
+			cloexec = ce.Cloexec(p.n)
+		}
+		return &procFile{loc: l, text: fdInfo(file, cloexec)}, nil
 	case procText:
 		info := c.proc(p.pid, p.tid)
 		if info == nil {
@@ -824,14 +843,18 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 			out = append(out, procEntry{strconv.Itoa(int(tid)), procNode{kind: procPid, pid: p.pid, tid: tid}})
 		}
 		return out, nil
-	case procFDDir:
+	case procFDDir, procFDInfoDir:
 		f := info.Files()
 		if f == nil {
 			return nil, nil
 		}
+		kind := procFDLink
+		if p.kind == procFDInfoDir {
+			kind = procFDInfo
+		}
 		var out []procEntry
 		for _, fd := range f.FDs() {
-			out = append(out, procEntry{strconv.Itoa(int(fd)), procNode{kind: procFDLink, pid: p.pid, tid: p.tid, n: fd}})
+			out = append(out, procEntry{strconv.Itoa(int(fd)), procNode{kind: kind, pid: p.pid, tid: p.tid, n: fd}})
 		}
 		return out, nil
 	}
@@ -856,7 +879,7 @@ func (p procNode) pidEntries() []procEntry {
 		}
 		out = append(out, procEntry{name, procNode{kind: procText, pid: p.pid, tid: p.tid, n: int32(i)}})
 	}
-	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}} {
+	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}, {"fdinfo", procNode{kind: procFDInfoDir}}} {
 		e.node.pid, e.node.tid = p.pid, p.tid
 		out = append(out, e)
 	}
@@ -912,7 +935,7 @@ func (p procNode) lookup(c *ctx, name string) (node, error) {
 			return nil, ENOENT
 		}
 		return procNode{kind: procPid, pid: p.pid, tid: tid}, nil
-	case procFDDir:
+	case procFDDir, procFDInfoDir:
 		fd, ok := number(name)
 		if !ok {
 			return nil, ENOENT
@@ -920,6 +943,9 @@ func (p procNode) lookup(c *ctx, name string) (node, error) {
 		info := c.proc(p.pid, p.tid)
 		if info == nil || info.Files() == nil || info.Files().FD(fd) == nil {
 			return nil, ENOENT
+		}
+		if p.kind == procFDInfoDir {
+			return procNode{kind: procFDInfo, pid: p.pid, tid: p.tid, n: fd}, nil
 		}
 		return procNode{kind: procFDLink, pid: p.pid, tid: p.tid, n: fd}, nil
 	}
@@ -959,6 +985,8 @@ func (p procNode) where() (procNode, string, bool) {
 		return procNode{kind: procPid, pid: p.pid}, "task", true
 	case procFDDir:
 		return procNode{kind: procPid, pid: p.pid, tid: p.tid}, "fd", true
+	case procFDInfoDir:
+		return procNode{kind: procPid, pid: p.pid, tid: p.tid}, "fdinfo", true
 	}
 	return procNode{}, "", false
 }

@@ -16,8 +16,9 @@ type TimerFD struct {
 	clock int32
 	timer *clock.Timer
 
-	mu    sync.Mutex
-	ticks uint64 // expirations since the last read or set
+	mu      sync.Mutex
+	ticks   uint64 // expirations since the last read or set
+	settime uint32 // the flags of the last Set (TFD_TIMER_*), for fdinfo
 }
 
 // NewTimerFD returns a disarmed timerfd on clockID, one clock.Now reads;
@@ -46,12 +47,15 @@ func (tf *TimerFD) fire(n uint64) bool {
 
 // Set arms the timer as timerfd_settime does (a zero value disarms it),
 // forgets the expirations not yet read, and returns the old setting.
-func (tf *TimerFD) Set(value, interval int64, abs bool) (oldValue, oldInterval int64) {
+// flags are timerfd_settime's: TFD_TIMER_ABSTIME (1) makes value a time
+// on the clock; fdinfo shows them.
+func (tf *TimerFD) Set(value, interval int64, flags uint32) (oldValue, oldInterval int64) {
 	now, _ := clock.Now(tf.clock)
 	tf.mu.Lock()
 	tf.ticks = 0
+	tf.settime = flags
 	tf.mu.Unlock()
-	return tf.timer.Set(now, value, interval, abs)
+	return tf.timer.Set(now, value, interval, flags&1 != 0)
 }
 
 // Get returns the time left and the interval (timerfd_gettime).

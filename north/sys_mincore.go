@@ -43,35 +43,39 @@ func sysMincore(t *Task, a *[6]uint64) int64 {
 	if !ok {
 		return p.unsupported("mincore without page tables", -linux.ENOSYS)
 	}
-	p.mm.mu.Lock()
-	defer p.mm.mu.Unlock()
+	// As Linux does, a page of the vector at a time: the residency of up
+	// to 4096 pages found with the layout locked, then copied out with it
+	// unlocked (a copy that faults in a file's page takes p.mm.mu).
+	buf := make([]byte, 0, min(pages, 4096))
+	addr, end := start, start+pages*mem.PageSize
+	for addr < end {
+		p.mm.mu.Lock()
+		buf, hole := p.mincoreChunk(s, buf[:0], addr, min(end, addr+4096*mem.PageSize))
+		p.mm.mu.Unlock()
+		if len(buf) > 0 && p.m.CopyOut(vec, buf) != nil {
+			return -linux.EFAULT
+		}
+		if hole {
+			return -linux.ENOMEM // vma_lookup found nothing: the pages before it reported
+		}
+		vec += uint64(len(buf))
+		addr += uint64(len(buf)) * mem.PageSize
+	}
+	return 0
+}
+
+// mincoreChunk appends to b a byte per page of [addr, end) up to the
+// first unmapped one, and reports whether it met one. The caller holds
+// p.mm.mu.
+func (p *Process) mincoreChunk(s mincoreSpace, b []byte, addr, end uint64) ([]byte, bool) {
 	type region struct{ start, end uint64 }
 	var regions []region
 	s.Regions(func(start, end uint64, _ uint8, _ bool) { regions = append(regions, region{start, end}) })
 	sort.Slice(regions, func(i, j int) bool { return regions[i].start < regions[j].start })
-	end := start + pages*mem.PageSize
-	buf := make([]byte, 0, min(pages, 4096))
-	flush := func() int64 {
-		if len(buf) == 0 {
-			return 0
-		}
-		if p.m.CopyOut(vec, buf) != nil {
-			return -linux.EFAULT
-		}
-		vec += uint64(len(buf))
-		buf = buf[:0]
-		return 0
-	}
-	addr := start
 	for addr < end {
 		i := sort.Search(len(regions), func(i int) bool { return regions[i].end > addr })
 		if i == len(regions) || regions[i].start > addr {
-			// No mapping here (vma_lookup): ENOMEM, the pages before it
-			// reported.
-			if e := flush(); e != 0 {
-				return e
-			}
-			return -linux.ENOMEM
+			return b, true
 		}
 		stop := min(regions[i].end, end)
 		for addr < stop {
@@ -87,28 +91,15 @@ func sysMincore(t *Task, a *[6]uint64) int64 {
 				size := uint64(v.pager.Size())
 				for ; addr < next; addr += mem.PageSize {
 					off := uint64(v.pgoff)*mem.PageSize + addr - v.start
-					buf = appendFlag(buf, off < size)
-					if len(buf) == cap(buf) {
-						if e := flush(); e != 0 {
-							return e
-						}
-					}
+					b = appendFlag(b, off < size)
 				}
 				continue
 			}
-			for addr < next {
-				n := min((next-addr)/mem.PageSize, uint64(cap(buf)-len(buf)))
-				buf = residency(s, buf, addr, addr+n*mem.PageSize)
-				addr += n * mem.PageSize
-				if len(buf) == cap(buf) {
-					if e := flush(); e != 0 {
-						return e
-					}
-				}
-			}
+			b = residency(s, b, addr, next)
+			addr = next
 		}
 	}
-	return flush()
+	return b, false
 }
 
 func appendFlag(b []byte, set bool) []byte {

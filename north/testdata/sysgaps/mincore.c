@@ -92,6 +92,14 @@ int main(int argc, char **argv) {
 	fp[0] = 'y';
 	R(mincore(fp, 3 * ps, v));
 	show("file from page 1, private, 0 written", 3);
+	// The vector in a file's pages not yet touched: filling them while
+	// copying the result out.
+	unsigned char *fv = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	R(mincore(b, 4 * ps, fv));
+	printf("into a private file page: %d %d %d %d\n", fv[0], fv[1], fv[2], fv[3]);
+	unsigned char *sv = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 2 * ps);
+	R(mincore(b, 2 * ps, sv));
+	printf("into a shared file page: %d %d\n", sv[0], sv[1]);
 	unlink(path);
 	printf("mincore: done\n");
 	return 0;

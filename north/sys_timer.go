@@ -57,6 +57,7 @@ var waitCalls = func() (set [512 / 64]uint64) {
 		35, 230, 202, 219, // nanosleep, clock_nanosleep, futex, restart_syscall
 		43, 288, 42, 45, 47, 299, // accept, accept4, connect, recvfrom, recvmsg, recvmmsg
 		61, 247, 72, 73, // wait4, waitid, fcntl (F_SETLKW), flock
+		65, 220, 69, 70, // semop, semtimedop, msgsnd, msgrcv (System V IPC, as futex)
 	} {
 		set[nr/64] |= 1 << (nr % 64)
 	}
@@ -67,8 +68,7 @@ var waitCalls = func() (set [512 / 64]uint64) {
 // for /proc/loadavg's running threads, /proc/stat's procs_running and
 // the state of /proc/PID/stat: the calls of waits, and those that wait
 // only when a pipe or socket has no room yet (the writes and sends,
-// splice, tee, vmsplice) or for a child (vfork) or a System V semaphore
-// or message. These are not in waits: most of them do not wait, and a
+// splice, tee, vmsplice) or for a child (vfork). These are not in waits: most of them do not wait, and a
 // write to a file or a socket with room is system time, with no context
 // switch. The opens stay out, though a FIFO's waits for its other end:
 // /proc/self/stat's text is made when it is opened, by a thread that
@@ -83,8 +83,7 @@ var sleepCalls = func() (set [512 / 64]uint64) {
 		1, 18, 20, 296, 328, // write, pwrite64, writev, pwritev, pwritev2
 		44, 46, 307, 40, // sendto, sendmsg, sendmmsg, sendfile
 		275, 276, 278, // splice, tee, vmsplice
-		56, 58, 435, // clone (CLONE_VFORK), vfork, clone3
-		65, 220, 69, 70, // semop, semtimedop, msgsnd, msgrcv
+		58, // vfork (clone with CLONE_VFORK is not told apart: a fork copying runs)
 	} {
 		set[nr/64] |= 1 << (nr % 64)
 	}

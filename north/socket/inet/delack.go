@@ -48,17 +48,22 @@ type tcpSegment struct {
 	ack     uint32
 	hasAck  bool // the ACK flag
 	pureAck bool // ACK alone, no data, no options but timestamps
+	// more is data, or SYN, FIN or RST: what the receiver acts on
+	// beyond the acknowledgement.
+	more bool
 }
 
 // EtherTypes, IP protocol and TCP offsets (IEEE 802.3; RFC 791, 3.1;
 // RFC 8200, 3; RFC 9293, 3.1).
 const (
-	etherIPv4   = 0x0800
-	etherIPv6   = 0x86dd
-	protoTCP    = 6
-	tcpFlagAck  = 0x10
-	tcpMinHdr   = 20
-	ipv6HdrSize = 40
+	etherIPv4  = 0x0800
+	etherIPv6  = 0x86dd
+	protoTCP   = 6
+	tcpFlagAck = 0x10
+	// tcpFlagsMore are FIN, SYN and RST.
+	tcpFlagsMore = 0x07
+	tcpMinHdr    = 20
+	ipv6HdrSize  = 40
 )
 
 // parseTCP reads the Ethernet, IP and TCP headers at the start of a
@@ -108,6 +113,7 @@ func parseTCP(head []byte) (s tcpSegment, ok bool) {
 	s.ack = binary.BigEndian.Uint32(tcp[8:])
 	s.hasAck = flags&tcpFlagAck != 0
 	s.pureAck = flags == tcpFlagAck && off == tcpLen && onlyTimestamps(tcp[tcpMinHdr:off])
+	s.more = off < tcpLen || flags&tcpFlagsMore != 0
 	return s, true
 }
 

@@ -201,10 +201,12 @@ func (w *pollWaiter) drain() {
 }
 
 // carries reports whether one of the frames is a TCP segment of flow
-// key with more than a bare acknowledgement (data, FIN, RST).
+// key with more than an acknowledgement (data, FIN, RST, SYN): one the
+// stack makes the socket readable for or answers. (An acknowledgement
+// with SACK blocks may get no answer.)
 func carries(views []*buffer.View, key flowKey) bool {
 	for _, v := range views {
-		if s, ok := parseTCP(v.AsSlice()); ok && !s.pureAck && s.key == key {
+		if s, ok := parseTCP(v.AsSlice()); ok && s.more && s.key == key {
 			return true
 		}
 	}

@@ -411,6 +411,8 @@ func TestPollFlows(t *testing.T) {
 		{"data over IPv6", tcpFrame(true, 1234, 1, tcpFlagAck|0x08, nil, 20), flowOf(v6(1), v6(2), 1234, 80), true},
 		{"FIN", tcpFrame(false, 1234, 1, tcpFlagAck|0x01, nil, 0), flowOf(v4(1), v4(2), 1234, 80), true},
 		{"bare acknowledgement", tcpFrame(false, 1234, 1, tcpFlagAck, tsOption, 0), flowOf(v4(1), v4(2), 1234, 80), false},
+		{"acknowledgement with SACK", tcpFrame(false, 1234, 1, tcpFlagAck, []byte{1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2}, 0), flowOf(v4(1), v4(2), 1234, 80), false},
+		{"RST", tcpFrame(false, 1234, 1, 0x04, nil, 0), flowOf(v4(1), v4(2), 1234, 80), true},
 		{"another port", data, flowOf(v4(1), v4(2), 1235, 80), false},
 		{"the other direction", data, flowOf(v4(2), v4(1), 80, 1234), false},
 		{"another address", data, flowOf(v4(3), v4(2), 1234, 80), false},

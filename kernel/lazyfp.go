@@ -21,6 +21,33 @@ package kernel
 // for XMM0-15 and MXCSR, which are in its UserRegs; fpOwner.FPMode is 1.
 var fpOwner uintptr
 
+// selOwner is the *UserRegs whose DS, ES, FS and GS selectors are loaded
+// (the last thread to enter user mode), or 0. Linux keeps them per thread
+// (__switch_to saves and loads them); the kernel never loads them itself,
+// so they stay the owner's until enterUserAsm switches threads, saving
+// them to the owner's UserRegs.sel and loading the new thread's.
+var selOwner uintptr
+
+// selSync saves the loaded selectors into regs if they are its.
+//
+//go:nosplit
+//go:noinline
+func selSync(regs uintptr) {
+	if selOwner != 0 && selOwner == regs {
+		regsAt(regs).Sel = saveSel()
+	}
+}
+
+// selRelease forgets regs, a thread that is gone, as selOwner.
+//
+//go:nosplit
+//go:noinline
+func selRelease(regs uintptr) {
+	if selOwner != 0 && selOwner == regs {
+		selOwner = 0
+	}
+}
+
 // kernelMXCSR is the SIMD control word kernel code runs with, loaded on
 // every entry once the interrupted context's is saved: MXCSR's reset
 // value, every exception masked, round to nearest, no FTZ or DAZ (Intel
@@ -46,3 +73,7 @@ const RuntimeGodebug = "GODEBUG=cpu.avx=off,cpu.avx2=off,cpu.avx512f=off,fips140
 // spillFP saves fpOwner's state into its area and clears fpOwner
 // (trap_amd64.s). Clobbers X0.
 func spillFP()
+
+// saveSel returns the loaded DS, ES, FS and GS as UserRegs.sel holds them
+// (trap_amd64.s).
+func saveSel() uint64

@@ -22,7 +22,8 @@ const (
 	sysSpacePage  = 1006 // (space, addr, access: accRead, accWrite, accForce, accForceRead) -> physical page
 	sysSpaceZap   = 1007 // (space, addr, len): drop pages, keep mappings
 	sysFPSync     = 1008 // (regs): save regs' live extended state to its area
-	sysFPRelease  = 1009 // (regs): forget regs as the owner of live state
+	sysFPRelease  = 1009 // (regs): forget regs as the owner of live state (extended state, selectors)
+	sysSelSync    = 1010 // (regs): save regs' live segment selectors to it
 )
 
 // UserLo is the lowest address an application may map.
@@ -90,6 +91,10 @@ func privateSyscall(f *cpu.Frame) int64 {
 		if fpOwner != 0 && fpOwner == uintptr(a0) {
 			fpOwner = 0
 		}
+		selRelease(uintptr(a0))
+		return 0
+	case sysSelSync:
+		selSync(uintptr(a0))
 		return 0
 	}
 	if r, ok := memSyscall(f.RAX, a0, a1, a2, a3); ok {

@@ -35,6 +35,24 @@
 fx: \
 	FXRSTOR_CX
 
+// SAVE_SEL puts DS, ES, FS and GS in AX, 16 bits each in that order
+// (UserRegs.sel): MOV from each (8C /r) into DX or AX. Clobbers DX.
+#define SAVE_SEL \
+	BYTE $0x8c; BYTE $0xea; \
+	MOVWQZX DX, DX; \
+	SHLQ $16, DX; \
+	BYTE $0x8c; BYTE $0xe0; \
+	MOVWQZX AX, AX; \
+	ORQ AX, DX; \
+	SHLQ $16, DX; \
+	BYTE $0x8c; BYTE $0xc0; \
+	MOVWQZX AX, AX; \
+	ORQ AX, DX; \
+	SHLQ $16, DX; \
+	BYTE $0x8c; BYTE $0xd8; \
+	MOVWQZX AX, AX; \
+	ORQ DX, AX
+
 // LOAD_FS_WANT loads FS base fsWant unless it is already loaded. The
 // label done must follow it. Clobbers AX, CX, DX.
 #define LOAD_FS_WANT(done) \
@@ -467,6 +485,31 @@ fpslow:
 fprestore:
 	RESTORE_FP_AREA(fxr, fs)
 fs:
+	// The data segment selectors are the thread's (see ·selOwner): if
+	// another thread's are loaded, they go back to its UserRegs and this
+	// one's are loaded. Loading FS replaces the FS base, so ·fsLoaded no
+	// longer names it and LOAD_FS_WANT below writes it. (Every value was
+	// loaded at CPL3 before, or is 0: none faults at CPL0.)
+	MOVQ ·selOwner(SB), CX
+	CMPQ CX, BX
+	JEQ seldone
+	TESTQ CX, CX
+	JZ selload
+	SAVE_SEL
+	MOVQ AX, UR_SEL(CX)
+selload:
+	MOVWLZX (UR_SEL+0)(BX), AX
+	MOVW AX, DS
+	MOVWLZX (UR_SEL+2)(BX), AX
+	MOVW AX, ES
+	MOVWLZX (UR_SEL+4)(BX), AX
+	MOVW AX, FS
+	MOVWLZX (UR_SEL+6)(BX), AX
+	MOVW AX, GS
+	MOVQ BX, ·selOwner(SB)
+	MOVQ $0x8000000000000000, AX // no FS base: never canonical
+	MOVQ AX, ·fsLoaded(SB)
+seldone:
 	// The time of entry, for CPU-time accounting (UserRegs.EnterTSC),
 	// read before the exit window opens (trapCommon).
 	RDTSC
@@ -597,4 +640,10 @@ patch:
 	MOVQ $0, UR_FPMODE(SI)
 	MOVQ $0, ·fpOwner(SB)
 done:
+	RET
+
+// saveSel returns DS, ES, FS and GS as UserRegs.sel holds them.
+TEXT ·saveSel(SB),NOSPLIT,$0-8
+	SAVE_SEL
+	MOVQ AX, ret+0(FP)
 	RET

@@ -51,6 +51,8 @@ type userRegsHead struct {
 	// clock read of its own.
 	EnterTSC uint64
 	ExitTSC  uint64
+	// Sel is UserRegs.sel: the thread's DS, ES, FS and GS (see selOwner).
+	Sel uint64
 }
 
 // RFLAGS bits the application may set and keeps across a trap (AMD APM

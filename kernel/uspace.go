@@ -36,7 +36,10 @@ type UserRegs struct {
 	// mode and last came back from it (TSCNanos converts differences):
 	// ExitTSC-EnterTSC is the time the last Run spent in user mode.
 	EnterTSC, ExitTSC uint64
-	fp                [fpAreaSize + 64]byte
+	// sel holds the thread's DS, ES, FS and GS selectors (16 bits each,
+	// in that order) while another thread's are loaded (selOwner).
+	sel uint64
+	fp  [fpAreaSize + 64]byte
 }
 
 // The trap layer reads UserRegs through userRegsHead.
@@ -55,6 +58,8 @@ var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.mxcsr)-472]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.fpMode)-480]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.EnterTSC)-488]
 var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.ExitTSC)-496]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.sel)-504]
+var _ = [1]struct{}{}[unsafe.Offsetof(UserRegs{}.sel)-unsafe.Offsetof(userRegsHead{}.Sel)]
 
 // NewUserRegs returns registers in their initial state: zero, with the x87
 // and SSE control words at their reset values (FCW 0x37f, MXCSR 0x1f80;
@@ -104,9 +109,11 @@ func (r *UserRegs) Release() {
 	privcall(sysFPRelease, uintptr(unsafe.Pointer(r)), 0, 0, 0)
 }
 
-// CopyFrom makes r a copy of o (for clone), keeping r's own layout.
+// CopyFrom makes r a copy of o (for clone), keeping r's own layout. The
+// segment selectors come too (copy_thread saves the parent's).
 func (r *UserRegs) CopyFrom(o *UserRegs) {
-	r.Frame, r.FSBase = o.Frame, o.FSBase
+	privcall(sysSelSync, uintptr(unsafe.Pointer(o)), 0, 0, 0)
+	r.Frame, r.FSBase, r.sel = o.Frame, o.FSBase, o.sel
 	copy(r.FPState(), o.FPState())
 }
 

@@ -49,3 +49,4 @@
 #define UR_FPMODE 480
 #define UR_ENTERTSC 488
 #define UR_EXITTSC 496
+#define UR_SEL 504

@@ -10,6 +10,7 @@
 // static non-PIE executable); stack addresses print as "stack".
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -1280,6 +1281,65 @@ static void case_sel_cpunode_ds(void) {
 	out("  ds %#x", ds);
 }
 
+// The data segment registers as the process starts and across a signal
+// handler, a system call and a fault (the kernel leaves them alone).
+static void segs(const char *when) {
+	uint16_t ds, es, fs, gs;
+	__asm__ volatile("mov %%ds, %0\n\tmov %%es, %1\n\tmov %%fs, %2\n\tmov %%gs, %3" : "=r"(ds), "=r"(es), "=r"(fs), "=r"(gs));
+	out("  %s: ds %#x es %#x fs %#x gs %#x cs %#lx ss %#lx", when, ds, es, fs, gs, (unsigned long)cur_cs(), (unsigned long)cur_ss());
+}
+static void segs_handler(int sig, siginfo_t *si, void *ctx) {
+	segs("in a handler");
+	if (sig == SIGILL)
+		((struct uc64 *)ctx)->sc.rip += 2;
+}
+static void case_sel_segments(void) {
+	segs("at the start");
+	__asm__ volatile("mov %0, %%ds\n\tmov %0, %%es\n\tmov %0, %%gs" : : "r"(0x2b));
+	segs("loaded");
+	handle(SIGUSR1, segs_handler, 0);
+	handle(SIGILL, segs_handler, 0);
+	raw(SYS_tgkill, getpid(), raw(SYS_gettid, 0, 0, 0), SIGUSR1);
+	segs("after the handler");
+	__asm__ volatile("ud2");
+	segs("after a fault");
+	sched_yield();
+	segs("after sched_yield");
+	__asm__ volatile("mov %0, %%ds\n\tmov %0, %%es\n\tmov %0, %%gs" : : "r"(0));
+}
+
+// The selectors are each thread's: a new thread and a fork child start
+// with their creator's, and what one thread loads stays its own.
+static uint16_t getgs(void) {
+	uint16_t gs;
+	__asm__ volatile("mov %%gs, %0" : "=r"(gs));
+	return gs;
+}
+static void *gs_thread(void *arg) {
+	out("  thread starts with gs %#x", getgs());
+	__asm__ volatile("mov %0, %%gs" : : "r"(0));
+	for (int i = 0; i < 3; i++)
+		sched_yield();
+	out("  thread after yields: gs %#x", getgs());
+	return 0;
+}
+static void case_sel_threads(void) {
+	__asm__ volatile("mov %0, %%gs" : : "r"(0x2b));
+	pthread_t th;
+	pthread_create(&th, 0, gs_thread, 0);
+	for (int i = 0; i < 3; i++)
+		sched_yield();
+	pthread_join(th, 0);
+	out("  creator after the thread: gs %#x", getgs());
+	pid_t pid = fork();
+	if (pid == 0) {
+		out("  fork child: gs %#x", getgs());
+		_exit(0);
+	}
+	waitpid(pid, 0, 0);
+	__asm__ volatile("mov %0, %%gs" : : "r"(0));
+}
+
 // ---- Storms: the kernel keeps time and delivers signals ----
 
 // A frame rt_sigreturn resumes at a SYSCALL that makes rt_sigreturn with
@@ -1498,6 +1558,8 @@ static const struct pcase cases[] = {
 	{"xstate-bits", case_xstate_bits},
 	{"xcomp-bits", case_xcomp_bits},
 	{"sel-table", case_sel_table},
+	{"sel-segments", case_sel_segments},
+	{"sel-threads", case_sel_threads},
 	{"sel-user32", case_sel_user32},
 	{"sel-cpunode-ds", case_sel_cpunode_ds},
 	{"storm-sigreturn", case_storm_sigreturn},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,4 +235,35 @@ func TestVMRealGoNet(t *testing.T) {
 func TestVMRealFdinfo(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/realfdinfo/realfdinfo.c"), "realfdinfo: done")
+}
+
+// TestVMBashJobs runs north/testdata/bash/jobs.sh under Debian's
+// bash-static, natively and inside Cocoon: job control (set -m: jobs in
+// their own process groups, stopped and continued, killed by %n, wait
+// -n, disown), a coprocess, read -t, RETURN and ERR traps, exec {fd}>,
+// ulimit, and /dev/tcp to busybox nc.
+func TestVMBashJobs(t *testing.T) {
+	cocoonKernel(t)
+	bash := debianBinary(t, "bash-static", "/bin/bash-static")
+	data, err := os.ReadFile(bash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile("testdata/bash/jobs.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs("testdata/bash/jobs.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(freePort(t, "tcp"))
+	recs := []cpio.Record{cpio.StaticFile("bin/bash", string(data), 0o755), cpio.StaticFile("jobs.sh", string(script), 0o644)}
+	got, want, console := shellScript(t, "testdata/bash/run.sh", recs, 256, []string{bash, abs, port}, []string{"/bin/bash", "/jobs.sh", port})
+	if !strings.Contains(want, "over /dev/tcp") {
+		t.Fatalf("natively the script fails:\n%s", want)
+	}
+	if got != want {
+		t.Errorf("output inside Cocoon differs from Linux's:\n%s--- Cocoon's console:\n%s", lineDiff(got, "Cocoon", want, "Linux"), console)
+	}
 }

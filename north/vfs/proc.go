@@ -380,6 +380,16 @@ func (p procNode) attr() Attr {
 		ino += uint64(uint32(id)) << 26
 	}
 	a := Attr{Ino: ino, Mode: linux.SIfdir | 0o555, Nlink: 2}
+	// A directory links its subdirectories (find's leaf optimization
+	// counts on it): those of /proc/PID and of /proc/sys are fixed;
+	// /proc's and /proc/PID/task's are counted by fill.
+	switch p.kind {
+	case procPid:
+		a.Nlink += subdirs(p.pidEntries())
+	case procSys, procSysDir, procSysFS, procSysVM:
+		ents, _ := p.entries(nil)
+		a.Nlink += subdirs(ents)
+	}
 	if p.kind == procFDDir {
 		a.Mode = linux.SIfdir | 0o500 // fs/proc/base.c: DIR("fd", S_IRUSR|S_IXUSR)
 	}
@@ -762,6 +772,9 @@ func (p procNode) fill(a *Attr, fs *FS) {
 		return
 	}
 	a.Atime, a.Mtime, a.Ctime = fs.mounted, fs.mounted, fs.mounted
+	if p.kind == procRoot && fs.procs != nil {
+		a.Nlink = 2 + subdirs(procRootNames[:]) + uint32(len(fs.procs.PIDs()))
+	}
 	if p.pid == 0 || fs.procs == nil {
 		return
 	}
@@ -770,6 +783,9 @@ func (p procNode) fill(a *Attr, fs *FS) {
 		return
 	}
 	a.UID, a.GID = info.Owner()
+	if p.kind == procTaskDir {
+		a.Nlink = 2 + uint32(len(info.Tasks())) // proc_task_getattr
+	}
 	if s, ok := info.(interface{ Started() int64 }); ok {
 		t := s.Started()
 		a.Atime, a.Mtime, a.Ctime = t, t, t
@@ -792,6 +808,17 @@ func (p procNode) fill(a *Attr, fs *FS) {
 			a.Mode |= 0o300
 		}
 	}
+}
+
+// subdirs counts the directories among ents.
+func subdirs(ents []procEntry) uint32 {
+	n := uint32(0)
+	for _, e := range ents {
+		if e.node.fileType() == linux.SIfdir {
+			n++
+		}
+	}
+	return n
 }
 
 // procEntry is one name in a /proc directory.

@@ -29,6 +29,12 @@ ls -l /proc/self/fd/ 2>/dev/null | awk '$9 ~ /^[567]$/ { print $1, $9, $10, $11 
 sh -c 'ls -l /proc/$$/fd 2>/dev/null' | awk '$9 ~ /^[567]$/ { print $1, $9, $10, $11 }'
 stat -L -c '%F' /proc/self/fd/5 /proc/self/fd/6
 exec 5<&- 6>&- 7>&-
+echo "== /proc/PID modes"
+for f in cgroup cmdline comm cwd environ exe fd fdinfo io limits maps mem mountinfo mounts oom_adj oom_score oom_score_adj stat statm status task timerslack_ns; do
+	stat -c "%n %A %h" /proc/$$/$f
+done | sed "s|/$$/|/PID/|"
+sh -c 'stat -c "%n %A %h" /proc/$$ /proc/$$/task/$$' | awk '{ print $2, ($3 >= 4 ? ">= 4 links" : $3) }'
+stat -c "%n %A" /proc/$$/task/$$ /proc/$$/task/$$/stat /proc/$$/fdinfo/1 /proc/self /proc/thread-self /proc/mounts | sed "s|/$$|/PID|g"
 echo "== times"
 now=$(date +%s)
 for p in /proc/$$ /proc/$$/status /proc/$$/fd /proc/$$/fd/1; do

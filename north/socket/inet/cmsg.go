@@ -107,7 +107,8 @@ func (s *sock) setCmsg(bit uint32, on bool) {
 	}
 	s.cmsgs.Store(v)
 	so := s.ep.SocketOptions()
-	so.SetReceivePacketInfo(v&cmIPPktinfo != 0)
+	// An IPv6 socket's IPV6_PKTINFO tells an IPv4 datagram's too.
+	so.SetReceivePacketInfo(v&cmIPPktinfo != 0 || (s.family == socket.AFInet6 && v&cmIP6Pktinfo != 0))
 	so.SetReceiveTTL(v&cmIPTTL != 0)
 	so.SetReceiveTOS(v&cmIPTOS != 0)
 	so.SetReceiveOriginalDstAddress(v&(cmIPOrigDst|cmIP6OrigDst) != 0)
@@ -130,6 +131,19 @@ func (s *sock) datagramCmsgs(m *socket.Msg, cm *tcpip.ReceivableControlMessages)
 		m.Control = append(m.Control, socket.Cmsg{Level: level, Type: typ, Data: data})
 	}
 	origV4 := cm.HasOriginalDstAddress && cm.OriginalDstAddress.Addr.Len() == 4
+	// An IPv6 socket's IPv4 datagram: IPV6_PKTINFO with its IPv4-mapped
+	// destination first (ip6_datagram_recv_common_ctl), the other IPv6
+	// messages not.
+	if s.family == socket.AFInet6 && cm.HasIPPacketInfo && bits&cmIP6Pktinfo != 0 {
+		b := make([]byte, 20)
+		b[10], b[11] = 0xff, 0xff
+		if cm.PacketInfo.DestinationAddr.Len() == 4 {
+			a := cm.PacketInfo.DestinationAddr.As4()
+			copy(b[12:], a[:])
+		}
+		le.PutUint32(b[16:], uint32(cm.PacketInfo.NIC))
+		add(socket.SolIPv6, ipv6PktinfoMsg, b)
+	}
 	// IPv4: struct in_pktinfo (ifindex, the local address it came to,
 	// the header's destination), the TTL as an int, the TOS as a byte,
 	// then the destination as a struct sockaddr_in.

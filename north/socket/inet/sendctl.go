@@ -80,6 +80,18 @@ func (s *sock) sendControl(m *socket.Msg, to *tcpip.FullAddress) (sendCtl, error
 			if err := c.ipv4(k); err != nil {
 				return c, err
 			}
+		case v4 && s.family == socket.AFInet6 && k.Level == socket.SolIPv6 && k.Type == ipv6PktinfoMsg:
+			// An IPv6 socket's IPv4 datagram takes IPV6_PKTINFO of an
+			// IPv4-mapped source as IP_PKTINFO (ip_cmsg_send's
+			// allow_ipv6).
+			if len(k.Data) < 20 || !isV4Mapped([16]byte(k.Data[:16])) {
+				return c, vfs.EINVAL
+			}
+			c.nic = tcpip.NICID(int32(le.Uint32(k.Data[16:])))
+			c.source = tcpip.Address{}
+			if a := [4]byte(k.Data[12:16]); a != [4]byte{} {
+				c.source = tcpip.AddrFrom4(a)
+			}
 		case !v4 && k.Level == socket.SolIPv6:
 			if err := c.ipv6(s, k); err != nil {
 				return c, err

@@ -832,6 +832,8 @@ static void ipCmsgs(const struct kind *k) {
 		getsockname(s6, (void *)&a, &al);
 		setsockopt(s6, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
 		setsockopt(s6, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+		setsockopt(s6, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+		setsockopt(s6, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
 		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = a.sin6_port};
 		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		sendto(s4, "mapped", 6, 0, (void *)&to, sizeof to);
@@ -842,7 +844,37 @@ static void ipCmsgs(const struct kind *k) {
 		char data[16];
 		struct iovec iov = {data, sizeof data};
 		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
-		printCmsgs("udp6 mapped IP_PKTINFO+IP_RECVTTL recvmsg", recvmsg(s6, &m, 0), &m, 0);
+		struct sockaddr_in6 from;
+		m.msg_name = &from;
+		m.msg_namelen = sizeof from;
+		printCmsgs("udp6 mapped IP_PKTINFO+IP_RECVTTL+IPV6_RECVPKTINFO recvmsg", recvmsg(s6, &m, 0), &m, 0);
+		// The reply from the address it came to, as IPV6_PKTINFO names
+		// it: IPv4-mapped (else EINVAL), the host's (else ENETUNREACH).
+		static const char *srcs[] = {"::ffff:127.0.0.1", "::1", "::ffff:10.9.9.9"};
+		for (int i = 0; i < 3; i++) {
+			struct in6_pktinfo pi = {.ipi6_ifindex = 0};
+			inet_pton(AF_INET6, srcs[i], &pi.ipi6_addr);
+			union {
+				char b[CMSG_SPACE(sizeof pi)];
+				struct cmsghdr align;
+			} u;
+			memset(&u, 0, sizeof u);
+			struct iovec iv = {"r", 1};
+			struct msghdr sm = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iv, .msg_iovlen = 1,
+					    .msg_control = u.b, .msg_controllen = sizeof u.b};
+			struct cmsghdr *h = CMSG_FIRSTHDR(&sm);
+			h->cmsg_level = IPPROTO_IPV6;
+			h->cmsg_type = IPV6_PKTINFO;
+			h->cmsg_len = CMSG_LEN(sizeof pi);
+			memcpy(CMSG_DATA(h), &pi, sizeof pi);
+			char what[96];
+			snprintf(what, sizeof what, "udp6 mapped reply IPV6_PKTINFO %s", srcs[i]);
+			show(what, sendmsg(s6, &sm, 0));
+		}
+		struct timeval tv = {2, 0};
+		setsockopt(s4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		show("udp6 mapped reply received", recv(s4, data, sizeof data, 0));
+
 		close(s4);
 		close(s6);
 	}

@@ -2,6 +2,7 @@ package inet
 
 import (
 	"encoding/binary"
+	"io"
 
 	"github.com/cocoon-vm/cocoon/north/clock"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -330,4 +331,72 @@ func (s *sock) recvErr(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	m.Control = append(m.Control, socket.Cmsg{Level: level, Type: typ, Data: append(ee, offender...)})
 	m.OutFlags |= socket.MsgErrqueue
 	return n, nil
+}
+
+// skipWriter drops the first skip bytes written to it, then writes to w.
+type skipWriter struct {
+	w    io.Writer
+	skip int64
+}
+
+func (k *skipWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	if k.skip > 0 {
+		d := min(k.skip, int64(len(b)))
+		k.skip -= d
+		b = b[d:]
+	}
+	if len(b) == 0 {
+		return n, nil
+	}
+	c, err := k.w.Write(b)
+	if err != nil {
+		return n - len(b) + c, err
+	}
+	return n, nil
+}
+
+// peekAt is a stream's MSG_PEEK with SO_PEEK_OFF set (tcp_recvmsg_locked
+// with peek_offset): the bytes from the offset on, which then moves past
+// them; none there yet is EAGAIN, none ever (the peer's FIN) is the end.
+func (s *sock) peekAt(dst vfs.Buf, m *socket.Msg) (int64, error) {
+	if dst.Len() == 0 {
+		return 0, nil
+	}
+	off := int64(s.peekOff.Load())
+	w := &sink{b: dst}
+	lw := &tcpip.LimitedWriter{W: &skipWriter{w: w, skip: off}, N: off + dst.Len()}
+	res, err := s.ep.Read(lw, tcpip.ReadOptions{Peek: true})
+	if _, ok := err.(*tcpip.ErrWouldBlock); ok && s.st.pollNIC != nil && s.st.pollNIC(nil) {
+		res, err = s.ep.Read(lw, tcpip.ReadOptions{Peek: true})
+	}
+	if err != nil {
+		switch err.(type) {
+		case *tcpip.ErrClosedForReceive:
+			return 0, nil
+		case *tcpip.ErrBadBuffer:
+			return 0, vfs.EFAULT
+		}
+		return 0, errnoOf(err)
+	}
+	n := int64(res.Count) - off
+	if n <= 0 {
+		if s.finReceived() {
+			return 0, nil
+		}
+		return 0, vfs.EAGAIN
+	}
+	s.peekOff.Add(int32(n))
+	s.streamCmsgs(m)
+	return n, nil
+}
+
+// peekBack moves SO_PEEK_OFF back by n bytes read (sk_peek_offset_bwd).
+func (s *sock) peekBack(n int) {
+	for {
+		off := s.peekOff.Load()
+		if off < 0 || s.peekOff.CompareAndSwap(off, max(off-int32(n), 0)) {
+			return
+		}
+	}
 }

@@ -212,6 +212,8 @@ type sock struct {
 	// SIOCGSTAMP.
 	stamp    atomic.Int64
 	stamping atomic.Bool
+	// peekOff is SO_PEEK_OFF: -1, or where a stream's MSG_PEEK starts.
+	peekOff atomic.Int32
 
 	// What netstack's Read and Write are handed, kept for the next call
 	// by the reader or writer that holds rmu or wmu (TryLock: a second
@@ -235,6 +237,7 @@ func newSock(st *Stack, family, typ, proto int, ep tcpip.Endpoint, wq *waiter.Qu
 		s.pw = newPollWaiter()
 	}
 	s.stamp.Store(-1)
+	s.peekOff.Store(-1)
 	// netstack's event bits are poll(2)'s, as are vfs.Events.
 	s.entry = waiter.NewFunctionEntry(waiter.EventMask(^uint32(0)), func(m waiter.EventMask) {
 		if s.pw != nil && m&(waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr) != 0 {
@@ -528,6 +531,9 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	if m.Flags&socket.MsgErrqueue != 0 {
 		return s.recvErr(dst, m)
 	}
+	if m.Flags&socket.MsgPeek != 0 && s.peekOff.Load() >= 0 && s.typ == socket.SockStream {
+		return s.peekAt(dst, m)
+	}
 	if m.Flags&socket.MsgOOB != 0 {
 		return 0, vfs.EINVAL
 	}
@@ -588,6 +594,7 @@ func (s *sock) Recv(dst vfs.Buf, m *socket.Msg) (int64, error) {
 	}
 	if m.Flags&socket.MsgPeek == 0 {
 		s.grow(res.Count)
+		s.peekBack(res.Count)
 	}
 	s.streamCmsgs(m)
 	return int64(res.Count), nil

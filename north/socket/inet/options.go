@@ -338,8 +338,13 @@ func (s *sock) setSocket(so *tcpip.SocketOptions, name, v int) error {
 			return socket.ENOPROTOOPT
 		}
 	case socket.SoPeekOff:
-		// Peeking at an offset is not there for internet sockets.
-		return socket.ENOPROTOOPT
+		// Where a TCP MSG_PEEK starts, moving on with what it peeks
+		// (sk_set_peek_off; negative: off). A UDP peek at an offset
+		// reaches datagrams past the first, which netstack's cannot.
+		if s.typ != socket.SockStream && v >= 0 {
+			return socket.ENOPROTOOPT
+		}
+		s.peekOff.Store(int32(v))
 	default:
 		return socket.ENOPROTOOPT
 	}
@@ -1014,7 +1019,7 @@ func (s *sock) getSocket(so *tcpip.SocketOptions, name int) ([]byte, error) {
 		l := so.GetLinger()
 		return socket.Linger(l.Enabled, int(l.Timeout/time.Second)), nil
 	case socket.SoPeekOff:
-		return socket.Int(-1), nil
+		return socket.Int(int(s.peekOff.Load())), nil
 	}
 	return nil, socket.ENOPROTOOPT
 }

@@ -1431,6 +1431,60 @@ static void errQueue(const struct kind *k) {
 	close(sv[0]);
 }
 
+// peekOff peeks at a stream of k with SO_PEEK_OFF: each peek starts
+// where the last one ended, a read moves the offset back, nothing past
+// the offset is EAGAIN (the end after the peer's FIN), -1 turns it off.
+static void peekOff(const struct kind *k) {
+	int sv[2], v = 0;
+	char b[16], what[96];
+	if (pair(k, sv) < 0)
+		return;
+	send(sv[0], "abcdef", 6, 0);
+	settle(sv[1], 6);
+	socklen_t vl = 4;
+#define PK(label, flags, len) \
+	do { \
+		long n = recv(sv[1], b, len, flags); \
+		vl = 4; \
+		getsockopt(sv[1], SOL_SOCKET, SO_PEEK_OFF, &v, &vl); \
+		snprintf(what, sizeof what, "%s %s", k->name, label); \
+		if (n < 0) \
+			printf("%s: %s, offset %d\n", what, errname(errno), v); \
+		else \
+			printf("%s: %ld \"%.*s\", offset %d\n", what, n, (int)n, b, v); \
+	} while (0)
+	v = 0;
+	snprintf(what, sizeof what, "%s SO_PEEK_OFF 0", k->name);
+	show(what, setsockopt(sv[1], SOL_SOCKET, SO_PEEK_OFF, &v, sizeof v));
+	PK("peek 2", MSG_PEEK, 2);
+	PK("peek 2 more", MSG_PEEK, 2);
+	PK("read 3", 0, 3);
+	PK("peek 16", MSG_PEEK, 16);
+	PK("peek past", MSG_PEEK | MSG_DONTWAIT, 16);
+	PK("read 16", 0, 16);
+	v = -1;
+	setsockopt(sv[1], SOL_SOCKET, SO_PEEK_OFF, &v, sizeof v);
+	send(sv[0], "xy", 2, 0);
+	settle(sv[1], 2);
+	PK("peek with -1", MSG_PEEK, 16);
+	PK("peek with -1 again", MSG_PEEK, 16);
+	v = 5;
+	setsockopt(sv[1], SOL_SOCKET, SO_PEEK_OFF, &v, sizeof v);
+	shutdown(sv[0], SHUT_WR);
+	struct pollfd p = {sv[1], POLLRDHUP, 0};
+	poll(&p, 1, 5000);
+	PK("peek past at the end", MSG_PEEK | MSG_DONTWAIT, 16);
+	v = -5;
+	snprintf(what, sizeof what, "%s SO_PEEK_OFF -5", k->name);
+	show(what, setsockopt(sv[1], SOL_SOCKET, SO_PEEK_OFF, &v, sizeof v));
+	vl = 4;
+	getsockopt(sv[1], SOL_SOCKET, SO_PEEK_OFF, &v, &vl);
+	printf("%s SO_PEEK_OFF after -5: %d\n", k->name, v);
+	close(sv[0]);
+	close(sv[1]);
+#undef PK
+}
+
 // pair makes two connected sockets of k over loopback (a listener's
 // accepted end for streams, connected datagram sockets otherwise).
 static int pair(const struct kind *k, int sv[2]) {
@@ -1990,6 +2044,10 @@ int main(void) {
 		moreIoctls(&kinds[i]);
 	for (int i = 0; i < NKINDS; i++)
 		errQueue(&kinds[i]);
+	for (int i = 0; i < NKINDS; i++)
+		if (kinds[i].type == SOCK_STREAM)
+			peekOff(&kinds[i]);
+
 
 
 

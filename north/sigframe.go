@@ -18,6 +18,10 @@ func fpu() sigframe.FPU {
 	return sigframe.FPU{XSave: kernel.XSAVE(), Size: kernel.FPStateSize(), Features: kernel.XCR0(), MXCSRMask: mxcsrMask}
 }
 
+// MinSigStackSize is AT_MINSIGSTKSZ: the most stack a signal frame takes
+// on this machine (sigframe.MinSigStackSize).
+func MinSigStackSize() uint64 { return sigframe.MinSigStackSize(fpu()) }
+
 // mxcsrMask is the processor's MXCSR_MASK, read once.
 var (
 	mxcsrMaskOnce sync.Once

@@ -50,6 +50,12 @@ type Options struct {
 // application's range (kernel/layout.UserEnd), as on Linux.
 const stackTop = uint64(layout.UserEnd) - 1<<28
 
+// hwcap is CPUID 1's EDX (ELF_HWCAP).
+func hwcap() uint32 {
+	_, _, _, edx := cpu.Cpuid(1, 0)
+	return edx
+}
+
 // vdsoAddr is where the application's copy of the vDSO goes: above its
 // stack, below the end of its address range.
 const vdsoAddr = uint64(layout.UserEnd) - 1<<26
@@ -224,6 +230,10 @@ func load(prog *north.ProgramFile, path string, argv, env []string) (north.Progr
 		ExecFn:      path,
 		Random:      rnd,
 		SysinfoEhdr: vdsoAddr,
+		// ELF_HWCAP, CPUID 1 EDX, and AT_MINSIGSTKSZ, which x86 Linux
+		// gives every program (ARCH_DLINFO, arch/x86/include/asm/elf.h).
+		HWCap:       uint64(hwcap()),
+		MinSigStkSz: north.MinSigStackSize(),
 	})
 	if err != nil {
 		return fail("building the stack", err)

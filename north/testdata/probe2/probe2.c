@@ -78,6 +78,7 @@ static long raw(long nr, long a, long b, long c) {
 }
 
 static uintptr_t stackref;
+static char **initial_env; // main's envp: the auxiliary vector follows it
 
 // addr prints an address the same way natively and in Cocoon (into one
 // of a few buffers: a line may print several).
@@ -1340,6 +1341,73 @@ static void case_sel_threads(void) {
 	__asm__ volatile("mov %0, %%gs" : : "r"(0));
 }
 
+// ---- The signal frame as a handler finds it ----
+
+// Machine-independent facts of the frame: where it sits, the
+// _fpx_sw_bytes, the XSAVE header (save_xstate_epilog, get_sigframe).
+static void frame_facts(int sig, siginfo_t *si, void *ctx) {
+	struct uc64 *u = ctx;
+	uint64_t frame = (uint64_t)ctx - 8, top = DATA + 4 * 4096;
+	uint32_t lo, hi, a, b, c, d;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	uint64_t xcr0 = (uint64_t)hi << 32 | lo;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
+	uint32_t *sw = SWB(u);
+	uint64_t *xh = XHDR(u);
+	out("  frame (rsp+8) %% 16 == 0: %d; fpstate 64-byte aligned: %d, below the frame: %d; within MINSIGSTKSZ: %d",
+	    (frame + 8) % 16 == 0, u->sc.fpstate % 64 == 0, u->sc.fpstate > frame, top - frame <= getauxval(AT_MINSIGSTKSZ));
+	out("  uc_flags %#lx; magic1 %d, xstate_size is XSAVE's (CPUID 0xd): %d, extended_size %d more, xfeatures is XCR0: %d, magic2 %d",
+	    (unsigned long)u->flags, sw[0] == 0x46505853, sw[4] == b, sw[1] - sw[4], ((uint64_t)sw[3] << 32 | sw[2]) == xcr0,
+	    *(uint32_t *)(FP(u) + sw[4]) == 0x46505845);
+	out("  XSTATE_BV has x87 and SSE: %d, nothing beyond XCR0: %d; XCOMP_BV %#lx, reserved zero: %d; trapno %lu err %lu oldmask %#lx",
+	    (xh[0] & 3) == 3, !(xh[0] & ~xcr0), (unsigned long)xh[1], !(xh[2] | xh[3] | xh[4] | xh[5] | xh[6] | xh[7]),
+	    (unsigned long)u->sc.trapno, (unsigned long)u->sc.err, (unsigned long)u->sc.oldmask);
+	out("  siginfo: signo %d errno %d code %d, pid is the sender's %d, uid is getuid %d; handler mask %#lx", si->si_signo,
+	    si->si_errno, si->si_code, si->si_pid == getpid(), si->si_uid == getuid(), (unsigned long)u->sigmask);
+	_exit(0);
+}
+static void case_frame_layout(void) {
+	altstack(DATA, 4 * 4096, 0);
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGHUP);
+	sigprocmask(SIG_BLOCK, &m, 0);
+	handle(SIGUSR1, frame_facts, SA_ONSTACK);
+	raw(SYS_tgkill, getpid(), raw(SYS_gettid, 0, 0, 0), SIGUSR1);
+}
+
+// ---- What the auxiliary vector says of the CPU ----
+
+static sigjmp_buf ud;
+static void on_ud(int sig, siginfo_t *si, void *ctx) { siglongjmp(ud, 1); }
+static void case_auxv_cpu(void) {
+	// (glibc's getauxval(AT_HWCAP) is its own word on x86: the kernel's
+	// is read from the initial stack, after the environment.)
+	uint64_t hw = 0;
+	char **e = initial_env;
+	while (*e)
+		e++;
+	for (uint64_t *av = (uint64_t *)(e + 1); av[0] != AT_NULL; av += 2)
+		if (av[0] == AT_HWCAP)
+			hw = av[1];
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	// Linux's ELF_HWCAP is CPUID 1 EDX as the kernel keeps it: FPU, TSC,
+	// CX8, CMOV, FXSR, SSE and SSE2 at least.
+	uint64_t base = 1 << 0 | 1 << 4 | 1 << 8 | 1 << 15 | 1 << 24 | 1 << 25 | 1 << 26;
+	out("  AT_HWCAP has the x86-64 baseline: %d, nothing CPUID lacks: %d; AT_MINSIGSTKSZ given: %d", (hw & base) == base,
+	    !(hw & ~(uint64_t)d), getauxval(AT_MINSIGSTKSZ) != 0);
+	// HWCAP2_FSGSBASE says RDFSBASE and friends work at CPL3.
+	handle(SIGILL, on_ud, 0);
+	int works = 0;
+	if (!sigsetjmp(ud, 1)) {
+		uint64_t fs;
+		__asm__ volatile("rdfsbase %0" : "=r"(fs));
+		works = 1;
+	}
+	out("  AT_HWCAP2's FSGSBASE agrees with RDFSBASE: %d", !!(getauxval(AT_HWCAP2) & 2) == works);
+}
+
 // ---- Storms: the kernel keeps time and delivers signals ----
 
 // A frame rt_sigreturn resumes at a SYSCALL that makes rt_sigreturn with
@@ -1557,6 +1625,8 @@ static const struct pcase cases[] = {
 	{"deliver-beyond-rlimit", case_deliver_beyond_rlimit},
 	{"xstate-bits", case_xstate_bits},
 	{"xcomp-bits", case_xcomp_bits},
+	{"frame-layout", case_frame_layout},
+	{"auxv-cpu", case_auxv_cpu},
 	{"sel-table", case_sel_table},
 	{"sel-segments", case_sel_segments},
 	{"sel-threads", case_sel_threads},
@@ -1610,9 +1680,10 @@ static void runcase(const char *name) {
 		out("  => exit %d", WEXITSTATUS(st));
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv, char **envp) {
 	int here;
 	stackref = (uintptr_t)&here;
+	initial_env = envp;
 	struct rlimit nocore = {0, 0};
 	setrlimit(RLIMIT_CORE, &nocore);
 	if (argc > 1) {

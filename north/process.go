@@ -35,9 +35,10 @@ type Config struct {
 	Overcommit int
 	// Load loads a program for execve into a new address space: the
 	// file (whose MapPrivate maps its segments), the path it was asked
-	// by (AT_EXECFN), argv and envp. It returns ErrNoExec for a file it
-	// cannot run. Nil: execve gives ENOSYS.
-	Load func(f *ProgramFile, path string, argv, envp []string) (Program, error)
+	// by (AT_EXECFN), argv and envp, with a stack of stack bytes (0:
+	// the loader's default). It returns ErrNoExec for a file it cannot
+	// run. Nil: execve gives ENOSYS.
+	Load func(f *ProgramFile, path string, argv, envp []string, stack uint64) (Program, error)
 }
 
 // Process is one process of the application: an address space, its

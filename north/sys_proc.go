@@ -1064,7 +1064,15 @@ func sysExecveat(t *Task, a *[6]uint64) int64 {
 // Limits of execve (include/uapi/linux/binfmts.h, fs/exec.c).
 const (
 	maxArgStrings = 0x7fffffff
-	maxArgBytes   = 2 << 20 // what fits the stack; Linux allows a quarter of RLIMIT_STACK
+	// argMax is ARG_MAX (32 pages), the least room the arguments and
+	// environment get, and maxArgBytes the most (_STK_LIM / 4 * 3);
+	// between them a quarter of RLIMIT_STACK (fs/exec.c
+	// bprm_stack_limits).
+	argMax      = 32 * 4096
+	maxArgBytes = 6 << 20
+	// maxStack bounds the stack an execve maps for a large or unlimited
+	// RLIMIT_STACK.
+	maxStack = 1 << 30
 	// maxArgStrlen is MAX_ARG_STRLEN (32 pages): the longest argument or
 	// environment string, its NUL included (fs/exec.c copy_strings).
 	maxArgStrlen = 32 * 4096
@@ -1088,7 +1096,7 @@ func execHeader(exe Executable) ([]byte, int64) {
 }
 
 // readStrings reads a NULL-terminated array of string pointers.
-func readStrings(m mem.Memory, addr uint64, total *int) ([]string, int64) {
+func readStrings(m mem.Memory, addr uint64, total *int, limit int) ([]string, int64) {
 	var out []string
 	if addr == 0 {
 		return nil, 0
@@ -1111,7 +1119,7 @@ func readStrings(m mem.Memory, addr uint64, total *int) ([]string, int64) {
 		// Each string and its pointer count against the limit
 		// (fs/exec.c bprm_stack_limits, copy_strings).
 		*total += len(s) + 1 + 8
-		if *total > maxArgBytes {
+		if *total > limit {
 			return nil, -linux.E2BIG
 		}
 		out = append(out, s)
@@ -1139,12 +1147,17 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 		return e
 	}
 	defer func() { exe.Close() }() // the mappings keep what they map
+	// The new program's stack is RLIMIT_STACK's (Linux's grows on
+	// faults up to it; here it is mapped at once, its pages taken as
+	// touched), the arguments a quarter of it.
+	stackSize := min(max(p.rlimit(3), 4*argMax), maxStack) &^ (mem.PageSize - 1)
+	limit := int(min(max(stackSize/4, argMax), maxArgBytes))
 	total := 0
-	argv, e := readStrings(p.m, argvAddr, &total)
+	argv, e := readStrings(p.m, argvAddr, &total, limit)
 	if e != 0 {
 		return e
 	}
-	envp, e := readStrings(p.m, envpAddr, &total)
+	envp, e := readStrings(p.m, envpAddr, &total, limit)
 	if e != 0 {
 		return e
 	}
@@ -1212,7 +1225,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 		unreadable = unreadable || !exe.Readable()
 	}
 	file := NewProgramFile(exe)
-	prog, err := p.cfg.Load(file, execFn, argv, envp)
+	prog, err := p.cfg.Load(file, execFn, argv, envp, stackSize)
 	if err != nil {
 		file.release()
 		if err == ErrNoExec {

@@ -1,6 +1,9 @@
 package north_test
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestVMSchedDifferentialC runs testdata/sysgaps/sched.c (nice values
 // per thread and process group, the sched_* calls, getcpu, membarrier
@@ -152,4 +155,30 @@ func TestVMMsealDifferentialC(t *testing.T) {
 func TestVMSetnsDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/sysgaps/setns.c"), "setns: done")
+}
+
+// TestVMSysvHoard runs testdata/sysgaps/hoard.c inside Cocoon: System V
+// semaphore sets (with SEM_UNDO arrays) or queued messages made until
+// the kernel's memory runs short end in ENOMEM for the program or in the
+// out-of-memory kill, as on Linux, never in a kernel fault.
+func TestVMSysvHoard(t *testing.T) {
+	cocoonKernel(t)
+	app := packELF(t, buildC(t, "testdata/sysgaps/hoard.c"))
+	for mode, want := range map[string]string{
+		"sem": "semaphore sets: ENOMEM after some 1\nhoard: done\n",
+		"msg": "messages: ENOMEM after some 1\nhoard: done\n",
+	} {
+		t.Run(mode, func(t *testing.T) {
+			console, err := runApp(t, app, mode+" /tmp")
+			if status(err) == 137 && strings.Contains(console, "cocoon: out of memory: killed process") {
+				return
+			}
+			if err != nil {
+				t.Fatalf("hoard %s: %v", mode, err)
+			}
+			if got := appOutput(console); got != want {
+				t.Errorf("hoard %s printed\n%s\nwant\n%s", mode, got, want)
+			}
+		})
+	}
 }

@@ -267,3 +267,11 @@ func TestVMBashJobs(t *testing.T) {
 		t.Errorf("output inside Cocoon differs from Linux's:\n%s--- Cocoon's console:\n%s", lineDiff(got, "Cocoon", want, "Linux"), console)
 	}
 }
+
+// TestVMRealProcEdge: mmap, pread, lseek, write, fsync, ftruncate,
+// fallocate and getdents on the files of /proc and /sys programs read
+// (north/testdata/realprocedge), vs native.
+func TestVMRealProcEdge(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/realprocedge/realprocedge.c"), "realprocedge: done")
+}

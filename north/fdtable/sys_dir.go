@@ -368,16 +368,15 @@ func (fs *Files) Truncate(m mem.Memory, pathAddr uint64, length int64) int64 {
 }
 
 // Fsync is fsync(2): everything is in memory, so there is nothing to do
-// for regular files and directories; other files cannot be synced
-// (EINVAL), as on Linux.
+// for regular files and directories; other files, and /proc's, cannot be
+// synced (EINVAL), as on Linux (vfs.Syncable).
 func (fs *Files) Fsync(fd int32) int64 {
 	f, err := fs.ioFile(fd)
 	if err != nil {
 		return ret(0, err)
 	}
 	defer f.DecRef()
-	a := f.Stat()
-	if t := a.Type(); t != linux.SIfreg && t != linux.SIfdir {
+	if !vfs.Syncable(f) {
 		return errno(vfs.EINVAL)
 	}
 	return 0

@@ -27,6 +27,9 @@ type Mapping struct {
 func (f *File) Map(inv func(from, to int64)) (*Mapping, error) {
 	r, ok := f.impl.(*regFile)
 	if !ok {
+		if n, ok := f.loc.n.(procNode); ok && n.procReg() {
+			return nil, EIO
+		}
 		return nil, ENODEV
 	}
 	m := r.n.mapping(inv)

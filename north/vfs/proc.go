@@ -752,8 +752,45 @@ func (f *procFile) Read(_ *File, dst Buf, off int64) (int64, error) {
 
 func (f *procFile) Stream() bool    { return false }
 func (f *procFile) Stat(*File) Attr { return f.loc.Attr() }
+
+// Seek is each file's llseek: a sysfs attribute's is generic_file_llseek
+// on its size, PAGE_SIZE; /proc/sys's default_llseek, cmdline's and
+// environ's generic_file_llseek and oom_score_adj's and oom_adj's
+// default_llseek on a size of 0; the rest of /proc are seq_files, whose
+// seq_lseek takes SEEK_SET and SEEK_CUR only (EINVAL otherwise).
 func (f *procFile) Seek(_ *File, cur, off int64, whence int) (int64, error) {
+	switch n := f.loc.n.(type) {
+	case sysNode:
+		return SeekIn(cur, off, whence, 4096)
+	case procNode:
+		switch n.kind {
+		case procSysValue, procPipeMaxSize, procOvercommit, procProtectedHardlinks:
+			return SeekIn(cur, off, whence, 0)
+		case procText:
+			switch procTexts[n.n] {
+			case "cmdline", "environ", "oom_score_adj", "oom_adj":
+				return SeekIn(cur, off, whence, 0)
+			}
+		}
+	}
+	if whence != linux.SeekSet && whence != linux.SeekCur {
+		return 0, EINVAL
+	}
 	return SeekIn(cur, off, whence, int64(len(f.text)))
+}
+
+// Syncable reports whether fsync(2) may be called on f, as Linux's
+// vfs_fsync_range asks whether its file_operations have fsync: a
+// regular file or directory's do (noop_fsync on tmpfs, sysfs's
+// kernfs_file_fops and kernfs_dir_fops), but /proc's files and
+// directories have none (EINVAL).
+func Syncable(f *File) bool {
+	a := f.Stat()
+	if t := a.Type(); t != linux.SIfreg && t != linux.SIfdir {
+		return false
+	}
+	_, inProc := f.loc.n.(procNode)
+	return !inProc
 }
 
 // fill sets what a's node p cannot tell alone (attr): the owner and
@@ -808,6 +845,18 @@ func (p procNode) fill(a *Attr, fs *FS) {
 			a.Mode |= 0o300
 		}
 	}
+}
+
+// procReg reports one of the files of /proc that proc_create makes
+// (meminfo, version, uptime, filesystems, loadavg, stat, cpuinfo):
+// their mmap is proc_reg_mmap, which without a proc_mmap of their own is
+// EIO, where the seq_files of /proc/PID and /proc/sys have none (ENODEV).
+func (p procNode) procReg() bool {
+	switch p.kind {
+	case procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo:
+		return true
+	}
+	return false
 }
 
 // subdirs counts the directories among ents.

@@ -154,11 +154,27 @@ func sysPidfdSendSignal(t *Task, a *[6]uint64) int64 {
 	if flags&^(pidfdSignalThread|pidfdSignalThreadGroup|pidfdSignalProcessGroup) != 0 || flags&(flags-1) != 0 {
 		return -linux.EINVAL
 	}
-	pf, ok := t.files.(PidfdFiles)
-	if !ok {
-		return t.p.unsupported("pidfd_send_signal without pidfd files", -linux.ENOSYS)
+	var d *Pidfd
+	switch fd {
+	case pidfdSelfThread:
+		// The calling thread, the scope PIDTYPE_PID unless a flag
+		// widens it.
+		if flags == 0 || flags == pidfdSignalThread {
+			if info != 0 {
+				return t.p.unsupported("pidfd_send_signal with a siginfo", -linux.EINVAL)
+			}
+			return t.tkillCode(t.p, t.tid, sig, linux.SiUser)
+		}
+		d = &Pidfd{t.p}
+	case pidfdSelfThreadGroup:
+		d = &Pidfd{t.p}
+	default:
+		pf, ok := t.files.(PidfdFiles)
+		if !ok {
+			return t.p.unsupported("pidfd_send_signal without pidfd files", -linux.ENOSYS)
+		}
+		d, _ = pf.Pidfd(fd)
 	}
-	d, _ := pf.Pidfd(fd)
 	if d == nil {
 		return -linux.EBADF
 	}

@@ -417,6 +417,12 @@ func sysTkill(t *Task, a *[6]uint64) int64 {
 }
 
 func (t *Task) tkill(q *Process, tid int32, sig uint64) int64 {
+	return t.tkillCode(q, tid, sig, linux.SiTkill)
+}
+
+// tkillCode is tkill with si_code code: SI_TKILL for tkill and tgkill,
+// SI_USER for pidfd_send_signal to a thread (prepare_kill_siginfo).
+func (t *Task) tkillCode(q *Process, tid int32, sig uint64, code int32) int64 {
 	if sig != 0 && !validSig(sig) {
 		return -linux.EINVAL
 	}
@@ -430,7 +436,7 @@ func (t *Task) tkill(q *Process, tid int32, sig uint64) int64 {
 	if sig == linux.SigKill {
 		q.killBy()
 	} else if sig != 0 {
-		_, r := q.queueInfo(target, sigInfo{signo: int(sig), code: linux.SiTkill, pid: t.p.pid, uid: t.ruid()})
+		_, r := q.queueInfo(target, sigInfo{signo: int(sig), code: code, pid: t.p.pid, uid: t.ruid()})
 		return r
 	}
 	return 0

@@ -11,15 +11,18 @@ import (
 
 func init() { registerAll([]call{{440, sysProcessMadvise}, {448, sysProcessMrelease}}) }
 
-// pidfdSelfThread is PIDFD_SELF_THREAD (include/uapi/linux/pidfd.h):
-// the caller, without a pidfd. Linux 6.18's process_madvise takes no
-// other such number (-20000 is EBADF there).
-const pidfdSelfThread = -10000
+// PIDFD_SELF_THREAD and PIDFD_SELF_THREAD_GROUP (include/uapi/linux/
+// pidfd.h, Linux 6.18): the calling thread and its process, without a
+// pidfd, for pidfd_send_signal, process_madvise and process_mrelease.
+const (
+	pidfdSelfThread      = -10000
+	pidfdSelfThreadGroup = -10001
+)
 
 // pidfdProcess is pidfd_get_task: the process the pidfd open as fd (or
-// PIDFD_SELF_THREAD) names; EBADF for none, ESRCH once it is reaped.
+// PIDFD_SELF_*) names; EBADF for none, ESRCH once it is reaped.
 func (t *Task) pidfdProcess(fd int32) (*Process, int64) {
-	if fd == pidfdSelfThread {
+	if fd == pidfdSelfThread || fd == pidfdSelfThreadGroup {
 		return t.p, 0
 	}
 	pf, ok := t.files.(PidfdFiles)

@@ -81,6 +81,29 @@ int main(void) {
 		_exit(0);
 	}
 	waitpid(c, NULL, 0);
+	// PIDFD_SELF_THREAD and PIDFD_SELF_THREAD_GROUP (Linux 6.18): the
+	// calling thread and its process, without a pidfd.
+	sigset_t set, pend;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	R(syscall(SYS_pidfd_send_signal, -10000, 0, NULL, 0));
+	R(syscall(SYS_pidfd_send_signal, -10000, SIGUSR1, NULL, 0));
+	R(syscall(SYS_pidfd_send_signal, -10001, SIGUSR2, NULL, 0));
+	R(syscall(SYS_pidfd_send_signal, -10000, 99, NULL, 0));
+	R(syscall(SYS_pidfd_send_signal, -10000, 0, NULL, 8));
+	R(syscall(SYS_pidfd_send_signal, -20000, 0, NULL, 0));
+	R(getfd(-10000, 1, 0));
+	R(getfd(-10001, 1, 0));
+	sigpending(&pend);
+	printf("pending: USR1 %d USR2 %d\n", sigismember(&pend, SIGUSR1), sigismember(&pend, SIGUSR2));
+	for (int i = 0; i < 2; i++) {
+		siginfo_t si;
+		int s = sigwaitinfo(&set, &si);
+		printf("took %s, code %s, from me %d\n", s == SIGUSR1 ? "USR1" : "USR2",
+		       si.si_code == SI_TKILL ? "SI_TKILL" : si.si_code == SI_USER ? "SI_USER" : "other", si.si_pid == getpid());
+	}
 	printf("getfd: done\n");
 	return 0;
 }

@@ -51,7 +51,10 @@ int main(void) {
 	R(pm(self, &iov, 0, MADV_COLD, 0));
 	R(pm(self, &iov, 0, 999, 0));
 	R(pm(-10000, &iov, 1, MADV_COLD, 0));
+	R(pm(-10001, &iov, 1, MADV_WILLNEED, 0));
 	R(pm(-20000, &iov, 1, MADV_WILLNEED, 0));
+	R(syscall(SYS_process_mrelease, -10000, 0));
+	R(syscall(SYS_process_mrelease, -10001, 0));
 	R(syscall(SYS_process_mrelease, self, 0));
 	R(syscall(SYS_process_mrelease, self, 1));
 	R(syscall(SYS_process_mrelease, -1, 0));

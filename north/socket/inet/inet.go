@@ -81,6 +81,9 @@ func New(ram uint64) (*Stack, error) { return newStack(nil, ram) }
 
 // newStack is New with the stack's clock (nil: the system's).
 func newStack(clock tcpip.Clock, ram uint64) (*Stack, error) {
+	if clock == nil {
+		clock = newMonoClock()
+	}
 	ndp := newNDPRoutes()
 	v6 := ipv6.NewProtocolWithOptions(ipv6.Options{
 		NDPConfigs:       ndpConfig(),

@@ -96,6 +96,29 @@ func (ep *Epoll) FDInfo(b []byte) []byte {
 	return b
 }
 
+// FDInfo: fs/notify/fdinfo.c inotify_show_fdinfo: a line per watch,
+// the newest first (the group's marks list), with the events and the
+// IN_ONESHOT and IN_EXCL_UNLINK flags (inotify_mark_user_mask). Cocoon
+// has no file handles (name_to_handle_at is ENOSYS), so no fhandle
+// fields follow, as on a kernel without CONFIG_EXPORTFS.
+func (in *inotify) FDInfo(b []byte) []byte {
+	in.mu.Lock()
+	ws := make([]*inotifyWatch, 0, len(in.byWd))
+	for _, w := range in.byWd {
+		ws = append(ws, w)
+	}
+	lines := make([]inotifyWatch, len(ws))
+	for i, w := range ws {
+		lines[i] = inotifyWatch{wd: w.wd, mask: w.mask, ino: w.ino, dev: w.dev, made: w.made}
+	}
+	in.mu.Unlock()
+	sort.Slice(lines, func(i, j int) bool { return lines[i].made > lines[j].made })
+	for _, w := range lines {
+		b = fmt.Appendf(b, "inotify wd:%x ino:%x sdev:%x mask:%x ignored_mask:0 \n", w.wd, w.ino, encodeDev(w.dev), w.mask)
+	}
+	return b
+}
+
 // encodeDev is the kernel's internal dev_t of a device number, as
 // ep_show_fdinfo prints s_dev: major << 20 | minor.
 func encodeDev(dev uint64) uint64 {

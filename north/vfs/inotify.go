@@ -75,6 +75,10 @@ type inotifyWatch struct {
 	wd   int32
 	n    node
 	mask uint32 // events and the flags IN_ONESHOT, IN_EXCL_UNLINK
+	// ino, dev and made are the watched file's inode number and device
+	// and when the watch was made among its instance's, for fdinfo.
+	ino, dev uint64
+	made     uint64
 }
 
 type inotifyEvent struct {
@@ -103,6 +107,7 @@ type inotify struct {
 	byWd   map[int32]*inotifyWatch
 	byNode map[node]*inotifyWatch
 	lastWd int32
+	made   uint64 // watches made so far
 }
 
 // NewInotify returns a new inotify instance, non-blocking if flags holds
@@ -124,6 +129,7 @@ func IsInotify(f *File) bool {
 // already watches the file. mask was checked by CheckWatchMask.
 func AddWatch(f *File, l Loc, mask uint32) (int32, error) {
 	in := f.impl.(*inotify)
+	a := l.Attr() // before the locks: the file system's own come first
 	watches.mu.Lock()
 	defer watches.mu.Unlock()
 	in.mu.Lock()
@@ -154,7 +160,8 @@ func AddWatch(f *File, l Loc, mask uint32) (int32, error) {
 		}
 	}
 	in.lastWd = wd
-	w := &inotifyWatch{in: in, wd: wd, n: l.n, mask: keep}
+	in.made++
+	w := &inotifyWatch{in: in, wd: wd, n: l.n, mask: keep, ino: a.Ino, dev: a.Dev, made: in.made}
 	in.byWd[wd], in.byNode[l.n] = w, w
 	watches.byNode[l.n] = append(watches.byNode[l.n], w)
 	watches.count.Add(1)

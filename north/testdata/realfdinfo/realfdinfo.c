@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -29,6 +30,12 @@
 #include <unistd.h>
 
 static pid_t child;
+
+// watched are the files the inotify instance watches, by name.
+static struct {
+	const char *name;
+	struct stat st;
+} watched[2];
 
 // slurp reads path into buf (NUL-terminated) and returns its length, or
 // -errno.
@@ -79,6 +86,15 @@ static void show(const char *what, pid_t pid, int fd) {
 			fstat(tfd, &st);
 			printf("  tfd: %8d events: %8x data: %16llx  pos:%lld ino: fstat's %d sdev: fstat's %d\n", tfd, events, data, pos,
 			       ino == st.st_ino, sdev == (major(st.st_dev) << 20 | minor(st.st_dev)));
+		} else if (sscanf(l, "inotify wd:%x ino:%llx sdev:%x mask:%x", &tfd, &ino, &sdev, &events) == 4) {
+			// Linux adds a file handle where it has them
+			// (CONFIG_EXPORTFS): not compared.
+			const char *name = "unknown";
+			for (int i = 0; i < 2; i++)
+				if (watched[i].name && ino == watched[i].st.st_ino &&
+				    sdev == (major(watched[i].st.st_dev) << 20 | minor(watched[i].st.st_dev)))
+					name = watched[i].name;
+			printf("  inotify wd:%x mask:%x ino and sdev: %s's\n", tfd, events, name);
 		} else if (strncmp(l, "it_value:", 9) == 0)
 			printf("  it_value: %s\n", strcmp(l, "it_value: (0, 0)") == 0 ? "(0, 0)" : "running");
 		else
@@ -209,15 +225,31 @@ int main(int argc, char **argv) {
 	epoll_ctl(ep, EPOLL_CTL_MOD, f, &ev2);
 	show("and the file, modified", 0, ep);
 
-	int go[2];
+	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	watched[0].name = "the directory";
+	stat(argv[1], &watched[0].st);
+	inotify_add_watch(in, argv[1], IN_CREATE | IN_DELETE | IN_ONLYDIR);
+	snprintf(path, sizeof path, "%s/f", argv[1]);
+	watched[1].name = "the file";
+	stat(path, &watched[1].st);
+	inotify_add_watch(in, path, IN_MODIFY | IN_ONESHOT | IN_EXCL_UNLINK);
+	show("inotify watching a directory and a file", 0, in);
+	inotify_add_watch(in, argv[1], IN_ATTRIB | IN_MASK_ADD);
+	show("the directory's watch widened", 0, in);
+
+	int go[2], ready[2];
 	pipe(go);
+	pipe(ready);
 	child = fork();
 	if (child == 0) {
 		char c;
 		lseek(f, 4, SEEK_SET);
+		write(ready[1], "r", 1);
 		read(go[0], &c, 1);
 		_exit(0);
 	}
+	char c;
+	read(ready[0], &c, 1);
 	int pfd = syscall(SYS_pidfd_open, child, 0);
 	show("pidfd of a running child", 0, pfd);
 	// The child's own descriptor, read by its parent.

@@ -209,6 +209,11 @@ type sock struct {
 	// datagram's own TOS (an IP_TOS message) is the endpoint's.
 	gso   atomic.Int32
 	tosmu sync.RWMutex
+	// cork is a UDP datagram being gathered (MSG_MORE, UDP_CORK);
+	// corking says a send must look at it.
+	corkMu  sync.Mutex
+	cork    corked
+	corking atomic.Bool
 	// stamp is sk_stamp, what SIOCGSTAMP reports: -1 before anything
 	// came (SK_DEFAULT_STAMP), 0 for a datagram with no stamp, else
 	// CLOCK_REALTIME nanoseconds; stamping turns on at the first
@@ -504,7 +509,7 @@ func (s *sock) Send(_ socket.Context, src vfs.Buf, m *socket.Msg) (int64, error)
 		opts.To = &a
 	}
 	if s.typ != socket.SockStream {
-		if len(m.Control) > 0 || s.gso.Load() != 0 {
+		if len(m.Control) > 0 || s.gso.Load() != 0 || (m.Flags&socket.MsgMore != 0 && s.proto == ipprotoUDP) || s.corking.Load() {
 			return s.sendDatagram(src, m, opts)
 		}
 		s.tosmu.RLock()

@@ -559,9 +559,11 @@ func (s *sock) setUDP(name, v int) error {
 		s.mu.Lock()
 		s.opts.gro = v != 0
 		s.mu.Unlock()
-	case udpCork, udpEncap, udpNoCheck6Tx, udpNoCheck6Rx:
-		// Corking, encapsulation and IPv6 datagrams without checksums
-		// Cocoon has not: off only.
+	case udpCork:
+		return s.setCork(v != 0)
+	case udpEncap, udpNoCheck6Tx, udpNoCheck6Rx:
+		// Encapsulation and IPv6 datagrams without checksums Cocoon
+		// has not: off only.
 		if v != 0 {
 			return socket.ENOPROTOOPT
 		}
@@ -574,11 +576,17 @@ func (s *sock) setUDP(name, v int) error {
 
 // getUDP serves SOL_UDP (udp_lib_getsockopt).
 func (s *sock) getUDP(name int) ([]byte, error) {
+	if name == udpCork {
+		s.corkMu.Lock()
+		defer s.corkMu.Unlock()
+		return socket.Bool(s.cork.on), nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch name {
-	case udpCork, udpEncap, udpNoCheck6Tx, udpNoCheck6Rx, udpliteSendCsc, udpliteRecvCsc:
+	case udpEncap, udpNoCheck6Tx, udpNoCheck6Rx, udpliteSendCsc, udpliteRecvCsc:
 		return socket.Int(0), nil
+
 	case udpSegment:
 		return socket.Int(int(s.gso.Load())), nil
 	case udpGRO:

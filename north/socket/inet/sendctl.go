@@ -281,10 +281,108 @@ func (s *sock) checkSource(c *sendCtl, to *tcpip.FullAddress) error {
 // messages, or as datagrams of UDP_SEGMENT's size (udp_send_skb: at
 // most UDP_MAX_SEGMENTS of them, not with SO_NO_CHECK).
 func (s *sock) sendDatagram(src vfs.Buf, m *socket.Msg, opts tcpip.WriteOptions) (int64, error) {
+	if (m.Flags&socket.MsgMore != 0 && s.proto == ipprotoUDP) || s.corking.Load() {
+		return s.sendCorked(src, m, opts)
+	}
 	c, err := s.sendControl(m, opts.To)
 	if err != nil {
 		return 0, err
 	}
+	return s.writeDatagram(src, opts, c)
+}
+
+// udpMaxPayload is the most a corked UDP datagram gathers (ip_append_data:
+// 0xFFFF less the IP and UDP headers).
+const udpMaxPayload = 0xffff - 20 - 8
+
+// corked is a UDP datagram being gathered by sends with MSG_MORE or
+// under UDP_CORK (udp_sendmsg's up->pending): the first send's
+// destination and control messages, the bytes so far. Guarded by
+// sock.corkMu.
+type corked struct {
+	on      bool // UDP_CORK
+	pending bool
+	to      *tcpip.FullAddress
+	ctl     sendCtl
+	data    []byte
+}
+
+// sendCorked adds src to the datagram being gathered, which goes when a
+// send without MSG_MORE comes while UDP_CORK is off (udp_sendmsg,
+// udp_push_pending_frames). The first send names the destination; later
+// ones' are passed over.
+func (s *sock) sendCorked(src vfs.Buf, m *socket.Msg, opts tcpip.WriteOptions) (int64, error) {
+	s.corkMu.Lock()
+	defer s.corkMu.Unlock()
+	k := &s.cork
+	if !k.pending {
+		c, err := s.sendControl(m, opts.To)
+		if err != nil {
+			return 0, err
+		}
+		if opts.To == nil {
+			if _, err := s.ep.GetRemoteAddress(); err != nil {
+				return 0, socket.EDESTADDRREQ
+			}
+		}
+		k.pending, k.ctl, k.to = true, c, opts.To
+	}
+	// A send that cannot be added drops what was gathered
+	// (udp_flush_pending_frames).
+	drop := func() {
+		k.pending, k.data, k.to, k.ctl = false, nil, nil, sendCtl{}
+		s.corking.Store(k.on)
+	}
+	n := src.Len()
+	if int64(len(k.data))+n > udpMaxPayload {
+		drop()
+		return 0, socket.EMSGSIZE
+	}
+	b := make([]byte, n)
+	if c, err := src.CopyIn(b); err != nil || int64(c) != n {
+		drop()
+		return 0, vfs.EFAULT
+	}
+	k.data = append(k.data, b...)
+	s.corking.Store(true)
+	if m.Flags&socket.MsgMore != 0 || k.on {
+		return n, nil
+	}
+	if err := s.pushCorked(); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// pushCorked sends the datagram gathered so far (udp_push_pending_frames).
+// Called with corkMu held.
+func (s *sock) pushCorked() error {
+	k := &s.cork
+	if !k.pending {
+		return nil
+	}
+	data, to, ctl := k.data, k.to, k.ctl
+	k.pending, k.data, k.to, k.ctl = false, nil, nil, sendCtl{}
+	s.corking.Store(k.on)
+	_, err := s.writeDatagram(vfs.BytesBuf(data), tcpip.WriteOptions{To: to}, ctl)
+	return err
+}
+
+// setCork serves UDP_CORK: turning it off sends what was gathered.
+func (s *sock) setCork(on bool) error {
+	s.corkMu.Lock()
+	defer s.corkMu.Unlock()
+	s.cork.on = on
+	s.corking.Store(on || s.cork.pending)
+	if !on {
+		return s.pushCorked()
+	}
+	return nil
+}
+
+// writeDatagram writes src as a datagram, or datagrams of UDP_SEGMENT's
+// size, with what its control messages ask.
+func (s *sock) writeDatagram(src vfs.Buf, opts tcpip.WriteOptions, c sendCtl) (int64, error) {
 	opts.ControlMessages = c.cm
 	total := src.Len()
 	seg := total

@@ -1116,6 +1116,36 @@ static void sendCmsgs(const struct kind *k) {
 		}
 		snprintf(what, sizeof what, "%s nothing more", k->name);
 		show(what, recv(sv[1], b, sizeof b, MSG_DONTWAIT));
+		// MSG_MORE and UDP_CORK gather one datagram.
+		snprintf(what, sizeof what, "%s send MSG_MORE", k->name);
+		show(what, send(sv[0], "ab", 2, MSG_MORE));
+		snprintf(what, sizeof what, "%s nothing yet", k->name);
+		show(what, recv(sv[1], b, sizeof b, MSG_DONTWAIT));
+		snprintf(what, sizeof what, "%s send the rest", k->name);
+		show(what, send(sv[0], "cd", 2, 0));
+		long n = recv(sv[1], b, sizeof b, MSG_DONTWAIT);
+		printf("%s one datagram: %ld \"%.*s\"\n", k->name, n, (int)(n > 0 ? n : 0), b);
+		v = 1;
+		snprintf(what, sizeof what, "%s UDP_CORK", k->name);
+		show(what, setsockopt(sv[0], IPPROTO_UDP, UDP_CORK, &v, sizeof v));
+		snprintf(what, sizeof what, "%s UDP_CORK get", k->name);
+		getShow(what, sv[0], IPPROTO_UDP, UDP_CORK, 4);
+		send(sv[0], "12", 2, 0);
+		send(sv[0], "34", 2, 0);
+		snprintf(what, sizeof what, "%s corked", k->name);
+		show(what, recv(sv[1], b, sizeof b, MSG_DONTWAIT));
+		v = 0;
+		setsockopt(sv[0], IPPROTO_UDP, UDP_CORK, &v, sizeof v);
+		n = recv(sv[1], b, sizeof b, 0);
+		printf("%s uncorked: %ld \"%.*s\"\n", k->name, n, (int)(n > 0 ? n : 0), b);
+		static char huge[70000];
+		snprintf(what, sizeof what, "%s MSG_MORE past 65507", k->name);
+		send(sv[0], huge, 60000, MSG_MORE);
+		show(what, send(sv[0], huge, 6000, MSG_MORE));
+		send(sv[0], "z", 1, 0);
+		n = recv(sv[1], huge, sizeof huge, 0);
+		printf("%s then: %ld\n", k->name, n);
+
 		if (v6) {
 			// To an IPv4-mapped peer: IPv4's messages count, IPv6's
 			// are passed over.

@@ -1408,6 +1408,30 @@ static void case_auxv_cpu(void) {
 	out("  AT_HWCAP2's FSGSBASE agrees with RDFSBASE: %d", !!(getauxval(AT_HWCAP2) & 2) == works);
 }
 
+// ---- A trap's signal ignored or blocked ----
+
+// force_sig: a fault's signal the program ignores or blocks kills it; the
+// same signal sent by kill is ignored or stays pending.
+static void case_fault_ignored(void) {
+	signal(SIGSEGV, SIG_IGN);
+	raw(SYS_kill, getpid(), SIGSEGV, 0);
+	out("  kill(SIGSEGV) ignored");
+	*(volatile char *)8 = 1;
+	out("  returned");
+}
+static void case_fault_blocked(void) {
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGTRAP);
+	sigprocmask(SIG_BLOCK, &m, 0);
+	reportall(0);
+	raw(SYS_kill, getpid(), SIGTRAP, 0);
+	sigpending(&m);
+	out("  kill(SIGTRAP) pending: %d", sigismember(&m, SIGTRAP));
+	__asm__ volatile("int3");
+	out("  returned");
+}
+
 // ---- Storms: the kernel keeps time and delivers signals ----
 
 // A frame rt_sigreturn resumes at a SYSCALL that makes rt_sigreturn with
@@ -1625,6 +1649,8 @@ static const struct pcase cases[] = {
 	{"deliver-beyond-rlimit", case_deliver_beyond_rlimit},
 	{"xstate-bits", case_xstate_bits},
 	{"xcomp-bits", case_xcomp_bits},
+	{"fault-ignored", case_fault_ignored},
+	{"fault-blocked", case_fault_blocked},
 	{"frame-layout", case_frame_layout},
 	{"auxv-cpu", case_auxv_cpu},
 	{"sel-table", case_sel_table},

@@ -57,11 +57,24 @@ df -P . | tail -n 1 | awk '{ print ($2 >= $3 ? "total >= used" : "odd") }'
 stat -f -c '%T %s' . ; stat -f -c '%T' /proc
 echo "== network"
 mkdir www; echo "hello over http" > www/index.html
+# A CGI program: httpd forks and execs it with the request in its
+# environment and the body on its standard input.
+mkdir www/cgi-bin
+cat > www/cgi-bin/env.sh <<'CGI'
+#!/bin/sh
+echo "Content-Type: text/plain"
+echo
+echo "method=$REQUEST_METHOD query=$QUERY_STRING length=${CONTENT_LENGTH:-none} protocol=$SERVER_PROTOCOL"
+[ "$REQUEST_METHOD" = POST ] && head -c "$CONTENT_LENGTH" | tr a-z A-Z && echo
+CGI
+chmod 755 www/cgi-bin/env.sh
 httpd -f -p 127.0.0.1:$2 -h www & hp=$!
 n=0; until wget -q -O got http://127.0.0.1:$2/index.html 2>/dev/null; do n=$((n+1)); [ $n -gt 60 ] && break; sleep 1; done
 cat got
 wget -q -O - http://127.0.0.1:$2/missing 2>&1 | head -n 1; echo "wget 404 status $?"
 wget -S -q -O /dev/null http://127.0.0.1:$2/index.html 2>&1 | awk 'NR == 1 { print $1, $2, $3 }'
+wget -q -O - "http://127.0.0.1:$2/cgi-bin/env.sh?a=1&b=two"
+wget -q -O - --post-data "posted body" "http://127.0.0.1:$2/cgi-bin/env.sh"
 kill $hp; wait $hp 2>/dev/null
 # The listener's input is a FIFO held open here: a background job's
 # stdin is /dev/null, whose end of file makes busybox nc shut its sending

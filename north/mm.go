@@ -81,6 +81,10 @@ type mmState struct {
 	// strings is where the program's argument and environment strings
 	// are on its stack (mm->arg_start ... env_end; guarded by mu).
 	strings [4]uint64
+	// stack is the main stack's mapping [low, high) and the size of the
+	// guard below it, which a fault below grows (stackgrow.go; guarded
+	// by mu).
+	stack [3]uint64
 }
 
 // dropMM ends the process's use of its ranges, and ends the ranges with

@@ -109,6 +109,7 @@ func (p *Process) SetStackStrings(prog Program) { p.mm.setStrings(prog) }
 func (s *mmState) setStrings(prog Program) {
 	s.mu.Lock()
 	s.strings = [4]uint64{prog.ArgStart, prog.ArgEnd, prog.EnvStart, prog.EnvEnd}
+	s.stack = [3]uint64{prog.StackLow, prog.StackHigh, prog.StackGuard}
 	s.mu.Unlock()
 }
 

@@ -177,6 +177,10 @@ type Program struct {
 	// ArgStart..ArgEnd and EnvStart..EnvEnd hold the argument and
 	// environment strings on the new stack (stat's arg_start ... env_end).
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
+	// StackLow..StackHigh is the stack mapping, with a PROT_NONE guard
+	// of StackGuard bytes below it (0: none known, the stack does not
+	// grow).
+	StackLow, StackHigh, StackGuard uint64
 }
 
 // ErrNoExec is what Config.Load returns for a file that is no program it
@@ -417,6 +421,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		}
 		c.mm.stackSP.Store(p.mm.stackSP.Load())
 		c.mm.strings = p.mm.strings // dup_mm copies arg_start ... env_end
+		c.mm.stack = p.mm.stack
 		// dup_mmap copies VM_SEALED, of the mappings the child gets.
 		c.mm.sealed = withoutSpans(sealed, dontfork)
 		if ps, ok := m.(pagedSpace); ok {

@@ -236,7 +236,7 @@ func (t *Task) trapSignal(info sigInfo) {
 // (arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
 func (t *Task) fault() {
 	r := t.regs
-	if r.Vector == 14 && (t.pageFault() || t.emulateVsyscall()) {
+	if r.Vector == 14 && (t.pageFault() || t.emulateVsyscall() || r.Addr < taskSizeMax && t.growStack(r.Addr)) {
 		return
 	}
 	var info sigInfo

@@ -239,6 +239,10 @@ func load(prog *north.ProgramFile, path string, argv, env []string, stack uint64
 	if err != nil {
 		return fail("building the stack", err)
 	}
+	if stack == 0 {
+		stack = loader.DefaultStackSize
+	}
 	return north.Program{Machine: m, Entry: img.Entry, SP: st.SP, Brk: img.Brk,
-		ArgStart: st.ArgStart, ArgEnd: st.ArgEnd, EnvStart: st.EnvStart, EnvEnd: st.EnvEnd}, nil
+		ArgStart: st.ArgStart, ArgEnd: st.ArgEnd, EnvStart: st.EnvStart, EnvEnd: st.EnvEnd,
+		StackLow: stackTop - stack, StackHigh: stackTop, StackGuard: loader.DefaultStackGuard}, nil
 }

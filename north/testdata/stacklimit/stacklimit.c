@@ -37,9 +37,11 @@ static void run(const char *label, long mib, long extra) {
 	if (c == 0) {
 		char n[32];
 		snprintf(n, sizeof n, "%ld", mib);
-		long k = extra / (100 << 10);
-		char **argv = calloc(k + 4, sizeof *argv);
+		long k = extra > 0 ? extra / (100 << 10) : 0;
+		char **argv = calloc(k + 5, sizeof *argv);
 		argv[0] = "stacklimit", argv[1] = "-", argv[2] = n;
+		if (extra < 0)
+			argv[3] = "raise";
 		for (long i = 0; i < k; i++) {
 			argv[3 + i] = malloc(100 << 10);
 			memset(argv[3 + i], 'a', (100 << 10) - 1);
@@ -63,6 +65,8 @@ int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 2 && strcmp(argv[1], "-") == 0) {
 		long mib = atol(argv[2]);
+		if (argc > 3 && strcmp(argv[3], "raise") == 0)
+			soft(32 << 20); // after the execve: the stack grows to it
 		rec(mib * 256);
 		printf("recursed %ld MiB with %d arguments\n", mib, argc);
 		return 0;
@@ -70,6 +74,7 @@ int main(int argc, char **argv) {
 	soft(8 << 20);
 	run("8 MiB limit, 7 MiB deep", 7, 0);
 	run("8 MiB limit, 9 MiB deep", 9, 0);
+	run("8 MiB limit raised to 32 MiB after the execve, 20 MiB deep", 20, -1);
 	soft(32 << 20);
 	run("32 MiB limit, 20 MiB deep", 20, 0);
 	run("32 MiB limit, 40 MiB deep", 40, 0);

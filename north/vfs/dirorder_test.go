@@ -8,9 +8,10 @@ import (
 	"github.com/u-root/u-root/pkg/cpio"
 )
 
-// TestDirOrder: a memory directory lists newest first, as tmpfs and the
-// initramfs do on Linux 6.x (a new dentry goes to the head of its
-// parent's d_children): names made since boot by when they were made
+// TestDirOrder: a memory directory lists newest first, as tmpfs does on
+// Linux since 6.14 and before 6.6 (a new dentry goes to the head of its
+// parent's d_children; 6.6 to 6.13 list by offset, oldest first) and the
+// initramfs does: names made since boot by when they were made
 // (a rename or link makes the new name anew), then the archive's in
 // reverse archive order. Natively, on tmpfs: touch b a d c; mkdir z;
 // touch y; rm a; touch a; mv b e; ls -f lists ". .. e a y z c d".

@@ -319,9 +319,10 @@ func (n *memNode) list(*ctx) ([]Dirent, error) {
 	n.visit(func(name string, ino uint64, typ uint32) {
 		out = append(out, Dirent{Name: name, Ino: ino, Type: uint8(typ >> 12)})
 	})
-	// Newest first, as tmpfs and the initramfs list (fs/libfs.c: a new
-	// dentry goes to the head of its parent's d_children, which
-	// offset_iterate_dir and dcache_readdir walk): the names made since
+	// Newest first, as tmpfs (since Linux 6.14, and before 6.6) and the
+	// initramfs list (fs/libfs.c: a new dentry goes to the head of its
+	// parent's d_children, which offset_iterate_dir and dcache_readdir
+	// walk): the names made since
 	// boot by when, then the archive's in reverse archive order (its
 	// inode numbers follow it).
 	sort.Slice(out, func(i, j int) bool {

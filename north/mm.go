@@ -85,6 +85,9 @@ type mmState struct {
 	// guard below it, which a fault below grows (stackgrow.go; guarded
 	// by mu).
 	stack [3]uint64
+	// auxv is the program's auxiliary vector (mm->saved_auxv;
+	// Program.Auxv; guarded by mu, never changed in place).
+	auxv []byte
 }
 
 // dropMM ends the process's use of its ranges, and ends the ranges with

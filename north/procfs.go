@@ -110,6 +110,16 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 		return b, nil
 	case "environ":
 		return p.environText(), nil
+	case "auxv":
+		// fs/proc/base.c auxv_read: the saved vector through
+		// AT_NULL; nothing once the memory is gone (no mm).
+		if p.LiveFiles() == nil {
+			return nil, nil
+		}
+		p.mm.mu.Lock()
+		b := p.mm.auxv
+		p.mm.mu.Unlock()
+		return b, nil
 	case "comm":
 		return []byte(p.comm(t) + "\n"), nil
 	case "timerslack_ns":

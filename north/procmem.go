@@ -105,11 +105,13 @@ func (p *Process) vmStat() (vmStat, bool) {
 // environment strings are (prog's, before Start).
 func (p *Process) SetStackStrings(prog Program) { p.mm.setStrings(prog) }
 
-// setStrings records where prog's argument and environment strings are.
+// setStrings records where prog's argument and environment strings are,
+// and its auxiliary vector.
 func (s *mmState) setStrings(prog Program) {
 	s.mu.Lock()
 	s.strings = [4]uint64{prog.ArgStart, prog.ArgEnd, prog.EnvStart, prog.EnvEnd}
 	s.stack = [3]uint64{prog.StackLow, prog.StackHigh, prog.StackGuard}
+	s.auxv = prog.Auxv
 	s.mu.Unlock()
 }
 

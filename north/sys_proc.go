@@ -181,6 +181,10 @@ type Program struct {
 	// of StackGuard bytes below it (0: none known, the stack does not
 	// grow).
 	StackLow, StackHigh, StackGuard uint64
+	// Auxv is the auxiliary vector the loader put on the stack, as
+	// /proc/PID/auxv reads it: the type and value pairs, 8 bytes each,
+	// little-endian, through AT_NULL (mm->saved_auxv).
+	Auxv []byte
 }
 
 // ErrNoExec is what Config.Load returns for a file that is no program it
@@ -422,6 +426,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		c.mm.stackSP.Store(p.mm.stackSP.Load())
 		c.mm.strings = p.mm.strings // dup_mm copies arg_start ... env_end
 		c.mm.stack = p.mm.stack
+		c.mm.auxv = p.mm.auxv // and saved_auxv
 		// dup_mmap copies VM_SEALED, of the mappings the child gets.
 		c.mm.sealed = withoutSpans(sealed, dontfork)
 		if ps, ok := m.(pagedSpace); ok {

@@ -55,6 +55,9 @@ type StackOptions struct {
 	// HWCap is AT_HWCAP: on x86 the EDX of CPUID leaf 1
 	// (arch/x86/include/asm/elf.h ELF_HWCAP).
 	HWCap uint64
+	// HWCap2 is AT_HWCAP2, which x86 Linux always gives (ELF_HWCAP2:
+	// HWCAP2_RING3MWAIT, HWCAP2_FSGSBASE when the kernel enables them).
+	HWCap2 uint64
 	// SysinfoEhdr, if not zero, is the vDSO's address for
 	// AT_SYSINFO_EHDR.
 	SysinfoEhdr uint64
@@ -89,6 +92,17 @@ type Stack struct {
 	// Auxv is the auxiliary vector, ending with AT_NULL
 	// (/proc/self/auxv).
 	Auxv []Aux
+}
+
+// AuxvBytes returns the auxiliary vector as /proc/PID/auxv reads it: each
+// type and value as an 8-byte little-endian word, through AT_NULL.
+func (s *Stack) AuxvBytes() []byte {
+	b := make([]byte, 0, 16*len(s.Auxv))
+	for _, a := range s.Auxv {
+		b = binary.LittleEndian.AppendUint64(b, a.Type)
+		b = binary.LittleEndian.AppendUint64(b, a.Val)
+	}
+	return b
 }
 
 // BuildStack maps the initial stack of img in as and fills it as Linux's
@@ -194,6 +208,7 @@ func (img *Image) BuildStack(as mem.AddressSpace, o StackOptions) (*Stack, error
 	add(linux.AtEGID, 0)
 	add(linux.AtSecure, 0)
 	add(linux.AtRandom, st.Random)
+	add(linux.AtHwcap2, o.HWCap2)
 	add(linux.AtExecfn, st.ExecFn)
 	if platform != 0 {
 		add(linux.AtPlatform, platform)

@@ -183,6 +183,7 @@ func checkStack(t *testing.T, as *mem.FakeSpace, img *Image, st *Stack, o StackO
 		Aux{linux.AtEGID, 0},
 		Aux{linux.AtSecure, 0},
 		Aux{linux.AtRandom, rnd},
+		Aux{linux.AtHwcap2, o.HWCap2},
 		Aux{linux.AtExecfn, st.ExecFn},
 	)
 	if plat != 0 {

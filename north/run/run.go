@@ -233,7 +233,12 @@ func load(prog *north.ProgramFile, path string, argv, env []string, stack uint64
 		SysinfoEhdr: vdsoAddr,
 		// ELF_HWCAP, CPUID 1 EDX, and AT_MINSIGSTKSZ, which x86 Linux
 		// gives every program (ARCH_DLINFO, arch/x86/include/asm/elf.h).
-		HWCap:       uint64(hwcap()),
+		HWCap: uint64(hwcap()),
+		// ELF_HWCAP2 is 0: Cocoon leaves CR4.FSGSBASE clear (no
+		// HWCAP2_FSGSBASE) and has no ring-3 MWAIT. ELF_PLATFORM is
+		// the machine uname names.
+		HWCap2:      0,
+		Platform:    "x86_64",
 		MinSigStkSz: north.MinSigStackSize(),
 	})
 	if err != nil {
@@ -244,5 +249,6 @@ func load(prog *north.ProgramFile, path string, argv, env []string, stack uint64
 	}
 	return north.Program{Machine: m, Entry: img.Entry, SP: st.SP, Brk: img.Brk,
 		ArgStart: st.ArgStart, ArgEnd: st.ArgEnd, EnvStart: st.EnvStart, EnvEnd: st.EnvEnd,
-		StackLow: stackTop - stack, StackHigh: stackTop, StackGuard: loader.DefaultStackGuard}, nil
+		StackLow: stackTop - stack, StackHigh: stackTop, StackGuard: loader.DefaultStackGuard,
+		Auxv: st.AuxvBytes()}, nil
 }

@@ -108,7 +108,7 @@ func sysEntries(d int32) []procEntry {
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj", "environ", "cgroup"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj", "environ", "cgroup", "auxv"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -409,7 +409,7 @@ func (p procNode) attr() Attr {
 			p.kind == procText && procTexts[p.n] == "comm" {
 			a.Mode = linux.SIfreg | 0o644
 		}
-		if p.kind == procText && (procTexts[p.n] == "io" || procTexts[p.n] == "environ") {
+		if p.kind == procText && (procTexts[p.n] == "io" || procTexts[p.n] == "environ" || procTexts[p.n] == "auxv") {
 			a.Mode = linux.SIfreg | 0o400 // fs/proc/base.c: S_IRUSR
 		}
 		if p.kind == procText && procTexts[p.n] == "timerslack_ns" {
@@ -511,8 +511,9 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			return &procFile{loc: l, text: []byte("0::/\n")}, nil
 		case "mem":
 			return c.openMem(l, info)
-		case "environ":
-			// environ_open: the ptrace access check of mem.
+		case "environ", "auxv":
+			// environ_open, auxv_open: the ptrace access check of mem
+			// (a zombie's: ESRCH).
 			if _, err := c.openMem(l, info); err != nil {
 				return nil, err
 			}

@@ -1,6 +1,7 @@
 // realproc: the /proc files programs read about themselves and the
 // system beyond /proc/PID/stat and status: /proc/PID/environ (its own,
 // rewritten in place, a child's view of its parent's, its mode) and the
+// /proc/PID/auxv (its own against getauxval, its child's, a zombie's), the
 // /proc/sys values language runtimes and services read
 // (net/core/somaxconn, which Go's net package takes as the listen
 // backlog; kernel/ostype; kernel/random/uuid and boot_id), and the
@@ -14,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <cpuid.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -140,6 +143,64 @@ static void limits(void) {
 	waitpid(pid, 0, 0);
 }
 
+// auxv: /proc/PID/auxv is the vector the loader put on the stack, as
+// getauxval sees it, of this image (the program ran itself again: its
+// AT_EXECFN is the name execve was given), the same in a forked child,
+// which its parent reads; a zombie's does not open (ESRCH).
+static void auxv(void) {
+	unsigned long a[128], c[128];
+	int n = slurp("/proc/self/auxv", (char *)a, sizeof a);
+	int words = n / 8, bad = 0;
+	printf("auxv: whole pairs %d, ends with AT_NULL %d, types:", n > 0 && n % 16 == 0, words >= 2 && a[words - 2] == AT_NULL && a[words - 1] == 0);
+	for (int i = 0; i + 1 < words; i += 2) {
+		printf(" %lu", a[i]);
+		// glibc's getauxval answers AT_HWCAP with its own x86 bits
+		// (GLRO(dl_hwcap)); the kernel's is CPUID 1 EDX (ELF_HWCAP).
+		unsigned int eax, ebx, ecx, edx = 0;
+		__get_cpuid(1, &eax, &ebx, &ecx, &edx);
+		unsigned long want = a[i] == AT_HWCAP ? edx : getauxval(a[i]);
+		if (a[i] != AT_NULL && want != a[i + 1]) {
+			printf("(%#lx, want %#lx)", a[i + 1], want);
+			bad++;
+		}
+		if (a[i] == AT_NULL)
+			printf(" (NULL at entry %d of %d)", i / 2, words / 2);
+	}
+	printf("; differ from getauxval %d\n", bad);
+	printf("auxv: AT_EXECFN [%s] AT_PLATFORM [%s] AT_PAGESZ %lu AT_ENTRY is main's image %d\n", (char *)getauxval(AT_EXECFN),
+	       (char *)getauxval(AT_PLATFORM), getauxval(AT_PAGESZ), getauxval(AT_PHDR) < (unsigned long)&auxv && getauxval(AT_ENTRY) < (unsigned long)&auxv + (1 << 24));
+	struct stat st;
+	stat("/proc/self/auxv", &st);
+	printf("auxv: mode %o\n", st.st_mode);
+	int p[2];
+	pipe(p);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char x;
+		close(p[1]);
+		read(p[0], &x, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/auxv", pid);
+	int k = slurp(path, (char *)c, sizeof c);
+	printf("auxv: a child's read by its parent: %d bytes, the parent's %d\n", k, k == n && memcmp(a, c, n) == 0);
+	close(p[1]);
+	for (int i = 0; i < 100000; i++) {
+		char s[512];
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		int m = slurp(path, s, sizeof s);
+		if (m > 0 && strstr(s, ") Z "))
+			break;
+		usleep(1000);
+	}
+	snprintf(path, sizeof path, "/proc/%d/auxv", pid);
+	k = slurp(path, (char *)c, sizeof c);
+	printf("auxv: a zombie's: %s\n", k < 0 ? strerror(-k) : "opened");
+	waitpid(pid, 0, 0);
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, 0, _IOLBF, 0);
 	if (argc < 3) {
@@ -209,6 +270,7 @@ int main(int argc, char **argv) {
 	printf("uuid: %d bytes, form %d, fresh each read %d\n", l1, form, l1 == l2 && strcmp(u1, u2) != 0);
 	printf("boot_id: %d bytes, the same each read %d, not a uuid read %d\n", k1, k1 == k2 && strcmp(b1, b2) == 0, strcmp(b1, u1) != 0);
 	limits();
+	auxv();
 	printf("realproc: done\n");
 	return 0;
 }

@@ -1152,10 +1152,45 @@ func (s *sock) tcpInfo() []byte {
 	le.PutUint32(b[8:], uint32(o.RTO/time.Microsecond)) // tcpi_rto
 	le.PutUint32(b[68:], uint32(o.RTT/time.Microsecond))
 	le.PutUint32(b[72:], uint32(o.RTTVar/time.Microsecond))
-	le.PutUint32(b[76:], o.SndSsthresh)
+	// tcpi_snd_ssthresh: "infinite" is TCP_INFINITE_SSTHRESH.
+	le.PutUint32(b[76:], min(o.SndSsthresh, tcpInfiniteSsthresh))
 	le.PutUint32(b[80:], o.SndCwnd)
+	le.PutUint32(b[88:], tcpReordering) // tcpi_reordering: net.ipv4.tcp_reordering
+	switch b[0] {
+	case 7:
+		// A socket not yet connected, as tcp_init_sock leaves it:
+		// the initial RTO and MSS, TCP_INIT_CWND, an infinite
+		// threshold, delivery "application limited".
+		le.PutUint32(b[8:], tcpTimeoutInit)
+		le.PutUint32(b[16:], tcpMSSDefault)
+		le.PutUint32(b[80:], tcpInitCwnd)
+		le.PutUint32(b[76:], tcpInfiniteSsthresh)
+		b[7] = 1
+	case 10:
+		le.PutUint32(b[8:], 0)
+		le.PutUint32(b[76:], 0)
+		le.PutUint32(b[80:], tcpInitCwnd)
+	case 1:
+		// tcpi_pmtu: the path's MTU, at most IPv4's 65535.
+		if v, err := s.pathMTU(); err == nil {
+			mtu := le.Uint32(v)
+			if s.family == socket.AFInet {
+				mtu = min(mtu, 0xffff)
+			}
+			le.PutUint32(b[60:], mtu)
+		}
+	}
 	return b
 }
+
+// TCP's defaults (include/net/tcp.h): TCP_TIMEOUT_INIT in microseconds,
+// TCP_INIT_CWND, TCP_INFINITE_SSTHRESH, net.ipv4.tcp_reordering.
+const (
+	tcpTimeoutInit      = 1000000
+	tcpInitCwnd         = 10
+	tcpInfiniteSsthresh = 0x7fffffff
+	tcpReordering       = 3
+)
 
 // linuxTCPState is Linux's number of a TCP state (include/net/tcp_states.h).
 func linuxTCPState(st tcp.EndpointState) byte {

@@ -1946,6 +1946,9 @@ static void tcpConnected(const struct kind *k) {
 		printf("%s: len %u state %d ca_state %d retransmits %d probes %d backoff %d options %#x\n", what, len,
 		       ti.tcpi_state, ti.tcpi_ca_state, ti.tcpi_retransmits, ti.tcpi_probes, ti.tcpi_backoff,
 		       ti.tcpi_options);
+	if (getsockopt(sv[0], IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+		printf("%s TCP_INFO: pmtu %u reordering %u ssthresh %u\n", k->name, ti.tcpi_pmtu, ti.tcpi_reordering,
+		       ti.tcpi_snd_ssthresh);
 	len = 8;
 	snprintf(what, sizeof what, "%s TCP_INFO len 8", k->name);
 	if (getsockopt(sv[0], IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
@@ -1984,8 +1987,19 @@ static void tcpConnected(const struct kind *k) {
 	if (getsockopt(l, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
 		printf("%s: %s\n", what, errname(errno));
 	else
-		printf("%s: state %d\n", what, ti.tcpi_state);
+		printf("%s: state %d rto %u snd_mss %u cwnd %u ssthresh %u reordering %u\n", what, ti.tcpi_state,
+		       ti.tcpi_rto, ti.tcpi_snd_mss, ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh, ti.tcpi_reordering);
 	close(l);
+	// Not yet connected: tcp_init_sock's values.
+	l = socket(k->family, SOCK_STREAM, 0);
+	memset(&ti, 0, sizeof ti);
+	len = sizeof ti;
+	getsockopt(l, IPPROTO_TCP, TCP_INFO, &ti, &len);
+	printf("%s TCP_INFO new: state %d rto %u snd_mss %u cwnd %u ssthresh %u reordering %u app_limited %d\n",
+	       k->name, ti.tcpi_state, ti.tcpi_rto, ti.tcpi_snd_mss, ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh,
+	       ti.tcpi_reordering, ((unsigned char *)&ti)[7] & 1);
+	close(l);
+
 }
 
 // stampsOn turns the kernel's receive timestamps on and keeps them on:

@@ -154,7 +154,13 @@ pd:
 	REP; STOSB
 
 	// The boot GDT (physical base for now), then the 64-bit code
-	// segment by a far return.
+	// segment by a far return, on the boot stack at its physical
+	// address: the loader's stack (page 4095) and tables (pages
+	// 4081-4094) may lie under the archive's new place, which the far
+	// return's pushes there would corrupt (a kernel 4 KiB longer put a
+	// Go program's symbol table there, and it failed to start).
+	LEAQ ·bootStack(SB), SP
+	ADDQ $const_bootStackSize, SP
 	LEAQ ·earlyGDT(SB), AX
 	LEAQ ·earlyGDTR(SB), BX
 	MOVW $(8*8-1), (BX)

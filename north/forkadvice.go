@@ -42,7 +42,7 @@ func spanSet(set *[]span, start, end uint64, on bool) {
 // clearAdvice ends the fork advice of [start, end), unmapped or
 // replaced, and its being droppable. The caller holds s.mu.
 func (s *mmState) clearAdvice(start, end uint64) {
-	for _, set := range []*[]span{&s.dontfork, &s.wipeonfork, &s.drop, &s.grows} {
+	for _, set := range []*[]span{&s.dontfork, &s.wipeonfork, &s.drop, &s.grows, &s.vdso, &s.vvar} {
 		if len(*set) > 0 {
 			spanSet(set, start, end, false)
 		}
@@ -59,7 +59,7 @@ func (s *mmState) droppable(start, end uint64) {
 // moveAdvice moves the fork advice of [from, from+length) to to (mremap);
 // keep leaves it at from too (MREMAP_DONTUNMAP). The caller holds s.mu.
 func (s *mmState) moveAdvice(from, to, length uint64, keep bool) {
-	for _, set := range []*[]span{&s.dontfork, &s.wipeonfork, &s.drop, &s.grows} {
+	for _, set := range []*[]span{&s.dontfork, &s.wipeonfork, &s.drop, &s.grows, &s.vdso, &s.vvar} {
 		var moved []span
 		for _, l := range *set {
 			if lo, hi := max(from, l.start), min(from+length, l.end); lo < hi {

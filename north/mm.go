@@ -88,6 +88,13 @@ type mmState struct {
 	// auxv is the program's auxiliary vector (mm->saved_auxv;
 	// Program.Auxv; guarded by mu, never changed in place).
 	auxv []byte
+	// vdso and vvar are where the vDSO's code and its data page are
+	// (Program.VDSO, VVar): mapped as anonymous memory, named [vdso]
+	// and [vvar] in /proc/PID/maps as Linux's special mappings
+	// (_install_special_mapping) are. Unmapping or replacing a part
+	// ends its name there, mremap moves it, fork copies it (guarded by
+	// mu; forkadvice.go).
+	vdso, vvar []span
 }
 
 // dropMM ends the process's use of its ranges, and ends the ranges with

@@ -19,7 +19,8 @@ type describer interface {
 
 // mapsText is /proc/PID/maps (fs/proc/task_mmu.c show_map_vma): a line
 // per mapping in address order, "start-end perms offset major:minor inode"
-// and, from column 74, the file's path or [heap] or [stack]. The
+// and, from column 74, the file's path or [heap], [stack], [vdso] or
+// [vvar]. The
 // regions are the address space's own; a file mapping is cut where its
 // file mappings (fileVMA) begin and end. Nothing for a zombie.
 func (p *Process) mapsText() []byte {
@@ -63,16 +64,40 @@ func (p *Process) mapsText() []byte {
 		}
 		b = append(append(b, name...), '\n')
 	}
+	// anon writes the line of anonymous memory [start, end), cut where
+	// the vDSO's special mappings begin and end: those are their own
+	// VMAs on Linux, whatever their neighbours.
+	anon := func(start, end uint64, prot uint8) {
+		for start < end {
+			name, next := "", end
+			for _, sm := range []struct {
+				set  []span
+				name string
+			}{{p.mm.vdso, "[vdso]"}, {p.mm.vvar, "[vvar]"}} {
+				for _, l := range sm.set {
+					switch {
+					case l.start <= start && start < l.end:
+						name, next = sm.name, min(next, l.end)
+					case start < l.start && l.start < next:
+						next = l.start
+					}
+				}
+			}
+			if name == "" {
+				switch {
+				case brk > brkStart && start <= brkStart && brkStart < next:
+					name = "[heap]"
+				case start < sp && sp <= next:
+					name = "[stack]"
+				}
+			}
+			line(start, next, prot, false, 0, 0, 0, name)
+			start = next
+		}
+	}
 	r.Regions(func(start, end uint64, prot uint8, filled bool) {
 		if !filled {
-			name := ""
-			switch {
-			case brk > brkStart && start <= brkStart && brkStart < end:
-				name = "[heap]"
-			case start < sp && sp <= end:
-				name = "[stack]"
-			}
-			line(start, end, prot, false, 0, 0, 0, name)
+			anon(start, end, prot)
 			return
 		}
 		for _, v := range p.mm.vmas {

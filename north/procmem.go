@@ -112,6 +112,13 @@ func (s *mmState) setStrings(prog Program) {
 	s.strings = [4]uint64{prog.ArgStart, prog.ArgEnd, prog.EnvStart, prog.EnvEnd}
 	s.stack = [3]uint64{prog.StackLow, prog.StackHigh, prog.StackGuard}
 	s.auxv = prog.Auxv
+	s.vdso, s.vvar = nil, nil
+	if r := prog.VDSO; r[0] < r[1] {
+		s.vdso = []span{{r[0], r[1]}}
+	}
+	if r := prog.VVar; r[0] < r[1] {
+		s.vvar = []span{{r[0], r[1]}}
+	}
 	s.mu.Unlock()
 }
 

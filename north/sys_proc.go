@@ -185,6 +185,9 @@ type Program struct {
 	// /proc/PID/auxv reads it: the type and value pairs, 8 bytes each,
 	// little-endian, through AT_NULL (mm->saved_auxv).
 	Auxv []byte
+	// VDSO and VVar are the vDSO's code and data pages [start, end), if
+	// it has them (/proc/PID/maps names them).
+	VDSO, VVar [2]uint64
 }
 
 // ErrNoExec is what Config.Load returns for a file that is no program it
@@ -354,7 +357,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	}
 	var m Machine
 	var vmas []*fileVMA
-	var dontfork, wipeonfork, drop, grows []span
+	var dontfork, wipeonfork, drop, grows, vdso, vvar []span
 	var sealed []span
 	p.mm.mu.Lock()
 	if flags&linux.CloneVM != 0 {
@@ -395,6 +398,8 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		sealed = append(sealed, p.mm.sealed...) // dup_mmap copies VM_SEALED
 		drop = append(drop, p.mm.drop...)
 		grows = append(grows, p.mm.grows...)
+		vdso = append(vdso, p.mm.vdso...)
+		vvar = append(vvar, p.mm.vvar...)
 	}
 	holdSpace(m)
 	p.mm.mu.Unlock()
@@ -427,6 +432,9 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		c.mm.strings = p.mm.strings // dup_mm copies arg_start ... env_end
 		c.mm.stack = p.mm.stack
 		c.mm.auxv = p.mm.auxv // and saved_auxv
+		// dup_mmap copies the special mappings (forkAdvised takes the
+		// MADV_DONTFORK parts out).
+		c.mm.vdso, c.mm.vvar = vdso, vvar
 		// dup_mmap copies VM_SEALED, of the mappings the child gets.
 		c.mm.sealed = withoutSpans(sealed, dontfork)
 		if ps, ok := m.(pagedSpace); ok {

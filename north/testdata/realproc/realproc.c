@@ -172,6 +172,26 @@ static void auxv(void) {
 	struct stat st;
 	stat("/proc/self/auxv", &st);
 	printf("auxv: mode %o\n", st.st_mode);
+	// The vDSO AT_SYSINFO_EHDR points at is [vdso] in maps, with its
+	// data page(s) [vvar] (Linux 6.13 on adds [vvar_vclock], not
+	// compared). Linux has [vvar] below [vdso], Cocoon above: the lines
+	// print in one order.
+	FILE *f = fopen("/proc/self/maps", "r");
+	char l[512], vdso[128] = "maps: no [vdso]\n", vvar[128] = "maps: no [vvar]\n";
+	unsigned long ehdr = getauxval(AT_SYSINFO_EHDR);
+	while (f && fgets(l, sizeof l, f)) {
+		unsigned long lo, hi;
+		char perm[8], name[64] = "";
+		if (sscanf(l, "%lx-%lx %7s %*s %*s %*s %63s", &lo, &hi, perm, name) < 3)
+			continue;
+		int vd = strcmp(name, "[vdso]") == 0;
+		if (vd || strcmp(name, "[vvar]") == 0)
+			snprintf(vd ? vdso : vvar, sizeof vdso, "maps: %s %s, holds AT_SYSINFO_EHDR %d, an ELF there %d\n", name, perm,
+				 lo <= ehdr && ehdr < hi, lo <= ehdr && ehdr < hi && memcmp((void *)ehdr, "\177ELF", 4) == 0);
+	}
+	if (f)
+		fclose(f);
+	printf("%s%s", vdso, vvar);
 	int p[2];
 	pipe(p);
 	pid_t pid = fork();

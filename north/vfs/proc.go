@@ -478,6 +478,9 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		}
 		return &procFile{loc: l, text: []byte(text())}, nil
 	case procFDInfo:
+		if err := c.mayReadFDInfo(l, p); err != nil {
+			return nil, err
+		}
 		f, err := p.files(c)
 		if err != nil {
 			return nil, err
@@ -530,10 +533,31 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		}
 		return &procFile{loc: l, text: text, c: c, node: p}, nil
 	}
+	if p.kind == procFDInfoDir {
+		if err := c.mayReadFDInfo(l, p); err != nil {
+			return nil, err
+		}
+	}
 	if p.fileType() == linux.SIfdir {
 		return &dirFile{loc: l, c: c}, nil
 	}
 	return nil, ELOOP
+}
+
+// mayReadFDInfo checks that the caller may see the fdinfo of p's
+// process: only one that may read its memory (fs/proc/fd.c
+// proc_fdinfo_permission, on the directory: ptrace_may_access with
+// PTRACE_MODE_READ_FSCREDS; EACCES), as mem's open checks it.
+func (c *ctx) mayReadFDInfo(l Loc, p procNode) error {
+	info := c.proc(p.pid, p.tid)
+	if info == nil {
+		return ENOENT
+	}
+	if _, ok := info.(ProcMem); !ok {
+		return nil // no process table: the caller alone
+	}
+	_, err := c.openMem(l, info)
+	return err
 }
 
 // procFile is an open /proc file: text made when it was opened.
@@ -1013,6 +1037,11 @@ func (p procNode) lookup(c *ctx, name string) (node, error) {
 		}
 		return procNode{kind: procPid, pid: p.pid, tid: tid}, nil
 	case procFDDir, procFDInfoDir:
+		if p.kind == procFDInfoDir {
+			if err := c.mayReadFDInfo(Loc{}, p); err != nil {
+				return nil, err
+			}
+		}
 		fd, ok := number(name)
 		if !ok {
 			return nil, ENOENT

@@ -260,6 +260,27 @@ int main(int argc, char **argv) {
 	show("pidfd of a zombie", 0, pfd);
 	waitpid(child, 0, 0);
 	show("pidfd of a reaped child", 0, pfd);
+	// Another user may not read them (PTRACE_MODE_READ), nor list
+	// /proc/PID/fd (mode 0500); /proc/PID/fdinfo it may list.
+	pid_t parent = getpid();
+	pid_t other = fork();
+	if (other == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0) {
+			printf("FAIL setuid: %s\n", strerror(errno));
+			_exit(1);
+		}
+		snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", parent, f);
+		int r = open(path, O_RDONLY);
+		printf("another user's fdinfo: %s\n", r < 0 ? strerror(errno) : "opened");
+		snprintf(path, sizeof path, "/proc/%d/fd", parent);
+		DIR *d = opendir(path);
+		printf("another user's fd directory: %s\n", d ? "opened" : strerror(errno));
+		snprintf(path, sizeof path, "/proc/%d/fdinfo", parent);
+		d = opendir(path);
+		printf("another user's fdinfo directory: %s\n", d ? "opened" : strerror(errno));
+		_exit(0);
+	}
+	waitpid(other, 0, 0);
 	printf("realfdinfo: done\n");
 	return 0;
 }

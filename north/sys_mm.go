@@ -16,6 +16,7 @@ var mmCalls = [...]call{
 	{12, sysBrk},    // brk
 	{25, sysMremap}, // mremap
 	{26, sysMsync},  // msync
+	{216, sysRemapFilePages},
 	{149, sysMlock}, // mlock
 	{150, sysMunlock},
 	{325, sysMlock2},
@@ -1146,6 +1147,57 @@ func (t *Task) mremapDup(old, newLen, flags, newAddr uint64) int64 {
 	nv.start, nv.end = got, got+newLen
 	p.addVMA(nv)
 	return int64(got)
+}
+
+// remap_file_pages(start, size, prot, pgoff, flags), deprecated, as
+// Linux emulates it since 4.0 (mm/mmap.c): a new shared mapping of the
+// same file from page pgoff over [start, start+size) of a shared mapping,
+// with its protection, populated; prot must be 0, a range past the
+// mapping or of a private one is EINVAL.
+func sysRemapFilePages(t *Task, a *[6]uint64) int64 {
+	start, size, prot, pgoff := a[0]&^(mem.PageSize-1), a[1]&^(mem.PageSize-1), a[2], a[3]
+	if prot != 0 || start+size <= start || pgoff+size/mem.PageSize < pgoff || pgoff > 1<<51 {
+		return -linux.EINVAL
+	}
+	p := t.p
+	ps, ok := p.m.(pagedSpace)
+	if !ok {
+		return -linux.EINVAL
+	}
+	got := func() int64 {
+		p.mm.mu.Lock()
+		defer p.mm.mu.Unlock()
+		vi := p.mm.find(start)
+		if vi < 0 || !p.mm.vmas[vi].shared || start+size > p.mm.vmas[vi].end {
+			return -linux.EINVAL
+		}
+		if p.mm.sealedIn(start, start+size) {
+			return -linux.EPERM // do_mmap over sealed memory
+		}
+		v := p.mm.vmas[vi]
+		mprot, _, _ := p.protAt(start)
+		locked := p.mm.lockedIn(start, start+size) != 0 // MAP_LOCKED for a VM_LOCKED one
+		nv := &fileVMA{shared: true, mayWrite: v.mayWrite, shmem: v.shmem, pgoff: int64(pgoff)}
+		nv.pager = v.pager.Clone(p.invalidator(nv))
+		p.forget(start, start+size)
+		if locked {
+			defer p.mm.lock(start, start+size)
+		}
+		if _, err := ps.MapFilled(start, size, mprot, true); err != nil {
+			nv.pager.Unmap()
+			return errno(err)
+		}
+		nv.start, nv.end = start, start+size
+		p.addVMA(nv)
+		return 0
+	}()
+	if got < 0 {
+		return got
+	}
+	if e := p.populate(start, size, mapPopulate); e < 0 {
+		return e
+	}
+	return 0
 }
 
 // extend grows the mapping at start from oldLen to newLen bytes in

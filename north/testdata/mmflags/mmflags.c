@@ -5,7 +5,9 @@
 // RLIMIT_MEMLOCK is EAGAIN); MAP_SHARED_VALIDATE's checks (anonymous
 // EINVAL, a bad descriptor before an unknown flag, the flags it knows);
 // MAP_DROPPABLE (private anonymous only, never locked, zero in a forked
-// child, KEEPONFORK EINVAL); mprotect's PROT_GROWSDOWN and PROT_GROWSUP.
+// child, KEEPONFORK EINVAL); mprotect's PROT_GROWSDOWN and PROT_GROWSUP;
+// remap_file_pages, emulated as a new shared mapping of other pages of
+// the file (mm/mmap.c).
 // Usage: mmflags [scratch-dir]
 #define _GNU_SOURCE
 #include <errno.h>
@@ -168,6 +170,40 @@ static void grows(void) {
 	printf("on another mapping: PROT_GROWSDOWN %s, PROT_GROWSUP %s, both %s\n", a, b, c);
 }
 
+static void remap(void) {
+	int fd = memfd_create("remap", 0);
+	for (int i = 0; i < 4; i++) {
+		char b[PG];
+		memset(b, 'A' + i, PG);
+		write(fd, b, PG);
+	}
+	char *s = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	long r = remap_file_pages(s, PG, 0, 3, 0);
+	printf("remap_file_pages page 0 to the file's page 3: %s, reads %c%c%c%c; ", en(r), s[0], s[PG], s[2 * PG], s[3 * PG]);
+	s[0] = 'x';
+	char b;
+	pread(fd, &b, 1, 3 * PG);
+	printf("a write lands in page 3: %c\n", b);
+	r = remap_file_pages(s + PG + 5, PG, 0, 0, 0);
+	printf("unaligned start, page 1 to page 0: %s, reads %c\n", en(r), s[PG]);
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[256];
+	int n = 0;
+	while (fgets(line, sizeof line, f))
+		if (strstr(line, "memfd:remap"))
+			n++;
+	fclose(f);
+	printf("maps lines of the memfd: %d\n", n);
+	char *q = anon(PG);
+	const char *a = en(remap_file_pages(s, PG, PROT_READ, 1, 0));
+	const char *c = en(remap_file_pages(q, PG, 0, 1, 0));
+	const char *d = en(remap_file_pages(s + 3 * PG, 2 * PG, 0, 1, 0));
+	const char *e = en(remap_file_pages(s, 0, 0, 1, 0));
+	printf("remap_file_pages with prot %s, of private memory %s, past the mapping %s, of nothing %s\n", a, c, d, e);
+	munmap(s, 4 * PG);
+	close(fd);
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
@@ -176,6 +212,7 @@ int main(int argc, char **argv) {
 	validate(dir);
 	droppable(dir);
 	grows();
+	remap();
 	printf("mmflags: done\n");
 	return 0;
 }

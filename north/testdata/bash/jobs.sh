@@ -33,7 +33,7 @@ trap - ERR
 exec {fd}>out; echo "via {fd}" >&$fd; exec {fd}>&-; cat out
 printf -v v '%05d|%-4s|' 42 ab; echo "$v"
 ( [ "$BASHPID" != "$$" ] && echo "BASHPID differs in a subshell" )
-ulimit -n 64; ulimit -n; (ulimit -c 0; ulimit -c); ulimit -S -s
+ulimit -n 64; ulimit -n; (ulimit -c 0; ulimit -c); (ulimit -S -s 4096; ulimit -S -s)
 nc -l -p "$1" > got & np=$!
 for i in $(seq 50); do exec 3<>/dev/tcp/127.0.0.1/$1 2>/dev/null && break; sleep 0.2; done
 echo "over /dev/tcp" >&3; exec 3>&-; wait $np; cat got

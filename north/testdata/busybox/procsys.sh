@@ -15,14 +15,12 @@ echo "== cpus"
 cpus() { awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n }' "$1"; }
 n=$(nproc)
 for f in online possible present; do echo "$f $( [ "$(cpus /sys/devices/system/cpu/$f)" -ge "$n" ] && echo ">= nproc" || echo "< nproc")"; done
-[ "$(cpus /sys/devices/system/cpu/online)" = "$n" ] && echo "online = nproc"
-[ "$(grep -c ^processor /proc/cpuinfo)" = "$n" ] && echo "cpuinfo = nproc"
+[ "$(grep -c ^processor /proc/cpuinfo)" -ge "$n" ] && echo "cpuinfo >= nproc"
 grep -c . /sys/devices/system/cpu/offline
 ls -d /sys/devices/system/cpu/cpu[0-9]* | wc -l | awk -v n=$n '{ print ($1 >= n ? ">= nproc cpu dirs" : "too few cpu dirs") }'
 cat /sys/devices/system/cpu/cpu0/topology/core_id /sys/devices/system/cpu/cpu0/topology/physical_package_id
 ls -ld /sys/fs/cgroup | awk '{ print $1 }'
 ls -l /sys/devices/system/cpu/online | awk '{ print $1, $5 }'
-(echo x > /sys/devices/system/cpu/online) 2>/dev/null; echo "write online refused $?"
 echo "== fd links"
 exec 5</dev/null 6>/dev/null 7<>/dev/null
 ls -l /proc/self/fd/ 2>/dev/null | awk '$9 ~ /^[567]$/ { print $1, $9, $10, $11 }'
@@ -36,10 +34,15 @@ done | sed "s|/$$/|/PID/|"
 sh -c 'stat -c "%n %A %h" /proc/$$ /proc/$$/task/$$' | awk '{ print $2, ($3 >= 4 ? ">= 4 links" : $3) }'
 stat -c "%n %A" /proc/$$/task/$$ /proc/$$/task/$$/stat /proc/$$/fdinfo/1 /proc/self /proc/thread-self /proc/mounts | sed "s|/$$|/PID|g"
 echo "== times"
+# Linux's times are when the inodes were made, at their first lookup:
+# the time to compare with is taken after.
+ts=$(for p in /proc/$$ /proc/$$/status /proc/$$/fd /proc/$$/fd/1; do stat -c %Y $p; done)
 now=$(date +%s)
-for p in /proc/$$ /proc/$$/status /proc/$$/fd /proc/$$/fd/1; do
-	t=$(stat -c %Y $p); echo "$p $([ $t -le $now ] && [ $t -gt $((now - 600)) ] && echo recent || echo "old or future")"
-done | sed "s|/$$|/PID|"
+i=0
+for p in /proc/PID /proc/PID/status /proc/PID/fd /proc/PID/fd/1; do
+	i=$((i+1)); t=$(echo "$ts" | sed -n ${i}p)
+	echo "$p $([ $t -le $now ] && [ $t -gt $((now - 600)) ] && echo recent || echo "old or future")"
+done
 for p in /proc /proc/self /proc/meminfo /sys /sys/devices/system/cpu/online /dev /dev/null; do t=$(stat -c %Y $p); echo "$p $([ $t -le $now ] && [ $t -gt 1000000000 ] && echo "since boot" || echo "epoch or future")"; done
 echo "== stat formats"
 printf 'abc' > f; chmod 604 f; mkdir d; ln -s f l; mkfifo p

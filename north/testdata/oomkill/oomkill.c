@@ -179,6 +179,13 @@ int main(int argc, char **argv) {
 		// A big idle process; another fills pipes until the kernel says
 		// no; a third then faults a little: only the pipe writes fail.
 		pid_t big = sitter("0", r * 40 / 100, p[1]);
+		// The filler says it is done by a signal, not on the pipe: with
+		// the buffers spent, a write to a pipe whose idle buffer the
+		// kernel took back fails ENOMEM too, and this would wait forever.
+		sigset_t usr1;
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, NULL);
 		pid_t filler = fork();
 		if (filler == 0) {
 			// Pipes of 1 MiB (F_SETPIPE_SZ), each filled.
@@ -198,12 +205,11 @@ int main(int argc, char **argv) {
 					break;
 				}
 			}
-			write(p[1], "r", 1);
+			kill(getppid(), SIGUSR1);
 			for (;;)
 				pause();
 		}
-		char x;
-		read(p[0], &x, 1);
+		sigwaitinfo(&usr1, NULL);
 		pid_t f = faulter(r / 64);
 		waitpid(f, &st, 0);
 		printf("pipes: faulter %s, big %s, filler %s\n", how(st), alive(big), alive(filler));

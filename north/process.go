@@ -36,9 +36,18 @@ type Config struct {
 	// Load loads a program for execve into a new address space: the
 	// file (whose MapPrivate maps its segments), the path it was asked
 	// by (AT_EXECFN), argv and envp, with a stack of stack bytes (0:
-	// the loader's default). It returns ErrNoExec for a file it cannot
-	// run. Nil: execve gives ENOSYS.
-	Load func(f *ProgramFile, path string, argv, envp []string, stack uint64) (Program, error)
+	// the loader's default), and the credentials it runs with (ids). It
+	// returns ErrNoExec for a file it cannot run. Nil: execve gives
+	// ENOSYS.
+	Load func(f *ProgramFile, path string, argv, envp []string, stack uint64, ids ExecIDs) (Program, error)
+}
+
+// ExecIDs are what the auxiliary vector tells a new program of its
+// credentials (fs/binfmt_elf.c create_elf_tables): AT_UID, AT_EUID,
+// AT_GID and AT_EGID, and AT_SECURE (bprm->secureexec).
+type ExecIDs struct {
+	UID, EUID, GID, EGID uint32
+	Secure               bool
 }
 
 // Process is one process of the application: an address space, its

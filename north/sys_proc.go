@@ -1243,7 +1243,15 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 		unreadable = unreadable || !exe.Readable()
 	}
 	file := NewProgramFile(exe)
-	prog, err := p.cfg.Load(file, execFn, argv, envp, stackSize)
+	// The IDs stay as they are (no set-user-ID files); the exec is a
+	// secure one when the effective IDs are not the real ones
+	// (security/commoncap.c cap_bprm_creds_from_file: __is_setuid,
+	// __is_setgid; a non-root real ID with effective root is one).
+	p.mu.Lock()
+	c := p.cred
+	p.mu.Unlock()
+	ids := ExecIDs{UID: c.ruid, EUID: c.euid, GID: c.rgid, EGID: c.egid, Secure: c.euid != c.ruid || c.egid != c.rgid}
+	prog, err := p.cfg.Load(file, execFn, argv, envp, stackSize, ids)
 	if err != nil {
 		file.release()
 		if err == ErrNoExec {

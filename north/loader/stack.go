@@ -63,6 +63,10 @@ type StackOptions struct {
 	SysinfoEhdr uint64
 	// MinSigStkSz, if not zero, is AT_MINSIGSTKSZ, the signal frame size.
 	MinSigStkSz uint64
+	// UID, EUID, GID and EGID are the program's real and effective IDs
+	// (AT_UID ... AT_EGID); Secure is AT_SECURE (libc's secure mode).
+	UID, EUID, GID, EGID uint32
+	Secure               bool
 }
 
 // RseqFeatureSize and RseqAlign are what AT_RSEQ_FEATURE_SIZE and
@@ -202,11 +206,15 @@ func (img *Image) BuildStack(as mem.AddressSpace, o StackOptions) (*Stack, error
 	add(linux.AtBase, 0) // no interpreter
 	add(linux.AtFlags, 0)
 	add(linux.AtEntry, img.Entry)
-	add(linux.AtUID, 0)
-	add(linux.AtEUID, 0)
-	add(linux.AtGID, 0)
-	add(linux.AtEGID, 0)
-	add(linux.AtSecure, 0)
+	add(linux.AtUID, uint64(o.UID))
+	add(linux.AtEUID, uint64(o.EUID))
+	add(linux.AtGID, uint64(o.GID))
+	add(linux.AtEGID, uint64(o.EGID))
+	secure := uint64(0)
+	if o.Secure {
+		secure = 1
+	}
+	add(linux.AtSecure, secure)
 	add(linux.AtRandom, st.Random)
 	add(linux.AtHwcap2, o.HWCap2)
 	add(linux.AtExecfn, st.ExecFn)

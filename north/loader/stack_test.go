@@ -21,6 +21,7 @@ func testStackOptions() StackOptions {
 		ExecFn:   "/bin/app",
 		Platform: "x86_64",
 		HWCap:    0x178bfbff,
+		UID:      1000, EUID: 0, GID: 100, EGID: 100, Secure: true,
 	}
 	for i := range o.Random {
 		o.Random[i] = byte(0xa0 + i)
@@ -160,6 +161,10 @@ func checkStack(t *testing.T, as *mem.FakeSpace, img *Image, st *Stack, o StackO
 		t.Errorf("AT_RANDOM bytes at %#x (reported %#x) = % x, want % x", rnd, st.Random, gotRandom, o.Random)
 	}
 
+	secure := uint64(0)
+	if o.Secure {
+		secure = 1
+	}
 	want := []Aux{}
 	if o.SysinfoEhdr != 0 {
 		want = append(want, Aux{linux.AtSysinfoEhdr, o.SysinfoEhdr})
@@ -177,11 +182,11 @@ func checkStack(t *testing.T, as *mem.FakeSpace, img *Image, st *Stack, o StackO
 		Aux{linux.AtBase, 0},
 		Aux{linux.AtFlags, 0},
 		Aux{linux.AtEntry, img.Entry},
-		Aux{linux.AtUID, 0},
-		Aux{linux.AtEUID, 0},
-		Aux{linux.AtGID, 0},
-		Aux{linux.AtEGID, 0},
-		Aux{linux.AtSecure, 0},
+		Aux{linux.AtUID, uint64(o.UID)},
+		Aux{linux.AtEUID, uint64(o.EUID)},
+		Aux{linux.AtGID, uint64(o.GID)},
+		Aux{linux.AtEGID, uint64(o.EGID)},
+		Aux{linux.AtSecure, secure},
 		Aux{linux.AtRandom, rnd},
 		Aux{linux.AtHwcap2, o.HWCap2},
 		Aux{linux.AtExecfn, st.ExecFn},

@@ -132,8 +132,8 @@ func Init(o Options) (int, error) {
 	}
 	prog := north.NewProgramFile(exe)
 	argv := append([]string{o.Argv0}, o.Args...)
-	img, err := load(prog, "/init", argv, o.Env, 0) // the default RLIMIT_STACK
-	exe.Close()                                     // the mappings keep what they map
+	img, err := load(prog, "/init", argv, o.Env, 0, north.ExecIDs{}) // the default RLIMIT_STACK, root
+	exe.Close()                                                      // the mappings keep what they map
 	if errors.Is(err, mem.ErrNoMemory) {
 		return 0, fmt.Errorf("/init: %v: the %d MiB of RAM the kernel manages (past its image and the initrd) leave too little for the application "+
 			"besides the kernel's reserve: give the machine more memory ('mkimage run' names the least)", err, kernel.Stats().RAM>>20)
@@ -192,7 +192,7 @@ func Init(o Options) (int, error) {
 // load loads a static ELF program into a new address space with the vDSO
 // and its initial stack (the first program, and execve's): its segments
 // are private mappings of the file's pages.
-func load(prog *north.ProgramFile, path string, argv, env []string, stack uint64) (north.Program, error) {
+func load(prog *north.ProgramFile, path string, argv, env []string, stack uint64, ids north.ExecIDs) (north.Program, error) {
 	elf, err := loader.Parse(prog, prog.Size())
 	if err != nil {
 		return north.Program{}, north.ErrNoExec
@@ -240,6 +240,7 @@ func load(prog *north.ProgramFile, path string, argv, env []string, stack uint64
 		HWCap2:      0,
 		Platform:    "x86_64",
 		MinSigStkSz: north.MinSigStackSize(),
+		UID:         ids.UID, EUID: ids.EUID, GID: ids.GID, EGID: ids.EGID, Secure: ids.Secure,
 	})
 	if err != nil {
 		return fail("building the stack", err)

@@ -9,6 +9,7 @@
 // bind and connect pick, cap_last_cap, ngroups_max, nr_open, pid_max.
 // The program runs itself again with an environment of its own, so the host's does
 // not show. Compared line for line with a native run.
+#define _GNU_SOURCE // setresgid
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -150,7 +151,14 @@ static void limits(void) {
 // getauxval sees it, of this image (the program ran itself again: its
 // AT_EXECFN is the name execve was given), the same in a forked child,
 // which its parent reads; a zombie's does not open (ESRCH).
-static void auxv(void) {
+// ids prints what the vector tells of the credentials against the calls.
+static void ids(const char *who) {
+	printf("auxv %s: AT_UID is getuid %d, AT_EUID geteuid %d, AT_GID getgid %d, AT_EGID getegid %d (%lu), AT_SECURE %lu\n", who,
+	       getauxval(AT_UID) == getuid(), getauxval(AT_EUID) == geteuid(), getauxval(AT_GID) == getgid(),
+	       getauxval(AT_EGID) == getegid(), getauxval(AT_EGID), getauxval(AT_SECURE));
+}
+
+static void auxv(char *self) {
 	unsigned long a[128], c[128];
 	int n = slurp("/proc/self/auxv", (char *)a, sizeof a);
 	int words = n / 8, bad = 0;
@@ -222,6 +230,19 @@ static void auxv(void) {
 	k = slurp(path, (char *)c, sizeof c);
 	printf("auxv: a zombie's: %s\n", k < 0 ? strerror(-k) : "opened");
 	waitpid(pid, 0, 0);
+	// A program execed with an effective group not its real one runs
+	// in libc's secure mode (commoncap.c: __is_setgid).
+	ids("root");
+	pid = fork();
+	if (pid == 0) {
+		if (setresgid(0, 100, 0) < 0)
+			printf("FAIL setresgid: %s\n", strerror(errno));
+		char *args[] = {self, "/tmp", "again", "ids", 0}, *env[] = {0};
+		execve("/proc/self/exe", args, env);
+		printf("FAIL execve: %s\n", strerror(errno));
+		_exit(1);
+	}
+	waitpid(pid, 0, 0);
 }
 
 int main(int argc, char **argv) {
@@ -232,6 +253,10 @@ int main(int argc, char **argv) {
 		execve("/proc/self/exe", args, env);
 		printf("FAIL execve: %s\n", strerror(errno));
 		return 1;
+	}
+	if (argc > 3 && strcmp(argv[3], "ids") == 0) {
+		ids("egid 100");
+		return 0;
 	}
 	char buf[8192], path[64];
 	int n = slurp("/proc/self/environ", buf, sizeof buf);
@@ -293,7 +318,7 @@ int main(int argc, char **argv) {
 	printf("uuid: %d bytes, form %d, fresh each read %d\n", l1, form, l1 == l2 && strcmp(u1, u2) != 0);
 	printf("boot_id: %d bytes, the same each read %d, not a uuid read %d\n", k1, k1 == k2 && strcmp(b1, b2) == 0, strcmp(b1, u1) != 0);
 	limits();
-	auxv();
+	auxv(argv[0]);
 	printf("realproc: done\n");
 	return 0;
 }

@@ -243,9 +243,9 @@ func (p *pipe) unlistIdle() {
 	}
 }
 
-// ReclaimPipeRings frees the rings of the pipes that are empty (a
-// shrinker the kernel runs when its memory runs short, before it takes
-// memory from anyone) and returns the bytes freed.
+// ReclaimPipeRings frees the rings of the pipes that are empty but one
+// page of each (a shrinker the kernel runs when its memory runs short,
+// before it takes memory from anyone) and returns the bytes freed.
 func ReclaimPipeRings() int64 {
 	idleRings.mu.Lock()
 	ps := make([]*pipe, 0, len(idleRings.set))
@@ -258,9 +258,13 @@ func ReclaimPipeRings() int64 {
 		if !p.mu.TryLock() {
 			continue // in use: not idle
 		}
-		if p.n == 0 {
-			freed += int64(len(p.ring))
-			p.ring = nil
+		if p.n == 0 && len(p.ring) > pageSize {
+			// One page stays, as Linux's tmp_page does: a small write
+			// to the pipe later needs no new memory (a write that
+			// needed a whole ring again could fail ENOMEM under the
+			// pressure that ran this shrinker, where Linux's does not).
+			freed += int64(len(p.ring) - pageSize)
+			p.ring, p.start = make([]byte, pageSize), 0
 		}
 		p.unlistIdle()
 		p.mu.Unlock()

@@ -44,12 +44,10 @@ const (
 
 // msgState is the guest's message queues.
 type msgState struct {
-	mu      sync.Mutex
-	queues  map[int32]*msgQueue // by index
-	byKey   map[int32]*msgQueue
-	lastIdx int32
-	seq     int32
-	started bool
+	mu     sync.Mutex
+	queues map[int32]*msgQueue // by index
+	byKey  map[int32]*msgQueue
+	ipcIndex
 	// bytes and count are the messages queued in all queues (MSG_INFO).
 	bytes, count int64
 }
@@ -109,25 +107,9 @@ func (s *msgState) lookup(id int32) *msgQueue {
 	return q
 }
 
-// newIndex is semState.newIndex for queues (ipc_idr_alloc).
+// newIndex is the next free queue index, -1 for none.
 func (s *msgState) newIndex() int32 {
-	if !s.started {
-		s.started, s.lastIdx = true, -1
-	}
-	for i := int32(1); i <= ipcMNI; i++ {
-		idx := (s.lastIdx + i) % ipcMNI
-		if s.queues[idx] == nil {
-			if idx <= s.lastIdx {
-				s.seq++
-				if s.seq >= 1<<31/ipcMNI {
-					s.seq = 0
-				}
-			}
-			s.lastIdx = idx
-			return idx
-		}
-	}
-	return -1
+	return s.next(func(idx int32) bool { return s.queues[idx] != nil })
 }
 
 func sysMsgget(t *Task, a *[6]uint64) int64 {

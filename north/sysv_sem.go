@@ -112,13 +112,43 @@ func (c *ipcCaller) mayChange(perm *ipcPerm) bool {
 
 // semState is the guest's semaphore sets.
 type semState struct {
-	mu      sync.Mutex
-	sets    map[int32]*semSet // by index (ID mod IPCMNI)
-	byKey   map[int32]*semSet
-	used    int   // semaphores in all sets (used_sems)
+	mu    sync.Mutex
+	sets  map[int32]*semSet // by index (ID mod IPCMNI)
+	byKey map[int32]*semSet
+	used  int // semaphores in all sets (used_sems)
+	ipcIndex
+}
+
+// ipcIndex gives out the indices of one kind of System V object (struct
+// ipc_ids): the next free one after the last, cyclically, starting a new
+// sequence when it wraps (ipc_idr_alloc). An ID is the index plus the
+// sequence times IPCMNI.
+type ipcIndex struct {
 	lastIdx int32 // the index given out last (ipc_ids.last_idx), -1 at first
 	seq     int32 // the sequence of new IDs
 	started bool
+}
+
+// next returns the next free index (taken says which are in use), or -1
+// when all IPCMNI are.
+func (x *ipcIndex) next(taken func(int32) bool) int32 {
+	if !x.started {
+		x.started, x.lastIdx = true, -1
+	}
+	for i := int32(1); i <= ipcMNI; i++ {
+		idx := (x.lastIdx + i) % ipcMNI
+		if !taken(idx) {
+			if idx <= x.lastIdx {
+				x.seq++
+				if x.seq >= 1<<31/ipcMNI {
+					x.seq = 0
+				}
+			}
+			x.lastIdx = idx
+			return idx
+		}
+	}
+	return -1
 }
 
 // semSet is one set (struct sem_array).
@@ -174,26 +204,9 @@ func (s *semState) lookup(id int32) *semSet {
 	return set
 }
 
-// newIndex gives out the next free index after the last one, cyclically,
-// starting a new sequence when it wraps (ipc_idr_alloc).
+// newIndex is the next free set index, -1 for none.
 func (s *semState) newIndex() int32 {
-	if !s.started {
-		s.started, s.lastIdx = true, -1
-	}
-	for i := int32(1); i <= ipcMNI; i++ {
-		idx := (s.lastIdx + i) % ipcMNI
-		if s.sets[idx] == nil {
-			if idx <= s.lastIdx {
-				s.seq++
-				if s.seq >= 1<<31/ipcMNI {
-					s.seq = 0
-				}
-			}
-			s.lastIdx = idx
-			return idx
-		}
-	}
-	return -1
+	return s.next(func(idx int32) bool { return s.sets[idx] != nil })
 }
 
 func sysSemget(t *Task, a *[6]uint64) int64 {

@@ -201,19 +201,12 @@ func (fs *Files) Lseek(fd int32, off int64, whence uint32) int64 {
 // *offAddr if offAddr is not 0 (then updating it), else at inFd's offset,
 // to outFd.
 func (fs *Files) Sendfile(m mem.Memory, intr <-chan struct{}, outFd, inFd int32, offAddr, count uint64) int64 {
-	in, err := fs.ioFile(inFd)
-	if err != nil {
-		return ret(0, err)
+	in, out, e := fs.ioPair(inFd, outFd)
+	if in == nil {
+		return e
 	}
 	defer in.DecRef()
-	out, err := fs.ioFile(outFd)
-	if err != nil {
-		return ret(0, err)
-	}
 	defer out.DecRef()
-	if !in.Readable() || !out.Writable() {
-		return errno(vfs.EBADF)
-	}
 	if out.Flags()&linux.OAppend != 0 {
 		return errno(vfs.EINVAL)
 	}

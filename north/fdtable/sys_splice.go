@@ -34,19 +34,12 @@ func (fs *Files) Splice(m mem.Memory, intr <-chan struct{}, fdIn int32, offIn ui
 	if flags&^(spliceMove|spliceNonblock|spliceMore|spliceGift) != 0 {
 		return errno(vfs.EINVAL)
 	}
-	in, err := fs.ioFile(fdIn)
-	if err != nil {
-		return ret(0, err)
+	in, out, e := fs.ioPair(fdIn, fdOut)
+	if in == nil {
+		return e
 	}
 	defer in.DecRef()
-	out, err := fs.ioFile(fdOut)
-	if err != nil {
-		return ret(0, err)
-	}
 	defer out.DecRef()
-	if !in.Readable() || !out.Writable() {
-		return errno(vfs.EBADF)
-	}
 	inPipe, outPipe := vfs.IsPipe(in), vfs.IsPipe(out)
 	switch {
 	case !inPipe && !outPipe:
@@ -158,4 +151,26 @@ func (fs *Files) spliceWrite(out *vfs.File, src vfs.Buf, off int64, nonblock boo
 // for f's events in mask between tries, or once if nonblock.
 func waitFor(f *vfs.File, nonblock bool, mask vfs.Events, intr <-chan struct{}, op func() (int64, error)) (int64, error) {
 	return sockWait(f, nonblock, mask, intr, 0, op)
+}
+
+// ioPair takes references to the two files of a transfer from fdIn to
+// fdOut (sendfile, splice, tee): EBADF for a descriptor not open, or in
+// not open for reading or out for writing. On failure in is nil and e the
+// negated errno; otherwise the caller drops both references.
+func (fs *Files) ioPair(fdIn, fdOut int32) (in, out *vfs.File, e int64) {
+	in, err := fs.ioFile(fdIn)
+	if err != nil {
+		return nil, nil, ret(0, err)
+	}
+	out, err = fs.ioFile(fdOut)
+	if err != nil {
+		in.DecRef()
+		return nil, nil, ret(0, err)
+	}
+	if !in.Readable() || !out.Writable() {
+		in.DecRef()
+		out.DecRef()
+		return nil, nil, errno(vfs.EBADF)
+	}
+	return in, out, 0
 }

@@ -28,19 +28,12 @@ func (fs *Files) Tee(intr <-chan struct{}, fdIn, fdOut int32, n uint64, flags ui
 	if n == 0 {
 		return 0
 	}
-	in, err := fs.ioFile(fdIn)
-	if err != nil {
-		return ret(0, err)
+	in, out, e := fs.ioPair(fdIn, fdOut)
+	if in == nil {
+		return e
 	}
 	defer in.DecRef()
-	out, err := fs.ioFile(fdOut)
-	if err != nil {
-		return ret(0, err)
-	}
 	defer out.DecRef()
-	if !in.Readable() || !out.Writable() {
-		return errno(vfs.EBADF)
-	}
 	if !vfs.IsPipe(in) || !vfs.IsPipe(out) || vfs.SamePipe(in, out) {
 		return errno(vfs.EINVAL)
 	}

@@ -20,11 +20,15 @@ import (
 )
 
 // wireNetwork gives the process gVisor's TCP/IP stack for its sockets,
-// started at once only with a network device (lazyStack). A kernel built
-// with the tag nonet has none (nonet.go).
+// started at once only with a network device (lazyStack), and an
+// /etc/hosts naming localhost unless the image has its own. A kernel
+// built with the tag nonet has none (nonet.go).
 func (f *files) wireNetwork(o Options) {
 	net := &lazyStack{log: o.Stdout}
 	f.f.SetNetwork(net)
+	if _, err := f.writeIfMissing(etcHosts, hosts, true); err != nil {
+		fmt.Fprintf(o.Stdout, "cocoon: writing %s: %v\n", etcHosts, err)
+	}
 	if err := startNetwork(net, f, o.IP, o.IP6, o.Stdout); err != nil {
 		fmt.Fprintf(o.Stdout, "cocoon: no network: %v\n", err)
 	}
@@ -151,6 +155,18 @@ func startNetwork(net *lazyStack, f *files, ip, ip6 string, log io.Writer) error
 }
 
 const resolvConf = "/etc/resolv.conf"
+
+// etcHosts is hosts(5). Every Linux system has one naming localhost
+// (Debian's netbase, the file a container runtime writes): without it
+// "localhost" is asked of the DNS server, which does not know it, and a
+// program that listens on or dials localhost:PORT fails with "no such
+// host" (Go's resolver reads only this file for it, as glibc's files
+// module does). The loopback addresses here are those the stack has.
+const etcHosts = "/etc/hosts"
+
+// hosts is the /etc/hosts written when the image brings none: Debian's
+// and Docker's loopback lines.
+const hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
 // resolv is the text of /etc/resolv.conf naming v4's and v6's servers
 // (resolv.conf(5)).

@@ -50,6 +50,7 @@ func main() {
 	p.shutdown()
 	p.groups()
 	p.deadlines()
+	localhost()
 	fmt.Println("realgonet: done")
 }
 
@@ -431,4 +432,37 @@ func (p *parent) deadlines() {
 	fmt.Println("dial closed port:", errors.Is(err, syscall.ECONNREFUSED))
 	_, err = net.Dial("unix", filepath.Join(p.dir, "nothing.sock"))
 	fmt.Println("dial missing unix socket:", errors.Is(err, os.ErrNotExist))
+}
+
+// localhost listens on and dials localhost:PORT, as servers' default
+// addresses do: the name comes from /etc/hosts (Go asks DNS otherwise).
+func localhost() {
+	addrs, err := net.LookupHost("localhost")
+	loopback := err == nil && len(addrs) > 0
+	for _, a := range addrs {
+		ip := net.ParseIP(a)
+		loopback = loopback && ip != nil && ip.IsLoopback()
+	}
+	fmt.Println("localhost resolves to loopback only:", loopback, err)
+	l, err := net.Listen("tcp", "localhost:0")
+	if err != nil {
+		fmt.Println("FAIL: listen localhost:", err)
+		return
+	}
+	defer l.Close()
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			c.Write([]byte("hi"))
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	c, err := net.Dial("tcp", net.JoinHostPort("localhost", port))
+	if err != nil {
+		fmt.Println("FAIL: dial localhost:", err)
+		return
+	}
+	b, err := io.ReadAll(c)
+	c.Close()
+	fmt.Printf("localhost: read %q %v\n", b, err)
 }

@@ -106,6 +106,10 @@ type Process struct {
 	// taskGone, if not nil, is closed when a thread leaves (guarded by
 	// mu; execve waits on it).
 	taskGone chan struct{}
+	// exLeader is the main thread once it has exited (guarded by mu):
+	// /proc keeps showing it, a zombie, until the process is reaped
+	// (procfs.go procTask), as Linux keeps an exited group leader.
+	exLeader *Task
 
 	// mm is the file-backed part of the address space (mm.go), shared
 	// with the processes sharing the address space.
@@ -381,6 +385,9 @@ func (p *Process) removeTask(t *Task) bool {
 		kernel.AppThreadEnd(t.slot)
 	}
 	delete(p.tasks, t.tid)
+	if t.tid == p.pid {
+		p.exLeader = t
+	}
 	if p.taskGone != nil {
 		close(p.taskGone)
 		p.taskGone = nil

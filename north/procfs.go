@@ -66,20 +66,73 @@ func (p *Process) TaskFiles(tid int32) Files {
 	return t.files
 }
 
-// Threads lists the process's thread IDs in increasing order.
+// Threads lists the process's thread IDs in increasing order: its live
+// threads and its main thread after that exited (procTask).
 func (p *Process) Threads() []int32 {
 	p.mu.Lock()
-	out := make([]int32, 0, len(p.tasks))
+	out := make([]int32, 0, len(p.tasks)+1)
 	for tid := range p.tasks {
 		out = append(out, tid)
+	}
+	if _, live := p.tasks[p.pid]; !live && p.exLeader != nil {
+		out = append(out, p.pid)
 	}
 	p.mu.Unlock()
 	slices.Sort(out)
 	return out
 }
 
-// HasThread reports whether tid is a live thread of the process.
-func (p *Process) HasThread(tid int32) bool { return p.task(tid) != nil }
+// HasThread reports whether tid is a thread of the process /proc shows
+// (procTask).
+func (p *Process) HasThread(tid int32) bool { return p.procTask(tid) != nil }
+
+// procTask returns the process's thread tid as /proc shows it: a live
+// one, or the main thread after it exited. Linux keeps an exited group
+// leader in the thread group, a zombie, until the process is reaped
+// (kernel/exit.c exit_notify: delay_group_leader; release_task frees the
+// leader only with the last thread), so /proc/PID/task lists it, its
+// stat and status say Z, and it counts in num_threads and Threads.
+func (p *Process) procTask(tid int32) *Task {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.tasks[tid]; t != nil {
+		return t
+	}
+	if tid == p.pid {
+		return p.exLeader
+	}
+	return nil
+}
+
+// exitedLeader returns the main thread if it exited while the process
+// lives on, else nil.
+func (p *Process) exitedLeader() *Task {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tasks[p.pid] != nil {
+		return nil
+	}
+	return p.exLeader
+}
+
+// taskExited reports whether the task whose /proc files these are,
+// thread t or for nil the main thread (/proc/PID is the group leader's,
+// fs/proc/base.c proc_pid_lookup), has exited: then it has no address
+// space, files nor namespaces (exit_mm, exit_files,
+// exit_task_namespaces), though other threads may live on, and its
+// files show none: maps, cmdline, statm and stat's and status's memory
+// fields empty or 0, mem, environ and auxv ESRCH, mountinfo EINVAL.
+func (p *Process) taskExited(t *Task) bool {
+	if p.LiveFiles() == nil {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t == nil {
+		return p.tasks[p.pid] == nil
+	}
+	return p.tasks[t.tid] != t
+}
 
 // ErrNoProcFile is ProcText's answer for a name it does not make, or a
 // thread that is gone.
@@ -91,16 +144,17 @@ var ErrNoProcFile = fmt.Errorf("no such /proc file")
 func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 	var t *Task
 	if tid != 0 {
-		if t = p.task(tid); t == nil {
+		if t = p.procTask(tid); t == nil {
 			return nil, ErrNoProcFile
 		}
 	}
+	exited := p.taskExited(t)
 	switch name {
 	case "cmdline":
 		// The arguments, each ended by a NUL (fs/proc/base.c
-		// proc_pid_cmdline_read); nothing for a zombie.
+		// proc_pid_cmdline_read); nothing for an exited task.
 		var b []byte
-		if p.LiveFiles() != nil {
+		if !exited {
 			p.mu.Lock()
 			for _, s := range p.args {
 				b = append(append(b, s...), 0)
@@ -125,19 +179,22 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 	case "timerslack_ns":
 		// The main thread's (fs/proc/base.c timerslack_ns_show).
 		if t == nil {
-			if t = p.task(p.pid); t == nil {
+			if t = p.procTask(p.pid); t == nil {
 				return nil, ErrNoProcFile
 			}
 		}
 		return fmt.Appendf(nil, "%d\n", t.timerSlack.Load()), nil
 	case "stat":
-		return []byte(p.statText(t)), nil
+		return []byte(p.statText(t, exited)), nil
 	case "status":
-		return []byte(p.statusText(t)), nil
+		return []byte(p.statusText(t, exited)), nil
 	case "maps":
+		if exited {
+			return nil, nil
+		}
 		return p.mapsText(), nil
 	case "statm":
-		return []byte(p.statmText()), nil
+		return []byte(p.statmText(exited)), nil
 	case "limits":
 		return []byte(p.limitsText()), nil
 	case "io":
@@ -152,13 +209,14 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 	return nil, ErrNoProcFile
 }
 
-// comm is the name of thread t, or for nil of the process (its main
-// thread's, kept after that thread is gone).
+// comm is the name of thread t, or for nil or the main thread of the
+// process (its main thread's, kept after that thread is gone and
+// renamed by writes of its comm then).
 func (p *Process) comm(t *Task) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	b := p.commName
-	if t != nil {
+	if t != nil && t.tid != p.pid {
 		b = t.name
 	}
 	if i := strings.IndexByte(string(b[:]), 0); i >= 0 {
@@ -246,7 +304,7 @@ func (p *Process) state(t *Task) (byte, string) {
 		}
 	}
 	switch {
-	case zombie || p.filesGone.Load():
+	case zombie || p.taskExited(t):
 		return 'Z', "zombie"
 	case p.stop.stopped.Load():
 		return 'T', "stopped"
@@ -262,8 +320,9 @@ func (p *Process) state(t *Task) (byte, string) {
 const consoleTTY = 5<<8 | 1
 
 // statText is /proc/PID/stat (fs/proc/array.c do_task_stat), for the
-// process or its thread t.
-func (p *Process) statText(t *Task) string {
+// process or its thread t; without its memory fields once that task
+// exited (do_task_stat reads them only of a task with an mm).
+func (p *Process) statText(t *Task, exited bool) string {
 	state, _ := p.state(t)
 	ppid := int32(0)
 	p.w.mu.Lock()
@@ -299,11 +358,11 @@ func (p *Process) statText(t *Task) string {
 	}
 	var vsize, rss, startCode, endCode, startStack uint64
 	var strs [4]uint64
-	if vm, ok := p.vmStat(); ok {
+	if vm, ok := p.vmStat(); ok && !exited {
 		vsize, startCode, endCode, strs = vm.total, vm.codeStart, vm.codeEnd, vm.strings
 		startStack = p.mm.stackSP.Load()
 	}
-	if r, ok := p.rss(); ok {
+	if r, ok := p.rss(); ok && !exited {
 		rss = r.total
 	}
 	p.sig.mu.Lock()
@@ -313,9 +372,12 @@ func (p *Process) statText(t *Task) string {
 	}
 	ign, caught := p.sig.dispositions()
 	p.sig.mu.Unlock()
-	p.mu.Lock()
-	brkStart := p.brkStart
-	p.mu.Unlock()
+	var brkStart uint64
+	if !exited {
+		p.mu.Lock()
+		brkStart = p.brkStart
+		p.mu.Unlock()
+	}
 	exitCode := 0
 	if p.exiting() {
 		exitCode = p.waitStatus
@@ -359,9 +421,10 @@ func (s *sigState) dispositions() (ign, caught uint64) {
 
 // statusText is /proc/PID/status (fs/proc/array.c proc_pid_status):
 // every line Linux 6.18 prints for an x86-64 task, in its order. A
-// zombie, which has released its files and address space, has no Umask,
-// FDSize 0 and no memory lines, as on Linux.
-func (p *Process) statusText(t *Task) string {
+// zombie, or an exited main thread of a process that lives on, which
+// has released its files and address space, has no Umask, FDSize 0 and
+// no memory lines, as on Linux.
+func (p *Process) statusText(t *Task, exited bool) string {
 	letter, state := p.state(t)
 	ppid := int32(0)
 	p.w.mu.Lock()
@@ -390,9 +453,11 @@ func (p *Process) statusText(t *Task) string {
 	p.sig.mu.Unlock()
 	// The task's own descriptor table and fs context (clone without
 	// CLONE_FILES or CLONE_FS gives a thread its own).
-	files := p.LiveFiles()
+	var files Files
 	if t != nil {
 		files = p.TaskFiles(t.tid)
+	} else {
+		files = p.TaskFiles(0)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Name:\t%s\n", p.comm(t))
@@ -418,7 +483,7 @@ func (p *Process) statusText(t *Task) string {
 	b.WriteString(" \n") // Linux ends the list with a space, even an empty one
 	fmt.Fprintf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p.pid, id, p.pgid.Load(), p.sid.Load())
 	b.WriteString("Kthread:\t0\n") // no task of the application is a kernel thread
-	if vm, ok := p.vmStat(); ok {
+	if vm, ok := p.vmStat(); ok && !exited {
 		var r rssStat
 		if got, ok := p.rss(); ok {
 			r = got
@@ -483,10 +548,10 @@ func (p *Process) statusText(t *Task) string {
 
 // statmText is /proc/PID/statm (fs/proc/array.c proc_pid_statm, in
 // pages): size resident shared text lib data dt, lib and dt 0 as on
-// Linux since 2.6; all 0 for a zombie.
-func (p *Process) statmText() string {
+// Linux since 2.6; all 0 for a zombie or an exited main thread.
+func (p *Process) statmText(exited bool) string {
 	vm, ok := p.vmStat()
-	if !ok {
+	if !ok || exited {
 		return "0 0 0 0 0 0 0\n"
 	}
 	var r rssStat

@@ -30,9 +30,14 @@ type MemFile struct {
 // (kernel/ptrace.c __ptrace_may_access, PTRACE_MODE_ATTACH_FSCREDS): a
 // thread of the same process; or the same user and group as all of the
 // target's IDs and the target dumpable; or CAP_SYS_PTRACE. EACCES
-// otherwise; ESRCH for a process that has exited.
-func (p *Process) OpenMem(caller int32, fsuid, fsgid uint32, caps uint64) (*MemFile, error) {
-	if p.filesGone.Load() {
+// otherwise; ESRCH for a process that has exited, or whose task tid
+// (0: the main thread, /proc/PID/mem) has (mm_access finds no mm).
+func (p *Process) OpenMem(tid, caller int32, fsuid, fsgid uint32, caps uint64) (*MemFile, error) {
+	if tid == 0 {
+		tid = p.pid
+	}
+	t := p.procTask(tid)
+	if p.filesGone.Load() || t != nil && t == p.exitedLeader() {
 		return nil, syscall.Errno(linux.ESRCH)
 	}
 	if caller != p.pid && caps&(1<<capSysPtrace) == 0 {

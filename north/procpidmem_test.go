@@ -23,7 +23,7 @@ func TestProcMemAccess(t *testing.T) {
 	if err := p.m.Protect(ro, mem.PageSize, mem.Read); err != nil {
 		t.Fatal(err)
 	}
-	f, err := p.OpenMem(p.pid, 1000, 1000, 0)
+	f, err := p.OpenMem(0, p.pid, 1000, 1000, 0)
 	if err != nil {
 		t.Fatalf("OpenMem of its own process: %v", err)
 	}
@@ -71,11 +71,11 @@ func TestProcMemOpen(t *testing.T) {
 		{"CAP_SYS_PTRACE", 0, 0, 1 << capSysPtrace, true, nil},
 	} {
 		p.undumpable.Store(c.undumpable)
-		if _, err := p.OpenMem(other, c.uid, c.gid, c.caps); err != c.want {
+		if _, err := p.OpenMem(0, other, c.uid, c.gid, c.caps); err != c.want {
 			t.Errorf("%s: OpenMem = %v; want %v", c.name, err, c.want)
 		}
 	}
-	if _, err := p.OpenMem(p.pid, 1, 1, 0); err != nil {
+	if _, err := p.OpenMem(0, p.pid, 1, 1, 0); err != nil {
 		t.Errorf("its own process, not dumpable: OpenMem = %v; want nil", err)
 	}
 }

@@ -396,7 +396,7 @@ func sysTgkill(t *Task, a *[6]uint64) int64 {
 		return -linux.EINVAL
 	}
 	q := t.p.w.lookup(tgid)
-	if q == nil || q.task(tid) == nil {
+	if q == nil || q.procTask(tid) == nil {
 		return -linux.ESRCH
 	}
 	return t.tkill(q, tid, a[2])
@@ -411,6 +411,10 @@ func sysTkill(t *Task, a *[6]uint64) int64 {
 	target := t.p.w.taskByID(tid)
 	t.p.w.mu.Unlock()
 	if target == nil {
+		// An exited main thread is still found (procTask).
+		if q := t.p.w.lookup(tid); q != nil && q.procTask(tid) != nil {
+			return t.tkill(q, tid, a[1])
+		}
 		return -linux.ESRCH
 	}
 	return t.tkill(target.p, tid, a[1])
@@ -426,12 +430,19 @@ func (t *Task) tkillCode(q *Process, tid int32, sig uint64, code int32) int64 {
 	if sig != 0 && !validSig(sig) {
 		return -linux.EINVAL
 	}
-	target := q.task(tid)
+	target := q.procTask(tid)
 	if target == nil {
 		return -linux.ESRCH
 	}
 	if !t.mayKill(q) {
 		return -linux.EPERM
+	}
+	if q.taskExited(target) {
+		// A main thread that exited is still there until the process
+		// is reaped: the signal is sent, but stays pending on it,
+		// never delivered, SIGKILL too (complete_signal: wants_signal
+		// is false for a PF_EXITING task).
+		return 0
 	}
 	if sig == linux.SigKill {
 		q.killBy()

@@ -341,7 +341,7 @@ func (i procInfo) Task(tid int32) vfs.ProcInfo {
 }
 
 func (i procInfo) OpenMem(caller int32, fsuid, fsgid uint32, caps uint64) (vfs.MemAccess, error) {
-	f, err := i.p.OpenMem(caller, fsuid, fsgid, caps)
+	f, err := i.p.OpenMem(i.tid, caller, fsuid, fsgid, caps)
 	if e, ok := err.(syscall.Errno); ok {
 		return nil, vfs.Errno(e)
 	}

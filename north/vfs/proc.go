@@ -500,11 +500,18 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			return nil, ENOENT
 		}
 		switch procTexts[p.n] {
-		case "mountinfo":
-			// One mount namespace: the same for every process.
+		case "mountinfo", "mounts":
+			// One mount namespace: the same for every process; none
+			// for a task that exited, whose namespaces are gone
+			// (fs/proc_namespace.c mounts_open_common: no nsproxy,
+			// EINVAL), as its files are.
+			if info.Files() == nil {
+				return nil, EINVAL
+			}
+			if procTexts[p.n] == "mounts" {
+				return &procFile{loc: l, text: c.fs.mountsText()}, nil
+			}
 			return &procFile{loc: l, text: c.fs.mountinfo()}, nil
-		case "mounts":
-			return &procFile{loc: l, text: c.fs.mountsText()}, nil
 		case "cgroup":
 			// Every process is in the root of the cgroup v2 hierarchy,
 			// the only one (no v1 hierarchy is mounted): what

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -121,10 +119,12 @@ Flags:
 	if *verbose {
 		cfg.Log, cfg.Console = stderr, stderr
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	ctx, stop := stopContext()
 	fmt.Fprintf(stdout, "Booting %s under QEMU with a simulated PSP; nonce %x\n", kernel, nonce)
 	res, ran, err := qemu.RunWithPSP(ctx, cfg, psp)
+	if sig := stop(); sig != nil {
+		return sig
+	}
 	if err != nil {
 		var ee *qemu.ExitError
 		if res != nil && !*verbose && errors.As(err, &ee) {

@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"time"
@@ -110,7 +108,8 @@ Boots IMAGE (NAME or NAME.elf, as 'mkimage build' wrote it, with NAME.cpio
 as the application; NAME.efi or a NAME.img disk boot through OVMF) under
 QEMU with software emulation (TCG) unless --accel says otherwise, and
 exits with the guest's exit status (128+N if the application was killed
-by signal N).
+by signal N). SIGINT, SIGTERM or SIGHUP to mkimage kills QEMU (the
+guest and its published ports go with it) and mkimage exits 128+N.
 
 The application's standard input, output and error are this command's,
 byte for byte: 'mkimage run IMG > out 2> err < in' gives its exact
@@ -273,8 +272,7 @@ Flags (before IMAGE):`)
 	if f.verbose {
 		cfg.Log = stderr
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	ctx, stop := stopContext()
 	if f.psp {
 		fmt.Fprintln(stderr, "mkimage: SIMULATED PSP attached: its reports verify only against go-sev-guest's TEST-ONLY roots")
 		var ran *qemu.PSPResult
@@ -283,6 +281,9 @@ Flags (before IMAGE):`)
 		}
 	} else {
 		_, err = qemu.Run(ctx, cfg)
+	}
+	if sig := stop(); sig != nil {
+		return sig
 	}
 	if f.timeline {
 		if t, terr := timeline.Find(tl.String()); terr != nil {

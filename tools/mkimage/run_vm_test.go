@@ -12,11 +12,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -453,4 +455,68 @@ func TestRunConfigVM(t *testing.T) {
 	if args, _, dir := shown(t, stdout.String()); !reflect.DeepEqual(args, []string{"/init", "show"}) || dir != "/" {
 		t.Errorf("with ARGS and --workdir given: args %q dir %q", args, dir)
 	}
+}
+
+// TestRunStopSignalVM sends SIGTERM to a running 'mkimage run' (its
+// application blocked reading standard input): QEMU must be gone when
+// mkimage has exited, and mkimage's status is 128+15. Before, QEMU ran on
+// orphaned, holding the guest and its published ports.
+func TestRunStopSignalVM(t *testing.T) {
+	t.Parallel()
+	img := guestImage(t, t.TempDir(), "/d")
+	mk := goProgram(t, t.TempDir(), "./tools/mkimage")
+	cmd := exec.Command(mk, "run", img, "copy")
+	in, err := cmd.StdinPipe() // held open: the application waits for input
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	qemuPID := 0
+	for deadline := time.Now().Add(2 * time.Minute); qemuPID == 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		qemuPID = childPID(cmd.Process.Pid)
+	}
+	if qemuPID == 0 {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("mkimage run started no QEMU\nstderr: %s", stderr.String())
+	}
+	time.Sleep(time.Second) // mkimage is past starting QEMU
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Errorf("mkimage run did not end on SIGTERM")
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", qemuPID)); err == nil {
+		syscall.Kill(qemuPID, syscall.SIGKILL)
+		t.Errorf("QEMU (pid %d) outlived mkimage run, which SIGTERM ended", qemuPID)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("mkimage run exited %d on SIGTERM, want %d\nstderr: %s", code, 128+int(syscall.SIGTERM), stderr.String())
+	}
+}
+
+// childPID returns the pid of a child process of pid, or 0.
+func childPID(pid int) int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		if fs := strings.Fields(string(b)); len(fs) > 0 {
+			n, _ := strconv.Atoi(fs[0])
+			return n
+		}
+	}
+	return 0
 }

@@ -12,3 +12,13 @@ func TestVMProcLeaderZombieDifferential(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/procleader/procleader.c"), "procleader: done")
 }
+
+// TestVMProcNamespacesDifferential runs testdata/procns (the links of
+// /proc/PID/ns: their text, Linux's inode numbers of the initial
+// namespaces, the same in every process and thread; what opening one
+// gives, a file of nsfs, and setns with it; a zombie's) natively and
+// inside Cocoon: the outputs must be identical.
+func TestVMProcNamespacesDifferential(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/procns/procns.c"), "procns: done")
+}

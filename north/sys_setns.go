@@ -6,12 +6,12 @@ import (
 
 // setns(2) (kernel/nsproxy.c): every process here is in the one set of
 // namespaces (unshare and clone of new ones are refused), so joining
-// another process's namespaces through its pidfd leaves the caller in
-// the ones it is in, after the checks each namespace's install makes;
-// there are no /proc/PID/ns files, so any other descriptor is EINVAL.
-// Joining a mount namespace moves the working directory to its root
-// (mntns_install), an IPC namespace gives the semaphore undo list back
-// (commit_nsset: exit_sem).
+// another process's namespaces through its pidfd, or a namespace through
+// a file of /proc/PID/ns, leaves the caller in the ones it is in, after
+// the checks each namespace's install makes; any other descriptor is
+// EINVAL. Joining a mount namespace moves the working directory to its
+// root (mntns_install), an IPC namespace gives the semaphore undo list
+// back (commit_nsset: exit_sem).
 
 func init() { registerAll([]call{{308, sysSetns}}) }
 
@@ -26,6 +26,13 @@ const capSysChroot = 18
 // rootChdir is a table that can move its working directory to the root.
 type rootChdir interface{ ChdirRoot() error }
 
+// NamespaceFiles is what a Files may also tell for setns: the CLONE_NEW*
+// flag of the namespace whose file (/proc/PID/ns/NAME) is open as fd, 0
+// for another file, and whether fd is an O_PATH descriptor.
+type NamespaceFiles interface {
+	Namespace(fd int32) (flag uint64, path bool)
+}
+
 func sysSetns(t *Task, a *[6]uint64) int64 {
 	fd, flags := int32(a[0]), uint64(uint32(a[1]))
 	ids, ok := t.files.(kcmpFileIDs)
@@ -37,8 +44,11 @@ func sysSetns(t *Task, a *[6]uint64) int64 {
 		return -linux.EBADF
 	}
 	d, _ := pf.Pidfd(fd)
-	if d == nil || flags == 0 || flags&^setnsKnown != 0 {
-		return -linux.EINVAL // not a namespace file, nor a pidfd with known flags
+	if d == nil {
+		return t.setnsFile(fd, flags)
+	}
+	if flags == 0 || flags&^setnsKnown != 0 {
+		return -linux.EINVAL // a pidfd without known flags
 	}
 	// validate_nsset: the process, the right to read it, its nsproxy
 	// (gone once it exited).
@@ -51,6 +61,30 @@ func sysSetns(t *Task, a *[6]uint64) int64 {
 	if d.p.LiveFiles() == nil || d.p.hasEnded() {
 		return -linux.ESRCH
 	}
+	return t.setnsInstall(flags)
+}
+
+// setnsFile is setns with a namespace file: flags 0 or its kind
+// (EINVAL otherwise, as for a file of no namespace); an O_PATH
+// descriptor is no file to it (fget: EBADF).
+func (t *Task) setnsFile(fd int32, flags uint64) int64 {
+	nf, ok := t.files.(NamespaceFiles)
+	if !ok {
+		return -linux.EINVAL
+	}
+	kind, path := nf.Namespace(fd)
+	switch {
+	case path:
+		return -linux.EBADF
+	case kind == 0 || flags != 0 && flags != kind:
+		return -linux.EINVAL
+	}
+	return t.setnsInstall(kind)
+}
+
+// setnsInstall joins the namespaces flags names, the caller's own, after
+// the checks each one's install makes, in validate_nsset's order.
+func (t *Task) setnsInstall(flags uint64) int64 {
 	p := t.p
 	threads := p.threadCount()
 	admin := t.Capable(capSysAdmin)

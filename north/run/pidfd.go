@@ -50,3 +50,13 @@ func (f *files) Pidfd(fd int32) (*north.Pidfd, bool) {
 	d, _ := vfs.PidFDOf(file).(*north.Pidfd)
 	return d, file.Flags()&linux.ONonblock != 0
 }
+
+// Namespace implements north.NamespaceFiles.
+func (f *files) Namespace(fd int32) (uint64, bool) {
+	file, ok := f.f.Table().Get(fd)
+	if !ok {
+		return 0, false
+	}
+	defer file.DecRef()
+	return uint64(vfs.NamespaceOf(file)), file.Flags()&linux.OPath != 0
+}

@@ -94,7 +94,7 @@ func (l Loc) Attr() Attr {
 	switch n := l.n.(type) {
 	case procNode:
 		n.fill(&a, l.mnt.fs)
-	case sysNode:
+	case sysNode, nsNode:
 		a.Atime, a.Mtime, a.Ctime = l.mnt.fs.mounted, l.mnt.fs.mounted, l.mnt.fs.mounted
 	}
 	a.Dev, a.MountID, a.MountRoot = l.mnt.dev, l.mnt.id, l.n == l.mnt.root
@@ -177,6 +177,7 @@ type FS struct {
 	inodes   atomic.Int64 // files and directories made in the memFSs
 	mountIDs uint64       // the last mount ID given; only New gives them
 	anon     *mount       // unnamed files: shared memory, memfd_create
+	nsfs     *mount       // the namespaces /proc/PID/ns leads to (procns.go)
 	procs    ProcTable    // what /proc shows (SetProcTable); nil: the caller alone
 	// overcommit is vm.overcommit_memory, as /proc/sys/vm shows it
 	// (SetOvercommit).
@@ -261,6 +262,9 @@ func New(archive []byte, opts Options) (*FS, error) {
 
 	fs.mountAt("proc", procRootNode, true, "proc")
 	fs.mountAt("sys", sysRootNode, true, "sysfs")
+	// Made last, so that the mount IDs of the others stay as they were.
+	fs.nsfs = fs.newMount(nsNode{-1}, nil, nil, true)
+	fs.nsfs.fstype = "nsfs"
 	// The inode bound is the application's: /dev's nodes do not count.
 	for _, m := range memFSs {
 		m.maxIno = opts.MaxInodes

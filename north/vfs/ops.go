@@ -272,6 +272,9 @@ func (fs *FS) nameOf(w *walker, l Loc) string {
 	if n, ok := l.n.(pipeNode); ok {
 		return n.p.name()
 	}
+	if n, ok := l.n.(nsNode); ok && n.idx >= 0 {
+		return nsText(n.idx) // fs/nsfs.c ns_dname
+	}
 	if l.IsDir() {
 		if s, err := fs.Path(l); err == nil {
 			return s

@@ -45,6 +45,8 @@ const (
 	procSysValue                           // a file of sysFiles; n is its index
 	procFDInfoDir                          // /proc/PID/fdinfo
 	procFDInfo                             // /proc/PID/fdinfo/N
+	procNSDir                              // /proc/PID/ns
+	procNSLink                             // /proc/PID/ns/NAME; n is its index in namespaces (procns.go)
 )
 
 // sysDirs are the directories of /proc/sys beyond fs and vm, each with
@@ -361,7 +363,7 @@ var procRootNode = procNode{kind: procRoot}
 
 func (p procNode) fileType() uint32 {
 	switch p.kind {
-	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir, procSysDir, procFDInfoDir:
+	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir, procSysDir, procFDInfoDir, procNSDir:
 		return linux.SIfdir
 	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue, procFDInfo:
 		return linux.SIfreg
@@ -390,8 +392,11 @@ func (p procNode) attr() Attr {
 		ents, _ := p.entries(nil)
 		a.Nlink += subdirs(ents)
 	}
-	if p.kind == procFDDir {
+	switch p.kind {
+	case procFDDir:
 		a.Mode = linux.SIfdir | 0o500 // fs/proc/base.c: DIR("fd", S_IRUSR|S_IXUSR)
+	case procNSDir:
+		a.Mode = linux.SIfdir | 0o511 // DIR("ns", S_IRUSR|S_IXUGO)
 	}
 	switch p.fileType() {
 	case linux.SIflnk:
@@ -951,6 +956,8 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 			out = append(out, procEntry{strconv.Itoa(int(tid)), procNode{kind: procPid, pid: p.pid, tid: tid}})
 		}
 		return out, nil
+	case procNSDir:
+		return sub.nsEntries(), nil
 	case procFDDir, procFDInfoDir:
 		f := info.Files()
 		if f == nil {
@@ -987,7 +994,7 @@ func (p procNode) pidEntries() []procEntry {
 		}
 		out = append(out, procEntry{name, procNode{kind: procText, pid: p.pid, tid: p.tid, n: int32(i)}})
 	}
-	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}, {"fdinfo", procNode{kind: procFDInfoDir}}} {
+	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}, {"fdinfo", procNode{kind: procFDInfoDir}}, {"ns", procNode{kind: procNSDir}}} {
 		e.node.pid, e.node.tid = p.pid, p.tid
 		out = append(out, e)
 	}
@@ -1100,6 +1107,8 @@ func (p procNode) where() (procNode, string, bool) {
 		return procNode{kind: procPid, pid: p.pid, tid: p.tid}, "fd", true
 	case procFDInfoDir:
 		return procNode{kind: procPid, pid: p.pid, tid: p.tid}, "fdinfo", true
+	case procNSDir:
+		return procNode{kind: procPid, pid: p.pid, tid: p.tid}, "ns", true
 	}
 	return procNode{}, "", false
 }
@@ -1158,6 +1167,12 @@ func (p procNode) readlink(c *ctx) (string, error) {
 	if p.fileType() != linux.SIflnk {
 		return "", EINVAL
 	}
+	if p.kind == procNSLink {
+		if err := c.nsReach(p); err != nil {
+			return "", err
+		}
+		return nsText(p.n), nil
+	}
 	f, err := p.files(c)
 	if err != nil {
 		return "", err
@@ -1187,6 +1202,12 @@ var errPlainLink = errors.New("not a magic link")
 func (p procNode) follow(c *ctx) (Loc, error) {
 	if p.kind == procSelf || p.kind == procThreadSelf || p.kind == procMounts {
 		return Loc{}, errPlainLink
+	}
+	if p.kind == procNSLink {
+		if err := c.nsReach(p); err != nil {
+			return Loc{}, err
+		}
+		return Loc{c.fs.nsfs, nsNode{p.n}}, nil
 	}
 	f, err := p.files(c)
 	if err != nil {

@@ -43,6 +43,8 @@ func (l Loc) Statfs() Statfs {
 	case sysNode:
 		s.Type = sysfsMagic
 		s.Flags |= stNosuid | stNodev | stNoexec
+	case nsNode:
+		s.Type = nsfsMagic
 	case *memNode:
 		s.Type = tmpfsMagic
 		fsys := r.fsys

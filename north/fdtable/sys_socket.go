@@ -871,6 +871,9 @@ func (fs *Files) parseControl(m mem.Memory, s socket.Socket, addr, n uint64, msg
 			if len(msg.Rights)+k > scmMaxFD {
 				return vfs.EINVAL
 			}
+			if _, _, caps, _ := fs.sockIDs(); caps&(1<<capSysResource|1<<capSysAdmin) == 0 {
+				msg.FilesLimit = fs.Limit()
+			}
 			for i := 0; i < k; i++ {
 				f, err := fs.file(int32(le.Uint32(data[4*i:])))
 				if err != nil {
@@ -908,6 +911,7 @@ const (
 	scmTxtime         = 61
 	tsTxRecordMask    = 1<<0 | 1<<1 | 1<<8 | 1<<9 | 1<<18
 	capNetAdmin       = 12 // CAP_NET_ADMIN
+	capSysResource    = 24 // CAP_SYS_RESOURCE
 )
 
 // sockCmsg checks a SOL_SOCKET control message of an internet socket's

@@ -162,6 +162,11 @@ type Msg struct {
 	OutFlags int
 	Stamp    int64
 	NoStamps bool
+	// FilesLimit bounds, on Send, the files the sender's user may have
+	// in flight before these Rights (net/unix/af_unix.c
+	// too_many_unix_fds): its RLIMIT_NOFILE, or 0 for no bound (the
+	// sender has CAP_SYS_RESOURCE or CAP_SYS_ADMIN).
+	FilesLimit int
 	// Control are the control messages of other levels a receive
 	// returns after the timestamps (IP_PKTINFO, TCP_CM_INQ, ...).
 	Control []Cmsg
@@ -272,6 +277,7 @@ var (
 	EPROTOTYPE      = vfs.Errno(linux.EPROTOTYPE)
 	ESOCKTNOSUPPORT = vfs.Errno(linux.ESOCKTNOSUPPORT)
 	ETIMEDOUT       = vfs.Errno(linux.ETIMEDOUT)
+	ETOOMANYREFS    = vfs.Errno(linux.ETOOMANYREFS)
 	ESRCH           = vfs.Errno(linux.ESRCH)
 	ERANGE          = vfs.Errno(linux.ERANGE)
 	ENODATA         = vfs.Errno(linux.ENODATA)

@@ -43,6 +43,7 @@ type Namespace struct {
 	abstract map[string]*unixSock
 	paths    map[NodeID]*unixSock
 	autobind uint32
+	flight   // files in flight (unix_gc.go)
 }
 
 // NewNamespace returns an empty name space.
@@ -103,6 +104,7 @@ type segment struct {
 	stamp  int64     // when sent, if the receiver asked for timestamps then
 	urgent bool      // the byte of a MSG_OOB send (CONFIG_AF_UNIX_OOB)
 	sender *unixSock // a datagram's, whose SIOCOUTQ counts it until read
+	user   int32     // the real user ID charged for rights (takeRights)
 }
 
 // dropped is called, with ns.mu held, when g leaves a receive queue.
@@ -463,6 +465,16 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	if m.Flags&MsgOOB != 0 && s.typ != SockStream {
 		return 0, EOPNOTSUPP
 	}
+	if len(m.Rights) > 0 {
+		// Too many sockets in flight: collect the garbage among them
+		// first (wait_for_unix_gc).
+		s.ns.mu.Lock()
+		many := s.ns.sockets > inflightTrigger
+		s.ns.mu.Unlock()
+		if many {
+			s.ns.collect()
+		}
+	}
 	if s.typ == SockDgram {
 		return s.sendDgram(c, src, m)
 	}
@@ -508,6 +520,10 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		ns.mu.Unlock()
 		return 0, ENOBUFS // sock_alloc_send_pskb failed
 	}
+	if ns.tooManyFiles(c, m) {
+		ns.mu.Unlock()
+		return 0, ETOOMANYREFS // unix_attach_fds
+	}
 	k := min(want, int64(room))
 	data := make([]byte, k)
 	got, err := src.CopyIn(data)
@@ -535,6 +551,7 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		if len(g.data) > 0 || len(g.rights) > 0 {
 			p.recv = append(p.recv, g)
 			p.recvSegs++
+			ns.queueRights(c, p, g)
 		}
 		g = u
 		p.oob = u
@@ -543,6 +560,7 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	p.recv = append(p.recv, g)
 	p.recvBytes += got
 	p.recvSegs++
+	ns.queueRights(c, p, g)
 	ns.mu.Unlock()
 	p.q.Notify(ev)
 	return int64(got), nil
@@ -636,6 +654,10 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		ns.mu.Unlock()
 		return 0, ENOBUFS // sock_alloc_send_pskb failed
 	}
+	if ns.tooManyFiles(c, m) {
+		ns.mu.Unlock()
+		return 0, ETOOMANYREFS // unix_attach_fds
+	}
 	data := make([]byte, want)
 	got, err := src.CopyIn(data)
 	if err != nil && int64(got) < want {
@@ -643,7 +665,9 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		return 0, vfs.EFAULT
 	}
 	from := s.name
-	t.recv = append(t.recv, &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t), stamp: stampFor(t), sender: s})
+	g := &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t), stamp: stampFor(t), sender: s}
+	t.recv = append(t.recv, g)
+	ns.queueRights(c, t, g)
 	s.inflight += got
 	t.recvBytes += got
 	t.recvSegs++
@@ -791,7 +815,7 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool, from, skip int) (i
 				}
 				m.Rights = append([]*vfs.File(nil), g.rights...)
 			} else {
-				m.Rights, g.rights = g.rights, nil
+				m.Rights = s.ns.takeRights(g)
 			}
 		}
 		if !peek {
@@ -841,7 +865,7 @@ func (s *unixSock) recvRecord(dst vfs.Buf, m *Msg, peek bool, at, skip int) (int
 		m.Rights = append([]*vfs.File(nil), g.rights...)
 		s.movePeekOff(c)
 	} else {
-		m.Rights = g.rights
+		m.Rights = s.ns.takeRights(g)
 		g.dropped()
 		s.recv = s.recv[1:]
 		s.recvSegs--
@@ -1105,7 +1129,7 @@ func (s *unixSock) Release(*vfs.File) {
 	}
 	s.blocked = nil
 	for _, g := range s.recv {
-		drop = append(drop, g.rights...)
+		drop = append(drop, ns.takeRights(g)...)
 		g.dropped()
 	}
 	s.recv, s.recvBytes, s.recvSegs = nil, 0, 0
@@ -1117,6 +1141,11 @@ func (s *unixSock) Release(*vfs.File) {
 	dropRights(drop)
 	for _, n := range pending {
 		n.Release(nil)
+	}
+	// The release of a socket is when garbage may have formed: run the
+	// collector if anything is in flight (unix_release_sock).
+	if ns.inFlight() {
+		ns.collect()
 	}
 }
 

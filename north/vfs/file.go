@@ -194,6 +194,10 @@ func (f *File) NonBlocking() bool { return f.Flags()&linux.ONonblock != 0 }
 // IncRef adds a reference (a new descriptor) to f.
 func (f *File) IncRef() { f.refs.Add(1) }
 
+// Refs returns how many references f has (file_count): the AF_UNIX
+// garbage collector compares it with the references in flight.
+func (f *File) Refs() int64 { return f.refs.Load() }
+
 // DecRef drops a reference; the last one releases the file.
 func (f *File) DecRef() {
 	if f.refs.Add(-1) != 0 {

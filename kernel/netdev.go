@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -100,12 +101,16 @@ func (c pciConfig) Write32(off uint8, v uint32) {
 
 // NetDevice is the machine's virtio-net device. On microvm its receive
 // queue can interrupt: the interrupt handler signals an eventfd that
-// WaitInterrupt reads through the kernel runtime's netpoller, so a
+// WaitInterrupt waits on through the kernel runtime's netpoller, so a
 // goroutine sleeps until a frame arrives instead of polling.
 type NetDevice struct {
 	n   *virtio.Net
 	irq *os.File // the eventfd netInterrupt signals; nil: polled only
-	buf [8]byte
+	// raw is irq's raw connection: WaitInterrupt parks in the netpoller
+	// until the eventfd is signalled, without reading it (see arrived).
+	raw syscall.RawConn
+	// taken is netInterrupts when WaitInterrupt last saw an interrupt.
+	taken uint64
 }
 
 // ReceivePending reports whether the device has returned receive
@@ -166,9 +171,29 @@ func (d *NetDevice) WaitInterrupt(timeout time.Duration) bool {
 		time.Sleep(timeout)
 		return false
 	}
+	if d.arrived() {
+		return true
+	}
 	d.irq.SetReadDeadline(time.Now().Add(timeout))
-	_, err := d.irq.Read(d.buf[:])
-	return err == nil
+	return d.raw.Read(func(uintptr) bool { return d.arrived() }) == nil
+}
+
+// arrived reports whether an interrupt came since the last one it
+// reported. It reads the handler's count rather than the eventfd: a
+// read(2) of it would be a system call of the kernel's runtime, two per
+// wait that blocks (the one that finds it empty, the one after the
+// wake-up), and each wakes the runtime's sysmon thread (entersyscall)
+// to sleep again; the netpoller reports every signal all the same, as
+// the eventfd is watched edge-triggered (EPOLLET) and netInterrupt adds
+// to it each time (its counter is never drained, and stops growing at
+// 2^62 interrupts, where the netpoller would no longer be told).
+func (d *NetDevice) arrived() bool {
+	n := atomic.LoadUint64(&netInterrupts)
+	if n == d.taken {
+		return false
+	}
+	d.taken = n
+	return true
 }
 
 // microvmVirtioGSI is the interrupt input of microvm's first virtio-mmio
@@ -191,13 +216,18 @@ func routeNetInterrupt(d *NetDevice, slot int) {
 		return
 	}
 	f := os.NewFile(fd, "virtio-net interrupt")
+	raw, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return
+	}
 	netIRQFd = int64(fd)
 	if err := r.RouteInterrupt(uint32(microvmVirtioGSI+slot), vecNet); err != nil {
 		netIRQFd = 0
 		f.Close()
 		return
 	}
-	d.irq = f
+	d.irq, d.raw = f, raw
 }
 
 // VirtioNet finds the first virtio-net device and starts its driver. It

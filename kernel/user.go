@@ -164,11 +164,16 @@ func userTrap(f *cpu.Frame) {
 	case f.Vector >= 32:
 		platform.EOI()
 	case f.Vector == vecPageFault:
-		ptGen++ // populating or copying on write changes the tables (pageCache)
 		addr := cpu.Rcr2()
 		const pfPresent, pfWrite = 1 << 0, 1 << 1
 		var soft uint64
 		if f.ErrCode&pfPresent == 0 {
+			// The page was not present (AMD APM vol. 2, 8.4.2: error
+			// code P clear), so no translation of it is cached: the
+			// copies' pageCache holds present pages only, and making one
+			// present where none was changes no other. ptGen stays: an
+			// application growing its heap would otherwise make the next
+			// copy of a system call's buffer ask for its page again.
 			acc := accRead
 			if f.ErrCode&pfWrite != 0 {
 				acc = accWrite
@@ -181,6 +186,7 @@ func userTrap(f *cpu.Frame) {
 			}
 			soft = popErrBits(st)
 		} else if f.ErrCode&pfWrite != 0 {
+			ptGen++ // copying on write replaces a present page's frame (pageCache)
 			st := cowBreak(&spaces[userSpaceID], addr, false)
 			if st == popOK {
 				fsWant = r.FSBase

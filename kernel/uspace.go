@@ -432,9 +432,10 @@ func Monotonic() (int64, bool) {
 	return int64(hi<<32 | lo>>32), true
 }
 
-// ptGen counts the trap layer's events that may change an application's
-// page tables: every private system call but sysSpacePage, and every page
-// fault in user mode (populating a page, copying one on write). Trap
+// ptGen counts the trap layer's events that may change a translation of
+// an application's page tables: every private system call but
+// sysSpacePage, and every copy on write of a page fault in user mode (a
+// fault that populates a page that was not present changes none). Trap
 // context writes it; goroutines read it atomically.
 var ptGen uint64
 

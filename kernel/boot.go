@@ -124,7 +124,7 @@ func Boot(p hal.Platform, info *BootInfo) {
 	Mark(PhaseTables)
 	timelineOn = cmdlineHex(info.Cmdline, "cocoon.timeline=") == 1
 
-	kspace.Init(cpu.HeapBase, cpu.HeapEnd)
+	kspaceInit(cpu.HeapBase, cpu.HeapEnd)
 	kpager = &thePager
 
 	if _, ok := platform.Random(); !ok {

@@ -59,7 +59,7 @@ func setupHost(t testing.TB) (base uintptr, mem []byte) {
 	fp := &fakePlatform{}
 	platform = fp
 	kpager = &hp
-	kspace.Init(base, base+size)
+	kspaceInit(base, base+size)
 	imageStart, imageEnd = 0, 0
 	initClock()
 	threads.Init()

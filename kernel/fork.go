@@ -71,9 +71,8 @@ func spaceFork(i int, refill uintptr, n int) int64 {
 	// The refill range at or after the page being copied, and whether
 	// it holds a private copy (-1: not looked at yet).
 	j, copies := 0, -1
-	for k := 0; k < s.vmas.Len(); k++ {
-		r := s.vmas.At(k)
-		if !d.vmas.SetKind(r.Start, r.End-r.Start, r.Prot, r.Kind) {
+	for r := s.vmas.First(); r.End != 0; r = s.vmas.After(r) {
+		if !d.copyRegion(r) {
 			spaceFree(int(c))
 			return -linux.ENOMEM
 		}
@@ -204,4 +203,14 @@ func cowBreak(s *userSpace, va uintptr, force bool) int {
 		cpu.Invlpg(va)
 	}
 	return popOK
+}
+
+// copyRegion records region r in d, a fork's child (not inlined: the
+// fork's frame is deep in trap context's stack already).
+//
+//go:nosplit
+//go:noinline
+func (d *userSpace) copyRegion(r vmspace.Region) bool {
+	d.reserve()
+	return d.vmas.Append(r)
 }

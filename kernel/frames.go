@@ -47,11 +47,14 @@ func SetMemoryReserve(n uint64) {
 
 // MapFilled is Map for a region whose pages the caller provides with Fill
 // (file pages and shared memory): a first touch comes back from Run as a
-// page fault with PFNeedFill in its error code.
-func (s *Space) MapFilled(addr, length uint64, prot uint8, fixed bool) (uint64, error) {
+// page fault with PFNeedFill in its error code. key is the file's
+// identity plus its page offset at the mapping's start: the region merges
+// with a neighbour only if that is the same file at the offset that
+// follows, as Linux's VMAs do (vmspace.Region.Tag).
+func (s *Space) MapFilled(addr, length uint64, prot uint8, fixed bool, key uint32) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pf := uintptr(prot) | 1<<9
+	pf := uintptr(prot) | 1<<9 | uintptr(key)<<32
 	if fixed {
 		pf |= 1 << 8
 	}
@@ -141,14 +144,15 @@ func (s *Space) Lookup(addr uint64) (prot uint8, filled, ok bool) {
 func (s *Space) Regions(fn func(start, end uint64, prot uint8, filled bool)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := uintptr(0); ; i++ {
-		start, e := privcall(sysSpaceRegion, uintptr(s.id), i, 0, 0)
+	for a := uintptr(0); ; {
+		start, e := privcall(sysSpaceRegion, uintptr(s.id), a, 0, 0)
 		if e != 0 {
 			return
 		}
-		end, _ := privcall(sysSpaceRegion, uintptr(s.id), i, 1, 0)
-		pk, _ := privcall(sysSpaceRegion, uintptr(s.id), i, 2, 0)
+		end, _ := privcall(sysSpaceRegion, uintptr(s.id), a, 1, 0)
+		pk, _ := privcall(sysSpaceRegion, uintptr(s.id), a, 2, 0)
 		fn(uint64(start), uint64(end), uint8(pk), pk>>8 != 0)
+		a = end
 	}
 }
 
@@ -168,6 +172,12 @@ func RefFrame(p uint64) error {
 // Covered reports whether every page of [addr, addr+length) is mapped.
 func (s *Space) Covered(addr, length uint64) bool {
 	r, e := privcall(sysSpaceCover, uintptr(s.id), uintptr(addr), uintptr(length), 0)
+	return e == 0 && r == 1
+}
+
+// Vacant reports whether no page of [addr, addr+length) is mapped.
+func (s *Space) Vacant(addr, length uint64) bool {
+	r, e := privcall(sysSpaceCover, uintptr(s.id), uintptr(addr), uintptr(length), 1)
 	return e == 0 && r == 1
 }
 

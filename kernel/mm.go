@@ -5,6 +5,8 @@ package kernel
 // runtime passes to system calls. Trap context.
 
 import (
+	"unsafe"
+
 	"github.com/cocoon-vm/cocoon/kernel/cpu"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/kernel/vmspace"
@@ -243,6 +245,22 @@ func imageWritable(addr, n uintptr) bool {
 		}
 	}
 	return true
+}
+
+// kspaceChunks hold kspace's regions (vmspace.Chunk): static memory, as
+// the kernel's own mmap cannot take frames that its runtime's heap may
+// need, so the window has at most 10 chunks, at least 8*85 regions once
+// a change's spares are set aside (the runtime makes a few dozen).
+var kspaceChunks [10]vmspace.Chunk
+
+// kspaceInit empties kspace, sets its window and gives it its chunks.
+//
+//go:nosplit
+func kspaceInit(lo, hi uintptr) {
+	kspace.Init(lo, hi)
+	for i := range kspaceChunks {
+		kspace.Give(uintptr(unsafe.Pointer(&kspaceChunks[i])))
+	}
 }
 
 // mmap for the kernel's runtime: anonymous memory in kspace only.

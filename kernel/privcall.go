@@ -16,7 +16,7 @@ const (
 	sysPrivate    = 1001
 	sysSpaceNew   = 1001 // () -> space
 	sysSpaceFree  = 1002 // (space)
-	sysSpaceMap   = 1003 // (space, addr, len, prot | fixed<<8) -> addr
+	sysSpaceMap   = 1003 // (space, addr, len, prot | fixed<<8 | filled<<9 | key<<32) -> addr
 	sysSpaceUnmap = 1004 // (space, addr, len)
 	sysSpaceProt  = 1005 // (space, addr, len, prot)
 	sysSpacePage  = 1006 // (space, addr, access: accRead, accWrite, accForce, accForceRead) -> physical page
@@ -30,12 +30,21 @@ const (
 const UserLo = 0x10000
 
 // maxSpaces bounds the application address spaces alive at once: each
-// one's region table (vmspace.Space, 1024 regions of 32 bytes) is static
-// kernel memory, since the trap layer that serves it cannot allocate, so
-// 64 cost 2 MiB of the kernel's bss whatever the application does. A
+// one's region table's root (vmspace.Space, 1024 chunk references of 16
+// bytes) is static kernel memory, so 64 cost 1 MiB of the kernel's bss
+// whatever the application does; the chunks holding the regions are
+// frames taken as the application makes regions (userSpace.reserve). A
 // new space beyond them is EAGAIN, the errno of Linux's limits on
 // processes (fork(2)).
 const maxSpaces = 64
+
+// MaxMapCount is the most mappings an address space may have, Linux's
+// default vm.max_map_count (/proc/sys/vm/max_map_count): beyond it mmap,
+// and at it a munmap, mprotect or mmap that would cut one in two, fail
+// with ENOMEM.
+const MaxMapCount = vmspace.MaxMapCount
+
+const maxMapCount = MaxMapCount
 
 // userSpace is one application address space: its PML4 and the VMA list
 // that decides which pages may be populated on demand.
@@ -61,6 +70,85 @@ func (s *userSpace) gained(n int) {
 
 var spaces [maxSpaces]userSpace
 
+// reserve tops s's spare region chunks up to what a change may take, with
+// frames of the application's (pmem.AllocUser): where there are none the
+// change that needs one fails with ENOMEM, as Linux's vm_area_alloc.
+//
+//go:nosplit
+//go:noinline
+func (s *userSpace) reserve() {
+	for s.vmas.Spares() < vmspace.Reserve {
+		p, ok := phys.AllocUser()
+		if !ok {
+			return
+		}
+		s.vmas.Give(cpu.Virt(uintptr(p)))
+	}
+}
+
+// trim frees the spare region chunks beyond those the next change may
+// take.
+//
+//go:nosplit
+//go:noinline
+func (s *userSpace) trim() {
+	for s.vmas.Spares() > vmspace.Reserve {
+		phys.Free(uint64(cpu.Phys(s.vmas.Take())))
+	}
+}
+
+// trimmed returns r after trimming space i's spare region chunks: the
+// calls that change regions end with it.
+//
+//go:nosplit
+func trimmed(i int, r int64) int64 {
+	if s := getSpace(i); s != nil {
+		s.trim()
+	}
+	return r
+}
+
+// mapCountOK says whether a change of [addr, addr+length) to prot may cut
+// regions as Linux's limit on mappings allows (mm/vma.c split_vma,
+// vms_gather_munmap_vmas): each region cut in two at an end of the range
+// is one more mapping, refused once there are maxMapCount. A region whose
+// protection stays (mprotect_fixup skips it) or whose cut part joins a
+// neighbour of that protection (vma_merge_existing_range) is not cut.
+// prot < 0 is an unmapping or a replacement, which cuts at most one
+// more: a range strictly inside one region.
+//
+//go:nosplit
+func (s *userSpace) mapCountOK(addr, length uintptr, prot int) bool {
+	n := s.vmas.Len()
+	end := addr + length
+	if prot < 0 {
+		r, ok := s.vmas.Lookup(addr)
+		return !ok || r.Start >= addr || r.End <= end || n < maxMapCount
+	}
+	cuts := 0
+	first, ok := s.vmas.Lookup(addr)
+	if ok && first.Start < addr && first.Prot != vmspace.Prot(prot) {
+		// Not cut if the part joins the region after it.
+		if next, ok := s.vmas.Next(first.End); end != first.End || !ok || next.Start != end || next.Prot != vmspace.Prot(prot) || next.Kind != first.Kind {
+			cuts++
+		}
+	}
+	last, ok := s.vmas.Lookup(end - 1)
+	if ok && last.End > end && last.Prot != vmspace.Prot(prot) {
+		// Not cut if the part joins the region before it: the range's
+		// own part below, or a neighbour of that protection.
+		joins := last.Start > addr
+		if last.Start == addr && last.Start > s.vmas.Lo {
+			prev, ok := s.vmas.Lookup(addr - 1)
+			joins = ok && prev.Prot == vmspace.Prot(prot) && prev.Kind == last.Kind
+		}
+		if !joins {
+			cuts++
+		}
+	}
+	return cuts == 0 || n+cuts <= maxMapCount
+}
+
 // privateSyscall serves the kernel's private calls. It returns blocked
 // when it replaced the frame itself.
 //
@@ -73,11 +161,11 @@ func privateSyscall(f *cpu.Frame) int64 {
 	case sysSpaceFree:
 		return spaceFree(int(a0))
 	case sysSpaceMap:
-		return spaceMap(int(a0), uintptr(a1), uintptr(a2), a3)
+		return trimmed(int(a0), spaceMap(int(a0), uintptr(a1), uintptr(a2), a3))
 	case sysSpaceUnmap:
-		return spaceUnmap(int(a0), uintptr(a1), uintptr(a2))
+		return trimmed(int(a0), spaceUnmap(int(a0), uintptr(a1), uintptr(a2)))
 	case sysSpaceProt:
-		return spaceProtect(int(a0), uintptr(a1), uintptr(a2), vmspace.Prot(a3))
+		return trimmed(int(a0), spaceProtect(int(a0), uintptr(a1), uintptr(a2), vmspace.Prot(a3)))
 	case sysSpacePage:
 		return spacePage(int(a0), uintptr(a1), a2)
 	case sysSpaceZap:
@@ -155,6 +243,10 @@ func spaceFree(i int) int64 {
 	}
 	freeTables(s.pml4)
 	phys.Free(uint64(s.pml4))
+	s.vmas.Release()
+	for p := s.vmas.Take(); p != 0; p = s.vmas.Take() {
+		phys.Free(uint64(cpu.Phys(p)))
+	}
 	s.used = false
 	return 0
 }
@@ -168,6 +260,7 @@ func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
 	prot := vmspace.Prot(protFixed & 7)
 	fixed := protFixed&(1<<8) != 0
 	kind := vmspace.Anon
+	key := uint32(protFixed >> 32)
 	if protFixed&(1<<9) != 0 {
 		kind = vmspace.Filled
 	}
@@ -175,6 +268,12 @@ func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
 		return -linux.EINVAL
 	}
 	length = (length + pageSize - 1) &^ (pageSize - 1)
+	// mm/mmap.c do_mmap: ENOMEM once the mappings are more than the
+	// limit (one more may be made at it).
+	if s.vmas.Len() > maxMapCount {
+		return -linux.ENOMEM
+	}
+	s.reserve()
 	if fixed {
 		if addr%pageSize != 0 {
 			return -linux.EINVAL
@@ -182,20 +281,33 @@ func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
 		if addr < s.vmas.Lo || addr+length > s.vmas.Hi || addr+length < addr {
 			return -linux.ENOMEM
 		}
-		// Record the new mapping before freeing a page of the old: SetKind
-		// splits at most one region and adds one, so with two free slots
-		// it cannot fail, and a failure leaves the old mapping whole.
-		if s.vmas.Len()+2 > vmspace.MaxRegions || !s.vmas.SetKind(addr, length, prot, kind) {
+		// Record the new mapping before freeing a page of the old:
+		// SetKind fails, changing nothing, without the chunks it may
+		// need, so a failure leaves the old mapping whole.
+		if !s.mapCountOK(addr, length, -1) || !s.vmas.SetTagged(addr, length, prot, kind, tagAt(kind, key, addr)) {
 			return -linux.ENOMEM
 		}
 		s.rss -= freeUserRange(s.pml4, addr, addr+length)
 		return int64(addr)
 	}
 	a, ok := s.vmas.FindFree(addr&^(pageSize-1), length, pageSize)
-	if !ok || !s.vmas.SetKind(a, length, prot, kind) {
+	if !ok || !s.vmas.SetTagged(a, length, prot, kind, tagAt(kind, key, a)) {
 		return -linux.ENOMEM
 	}
 	return int64(a)
+}
+
+// tagAt is the tag of a region of kind k mapped at start with the
+// personality's key (a Filled region's file and the page offset there:
+// the tag is the same for every part of a mapping, and for the next one
+// of the same file at the offset that follows, which Linux merges).
+//
+//go:nosplit
+func tagAt(k vmspace.Kind, key uint32, start uintptr) uint32 {
+	if k != vmspace.Filled {
+		return 0
+	}
+	return key - uint32(start/pageSize)
 }
 
 //go:nosplit
@@ -215,8 +327,13 @@ func spaceUnmap(i int, addr, length uintptr) int64 {
 	if lo >= addr+length {
 		return 0
 	}
+	// A range strictly inside one region cuts it in two: refused at
+	// the limit on mappings, or without memory for the region table.
+	s.reserve()
+	if !s.mapCountOK(lo, addr+length-lo, -1) || !s.vmas.Clear(lo, addr+length-lo) {
+		return -linux.ENOMEM
+	}
 	s.rss -= freeUserRange(s.pml4, lo, addr+length)
-	s.vmas.Clear(lo, addr+length-lo)
 	return 0
 }
 
@@ -246,7 +363,8 @@ func spaceProtect(i int, addr, length uintptr, prot vmspace.Prot) int64 {
 	if length == 0 {
 		return 0
 	}
-	if !s.vmas.Protect(addr, length, prot) {
+	s.reserve()
+	if !s.mapCountOK(addr, length, int(prot)) || !s.vmas.Protect(addr, length, prot) {
 		return -linux.ENOMEM
 	}
 	for va := addr; va < addr+length; va += pageSize {

@@ -21,9 +21,9 @@ const (
 	sysMemReserve  = 1024 // (frames): set the kernel's reserve
 	sysSpaceLookup = 1025 // (space, addr) -> prot | kind<<8, or EFAULT
 	sysFrameRef    = 1026 // (frame): add a reference
-	sysSpaceCover  = 1027 // (space, addr, len) -> 1 if wholly mapped
+	sysSpaceCover  = 1027 // (space, addr, len, vacant) -> 1 if wholly mapped, or with vacant 1 if inside the window and wholly unmapped
 	sysSpaceUsage  = 1028 // (space, which) -> bytes mapped (0) or anonymous writable (1)
-	sysSpaceRegion = 1029 // (space, i, which) -> region i's start (0), end (1) or prot | kind<<8 (2), or EINVAL
+	sysSpaceRegion = 1029 // (space, addr, which) -> the first region ending above addr: its start (0), end (1) or prot | kind<<8 (2), or EINVAL
 	sysSpaceFillN  = 1030 // (space, addr, frames, n | flags<<32): install n frames read from the array at frames
 	sysSpaceRSS    = 1031 // (space, which) -> resident pages (0), their high-water mark (1) or page-table pages (2)
 	sysSpaceResid  = 1032 // (space, start, end, copies) -> resident pages in [start, end), or only pteCopy ones
@@ -106,7 +106,7 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 	case sysSpaceFillN:
 		return spaceFillN(int(a0), uintptr(a1), uintptr(a2), int(uint32(a3)), a3>>32), true
 	case sysSpaceMove:
-		return spaceMove(int(a0), uintptr(a1), uintptr(a2), uintptr(a3)), true
+		return trimmed(int(a0), spaceMove(int(a0), uintptr(a1), uintptr(a2), uintptr(a3))), true
 	case sysMemReserve:
 		phys.SetReserve(int(a0))
 		return 0, true
@@ -130,16 +130,25 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 		if s == nil {
 			return -linux.EINVAL, true
 		}
+		if a3 == 1 {
+			if a1+a2 >= a1 && a1 >= uint64(s.vmas.Lo) && a1+a2 <= uint64(s.vmas.Hi) && s.vmas.Free(uintptr(a1), uintptr(a2)) {
+				return 1, true
+			}
+			return 0, true
+		}
 		if s.vmas.Covered(uintptr(a1), uintptr(a2), 0) {
 			return 1, true
 		}
 		return 0, true
 	case sysSpaceRegion:
 		s := getSpace(int(a0))
-		if s == nil || a1 >= uint64(s.vmas.Len()) {
+		if s == nil {
 			return -linux.EINVAL, true
 		}
-		r := s.vmas.At(int(a1))
+		r, ok := s.vmas.Next(uintptr(a1))
+		if !ok {
+			return -linux.EINVAL, true
+		}
 		switch a2 {
 		case 0:
 			return int64(r.Start), true
@@ -171,11 +180,15 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 			return -linux.EINVAL, true
 		}
 		var n uintptr
-		for i := 0; i < s.vmas.Len(); i++ {
-			r := s.vmas.At(i)
+		for a := s.vmas.Lo; ; {
+			r, ok := s.vmas.Next(a)
+			if !ok {
+				break
+			}
 			if a1 == 0 || r.Kind == vmspace.Anon && r.Prot&vmspace.Write != 0 {
 				n += r.End - r.Start
 			}
+			a = r.End
 		}
 		return int64(n), true
 	}
@@ -316,6 +329,12 @@ func spaceMove(i int, from, to, length uintptr) int64 {
 		from < to+length && to < from+length || !s.vmas.Free(to, length) {
 		return -linux.EINVAL
 	}
+	// mm/mremap.c move_vma: a move may cut up to four mappings (the
+	// source's ends, the destination's neighbours), refused near the
+	// limit on mappings.
+	if s.vmas.Len() >= maxMapCount-3 {
+		return -linux.ENOMEM
+	}
 	// First the tables at the destination, so nothing fails halfway.
 	for off := uintptr(0); off < length; off += pageSize {
 		if pte, _ := walkIn(s.pml4, from+off, false, 0); pte != nil && *pte != 0 {
@@ -331,7 +350,14 @@ func spaceMove(i int, from, to, length uintptr) int64 {
 			return -linux.EFAULT
 		}
 		e := min(r.End, from+length)
-		if !s.vmas.SetKind(to+(a-from), e-a, r.Prot, r.Kind) {
+		s.reserve()
+		// A file's pages keep their offsets: the tag follows the move.
+		tag := r.Tag
+		if r.Kind == vmspace.Filled {
+			tag += uint32(from/pageSize) - uint32(to/pageSize)
+		}
+		if !s.vmas.SetTagged(to+(a-from), e-a, r.Prot, r.Kind, tag) {
+			s.vmas.Clear(to, a-from) // what was recorded of the move (Reserve spares)
 			return -linux.ENOMEM
 		}
 		a = e
@@ -353,7 +379,8 @@ func spaceMove(i int, from, to, length uintptr) int64 {
 			cpu.Invlpg(from + off)
 		}
 	}
-	s.vmas.Clear(from, length)
+	s.reserve()
+	s.vmas.Clear(from, length) // a whole range of regions: no chunk taken
 	return 0
 }
 

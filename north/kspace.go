@@ -78,8 +78,8 @@ func (k kernelMachine) Populate(addr, length uint64, write bool) error {
 func (k kernelMachine) Zap(addr, length uint64) error { return memErr(k.s.Zap(addr, length)) }
 
 // The kernel's side of file mappings and shared memory (see mm.go).
-func (k kernelMachine) MapFilled(addr, length uint64, prot mem.Prot, fixed bool) (uint64, error) {
-	a, err := k.s.MapFilled(addr, length, uint8(prot), fixed)
+func (k kernelMachine) MapFilled(addr, length uint64, prot mem.Prot, fixed bool, key uint32) (uint64, error) {
+	a, err := k.s.MapFilled(addr, length, uint8(prot), fixed, key)
 	return a, memErr(err)
 }
 func (k kernelMachine) Fill(addr, frame uint64, cow bool) error {
@@ -95,6 +95,7 @@ func (k kernelMachine) Move(from, to, length uint64) error {
 	return memErr(k.s.Move(from, to, length))
 }
 func (k kernelMachine) Covered(addr, length uint64) bool { return k.s.Covered(addr, length) }
+func (k kernelMachine) Vacant(addr, length uint64) bool  { return k.s.Vacant(addr, length) }
 func (k kernelMachine) Usage() (total, data uint64)      { return k.s.Usage() }
 func (k kernelMachine) PageTables() uint64               { return k.s.PageTables() }
 func (k kernelMachine) SetFiller(fill func(addr uint64, write bool) error) {

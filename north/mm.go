@@ -24,7 +24,7 @@ import (
 // pagedSpace is what a Machine needs for pages provided here (the
 // kernel's Space; the host tests' fakes lack it and get ENODEV).
 type pagedSpace interface {
-	MapFilled(addr, length uint64, prot mem.Prot, fixed bool) (uint64, error)
+	MapFilled(addr, length uint64, prot mem.Prot, fixed bool, key uint32) (uint64, error)
 	Fill(addr, frame uint64, cow bool) error
 	FillRange(addr uint64, frames []uint64, cow bool) error
 	Move(from, to, length uint64) error
@@ -33,6 +33,30 @@ type pagedSpace interface {
 	Usage() (total, data uint64)
 	SetFiller(fill func(addr uint64, write bool) error)
 }
+
+// mapKey is the key of a mapping whose first page is page pgoff of pg's
+// file (kernel.Space.MapFilled): the file's identity plus pgoff, so that
+// the kernel merges two mappings' regions only where Linux would merge
+// their VMAs, the same file at contiguous offsets and the same flags; one
+// without a file merges with none. accounted is VM_ACCOUNT, which a
+// private mapping made writable has for good (mm/mmap.c
+// accountable_mapping): a static program's RELRO, made read-only, stays
+// apart from the read-only segment before it.
+func mapKey(pg mem.Pager, pgoff int64, accounted bool) uint32 {
+	id := uint64(anonKey.Add(1))
+	if d, ok := pg.(describer); ok {
+		if dev, ino, _ := d.Describe(); dev|ino != 0 {
+			id = dev*0x9e3779b97f4a7c15 ^ ino*0xc2b2ae3d27d4eb4f
+		}
+	}
+	if accounted {
+		id ^= 0x5bd1e995
+	}
+	return uint32(id^id>>32) + uint32(pgoff)
+}
+
+// anonKey numbers the mappings without a file for mapKey.
+var anonKey atomic.Uint64
 
 // fileVMA is a range of the address space whose pages come from a Pager.
 type fileVMA struct {

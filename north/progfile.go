@@ -81,7 +81,7 @@ func (f *ProgramFile) MapPrivate(m Machine, addr, length uint64, prot mem.Prot, 
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	mm.forget(m, addr, addr+length)
-	if _, err := ps.MapFilled(addr, length, prot, true); err != nil {
+	if _, err := ps.MapFilled(addr, length, prot, true, mapKey(pg, v.pgoff, prot&mem.Write != 0)); err != nil {
 		pg.Unmap()
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/socket"
@@ -217,7 +218,8 @@ var _ = mem.PageSize
 // proc_do_uuid: a new version 4 UUID at every read of uuid, one per boot
 // for boot_id), the listen backlog's ceiling, and the limits programs
 // read before they reach them: the ephemeral ports, the largest process
-// ID, supplementary groups, capability and descriptor.
+// ID, supplementary groups, capability and descriptor, the mappings of
+// an address space.
 func (p *Process) Sysctls() map[string]func() string {
 	boot := uuid4(p.cfg.Random)
 	line := func(s string) func() string { return func() string { return s + "\n" } }
@@ -236,6 +238,7 @@ func (p *Process) Sysctls() map[string]func() string {
 		"kernel/ngroups_max":           line(strconv.Itoa(ngroupsMax)),
 		"kernel/cap_last_cap":          line(strconv.Itoa(bits.Len64(capAll) - 1)),
 		"fs/nr_open":                   line(strconv.Itoa(nrOpen)),
+		"vm/max_map_count":             line(strconv.Itoa(kernel.MaxMapCount)),
 		// drivers/char/random.c since Linux 5.18: the pool is always
 		// full, 256 bits.
 		"kernel/random/entropy_avail": line("256"),

@@ -253,6 +253,13 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 
 // rangeFree reports whether nothing is mapped in [addr, addr+length).
 func (p *Process) rangeFree(addr, length uint64) bool {
+	if v, ok := p.m.(interface {
+		Vacant(addr, length uint64) bool
+	}); ok {
+		return v.Vacant(addr, length)
+	}
+	// A host test's fake address space: a mapping at addr as a hint
+	// lands there if it is free.
 	got, err := p.m.Map(addr, length, 0, false)
 	if err != nil {
 		return false
@@ -464,7 +471,7 @@ func (t *Task) mapPaged(addr, length, prot, flags uint64, fd int32, off uint64, 
 	if fixed {
 		p.forget(addr, addr+length)
 	}
-	got, err := ps.MapFilled(addr, length, mem.Prot(prot), fixed)
+	got, err := ps.MapFilled(addr, length, mem.Prot(prot), fixed, mapKey(v.pager, v.pgoff, !shared && prot&uint64(mem.Write) != 0 && flags&mapNoreserve == 0))
 	if err != nil {
 		v.pager.Unmap()
 		return errno(err)
@@ -1139,7 +1146,7 @@ func (t *Task) mremapDup(old, newLen, flags, newAddr uint64) int64 {
 	}
 	nv := &fileVMA{shared: true, mayWrite: v.mayWrite, shmem: v.shmem, pgoff: v.pgoff + int64((old-v.start)/mem.PageSize)}
 	nv.pager = v.pager.Clone(p.invalidator(nv))
-	got, err := ps.MapFilled(newAddr, newLen, prot, fixed)
+	got, err := ps.MapFilled(newAddr, newLen, prot, fixed, mapKey(nv.pager, nv.pgoff, false))
 	if err != nil {
 		nv.pager.Unmap()
 		return errno(err)
@@ -1183,7 +1190,7 @@ func sysRemapFilePages(t *Task, a *[6]uint64) int64 {
 		if locked {
 			defer p.mm.lock(start, start+size)
 		}
-		if _, err := ps.MapFilled(start, size, mprot, true); err != nil {
+		if _, err := ps.MapFilled(start, size, mprot, true, mapKey(nv.pager, nv.pgoff, false)); err != nil {
 			nv.pager.Unmap()
 			return errno(err)
 		}
@@ -1207,7 +1214,9 @@ func (p *Process) extend(ps pagedSpace, start, oldLen, newLen uint64, prot mem.P
 		_, err := p.m.Map(start+oldLen, newLen-oldLen, prot, true)
 		return err
 	}
-	if _, err := ps.MapFilled(start+oldLen, newLen-oldLen, prot, true); err != nil {
+	v := p.mm.vmas[vi]
+	key := mapKey(v.pager, v.pgoff+int64((start+oldLen-v.start)/mem.PageSize), !v.shared && prot&mem.Write != 0)
+	if _, err := ps.MapFilled(start+oldLen, newLen-oldLen, prot, true, key); err != nil {
 		return err
 	}
 	p.mm.vmas[vi].end = start + newLen

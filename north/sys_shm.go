@@ -160,7 +160,7 @@ func sysShmat(t *Task, a *[6]uint64) int64 {
 	if fixed {
 		p.forget(addr, addr+length)
 	}
-	got, err := ps.MapFilled(addr, length, mem.Prot(prot), fixed)
+	got, err := ps.MapFilled(addr, length, mem.Prot(prot), fixed, mapKey(v.pager, v.pgoff, false))
 	if err != nil {
 		v.pager.Unmap()
 		return errno(err)

@@ -47,7 +47,7 @@ func TestProcSys(t *testing.T) {
 		"/proc":                   {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "cpuinfo", "1"}, // the caller alone, without a process table
 		"/proc/sys":               {".", "..", "fs", "vm", "kernel", "net"},
 		"/proc/sys/fs":            {".", "..", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft", "protected_hardlinks", "nr_open"},
-		"/proc/sys/vm":            {".", "..", "overcommit_memory"},
+		"/proc/sys/vm":            {".", "..", "overcommit_memory", "max_map_count"},
 		"/proc/sys/kernel":        {".", "..", "random", "ostype", "osrelease", "version", "hostname", "domainname", "pid_max", "ngroups_max", "cap_last_cap"},
 		"/proc/sys/kernel/random": {".", "..", "uuid", "boot_id", "entropy_avail", "poolsize"},
 		"/proc/sys/net":           {".", "..", "core", "ipv4"},

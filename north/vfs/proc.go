@@ -60,12 +60,15 @@ var sysDirs = [...]struct {
 // kind (procSysFS), which holds these files beside its others.
 const sysDirFS = -2
 
+// sysDirVM stands for /proc/sys/vm in sysFiles (procSysVM).
+const sysDirVM = -3
+
 // pipeLimits are what /proc/sys/fs/pipe-max-size, pipe-user-pages-hard
 // and pipe-user-pages-soft read.
 var pipeLimits = [...]int{PipeMaxSize, PipeUserPagesHard, PipeUserPagesSoft}
 
 // sysFiles are the read-only files of those directories: the index of
-// the directory in sysDirs (or sysDirFS) and the name. What each reads
+// the directory in sysDirs (or sysDirFS, sysDirVM) and the name. What each reads
 // is the personality's (FS.SetSysctls), by its path under /proc/sys.
 var sysFiles = [...]struct {
 	dir  int32
@@ -73,12 +76,16 @@ var sysFiles = [...]struct {
 }{{0, "ostype"}, {0, "osrelease"}, {0, "version"}, {0, "hostname"}, {0, "domainname"},
 	{0, "pid_max"}, {0, "ngroups_max"}, {0, "cap_last_cap"},
 	{1, "uuid"}, {1, "boot_id"}, {1, "entropy_avail"}, {1, "poolsize"},
-	{3, "somaxconn"}, {4, "ip_local_port_range"}, {sysDirFS, "nr_open"}}
+	{3, "somaxconn"}, {4, "ip_local_port_range"}, {sysDirFS, "nr_open"},
+	{sysDirVM, "max_map_count"}}
 
 // sysPath returns the path under /proc/sys of directory d of sysDirs.
 func sysPath(d int32) string {
-	if d == sysDirFS {
+	switch d {
+	case sysDirFS:
 		return "fs"
+	case sysDirVM:
+		return "vm"
 	}
 	if sysDirs[d].parent < 0 {
 		return sysDirs[d].name
@@ -933,7 +940,7 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 			{"pipe-user-pages-soft", procNode{kind: procPipeMaxSize, n: 2}},
 			{"protected_hardlinks", procNode{kind: procProtectedHardlinks}}}, sysEntries(sysDirFS)...), nil
 	case procSysVM:
-		return []procEntry{{"overcommit_memory", procNode{kind: procOvercommit}}}, nil
+		return append([]procEntry{{"overcommit_memory", procNode{kind: procOvercommit}}}, sysEntries(sysDirVM)...), nil
 	}
 	info := c.proc(p.pid, p.tid)
 	if info == nil {

@@ -138,6 +138,10 @@ func (p *Process) taskExited(t *Task) bool {
 // thread that is gone.
 var ErrNoProcFile = fmt.Errorf("no such /proc file")
 
+// ErrProcExited is ProcText's answer for a file whose reads fail with
+// ESRCH once its task has exited (smaps_rollup).
+var ErrProcExited = fmt.Errorf("the task has exited")
+
 // ProcText returns the text of /proc/PID/name, or, for tid != 0, of
 // /proc/PID/task/TID/name: cmdline, comm, stat, status, statm, limits, io
 // or maps.
@@ -193,6 +197,20 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 			return nil, nil
 		}
 		return p.mapsText(), nil
+	case "smaps":
+		if exited {
+			return nil, nil
+		}
+		return p.smapsText(), nil
+	case "smaps_rollup":
+		// show_smaps_rollup: no mm, ESRCH.
+		if exited {
+			return nil, ErrProcExited
+		}
+		if b, ok := p.smapsRollupText(); ok {
+			return b, nil
+		}
+		return nil, ErrProcExited
 	case "statm":
 		return []byte(p.statmText(exited)), nil
 	case "limits":

@@ -22,3 +22,13 @@ func TestVMProcNamespacesDifferential(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/procns/procns.c"), "procns: done")
 }
+
+// TestVMProcSmapsDifferential runs testdata/procsmaps (/proc/self/smaps
+// and smaps_rollup: every mapping's fields in Linux's order; Size, Rss,
+// Anonymous, Swap, Locked and VmFlags of mappings made and touched
+// there, a partial mlock's three mappings, the rollup's sums and header)
+// natively and inside Cocoon: the outputs must be identical.
+func TestVMProcSmapsDifferential(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/procsmaps/procsmaps.c"), "procsmaps: done")
+}

@@ -298,7 +298,10 @@ func (i procInfo) Files() vfs.Process {
 
 func (i procInfo) Text(name string) ([]byte, error) {
 	b, err := i.p.ProcText(i.tid, name)
-	if err != nil {
+	switch {
+	case err == north.ErrProcExited:
+		return nil, vfs.ESRCH
+	case err != nil:
 		return nil, vfs.ENOENT
 	}
 	return b, nil

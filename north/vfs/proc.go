@@ -117,7 +117,7 @@ func sysEntries(d int32) []procEntry {
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj", "environ", "cgroup", "auxv"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj", "environ", "cgroup", "auxv", "smaps", "smaps_rollup"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -547,6 +547,9 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			}
 		}
 		text, err := info.Text(procTexts[p.n])
+		if err == ESRCH {
+			return &procFile{loc: l, err: err}, nil // a read's error (smaps_rollup)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -210,6 +210,8 @@ static void *survivor(void *arg) {
 		P("status", status_of);
 		P("statm", statm_of);
 		P("maps", size_of);
+		P("smaps", size_of);
+		P("smaps_rollup", size_of);
 		P("cmdline", size_of);
 		P("environ", size_of);
 		P("auxv", size_of);

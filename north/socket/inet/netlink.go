@@ -11,14 +11,18 @@ import (
 	"github.com/cocoon-vm/cocoon/north/vfs"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
 // NETLINK_ROUTE sockets (rtnetlink(7)), read-only: dumps of the
-// interfaces (RTM_GETLINK) and their addresses (RTM_GETADDR), which Go's
-// net.Interfaces and net.InterfaceAddrs and C's getifaddrs ask for. Any
-// other request is answered with an NLMSG_ERROR of EOPNOTSUPP: the
-// application cannot change the network.
+// interfaces (RTM_GETLINK, with their counters), their addresses
+// (RTM_GETADDR), which Go's net.Interfaces and net.InterfaceAddrs and C's
+// getifaddrs ask for, and the neighbour (ARP and NDP) tables
+// (RTM_GETNEIGH, what 'ip neigh' and node_exporter's arp collector
+// read). Any other request is answered with an NLMSG_ERROR of
+// EOPNOTSUPP: the application cannot change the network.
 
 // Netlink constants (include/uapi/linux/netlink.h, rtnetlink.h,
 // if_link.h, if_addr.h, if.h, if_arp.h).
@@ -32,14 +36,20 @@ const (
 	nlmFMulti   = 2
 	nlmFDump    = 0x300
 
-	rtmNewLink = 16
-	rtmGetLink = 18
-	rtmNewAddr = 20
-	rtmGetAddr = 22
+	rtmNewLink  = 16
+	rtmGetLink  = 18
+	rtmNewAddr  = 20
+	rtmGetAddr  = 22
+	rtmNewNeigh = 28
+	rtmGetNeigh = 30
 
 	iflaAddress = 1
 	iflaIfname  = 3
 	iflaMTU     = 4
+	iflaStats   = 7
+	iflaStats64 = 23
+	ndaDst      = 1
+	ndaLladdr   = 2
 	ifaAddress  = 1
 	ifaLocal    = 2
 	ifaLabel    = 3
@@ -168,6 +178,8 @@ func (s *netlinkSock) answer(req []byte) [][]byte {
 		return append(s.links(seq), s.msg(nlmsgDone, nlmFMulti, seq, make([]byte, 4)))
 	case typ == rtmGetAddr && flags&nlmFDump == nlmFDump:
 		return append(s.addrs(seq, family), s.msg(nlmsgDone, nlmFMulti, seq, make([]byte, 4)))
+	case typ == rtmGetNeigh && flags&nlmFDump == nlmFDump:
+		return append(s.neighbours(seq, family), s.msg(nlmsgDone, nlmFMulti, seq, make([]byte, 4)))
 	}
 	// struct nlmsgerr: the negated errno, then the request's header.
 	errno := -int32(linux.EOPNOTSUPP)
@@ -239,6 +251,17 @@ func (s *netlinkSock) links(seq uint32) [][]byte {
 			hwaddr = make([]byte, 6)
 		}
 		b = attr(b, iflaAddress, hwaddr)
+		st := linkStats(n.Stats)
+		var s32 []byte
+		for _, v := range st[:24] {
+			s32 = le.AppendUint32(s32, uint32(v))
+		}
+		b = attr(b, iflaStats, s32)
+		var s64 []byte
+		for _, v := range st {
+			s64 = le.AppendUint64(s64, v)
+		}
+		b = attr(b, iflaStats64, s64)
 		out = append(out, s.msg(rtmNewLink, nlmFMulti, seq, b))
 	}
 	return out
@@ -275,6 +298,91 @@ func (s *netlinkSock) addrs(seq uint32, family uint8) [][]byte {
 				b = attr(b, ifaLabel, append([]byte(n.Name), 0))
 			}
 			out = append(out, s.msg(rtmNewAddr, nlmFMulti, seq, b))
+		}
+	}
+	return out
+}
+
+// linkStats is struct rtnl_link_stats64 (include/uapi/linux/if_link.h)
+// of a NIC from its counters: packets and bytes each way; rx_dropped,
+// what arrived while the NIC was down; tx_dropped, what the device had
+// no room for; rx_nohandler, packets of a network protocol the stack
+// does not speak (netif_receive_skb's drop without a handler). The
+// error counters stay 0: the virtio device reports none. Its first 24
+// fields are struct rtnl_link_stats (IFLA_STATS) in 32 bits.
+func linkStats(s tcpip.NICStats) [25]uint64 {
+	var st [25]uint64
+	st[0], st[1] = s.Rx.Packets.Value(), s.Tx.Packets.Value()
+	st[2], st[3] = s.Rx.Bytes.Value(), s.Tx.Bytes.Value()
+	st[6] = s.DisabledRx.Packets.Value()
+	st[7] = s.TxPacketsDroppedNoBufferSpace.Value()
+	for _, k := range s.UnknownL3ProtocolRcvdPacketCounts.Keys() {
+		if c, ok := s.UnknownL3ProtocolRcvdPacketCounts.Get(k); ok {
+			st[23] += c.Value()
+		}
+	}
+	return st
+}
+
+// nudState is Linux's NUD_* state of a neighbour entry
+// (include/uapi/linux/neighbour.h).
+func nudState(s stack.NeighborState) uint16 {
+	switch s {
+	case stack.Incomplete:
+		return 0x01
+	case stack.Reachable:
+		return 0x02
+	case stack.Stale:
+		return 0x04
+	case stack.Delay:
+		return 0x08
+	case stack.Probe:
+		return 0x10
+	case stack.Unreachable:
+		return 0x20 // NUD_FAILED
+	case stack.Static:
+		return 0x80 // NUD_PERMANENT
+	}
+	return 0 // NUD_NONE
+}
+
+// neighbours dumps the ARP (AF_INET) and NDP (AF_INET6) tables of every
+// interface, or family's alone, as neigh_dump_info does: one
+// RTM_NEWNEIGH each, a struct ndmsg with NDA_DST and, once resolved,
+// NDA_LLADDR. Loopback has no table.
+func (s *netlinkSock) neighbours(seq uint32, family uint8) [][]byte {
+	le := binary.LittleEndian
+	ids, info := s.nics()
+	var out [][]byte
+	for _, fam := range []struct {
+		af    uint8
+		proto tcpip.NetworkProtocolNumber
+	}{{socket.AFInet, ipv4.ProtocolNumber}, {socket.AFInet6, ipv6.ProtocolNumber}} {
+		if family != 0 && family != fam.af {
+			continue
+		}
+		for _, id := range ids {
+			if info[id].Flags.Loopback {
+				continue
+			}
+			ents, err := s.st.s.Neighbors(id, fam.proto)
+			if err != nil {
+				continue
+			}
+			sort.Slice(ents, func(i, j int) bool { return string(ents[i].Addr.AsSlice()) < string(ents[j].Addr.AsSlice()) })
+			for _, e := range ents {
+				// struct ndmsg: family u8, pad u8, pad u16, ifindex
+				// i32, state u16, flags u8, type u8 (RTN_UNICAST).
+				b := []byte{fam.af, 0, 0, 0}
+				b = le.AppendUint32(b, uint32(id))
+				b = le.AppendUint16(b, nudState(e.State))
+				b = append(b, 0, 1)
+				b = attr(b, ndaDst, e.Addr.AsSlice())
+				if len(e.LinkAddr) != 0 {
+					b = attr(b, ndaLladdr, []byte(e.LinkAddr))
+				}
+				out = append(out, s.msg(rtmNewNeigh, nlmFMulti, seq, b))
+			}
 		}
 	}
 	return out

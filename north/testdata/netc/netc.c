@@ -17,6 +17,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 static int fails;
 
@@ -158,11 +162,114 @@ static void unixrights(void) {
 	printf("netc: unix: read %s through the passed descriptor\n", buf);
 }
 
+// rtdump sends an rtnetlink dump request of type typ for family and
+// calls each for every message of the reply; it returns the NLMSG_ERROR
+// errno, or 0 when the dump ended with NLMSG_DONE.
+static int rtdump(int typ, int family, void (*each)(struct nlmsghdr *, void *), void *arg) {
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	CHECK(fd >= 0, "socket(AF_NETLINK)");
+	struct {
+		struct nlmsghdr h;
+		struct rtgenmsg g;
+	} req = {{sizeof req, typ, NLM_F_REQUEST | NLM_F_DUMP, 1, 0}, {family}};
+	CHECK(send(fd, &req, sizeof req, 0) == sizeof req, "send dump request");
+	static char buf[1 << 16];
+	int ret = -1;
+	while (ret < 0) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		CHECK(n > 0, "recv dump");
+		if (n <= 0)
+			break;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				ret = 0;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				ret = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+				break;
+			}
+			each(h, arg);
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+struct lostats {
+	unsigned long long rx64, tx64, rxbytes64;
+	unsigned rx32, tx32;
+	int found;
+};
+
+static void lolink(struct nlmsghdr *h, void *arg) {
+	struct lostats *st = arg;
+	struct ifinfomsg *ifi = NLMSG_DATA(h);
+	int len = IFLA_PAYLOAD(h), lo = 0;
+	struct rtnl_link_stats64 s64;
+	struct rtnl_link_stats s32;
+	int have64 = 0, have32 = 0;
+	for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_IFNAME && strcmp(RTA_DATA(a), "lo") == 0)
+			lo = 1;
+		if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof s64) {
+			memcpy(&s64, RTA_DATA(a), sizeof s64);
+			have64 = 1;
+		}
+		if (a->rta_type == IFLA_STATS && RTA_PAYLOAD(a) >= sizeof s32) {
+			memcpy(&s32, RTA_DATA(a), sizeof s32);
+			have32 = 1;
+		}
+	}
+	if (!lo)
+		return;
+	st->found = 1 + have64 + 2 * have32;
+	if (have64)
+		st->rx64 = s64.rx_packets, st->tx64 = s64.tx_packets, st->rxbytes64 = s64.rx_bytes;
+	if (have32)
+		st->rx32 = s32.rx_packets, st->tx32 = s32.tx_packets;
+}
+
+static void neigh(struct nlmsghdr *h, void *arg) {
+	struct ndmsg *nd = NLMSG_DATA(h);
+	if (h->nlmsg_type != RTM_NEWNEIGH || nd->ndm_family != AF_INET)
+		++*(int *)arg;
+}
+
+// rtnetlink dumps lo's counters (IFLA_STATS64 and IFLA_STATS, which
+// 'ip -s link' and node_exporter read) around 20 datagrams over
+// loopback, and the IPv4 neighbour table (RTM_GETNEIGH, 'ip neigh').
+static void rtnetlink(void) {
+	struct lostats before = {0}, after = {0};
+	CHECK(rtdump(RTM_GETLINK, AF_UNSPEC, lolink, &before) == 0, "RTM_GETLINK dump");
+	int a = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sin;
+	CHECK(bind(a, (struct sockaddr *)&sin, sizeof sin) == 0 && getsockname(a, (struct sockaddr *)&sin, &len) == 0, "bind");
+	int b = socket(AF_INET, SOCK_DGRAM, 0);
+	char buf[100] = {0};
+	for (int i = 0; i < 20; i++) {
+		CHECK(sendto(b, buf, sizeof buf, 0, (struct sockaddr *)&sin, sizeof sin) == sizeof buf, "sendto");
+		CHECK(recv(a, buf, sizeof buf, 0) == sizeof buf, "recv");
+	}
+	close(a);
+	close(b);
+	CHECK(rtdump(RTM_GETLINK, AF_UNSPEC, lolink, &after) == 0, "RTM_GETLINK dump");
+	printf("netc: lo: found, with IFLA_STATS64 and IFLA_STATS: %d\n", after.found);
+	printf("netc: lo: IFLA_STATS64 rx, tx packets and rx bytes grew by >= 20, 20, 2000: %d %d %d\n",
+	       after.rx64 - before.rx64 >= 20, after.tx64 - before.tx64 >= 20, after.rxbytes64 - before.rxbytes64 >= 2000);
+	printf("netc: lo: IFLA_STATS rx, tx packets grew by >= 20: %d %d\n", after.rx32 - before.rx32 >= 20, after.tx32 - before.tx32 >= 20);
+	int odd = 0;
+	int r = rtdump(RTM_GETNEIGH, AF_INET, neigh, &odd);
+	printf("netc: RTM_GETNEIGH AF_INET dump: error %d, messages not RTM_NEWNEIGH AF_INET: %d\n", r, odd);
+}
+
 int main(void) {
 	tcp("127.0.0.1");
 	tcp("::1");
 	udp();
 	unixrights();
+	rtnetlink();
 	printf(fails ? "netc: FAIL\n" : "netc: done\n");
 	return fails != 0;
 }

@@ -46,8 +46,9 @@ type Stack struct {
 	ndp    *ndpRoutes
 	rcvMax int64 // tcp_rmem's max: what rcvTuner grows a buffer to
 	// pollNIC, with a network device, takes the frames that wait in its
-	// receive queue up the stack now and reports whether there were
-	// any (AddNIC).
+	// receive queue up the stack now and reports whether the reader
+	// should read again: there were some, and for a stream read waiting
+	// on its connection (w), one was a segment of it (AddNIC).
 	pollNIC func(w *pollWaiter) bool
 }
 

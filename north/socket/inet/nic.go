@@ -144,9 +144,23 @@ func (st *Stack) AddNIC(dev Device, log func(string)) error {
 			if err != nil || n == 0 {
 				return false // a broken device is the receive loop's to report
 			}
+			if !mine && w != nil {
+				// Nothing for the reader's connection: its read fails at
+				// once, as Linux's tcp_recvmsg on an empty socket returns
+				// EAGAIN without looking at other sockets' segments. The
+				// frames' own sockets become readable when TCP's
+				// processors have run. Yielding to them here instead let
+				// every runnable thread run first: a read on an empty
+				// socket took 1-3 ms, meanwhile the application's runtime
+				// (sysmon) handed its P to another thread, and a Go
+				// server ended up with a thread blocked in read per
+				// connection, served in turn.
+				return false
+			}
 			if !mine {
-				// The protocol goroutines the frames went to (TCP's
-				// processors) run before the caller reads again.
+				// A datagram socket, or a second reader: the protocol
+				// goroutines the frames went to (TCP's processors) run
+				// before the caller reads again.
 				runtime.Gosched()
 			}
 			return true

@@ -389,6 +389,60 @@ func TestRecvTakesWaitingFrames(t *testing.T) {
 	}
 }
 
+// TestPollNICOtherConnections: a stream read waiting on its connection
+// that finds frames in the device's receive queue takes them up the stack
+// and is told to read again only if one is a segment of its connection;
+// another connection's segment or a datagram does not make it yield and
+// retry (its read fails EAGAIN at once, as Linux's on an empty socket).
+func TestPollNICOtherConnections(t *testing.T) {
+	st, err := New(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := &lateDevice{irqDevice: *newIRQDevice(true)}
+	if err := st.AddNIC(dev, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	v4 := func(b byte) tcpip.Address { return tcpip.AddrFrom4([4]byte{3: b}) }
+	w := newPollWaiter()
+	w.in = flowOf(v4(1), v4(2), 1234, 80)
+	w.out = flowOf(v4(2), v4(1), 80, 1234)
+	const psh = 0x08
+	for _, c := range []struct {
+		name   string
+		frames [][]byte
+		again  bool
+	}{
+		{"nothing", nil, false},
+		{"another connection's segment", [][]byte{tcpFrame(false, 1235, 1, tcpFlagAck|psh, nil, 20)}, false},
+		{"a datagram", [][]byte{udpFrame([4]byte{10, 0, 2, 15}, 5000, "x")}, false},
+		{"the connection's acknowledgement", [][]byte{tcpFrame(false, 1234, 1, tcpFlagAck, tsOption, 0)}, false},
+		{"the connection's segment", [][]byte{tcpFrame(false, 1234, 1, tcpFlagAck|psh, nil, 20)}, true},
+		{"another's, then the connection's", [][]byte{tcpFrame(false, 1235, 1, tcpFlagAck|psh, nil, 20), tcpFrame(false, 1234, 1, tcpFlagAck|psh, nil, 20)}, true},
+	} {
+		dev.mu.Lock()
+		dev.queue = append(dev.queue, c.frames...)
+		dev.mu.Unlock()
+		if got := st.pollNIC(w); got != c.again {
+			t.Errorf("%s: read again %v, want %v", c.name, got, c.again)
+		}
+		dev.mu.Lock()
+		if len(dev.queue) != 0 {
+			t.Errorf("%s: %d frames left in the device", c.name, len(dev.queue))
+		}
+		dev.queue = nil
+		dev.mu.Unlock()
+	}
+	// A read with no connection to wait on (a datagram socket's) yields
+	// to the stack and reads again.
+	dev.mu.Lock()
+	dev.queue = append(dev.queue, udpFrame([4]byte{10, 0, 2, 15}, 5000, "x"))
+	dev.mu.Unlock()
+	if !st.pollNIC(nil) {
+		t.Error("a read without a connection was not told to read again")
+	}
+}
+
 // TestPollFlows: the flows a stream read waits on (flowOf, from the
 // endpoint's addresses and ports) are the keys parseTCP reads from the
 // connection's frames, an IPv4-mapped address as its IPv4 address, and

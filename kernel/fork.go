@@ -67,6 +67,7 @@ func spaceFork(i int, refill uintptr, n int) int64 {
 		return c
 	}
 	d := &spaces[c]
+	d.mmapBase, d.legacy = s.mmapBase, s.legacy
 	zero, resident := zeroFrame, 0
 	// The refill range at or after the page being copied, and whether
 	// it holds a private copy (-1: not looked at yet).

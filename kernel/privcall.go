@@ -24,6 +24,8 @@ const (
 	sysFPSync     = 1008 // (regs): save regs' live extended state to its area
 	sysFPRelease  = 1009 // (regs): forget regs as the owner of live state (extended state, selectors)
 	sysSelSync    = 1010 // (regs): save regs' live segment selectors to it
+	sysSpaceBase  = 1011 // (space, base): mmap's top-down search starts below base; 0: bottom-up (legacy layout)
+	sysSpaceFind  = 1012 // (space, lo, hi, len) -> the lowest free range of len bytes in [lo, hi), or ENOMEM
 )
 
 // UserLo is the lowest address an application may map.
@@ -56,6 +58,32 @@ type userSpace struct {
 	// included, the zero frame's mappings not), as Linux's MM_*PAGES
 	// counters; hwm is its highest value (hiwater_rss).
 	rss, hwm int
+	// mmapBase is where a mapping without a usable hint is searched for,
+	// down from (mm->mmap_base); legacy says bottom-up from a third of
+	// the range instead (mmap_is_legacy).
+	mmapBase uintptr
+	legacy   bool
+}
+
+// place returns where a mapping of length bytes with hint goes
+// (arch/x86/kernel/sys_x86_64.c arch_get_unmapped_area_topdown): the
+// hint if the range there is free, else the highest free range below
+// mmapBase (vm_unmapped_area, VM_UNMAPPED_AREA_TOPDOWN), else the lowest
+// from a third of the range up (the bottom-up fallback, as the legacy
+// layout's only search).
+//
+//go:nosplit
+func (s *userSpace) place(hint, length uintptr) (uintptr, bool) {
+	v := &s.vmas
+	if hint != 0 && hint >= v.Lo && hint+length > hint && hint+length <= v.Hi && v.Free(hint, length) {
+		return hint, true
+	}
+	if !s.legacy {
+		if a, ok := v.FindDown(v.Lo, s.mmapBase, length, pageSize); ok {
+			return a, true
+		}
+	}
+	return v.FindUp((v.Hi/3+pageSize-1)&^(pageSize-1), v.Hi, length, pageSize)
 }
 
 // gained counts n more resident pages.
@@ -184,6 +212,23 @@ func privateSyscall(f *cpu.Frame) int64 {
 	case sysSelSync:
 		selSync(uintptr(a0))
 		return 0
+	case sysSpaceBase:
+		s := getSpace(int(a0))
+		if s == nil || a1%pageSize != 0 || a1 > uint64(s.vmas.Hi) {
+			return -linux.EINVAL
+		}
+		s.mmapBase, s.legacy = uintptr(a1), a1 == 0
+		return 0
+	case sysSpaceFind:
+		s := getSpace(int(a0))
+		if s == nil {
+			return -linux.EINVAL
+		}
+		a, ok := s.vmas.FindUp(uintptr(a1), uintptr(a2), uintptr(a3), pageSize)
+		if !ok {
+			return -linux.ENOMEM
+		}
+		return int64(a)
 	}
 	if r, ok := memSyscall(f.RAX, a0, a1, a2, a3); ok {
 		return r
@@ -222,7 +267,7 @@ func spaceNew() int64 {
 		for slot := uintptr(252); slot < 512; slot++ {
 			*cpu.Ptr64(page + slot*8) = *cpu.Ptr64(kern + slot*8)
 		}
-		spaces[i] = userSpace{used: true, pml4: uintptr(p)}
+		spaces[i] = userSpace{used: true, pml4: uintptr(p), mmapBase: cpu.UserEnd}
 		spaces[i].vmas.Init(UserLo, cpu.UserEnd)
 		return int64(i)
 	}
@@ -290,7 +335,7 @@ func spaceMap(i int, addr, length uintptr, protFixed uint64) int64 {
 		s.rss -= freeUserRange(s.pml4, addr, addr+length)
 		return int64(addr)
 	}
-	a, ok := s.vmas.FindFree(addr&^(pageSize-1), length, pageSize)
+	a, ok := s.place(addr&^(pageSize-1), length)
 	if !ok || !s.vmas.SetTagged(a, length, prot, kind, tagAt(kind, key, a)) {
 		return -linux.ENOMEM
 	}

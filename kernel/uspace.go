@@ -171,9 +171,29 @@ func (s *Space) Free() error {
 	return errnoOf(privcall(sysSpaceFree, uintptr(s.id), 0, 0, 0))
 }
 
+// SetMmapBase sets where Map without a usable hint searches for room:
+// the highest free range below base, as Linux's top-down layout
+// (mm->mmap_base), or with base 0 the lowest from a third of the range
+// up, its legacy layout. A new space searches down from its top.
+func (s *Space) SetMmapBase(base uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errnoOf(privcall(sysSpaceBase, uintptr(s.id), uintptr(base), 0, 0))
+}
+
+// FindFree returns the lowest address in [lo, hi) where length bytes
+// are free (MAP_32BIT's search, bottom-up in the low 2 GiB).
+func (s *Space) FindFree(lo, hi, length uint64) (uint64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, e := privcall(sysSpaceFind, uintptr(s.id), uintptr(lo), uintptr(hi), uintptr(length))
+	return uint64(r), e == 0
+}
+
 // Map maps [addr, addr+length) to zero-filled memory with prot (Linux
 // PROT_* bits). With fixed, exactly there (replacing what was mapped);
-// otherwise addr is a hint. Pages are allocated on first touch.
+// otherwise addr is a hint, and without a free range there the mapping
+// goes where SetMmapBase says. Pages are allocated on first touch.
 func (s *Space) Map(addr, length uint64, prot uint8, fixed bool) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -96,8 +96,14 @@ func (k kernelMachine) Move(from, to, length uint64) error {
 }
 func (k kernelMachine) Covered(addr, length uint64) bool { return k.s.Covered(addr, length) }
 func (k kernelMachine) Vacant(addr, length uint64) bool  { return k.s.Vacant(addr, length) }
-func (k kernelMachine) Usage() (total, data uint64)      { return k.s.Usage() }
-func (k kernelMachine) PageTables() uint64               { return k.s.PageTables() }
+
+// The layout of mappings placed by the kernel (mmapLayout in sys_mm.go).
+func (k kernelMachine) SetMmapBase(base uint64) error { return memErr(k.s.SetMmapBase(base)) }
+func (k kernelMachine) FindFree(lo, hi, length uint64) (uint64, bool) {
+	return k.s.FindFree(lo, hi, length)
+}
+func (k kernelMachine) Usage() (total, data uint64) { return k.s.Usage() }
+func (k kernelMachine) PageTables() uint64          { return k.s.PageTables() }
 func (k kernelMachine) SetFiller(fill func(addr uint64, write bool) error) {
 	k.s.SetFiller(fill)
 }

@@ -102,8 +102,16 @@ func (p *Process) vmStat() (vmStat, bool) {
 }
 
 // SetStackStrings records where the first program's argument and
-// environment strings are (prog's, before Start).
-func (p *Process) SetStackStrings(prog Program) { p.mm.setStrings(prog) }
+// environment strings are (prog's, before Start), and sets its layout.
+func (p *Process) SetStackStrings(prog Program) { p.setProgram(prog, false) }
+
+// setProgram records where prog's strings, auxiliary vector and stack
+// are, and sets where its mappings go (setMmapBase; compat: the legacy
+// layout of ADDR_COMPAT_LAYOUT).
+func (p *Process) setProgram(prog Program, compat bool) {
+	p.mm.setStrings(prog)
+	p.setMmapBase(prog.Machine, prog.StackHigh, compat)
+}
 
 // setStrings records where prog's argument and environment strings are,
 // and its auxiliary vector.

@@ -225,6 +225,13 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 				return -linux.EEXIST
 			}
 		}
+		if flags&map32bit != 0 && !fixed && flags&linux.MapFixedNoreplace == 0 {
+			a, placed, ok := p.place32(addr, length)
+			if !ok {
+				return -linux.ENOMEM
+			}
+			addr, fixed = a, placed
+		}
 		if anon && !shared {
 			if fixed {
 				p.forget(addr, addr+length)
@@ -249,6 +256,74 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 	// of shared anonymous memory waited on itself for ever, taking every
 	// other thread's mmap with it (fuzzer seed 1267).
 	return p.populate(uint64(got), length, flags)
+}
+
+// Where mappings go (arch/x86/mm/mmap.c): top-down below the stack, its
+// RLIMIT_STACK and the guard gap, between 128 MiB and five sixths of the
+// address space below its top; bottom-up from a third of it for a
+// program started with ADDR_COMPAT_LAYOUT (x86's mmap_is_legacy: not for
+// an unlimited RLIMIT_STACK, as the generic one). No randomization: this
+// kernel has no ASLR (Linux with randomize_va_space 0).
+const (
+	stackGuardGap = 256 * mem.PageSize // stack_guard_gap
+	mmapGapMin    = 128 << 20          // SIZE_128M
+)
+
+// mmapLayouter is a Machine that places mappings as setMmapBase says
+// (the kernel's Space).
+type mmapLayouter interface {
+	SetMmapBase(base uint64) error
+	FindFree(lo, hi, length uint64) (uint64, bool)
+}
+
+// setMmapBase sets where the mappings of m, a program's new address
+// space whose stack ends at top, go (arch_pick_mmap_layout; compat: the
+// legacy layout).
+func (p *Process) setMmapBase(m Machine, top uint64, compat bool) {
+	l, ok := m.(mmapLayouter)
+	if !ok || top == 0 {
+		return
+	}
+	base := uint64(0)
+	if !compat {
+		base = mmapBase(top, p.rlimit(3))
+	}
+	l.SetMmapBase(base)
+}
+
+// mmapBase is mmap_base for a stack ending at top with RLIMIT_STACK rlim.
+func mmapBase(top, rlim uint64) uint64 {
+	gap := rlim + stackGuardGap
+	if gap < rlim {
+		gap = ^uint64(0)
+	}
+	gap = min(max(gap, mmapGapMin), top/6*5)
+	return (top - gap) &^ (mem.PageSize - 1)
+}
+
+// MAP_32BIT's window (arch/x86/kernel/sys_x86_64.c find_start_end): the
+// second gigabyte, searched bottom-up whatever the layout.
+const (
+	map32bit   = 0x40
+	map32Start = 0x40000000
+	map32End   = 0x80000000
+)
+
+// place32 returns where a MAP_32BIT mapping of length bytes with hint
+// addr goes: the hint if free and below 2 GiB, else the lowest free range
+// of the second gigabyte; ok false if none. A Machine that cannot say
+// (the host tests' fakes) takes the hint as it is.
+func (p *Process) place32(addr, length uint64) (uint64, bool, bool) {
+	l, ok := p.m.(mmapLayouter)
+	if !ok {
+		return addr, false, true
+	}
+	addr = pageUp(addr)
+	if addr != 0 && addr+length <= map32End && addr+length > addr && p.rangeFree(addr, length) {
+		return addr, true, true
+	}
+	a, ok := l.FindFree(map32Start, map32End, length)
+	return a, true, ok
 }
 
 // rangeFree reports whether nothing is mapped in [addr, addr+length).

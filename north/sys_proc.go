@@ -1321,7 +1321,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	r := kernel.NewUserRegs()
 	r.Frame.RIP, r.Frame.RSP = prog.Entry, prog.SP
 	p.mm.stackSP.Store(prog.SP)
-	p.mm.setStrings(prog)
+	p.setProgram(prog, t.persona.Load()&addrCompatLayout != 0)
 	t.regs.Release()
 	t.regs = r
 	if p.vforkDone != nil {

@@ -241,14 +241,17 @@ const (
 	perLinux32       = 0x0008
 	addrNoRandomize  = 0x0040000
 	fdpicFuncptrs    = 0x0080000
+	addrCompatLayout = 0x0200000
 	shortInode       = 0x1000000
 	wholeSeconds     = 0x2000000
 	personalityQuery = 0xffffffff
 
 	// personaFlags are the flags Cocoon accepts: ADDR_NO_RANDOMIZE
-	// (Cocoon lays out no address space at random, north/loader), and
-	// three that Linux keeps but nothing on x86-64 reads.
-	personaFlags = addrNoRandomize | fdpicFuncptrs | shortInode | wholeSeconds
+	// (Cocoon lays out no address space at random, north/loader),
+	// ADDR_COMPAT_LAYOUT (the next program's mappings go bottom-up,
+	// setMmapBase), and three that Linux keeps but nothing on x86-64
+	// reads.
+	personaFlags = addrNoRandomize | fdpicFuncptrs | addrCompatLayout | shortInode | wholeSeconds
 )
 
 // sysPersonality is personality(2): the thread's execution domain,
@@ -256,7 +259,7 @@ const (
 // effect on x86-64, uname's machine "i686" (kernel/sys.c
 // override_architecture), is Cocoon's too; a persona with another
 // domain or with a flag whose effect Cocoon lacks (READ_IMPLIES_EXEC,
-// MMAP_PAGE_ZERO, UNAME26, ADDR_COMPAT_LAYOUT, the address limits,
+// MMAP_PAGE_ZERO, UNAME26, the address limits,
 // STICKY_TIMEOUTS) is refused with EINVAL and reported, where Linux would
 // take it.
 func sysPersonality(t *Task, a *[6]uint64) int64 {

@@ -58,7 +58,10 @@ func TestGuestApp(t *testing.T) {
 func TestParseRun(t *testing.T) {
 	out := "=== RUN   TestA\n--- PASS: TestA (0.00s)\n=== RUN   TestB\n--- FAIL: TestB (0.00s)\nFAIL\n" +
 		"cocoon: unimplemented system call socket was called 3 times\n" +
-		"cocoon: unimplemented system call syscall_434 was called 1 times\n"
+		"cocoon: unimplemented system call syscall_434 was called 1 times\n" +
+		"cocoon: unimplemented system call mount (no CAP_SYS_ADMIN in the sandbox: Cocoon has one fixed mount tree) was called 2 times\n" +
+		"cocoon: unimplemented system call SCHED_DEADLINE was called 1 times\n" +
+		"cocoon: unimplemented system call clone with new namespaces was called 4 times\r\n"
 	tests := []struct {
 		exit   int
 		out    string
@@ -81,10 +84,18 @@ func TestParseRun(t *testing.T) {
 	if r.Status != report.Timeout || r.Passed != 1 || r.Failed != 1 {
 		t.Errorf("parse of a timed-out run: %+v", r)
 	}
-	if got, want := unimplemented(out), map[string]int{"socket": 3, "syscall_434": 1}; !reflect.DeepEqual(got, want) {
-		t.Errorf("unimplemented = %v, want %v", got, want)
+	calls, refused := unimplemented(out)
+	if want := map[string]int{"socket": 3, "syscall_434": 1}; !reflect.DeepEqual(calls, want) {
+		t.Errorf("unimplemented calls = %v, want %v", calls, want)
 	}
-	if got := unimplemented(strings.Repeat("PASS\n", 3)); got != nil {
-		t.Errorf("unimplemented of a clean run = %v, want nil", got)
+	if want := map[string]int{
+		"mount (no CAP_SYS_ADMIN in the sandbox: Cocoon has one fixed mount tree)": 2,
+		"SCHED_DEADLINE":            1,
+		"clone with new namespaces": 4,
+	}; !reflect.DeepEqual(refused, want) {
+		t.Errorf("refused = %v, want %v", refused, want)
+	}
+	if calls, refused := unimplemented(strings.Repeat("PASS\n", 3)); calls != nil || refused != nil {
+		t.Errorf("unimplemented of a clean run = %v, %v, want nil", calls, refused)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // not a bug being fixed here. Each reason says whose matter it is.
 const (
 	noNamespaces = "Cocoon has no namespaces: clone with CLONE_NEWUSER fails with EPERM, clone3 with CLONE_NEWTIME " +
-		"with EINVAL, unshare (a new mount namespace) with EINVAL, and /proc has no ns/ directory, so the test skips."
+		"with EINVAL, unshare (a new mount namespace) with EINVAL, and /proc has no net/dev (TestUnshare looks for it first), so the test skips."
 	spliceHang = "TestSplice moves 1 GiB in each of its five \"big\" cases (tcp-to-tcp, unix-to-tcp, tcp-to-unix, " +
 		"tcp-to-file, unix-to-file), with the peers in child processes: about 4 billion guest instructions per GiB " +
 		"under QEMU's TCG (unix-to-tcp, counted with -icount: 256M per 64 MiB). " +

@@ -164,6 +164,23 @@ func (s *Space) SetFiller(fill func(addr uint64, write bool) error) {
 	s.fill = fill
 }
 
+// SetGrower makes a copy in or out that touches an address where nothing
+// is mapped call grow, which may map it (a stack growing down to it, as
+// Linux's fault in a system call expands the stack VMA): if it reports
+// true the copy goes on.
+func (s *Space) SetGrower(grow func(addr uint64) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grow = grow
+}
+
+// Accessible reports whether a mapping other than PROT_NONE overlaps
+// [addr, addr+length).
+func (s *Space) Accessible(addr, length uint64) bool {
+	r, e := privcall(sysSpaceCover, uintptr(s.id), uintptr(addr), uintptr(length), 2)
+	return e != 0 || r == 0
+}
+
 // RefFrame adds a reference to a frame from AllocFrame.
 func RefFrame(p uint64) error {
 	return errnoOf(privcall(sysFrameRef, uintptr(p), 0, 0, 0))

@@ -21,7 +21,7 @@ const (
 	sysMemReserve  = 1024 // (frames): set the kernel's reserve
 	sysSpaceLookup = 1025 // (space, addr) -> prot | kind<<8, or EFAULT
 	sysFrameRef    = 1026 // (frame): add a reference
-	sysSpaceCover  = 1027 // (space, addr, len, vacant) -> 1 if wholly mapped, or with vacant 1 if inside the window and wholly unmapped
+	sysSpaceCover  = 1027 // (space, addr, len, vacant) -> 1 if wholly mapped, or with vacant 1 if inside the window and wholly unmapped, with vacant 2 if nothing but PROT_NONE is mapped there
 	sysSpaceUsage  = 1028 // (space, which) -> bytes mapped (0) or anonymous writable (1)
 	sysSpaceRegion = 1029 // (space, addr, which) -> the first region ending above addr: its start (0), end (1) or prot | kind<<8 (2), or EINVAL
 	sysSpaceFillN  = 1030 // (space, addr, frames, n | flags<<32): install n frames read from the array at frames
@@ -135,6 +135,20 @@ func memSyscall(nr, a0, a1, a2, a3 uint64) (int64, bool) {
 				return 1, true
 			}
 			return 0, true
+		}
+		if a3 == 2 {
+			// No region but PROT_NONE ones overlaps the range.
+			for a := uintptr(a1); a < uintptr(a1+a2); {
+				r, ok := s.vmas.Next(a)
+				if !ok || r.Start >= uintptr(a1+a2) {
+					break
+				}
+				if r.Prot != 0 {
+					return 0, true
+				}
+				a = r.End
+			}
+			return 1, true
 		}
 		if s.vmas.Covered(uintptr(a1), uintptr(a2), 0) {
 			return 1, true

@@ -143,6 +143,8 @@ type Space struct {
 	// fill provides a page of a Filled region that a copy in or out
 	// touches (SetFiller); without it such a copy faults.
 	fill func(addr uint64, write bool) error
+	// grow may map an address where nothing is (SetGrower).
+	grow func(addr uint64) bool
 }
 
 // privcall makes a private system call into the trap layer.
@@ -289,6 +291,20 @@ func (s *Space) copyPages(addr uint64, n int, acc int, fn func(page []byte)) err
 				return err
 			}
 			continue
+		}
+		if err == ErrFault && s.grow != nil {
+			if _, e := privcall(sysSpaceLookup, uintptr(s.id), uintptr(addr), 0, 0); e != 0 {
+				// Nothing is mapped there: the stack may grow to it
+				// (expand_stack). Once it has, the page is mapped and
+				// this is not tried again.
+				grow := s.grow
+				s.mu.Unlock()
+				ok := grow(addr)
+				s.mu.Lock()
+				if ok {
+					continue
+				}
+			}
 		}
 		if err != nil {
 			if err == syscall.EAGAIN {

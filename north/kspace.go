@@ -102,8 +102,10 @@ func (k kernelMachine) SetMmapBase(base uint64) error { return memErr(k.s.SetMma
 func (k kernelMachine) FindFree(lo, hi, length uint64) (uint64, bool) {
 	return k.s.FindFree(lo, hi, length)
 }
-func (k kernelMachine) Usage() (total, data uint64) { return k.s.Usage() }
-func (k kernelMachine) PageTables() uint64          { return k.s.PageTables() }
+func (k kernelMachine) Usage() (total, data uint64)           { return k.s.Usage() }
+func (k kernelMachine) PageTables() uint64                    { return k.s.PageTables() }
+func (k kernelMachine) SetGrower(grow func(addr uint64) bool) { k.s.SetGrower(grow) }
+func (k kernelMachine) Accessible(addr, length uint64) bool   { return k.s.Accessible(addr, length) }
 func (k kernelMachine) SetFiller(fill func(addr uint64, write bool) error) {
 	k.s.SetFiller(fill)
 }

@@ -238,9 +238,7 @@ func NewProcess(cfg Config) *Process {
 	w.futex.init()
 	p.futex = &w.futex
 	p.sig.init()
-	if ps, ok := p.m.(pagedSpace); ok {
-		ps.SetFiller(p.fillForCopy())
-	}
+	p.setCopyHooks()
 	return p
 }
 

@@ -134,12 +134,15 @@ func (s *mmState) setStrings(prog Program) {
 // may shrink it (munmap, brk, mremap, shmdt), as Linux's
 // update_hiwater_vm does: VmPeak is the highest of these and the size
 // now. The caller holds p.mm.mu.
-func (p *Process) noteVMPeak() {
-	ps, ok := p.m.(pagedSpace)
+func (p *Process) noteVMPeak() { noteVMPeakIn(p.m, p.mm) }
+
+// noteVMPeakIn is noteVMPeak for address space m with ranges mm.
+func noteVMPeakIn(m Machine, mm *mmState) {
+	ps, ok := m.(pagedSpace)
 	if !ok {
 		return
 	}
-	if total, _ := ps.Usage(); total > p.mm.vmPeak.Load() {
-		p.mm.vmPeak.Store(total)
+	if total, _ := ps.Usage(); total > mm.vmPeak.Load() {
+		mm.vmPeak.Store(total)
 	}
 }

@@ -140,7 +140,5 @@ func (f *ProgramFile) release() {
 func (p *Process) SetProgramFile(f *ProgramFile) {
 	p.mm = f.mm
 	p.mm.exe = f.Dup()
-	if ps, ok := p.m.(pagedSpace); ok {
-		ps.SetFiller(p.fillForCopy())
-	}
+	p.setCopyHooks()
 }

@@ -109,7 +109,10 @@ const (
 // of them private writable ones: ENOMEM beyond RLIMIT_AS or RLIMIT_DATA
 // (mm/mmap.c may_expand_vm), or, under OvercommitGuess, beyond all of
 // RAM for memory that must be backed (mm/util.c __vm_enough_memory).
-func (p *Process) mayGrow(length, data uint64) bool {
+func (p *Process) mayGrow(length, data uint64) bool { return p.mayGrowIn(p.m, length, data) }
+
+// mayGrowIn is mayGrow for address space m.
+func (p *Process) mayGrowIn(m Machine, length, data uint64) bool {
 	if p.cfg.Overcommit == OvercommitGuess && p.cfg.RAM > 0 && data > p.cfg.RAM {
 		return false
 	}
@@ -117,7 +120,7 @@ func (p *Process) mayGrow(length, data uint64) bool {
 	if as == ^uint64(0) && dl == ^uint64(0) {
 		return true
 	}
-	ps, ok := p.m.(pagedSpace)
+	ps, ok := m.(pagedSpace)
 	if !ok {
 		return true
 	}
@@ -225,6 +228,9 @@ func sysMmap(t *Task, a *[6]uint64) int64 {
 				return -linux.EEXIST
 			}
 		}
+		if !fixed && flags&linux.MapFixedNoreplace == 0 {
+			addr = p.outsideStackGap(addr, length)
+		}
 		if flags&map32bit != 0 && !fixed && flags&linux.MapFixedNoreplace == 0 {
 			a, placed, ok := p.place32(addr, length)
 			if !ok {
@@ -299,6 +305,17 @@ func mmapBase(top, rlim uint64) uint64 {
 	}
 	gap = min(max(gap, mmapGapMin), top/6*5)
 	return (top - gap) &^ (mem.PageSize - 1)
+}
+
+// outsideStackGap returns hint addr for a mapping of length bytes, or 0
+// if the range there reaches into the guard gap below the stack
+// (vm_start_gap: get_unmapped_area takes no hint there).
+func (p *Process) outsideStackGap(addr, length uint64) uint64 {
+	lo, gap := p.mm.stack[0], p.mm.stack[2]
+	if lo != 0 && addr < lo && addr+length > lo-min(gap, lo) {
+		return 0
+	}
+	return addr
 }
 
 // MAP_32BIT's window (arch/x86/kernel/sys_x86_64.c find_start_end): the

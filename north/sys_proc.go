@@ -325,9 +325,6 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	if mem.KernelShort() || kernel.UserMemoryShort() {
 		return -linux.ENOMEM // copy_process: dup_task_struct failed
 	}
-	if p.overNproc() {
-		return -linux.EAGAIN
-	}
 	// kernel/fork.c copy_process: a new mount or user namespace cannot
 	// share the working directory and root.
 	if flags&cloneFS != 0 && flags&(cloneNewns|cloneNewuser) != 0 {
@@ -440,9 +437,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		c.mm.vdso, c.mm.vvar = vdso, vvar
 		// dup_mmap copies VM_SEALED, of the mappings the child gets.
 		c.mm.sealed = withoutSpans(sealed, dontfork)
-		if ps, ok := m.(pagedSpace); ok {
-			ps.SetFiller(c.fillForCopy())
-		}
+		c.setCopyHooks()
 	}
 	for _, v := range vmas {
 		nv := *v
@@ -1168,9 +1163,9 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 		return e
 	}
 	defer func() { exe.Close() }() // the mappings keep what they map
-	// The new program's stack is RLIMIT_STACK's (Linux's grows on
-	// faults up to it; here it is mapped at once, its pages taken as
-	// touched), the arguments a quarter of it.
+	// The new program's stack may grow to RLIMIT_STACK (its first
+	// 128 KiB below the arguments are mapped, the rest on faults,
+	// stackgrow.go), the arguments a quarter of it.
 	stackSize := min(max(p.rlimit(3), 4*argMax), maxStack) &^ (mem.PageSize - 1)
 	limit := int(min(max(stackSize/4, argMax), maxArgBytes))
 	total := 0
@@ -1288,9 +1283,7 @@ func (t *Task) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) i
 	old := p.m
 	p.m = prog.Machine
 	p.cfg.Machine = prog.Machine
-	if ps, ok := p.m.(pagedSpace); ok {
-		ps.SetFiller(p.fillForCopy())
-	}
+	p.setCopyHooks()
 	p.leaveSpace(old)
 	dropSpace(old)
 	p.mu.Lock()

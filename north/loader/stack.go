@@ -40,6 +40,13 @@ type StackOptions struct {
 	// Guard is the size of the inaccessible (PROT_NONE) mapping kept
 	// below the stack; zero means DefaultStackGuard.
 	Guard uint64
+	// Expand, if not zero, maps only the pages the initial contents use
+	// and Expand bytes below them, at most Size in all, and no guard:
+	// Linux's setup_arg_pages (stack_expand, 128 KiB), whose stack then
+	// grows on faults up to RLIMIT_STACK with its guard a gap kept free
+	// (the caller's to grow). Stack.Low is then the bottom of what is
+	// mapped.
+	Expand uint64
 	// Args and Env are the argument and environment strings; none may
 	// contain a NUL byte.
 	Args, Env []string
@@ -273,7 +280,14 @@ func (img *Image) BuildStack(as mem.AddressSpace, o StackOptions) (*Stack, error
 	if img.ExecStack {
 		prot |= mem.Exec
 	}
-	if _, err := as.Map(st.Low-guard, guard, 0, true); err != nil {
+	if o.Expand != 0 {
+		// The page of the lowest string, Expand below it; what the
+		// tables below the strings need beyond it (setup_arg_pages
+		// then create_elf_tables).
+		low := (st.ArgStart &^ (pageSize - 1)) - min(o.Expand&^(pageSize-1), st.ArgStart&^(pageSize-1))
+		st.Low = max(min(low, st.SP&^(pageSize-1)), st.Low)
+		size = o.Top - st.Low
+	} else if _, err := as.Map(st.Low-guard, guard, 0, true); err != nil {
 		return nil, fmt.Errorf("mapping the stack guard: %w", err)
 	}
 	if _, err := as.Map(st.Low, size, prot, true); err != nil {

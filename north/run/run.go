@@ -50,6 +50,11 @@ type Options struct {
 // application's range (kernel/layout.UserEnd), as on Linux.
 const stackTop = uint64(layout.UserEnd) - 1<<28
 
+// stackExpand is what an exec maps of the stack below its arguments and
+// environment (fs/exec.c setup_arg_pages: stack_expand, 128 KiB); the
+// rest of RLIMIT_STACK is mapped as the stack grows (north/stackgrow.go).
+const stackExpand = 128 << 10
+
 // hwcap is CPUID 1's EDX (ELF_HWCAP).
 func hwcap() uint32 {
 	_, _, _, edx := cpu.Cpuid(1, 0)
@@ -226,6 +231,7 @@ func load(prog *north.ProgramFile, path string, argv, env []string, stack uint64
 	st, err := img.BuildStack(m, loader.StackOptions{
 		Top:         stackTop,
 		Size:        stack,
+		Expand:      stackExpand,
 		Args:        argv,
 		Env:         env,
 		ExecFn:      path,
@@ -245,12 +251,9 @@ func load(prog *north.ProgramFile, path string, argv, env []string, stack uint64
 	if err != nil {
 		return fail("building the stack", err)
 	}
-	if stack == 0 {
-		stack = loader.DefaultStackSize
-	}
 	return north.Program{Machine: m, Entry: img.Entry, SP: st.SP, Brk: img.Brk,
 		ArgStart: st.ArgStart, ArgEnd: st.ArgEnd, EnvStart: st.EnvStart, EnvEnd: st.EnvEnd,
-		StackLow: stackTop - stack, StackHigh: stackTop, StackGuard: loader.DefaultStackGuard,
+		StackLow: st.Low, StackHigh: stackTop, StackGuard: loader.DefaultStackGuard,
 		Auxv: st.AuxvBytes(), VDSO: [2]uint64{vdsoAddr, vdsoAddr + 4096},
 		VVar: [2]uint64{vdsoAddr + 4096, vdsoAddr + 8192}}, nil
 }

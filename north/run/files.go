@@ -64,6 +64,7 @@ func newFiles(archive []byte, o Options) (*files, error) {
 	}
 	out := &files{fs: fs, f: fdtable.New(fs, "/init")}
 	out.wireNetwork(o)
+	out.writeAccounts(o)
 	north.SetSignalQueuedHook(vfs.NotifySignals) // signalfds wait for signals
 	return out, nil
 }

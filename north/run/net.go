@@ -198,25 +198,3 @@ func (f *files) replace(path, data string) error {
 	_, err = file.Write(vfs.BytesBuf([]byte(data)))
 	return err
 }
-
-// writeIfMissing makes path's directory if needed and, with create,
-// creates path with data unless it exists; it reports whether it wrote.
-func (f *files) writeIfMissing(path, data string, create bool) (bool, error) {
-	dir := path[:strings.LastIndex(path, "/")]
-	if err := f.fs.Mkdir(f.f, f.fs.Root(), dir, 0o755); err != nil && err != vfs.EEXIST {
-		return false, err
-	}
-	if !create {
-		return false, nil
-	}
-	file, err := f.fs.Open(f.f, f.fs.Root(), path, linux.OWronly|linux.OCreat|linux.OExcl, 0o644)
-	if err == vfs.EEXIST {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer file.DecRef()
-	_, err = file.Write(vfs.BytesBuf([]byte(data)))
-	return err == nil, err
-}

@@ -18,7 +18,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,6 +53,7 @@ func main() {
 	p.groups()
 	p.deadlines()
 	localhost()
+	accounts()
 	fmt.Println("realgonet: done")
 }
 
@@ -465,4 +468,16 @@ func localhost() {
 	b, err := io.ReadAll(c)
 	c.Close()
 	fmt.Printf("localhost: read %q %v\n", b, err)
+}
+
+// accounts looks users and groups up as services do (os/user, without
+// cgo: /etc/passwd and /etc/group): the user it runs as, its group, and
+// nobody, whom a service drops privileges to.
+func accounts() {
+	u, err := user.Current()
+	fmt.Println("user.Current is getuid's:", err == nil && u.Uid == strconv.Itoa(os.Getuid()) && u.Username != "", err)
+	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
+	fmt.Println("getgid's group found:", err == nil && g.Name != "", err)
+	n, err := user.Lookup("nobody")
+	fmt.Println("nobody:", n != nil && n.Uid == "65534", err)
 }

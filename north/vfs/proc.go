@@ -47,6 +47,7 @@ const (
 	procFDInfo                             // /proc/PID/fdinfo/N
 	procNSDir                              // /proc/PID/ns
 	procNSLink                             // /proc/PID/ns/NAME; n is its index in namespaces (procns.go)
+	procDiskstats                          // /proc/diskstats
 )
 
 // sysDirs are the directories of /proc/sys beyond fs and vm, each with
@@ -372,7 +373,7 @@ func (p procNode) fileType() uint32 {
 	switch p.kind {
 	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir, procSysDir, procFDInfoDir, procNSDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue, procFDInfo:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue, procFDInfo, procDiskstats:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -461,6 +462,12 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		return &procFile{loc: l, text: uptime(u.Uptime())}, nil
 	case procFilesystems:
 		return &procFile{loc: l, text: []byte(filesystems)}, nil
+	case procDiskstats:
+		// block/genhd.c diskstats_show: a line for each block device,
+		// and Cocoon has none (its files are in memory), as a Linux
+		// without disks. node_exporter's diskstats collector failed
+		// without the file.
+		return &procFile{loc: l}, nil
 	case procCPUInfo:
 		if c.fs.cpuinfo == "" {
 			return nil, ENOENT
@@ -895,12 +902,13 @@ func (p procNode) fill(a *Attr, fs *FS) {
 }
 
 // procReg reports one of the files of /proc that proc_create makes
-// (meminfo, version, uptime, filesystems, loadavg, stat, cpuinfo):
+// (meminfo, version, uptime, filesystems, loadavg, stat, cpuinfo,
+// diskstats):
 // their mmap is proc_reg_mmap, which without a proc_mmap of their own is
 // EIO, where the seq_files of /proc/PID and /proc/sys have none (ENODEV).
 func (p procNode) procReg() bool {
 	switch p.kind {
-	case procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo:
+	case procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procDiskstats:
 		return true
 	}
 	return false
@@ -992,7 +1000,7 @@ var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", p
 	{"meminfo", procNode{kind: procMeminfo}}, {"version", procNode{kind: procVersion}},
 	{"uptime", procNode{kind: procUptime}}, {"filesystems", procNode{kind: procFilesystems}},
 	{"loadavg", procNode{kind: procLoadavg}}, {"stat", procNode{kind: procStat}},
-	{"cpuinfo", procNode{kind: procCPUInfo}}}
+	{"cpuinfo", procNode{kind: procCPUInfo}}, {"diskstats", procNode{kind: procDiskstats}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.

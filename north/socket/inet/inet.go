@@ -61,6 +61,8 @@ const (
 	rcvBufMin     = 4096
 	rcvBufDefault = 131072
 	rcvBufMax     = 6 << 20
+	sndBufMin     = 4096
+	sndBufDefault = 16384
 	sndBufMax     = 4 << 20
 )
 
@@ -111,7 +113,10 @@ func newStack(clock tcpip.Clock, ram uint64) (*Stack, error) {
 	// moderation stays off: rcvTuner does it (see there why).
 	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: rcvBufMin, Default: rcvBufDefault, Max: bufMax(ram, rcvBufMax, rcvBufDefault)}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
-	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 16384 * 4, Max: bufMax(ram, sndBufMax, 64<<10)}
+	// A send buffer starts at tcp_wmem's default and grows as the
+	// connection opens (expandSndbuf) and its window does (netstack's
+	// computeTCPSendBufferSize), unless SO_SNDBUF fixed it.
+	snd := tcpip.TCPSendBufferSizeRangeOption{Min: sndBufMin, Default: sndBufDefault, Max: bufMax(ram, sndBufMax, 64<<10)}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
 	if err := s.CreateNICWithOptions(LoopbackNIC, loopback.New(), stack.NICOptions{Name: "lo"}); err != nil {
 		return nil, wrap("creating the loopback interface", err)
@@ -395,6 +400,7 @@ func (s *sock) Accept(flags uint32) (*vfs.File, []byte, error) {
 	}
 	n := newSock(s.st, s.family, s.typ, s.proto, ep, wq)
 	s.inherit(n)
+	n.expandSndbuf()
 	return vfs.NewFile(n, linux.ORdwr|flags&linux.ONonblock, n.Name()), s.sockaddr(peer), nil
 }
 
@@ -433,7 +439,44 @@ func (s *sock) ConnectResult() error {
 	s.mu.Lock()
 	s.connecting = false
 	s.mu.Unlock()
-	return errnoOf(s.ep.LastError())
+	err := s.ep.LastError()
+	if err == nil {
+		s.expandSndbuf()
+	}
+	return errnoOf(err)
+}
+
+// expandSndbuf sizes a TCP connection's send buffer as it opens, as
+// tcp_init_transfer's tcp_sndbuf_expand does: room for twice
+// TCP_INIT_CWND segments, each taking a buffer of the segment and
+// MAX_TCP_HEADER (320 bytes) and struct skb_shared_info (320) rounded up
+// to a power of two and a struct sk_buff (256), at most tcp_wmem's max;
+// unless SO_SNDBUF fixed the size (SOCK_SNDBUF_LOCK). An Ethernet
+// connection gets 87040 bytes, a loopback one 2626560.
+func (s *sock) expandSndbuf() {
+	if s.typ != socket.SockStream {
+		return
+	}
+	s.mu.Lock()
+	locked := s.opts.sndLocked
+	s.mu.Unlock()
+	st := tcp.EndpointState(s.ep.State())
+	if locked || (st != tcp.StateEstablished && st != tcp.StateCloseWait) {
+		return
+	}
+	per := 1
+	for per < s.maxSeg()+tcpTimestampLen+320+320 {
+		per <<= 1
+	}
+	size := int64(2 * tcpInitCwnd * (per + 256))
+	var r tcpip.TCPSendBufferSizeRangeOption
+	if s.st.s.TransportProtocolOption(tcp.ProtocolNumber, &r) == nil {
+		size = min(size, int64(r.Max))
+	}
+	so := s.ep.SocketOptions()
+	if size > so.GetSendBufferSize() {
+		so.SetSendBufferSize(size, false)
+	}
 }
 
 func (s *sock) SockName() ([]byte, error) {

@@ -89,8 +89,11 @@ const (
 	tcpFinTimeout    = 60  // net.ipv4.tcp_fin_timeout's default, seconds
 	tcpFinTimeoutMax = 120 // TCP_FIN_TIMEOUT_MAX
 	minRcvbufHalf    = 1152
-	defaultTTL       = 64 // net.ipv4.ip_default_ttl, net.ipv6.conf.*.hop_limit
-	tcpMSSDefault    = 536
+	defaultTTL       = 64     // net.ipv4.ip_default_ttl, net.ipv6.conf.*.hop_limit
+	tcpMSSDefault    = 536    // TCP_MSS_DEFAULT
+	tcpMinMSS        = 88     // TCP_MIN_MSS
+	maxTCPWindow     = 32767  // MAX_TCP_WINDOW: the largest TCP_MAXSEG
+	tcpTimestampLen  = 12     // TCPOLEN_TSTAMP_ALIGNED
 	tcpRTOMax        = 120000 // TCP_RTO_MAX, milliseconds
 	tcpRTOMin        = 200000 // TCP_RTO_MIN, microseconds
 	tcpTimeoutMin    = 1000   // TCP_TIMEOUT_MIN, two jiffies, in microseconds less one jiffy
@@ -102,6 +105,8 @@ type options struct {
 	linger2       int // TCP_LINGER2 as Linux keeps it: 0 default, -1 off, else seconds
 	deferRetrans  int // TCP_DEFER_ACCEPT as retransmissions
 	windowClamp   int
+	userMSS       int    // TCP_MAXSEG as set: 0 none (tp->rx_opt.user_mss)
+	sndLocked     bool   // SO_SNDBUF set: no tuning (SOCK_SNDBUF_LOCK)
 	fastopenQlen  int    // TCP_FASTOPEN: a listener's queue of fast-open requests
 	fastopenConn  bool   // TCP_FASTOPEN_CONNECT
 	fastopenKey   []byte // TCP_FASTOPEN_KEY: the socket's keys
@@ -326,6 +331,9 @@ func (s *sock) setSocket(so *tcpip.SocketOptions, name, v int) error {
 	case socket.SoBroadcast:
 		so.SetBroadcast(v != 0)
 	case socket.SoSndbuf, socket.SoSndbufforce:
+		s.mu.Lock()
+		s.opts.sndLocked = true // SOCK_SNDBUF_LOCK
+		s.mu.Unlock()
 		so.SetSendBufferSize(int64(socket.BufSize(v, name == socket.SoSndbufforce, 4608)), true)
 	case socket.SoRcvbuf, socket.SoRcvbufforce:
 		s.mu.Lock()
@@ -410,7 +418,22 @@ func (s *sock) setTCP(so *tcpip.SocketOptions, name, v int) error {
 		o := tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)
 		return errnoOf(s.ep.SetSockOpt(&o))
 	case socket.TCPMaxseg:
-		return errnoOf(s.ep.SetSockOptInt(tcpip.MaxSegOption, v))
+		// tcp_sock_set_maxseg: 0 (none) or TCP_MIN_MSS to
+		// MAX_TCP_WINDOW. Netstack takes no 0: 0xffff clamps nothing
+		// (calculateAdvertisedMSS keeps the route's MSS below it).
+		if v != 0 && (v < tcpMinMSS || v > maxTCPWindow) {
+			return vfs.EINVAL
+		}
+		n := v
+		if n == 0 {
+			n = 0xffff
+		}
+		if err := s.ep.SetSockOptInt(tcpip.MaxSegOption, n); err != nil {
+			return errnoOf(err)
+		}
+		s.mu.Lock()
+		s.opts.userMSS = v
+		s.mu.Unlock()
 	case socket.TCPSyncnt:
 		return errnoOf(s.ep.SetSockOptInt(tcpip.TCPSynCountOption, v))
 	case socket.TCPWindowClamp:
@@ -1058,10 +1081,11 @@ func (s *sock) getTCP(so *tcpip.SocketOptions, name, size int) ([]byte, error) {
 			return nil, errnoOf(err)
 		}
 		return socket.Int(int(time.Duration(o) / time.Millisecond)), nil
-	case socket.TCPKeepcnt, socket.TCPMaxseg, socket.TCPSyncnt:
+	case socket.TCPMaxseg:
+		return socket.Int(s.maxSeg()), nil
+	case socket.TCPKeepcnt, socket.TCPSyncnt:
 		opt := map[int]tcpip.SockOptInt{
-			socket.TCPKeepcnt: tcpip.KeepaliveCountOption, socket.TCPMaxseg: tcpip.MaxSegOption,
-			socket.TCPSyncnt: tcpip.TCPSynCountOption,
+			socket.TCPKeepcnt: tcpip.KeepaliveCountOption, socket.TCPSyncnt: tcpip.TCPSynCountOption,
 		}[name]
 		v, err := s.ep.GetSockOptInt(opt)
 		if err != nil {
@@ -1129,6 +1153,39 @@ func (s *sock) getTCP(so *tcpip.SocketOptions, name, size int) ([]byte, error) {
 		return socket.Int(tcpRTOMin), nil
 	}
 	return nil, socket.ENOPROTOOPT
+}
+
+// maxSeg is TCP_MAXSEG's value as tcp_getsockopt gives it: a closed or
+// listening socket's user_mss if set, else tp->mss_cache, which is
+// TCP_MSS_DEFAULT until the connection's MSS is known (tcp_sync_mss): the
+// path's MTU less the IP and TCP headers, at most user_mss, less the
+// timestamp option netstack puts in every segment. Netstack keeps the
+// MSS the peer announced to itself; a peer announcing less than the path
+// allows lowers the segments sent but not this figure.
+func (s *sock) maxSeg() int {
+	s.mu.Lock()
+	user := s.opts.userMSS
+	s.mu.Unlock()
+	switch tcp.EndpointState(s.ep.State()) {
+	case tcp.StateInitial, tcp.StateBound, tcp.StateClose, tcp.StateError, tcp.StateListen:
+		if user != 0 {
+			return user
+		}
+		return tcpMSSDefault
+	}
+	b, err := s.pathMTU()
+	if err != nil {
+		return tcpMSSDefault
+	}
+	mtu := int(binary.LittleEndian.Uint32(b))
+	mss := min(mtu, 0xffff) - 20 - 20 // IPv4's largest packet, its and TCP's headers
+	if s.family == socket.AFInet6 {
+		mss = mtu - 40 - 20
+	}
+	if user != 0 {
+		mss = min(mss, user)
+	}
+	return mss - tcpTimestampLen
 }
 
 // tcpClockBase is when TCP_TIMESTAMP's clock reads 0.

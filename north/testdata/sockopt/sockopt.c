@@ -449,6 +449,8 @@ static void roundTrips(const struct kind *k) {
 			{"TCP_WINDOW_CLAMP", TCP_WINDOW_CLAMP, 10}, {"TCP_QUICKACK", TCP_QUICKACK, 0},
 			{"TCP_USER_TIMEOUT", TCP_USER_TIMEOUT, 3000}, {"TCP_USER_TIMEOUT", TCP_USER_TIMEOUT, -1},
 			{"TCP_MAXSEG", TCP_MAXSEG, 1000}, {"TCP_MAXSEG", TCP_MAXSEG, 10}, {"TCP_MAXSEG", TCP_MAXSEG, 70000},
+			{"TCP_MAXSEG", TCP_MAXSEG, 0}, {"TCP_MAXSEG", TCP_MAXSEG, 87}, {"TCP_MAXSEG", TCP_MAXSEG, 88},
+			{"TCP_MAXSEG", TCP_MAXSEG, 32767}, {"TCP_MAXSEG", TCP_MAXSEG, 32768}, {"TCP_MAXSEG", TCP_MAXSEG, -1},
 			{"TCP_INQ", TCP_INQ, 1}, {"TCP_INQ", TCP_INQ, 2}, {"TCP_THIN_DUPACK", TCP_THIN_DUPACK, 1},
 			{"TCP_THIN_DUPACK", TCP_THIN_DUPACK, 2}, {"TCP_THIN_LINEAR_TIMEOUTS", TCP_THIN_LINEAR_TIMEOUTS, 0},
 			{"TCP_THIN_LINEAR_TIMEOUTS", TCP_THIN_LINEAR_TIMEOUTS, 2}, {"TCP_FASTOPEN", TCP_FASTOPEN, 5},
@@ -2002,6 +2004,94 @@ static void tcpConnected(const struct kind *k) {
 
 }
 
+static int getInt(int fd, int level, int name) {
+	int v = -1;
+	socklen_t len = sizeof v;
+	if (getsockopt(fd, level, name, &v, &len) < 0)
+		return -errno;
+	return v;
+}
+
+// mssBufs checks TCP_MAXSEG and the send and receive buffers through a
+// connection's life: tcp_wmem[1] and tcp_rmem[1] on a new socket (the
+// defaults, 16384 and 131072), TCP_MAXSEG 0 clearing user_mss, a
+// listener's user_mss inherited and bounding the accepted connection's
+// MSS (less the 12 bytes of the timestamp option), a connection's MSS
+// from the path (the exact figure Linux bounds by half the largest window
+// the peer announced, which depends on timing), and the send buffer
+// growing as the connection opens unless SO_SNDBUF fixed it.
+static void mssBufs(const struct kind *k) {
+	int fd = socket(k->family, SOCK_STREAM, 0), v;
+	printf("%s new: SO_SNDBUF %d SO_RCVBUF %d TCP_MAXSEG %d\n", k->name, getInt(fd, SOL_SOCKET, SO_SNDBUF),
+	       getInt(fd, SOL_SOCKET, SO_RCVBUF), getInt(fd, IPPROTO_TCP, TCP_MAXSEG));
+	v = 1000;
+	setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof v);
+	v = 0;
+	int r = setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof v);
+	printf("%s TCP_MAXSEG 1000 then 0: %d, get %d\n", k->name, r, getInt(fd, IPPROTO_TCP, TCP_MAXSEG));
+	close(fd);
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	socklen_t sl;
+	if (k->family == AF_INET) {
+		struct sockaddr_in *a = (void *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sl = sizeof *a;
+	} else {
+		struct sockaddr_in6 *a = (void *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		sl = sizeof *a;
+	}
+	int l = socket(k->family, SOCK_STREAM, 0);
+	v = 1200;
+	setsockopt(l, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof v);
+	if (bind(l, (void *)&ss, sl) < 0 || getsockname(l, (void *)&ss, &sl) < 0 || listen(l, 4) < 0) {
+		printf("%s listener: %s\n", k->name, errname(errno));
+		return;
+	}
+	printf("%s listening with TCP_MAXSEG 1200: %d\n", k->name, getInt(l, IPPROTO_TCP, TCP_MAXSEG));
+	int c = socket(k->family, SOCK_STREAM, 0);
+	if (connect(c, (void *)&ss, sl) < 0) {
+		printf("%s connect: %s\n", k->name, errname(errno));
+		return;
+	}
+	int a = accept(l, NULL, NULL);
+	printf("%s accepted from a listener with TCP_MAXSEG 1200: TCP_MAXSEG %d\n", k->name,
+	       getInt(a, IPPROTO_TCP, TCP_MAXSEG));
+	close(a);
+	close(c);
+	close(l);
+	// A listener without user_mss; a client whose SO_SNDBUF is fixed.
+	l = socket(k->family, SOCK_STREAM, 0);
+	((struct sockaddr_in *)&ss)->sin_port = 0;
+	if (bind(l, (void *)&ss, sl) < 0 || getsockname(l, (void *)&ss, &sl) < 0 || listen(l, 4) < 0) {
+		printf("%s listener: %s\n", k->name, errname(errno));
+		return;
+	}
+	c = socket(k->family, SOCK_STREAM, 0);
+	int fixed = socket(k->family, SOCK_STREAM, 0);
+	v = 20000;
+	setsockopt(fixed, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+	if (connect(c, (void *)&ss, sl) < 0 || connect(fixed, (void *)&ss, sl) < 0) {
+		printf("%s connect: %s\n", k->name, errname(errno));
+		return;
+	}
+	a = accept(l, NULL, NULL);
+	int mss = getInt(c, IPPROTO_TCP, TCP_MAXSEG), amss = getInt(a, IPPROTO_TCP, TCP_MAXSEG);
+	int most = k->family == AF_INET ? 65483 : 65464;
+	printf("%s connected TCP_MAXSEG above 1220 and at most %d: %d %d\n", k->name, most, mss > 1220 && mss <= most,
+	       amss > 1220 && amss <= most);
+	printf("%s connected SO_SNDBUF grown: %d %d, SO_RCVBUF %d\n", k->name, getInt(c, SOL_SOCKET, SO_SNDBUF) > 16384,
+	       getInt(a, SOL_SOCKET, SO_SNDBUF) > 16384, getInt(c, SOL_SOCKET, SO_RCVBUF));
+	printf("%s connected with SO_SNDBUF 20000: %d\n", k->name, getInt(fixed, SOL_SOCKET, SO_SNDBUF));
+	close(a);
+	close(c);
+	close(fixed);
+	close(l);
+}
+
 // stampsOn turns the kernel's receive timestamps on and keeps them on:
 // Linux stamps arriving packets only while some socket asks
 // (net_enable_timestamp), and turns that on from a work queue, later; a
@@ -2072,6 +2162,8 @@ int main(void) {
 	}
 	tcpConnected(&kinds[0]);
 	tcpConnected(&kinds[2]);
+	mssBufs(&kinds[0]);
+	mssBufs(&kinds[2]);
 	for (int i = 0; i < NKINDS; i++)
 		extras(&kinds[i]);
 	ipCmsgs(&kinds[1]);

@@ -26,6 +26,17 @@ import (
 func (f *files) wireNetwork(o Options) {
 	net := &lazyStack{log: o.Stdout}
 	f.f.SetNetwork(net)
+	procNet := map[string]func() []byte{}
+	for _, name := range inet.ProcNetFiles {
+		procNet[name] = func() []byte {
+			st, err := net.stack()
+			if err != nil {
+				return nil
+			}
+			return st.ProcNetFile(name)
+		}
+	}
+	f.fs.SetNetFiles(procNet)
 	if _, err := f.writeIfMissing(etcHosts, hosts, true); err != nil {
 		fmt.Fprintf(o.Stdout, "cocoon: writing %s: %v\n", etcHosts, err)
 	}

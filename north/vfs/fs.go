@@ -184,6 +184,8 @@ type FS struct {
 	overcommit int
 	version    string                   // /proc/version
 	sysctls    map[string]func() string // the files of /proc/sys/kernel and net (SetSysctls)
+	netFiles   map[string]func() []byte // the files of /proc/PID/net (SetNetFiles)
+	netNames   []string                 // their names, sorted
 	cpuinfo    string                   // /proc/cpuinfo
 	// mounted is when New mounted the file systems, in nanoseconds since
 	// the epoch: the times of /proc's and /sys's own files.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -48,6 +49,9 @@ const (
 	procNSDir                              // /proc/PID/ns
 	procNSLink                             // /proc/PID/ns/NAME; n is its index in namespaces (procns.go)
 	procDiskstats                          // /proc/diskstats
+	procNetLink                            // /proc/net, a link to self/net
+	procNetDir                             // /proc/PID/net
+	procNetFile                            // /proc/PID/net/NAME; n is its index in FS.netNames
 )
 
 // sysDirs are the directories of /proc/sys beyond fs and vm, each with
@@ -98,6 +102,14 @@ func sysPath(d int32) string {
 // read: a function for each path under /proc/sys ("kernel/ostype"),
 // called at every open. A file without one is not there (ENOENT).
 func (fs *FS) SetSysctls(m map[string]func() string) { fs.sysctls = m }
+
+// SetNetFiles sets the files of /proc/PID/net (and so /proc/net): a
+// function for each name, called at every open, which the network stack
+// gives. Without them the directory is empty.
+func (fs *FS) SetNetFiles(m map[string]func() []byte) {
+	fs.netFiles = m
+	fs.netNames = slices.Sorted(maps.Keys(m))
+}
 
 // sysEntries lists directory d of sysDirs (-1: the ones /proc/sys holds
 // beside fs and vm).
@@ -371,9 +383,9 @@ var procRootNode = procNode{kind: procRoot}
 
 func (p procNode) fileType() uint32 {
 	switch p.kind {
-	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir, procSysDir, procFDInfoDir, procNSDir:
+	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir, procSysDir, procFDInfoDir, procNSDir, procNetDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue, procFDInfo, procDiskstats:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue, procFDInfo, procDiskstats, procNetFile:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -462,6 +474,11 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		return &procFile{loc: l, text: uptime(u.Uptime())}, nil
 	case procFilesystems:
 		return &procFile{loc: l, text: []byte(filesystems)}, nil
+	case procNetFile:
+		if c.proc(p.pid, p.tid) == nil || int(p.n) >= len(c.fs.netNames) {
+			return nil, ENOENT
+		}
+		return &procFile{loc: l, text: c.fs.netFiles[c.fs.netNames[p.n]]()}, nil
 	case procDiskstats:
 		// block/genhd.c diskstats_show: a line for each block device,
 		// and Cocoon has none (its files are in memory), as a Linux
@@ -976,6 +993,12 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 		return out, nil
 	case procNSDir:
 		return sub.nsEntries(), nil
+	case procNetDir:
+		var out []procEntry
+		for i, name := range c.fs.netNames {
+			out = append(out, procEntry{name, procNode{kind: procNetFile, pid: p.pid, tid: p.tid, n: int32(i)}})
+		}
+		return out, nil
 	case procFDDir, procFDInfoDir:
 		f := info.Files()
 		if f == nil {
@@ -1000,7 +1023,8 @@ var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", p
 	{"meminfo", procNode{kind: procMeminfo}}, {"version", procNode{kind: procVersion}},
 	{"uptime", procNode{kind: procUptime}}, {"filesystems", procNode{kind: procFilesystems}},
 	{"loadavg", procNode{kind: procLoadavg}}, {"stat", procNode{kind: procStat}},
-	{"cpuinfo", procNode{kind: procCPUInfo}}, {"diskstats", procNode{kind: procDiskstats}}}
+	{"cpuinfo", procNode{kind: procCPUInfo}}, {"diskstats", procNode{kind: procDiskstats}},
+	{"net", procNode{kind: procNetLink}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.
@@ -1012,7 +1036,7 @@ func (p procNode) pidEntries() []procEntry {
 		}
 		out = append(out, procEntry{name, procNode{kind: procText, pid: p.pid, tid: p.tid, n: int32(i)}})
 	}
-	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}, {"fdinfo", procNode{kind: procFDInfoDir}}, {"ns", procNode{kind: procNSDir}}} {
+	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}, {"fdinfo", procNode{kind: procFDInfoDir}}, {"ns", procNode{kind: procNSDir}}, {"net", procNode{kind: procNetDir}}} {
 		e.node.pid, e.node.tid = p.pid, p.tid
 		out = append(out, e)
 	}
@@ -1127,6 +1151,8 @@ func (p procNode) where() (procNode, string, bool) {
 		return procNode{kind: procPid, pid: p.pid, tid: p.tid}, "fdinfo", true
 	case procNSDir:
 		return procNode{kind: procPid, pid: p.pid, tid: p.tid}, "ns", true
+	case procNetDir:
+		return procNode{kind: procPid, pid: p.pid, tid: p.tid}, "net", true
 	}
 	return procNode{}, "", false
 }
@@ -1172,6 +1198,8 @@ func (p procNode) readlink(c *ctx) (string, error) {
 	switch p.kind {
 	case procMounts:
 		return "self/mounts", nil
+	case procNetLink:
+		return "self/net", nil
 	case procSelf, procThreadSelf:
 		pid := c.pid()
 		if pid == 0 {
@@ -1218,7 +1246,7 @@ var errPlainLink = errors.New("not a magic link")
 // /proc/self, /proc/thread-self and /proc/mounts are ordinary links
 // (their text: the caller's pid, its pid and tid, self/mounts).
 func (p procNode) follow(c *ctx) (Loc, error) {
-	if p.kind == procSelf || p.kind == procThreadSelf || p.kind == procMounts {
+	if p.kind == procSelf || p.kind == procThreadSelf || p.kind == procMounts || p.kind == procNetLink {
 		return Loc{}, errPlainLink
 	}
 	if p.kind == procNSLink {

@@ -210,8 +210,11 @@ func attr(b []byte, typ uint16, data []byte) []byte {
 }
 
 // nics returns the stack's interfaces by index.
-func (s *netlinkSock) nics() ([]tcpip.NICID, map[tcpip.NICID]stack.NICInfo) {
-	info := s.st.s.NICInfo()
+func (s *netlinkSock) nics() ([]tcpip.NICID, map[tcpip.NICID]stack.NICInfo) { return s.st.nics() }
+
+// nics returns the stack's interfaces by index.
+func (st *Stack) nics() ([]tcpip.NICID, map[tcpip.NICID]stack.NICInfo) {
+	info := st.s.NICInfo()
 	var ids []tcpip.NICID
 	for id := range info {
 		ids = append(ids, id)

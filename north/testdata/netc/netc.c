@@ -236,6 +236,65 @@ static void neigh(struct nlmsghdr *h, void *arg) {
 		++*(int *)arg;
 }
 
+// procdev returns lo's received and sent packets from /proc/net/dev, and
+// its received bytes.
+static void procdev(unsigned long long *rx, unsigned long long *tx, unsigned long long *rxbytes) {
+	FILE *f = fopen("/proc/net/dev", "r");
+	CHECK(f != NULL, "open /proc/net/dev");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof line, f)) {
+		char name[32];
+		unsigned long long v[16];
+		if (sscanf(line, " %31[^:]: %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) == 11 && strcmp(name, "lo") == 0)
+			*rxbytes = v[0], *rx = v[1], *tx = v[9];
+	}
+	fclose(f);
+}
+
+// procnet reads /proc/net as ifconfig, route and gopsutil do: its
+// headers, lo's counters around 20 datagrams, lo's IPv6 address.
+static void procnet(void) {
+	char buf[256] = "";
+	ssize_t n = readlink("/proc/net", buf, sizeof buf - 1);
+	printf("netc: /proc/net -> %.*s\n", (int)(n > 0 ? n : 0), buf);
+	const char *files[] = {"/proc/net/dev", "/proc/net/route", "/proc/self/net/dev"};
+	for (int i = 0; i < 3; i++) {
+		FILE *f = fopen(files[i], "r");
+		CHECK(f != NULL, "open %s", files[i]);
+		if (!f)
+			continue;
+		char line[512];
+		printf("netc: %s starts: %s", files[i], fgets(line, sizeof line, f) ? line : "(nothing)\n");
+		fclose(f);
+	}
+	unsigned long long rx0 = 0, tx0 = 0, b0 = 0, rx1 = 0, tx1 = 0, b1 = 0;
+	procdev(&rx0, &tx0, &b0);
+	int a = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sin;
+	CHECK(bind(a, (struct sockaddr *)&sin, sizeof sin) == 0 && getsockname(a, (struct sockaddr *)&sin, &len) == 0, "bind");
+	int b = socket(AF_INET, SOCK_DGRAM, 0);
+	char d[100] = {0};
+	for (int i = 0; i < 20; i++) {
+		CHECK(sendto(b, d, sizeof d, 0, (struct sockaddr *)&sin, sizeof sin) == sizeof d, "sendto");
+		CHECK(recv(a, d, sizeof d, 0) == sizeof d, "recv");
+	}
+	close(a);
+	close(b);
+	procdev(&rx1, &tx1, &b1);
+	printf("netc: /proc/net/dev lo rx, tx packets and rx bytes grew by >= 20, 20, 2000: %d %d %d\n", rx1 - rx0 >= 20, tx1 - tx0 >= 20, b1 - b0 >= 2000);
+	FILE *f = fopen("/proc/net/if_inet6", "r");
+	int lo6 = 0;
+	char line[256];
+	while (f && fgets(line, sizeof line, f))
+		lo6 |= strcmp(line, "00000000000000000000000000000001 01 80 10 80       lo\n") == 0;
+	if (f)
+		fclose(f);
+	printf("netc: /proc/net/if_inet6 has lo's ::1: %d\n", lo6);
+}
+
 // rtnetlink dumps lo's counters (IFLA_STATS64 and IFLA_STATS, which
 // 'ip -s link' and node_exporter read) around 20 datagrams over
 // loopback, and the IPv4 neighbour table (RTM_GETNEIGH, 'ip neigh').
@@ -270,6 +329,7 @@ int main(void) {
 	udp();
 	unixrights();
 	rtnetlink();
+	procnet();
 	printf(fails ? "netc: FAIL\n" : "netc: done\n");
 	return fails != 0;
 }

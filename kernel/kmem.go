@@ -10,6 +10,7 @@ package kernel
 // (ENOMEM, ENOBUFS, EAGAIN). Goroutine context: ordinary Go.
 
 import (
+	"runtime"
 	"runtime/debug"
 	"sync"
 )
@@ -79,6 +80,10 @@ func reclaim(low func() bool) bool {
 	}
 	if now := nanotime(); freed > 0 || now-shortGC.last >= shortGCEvery {
 		shortGC.last = now
+		// Two collections: the first only moves what sync.Pools
+		// hold (netstack's buffer chunks, among others) to their
+		// victim caches; the second frees it.
+		runtime.GC()
 		debug.FreeOSMemory()
 	}
 	return low()

@@ -49,6 +49,39 @@ func loadTables(pml4 uintptr) {
 	enterSpace = -1
 }
 
+// tlbReload is the time between two reloads of CR3 by reloadTLB: 10 ms
+// after boot, doubling at each up to a second.
+var (
+	tlbReload     int64 = 10_000_000 // ns
+	tlbReloadedAt int64
+)
+
+// reloadTLB reloads CR3 with the tables it holds, flushing the TLB, when
+// tlbReload has passed since it last did. That is for QEMU's TCG, where
+// the application's tables otherwise stay loaded for good: TCG sizes an
+// emulated CPU's software TLB only when the guest flushes it whole
+// (accel/tcg/cputlb.c: tlb_flush_one_mmuidx_locked calls
+// tlb_mmu_resize_locked, which doubles the table when more than 70% of
+// its entries were in use), so a kernel that never reloads CR3 keeps the
+// 256 entries TCG starts with, in which the kernel's working set (its Go
+// runtime, gVisor's netstack, the direct map that copies go through)
+// keeps missing. Linux reloads CR3 at every switch between processes.
+// The reloads come often while the kernel boots, so that the table grows
+// in a few steps, then once a second: on hardware each costs the refills
+// of the TLB after it.
+//
+//go:nosplit
+func reloadTLB(now int64) {
+	if now-tlbReloadedAt < tlbReload {
+		return
+	}
+	tlbReloadedAt = now
+	if tlbReload < 1_000_000_000 {
+		tlbReload *= 2
+	}
+	cpu.Lcr3(cpu.Rcr3())
+}
+
 // currentTables returns the physical address of the tables in CR3.
 //
 //go:nosplit

@@ -44,11 +44,17 @@ var (
 )
 
 // Mark records the TSC at phase p, once: later marks of the same phase
-// are ignored. Printing the timeline when it is asked for, at the
+// are ignored, without reading the clock (north marks PhaseAppMain at
+// every write(2)). Printing the timeline when it is asked for, at the
 // application's main.
 //
 //go:nosplit
-func Mark(p Phase) { MarkAt(p, cpu.Rdtsc()) }
+func Mark(p Phase) {
+	if p >= 0 && p < NumPhases && timeline[p] != 0 {
+		return
+	}
+	MarkAt(p, cpu.Rdtsc())
+}
 
 // MarkAt records tsc as the time of phase p, if p has none yet (the
 // entry paths read the TSC before any Go code runs).

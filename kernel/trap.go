@@ -101,6 +101,7 @@ func windowTrap(f *cpu.Frame) {
 //go:nosplit
 func reschedule(f *cpu.Frame) {
 	now := nanotime()
+	reloadTLB(now)
 	threads.Expire(now)
 	cur := threads.Current()
 	// A thread that blocked or yielded in this trap already saved its

@@ -9,7 +9,8 @@ import "testing"
 // collected with the files they hold, those an open socket holds are not,
 // and 2000 such garbage sockets of 128 KiB each pass in a 256 MiB guest
 // (net/unix/garbage.c); an unprivileged user's files in flight past its
-// RLIMIT_NOFILE are ETOOMANYREFS (too_many_unix_fds).
+// RLIMIT_NOFILE are ETOOMANYREFS (too_many_unix_fds); forks and threads
+// of a user past RLIMIT_NPROC are EAGAIN, root's not (copy_process).
 func TestVMKmemLimitsDifferentialC(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/kmemlimits/kmemlimits.c"), "kmemlimits: done")

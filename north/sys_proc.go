@@ -325,6 +325,9 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	if mem.KernelShort() || kernel.UserMemoryShort() {
 		return -linux.ENOMEM // copy_process: dup_task_struct failed
 	}
+	if p.overNproc() {
+		return -linux.EAGAIN
+	}
 	// kernel/fork.c copy_process: a new mount or user namespace cannot
 	// share the working directory and root.
 	if flags&cloneFS != 0 && flags&(cloneNewns|cloneNewuser) != 0 {

@@ -60,7 +60,7 @@ func sysClone(t *Task, a *[6]uint64) int64 {
 		return -linux.ENOMEM // copy_process: dup_task_struct failed
 	}
 	p := t.p
-	if p.threadCount() >= p.maxThreads() {
+	if p.threadCount() >= p.maxThreads() || p.overNproc() {
 		return -linux.EAGAIN
 	}
 	r := kernel.NewUserRegs()
@@ -387,6 +387,49 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 // RAM / 256 KiB, at least 64.
 func (p *Process) maxThreads() int {
 	return max(int(p.cfg.RAM>>18), 64)
+}
+
+// rlimitNproc is RLIMIT_NPROC (include/uapi/asm-generic/resource.h).
+const rlimitNproc = 6
+
+// overNproc reports whether a new task of p would pass RLIMIT_NPROC: the
+// tasks of its real user (threads, and processes not yet reaped) would
+// be more than the limit, and the user is not root and p has neither
+// CAP_SYS_RESOURCE nor CAP_SYS_ADMIN (kernel/fork.c copy_process,
+// EAGAIN). The tasks are counted only when the limit is set.
+func (p *Process) overNproc() bool {
+	limit := p.rlimit(rlimitNproc)
+	if limit == ^uint64(0) {
+		return false
+	}
+	p.mu.Lock()
+	ruid, exempt := p.cred.ruid, p.cred.ruid == 0 || p.cred.capable(capSysResource) || p.cred.capable(capSysAdmin)
+	p.mu.Unlock()
+	if exempt {
+		return false
+	}
+	w := p.w
+	w.mu.Lock()
+	procs := make([]*Process, 0, len(w.procs))
+	zombie := make([]bool, 0, len(w.procs))
+	for _, q := range w.procs {
+		procs = append(procs, q)
+		zombie = append(zombie, q.zombie)
+	}
+	w.mu.Unlock()
+	n := uint64(1) // the new task
+	for i, q := range procs {
+		q.mu.Lock()
+		switch {
+		case q.cred.ruid != ruid:
+		case zombie[i]:
+			n++ // its group leader, until reaped
+		default:
+			n += uint64(len(q.tasks))
+		}
+		q.mu.Unlock()
+	}
+	return n > limit
 }
 
 // tableCopier is what a Files tells of copying its descriptor table.

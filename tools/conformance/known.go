@@ -11,13 +11,7 @@ import (
 // not a bug being fixed here. Each reason says whose matter it is.
 const (
 	noNamespaces = "Cocoon has no namespaces: clone with CLONE_NEWUSER fails with EPERM, clone3 with CLONE_NEWTIME " +
-		"with EINVAL, unshare (a new mount namespace) with EINVAL, and /proc has no ns/ directory, so the test skips."
-	spliceHang = "TestSplice moves 1 GiB in each of its five \"big\" cases (tcp-to-tcp, unix-to-tcp, tcp-to-unix, " +
-		"tcp-to-file, unix-to-file), with the peers in child processes: about 4 billion guest instructions per GiB " +
-		"under QEMU's TCG (unix-to-tcp, counted with -icount: 256M per 64 MiB). " +
-		"It is not a hang: unix-to-tcp/big alone passes inside Cocoon (486 s at load 17; TestVMSpliceProcesses " +
-		"splices 32 MiB between processes byte for byte), but the five together outlast the binary's " +
-		"13-minute timeout under TCG and take the package's later tests with them, so TestSplice is skipped inside Cocoon."
+		"with EINVAL, unshare (a new mount namespace) with EINVAL, and /proc has no net/dev (TestUnshare looks for it first), so the test skips."
 	noCommand = "The test runs a program the conformance image does not carry (`nohup`, `strace`: the image's " +
 		"commands are Debian's busybox-static, which has neither): it skips, or fails where the host has it."
 	noGoCommand = "The test needs the `go` command (testenv.MustHaveGoBuild): the image has no toolchain."
@@ -62,7 +56,6 @@ var known = map[string][]knownDifference{
 		{reason: noRawSockets, tests: []string{"TestIPConnLocalName", "TestIPConnRemoteName", "TestIPConnSpecificMethods"}},
 		{reason: noMPTCP, tests: []string{"TestMultiPathTCP"}},
 		{reason: racerWait, tests: []string{"TestDialerDualStackFDLeak"}},
-		{reason: spliceHang, tests: []string{"TestSplice"}, crashes: true},
 	},
 	"net/http": {
 		{reason: noGoCommand, tests: []string{"TestCmdGoNoHTTPServer", "TestOmitHTTP2Vet"}},

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/cmdline"
 	"github.com/cocoon-vm/cocoon/qemu"
 	"github.com/cocoon-vm/cocoon/tools/appimage"
@@ -332,7 +333,7 @@ func (r *runner) runCocoon(ctx context.Context, p goPackage, img string) *report
 	}
 	run.WallSeconds = res.Wall.Seconds()
 	parse(run, res.Console)
-	run.Unimplemented = unimplemented(res.Console)
+	run.Unimplemented, run.Refused = unimplemented(res.Console)
 	return run
 }
 
@@ -394,20 +395,49 @@ func parse(run *report.Run, out string) {
 	}
 }
 
-// unimplementedLine is how Cocoon's kernel reports the system calls it
-// answered with ENOSYS when the application exits (north/run).
-var unimplementedLine = regexp.MustCompile(`(?m)^cocoon: unimplemented system call (\S+) was called (\d+) times`)
+// unimplementedLine is how Cocoon's kernel reports, when the application
+// exits (north/run, from north's Process.Unimplemented), the system calls
+// it answered with ENOSYS for want of an implementation, and also the
+// calls it refuses on purpose and the uses it does not support, each
+// under its description ("mount (no CAP_SYS_ADMIN ...)", "clone with new
+// namespaces"), which may hold spaces.
+var unimplementedLine = regexp.MustCompile(`(?m)^cocoon: unimplemented system call (.+) was called (\d+) times\r?$`)
 
-func unimplemented(console string) map[string]int {
-	m := map[string]int{}
+// unimplemented returns the counts of the unimplemented system calls and
+// those of the refused calls and unsupported uses the console reports.
+func unimplemented(console string) (calls, refused map[string]int) {
 	for _, s := range unimplementedLine.FindAllStringSubmatch(console, -1) {
 		n, _ := strconv.Atoi(s[2])
-		m[s[1]] += n
+		m := &refused
+		if isSyscallName(s[1]) {
+			m = &calls
+		}
+		if *m == nil {
+			*m = map[string]int{}
+		}
+		(*m)[s[1]] += n
 	}
-	if len(m) == 0 {
-		return nil
+	return calls, refused
+}
+
+// unnamedCall is how north names an unimplemented call by its number: a
+// number the table does not name, or the count of the numbers beyond
+// the ones it counts one by one.
+var unnamedCall = regexp.MustCompile(`^syscall_(\d+|others)$`)
+
+// isSyscallName reports whether name is how north names an unimplemented
+// system call (rather than a refusal or an unsupported use, which it
+// describes).
+func isSyscallName(name string) bool {
+	if unnamedCall.MatchString(name) {
+		return true
 	}
-	return m
+	for nr := range uint64(linux.MaxSyscall) {
+		if linux.SyscallName(nr) == name {
+			return true
+		}
+	}
+	return false
 }
 
 func firstLine(s string) string {

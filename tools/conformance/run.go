@@ -57,6 +57,7 @@ type options struct {
 	host     bool
 	docs     docFlags
 	module   string
+	from     string
 	packages []string
 }
 
@@ -79,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.trace, "trace", false, "boot with cocoon.trace=syscalls (the trace goes to the package's log)")
 	fs.BoolVar(&o.host, "host", true, "also run the test binaries natively on the host, for the reference column")
 	fs.StringVar(&o.module, "C", "", "list and build the packages in the Go module at `DIR` (default: this repository), for packages outside the standard library such as tools/conformance/thirdparty's")
+	fs.StringVar(&o.from, "from", "", "do not run: write the tables from an earlier run's conformance.json `FILE`, its tests compared again with the known differences of this source and its Cocoon logs read again")
 	fs.Var(&o.docs, "doc", "also replace the conformance section (between the report package's markers) of the Markdown `FILE` with the table; repeatable")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: conformance [flags] [PACKAGE...]
@@ -121,18 +123,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := &runner{options: o, repo: repo, modDir: repo, work: filepath.Join(o.out, "conformance"), progress: stderr}
-	if o.module != "" {
-		if r.modDir, err = filepath.Abs(o.module); err != nil {
+	var rep *report.Report
+	if o.from != "" {
+		if rep, err = reread(o.from); err != nil {
 			return err
 		}
-	}
-	if err := r.prepare(ctx); err != nil {
-		return err
-	}
-	rep, err := r.runAll(ctx)
-	if err != nil {
-		return err
+	} else {
+		r := &runner{options: o, repo: repo, modDir: repo, work: filepath.Join(o.out, "conformance"), progress: stderr}
+		if o.module != "" {
+			if r.modDir, err = filepath.Abs(o.module); err != nil {
+				return err
+			}
+		}
+		if err := r.prepare(ctx); err != nil {
+			return err
+		}
+		if rep, err = r.runAll(ctx); err != nil {
+			return err
+		}
 	}
 
 	fmt.Fprintln(stdout)
@@ -146,7 +154,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := writeFile(mdPath, rep.WriteMarkdown); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nwrote %s and %s; logs in %s\n", jsonPath, mdPath, filepath.Join(r.work, "logs"))
+	fmt.Fprintf(stdout, "\nwrote %s and %s; logs in %s\n", jsonPath, mdPath, filepath.Join(o.out, "conformance", "logs"))
 	for _, doc := range o.docs {
 		if err := rep.UpdateDoc(doc); err != nil {
 			return err
@@ -178,6 +186,38 @@ func run(args []string, stdout, stderr io.Writer) error {
 			len(differ), len(rep.Packages), strings.Join(differ, " "), mdPath)
 	}
 	return nil
+}
+
+// reread reads the report of an earlier run from the conformance.json
+// at path and brings it up to date with this source: each package's
+// differences compared again with the known ones, and the refused and
+// unimplemented calls read again from the Cocoon log where it is still
+// there (so a change of known.go or of how the logs are read needs no new
+// run of the tests).
+func reread(path string) (*report.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range rep.Packages {
+		p := &rep.Packages[i]
+		if c := p.Cocoon; c != nil && c.Log != "" {
+			if b, err := os.ReadFile(c.Log); err == nil {
+				c.Unimplemented, c.Refused = unimplemented(string(b))
+			}
+		}
+		if p.Host != nil && p.Cocoon != nil {
+			p.Differences = report.Compare(p.Host.Tests, p.Cocoon.Tests, func(test string) string {
+				return knownReason(p.Path, test)
+			})
+		}
+	}
+	return rep, nil
 }
 
 // writeFile writes path with write.

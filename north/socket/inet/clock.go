@@ -4,19 +4,26 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/cocoon-vm/cocoon/north/clock"
+
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
 // monoClock is the stack's clock: gVisor's standard one (tcpip.NewStdClock),
-// with a cheaper NowMonotonic giving the same readings. TCP reads the
-// monotonic clock a dozen times per segment (its arrival, each send, the
-// retransmit and keep-alive timers); the standard clock makes each reading
-// with tcpip.MonotonicTime.Add, which goes through time.Unix, Time.Add and
+// with a cheaper NowMonotonic. TCP reads the monotonic clock a dozen times
+// per segment (its arrival, each send, the retransmit and keep-alive
+// timers); the standard clock makes each reading with
+// tcpip.MonotonicTime.Add, which goes through time.Unix, Time.Add and
 // Time.Sub (itself Time.Add and Time.Equal), costing more than reading the
-// clock: about 2% of the guest's instructions per HTTP request.
+// clock: about 2% of the guest's instructions per HTTP request. Reading it
+// through time.Since still costs the runtime's clock call (a call into the
+// vDSO on a stack of its own) and time's checks; monoClock reads the
+// kernel's CLOCK_MONOTONIC (clock.Mono: the time-stamp counter scaled, the
+// clock the runtime's timers and the application's vDSO read too), which
+// the stack's timers (time.AfterFunc) therefore agree with.
 type monoClock struct {
 	tcpip.Clock
-	base time.Time // the standard clock's base: its readings count from here
+	base int64 // clock.Mono when the clock was made: readings count from here
 }
 
 // newMonoClock returns the clock, or the standard one when a
@@ -27,14 +34,13 @@ func newMonoClock() tcpip.Clock {
 	if !monoDirect {
 		return std
 	}
-	return &monoClock{Clock: std, base: time.Now()}
+	return &monoClock{Clock: std, base: clock.Mono()}
 }
 
 // NowMonotonic implements tcpip.Clock.NowMonotonic: the nanoseconds since
-// base, read from the runtime's monotonic clock (base carries a monotonic
-// reading), as the standard clock's.
+// base, as the standard clock counts them from its own start.
 func (c *monoClock) NowMonotonic() tcpip.MonotonicTime {
-	return monoFromNanos(int64(time.Since(c.base)))
+	return monoFromNanos(clock.Mono() - c.base)
 }
 
 // monoFromNanos returns the tcpip.MonotonicTime of ns nanoseconds, what

@@ -161,3 +161,45 @@ func TestDelayedAck(t *testing.T) {
 	}
 	want("time up", [2]uint32{2, 50}, [2]uint32{1, 100}, [2]uint32{1, 300}, [2]uint32{1, 300}, [2]uint32{1, 400}, [2]uint32{1, 500})
 }
+
+// writeViews is write with the frame in several views, cut at cuts.
+func (l *link) writeViews(t *testing.T, frame []byte, cuts ...int) {
+	t.Helper()
+	var b buffer.Buffer
+	at := 0
+	for _, c := range append(cuts, len(frame)) {
+		b.Append(buffer.NewViewWithData(frame[at:c]))
+		at = c
+	}
+	var pkts stack.PacketBufferList
+	pkts.PushBack(stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: b}))
+	defer pkts.DecRef()
+	if n, err := l.WritePackets(pkts); n != 1 || err != nil {
+		t.Fatalf("WritePackets: %d, %v", n, err)
+	}
+}
+
+// TestDelayedAckViews: the link reads a segment's headers wherever the
+// packet's views put them: all in the first (the stack's way, data after
+// them), or cut anywhere.
+func TestDelayedAckViews(t *testing.T) {
+	dev := &recorder{}
+	var mu sync.Mutex
+	l := newLink(channel.New(1, nicMTU, ""), dev, &mu, func(error) {}, true)
+	l.writeViews(t, tcpFrame(false, 1, 100, tcpFlagAck, tsOption, 0), 14, 30)
+	l.writeViews(t, tcpFrame(false, 2, 100, tcpFlagAck, nil, 0), 40)
+	if got := dev.acks(); len(got) != 0 {
+		t.Fatalf("acknowledgements in views: sent %v, want them held", got)
+	}
+	l.writeViews(t, tcpFrame(false, 1, 100, tcpFlagAck|0x08, nil, 10), 54)
+	l.writeViews(t, tcpFrame(false, 2, 100, tcpFlagAck|0x08, nil, 10), 20, 50, 60)
+	got := dev.acks()
+	if len(got) != 2 || got[0] != [2]uint32{1, 100} || got[1] != [2]uint32{2, 100} {
+		t.Fatalf("data after held acknowledgements: sent %v, want the data alone", got)
+	}
+	for _, f := range dev.sent {
+		if len(f) != 14+20+20+10 {
+			t.Errorf("sent a frame of %d bytes, want the data segment's %d", len(f), 14+20+20+10)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package inet
 import (
 	"encoding/binary"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -34,6 +35,7 @@ const (
 	nlmsgDone   = 3
 	nlmFRequest = 1
 	nlmFMulti   = 2
+	nlmFAck     = 4
 	nlmFDump    = 0x300
 
 	rtmNewLink  = 16
@@ -175,17 +177,67 @@ func (s *netlinkSock) answer(req []byte) [][]byte {
 	}
 	switch {
 	case typ == rtmGetLink && flags&nlmFDump == nlmFDump:
-		return append(s.links(seq), s.msg(nlmsgDone, nlmFMulti, seq, make([]byte, 4)))
+		return append(s.links(seq, nlmFMulti, func(tcpip.NICID, string) bool { return true }), s.msg(nlmsgDone, nlmFMulti, seq, make([]byte, 4)))
+	case typ == rtmGetLink:
+		return s.link(req, seq, flags)
 	case typ == rtmGetAddr && flags&nlmFDump == nlmFDump:
 		return append(s.addrs(seq, family), s.msg(nlmsgDone, nlmFMulti, seq, make([]byte, 4)))
 	case typ == rtmGetNeigh && flags&nlmFDump == nlmFDump:
 		return append(s.neighbours(seq, family), s.msg(nlmsgDone, nlmFMulti, seq, make([]byte, 4)))
 	}
-	// struct nlmsgerr: the negated errno, then the request's header.
-	errno := -int32(linux.EOPNOTSUPP)
-	e := le.AppendUint32(nil, uint32(errno))
+	return [][]byte{s.errMsg(req, seq, linux.EOPNOTSUPP)}
+}
+
+// errMsg is an NLMSG_ERROR answering req with errno (0: an
+// acknowledgement): struct nlmsgerr, the negated errno, then the
+// request's header.
+func (s *netlinkSock) errMsg(req []byte, seq uint32, errno int32) []byte {
+	e := binary.LittleEndian.AppendUint32(nil, uint32(-errno))
 	e = append(e, req[:nlmsgHdrLen]...)
-	return [][]byte{s.msg(nlmsgError, 0, seq, e)}
+	return s.msg(nlmsgError, 0, seq, e)
+}
+
+// link answers an RTM_GETLINK for one interface (rtnl_getlink), as
+// net.InterfaceByIndex's callers and rtnetlink libraries ask before
+// naming a neighbour's or route's interface: the interface of the
+// struct ifinfomsg's index or, with index 0, of the IFLA_IFNAME
+// attribute; ENODEV if there is none, EINVAL with neither. An
+// acknowledgement follows when the request asks for one (NLM_F_ACK,
+// netlink_rcv_skb).
+func (s *netlinkSock) link(req []byte, seq uint32, flags uint16) [][]byte {
+	le := binary.LittleEndian
+	const ifinfoLen = 16
+	if len(req) < nlmsgHdrLen+ifinfoLen {
+		return [][]byte{s.errMsg(req, seq, linux.EINVAL)}
+	}
+	index := int32(le.Uint32(req[nlmsgHdrLen+4:]))
+	name := ""
+	for a := req[nlmsgHdrLen+ifinfoLen:]; len(a) >= 4; {
+		l := int(le.Uint16(a))
+		if l < 4 || l > len(a) {
+			break
+		}
+		if le.Uint16(a[2:]) == iflaIfname {
+			name, _, _ = strings.Cut(string(a[4:l]), "\x00")
+		}
+		a = a[min((l+3)&^3, len(a)):]
+	}
+	if index <= 0 && name == "" {
+		return [][]byte{s.errMsg(req, seq, linux.EINVAL)}
+	}
+	out := s.links(seq, 0, func(id tcpip.NICID, n string) bool {
+		if index > 0 {
+			return int32(id) == index
+		}
+		return n == name
+	})
+	if len(out) == 0 {
+		return [][]byte{s.errMsg(req, seq, linux.ENODEV)}
+	}
+	if flags&nlmFAck != 0 {
+		out = append(out, s.errMsg(req, seq, 0))
+	}
+	return out
 }
 
 func (s *netlinkSock) msg(typ, flags uint16, seq uint32, body []byte) []byte {
@@ -223,29 +275,34 @@ func (st *Stack) nics() ([]tcpip.NICID, map[tcpip.NICID]stack.NICInfo) {
 	return ids, info
 }
 
-func (s *netlinkSock) links(seq uint32) [][]byte {
+// links returns an RTM_NEWLINK message with flags for each interface
+// that match takes.
+func (s *netlinkSock) links(seq uint32, flags uint16, match func(tcpip.NICID, string) bool) [][]byte {
 	le := binary.LittleEndian
 	ids, info := s.nics()
 	var out [][]byte
 	for _, id := range ids {
 		n := info[id]
-		var flags uint32 = iffMulticast
+		if !match(id, n.Name) {
+			continue
+		}
+		var ifflags uint32 = iffMulticast
 		hw := uint16(arphrdEther)
 		if n.Flags.Up {
-			flags |= iffUp
+			ifflags |= iffUp
 		}
 		if n.Flags.Running {
-			flags |= iffRunning
+			ifflags |= iffRunning
 		}
 		if n.Flags.Loopback {
-			flags, hw = flags&^iffMulticast|iffLoopback, arphrdLoopback
+			ifflags, hw = ifflags&^iffMulticast|iffLoopback, arphrdLoopback
 		}
 		// struct ifinfomsg: family u8, pad u8, type u16, index i32,
 		// flags u32, change u32.
 		b := []byte{0, 0}
 		b = le.AppendUint16(b, hw)
 		b = le.AppendUint32(b, uint32(id))
-		b = le.AppendUint32(b, flags)
+		b = le.AppendUint32(b, ifflags)
 		b = le.AppendUint32(b, 0xffffffff)
 		b = attr(b, iflaIfname, append([]byte(n.Name), 0))
 		b = attr(b, iflaMTU, le.AppendUint32(nil, n.MTU))
@@ -265,7 +322,7 @@ func (s *netlinkSock) links(seq uint32) [][]byte {
 			s64 = le.AppendUint64(s64, v)
 		}
 		b = attr(b, iflaStats64, s64)
-		out = append(out, s.msg(rtmNewLink, nlmFMulti, seq, b))
+		out = append(out, s.msg(rtmNewLink, flags, seq, b))
 	}
 	return out
 }

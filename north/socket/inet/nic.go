@@ -459,16 +459,23 @@ func (l *link) writePacket(pkt *stack.PacketBuffer) tcpip.Error {
 	}
 	l.parts = parts
 	defer clear(parts) // no references to the packet's memory kept
-	if (l.flows != nil || len(l.waiting) > 0) && !l.stopped {
-		var head [14 + 60 + 60]byte
-		k := 0
-		for _, p := range parts {
-			k += copy(head[k:], p)
-			if k == len(head) {
-				break
+	if (l.flows != nil || len(l.waiting) > 0) && !l.stopped && len(parts) > 0 {
+		// The stack writes a packet's headers into one view, its first:
+		// they are read there, and only a frame whose headers are not
+		// all in it is gathered into head first.
+		s, ok := parseTCP(parts[0])
+		if !ok && len(parts) > 1 {
+			var head [14 + 60 + 60]byte
+			k := 0
+			for _, p := range parts {
+				k += copy(head[k:], p)
+				if k == len(head) {
+					break
+				}
 			}
+			s, ok = parseTCP(head[:k])
 		}
-		if s, ok := parseTCP(head[:k]); ok {
+		if ok {
 			for _, w := range l.waiting {
 				if w.out == s.key {
 					w.poke() // the stack answered w's segment

@@ -3,12 +3,16 @@
 // Files in flight on AF_UNIX sockets (net/unix/garbage.c: a socket sent
 // over itself, or two over each other, then closed, is collected with
 // what its queue holds; too_many_unix_fds: ETOOMANYREFS past the
-// sender's RLIMIT_NOFILE without CAP_SYS_RESOURCE). Run as root.
+// sender's RLIMIT_NOFILE without CAP_SYS_RESOURCE). Tasks of a user past
+// RLIMIT_NPROC (kernel/fork.c copy_process: EAGAIN for a fork or a
+// thread, root exempt). Run as root.
 // Usage: kmemlimits [scratch-dir]
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +232,66 @@ static void inflight(void) {
 	printf("inflight user: queues closed, send %s\n", en(sendfds(s[0], f, 3)));
 }
 
+static void *sleeper(void *arg) {
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+// nproc: forks and threads of a user past RLIMIT_NPROC.
+static void nproc(void) {
+	// Soft limits only: raising a hard one needs CAP_SYS_RESOURCE,
+	// which a container's root may lack.
+	struct rlimit rl;
+	getrlimit(RLIMIT_NPROC, &rl);
+	rl.rlim_cur = 1;
+	setrlimit(RLIMIT_NPROC, &rl);
+	pid_t c = fork();
+	if (c == 0)
+		_exit(0);
+	printf("nproc root, limit 1: fork %s\n", c < 0 ? en(errno) : "ok");
+	waitpid(c, NULL, 0);
+	rl.rlim_cur = 5;
+	if (setrlimit(RLIMIT_NPROC, &rl))
+		printf("nproc: setrlimit: %s\n", en(errno));
+	if (setresuid(54323, 54323, 54323)) {
+		printf("nproc: setresuid: %s\n", en(errno));
+		return;
+	}
+	pid_t kids[20];
+	int i, e = 0;
+	for (i = 0; i < 20; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			pause();
+			_exit(0);
+		}
+		if (kids[i] < 0) {
+			e = errno;
+			break;
+		}
+	}
+	printf("nproc user, limit 5: %d forks, then %s\n", i, en(e));
+	kill(kids[0], SIGKILL);
+	waitpid(kids[0], NULL, 0);
+	c = fork();
+	if (c == 0)
+		_exit(0);
+	printf("nproc user: one reaped, fork %s\n", c < 0 ? en(errno) : "ok");
+	if (c > 0)
+		waitpid(c, NULL, 0);
+	for (int k = 1; k < i; k++) {
+		kill(kids[k], SIGKILL);
+		waitpid(kids[k], NULL, 0);
+	}
+	pthread_t th;
+	for (i = 0; i < 20; i++)
+		if ((e = pthread_create(&th, NULL, sleeper, NULL)))
+			break;
+	printf("nproc user: %d threads, then %s\n", i, en(e));
+}
+
 // child runs f in a child process and waits for it.
 static void child(void (*f)(void)) {
 	fflush(stdout);
@@ -256,6 +320,7 @@ int main(int argc, char **argv) {
 	child(gcReachable);
 	child(gcLoop);
 	child(inflight);
+	child(nproc);
 	printf("kmemlimits: done\n");
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
@@ -196,6 +197,54 @@ static int rtdump(int typ, int family, void (*each)(struct nlmsghdr *, void *), 
 	return ret;
 }
 
+// getlink asks for one interface (RTM_GETLINK without NLM_F_DUMP, with
+// NLM_F_ACK), by index or by name, and describes the replies.
+static const char *getlink(int index, const char *name) {
+	static char out[256];
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		char attrs[32];
+	} req = {{NLMSG_LENGTH(sizeof(struct ifinfomsg)), RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, 9, 0}, {.ifi_index = index}};
+	if (name) {
+		struct rtattr *a = (struct rtattr *)req.attrs;
+		a->rta_type = IFLA_IFNAME;
+		a->rta_len = RTA_LENGTH(strlen(name) + 1);
+		strcpy(RTA_DATA(a), name);
+		req.h.nlmsg_len += RTA_ALIGN(a->rta_len);
+	}
+	CHECK(send(fd, &req, req.h.nlmsg_len, 0) == (ssize_t)req.h.nlmsg_len, "send RTM_GETLINK");
+	out[0] = 0;
+	for (int done = 0; !done;) {
+		static char buf[1 << 16];
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		CHECK(n > 0, "recv RTM_GETLINK");
+		if (n <= 0)
+			break;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			char one[64];
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				snprintf(one, sizeof one, "[error %d seq %u]", ((struct nlmsgerr *)NLMSG_DATA(h))->error, h->nlmsg_seq);
+				done = 1;
+			} else if (h->nlmsg_type == RTM_NEWLINK) {
+				struct ifinfomsg *ifi = NLMSG_DATA(h);
+				int len = IFLA_PAYLOAD(h);
+				const char *nm = "?";
+				for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+					if (a->rta_type == IFLA_IFNAME)
+						nm = RTA_DATA(a);
+				snprintf(one, sizeof one, "[link %s, index ok %d, multi %d]", nm, ifi->ifi_index == (int)if_nametoindex("lo"), !!(h->nlmsg_flags & NLM_F_MULTI));
+			} else {
+				snprintf(one, sizeof one, "[type %d]", h->nlmsg_type);
+			}
+			strncat(out, one, sizeof out - strlen(out) - 1);
+		}
+	}
+	close(fd);
+	return out;
+}
+
 struct lostats {
 	unsigned long long rx64, tx64, rxbytes64;
 	unsigned rx32, tx32;
@@ -318,6 +367,10 @@ static void rtnetlink(void) {
 	printf("netc: lo: IFLA_STATS64 rx, tx packets and rx bytes grew by >= 20, 20, 2000: %d %d %d\n",
 	       after.rx64 - before.rx64 >= 20, after.tx64 - before.tx64 >= 20, after.rxbytes64 - before.rxbytes64 >= 2000);
 	printf("netc: lo: IFLA_STATS rx, tx packets grew by >= 20: %d %d\n", after.rx32 - before.rx32 >= 20, after.tx32 - before.tx32 >= 20);
+	printf("netc: RTM_GETLINK of lo by index: %s\n", getlink(if_nametoindex("lo"), NULL));
+	printf("netc: RTM_GETLINK of lo by name: %s\n", getlink(0, "lo"));
+	printf("netc: RTM_GETLINK of index 99999: %s\n", getlink(99999, NULL));
+	printf("netc: RTM_GETLINK of neither: %s\n", getlink(0, NULL));
 	int odd = 0;
 	int r = rtdump(RTM_GETNEIGH, AF_INET, neigh, &odd);
 	printf("netc: RTM_GETNEIGH AF_INET dump: error %d, messages not RTM_NEWNEIGH AF_INET: %d\n", r, odd);

@@ -33,6 +33,8 @@
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,6 +349,64 @@ static void sockfill1(int i, struct errset *errs) {
 
 static int sockfill(void) {
 	fillers("sockfill", 8, sockfill1);
+	return 0;
+}
+
+// meminfo returns a line of /proc/meminfo in KiB, or -1.
+static long meminfo(const char *key) {
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	long v = -1;
+	size_t n = strlen(key);
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, key, n) == 0 && line[n] == ':')
+			v = atol(line + n + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+// tcpreuse: loopback TCP connections, each sent 64 KiB it never reads,
+// closed; then this process touches the memory they had taken. The
+// kernel must have given back what it kept of them (netstack's buffer
+// pools) before calling the out-of-memory killer. Inside Cocoon only:
+// it sizes its touch from the guest's free memory less the kernel's
+// reserve (an eighth of RAM, 8-64 MiB) and 24 MiB.
+static int tcpreuse(void) {
+	static char buf[65536];
+	long total = meminfo("MemTotal"), before = meminfo("MemFree");
+	long reserve = total / 8 < 8192 ? 8192 : total / 8 > 65536 ? 65536 : total / 8;
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) || getsockname(l, (struct sockaddr *)&a, &al) || listen(l, 64)) {
+		out("tcpreuse: listen: %s", en(errno));
+		return 1;
+	}
+	maxfiles();
+	int n;
+	for (n = 0; n < 400; n++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) < 0 || accept(l, NULL, NULL) < 0) {
+			out("tcpreuse: connection %d: %s", n, en(errno));
+			return 1;
+		}
+		if (send(c, buf, sizeof buf, MSG_DONTWAIT) < 0) {
+			out("tcpreuse: send: %s", en(errno));
+			return 1;
+		}
+	}
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	size_t len = (size_t)(before - reserve - 24 * 1024) * 1024;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		out("tcpreuse: mmap: %s", en(errno));
+		return 1;
+	}
+	for (size_t off = 0; off < len; off += 4096)
+		m[off] = 1;
+	out("tcpreuse: 400 connections closed, then their memory touched: ok");
 	return 0;
 }
 
@@ -1051,6 +1111,7 @@ static int deepdirsmode(void) { return deepdirs(dirarg); }
 static const struct mode modes[] = {
 	{"forkbomb", forkbomb}, {"threadbomb", threadbomb}, {"fdbomb", fdbomb}, {"pipefill", pipefill},
 	{"sockfill", sockfill}, {"scmloop", scmloop}, {"epoll", epollmode}, {"timerstorm", timerstorm}, {"timerbomb", timerbomb}, {"timerbomb8", timerbomb8}, {"mmapmany8", mmapmany8}, {"epollbomb", epollbomb},
+	{"tcpreuse", tcpreuse},
 	{"sigqueue", sigqueuemode}, {"mmapmany", mmapmany}, {"e2big", e2big}, {"sigrecurse", sigrecurse},
 	{"altrecurse", altrecurse}, {"altbad", altbad}, {"sigstorm", sigstorm}, {"spin", spin},
 	{"deadlock", deadlock}, {"robust", robust}, {"blocked", blocked}, {"procmem", procmem},

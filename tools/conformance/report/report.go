@@ -46,6 +46,10 @@ type Run struct {
 	// Unimplemented counts the calls of each system call Cocoon answered
 	// with ENOSYS (Cocoon runs only).
 	Unimplemented map[string]int `json:"unimplemented,omitempty"`
+	// Refused counts the calls Cocoon refused on purpose and the uses of
+	// an implemented call it does not support, each under the
+	// description it reports (Cocoon runs only).
+	Refused map[string]int `json:"refused,omitempty"`
 	// Log is the file the run's output was saved to.
 	Log   string         `json:"log,omitempty"`
 	Tests []testlog.Test `json:"tests"`
@@ -420,13 +424,12 @@ func (r *Report) writeDifferences(b *bytes.Buffer) {
 				notes = append(notes, fmt.Sprintf("- `%s`: %s", p.Path, mdCode(firstLine(c.Error))))
 			}
 			if len(c.Unimplemented) > 0 {
-				var calls []string
-				for name, n := range c.Unimplemented {
-					calls = append(calls, fmt.Sprintf("%s (%d)", name, n))
-				}
-				sort.Strings(calls)
 				notes = append(notes, fmt.Sprintf("- `%s` called system calls Cocoon does not implement: %s",
-					p.Path, strings.Join(calls, ", ")))
+					p.Path, counted(c.Unimplemented, ", ")))
+			}
+			if len(c.Refused) > 0 {
+				notes = append(notes, fmt.Sprintf("- `%s` used what Cocoon refuses or does not support (failing as Linux fails there): %s",
+					p.Path, counted(c.Refused, "; ")))
 			}
 		}
 	}
@@ -446,6 +449,16 @@ func (r *Report) writeDifferences(b *bytes.Buffer) {
 	if len(notes) > 0 {
 		fmt.Fprintf(b, "\nAlso seen inside Cocoon:\n\n%s\n", strings.Join(notes, "\n"))
 	}
+}
+
+// counted lists the names of m, sorted, each with its count.
+func counted(m map[string]int, sep string) string {
+	var l []string
+	for name, n := range m {
+		l = append(l, fmt.Sprintf("%s (%d)", name, n))
+	}
+	sort.Strings(l)
+	return strings.Join(l, sep)
 }
 
 func firstLine(s string) string {

@@ -108,9 +108,10 @@ func sample() *Report {
 				Host:   &Run{Status: OK, WallSeconds: 0.5, Counts: testlog.Counts{Passed: 3, Skipped: 1}, Tests: tests("A", "pass")},
 			},
 			{
-				Path:   "os",
-				Cocoon: &Run{Status: Failed, Exit: 1, WallSeconds: 10, Counts: testlog.Counts{Passed: 1, Failed: 1, Incomplete: 1}, Unimplemented: map[string]int{"fork": 2}},
-				Host:   &Run{Status: OK, WallSeconds: 2, Counts: testlog.Counts{Passed: 3}},
+				Path: "os",
+				Cocoon: &Run{Status: Failed, Exit: 1, WallSeconds: 10, Counts: testlog.Counts{Passed: 1, Failed: 1, Incomplete: 1}, Unimplemented: map[string]int{"fork": 2},
+					Refused: map[string]int{"mount (no CAP_SYS_ADMIN)": 1, "clone with new namespaces": 3}},
+				Host: &Run{Status: OK, WallSeconds: 2, Counts: testlog.Counts{Passed: 3}},
 				Differences: []Difference{
 					{Test: "TestPipe|x", Host: "pass", Cocoon: "fail", Detail: "pipe_test.go:1: `read` failed"},
 					{Test: "TestPipe|x/a", Host: "pass", Cocoon: "fail"},
@@ -154,7 +155,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err := r.WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{`"package": "sort"`, `"passed": 3`, `"wall_seconds": 1.25`, `"fork": 2`, `"reason": "No processes."`} {
+	for _, field := range []string{`"package": "sort"`, `"passed": 3`, `"wall_seconds": 1.25`, `"fork": 2`, `"clone with new namespaces": 3`, `"reason": "No processes."`} {
 		if !strings.Contains(b.String(), field) {
 			t.Errorf("WriteJSON output lacks %s:\n%s", field, b.String())
 		}
@@ -187,7 +188,8 @@ func TestWriteMarkdown(t *testing.T) {
 			"- No processes.  \n  `os` TestExec, TestFork/….\n" +
 			"- No sockets.  \n  `os` TestRoot/….\n",
 		"Not yet explained:\n\n- `os` TestPipe|x: host pass, Cocoon fail (`pipe_test.go:1: 'read' failed`), and 2 of its subtests.\n",
-		"- `os` called system calls Cocoon does not implement: fork (2)",
+		"- `os` called system calls Cocoon does not implement: fork (2)\n",
+		"- `os` used what Cocoon refuses or does not support (failing as Linux fails there): clone with new namespaces (3); mount (no CAP_SYS_ADMIN) (1)\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("WriteMarkdown output lacks %q:\n%s", want, md)

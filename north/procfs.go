@@ -217,6 +217,15 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 		return []byte(p.limitsText()), nil
 	case "io":
 		return []byte(p.ioText(t)), nil
+	case "personality":
+		// fs/proc/base.c proc_pid_personality: the task's, or the main
+		// thread's for the process.
+		if t == nil {
+			if t = p.procTask(p.pid); t == nil {
+				return nil, ErrNoProcFile
+			}
+		}
+		return fmt.Appendf(nil, "%08x\n", uint32(t.persona.Load())), nil
 	case "oom_score":
 		return fmt.Appendf(nil, "%d\n", p.oomScore()), nil
 	case "oom_score_adj":

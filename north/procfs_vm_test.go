@@ -32,3 +32,12 @@ func TestVMProcSmapsDifferential(t *testing.T) {
 	cocoonKernel(t)
 	differential(t, buildC(t, "testdata/procsmaps/procsmaps.c"), "procsmaps: done")
 }
+
+// TestVMProcMiscDifferential runs testdata/procmisc (/proc/PID/root,
+// the user namespace's uid_map, gid_map, projid_map and setgroups and
+// their writes, personality, /proc/swaps) natively and inside Cocoon:
+// the outputs must be identical.
+func TestVMProcMiscDifferential(t *testing.T) {
+	cocoonKernel(t)
+	differential(t, buildC(t, "testdata/procmisc/procmisc.c"), "procmisc: done")
+}

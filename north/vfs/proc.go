@@ -52,6 +52,8 @@ const (
 	procNetLink                            // /proc/net, a link to self/net
 	procNetDir                             // /proc/PID/net
 	procNetFile                            // /proc/PID/net/NAME; n is its index in FS.netNames
+	procRootLink                           // /proc/PID/root
+	procSwaps                              // /proc/swaps
 )
 
 // sysDirs are the directories of /proc/sys beyond fs and vm, each with
@@ -130,7 +132,8 @@ func sysEntries(d int32) []procEntry {
 
 // procTexts are the text files of a /proc/PID directory, which the
 // ProcInfo makes. The index is the node's text field.
-var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj", "environ", "cgroup", "auxv", "smaps", "smaps_rollup"}
+var procTexts = [...]string{"cmdline", "comm", "maps", "stat", "status", "mountinfo", "mounts", "statm", "limits", "io", "timerslack_ns", "mem", "oom_score", "oom_score_adj", "oom_adj", "environ", "cgroup", "auxv", "smaps", "smaps_rollup",
+	"personality", "uid_map", "gid_map", "projid_map", "setgroups"}
 
 // procInoBase numbers /proc's inodes apart from those of the other file
 // systems: procInoBase + pid<<26 + tid-part + kind<<20 + n, where n is the
@@ -385,7 +388,7 @@ func (p procNode) fileType() uint32 {
 	switch p.kind {
 	case procRoot, procSys, procSysFS, procSysVM, procPid, procTaskDir, procFDDir, procSysDir, procFDInfoDir, procNSDir, procNetDir:
 		return linux.SIfdir
-	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue, procFDInfo, procDiskstats, procNetFile:
+	case procPipeMaxSize, procOvercommit, procProtectedHardlinks, procText, procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procSysValue, procFDInfo, procDiskstats, procNetFile, procSwaps:
 		return linux.SIfreg
 	}
 	return linux.SIflnk
@@ -434,13 +437,13 @@ func (p procNode) attr() Attr {
 			p.kind == procText && procTexts[p.n] == "comm" {
 			a.Mode = linux.SIfreg | 0o644
 		}
-		if p.kind == procText && (procTexts[p.n] == "io" || procTexts[p.n] == "environ" || procTexts[p.n] == "auxv") {
+		if p.kind == procText && (procTexts[p.n] == "io" || procTexts[p.n] == "environ" || procTexts[p.n] == "auxv" || procTexts[p.n] == "personality") {
 			a.Mode = linux.SIfreg | 0o400 // fs/proc/base.c: S_IRUSR
 		}
 		if p.kind == procText && procTexts[p.n] == "timerslack_ns" {
 			a.Mode = linux.SIfreg | 0o666
 		}
-		if p.kind == procText && (procTexts[p.n] == "oom_score_adj" || procTexts[p.n] == "oom_adj") {
+		if p.kind == procText && (procTexts[p.n] == "oom_score_adj" || procTexts[p.n] == "oom_adj" || userns(procTexts[p.n])) {
 			a.Mode = linux.SIfreg | 0o644 // fs/proc/base.c: S_IRUGO|S_IWUSR
 		}
 		if p.kind == procText && procTexts[p.n] == "mem" {
@@ -485,6 +488,9 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 		// without disks. node_exporter's diskstats collector failed
 		// without the file.
 		return &procFile{loc: l}, nil
+	case procSwaps:
+		// mm/swapfile.c swap_show: the header, and no swap area.
+		return &procFile{loc: l, text: []byte("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")}, nil
 	case procCPUInfo:
 		if c.fs.cpuinfo == "" {
 			return nil, ENOENT
@@ -563,6 +569,8 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 			if _, err := c.openMem(l, info); err != nil {
 				return nil, err
 			}
+		case "uid_map", "gid_map", "projid_map", "setgroups":
+			return &procFile{loc: l, text: usernsText(procTexts[p.n]), c: c, node: p}, nil
 		case "timerslack_ns":
 			if err := c.mayTimerSlack(p.pid); err != nil {
 				// Linux's open succeeds; its read fails
@@ -672,6 +680,9 @@ func (f *procFile) Write(_ *File, src Buf, _ int64) (int64, error) {
 	}
 	if f.c != nil && (procTexts[f.node.n] == "oom_score_adj" || procTexts[f.node.n] == "oom_adj") {
 		return f.writeOOMAdj(src, procTexts[f.node.n] == "oom_adj")
+	}
+	if f.c != nil && userns(procTexts[f.node.n]) {
+		return f.writeUserns(src)
 	}
 	if f.c == nil || procTexts[f.node.n] != "comm" {
 		return 0, EINVAL
@@ -925,7 +936,7 @@ func (p procNode) fill(a *Attr, fs *FS) {
 // EIO, where the seq_files of /proc/PID and /proc/sys have none (ENODEV).
 func (p procNode) procReg() bool {
 	switch p.kind {
-	case procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procDiskstats:
+	case procMeminfo, procVersion, procUptime, procFilesystems, procLoadavg, procStat, procCPUInfo, procDiskstats, procSwaps:
 		return true
 	}
 	return false
@@ -1024,7 +1035,8 @@ var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", p
 	{"uptime", procNode{kind: procUptime}}, {"filesystems", procNode{kind: procFilesystems}},
 	{"loadavg", procNode{kind: procLoadavg}}, {"stat", procNode{kind: procStat}},
 	{"cpuinfo", procNode{kind: procCPUInfo}}, {"diskstats", procNode{kind: procDiskstats}},
-	{"net", procNode{kind: procNetLink}}}
+	{"net", procNode{kind: procNetLink}},
+	{"swaps", procNode{kind: procSwaps}}}
 
 // pidEntries lists directory /proc/PID (or /proc/PID/task/TID) of p's
 // pid and tid, unsorted.
@@ -1036,7 +1048,7 @@ func (p procNode) pidEntries() []procEntry {
 		}
 		out = append(out, procEntry{name, procNode{kind: procText, pid: p.pid, tid: p.tid, n: int32(i)}})
 	}
-	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}, {"fdinfo", procNode{kind: procFDInfoDir}}, {"ns", procNode{kind: procNSDir}}, {"net", procNode{kind: procNetDir}}} {
+	for _, e := range []procEntry{{"cwd", procNode{kind: procCwd}}, {"exe", procNode{kind: procExe}}, {"fd", procNode{kind: procFDDir}}, {"fdinfo", procNode{kind: procFDInfoDir}}, {"ns", procNode{kind: procNSDir}}, {"net", procNode{kind: procNetDir}}, {"root", procNode{kind: procRootLink}}} {
 		e.node.pid, e.node.tid = p.pid, p.tid
 		out = append(out, e)
 	}
@@ -1219,6 +1231,12 @@ func (p procNode) readlink(c *ctx) (string, error) {
 		}
 		return nsText(p.n), nil
 	}
+	if p.kind == procRootLink {
+		if _, err := c.rootOf(p); err != nil {
+			return "", err
+		}
+		return "/", nil
+	}
 	f, err := p.files(c)
 	if err != nil {
 		return "", err
@@ -1254,6 +1272,9 @@ func (p procNode) follow(c *ctx) (Loc, error) {
 			return Loc{}, err
 		}
 		return Loc{c.fs.nsfs, nsNode{p.n}}, nil
+	}
+	if p.kind == procRootLink {
+		return c.rootOf(p)
 	}
 	f, err := p.files(c)
 	if err != nil {

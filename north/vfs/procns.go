@@ -3,6 +3,7 @@ package vfs
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -157,4 +158,74 @@ func NamespaceOf(f *File) uint32 {
 		return namespaces[n.idx].flag
 	}
 	return 0
+}
+
+// rootOf is where /proc/PID/root leads (fs/proc/base.c proc_root_link):
+// the task's root directory, the tree's root (Cocoon has no chroot),
+// for a caller that may read the task (proc_fd_access_allowed: EACCES);
+// ENOENT once the task exited (exit_fs).
+func (c *ctx) rootOf(p procNode) (Loc, error) {
+	if _, err := p.files(c); err != nil {
+		return Loc{}, err
+	}
+	if err := c.mayReadFDInfo(Loc{}, p); err != nil {
+		return Loc{}, err
+	}
+	return Loc{c.fs.root, c.fs.root.root}, nil
+}
+
+// userns reports the files of /proc/PID that show its user namespace
+// (kernel/user_namespace.c): uid_map, gid_map, projid_map, setgroups.
+func userns(name string) bool {
+	switch name {
+	case "uid_map", "gid_map", "projid_map", "setgroups":
+		return true
+	}
+	return false
+}
+
+// usernsText is the text of one of them for Cocoon's only user namespace,
+// the initial one: the maps are the identity over all IDs
+// (uid_m_show: "%10u %10u %10u"), and setgroups is allowed.
+func usernsText(name string) []byte {
+	if name == "setgroups" {
+		return []byte("allow\n")
+	}
+	return fmt.Appendf(nil, "%10d %10d %10d\n", 0, 0, uint32(1<<32-1))
+}
+
+// writeUserns is a write of a user namespace file (map_write,
+// proc_setgroups_write): the initial namespace's maps are set already
+// (EPERM); setgroups reads "allow" or "deny" and blanks after it
+// (EINVAL otherwise), then takes "allow", which it is (a no-op), from a
+// caller with CAP_SYS_ADMIN, and refuses "deny" once gid_map is set
+// (EPERM).
+func (f *procFile) writeUserns(src Buf) (int64, error) {
+	if procTexts[f.node.n] != "setgroups" {
+		return 0, EPERM
+	}
+	b := make([]byte, min(src.Len(), 7))
+	if _, err := src.CopyIn(b); err != nil {
+		return 0, EFAULT
+	}
+	s := string(b)
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	allow := strings.HasPrefix(s, "allow")
+	switch {
+	case allow:
+		s = s[5:]
+	case strings.HasPrefix(s, "deny"):
+		s = s[4:]
+	default:
+		return 0, EINVAL
+	}
+	if strings.TrimLeft(s, " \t\n\v\f\r") != "" {
+		return 0, EINVAL
+	}
+	if !allow || !f.c.cred.capable(capSysAdmin) {
+		return 0, EPERM
+	}
+	return src.Len(), nil
 }

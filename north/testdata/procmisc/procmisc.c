@@ -1,0 +1,117 @@
+// procmisc: files of /proc that container tools, init systems and
+// runtimes read beyond status and maps: /proc/PID/root (where it leads,
+// a zombie's), uid_map, gid_map, projid_map and setgroups of the
+// initial user namespace (their text, modes and what writes do),
+// personality, and /proc/swaps's header. Every result printed, for
+// comparison with Linux's. Run as root in the host's initial namespaces.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char buf[4096];
+
+static const char *err(long r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
+
+static void cat(const char *path) {
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		printf("%s: %s\n", path, strerrorname_np(errno));
+		return;
+	}
+	long n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = 0;
+	printf("%s: %s[%ld bytes]\n", path, n < 0 ? strerrorname_np(errno) : buf, n);
+}
+
+static void writeto(const char *path, const char *s) {
+	int fd = open(path, O_WRONLY);
+	if (fd < 0) {
+		printf("write %s: open %s\n", path, strerrorname_np(errno));
+		return;
+	}
+	long n = write(fd, s, strlen(s));
+	printf("write %s %s: %s\n", path, s, n < 0 ? strerrorname_np(errno) : n == (long)strlen(s) ? "all" : "part");
+	close(fd);
+}
+
+static void mode(const char *path) {
+	struct stat st;
+	long r = lstat(path, &st);
+	printf("%s: lstat %s mode %o\n", path, err(r), r ? 0 : st.st_mode);
+}
+
+int main(void) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	char link[256];
+	long n = readlink("/proc/self/root", link, sizeof link - 1);
+	link[n < 0 ? 0 : n] = 0;
+	printf("readlink /proc/self/root: %s %s\n", err(n), link);
+	mode("/proc/self/root");
+	struct stat a, b;
+	stat("/", &a);
+	long r = stat("/proc/self/root", &b);
+	printf("stat /proc/self/root: %s, %s\n", err(r), a.st_ino == b.st_ino && a.st_dev == b.st_dev ? "the root" : "not the root");
+	r = stat("/proc/self/root/proc/self/root", &b);
+	printf("stat /proc/self/root/proc/self/root: %s\n", err(r));
+	snprintf(link, sizeof link, "/proc/self/task/%d/root", getpid());
+	n = readlink(link, buf, sizeof buf);
+	printf("readlink /proc/self/task/TID/root: %s\n", err(n));
+	for (const char *const *f = (const char *const[]){"uid_map", "gid_map", "projid_map", "setgroups", NULL}; *f; f++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/%s", *f);
+		cat(path);
+		mode(path);
+	}
+	writeto("/proc/self/uid_map", "0 0 1\n");
+	writeto("/proc/self/gid_map", "0 0 1\n");
+	writeto("/proc/self/setgroups", "allow\n");
+	writeto("/proc/self/setgroups", "allow");
+	writeto("/proc/self/setgroups", "deny");
+	writeto("/proc/self/setgroups", "maybe");
+	writeto("/proc/self/setgroups", "allowx");
+	personality(PER_LINUX);
+	cat("/proc/self/personality");
+	mode("/proc/self/personality");
+	personality(PER_LINUX | ADDR_NO_RANDOMIZE);
+	cat("/proc/self/personality");
+	personality(PER_LINUX);
+	// Only the header: the host may have swap.
+	int sw = open("/proc/swaps", O_RDONLY);
+	n = read(sw, buf, sizeof buf - 1);
+	close(sw);
+	buf[n < 0 ? 0 : n] = 0;
+	*strchrnul(buf, '\n') = 0;
+	printf("/proc/swaps: %s\n", buf);
+	mode("/proc/swaps");
+	// A zombie has no root, but still its maps.
+	int c = fork();
+	if (c == 0)
+		_exit(0);
+	siginfo_t si;
+	waitid(P_PID, c, &si, WEXITED | WNOWAIT);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/root", c);
+	n = readlink(path, link, sizeof link);
+	printf("zombie's root: readlink %s", err(n));
+	printf(" stat %s\n", err(stat(path, &b)));
+	snprintf(path, sizeof path, "/proc/%d/uid_map", c);
+	int fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof buf);
+	printf("zombie's uid_map: %s\n", err(n));
+	snprintf(path, sizeof path, "/proc/%d/personality", c);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof buf);
+	printf("zombie's personality: %s\n", err(n));
+	waitpid(c, NULL, 0);
+	printf("procmisc: done\n");
+	return 0;
+}

@@ -105,6 +105,9 @@ type mmState struct {
 	// strings is where the program's argument and environment strings
 	// are on its stack (mm->arg_start ... env_end; guarded by mu).
 	strings [4]uint64
+	// segments are the program's start_code, end_code, start_data and
+	// end_data (stat's; Program.Segments; guarded by mu).
+	segments [4]uint64
 	// stack is the main stack's mapping [low, high) and the size of the
 	// guard below it, which a fault below grows (stackgrow.go; guarded
 	// by mu).

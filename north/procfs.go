@@ -385,8 +385,13 @@ func (p *Process) statText(t *Task, exited bool) string {
 	}
 	var vsize, rss, startCode, endCode, startStack uint64
 	var strs [4]uint64
+	var data [2]uint64
 	if vm, ok := p.vmStat(); ok && !exited {
 		vsize, startCode, endCode, strs = vm.total, vm.codeStart, vm.codeEnd, vm.strings
+		if seg := vm.segments; seg[1] != 0 {
+			// The loader's bounds, as load_elf_binary sets them.
+			startCode, endCode, data = seg[0], seg[1], [2]uint64{seg[2], seg[3]}
+		}
 		startStack = p.mm.stackSP.Load()
 	}
 	if r, ok := p.rss(); ok && !exited {
@@ -416,19 +421,19 @@ func (p *Process) statText(t *Task, exited bool) string {
 	// nswap cnswap exit_signal processor rt_priority policy
 	// delayed_acct_blkio_ticks guest_time cguest_time start_data end_data
 	// start_brk arg_start arg_end env_start env_end exit_code. The fault
-	// counts are not counted (0); rss is in pages (rss.go); startcode and
-	// endcode bound the program's text regions (procmem.go), startstack
-	// is where the stack pointer started; kstkesp and kstkeip are 0 as
-	// Linux shows them for a task not dumping core; arg_start ...
-	// env_end bound the strings on the stack (procmem.go); Cocoon keeps
-	// no start_data nor end_data (0, as Linux shows them to a reader
-	// without ptrace access).
-	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d %d %d %d 0 %d %d %d %d %d %d %d 0 0 %d %d %d %d 0 0 0 %d 0 0 %d 0 0 0 0 0 %d %d %d %d %d %d\n",
+	// counts are not counted (0); rss is in pages (rss.go); startcode,
+	// endcode, start_data and end_data are the loader's bounds of the
+	// program's code and data (loader.Image), or without them the text
+	// regions' (procmem.go); startstack is where the stack pointer
+	// started; kstkesp and kstkeip are 0 as Linux shows them for a task
+	// not dumping core; arg_start ... env_end bound the strings on the
+	// stack (procmem.go).
+	return fmt.Sprintf("%d (%s) %c %d %d %d %d %d %d 0 0 0 0 %d %d %d %d %d %d %d 0 %d %d %d %d %d %d %d 0 0 %d %d %d %d 0 0 0 %d 0 0 %d 0 0 0 %d %d %d %d %d %d %d %d\n",
 		id, p.comm(t), state, ppid, p.pgid.Load(), p.sid.Load(), tty, tpgid, 0x400000,
 		ticks(utime), ticks(stime), ticks(p.cutime.Load()), ticks(p.cstime.Load()), 20+nice, nice,
 		nthreads, ticks(p.startMono), vsize, rss, uint64(1<<64-1), startCode, endCode, startStack,
 		pending&(1<<32-1), sigMask&(1<<32-1), ign&(1<<32-1), caught&(1<<32-1),
-		p.exitSig, policy, brkStart, strs[0], strs[1], strs[2], strs[3], exitCode)
+		p.exitSig, policy, data[0], data[1], brkStart, strs[0], strs[1], strs[2], strs[3], exitCode)
 }
 
 // dispositions returns the signals set to SIG_IGN and those with a

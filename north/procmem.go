@@ -29,6 +29,9 @@ type vmStat struct {
 	// strings bound the argument and the environment strings (stat's
 	// arg_start, arg_end, env_start, env_end).
 	strings [4]uint64
+	// segments are the program's start_code, end_code, start_data and
+	// end_data (stat's; 0 for a program the loader did not describe).
+	segments [4]uint64
 }
 
 // pageTabler is a Machine that counts the page-table pages mapping it
@@ -95,6 +98,7 @@ func (p *Process) vmStat() (vmStat, bool) {
 	})
 	s.peak = max(p.mm.vmPeak.Load(), s.total)
 	s.strings = p.mm.strings
+	s.segments = p.mm.segments
 	if t, ok := p.m.(pageTabler); ok {
 		s.pageTables = t.PageTables()
 	}
@@ -118,6 +122,7 @@ func (p *Process) setProgram(prog Program, compat bool) {
 func (s *mmState) setStrings(prog Program) {
 	s.mu.Lock()
 	s.strings = [4]uint64{prog.ArgStart, prog.ArgEnd, prog.EnvStart, prog.EnvEnd}
+	s.segments = prog.Segments
 	s.stack = [3]uint64{prog.StackLow, prog.StackHigh, prog.StackGuard}
 	s.auxv = prog.Auxv
 	s.vdso, s.vvar = nil, nil

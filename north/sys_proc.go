@@ -177,6 +177,9 @@ type Program struct {
 	// ArgStart..ArgEnd and EnvStart..EnvEnd hold the argument and
 	// environment strings on the new stack (stat's arg_start ... env_end).
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
+	// Segments are the program's code and data bounds (stat's
+	// start_code, end_code, start_data and end_data; loader.Image).
+	Segments [4]uint64
 	// StackLow..StackHigh is the stack mapping, with a PROT_NONE guard
 	// of StackGuard bytes below it (0: none known, the stack does not
 	// grow).
@@ -432,7 +435,8 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 			c.mm.exe = p.mm.exe.Dup() // dup_mm_exe_file
 		}
 		c.mm.stackSP.Store(p.mm.stackSP.Load())
-		c.mm.strings = p.mm.strings // dup_mm copies arg_start ... env_end
+		c.mm.strings = p.mm.strings   // dup_mm copies arg_start ... env_end
+		c.mm.segments = p.mm.segments // and start_code ... end_data
 		c.mm.stack = p.mm.stack
 		c.mm.auxv = p.mm.auxv // and saved_auxv
 		// dup_mmap copies the special mappings (forkAdvised takes the

@@ -79,6 +79,12 @@ type Image struct {
 	Brk uint64
 	// ExecStack reports a PT_GNU_STACK asking for an executable stack.
 	ExecStack bool
+	// CodeStart, CodeEnd, DataStart and DataEnd are mm->start_code,
+	// end_code, start_data and end_data as fs/binfmt_elf.c
+	// load_elf_binary sets them: the lowest address and the highest end
+	// of the file image of an executable segment, the highest segment's
+	// address, and the highest end of a segment's file image.
+	CodeStart, CodeEnd, DataStart, DataEnd uint64
 }
 
 // PhdrSize is sizeof(Elf64_Phdr), the AT_PHENT value.
@@ -115,6 +121,13 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 				return nil, formatErr("segment at %#x+%#x reaches the end of the address space", p.Vaddr, p.Memsz)
 			}
 			lo, hi, end = min(lo, start), max(hi, stop), max(end, p.Vaddr+p.Memsz)
+			img.DataStart, img.DataEnd = max(img.DataStart, p.Vaddr), max(img.DataEnd, p.Vaddr+p.Filesz)
+			if p.Flags&FlagX != 0 {
+				if img.CodeEnd == 0 || p.Vaddr < img.CodeStart {
+					img.CodeStart = p.Vaddr
+				}
+				img.CodeEnd = max(img.CodeEnd, p.Vaddr+p.Filesz)
+			}
 			total += stop - start
 			if total > maxMem || total < stop-start {
 				return nil, formatErr("segments need more than the %d-byte limit", maxMem)
@@ -173,6 +186,10 @@ func (f *File) Load(as mem.AddressSpace, o Options) (*Image, error) {
 
 	img.Entry = f.Entry + bias
 	img.Start, img.End, img.Brk = lo+bias, end+bias, pageUp(end)+bias
+	img.DataStart, img.DataEnd = img.DataStart+bias, img.DataEnd+bias
+	if img.CodeEnd != 0 {
+		img.CodeStart, img.CodeEnd = img.CodeStart+bias, img.CodeEnd+bias
+	}
 	img.Phdr = f.phdrAddr()
 	if img.Phdr != 0 {
 		img.Phdr += bias

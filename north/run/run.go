@@ -253,6 +253,7 @@ func load(prog *north.ProgramFile, path string, argv, env []string, stack uint64
 	}
 	return north.Program{Machine: m, Entry: img.Entry, SP: st.SP, Brk: img.Brk,
 		ArgStart: st.ArgStart, ArgEnd: st.ArgEnd, EnvStart: st.EnvStart, EnvEnd: st.EnvEnd,
+		Segments: [4]uint64{img.CodeStart, img.CodeEnd, img.DataStart, img.DataEnd},
 		StackLow: st.Low, StackHigh: stackTop, StackGuard: loader.DefaultStackGuard,
 		Auxv: st.AuxvBytes(), VDSO: [2]uint64{vdsoAddr, vdsoAddr + 4096},
 		VVar: [2]uint64{vdsoAddr + 4096, vdsoAddr + 8192}}, nil

@@ -78,10 +78,7 @@ static void stat_of(const char *what, const char *path) {
 	printf(" rss %s", strcmp(statField(s, 24, f), "0") ? "nonzero" : "0");
 	for (int i = 26; i <= 28; i++)
 		printf(" %d:%s", i, strcmp(statField(s, i, f), "0") ? "nonzero" : "0");
-	// start_data and end_data (45, 46) only of an exited task: Cocoon
-	// does not keep a live program's.
-	int zombie = !strcmp(statField(s, 3, f), "Z");
-	for (int i = zombie ? 45 : 47; i <= 51; i++)
+	for (int i = 45; i <= 51; i++)
 		printf(" %d:%s", i, strcmp(statField(s, i, f), "0") ? "nonzero" : "0");
 	printf(" exit_code %s\n", statField(s, 52, f));
 }

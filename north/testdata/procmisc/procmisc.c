@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <link.h>
+#include <sys/auxv.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -41,6 +44,48 @@ static void writeto(const char *path, const char *s) {
 	long n = write(fd, s, strlen(s));
 	printf("write %s %s: %s\n", path, s, n < 0 ? strerrorname_np(errno) : n == (long)strlen(s) ? "all" : "part");
 	close(fd);
+}
+
+// segments checks stat's startcode, endcode, start_data and end_data
+// (fields 26, 27, 45, 46) against the program's headers, as
+// fs/binfmt_elf.c load_elf_binary computes them.
+static void segments(void) {
+	const ElfW(Phdr) *ph = (const void *)getauxval(AT_PHDR);
+	unsigned long n = getauxval(AT_PHNUM), bias = 0;
+	for (unsigned long i = 0; i < n; i++)
+		if (ph[i].p_type == PT_PHDR)
+			bias = (unsigned long)ph - ph[i].p_vaddr;
+	unsigned long sc = ~0UL, ec = 0, sd = 0, ed = 0;
+	for (unsigned long i = 0; i < n; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		unsigned long k = ph[i].p_vaddr;
+		if ((ph[i].p_flags & PF_X) && k < sc)
+			sc = k;
+		if (sd < k)
+			sd = k;
+		k += ph[i].p_filesz;
+		if ((ph[i].p_flags & PF_X) && ec < k)
+			ec = k;
+		if (ed < k)
+			ed = k;
+	}
+	unsigned long want[] = {sc + bias, ec + bias, sd + bias, ed + bias}, got[4] = {0};
+	int fd = open("/proc/self/stat", O_RDONLY);
+	long r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[r < 0 ? 0 : r] = 0;
+	char *p = strrchr(buf, ')') + 2;
+	for (int f = 3, j = 0; f <= 46 && p; f++) {
+		if (f == 26 || f == 27 || f == 45 || f == 46)
+			got[j++] = strtoul(p, NULL, 10);
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	const char *names[] = {"startcode", "endcode", "start_data", "end_data"};
+	for (int j = 0; j < 4; j++)
+		printf("stat %s: %s\n", names[j], got[j] == want[j] ? "the program's" : "differs");
 }
 
 static void mode(const char *path) {
@@ -92,6 +137,7 @@ int main(void) {
 	*strchrnul(buf, '\n') = 0;
 	printf("/proc/swaps: %s\n", buf);
 	mode("/proc/swaps");
+	segments();
 	// A zombie has no root, but still its maps.
 	int c = fork();
 	if (c == 0)

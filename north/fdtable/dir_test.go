@@ -273,7 +273,7 @@ func TestReadlink(t *testing.T) {
 	if !slices.Contains(names, itoa(fd)) || !slices.Contains(names, "0") {
 		t.Errorf("ls /proc/self/fd = %q", names)
 	}
-	if got := e.names("/proc/self", 4096); !slices.Equal(got, []string{".", "..", "auxv", "cgroup", "cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "io", "limits", "maps", "mem", "mountinfo", "mounts", "net", "ns", "oom_adj", "oom_score", "oom_score_adj", "smaps", "smaps_rollup", "stat", "statm", "status", "task", "timerslack_ns"}) {
+	if got := e.names("/proc/self", 4096); !slices.Equal(got, []string{".", "..", "auxv", "cgroup", "cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "gid_map", "io", "limits", "maps", "mem", "mountinfo", "mounts", "net", "ns", "oom_adj", "oom_score", "oom_score_adj", "personality", "projid_map", "root", "setgroups", "smaps", "smaps_rollup", "stat", "statm", "status", "task", "timerslack_ns", "uid_map"}) {
 		t.Errorf("ls /proc/self = %q", got)
 	}
 	mi := e.cat("/proc/self/mountinfo")

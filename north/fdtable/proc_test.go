@@ -44,7 +44,7 @@ func TestProcSys(t *testing.T) {
 		}
 	}
 	for dir, want := range map[string][]string{
-		"/proc":                   {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "cpuinfo", "diskstats", "net", "1"}, // the caller alone, without a process table
+		"/proc":                   {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "cpuinfo", "diskstats", "net", "swaps", "1"}, // the caller alone, without a process table
 		"/proc/sys":               {".", "..", "fs", "vm", "kernel", "net"},
 		"/proc/sys/fs":            {".", "..", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft", "protected_hardlinks", "nr_open"},
 		"/proc/sys/vm":            {".", "..", "overcommit_memory", "max_map_count"},

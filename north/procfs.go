@@ -198,10 +198,15 @@ func (p *Process) ProcText(tid int32, name string) ([]byte, error) {
 		}
 		return p.mapsText(), nil
 	case "smaps":
-		if exited {
-			return nil, nil
+		var b []byte
+		next := p.smapsRecords(exited)
+		for i := 0; ; i++ {
+			r := next(i)
+			if r == nil {
+				return b, nil
+			}
+			b = append(b, r...)
 		}
-		return p.smapsText(), nil
 	case "smaps_rollup":
 		// show_smaps_rollup: no mm, ESRCH.
 		if exited {

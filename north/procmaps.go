@@ -2,6 +2,7 @@ package north
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
@@ -64,21 +65,30 @@ func (p *Process) mappings(fn func(m *mapping)) bool {
 		{s.grows, func(m *mapping) { m.grows = true }},
 		{s.drop, func(*mapping) {}},
 	}
-	// emit cuts m at the ranges' bounds and gives fn each piece.
+	// emit cuts m at the ranges' bounds and gives fn each piece. Each
+	// set is sorted and disjoint: the range at or after an address is
+	// found by binary search.
 	emit := func(m mapping) {
 		start, end := m.start, m.end
 		for start < end {
 			piece, next := m, end
 			piece.start = start
 			for _, st := range sets {
-				for _, l := range st.set {
-					switch {
-					case l.start <= start && start < l.end:
-						st.mark(&piece)
-						next = min(next, l.end)
-					case start < l.start && l.start < next:
-						next = l.start
+				i := sort.Search(len(st.set), func(i int) bool { return st.set[i].end > start })
+				if i == len(st.set) {
+					continue
+				}
+				switch l := st.set[i]; {
+				case l.start <= start:
+					// Ranges that touch are one: Linux merges
+					// VMAs whose flags agree.
+					for ; i+1 < len(st.set) && st.set[i+1].start == l.end; i++ {
+						l.end = st.set[i+1].end
 					}
+					st.mark(&piece)
+					next = min(next, l.end)
+				case l.start < next:
+					next = l.start
 				}
 			}
 			piece.end = next
@@ -104,7 +114,12 @@ func (p *Process) mappings(fn func(m *mapping)) bool {
 			emit(mapping{start: start, end: end, prot: prot})
 			return
 		}
-		for _, v := range s.vmas {
+		// The file mappings are sorted and disjoint too.
+		first := sort.Search(len(s.vmas), func(i int) bool { return s.vmas[i].end > start })
+		for _, v := range s.vmas[first:] {
+			if v.start >= end {
+				break
+			}
 			lo, hi := max(start, v.start), min(end, v.end)
 			if lo >= hi {
 				continue
@@ -310,31 +325,62 @@ func appendUse(b []byte, u memUse, rollup bool) []byte {
 	return b
 }
 
-// smapsText is /proc/PID/smaps (fs/proc/task_mmu.c show_smap): each
-// mapping's maps line, then its sizes and VmFlags. THPeligible is 0:
-// there are no transparent huge pages. There is no ProtectionKey line:
-// Cocoon does not enable protection keys (no OSPKE, as on a CPU without
-// pku). Nothing for an exited task.
-func (p *Process) smapsText() []byte {
-	if p.LiveFiles() == nil {
-		return nil
+// smapsRecords returns /proc/PID/smaps (fs/proc/task_mmu.c show_smap)
+// record by record, as a seq_file makes it: the mappings are listed
+// when it is opened, each one's text made when it is read, with its
+// resident pages as they are then (none once no process uses the
+// address space). A record is the mapping's maps line, then its sizes
+// and VmFlags. THPeligible is 0: there are no transparent huge pages.
+// There is no ProtectionKey line: Cocoon does not enable protection
+// keys (no OSPKE, as on a CPU without pku). Nothing for an exited task.
+func (p *Process) smapsRecords(exited bool) func(i int) []byte {
+	p.mu.Lock()
+	m := p.m
+	p.mu.Unlock()
+	c, ok := m.(rssCounter)
+	if exited || p.LiveFiles() == nil || !ok {
+		return func(int) []byte { return nil }
 	}
-	c, ok := p.m.(rssCounter)
-	if !ok {
-		return nil
-	}
-	p.mm.mu.Lock()
-	defer p.mm.mu.Unlock()
-	var b []byte
-	p.mappings(func(m *mapping) {
-		b = appendMapLine(b, m)
-		b = fmt.Appendf(b, "%-16s%8d kB\n", "Size:", (m.end-m.start)>>10)
+	mm := p.mm
+	mm.mu.Lock()
+	var ms []mapping
+	p.mappings(func(m *mapping) { ms = append(ms, *m) })
+	mm.mu.Unlock()
+	return func(i int) []byte {
+		if i >= len(ms) {
+			return nil
+		}
+		if !pinSpace(m) {
+			return nil
+		}
+		defer dropSpace(m)
+		mm.mu.Lock()
+		defer mm.mu.Unlock()
+		r := &ms[i]
+		b := appendMapLine(nil, r)
+		b = fmt.Appendf(b, "%-16s%8d kB\n", "Size:", (r.end-r.start)>>10)
 		b = fmt.Appendf(b, "%-16s%8d kB\n%-16s%8d kB\n", "KernelPageSize:", mem.PageSize>>10, "MMUPageSize:", mem.PageSize>>10)
-		b = appendUse(b, m.use(c), false)
+		b = appendUse(b, r.use(c), false)
 		b = fmt.Appendf(b, "%-16s%8d\n", "THPeligible:", 0)
-		b = append(append(append(b, "VmFlags: "...), m.vmFlags()...), '\n')
-	})
-	return b
+		return append(append(append(b, "VmFlags: "...), r.vmFlags()...), '\n')
+	}
+}
+
+// ProcRecords returns the text of /proc/PID/name, or for tid != 0 of
+// /proc/PID/task/TID/name, record by record, for the files made so
+// (smaps): next(i) is the i-th record, nil past the last; false for the
+// other names (ProcText makes them).
+func (p *Process) ProcRecords(tid int32, name string) (next func(i int) []byte, ok bool, err error) {
+	if name != "smaps" {
+		return nil, false, nil
+	}
+	var t *Task
+	if tid != 0 {
+		if t = p.procTask(tid); t == nil {
+			return nil, true, ErrNoProcFile
+		}
+	}
+	return p.smapsRecords(p.taskExited(t)), true, nil
 }
 
 // smapsRollupText is /proc/PID/smaps_rollup (show_smaps_rollup): the

@@ -308,6 +308,15 @@ func (i procInfo) Text(name string) ([]byte, error) {
 	return b, nil
 }
 
+// Records implements vfs.ProcRecords.
+func (i procInfo) Records(name string) (func(int) []byte, bool, error) {
+	next, ok, err := i.p.ProcRecords(i.tid, name)
+	if err != nil {
+		return nil, ok, vfs.ENOENT
+	}
+	return next, ok, nil
+}
+
 func (i procInfo) Tasks() []int32 { return i.p.Threads() }
 
 func (i procInfo) Owner() (uid, gid uint32) { return i.p.ProcOwner() }

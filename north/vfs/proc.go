@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
@@ -578,6 +579,15 @@ func (p procNode) open(c *ctx, l Loc, _ uint32) (FileImpl, error) {
 				return &procFile{loc: l, err: err}, nil
 			}
 		}
+		if r, ok := info.(ProcRecords); ok {
+			next, has, err := r.Records(procTexts[p.n])
+			if has {
+				if err != nil {
+					return nil, err
+				}
+				return &procFile{loc: l, c: c, node: p, records: next}, nil
+			}
+		}
 		text, err := info.Text(procTexts[p.n])
 		if err == ESRCH {
 			return &procFile{loc: l, err: err}, nil // a read's error (smaps_rollup)
@@ -625,6 +635,56 @@ type procFile struct {
 	// err is what reads return instead of text (timerslack_ns of
 	// another thread without CAP_SYS_NICE).
 	err error
+	// records, if set, makes the text record by record as it is read
+	// (ProcRecords): rec is record recIdx, which starts at offset recOff
+	// (guarded by recMu; started once the first is made).
+	records func(i int) []byte
+	recMu   sync.Mutex
+	started bool
+	rec     []byte
+	recIdx  int
+	recOff  int64
+}
+
+// ProcRecords is what a ProcInfo may also do: make the text of a file
+// of its directory a record at a time as it is read (smaps: a mapping
+// each), as Linux's seq_file does, so that a process with many mappings
+// needs no text of them all in the kernel's memory. has is false for a
+// name it does not make so (Text does); next(i) is the i-th record, nil
+// past the last.
+type ProcRecords interface {
+	Records(name string) (next func(i int) []byte, has bool, err error)
+}
+
+// readRecords reads at off from the records, making them from the first
+// again when off is before the record in hand (seq_read after a seek
+// back).
+func (f *procFile) readRecords(dst Buf, off int64) (int64, error) {
+	f.recMu.Lock()
+	defer f.recMu.Unlock()
+	if !f.started || off < f.recOff {
+		f.started, f.recIdx, f.recOff, f.rec = true, 0, 0, f.records(0)
+	}
+	var done int64
+	for dst.Len() > 0 && f.rec != nil {
+		if off >= f.recOff+int64(len(f.rec)) {
+			f.recOff += int64(len(f.rec))
+			f.recIdx++
+			f.rec = f.records(f.recIdx)
+			continue
+		}
+		n, err := dst.CopyOut(f.rec[off-f.recOff:])
+		done += int64(n)
+		off += int64(n)
+		if err != nil {
+			if done == 0 {
+				return 0, EFAULT
+			}
+			break
+		}
+		dst = dst.DropFirst(int64(n))
+	}
+	return done, nil
 }
 
 // capSysNice is CAP_SYS_NICE (include/uapi/linux/capability.h).
@@ -813,6 +873,9 @@ func (f *procFile) Truncate(*File, int64) error { return nil }
 func (f *procFile) Read(_ *File, dst Buf, off int64) (int64, error) {
 	if f.err != nil {
 		return 0, f.err
+	}
+	if f.records != nil {
+		return f.readRecords(dst, off)
 	}
 	if f.c != nil && strings.HasPrefix(procTexts[f.node.n], "oom_") {
 		// Made at each read (fs/proc/base.c oom_score_adj_read).

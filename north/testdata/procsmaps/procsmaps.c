@@ -20,7 +20,7 @@
 
 #define PG 4096UL
 
-static char buf[1 << 20];
+static char buf[1 << 20], small[1 << 20];
 
 static long slurp(const char *path) {
 	int fd = open(path, O_RDONLY);
@@ -150,6 +150,7 @@ int main(void) {
 	// that smaps and the rollup count the same.
 	memset(buf, 1, sizeof buf);
 	memset(maps, 1, sizeof maps);
+	memset(small, 1, sizeof small);
 	printf("procsmaps\n");
 	free(malloc(100000)); // a [heap]
 	char *rw = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -176,7 +177,9 @@ int main(void) {
 	if (mlock(part + PG, 2 * PG))
 		printf("FAIL mlock: %s\n", strerrorname_np(errno));
 	char *df = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	madvise(df, 2 * PG, MADV_DONTFORK);
+	// Advised page by page: one mapping still (the VMAs merge again).
+	madvise(df, PG, MADV_DONTFORK);
+	madvise(df + PG, PG, MADV_DONTFORK);
 	char *wf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	madvise(wf, 2 * PG, MADV_WIPEONFORK);
 	char *gd = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
@@ -226,6 +229,23 @@ int main(void) {
 		last = maps[i].end;
 		size += maps[i].size, rss += maps[i].rss, anon += maps[i].anon, locked += maps[i].locked;
 	}
+	// Read in small pieces, and again after a seek back: the same
+	// mappings.
+	int fd = open("/proc/self/smaps", O_RDONLY);
+	long got = 0, r;
+	while ((r = read(fd, small + got, 37)) > 0)
+		got += r;
+	small[got] = 0;
+	int vmflags = 0;
+	for (char *q = small; (q = strstr(q, "\nVmFlags:")); q++)
+		vmflags++;
+	char head[60];
+	memcpy(head, small, sizeof head);
+	lseek(fd, 0, SEEK_SET);
+	r = read(fd, small, sizeof head);
+	close(fd);
+	printf("read 37 bytes at a time: %s; after a seek back: %s\n", vmflags == nmaps ? "every mapping" : "not every mapping",
+	       r == sizeof head && !memcmp(small, head, sizeof head) ? "the same start" : "another start");
 	printf("sum of Size is VmSize: %s; of Locked, VmLck: %s\n", size == status("VmSize:") ? "yes" : "no",
 	       locked == status("VmLck:") ? "yes" : "no");
 	if (slurp("/proc/self/smaps_rollup") <= 0) {

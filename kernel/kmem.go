@@ -17,8 +17,9 @@ import (
 
 // shortGC rate-limits the collections MemoryShort starts.
 var shortGC struct {
-	mu   sync.Mutex
-	last int64 // nanotime of the last one
+	mu    sync.Mutex
+	last  int64 // nanotime of the last one
+	every int64 // the least time to the next: shortGCEvery, more after fruitless ones
 }
 
 // shortGCEvery is the least time between two collections MemoryShort
@@ -26,10 +27,20 @@ var shortGC struct {
 // application at its limit asks on every call.
 const shortGCEvery = 250e6
 
+// shortGCMost bounds how far fruitless collections space the next ones
+// apart: memory an application holds (data in socket buffers, say) is
+// no garbage, and collecting a large heap over and over for it takes
+// the machine's time from every process while the memory stays short.
+const shortGCMost = 4e9
+
+// shortGCFruit is what a collection must give back (frames) for the
+// next to come after shortGCEvery again: a mebibyte.
+const shortGCFruit = 256
+
 // MemoryShort reports whether free memory is below half the kernel's
 // reserve: the kernel must not grow its heap for an application.
 func MemoryShort() bool {
-	return reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()/2 })
+	return reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()/2 }, true)
 }
 
 // BuffersShort reports whether free memory is below the kernel's reserve
@@ -42,7 +53,7 @@ func MemoryShort() bool {
 // over memory the pipes hold; and a process can still be forked or a
 // file opened when the pipes are full.
 func BuffersShort() bool {
-	return reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()+phys.Reserved()/4 })
+	return reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()+phys.Reserved()/4 }, true)
 }
 
 // BuffersFit reports whether a data buffer of n bytes fits above
@@ -50,7 +61,7 @@ func BuffersShort() bool {
 // capacity at once must not take the kernel's reserve.
 func BuffersFit(n int64) bool {
 	pages := int((n + pageSize - 1) / pageSize)
-	return !reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()+phys.Reserved()/4+pages })
+	return !reclaim(func() bool { return phys.FreeFrames() < phys.Reserved()+phys.Reserved()/4+pages }, true)
 }
 
 // UserMemoryShort reports whether the application's memory is used up
@@ -58,14 +69,16 @@ func BuffersFit(n int64) bool {
 // even after reclaiming: an out-of-memory kill or ENOMEM is due, not a
 // retry.
 func UserMemoryShort() bool {
-	return reclaim(func() bool { return phys.FreeFrames() <= phys.Reserved() })
+	return reclaim(func() bool { return phys.FreeFrames() <= phys.Reserved() }, false)
 }
 
 // reclaim reports whether low holds even after collecting the kernel's
 // garbage: pages the heap holds but no longer uses count as free, so when
 // low holds it first collects and returns free pages to the frame
-// allocator, at most every shortGCEvery (or once after MemoryFreed).
-func reclaim(low func() bool) bool {
+// allocator, at most every shortGCEvery (or once after MemoryFreed),
+// or, if patient, less often after collections that gave back little:
+// an out-of-memory kill (UserMemoryShort) is not patient.
+func reclaim(low func() bool, patient bool) bool {
 	if !low() {
 		return false
 	}
@@ -78,13 +91,26 @@ func reclaim(low func() bool) bool {
 	for _, f := range shrinkers {
 		freed += f()
 	}
-	if now := nanotime(); freed > 0 || now-shortGC.last >= shortGCEvery {
+	if shortGC.every == 0 {
+		shortGC.every = shortGCEvery
+	}
+	every := shortGC.every
+	if !patient {
+		every = shortGCEvery
+	}
+	if now := nanotime(); freed > 0 || now-shortGC.last >= every {
 		shortGC.last = now
+		before := phys.FreeFrames()
 		// Two collections: the first only moves what sync.Pools
 		// hold (netstack's buffer chunks, among others) to their
 		// victim caches; the second frees it.
 		runtime.GC()
 		debug.FreeOSMemory()
+		if low() && phys.FreeFrames() < before+shortGCFruit {
+			shortGC.every = min(2*shortGC.every, shortGCMost)
+		} else {
+			shortGC.every = shortGCEvery
+		}
 	}
 	return low()
 }
@@ -104,6 +130,6 @@ func AddShrinker(f func() int64) { shrinkers = append(shrinkers, f) }
 // low collects it at once, whenever the last collection was.
 func MemoryFreed() {
 	shortGC.mu.Lock()
-	shortGC.last = 0
+	shortGC.last, shortGC.every = 0, shortGCEvery
 	shortGC.mu.Unlock()
 }

@@ -169,14 +169,22 @@ func TestVMProbeKernelMemory(t *testing.T) {
 	checkProbe(t, console, out, probeKernelMemory)
 }
 
-// TestVMProbeSocketMemory: 400 loopback TCP connections, each sent 64
-// KiB never read, are closed, and the probe then touches the memory
-// they had taken. Before reclaim collected twice, netstack's buffer
-// pools (sync.Pools, freed only by a second collection) kept about 25
-// MiB and the out-of-memory killer killed the probe.
+// TestVMProbeSocketMemory: internet sockets' memory. tcpreuse: 400
+// loopback TCP connections, each sent 64 KiB never read, are closed, and
+// the probe then touches the memory they had taken; before reclaim
+// collected twice, netstack's buffer pools (sync.Pools, freed only by a
+// second collection) kept about 25 MiB and the out-of-memory killer
+// killed the probe. tcphoard: connections written a byte at a time and
+// never read hold a packet buffer per byte; the sends stop where the
+// kernel stops taking data buffers (EAGAIN, not writable) and a fork
+// still works, where before socket() ended in ENFILE with the kernel's
+// memory gone.
 func TestVMProbeSocketMemory(t *testing.T) {
 	cocoonKernel(t)
 	app := packELF(t, buildC(t, "testdata/probe/probe.c"))
-	console, out := probeKernelAlive(t, app, 128, "tcpreuse")
-	checkProbe(t, console, out, []probeOutcome{{"tcpreuse", []string{`tcpreuse: 400 connections closed, then their memory touched: ok`}}})
+	console, out := probeKernelAlive(t, app, 128, "tcpreuse", "tcphoard")
+	checkProbe(t, console, out, []probeOutcome{
+		{"tcpreuse", []string{`tcpreuse: 400 connections closed, then their memory touched: ok`}},
+		{"tcphoard", []string{`tcphoard: fork with 12 connections full: ok`}},
+	})
 }

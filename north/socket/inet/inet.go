@@ -228,6 +228,9 @@ type sock struct {
 	stamping atomic.Bool
 	// peekOff is SO_PEEK_OFF: -1, or where a stream's MSG_PEEK starts.
 	peekOff atomic.Int32
+	// shortSent says a send was refused, or took its wmem0 bytes,
+	// while the kernel's memory for buffers was short (buffers.go).
+	shortSent atomic.Bool
 
 	// What netstack's Read and Write are handed, kept for the next call
 	// by the reader or writer that holds rmu or wmu (TryLock: a second
@@ -283,6 +286,9 @@ func (s *sock) Name() string            { return socket.Name(s.ino) }
 func (s *sock) Release(*vfs.File)       { s.wq.EventUnregister(&s.entry); s.ep.Close() }
 func (s *sock) Readiness(m vfs.Events) vfs.Events {
 	ev := vfs.Events(s.ep.Readiness(waiter.EventMask(m))) & m
+	if ev&vfs.EventOut != 0 && s.shortSent.Load() && mem.BuffersShort() {
+		ev &^= vfs.EventOut | vfs.EventWrNorm // waiting for memory (shortSend)
+	}
 	if ev&vfs.EventIn != 0 && ev&(vfs.EventRdHup|vfs.EventHup|vfs.EventErr) == 0 && s.typ == socket.SockStream {
 		ev &^= s.belowLowat()
 	}
@@ -543,6 +549,14 @@ func (s *sock) Send(_ socket.Context, src vfs.Buf, m *socket.Msg) (int64, error)
 	}
 	if m.Flags&socket.MsgOOB != 0 {
 		return 0, socket.EOPNOTSUPP
+	}
+	if mem.BuffersShort() {
+		var err error
+		if src, err = s.shortSend(src); err != nil {
+			return 0, err
+		}
+	} else if s.shortSent.Load() {
+		s.shortSent.Store(false)
 	}
 	opts := tcpip.WriteOptions{More: m.Flags&socket.MsgMore != 0, EndOfRecord: m.Flags&socket.MsgEOR != 0}
 	if m.Addr != nil && s.typ != socket.SockStream {

@@ -34,6 +34,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
@@ -407,6 +408,46 @@ static int tcpreuse(void) {
 	for (size_t off = 0; off < len; off += 4096)
 		m[off] = 1;
 	out("tcpreuse: 400 connections closed, then their memory touched: ok");
+	return 0;
+}
+
+// tcphoard: loopback TCP connections written one byte at a time
+// (TCP_NODELAY: a segment each) and never read, each until not writable
+// for 100 ms: the kernel's memory runs short of these segments long
+// before the connections are full. Linux bounds all sockets' buffers
+// together (net.ipv4.tcp_mem); a fork must still work after.
+static int tcphoard(void) {
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) || getsockname(l, (struct sockaddr *)&a, &al) || listen(l, 64)) {
+		out("tcphoard: listen: %s", en(errno));
+		return 1;
+	}
+	for (int n = 0; n < 12; n++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+		if (c < 0 || setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) || connect(c, (struct sockaddr *)&a, sizeof a) < 0 || accept(l, NULL, NULL) < 0) {
+			out("tcphoard: connection %d: %s", n, en(errno));
+			return 1;
+		}
+		for (long w = 0; w < 1000000; w++) {
+			if (send(c, "x", 1, MSG_DONTWAIT) == 1)
+				continue;
+			struct pollfd p = {c, POLLOUT, 0};
+			if (errno != EAGAIN) {
+				out("tcphoard: send: %s", en(errno));
+				return 1;
+			}
+			if (poll(&p, 1, 100) == 0)
+				break;
+		}
+	}
+	pid_t c = fork();
+	if (c == 0)
+		_exit(0);
+	out("tcphoard: fork with 12 connections full: %s", c < 0 ? en(errno) : "ok");
+	if (c > 0)
+		waitpid(c, NULL, 0);
 	return 0;
 }
 
@@ -1111,7 +1152,7 @@ static int deepdirsmode(void) { return deepdirs(dirarg); }
 static const struct mode modes[] = {
 	{"forkbomb", forkbomb}, {"threadbomb", threadbomb}, {"fdbomb", fdbomb}, {"pipefill", pipefill},
 	{"sockfill", sockfill}, {"scmloop", scmloop}, {"epoll", epollmode}, {"timerstorm", timerstorm}, {"timerbomb", timerbomb}, {"timerbomb8", timerbomb8}, {"mmapmany8", mmapmany8}, {"epollbomb", epollbomb},
-	{"tcpreuse", tcpreuse},
+	{"tcpreuse", tcpreuse}, {"tcphoard", tcphoard},
 	{"sigqueue", sigqueuemode}, {"mmapmany", mmapmany}, {"e2big", e2big}, {"sigrecurse", sigrecurse},
 	{"altrecurse", altrecurse}, {"altbad", altbad}, {"sigstorm", sigstorm}, {"spin", spin},
 	{"deadlock", deadlock}, {"robust", robust}, {"blocked", blocked}, {"procmem", procmem},

@@ -561,6 +561,22 @@ func (fs *Files) Setsockopt(m mem.Memory, fd int32, level, name int32, val uint6
 		if name == soBindtodevice || name == soBindtoifindex {
 			return ret(0, fs.bindToDevice(s, name, b, caps&(1<<capNetRaw) != 0))
 		}
+		if name == soAttachFilter {
+			if len(b) != 16 { // sizeof(struct sock_fprog)
+				return errno(vfs.EINVAL)
+			}
+			// The program the struct sock_fprog points to: a
+			// fault leaves it out, which the option reports as
+			// EFAULT after its own checks (EPERM when locked).
+			if k, addr := socket.AttachFilterLen(b); k > 0 {
+				p := make([]byte, k)
+				if m.CopyIn(addr, p) == nil {
+					b = append(b, p...)
+				} else {
+					b = append(b, 0) // a length no program has
+				}
+			}
+		}
 	}
 	return ret(0, socket.SetOpt(s, int(level), int(name), b))
 }
@@ -570,6 +586,7 @@ func (fs *Files) Setsockopt(m mem.Memory, fd int32, level, name int32, val uint6
 const (
 	soBindtodevice  = 25
 	soBindtoifindex = 62
+	soAttachFilter  = 26 // SO_GET_FILTER on get
 	capNetRaw       = 13 // CAP_NET_RAW
 )
 
@@ -654,6 +671,23 @@ func (fs *Files) Getsockopt(m mem.Memory, fd int32, level, name int32, val, lenA
 	}
 	if err != nil {
 		return ret(0, err)
+	}
+	if level == socket.SolSocket && name == soAttachFilter && len(b) > 0 {
+		// sk_get_filter counts in instructions, the length given and
+		// the one returned: 0 asks how many, fewer than there are is
+		// EINVAL.
+		insns := uint32(len(b) / 8)
+		switch {
+		case n == 0:
+		case n < insns:
+			return errno(vfs.EINVAL)
+		case m.CopyOut(val, b) != nil:
+			return errno(vfs.EFAULT)
+		}
+		if mem.WriteUint32(m, lenAddr, insns) != nil {
+			return errno(vfs.EFAULT)
+		}
+		return 0
 	}
 	k := min(int(n), len(b))
 	if k > 0 && m.CopyOut(val, b[:k]) != nil {

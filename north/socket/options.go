@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cocoon-vm/cocoon/north/socket/cbpf"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -307,6 +308,57 @@ type Common struct {
 	txrehash       int
 	preferBusyPoll bool
 	cookie         uint64
+	filter         []cbpf.Insn // SO_ATTACH_FILTER's program, nil none
+}
+
+// fprogSize is the size of struct sock_fprog.
+const fprogSize = 16
+
+// AttachFilterLen is how many bytes of program the struct sock_fprog
+// fprog (SO_ATTACH_FILTER's value) points to, 0 when sk_attach_filter
+// refuses it before reading them (bpf_check_basics_ok). The system call
+// appends them to the value it passes.
+func AttachFilterLen(fprog []byte) (n int, addr uint64) {
+	if len(fprog) != fprogSize {
+		return 0, 0
+	}
+	k := int(binary.LittleEndian.Uint16(fprog))
+	addr = binary.LittleEndian.Uint64(fprog[8:])
+	if k == 0 || k > cbpf.MaxInsns || addr == 0 {
+		return 0, 0
+	}
+	return k * cbpf.InsnSize, addr
+}
+
+// Filterer is a socket that runs the filter SO_ATTACH_FILTER attaches
+// on what it receives (Common.Filter). The others refuse a filter.
+type Filterer interface {
+	FiltersPackets()
+}
+
+// FilterLocked reports whether SO_LOCK_FILTER is on: the filter can be
+// neither attached nor detached.
+func (c *Common) FilterLocked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flags[soLockFilter]
+}
+
+// Filter runs the attached filter over pkt as sk_filter_trim_cap does:
+// ok is false when it drops the packet (returns 0), else n is how many
+// of pkt.Data's bytes to keep (at most all, at least 1).
+func (c *Common) Filter(pkt *cbpf.Packet) (n int, ok bool) {
+	c.mu.Lock()
+	p := c.filter
+	c.mu.Unlock()
+	if p == nil {
+		return len(pkt.Data), true
+	}
+	v := cbpf.Run(p, pkt)
+	if v == 0 {
+		return 0, false
+	}
+	return int(min(uint64(v), uint64(len(pkt.Data)))), true
 }
 
 // Flag numbers Common keeps as booleans: the option that sets each.
@@ -493,26 +545,53 @@ func (c *Common) set(s Socket, name int, val []byte) (done bool, err error) {
 		return false, nil
 	case soSecurityAuth, 23, soSecurityNetwork:
 		return true, ENOPROTOOPT
-	case soAttachFilter, soAttachRPCBPF:
-		// A struct sock_fprog (len u16, filter pointer): Cocoon runs no
-		// socket filter, so a program passing sk_attach_filter's
-		// first checks is refused.
-		if len(val) != 16 {
+	case soAttachRPCBPF:
+		// A struct sock_fprog (len u16, filter pointer) for a
+		// SO_REUSEPORT group, which Cocoon does not steer by a
+		// program: refused after sk_reuseport_attach_filter's checks.
+		if len(val) != fprogSize {
 			return true, errInval
 		}
-		if name == soAttachFilter && c.flags[soLockFilter] {
-			return true, vfs.EPERM
-		}
-		if n := binary.LittleEndian.Uint16(val); n == 0 || n > 4096 || binary.LittleEndian.Uint64(val[8:]) == 0 {
+		if n := binary.LittleEndian.Uint16(val); n == 0 || n > cbpf.MaxInsns || binary.LittleEndian.Uint64(val[8:]) == 0 {
 			return true, errInval
 		}
 		return true, ENOPROTOOPT
-	case soDetachFilter:
-		// sk_detach_filter: none is attached.
+	case soAttachFilter:
+		// A struct sock_fprog followed by the program the system call
+		// read (AttachFilterLen; a byte if it could not: EFAULT) for
+		// sk_attach_filter: EPERM when locked, EINVAL for a program
+		// bpf_check_classic refuses. A socket that does not filter
+		// what it receives refuses a program rather than ignore it.
+		if len(val) < fprogSize {
+			return true, errInval
+		}
 		if c.flags[soLockFilter] {
 			return true, vfs.EPERM
 		}
-		return true, vfs.ENOENT
+		n := int(binary.LittleEndian.Uint16(val))
+		if n == 0 || n > cbpf.MaxInsns || binary.LittleEndian.Uint64(val[8:]) == 0 {
+			return true, errInval
+		}
+		if len(val) != fprogSize+n*cbpf.InsnSize {
+			return true, vfs.EFAULT
+		}
+		p := cbpf.Decode(val[fprogSize:])
+		if err := cbpf.Check(p); err != nil {
+			return true, errInval
+		}
+		if _, ok := s.(Filterer); !ok {
+			return true, ENOPROTOOPT
+		}
+		c.filter = p
+	case soDetachFilter:
+		// sk_detach_filter: ENOENT when none is attached.
+		if c.flags[soLockFilter] {
+			return true, vfs.EPERM
+		}
+		if c.filter == nil {
+			return true, vfs.ENOENT
+		}
+		c.filter = nil
 	case soAttachBPF, soAttachRPEBPF:
 		// A BPF program's descriptor: there are none without the
 		// bpf(2) system call (CONFIG_BPF_SYSCALL=n: bpf_prog_get is
@@ -598,9 +677,18 @@ func (c *Common) get(s Socket, name, size int) (b []byte, err error, done bool) 
 			return nil, errInval, true
 		}
 		return a, nil, true
-	case soBindtodevice, soAttachFilter:
-		// No device bound, no filter attached: nothing.
+	case soBindtodevice:
+		// No device bound: nothing.
 		return []byte{}, nil, true
+	case soAttachFilter:
+		// SO_GET_FILTER: the attached program as attached, nothing
+		// when none (the system call sizes it in instructions).
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.filter == nil {
+			return []byte{}, nil, true
+		}
+		return cbpf.Encode(c.filter), nil, true
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

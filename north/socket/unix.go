@@ -10,6 +10,7 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/clock"
 	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/socket/cbpf"
 	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
@@ -182,10 +183,22 @@ func (ns *Namespace) Pair(typ int, c Context) (Socket, Socket, error) {
 	return a, b, nil
 }
 
-func (s *unixSock) Domain() int             { return AFUnix }
-func (s *unixSock) Type() int               { return s.typ }
-func (s *unixSock) Protocol() int           { return 0 }
-func (s *unixSock) Common() *Common         { return &s.common }
+func (s *unixSock) Domain() int     { return AFUnix }
+func (s *unixSock) Type() int       { return s.typ }
+func (s *unixSock) Protocol() int   { return 0 }
+func (s *unixSock) Common() *Common { return &s.common }
+
+// FiltersPackets: an AF_UNIX socket runs its filter over the datagrams
+// and records sent to it; a stream socket takes a filter and, as Linux's
+// unix_stream_sendmsg, does not run it.
+func (s *unixSock) FiltersPackets() {}
+
+// filter runs s's filter over a datagram sent to it: the bytes to queue,
+// or ok false to drop it (sk_filter: sk_filter_trim_cap with a cap of 1).
+func (s *unixSock) filter(data []byte) (kept []byte, ok bool) {
+	n, ok := s.common.Filter(&cbpf.Packet{Data: data})
+	return data[:n], ok
+}
 func (s *unixSock) Queue() *vfs.Queue       { return &s.q }
 func (s *unixSock) Stat(*vfs.File) vfs.Attr { return Attr(s.ino) }
 
@@ -542,6 +555,19 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	// MSG_OOB sends the last byte by itself as the urgent byte, once
 	// all of the data fits (unix_stream_sendmsg, queue_oob); it replaces
 	// an urgent byte not yet taken, which stays in the stream.
+	sent := got // a record the filter cut counts as sent whole
+	if s.typ == SockSeqpacket {
+		// A record passes the receiver's filter as a datagram does
+		// (unix_seqpacket_sendmsg sends with unix_dgram_sendmsg).
+		kept, ok := p.filter(data[:got])
+		if !ok {
+			ns.mu.Unlock()
+			dropRights(m.Rights)
+			m.Rights = nil
+			return int64(got), nil
+		}
+		data, got = kept, len(kept)
+	}
 	oob := m.Flags&MsgOOB != 0 && int64(got) == want
 	g := &segment{data: data[:got], rights: m.Rights, creds: s.msgCreds(c, m, p), stamp: stampFor(p)}
 	ev := vfs.EventIn | vfs.EventRdNorm
@@ -563,7 +589,7 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	ns.queueRights(c, p, g)
 	ns.mu.Unlock()
 	p.q.Notify(ev)
-	return int64(got), nil
+	return int64(sent), nil
 }
 
 // segCharge is what a queued segment costs beyond its bytes, charged
@@ -664,12 +690,21 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		ns.mu.Unlock()
 		return 0, vfs.EFAULT
 	}
+	var ok bool
+	if data, ok = t.filter(data); !ok {
+		// The receiver's filter drops it: the sender is not told
+		// (unix_dgram_sendmsg: sk_filter).
+		ns.mu.Unlock()
+		dropRights(m.Rights)
+		m.Rights = nil
+		return want, nil
+	}
 	from := s.name
 	g := &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t), stamp: stampFor(t), sender: s}
 	t.recv = append(t.recv, g)
 	ns.queueRights(c, t, g)
-	s.inflight += got
-	t.recvBytes += got
+	s.inflight += len(data)
+	t.recvBytes += len(data)
 	t.recvSegs++
 	ns.mu.Unlock()
 	t.q.Notify(vfs.EventIn | vfs.EventRdNorm)

@@ -2097,6 +2097,148 @@ static void mssBufs(const struct kind *k) {
 	close(l);
 }
 
+// attach attaches the n instructions of f to fd as SO_ATTACH_FILTER.
+static int attach(int fd, struct sock_filter *f, int n) {
+	struct sock_fprog p = {n, f};
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &p, sizeof p);
+}
+
+// filtered sends each of the messages to sv[1], whose filter is f, and
+// prints what arrives.
+static void filtered(const struct kind *k, const char *label, int sv[2], struct sock_filter *f, int n) {
+	char what[160], buf[64];
+	snprintf(what, sizeof what, "%s filter %s: attach", k->name, label);
+	show(what, attach(sv[1], f, n));
+	const char *msgs[] = {"abc", "xyz", "ax"};
+	for (int i = 0; i < 3; i++) {
+		long r = send(sv[0], msgs[i], strlen(msgs[i]), 0);
+		printf("%s filter %s: send %s: %ld\n", k->name, label, msgs[i], r);
+	}
+	for (;;) {
+		long r = recv(sv[1], buf, sizeof buf - 1, MSG_DONTWAIT);
+		if (r < 0) {
+			printf("%s filter %s: recv %s\n", k->name, label, errname(errno));
+			break;
+		}
+		buf[r] = 0;
+		printf("%s filter %s: recv %ld \"%s\"\n", k->name, label, r, buf);
+		if (k->type == SOCK_STREAM)
+			break;
+	}
+	show("detach", setsockopt(sv[1], SOL_SOCKET, SO_DETACH_FILTER, &n, sizeof n));
+}
+
+// filters checks SO_ATTACH_FILTER's classic BPF: the programs
+// bpf_check_classic refuses, SO_GET_FILTER, SO_DETACH_FILTER,
+// SO_LOCK_FILTER, and the verdicts of programs on AF_UNIX datagrams and
+// records (a stream takes a filter and does not run it). Cocoon's
+// internet sockets refuse a valid program (their receive paths do not run
+// one), so only the refusals are compared there.
+static void filters(const struct kind *k) {
+	char what[160];
+	int fd = socket(k->family, k->type, 0), v = 0;
+	struct {
+		const char *name;
+		struct sock_filter f[4];
+		int n;
+	} bad[] = {
+		{"no ret", {BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0)}, 1},
+		{"div 0", {BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 0), BPF_STMT(BPF_RET | BPF_A, 0)}, 2},
+		{"lsh 32", {BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 32), BPF_STMT(BPF_RET | BPF_A, 0)}, 2},
+		{"unknown code", {BPF_STMT(0x0e, 0), BPF_STMT(BPF_RET | BPF_K, 0)}, 2},
+		{"M[16]", {BPF_STMT(BPF_ST, 16), BPF_STMT(BPF_RET | BPF_K, 0)}, 2},
+		{"M[1] unset", {BPF_STMT(BPF_LD | BPF_MEM, 1), BPF_STMT(BPF_RET | BPF_A, 0)}, 2},
+		{"jeq out", {BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1), BPF_STMT(BPF_RET | BPF_K, 0)}, 2},
+		{"ja out", {BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0), BPF_STMT(BPF_RET | BPF_K, 0)}, 2},
+		{"ancillary 64", {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + 64), BPF_STMT(BPF_RET | BPF_A, 0)}, 2},
+		{"ancillary 2", {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + 2), BPF_STMT(BPF_RET | BPF_A, 0)}, 2},
+	};
+	for (int i = 0; i < N(bad); i++) {
+		snprintf(what, sizeof what, "%s SO_ATTACH_FILTER %s", k->name, bad[i].name);
+		show(what, attach(fd, bad[i].f, bad[i].n));
+	}
+	static struct sock_filter many[4097];
+	for (int i = 0; i < 4097; i++)
+		many[i] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	snprintf(what, sizeof what, "%s SO_ATTACH_FILTER 4097", k->name);
+	show(what, attach(fd, many, 4097));
+	snprintf(what, sizeof what, "%s SO_ATTACH_FILTER bad pointer", k->name);
+	show(what, attach(fd, (struct sock_filter *)8, 1));
+	if (isInet(k)) {
+		close(fd);
+		return;
+	}
+	snprintf(what, sizeof what, "%s SO_ATTACH_FILTER 4096", k->name);
+	show(what, attach(fd, many, 4096));
+	struct sock_filter got[8];
+	socklen_t len = 0;
+	snprintf(what, sizeof what, "%s SO_GET_FILTER len 0", k->name);
+	show(what, getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, got, &len));
+	printf("%s SO_GET_FILTER len 0: %u\n", k->name, len);
+	len = 8;
+	snprintf(what, sizeof what, "%s SO_GET_FILTER len 8 of 4096", k->name);
+	show(what, getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, got, &len));
+	struct sock_filter two[] = {BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0), BPF_STMT(BPF_RET | BPF_A, 0)};
+	attach(fd, two, 2);
+	len = sizeof got;
+	memset(got, 0, sizeof got);
+	snprintf(what, sizeof what, "%s SO_GET_FILTER", k->name);
+	show(what, getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, got, &len));
+	printf("%s SO_GET_FILTER: len %u: %#x %#x %#x\n", k->name, len, got[0].code, got[1].code, got[1].k);
+	snprintf(what, sizeof what, "%s SO_DETACH_FILTER", k->name);
+	show(what, setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &v, sizeof v));
+	snprintf(what, sizeof what, "%s SO_DETACH_FILTER again", k->name);
+	show(what, setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &v, sizeof v));
+	len = sizeof got;
+	snprintf(what, sizeof what, "%s SO_GET_FILTER none", k->name);
+	show(what, getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, got, &len));
+	printf("%s SO_GET_FILTER none: len %u\n", k->name, len);
+	attach(fd, two, 2);
+	v = 1;
+	setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &v, sizeof v);
+	snprintf(what, sizeof what, "%s locked: SO_DETACH_FILTER", k->name);
+	show(what, setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &v, sizeof v));
+	snprintf(what, sizeof what, "%s locked: SO_ATTACH_FILTER", k->name);
+	show(what, attach(fd, two, 2));
+	close(fd);
+
+	int sv[2];
+	if (socketpair(AF_UNIX, k->type, 0, sv) < 0)
+		return;
+	struct sock_filter cut[] = {BPF_STMT(BPF_RET | BPF_K, 2)};
+	filtered(k, "ret 2", sv, cut, 1);
+	struct sock_filter none[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+	filtered(k, "ret 0", sv, none, 1);
+	struct sock_filter firstA[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 'a', 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	filtered(k, "first byte a", sv, firstA, 4);
+	struct sock_filter beyond[] = {BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 2), BPF_STMT(BPF_RET | BPF_K, 0xffff)};
+	filtered(k, "load at 2", sv, beyond, 2);
+	struct sock_filter proto[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	filtered(k, "protocol+1", sv, proto, 3);
+	struct sock_filter ifx[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_IFINDEX),
+				    BPF_STMT(BPF_RET | BPF_K, 0xffff)};
+	filtered(k, "ifindex", sv, ifx, 2);
+	struct sock_filter divx[] = {BPF_STMT(BPF_LDX | BPF_IMM, 0), BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0),
+				     BPF_STMT(BPF_RET | BPF_K, 0xffff)};
+	filtered(k, "div by X 0", sv, divx, 3);
+	struct sock_filter mem[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0), BPF_STMT(BPF_ST, 3),	 BPF_STMT(BPF_LDX | BPF_MEM, 3),
+		BPF_STMT(BPF_ALU | BPF_SUB | BPF_X, 0), BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1), BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	filtered(k, "memory", sv, mem, 6);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 // stampsOn turns the kernel's receive timestamps on and keeps them on:
 // Linux stamps arriving packets only while some socket asks
 // (net_enable_timestamp), and turns that on from a work queue, later; a
@@ -2169,6 +2311,8 @@ int main(void) {
 	tcpConnected(&kinds[2]);
 	mssBufs(&kinds[0]);
 	mssBufs(&kinds[2]);
+	for (int i = 0; i < NKINDS; i++)
+		filters(&kinds[i]);
 	for (int i = 0; i < NKINDS; i++)
 		extras(&kinds[i]);
 	ipCmsgs(&kinds[1]);

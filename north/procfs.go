@@ -561,7 +561,7 @@ func (p *Process) statusText(t *Task, exited bool) string {
 	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
 		own, shared, sigMask, ign, caught)
 	fmt.Fprintf(&b, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n",
-		c.inheritable, c.permitted(), c.effective(), uint64(capAll), c.ambient)
+		c.inheritable, c.permitted(), c.effective(), c.bset(), c.ambient)
 	nnp := 0
 	if mt := p.task(p.pid); mt != nil && mt.noNewPrivs {
 		nnp = 1

@@ -81,7 +81,14 @@ type creds struct {
 	// keeps across execve (capabilities(7), "Ambient capability set");
 	// always within the permitted and inheritable sets.
 	ambient uint64
+	// bsetDropped is what PR_CAPBSET_DROP took from the bounding set
+	// (capabilities(7), "Capability bounding set"), which bounds what
+	// execve makes permitted and what capset makes inheritable.
+	bsetDropped uint64
 }
+
+// bset is the capability bounding set.
+func (c *creds) bset() uint64 { return capAll &^ c.bsetDropped }
 
 func (c *creds) effective() uint64 { return capAll &^ c.effDropped }
 func (c *creds) permitted() uint64 { return capAll &^ c.permDropped }
@@ -147,12 +154,14 @@ func (c *creds) fixSetfsuid(old uint32) {
 // capabilities or set-user-ID bits (capabilities(7), "Transformation of
 // capabilities during execve"; security/commoncap.c
 // cap_bprm_creds_from_file): root (real or effective user ID 0) gets
-// every capability permitted and, with effective user ID 0, effective;
+// the bounding set's capabilities and the inheritable ones permitted
+// and, with effective user ID 0, effective;
 // anyone else keeps only the ambient set, permitted and effective. The
 // ambient set stays. The saved IDs become the effective ones.
 func (c *creds) exec() {
 	if c.ruid == 0 || c.euid == 0 {
-		c.setPermitted(capAll)
+		// handle_privileged_root: the bounding and inheritable sets.
+		c.setPermitted(c.bset() | c.inheritable)
 	} else {
 		c.setPermitted(c.ambient)
 	}
@@ -528,11 +537,38 @@ func sysCapset(t *Task, a *[6]uint64) int64 {
 		return -linux.EPERM
 	case !c.capable(capSetpcap) && inh&^(c.inheritable|c.permitted()) != 0:
 		return -linux.EPERM
+	case inh&^(c.inheritable|c.bset()) != 0:
+		return -linux.EPERM // no new inheritable capability outside the bounding set
 	}
 	c.setEffective(eff)
 	c.setPermitted(perm)
 	c.inheritable = inh
 	c.ambient &= perm & inh // no longer both permitted and inheritable: gone
+	return 0
+}
+
+// capbset serves prctl(PR_CAPBSET_READ, n) and (drop) PR_CAPBSET_DROP
+// as security/commoncap.c cap_task_prctl: reading needs a capability up
+// to CAP_LAST_CAP (EINVAL), dropping CAP_SETPCAP first (EPERM), then a
+// valid one. The set is the process's, as are its other sets here (Linux
+// keeps it per thread; a thread group drops it together).
+func (t *Task) capbset(n uint64, drop bool) int64 {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	c := &t.p.cred
+	if drop && !c.capable(capSetpcap) {
+		return -linux.EPERM
+	}
+	if n >= 64 || capAll&(1<<n) == 0 {
+		return -linux.EINVAL
+	}
+	if drop {
+		c.bsetDropped |= 1 << n
+		return 0
+	}
+	if c.bset()&(1<<n) != 0 {
+		return 1
+	}
 	return 0
 }
 

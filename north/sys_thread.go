@@ -290,7 +290,7 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prSetNoNewPrivs, prGetNoNewPrivs = 38, 39
 	const prGetDumpable, prSetDumpable = 3, 4
 	const prCapAmbient = 47
-	const prCapbsetRead = 23
+	const prCapbsetRead, prCapbsetDrop = 23, 24
 	const prGetTimerslack, prSetTimerslack = 30, 29
 	const prLastOption = 80 // above every option Linux 6.x defines
 	switch a[0] {
@@ -365,14 +365,8 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 	case prSetTimerslack:
 		t.setTimerSlack(a[1])
 		return 0
-	case prCapbsetRead:
-		// Every process's bounding set is every capability (CapBnd in
-		// /proc/PID/status): 1 for one up to CAP_LAST_CAP, EINVAL past
-		// it (security/commoncap.c cap_task_prctl's cap_valid).
-		if a[1] >= 64 || capAll>>a[1]&1 == 0 {
-			return -linux.EINVAL
-		}
-		return 1
+	case prCapbsetRead, prCapbsetDrop:
+		return t.capbset(a[1], a[0] == prCapbsetDrop)
 	}
 	if a[0] > 0 && a[0] < prLastOption {
 		return t.p.unsupported(fmt.Sprintf("prctl option %d", a[0]), -linux.EINVAL)

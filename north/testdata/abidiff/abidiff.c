@@ -1005,6 +1005,82 @@ static void ambient(void) {
 	show("ambient raise CAP_KILL again", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_KILL, 0, 0));
 }
 
+// statusCap reads capability set name (Inh, Prm, Eff, Bnd, Amb) from
+// /proc/self/status.
+static unsigned long long statusCap(const char *name) {
+	char line[128], want[16];
+	unsigned long long v = ~0ULL;
+	snprintf(want, sizeof want, "Cap%s:", name);
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return v;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, want, strlen(want)) == 0)
+			v = strtoull(line + strlen(want), NULL, 16);
+	fclose(f);
+	return v;
+}
+
+// statusCaps prints the capability sets of /proc/self/status relative to
+// the bounding set a process starts with (a container's root may lack
+// some capabilities Cocoon's has).
+static unsigned long long startBnd;
+
+static void statusCaps(const char *what) {
+	unsigned long long bnd = statusCap("Bnd"), prm = statusCap("Prm");
+	printf("%s: CapBnd lacks %#llx of the start's, CapPrm is CapBnd|CapInh %d, CapEff is CapPrm %d, CapInh %#llx CapAmb %#llx\n", what,
+	       startBnd & ~bnd, prm == (bnd | statusCap("Inh")), statusCap("Eff") == prm, statusCap("Inh"), statusCap("Amb"));
+}
+
+// bset drops capabilities from the bounding set (capabilities(7)), in a
+// child: PR_CAPBSET_READ and _DROP, CapBnd, capset refusing an
+// inheritable capability outside the set, execve making permitted only
+// the set's and the inheritable ones, and CAP_SETPCAP needed to drop.
+static void bset(void) {
+	startBnd = statusCap("Bnd");
+	pid_t pid = fork();
+	if (pid == 0) {
+		show("capbset read CAP_KILL", prctl(PR_CAPBSET_READ, CAP_KILL, 0, 0, 0));
+		show("capbset read 41", prctl(PR_CAPBSET_READ, 41, 0, 0, 0));
+		show("capbset read 64", prctl(PR_CAPBSET_READ, 64, 0, 0, 0));
+		show("capbset drop CAP_KILL", prctl(PR_CAPBSET_DROP, CAP_KILL, 0, 0, 0));
+		show("capbset drop CAP_KILL again", prctl(PR_CAPBSET_DROP, CAP_KILL, 0, 0, 0));
+		show("capbset read CAP_KILL dropped", prctl(PR_CAPBSET_READ, CAP_KILL, 0, 0, 0));
+		show("capbset drop 41", prctl(PR_CAPBSET_DROP, 41, 0, 0, 0));
+		show("capbset drop CAP_SYS_ADMIN", prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0));
+		statusCaps("bset dropped");
+		struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+		struct __user_cap_data_struct d[2];
+		syscall(SYS_capget, &h, d);
+		d[0].inheritable = 1 << CAP_KILL;
+		show("capset inheritable CAP_KILL outside the bounding set", syscall(SYS_capset, &h, d));
+		d[0].inheritable = 1 << CAP_CHOWN;
+		show("capset inheritable CAP_CHOWN", syscall(SYS_capset, &h, d));
+		fflush(stdout);
+		pid_t c = fork();
+		if (c == 0) {
+			char start[32];
+			snprintf(start, sizeof start, "%llx", startBnd);
+			char *args[] = {(char *)argv0, dir, "bsetexec", start, NULL};
+			execv("/proc/self/exe", args);
+			printf("execv: %s\n", strerror(errno));
+			_exit(1);
+		}
+		int st;
+		waitpid(c, &st, 0);
+		syscall(SYS_capget, &h, d);
+		d[0].effective &= ~(1u << CAP_SETPCAP);
+		show("capset without CAP_SETPCAP effective", syscall(SYS_capset, &h, d));
+		show("capbset drop without CAP_SETPCAP", prctl(PR_CAPBSET_DROP, CAP_CHOWN, 0, 0, 0));
+		show("capbset drop 64 without CAP_SETPCAP", prctl(PR_CAPBSET_DROP, 64, 0, 0, 0));
+		show("capbset read CAP_CHOWN", prctl(PR_CAPBSET_READ, CAP_CHOWN, 0, 0, 0));
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	show("capbset read CAP_KILL in the parent", prctl(PR_CAPBSET_READ, CAP_KILL, 0, 0, 0));
+}
+
 static void creds(void) {
 	char buf[64], list[256];
 	// The file's attributes are read through a descriptor opened while
@@ -1121,6 +1197,11 @@ int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	snprintf(dir, sizeof dir, "%s", argc > 1 ? argv[1] : "/tmp");
 	argv0 = argv[0];
+	if (argc > 3 && strcmp(argv[2], "bsetexec") == 0) {
+		startBnd = strtoull(argv[3], NULL, 16);
+		statusCaps("after execve");
+		return 0;
+	}
 	if (geteuid() != 0) {
 		printf("FAIL: abidiff must run as root (it tests dropping privileges)\n");
 		return 1;
@@ -1134,6 +1215,7 @@ int main(int argc, char **argv) {
 	sigio();
 	unshares();
 	cmsgs();
+	bset();
 	creds();
 	unsharesUnprivileged();
 	printf("abidiff: done\n");

@@ -209,8 +209,9 @@ func sysTime(t *Task, a *[6]uint64) int64 {
 
 // interrupted reports, after a wake-up, whether the thread has a signal
 // to take (or the process is ending): a wake-up for a signal another
-// thread took does not end a wait.
-func (t *Task) interrupted() bool { return t.p.exiting() || t.deliverable() }
+// thread took does not end a wait, and one that ends the thread (another
+// thread's execve) does.
+func (t *Task) interrupted() bool { return t.p.exiting() || t.zapped.Load() || t.deliverable() }
 
 // sleep blocks until deadline or a signal; it writes the remaining time
 // to rem (if not 0) when interrupted.

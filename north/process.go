@@ -67,8 +67,11 @@ type Process struct {
 	zombie     bool
 	waitStatus int
 	// exitSig is sent to the parent at exit (clone's low byte; SIGCHLD
-	// for fork).
-	exitSig   int
+	// for fork, and once reparented).
+	exitSig atomic.Int32
+	// subreaper is PR_SET_CHILD_SUBREAPER's flag: orphaned descendants
+	// come to it rather than to init.
+	subreaper atomic.Bool
 	pgid, sid atomic.Int32
 	// ended is closed when the process has become a zombie (pidfds poll
 	// readable); endWatch then tells its pidfds' pollers.

@@ -438,7 +438,7 @@ func (p *Process) statText(t *Task, exited bool) string {
 		ticks(utime), ticks(stime), ticks(p.cutime.Load()), ticks(p.cstime.Load()), 20+nice, nice,
 		nthreads, ticks(p.startMono), vsize, rss, uint64(1<<64-1), startCode, endCode, startStack,
 		pending&(1<<32-1), sigMask&(1<<32-1), ign&(1<<32-1), caught&(1<<32-1),
-		p.exitSig, policy, data[0], data[1], brkStart, strs[0], strs[1], strs[2], strs[3], exitCode)
+		p.exitSig.Load(), policy, data[0], data[1], brkStart, strs[0], strs[1], strs[2], strs[3], exitCode)
 }
 
 // dispositions returns the signals set to SIG_IGN and those with a

@@ -265,11 +265,11 @@ const (
 )
 
 func sysFork(t *Task, a *[6]uint64) int64 {
-	return t.newProcess(uint64(linux.SigChld), 0, 0, 0, 0, 0)
+	return t.newProcess(uint64(linux.SigChld), 0, 0, 0, 0, 0, 0)
 }
 
 func sysVfork(t *Task, a *[6]uint64) int64 {
-	return t.newProcess(linux.CloneVM|linux.CloneVfork|uint64(linux.SigChld), 0, 0, 0, 0, 0)
+	return t.newProcess(linux.CloneVM|linux.CloneVfork|uint64(linux.SigChld), 0, 0, 0, 0, 0, 0)
 }
 
 // clone3's struct clone_args (include/uapi/linux/sched.h): flags, pidfd,
@@ -277,7 +277,12 @@ func sysVfork(t *Task, a *[6]uint64) int64 {
 // set_tid_size, cgroup; 64 bytes in its first version (CLONE_ARGS_SIZE_VER0).
 func sysClone3(t *Task, a *[6]uint64) int64 {
 	addr, size := a[0], a[1]
-	if size < 64 || size > 4096 {
+	// kernel/fork.c copy_clone_args_from_user: more than a page is
+	// E2BIG, less than CLONE_ARGS_SIZE_VER0 EINVAL.
+	if size > 4096 {
+		return -linux.E2BIG
+	}
+	if size < 64 {
 		return -linux.EINVAL
 	}
 	b := make([]byte, size)
@@ -296,14 +301,45 @@ func sysClone3(t *Task, a *[6]uint64) int64 {
 		return getU64(b[8*i:])
 	}
 	flags, pidfd, ctid, ptid, exitSig, stack, stackSize, tls := f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7)
-	if f(8) != 0 || f(9) != 0 {
-		return t.p.unsupported("clone3 set_tid", -linux.EINVAL)
+	// set_tid: at most MAX_PID_NS_LEVEL IDs, an array if and only if a
+	// size (copy_clone_args_from_user).
+	setTidAddr, setTidSize := f(8), f(9)
+	if setTidSize > 32 || (setTidAddr == 0) != (setTidSize == 0) {
+		return -linux.EINVAL
 	}
-	if exitSig&^csignal != 0 || flags&csignal != 0 || (stack == 0) != (stackSize == 0) {
+	if exitSig&^csignal != 0 || exitSig > linux.NSig || (stack == 0) != (stackSize == 0) {
+		return -linux.EINVAL
+	}
+	// clone3_args_valid: no CLONE_DETACHED nor exit signal in the
+	// flags, no exit signal for a thread or a CLONE_PARENT child, and
+	// CLONE_CLEAR_SIGHAND cannot go with shared handlers.
+	if flags&(cloneDetached|csignal) != 0 || flags&(linux.CloneThread|cloneParent) != 0 && exitSig != 0 ||
+		flags&(cloneClearSigh|linux.CloneSighand) == cloneClearSigh|linux.CloneSighand {
 		return -linux.EINVAL
 	}
 	if flags&clonePidfd != 0 && flags&cloneParentSettid != 0 && pidfd == ptid {
 		return -linux.EINVAL // one int cannot take both (clone3_args_valid)
+	}
+	var setTid int32
+	if setTidSize != 0 {
+		var b [32 * 4]byte
+		if err := t.p.m.CopyIn(setTidAddr, b[:4*setTidSize]); err != nil {
+			return -linux.EFAULT
+		}
+		// One PID namespace: one ID to choose, from 1 to pid_max - 1,
+		// by a process with CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE;
+		// one in use is EEXIST (kernel/pid.c alloc_pid).
+		id := int32(uint32(getU64(b[:8])))
+		const capCheckpointRestore = 40
+		switch {
+		case setTidSize > 1 || id < 1 || id >= maxPid:
+			return -linux.EINVAL
+		case !t.Capable(capSysAdmin) && !t.Capable(capCheckpointRestore):
+			return -linux.EPERM
+		case flags&linux.CloneThread != 0:
+			return t.p.unsupported("clone3 set_tid for a thread", -linux.EINVAL)
+		}
+		setTid = id
 	}
 	if stack != 0 {
 		stack += stackSize
@@ -312,18 +348,18 @@ func sysClone3(t *Task, a *[6]uint64) int64 {
 		if flags&clonePidfd != 0 {
 			return t.p.unsupported("CLONE_PIDFD with CLONE_THREAD (pidfds of threads)", -linux.EINVAL)
 		}
-		a2 := [6]uint64{flags | exitSig, stack, ptid, ctid, tls}
-		return sysClone(t, &a2)
+		return t.clone(flags, stack, ptid, ctid, tls)
 	}
-	return t.newProcess(flags|exitSig, stack, ptid, ctid, tls, pidfd)
+	return t.newProcess(flags|exitSig, stack, ptid, ctid, tls, pidfd, setTid)
 }
 
 // newProcess is fork, vfork and clone without CLONE_THREAD: a child
 // process whose address space is a copy-on-write copy of the caller's
 // (or, with CLONE_VM, the caller's own until it execs), with the same
 // open files and dispositions, running from the same place with RAX 0.
-// With CLONE_PIDFD the caller gets a pidfd of the child at pidfdAddr.
-func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64 {
+// With CLONE_PIDFD the caller gets a pidfd of the child at pidfdAddr;
+// setTid, if not 0, is the child's PID (clone3's set_tid).
+func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64, setTid int32) int64 {
 	p := t.p
 	if mem.KernelShort() || kernel.UserMemoryShort() {
 		return -linux.ENOMEM // copy_process: dup_task_struct failed
@@ -336,11 +372,20 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	if flags&cloneFS != 0 && flags&(cloneNewns|cloneNewuser) != 0 {
 		return -linux.EINVAL
 	}
+	// Shared handlers need a shared address space (copy_process).
+	if flags&linux.CloneSighand != 0 && flags&linux.CloneVM == 0 {
+		return -linux.EINVAL
+	}
+	// Init cannot make a sibling: it has no parent (copy_process, the
+	// SIGNAL_UNKILLABLE check).
+	if flags&cloneParent != 0 && p.isInit() {
+		return -linux.EINVAL
+	}
 	if flags&(cloneNewFlags|cloneNewns|cloneNewtime|cloneIntoCgroup) != 0 {
 		return p.unsupported("clone with new namespaces", -linux.EPERM)
 	}
-	if flags&(linux.CloneSighand|cloneSysvsem|cloneParent) != 0 {
-		return p.unsupported("clone of a process sharing handlers, semaphore undo or parent", -linux.EINVAL)
+	if flags&(linux.CloneSighand|cloneSysvsem) != 0 {
+		return p.unsupported("clone of a process sharing handlers or semaphore undo", -linux.EINVAL)
 	}
 	if flags&clonePidfd != 0 {
 		if flags&cloneDetached != 0 {
@@ -357,10 +402,10 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	if flags&cloneFiles == 0 && !t.tableCopyFits() {
 		return -linux.ENOMEM
 	}
+	// Legacy clone takes any exit signal: one past _NSIG is never sent
+	// (kernel/signal.c do_notify_parent sends only a valid_signal), and
+	// the child is a clone child to wait for (not SIGCHLD).
 	exitSig := int(flags & csignal)
-	if exitSig > linux.NSig {
-		return -linux.EINVAL
-	}
 	var m Machine
 	var vmas []*fileVMA
 	var dontfork, wipeonfork, drop, grows, vdso, vvar []span
@@ -421,10 +466,10 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 		ended:     make(chan struct{}),
 		startTime: time.Now(),
 		startMono: monotonic(),
-		exitSig:   exitSig,
 		parent:    p,
 		parentTid: t.tid,
 	}
+	c.exitSig.Store(int32(exitSig))
 	c.futex = p.futex
 	c.sig.init()
 	if flags&linux.CloneVM != 0 {
@@ -472,6 +517,15 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	p.sig.mu.Lock()
 	c.sig.act = p.sig.act
 	p.sig.mu.Unlock()
+	if flags&cloneClearSigh != 0 {
+		// Handlers go back to the default, ignored signals stay
+		// ignored (copy_sighand: flush_signal_handlers(p, 0)).
+		for i := range c.sig.act {
+			if c.sig.act[i].handler > sigIgn {
+				c.sig.act[i] = sigAction{}
+			}
+		}
+	}
 	c.pgid.Store(p.pgid.Load())
 	c.sid.Store(p.sid.Load())
 	c.noCtty.Store(p.noCtty.Load())
@@ -500,12 +554,33 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64) int64
 	}
 	w := p.w
 	w.mu.Lock()
-	c.pid = w.allocID()
-	w.procs[c.pid] = c
-	if p.children == nil {
-		p.children = map[int32]*Process{}
+	if setTid != 0 {
+		if w.procs[setTid] != nil || w.taskByID(setTid) != nil {
+			w.mu.Unlock()
+			r.Release()
+			c.files.(ProcessFiles).Release() // no thread took them
+			c.release()
+			return -linux.EEXIST
+		}
+		c.pid = setTid
+		w.lastID = setTid
+		w.forks.Add(1)
+	} else {
+		c.pid = w.allocID()
 	}
-	p.children[c.pid] = c
+	w.procs[c.pid] = c
+	par := p
+	if flags&cloneParent != 0 && p.parent != nil {
+		// CLONE_PARENT: the caller's parent is the child's, and the
+		// caller's exit signal is its (copy_process).
+		par = p.parent
+		c.parent, c.parentTid = par, p.parentTid
+		c.exitSig.Store(p.exitSig.Load())
+	}
+	if par.children == nil {
+		par.children = map[int32]*Process{}
+	}
+	par.children[c.pid] = c
 	w.mu.Unlock()
 	if s, ok := c.files.(interface{ SetPid(int32) }); ok {
 		s.SetPid(c.pid)
@@ -589,17 +664,40 @@ func (p *Process) reap() {
 			groups[c.pgid.Load()] = w.orphanedLocked(c.pgid.Load(), nil)
 		}
 	}
+	// The children go to the nearest ancestor that is a child
+	// subreaper and still alive, else to init (kernel/exit.c
+	// find_new_reaper), with SIGCHLD as their exit signal; one that is a
+	// zombie already is announced to its new parent (reparent_leader).
+	reaper, reaperTid := w.init, int32(1)
+	for a := p.parent; a != nil && a != w.init; a = a.parent {
+		if a.subreaper.Load() && !a.zombie && !a.exiting() {
+			reaper, reaperTid = a, a.pid
+			break
+		}
+	}
+	var dead []*Process
 	for pid, c := range p.children {
-		c.parent = w.init
-		c.parentTid = 1
-		if w.init != nil && w.init != p {
-			if w.init.children == nil {
-				w.init.children = map[int32]*Process{}
+		c.parent = reaper
+		c.parentTid = reaperTid
+		c.exitSig.Store(linux.SigChld)
+		if reaper != nil && reaper != p {
+			if reaper.children == nil {
+				reaper.children = map[int32]*Process{}
 			}
-			w.init.children[pid] = c
+			reaper.children[pid] = c
+			if c.zombie {
+				dead = append(dead, c)
+			}
 		}
 	}
 	p.children = nil
+	if len(dead) > 0 && reaper.autoreaps() {
+		for _, c := range dead {
+			delete(reaper.children, c.pid)
+			delete(w.procs, c.pid)
+			c.sig.dropShared()
+		}
+	}
 	parent := p.parent
 	p.zombie = true
 	// A group this exit orphans that has a stopped process gets SIGHUP
@@ -610,12 +708,8 @@ func (p *Process) reap() {
 			hup = append(hup, g)
 		}
 	}
-	autoreap := false
 	if parent != nil {
-		act := parent.sig.action(linux.SigChld)
-		const saNocldwait = 2 // include/uapi/asm-generic/signal-defs.h
-		autoreap = act.handler == sigIgn || act.flags&saNocldwait != 0
-		if autoreap {
+		if parent.autoreaps() {
 			delete(parent.children, p.pid)
 			delete(w.procs, p.pid)
 			p.sig.dropShared()
@@ -632,13 +726,13 @@ func (p *Process) reap() {
 	if p.sid.Load() == p.pid {
 		w.disassociate(p.pid) // the controlling process is gone
 	}
-	if parent != nil && p.exitSig != 0 && !parent.exiting() {
-		code := int32(linux.CldExited)
-		status := p.waitStatus >> 8 & 0xff
-		if p.waitStatus&0x7f != 0 {
-			code, status = linux.CldKilled, p.waitStatus&0x7f
+	if sig := int(p.exitSig.Load()); parent != nil && validSig(uint64(sig)) && !parent.exiting() {
+		parent.send(nil, p.exitInfo(sig))
+	}
+	if reaper != nil && reaper != p && !reaper.exiting() {
+		for _, c := range dead {
+			reaper.send(nil, c.exitInfo(linux.SigChld))
 		}
-		parent.send(nil, sigInfo{signo: p.exitSig, code: code, pid: p.pid, status: int32(status)})
 	}
 	if p == w.init {
 		// Init is gone: so is everyone else (the guest powers off).
@@ -654,6 +748,24 @@ func (p *Process) reap() {
 			q.exitKilled(linux.SigKill)
 		}
 	}
+}
+
+// exitInfo is the exit signal sig telling p's parent how p ended.
+func (p *Process) exitInfo(sig int) sigInfo {
+	code := int32(linux.CldExited)
+	status := p.waitStatus >> 8 & 0xff
+	if p.waitStatus&0x7f != 0 {
+		code, status = linux.CldKilled, p.waitStatus&0x7f
+	}
+	return sigInfo{signo: sig, code: code, pid: p.pid, status: int32(status)}
+}
+
+// autoreaps reports whether p's children are forgotten when they exit:
+// SIGCHLD ignored or SA_NOCLDWAIT (kernel/signal.c do_notify_parent).
+func (p *Process) autoreaps() bool {
+	act := p.sig.action(linux.SigChld)
+	const saNocldwait = 2 // include/uapi/asm-generic/signal-defs.h
+	return act.handler == sigIgn || act.flags&saNocldwait != 0
 }
 
 // exitKilled ends the process as killed by signal sig.
@@ -699,7 +811,7 @@ func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (
 			}
 			// __WCLONE waits only for children whose exit signal is not
 			// SIGCHLD, __WALL for all (wait(2)).
-			if options&wAll == 0 && (options&wClone != 0) != (c.exitSig != linux.SigChld) {
+			if options&wAll == 0 && (options&wClone != 0) != (c.exitSig.Load() != linux.SigChld) {
 				continue
 			}
 			found = true
@@ -774,8 +886,11 @@ func (p *Process) matcher(pid int32) func(c *Process) bool {
 
 func sysWait4(t *Task, a *[6]uint64) int64 {
 	pid, status, options, rusage := int32(a[0]), a[1], a[2], a[3]
-	if options&^(wNohang|wUntraced|wContinued|wNothread|wAll|wClone) != 0 || pid == -1<<31 {
+	if options&^(wNohang|wUntraced|wContinued|wNothread|wAll|wClone) != 0 {
 		return -linux.EINVAL
+	}
+	if pid == -1<<31 {
+		return -linux.ESRCH // -INT_MIN is not defined (kernel/exit.c kernel_wait4)
 	}
 	res, r := t.waitFor(t.p.matcher(pid), options|wExited, false)
 	c := res.c

@@ -42,16 +42,34 @@ const (
 // sysClone creates a thread, or without CLONE_THREAD a process
 // (sys_proc.go).
 func sysClone(t *Task, a *[6]uint64) int64 {
-	flags, stack, ptid, ctid, tls := a[0], a[1], a[2], a[3], a[4]
+	// Legacy clone takes the flags' low 32 bits (kernel/fork.c
+	// SYSCALL_DEFINE5(clone): lower_32_bits(clone_flags)); the flags
+	// above, CLONE_CLEAR_SIGHAND and CLONE_INTO_CGROUP, are clone3's.
+	return t.clone(a[0]&0xffffffff, a[1], a[2], a[3], a[4])
+}
+
+// clone is clone's and clone3's work: a thread with CLONE_THREAD, else a
+// process (newProcess).
+func (t *Task) clone(flags, stack, ptid, ctid, tls uint64) int64 {
 	if flags&linux.CloneThread == 0 {
 		if flags&clonePidfd != 0 && flags&cloneParentSettid != 0 {
 			return -linux.EINVAL // clone(2) has one field for both
 		}
-		return t.newProcess(flags, stack, ptid, ctid, tls, ptid)
+		return t.newProcess(flags, stack, ptid, ctid, tls, ptid, 0)
 	}
 	// A thread shares the address space and handlers (clone(2) EINVAL).
 	if flags&(linux.CloneVM|linux.CloneSighand) != linux.CloneVM|linux.CloneSighand {
 		return -linux.EINVAL
+	}
+	// kernel/fork.c copy_process: a thread cannot be in a new user or
+	// PID namespace, a new mount or user namespace cannot share the
+	// working directory, init makes no sibling.
+	if flags&(cloneNewuser|cloneNewpid) != 0 || flags&cloneFS != 0 && flags&(cloneNewns|cloneNewuser) != 0 ||
+		flags&cloneParent != 0 && t.p.isInit() {
+		return -linux.EINVAL
+	}
+	if flags&(cloneNewFlags|cloneNewns|cloneNewtime|cloneIntoCgroup) != 0 {
+		return t.p.unsupported("clone of a thread with new namespaces", -linux.EPERM)
 	}
 	if flags&clonePidfd != 0 {
 		return t.p.unsupported("CLONE_PIDFD with CLONE_THREAD (pidfds of threads)", -linux.EINVAL)
@@ -279,7 +297,7 @@ const (
 	archSetCPUID = 0x1012
 )
 
-// prctl: thread names, the parent-death signal, the keep-capabilities
+// prctl: thread names, the parent-death signal, the child subreaper, the keep-capabilities
 // flag, the ambient capabilities, reading the bounding set,
 // no_new_privs and the timer slack; the other options Linux has are
 // refused and reported (unsupported).
@@ -292,8 +310,20 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prCapAmbient = 47
 	const prCapbsetRead, prCapbsetDrop = 23, 24
 	const prGetTimerslack, prSetTimerslack = 30, 29
+	const prSetChildSubreaper, prGetChildSubreaper = 36, 37
 	const prLastOption = 80 // above every option Linux 6.x defines
 	switch a[0] {
+	case prSetChildSubreaper:
+		// Any nonzero value sets it (kernel/sys.c: !!arg2); orphaned
+		// descendants then come to this process (reap).
+		t.p.subreaper.Store(a[1] != 0)
+		return 0
+	case prGetChildSubreaper:
+		var v uint32
+		if t.p.subreaper.Load() {
+			v = 1
+		}
+		return errno(mem.WriteUint32(t.p.m, a[1], v))
 	case prGetDumpable:
 		if t.p.undumpable.Load() {
 			return 0

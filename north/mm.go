@@ -112,6 +112,10 @@ type mmState struct {
 	// guard below it, which a fault below grows (stackgrow.go; guarded
 	// by mu).
 	stack [3]uint64
+	// stackLow is stack[0], read without mu: a copy in or out that
+	// faults sees whether the stack may grow there before it takes mu
+	// (growStackIn), so that one far from the stack never waits on it.
+	stackLow atomic.Uint64
 	// auxv is the program's auxiliary vector (mm->saved_auxv;
 	// Program.Auxv; guarded by mu, never changed in place).
 	auxv []byte

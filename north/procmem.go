@@ -124,6 +124,7 @@ func (s *mmState) setStrings(prog Program) {
 	s.strings = [4]uint64{prog.ArgStart, prog.ArgEnd, prog.EnvStart, prog.EnvEnd}
 	s.segments = prog.Segments
 	s.stack = [3]uint64{prog.StackLow, prog.StackHigh, prog.StackGuard}
+	s.stackLow.Store(prog.StackLow)
 	s.auxv = prog.Auxv
 	s.vdso, s.vvar = nil, nil
 	if r := prog.VDSO; r[0] < r[1] {

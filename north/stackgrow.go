@@ -40,6 +40,9 @@ func (t *Task) growStack(addr uint64) bool { return t.p.growStackIn(t.p.m, t.p.m
 
 // growStackIn is growStack in address space m with ranges mm.
 func (p *Process) growStackIn(m Machine, mm *mmState, addr uint64) bool {
+	if lo := mm.stackLow.Load(); lo == 0 || addr >= lo || lo-addr > maxStack {
+		return false
+	}
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	lo, hi, gap := mm.stack[0], mm.stack[1], mm.stack[2]
@@ -77,6 +80,7 @@ func (p *Process) growStackIn(m Machine, mm *mmState, addr uint64) bool {
 		return false
 	}
 	mm.stack[0] = newLo
+	mm.stackLow.Store(newLo)
 	return true
 }
 

@@ -127,6 +127,17 @@ const nrOpen = 1 << 20
 
 func sysPrlimit(t *Task, a *[6]uint64) int64 {
 	pid, res, newp, oldp := int32(a[0]), a[1], a[2], a[3]
+	// As kernel/sys.c prlimit64: the new limit is read before anything
+	// else, the old one written once the change is made (an EFAULT then
+	// leaves it made), and neither copy holds the process's lock: a copy
+	// may grow the stack, which takes the address space's lock, and that
+	// one is held where the limits are read (mmap's may_expand_vm).
+	var nb [16]byte
+	if newp != 0 {
+		if err := t.p.m.CopyIn(newp, nb[:]); err != nil {
+			return -linux.EFAULT
+		}
+	}
 	if res >= 16 {
 		return -linux.EINVAL
 	}
@@ -137,11 +148,9 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 	t.p.mu.Lock()
 	mayRaise := t.p.cred.capable(capSysResource)
 	t.p.mu.Unlock()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	cur, ok := p.rlimits[res]
-	if !ok {
-		cur = p.defaultRlimit(res)
+	cur, e := p.setRlimit(res, newp != 0, getU64(nb[0:]), getU64(nb[8:]), mayRaise)
+	if e != 0 {
+		return e
 	}
 	if oldp != 0 {
 		var b [16]byte
@@ -151,35 +160,43 @@ func sysPrlimit(t *Task, a *[6]uint64) int64 {
 			return -linux.EFAULT
 		}
 	}
-	if newp != 0 {
-		var b [16]byte
-		if err := t.p.m.CopyIn(newp, b[:]); err != nil {
-			return -linux.EFAULT
-		}
-		soft, hard := getU64(b[0:]), getU64(b[8:])
-		if soft > hard {
-			return -linux.EINVAL
-		}
-		if res == linux.RlimitNofile && hard > nrOpen {
-			return -linux.EPERM // do_prlimit: even for a privileged caller
-		}
-		if hard > cur[1] && !mayRaise {
-			return -linux.EPERM // raising a hard limit takes CAP_SYS_RESOURCE
-		}
-		if res == linux.RlimitNofile {
-			// The descriptor table enforces this one (fs.nr_open bounds it).
-			if l, ok := p.files.(interface{ SetFileLimit(uint64) error }); ok {
-				if err := l.SetFileLimit(soft); err != nil {
-					return -linux.EPERM
-				}
+	return 0
+}
+
+// setRlimit returns limit res of p as it was and, if set, makes it
+// [soft, hard] (do_prlimit).
+func (p *Process) setRlimit(res uint64, set bool, soft, hard uint64, mayRaise bool) ([2]uint64, int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cur, ok := p.rlimits[res]
+	if !ok {
+		cur = p.defaultRlimit(res)
+	}
+	if !set {
+		return cur, 0
+	}
+	if soft > hard {
+		return cur, -linux.EINVAL
+	}
+	if res == linux.RlimitNofile && hard > nrOpen {
+		return cur, -linux.EPERM // do_prlimit: even for a privileged caller
+	}
+	if hard > cur[1] && !mayRaise {
+		return cur, -linux.EPERM // raising a hard limit takes CAP_SYS_RESOURCE
+	}
+	if res == linux.RlimitNofile {
+		// The descriptor table enforces this one (fs.nr_open bounds it).
+		if l, ok := p.files.(interface{ SetFileLimit(uint64) error }); ok {
+			if err := l.SetFileLimit(soft); err != nil {
+				return cur, -linux.EPERM
 			}
 		}
-		if p.rlimits == nil {
-			p.rlimits = map[uint64][2]uint64{}
-		}
-		p.rlimits[res] = [2]uint64{soft, hard}
 	}
-	return 0
+	if p.rlimits == nil {
+		p.rlimits = map[uint64][2]uint64{}
+	}
+	p.rlimits[res] = [2]uint64{soft, hard}
+	return cur, 0
 }
 
 // sysSysinfo fills struct sysinfo (include/uapi/linux/sysinfo.h): uptime,

@@ -483,6 +483,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64, setTi
 		c.mm.strings = p.mm.strings   // dup_mm copies arg_start ... env_end
 		c.mm.segments = p.mm.segments // and start_code ... end_data
 		c.mm.stack = p.mm.stack
+		c.mm.stackLow.Store(p.mm.stack[0])
 		c.mm.auxv = p.mm.auxv // and saved_auxv
 		// dup_mmap copies the special mappings (forkAdvised takes the
 		// MADV_DONTFORK parts out).

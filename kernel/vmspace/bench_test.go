@@ -6,7 +6,7 @@ import "testing"
 // its first half given another protection.
 func setup(n int) *Space {
 	s := new(Space)
-	s.Init(lo, lo+uintptr(4*n+16)*pg)
+	s.Init(lo+1<<30, lo+1<<30+uintptr(4*n+16)*pg)
 	refill(s)
 	s.Set(s.Lo, uintptr(4*n+16)*pg, Read)
 	for i := 0; i < n/2; i++ {
@@ -41,3 +41,15 @@ func BenchmarkLookup1000(b *testing.B)            { benchLookup(b, 1000) }
 func BenchmarkLookup65000(b *testing.B)           { benchLookup(b, 65000) }
 func BenchmarkProtectSplitJoin1000(b *testing.B)  { benchSplitJoin(b, 1000) }
 func BenchmarkProtectSplitJoin65000(b *testing.B) { benchSplitJoin(b, 65000) }
+
+// BenchmarkFindDown65000: a top-down search that passes every region of
+// a 65,000-region mapping to the free range below it.
+func BenchmarkFindDown65000(b *testing.B) {
+	s := setup(65000)
+	hi := s.Hi
+	s.Hi = hi + 1<<30
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.FindDown(s.Lo, hi, 1<<20, pg)
+	}
+}

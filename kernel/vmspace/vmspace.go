@@ -24,11 +24,20 @@ const MaxMapCount = 65530
 // ChunkRegions is the number of regions one chunk holds: a page of them.
 const ChunkRegions = PageSize / 24
 
-// Chunk is the memory of one chunk, a page.
-type Chunk [ChunkRegions]Region
+// Chunk is the memory of one chunk, a page: its regions, then the
+// largest gap between two of them (gapUnknown until FindDown needs it).
+type Chunk [PageSize / 8]uintptr
+
+// gapOff is where a chunk keeps its largest gap, in the page's last 16
+// bytes; gapUnknown marks it stale.
+const (
+	gapOff     = ChunkRegions * 24
+	gapUnknown = ^uintptr(0)
+)
 
 var _ = [1]struct{}{}[unsafe.Sizeof(Region{})-24]
-var _ = [1]struct{}{}[PageSize-unsafe.Sizeof(Chunk{})-16]
+var _ = [1]struct{}{}[PageSize-ChunkRegions*unsafe.Sizeof(Region{})-16]
+var _ = [1]struct{}{}[PageSize-unsafe.Sizeof(Chunk{})]
 
 // MaxChunks bounds the chunks of one Space. Every chunk but a lone one is
 // at least half full, so MaxChunks of them hold MaxMapCount regions and
@@ -221,6 +230,36 @@ func (s *Space) moveRefs(to, from, n int) {
 	}
 	for i := 0; i < n; i++ {
 		*s.ref(to + i) = *s.ref(from + i)
+	}
+}
+
+// gap returns the largest gap between two regions of chunk i, computing
+// it if it is stale.
+//
+//go:nosplit
+func (s *Space) gap(i int) uintptr {
+	c := s.ref(i)
+	g := (*uintptr)(unsafe.Add(nil, c.p+gapOff))
+	if *g == gapUnknown {
+		*g = 0
+		for k := 1; k < c.n; k++ {
+			*g = max(*g, reg(c.p, k).Start-reg(c.p, k-1).End)
+		}
+	}
+	return *g
+}
+
+// stale marks the largest gaps of the chunks around [start, end) stale:
+// every change ends with it for the range it changed, which covers the
+// chunks whose regions moved (a split, a merge or a share between
+// neighbours).
+//
+//go:nosplit
+func (s *Space) stale(start, end uintptr) {
+	a, _ := s.find(start - 1)
+	b, _ := s.find(end)
+	for i := max(a-1, 0); i <= min(b+1, s.nc-1); i++ {
+		*(*uintptr)(unsafe.Add(nil, s.ref(i).p+gapOff)) = gapUnknown
 	}
 }
 
@@ -437,6 +476,12 @@ func (s *Space) FindDown(lo, hi, length, align uintptr) (uintptr, bool) {
 				return a, true
 			}
 		}
+		if have && k > 0 && k == s.cnt(ci)-1 && s.gap(ci) < length {
+			// No gap inside this chunk is wide enough: on to its
+			// first region.
+			k = 0
+			r = *s.at(ci, 0)
+		}
 		if !have || r.Start <= lo {
 			return 0, false
 		}
@@ -471,6 +516,7 @@ func (s *Space) SetTagged(start, length uintptr, prot Prot, k Kind, tag uint32) 
 	if ci, k := s.insert(Region{start, start + length, Attr{prot, k, tag}}); ci >= 0 {
 		s.removeRange(ci, k, 1)
 	}
+	s.stale(start, start+length)
 	return true
 }
 
@@ -491,12 +537,13 @@ func (s *Space) Append(r Region) bool {
 		}
 		if last.End == r.Start && mergeable(last, &r) {
 			last.End = r.End
-			return true
+		} else {
+			s.insertAt(s.nc-1, s.cnt(s.nc-1), r)
 		}
-		s.insertAt(s.nc-1, s.cnt(s.nc-1), r)
-		return true
+	} else {
+		s.insertAt(0, 0, r)
 	}
-	s.insertAt(0, 0, r)
+	s.stale(r.Start, r.End)
 	return true
 }
 
@@ -521,6 +568,7 @@ func (s *Space) Clear(start, length uintptr) bool {
 		return false
 	}
 	s.clear(start, start+length)
+	s.stale(start, start+length)
 	return true
 }
 
@@ -557,6 +605,7 @@ func (s *Space) Protect(start, length uintptr, prot Prot) bool {
 		}
 		a = e
 	}
+	s.stale(start, end)
 	return true
 }
 
@@ -646,6 +695,7 @@ func (s *Space) insert(r Region) (int, int) {
 func (s *Space) insertAt(ci, k int, r Region) {
 	if s.nc == 0 {
 		*s.ref(0) = chunkRef{s.Take(), 0}
+		*(*uintptr)(unsafe.Add(nil, s.ref(0).p+gapOff)) = gapUnknown
 		s.nc = 1
 		ci, k = 0, 0
 	}
@@ -658,6 +708,7 @@ func (s *Space) insertAt(ci, k int, r Region) {
 		move(p, 0, s.ref(ci).p, h, ChunkRegions-h)
 		s.ref(ci).n = h
 		*s.ref(ci + 1) = chunkRef{p, ChunkRegions - h}
+		*(*uintptr)(unsafe.Add(nil, p+gapOff)) = gapUnknown
 		if k > h {
 			ci, k = ci+1, k-h
 		}

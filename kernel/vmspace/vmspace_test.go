@@ -272,6 +272,32 @@ func TestManyRegionsAgainstModel(t *testing.T) {
 			}
 		}
 		checkModel(t, s, model, step)
+		checkFindDown(t, s, model, step, rng)
+	}
+}
+
+// checkFindDown compares FindDown with the highest free range the model
+// has, for a few lengths and tops.
+func checkFindDown(t *testing.T, s *Space, model []int, step int, rng *rand.Rand) {
+	t.Helper()
+	for i := 0; i < 3; i++ {
+		n := 1 + rng.Intn(1+rng.Intn(40))
+		top := 1 + rng.Intn(len(model))
+		want, free := -1, 0
+		for p := top - 1; p >= 0; p-- {
+			if model[p] >= 0 {
+				free = 0
+				continue
+			}
+			if free++; free == n {
+				want = p
+				break
+			}
+		}
+		a, ok := s.FindDown(lo, lo+uintptr(top)*pg, uintptr(n)*pg, pg)
+		if ok != (want >= 0) || ok && a != lo+uintptr(want)*pg {
+			t.Fatalf("step %d: FindDown(top page %d, %d pages) = %#x, %v; model: page %d", step, top, n, a, ok, want)
+		}
 	}
 }
 
@@ -469,5 +495,50 @@ func TestTagsKeepMappingsApart(t *testing.T) {
 	}
 	if r, _ := s.Lookup(lo + pg); r.Tag != 7 || r.End != lo+4*pg {
 		t.Fatalf("region %+v, want tag 7 up to %#x", r, lo+4*pg)
+	}
+}
+
+// TestFindDownSeesNewHoles: FindDown skips a chunk by its largest gap,
+// which a change must mark stale: a hole punched anywhere in a dense
+// layout of thousands of regions is found again, and one filled is not.
+func TestFindDownSeesNewHoles(t *testing.T) {
+	const pages = 5000
+	s := new(Space)
+	s.Init(lo, lo+pages*pg)
+	for i := 0; i < pages; i++ {
+		refill(s)
+		s.Set(lo+uintptr(i)*pg, pg, Prot(i%2+1))
+	}
+	if _, ok := s.FindDown(lo, s.Hi, pg, pg); ok {
+		t.Fatal("FindDown found room in a full window")
+	}
+	rng := rand.New(rand.NewSource(5))
+	for step := 0; step < 300; step++ {
+		p := rng.Intn(pages)
+		n := min(1+rng.Intn(3), pages-p)
+		refill(s)
+		switch step % 3 {
+		case 0:
+			n = 1
+			s.Clear(lo+uintptr(p)*pg, pg)
+		case 1:
+			s.Clear(lo+uintptr(p)*pg, uintptr(n)*pg)
+		case 2:
+			// A hole in a run a Set merged.
+			s.Set(lo+uintptr(p)*pg, uintptr(n)*pg, Read)
+			refill(s)
+			s.Clear(lo+uintptr(p)*pg, pg)
+			n = 1
+		}
+		want := lo + uintptr(p+n-1)*pg
+		a, ok := s.FindDown(lo, s.Hi, pg, pg)
+		if !ok || a != want {
+			t.Fatalf("step %d: FindDown after a hole at pages %d-%d = %#x, %v; want %#x", step, p, p+n-1, a, ok, want)
+		}
+		refill(s)
+		s.Set(lo+uintptr(p)*pg, uintptr(n)*pg, Prot(p%2+1)) // fill it again
+		if r, ok := s.FindDown(lo, s.Hi, pg, pg); ok {
+			t.Fatalf("step %d: FindDown found %#x in a full window", step, r)
+		}
 	}
 }

@@ -563,14 +563,17 @@ func (p *Process) statusText(t *Task, exited bool) string {
 	fmt.Fprintf(&b, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n",
 		c.inheritable, c.permitted(), c.effective(), c.bset(), c.ambient)
 	nnp := 0
-	if mt := p.task(p.pid); mt != nil && mt.noNewPrivs {
-		nnp = 1
+	var sf *seccompFilter
+	if mt := p.task(p.pid); mt != nil {
+		if mt.noNewPrivs {
+			nnp = 1
+		}
+		sf = mt.seccomp.Load()
 	}
-	// No seccomp filters can be installed (Seccomp 0, no filters), and
 	// Cocoon controls no speculation per task: prctl
 	// PR_GET_SPECULATION_CTRL is EINVAL, which Linux shows as "unknown"
 	// and "unsupported" (fs/proc/array.c task_seccomp).
-	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", nnp)
+	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n", nnp, seccompMode(sf), seccompFilterCount(sf))
 	b.WriteString("Speculation_Store_Bypass:\tunknown\nSpeculationIndirectBranch:\tunsupported\n")
 	// The application runs on one CPU, CPU 0 (sched_getaffinity), of a
 	// machine of one memory node. Mems_allowed is a nodemask of

@@ -591,6 +591,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64, setTi
 	ct.sigMask = t.sigMask
 	ct.lastTrap = t.lastTrap
 	ct.noNewPrivs = t.noNewPrivs
+	ct.seccomp.Store(t.seccomp.Load()) // copy_seccomp
 	ct.inheritSlack(t)
 	ct.inheritSched(t)
 	t.inheritIO(ct, flags)

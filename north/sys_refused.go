@@ -83,7 +83,6 @@ var refusals = [...]refusal{
 	{298, "perf_event_open", -linux.ENOSYS, "no performance counters (CONFIG_PERF_EVENTS=n)"},
 	{300, "fanotify_init", -linux.ENOSYS, "CONFIG_FANOTIFY=n (inotify is served)"},
 	{301, "fanotify_mark", -linux.ENOSYS, "CONFIG_FANOTIFY=n (inotify is served)"},
-	{317, "seccomp", -linux.ENOSYS, "no system call filters (CONFIG_SECCOMP=n)"},
 	{321, "bpf", -linux.ENOSYS, "CONFIG_BPF_SYSCALL=n"},
 	{323, "userfaultfd", -linux.ENOSYS, "CONFIG_USERFAULTFD=n"},
 	{335, "uretprobe", -linux.ENOSYS, "no uprobes (CONFIG_UPROBES=n)"},

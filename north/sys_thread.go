@@ -112,6 +112,7 @@ func (t *Task) clone(flags, stack, ptid, ctid, tls uint64) int64 {
 	c.sigMask = t.sigMask
 	c.lastTrap = t.lastTrap
 	c.noNewPrivs = t.noNewPrivs
+	c.seccomp.Store(t.seccomp.Load()) // copy_seccomp
 	c.inheritSlack(t)
 	c.inheritSched(t)
 	t.inheritIO(c, flags)
@@ -311,6 +312,7 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 	const prCapbsetRead, prCapbsetDrop = 23, 24
 	const prGetTimerslack, prSetTimerslack = 30, 29
 	const prSetChildSubreaper, prGetChildSubreaper = 36, 37
+	const prGetSeccomp, prSetSeccomp = 21, 22
 	const prLastOption = 80 // above every option Linux 6.x defines
 	switch a[0] {
 	case prSetChildSubreaper:
@@ -397,6 +399,8 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 		return 0
 	case prCapbsetRead, prCapbsetDrop:
 		return t.capbset(a[1], a[0] == prCapbsetDrop)
+	case prGetSeccomp, prSetSeccomp:
+		return t.prctlSeccomp(a[0] == prSetSeccomp, a)
 	}
 	if a[0] > 0 && a[0] < prLastOption {
 		return t.p.unsupported(fmt.Sprintf("prctl option %d", a[0]), -linux.EINVAL)

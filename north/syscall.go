@@ -58,6 +58,16 @@ func (t *Task) syscall() int64 {
 	a := &t.args
 	a[0], a[1], a[2], a[3], a[4], a[5] = f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9
 	p := t.p
+	if sf := t.seccomp.Load(); sf != nil {
+		if r, skip := t.seccompEnter(sf, nr, a); skip {
+			if r != noReturn {
+				f.RAX = uint64(r)
+				// Not a restart: the filter's errno is the result.
+				t.lastNr, t.lastResult = nr, 0
+			}
+			return r
+		}
+	}
 	p.syscalls.Add(1)
 	if nr == linux.SysWrite {
 		kernel.Mark(kernel.PhaseAppMain) // the first write: the application's main (boot timeline)

@@ -39,6 +39,10 @@ type Task struct {
 	pendingMore [linux.NSig + 1][]sigInfo // further real-time instances (sigState.more)
 	name        [16]byte
 	noNewPrivs  bool // prctl(PR_SET_NO_NEW_PRIVS): execve may grant no privileges
+	// seccomp is the thread's newest system call filter (seccomp.go),
+	// seccompStrict in strict mode, nil with none. Another thread may
+	// set it (SECCOMP_FILTER_FLAG_TSYNC, under p.mu).
+	seccomp atomic.Pointer[seccompFilter]
 	// sysFrom is the TSC at which the last system call left user mode
 	// while its time is still to be charged as system time (chargeRun),
 	// or 0.

@@ -5,6 +5,7 @@ go 1.26.3
 require (
 	github.com/diskfs/go-diskfs v1.9.4
 	github.com/google/go-sev-guest v0.15.0
+	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/google/uuid v1.6.0
 	github.com/u-root/u-root v0.16.0
 	golang.org/x/arch v0.32.0

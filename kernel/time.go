@@ -96,6 +96,7 @@ func armTimer(now int64) {
 	if s := threads.SliceEnd(); s != 0 && (want == 0 || s < want) {
 		want = s
 	}
+	want = profClamp(now, want)
 	if want == 0 {
 		return // nothing to wake for: an armed timer just fires spuriously
 	}
@@ -134,6 +135,7 @@ func rearmTimerUser() {
 	if d := threads.NextDeadline(); d != 0 && d < want {
 		want = d
 	}
+	want = profClamp(now, want)
 	if armedAt != 0 && armedAt <= want && armedAt > now {
 		return
 	}

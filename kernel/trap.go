@@ -46,6 +46,7 @@ func trap(f *cpu.Frame) {
 	case f.Vector == cpu.VectorSyscall:
 		handleSyscall(f)
 	case f.Vector == vecTimer:
+		profRecord(f)
 		armedAt = 0
 		platform.EOI()
 	case f.Vector == vecNet:

@@ -19,6 +19,10 @@
 //	cocoon.stdio=serial     the application's standard input and output
 //	                        are COM3 and its standard error COM4, byte
 //	                        streams apart from the console (qemu/stdio.go)
+//	cocoon.prof=PERIOD_US   sample the kernel's own stacks every PERIOD_US
+//	                        microseconds and print the samples ("PROF"
+//	                        lines) on the console when the application
+//	                        exits, for tools/pgo (make pgo)
 //
 // Words starting with "sysctl." set a sysctl before /init starts, as on
 // Linux ('/' or '.' between the parts); the one there is:
@@ -37,7 +41,9 @@
 //
 // default.pgo is a CPU profile of this kernel serving make bench-net's
 // HTTP load (samples of its own stacks, taken by a timer interrupt every
-// 20 µs of -icount time, in pprof's format): go build uses it (-pgo=auto)
+// 20 µs of -icount time with cocoon.prof=20, converted to pprof's format by
+// tools/pgo; make pgo regenerates it, docs/KERNEL.md "Profile-guided
+// optimisation"): go build uses it (-pgo=auto)
 // to inline the hot calls across packages and devirtualize hot interface
 // calls, in gVisor's netstack, the Go runtime and north. A profile of an
 // older kernel still applies where the code it names is unchanged.
@@ -46,6 +52,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	_ "github.com/cocoon-vm/cocoon/boot"
@@ -63,6 +70,10 @@ func main() {
 		fmt.Printf("cocoon: bad kernel command line: %v\n", err)
 		os.Exit(127)
 	}
+	if v, ok := os.LookupEnv("cocoon.prof"); ok {
+		us, _ := profPeriod(v) // options checked it
+		kernel.StartProfile(us * 1000)
+	}
 	cfg.Stdout, cfg.Stdin = os.Stdout, os.Stdin
 	if stdio {
 		in, out, errOut, err := kernel.Stdio()
@@ -77,7 +88,24 @@ func main() {
 		fmt.Printf("cocoon: %v\n", err)
 		os.Exit(127)
 	}
+	if _, ok := os.LookupEnv("cocoon.prof"); ok {
+		n, err := kernel.WriteProfile(os.Stdout)
+		if err != nil {
+			fmt.Printf("cocoon: cocoon.prof: %v\n", err)
+		}
+		fmt.Printf("cocoon: cocoon.prof: %d samples\n", n)
+	}
 	os.Exit(status)
+}
+
+// profPeriod parses cocoon.prof's value, the sampling period in
+// microseconds.
+func profPeriod(v string) (int64, error) {
+	us, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || us < 10 || us > 1_000_000 {
+		return 0, fmt.Errorf("cocoon.prof=%s: want a period in microseconds, 10 to 1000000", v)
+	}
+	return us, nil
 }
 
 // defaultEnv is the application's environment before the command line's
@@ -118,6 +146,10 @@ func options(args, environ []string) (cfg run.Options, stdio bool, err error) {
 				return cfg, false, fmt.Errorf("cocoon.stdio=%s: the only kind is serial", v)
 			}
 			stdio = true
+		case k == "cocoon.prof":
+			if _, err := profPeriod(v); err != nil {
+				return cfg, false, err
+			}
 		case strings.HasPrefix(k, "sysctl."):
 			if err := sysctl(&cfg, k, v); err != nil {
 				return cfg, false, err

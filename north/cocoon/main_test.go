@@ -46,3 +46,17 @@ func TestOptionsSysctl(t *testing.T) {
 		t.Errorf("bare sysctl word: args %q, %v", cfg.Args, err)
 	}
 }
+
+// TestOptionsProf checks cocoon.prof's period: microseconds in range, the
+// word kept from the application's environment.
+func TestOptionsProf(t *testing.T) {
+	for v, ok := range map[string]bool{"20": true, "10": true, "1000000": true, "9": false, "0": false, "-5": false, "2ms": false, "": false} {
+		cfg, _, err := options(nil, []string{"cocoon.prof=" + v})
+		if (err == nil) != ok {
+			t.Errorf("cocoon.prof=%s: error %v, want ok=%v", v, err, ok)
+		}
+		if err == nil && slices.ContainsFunc(cfg.Env, func(e string) bool { return strings.HasPrefix(e, "cocoon.") }) {
+			t.Errorf("cocoon.prof=%s reached the application: %q", v, cfg.Env)
+		}
+	}
+}

@@ -117,6 +117,17 @@ secret-demo: deps
 bench-net: deps
 	$(GO) run ./tools/bench -net
 
+# pgo regenerates north/cocoon/default.pgo, the profile go build uses to
+# optimise the kernel (-pgo=auto): the kernel, booted with cocoon.prof=20,
+# serves bench-net's HTTP load under -icount and prints a sample of its own
+# stacks every 20 µs of guest time; tools/pgo turns them into pprof's
+# format (idle samples dropped). docs/KERNEL.md, "Profile-guided optimisation".
+.PHONY: pgo
+pgo: deps
+	@mkdir -p $(OUT)/pgo
+	$(GO) run ./tools/bench -pgo $(OUT)/pgo -requests 2000 -conns 4
+	$(GO) run ./tools/pgo -drop '^github.com/cocoon-vm/cocoon/kernel.idleLoop$$' -period 20 -o north/cocoon/default.pgo $(OUT)/pgo/cocoon.elf $(OUT)/pgo/console.txt
+
 bench: deps
 	$(GO) run ./tools/bench
 	@echo

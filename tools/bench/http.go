@@ -21,8 +21,8 @@ import (
 
 // HTTP load: a fixed number of GET requests from the host, over
 // keep-alive connections, to images/nettest's server inside the guest
-// through QEMU's port forward (mkimage run --publish).
-const httpRequests = 400
+// through QEMU's port forward (mkimage run --publish). -pgo sends more.
+var httpRequests = 400
 
 // httpConcurrency is how many connections send requests at once (-conns).
 var httpConcurrency = 4
@@ -173,9 +173,15 @@ func linuxHTTPGuest(ctx context.Context, dir, app string) (qemu.Config, error) {
 // serveHTTP boots cfg (a guest running nettest serve) with port 8080
 // published and puts the load on it.
 func serveHTTP(cfg qemu.Config) (httpFigures, error) {
+	f, _, err := serveHTTPConsole(cfg)
+	return f, err
+}
+
+// serveHTTPConsole is serveHTTP that also returns the guest's console.
+func serveHTTPConsole(cfg qemu.Config) (httpFigures, string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return httpFigures{}, err
+		return httpFigures{}, "", err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
@@ -191,7 +197,7 @@ func serveHTTP(cfg qemu.Config) (httpFigures, error) {
 	for !ready.seen() {
 		select {
 		case err := <-done:
-			return httpFigures{}, fmt.Errorf("the guest stopped before serving: %v\n%s", err, ready.buf.String())
+			return httpFigures{}, "", fmt.Errorf("the guest stopped before serving: %v\n%s", err, ready.buf.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -245,7 +251,7 @@ func serveHTTP(cfg qemu.Config) (httpFigures, error) {
 	}
 	runErr := <-done
 	if firstErr != nil {
-		return httpFigures{}, fmt.Errorf("%v (guest: %v)\n%s", firstErr, runErr, ready.buf.String())
+		return httpFigures{}, "", fmt.Errorf("%v (guest: %v)\n%s", firstErr, runErr, ready.buf.String())
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	q := func(f float64) time.Duration { return lat[int(f*float64(len(lat)-1))] }
@@ -253,8 +259,11 @@ func serveHTTP(cfg qemu.Config) (httpFigures, error) {
 	for _, d := range lat {
 		sum += d
 	}
+	ready.mu.Lock()
+	console := ready.buf.String()
+	ready.mu.Unlock()
 	return httpFigures{rps: float64(len(lat)) / elapsed.Seconds(), median: lat[len(lat)/2],
-		p10: q(0.1), p90: q(0.9), p99: q(0.99), max: lat[len(lat)-1], mean: sum / time.Duration(len(lat))}, nil
+		p10: q(0.1), p90: q(0.9), p99: q(0.99), max: lat[len(lat)-1], mean: sum / time.Duration(len(lat))}, console, nil
 }
 
 // seen reports whether the marker has appeared.

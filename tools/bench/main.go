@@ -35,10 +35,19 @@ func main() {
 	netOnly := flag.Bool("net", false, "only the network rows (loopback TCP, HTTP), Cocoon and the Linux guest alternating for -runs rounds")
 	loopback := flag.Bool("loopback", true, "with -net, also the in-guest loopback TCP row (without it, HTTP only)")
 	flag.IntVar(&httpConcurrency, "conns", httpConcurrency, "HTTP load: connections, each sending its next request when the last is answered (1: the guest's own time per request, no queueing)")
+	pgoDir := flag.String("pgo", "", "only serve the HTTP load (-requests, -conns) with the kernel's sampler on, building and writing in this directory (make pgo)")
+	flag.IntVar(&httpRequests, "requests", httpRequests, "HTTP load: requests")
 	flag.Parse()
 	if httpConcurrency < 1 || httpConcurrency > httpRequests {
 		fmt.Fprintf(os.Stderr, "bench: -conns %d: want 1 to %d\n", httpConcurrency, httpRequests)
 		os.Exit(2)
+	}
+	if *pgoDir != "" {
+		if err := runPGO(*pgoDir, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -pgo:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if *netOnly {
 		if err := runNet(*runs, *loopback, os.Stdout); err != nil {

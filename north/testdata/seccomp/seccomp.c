@@ -136,8 +136,12 @@ static void errno_filter(void) {
 
 static void sigsys(int sig, siginfo_t *si, void *uc) {
 	ucontext_t *u = uc;
+	// si_call_addr is where the call returns to, the frame's RIP; the
+	// syscall instruction (0f 05) is just before it.
+	unsigned char *ip = si->si_call_addr;
 	say("SIGSYS %d si_code %d si_syscall %d si_arch %#x si_errno %d call_addr %s rax %lld\n", sig, si->si_code,
-	    si->si_syscall, si->si_arch, si->si_errno, si->si_call_addr ? "set" : "0",
+	    si->si_syscall, si->si_arch, si->si_errno,
+	    (long long)ip == u->uc_mcontext.gregs[REG_RIP] && ip[-2] == 0x0f && ip[-1] == 0x05 ? "= rip, after syscall" : "FAIL",
 	    (long long)u->uc_mcontext.gregs[REG_RAX]);
 }
 

@@ -565,7 +565,7 @@ func (p *Process) statusText(t *Task, exited bool) string {
 	nnp := 0
 	var sf *seccompFilter
 	if mt := p.task(p.pid); mt != nil {
-		if mt.noNewPrivs {
+		if mt.noNewPrivs.Load() {
 			nnp = 1
 		}
 		sf = mt.seccomp.Load()

@@ -174,7 +174,7 @@ func (t *Task) seccompSetFilter(flags, uargs uint64) int64 {
 	}
 	// seccomp_prepare_filter: no_new_privs or CAP_SYS_ADMIN, so that a
 	// filter cannot fool a privileged program it execs.
-	if !t.noNewPrivs && !t.Capable(capSysAdmin) {
+	if !t.noNewPrivs.Load() && !t.Capable(capSysAdmin) {
 		return -linux.EACCES
 	}
 	b := make([]byte, n*cbpf.InsnSize)
@@ -233,8 +233,13 @@ func (t *Task) seccompSetFilter(flags, uargs uint64) int64 {
 				return int64(o.tid)
 			}
 		}
+		nnp := t.noNewPrivs.Load()
 		for _, o := range p.tasks {
 			o.seccomp.Store(f)
+			// seccomp_sync_threads: no_new_privs goes with the filter.
+			if nnp {
+				o.noNewPrivs.Store(true)
+			}
 		}
 		return 0
 	}

@@ -590,7 +590,7 @@ func (t *Task) newProcess(flags, stack, ptid, ctid, tls, pidfdAddr uint64, setTi
 	ct := c.newTaskID(r, c.pid)
 	ct.sigMask = t.sigMask
 	ct.lastTrap = t.lastTrap
-	ct.noNewPrivs = t.noNewPrivs
+	ct.noNewPrivs.Store(t.noNewPrivs.Load())
 	ct.seccomp.Store(t.seccomp.Load()) // copy_seccomp
 	ct.inheritSlack(t)
 	ct.inheritSched(t)

@@ -111,7 +111,7 @@ func (t *Task) clone(flags, stack, ptid, ctid, tls uint64) int64 {
 	c.setName(t.getName()) // a thread starts with its creator's name
 	c.sigMask = t.sigMask
 	c.lastTrap = t.lastTrap
-	c.noNewPrivs = t.noNewPrivs
+	c.noNewPrivs.Store(t.noNewPrivs.Load())
 	c.seccomp.Store(t.seccomp.Load()) // copy_seccomp
 	c.inheritSlack(t)
 	c.inheritSched(t)
@@ -343,13 +343,13 @@ func sysPrctl(t *Task, a *[6]uint64) int64 {
 		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
 			return -linux.EINVAL
 		}
-		t.noNewPrivs = true
+		t.noNewPrivs.Store(true)
 		return 0
 	case prGetNoNewPrivs:
 		if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
 			return -linux.EINVAL
 		}
-		if t.noNewPrivs {
+		if t.noNewPrivs.Load() {
 			return 1
 		}
 		return 0

@@ -38,7 +38,7 @@ type Task struct {
 	pendingInfo [linux.NSig + 1]sigInfo
 	pendingMore [linux.NSig + 1][]sigInfo // further real-time instances (sigState.more)
 	name        [16]byte
-	noNewPrivs  bool // prctl(PR_SET_NO_NEW_PRIVS): execve may grant no privileges
+	noNewPrivs  atomic.Bool // prctl(PR_SET_NO_NEW_PRIVS): execve may grant no privileges (TSYNC sets another thread's)
 	// seccomp is the thread's newest system call filter (seccomp.go),
 	// seccompStrict in strict mode, nil with none. Another thread may
 	// set it (SECCOMP_FILTER_FLAG_TSYNC, under p.mu).

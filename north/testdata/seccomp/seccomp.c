@@ -208,16 +208,23 @@ static void kill_process_mt(void) {
 	say("FAIL main thread survived KILL_PROCESS\n");
 }
 
+static int tsync_pipe[2];
+
 static void *tsync_thread(void *arg) {
-	sleep(1);
+	char c;
+	if (read(tsync_pipe[0], &c, 1) != 1)
+		say("FAIL read\n");
 	res("thread getpid (TSYNC)", syscall(SYS_getpid));
+	res("thread PR_GET_NO_NEW_PRIVS (TSYNC)", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
 	return NULL;
 }
 
 static void tsync(void) {
-	nnp();
+	if (pipe(tsync_pipe))
+		say("FAIL pipe\n");
 	pthread_t th;
 	pthread_create(&th, NULL, tsync_thread, NULL);
+	nnp(); // this thread's only
 	struct sock_filter f[] = {
 		LD_NR,
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getpid, 0, 1),
@@ -225,7 +232,44 @@ static void tsync(void) {
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	res("install TSYNC", install(f, 4, SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW));
+	if (write(tsync_pipe[1], "x", 1) != 1)
+		say("FAIL write\n");
 	pthread_join(th, NULL);
+}
+
+static long own_tid;
+static int own_pipe[2], own_done[2];
+
+static void *own_filter_thread(void *arg) {
+	own_tid = syscall(SYS_gettid);
+	nnp();
+	only(SYS_getppid, SECCOMP_RET_ERRNO | EXDEV);
+	char c = 'x';
+	if (write(own_pipe[1], &c, 1) != 1 || read(own_done[0], &c, 1) != 1)
+		say("FAIL pipe\n");
+	return NULL;
+}
+
+// tsync_fail: a thread with a filter not of the caller's chain stops
+// TSYNC: the call returns its thread ID, or ESRCH with TSYNC_ESRCH.
+static void tsync_fail(void) {
+	if (pipe(own_pipe) || pipe(own_done))
+		say("FAIL pipe\n");
+	pthread_t th;
+	pthread_create(&th, NULL, own_filter_thread, NULL);
+	char c;
+	if (read(own_pipe[0], &c, 1) != 1)
+		say("FAIL read\n");
+	nnp();
+	struct sock_filter f[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	long r = install(f, 1, SECCOMP_FILTER_FLAG_TSYNC);
+	say("TSYNC with a thread of another filter: %s\n", r == own_tid ? "its thread ID" : "FAIL");
+	res("TSYNC|TSYNC_ESRCH", install(f, 1, SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH));
+	res("getppid (not synced)", syscall(SYS_getppid) > 0 ? 0 : -1);
+	if (write(own_done[1], "x", 1) != 1)
+		say("FAIL write\n");
+	pthread_join(th, NULL);
+	status_lines("tsync fail");
 }
 
 static void args(void) {
@@ -468,6 +512,7 @@ int main(int argc, char **argv) {
 	run("kill thread of two", kill_thread_mt);
 	run("kill process of two", kill_process_mt);
 	run("tsync", tsync);
+	run("tsync failure", tsync_fail);
 	run("args", args);
 	run("stacking", stacking);
 	run("eacces", eacces);

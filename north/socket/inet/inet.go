@@ -425,6 +425,9 @@ func (s *sock) Connect(_ socket.Context, addr []byte) error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.opts.connMSS = s.opts.userMSS // the handshake's bound on the MSS
+	s.mu.Unlock()
 	terr := s.ep.Connect(a)
 	if _, ok := terr.(*tcpip.ErrConnectStarted); ok {
 		s.mu.Lock()

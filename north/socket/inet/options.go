@@ -106,6 +106,7 @@ type options struct {
 	deferRetrans  int // TCP_DEFER_ACCEPT as retransmissions
 	windowClamp   int
 	userMSS       int    // TCP_MAXSEG as set: 0 none (tp->rx_opt.user_mss)
+	connMSS       int    // userMSS when the connection began: what bounds its MSS
 	sndLocked     bool   // SO_SNDBUF set: no tuning (SOCK_SNDBUF_LOCK)
 	fastopenQlen  int    // TCP_FASTOPEN: a listener's queue of fast-open requests
 	fastopenConn  bool   // TCP_FASTOPEN_CONNECT
@@ -963,6 +964,7 @@ func (s *sock) inherit(n *sock) {
 	// The fast-open queue and keys are the listener's own.
 	opts.fastopenQlen, opts.fastopenKey, opts.deferRetrans = 0, nil, 0
 	opts.tcpGroups, opts.mcGroups = nil, 0 // memberships are the listener's
+	opts.connMSS = opts.userMSS            // the listener's, at the handshake
 	if opts.windowClamp != 0 {
 		_ = n.ep.SetSockOptInt(tcpip.TCPWindowClampOption, opts.windowClamp)
 	}
@@ -1158,13 +1160,14 @@ func (s *sock) getTCP(so *tcpip.SocketOptions, name, size int) ([]byte, error) {
 // maxSeg is TCP_MAXSEG's value as tcp_getsockopt gives it: a closed or
 // listening socket's user_mss if set, else tp->mss_cache, which is
 // TCP_MSS_DEFAULT until the connection's MSS is known (tcp_sync_mss): the
-// path's MTU less the IP and TCP headers, at most user_mss, less the
+// path's MTU less the IP and TCP headers, at most the user_mss the
+// connection began with, less the
 // timestamp option netstack puts in every segment. Netstack keeps the
 // MSS the peer announced to itself; a peer announcing less than the path
 // allows lowers the segments sent but not this figure.
 func (s *sock) maxSeg() int {
 	s.mu.Lock()
-	user := s.opts.userMSS
+	user, conn := s.opts.userMSS, s.opts.connMSS
 	s.mu.Unlock()
 	switch tcp.EndpointState(s.ep.State()) {
 	case tcp.StateInitial, tcp.StateBound, tcp.StateClose, tcp.StateError, tcp.StateListen:
@@ -1173,6 +1176,9 @@ func (s *sock) maxSeg() int {
 		}
 		return tcpMSSDefault
 	}
+	// A TCP_MAXSEG set once connected changes nothing (the MSS was
+	// settled by the handshake).
+	user = conn
 	b, err := s.pathMTU()
 	if err != nil {
 		return tcpMSSDefault

@@ -2088,6 +2088,9 @@ static void mssBufs(const struct kind *k) {
 	int most = k->family == AF_INET ? 65483 : 65464;
 	printf("%s connected TCP_MAXSEG above 1220 and at most %d: %d %d\n", k->name, most, mss > 1220 && mss <= most,
 	       amss > 1220 && amss <= most);
+	v = 500;
+	r = setsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof v);
+	printf("%s connected, set TCP_MAXSEG 500: %d, unchanged %d\n", k->name, r, getInt(c, IPPROTO_TCP, TCP_MAXSEG) == mss);
 	printf("%s connected SO_SNDBUF grown: %d %d, SO_RCVBUF %d\n", k->name, getInt(c, SOL_SOCKET, SO_SNDBUF) > 16384,
 	       getInt(a, SOL_SOCKET, SO_SNDBUF) > 16384, getInt(c, SOL_SOCKET, SO_RCVBUF));
 	printf("%s connected with SO_SNDBUF 20000: %d\n", k->name, getInt(fixed, SOL_SOCKET, SO_SNDBUF));

@@ -1092,6 +1092,31 @@ func (p procNode) entries(c *ctx) ([]procEntry, error) {
 }
 
 // procRootNames are the names of /proc besides the processes'.
+//
+// The files of Linux 6.18's /proc that Cocoon does not have, deliberately
+// (a program finds them missing, ENOENT, as on a Linux built without
+// them, rather than text that would not be true):
+//   - the kernel's own: kmsg, kcore, kallsyms, modules, config.gz,
+//     execdomains, timer_list, sched_debug, and per process stack,
+//     syscall and wchan (kernel stacks and symbols; Cocoon is no Linux
+//     kernel whose functions a trace could name);
+//   - hardware and drivers: interrupts, softirqs, irq/, iomem, ioports,
+//     dma, mtrr, acpi/, bus/, driver/, tty/, devices, misc, consoles,
+//     partitions (Cocoon's interrupts have no Linux IRQ numbers, and it
+//     has no block devices);
+//   - the page allocator's internals: buddyinfo, zoneinfo, pagetypeinfo,
+//     slabinfo, vmallocinfo, kpagecount, kpageflags, kpagecgroup, vmstat,
+//     and per process pagemap, clear_refs, numa_maps, ksm_stat,
+//     ksm_merging_pages and map_files/ (counters and page state Cocoon
+//     does not keep);
+//   - subsystems Cocoon has not: crypto, keys and key-users (no kernel
+//     keyrings), cgroups and pressure/ (no cgroup v1 hierarchies, no
+//     PSI), and per process attr/ (no LSM), loginuid and sessionid (no
+//     audit), autogroup, sched and schedstat (none of CFS's accounting),
+//     coredump_filter (no core dumps), cpuset, mountstats, timers,
+//     timens_offsets and arch_status;
+//   - cmdline: the kernel's command line is the application's arguments
+//     here, which /proc/1/cmdline shows.
 var procRootNames = [...]procEntry{{"self", procNode{kind: procSelf}}, {"sys", procNode{kind: procSys}},
 	{"thread-self", procNode{kind: procThreadSelf}}, {"mounts", procNode{kind: procMounts}},
 	{"meminfo", procNode{kind: procMeminfo}}, {"version", procNode{kind: procVersion}},

@@ -4,12 +4,14 @@ package north_test
 // Go) run natively on the host and inside Cocoon and must print the same.
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cocoon-vm/cocoon/internal/testenv"
 )
@@ -39,12 +41,25 @@ func native(t *testing.T, prog string) string {
 	} else {
 		t.Cleanup(func() { os.RemoveAll(dir) })
 	}
-	out, err := exec.Command(prog, dir).CombinedOutput()
+	// A program that hangs natively fails its own test, with what it
+	// printed, instead of the package's timeout ending every test.
+	ctx, cancel := context.WithTimeout(context.Background(), nativeLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, prog, dir)
+	cmd.WaitDelay = 10 * time.Second // children left holding the output
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("%s natively: still running after %v, killed; its output:\n%s", prog, nativeLimit, out)
+	}
 	if err != nil {
 		t.Fatalf("%s natively: %v\n%s", prog, err, out)
 	}
 	return string(out)
 }
+
+// nativeLimit bounds a differential program's native run: they take
+// seconds; only a hang reaches it.
+const nativeLimit = 5 * time.Minute
 
 // appOutput is the application's lines of a Cocoon console: without the
 // kernel's own (cocoon: ...).

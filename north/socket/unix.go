@@ -92,6 +92,7 @@ type unixSock struct {
 	linger     [2]int
 	flags      map[int]bool           // SO_BROADCAST, SO_OOBINLINE, SO_REUSEPORT
 	blocked    map[*unixSock]struct{} // datagram senders waiting for room here
+	unreceived []*vfs.File            // files a receive passed over, dropped after it (recvStream)
 }
 
 // segment is a run of bytes (a datagram or record, or part of a stream)
@@ -778,7 +779,10 @@ func (s *unixSock) Recv(dst vfs.Buf, m *Msg) (int64, error) {
 		}
 		s.blocked = nil
 	}
+	drop := s.unreceived
+	s.unreceived = nil
 	ns.mu.Unlock()
+	dropRights(drop)
 	for _, w := range wake {
 		w.q.Notify(vfs.EventOut | vfs.EventWrNorm)
 	}
@@ -867,6 +871,10 @@ func (s *unixSock) recvStream(dst vfs.Buf, m *Msg, peek bool, from, skip int) (i
 	}
 	s.movePeekOff(-int(done))
 	for len(s.recv) > 0 && s.recv[0].off == len(s.recv[0].data) && s.recv[0] != mark {
+		// Files that came with no bytes of their own (the send of a
+		// lone MSG_OOB byte, whose other part is empty) go with the
+		// segment: their references are dropped, not lost.
+		s.unreceived = append(s.unreceived, s.ns.takeRights(s.recv[0])...)
 		s.recv = s.recv[1:]
 		s.recvSegs--
 	}

@@ -3,7 +3,8 @@
 // Files in flight on AF_UNIX sockets (net/unix/garbage.c: a socket sent
 // over itself, or two over each other, then closed, is collected with
 // what its queue holds; too_many_unix_fds: ETOOMANYREFS past the
-// sender's RLIMIT_NOFILE without CAP_SYS_RESOURCE). Tasks of a user past
+// sender's RLIMIT_NOFILE without CAP_SYS_RESOURCE; files sent with a lone
+// MSG_OOB byte are released when the stream goes). Tasks of a user past
 // RLIMIT_NPROC (kernel/fork.c copy_process: EAGAIN for a fork or a
 // thread, root exempt). Run as root.
 // Usage: kmemlimits [scratch-dir]
@@ -197,6 +198,30 @@ static void gcLoop(void) {
 	printf("gc loop: %d cycles, %s\n", i, en(e));
 }
 
+// oobRights: files sent with a lone MSG_OOB byte, the stream then read
+// past them and closed, are released.
+static void oobRights(void) {
+	int p[2], s[2];
+	char c;
+	pipe(p);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, s);
+	write(s[0], "A", 1);
+	char buf[CMSG_SPACE(sizeof(int))];
+	memset(buf, 0, sizeof buf);
+	struct iovec iov = {"B", 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof buf};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &p[1], sizeof(int));
+	int e = sendmsg(s[0], &m, MSG_OOB) < 0 ? errno : 0;
+	close(p[1]);
+	ssize_t n = recv(s[1], &c, 1, 0);
+	close(s[0]), close(s[1]);
+	printf("oob rights: send %s, read %zd, writer %s\n", en(e), n, hup(p[0], 10000));
+}
+
 // inflight: an unprivileged user's files in flight past RLIMIT_NOFILE.
 static void inflight(void) {
 	struct rlimit rl = {10, 10};
@@ -319,6 +344,7 @@ int main(int argc, char **argv) {
 	child(gcListenerIn);
 	child(gcReachable);
 	child(gcLoop);
+	child(oobRights);
 	child(inflight);
 	child(nproc);
 	printf("kmemlimits: done\n");

@@ -18,7 +18,11 @@ func (fs *Files) InotifyInit1(flags uint32) int64 {
 	if flags&^(inCloexec|inNonblock) != 0 {
 		return errno(vfs.EINVAL)
 	}
-	return fs.install(vfs.NewInotify(flags), flags&inCloexec != 0)
+	f, err := vfs.NewInotify(flags)
+	if err != nil {
+		return ret(0, err)
+	}
+	return fs.install(f, flags&inCloexec != 0)
 }
 
 // inotifyFile returns the inotify instance open as fd: EBADF for no

@@ -54,10 +54,18 @@ const (
 	// maxQueuedEvents is /proc/sys/fs/inotify/max_queued_events: past it
 	// one IN_Q_OVERFLOW event stands for the events lost.
 	maxQueuedEvents = 16384
-	// maxUserWatches bounds an instance's watches (Linux's
-	// max_user_watches, per user, is at least 8192): ENOSPC past it.
+	// inotifyMaxWatches is fs.inotify.max_user_watches: the watches of
+	// every instance together (Cocoon's applications are one user),
+	// ENOSPC past it. Linux sizes it as 1% of RAM over what a watch
+	// costs, at least 8192, which it is for RAM up to 1 GiB.
 	inotifyMaxWatches = 8192
+	// inotifyMaxInstances is fs.inotify.max_user_instances: EMFILE
+	// past it.
+	inotifyMaxInstances = 128
 )
+
+// inotifyInstances counts the open inotify instances.
+var inotifyInstances atomic.Int64
 
 // watchTable holds every inotify watch by the inode it watches.
 type watchTable struct {
@@ -111,10 +119,15 @@ type inotify struct {
 }
 
 // NewInotify returns a new inotify instance, non-blocking if flags holds
-// IN_NONBLOCK (O_NONBLOCK).
-func NewInotify(flags uint32) *File {
+// IN_NONBLOCK (O_NONBLOCK); EMFILE past max_user_instances
+// (inotify_new_group: inc_inotify_instances).
+func NewInotify(flags uint32) (*File, error) {
+	if inotifyInstances.Add(1) > inotifyMaxInstances {
+		inotifyInstances.Add(-1)
+		return nil, EMFILE
+	}
 	in := &inotify{byWd: map[int32]*inotifyWatch{}, byNode: map[node]*inotifyWatch{}}
-	return NewFile(in, linux.ORdonly|flags&linux.ONonblock, "anon_inode:inotify")
+	return NewFile(in, linux.ORdonly|flags&linux.ONonblock, "anon_inode:inotify"), nil
 }
 
 // IsInotify reports whether f is an inotify instance.
@@ -145,8 +158,8 @@ func AddWatch(f *File, l Loc, mask uint32) (int32, error) {
 		w.mask = keep
 		return w.wd, nil
 	}
-	if len(in.byWd) >= inotifyMaxWatches {
-		return 0, ENOSPC
+	if watches.count.Load() >= inotifyMaxWatches {
+		return 0, ENOSPC // inotify_new_watch: inc_inotify_watches
 	}
 	// Watch descriptors count up and are not soon reused
 	// (idr_alloc_cyclic from 1).
@@ -304,6 +317,7 @@ func (in *inotify) Stat(*File) Attr {
 
 // Release ends the instance's watches.
 func (in *inotify) Release(*File) {
+	inotifyInstances.Add(-1)
 	watches.mu.Lock()
 	in.mu.Lock()
 	for _, w := range in.byWd {

@@ -6,7 +6,8 @@
 // sender's RLIMIT_NOFILE without CAP_SYS_RESOURCE; files sent with a lone
 // MSG_OOB byte are released when the stream goes). Tasks of a user past
 // RLIMIT_NPROC (kernel/fork.c copy_process: EAGAIN for a fork or a
-// thread, root exempt). Run as root.
+// thread, root exempt). A user's inotify instances past
+// max_user_instances are EMFILE. Run as root.
 // Usage: kmemlimits [scratch-dir]
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -317,6 +319,28 @@ static void nproc(void) {
 	printf("nproc user: %d threads, then %s\n", i, en(e));
 }
 
+// inotifyInstances: a user's inotify instances past max_user_instances
+// (128) are EMFILE; closing one makes room.
+static void inotifyInstances(void) {
+	if (setresuid(54324, 54324, 54324)) {
+		printf("inotify: setresuid: %s\n", en(errno));
+		return;
+	}
+	int i, e = 0, first = -1;
+	for (i = 0; i < 200; i++) {
+		int fd = inotify_init1(0);
+		if (fd < 0) {
+			e = errno;
+			break;
+		}
+		if (first < 0)
+			first = fd;
+	}
+	close(first);
+	int again = inotify_init1(0);
+	printf("inotify: %d instances, then %s; one closed, another %s\n", i, en(e), again < 0 ? en(errno) : "ok");
+}
+
 // child runs f in a child process and waits for it.
 static void child(void (*f)(void)) {
 	fflush(stdout);
@@ -347,6 +371,7 @@ int main(int argc, char **argv) {
 	child(oobRights);
 	child(inflight);
 	child(nproc);
+	child(inotifyInstances);
 	printf("kmemlimits: done\n");
 	return 0;
 }

@@ -20,6 +20,9 @@ const pgoPeriodUS = 20
 // tools/pgo turns, with dir/cocoon.elf, into north/cocoon/default.pgo
 // (make pgo).
 func runPGO(dir string, w io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	cfg, _, err := cocoonHTTPGuest(context.Background(), dir)
 	if err != nil {
 		return err

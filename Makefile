@@ -119,14 +119,16 @@ bench-net: deps
 
 # pgo regenerates north/cocoon/default.pgo, the profile go build uses to
 # optimise the kernel (-pgo=auto): the kernel, booted with cocoon.prof=20,
-# serves bench-net's HTTP load under -icount and prints a sample of its own
+# serves bench-net's HTTP load (4 connections, then 1) under -icount and prints a sample of its own
 # stacks every 20 µs of guest time; tools/pgo turns them into pprof's
 # format (idle samples dropped). docs/KERNEL.md, "Profile-guided optimisation".
 .PHONY: pgo
 pgo: deps
-	@mkdir -p $(OUT)/pgo
-	$(GO) run ./tools/bench -pgo $(OUT)/pgo -requests 2000 -conns 4
-	$(GO) run ./tools/pgo -drop '^github.com/cocoon-vm/cocoon/kernel.idleLoop$$' -period 20 -o north/cocoon/default.pgo $(OUT)/pgo/cocoon.elf $(OUT)/pgo/console.txt
+	$(GO) run ./tools/bench -pgo $(OUT)/pgo/c4 -requests 2000 -conns 4
+	$(GO) run ./tools/bench -pgo $(OUT)/pgo/c1 -requests 2000 -conns 1
+	cmp $(OUT)/pgo/c4/cocoon.elf $(OUT)/pgo/c1/cocoon.elf
+	$(GO) run ./tools/pgo -drop '^github.com/cocoon-vm/cocoon/kernel.idleLoop$$' -period 20 -o north/cocoon/default.pgo \
+		$(OUT)/pgo/c4/cocoon.elf $(OUT)/pgo/c4/console.txt $(OUT)/pgo/c1/console.txt
 
 bench: deps
 	$(GO) run ./tools/bench

@@ -816,6 +816,11 @@ func (t *Task) waitFor(match func(c *Process) bool, options uint64, keep bool) (
 			if options&wAll == 0 && (options&wClone != 0) != (c.exitSig.Load() != linux.SigChld) {
 				continue
 			}
+			// __WNOTHREAD: only the calling thread's own children
+			// (kernel/exit.c do_wait_thread for current alone).
+			if options&wNothread != 0 && c.parentTid != t.tid {
+				continue
+			}
 			found = true
 			if c.zombie && options&wExited != 0 {
 				if !keep {
@@ -1059,7 +1064,12 @@ func (t *Task) procArg(pid int32) (*Process, int64) {
 	if pid < 0 {
 		return nil, -linux.ESRCH
 	}
+	// A thread's ID names its process (find_task_by_vpid finds any
+	// task; its group and session are its process's).
 	q := t.p.w.lookup(pid)
+	if q == nil {
+		q = t.p.LookupThread(pid)
+	}
 	if q == nil {
 		return nil, -linux.ESRCH
 	}
@@ -1107,8 +1117,12 @@ func (t *Task) killTargets(pid int32) ([]*Process, int64) {
 	var out []*Process
 	switch {
 	case pid > 0:
+		// A thread's ID names its process too (kernel/signal.c
+		// kill_pid_info_type: pid_task(PIDTYPE_PID), then the group).
 		if q := w.procs[pid]; q != nil {
 			out = append(out, q)
+		} else if o := w.taskByID(pid); o != nil {
+			out = append(out, o.p)
 		}
 	case pid == -1:
 		for _, q := range w.procs {

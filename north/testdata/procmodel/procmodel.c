@@ -1146,6 +1146,184 @@ static void waitsMore(void) {
 	reap("vfork child: getppid is parent", p, 0);
 }
 
+static void *exitFive(void *arg) {
+	(void)arg;
+	usleep(20000);
+	syscall(SYS_exit, 5);
+	return 0;
+}
+
+static pid_t forkedByThread;
+static int holdFds[2], threadHold[2], threadGo[2];
+static void *forkChild(void *arg) {
+	forkedByThread = fork();
+	if (forkedByThread == 0) {
+		char c;
+		close(holdFds[1]);
+		_exit(read(holdFds[0], &c, 1) == 0 ? 7 : 1);
+	}
+	if (arg) { // stay until told
+		char c;
+		if (write(threadHold[1], "f", 1) < 0 || read(threadGo[0], &c, 1) < 0)
+			return 0;
+	}
+	return 0;
+}
+
+static void *spin(void *arg) {
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+// threadsAndGroups: a process's status when its threads exit one by one
+// (the leader's code, not the last thread's: kernel/exit.c
+// wait_task_zombie), children of a thread and __WNOTHREAD, wait on a
+// thread's ID, a multi-threaded process stopped, continued and killed,
+// zombies' sessions, groups and signals.
+static void threadsAndGroups(void) {
+	pid_t p = fork();
+	if (p == 0) {
+		pthread_t t;
+		pthread_create(&t, 0, exitFive, 0);
+		syscall(SYS_exit, 3); // the leader alone
+	}
+	reap("leader exit 3, last thread exit 5", p, 0);
+
+	pthread_t t;
+	if (pipe(holdFds) < 0 || pipe(threadHold) < 0 || pipe(threadGo) < 0)
+		return;
+	pthread_create(&t, 0, forkChild, (void *)1);
+	char f;
+	if (read(threadHold[0], &f, 1) != 1)
+		say("thread: no fork");
+	reap("child of a live thread: __WNOTHREAD", forkedByThread, __WNOTHREAD | WNOHANG);
+	reap("child of a live thread: WNOHANG", forkedByThread, WNOHANG);
+	if (write(threadGo[1], "g", 1) < 0)
+		return;
+	pthread_join(t, 0);
+	reap("child of a joined thread: __WNOTHREAD", forkedByThread, __WNOTHREAD | WNOHANG);
+	close(holdFds[1]);
+	reap("child of a joined thread: waitpid", forkedByThread, 0);
+	close(holdFds[0]);
+	close(threadHold[0]);
+	close(threadHold[1]);
+	close(threadGo[0]);
+	close(threadGo[1]);
+
+	int fds[2];
+	if (pipe(fds) < 0)
+		return;
+	p = fork();
+	if (p == 0) {
+		pthread_t t2;
+		pthread_create(&t2, 0, spin, 0);
+		pthread_create(&t2, 0, spin, 0);
+		pid_t tid = syscall(SYS_gettid);
+		(void)tid;
+		char c = 'r';
+		if (write(fds[1], &c, 1) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	char c;
+	if (read(fds[0], &c, 1) != 1)
+		say("threads: no start");
+	close(fds[0]);
+	close(fds[1]);
+	// Another thread's ID: not a child.
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", p);
+	DIR *d = opendir(path);
+	pid_t other = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != p)
+			other = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	reap("waitpid of a thread's ID", other, WNOHANG);
+	reap("waitpid of a thread's ID, __WALL", other, WNOHANG | __WALL);
+	show("kill of a thread's ID", kill(other, 0));
+	show("getpgid of a thread's ID is the process's", getpgid(other) == getpgid(p));
+	show("getsid of a thread's ID is the process's", getsid(other) == getsid(p));
+	show("tgkill with the wrong group", syscall(SYS_tgkill, getpid(), other, 0));
+	show("tgkill", syscall(SYS_tgkill, p, other, 0));
+	kill(p, SIGSTOP);
+	reap("threads: stopped", p, WUNTRACED);
+	reap("threads: stop reported once", p, WUNTRACED | WNOHANG);
+	kill(p, SIGCONT);
+	reap("threads: continued", p, WCONTINUED);
+	kill(p, SIGTERM);
+	reap("threads: killed", p, 0);
+
+	// Zombies keep their session and group, and take a group's signal.
+	p = fork();
+	if (p == 0) {
+		setpgid(0, 0);
+		_exit(0);
+	}
+	setpgid(p, p);
+	waited("zombie", P_PID, p, WEXITED | WNOWAIT, p);
+	show("getpgid of a zombie is its", getpgid(p) == p);
+	show("getsid of a zombie is ours", getsid(p) == getsid(0));
+	show("kill of a zombie's group", kill(-p, SIGTERM));
+	reap("zombie", p, 0);
+	show("getpgid reaped", getpgid(p));
+
+	// setpgid into a sibling's group, then of a child in another group.
+	pid_t a = fork();
+	if (a == 0) {
+		for (;;)
+			pause();
+	}
+	setpgid(a, a);
+	pid_t b = fork();
+	if (b == 0) {
+		for (;;)
+			pause();
+	}
+	show("setpgid into a sibling's group", setpgid(b, a));
+	show("child's group is the sibling's", getpgid(b) == a);
+	show("setpgid back to ours", setpgid(b, getpgrp()));
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	reap("sibling", a, 0);
+	reap("sibling", b, 0);
+
+	// A subreaper that exits passes orphans up to the next one.
+	if (pipe(fds) < 0)
+		return;
+	pid_t top = getpid();
+	p = fork();
+	if (p == 0) {
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		pid_t m = fork();
+		if (m == 0) {
+			pid_t g = fork();
+			if (g == 0) {
+				char c;
+				if (read(fds[0], &c, 1) < 0)
+					_exit(1);
+				for (int i = 0; i < 500 && getppid() != top; i++)
+					usleep(2000);
+				_exit(getppid() == top ? 27 : 28);
+			}
+			_exit(0);
+		}
+		waitpid(m, 0, 0);
+		_exit(0); // the orphan, its now, goes on to the top
+	}
+	reap("subreaper gone: it", p, 0);
+	if (write(fds[1], "g", 1) < 0)
+		return;
+	reap("subreaper gone: orphan comes to the top", -1, 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static int pfd[2];
 
 static void *blockFutex(void *arg) {
@@ -1281,6 +1459,7 @@ int main(int argc, char **argv) {
 	jobs();
 	orphanedGroups();
 	waitsMore();
+	threadsAndGroups();
 	exitGroup();
 	pdeathsig();
 	say("procmodel: done");

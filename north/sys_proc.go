@@ -1473,6 +1473,13 @@ func (p *Process) takeOver(t *Task) {
 		return
 	}
 	p.w.mu.Lock()
+	// The children it made are still its (their parent is the task,
+	// whose ID de_thread changes): their PR_SET_PDEATHSIG follows it.
+	for _, c := range p.children {
+		if c.parentTid == t.tid {
+			c.parentTid = p.pid
+		}
+	}
 	p.mu.Lock()
 	delete(p.tasks, t.tid)
 	t.tid = p.pid

@@ -24,7 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -1324,6 +1329,173 @@ static void threadsAndGroups(void) {
 	close(fds[1]);
 }
 
+// The ways a thread can sleep in a system call, for execve and
+// exit_group to end: each blocker starts one.
+static int bpipe[2], fullPipe[2], bsock[2], blisten = -1, bepoll = -1;
+static void *bFutex(void *a) {
+	(void)a;
+	int w = 0;
+	struct timespec ts = {1000, 0};
+	syscall(SYS_futex, &w, FUTEX_WAIT, 0, &ts, 0, 0);
+	return 0;
+}
+static void *bRead(void *a) {
+	(void)a;
+	char c;
+	return (void *)read(bpipe[0], &c, 1);
+}
+static void *bWrite(void *a) {
+	(void)a;
+	char b[4096] = {0};
+	for (;;)
+		if (write(fullPipe[1], b, sizeof b) < 0)
+			return 0;
+}
+static void *bPoll(void *a) {
+	(void)a;
+	struct pollfd pf = {bpipe[0], POLLIN, 0};
+	return (void *)(long)poll(&pf, 1, -1);
+}
+static void *bSelect(void *a) {
+	(void)a;
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(bpipe[0], &r);
+	return (void *)(long)select(bpipe[0] + 1, &r, 0, 0, 0);
+}
+static void *bEpoll(void *a) {
+	(void)a;
+	struct epoll_event e;
+	return (void *)(long)epoll_wait(bepoll, &e, 1, -1);
+}
+static void *bSigwait(void *a) {
+	(void)a;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	siginfo_t si;
+	return (void *)(long)sigwaitinfo(&set, &si);
+}
+static void *bWait(void *a) {
+	(void)a;
+	return (void *)(long)wait(0);
+}
+static void *bSleep(void *a) {
+	(void)a;
+	struct timespec ts = {1000, 0};
+	return (void *)(long)nanosleep(&ts, 0);
+}
+static void *bAccept(void *a) {
+	(void)a;
+	return (void *)(long)accept(blisten, 0, 0);
+}
+static void *bRecv(void *a) {
+	(void)a;
+	char c;
+	return (void *)recv(bsock[0], &c, 1, 0);
+}
+static void *bPause(void *a) {
+	(void)a;
+	return (void *)(long)pause();
+}
+
+// startBlockers starts a thread sleeping in each of the calls above
+// (and a child for wait), and returns once they all have had time to
+// block (they are checked asleep in /proc).
+static void startBlockers(void) {
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, 0);
+	if (pipe(bpipe) < 0 || pipe(fullPipe) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, bsock) < 0)
+		_exit(90);
+	blisten = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "procmodel-%d", getpid());
+	if (bind(blisten, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(blisten, 1) < 0)
+		_exit(91);
+	bepoll = epoll_create1(0);
+	struct epoll_event e = {.events = EPOLLIN};
+	epoll_ctl(bepoll, EPOLL_CTL_ADD, bpipe[0], &e);
+	if (fork() == 0) { // for wait to sleep on; killed when its parent ends
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	void *(*fns[])(void *) = {bFutex, bRead, bWrite, bPoll, bSelect, bEpoll, bSigwait, bWait, bSleep, bAccept, bRecv, bPause};
+	int n = sizeof fns / sizeof fns[0];
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+		pthread_create(&t, 0, fns[i], 0);
+	}
+	// Wait until n threads besides this one sleep (state S).
+	for (int tries = 0; tries < 2000; tries++) {
+		DIR *d = opendir("/proc/self/task");
+		int asleep = 0;
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (de->d_name[0] == '.' || atoi(de->d_name) == (int)syscall(SYS_gettid))
+				continue;
+			char path[300], st[512];
+			snprintf(path, sizeof path, "/proc/self/task/%s/stat", de->d_name);
+			FILE *f = fopen(path, "r");
+			if (!f)
+				continue;
+			int k = fread(st, 1, sizeof st - 1, f);
+			fclose(f);
+			st[k] = 0;
+			char *q = strrchr(st, ')');
+			if (q && q[2] == 'S')
+				asleep++;
+		}
+		if (d)
+			closedir(d);
+		if (asleep >= n)
+			return;
+		usleep(2000);
+	}
+	say("blockers: not all asleep");
+}
+
+static void *execBlocked(void *arg) {
+	(void)arg;
+	startBlockers();
+	return execThread(0);
+}
+
+// blockedEnds: execve from a thread, and exit_group, while other threads
+// sleep in futex, read, write, poll, select, epoll_wait, sigwaitinfo,
+// wait, nanosleep, accept, recv and pause.
+static void blockedEnds(void) {
+	pid_t p = fork();
+	if (p == 0) {
+		leaderPid = getpid();
+		pthread_t t;
+		pthread_create(&t, 0, execBlocked, 0);
+		for (;;)
+			pause();
+	}
+	reap("exec with threads asleep in system calls", p, 0);
+	// Its child's parent is the thread that exec'd (now the leader):
+	// its PR_SET_PDEATHSIG comes at that process's exit.
+	reap("exec: child of the exec'ing thread gets its parent-death signal", -1, 0);
+	p = fork();
+	if (p == 0) {
+		startBlockers();
+		exit(33);
+	}
+	reap("exit_group with threads asleep in system calls", p, 0);
+	waitpid(-1, 0, 0); // its child, killed: here or reaped there
+	p = fork();
+	if (p == 0) {
+		startBlockers();
+		raise(SIGTERM);
+		_exit(1);
+	}
+	reap("SIGTERM with threads asleep in system calls", p, 0);
+	waitpid(-1, 0, 0); // its child, killed: here or reaped there
+}
+
 static int pfd[2];
 
 static void *blockFutex(void *arg) {
@@ -1461,6 +1633,7 @@ int main(int argc, char **argv) {
 	waitsMore();
 	threadsAndGroups();
 	exitGroup();
+	blockedEnds();
 	pdeathsig();
 	say("procmodel: done");
 	return 0;

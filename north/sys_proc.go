@@ -13,6 +13,7 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel"
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
+	"github.com/cocoon-vm/cocoon/north/sigframe"
 )
 
 // Processes. A guest runs one tree of processes (a world) started by its
@@ -759,7 +760,15 @@ func (p *Process) exitInfo(sig int) sigInfo {
 	if p.waitStatus&0x7f != 0 {
 		code, status = linux.CldKilled, p.waitStatus&0x7f
 	}
-	return sigInfo{signo: sig, code: code, pid: p.pid, status: int32(status)}
+	info := sigInfo{signo: sig, code: code, pid: p.pid, status: int32(status)}
+	if sig != linux.SigChld {
+		// Another exit signal carries the same _sigchld fields
+		// (do_notify_parent fills them whatever the signal), which
+		// the layout by signal number would not write.
+		b := sigframe.SigInfo{Signo: linux.SigChld, Code: code, Pid: p.pid, Status: int32(status)}.Marshal()
+		info.raw = &b
+	}
+	return info
 }
 
 // autoreaps reports whether p's children are forgotten when they exit:

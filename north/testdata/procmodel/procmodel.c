@@ -1402,7 +1402,7 @@ static void *bPause(void *a) {
 // startBlockers starts a thread sleeping in each of the calls above
 // (and a child for wait), and returns once they all have had time to
 // block (they are checked asleep in /proc).
-static void startBlockers(void) {
+static void startBlockers(int viaPipe) {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);
@@ -1417,11 +1417,25 @@ static void startBlockers(void) {
 	bepoll = epoll_create1(0);
 	struct epoll_event e = {.events = EPOLLIN};
 	epoll_ctl(bepoll, EPOLL_CTL_ADD, bpipe[0], &e);
-	if (fork() == 0) { // for wait to sleep on; killed when its parent ends
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	// A child for wait to sleep on: killed by its parent-death signal
+	// when its parent ends, or (viaPipe) ending when the pipe's write
+	// end, held by its parent only, closes.
+	int life[2];
+	if (pipe(life) < 0)
+		_exit(92);
+	if (fork() == 0) {
+		close(life[1]);
+		if (!viaPipe)
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+		char c;
+		if (viaPipe && read(life[0], &c, 1) <= 0)
+			_exit(0);
 		for (;;)
 			pause();
 	}
+	close(life[0]);
+	if (!viaPipe)
+		close(life[1]);
 	void *(*fns[])(void *) = {bFutex, bRead, bWrite, bPoll, bSelect, bEpoll, bSigwait, bWait, bSleep, bAccept, bRecv, bPause};
 	int n = sizeof fns / sizeof fns[0];
 	for (int i = 0; i < n; i++) {
@@ -1459,7 +1473,7 @@ static void startBlockers(void) {
 
 static void *execBlocked(void *arg) {
 	(void)arg;
-	startBlockers();
+	startBlockers(0);
 	return execThread(0);
 }
 
@@ -1481,19 +1495,144 @@ static void blockedEnds(void) {
 	reap("exec: child of the exec'ing thread gets its parent-death signal", -1, 0);
 	p = fork();
 	if (p == 0) {
-		startBlockers();
+		startBlockers(1);
 		exit(33);
 	}
 	reap("exit_group with threads asleep in system calls", p, 0);
-	waitpid(-1, 0, 0); // its child, killed: here or reaped there
+	waitpid(-1, 0, 0); // its child, ended: here or reaped there
 	p = fork();
 	if (p == 0) {
-		startBlockers();
+		startBlockers(1);
 		raise(SIGTERM);
 		_exit(1);
 	}
 	reap("SIGTERM with threads asleep in system calls", p, 0);
-	waitpid(-1, 0, 0); // its child, killed: here or reaped there
+	waitpid(-1, 0, 0); // its child, ended: here or reaped there
+}
+
+static int vmChildKill(void *arg) {
+	(void)arg;
+	shared = 9;
+	kill(getpid(), SIGKILL);
+	return 0;
+}
+
+static int vforkNoVM(void *arg) {
+	(void)arg;
+	usleep(20000);
+	shared = 5; // its own copy
+	return 6;
+}
+
+// vforksMore: vfork's parent resumes when the child is killed, after a
+// failed exec only at the exit; CLONE_VFORK without CLONE_VM; an exit
+// signal other than SIGCHLD; a stopped process's fatal signal waits for
+// SIGCONT; setsid refused while a group has the caller's ID.
+static void vforksMore(void) {
+	char *stack = newStack();
+	shared = 0;
+	pid_t p = clone(vmChildKill, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, 0);
+	say("vfork child killed: parent resumes, child wrote %d", shared);
+	reap("vfork child killed", p, 0);
+	shared = 0;
+	p = vfork();
+	if (p == 0) {
+		execl("/nonexistent/program", "x", (char *)0);
+		shared = errno == ENOENT ? 2 : 3;
+		_exit(7);
+	}
+	say("vfork failed exec: parent resumes after child wrote %d", shared);
+	reap("vfork failed exec", p, 0);
+	shared = 0;
+	p = clone(vforkNoVM, stack, CLONE_VFORK | SIGCHLD, 0);
+	say("CLONE_VFORK without VM: parent sees %d", shared);
+	reap("CLONE_VFORK without VM", p, 0);
+
+	// Exit signal SIGUSR1.
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	long c = rawClone(SIGUSR1, 0, 0, 0, 0);
+	if (c == 0)
+		_exit(19);
+	siginfo_t si;
+	struct timespec ts = {5, 0};
+	int sig = sigtimedwait(&set, &si, &ts);
+	say("exit signal SIGUSR1: got %d code %s status %d pid %s", sig, codeName(si.si_code), si.si_status,
+	    si.si_pid == c ? "child" : "other");
+	reap("exit signal SIGUSR1: __WCLONE", c, __WCLONE);
+	sigprocmask(SIG_SETMASK, &old, 0);
+
+	// A fatal signal to a stopped process acts after SIGCONT.
+	p = fork();
+	if (p == 0) {
+		for (;;)
+			pause();
+	}
+	kill(p, SIGSTOP);
+	reap("stopped", p, WUNTRACED);
+	kill(p, SIGTERM);
+	usleep(20000);
+	reap("stopped, SIGTERM pending", p, WNOHANG);
+	char path[64], st[256] = "";
+	snprintf(path, sizeof path, "/proc/%d/stat", p);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		int n = fread(st, 1, sizeof st - 1, f);
+		st[n] = 0;
+		fclose(f);
+	}
+	char *e = strrchr(st, ')');
+	say("stopped with SIGTERM pending: state %c", e ? e[2] : '?');
+	kill(p, SIGCONT);
+	reap("SIGCONT: the SIGTERM acts", p, 0);
+
+	// setsid while a group has the caller's ID.
+	int fds[2];
+	if (pipe(fds) < 0)
+		return;
+	p = fork();
+	if (p == 0) {
+		setpgid(0, 0);
+		pid_t g = fork();
+		if (g == 0) {
+			char c;
+			close(fds[1]);
+			if (read(fds[0], &c, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		show("left own group", setpgid(0, getppid() > 0 ? getpgid(getppid()) : 0));
+		show("setsid while a group has its ID", setsid());
+		close(fds[1]);
+		waitpid(g, 0, 0);
+		show("setsid once the group is gone", setsid() > 0 ? 0 : -1);
+		_exit(0);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	reap("setsid child", p, 0);
+
+	// kill(0, sig) signals the caller's whole group, itself included.
+	p = fork();
+	if (p == 0) {
+		setpgid(0, 0);
+		pid_t g = fork();
+		if (g == 0) {
+			for (;;)
+				pause();
+		}
+		signal(SIGUSR1, SIG_IGN);
+		usleep(10000);
+		show("kill 0 SIGUSR1", kill(0, SIGUSR1));
+		int s;
+		waitpid(g, &s, 0);
+		say("kill 0: group member %s", status(s));
+		_exit(0);
+	}
+	reap("kill 0 child", p, 0);
 }
 
 static int pfd[2];
@@ -1631,6 +1770,7 @@ int main(int argc, char **argv) {
 	jobs();
 	orphanedGroups();
 	waitsMore();
+	vforksMore();
 	threadsAndGroups();
 	exitGroup();
 	blockedEnds();

@@ -20,6 +20,7 @@ var shortGC struct {
 	mu    sync.Mutex
 	last  int64 // nanotime of the last one
 	every int64 // the least time to the next: shortGCEvery, more after fruitless ones
+	dry   int   // fruitless collections in a row
 }
 
 // shortGCEvery is the least time between two collections MemoryShort
@@ -36,6 +37,11 @@ const shortGCMost = 4e9
 // shortGCFruit is what a collection must give back (frames) for the
 // next to come after shortGCEvery again: a mebibyte.
 const shortGCFruit = 256
+
+// shortGCDry is how many fruitless collections in a row come
+// shortGCEvery apart before they are spaced out: a second after a
+// process exits, its sockets may still be going away.
+const shortGCDry = 4
 
 // MemoryShort reports whether free memory is below half the kernel's
 // reserve: the kernel must not grow its heap for an application.
@@ -107,9 +113,11 @@ func reclaim(low func() bool, patient bool) bool {
 		runtime.GC()
 		debug.FreeOSMemory()
 		if low() && phys.FreeFrames() < before+shortGCFruit {
-			shortGC.every = min(2*shortGC.every, shortGCMost)
+			if shortGC.dry++; shortGC.dry > shortGCDry {
+				shortGC.every = min(2*shortGC.every, shortGCMost)
+			}
 		} else {
-			shortGC.every = shortGCEvery
+			shortGC.every, shortGC.dry = shortGCEvery, 0
 		}
 	}
 	return low()
@@ -130,6 +138,6 @@ func AddShrinker(f func() int64) { shrinkers = append(shrinkers, f) }
 // low collects it at once, whenever the last collection was.
 func MemoryFreed() {
 	shortGC.mu.Lock()
-	shortGC.last, shortGC.every = 0, shortGCEvery
+	shortGC.last, shortGC.every, shortGC.dry = 0, shortGCEvery, 0
 	shortGC.mu.Unlock()
 }

@@ -101,6 +101,25 @@ static void thread(int (*fn)(void *), int extra) {
 	}
 }
 
+// waitSingleThreaded waits, a few seconds at most, until
+// /proc/self/status counts one thread.
+static void waitSingleThreaded(void) {
+	for (int i = 0; i < 2000; i++) {
+		char b[4096];
+		int fd = open("/proc/self/status", O_RDONLY);
+		ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			return;
+		b[n] = 0;
+		char *t = strstr(b, "\nThreads:\t");
+		if (!t || atoi(t + 10) <= 1)
+			return;
+		usleep(1000);
+	}
+}
+
 // process runs fn in a child process made by clone with extra flags and
 // waits for it; it returns the child's exit status.
 static int process(int (*fn)(void *), int extra) {
@@ -223,7 +242,11 @@ static void unshares(void) {
 		close(shared_fd);
 		chdir(dir);
 	}
-	// Single-threaded, unshare has nothing to copy.
+	// Single-threaded, unshare has nothing to copy. The last thread
+	// cleared its TID (mm_release) before it left the thread group
+	// (exit_notify): wait until it has, or Linux's unshare(CLONE_THREAD)
+	// still sees two threads (EINVAL).
+	waitSingleThreaded();
 	show("unshare(CLONE_FILES|CLONE_FS) single-threaded", rc(unshare(CLONE_FILES | CLONE_FS)));
 	show("unshare(CLONE_THREAD) single-threaded", rc(unshare(CLONE_THREAD)));
 }

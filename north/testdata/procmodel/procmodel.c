@@ -770,6 +770,44 @@ static void sigchld(void) {
 	sigprocmask(SIG_SETMASK, &old, 0);
 }
 
+// forkOrphan forks a middle process that forks a grandchild and exits
+// at once: the grandchild waits for a byte on rfd, then until its parent
+// has changed, and exits ok if its new parent is want, else bad. It
+// returns the middle's PID.
+static pid_t forkOrphan(int rfd, pid_t want, int ok, int bad) {
+	pid_t mid = fork();
+	if (mid == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			pid_t before = getppid();
+			char c;
+			if (read(rfd, &c, 1) < 0)
+				_exit(1);
+			for (int i = 0; i < 500 && getppid() == before; i++)
+				usleep(2000);
+			_exit(getppid() == want ? ok : bad);
+		}
+		_exit(0);
+	}
+	return mid;
+}
+
+// forkZombieMiddle forks a middle process that leaves its child a
+// zombie (exit status 22, not reaped) and exits: the zombie is
+// reparented. It returns the middle's PID.
+static pid_t forkZombieMiddle(void) {
+	pid_t mid = fork();
+	if (mid == 0) {
+		pid_t g = fork();
+		if (g == 0)
+			_exit(22);
+		siginfo_t si;
+		waitid(P_PID, g, &si, WEXITED | WNOWAIT);
+		_exit(0);
+	}
+	return mid;
+}
+
 // orphans: a process whose parent exits goes to the nearest child
 // subreaper ancestor.
 static void orphans(void) {
@@ -782,49 +820,19 @@ static void orphans(void) {
 		int v = -1;
 		prctl(PR_GET_CHILD_SUBREAPER, &v);
 		say("subreaper: get %d", v);
-		pid_t self = getpid();
-		pid_t mid = fork();
-		if (mid == 0) {
-			pid_t g = fork();
-			if (g == 0) {
-				pid_t before = getppid();
-				char c;
-				if (read(fds[0], &c, 1) < 0)
-					_exit(1);
-				for (int i = 0; i < 500 && getppid() == before; i++)
-					usleep(2000);
-				_exit(getppid() == self ? 20 : 21);
-			}
-			_exit(0);
-		}
+		pid_t mid = forkOrphan(fds[0], getpid(), 20, 21);
 		reap("subreaper: middle", mid, 0);
 		if (write(fds[1], "g", 1) < 0)
 			_exit(1);
 		reap("subreaper: orphan reaped by subreaper", -1, 0);
 		// A zombie whose parent exits comes to the subreaper as a
 		// zombie, to be waited for.
-		mid = fork();
-		if (mid == 0) {
-			pid_t g = fork();
-			if (g == 0)
-				_exit(22);
-			siginfo_t si;
-			waitid(P_PID, g, &si, WEXITED | WNOWAIT);
-			_exit(0);
-		}
+		mid = forkZombieMiddle();
 		reap("subreaper: middle of a zombie", mid, 0);
 		reap("subreaper: zombie reparented", -1, WNOHANG);
 		// Ignoring SIGCHLD, the subreaper has it reaped at once.
 		signal(SIGCHLD, SIG_IGN);
-		mid = fork();
-		if (mid == 0) {
-			pid_t g = fork();
-			if (g == 0)
-				_exit(22);
-			siginfo_t si;
-			waitid(P_PID, g, &si, WEXITED | WNOWAIT);
-			_exit(0);
-		}
+		mid = forkZombieMiddle();
 		reap("subreaper ignoring SIGCHLD: wait", -1, 0);
 		reap("subreaper ignoring SIGCHLD: zombie reaped", -1, WNOHANG);
 		_exit(0);
@@ -832,21 +840,7 @@ static void orphans(void) {
 	reap("subreaper", reaper, 0);
 	// Without a subreaper between, an orphan comes to the top (init in
 	// Cocoon, a subreaper natively): getppid changes.
-	pid_t top = getpid();
-	pid_t mid = fork();
-	if (mid == 0) {
-		pid_t g = fork();
-		if (g == 0) {
-			pid_t before = getppid();
-			char c;
-			if (read(fds[0], &c, 1) < 0)
-				_exit(1);
-			for (int i = 0; i < 500 && getppid() == before; i++)
-				usleep(2000);
-			_exit(getppid() == top ? 25 : 26);
-		}
-		_exit(0);
-	}
+	pid_t mid = forkOrphan(fds[0], getpid(), 25, 26);
 	reap("orphan: middle", mid, 0);
 	if (write(fds[1], "g", 1) < 0)
 		return;

@@ -12,6 +12,7 @@ import (
 	"github.com/cocoon-vm/cocoon/kernel/linux"
 	"github.com/cocoon-vm/cocoon/north/mem"
 	"github.com/cocoon-vm/cocoon/north/socket"
+	"github.com/cocoon-vm/cocoon/north/vfs"
 )
 
 // miscCalls are the system calls this file serves (registerAll).
@@ -256,12 +257,28 @@ func (p *Process) Sysctls() map[string]func() string {
 		"kernel/cap_last_cap":          line(strconv.Itoa(bits.Len64(capAll) - 1)),
 		"fs/nr_open":                   line(strconv.Itoa(nrOpen)),
 		"vm/max_map_count":             line(strconv.Itoa(kernel.MaxMapCount)),
+		// fs/file_table.c proc_nr_files: the open files, the free ones
+		// (always 0 since Linux 2.6) and file-max, the limit
+		// alloc_empty_file enforces on unprivileged opens. Cocoon has
+		// none but memory (ENFILE when the kernel's runs short), so it
+		// reads as systemd sets it at boot: LONG_MAX, no limit.
+		"fs/file-nr":  func() string { return strconv.FormatInt(vfs.OpenFiles(), 10) + "\t0\t" + fileMax + "\n" },
+		"fs/file-max": line(fileMax),
+		// fs/eventpoll.c and fs/notify/inotify/inotify_user.c: the
+		// limits vfs enforces.
+		"fs/epoll/max_user_watches":     func() string { return strconv.FormatInt(vfs.MaxUserWatches(), 10) + "\n" },
+		"fs/inotify/max_user_instances": line(strconv.Itoa(vfs.InotifyMaxUserInstances)),
+		"fs/inotify/max_user_watches":   line(strconv.Itoa(vfs.InotifyMaxUserWatches)),
+		"fs/inotify/max_queued_events":  line(strconv.Itoa(vfs.InotifyMaxQueuedEvents)),
 		// drivers/char/random.c since Linux 5.18: the pool is always
 		// full, 256 bits.
 		"kernel/random/entropy_avail": line("256"),
 		"kernel/random/poolsize":      line("256"),
 	}
 }
+
+// fileMax is fs.file-max as Cocoon reads it: LONG_MAX.
+const fileMax = "9223372036854775807"
 
 // uuid4 returns a random version 4 UUID (RFC 9562 section 5.4) as
 // /proc/sys/kernel/random/uuid prints it: lower-case hex, a newline.

@@ -46,13 +46,15 @@ func TestProcSys(t *testing.T) {
 	for dir, want := range map[string][]string{
 		"/proc":                   {".", "..", "self", "sys", "thread-self", "mounts", "meminfo", "version", "uptime", "filesystems", "loadavg", "stat", "cpuinfo", "diskstats", "net", "swaps", "1"}, // the caller alone, without a process table
 		"/proc/sys":               {".", "..", "fs", "vm", "kernel", "net"},
-		"/proc/sys/fs":            {".", "..", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft", "protected_hardlinks", "nr_open"},
+		"/proc/sys/fs":            {".", "..", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft", "protected_hardlinks", "epoll", "inotify", "nr_open", "file-nr", "file-max"},
+		"/proc/sys/fs/epoll":      {".", "..", "max_user_watches"},
+		"/proc/sys/fs/inotify":    {".", "..", "max_user_instances", "max_user_watches", "max_queued_events"},
 		"/proc/sys/vm":            {".", "..", "overcommit_memory", "max_map_count"},
 		"/proc/sys/kernel":        {".", "..", "random", "ostype", "osrelease", "version", "hostname", "domainname", "pid_max", "ngroups_max", "cap_last_cap"},
 		"/proc/sys/kernel/random": {".", "..", "uuid", "boot_id", "entropy_avail", "poolsize"},
 		"/proc/sys/net":           {".", "..", "core", "ipv4"},
 		"/proc/sys/net/core":      {".", "..", "somaxconn"},
-		"/proc/sys/net/ipv4":      {".", "..", "ip_local_port_range"},
+		"/proc/sys/net/ipv4":      {".", "..", "ip_local_port_range", "tcp_rmem", "tcp_wmem"},
 	} {
 		if got := e.names(dir, 4096); !slices.Equal(got, want) {
 			t.Errorf("ls %s = %q, want %q", dir, got, want)
@@ -89,6 +91,17 @@ func TestProcSysctls(t *testing.T) {
 	buf := e.alloc(64)
 	if n := e.f.Getcwd(e.m, buf, 64); n < 0 || string(e.get(buf, int(n))) != "/proc/sys/kernel/random\x00" {
 		t.Errorf("getcwd in /proc/sys/kernel/random = %d %q", n, e.get(buf, int(max(n, 0))))
+	}
+	// A directory of /proc/sys/fs's own: its parent is fs.
+	e.fs.SetSysctls(map[string]func() string{"fs/inotify/max_queued_events": func() string { return "16384\n" }})
+	if r := e.f.Chdir(e.m, e.str("/proc/sys/fs/epoll/../inotify")); r != 0 {
+		t.Fatalf("Chdir /proc/sys/fs/inotify = %d", r)
+	}
+	if n := e.f.Getcwd(e.m, buf, 64); n < 0 || string(e.get(buf, int(n))) != "/proc/sys/fs/inotify\x00" {
+		t.Errorf("getcwd in /proc/sys/fs/inotify = %d %q", n, e.get(buf, int(max(n, 0))))
+	}
+	if got := e.cat("max_queued_events"); got != "16384\n" {
+		t.Errorf("cat /proc/sys/fs/inotify/max_queued_events = %q", got)
 	}
 }
 

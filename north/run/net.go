@@ -45,6 +45,17 @@ func (f *files) wireNetwork(o Options) {
 	}
 }
 
+// netSysctls are the files of /proc/sys/net the stack's configuration
+// gives: tcp_rmem and tcp_wmem, the buffer sizes it applies.
+func netSysctls() map[string]func() string {
+	rmem, wmem := inet.BufferSizes(kernel.Stats().RAM)
+	three := func(v [3]int) func() string {
+		s := fmt.Sprintf("%d\t%d\t%d\n", v[0], v[1], v[2])
+		return func() string { return s }
+	}
+	return map[string]func() string{"net/ipv4/tcp_rmem": three(rmem), "net/ipv4/tcp_wmem": three(wmem)}
+}
+
 // dhcpTimeout bounds the wait for a DHCP server at boot.
 const dhcpTimeout = 10 * time.Second
 

@@ -79,3 +79,7 @@ func (f *files) wireNetwork(o Options) {
 		fmt.Fprintf(o.Stdout, "cocoon: cocoon.ip= and cocoon.ip6= are ignored: %s\n", noNetworkHint())
 	}
 }
+
+// netSysctls: a kernel without TCP/IP has no /proc/sys/net/ipv4 of its
+// own (tcp_rmem and tcp_wmem are not there, ENOENT).
+func netSysctls() map[string]func() string { return nil }

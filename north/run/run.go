@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"syscall"
 
 	"github.com/cocoon-vm/cocoon/hal"
@@ -166,7 +167,9 @@ func Init(o Options) (int, error) {
 	p.StartLoadAverage()
 	files.fs.SetOvercommit(o.Overcommit)
 	files.fs.SetKernelVersion(north.KernelVersion())
-	files.fs.SetSysctls(p.Sysctls())
+	sysctls := p.Sysctls()
+	maps.Copy(sysctls, netSysctls())
+	files.fs.SetSysctls(sysctls)
 	hz, known := kernel.TSCHz()
 	if !known {
 		hz = 0

@@ -188,6 +188,10 @@ func SetMaxUserWatches(ram uint64) {
 	maxUserWatches.Store(int64(ram / 25 / epItemCost))
 }
 
+// MaxUserWatches returns the limit on epoll watches, as
+// /proc/sys/fs/epoll/max_user_watches reads it (0: none set).
+func MaxUserWatches() int64 { return maxUserWatches.Load() }
+
 // forget removes e: its file was closed or the watch deleted.
 func (ep *Epoll) forget(e *epollEntry) {
 	ep.mu.Lock()

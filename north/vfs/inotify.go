@@ -64,6 +64,13 @@ const (
 	inotifyMaxInstances = 128
 )
 
+// The inotify limits as /proc/sys/fs/inotify reads them.
+const (
+	InotifyMaxQueuedEvents  = maxQueuedEvents
+	InotifyMaxUserWatches   = inotifyMaxWatches
+	InotifyMaxUserInstances = inotifyMaxInstances
+)
+
 // inotifyInstances counts the open inotify instances.
 var inotifyInstances atomic.Int64
 

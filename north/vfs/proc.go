@@ -62,7 +62,8 @@ const (
 var sysDirs = [...]struct {
 	parent int32
 	name   string
-}{{-1, "kernel"}, {0, "random"}, {-1, "net"}, {2, "core"}, {2, "ipv4"}}
+}{{-1, "kernel"}, {0, "random"}, {-1, "net"}, {2, "core"}, {2, "ipv4"},
+	{sysDirFS, "epoll"}, {sysDirFS, "inotify"}}
 
 // sysDirFS stands for /proc/sys/fs in sysFiles: a directory of its own
 // kind (procSysFS), which holds these files beside its others.
@@ -85,7 +86,10 @@ var sysFiles = [...]struct {
 	{0, "pid_max"}, {0, "ngroups_max"}, {0, "cap_last_cap"},
 	{1, "uuid"}, {1, "boot_id"}, {1, "entropy_avail"}, {1, "poolsize"},
 	{3, "somaxconn"}, {4, "ip_local_port_range"}, {sysDirFS, "nr_open"},
-	{sysDirVM, "max_map_count"}}
+	{sysDirVM, "max_map_count"},
+	{sysDirFS, "file-nr"}, {sysDirFS, "file-max"},
+	{5, "max_user_watches"}, {6, "max_user_instances"}, {6, "max_user_watches"}, {6, "max_queued_events"},
+	{4, "tcp_rmem"}, {4, "tcp_wmem"}}
 
 // sysPath returns the path under /proc/sys of directory d of sysDirs.
 func sysPath(d int32) string {
@@ -95,7 +99,7 @@ func sysPath(d int32) string {
 	case sysDirVM:
 		return "vm"
 	}
-	if sysDirs[d].parent < 0 {
+	if sysDirs[d].parent == -1 {
 		return sysDirs[d].name
 	}
 	return sysPath(sysDirs[d].parent) + "/" + sysDirs[d].name
@@ -1234,8 +1238,11 @@ func (p procNode) where() (procNode, string, bool) {
 		return procNode{kind: procSys}, "vm", true
 	case procSysDir:
 		d := sysDirs[p.n]
-		if d.parent < 0 {
+		switch d.parent {
+		case -1:
 			return procNode{kind: procSys}, d.name, true
+		case sysDirFS:
+			return procNode{kind: procSysFS}, d.name, true
 		}
 		return procNode{kind: procSysDir, n: d.parent}, d.name, true
 	case procPid:

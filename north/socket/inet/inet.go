@@ -78,6 +78,16 @@ func bufMax(ram uint64, largest, floor int) int {
 	return max(min(int(min(ram/128, 1<<30)), largest), floor)
 }
 
+// BufferSizes returns the TCP buffer sizes, min, default and max, of a
+// stack for a machine with ram bytes of memory (0 if unknown): receive
+// and send, as net.ipv4.tcp_rmem and tcp_wmem read them (net/ipv4/tcp.c
+// tcp_init; the sysctls' proc_dointvec_minmax prints the three
+// tab-separated).
+func BufferSizes(ram uint64) (rmem, wmem [3]int) {
+	return [3]int{rcvBufMin, rcvBufDefault, bufMax(ram, rcvBufMax, rcvBufDefault)},
+		[3]int{sndBufMin, sndBufDefault, bufMax(ram, sndBufMax, 64<<10)}
+}
+
 // New returns a stack with the loopback interface up, sized for a
 // machine with ram bytes of memory (0 if unknown).
 func New(ram uint64) (*Stack, error) { return newStack(nil, ram) }
@@ -111,12 +121,13 @@ func newStack(clock tcpip.Clock, ram uint64) (*Stack, error) {
 	// Buffers as Linux sizes them by default (net.ipv4.tcp_rmem and
 	// tcp_wmem: min, default, max). netstack's own receive-buffer
 	// moderation stays off: rcvTuner does it (see there why).
-	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: rcvBufMin, Default: rcvBufDefault, Max: bufMax(ram, rcvBufMax, rcvBufDefault)}
+	rmem, wmem := BufferSizes(ram)
+	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: rmem[0], Default: rmem[1], Max: rmem[2]}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
 	// A send buffer starts at tcp_wmem's default and grows as the
 	// connection opens (expandSndbuf) and its window does (netstack's
 	// computeTCPSendBufferSize), unless SO_SNDBUF fixed it.
-	snd := tcpip.TCPSendBufferSizeRangeOption{Min: sndBufMin, Default: sndBufDefault, Max: bufMax(ram, sndBufMax, 64<<10)}
+	snd := tcpip.TCPSendBufferSizeRangeOption{Min: wmem[0], Default: wmem[1], Max: wmem[2]}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
 	if err := s.CreateNICWithOptions(LoopbackNIC, loopback.New(), stack.NICOptions{Name: "lo"}); err != nil {
 		return nil, wrap("creating the loopback interface", err)

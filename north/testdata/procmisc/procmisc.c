@@ -2,7 +2,8 @@
 // runtimes read beyond status and maps: /proc/PID/root (where it leads,
 // a zombie's), uid_map, gid_map, projid_map and setgroups of the
 // initial user namespace (their text, modes and what writes do),
-// personality, and /proc/swaps's header. Every result printed, for
+// personality, /proc/swaps's header, and /proc/sys's limits (file-nr,
+// the watch limits, tcp_rmem and tcp_wmem). Every result printed, for
 // comparison with Linux's. Run as root in the host's initial namespaces.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <link.h>
 #include <sys/auxv.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,6 +90,76 @@ static void segments(void) {
 		printf("stat %s: %s\n", names[j], got[j] == want[j] ? "the program's" : "differs");
 }
 
+// readsys reads /proc/sys/NAME into buf; its length, or -1.
+static long readsys(const char *name) {
+	char path[96];
+	snprintf(path, sizeof path, "/proc/sys/%s", name);
+	int fd = open(path, O_RDONLY);
+	long n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n < 0 ? 0 : n] = 0;
+	if (n < 0)
+		printf("/proc/sys/%s: %s\n", name, strerrorname_np(errno));
+	return n;
+}
+
+// number reads /proc/sys/NAME as one decimal and a newline (the
+// proc_dointvec format); -1 and a line saying so if it is not.
+static long long number(const char *name) {
+	if (readsys(name) < 0)
+		return -1;
+	long long v;
+	int end = 0;
+	if (sscanf(buf, "%lld\n%n", &v, &end) != 1 || end == 0 || buf[end] != 0 || buf[end - 1] != '\n' || v < 0) {
+		printf("/proc/sys/%s: not one number: [%s]\n", name, buf);
+		return -1;
+	}
+	return v;
+}
+
+// sysfiles: the /proc/sys files of limits that node_exporter, gopsutil
+// and client_golang read, in Linux's formats (fs/file_table.c
+// proc_nr_files, proc_dointvec and proc_doulongvec_minmax): what must
+// agree whatever the machine (file-nr's free field 0, its count within
+// file-max, nr_open above RLIMIT_NOFILE's hard limit, Linux's defaults
+// of tcp_rmem and tcp_wmem's min and default) printed as it is, what
+// the machine sizes (file-max, the watch limits, the buffers' max) only
+// as its relation to the rest.
+static void sysfiles(void) {
+	unsigned long long nr, nfree, fmax;
+	int end = 0;
+	if (readsys("fs/file-nr") >= 0) {
+		if (sscanf(buf, "%llu\t%llu\t%llu\n%n", &nr, &nfree, &fmax, &end) != 3 || end == 0 || buf[end] != 0 || buf[end - 1] != '\n')
+			printf("file-nr: not three numbers: [%s]\n", buf);
+		else
+			printf("file-nr: free %llu, allocated %s, max %s\n", nfree, nr > 0 && nr <= fmax ? "in (0, max]" : "out of (0, max]",
+				(unsigned long long)number("fs/file-max") == fmax ? "file-max's" : "not file-max's");
+	}
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	long long v = number("fs/nr_open");
+	printf("nr_open: %s\n", v >= 1048576 && (unsigned long long)v >= rl.rlim_max ? ">= 1048576 and RLIMIT_NOFILE's hard limit" : "too small");
+	v = number("fs/epoll/max_user_watches");
+	printf("epoll/max_user_watches: %s\n", v > 0 ? "positive" : "not positive");
+	v = number("fs/inotify/max_user_watches");
+	printf("inotify/max_user_watches: %s\n", v >= 8192 ? ">= 8192" : "< 8192");
+	v = number("fs/inotify/max_user_instances");
+	printf("inotify/max_user_instances: %s\n", v > 0 ? "positive" : "not positive");
+	v = number("fs/inotify/max_queued_events");
+	printf("inotify/max_queued_events: %s\n", v > 0 ? "positive" : "not positive");
+	for (const char *const *f = (const char *const[]){"net/ipv4/tcp_rmem", "net/ipv4/tcp_wmem", NULL}; *f; f++) {
+		if (readsys(*f) < 0)
+			continue;
+		unsigned long long lo, def, hi;
+		end = 0;
+		if (sscanf(buf, "%llu\t%llu\t%llu\n%n", &lo, &def, &hi, &end) != 3 || end == 0 || buf[end] != 0 || buf[end - 1] != '\n')
+			printf("%s: not three numbers: [%s]\n", *f, buf);
+		else
+			printf("%s: %llu %llu, max %s\n", *f, lo, def, hi >= def ? ">= default" : "< default");
+	}
+}
+
 static void mode(const char *path) {
 	struct stat st;
 	long r = lstat(path, &st);
@@ -138,6 +210,7 @@ int main(void) {
 	printf("/proc/swaps: %s\n", buf);
 	mode("/proc/swaps");
 	segments();
+	sysfiles();
 	// A zombie has no root, but still its maps.
 	int c = fork();
 	if (c == 0)

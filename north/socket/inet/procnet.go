@@ -11,12 +11,13 @@ import (
 
 // The files of /proc/PID/net (and /proc/net, a link to self/net) that
 // the stack's state gives truly: the interfaces' counters (dev), their
-// IPv6 addresses (if_inet6) and the IPv4 routes (route). Programs read
+// IPv6 addresses (if_inet6), the IPv4 routes (route) and the IPv4 MIB's
+// counters (snmp, procsnmp.go). Programs read
 // these where they do not speak rtnetlink: gopsutil's net.IOCounters,
 // default-gateway lookups, ifconfig and route of busybox and net-tools.
 
 // ProcNetFiles are the names of those files.
-var ProcNetFiles = []string{"dev", "if_inet6", "route"}
+var ProcNetFiles = []string{"dev", "if_inet6", "route", "snmp"}
 
 // ProcNetFile returns the text of the file name of ProcNetFiles, made
 // now.
@@ -28,6 +29,8 @@ func (st *Stack) ProcNetFile(name string) []byte {
 		return st.procIfInet6()
 	case "route":
 		return st.procRoute()
+	case "snmp":
+		return st.procSnmp()
 	}
 	return nil
 }

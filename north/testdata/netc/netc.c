@@ -302,6 +302,45 @@ static void procdev(unsigned long long *rx, unsigned long long *tx, unsigned lon
 	fclose(f);
 }
 
+// snmp returns field of table in /proc/net/snmp (net/ipv4/proc.c
+// snmp_seq_show: a line of names, then one of values), -1 if there is
+// none; with print, it prints each table's names and whether its values
+// line has as many fields.
+static long long snmp(const char *table, const char *field, int print) {
+	FILE *f = fopen("/proc/net/snmp", "r");
+	CHECK(f != NULL, "open /proc/net/snmp");
+	if (!f)
+		return -1;
+	static char names[2048], values[2048];
+	long long found = -1;
+	size_t tl = strlen(table);
+	while (fgets(names, sizeof names, f) && fgets(values, sizeof values, f)) {
+		int nn = 0, nv = 0;
+		for (char *p = names; *p; p++)
+			nn += *p == ' ';
+		for (char *p = values; *p; p++)
+			nv += *p == ' ';
+		if (print && strncmp(names, "IcmpMsg:", 8) != 0) // which ICMP types were counted is the machine's
+			printf("netc: /proc/net/snmp %s%s", nn == nv && strncmp(names, values, strchr(names, ':') - names + 1) == 0 ? "" : "(values do not match) ", names);
+		if (strncmp(names, table, tl) != 0 || names[tl] != ':')
+			continue;
+		char *n = names + tl + 1, *v = values + tl + 1;
+		for (;;) {
+			size_t l = strcspn(n + 1, " \n");
+			if (l == strlen(field) && strncmp(n + 1, field, l) == 0) {
+				found = strtoll(v + 1, NULL, 10);
+				break;
+			}
+			n = strchr(n + 1, ' ');
+			v = strchr(v + 1, ' ');
+			if (!n || !v)
+				break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 // procnet reads /proc/net as ifconfig, route and gopsutil do: its
 // headers, lo's counters around 20 datagrams, lo's IPv6 address.
 static void procnet(void) {
@@ -320,6 +359,12 @@ static void procnet(void) {
 	}
 	unsigned long long rx0 = 0, tx0 = 0, b0 = 0, rx1 = 0, tx1 = 0, b1 = 0;
 	procdev(&rx0, &tx0, &b0);
+	long long udpIn = snmp("Udp", "InDatagrams", 1), udpOut = snmp("Udp", "OutDatagrams", 0), ipIn = snmp("Ip", "InReceives", 0),
+		  ipDel = snmp("Ip", "InDelivers", 0), ipOut = snmp("Ip", "OutRequests", 0);
+	// Not Forwarding: a host with containers forwards.
+	printf("netc: /proc/net/snmp Ip DefaultTTL, Tcp RtoAlgorithm, RtoMin, RtoMax, MaxConn: %lld %lld %lld %lld %lld\n",
+		snmp("Ip", "DefaultTTL", 0), snmp("Tcp", "RtoAlgorithm", 0), snmp("Tcp", "RtoMin", 0),
+		snmp("Tcp", "RtoMax", 0), snmp("Tcp", "MaxConn", 0));
 	int a = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof sin;
@@ -334,6 +379,9 @@ static void procnet(void) {
 	close(b);
 	procdev(&rx1, &tx1, &b1);
 	printf("netc: /proc/net/dev lo rx, tx packets and rx bytes grew by >= 20, 20, 2000: %d %d %d\n", rx1 - rx0 >= 20, tx1 - tx0 >= 20, b1 - b0 >= 2000);
+	printf("netc: /proc/net/snmp Udp InDatagrams, OutDatagrams, Ip InReceives, InDelivers, OutRequests grew by >= 20: %d %d %d %d %d\n",
+		snmp("Udp", "InDatagrams", 0) - udpIn >= 20, snmp("Udp", "OutDatagrams", 0) - udpOut >= 20, snmp("Ip", "InReceives", 0) - ipIn >= 20,
+		snmp("Ip", "InDelivers", 0) - ipDel >= 20, snmp("Ip", "OutRequests", 0) - ipOut >= 20);
 	FILE *f = fopen("/proc/net/if_inet6", "r");
 	int lo6 = 0;
 	char line[256];

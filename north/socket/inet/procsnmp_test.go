@@ -1,0 +1,56 @@
+package inet
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestProcSnmp: /proc/net/snmp has Linux 6.x's tables, each a line of
+// names and one of as many values, and counts what the stack did: a
+// loopback TCP connection is an active and a passive open, established
+// twice, and segments in and out; IPv4 packets received and delivered.
+func TestProcSnmp(t *testing.T) {
+	st, err := New(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loopbackPair(t, st, 0)
+	text := string(st.ProcNetFile("snmp"))
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	want := []string{
+		"Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos InDiscards InDelivers OutRequests OutDiscards OutNoRoutes ReasmTimeout ReasmReqds ReasmOKs ReasmFails FragOKs FragFails FragCreates OutTransmits",
+		"Icmp: InMsgs InErrors InCsumErrors InDestUnreachs InTimeExcds InParmProbs InSrcQuenchs InRedirects InEchos InEchoReps InTimestamps InTimestampReps InAddrMasks InAddrMaskReps OutMsgs OutErrors OutRateLimitGlobal OutRateLimitHost OutDestUnreachs OutTimeExcds OutParmProbs OutSrcQuenchs OutRedirects OutEchos OutEchoReps OutTimestamps OutTimestampReps OutAddrMasks OutAddrMaskReps",
+		"Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors",
+		"Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors",
+		"UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors",
+	}
+	if len(lines) != 2*len(want) {
+		t.Fatalf("snmp has %d lines, want %d:\n%s", len(lines), 2*len(want), text)
+	}
+	values := map[string]map[string]int64{}
+	for i, w := range want {
+		names, vals := strings.Fields(lines[2*i]), strings.Fields(lines[2*i+1])
+		if lines[2*i] != w || len(vals) != len(names) || vals[0] != names[0] {
+			t.Errorf("snmp table %d:\n%s\n%s\nwant names %s", i, lines[2*i], lines[2*i+1], w)
+			continue
+		}
+		table := map[string]int64{}
+		for j := 1; j < len(names); j++ {
+			v, err := strconv.ParseInt(vals[j], 10, 64)
+			if err != nil {
+				t.Errorf("%s %s = %q", names[0], names[j], vals[j])
+			}
+			table[names[j]] = v
+		}
+		values[strings.TrimSuffix(names[0], ":")] = table
+	}
+	tcp, ip := values["Tcp"], values["Ip"]
+	if tcp["RtoMin"] != 200 || tcp["RtoMax"] != 120000 || tcp["MaxConn"] != -1 || tcp["ActiveOpens"] != 1 || tcp["PassiveOpens"] != 1 ||
+		tcp["CurrEstab"] != 2 || tcp["InSegs"] < 3 || tcp["OutSegs"] < 3 {
+		t.Errorf("Tcp after one loopback connection: %v", tcp)
+	}
+	if ip["Forwarding"] != 2 || ip["DefaultTTL"] != 64 || ip["InReceives"] < 3 || ip["InDelivers"] < 3 || ip["OutRequests"] < 3 {
+		t.Errorf("Ip after one loopback connection: %v", ip)
+	}
+}

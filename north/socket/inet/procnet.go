@@ -12,12 +12,13 @@ import (
 // The files of /proc/PID/net (and /proc/net, a link to self/net) that
 // the stack's state gives truly: the interfaces' counters (dev), their
 // IPv6 addresses (if_inet6), the IPv4 routes (route) and the IPv4 MIB's
-// counters (snmp, procsnmp.go). Programs read
+// counters (snmp, procsnmp.go) and its Linux extensions' (netstat,
+// procnetstat.go). Programs read
 // these where they do not speak rtnetlink: gopsutil's net.IOCounters,
 // default-gateway lookups, ifconfig and route of busybox and net-tools.
 
 // ProcNetFiles are the names of those files.
-var ProcNetFiles = []string{"dev", "if_inet6", "route", "snmp"}
+var ProcNetFiles = []string{"dev", "if_inet6", "route", "snmp", "netstat"}
 
 // ProcNetFile returns the text of the file name of ProcNetFiles, made
 // now.
@@ -31,6 +32,8 @@ func (st *Stack) ProcNetFile(name string) []byte {
 		return st.procRoute()
 	case "snmp":
 		return st.procSnmp()
+	case "netstat":
+		return st.procNetstat()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package inet
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,5 +53,24 @@ func TestProcSnmp(t *testing.T) {
 	}
 	if ip["Forwarding"] != 2 || ip["DefaultTTL"] != 64 || ip["InReceives"] < 3 || ip["InDelivers"] < 3 || ip["OutRequests"] < 3 {
 		t.Errorf("Ip after one loopback connection: %v", ip)
+	}
+}
+
+// TestProcNetstat: /proc/net/netstat's TcpExt and IpExt, each a line of
+// names and one of as many values.
+func TestProcNetstat(t *testing.T) {
+	st, err := New(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(st.ProcNetFile("netstat")), "\n"), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "TcpExt: SyncookiesSent SyncookiesRecv ") || !strings.HasPrefix(lines[2], "IpExt: InNoRoutes ") {
+		t.Fatalf("netstat:\n%s", strings.Join(lines, "\n"))
+	}
+	for i := 0; i < 4; i += 2 {
+		names, vals := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		if len(names) != len(vals) || names[0] != vals[0] || !slices.Contains(names, "ListenOverflows") && i == 0 || !slices.Contains(names, "InOctets") && i == 2 {
+			t.Errorf("netstat table:\n%s\n%s", lines[i], lines[i+1])
+		}
 	}
 }

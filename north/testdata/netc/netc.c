@@ -306,12 +306,12 @@ static void procdev(unsigned long long *rx, unsigned long long *tx, unsigned lon
 // snmp_seq_show: a line of names, then one of values), -1 if there is
 // none; with print, it prints each table's names and whether its values
 // line has as many fields.
-static long long snmp(const char *table, const char *field, int print) {
-	FILE *f = fopen("/proc/net/snmp", "r");
-	CHECK(f != NULL, "open /proc/net/snmp");
+static long long snmpIn(const char *file, const char *table, const char *field, int print) {
+	FILE *f = fopen(file, "r");
+	CHECK(f != NULL, "open %s", file);
 	if (!f)
 		return -1;
-	static char names[2048], values[2048];
+	static char names[8192], values[8192];
 	long long found = -1;
 	size_t tl = strlen(table);
 	while (fgets(names, sizeof names, f) && fgets(values, sizeof values, f)) {
@@ -320,8 +320,13 @@ static long long snmp(const char *table, const char *field, int print) {
 			nn += *p == ' ';
 		for (char *p = values; *p; p++)
 			nv += *p == ' ';
-		if (print && strncmp(names, "IcmpMsg:", 8) != 0) // which ICMP types were counted is the machine's
-			printf("netc: /proc/net/snmp %s%s", nn == nv && strncmp(names, values, strchr(names, ':') - names + 1) == 0 ? "" : "(values do not match) ", names);
+		int same = nn == nv && strncmp(names, values, strchr(names, ':') - names + 1) == 0;
+		// Which ICMP types were counted is the machine's, as is MPTCP;
+		// netstat's columns are many, and more in each Linux.
+		if (print == 1 && strncmp(names, "IcmpMsg:", 8) != 0)
+			printf("netc: %s %s%s", file, same ? "" : "(values do not match) ", names);
+		if (print == 2 && (strncmp(names, "TcpExt:", 7) == 0 || strncmp(names, "IpExt:", 6) == 0))
+			printf("netc: %s %.*s values match: %d\n", file, (int)(strchr(names, ':') - names), names, same);
 		if (strncmp(names, table, tl) != 0 || names[tl] != ':')
 			continue;
 		char *n = names + tl + 1, *v = values + tl + 1;
@@ -340,6 +345,8 @@ static long long snmp(const char *table, const char *field, int print) {
 	fclose(f);
 	return found;
 }
+
+static long long snmp(const char *table, const char *field, int print) { return snmpIn("/proc/net/snmp", table, field, print); }
 
 // procnet reads /proc/net as ifconfig, route and gopsutil do: its
 // headers, lo's counters around 20 datagrams, lo's IPv6 address.
@@ -361,6 +368,8 @@ static void procnet(void) {
 	procdev(&rx0, &tx0, &b0);
 	long long udpIn = snmp("Udp", "InDatagrams", 1), udpOut = snmp("Udp", "OutDatagrams", 0), ipIn = snmp("Ip", "InReceives", 0),
 		  ipDel = snmp("Ip", "InDelivers", 0), ipOut = snmp("Ip", "OutRequests", 0);
+	printf("netc: /proc/net/netstat TcpExt ListenOverflows, IpExt InOctets there: %d %d\n",
+		snmpIn("/proc/net/netstat", "TcpExt", "ListenOverflows", 2) >= 0, snmpIn("/proc/net/netstat", "IpExt", "InOctets", 0) >= 0);
 	// Not Forwarding: a host with containers forwards.
 	printf("netc: /proc/net/snmp Ip DefaultTTL, Tcp RtoAlgorithm, RtoMin, RtoMax, MaxConn: %lld %lld %lld %lld %lld\n",
 		snmp("Ip", "DefaultTTL", 0), snmp("Tcp", "RtoAlgorithm", 0), snmp("Tcp", "RtoMin", 0),

@@ -23,8 +23,10 @@ func NextIno() uint64 { return inos.Add(1) }
 // Name returns what /proc/self/fd shows for the socket numbered ino.
 func Name(ino uint64) string { return "socket:[" + strconv.FormatUint(ino, 10) + "]" }
 
-// maxDgramQlen is how many datagrams wait at one AF_UNIX socket before
-// senders block (net.unix.max_dgram_qlen's default).
+// maxDgramQlen is net.unix.max_dgram_qlen's default, a datagram
+// socket's sk_max_ack_backlog: a sender not connected to by its
+// receiver waits while more than this many datagrams are queued there
+// (unix_recvq_full_lockless), so one more than it fit.
 const maxDgramQlen = 10
 
 // Shutdown bits of one socket (include/net/sock.h RCV_SHUTDOWN,
@@ -44,7 +46,8 @@ type Namespace struct {
 	abstract map[string]*unixSock
 	paths    map[NodeID]*unixSock
 	autobind uint32
-	flight   // files in flight (unix_gc.go)
+	wakeOut  []*unixSock // senders a freed message made writable (segment.dropped)
+	flight               // files in flight (unix_gc.go)
 }
 
 // NewNamespace returns an empty name space.
@@ -81,7 +84,7 @@ type unixSock struct {
 	shut       int // rcvShutdown | sendShutdown
 	recv       []*segment
 	oob        *segment // the byte sent with MSG_OOB not yet taken (oob_skb); in recv
-	inflight   int      // bytes of datagrams sent, not yet read
+	wmem       int      // truesize of the datagrams and records sent, not yet read (sk_wmem_alloc)
 	recvBytes  int
 	recvSegs   int // segments in recv, each charged segCharge
 	sndbuf     int
@@ -105,16 +108,68 @@ type segment struct {
 	creds  Ucred     // noCreds if the message carries none
 	stamp  int64     // when sent, if the receiver asked for timestamps then
 	urgent bool      // the byte of a MSG_OOB send (CONFIG_AF_UNIX_OOB)
-	sender *unixSock // a datagram's, whose SIOCOUTQ counts it until read
+	sender *unixSock // a datagram's or record's, whose SIOCOUTQ counts it until read
+	charge int       // what it costs its sender's buffer (truesize)
 	user   int32     // the real user ID charged for rights (takeRights)
 }
 
 // dropped is called, with ns.mu held, when g leaves a receive queue.
+// A sender its freeing makes writable again is noted in the name
+// space's wake list (sock_wfree, unix_write_space).
 func (g *segment) dropped() {
-	if g.sender != nil {
-		g.sender.inflight -= len(g.data)
+	if s := g.sender; s != nil {
+		was := s.wmemWritable()
+		s.wmem -= g.charge
 		g.sender = nil
+		if !was && s.wmemWritable() {
+			s.ns.wakeOut = append(s.ns.wakeOut, s)
+		}
 	}
+}
+
+// wmemWritable reports whether s's sent and unread messages take at most
+// a quarter of its send buffer (unix_writable: sk_wmem_alloc, which
+// starts at 1, shifted left by 2, against sk_sndbuf). Called with ns.mu
+// held.
+func (s *unixSock) wmemWritable() bool { return (s.wmem+1)*4 <= s.sndbuf }
+
+// takeWake returns the senders made writable since the last call, to be
+// notified once ns.mu is released. Called with ns.mu held.
+func (ns *Namespace) takeWake() []*unixSock {
+	w := ns.wakeOut
+	ns.wakeOut = nil
+	return w
+}
+
+// truesize is what Linux charges a sender's buffer for a datagram or
+// record of n bytes on x86-64 (4 KiB pages): the skb's head, n rounded
+// to a cache line plus struct skb_shared_info (320 bytes), rounded up
+// to a kmalloc size (at most 8 KiB, then a power of two pages),
+// plus struct sk_buff (256); past SKB_MAX_ALLOC the rest, up to
+// MAX_SKB_FRAGS pages, goes in whole pages charged whole
+// (unix_dgram_sendmsg, sock_alloc_send_pskb, alloc_skb_with_frags,
+// __alloc_skb, kmalloc_size_roundup, SKB_TRUESIZE). Measured on Linux
+// 6.18 with SIOCOUTQ: 0-192 bytes cost 768, 200-512 cost 1280, 1000
+// costs 2304, 16065 costs 20736.
+func truesize(n int) int {
+	const (
+		page     = 4096
+		shinfo   = 320
+		skbuff   = 256
+		maxAlloc = 4*page - shinfo // SKB_MAX_ALLOC
+		maxFrags = 17              // MAX_SKB_FRAGS
+	)
+	frags := 0
+	if n > maxAlloc {
+		frags = min(n-maxAlloc, maxFrags*page)
+		frags = (frags + page - 1) &^ (page - 1)
+	}
+	head := (n-frags+63)&^63 + shinfo
+	size := 512
+	for size < head {
+		size *= 2
+	}
+	return size + skbuff + frags
 }
 
 // taken reports an urgent byte read out of band: it stays in the queue,
@@ -522,11 +577,19 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	}
 	want := src.Len()
 	room := s.sndbuf - p.queued()
-	if s.typ == SockSeqpacket && want > int64(s.sndbuf) {
-		ns.mu.Unlock()
-		return 0, EMSGSIZE
+	full := room <= 0
+	if s.typ == SockSeqpacket {
+		// A record is sent as a datagram to a peer connected back:
+		// no queue length, only the sender's buffer bounds it, which
+		// takes one more record while not full (unix_dgram_sendmsg,
+		// sock_alloc_send_pskb).
+		if want > int64(s.sndbuf-32) {
+			ns.mu.Unlock()
+			return 0, EMSGSIZE
+		}
+		room, full = int(want), s.wmem >= s.sndbuf
 	}
-	if room <= 0 || (s.typ == SockSeqpacket && int64(room) < want) {
+	if full {
 		ns.mu.Unlock()
 		return 0, vfs.EAGAIN
 	}
@@ -571,6 +634,10 @@ func (s *unixSock) Send(c Context, src vfs.Buf, m *Msg) (int64, error) {
 	}
 	oob := m.Flags&MsgOOB != 0 && int64(got) == want
 	g := &segment{data: data[:got], rights: m.Rights, creds: s.msgCreds(c, m, p), stamp: stampFor(p)}
+	if s.typ == SockSeqpacket {
+		g.sender, g.charge = s, truesize(int(want))
+		s.wmem += g.charge
+	}
 	ev := vfs.EventIn | vfs.EventRdNorm
 	if oob {
 		u := &segment{data: data[got-1 : got], creds: g.creds, stamp: g.stamp, urgent: true}
@@ -665,11 +732,21 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		return 0, vfs.EPERM
 	}
 	want := src.Len()
-	if want > int64(s.sndbuf) {
+	if want > int64(s.sndbuf-32) {
 		ns.mu.Unlock()
 		return 0, EMSGSIZE
 	}
-	if len(t.recv) >= maxDgramQlen {
+	if s.wmem >= s.sndbuf {
+		// The sender's buffer is full: it waits for its messages to
+		// be read, wherever they are (sock_alloc_send_pskb).
+		ns.mu.Unlock()
+		return 0, vfs.EAGAIN
+	}
+	// A receiver connected back to the sender (a pair) takes as many as
+	// the sender's buffer holds; another waits only past max_dgram_qlen
+	// (unix_dgram_sendmsg: unix_peer(other) != sk &&
+	// unix_recvq_full_lockless).
+	if t != s && t.peer != s && len(t.recv) > maxDgramQlen {
 		if t.blocked == nil {
 			t.blocked = map[*unixSock]struct{}{}
 		}
@@ -701,10 +778,10 @@ func (s *unixSock) sendDgram(c Context, src vfs.Buf, m *Msg) (int64, error) {
 		return want, nil
 	}
 	from := s.name
-	g := &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t), stamp: stampFor(t), sender: s}
+	g := &segment{data: data, from: from, rights: m.Rights, creds: s.msgCreds(c, m, t), stamp: stampFor(t), sender: s, charge: truesize(int(want))}
 	t.recv = append(t.recv, g)
 	ns.queueRights(c, t, g)
-	s.inflight += len(data)
+	s.wmem += g.charge
 	t.recvBytes += len(data)
 	t.recvSegs++
 	ns.mu.Unlock()
@@ -778,6 +855,7 @@ func (s *unixSock) Recv(dst vfs.Buf, m *Msg) (int64, error) {
 			wake = append(wake, b)
 		}
 		s.blocked = nil
+		wake = append(wake, ns.takeWake()...)
 	}
 	drop := s.unreceived
 	s.unreceived = nil
@@ -1065,8 +1143,19 @@ func (s *unixSock) Readiness(mask vfs.Events) vfs.Events {
 	writable := false
 	switch {
 	case s.listening:
-	case s.typ == SockDgram:
-		writable = s.peer == nil || len(s.peer.recv) < maxDgramQlen
+	case s.typ != SockStream:
+		// unix_dgram_poll: room in the sender's buffer, and for a
+		// peer not connected back, room in the peer's queue (a
+		// socket told it is full is woken when it is read:
+		// unix_dgram_peer_wake_me).
+		writable = s.wmemWritable()
+		if p := s.peer; writable && p != nil && p.peer != s && len(p.recv) > maxDgramQlen {
+			writable = false
+			if p.blocked == nil {
+				p.blocked = map[*unixSock]struct{}{}
+			}
+			p.blocked[s] = struct{}{}
+		}
 	case s.peer != nil:
 		writable = s.peer.queued() < s.sndbuf
 	default:
@@ -1108,11 +1197,12 @@ func (s *unixSock) Ioctl(_ *vfs.File, m mem.Memory, cmd uint32, arg uint64) (int
 			n = len(s.recv[0].data) - s.recv[0].off
 		}
 	case tiocoutq:
-		// What was sent and not read yet (sk_wmem_alloc_get counts
-		// the memory it takes; here its bytes).
+		// What was sent and not read yet: for datagrams and records
+		// the memory it takes (unix_outq_len: sk_wmem_alloc_get); for
+		// a stream, here its bytes.
 		switch {
-		case s.typ == SockDgram:
-			n = s.inflight
+		case s.typ != SockStream:
+			n = s.wmem
 		case s.peer != nil:
 			n = s.peer.recvBytes
 		}
@@ -1176,6 +1266,7 @@ func (s *unixSock) Release(*vfs.File) {
 		g.dropped()
 	}
 	s.recv, s.recvBytes, s.recvSegs = nil, 0, 0
+	wake = append(wake, ns.takeWake()...)
 	pending, s.backlog = s.backlog, nil
 	ns.mu.Unlock()
 	for _, w := range wake {

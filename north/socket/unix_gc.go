@@ -103,7 +103,11 @@ func (ns *Namespace) collect() {
 		for ns.gcAgain.Swap(false) {
 			ns.mu.Lock()
 			drop := ns.sweep()
+			wake := ns.takeWake()
 			ns.mu.Unlock()
+			for _, w := range wake {
+				w.q.Notify(vfs.EventOut | vfs.EventWrNorm)
+			}
 			dropRights(drop)
 		}
 		ns.gcMu.Unlock()

@@ -740,6 +740,147 @@ static void privileged(void) {
 	}
 }
 
+// fill sends datagrams or records of n bytes on fd (to to, if given)
+// without blocking until one fails, and prints how many went and why
+// the next did not.
+static void fill(const char *what, int fd, const struct sockaddr_un *to, socklen_t tl, size_t n) {
+	static char buf[1000];
+	int k = 0;
+	long r;
+	while ((r = sendto(fd, buf, n, MSG_DONTWAIT, (const struct sockaddr *)to, tl)) == (long)n && k < 100000)
+		k++;
+	printf("%s: %d sent, then %s\n", what, k, res(r));
+}
+
+// drain receives what fd holds and prints how many it took.
+static void drain(const char *what, int fd) {
+	char b[1000];
+	int q = 0;
+	while (recv(fd, b, sizeof b, MSG_DONTWAIT) >= 0 && q < 100000)
+		q++;
+	printf("%s: %d received\n", what, q);
+}
+
+// queueLimits: how many datagrams a non-blocking sender gets queued
+// before EAGAIN, and POLLOUT there. A receiver connected back to the
+// sender (a socketpair) is bounded only by the sender's buffer, charged
+// each message's truesize; another takes one more than
+// net.unix.max_dgram_qlen (unix_dgram_sendmsg, unix_recvq_full_lockless,
+// sock_alloc_send_pskb, unix_dgram_poll). SOCK_SEQPACKET goes the
+// socketpair's way.
+static void queueLimits(void) {
+	char what[96];
+	int types[] = {SOCK_DGRAM, SOCK_SEQPACKET};
+	size_t sizes[] = {1, 200, 1000};
+	for (int i = 0; i < 2; i++) {
+		const char *tn = types[i] == SOCK_DGRAM ? "dgram" : "seqpacket";
+		for (int j = 0; j < 3; j++) {
+			int sv[2];
+			socketpair(AF_UNIX, types[i], 0, sv);
+			snprintf(what, sizeof what, "%s pair %zu-byte", tn, sizes[j]);
+			fill(what, sv[0], NULL, 0, sizes[j]);
+			snprintf(what, sizeof what, "%s pair %zu-byte full: sender poll", tn, sizes[j]);
+			pollShow(what, sv[0]);
+			if (j == 0) {
+				// Writable again once what is unread takes at
+				// most a quarter of the buffer (unix_writable).
+				char b[8];
+				for (int k = 0; k < 100; k++)
+					recv(sv[1], b, sizeof b, MSG_DONTWAIT);
+				snprintf(what, sizeof what, "%s pair 100 read: sender poll", tn);
+				pollShow(what, sv[0]);
+				snprintf(what, sizeof what, "%s pair 100 read, send", tn);
+				show(what, send(sv[0], "x", 1, MSG_DONTWAIT));
+			}
+			snprintf(what, sizeof what, "%s pair %zu-byte drain", tn, sizes[j]);
+			drain(what, sv[1]);
+			snprintf(what, sizeof what, "%s pair %zu-byte drained: sender poll", tn, sizes[j]);
+			pollShow(what, sv[0]);
+			close(sv[0]);
+			close(sv[1]);
+		}
+		// The largest message is the send buffer less 32 bytes.
+		int sv[2];
+		socketpair(AF_UNIX, types[i], 0, sv);
+		int sb = 0;
+		socklen_t sl = sizeof sb;
+		getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sb, &sl);
+		char *big = calloc(1, sb);
+		snprintf(what, sizeof what, "%s send SO_SNDBUF-31", tn);
+		show(what, send(sv[0], big, sb - 31, MSG_DONTWAIT) < 0 ? -1 : 0);
+		snprintf(what, sizeof what, "%s send SO_SNDBUF-32", tn);
+		show(what, send(sv[0], big, sb - 32, MSG_DONTWAIT) < 0 ? -1 : 0);
+		free(big);
+		close(sv[0]);
+		close(sv[1]);
+	}
+
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	socklen_t al = offsetof(struct sockaddr_un, sun_path) + 1 +
+		       snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "cocoon-unixcred-qlen-%d", getpid());
+	int rx = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (bind(rx, (struct sockaddr *)&a, al) < 0) {
+		show("qlen bind", -1);
+		return;
+	}
+	// (b) An unconnected sender: the receiver's queue bounds it; with
+	// no peer the sender stays writable.
+	int tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+	fill("dgram sendto bound receiver 1-byte", tx, &a, al, 1);
+	pollShow("dgram sendto full: sender poll", tx);
+	drain("dgram sendto drain", rx);
+	fill("dgram sendto bound receiver 1000-byte", tx, &a, al, 1000);
+	drain("dgram sendto 1000 drain", rx);
+	close(tx);
+	// (c) A sender connected to a receiver not connected back: the same
+	// bound, and not writable while the receiver's queue is full.
+	tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+	show("dgram connect to receiver", connect(tx, (struct sockaddr *)&a, al));
+	fill("dgram connected one-way 1-byte", tx, NULL, 0, 1);
+	pollShow("dgram connected one-way full: sender poll", tx);
+	char b[8];
+	show("dgram one-way receive one", recv(rx, b, sizeof b, MSG_DONTWAIT));
+	pollShow("dgram one-way one read: sender poll", tx);
+	fill("dgram connected one-way refill", tx, NULL, 0, 1);
+	drain("dgram one-way drain", rx);
+	close(tx);
+	// Blocking senders wait for room and go on as it is read: 1000
+	// datagrams over a pair and one way, from another process.
+	for (int way = 0; way < 2; way++) {
+		int sv[2];
+		socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+		int from = way ? socket(AF_UNIX, SOCK_DGRAM, 0) : sv[0], to = way ? rx : sv[1];
+		if (way)
+			connect(from, (struct sockaddr *)&a, al);
+		pid_t p = fork();
+		if (p == 0) {
+			int k = 0;
+			while (k < 1000 && send(from, "y", 1, 0) == 1)
+				k++;
+			_exit(k == 1000 ? 0 : 1);
+		}
+		int got = 0;
+		while (got < 1000 && recv(to, b, sizeof b, 0) == 1)
+			got++;
+		int st = -1;
+		waitpid(p, &st, 0);
+		printf("dgram %s blocking 1000: %d received, sender status %d\n", way ? "one-way" : "pair", got, st);
+		if (way)
+			close(from);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	// A socket sending to itself is its own peer's peer: no queue bound.
+	int self = socket(AF_UNIX, SOCK_DGRAM, 0);
+	struct sockaddr_un sa = a;
+	sa.sun_path[1] ^= 1;
+	bind(self, (struct sockaddr *)&sa, al);
+	fill("dgram sendto self 1-byte", self, &sa, al, 1);
+	drain("dgram self drain", self);
+	close(self);
+	close(rx);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: unixcred DIR\n");
@@ -761,6 +902,7 @@ int main(int argc, char **argv) {
 		options(types[i]);
 	groups();
 	privileged();
+	queueLimits();
 	printf("unixcred: done\n");
 	return 0;
 }

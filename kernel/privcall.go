@@ -379,6 +379,7 @@ func spaceUnmap(i int, addr, length uintptr) int64 {
 		return -linux.ENOMEM
 	}
 	s.rss -= freeUserRange(s.pml4, lo, addr+length)
+	freeEmptyTables(s, lo, addr+length)
 	return 0
 }
 

@@ -395,6 +395,7 @@ func spaceMove(i int, from, to, length uintptr) int64 {
 	}
 	s.reserve()
 	s.vmas.Clear(from, length) // a whole range of regions: no chunk taken
+	freeEmptyTables(s, from, from+length)
 	return 0
 }
 

@@ -344,3 +344,82 @@ func freeTables(pml4 uintptr) {
 		*e4 = 0
 	}
 }
+
+// freeEmptyTables frees the page-table pages below the PML4 of s that
+// map some of [start, end) once no region of s covers any of their span
+// and they hold no entry (after an unmap or a move has cleared the range
+// and its regions), as Linux's free_pgtables frees the tables of an
+// unmapped range between the mappings below and above it
+// (free_pgd_range's floor and ceiling): a program mapping at new
+// addresses each time does not keep the tables of every old one. Only
+// the user half (PML4 slots 0..251): the kernel's slots are shared by
+// every space. The PML4 entries it clears stay zero, so a freed table is
+// never reached again; when the tables are loaded, the TLB and the
+// paging-structure caches are flushed (a CR3 reload) before the pages
+// can be reused. It returns the page-table pages freed (VmPTE, which
+// tablesIn counts, drops by as many).
+//
+//go:nosplit
+func freeEmptyTables(s *userSpace, start, end uintptr) int {
+	const span4, span3, span2 = uintptr(1) << 39, uintptr(1) << 30, uintptr(1) << 21
+	if start >= end {
+		return 0
+	}
+	root := cpu.Virt(s.pml4)
+	freed := 0
+	for va4 := start &^ (span4 - 1); va4 < end && va4>>39 < 252; va4 += span4 {
+		e4 := cpu.Ptr64(root + (va4>>39)*8)
+		if *e4&ptePresent == 0 || *e4&pteHuge != 0 {
+			continue
+		}
+		pdpt := cpu.Virt(uintptr(*e4 & pteFrame))
+		for va3 := max(start&^(span3-1), va4); va3 < end && va3 < va4+span4; va3 += span3 {
+			e3 := cpu.Ptr64(pdpt + (va3>>30&511)*8)
+			if *e3&ptePresent == 0 || *e3&pteHuge != 0 {
+				continue
+			}
+			pd := cpu.Virt(uintptr(*e3 & pteFrame))
+			for va2 := max(start&^(span2-1), va3); va2 < end && va2 < va3+span3; va2 += span2 {
+				e2 := cpu.Ptr64(pd + (va2>>21&511)*8)
+				if *e2&ptePresent != 0 && *e2&pteHuge == 0 && s.tableUnused(va2, span2, *e2) {
+					phys.Free(*e2 & pteFrame)
+					*e2 = 0
+					freed++
+				}
+			}
+			if s.tableUnused(va3, span3, *e3) {
+				phys.Free(*e3 & pteFrame)
+				*e3 = 0
+				freed++
+			}
+		}
+		if s.tableUnused(va4, span4, *e4) {
+			phys.Free(*e4 & pteFrame)
+			*e4 = 0
+			freed++
+		}
+	}
+	if freed > 0 && currentTables() == s.pml4 {
+		loadTables(s.pml4)
+	}
+	return freed
+}
+
+// tableUnused reports whether the page-table page entry e points to,
+// which maps [va, va+span), may be freed: no region of s has a page in
+// the span and the table holds no entry (a page kept outside every
+// region would keep it).
+//
+//go:nosplit
+func (s *userSpace) tableUnused(va, span uintptr, e uint64) bool {
+	if r, ok := s.vmas.Next(va); ok && r.Start < va+span {
+		return false
+	}
+	t := cpu.Virt(uintptr(e & pteFrame))
+	for i := uintptr(0); i < 512; i++ {
+		if *cpu.Ptr64(t + i*8) != 0 {
+			return false
+		}
+	}
+	return true
+}

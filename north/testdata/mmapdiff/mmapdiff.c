@@ -28,6 +28,19 @@ static void check(const char *what, long got, long want) {
 
 static int err(long r) { return r < 0 ? errno : 0; }
 
+// vmpte returns /proc/self/status's VmPTE in kB, -1 without it.
+static long vmpte(void) {
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmPTE: %ld", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 static sigjmp_buf jb;
 static volatile int sig, code;
 static void onsig(int s, siginfo_t *si, void *uc) {
@@ -324,6 +337,81 @@ int main(int argc, char **argv) {
 		printf("mmap private write end of a pipe: %s\n", p == MAP_FAILED ? strerror(errno) : "mapped");
 		close(pp[0]);
 		close(pp[1]);
+	}
+
+	// Page tables are freed with the last mapping in their span (Linux's
+	// free_pgtables): mapping, touching and unmapping (or moving away) at
+	// new addresses round after round leaves VmPTE where it was; what is
+	// left mapped nearby keeps its pages; an unmapped address still
+	// faults, and a new mapping there works.
+	{
+		struct sigaction sa = {0}, old;
+		sa.sa_sigaction = onsig;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGSEGV, &sa, &old);
+		const size_t G = 1UL << 30, len = 16 * PG;
+		char *base = (char *)0x200000000000UL;
+		long before = vmpte(), bad = 0;
+		char *last = NULL;
+		for (int i = 0; i < 200; i++) {
+			char *a = base + (size_t)(2 * i) * G, *b = a + G;
+			char *p = mmap(a, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+			if (p != a) {
+				bad++;
+				continue;
+			}
+			for (size_t o = 0; o < len; o += PG)
+				p[o] = (char)i;
+			if (i % 2) { // half the rounds move it first (mremap's move)
+				char *q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, b);
+				if (q != b || q[PG] != (char)i) {
+					bad++;
+					continue;
+				}
+				p = q;
+			}
+			if (munmap(p, len) != 0)
+				bad++;
+			last = p;
+		}
+		long after = vmpte();
+		check("ptfree: 200 rounds map, touch, unmap at new addresses", bad, 0);
+		printf("ptfree: VmPTE back within 32 kB of its start: %s\n",
+		       before >= 0 && after >= 0 && after - before <= 32 ? "yes" : "no");
+		sig = 0;
+		if (sigsetjmp(jb, 1) == 0)
+			(void)*(volatile char *)last;
+		printf("ptfree: touching an unmapped address: signal %d code %d\n", sig, code);
+		char *p = mmap(last, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		check("ptfree: a new mapping there", p == last, 1);
+		if (p == last) {
+			check("ptfree: new mapping reads zeros", p[7], 0);
+			p[7] = 'x';
+			check("ptfree: new mapping written", p[7], 'x');
+			munmap(p, PG);
+		}
+		// An 8 MiB mapping, 2 MiB aligned: unmapping its middle 4 MiB
+		// frees those tables only; the ends keep their pages.
+		char *m8 = mmap(base + 4 * G, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		check("ptfree: 8 MiB mapping", m8 == base + 4 * G, 1);
+		if (m8 == base + 4 * G) {
+			for (size_t o = 0; o < (8 << 20); o += PG)
+				m8[o] = (char)(o >> 12);
+			check("ptfree: unmap the middle 4 MiB", munmap(m8 + (2 << 20), 4 << 20), 0);
+			long wrong = 0;
+			for (size_t o = 0; o < (8 << 20); o += PG)
+				if ((o < (2 << 20) || o >= (6 << 20)) && m8[o] != (char)(o >> 12))
+					wrong++;
+			check("ptfree: the ends keep their pages", wrong, 0);
+			sig = 0;
+			if (sigsetjmp(jb, 1) == 0)
+				(void)*(volatile char *)(m8 + (3 << 20));
+			printf("ptfree: touching the hole: signal %d code %d\n", sig, code);
+			check("ptfree: remap the hole", mmap(m8 + (2 << 20), 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == m8 + (2 << 20), 1);
+			check("ptfree: the hole reads zeros again", m8[3 << 20], 0);
+			munmap(m8, 8 << 20);
+		}
+		sigaction(SIGSEGV, &old, NULL);
 	}
 
 	printf("mmapdiff: done\n");

@@ -1748,6 +1748,17 @@ int main(int argc, char **argv) {
 			pause();
 	}
 	setvbuf(stdout, 0, _IOLBF, 0);
+	// Start from the dispositions and mask a process gets from init, as
+	// inside Cocoon: a runner under nohup ignores SIGHUP (a newly
+	// orphaned stopped group would then live on after its SIGHUP, and
+	// the wait for it never end), a shell's background job SIGINT and
+	// SIGQUIT.
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, 0);
 	if (readlink("/proc/self/exe", exePath, sizeof exePath - 1) < 0)
 		strcpy(exePath, "/proc/self/exe");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

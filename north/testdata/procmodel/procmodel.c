@@ -1169,13 +1169,6 @@ static void *forkChild(void *arg) {
 	return 0;
 }
 
-static void *spin(void *arg) {
-	(void)arg;
-	for (;;)
-		pause();
-	return 0;
-}
-
 // threadsAndGroups: a process's status when its threads exit one by one
 // (the leader's code, not the last thread's: kernel/exit.c
 // wait_task_zombie), children of a thread and __WNOTHREAD, wait on a
@@ -1217,8 +1210,8 @@ static void threadsAndGroups(void) {
 	p = fork();
 	if (p == 0) {
 		pthread_t t2;
-		pthread_create(&t2, 0, spin, 0);
-		pthread_create(&t2, 0, spin, 0);
+		pthread_create(&t2, 0, sleeper, 0);
+		pthread_create(&t2, 0, sleeper, 0);
 		pid_t tid = syscall(SYS_gettid);
 		(void)tid;
 		char c = 'r';

@@ -922,6 +922,22 @@ static void tcpInq(const struct kind *k) {
 	close(sv[1]);
 }
 
+// loopbackAddr fills ss with family's loopback address, port 0, and
+// returns its length.
+static socklen_t loopbackAddr(int family, struct sockaddr_storage *ss) {
+	memset(ss, 0, sizeof *ss);
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (void *)ss;
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof *a;
+	}
+	struct sockaddr_in6 *a = (void *)ss;
+	a->sin6_family = AF_INET6;
+	a->sin6_addr = in6addr_loopback;
+	return sizeof *a;
+}
+
 // inherited shows what a connection accepted by a listening TCP socket
 // takes over from it (sk_clone_lock copies the listener).
 static void inherited(const struct kind *k) {
@@ -960,19 +976,7 @@ static void inherited(const struct kind *k) {
 	setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	(void)on;
 	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof ss);
-	socklen_t sl;
-	if (k->family == AF_INET) {
-		struct sockaddr_in *a = (void *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof *a;
-	} else {
-		struct sockaddr_in6 *a = (void *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = in6addr_loopback;
-		sl = sizeof *a;
-	}
+	socklen_t sl = loopbackAddr(k->family, &ss);
 	bind(l, (void *)&ss, sl);
 	getsockname(l, (void *)&ss, &sl);
 	listen(l, 1);
@@ -1523,19 +1527,7 @@ static int pair(const struct kind *k, int sv[2]) {
 	if (!isInet(k))
 		return socketpair(AF_UNIX, k->type, 0, sv);
 	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof ss);
-	socklen_t sl;
-	if (k->family == AF_INET) {
-		struct sockaddr_in *a = (void *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof *a;
-	} else {
-		struct sockaddr_in6 *a = (void *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = in6addr_loopback;
-		sl = sizeof *a;
-	}
+	socklen_t sl = loopbackAddr(k->family, &ss);
 	int l = socket(k->family, k->type, 0);
 	if (bind(l, (void *)&ss, sl) < 0 || getsockname(l, (void *)&ss, &sl) < 0)
 		return -1;
@@ -2036,19 +2028,7 @@ static void mssBufs(const struct kind *k) {
 	printf("%s TCP_MAXSEG 1000 then 0: %d, get %d\n", k->name, r, getInt(fd, IPPROTO_TCP, TCP_MAXSEG));
 	close(fd);
 	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof ss);
-	socklen_t sl;
-	if (k->family == AF_INET) {
-		struct sockaddr_in *a = (void *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof *a;
-	} else {
-		struct sockaddr_in6 *a = (void *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = in6addr_loopback;
-		sl = sizeof *a;
-	}
+	socklen_t sl = loopbackAddr(k->family, &ss);
 	int l = socket(k->family, SOCK_STREAM, 0);
 	v = 1200;
 	setsockopt(l, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof v);
